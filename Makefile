@@ -1,0 +1,114 @@
+# Code Insight - build, run and test.
+#
+#   make run     install what is missing, build, start Redis + PostgreSQL +
+#                gateway + both worker pools locally (state under .run/)
+#   make test    install what is missing, build, run unit tests (ASan+UBSan)
+#                and end-to-end tests against real Redis and PostgreSQL
+#
+# Other targets: deps, all, unit, e2e, asan, clean, config-doc.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libmicrohttpd libcurl hiredis libpq libcjson libsodium libcrypto libuv
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -fno-strict-aliasing -Wall -Wextra -Wshadow -Wformat=2 \
+           -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+CPPFLAGS += -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+MAINS        := gateway/main.c gateway/migrate_main.c worker/main.c
+COMMON_SRC   := $(wildcard common/*.c)
+GATEWAY_SRC  := $(filter-out $(MAINS),$(wildcard gateway/*.c))
+WORKER_SRC   := $(filter-out $(MAINS),$(wildcard worker/*.c))
+LUA_SRC      := $(wildcard schema/redis/*.lua)
+UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+COMMON_OBJ   := $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/lua_scripts.o
+GATEWAY_OBJ  := $(call obj,$(GATEWAY_SRC))
+WORKER_OBJ   := $(call obj,$(WORKER_SRC))
+BINS         := $(BUILD)/codeinsight-gateway $(BUILD)/codeinsight-worker $(BUILD)/codeinsight-migrate
+UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps run test unit e2e asan clean config-doc
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+deps:
+	@bash deploy/local/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@bash deploy/local/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit BUILD=build/asan SAN=1 OPT=-O1
+	@$(MAKE) --no-print-directory e2e
+
+# Unit tests link against the static libraries, so each pulls in only the
+# modules it uses.
+unit: $(UNIT_BINS)
+	@bash tests/run-unit.sh $(UNIT_BINS)
+
+e2e: all
+	@bash tests/run-e2e.sh
+
+asan:
+	@$(MAKE) --no-print-directory all BUILD=build/asan SAN=1 OPT=-O1
+
+config-doc: $(BUILD)/codeinsight-gateway
+	@$(BUILD)/codeinsight-gateway --config-table
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Lua scripts are data: embedded into the binaries at build time.
+$(BUILD)/gen/lua_scripts.c: $(LUA_SRC)
+	@mkdir -p $(dir $@)
+	@rm -f $@.tmp
+	@for f in $(LUA_SRC); do xxd -i $$f >> $@.tmp; done
+	@mv $@.tmp $@
+
+$(BUILD)/obj/gen/lua_scripts.o: $(BUILD)/gen/lua_scripts.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -w -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libgateway.a: $(GATEWAY_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libworker.a: $(WORKER_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/codeinsight-gateway: $(BUILD)/obj/gateway/main.o $(BUILD)/libgateway.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/codeinsight-migrate: $(BUILD)/obj/gateway/migrate_main.o $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/codeinsight-worker: $(BUILD)/obj/worker/main.o $(BUILD)/libworker.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libworker.a $(BUILD)/libgateway.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

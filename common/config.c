@@ -1,0 +1,244 @@
+/* config.c - the configuration table and its loader. */
+#include "common/config.h"
+
+#include "common/err.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum cfg_type { CFG_T_STR, CFG_T_URL, CFG_T_INT, CFG_T_LOGLEVEL };
+
+#define CFG_REQUIRED 0x1u
+#define CFG_SECRET   0x2u   /* value (or URL password) never printed */
+
+struct cfg_entry {
+    const char *name;
+    enum cfg_type type;
+    size_t offset;
+    const char *def;        /* NULL: no default */
+    long min, max;          /* bounds for CFG_T_INT */
+    unsigned procs;         /* CFG_GATEWAY | CFG_WORKER | CFG_MIGRATE */
+    unsigned flags;
+    const char *help;
+};
+
+#define ALL (CFG_GATEWAY | CFG_WORKER | CFG_MIGRATE)
+#define OFF(m) offsetof(struct config, m)
+
+static const struct cfg_entry cfg_table[] = {
+    {"PORT", CFG_T_INT, OFF(port), "8080", 1, 65535, CFG_GATEWAY, 0,
+     "TCP port the gateway listens on."},
+    {"CODEINSIGHT_BIND", CFG_T_STR, OFF(bind), "127.0.0.1", 0, 0, CFG_GATEWAY, 0,
+     "IPv4 address the gateway binds (0.0.0.0 in containers)."},
+    {"REDIS_URL", CFG_T_URL, OFF(redis_url), "redis://127.0.0.1:6379/0", 0, 0,
+     CFG_GATEWAY | CFG_WORKER, CFG_SECRET,
+     "Redis: redis://[:password@]host:port[/db]. No TLS (use a stunnel sidecar)."},
+    {"DATABASE_URL", CFG_T_URL, OFF(database_url), NULL, 0, 0, ALL,
+     CFG_REQUIRED | CFG_SECRET, "PostgreSQL connection URI (libpq syntax)."},
+    {"CODEINSIGHT_SCHEMA_DIR", CFG_T_STR, OFF(schema_dir), "schema/migrations", 0, 0,
+     CFG_MIGRATE, 0, "Directory of versioned SQL migrations (NNN_name.sql)."},
+    {"CODEINSIGHT_LOG_LEVEL", CFG_T_LOGLEVEL, OFF(log_level), "info", 0, 0, ALL, 0,
+     "debug, info, warn or error."},
+    {"CODEINSIGHT_BODY_MAX", CFG_T_INT, OFF(body_max), "1048576", 1024, 67108864,
+     CFG_GATEWAY, 0, "Largest accepted request body, bytes (413 above)."},
+    {"CODEINSIGHT_HTTP_THREADS", CFG_T_INT, OFF(http_threads), "0", 0, 256,
+     CFG_GATEWAY, 0, "Gateway thread pool size; 0 means one per core."},
+    {"CODEINSIGHT_HTTP_TIMEOUT", CFG_T_INT, OFF(http_timeout_s), "30", 1, 3600,
+     CFG_GATEWAY, 0, "Idle client connection timeout, seconds."},
+    {"CODEINSIGHT_JOB_TTL", CFG_T_INT, OFF(job_ttl_s), "86400", 60, 2592000,
+     CFG_GATEWAY | CFG_WORKER, 0,
+     "Lifetime of a job's Redis hot copy, seconds; PostgreSQL serves it afterwards."},
+    {"CODEINSIGHT_WORKER_CONCURRENCY", CFG_T_INT, OFF(worker_concurrency), "0", 0,
+     4096, CFG_WORKER, 0, "Jobs in flight per worker; 0 = pool default (fast 256, heavy cores)."},
+    {"CODEINSIGHT_LINT_PARALLEL", CFG_T_INT, OFF(lint_parallel), "0", 0, 256,
+     CFG_WORKER, 0, "Linter processes running at once per worker; 0 = one per core."},
+    {"CODEINSIGHT_LINT_TIMEOUT_MS", CFG_T_INT, OFF(lint_timeout_ms), "30000", 100,
+     600000, CFG_WORKER, 0, "Wall-clock limit of one linter run, ms (then killed)."},
+    {"CODEINSIGHT_LINT_OUTPUT_MAX", CFG_T_INT, OFF(lint_output_max), "1048576", 4096,
+     67108864, CFG_WORKER, 0, "Linter output kept per stream, bytes (the rest is dropped)."},
+    {"CODEINSIGHT_READ_BLOCK_MS", CFG_T_INT, OFF(read_block_ms), "2000", 10, 60000,
+     CFG_WORKER, 0, "XREADGROUP BLOCK timeout, ms; bounds how fast a worker notices SIGTERM."},
+    {"CODEINSIGHT_SHUTDOWN_GRACE", CFG_T_INT, OFF(shutdown_grace_s), "25", 1, 3600,
+     CFG_WORKER, 0, "Seconds a stopping worker waits for in-flight jobs; the rest stay pending."},
+    {"CODEINSIGHT_RETRY_MAX_MS", CFG_T_INT, OFF(retry_max_ms), "30000", 100, 600000,
+     CFG_WORKER, 0, "Cap of the backoff between retries of a failed persistence, ms."},
+};
+
+#define CFG_COUNT (sizeof cfg_table / sizeof cfg_table[0])
+
+static void cfg_bad(const struct cfg_entry *c, const char *why)
+{
+    struct log_line l;
+
+    log_begin(&l, LOG_ERROR, "config_invalid");
+    log_str(&l, "variable", c->name);
+    log_str(&l, "detail", why);
+    log_end(&l);
+}
+
+static int cfg_parse_long(const char *s, long *out)
+{
+    char *end = NULL;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cfg_set(struct config *cfg, const struct cfg_entry *c, const char *val)
+{
+    char *base = (char *)cfg + c->offset;
+    char why[160];
+    long v;
+
+    switch (c->type) {
+    case CFG_T_STR:
+    case CFG_T_URL:
+        if (strlen(val) >= CFG_STR_MAX) {
+            snprintf(why, sizeof why, "longer than %d bytes", CFG_STR_MAX - 1);
+            cfg_bad(c, why);
+            return -1;
+        }
+        if (c->type == CFG_T_URL && strstr(val, "://") == NULL) {
+            cfg_bad(c, "not a URL (scheme://...)");
+            return -1;
+        }
+        memcpy(base, val, strlen(val) + 1);
+        return 0;
+    case CFG_T_INT:
+        if (cfg_parse_long(val, &v) != 0) {
+            cfg_bad(c, "not an integer");
+            return -1;
+        }
+        if (v < c->min || v > c->max) {
+            snprintf(why, sizeof why, "out of range [%ld, %ld]", c->min, c->max);
+            cfg_bad(c, why);
+            return -1;
+        }
+        *(long *)base = v;
+        return 0;
+    case CFG_T_LOGLEVEL:
+        v = log_level_parse(val);
+        if (v < 0) {
+            cfg_bad(c, "must be debug, info, warn or error");
+            return -1;
+        }
+        *(long *)base = v;
+        return 0;
+    }
+    return -1;
+}
+
+int config_load(struct config *cfg, unsigned procs, struct err *e)
+{
+    int bad = 0;
+
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < CFG_COUNT; i++) {
+        const struct cfg_entry *c = &cfg_table[i];
+        const char *val = getenv(c->name);
+
+        if (val == NULL || val[0] == '\0') {
+            if (c->def == NULL) {
+                if ((c->flags & CFG_REQUIRED) && (c->procs & procs)) {
+                    cfg_bad(c, "required but not set");
+                    bad++;
+                }
+                continue;
+            }
+            val = c->def;
+        }
+        if (cfg_set(cfg, c, val) != 0)
+            bad++;
+    }
+    if (bad > 0)
+        return err_set(e, ERR_CONFIG, "%d invalid environment variable(s)", bad);
+    return ERR_OK;
+}
+
+void config_mask_url(const char *url, char *out, size_t cap)
+{
+    const char *scheme = strstr(url, "://");
+    const char *at, *colon;
+
+    if (scheme == NULL) {
+        snprintf(out, cap, "%s", url);
+        return;
+    }
+    at = strchr(scheme + 3, '@');
+    colon = strchr(scheme + 3, ':');
+    if (at == NULL || colon == NULL || colon > at) {
+        snprintf(out, cap, "%s", url);
+        return;
+    }
+    snprintf(out, cap, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
+static void cfg_format(const struct config *cfg, const struct cfg_entry *c, char *out,
+                       size_t cap)
+{
+    const char *base = (const char *)cfg + c->offset;
+
+    switch (c->type) {
+    case CFG_T_URL:
+        config_mask_url(base, out, cap);
+        return;
+    case CFG_T_STR:
+        snprintf(out, cap, "%s", (c->flags & CFG_SECRET) ? "***" : base);
+        return;
+    case CFG_T_INT:
+        snprintf(out, cap, "%ld", *(const long *)base);
+        return;
+    case CFG_T_LOGLEVEL: {
+        static const char *const names[] = {"debug", "info", "warn", "error"};
+        long v = *(const long *)base;
+        snprintf(out, cap, "%s", (v >= 0 && v <= 3) ? names[v] : "?");
+        return;
+    }
+    }
+}
+
+void config_log(const struct config *cfg, unsigned procs)
+{
+    struct log_line l;
+    char val[CFG_STR_MAX + 8];
+
+    log_begin(&l, LOG_INFO, "config");
+    for (size_t i = 0; i < CFG_COUNT; i++) {
+        if (!(cfg_table[i].procs & procs))
+            continue;
+        cfg_format(cfg, &cfg_table[i], val, sizeof val);
+        log_str(&l, cfg_table[i].name, val);
+    }
+    log_end(&l);
+}
+
+void config_print_markdown(FILE *out)
+{
+    fprintf(out, "| Variable | Used by | Default | Bounds | Description |\n");
+    fprintf(out, "| --- | --- | --- | --- | --- |\n");
+    for (size_t i = 0; i < CFG_COUNT; i++) {
+        const struct cfg_entry *c = &cfg_table[i];
+        char users[64] = "";
+        char bounds[64] = "";
+
+        snprintf(users, sizeof users, "%s%s%s",
+                 (c->procs & CFG_GATEWAY) ? "gateway " : "",
+                 (c->procs & CFG_WORKER) ? "worker " : "",
+                 (c->procs & CFG_MIGRATE) ? "migrate" : "");
+        if (c->type == CFG_T_INT)
+            snprintf(bounds, sizeof bounds, "%ld..%ld", c->min, c->max);
+        fprintf(out, "| `%s` | %s | %s%s%s | %s | %s%s%s |\n", c->name, users,
+                c->def ? "`" : "", c->def ? c->def : "(required)", c->def ? "`" : "",
+                bounds, c->help, (c->flags & CFG_SECRET) ? " Secret: never logged." : "",
+                "");
+    }
+}

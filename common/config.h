@@ -1,0 +1,57 @@
+/* config.h - all configuration, from environment variables, in one table.
+ *
+ * config_load() reads every variable the calling process uses once, at start,
+ * validates types and bounds, and reports each bad variable by name. After
+ * that the struct is read-only. Secrets have no default and never print.
+ */
+#ifndef CI_CONFIG_H
+#define CI_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct err;
+
+/* Which process reads a variable (a bit mask). */
+#define CFG_GATEWAY 0x1u
+#define CFG_WORKER  0x2u
+#define CFG_MIGRATE 0x4u
+
+#define CFG_STR_MAX 512
+
+struct config {
+    char bind[CFG_STR_MAX];         /* gateway listen address */
+    long port;                      /* gateway TCP port */
+    char redis_url[CFG_STR_MAX];    /* redis://[:password@]host:port[/db] */
+    char database_url[CFG_STR_MAX]; /* libpq connection URI */
+    char schema_dir[CFG_STR_MAX];   /* directory of NNN_name.sql migrations */
+    long log_level;                 /* enum log_level */
+    long body_max;                  /* bytes, largest accepted request body */
+    long http_threads;              /* MHD thread pool size; 0 = number of cores */
+    long http_timeout_s;            /* idle connection timeout, seconds */
+    long job_ttl_s;                 /* lifetime of a job's Redis hot copy, seconds */
+    long worker_concurrency;        /* jobs in flight per worker; 0 = pool default */
+    long lint_parallel;             /* linter processes at once; 0 = number of cores */
+    long lint_timeout_ms;           /* wall-clock limit for one linter run */
+    long lint_output_max;           /* bytes of linter output kept per stream */
+    long read_block_ms;             /* XREADGROUP BLOCK, bounds shutdown latency */
+    long shutdown_grace_s;          /* in-flight work deadline after SIGTERM */
+    long retry_max_ms;              /* cap of the persistence retry backoff */
+};
+
+/* Loads the variables used by the processes in `procs` (CFG_* mask) into cfg,
+ * applying defaults. On failure logs one line per bad variable (naming it, never
+ * echoing a secret) and returns ERR_CONFIG; cfg is then unusable. */
+int config_load(struct config *cfg, unsigned procs, struct err *e);
+
+/* Logs one "config" line with every value used by `procs`, secrets masked. */
+void config_log(const struct config *cfg, unsigned procs);
+
+/* Writes the whole table as a Markdown table (name, used by, default, bounds,
+ * description) to out; docs/configuration.md embeds this output. */
+void config_print_markdown(FILE *out);
+
+/* Copies url into out (cap bytes) with any password replaced by "***". */
+void config_mask_url(const char *url, char *out, size_t cap);
+
+#endif

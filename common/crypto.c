@@ -1,0 +1,105 @@
+/* crypto.c - libsodium-backed randomness, UUIDv7 and SHA-256. */
+#include "common/crypto.h"
+
+#include <ctype.h>
+#include <openssl/sha.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+int crypto_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+void crypto_random(void *buf, size_t n)
+{
+    randombytes_buf(buf, n);
+}
+
+static void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+char *crypto_uuid7(int64_t us, char *out)
+{
+    unsigned char b[16];
+    char hex[33];
+    uint64_t t = (uint64_t)(us / 1000);
+    /* RFC 9562 method 3: the 12 bits after the version carry the sub-millisecond
+     * fraction, so ids from one process sort to the microsecond. */
+    unsigned frac = (unsigned)((us % 1000) * 4096 / 1000);
+
+    randombytes_buf(b + 8, 8);
+    for (int i = 5; i >= 0; i--) {
+        b[i] = (unsigned char)(t & 0xff);
+        t >>= 8;
+    }
+    b[6] = (unsigned char)(0x70 | (frac >> 8));    /* version 7 */
+    b[7] = (unsigned char)(frac & 0xff);
+    b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));  /* variant 10 */
+    hex_encode(b, 16, hex);
+    snprintf(out, CRYPTO_UUID_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+             hex + 16, hex + 20);
+    return out;
+}
+
+int crypto_uuid_valid(const char *s)
+{
+    for (int i = 0; i < 36; i++) {
+        int dash = (i == 8 || i == 13 || i == 18 || i == 23);
+        if (s[i] == '\0')
+            return 0;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return 0;
+    }
+    return s[36] == '\0';
+}
+
+int64_t crypto_uuid7_ms(const char *uuid)
+{
+    int64_t ms = 0;
+    for (int i = 0; i < 13; i++) {
+        char c = uuid[i];
+        if (c == '-')
+            continue;
+        ms = ms * 16 + (isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10));
+    }
+    return ms;
+}
+
+void crypto_random_hex(char *out, size_t n)
+{
+    unsigned char buf[64];
+
+    while (n > 0) {
+        size_t chunk = n < sizeof buf ? n : sizeof buf;
+        randombytes_buf(buf, chunk);
+        hex_encode(buf, chunk, out);
+        out += 2 * chunk;
+        n -= chunk;
+    }
+    *out = '\0';
+}
+
+void crypto_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+
+    crypto_hash_sha256(h, data, len);
+    hex_encode(h, sizeof h, out);
+}
+
+void crypto_sha1_hex(const void *data, size_t len, char out[41])
+{
+    unsigned char h[SHA_DIGEST_LENGTH];
+
+    SHA1(data, len, h);
+    hex_encode(h, sizeof h, out);
+}

@@ -1,0 +1,94 @@
+/* err.c - error codes, their names, titles and HTTP statuses. */
+#include "common/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    const char *title;
+    int status;
+} err_table[ERR__COUNT] = {
+    [ERR_OK]                     = {"ok", "OK", 200},
+    [ERR_INTERNAL]               = {"internal_error", "Internal error", 500},
+    [ERR_INVALID_JSON]           = {"invalid_json", "Invalid JSON", 400},
+    [ERR_INVALID_FIELD_TYPE]     = {"invalid_field_type", "Wrong field type", 400},
+    [ERR_MISSING_FIELD]          = {"missing_field", "Missing field", 400},
+    [ERR_INVALID_REQUEST_TYPE]   = {"invalid_request_type", "Unknown request type", 400},
+    [ERR_INVALID_FILE_PATH]      = {"invalid_file_path", "Invalid file path", 400},
+    [ERR_INVALID_ENCODING]       = {"invalid_encoding", "File content is not UTF-8 text", 400},
+    [ERR_FIELD_TOO_LONG]         = {"field_too_long", "Field too long", 400},
+    [ERR_INVALID_FIELD_VALUE]    = {"invalid_field_value", "Invalid field value", 400},
+    [ERR_BODY_TOO_LARGE]         = {"body_too_large", "Request body too large", 413},
+    [ERR_UNSUPPORTED_MEDIA_TYPE] = {"unsupported_media_type", "Unsupported media type", 415},
+    [ERR_METHOD_NOT_ALLOWED]     = {"method_not_allowed", "Method not allowed", 405},
+    [ERR_NOT_FOUND]              = {"not_found", "Not found", 404},
+    [ERR_JOB_NOT_FOUND]          = {"job_not_found", "Job not found", 404},
+    [ERR_REDIS_UNAVAILABLE]      = {"redis_unavailable", "Queue unavailable", 503},
+    [ERR_DATABASE_UNAVAILABLE]   = {"database_unavailable", "Database unavailable", 503},
+    [ERR_NOT_READY]              = {"not_ready", "Not ready", 503},
+    [ERR_CONFIG]                 = {"config_error", "Configuration error", 500},
+    [ERR_IO]                     = {"io_error", "I/O error", 500},
+    [ERR_TIMEOUT]                = {"timeout", "Timed out", 504},
+    [ERR_PROTOCOL]               = {"protocol_error", "Unexpected reply from a dependency", 502},
+};
+
+static int err_valid(enum err_code code)
+{
+    return (int)code >= 0 && code < ERR__COUNT && err_table[code].name != NULL;
+}
+
+const char *err_code_str(enum err_code code)
+{
+    return err_valid(code) ? err_table[code].name : "internal_error";
+}
+
+const char *err_title(enum err_code code)
+{
+    return err_valid(code) ? err_table[code].title : "Internal error";
+}
+
+int err_http_status(enum err_code code)
+{
+    return err_valid(code) ? err_table[code].status : 500;
+}
+
+static enum err_code err_vset(struct err *e, enum err_code code, const char *field,
+                              const char *fmt, va_list ap)
+{
+    if (e == NULL)
+        return code;
+    e->code = code;
+    e->http_status = err_http_status(code);
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    /* Truncation is acceptable for a human-readable message. */
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    return code;
+}
+
+enum err_code err_set(struct err *e, enum err_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(e, code, NULL, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+enum err_code err_set_field(struct err *e, enum err_code code, const char *field,
+                            const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(e, code, field, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void err_clear(struct err *e)
+{
+    if (e == NULL)
+        return;
+    memset(e, 0, sizeof *e);
+}

@@ -1,0 +1,53 @@
+/* job.h - the job model shared by gateway and worker: streams, Redis keys and
+ * fields, the Lua scripts, the SQL entry points, and the public JSON view.
+ */
+#ifndef CI_JOB_H
+#define CI_JOB_H
+
+#include <stddef.h>
+
+#include "common/json.h"
+#include "common/kv.h"
+
+/* Streams and their consumer groups. */
+#define JOB_STREAM_FAST  "review_jobs"
+#define JOB_STREAM_HEAVY "review_jobs:heavy"
+#define JOB_GROUP_FAST   "fast"
+#define JOB_GROUP_HEAVY  "heavy"
+
+/* Redis key of a job's hot copy: "job:<uuid>". */
+#define JOB_KEY_PREFIX "job:"
+#define JOB_KEY_MAX (sizeof JOB_KEY_PREFIX + 36)
+
+/* PostgreSQL entry points (functions defined in schema/migrations). */
+#define JOB_SQL_SAVE "SELECT ci_job_save($1::jsonb)"
+#define JOB_SQL_GET  "SELECT ci_job_get($1::uuid)"
+
+enum job_type { JOB_REVIEW, JOB_DEBUG, JOB_ARCHITECTURE };
+
+/* Lua scripts from schema/redis, embedded at build time. */
+extern struct kv_script job_script_submit;
+extern struct kv_script job_script_start;
+extern struct kv_script job_script_finish;
+
+/* Computes the scripts' SHA1s. Call once at start, before threads. */
+void job_scripts_init(void);
+
+/* "review" | "debug" | "architecture". */
+const char *job_type_str(enum job_type t);
+
+/* Parses a request_type; returns -1 when unknown. */
+int job_type_parse(const char *s);
+
+/* Stream a job type is queued on. */
+const char *job_stream_for(enum job_type t);
+
+/* Writes "job:<id>" into key (JOB_KEY_MAX bytes). */
+void job_key(const char *job_id, char *key);
+
+/* Builds the public view (GET /job/:id) from a Redis HGETALL reply (a flat
+ * cJSON array of field, value strings). Returns the view (owns) or NULL when
+ * the hash is empty or has no type/status (expired or never existed). */
+cJSON *job_view_from_hash(const char *job_id, const cJSON *flat);
+
+#endif

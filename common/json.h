@@ -1,0 +1,22 @@
+/* json.h - the one place cJSON is included; JSON helpers shared by every module.
+ *
+ * cJSON is our in-memory document type, so other files use its API directly
+ * through this header rather than through a wrapper.
+ */
+#ifndef CI_JSON_H
+#define CI_JSON_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/* cJSON decodes "\u0000" into a NUL that silently cuts the string short.
+ * Scans a JSON text for that escape inside a string and, when found, copies
+ * the name of the top-level member holding it into key (cap bytes; "" when
+ * it is not inside a top-level member's value) and returns 1; returns 0
+ * otherwise. Never reads past len. */
+int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap);
+
+/* String member of obj, or NULL when absent or not a string. Borrowed. */
+const char *json_str(const cJSON *obj, const char *name);
+
+#endif

@@ -1,0 +1,230 @@
+/* kv.c - blocking Redis client on hiredis, with replies as cJSON. */
+#include "common/kv.h"
+
+#include "common/crypto.h"
+#include "common/err.h"
+
+#include <hiredis/hiredis.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kv {
+    redisContext *ctx;
+    int broken;
+};
+
+int kv_url_parse(const char *url, struct kv_url *out, struct err *e)
+{
+    const char *p, *at, *hostend, *slash;
+    char *end;
+    long v;
+
+    memset(out, 0, sizeof *out);
+    out->port = 6379;
+    if (strncmp(url, "rediss://", 9) == 0)
+        return err_set(e, ERR_CONFIG, "rediss:// is not supported: run a TLS sidecar "
+                       "(stunnel) and point REDIS_URL at its local port");
+    if (strncmp(url, "redis://", 8) != 0)
+        return err_set(e, ERR_CONFIG, "REDIS_URL must start with redis://");
+    p = url + 8;
+    slash = strchr(p, '/');
+    at = strrchr(p, '@');
+    if (at != NULL && (slash == NULL || at < slash)) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (colon != NULL) {
+            size_t n = (size_t)(at - colon - 1);
+            if (n >= sizeof out->password)
+                return err_set(e, ERR_CONFIG, "REDIS_URL password too long");
+            memcpy(out->password, colon + 1, n);
+            out->password[n] = '\0';
+        }
+        p = at + 1;
+    }
+    hostend = p + strcspn(p, ":/");
+    if (hostend == p || (size_t)(hostend - p) >= sizeof out->host)
+        return err_set(e, ERR_CONFIG, "REDIS_URL has no valid host");
+    memcpy(out->host, p, (size_t)(hostend - p));
+    out->host[hostend - p] = '\0';
+    p = hostend;
+    if (*p == ':') {
+        v = strtol(p + 1, &end, 10);
+        if (end == p + 1 || v < 1 || v > 65535 || (*end != '\0' && *end != '/'))
+            return err_set(e, ERR_CONFIG, "REDIS_URL has an invalid port");
+        out->port = (int)v;
+        p = end;
+    }
+    if (*p == '/' && p[1] != '\0') {
+        v = strtol(p + 1, &end, 10);
+        if (end == p + 1 || *end != '\0' || v < 0 || v > INT_MAX)
+            return err_set(e, ERR_CONFIG, "REDIS_URL has an invalid database number");
+        out->db = (int)v;
+    }
+    return ERR_OK;
+}
+
+void kv_script_init(struct kv_script *s)
+{
+    crypto_sha1_hex(s->src, s->len, s->sha);
+}
+
+cJSON *kv_reply_to_json(const void *redis_reply)
+{
+    const redisReply *r = redis_reply;
+    cJSON *arr, *obj;
+
+    switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+        return cJSON_CreateString(r->str ? r->str : "");
+    case REDIS_REPLY_INTEGER:
+        return cJSON_CreateNumber((double)r->integer);
+    case REDIS_REPLY_NIL:
+        return cJSON_CreateNull();
+    case REDIS_REPLY_ERROR:
+        obj = cJSON_CreateObject();
+        if (obj != NULL && cJSON_AddStringToObject(obj, "error", r->str ? r->str : "") == NULL) {
+            cJSON_Delete(obj);
+            return NULL;
+        }
+        return obj;
+    case REDIS_REPLY_ARRAY:
+        arr = cJSON_CreateArray();
+        for (size_t i = 0; arr != NULL && i < r->elements; i++) {
+            cJSON *item = kv_reply_to_json(r->element[i]);
+            if (item == NULL) {
+                cJSON_Delete(arr);
+                return NULL;
+            }
+            cJSON_AddItemToArray(arr, item);
+        }
+        return arr;
+    default:
+        return cJSON_CreateNull();
+    }
+}
+
+static int kv_fail(struct kv *kv, struct err *e)
+{
+    kv->broken = 1;
+    return err_set(e, ERR_REDIS_UNAVAILABLE, "redis: %s",
+                   kv->ctx->errstr[0] ? kv->ctx->errstr : "connection lost");
+}
+
+/* Takes r. Converts an error reply into ERR_PROTOCOL. */
+static int kv_take_reply(redisReply *r, cJSON **reply, struct err *e)
+{
+    int rc = ERR_OK;
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        rc = err_set(e, ERR_PROTOCOL, "redis: %s", r->str ? r->str : "error");
+    } else if (reply != NULL) {
+        *reply = kv_reply_to_json(r);
+        if (*reply == NULL)
+            rc = err_set(e, ERR_INTERNAL, "out of memory converting a reply");
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int kv_call(struct kv *kv, int argc, const char **argv, const size_t *lens, cJSON **reply,
+            struct err *e)
+{
+    redisReply *r;
+
+    if (reply != NULL)
+        *reply = NULL;
+    if (kv->broken)
+        return err_set(e, ERR_REDIS_UNAVAILABLE, "redis: connection lost");
+    r = redisCommandArgv(kv->ctx, argc, argv, lens);
+    if (r == NULL)
+        return kv_fail(kv, e);
+    return kv_take_reply(r, reply, e);
+}
+
+int kv_eval(struct kv *kv, const struct kv_script *s, int nkeys, int argc, const char **argv,
+            const size_t *lens, cJSON **reply, struct err *e)
+{
+    enum { EVAL_ARGS_MAX = 64 };
+    const char *av[EVAL_ARGS_MAX + 3];
+    size_t al[EVAL_ARGS_MAX + 3];
+    char nk[16];
+    int rc;
+
+    if (argc > EVAL_ARGS_MAX)
+        return err_set(e, ERR_INTERNAL, "kv_eval: too many arguments (%d)", argc);
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    av[0] = "EVALSHA"; al[0] = 7;
+    av[1] = s->sha;    al[1] = 40;
+    av[2] = nk;        al[2] = strlen(nk);
+    for (int i = 0; i < argc; i++) {
+        av[i + 3] = argv[i];
+        al[i + 3] = lens ? lens[i] : strlen(argv[i]);
+    }
+    rc = kv_call(kv, argc + 3, av, al, reply, e);
+    if (rc == ERR_PROTOCOL && e != NULL && strstr(e->msg, "NOSCRIPT") != NULL) {
+        av[0] = "EVAL"; al[0] = 4;
+        av[1] = s->src; al[1] = s->len;
+        rc = kv_call(kv, argc + 3, av, al, reply, e);
+    }
+    return rc;
+}
+
+struct kv *kv_connect(const struct kv_url *url, int timeout_ms, struct err *e)
+{
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    struct kv *kv = calloc(1, sizeof *kv);
+    char db[16];
+
+    if (kv == NULL) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    kv->ctx = redisConnectWithTimeout(url->host, url->port, tv);
+    if (kv->ctx == NULL) {
+        free(kv);
+        err_set(e, ERR_REDIS_UNAVAILABLE, "redis: cannot allocate a context");
+        return NULL;
+    }
+    if (kv->ctx->err) {
+        err_set(e, ERR_REDIS_UNAVAILABLE, "redis %s:%d: %s", url->host, url->port,
+                kv->ctx->errstr);
+        kv_free(kv);
+        return NULL;
+    }
+    if (redisSetTimeout(kv->ctx, tv) != REDIS_OK) {
+        err_set(e, ERR_REDIS_UNAVAILABLE, "redis: cannot set timeout");
+        kv_free(kv);
+        return NULL;
+    }
+    if (url->password[0] != '\0' &&
+        kv_call(kv, 2, (const char *[]){"AUTH", url->password}, NULL, NULL, e) != ERR_OK) {
+        /* The message names the failure, never the password. */
+        err_set(e, ERR_REDIS_UNAVAILABLE, "redis: AUTH refused");
+        kv_free(kv);
+        return NULL;
+    }
+    snprintf(db, sizeof db, "%d", url->db);
+    if (url->db != 0 &&
+        kv_call(kv, 2, (const char *[]){"SELECT", db}, NULL, NULL, e) != ERR_OK) {
+        err_set(e, ERR_REDIS_UNAVAILABLE, "redis: SELECT %d refused", url->db);
+        kv_free(kv);
+        return NULL;
+    }
+    return kv;
+}
+
+void kv_free(struct kv *kv)
+{
+    if (kv == NULL)
+        return;
+    if (kv->ctx != NULL)
+        redisFree(kv->ctx);
+    free(kv);
+}
+
+int kv_broken(const struct kv *kv)
+{
+    return kv->broken;
+}

@@ -1,0 +1,73 @@
+/* kv.h - blocking Redis connections (the gateway's; one per thread, never shared).
+ *
+ * Replies are converted to cJSON: bulk and status strings become strings,
+ * integers numbers, nil null, arrays arrays. A Redis error reply is reported
+ * as ERR_PROTOCOL with Redis' message; a connection failure as
+ * ERR_REDIS_UNAVAILABLE, after which the connection must be freed.
+ *
+ *     struct kv *kv = kv_connect(&url, 1000, &e);
+ *     cJSON *r = NULL;
+ *     if (kv_call(kv, 2, (const char *[]){"GET", "k"}, NULL, &r, &e) == ERR_OK) ...
+ */
+#ifndef CI_KV_H
+#define CI_KV_H
+
+#include <stddef.h>
+
+#include "common/json.h"
+
+struct err;
+struct kv;
+
+#define KV_HOST_MAX 256
+#define KV_PASSWORD_MAX 256
+
+struct kv_url {
+    char host[KV_HOST_MAX];
+    int port;
+    char password[KV_PASSWORD_MAX];     /* "" when none; secret */
+    int db;
+};
+
+/* A Lua script known by name. sha is filled by kv_script_init(). */
+struct kv_script {
+    const char *name;
+    const char *src;                    /* borrowed, static */
+    size_t len;
+    char sha[41];
+};
+
+/* Parses redis://[user][:password@]host[:port][/db]. rediss:// is refused
+ * (hiredis 0.14 has no TLS: put a stunnel sidecar in front). Returns ERR_OK or
+ * ERR_CONFIG. */
+int kv_url_parse(const char *url, struct kv_url *out, struct err *e);
+
+/* Computes the script's SHA1 so EVALSHA can be used. Call before threads start. */
+void kv_script_init(struct kv_script *s);
+
+/* Connects, authenticates and selects the db. Returns the connection (owns;
+ * free with kv_free) or NULL with e set. timeout_ms bounds connect and every
+ * later command. */
+struct kv *kv_connect(const struct kv_url *url, int timeout_ms, struct err *e);
+
+/* Closes and frees; accepts NULL. */
+void kv_free(struct kv *kv);
+
+/* 1 when an I/O error made the connection unusable (free and reconnect). */
+int kv_broken(const struct kv *kv);
+
+/* Runs one command. lens may be NULL for NUL-terminated arguments. On ERR_OK
+ * *reply is owned by the caller (cJSON_Delete). */
+int kv_call(struct kv *kv, int argc, const char **argv, const size_t *lens, cJSON **reply,
+            struct err *e);
+
+/* EVALSHA of a script with nkeys keys followed by args (argv holds keys then
+ * args); falls back to EVAL when Redis does not know the script yet. */
+int kv_eval(struct kv *kv, const struct kv_script *s, int nkeys, int argc, const char **argv,
+            const size_t *lens, cJSON **reply, struct err *e);
+
+/* Converts a hiredis reply (const redisReply *) to cJSON; NULL on allocation
+ * failure. Shared with kv_async.c only. */
+cJSON *kv_reply_to_json(const void *redis_reply);
+
+#endif

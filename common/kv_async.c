@@ -1,0 +1,371 @@
+/* kv_async.c - hiredis async context attached to our loop by hand (hiredis'
+ * event-library hooks pointed at loop_io), with reconnection. */
+#include "common/kv_async.h"
+
+#include "common/err.h"
+#include "common/kv.h"
+#include "common/log.h"
+#include "common/loop.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KV_BACKOFF_MIN_MS 100
+#define KV_BACKOFF_MAX_MS 5000
+
+struct kv_async {
+    struct loop *loop;
+    struct kv_url url;
+    char name[32];
+    redisAsyncContext *ac;
+    struct loop_io *io;
+    int want_read, want_write;
+    int connected;
+    int freeing;
+    struct loop_timer *retry;
+    unsigned backoff_ms;
+    kv_async_state_cb *on_state;
+    void *state_arg;
+};
+
+/* One pending command's callback. */
+struct kv_pending {
+    struct kv_async *kv;
+    kv_async_cb *cb;
+    void *arg;
+    /* Kept for the EVAL fallback; NULL for plain commands. */
+    const struct kv_script *script;
+    int argc;
+    char **argv;
+    size_t *lens;
+};
+
+static void kv_connect_now(struct kv_async *kv);
+
+/* ---- hiredis event hooks ---- */
+
+static void ev_update(struct kv_async *kv)
+{
+    if (kv->io != NULL)
+        loop_io_want(kv->io, kv->want_read, kv->want_write);
+}
+
+static void ev_add_read(void *p)   { struct kv_async *kv = p; kv->want_read = 1; ev_update(kv); }
+static void ev_del_read(void *p)   { struct kv_async *kv = p; kv->want_read = 0; ev_update(kv); }
+static void ev_add_write(void *p)  { struct kv_async *kv = p; kv->want_write = 1; ev_update(kv); }
+static void ev_del_write(void *p)  { struct kv_async *kv = p; kv->want_write = 0; ev_update(kv); }
+
+static void ev_cleanup(void *p)
+{
+    struct kv_async *kv = p;
+
+    loop_io_free(kv->io);
+    kv->io = NULL;
+    kv->want_read = kv->want_write = 0;
+}
+
+static void on_io(void *p, int readable, int writable)
+{
+    struct kv_async *kv = p;
+
+    /* Either call may free the context (disconnect); re-check in between. */
+    if (readable && kv->ac != NULL)
+        redisAsyncHandleRead(kv->ac);
+    if (writable && kv->ac != NULL)
+        redisAsyncHandleWrite(kv->ac);
+}
+
+/* ---- connection lifecycle ---- */
+
+static void kv_log(struct kv_async *kv, enum log_level lvl, const char *event, const char *detail)
+{
+    struct log_line l;
+
+    log_begin(&l, lvl, event);
+    log_str(&l, "conn", kv->name);
+    log_str(&l, "host", kv->url.host);
+    log_int(&l, "port", kv->url.port);
+    if (detail != NULL)
+        log_str(&l, "detail", detail);
+    log_end(&l);
+}
+
+static void on_retry(void *p)
+{
+    kv_connect_now(p);
+}
+
+static void kv_schedule_retry(struct kv_async *kv)
+{
+    if (kv->freeing)
+        return;
+    loop_timer_start(kv->retry, kv->backoff_ms, 0);
+    kv->backoff_ms = kv->backoff_ms * 2 > KV_BACKOFF_MAX_MS ? KV_BACKOFF_MAX_MS
+                                                            : kv->backoff_ms * 2;
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    struct kv_async *kv = ac->data;
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback. */
+        kv_log(kv, LOG_WARN, "redis_connect_failed", ac->errstr);
+        kv->ac = NULL;
+        kv_schedule_retry(kv);
+        return;
+    }
+    kv->connected = 1;
+    kv->backoff_ms = KV_BACKOFF_MIN_MS;
+    kv_log(kv, LOG_INFO, "redis_connected", NULL);
+    if (kv->on_state != NULL)
+        kv->on_state(kv->state_arg, 1);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct kv_async *kv = ac->data;
+    int was = kv->connected;
+
+    kv->ac = NULL;
+    kv->connected = 0;
+    if (kv->freeing)
+        return;
+    kv_log(kv, LOG_WARN, "redis_disconnected", status == REDIS_OK ? "closed" : ac->errstr);
+    kv_schedule_retry(kv);
+    if (was && kv->on_state != NULL)
+        kv->on_state(kv->state_arg, 0);
+}
+
+static void pending_free(struct kv_pending *p)
+{
+    if (p->argv != NULL)
+        for (int i = 0; i < p->argc; i++)
+            free(p->argv[i]);
+    free(p->argv);
+    free(p->lens);
+    free(p);
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *privdata);
+
+static void on_auth(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply *reply = r;
+    struct kv_async *kv = ac->data;
+
+    (void)privdata;
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        /* Never log the password; Redis' message does not contain it. */
+        kv_log(kv, LOG_ERROR, "redis_auth_failed", reply->str);
+        redisAsyncDisconnect(ac);
+    }
+}
+
+static void kv_connect_now(struct kv_async *kv)
+{
+    redisAsyncContext *ac;
+    char db[16];
+
+    ac = redisAsyncConnect(kv->url.host, kv->url.port);
+    if (ac == NULL) {
+        kv_schedule_retry(kv);
+        return;
+    }
+    if (ac->err) {
+        kv_log(kv, LOG_WARN, "redis_connect_failed", ac->errstr);
+        redisAsyncFree(ac);
+        kv_schedule_retry(kv);
+        return;
+    }
+    kv->ac = ac;
+    ac->data = kv;
+    kv->io = loop_io_new(kv->loop, ac->c.fd, on_io, kv);
+    if (kv->io == NULL) {
+        kv->ac = NULL;
+        redisAsyncFree(ac);
+        kv_schedule_retry(kv);
+        return;
+    }
+    ac->ev.data = kv;
+    ac->ev.addRead = ev_add_read;
+    ac->ev.delRead = ev_del_read;
+    ac->ev.addWrite = ev_add_write;
+    ac->ev.delWrite = ev_del_write;
+    ac->ev.cleanup = ev_cleanup;
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    /* Pipelined ahead of any command: they run first once connected. */
+    if (kv->url.password[0] != '\0')
+        redisAsyncCommand(ac, on_auth, NULL, "AUTH %s", kv->url.password);
+    if (kv->url.db != 0) {
+        snprintf(db, sizeof db, "%d", kv->url.db);
+        redisAsyncCommand(ac, on_auth, NULL, "SELECT %s", db);
+    }
+}
+
+struct kv_async *kv_async_new(struct loop *loop, const struct kv_url *url, const char *name,
+                              kv_async_state_cb *on_state, void *arg, struct err *e)
+{
+    struct kv_async *kv = calloc(1, sizeof *kv);
+
+    if (kv == NULL) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    kv->loop = loop;
+    kv->url = *url;
+    snprintf(kv->name, sizeof kv->name, "%s", name);
+    kv->on_state = on_state;
+    kv->state_arg = arg;
+    kv->backoff_ms = KV_BACKOFF_MIN_MS;
+    kv->retry = loop_timer_new(loop, on_retry, kv);
+    if (kv->retry == NULL) {
+        free(kv);
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    kv_connect_now(kv);
+    return kv;
+}
+
+void kv_async_free(struct kv_async *kv)
+{
+    if (kv == NULL)
+        return;
+    kv->freeing = 1;
+    if (kv->ac != NULL) {
+        /* Runs every pending callback with a NULL reply, then on_disconnect. */
+        redisAsyncFree(kv->ac);
+        kv->ac = NULL;
+    }
+    loop_timer_free(kv->retry);
+    /* ev_cleanup freed the watcher. */
+    memset(&kv->url.password, 0, sizeof kv->url.password);
+    free(kv);
+}
+
+int kv_async_connected(const struct kv_async *kv)
+{
+    return kv->connected;
+}
+
+/* ---- commands ---- */
+
+static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct kv_pending *p = privdata;
+    redisReply *reply = r;
+    struct err e;
+    cJSON *json = NULL;
+
+    (void)ac;
+    err_clear(&e);
+    if (reply == NULL) {
+        err_set(&e, ERR_REDIS_UNAVAILABLE, "redis: connection lost");
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        if (p->script != NULL && strncmp(reply->str, "NOSCRIPT", 8) == 0 && p->kv->ac != NULL) {
+            /* Resend as EVAL with the source; the same pending record follows it. */
+            free(p->argv[0]);
+            free(p->argv[1]);
+            p->argv[0] = strdup("EVAL");
+            p->lens[0] = 4;
+            p->argv[1] = malloc(p->script->len);
+            if (p->argv[0] != NULL && p->argv[1] != NULL) {
+                memcpy(p->argv[1], p->script->src, p->script->len);
+                p->lens[1] = p->script->len;
+                p->script = NULL;
+                if (redisAsyncCommandArgv(p->kv->ac, on_reply, p, p->argc,
+                                          (const char **)p->argv, p->lens) == REDIS_OK)
+                    return;
+            }
+            err_set(&e, ERR_REDIS_UNAVAILABLE, "redis: cannot resend script");
+        } else {
+            err_set(&e, ERR_PROTOCOL, "redis: %s", reply->str);
+        }
+    } else {
+        json = kv_reply_to_json(reply);
+        if (json == NULL)
+            err_set(&e, ERR_INTERNAL, "out of memory converting a reply");
+    }
+    if (p->cb != NULL)
+        p->cb(p->arg, json, &e);
+    cJSON_Delete(json);
+    pending_free(p);
+}
+
+static int kv_send(struct kv_async *kv, struct kv_pending *p, int argc, const char **argv,
+                   const size_t *lens, struct err *e)
+{
+    if (kv->ac == NULL || !kv->connected) {
+        pending_free(p);
+        return err_set(e, ERR_REDIS_UNAVAILABLE, "redis (%s): not connected", kv->name);
+    }
+    if (redisAsyncCommandArgv(kv->ac, on_reply, p, argc, argv, lens) != REDIS_OK) {
+        pending_free(p);
+        return err_set(e, ERR_REDIS_UNAVAILABLE, "redis (%s): cannot queue command", kv->name);
+    }
+    return ERR_OK;
+}
+
+int kv_async_call(struct kv_async *kv, int argc, const char **argv, const size_t *lens,
+                  kv_async_cb *cb, void *arg, struct err *e)
+{
+    struct kv_pending *p = calloc(1, sizeof *p);
+
+    if (p == NULL)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    p->kv = kv;
+    p->cb = cb;
+    p->arg = arg;
+    /* hiredis formats (copies) the arguments at once, so nothing else is kept. */
+    return kv_send(kv, p, argc, argv, lens, e);
+}
+
+int kv_async_eval(struct kv_async *kv, const struct kv_script *s, int nkeys, int argc,
+                  const char **argv, const size_t *lens, kv_async_cb *cb, void *arg,
+                  struct err *e)
+{
+    struct kv_pending *p = calloc(1, sizeof *p);
+    char nk[16];
+
+    if (p == NULL)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    p->kv = kv;
+    p->cb = cb;
+    p->arg = arg;
+    p->script = s;
+    p->argc = argc + 3;
+    p->argv = calloc((size_t)p->argc, sizeof *p->argv);
+    p->lens = calloc((size_t)p->argc, sizeof *p->lens);
+    if (p->argv == NULL || p->lens == NULL) {
+        pending_free(p);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    p->argv[0] = strdup("EVALSHA");
+    p->lens[0] = 7;
+    p->argv[1] = strdup(s->sha);
+    p->lens[1] = 40;
+    p->argv[2] = strdup(nk);
+    p->lens[2] = strlen(nk);
+    for (int i = 0; i < argc; i++) {
+        size_t n = lens ? lens[i] : strlen(argv[i]);
+        p->argv[i + 3] = malloc(n + 1);
+        if (p->argv[i + 3] == NULL)
+            break;
+        memcpy(p->argv[i + 3], argv[i], n);
+        p->argv[i + 3][n] = '\0';
+        p->lens[i + 3] = n;
+    }
+    for (int i = 0; i < p->argc; i++) {
+        if (p->argv[i] == NULL) {
+            pending_free(p);
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        }
+    }
+    return kv_send(kv, p, p->argc, (const char **)p->argv, p->lens, e);
+}

@@ -1,0 +1,50 @@
+/* kv_async.h - a non-blocking Redis connection driven by the event loop.
+ *
+ * Commands are pipelined in order. The connection reconnects by itself with
+ * backoff; while it is down, kv_async_call() fails at once with
+ * ERR_REDIS_UNAVAILABLE and callbacks of commands in flight get that error.
+ */
+#ifndef CI_KV_ASYNC_H
+#define CI_KV_ASYNC_H
+
+#include <stddef.h>
+
+#include "common/json.h"
+
+struct err;
+struct kv_async;
+struct kv_script;
+struct kv_url;
+struct loop;
+
+/* reply is borrowed for the duration of the callback (NULL when e->code != ERR_OK).
+ * A Redis error reply arrives as ERR_PROTOCOL with Redis' message. */
+typedef void kv_async_cb(void *arg, cJSON *reply, const struct err *e);
+
+/* Called on every (re)connection and disconnection. */
+typedef void kv_async_state_cb(void *arg, int connected);
+
+/* Starts connecting to url (borrowed, copied). name labels log lines.
+ * Returns the connection (owns; kv_async_free) or NULL with e set. */
+struct kv_async *kv_async_new(struct loop *loop, const struct kv_url *url, const char *name,
+                              kv_async_state_cb *on_state, void *arg, struct err *e);
+
+/* Disconnects; callbacks of commands in flight run with ERR_REDIS_UNAVAILABLE.
+ * Accepts NULL. */
+void kv_async_free(struct kv_async *kv);
+
+/* 1 when connected and authenticated. */
+int kv_async_connected(const struct kv_async *kv);
+
+/* Queues a command. lens may be NULL for NUL-terminated args; args are copied.
+ * cb may be NULL to ignore the reply. Returns ERR_OK, or an error without
+ * calling cb. */
+int kv_async_call(struct kv_async *kv, int argc, const char **argv, const size_t *lens,
+                  kv_async_cb *cb, void *arg, struct err *e);
+
+/* EVALSHA of a script (keys then args in argv), falling back to EVAL on NOSCRIPT. */
+int kv_async_eval(struct kv_async *kv, const struct kv_script *s, int nkeys, int argc,
+                  const char **argv, const size_t *lens, kv_async_cb *cb, void *arg,
+                  struct err *e);
+
+#endif

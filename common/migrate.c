@@ -1,0 +1,200 @@
+/* migrate.c - versioned SQL migrations. */
+#include "common/migrate.h"
+
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MIGRATE_MAX_FILES 1000
+/* pg_advisory_lock key: "codeinsight migrations". */
+#define MIGRATE_LOCK_SQL "SELECT pg_advisory_lock(7261636)"
+#define MIGRATE_UNLOCK_SQL "SELECT pg_advisory_unlock(7261636)"
+
+static const char migrate_table_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())";
+
+struct migration {
+    long version;
+    char name[256];
+};
+
+static int by_version(const void *a, const void *b)
+{
+    const struct migration *x = a, *y = b;
+    return (x->version > y->version) - (x->version < y->version);
+}
+
+/* "NNN_name.sql" -> version; -1 when the name does not follow the pattern. */
+static long parse_version(const char *name)
+{
+    char *end;
+    long v;
+    size_t n = strlen(name);
+
+    if (n < 5 || strcmp(name + n - 4, ".sql") != 0)
+        return -1;
+    errno = 0;
+    v = strtol(name, &end, 10);
+    if (errno != 0 || end == name || *end != '_' || v < 1 || v > 999999)
+        return -1;
+    return v;
+}
+
+static int list_migrations(const char *dir, struct migration **out, int *count, struct err *e)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    struct migration *list = NULL;
+    int n = 0;
+
+    if (d == NULL)
+        return err_set(e, ERR_IO, "open %s: %s", dir, strerror(errno));
+    list = calloc(MIGRATE_MAX_FILES, sizeof *list);
+    if (list == NULL) {
+        closedir(d);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    while ((de = readdir(d)) != NULL) {
+        long v = parse_version(de->d_name);
+        if (v < 0)
+            continue;
+        if (n == MIGRATE_MAX_FILES || strlen(de->d_name) >= sizeof list[0].name) {
+            closedir(d);
+            free(list);
+            return err_set(e, ERR_CONFIG, "too many or too long migration names in %s", dir);
+        }
+        list[n].version = v;
+        memcpy(list[n].name, de->d_name, strlen(de->d_name) + 1);
+        n++;
+    }
+    closedir(d);
+    qsort(list, (size_t)n, sizeof *list, by_version);
+    for (int i = 1; i < n; i++) {
+        if (list[i].version == list[i - 1].version) {
+            int rc = err_set(e, ERR_CONFIG, "two migrations share version %ld: %s and %s",
+                             list[i].version, list[i - 1].name, list[i].name);
+            free(list);
+            return rc;
+        }
+    }
+    *out = list;
+    *count = n;
+    return ERR_OK;
+}
+
+/* Reads a whole file (owns *out, NUL-terminated). */
+static int read_file(const char *path, char **out, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    char *buf;
+
+    if (f == NULL)
+        return err_set(e, ERR_IO, "open %s: %s", path, strerror(errno));
+    if (fstat(fileno(f), &st) != 0 || st.st_size < 0 || st.st_size > MIGRATE_FILE_MAX) {
+        fclose(f);
+        return err_set(e, ERR_IO, "%s: unreadable or larger than %d bytes", path,
+                       MIGRATE_FILE_MAX);
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        free(buf);
+        fclose(f);
+        return err_set(e, ERR_IO, "read %s failed", path);
+    }
+    buf[st.st_size] = '\0';
+    fclose(f);
+    *out = buf;
+    return ERR_OK;
+}
+
+static int apply_one(struct db *db, const char *dir, const struct migration *m, int *applied,
+                     struct err *e)
+{
+    char path[1024], version[16], sum[65];
+    char *sql = NULL, *have = NULL;
+    int rc;
+
+    snprintf(version, sizeof version, "%ld", m->version);
+    if (snprintf(path, sizeof path, "%s/%s", dir, m->name) >= (int)sizeof path)
+        return err_set(e, ERR_CONFIG, "migration path too long");
+    if ((rc = read_file(path, &sql, e)) != ERR_OK)
+        return rc;
+    crypto_sha256_hex(sql, strlen(sql), sum);
+
+    rc = db_query_value(db, "SELECT checksum FROM schema_migrations WHERE version = $1", 1,
+                        (const char *[]){version}, &have, e);
+    if (rc != ERR_OK)
+        goto out;
+    if (have != NULL) {
+        if (strcmp(have, sum) != 0)
+            rc = err_set(e, ERR_CONFIG, "%s was changed after it was applied; add a new "
+                         "migration instead", m->name);
+        goto out;
+    }
+    if ((rc = db_exec(db, "BEGIN", e)) != ERR_OK)
+        goto out;
+    rc = db_exec(db, sql, e);
+    if (rc == ERR_OK) {
+        char *ignored = NULL;
+        rc = db_query_value(db, "INSERT INTO schema_migrations (version, name, checksum)"
+                            " VALUES ($1, $2, $3)", 3,
+                            (const char *[]){version, m->name, sum}, &ignored, e);
+        free(ignored);
+    }
+    if (rc != ERR_OK) {
+        char why[ERR_MSG_MAX];
+        memcpy(why, e->msg, sizeof why);
+        db_exec(db, "ROLLBACK", NULL);
+        rc = err_set(e, rc, "%s: %s", m->name, why);
+        goto out;
+    }
+    if ((rc = db_exec(db, "COMMIT", e)) != ERR_OK)
+        goto out;
+    (*applied)++;
+    {
+        struct log_line l;
+        log_begin(&l, LOG_INFO, "migration_applied");
+        log_int(&l, "version", m->version);
+        log_str(&l, "name", m->name);
+        log_end(&l);
+    }
+out:
+    free(sql);
+    free(have);
+    return rc;
+}
+
+int migrate_run(struct db *db, const char *dir, int *applied, struct err *e)
+{
+    struct migration *list = NULL;
+    int n = 0, rc;
+    char *ignored = NULL;
+
+    *applied = 0;
+    if ((rc = list_migrations(dir, &list, &n, e)) != ERR_OK)
+        return rc;
+    if ((rc = db_query_value(db, MIGRATE_LOCK_SQL, 0, NULL, &ignored, e)) != ERR_OK) {
+        free(list);
+        return rc;
+    }
+    free(ignored);
+    rc = db_exec(db, migrate_table_sql, e);
+    for (int i = 0; rc == ERR_OK && i < n; i++)
+        rc = apply_one(db, dir, &list[i], applied, e);
+    ignored = NULL;
+    db_query_value(db, MIGRATE_UNLOCK_SQL, 0, NULL, &ignored, NULL);
+    free(ignored);
+    free(list);
+    return rc;
+}

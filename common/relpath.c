@@ -1,0 +1,37 @@
+/* relpath.c - relative path validation. */
+#include "common/relpath.h"
+
+#include "common/utf8.h"
+
+#include <ctype.h>
+
+static int is_sep(char c)
+{
+    return c == '/' || c == '\\';
+}
+
+int relpath_valid(const char *path, size_t len)
+{
+    size_t seg = 0;
+
+    if (len == 0 || is_sep(path[0]))
+        return 0;
+    if (len >= 2 && isalpha((unsigned char)path[0]) && path[1] == ':')
+        return 0;
+    if (!utf8_valid(path, len, NULL))
+        return 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || is_sep(path[i])) {
+            size_t n = i - seg;
+            if (n == 2 && path[seg] == '.' && path[seg + 1] == '.')
+                return 0;
+            if (i == len && (n == 0 || (n == 1 && path[seg] == '.')))
+                return 0;
+            seg = i + 1;
+            continue;
+        }
+        if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
+            return 0;
+    }
+    return 1;
+}

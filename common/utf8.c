@@ -1,0 +1,45 @@
+/* utf8.c - strict UTF-8 validation. */
+#include "common/utf8.h"
+
+int utf8_valid(const char *str, size_t len, size_t *bad)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t need;
+        unsigned lo = 0x80, hi = 0xbf;      /* bounds of the second byte */
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            if (c == 0xe0) lo = 0xa0;       /* overlong */
+            if (c == 0xed) hi = 0x9f;       /* surrogates */
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            if (c == 0xf0) lo = 0x90;       /* overlong */
+            if (c == 0xf4) hi = 0x8f;       /* above U+10FFFF */
+        } else {
+            goto fail;
+        }
+        if (i + need >= len)            /* truncated sequence */
+            goto fail;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            goto fail;
+        for (size_t k = 2; k <= need; k++)
+            if ((s[i + k] & 0xc0) != 0x80)
+                goto fail;
+        i += need + 1;
+    }
+    return 1;
+fail:
+    if (bad != NULL)
+        *bad = i;
+    return 0;
+}

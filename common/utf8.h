@@ -1,0 +1,11 @@
+/* utf8.h - UTF-8 validation (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
+#ifndef CI_UTF8_H
+#define CI_UTF8_H
+
+#include <stddef.h>
+
+/* Returns 1 when s[0..len) is valid UTF-8, else 0 and the offset of the first
+ * bad byte in *bad (when bad is not NULL). */
+int utf8_valid(const char *s, size_t len, size_t *bad);
+
+#endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, only the Debian packages that are missing; silent
+# and fast when everything is present. Used by `make deps` (and so by
+# `make run` and `make test`).
+set -euo pipefail
+
+packages=(
+  # toolchain and libraries
+  gcc make pkg-config xxd
+  libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev libpq-dev
+  libmongoc-dev libbson-dev libcjson-dev libssl-dev libsodium-dev libuv1-dev
+  libcmocka-dev
+  # services started privately by `make run` and the tests
+  redis-server redis-tools postgresql
+  # linters the worker runs
+  pylint flake8 shellcheck cppcheck
+  # test tools
+  python3 python3-pytest curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "deps: missing packages: ${missing[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,41 @@
+/* gateway.h - the gateway's context, shared read-only by every request thread. */
+#ifndef GW_GATEWAY_H
+#define GW_GATEWAY_H
+
+#include <pthread.h>
+
+#include "common/kv.h"
+
+struct config;
+struct err;
+struct db;
+
+struct gateway {
+    const struct config *cfg;       /* borrowed, read-only */
+    struct kv_url kv_url;           /* parsed REDIS_URL */
+    pthread_key_t conns_key;        /* per-thread struct conns */
+    void *daemon;                   /* struct MHD_Daemon * */
+    unsigned port;                  /* bound port */
+    int active;                     /* requests in progress (atomic) */
+};
+
+/* Starts listening with a thread pool. Returns ERR_OK or an error. */
+int server_start(struct gateway *gw, struct err *e);
+
+/* Stops accepting, finishes requests in progress, joins the threads. */
+void server_stop(struct gateway *gw);
+
+/* This thread's Redis connection, (re)connected on demand; NULL with e set
+ * (ERR_REDIS_UNAVAILABLE). Borrowed: valid until the handler returns. */
+struct kv *gateway_kv(struct gateway *gw, struct err *e);
+
+/* Same for PostgreSQL (ERR_DATABASE_UNAVAILABLE). */
+struct db *gateway_db(struct gateway *gw, struct err *e);
+
+/* Sets up the per-thread connection slots. Returns 0 or -1. */
+int gateway_conns_init(struct gateway *gw);
+
+/* Frees the calling thread's connections (the main thread at exit). */
+void gateway_conns_cleanup(struct gateway *gw);
+
+#endif

@@ -1,0 +1,51 @@
+/* health.c - liveness and readiness probes. */
+#include "gateway/handlers.h"
+
+#include "common/db.h"
+#include "common/err.h"
+#include "common/kv.h"
+#include "gateway/gateway.h"
+#include "gateway/request.h"
+#include "gateway/respond.h"
+
+void handle_healthz(struct request *req)
+{
+    cJSON *b = cJSON_CreateObject();
+
+    if (b != NULL)
+        cJSON_AddStringToObject(b, "status", "ok");
+    respond_json(req, 200, b);
+}
+
+void handle_readyz(struct request *req)
+{
+    struct err e;
+    struct kv *kv = gateway_kv(req->gw, &e);
+    struct db *db;
+    int redis_ok = 0, pg_ok = 0;
+    cJSON *checks = cJSON_CreateObject(), *body;
+
+    if (kv != NULL) {
+        cJSON *r = NULL;
+        redis_ok = kv_call(kv, 1, (const char *[]){"PING"}, NULL, &r, &e) == ERR_OK;
+        cJSON_Delete(r);
+    }
+    db = gateway_db(req->gw, &e);
+    pg_ok = db != NULL && db_ping(db, &e) == ERR_OK;
+    cJSON_AddStringToObject(checks, "redis", redis_ok ? "ok" : "down");
+    cJSON_AddStringToObject(checks, "postgres", pg_ok ? "ok" : "down");
+
+    if (redis_ok && pg_ok) {
+        body = cJSON_CreateObject();
+        cJSON_AddStringToObject(body, "status", "ready");
+        cJSON_AddItemToObject(body, "checks", checks);
+        respond_json(req, 200, body);
+        return;
+    }
+    err_set(&e, ERR_NOT_READY, "%s%s%s unreachable", redis_ok ? "" : "redis",
+            (!redis_ok && !pg_ok) ? " and " : "", pg_ok ? "" : "postgres");
+    body = cJSON_CreateObject();
+    cJSON_AddItemToObject(body, "checks", checks);
+    respond_header(req, "Retry-After", "5");
+    respond_error_with(req, &e, body);
+}

@@ -1,0 +1,46 @@
+/* migrate_main.c - codeinsight-migrate: applies pending schema migrations.
+ * Run by `make run`, by the tests and as the deployments' release step. */
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/migrate.h"
+
+int main(void)
+{
+    struct config cfg;
+    struct err e;
+    struct db *db;
+    int applied = 0, rc;
+
+    log_init("migrate", LOG_INFO);
+    if (config_load(&cfg, CFG_MIGRATE, &e) != ERR_OK) {
+        log_event(LOG_ERROR, "migrate_config_invalid", "detail", e.msg);
+        return 2;
+    }
+    log_init("migrate", (enum log_level)cfg.log_level);
+    if (crypto_init() != 0)
+        return 1;
+    db = db_connect(cfg.database_url, &e);
+    if (db == NULL) {
+        log_event(LOG_ERROR, "migrate_failed", "detail", e.msg);
+        return 1;
+    }
+    rc = migrate_run(db, cfg.schema_dir, &applied, &e);
+    db_free(db);
+    if (rc != ERR_OK) {
+        struct log_line l;
+        log_begin(&l, LOG_ERROR, "migrate_failed");
+        log_errfields(&l, &e);
+        log_end(&l);
+        return 1;
+    }
+    {
+        struct log_line l;
+        log_begin(&l, LOG_INFO, "migrate_done");
+        log_int(&l, "applied", applied);
+        log_end(&l);
+    }
+    return 0;
+}

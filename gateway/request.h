@@ -1,0 +1,38 @@
+/* request.h - one HTTP request as the handlers see it. */
+#ifndef GW_REQUEST_H
+#define GW_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gateway;
+struct route;
+
+#define REQUEST_ID_MAX 64           /* bytes, excluding the NUL */
+#define REQUEST_PARAM_MAX 64        /* bytes of a path parameter, excluding the NUL */
+#define REQUEST_EXTRA_HEADERS 4
+
+struct request {
+    struct gateway *gw;             /* borrowed, lives as long as the server */
+    void *conn;                     /* struct MHD_Connection *, borrowed */
+    const struct route *route;      /* NULL when no route matched */
+    const char *method;             /* borrowed from MHD for the request */
+    char path[256];                 /* request path, truncated for logs */
+    char param[REQUEST_PARAM_MAX + 1];  /* the ":id" segment, when the route has one */
+    char request_id[REQUEST_ID_MAX + 1];
+    char *body;                     /* owns; NUL-terminated after the last byte */
+    size_t body_len;                /* bytes, excluding the NUL */
+    size_t body_cap;
+    int body_too_large;             /* the body passed the limit: nothing more kept */
+    int responded;                  /* a response was queued */
+    int status;                     /* HTTP status sent, for the access log */
+    const char *err_code;           /* stable error code sent, for the access log */
+    int64_t start_us;               /* monotonic */
+    int n_extra;
+    struct { const char *name; char value[160]; } extra[REQUEST_EXTRA_HEADERS];
+};
+
+/* Value of a request header (borrowed for the request), or NULL. */
+const char *request_header(const struct request *req, const char *name);
+
+#endif

@@ -1,0 +1,121 @@
+/* respond.c - builds and queues responses on the libmicrohttpd connection. */
+#include "gateway/respond.h"
+
+#include "common/err.h"
+#include "common/log.h"
+#include "gateway/request.h"
+
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void respond_header(struct request *req, const char *name, const char *value)
+{
+    if (req->n_extra >= REQUEST_EXTRA_HEADERS)
+        return;
+    req->extra[req->n_extra].name = name;
+    snprintf(req->extra[req->n_extra].value, sizeof req->extra[0].value, "%s", value);
+    req->n_extra++;
+}
+
+/* Takes text (malloc'd, NUL-terminated). */
+static void respond_send(struct request *req, int status, const char *ctype, char *text)
+{
+    struct MHD_Response *r;
+
+    if (req->responded) {
+        free(text);
+        return;
+    }
+    req->responded = 1;
+    req->status = status;
+    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(text);
+        return;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    for (int i = 0; i < req->n_extra; i++)
+        MHD_add_response_header(r, req->extra[i].name, req->extra[i].value);
+    MHD_queue_response(req->conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+}
+
+/* Last resort when even building the error body fails. */
+static char *fallback_body(void)
+{
+    static const char body[] = "{\"type\":\"urn:codeinsight:problem:internal_error\","
+                               "\"title\":\"Internal error\",\"status\":500,"
+                               "\"code\":\"internal_error\"}";
+    return strdup(body);
+}
+
+void respond_json(struct request *req, int status, cJSON *body)
+{
+    char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+
+    cJSON_Delete(body);
+    if (text == NULL) {
+        struct err e;
+        err_set(&e, ERR_INTERNAL, "out of memory building the response");
+        respond_error(req, &e);
+        return;
+    }
+    respond_send(req, status, "application/json", text);
+}
+
+void respond_error_with(struct request *req, const struct err *e, cJSON *extra)
+{
+    char type[96];
+    cJSON *p = cJSON_CreateObject();
+    char *text;
+    int status = err_http_status(e->code);
+
+    snprintf(type, sizeof type, "urn:codeinsight:problem:%s", err_code_str(e->code));
+    if (p != NULL) {
+        cJSON_AddStringToObject(p, "type", type);
+        cJSON_AddStringToObject(p, "title", err_title(e->code));
+        cJSON_AddNumberToObject(p, "status", status);
+        cJSON_AddStringToObject(p, "detail", e->msg);
+        cJSON_AddStringToObject(p, "code", err_code_str(e->code));
+        cJSON_AddStringToObject(p, "request_id", req->request_id);
+        if (e->field[0] != '\0')
+            cJSON_AddStringToObject(p, "field", e->field);
+        if (extra != NULL) {
+            cJSON *it = extra->child;
+            while (it != NULL) {
+                cJSON *next = it->next;
+                cJSON_AddItemToObject(p, it->string, cJSON_DetachItemViaPointer(extra, it));
+                it = next;
+            }
+        }
+    }
+    cJSON_Delete(extra);
+    text = p ? cJSON_PrintUnformatted(p) : NULL;
+    cJSON_Delete(p);
+    if (text == NULL) {
+        text = fallback_body();
+        status = 500;
+        if (text == NULL)
+            return;
+    }
+    req->err_code = err_code_str(e->code);
+    if (status >= 500) {
+        /* Server-side failures are logged where they are answered; client
+         * errors appear in the access line with their code. */
+        struct log_line l;
+        log_begin(&l, LOG_ERROR, "request_failed");
+        log_str(&l, "request_id", req->request_id);
+        log_errfields(&l, e);
+        log_end(&l);
+    }
+    respond_send(req, status, "application/problem+json", text);
+}
+
+void respond_error(struct request *req, const struct err *e)
+{
+    respond_error_with(req, e, NULL);
+}

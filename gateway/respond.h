@@ -1,0 +1,28 @@
+/* respond.h - every HTTP response leaves through here; errors become
+ * RFC 9457 application/problem+json in exactly one place.
+ */
+#ifndef GW_RESPOND_H
+#define GW_RESPOND_H
+
+#include "common/json.h"
+
+struct err;
+struct request;
+
+/* Adds a header to the response about to be sent (Location, Allow,
+ * Retry-After...). name is a borrowed literal; value is copied (truncated at
+ * 159 bytes). At most REQUEST_EXTRA_HEADERS per request. */
+void respond_header(struct request *req, const char *name, const char *value);
+
+/* Sends body (takes) as application/json with the given status. A NULL body
+ * (allocation failure) becomes a 500 problem. */
+void respond_json(struct request *req, int status, cJSON *body);
+
+/* Sends the problem+json for e: type, title, status, detail, code,
+ * request_id, and field when e names one. */
+void respond_error(struct request *req, const struct err *e);
+
+/* Same, merging the members of extra (takes; may be NULL) into the body. */
+void respond_error_with(struct request *req, const struct err *e, cJSON *extra);
+
+#endif

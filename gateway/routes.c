@@ -1,0 +1,64 @@
+/* routes.c - routes are data: this table is the whole HTTP surface. */
+#include "gateway/routes.h"
+
+#include "gateway/handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct route route_table[] = {
+    {"POST", "/review",   ROUTE_BODY,  handle_review},
+    {"GET",  "/job/:id",  0,           handle_job_get},
+    {"GET",  "/healthz",  ROUTE_QUIET, handle_healthz},
+    {"GET",  "/readyz",   ROUTE_QUIET, handle_readyz},
+};
+
+#define ROUTE_COUNT (sizeof route_table / sizeof route_table[0])
+
+/* 1 when path matches pattern; copies the ":param" segment. */
+static int pattern_match(const char *pattern, const char *path, char *param, size_t cap)
+{
+    while (*pattern != '\0') {
+        if (*pattern == ':') {
+            size_t n = strcspn(path, "/");
+            if (n == 0 || n >= cap)
+                return 0;
+            memcpy(param, path, n);
+            param[n] = '\0';
+            path += n;
+            pattern += strcspn(pattern, "/");
+            continue;
+        }
+        if (*pattern != *path)
+            return 0;
+        pattern++;
+        path++;
+    }
+    return *path == '\0';
+}
+
+enum route_match routes_find(const char *method, const char *path, const struct route **out,
+                             char *param, size_t cap, char *allow, size_t allow_cap)
+{
+    size_t used = 0;
+    int path_seen = 0;
+
+    allow[0] = '\0';
+    for (size_t i = 0; i < ROUTE_COUNT; i++) {
+        const struct route *r = &route_table[i];
+        if (!pattern_match(r->pattern, path, param, cap))
+            continue;
+        if (strcmp(r->method, method) == 0) {
+            *out = r;
+            return ROUTE_MATCHED;
+        }
+        path_seen = 1;
+        if (used < allow_cap) {
+            int n = snprintf(allow + used, allow_cap - used, "%s%s", used ? ", " : "",
+                             r->method);
+            if (n > 0)
+                used += (size_t)n;
+        }
+    }
+    return path_seen ? ROUTE_WRONG_METHOD : ROUTE_NO_PATH;
+}

@@ -1,0 +1,30 @@
+/* routes.h - the route table: method, path pattern, body, handler. */
+#ifndef GW_ROUTES_H
+#define GW_ROUTES_H
+
+#include <stddef.h>
+
+struct request;
+
+typedef void route_handler(struct request *req);
+
+#define ROUTE_BODY   0x1u   /* reads a JSON request body */
+#define ROUTE_QUIET  0x2u   /* probes: access line at debug level */
+
+struct route {
+    const char *method;
+    const char *pattern;        /* literal segments and one ":param" segment at most */
+    unsigned flags;
+    route_handler *handler;
+};
+
+enum route_match { ROUTE_MATCHED, ROUTE_NO_PATH, ROUTE_WRONG_METHOD };
+
+/* Finds the route for method and path. On ROUTE_MATCHED sets *out and copies
+ * the ":param" segment into param (cap bytes; a longer segment never
+ * matches). On ROUTE_WRONG_METHOD writes the allowed methods ("GET, POST")
+ * into allow (allow_cap bytes). */
+enum route_match routes_find(const char *method, const char *path, const struct route **out,
+                             char *param, size_t cap, char *allow, size_t allow_cap);
+
+#endif

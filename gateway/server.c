@@ -1,0 +1,295 @@
+/* server.c - libmicrohttpd glue: accepts requests, buffers bodies up to the
+ * limit, looks up the route and dispatches. Nothing else happens here. */
+#include "gateway/gateway.h"
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "gateway/request.h"
+#include "gateway/respond.h"
+#include "gateway/routes.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define SERVER_CONNECTION_LIMIT 4096
+#define BODY_INITIAL_CAP 16384
+#define SERVER_DRAIN_MS 5000
+
+const char *request_header(const struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+/* Honours a sane incoming X-Request-Id, otherwise issues one. */
+static void request_id_init(struct request *req)
+{
+    const char *in = request_header(req, "X-Request-Id");
+    size_t n = in ? strlen(in) : 0;
+
+    if (n > 0 && n <= REQUEST_ID_MAX) {
+        size_t i;
+        for (i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)in[i];
+            if (!isalnum(c) && c != '-' && c != '_' && c != '.')
+                break;
+        }
+        if (i == n) {
+            memcpy(req->request_id, in, n + 1);
+            return;
+        }
+    }
+    crypto_uuid7(clock_now_us(), req->request_id);
+}
+
+static int content_type_is_json(const char *ct)
+{
+    static const char json[] = "application/json";
+    size_t n = sizeof json - 1;
+
+    if (ct == NULL || strncasecmp(ct, json, n) != 0)
+        return 0;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* Checks made before any body byte is read. Returns 0 or responds. */
+static int request_precheck_or_respond(struct request *req)
+{
+    const char *cl = request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    struct err e;
+
+    if (cl != NULL) {
+        char *end;
+        unsigned long long n;
+        errno = 0;
+        n = strtoull(cl, &end, 10);
+        if (errno == 0 && end != cl && *end == '\0' &&
+            n > (unsigned long long)req->gw->cfg->body_max) {
+            err_set(&e, ERR_BODY_TOO_LARGE, "request body is %llu bytes; the limit is %ld", n,
+                    req->gw->cfg->body_max);
+            respond_error(req, &e);
+            return -1;
+        }
+    }
+    if (!content_type_is_json(request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+        err_set(&e, ERR_UNSUPPORTED_MEDIA_TYPE, "send the body as application/json");
+        respond_error(req, &e);
+        return -1;
+    }
+    return 0;
+}
+
+static struct request *request_new(struct gateway *gw, struct MHD_Connection *conn,
+                                   const char *method, const char *url)
+{
+    struct request *req = calloc(1, sizeof *req);
+    char allow[64];
+    struct err e;
+
+    if (req == NULL)
+        return NULL;
+    req->gw = gw;
+    req->conn = conn;
+    req->method = method;
+    req->start_us = clock_mono_us();
+    __atomic_add_fetch(&gw->active, 1, __ATOMIC_ACQ_REL);
+    snprintf(req->path, sizeof req->path, "%s", url);
+    request_id_init(req);
+
+    switch (routes_find(method, url, &req->route, req->param, sizeof req->param, allow,
+                        sizeof allow)) {
+    case ROUTE_MATCHED:
+        if ((req->route->flags & ROUTE_BODY) && request_precheck_or_respond(req) != 0)
+            break;
+        break;
+    case ROUTE_WRONG_METHOD:
+        respond_header(req, MHD_HTTP_HEADER_ALLOW, allow);
+        err_set(&e, ERR_METHOD_NOT_ALLOWED, "%s is not allowed on %s (allowed: %s)", method,
+                req->path, allow);
+        respond_error(req, &e);
+        break;
+    case ROUTE_NO_PATH:
+        err_set(&e, ERR_NOT_FOUND, "no route for %s", req->path);
+        respond_error(req, &e);
+        break;
+    }
+    return req;
+}
+
+/* Appends upload data, keeping nothing past the limit. */
+static void request_append(struct request *req, const char *data, size_t n)
+{
+    size_t max = (size_t)req->gw->cfg->body_max;
+
+    if (req->body_too_large)
+        return;
+    if (req->body_len + n > max) {
+        req->body_too_large = 1;
+        free(req->body);
+        req->body = NULL;
+        req->body_len = req->body_cap = 0;
+        return;
+    }
+    if (req->body_len + n + 1 > req->body_cap) {
+        size_t cap = req->body_cap ? req->body_cap : BODY_INITIAL_CAP;
+        char *nb;
+        while (cap < req->body_len + n + 1)
+            cap *= 2;
+        if (cap > max + 1)
+            cap = max + 1;
+        nb = realloc(req->body, cap);
+        if (nb == NULL) {
+            req->body_too_large = 1;
+            return;
+        }
+        req->body = nb;
+        req->body_cap = cap;
+    }
+    memcpy(req->body + req->body_len, data, n);
+    req->body_len += n;
+    req->body[req->body_len] = '\0';
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    struct gateway *gw = cls;
+    struct request *req = *con_cls;
+    struct err e;
+
+    (void)version;
+    if (req == NULL) {
+        req = request_new(gw, conn, method, url);
+        if (req == NULL)
+            return MHD_NO;
+        *con_cls = req;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        if (!req->responded)
+            request_append(req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->responded)
+        return MHD_YES;
+    if (req->body_too_large) {
+        err_set(&e, ERR_BODY_TOO_LARGE, "request body exceeds the limit of %ld bytes",
+                gw->cfg->body_max);
+        respond_error(req, &e);
+        return MHD_YES;
+    }
+    req->route->handler(req);
+    if (!req->responded) {
+        err_set(&e, ERR_INTERNAL, "handler sent no response");
+        respond_error(req, &e);
+    }
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct request *req = *con_cls;
+    struct log_line l;
+    int quiet;
+
+    (void)cls;
+    (void)conn;
+    if (req == NULL)
+        return;
+    quiet = req->route != NULL && (req->route->flags & ROUTE_QUIET) && req->status < 400;
+    log_begin(&l, quiet ? LOG_DEBUG : LOG_INFO, "http_request");
+    log_str(&l, "request_id", req->request_id);
+    log_str(&l, "method", req->method);
+    log_str(&l, "path", req->path);
+    log_int(&l, "status", req->status);
+    if (req->err_code != NULL)
+        log_str(&l, "code", req->err_code);
+    log_int(&l, "bytes_in", (int64_t)req->body_len);
+    log_double(&l, "duration_ms", (double)(clock_mono_us() - req->start_us) / 1000.0);
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        log_str(&l, "termination", toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
+                                   : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client_abort"
+                                                                                : "error");
+    log_end(&l);
+    __atomic_sub_fetch(&req->gw->active, 1, __ATOMIC_ACQ_REL);
+    free(req->body);
+    free(req);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[256];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    n = strcspn(msg, "\n");
+    msg[n] = '\0';
+    log_event(LOG_WARN, "http_server_warning", "detail", msg);
+}
+
+int server_start(struct gateway *gw, struct err *e)
+{
+    struct sockaddr_in addr;
+    long threads = gw->cfg->http_threads;
+    const union MHD_DaemonInfo *info;
+    struct MHD_Daemon *d;
+
+    if (threads == 0)
+        threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 2;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)gw->cfg->port);
+    if (inet_pton(AF_INET, gw->cfg->bind, &addr.sin_addr) != 1)
+        return err_set(e, ERR_CONFIG, "CODEINSIGHT_BIND is not an IPv4 address: %s",
+                       gw->cfg->bind);
+
+    d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+                         (uint16_t)gw->cfg->port, NULL, NULL, on_access, gw,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONNECTION_LIMIT,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)gw->cfg->http_timeout_s,
+                         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw,
+                         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, gw,
+                         MHD_OPTION_END);
+    if (d == NULL)
+        return err_set(e, ERR_IO, "cannot listen on %s:%ld (in use, or not permitted)",
+                       gw->cfg->bind, gw->cfg->port);
+    gw->daemon = d;
+    info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    gw->port = info ? info->port : (unsigned)gw->cfg->port;
+    return ERR_OK;
+}
+
+void server_stop(struct gateway *gw)
+{
+    int64_t deadline = clock_mono_ms() + SERVER_DRAIN_MS;
+    MHD_socket ls;
+
+    if (gw->daemon == NULL)
+        return;
+    /* Stop accepting, let requests in progress finish, then close the rest. */
+    ls = MHD_quiesce_daemon(gw->daemon);
+    while (__atomic_load_n(&gw->active, __ATOMIC_ACQUIRE) > 0 && clock_mono_ms() < deadline)
+        usleep(10000);
+    MHD_stop_daemon(gw->daemon);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    gw->daemon = NULL;
+}

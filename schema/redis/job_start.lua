@@ -1,0 +1,9 @@
+-- job_start.lua: marks a job running and counts the attempt.
+-- KEYS[1] job hash. ARGV[1] TTL seconds, then field/value pairs to set
+-- (started_at, pool, worker, ...). Returns the attempt number.
+local fields = {'status', 'running'}
+for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+return attempts

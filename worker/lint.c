@@ -1,0 +1,450 @@
+/* lint.c - runs linters as child processes watched by the loop. */
+#include "worker/lint.h"
+
+#include "common/config.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "common/relpath.h"
+#include "worker/linters.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LINT_ARGV_MAX 32
+#define LINT_RUNS_MAX 8
+#define LINT_ENV_MAX 8
+#define LINT_PATH_DEFAULT "/usr/local/bin:/usr/bin:/bin"
+/* How much of a failing linter's stderr goes into its note. */
+#define LINT_NOTE_TAIL 160
+
+struct lint_run {
+    struct lint_task *task;
+    const struct linter *linter;
+    struct lint_run *next;          /* in the pool's wait queue */
+    struct loop_proc *proc;         /* while running */
+};
+
+struct lint_task {
+    struct lint_pool *pool;
+    struct lint_task *prev, *next;  /* every live task, for lint_pool_free */
+    struct lint_task *ready_next;   /* tasks completed by the kick timer */
+    lint_done_cb *cb;
+    void *arg;
+    struct lint_result res;
+    int pending;                    /* runs not finished yet */
+    int nruns;
+    struct lint_run runs[LINT_RUNS_MAX];
+    char dir[PATH_MAX];             /* "" when not created */
+    char file_arg[PATH_MAX + 2];    /* "./<relative path>" */
+    char env_buf[LINT_ENV_MAX][PATH_MAX + 32];
+    const char *env[LINT_ENV_MAX + 1];
+};
+
+struct lint_pool {
+    struct loop *loop;
+    const struct config *cfg;
+    long parallel;
+    int running;
+    struct lint_run *wait_head, *wait_tail;
+    struct lint_task *tasks;
+    struct lint_task *ready;
+    struct loop_timer *kick;
+    char path_env[PATH_MAX];
+};
+
+static void pool_pump(struct lint_pool *pool);
+
+void lint_result_cleanup(struct lint_result *res)
+{
+    cJSON_Delete(res->findings);
+    cJSON_Delete(res->linters);
+    cJSON_Delete(res->notes);
+    memset(res, 0, sizeof *res);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void task_free(struct lint_task *t)
+{
+    struct lint_pool *pool = t->pool;
+
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        pool->tasks = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    if (t->dir[0] != '\0')
+        nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    lint_result_cleanup(&t->res);
+    free(t);
+}
+
+/* Hands the result to the caller (who takes it) and frees the task. */
+static void task_complete(struct lint_task *t)
+{
+    struct lint_result res = t->res;
+    lint_done_cb *cb = t->cb;
+    void *arg = t->arg;
+
+    memset(&t->res, 0, sizeof t->res);
+    task_free(t);
+    cb(arg, &res);
+}
+
+static void note(struct lint_task *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(struct lint_task *t, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cJSON_AddItemToArray(t->res.notes, cJSON_CreateString(buf));
+}
+
+/* The last line of a linter's stderr, for a note. */
+static void stderr_tail(const struct loop_proc_result *r, char *out, size_t cap)
+{
+    size_t end = r->err_len, start;
+
+    while (end > 0 && (r->err[end - 1] == '\n' || r->err[end - 1] == '\r'))
+        end--;
+    start = end;
+    while (start > 0 && r->err[start - 1] != '\n')
+        start--;
+    if (end - start > LINT_NOTE_TAIL)
+        start = end - LINT_NOTE_TAIL;
+    snprintf(out, cap, "%.*s", (int)(end - start), r->err + start);
+    for (char *p = out; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+}
+
+static void linter_record(struct lint_task *t, const char *tool, const char *status,
+                          const struct loop_proc_result *r, int found)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "tool", tool);
+    cJSON_AddStringToObject(o, "status", status);
+    if (r != NULL && r->spawn_error == 0 && r->term_signal == 0)
+        cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
+    else
+        cJSON_AddNullToObject(o, "exit_code");
+    cJSON_AddNumberToObject(o, "duration_ms", r ? (double)r->duration_ms : 0);
+    cJSON_AddNumberToObject(o, "findings", found);
+    cJSON_AddItemToArray(t->res.linters, o);
+}
+
+static void on_linter_done(void *arg, const struct loop_proc_result *r)
+{
+    struct lint_run *run = arg;
+    struct lint_task *t = run->task;
+    struct lint_pool *pool = t->pool;
+    const struct linter *l = run->linter;
+    char tail[LINT_NOTE_TAIL + 1];
+    int found = 0;
+
+    run->proc = NULL;
+    pool->running--;
+    if (r->spawn_error != 0) {
+        note(t, "%s did not run: %s", l->tool,
+             r->spawn_error == ENOENT ? "it is not installed" : loop_strerror(r->spawn_error));
+        linter_record(t, l->tool, "missing", r, 0);
+    } else if (r->timed_out) {
+        note(t, "%s was stopped after %ld ms", l->tool, pool->cfg->lint_timeout_ms);
+        linter_record(t, l->tool, "timeout", r, 0);
+    } else if (r->term_signal != 0 || !l->exit_ok(r->exit_code)) {
+        stderr_tail(r, tail, sizeof tail);
+        note(t, "%s failed (%s %d)%s%s", l->tool, r->term_signal ? "signal" : "exit",
+             r->term_signal ? r->term_signal : r->exit_code, tail[0] ? ": " : "", tail);
+        linter_record(t, l->tool, "failed", r, 0);
+    } else {
+        const char *out = l->parse_stderr ? r->err : r->out;
+        size_t len = l->parse_stderr ? r->err_len : r->out_len;
+        int truncated = l->parse_stderr ? r->err_truncated : r->out_truncated;
+
+        found = l->parse(out, len, t->res.findings);
+        if (found < 0) {
+            note(t, "%s output could not be read%s", l->tool,
+                 truncated ? " (it exceeded the output cap)" : "");
+            linter_record(t, l->tool, "failed", r, 0);
+        } else {
+            if (truncated)
+                note(t, "%s output exceeded the cap; later findings were dropped", l->tool);
+            linter_record(t, l->tool, "ok", r, found);
+        }
+    }
+    if (--t->pending == 0)
+        task_complete(t);
+    pool_pump(pool);
+}
+
+/* Builds argv for a run: the linter's, with {file} replaced. */
+static int run_argv(const struct lint_run *run, const char **argv)
+{
+    int n = 0;
+
+    for (const char *const *a = run->linter->argv; *a != NULL && n < LINT_ARGV_MAX; a++)
+        argv[n++] = strcmp(*a, LINTERS_FILE_PLACEHOLDER) == 0 ? run->task->file_arg : *a;
+    argv[n] = NULL;
+    return n;
+}
+
+static void pool_pump(struct lint_pool *pool)
+{
+    while (pool->wait_head != NULL && pool->running < pool->parallel) {
+        struct lint_run *run = pool->wait_head;
+        struct lint_task *t = run->task;
+        const char *argv[LINT_ARGV_MAX + 1];
+        struct loop_proc_spec spec;
+        struct err e;
+
+        pool->wait_head = run->next;
+        if (pool->wait_head == NULL)
+            pool->wait_tail = NULL;
+        run_argv(run, argv);
+        spec.argv = argv;
+        spec.env = t->env;
+        spec.cwd = t->dir;
+        spec.timeout_ms = (uint64_t)pool->cfg->lint_timeout_ms;
+        spec.output_max = (size_t)pool->cfg->lint_output_max;
+        run->proc = loop_spawn(pool->loop, &spec, on_linter_done, run, &e);
+        if (run->proc == NULL) {
+            note(t, "%s did not run: %s", run->linter->tool, e.msg);
+            linter_record(t, run->linter->tool, "failed", NULL, 0);
+            if (--t->pending == 0)
+                task_complete(t);
+            continue;
+        }
+        pool->running++;
+    }
+}
+
+static void on_kick(void *arg)
+{
+    struct lint_pool *pool = arg;
+
+    while (pool->ready != NULL) {
+        struct lint_task *t = pool->ready;
+        pool->ready = t->ready_next;
+        task_complete(t);
+    }
+}
+
+/* Creates dir/rel (with parent directories), writes content. Never follows
+ * a symlink: every component is created by us, in a fresh directory. */
+static int write_file(const char *dir, const char *rel, const char *content, size_t len,
+                      char *why, size_t cap)
+{
+    char part[PATH_MAX];
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+    const char *p = rel;
+    size_t off = 0;
+
+    if (dfd < 0) {
+        snprintf(why, cap, "open %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        size_t n = strcspn(p, "/");
+        if (n >= sizeof part) {
+            close(dfd);
+            snprintf(why, cap, "path component too long");
+            return -1;
+        }
+        memcpy(part, p, n);
+        part[n] = '\0';
+        if (p[n] == '\0')
+            break;
+        p += n + 1;
+        if (n == 0 || strcmp(part, ".") == 0)
+            continue;
+        if (mkdirat(dfd, part, 0700) != 0 && errno != EEXIST) {
+            snprintf(why, cap, "mkdir: %s", strerror(errno));
+            close(dfd);
+            return -1;
+        }
+        fd = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        close(dfd);
+        if (fd < 0) {
+            snprintf(why, cap, "open directory: %s", strerror(errno));
+            return -1;
+        }
+        dfd = fd;
+    }
+    fd = openat(dfd, part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    close(dfd);
+    if (fd < 0) {
+        snprintf(why, cap, "create file: %s", strerror(errno));
+        return -1;
+    }
+    while (off < len) {
+        ssize_t w = write(fd, content + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(why, cap, "write: %s", strerror(errno));
+            close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    close(fd);
+    return 0;
+}
+
+/* Makes the private directory, writes the file, builds the environment. */
+static int task_prepare(struct lint_task *t, const char *rel, const char *content, size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+    char why[200];
+    int n = 0;
+
+    if (!relpath_valid(rel, strlen(rel))) {
+        snprintf(t->res.error, sizeof t->res.error, "invalid file path");
+        return -1;
+    }
+    if (tmp == NULL || tmp[0] != '/')
+        tmp = "/tmp";
+    if (snprintf(t->dir, sizeof t->dir, "%s/codeinsight-lint-XXXXXX", tmp) >= (int)sizeof t->dir ||
+        mkdtemp(t->dir) == NULL) {
+        snprintf(t->res.error, sizeof t->res.error, "cannot create a temporary directory: %s",
+                 strerror(errno));
+        t->dir[0] = '\0';
+        return -1;
+    }
+    if (write_file(t->dir, rel, content, len, why, sizeof why) != 0) {
+        snprintf(t->res.error, sizeof t->res.error, "cannot write the file: %s", why);
+        return -1;
+    }
+    snprintf(t->file_arg, sizeof t->file_arg, "./%s", rel);
+    snprintf(t->env_buf[n++], sizeof t->env_buf[0], "PATH=%s", t->pool->path_env);
+    snprintf(t->env_buf[n++], sizeof t->env_buf[0], "HOME=%s", t->dir);
+    snprintf(t->env_buf[n++], sizeof t->env_buf[0], "TMPDIR=%s", t->dir);
+    snprintf(t->env_buf[n++], sizeof t->env_buf[0], "PYLINTHOME=%s/.pylint", t->dir);
+    snprintf(t->env_buf[n++], sizeof t->env_buf[0], "XDG_CACHE_HOME=%s/.cache", t->dir);
+    snprintf(t->env_buf[n++], sizeof t->env_buf[0], "LANG=C.UTF-8");
+    snprintf(t->env_buf[n++], sizeof t->env_buf[0], "LC_ALL=C.UTF-8");
+    for (int i = 0; i < n; i++)
+        t->env[i] = t->env_buf[i];
+    t->env[n] = NULL;
+    return 0;
+}
+
+struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, const char *content,
+                             size_t len, const char *language, lint_done_cb *cb, void *arg,
+                             struct err *e)
+{
+    struct lint_task *t = calloc(1, sizeof *t);
+    const struct linter *const *list;
+
+    if (t == NULL) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    t->pool = pool;
+    t->cb = cb;
+    t->arg = arg;
+    t->res.findings = cJSON_CreateArray();
+    t->res.linters = cJSON_CreateArray();
+    t->res.notes = cJSON_CreateArray();
+    t->next = pool->tasks;
+    if (pool->tasks != NULL)
+        pool->tasks->prev = t;
+    pool->tasks = t;
+
+    t->res.language = language ? linters_language_canonical(language) : NULL;
+    if (t->res.language == NULL)
+        t->res.language = linters_language_from_path(file_path);
+    list = linters_for(t->res.language);
+
+    if (list[0] == NULL) {
+        if (t->res.language == NULL)
+            note(t, "language not recognised%s%s%s: no linter ran", language ? " ('" : "",
+                 language ? language : "", language ? "')" : "");
+        else
+            note(t, "no linter is configured for %s", t->res.language);
+    } else if (task_prepare(t, file_path, content, len) != 0) {
+        t->res.failed = 1;
+    } else {
+        for (; *list != NULL && t->nruns < LINT_RUNS_MAX; list++) {
+            struct lint_run *run = &t->runs[t->nruns++];
+            run->task = t;
+            run->linter = *list;
+            if (pool->wait_tail != NULL)
+                pool->wait_tail->next = run;
+            else
+                pool->wait_head = run;
+            pool->wait_tail = run;
+        }
+        t->pending = t->nruns;
+        pool_pump(pool);
+        return t;
+    }
+    /* Nothing to run: complete from the loop. */
+    t->ready_next = pool->ready;
+    pool->ready = t;
+    loop_timer_start(pool->kick, 0, 0);
+    return t;
+}
+
+struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg, struct err *e)
+{
+    struct lint_pool *pool = calloc(1, sizeof *pool);
+    const char *path = getenv("PATH");
+
+    if (pool == NULL) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    pool->loop = loop;
+    pool->cfg = cfg;
+    pool->parallel = cfg->lint_parallel;
+    if (pool->parallel <= 0)
+        pool->parallel = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 2;
+    snprintf(pool->path_env, sizeof pool->path_env, "%s",
+             path && path[0] ? path : LINT_PATH_DEFAULT);
+    pool->kick = loop_timer_new(loop, on_kick, pool);
+    if (pool->kick == NULL) {
+        free(pool);
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    return pool;
+}
+
+void lint_pool_free(struct lint_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    /* Children still running are killed; their tasks are dropped unreported. */
+    while (pool->tasks != NULL) {
+        struct lint_task *t = pool->tasks;
+        for (int i = 0; i < t->nruns; i++)
+            if (t->runs[i].proc != NULL)
+                loop_proc_cancel(t->runs[i].proc);
+        task_free(t);
+    }
+    loop_timer_free(pool->kick);
+    free(pool);
+}

@@ -1,0 +1,78 @@
+/* main.c - codeinsight-worker --pool fast|heavy. */
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/job.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "worker/worker.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: codeinsight-worker --pool fast|heavy\n"
+                    "Configuration comes from environment variables; see docs/configuration.md.\n");
+    return 2;
+}
+
+static void on_signal(void *arg, int signum)
+{
+    struct worker *w = arg;
+
+    log_event(LOG_INFO, "worker_signal", "signal", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    worker_stop(w);
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct worker w;
+    struct loop *loop;
+    struct err e;
+    const char *pool = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--pool") == 0 && i + 1 < argc)
+            pool = argv[++i];
+        else if (strncmp(argv[i], "--pool=", 7) == 0)
+            pool = argv[i] + 7;
+        else
+            return usage();
+    }
+    if (pool == NULL || (strcmp(pool, "fast") != 0 && strcmp(pool, "heavy") != 0))
+        return usage();
+
+    log_init(strcmp(pool, "fast") == 0 ? "worker-fast" : "worker-heavy", LOG_INFO);
+    if (config_load(&cfg, CFG_WORKER, &e) != ERR_OK) {
+        log_event(LOG_ERROR, "worker_config_invalid", "detail", e.msg);
+        return 2;
+    }
+    log_init(strcmp(pool, "fast") == 0 ? "worker-fast" : "worker-heavy",
+             (enum log_level)cfg.log_level);
+    config_log(&cfg, CFG_WORKER);
+    if (crypto_init() != 0)
+        return 1;
+    job_scripts_init();
+    signal(SIGPIPE, SIG_IGN);
+
+    loop = loop_new(&e);
+    if (loop == NULL || worker_start(&w, loop, &cfg, pool, &e) != ERR_OK) {
+        log_event(LOG_ERROR, "worker_start_failed", "detail", e.msg);
+        loop_free(loop);
+        return 1;
+    }
+    if (loop_on_signal(loop, SIGTERM, on_signal, &w) != 0 ||
+        loop_on_signal(loop, SIGINT, on_signal, &w) != 0) {
+        log_event(LOG_ERROR, "worker_start_failed", "detail", "cannot watch signals");
+        worker_cleanup(&w);
+        loop_free(loop);
+        return 1;
+    }
+    loop_run(loop);
+    worker_cleanup(&w);
+    loop_free(loop);
+    return 0;
+}

@@ -1,0 +1,260 @@
+/* worker.c - the consumer: joins the group, reads as many entries as there
+ * is room for, hands them to the pipeline, and drains on shutdown. */
+#include "worker/worker.h"
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db_async.h"
+#include "common/err.h"
+#include "common/job.h"
+#include "common/kv_async.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "worker/lint.h"
+#include "worker/pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Entries asked for in one XREADGROUP, at most. */
+#define READ_COUNT_MAX 64
+#define TICK_MS 250
+#define FAST_CONCURRENCY 256
+
+static void read_more(struct worker *w);
+
+static void check_drained(struct worker *w)
+{
+    if (!w->stopping)
+        return;
+    if ((w->inflight == 0 && !w->reading) || clock_mono_ms() >= w->stop_deadline_ms)
+        loop_stop(w->loop);
+}
+
+void worker_job_released(struct worker *w, int ok)
+{
+    w->inflight--;
+    if (ok)
+        w->jobs_done++;
+    else
+        w->jobs_failed++;
+    if (w->stopping)
+        check_drained(w);
+    else
+        read_more(w);
+}
+
+static void on_group(void *arg, cJSON *reply, const struct err *e)
+{
+    struct worker *w = arg;
+
+    (void)reply;
+    if (e->code == ERR_OK || (e->code == ERR_PROTOCOL && strstr(e->msg, "BUSYGROUP"))) {
+        w->group_ready = 1;
+        read_more(w);
+        return;
+    }
+    log_event(LOG_WARN, "consumer_group_failed", "detail", e->msg);
+}
+
+/* Group from id 0: entries queued before any worker existed are delivered. */
+static void ensure_group(struct worker *w)
+{
+    struct err e;
+
+    if (kv_async_call(w->kv, 6,
+                      (const char *[]){"XGROUP", "CREATE", w->stream, w->group, "0", "MKSTREAM"},
+                      NULL, on_group, w, &e) != ERR_OK)
+        log_event(LOG_DEBUG, "consumer_group_deferred", "detail", e.msg);
+}
+
+/* reply: [[stream, [[id, [field, value, ...]], ...]]] or null on timeout. */
+static void on_read(void *arg, cJSON *reply, const struct err *e)
+{
+    struct worker *w = arg;
+    const cJSON *s, *entry;
+
+    w->reading = 0;
+    if (e->code != ERR_OK) {
+        if (e->code == ERR_PROTOCOL && strstr(e->msg, "NOGROUP") != NULL) {
+            w->group_ready = 0;
+            ensure_group(w);
+        } else {
+            log_event(LOG_WARN, "consumer_read_failed", "detail", e->msg);
+        }
+        /* The tick timer retries. */
+        check_drained(w);
+        return;
+    }
+    cJSON_ArrayForEach(s, reply) {
+        const cJSON *entries = cJSON_GetArrayItem(s, 1);
+        cJSON_ArrayForEach(entry, entries) {
+            const cJSON *id = cJSON_GetArrayItem(entry, 0);
+            const cJSON *fields = cJSON_GetArrayItem(entry, 1);
+            if (cJSON_IsString(id))
+                pipeline_begin(w, id->valuestring, fields);
+        }
+    }
+    if (w->stopping)
+        check_drained(w);
+    else
+        read_more(w);
+}
+
+static void read_more(struct worker *w)
+{
+    char count[16], block[16];
+    long room = w->concurrency - w->inflight;
+    struct err e;
+
+    if (w->stopping || w->reading || !w->group_ready || room <= 0)
+        return;
+    snprintf(count, sizeof count, "%ld", room < READ_COUNT_MAX ? room : READ_COUNT_MAX);
+    snprintf(block, sizeof block, "%ld", w->cfg->read_block_ms);
+    if (kv_async_call(w->kv_read, 11,
+                      (const char *[]){"XREADGROUP", "GROUP", w->group, w->consumer, "COUNT",
+                                       count, "BLOCK", block, "STREAMS", w->stream, ">"},
+                      NULL, on_read, w, &e) != ERR_OK)
+        return;     /* not connected yet: the tick timer retries */
+    w->reading = 1;
+}
+
+static void on_tick(void *arg)
+{
+    struct worker *w = arg;
+
+    if (w->stopping) {
+        check_drained(w);
+        return;
+    }
+    if (!w->group_ready)
+        ensure_group(w);
+    else
+        read_more(w);
+}
+
+static void on_kv_state(void *arg, int connected)
+{
+    struct worker *w = arg;
+
+    if (connected && !w->group_ready)
+        ensure_group(w);
+}
+
+static void on_read_state(void *arg, int connected)
+{
+    struct worker *w = arg;
+
+    if (!connected)
+        w->reading = 0;
+    else
+        read_more(w);
+}
+
+int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
+                 const char *pool, struct err *e)
+{
+    char host[64], rnd[9];
+    int heavy;
+
+    memset(w, 0, sizeof *w);
+    if (strcmp(pool, "fast") != 0 && strcmp(pool, "heavy") != 0)
+        return err_set(e, ERR_CONFIG, "--pool must be fast or heavy");
+    heavy = strcmp(pool, "heavy") == 0;
+    w->cfg = cfg;
+    w->loop = loop;
+    w->pool = heavy ? "heavy" : "fast";
+    w->stream = heavy ? JOB_STREAM_HEAVY : JOB_STREAM_FAST;
+    w->group = heavy ? JOB_GROUP_HEAVY : JOB_GROUP_FAST;
+    w->concurrency = cfg->worker_concurrency;
+    if (w->concurrency == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        w->concurrency = heavy ? (cores > 0 ? cores : 2) : FAST_CONCURRENCY;
+    }
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "worker");
+    host[sizeof host - 1] = '\0';
+    crypto_random_hex(rnd, 4);
+    snprintf(w->consumer, sizeof w->consumer, "%s-%s-%ld-%s", w->pool, host, (long)getpid(), rnd);
+
+    if (kv_url_parse(cfg->redis_url, &w->kv_url, e) != ERR_OK)
+        return ERR_CONFIG;
+    w->lint = lint_pool_new(loop, cfg, e);
+    w->tick = loop_timer_new(loop, on_tick, w);
+    if (w->lint == NULL || w->tick == NULL)
+        goto fail;
+    w->kv = kv_async_new(loop, &w->kv_url, "commands", on_kv_state, w, e);
+    if (w->kv == NULL)
+        goto fail;
+    w->kv_read = kv_async_new(loop, &w->kv_url, "reader", on_read_state, w, e);
+    if (w->kv_read == NULL)
+        goto fail;
+    w->db = db_async_new(loop, cfg->database_url, e);
+    if (w->db == NULL)
+        goto fail;
+    loop_timer_start(w->tick, TICK_MS, TICK_MS);
+    {
+        struct log_line l;
+        log_begin(&l, LOG_INFO, "worker_started");
+        log_str(&l, "pool", w->pool);
+        log_str(&l, "stream", w->stream);
+        log_str(&l, "group", w->group);
+        log_str(&l, "consumer", w->consumer);
+        log_int(&l, "concurrency", w->concurrency);
+        log_end(&l);
+    }
+    return ERR_OK;
+fail:
+    worker_cleanup(w);
+    return e->code != ERR_OK ? e->code : ERR_INTERNAL;
+}
+
+void worker_stop(struct worker *w)
+{
+    if (w->stopping)
+        return;
+    w->stopping = 1;
+    w->stop_deadline_ms = clock_mono_ms() + w->cfg->shutdown_grace_s * 1000;
+    {
+        struct log_line l;
+        log_begin(&l, LOG_INFO, "worker_stopping");
+        log_int(&l, "inflight", w->inflight);
+        log_int(&l, "grace_s", w->cfg->shutdown_grace_s);
+        log_end(&l);
+    }
+    check_drained(w);
+}
+
+void worker_cleanup(struct worker *w)
+{
+    int abandoned;
+
+    /* Order matters: no callback may reach a job after it is freed. Linters
+     * are cancelled first, then the connections fail what they still hold
+     * (jobs see stopping past the deadline and let go), then the rest. */
+    w->stopping = 1;
+    w->stop_deadline_ms = 0;
+    lint_pool_free(w->lint);
+    w->lint = NULL;
+    kv_async_free(w->kv_read);
+    w->kv_read = NULL;
+    kv_async_free(w->kv);
+    w->kv = NULL;
+    db_async_free(w->db);
+    w->db = NULL;
+    abandoned = pipeline_abandon_all(w);
+    loop_timer_free(w->tick);
+    w->tick = NULL;
+    {
+        struct log_line l;
+        log_begin(&l, LOG_INFO, "worker_stopped");
+        log_str(&l, "consumer", w->consumer);
+        log_int(&l, "jobs_done", w->jobs_done);
+        log_int(&l, "jobs_failed", w->jobs_failed);
+        log_int(&l, "left_pending", abandoned);
+        log_end(&l);
+    }
+}

@@ -1,0 +1,59 @@
+/* worker.h - a worker process: one pool, one stream, one consumer, one loop. */
+#ifndef WK_WORKER_H
+#define WK_WORKER_H
+
+#include <stdint.h>
+
+#include "common/json.h"
+#include "common/kv.h"
+
+struct config;
+struct db_async;
+struct err;
+struct kv_async;
+struct lint_pool;
+struct loop;
+struct loop_timer;
+struct pipeline_job;
+
+struct worker {
+    const struct config *cfg;       /* borrowed, read-only */
+    struct loop *loop;
+    struct kv_url kv_url;
+    struct kv_async *kv_read;       /* only the blocking XREADGROUP */
+    struct kv_async *kv;            /* every other command */
+    struct db_async *db;
+    struct lint_pool *lint;
+    const char *pool;               /* "fast" | "heavy" */
+    const char *stream;
+    const char *group;
+    char consumer[96];              /* unique per process */
+    long concurrency;               /* jobs in flight at most */
+    int inflight;
+    int reading;                    /* an XREADGROUP is outstanding */
+    int group_ready;
+    int stopping;
+    int64_t stop_deadline_ms;       /* monotonic; valid when stopping */
+    struct loop_timer *tick;
+    struct pipeline_job *jobs;      /* every job in memory */
+    int64_t jobs_done, jobs_failed;
+};
+
+/* Sets up connections and starts consuming `pool` ("fast" or "heavy").
+ * Returns ERR_OK or an error (nothing left to free then). */
+int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
+                 const char *pool, struct err *e);
+
+/* Stops reading; in-flight jobs get until the shutdown grace, then the loop
+ * stops. Safe to call twice. */
+void worker_stop(struct worker *w);
+
+/* Frees everything; jobs still in memory stay pending in Redis for another
+ * worker. Call after the loop returned. */
+void worker_cleanup(struct worker *w);
+
+/* Called by the pipeline when a job left memory (done, failed or abandoned):
+ * updates counters and reads more work. */
+void worker_job_released(struct worker *w, int ok);
+
+#endif
