@@ -223,22 +223,29 @@ void config_log(const struct config *cfg, unsigned procs)
 
 void config_print_markdown(FILE *out)
 {
+    static const struct { unsigned bit; const char *name; } users[] = {
+        {CFG_GATEWAY, "gateway"}, {CFG_WORKER, "worker"}, {CFG_MIGRATE, "migrate"}};
+
     fprintf(out, "| Variable | Used by | Default | Bounds | Description |\n");
     fprintf(out, "| --- | --- | --- | --- | --- |\n");
     for (size_t i = 0; i < CFG_COUNT; i++) {
         const struct cfg_entry *c = &cfg_table[i];
-        char users[64] = "";
-        char bounds[64] = "";
+        char who[64] = "", bounds[64] = "", def[CFG_STR_MAX + 4];
+        size_t used = 0;
 
-        snprintf(users, sizeof users, "%s%s%s",
-                 (c->procs & CFG_GATEWAY) ? "gateway " : "",
-                 (c->procs & CFG_WORKER) ? "worker " : "",
-                 (c->procs & CFG_MIGRATE) ? "migrate" : "");
+        for (size_t u = 0; u < sizeof users / sizeof users[0]; u++)
+            if ((c->procs & users[u].bit) && used < sizeof who)
+                used += (size_t)snprintf(who + used, sizeof who - used, "%s%s",
+                                         used ? ", " : "", users[u].name);
         if (c->type == CFG_T_INT)
             snprintf(bounds, sizeof bounds, "%ld..%ld", c->min, c->max);
-        fprintf(out, "| `%s` | %s | %s%s%s | %s | %s%s%s |\n", c->name, users,
-                c->def ? "`" : "", c->def ? c->def : "(required)", c->def ? "`" : "",
-                bounds, c->help, (c->flags & CFG_SECRET) ? " Secret: never logged." : "",
-                "");
+        if (c->def != NULL)
+            snprintf(def, sizeof def, "`%s`", c->def);
+        else
+            snprintf(def, sizeof def, "(required)");
+        fprintf(out, "| `%s` | %s | %s | %s | %s%s |\n", c->name, who, def, bounds, c->help,
+                !(c->flags & CFG_SECRET) ? ""
+                : c->type == CFG_T_URL   ? " The password is masked in logs."
+                                         : " Secret: never logged.");
     }
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define DB_CONNECT_TIMEOUT_S "3"
+
 struct db {
     PGconn *conn;
 };
@@ -26,7 +28,13 @@ struct db *db_connect(const char *url, struct err *e)
         err_set(e, ERR_INTERNAL, "out of memory");
         return NULL;
     }
-    db->conn = PQconnectdb(url);
+    {
+        /* A default connect timeout, placed first so that one given in the
+         * URL wins; without it libpq waits forever for an unreachable host. */
+        static const char *const keys[] = {"connect_timeout", "dbname", NULL};
+        const char *vals[] = {DB_CONNECT_TIMEOUT_S, url, NULL};
+        db->conn = PQconnectdbParams(keys, vals, 1);
+    }
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
         db_err(e, ERR_DATABASE_UNAVAILABLE, "connect",
                db->conn ? PQerrorMessage(db->conn) : "out of memory");
