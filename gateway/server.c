@@ -230,6 +230,36 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+static int hex_val(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes in place, like MHD's default, except that "%00" stays as
+ * it is: a NUL must never cut a path short behind the route table's back. */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *r = s, *w = s;
+
+    (void)cls;
+    (void)conn;
+    while (*r != '\0') {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hex_val(r[1])) >= 0 && (lo = hex_val(r[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 3;
+            continue;
+        }
+        *w++ = *r++;
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[256];
@@ -267,6 +297,7 @@ int server_start(struct gateway *gw, struct err *e)
                          MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw,
                          MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, gw,
+                         MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, gw,
                          MHD_OPTION_END);
     if (d == NULL)
         return err_set(e, ERR_IO, "cannot listen on %s:%ld (in use, or not permitted)",
