@@ -146,9 +146,12 @@ int config_load(struct config *cfg, unsigned procs, struct err *e)
         const struct cfg_entry *c = &cfg_table[i];
         const char *val = getenv(c->name);
 
+        /* Another process's variables are none of this one's business. */
+        if (!(c->procs & procs))
+            continue;
         if (val == NULL || val[0] == '\0') {
             if (c->def == NULL) {
-                if ((c->flags & CFG_REQUIRED) && (c->procs & procs)) {
+                if (c->flags & CFG_REQUIRED) {
                     cfg_bad(c, "required but not set");
                     bad++;
                 }
@@ -167,19 +170,36 @@ int config_load(struct config *cfg, unsigned procs, struct err *e)
 void config_mask_url(const char *url, char *out, size_t cap)
 {
     const char *scheme = strstr(url, "://");
-    const char *at, *colon;
+    const char *auth, *auth_end, *at = NULL, *colon, *p;
+    size_t used;
 
     if (scheme == NULL) {
         snprintf(out, cap, "%s", url);
         return;
     }
-    at = strchr(scheme + 3, '@');
-    colon = strchr(scheme + 3, ':');
-    if (at == NULL || colon == NULL || colon > at) {
-        snprintf(out, cap, "%s", url);
+    auth = scheme + 3;
+    auth_end = auth + strcspn(auth, "/?#");
+    /* The userinfo ends at the last '@' of the authority: a password may hold '@'. */
+    for (p = auth; p < auth_end; p++)
+        if (*p == '@')
+            at = p;
+    colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon != NULL)
+        used = (size_t)snprintf(out, cap, "%.*s:***%s", (int)(colon - url), url, at);
+    else
+        used = (size_t)snprintf(out, cap, "%s", url);
+    if (used >= cap)
         return;
+    /* libpq also takes password=... as a query parameter. */
+    for (char *q = strstr(out, "password="); q != NULL; q = strstr(q + 1, "password=")) {
+        char *v = q + 9, *end = v + strcspn(v, "&#");
+        if (q != out && q[-1] != '?' && q[-1] != '&')
+            continue;
+        if (end - v >= 3) {
+            memcpy(v, "***", 3);
+            memmove(v + 3, end, strlen(end) + 1);
+        }
     }
-    snprintf(out, cap, "%.*s:***%s", (int)(colon - url), url, at);
 }
 
 static void cfg_format(const struct config *cfg, const struct cfg_entry *c, char *out,

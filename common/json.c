@@ -3,6 +3,43 @@
 
 #include <string.h>
 
+static int hexdig(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Copies a raw JSON member name, decoding its escapes (non-ASCII code
+ * points become '?': member names we care about are ASCII). */
+static void copy_key(const char *raw, size_t n, char *key, size_t cap)
+{
+    size_t o = 0;
+
+    if (cap == 0)
+        return;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        char c = raw[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = raw[++i];
+            if (e == 'u' && i + 4 < n) {
+                int v = 0;
+                for (int k = 1; k <= 4; k++) {
+                    int d = hexdig(raw[i + k]);
+                    v = d < 0 ? -1 : (v < 0 ? -1 : v * 16 + d);
+                }
+                i += 4;
+                c = (v > 0 && v < 0x80) ? (char)v : '?';
+            } else {
+                c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+            }
+        }
+        key[o++] = c;
+    }
+    key[o] = '\0';
+}
+
 /* Walks the text tracking strings, nesting depth and the current top-level
  * member name; does not validate (cJSON does that). */
 int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap)
@@ -21,13 +58,8 @@ int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap)
             while (i < len && text[i] != '"') {
                 if (text[i] == '\\' && i + 1 < len) {
                     if (text[i + 1] == 'u' && i + 5 < len && memcmp(text + i + 2, "0000", 4) == 0) {
-                        size_t n = (have_key && !is_key) ? key_len : 0;
-                        if (cap > 0) {
-                            if (n >= cap)
-                                n = cap - 1;
-                            memcpy(key, text + key_start, n);
-                            key[n] = '\0';
-                        }
+                        copy_key(text + key_start, (have_key && !is_key) ? key_len : 0, key,
+                                 cap);
                         return 1;
                     }
                     i += 2;

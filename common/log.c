@@ -3,6 +3,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -67,6 +68,16 @@ static void put_escaped(struct log_line *l, const char *s, size_t n)
         } else if (c < 0x20 || c == 0x7f) {
             memcpy(esc, "\\u00", 4);
             esc[4] = hex[c >> 4]; esc[5] = hex[c & 15]; elen = 6;
+        } else if (c >= 0x80) {
+            /* Pass whole valid sequences; replace a bad byte with U+FFFD so
+             * every line stays valid JSON. */
+            size_t seq = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+            if (i + seq <= n && utf8_valid(s + i, seq, NULL)) {
+                i += seq - 1;
+                continue;
+            }
+            memcpy(esc, "\\ufffd", 6);
+            elen = 6;
         } else {
             continue;
         }

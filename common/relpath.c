@@ -32,6 +32,10 @@ int relpath_valid(const char *path, size_t len)
         }
         if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
             return 0;
+        /* C1 controls, U+0080..U+009F, are 0xc2 0x80..0x9f in UTF-8. */
+        if ((unsigned char)path[i] == 0xc2 && i + 1 < len &&
+            (unsigned char)path[i + 1] >= 0x80 && (unsigned char)path[i + 1] <= 0x9f)
+            return 0;
     }
     return 1;
 }

@@ -1,6 +1,8 @@
 /* utf8.c - strict UTF-8 validation. */
 #include "common/utf8.h"
 
+#include <string.h>
+
 int utf8_valid(const char *str, size_t len, size_t *bad)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -42,4 +44,15 @@ fail:
     if (bad != NULL)
         *bad = i;
     return 0;
+}
+
+char *utf8_sanitize(char *s)
+{
+    size_t len = strlen(s), i = 0, bad;
+
+    while (i < len && !utf8_valid(s + i, len - i, &bad)) {
+        s[i + bad] = '?';
+        i += bad + 1;
+    }
+    return s;
 }

@@ -8,4 +8,8 @@
  * bad byte in *bad (when bad is not NULL). */
 int utf8_valid(const char *s, size_t len, size_t *bad);
 
+/* Replaces, in place, every byte of s (NUL-terminated) that is not part of a
+ * valid sequence with '?'. Returns s. */
+char *utf8_sanitize(char *s);
+
 #endif

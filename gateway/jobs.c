@@ -58,7 +58,7 @@ void handle_job_get(struct request *req)
     err_clear(&e);
     err_clear(&redis_e);
     if (!crypto_uuid_valid(req->param)) {
-        err_set(&e, ERR_JOB_NOT_FOUND, "no job %s", req->param);
+        err_set(&e, ERR_JOB_NOT_FOUND, "no such job: job ids are UUIDs");
         respond_error(req, &e);
         return;
     }

@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 #include "gateway/routes.h"
@@ -103,6 +104,8 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *co
     req->start_us = clock_mono_us();
     __atomic_add_fetch(&gw->active, 1, __ATOMIC_ACQ_REL);
     snprintf(req->path, sizeof req->path, "%s", url);
+    /* The path is echoed in logs and error details, which must stay UTF-8. */
+    utf8_sanitize(req->path);
     request_id_init(req);
 
     switch (routes_find(method, url, &req->route, req->param, sizeof req->param, allow,

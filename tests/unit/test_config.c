@@ -1,0 +1,459 @@
+/* test_config.c - unit tests for common/config.c (and the logger it writes
+ * through), driven by setenv/unsetenv.
+ *
+ * Every test starts from an environment with none of the variables set.
+ * stdout is redirected (dup2) to a temporary file while config_load() and
+ * config_log() run, then restored before any assertion.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
+
+#define ALL_PROCS (CFG_GATEWAY | CFG_WORKER | CFG_MIGRATE)
+#define DB_URL "postgresql://ci:dbsecret@127.0.0.1:5432/ci"
+
+/* One name per member of struct config. */
+static const char *const var_names[] = {
+    "PORT",
+    "CODEINSIGHT_BIND",
+    "REDIS_URL",
+    "DATABASE_URL",
+    "CODEINSIGHT_SCHEMA_DIR",
+    "CODEINSIGHT_LOG_LEVEL",
+    "CODEINSIGHT_BODY_MAX",
+    "CODEINSIGHT_HTTP_THREADS",
+    "CODEINSIGHT_HTTP_TIMEOUT",
+    "CODEINSIGHT_JOB_TTL",
+    "CODEINSIGHT_WORKER_CONCURRENCY",
+    "CODEINSIGHT_LINT_PARALLEL",
+    "CODEINSIGHT_LINT_TIMEOUT_MS",
+    "CODEINSIGHT_LINT_OUTPUT_MAX",
+    "CODEINSIGHT_READ_BLOCK_MS",
+    "CODEINSIGHT_SHUTDOWN_GRACE",
+    "CODEINSIGHT_RETRY_MAX_MS",
+};
+
+#define VAR_COUNT (sizeof var_names / sizeof var_names[0])
+
+struct capture {
+    int saved;
+    FILE *tmp;
+};
+
+static void capture_begin(struct capture *c)
+{
+    fflush(stdout);
+    c->tmp = tmpfile();
+    assert_non_null(c->tmp);
+    c->saved = dup(STDOUT_FILENO);
+    assert_true(c->saved >= 0);
+    assert_true(dup2(fileno(c->tmp), STDOUT_FILENO) >= 0);
+}
+
+/* Restores stdout; returns what was written (owns, NUL-terminated). */
+static char *capture_end(struct capture *c)
+{
+    off_t n;
+    char *out;
+
+    dup2(c->saved, STDOUT_FILENO);
+    close(c->saved);
+    n = lseek(fileno(c->tmp), 0, SEEK_END);
+    assert_true(n >= 0);
+    out = malloc((size_t)n + 1);
+    assert_non_null(out);
+    assert_true(lseek(fileno(c->tmp), 0, SEEK_SET) == 0);
+    assert_int_equal(read(fileno(c->tmp), out, (size_t)n), n);
+    out[n] = '\0';
+    fclose(c->tmp);
+    return out;
+}
+
+/* config_load with its log lines captured into *out (owns). */
+static int load(struct config *cfg, unsigned procs, struct err *e, char **out)
+{
+    struct capture c;
+    int rc;
+
+    err_clear(e);
+    capture_begin(&c);
+    rc = config_load(cfg, procs, e);
+    *out = capture_end(&c);
+    return rc;
+}
+
+/* Number of config_invalid lines in out naming variable `name`; asserts
+ * every line of out is a JSON object. */
+static int count_invalid(const char *out, const char *name)
+{
+    int hits = 0;
+    const char *p = out;
+
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        cJSON *doc;
+
+        assert_non_null(nl);
+        doc = cJSON_ParseWithLength(p, (size_t)(nl - p));
+        assert_non_null(doc);
+        if (json_str(doc, "event") != NULL &&
+            strcmp(json_str(doc, "event"), "config_invalid") == 0 &&
+            json_str(doc, "variable") != NULL && strcmp(json_str(doc, "variable"), name) == 0)
+            hits++;
+        cJSON_Delete(doc);
+        p = nl + 1;
+    }
+    return hits;
+}
+
+static int count_lines(const char *out)
+{
+    int n = 0;
+    for (; *out != '\0'; out++)
+        n += *out == '\n';
+    return n;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < VAR_COUNT; i++)
+        unsetenv(var_names[i]);
+    log_init("unit_config", LOG_INFO);
+    return 0;
+}
+
+/* Asserts config_load rejects name=value for procs, naming that variable. */
+static void assert_rejected(unsigned procs, const char *name, const char *value)
+{
+    struct config cfg;
+    struct err e;
+    char *out;
+
+    setenv("DATABASE_URL", DB_URL, 1);
+    setenv(name, value, 1);
+    assert_int_equal(load(&cfg, procs, &e, &out), ERR_CONFIG);
+    assert_int_equal(e.code, ERR_CONFIG);
+    assert_int_equal(count_invalid(out, name), 1);
+    assert_int_equal(count_lines(out), 1);
+    free(out);
+    unsetenv(name);
+}
+
+/* Asserts config_load succeeds silently for the current environment. */
+static void load_ok(unsigned procs, struct config *cfg)
+{
+    struct err e;
+    char *out;
+
+    assert_int_equal(load(cfg, procs, &e, &out), ERR_OK);
+    assert_string_equal(out, "");
+    free(out);
+}
+
+static void test_defaults(void **state)
+{
+    struct config cfg;
+    (void)state;
+
+    setenv("DATABASE_URL", DB_URL, 1);
+    load_ok(ALL_PROCS, &cfg);
+    assert_int_equal(cfg.port, 8080);
+    assert_string_equal(cfg.bind, "127.0.0.1");
+    assert_string_equal(cfg.redis_url, "redis://127.0.0.1:6379/0");
+    assert_string_equal(cfg.database_url, DB_URL);
+    assert_string_equal(cfg.schema_dir, "schema/migrations");
+    assert_int_equal(cfg.log_level, LOG_INFO);
+    assert_int_equal(cfg.body_max, 1048576);
+    assert_int_equal(cfg.http_threads, 0);
+    assert_int_equal(cfg.http_timeout_s, 30);
+    assert_int_equal(cfg.job_ttl_s, 86400);
+    assert_int_equal(cfg.worker_concurrency, 0);
+    assert_int_equal(cfg.lint_parallel, 0);
+    assert_int_equal(cfg.lint_timeout_ms, 30000);
+    assert_int_equal(cfg.lint_output_max, 1048576);
+    assert_int_equal(cfg.read_block_ms, 2000);
+    assert_int_equal(cfg.shutdown_grace_s, 25);
+    assert_int_equal(cfg.retry_max_ms, 30000);
+}
+
+static void test_overrides(void **state)
+{
+    struct config cfg;
+    (void)state;
+
+    setenv("DATABASE_URL", DB_URL, 1);
+    setenv("PORT", "9000", 1);
+    setenv("CODEINSIGHT_BIND", "0.0.0.0", 1);
+    setenv("REDIS_URL", "redis://:pw@redis:6390/2", 1);
+    setenv("CODEINSIGHT_LOG_LEVEL", "debug", 1);
+    setenv("CODEINSIGHT_BODY_MAX", "1024", 1);          /* lower bound */
+    setenv("CODEINSIGHT_HTTP_THREADS", "256", 1);       /* upper bound */
+    setenv("CODEINSIGHT_JOB_TTL", "2592000", 1);
+    load_ok(ALL_PROCS, &cfg);
+    assert_int_equal(cfg.port, 9000);
+    assert_string_equal(cfg.bind, "0.0.0.0");
+    assert_string_equal(cfg.redis_url, "redis://:pw@redis:6390/2");
+    assert_int_equal(cfg.log_level, LOG_DEBUG);
+    assert_int_equal(cfg.body_max, 1024);
+    assert_int_equal(cfg.http_threads, 256);
+    assert_int_equal(cfg.job_ttl_s, 2592000);
+
+    setenv("PORT", "1", 1);
+    setenv("CODEINSIGHT_LOG_LEVEL", "error", 1);
+    load_ok(CFG_GATEWAY, &cfg);
+    assert_int_equal(cfg.port, 1);
+    assert_int_equal(cfg.log_level, LOG_ERROR);
+    setenv("PORT", "65535", 1);
+    load_ok(CFG_GATEWAY, &cfg);
+    assert_int_equal(cfg.port, 65535);
+
+    /* An empty value counts as unset: the default applies. */
+    setenv("PORT", "", 1);
+    load_ok(CFG_GATEWAY, &cfg);
+    assert_int_equal(cfg.port, 8080);
+}
+
+static void test_database_url_required(void **state)
+{
+    static const unsigned procs[] = {CFG_GATEWAY, CFG_WORKER, CFG_MIGRATE};
+    struct config cfg;
+    struct err e;
+    char *out;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++) {
+        assert_int_equal(load(&cfg, procs[i], &e, &out), ERR_CONFIG);
+        assert_int_equal(e.code, ERR_CONFIG);
+        assert_int_equal(count_invalid(out, "DATABASE_URL"), 1);
+        free(out);
+    }
+    setenv("DATABASE_URL", "", 1);
+    assert_int_equal(load(&cfg, CFG_GATEWAY, &e, &out), ERR_CONFIG);
+    assert_int_equal(count_invalid(out, "DATABASE_URL"), 1);
+    free(out);
+}
+
+/* The loader does not stop at the first bad variable. */
+static void test_reports_every_bad_variable(void **state)
+{
+    struct config cfg;
+    struct err e;
+    char *out;
+    (void)state;
+
+    setenv("PORT", "abc", 1);
+    setenv("CODEINSIGHT_BODY_MAX", "1", 1);
+    setenv("CODEINSIGHT_LOG_LEVEL", "verbose", 1);
+    assert_int_equal(load(&cfg, CFG_GATEWAY, &e, &out), ERR_CONFIG);
+    assert_int_equal(e.code, ERR_CONFIG);
+    assert_int_equal(count_invalid(out, "PORT"), 1);
+    assert_int_equal(count_invalid(out, "CODEINSIGHT_BODY_MAX"), 1);
+    assert_int_equal(count_invalid(out, "CODEINSIGHT_LOG_LEVEL"), 1);
+    assert_int_equal(count_invalid(out, "DATABASE_URL"), 1);
+    assert_int_equal(count_lines(out), 4);
+    assert_non_null(strstr(e.msg, "4"));
+    free(out);
+}
+
+static void test_bad_integers(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_GATEWAY, "PORT", "abc");
+    assert_rejected(CFG_GATEWAY, "PORT", "12x");
+    assert_rejected(CFG_GATEWAY, "PORT", "8080 ");
+    assert_rejected(CFG_GATEWAY, "PORT", "0x1f");
+    assert_rejected(CFG_GATEWAY, "PORT", "1e3");
+    assert_rejected(CFG_GATEWAY, "PORT", "-");
+    assert_rejected(CFG_GATEWAY, "PORT", "0");
+    assert_rejected(CFG_GATEWAY, "PORT", "-1");
+    assert_rejected(CFG_GATEWAY, "PORT", "65536");
+    assert_rejected(CFG_GATEWAY, "PORT", "99999999999999999999");
+    assert_rejected(CFG_GATEWAY, "PORT", "-99999999999999999999");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BODY_MAX", "1");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BODY_MAX", "1023");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BODY_MAX", "67108865");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_HTTP_THREADS", "257");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_HTTP_TIMEOUT", "0");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_LINT_TIMEOUT_MS", "99");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_READ_BLOCK_MS", "60001");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_JOB_TTL", "59");
+}
+
+static void test_bad_strings(void **state)
+{
+    char longval[CFG_STR_MAX + 16];
+    (void)state;
+
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_LOG_LEVEL", "verbose");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_LOG_LEVEL", "info ");
+    assert_rejected(CFG_GATEWAY, "REDIS_URL", "127.0.0.1:6379");
+
+    memcpy(longval, "redis://", 8);
+    memset(longval + 8, 'h', sizeof longval - 9);
+    longval[sizeof longval - 1] = '\0';
+    assert_rejected(CFG_GATEWAY, "REDIS_URL", longval);
+    memset(longval, 'b', sizeof longval - 1);
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BIND", longval);
+    /* CFG_STR_MAX - 1 bytes still fit. */
+    longval[CFG_STR_MAX - 1] = '\0';
+    setenv("DATABASE_URL", DB_URL, 1);
+    setenv("CODEINSIGHT_BIND", longval, 1);
+    {
+        struct config cfg;
+        load_ok(CFG_GATEWAY, &cfg);
+        assert_int_equal(strlen(cfg.bind), CFG_STR_MAX - 1);
+    }
+}
+
+/* A rejected secret is named, never echoed. */
+static void test_rejected_secret_not_echoed(void **state)
+{
+    struct config cfg;
+    struct err e;
+    char *out;
+    (void)state;
+
+    setenv("DATABASE_URL", "host=db password=hunter2", 1);
+    assert_int_equal(load(&cfg, CFG_GATEWAY, &e, &out), ERR_CONFIG);
+    assert_int_equal(count_invalid(out, "DATABASE_URL"), 1);
+    assert_null(strstr(out, "hunter2"));
+    assert_null(strstr(e.msg, "hunter2"));
+    free(out);
+}
+
+static void test_mask_url(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"redis://:secret@h:1/0", "redis://:***@h:1/0"},
+        {"redis://user:pw@h", "redis://user:***@h"},
+        {"postgresql://ci:hunter2@db:5432/ci?sslmode=disable",
+         "postgresql://ci:***@db:5432/ci?sslmode=disable"},
+        {"redis://h:6379/0", "redis://h:6379/0"},
+        {"redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"},
+        {"postgresql://ci@db:5432/ci", "postgresql://ci@db:5432/ci"},
+        {"not a url", "not a url"},
+        {"", ""},
+    };
+    char out[CFG_STR_MAX + 8];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_mask_url(cases[i].in, out, sizeof out);
+        assert_string_equal(out, cases[i].out);
+    }
+    config_mask_url("redis://:secret@h:1/0", out, sizeof out);
+    assert_null(strstr(out, "secret"));
+    assert_non_null(strstr(out, "***"));
+
+    /* A small buffer truncates without overflowing (ASan checks the heap). */
+    {
+        char *small = malloc(10);
+        assert_non_null(small);
+        config_mask_url("redis://:secret@h:1/0", small, 10);
+        assert_int_equal(strlen(small), 9);
+        assert_null(strstr(small, "secret"));
+        free(small);
+    }
+}
+
+static void test_config_log_masks(void **state)
+{
+    struct config cfg;
+    struct capture c;
+    cJSON *doc;
+    char *out;
+    (void)state;
+
+    setenv("DATABASE_URL", DB_URL, 1);
+    setenv("REDIS_URL", "redis://:redissecret@redis:6379/0", 1);
+    load_ok(ALL_PROCS, &cfg);
+
+    capture_begin(&c);
+    config_log(&cfg, CFG_GATEWAY);
+    out = capture_end(&c);
+    assert_int_equal(count_lines(out), 1);
+    assert_null(strstr(out, "redissecret"));
+    assert_null(strstr(out, "dbsecret"));
+    doc = cJSON_Parse(out);
+    assert_non_null(doc);
+    assert_string_equal(json_str(doc, "event"), "config");
+    assert_string_equal(json_str(doc, "REDIS_URL"), "redis://:***@redis:6379/0");
+    assert_string_equal(json_str(doc, "DATABASE_URL"),
+                        "postgresql://ci:***@127.0.0.1:5432/ci");
+    assert_string_equal(json_str(doc, "PORT"), "8080");
+    assert_string_equal(json_str(doc, "CODEINSIGHT_LOG_LEVEL"), "info");
+    assert_null(cJSON_GetObjectItem(doc, "truncated"));
+    /* Only the variables the gateway uses. */
+    assert_null(cJSON_GetObjectItem(doc, "CODEINSIGHT_LINT_TIMEOUT_MS"));
+    assert_null(cJSON_GetObjectItem(doc, "CODEINSIGHT_SCHEMA_DIR"));
+    cJSON_Delete(doc);
+    free(out);
+
+    capture_begin(&c);
+    config_log(&cfg, CFG_WORKER);
+    out = capture_end(&c);
+    assert_null(strstr(out, "redissecret"));
+    assert_null(strstr(out, "dbsecret"));
+    doc = cJSON_Parse(out);
+    assert_non_null(doc);
+    assert_string_equal(json_str(doc, "CODEINSIGHT_LINT_TIMEOUT_MS"), "30000");
+    assert_null(cJSON_GetObjectItem(doc, "PORT"));
+    cJSON_Delete(doc);
+    free(out);
+}
+
+static void test_print_markdown(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    (void)state;
+
+    assert_non_null(f);
+    config_print_markdown(f);
+    assert_int_equal(fclose(f), 0);
+    assert_non_null(buf);
+    assert_non_null(strstr(buf, "| Variable |"));
+    for (size_t i = 0; i < VAR_COUNT; i++) {
+        char cell[80];
+        snprintf(cell, sizeof cell, "| `%s` |", var_names[i]);
+        assert_non_null(strstr(buf, cell));
+    }
+    /* Header, separator, at least one row per variable. */
+    assert_true(count_lines(buf) >= (int)VAR_COUNT + 2);
+    assert_non_null(strstr(buf, "(required)"));
+    assert_non_null(strstr(buf, "`8080`"));
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_defaults, setup),
+        cmocka_unit_test_setup(test_overrides, setup),
+        cmocka_unit_test_setup(test_database_url_required, setup),
+        cmocka_unit_test_setup(test_reports_every_bad_variable, setup),
+        cmocka_unit_test_setup(test_bad_integers, setup),
+        cmocka_unit_test_setup(test_bad_strings, setup),
+        cmocka_unit_test_setup(test_rejected_secret_not_echoed, setup),
+        cmocka_unit_test_setup(test_mask_url, setup),
+        cmocka_unit_test_setup(test_config_log_masks, setup),
+        cmocka_unit_test_setup(test_print_markdown, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,280 @@
+/* test_job.c - unit tests for common/job.c (model helpers; no Redis). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/job.h"
+
+#define JOB_ID "01890a5d-ac96-774b-bcce-b302099a8057"
+
+/* The members of the public view, in order. */
+static const char *const view_keys[] = {
+    "job_id",     "type",     "status", "created_at", "started_at", "finished_at",
+    "attempts",   "file_path", "language", "repo_id", "request_id", "pool",
+    "worker",     "findings", "summary", "notes",     "linters",    "error",
+};
+#define VIEW_KEYS (sizeof view_keys / sizeof view_keys[0])
+
+/* A flat HGETALL-style array from n alternating field, value strings. */
+static cJSON *flat_of(const char *const *kv, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+
+    assert_non_null(a);
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(kv[i]));
+    return a;
+}
+
+#define FLAT(...)                                                                  \
+    flat_of((const char *const[]){__VA_ARGS__},                                    \
+            sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
+/* Asserts the view has exactly the documented members, each once. */
+static void assert_view_keys(const cJSON *view)
+{
+    const cJSON *m;
+    size_t n = 0;
+
+    assert_true(cJSON_IsObject(view));
+    cJSON_ArrayForEach(m, view) {
+        size_t k;
+        for (k = 0; k < VIEW_KEYS; k++)
+            if (strcmp(m->string, view_keys[k]) == 0)
+                break;
+        assert_true(k < VIEW_KEYS);
+        n++;
+    }
+    assert_int_equal(n, VIEW_KEYS);
+    for (size_t k = 0; k < VIEW_KEYS; k++)
+        assert_non_null(cJSON_GetObjectItemCaseSensitive(view, view_keys[k]));
+}
+
+static int is_null(const cJSON *view, const char *name)
+{
+    return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(view, name));
+}
+
+static void test_type_roundtrip(void **state)
+{
+    static const enum job_type types[] = {JOB_REVIEW, JOB_DEBUG, JOB_ARCHITECTURE};
+    (void)state;
+
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(job_type_parse(job_type_str(types[i])), types[i]);
+    assert_string_equal(job_type_str(JOB_REVIEW), "review");
+    assert_string_equal(job_type_str(JOB_DEBUG), "debug");
+    assert_string_equal(job_type_str(JOB_ARCHITECTURE), "architecture");
+}
+
+static void test_type_unknown(void **state)
+{
+    static const char *const bad[] = {"", "Review", "REVIEW", "review ", " debug", "arch",
+                                      "reviews", "lint"};
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(job_type_parse(bad[i]), -1);
+}
+
+static void test_stream_for(void **state)
+{
+    (void)state;
+    assert_string_equal(job_stream_for(JOB_REVIEW), JOB_STREAM_FAST);
+    assert_string_equal(job_stream_for(JOB_DEBUG), JOB_STREAM_HEAVY);
+    assert_string_equal(job_stream_for(JOB_ARCHITECTURE), JOB_STREAM_HEAVY);
+    assert_string_equal(JOB_STREAM_FAST, "review_jobs");
+    assert_string_equal(JOB_STREAM_HEAVY, "review_jobs:heavy");
+}
+
+static void test_key(void **state)
+{
+    char *key = malloc(JOB_KEY_MAX);   /* heap: ASan sees an overrun */
+    (void)state;
+
+    assert_non_null(key);
+    job_key(JOB_ID, key);
+    assert_string_equal(key, "job:" JOB_ID);
+    /* A longer id is cut to fit, never overflowing. */
+    job_key(JOB_ID "-and-more", key);
+    assert_string_equal(key, "job:" JOB_ID);
+    free(key);
+}
+
+static void test_view_full(void **state)
+{
+    cJSON *flat = FLAT("type", "review", "status", "done", "created_at",
+                       "2026-01-01T00:00:00.000Z", "attempts", "2", "file_path", "src/a.py",
+                       "result",
+                       "{\"findings\":[{\"line\":1}],\"summary\":\"s\",\"notes\":[\"n\"],"
+                       "\"linters\":[]}");
+    cJSON *view = job_view_from_hash(JOB_ID, flat);
+    const cJSON *findings, *notes, *linters;
+    (void)state;
+
+    assert_non_null(view);
+    assert_view_keys(view);
+    assert_string_equal(json_str(view, "job_id"), JOB_ID);
+    assert_string_equal(json_str(view, "type"), "review");
+    assert_string_equal(json_str(view, "status"), "done");
+    assert_string_equal(json_str(view, "created_at"), "2026-01-01T00:00:00.000Z");
+    assert_string_equal(json_str(view, "file_path"), "src/a.py");
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItem(view, "attempts")));
+    assert_int_equal(cJSON_GetObjectItem(view, "attempts")->valuedouble, 2);
+    assert_true(is_null(view, "started_at"));
+    assert_true(is_null(view, "finished_at"));
+    assert_true(is_null(view, "language"));
+    assert_true(is_null(view, "repo_id"));
+    assert_true(is_null(view, "request_id"));
+    assert_true(is_null(view, "pool"));
+    assert_true(is_null(view, "worker"));
+    assert_true(is_null(view, "error"));
+
+    findings = cJSON_GetObjectItem(view, "findings");
+    assert_true(cJSON_IsArray(findings));
+    assert_int_equal(cJSON_GetArraySize(findings), 1);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(findings, 0), "line")->valuedouble,
+                     1);
+    assert_string_equal(json_str(view, "summary"), "s");
+    notes = cJSON_GetObjectItem(view, "notes");
+    assert_int_equal(cJSON_GetArraySize(notes), 1);
+    assert_string_equal(cJSON_GetArrayItem(notes, 0)->valuestring, "n");
+    linters = cJSON_GetObjectItem(view, "linters");
+    assert_true(cJSON_IsArray(linters));
+    assert_int_equal(cJSON_GetArraySize(linters), 0);
+
+    cJSON_Delete(view);
+    cJSON_Delete(flat);
+}
+
+static void test_view_minimal(void **state)
+{
+    cJSON *flat = FLAT("status", "queued", "type", "debug");
+    cJSON *view = job_view_from_hash(JOB_ID, flat);
+    (void)state;
+
+    assert_non_null(view);
+    assert_view_keys(view);
+    assert_string_equal(json_str(view, "type"), "debug");
+    assert_string_equal(json_str(view, "status"), "queued");
+    assert_int_equal(cJSON_GetObjectItem(view, "attempts")->valuedouble, 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(view, "findings")), 0);
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(view, "notes")));
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(view, "linters")));
+    assert_true(is_null(view, "summary"));
+    assert_true(is_null(view, "created_at"));
+    cJSON_Delete(view);
+    cJSON_Delete(flat);
+}
+
+static void test_view_error_and_empty_strings(void **state)
+{
+    cJSON *flat = FLAT("type", "review", "status", "failed", "error", "linter crashed",
+                       "language", "", "pool", "fast", "worker", "w-1");
+    cJSON *view = job_view_from_hash(JOB_ID, flat);
+    (void)state;
+
+    assert_non_null(view);
+    assert_view_keys(view);
+    assert_string_equal(json_str(view, "error"), "linter crashed");
+    assert_string_equal(json_str(view, "pool"), "fast");
+    assert_string_equal(json_str(view, "worker"), "w-1");
+    assert_true(is_null(view, "language"));     /* "" reads as absent */
+    cJSON_Delete(view);
+    cJSON_Delete(flat);
+}
+
+static void test_view_absent(void **state)
+{
+    cJSON *flat;
+    (void)state;
+
+    flat = cJSON_CreateArray();
+    assert_null(job_view_from_hash(JOB_ID, flat));
+    cJSON_Delete(flat);
+
+    flat = FLAT("type", "review", "created_at", "2026-01-01T00:00:00.000Z");
+    assert_null(job_view_from_hash(JOB_ID, flat));
+    cJSON_Delete(flat);
+
+    flat = FLAT("status", "queued");
+    assert_null(job_view_from_hash(JOB_ID, flat));
+    cJSON_Delete(flat);
+
+    /* A field name with no value (odd length) does not count. */
+    flat = FLAT("type", "review", "status");
+    assert_null(job_view_from_hash(JOB_ID, flat));
+    cJSON_Delete(flat);
+
+    /* Values that are not strings (nil) do not count either. */
+    flat = FLAT("type", "review", "status");
+    cJSON_AddItemToArray(flat, cJSON_CreateNull());
+    assert_null(job_view_from_hash(JOB_ID, flat));
+    cJSON_Delete(flat);
+
+    assert_null(job_view_from_hash(JOB_ID, NULL));
+}
+
+static void test_view_corrupt_result(void **state)
+{
+    static const char *const results[] = {
+        "{\"findings\":[", "not json", "", "[1,2]", "null", "{\"summary\":",
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++) {
+        cJSON *flat = FLAT("type", "review", "status", "done", "result", results[i]);
+        cJSON *view = job_view_from_hash(JOB_ID, flat);
+
+        assert_non_null(view);
+        assert_view_keys(view);
+        assert_true(cJSON_IsArray(cJSON_GetObjectItem(view, "findings")));
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(view, "findings")), 0);
+        assert_true(is_null(view, "summary"));
+        assert_true(cJSON_IsArray(cJSON_GetObjectItem(view, "notes")));
+        assert_true(cJSON_IsArray(cJSON_GetObjectItem(view, "linters")));
+        cJSON_Delete(view);
+        cJSON_Delete(flat);
+    }
+}
+
+/* The view owns its members: it outlives the hash it was built from. */
+static void test_view_independent_of_hash(void **state)
+{
+    cJSON *flat = FLAT("type", "architecture", "status", "running", "started_at", "t1",
+                       "result", "{\"findings\":[{\"line\":3}]}");
+    cJSON *view = job_view_from_hash(JOB_ID, flat);
+    char *text;
+    (void)state;
+
+    assert_non_null(view);
+    cJSON_Delete(flat);
+    text = cJSON_PrintUnformatted(view);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"type\":\"architecture\""));
+    assert_non_null(strstr(text, "\"started_at\":\"t1\""));
+    assert_non_null(strstr(text, "\"findings\":[{\"line\":3}]"));
+    free(text);
+    cJSON_Delete(view);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_type_roundtrip),
+        cmocka_unit_test(test_type_unknown),
+        cmocka_unit_test(test_stream_for),
+        cmocka_unit_test(test_key),
+        cmocka_unit_test(test_view_full),
+        cmocka_unit_test(test_view_minimal),
+        cmocka_unit_test(test_view_error_and_empty_strings),
+        cmocka_unit_test(test_view_absent),
+        cmocka_unit_test(test_view_corrupt_result),
+        cmocka_unit_test(test_view_independent_of_hash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

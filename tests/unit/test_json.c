@@ -1,0 +1,192 @@
+/* test_json.c - unit tests for common/json.c, linked against it alone.
+ *
+ * Texts are copied into heap buffers of exactly their length (no NUL), so
+ * ASan catches a read past len.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/json.h"
+
+/* json_find_nul_escape on text[0..len) copied to the heap; key gets cap bytes
+ * of a 64-byte buffer pre-filled with '#'. */
+static int find_n(const char *text, size_t len, char key[64], size_t cap)
+{
+    char *copy = malloc(len ? len : 1);
+    int rc;
+
+    assert_non_null(copy);
+    memcpy(copy, text, len);
+    memset(key, '#', 64);
+    rc = json_find_nul_escape(copy, len, key, cap);
+    free(copy);
+    return rc;
+}
+
+static int find(const char *text, char key[64])
+{
+    return find_n(text, strlen(text), key, 64);
+}
+
+static void test_top_level_member(void **state)
+{
+    char key[64];
+    (void)state;
+
+    assert_int_equal(find("{\"file_path\":\"a\\u0000b\"}", key), 1);
+    assert_string_equal(key, "file_path");
+    assert_int_equal(find("{\"a\":\"x\",\"file_content\":\"\\u0000\"}", key), 1);
+    assert_string_equal(key, "file_content");
+    assert_int_equal(find(" { \"language\" : \"py\\u0000\" } ", key), 1);
+    assert_string_equal(key, "language");
+}
+
+static void test_nested_value_names_top_key(void **state)
+{
+    char key[64];
+    (void)state;
+
+    assert_int_equal(find("{\"cursor_context\":{\"x\":\"\\u0000\"}}", key), 1);
+    assert_string_equal(key, "cursor_context");
+    assert_int_equal(find("{\"cursor_context\":{\"\\u0000\":1}}", key), 1);
+    assert_string_equal(key, "cursor_context");
+    assert_int_equal(find("{\"a\":[1,{\"b\":[\"c\"]}],\"diff\":[\"x\",\"\\u0000\"]}", key), 1);
+    assert_string_equal(key, "diff");
+    /* Commas inside nested containers do not start a new top-level key. */
+    assert_int_equal(find("{\"repo_id\":{\"a\":1,\"b\":\"\\u0000\"}}", key), 1);
+    assert_string_equal(key, "repo_id");
+}
+
+static void test_not_in_member_value(void **state)
+{
+    char key[64];
+    (void)state;
+
+    /* In a top-level name, or a top-level array: no member holds it. */
+    assert_int_equal(find("{\"a\\u0000\":1}", key), 1);
+    assert_string_equal(key, "");
+    assert_int_equal(find("[\"\\u0000\"]", key), 1);
+    assert_string_equal(key, "");
+    assert_int_equal(find("\"\\u0000\"", key), 1);
+    assert_string_equal(key, "");
+}
+
+static void test_escaped_backslash_ignored(void **state)
+{
+    char key[64];
+    (void)state;
+
+    /* JSON text "a\\u0000": a backslash, then the letters u0000. */
+    assert_int_equal(find("{\"file_path\":\"a\\\\u0000\"}", key), 0);
+    assert_int_equal(find("{\"k\":\"\\\\\\\\u0000\"}", key), 0);
+    /* Three backslashes: an escaped backslash, then a real \u0000. */
+    assert_int_equal(find("{\"k\":\"\\\\\\u0000\"}", key), 1);
+    assert_string_equal(key, "k");
+    /* An escaped quote does not end the string. */
+    assert_int_equal(find("{\"k\":\"\\\"\\u0000\"}", key), 1);
+    assert_string_equal(key, "k");
+    assert_int_equal(find("{\"k\":\"\\\",\\\"x\\\":\\\"\",\"y\":\"\\u0000\"}", key), 1);
+    assert_string_equal(key, "y");
+}
+
+static void test_absent(void **state)
+{
+    char key[64];
+    (void)state;
+
+    assert_int_equal(find("{}", key), 0);
+    assert_int_equal(find("{\"a\":\"\\u0001\",\"b\":\"u0000\"}", key), 0);
+    assert_int_equal(find("{\"a\":\"\\u1000\",\"b\":\"\\ud800\\udc00\"}", key), 0);
+    /* Outside strings the text is not an escape. */
+    assert_int_equal(find("{\"a\":1} \\u0000", key), 0);
+    assert_int_equal(find_n("", 0, key, sizeof key), 0);
+}
+
+static void test_never_reads_past_len(void **state)
+{
+    static const char full[] = "{\"file_path\":\"a\\u0000b\"}";
+    char key[64];
+    size_t at = (size_t)(strstr(full, "\\u0000") - full);
+    (void)state;
+
+    /* Every prefix that cuts the escape short finds nothing. */
+    for (size_t len = 0; len < at + 6; len++)
+        assert_int_equal(find_n(full, len, key, sizeof key), 0);
+    for (size_t len = at + 6; len <= sizeof full - 1; len++) {
+        assert_int_equal(find_n(full, len, key, sizeof key), 1);
+        assert_string_equal(key, "file_path");
+    }
+    /* Texts ending in the middle of a string, after a backslash. */
+    assert_int_equal(find_n("{\"a\":\"\\", 7, key, sizeof key), 0);
+    assert_int_equal(find_n("{\"a\":\"\\u", 8, key, sizeof key), 0);
+    assert_int_equal(find_n("{\"abc", 5, key, sizeof key), 0);
+}
+
+/* The escape is six characters; what follows it does not matter. */
+static void test_escape_then_digits(void **state)
+{
+    char key[64];
+    (void)state;
+
+    assert_int_equal(find("{\"a\":\"\\u0001\",\"b\":\"\\u00000\"}", key), 1);
+    assert_string_equal(key, "b");
+    assert_int_equal(find("{\"a\":\"\\u00001\"}", key), 1);
+    assert_string_equal(key, "a");
+}
+
+static void test_key_cap(void **state)
+{
+    static const char text[] = "{\"file_content\":\"\\u0000\"}";
+    char key[64];
+    (void)state;
+
+    assert_int_equal(find_n(text, sizeof text - 1, key, 5), 1);
+    assert_string_equal(key, "file");
+    assert_int_equal(key[5], '#');      /* nothing written past cap */
+    assert_int_equal(find_n(text, sizeof text - 1, key, 1), 1);
+    assert_string_equal(key, "");
+    assert_int_equal(key[1], '#');
+    assert_int_equal(find_n(text, sizeof text - 1, key, 0), 1);
+    assert_int_equal(key[0], '#');      /* cap 0: key untouched */
+    assert_int_equal(find_n(text, sizeof text - 1, key, 13), 1);
+    assert_string_equal(key, "file_content");
+}
+
+static void test_json_str(void **state)
+{
+    cJSON *doc = cJSON_Parse("{\"s\":\"v\",\"n\":1,\"z\":null,\"o\":{},\"e\":\"\",\"S\":\"upper\"}");
+    (void)state;
+
+    assert_non_null(doc);
+    assert_string_equal(json_str(doc, "s"), "v");
+    assert_string_equal(json_str(doc, "e"), "");
+    assert_null(json_str(doc, "n"));
+    assert_null(json_str(doc, "z"));
+    assert_null(json_str(doc, "o"));
+    assert_null(json_str(doc, "missing"));
+    assert_string_equal(json_str(doc, "S"), "upper");   /* case-sensitive lookup */
+    assert_null(json_str(NULL, "s"));
+    cJSON_Delete(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_top_level_member),
+        cmocka_unit_test(test_nested_value_names_top_key),
+        cmocka_unit_test(test_not_in_member_value),
+        cmocka_unit_test(test_escaped_backslash_ignored),
+        cmocka_unit_test(test_absent),
+        cmocka_unit_test(test_never_reads_past_len),
+        cmocka_unit_test(test_escape_then_digits),
+        cmocka_unit_test(test_key_cap),
+        cmocka_unit_test(test_json_str),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

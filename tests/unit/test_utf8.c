@@ -1,0 +1,180 @@
+/* test_utf8.c - unit tests for common/utf8.c, linked against it alone.
+ *
+ * Every input is copied into a heap buffer of exactly its length, so ASan
+ * catches a read past len.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/utf8.h"
+
+#define NO_BAD ((size_t)-1)
+
+/* utf8_valid on an exact-size copy of s[0..len); *bad left at NO_BAD when
+ * the function does not set it. */
+static int check(const char *s, size_t len, size_t *bad)
+{
+    char *copy = malloc(len ? len : 1);
+    int ok;
+
+    assert_non_null(copy);
+    memcpy(copy, s, len);
+    *bad = NO_BAD;
+    ok = utf8_valid(copy, len, bad);
+    free(copy);
+    return ok;
+}
+
+#define VALID(lit)                                                  \
+    do {                                                            \
+        size_t bad_;                                                \
+        assert_int_equal(check(lit, sizeof lit - 1, &bad_), 1);     \
+    } while (0)
+
+#define INVALID_AT(lit, at)                                         \
+    do {                                                            \
+        size_t bad_;                                                \
+        assert_int_equal(check(lit, sizeof lit - 1, &bad_), 0);     \
+        assert_int_equal(bad_, (at));                               \
+    } while (0)
+
+static void test_empty(void **state)
+{
+    (void)state;
+    assert_int_equal(utf8_valid("", 0, NULL), 1);
+    assert_int_equal(utf8_valid(NULL, 0, NULL), 1);
+}
+
+static void test_ascii(void **state)
+{
+    (void)state;
+    VALID("hello, world\n\t~");
+    VALID("\x01\x7f");
+}
+
+static void test_multibyte(void **state)
+{
+    (void)state;
+    VALID("\xc2\x80");              /* U+0080, smallest 2-byte */
+    VALID("\xc3\xa9t\xc3\xa9");     /* été */
+    VALID("\xdf\xbf");              /* U+07FF */
+    VALID("\xe0\xa0\x80");          /* U+0800, smallest 3-byte */
+    VALID("\xe2\x82\xac");          /* euro sign */
+    VALID("\xed\x9f\xbf");          /* U+D7FF, just below the surrogates */
+    VALID("\xee\x80\x80");          /* U+E000, just above them */
+    VALID("\xef\xbf\xbf");          /* U+FFFF */
+    VALID("\xf0\x90\x80\x80");      /* U+10000, smallest 4-byte */
+    VALID("\xf0\x9f\x98\x80");      /* emoji */
+    VALID("\xf4\x8f\xbf\xbf");      /* U+10FFFF, the maximum */
+    VALID("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z");
+}
+
+static void test_embedded_nul_is_valid(void **state)
+{
+    size_t bad;
+    (void)state;
+    /* U+0000 is valid UTF-8; refusing NUL is the caller's business. */
+    assert_int_equal(check("a\0b", 3, &bad), 1);
+}
+
+static void test_lone_continuation(void **state)
+{
+    (void)state;
+    INVALID_AT("\x80", 0);
+    INVALID_AT("abc\xbf", 3);
+    INVALID_AT("\xc3\xa9\x80", 2);
+}
+
+static void test_overlong(void **state)
+{
+    (void)state;
+    INVALID_AT("\xc0\x80", 0);
+    INVALID_AT("\xc0\xaf", 0);
+    INVALID_AT("\xc1\xbf", 0);
+    INVALID_AT("x\xe0\x80\x80", 1);
+    INVALID_AT("\xe0\x9f\xbf", 0);
+    INVALID_AT("\xf0\x80\x80\x80", 0);
+    INVALID_AT("\xf0\x8f\xbf\xbf", 0);
+}
+
+static void test_surrogates(void **state)
+{
+    (void)state;
+    INVALID_AT("\xed\xa0\x80", 0);  /* U+D800 */
+    INVALID_AT("ab\xed\xbf\xbf", 2); /* U+DFFF */
+    INVALID_AT("\xed\xa0\xbd\xed\xb8\x80", 0); /* CESU-8 pair */
+}
+
+static void test_above_max(void **state)
+{
+    (void)state;
+    INVALID_AT("\xf4\x90\x80\x80", 0);   /* U+110000 */
+    INVALID_AT("\xf5\x80\x80\x80", 0);
+    INVALID_AT("\xf7\xbf\xbf\xbf", 0);
+    INVALID_AT("\xf8\x88\x80\x80\x80", 0);
+    INVALID_AT("\xfc\x84\x80\x80\x80\x80", 0);
+    INVALID_AT("a\xfe", 1);
+    INVALID_AT("a\xff", 1);
+}
+
+static void test_bad_continuation(void **state)
+{
+    (void)state;
+    INVALID_AT("\xc3\x28", 0);
+    INVALID_AT("\xe2\x28\xa1", 0);
+    INVALID_AT("\xe2\x82\x28", 0);
+    INVALID_AT("\xf0\x9f\x98\x28", 0);
+    INVALID_AT("ok\xf0\x9f\x28\x80", 2);
+}
+
+static void test_truncated_at_end(void **state)
+{
+    (void)state;
+    INVALID_AT("\xc3", 0);
+    INVALID_AT("abc\xe2\x82", 3);
+    INVALID_AT("\xe2", 0);
+    INVALID_AT("xy\xf0\x9f\x98", 2);
+    INVALID_AT("\xf0", 0);
+}
+
+/* The length bounds the scan: a valid sequence cut by len is invalid, and
+ * bytes after len are never looked at. */
+static void test_len_bounds(void **state)
+{
+    size_t bad = NO_BAD;
+    (void)state;
+    assert_int_equal(utf8_valid("\xe2\x82\xac", 2, &bad), 0);
+    assert_int_equal(bad, 0);
+    assert_int_equal(utf8_valid("ab\xff", 2, NULL), 1);
+}
+
+static void test_bad_may_be_null(void **state)
+{
+    (void)state;
+    assert_int_equal(utf8_valid("\xff", 1, NULL), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_ascii),
+        cmocka_unit_test(test_multibyte),
+        cmocka_unit_test(test_embedded_nul_is_valid),
+        cmocka_unit_test(test_lone_continuation),
+        cmocka_unit_test(test_overlong),
+        cmocka_unit_test(test_surrogates),
+        cmocka_unit_test(test_above_max),
+        cmocka_unit_test(test_bad_continuation),
+        cmocka_unit_test(test_truncated_at_end),
+        cmocka_unit_test(test_len_bounds),
+        cmocka_unit_test(test_bad_may_be_null),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
