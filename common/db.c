@@ -4,6 +4,7 @@
 #include "common/err.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,8 +54,25 @@ void db_free(struct db *db)
     free(db);
 }
 
+/* An idle connection with something to read was closed by the server
+ * (restart, idle timeout): let libpq notice before we use it. */
+static void db_check_idle(struct db *db)
+{
+    struct pollfd pfd = {.fd = PQsocket(db->conn), .events = POLLIN};
+
+    if (pfd.fd >= 0 && poll(&pfd, 1, 0) > 0) {
+        PQconsumeInput(db->conn);
+        if (PQstatus(db->conn) == CONNECTION_OK) {
+            /* Notices only (e.g. the shutdown message): probe for real. */
+            PGresult *r = PQexec(db->conn, "");
+            PQclear(r);
+        }
+    }
+}
+
 static int db_ensure(struct db *db, struct err *e)
 {
+    db_check_idle(db);
     if (PQstatus(db->conn) == CONNECTION_OK)
         return ERR_OK;
     PQreset(db->conn);

@@ -42,7 +42,11 @@ static void copy_key(const char *raw, size_t n, char *key, size_t cap)
 
 /* Walks the text tracking strings, nesting depth and the current top-level
  * member name; does not validate (cJSON does that). */
-int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap)
+/* Result bits of json_walk(). */
+#define WALK_NUL 1
+#define WALK_CTL 2
+
+static int json_walk(const char *text, size_t len, char *key, size_t cap, size_t *ctl_at)
 {
     size_t i = 0, key_start = 0, key_len = 0;
     int depth = 0;
@@ -56,11 +60,16 @@ int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap)
             size_t start = ++i;
             int is_key = depth == 1 && expect_key;
             while (i < len && text[i] != '"') {
+                if ((unsigned char)text[i] < 0x20 && ctl_at != NULL) {
+                    *ctl_at = i;
+                    return WALK_CTL;
+                }
                 if (text[i] == '\\' && i + 1 < len) {
-                    if (text[i + 1] == 'u' && i + 5 < len && memcmp(text + i + 2, "0000", 4) == 0) {
+                    if (ctl_at == NULL && text[i + 1] == 'u' && i + 5 < len &&
+                        memcmp(text + i + 2, "0000", 4) == 0) {
                         copy_key(text + key_start, (have_key && !is_key) ? key_len : 0, key,
                                  cap);
-                        return 1;
+                        return WALK_NUL;
                     }
                     i += 2;
                     continue;
@@ -89,6 +98,22 @@ int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap)
         i++;
     }
     return 0;
+}
+
+int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap)
+{
+    return json_walk(text, len, key, cap, NULL) == WALK_NUL;
+}
+
+int json_raw_control(const char *text, size_t len, size_t *at)
+{
+    size_t where = 0;
+
+    if (json_walk(text, len, NULL, 0, &where) != WALK_CTL)
+        return 0;
+    if (at != NULL)
+        *at = where;
+    return 1;
 }
 
 const char *json_str(const cJSON *obj, const char *name)

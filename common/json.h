@@ -16,6 +16,11 @@
  * otherwise. Never reads past len. */
 int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap);
 
+/* cJSON accepts raw control characters inside strings; RFC 8259 does not.
+ * Returns 1 and their offset in *at (may be NULL) when text holds one inside
+ * a string, else 0. */
+int json_raw_control(const char *text, size_t len, size_t *at);
+
 /* String member of obj, or NULL when absent or not a string. Borrowed. */
 const char *json_str(const cJSON *obj, const char *name);
 

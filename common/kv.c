@@ -6,6 +6,7 @@
 
 #include <hiredis/hiredis.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,7 +225,12 @@ void kv_free(struct kv *kv)
     free(kv);
 }
 
-int kv_broken(const struct kv *kv)
+int kv_broken(struct kv *kv)
 {
+    struct pollfd pfd = {.fd = kv->ctx->fd, .events = POLLIN};
+
+    /* Between commands nothing is owed to us: readable means closed. */
+    if (!kv->broken && poll(&pfd, 1, 0) > 0)
+        kv->broken = 1;
     return kv->broken;
 }

@@ -53,8 +53,10 @@ struct kv *kv_connect(const struct kv_url *url, int timeout_ms, struct err *e);
 /* Closes and frees; accepts NULL. */
 void kv_free(struct kv *kv);
 
-/* 1 when an I/O error made the connection unusable (free and reconnect). */
-int kv_broken(const struct kv *kv);
+/* 1 when an I/O error made the connection unusable (free and reconnect).
+ * Also notices, with one poll(2) and no round trip, an idle connection the
+ * server has closed (a Redis restart), so it is replaced before use. */
+int kv_broken(struct kv *kv);
 
 /* Runs one command. lens may be NULL for NUL-terminated arguments. On ERR_OK
  * *reply is owned by the caller (cJSON_Delete). */

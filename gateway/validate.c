@@ -145,6 +145,7 @@ static int review_check(struct review_request *r, const char *body, size_t len, 
 int review_parse(const char *body, size_t len, struct review_request *out, struct err *e)
 {
     const char *end = NULL;
+    size_t at = 0;
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -152,9 +153,12 @@ int review_parse(const char *body, size_t len, struct review_request *out, struc
         return err_set(e, ERR_INVALID_JSON, "the body is empty; send a JSON object");
     if (memchr(body, '\0', len) != NULL)
         return err_set(e, ERR_INVALID_JSON, "the body contains a raw NUL byte");
+    if (json_raw_control(body, len, &at))
+        return err_set(e, ERR_INVALID_JSON,
+                       "unescaped control character inside a string at byte %zu", at);
     out->doc = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (out->doc == NULL) {
-        size_t at = (end != NULL && end >= body) ? (size_t)(end - body) : 0;
+        at = (end != NULL && end >= body) ? (size_t)(end - body) : 0;
         return err_set(e, ERR_INVALID_JSON, "malformed JSON near byte %zu", at);
     }
     /* Only white space may follow the value. */

@@ -472,7 +472,6 @@ static void test_bad_file_path(void **state)
         "\"a\\u0001b\"",
         "\"a\\nb\"",
         "\"a\\tb.py\"",
-        "\"a\x01" "b\"",                /* raw control byte */
         "\"a\\u007fb\"",
         "\"a\\u0000b\"",
         "\"\\u0000\"",
@@ -483,6 +482,20 @@ static void test_bad_file_path(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_err_with("file_path", bad[i], ERR_INVALID_FILE_PATH, "file_path");
+}
+
+/* RFC 8259: a raw control byte inside any string makes the text invalid JSON. */
+static void test_raw_control_is_invalid_json(void **state)
+{
+    struct review_request r;
+    struct err e;
+    static const char body[] = "{\"request_type\":\"review\",\"file_path\":\"a\x01" "b\","
+                               "\"file_content\":\"x\"}";
+    static const char content[] = "{\"request_type\":\"review\",\"file_path\":\"a.py\","
+                                  "\"file_content\":\"line\nnext\"}";
+    (void)state;
+    assert_int_equal(review_parse(body, sizeof body - 1, &r, &e), ERR_INVALID_JSON);
+    assert_int_equal(review_parse(content, sizeof content - 1, &r, &e), ERR_INVALID_JSON);
 }
 
 /* --- encoding ------------------------------------------------------------------- */
@@ -693,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_unknown_request_type),
         cmocka_unit_test(test_bad_file_path),
+        cmocka_unit_test(test_raw_control_is_invalid_json),
         cmocka_unit_test(test_bad_encoding),
         cmocka_unit_test(test_nul_escape_other_fields),
         cmocka_unit_test(test_bad_encoding_other_fields),

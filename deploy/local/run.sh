@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# `make run`: start Code Insight locally (gateway + fast and heavy workers)
+# with private Redis/PostgreSQL unless REDIS_URL / DATABASE_URL are given.
+#
+# State lives in <repo>/.run/: redis/, pg/, logs/, secrets/.
+# Ctrl-C or SIGTERM stops everything this script started and exits 0; if a
+# service dies on its own, its last log lines are shown and the script exits 1.
+#
+# Env: PORT (8080), REDIS_URL, DATABASE_URL, CODEINSIGHT_DEV_REDIS_PORT (6390),
+#      CODEINSIGHT_DEV_PG_PORT (5440), CODEINSIGHT_BUILD_DIR (<repo>/build),
+#      CODEINSIGHT_STOP_GRACE (30, seconds to wait for children on stop);
+#      anything else (CODEINSIGHT_LOG_LEVEL, CODEINSIGHT_BODY_MAX,
+#      CODEINSIGHT_WORKER_CONCURRENCY, ...) is passed through to the services.
+set -euo pipefail
+
+PROG=${0##*/}
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+SERVICES=$ROOT/deploy/local/services.sh
+BUILD=${CODEINSIGHT_BUILD_DIR:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+RUN=$ROOT/.run
+LOGS=$RUN/logs
+SECRETS=$RUN/secrets
+PORT=${PORT:-8080}
+REDIS_PORT=${CODEINSIGHT_DEV_REDIS_PORT:-6390}
+PG_PORT=${CODEINSIGHT_DEV_PG_PORT:-5440}
+HEALTH_WAIT_SECS=15
+STOP_GRACE=${CODEINSIGHT_STOP_GRACE:-30}
+
+die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+
+declare -A CHILD_PID=()     # name -> pid of gateway/workers we started
+CHILD_ORDER=()              # start order, for stable output
+OWN_REDIS=0                 # 1: we manage the private Redis in .run/redis
+OWN_PG=0                    # 1: we manage the private PostgreSQL in .run/pg
+REDIS_PASS=""
+CLEANED=0
+
+# ------------------------------------------------------------- helpers ---
+
+secret() { # NAME -> password stored in .run/secrets/NAME (generated once)
+    local f=$SECRETS/$1 pw
+    if [[ ! -s $f ]]; then
+        pw=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+        (umask 077 && printf '%s\n' "$pw" >"$f.tmp" && mv -f -- "$f.tmp" "$f")
+    fi
+    chmod 0600 -- "$f"
+    tr -d ' \n' <"$f"
+}
+
+port_busy() { # PORT -> 0 if something accepts connections on 127.0.0.1:PORT
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+tail_log() { # NAME
+    local f=$LOGS/$1.log
+    if [[ -s $f ]]; then
+        printf -- '--- last lines of %s ---\n' "$f" >&2
+        tail -n 20 -- "$f" >&2 || true
+        printf -- '---\n' >&2
+    fi
+}
+
+start_child() { # NAME CMD...  (stdout+stderr -> .run/logs/NAME.log)
+    local name=$1; shift
+    [[ -x $1 ]] || die "$1 not found or not executable; build first with 'make'"
+    "$@" >"$LOGS/$name.log" 2>&1 &
+    CHILD_PID[$name]=$!
+    CHILD_ORDER+=("$name")
+}
+
+stop_children() {
+    local name pid i any
+    for name in "${CHILD_ORDER[@]}"; do
+        pid=${CHILD_PID[$name]}
+        if alive "$pid"; then kill -TERM "$pid" 2>/dev/null || true; fi
+    done
+    for (( i = 0; i < STOP_GRACE * 5; i++ )); do
+        any=0
+        for name in "${CHILD_ORDER[@]}"; do
+            if alive "${CHILD_PID[$name]}"; then any=1; fi
+        done
+        (( any )) || break
+        sleep 0.2
+    done
+    for name in "${CHILD_ORDER[@]}"; do
+        pid=${CHILD_PID[$name]}
+        if alive "$pid"; then
+            say "$name (pid $pid) did not stop within ${STOP_GRACE}s; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
+cleanup() {
+    (( CLEANED )) && return 0
+    CLEANED=1
+    trap '' INT TERM HUP
+    if (( ${#CHILD_ORDER[@]} )); then
+        say "stopping gateway and workers..."
+        stop_children
+    fi
+    if (( OWN_PG )); then
+        say "stopping private PostgreSQL..."
+        "$SERVICES" pg-stop "$RUN/pg" || say "could not stop PostgreSQL in $RUN/pg"
+    fi
+    if (( OWN_REDIS )); then
+        say "stopping private Redis..."
+        "$SERVICES" redis-stop "$RUN/redis" "$REDIS_PORT" "$REDIS_PASS" || say "could not stop Redis in $RUN/redis"
+    fi
+}
+
+on_signal() {
+    say "received $1, shutting down"
+    cleanup
+    say "stopped"
+    exit 0
+}
+
+check_children() { # exits 1 if one of them died
+    local name pid rc
+    for name in "${CHILD_ORDER[@]}"; do
+        pid=${CHILD_PID[$name]}
+        if ! alive "$pid"; then
+            rc=0
+            wait "$pid" 2>/dev/null || rc=$?
+            say "$name (pid $pid) exited unexpectedly with status $rc"
+            tail_log "$name"
+            unset "CHILD_PID[$name]"
+            local keep=()
+            local n
+            for n in "${CHILD_ORDER[@]}"; do [[ $n == "$name" ]] || keep+=("$n"); done
+            CHILD_ORDER=("${keep[@]}")
+            cleanup
+            exit 1
+        fi
+    done
+}
+
+# ---------------------------------------------------------------- main ---
+
+trap cleanup EXIT
+trap 'on_signal SIGINT' INT
+trap 'on_signal SIGTERM' TERM
+trap 'on_signal SIGHUP' HUP
+
+for b in codeinsight-gateway codeinsight-worker codeinsight-migrate; do
+    [[ -x $BUILD/$b ]] || die "$BUILD/$b not found; build first with 'make'"
+done
+command -v curl >/dev/null || die "curl not found (apt-get install curl)"
+[[ $PORT =~ ^[0-9]+$ ]] || die "invalid PORT '$PORT'"
+if port_busy "$PORT"; then
+    die "127.0.0.1:$PORT is already in use (another 'make run'?); set PORT=... to use another port"
+fi
+
+mkdir -p -- "$RUN" "$LOGS" "$SECRETS"
+chmod 0755 -- "$RUN"        # the postgres user must traverse it (see services.sh)
+chmod 0700 -- "$SECRETS"
+
+if [[ -z ${REDIS_URL:-} ]]; then
+    REDIS_PASS=$(secret redis_password)
+    OWN_REDIS=1               # set before starting so an interrupted start is cleaned up
+    say "starting private Redis on 127.0.0.1:$REDIS_PORT ($RUN/redis)"
+    REDIS_URL=$("$SERVICES" redis-start "$RUN/redis" "$REDIS_PORT" "$REDIS_PASS") \
+        || die "could not start Redis (port $REDIS_PORT busy? set CODEINSIGHT_DEV_REDIS_PORT or REDIS_URL)"
+else
+    say "using REDIS_URL from the environment"
+fi
+
+if [[ -z ${DATABASE_URL:-} ]]; then
+    PG_PASS=$(secret pg_password)
+    OWN_PG=1
+    say "starting private PostgreSQL on 127.0.0.1:$PG_PORT ($RUN/pg)"
+    DATABASE_URL=$("$SERVICES" pg-start "$RUN/pg" "$PG_PORT" "$PG_PASS") \
+        || die "could not start PostgreSQL (port $PG_PORT busy? set CODEINSIGHT_DEV_PG_PORT or DATABASE_URL)"
+else
+    say "using DATABASE_URL from the environment"
+fi
+
+export REDIS_URL DATABASE_URL PORT
+export CODEINSIGHT_BIND=127.0.0.1
+export CODEINSIGHT_SCHEMA_DIR=$ROOT/schema/migrations
+
+say "applying database migrations"
+if ! "$BUILD/codeinsight-migrate" >"$LOGS/migrate.log" 2>&1; then
+    tail_log migrate
+    die "migrations failed (log: $LOGS/migrate.log)"
+fi
+
+start_child gateway "$BUILD/codeinsight-gateway"
+start_child worker-fast "$BUILD/codeinsight-worker" --pool fast
+start_child worker-heavy "$BUILD/codeinsight-worker" --pool heavy
+
+ready=0
+for (( i = 0; i < HEALTH_WAIT_SECS * 4; i++ )); do
+    check_children
+    if curl -fsS --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null; then
+        ready=1
+        break
+    fi
+    sleep 0.25
+done
+if (( ! ready )); then
+    say "gateway did not answer http://127.0.0.1:$PORT/healthz within ${HEALTH_WAIT_SECS}s"
+    tail_log gateway
+    exit 1
+fi
+check_children
+
+# API keys: a later issue adds them. Put the header for the walk-through here
+# (e.g. AUTH_ARGS=" -H 'Authorization: Bearer <key>'") and print where the
+# generated key is stored.
+AUTH_ARGS=""
+
+URL="http://127.0.0.1:$PORT"
+REDIS_DESC="from REDIS_URL"
+(( OWN_REDIS )) && REDIS_DESC="private, 127.0.0.1:$REDIS_PORT ($RUN/redis)"
+PG_DESC="from DATABASE_URL"
+(( OWN_PG )) && PG_DESC="private, 127.0.0.1:$PG_PORT ($RUN/pg)"
+cat <<EOF
+
+  Code Insight is running at $URL
+    gateway log:       $LOGS/gateway.log
+    fast worker log:   $LOGS/worker-fast.log
+    heavy worker log:  $LOGS/worker-heavy.log
+    Redis:             $REDIS_DESC
+    PostgreSQL:        $PG_DESC
+    passwords:         $SECRETS/
+
+  Try it:
+    curl -sS -X POST $URL/review$AUTH_ARGS -H 'Content-Type: application/json' -d '{"file_path":"app.py","file_content":"import os\n","request_type":"review"}'
+    # -> 202 {"job_id":"<job_id>","status":"queued","poll":"/job/<job_id>"}
+    curl -sS $URL/job/<job_id>$AUTH_ARGS
+    # repeat until "status" is "done" (or "failed")
+
+  Press Ctrl-C to stop.
+
+EOF
+
+# Supervise: wake every second (or at once on a signal) and check children.
+while :; do
+    sleep 1 &
+    wait $! || true
+    check_children
+done

@@ -1,0 +1,168 @@
+"""Gateway API without workers: health, submission, routing to streams,
+job documents of queued jobs, X-Request-Id, 404/405."""
+
+import uuid
+
+import pytest
+
+from harness import (REQUEST_ID_RE, STREAM_FAST, STREAM_HEAVY, UUID7_RE, assert_job_shape,
+                     assert_problem)
+
+
+def test_healthz(harness, gateway):
+    status, headers, body = harness.http("GET", "/healthz")
+    assert status == 200
+    assert body == {"status": "ok"}
+    assert REQUEST_ID_RE.match(headers.get("X-Request-Id") or "")
+    assert (headers.get("Content-Type") or "").startswith("application/json")
+
+
+def test_readyz_all_up(harness, gateway):
+    status, headers, body = harness.http("GET", "/readyz")
+    assert status == 200, body
+    assert body == {"status": "ready", "checks": {"redis": "ok", "postgres": "ok"}}
+    assert REQUEST_ID_RE.match(headers.get("X-Request-Id") or "")
+
+
+@pytest.mark.parametrize("request_type,stream,other", [
+    ("review", STREAM_FAST, STREAM_HEAVY),
+    ("debug", STREAM_HEAVY, STREAM_FAST),
+    ("architecture", STREAM_HEAVY, STREAM_FAST),
+])
+def test_submit_routes_to_stream(harness, gateway, clean_state, request_type, stream, other):
+    status, headers, body = harness.http("POST", "/review", {
+        "file_path": "app.py", "file_content": "import os\n", "request_type": request_type})
+    assert status == 202, body
+    job_id = body["job_id"]
+    assert UUID7_RE.match(job_id), job_id
+    assert len(job_id) == 36
+    assert body["status"] == "queued"
+    assert body["poll"] == f"/job/{job_id}"
+    assert headers.get("Location") == f"/job/{job_id}"
+    assert REQUEST_ID_RE.match(headers.get("X-Request-Id") or "")
+    assert harness.redis_int("XLEN", stream) == 1
+    assert harness.redis_cli("EXISTS", other) == "0" or harness.redis_int("XLEN", other) == 0
+    # the hot copy exists
+    assert harness.redis_cli("EXISTS", f"job:{job_id}") == "1"
+
+
+def test_job_ids_are_unique_and_time_ordered(harness, gateway, clean_state):
+    ids = [harness.submit() for _ in range(5)]
+    assert len(set(ids)) == 5
+    # UUIDv7: the first 48 bits are a millisecond timestamp -> non-decreasing
+    stamps = [int(i.replace("-", "")[:12], 16) for i in ids]
+    assert stamps == sorted(stamps)
+
+
+def test_queued_job_document(harness, gateway, clean_state):
+    job_id = harness.submit(file_path="src/app.py", file_content="import os\n",
+                            request_type="review", repo_id="repo-42",
+                            headers={"X-Request-Id": "e2e-queued-1"})
+    status, job = harness.get_job(job_id)
+    assert status == 200, job
+    assert_job_shape(job)
+    assert job["job_id"] == job_id
+    assert job["type"] == "review"
+    assert job["status"] == "queued"
+    assert job["file_path"] == "src/app.py"
+    assert job["repo_id"] == "repo-42"
+    assert job["request_id"] == "e2e-queued-1"
+    assert job["worker"] is None
+    assert job["started_at"] is None and job["finished_at"] is None
+    assert job["findings"] == []
+    assert job["error"] is None
+
+
+def test_optional_fields_accepted(harness, gateway, clean_state):
+    job_id = harness.submit(file_path="pkg/mod.py", file_content="x = 1\n", request_type="debug",
+                            repo_id="r1", language="python",
+                            cursor_context={"line": 1, "end_line": 2},
+                            diff="--- a/pkg/mod.py\n+++ b/pkg/mod.py\n@@ -0,0 +1 @@\n+x = 1\n",
+                            error_log="Traceback (most recent call last):\n  boom\n")
+    status, job = harness.get_job(job_id)
+    assert status == 200
+    assert_job_shape(job)
+    assert job["type"] == "debug"
+    assert job["language"] == "python"
+    assert job["status"] == "queued"
+
+
+# ---- X-Request-Id ----------------------------------------------------------
+
+@pytest.mark.parametrize("rid", ["e2e-abc.123_X", "a", "Z" * 64])
+def test_request_id_echoed(harness, gateway, rid):
+    status, headers, _ = harness.http("GET", "/healthz", headers={"X-Request-Id": rid})
+    assert status == 200
+    assert headers.get("X-Request-Id") == rid
+
+
+@pytest.mark.parametrize("rid", ["bad id", "x" * 65, "semi;colon", "slash/id", "quote\"d", "é"])
+def test_request_id_insane_replaced(harness, gateway, rid):
+    status, headers, _ = harness.http("GET", "/healthz",
+                                      headers={"X-Request-Id": rid.encode().decode("latin-1")})
+    assert status == 200
+    got = headers.get("X-Request-Id")
+    assert got and got != rid and REQUEST_ID_RE.match(got), got
+
+
+def test_request_id_generated_unique(harness, gateway):
+    ids = {harness.http("GET", "/healthz")[1].get("X-Request-Id") for _ in range(5)}
+    assert len(ids) == 5 and all(REQUEST_ID_RE.match(i or "") for i in ids)
+
+
+def test_request_id_on_submit_and_error(harness, gateway, clean_state):
+    status, headers, body = harness.http("POST", "/review", {
+        "file_path": "a.py", "file_content": "x = 1\n", "request_type": "review"},
+        headers={"X-Request-Id": "e2e-submit-7"})
+    assert status == 202, body
+    assert headers.get("X-Request-Id") == "e2e-submit-7"
+    resp = harness.http("GET", "/no/such/route", headers={"X-Request-Id": "e2e-404-7"})
+    body = assert_problem(resp, 404, "not_found")
+    assert body["request_id"] == "e2e-404-7"
+
+
+# ---- 404 / 405 -----------------------------------------------------------------
+
+@pytest.mark.parametrize("method,path", [
+    ("GET", "/"), ("GET", "/nope"), ("POST", "/reviews"), ("GET", "/jobs"),
+    ("GET", "/healthz/extra"), ("GET", "/review/extra"),
+])
+def test_unknown_route(harness, gateway, method, path):
+    resp = harness.http(method, path, body={} if method == "POST" else None)
+    assert_problem(resp, 404, "not_found")
+
+
+@pytest.mark.parametrize("job_id", [
+    "not-a-uuid",
+    "x",
+    str(uuid.uuid4()),                             # well-formed but not v7, unknown
+    "0190a8d4-5b6c-7def-8123-456789abcdef",        # well-formed v7, unknown
+    "0190A8D4-5B6C-7DEF-8123-456789ABCDEF-extra",  # junk
+    "%00",
+])
+def test_unknown_job(harness, gateway, job_id):
+    assert_problem(harness.http("GET", f"/job/{job_id}"), 404, "job_not_found")
+
+
+@pytest.mark.parametrize("method,path,allowed", [
+    ("GET", "/review", "POST"),
+    ("PUT", "/review", "POST"),
+    ("DELETE", "/review", "POST"),
+    ("DELETE", "/job/x", "GET"),
+    ("POST", "/job/0190a8d4-5b6c-7def-8123-456789abcdef", "GET"),
+    ("POST", "/healthz", "GET"),
+    ("DELETE", "/readyz", "GET"),
+])
+def test_method_not_allowed(harness, gateway, method, path, allowed):
+    resp = harness.http(method, path, body={} if method in ("POST", "PUT") else None)
+    assert_problem(resp, 405, "method_not_allowed")
+    allow = resp[1].get("Allow")
+    assert allow, f"405 without Allow header: {resp[1]!r}"
+    methods = {m.strip().upper() for m in allow.split(",")}
+    assert allowed in methods, allow
+    assert method not in methods, allow
+
+
+def test_gateway_still_healthy(harness, gateway):
+    assert gateway.alive()
+    assert gateway.healthy()

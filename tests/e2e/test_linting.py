@@ -1,0 +1,147 @@
+"""Review jobs through the fast worker: real linter findings, persistence to
+PostgreSQL, serving from PostgreSQL when the Redis hot copy is gone, and the
+request id carried into the worker's log."""
+
+import pytest
+
+from harness import (GROUP_FAST, PY_CLEAN, PY_EXPECTED, PY_SAMPLE, SH_EXPECTED, SH_SAMPLE, STREAM_FAST,
+                     assert_job_shape, finding_keys, parse_time)
+
+
+@pytest.fixture(scope="module")
+def fast_worker(harness, gateway):
+    return harness.start_worker("fast")
+
+
+def assert_persisted(harness, job):
+    """One jobs row and exactly the job's findings in PostgreSQL."""
+    jid = job["job_id"]
+    rows = harness.psql_rows(f"SELECT status, type, file_path FROM jobs WHERE job_id = '{jid}'")
+    assert rows == [[job["status"], job["type"], job["file_path"]]], rows
+    n = harness.psql_int(f"SELECT count(*) FROM findings WHERE job_id = '{jid}'")
+    assert n == len(job["findings"]), (n, len(job["findings"]))
+    db = {(r[0], int(r[1]), r[2]) for r in harness.psql_rows(
+        f"SELECT rule_id, line, source FROM findings WHERE job_id = '{jid}'")}
+    assert db == finding_keys(job)
+    idx = [int(r[0]) for r in harness.psql_rows(
+        f"SELECT idx FROM findings WHERE job_id = '{jid}' ORDER BY idx")]
+    assert len(set(idx)) == len(idx), idx
+
+
+def linter(job, tool):
+    found = [lt for lt in job["linters"] if lt["tool"] == tool]
+    assert len(found) == 1, f"linter {tool!r} not reported once: {job['linters']!r}"
+    return found[0]
+
+
+def test_python_findings(harness, fast_worker):
+    job_id = harness.submit(file_path="app.py", file_content=PY_SAMPLE, request_type="review",
+                            headers={"X-Request-Id": "e2e-python-1"})
+    job = harness.poll_job(job_id, timeout=60)
+    assert_job_shape(job)
+    assert job["status"] == "done", job
+    assert job["error"] is None
+    assert job["type"] == "review"
+    assert job["pool"] == "fast"
+    assert isinstance(job["worker"], str) and job["worker"]
+    assert job["attempts"] >= 1
+    assert job["started_at"] and job["finished_at"]
+    assert parse_time(job["created_at"]) <= parse_time(job["started_at"]) \
+        <= parse_time(job["finished_at"])
+    assert job["file_path"] == "app.py"
+    assert job["request_id"] == "e2e-python-1"
+    got = finding_keys(job)
+    missing = PY_EXPECTED - got
+    assert not missing, f"missing findings {sorted(missing)}; got {sorted(got)}"
+    for tool in ("flake8", "pylint"):
+        lt = linter(job, tool)
+        assert lt["status"] == "ok", lt
+    # every finding comes from a linter that ran
+    tools = {f"lint:{lt['tool']}" for lt in job["linters"]}
+    assert {f["source"] for f in job["findings"]} <= tools
+    assert_persisted(harness, job)
+    # the stream entry is acknowledged and deleted
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
+
+
+def test_request_id_in_worker_log(harness, fast_worker):
+    job_id = harness.submit(file_path="rid.py", file_content=PY_SAMPLE,
+                            headers={"X-Request-Id": "e2e-rid-in-log.42"})
+    job = harness.poll_job(job_id)
+    assert job["status"] == "done", job
+    assert job["request_id"] == "e2e-rid-in-log.42"
+    fast_worker.wait_for_log("job_done", job_id=job_id, timeout=10)
+    lines = [r for r in fast_worker.logs() if r.get("job_id") == job_id]
+    events = {r.get("event") for r in lines}
+    assert {"job_started", "job_done"} <= events, lines
+    for r in lines:
+        assert r.get("request_id") == "e2e-rid-in-log.42", r
+
+
+def test_shell_findings(harness, fast_worker):
+    job_id = harness.submit(file_path="scripts/deploy.sh", file_content=SH_SAMPLE)
+    job = harness.poll_job(job_id)
+    assert_job_shape(job)
+    assert job["status"] == "done", job
+    assert job["pool"] == "fast"
+    got = finding_keys(job)
+    missing = SH_EXPECTED - got
+    assert not missing, f"missing findings {sorted(missing)}; got {sorted(got)}"
+    assert linter(job, "shellcheck")["status"] == "ok"
+    assert all(f["source"] == "lint:shellcheck" for f in job["findings"]), job["findings"]
+    assert_persisted(harness, job)
+
+
+def test_clean_python_has_no_findings(harness, fast_worker):
+    job_id = harness.submit(file_path="clean.py", file_content=PY_CLEAN)
+    job = harness.poll_job(job_id)
+    assert_job_shape(job)
+    assert job["status"] == "done", job
+    assert job["findings"] == [], job["findings"]
+    assert_persisted(harness, job)
+
+
+def test_explicit_language(harness, fast_worker):
+    # No extension: the language field decides.
+    job_id = harness.submit(file_path="bin/tool", file_content=PY_SAMPLE, language="python")
+    job = harness.poll_job(job_id)
+    assert job["status"] == "done", job
+    assert job["language"] == "python"
+    assert {("F401", 1, "lint:flake8"), ("W0611", 1, "lint:pylint")} <= finding_keys(job)
+
+
+def test_unknown_language(harness, fast_worker):
+    job_id = harness.submit(file_path="notes/readme.xyz", file_content="hello world\n")
+    job = harness.poll_job(job_id)
+    assert_job_shape(job)
+    assert job["status"] == "done", job
+    assert job["findings"] == []
+    assert job["notes"], "an unknown language should leave a note"
+    assert job["error"] is None
+    assert_persisted(harness, job)
+
+
+def test_served_from_postgres_when_hot_copy_gone(harness, fast_worker):
+    job_id = harness.submit(file_path="hot.py", file_content=PY_SAMPLE,
+                            headers={"X-Request-Id": "e2e-hot-1"})
+    before = harness.poll_job(job_id)
+    assert before["status"] == "done", before
+    assert harness.redis_cli("DEL", f"job:{job_id}") == "1"
+    assert harness.redis_cli("EXISTS", f"job:{job_id}") == "0"
+    status, after = harness.get_job(job_id)
+    assert status == 200, after
+    assert_job_shape(after)
+    for k in ("created_at", "started_at", "finished_at"):
+        # same instant; the textual precision may differ between the stores
+        assert abs((parse_time(after[k]) - parse_time(before[k])).total_seconds()) < 1.0, \
+            (k, before[k], after[k])
+    strip = ("created_at", "started_at", "finished_at")
+    assert {k: v for k, v in after.items() if k not in strip} == \
+        {k: v for k, v in before.items() if k not in strip}
+    # still served after a second look (no accidental one-shot fallback)
+    status, again = harness.get_job(job_id)
+    assert status == 200 and again["findings"] == before["findings"]
+
+
+def test_worker_alive_at_end(fast_worker):
+    assert fast_worker.alive(), fast_worker.tail()

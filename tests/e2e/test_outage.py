@@ -1,0 +1,98 @@
+"""Dependency outages: with Redis down, POST /review is 503 redis_unavailable
+and /readyz names redis; with PostgreSQL down, /readyz names postgres; both
+recover when the service comes back, without restarting the gateway.
+
+Stops and restarts the session's Redis/PostgreSQL (same port, dir, password);
+they are running again at the end of every test."""
+
+import pytest
+
+from harness import assert_problem, wait_until
+
+RECOVER_TIMEOUT = 20
+BODY = {"file_path": "app.py", "file_content": "import os\n", "request_type": "review"}
+
+
+@pytest.fixture
+def redis_down(harness, gateway):
+    harness.stop_redis()
+    try:
+        yield
+    finally:
+        if not harness.redis_up():
+            harness.start_redis()
+
+
+@pytest.fixture
+def pg_down(harness, gateway):
+    harness.stop_pg()
+    try:
+        yield
+    finally:
+        if not harness.pg_up():
+            harness.start_pg()
+
+
+def test_ready_before(harness, gateway):
+    status, _, body = harness.http("GET", "/readyz")
+    assert status == 200, body
+
+
+def test_redis_down_then_recovers(harness, gateway, redis_down):
+    resp = harness.http("POST", "/review", BODY)
+    assert_problem(resp, 503, "redis_unavailable")
+    retry = resp[1].get("Retry-After")
+    assert retry is not None and retry.strip().isdigit(), f"Retry-After {retry!r}"
+
+    resp = harness.http("GET", "/readyz")
+    body = assert_problem(resp, 503, "not_ready")
+    assert body.get("checks") == {"redis": "down", "postgres": "ok"}, body
+
+    # liveness is not readiness: the gateway itself is fine
+    status, _, body = harness.http("GET", "/healthz")
+    assert status == 200, body
+    # a second submission while down is answered the same way (no hang, no crash)
+    assert_problem(harness.http("POST", "/review", BODY), 503, "redis_unavailable")
+    assert gateway.alive()
+
+    harness.start_redis()
+
+    def submitted():
+        status, _, data = harness.http("POST", "/review", BODY)
+        return data if status == 202 else None
+    data = wait_until(submitted, timeout=RECOVER_TIMEOUT, interval=0.25,
+                      desc="POST /review to succeed after Redis restart")
+    status, job = harness.get_job(data["job_id"])
+    assert status == 200 and job["status"] == "queued", job
+    status, _, body = harness.http("GET", "/readyz")
+    assert status == 200, body
+    assert body == {"status": "ready", "checks": {"redis": "ok", "postgres": "ok"}}
+    assert gateway.alive()
+
+
+def test_postgres_down_then_recovers(harness, gateway, pg_down):
+    def not_ready():
+        resp = harness.http("GET", "/readyz")
+        return resp if resp[0] == 503 else None
+    resp = wait_until(not_ready, timeout=10, interval=0.25, desc="/readyz 503 with PostgreSQL down")
+    body = assert_problem(resp, 503, "not_ready")
+    assert body.get("checks") == {"redis": "ok", "postgres": "down"}, body
+    status, _, _ = harness.http("GET", "/healthz")
+    assert status == 200
+    assert gateway.alive()
+
+    harness.start_pg()
+
+    def ready():
+        status, _, body = harness.http("GET", "/readyz")
+        return body if status == 200 else None
+    body = wait_until(ready, timeout=RECOVER_TIMEOUT, interval=0.25,
+                      desc="/readyz 200 after PostgreSQL restart")
+    assert body == {"status": "ready", "checks": {"redis": "ok", "postgres": "ok"}}
+    assert gateway.alive()
+
+
+def test_gateway_never_restarted(harness, gateway):
+    assert gateway.alive()
+    assert gateway.returncode is None
+    assert gateway.healthy()

@@ -1,0 +1,61 @@
+"""Routing: debug/architecture jobs are done by the heavy pool only, review
+jobs by the fast pool only."""
+
+import time
+
+import pytest
+
+from harness import GROUP_HEAVY, PY_SAMPLE, STREAM_FAST, STREAM_HEAVY, assert_job_shape
+
+WAIT_QUEUED = 3.0
+
+
+def assert_stays_queued(harness, job_id, seconds=WAIT_QUEUED):
+    deadline = time.monotonic() + seconds
+    for _ in range(int(seconds / 0.2) + 5):
+        status, job = harness.get_job(job_id)
+        assert status == 200, job
+        assert job["status"] == "queued", f"job left the queue without its pool: {job!r}"
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("request_type", ["debug", "architecture"])
+def test_heavy_types_need_the_heavy_worker(harness, gateway, clean_state, request_type):
+    fast = harness.start_worker("fast")
+    extra = {"error_log": "NameError: name 'undefined_name' is not defined\n"} \
+        if request_type == "debug" else {}
+    job_id = harness.submit(file_path="app.py", file_content=PY_SAMPLE, request_type=request_type,
+                            **extra)
+    assert harness.redis_int("XLEN", STREAM_HEAVY) == 1
+    assert_stays_queued(harness, job_id)
+    assert not fast.events("job_started", job_id=job_id), "fast worker took a heavy job"
+
+    heavy = harness.start_worker("heavy")
+    job = harness.poll_job(job_id, timeout=90)
+    assert_job_shape(job)
+    assert job["status"] == "done", job
+    assert job["type"] == request_type
+    assert job["pool"] == "heavy"
+    assert isinstance(job["worker"], str) and job["worker"]
+    assert heavy.events("job_done", job_id=job_id) or heavy.events("job_started", job_id=job_id)
+    assert not fast.events("job_started", job_id=job_id)
+    assert harness.psql_int(f"SELECT count(*) FROM jobs WHERE job_id = '{job_id}'") == 1
+    harness.wait_stream_drained(STREAM_HEAVY, GROUP_HEAVY)
+    assert fast.alive() and heavy.alive()
+
+
+def test_review_needs_the_fast_worker(harness, gateway, clean_state):
+    heavy = harness.start_worker("heavy")
+    job_id = harness.submit(file_path="app.py", file_content=PY_SAMPLE, request_type="review")
+    assert harness.redis_int("XLEN", STREAM_FAST) == 1
+    assert_stays_queued(harness, job_id)
+    assert not heavy.events("job_started", job_id=job_id), "heavy worker took a review job"
+
+    fast = harness.start_worker("fast")
+    job = harness.poll_job(job_id)
+    assert job["status"] == "done", job
+    assert job["pool"] == "fast"
+    assert fast.events("job_done", job_id=job_id) or fast.events("job_started", job_id=job_id)
+    assert not heavy.events("job_started", job_id=job_id)
