@@ -28,6 +28,7 @@ GATEWAY_SRC  := $(filter-out $(MAINS),$(wildcard gateway/*.c))
 WORKER_SRC   := $(filter-out $(MAINS),$(wildcard worker/*.c))
 LUA_SRC      := $(wildcard schema/redis/*.lua)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+TSUPPORT_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -91,6 +92,10 @@ $(BUILD)/libgateway.a: $(GATEWAY_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/libtestsupport.a: $(call obj,$(TSUPPORT_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/libworker.a: $(WORKER_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -104,7 +109,8 @@ $(BUILD)/codeinsight-migrate: $(BUILD)/obj/gateway/migrate_main.o $(BUILD)/libco
 $(BUILD)/codeinsight-worker: $(BUILD)/obj/worker/main.o $(BUILD)/libworker.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libworker.a $(BUILD)/libgateway.a $(BUILD)/libcommon.a
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtestsupport.a $(BUILD)/libworker.a \
+                  $(BUILD)/libgateway.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

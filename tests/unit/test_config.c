@@ -47,39 +47,7 @@ static const char *const var_names[] = {
 
 #define VAR_COUNT (sizeof var_names / sizeof var_names[0])
 
-struct capture {
-    int saved;
-    FILE *tmp;
-};
-
-static void capture_begin(struct capture *c)
-{
-    fflush(stdout);
-    c->tmp = tmpfile();
-    assert_non_null(c->tmp);
-    c->saved = dup(STDOUT_FILENO);
-    assert_true(c->saved >= 0);
-    assert_true(dup2(fileno(c->tmp), STDOUT_FILENO) >= 0);
-}
-
-/* Restores stdout; returns what was written (owns, NUL-terminated). */
-static char *capture_end(struct capture *c)
-{
-    off_t n;
-    char *out;
-
-    dup2(c->saved, STDOUT_FILENO);
-    close(c->saved);
-    n = lseek(fileno(c->tmp), 0, SEEK_END);
-    assert_true(n >= 0);
-    out = malloc((size_t)n + 1);
-    assert_non_null(out);
-    assert_true(lseek(fileno(c->tmp), 0, SEEK_SET) == 0);
-    assert_int_equal(read(fileno(c->tmp), out, (size_t)n), n);
-    out[n] = '\0';
-    fclose(c->tmp);
-    return out;
-}
+#include "tests/unit/capture.h"
 
 /* config_load with its log lines captured into *out (owns). */
 static int load(struct config *cfg, unsigned procs, struct err *e, char **out)
