@@ -103,3 +103,57 @@ void crypto_sha1_hex(const void *data, size_t len, char out[41])
     SHA1(data, len, h);
     hex_encode(h, sizeof h, out);
 }
+
+void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                        unsigned char mac[32])
+{
+    crypto_auth_hmacsha256_state st;
+
+    crypto_auth_hmacsha256_init(&st, key, key_len);
+    crypto_auth_hmacsha256_update(&st, data, len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_memzero(&st, sizeof st);
+}
+
+int crypto_equal(const void *a, const void *b, size_t n)
+{
+    return sodium_memcmp(a, b, n) == 0;
+}
+
+void crypto_keyed_hash_hex(const void *key, size_t key_len, const void *data, size_t len,
+                           char out[65])
+{
+    unsigned char h[32];
+
+    if (key_len > crypto_generichash_KEYBYTES_MAX)
+        key_len = crypto_generichash_KEYBYTES_MAX;
+    crypto_generichash(h, sizeof h, data, len, key, key_len);
+    hex_encode(h, sizeof h, out);
+}
+
+void crypto_random_base62(char *out, size_t n)
+{
+    static const char alphabet[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+    /* randombytes_uniform is unbiased. */
+    for (size_t i = 0; i < n; i++)
+        out[i] = alphabet[randombytes_uniform(62)];
+    out[n] = '\0';
+}
+
+int crypto_password_hash(const char *password, size_t len, char out[CRYPTO_PWHASH_LEN])
+{
+    return crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                             crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : -1;
+}
+
+int crypto_password_verify(const char *hash, const char *password, size_t len)
+{
+    return crypto_pwhash_str_verify(hash, password, len) == 0;
+}
+
+void crypto_wipe(void *p, size_t n)
+{
+    sodium_memzero(p, n);
+}

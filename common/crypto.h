@@ -34,4 +34,29 @@ void crypto_sha256_hex(const void *data, size_t len, char out[65]);
 /* SHA-1 of data as 40 lowercase hex chars plus NUL (Redis script ids only). */
 void crypto_sha1_hex(const void *data, size_t len, char out[41]);
 
+/* HMAC-SHA-256 of data under key into mac (32 bytes). */
+void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                        unsigned char mac[32]);
+
+/* 1 when a[0..n) equals b[0..n), in time independent of the contents. */
+int crypto_equal(const void *a, const void *b, size_t n);
+
+/* Keyed BLAKE2b-256 of data (key 16..64 bytes) as 64 hex chars plus NUL. */
+void crypto_keyed_hash_hex(const void *key, size_t key_len, const void *data, size_t len,
+                           char out[65]);
+
+/* Writes n random base62 characters plus NUL into out (cap >= n + 1). */
+void crypto_random_base62(char *out, size_t n);
+
+/* Hashes a password with argon2id (interactive limits) into out
+ * (CRYPTO_PWHASH_LEN bytes). Returns 0, or -1 when out of memory. */
+#define CRYPTO_PWHASH_LEN 128
+int crypto_password_hash(const char *password, size_t len, char out[CRYPTO_PWHASH_LEN]);
+
+/* 1 when password matches an argon2id hash string, else 0. */
+int crypto_password_verify(const char *hash, const char *password, size_t len);
+
+/* Overwrites n bytes so the compiler cannot skip it. */
+void crypto_wipe(void *p, size_t n);
+
 #endif

@@ -32,6 +32,23 @@ static const struct {
     [ERR_IO]                     = {"io_error", "I/O error", 500},
     [ERR_TIMEOUT]                = {"timeout", "Timed out", 504},
     [ERR_PROTOCOL]               = {"protocol_error", "Unexpected reply from a dependency", 502},
+    [ERR_MISSING_CREDENTIALS]    = {"missing_credentials", "Authentication required", 401},
+    [ERR_MALFORMED_CREDENTIALS]  = {"malformed_credentials", "Malformed credentials", 401},
+    [ERR_TOKEN_TOO_LARGE]        = {"token_too_large", "Credential too large", 401},
+    [ERR_INVALID_API_KEY]        = {"invalid_api_key", "Invalid API key", 401},
+    [ERR_REVOKED_API_KEY]        = {"revoked_api_key", "Revoked API key", 401},
+    [ERR_INVALID_TOKEN]          = {"invalid_token", "Invalid token", 401},
+    [ERR_TOKEN_ALG_NOT_ALLOWED]  = {"token_alg_not_allowed", "Token algorithm not allowed", 401},
+    [ERR_TOKEN_EXPIRED]          = {"token_expired", "Token expired", 401},
+    [ERR_TOKEN_NOT_YET_VALID]    = {"token_not_yet_valid", "Token not yet valid", 401},
+    [ERR_TOKEN_WRONG_ISSUER]     = {"token_wrong_issuer", "Token issuer not accepted", 401},
+    [ERR_TOKEN_WRONG_AUDIENCE]   = {"token_wrong_audience", "Token audience not accepted", 401},
+    [ERR_TOKEN_UNKNOWN_KID]      = {"token_unknown_kid", "Token signing key unknown", 401},
+    [ERR_INVALID_CREDENTIALS]    = {"invalid_credentials", "Invalid email or password", 401},
+    [ERR_RATE_LIMITED]           = {"rate_limited", "Too many requests", 429},
+    [ERR_IDEMPOTENCY_KEY_REUSED] = {"idempotency_key_reused", "Idempotency key reused with another body", 422},
+    [ERR_INVALID_IDEMPOTENCY_KEY] = {"invalid_idempotency_key", "Invalid Idempotency-Key", 400},
+    [ERR_FORBIDDEN]              = {"forbidden", "Forbidden", 403},
 };
 
 static int err_valid(enum err_code code)

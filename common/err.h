@@ -34,6 +34,23 @@ enum err_code {
     ERR_IO,                     /* a system call failed */
     ERR_TIMEOUT,
     ERR_PROTOCOL,               /* a peer (Redis, PostgreSQL, a linter) said something unexpected */
+    ERR_MISSING_CREDENTIALS,
+    ERR_MALFORMED_CREDENTIALS,
+    ERR_TOKEN_TOO_LARGE,
+    ERR_INVALID_API_KEY,
+    ERR_REVOKED_API_KEY,
+    ERR_INVALID_TOKEN,
+    ERR_TOKEN_ALG_NOT_ALLOWED,
+    ERR_TOKEN_EXPIRED,
+    ERR_TOKEN_NOT_YET_VALID,
+    ERR_TOKEN_WRONG_ISSUER,
+    ERR_TOKEN_WRONG_AUDIENCE,
+    ERR_TOKEN_UNKNOWN_KID,
+    ERR_INVALID_CREDENTIALS,    /* login: wrong email or password */
+    ERR_RATE_LIMITED,
+    ERR_IDEMPOTENCY_KEY_REUSED,
+    ERR_INVALID_IDEMPOTENCY_KEY,
+    ERR_FORBIDDEN,
     ERR__COUNT
 };
 
