@@ -22,11 +22,12 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-MAINS        := gateway/main.c gateway/migrate_main.c worker/main.c
+MAINS        := gateway/main.c gateway/migrate_main.c gateway/admin_main.c worker/main.c
 COMMON_SRC   := $(wildcard common/*.c)
 GATEWAY_SRC  := $(filter-out $(MAINS),$(wildcard gateway/*.c))
 WORKER_SRC   := $(filter-out $(MAINS),$(wildcard worker/*.c))
 LUA_SRC      := $(wildcard schema/redis/*.lua)
+LUA_LIB      := $(wildcard schema/redis/lib/*.lua)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 TSUPPORT_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 
@@ -35,7 +36,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ   := $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/lua_scripts.o
 GATEWAY_OBJ  := $(call obj,$(GATEWAY_SRC))
 WORKER_OBJ   := $(call obj,$(WORKER_SRC))
-BINS         := $(BUILD)/codeinsight-gateway $(BUILD)/codeinsight-worker $(BUILD)/codeinsight-migrate
+BINS         := $(BUILD)/codeinsight-gateway $(BUILD)/codeinsight-worker $(BUILD)/codeinsight-migrate \
+                $(BUILD)/codeinsight-admin
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test unit e2e asan clean config-doc
@@ -73,11 +75,13 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# Lua scripts are data: embedded into the binaries at build time.
-$(BUILD)/gen/lua_scripts.c: $(LUA_SRC)
-	@mkdir -p $(dir $@)
+# Lua scripts are data: embedded into the binaries at build time, each with
+# the shared library (schema/redis/lib) in front of it.
+$(BUILD)/gen/lua_scripts.c: $(LUA_SRC) $(LUA_LIB)
+	@mkdir -p $(BUILD)/gen/schema/redis
 	@rm -f $@.tmp
-	@for f in $(LUA_SRC); do xxd -i $$f >> $@.tmp; done
+	@for f in $(LUA_SRC); do cat $(LUA_LIB) $$f > $(BUILD)/gen/$$f; \
+	  (cd $(BUILD)/gen && xxd -i $$f) >> $@.tmp; done
 	@mv $@.tmp $@
 
 $(BUILD)/obj/gen/lua_scripts.o: $(BUILD)/gen/lua_scripts.c
@@ -104,6 +108,9 @@ $(BUILD)/codeinsight-gateway: $(BUILD)/obj/gateway/main.o $(BUILD)/libgateway.a 
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/codeinsight-migrate: $(BUILD)/obj/gateway/migrate_main.o $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/codeinsight-admin: $(BUILD)/obj/gateway/admin_main.o $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/codeinsight-worker: $(BUILD)/obj/worker/main.o $(BUILD)/libworker.a $(BUILD)/libcommon.a

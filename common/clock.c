@@ -11,6 +11,11 @@ int64_t clock_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t clock_now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
 int64_t clock_now_us(void)
 {
     struct timespec ts;

@@ -11,6 +11,9 @@
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t clock_now_ms(void);
 
+/* Seconds since the Unix epoch. */
+int64_t clock_now_s(void);
+
 /* Microseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t clock_now_us(void);
 

@@ -37,11 +37,11 @@ static const struct cfg_entry cfg_table[] = {
     {"REDIS_URL", CFG_T_URL, OFF(redis_url), "redis://127.0.0.1:6379/0", 0, 0,
      CFG_GATEWAY | CFG_WORKER, CFG_SECRET,
      "Redis: redis://[:password@]host:port[/db]. No TLS (use a stunnel sidecar)."},
-    {"DATABASE_URL", CFG_T_URL, OFF(database_url), NULL, 0, 0, ALL,
+    {"DATABASE_URL", CFG_T_URL, OFF(database_url), NULL, 0, 0, ALL | CFG_ADMIN,
      CFG_REQUIRED | CFG_SECRET, "PostgreSQL connection URI (libpq syntax)."},
     {"CODEINSIGHT_SCHEMA_DIR", CFG_T_STR, OFF(schema_dir), "schema/migrations", 0, 0,
      CFG_MIGRATE, 0, "Directory of versioned SQL migrations (NNN_name.sql)."},
-    {"CODEINSIGHT_LOG_LEVEL", CFG_T_LOGLEVEL, OFF(log_level), "info", 0, 0, ALL, 0,
+    {"CODEINSIGHT_LOG_LEVEL", CFG_T_LOGLEVEL, OFF(log_level), "info", 0, 0, ALL | CFG_ADMIN, 0,
      "debug, info, warn or error."},
     {"CODEINSIGHT_BODY_MAX", CFG_T_INT, OFF(body_max), "1048576", 1024, 67108864,
      CFG_GATEWAY, 0, "Largest accepted request body, bytes (413 above)."},
@@ -66,6 +66,31 @@ static const struct cfg_entry cfg_table[] = {
      CFG_WORKER, 0, "Seconds a stopping worker waits for in-flight jobs; the rest stay pending."},
     {"CODEINSIGHT_RETRY_MAX_MS", CFG_T_INT, OFF(retry_max_ms), "30000", 100, 600000,
      CFG_WORKER, 0, "Cap of the backoff between retries of a failed persistence, ms."},
+    {"CODEINSIGHT_KEY_PEPPER", CFG_T_STR, OFF(key_pepper), NULL, 32, 0,
+     CFG_GATEWAY | CFG_ADMIN, CFG_REQUIRED | CFG_SECRET,
+     "Server pepper (at least 32 bytes) keying the stored API-key hashes. Changing it "
+     "invalidates every key."},
+    {"CODEINSIGHT_JWT_SECRET", CFG_T_STR, OFF(jwt_secret), NULL, 32, 0, CFG_GATEWAY,
+     CFG_REQUIRED | CFG_SECRET, "HS256 secret (at least 32 bytes) of the tokens POST /auth/login issues."},
+    {"CODEINSIGHT_JWT_ISSUER", CFG_T_STR, OFF(jwt_issuer), "codeinsight", 0, 0, CFG_GATEWAY, 0,
+     "iss claim of our own tokens."},
+    {"CODEINSIGHT_JWT_TTL", CFG_T_INT, OFF(jwt_ttl_s), "3600", 60, 3600, CFG_GATEWAY, 0,
+     "Lifetime of a login token, seconds."},
+    {"CODEINSIGHT_AUTH_CACHE_TTL", CFG_T_INT, OFF(auth_cache_ttl_s), "60", 1, 3600,
+     CFG_GATEWAY, 0, "Seconds a key or user identity stays cached in Redis."},
+    {"SUPABASE_JWT_SECRET", CFG_T_STR, OFF(supabase_jwt_secret), "", 0, 0, CFG_GATEWAY,
+     CFG_SECRET, "Accept Supabase HS256 tokens signed with this secret (empty: off)."},
+    {"SUPABASE_JWKS_URL", CFG_T_STR, OFF(supabase_jwks_url), "", 0, 0, CFG_GATEWAY, 0,
+     "Accept Supabase RS256/ES256 tokens signed by keys from this JWKS (empty: off)."},
+    {"SUPABASE_JWT_ISSUER", CFG_T_STR, OFF(supabase_issuer), "", 0, 0, CFG_GATEWAY, 0,
+     "Required iss of Supabase tokens (empty: not checked)."},
+    {"SUPABASE_JWT_AUDIENCE", CFG_T_STR, OFF(supabase_audience), "", 0, 0, CFG_GATEWAY, 0,
+     "Required aud of Supabase tokens, e.g. authenticated (empty: not checked)."},
+    {"CODEINSIGHT_THROTTLE_COOLDOWN", CFG_T_INT, OFF(throttle_cooldown_s), "10800", 0, 604800,
+     CFG_GATEWAY | CFG_WORKER, 0,
+     "Seconds a soft-throttled job's model call is deferred (above 90% of the budget)."},
+    {"CODEINSIGHT_RATE_LIMIT_SCALE", CFG_T_INT, OFF(rate_limit_scale_pct), "100", 1, 1000000,
+     CFG_GATEWAY, 0, "Percent applied to every plan's rates and bursts (benchmarks, big tenants)."},
 };
 
 #define CFG_COUNT (sizeof cfg_table / sizeof cfg_table[0])
@@ -104,6 +129,11 @@ static int cfg_set(struct config *cfg, const struct cfg_entry *c, const char *va
     case CFG_T_URL:
         if (strlen(val) >= CFG_STR_MAX) {
             snprintf(why, sizeof why, "longer than %d bytes", CFG_STR_MAX - 1);
+            cfg_bad(c, why);
+            return -1;
+        }
+        if (c->min > 0 && strlen(val) < (size_t)c->min) {
+            snprintf(why, sizeof why, "shorter than %ld bytes", c->min);
             cfg_bad(c, why);
             return -1;
         }
@@ -244,7 +274,8 @@ void config_log(const struct config *cfg, unsigned procs)
 void config_print_markdown(FILE *out)
 {
     static const struct { unsigned bit; const char *name; } users[] = {
-        {CFG_GATEWAY, "gateway"}, {CFG_WORKER, "worker"}, {CFG_MIGRATE, "migrate"}};
+        {CFG_GATEWAY, "gateway"}, {CFG_WORKER, "worker"}, {CFG_MIGRATE, "migrate"},
+        {CFG_ADMIN, "admin"}};
 
     fprintf(out, "| Variable | Used by | Default | Bounds | Description |\n");
     fprintf(out, "| --- | --- | --- | --- | --- |\n");
@@ -259,6 +290,8 @@ void config_print_markdown(FILE *out)
                                          used ? ", " : "", users[u].name);
         if (c->type == CFG_T_INT)
             snprintf(bounds, sizeof bounds, "%ld..%ld", c->min, c->max);
+        else if (c->min > 0)
+            snprintf(bounds, sizeof bounds, ">= %ld bytes", c->min);
         if (c->def != NULL)
             snprintf(def, sizeof def, "`%s`", c->def);
         else

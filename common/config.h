@@ -16,6 +16,7 @@ struct err;
 #define CFG_GATEWAY 0x1u
 #define CFG_WORKER  0x2u
 #define CFG_MIGRATE 0x4u
+#define CFG_ADMIN   0x8u
 
 #define CFG_STR_MAX 512
 
@@ -37,6 +38,17 @@ struct config {
     long read_block_ms;             /* XREADGROUP BLOCK, bounds shutdown latency */
     long shutdown_grace_s;          /* in-flight work deadline after SIGTERM */
     long retry_max_ms;              /* cap of the persistence retry backoff */
+    char key_pepper[CFG_STR_MAX];   /* secret: keys API-key hashes */
+    char jwt_secret[CFG_STR_MAX];   /* secret: signs our own JWTs (HS256) */
+    char jwt_issuer[CFG_STR_MAX];
+    long jwt_ttl_s;                 /* lifetime of a login token, <= 3600 */
+    long auth_cache_ttl_s;          /* Redis cache of key/user identities */
+    char supabase_jwt_secret[CFG_STR_MAX];  /* secret; "" when not used */
+    char supabase_jwks_url[CFG_STR_MAX];    /* "" when not used */
+    char supabase_issuer[CFG_STR_MAX];      /* "" = not checked */
+    char supabase_audience[CFG_STR_MAX];    /* "" = not checked */
+    long throttle_cooldown_s;       /* model-call deferral of a soft-throttled job */
+    long rate_limit_scale_pct;      /* multiplies every plan rate and burst */
 };
 
 /* Loads the variables used by the processes in `procs` (CFG_* mask) into cfg,

@@ -26,7 +26,9 @@
 enum job_type { JOB_REVIEW, JOB_DEBUG, JOB_ARCHITECTURE };
 
 /* Lua scripts from schema/redis, embedded at build time. */
-extern struct kv_script job_script_submit;
+extern struct kv_script job_script_admit;       /* identity, bucket, budget, job, XADD */
+extern struct kv_script job_script_gate;        /* identity and bucket of a read */
+extern struct kv_script job_script_ratelimit;   /* buckets without an identity (login) */
 extern struct kv_script job_script_start;
 extern struct kv_script job_script_finish;
 

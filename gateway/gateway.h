@@ -4,11 +4,13 @@
 
 #include <pthread.h>
 
+#include "common/jwt.h"
 #include "common/kv.h"
 
 struct config;
 struct err;
 struct db;
+struct jwks;
 
 struct gateway {
     const struct config *cfg;       /* borrowed, read-only */
@@ -17,6 +19,11 @@ struct gateway {
     void *daemon;                   /* struct MHD_Daemon * */
     unsigned port;                  /* bound port */
     int active;                     /* requests in progress (atomic) */
+    struct jwt_verifier own_jwt;    /* tokens from POST /auth/login */
+    struct jwt_verifier ext_jwt;    /* Supabase tokens; ext_enabled says whether */
+    int ext_enabled;
+    struct jwks *jwks;              /* owns; NULL without SUPABASE_JWKS_URL */
+    char dummy_pwhash[128];         /* verified for unknown emails: equal timing */
 };
 
 /* Starts listening with a thread pool. Returns ERR_OK or an error. */

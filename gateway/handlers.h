@@ -15,4 +15,18 @@ void handle_job_get(struct request *req);
 void handle_healthz(struct request *req);
 void handle_readyz(struct request *req);
 
+/* GET /jobs: the caller's jobs, newest first, cursor-paginated. (jobs.c) */
+void handle_jobs_list(struct request *req);
+
+/* GET /whoami. (whoami.c) */
+void handle_whoami(struct request *req);
+
+/* POST /auth/login. (login.c) */
+void handle_login(struct request *req);
+
+/* POST /keys, GET /keys, DELETE /keys/:id. (keys.c) */
+void handle_keys_create(struct request *req);
+void handle_keys_list(struct request *req);
+void handle_keys_revoke(struct request *req);
+
 #endif

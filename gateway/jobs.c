@@ -1,18 +1,29 @@
-/* jobs.c - GET /job/:id, from the Redis hot copy, else from PostgreSQL. */
+/* jobs.c - GET /job/:id and GET /jobs: the caller's own jobs only, from the
+ * Redis hot copy, else from PostgreSQL. */
 #include "gateway/handlers.h"
 
+#include "common/crypto.h"
 #include "common/db.h"
 #include "common/err.h"
-#include "common/crypto.h"
 #include "common/job.h"
 #include "common/kv.h"
 #include "common/log.h"
+#include "gateway/auth.h"
+#include "gateway/gate.h"
 #include "gateway/gateway.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define JOBS_LIMIT_DEFAULT 20
+#define JOBS_LIMIT_MAX 100
+/* Recent job ids read from the caller's Redis index per page, at most. */
+#define JOBS_RECENT_SCAN 200
 
 /* Returns the view (owns), NULL when absent; ERR_REDIS_UNAVAILABLE in e when
  * Redis could not be asked. */
@@ -32,39 +43,35 @@ static cJSON *job_from_redis(struct request *req, const char *id, struct err *e)
     return view;
 }
 
-static cJSON *job_from_db(struct request *req, const char *id, struct err *e)
+static cJSON *query_json(struct request *req, const char *sql, int n, const char *const *params,
+                         struct err *e)
 {
     struct db *db = gateway_db(req->gw, e);
     char *text = NULL;
-    cJSON *view;
+    cJSON *v;
 
     if (db == NULL)
         return NULL;
-    if (db_query_value(db, JOB_SQL_GET, 1, (const char *[]){id}, &text, e) != ERR_OK)
+    if (db_query_value(db, sql, n, params, &text, e) != ERR_OK || text == NULL)
         return NULL;
-    if (text == NULL)
-        return NULL;
-    view = cJSON_Parse(text);
+    v = cJSON_Parse(text);
     free(text);
-    return view;
+    return v;
 }
 
-void handle_job_get(struct request *req)
+static int owned_by(const cJSON *view, const char *user_id)
 {
-    char id[CRYPTO_UUID_LEN];
-    struct err e, redis_e;
+    const char *owner = json_str(view, "user_id");
+    return owner != NULL && strcmp(owner, user_id) == 0;
+}
+
+/* The job if the caller owns it, else NULL (an error in e, or not found). */
+static cJSON *job_load(struct request *req, const char *id, const char *user_id, struct err *e)
+{
+    struct err redis_e;
     cJSON *view;
 
-    err_clear(&e);
     err_clear(&redis_e);
-    if (!crypto_uuid_valid(req->param)) {
-        err_set(&e, ERR_JOB_NOT_FOUND, "no such job: job ids are UUIDs");
-        respond_error(req, &e);
-        return;
-    }
-    for (int i = 0; i < CRYPTO_UUID_LEN; i++)
-        id[i] = (char)tolower((unsigned char)req->param[i]);
-
     view = job_from_redis(req, id, &redis_e);
     if (view == NULL) {
         if (redis_e.code != ERR_OK) {
@@ -75,13 +82,175 @@ void handle_job_get(struct request *req)
             log_errfields(&l, &redis_e);
             log_end(&l);
         }
-        view = job_from_db(req, id, &e);
+        view = query_json(req, JOB_SQL_GET, 1, (const char *[]){id}, e);
     }
+    if (view != NULL && !owned_by(view, user_id)) {
+        /* Someone else's job looks exactly like no job. */
+        cJSON_Delete(view);
+        view = NULL;
+    }
+    return view;
+}
+
+void handle_job_get(struct request *req)
+{
+    char id[CRYPTO_UUID_LEN];
+    const struct identity *who = &req->who;
+    struct err e;
+    cJSON *view;
+
+    err_clear(&e);
+    if (!crypto_uuid_valid(req->param)) {
+        err_set(&e, ERR_JOB_NOT_FOUND, "no such job: job ids are UUIDs");
+        respond_error(req, &e);
+        return;
+    }
+    for (int i = 0; i < CRYPTO_UUID_LEN; i++)
+        id[i] = (char)tolower((unsigned char)req->param[i]);
+    view = job_load(req, id, who->user_id, &e);
     if (view != NULL) {
         respond_json(req, 200, view);
         return;
     }
     if (e.code == ERR_OK)
         err_set(&e, ERR_JOB_NOT_FOUND, "no job %s", id);
-    respond_error(req, &e);
+    gate_respond_error(req, &e);
+}
+
+/* ---- GET /jobs ---- */
+
+static int matches(const cJSON *view, const char *status, const char *type)
+{
+    const char *s = json_str(view, "status"), *t = json_str(view, "type");
+    return (status == NULL || (s && strcmp(s, status) == 0)) &&
+           (type == NULL || (t && strcmp(t, type) == 0));
+}
+
+static int by_id_desc(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    const char *ix = json_str(x, "job_id"), *iy = json_str(y, "job_id");
+    return strcmp(iy ? iy : "", ix ? ix : "");
+}
+
+/* Recent jobs from the caller's Redis index (queued ones exist only there). */
+static void recent_jobs(struct request *req, const char *user_id, const char *cursor,
+                        const char *status, const char *type, cJSON *into)
+{
+    struct kv *kv;
+    struct err e;
+    char index[64], max[48], count[16];
+    cJSON *ids = NULL, *it;
+
+    if ((kv = gateway_kv(req->gw, &e)) == NULL)
+        return;
+    snprintf(index, sizeof index, "jobs:%s", user_id);
+    snprintf(max, sizeof max, "%s%s", cursor ? "(" : "+", cursor ? cursor : "");
+    snprintf(count, sizeof count, "%d", JOBS_RECENT_SCAN);
+    if (kv_call(kv, 7, (const char *[]){"ZREVRANGEBYLEX", index, max, "-", "LIMIT", "0", count},
+                NULL, &ids, &e) != ERR_OK)
+        return;
+    cJSON_ArrayForEach(it, ids) {
+        cJSON *view;
+        if (!cJSON_IsString(it) || !crypto_uuid_valid(it->valuestring))
+            continue;
+        view = job_from_redis(req, it->valuestring, &e);
+        if (view != NULL && owned_by(view, user_id) && matches(view, status, type))
+            cJSON_AddItemToArray(into, view);
+        else
+            cJSON_Delete(view);
+    }
+    cJSON_Delete(ids);
+}
+
+void handle_jobs_list(struct request *req)
+{
+    const struct identity *who = &req->who;
+    struct err e;
+    const char *status = request_query(req, "status"), *type = request_query(req, "type");
+    const char *cursor = request_query(req, "cursor"), *limit_s = request_query(req, "limit");
+    char lim[16];
+    long limit = JOBS_LIMIT_DEFAULT;
+    cJSON *pg, *all, *page, *body, **items = NULL;
+    int n, taken = 0;
+
+    if (limit_s != NULL) {
+        char *end;
+        errno = 0;
+        limit = strtol(limit_s, &end, 10);
+        if (errno != 0 || end == limit_s || *end != '\0' || limit < 1 || limit > JOBS_LIMIT_MAX) {
+            err_set_field(&e, ERR_INVALID_FIELD_VALUE, "limit", "limit is 1 to %d",
+                          JOBS_LIMIT_MAX);
+            respond_error(req, &e);
+            return;
+        }
+    }
+    if (cursor != NULL && !crypto_uuid_valid(cursor)) {
+        err_set_field(&e, ERR_INVALID_FIELD_VALUE, "cursor", "cursor is a next_cursor value");
+        respond_error(req, &e);
+        return;
+    }
+    if (status != NULL && strcmp(status, "queued") && strcmp(status, "running") &&
+        strcmp(status, "done") && strcmp(status, "failed")) {
+        err_set_field(&e, ERR_INVALID_FIELD_VALUE, "status",
+                      "status is queued, running, done or failed");
+        respond_error(req, &e);
+        return;
+    }
+    if (type != NULL && job_type_parse(type) < 0) {
+        err_set_field(&e, ERR_INVALID_FIELD_VALUE, "type", "type is review, debug or architecture");
+        respond_error(req, &e);
+        return;
+    }
+    snprintf(lim, sizeof lim, "%ld", limit + 1);
+    err_clear(&e);
+    pg = query_json(req, "SELECT ci_jobs_page($1::uuid, $2::uuid, $3, $4, $5::integer)", 5,
+                    (const char *[]){who->user_id, cursor, status, type, lim}, &e);
+    if (pg == NULL && e.code != ERR_OK) {
+        gate_respond_error(req, &e);
+        return;
+    }
+    all = cJSON_CreateArray();
+    recent_jobs(req, who->user_id, cursor, status, type, all);
+    /* Merge: the hot copy wins over the row; newest first; no duplicates. */
+    n = cJSON_GetArraySize(all) + cJSON_GetArraySize(pg);
+    items = calloc((size_t)n + 1, sizeof *items);
+    page = cJSON_CreateArray();
+    if (items != NULL) {
+        int k = 0;
+        cJSON *it;
+        while (all->child != NULL)
+            items[k++] = cJSON_DetachItemViaPointer(all, all->child);
+        while (pg != NULL && pg->child != NULL)
+            items[k++] = cJSON_DetachItemViaPointer(pg, pg->child);
+        char prev[CRYPTO_UUID_LEN] = "";
+        qsort(items, (size_t)k, sizeof *items, by_id_desc);
+        for (int i = 0; i < k; i++) {
+            const char *jid;
+            it = items[i];
+            jid = json_str(it, "job_id");
+            if (taken < limit + 1 && jid != NULL && strcmp(jid, prev) != 0) {
+                snprintf(prev, sizeof prev, "%s", jid);
+                cJSON_AddItemToArray(page, it);
+                taken++;
+            } else {
+                cJSON_Delete(it);
+            }
+        }
+    }
+    free(items);
+    cJSON_Delete(all);
+    cJSON_Delete(pg);
+    body = cJSON_CreateObject();
+    if (taken > limit) {
+        cJSON *last;
+        cJSON_DeleteItemFromArray(page, (int)limit);
+        last = cJSON_GetArrayItem(page, (int)limit - 1);
+        cJSON_AddItemToObject(body, "jobs", page);
+        cJSON_AddStringToObject(body, "next_cursor", json_str(last, "job_id"));
+    } else {
+        cJSON_AddItemToObject(body, "jobs", page);
+        cJSON_AddNullToObject(body, "next_cursor");
+    }
+    respond_json(req, 200, body);
 }

@@ -3,12 +3,46 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/job.h"
+#include "common/jwks.h"
 #include "common/log.h"
 #include "gateway/gateway.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Token verifiers from the configuration; a dummy password hash so that
+ * logins for unknown emails cost what real ones cost. */
+static int auth_setup(struct gateway *gw, struct err *e)
+{
+    const struct config *cfg = gw->cfg;
+    static const char dummy[] = "not a password: equalises login timing";
+
+    gw->own_jwt.hs_secret = (const unsigned char *)cfg->jwt_secret;
+    gw->own_jwt.hs_secret_len = strlen(cfg->jwt_secret);
+    gw->own_jwt.issuer = cfg->jwt_issuer;
+    gw->own_jwt.leeway_s = 60;
+    gw->own_jwt.max_lifetime_s = 3600;
+    gw->own_jwt.require_exp = 1;
+
+    if (cfg->supabase_jwks_url[0] != '\0') {
+        gw->jwks = jwks_new(cfg->supabase_jwks_url, 60);
+        if (gw->jwks == NULL)
+            return err_set(e, ERR_CONFIG, "SUPABASE_JWKS_URL: cannot set up the key cache");
+    }
+    gw->ext_enabled = cfg->supabase_jwt_secret[0] != '\0' || gw->jwks != NULL;
+    gw->ext_jwt.hs_secret = cfg->supabase_jwt_secret[0] ? (const unsigned char *)cfg->supabase_jwt_secret : NULL;
+    gw->ext_jwt.hs_secret_len = strlen(cfg->supabase_jwt_secret);
+    gw->ext_jwt.jwks = gw->jwks;
+    gw->ext_jwt.issuer = cfg->supabase_issuer;
+    gw->ext_jwt.audience = cfg->supabase_audience;
+    gw->ext_jwt.leeway_s = 60;
+    gw->ext_jwt.require_exp = 1;
+
+    if (crypto_password_hash(dummy, sizeof dummy - 1, gw->dummy_pwhash) != 0)
+        return err_set(e, ERR_INTERNAL, "cannot hash (out of memory)");
+    return ERR_OK;
+}
 
 static int usage(void)
 {
@@ -51,6 +85,10 @@ int main(int argc, char **argv)
         log_event(LOG_ERROR, "gateway_config_invalid", "detail", e.msg);
         return 2;
     }
+    if (auth_setup(&gw, &e) != ERR_OK) {
+        log_event(LOG_ERROR, "gateway_config_invalid", "detail", e.msg);
+        return 2;
+    }
 
     /* Signals are taken synchronously by this thread; request threads,
      * created after this, inherit the mask. */
@@ -79,6 +117,7 @@ int main(int argc, char **argv)
     log_event(LOG_INFO, "gateway_stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
     server_stop(&gw);
     gateway_conns_cleanup(&gw);
+    jwks_free(gw.jwks);
     log_event(LOG_INFO, "gateway_stopped", NULL, NULL);
     return 0;
 }

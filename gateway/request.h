@@ -5,12 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/auth.h"
+
 struct gateway;
 struct route;
 
 #define REQUEST_ID_MAX 64           /* bytes, excluding the NUL */
 #define REQUEST_PARAM_MAX 64        /* bytes of a path parameter, excluding the NUL */
-#define REQUEST_EXTRA_HEADERS 4
+#define REQUEST_EXTRA_HEADERS 10
 
 struct request {
     struct gateway *gw;             /* borrowed, lives as long as the server */
@@ -28,11 +30,18 @@ struct request {
     int status;                     /* HTTP status sent, for the access log */
     const char *err_code;           /* stable error code sent, for the access log */
     int64_t start_us;               /* monotonic */
+    struct identity who;            /* the caller, once the route's gate passed */
     int n_extra;
     struct { const char *name; char value[160]; } extra[REQUEST_EXTRA_HEADERS];
 };
 
 /* Value of a request header (borrowed for the request), or NULL. */
 const char *request_header(const struct request *req, const char *name);
+
+/* Value of a query-string argument (borrowed for the request), or NULL. */
+const char *request_query(const struct request *req, const char *name);
+
+/* The client's address as text ("127.0.0.1"); "unknown" when not available. */
+void request_client_addr(const struct request *req, char *out, size_t cap);
 
 #endif

@@ -53,6 +53,14 @@ static char *fallback_body(void)
     return strdup(body);
 }
 
+void respond_empty(struct request *req, int status)
+{
+    char *none = strdup("");
+
+    if (none != NULL)
+        respond_send(req, status, "application/json", none);
+}
+
 void respond_json(struct request *req, int status, cJSON *body)
 {
     char *text = body ? cJSON_PrintUnformatted(body) : NULL;

@@ -18,6 +18,9 @@ void respond_header(struct request *req, const char *name, const char *value);
  * (allocation failure) becomes a 500 problem. */
 void respond_json(struct request *req, int status, cJSON *body);
 
+/* Sends a response without a body (204). */
+void respond_empty(struct request *req, int status);
+
 /* Sends the problem+json for e: type, title, status, detail, code,
  * request_id, and field when e names one. */
 void respond_error(struct request *req, const struct err *e);

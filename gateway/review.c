@@ -1,43 +1,48 @@
-/* review.c - POST /review: validate, then record and enqueue in one Redis
- * round trip (the submit script), then answer 202. */
+/* review.c - POST /review: validate, then admit in one Redis round trip
+ * (admit.lua: identity, bucket, idempotency, budget, job, XADD), answer 202. */
 #include "gateway/handlers.h"
 
+#include "common/budget.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/crypto.h"
+#include "common/db.h"
 #include "common/err.h"
 #include "common/job.h"
 #include "common/kv.h"
+#include "common/log.h"
+#include "gateway/auth.h"
+#include "gateway/gate.h"
 #include "gateway/gateway.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 #include "gateway/validate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Seconds a client should wait before retrying when the queue is down. */
-#define REVIEW_RETRY_AFTER "2"
+#define IDEMPOTENCY_KEY_MAX 255
 
-/* Longest argument list: 2 keys, the TTL and 14 field/value pairs. */
-#define SUBMIT_ARGS_MAX 40
+/* Longest argument list: 3 keys, 7 fixed args and 12 field/value pairs. */
+#define ADMIT_ARGS_MAX 40
 
-struct submit_args {
-    const char *argv[SUBMIT_ARGS_MAX];
-    size_t lens[SUBMIT_ARGS_MAX];
+struct admit_args {
+    const char *argv[ADMIT_ARGS_MAX];
+    size_t lens[ADMIT_ARGS_MAX];
     int argc;
 };
 
-static void add(struct submit_args *a, const char *s, size_t n)
+static void add(struct admit_args *a, const char *s, size_t n)
 {
-    if (a->argc >= SUBMIT_ARGS_MAX)
+    if (a->argc >= ADMIT_ARGS_MAX)
         return;
     a->argv[a->argc] = s;
     a->lens[a->argc] = n;
     a->argc++;
 }
 
-static void add_field(struct submit_args *a, const char *name, const char *value)
+static void add_field(struct admit_args *a, const char *name, const char *value)
 {
     if (value == NULL)
         return;
@@ -45,36 +50,141 @@ static void add_field(struct submit_args *a, const char *name, const char *value
     add(a, value, strlen(value));
 }
 
-static cJSON *accepted_body(const char *job_id, const char *poll)
+/* 1..255 visible ASCII characters. */
+static int idempotency_key_ok(const char *k)
 {
-    cJSON *b = cJSON_CreateObject();
+    size_t n = strlen(k);
+
+    if (n == 0 || n > IDEMPOTENCY_KEY_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+static cJSON *accepted_body(const char *job_id, int throttled, int degraded, long cooldown_s)
+{
+    cJSON *b = cJSON_CreateObject(), *w;
+    char poll[64], msg[160];
 
     if (b == NULL)
         return NULL;
+    snprintf(poll, sizeof poll, "/job/%s", job_id);
     cJSON_AddStringToObject(b, "job_id", job_id);
     cJSON_AddStringToObject(b, "status", "queued");
     cJSON_AddStringToObject(b, "poll", poll);
+    if (throttled || degraded) {
+        w = cJSON_AddArrayToObject(b, "warnings");
+        if (degraded)
+            snprintf(msg, sizeof msg, "degraded: the monthly token budget is used up; this "
+                     "job gets static analysis only");
+        else
+            snprintf(msg, sizeof msg, "soft_throttled: over 90%% of the monthly token budget; "
+                     "the model call is deferred by %ld s unless cached", cooldown_s);
+        cJSON_AddItemToArray(w, cJSON_CreateString(msg));
+    }
     return b;
+}
+
+/* Tokens already charged this month, from the durable ledger. */
+static int ledger_floor(struct request *req, const char *user_id, const char *month,
+                        char *out, size_t cap, struct err *e)
+{
+    struct db *db = gateway_db(req->gw, e);
+    char *v = NULL;
+    int rc;
+
+    if (db == NULL)
+        return e->code;
+    rc = db_query_value(db, "SELECT ci_month_used($1::uuid, $2)", 2,
+                        (const char *[]){user_id, month}, &v, e);
+    if (rc == ERR_OK)
+        snprintf(out, cap, "%s", v ? v : "0");
+    free(v);
+    return rc;
+}
+
+/* Answers the outcome of admit.lua; returns 1 when the request is finished,
+ * 0 when the script must run again (cache or ledger filled). */
+static int admit_outcome(struct request *req, struct identity *id, const cJSON *r,
+                         const char *job_id, char *floor, size_t floor_cap)
+{
+    const char *st = gate_reply_status(r);
+    struct err e;
+    char poll[64];
+
+    if (strcmp(st, "ok") == 0) {
+        int throttled = gate_reply_num(r, 5) != 0, degraded = gate_reply_num(r, 6) != 0;
+        gate_rate_headers(req, gate_reply_num(r, 2), gate_reply_num(r, 3), gate_reply_num(r, 4));
+        snprintf(poll, sizeof poll, "/job/%s", job_id);
+        respond_header(req, "Location", poll);
+        if (throttled || degraded)
+            respond_header(req, "Warning", degraded
+                               ? "299 codeinsight \"token budget exhausted: static analysis only\""
+                               : "299 codeinsight \"soft-throttled: model call deferred\"");
+        respond_json(req, 202, accepted_body(job_id, throttled, degraded,
+                                             req->gw->cfg->throttle_cooldown_s));
+        return 1;
+    }
+    if (strcmp(st, "replay") == 0 || strcmp(st, "conflict") == 0) {
+        gate_rate_headers(req, gate_reply_num(r, 2), gate_reply_num(r, 3), gate_reply_num(r, 4));
+        if (st[0] == 'c') {
+            err_set(&e, ERR_IDEMPOTENCY_KEY_REUSED,
+                    "this Idempotency-Key was used with a different body");
+            respond_error(req, &e);
+            return 1;
+        }
+        snprintf(poll, sizeof poll, "/job/%s", gate_reply_str(r, 1));
+        respond_header(req, "Location", poll);
+        respond_header(req, "Idempotent-Replayed", "true");
+        respond_json(req, 202, accepted_body(gate_reply_str(r, 1), 0, 0, 0));
+        return 1;
+    }
+    if (gate_refusal_or_respond(req, r))
+        return 1;
+    if (strcmp(st, "miss") == 0) {
+        if (auth_fill_cache(req, id, &e) != ERR_OK) {
+            gate_respond_error(req, &e);
+            return 1;
+        }
+        return 0;
+    }
+    if (strcmp(st, "need_budget") == 0) {
+        char month[BUDGET_MONTH_LEN];
+        budget_month(crypto_uuid7_ms(job_id), month);
+        if (ledger_floor(req, gate_reply_str(r, 1), month, floor, floor_cap, &e) != ERR_OK) {
+            gate_respond_error(req, &e);
+            return 1;
+        }
+        return 0;
+    }
+    err_set(&e, ERR_INTERNAL, "unexpected admission reply");
+    respond_error(req, &e);
+    return 1;
 }
 
 void handle_review(struct request *req)
 {
     struct review_request r;
-    struct submit_args a = {.argc = 0};
+    struct identity id;
+    struct admit_args a = {.argc = 0};
     struct err e;
-    struct kv *kv;
+    const char *idem = request_header(req, "Idempotency-Key");
     char job_id[CRYPTO_UUID_LEN], key[JOB_KEY_MAX], created[CLOCK_RFC3339_LEN];
-    char ttl[24], cursor[64], poll[64];
+    char ttl[24], cursor[64], month[BUDGET_MONTH_LEN], est[24], digest[65], floor[24] = "";
     int64_t now_us = clock_now_us();
+    size_t input;
 
-    if (review_parse(req->body, req->body_len, &r, &e) != ERR_OK) {
+    if (auth_parse_or_respond(req, &id) != 0)
+        return;
+    if (idem != NULL && !idempotency_key_ok(idem)) {
+        err_set(&e, ERR_INVALID_IDEMPOTENCY_KEY, "Idempotency-Key is 1 to %d visible ASCII "
+                "characters", IDEMPOTENCY_KEY_MAX);
         respond_error(req, &e);
         return;
     }
-    kv = gateway_kv(req->gw, &e);
-    if (kv == NULL) {
-        review_request_cleanup(&r);
-        respond_header(req, "Retry-After", REVIEW_RETRY_AFTER);
+    if (review_parse(req->body, req->body_len, &r, &e) != ERR_OK) {
         respond_error(req, &e);
         return;
     }
@@ -82,11 +192,23 @@ void handle_review(struct request *req)
     crypto_uuid7(now_us, job_id);
     job_key(job_id, key);
     clock_rfc3339(now_us / 1000, created);
+    budget_month(now_us / 1000, month);
+    input = strlen(r.file_content) + (r.diff ? strlen(r.diff) : 0) +
+            (r.error_log ? strlen(r.error_log) : 0);
+    snprintf(est, sizeof est, "%lld", (long long)budget_estimate(job_type_str(r.type), input));
     snprintf(ttl, sizeof ttl, "%ld", req->gw->cfg->job_ttl_s);
+    crypto_sha256_hex(req->body, req->body_len, digest);
 
+    add(&a, id.cache_key, strlen(id.cache_key));
     add(&a, key, strlen(key));
     add(&a, job_stream_for(r.type), strlen(job_stream_for(r.type)));
+    add(&a, month, strlen(month));
+    add(&a, est, strlen(est));
     add(&a, ttl, strlen(ttl));
+    add(&a, idem ? idem : "", idem ? strlen(idem) : 0);
+    add(&a, digest, 64);
+    add(&a, floor, 0);              /* patched below once the ledger was read */
+    add(&a, job_id, strlen(job_id));
     add_field(&a, "job_id", job_id);
     add_field(&a, "type", job_type_str(r.type));
     add_field(&a, "created_at", created);
@@ -103,20 +225,32 @@ void handle_review(struct request *req)
         add_field(&a, "cursor_context", cursor);
     }
 
-    if (kv_eval(kv, &job_script_submit, 2, a.argc, a.argv, a.lens, NULL, &e) != ERR_OK) {
-        review_request_cleanup(&r);
-        if (e.code != ERR_REDIS_UNAVAILABLE) {
-            char why[ERR_MSG_MAX];
-            memcpy(why, e.msg, sizeof why);
-            err_set(&e, ERR_REDIS_UNAVAILABLE, "the queue refused the job: %s", why);
+    /* At most: a cache miss, then a missing budget counter, then admission. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        struct kv *kv = gateway_kv(req->gw, &e);
+        cJSON *reply = NULL;
+        int done;
+
+        a.lens[8] = strlen(floor);
+        if (kv == NULL ||
+            kv_eval(kv, &job_script_admit, 3, a.argc, a.argv, a.lens, &reply, &e) != ERR_OK) {
+            if (e.code != ERR_REDIS_UNAVAILABLE) {
+                char why[ERR_MSG_MAX];
+                memcpy(why, e.msg, sizeof why);
+                err_set(&e, ERR_REDIS_UNAVAILABLE, "the queue refused the job: %s", why);
+            }
+            gate_respond_error(req, &e);
+            review_request_cleanup(&r);
+            return;
         }
-        respond_header(req, "Retry-After", REVIEW_RETRY_AFTER);
-        respond_error(req, &e);
-        return;
+        done = admit_outcome(req, &id, reply, job_id, floor, sizeof floor);
+        cJSON_Delete(reply);
+        if (done) {
+            review_request_cleanup(&r);
+            return;
+        }
     }
     review_request_cleanup(&r);
-
-    snprintf(poll, sizeof poll, "/job/%s", job_id);
-    respond_header(req, "Location", poll);
-    respond_json(req, 202, accepted_body(job_id, poll));
+    err_set(&e, ERR_INTERNAL, "admission did not settle");
+    respond_error(req, &e);
 }

@@ -7,10 +7,17 @@
 #include <string.h>
 
 static const struct route route_table[] = {
-    {"POST", "/review",   ROUTE_BODY,  handle_review},
-    {"GET",  "/job/:id",  0,           handle_job_get},
-    {"GET",  "/healthz",  ROUTE_QUIET, handle_healthz},
-    {"GET",  "/readyz",   ROUTE_QUIET, handle_readyz},
+    /* method   pattern        flags        auth         bucket     handler */
+    {"POST",   "/review",      ROUTE_BODY,  AUTH_SELF,   RC_SUBMIT, handle_review},
+    {"GET",    "/job/:id",     0,           AUTH_GATED,  RC_READ,   handle_job_get},
+    {"GET",    "/jobs",        0,           AUTH_GATED,  RC_READ,   handle_jobs_list},
+    {"GET",    "/whoami",      0,           AUTH_GATED,  RC_READ,   handle_whoami},
+    {"POST",   "/auth/login",  ROUTE_BODY,  AUTH_PUBLIC, RC_AUTH,   handle_login},
+    {"POST",   "/keys",        ROUTE_BODY,  AUTH_GATED,  RC_AUTH,   handle_keys_create},
+    {"GET",    "/keys",        0,           AUTH_GATED,  RC_READ,   handle_keys_list},
+    {"DELETE", "/keys/:id",    0,           AUTH_GATED,  RC_AUTH,   handle_keys_revoke},
+    {"GET",    "/healthz",     ROUTE_QUIET, AUTH_PUBLIC, RC_READ,   handle_healthz},
+    {"GET",    "/readyz",      ROUTE_QUIET, AUTH_PUBLIC, RC_READ,   handle_readyz},
 };
 
 #define ROUTE_COUNT (sizeof route_table / sizeof route_table[0])

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "common/plans.h"
+
 struct request;
 
 typedef void route_handler(struct request *req);
@@ -11,10 +13,20 @@ typedef void route_handler(struct request *req);
 #define ROUTE_BODY   0x1u   /* reads a JSON request body */
 #define ROUTE_QUIET  0x2u   /* probes: access line at debug level */
 
+/* Who may call a route. */
+enum route_auth {
+    AUTH_PUBLIC,                /* no identity (probes, login) */
+    AUTH_GATED,                 /* identity + the class' bucket, checked before the handler */
+    AUTH_SELF                   /* identity checked by the handler itself, in one script
+                                   with the rest of its work (submissions) */
+};
+
 struct route {
     const char *method;
     const char *pattern;        /* literal segments and one ":param" segment at most */
     unsigned flags;
+    enum route_auth auth;
+    enum route_class rclass;    /* bucket of AUTH_GATED routes */
     route_handler *handler;
 };
 

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/utf8.h"
+#include "gateway/gate.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 #include "gateway/routes.h"
@@ -29,6 +30,24 @@
 const char *request_header(const struct request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *request_query(const struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void request_client_addr(const struct request *req, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    snprintf(out, cap, "unknown");
+    if (sa != NULL && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
+    else if (sa != NULL && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
 }
 
 /* Honours a sane incoming X-Request-Id, otherwise issues one. */
@@ -193,6 +212,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         respond_error(req, &e);
         return MHD_YES;
     }
+    if (req->route->auth == AUTH_GATED &&
+        gate_or_respond(req, req->route->rclass, &req->who) != 0)
+        return MHD_YES;
     req->route->handler(req);
     if (!req->responded) {
         err_set(&e, ERR_INTERNAL, "handler sent no response");
@@ -293,13 +315,13 @@ int server_start(struct gateway *gw, struct err *e)
 
     d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
                          (uint16_t)gw->cfg->port, NULL, NULL, on_access, gw,
+                         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, gw,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONNECTION_LIMIT,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)gw->cfg->http_timeout_s,
                          MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw,
-                         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, gw,
                          MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, gw,
                          MHD_OPTION_END);
     if (d == NULL)

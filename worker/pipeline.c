@@ -2,6 +2,7 @@
 #include "worker/pipeline.h"
 
 #include "common/clock.h"
+#include "common/budget.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/db_async.h"
@@ -48,6 +49,8 @@ struct pipeline_job {
     char *doc_text;                 /* PostgreSQL document */
     struct loop_timer *retry;
     unsigned retry_ms;
+    struct budget_charge charge;    /* reconciled once, in job_finish.lua */
+    char budget_key[BUDGET_KEY_MAX];
 };
 
 static void step(struct pipeline_job *j);
@@ -55,6 +58,12 @@ static void step(struct pipeline_job *j);
 static const char *field(const struct pipeline_job *j, const char *name)
 {
     return json_str(j->entry, name);
+}
+
+static int flag(const struct pipeline_job *j, const char *name)
+{
+    const char *v = field(j, name);
+    return v != NULL && strcmp(v, "1") == 0;
 }
 
 static void job_log(const struct pipeline_job *j, enum log_level lvl, const char *event,
@@ -308,6 +317,15 @@ static int build_documents(struct pipeline_job *j)
     cJSON_AddItemReferenceToObject(doc, "notes", j->lint.notes);
     cJSON_AddItemReferenceToObject(doc, "linters", j->lint.linters);
     add_str_or_null(doc, "error", j->failed ? j->error : NULL);
+    add_str_or_null(doc, "user_id", field(j, "user_id"));
+    cJSON_AddBoolToObject(doc, "throttled", flag(j, "throttled"));
+    cJSON_AddBoolToObject(doc, "degraded", flag(j, "degraded"));
+    add_str_or_null(doc, "degraded_reason", field(j, "degraded_reason"));
+    if (field(j, "user_id") != NULL && field(j, "month") != NULL) {
+        /* The ledger row; without a model the job used no tokens. */
+        cJSON_AddStringToObject(doc, "charge_month", field(j, "month"));
+        cJSON_AddNumberToObject(doc, "charge_tokens", (double)j->charge.actual);
+    }
 
     free(j->result_text);
     free(j->doc_text);
@@ -403,7 +421,8 @@ static void do_publish(struct pipeline_job *j)
     struct worker *w = j->w;
     char ttl[24];
     struct err e;
-    const char *argv[20];
+    const char *argv[24];
+    char reserved[24], actual[24];
     int n = 0;
 
     if (j->job_id[0] == '\0') {
@@ -414,11 +433,17 @@ static void do_publish(struct pipeline_job *j)
     if (j->finished_at[0] == '\0')
         clock_rfc3339(clock_now_ms(), j->finished_at);
     snprintf(ttl, sizeof ttl, "%ld", w->cfg->job_ttl_s);
+    snprintf(reserved, sizeof reserved, "%lld", (long long)j->charge.reserved);
+    snprintf(actual, sizeof actual, "%lld", (long long)j->charge.actual);
     argv[n++] = j->key;
     argv[n++] = w->stream;
+    if (j->budget_key[0] != '\0')
+        argv[n++] = j->budget_key;
     argv[n++] = w->group;
     argv[n++] = j->entry_id;
     argv[n++] = ttl;
+    argv[n++] = reserved;
+    argv[n++] = actual;
     argv[n++] = "status";
     argv[n++] = j->failed ? "failed" : "done";
     argv[n++] = "finished_at";
@@ -429,8 +454,8 @@ static void do_publish(struct pipeline_job *j)
         argv[n++] = "result";
         argv[n++] = j->result_text;
     }
-    if (kv_async_eval(w->kv, &job_script_finish, 2, n, argv, NULL, on_published, j, &e) !=
-        ERR_OK) {
+    if (kv_async_eval(w->kv, &job_script_finish, j->budget_key[0] ? 3 : 2, n, argv, NULL,
+                      on_published, j, &e) != ERR_OK) {
         retry_later(j, &e);
         return;
     }
@@ -509,6 +534,12 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
         j->language = linters_language_from_path(field(j, "file_path"));
     if (j->language == NULL)
         j->language = lang;     /* unknown to us, but what the client said */
+    if (field(j, "user_id") != NULL && field(j, "month") != NULL) {
+        snprintf(j->charge.month, sizeof j->charge.month, "%s", field(j, "month"));
+        j->charge.reserved = field(j, "reserved") ? strtoll(field(j, "reserved"), NULL, 10) : 0;
+        j->charge.actual = 0;
+        budget_key(field(j, "user_id"), j->charge.month, j->budget_key);
+    }
     j->stage = ST_START;
     step(j);
 }

@@ -148,7 +148,7 @@ trap 'on_signal SIGINT' INT
 trap 'on_signal SIGTERM' TERM
 trap 'on_signal SIGHUP' HUP
 
-for b in codeinsight-gateway codeinsight-worker codeinsight-migrate; do
+for b in codeinsight-gateway codeinsight-worker codeinsight-migrate codeinsight-admin; do
     [[ -x $BUILD/$b ]] || die "$BUILD/$b not found; build first with 'make'"
 done
 command -v curl >/dev/null || die "curl not found (apt-get install curl)"
@@ -184,12 +184,27 @@ fi
 export REDIS_URL DATABASE_URL PORT
 export CODEINSIGHT_BIND=127.0.0.1
 export CODEINSIGHT_SCHEMA_DIR=$ROOT/schema/migrations
+# Secrets come from the environment; locally they are generated once.
+export CODEINSIGHT_KEY_PEPPER=${CODEINSIGHT_KEY_PEPPER:-$(secret key_pepper)}
+export CODEINSIGHT_JWT_SECRET=${CODEINSIGHT_JWT_SECRET:-$(secret jwt_secret)}
 
 say "applying database migrations"
 if ! "$BUILD/codeinsight-migrate" >"$LOGS/migrate.log" 2>&1; then
     tail_log migrate
     die "migrations failed (log: $LOGS/migrate.log)"
 fi
+
+# A demo account on first start; its API key is shown once, so keep it.
+DEMO_EMAIL=demo@codeinsight.local
+DEMO_KEY_FILE=$SECRETS/demo_api_key
+if [[ ! -s $DEMO_KEY_FILE ]] || ! "$BUILD/codeinsight-admin" key-list "$DEMO_EMAIL" >/dev/null 2>&1; then
+    "$BUILD/codeinsight-admin" user-create "$DEMO_EMAIL" --plan pro >/dev/null 2>"$LOGS/admin.log" || true
+    key=$("$BUILD/codeinsight-admin" key-issue "$DEMO_EMAIL" demo 2>>"$LOGS/admin.log") ||
+        die "could not issue the demo API key (log: $LOGS/admin.log)"
+    (umask 077 && printf '%s\n' "$key" >"$DEMO_KEY_FILE")
+    say "created $DEMO_EMAIL and its API key ($DEMO_KEY_FILE)"
+fi
+DEMO_KEY=$(tr -d ' \n' <"$DEMO_KEY_FILE")
 
 start_child gateway "$BUILD/codeinsight-gateway"
 start_child worker-fast "$BUILD/codeinsight-worker" --pool fast
@@ -211,10 +226,7 @@ if (( ! ready )); then
 fi
 check_children
 
-# API keys: a later issue adds them. Put the header for the walk-through here
-# (e.g. AUTH_ARGS=" -H 'Authorization: Bearer <key>'") and print where the
-# generated key is stored.
-AUTH_ARGS=""
+AUTH_ARGS=" -H 'Authorization: Bearer $DEMO_KEY'"
 
 URL="http://127.0.0.1:$PORT"
 REDIS_DESC="from REDIS_URL"
@@ -230,6 +242,7 @@ cat <<EOF
     Redis:             $REDIS_DESC
     PostgreSQL:        $PG_DESC
     passwords:         $SECRETS/
+    demo account:      $DEMO_EMAIL, API key $DEMO_KEY
 
   Try it:
     curl -sS -X POST $URL/review$AUTH_ARGS -H 'Content-Type: application/json' -d '{"file_path":"app.py","file_content":"import os\n","request_type":"review"}'

@@ -1,13 +1,21 @@
--- job_finish.lua: publishes a finished job's hot copy and retires its stream
--- entry, atomically: the entry is acknowledged only together with the result.
--- KEYS[1] job hash, KEYS[2] stream.
--- ARGV[1] consumer group, ARGV[2] entry id, ARGV[3] TTL seconds, then
--- field/value pairs (status, finished_at, result, error, ...).
+-- job_finish.lua: publishes a finished job's hot copy, reconciles its token
+-- reservation once, and retires its stream entry, atomically: the entry is
+-- acknowledged only together with the result.
+-- KEYS[1] job hash, KEYS[2] stream, KEYS[3] (optional) budget counter.
+-- ARGV[1] consumer group, ARGV[2] entry id, ARGV[3] TTL seconds,
+-- ARGV[4] tokens reserved at admission, ARGV[5] tokens actually used,
+-- then field/value pairs (status, finished_at, result, error, ...).
 -- Returns the number of entries acknowledged (0 when it was not pending).
 local fields = {}
-for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+-- 'charged' makes the reconciliation happen once, however often a job runs.
+if KEYS[3] and redis.call('HSETNX', KEYS[1], 'charged', '1') == 1
+   and redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('HINCRBY', KEYS[3], 'reserved', -tonumber(ARGV[4]))
+  redis.call('HINCRBY', KEYS[3], 'used', tonumber(ARGV[5]))
+end
 local acked = redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
 return acked

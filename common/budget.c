@@ -1,0 +1,27 @@
+/* budget.c - token budget arithmetic. */
+#include "common/budget.h"
+
+#include "common/plans.h"
+
+#include <stdio.h>
+#include <time.h>
+
+void budget_month(int64_t ms, char out[BUDGET_MONTH_LEN])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (gmtime_r(&secs, &tm) == NULL || strftime(out, BUDGET_MONTH_LEN, "%Y-%m", &tm) != 7)
+        snprintf(out, BUDGET_MONTH_LEN, "1970-01");
+}
+
+int64_t budget_estimate(const char *task, size_t input_bytes)
+{
+    return (int64_t)((input_bytes + 3) / 4) + PLANS_TEMPLATE_OVERHEAD +
+           plans_task_max_tokens(task);
+}
+
+void budget_key(const char *user_id, const char *month, char out[BUDGET_KEY_MAX])
+{
+    snprintf(out, BUDGET_KEY_MAX, "budget:%s:%s", user_id, month);
+}

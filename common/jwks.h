@@ -1,0 +1,77 @@
+/* jwks.h - a cached JSON Web Key Set (RFC 7517) for RS256/ES256 verification.
+ *
+ * One struct jwks is shared by every gateway thread: jwks_verify() may run in
+ * any number of threads at once, alongside jwks_load_json()/jwks_refresh().
+ * Keys are held in an immutable, reference-counted set: a verification uses
+ * the set it started with even if another thread swaps in a new one meanwhile.
+ * The HTTP fetch never runs under the lock that verifications take.
+ *
+ *     struct jwks *k = jwks_new("https://x.supabase.co/auth/v1/.well-known/jwks.json", 60);
+ *     jwks_refresh(k, &e);            // optional warm-up; a miss fetches anyway
+ *     rc = jwks_verify(k, kid, "RS256", input, input_len, sig, sig_len, &e);
+ *     jwks_free(k);                   // after every thread is done with it
+ */
+#ifndef CI_JWKS_H
+#define CI_JWKS_H
+
+#include <stddef.h>
+
+struct err;
+
+/* Fetch limits: whole-transfer timeout and largest JWKS document accepted. */
+#define JWKS_FETCH_TIMEOUT_MS 3000
+#define JWKS_MAX_BYTES (256 * 1024)
+/* Keys kept from one document; later ones are ignored. */
+#define JWKS_MAX_KEYS 64
+
+struct jwks;
+
+/* New, empty key set fetched from url (http:// or https://; copied), or a
+ * static set when url is NULL (filled with jwks_load_json() only). An unknown
+ * kid triggers a refetch at most once per min_refresh_s seconds (monotonic
+ * clock; negative counts as 0); the first miss always fetches. Nothing is
+ * fetched here. Returns the set (owns; jwks_free()), or NULL when out of
+ * memory or the lock cannot be created. */
+struct jwks *jwks_new(const char *url, int min_refresh_s);
+
+/* Replaces the key set with the keys of a JWKS document json[0..len)
+ * ({"keys":[...]}). Keys are skipped silently when "not for us": kty other than
+ * RSA or EC, crv other than P-256, use other than "sig", key_ops without
+ * "verify", or an alg other than RS256 (RSA) / ES256 (EC). Keys that should
+ * be usable but are not (RSA under 2048 bits, malformed material, kid not a
+ * string or over 127 bytes, a duplicate kid) are skipped with a
+ * `jwks_key_ignored` warning. A key without kid is kept only when it is the
+ * only usable key. Returns ERR_OK; ERR_PROTOCOL when the document is not a
+ * JWKS or has no usable key (the previous set is then kept); ERR_INTERNAL
+ * when out of memory. */
+int jwks_load_json(struct jwks *k, const char *json, size_t len, struct err *e);
+
+/* Fetches the JWKS from the url now, whatever min_refresh_s says (fetches
+ * are serialised: this waits for one under way in another thread), and loads
+ * it. Counts as a fetch for min_refresh_s. Logs `jwks_fetch_failed` (warn) or
+ * `jwks_fetched` (info) once. Returns ERR_OK; ERR_INTERNAL for a static
+ * set; else the http_get() or jwks_load_json() error (a non-200 status is
+ * ERR_PROTOCOL); the previous set is kept on failure. */
+int jwks_refresh(struct jwks *k, struct err *e);
+
+/* Verifies sig over msg[0..len) with the key named kid (NULL when the token
+ * has none) for alg. Key selection: the key whose kid equals kid; else, when
+ * the set holds exactly one key, that key if the token has no kid or the key
+ * has none. On a miss with a url, refetches once (rate-limited, see
+ * jwks_new()) and looks again; this may block up to JWKS_FETCH_TIMEOUT_MS.
+ * Returns ERR_OK when valid;
+ *   ERR_TOKEN_ALG_NOT_ALLOWED  alg is not RS256/ES256, or not the key's alg
+ *                              (an EC key never verifies RS256 and vice versa)
+ *   ERR_TOKEN_UNKNOWN_KID      no key found, even after a refetch
+ *   ERR_INVALID_TOKEN          the signature does not verify
+ * The message never contains kid, alg or signature bytes. Thread-safe. */
+int jwks_verify(struct jwks *k, const char *kid, const char *alg, const void *msg, size_t len,
+                const unsigned char *sig, size_t sig_len, struct err *e);
+
+/* Number of keys in the current set. Thread-safe. */
+size_t jwks_key_count(struct jwks *k);
+
+/* Frees k and its keys; accepts NULL. No other thread may use k any more. */
+void jwks_free(struct jwks *k);
+
+#endif

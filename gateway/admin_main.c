@@ -1,0 +1,133 @@
+/* admin_main.c - codeinsight-admin: accounts from the shell (PostgreSQL).
+ *
+ *   codeinsight-admin user-create EMAIL [--plan lite|pro|business] [--password-stdin]
+ *   codeinsight-admin user-plan EMAIL PLAN
+ *   codeinsight-admin key-issue EMAIL [NAME]     prints the key, once
+ *   codeinsight-admin key-revoke KEY_ID
+ *   codeinsight-admin key-list EMAIL
+ *
+ * Needs DATABASE_URL and CODEINSIGHT_KEY_PEPPER. A key revoked here is
+ * refused by gateways once their identity cache entry expires
+ * (CODEINSIGHT_AUTH_CACHE_TTL); DELETE /keys/<id> takes effect at once. */
+#include "common/account.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: codeinsight-admin user-create EMAIL [--plan PLAN] [--password-stdin]\n"
+            "       codeinsight-admin user-plan EMAIL PLAN\n"
+            "       codeinsight-admin key-issue EMAIL [NAME]\n"
+            "       codeinsight-admin key-revoke KEY_ID\n"
+            "       codeinsight-admin key-list EMAIL\n");
+    return 2;
+}
+
+/* Reads one line (the password) from stdin into buf; strips the newline. */
+static int read_password(char *buf, size_t cap)
+{
+    size_t n;
+
+    if (fgets(buf, (int)cap, stdin) == NULL)
+        return -1;
+    n = strcspn(buf, "\r\n");
+    buf[n] = '\0';
+    return 0;
+}
+
+static int fail(const struct err *e)
+{
+    fprintf(stderr, "codeinsight-admin: %s (%s)\n", e->msg, err_code_str(e->code));
+    return 1;
+}
+
+static int cmd_user_create(struct db *db, int argc, char **argv, struct err *e)
+{
+    const char *plan = "lite";
+    char password[ACCOUNT_PASSWORD_MAX + 2], user_id[37];
+    int with_password = 0, rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--plan") == 0 && i + 1 < argc)
+            plan = argv[++i];
+        else if (strcmp(argv[i], "--password-stdin") == 0)
+            with_password = 1;
+        else
+            return usage();
+    }
+    if (with_password && read_password(password, sizeof password) != 0) {
+        fprintf(stderr, "codeinsight-admin: no password on standard input\n");
+        return 1;
+    }
+    rc = account_user_create(db, argv[0], plan, with_password ? password : NULL, user_id, e);
+    crypto_wipe(password, sizeof password);
+    if (rc != ERR_OK)
+        return fail(e);
+    printf("%s\n", user_id);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct err e;
+    struct db *db;
+    const char *cmd;
+    int rc = 0;
+
+    if (argc < 3)
+        return usage();
+    cmd = argv[1];
+    log_init("admin", LOG_WARN);
+    if (config_load(&cfg, CFG_ADMIN, &e) != ERR_OK)
+        return 2;
+    if (crypto_init() != 0)
+        return 1;
+    if ((db = db_connect(cfg.database_url, &e)) == NULL)
+        return fail(&e);
+
+    if (strcmp(cmd, "user-create") == 0) {
+        rc = cmd_user_create(db, argc - 2, argv + 2, &e);
+    } else if (strcmp(cmd, "user-plan") == 0 && argc == 4) {
+        rc = account_user_set_plan(db, argv[2], argv[3], &e) == ERR_OK ? 0 : fail(&e);
+    } else if (strcmp(cmd, "key-issue") == 0 && (argc == 3 || argc == 4)) {
+        struct account_key k;
+        char user_id[37];
+        if (account_user_by_email(db, argv[2], user_id, &e) != ERR_OK ||
+            account_key_issue(db, user_id, argc == 4 ? argv[3] : "cli", cfg.key_pepper, &k, &e) !=
+                ERR_OK) {
+            rc = fail(&e);
+        } else {
+            printf("%s\n", k.key);
+            fprintf(stderr, "key_id %s (the key is shown only now)\n", k.key_id);
+            crypto_wipe(k.key, sizeof k.key);
+        }
+    } else if (strcmp(cmd, "key-revoke") == 0 && argc == 3) {
+        char hash[65];
+        rc = account_key_revoke(db, argv[2], NULL, hash, &e) == ERR_OK ? 0 : fail(&e);
+    } else if (strcmp(cmd, "key-list") == 0 && argc == 3) {
+        char user_id[37];
+        cJSON *keys = NULL;
+        if (account_user_by_email(db, argv[2], user_id, &e) != ERR_OK ||
+            account_key_list(db, user_id, &keys, &e) != ERR_OK) {
+            rc = fail(&e);
+        } else {
+            char *text = cJSON_Print(keys);
+            printf("%s\n", text ? text : "[]");
+            free(text);
+            cJSON_Delete(keys);
+        }
+    } else {
+        rc = usage();
+    }
+    db_free(db);
+    return rc;
+}

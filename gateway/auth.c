@@ -1,0 +1,205 @@
+/* auth.c - credentials: API keys and JWTs, and the identity cache. */
+#include "gateway/auth.h"
+
+#include "common/account.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/err.h"
+#include "common/jwt.h"
+#include "common/kv.h"
+#include "common/log.h"
+#include "gateway/gateway.h"
+#include "gateway/request.h"
+#include "gateway/respond.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define AUTH_HEADER_MAX (JWT_MAX_LEN + 16)
+#define AUTH_FIELDS_MAX 32
+
+void auth_respond_401(struct request *req, const struct err *e)
+{
+    if (e->code == ERR_MISSING_CREDENTIALS)
+        respond_header(req, "WWW-Authenticate", "Bearer realm=\"codeinsight\"");
+    else
+        respond_header(req, "WWW-Authenticate",
+                       "Bearer realm=\"codeinsight\", error=\"invalid_token\"");
+    respond_error(req, e);
+}
+
+static int parse_jwt(struct request *req, const char *tok, size_t len, struct identity *id,
+                     struct err *e)
+{
+    struct gateway *gw = req->gw;
+    struct jwt_claims peek, c;
+    int own;
+    int rc;
+
+    if ((rc = jwt_peek(tok, len, &peek, e)) != ERR_OK)
+        return rc;
+    own = strcmp(peek.iss, gw->cfg->jwt_issuer) == 0 || !gw->ext_enabled;
+    rc = jwt_verify(own ? &gw->own_jwt : &gw->ext_jwt, tok, len, clock_now_s(), &c, e);
+    if (rc != ERR_OK)
+        return rc;
+    if (own) {
+        if (!crypto_uuid_valid(c.sub))
+            return err_set(e, ERR_INVALID_TOKEN, "sub is not a user id");
+        id->kind = IDENT_USER;
+        snprintf(id->user_id, sizeof id->user_id, "%.36s", c.sub);
+        snprintf(id->cache_key, sizeof id->cache_key, "auth:user:%.36s", c.sub);
+        return ERR_OK;
+    }
+    if (c.sub[0] == '\0')
+        return err_set(e, ERR_INVALID_TOKEN, "the token has no sub");
+    {
+        char subject[600], digest[65];
+        snprintf(subject, sizeof subject, "%s\n%s", c.iss, c.sub);
+        crypto_sha256_hex(subject, strlen(subject), digest);
+        id->kind = IDENT_EXTERNAL;
+        snprintf(id->ext_sub, sizeof id->ext_sub, "%s", c.sub);
+        snprintf(id->ext_email, sizeof id->ext_email, "%s", c.email);
+        snprintf(id->cache_key, sizeof id->cache_key, "auth:ext:%s", digest);
+    }
+    return ERR_OK;
+}
+
+static int auth_parse(struct request *req, struct identity *id, struct err *e)
+{
+    const char *h = request_header(req, "Authorization");
+    const char *tok;
+    size_t hlen, len;
+
+    memset(id, 0, sizeof *id);
+    if (h == NULL)
+        return err_set(e, ERR_MISSING_CREDENTIALS,
+                       "send Authorization: Bearer <API key or token>");
+    hlen = strlen(h);
+    if (hlen > AUTH_HEADER_MAX)
+        return err_set(e, ERR_TOKEN_TOO_LARGE, "the credential is over %d bytes", JWT_MAX_LEN);
+    if (hlen < 8 || strncasecmp(h, "Bearer ", 7) != 0)
+        return err_set(e, ERR_MALFORMED_CREDENTIALS, "use the Bearer scheme");
+    tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    len = strlen(tok);
+    if (len == 0 || strpbrk(tok, " \t,") != NULL)
+        return err_set(e, ERR_MALFORMED_CREDENTIALS, "one token after Bearer");
+    if (strncmp(tok, ACCOUNT_KEY_PREFIX, sizeof ACCOUNT_KEY_PREFIX - 1) == 0) {
+        if (!account_key_shape_ok(tok, len))
+            return err_set(e, ERR_INVALID_API_KEY, "not a valid API key");
+        id->kind = IDENT_KEY;
+        account_key_hash(tok, len, req->gw->cfg->key_pepper, id->key_hash);
+        snprintf(id->cache_key, sizeof id->cache_key, "auth:key:%s", id->key_hash);
+        return ERR_OK;
+    }
+    if (len > JWT_MAX_LEN)
+        return err_set(e, ERR_TOKEN_TOO_LARGE, "the token is over %d bytes", JWT_MAX_LEN);
+    {
+        int dots = 0;
+        for (const char *p = tok; *p; p++)
+            dots += *p == '.';
+        if (dots != 2)
+            return err_set(e, ERR_MALFORMED_CREDENTIALS, "neither an API key nor a JWT");
+    }
+    return parse_jwt(req, tok, len, id, e);
+}
+
+int auth_parse_or_respond(struct request *req, struct identity *id)
+{
+    struct err e;
+
+    err_clear(&e);
+    if (auth_parse(req, id, &e) == ERR_OK)
+        return 0;
+    auth_respond_401(req, &e);
+    return -1;
+}
+
+/* Writes the identity and its plan's limits into the Redis cache. */
+static int cache_write(struct request *req, const char *key, const cJSON *ident, struct err *e)
+{
+    struct gateway *gw = req->gw;
+    const char *argv[4 + 2 * AUTH_FIELDS_MAX];
+    char num[RC__COUNT * 2 + 1][32], ttl[24];
+    int p = plans_parse(json_str(ident, "plan"));
+    const struct plan_limits *lim = plans_get(p < 0 ? PLAN_LITE : (enum plan)p);
+    double scale = (double)gw->cfg->rate_limit_scale_pct / 100.0;
+    struct kv *kv;
+    cJSON *r = NULL;
+    int n = 0, k = 0, rc;
+    static const char *const names[][2] = {{"submit_burst", "submit_rate"},
+                                           {"read_burst", "read_rate"},
+                                           {"auth_burst", "auth_rate"}};
+
+    argv[n++] = "HSET";
+    argv[n++] = key;
+    for (const char *f = "user_id\0key_id\0email\0plan\0"; *f; f += strlen(f) + 1) {
+        argv[n++] = f;
+        argv[n++] = json_str(ident, f) ? json_str(ident, f) : "";
+    }
+    for (int c = 0; c < RC__COUNT; c++) {
+        snprintf(num[k], sizeof num[k], "%.6g", lim->rate[c].burst * scale);
+        argv[n++] = names[c][0];
+        argv[n++] = num[k++];
+        snprintf(num[k], sizeof num[k], "%.6g", lim->rate[c].per_min * scale);
+        argv[n++] = names[c][1];
+        argv[n++] = num[k++];
+    }
+    snprintf(num[k], sizeof num[k], "%lld", (long long)lim->tokens_per_month);
+    argv[n++] = "budget";
+    argv[n++] = num[k++];
+    argv[n++] = "revoked";
+    argv[n++] = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ident, "revoked")) ? "1" : "0";
+
+    if ((kv = gateway_kv(gw, e)) == NULL)
+        return e->code;
+    if ((rc = kv_call(kv, n, argv, NULL, &r, e)) != ERR_OK)
+        return rc;
+    cJSON_Delete(r);
+    snprintf(ttl, sizeof ttl, "%ld", gw->cfg->auth_cache_ttl_s);
+    rc = kv_call(kv, 3, (const char *[]){"EXPIRE", key, ttl}, NULL, &r, e);
+    cJSON_Delete(r);
+    return rc;
+}
+
+int auth_fill_cache(struct request *req, const struct identity *id, struct err *e)
+{
+    struct db *db = gateway_db(req->gw, e);
+    char *text = NULL;
+    cJSON *ident;
+    int rc;
+
+    if (db == NULL)
+        return e->code;
+    switch (id->kind) {
+    case IDENT_KEY:
+        rc = db_query_value(db, "SELECT ci_key_identity($1)", 1, (const char *[]){id->key_hash},
+                            &text, e);
+        break;
+    case IDENT_USER:
+        rc = db_query_value(db, "SELECT ci_user_identity($1::uuid)", 1,
+                            (const char *[]){id->user_id}, &text, e);
+        break;
+    default:
+        rc = db_query_value(db, "SELECT ci_external_user($1, $2)", 2,
+                            (const char *[]){id->ext_sub, id->ext_email}, &text, e);
+        break;
+    }
+    if (rc != ERR_OK)
+        return rc;
+    if (text == NULL)
+        return id->kind == IDENT_KEY ? err_set(e, ERR_INVALID_API_KEY, "unknown API key")
+                                     : err_set(e, ERR_INVALID_TOKEN, "unknown user");
+    ident = cJSON_Parse(text);
+    free(text);
+    if (ident == NULL)
+        return err_set(e, ERR_PROTOCOL, "malformed identity from postgres");
+    rc = cache_write(req, id->cache_key, ident, e);
+    cJSON_Delete(ident);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/* auth.h - who is calling: the Authorization header checked (API key shape,
+ * or a JWT verified locally), and the Redis identity cache filled from
+ * PostgreSQL when a script reports a miss. */
+#ifndef GW_AUTH_H
+#define GW_AUTH_H
+
+#include "common/plans.h"
+
+struct err;
+struct request;
+
+enum ident_kind { IDENT_KEY, IDENT_USER, IDENT_EXTERNAL };
+
+struct identity {
+    enum ident_kind kind;
+    char cache_key[96];             /* auth:key:<hash> | auth:user:<id> | auth:ext:<hash> */
+    char key_hash[65];              /* IDENT_KEY */
+    char user_id[37];               /* known from the token (IDENT_USER), else after the gate */
+    char key_id[37];
+    char email[320];
+    char plan[16];
+    char ext_sub[256];              /* IDENT_EXTERNAL */
+    char ext_email[320];
+};
+
+/* Checks the Authorization header. Returns 0 with id's kind and cache key
+ * set, or answers 401 (with WWW-Authenticate) and returns -1. */
+int auth_parse_or_respond(struct request *req, struct identity *id);
+
+/* After a script's 'miss': loads the identity from PostgreSQL into the Redis
+ * cache (with the plan's limits). ERR_INVALID_API_KEY or ERR_INVALID_TOKEN
+ * when it no longer exists; availability errors otherwise. */
+int auth_fill_cache(struct request *req, const struct identity *id, struct err *e);
+
+/* Answers 401 for e with the WWW-Authenticate header. */
+void auth_respond_401(struct request *req, const struct err *e);
+
+#endif

@@ -1,0 +1,40 @@
+/* gate.h - admission of requests: identity (through the Redis cache) and the
+ * route class' token bucket in one script call, and the rate-limit headers.
+ * Submissions use admit.lua instead (review.c), which contains the same gate. */
+#ifndef GW_GATE_H
+#define GW_GATE_H
+
+#include "common/json.h"
+#include "common/plans.h"
+
+struct err;
+struct identity;
+struct request;
+
+/* Authenticates the request and takes a token from its bucket for class rc.
+ * Returns 0 with id filled (user_id, key_id, email, plan) and the
+ * RateLimit-* headers set, or answers (401, 429, 503) and returns -1. */
+int gate_or_respond(struct request *req, enum route_class rc, struct identity *id);
+
+/* Status word of a script reply ("ok", "miss", "limited", ...); "" when malformed. */
+const char *gate_reply_status(const cJSON *reply);
+
+/* Integer at position i of a script reply; 0 when absent. */
+long gate_reply_num(const cJSON *reply, int i);
+
+/* String at position i of a script reply; "" when absent. */
+const char *gate_reply_str(const cJSON *reply, int i);
+
+/* Sets RateLimit-Limit, -Remaining and -Reset. */
+void gate_rate_headers(struct request *req, long limit, long remaining, long reset);
+
+/* Answers a refusal every script shares: 'revoked' (401) or 'limited'
+ * (429 with Retry-After; reply = {'limited', limit, remaining, reset, retry}).
+ * Returns 1 when it answered, 0 when the reply is neither. */
+int gate_refusal_or_respond(struct request *req, const cJSON *reply);
+
+/* Answers an error from a script call: 401 codes with WWW-Authenticate,
+ * availability errors with Retry-After. */
+void gate_respond_error(struct request *req, const struct err *e);
+
+#endif

@@ -1,0 +1,121 @@
+/* keys.c - the caller's API keys: create (shown once), list, revoke. */
+#include "gateway/handlers.h"
+
+#include "common/account.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/err.h"
+#include "common/kv.h"
+#include "common/log.h"
+#include "gateway/auth.h"
+#include "gateway/gate.h"
+#include "gateway/gateway.h"
+#include "gateway/request.h"
+#include "gateway/respond.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void handle_keys_create(struct request *req)
+{
+    const struct identity *who = &req->who;
+    struct account_key k;
+    struct err e;
+    struct db *db;
+    cJSON *doc, *b;
+    const char *name;
+
+    doc = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        err_set(&e, ERR_INVALID_JSON, "send {\"name\": \"...\"}");
+        respond_error(req, &e);
+        return;
+    }
+    name = json_str(doc, "name");
+    if (name == NULL) {
+        cJSON_Delete(doc);
+        err_set_field(&e, ERR_MISSING_FIELD, "name", "name is required (a string)");
+        respond_error(req, &e);
+        return;
+    }
+    if ((db = gateway_db(req->gw, &e)) == NULL ||
+        account_key_issue(db, who->user_id, name, req->gw->cfg->key_pepper, &k, &e) != ERR_OK) {
+        cJSON_Delete(doc);
+        gate_respond_error(req, &e);
+        return;
+    }
+    b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "key_id", k.key_id);
+    cJSON_AddStringToObject(b, "name", name);
+    cJSON_AddStringToObject(b, "prefix", k.prefix);
+    cJSON_AddStringToObject(b, "key", k.key);
+    cJSON_AddStringToObject(b, "created_at", k.created_at);
+    crypto_wipe(k.key, sizeof k.key);
+    cJSON_Delete(doc);
+    {
+        struct log_line l;
+        log_begin(&l, LOG_INFO, "api_key_issued");
+        log_str(&l, "request_id", req->request_id);
+        log_str(&l, "user_id", who->user_id);
+        log_str(&l, "key_id", k.key_id);
+        log_end(&l);
+    }
+    respond_json(req, 201, b);
+}
+
+void handle_keys_list(struct request *req)
+{
+    const struct identity *who = &req->who;
+    struct err e;
+    struct db *db;
+    cJSON *keys = NULL, *b;
+
+    if ((db = gateway_db(req->gw, &e)) == NULL ||
+        account_key_list(db, who->user_id, &keys, &e) != ERR_OK) {
+        gate_respond_error(req, &e);
+        return;
+    }
+    b = cJSON_CreateObject();
+    cJSON_AddItemToObject(b, "keys", keys);
+    respond_json(req, 200, b);
+}
+
+void handle_keys_revoke(struct request *req)
+{
+    const struct identity *who = &req->who;
+    struct err e;
+    struct db *db;
+    struct kv *kv;
+    char hash[65], cache[96];
+
+    if ((db = gateway_db(req->gw, &e)) == NULL ||
+        account_key_revoke(db, req->param, who->user_id, hash, &e) != ERR_OK) {
+        if (e.code == ERR_NOT_FOUND)
+            err_set(&e, ERR_NOT_FOUND, "no such key");
+        gate_respond_error(req, &e);
+        return;
+    }
+    /* At once, on every replica: the cached identity says revoked. */
+    snprintf(cache, sizeof cache, "auth:key:%s", hash);
+    if ((kv = gateway_kv(req->gw, &e)) == NULL ||
+        kv_call(kv, 4, (const char *[]){"HSET", cache, "revoked", "1"}, NULL, NULL, &e) != ERR_OK ||
+        kv_call(kv, 3, (const char *[]){"EXPIRE", cache, "3600"}, NULL, NULL, &e) != ERR_OK) {
+        /* The row is revoked; the cache entry, if any, expires within its TTL. */
+        struct log_line l;
+        log_begin(&l, LOG_WARN, "api_key_revoke_cache_failed");
+        log_str(&l, "request_id", req->request_id);
+        log_errfields(&l, &e);
+        log_end(&l);
+    }
+    {
+        struct log_line l;
+        log_begin(&l, LOG_INFO, "api_key_revoked");
+        log_str(&l, "request_id", req->request_id);
+        log_str(&l, "user_id", who->user_id);
+        log_str(&l, "key_id", req->param);
+        log_end(&l);
+    }
+    respond_empty(req, 204);
+}

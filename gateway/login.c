@@ -1,0 +1,141 @@
+/* login.c - POST /auth/login: email + password for a short-lived JWT.
+ * Limited per client address and per email before any password is checked. */
+#include "gateway/handlers.h"
+
+#include "common/account.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/err.h"
+#include "common/job.h"
+#include "common/jwt.h"
+#include "common/kv.h"
+#include "common/log.h"
+#include "common/plans.h"
+#include "gateway/gate.h"
+#include "gateway/gateway.h"
+#include "gateway/request.h"
+#include "gateway/respond.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Returns 0 when both buckets had a token; else answers 429 or 503. */
+static int login_limit_or_respond(struct request *req, const char *email)
+{
+    char addr[64], ip_key[96], mail_key[96], lower[ACCOUNT_EMAIL_MAX + 1], digest[65];
+    char a[4][24];
+    struct kv *kv;
+    struct err e;
+    cJSON *r = NULL;
+    size_t n = strlen(email);
+
+    for (size_t i = 0; i <= n && i < sizeof lower; i++)
+        lower[i] = (char)tolower((unsigned char)email[i]);
+    lower[sizeof lower - 1] = '\0';
+    /* Keys hold a digest, never the address itself. */
+    crypto_sha256_hex(lower, strlen(lower), digest);
+    request_client_addr(req, addr, sizeof addr);
+    snprintf(ip_key, sizeof ip_key, "rl:ip:%s:login", addr);
+    snprintf(mail_key, sizeof mail_key, "rl:email:%.32s:login", digest);
+    snprintf(a[0], sizeof a[0], "%.6g", plans_login_per_ip.burst);
+    snprintf(a[1], sizeof a[1], "%.6g", plans_login_per_ip.per_min);
+    snprintf(a[2], sizeof a[2], "%.6g", plans_login_per_email.burst);
+    snprintf(a[3], sizeof a[3], "%.6g", plans_login_per_email.per_min);
+    if ((kv = gateway_kv(req->gw, &e)) == NULL ||
+        kv_eval(kv, &job_script_ratelimit, 2, 6,
+                (const char *[]){ip_key, mail_key, a[0], a[1], a[2], a[3]}, NULL, &r, &e) != ERR_OK) {
+        gate_respond_error(req, &e);
+        return -1;
+    }
+    /* Reply: {allowed, limit, remaining, reset, retry_after}. */
+    gate_rate_headers(req, gate_reply_num(r, 1), gate_reply_num(r, 2), gate_reply_num(r, 3));
+    if (gate_reply_num(r, 0) == 0) {
+        char retry[24];
+        snprintf(retry, sizeof retry, "%ld", gate_reply_num(r, 4));
+        respond_header(req, "Retry-After", retry);
+        err_set(&e, ERR_RATE_LIMITED, "too many login attempts; retry in %ld s",
+                gate_reply_num(r, 4));
+        respond_error(req, &e);
+        cJSON_Delete(r);
+        return -1;
+    }
+    cJSON_Delete(r);
+    return 0;
+}
+
+static void login_refused(struct request *req)
+{
+    struct err e;
+
+    err_set(&e, ERR_INVALID_CREDENTIALS, "wrong email or password");
+    respond_error(req, &e);
+}
+
+void handle_login(struct request *req)
+{
+    struct gateway *gw = req->gw;
+    struct err e;
+    struct db *db;
+    cJSON *doc, *rec = NULL, *b;
+    const char *email, *password, *hash;
+    struct jwt_claims c;
+    char token[1024];
+    int ok;
+
+    doc = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
+    email = json_str(doc, "email");
+    password = json_str(doc, "password");
+    if (!cJSON_IsObject(doc) || email == NULL || password == NULL) {
+        cJSON_Delete(doc);
+        err_set(&e, ERR_INVALID_JSON, "send {\"email\": \"...\", \"password\": \"...\"}");
+        respond_error(req, &e);
+        return;
+    }
+    if (strlen(email) > ACCOUNT_EMAIL_MAX || strlen(password) > ACCOUNT_PASSWORD_MAX) {
+        cJSON_Delete(doc);
+        err_set(&e, ERR_FIELD_TOO_LONG, "email or password too long");
+        respond_error(req, &e);
+        return;
+    }
+    if (login_limit_or_respond(req, email) != 0) {
+        cJSON_Delete(doc);
+        return;
+    }
+    if ((db = gateway_db(gw, &e)) == NULL || account_login_record(db, email, &rec, &e) != ERR_OK) {
+        cJSON_Delete(doc);
+        gate_respond_error(req, &e);
+        return;
+    }
+    hash = json_str(rec, "password_hash");
+    /* Unknown emails verify against a dummy hash: same answer, same time. */
+    ok = crypto_password_verify(hash ? hash : gw->dummy_pwhash, password, strlen(password)) &&
+         hash != NULL;
+    cJSON_Delete(doc);
+    if (!ok) {
+        cJSON_Delete(rec);
+        login_refused(req);
+        return;
+    }
+    memset(&c, 0, sizeof c);
+    snprintf(c.sub, sizeof c.sub, "%s", json_str(rec, "user_id"));
+    snprintf(c.iss, sizeof c.iss, "%.255s", gw->cfg->jwt_issuer);
+    snprintf(c.plan, sizeof c.plan, "%s", json_str(rec, "plan") ? json_str(rec, "plan") : "");
+    c.iat = clock_now_s();
+    c.exp = c.iat + gw->cfg->jwt_ttl_s;
+    c.has_iat = c.has_exp = 1;
+    cJSON_Delete(rec);
+    if (jwt_sign_hs256(&c, (const unsigned char *)gw->cfg->jwt_secret, strlen(gw->cfg->jwt_secret),
+                       token, sizeof token, &e) != ERR_OK) {
+        respond_error(req, &e);
+        return;
+    }
+    b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "access_token", token);
+    cJSON_AddStringToObject(b, "token_type", "Bearer");
+    cJSON_AddNumberToObject(b, "expires_in", (double)gw->cfg->jwt_ttl_s);
+    crypto_wipe(token, sizeof token);
+    respond_json(req, 200, b);
+}

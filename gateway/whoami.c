@@ -1,0 +1,90 @@
+/* whoami.c - GET /whoami: identity, plan limits, and this month's usage. */
+#include "gateway/handlers.h"
+
+#include "common/budget.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/db.h"
+#include "common/err.h"
+#include "common/kv.h"
+#include "common/plans.h"
+#include "gateway/auth.h"
+#include "gateway/gate.h"
+#include "gateway/gateway.h"
+#include "gateway/request.h"
+#include "gateway/respond.h"
+
+#include <stdlib.h>
+
+/* used and reserved tokens; from Redis, or the ledger when Redis has none. */
+static int usage(struct request *req, const char *user_id, const char *month, int64_t *used,
+                 int64_t *reserved, struct err *e)
+{
+    struct kv *kv = gateway_kv(req->gw, e);
+    char key[BUDGET_KEY_MAX], *v = NULL;
+    cJSON *r = NULL;
+    struct db *db;
+    int rc;
+
+    *used = *reserved = 0;
+    budget_key(user_id, month, key);
+    if (kv != NULL &&
+        kv_call(kv, 4, (const char *[]){"HMGET", key, "used", "reserved"}, NULL, &r, e) == ERR_OK) {
+        const cJSON *u = cJSON_GetArrayItem(r, 0), *s = cJSON_GetArrayItem(r, 1);
+        if (cJSON_IsString(u)) {
+            *used = strtoll(u->valuestring, NULL, 10);
+            *reserved = cJSON_IsString(s) ? strtoll(s->valuestring, NULL, 10) : 0;
+            cJSON_Delete(r);
+            return ERR_OK;
+        }
+    }
+    cJSON_Delete(r);
+    if ((db = gateway_db(req->gw, e)) == NULL)
+        return e->code;
+    rc = db_query_value(db, "SELECT ci_month_used($1::uuid, $2)", 2,
+                        (const char *[]){user_id, month}, &v, e);
+    if (rc == ERR_OK && v != NULL)
+        *used = strtoll(v, NULL, 10);
+    free(v);
+    return rc;
+}
+
+void handle_whoami(struct request *req)
+{
+    const struct identity *who = &req->who;
+    struct err e;
+    char month[BUDGET_MONTH_LEN];
+    int64_t used, reserved;
+    const struct plan_limits *lim;
+    double scale = (double)req->gw->cfg->rate_limit_scale_pct / 100.0;
+    cJSON *b, *limits, *u;
+    int p;
+
+    budget_month(clock_now_ms(), month);
+    if (usage(req, who->user_id, month, &used, &reserved, &e) != ERR_OK) {
+        gate_respond_error(req, &e);
+        return;
+    }
+    p = plans_parse(who->plan);
+    lim = plans_get(p < 0 ? PLAN_LITE : (enum plan)p);
+
+    b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "user_id", who->user_id);
+    cJSON_AddStringToObject(b, "email", who->email);
+    cJSON_AddStringToObject(b, "plan", lim->name);
+    limits = cJSON_AddObjectToObject(b, "limits");
+    for (int c = 0; c < RC__COUNT; c++) {
+        cJSON *o = cJSON_AddObjectToObject(limits, plans_class_str((enum route_class)c));
+        cJSON_AddNumberToObject(o, "rate_per_min", lim->rate[c].per_min * scale);
+        cJSON_AddNumberToObject(o, "burst", lim->rate[c].burst * scale);
+    }
+    cJSON_AddNumberToObject(limits, "tokens_per_month", (double)lim->tokens_per_month);
+    u = cJSON_AddObjectToObject(b, "usage");
+    cJSON_AddNumberToObject(u, "tokens_used", (double)used);
+    cJSON_AddNumberToObject(u, "tokens_reserved", (double)reserved);
+    cJSON_AddStringToObject(u, "month", month);
+    cJSON_AddBoolToObject(b, "soft_throttled",
+                          (used + reserved) * 100 >= lim->tokens_per_month * PLANS_SOFT_THROTTLE_PCT);
+    cJSON_AddBoolToObject(b, "degraded", used + reserved >= lim->tokens_per_month);
+    respond_json(req, 200, b);
+}

@@ -1,0 +1,84 @@
+-- admit.lua: the whole admission of a submission in one round trip:
+-- identity, submit bucket, idempotency, budget reservation, job hot copy,
+-- the caller's job index and the XADD. Atomic across gateway replicas.
+-- KEYS[1] identity cache key, KEYS[2] job hash, KEYS[3] stream.
+-- ARGV[1] month (YYYY-MM), ARGV[2] token estimate, ARGV[3] job TTL s,
+-- ARGV[4] Idempotency-Key ('' none), ARGV[5] body digest, ARGV[6] ledger
+-- floor for a missing budget counter ('' unknown), ARGV[7] job id,
+-- then field/value pairs of the job (as in submit.lua).
+-- Returns {'ok', entry_id, limit, remaining, reset, throttled, degraded},
+-- {'replay', job_id, limit, remaining, reset}, {'conflict', ...},
+-- {'need_budget', user_id}, or a gate refusal.
+local id = identity(KEYS[1])
+if not id then return {'miss'} end
+if id.revoked == '1' then return {'revoked'} end
+local user = id.user_id
+local bkey = 'budget:' .. user .. ':' .. ARGV[1]
+if redis.call('EXISTS', bkey) == 0 then
+  if ARGV[6] == '' then return {'need_budget', user} end
+  redis.call('HSET', bkey, 'used', ARGV[6], 'reserved', '0')
+  redis.call('EXPIRE', bkey, 40 * 86400)
+end
+
+local refused
+refused, id = gate(KEYS[1], 'submit')
+if refused then return refused end
+local rl = id.rl
+
+local ikey = nil
+if ARGV[4] ~= '' then
+  ikey = 'idem:' .. user .. ':' .. ARGV[4]
+  local prev = redis.call('HMGET', ikey, 'job_id', 'digest')
+  if prev[1] then
+    if prev[2] == ARGV[5] then return {'replay', prev[1], rl[1], rl[2], rl[3]} end
+    return {'conflict', prev[1], rl[1], rl[2], rl[3]}
+  end
+end
+
+local used = tonumber(redis.call('HGET', bkey, 'used')) or 0
+local reserved = tonumber(redis.call('HGET', bkey, 'reserved')) or 0
+local budget = tonumber(id.budget) or 0
+local est = tonumber(ARGV[2])
+local throttled, degraded, take = 0, 0, est
+if used + reserved + est > budget then
+  degraded, take = 1, 0
+elseif (used + reserved + est) * 100 >= budget * 90 then
+  throttled = 1
+end
+if take > 0 then redis.call('HINCRBY', bkey, 'reserved', take) end
+
+local ttl = tonumber(ARGV[3])
+local bulky = {file_content = true, diff = true, error_log = true, cursor_context = true}
+local extra = {'user_id', user, 'month', ARGV[1], 'reserved', tostring(take),
+               'throttled', tostring(throttled), 'degraded', tostring(degraded)}
+if degraded == 1 then
+  extra[#extra + 1] = 'degraded_reason'
+  extra[#extra + 1] = 'budget_exhausted'
+end
+local hash = {'status', 'queued', 'attempts', '0'}
+local entry = {}
+for i = 8, #ARGV, 2 do
+  entry[#entry + 1] = ARGV[i]
+  entry[#entry + 1] = ARGV[i + 1]
+  if not bulky[ARGV[i]] then
+    hash[#hash + 1] = ARGV[i]
+    hash[#hash + 1] = ARGV[i + 1]
+  end
+end
+for i = 1, #extra do
+  hash[#hash + 1] = extra[i]
+  entry[#entry + 1] = extra[i]
+end
+redis.call('HSET', KEYS[2], unpack(hash))
+redis.call('EXPIRE', KEYS[2], ttl)
+local entry_id = redis.call('XADD', KEYS[3], '*', unpack(entry))
+
+local index = 'jobs:' .. user
+redis.call('ZADD', index, 0, ARGV[7])
+redis.call('ZREMRANGEBYRANK', index, 0, -10001)
+redis.call('EXPIRE', index, ttl)
+if ikey then
+  redis.call('HSET', ikey, 'job_id', ARGV[7], 'digest', ARGV[5])
+  redis.call('EXPIRE', ikey, 86400)
+end
+return {'ok', entry_id, rl[1], rl[2], rl[3], throttled, degraded}

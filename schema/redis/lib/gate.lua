@@ -1,0 +1,55 @@
+-- lib/gate.lua: prepended to every script at build time (see Makefile).
+-- Identity lookup and token buckets, shared by admit.lua and gate.lua.
+
+-- Milliseconds from Redis' own clock, the same for every gateway replica.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Takes one token from a bucket of capacity `burst` refilled at `per_min`.
+-- Returns allowed (1|0), remaining (whole tokens), reset (s until full),
+-- retry_after (s until a token; 0 when allowed).
+local function bucket_take(key, burst, per_min, now)
+  local rate = per_min / 60000.0
+  local st = redis.call('HMGET', key, 't', 'ts')
+  local tokens = tonumber(st[1]) or burst
+  local ts = tonumber(st[2]) or now
+  if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate) end
+  local allowed = 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+    allowed = 1
+  end
+  redis.call('HSET', key, 't', tostring(tokens), 'ts', tostring(now))
+  local full_ms = math.ceil((burst - tokens) / rate)
+  redis.call('PEXPIRE', key, full_ms + 1000)
+  local retry = 0
+  if allowed == 0 then retry = math.max(1, math.ceil((1 - tokens) / rate / 1000)) end
+  return allowed, math.floor(tokens), math.ceil(full_ms / 1000), retry
+end
+
+-- The cached identity as a table, or nil on a cache miss.
+local function identity(key)
+  local flat = redis.call('HGETALL', key)
+  if #flat == 0 then return nil end
+  local id = {}
+  for i = 1, #flat, 2 do id[flat[i]] = flat[i + 1] end
+  return id
+end
+
+-- Checks identity and the route class' bucket. Returns nil and the identity
+-- when admitted, else a reply table to return as is.
+local function gate(ident_key, class)
+  local id = identity(ident_key)
+  if not id then return {'miss'}, nil end
+  if id.revoked == '1' then return {'revoked'}, nil end
+  local who = id.key_id
+  if not who or who == '' then who = id.user_id end
+  local burst = tonumber(id[class .. '_burst'])
+  local per_min = tonumber(id[class .. '_rate'])
+  local ok, remaining, reset, retry = bucket_take('rl:' .. who .. ':' .. class, burst, per_min, now_ms())
+  id.rl = {burst, remaining, reset, retry}
+  if ok == 0 then return {'limited', burst, remaining, reset, retry}, nil end
+  return nil, id
+end
