@@ -43,7 +43,20 @@ static const char *const var_names[] = {
     "CODEINSIGHT_READ_BLOCK_MS",
     "CODEINSIGHT_SHUTDOWN_GRACE",
     "CODEINSIGHT_RETRY_MAX_MS",
+    "CODEINSIGHT_JWT_ISSUER",
+    "CODEINSIGHT_JWT_TTL",
+    "CODEINSIGHT_AUTH_CACHE_TTL",
+    "SUPABASE_JWT_SECRET",
+    "SUPABASE_JWKS_URL",
+    "SUPABASE_JWT_ISSUER",
+    "SUPABASE_JWT_AUDIENCE",
+    "CODEINSIGHT_THROTTLE_COOLDOWN",
+    "CODEINSIGHT_RATE_LIMIT_SCALE",
 };
+
+/* Required secrets, set valid by setup(); tests that need them wrong say so. */
+#define PEPPER "pepper-0123456789abcdef0123456789abcdef"
+#define JWT_SECRET "jwtsecret-0123456789abcdef0123456789abcdef"
 
 #define VAR_COUNT (sizeof var_names / sizeof var_names[0])
 
@@ -99,6 +112,8 @@ static int setup(void **state)
     (void)state;
     for (size_t i = 0; i < VAR_COUNT; i++)
         unsetenv(var_names[i]);
+    setenv("CODEINSIGHT_KEY_PEPPER", PEPPER, 1);
+    setenv("CODEINSIGHT_JWT_SECRET", JWT_SECRET, 1);
     log_init("unit_config", LOG_INFO);
     return 0;
 }
@@ -339,6 +354,16 @@ static void test_mask_url(void **state)
     }
 }
 
+/* Secrets too short to be keys are refused, and never echoed. */
+static void test_short_secrets(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_KEY_PEPPER", "short-pepper");
+    setenv("CODEINSIGHT_KEY_PEPPER", PEPPER, 1);
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_JWT_SECRET", "short");
+    setenv("CODEINSIGHT_JWT_SECRET", JWT_SECRET, 1);
+}
+
 static void test_config_log_masks(void **state)
 {
     struct config cfg;
@@ -357,6 +382,8 @@ static void test_config_log_masks(void **state)
     assert_int_equal(count_lines(out), 1);
     assert_null(strstr(out, "redissecret"));
     assert_null(strstr(out, "dbsecret"));
+    assert_null(strstr(out, PEPPER));
+    assert_null(strstr(out, JWT_SECRET));
     doc = cJSON_Parse(out);
     assert_non_null(doc);
     assert_string_equal(json_str(doc, "event"), "config");
@@ -377,6 +404,8 @@ static void test_config_log_masks(void **state)
     out = capture_end(&c);
     assert_null(strstr(out, "redissecret"));
     assert_null(strstr(out, "dbsecret"));
+    assert_null(strstr(out, PEPPER));
+    assert_null(strstr(out, JWT_SECRET));
     doc = cJSON_Parse(out);
     assert_non_null(doc);
     assert_string_equal(json_str(doc, "CODEINSIGHT_LINT_TIMEOUT_MS"), "30000");
@@ -420,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_strings, setup),
         cmocka_unit_test_setup(test_rejected_secret_not_echoed, setup),
         cmocka_unit_test_setup(test_mask_url, setup),
+        cmocka_unit_test_setup(test_short_secrets, setup),
         cmocka_unit_test_setup(test_config_log_masks, setup),
         cmocka_unit_test_setup(test_print_markdown, setup),
     };

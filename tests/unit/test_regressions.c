@@ -38,6 +38,8 @@ static void test_config_ignores_other_procs(void **state)
     struct err e;
     (void)state;
     setenv("DATABASE_URL", "postgresql://db/ci", 1);
+    setenv("CODEINSIGHT_KEY_PEPPER", "pepper-0123456789abcdef0123456789abcdef", 1);
+    setenv("CODEINSIGHT_JWT_SECRET", "jwtsecret-0123456789abcdef0123456789abcdef", 1);
     setenv("CODEINSIGHT_LINT_TIMEOUT_MS", "abc", 1);     /* worker only */
     assert_int_equal(config_load(&cfg, CFG_GATEWAY, &e), ERR_OK);
     unsetenv("CODEINSIGHT_LINT_TIMEOUT_MS");
