@@ -292,7 +292,9 @@ void config_print_markdown(FILE *out)
             snprintf(bounds, sizeof bounds, "%ld..%ld", c->min, c->max);
         else if (c->min > 0)
             snprintf(bounds, sizeof bounds, ">= %ld bytes", c->min);
-        if (c->def != NULL)
+        if (c->def != NULL && c->def[0] == '\0')
+            snprintf(def, sizeof def, "(empty)");
+        else if (c->def != NULL)
             snprintf(def, sizeof def, "`%s`", c->def);
         else
             snprintf(def, sizeof def, "(required)");
