@@ -26,9 +26,13 @@ static int auth_setup(struct gateway *gw, struct err *e)
     gw->own_jwt.require_exp = 1;
 
     if (cfg->supabase_jwks_url[0] != '\0') {
+        struct err fetch_e;
         gw->jwks = jwks_new(cfg->supabase_jwks_url, 60);
         if (gw->jwks == NULL)
             return err_set(e, ERR_CONFIG, "SUPABASE_JWKS_URL: cannot set up the key cache");
+        /* Warm the cache (and libcurl) while single-threaded; a failure is
+         * logged and retried on the first unknown kid. */
+        jwks_refresh(gw->jwks, &fetch_e);
     }
     gw->ext_enabled = cfg->supabase_jwt_secret[0] != '\0' || gw->jwks != NULL;
     gw->ext_jwt.hs_secret = cfg->supabase_jwt_secret[0] ? (const unsigned char *)cfg->supabase_jwt_secret : NULL;

@@ -1,0 +1,887 @@
+/* test_jwks.c - unit tests for common/jwks.c, common/pkey.c and
+ * common/http_client.c. HTTP is served by a small server thread on 127.0.0.1
+ * in this process; keys and tokens are the fixtures of tests/fixtures/jwt/. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/http_client.h"
+#include "common/json.h"
+#include "common/jwks.h"
+#include "common/jwt.h"
+#include "common/pkey.h"
+
+#include "tests/unit/capture.h"
+
+#define FIXTURES "tests/fixtures/jwt/"
+#define NOW INT64_C(1700001000)
+
+/* Concurrency smoke test: verifier threads and verifications per thread. */
+#define VERIFIERS 4
+#define VERIFICATIONS 2000
+
+static char *fixture(const char *name, size_t *len)
+{
+    char path[256];
+    FILE *f;
+    long n;
+    char *buf;
+
+    snprintf(path, sizeof path, FIXTURES "%s", name);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s (tests run from the repository root)", path);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    while (n > 0 && buf[n - 1] == '\n')
+        n--;
+    buf[n] = '\0';
+    if (len != NULL)
+        *len = (size_t)n;
+    return buf;
+}
+
+static int load(struct jwks *k, const char *name)
+{
+    size_t len;
+    char *json = fixture(name, &len);
+    struct err e;
+    int rc = jwks_load_json(k, json, len, &e);
+
+    free(json);
+    return rc;
+}
+
+/* Verifies a fixture token (or any NUL-terminated token) against k. */
+static int verify_tok(struct jwks *k, const char *tok)
+{
+    struct jwt_verifier v = {.jwks = k, .leeway_s = 60, .require_exp = 1};
+    struct jwt_claims c;
+    struct err e;
+
+    return jwt_verify(&v, tok, strlen(tok), NOW, &c, &e);
+}
+
+static int verify_fixture(struct jwks *k, const char *name)
+{
+    char *tok = fixture(name, NULL);
+    int rc = verify_tok(k, tok);
+
+    free(tok);
+    return rc;
+}
+
+/* A minimal HTTP/1.0 server for http_get() and JWKS fetches. */
+
+struct srv {
+    int fd;
+    int port;
+    pthread_t thread;
+    atomic_int stop;
+    atomic_int requests;        /* requests answered */
+    pthread_mutex_t mu;
+    char last[2048];            /* under mu: the last request head */
+    char *jwks;                 /* under mu: body served at /jwks (owns) */
+};
+
+static void send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return;     /* the client gave up (as it should for /big) */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void reply(int fd, const char *status, const char *extra, const char *body, size_t len)
+{
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.0 %s\r\nContent-Type: application/json\r\n%sContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n", status, extra, len);
+    send_all(fd, head, (size_t)n);
+    send_all(fd, body, len);
+}
+
+static void serve_one(struct srv *s, int fd)
+{
+    char req[2048];
+    size_t n = 0;
+    char path[256] = "";
+
+    while (n < sizeof req - 1) {
+        ssize_t r = recv(fd, req + n, sizeof req - 1 - n, 0);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        req[n] = '\0';
+        if (strstr(req, "\r\n\r\n") != NULL)
+            break;
+    }
+    req[n] = '\0';
+    sscanf(req, "GET %255s ", path);
+    pthread_mutex_lock(&s->mu);
+    snprintf(s->last, sizeof s->last, "%s", req);
+    pthread_mutex_unlock(&s->mu);
+
+    if (strcmp(path, "/jwks") == 0) {
+        pthread_mutex_lock(&s->mu);
+        reply(fd, "200 OK", "", s->jwks, strlen(s->jwks));
+        pthread_mutex_unlock(&s->mu);
+    } else if (strcmp(path, "/redirect") == 0) {
+        reply(fd, "302 Found", "Location: /jwks\r\n", "", 0);
+    } else if (strcmp(path, "/big") == 0 || strcmp(path, "/big-nolength") == 0) {
+        size_t big = JWKS_MAX_BYTES + 1;
+        char *body = malloc(big);
+        if (body != NULL) {
+            memset(body, ' ', big);
+            if (path[4] == '\0') {
+                reply(fd, "200 OK", "", body, big);
+            } else {
+                /* No Content-Length: only the write callback can stop it. */
+                static const char head[] = "HTTP/1.0 200 OK\r\nConnection: close\r\n\r\n";
+                send_all(fd, head, sizeof head - 1);
+                send_all(fd, body, big);
+            }
+            free(body);
+        }
+    } else if (strcmp(path, "/exact") == 0) {
+        reply(fd, "200 OK", "", "0123456789", 10);
+    } else if (strcmp(path, "/slow") == 0) {
+        usleep(600 * 1000);
+    } else if (strcmp(path, "/garbage") == 0) {
+        send_all(fd, "hello\r\n\r\n", 9);
+    } else {
+        reply(fd, "404 Not Found", "", "{}", 2);
+    }
+    atomic_fetch_add(&s->requests, 1);
+}
+
+static void *srv_main(void *arg)
+{
+    struct srv *s = arg;
+
+    while (!atomic_load(&s->stop)) {
+        struct pollfd p = {.fd = s->fd, .events = POLLIN};
+        int c;
+
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        c = accept(s->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        serve_one(s, c);
+        close(c);
+    }
+    return NULL;
+}
+
+static struct srv *srv_start(const char *jwks_fixture)
+{
+    struct srv *s = calloc(1, sizeof *s);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+
+    assert_non_null(s);
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s->fd >= 0);
+    assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s->fd, 16), 0);
+    assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
+    s->port = ntohs(a.sin_port);
+    s->jwks = fixture(jwks_fixture, NULL);
+    pthread_mutex_init(&s->mu, NULL);
+    assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
+    return s;
+}
+
+static void srv_set_jwks(struct srv *s, const char *name)
+{
+    char *body = fixture(name, NULL);
+
+    pthread_mutex_lock(&s->mu);
+    free(s->jwks);
+    s->jwks = body;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void srv_url(const struct srv *s, const char *path, char *out, size_t cap)
+{
+    snprintf(out, cap, "http://127.0.0.1:%d%s", s->port, path);
+}
+
+static void srv_stop(struct srv *s)
+{
+    atomic_store(&s->stop, 1);
+    pthread_join(s->thread, NULL);
+    close(s->fd);
+    pthread_mutex_destroy(&s->mu);
+    free(s->jwks);
+    free(s);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return crypto_init() == 0 ? 0 : -1;
+}
+
+/* common/pkey.c */
+
+/* The first key of a JWKS fixture (owns). */
+static cJSON *first_jwk(const char *name, int index)
+{
+    char *json = fixture(name, NULL);
+    cJSON *doc = cJSON_Parse(json);
+    cJSON *k;
+
+    free(json);
+    assert_non_null(doc);
+    k = cJSON_DetachItemFromArray(cJSON_GetObjectItem(doc, "keys"), index);
+    cJSON_Delete(doc);
+    assert_non_null(k);
+    return k;
+}
+
+/* Splits a compact token into signing input length and decoded signature. */
+static void split(const char *tok, size_t *signing_len, unsigned char *sig, size_t *sig_len)
+{
+    const char *d2 = strrchr(tok, '.');
+
+    *signing_len = (size_t)(d2 - tok);
+    assert_int_equal(jwt_b64url_decode(d2 + 1, strlen(d2 + 1), sig, 512, sig_len), 0);
+}
+
+static void test_pkey(void **state)
+{
+    cJSON *rj = first_jwk("jwks.json", 0), *ej = first_jwk("jwks.json", 1);
+    struct err e;
+    struct pkey *rsa = pkey_from_jwk(rj, &e), *ec = pkey_from_jwk(ej, &e);
+    char *rs = fixture("rs256.jwt", NULL), *es = fixture("es256.jwt", NULL);
+    unsigned char sig[512];
+    size_t sl, sn;
+    (void)state;
+
+    assert_non_null(rsa);
+    assert_non_null(ec);
+    assert_string_equal(pkey_alg(rsa), "RS256");
+    assert_string_equal(pkey_alg(ec), "ES256");
+    assert_int_equal(pkey_bits(rsa), 2048);
+    assert_int_equal(pkey_bits(ec), 256);
+
+    split(rs, &sl, sig, &sn);
+    assert_int_equal(sn, 256);
+    assert_int_equal(pkey_verify(rsa, "RS256", rs, sl, sig, sn), 1);
+    assert_int_equal(pkey_verify(rsa, "RS256", rs, sl - 1, sig, sn), 0);
+    assert_int_equal(pkey_verify(rsa, "RS256", rs, sl, sig, sn - 1), 0);
+    assert_int_equal(pkey_verify(rsa, "ES256", rs, sl, sig, sn), 0);
+    assert_int_equal(pkey_verify(ec, "RS256", rs, sl, sig, sn), 0);
+    assert_int_equal(pkey_verify(rsa, "PS256", rs, sl, sig, sn), 0);
+    assert_int_equal(pkey_verify(rsa, "RS384", rs, sl, sig, sn), 0);
+
+    split(es, &sl, sig, &sn);
+    assert_int_equal(sn, 64);
+    assert_int_equal(pkey_verify(ec, "ES256", es, sl, sig, sn), 1);
+    assert_int_equal(pkey_verify(ec, "RS256", es, sl, sig, sn), 0);
+    assert_int_equal(pkey_verify(rsa, "ES256", es, sl, sig, sn), 0);
+    assert_int_equal(pkey_verify(ec, "ES256", es, sl, sig, 63), 0);
+    sig[40] ^= 1;
+    assert_int_equal(pkey_verify(ec, "ES256", es, sl, sig, sn), 0);
+    memset(sig, 0, 64);     /* r = s = 0 */
+    assert_int_equal(pkey_verify(ec, "ES256", es, sl, sig, sn), 0);
+    memset(sig, 0xff, 64);  /* r, s >= the group order */
+    assert_int_equal(pkey_verify(ec, "ES256", es, sl, sig, sn), 0);
+
+    pkey_free(rsa);
+    pkey_free(ec);
+    pkey_free(NULL);
+    free(rs);
+    free(es);
+    cJSON_Delete(rj);
+    cJSON_Delete(ej);
+}
+
+static void test_pkey_rejects(void **state)
+{
+    cJSON *rj = first_jwk("jwks.json", 0), *ej = first_jwk("jwks.json", 1);
+    cJSON *weak = first_jwk("jwks_mixed.json", 1);
+    cJSON *k;
+    struct err e;
+    (void)state;
+
+    /* RSA-1024. */
+    assert_null(pkey_from_jwk(weak, &e));
+    assert_int_equal(e.code, ERR_PROTOCOL);
+    assert_non_null(strstr(e.msg, "1024"));
+
+    /* EC point off the curve: y changed. */
+    k = cJSON_Duplicate(ej, 1);
+    cJSON_ReplaceItemInObject(k, "y", cJSON_CreateString("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE"));
+    assert_null(pkey_from_jwk(k, &e));
+    assert_int_equal(e.code, ERR_PROTOCOL);
+    cJSON_Delete(k);
+    /* Coordinates of the wrong size, curves we do not support, bad base64url. */
+    k = cJSON_Duplicate(ej, 1);
+    cJSON_ReplaceItemInObject(k, "x", cJSON_CreateString("AAAA"));
+    assert_null(pkey_from_jwk(k, &e));
+    cJSON_ReplaceItemInObject(k, "x", cJSON_CreateString("EBOzdyNZKMcM9KjDl9BWfhopHaftRt7cwzDRbsiCNs="));
+    assert_null(pkey_from_jwk(k, &e));
+    cJSON_Delete(k);
+    k = cJSON_Duplicate(ej, 1);
+    cJSON_ReplaceItemInObject(k, "crv", cJSON_CreateString("P-384"));
+    assert_null(pkey_from_jwk(k, &e));
+    cJSON_Delete(k);
+    /* RSA exponents: even, 1, too long; n missing. */
+    k = cJSON_Duplicate(rj, 1);
+    cJSON_ReplaceItemInObject(k, "e", cJSON_CreateString("AQAA"));
+    assert_null(pkey_from_jwk(k, &e));
+    cJSON_ReplaceItemInObject(k, "e", cJSON_CreateString("AQ"));
+    assert_null(pkey_from_jwk(k, &e));
+    cJSON_ReplaceItemInObject(k, "e", cJSON_CreateString("AQABAQAB"));
+    assert_null(pkey_from_jwk(k, &e));
+    cJSON_DeleteItemFromObject(k, "n");
+    assert_null(pkey_from_jwk(k, &e));
+    cJSON_Delete(k);
+    /* Symmetric keys are never public keys. */
+    k = cJSON_Parse("{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}");
+    assert_null(pkey_from_jwk(k, &e));
+    cJSON_Delete(k);
+    k = cJSON_Parse("[]");
+    assert_null(pkey_from_jwk(k, &e));
+    cJSON_Delete(k);
+
+    cJSON_Delete(weak);
+    cJSON_Delete(rj);
+    cJSON_Delete(ej);
+}
+
+/* common/jwks.c, static sets */
+
+static void test_load(void **state)
+{
+    struct jwks *k = jwks_new(NULL, 60);
+    struct err e;
+    (void)state;
+
+    assert_non_null(k);
+    assert_int_equal(jwks_key_count(k), 0);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_TOKEN_UNKNOWN_KID);
+    assert_int_equal(load(k, "jwks.json"), ERR_OK);
+    assert_int_equal(jwks_key_count(k), 2);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    assert_int_equal(verify_fixture(k, "es256.jwt"), ERR_OK);
+
+    /* Not a JWKS: refused, previous set kept. */
+    assert_int_equal(jwks_load_json(k, "{\"keys\":{}}", 11, &e), ERR_PROTOCOL);
+    assert_int_equal(jwks_load_json(k, "[]", 2, &e), ERR_PROTOCOL);
+    assert_int_equal(jwks_load_json(k, "{\"keys\":[]", 10, &e), ERR_PROTOCOL);
+    assert_int_equal(jwks_load_json(k, "{\"keys\":[]}", 11, &e), ERR_PROTOCOL);
+    assert_int_equal(jwks_load_json(k, "", 0, &e), ERR_PROTOCOL);
+    assert_int_equal(jwks_key_count(k), 2);
+
+    /* Replacing drops keys no longer listed. */
+    assert_int_equal(load(k, "jwks_rsa.json"), ERR_OK);
+    assert_int_equal(jwks_key_count(k), 1);
+    assert_int_equal(verify_fixture(k, "es256.jwt"), ERR_TOKEN_UNKNOWN_KID);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+
+    /* A static set has nothing to refresh from. */
+    assert_int_equal(jwks_refresh(k, &e), ERR_INTERNAL);
+    jwks_free(k);
+    jwks_free(NULL);
+}
+
+static void test_load_ignores(void **state)
+{
+    struct jwks *k = jwks_new(NULL, 60);
+    struct capture cap;
+    char *out;
+    int rc;
+    (void)state;
+
+    /* use:enc, RSA-1024, oct and OKP keys around one good key. */
+    capture_begin(&cap);
+    rc = load(k, "jwks_mixed.json");
+    out = capture_end(&cap);
+    assert_int_equal(rc, ERR_OK);
+    assert_int_equal(jwks_key_count(k), 1);
+    /* The weak key is worth a warning; keys for other uses are not. */
+    assert_non_null(strstr(out, "\"event\":\"jwks_key_ignored\""));
+    assert_non_null(strstr(out, "\"kid\":\"rsa-weak\""));
+    assert_null(strstr(out, "rsa-enc"));
+    assert_null(strstr(out, "hmac-1"));
+    free(out);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    assert_int_equal(verify_fixture(k, "rs256_weak.jwt"), ERR_TOKEN_UNKNOWN_KID);
+
+    /* Nothing usable at all: refused, previous set kept. */
+    capture_begin(&cap);
+    rc = load(k, "jwks_unusable.json");
+    free(capture_end(&cap));
+    assert_int_equal(rc, ERR_PROTOCOL);
+    assert_int_equal(jwks_key_count(k), 1);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    jwks_free(k);
+}
+
+/* Loads {"keys": keys_array} (takes keys_array), its log lines swallowed. */
+static int load_keys(struct jwks *k, cJSON *keys_array)
+{
+    cJSON *doc = cJSON_CreateObject();
+    char *json;
+    struct err e;
+    struct capture cap;
+    int rc;
+
+    cJSON_AddItemToObject(doc, "keys", keys_array);
+    json = cJSON_PrintUnformatted(doc);
+    capture_begin(&cap);
+    rc = jwks_load_json(k, json, strlen(json), &e);
+    free(capture_end(&cap));
+    cJSON_free(json);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static void test_load_key_policy(void **state)
+{
+    static const struct { const char *member, *value; int usable; } cases[] = {
+        {"alg", "RS256", 1}, {"alg", "RS384", 0}, {"alg", "ES256", 0}, {"alg", "PS256", 0},
+        {"alg", "none", 0}, {"use", "sig", 1}, {"use", "enc", 0}, {"kty", "oct", 0},
+    };
+    struct jwks *k = jwks_new(NULL, 60);
+    cJSON *rj = first_jwk("jwks.json", 0), *arr, *jwk;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jwk = cJSON_Duplicate(rj, 1);
+        cJSON_ReplaceItemInObject(jwk, cases[i].member, cJSON_CreateString(cases[i].value));
+        arr = cJSON_CreateArray();
+        cJSON_AddItemToArray(arr, jwk);
+        if (load_keys(k, arr) != (cases[i].usable ? ERR_OK : ERR_PROTOCOL))
+            fail_msg("%s=%s", cases[i].member, cases[i].value);
+    }
+    /* key_ops must allow verify; use and alg may be absent. */
+    jwk = cJSON_Duplicate(rj, 1);
+    cJSON_DeleteItemFromObject(jwk, "use");
+    cJSON_DeleteItemFromObject(jwk, "alg");
+    cJSON_AddItemToObject(jwk, "key_ops", cJSON_Parse("[\"encrypt\"]"));
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, jwk);
+    assert_int_equal(load_keys(k, arr), ERR_PROTOCOL);
+    jwk = cJSON_Duplicate(rj, 1);
+    cJSON_DeleteItemFromObject(jwk, "use");
+    cJSON_DeleteItemFromObject(jwk, "alg");
+    cJSON_AddItemToObject(jwk, "key_ops", cJSON_Parse("[\"sign\",\"verify\"]"));
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, jwk);
+    assert_int_equal(load_keys(k, arr), ERR_OK);
+    /* Duplicate kid: the first one wins. */
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, cJSON_Duplicate(rj, 1));
+    jwk = first_jwk("jwks.json", 1);
+    cJSON_ReplaceItemInObject(jwk, "kid", cJSON_CreateString("rsa-1"));
+    cJSON_AddItemToArray(arr, jwk);
+    assert_int_equal(load_keys(k, arr), ERR_OK);
+    assert_int_equal(jwks_key_count(k), 1);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    /* kid not a string, or too long. */
+    jwk = cJSON_Duplicate(rj, 1);
+    cJSON_ReplaceItemInObject(jwk, "kid", cJSON_CreateNumber(1));
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, jwk);
+    assert_int_equal(load_keys(k, arr), ERR_PROTOCOL);
+    {
+        char kid[200];
+        memset(kid, 'k', 128);
+        kid[128] = '\0';
+        jwk = cJSON_Duplicate(rj, 1);
+        cJSON_ReplaceItemInObject(jwk, "kid", cJSON_CreateString(kid));
+        arr = cJSON_CreateArray();
+        cJSON_AddItemToArray(arr, jwk);
+        assert_int_equal(load_keys(k, arr), ERR_PROTOCOL);
+    }
+    cJSON_Delete(rj);
+    jwks_free(k);
+}
+
+static void test_kidless(void **state)
+{
+    struct jwks *k = jwks_new(NULL, 60);
+    cJSON *rj, *ej, *arr;
+    (void)state;
+
+    /* The only key, without kid: any RS256 token may use it. */
+    assert_int_equal(load(k, "jwks_rsa_nokid.json"), ERR_OK);
+    assert_int_equal(verify_fixture(k, "rs256_nokid.jwt"), ERR_OK);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    assert_int_equal(verify_fixture(k, "es256.jwt"), ERR_TOKEN_ALG_NOT_ALLOWED);
+
+    /* Two keys, one without kid: only the one with a kid is kept. */
+    rj = first_jwk("jwks_rsa_nokid.json", 0);
+    ej = first_jwk("jwks.json", 1);
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, rj);
+    cJSON_AddItemToArray(arr, ej);
+    assert_int_equal(load_keys(k, arr), ERR_OK);
+    assert_int_equal(jwks_key_count(k), 1);
+    assert_int_equal(verify_fixture(k, "es256.jwt"), ERR_OK);
+    assert_int_equal(verify_fixture(k, "rs256_nokid.jwt"), ERR_TOKEN_ALG_NOT_ALLOWED);
+
+    /* Two keys, neither with kid: nothing usable. */
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, first_jwk("jwks_rsa_nokid.json", 0));
+    ej = first_jwk("jwks.json", 1);
+    cJSON_DeleteItemFromObject(ej, "kid");
+    cJSON_AddItemToArray(arr, ej);
+    assert_int_equal(load_keys(k, arr), ERR_PROTOCOL);
+    jwks_free(k);
+}
+
+static void test_verify_direct(void **state)
+{
+    struct jwks *k = jwks_new(NULL, 60);
+    char *rs = fixture("rs256.jwt", NULL);
+    unsigned char sig[512];
+    size_t sl, sn;
+    struct err e;
+    (void)state;
+
+    assert_int_equal(load(k, "jwks.json"), ERR_OK);
+    split(rs, &sl, sig, &sn);
+    assert_int_equal(jwks_verify(k, "rsa-1", "RS256", rs, sl, sig, sn, &e), ERR_OK);
+    assert_int_equal(jwks_verify(k, "rsa-1", "HS256", rs, sl, sig, sn, &e),
+                     ERR_TOKEN_ALG_NOT_ALLOWED);
+    assert_int_equal(jwks_verify(k, "rsa-1", NULL, rs, sl, sig, sn, &e),
+                     ERR_TOKEN_ALG_NOT_ALLOWED);
+    assert_int_equal(jwks_verify(k, "ec-1", "RS256", rs, sl, sig, sn, &e),
+                     ERR_TOKEN_ALG_NOT_ALLOWED);
+    assert_int_equal(jwks_verify(k, "rsa-2", "RS256", rs, sl, sig, sn, &e),
+                     ERR_TOKEN_UNKNOWN_KID);
+    assert_int_equal(jwks_verify(k, NULL, "RS256", rs, sl, sig, sn, &e), ERR_TOKEN_UNKNOWN_KID);
+    sig[0] ^= 1;
+    assert_int_equal(jwks_verify(k, "rsa-1", "RS256", rs, sl, sig, sn, &e), ERR_INVALID_TOKEN);
+    assert_null(strstr(e.msg, "rsa-1"));
+    free(rs);
+    jwks_free(k);
+}
+
+/* common/http_client.c, and sets fetched with it */
+
+static void test_http_get(void **state)
+{
+    struct srv *s = srv_start("jwks.json");
+    char url[128], *body;
+    size_t len;
+    long status;
+    struct err e;
+    int before;
+    (void)state;
+
+    srv_url(s, "/jwks", url, sizeof url);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_OK);
+    assert_int_equal(status, 200);
+    assert_int_equal(len, strlen(body));
+    assert_non_null(strstr(body, "\"rsa-1\""));
+    free(body);
+    pthread_mutex_lock(&s->mu);
+    assert_non_null(strstr(s->last, "User-Agent: " HTTP_USER_AGENT "\r\n"));
+    pthread_mutex_unlock(&s->mu);
+
+    /* A body of exactly max_bytes is fine; one byte less is not. */
+    srv_url(s, "/exact", url, sizeof url);
+    assert_int_equal(http_get(url, 2000, 10, &body, &len, &status, &e), ERR_OK);
+    assert_int_equal(len, 10);
+    assert_string_equal(body, "0123456789");
+    free(body);
+    assert_int_equal(http_get(url, 2000, 9, &body, &len, &status, &e), ERR_PROTOCOL);
+    assert_null(body);
+
+    /* Too large, announced or not. */
+    srv_url(s, "/big", url, sizeof url);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_PROTOCOL);
+    assert_null(body);
+    assert_int_equal(len, 0);
+    assert_int_equal(status, 0);
+    srv_url(s, "/big-nolength", url, sizeof url);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_PROTOCOL);
+    assert_null(body);
+
+    /* Redirects are returned, not followed. */
+    before = atomic_load(&s->requests);
+    srv_url(s, "/redirect", url, sizeof url);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_OK);
+    assert_int_equal(status, 302);
+    assert_int_equal(len, 0);
+    free(body);
+    assert_int_equal(atomic_load(&s->requests), before + 1);
+
+    srv_url(s, "/missing", url, sizeof url);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_OK);
+    assert_int_equal(status, 404);
+    free(body);
+
+    srv_url(s, "/slow", url, sizeof url);
+    assert_int_equal(http_get(url, 200, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_TIMEOUT);
+    assert_null(body);
+
+    srv_url(s, "/garbage", url, sizeof url);
+    assert_int_not_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_OK);
+    assert_null(body);
+
+    /* Only http and https. */
+    assert_int_equal(http_get("file:///etc/passwd", 2000, 1024, &body, &len, &status, &e),
+                     ERR_PROTOCOL);
+    assert_null(body);
+    assert_int_equal(http_get("ftp://127.0.0.1/x", 2000, 1024, &body, &len, &status, &e),
+                     ERR_PROTOCOL);
+    assert_int_equal(http_get("gopher://127.0.0.1/x", 2000, 1024, &body, &len, &status, &e),
+                     ERR_PROTOCOL);
+    /* Nothing listening. */
+    srv_stop(s);
+    assert_int_equal(http_get("http://127.0.0.1:1/", 2000, 1024, &body, &len, &status, &e),
+                     ERR_IO);
+    assert_null(strstr(e.msg, "http://"));
+    assert_int_equal(http_get("http://127.0.0.1/", 0, 1024, &body, &len, &status, &e),
+                     ERR_INTERNAL);
+}
+
+static void test_fetch_on_unknown_kid(void **state)
+{
+    struct srv *s = srv_start("jwks_rsa.json");
+    char url[128];
+    struct jwks *k;
+    struct capture cap;
+    char *out;
+    int rc;
+    (void)state;
+
+    srv_url(s, "/jwks", url, sizeof url);
+    k = jwks_new(url, 60);
+    assert_non_null(k);
+    assert_int_equal(jwks_key_count(k), 0);
+    assert_int_equal(atomic_load(&s->requests), 0);     /* nothing fetched yet */
+
+    /* The first miss fetches. */
+    capture_begin(&cap);
+    rc = verify_fixture(k, "rs256.jwt");
+    out = capture_end(&cap);
+    assert_int_equal(rc, ERR_OK);
+    assert_int_equal(atomic_load(&s->requests), 1);
+    assert_non_null(strstr(out, "\"event\":\"jwks_fetched\""));
+    free(out);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    assert_int_equal(atomic_load(&s->requests), 1);
+
+    /* The IdP rotates in an EC key; within min_refresh_s no refetch happens. */
+    srv_set_jwks(s, "jwks.json");
+    assert_int_equal(verify_fixture(k, "es256.jwt"), ERR_TOKEN_UNKNOWN_KID);
+    assert_int_equal(verify_fixture(k, "rs256_unknown_kid.jwt"), ERR_TOKEN_UNKNOWN_KID);
+    assert_int_equal(atomic_load(&s->requests), 1);
+    /* An explicit refresh picks it up. */
+    capture_begin(&cap);
+    rc = jwks_refresh(k, NULL);
+    free(capture_end(&cap));
+    assert_int_equal(rc, ERR_OK);
+    assert_int_equal(atomic_load(&s->requests), 2);
+    assert_int_equal(verify_fixture(k, "es256.jwt"), ERR_OK);
+    jwks_free(k);
+
+    /* min_refresh_s 0: each miss refetches, once. */
+    k = jwks_new(url, 0);
+    capture_begin(&cap);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    assert_int_equal(verify_fixture(k, "rs256_unknown_kid.jwt"), ERR_TOKEN_UNKNOWN_KID);
+    assert_int_equal(verify_fixture(k, "rs256_unknown_kid.jwt"), ERR_TOKEN_UNKNOWN_KID);
+    free(capture_end(&cap));
+    assert_int_equal(atomic_load(&s->requests), 5);
+    /* Bad alg: no fetch. */
+    assert_int_equal(verify_fixture(k, "hs256_confusion.jwt"), ERR_TOKEN_ALG_NOT_ALLOWED);
+    assert_int_equal(atomic_load(&s->requests), 5);
+    jwks_free(k);
+    srv_stop(s);
+}
+
+static void test_fetch_failures(void **state)
+{
+    struct srv *s = srv_start("jwks.json");
+    char url[128], *out, *tok = fixture("rs256.jwt", NULL);
+    struct jwks *k;
+    struct capture cap;
+    struct err e;
+    int rc;
+    (void)state;
+
+    /* 404: logged once per attempt, never with the token. */
+    srv_url(s, "/missing", url, sizeof url);
+    k = jwks_new(url, 60);
+    capture_begin(&cap);
+    rc = verify_tok(k, tok);
+    out = capture_end(&cap);
+    assert_int_equal(rc, ERR_TOKEN_UNKNOWN_KID);
+    assert_non_null(strstr(out, "\"event\":\"jwks_fetch_failed\""));
+    assert_non_null(strstr(out, "\"http_status\":404"));
+    assert_null(strstr(strstr(out, "jwks_fetch_failed") + 1, "jwks_fetch_failed"));
+    {
+        char head[20];
+        memcpy(head, tok, 19);
+        head[19] = '\0';
+        assert_null(strstr(out, head));
+        assert_null(strstr(out, strrchr(tok, '.') + 1));
+    }
+    free(out);
+    /* Within min_refresh_s: no second attempt, no second line. */
+    capture_begin(&cap);
+    rc = verify_tok(k, tok);
+    out = capture_end(&cap);
+    assert_int_equal(rc, ERR_TOKEN_UNKNOWN_KID);
+    assert_string_equal(out, "");
+    free(out);
+    assert_int_equal(atomic_load(&s->requests), 1);
+    jwks_free(k);
+
+    /* Too large, and not a JWKS. */
+    srv_url(s, "/big", url, sizeof url);
+    k = jwks_new(url, 60);
+    capture_begin(&cap);
+    rc = jwks_refresh(k, &e);
+    free(capture_end(&cap));
+    assert_int_equal(rc, ERR_PROTOCOL);
+    jwks_free(k);
+    srv_url(s, "/exact", url, sizeof url);
+    k = jwks_new(url, 60);
+    capture_begin(&cap);
+    rc = jwks_refresh(k, &e);
+    free(capture_end(&cap));
+    assert_int_equal(rc, ERR_PROTOCOL);
+    jwks_free(k);
+    /* Redirect: not followed, a failure. */
+    srv_url(s, "/redirect", url, sizeof url);
+    k = jwks_new(url, 60);
+    capture_begin(&cap);
+    rc = jwks_refresh(k, &e);
+    free(capture_end(&cap));
+    assert_int_equal(rc, ERR_PROTOCOL);
+    jwks_free(k);
+
+    /* After a failed refresh the previous keys stay. */
+    srv_url(s, "/jwks", url, sizeof url);
+    k = jwks_new(url, 0);
+    capture_begin(&cap);
+    assert_int_equal(jwks_refresh(k, &e), ERR_OK);
+    free(capture_end(&cap));
+    srv_set_jwks(s, "jwks_unusable.json");
+    capture_begin(&cap);
+    rc = jwks_refresh(k, &e);
+    free(capture_end(&cap));
+    assert_int_equal(rc, ERR_PROTOCOL);
+    assert_int_equal(jwks_key_count(k), 2);
+    assert_int_equal(verify_tok(k, tok), ERR_OK);
+    jwks_free(k);
+
+    free(tok);
+    srv_stop(s);
+}
+
+/* Many verifying threads and a reloading one */
+
+struct race {
+    struct jwks *k;
+    const char *tok;            /* borrowed */
+    atomic_int done;            /* verifier threads finished */
+    atomic_int failures;
+    const char *json;           /* borrowed */
+    size_t json_len;
+    int loads;                  /* by the loader */
+};
+
+static void *race_verifier(void *arg)
+{
+    struct race *r = arg;
+
+    for (int i = 0; i < VERIFICATIONS; i++)
+        if (verify_tok(r->k, r->tok) != ERR_OK)
+            atomic_fetch_add(&r->failures, 1);
+    atomic_fetch_add(&r->done, 1);
+    return NULL;
+}
+
+static void *race_loader(void *arg)
+{
+    struct race *r = arg;
+    struct err e;
+
+    while (atomic_load(&r->done) < VERIFIERS) {
+        if (jwks_load_json(r->k, r->json, r->json_len, &e) != ERR_OK)
+            atomic_fetch_add(&r->failures, 1);
+        r->loads++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_verify_and_reload(void **state)
+{
+    struct race r = {0};
+    pthread_t th[VERIFIERS + 1];
+    char *tok = fixture("rs256.jwt", NULL);
+    char *json;
+    (void)state;
+
+    json = fixture("jwks.json", &r.json_len);
+    r.json = json;
+    r.tok = tok;
+    r.k = jwks_new(NULL, 60);
+    assert_int_equal(jwks_load_json(r.k, json, r.json_len, NULL), ERR_OK);
+    assert_int_equal(pthread_create(&th[VERIFIERS], NULL, race_loader, &r), 0);
+    for (int i = 0; i < VERIFIERS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, race_verifier, &r), 0);
+    for (int i = 0; i <= VERIFIERS; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(atomic_load(&r.failures), 0);
+    assert_true(r.loads > 0);
+    jwks_free(r.k);
+    free(json);
+    free(tok);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pkey),
+        cmocka_unit_test(test_pkey_rejects),
+        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_load_ignores),
+        cmocka_unit_test(test_load_key_policy),
+        cmocka_unit_test(test_kidless),
+        cmocka_unit_test(test_verify_direct),
+        cmocka_unit_test(test_http_get),
+        cmocka_unit_test(test_fetch_on_unknown_kid),
+        cmocka_unit_test(test_fetch_failures),
+        cmocka_unit_test(test_concurrent_verify_and_reload),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
