@@ -1,0 +1,23 @@
+/* patch.h - applies a unified diff to one file's text, strictly.
+ *
+ * Used to keep a model's `fix` only when it applies cleanly to the
+ * submitted file: every hunk's context and removed lines must match exactly
+ * at the stated position (no fuzz, no offset), hunks in order and not
+ * overlapping. "---"/"+++" headers are optional; "\ No newline at end of
+ * file" is understood.
+ */
+#ifndef WK_PATCH_H
+#define WK_PATCH_H
+
+#include <stddef.h>
+
+/* Largest diff accepted, bytes. */
+#define PATCH_MAX (256 * 1024)
+
+/* Applies diff to text. Returns 0 and the patched text in *out (owns,
+ * NUL-terminated, length in *out_len), or -1 when the diff is malformed or
+ * does not apply (nothing allocated). out may be NULL to only check. */
+int patch_apply(const char *text, size_t len, const char *diff, size_t diff_len, char **out,
+                size_t *out_len);
+
+#endif

@@ -1,0 +1,42 @@
+/* redact.h - finds secrets in submitted text and replaces them before
+ * anything leaves for a model, a cache key or a log line.
+ *
+ * Detected: AWS access key ids and secret access keys, GitHub and GitLab
+ * tokens, Slack tokens, Stripe and Razorpay keys, Google API keys, PEM
+ * private-key blocks, JWTs, credentials inside connection strings
+ * (scheme://user:password@host), and high-entropy values assigned to names
+ * like password, secret, token, api_key.
+ *
+ * Each secret is replaced by a placeholder of the form
+ * "[REDACTED:<kind>]" that keeps the text's line structure: a multi-line
+ * secret (a PEM block) becomes one placeholder per line, so every line
+ * number of the redacted text equals the original's.
+ */
+#ifndef WK_REDACT_H
+#define WK_REDACT_H
+
+#include <stddef.h>
+
+#include "common/json.h"
+
+/* Secrets reported per text, at most (the rest are still replaced). */
+#define REDACT_FINDINGS_MAX 200
+
+struct redact_result {
+    char *text;                 /* owns: the redacted text, NUL-terminated */
+    size_t len;                 /* bytes, excluding the NUL */
+    int count;                  /* secrets replaced */
+    cJSON *findings;            /* owns: array of findings (linters.h shape) with
+                                   severity "critical", category "security",
+                                   rule_id "secret:<kind>", source "secrets",
+                                   a message naming the kind but never the value */
+};
+
+/* Redacts text[0..len). Returns 0, or -1 when out of memory (res is then
+ * empty). res must be released with redact_result_cleanup. */
+int redact_text(const char *text, size_t len, struct redact_result *res);
+
+/* Frees the members; safe on a zeroed struct. */
+void redact_result_cleanup(struct redact_result *res);
+
+#endif
