@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end tests: pytest starts private Redis and PostgreSQL on free loopback
-# ports in a temporary directory, runs the real binaries against them, and
-# always tears everything down.
+# ports in a temporary directory, runs the real binaries against them (and
+# the fake model server for the model pipeline), and always tears everything
+# down. The fake model server's own tests run first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian's interpreter, where `make deps` installed pytest.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
+if [ $# -eq 0 ]; then
+  "$PY" -m pytest -p no:cacheprovider -q tests/fake_llm
+fi
 exec "$PY" -m pytest -p no:cacheprovider -q tests/e2e "$@"
