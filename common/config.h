@@ -49,6 +49,25 @@ struct config {
     char supabase_audience[CFG_STR_MAX];    /* "" = not checked */
     long throttle_cooldown_s;       /* model-call deferral of a soft-throttled job */
     long rate_limit_scale_pct;      /* multiplies every plan rate and burst */
+    char llm_provider[CFG_STR_MAX];        /* anthropic|openrouter|openai|offline|"" (auto) */
+    char llm_base_url[CFG_STR_MAX];
+    char llm_model[CFG_STR_MAX];
+    char anthropic_api_key[CFG_STR_MAX];    /* secrets */
+    char openrouter_api_key[CFG_STR_MAX];
+    char llm_api_key[CFG_STR_MAX];
+    long max_inflight;              /* model calls in flight per worker */
+    long llm_timeout_ms;
+    long llm_connect_timeout_ms;
+    long llm_max_attempts;
+    char llm_prices[CFG_STR_MAX];   /* "model=in,out,cache_write,cache_read;..." USD per Mtok */
+    long breaker_threshold;         /* consecutive failures that open the circuit */
+    long breaker_cooldown_ms;
+    long cache_ttl_review_s;
+    long cache_ttl_debug_s;
+    long cache_ttl_architecture_s;
+    long input_max_bytes;           /* largest code excerpt sent to the model */
+    char prompts_dir[CFG_STR_MAX];
+    long result_cache_shared;       /* 1: the gateway's result cache spans users */
 };
 
 /* Loads the variables used by the processes in `procs` (CFG_* mask) into cfg,

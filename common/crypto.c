@@ -157,3 +157,25 @@ void crypto_wipe(void *p, size_t n)
 {
     sodium_memzero(p, n);
 }
+
+/* libsodium's state lives in our opaque buffer, so the header needs no sodium.h. */
+_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(struct crypto_sha256_state),
+               "struct crypto_sha256_state too small");
+
+void crypto_sha256_init(struct crypto_sha256_state *st)
+{
+    crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)st->opaque);
+}
+
+void crypto_sha256_update(struct crypto_sha256_state *st, const void *data, size_t len)
+{
+    crypto_hash_sha256_update((crypto_hash_sha256_state *)(void *)st->opaque, data, len);
+}
+
+void crypto_sha256_final_hex(struct crypto_sha256_state *st, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+
+    crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)st->opaque, h);
+    hex_encode(h, sizeof h, out);
+}

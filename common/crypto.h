@@ -34,6 +34,13 @@ void crypto_sha256_hex(const void *data, size_t len, char out[65]);
 /* SHA-1 of data as 40 lowercase hex chars plus NUL (Redis script ids only). */
 void crypto_sha1_hex(const void *data, size_t len, char out[41]);
 
+/* Incremental SHA-256 (for digests of several parts). */
+struct crypto_sha256_state { unsigned char opaque[128] __attribute__((aligned(16))); };
+void crypto_sha256_init(struct crypto_sha256_state *st);
+void crypto_sha256_update(struct crypto_sha256_state *st, const void *data, size_t len);
+/* Writes 64 lowercase hex chars plus NUL. */
+void crypto_sha256_final_hex(struct crypto_sha256_state *st, char out[65]);
+
 /* HMAC-SHA-256 of data under key into mac (32 bytes). */
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                         unsigned char mac[32]);

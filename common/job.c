@@ -13,6 +13,8 @@ LUA(gate)
 LUA(ratelimit)
 LUA(job_start)
 LUA(job_finish)
+LUA(job_defer)
+LUA(job_undefer)
 #undef LUA
 
 struct kv_script job_script_admit = {"admit", NULL, 0, ""};
@@ -20,6 +22,8 @@ struct kv_script job_script_gate = {"gate", NULL, 0, ""};
 struct kv_script job_script_ratelimit = {"ratelimit", NULL, 0, ""};
 struct kv_script job_script_start = {"job_start", NULL, 0, ""};
 struct kv_script job_script_finish = {"job_finish", NULL, 0, ""};
+struct kv_script job_script_defer = {"job_defer", NULL, 0, ""};
+struct kv_script job_script_undefer = {"job_undefer", NULL, 0, ""};
 
 static void script_bind(struct kv_script *s, const unsigned char *src, unsigned len)
 {
@@ -36,6 +40,9 @@ void job_scripts_init(void)
     script_bind(&job_script_start, schema_redis_job_start_lua, schema_redis_job_start_lua_len);
     script_bind(&job_script_finish, schema_redis_job_finish_lua,
                 schema_redis_job_finish_lua_len);
+    script_bind(&job_script_defer, schema_redis_job_defer_lua, schema_redis_job_defer_lua_len);
+    script_bind(&job_script_undefer, schema_redis_job_undefer_lua,
+                schema_redis_job_undefer_lua_len);
 }
 
 static const char *const type_names[] = {"review", "debug", "architecture"};
@@ -126,6 +133,24 @@ cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
         cJSON_AddBoolToObject(view, "throttled", t != NULL && strcmp(t, "1") == 0);
         cJSON_AddBoolToObject(view, "degraded", d != NULL && strcmp(d, "1") == 0);
         add_str_or_null(view, "degraded_reason", flat_get(flat, "degraded_reason"));
+        add_str_or_null(view, "deferred_until", flat_get(flat, "deferred_until"));
+    }
+    /* The rest of a finished job's result (provider, model, usage, cached,
+     * degraded, ranges) as the worker wrote it; it wins over admission's flags. */
+    while (res != NULL && res->child != NULL) {
+        cJSON *it = cJSON_DetachItemViaPointer(res, res->child);
+        char name[64];
+
+        if (it->string == NULL || strlen(it->string) >= sizeof name) {
+            cJSON_Delete(it);
+            continue;
+        }
+        /* cJSON frees the item's own name while renaming it: use a copy. */
+        memcpy(name, it->string, strlen(it->string) + 1);
+        if (cJSON_GetObjectItemCaseSensitive(view, name) != NULL)
+            cJSON_ReplaceItemInObjectCaseSensitive(view, name, it);
+        else
+            cJSON_AddItemToObject(view, name, it);
     }
     cJSON_Delete(res);
     return view;

@@ -31,6 +31,11 @@ extern struct kv_script job_script_gate;        /* identity and bucket of a read
 extern struct kv_script job_script_ratelimit;   /* buckets without an identity (login) */
 extern struct kv_script job_script_start;
 extern struct kv_script job_script_finish;
+extern struct kv_script job_script_defer;       /* park a soft-throttled job */
+extern struct kv_script job_script_undefer;     /* put due jobs back on the stream */
+
+/* Version of the whole review pipeline, part of every result-cache key. */
+#define JOB_PIPELINE_VERSION "1"
 
 /* Computes the scripts' SHA1s. Call once at start, before threads. */
 void job_scripts_init(void);

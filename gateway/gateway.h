@@ -24,6 +24,7 @@ struct gateway {
     int ext_enabled;
     struct jwks *jwks;              /* owns; NULL without SUPABASE_JWKS_URL */
     char dummy_pwhash[128];         /* verified for unknown emails: equal timing */
+    char llm_target[600];           /* "provider/model", part of result-cache keys */
 };
 
 /* Starts listening with a thread pool. Returns ERR_OK or an error. */

@@ -18,6 +18,9 @@ void handle_readyz(struct request *req);
 /* GET /jobs: the caller's jobs, newest first, cursor-paginated. (jobs.c) */
 void handle_jobs_list(struct request *req);
 
+/* GET /usage: this month's usage by task type. (usage.c) */
+void handle_usage(struct request *req);
+
 /* GET /whoami. (whoami.c) */
 void handle_whoami(struct request *req);
 

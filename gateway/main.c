@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/job.h"
 #include "common/jwks.h"
+#include "common/llm.h"
 #include "common/log.h"
 #include "gateway/gateway.h"
 
@@ -43,6 +44,8 @@ static int auth_setup(struct gateway *gw, struct err *e)
     gw->ext_jwt.leeway_s = 60;
     gw->ext_jwt.require_exp = 1;
 
+    if (llm_target(cfg, gw->llm_target, sizeof gw->llm_target, e) != ERR_OK)
+        return ERR_CONFIG;
     if (crypto_password_hash(dummy, sizeof dummy - 1, gw->dummy_pwhash) != 0)
         return err_set(e, ERR_INTERNAL, "cannot hash (out of memory)");
     return ERR_OK;

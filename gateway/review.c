@@ -87,6 +87,64 @@ static cJSON *accepted_body(const char *job_id, int throttled, int degraded, lon
     return b;
 }
 
+/* Feeds one length-prefixed part into a running digest text. */
+static void digest_part(struct crypto_sha256_state *st, const char *s)
+{
+    char len[24];
+
+    snprintf(len, sizeof len, "%zu:", s ? strlen(s) : (size_t)0);
+    crypto_sha256_update(st, len, strlen(len));
+    if (s != NULL)
+        crypto_sha256_update(st, s, strlen(s));
+}
+
+/* What makes two submissions' results interchangeable: the request's own
+ * content, the pipeline version and the model. The caller's scope is added
+ * by admit.lua. */
+static void result_digest(const struct request *req, const struct review_request *r,
+                          const char *cursor, char out[65])
+{
+    struct crypto_sha256_state st;
+
+    crypto_sha256_init(&st);
+    digest_part(&st, job_type_str(r->type));
+    digest_part(&st, r->language);
+    digest_part(&st, r->file_path);
+    digest_part(&st, r->file_content);
+    digest_part(&st, r->diff);
+    digest_part(&st, cursor);
+    digest_part(&st, r->error_log);
+    digest_part(&st, JOB_PIPELINE_VERSION);
+    digest_part(&st, req->gw->llm_target);
+    crypto_sha256_final_hex(&st, out);
+}
+
+/* The finished job a result-cache hit points at, or NULL. */
+static cJSON *finished_job(struct request *req, const char *job_id)
+{
+    struct kv *kv;
+    struct db *db;
+    struct err e;
+    char key[JOB_KEY_MAX], *text = NULL;
+    cJSON *flat = NULL, *view = NULL;
+
+    job_key(job_id, key);
+    if ((kv = gateway_kv(req->gw, &e)) != NULL &&
+        kv_call(kv, 2, (const char *[]){"HGETALL", key}, NULL, &flat, &e) == ERR_OK)
+        view = job_view_from_hash(job_id, flat);
+    cJSON_Delete(flat);
+    if (view == NULL && (db = gateway_db(req->gw, &e)) != NULL &&
+        db_query_value(db, JOB_SQL_GET, 1, (const char *[]){job_id}, &text, &e) == ERR_OK &&
+        text != NULL)
+        view = cJSON_Parse(text);
+    free(text);
+    if (view != NULL && strcmp(json_str(view, "status") ? json_str(view, "status") : "", "done") != 0) {
+        cJSON_Delete(view);
+        view = NULL;
+    }
+    return view;
+}
+
 /* Tokens already charged this month, from the durable ledger. */
 static int ledger_floor(struct request *req, const char *user_id, const char *month,
                         char *out, size_t cap, struct err *e)
@@ -108,7 +166,7 @@ static int ledger_floor(struct request *req, const char *user_id, const char *mo
 /* Answers the outcome of admit.lua; returns 1 when the request is finished,
  * 0 when the script must run again (cache or ledger filled). */
 static int admit_outcome(struct request *req, struct identity *id, const cJSON *r,
-                         const char *job_id, char *floor, size_t floor_cap)
+                         const char *job_id, char *floor, size_t floor_cap, int *skip_cache)
 {
     const char *st = gate_reply_status(r);
     struct err e;
@@ -125,6 +183,20 @@ static int admit_outcome(struct request *req, struct identity *id, const cJSON *
                                : "299 codeinsight \"soft-throttled: model call deferred\"");
         respond_json(req, 202, accepted_body(job_id, throttled, degraded,
                                              req->gw->cfg->throttle_cooldown_s));
+        return 1;
+    }
+    if (strcmp(st, "cached") == 0) {
+        cJSON *view = finished_job(req, gate_reply_str(r, 1));
+        if (view == NULL) {
+            /* The pointed-at job is gone: admit normally this time. */
+            *skip_cache = 1;
+            return 0;
+        }
+        gate_rate_headers(req, gate_reply_num(r, 2), gate_reply_num(r, 3), gate_reply_num(r, 4));
+        snprintf(poll, sizeof poll, "/job/%s", gate_reply_str(r, 1));
+        respond_header(req, "Content-Location", poll);
+        respond_header(req, "X-Cache", "hit");
+        respond_json(req, 200, view);
         return 1;
     }
     if (strcmp(st, "replay") == 0 || strcmp(st, "conflict") == 0) {
@@ -172,7 +244,9 @@ void handle_review(struct request *req)
     struct err e;
     const char *idem = request_header(req, "Idempotency-Key");
     char job_id[CRYPTO_UUID_LEN], key[JOB_KEY_MAX], created[CLOCK_RFC3339_LEN];
-    char ttl[24], cursor[64], month[BUDGET_MONTH_LEN], est[24], digest[65], floor[24] = "";
+    char ttl[24], cursor[64] = "", month[BUDGET_MONTH_LEN], est[24], digest[65], floor[24] = "";
+    char rdigest[65];
+    int skip_cache = 0;
     int64_t now_us = clock_now_us();
     size_t input;
 
@@ -207,8 +281,14 @@ void handle_review(struct request *req)
     add(&a, ttl, strlen(ttl));
     add(&a, idem ? idem : "", idem ? strlen(idem) : 0);
     add(&a, digest, 64);
+    if (r.has_cursor)
+        snprintf(cursor, sizeof cursor, "{\"line\":%ld,\"end_line\":%ld}", r.cursor_line,
+                 r.cursor_end_line);
+    result_digest(req, &r, r.has_cursor ? cursor : NULL, rdigest);
     add(&a, floor, 0);              /* patched below once the ledger was read */
     add(&a, job_id, strlen(job_id));
+    add(&a, rdigest, 64);           /* emptied below when the cache must be skipped */
+    add(&a, req->gw->cfg->result_cache_shared ? "1" : "0", 1);
     add_field(&a, "job_id", job_id);
     add_field(&a, "type", job_type_str(r.type));
     add_field(&a, "created_at", created);
@@ -219,19 +299,18 @@ void handle_review(struct request *req)
     add_field(&a, "file_content", r.file_content);
     add_field(&a, "diff", r.diff);
     add_field(&a, "error_log", r.error_log);
-    if (r.has_cursor) {
-        snprintf(cursor, sizeof cursor, "{\"line\":%ld,\"end_line\":%ld}", r.cursor_line,
-                 r.cursor_end_line);
+    if (r.has_cursor)
         add_field(&a, "cursor_context", cursor);
-    }
 
-    /* At most: a cache miss, then a missing budget counter, then admission. */
-    for (int attempt = 0; attempt < 3; attempt++) {
+    /* At most: a cache miss, a missing budget counter, a stale result-cache
+     * entry, then admission. */
+    for (int attempt = 0; attempt < 4; attempt++) {
         struct kv *kv = gateway_kv(req->gw, &e);
         cJSON *reply = NULL;
         int done;
 
         a.lens[8] = strlen(floor);
+        a.lens[10] = skip_cache ? 0 : 64;
         if (kv == NULL ||
             kv_eval(kv, &job_script_admit, 3, a.argc, a.argv, a.lens, &reply, &e) != ERR_OK) {
             if (e.code != ERR_REDIS_UNAVAILABLE) {
@@ -243,7 +322,7 @@ void handle_review(struct request *req)
             review_request_cleanup(&r);
             return;
         }
-        done = admit_outcome(req, &id, reply, job_id, floor, sizeof floor);
+        done = admit_outcome(req, &id, reply, job_id, floor, sizeof floor, &skip_cache);
         cJSON_Delete(reply);
         if (done) {
             review_request_cleanup(&r);

@@ -12,6 +12,7 @@ static const struct route route_table[] = {
     {"GET",    "/job/:id",     0,           AUTH_GATED,  RC_READ,   handle_job_get},
     {"GET",    "/jobs",        0,           AUTH_GATED,  RC_READ,   handle_jobs_list},
     {"GET",    "/whoami",      0,           AUTH_GATED,  RC_READ,   handle_whoami},
+    {"GET",    "/usage",       0,           AUTH_GATED,  RC_READ,   handle_usage},
     {"POST",   "/auth/login",  ROUTE_BODY,  AUTH_PUBLIC, RC_AUTH,   handle_login},
     {"POST",   "/keys",        ROUTE_BODY,  AUTH_GATED,  RC_AUTH,   handle_keys_create},
     {"GET",    "/keys",        0,           AUTH_GATED,  RC_READ,   handle_keys_list},

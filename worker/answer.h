@@ -1,7 +1,8 @@
 /* answer.h - the model's answer: parsed, validated against the submitted
  * file, and merged with linter and secret findings.
  *
- * The model must answer JSON only:
+ * The model must answer JSON only (the role blocks in prompts/system_brain.json
+ * ask for exactly this):
  *   {"findings": [{"line", "end_line", "severity", "category", "message",
  *                  "fix"?, "confidence"}], "summary": "..."}
  * where fix is a unified diff against the submitted file.
@@ -13,15 +14,41 @@
 
 #include "common/json.h"
 
-/* Findings kept from one answer, at most. */
+/* Findings kept from one answer, at most; later valid ones count as dropped. */
 #define ANSWER_FINDINGS_MAX 100
+/* Bytes of an answer accepted by answer_parse. */
+#define ANSWER_TEXT_MAX (1024 * 1024)
+/* Bytes of a finding's message / of the summary; longer ones are cut at a
+ * character boundary and end in "...". */
+#define ANSWER_MESSAGE_MAX 1024
+#define ANSWER_SUMMARY_MAX 2048
+/* Confidence of a finding that gives none. */
+#define ANSWER_CONFIDENCE_DEFAULT 0.5
 
 /* Parses text (a JSON object, optionally inside one ```json fence). On 0,
  * *findings (owns, array) and *summary (owns) are set; findings are
- * normalised to {line, end_line?, severity, category, message, fix?,
- * confidence, source:"model"}; entries of the wrong shape are dropped and
- * counted in *dropped. On -1, why (cap bytes) says what was wrong (for the
- * one repair attempt) and nothing is allocated. */
+ * normalised to {line, end_line?, severity, category, rule_id, message,
+ * fix?, confidence, source:"model"} (rule_id is "model:<category>", so
+ * every finding has the API's required rule_id); entries of the wrong
+ * shape are dropped and counted in *dropped. On -1, why (cap bytes) says what was wrong (for the
+ * one repair attempt) and nothing is allocated.
+ *
+ * The text must be strict JSON (RFC 8259: no raw control characters in
+ * strings, valid UTF-8, no "\u0000", nothing but white space around it);
+ * the root an object with "findings" (array) and "summary" (non-empty
+ * string, cut to ANSWER_SUMMARY_MAX). A finding is kept when: line is an
+ * integer >= 1; end_line, when present and not null, an integer >= line;
+ * severity and category name one of the enums (case-insensitive) or a
+ * common synonym ("high"/"error"/"severe" -> major, "medium"/"moderate"/
+ * "low"/"warning" -> minor, "blocker"/"fatal" -> critical, "note"/
+ * "suggestion" -> info; "bug"/"logic" -> correctness, "vulnerability" ->
+ * security, "perf" -> performance, "design"/"readability" ->
+ * maintainability, "formatting"/"naming" -> style, "docs"/"comment" ->
+ * documentation); message a non-empty string (cut to ANSWER_MESSAGE_MAX);
+ * confidence, when present and not null, a number in 0..1 (absent:
+ * ANSWER_CONFIDENCE_DEFAULT); fix, when present and not null, a string
+ * (an empty one, or one over PATCH_MAX bytes, is left out). Other members
+ * are ignored. */
 int answer_parse(const char *text, size_t len, cJSON **findings, char **summary, int *dropped,
                  char *why, size_t cap);
 
@@ -33,7 +60,16 @@ int answer_validate(cJSON *findings, const char *file, size_t len);
 /* Merges secret, linter and model findings (each borrowed, may be NULL) into
  * one new array (owns), ordered by line: the same issue on the same line
  * (same line and category, or same rule_id) is kept once, preferring
- * secrets over linters over the model; every finding keeps its source. */
+ * secrets over linters over the model; every finding keeps its source.
+ *
+ * Precisely: two findings are the same issue when they have the same line
+ * and either the same non-empty rule_id, or the same category and come
+ * from different inputs (two linter findings on one line with different
+ * rule_ids, say E501 and W291, are two issues). Order: by line, then
+ * secrets, linters, model, then input order. Findings are deep copies; one
+ * without a "source" string gets "secrets", "lint" or "model" after its
+ * input. Items that are not objects are skipped. Returns NULL only when
+ * out of memory. */
 cJSON *answer_merge(const cJSON *secrets, const cJSON *lint, const cJSON *model);
 
 #endif

@@ -12,8 +12,15 @@
 
 /* Lines of context kept around each diff hunk or cursor window. */
 #define CONTEXT_AROUND 5
+/* Lines kept on each side of the cursor window (cursor_line..cursor_end_line). */
+#define CONTEXT_CURSOR_AROUND 20
+/* Bytes of one line's text in the excerpt; a longer line is cut at a
+ * character boundary and ends in " [...]" (it still counts as reviewed). */
+#define CONTEXT_LINE_MAX 1000
 /* Linter findings summarised for the model, at most. */
 #define CONTEXT_LINT_MAX 40
+/* Bytes of a finding's message in the summary; longer ones end in "...". */
+#define CONTEXT_LINT_MSG_MAX 160
 
 struct context_input {
     const char *text;           /* the (redacted) file, borrowed */
@@ -27,8 +34,9 @@ struct context_input {
 };
 
 struct context_result {
-    char *code;                 /* owns: numbered lines "  12| text\n", windows
-                                   separated by a "...\n" line */
+    char *code;                 /* owns: numbered lines "12| text\n" (an empty
+                                   line is "12|\n"; no padding, to save tokens),
+                                   windows separated by a "...\n" line */
     size_t code_len;
     char *lint_summary;         /* owns: one line per finding "L12 F401 minor: msg\n",
                                    "" when none */
@@ -37,7 +45,22 @@ struct context_result {
     long total_lines;
 };
 
-/* Builds the context. Returns 0, or -1 when out of memory (res empty). */
+/* Builds the context. Returns 0, or -1 when out of memory (res empty).
+ *
+ * Lines end at "\n"; a "\r" before it is dropped, and a last line without
+ * "\n" counts. Selection: with a diff, the new-side range of each hunk
+ * +- CONTEXT_AROUND; with a cursor, its window +- CONTEXT_CURSOR_AROUND;
+ * both when both are given; overlapping or adjacent windows merge. A
+ * malformed diff (no hunk, a hunk header that does not parse, a hunk body
+ * shorter or longer than its header says, hunks past the end of the file,
+ * or more than one "+++" file) is ignored together with the cursor, and the
+ * whole file is selected; so is the whole file when there is neither diff
+ * nor cursor, or the cursor is past the end. The selection is then emitted
+ * in line order while it fits budget_bytes (code_len <= budget_bytes); the
+ * first line that does not fit ends the excerpt. reviewed_ranges and
+ * skipped_ranges together cover 1..total_lines exactly, without overlap
+ * (both [] for an empty file). The lint summary lists only findings on
+ * reviewed lines, most severe first, then by line. */
 int context_build(const struct context_input *in, struct context_result *res);
 
 /* Frees the members; safe on a zeroed struct. */

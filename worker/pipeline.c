@@ -9,9 +9,13 @@
 #include "common/err.h"
 #include "common/job.h"
 #include "common/kv_async.h"
+#include "common/llm.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "worker/answer.h"
 #include "worker/lint.h"
+#include "worker/model_step.h"
+#include "worker/redact.h"
 #include "worker/linters.h"
 #include "worker/worker.h"
 
@@ -24,7 +28,7 @@
  * recorded as failed (it would fail the same way forever). */
 #define PERSIST_REJECTS_MAX 3
 
-enum stage { ST_START, ST_LINT, ST_PERSIST, ST_PUBLISH };
+enum stage { ST_START, ST_LINT, ST_MODEL, ST_DEFER, ST_PERSIST, ST_PUBLISH };
 
 struct pipeline_job {
     struct worker *w;
@@ -51,6 +55,11 @@ struct pipeline_job {
     unsigned retry_ms;
     struct budget_charge charge;    /* reconciled once, in job_finish.lua */
     char budget_key[BUDGET_KEY_MAX];
+    int redacted;                   /* the three texts below are ready */
+    struct redact_result red_file, red_diff, red_log;
+    struct model_out model;         /* owned once the model step finished */
+    int have_model;
+    cJSON *findings;                /* owns: secrets + linters + model, merged */
 };
 
 static void step(struct pipeline_job *j);
@@ -99,6 +108,11 @@ static void job_free(struct pipeline_job *j)
         j->next->prev = j->prev;
     loop_timer_free(j->retry);
     lint_result_cleanup(&j->lint);
+    redact_result_cleanup(&j->red_file);
+    redact_result_cleanup(&j->red_diff);
+    redact_result_cleanup(&j->red_log);
+    model_out_cleanup(&j->model);
+    cJSON_Delete(j->findings);
     cJSON_Delete(j->entry);
     free(j->result_text);
     free(j->doc_text);
@@ -204,8 +218,145 @@ static void on_linted(void *arg, struct lint_result *res)
         j->failed = 1;
         snprintf(j->error, sizeof j->error, "%s", res->error);
     }
-    j->stage = ST_PERSIST;
+    j->stage = ST_MODEL;
     step(j);
+}
+
+/* ---- redact, then the model step (context, prompt, cache, model) ---- */
+
+static int redact_all(struct pipeline_job *j)
+{
+    const char *content = field(j, "file_content"), *diff = field(j, "diff");
+    const char *log = field(j, "error_log");
+
+    if (j->redacted)
+        return 0;
+    if (redact_text(content, strlen(content), &j->red_file) != 0 ||
+        (diff != NULL && redact_text(diff, strlen(diff), &j->red_diff) != 0) ||
+        (log != NULL && redact_text(log, strlen(log), &j->red_log) != 0))
+        return -1;
+    j->redacted = 1;
+    return 0;
+}
+
+static void on_model_done(void *arg, struct model_out *out)
+{
+    struct pipeline_job *j = arg;
+
+    model_out_cleanup(&j->model);
+    j->model = *out;
+    j->have_model = 1;
+    j->charge.actual = out->tokens;
+    j->stage = out->deferred ? ST_DEFER : ST_PERSIST;
+    step(j);
+}
+
+/* When a soft-throttled job's model call becomes due. */
+static int64_t defer_due_ms(const struct pipeline_job *j)
+{
+    return crypto_uuid7_ms(j->job_id) + (int64_t)j->w->cfg->throttle_cooldown_s * 1000;
+}
+
+static void do_model(struct pipeline_job *j)
+{
+    struct worker *w = j->w;
+    struct model_in in;
+    struct err e;
+    const char *cursor = field(j, "cursor_context");
+
+    if (redact_all(j) != 0) {
+        err_set(&e, ERR_INTERNAL, "out of memory redacting");
+        retry_later(j, &e);
+        return;
+    }
+    memset(&in, 0, sizeof in);
+    in.task = field(j, "type");
+    in.file_path = field(j, "file_path");
+    in.language = j->language;
+    in.text = field(j, "file_content");
+    in.len = strlen(in.text);
+    in.redacted = j->red_file.text;
+    in.redacted_len = j->red_file.len;
+    in.diff = field(j, "diff") ? j->red_diff.text : NULL;
+    in.error_log = field(j, "error_log") ? j->red_log.text : NULL;
+    if (cursor != NULL) {
+        cJSON *c = cJSON_Parse(cursor);
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(c, "line");
+        const cJSON *el = cJSON_GetObjectItemCaseSensitive(c, "end_line");
+        if (cJSON_IsNumber(l)) {
+            in.has_cursor = 1;
+            in.cursor_line = (long)l->valuedouble;
+            in.cursor_end_line = cJSON_IsNumber(el) ? (long)el->valuedouble : in.cursor_line;
+        }
+        cJSON_Delete(c);
+    }
+    in.lint_findings = j->lint.findings;
+    if (j->failed)
+        in.skip_reason = "the file could not be prepared";
+    else if (flag(j, "degraded"))
+        in.skip_reason = "budget_exhausted";
+    in.defer_unless_cached = flag(j, "throttled") && field(j, "defer_until_ms") == NULL &&
+                             clock_now_ms() < defer_due_ms(j);
+    /* The outcome may arrive before this returns: touch nothing after it. */
+    if (model_step_start(&w->model, &in, on_model_done, j) != 0) {
+        err_set(&e, ERR_INTERNAL, "out of memory starting the model step");
+        retry_later(j, &e);
+    }
+}
+
+/* ---- defer: a soft-throttled job waits for its model call ---- */
+
+static void on_deferred(void *arg, cJSON *reply, const struct err *e)
+{
+    struct pipeline_job *j = arg;
+
+    (void)reply;
+    j->busy = 0;
+    if (e->code != ERR_OK) {
+        retry_later(j, e);
+        return;
+    }
+    job_log(j, LOG_INFO, "job_deferred", NULL);
+    job_release(j, 1);
+}
+
+static void do_defer(struct pipeline_job *j)
+{
+    struct worker *w = j->w;
+    enum { DEFER_ARGS_MAX = 64 };
+    const char *argv[DEFER_ARGS_MAX];
+    char set[96], hold[80], due[24], due_iso[CLOCK_RFC3339_LEN], ttl[24];
+    const cJSON *it;
+    struct err e;
+    int n = 0;
+    int64_t due_ms = defer_due_ms(j);
+
+    snprintf(set, sizeof set, "deferred:%s", w->stream);
+    snprintf(hold, sizeof hold, "deferred:job:%s", j->job_id);
+    snprintf(due, sizeof due, "%lld", (long long)due_ms);
+    clock_rfc3339(due_ms, due_iso);
+    snprintf(ttl, sizeof ttl, "%ld", w->cfg->job_ttl_s + w->cfg->throttle_cooldown_s);
+    argv[n++] = j->key;
+    argv[n++] = w->stream;
+    argv[n++] = set;
+    argv[n++] = hold;
+    argv[n++] = w->group;
+    argv[n++] = j->entry_id;
+    argv[n++] = due;
+    argv[n++] = due_iso;
+    argv[n++] = j->job_id;
+    argv[n++] = ttl;
+    cJSON_ArrayForEach(it, j->entry) {
+        if (n + 2 > DEFER_ARGS_MAX || !cJSON_IsString(it))
+            continue;
+        argv[n++] = it->string;
+        argv[n++] = it->valuestring;
+    }
+    if (kv_async_eval(w->kv, &job_script_defer, 4, n, argv, NULL, on_deferred, j, &e) != ERR_OK) {
+        retry_later(j, &e);
+        return;
+    }
+    j->busy = 1;
 }
 
 static void do_lint(struct pipeline_job *j)
@@ -231,20 +382,22 @@ static void summary_add(char *buf, size_t cap, int n, const char *what)
         snprintf(buf + used, cap - used, "%s%d %s", used ? ", " : "", n, what);
 }
 
-/* "3 findings (1 major, 2 minor) from flake8, pylint." */
+/* "3 findings (1 major, 2 minor) from flake8, pylint, model." */
 static char *summary_build(const struct pipeline_job *j)
 {
     static const char *const sev[] = {"critical", "major", "minor", "info"};
-    char counts[128] = "", tools[128] = "", *out;
-    int total = cJSON_GetArraySize(j->lint.findings), ran = 0;
+    char counts[128] = "", tools[160] = "", *out;
+    int total = cJSON_GetArraySize(j->findings), ran = 0;
     const cJSON *it;
-    size_t cap = 512;
+    size_t cap = 600;
 
     if (j->failed)
         return strdup("The review could not run.");
+    if (j->have_model && j->model.summary != NULL && !j->model.degraded)
+        return strdup(j->model.summary);
     for (int s = 0; s < 4; s++) {
         int n = 0;
-        cJSON_ArrayForEach(it, j->lint.findings) {
+        cJSON_ArrayForEach(it, j->findings) {
             const char *v = json_str(it, "severity");
             n += v != NULL && strcmp(v, sev[s]) == 0;
         }
@@ -258,11 +411,16 @@ static char *summary_build(const struct pipeline_job *j)
             ran++;
         }
     }
+    if (j->red_file.count > 0 && strlen(tools) < sizeof tools - 20) {
+        size_t used = strlen(tools);
+        snprintf(tools + used, sizeof tools - used, "%ssecret scan", ran ? ", " : "");
+        ran++;
+    }
     out = malloc(cap);
     if (out == NULL)
         return NULL;
     if (ran == 0)
-        snprintf(out, cap, "No linter ran for this file; see notes.");
+        snprintf(out, cap, "No static analysis ran for this file; see notes.");
     else if (total == 0)
         snprintf(out, cap, "No findings from %s.", tools);
     else
@@ -279,62 +437,98 @@ static void add_str_or_null(cJSON *o, const char *name, const char *v)
         cJSON_AddNullToObject(o, name);
 }
 
-/* Builds the hot-copy result and the PostgreSQL document. */
+/* Where the degradation came from: admission (budget) or the model step. */
+static const char *degraded_reason(const struct pipeline_job *j)
+{
+    if (j->have_model && j->model.degraded)
+        return j->model.degraded_reason;
+    if (flag(j, "degraded"))
+        return field(j, "degraded_reason") ? field(j, "degraded_reason") : "budget_exhausted";
+    return NULL;
+}
+
+/* The result every reader sees (hot copy "result" member), then the same
+ * plus the job's metadata for PostgreSQL. */
 static int build_documents(struct pipeline_job *j)
 {
-    cJSON *result = cJSON_CreateObject(), *doc = cJSON_CreateObject();
-    char *summary = summary_build(j);
+    struct worker *w = j->w;
+    cJSON *r = cJSON_CreateObject(), *u;
+    char *summary;
+    const char *reason;
+    double cost;
     int ok = 0;
 
-    if (result == NULL || doc == NULL || summary == NULL)
-        goto out;
     if (j->lint.findings == NULL)
         j->lint.findings = cJSON_CreateArray();
     if (j->lint.notes == NULL)
         j->lint.notes = cJSON_CreateArray();
     if (j->lint.linters == NULL)
         j->lint.linters = cJSON_CreateArray();
-    cJSON_AddItemReferenceToObject(result, "findings", j->lint.findings);
-    cJSON_AddStringToObject(result, "summary", summary);
-    cJSON_AddItemReferenceToObject(result, "notes", j->lint.notes);
-    cJSON_AddItemReferenceToObject(result, "linters", j->lint.linters);
+    cJSON_Delete(j->findings);
+    /* A failed job reports its error, not partial findings. */
+    j->findings = j->failed ? cJSON_CreateArray()
+                            : answer_merge(j->red_file.findings, j->lint.findings,
+                                           j->have_model ? j->model.findings : NULL);
+    summary = summary_build(j);
+    reason = degraded_reason(j);
+    if (r == NULL || j->findings == NULL || summary == NULL)
+        goto out;
 
-    cJSON_AddStringToObject(doc, "job_id", j->job_id);
-    add_str_or_null(doc, "type", field(j, "type"));
-    cJSON_AddStringToObject(doc, "status", j->failed ? "failed" : "done");
-    add_str_or_null(doc, "created_at", field(j, "created_at"));
-    cJSON_AddStringToObject(doc, "started_at", j->started_at);
-    cJSON_AddStringToObject(doc, "finished_at", j->finished_at);
-    cJSON_AddNumberToObject(doc, "attempts", (double)j->attempts);
-    add_str_or_null(doc, "file_path", field(j, "file_path"));
-    add_str_or_null(doc, "language", j->language);
-    add_str_or_null(doc, "repo_id", field(j, "repo_id"));
-    add_str_or_null(doc, "request_id", field(j, "request_id"));
-    cJSON_AddStringToObject(doc, "pool", j->w->pool);
-    cJSON_AddStringToObject(doc, "worker", j->w->consumer);
-    cJSON_AddItemReferenceToObject(doc, "findings", j->lint.findings);
-    cJSON_AddStringToObject(doc, "summary", summary);
-    cJSON_AddItemReferenceToObject(doc, "notes", j->lint.notes);
-    cJSON_AddItemReferenceToObject(doc, "linters", j->lint.linters);
-    add_str_or_null(doc, "error", j->failed ? j->error : NULL);
-    add_str_or_null(doc, "user_id", field(j, "user_id"));
-    cJSON_AddBoolToObject(doc, "throttled", flag(j, "throttled"));
-    cJSON_AddBoolToObject(doc, "degraded", flag(j, "degraded"));
-    add_str_or_null(doc, "degraded_reason", field(j, "degraded_reason"));
-    if (field(j, "user_id") != NULL && field(j, "month") != NULL) {
-        /* The ledger row; without a model the job used no tokens. */
-        cJSON_AddStringToObject(doc, "charge_month", field(j, "month"));
-        cJSON_AddNumberToObject(doc, "charge_tokens", (double)j->charge.actual);
-    }
-
+    cJSON_AddItemReferenceToObject(r, "findings", j->findings);
+    cJSON_AddStringToObject(r, "summary", summary);
+    cJSON_AddItemReferenceToObject(r, "notes", j->lint.notes);
+    cJSON_AddItemReferenceToObject(r, "linters", j->lint.linters);
+    add_str_or_null(r, "provider", llm_provider_name(w->llm));
+    add_str_or_null(r, "model", llm_model_name(w->llm));
+    u = cJSON_AddObjectToObject(r, "usage");
+    cJSON_AddNumberToObject(u, "input_tokens", (double)j->model.usage.input_tokens);
+    cJSON_AddNumberToObject(u, "output_tokens", (double)j->model.usage.output_tokens);
+    cJSON_AddNumberToObject(u, "cache_read_tokens", (double)j->model.usage.cache_read_tokens);
+    cJSON_AddNumberToObject(u, "cache_write_tokens", (double)j->model.usage.cache_write_tokens);
+    cost = j->model.usage.cost_usd;
+    if (cost <= 0)
+        cost = llm_cost(w->cfg->llm_prices, llm_model_name(w->llm), &j->model.usage);
+    cJSON_AddNumberToObject(u, "cost_usd", cost > 0 ? cost : 0);
+    cJSON_AddBoolToObject(r, "cached", j->have_model && j->model.cached);
+    cJSON_AddBoolToObject(r, "degraded", reason != NULL);
+    add_str_or_null(r, "degraded_reason", reason);
+    if (j->model.reviewed_ranges != NULL)
+        cJSON_AddItemReferenceToObject(r, "reviewed_ranges", j->model.reviewed_ranges);
+    else
+        cJSON_AddArrayToObject(r, "reviewed_ranges");
+    if (j->model.skipped_ranges != NULL)
+        cJSON_AddItemReferenceToObject(r, "skipped_ranges", j->model.skipped_ranges);
+    else
+        cJSON_AddArrayToObject(r, "skipped_ranges");
     free(j->result_text);
+    j->result_text = cJSON_PrintUnformatted(r);
+
+    cJSON_AddStringToObject(r, "job_id", j->job_id);
+    add_str_or_null(r, "type", field(j, "type"));
+    cJSON_AddStringToObject(r, "status", j->failed ? "failed" : "done");
+    add_str_or_null(r, "created_at", field(j, "created_at"));
+    cJSON_AddStringToObject(r, "started_at", j->started_at);
+    cJSON_AddStringToObject(r, "finished_at", j->finished_at);
+    cJSON_AddNumberToObject(r, "attempts", (double)j->attempts);
+    add_str_or_null(r, "file_path", field(j, "file_path"));
+    add_str_or_null(r, "language", j->language);
+    add_str_or_null(r, "repo_id", field(j, "repo_id"));
+    add_str_or_null(r, "request_id", field(j, "request_id"));
+    cJSON_AddStringToObject(r, "pool", w->pool);
+    cJSON_AddStringToObject(r, "worker", w->consumer);
+    add_str_or_null(r, "error", j->failed ? j->error : NULL);
+    add_str_or_null(r, "user_id", field(j, "user_id"));
+    cJSON_AddBoolToObject(r, "throttled", flag(j, "throttled"));
+    if (field(j, "user_id") != NULL && field(j, "month") != NULL) {
+        /* The ledger row: every token kind the model used. */
+        cJSON_AddStringToObject(r, "charge_month", field(j, "month"));
+        cJSON_AddNumberToObject(r, "charge_tokens", (double)j->charge.actual);
+    }
     free(j->doc_text);
-    j->result_text = cJSON_PrintUnformatted(result);
-    j->doc_text = cJSON_PrintUnformatted(doc);
+    j->doc_text = cJSON_PrintUnformatted(r);
     ok = j->result_text != NULL && j->doc_text != NULL;
 out:
-    cJSON_Delete(result);
-    cJSON_Delete(doc);
+    cJSON_Delete(r);
     free(summary);
     return ok;
 }
@@ -350,8 +544,6 @@ static void on_persisted(void *arg, const char *value, const struct err *e)
         job_log(j, LOG_ERROR, "job_persist_rejected", e);
         j->failed = 1;
         snprintf(j->error, sizeof j->error, "the result could not be stored");
-        cJSON_Delete(j->lint.findings);
-        j->lint.findings = cJSON_CreateArray();
         j->persist_rejects = 0;
         step(j);
         return;
@@ -386,6 +578,32 @@ static void do_persist(struct pipeline_job *j)
 
 /* ---- publish the hot copy and acknowledge, atomically ---- */
 
+/* Lets the gateway answer an identical submission with this job at once.
+ * Only complete results qualify: a job degraded by a failure or a budget
+ * would deserve a second try. */
+static void result_cache_store(const struct pipeline_job *j)
+{
+    const char *key = field(j, "result_key"), *reason = degraded_reason(j);
+    const struct config *cfg = j->w->cfg;
+    const char *type = field(j, "type");
+    long ttl = cfg->cache_ttl_review_s;
+    char rkey[160], ttl_s[24];
+    struct err e;
+
+    if (key == NULL || j->failed || (reason != NULL && strncmp(reason, "offline", 7) != 0))
+        return;
+    if (type != NULL && strcmp(type, "debug") == 0)
+        ttl = cfg->cache_ttl_debug_s;
+    else if (type != NULL && strcmp(type, "architecture") == 0)
+        ttl = cfg->cache_ttl_architecture_s;
+    if (ttl <= 0)
+        return;
+    snprintf(rkey, sizeof rkey, "rcache:%.140s", key);
+    snprintf(ttl_s, sizeof ttl_s, "%ld", ttl);
+    kv_async_call(j->w->kv, 5, (const char *[]){"SET", rkey, j->job_id, "EX", ttl_s}, NULL, NULL,
+                  NULL, &e);
+}
+
 static void on_published(void *arg, cJSON *reply, const struct err *e)
 {
     struct pipeline_job *j = arg;
@@ -397,6 +615,7 @@ static void on_published(void *arg, cJSON *reply, const struct err *e)
         return;
     }
     job_log(j, j->failed ? LOG_WARN : LOG_INFO, "job_done", NULL);
+    result_cache_store(j);
     job_release(j, !j->failed);
 }
 
@@ -467,6 +686,8 @@ static void step(struct pipeline_job *j)
     switch (j->stage) {
     case ST_START:   do_start(j);   break;
     case ST_LINT:    do_lint(j);    break;
+    case ST_MODEL:   do_model(j);   break;
+    case ST_DEFER:   do_defer(j);   break;
     case ST_PERSIST: do_persist(j); break;
     case ST_PUBLISH: do_publish(j); break;
     }

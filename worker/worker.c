@@ -11,7 +11,9 @@
 #include "common/kv_async.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/llm.h"
 #include "worker/lint.h"
+#include "worker/prompt.h"
 #include "worker/pipeline.h"
 
 #include <stdio.h>
@@ -22,7 +24,6 @@
 /* Entries asked for in one XREADGROUP, at most. */
 #define READ_COUNT_MAX 64
 #define TICK_MS 250
-#define FAST_CONCURRENCY 256
 
 static void read_more(struct worker *w);
 
@@ -122,10 +123,26 @@ static void read_more(struct worker *w)
     w->reading = 1;
 }
 
+/* Every second: soft-throttled jobs whose time has come go back on the stream. */
+static void undefer_due(struct worker *w)
+{
+    char set[96], now[24];
+    struct err e;
+
+    if (++w->ticks % (1000 / TICK_MS) != 0)
+        return;
+    snprintf(set, sizeof set, "deferred:%s", w->stream);
+    snprintf(now, sizeof now, "%lld", (long long)clock_now_ms());
+    kv_async_eval(w->kv, &job_script_undefer, 2, 4, (const char *[]){set, w->stream, now, "100"},
+                  NULL, NULL, NULL, &e);
+}
+
 static void on_tick(void *arg)
 {
     struct worker *w = arg;
 
+    if (!w->stopping && kv_async_connected(w->kv))
+        undefer_due(w);
     if (w->stopping) {
         check_drained(w);
         return;
@@ -172,7 +189,8 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     w->concurrency = cfg->worker_concurrency;
     if (w->concurrency == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        w->concurrency = heavy ? (cores > 0 ? cores : 2) : FAST_CONCURRENCY;
+        /* Reviews wait on the model: as many as calls may be in flight. */
+        w->concurrency = heavy ? (cores > 0 ? cores : 2) : cfg->max_inflight;
     }
     if (gethostname(host, sizeof host) != 0)
         snprintf(host, sizeof host, "worker");
@@ -186,6 +204,9 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     w->tick = loop_timer_new(loop, on_tick, w);
     if (w->lint == NULL || w->tick == NULL)
         goto fail;
+    if ((w->prompts = prompt_set_load(cfg->prompts_dir, e)) == NULL ||
+        (w->llm = llm_new(loop, cfg, e)) == NULL)
+        goto fail;
     w->kv = kv_async_new(loop, &w->kv_url, "commands", on_kv_state, w, e);
     if (w->kv == NULL)
         goto fail;
@@ -195,6 +216,10 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     w->db = db_async_new(loop, cfg->database_url, e);
     if (w->db == NULL)
         goto fail;
+    w->model.cfg = cfg;
+    w->model.llm = w->llm;
+    w->model.prompts = w->prompts;
+    w->model.kv = w->kv;
     loop_timer_start(w->tick, TICK_MS, TICK_MS);
     {
         struct log_line l;
@@ -204,6 +229,9 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
         log_str(&l, "group", w->group);
         log_str(&l, "consumer", w->consumer);
         log_int(&l, "concurrency", w->concurrency);
+        log_str(&l, "provider", llm_provider_name(w->llm));
+        log_str(&l, "model", llm_model_name(w->llm));
+        log_int(&l, "max_inflight", cfg->max_inflight);
         log_end(&l);
     }
     return ERR_OK;
@@ -237,6 +265,8 @@ void worker_cleanup(struct worker *w)
      * (jobs see stopping past the deadline and let go), then the rest. */
     w->stopping = 1;
     w->stop_deadline_ms = 0;
+    llm_free(w->llm);
+    w->llm = NULL;
     lint_pool_free(w->lint);
     w->lint = NULL;
     kv_async_free(w->kv_read);
@@ -248,6 +278,8 @@ void worker_cleanup(struct worker *w)
     abandoned = pipeline_abandon_all(w);
     loop_timer_free(w->tick);
     w->tick = NULL;
+    prompt_set_free(w->prompts);
+    w->prompts = NULL;
     {
         struct log_line l;
         log_begin(&l, LOG_INFO, "worker_stopped");

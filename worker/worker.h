@@ -6,6 +6,7 @@
 
 #include "common/json.h"
 #include "common/kv.h"
+#include "worker/model_step.h"
 
 struct config;
 struct db_async;
@@ -24,6 +25,10 @@ struct worker {
     struct kv_async *kv;            /* every other command */
     struct db_async *db;
     struct lint_pool *lint;
+    struct llm *llm;                /* the model client (offline: no calls) */
+    struct prompt_set *prompts;
+    struct model_ctx model;         /* what every job's model step shares */
+    int ticks;
     const char *pool;               /* "fast" | "heavy" */
     const char *stream;
     const char *group;

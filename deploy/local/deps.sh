@@ -15,7 +15,7 @@ packages=(
   # linters the worker runs
   pylint flake8 shellcheck cppcheck
   # test tools
-  python3 python3-pytest curl procps
+  python3 python3-pytest python3-jwt python3-cryptography curl procps
 )
 
 missing=()

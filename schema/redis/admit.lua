@@ -5,8 +5,10 @@
 -- ARGV[1] month (YYYY-MM), ARGV[2] token estimate, ARGV[3] job TTL s,
 -- ARGV[4] Idempotency-Key ('' none), ARGV[5] body digest, ARGV[6] ledger
 -- floor for a missing budget counter ('' unknown), ARGV[7] job id,
--- then field/value pairs of the job (as in submit.lua).
+-- ARGV[8] result-cache digest ('' to skip the cache), ARGV[9] '1' when the
+-- result cache is shared across users, then field/value pairs of the job.
 -- Returns {'ok', entry_id, limit, remaining, reset, throttled, degraded},
+-- {'cached', job_id, limit, remaining, reset} (a finished identical job),
 -- {'replay', job_id, limit, remaining, reset}, {'conflict', ...},
 -- {'need_budget', user_id}, or a gate refusal.
 local id = identity(KEYS[1])
@@ -24,6 +26,16 @@ local refused
 refused, id = gate(KEYS[1], 'submit')
 if refused then return refused end
 local rl = id.rl
+
+-- A finished identical submission answers at once; nothing is enqueued.
+local rkey = nil
+if ARGV[8] ~= '' then
+  local scope = user
+  if ARGV[9] == '1' then scope = 'shared' end
+  rkey = 'rcache:' .. scope .. ':' .. ARGV[8]
+  local done = redis.call('GET', rkey)
+  if done then return {'cached', done, rl[1], rl[2], rl[3]} end
+end
 
 local ikey = nil
 if ARGV[4] ~= '' then
@@ -55,9 +67,13 @@ if degraded == 1 then
   extra[#extra + 1] = 'degraded_reason'
   extra[#extra + 1] = 'budget_exhausted'
 end
+if rkey then
+  extra[#extra + 1] = 'result_key'
+  extra[#extra + 1] = string.sub(rkey, 8)
+end
 local hash = {'status', 'queued', 'attempts', '0'}
 local entry = {}
-for i = 8, #ARGV, 2 do
+for i = 10, #ARGV, 2 do
   entry[#entry + 1] = ARGV[i]
   entry[#entry + 1] = ARGV[i + 1]
   if not bulky[ARGV[i]] then

@@ -3,10 +3,17 @@
 Fixtures:
   harness      (session)  Harness: private Redis + PostgreSQL, migrations run.
   gateway      (module)   a Gateway on a free port, the default target of
-                          harness.http().
-  clean_state  (function) stops workers, FLUSHALL + TRUNCATE jobs/findings.
-Every module starts with no gateway/worker running and empty Redis/PostgreSQL
-(autouse `_module_isolation`).
+                          harness.http(), with every plan's rates scaled by
+                          GATEWAY_RATE_SCALE percent: the modules that use it
+                          poll and submit far faster than any plan allows and
+                          are not about rate limits (tests of limits start
+                          their own gateway, with fresh users).
+  clean_state  (function) stops workers, FLUSHALL + TRUNCATE jobs/findings/
+                          token_charges (users and API keys stay).
+Every module starts with no gateway/worker running, empty Redis and no jobs
+(autouse `_module_isolation`). The session's default user and its API key
+(harness.default_key, sent by harness.http() unless auth= is given) exist for
+the whole session.
 
 Env: CODEINSIGHT_BUILD_DIR (default build/), CODEINSIGHT_E2E_KEEP=1 keeps the
 temp dir (it is also kept, and its path printed, when a test failed).
@@ -53,9 +60,14 @@ def _module_isolation(harness: Harness):
     harness.stop_procs()
 
 
+# Percent applied to every plan's rates and bursts on the `gateway` fixture.
+GATEWAY_RATE_SCALE = "10000"
+
+
 @pytest.fixture(scope="module")
 def gateway(harness: Harness, _module_isolation) -> harness_mod.Gateway:
-    return harness.start_gateway(default=True)
+    return harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": GATEWAY_RATE_SCALE},
+                                 default=True)
 
 
 @pytest.fixture

@@ -7,8 +7,19 @@ starts is torn down by ``Harness.teardown()`` (pytest finalizer + atexit);
 a watchdog process stops Redis/PostgreSQL even if the test runner is killed,
 and gateways/workers get PR_SET_PDEATHSIG so they die with the runner.
 
+Identity: the harness makes per-session secrets (``key_pepper``,
+``jwt_secret``) that every gateway gets as CODEINSIGHT_KEY_PEPPER /
+CODEINSIGHT_JWT_SECRET, creates a default user (plan business) with an API key
+(``default_key``), and ``http()`` sends ``Authorization: Bearer <default key>``
+unless the caller passes ``auth=`` (a key/token string, or None for no
+Authorization header). ``admin()``, ``create_user()``, ``issue_key()`` and
+``new_user()`` drive build/codeinsight-admin. Every credential the tests use is
+remembered (``remember()``) so that ``secrets_in_logs()`` can check that none
+of them ever reaches a log.
+
 Module-level shortcuts (``start_gateway``, ``start_worker``, ``http``,
-``poll_job``, ``redis_cli``, ``psql``) act on the current session harness.
+``poll_job``, ``redis_cli``, ``psql``, ``admin``, ``create_user``,
+``issue_key``) act on the current session harness.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import datetime as _dt
+import hashlib
 import http.client as http_client
 import json
 import os
@@ -35,6 +47,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES_SH = REPO_ROOT / "deploy" / "local" / "services.sh"
 SCHEMA_DIR = REPO_ROOT / "schema" / "migrations"
 
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+API_KEY_RE = re.compile(r"^ci_live_[A-Za-z0-9]{32}$")
 UUID7_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 RFC3339_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -166,13 +180,16 @@ def _parse_body(headers: Headers, data: bytes) -> Any:
 def http_request(host: str, port: int, method: str, path: str, body: Any = None,
                  headers: Optional[dict] = None, raw: Optional[bytes] = None, *,
                  chunked: bool = False, chunk_size: int = 1000,
-                 timeout: float = HTTP_TIMEOUT) -> tuple[int, Headers, Any]:
+                 timeout: float = HTTP_TIMEOUT,
+                 source: Optional[str] = None) -> tuple[int, Headers, Any]:
     """One HTTP/1.1 request on a fresh connection (Connection: close).
 
     body: a JSON-serialisable value (bytes/str are sent as is); raw: exact
     body bytes. Either gets a default ``Content-Type: application/json``;
     a header whose value is None is not sent at all. chunked=True sends the
-    body with Transfer-Encoding: chunked and no Content-Length. A server that
+    body with Transfer-Encoding: chunked and no Content-Length. source: the
+    local address to connect from (e.g. "127.0.0.2": another client address
+    on the loopback network). A server that
     answers early and closes while the body is still being sent is fine: the
     response is still read. Returns (status, headers, parsed JSON or text).
     """
@@ -220,14 +237,16 @@ def http_request(host: str, port: int, method: str, path: str, body: Any = None,
             wire += b"0\r\n\r\n"
         else:
             wire += payload
-    return raw_http(host, port, wire, method=method, timeout=timeout)
+    return raw_http(host, port, wire, method=method, timeout=timeout, source=source)
 
 
 def raw_http(host: str, port: int, wire: bytes, *, method: str = "GET",
-             timeout: float = HTTP_TIMEOUT) -> tuple[int, Headers, Any]:
+             timeout: float = HTTP_TIMEOUT,
+             source: Optional[str] = None) -> tuple[int, Headers, Any]:
     """Send exact request bytes, read one response. Raises ConnectionError /
     http.client exceptions if the server closes without a response."""
-    sock = socket.create_connection((host, port), timeout=timeout)
+    sock = socket.create_connection((host, port), timeout=timeout,
+                                    source_address=(source, 0) if source else None)
     send_error: Optional[BaseException] = None
     try:
         try:
@@ -364,22 +383,56 @@ class Proc:
                              f"{timeout}s; output:\n{self.tail()}")
 
 
+class _Default:
+    """Marker: `auth` not given, send the session's default API key."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT_AUTH"
+
+
+DEFAULT_AUTH: Any = _Default()
+
+
+def with_auth(headers: Optional[dict], auth: Any, default: Optional[str]) -> dict:
+    """headers plus `Authorization: Bearer <credential>`.
+
+    auth: DEFAULT_AUTH (the default credential), None (no Authorization
+    header), or a key/token string. A caller's own Authorization header (any
+    case; value None drops it) always wins."""
+    out = dict(headers or {})
+    if any(k.lower() == "authorization" for k in out):
+        return out
+    cred = default if auth is DEFAULT_AUTH else auth
+    if cred is not None:
+        out["Authorization"] = f"Bearer {cred}"
+    return out
+
+
 class Gateway(Proc):
-    def __init__(self, *a: Any, port: int, **kw: Any):
+    def __init__(self, *a: Any, port: int, default_auth: Optional[str] = None,
+                 remember: Optional[Callable[[str], None]] = None, **kw: Any):
         super().__init__(*a, **kw)
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
+        self.default_auth = default_auth       # credential sent unless auth= says otherwise
+        self._remember = remember              # records credentials for the log scan
 
     def http(self, method: str, path: str, body: Any = None, headers: Optional[dict] = None,
-             raw: Optional[bytes] = None, **kw: Any) -> tuple[int, Headers, Any]:
-        return http_request("127.0.0.1", self.port, method, path, body, headers, raw, **kw)
+             raw: Optional[bytes] = None, *, auth: Any = DEFAULT_AUTH,
+             **kw: Any) -> tuple[int, Headers, Any]:
+        """auth: DEFAULT_AUTH (the session's default API key), None (no
+        Authorization header) or a key/token string."""
+        if self._remember is not None and isinstance(auth, str):
+            self._remember(auth)
+        return http_request("127.0.0.1", self.port, method, path, body,
+                            with_auth(headers, auth, self.default_auth), raw, **kw)
 
     def raw(self, wire: bytes, **kw: Any) -> tuple[int, Headers, Any]:
         return raw_http("127.0.0.1", self.port, wire, **kw)
 
     def healthy(self) -> bool:
         try:
-            status, _, data = self.http("GET", "/healthz", timeout=2)
+            status, _, data = self.http("GET", "/healthz", auth=None, timeout=2)
         except OSError:
             return False
         return status == 200 and data == {"status": "ok"}
@@ -437,6 +490,20 @@ class Harness:
         self.pg_port = 0
         self.redis_password = secrets.token_hex(16)
         self.pg_password = secrets.token_hex(16)
+        # Per-session server secrets (>= 32 bytes), given to every gateway
+        # (and the admin CLI): tests sign their own tokens with jwt_secret.
+        self.key_pepper = "pepper-" + secrets.token_urlsafe(40)
+        self.jwt_secret = "jwt-" + secrets.token_urlsafe(40)
+        # Every credential, password and secret the tests used: none of them
+        # may appear in any log (see secrets_in_logs()).
+        self.secrets: set[str] = {self.redis_password, self.pg_password, self.key_pepper,
+                                  self.jwt_secret}
+        # The session's default user (plan business) and its API key, sent by
+        # http() unless a caller passes auth=.
+        self.default_email = "e2e-default@example.com"
+        self.default_user_id = ""
+        self.default_key = ""
+        self.key_ids: dict[str, str] = {}    # API key -> key_id (keys issued via admin)
         self.redis_url = ""
         self.database_url = ""
         self.procs: list[Proc] = []          # every process ever started
@@ -454,7 +521,8 @@ class Harness:
         return self.build_dir / name
 
     def check_binaries(self) -> None:
-        missing = [n for n in ("codeinsight-gateway", "codeinsight-worker", "codeinsight-migrate")
+        missing = [n for n in ("codeinsight-gateway", "codeinsight-worker", "codeinsight-migrate",
+                               "codeinsight-admin")
                    if not os.access(self.binary(n), os.X_OK)]
         if missing:
             raise RuntimeError(f"missing binaries in {self.build_dir}: {', '.join(missing)} "
@@ -477,6 +545,8 @@ class Harness:
         self.start_redis()
         self.start_pg()
         self.migrate()
+        self.default_user_id = self.create_user(self.default_email, plan="business")
+        self.default_key = self.issue_key(self.default_email, "e2e-default")
         return self
 
     def _start_watchdog(self) -> None:
@@ -622,9 +692,14 @@ class Harness:
         assert self.tmpdir is not None
         overrides = dict(env_overrides or {})
         port = int(overrides.pop("PORT", None) or free_port())
-        env = self.child_env({"PORT": port, **overrides})
+        for k in ("SUPABASE_JWT_SECRET", "CODEINSIGHT_KEY_PEPPER", "CODEINSIGHT_JWT_SECRET"):
+            if overrides.get(k):
+                self.remember(str(overrides[k]))
+        env = self.child_env({"PORT": port, "CODEINSIGHT_KEY_PEPPER": self.key_pepper,
+                              "CODEINSIGHT_JWT_SECRET": self.jwt_secret, **overrides})
         gw = Gateway(self._name("gateway"), [str(self.binary("codeinsight-gateway"))], env,
-                     self.tmpdir / "logs", self.tmpdir, port=port)
+                     self.tmpdir / "logs", self.tmpdir, port=port,
+                     default_auth=self.default_key or None, remember=self.remember)
         self.procs.append(gw)
         self.module_procs.append(gw)
         if wait:
@@ -674,11 +749,114 @@ class Harness:
         self.gateway = None
 
     def reset_state(self) -> None:
-        """Empty Redis and the jobs/findings tables. Stops workers first."""
+        """Empty Redis and the jobs/findings/token_charges tables; users and
+        API keys stay (identity caches refill from PostgreSQL). Stops workers
+        first."""
         self.stop_workers()
         self.redis_cli("FLUSHALL")
-        has_findings = self.psql("SELECT to_regclass('public.findings') IS NOT NULL") == "t"
-        self.psql("TRUNCATE jobs, findings CASCADE" if has_findings else "TRUNCATE jobs CASCADE")
+        tables = [t for t in ("jobs", "findings", "token_charges")
+                  if self.psql(f"SELECT to_regclass('public.{t}') IS NOT NULL") == "t"]
+        self.psql(f"TRUNCATE {', '.join(tables)} CASCADE")
+
+    # -- identity: admin CLI, users, keys, secrets --
+
+    def remember(self, secret: str) -> None:
+        """Record a credential/password/secret for the log scan (short
+        strings are ignored: they would match by chance)."""
+        if isinstance(secret, str) and len(secret) >= 16:
+            self.secrets.add(secret)
+
+    def admin(self, *args: Any, stdin: Optional[str] = None, check: bool = True,
+              timeout: float = 30) -> subprocess.CompletedProcess:
+        """Run build/codeinsight-admin ARGS (env DATABASE_URL,
+        CODEINSIGHT_KEY_PEPPER). Its stderr (its log) is kept in logs/ for the
+        secrets scan; stdout (where key-issue prints the new key, by design)
+        is only returned."""
+        assert self.tmpdir is not None
+        env = self.child_env({"CODEINSIGHT_KEY_PEPPER": self.key_pepper})
+        r = subprocess.run([str(self.binary("codeinsight-admin")), *[str(a) for a in args]],
+                           env=env, cwd=str(REPO_ROOT), input=stdin, capture_output=True,
+                           text=True, timeout=timeout)
+        name = self._name(f"admin-{args[0] if args else 'usage'}")
+        (self.tmpdir / "logs" / f"{name}.err").write_text(r.stderr)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"codeinsight-admin {args[:1]} failed ({r.returncode}): "
+                               f"{r.stderr.strip()}")
+        return r
+
+    def create_user(self, email: str, plan: str = "lite", password: Optional[str] = None) -> str:
+        """codeinsight-admin user-create; returns the new user's id."""
+        args: list[str] = ["user-create", email, "--plan", plan]
+        if password is not None:
+            self.remember(password)
+            args.append("--password-stdin")
+        r = self.admin(*args, stdin=(password + "\n") if password is not None else "")
+        user_id = r.stdout.strip()
+        assert UUID_RE.match(user_id), f"user-create printed {r.stdout!r}"
+        return user_id
+
+    def issue_key(self, email: str, name: str = "t") -> str:
+        """codeinsight-admin key-issue; returns the key (its id: key_ids[key])."""
+        r = self.admin("key-issue", email, name)
+        key = r.stdout.strip()
+        assert API_KEY_RE.match(key), "key-issue did not print one API key"
+        self.remember(key)
+        m = re.search(r"key_id ([0-9a-f-]{36})", r.stderr)
+        if m:
+            self.key_ids[key] = m.group(1)
+        return key
+
+    def new_user(self, plan: str = "lite", password: Optional[str] = None,
+                 tag: str = "u") -> tuple[str, str, str]:
+        """A fresh user with one API key: (email, user_id, key)."""
+        self._counter += 1
+        email = f"e2e-{tag}-{self._counter}-{secrets.token_hex(3)}@example.com"
+        user_id = self.create_user(email, plan=plan, password=password)
+        return email, user_id, self.issue_key(email)
+
+    def log_files(self) -> list[Path]:
+        """Every log the harness captured: gateways, workers, admin runs, and
+        the Redis/PostgreSQL server logs."""
+        if self.tmpdir is None:
+            return []
+        files = sorted(p for p in (self.tmpdir / "logs").glob("*") if p.is_file())
+        for sub in ("redis", "pg"):
+            d = self.tmpdir / sub
+            if d.is_dir():
+                files += sorted(p for p in d.rglob("*.log") if p.is_file())
+                files += sorted(p for p in (d / "data" / "log").glob("*") if p.is_file()) \
+                    if (d / "data" / "log").is_dir() else []
+        return files
+
+    def secrets_in_logs(self, extra: Iterable[str] = ()) -> list[tuple[str, str]]:
+        """[(log file, what leaked)] for every remembered secret found in a
+        log file; API keys are also looked for without their visible prefix,
+        and JWTs by their signature segment."""
+        needles: dict[str, str] = {}
+        for sec in set(self.secrets) | set(extra):
+            if len(sec) < 16:
+                continue
+            kind = "api key" if API_KEY_RE.match(sec) else \
+                "jwt" if sec.count(".") == 2 and len(sec) > 60 else "secret"
+            # named without revealing it: an API key by its public prefix,
+            # anything else by a digest
+            name = sec[:12] if kind == "api key" else \
+                "sha256:" + hashlib.sha256(sec.encode()).hexdigest()[:12]
+            needles[sec] = f"{kind} {name}"
+            if kind == "api key":
+                needles[sec[12:]] = f"{kind} {name} (random part)"
+            elif kind == "jwt" and len(sec.rsplit(".", 1)[1]) >= 20:
+                needles[sec.rsplit(".", 1)[1]] = f"{kind} {name} (signature)"
+        found = []
+        for f in self.log_files():
+            try:
+                text = f.read_bytes().decode("utf-8", errors="replace")
+            except OSError:
+                continue
+            for needle, what in needles.items():
+                if needle in text:
+                    found.append((str(f), what))
+        return found
 
     # -- HTTP --
 
@@ -690,17 +868,21 @@ class Harness:
 
     def http(self, method: str, path: str, body: Any = None, headers: Optional[dict] = None,
              raw: Optional[bytes] = None, *, gateway: Optional[Gateway] = None,
-             **kw: Any) -> tuple[int, Headers, Any]:
-        """(status, headers, parsed JSON or text) from the default gateway."""
-        return self._gw(gateway).http(method, path, body, headers, raw, **kw)
+             auth: Any = DEFAULT_AUTH, **kw: Any) -> tuple[int, Headers, Any]:
+        """(status, headers, parsed JSON or text) from the default gateway.
+        Sends `Authorization: Bearer <default key>` unless auth= is given: a
+        key/token string, or None for no Authorization header."""
+        return self._gw(gateway).http(method, path, body, headers, raw, auth=auth, **kw)
 
     def submit(self, file_path: str = "app.py", file_content: str = "import os\n",
                request_type: str = "review", headers: Optional[dict] = None,
-               gateway: Optional[Gateway] = None, **fields: Any) -> str:
+               gateway: Optional[Gateway] = None, auth: Any = DEFAULT_AUTH,
+               **fields: Any) -> str:
         """POST /review, assert 202 and the response shape; return job_id."""
         body = {"file_path": file_path, "file_content": file_content,
                 "request_type": request_type, **fields}
-        status, hdrs, data = self.http("POST", "/review", body, headers, gateway=gateway)
+        status, hdrs, data = self.http("POST", "/review", body, headers, gateway=gateway,
+                                       auth=auth)
         assert status == 202, f"POST /review -> {status} {data!r}"
         assert isinstance(data, dict), data
         job_id = data.get("job_id")
@@ -710,18 +892,20 @@ class Harness:
         assert hdrs.get("Location") == f"/job/{job_id}", hdrs
         return job_id
 
-    def get_job(self, job_id: str, gateway: Optional[Gateway] = None) -> tuple[int, Any]:
-        status, _, data = self.http("GET", f"/job/{job_id}", gateway=gateway)
+    def get_job(self, job_id: str, gateway: Optional[Gateway] = None,
+                auth: Any = DEFAULT_AUTH) -> tuple[int, Any]:
+        status, _, data = self.http("GET", f"/job/{job_id}", gateway=gateway, auth=auth)
         return status, data
 
     def poll_job(self, job_id: str, until: Iterable[str] = ("done", "failed"),
-                 timeout: float = 60, gateway: Optional[Gateway] = None) -> dict:
+                 timeout: float = 60, gateway: Optional[Gateway] = None,
+                 auth: Any = DEFAULT_AUTH) -> dict:
         """GET /job/<id> until its status is in `until`; return the job."""
         until = tuple(until)
         deadline = time.monotonic() + timeout
         last: Any = None
         for _ in range(int(timeout / 0.1) + 10):
-            status, data = self.get_job(job_id, gateway)
+            status, data = self.get_job(job_id, gateway, auth=auth)
             last = (status, data)
             if status == 200 and isinstance(data, dict) and data.get("status") in until:
                 return data
@@ -733,12 +917,14 @@ class Harness:
         raise AssertionError(f"job {job_id} not in {until} after {timeout}s; last: {last!r}\n{tails}")
 
     def poll_jobs(self, job_ids: Iterable[str], until: Iterable[str] = ("done", "failed"),
-                  timeout: float = 120) -> dict[str, dict]:
+                  timeout: float = 120, gateway: Optional[Gateway] = None,
+                  auth: Any = DEFAULT_AUTH) -> dict[str, dict]:
         """poll_job for many jobs with one shared deadline."""
         deadline = time.monotonic() + timeout
         out = {}
         for jid in job_ids:
-            out[jid] = self.poll_job(jid, until, timeout=max(0.5, deadline - time.monotonic()))
+            out[jid] = self.poll_job(jid, until, timeout=max(0.5, deadline - time.monotonic()),
+                                     gateway=gateway, auth=auth)
         return out
 
     # -- Redis / PostgreSQL --
@@ -813,6 +999,18 @@ def start_worker(pool: str = "fast", env_overrides: Optional[dict] = None, **kw:
 def http(method: str, path: str, body: Any = None, headers: Optional[dict] = None,
          raw: Optional[bytes] = None, **kw: Any) -> tuple[int, Headers, Any]:
     return current().http(method, path, body, headers, raw, **kw)
+
+
+def admin(*args: Any, stdin: Optional[str] = None, **kw: Any) -> subprocess.CompletedProcess:
+    return current().admin(*args, stdin=stdin, **kw)
+
+
+def create_user(email: str, plan: str = "lite", password: Optional[str] = None) -> str:
+    return current().create_user(email, plan, password)
+
+
+def issue_key(email: str, name: str = "t") -> str:
+    return current().issue_key(email, name)
 
 
 def poll_job(job_id: str, until: Iterable[str] = ("done", "failed"), timeout: float = 60) -> dict:

@@ -124,7 +124,7 @@ def test_request_id_on_submit_and_error(harness, gateway, clean_state):
 # ---- 404 / 405 -----------------------------------------------------------------
 
 @pytest.mark.parametrize("method,path", [
-    ("GET", "/"), ("GET", "/nope"), ("POST", "/reviews"), ("GET", "/jobs"),
+    ("GET", "/"), ("GET", "/nope"), ("POST", "/reviews"), ("GET", "/jobs/extra"),
     ("GET", "/healthz/extra"), ("GET", "/review/extra"),
 ])
 def test_unknown_route(harness, gateway, method, path):

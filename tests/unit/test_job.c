@@ -17,7 +17,7 @@ static const char *const view_keys[] = {
     "job_id",     "type",     "status", "created_at", "started_at", "finished_at",
     "attempts",   "file_path", "language", "repo_id", "request_id", "pool",
     "worker",     "user_id",  "findings", "summary", "notes",     "linters",
-    "error",      "throttled", "degraded", "degraded_reason",
+    "error",      "throttled", "degraded", "degraded_reason", "deferred_until",
 };
 #define VIEW_KEYS (sizeof view_keys / sizeof view_keys[0])
 

@@ -1,0 +1,488 @@
+/* llm.c - model providers over the async HTTP client. */
+#include "common/llm.h"
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/http_client.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/loop.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LLM_RESPONSE_MAX (4 * 1024 * 1024)
+#define LLM_BACKOFF_BASE_MS 500
+#define LLM_BACKOFF_MAX_MS 20000
+#define LLM_RETRY_AFTER_MAX_S 120
+#define ANTHROPIC_VERSION "2023-06-01"
+
+struct llm {
+    struct loop *loop;
+    const struct config *cfg;
+    struct http_async *http;
+    enum llm_provider provider;
+    char url[600];
+    char model[CFG_STR_MAX];
+    char auth_header[600];          /* secret: "x-api-key: ..." or "Authorization: Bearer ..." */
+    int inflight;
+    int consecutive_failures;
+    int64_t open_until_ms;          /* monotonic; circuit open while now < it */
+    int half_open_trial;            /* a trial call is out */
+    struct llm_call *calls;
+};
+
+struct llm_call {
+    struct llm *m;
+    struct llm_call *prev, *next;
+    char *body;                     /* request JSON */
+    size_t body_len;
+    llm_done_cb *cb;
+    void *arg;
+    struct llm_result res;
+    struct loop_timer *retry;
+    int in_http;                    /* an HTTP transfer is out */
+    int trial;                      /* this call is the half-open trial */
+};
+
+static const char *const provider_names[] = {"offline", "anthropic", "openrouter", "openai"};
+
+/* ---- setup ---- */
+
+static int resolve(struct llm *m, const struct config *cfg, struct err *e)
+{
+    const char *p = cfg->llm_provider;
+    const char *key = "";
+    const char *base = "", *path = "", *model = "";
+
+    if (p[0] == '\0')
+        p = cfg->anthropic_api_key[0] ? "anthropic" : cfg->openrouter_api_key[0] ? "openrouter"
+                                                                                : "offline";
+    if (strcmp(p, "anthropic") == 0) {
+        m->provider = LLM_ANTHROPIC;
+        key = cfg->anthropic_api_key[0] ? cfg->anthropic_api_key : cfg->llm_api_key;
+        base = "https://api.anthropic.com";
+        path = "/v1/messages";
+        model = "claude-sonnet-4-5";
+    } else if (strcmp(p, "openrouter") == 0) {
+        m->provider = LLM_OPENROUTER;
+        key = cfg->openrouter_api_key[0] ? cfg->openrouter_api_key : cfg->llm_api_key;
+        base = "https://openrouter.ai/api";
+        path = "/v1/chat/completions";
+        model = "anthropic/claude-sonnet-4.5";
+    } else if (strcmp(p, "openai") == 0) {
+        m->provider = LLM_OPENAI;
+        key = cfg->llm_api_key;
+        path = "/v1/chat/completions";
+        if (cfg->llm_base_url[0] == '\0')
+            return err_set(e, ERR_CONFIG, "CODEINSIGHT_LLM_PROVIDER=openai needs "
+                           "CODEINSIGHT_LLM_BASE_URL (the server's base, e.g. http://host:8000)");
+        if (cfg->llm_model[0] == '\0')
+            return err_set(e, ERR_CONFIG, "CODEINSIGHT_LLM_PROVIDER=openai needs "
+                           "CODEINSIGHT_LLM_MODEL");
+    } else if (strcmp(p, "offline") == 0) {
+        m->provider = LLM_OFFLINE;
+        return ERR_OK;
+    } else {
+        return err_set(e, ERR_CONFIG, "CODEINSIGHT_LLM_PROVIDER must be anthropic, openrouter, "
+                       "openai or offline");
+    }
+    if (cfg->llm_base_url[0] != '\0')
+        base = cfg->llm_base_url;
+    if (cfg->llm_model[0] != '\0')
+        model = cfg->llm_model;
+    if (m->provider != LLM_OPENAI && key[0] == '\0')
+        return err_set(e, ERR_CONFIG, "CODEINSIGHT_LLM_PROVIDER=%s needs its API key", p);
+    snprintf(m->url, sizeof m->url, "%.*s%s", (int)(strlen(base) - (base[strlen(base) - 1] == '/')),
+             base, path);
+    snprintf(m->model, sizeof m->model, "%s", model);
+    if (key[0] != '\0')
+        snprintf(m->auth_header, sizeof m->auth_header,
+                 m->provider == LLM_ANTHROPIC ? "x-api-key: %s" : "Authorization: Bearer %s", key);
+    return ERR_OK;
+}
+
+struct llm *llm_new(struct loop *loop, const struct config *cfg, struct err *e)
+{
+    struct llm *m = calloc(1, sizeof *m);
+
+    if (m == NULL) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    m->loop = loop;
+    m->cfg = cfg;
+    if (resolve(m, cfg, e) != ERR_OK) {
+        free(m);
+        return NULL;
+    }
+    if (m->provider != LLM_OFFLINE && (m->http = http_async_new(loop, e)) == NULL) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+int llm_target(const struct config *cfg, char *out, size_t cap, struct err *e)
+{
+    struct llm m;
+
+    memset(&m, 0, sizeof m);
+    if (resolve(&m, cfg, e) != ERR_OK)
+        return ERR_CONFIG;
+    crypto_wipe(m.auth_header, sizeof m.auth_header);
+    if (m.provider == LLM_OFFLINE)
+        snprintf(out, cap, "offline");
+    else
+        snprintf(out, cap, "%s/%s", provider_names[m.provider], m.model);
+    return ERR_OK;
+}
+
+static void call_free(struct llm_call *c)
+{
+    struct llm *m = c->m;
+
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        m->calls = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    m->inflight--;
+    loop_timer_free(c->retry);
+    free(c->body);
+    free(c->res.text);
+    free(c);
+}
+
+void llm_free(struct llm *m)
+{
+    if (m == NULL)
+        return;
+    /* Transfers are aborted first so no HTTP callback reaches a freed call. */
+    http_async_free(m->http);
+    while (m->calls != NULL)
+        call_free(m->calls);
+    crypto_wipe(m->auth_header, sizeof m->auth_header);
+    free(m);
+}
+
+int llm_enabled(const struct llm *m) { return m->provider != LLM_OFFLINE; }
+enum llm_provider llm_provider_of(const struct llm *m) { return m->provider; }
+const char *llm_provider_name(const struct llm *m) { return provider_names[m->provider]; }
+const char *llm_model_name(const struct llm *m) { return m->provider == LLM_OFFLINE ? "" : m->model; }
+int llm_inflight(const struct llm *m) { return m->inflight; }
+
+/* ---- prices ---- */
+
+double llm_cost(const char *prices, const char *model, const struct llm_usage *u)
+{
+    size_t mlen = strlen(model);
+    const char *p = prices;
+
+    while (p != NULL && *p != '\0') {
+        const char *eq = strchr(p, '=');
+        const char *end = strchr(p, ';');
+        if (eq == NULL)
+            break;
+        if ((size_t)(eq - p) == mlen && strncmp(p, model, mlen) == 0 && (end == NULL || eq < end)) {
+            double in = 0, out = 0, cw = 0, cr = 0;
+            if (sscanf(eq + 1, "%lf,%lf,%lf,%lf", &in, &out, &cw, &cr) < 2)
+                return -1;
+            return ((double)u->input_tokens * in + (double)u->output_tokens * out +
+                    (double)u->cache_write_tokens * cw + (double)u->cache_read_tokens * cr) / 1e6;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return -1;
+}
+
+/* ---- request and response bodies ---- */
+
+static char *build_body(const struct llm *m, const char *system, const char *user,
+                        int64_t max_tokens)
+{
+    cJSON *b = cJSON_CreateObject(), *msgs, *msg;
+    char *text;
+
+    cJSON_AddStringToObject(b, "model", m->model);
+    cJSON_AddNumberToObject(b, "max_tokens", (double)max_tokens);
+    msgs = cJSON_CreateArray();
+    if (m->provider == LLM_ANTHROPIC) {
+        /* The stable system block is marked for Anthropic's prompt cache. */
+        cJSON *sys = cJSON_AddArrayToObject(b, "system"), *blk = cJSON_CreateObject(), *cc;
+        cJSON_AddStringToObject(blk, "type", "text");
+        cJSON_AddStringToObject(blk, "text", system);
+        cc = cJSON_AddObjectToObject(blk, "cache_control");
+        cJSON_AddStringToObject(cc, "type", "ephemeral");
+        cJSON_AddItemToArray(sys, blk);
+    } else {
+        msg = cJSON_CreateObject();
+        cJSON_AddStringToObject(msg, "role", "system");
+        cJSON_AddStringToObject(msg, "content", system);
+        cJSON_AddItemToArray(msgs, msg);
+    }
+    msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "role", "user");
+    cJSON_AddStringToObject(msg, "content", user);
+    cJSON_AddItemToArray(msgs, msg);
+    cJSON_AddItemToObject(b, "messages", msgs);
+    if (m->provider == LLM_OPENROUTER) {
+        cJSON *usage = cJSON_AddObjectToObject(b, "usage");
+        cJSON_AddBoolToObject(usage, "include", 1);
+    }
+    text = cJSON_PrintUnformatted(b);
+    cJSON_Delete(b);
+    return text;
+}
+
+static int64_t num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (int64_t)v->valuedouble : 0;
+}
+
+/* Extracts the text and adds the usage. Returns 0, or -1 when the body is
+ * not a well-formed answer of the provider's format. */
+static int parse_answer(const struct llm *m, const char *body, size_t len, struct llm_result *res)
+{
+    cJSON *doc = cJSON_ParseWithLength(body, len);
+    const cJSON *usage, *text = NULL;
+    int rc = -1;
+
+    if (doc == NULL)
+        return -1;
+    usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
+    if (m->provider == LLM_ANTHROPIC) {
+        const cJSON *blk;
+        cJSON_ArrayForEach(blk, cJSON_GetObjectItemCaseSensitive(doc, "content")) {
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(blk, "text");
+            if (cJSON_IsString(t)) {
+                text = t;
+                break;
+            }
+        }
+        res->usage.input_tokens += num(usage, "input_tokens");
+        res->usage.output_tokens += num(usage, "output_tokens");
+        res->usage.cache_write_tokens += num(usage, "cache_creation_input_tokens");
+        res->usage.cache_read_tokens += num(usage, "cache_read_input_tokens");
+    } else {
+        const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "choices"), 0);
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
+        const cJSON *details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
+        const cJSON *cost = cJSON_GetObjectItemCaseSensitive(usage, "cost");
+        int64_t cached = num(details, "cached_tokens");
+        text = cJSON_GetObjectItemCaseSensitive(msg, "content");
+        /* prompt_tokens includes the cached ones. */
+        res->usage.input_tokens += num(usage, "prompt_tokens") - cached;
+        res->usage.cache_read_tokens += cached;
+        res->usage.output_tokens += num(usage, "completion_tokens");
+        if (cJSON_IsNumber(cost) && cost->valuedouble >= 0)
+            res->usage.cost_usd += cost->valuedouble;
+    }
+    if (cJSON_IsString(text)) {
+        free(res->text);
+        res->text = strdup(text->valuestring);
+        rc = res->text ? 0 : -1;
+    }
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* ---- calls, retries and the breaker ---- */
+
+static void send_now(struct llm_call *c);
+
+static void finish(struct llm_call *c, int ok, const char *reason)
+{
+    struct llm *m = c->m;
+    struct llm_result res = c->res;
+
+    if (c->trial)
+        m->half_open_trial = 0;
+    if (ok) {
+        m->consecutive_failures = 0;
+        m->open_until_ms = 0;
+    } else if (strcmp(reason, "circuit_open") != 0 && strncmp(reason, "refused_", 8) != 0) {
+        /* Upstream trouble counts toward the breaker; our own refusals do not. */
+        if (++m->consecutive_failures >= m->cfg->breaker_threshold || c->trial) {
+            m->open_until_ms = clock_mono_ms() + m->cfg->breaker_cooldown_ms;
+            log_event(LOG_WARN, "llm_circuit_open", "reason", reason);
+        }
+    }
+    res.ok = ok;
+    if (!ok) {
+        snprintf(res.reason, sizeof res.reason, "%s", reason);
+        free(res.text);
+        res.text = NULL;
+    }
+    c->res.text = NULL;
+    c->cb(c->arg, &res);
+    call_free(c);
+}
+
+static void on_retry(void *arg)
+{
+    send_now(arg);
+}
+
+/* Seconds from a Retry-After value (delta seconds); -1 when absent or unusable. */
+static double retry_after_s(const struct http_resp *r)
+{
+    char *end;
+    double v;
+
+    if (r->retry_after[0] == '\0')
+        return -1;
+    v = strtod(r->retry_after, &end);
+    if (end == r->retry_after || v < 0 || !isfinite(v))
+        return -1;
+    return v > LLM_RETRY_AFTER_MAX_S ? LLM_RETRY_AFTER_MAX_S : v;
+}
+
+static void retry_or_finish(struct llm_call *c, const char *reason, double hint_s)
+{
+    struct llm *m = c->m;
+    unsigned r;
+    double backoff;
+
+    if (c->res.attempts >= m->cfg->llm_max_attempts) {
+        finish(c, 0, reason);
+        return;
+    }
+    backoff = LLM_BACKOFF_BASE_MS * pow(2, c->res.attempts - 1);
+    if (backoff > LLM_BACKOFF_MAX_MS)
+        backoff = LLM_BACKOFF_MAX_MS;
+    crypto_random(&r, sizeof r);
+    backoff = backoff / 2 + fmod((double)r, backoff / 2 + 1);   /* jitter */
+    if (hint_s >= 0 && hint_s * 1000 > backoff)
+        backoff = hint_s * 1000;
+    {
+        struct log_line l;
+        log_begin(&l, LOG_INFO, "llm_retry");
+        log_str(&l, "reason", reason);
+        log_int(&l, "attempt", c->res.attempts);
+        log_int(&l, "delay_ms", (int64_t)backoff);
+        log_end(&l);
+    }
+    loop_timer_start(c->retry, (uint64_t)backoff, 0);
+}
+
+static int spend_limit(const char *body)
+{
+    return strstr(body, "usage limit") != NULL || strstr(body, "spend limit") != NULL ||
+           strstr(body, "credit balance") != NULL || strstr(body, "insufficient_quota") != NULL;
+}
+
+static void on_http(void *arg, const struct http_resp *r)
+{
+    struct llm_call *c = arg;
+    char reason[64];
+
+    c->in_http = 0;
+    if (!r->transport_ok) {
+        retry_or_finish(c, r->timed_out ? "upstream_timeout" : "upstream_unreachable", -1);
+        return;
+    }
+    if (r->status == 200) {
+        if (parse_answer(c->m, r->body, r->len, &c->res) == 0)
+            finish(c, 1, "");
+        else
+            retry_or_finish(c, "upstream_malformed", -1);
+        return;
+    }
+    snprintf(reason, sizeof reason, "upstream_%ld", r->status);
+    if (r->status == 429 && spend_limit(r->body)) {
+        finish(c, 0, "upstream_spend_limit");
+        return;
+    }
+    if (r->status == 429 || r->status == 529 || r->status >= 500 || r->status == 408) {
+        double hint = retry_after_s(r);
+        if (hint < 0 && r->reset[0] != '\0')
+            hint = 1;   /* an RFC 3339 reset time: wait a little at least */
+        retry_or_finish(c, reason, hint);
+        return;
+    }
+    /* 400, 401, 403 and the rest: retrying cannot help. */
+    finish(c, 0, reason);
+}
+
+static void send_now(struct llm_call *c)
+{
+    struct llm *m = c->m;
+    const char *headers[5];
+    int n = 0;
+    struct http_req rq;
+    struct err e;
+    int64_t now = clock_mono_ms();
+
+    if (now < m->open_until_ms) {
+        finish(c, 0, "circuit_open");
+        return;
+    }
+    if (m->open_until_ms != 0) {
+        /* Half-open: one trial at a time decides whether to close. */
+        if (m->half_open_trial && !c->trial) {
+            finish(c, 0, "circuit_open");
+            return;
+        }
+        m->half_open_trial = 1;
+        c->trial = 1;
+    }
+    headers[n++] = "Content-Type: application/json";
+    if (m->auth_header[0] != '\0')
+        headers[n++] = m->auth_header;
+    if (m->provider == LLM_ANTHROPIC)
+        headers[n++] = "anthropic-version: " ANTHROPIC_VERSION;
+    headers[n] = NULL;
+    memset(&rq, 0, sizeof rq);
+    rq.url = m->url;
+    rq.headers = headers;
+    rq.body = c->body;
+    rq.body_len = c->body_len;
+    rq.timeout_ms = m->cfg->llm_timeout_ms;
+    rq.connect_timeout_ms = m->cfg->llm_connect_timeout_ms;
+    rq.max_response = LLM_RESPONSE_MAX;
+    c->res.attempts++;
+    if (http_async_post(m->http, &rq, on_http, c, &e) != ERR_OK) {
+        retry_or_finish(c, "refused_local", -1);
+        return;
+    }
+    c->in_http = 1;
+}
+
+int llm_call(struct llm *m, const char *system, const char *user, int64_t max_tokens,
+             llm_done_cb *cb, void *arg, struct err *e)
+{
+    struct llm_call *c;
+
+    if (m->provider == LLM_OFFLINE)
+        return err_set(e, ERR_CONFIG, "no model configured (offline)");
+    c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    c->m = m;
+    c->cb = cb;
+    c->arg = arg;
+    c->body = build_body(m, system, user, max_tokens);
+    c->retry = loop_timer_new(m->loop, on_retry, c);
+    if (c->body == NULL || c->retry == NULL) {
+        loop_timer_free(c->retry);
+        free(c->body);
+        free(c);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    c->body_len = strlen(c->body);
+    c->next = m->calls;
+    if (m->calls != NULL)
+        m->calls->prev = c;
+    m->calls = c;
+    m->inflight++;
+    /* Started from the loop, so cb never runs inside this call. */
+    loop_timer_start(c->retry, 0, 0);
+    return ERR_OK;
+}

@@ -1,0 +1,75 @@
+/* llm.h - the model client: Anthropic Messages, OpenRouter and any
+ * OpenAI-compatible chat-completions server, or offline (no model).
+ *
+ * Calls run on the event loop through the async HTTP client, hundreds at
+ * once. Each call is retried on 429, 529, 5xx, timeouts and transport errors
+ * with exponential backoff and jitter, honouring retry-after (and Anthropic's
+ * rate-limit reset); a 429 reporting an exhausted spend limit and 400/401/403
+ * are final. A circuit breaker opens after consecutive failures and lets one
+ * trial call through after its cooldown. The API key is sent in a header and
+ * never logged.
+ */
+#ifndef CI_LLM_H
+#define CI_LLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct err;
+struct llm;
+struct loop;
+
+enum llm_provider { LLM_OFFLINE, LLM_ANTHROPIC, LLM_OPENROUTER, LLM_OPENAI };
+
+struct llm_usage {
+    int64_t input_tokens;
+    int64_t output_tokens;
+    int64_t cache_read_tokens;
+    int64_t cache_write_tokens;
+    double cost_usd;
+};
+
+struct llm_result {
+    int ok;                     /* 1: text holds the model's answer */
+    char *text;                 /* owns (free) when ok */
+    struct llm_usage usage;     /* summed over attempts */
+    int attempts;
+    char reason[160];           /* why not ok: "upstream_429", "circuit_open", ... */
+};
+
+/* res is taken: the callee frees res->text. */
+typedef void llm_done_cb(void *arg, struct llm_result *res);
+
+/* Resolves the provider, URL, model and key from cfg. Returns a client
+ * (owns; llm_free), or NULL with e set (e.g. openai without a base URL). */
+struct llm *llm_new(struct loop *loop, const struct config *cfg, struct err *e);
+
+/* "provider/model" the configuration selects ("offline" when none), for
+ * cache keys computed outside a worker. Returns ERR_OK or ERR_CONFIG. */
+int llm_target(const struct config *cfg, char *out, size_t cap, struct err *e);
+
+/* Cancels calls in flight (their callbacks do not run) and frees. Accepts NULL. */
+void llm_free(struct llm *m);
+
+/* 0 when offline: callers skip the model step. */
+int llm_enabled(const struct llm *m);
+
+enum llm_provider llm_provider_of(const struct llm *m);
+const char *llm_provider_name(const struct llm *m);
+const char *llm_model_name(const struct llm *m);
+
+/* Calls in flight (including those waiting for a retry). */
+int llm_inflight(const struct llm *m);
+
+/* Starts a call: system is the stable part (cached by the provider where it
+ * can be), user the variable part. Copies its inputs. Returns ERR_OK (cb runs
+ * once, from the loop) or an error (cb never runs). */
+int llm_call(struct llm *m, const char *system, const char *user, int64_t max_tokens,
+             llm_done_cb *cb, void *arg, struct err *e);
+
+/* Cost in USD of usage under a price table "model=in,out,cw,cr;..." (USD
+ * per million tokens). Returns -1 when the model is not in the table. */
+double llm_cost(const char *prices, const char *model, const struct llm_usage *u);
+
+#endif

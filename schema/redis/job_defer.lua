@@ -1,0 +1,20 @@
+-- job_defer.lua: parks a soft-throttled job until its model call is due.
+-- The stream entry is retired and its fields kept in deferred:job:<id>; the
+-- job id waits in a sorted set scored by the due time (ms). job_undefer.lua
+-- puts it back on the stream then.
+-- KEYS[1] job hash, KEYS[2] stream, KEYS[3] deferred set of the stream,
+-- KEYS[4] deferred:job:<id>.
+-- ARGV[1] group, ARGV[2] entry id, ARGV[3] due ms, ARGV[4] due (RFC 3339),
+-- ARGV[5] job id, ARGV[6] TTL s, then the entry's field/value pairs.
+local fields = {}
+for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('DEL', KEYS[4])
+redis.call('HSET', KEYS[4], unpack(fields))
+redis.call('HSET', KEYS[4], 'defer_until_ms', ARGV[3])
+redis.call('EXPIRE', KEYS[4], tonumber(ARGV[6]))
+redis.call('ZADD', KEYS[3], tonumber(ARGV[3]), ARGV[5])
+redis.call('HSET', KEYS[1], 'status', 'queued', 'deferred_until', ARGV[4])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
+local acked = redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[2], ARGV[2])
+return acked

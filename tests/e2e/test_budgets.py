@@ -1,0 +1,310 @@
+"""Monthly token budgets (docs/admission.md, "Token budgets"): the estimate
+reserved at admission, the 90% soft throttle, degradation past 100% (never a
+refusal), the Redis counter rebuilt from the PostgreSQL ledger, the race of
+64 concurrent submissions against a budget that fits exactly 10 model jobs,
+and the worker's reconciliation (once per job, even when a job runs twice).
+
+Months are calendar months in UTC; a test that straddles midnight at the end
+of a month may fail once."""
+
+import datetime as dt
+import json
+import math
+import re
+import threading
+
+import pytest
+
+from harness import GROUP_FAST, STREAM_FAST, wait_until
+
+LITE_BUDGET = 200_000
+TEMPLATE_OVERHEAD = 1500
+MAX_TOKENS = {"review": 2048, "debug": 4096, "architecture": 8192}
+WARNING_RE = re.compile(r'^299 codeinsight ".+"$')
+
+
+def estimate(request_type, nbytes):
+    """ceil(bytes/4) of file + diff + error log, + 1,500, + the task's max_tokens."""
+    return math.ceil(nbytes / 4) + TEMPLATE_OVERHEAD + MAX_TOKENS[request_type]
+
+
+def month():
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+
+
+@pytest.fixture(scope="module")
+def budget_gw(harness):
+    # Rates scaled 10x (lite submit burst 100): the budget, not the bucket,
+    # is what these tests exercise.
+    return harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "1000",
+                                  "CODEINSIGHT_THROTTLE_COOLDOWN": "0"}, default=True)
+
+
+def precharge(harness, user_id, tokens):
+    """A ledger row worth `tokens` this month, and no Redis counter: the
+    gateway must rebuild `used` from the ledger."""
+    harness.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
+                 f"(gen_random_uuid(), '{user_id}', '{month()}', {int(tokens)})")
+    harness.redis_cli("DEL", f"budget:{user_id}:{month()}")
+    assert harness.redis_cli("EXISTS", f"budget:{user_id}:{month()}") == "0"
+
+
+def usage(harness, key):
+    status, _, me = harness.http("GET", "/whoami", auth=key)
+    assert status == 200, me
+    assert me["usage"]["month"] == month(), me
+    return me
+
+
+def post(harness, key, body, headers=None):
+    return harness.http("POST", "/review", body, headers=headers, auth=key, timeout=30)
+
+
+def hot(harness, job_id, field):
+    return harness.redis_cli("HGET", f"job:{job_id}", field)
+
+
+def review_body(path, content):
+    return {"file_path": path, "file_content": content, "request_type": "review"}
+
+
+def warnings_of(body):
+    w = body.get("warnings", [])
+    assert isinstance(w, list) and all(isinstance(x, str) for x in w), body
+    return w
+
+
+# ---- the estimate -----------------------------------------------------------
+
+def test_estimate_reserved_at_admission(harness, budget_gw):
+    _, user_id, key = harness.new_user("lite", tag="estimate")
+    cases = [
+        ({"file_path": "e.py", "file_content": "\u00e9" * 3, "request_type": "review"}, 6),
+        ({"file_path": "d.py", "file_content": "d" * 401, "diff": "+" * 99,
+          "error_log": "E" * 33, "request_type": "debug"}, 533),
+        ({"file_path": "a.py", "file_content": "a" * 1001, "request_type": "architecture"}, 1001),
+    ]
+    total = 0
+    for body, nbytes in cases:
+        status, headers, resp = post(harness, key, body)
+        assert status == 202, resp
+        assert warnings_of(resp) == [] and headers.get("Warning") is None, resp
+        total += estimate(body["request_type"], nbytes)
+        me = usage(harness, key)
+        assert me["usage"]["tokens_reserved"] == total, (body["request_type"], me["usage"])
+        assert me["usage"]["tokens_used"] == 0
+        assert hot(harness, resp["job_id"], "throttled") == "0"
+        assert hot(harness, resp["job_id"], "degraded") == "0"
+    assert harness.redis_cli("HGET", f"budget:{user_id}:{month()}", "reserved") == str(total)
+
+
+# ---- soft throttle ----------------------------------------------------------
+
+def test_soft_throttle_above_90_percent(harness, budget_gw):
+    _, user_id, key = harness.new_user("lite", tag="soft")
+    est = estimate("review", 400)
+    precharge(harness, user_id, 178_000)                # 178,000 + 3,648 = 90.8%
+    status, headers, body = post(harness, key, review_body("soft.txt", "s" * 400))
+    assert status == 202, body
+    w = warnings_of(body)
+    assert len(w) == 1 and w[0].startswith("soft_throttled"), body
+    assert "degraded" not in w[0]
+    assert WARNING_RE.match(headers.get("Warning") or ""), headers
+    job_id = body["job_id"]
+    assert hot(harness, job_id, "throttled") == "1"
+    assert hot(harness, job_id, "degraded") == "0"
+    status, job = harness.get_job(job_id, auth=key)
+    assert status == 200, job
+    assert job["throttled"] is True and job["degraded"] is False, job
+    assert job["degraded_reason"] is None, job
+    me = usage(harness, key)
+    assert me["usage"]["tokens_used"] == 178_000      # rebuilt from the ledger
+    assert me["usage"]["tokens_reserved"] == est      # reserved although throttled
+    assert me["soft_throttled"] is True, me
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: admit.lua soft-throttles at exactly 90% "
+                   "((used+reserved+est)*100 >= budget*90); the spec admits normally while "
+                   "used + reserved + estimate <= 90%")
+def test_exactly_90_percent_is_admitted_normally(harness, budget_gw):
+    _, user_id, key = harness.new_user("lite", tag="ninety")
+    est = estimate("review", 400)
+    precharge(harness, user_id, LITE_BUDGET * 90 // 100 - est)   # lands on 180,000 exactly
+    status, headers, body = post(harness, key, review_body("ninety.txt", "n" * 400))
+    assert status == 202, body
+    assert warnings_of(body) == [] and headers.get("Warning") is None, (body, headers)
+    assert hot(harness, body["job_id"], "throttled") == "0"
+
+
+def test_exactly_100_percent_is_not_degraded(harness, budget_gw):
+    _, user_id, key = harness.new_user("lite", tag="hundred")
+    est = estimate("review", 400)
+    precharge(harness, user_id, LITE_BUDGET - est)
+    status, _, body = post(harness, key, review_body("full.txt", "f" * 400))
+    assert status == 202, body
+    w = warnings_of(body)
+    assert len(w) == 1 and w[0].startswith("soft_throttled"), body
+    assert hot(harness, body["job_id"], "degraded") == "0"
+    # one token more would exceed the budget: degraded, nothing reserved
+    status, headers, body = post(harness, key, review_body("over.txt", "o"))
+    assert status == 202, body
+    w = warnings_of(body)
+    assert len(w) == 1 and w[0].startswith("degraded"), body
+    assert WARNING_RE.match(headers.get("Warning") or ""), headers
+    assert usage(harness, key)["usage"]["tokens_reserved"] == est
+
+
+def test_degraded_is_never_refused(harness, budget_gw):
+    _, user_id, key = harness.new_user("lite", tag="broke")
+    precharge(harness, user_id, LITE_BUDGET * 3)        # far over the budget
+    for kind in ("review", "debug", "architecture"):
+        body = {"file_path": f"broke.{kind}.py", "file_content": "x = 1\n", "request_type": kind}
+        status, headers, resp = post(harness, key, body)
+        assert status == 202, resp
+        assert [w.split(":")[0] for w in warnings_of(resp)] == ["degraded"], resp
+        assert WARNING_RE.match(headers.get("Warning") or ""), headers
+        job_id = resp["job_id"]
+        assert hot(harness, job_id, "degraded") == "1"
+        assert hot(harness, job_id, "degraded_reason") == "budget_exhausted"
+        status, job = harness.get_job(job_id, auth=key)
+        assert job["degraded"] is True and job["degraded_reason"] == "budget_exhausted", job
+    me = usage(harness, key)
+    assert me["usage"]["tokens_reserved"] == 0, me
+    assert me["usage"]["tokens_used"] == LITE_BUDGET * 3, me
+    assert me["degraded"] is True, me
+
+
+# ---- the race, and reconciliation ---------------------------------------------
+
+RACE_N = 64
+RACE_FIT = 10
+RACE_CONTENT = "r" * 400     # no newline: the stream entry is re-added verbatim below
+
+
+@pytest.fixture(scope="module")
+def race(harness, budget_gw):
+    """64 concurrent submissions by a user whose budget fits exactly 10."""
+    email, user_id, key = harness.new_user("lite", tag="race")
+    est = estimate("review", len(RACE_CONTENT))
+    pre = LITE_BUDGET - RACE_FIT * est
+    precharge(harness, user_id, pre)
+    results = [None] * RACE_N
+    barrier = threading.Barrier(RACE_N)
+
+    def one(i):
+        body = review_body(f"race/f{i:02d}.txt", RACE_CONTENT)
+        try:
+            barrier.wait(30)
+            results[i] = post(harness, key, body)
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            results[i] = e
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(RACE_N)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return {"user_id": user_id, "key": key, "est": est, "pre": pre, "results": results}
+
+
+def test_race_admits_exactly_what_fits(harness, race):
+    res = race["results"]
+    errors = [r for r in res if not isinstance(r, tuple)]
+    assert not errors, errors[:3]
+    assert [r[0] for r in res] == [202] * RACE_N, [(r[0], r[2]) for r in res if r[0] != 202][:3]
+    model, degraded = [], []
+    for status, headers, body in res:
+        w = warnings_of(body)
+        if any("degraded" in x for x in w):
+            assert len(w) == 1 and w[0].startswith("degraded"), body
+            assert WARNING_RE.match(headers.get("Warning") or ""), headers
+            degraded.append(body["job_id"])
+        else:
+            model.append((body["job_id"], w, headers.get("Warning")))
+    assert len(model) == RACE_FIT, f"{len(model)} admitted with a model, {len(degraded)} degraded"
+    assert len(degraded) == RACE_N - RACE_FIT
+    # Over 90% from the 5th model job on (163,520 + 5 x 3,648 = 181,760).
+    est, pre = race["est"], race["pre"]
+    want_throttled = sum(1 for k in range(1, RACE_FIT + 1)
+                         if pre + k * est > LITE_BUDGET * 0.9)
+    throttled = [m for m in model if m[1]]
+    assert len(throttled) == want_throttled, model
+    for job_id, w, warning in model:
+        if w:
+            assert len(w) == 1 and w[0].startswith("soft_throttled"), w
+            assert WARNING_RE.match(warning or ""), warning
+        else:
+            assert warning is None, warning
+        assert hot(harness, job_id, "degraded") == "0"
+        assert hot(harness, job_id, "throttled") == ("1" if w else "0")
+    for job_id in degraded:
+        assert hot(harness, job_id, "degraded") == "1"
+        assert hot(harness, job_id, "degraded_reason") == "budget_exhausted"
+    race["model"] = [m[0] for m in model]
+    race["degraded"] = degraded
+
+
+def test_race_reservations(harness, race):
+    me = usage(harness, race["key"])
+    assert me["usage"]["tokens_reserved"] == RACE_FIT * race["est"], me["usage"]
+    assert me["usage"]["tokens_used"] == race["pre"], me["usage"]   # rebuilt from the ledger
+    assert me["soft_throttled"] is True, me
+    counter = f"budget:{race['user_id']}:{month()}"
+    assert harness.redis_cli("HGET", counter, "used") == str(race["pre"])
+    assert harness.redis_cli("HGET", counter, "reserved") == str(RACE_FIT * race["est"])
+
+
+def stream_entry(harness, job_id):
+    """The fields of the review_jobs entry of job_id (before a worker ran)."""
+    entries = json.loads(harness.redis_cli(
+        "EVAL", "return cjson.encode(redis.call('XRANGE', KEYS[1], '-', '+'))", "1", STREAM_FAST))
+    for _entry_id, fields in entries:
+        if dict(zip(fields[::2], fields[1::2])).get("job_id") == job_id:
+            return fields
+    raise AssertionError(f"no stream entry for {job_id}")
+
+
+def ledger(harness, user_id):
+    return {r[0]: int(r[1]) for r in harness.psql_rows(
+        f"SELECT job_id, tokens FROM token_charges WHERE user_id = '{user_id}' "
+        f"AND month = '{month()}'")}
+
+
+def test_reconciled_once_per_job(harness, race):
+    assert "model" in race, "test_race_admits_exactly_what_fits did not run"
+    key, user_id = race["key"], race["user_id"]
+    all_jobs = race["model"] + race["degraded"]
+    rerun = race["model"][0]
+    entry = stream_entry(harness, rerun)       # before the worker acknowledges it
+
+    worker = harness.start_worker("fast", {"CODEINSIGHT_THROTTLE_COOLDOWN": "0"})
+    jobs = harness.poll_jobs(all_jobs, timeout=120, auth=key)
+    assert {j["status"] for j in jobs.values()} == {"done"}, \
+        {k: (v["status"], v["error"]) for k, v in jobs.items() if v["status"] != "done"}
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST, timeout=20)
+    for jid in race["degraded"]:
+        assert jobs[jid]["degraded"] is True and jobs[jid]["degraded_reason"] == "budget_exhausted"
+
+    rows = ledger(harness, user_id)
+    assert set(all_jobs) <= set(rows), f"{len(set(all_jobs) - set(rows))} jobs without a charge"
+    assert len(rows) == RACE_N + 1, len(rows)          # + the pre-charge row
+    n = harness.psql_int("SELECT count(*) FROM token_charges WHERE job_id IN (" +
+                         ",".join(f"'{j}'" for j in all_jobs) + ")")
+    assert n == RACE_N
+    for jid in race["degraded"]:
+        assert rows[jid] == 0, (jid, rows[jid])       # no model, no tokens
+    me = usage(harness, key)
+    assert me["usage"]["tokens_reserved"] == 0, me["usage"]
+    assert me["usage"]["tokens_used"] == sum(rows.values()), (me["usage"], sum(rows.values()))
+
+    # The same job processed twice (its entry queued again): charged once.
+    before = dict(rows)
+    harness.redis_cli("EVAL", "return redis.call('XADD', KEYS[1], '*', "
+                      "unpack(cjson.decode(ARGV[1])))", "1", STREAM_FAST, json.dumps(entry))
+    wait_until(lambda: len(worker.events("job_done", job_id=rerun)) >= 2, timeout=30,
+               desc="the re-queued job processed again")
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST, timeout=20)
+    assert ledger(harness, user_id) == before
+    me = usage(harness, key)
+    assert me["usage"]["tokens_reserved"] == 0, me["usage"]
+    assert me["usage"]["tokens_used"] == sum(before.values()), me["usage"]
+    assert worker.alive()

@@ -1,0 +1,125 @@
+"""Idempotency-Key on POST /review (docs/admission.md, "Idempotency"): the
+same key and body from the same user replay the first answer (same job_id,
+202, Idempotent-Replayed: true) and create nothing; another body is 422
+idempotency_key_reused; a malformed key is 400 invalid_idempotency_key; keys
+are scoped to their user."""
+
+import pytest
+
+from harness import STREAM_FAST, assert_problem
+from tokens import own_token
+
+BODY = {"file_path": "idem.py", "file_content": "import os\n", "request_type": "review"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _gw(gateway):
+    return gateway
+
+
+def post(harness, key, idem, body=BODY, **kw):
+    headers = {"Idempotency-Key": idem} if idem is not None else {}
+    return harness.http("POST", "/review", body, headers=headers, auth=key, **kw)
+
+
+def list_jobs(harness, key):
+    status, _, body = harness.http("GET", "/jobs?limit=100", auth=key)
+    assert status == 200, body
+    return body["jobs"]
+
+
+def test_same_key_same_body_replays(harness):
+    _, user_id, key = harness.new_user(tag="idem")
+    xlen0 = harness.redis_int("XLEN", STREAM_FAST)
+    s1, h1, b1 = post(harness, key, "order-42")
+    assert s1 == 202, b1
+    assert h1.get("Idempotent-Replayed") is None, h1
+    s2, h2, b2 = post(harness, key, "order-42")
+    assert s2 == 202, b2
+    assert h2.get("Idempotent-Replayed") == "true", h2
+    assert b2["job_id"] == b1["job_id"]
+    assert b2["status"] == "queued" and b2["poll"] == f"/job/{b1['job_id']}", b2
+    assert h2.get("Location") == f"/job/{b1['job_id']}", h2
+    # nothing new was created
+    jobs = list_jobs(harness, key)
+    assert [j["job_id"] for j in jobs] == [b1["job_id"]], jobs
+    assert harness.redis_int("XLEN", STREAM_FAST) == xlen0 + 1
+    assert harness.redis_int("ZCARD", f"jobs:{user_id}") == 1
+
+
+def test_replay_does_not_reserve_twice(harness):
+    _, _, key = harness.new_user(tag="idem-budget")
+    assert post(harness, key, "budget-1")[0] == 202
+    reserved = harness.http("GET", "/whoami", auth=key)[2]["usage"]["tokens_reserved"]
+    assert reserved > 0
+    for _ in range(3):
+        assert post(harness, key, "budget-1")[0] == 202
+    assert harness.http("GET", "/whoami", auth=key)[2]["usage"]["tokens_reserved"] == reserved
+
+
+def test_same_key_other_body_is_422(harness):
+    _, _, key = harness.new_user(tag="idem-conflict")
+    s1, _, b1 = post(harness, key, "k-1")
+    assert s1 == 202, b1
+    other = dict(BODY, file_content="import sys\n")
+    resp = post(harness, key, "k-1", body=other)
+    assert_problem(resp, 422, "idempotency_key_reused")
+    assert resp[1].get("Idempotent-Replayed") is None
+    # the first body still replays, and no second job exists
+    s3, h3, b3 = post(harness, key, "k-1")
+    assert s3 == 202 and b3["job_id"] == b1["job_id"] and h3.get("Idempotent-Replayed") == "true"
+    assert len(list_jobs(harness, key)) == 1
+
+
+def test_without_key_every_post_is_a_new_job(harness):
+    _, _, key = harness.new_user(tag="idem-none")
+    ids = {post(harness, key, None)[2]["job_id"] for _ in range(3)}
+    assert len(ids) == 3
+
+
+def test_keys_are_per_user(harness):
+    _, _, key_a = harness.new_user(tag="idem-a")
+    _, _, key_b = harness.new_user(tag="idem-b")
+    s1, _, b1 = post(harness, key_a, "shared-key")
+    s2, h2, b2 = post(harness, key_b, "shared-key")
+    assert s1 == s2 == 202, (b1, b2)
+    assert b2["job_id"] != b1["job_id"]
+    assert h2.get("Idempotent-Replayed") is None, h2
+    # B's key remembers B's body (a different body is refused against it) ...
+    s3, _, b3 = post(harness, key_b, "shared-key", body=dict(BODY, file_path="b.py"))
+    assert s3 == 422 and b3["code"] == "idempotency_key_reused", b3
+    # ... and A's still replays A's job; neither sees the other's job
+    s4, h4, b4 = post(harness, key_a, "shared-key")
+    assert s4 == 202 and b4["job_id"] == b1["job_id"] and h4.get("Idempotent-Replayed") == "true"
+    assert harness.get_job(b1["job_id"], auth=key_b)[0] == 404
+
+
+def test_key_is_per_user_not_per_credential(harness):
+    email, user_id, key1 = harness.new_user(tag="idem-creds")
+    key2 = harness.issue_key(email, "second")
+    s1, _, b1 = post(harness, key1, "same-user")
+    s2, h2, b2 = post(harness, key2, "same-user")
+    s3, h3, b3 = post(harness, own_token(harness, user_id), "same-user")
+    assert s1 == s2 == s3 == 202, (b1, b2, b3)
+    assert b1["job_id"] == b2["job_id"] == b3["job_id"]
+    assert h2.get("Idempotent-Replayed") == "true" and h3.get("Idempotent-Replayed") == "true"
+
+
+@pytest.mark.parametrize("idem", [
+    "k" * 256, "has space", "tab\there", "", "caf\u00e9".encode().decode("latin-1"), "x\x7f",
+], ids=["256-chars", "space", "tab", "empty", "non-ascii", "del"])
+def test_malformed_key(harness, idem):
+    _, user_id, key = harness.new_user(tag="idem-bad")
+    resp = post(harness, key, idem)
+    assert_problem(resp, 400, "invalid_idempotency_key")
+    assert harness.redis_cli("EXISTS", f"jobs:{user_id}") == "0"
+
+
+@pytest.mark.parametrize("idem", ["k" * 255, "!", "~" * 10, "a-b_c.d:e/f=g"],
+                         ids=["255-chars", "one-char", "tilde", "punctuation"])
+def test_well_formed_key(harness, idem):
+    _, _, key = harness.new_user(tag="idem-ok")
+    s1, _, b1 = post(harness, key, idem)
+    s2, h2, b2 = post(harness, key, idem)
+    assert s1 == s2 == 202, (b1, b2)
+    assert b2["job_id"] == b1["job_id"] and h2.get("Idempotent-Replayed") == "true"

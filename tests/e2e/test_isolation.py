@@ -1,0 +1,189 @@
+"""Tenant isolation (docs/admission.md, "Isolation"): another user's job is
+404 job_not_found exactly like an unknown one, from the Redis hot copy and
+from PostgreSQL alike; GET /jobs lists only the caller's jobs, newest first,
+paginated with limit/next_cursor without duplicates or gaps, filtered by
+status and type; a bad limit or cursor is 400 invalid_field_value."""
+
+import secrets
+
+import pytest
+
+from harness import GROUP_FAST, STREAM_FAST, UUID7_RE, assert_job_shape, assert_problem
+
+TYPES = ["review", "debug", "review", "architecture", "review", "debug", "review"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _gw(gateway):
+    return gateway
+
+
+def comparable(problem, job_id):
+    """A 404 body without what legitimately differs (request id, the id)."""
+    out = {k: v for k, v in problem.items() if k != "request_id"}
+    out["detail"] = out["detail"].replace(job_id, "<id>")
+    return out
+
+
+def assert_looks_unknown(harness, job_id, auth):
+    unknown = job_id[:24] + secrets.token_hex(6)       # same shape and time, another id
+    r_other = harness.http("GET", f"/job/{job_id}", auth=auth)
+    r_unknown = harness.http("GET", f"/job/{unknown}", auth=auth)
+    b_other = assert_problem(r_other, 404, "job_not_found")
+    b_unknown = assert_problem(r_unknown, 404, "job_not_found")
+    assert comparable(b_other, job_id) == comparable(b_unknown, unknown), (b_other, b_unknown)
+    assert set(r_other[1].get_all("Content-Type")) == set(r_unknown[1].get_all("Content-Type"))
+
+
+def page_walk(harness, key, limit, query=""):
+    """Every page of GET /jobs (bounded); returns the job ids in order."""
+    ids, cursor, pages = [], None, 0
+    for _ in range(50):
+        q = f"/jobs?limit={limit}{query}" + (f"&cursor={cursor}" if cursor else "")
+        status, headers, body = harness.http("GET", q, auth=key)
+        assert status == 200, (q, body)
+        assert set(body) == {"jobs", "next_cursor"}, body
+        assert len(body["jobs"]) <= limit, body
+        pages += 1
+        for j in body["jobs"]:
+            assert_job_shape(j)
+        ids += [j["job_id"] for j in body["jobs"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return ids, pages
+        assert UUID7_RE.match(cursor) and cursor == body["jobs"][-1]["job_id"], body
+    raise AssertionError("GET /jobs pagination did not end within 50 pages")
+
+
+@pytest.fixture(scope="module")
+def tenants(harness, gateway):
+    """Users A and B; A has 7 jobs (oldest first), B has 2."""
+    _, a_id, a_key = harness.new_user(tag="tenant-a")
+    _, b_id, b_key = harness.new_user(tag="tenant-b")
+    a_jobs = [harness.submit(file_path=f"a/f{i}.py", file_content=f"a = {i}\n", request_type=t,
+                             auth=a_key) for i, t in enumerate(TYPES)]
+    b_jobs = [harness.submit(file_path=f"b/f{i}.py", file_content=f"b = {i}\n", auth=b_key)
+              for i in range(2)]
+    return {"a_key": a_key, "b_key": b_key, "a_id": a_id, "b_id": b_id,
+            "a_jobs": a_jobs, "b_jobs": b_jobs}
+
+
+def test_others_job_is_not_found(harness, tenants):
+    for jid in tenants["a_jobs"]:
+        assert harness.get_job(jid, auth=tenants["a_key"])[0] == 200
+        assert_looks_unknown(harness, jid, tenants["b_key"])
+    for jid in tenants["b_jobs"]:
+        assert_looks_unknown(harness, jid, tenants["a_key"])
+
+
+def test_list_shows_own_jobs_newest_first(harness, tenants):
+    status, _, body = harness.http("GET", "/jobs", auth=tenants["a_key"])
+    assert status == 200, body
+    ids = [j["job_id"] for j in body["jobs"]]
+    assert ids == list(reversed(tenants["a_jobs"])), ids
+    assert body["next_cursor"] is None
+    assert all(j.get("user_id") in (None, tenants["a_id"]) for j in body["jobs"])
+    status, _, body = harness.http("GET", "/jobs", auth=tenants["b_key"])
+    assert [j["job_id"] for j in body["jobs"]] == list(reversed(tenants["b_jobs"]))
+    _, _, nobody = harness.new_user(tag="tenant-empty")
+    status, _, body = harness.http("GET", "/jobs", auth=nobody)
+    assert status == 200 and body == {"jobs": [], "next_cursor": None}, body
+
+
+def test_pagination_walks_every_job_once(harness, tenants):
+    ids, pages = page_walk(harness, tenants["a_key"], 3)
+    assert ids == list(reversed(tenants["a_jobs"])), ids
+    assert pages == 3
+    ids, pages = page_walk(harness, tenants["a_key"], 7)
+    assert pages == 1 and len(ids) == 7
+    ids, pages = page_walk(harness, tenants["a_key"], 1)
+    assert pages == 7 and ids == list(reversed(tenants["a_jobs"]))
+
+
+def test_filters(harness, tenants):
+    a = tenants["a_key"]
+    want = [j for j, t in zip(tenants["a_jobs"], TYPES) if t == "debug"]
+    ids, _ = page_walk(harness, a, 1, "&type=debug")
+    assert ids == list(reversed(want)), ids
+    ids, _ = page_walk(harness, a, 2, "&type=review")
+    assert ids == list(reversed([j for j, t in zip(tenants["a_jobs"], TYPES) if t == "review"]))
+    ids, _ = page_walk(harness, a, 100, "&status=queued")
+    assert len(ids) == 7
+    ids, _ = page_walk(harness, a, 100, "&status=done")
+    assert ids == []
+    ids, _ = page_walk(harness, a, 100, "&status=queued&type=architecture")
+    assert ids == [tenants["a_jobs"][3]]
+
+
+@pytest.mark.parametrize("query,field", [
+    ("limit=0", "limit"), ("limit=101", "limit"), ("limit=-1", "limit"), ("limit=abc", "limit"),
+    ("limit=", "limit"), ("limit=1.5", "limit"), ("cursor=xyz", "cursor"), ("cursor=", "cursor"),
+    ("cursor=0190a8d4-5b6c-7def-8123", "cursor"), ("status=bogus", "status"), ("type=lint", "type"),
+])
+def test_bad_query(harness, tenants, query, field):
+    resp = harness.http("GET", f"/jobs?{query}", auth=tenants["a_key"])
+    if field in ("limit", "cursor"):
+        assert_problem(resp, 400, "invalid_field_value")
+    else:   # the spec names no code for bad filters
+        assert resp[0] == 400, resp
+
+
+def test_boundary_limits(harness, tenants):
+    for limit in (1, 100):
+        status, _, body = harness.http("GET", f"/jobs?limit={limit}", auth=tenants["a_key"])
+        assert status == 200 and len(body["jobs"]) == min(limit, 7), body
+
+
+def test_isolation_holds_from_postgres(harness, tenants):
+    """After a worker persisted the jobs and the hot copies are gone, the
+    listing and the 404s come from PostgreSQL and still hold."""
+    a, b = tenants["a_key"], tenants["b_key"]
+    harness.start_worker("fast")
+    reviews = [j for j, t in zip(tenants["a_jobs"], TYPES) if t == "review"]
+    for jid in reviews + tenants["b_jobs"]:
+        harness.poll_job(jid, auth=a if jid in reviews else b, timeout=60)
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST, timeout=20)
+    harness.stop_workers()
+    for jid in reviews + tenants["b_jobs"]:
+        assert harness.redis_cli("DEL", f"job:{jid}") == "1"
+    assert harness.psql_int("SELECT count(*) FROM jobs WHERE job_id IN (" +
+                            ",".join(f"'{j}'" for j in reviews) + ")") == len(reviews)
+    for jid in reviews:
+        status, job = harness.get_job(jid, auth=a)
+        assert status == 200 and job["status"] == "done", job
+        assert_looks_unknown(harness, jid, b)
+    for jid in tenants["b_jobs"]:
+        assert_looks_unknown(harness, jid, a)
+    # The listing merges PostgreSQL (A's done reviews) and Redis (A's queued
+    # heavy jobs, never persisted).
+    ids, _ = page_walk(harness, a, 2)
+    assert ids == list(reversed(tenants["a_jobs"])), ids
+    ids, _ = page_walk(harness, a, 2, "&status=done")
+    assert ids == list(reversed(reviews)), ids
+    ids, _ = page_walk(harness, a, 2, "&status=queued")
+    assert ids == [j for j in reversed(tenants["a_jobs"]) if j not in reviews], ids
+    ids, _ = page_walk(harness, b, 1)
+    assert ids == list(reversed(tenants["b_jobs"])), ids
+
+
+def test_mixed_sources_paginate_without_gaps(harness, gateway):
+    """Jobs only in Redis (queued) and jobs only in PostgreSQL (hot copy
+    gone) interleave in one newest-first listing."""
+    _, c_id, c = harness.new_user(tag="tenant-c")
+    ids = []
+    worker = harness.start_worker("fast")
+    for i in range(6):
+        rt = "review" if i % 2 == 0 else "debug"   # debug: heavy pool, stays queued
+        jid = harness.submit(file_path=f"c/f{i}.py", file_content=f"c = {i}\n", request_type=rt,
+                             auth=c)
+        ids.append((jid, rt))
+        if rt == "review":
+            harness.poll_job(jid, auth=c, timeout=60)
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST, timeout=20)
+    worker.stop()
+    for jid, rt in ids:
+        if rt == "review":
+            assert harness.redis_cli("DEL", f"job:{jid}") == "1"
+    got, pages = page_walk(harness, c, 2)
+    assert got == [j for j, _ in reversed(ids)], got
+    assert pages == 3

@@ -1,0 +1,657 @@
+/* test_answer.c - unit tests for worker/answer.c: strict parsing of the
+ * model's answer, normalisation, validation against the file (fixes
+ * checked with worker/patch.c) and merging with other findings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/json.h"
+#include "worker/answer.h"
+#include "worker/patch.h"
+
+/* The submitted file of the validation tests: 15 lines. */
+static const char file_c[] =
+    "#include <string.h>\n"
+    "\n"
+    "int copy(char *dst, const char *src, size_t n)\n"
+    "{\n"
+    "    strcpy(dst, src);\n"
+    "    return 0;\n"
+    "}\n"
+    "\n"
+    "int sum(const int *v, int n)\n"
+    "{\n"
+    "    int s = 0;\n"
+    "    for (int i = 0; i <= n; i++)\n"
+    "        s += v[i];\n"
+    "    return s;\n"
+    "}\n";
+
+/* `diff -u --label a/a.c --label b/a.c a.c b.c` with b.c fixing line 5. */
+static const char fix_applies[] =
+    "--- a/a.c\n"
+    "+++ b/a.c\n"
+    "@@ -1,8 +1,8 @@\n"
+    "-#include <string.h>\n"
+    "+#include <stdio.h>\n"
+    " \n"
+    " int copy(char *dst, const char *src, size_t n)\n"
+    " {\n"
+    "-    strcpy(dst, src);\n"
+    "+    snprintf(dst, n, \"%s\", src);\n"
+    "     return 0;\n"
+    " }\n"
+    " \n";
+
+/* The same tool's fix of line 12, with the hunk moved up one line (a model
+ * miscounting): strict application refuses it. */
+static const char fix_misplaced[] =
+    "--- a/a.c\n"
+    "+++ b/a.c\n"
+    "@@ -8,7 +8,7 @@\n"
+    " int sum(const int *v, int n)\n"
+    " {\n"
+    "     int s = 0;\n"
+    "-    for (int i = 0; i <= n; i++)\n"
+    "+    for (int i = 0; i < n; i++)\n"
+    "         s += v[i];\n"
+    "     return s;\n"
+    " }\n";
+
+/* Right place, but a context line that is not in the file. */
+static const char fix_wrong_context[] =
+    "@@ -9,7 +9,7 @@\n"
+    " int sum(const int *v, size_t n)\n"
+    " {\n"
+    "     int s = 0;\n"
+    "-    for (int i = 0; i <= n; i++)\n"
+    "+    for (int i = 0; i < n; i++)\n"
+    "         s += v[i];\n"
+    "     return s;\n"
+    " }\n";
+
+struct parsed {
+    int rc;
+    cJSON *findings;
+    char *summary;
+    int dropped;
+    char why[512];
+};
+
+static void parse(const char *text, struct parsed *p)
+{
+    memset(p, 0, sizeof *p);
+    p->rc = answer_parse(text, text != NULL ? strlen(text) : 0, &p->findings, &p->summary,
+                         &p->dropped, p->why, sizeof(p->why));
+    if (p->rc == 0) {
+        assert_true(cJSON_IsArray(p->findings));
+        assert_non_null(p->summary);
+    } else {
+        assert_int_equal(p->rc, -1);
+        assert_null(p->findings);
+        assert_null(p->summary);
+        assert_true(p->why[0] != '\0');
+    }
+}
+
+static void parsed_cleanup(struct parsed *p)
+{
+    cJSON_Delete(p->findings);
+    free(p->summary);
+    memset(p, 0, sizeof *p);
+}
+
+static void expect_ok(const char *text, struct parsed *p)
+{
+    parse(text, p);
+    if (p->rc != 0)
+        fail_msg("rejected: %s", p->why);
+}
+
+static void expect_why(const char *text, const char *needle)
+{
+    struct parsed p;
+
+    parse(text, &p);
+    if (p.rc == 0) {
+        parsed_cleanup(&p);
+        fail_msg("accepted, wanted an error about \"%s\"", needle);
+    }
+    if (strstr(p.why, needle) == NULL)
+        fail_msg("why \"%s\" does not mention \"%s\"", p.why, needle);
+}
+
+static const char *str_of(const cJSON *f, const char *key)
+{
+    const char *s = json_str(f, key);
+
+    if (s == NULL)
+        fail_msg("no string \"%s\"", key);
+    return s;
+}
+
+static double num_of(const cJSON *f, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(f, key);
+
+    if (!cJSON_IsNumber(v))
+        fail_msg("no number \"%s\"", key);
+    return v->valuedouble;
+}
+
+#define GOOD                                                                                  \
+    "{\"findings\": [{\"line\": 5, \"end_line\": 6, \"severity\": \"critical\", "            \
+    "\"category\": \"security\", \"message\": \"strcpy overflows dst\", \"fix\": \"@@ ...\", " \
+    "\"confidence\": 0.9, \"extra\": true}, {\"line\": 12, \"severity\": \"major\", "         \
+    "\"category\": \"correctness\", \"message\": \"  off by one\\n\"}], "                     \
+    "\"summary\": \"Two bugs.\", \"other\": 1}"
+
+static void test_parse_plain(void **state)
+{
+    struct parsed p;
+    const cJSON *f;
+
+    (void)state;
+    expect_ok(GOOD, &p);
+    assert_string_equal(p.summary, "Two bugs.");
+    assert_int_equal(p.dropped, 0);
+    assert_int_equal(cJSON_GetArraySize(p.findings), 2);
+    f = cJSON_GetArrayItem(p.findings, 0);
+    assert_int_equal(num_of(f, "line"), 5);
+    assert_int_equal(num_of(f, "end_line"), 6);
+    assert_string_equal(str_of(f, "severity"), "critical");
+    assert_string_equal(str_of(f, "category"), "security");
+    assert_string_equal(str_of(f, "rule_id"), "model:security");
+    assert_string_equal(str_of(f, "message"), "strcpy overflows dst");
+    assert_string_equal(str_of(f, "fix"), "@@ ...");
+    assert_true(num_of(f, "confidence") == 0.9);
+    assert_string_equal(str_of(f, "source"), "model");
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "extra"));
+    f = cJSON_GetArrayItem(p.findings, 1);
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "end_line"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "fix"));
+    assert_string_equal(str_of(f, "message"), "off by one");      /* trimmed */
+    assert_true(num_of(f, "confidence") == ANSWER_CONFIDENCE_DEFAULT);
+    parsed_cleanup(&p);
+
+    expect_ok("  \n{\"findings\": [], \"summary\": \"Clean.\"}\n\n", &p);
+    assert_int_equal(cJSON_GetArraySize(p.findings), 0);
+    parsed_cleanup(&p);
+
+    /* dropped and why may be NULL. */
+    {
+        cJSON *fs = NULL;
+        char *sum = NULL;
+        assert_int_equal(answer_parse(GOOD, strlen(GOOD), &fs, &sum, NULL, NULL, 0), 0);
+        cJSON_Delete(fs);
+        free(sum);
+        assert_int_equal(answer_parse("x", 1, &fs, &sum, NULL, NULL, 0), -1);
+    }
+}
+
+static void test_parse_fenced(void **state)
+{
+    struct parsed p;
+
+    (void)state;
+    expect_ok("```json\n" GOOD "\n```", &p);
+    assert_int_equal(cJSON_GetArraySize(p.findings), 2);
+    parsed_cleanup(&p);
+    expect_ok("\n```JSON\r\n" GOOD "\r\n```\n", &p);
+    parsed_cleanup(&p);
+    expect_ok("```\n" GOOD "\n```", &p);
+    parsed_cleanup(&p);
+
+    expect_why("```python\n" GOOD "\n```", "only ```json");
+    expect_why("```json\n" GOOD "\n", "not closed");
+    expect_why("```json\n" GOOD "\n```\nHope this helps!", "not closed");
+    expect_why("Here you go:\n```json\n" GOOD "\n```", "begins with \"Here you go:");
+    expect_why("```json\n" GOOD "\n```\n```json\n" GOOD "\n```", "more than one");
+    expect_why("```json\n\n```", "empty");
+}
+
+static void test_parse_prose_rejected(void **state)
+{
+    (void)state;
+    expect_why("Here is my review:\n" GOOD, "begins with \"Here is my review:");
+    expect_why("Here is my review:\n" GOOD, "before the '{'");
+    expect_why("Here is my review:\n" GOOD, "no prose");
+    expect_why(GOOD "\nLet me know if you need more.", "text follows its closing '}'");
+    expect_why(GOOD "\nLet me know if you need more.", "Let me know");
+    expect_why("I found no problems.", "begins with \"I found no problems.\"");
+    expect_why("", "empty");
+    expect_why(NULL, "empty");
+    expect_why("   \n ", "empty");
+    expect_why("[{\"line\": 1}]", "JSON array");
+}
+
+static void test_parse_bad_json(void **state)
+{
+    char *big;
+
+    (void)state;
+    expect_why("{\"findings\": [}, \"summary\": \"x\"}", "malformed JSON near byte");
+    expect_why("{\"findings\": [], \"summary\": \"x\"} {\"a\": 1}", "text after the JSON");
+    expect_why("{\"summary\": \"x\"}", "no \"findings\"");
+    expect_why("{\"findings\": {}, \"summary\": \"x\"}", "\"findings\" must be an array");
+    expect_why("{\"findings\": []}", "no \"summary\"");
+    expect_why("{\"findings\": [], \"summary\": 3}", "no \"summary\"");
+    expect_why("{\"findings\": [], \"summary\": \" \\n \"}", "\"summary\" is empty");
+    expect_why("{\"findings\": [], \"summary\": \"a\nb\"}", "raw control character");
+    expect_why("{\"findings\": [], \"summary\": \"a\\u0000b\"}", "\\u0000");
+    expect_why("{\"findings\": [], \"summary\": \"\xc3\x28\"}", "UTF-8");
+    expect_why("{\"findings\": [], 'summary': \"x\"}", "malformed JSON");
+
+    big = malloc(ANSWER_TEXT_MAX + 2);
+    assert_non_null(big);
+    memset(big, ' ', ANSWER_TEXT_MAX + 1);
+    big[0] = '{';
+    big[ANSWER_TEXT_MAX] = '}';
+    big[ANSWER_TEXT_MAX + 1] = '\0';
+    expect_why(big, "longer than");
+    free(big);
+}
+
+/* Parses {"findings": [entry], "summary": "s"} and returns the one
+ * normalised finding (owns), or NULL when it was dropped. */
+static cJSON *one(const char *entry)
+{
+    char text[4096];
+    struct parsed p;
+    cJSON *f;
+
+    snprintf(text, sizeof(text), "{\"findings\": [%s], \"summary\": \"s\"}", entry);
+    expect_ok(text, &p);
+    assert_int_equal(cJSON_GetArraySize(p.findings) + p.dropped, 1);
+    f = cJSON_DetachItemFromArray(p.findings, 0);
+    parsed_cleanup(&p);
+    return f;
+}
+
+static void expect_sev_cat(const char *sev, const char *cat, const char *want_sev,
+                           const char *want_cat)
+{
+    char entry[256];
+    cJSON *f;
+
+    snprintf(entry, sizeof(entry),
+             "{\"line\": 1, \"severity\": \"%s\", \"category\": \"%s\", \"message\": \"m\"}", sev,
+             cat);
+    f = one(entry);
+    if (want_sev == NULL) {
+        if (f != NULL)
+            fail_msg("%s/%s kept", sev, cat);
+        return;
+    }
+    if (f == NULL)
+        fail_msg("%s/%s dropped", sev, cat);
+    assert_string_equal(str_of(f, "severity"), want_sev);
+    assert_string_equal(str_of(f, "category"), want_cat);
+    assert_int_equal(strncmp(str_of(f, "rule_id"), "model:", 6), 0);
+    assert_string_equal(str_of(f, "rule_id") + 6, want_cat);
+    cJSON_Delete(f);
+}
+
+static void test_synonyms(void **state)
+{
+    (void)state;
+    expect_sev_cat("high", "bug", "major", "correctness");
+    expect_sev_cat("error", "Logic", "major", "correctness");
+    expect_sev_cat("LOW", "perf", "minor", "performance");
+    expect_sev_cat("warning", "vulnerability", "minor", "security");
+    expect_sev_cat("Medium", "readability", "minor", "maintainability");
+    expect_sev_cat("blocker", "formatting", "critical", "style");
+    expect_sev_cat("note", "docs", "info", "documentation");
+    expect_sev_cat(" Critical ", "SYNTAX", "critical", "syntax");
+    expect_sev_cat("minor", "error_handling", "minor", "correctness");
+    /* Unknown values drop the finding. */
+    expect_sev_cat("urgent", "correctness", NULL, NULL);
+    expect_sev_cat("major", "vibes", NULL, NULL);
+    expect_sev_cat("", "correctness", NULL, NULL);
+}
+
+static void test_wrong_shapes_dropped(void **state)
+{
+    static const char *const bad[] = {
+        "\"not an object\"",
+        "{\"line\": \"12\", \"severity\": \"major\", \"category\": \"style\", \"message\": \"m\"}",
+        "{\"line\": 0, \"severity\": \"major\", \"category\": \"style\", \"message\": \"m\"}",
+        "{\"line\": -3, \"severity\": \"major\", \"category\": \"style\", \"message\": \"m\"}",
+        "{\"line\": 2.5, \"severity\": \"major\", \"category\": \"style\", \"message\": \"m\"}",
+        "{\"severity\": \"major\", \"category\": \"style\", \"message\": \"m\"}",
+        "{\"line\": 5, \"end_line\": 4, \"severity\": \"major\", \"category\": \"style\", "
+        "\"message\": \"m\"}",
+        "{\"line\": 5, \"end_line\": \"6\", \"severity\": \"major\", \"category\": \"style\", "
+        "\"message\": \"m\"}",
+        "{\"line\": 5, \"severity\": 2, \"category\": \"style\", \"message\": \"m\"}",
+        "{\"line\": 5, \"severity\": \"major\", \"message\": \"m\"}",
+        "{\"line\": 5, \"severity\": \"major\", \"category\": \"style\", \"message\": \" \"}",
+        "{\"line\": 5, \"severity\": \"major\", \"category\": \"style\", \"message\": 7}",
+        "{\"line\": 5, \"severity\": \"major\", \"category\": \"style\"}",
+        "{\"line\": 5, \"severity\": \"major\", \"category\": \"style\", \"message\": \"m\", "
+        "\"confidence\": 1.5}",
+        "{\"line\": 5, \"severity\": \"major\", \"category\": \"style\", \"message\": \"m\", "
+        "\"confidence\": -0.1}",
+        "{\"line\": 5, \"severity\": \"major\", \"category\": \"style\", \"message\": \"m\", "
+        "\"confidence\": \"0.9\"}",
+        "{\"line\": 5, \"severity\": \"major\", \"category\": \"style\", \"message\": \"m\", "
+        "\"fix\": 42}",
+        "{\"line\": 1e12, \"severity\": \"major\", \"category\": \"style\", \"message\": \"m\"}",
+    };
+    char text[8192];
+    size_t o;
+    struct parsed p;
+    cJSON *f;
+
+    (void)state;
+    o = (size_t)snprintf(text, sizeof(text), "{\"findings\": [");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o, "%s, ", bad[i]);
+    snprintf(text + o, sizeof(text) - o,
+             "{\"line\": 3, \"end_line\": null, \"severity\": \"info\", \"category\": \"style\", "
+             "\"message\": \"kept\", \"confidence\": null, \"fix\": null}], \"summary\": \"s\"}");
+    expect_ok(text, &p);
+    assert_int_equal(p.dropped, (int)(sizeof(bad) / sizeof(bad[0])));
+    assert_int_equal(cJSON_GetArraySize(p.findings), 1);
+    f = cJSON_GetArrayItem(p.findings, 0);
+    assert_string_equal(str_of(f, "message"), "kept");
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "end_line"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "fix"));
+    assert_true(num_of(f, "confidence") == ANSWER_CONFIDENCE_DEFAULT);
+    parsed_cleanup(&p);
+
+    /* Boundary values are fine. */
+    f = one("{\"line\": 7, \"end_line\": 7, \"severity\": \"info\", \"category\": \"style\", "
+            "\"message\": \"m\", \"confidence\": 0}");
+    assert_non_null(f);
+    assert_true(num_of(f, "confidence") == 0);
+    cJSON_Delete(f);
+    f = one("{\"line\": 7.0, \"severity\": \"info\", \"category\": \"style\", "
+            "\"message\": \"m\", \"confidence\": 1, \"fix\": \"\"}");
+    assert_non_null(f);
+    assert_int_equal(num_of(f, "line"), 7);
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "fix"));    /* empty fix left out */
+    cJSON_Delete(f);
+}
+
+static void test_caps(void **state)
+{
+    size_t cap = 600 * 1024;
+    char *text = malloc(cap);
+    char *big = malloc(PATCH_MAX + 2);
+    struct parsed p;
+    size_t o;
+    const cJSON *f;
+
+    (void)state;
+    assert_non_null(text);
+    assert_non_null(big);
+
+    /* Message and summary cut at a character boundary, ending in "...". */
+    memset(big, 'x', 5000);
+    memcpy(big + ANSWER_MESSAGE_MAX - 4, "\xc3\xa9", 2);
+    big[5000] = '\0';
+    snprintf(text, cap,
+             "{\"findings\": [{\"line\": 1, \"severity\": \"info\", \"category\": \"style\", "
+             "\"message\": \"%s\"}], \"summary\": \"%s\"}", big, big);
+    expect_ok(text, &p);
+    f = cJSON_GetArrayItem(p.findings, 0);
+    /* 1020 'x' fit before the 2-byte character, which would end at 1022 >
+     * 1021 (room before "..."). */
+    assert_int_equal(strlen(str_of(f, "message")), ANSWER_MESSAGE_MAX - 4 + 3);
+    assert_string_equal(str_of(f, "message") + ANSWER_MESSAGE_MAX - 4, "...");
+    assert_int_equal(strlen(p.summary), ANSWER_SUMMARY_MAX);
+    assert_string_equal(p.summary + ANSWER_SUMMARY_MAX - 3, "...");
+    parsed_cleanup(&p);
+
+    /* More findings than the cap: the first ANSWER_FINDINGS_MAX are kept. */
+    o = (size_t)snprintf(text, cap, "{\"findings\": [");
+    for (int i = 1; i <= ANSWER_FINDINGS_MAX + 50; i++)
+        o += (size_t)snprintf(text + o, cap - o,
+                              "%s{\"line\": %d, \"severity\": \"info\", \"category\": \"style\", "
+                              "\"message\": \"m\"}", i > 1 ? ", " : "", i);
+    snprintf(text + o, cap - o, "], \"summary\": \"s\"}");
+    expect_ok(text, &p);
+    assert_int_equal(cJSON_GetArraySize(p.findings), ANSWER_FINDINGS_MAX);
+    assert_int_equal(p.dropped, 50);
+    assert_int_equal(num_of(cJSON_GetArrayItem(p.findings, ANSWER_FINDINGS_MAX - 1), "line"),
+                     ANSWER_FINDINGS_MAX);
+    parsed_cleanup(&p);
+
+    /* A fix over PATCH_MAX is left out; the finding stays. */
+    memset(big, 'y', PATCH_MAX + 1);
+    big[PATCH_MAX + 1] = '\0';
+    snprintf(text, cap,
+             "{\"findings\": [{\"line\": 1, \"severity\": \"info\", \"category\": \"style\", "
+             "\"message\": \"m\", \"fix\": \"%s\"}], \"summary\": \"s\"}", big);
+    expect_ok(text, &p);
+    assert_int_equal(cJSON_GetArraySize(p.findings), 1);
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(p.findings, 0), "fix"));
+    parsed_cleanup(&p);
+    free(big);
+    free(text);
+}
+
+static cJSON *model_finding(int line, int end_line, const char *category, const char *fix)
+{
+    cJSON *f = cJSON_CreateObject();
+
+    assert_non_null(f);
+    cJSON_AddNumberToObject(f, "line", line);
+    if (end_line > 0)
+        cJSON_AddNumberToObject(f, "end_line", end_line);
+    cJSON_AddStringToObject(f, "severity", "major");
+    cJSON_AddStringToObject(f, "category", category);
+    cJSON_AddStringToObject(f, "message", "m");
+    if (fix != NULL)
+        cJSON_AddStringToObject(f, "fix", fix);
+    cJSON_AddNumberToObject(f, "confidence", 0.8);
+    cJSON_AddStringToObject(f, "source", "model");
+    return f;
+}
+
+static void test_fix_samples(void **state)
+{
+    size_t len = strlen(file_c);
+
+    (void)state;
+    /* The fixtures themselves, checked against patch.c directly. */
+    assert_int_equal(patch_apply(file_c, len, fix_applies, strlen(fix_applies), NULL, NULL), 0);
+    assert_int_equal(
+        patch_apply(file_c, len, fix_misplaced, strlen(fix_misplaced), NULL, NULL), -1);
+    assert_int_equal(
+        patch_apply(file_c, len, fix_wrong_context, strlen(fix_wrong_context), NULL, NULL), -1);
+}
+
+static void test_validate(void **state)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t len = strlen(file_c);
+    const cJSON *f;
+
+    (void)state;
+    cJSON_AddItemToArray(arr, model_finding(5, 0, "security", fix_applies));
+    cJSON_AddItemToArray(arr, model_finding(12, 13, "correctness", fix_misplaced));
+    cJSON_AddItemToArray(arr, model_finding(16, 0, "correctness", NULL));    /* past the end */
+    cJSON_AddItemToArray(arr, model_finding(14, 16, "correctness", NULL));   /* ends past it */
+    cJSON_AddItemToArray(arr, model_finding(12, 0, "correctness", fix_wrong_context));
+    cJSON_AddItemToArray(arr, model_finding(15, 15, "style", "not a diff"));
+    cJSON_AddItemToArray(arr, cJSON_CreateString("junk"));
+    assert_int_equal(answer_validate(arr, file_c, len), 3);
+    assert_int_equal(cJSON_GetArraySize(arr), 4);
+
+    f = cJSON_GetArrayItem(arr, 0);
+    assert_int_equal(num_of(f, "line"), 5);
+    assert_string_equal(str_of(f, "fix"), fix_applies);
+    f = cJSON_GetArrayItem(arr, 1);
+    assert_int_equal(num_of(f, "line"), 12);
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "fix"));
+    f = cJSON_GetArrayItem(arr, 2);
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "fix"));
+    f = cJSON_GetArrayItem(arr, 3);
+    assert_int_equal(num_of(f, "line"), 15);
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "fix"));
+    cJSON_Delete(arr);
+
+    /* An empty file has no line to point at; NULL array is a no-op. */
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, model_finding(1, 0, "style", NULL));
+    assert_int_equal(answer_validate(arr, "", 0), 1);
+    assert_int_equal(cJSON_GetArraySize(arr), 0);
+    cJSON_Delete(arr);
+    assert_int_equal(answer_validate(NULL, file_c, len), 0);
+
+    /* A file without a trailing newline: its last line counts. */
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, model_finding(2, 0, "style", NULL));
+    cJSON_AddItemToArray(arr, model_finding(3, 0, "style", NULL));
+    assert_int_equal(answer_validate(arr, "a\nb", 3), 1);
+    cJSON_Delete(arr);
+}
+
+static cJSON *other_finding(int line, const char *rule, const char *category,
+                            const char *source)
+{
+    cJSON *f = cJSON_CreateObject();
+
+    assert_non_null(f);
+    cJSON_AddNumberToObject(f, "line", line);
+    cJSON_AddStringToObject(f, "severity", "minor");
+    cJSON_AddStringToObject(f, "category", category);
+    if (rule != NULL)
+        cJSON_AddStringToObject(f, "rule_id", rule);
+    cJSON_AddStringToObject(f, "message", rule != NULL ? rule : category);
+    if (source != NULL)
+        cJSON_AddStringToObject(f, "source", source);
+    return f;
+}
+
+/* "line:rule_or_category:source" for each merged finding, comma-separated. */
+static void assert_merged(const cJSON *merged, const char *want)
+{
+    char got[1024];
+    size_t o = 0;
+    const cJSON *f;
+
+    got[0] = '\0';
+    cJSON_ArrayForEach(f, merged) {
+        o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%d:%s:%s", o ? "," : "",
+                              (int)num_of(f, "line"), str_of(f, "message"), str_of(f, "source"));
+    }
+    if (strcmp(got, want) != 0)
+        fail_msg("merged %s\n           want %s", got, want);
+}
+
+static void test_merge(void **state)
+{
+    cJSON *secrets = cJSON_CreateArray();
+    cJSON *lint = cJSON_CreateArray();
+    cJSON *model = cJSON_CreateArray();
+    cJSON *merged;
+
+    (void)state;
+    cJSON_AddItemToArray(secrets, other_finding(3, "secret:aws", "security", "secrets"));
+    cJSON_AddItemToArray(lint, other_finding(7, "E501", "style", "lint:flake8"));
+    cJSON_AddItemToArray(lint, other_finding(7, "W291", "style", "lint:flake8"));
+    cJSON_AddItemToArray(lint, other_finding(2, "F401", "maintainability", "lint:flake8"));
+    cJSON_AddItemToArray(lint, other_finding(9, "SC2086", "correctness", "lint:shellcheck"));
+    cJSON_AddItemToArray(lint, other_finding(9, "SC2086", "correctness", "lint:shellcheck"));
+    cJSON_AddItemToArray(lint, other_finding(3, "B105", "security", "lint:bandit"));
+    cJSON_AddItemToArray(lint, other_finding(4, "X1", "style", NULL));      /* no source */
+    cJSON_AddItemToArray(lint, cJSON_CreateNumber(1));                      /* skipped */
+    cJSON_AddItemToArray(model, other_finding(7, NULL, "style", "model"));       /* as lint's */
+    cJSON_AddItemToArray(model, other_finding(3, NULL, "security", "model"));    /* as secret */
+    cJSON_AddItemToArray(model, other_finding(1, NULL, "correctness", "model"));
+    cJSON_AddItemToArray(model, other_finding(7, NULL, "performance", "model")); /* new issue */
+    cJSON_AddItemToArray(model, other_finding(1, NULL, "correctness", NULL));    /* same input */
+
+    merged = answer_merge(secrets, lint, model);
+    assert_non_null(merged);
+    assert_merged(merged, "1:correctness:model,1:correctness:model,"
+                          "2:F401:lint:flake8,"
+                          "3:secret:aws:secrets,"
+                          "4:X1:lint,"
+                          "7:E501:lint:flake8,7:W291:lint:flake8,7:performance:model,"
+                          "9:SC2086:lint:shellcheck");
+    cJSON_Delete(merged);
+
+    /* The inputs are borrowed: unchanged. */
+    assert_int_equal(cJSON_GetArraySize(lint), 8);
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(lint, 6), "source"));
+
+    /* Without secrets, the bandit finding on line 3 wins over the model. */
+    merged = answer_merge(NULL, lint, model);
+    assert_non_null(merged);
+    {
+        char *s = cJSON_PrintUnformatted(merged);
+        assert_non_null(strstr(s, "\"B105\""));
+        assert_null(strstr(s, "\"line\":3,\"severity\":\"minor\",\"category\":\"security\","
+                              "\"message\":\"security\""));
+        free(s);
+    }
+    cJSON_Delete(merged);
+
+    merged = answer_merge(NULL, NULL, NULL);
+    assert_non_null(merged);
+    assert_int_equal(cJSON_GetArraySize(merged), 0);
+    cJSON_Delete(merged);
+
+    cJSON_Delete(secrets);
+    cJSON_Delete(lint);
+    cJSON_Delete(model);
+}
+
+/* Parse -> validate -> merge, as the pipeline does. */
+static void test_end_to_end(void **state)
+{
+    cJSON *fix = cJSON_CreateString(fix_applies);
+    char *fix_json = cJSON_PrintUnformatted(fix);
+    char text[4096];
+    struct parsed p;
+    cJSON *lint = cJSON_CreateArray(), *merged;
+
+    (void)state;
+    snprintf(text, sizeof(text),
+             "```json\n{\"findings\": ["
+             "{\"line\": 5, \"severity\": \"high\", \"category\": \"security\", "
+             "\"message\": \"strcpy into a sized buffer\", \"fix\": %s, \"confidence\": 0.95},"
+             "{\"line\": 40, \"severity\": \"low\", \"category\": \"style\", \"message\": \"x\"}"
+             "], \"summary\": \"One overflow.\"}\n```", fix_json);
+    expect_ok(text, &p);
+    assert_int_equal(answer_validate(p.findings, file_c, strlen(file_c)), 1);
+    cJSON_AddItemToArray(lint, other_finding(5, "cert-err33-c", "correctness", "lint:clang-tidy"));
+    merged = answer_merge(NULL, lint, p.findings);
+    assert_merged(merged, "5:cert-err33-c:lint:clang-tidy,5:strcpy into a sized buffer:model");
+    assert_string_equal(str_of(cJSON_GetArrayItem(merged, 1), "fix"), fix_applies);
+    assert_string_equal(str_of(cJSON_GetArrayItem(merged, 1), "severity"), "major");
+    cJSON_Delete(merged);
+    cJSON_Delete(lint);
+    parsed_cleanup(&p);
+    cJSON_Delete(fix);
+    free(fix_json);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_plain),
+        cmocka_unit_test(test_parse_fenced),
+        cmocka_unit_test(test_parse_prose_rejected),
+        cmocka_unit_test(test_parse_bad_json),
+        cmocka_unit_test(test_synonyms),
+        cmocka_unit_test(test_wrong_shapes_dropped),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_fix_samples),
+        cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_end_to_end),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,567 @@
+/* test_redact.c - unit tests for worker/redact.c.
+ *
+ * tests/fixtures/secrets/planted.txt holds one fake, well-formed secret of
+ * every kind (and a few forms of the generic rule); planted.expect lists
+ * each planted value with the line and kind it must be reported at. Both are
+ * written by tests/fixtures/secrets/gen.py. negatives.txt holds lines that
+ * must not be reported. Run from the repository root.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "common/json.h"
+#include "worker/redact.h"
+
+#define FIXTURE_DIR "tests/fixtures/secrets/"
+#define FIXTURE_MAX (1024 * 1024)
+#define EXPECT_MAX 128
+#define BIG_LEN ((size_t)1024 * 1024)
+/* Generous bound for 1 MiB under ASan/UBSan at -O1: a quadratic pass would
+ * take minutes, the linear one takes tens of milliseconds. */
+#define BIG_MS_MAX 1000.0
+#define SUBSTR_LEN 8
+
+struct planted {
+    int line;                /* 0: no finding of its own (PEM body line) */
+    char kind[48];
+    char *value;             /* owns */
+};
+
+struct manifest {
+    struct planted v[EXPECT_MAX];
+    size_t n;
+};
+
+/* Reads a fixture; owns the returned buffer (NUL-terminated), length in
+ * *len. Fails the test when it cannot. */
+static char *fixture_read(const char *name, size_t *len)
+{
+    char path[512];
+    char *buf;
+    FILE *f;
+    int n;
+
+    n = snprintf(path, sizeof(path), "%s%s", FIXTURE_DIR, name);
+    assert_true(n > 0 && (size_t)n < sizeof(path));
+    f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s (run from the repository root)", path);
+    buf = malloc(FIXTURE_MAX + 1);
+    assert_non_null(buf);
+    *len = fread(buf, 1, FIXTURE_MAX, f);
+    assert_int_equal(ferror(f), 0);
+    assert_true(feof(f));
+    fclose(f);
+    buf[*len] = '\0';
+    return buf;
+}
+
+/* Parses planted.expect: "<line>\t<kind>\t<value>" or "-\t-\t<value>". */
+static void manifest_load(struct manifest *m)
+{
+    size_t len;
+    char *buf = fixture_read("planted.expect", &len), *p = buf, *nl, *t1, *t2, *end;
+    long line;
+
+    m->n = 0;
+    for (; *p != '\0'; p = nl + 1) {
+        nl = strchr(p, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        t1 = strchr(p, '\t');
+        assert_non_null(t1);
+        t2 = strchr(t1 + 1, '\t');
+        assert_non_null(t2);
+        *t1 = '\0';
+        *t2 = '\0';
+        assert_true(m->n < EXPECT_MAX);
+        if (strcmp(p, "-") == 0) {
+            line = 0;
+        } else {
+            line = strtol(p, &end, 10);
+            assert_true(*end == '\0' && line >= 1 && line < 100000);
+        }
+        m->v[m->n].line = (int)line;
+        assert_true(strlen(t1 + 1) < sizeof(m->v[m->n].kind));
+        strncpy(m->v[m->n].kind, t1 + 1, sizeof(m->v[m->n].kind) - 1);
+        m->v[m->n].kind[sizeof(m->v[m->n].kind) - 1] = '\0';
+        m->v[m->n].value = strdup(t2 + 1);
+        assert_non_null(m->v[m->n].value);
+        assert_true(strlen(m->v[m->n].value) >= SUBSTR_LEN);
+        m->n++;
+    }
+    free(buf);
+    assert_true(m->n > 0);
+}
+
+static void manifest_free(struct manifest *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->n; i++)
+        free(m->v[i].value);
+    m->n = 0;
+}
+
+static size_t count_lines(const char *t, size_t len)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < len; i++)
+        n += t[i] == '\n';
+    return n;
+}
+
+/* Start of line `line` (1-based) of t, its length (without '\n') in *n;
+ * NULL past the end. */
+static const char *line_at(const char *t, size_t len, int line, size_t *n)
+{
+    const char *p = t, *end = t + len, *nl;
+    int i;
+
+    for (i = 1; i < line; i++) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            return NULL;
+        p = nl + 1;
+    }
+    nl = memchr(p, '\n', (size_t)(end - p));
+    *n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+    return p;
+}
+
+static int int_of(const cJSON *obj, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    assert_true(cJSON_IsNumber(item));
+    return item->valueint;
+}
+
+static const char *str_of(const cJSON *obj, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    assert_true(cJSON_IsString(item));
+    return item->valuestring;
+}
+
+/* Fails when s holds value or any SUBSTR_LEN-byte piece of it. */
+static void assert_no_piece(const char *s, size_t len, const char *value, const char *what)
+{
+    size_t vn = strlen(value), i;
+
+    for (i = 0; i + SUBSTR_LEN <= vn; i++)
+        if (memmem(s, len, value + i, SUBSTR_LEN) != NULL)
+            fail_msg("%s keeps \"%.*s\", a piece of a planted secret", what, SUBSTR_LEN,
+                     value + i);
+}
+
+static void redact_ok(const char *text, size_t len, struct redact_result *res)
+{
+    assert_int_equal(redact_text(text, len, res), 0);
+    assert_non_null(res->text);
+    assert_true(cJSON_IsArray(res->findings));
+    assert_int_equal(res->text[res->len], '\0');
+}
+
+static void test_planted_found_at_their_lines(void **state)
+{
+    struct manifest m;
+    struct redact_result res;
+    size_t len, i, vn, n;
+    char *text = fixture_read("planted.txt", &len);
+    int used[EXPECT_MAX] = {0}, expected = 0, found, k, nf, last;
+    char rule[64];
+    const cJSON *f;
+    const char *ln, *end;
+
+    (void)state;
+    manifest_load(&m);
+    redact_ok(text, len, &res);
+    nf = cJSON_GetArraySize(res.findings);
+    for (i = 0; i < m.n; i++) {
+        if (m.v[i].line == 0)
+            continue;
+        expected++;
+        snprintf(rule, sizeof(rule), "secret:%s", m.v[i].kind);
+        found = 0;
+        for (k = 0; k < nf && !found; k++) {
+            f = cJSON_GetArrayItem(res.findings, k);
+            if (!used[k] && int_of(f, "line") == m.v[i].line &&
+                strcmp(str_of(f, "rule_id"), rule) == 0) {
+                used[k] = 1;
+                found = 1;
+            }
+        }
+        if (!found)
+            fail_msg("no %s finding at line %d", rule, m.v[i].line);
+        /* The fixture holds the value inside the lines the finding names
+         * (a PEM block's first body line is below its BEGIN line). */
+        f = cJSON_GetArrayItem(res.findings, k - 1);
+        last = cJSON_GetObjectItemCaseSensitive(f, "end_line") != NULL ? int_of(f, "end_line")
+                                                                       : m.v[i].line;
+        ln = line_at(text, len, m.v[i].line, &n);
+        end = line_at(text, len, last, &n);
+        assert_non_null(ln);
+        assert_non_null(end);
+        vn = strlen(m.v[i].value);
+        if (memmem(ln, (size_t)(end + n - ln), m.v[i].value, vn) == NULL)
+            fail_msg("planted.txt lines %d-%d lack %s's value", m.v[i].line, last,
+                     m.v[i].kind);
+    }
+    assert_int_equal(nf, expected);
+    assert_int_equal(res.count, expected);
+    for (k = 0; k < nf; k++) {
+        f = cJSON_GetArrayItem(res.findings, k);
+        assert_string_equal(str_of(f, "severity"), "critical");
+        assert_string_equal(str_of(f, "category"), "security");
+        assert_string_equal(str_of(f, "source"), "secrets");
+        assert_true(int_of(f, "column") >= 1);
+        assert_non_null(strstr(str_of(f, "message"), "Hard-coded "));
+        assert_non_null(strstr(str_of(f, "message"), "(redacted before review)"));
+    }
+    redact_result_cleanup(&res);
+    manifest_free(&m);
+    free(text);
+}
+
+static void test_planted_values_gone(void **state)
+{
+    struct manifest m;
+    struct redact_result res;
+    size_t len, i;
+    char *text = fixture_read("planted.txt", &len);
+    int k;
+
+    (void)state;
+    manifest_load(&m);
+    redact_ok(text, len, &res);
+    for (i = 0; i < m.n; i++) {
+        assert_non_null(memmem(text, len, m.v[i].value, strlen(m.v[i].value)));
+        assert_no_piece(res.text, res.len, m.v[i].value, "redacted text");
+    }
+    /* No message, rule or other string of a finding carries the secret. */
+    for (k = 0; k < cJSON_GetArraySize(res.findings); k++) {
+        char *json = cJSON_PrintUnformatted(cJSON_GetArrayItem(res.findings, k));
+
+        assert_non_null(json);
+        for (i = 0; i < m.n; i++)
+            assert_no_piece(json, strlen(json), m.v[i].value, "a finding");
+        free(json);
+    }
+    redact_result_cleanup(&res);
+    manifest_free(&m);
+    free(text);
+}
+
+/* Line count kept; lines outside every finding's [line, end_line] are
+ * byte-identical; lines inside differ; a PEM block's inner lines are one
+ * placeholder each. */
+static void test_planted_lines_kept(void **state)
+{
+    struct redact_result res;
+    size_t len, n0, n1, lines, l;
+    char *text = fixture_read("planted.txt", &len);
+    unsigned char *covered;
+    const char *a, *b;
+    const cJSON *f;
+    int k, first, last, pem_blocks = 0;
+
+    (void)state;
+    redact_ok(text, len, &res);
+    lines = count_lines(text, len);
+    assert_true(lines > 50);
+    assert_int_equal(count_lines(res.text, res.len), lines);
+    covered = calloc(lines + 2, 1);
+    assert_non_null(covered);
+    for (k = 0; k < cJSON_GetArraySize(res.findings); k++) {
+        f = cJSON_GetArrayItem(res.findings, k);
+        first = int_of(f, "line");
+        last = cJSON_GetObjectItemCaseSensitive(f, "end_line") != NULL ? int_of(f, "end_line")
+                                                                       : first;
+        assert_true(first >= 1 && last >= first && (size_t)last <= lines);
+        for (l = (size_t)first; l <= (size_t)last; l++)
+            covered[l] = 1;
+        if (last > first) {
+            pem_blocks++;
+            assert_string_equal(str_of(f, "rule_id"), "secret:private_key");
+            for (l = (size_t)first + 1; l < (size_t)last; l++) {
+                b = line_at(res.text, res.len, (int)l, &n1);
+                assert_non_null(b);
+                assert_int_equal(n1, strlen("[REDACTED:private_key]"));
+                assert_memory_equal(b, "[REDACTED:private_key]", n1);
+            }
+        }
+    }
+    assert_int_equal(pem_blocks, 5);
+    for (l = 1; l <= lines; l++) {
+        a = line_at(text, len, (int)l, &n0);
+        b = line_at(res.text, res.len, (int)l, &n1);
+        assert_non_null(a);
+        assert_non_null(b);
+        if (!covered[l]) {
+            if (n0 != n1 || memcmp(a, b, n0) != 0)
+                fail_msg("line %zu changed but holds no secret", l);
+        } else {
+            assert_true(n0 != n1 || memcmp(a, b, n0) != 0);
+            assert_non_null(memmem(b, n1, "[REDACTED:", 10));
+        }
+    }
+    free(covered);
+    redact_result_cleanup(&res);
+    free(text);
+}
+
+static void assert_clean(const char *text, size_t len, const char *what)
+{
+    struct redact_result res;
+
+    redact_ok(text, len, &res);
+    if (cJSON_GetArraySize(res.findings) != 0) {
+        const cJSON *f = cJSON_GetArrayItem(res.findings, 0);
+
+        fail_msg("%s: unexpected %s", what, str_of(f, "rule_id"));
+    }
+    assert_int_equal(res.count, 0);
+    assert_int_equal(res.len, len);
+    assert_memory_equal(res.text, text, len);
+    redact_result_cleanup(&res);
+}
+
+static void test_false_positives(void **state)
+{
+    size_t len;
+    char *text = fixture_read("negatives.txt", &len), *p, *nl;
+    char what[256];
+    int lines = 0;
+
+    (void)state;
+    assert_clean(text, len, "negatives.txt");
+    for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+        snprintf(what, sizeof(what), "negatives.txt: %.*s", (int)(nl - p), p);
+        assert_clean(p, (size_t)(nl - p), what);
+        lines++;
+    }
+    assert_true(lines > 40);
+    free(text);
+}
+
+static void test_empty(void **state)
+{
+    struct redact_result res;
+
+    (void)state;
+    redact_ok("", 0, &res);
+    assert_int_equal(res.len, 0);
+    assert_string_equal(res.text, "");
+    assert_int_equal(res.count, 0);
+    assert_int_equal(cJSON_GetArraySize(res.findings), 0);
+    redact_result_cleanup(&res);
+    redact_ok(NULL, 0, &res);
+    assert_int_equal(res.len, 0);
+    redact_result_cleanup(&res);
+    /* cleanup is safe twice and on a zeroed struct */
+    redact_result_cleanup(&res);
+    redact_result_cleanup(NULL);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* 1 MiB of code-like text without secrets (the negatives repeated) comes
+ * back unchanged, in linear time. */
+static void test_big_clean(void **state)
+{
+    struct redact_result res;
+    struct timespec t0;
+    size_t len, o;
+    char *unit = fixture_read("negatives.txt", &len), *big = malloc(BIG_LEN);
+    double ms;
+
+    (void)state;
+    assert_non_null(big);
+    for (o = 0; o < BIG_LEN; o += len)
+        memcpy(big + o, unit, BIG_LEN - o < len ? BIG_LEN - o : len);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    redact_ok(big, BIG_LEN, &res);
+    ms = ms_since(&t0);
+    print_message("redact: 1 MiB without secrets in %.1f ms\n", ms);
+    assert_true(ms < BIG_MS_MAX);
+    assert_int_equal(res.count, 0);
+    assert_int_equal(cJSON_GetArraySize(res.findings), 0);
+    assert_int_equal(res.len, BIG_LEN);
+    assert_memory_equal(res.text, big, BIG_LEN);
+    redact_result_cleanup(&res);
+    free(big);
+    free(unit);
+}
+
+/* Inputs built to make a backtracking or rescanning matcher quadratic. */
+static void test_pathological_linear(void **state)
+{
+    static const char *const units[] = {
+        "eyJ-", "eyJaaaaaaaaaaa.eyJaaaa.", "-----BEGIN PRIVATE KEY-----",
+        "a://", "ab://c:dXk9Lm@", "password: ", "password=\"", "token=\"\\", "=",
+        "AKIAABCDEFGHIJKLMNOP ", "rzp_live_ABCDEFGHIJKLMN ", "ghp_", "#define TOKEN ",
+        "hooks.slack.com/services/",
+    };
+    struct redact_result res;
+    struct timespec t0;
+    size_t u, o, n;
+    char *big = malloc(BIG_LEN);
+    double ms;
+
+    (void)state;
+    assert_non_null(big);
+    for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+        n = strlen(units[u]);
+        for (o = 0; o < BIG_LEN; o += n)
+            memcpy(big + o, units[u], BIG_LEN - o < n ? BIG_LEN - o : n);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        redact_ok(big, BIG_LEN, &res);
+        ms = ms_since(&t0);
+        if (ms >= BIG_MS_MAX)
+            fail_msg("1 MiB of \"%s\" took %.0f ms", units[u], ms);
+        assert_true(cJSON_GetArraySize(res.findings) <= REDACT_FINDINGS_MAX);
+        assert_int_equal(count_lines(res.text, res.len), count_lines(big, BIG_LEN));
+        redact_result_cleanup(&res);
+    }
+    free(big);
+}
+
+/* A JWT as a connection string's password: one span, one finding. */
+static void test_overlap_jwt_in_connection_string(void **state)
+{
+    static const char jwt[] =
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzdmMtMSJ9."
+        "Qm9ndXNTaWduYXR1cmVGb3JUZXN0aW5nT25seTEy";
+    static const char token_line[] = "GITHUB_TOKEN=ghp_Zx8Kq2Lm9Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Q\n";
+    struct redact_result res;
+    char text[512];
+    int n;
+
+    (void)state;
+    n = snprintf(text, sizeof(text), "url = \"postgres://svc:%s@db:5432/app\"\n", jwt);
+    assert_true(n > 0 && (size_t)n < sizeof(text));
+    redact_ok(text, (size_t)n, &res);
+    assert_int_equal(res.count, 1);
+    assert_int_equal(cJSON_GetArraySize(res.findings), 1);
+    assert_string_equal(str_of(cJSON_GetArrayItem(res.findings, 0), "rule_id"), "secret:jwt");
+    assert_string_equal(res.text, "url = \"postgres://svc:[REDACTED:jwt]@db:5432/app\"\n");
+    redact_result_cleanup(&res);
+
+    /* A token assigned to a secret name: the specific kind wins. */
+    redact_ok(token_line, strlen(token_line), &res);
+    assert_int_equal(res.count, 1);
+    assert_string_equal(str_of(cJSON_GetArrayItem(res.findings, 0), "rule_id"),
+                        "secret:github_token");
+    assert_string_equal(res.text, "GITHUB_TOKEN=[REDACTED:github_token]\n");
+    redact_result_cleanup(&res);
+}
+
+/* CRLF line ends inside a PEM block are kept, one placeholder a line. */
+static void test_pem_crlf_and_unterminated(void **state)
+{
+    static const char crlf[] =
+        "x\r\n-----BEGIN EC PRIVATE KEY-----\r\n"
+        "MHcCAQEEIBq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2oAoGCCqGSM49\r\n"
+        "AwEHoUQDQgAEq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1W\r\n"
+        "-----END EC PRIVATE KEY-----\r\ny\r\n";
+    static const char cut[] =
+        "key = \"\"\"-----BEGIN PRIVATE KEY-----\n"
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7Zk9Lm2Np4Rs7\n"
+        "Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4\n"
+        "\"\"\"\nprint(key)\n";
+    struct redact_result res;
+
+    (void)state;
+    redact_ok(crlf, sizeof(crlf) - 1, &res);
+    assert_int_equal(res.count, 1);
+    assert_string_equal(res.text, "x\r\n[REDACTED:private_key]\r\n[REDACTED:private_key]\r\n"
+                                  "[REDACTED:private_key]\r\n[REDACTED:private_key]\r\ny\r\n");
+    assert_int_equal(int_of(cJSON_GetArrayItem(res.findings, 0), "line"), 2);
+    assert_int_equal(int_of(cJSON_GetArrayItem(res.findings, 0), "end_line"), 5);
+    redact_result_cleanup(&res);
+
+    redact_ok(cut, sizeof(cut) - 1, &res);
+    assert_int_equal(res.count, 1);
+    assert_string_equal(res.text, "key = \"\"\"[REDACTED:private_key]\n[REDACTED:private_key]\n"
+                                  "[REDACTED:private_key]\n\"\"\"\nprint(key)\n");
+    redact_result_cleanup(&res);
+}
+
+/* Columns count characters, not bytes. */
+static void test_column_utf8(void **state)
+{
+    static const char text[] = "one\n  caf\xc3\xa9 AKIAQ7ZK2LM9NP4RS7TV\n";
+    struct redact_result res;
+    const cJSON *f;
+
+    (void)state;
+    redact_ok(text, sizeof(text) - 1, &res);
+    assert_int_equal(res.count, 1);
+    f = cJSON_GetArrayItem(res.findings, 0);
+    assert_int_equal(int_of(f, "line"), 2);
+    assert_int_equal(int_of(f, "column"), 8);
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "end_line"));
+    assert_string_equal(res.text, "one\n  caf\xc3\xa9 [REDACTED:aws_access_key_id]\n");
+    redact_result_cleanup(&res);
+}
+
+/* More secrets than REDACT_FINDINGS_MAX: all replaced, the report capped. */
+static void test_findings_capped(void **state)
+{
+    enum { SECRETS = REDACT_FINDINGS_MAX + 50 };
+    struct redact_result res;
+    size_t cap = (size_t)SECRETS * 64, o = 0;
+    char *text = malloc(cap);
+    int i, n;
+
+    (void)state;
+    assert_non_null(text);
+    for (i = 0; i < SECRETS; i++) {
+        n = snprintf(text + o, cap - o, "k%d = \"glpat-Zx8Kq2Lm9Np4Rs7T%06d\"\n", i, i);
+        assert_true(n > 0 && (size_t)n < cap - o);
+        o += (size_t)n;
+    }
+    redact_ok(text, o, &res);
+    assert_int_equal(res.count, SECRETS);
+    assert_int_equal(cJSON_GetArraySize(res.findings), REDACT_FINDINGS_MAX);
+    assert_null(memmem(res.text, res.len, "glpat-", 6));
+    assert_int_equal(count_lines(res.text, res.len), SECRETS);
+    redact_result_cleanup(&res);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_planted_found_at_their_lines),
+        cmocka_unit_test(test_planted_values_gone),
+        cmocka_unit_test(test_planted_lines_kept),
+        cmocka_unit_test(test_false_positives),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_big_clean),
+        cmocka_unit_test(test_pathological_linear),
+        cmocka_unit_test(test_overlap_jwt_in_connection_string),
+        cmocka_unit_test(test_pem_crlf_and_unterminated),
+        cmocka_unit_test(test_column_utf8),
+        cmocka_unit_test(test_findings_capped),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,592 @@
+/* answer.c - the model's answer: strict parsing with a reason the model can
+ * act on, validation against the submitted file, and merging with the
+ * linter and secret findings. */
+#include "worker/answer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/utf8.h"
+#include "worker/patch.h"
+
+/* Line numbers past this are out of any file we accept. */
+#define LINE_MAX_NO 1000000000.0
+
+/* Bytes of the answer quoted in a reason. */
+#define WHY_QUOTE 24
+
+static const char *const severities[] = {"critical", "major", "minor", "info"};
+
+static const char *const categories[] = {"syntax",          "correctness", "security",
+                                         "performance",     "maintainability", "style",
+                                         "documentation"};
+
+/* Lenient spellings, compared case-insensitively. */
+static const struct synonym {
+    const char *said;
+    const char *meant;
+} severity_synonyms[] = {
+    {"blocker", "critical"}, {"fatal", "critical"},   {"high", "major"},
+    {"error", "major"},      {"severe", "major"},     {"serious", "major"},
+    {"medium", "minor"},     {"moderate", "minor"},   {"low", "minor"},
+    {"warning", "minor"},    {"warn", "minor"},       {"note", "info"},
+    {"suggestion", "info"},  {"hint", "info"},        {"information", "info"},
+    {"informational", "info"},
+}, category_synonyms[] = {
+    {"bug", "correctness"},          {"logic", "correctness"},
+    {"correct", "correctness"},      {"reliability", "correctness"},
+    {"concurrency", "correctness"},  {"error-handling", "correctness"},
+    {"vulnerability", "security"},   {"vuln", "security"},
+    {"perf", "performance"},         {"efficiency", "performance"},
+    {"design", "maintainability"},   {"readability", "maintainability"},
+    {"complexity", "maintainability"}, {"maintenance", "maintainability"},
+    {"architecture", "maintainability"}, {"duplication", "maintainability"},
+    {"formatting", "style"},         {"format", "style"},
+    {"naming", "style"},             {"convention", "style"},
+    {"docs", "documentation"},       {"doc", "documentation"},
+    {"comment", "documentation"},    {"comments", "documentation"},
+    {"compile", "syntax"},           {"compilation", "syntax"},
+    {"parse", "syntax"},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void why_set(char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void why_set(char *why, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (why == NULL || cap == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* Up to WHY_QUOTE bytes of s[0..n) for a reason, printable ASCII only. */
+static void quote(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n && i < WHY_QUOTE && o + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : ' ';
+    }
+    out[o] = '\0';
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Largest n <= max such that s[0..n) does not end inside a UTF-8 sequence. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+    size_t n;
+
+    if (len <= max)
+        return len;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+/* A trimmed copy of s cut to max bytes (ending in "..." when cut), with
+ * control characters other than "\n" and "\t" turned into spaces and
+ * invalid UTF-8 (from \u escapes of lone surrogates) into '?'. Returns it
+ * (owns) or NULL. */
+static char *clean_copy(const char *s, size_t max)
+{
+    size_t len, keep;
+    char *out;
+
+    while (is_space(*s))
+        s++;
+    len = strlen(s);
+    while (len > 0 && is_space(s[len - 1]))
+        len--;
+    keep = len > max ? utf8_cut(s, len, max - 3) : len;
+    out = malloc(keep + 4);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, s, keep);
+    if (keep < len) {
+        memcpy(out + keep, "...", 3);
+        keep += 3;
+    }
+    out[keep] = '\0';
+    for (size_t i = 0; i < keep; i++) {
+        unsigned char c = (unsigned char)out[i];
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+            out[i] = ' ';
+    }
+    if (!utf8_valid(out, keep, NULL))
+        utf8_sanitize(out);
+    return out;
+}
+
+/* The canonical name for s among names[], or through synonyms; NULL when
+ * unknown. */
+static const char *enum_lookup(const char *s, const char *const *names, size_t n,
+                               const struct synonym *syn, size_t nsyn)
+{
+    char buf[32];
+    size_t len;
+
+    if (s == NULL)
+        return NULL;
+    while (is_space(*s))
+        s++;
+    len = strlen(s);
+    while (len > 0 && is_space(s[len - 1]))
+        len--;
+    if (len == 0 || len >= sizeof(buf))
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (s[i] == '_' || s[i] == ' ') ? '-' : s[i];
+    buf[len] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(buf, names[i]) == 0)
+            return names[i];
+    for (size_t i = 0; i < nsyn; i++)
+        if (strcasecmp(buf, syn[i].said) == 0)
+            return syn[i].meant;
+    return NULL;
+}
+
+/* 1 when v is a number holding an integer in 1..LINE_MAX_NO. */
+static int is_line_no(const cJSON *v)
+{
+    double d;
+
+    if (!cJSON_IsNumber(v))
+        return 0;
+    d = v->valuedouble;
+    return d >= 1 && d <= LINE_MAX_NO && (double)(long)d == d;
+}
+
+/* Present and not null. */
+static const cJSON *member(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+    return (v == NULL || cJSON_IsNull(v)) ? NULL : v;
+}
+
+/* Builds the normalised copy of one model finding. Returns 1 and *out
+ * (owns), 0 when the entry has the wrong shape, -1 when out of memory. */
+static int finding_normalise(const cJSON *in, cJSON **out)
+{
+    const cJSON *line, *end_line, *conf, *fix, *msg;
+    const char *sev, *cat;
+    char *text = NULL;
+    char rule_id[32];
+    double confidence = ANSWER_CONFIDENCE_DEFAULT;
+    cJSON *f;
+
+    *out = NULL;
+    if (!cJSON_IsObject(in))
+        return 0;
+    line = cJSON_GetObjectItemCaseSensitive(in, "line");
+    end_line = member(in, "end_line");
+    conf = member(in, "confidence");
+    fix = member(in, "fix");
+    msg = cJSON_GetObjectItemCaseSensitive(in, "message");
+    sev = enum_lookup(json_str(in, "severity"), severities, COUNT(severities),
+                      severity_synonyms, COUNT(severity_synonyms));
+    cat = enum_lookup(json_str(in, "category"), categories, COUNT(categories),
+                      category_synonyms, COUNT(category_synonyms));
+    if (!is_line_no(line) || sev == NULL || cat == NULL)
+        return 0;
+    if (end_line != NULL && (!is_line_no(end_line) || end_line->valuedouble < line->valuedouble))
+        return 0;
+    if (conf != NULL) {
+        if (!cJSON_IsNumber(conf) || !(conf->valuedouble >= 0 && conf->valuedouble <= 1))
+            return 0;
+        confidence = conf->valuedouble;
+    }
+    if (fix != NULL && !cJSON_IsString(fix))
+        return 0;
+    if (!cJSON_IsString(msg))
+        return 0;
+    text = clean_copy(msg->valuestring, ANSWER_MESSAGE_MAX);
+    if (text == NULL)
+        return -1;
+    if (text[0] == '\0') {
+        free(text);
+        return 0;
+    }
+
+    /* The API's findings all carry a rule_id; the model's name its category. */
+    snprintf(rule_id, sizeof(rule_id), "model:%s", cat);
+    f = cJSON_CreateObject();
+    if (f == NULL || cJSON_AddNumberToObject(f, "line", line->valuedouble) == NULL ||
+        (end_line != NULL &&
+         cJSON_AddNumberToObject(f, "end_line", end_line->valuedouble) == NULL) ||
+        cJSON_AddStringToObject(f, "severity", sev) == NULL ||
+        cJSON_AddStringToObject(f, "category", cat) == NULL ||
+        cJSON_AddStringToObject(f, "rule_id", rule_id) == NULL ||
+        cJSON_AddStringToObject(f, "message", text) == NULL)
+        goto oom;
+    /* A fix that cannot be a valid diff is left out; the finding stays. */
+    if (fix != NULL && fix->valuestring[0] != '\0' && strlen(fix->valuestring) <= PATCH_MAX &&
+        cJSON_AddStringToObject(f, "fix", fix->valuestring) == NULL)
+        goto oom;
+    if (cJSON_AddNumberToObject(f, "confidence", confidence) == NULL ||
+        cJSON_AddStringToObject(f, "source", "model") == NULL)
+        goto oom;
+    free(text);
+    *out = f;
+    return 1;
+oom:
+    free(text);
+    cJSON_Delete(f);
+    return -1;
+}
+
+/* Finds the JSON inside text: the whole (trimmed) text, or the inside of
+ * one ``` / ```json fence. Returns 0 with [*start, *end), or -1 with why. */
+static int unwrap(const char *text, size_t len, const char **start, const char **end,
+                  char *why, size_t cap)
+{
+    const char *s = text, *e = text + len;
+    char q[WHY_QUOTE + 1];
+
+    while (s < e && is_space(*s))
+        s++;
+    while (e > s && is_space(e[-1]))
+        e--;
+    if (s == e) {
+        why_set(why, cap, "the answer is empty: answer with the JSON object "
+                          "{\"findings\": [...], \"summary\": \"...\"}");
+        return -1;
+    }
+    if (e - s >= 3 && memcmp(s, "```", 3) == 0) {
+        const char *body = s + 3;
+        if (e - body >= 4 && strncasecmp(body, "json", 4) == 0)
+            body += 4;
+        while (body < e && (*body == ' ' || *body == '\t' || *body == '\r'))
+            body++;
+        if (body >= e || *body != '\n') {
+            why_set(why, cap, "the opening ``` fence must be followed by a line break "
+                              "(only ```json is allowed); better, answer with the JSON object "
+                              "only, without a fence");
+            return -1;
+        }
+        body++;
+        if (e - body < 3 || memcmp(e - 3, "```", 3) != 0) {
+            why_set(why, cap, "the ```json fence is not closed by a ``` line at the very end, "
+                              "or text follows it: answer with the JSON object only");
+            return -1;
+        }
+        e -= 3;
+        if (memmem(body, (size_t)(e - body), "```", 3) != NULL) {
+            why_set(why, cap, "the answer holds more than one ``` fence: answer with one JSON "
+                              "object only");
+            return -1;
+        }
+        s = body;
+        while (s < e && is_space(*s))
+            s++;
+        while (e > s && is_space(e[-1]))
+            e--;
+        if (s == e) {
+            why_set(why, cap, "the ```json fence is empty: answer with the JSON object");
+            return -1;
+        }
+    }
+    if (*s == '[') {
+        why_set(why, cap, "the answer is a JSON array; it must be one object "
+                          "{\"findings\": [...], \"summary\": \"...\"}");
+        return -1;
+    }
+    if (*s != '{') {
+        quote(s, (size_t)(e - s), q, sizeof(q));
+        why_set(why, cap,
+                "the answer must be the JSON object alone, but it begins with \"%s\"%s: no "
+                "prose or markdown before or after the JSON",
+                q, memchr(s, '{', (size_t)(e - s)) != NULL ? " before the '{'" : "");
+        return -1;
+    }
+    if (e[-1] != '}') {
+        const char *last = e;
+        while (last > s && last[-1] != '}')
+            last--;
+        quote(last, (size_t)(e - last), q, sizeof(q));
+        why_set(why, cap,
+                "the answer must be the JSON object alone, but text follows its closing '}' "
+                "(\"%s\"): no prose or markdown before or after the JSON", q);
+        return -1;
+    }
+    *start = s;
+    *end = e;
+    return 0;
+}
+
+int answer_parse(const char *text, size_t len, cJSON **findings, char **summary, int *dropped,
+                 char *why, size_t cap)
+{
+    const char *s = NULL, *e = NULL, *parse_end = NULL, *sum;
+    cJSON *doc = NULL, *out = NULL;
+    const cJSON *arr, *item;
+    char *sumcopy = NULL;
+    char key[64], q[WHY_QUOTE + 1];
+    size_t at;
+    int kept = 0, drop = 0;
+
+    *findings = NULL;
+    *summary = NULL;
+    if (dropped != NULL)
+        *dropped = 0;
+    if (why != NULL && cap > 0)
+        why[0] = '\0';
+    if (text == NULL)
+        len = 0;
+    if (len > ANSWER_TEXT_MAX) {
+        why_set(why, cap, "the answer is longer than %d bytes: keep messages and fixes short",
+                ANSWER_TEXT_MAX);
+        return -1;
+    }
+    if (len > 0 && memchr(text, '\0', len) != NULL) {
+        why_set(why, cap, "the answer contains a NUL byte");
+        return -1;
+    }
+    if (unwrap(text != NULL ? text : "", len, &s, &e, why, cap) < 0)
+        return -1;
+    if (!utf8_valid(s, (size_t)(e - s), &at)) {
+        why_set(why, cap, "the answer is not valid UTF-8 at byte %zu", at);
+        return -1;
+    }
+    if (json_raw_control(s, (size_t)(e - s), &at)) {
+        why_set(why, cap,
+                "raw control character (a line break or tab) inside a JSON string at byte %zu: "
+                "escape it as \\n or \\t", at);
+        return -1;
+    }
+    if (json_find_nul_escape(s, (size_t)(e - s), key, sizeof(key))) {
+        why_set(why, cap, "\\u0000 inside a JSON string%s%s%s: leave it out",
+                key[0] ? " (member \"" : "", key, key[0] ? "\")" : "");
+        return -1;
+    }
+    doc = cJSON_ParseWithLengthOpts(s, (size_t)(e - s), &parse_end, 0);
+    if (doc == NULL) {
+        at = (parse_end != NULL && parse_end >= s && parse_end <= e) ? (size_t)(parse_end - s) : 0;
+        quote(s + at, (size_t)(e - s) - at, q, sizeof(q));
+        why_set(why, cap, "malformed JSON near byte %zu (\"%s\"): answer with one valid JSON "
+                          "object", at, q);
+        return -1;
+    }
+    while (parse_end < e && is_space(*parse_end))
+        parse_end++;
+    if (parse_end != e) {
+        quote(parse_end, (size_t)(e - parse_end), q, sizeof(q));
+        why_set(why, cap, "text after the JSON object at byte %zu (\"%s\"): answer with one "
+                          "JSON object only", (size_t)(parse_end - s), q);
+        goto fail;
+    }
+    arr = cJSON_GetObjectItemCaseSensitive(doc, "findings");
+    if (arr == NULL) {
+        why_set(why, cap, "the JSON object has no \"findings\" member: give \"findings\": [] "
+                          "when there is nothing to report");
+        goto fail;
+    }
+    if (!cJSON_IsArray(arr)) {
+        why_set(why, cap, "\"findings\" must be an array of finding objects");
+        goto fail;
+    }
+    sum = json_str(doc, "summary");
+    if (sum == NULL) {
+        why_set(why, cap, "the JSON object has no \"summary\" string");
+        goto fail;
+    }
+    sumcopy = clean_copy(sum, ANSWER_SUMMARY_MAX);
+    if (sumcopy == NULL)
+        goto oom;
+    if (sumcopy[0] == '\0') {
+        why_set(why, cap, "\"summary\" is empty: say in a sentence or two what you found");
+        goto fail;
+    }
+    out = cJSON_CreateArray();
+    if (out == NULL)
+        goto oom;
+    cJSON_ArrayForEach(item, arr) {
+        cJSON *f;
+        int rc = finding_normalise(item, &f);
+        if (rc < 0)
+            goto oom;
+        if (rc == 0 || kept == ANSWER_FINDINGS_MAX) {
+            cJSON_Delete(f);
+            drop++;
+            continue;
+        }
+        cJSON_AddItemToArray(out, f);
+        kept++;
+    }
+    cJSON_Delete(doc);
+    *findings = out;
+    *summary = sumcopy;
+    if (dropped != NULL)
+        *dropped = drop;
+    return 0;
+oom:
+    why_set(why, cap, "out of memory");
+fail:
+    cJSON_Delete(doc);
+    cJSON_Delete(out);
+    free(sumcopy);
+    return -1;
+}
+
+/* ---- validation ---- */
+
+static long count_lines(const char *file, size_t len)
+{
+    long n = 0;
+
+    if (file == NULL || len == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (file[i] == '\n')
+            n++;
+    if (file[len - 1] != '\n')
+        n++;
+    return n;
+}
+
+int answer_validate(cJSON *findings, const char *file, size_t len)
+{
+    long total = count_lines(file, len);
+    cJSON *f, *next;
+    int dropped = 0;
+
+    if (!cJSON_IsArray(findings))
+        return 0;
+    for (f = findings->child; f != NULL; f = next) {
+        const cJSON *line = cJSON_GetObjectItemCaseSensitive(f, "line");
+        const cJSON *end_line = member(f, "end_line");
+        const char *fix = json_str(f, "fix");
+
+        next = f->next;
+        if (!is_line_no(line) || line->valuedouble > (double)total ||
+            (end_line != NULL && (!is_line_no(end_line) ||
+                                  end_line->valuedouble > (double)total))) {
+            cJSON_Delete(cJSON_DetachItemViaPointer(findings, f));
+            dropped++;
+            continue;
+        }
+        if (fix != NULL &&
+            patch_apply(file != NULL ? file : "", len, fix, strlen(fix), NULL, NULL) != 0)
+            cJSON_DeleteItemFromObjectCaseSensitive(f, "fix");
+    }
+    return dropped;
+}
+
+/* ---- merging ---- */
+
+enum { FROM_SECRETS, FROM_LINT, FROM_MODEL };
+
+static const char *const from_names[] = {"secrets", "lint", "model"};
+
+struct merge_item {
+    const cJSON *f;
+    double line;                /* 0 when missing */
+    int from;                   /* FROM_*: the preference, lowest first */
+    size_t index;               /* position within its input */
+    const char *category;
+    const char *rule_id;
+};
+
+static int merge_cmp(const void *a, const void *b)
+{
+    const struct merge_item *x = a, *y = b;
+
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->from != y->from)
+        return x->from - y->from;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static int same_issue(const struct merge_item *a, const struct merge_item *b)
+{
+    if (a->line != b->line)
+        return 0;
+    if (a->rule_id != NULL && b->rule_id != NULL && a->rule_id[0] != '\0' &&
+        strcmp(a->rule_id, b->rule_id) == 0)
+        return 1;
+    return a->from != b->from && a->category != NULL && b->category != NULL &&
+           strcmp(a->category, b->category) == 0;
+}
+
+cJSON *answer_merge(const cJSON *secrets, const cJSON *lint, const cJSON *model)
+{
+    const cJSON *inputs[3] = {secrets, lint, model};
+    struct merge_item *items;
+    size_t n = 0, cap = 0, group = 0;
+    cJSON *out;
+
+    for (int k = 0; k < 3; k++)
+        if (cJSON_IsArray(inputs[k]))
+            cap += (size_t)cJSON_GetArraySize(inputs[k]);
+    items = calloc(cap + 1, sizeof *items);
+    out = cJSON_CreateArray();
+    if (items == NULL || out == NULL)
+        goto oom;
+    for (int k = 0; k < 3; k++) {
+        const cJSON *f;
+        size_t index = 0;
+        if (!cJSON_IsArray(inputs[k]))
+            continue;
+        cJSON_ArrayForEach(f, inputs[k]) {
+            const cJSON *line = cJSON_GetObjectItemCaseSensitive(f, "line");
+            if (!cJSON_IsObject(f))
+                continue;
+            items[n].f = f;
+            items[n].line = cJSON_IsNumber(line) ? line->valuedouble : 0;
+            items[n].from = k;
+            items[n].index = index++;
+            items[n].category = json_str(f, "category");
+            items[n].rule_id = json_str(f, "rule_id");
+            n++;
+        }
+    }
+    qsort(items, n, sizeof *items, merge_cmp);
+
+    for (size_t i = 0; i < n; i++) {
+        int dup = 0;
+        cJSON *copy;
+
+        if (i > 0 && items[i].line != items[i - 1].line)
+            group = i;
+        /* Earlier items of the same line are preferred; a dropped one
+         * (f == NULL) no longer counts. */
+        for (size_t j = group; j < i && !dup; j++)
+            dup = items[j].f != NULL && same_issue(&items[j], &items[i]);
+        if (dup) {
+            items[i].f = NULL;
+            continue;
+        }
+        copy = cJSON_Duplicate(items[i].f, 1);
+        if (copy == NULL)
+            goto oom;
+        cJSON_AddItemToArray(out, copy);
+        if (json_str(copy, "source") == NULL) {
+            cJSON_DeleteItemFromObjectCaseSensitive(copy, "source");
+            if (cJSON_AddStringToObject(copy, "source", from_names[items[i].from]) == NULL)
+                goto oom;
+        }
+    }
+    free(items);
+    return out;
+oom:
+    free(items);
+    cJSON_Delete(out);
+    return NULL;
+}

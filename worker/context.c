@@ -1,0 +1,642 @@
+/* context.c - chooses the lines of a file the model sees and numbers them.
+ *
+ * Selection: the hunks of a diff (new side) or the cursor window, each
+ * widened by a few lines and merged; otherwise the whole file. Then the
+ * selection is emitted in line order until budget_bytes is reached; every
+ * line is either in reviewed_ranges or in skipped_ranges.
+ */
+#include "worker/context.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Line numbers beyond this are treated as out of range (diff headers,
+ * cursor positions), so arithmetic on them never overflows. */
+#define LINE_NO_MAX 1000000000L
+
+/* Between two windows of the excerpt. */
+#define CONTEXT_GAP "...\n"
+
+/* Appended to a line cut at CONTEXT_LINE_MAX bytes. */
+#define CONTEXT_LINE_CUT " [...]"
+
+/* A line of the file: text[start .. start+len), without "\n" or "\r\n". */
+struct line {
+    size_t start;
+    size_t len;
+};
+
+/* Inclusive, 1-based. */
+struct range {
+    long first;
+    long last;
+};
+
+struct ranges {
+    struct range *v;
+    size_t n;
+    size_t cap;
+};
+
+static int ranges_add(struct ranges *r, long first, long last)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        struct range *v = realloc(r->v, cap * sizeof *v);
+        if (v == NULL)
+            return -1;
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n].first = first;
+    r->v[r->n].last = last;
+    r->n++;
+    return 0;
+}
+
+/* Appends [first, last], extending the previous range when they touch
+ * (ranges must be added in increasing order of first). */
+static int ranges_append(struct ranges *r, long first, long last)
+{
+    if (r->n > 0 && first <= r->v[r->n - 1].last + 1) {
+        if (last > r->v[r->n - 1].last)
+            r->v[r->n - 1].last = last;
+        return 0;
+    }
+    return ranges_add(r, first, last);
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+    const struct range *x = a, *y = b;
+
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    return (x->last > y->last) - (x->last < y->last);
+}
+
+/* Sorts and merges overlapping or adjacent ranges in place. */
+static void ranges_normalise(struct ranges *r)
+{
+    size_t o = 0;
+
+    if (r->n == 0)
+        return;
+    qsort(r->v, r->n, sizeof *r->v, range_cmp);
+    for (size_t i = 1; i < r->n; i++) {
+        if (r->v[i].first <= r->v[o].last + 1) {
+            if (r->v[i].last > r->v[o].last)
+                r->v[o].last = r->v[i].last;
+        } else {
+            r->v[++o] = r->v[i];
+        }
+    }
+    r->n = o + 1;
+}
+
+/* Adds [first-around, last+around] clipped to 1..total (nothing when the
+ * clipped range is empty). */
+static int ranges_add_window(struct ranges *r, long first, long last, long total)
+{
+    first = first > LINE_NO_MAX ? LINE_NO_MAX : first;
+    last = last > LINE_NO_MAX ? LINE_NO_MAX : last;
+    if (first < 1)
+        first = 1;
+    if (last > total)
+        last = total;
+    if (first > last)
+        return 0;
+    return ranges_add(r, first, last);
+}
+
+/* ---- lines ---- */
+
+/* Splits text into lines: "\n" ends a line, a "\r" before it is not part
+ * of the line, and a last line without "\n" still counts. Returns 0 with
+ * *out (owns; NULL when there are no lines) and *n, or -1. */
+static int lines_split(const char *text, size_t len, struct line **out, long *n)
+{
+    size_t count = 0, i, k = 0, start = 0;
+    struct line *v;
+
+    *out = NULL;
+    *n = 0;
+    if (text == NULL || len == 0)
+        return 0;
+    for (i = 0; i < len; i++)
+        if (text[i] == '\n')
+            count++;
+    if (text[len - 1] != '\n')
+        count++;
+    if (count > (size_t)LONG_MAX / 2)
+        return -1;
+    v = malloc(count * sizeof *v);
+    if (v == NULL)
+        return -1;
+    for (i = 0; i <= len; i++) {
+        if (i < len && text[i] != '\n')
+            continue;
+        if (i == len && start == len)
+            break;          /* the text ended with "\n" */
+        v[k].start = start;
+        v[k].len = i - start;
+        if (v[k].len > 0 && text[i - 1] == '\r')
+            v[k].len--;
+        k++;
+        start = i + 1;
+    }
+    *out = v;
+    *n = (long)k;
+    return 0;
+}
+
+/* ---- diff hunks ---- */
+
+/* Parses a decimal number at *p (advanced past it). Returns -1 when there
+ * is none or it is out of range. */
+static long parse_num(const char **p, const char *end)
+{
+    long v = 0;
+    const char *s = *p;
+
+    if (s >= end || *s < '0' || *s > '9')
+        return -1;
+    while (s < end && *s >= '0' && *s <= '9') {
+        if (v > (LINE_NO_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*s - '0');
+        s++;
+    }
+    *p = s;
+    return v;
+}
+
+/* Parses "-a[,b] +c[,d] @@" after "@@ ". Returns 0 or -1. */
+static int parse_hunk_header(const char *s, const char *end, long *old_n, long *new_start,
+                             long *new_n)
+{
+    long a, c;
+
+    if (s >= end || *s++ != '-' || (a = parse_num(&s, end)) < 0)
+        return -1;
+    *old_n = 1;
+    if (s < end && *s == ',') {
+        s++;
+        if ((*old_n = parse_num(&s, end)) < 0)
+            return -1;
+    }
+    if (end - s < 2 || s[0] != ' ' || s[1] != '+')
+        return -1;
+    s += 2;
+    if ((c = parse_num(&s, end)) < 0)
+        return -1;
+    *new_n = 1;
+    if (s < end && *s == ',') {
+        s++;
+        if ((*new_n = parse_num(&s, end)) < 0)
+            return -1;
+    }
+    if (end - s < 3 || memcmp(s, " @@", 3) != 0)
+        return -1;
+    (void)a;
+    *new_start = c;
+    return 0;
+}
+
+/* Adds the new-side range of every hunk of diff, widened by
+ * CONTEXT_AROUND. Returns 1 when the diff is well formed and names lines of
+ * this file, 0 when it is malformed (out untouched beyond what was added:
+ * the caller discards it), -1 when out of memory.
+ *
+ * Lines outside hunks (git headers, "---", "+++", mail headers) are
+ * skipped; a diff naming more than one file ("+++" twice) is malformed,
+ * since its hunks cannot be told apart. */
+static int diff_windows(const char *diff, long total, struct ranges *out)
+{
+    const char *p = diff;
+    long old_left = 0, new_left = 0;
+    int in_hunk = 0, files = 0, hunks = 0;
+
+    while (*p != '\0') {
+        const char *eol = strchr(p, '\n');
+        const char *end = eol != NULL ? eol : p + strlen(p);
+        const char *next = eol != NULL ? eol + 1 : end;
+
+        if (end > p && end[-1] == '\r')
+            end--;
+        if (in_hunk) {
+            char c = end > p ? *p : ' ';   /* an empty line is blank context */
+            if (c == ' ') {
+                if (old_left == 0 || new_left == 0)
+                    return 0;
+                old_left--;
+                new_left--;
+            } else if (c == '-') {
+                if (old_left == 0)
+                    return 0;
+                old_left--;
+            } else if (c == '+') {
+                if (new_left == 0)
+                    return 0;
+                new_left--;
+            } else if (c != '\\') {
+                return 0;       /* hunk shorter than its header says */
+            }
+            if (old_left == 0 && new_left == 0)
+                in_hunk = 0;
+        } else if (end - p >= 3 && memcmp(p, "@@ ", 3) == 0) {
+            long new_start, new_n;
+            if (parse_hunk_header(p + 3, end, &old_left, &new_start, &new_n) < 0)
+                return 0;
+            if (old_left == 0 && new_n == 0)
+                return 0;
+            /* A hunk adding nothing names the line before the removal. */
+            if (new_start + (new_n > 0 ? new_n - 1 : 0) > total ||
+                (new_n > 0 && new_start < 1))
+                return 0;
+            new_left = new_n;
+            in_hunk = 1;
+            hunks++;
+            if (new_n > 0) {
+                if (ranges_add_window(out, new_start - CONTEXT_AROUND,
+                                      new_start + new_n - 1 + CONTEXT_AROUND, total) < 0)
+                    return -1;
+            } else if (ranges_add_window(out, new_start - CONTEXT_AROUND,
+                                         new_start + 1 + CONTEXT_AROUND, total) < 0) {
+                return -1;
+            }
+        } else if (end - p >= 4 && memcmp(p, "+++ ", 4) == 0) {
+            if (++files > 1)
+                return 0;
+        } else if (*p == '+' ||
+                   (*p == '-' && !(end - p >= 4 && memcmp(p, "--- ", 4) == 0) &&
+                    !(end - p == 3 && memcmp(p, "-- ", 3) == 0))) {
+            /* A changed line outside any hunk: the hunk before it was
+             * longer than its header says. ("-- " ends a mailed patch.) */
+            return 0;
+        }
+        p = next;
+    }
+    return (in_hunk || hunks == 0) ? 0 : 1;
+}
+
+/* ---- emitting the excerpt ---- */
+
+struct buf {
+    char *p;
+    size_t len;
+    size_t cap;
+};
+
+static int buf_reserve(struct buf *b, size_t more)
+{
+    size_t cap;
+    char *p;
+
+    if (more > SIZE_MAX / 2 - b->len)
+        return -1;
+    if (b->len + more + 1 <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    p = realloc(b->p, cap);
+    if (p == NULL)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_put(struct buf *b, const char *s, size_t n)
+{
+    if (buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+/* Largest n <= max such that s[0..n) does not end inside a UTF-8 sequence. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+    size_t n;
+
+    if (len <= max)
+        return len;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+static int digits(long v)
+{
+    int d = 1;
+
+    while (v >= 10) {
+        v /= 10;
+        d++;
+    }
+    return d;
+}
+
+/* Bytes numbered line no takes in the excerpt. */
+static size_t line_cost(const struct line *l, long no)
+{
+    size_t n = (size_t)digits(no) + 1 + 1;      /* number, "|", "\n" */
+
+    if (l->len > CONTEXT_LINE_MAX)
+        n += 1 + CONTEXT_LINE_MAX + sizeof(CONTEXT_LINE_CUT) - 1;
+    else if (l->len > 0)
+        n += 1 + l->len;
+    return n;
+}
+
+static int emit_line(struct buf *b, const char *text, const struct line *l, long no)
+{
+    char num[32];
+    int n = snprintf(num, sizeof(num), "%ld|", no);
+
+    if (n < 0 || (size_t)n >= sizeof(num) || buf_put(b, num, (size_t)n) < 0)
+        return -1;
+    if (l->len > 0) {
+        size_t keep = utf8_cut(text + l->start, l->len, CONTEXT_LINE_MAX);
+        if (buf_put(b, " ", 1) < 0 || buf_put(b, text + l->start, keep) < 0)
+            return -1;
+        if (keep < l->len && buf_put(b, CONTEXT_LINE_CUT, sizeof(CONTEXT_LINE_CUT) - 1) < 0)
+            return -1;
+    }
+    return buf_put(b, "\n", 1);
+}
+
+/* Emits the wanted lines in order while they fit in budget; the emitted
+ * lines go to *reviewed. */
+static int emit_excerpt(const char *text, const struct line *lines,
+                        const struct ranges *want, size_t budget, struct buf *b,
+                        struct ranges *reviewed)
+{
+    long prev = 0;
+
+    for (size_t i = 0; i < want->n; i++) {
+        for (long no = want->v[i].first; no <= want->v[i].last; no++) {
+            const struct line *l = &lines[no - 1];
+            size_t cost = line_cost(l, no);
+            int gap = prev != 0 && no != prev + 1;
+
+            if (gap)
+                cost += sizeof(CONTEXT_GAP) - 1;
+            if (cost > budget - b->len)
+                return 0;
+            if (gap && buf_put(b, CONTEXT_GAP, sizeof(CONTEXT_GAP) - 1) < 0)
+                return -1;
+            if (emit_line(b, text, l, no) < 0 || ranges_append(reviewed, no, no) < 0)
+                return -1;
+            prev = no;
+        }
+    }
+    return 0;
+}
+
+static cJSON *ranges_json(const struct ranges *r)
+{
+    cJSON *arr = cJSON_CreateArray();
+
+    if (arr == NULL)
+        return NULL;
+    for (size_t i = 0; i < r->n; i++) {
+        cJSON *pair = cJSON_CreateArray();
+        if (pair == NULL || !cJSON_AddItemToArray(arr, pair)) {
+            cJSON_Delete(pair);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+        if (!cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)r->v[i].first)) ||
+            !cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)r->v[i].last))) {
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* The lines of 1..total not in reviewed (sorted, disjoint). */
+static int ranges_complement(const struct ranges *reviewed, long total, struct ranges *out)
+{
+    long next = 1;
+
+    for (size_t i = 0; i < reviewed->n; i++) {
+        if (reviewed->v[i].first > next && ranges_add(out, next, reviewed->v[i].first - 1) < 0)
+            return -1;
+        next = reviewed->v[i].last + 1;
+    }
+    if (next <= total && ranges_add(out, next, total) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- linter summary ---- */
+
+struct lint_item {
+    long line;
+    long end_line;
+    int rank;                   /* 0 = critical .. 3 = info, 4 = unknown */
+    size_t index;               /* position in the input, for a stable order */
+    const cJSON *f;
+};
+
+static int severity_rank(const char *s)
+{
+    static const char *const order[] = {"critical", "major", "minor", "info"};
+
+    for (int i = 0; s != NULL && i < 4; i++)
+        if (strcmp(s, order[i]) == 0)
+            return i;
+    return 4;
+}
+
+static int lint_item_cmp(const void *a, const void *b)
+{
+    const struct lint_item *x = a, *y = b;
+
+    if (x->rank != y->rank)
+        return x->rank - y->rank;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static long json_line(const cJSON *f, const char *key, long dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(f, key);
+
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > LINE_NO_MAX)
+        return dflt;
+    return (long)v->valuedouble;
+}
+
+static int in_ranges(const struct ranges *r, long first, long last)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (first <= r->v[i].last && last >= r->v[i].first)
+            return 1;
+    return 0;
+}
+
+/* Appends s cut to max bytes (at a character boundary, ending in "...")
+ * with control characters turned into spaces. */
+static int put_clean(struct buf *b, const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    size_t keep = len;
+    size_t start;
+
+    if (len > max)
+        keep = utf8_cut(s, len, max - 3);
+    start = b->len;
+    if (buf_put(b, s, keep) < 0)
+        return -1;
+    for (size_t i = start; i < b->len; i++)
+        if ((unsigned char)b->p[i] < 0x20 || b->p[i] == 0x7f)
+            b->p[i] = ' ';
+    if (keep < len && buf_put(b, "...", 3) < 0)
+        return -1;
+    return 0;
+}
+
+static int lint_summary(const cJSON *findings, const struct ranges *reviewed, struct buf *b)
+{
+    struct lint_item *items;
+    size_t n = 0, i = 0;
+    const cJSON *f;
+    int rc = -1;
+
+    if (buf_put(b, "", 0) < 0)
+        return -1;
+    if (!cJSON_IsArray(findings))
+        return 0;
+    items = calloc((size_t)cJSON_GetArraySize(findings) + 1, sizeof *items);
+    if (items == NULL)
+        return -1;
+    cJSON_ArrayForEach(f, findings) {
+        struct lint_item *it = &items[n];
+        i++;
+        if (!cJSON_IsObject(f))
+            continue;
+        it->line = json_line(f, "line", 1);
+        it->end_line = json_line(f, "end_line", it->line);
+        if (it->end_line < it->line)
+            it->end_line = it->line;
+        /* Findings on lines the model does not see cannot help it. */
+        if (!in_ranges(reviewed, it->line, it->end_line))
+            continue;
+        it->rank = severity_rank(json_str(f, "severity"));
+        it->index = i;
+        it->f = f;
+        n++;
+    }
+    qsort(items, n, sizeof *items, lint_item_cmp);
+    for (i = 0; i < n && i < CONTEXT_LINT_MAX; i++) {
+        const char *rule = json_str(items[i].f, "rule_id");
+        const char *sev = json_str(items[i].f, "severity");
+        const char *msg = json_str(items[i].f, "message");
+        char head[48];
+        int k = snprintf(head, sizeof(head), "L%ld ", items[i].line);
+
+        if (k < 0 || (size_t)k >= sizeof(head) || buf_put(b, head, (size_t)k) < 0 ||
+            put_clean(b, rule != NULL && *rule ? rule : "-", 64) < 0 || buf_put(b, " ", 1) < 0 ||
+            put_clean(b, sev != NULL && *sev ? sev : "info", 16) < 0 ||
+            buf_put(b, ": ", 2) < 0 ||
+            put_clean(b, msg != NULL ? msg : "", CONTEXT_LINT_MSG_MAX) < 0 ||
+            buf_put(b, "\n", 1) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(items);
+    return rc;
+}
+
+/* ---- the whole ---- */
+
+int context_build(const struct context_input *in, struct context_result *res)
+{
+    struct line *lines = NULL;
+    struct ranges want = {0}, reviewed = {0}, skipped = {0};
+    struct buf code = {0}, lint = {0};
+    long total = 0;
+    int rc = -1, ok;
+
+    memset(res, 0, sizeof *res);
+    if (lines_split(in->text, in->len, &lines, &total) < 0)
+        goto out;
+
+    if (in->diff != NULL && in->diff[0] != '\0') {
+        ok = diff_windows(in->diff, total, &want);
+        if (ok < 0)
+            goto out;
+        /* A malformed diff (or one that does not fit this file) is ignored
+         * as a whole, and so is the cursor: the whole file is reviewed. */
+        if (ok == 0)
+            want.n = 0;
+    }
+    if (in->has_cursor && (in->diff == NULL || in->diff[0] == '\0' || want.n > 0)) {
+        long first = in->cursor_line, last = in->cursor_end_line;
+        if (first < 1)
+            first = 1;
+        if (last < first)
+            last = first;
+        if (last > LINE_NO_MAX)
+            last = LINE_NO_MAX;
+        /* A cursor past the end selects nothing: the whole file is reviewed. */
+        if (first <= total && ranges_add_window(&want, first - CONTEXT_CURSOR_AROUND,
+                                                last + CONTEXT_CURSOR_AROUND, total) < 0)
+            goto out;
+    }
+    if (want.n == 0 && total > 0 && ranges_add(&want, 1, total) < 0)
+        goto out;
+    ranges_normalise(&want);
+
+    if (buf_put(&code, "", 0) < 0 ||
+        emit_excerpt(in->text, lines, &want, in->budget_bytes, &code, &reviewed) < 0 ||
+        ranges_complement(&reviewed, total, &skipped) < 0 ||
+        lint_summary(in->lint_findings, &reviewed, &lint) < 0)
+        goto out;
+
+    res->reviewed_ranges = ranges_json(&reviewed);
+    res->skipped_ranges = ranges_json(&skipped);
+    if (res->reviewed_ranges == NULL || res->skipped_ranges == NULL)
+        goto out;
+    res->code = code.p;
+    res->code_len = code.len;
+    res->lint_summary = lint.p;
+    res->total_lines = total;
+    code.p = NULL;
+    lint.p = NULL;
+    rc = 0;
+out:
+    if (rc != 0)
+        context_result_cleanup(res);
+    free(code.p);
+    free(lint.p);
+    free(want.v);
+    free(reviewed.v);
+    free(skipped.v);
+    free(lines);
+    return rc;
+}
+
+void context_result_cleanup(struct context_result *res)
+{
+    if (res == NULL)
+        return;
+    free(res->code);
+    free(res->lint_summary);
+    cJSON_Delete(res->reviewed_ranges);
+    cJSON_Delete(res->skipped_ranges);
+    memset(res, 0, sizeof *res);
+}

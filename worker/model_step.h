@@ -1,0 +1,71 @@
+/* model_step.h - the model part of a job: context -> prompt -> prompt cache
+ * -> model (with one repair attempt) -> validate. Runs on the loop; the
+ * outcome always arrives, degraded with a reason when the model could not
+ * answer, so no job is ever left running.
+ */
+#ifndef WK_MODEL_STEP_H
+#define WK_MODEL_STEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/json.h"
+#include "common/llm.h"
+
+struct config;
+struct kv_async;
+struct prompt_set;
+
+/* Shared by every job of a worker. */
+struct model_ctx {
+    const struct config *cfg;
+    struct llm *llm;                /* borrowed */
+    const struct prompt_set *prompts;
+    struct kv_async *kv;            /* for the prompt cache */
+};
+
+struct model_in {
+    const char *task;               /* "review" | "debug" | "architecture" */
+    const char *file_path;
+    const char *language;
+    const char *text;               /* the submitted file (for validating fixes) */
+    size_t len;
+    const char *redacted;           /* what the model may see */
+    size_t redacted_len;
+    const char *diff;               /* redacted, or NULL */
+    const char *error_log;          /* redacted, or NULL */
+    int has_cursor;
+    long cursor_line, cursor_end_line;
+    const cJSON *lint_findings;     /* borrowed */
+    const char *skip_reason;        /* non-NULL: no model call, degraded for this reason */
+    int defer_unless_cached;        /* soft-throttled and not yet due */
+};
+
+struct model_out {
+    cJSON *findings;                /* owns: validated model findings (maybe empty) */
+    char *summary;                  /* owns: the model's summary, or NULL */
+    struct llm_usage usage;
+    int64_t tokens;                 /* charged: every token kind together */
+    int cached;                     /* answered by the prompt cache */
+    int deferred;                   /* cache miss while defer_unless_cached: call later */
+    int degraded;
+    char degraded_reason[160];
+    int model_attempts;
+    int dropped;                    /* model findings dropped by validation */
+    cJSON *reviewed_ranges;         /* owns */
+    cJSON *skipped_ranges;          /* owns */
+};
+
+/* out is taken: free with model_out_cleanup. */
+typedef void model_done_cb(void *arg, struct model_out *out);
+
+/* Starts the step; in is copied where needed (borrowed pointers must stay
+ * valid until cb). Returns 0 (cb runs once, from the loop) or -1 when out of
+ * memory (cb never runs). cb may run before this returns (no model to call):
+ * the caller must not touch its state after calling. */
+int model_step_start(const struct model_ctx *ctx, const struct model_in *in, model_done_cb *cb,
+                     void *arg);
+
+void model_out_cleanup(struct model_out *out);
+
+#endif
