@@ -2,6 +2,7 @@
 #include "common/db.h"
 
 #include "common/err.h"
+#include "common/log.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -21,6 +22,19 @@ static int db_err(struct err *e, enum err_code code, const char *what, const cha
     return err_set(e, code, "postgres %s: %.*s", what, (int)n, msg ? msg : "");
 }
 
+/* Server notices ("relation exists, skipping") become debug log lines
+ * instead of raw text on stderr. */
+static void db_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    struct log_line l;
+    size_t n = strcspn(msg, "\n");
+
+    log_begin(&l, LOG_DEBUG, "postgres_notice");
+    log_strn(&l, "detail", msg, n);
+    log_end(&l);
+}
+
 struct db *db_connect(const char *url, struct err *e)
 {
     struct db *db = calloc(1, sizeof *db);
@@ -36,6 +50,8 @@ struct db *db_connect(const char *url, struct err *e)
         const char *vals[] = {DB_CONNECT_TIMEOUT_S, url, NULL};
         db->conn = PQconnectdbParams(keys, vals, 1);
     }
+    if (db->conn != NULL)
+        PQsetNoticeProcessor(db->conn, db_notice, NULL);
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
         db_err(e, ERR_DATABASE_UNAVAILABLE, "connect",
                db->conn ? PQerrorMessage(db->conn) : "out of memory");

@@ -971,12 +971,19 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
             return;
         }
     }
-    if (quoted)
-        for (w = 0; schemes[w] != NULL; w++)
-            if (prefix_ci(s->t + vs, ve - vs, schemes[w])) {
-                vs += strlen(schemes[w]);
-                break;
-            }
+    for (w = 0; schemes[w] != NULL; w++) {
+        if (quoted && prefix_ci(s->t + vs, ve - vs, schemes[w])) {
+            vs += strlen(schemes[w]);
+            break;
+        }
+        /* Authorization: Bearer abc... (a header line): the next word. */
+        if (!quoted && ve - vs == strlen(schemes[w]) - 1 && ve < s->n && s->t[ve] == ' ' &&
+            prefix_ci(s->t + vs, ve - vs + 1, schemes[w])) {
+            if (read_value(s, ve, 0, &vs, &ve, &quoted) < 0 || quoted)
+                return;
+            break;
+        }
+    }
     kind = classify_value(s->t + vs, ve - vs, quoted, nflags, &vflags);
     if (kind >= 0)
         span_add(s, vs, ve, kind, nflags | vflags);
