@@ -5,6 +5,16 @@
  * at the stated position (no fuzz, no offset), hunks in order and not
  * overlapping. "---"/"+++" headers are optional; "\ No newline at end of
  * file" is understood.
+ *
+ * Details (patch.c has the full list): lines compare byte-exactly with
+ * their "\n" or "\r\n"; a hunk's "+c" must equal its "-a" shifted by the
+ * hunks before it; before the first hunk only one "diff ..." line, one
+ * "index ..." line and a "---"/"+++" pair are allowed (no mode, rename or
+ * binary lines); nothing may follow the last hunk. An empty diff, one
+ * holding a NUL byte, and one longer than PATCH_MAX are rejected.
+ *
+ *     char *fixed; size_t n;
+ *     if (patch_apply(file, len, fix, fix_len, &fixed, &n) == 0) { ...; free(fixed); }
  */
 #ifndef WK_PATCH_H
 #define WK_PATCH_H
