@@ -131,6 +131,8 @@ static const struct cfg_entry cfg_table[] = {
      CFG_WORKER, 0, "Largest code excerpt sent to the model, bytes; the rest is listed as skipped."},
     {"CODEINSIGHT_PROMPTS_DIR", CFG_T_STR, OFF(prompts_dir), "prompts", 0, 0, CFG_WORKER, 0,
      "Directory of system_brain.json and templates/."},
+    {"CODEINSIGHT_ESLINT_DIR", CFG_T_STR, OFF(eslint_dir), "deploy/eslint", 0, 0, CFG_WORKER, 0,
+     "Directory with node_modules/.bin/eslint and eslint.config.mjs (installed by make deps)."},
     {"CODEINSIGHT_RESULT_CACHE_SHARED", CFG_T_INT, OFF(result_cache_shared), "0", 0, 1,
      CFG_GATEWAY, 0, "1: identical submissions share results across users (one organisation)."},
 };

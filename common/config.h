@@ -68,6 +68,7 @@ struct config {
     long input_max_bytes;           /* largest code excerpt sent to the model */
     char prompts_dir[CFG_STR_MAX];
     long result_cache_shared;       /* 1: the gateway's result cache spans users */
+    char eslint_dir[CFG_STR_MAX];   /* npm install of eslint and its shipped config */
 };
 
 /* Loads the variables used by the processes in `procs` (CFG_* mask) into cfg,

@@ -59,6 +59,8 @@ struct lint_pool {
     struct lint_task *ready;
     struct loop_timer *kick;
     char path_env[PATH_MAX];
+    char eslint_bin[PATH_MAX];      /* absolute, "" when not installed */
+    char eslint_config[PATH_MAX];
 };
 
 static void pool_pump(struct lint_pool *pool);
@@ -207,6 +209,9 @@ static int run_argv(const struct lint_run *run, const char **argv)
     for (const char *const *a = run->linter->argv; *a != NULL && n < LINT_ARGV_MAX; a++)
         argv[n++] = strcmp(*a, LINTERS_FILE_PLACEHOLDER) == 0 ? run->task->file_arg : *a;
     argv[n] = NULL;
+    /* ESLint comes from the worker's own npm install, not PATH. */
+    if (n > 0 && strcmp(argv[0], "eslint") == 0 && run->task->pool->eslint_bin[0] != '\0')
+        argv[0] = run->task->pool->eslint_bin;
     return n;
 }
 
@@ -351,6 +356,25 @@ static int task_prepare(struct lint_task *t, const char *rel, const char *conten
     return 0;
 }
 
+/* Config stubs some linters need in their working directory (ESLint). */
+static int write_stubs(struct lint_task *t, const struct linter *const *list)
+{
+    char body[PATH_MAX + 64], why[200];
+
+    for (; *list != NULL; list++) {
+        const struct linter *l = *list;
+        if (l->stub_name == NULL)
+            continue;
+        snprintf(body, sizeof body, "%s%s%s", l->stub_prefix, t->pool->eslint_config,
+                 l->stub_suffix);
+        if (write_file(t->dir, l->stub_name, body, strlen(body), why, sizeof why) != 0) {
+            snprintf(t->res.error, sizeof t->res.error, "cannot write %s: %s", l->stub_name, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, const char *content,
                              size_t len, const char *language, lint_done_cb *cb, void *arg,
                              struct err *e)
@@ -385,6 +409,8 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
         else
             note(t, "no linter is configured for %s", t->res.language);
     } else if (task_prepare(t, file_path, content, len) != 0) {
+        t->res.failed = 1;
+    } else if (write_stubs(t, list) != 0) {
         t->res.failed = 1;
     } else {
         for (; *list != NULL && t->nruns < LINT_RUNS_MAX; list++) {
@@ -424,6 +450,17 @@ struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg, str
         pool->parallel = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 2;
     snprintf(pool->path_env, sizeof pool->path_env, "%s",
              path && path[0] ? path : LINT_PATH_DEFAULT);
+    {
+        char dir[PATH_MAX];
+        if (realpath(cfg->eslint_dir, dir) != NULL) {
+            snprintf(pool->eslint_bin, sizeof pool->eslint_bin, "%.*s/node_modules/.bin/eslint",
+                     (int)(sizeof pool->eslint_bin - 32), dir);
+            snprintf(pool->eslint_config, sizeof pool->eslint_config, "%.*s/eslint.config.mjs",
+                     (int)(sizeof pool->eslint_config - 32), dir);
+            if (access(pool->eslint_bin, X_OK) != 0)
+                pool->eslint_bin[0] = '\0';
+        }
+    }
     pool->kick = loop_timer_new(loop, on_kick, pool);
     if (pool->kick == NULL) {
         free(pool);

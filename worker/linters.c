@@ -74,6 +74,7 @@ static int parse_flake8(const char *out, size_t len, cJSON *findings);
 static int parse_pylint(const char *out, size_t len, cJSON *findings);
 static int parse_shellcheck(const char *out, size_t len, cJSON *findings);
 static int parse_cppcheck(const char *out, size_t len, cJSON *findings);
+static int parse_eslint(const char *out, size_t len, cJSON *findings);
 
 /* --isolated: ignore setup.cfg, tox.ini, .flake8 and user configs.
  * --max-complexity: turns on mccabe's C901. The format has no file name, so
@@ -116,6 +117,18 @@ static const char *const cppcheck_cpp_argv[] = {
     LINTERS_FILE_PLACEHOLDER, NULL,
 };
 
+/* ESLint runs from the worker's install (CODEINSIGHT_ESLINT_DIR); the runner
+ * writes a one-line config into the temp dir that re-exports the shipped
+ * deploy/eslint/eslint.config.mjs, so the file is inside ESLint's base path. */
+static const char *const eslint_argv[] = {
+    "eslint", "--format", "json", "--no-warn-ignored", LINTERS_FILE_PLACEHOLDER, NULL,
+};
+
+static const struct linter eslint_linter = {
+    "eslint", eslint_argv, 0, exit_ok_zero_or_one, parse_eslint,
+    "eslint.config.mjs", "export { default } from \"", "\";\n",
+};
+
 static const struct linter flake8_linter = {
     "flake8", flake8_argv, 0, exit_ok_zero_or_one, parse_flake8,
 };
@@ -139,6 +152,7 @@ static const struct linter *const shell_linters[] = {&shellcheck_linter, NULL};
 static const struct linter *const c_linters[] = {&cppcheck_c_linter, NULL};
 static const struct linter *const cpp_linters[] = {&cppcheck_cpp_linter, NULL};
 static const struct linter *const no_linters[] = {NULL};
+static const struct linter *const js_linters[] = {&eslint_linter, NULL};
 
 struct language {
     const char *name;                     /* canonical */
@@ -150,8 +164,8 @@ static const struct language languages[] = {
     {"shell", shell_linters},
     {"c", c_linters},
     {"cpp", cpp_linters},
-    {"javascript", no_linters},
-    {"typescript", no_linters},
+    {"javascript", js_linters},
+    {"typescript", js_linters},
     {"go", no_linters},
     {"rust", no_linters},
     {"java", no_linters},
@@ -303,7 +317,7 @@ static int is_blank(const char *s, size_t len)
     return 1;
 }
 
-/* 1 when s is 1..LINTERS_RULE_ID_MAX bytes of [A-Za-z0-9_.-]. */
+/* 1 when s is 1..LINTERS_RULE_ID_MAX bytes of [A-Za-z0-9_.@/-]. */
 static int rule_id_valid(const char *s)
 {
     size_t n;
@@ -312,7 +326,9 @@ static int rule_id_valid(const char *s)
         unsigned char c = (unsigned char)s[n];
         if (n >= LINTERS_RULE_ID_MAX)
             return 0;
-        if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '-' && c != '.')
+        /* '@' and '/' for plugin rules: "@typescript-eslint/no-unused-vars". */
+        if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '-' && c != '.' && c != '@' &&
+            c != '/')
             return 0;
     }
     return n > 0;
@@ -900,6 +916,60 @@ static int parse_shellcheck(const char *out, size_t len, cJSON *findings)
             return -1;
         }
         count++;
+    }
+    cJSON_Delete(root);
+    return count;
+}
+
+/* ESLint's JSON formatter: [{filePath, messages: [{ruleId, severity (1 warn,
+ * 2 error), message, line, column, endLine, fatal?}]}]. A fatal message
+ * (a parse error) has no ruleId. */
+static int parse_eslint(const char *out, size_t len, cJSON *findings)
+{
+    char msg[LINTERS_MESSAGE_MAX + 1];
+    const cJSON *file, *m;
+    cJSON *root;
+    int rc = parse_precheck(out, len, findings), count = 0;
+
+    if (rc <= 0)
+        return rc;
+    root = json_parse_whole(out, len);
+    if (!cJSON_IsArray(root)) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    cJSON_ArrayForEach(file, root) {
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(file, "messages")) {
+            struct finding f = {0};
+            const char *rule = json_string(m, "ruleId"), *text = json_string(m, "message");
+            long sev = json_long(cJSON_GetObjectItemCaseSensitive(m, "severity"), 1);
+            int fatal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "fatal"));
+
+            if (count >= LINTERS_FINDINGS_MAX)
+                break;
+            f.rule_id = rule != NULL && rule_id_valid(rule) ? rule : (fatal ? "parse-error" : "eslint");
+            f.line = line_clamp(json_long(cJSON_GetObjectItemCaseSensitive(m, "line"), 1));
+            f.end_line = json_long(cJSON_GetObjectItemCaseSensitive(m, "endLine"), 0);
+            f.column = json_long(cJSON_GetObjectItemCaseSensitive(m, "column"), 0);
+            f.severity = fatal || sev >= 2 ? "major" : "minor";
+            if (fatal)
+                f.category = "syntax";
+            else if (rule != NULL && (strstr(rule, "no-unused") || strstr(rule, "prefer-const")))
+                f.category = "maintainability";
+            else if (rule != NULL && (strstr(rule, "no-eval") || strstr(rule, "no-implied-eval")))
+                f.category = "security";
+            else
+                f.category = "correctness";
+            if (text == NULL ||
+                message_sanitize(msg, LINTERS_MESSAGE_MAX, text, strlen(text), 0) == 0)
+                message_sanitize(msg, LINTERS_MESSAGE_MAX, f.rule_id, strlen(f.rule_id), 0);
+            f.message = msg;
+            if (finding_append(findings, &f, "lint:eslint") < 0) {
+                cJSON_Delete(root);
+                return -1;
+            }
+            count++;
+        }
     }
     cJSON_Delete(root);
     return count;

@@ -60,6 +60,12 @@ struct linter {
      * longer than LINTERS_OUTPUT_MAX (nothing appended), or memory ran out
      * (findings may hold some entries). */
     int (*parse)(const char *out, size_t len, cJSON *findings);
+    /* A config file the runner writes into the working directory first, or
+     * NULL: stub_name, holding stub_prefix + the absolute path of the shipped
+     * configuration + stub_suffix (ESLint). */
+    const char *stub_name;
+    const char *stub_prefix;
+    const char *stub_suffix;
 };
 
 /* Canonical language name for a user-supplied name or alias, compared

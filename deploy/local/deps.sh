@@ -18,13 +18,29 @@ packages=(
   python3 python3-pytest python3-jwt python3-cryptography curl procps
 )
 
+# Node.js for ESLint: whatever node the machine has (>= 18.18) will do.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+install_eslint() {
+  # ESLint and its default config, pinned by deploy/eslint/package-lock.json.
+  local dir
+  dir="$(cd "$(dirname "$0")/../eslint" && pwd)"
+  [ -x "$dir/node_modules/.bin/eslint" ] && return 0
+  echo "deps: installing eslint (npm ci in deploy/eslint)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  install_eslint
+  exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
@@ -39,3 +55,4 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_eslint

@@ -315,6 +315,33 @@ static void test_shellcheck_syntax_error(void **state)
                                "syntax_error.sh.shellcheck.out", want));
 }
 
+/* Real ESLint 9 output with the shipped config (deploy/eslint). */
+static void test_eslint_bad_js(void **state)
+{
+    static const struct expect want[] = {
+        {2, 10, 2, "no-unused-vars", "major", "maintainability"},
+        {2, 12, 2, "no-unused-vars", "major", "maintainability"},
+        {2, 24, 2, "no-undef", "major", "correctness"},
+        {3, 15, 3, "no-debugger", "major", "correctness"},
+    };
+
+    (void)state;
+    cJSON_Delete(CHECK_FIXTURE("javascript", "eslint", "bad.js.eslint.out", want));
+}
+
+static void test_eslint_bad_ts(void **state)
+{
+    static const struct expect want[] = {
+        {1, 5, 1, "prefer-const", "major", "maintainability"},
+        {1, 5, 1, "@typescript-eslint/no-unused-vars", "major", "maintainability"},
+        {1, 8, 1, "@typescript-eslint/no-explicit-any", "major", "correctness"},
+        {2, 7, 2, "@typescript-eslint/no-unused-vars", "major", "maintainability"},
+    };
+
+    (void)state;
+    cJSON_Delete(CHECK_FIXTURE("typescript", "eslint", "bad.ts.eslint.out", want));
+}
+
 static void test_cppcheck_bad_c(void **state)
 {
     static const struct expect want[] = {
@@ -451,8 +478,7 @@ static int argv_has(const struct linter *l, const char *arg)
 static void test_linters_for(void **state)
 {
     static const char *const none[] = {
-        "javascript", "typescript", "go", "rust", "java", "ruby", "cobol",
-        "", NULL,
+        "go", "rust", "java", "ruby", "cobol", "", NULL,
     };
     size_t i;
 
@@ -469,6 +495,10 @@ static void test_linters_for(void **state)
     assert_true(argv_has(linters_for("c")[0], "--language=c"));
     assert_false(argv_has(linters_for("c")[0], "--language=c++"));
     assert_true(argv_has(linters_for("c++")[0], "--language=c++"));
+    assert_int_equal(linter_count("javascript"), 1);
+    assert_int_equal(linter_count("typescript"), 1);
+    assert_string_equal(linters_for("js")[0]->tool, "eslint");
+    assert_string_equal(linters_for("ts")[0]->stub_name, "eslint.config.mjs");
     for (i = 0; i < sizeof(none) / sizeof(none[0]); i++)
         assert_int_equal(linter_count(none[i]), 0);
 }
@@ -989,6 +1019,8 @@ int main(void)
         cmocka_unit_test(test_shellcheck_bad_sh),
         cmocka_unit_test(test_shellcheck_no_shebang),
         cmocka_unit_test(test_shellcheck_syntax_error),
+        cmocka_unit_test(test_eslint_bad_js),
+        cmocka_unit_test(test_eslint_bad_ts),
         cmocka_unit_test(test_cppcheck_bad_c),
         cmocka_unit_test(test_cppcheck_bad_cpp),
         cmocka_unit_test(test_cppcheck_syntax_error),
