@@ -56,3 +56,15 @@ char *utf8_sanitize(char *s)
     }
     return s;
 }
+
+size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+    size_t n;
+
+    if (len <= max)
+        return len;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}

@@ -8,6 +8,10 @@
  * bad byte in *bad (when bad is not NULL). */
 int utf8_valid(const char *s, size_t len, size_t *bad);
 
+/* Largest n <= max such that s[0..n) does not end inside a UTF-8 sequence
+ * (len when len <= max). For cutting text at a byte budget. */
+size_t utf8_cut(const char *s, size_t len, size_t max);
+
 /* Replaces, in place, every byte of s (NUL-terminated) that is not part of a
  * valid sequence with '?'. Returns s. */
 char *utf8_sanitize(char *s);

@@ -85,18 +85,6 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Largest n <= max such that s[0..n) does not end inside a UTF-8 sequence. */
-static size_t utf8_cut(const char *s, size_t len, size_t max)
-{
-    size_t n;
-
-    if (len <= max)
-        return len;
-    n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
 
 /* A trimmed copy of s cut to max bytes (ending in "..." when cut), with
  * control characters other than "\n" and "\t" turned into spaces and

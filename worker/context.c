@@ -7,6 +7,8 @@
  */
 #include "worker/context.h"
 
+#include "common/utf8.h"
+
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -321,18 +323,6 @@ static int buf_put(struct buf *b, const char *s, size_t n)
     return 0;
 }
 
-/* Largest n <= max such that s[0..n) does not end inside a UTF-8 sequence. */
-static size_t utf8_cut(const char *s, size_t len, size_t max)
-{
-    size_t n;
-
-    if (len <= max)
-        return len;
-    n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
 
 static int digits(long v)
 {
