@@ -133,6 +133,12 @@ static const struct cfg_entry cfg_table[] = {
      "Directory of system_brain.json and templates/."},
     {"CODEINSIGHT_ESLINT_DIR", CFG_T_STR, OFF(eslint_dir), "deploy/eslint", 0, 0, CFG_WORKER, 0,
      "Directory with node_modules/.bin/eslint and eslint.config.mjs (installed by make deps)."},
+    {"CODEINSIGHT_VISIBILITY_TIMEOUT_MS", CFG_T_INT, OFF(visibility_ms), "60000", 1000, 3600000,
+     CFG_WORKER, 0,
+     "A pending entry idle this long is reclaimed by another worker (XAUTOCLAIM); live "
+     "workers refresh their entries at a third of it."},
+    {"CODEINSIGHT_MAX_ATTEMPTS", CFG_T_INT, OFF(max_attempts), "5", 1, 100, CFG_WORKER, 0,
+     "Deliveries of a job before it is dead-lettered (<stream>:dead) and marked failed."},
     {"CODEINSIGHT_RESULT_CACHE_SHARED", CFG_T_INT, OFF(result_cache_shared), "0", 0, 1,
      CFG_GATEWAY, 0, "1: identical submissions share results across users (one organisation)."},
 };

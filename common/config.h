@@ -69,6 +69,8 @@ struct config {
     char prompts_dir[CFG_STR_MAX];
     long result_cache_shared;       /* 1: the gateway's result cache spans users */
     char eslint_dir[CFG_STR_MAX];   /* npm install of eslint and its shipped config */
+    long visibility_ms;             /* pending entries idle longer are reclaimed */
+    long max_attempts;              /* deliveries before an entry is dead-lettered */
 };
 
 /* Loads the variables used by the processes in `procs` (CFG_* mask) into cfg,

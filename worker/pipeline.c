@@ -60,6 +60,7 @@ struct pipeline_job {
     struct model_out model;         /* owned once the model step finished */
     int have_model;
     cJSON *findings;                /* owns: secrets + linters + model, merged */
+    int dead;                       /* given up: dead-lettered when published */
 };
 
 static void step(struct pipeline_job *j);
@@ -175,6 +176,17 @@ static void on_started(void *arg, cJSON *reply, const struct err *e)
     }
     j->attempts = cJSON_IsNumber(reply) ? (long)reply->valuedouble : 1;
     j->retry_ms = 0;
+    if (j->attempts > j->w->cfg->max_attempts) {
+        /* Every earlier delivery died with its worker: stop trying. */
+        j->failed = 1;
+        j->dead = 1;
+        snprintf(j->error, sizeof j->error, "gave up after %ld deliveries (the worker "
+                 "processing it stopped each time)", j->attempts - 1);
+        job_log(j, LOG_ERROR, "job_dead_lettered", NULL);
+        j->stage = ST_PERSIST;
+        step(j);
+        return;
+    }
     job_log(j, LOG_INFO, "job_started", NULL);
     j->stage = ST_LINT;
     step(j);
@@ -640,8 +652,8 @@ static void do_publish(struct pipeline_job *j)
     struct worker *w = j->w;
     char ttl[24];
     struct err e;
-    const char *argv[24];
-    char reserved[24], actual[24];
+    const char *argv[26];
+    char reserved[24], actual[24], dead[96];
     int n = 0;
 
     if (j->job_id[0] == '\0') {
@@ -663,6 +675,9 @@ static void do_publish(struct pipeline_job *j)
     argv[n++] = ttl;
     argv[n++] = reserved;
     argv[n++] = actual;
+    snprintf(dead, sizeof dead, "%s:dead", w->stream);
+    argv[n++] = j->dead ? dead : "";
+    argv[n++] = j->job_id;
     argv[n++] = "status";
     argv[n++] = j->failed ? "failed" : "done";
     argv[n++] = "finished_at";
@@ -763,6 +778,23 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
     }
     j->stage = ST_START;
     step(j);
+}
+
+int pipeline_holds(const struct worker *w, const char *entry_id)
+{
+    for (const struct pipeline_job *j = w->jobs; j != NULL; j = j->next)
+        if (strcmp(j->entry_id, entry_id) == 0)
+            return 1;
+    return 0;
+}
+
+int pipeline_entry_ids(const struct worker *w, const char **ids, int max)
+{
+    int n = 0;
+
+    for (const struct pipeline_job *j = w->jobs; j != NULL && n < max; j = j->next)
+        ids[n++] = j->entry_id;
+    return n;
 }
 
 int pipeline_abandon_all(struct worker *w)

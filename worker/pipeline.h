@@ -18,6 +18,13 @@ struct pipeline_job;
  * accounts the job in w->inflight until it calls worker_job_released(). */
 void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields);
 
+/* 1 when an entry is already being processed here (a reclaim must skip it). */
+int pipeline_holds(const struct worker *w, const char *entry_id);
+
+/* Fills ids (borrowed until the jobs finish) with the entry ids of the jobs
+ * in memory, at most max; returns how many. */
+int pipeline_entry_ids(const struct worker *w, const char **ids, int max);
+
 /* Drops every job still in memory without acknowledging it (shutdown past
  * the deadline). Returns how many were dropped. */
 int pipeline_abandon_all(struct worker *w);

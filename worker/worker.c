@@ -123,6 +123,74 @@ static void read_more(struct worker *w)
     w->reading = 1;
 }
 
+/* Entries this worker holds are kept fresh (XCLAIM ... JUSTID resets their
+ * idle time) so no live worker reclaims them. */
+static void heartbeat(struct worker *w)
+{
+    enum { HB_MAX = 1024 };
+    const char *argv[HB_MAX + 7];
+    struct err e;
+    int n = 0, k;
+
+    argv[n++] = "XCLAIM";
+    argv[n++] = w->stream;
+    argv[n++] = w->group;
+    argv[n++] = w->consumer;
+    argv[n++] = "0";
+    k = pipeline_entry_ids(w, argv + n, HB_MAX);
+    if (k == 0)
+        return;
+    n += k;
+    argv[n++] = "JUSTID";
+    kv_async_call(w->kv, n, argv, NULL, NULL, NULL, &e);
+}
+
+/* reply: [next_cursor, [[id, fields], ...], [deleted ids]]. */
+static void on_reclaimed(void *arg, cJSON *reply, const struct err *e)
+{
+    struct worker *w = arg;
+    const cJSON *entry;
+    int n = 0;
+
+    w->reclaiming = 0;
+    if (e->code != ERR_OK)
+        return;
+    cJSON_ArrayForEach(entry, cJSON_GetArrayItem(reply, 1)) {
+        const cJSON *id = cJSON_GetArrayItem(entry, 0), *fields = cJSON_GetArrayItem(entry, 1);
+        if (!cJSON_IsString(id) || !cJSON_IsArray(fields) || pipeline_holds(w, id->valuestring))
+            continue;
+        pipeline_begin(w, id->valuestring, fields);
+        n++;
+    }
+    if (n > 0) {
+        struct log_line l;
+        log_begin(&l, LOG_WARN, "entries_reclaimed");
+        log_str(&l, "stream", w->stream);
+        log_int(&l, "count", n);
+        log_end(&l);
+        w->reclaimed += n;
+    }
+}
+
+/* Entries a dead worker left pending longer than the visibility timeout
+ * come to a live one. */
+static void reclaim(struct worker *w)
+{
+    char idle[24], count[16];
+    long room = w->concurrency - w->inflight;
+    struct err e;
+
+    if (w->stopping || w->reclaiming || !w->group_ready || room <= 0)
+        return;
+    snprintf(idle, sizeof idle, "%ld", w->cfg->visibility_ms);
+    snprintf(count, sizeof count, "%ld", room < READ_COUNT_MAX ? room : READ_COUNT_MAX);
+    if (kv_async_call(w->kv, 8,
+                      (const char *[]){"XAUTOCLAIM", w->stream, w->group, w->consumer, idle,
+                                       "0-0", "COUNT", count},
+                      NULL, on_reclaimed, w, &e) == ERR_OK)
+        w->reclaiming = 1;
+}
+
 /* Every second: soft-throttled jobs whose time has come go back on the stream. */
 static void undefer_due(struct worker *w)
 {
@@ -141,8 +209,18 @@ static void on_tick(void *arg)
 {
     struct worker *w = arg;
 
-    if (!w->stopping && kv_async_connected(w->kv))
+    if (!w->stopping && kv_async_connected(w->kv)) {
+        int64_t now = clock_mono_ms();
         undefer_due(w);
+        if (now - w->last_heartbeat_ms >= w->cfg->visibility_ms / 3) {
+            w->last_heartbeat_ms = now;
+            heartbeat(w);
+        }
+        if (now - w->last_reclaim_ms >= w->cfg->visibility_ms / 2) {
+            w->last_reclaim_ms = now;
+            reclaim(w);
+        }
+    }
     if (w->stopping) {
         check_drained(w);
         return;
@@ -286,6 +364,7 @@ void worker_cleanup(struct worker *w)
         log_str(&l, "consumer", w->consumer);
         log_int(&l, "jobs_done", w->jobs_done);
         log_int(&l, "jobs_failed", w->jobs_failed);
+        log_int(&l, "reclaimed", w->reclaimed);
         log_int(&l, "left_pending", abandoned);
         log_end(&l);
     }

@@ -29,6 +29,10 @@ struct worker {
     struct prompt_set *prompts;
     struct model_ctx model;         /* what every job's model step shares */
     int ticks;
+    int reclaiming;                 /* an XAUTOCLAIM is outstanding */
+    int64_t last_heartbeat_ms;      /* monotonic */
+    int64_t last_reclaim_ms;
+    int64_t reclaimed;
     const char *pool;               /* "fast" | "heavy" */
     const char *stream;
     const char *group;

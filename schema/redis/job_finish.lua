@@ -4,10 +4,11 @@
 -- KEYS[1] job hash, KEYS[2] stream, KEYS[3] (optional) budget counter.
 -- ARGV[1] consumer group, ARGV[2] entry id, ARGV[3] TTL seconds,
 -- ARGV[4] tokens reserved at admission, ARGV[5] tokens actually used,
--- then field/value pairs (status, finished_at, result, error, ...).
+-- ARGV[6] dead-letter stream ('' when the job is not given up on),
+-- ARGV[7] job id, then field/value pairs (status, finished_at, result, ...).
 -- Returns the number of entries acknowledged (0 when it was not pending).
 local fields = {}
-for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 -- 'charged' makes the reconciliation happen once, however often a job runs.
@@ -15,6 +16,13 @@ if KEYS[3] and redis.call('HSETNX', KEYS[1], 'charged', '1') == 1
    and redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HINCRBY', KEYS[3], 'reserved', -tonumber(ARGV[4]))
   redis.call('HINCRBY', KEYS[3], 'used', tonumber(ARGV[5]))
+end
+if ARGV[6] ~= '' then
+  -- Given up after too many deliveries: keep a record for the operators.
+  local attempts = redis.call('HGET', KEYS[1], 'attempts') or '0'
+  local err = redis.call('HGET', KEYS[1], 'error') or ''
+  redis.call('XADD', ARGV[6], 'MAXLEN', '~', '100000', '*', 'job_id', ARGV[7],
+             'entry_id', ARGV[2], 'attempts', attempts, 'reason', err)
 end
 local acked = redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
