@@ -46,6 +46,15 @@ from typing import Any, Callable, Iterable, Optional
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES_SH = REPO_ROOT / "deploy" / "local" / "services.sh"
 SCHEMA_DIR = REPO_ROOT / "schema" / "migrations"
+# Repository resources a worker finds relative to its working directory by
+# default; workers run in the temp dir, so they get absolute paths.
+WORKER_DIRS = {"CODEINSIGHT_PROMPTS_DIR": REPO_ROOT / "prompts",
+               "CODEINSIGHT_ESLINT_DIR": REPO_ROOT / "deploy" / "eslint"}
+# Never inherited from the runner: the processes under test get only what
+# the harness (or a test) gives them: no real model provider, no Supabase.
+_SCRUBBED_PREFIXES = ("CODEINSIGHT_", "SUPABASE_")
+_SCRUBBED = {"REDIS_URL", "DATABASE_URL", "PORT", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY",
+             "OPENAI_API_KEY"}
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 API_KEY_RE = re.compile(r"^ci_live_[A-Za-z0-9]{32}$")
@@ -661,11 +670,12 @@ class Harness:
     # -- processes --
 
     def child_env(self, env_overrides: Optional[dict] = None) -> dict:
-        """Environment for gateway/worker/migrate: the runner's environment
-        without CODEINSIGHT_*/REDIS_URL/DATABASE_URL/PORT, plus ours.
-        An override whose value is None removes that variable."""
+        """Environment for gateway/worker/migrate/admin: the runner's
+        environment without CODEINSIGHT_*, SUPABASE_*, model provider keys,
+        REDIS_URL/DATABASE_URL/PORT, plus ours. An override whose value is None
+        removes that variable."""
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith("CODEINSIGHT_") and k not in ("REDIS_URL", "DATABASE_URL", "PORT")}
+               if not k.startswith(_SCRUBBED_PREFIXES) and k not in _SCRUBBED}
         env.update({
             "REDIS_URL": self.redis_url,
             "DATABASE_URL": self.database_url,
@@ -722,7 +732,8 @@ class Harness:
                      wait: bool = True, timeout: float = WORKER_READY_TIMEOUT) -> Worker:
         """Start build/codeinsight-worker --pool POOL; wait for worker_started."""
         assert self.tmpdir is not None
-        env = self.child_env(env_overrides)
+        base = {k: str(d) for k, d in WORKER_DIRS.items() if d.is_dir()}
+        env = self.child_env({**base, **(env_overrides or {})})
         w = Worker(self._name(f"worker-{pool}"),
                    [str(self.binary("codeinsight-worker")), "--pool", pool], env,
                    self.tmpdir / "logs", self.tmpdir, pool=pool)

@@ -247,7 +247,8 @@ def test_key_of_another_pepper_is_unknown(harness):
 ], ids=["none", "basic", "bearer-only", "bearer-space", "two-tokens", "neither", "token-scheme",
         "huge-key", "huge-other"])
 @pytest.mark.parametrize("method,path", [
-    ("GET", "/whoami"), ("GET", "/jobs"), ("GET", "/job/0190a8d4-5b6c-7def-8123-456789abcdef"),
+    ("GET", "/whoami"), ("GET", "/usage"), ("GET", "/jobs"),
+    ("GET", "/job/0190a8d4-5b6c-7def-8123-456789abcdef"),
     ("POST", "/review"), ("GET", "/keys"), ("POST", "/keys"),
     ("DELETE", "/keys/0190a8d4-5b6c-7def-8123-456789abcdef"),
 ])

@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from harness import assert_problem
-from tokens import OWN_ISSUER, assert_401, assert_429, rate_headers
+from tokens import OWN_ISSUER, assert_429, rate_headers
 
 PASSWORD = "correct horse battery staple"
 LOGIN_EMAIL_BURST = 5
@@ -172,9 +172,13 @@ def test_per_address_limit(harness):
     allowed = len(statuses) - 1
     assert LOGIN_ADDR_BURST <= allowed <= LOGIN_ADDR_BURST + refill, (statuses, elapsed)
     assert_429(resp, limit=LOGIN_ADDR_BURST)
-    # a known user with the right password is refused too from this address ...
+    # a known user with the right password is refused too from this address,
+    # whatever forwarding headers claim ...
     email, _, _ = harness.new_user(password=PASSWORD, tag="addr")
     assert_429(login(harness, email, PASSWORD), limit=LOGIN_ADDR_BURST)
+    spoof = {"X-Forwarded-For": "203.0.113.7", "X-Real-IP": "203.0.113.7",
+             "Forwarded": "for=203.0.113.7"}
+    assert_429(login(harness, email, PASSWORD, headers=spoof), limit=LOGIN_ADDR_BURST)
     # ... but not from another client address
     status, _, body = login(harness, email, PASSWORD, source="127.0.0.2")
     assert status == 200, body

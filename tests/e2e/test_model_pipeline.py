@@ -1,0 +1,710 @@
+"""The review pipeline end to end against the fake model vendor
+(docs/pipeline.md): linter + model findings merged, result and prompt caches,
+upstream faults and the circuit breaker, secret redaction, usage and cost,
+context ranges, 300 model calls in flight, ESLint."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import secrets
+import threading
+
+import pytest
+
+from fakemodel import FakeModel, answer, request_text, user_text
+from harness import GROUP_FAST, REPO_ROOT, STREAM_FAST, wait_until
+
+ANTHROPIC_MODEL = "claude-sonnet-4-5"
+ANTHROPIC_KEY = "sk-ant-e2e-" + secrets.token_urlsafe(24)
+OPENROUTER_KEY = "sk-or-v1-e2e-" + secrets.token_urlsafe(24)
+OPENAI_KEY = "sk-e2e-openai-" + secrets.token_urlsafe(24)
+JOB_TIMEOUT = 30
+
+
+def marker() -> str:
+    return "e2e" + secrets.token_hex(8)
+
+
+# ------------------------------------------------------------------ fixtures --
+
+@pytest.fixture(scope="module")
+def fake_server(harness, _module_isolation):
+    for k in (ANTHROPIC_KEY, OPENROUTER_KEY, OPENAI_KEY):
+        harness.remember(k)
+    f = FakeModel.start(harness.tmpdir / "fake-llm")
+    try:
+        yield f
+    finally:
+        f.stop()
+
+
+@pytest.fixture
+def fake(fake_server):
+    """The fake model server, reset: no script, the default answer, no log."""
+    fake_server.reset()
+    return fake_server
+
+
+def provider_env(fake: FakeModel, provider: str = "anthropic") -> dict:
+    """What both gateway and worker need to know about the model target."""
+    if provider == "anthropic":
+        return {"CODEINSIGHT_LLM_PROVIDER": "anthropic",
+                "CODEINSIGHT_LLM_BASE_URL": fake.base_url}
+    if provider == "openrouter":
+        return {"CODEINSIGHT_LLM_PROVIDER": "openrouter",
+                "CODEINSIGHT_LLM_BASE_URL": fake.base_url + "/api"}
+    if provider == "openai":
+        return {"CODEINSIGHT_LLM_PROVIDER": "openai",
+                "CODEINSIGHT_LLM_BASE_URL": fake.base_url,
+                "CODEINSIGHT_LLM_MODEL": "e2e-coder-7b"}
+    assert provider == "offline"
+    return {"CODEINSIGHT_LLM_PROVIDER": "offline"}
+
+
+def worker_env(fake: FakeModel, provider: str = "anthropic", **extra) -> dict:
+    env = provider_env(fake, provider)
+    if provider == "anthropic":
+        env["ANTHROPIC_API_KEY"] = ANTHROPIC_KEY
+    elif provider == "openrouter":
+        env["OPENROUTER_API_KEY"] = OPENROUTER_KEY
+    elif provider == "openai":
+        env["CODEINSIGHT_LLM_API_KEY"] = OPENAI_KEY
+    env.update({"CODEINSIGHT_LLM_TIMEOUT_MS": "5000", "CODEINSIGHT_LLM_MAX_ATTEMPTS": "3",
+                "CODEINSIGHT_BREAKER_THRESHOLD": "1000"})
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+@pytest.fixture(scope="module")
+def mgw(harness, fake_server):
+    """The module's gateway (anthropic target, rates scaled 100x), default target of http()."""
+    return harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
+                                  **provider_env(fake_server, "anthropic")}, default=True)
+
+
+def run_job(harness, file_path, file_content, timeout=JOB_TIMEOUT, **fields) -> dict:
+    job_id = harness.submit(file_path=file_path, file_content=file_content, **fields)
+    job = harness.poll_job(job_id, timeout=timeout)
+    assert job["status"] == "done", job
+    return job
+
+
+def model_findings(job):
+    return [f for f in job["findings"] if f.get("source") == "model"]
+
+
+# ------------------------------------------------- 1. linter + model merged --
+
+def unified(path, old, new):
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True),
+                                        new.splitlines(keepends=True),
+                                        fromfile=f"a/{path}", tofile=f"b/{path}"))
+
+
+def test_findings_merged_from_linter_and_model(harness, mgw, fake, clean_state):
+    m = marker()
+    src = ('"""Totals (%s)."""\n' % m +          # 1
+           "import os\n"                          # 2  flake8 F401
+           "\n"                                   # 3
+           "\n"                                   # 4
+           "def total(values):\n"                 # 5
+           '    """Sum the values."""\n'          # 6
+           "    result = 0\n"                     # 7
+           "    for value in values[1:]:\n"       # 8  model: skips the first
+           "        result += value\n"            # 9
+           "    return result\n")                 # 10
+    good_fix = unified("app.py", src, src.replace("values[1:]", "values"))
+    bad_fix = ("--- a/app.py\n+++ b/app.py\n@@ -10,1 +10,1 @@\n"
+               "-    return results\n+    return int(results)\n")
+    findings = [
+        {"line": 8, "end_line": 9, "severity": "major", "category": "correctness",
+         "message": "The loop skips the first value.", "fix": good_fix, "confidence": 0.9},
+        {"line": 10, "severity": "minor", "category": "maintainability",
+         "message": "Return type is not documented.", "fix": bad_fix, "confidence": 0.5},
+        {"line": 500, "severity": "major", "category": "correctness",
+         "message": "A line far outside the file.", "confidence": 0.8},
+        {"line": 9, "end_line": 99, "severity": "minor", "category": "performance",
+         "message": "A range ending outside the file.", "confidence": 0.8},
+    ]
+    usage = {"input_tokens": 1234, "output_tokens": 56, "cache_creation_input_tokens": 0,
+             "cache_read_input_tokens": 0}
+    fake.script([{"match": m, "api": "anthropic", "usage": usage,
+                  "text": answer(findings, "One off-by-one in total().")}])
+    harness.start_worker("fast", worker_env(fake))
+
+    job = run_job(harness, "app.py", src)
+
+    keys = {(f["source"], f["line"], f["rule_id"]) for f in job["findings"]}
+    assert ("lint:flake8", 2, "F401") in keys, job["findings"]
+    got = {f["line"]: f for f in model_findings(job)}
+    assert set(got) == {8, 10}, f"model findings kept: {sorted(got)}; want 8 and 10 " \
+                                f"(500 and 9..99 are outside the 10-line file): {job['findings']}"
+    assert got[8]["fix"] == good_fix, got[8]
+    assert got[8]["severity"] == "major" and got[8]["category"] == "correctness", got[8]
+    assert got[8]["end_line"] == 9 and got[8]["message"] == "The loop skips the first value."
+    assert "fix" not in got[10], f"a fix that does not apply was kept: {got[10]}"
+    assert got[10]["message"] == "Return type is not documented."
+    lines = [f["line"] for f in job["findings"]]
+    assert lines == sorted(lines), f"findings not ordered by line: {lines}"
+
+    assert job["provider"] == "anthropic", job
+    assert job["model"] == ANTHROPIC_MODEL, job
+    assert job["cached"] is False and job["degraded"] is False, job
+    assert job["degraded_reason"] is None, job
+    assert job["summary"] == "One off-by-one in total().", job
+    u = job["usage"]
+    assert (u["input_tokens"], u["output_tokens"], u["cache_read_tokens"],
+            u["cache_write_tokens"]) == (1234, 56, 0, 0), u
+    assert u["cost_usd"] == pytest.approx((1234 * 3 + 56 * 15) / 1e6, abs=1e-6), u
+    assert job["reviewed_ranges"] == [[1, 10]] and job["skipped_ranges"] == [], job
+
+    # The wire format the fake saw: one Anthropic Messages call.
+    reqs = fake.requests(m)
+    assert len(reqs) == 1, reqs
+    r = reqs[0]
+    assert r["api"] == "anthropic" and r["path"] == "/v1/messages", r
+    assert r["headers"].get("x-api-key") == ANTHROPIC_KEY
+    assert r["headers"].get("anthropic-version") == "2023-06-01"
+    body = r["body"]
+    assert body["model"] == ANTHROPIC_MODEL and body["max_tokens"] == 2048, body
+    assert isinstance(body["system"], list) and body["system"][0]["cache_control"] == \
+        {"type": "ephemeral"}, body["system"]
+    assert [msg["role"] for msg in body["messages"]] == ["user"], body["messages"]
+    user = user_text(body)
+    assert "8| " + "    for value in values[1:]:" in user, user
+    assert "F401" in user, f"the linter summary is not in the prompt: {user}"
+
+
+# ---------------------------------------------- 2 + 8. result and prompt cache --
+
+def go_src(m: str, n: int = 0) -> str:
+    """A Go file (no linter runs for Go) carrying marker m."""
+    return (f"package svc\n\n// {m} {n}\nfunc Value{n}(xs []int) int {{\n"
+            f"\treturn xs[{n}] + len(xs)\n}}\n")
+
+
+def rcache_keys(harness) -> list[str]:
+    return [k for k in harness.redis_cli("--scan", "--pattern", "rcache:*").splitlines() if k]
+
+
+def pcache_keys(harness) -> list[str]:
+    return [k for k in harness.redis_cli("--scan", "--pattern", "pcache:*").splitlines() if k]
+
+
+def entries_added(harness, stream: str = STREAM_FAST) -> int:
+    """XINFO STREAM entries-added: every XADD ever, even of deleted entries."""
+    lines = harness.redis_cli("XINFO", "STREAM", stream).splitlines()
+    return int(lines[lines.index("entries-added") + 1])
+
+
+def review_body(path: str, content: str, **fields) -> dict:
+    return {"file_path": path, "file_content": content, "request_type": "review", **fields}
+
+
+def test_result_cache_then_prompt_cache(harness, mgw, fake, clean_state):
+    m = marker()
+    src = go_src(m)
+    finding = {"line": 5, "severity": "major", "category": "correctness",
+               "message": "xs[0] panics on an empty slice.", "confidence": 0.8}
+    fake.script([{"match": m, "text": answer([finding], "One panic."),
+                  "usage": {"input_tokens": 900, "output_tokens": 70}}])
+    harness.start_worker("fast", worker_env(fake))
+    first = run_job(harness, "svc/value.go", src)
+    assert first["cached"] is False and first["degraded"] is False, first
+    assert [f["line"] for f in model_findings(first)] == [5], first["findings"]
+    assert fake.count() == 1
+    # The worker stores the result-cache pointer just after publishing.
+    wait_until(lambda: rcache_keys(harness), 10, 0.05, desc="an rcache: entry")
+
+    # Identical: the gateway answers 200 with the finished job, no new job.
+    status, hdrs, again = harness.http("POST", "/review", review_body("svc/value.go", src))
+    assert status == 200, (status, again)
+    assert hdrs.get("X-Cache") == "hit", hdrs
+    assert again["job_id"] == first["job_id"] and again["status"] == "done", again
+    assert again["findings"] == first["findings"], again
+    assert fake.count() == 1, "a result-cache hit reached the model"
+
+    # Outside the review prompt but inside the result key (gateway/review.c
+    # result_digest covers error_log; prompts/templates/review.txt does not
+    # use it): a new job, answered from the prompt cache.
+    assert len(pcache_keys(harness)) == 1, pcache_keys(harness)
+    second = run_job(harness, "svc/value.go", src, error_log="panic: index out of range\n")
+    assert second["job_id"] != first["job_id"]
+    assert second["cached"] is True, second
+    assert second["degraded"] is False, second
+    u = second["usage"]
+    assert (u["input_tokens"], u["output_tokens"], u["cache_read_tokens"],
+            u["cache_write_tokens"], u["cost_usd"]) == (0, 0, 0, 0, 0), u
+    assert [(f["line"], f["message"]) for f in model_findings(second)] == \
+        [(5, finding["message"])], second["findings"]
+    assert fake.count() == 1, "a prompt-cache hit reached the model"
+
+
+def test_identical_resubmission_adds_no_job(harness, mgw, fake, clean_state):
+    m = marker()
+    src = go_src(m, 1)
+    harness.start_worker("fast", worker_env(fake))
+    first = run_job(harness, "svc/one.go", src, repo_id="acme/one")
+    wait_until(lambda: rcache_keys(harness), 10, 0.05, desc="an rcache: entry")
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
+    added = entries_added(harness)
+    assert added == 1, added
+    jobs_before = harness.psql_int("SELECT count(*) FROM jobs")
+    assert jobs_before == 1
+    for _ in range(3):
+        status, hdrs, body = harness.http("POST", "/review",
+                                          review_body("svc/one.go", src, repo_id="acme/one"))
+        assert (status, hdrs.get("X-Cache")) == (200, "hit"), (status, hdrs, body)
+        assert body["job_id"] == first["job_id"], body
+    assert entries_added(harness) == added, "a cached answer still queued a stream entry"
+    assert harness.redis_int("XLEN", STREAM_FAST) == 0
+    assert harness.psql_int("SELECT count(*) FROM jobs") == jobs_before
+    status, _, listing = harness.http("GET", "/jobs")
+    assert status == 200, listing
+    assert [j["job_id"] for j in listing["jobs"]] == [first["job_id"]], listing
+    assert fake.count(m) == 1
+
+
+# ---------------------------------------------------------- 3. upstream faults --
+
+OK_FINDING = {"line": 5, "severity": "minor", "category": "correctness",
+              "message": "Scenario answer.", "confidence": 0.7}
+PROSE = "Sure! I looked at the file and it seems mostly fine, apart from one thing."
+REPAIR_NOTE = "Your previous reply could not be used"
+
+# name: (steps, expected: degraded?, requests, reason substring or regex)
+FAULTS = {
+    "429_then_ok": ([{"fault": "429", "retry_after": 1}, {"text": answer([OK_FINDING])}],
+                    False, 2, None),
+    "529_twice_then_ok": ([{"fault": "529", "times": 2}, {"text": answer([OK_FINDING])}],
+                          False, 3, None),
+    "500_always": ([{"fault": "500", "times": 10}], True, 3, "upstream_500"),
+    "400": ([{"fault": "400", "times": 10}], True, 1, "upstream_400"),
+    "401": ([{"fault": "401", "times": 10}], True, 1, "upstream_401"),
+    "spend_limit": ([{"fault": "spend_limit", "times": 10}], True, 1, "spend_limit"),
+    "timeout": ([{"fault": "timeout", "times": 10}], True, 3, "upstream_timeout"),
+    "truncated_then_ok": ([{"fault": "truncated"}, {"text": answer([OK_FINDING])}],
+                          False, 2, None),
+    "truncated_always": ([{"fault": "truncated", "times": 10}], True, 3, "upstream_"),
+    "non_json_then_ok": ([{"fault": "non_json"}, {"text": answer([OK_FINDING])}],
+                         False, 2, None),
+    "non_json_always": ([{"fault": "non_json", "times": 10}], True, 3, "upstream_"),
+    "prose_then_json": ([{"text": PROSE}, {"text": answer([OK_FINDING])}], False, 2, None),
+    "prose_twice": ([{"text": PROSE, "times": 2}], True, 2, "invalid"),
+}
+
+
+@pytest.fixture(scope="module")
+def fault_runs(harness, mgw, fake_server):
+    """Every fault scenario as its own job, all at once on one worker
+    (3 attempts, 1 s call timeout, breaker out of the way): name ->
+    (job, the fake's requests for that job)."""
+    harness.stop_workers()
+    harness.reset_state()
+    fake_server.reset()
+    markers = {name: marker() for name in FAULTS}
+    steps = []
+    for name, (scen, *_rest) in FAULTS.items():
+        steps += [{**s, "match": markers[name], "api": "anthropic"} for s in scen]
+    fake_server.script(steps)
+    w = harness.start_worker("fast", worker_env(
+        fake_server, CODEINSIGHT_LLM_TIMEOUT_MS=1000, CODEINSIGHT_LLM_MAX_ATTEMPTS=3))
+    ids = {name: harness.submit(file_path=f"faults/{name}.go", file_content=go_src(markers[name]))
+           for name in FAULTS}
+    jobs = harness.poll_jobs(ids.values(), timeout=45)
+    reqs = fake_server.all_requests()
+    out = {}
+    for name, jid in ids.items():
+        mine = [r for r in reqs if markers[name] in request_text(r.get("body"))]
+        out[name] = (jobs[jid], mine)
+    w.stop()
+    return out
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_upstream_fault(fault_runs, name):
+    job, reqs = fault_runs[name]
+    _steps, degraded, n_requests, reason = FAULTS[name]
+    assert job["status"] == "done", job
+    assert len(reqs) == n_requests, \
+        f"{name}: {len(reqs)} model requests, want {n_requests} " \
+        f"(statuses {[r['status'] for r in reqs]}); job reason {job.get('degraded_reason')!r}"
+    assert job["degraded"] is degraded, job
+    if degraded:
+        assert reason in (job["degraded_reason"] or ""), job["degraded_reason"]
+        assert model_findings(job) == [], job["findings"]
+    else:
+        assert job["degraded_reason"] is None, job
+        assert [f["message"] for f in model_findings(job)] == ["Scenario answer."], job
+    if name == "429_then_ok":
+        gap = reqs[1]["arrived_at"] - reqs[0]["arrived_at"]
+        assert gap >= 0.95, f"retry after {gap:.3f}s, before retry-after: 1"
+    if name.startswith("prose"):
+        assert REPAIR_NOTE not in user_text(reqs[0]["body"])
+        assert REPAIR_NOTE in user_text(reqs[1]["body"]), user_text(reqs[1]["body"])[-400:]
+        assert user_text(reqs[1]["body"]).startswith(user_text(reqs[0]["body"]))
+
+
+def test_circuit_breaker_opens(harness, mgw, fake, clean_state):
+    fake.default({"fault": "500"})
+    w = harness.start_worker("fast", worker_env(
+        fake, CODEINSIGHT_LLM_MAX_ATTEMPTS=1, CODEINSIGHT_BREAKER_THRESHOLD=2,
+        CODEINSIGHT_BREAKER_COOLDOWN_MS=60000))
+    for i in range(2):
+        job = run_job(harness, f"cb/{i}.go", go_src(marker(), i))
+        assert job["degraded"] is True and "upstream_500" in job["degraded_reason"], job
+        assert fake.count() == i + 1
+    job = run_job(harness, "cb/open.go", go_src(marker(), 9))
+    assert job["degraded"] is True, job
+    assert "circuit_open" in (job["degraded_reason"] or ""), job
+    assert fake.count() == 2, "a call went out through an open circuit"
+    assert w.events("llm_circuit_open"), "no llm_circuit_open log line"
+
+
+# ------------------------------------------------------------------ 4. secrets --
+
+SECRETS_DIR = REPO_ROOT / "tests" / "fixtures" / "secrets"
+
+
+def planted():
+    """(file text, [(line, kind)], [values])."""
+    text = (SECRETS_DIR / "planted.txt").read_text()
+    expect, values = [], []
+    for row in (SECRETS_DIR / "planted.expect").read_text().splitlines():
+        if not row.strip():
+            continue
+        line, kind, value = row.split("\t", 2)
+        values.append(value)
+        if line != "-":
+            expect.append((int(line), kind))
+    return text, expect, values
+
+
+def leaks(text: str, values: list[str]) -> list[str]:
+    """Each planted value of which the text holds the whole or an 8-char piece."""
+    out = []
+    for v in values:
+        pieces = {v[i:i + 8] for i in range(0, max(1, len(v) - 7))}
+        hit = next((p for p in pieces if p in text), None)
+        if hit is not None:
+            out.append(f"{v[:4]}... (piece {hit!r})")
+    return out
+
+
+def test_planted_secrets_never_leave(harness, mgw, fake, clean_state):
+    text, expect, values = planted()
+    assert len(expect) >= 20 and values
+    w = harness.start_worker("fast", worker_env(fake))
+    job = run_job(harness, "deploy/settings.txt", text)
+
+    secret_findings = [f for f in job["findings"] if f.get("source") == "secrets"]
+    for f in secret_findings:
+        assert f["severity"] == "critical" and f["category"] == "security", f
+    got_lines = {f["line"] for f in secret_findings}
+    want_lines = {line for line, _ in expect}
+    assert got_lines >= want_lines, f"no secrets finding at lines {sorted(want_lines - got_lines)}"
+    for line, kind in expect:
+        rules = {f["rule_id"] for f in secret_findings if f["line"] == line}
+        assert any(kind in r for r in rules), f"line {line}: no {kind} finding, got {rules}"
+    assert leaks(json.dumps(job), values) == [], "the job document echoes a secret"
+
+    reqs = fake.requests()
+    assert len(reqs) == 1, reqs
+    body = reqs[0]["body"]
+    assert "[REDACTED:" in request_text(body), "the prompt shows no redaction placeholder"
+    assert leaks(request_text(body) + json.dumps(body), values) == [], \
+        "a planted secret reached the model"
+
+    vals = [harness.redis_cli("GET", k) for k in pcache_keys(harness)]
+    assert vals, "nothing in the prompt cache"
+    assert leaks("\n".join(vals), values) == []
+
+    for p in harness.module_procs:
+        for f in (p.log_path, p.err_path):
+            log = f.read_text(errors="replace") if f.exists() else ""
+            assert leaks(log, values) == [], f"{f} holds a planted secret"
+    assert w.alive()
+
+
+# ----------------------------------------------------------- 5. usage and cost --
+
+def get_usage(harness, key, gateway=None) -> dict:
+    status, _, body = harness.http("GET", "/usage", auth=key, gateway=gateway)
+    assert status == 200, (status, body)
+    return body
+
+
+def test_usage_and_cost_anthropic(harness, mgw, fake, clean_state):
+    _, _, key = harness.new_user("business", tag="usage")
+    m = marker()
+    fake.script([{"match": m, "text": answer([], "Fine."),
+                  "usage": {"input_tokens": 1_000_000, "output_tokens": 200_000,
+                            "cache_creation_input_tokens": 100_000,
+                            "cache_read_input_tokens": 500_000}}])
+    harness.start_worker("fast", worker_env(fake))
+    jid = harness.submit(file_path="cost/a.go", file_content=go_src(m), auth=key)
+    job = harness.poll_job(jid, timeout=JOB_TIMEOUT, auth=key)
+    assert job["status"] == "done" and job["degraded"] is False, job
+    u = job["usage"]
+    assert (u["input_tokens"], u["output_tokens"], u["cache_write_tokens"],
+            u["cache_read_tokens"]) == (1_000_000, 200_000, 100_000, 500_000), u
+    # $3/M in, $15/M out, $3.75/M cache write, $0.30/M cache read
+    assert u["cost_usd"] == pytest.approx(3 + 3 + 0.375 + 0.15, abs=0.005), u
+
+    use = get_usage(harness, key)
+    review = use["by_task"]["review"]
+    assert (review["input_tokens"], review["output_tokens"], review["cache_write_tokens"],
+            review["cache_read_tokens"]) == (1_000_000, 200_000, 100_000, 500_000), use
+    assert review["tokens"] == 1_800_000 and use["tokens"] == 1_800_000, use
+    assert float(review["cost_usd"]) == pytest.approx(6.525, abs=0.005), use
+    assert float(use["cost_usd"]) == pytest.approx(6.525, abs=0.005), use
+    assert (use["jobs"], use["cache_hits"], review["jobs"], review["cache_hits"]) == (1, 0, 1, 0)
+
+    # A prompt-cache hit is a job and a cache hit, and costs nothing.
+    jid2 = harness.submit(file_path="cost/a.go", file_content=go_src(m), auth=key,
+                          error_log="unrelated\n")
+    job2 = harness.poll_job(jid2, timeout=JOB_TIMEOUT, auth=key)
+    assert job2["cached"] is True, job2
+    use = get_usage(harness, key)
+    assert (use["jobs"], use["cache_hits"]) == (2, 1), use
+    assert use["tokens"] == 1_800_000 and float(use["cost_usd"]) == pytest.approx(6.525, abs=0.005)
+    status, _, me = harness.http("GET", "/whoami", auth=key)
+    assert status == 200 and me["usage"]["tokens_used"] == 1_800_000, me
+    assert me["usage"]["tokens_reserved"] == 0, me
+    assert fake.count(m) == 1
+
+
+def test_openrouter_wire_format_and_cost(harness, fake, clean_state):
+    gw = harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
+                                **provider_env(fake, "openrouter")}, default=False)
+    _, _, key = harness.new_user("business", tag="openrouter")
+    m = marker()
+    fake.script([{"match": m, "api": "openrouter", "cost": 0.4321,
+                  "text": answer([OK_FINDING], "Via OpenRouter."),
+                  "usage": {"prompt_tokens": 3000, "completion_tokens": 400,
+                            "prompt_tokens_details": {"cached_tokens": 1000}}}])
+    harness.start_worker("fast", worker_env(fake, "openrouter"))
+    jid = harness.submit(file_path="or/a.go", file_content=go_src(m), gateway=gw, auth=key)
+    job = harness.poll_job(jid, timeout=JOB_TIMEOUT, gateway=gw, auth=key)
+    assert job["status"] == "done" and job["degraded"] is False, job
+    assert job["provider"] == "openrouter" and job["model"] == "anthropic/claude-sonnet-4.5", job
+    assert [f["message"] for f in model_findings(job)] == ["Scenario answer."], job
+    u = job["usage"]
+    assert (u["input_tokens"], u["cache_read_tokens"], u["output_tokens"],
+            u["cache_write_tokens"]) == (2000, 1000, 400, 0), u
+    assert u["cost_usd"] == pytest.approx(0.4321, abs=1e-6), \
+        f"OpenRouter's own cost is not used: {u}"
+    use = get_usage(harness, key, gateway=gw)
+    assert float(use["cost_usd"]) == pytest.approx(0.4321, abs=1e-6), use
+    assert use["by_task"]["review"]["input_tokens"] == 2000, use
+
+    reqs = fake.requests(m)
+    assert len(reqs) == 1, reqs
+    r = reqs[0]
+    assert r["api"] == "openrouter" and r["path"] == "/api/v1/chat/completions", r
+    assert r["headers"].get("authorization") == f"Bearer {OPENROUTER_KEY}"
+    assert "x-api-key" not in r["headers"]
+    b = r["body"]
+    assert b["model"] == "anthropic/claude-sonnet-4.5" and b["max_tokens"] == 2048, b
+    assert [x["role"] for x in b["messages"]] == ["system", "user"], b["messages"]
+    assert b.get("usage") == {"include": True}, b
+
+
+def test_openai_compatible_wire_format(harness, fake, clean_state):
+    gw = harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
+                                **provider_env(fake, "openai")}, default=False)
+    m = marker()
+    fake.script([{"match": m, "api": "openai", "text": answer([OK_FINDING], "Via OpenAI."),
+                  "usage": {"prompt_tokens": 500, "completion_tokens": 40,
+                            "prompt_tokens_details": {"cached_tokens": 100}}}])
+    harness.start_worker("fast", worker_env(fake, "openai"))
+    jid = harness.submit(file_path="oa/a.go", file_content=go_src(m), gateway=gw)
+    job = harness.poll_job(jid, timeout=JOB_TIMEOUT, gateway=gw)
+    assert job["status"] == "done" and job["degraded"] is False, job
+    assert job["provider"] == "openai" and job["model"] == "e2e-coder-7b", job
+    assert job["summary"] == "Via OpenAI.", job
+    u = job["usage"]
+    assert (u["input_tokens"], u["cache_read_tokens"], u["output_tokens"],
+            u["cache_write_tokens"]) == (400, 100, 40, 0), u
+    assert u["cost_usd"] == 0, f"no price is configured for e2e-coder-7b: {u}"
+    reqs = fake.requests(m)
+    assert len(reqs) == 1, reqs
+    r = reqs[0]
+    assert r["api"] == "openai" and r["path"] == "/v1/chat/completions", r
+    assert r["headers"].get("authorization") == f"Bearer {OPENAI_KEY}"
+    b = r["body"]
+    assert b["model"] == "e2e-coder-7b", b
+    assert [x["role"] for x in b["messages"]] == ["system", "user"], b["messages"]
+    assert "usage" not in b, b
+
+
+def test_offline_static_only(harness, fake, clean_state):
+    gw = harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
+                                **provider_env(fake, "offline")}, default=False)
+    harness.start_worker("fast", worker_env(fake, "offline"))
+    src = "import os\n\n\ndef f():\n    return 1\n"
+    jid = harness.submit(file_path="off/a.py", file_content=src, gateway=gw)
+    job = harness.poll_job(jid, timeout=JOB_TIMEOUT, gateway=gw)
+    assert job["status"] == "done", job
+    assert job["degraded"] is True and "offline" in (job["degraded_reason"] or ""), job
+    assert ("lint:flake8", 1, "F401") in {(f["source"], f["line"], f["rule_id"])
+                                          for f in job["findings"]}, job["findings"]
+    assert model_findings(job) == []
+    assert job["cached"] is False
+    u = job["usage"]
+    assert (u["input_tokens"], u["output_tokens"], u["cost_usd"]) == (0, 0, 0), u
+    assert fake.count() == 0
+
+
+# ------------------------------------------------------- 6. context and ranges --
+
+BIG_LINES = 20000
+
+
+def big_file() -> str:
+    return "".join(f"var v{i} = {i} * {i % 7}\n" for i in range(1, BIG_LINES + 1))
+
+
+def excerpt_lines(user: str) -> dict[int, str]:
+    """{line number: text} of the numbered excerpt in a prompt."""
+    assert "<excerpt>\n" in user and "</excerpt>" in user, user[-300:]
+    part = user.split("<excerpt>\n", 1)[1].rsplit("</excerpt>", 1)[0]
+    out = {}
+    for row in part.splitlines():
+        if row == "...":
+            continue
+        num, sep, rest = row.partition("|")
+        assert sep and num.isdigit(), f"not an excerpt line: {row!r}"
+        out[int(num)] = rest[1:] if rest.startswith(" ") else rest
+    return out
+
+
+def range_lines(ranges) -> list[int]:
+    out = []
+    for first, last in ranges:
+        assert 1 <= first <= last, ranges
+        out += range(first, last + 1)
+    return out
+
+
+def assert_cover(job, total):
+    reviewed = range_lines(job["reviewed_ranges"])
+    skipped = range_lines(job["skipped_ranges"])
+    both = sorted(reviewed + skipped)
+    assert both == list(range(1, total + 1)), \
+        f"reviewed {job['reviewed_ranges']} + skipped {job['skipped_ranges']} " \
+        f"do not cover 1..{total} exactly once"
+    return set(reviewed)
+
+
+def test_large_file_ranges(harness, mgw, fake, clean_state):
+    src = big_file()
+    lines = src.splitlines()
+    m = marker()
+    old = lines[:]
+    old[9999] = "var v10000 = 0"
+    diff = unified(f"big/{m}_diff.go", "\n".join(old) + "\n", src)
+    hunk = [h for h in diff.splitlines() if h.startswith("@@")]
+    assert len(hunk) == 1, hunk
+    new_start, new_count = (int(x) for x in hunk[0].split("+")[1].split(" ")[0].split(","))
+    harness.start_worker("fast", worker_env(fake, CODEINSIGHT_INPUT_MAX_BYTES=20000))
+    ids = {
+        "whole": harness.submit(file_path=f"big/{m}_whole.go", file_content=src),
+        "diff": harness.submit(file_path=f"big/{m}_diff.go", file_content=src, diff=diff),
+        "cursor": harness.submit(file_path=f"big/{m}_cursor.go", file_content=src,
+                                 cursor_context={"line": 15000, "end_line": 15002}),
+    }
+    jobs = harness.poll_jobs(ids.values(), timeout=60)
+    want = {"diff": [[new_start - 5, new_start + new_count - 1 + 5]],
+            "cursor": [[15000 - 20, 15002 + 20]]}
+    for name, jid in ids.items():
+        job = jobs[jid]
+        assert job["status"] == "done" and job["degraded"] is False, (name, job)
+        reviewed = assert_cover(job, BIG_LINES)
+        if name in want:
+            assert job["reviewed_ranges"] == want[name], (name, job["reviewed_ranges"])
+        else:
+            assert job["reviewed_ranges"][0][0] == 1 and len(job["reviewed_ranges"]) == 1, job
+            assert 100 < len(reviewed) < BIG_LINES, job["reviewed_ranges"]
+        reqs = fake.requests(f"{m}_{name}")
+        assert len(reqs) == 1, (name, len(reqs))
+        user = user_text(reqs[0]["body"])
+        shown = excerpt_lines(user)
+        assert set(shown) == reviewed, \
+            f"{name}: the prompt shows lines other than reviewed_ranges " \
+            f"{job['reviewed_ranges']}: {sorted(set(shown) ^ reviewed)[:10]}"
+        for n, t in shown.items():
+            assert t == lines[n - 1], (name, n, t)
+        code = user.split("<excerpt>\n", 1)[1].rsplit("</excerpt>", 1)[0]
+        assert len(code.encode()) <= 20000, (name, len(code.encode()))
+        if name == "diff":
+            assert "<diff>" in user and "+var v10000 = 10000 * 4" in user, user[:600]
+
+
+# ------------------------------------------------------- 7. 300 calls in flight --
+
+def test_300_model_calls_in_flight(harness, mgw, fake, clean_state):
+    n = 300
+    _, _, key = harness.new_user("business", tag="inflight")
+    fake.default({"latency_ms": 3000})
+    m = marker()
+    ids: list[str] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def submit_range(lo, hi):
+        for i in range(lo, hi):
+            try:
+                jid = harness.submit(file_path=f"many/{m}_{i}.go", file_content=go_src(m, i),
+                                     auth=key)
+                with lock:
+                    ids.append(jid)
+            except Exception as e:  # noqa: BLE001 - reported below
+                with lock:
+                    errors.append(repr(e))
+
+    # Queued first, so the worker finds all 300 waiting at once.
+    threads = [threading.Thread(target=submit_range, args=(k * 30, k * 30 + 30))
+               for k in range(n // 30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    assert len(ids) == n
+    assert harness.redis_int("XLEN", STREAM_FAST) == n
+
+    harness.start_worker("fast", worker_env(fake, CODEINSIGHT_MAX_INFLIGHT=n,
+                                            CODEINSIGHT_LLM_TIMEOUT_MS=30000))
+    wait_until(lambda: fake.stats()["max_in_flight"] >= n, 30, 0.2,
+               desc=f"{n} model calls in flight at once")
+    uid_done = f"SELECT count(*) FROM jobs WHERE status = 'done' AND file_path LIKE 'many/{m}_%'"
+    wait_until(lambda: harness.psql_int(uid_done) == n, 40, 0.5, desc=f"{n} jobs done")
+    st = fake.stats()
+    assert st["max_in_flight"] == n, f"more calls in flight than CODEINSIGHT_MAX_INFLIGHT: {st}"
+    assert fake.count(m) == n
+    assert harness.psql_int(
+        f"SELECT count(*) FROM jobs WHERE file_path LIKE 'many/{m}_%' AND degraded") == 0
+
+
+# ------------------------------------------------------------- 9. ESLint --
+
+JS_BAD = "const a = 1;\nfunction f(x) { return y + 1; }\nif (a == 2) { debugger; }\n"
+TS_BAD = "let n: any = 3;\nconst unused = 2;\nexport function g(s: string) { return s.length }\n"
+
+
+@pytest.mark.parametrize("path,src,want", [
+    ("web/bad.js", JS_BAD, {(2, "no-unused-vars"), (2, "no-undef"), (3, "no-debugger")}),
+    ("web/bad.ts", TS_BAD, {(1, "prefer-const"), (1, "@typescript-eslint/no-explicit-any"),
+                            (2, "@typescript-eslint/no-unused-vars")}),
+])
+def test_eslint_findings(harness, mgw, fake, clean_state, path, src, want):
+    harness.start_worker("fast", worker_env(fake))
+    job = run_job(harness, path, src, timeout=60)
+    eslint = [lt for lt in job["linters"] if lt["tool"] == "eslint"]
+    assert len(eslint) == 1 and eslint[0]["status"] == "ok", (job["linters"], job["notes"])
+    got = {(f["line"], f["rule_id"]) for f in job["findings"] if f["source"] == "lint:eslint"}
+    assert want <= got, f"missing {sorted(want - got)}; got {sorted(got)}"
+    assert eslint[0]["findings"] >= len(want), eslint
+    assert job["degraded"] is False and job["provider"] == "anthropic", job
