@@ -203,3 +203,52 @@ int auth_fill_cache(struct request *req, const struct identity *id, struct err *
     cJSON_Delete(ident);
     return rc;
 }
+
+/* 1 known, 0 unknown (cache miss), -1 revoked or Redis error (e set). */
+static int cache_state(struct request *req, const struct identity *id, struct err *e)
+{
+    struct kv *kv = gateway_kv(req->gw, e);
+    cJSON *r = NULL;
+    const cJSON *user, *revoked;
+    int state;
+
+    if (kv == NULL ||
+        kv_call(kv, 4, (const char *[]){"HMGET", id->cache_key, "user_id", "revoked"}, NULL, &r,
+                e) != ERR_OK)
+        return -1;
+    user = cJSON_GetArrayItem(r, 0);
+    revoked = cJSON_GetArrayItem(r, 1);
+    if (cJSON_IsString(revoked) && strcmp(revoked->valuestring, "1") == 0) {
+        err_set(e, ERR_REVOKED_API_KEY, "this API key was revoked");
+        state = -1;
+    } else {
+        state = cJSON_IsString(user) ? 1 : 0;
+    }
+    cJSON_Delete(r);
+    return state;
+}
+
+int auth_known_or_respond(struct request *req, const struct identity *id)
+{
+    struct err e;
+    int state;
+
+    err_clear(&e);
+    state = cache_state(req, id, &e);
+    if (state == 0) {
+        if (auth_fill_cache(req, id, &e) == ERR_OK)
+            state = cache_state(req, id, &e);
+        else
+            state = -1;
+    }
+    if (state == 1)
+        return 0;
+    if (err_http_status(e.code) == 401)
+        auth_respond_401(req, &e);
+    else {
+        if (err_http_status(e.code) == 503)
+            respond_header(req, "Retry-After", "2");
+        respond_error(req, &e);
+    }
+    return -1;
+}

@@ -32,6 +32,12 @@ int auth_parse_or_respond(struct request *req, struct identity *id);
  * when it no longer exists; availability errors otherwise. */
 int auth_fill_cache(struct request *req, const struct identity *id, struct err *e);
 
+/* For error paths of routes that authenticate inside their own script:
+ * returns 0 when the credential belongs to an existing, unrevoked identity
+ * (from the Redis cache, filled from PostgreSQL when missing), else answers
+ * 401 (or 503) and returns -1. Costs a round trip: not for the hot path. */
+int auth_known_or_respond(struct request *req, const struct identity *id);
+
 /* Answers 401 for e with the WWW-Authenticate header. */
 void auth_respond_401(struct request *req, const struct err *e);
 

@@ -13,6 +13,7 @@
 #include "common/kv.h"
 #include "common/log.h"
 #include "common/plans.h"
+#include "gateway/auth.h"
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
 #include "gateway/request.h"
@@ -71,7 +72,7 @@ static void login_refused(struct request *req)
     struct err e;
 
     err_set(&e, ERR_INVALID_CREDENTIALS, "wrong email or password");
-    respond_error(req, &e);
+    auth_respond_401(req, &e);
 }
 
 void handle_login(struct request *req)

@@ -145,6 +145,27 @@ static cJSON *finished_job(struct request *req, const char *job_id)
     return view;
 }
 
+/* The 202 of an admitted job, or the same again for an idempotent replay:
+ * reply = {'ok'|'replay', _, limit, remaining, reset, throttled, degraded}. */
+static void accepted_or_replayed(struct request *req, const char *job_id, const cJSON *r,
+                                 int replay)
+{
+    int throttled = gate_reply_num(r, 5) != 0, degraded = gate_reply_num(r, 6) != 0;
+    char poll[64];
+
+    gate_rate_headers(req, gate_reply_num(r, 2), gate_reply_num(r, 3), gate_reply_num(r, 4));
+    snprintf(poll, sizeof poll, "/job/%s", job_id);
+    respond_header(req, "Location", poll);
+    if (replay)
+        respond_header(req, "Idempotent-Replayed", "true");
+    if (throttled || degraded)
+        respond_header(req, "Warning", degraded
+                           ? "299 codeinsight \"token budget exhausted: static analysis only\""
+                           : "299 codeinsight \"soft-throttled: model call deferred\"");
+    respond_json(req, 202, accepted_body(job_id, throttled, degraded,
+                                         req->gw->cfg->throttle_cooldown_s));
+}
+
 /* Tokens already charged this month, from the durable ledger. */
 static int ledger_floor(struct request *req, const char *user_id, const char *month,
                         char *out, size_t cap, struct err *e)
@@ -173,16 +194,7 @@ static int admit_outcome(struct request *req, struct identity *id, const cJSON *
     char poll[64];
 
     if (strcmp(st, "ok") == 0) {
-        int throttled = gate_reply_num(r, 5) != 0, degraded = gate_reply_num(r, 6) != 0;
-        gate_rate_headers(req, gate_reply_num(r, 2), gate_reply_num(r, 3), gate_reply_num(r, 4));
-        snprintf(poll, sizeof poll, "/job/%s", job_id);
-        respond_header(req, "Location", poll);
-        if (throttled || degraded)
-            respond_header(req, "Warning", degraded
-                               ? "299 codeinsight \"token budget exhausted: static analysis only\""
-                               : "299 codeinsight \"soft-throttled: model call deferred\"");
-        respond_json(req, 202, accepted_body(job_id, throttled, degraded,
-                                             req->gw->cfg->throttle_cooldown_s));
+        accepted_or_replayed(req, job_id, r, 0);
         return 1;
     }
     if (strcmp(st, "cached") == 0) {
@@ -207,10 +219,7 @@ static int admit_outcome(struct request *req, struct identity *id, const cJSON *
             respond_error(req, &e);
             return 1;
         }
-        snprintf(poll, sizeof poll, "/job/%s", gate_reply_str(r, 1));
-        respond_header(req, "Location", poll);
-        respond_header(req, "Idempotent-Replayed", "true");
-        respond_json(req, 202, accepted_body(gate_reply_str(r, 1), 0, 0, 0));
+        accepted_or_replayed(req, gate_reply_str(r, 1), r, 1);
         return 1;
     }
     if (gate_refusal_or_respond(req, r))
@@ -255,11 +264,15 @@ void handle_review(struct request *req)
     if (idem != NULL && !idempotency_key_ok(idem)) {
         err_set(&e, ERR_INVALID_IDEMPOTENCY_KEY, "Idempotency-Key is 1 to %d visible ASCII "
                 "characters", IDEMPOTENCY_KEY_MAX);
-        respond_error(req, &e);
+        /* An unknown caller learns nothing but 401 (admission checks keys
+         * only later, in the same script as the rest of its work). */
+        if (auth_known_or_respond(req, &id) == 0)
+            respond_error(req, &e);
         return;
     }
     if (review_parse(req->body, req->body_len, &r, &e) != ERR_OK) {
-        respond_error(req, &e);
+        if (auth_known_or_respond(req, &id) == 0)
+            respond_error(req, &e);
         return;
     }
 

@@ -61,6 +61,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The user behind an external subject, created on first sight with plan lite.
+-- An email already used by another account is not taken over: the new user
+-- gets a placeholder address instead.
 CREATE FUNCTION ci_external_user(sub text, mail text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -70,6 +72,12 @@ BEGIN
     IF id IS NULL THEN
         INSERT INTO users (user_id, email, external_sub)
         VALUES (gen_random_uuid(), lower(COALESCE(NULLIF(mail, ''), sub || '@external.invalid')), sub)
+        ON CONFLICT DO NOTHING;
+        SELECT user_id INTO id FROM users WHERE external_sub = sub;
+    END IF;
+    IF id IS NULL THEN
+        INSERT INTO users (user_id, email, external_sub)
+        VALUES (gen_random_uuid(), lower(sub || '@external.invalid'), sub)
         ON CONFLICT DO NOTHING;
         SELECT user_id INTO id FROM users WHERE external_sub = sub;
     END IF;

@@ -88,7 +88,7 @@ LANGUAGE sql STABLE AS $$
         'user_id', j.user_id, 'throttled', j.throttled, 'degraded', j.degraded,
         'degraded_reason', j.degraded_reason, 'provider', j.provider, 'model', j.model,
         'usage', j.usage, 'cached', j.cached, 'reviewed_ranges', j.reviewed_ranges,
-        'skipped_ranges', j.skipped_ranges,
+        'skipped_ranges', j.skipped_ranges, 'deferred_until', NULL,
         'findings', COALESCE((
             SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
                        'line', f.line, 'end_line', f.end_line, 'column', f.col,

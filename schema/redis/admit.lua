@@ -9,7 +9,8 @@
 -- result cache is shared across users, then field/value pairs of the job.
 -- Returns {'ok', entry_id, limit, remaining, reset, throttled, degraded},
 -- {'cached', job_id, limit, remaining, reset} (a finished identical job),
--- {'replay', job_id, limit, remaining, reset}, {'conflict', ...},
+-- {'replay', job_id, limit, remaining, reset, throttled, degraded} (the
+-- first response again), {'conflict', ...},
 -- {'need_budget', user_id}, or a gate refusal.
 local id = identity(KEYS[1])
 if not id then return {'miss'} end
@@ -40,9 +41,12 @@ end
 local ikey = nil
 if ARGV[4] ~= '' then
   ikey = 'idem:' .. user .. ':' .. ARGV[4]
-  local prev = redis.call('HMGET', ikey, 'job_id', 'digest')
+  local prev = redis.call('HMGET', ikey, 'job_id', 'digest', 'throttled', 'degraded')
   if prev[1] then
-    if prev[2] == ARGV[5] then return {'replay', prev[1], rl[1], rl[2], rl[3]} end
+    if prev[2] == ARGV[5] then
+      return {'replay', prev[1], rl[1], rl[2], rl[3], tonumber(prev[3]) or 0,
+              tonumber(prev[4]) or 0}
+    end
     return {'conflict', prev[1], rl[1], rl[2], rl[3]}
   end
 end
@@ -94,7 +98,8 @@ redis.call('ZADD', index, 0, ARGV[7])
 redis.call('ZREMRANGEBYRANK', index, 0, -10001)
 redis.call('EXPIRE', index, ttl)
 if ikey then
-  redis.call('HSET', ikey, 'job_id', ARGV[7], 'digest', ARGV[5])
+  redis.call('HSET', ikey, 'job_id', ARGV[7], 'digest', ARGV[5], 'throttled', throttled,
+             'degraded', degraded)
   redis.call('EXPIRE', ikey, 86400)
 end
 return {'ok', entry_id, rl[1], rl[2], rl[3], throttled, degraded}

@@ -274,9 +274,6 @@ def test_public_routes_ignore_credentials(harness):
             assert status == 200, (path, headers, body)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: POST /review validates the body (400) before it "
-                   "checks that an API key exists or is revoked; an unknown or revoked key "
-                   "must get 401")
 def test_unknown_key_is_refused_before_validation(harness):
     _, _, key = harness.new_user(tag="order")
     key_id = harness.key_ids[key]

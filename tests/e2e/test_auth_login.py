@@ -114,8 +114,6 @@ def test_unknown_email_costs_a_password_verification(harness):
     assert u >= 0.3 * k, f"unknown email answered in {u:.3f}s vs {k:.3f}s for a known one"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the 401 invalid_credentials of POST /auth/login "
-                   "has no WWW-Authenticate header (RFC 7235 3.1: a 401 MUST carry one)")
 def test_login_401_has_www_authenticate(harness):
     email, _, _ = harness.new_user(password=PASSWORD, tag="challenge")
     resp = login(harness, email, "wrong " + PASSWORD)

@@ -141,12 +141,13 @@ def test_own_tokens_still_accepted(harness, sb_gw):
 
 def test_email_of_a_local_account_does_not_grant_it(harness, sb_gw, rsa_key):
     # A Supabase subject whose email is a local user's must not become that user.
+    # It is still created on first sight, with a placeholder address.
     tok = rsa_key.sign(supabase_claims(email=harness.default_email))
     status, _, body = call(harness, sb_gw, tok)
-    if status == 200:
-        assert body["user_id"] != harness.default_user_id, body
-    else:
-        assert status == 401, body
+    assert status == 200, body
+    assert body["user_id"] != harness.default_user_id, body
+    assert body["email"] != harness.default_email and body["email"].endswith("@external.invalid")
+    assert body["plan"] == "lite"
 
 
 # ---- refusals ---------------------------------------------------------------------

@@ -147,9 +147,6 @@ def test_concurrent_retries_create_one_job(harness):
     assert harness.redis_int("ZCARD", f"jobs:{user_id}") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a replay does not return the first response: the "
-                   "first 202 of a degraded/soft-throttled job carries `warnings` and a Warning "
-                   "header, its replay has neither")
 def test_replay_returns_the_first_response(harness):
     _, user_id, key = harness.new_user(tag="idem-degraded")
     month = harness.psql("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM')")

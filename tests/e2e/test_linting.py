@@ -121,9 +121,6 @@ def test_unknown_language(harness, fast_worker):
     assert_persisted(harness, job)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: GET /job/<id> served from PostgreSQL "
-                   "(ci_job_get) lacks `deferred_until`, which the Redis hot copy's view has "
-                   "(null); docs/pipeline.md lists it in GET /job/:id")
 def test_served_from_postgres_when_hot_copy_gone(harness, fast_worker):
     job_id = harness.submit(file_path="hot.py", file_content=PY_SAMPLE,
                             headers={"X-Request-Id": "e2e-hot-1"})

@@ -677,8 +677,18 @@ def test_300_model_calls_in_flight(harness, mgw, fake, clean_state):
 
     harness.start_worker("fast", worker_env(fake, CODEINSIGHT_MAX_INFLIGHT=n,
                                             CODEINSIGHT_LLM_TIMEOUT_MS=30000))
-    wait_until(lambda: fake.stats()["max_in_flight"] >= n, 30, 0.2,
-               desc=f"{n} model calls in flight at once")
+    seen: dict = {}
+
+    def all_in_flight():
+        seen.update(fake.stats())
+        return seen["max_in_flight"] >= n
+
+    try:
+        wait_until(all_in_flight, 15, 0.2, desc=f"{n} model calls in flight at once")
+    except AssertionError:
+        pytest.fail(f"at most {seen.get('max_in_flight')} of {n} model calls were in flight at "
+                    f"once (fake: max_connections_open {seen.get('max_connections_open')}, "
+                    f"requests {seen.get('requests_total')})")
     uid_done = f"SELECT count(*) FROM jobs WHERE status = 'done' AND file_path LIKE 'many/{m}_%'"
     wait_until(lambda: harness.psql_int(uid_done) == n, 40, 0.5, desc=f"{n} jobs done")
     st = fake.stats()
