@@ -15,7 +15,10 @@ packages=(
   # linters the worker runs
   pylint flake8 shellcheck cppcheck
   # test tools
-  python3 python3-pytest python3-jwt python3-cryptography curl procps
+  python3 python3-pytest python3-jwt python3-cryptography python3-yaml curl procps
+  # promtool (checks the /metrics exposition in the tests); the service it
+  # ships is not started by the tests
+  prometheus
 )
 
 # Node.js for ESLint: whatever node the machine has (>= 18.18) will do.
