@@ -141,6 +141,14 @@ static const struct cfg_entry cfg_table[] = {
      "Deliveries of a job before it is dead-lettered (<stream>:dead) and marked failed."},
     {"CODEINSIGHT_RESULT_CACHE_SHARED", CFG_T_INT, OFF(result_cache_shared), "0", 0, 1,
      CFG_GATEWAY, 0, "1: identical submissions share results across users (one organisation)."},
+    {"CODEINSIGHT_TARGET_DRAIN_S", CFG_T_INT, OFF(target_drain_s), "60", 1, 86400, CFG_GATEWAY,
+     0, "Seconds a stream's backlog should take to drain: GET /queue/info sizes "
+     "recommended_workers for it."},
+    {"CODEINSIGHT_METRICS_PORT", CFG_T_INT, OFF(metrics_port), "0", 0, 65535, CFG_WORKER, 0,
+     "Port of the worker's Prometheus listener (GET /metrics); 0: off. The gateway serves "
+     "/metrics on PORT."},
+    {"CODEINSIGHT_METRICS_BIND", CFG_T_STR, OFF(metrics_bind), "127.0.0.1", 0, 0, CFG_WORKER, 0,
+     "IPv4 address of the worker's metrics listener (0.0.0.0 in containers)."},
 };
 
 #define CFG_COUNT (sizeof cfg_table / sizeof cfg_table[0])

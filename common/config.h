@@ -71,6 +71,9 @@ struct config {
     char eslint_dir[CFG_STR_MAX];   /* npm install of eslint and its shipped config */
     long visibility_ms;             /* pending entries idle longer are reclaimed */
     long max_attempts;              /* deliveries before an entry is dead-lettered */
+    long target_drain_s;            /* backlog drain time recommended_workers aims at */
+    long metrics_port;              /* worker GET /metrics listener; 0 = off */
+    char metrics_bind[CFG_STR_MAX]; /* its IPv4 address */
 };
 
 /* Loads the variables used by the processes in `procs` (CFG_* mask) into cfg,

@@ -436,9 +436,9 @@ int http_async_post(struct http_async *h, const struct http_req *rq, http_async_
     curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
     curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* HTTP/2 where TLS offers it. No PIPEWAIT: over HTTP/1.1 it would hold
+     * every call of a burst until the first connection answered. */
     curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    /* Wait for a multiplexable connection rather than opening a new one. */
-    curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, 1L);
     if (curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) {
         curl_easy_cleanup(x->easy);
         curl_slist_free_all(x->headers);

@@ -15,6 +15,7 @@ LUA(job_start)
 LUA(job_finish)
 LUA(job_defer)
 LUA(job_undefer)
+LUA(queue_info)
 #undef LUA
 
 struct kv_script job_script_admit = {"admit", NULL, 0, ""};
@@ -24,6 +25,7 @@ struct kv_script job_script_start = {"job_start", NULL, 0, ""};
 struct kv_script job_script_finish = {"job_finish", NULL, 0, ""};
 struct kv_script job_script_defer = {"job_defer", NULL, 0, ""};
 struct kv_script job_script_undefer = {"job_undefer", NULL, 0, ""};
+struct kv_script job_script_queue_info = {"queue_info", NULL, 0, ""};
 
 static void script_bind(struct kv_script *s, const unsigned char *src, unsigned len)
 {
@@ -43,6 +45,8 @@ void job_scripts_init(void)
     script_bind(&job_script_defer, schema_redis_job_defer_lua, schema_redis_job_defer_lua_len);
     script_bind(&job_script_undefer, schema_redis_job_undefer_lua,
                 schema_redis_job_undefer_lua_len);
+    script_bind(&job_script_queue_info, schema_redis_queue_info_lua,
+                schema_redis_queue_info_lua_len);
 }
 
 static const char *const type_names[] = {"review", "debug", "architecture"};

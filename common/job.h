@@ -33,6 +33,7 @@ extern struct kv_script job_script_start;
 extern struct kv_script job_script_finish;
 extern struct kv_script job_script_defer;       /* park a soft-throttled job */
 extern struct kv_script job_script_undefer;     /* put due jobs back on the stream */
+extern struct kv_script job_script_queue_info;  /* a stream as operators see it (read-only) */
 
 /* Version of the whole review pipeline, part of every result-cache key. */
 #define JOB_PIPELINE_VERSION "1"

@@ -9,6 +9,8 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/metrics.h"
+#include "common/metrics_table.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -47,6 +49,7 @@ struct llm_call {
     struct loop_timer *retry;
     int in_http;                    /* an HTTP transfer is out */
     int trial;                      /* this call is the half-open trial */
+    int64_t started_ms;             /* monotonic, for the latency metric */
 };
 
 static const char *const provider_names[] = {"offline", "anthropic", "openrouter", "openai"};
@@ -153,6 +156,7 @@ static void call_free(struct llm_call *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     m->inflight--;
+    metrics_set(MET_MODEL_IN_FLIGHT, "", m->inflight);
     loop_timer_free(c->retry);
     free(c->body);
     free(c->res.text);
@@ -297,10 +301,63 @@ static int parse_answer(const struct llm *m, const char *body, size_t len, struc
 
 static void send_now(struct llm_call *c);
 
+/* The outcome label of a finished call: a few classes, whatever the reason. */
+static const char *outcome_class(int ok, const char *reason)
+{
+    long status;
+
+    if (ok)
+        return "ok";
+    if (strcmp(reason, "circuit_open") == 0)
+        return "circuit_open";
+    if (strcmp(reason, "upstream_spend_limit") == 0)
+        return "spend_limit";
+    if (strcmp(reason, "upstream_timeout") == 0)
+        return "timeout";
+    if (strcmp(reason, "upstream_unreachable") == 0)
+        return "unreachable";
+    if (strcmp(reason, "upstream_malformed") == 0)
+        return "malformed";
+    if (strncmp(reason, "refused_", 8) == 0)
+        return "refused";
+    if (strncmp(reason, "upstream_", 9) != 0)
+        return "error";
+    status = strtol(reason + 9, NULL, 10);
+    if (status == 429 || status == 529)
+        return "rate_limited";
+    return status >= 500 ? "server_error" : status >= 400 ? "client_error" : "error";
+}
+
+/* Counts a finished call: outcome, latency, tokens and cost. */
+static void observe_call(const struct llm_call *c, int ok, const char *reason)
+{
+    const struct llm *m = c->m;
+    const struct llm_usage *u = &c->res.usage;
+    const char *provider = provider_names[m->provider];
+    char labels[128];
+    double cost;
+
+    if (metrics_labels(labels, sizeof labels, "provider", provider, "outcome",
+                       outcome_class(ok, reason), NULL) == 0)
+        metrics_inc(MET_MODEL_CALLS, labels);
+    if (metrics_labels(labels, sizeof labels, "provider", provider, NULL) == 0)
+        metrics_observe(MET_MODEL_DURATION, labels,
+                        (double)(clock_mono_ms() - c->started_ms) / 1000.0);
+    metrics_add(MET_MODEL_TOKENS, "kind=\"input\"", (double)u->input_tokens);
+    metrics_add(MET_MODEL_TOKENS, "kind=\"output\"", (double)u->output_tokens);
+    metrics_add(MET_MODEL_TOKENS, "kind=\"cache_read\"", (double)u->cache_read_tokens);
+    metrics_add(MET_MODEL_TOKENS, "kind=\"cache_write\"", (double)u->cache_write_tokens);
+    cost = u->cost_usd > 0 ? u->cost_usd : llm_cost(m->cfg->llm_prices, m->model, u);
+    if (cost > 0)
+        metrics_add(MET_MODEL_COST, "", cost);
+}
+
 static void finish(struct llm_call *c, int ok, const char *reason)
 {
     struct llm *m = c->m;
     struct llm_result res = c->res;
+
+    observe_call(c, ok, reason);
 
     if (c->trial)
         m->half_open_trial = 0;
@@ -482,6 +539,8 @@ int llm_call(struct llm *m, const char *system, const char *user, int64_t max_to
         m->calls->prev = c;
     m->calls = c;
     m->inflight++;
+    c->started_ms = clock_mono_ms();
+    metrics_set(MET_MODEL_IN_FLIGHT, "", m->inflight);
     /* Started from the loop, so cb never runs inside this call. */
     loop_timer_start(c->retry, 0, 0);
     return ERR_OK;

@@ -21,6 +21,16 @@ void handle_jobs_list(struct request *req);
 /* GET /usage: this month's usage by task type. (usage.c) */
 void handle_usage(struct request *req);
 
+/* GET /metrics: Prometheus text, no identity needed. (scrape.c) */
+void handle_metrics(struct request *req);
+
+/* GET /queue/info: per stream backlog, consumers, drain rate and
+ * recommended_workers. (queue.c) */
+void handle_queue_info(struct request *req);
+
+/* GET /stats: system-wide counts and the queue numbers. (stats.c) */
+void handle_stats(struct request *req);
+
 /* GET /whoami. (whoami.c) */
 void handle_whoami(struct request *req);
 

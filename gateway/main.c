@@ -6,6 +6,8 @@
 #include "common/jwks.h"
 #include "common/llm.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/metrics_table.h"
 #include "gateway/gateway.h"
 
 #include <signal.h>
@@ -96,6 +98,10 @@ int main(int argc, char **argv)
         log_event(LOG_ERROR, "gateway_config_invalid", "detail", e.msg);
         return 2;
     }
+    if (metrics_table_init(CFG_GATEWAY, &e) != ERR_OK) {
+        log_event(LOG_ERROR, "gateway_start_failed", "detail", e.msg);
+        return 1;
+    }
 
     /* Signals are taken synchronously by this thread; request threads,
      * created after this, inherit the mask. */
@@ -125,6 +131,7 @@ int main(int argc, char **argv)
     server_stop(&gw);
     gateway_conns_cleanup(&gw);
     jwks_free(gw.jwks);
+    metrics_cleanup();
     log_event(LOG_INFO, "gateway_stopped", NULL, NULL);
     return 0;
 }

@@ -61,6 +61,17 @@ void respond_empty(struct request *req, int status)
         respond_send(req, status, "application/json", none);
 }
 
+void respond_text(struct request *req, int status, const char *ctype, char *text)
+{
+    if (text == NULL) {
+        struct err e;
+        err_set(&e, ERR_INTERNAL, "out of memory building the response");
+        respond_error(req, &e);
+        return;
+    }
+    respond_send(req, status, ctype, text);
+}
+
 void respond_json(struct request *req, int status, cJSON *body)
 {
     char *text = body ? cJSON_PrintUnformatted(body) : NULL;

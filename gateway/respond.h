@@ -18,6 +18,11 @@ void respond_header(struct request *req, const char *name, const char *value);
  * (allocation failure) becomes a 500 problem. */
 void respond_json(struct request *req, int status, cJSON *body);
 
+/* Sends text (takes; NUL-terminated) as content type ctype (a borrowed
+ * literal) with the given status: the Prometheus exposition. A NULL text
+ * (allocation failure) becomes a 500 problem. */
+void respond_text(struct request *req, int status, const char *ctype, char *text);
+
 /* Sends a response without a body (204). */
 void respond_empty(struct request *req, int status);
 

@@ -14,6 +14,7 @@
 #include "gateway/auth.h"
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
+#include "gateway/observe.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 #include "gateway/validate.h"
@@ -194,6 +195,8 @@ static int admit_outcome(struct request *req, struct identity *id, const cJSON *
     char poll[64];
 
     if (strcmp(st, "ok") == 0) {
+        observe_admission(gate_reply_num(r, 6) ? "degraded"
+                          : gate_reply_num(r, 5) ? "throttled" : "admitted");
         accepted_or_replayed(req, job_id, r, 0);
         return 1;
     }
@@ -208,6 +211,7 @@ static int admit_outcome(struct request *req, struct identity *id, const cJSON *
         snprintf(poll, sizeof poll, "/job/%s", gate_reply_str(r, 1));
         respond_header(req, "Content-Location", poll);
         respond_header(req, "X-Cache", "hit");
+        observe_admission("cached");
         respond_json(req, 200, view);
         return 1;
     }
@@ -219,6 +223,7 @@ static int admit_outcome(struct request *req, struct identity *id, const cJSON *
             respond_error(req, &e);
             return 1;
         }
+        observe_admission("replayed");
         accepted_or_replayed(req, gate_reply_str(r, 1), r, 1);
         return 1;
     }

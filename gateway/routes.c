@@ -19,6 +19,9 @@ static const struct route route_table[] = {
     {"DELETE", "/keys/:id",    0,           AUTH_GATED,  RC_AUTH,   handle_keys_revoke},
     {"GET",    "/healthz",     ROUTE_QUIET, AUTH_PUBLIC, RC_READ,   handle_healthz},
     {"GET",    "/readyz",      ROUTE_QUIET, AUTH_PUBLIC, RC_READ,   handle_readyz},
+    {"GET",    "/metrics",     ROUTE_QUIET, AUTH_PUBLIC, RC_READ,   handle_metrics},
+    {"GET",    "/queue/info",  0,           AUTH_GATED,  RC_READ,   handle_queue_info},
+    {"GET",    "/stats",       0,           AUTH_GATED,  RC_READ,   handle_stats},
 };
 
 #define ROUTE_COUNT (sizeof route_table / sizeof route_table[0])

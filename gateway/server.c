@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/utf8.h"
 #include "gateway/gate.h"
+#include "gateway/observe.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 #include "gateway/routes.h"
@@ -229,11 +230,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct request *req = *con_cls;
     struct log_line l;
     int quiet;
+    double ms;
 
     (void)cls;
     (void)conn;
     if (req == NULL)
         return;
+    ms = (double)(clock_mono_us() - req->start_us) / 1000.0;
+    observe_request(req, ms / 1000.0);
     quiet = req->route != NULL && (req->route->flags & ROUTE_QUIET) && req->status < 400;
     log_begin(&l, quiet ? LOG_DEBUG : LOG_INFO, "http_request");
     log_str(&l, "request_id", req->request_id);
@@ -243,7 +247,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (req->err_code != NULL)
         log_str(&l, "code", req->err_code);
     log_int(&l, "bytes_in", (int64_t)req->body_len);
-    log_double(&l, "duration_ms", (double)(clock_mono_us() - req->start_us) / 1000.0);
+    log_double(&l, "duration_ms", ms);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         log_str(&l, "termination", toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
                                    : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client_abort"

@@ -5,6 +5,9 @@
 #include "common/job.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/metrics.h"
+#include "common/metrics_http.h"
+#include "common/metrics_table.h"
 #include "worker/worker.h"
 
 #include <signal.h>
@@ -31,6 +34,7 @@ int main(int argc, char **argv)
     struct config cfg;
     struct worker w;
     struct loop *loop;
+    struct metrics_http *mh = NULL;
     struct err e;
     const char *pool = NULL;
 
@@ -57,11 +61,27 @@ int main(int argc, char **argv)
         return 1;
     job_scripts_init();
     signal(SIGPIPE, SIG_IGN);
+    if (metrics_table_init(CFG_WORKER, &e) != ERR_OK ||
+        (cfg.metrics_port != 0 &&
+         (mh = metrics_http_start(cfg.metrics_bind, cfg.metrics_port, &e)) == NULL)) {
+        log_event(LOG_ERROR, "worker_start_failed", "detail", e.msg);
+        metrics_cleanup();
+        return 1;
+    }
+    if (mh != NULL) {
+        struct log_line l;
+        log_begin(&l, LOG_INFO, "metrics_listening");
+        log_str(&l, "bind", cfg.metrics_bind);
+        log_int(&l, "port", metrics_http_port(mh));
+        log_end(&l);
+    }
 
     loop = loop_new(&e);
     if (loop == NULL || worker_start(&w, loop, &cfg, pool, &e) != ERR_OK) {
         log_event(LOG_ERROR, "worker_start_failed", "detail", e.msg);
         loop_free(loop);
+        metrics_http_stop(mh);
+        metrics_cleanup();
         return 1;
     }
     if (loop_on_signal(loop, SIGTERM, on_signal, &w) != 0 ||
@@ -69,10 +89,15 @@ int main(int argc, char **argv)
         log_event(LOG_ERROR, "worker_start_failed", "detail", "cannot watch signals");
         worker_cleanup(&w);
         loop_free(loop);
+        metrics_http_stop(mh);
+        metrics_cleanup();
         return 1;
     }
     loop_run(loop);
     worker_cleanup(&w);
     loop_free(loop);
+    /* The listener thread reads the registry: stop it before freeing that. */
+    metrics_http_stop(mh);
+    metrics_cleanup();
     return 0;
 }

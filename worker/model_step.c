@@ -6,6 +6,8 @@
 #include "common/err.h"
 #include "common/kv_async.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/metrics_table.h"
 #include "worker/answer.h"
 #include "worker/context.h"
 #include "worker/prompt.h"
@@ -163,10 +165,12 @@ static void on_cache(void *arg, cJSON *reply, const struct err *e)
 
     if (e->code == ERR_OK && cJSON_IsString(reply) &&
         take_answer(r, reply->valuestring, why, sizeof why) == 0) {
+        metrics_inc(MET_PROMPT_CACHE, "result=\"hit\"");
         r->out.cached = 1;
         run_finish(r);
         return;
     }
+    metrics_inc(MET_PROMPT_CACHE, "result=\"miss\"");
     if (r->in.defer_unless_cached) {
         r->out.deferred = 1;
         run_finish(r);
@@ -227,6 +231,8 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
         free(r);
         return -1;
     }
+    /* The note reads the ranges: before they move to the outcome. */
+    ranges_note(&cr, note, sizeof note);
     r->out.reviewed_ranges = cr.reviewed_ranges;
     r->out.skipped_ranges = cr.skipped_ranges;
     cr.reviewed_ranges = cr.skipped_ranges = NULL;
@@ -242,7 +248,6 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
         return 0;
     }
 
-    ranges_note(&cr, note, sizeof note);
     memset(&v, 0, sizeof v);
     v.file_path = in->file_path;
     v.language = in->language;

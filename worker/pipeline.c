@@ -12,6 +12,8 @@
 #include "common/llm.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/metrics.h"
+#include "common/metrics_table.h"
 #include "worker/answer.h"
 #include "worker/lint.h"
 #include "worker/model_step.h"
@@ -95,6 +97,25 @@ static void job_log(const struct pipeline_job *j, enum log_level lvl, const char
         log_int(&l, "duration_ms", clock_mono_ms() - j->began_ms);
     }
     log_end(&l);
+}
+
+/* Counts a job leaving the worker (codeinsight_jobs_total) and, unless it
+ * was only parked, its duration. */
+static void job_count(const struct pipeline_job *j, const char *outcome)
+{
+    const char *type = field(j, "type");
+    char labels[96];
+
+    if (type == NULL || job_type_parse(type) < 0)
+        type = "other";     /* a malformed entry must not mint series */
+    if (metrics_labels(labels, sizeof labels, "type", type, "outcome", outcome, NULL) == 0)
+        metrics_inc(MET_JOBS, labels);
+    if (strcmp(outcome, "deferred") != 0 &&
+        metrics_labels(labels, sizeof labels, "type", type, NULL) == 0)
+        metrics_observe(MET_JOB_DURATION, labels,
+                        (double)(clock_mono_ms() - j->began_ms) / 1000.0);
+    if (j->dead)
+        metrics_inc(MET_DEAD_LETTERED, "");
 }
 
 static void job_free(struct pipeline_job *j)
@@ -220,12 +241,32 @@ static void do_start(struct pipeline_job *j)
 
 /* ---- lint ---- */
 
+/* Linters run on the original file and may quote a secret in a message
+ * ("undefined name 'ghp_...'"): their messages are redacted too, before
+ * they reach a prompt, a cache key, the result or a log. */
+static void redact_messages(cJSON *findings)
+{
+    cJSON *f;
+
+    cJSON_ArrayForEach(f, findings) {
+        const char *msg = json_str(f, "message");
+        struct redact_result r;
+
+        if (msg == NULL || redact_text(msg, strlen(msg), &r) != 0)
+            continue;
+        if (r.count > 0)
+            cJSON_ReplaceItemInObjectCaseSensitive(f, "message", cJSON_CreateString(r.text));
+        redact_result_cleanup(&r);
+    }
+}
+
 static void on_linted(void *arg, struct lint_result *res)
 {
     struct pipeline_job *j = arg;
 
     j->lint_task = NULL;
     j->lint = *res;
+    redact_messages(j->lint.findings);
     if (res->failed) {
         j->failed = 1;
         snprintf(j->error, sizeof j->error, "%s", res->error);
@@ -329,6 +370,7 @@ static void on_deferred(void *arg, cJSON *reply, const struct err *e)
         return;
     }
     job_log(j, LOG_INFO, "job_deferred", NULL);
+    job_count(j, "deferred");
     job_release(j, 1);
 }
 
@@ -619,6 +661,7 @@ static void result_cache_store(const struct pipeline_job *j)
 static void on_published(void *arg, cJSON *reply, const struct err *e)
 {
     struct pipeline_job *j = arg;
+    const char *reason = degraded_reason(j);
 
     (void)reply;
     j->busy = 0;
@@ -627,6 +670,11 @@ static void on_published(void *arg, cJSON *reply, const struct err *e)
         return;
     }
     job_log(j, j->failed ? LOG_WARN : LOG_INFO, "job_done", NULL);
+    /* A worker without a model (offline) completes jobs as configured. */
+    job_count(j, j->dead     ? "dead"
+                 : j->failed ? "failed"
+                 : reason != NULL && strncmp(reason, "offline", 7) != 0 ? "degraded"
+                                                                       : "done");
     result_cache_store(j);
     job_release(j, !j->failed);
 }

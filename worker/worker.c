@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/llm.h"
+#include "common/metrics.h"
+#include "common/metrics_table.h"
 #include "worker/lint.h"
 #include "worker/prompt.h"
 #include "worker/pipeline.h"
@@ -38,6 +40,7 @@ static void check_drained(struct worker *w)
 void worker_job_released(struct worker *w, int ok)
 {
     w->inflight--;
+    metrics_set(MET_JOBS_IN_FLIGHT, "", w->inflight);
     if (ok)
         w->jobs_done++;
     else
@@ -169,6 +172,7 @@ static void on_reclaimed(void *arg, cJSON *reply, const struct err *e)
         log_int(&l, "count", n);
         log_end(&l);
         w->reclaimed += n;
+        metrics_add(MET_RECLAIMED, "", n);
     }
 }
 
@@ -208,6 +212,8 @@ static void undefer_due(struct worker *w)
 static void on_tick(void *arg)
 {
     struct worker *w = arg;
+
+    metrics_set(MET_JOBS_IN_FLIGHT, "", w->inflight);
 
     if (!w->stopping && kv_async_connected(w->kv)) {
         int64_t now = clock_mono_ms();

@@ -7,6 +7,8 @@
 -- ARGV[6] dead-letter stream ('' when the job is not given up on),
 -- ARGV[7] job id, then field/value pairs (status, finished_at, result, ...).
 -- Returns the number of entries acknowledged (0 when it was not pending).
+-- An acknowledged entry also counts in stats:done:<stream>:<epoch minute>
+-- (kept an hour), the completion rate GET /queue/info reports.
 local fields = {}
 for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
@@ -26,4 +28,10 @@ if ARGV[6] ~= '' then
 end
 local acked = redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
+if acked == 1 then
+  -- Completions per stream and minute, for the drain rate (queue_info.lua).
+  local skey = 'stats:done:' .. KEYS[2] .. ':' .. math.floor(now_ms() / 60000)
+  redis.call('INCR', skey)
+  redis.call('EXPIRE', skey, 3600)
+end
 return acked

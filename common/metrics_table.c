@@ -1,0 +1,105 @@
+/* metrics_table.c - the table of Code Insight's metrics. */
+#include "common/metrics_table.h"
+
+#include "common/config.h"
+#include "common/metrics.h"
+
+/* Request latencies: a millisecond to ten seconds. */
+static const double http_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                      0.25,  0.5,    1,     2.5,  5,     10};
+/* A job: linters and a model call, up to the shutdown-grace scale. */
+static const double job_buckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
+/* A model call, retries included. */
+static const double model_buckets[] = {0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300};
+
+#define N(a) ((int)(sizeof a / sizeof a[0]))
+
+static const char *const none[] = {"", NULL};
+
+static const char *const admissions[] = {
+    "outcome=\"admitted\"", "outcome=\"throttled\"", "outcome=\"degraded\"",
+    "outcome=\"replayed\"", "outcome=\"cached\"", NULL};
+
+#define JOB_OUTCOMES(t)                                                                   \
+    "type=\"" t "\",outcome=\"done\"", "type=\"" t "\",outcome=\"failed\"",               \
+    "type=\"" t "\",outcome=\"degraded\"", "type=\"" t "\",outcome=\"dead\"",             \
+    "type=\"" t "\",outcome=\"deferred\""
+static const char *const jobs[] = {JOB_OUTCOMES("review"), JOB_OUTCOMES("debug"),
+                                   JOB_OUTCOMES("architecture"), NULL};
+#undef JOB_OUTCOMES
+
+static const char *const token_kinds[] = {
+    "kind=\"input\"", "kind=\"output\"", "kind=\"cache_read\"", "kind=\"cache_write\"", NULL};
+
+static const char *const cache_results[] = {"result=\"hit\"", "result=\"miss\"", NULL};
+
+#define GW CFG_GATEWAY
+#define WK CFG_WORKER
+
+/* Order = enum ci_metric. */
+static const struct metric_def table[MET__COUNT] = {
+    [MET_HTTP_REQUESTS] = {"codeinsight_http_requests_total", METRIC_COUNTER,
+        "HTTP requests answered, by route pattern, method and status.", NULL, 0, GW, NULL},
+    [MET_HTTP_DURATION] = {"codeinsight_http_request_duration_seconds", METRIC_HISTOGRAM,
+        "Time from the request line to the response, by route pattern and method.",
+        http_buckets, N(http_buckets), GW, NULL},
+    [MET_HTTP_IN_FLIGHT] = {"codeinsight_http_requests_in_flight", METRIC_GAUGE,
+        "Requests in progress, this scrape included.", NULL, 0, GW, NULL},
+    [MET_RATE_LIMITED] = {"codeinsight_rate_limited_total", METRIC_COUNTER,
+        "Requests refused with 429 rate_limited, by route pattern.", NULL, 0, GW, NULL},
+    [MET_ADMISSIONS] = {"codeinsight_admissions_total", METRIC_COUNTER,
+        "Submissions by budget outcome at admission: admitted, throttled (over 90% of the "
+        "budget), degraded (budget used up), replayed (Idempotency-Key), cached (result "
+        "cache).", NULL, 0, GW, admissions},
+    [MET_QUEUE_READ_OK] = {"codeinsight_queue_read_ok", METRIC_GAUGE,
+        "1 when the stream gauges were read from Redis at this scrape, 0 when Redis did "
+        "not answer (they are omitted then).", NULL, 0, GW, NULL},
+    [MET_STREAM_LENGTH] = {"codeinsight_stream_length", METRIC_GAUGE,
+        "Entries in the stream (XLEN): jobs waiting or in progress.", NULL, 0, GW, NULL},
+    [MET_STREAM_PENDING] = {"codeinsight_stream_pending", METRIC_GAUGE,
+        "Entries delivered to a worker and not yet acknowledged (in progress).",
+        NULL, 0, GW, NULL},
+    [MET_STREAM_LAG] = {"codeinsight_stream_lag", METRIC_GAUGE,
+        "Entries not yet delivered to the consumer group (XINFO GROUPS lag); omitted when "
+        "Redis cannot tell.", NULL, 0, GW, NULL},
+    [MET_DEAD_LETTERS] = {"codeinsight_dead_letters", METRIC_GAUGE,
+        "Entries in the dead-letter stream <stream>:dead.", NULL, 0, GW, NULL},
+    [MET_DEFERRED_JOBS] = {"codeinsight_deferred_jobs", METRIC_GAUGE,
+        "Soft-throttled jobs parked in deferred:<stream>.", NULL, 0, GW, NULL},
+
+    [MET_JOBS] = {"codeinsight_jobs_total", METRIC_COUNTER,
+        "Jobs that left the worker, by type and outcome: done, failed, degraded (static "
+        "findings only because the model could not answer), dead (dead-lettered), deferred "
+        "(parked until due; counted again when it finishes).", NULL, 0, WK, jobs},
+    [MET_JOB_DURATION] = {"codeinsight_job_duration_seconds", METRIC_HISTOGRAM,
+        "Time a worker spent on a job, from delivery to publication, by type.",
+        job_buckets, N(job_buckets), WK, NULL},
+    [MET_JOBS_IN_FLIGHT] = {"codeinsight_jobs_in_flight", METRIC_GAUGE,
+        "Jobs this worker holds in memory.", NULL, 0, WK, none},
+    [MET_RECLAIMED] = {"codeinsight_reclaimed_total", METRIC_COUNTER,
+        "Entries taken over from a worker that stopped answering (XAUTOCLAIM).",
+        NULL, 0, WK, none},
+    [MET_DEAD_LETTERED] = {"codeinsight_dead_lettered_total", METRIC_COUNTER,
+        "Jobs given up on after CODEINSIGHT_MAX_ATTEMPTS deliveries.", NULL, 0, WK, none},
+    [MET_MODEL_CALLS] = {"codeinsight_model_calls_total", METRIC_COUNTER,
+        "Model calls, by provider and outcome (ok, rate_limited, server_error, "
+        "client_error, timeout, unreachable, malformed, spend_limit, circuit_open, refused).",
+        NULL, 0, WK, NULL},
+    [MET_MODEL_DURATION] = {"codeinsight_model_call_duration_seconds", METRIC_HISTOGRAM,
+        "Time a model call took, retries included, by provider.", model_buckets,
+        N(model_buckets), WK, NULL},
+    [MET_MODEL_IN_FLIGHT] = {"codeinsight_model_calls_in_flight", METRIC_GAUGE,
+        "Model calls in flight, including those waiting to retry.", NULL, 0, WK, none},
+    [MET_MODEL_TOKENS] = {"codeinsight_model_tokens_total", METRIC_COUNTER,
+        "Tokens the provider reported, by kind.", NULL, 0, WK, token_kinds},
+    [MET_MODEL_COST] = {"codeinsight_model_cost_usd_total", METRIC_COUNTER,
+        "Cost of model calls in USD (the provider's figure, else CODEINSIGHT_LLM_PRICES).",
+        NULL, 0, WK, none},
+    [MET_PROMPT_CACHE] = {"codeinsight_prompt_cache_lookups_total", METRIC_COUNTER,
+        "Prompt-cache lookups, by result (hit, miss).", NULL, 0, WK, cache_results},
+};
+
+int metrics_table_init(unsigned procs, struct err *e)
+{
+    return metrics_init(table, MET__COUNT, procs, e);
+}

@@ -1,0 +1,33 @@
+-- 004_stats: system-wide counts for GET /stats, in one round trip.
+
+-- Jobs by status, by type and by both (every known status and type listed,
+-- zeros included), users, active API keys, and the tokens and cost charged
+-- in month m (YYYY-MM). Jobs reach PostgreSQL when they finish: queued and
+-- running ones are counted in Redis (the queue numbers of GET /stats).
+CREATE FUNCTION ci_stats(m text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    WITH c AS (SELECT type, status, count(*) AS n FROM jobs GROUP BY type, status),
+         t(type) AS (VALUES ('review'), ('debug'), ('architecture')),
+         s(status) AS (VALUES ('queued'), ('running'), ('done'), ('failed'))
+    SELECT jsonb_build_object(
+        'month', m,
+        'jobs', jsonb_build_object(
+            'total', (SELECT COALESCE(sum(n), 0) FROM c),
+            'by_status', (SELECT jsonb_object_agg(s.status,
+                                     (SELECT COALESCE(sum(n), 0) FROM c WHERE c.status = s.status))
+                          FROM s),
+            'by_type', (SELECT jsonb_object_agg(t.type,
+                                   (SELECT COALESCE(sum(n), 0) FROM c WHERE c.type = t.type))
+                        FROM t),
+            'by_type_status', (SELECT jsonb_object_agg(t.type,
+                                   (SELECT jsonb_object_agg(s.status,
+                                        (SELECT COALESCE(sum(n), 0) FROM c
+                                         WHERE c.type = t.type AND c.status = s.status))
+                                    FROM s))
+                               FROM t)),
+        'users', (SELECT count(*) FROM users),
+        'api_keys_active', (SELECT count(*) FROM api_keys WHERE revoked_at IS NULL),
+        'tokens_this_month', (SELECT COALESCE(sum(tokens), 0) FROM token_charges WHERE month = m),
+        'cost_usd_this_month', (SELECT COALESCE(sum(cost_usd), 0) FROM token_charges
+                                WHERE month = m))
+$$;
