@@ -28,6 +28,7 @@
 #include "common/pkey.h"
 
 #include "tests/unit/capture.h"
+#include "tests/unit/fixture.h"
 
 #define FIXTURES "tests/fixtures/jwt/"
 #define NOW INT64_C(1700001000)
@@ -36,37 +37,10 @@
 #define VERIFIERS 4
 #define VERIFICATIONS 2000
 
-static char *fixture(const char *name, size_t *len)
-{
-    char path[256];
-    FILE *f;
-    long n;
-    char *buf;
-
-    snprintf(path, sizeof path, FIXTURES "%s", name);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (tests run from the repository root)", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    while (n > 0 && buf[n - 1] == '\n')
-        n--;
-    buf[n] = '\0';
-    if (len != NULL)
-        *len = (size_t)n;
-    return buf;
-}
-
 static int load(struct jwks *k, const char *name)
 {
     size_t len;
-    char *json = fixture(name, &len);
+    char *json = fixture_read_trimmed(FIXTURES, name, &len);
     struct err e;
     int rc = jwks_load_json(k, json, len, &e);
 
@@ -86,7 +60,7 @@ static int verify_tok(struct jwks *k, const char *tok)
 
 static int verify_fixture(struct jwks *k, const char *name)
 {
-    char *tok = fixture(name, NULL);
+    char *tok = fixture_read_trimmed(FIXTURES, name, NULL);
     int rc = verify_tok(k, tok);
 
     free(tok);
@@ -213,7 +187,7 @@ static struct srv *srv_start(const char *jwks_fixture)
     assert_int_equal(listen(s->fd, 16), 0);
     assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
     s->port = ntohs(a.sin_port);
-    s->jwks = fixture(jwks_fixture, NULL);
+    s->jwks = fixture_read_trimmed(FIXTURES, jwks_fixture, NULL);
     pthread_mutex_init(&s->mu, NULL);
     assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
     return s;
@@ -221,7 +195,7 @@ static struct srv *srv_start(const char *jwks_fixture)
 
 static void srv_set_jwks(struct srv *s, const char *name)
 {
-    char *body = fixture(name, NULL);
+    char *body = fixture_read_trimmed(FIXTURES, name, NULL);
 
     pthread_mutex_lock(&s->mu);
     free(s->jwks);
@@ -255,7 +229,7 @@ static int setup(void **state)
 /* The first key of a JWKS fixture (owns). */
 static cJSON *first_jwk(const char *name, int index)
 {
-    char *json = fixture(name, NULL);
+    char *json = fixture_read_trimmed(FIXTURES, name, NULL);
     cJSON *doc = cJSON_Parse(json);
     cJSON *k;
 
@@ -281,7 +255,8 @@ static void test_pkey(void **state)
     cJSON *rj = first_jwk("jwks.json", 0), *ej = first_jwk("jwks.json", 1);
     struct err e;
     struct pkey *rsa = pkey_from_jwk(rj, &e), *ec = pkey_from_jwk(ej, &e);
-    char *rs = fixture("rs256.jwt", NULL), *es = fixture("es256.jwt", NULL);
+    char *rs = fixture_read_trimmed(FIXTURES, "rs256.jwt", NULL);
+    char *es = fixture_read_trimmed(FIXTURES, "es256.jwt", NULL);
     unsigned char sig[512];
     size_t sl, sn;
     (void)state;
@@ -565,7 +540,7 @@ static void test_kidless(void **state)
 static void test_verify_direct(void **state)
 {
     struct jwks *k = jwks_new(NULL, 60);
-    char *rs = fixture("rs256.jwt", NULL);
+    char *rs = fixture_read_trimmed(FIXTURES, "rs256.jwt", NULL);
     unsigned char sig[512];
     size_t sl, sn;
     struct err e;
@@ -729,7 +704,7 @@ static void test_fetch_on_unknown_kid(void **state)
 static void test_fetch_failures(void **state)
 {
     struct srv *s = srv_start("jwks.json");
-    char url[128], *out, *tok = fixture("rs256.jwt", NULL);
+    char url[128], *out, *tok = fixture_read_trimmed(FIXTURES, "rs256.jwt", NULL);
     struct jwks *k;
     struct capture cap;
     struct err e;
@@ -847,11 +822,11 @@ static void test_concurrent_verify_and_reload(void **state)
 {
     struct race r = {0};
     pthread_t th[VERIFIERS + 1];
-    char *tok = fixture("rs256.jwt", NULL);
+    char *tok = fixture_read_trimmed(FIXTURES, "rs256.jwt", NULL);
     char *json;
     (void)state;
 
-    json = fixture("jwks.json", &r.json_len);
+    json = fixture_read_trimmed(FIXTURES, "jwks.json", &r.json_len);
     r.json = json;
     r.tok = tok;
     r.k = jwks_new(NULL, 60);

@@ -15,40 +15,14 @@
 #include "common/jwks.h"
 #include "common/jwt.h"
 
+#include "tests/unit/fixture.h"
+
 #define FIXTURES "tests/fixtures/jwt/"
 
 /* Inside the fixtures' validity: iat 1700000000, exp 1700003600. */
 #define NOW INT64_C(1700001000)
 #define ISSUER "https://example.supabase.co/auth/v1"
 #define SECRET "unit-test-secret-of-32-bytes-min"
-
-/* Reads a fixture file, without its trailing newline (owns). */
-static char *fixture(const char *name, size_t *len)
-{
-    char path[256];
-    FILE *f;
-    long n;
-    char *buf;
-
-    snprintf(path, sizeof path, FIXTURES "%s", name);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (tests run from the repository root)", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        n--;
-    buf[n] = '\0';
-    if (len != NULL)
-        *len = (size_t)n;
-    return buf;
-}
 
 /* Token from raw header and payload JSON, HMAC-SHA-256 signed with secret (owns). */
 static char *hs_token_key(const char *header, const char *payload, const void *key,
@@ -133,7 +107,7 @@ static int verify(const struct jwt_verifier *v, const char *tok, int64_t now, st
 static struct jwks *jwks_fixture(const char *name)
 {
     size_t len;
-    char *json = fixture(name, &len);
+    char *json = fixture_read_trimmed(FIXTURES, name, &len);
     struct jwks *k = jwks_new(NULL, 60);
     struct err e;
 
@@ -260,8 +234,8 @@ static void test_sign_errors(void **state)
 static void test_hs256_openssl_fixture(void **state)
 {
     size_t slen;
-    char *secret = fixture("hs256.secret", &slen);
-    char *tok = fixture("hs256.jwt", NULL);
+    char *secret = fixture_read_trimmed(FIXTURES, "hs256.secret", &slen);
+    char *tok = fixture_read_trimmed(FIXTURES, "hs256.jwt", NULL);
     struct jwt_verifier v = {.hs_secret = (const unsigned char *)secret, .hs_secret_len = slen,
                              .issuer = "codeinsight", .audience = "authenticated",
                              .leeway_s = 60, .max_lifetime_s = 3600, .require_exp = 1};
@@ -281,9 +255,9 @@ static void test_rs256_es256_valid(void **state)
     struct jwks *k = jwks_fixture("jwks.json");
     struct jwt_verifier v = {.jwks = k, .issuer = ISSUER, .audience = "authenticated",
                              .leeway_s = 60, .require_exp = 1};
-    char *rs = fixture("rs256.jwt", NULL);
-    char *es = fixture("es256.jwt", NULL);
-    char *arr = fixture("rs256_aud_array.jwt", NULL);
+    char *rs = fixture_read_trimmed(FIXTURES, "rs256.jwt", NULL);
+    char *es = fixture_read_trimmed(FIXTURES, "es256.jwt", NULL);
+    char *arr = fixture_read_trimmed(FIXTURES, "rs256_aud_array.jwt", NULL);
     struct jwt_claims c;
     (void)state;
 
@@ -349,7 +323,7 @@ static void test_tampered(void **state)
     (void)state;
 
     for (size_t i = 0; i < 2; i++) {
-        char *tok = fixture(names[i], NULL);
+        char *tok = fixture_read_trimmed(FIXTURES, names[i], NULL);
 
         t = swap_payload(tok, evil);
         assert_int_equal(verify(&v, t, NOW, NULL), ERR_INVALID_TOKEN);
@@ -359,11 +333,11 @@ static void test_tampered(void **state)
         free(tok);
     }
     /* Truncated signatures. */
-    t = fixture("rs256.jwt", NULL);
+    t = fixture_read_trimmed(FIXTURES, "rs256.jwt", NULL);
     t[strlen(t) - 4] = '\0';
     assert_int_equal(verify(&v, t, NOW, NULL), ERR_INVALID_TOKEN);
     free(t);
-    t = fixture("es256.jwt", NULL);
+    t = fixture_read_trimmed(FIXTURES, "es256.jwt", NULL);
     t[strlen(t) - 3] = '\0';
     assert_int_equal(verify(&v, t, NOW, NULL), ERR_INVALID_TOKEN);
     free(t);
@@ -420,12 +394,12 @@ static void test_alg_not_allowed(void **state)
     assert_int_equal(verify(&pub, t, NOW, NULL), ERR_TOKEN_ALG_NOT_ALLOWED);
     free(t);
     /* Key confusion: HMAC keyed with the RSA public key PEM, kid of the RSA key. */
-    conf = fixture("hs256_confusion.jwt", NULL);
+    conf = fixture_read_trimmed(FIXTURES, "hs256_confusion.jwt", NULL);
     assert_int_equal(verify(&pub, conf, NOW, NULL), ERR_TOKEN_ALG_NOT_ALLOWED);
     assert_int_equal(verify(&both, conf, NOW, NULL), ERR_INVALID_TOKEN);
     free(conf);
     /* RS256 where only a shared secret is configured. */
-    rs = fixture("rs256.jwt", NULL);
+    rs = fixture_read_trimmed(FIXTURES, "rs256.jwt", NULL);
     assert_int_equal(verify(&hs, rs, NOW, NULL), ERR_TOKEN_ALG_NOT_ALLOWED);
     free(rs);
     /* An empty secret counts as no secret. */
@@ -434,7 +408,7 @@ static void test_alg_not_allowed(void **state)
     assert_int_equal(verify(&hs, t, NOW, NULL), ERR_TOKEN_ALG_NOT_ALLOWED);
     free(t);
     /* ES256 signed by the EC key, naming the RSA key: never valid. */
-    t = fixture("es256_rsa_kid.jwt", NULL);
+    t = fixture_read_trimmed(FIXTURES, "es256_rsa_kid.jwt", NULL);
     assert_int_equal(verify(&pub, t, NOW, NULL), ERR_TOKEN_ALG_NOT_ALLOWED);
     free(t);
     jwks_free(k);
@@ -444,8 +418,8 @@ static void test_unknown_kid_static(void **state)
 {
     struct jwks *k = jwks_fixture("jwks.json");
     struct jwt_verifier v = {.jwks = k, .leeway_s = 60, .require_exp = 1};
-    char *t = fixture("rs256_unknown_kid.jwt", NULL);
-    char *nokid = fixture("rs256_nokid.jwt", NULL);
+    char *t = fixture_read_trimmed(FIXTURES, "rs256_unknown_kid.jwt", NULL);
+    char *nokid = fixture_read_trimmed(FIXTURES, "rs256_nokid.jwt", NULL);
     (void)state;
 
     assert_int_equal(verify(&v, t, NOW, NULL), ERR_TOKEN_UNKNOWN_KID);
@@ -787,7 +761,7 @@ static void test_malformed(void **state)
 
 static void test_peek(void **state)
 {
-    char *rs = fixture("rs256.jwt", NULL);
+    char *rs = fixture_read_trimmed(FIXTURES, "rs256.jwt", NULL);
     struct jwt_claims c;
     struct err e;
     char *t;

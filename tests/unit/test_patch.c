@@ -18,30 +18,9 @@
 
 #include "worker/patch.h"
 
+#include "tests/unit/fixture.h"
+
 #define FIXTURE_DIR "tests/fixtures/patch/"
-#define FIXTURE_MAX (64 * 1024)
-
-static char *fixture_read(const char *name, size_t *len)
-{
-    char path[512];
-    char *buf;
-    FILE *f;
-    int n;
-
-    n = snprintf(path, sizeof(path), "%s%s", FIXTURE_DIR, name);
-    assert_true(n > 0 && (size_t)n < sizeof(path));
-    f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (run from the repository root)", path);
-    buf = malloc(FIXTURE_MAX + 1);
-    assert_non_null(buf);
-    *len = fread(buf, 1, FIXTURE_MAX, f);
-    assert_int_equal(ferror(f), 0);
-    assert_true(feof(f));
-    fclose(f);
-    buf[*len] = '\0';
-    return buf;
-}
 
 static char *fixture(const char *name, const char *ext, size_t *len)
 {
@@ -49,7 +28,7 @@ static char *fixture(const char *name, const char *ext, size_t *len)
     int n = snprintf(file, sizeof(file), "%s.%s", name, ext);
 
     assert_true(n > 0 && (size_t)n < sizeof(file));
-    return fixture_read(file, len);
+    return fixture_read(FIXTURE_DIR, file, len);
 }
 
 /* Applies diff to text; asserts success and that the result is want. */
@@ -93,7 +72,7 @@ static void apply_pair(const char *name, const char *diff_name)
     size_t ol, nl, dl;
     char *old = fixture(name, "old", &ol);
     char *new_text = fixture(name, "new", &nl);
-    char *diff = fixture_read(diff_name, &dl);
+    char *diff = fixture_read(FIXTURE_DIR, diff_name, &dl);
 
     assert_applies(old, ol, diff, dl, new_text, nl, diff_name);
     free(old);
@@ -131,25 +110,25 @@ static void test_diff_u0_and_git(void **state)
 static void test_other_versions_fail(void **state)
 {
     size_t dl, tl, i, k;
-    char *diff = fixture_read("multi.diff", &dl), *text, *lf, *crlf;
+    char *diff = fixture_read(FIXTURE_DIR, "multi.diff", &dl), *text, *lf, *crlf;
 
     (void)state;
-    text = fixture_read("multi.other", &tl);   /* a context line differs */
+    text = fixture_read(FIXTURE_DIR, "multi.other", &tl);   /* a context line differs */
     assert_rejects(text, tl, diff, dl, "multi.diff on multi.other");
     free(text);
-    text = fixture_read("multi.shifted", &tl); /* one line inserted above */
+    text = fixture_read(FIXTURE_DIR, "multi.shifted", &tl); /* one line inserted above */
     assert_rejects(text, tl, diff, dl, "multi.diff on multi.shifted");
     free(text);
-    text = fixture("multi", "new", &tl);        /* already applied */
+    text = fixture("multi", "new", &tl);                    /* already applied */
     assert_rejects(text, tl, diff, dl, "multi.diff on multi.new");
     free(text);
-    text = fixture("multi", "old", &tl);        /* truncated before the last hunk */
+    text = fixture("multi", "old", &tl);                    /* truncated before the last hunk */
     assert_rejects(text, tl - 10, diff, dl, "multi.diff on a truncated multi.old");
     free(text);
     free(diff);
 
     /* The old file's last line gained a newline the diff says it lacks. */
-    diff = fixture_read("nonl_add.diff", &dl);
+    diff = fixture_read(FIXTURE_DIR, "nonl_add.diff", &dl);
     text = fixture("nonl_add", "old", &tl);
     lf = malloc(tl + 2);
     assert_non_null(lf);
@@ -161,7 +140,7 @@ static void test_other_versions_fail(void **state)
     free(diff);
 
     /* The CRLF diff on the LF version of the file, and the reverse. */
-    diff = fixture_read("crlf.diff", &dl);
+    diff = fixture_read(FIXTURE_DIR, "crlf.diff", &dl);
     text = fixture("crlf", "old", &tl);
     lf = malloc(tl + 1);
     assert_non_null(lf);
@@ -172,7 +151,7 @@ static void test_other_versions_fail(void **state)
     free(lf);
     free(text);
     free(diff);
-    diff = fixture_read("one.diff", &dl);
+    diff = fixture_read(FIXTURE_DIR, "one.diff", &dl);
     crlf = (char *)"only line\r\n";
     assert_rejects(crlf, strlen(crlf), diff, dl, "one.diff on the CRLF file");
     free(diff);

@@ -20,8 +20,9 @@
 #include "common/json.h"
 #include "worker/redact.h"
 
+#include "tests/unit/fixture.h"
+
 #define FIXTURE_DIR "tests/fixtures/secrets/"
-#define FIXTURE_MAX (1024 * 1024)
 #define EXPECT_MAX 128
 #define BIG_LEN ((size_t)1024 * 1024)
 /* Generous bound for 1 MiB under ASan/UBSan at -O1: a quadratic pass would
@@ -40,35 +41,11 @@ struct manifest {
     size_t n;
 };
 
-/* Reads a fixture; owns the returned buffer (NUL-terminated), length in
- * *len. Fails the test when it cannot. */
-static char *fixture_read(const char *name, size_t *len)
-{
-    char path[512];
-    char *buf;
-    FILE *f;
-    int n;
-
-    n = snprintf(path, sizeof(path), "%s%s", FIXTURE_DIR, name);
-    assert_true(n > 0 && (size_t)n < sizeof(path));
-    f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (run from the repository root)", path);
-    buf = malloc(FIXTURE_MAX + 1);
-    assert_non_null(buf);
-    *len = fread(buf, 1, FIXTURE_MAX, f);
-    assert_int_equal(ferror(f), 0);
-    assert_true(feof(f));
-    fclose(f);
-    buf[*len] = '\0';
-    return buf;
-}
-
 /* Parses planted.expect: "<line>\t<kind>\t<value>" or "-\t-\t<value>". */
 static void manifest_load(struct manifest *m)
 {
     size_t len;
-    char *buf = fixture_read("planted.expect", &len), *p = buf, *nl, *t1, *t2, *end;
+    char *buf = fixture_read(FIXTURE_DIR, "planted.expect", &len), *p = buf, *nl, *t1, *t2, *end;
     long line;
 
     m->n = 0;
@@ -178,7 +155,7 @@ static void test_planted_found_at_their_lines(void **state)
     struct manifest m;
     struct redact_result res;
     size_t len, i, vn, n;
-    char *text = fixture_read("planted.txt", &len);
+    char *text = fixture_read(FIXTURE_DIR, "planted.txt", &len);
     int used[EXPECT_MAX] = {0}, expected = 0, found, k, nf, last;
     char rule[64];
     const cJSON *f;
@@ -239,7 +216,7 @@ static void test_planted_values_gone(void **state)
     struct manifest m;
     struct redact_result res;
     size_t len, i;
-    char *text = fixture_read("planted.txt", &len);
+    char *text = fixture_read(FIXTURE_DIR, "planted.txt", &len);
     int k;
 
     (void)state;
@@ -270,7 +247,7 @@ static void test_planted_lines_kept(void **state)
 {
     struct redact_result res;
     size_t len, n0, n1, lines, l;
-    char *text = fixture_read("planted.txt", &len);
+    char *text = fixture_read(FIXTURE_DIR, "planted.txt", &len);
     unsigned char *covered;
     const char *a, *b;
     const cJSON *f;
@@ -340,7 +317,7 @@ static void assert_clean(const char *text, size_t len, const char *what)
 static void test_false_positives(void **state)
 {
     size_t len;
-    char *text = fixture_read("negatives.txt", &len), *p, *nl;
+    char *text = fixture_read(FIXTURE_DIR, "negatives.txt", &len), *p, *nl;
     char what[256];
     int lines = 0;
 
@@ -389,7 +366,7 @@ static void test_big_clean(void **state)
     struct redact_result res;
     struct timespec t0;
     size_t len, o;
-    char *unit = fixture_read("negatives.txt", &len), *big = malloc(BIG_LEN);
+    char *unit = fixture_read(FIXTURE_DIR, "negatives.txt", &len), *big = malloc(BIG_LEN);
     double ms;
 
     (void)state;

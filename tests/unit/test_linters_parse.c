@@ -1,4 +1,6 @@
-/* test_linters.c - unit tests for worker/linters.c, linked against it alone.
+/* test_linters_parse.c - unit tests for the output parsers of
+ * worker/linters.c (and each linter's exit_ok), linked against it alone. The
+ * table of linters per language is tested in test_linters_table.c.
  *
  * The fixtures in tests/fixtures/lint/ are real outputs of each linter run
  * with the argv from the table (see tests/fixtures/lint/README). Run from the
@@ -18,8 +20,9 @@
 #include "common/json.h"
 #include "worker/linters.h"
 
+#include "tests/unit/fixture.h"
+
 #define FIXTURE_DIR "tests/fixtures/lint/"
-#define FIXTURE_MAX (1024 * 1024)
 
 struct expect {
     int line;
@@ -29,30 +32,6 @@ struct expect {
     const char *severity;
     const char *category;
 };
-
-/* Reads a fixture; owns the returned buffer (NUL-terminated), length in
- * *len. Fails the test when it cannot. */
-static char *fixture_read(const char *name, size_t *len)
-{
-    char path[512];
-    char *buf;
-    FILE *f;
-    int n;
-
-    n = snprintf(path, sizeof(path), "%s%s", FIXTURE_DIR, name);
-    assert_true(n > 0 && (size_t)n < sizeof(path));
-    f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (run from the repository root)", path);
-    buf = malloc(FIXTURE_MAX + 1);
-    assert_non_null(buf);
-    *len = fread(buf, 1, FIXTURE_MAX, f);
-    assert_int_equal(ferror(f), 0);
-    assert_true(feof(f));
-    fclose(f);
-    buf[*len] = '\0';
-    return buf;
-}
 
 static const struct linter *linter_named(const char *language,
                                          const char *tool)
@@ -131,7 +110,7 @@ static cJSON *check_fixture(const char *language, const char *tool,
 {
     const struct linter *l = linter_named(language, tool);
     size_t len, i;
-    char *out = fixture_read(fixture, &len);
+    char *out = fixture_read(FIXTURE_DIR, fixture, &len);
     cJSON *findings = cJSON_CreateArray();
 
     assert_non_null(findings);
@@ -394,141 +373,6 @@ static void test_cppcheck_syntax_error(void **state)
                                "syntax_error.c.cppcheck.err", want));
 }
 
-static void test_language_aliases(void **state)
-{
-    static const char *const pairs[][2] = {
-        {"python", "python"}, {"py", "python"}, {"PY", "python"},
-        {"Python3", "python"}, {"sh", "shell"}, {"bash", "shell"},
-        {"BASH", "shell"}, {"shell", "shell"}, {"c", "c"}, {"C", "c"},
-        {"c++", "cpp"}, {"cxx", "cpp"}, {"CPP", "cpp"}, {"cc", "cpp"},
-        {"js", "javascript"}, {"JavaScript", "javascript"},
-        {"ts", "typescript"}, {"typescript", "typescript"},
-        {"go", "go"}, {"golang", "go"}, {"rust", "rust"}, {"rs", "rust"},
-        {"java", "java"}, {"ruby", "ruby"}, {"rb", "ruby"},
-    };
-    size_t i;
-
-    (void)state;
-    for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-        const char *got = linters_language_canonical(pairs[i][0]);
-
-        if (got == NULL || strcmp(got, pairs[i][1]) != 0)
-            fail_msg("%s -> %s, want %s", pairs[i][0],
-                     got != NULL ? got : "NULL", pairs[i][1]);
-    }
-    assert_null(linters_language_canonical(NULL));
-    assert_null(linters_language_canonical(""));
-    assert_null(linters_language_canonical("cobol"));
-    assert_null(linters_language_canonical("python "));
-    assert_null(linters_language_canonical("zsh"));
-}
-
-static void test_language_from_path(void **state)
-{
-    static const char *const pairs[][2] = {
-        {"a.py", "python"}, {"src/pkg/mod.PY", "python"},
-        {"run.sh", "shell"}, {"x/y/build.bash", "shell"},
-        {"main.c", "c"}, {"inc/api.h", "c"}, {"a.cpp", "cpp"},
-        {"a.cc", "cpp"}, {"a.cxx", "cpp"}, {"a.hpp", "cpp"},
-        {"app.js", "javascript"}, {"app.tsx", "typescript"},
-        {"main.go", "go"}, {"lib.rs", "rust"}, {"A.java", "java"},
-        {"x.rb", "ruby"}, {"dir.d/file.c", "c"},
-    };
-    static const char *const unknown[] = {
-        "Makefile", ".bashrc", "dir.py/README", "a.", "a.tar.gz", "",
-        "noext", "dir/", ".py",
-    };
-    size_t i;
-
-    (void)state;
-    for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-        const char *got = linters_language_from_path(pairs[i][0]);
-
-        if (got == NULL || strcmp(got, pairs[i][1]) != 0)
-            fail_msg("%s -> %s, want %s", pairs[i][0],
-                     got != NULL ? got : "NULL", pairs[i][1]);
-    }
-    for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
-        if (linters_language_from_path(unknown[i]) != NULL)
-            fail_msg("%s should have no language", unknown[i]);
-    assert_null(linters_language_from_path(NULL));
-}
-
-static size_t linter_count(const char *language)
-{
-    const struct linter *const *l = linters_for(language);
-    size_t n = 0;
-
-    assert_non_null(l);
-    while (l[n] != NULL)
-        n++;
-    return n;
-}
-
-static int argv_has(const struct linter *l, const char *arg)
-{
-    size_t i;
-
-    for (i = 0; l->argv[i] != NULL; i++)
-        if (strcmp(l->argv[i], arg) == 0)
-            return 1;
-    return 0;
-}
-
-static void test_linters_for(void **state)
-{
-    static const char *const none[] = {
-        "go", "rust", "java", "ruby", "cobol", "", NULL,
-    };
-    size_t i;
-
-    (void)state;
-    assert_int_equal(linter_count("python"), 2);
-    assert_string_equal(linters_for("python")[0]->tool, "flake8");
-    assert_string_equal(linters_for("python")[1]->tool, "pylint");
-    assert_int_equal(linter_count("py"), 2);
-    assert_int_equal(linter_count("shell"), 1);
-    assert_string_equal(linters_for("bash")[0]->tool, "shellcheck");
-    assert_int_equal(linter_count("c"), 1);
-    assert_int_equal(linter_count("cpp"), 1);
-    assert_string_equal(linters_for("c")[0]->tool, "cppcheck");
-    assert_true(argv_has(linters_for("c")[0], "--language=c"));
-    assert_false(argv_has(linters_for("c")[0], "--language=c++"));
-    assert_true(argv_has(linters_for("c++")[0], "--language=c++"));
-    assert_int_equal(linter_count("javascript"), 1);
-    assert_int_equal(linter_count("typescript"), 1);
-    assert_string_equal(linters_for("js")[0]->tool, "eslint");
-    assert_string_equal(linters_for("ts")[0]->stub_name, "eslint.config.mjs");
-    for (i = 0; i < sizeof(none) / sizeof(none[0]); i++)
-        assert_int_equal(linter_count(none[i]), 0);
-}
-
-static void test_argv_placeholder(void **state)
-{
-    static const char *const langs[] = {"python", "shell", "c", "cpp"};
-    size_t i, j;
-
-    (void)state;
-    for (i = 0; i < sizeof(langs) / sizeof(langs[0]); i++) {
-        const struct linter *const *l;
-
-        for (l = linters_for(langs[i]); *l != NULL; l++) {
-            int placeholders = 0;
-
-            assert_non_null((*l)->argv);
-            assert_string_equal((*l)->argv[0], (*l)->tool);
-            for (j = 0; (*l)->argv[j] != NULL; j++)
-                if (strcmp((*l)->argv[j], LINTERS_FILE_PLACEHOLDER) == 0)
-                    placeholders++;
-            assert_int_equal(placeholders, 1);
-            assert_int_equal((*l)->parse_stderr,
-                             strcmp((*l)->tool, "cppcheck") == 0);
-            assert_non_null((*l)->exit_ok);
-            assert_non_null((*l)->parse);
-        }
-    }
-}
-
 static void test_exit_ok(void **state)
 {
     const struct linter *flake8 = linter_named("python", "flake8");
@@ -640,7 +484,7 @@ static void test_garbage(void **state)
     assert_int_equal(parse_str(shellcheck, "{}", NULL), -1);
 
     /* Truncated real output, every cut point. */
-    out = fixture_read("bad.py.pylint.out", &len);
+    out = fixture_read(FIXTURE_DIR, "bad.py.pylint.out", &len);
     for (i = 1; i + 2 < len; i += 7) {
         findings = cJSON_CreateArray();
         assert_non_null(findings);
@@ -648,7 +492,7 @@ static void test_garbage(void **state)
         cJSON_Delete(findings);
     }
     free(out);
-    out = fixture_read("bad.sh.shellcheck.out", &len);
+    out = fixture_read(FIXTURE_DIR, "bad.sh.shellcheck.out", &len);
     for (i = 1; i + 2 < len; i += 5) {
         findings = cJSON_CreateArray();
         assert_non_null(findings);
@@ -989,7 +833,7 @@ static void test_appends_to_existing(void **state)
 {
     cJSON *findings = cJSON_CreateArray();
     size_t len;
-    char *out = fixture_read("bad.py.flake8.out", &len);
+    char *out = fixture_read(FIXTURE_DIR, "bad.py.flake8.out", &len);
 
     (void)state;
     assert_non_null(findings);
@@ -997,7 +841,7 @@ static void test_appends_to_existing(void **state)
                                                              findings),
                      11);
     free(out);
-    out = fixture_read("bad.py.pylint.out", &len);
+    out = fixture_read(FIXTURE_DIR, "bad.py.pylint.out", &len);
     assert_int_equal(linter_named("python", "pylint")->parse(out, len,
                                                              findings),
                      13);
@@ -1024,10 +868,6 @@ int main(void)
         cmocka_unit_test(test_cppcheck_bad_c),
         cmocka_unit_test(test_cppcheck_bad_cpp),
         cmocka_unit_test(test_cppcheck_syntax_error),
-        cmocka_unit_test(test_language_aliases),
-        cmocka_unit_test(test_language_from_path),
-        cmocka_unit_test(test_linters_for),
-        cmocka_unit_test(test_argv_placeholder),
         cmocka_unit_test(test_exit_ok),
         cmocka_unit_test(test_empty_output),
         cmocka_unit_test(test_garbage),
@@ -1041,3 +881,4 @@ int main(void)
 
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
+

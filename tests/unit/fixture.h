@@ -1,0 +1,24 @@
+/* fixture.h - test support: read fixture files. Paths are relative to the
+ * repository root, where the unit tests run.
+ *
+ *     size_t len;
+ *     char *text = fixture_read("tests/fixtures/lint/", "bad.py", &len);  // owns; free()
+ */
+#ifndef TEST_FIXTURE_H
+#define TEST_FIXTURE_H
+
+#include <stddef.h>
+
+/* Largest fixture, bytes; a larger file fails the test. */
+#define FIXTURE_MAX (1024 * 1024)
+
+/* Reads the file dir + name (dir ends in '/'). Returns its bytes with a NUL
+ * after them (owns; free()), their count in *len. Fails the test when the
+ * file cannot be opened or read, or is larger than FIXTURE_MAX. */
+char *fixture_read(const char *dir, const char *name, size_t *len);
+
+/* Like fixture_read, without the line breaks (\n, \r) the file ends with: a
+ * token, key or JSON document as one string. len may be NULL. */
+char *fixture_read_trimmed(const char *dir, const char *name, size_t *len);
+
+#endif

@@ -1,0 +1,161 @@
+/* test_linters_table.c - unit tests for the linter table of
+ * worker/linters.c: language names and file extensions, which linters run
+ * for a language, and their argv. The output parsers are tested in
+ * test_linters_parse.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "worker/linters.h"
+
+static void test_language_aliases(void **state)
+{
+    static const char *const pairs[][2] = {
+        {"python", "python"}, {"py", "python"}, {"PY", "python"},
+        {"Python3", "python"}, {"sh", "shell"}, {"bash", "shell"},
+        {"BASH", "shell"}, {"shell", "shell"}, {"c", "c"}, {"C", "c"},
+        {"c++", "cpp"}, {"cxx", "cpp"}, {"CPP", "cpp"}, {"cc", "cpp"},
+        {"js", "javascript"}, {"JavaScript", "javascript"},
+        {"ts", "typescript"}, {"typescript", "typescript"},
+        {"go", "go"}, {"golang", "go"}, {"rust", "rust"}, {"rs", "rust"},
+        {"java", "java"}, {"ruby", "ruby"}, {"rb", "ruby"},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        const char *got = linters_language_canonical(pairs[i][0]);
+
+        if (got == NULL || strcmp(got, pairs[i][1]) != 0)
+            fail_msg("%s -> %s, want %s", pairs[i][0],
+                     got != NULL ? got : "NULL", pairs[i][1]);
+    }
+    assert_null(linters_language_canonical(NULL));
+    assert_null(linters_language_canonical(""));
+    assert_null(linters_language_canonical("cobol"));
+    assert_null(linters_language_canonical("python "));
+    assert_null(linters_language_canonical("zsh"));
+}
+
+static void test_language_from_path(void **state)
+{
+    static const char *const pairs[][2] = {
+        {"a.py", "python"}, {"src/pkg/mod.PY", "python"},
+        {"run.sh", "shell"}, {"x/y/build.bash", "shell"},
+        {"main.c", "c"}, {"inc/api.h", "c"}, {"a.cpp", "cpp"},
+        {"a.cc", "cpp"}, {"a.cxx", "cpp"}, {"a.hpp", "cpp"},
+        {"app.js", "javascript"}, {"app.tsx", "typescript"},
+        {"main.go", "go"}, {"lib.rs", "rust"}, {"A.java", "java"},
+        {"x.rb", "ruby"}, {"dir.d/file.c", "c"},
+    };
+    static const char *const unknown[] = {
+        "Makefile", ".bashrc", "dir.py/README", "a.", "a.tar.gz", "",
+        "noext", "dir/", ".py",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        const char *got = linters_language_from_path(pairs[i][0]);
+
+        if (got == NULL || strcmp(got, pairs[i][1]) != 0)
+            fail_msg("%s -> %s, want %s", pairs[i][0],
+                     got != NULL ? got : "NULL", pairs[i][1]);
+    }
+    for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+        if (linters_language_from_path(unknown[i]) != NULL)
+            fail_msg("%s should have no language", unknown[i]);
+    assert_null(linters_language_from_path(NULL));
+}
+
+static size_t linter_count(const char *language)
+{
+    const struct linter *const *l = linters_for(language);
+    size_t n = 0;
+
+    assert_non_null(l);
+    while (l[n] != NULL)
+        n++;
+    return n;
+}
+
+static int argv_has(const struct linter *l, const char *arg)
+{
+    size_t i;
+
+    for (i = 0; l->argv[i] != NULL; i++)
+        if (strcmp(l->argv[i], arg) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_linters_for(void **state)
+{
+    static const char *const none[] = {
+        "go", "rust", "java", "ruby", "cobol", "", NULL,
+    };
+    size_t i;
+
+    (void)state;
+    assert_int_equal(linter_count("python"), 2);
+    assert_string_equal(linters_for("python")[0]->tool, "flake8");
+    assert_string_equal(linters_for("python")[1]->tool, "pylint");
+    assert_int_equal(linter_count("py"), 2);
+    assert_int_equal(linter_count("shell"), 1);
+    assert_string_equal(linters_for("bash")[0]->tool, "shellcheck");
+    assert_int_equal(linter_count("c"), 1);
+    assert_int_equal(linter_count("cpp"), 1);
+    assert_string_equal(linters_for("c")[0]->tool, "cppcheck");
+    assert_true(argv_has(linters_for("c")[0], "--language=c"));
+    assert_false(argv_has(linters_for("c")[0], "--language=c++"));
+    assert_true(argv_has(linters_for("c++")[0], "--language=c++"));
+    assert_int_equal(linter_count("javascript"), 1);
+    assert_int_equal(linter_count("typescript"), 1);
+    assert_string_equal(linters_for("js")[0]->tool, "eslint");
+    assert_string_equal(linters_for("ts")[0]->stub_name, "eslint.config.mjs");
+    for (i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+        assert_int_equal(linter_count(none[i]), 0);
+}
+
+static void test_argv_placeholder(void **state)
+{
+    static const char *const langs[] = {"python", "shell", "c", "cpp"};
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < sizeof(langs) / sizeof(langs[0]); i++) {
+        const struct linter *const *l;
+
+        for (l = linters_for(langs[i]); *l != NULL; l++) {
+            int placeholders = 0;
+
+            assert_non_null((*l)->argv);
+            assert_string_equal((*l)->argv[0], (*l)->tool);
+            for (j = 0; (*l)->argv[j] != NULL; j++)
+                if (strcmp((*l)->argv[j], LINTERS_FILE_PLACEHOLDER) == 0)
+                    placeholders++;
+            assert_int_equal(placeholders, 1);
+            assert_int_equal((*l)->parse_stderr,
+                             strcmp((*l)->tool, "cppcheck") == 0);
+            assert_non_null((*l)->exit_ok);
+            assert_non_null((*l)->parse);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_language_aliases),
+        cmocka_unit_test(test_language_from_path),
+        cmocka_unit_test(test_linters_for),
+        cmocka_unit_test(test_argv_placeholder),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

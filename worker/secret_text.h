@@ -1,0 +1,60 @@
+/* secret_text.h - what a short string looks like, for the secret rules
+ * (secret_rules.c): Shannon entropy, character mix, stand-ins ("changeme",
+ * "${DB_PASS}"), names that say they hold a secret (db_password, apiKey,
+ * x-api-key) and assigned values that look like one.
+ *
+ * Pure functions: each borrows its arguments for the call only, keeps no
+ * state and allocates nothing. Texts are byte ranges, not NUL-terminated.
+ *
+ *     unsigned nf = secret_text_name_flags(t, ns, ne);
+ *     if ((nf & SECRET_NAME_LISTED) != 0 && secret_text_generic_ok(v, n, 1)) ...
+ */
+#ifndef WK_SECRET_TEXT_H
+#define WK_SECRET_TEXT_H
+
+#include <stddef.h>
+
+/* Bytes of a name before an assignment operator that are looked at. */
+#define SECRET_NAME_MAX 64
+/* Bytes of an assigned value; longer values are data, not a credential. */
+#define SECRET_VALUE_MAX 512
+
+/* What secret_text_name_flags says about a name. (Bits 0x08 and 0x10 are
+ * taken by the value hints of secret_rules.c; both travel in one span.) */
+#define SECRET_NAME_SECRET   0x01u   /* the name contains "secret" */
+#define SECRET_NAME_RAZORPAY 0x02u   /* the name contains "razorpay" */
+#define SECRET_NAME_AWS      0x04u   /* the name says AWS secret access key */
+#define SECRET_NAME_LISTED   0x20u   /* the name is one of the secret names */
+
+/* Shannon entropy of v[0..n), bits per byte; 0 when n is 0 or more than
+ * SECRET_VALUE_MAX. */
+double secret_text_entropy(const char *v, size_t n);
+
+/* Returns 1 when v[0..n) has an upper-case letter, a lower-case letter and
+ * a digit, else 0. */
+int secret_text_mixed_case_digit(const char *v, size_t n);
+
+/* Returns 1 when more than half of v[0..n) is one byte value (ghp_xxxx...,
+ * ****), else 0; 0 when n is 0. */
+int secret_text_mostly_one_byte(const char *v, size_t n);
+
+/* Returns 1 when v[0..n) looks like a stand-in rather than a credential:
+ * empty, mostly one byte, $VAR, ${X}, $(cmd), %s, <...>, {...}, or holding
+ * a word such as changeme, your, example, xxx, todo; else 0. */
+int secret_text_is_placeholder(const char *v, size_t n);
+
+/* Returns the SECRET_NAME_* flags of the name t[ns..ne). Words are split
+ * at anything but letters and at camelCase humps (HTTPAuthToken: http auth
+ * token); the last word decides SECRET_NAME_LISTED, so token_url,
+ * password_hash and PASSWORD_MIN_LENGTH are not listed. Only the first
+ * SECRET_NAME_MAX letters and digits count for the other flags. */
+unsigned secret_text_name_flags(const char *t, size_t ns, size_t ne);
+
+/* Returns 1 when the assigned value v[0..n) passes the generic-secret
+ * filters (length, no blanks, character classes, entropy; not a URL, path,
+ * Stripe publishable key or a word naming a secret; unquoted, not code),
+ * else 0. quoted: the value was a string literal. The placeholder test is
+ * separate (secret_text_is_placeholder). */
+int secret_text_generic_ok(const char *v, size_t n, int quoted);
+
+#endif
