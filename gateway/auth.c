@@ -21,6 +21,8 @@
 
 #define AUTH_HEADER_MAX (JWT_MAX_LEN + 16)
 #define AUTH_FIELDS_MAX 32
+/* Lifetime of the last-known identity kept for PostgreSQL outages. */
+#define AUTH_STALE_TTL_S "86400"
 
 void auth_respond_401(struct request *req, const struct err *e)
 {
@@ -125,7 +127,7 @@ static int cache_write(struct request *req, const char *key, const cJSON *ident,
 {
     struct gateway *gw = req->gw;
     const char *argv[4 + 2 * AUTH_FIELDS_MAX];
-    char num[RC__COUNT * 2 + 1][32], ttl[24];
+    char num[RC__COUNT * 2 + 1][32], ttl[24], stale[128];
     int p = plans_parse(json_str(ident, "plan"));
     const struct plan_limits *lim = plans_get(p < 0 ? PLAN_LITE : (enum plan)p);
     double scale = (double)gw->cfg->rate_limit_scale_pct / 100.0;
@@ -158,13 +160,45 @@ static int cache_write(struct request *req, const char *key, const cJSON *ident,
 
     if ((kv = gateway_kv(gw, e)) == NULL)
         return e->code;
-    if ((rc = kv_call(kv, n, argv, NULL, &r, e)) != ERR_OK)
+    if ((rc = kv_call(kv, n, argv, NULL, NULL, e)) != ERR_OK)
         return rc;
-    cJSON_Delete(r);
     snprintf(ttl, sizeof ttl, "%ld", gw->cfg->auth_cache_ttl_s);
-    rc = kv_call(kv, 3, (const char *[]){"EXPIRE", key, ttl}, NULL, &r, e);
+    if ((rc = kv_call(kv, 3, (const char *[]){"EXPIRE", key, ttl}, NULL, NULL, e)) != ERR_OK)
+        return rc;
+    /* A long-lived copy, used only while PostgreSQL cannot be asked. */
+    snprintf(stale, sizeof stale, "stale:%s", key);
+    argv[1] = stale;
+    if (kv_call(kv, n, argv, NULL, NULL, e) != ERR_OK ||
+        kv_call(kv, 3, (const char *[]){"EXPIRE", stale, AUTH_STALE_TTL_S}, NULL, NULL, e) !=
+            ERR_OK)
+        return e->code;
+    (void)r;
+    return ERR_OK;
+}
+
+/* PostgreSQL is down: the identity is served from its last known copy, so
+ * callers keep working through an outage longer than the cache TTL.
+ * Returns ERR_OK when a copy was restored. */
+static int cache_restore_stale(struct request *req, const char *key, struct err *e)
+{
+    struct kv *kv = gateway_kv(req->gw, e);
+    char stale[128], ttl[24];
+    cJSON *r = NULL;
+    int copied;
+
+    if (kv == NULL)
+        return e->code;
+    snprintf(stale, sizeof stale, "stale:%s", key);
+    if (kv_call(kv, 3, (const char *[]){"COPY", stale, key}, NULL, &r, e) != ERR_OK)
+        return e->code;
+    copied = cJSON_IsNumber(r) && r->valuedouble == 1;
     cJSON_Delete(r);
-    return rc;
+    if (!copied)
+        return ERR_DATABASE_UNAVAILABLE;
+    snprintf(ttl, sizeof ttl, "%ld", req->gw->cfg->auth_cache_ttl_s);
+    kv_call(kv, 3, (const char *[]){"EXPIRE", key, ttl}, NULL, NULL, e);
+    log_event(LOG_WARN, "identity_served_stale", "request_id", req->request_id);
+    return ERR_OK;
 }
 
 int auth_fill_cache(struct request *req, const struct identity *id, struct err *e)
@@ -175,7 +209,7 @@ int auth_fill_cache(struct request *req, const struct identity *id, struct err *
     int rc;
 
     if (db == NULL)
-        return e->code;
+        return cache_restore_stale(req, id->cache_key, e) == ERR_OK ? ERR_OK : e->code;
     switch (id->kind) {
     case IDENT_KEY:
         rc = db_query_value(db, "SELECT ci_key_identity($1)", 1, (const char *[]){id->key_hash},
@@ -189,6 +223,13 @@ int auth_fill_cache(struct request *req, const struct identity *id, struct err *
         rc = db_query_value(db, "SELECT ci_external_user($1, $2)", 2,
                             (const char *[]){id->ext_sub, id->ext_email}, &text, e);
         break;
+    }
+    if (rc == ERR_DATABASE_UNAVAILABLE) {
+        struct err keep = *e;
+        if (cache_restore_stale(req, id->cache_key, e) == ERR_OK)
+            return ERR_OK;
+        *e = keep;
+        return rc;
     }
     if (rc != ERR_OK)
         return rc;

@@ -88,7 +88,7 @@ void handle_keys_revoke(struct request *req)
     struct err e;
     struct db *db;
     struct kv *kv;
-    char hash[65], cache[96];
+    char hash[65], cache[96], stale[128];
 
     if ((db = gateway_db(req->gw, &e)) == NULL ||
         account_key_revoke(db, req->param, who->user_id, hash, &e) != ERR_OK) {
@@ -99,9 +99,12 @@ void handle_keys_revoke(struct request *req)
     }
     /* At once, on every replica: the cached identity says revoked. */
     snprintf(cache, sizeof cache, "auth:key:%s", hash);
+    snprintf(stale, sizeof stale, "stale:%s", cache);
     if ((kv = gateway_kv(req->gw, &e)) == NULL ||
         kv_call(kv, 4, (const char *[]){"HSET", cache, "revoked", "1"}, NULL, NULL, &e) != ERR_OK ||
-        kv_call(kv, 3, (const char *[]){"EXPIRE", cache, "3600"}, NULL, NULL, &e) != ERR_OK) {
+        kv_call(kv, 3, (const char *[]){"EXPIRE", cache, "3600"}, NULL, NULL, &e) != ERR_OK ||
+        kv_call(kv, 4, (const char *[]){"HSET", stale, "revoked", "1"}, NULL, NULL, &e) != ERR_OK ||
+        kv_call(kv, 3, (const char *[]){"EXPIRE", stale, "86400"}, NULL, NULL, &e) != ERR_OK) {
         /* The row is revoked; the cache entry, if any, expires within its TTL. */
         struct log_line l;
         log_begin(&l, LOG_WARN, "api_key_revoke_cache_failed");

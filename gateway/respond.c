@@ -86,6 +86,18 @@ void respond_json(struct request *req, int status, cJSON *body)
     respond_send(req, status, "application/json", text);
 }
 
+static const char *public_detail(enum err_code code)
+{
+    switch (code) {
+    case ERR_REDIS_UNAVAILABLE:
+        return "the queue is unreachable; retry after the Retry-After delay";
+    case ERR_DATABASE_UNAVAILABLE:
+        return "the database is unreachable; retry later";
+    default:
+        return "an internal error occurred; quote the request_id when reporting it";
+    }
+}
+
 void respond_error_with(struct request *req, const struct err *e, cJSON *extra)
 {
     char type[96];
@@ -98,7 +110,10 @@ void respond_error_with(struct request *req, const struct err *e, cJSON *extra)
         cJSON_AddStringToObject(p, "type", type);
         cJSON_AddStringToObject(p, "title", err_title(e->code));
         cJSON_AddNumberToObject(p, "status", status);
-        cJSON_AddStringToObject(p, "detail", e->msg);
+        /* A server-side failure's detail may name internal hosts and ports:
+         * clients get a generic one; the log line keeps the real message. */
+        cJSON_AddStringToObject(p, "detail", status >= 500 && e->code != ERR_NOT_READY
+                                                 ? public_detail(e->code) : e->msg);
         cJSON_AddStringToObject(p, "code", err_code_str(e->code));
         cJSON_AddStringToObject(p, "request_id", req->request_id);
         if (e->field[0] != '\0')

@@ -215,13 +215,17 @@ static void on_tick(void *arg)
 
     metrics_set(MET_JOBS_IN_FLIGHT, "", w->inflight);
 
-    if (!w->stopping && kv_async_connected(w->kv)) {
+    if (kv_async_connected(w->kv)) {
         int64_t now = clock_mono_ms();
-        undefer_due(w);
+        /* A draining worker keeps its jobs fresh too: they are still its own. */
         if (now - w->last_heartbeat_ms >= w->cfg->visibility_ms / 3) {
             w->last_heartbeat_ms = now;
             heartbeat(w);
         }
+    }
+    if (!w->stopping && kv_async_connected(w->kv)) {
+        int64_t now = clock_mono_ms();
+        undefer_due(w);
         if (now - w->last_reclaim_ms >= w->cfg->visibility_ms / 2) {
             w->last_reclaim_ms = now;
             reclaim(w);
