@@ -5,6 +5,10 @@
 #   make test    install what is missing, build, run unit tests (ASan+UBSan)
 #                and end-to-end tests against real Redis and PostgreSQL
 #
+#   make bench   install what is missing, build, then measure throughput,
+#                latency, drain rate, memory and prompt size against
+#                reference servers (bench/README.md; about 2-3 minutes)
+#
 # Other targets: deps, all, unit, e2e, asan, clean, config-doc.
 
 CC      ?= cc
@@ -40,7 +44,7 @@ BINS         := $(BUILD)/codeinsight-gateway $(BUILD)/codeinsight-worker $(BUILD
                 $(BUILD)/codeinsight-admin
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test unit e2e asan clean config-doc
+.PHONY: all deps run test unit e2e asan clean config-doc bench bench-refs
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -64,6 +68,21 @@ unit: $(UNIT_BINS)
 
 e2e: all
 	@bash tests/run-e2e.sh
+
+# The reference servers are built with the binaries' flags; bench/run.py
+# starts everything on free loopback ports and always stops it. A missed
+# target is a measurement, not a failure; a broken harness fails.
+BENCH_REFS := $(BUILD)/bench/ref_bare $(BUILD)/bench/ref_evalsha
+
+bench: deps
+	@$(MAKE) --no-print-directory all bench-refs
+	@timeout -k 20 600 /usr/bin/python3 bench/run.py --build-dir $(BUILD)
+
+bench-refs: $(BENCH_REFS)
+
+$(BUILD)/bench/%: bench/%.c bench/ref_mhd.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 asan:
 	@$(MAKE) --no-print-directory all BUILD=build/asan SAN=1 OPT=-O1

@@ -16,6 +16,8 @@ packages=(
   pylint flake8 shellcheck cppcheck
   # test tools
   python3 python3-pytest python3-jwt python3-cryptography python3-yaml curl procps
+  # load generator of `make bench`
+  wrk
   # promtool (checks the /metrics exposition in the tests); the service it
   # ships is not started by the tests
   prometheus

@@ -1,0 +1,1188 @@
+#!/usr/bin/python3
+"""bench/run.py - the measurement behind `make bench` (see bench/README.md).
+
+Starts everything itself on free loopback ports (private Redis and
+PostgreSQL through tests/e2e/harness.py, the fake model server, the gateway,
+workers, the two reference servers), runs bounded loads, prints a table and
+writes bench/results.json. Everything it started is stopped on the way out,
+on success, on an error, on SIGTERM/SIGINT.
+
+Exit status: 0 when every measurement ran (targets met or not: a miss is a
+result), 1 on a harness error (something could not be started or measured),
+130 when interrupted.
+
+Python 3.11 standard library only. Usage:
+  /usr/bin/python3 bench/run.py [--build-dir build] [--duration 10] [--warmup 2]
+                                [--only post,get,cache,tokens,drain,lint]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import datetime as dt
+import http.client
+import json
+import math
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+
+import harness as H  # noqa: E402  (tests/e2e/harness.py)
+from fakemodel import FakeModel, request_text  # noqa: E402
+
+# ------------------------------------------------------------------ limits --
+# The whole run must end within 10 minutes on 2 cores; every loop below is
+# bounded in count and in time, and the run as a whole has a deadline.
+RUN_BUDGET_S = 540
+WRK_CONNECTIONS = 64
+WRK_THREADS = 2
+POST_BODY_BYTES = 2048
+GET_JOBS = 300
+DRAIN_JOBS = 2000
+DRAIN_USERS = 4                 # 500 jobs each: well under 90% of a business budget
+DRAIN_LATENCY_MS = 2000
+DRAIN_MAX_INFLIGHT = 512
+DRAIN_TIMEOUT_S = 150
+CACHE_REQUESTS = 2000
+CACHE_WARMUP = 100
+LINT_SECONDS = 5.0              # per linter
+LINT_RUN_TIMEOUT_S = 60
+JOB_WAIT_TIMEOUT_S = 180
+RATE_SCALE = "1000000"          # the maximum CODEINSIGHT_RATE_LIMIT_SCALE: x10,000
+ANTHROPIC_KEY = "sk-ant-bench-not-a-real-key-0000000000"
+
+# Targets: (comparison, bound)
+TARGETS = {
+    "post_ratio": (">=", 1.0),
+    "post_p99_ms": ("<=", 10.0),
+    "get_ratio": (">=", 0.4),
+    "get_p99_ms": ("<=", 5.0),
+    "drain_jobs_per_s": (">=", 200.0),
+    "drain_rss_mb": ("<=", 100.0),
+    "drain_failed": ("==", 0),
+    "cache_p50_ms": ("<=", 2.0),
+    "token_reduction_pct": (">=", 50.0),
+}
+
+
+# A load run during which processes other than the ones measured used more
+# than this fraction of one core is flagged as noisy.
+NOISE_CPU_FRACTION = 0.15
+NOISE_EVENTS: list[str] = []
+
+
+class BenchError(Exception):
+    """The harness could not do its job: the run fails."""
+
+
+_T0 = time.monotonic()
+
+
+def remaining() -> float:
+    return RUN_BUDGET_S - (time.monotonic() - _T0)
+
+
+def need(seconds: float, what: str) -> None:
+    if remaining() < seconds:
+        raise BenchError(f"run budget exhausted before {what} ({remaining():.0f}s left)")
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.monotonic() - _T0:6.1f}s] {msg}", flush=True)
+
+
+# ------------------------------------------------------------ processes --
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def _pdeathsig() -> None:
+    _LIBC.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+class RefServer:
+    """One of bench's reference servers (build/bench/ref_*), on a free port."""
+
+    def __init__(self, path: Path, env: dict, logdir: Path):
+        self.name = path.name
+        self.err = open(logdir / f"{self.name}.err", "wb")
+        self.proc = subprocess.Popen([str(path), "--port", "0"], env=env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self.err, start_new_session=True,
+                                     preexec_fn=_pdeathsig)
+        line = b""
+        deadline = time.monotonic() + 10
+        assert self.proc.stdout is not None
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        for _ in range(1000):
+            try:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+            except BlockingIOError:
+                chunk = None
+            if chunk:
+                line += chunk
+            if b"\n" in line or chunk == b"" or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        try:
+            self.port = int(json.loads(line.split(b"\n", 1)[0])["port"])
+        except (ValueError, KeyError) as e:
+            self.stop()
+            raise BenchError(f"{self.name} did not start: {line!r}") from e
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.err.close()
+
+
+def proc_cpu_s(pid: int) -> float:
+    """utime + stime of a process (all its threads), seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def _proc_table() -> dict[int, tuple[int, float]]:
+    """{pid: (ppid, CPU seconds)} of every process on the machine."""
+    tck = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[int(d)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tck)
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+class ForeignCPU:
+    """CPU seconds used, while a measurement runs, by processes that are not
+    the bench's: not run.py and its children (servers, workers, wrk, the
+    fake model), not our Redis and PostgreSQL (daemonized, so roots of their
+    own), not kernel threads (they carry our loopback traffic). Processes
+    that start meanwhile count whole; ones that exit meanwhile are missed."""
+
+    def __init__(self, roots: list[int]):
+        self.roots = set(roots) | {os.getpid(), 2}
+        self.before = _proc_table()
+        self.steal0 = steal_s()
+        self.t0 = time.monotonic()
+        self.steal = 0.0
+
+    def _ours(self, table: dict[int, tuple[int, float]]) -> set[int]:
+        ours = set()
+        for pid in table:
+            p, seen = pid, 0
+            while p > 1 and seen < 64:
+                if p in self.roots:
+                    ours.add(pid)
+                    break
+                p = table.get(p, (0, 0.0))[0]
+                seen += 1
+        return ours
+
+    def stop(self, what: str, record: bool = True) -> float:
+        after = _proc_table()
+        ours = self._ours(after) | self._ours(self.before)
+        used = 0.0
+        for pid, (_, cpu) in after.items():
+            if pid not in ours:
+                used += cpu - self.before.get(pid, (0, 0.0))[1] \
+                    if pid in self.before else cpu
+        elapsed = time.monotonic() - self.t0
+        self.steal = round(steal_s() - self.steal0, 2)
+        if record and used + self.steal > NOISE_CPU_FRACTION * elapsed:
+            NOISE_EVENTS.append(f"{what}: {used:.1f} CPU-s used by other processes and "
+                                f"{self.steal:.1f} s stolen by the hypervisor in {elapsed:.0f} s")
+        return round(used, 2)
+
+
+def steal_s() -> float:
+    """CPU seconds the hypervisor gave to other guests (/proc/stat steal)."""
+    with open("/proc/stat") as f:
+        v = f.readline().split()[1:]
+    return int(v[7]) / os.sysconf("SC_CLK_TCK") if len(v) > 7 else 0.0
+
+
+# Daemonized services of the bench (set by Bench.start).
+SERVICE_ROOTS: list[int] = []
+
+
+def machine_busy_s() -> tuple[float, float]:
+    """CPU seconds the whole machine (all cores) spent in processes (user,
+    nice, system) and in interrupts (irq, softirq: loopback traffic), from
+    /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    tck = os.sysconf("SC_CLK_TCK")
+    return (v[0] + v[1] + v[2]) / tck, (v[5] + v[6]) / tck
+
+
+def proc_status_kb(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise BenchError(f"no {field} in /proc/{pid}/status")
+
+
+def commandstats(info: str) -> dict:
+    """INFO commandstats -> {command: {calls, usec_per_call}} (Redis counts
+    the commands a script runs too)."""
+    out = {}
+    for line in info.splitlines():
+        m = re.match(r"^cmdstat_([a-z|_-]+):calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)", line)
+        if m:
+            out[m.group(1)] = {"calls": int(m.group(2)), "usec_per_call": float(m.group(4))}
+    return out
+
+
+def run_wrk(url: str, script: Path, duration_s: float, env_extra: dict,
+            watch: dict[str, int], redis: Optional[Callable[..., str]] = None,
+            warmup: bool = False) -> dict:
+    """One wrk run; returns its BENCH_JSON figures plus rps and the CPU
+    seconds each watched process (and wrk itself) used meanwhile."""
+    need(duration_s + 15, f"wrk {url}")
+    env = dict(os.environ, **env_extra)
+    argv = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{int(duration_s)}s",
+            "--timeout", "5s", "-s", str(script), url]
+    if redis is not None:
+        redis("CONFIG", "RESETSTAT")
+    cpu0 = {k: proc_cpu_s(p) for k, p in watch.items()}
+    foreign = ForeignCPU(SERVICE_ROOTS)
+    busy0 = machine_busy_s()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = subprocess.run(argv, env=env, capture_output=True, text=True,
+                       timeout=duration_s + 30, preexec_fn=_pdeathsig)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy1 = machine_busy_s()
+    busy, irq = busy1[0] - busy0[0], busy1[1] - busy0[1]
+    cpu = {k: round(proc_cpu_s(p) - cpu0[k], 2) for k, p in watch.items()}
+    cpu["wrk"] = round((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime), 2)
+    # CPU the rest of the machine used meanwhile (other processes, kernel
+    # threads, interrupts): a busy machine makes every figure of this run
+    # unreliable, so it is recorded and flagged.
+    cpu["machine_processes"] = round(busy, 2)
+    cpu["machine_irq"] = round(irq, 2)
+    cpu["other_processes"] = foreign.stop(f"{url} ({script.name}, {duration_s:.0f} s)",
+                                          record=not warmup)
+    cpu["stolen"] = foreign.steal
+    m = re.search(r"^BENCH_JSON (\{.*\})$", r.stdout, re.M)
+    if r.returncode != 0 or not m:
+        raise BenchError(f"wrk failed ({r.returncode}): {r.stdout[-2000:]} {r.stderr[-2000:]}")
+    out = json.loads(m.group(1))
+    out["rps"] = round(out["requests"] / (out["duration_us"] / 1e6), 1)
+    if redis is not None:
+        out["redis_commandstats"] = commandstats(redis("INFO", "commandstats"))
+    out["cpu_s"] = cpu
+    out["noisy"] = cpu["other_processes"] + cpu["stolen"] > NOISE_CPU_FRACTION * duration_s
+    out["errors_total"] = sum(out[k] for k in ("connect_errors", "read_errors", "write_errors",
+                                               "status_errors", "timeouts"))
+    return out
+
+
+# ------------------------------------------------------------- HTTP client --
+
+class Client:
+    """A keep-alive HTTP/1.1 connection to the gateway (one per thread)."""
+
+    def __init__(self, port: int, key: str):
+        self.port = port
+        self.key = key
+        self.conn: Optional[http.client.HTTPConnection] = None
+
+    def request(self, method: str, path: str, body: Optional[bytes] = None,
+                ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                resp = self.conn.getresponse()
+                data = resp.read()
+                return resp.status, resp.headers, data
+            except (http.client.HTTPException, OSError):
+                self.close()
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def review_body(file_path: str, content: str) -> bytes:
+    return json.dumps({"file_path": file_path, "request_type": "review",
+                       "file_content": content}, separators=(",", ":")).encode()
+
+
+def submit_all(port: int, key: str, bodies: list[bytes]) -> list[str]:
+    """POST /review each body (one keep-alive connection); every one must be
+    admitted (202). Returns the job ids."""
+    c = Client(port, key)
+    ids = []
+    try:
+        for b in bodies:
+            status, _, data = c.request("POST", "/review", b)
+            if status != 202:
+                raise BenchError(f"POST /review -> {status} {data[:300]!r}")
+            doc = json.loads(data)
+            if doc.get("warnings"):
+                raise BenchError(f"submission admitted with warnings: {doc['warnings']}")
+            ids.append(doc["job_id"])
+    finally:
+        c.close()
+    return ids
+
+
+# --------------------------------------------------------------- content --
+
+GO_TEMPLATE = """package handlers
+
+// Handler{n} serves the {noun} endpoint of shard {n}.
+import (
+\t"encoding/json"
+\t"errors"
+\t"net/http"
+\t"strconv"
+\t"time"
+)
+
+type {Noun}{n} struct {{
+\tID        int64     `json:"id"`
+\tName      string    `json:"name"`
+\tQuantity  int       `json:"quantity"`
+\tUpdatedAt time.Time `json:"updated_at"`
+}}
+
+var err{Noun}{n}NotFound = errors.New("{noun} {n} not found")
+
+type {Noun}Store{n} interface {{
+\tGet(id int64) (*{Noun}{n}, error)
+\tPut(v *{Noun}{n}) error
+}}
+
+func Get{Noun}{n}(store {Noun}Store{n}) http.HandlerFunc {{
+\treturn func(w http.ResponseWriter, r *http.Request) {{
+\t\tid, err := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
+\t\tif err != nil || id <= 0 {{
+\t\t\thttp.Error(w, "bad id", http.StatusBadRequest)
+\t\t\treturn
+\t\t}}
+\t\tv, err := store.Get(id)
+\t\tif errors.Is(err, err{Noun}{n}NotFound) {{
+\t\t\thttp.Error(w, "not found", http.StatusNotFound)
+\t\t\treturn
+\t\t}}
+\t\tif v.Quantity > {limit} {{
+\t\t\tv.Quantity = {limit}
+\t\t}}
+\t\tw.Header().Set("Content-Type", "application/json")
+\t\t_ = json.NewEncoder(w).Encode(v)
+\t}}
+}}
+"""
+
+NOUNS = ["order", "invoice", "ticket", "parcel", "account", "widget", "booking", "device"]
+
+
+def go_source(n: int) -> str:
+    noun = NOUNS[n % len(NOUNS)]
+    return GO_TEMPLATE.format(n=n, noun=noun, Noun=noun.capitalize(), limit=100 + n % 900)
+
+
+def post_body() -> tuple[bytes, int]:
+    """A POST /review body of exactly POST_BODY_BYTES bytes (a Go file), and
+    the byte length of its file_content (what the budget estimate uses)."""
+    content = go_source(7)
+    while len(review_body("src/handlers/order.go", content)) < POST_BODY_BYTES:
+        content += "// padding line of the bench request body, kept to reach 2 KB\n"
+    for _ in range(POST_BODY_BYTES):
+        body = review_body("src/handlers/order.go", content)
+        if len(body) <= POST_BODY_BYTES:
+            break
+        content = content[:-2] + "\n"
+    body = review_body("src/handlers/order.go", content)
+    body += b" " * (POST_BODY_BYTES - len(body))  # JSON allows trailing whitespace
+    return body, len(content.encode())
+
+
+def prompt_parts(body: Any) -> dict:
+    """Where a review prompt's characters go: the system block (role +
+    fixed instructions), the <lint> summary, the numbered <excerpt> (and how
+    much of it is the "N| " line-number prefixes), and the rest."""
+    text = request_text(body)
+    system = body.get("system") if isinstance(body, dict) else None
+    sys_chars = len(request_text({"system": system})) if system else 0
+    lint = re.search(r"<lint>\n(.*?)</lint>", text, re.S)
+    exc = re.search(r"<excerpt>\n(.*?)</excerpt>", text, re.S)
+    exc_text = exc.group(1) if exc else ""
+    prefixes = sum(len(m.group(0)) for m in re.finditer(r"^\d+\| ", exc_text, re.M))
+    lint_chars = len(lint.group(1)) if lint else 0
+    out = {"total": len(text), "system": sys_chars, "lint": lint_chars,
+           "excerpt": len(exc_text), "excerpt_line_prefixes": prefixes}
+    out["other"] = out["total"] - sys_chars - lint_chars - len(exc_text)
+    return out
+
+
+# ------------------------------------------------------------- the bench --
+
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.h: Optional[H.Harness] = None
+        self.fake: Optional[FakeModel] = None
+        self.gw: Optional[H.Gateway] = None
+        self.refs: list[RefServer] = []
+        self.results: dict[str, Any] = {}
+        self.rows: list[dict] = []
+        self.build = Path(args.build_dir)
+        if not self.build.is_absolute():
+            self.build = REPO / self.build
+
+    # -- setup / teardown --
+
+    def start(self) -> None:
+        for b in ("codeinsight-gateway", "codeinsight-worker", "codeinsight-admin",
+                  "codeinsight-migrate", "bench/ref_bare", "bench/ref_evalsha"):
+            if not os.access(self.build / b, os.X_OK):
+                raise BenchError(f"missing {self.build / b}: run `make bench` (or `make all bench-refs`)")
+        if shutil.which("wrk") is None:
+            raise BenchError("wrk not found: run `make deps` (deploy/local/deps.sh installs it)")
+        log("starting private Redis + PostgreSQL (tests/e2e/harness.py)")
+        self.h = H.Harness(build_dir=str(self.build))
+        self.h.start()
+        self.logdir = self.h.tmpdir / "logs"
+        self.fake = FakeModel.start(self.h.tmpdir / "fake-llm")
+        log(f"fake model on :{self.fake.port}; starting the gateway")
+        self.gw = self.h.start_gateway({
+            "CODEINSIGHT_RATE_LIMIT_SCALE": RATE_SCALE,
+            "CODEINSIGHT_LOG_LEVEL": "info",
+            **self.provider_env()})
+        self.redis_pid = int((self.h.tmpdir / "redis" / "redis.pid").read_text().strip())
+        # AOF stays as services.sh sets it (appendonly, fsync every second);
+        # only the automatic rewrite is off, so that a fork + rewrite of a
+        # few hundred MB does not land in one load and not in the other.
+        # fresh_redis() compacts the AOF between loads instead.
+        self.redis("CONFIG", "SET", "auto-aof-rewrite-percentage", "0")
+        pm = self.h.tmpdir / "pg" / "data" / "postmaster.pid"
+        SERVICE_ROOTS[:] = [self.redis_pid, int(pm.read_text().split()[0])]
+
+    def provider_env(self) -> dict:
+        assert self.fake is not None
+        return {"CODEINSIGHT_LLM_PROVIDER": "anthropic",
+                "CODEINSIGHT_LLM_BASE_URL": self.fake.base_url}
+
+    def worker_env(self, **extra: Any) -> dict:
+        env = {**self.provider_env(), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+               "CODEINSIGHT_LOG_LEVEL": "info", "CODEINSIGHT_READ_BLOCK_MS": "200"}
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    def stop(self) -> None:
+        for r in self.refs:
+            try:
+                r.stop()
+            except Exception as e:  # noqa: BLE001 - keep tearing down
+                print(f"bench: stopping {r.name}: {e!r}", file=sys.stderr)
+        self.refs = []
+        if self.fake is not None:
+            try:
+                self.fake.stop()
+            except Exception as e:  # noqa: BLE001
+                print(f"bench: stopping the fake model: {e!r}", file=sys.stderr)
+        if self.h is not None:
+            self.h.teardown()
+
+    def ref(self, name: str) -> RefServer:
+        assert self.h is not None
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "REDIS_URL": self.h.redis_url}
+        r = RefServer(self.build / "bench" / name, env, self.logdir)
+        self.refs.append(r)
+        return r
+
+    def drop_ref(self, r: RefServer) -> None:
+        r.stop()
+        self.refs.remove(r)
+
+    def user(self, tag: str) -> tuple[str, str]:
+        assert self.h is not None
+        email = f"bench-{tag}@example.com"
+        uid = self.h.create_user(email, plan="business")
+        return uid, self.h.issue_key(email, f"bench-{tag}")
+
+    def redis(self, *args: Any) -> str:
+        assert self.h is not None
+        return self.h.redis_cli(*args)
+
+    def fresh_redis(self) -> None:
+        """FLUSHALL (workers stopped first), then compact the AOF so every
+        load starts from the same small Redis."""
+        assert self.h is not None
+        assert self.h is not None
+        self.h.stop_workers()
+        self.redis("FLUSHALL")
+
+        def wait_rewrite() -> None:
+            for _ in range(300):
+                info = self.redis("INFO", "persistence")
+                if "aof_rewrite_in_progress:0" in info and "aof_rewrite_scheduled:0" in info:
+                    return
+                time.sleep(0.1)
+            raise BenchError("Redis AOF rewrite did not finish within 30 s")
+        wait_rewrite()   # an automatic rewrite may be running
+        self.h.redis_cli("BGREWRITEAOF", check=False)
+        wait_rewrite()
+
+    def wait_jobs(self, where: str, count: int, timeout: float, what: str) -> dict:
+        """Poll PostgreSQL until `count` jobs matching `where` are done or
+        failed; returns the counts."""
+        assert self.h is not None
+        deadline = time.monotonic() + min(timeout, max(1.0, remaining() - 30))
+        last = {}
+        for _ in range(int(timeout / 0.2) + 10):
+            row = self.h.psql_rows(
+                "SELECT count(*) FILTER (WHERE status = 'done'), "
+                "count(*) FILTER (WHERE status = 'failed'), "
+                f"count(*) FILTER (WHERE degraded) FROM jobs WHERE {where}")[0]
+            last = {"done": int(row[0]), "failed": int(row[1]), "degraded": int(row[2])}
+            if last["done"] + last["failed"] >= count:
+                return last
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        tails = "\n".join(f"--- {w.name}:\n{w.tail(10)}" for w in self.h.workers())
+        raise BenchError(f"{what}: only {last} of {count} jobs finished in {timeout:.0f}s\n{tails}")
+
+    def wait_stream_empty(self) -> None:
+        assert self.h is not None
+        self.h.wait_stream_drained(H.STREAM_FAST, H.GROUP_FAST, timeout=15)
+
+    # -- table --
+
+    def row(self, metric: str, value: Any, unit: str, reference: str, target_key: Optional[str],
+            shown_ratio: str = "", measured: Any = None, noisy: bool = False) -> None:
+        """A table row; target_key names TARGETS (None: information only).
+        measured: what is compared with the target (default value)."""
+        verdict = "INFO"
+        target_txt = ""
+        if target_key is not None:
+            op, bound = TARGETS[target_key]
+            x = value if measured is None else measured
+            ok = {">=": x >= bound, "<=": x <= bound, "==": x == bound}[op] \
+                if isinstance(x, (int, float)) and not math.isnan(x) else False
+            verdict = "PASS" if ok else "FAIL"
+            target_txt = f"{op} {bound:g}" if not isinstance(bound, int) else f"{op} {bound}"
+        if noisy:
+            verdict += " (noisy)"
+        self.rows.append({"metric": metric, "value": value, "unit": unit, "reference": reference,
+                          "ratio": shown_ratio, "target": target_txt, "verdict": verdict})
+
+    # -- 1. POST /review --
+
+    def phase_post(self) -> None:
+        assert self.h is not None and self.gw is not None
+        need(70, "the POST /review load")
+        body, content_len = post_body()
+        body_file = self.h.tmpdir / "post_body.json"
+        body_file.write_bytes(body)
+        uid, key = self.user("post")
+        month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+        bkey = f"budget:{uid}:{month}"
+        env = {"BENCH_BODY": str(body_file), "BENCH_KEY": key}
+        script = BENCH / "wrk" / "post.lua"
+        d, w = self.args.duration, self.args.warmup
+        out: dict[str, Any] = {"body_bytes": len(body), "file_content_bytes": content_len}
+
+        def seed_budget() -> None:
+            # Headroom for the ~10^5 jobs one load admits: a business budget
+            # (4M tokens) holds ~1,000 of them. Written to the very counter
+            # admit.lua reads, so every request takes the normal path
+            # (reserve + job hash + XADD), none is degraded.
+            self.redis("HSET", bkey, "used", "-1000000000000", "reserved", "0")
+            self.redis("EXPIRE", bkey, "86400")
+
+        # (b) reference: bare MHD + one EVALSHA (bucket + XADD of the body)
+        self.fresh_redis()
+        ref = self.ref("ref_evalsha")
+        url = f"http://127.0.0.1:{ref.port}/review"
+        log(f"POST: ref_evalsha warm-up {w}s + {d}s")
+        run_wrk(url, script, w, env, {"server": ref.pid, "redis": self.redis_pid}, warmup=True)
+        res_ref = run_wrk(url, script, d, env, {"server": ref.pid, "redis": self.redis_pid},
+                          self.redis)
+        res_ref["xlen"] = int(self.redis("XLEN", "ref_jobs"))
+        self.drop_ref(ref)
+        out["ref_evalsha"] = res_ref
+
+        # the gateway
+        self.fresh_redis()
+        seed_budget()
+        url = f"http://127.0.0.1:{self.gw.port}/review"
+        log(f"POST: gateway warm-up {w}s + {d}s")
+        warm = run_wrk(url, script, w, env, {"server": self.gw.pid, "redis": self.redis_pid}, warmup=True)
+        res_gw = run_wrk(url, script, d, env, {"server": self.gw.pid, "redis": self.redis_pid},
+                         self.redis)
+        admitted = int(self.redis("XLEN", H.STREAM_FAST))
+        reserved = int(self.redis("HGET", bkey, "reserved") or 0)
+        one = self.redis("ZRANGE", f"jobs:{uid}", "0", "0").splitlines()[0]
+        est = int(self.redis("HGET", f"job:{one}", "reserved"))
+        out["estimate_tokens_per_job"] = est
+        res_gw["admitted_total"] = admitted
+        res_gw["requests_total"] = warm["requests"] + res_gw["requests"]
+        res_gw["degraded_or_unreserved"] = admitted - reserved // est
+        out["gateway"] = res_gw
+
+        # (a) for information: the bare server under the same POSTs
+        self.fresh_redis()
+        ref = self.ref("ref_bare")
+        url = f"http://127.0.0.1:{ref.port}/review"
+        log(f"POST: ref_bare warm-up {w}s + {d}s")
+        run_wrk(url, script, w, env, {"server": ref.pid}, warmup=True)
+        out["ref_bare"] = run_wrk(url, script, d, env, {"server": ref.pid})
+        self.drop_ref(ref)
+        self.fresh_redis()
+
+        if res_gw["errors_total"] or res_ref["errors_total"]:
+            out["warning"] = "wrk counted errors or non-2xx answers; see errors fields"
+        ratio = res_gw["rps"] / res_ref["rps"] if res_ref["rps"] else float("nan")
+        out["ratio"] = round(ratio, 3)
+        self.results["post_review"] = out
+        valid = res_gw["errors_total"] == 0 and res_gw["degraded_or_unreserved"] == 0
+        noisy = res_gw["noisy"] or res_ref["noisy"]
+        self.row("POST /review throughput", res_gw["rps"], "req/s",
+                 f"ref_evalsha {res_ref['rps']:.0f}", "post_ratio", f"{ratio:.2f}",
+                 measured=ratio if valid else float("nan"), noisy=noisy)
+        self.row("POST /review p99", round(res_gw["lat_p99_us"] / 1000, 2), "ms",
+                 f"ref_evalsha {res_ref['lat_p99_us'] / 1000:.2f}", "post_p99_ms",
+                 measured=res_gw["lat_p99_us"] / 1000 if valid else float("nan"), noisy=noisy)
+
+    # -- 2. GET /job/:id --
+
+    def phase_get(self) -> None:
+        assert self.h is not None and self.gw is not None and self.fake is not None
+        need(60, "the GET /job/:id load")
+        self.fresh_redis()
+        _, key = self.user("get")
+        self.fake.reset()
+        self.fake.default({"latency_ms": 0})
+        bodies = [review_body(f"get/svc_{i}.go", go_source(10_000 + i)) for i in range(GET_JOBS)]
+        log(f"GET: preparing {GET_JOBS} finished jobs")
+        ids = submit_all(self.gw.port, key, bodies)
+        self.h.start_worker("fast", self.worker_env())
+        st = self.wait_jobs("file_path LIKE 'get/%'", GET_JOBS, 60, "GET preparation")
+        self.wait_stream_empty()
+        self.h.stop_workers()
+        if st["failed"]:
+            raise BenchError(f"GET preparation: {st['failed']} jobs failed")
+        status, _, data = Client(self.gw.port, key).request("GET", f"/job/{ids[0]}")
+        if status != 200 or json.loads(data).get("status") != "done":
+            raise BenchError(f"GET /job/{ids[0]} -> {status} {data[:200]!r}")
+        ids_file = self.h.tmpdir / "job_ids.txt"
+        ids_file.write_text("\n".join(ids) + "\n")
+        self.get_key, self.get_bodies, self.get_ids = key, bodies, ids
+
+        env = {"BENCH_IDS": str(ids_file), "BENCH_KEY": key}
+        script = BENCH / "wrk" / "get_job.lua"
+        d, w = self.args.duration, self.args.warmup
+        ref = self.ref("ref_bare")
+        url = f"http://127.0.0.1:{ref.port}"
+        log(f"GET: ref_bare warm-up {w}s + {d}s")
+        run_wrk(url, script, w, env, {"server": ref.pid}, warmup=True)
+        res_ref = run_wrk(url, script, d, env, {"server": ref.pid})
+        self.drop_ref(ref)
+        url = f"http://127.0.0.1:{self.gw.port}"
+        log(f"GET: gateway warm-up {w}s + {d}s")
+        run_wrk(url, script, w, env, {"server": self.gw.pid, "redis": self.redis_pid}, warmup=True)
+        res_gw = run_wrk(url, script, d, env, {"server": self.gw.pid, "redis": self.redis_pid},
+                         self.redis)
+        ratio = res_gw["rps"] / res_ref["rps"] if res_ref["rps"] else float("nan")
+        self.results["get_job"] = {"jobs": len(ids), "gateway": res_gw, "ref_bare": res_ref,
+                                   "ratio": round(ratio, 3)}
+        valid = res_gw["errors_total"] == 0
+        noisy = res_gw["noisy"] or res_ref["noisy"]
+        self.row("GET /job/:id throughput", res_gw["rps"], "req/s",
+                 f"ref_bare {res_ref['rps']:.0f}", "get_ratio", f"{ratio:.2f}",
+                 measured=ratio if valid else float("nan"), noisy=noisy)
+        self.row("GET /job/:id p99", round(res_gw["lat_p99_us"] / 1000, 2), "ms",
+                 f"ref_bare {res_ref['lat_p99_us'] / 1000:.2f}", "get_p99_ms",
+                 measured=res_gw["lat_p99_us"] / 1000 if valid else float("nan"), noisy=noisy)
+
+    # -- 4. cache hit --
+
+    def phase_cache(self) -> None:
+        assert self.h is not None and self.gw is not None
+        need(30, "the cache-hit loop")
+        if not getattr(self, "get_bodies", None):
+            raise BenchError("the cache phase needs the GET phase's finished jobs")
+        body = self.get_bodies[0]
+        c = Client(self.gw.port, self.get_key)
+        lat: list[float] = []
+        misses = 0
+        deadline = time.monotonic() + 60
+        # Redis' own latency monitor: which of its events (commands, AOF
+        # writes and fsyncs) took over 1 ms during the loop.
+        self.redis("CONFIG", "SET", "latency-monitor-threshold", "1")
+        self.redis("LATENCY", "RESET")
+        foreign = ForeignCPU(SERVICE_ROOTS)
+        try:
+            for i in range(CACHE_WARMUP + CACHE_REQUESTS):
+                t = time.perf_counter_ns()
+                status, hdrs, data = c.request("POST", "/review", body)
+                el = (time.perf_counter_ns() - t) / 1e6
+                if status != 200 or hdrs.get("X-Cache") != "hit":
+                    misses += 1
+                    if misses > 10:
+                        raise BenchError(f"resubmission not answered from the cache: {status} "
+                                         f"X-Cache={hdrs.get('X-Cache')} {data[:200]!r}")
+                if i >= CACHE_WARMUP:
+                    lat.append(el)
+                if time.monotonic() > deadline:
+                    raise BenchError("cache-hit loop exceeded 60 s")
+        finally:
+            c.close()
+        other = foreign.stop("cache-hit loop")
+        redis_latency = self.redis("LATENCY", "LATEST").split()
+        self.redis("CONFIG", "SET", "latency-monitor-threshold", "0")
+        slow = [i for i, x in enumerate(lat) if x > 5.0]
+        lat.sort()
+        q = statistics.quantiles(lat, n=100)
+        out = {"requests": len(lat), "misses": misses, "p50_ms": round(statistics.median(lat), 3),
+               "p90_ms": round(q[89], 3), "p99_ms": round(q[98], 3),
+               "mean_ms": round(statistics.fmean(lat), 3), "max_ms": round(lat[-1], 3),
+               "over_5ms": len(slow), "over_5ms_first_indexes": slow[:20],
+               "other_processes_cpu_s": other, "stolen_s": foreign.steal,
+               "redis_latency_latest": redis_latency,
+               "client": "python http.client, one keep-alive connection, sequential"}
+        self.results["cache_hit"] = out
+        self.row("Cache-hit POST p50", out["p50_ms"], "ms", f"p99 {out['p99_ms']:.2f}",
+                 "cache_p50_ms", measured=out["p50_ms"] if misses == 0 else float("nan"),
+                 noisy=other + foreign.steal > NOISE_CPU_FRACTION * 2)
+
+    # -- 5. tokens --
+
+    def phase_tokens(self) -> None:
+        assert self.h is not None and self.gw is not None and self.fake is not None
+        need(90, "the token phase")
+        files = sorted(p for p in (BENCH / "corpus").iterdir() if p.is_file())
+        if len(files) < 10:
+            raise BenchError("bench/corpus/ holds fewer than 10 files")
+        brain = (REPO / "prompts" / "system_brain.json").read_text()
+        _, key = self.user("tokens")
+        self.fake.reset()
+        self.fake.default({"latency_ms": 0})
+        paths = {f"corpus/{p.name}": p for p in files}
+        bodies = [review_body(rel, p.read_text()) for rel, p in paths.items()]
+        log(f"tokens: reviewing {len(files)} corpus files through a worker")
+        ids = submit_all(self.gw.port, key, bodies)
+        self.h.start_worker("fast", self.worker_env())
+        st = self.wait_jobs("file_path LIKE 'corpus/%'", len(ids), 150, "token corpus")
+        self.wait_stream_empty()
+        self.h.stop_workers()
+        reqs = self.fake.all_requests()
+        c = Client(self.gw.port, key)
+        per_file = []
+        try:
+            for job_id, (rel, p) in zip(ids, paths.items()):
+                text = p.read_text()
+                mine = [r for r in reqs if f"File: {rel}" in request_text(r.get("body"))]
+                chars = sum(len(request_text(r.get("body"))) for r in mine)
+                status, _, data = c.request("GET", f"/job/{job_id}")
+                job = json.loads(data) if status == 200 else {}
+                actual = chars // 4
+                parts = prompt_parts(mine[0].get("body")) if mine else {}
+                naive = (len(brain) + len(text)) // 4
+                per_file.append({
+                    "file": rel, "lines": text.count("\n"), "bytes": len(text.encode()),
+                    "language": job.get("language"), "model_calls": len(mine),
+                    "input_tokens": actual,
+                    "usage_input_tokens": (job.get("usage") or {}).get("input_tokens"),
+                    "naive_tokens": naive, "prompt_chars": parts,
+                    "reduction_pct": round(100 * (1 - actual / naive), 1) if naive else None,
+                    "lint_findings": sum(1 for f in job.get("findings", [])
+                                         if str(f.get("source", "")).startswith("lint:")),
+                    "degraded": job.get("degraded"), "cached": job.get("cached")})
+        finally:
+            c.close()
+        bad = [f["file"] for f in per_file if f["model_calls"] == 0]
+        if bad:
+            raise BenchError(f"no model request recorded for {bad}")
+        avg = statistics.fmean(f["reduction_pct"] for f in per_file)
+        agg = 100 * (1 - sum(f["input_tokens"] for f in per_file) /
+                     sum(f["naive_tokens"] for f in per_file))
+        out = {"files": len(per_file), "jobs": st,
+               "avg_input_tokens": round(statistics.fmean(f["input_tokens"] for f in per_file), 1),
+               "avg_naive_tokens": round(statistics.fmean(f["naive_tokens"] for f in per_file), 1),
+               "avg_reduction_pct": round(avg, 1), "aggregate_reduction_pct": round(agg, 1),
+               "brain_chars": len(brain), "per_file": per_file}
+        self.results["tokens"] = out
+        self.row("Input tokens per review", out["avg_input_tokens"], "tok",
+                 f"naive {out['avg_naive_tokens']:.0f}", "token_reduction_pct",
+                 f"-{avg:.1f}%", measured=avg)
+
+    # -- 3. worker drain --
+
+    def phase_drain(self) -> None:
+        assert self.h is not None and self.gw is not None and self.fake is not None
+        need(DRAIN_TIMEOUT_S + 40, "the drain")
+        self.h.stop_workers()
+        self.fake.reset()
+        self.fake.default({"latency_ms": DRAIN_LATENCY_MS})
+        per = DRAIN_JOBS // DRAIN_USERS
+        batches = []
+        for u in range(DRAIN_USERS):
+            _, key = self.user(f"drain{u}")
+            bodies = [review_body(f"drain/u{u}/h{i}.go", go_source(100_000 + u * per + i))
+                      for i in range(per)]
+            batches.append((key, bodies))
+        log(f"drain: submitting {DRAIN_JOBS} jobs (worker stopped)")
+        errors: list[BaseException] = []
+
+        def sub(key: str, bodies: list[bytes]) -> None:
+            try:
+                submit_all(self.gw.port, key, bodies)
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+        threads = [threading.Thread(target=sub, args=b) for b in batches]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        if errors or any(t.is_alive() for t in threads):
+            raise BenchError(f"drain submission failed: {errors[:1]!r}")
+        backlog = int(self.redis("XLEN", H.STREAM_FAST))
+        if backlog != DRAIN_JOBS:
+            raise BenchError(f"drain: {backlog} entries queued, expected {DRAIN_JOBS}")
+
+        log(f"drain: one fast worker, CODEINSIGHT_MAX_INFLIGHT={DRAIN_MAX_INFLIGHT}, "
+            f"model latency {DRAIN_LATENCY_MS} ms")
+        foreign = ForeignCPU(SERVICE_ROOTS)
+        t_spawn = time.monotonic()
+        wk = self.h.start_worker("fast", self.worker_env(
+            CODEINSIGHT_MAX_INFLIGHT=DRAIN_MAX_INFLIGHT), wait=False)
+        rss_max = 0
+        where = "file_path LIKE 'drain/%'"
+        deadline = t_spawn + DRAIN_TIMEOUT_S
+        last: dict = {}
+        t_ready = None
+        for _ in range(int(DRAIN_TIMEOUT_S / 0.2) + 10):
+            if not wk.alive():
+                raise BenchError(f"worker exited ({wk.returncode}) during the drain:\n{wk.tail()}")
+            try:
+                rss_max = max(rss_max, proc_status_kb(wk.pid, "VmRSS"))
+            except OSError:
+                pass
+            if t_ready is None and wk.events("worker_started"):
+                t_ready = time.monotonic()
+            row = self.h.psql_rows(
+                "SELECT count(*) FILTER (WHERE status = 'done'), "
+                "count(*) FILTER (WHERE status = 'failed'), "
+                f"count(*) FILTER (WHERE degraded) FROM jobs WHERE {where}")[0]
+            last = {"done": int(row[0]), "failed": int(row[1]), "degraded": int(row[2])}
+            if last["done"] + last["failed"] >= DRAIN_JOBS:
+                break
+            if time.monotonic() >= deadline:
+                raise BenchError(f"drain: only {last} of {DRAIN_JOBS} finished in "
+                                 f"{DRAIN_TIMEOUT_S}s\n{wk.tail(10)}")
+            time.sleep(0.2)
+        t_done = time.monotonic()
+        other = foreign.stop("drain")
+        hwm_kb = proc_status_kb(wk.pid, "VmHWM")
+        worker_cpu = proc_cpu_s(wk.pid)
+        self.wait_stream_empty()
+        window = self.h.psql_rows(
+            "SELECT extract(epoch FROM max(finished_at) - min(started_at)), "
+            "extract(epoch FROM max(finished_at) - min(finished_at)), "
+            f"count(*) FILTER (WHERE cached) FROM jobs WHERE {where}")[0]
+        stats = self.fake.stats()
+        self.h.stop_workers()
+        sustained = DRAIN_JOBS / float(window[0])
+        wall = t_done - t_spawn
+        out = {"jobs": DRAIN_JOBS, "users": DRAIN_USERS, "model_latency_ms": DRAIN_LATENCY_MS,
+               "max_inflight": DRAIN_MAX_INFLIGHT, "status": last,
+               "prompt_cache_hits": int(window[2]),
+               "first_start_to_last_finish_s": round(float(window[0]), 3),
+               "first_finish_to_last_finish_s": round(float(window[1]), 3),
+               "sustained_jobs_per_s": round(sustained, 1),
+               "wall_s_spawn_to_all_done": round(wall, 3),
+               "wall_jobs_per_s": round(DRAIN_JOBS / wall, 1),
+               "worker_startup_s": round(t_ready - t_spawn, 3) if t_ready else None,
+               "theoretical_max_jobs_per_s": DRAIN_MAX_INFLIGHT * 1000 / DRAIN_LATENCY_MS,
+               "worker_vmhwm_kb": hwm_kb, "worker_vmrss_max_sampled_kb": rss_max,
+               "worker_cpu_s": round(worker_cpu, 2), "other_processes_cpu_s": other,
+               "stolen_s": foreign.steal,
+               "fake_model": {k: stats.get(k) for k in ("requests_total", "max_in_flight",
+                                                        "max_connections_open",
+                                                        "connections_total", "by_status")}}
+        self.results["drain"] = out
+        self.row("Drain (1 fast worker)", out["sustained_jobs_per_s"], "jobs/s",
+                 f"max {out['theoretical_max_jobs_per_s']:.0f}", "drain_jobs_per_s",
+                 f"wall {out['wall_jobs_per_s']:.0f}/s",
+                 noisy=other + foreign.steal > NOISE_CPU_FRACTION * wall)
+        self.row("Worker peak RSS (VmHWM)", round(hwm_kb / 1024, 1), "MB", "", "drain_rss_mb")
+        self.row("Drain failed jobs", last["failed"], "jobs",
+                 f"degraded {last['degraded']}", "drain_failed")
+
+    # -- lint throughput --
+
+    def phase_lint(self) -> None:
+        need(LINT_SECONDS * 6 + 20, "the linter throughput")
+        corpus = BENCH / "corpus"
+        eslint_dir = REPO / "deploy" / "eslint"
+        eslint_bin = eslint_dir / "node_modules" / ".bin" / "eslint"
+        cpp_common = ["--enable=warning,style,performance,portability", "--quiet",
+                      "--suppress=missingIncludeSystem",
+                      "--template={line}:{column}:{severity}:{id}:{message}"]
+        # argv as in worker/linters.c; "{f}" is the file
+        linters: list[tuple[str, list[str], tuple[str, ...], dict[str, list[str]]]] = [
+            ("flake8", ["flake8", "--isolated", "--jobs=1", "--max-complexity=10",
+                        "--format=%(row)d:%(col)d:%(code)s:%(text)s", "--no-show-source", "{f}"],
+             (".py",), {}),
+            ("pylint", ["pylint", "--output-format=json", "--persistent=n", "--score=n",
+                        "--rcfile=/dev/null", "--jobs=1",
+                        "--disable=import-error,relative-beyond-top-level", "{f}"], (".py",), {}),
+            ("shellcheck", ["shellcheck", "--norc", "--format=json1", "{f}"], (".sh",), {}),
+            ("cppcheck", ["cppcheck", "--language=c", *cpp_common, "{f}"], (".c", ".cpp"),
+             {".cpp": ["cppcheck", "--language=c++", *cpp_common, "{f}"]}),
+            ("eslint", [str(eslint_bin), "--format", "json", "--no-warn-ignored", "{f}"],
+             (".js", ".ts"), {}),
+        ]
+        # exit statuses that mean "ran" (findings or not), as worker/linters.c
+        ok_exit = {"flake8": {0, 1}, "pylint": set(range(32)), "shellcheck": {0, 1},
+                   "cppcheck": {0}, "eslint": {0, 1}}
+        taskset = shutil.which("taskset")
+        out: dict[str, Any] = {"seconds_per_linter": LINT_SECONDS,
+                               "pinned": "taskset -c 0" if taskset else "not pinned"}
+        for name, argv, exts, per_ext in linters:
+            files = sorted(p for p in corpus.iterdir() if p.suffix in exts)
+            exe = argv[0]
+            if not files or (shutil.which(exe) is None and not os.access(exe, os.X_OK)):
+                out[name] = {"status": "missing" if files else "no corpus files"}
+                self.row(f"Lint {name}", float("nan"), "files/s/core", "missing", None)
+                continue
+            runs, lines, per_run = 0, 0, []
+            with tempfile.TemporaryDirectory(prefix="bench-lint-") as tmp:
+                env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp,
+                       "TMPDIR": tmp, "PYLINTHOME": f"{tmp}/.pylint",
+                       "XDG_CACHE_HOME": f"{tmp}/.cache", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+                if name == "eslint":
+                    (Path(tmp) / "eslint.config.mjs").write_text(
+                        f'export {{ default }} from "{eslint_dir / "eslint.config.mjs"}";\n')
+                for p in files:
+                    shutil.copy(p, Path(tmp) / p.name)
+                t0 = time.monotonic()
+                foreign = ForeignCPU(SERVICE_ROOTS)
+                for i in range(10_000):
+                    p = files[i % len(files)]
+                    cmd = [a.replace("{f}", f"./{p.name}") for a in per_ext.get(p.suffix, argv)]
+                    if taskset:
+                        cmd = [taskset, "-c", "0", *cmd]
+                    t = time.monotonic()
+                    r = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True,
+                                       timeout=LINT_RUN_TIMEOUT_S, preexec_fn=_pdeathsig)
+                    per_run.append(time.monotonic() - t)
+                    if r.returncode not in ok_exit[name]:
+                        raise BenchError(f"{name} {p.name} exited {r.returncode}: "
+                                         f"{r.stderr[-500:]!r}")
+                    runs += 1
+                    lines += p.read_text().count("\n")
+                    if time.monotonic() - t0 >= LINT_SECONDS and runs >= len(files):
+                        break
+                    if time.monotonic() - t0 >= LINT_SECONDS * 3:
+                        break
+                el = time.monotonic() - t0
+                other = foreign.stop(f"lint {name}")
+            fps = runs / el
+            out[name] = {"files": [p.name for p in files], "runs": runs, "seconds": round(el, 2),
+                         "files_per_s": round(fps, 2), "lines_per_s": round(lines / el, 0),
+                         "median_run_ms": round(1000 * statistics.median(per_run), 1),
+                         "other_processes_cpu_s": other, "stolen_s": foreign.steal}
+            self.row(f"Lint {name}", round(fps, 2), "files/s/core",
+                     f"{out[name]['median_run_ms']:.0f} ms/file", None,
+                     noisy=other + foreign.steal > NOISE_CPU_FRACTION * el)
+        self.results["lint"] = out
+
+
+# ------------------------------------------------------------------ report --
+
+def machine_info() -> dict:
+    def cmd(*a: str) -> str:
+        try:
+            return subprocess.run(a, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "kernel": platform.release(), "cpu": cpu,
+            "mem_mb": mem_kb // 1024, "os": cmd("sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"),
+            "redis": cmd("redis-server", "--version"),
+            "postgres": cmd("sh", "-c", "ls /usr/lib/postgresql | sort -V | tail -n 1"),
+            "wrk": cmd("sh", "-c", "wrk -v 2>&1 | head -n 1"),
+            "libmicrohttpd": cmd("pkg-config", "--modversion", "libmicrohttpd"),
+            "hiredis": cmd("pkg-config", "--modversion", "hiredis"),
+            "python": platform.python_version()}
+
+
+def git_info() -> dict:
+    def git(*a: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(REPO), *a], capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
+def fmt(v: Any) -> str:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "n/a"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.2f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def print_table(rows: list[dict]) -> str:
+    head = ["metric", "value", "reference", "ratio / target", "result"]
+    body = [[r["metric"], f"{fmt(r['value'])} {r['unit']}", r["reference"],
+             " ".join(x for x in (r["ratio"], f"({r['target']})" if r["target"] else "") if x),
+             r["verdict"]] for r in rows]
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    line = "+-" + "-+-".join("-" * w for w in widths) + "-+"
+    out = [line, "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |", line]
+    for b in body:
+        out.append("| " + " | ".join(c.ljust(w) for c, w in zip(b, widths)) + " |")
+    out.append(line)
+    text = "\n".join(out)
+    print(text, flush=True)
+    return text
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--build-dir", default="build")
+    p.add_argument("--duration", type=int, default=10, help="seconds of each measured load")
+    p.add_argument("--warmup", type=int, default=2, help="seconds of each warm-up load")
+    p.add_argument("--only", default="", help="comma list of phases (development)")
+    p.add_argument("--out", default=str(BENCH / "results.json"))
+    args = p.parse_args(argv)
+    args.duration = max(1, min(args.duration, 30))
+    args.warmup = max(1, min(args.warmup, 10))
+    phases = ["lint", "post", "get", "cache", "tokens", "drain"]
+    if args.only:
+        want = set(args.only.split(","))
+        if "cache" in want:
+            want.add("get")
+        phases = [x for x in phases if x in want]
+
+    def on_signal(signum: int, frame: Any) -> None:  # noqa: ARG001
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    started = dt.datetime.now(dt.timezone.utc)
+    b = Bench(args)
+    rc = 0
+    error = None
+    try:
+        b.start()
+        for ph in phases:
+            getattr(b, f"phase_{ph}")()
+    except BenchError as e:
+        error = str(e)
+        rc = 1
+    except KeyboardInterrupt as e:
+        error = f"interrupted ({e})"
+        rc = 130
+    except Exception as e:  # noqa: BLE001 - a harness error, reported
+        import traceback
+        traceback.print_exc()
+        error = f"{type(e).__name__}: {e}"
+        rc = 1
+    finally:
+        log("stopping everything")
+        try:
+            b.stop()
+        except Exception as e:  # noqa: BLE001
+            print(f"bench: teardown problem: {e!r}", file=sys.stderr)
+            rc = rc or 1
+    finished = dt.datetime.now(dt.timezone.utc)
+    print()
+    table = print_table(b.rows) if b.rows else "(no measurement)"
+    doc = {"started_at": started.isoformat(timespec="seconds"),
+           "finished_at": finished.isoformat(timespec="seconds"),
+           "wall_s": round((finished - started).total_seconds(), 1),
+           "git": git_info(), "machine": machine_info(),
+           "config": {"wrk_connections": WRK_CONNECTIONS, "wrk_threads": WRK_THREADS,
+                      "duration_s": args.duration, "warmup_s": args.warmup,
+                      "rate_limit_scale_pct": int(RATE_SCALE), "post_body_bytes": POST_BODY_BYTES,
+                      "phases": phases},
+           "error": error, "noisy_runs": NOISE_EVENTS, "table": b.rows, "table_text": table,
+           **b.results}
+    if NOISE_EVENTS:
+        print("\nwarning: the machine was busy with other work during these loads; their "
+              "figures are unreliable (run again on a quiet machine):")
+        for ev in NOISE_EVENTS:
+            print(f"  {ev}")
+    if rc == 0 or b.rows:
+        Path(args.out).write_text(json.dumps(doc, indent=2, default=str) + "\n")
+        print(f"\nwrote {args.out} (wall {doc['wall_s']} s)")
+    if error:
+        print(f"\nbench: error: {error}", file=sys.stderr)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
