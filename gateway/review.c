@@ -289,7 +289,11 @@ void handle_review(struct request *req)
             (r.error_log ? strlen(r.error_log) : 0);
     snprintf(est, sizeof est, "%lld", (long long)budget_estimate(job_type_str(r.type), input));
     snprintf(ttl, sizeof ttl, "%ld", req->gw->cfg->job_ttl_s);
-    crypto_sha256_hex(req->body, req->body_len, digest);
+    /* Only idempotent submissions need the body's digest. */
+    if (idem != NULL)
+        crypto_sha256_hex(req->body, req->body_len, digest);
+    else
+        digest[0] = '\0';
 
     add(&a, id.cache_key, strlen(id.cache_key));
     add(&a, key, strlen(key));
@@ -298,7 +302,7 @@ void handle_review(struct request *req)
     add(&a, est, strlen(est));
     add(&a, ttl, strlen(ttl));
     add(&a, idem ? idem : "", idem ? strlen(idem) : 0);
-    add(&a, digest, 64);
+    add(&a, digest, strlen(digest));
     if (r.has_cursor)
         snprintf(cursor, sizeof cursor, "{\"line\":%ld,\"end_line\":%ld}", r.cursor_line,
                  r.cursor_end_line);

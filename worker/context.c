@@ -525,6 +525,10 @@ static int lint_summary(const cJSON *findings, const struct ranges *reviewed, st
         if (!in_ranges(reviewed, it->line, it->end_line))
             continue;
         it->rank = severity_rank(json_str(f, "severity"));
+        /* Info-level lint (conventions, docstrings, naming) is what the role
+         * block tells the model not to repeat: it would only cost tokens. */
+        if (it->rank == 3)
+            continue;
         it->index = i;
         it->f = f;
         n++;

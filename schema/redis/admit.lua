@@ -24,7 +24,7 @@ if redis.call('EXISTS', bkey) == 0 then
 end
 
 local refused
-refused, id = gate(KEYS[1], 'submit')
+refused, id = take(id, 'submit')   -- the identity read above, not a second HGETALL
 if refused then return refused end
 local rl = id.rl
 

@@ -449,11 +449,12 @@ static void test_lint_summary(void **state)
     cJSON_AddItemToArray(lint, finding(7, "W1", "minor", "minor thing"));
     cJSON_AddItemToArray(lint, finding(3, "E1", "critical", "bad\nthing"));
     cJSON_AddItemToArray(lint, finding(90, "X9", "critical", "outside the window"));
-    cJSON_AddItemToArray(lint, finding(2, "I1", "info", longmsg));
+    cJSON_AddItemToArray(lint, finding(2, "I1", "minor", longmsg));
     cJSON_AddItemToArray(lint, finding(5, "M1", "major", "major thing"));
+    cJSON_AddItemToArray(lint, finding(4, "C1", "info", "a convention"));
     cJSON_AddItemToArray(lint, cJSON_CreateString("not an object"));
     for (int i = 0; i < 60; i++)
-        cJSON_AddItemToArray(lint, finding(10 + i % 5, "Z", "info", "filler"));
+        cJSON_AddItemToArray(lint, finding(10 + i % 5, "Z", "minor", "filler"));
     in.text = text;
     in.len = strlen(text);
     in.has_cursor = 1;
@@ -464,17 +465,19 @@ static void test_lint_summary(void **state)
     assert_int_equal(context_build(&in, &res), 0);
     p = "L3 E1 critical: bad thing\n"
         "L5 M1 major: major thing\n"
-        "L7 W1 minor: minor thing\n"
-        "L2 I1 info: mmm";
+        "L2 I1 minor: mmm";
     assert_int_equal(strncmp(res.lint_summary, p, strlen(p)), 0);
+    assert_non_null(strstr(res.lint_summary, "L7 W1 minor: minor thing\n"));
     assert_null(strstr(res.lint_summary, "outside"));
+    /* Info-level lint is left out: the model is told not to repeat it. */
+    assert_null(strstr(res.lint_summary, "C1"));
     for (p = res.lint_summary; (p = strchr(p, '\n')) != NULL; p++)
         lines++;
     assert_int_equal(lines, CONTEXT_LINT_MAX);
     /* "L2 I1 info: " + message cut to CONTEXT_LINT_MSG_MAX ending in "..." */
-    p = strstr(res.lint_summary, "L2 I1 info: ");
+    p = strstr(res.lint_summary, "L2 I1 minor: ");
     assert_non_null(p);
-    p += strlen("L2 I1 info: ");
+    p += strlen("L2 I1 minor: ");
     assert_int_equal(strchr(p, '\n') - p, CONTEXT_LINT_MSG_MAX);
     assert_memory_equal(p + CONTEXT_LINT_MSG_MAX - 3, "...", 3);
     context_result_cleanup(&res);

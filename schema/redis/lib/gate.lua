@@ -38,12 +38,10 @@ local function identity(key)
   return id
 end
 
--- Checks identity and the route class' bucket. Returns nil and the identity
--- when admitted, else a reply table to return as is.
-local function gate(ident_key, class)
-  local id = identity(ident_key)
-  if not id then return {'miss'}, nil end
-  if id.revoked == '1' then return {'revoked'}, nil end
+-- Takes a token from the identity's bucket for a route class. Returns nil
+-- and the identity (with id.rl = {limit, remaining, reset, retry}) when
+-- admitted, else a reply table to return as is.
+local function take(id, class)
   local who = id.key_id
   if not who or who == '' then who = id.user_id end
   local burst = tonumber(id[class .. '_burst'])
@@ -52,4 +50,12 @@ local function gate(ident_key, class)
   id.rl = {burst, remaining, reset, retry}
   if ok == 0 then return {'limited', burst, remaining, reset, retry}, nil end
   return nil, id
+end
+
+-- Checks identity and the route class' bucket; as take().
+local function gate(ident_key, class)
+  local id = identity(ident_key)
+  if not id then return {'miss'}, nil end
+  if id.revoked == '1' then return {'revoked'}, nil end
+  return take(id, class)
 end
