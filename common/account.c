@@ -45,25 +45,6 @@ static int email_ok(const char *email, char *lower, size_t cap)
     return 1;
 }
 
-/* Runs a query whose value is a jsonb, parsed into *out (owns; NULL when none). */
-static int query_json(struct db *db, const char *sql, int n, const char *const *params,
-                      cJSON **out, struct err *e)
-{
-    char *text = NULL;
-    int rc = db_query_value(db, sql, n, params, &text, e);
-
-    *out = NULL;
-    if (rc != ERR_OK)
-        return rc;
-    if (text != NULL) {
-        *out = cJSON_Parse(text);
-        free(text);
-        if (*out == NULL)
-            return err_set(e, ERR_PROTOCOL, "postgres returned malformed JSON");
-    }
-    return ERR_OK;
-}
-
 int account_user_create(struct db *db, const char *email, const char *plan,
                         const char *password, char user_id[37], struct err *e)
 {
@@ -144,7 +125,7 @@ int account_key_issue(struct db *db, const char *user_id, const char *name, cons
     crypto_random_base62(out->key + sizeof ACCOUNT_KEY_PREFIX - 1, ACCOUNT_KEY_RANDOM);
     memcpy(out->prefix, out->key, ACCOUNT_KEY_VISIBLE);
     account_key_hash(out->key, ACCOUNT_KEY_LEN, pepper, hash);
-    rc = query_json(db,
+    rc = db_query_json(db,
                     "INSERT INTO api_keys (key_id, user_id, name, prefix, key_hash)"
                     " VALUES (gen_random_uuid(), $1, $2, $3, $4)"
                     " RETURNING jsonb_build_object('key_id', key_id, 'created_at', ci_ts(created_at))",
@@ -184,7 +165,7 @@ int account_key_revoke(struct db *db, const char *key_id, const char *user_id,
 
 int account_key_list(struct db *db, const char *user_id, cJSON **out, struct err *e)
 {
-    int rc = query_json(db,
+    int rc = db_query_json(db,
                         "SELECT COALESCE(jsonb_agg(jsonb_build_object("
                         " 'key_id', key_id, 'name', name, 'prefix', prefix,"
                         " 'created_at', ci_ts(created_at), 'last_used_at', ci_ts(last_used_at),"
@@ -204,7 +185,7 @@ int account_login_record(struct db *db, const char *email, cJSON **out, struct e
     *out = NULL;
     if (!email_ok(email, lower, sizeof lower))
         return ERR_OK;
-    return query_json(db,
+    return db_query_json(db,
                       "SELECT jsonb_build_object('user_id', user_id, 'plan', plan,"
                       " 'email', email, 'password_hash', password_hash)"
                       " FROM users WHERE email = $1",

@@ -26,6 +26,14 @@ int64_t budget_estimate(const char *task, size_t input_bytes);
 /* Redis key of a user's counters for a month. */
 void budget_key(const char *user_id, const char *month, char out[BUDGET_KEY_MAX]);
 
+struct db;
+struct err;
+
+/* Tokens charged to user_id in month according to the PostgreSQL ledger
+ * (the source the Redis counters are rebuilt from). */
+int budget_ledger_used(struct db *db, const char *user_id, const char *month, int64_t *used,
+                       struct err *e);
+
 /* A job's charge, as the worker reconciles it. */
 struct budget_charge {
     char month[BUDGET_MONTH_LEN];   /* "" when the job has no owner */

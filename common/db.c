@@ -2,6 +2,7 @@
 #include "common/db.h"
 
 #include "common/err.h"
+#include "common/json.h"
 #include "common/log.h"
 
 #include <libpq-fe.h>
@@ -141,6 +142,20 @@ int db_query_value(struct db *db, const char *sql, int nparams, const char *cons
     }
     PQclear(r);
     return rc;
+}
+
+int db_query_json(struct db *db, const char *sql, int nparams, const char *const *params,
+                  cJSON **out, struct err *e)
+{
+    char *text = NULL;
+    int rc = db_query_value(db, sql, nparams, params, &text, e);
+
+    *out = NULL;
+    if (rc != ERR_OK || text == NULL)
+        return rc;
+    *out = cJSON_Parse(text);
+    free(text);
+    return *out != NULL ? ERR_OK : err_set(e, ERR_PROTOCOL, "postgres returned malformed JSON");
 }
 
 int db_ping(struct db *db, struct err *e)

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+struct cJSON;
 struct db;
 struct err;
 
@@ -27,6 +28,12 @@ int db_exec(struct db *db, const char *sql, struct err *e);
  * there is no row or the value is NULL). */
 int db_query_value(struct db *db, const char *sql, int nparams, const char *const *params,
                    char **out, struct err *e);
+
+/* Like db_query_value for a query whose value is a json/jsonb: *out is the
+ * parsed value (owns; NULL when there is no row or the value is NULL).
+ * Malformed JSON from the server is ERR_PROTOCOL. */
+int db_query_json(struct db *db, const char *sql, int nparams, const char *const *params,
+                  struct cJSON **out, struct err *e);
 
 /* Round trip to the server ("SELECT 1"). */
 int db_ping(struct db *db, struct err *e);

@@ -88,15 +88,6 @@ static const char *flat_get(const cJSON *flat, const char *name)
     return NULL;
 }
 
-/* Adds name: value, or null when value is NULL or empty. */
-static void add_str_or_null(cJSON *o, const char *name, const char *value)
-{
-    if (value != NULL && value[0] != '\0')
-        cJSON_AddStringToObject(o, name, value);
-    else
-        cJSON_AddNullToObject(o, name);
-}
-
 cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
 {
     static const char *const strs[] = {"created_at", "started_at", "finished_at",
@@ -117,7 +108,7 @@ cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
     cJSON_AddStringToObject(view, "type", type);
     cJSON_AddStringToObject(view, "status", status);
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        add_str_or_null(view, strs[i], flat_get(flat, strs[i]));
+        json_add_str_or_null(view, strs[i], flat_get(flat, strs[i]));
         if (i == 2)     /* attempts sits after the timestamps */
             cJSON_AddNumberToObject(view, "attempts", attempts ? strtol(attempts, NULL, 10) : 0);
     }
@@ -131,13 +122,13 @@ cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
     cJSON_AddItemToObject(view, "notes", item ? item : cJSON_CreateArray());
     item = res ? cJSON_DetachItemFromObject(res, "linters") : NULL;
     cJSON_AddItemToObject(view, "linters", item ? item : cJSON_CreateArray());
-    add_str_or_null(view, "error", flat_get(flat, "error"));
+    json_add_str_or_null(view, "error", flat_get(flat, "error"));
     {
         const char *t = flat_get(flat, "throttled"), *d = flat_get(flat, "degraded");
         cJSON_AddBoolToObject(view, "throttled", t != NULL && strcmp(t, "1") == 0);
         cJSON_AddBoolToObject(view, "degraded", d != NULL && strcmp(d, "1") == 0);
-        add_str_or_null(view, "degraded_reason", flat_get(flat, "degraded_reason"));
-        add_str_or_null(view, "deferred_until", flat_get(flat, "deferred_until"));
+        json_add_str_or_null(view, "degraded_reason", flat_get(flat, "degraded_reason"));
+        json_add_str_or_null(view, "deferred_until", flat_get(flat, "deferred_until"));
     }
     /* The rest of a finished job's result (provider, model, usage, cached,
      * degraded, ranges) as the worker wrote it; it wins over admission's flags. */

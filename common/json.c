@@ -121,3 +121,11 @@ const char *json_str(const cJSON *obj, const char *name)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
+
+void json_add_str_or_null(cJSON *o, const char *name, const char *value)
+{
+    if (value != NULL && value[0] != '\0')
+        cJSON_AddStringToObject(o, name, value);
+    else
+        cJSON_AddNullToObject(o, name);
+}

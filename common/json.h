@@ -21,6 +21,9 @@ int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap);
  * a string, else 0. */
 int json_raw_control(const char *text, size_t len, size_t *at);
 
+/* Adds name: value to o, or name: null when value is NULL or empty. */
+void json_add_str_or_null(cJSON *o, const char *name, const char *value);
+
 /* String member of obj, or NULL when absent or not a string. Borrowed. */
 const char *json_str(const cJSON *obj, const char *name);
 

@@ -204,24 +204,23 @@ static int cache_restore_stale(struct request *req, const char *key, struct err 
 int auth_fill_cache(struct request *req, const struct identity *id, struct err *e)
 {
     struct db *db = gateway_db(req->gw, e);
-    char *text = NULL;
-    cJSON *ident;
+    cJSON *ident = NULL;
     int rc;
 
     if (db == NULL)
         return cache_restore_stale(req, id->cache_key, e) == ERR_OK ? ERR_OK : e->code;
     switch (id->kind) {
     case IDENT_KEY:
-        rc = db_query_value(db, "SELECT ci_key_identity($1)", 1, (const char *[]){id->key_hash},
-                            &text, e);
+        rc = db_query_json(db, "SELECT ci_key_identity($1)", 1, (const char *[]){id->key_hash},
+                           &ident, e);
         break;
     case IDENT_USER:
-        rc = db_query_value(db, "SELECT ci_user_identity($1::uuid)", 1,
-                            (const char *[]){id->user_id}, &text, e);
+        rc = db_query_json(db, "SELECT ci_user_identity($1::uuid)", 1,
+                           (const char *[]){id->user_id}, &ident, e);
         break;
     default:
-        rc = db_query_value(db, "SELECT ci_external_user($1, $2)", 2,
-                            (const char *[]){id->ext_sub, id->ext_email}, &text, e);
+        rc = db_query_json(db, "SELECT ci_external_user($1, $2)", 2,
+                           (const char *[]){id->ext_sub, id->ext_email}, &ident, e);
         break;
     }
     if (rc == ERR_DATABASE_UNAVAILABLE) {
@@ -233,13 +232,9 @@ int auth_fill_cache(struct request *req, const struct identity *id, struct err *
     }
     if (rc != ERR_OK)
         return rc;
-    if (text == NULL)
+    if (ident == NULL)
         return id->kind == IDENT_KEY ? err_set(e, ERR_INVALID_API_KEY, "unknown API key")
                                      : err_set(e, ERR_INVALID_TOKEN, "unknown user");
-    ident = cJSON_Parse(text);
-    free(text);
-    if (ident == NULL)
-        return err_set(e, ERR_PROTOCOL, "malformed identity from postgres");
     rc = cache_write(req, id->cache_key, ident, e);
     cJSON_Delete(ident);
     return rc;

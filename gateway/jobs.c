@@ -1,6 +1,7 @@
 /* jobs.c - GET /job/:id and GET /jobs: the caller's own jobs only, from the
  * Redis hot copy, else from PostgreSQL. */
 #include "gateway/handlers.h"
+#include "gateway/jobs.h"
 
 #include "common/crypto.h"
 #include "common/db.h"
@@ -47,15 +48,10 @@ static cJSON *query_json(struct request *req, const char *sql, int n, const char
                          struct err *e)
 {
     struct db *db = gateway_db(req->gw, e);
-    char *text = NULL;
-    cJSON *v;
+    cJSON *v = NULL;
 
-    if (db == NULL)
-        return NULL;
-    if (db_query_value(db, sql, n, params, &text, e) != ERR_OK || text == NULL)
-        return NULL;
-    v = cJSON_Parse(text);
-    free(text);
+    if (db != NULL)
+        db_query_json(db, sql, n, params, &v, e);
     return v;
 }
 
@@ -65,12 +61,12 @@ static int owned_by(const cJSON *view, const char *user_id)
     return owner != NULL && strcmp(owner, user_id) == 0;
 }
 
-/* The job if the caller owns it, else NULL (an error in e, or not found). */
-static cJSON *job_load(struct request *req, const char *id, const char *user_id, struct err *e)
+cJSON *jobs_view(struct request *req, const char *id, struct err *e)
 {
     struct err redis_e;
     cJSON *view;
 
+    err_clear(e);
     err_clear(&redis_e);
     view = job_from_redis(req, id, &redis_e);
     if (view == NULL) {
@@ -84,6 +80,14 @@ static cJSON *job_load(struct request *req, const char *id, const char *user_id,
         }
         view = query_json(req, JOB_SQL_GET, 1, (const char *[]){id}, e);
     }
+    return view;
+}
+
+/* The job if the caller owns it, else NULL (an error in e, or not found). */
+static cJSON *job_load(struct request *req, const char *id, const char *user_id, struct err *e)
+{
+    cJSON *view = jobs_view(req, id, e);
+
     if (view != NULL && !owned_by(view, user_id)) {
         /* Someone else's job looks exactly like no job. */
         cJSON_Delete(view);

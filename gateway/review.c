@@ -14,6 +14,7 @@
 #include "gateway/auth.h"
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
+#include "gateway/jobs.h"
 #include "gateway/observe.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
@@ -123,23 +124,11 @@ static void result_digest(const struct request *req, const struct review_request
 /* The finished job a result-cache hit points at, or NULL. */
 static cJSON *finished_job(struct request *req, const char *job_id)
 {
-    struct kv *kv;
-    struct db *db;
     struct err e;
-    char key[JOB_KEY_MAX], *text = NULL;
-    cJSON *flat = NULL, *view = NULL;
+    cJSON *view = jobs_view(req, job_id, &e);
+    const char *status = json_str(view, "status");
 
-    job_key(job_id, key);
-    if ((kv = gateway_kv(req->gw, &e)) != NULL &&
-        kv_call(kv, 2, (const char *[]){"HGETALL", key}, NULL, &flat, &e) == ERR_OK)
-        view = job_view_from_hash(job_id, flat);
-    cJSON_Delete(flat);
-    if (view == NULL && (db = gateway_db(req->gw, &e)) != NULL &&
-        db_query_value(db, JOB_SQL_GET, 1, (const char *[]){job_id}, &text, &e) == ERR_OK &&
-        text != NULL)
-        view = cJSON_Parse(text);
-    free(text);
-    if (view != NULL && strcmp(json_str(view, "status") ? json_str(view, "status") : "", "done") != 0) {
+    if (view != NULL && (status == NULL || strcmp(status, "done") != 0)) {
         cJSON_Delete(view);
         view = NULL;
     }
@@ -172,16 +161,13 @@ static int ledger_floor(struct request *req, const char *user_id, const char *mo
                         char *out, size_t cap, struct err *e)
 {
     struct db *db = gateway_db(req->gw, e);
-    char *v = NULL;
+    int64_t used;
     int rc;
 
     if (db == NULL)
         return e->code;
-    rc = db_query_value(db, "SELECT ci_month_used($1::uuid, $2)", 2,
-                        (const char *[]){user_id, month}, &v, e);
-    if (rc == ERR_OK)
-        snprintf(out, cap, "%s", v ? v : "0");
-    free(v);
+    if ((rc = budget_ledger_used(db, user_id, month, &used, e)) == ERR_OK)
+        snprintf(out, cap, "%lld", (long long)used);
     return rc;
 }
 

@@ -55,20 +55,18 @@ static cJSON *queue_numbers(struct request *req, struct err *e)
 
 void handle_stats(struct request *req)
 {
-    char month[BUDGET_MONTH_LEN], *text = NULL;
+    char month[BUDGET_MONTH_LEN];
     struct err e;
     struct db *db;
     cJSON *body, *queue;
 
     budget_month(clock_now_ms(), month);
     if ((db = gateway_db(req->gw, &e)) == NULL ||
-        db_query_value(db, "SELECT ci_stats($1)", 1, (const char *[]){month}, &text, &e) !=
+        db_query_json(db, "SELECT ci_stats($1)", 1, (const char *[]){month}, &body, &e) !=
             ERR_OK) {
         gate_respond_error(req, &e);
         return;
     }
-    body = text ? cJSON_Parse(text) : NULL;
-    free(text);
     if (body == NULL) {
         err_set(&e, ERR_INTERNAL, "malformed stats from postgres");
         respond_error(req, &e);

@@ -17,7 +17,7 @@
 void handle_usage(struct request *req)
 {
     const char *want = request_query(req, "month");
-    char month[BUDGET_MONTH_LEN], *text = NULL;
+    char month[BUDGET_MONTH_LEN];
     struct err e;
     struct db *db;
     cJSON *body;
@@ -35,13 +35,11 @@ void handle_usage(struct request *req)
         budget_month(clock_now_ms(), month);
     }
     if ((db = gateway_db(req->gw, &e)) == NULL ||
-        db_query_value(db, "SELECT ci_usage($1::uuid, $2)", 2,
-                       (const char *[]){req->who.user_id, month}, &text, &e) != ERR_OK) {
+        db_query_json(db, "SELECT ci_usage($1::uuid, $2)", 2,
+                      (const char *[]){req->who.user_id, month}, &body, &e) != ERR_OK) {
         gate_respond_error(req, &e);
         return;
     }
-    body = text ? cJSON_Parse(text) : NULL;
-    free(text);
     if (body == NULL) {
         err_set(&e, ERR_INTERNAL, "malformed usage from postgres");
         respond_error(req, &e);

@@ -21,10 +21,9 @@ static int usage(struct request *req, const char *user_id, const char *month, in
                  int64_t *reserved, struct err *e)
 {
     struct kv *kv = gateway_kv(req->gw, e);
-    char key[BUDGET_KEY_MAX], *v = NULL;
+    char key[BUDGET_KEY_MAX];
     cJSON *r = NULL;
     struct db *db;
-    int rc;
 
     *used = *reserved = 0;
     budget_key(user_id, month, key);
@@ -41,12 +40,7 @@ static int usage(struct request *req, const char *user_id, const char *month, in
     cJSON_Delete(r);
     if ((db = gateway_db(req->gw, e)) == NULL)
         return e->code;
-    rc = db_query_value(db, "SELECT ci_month_used($1::uuid, $2)", 2,
-                        (const char *[]){user_id, month}, &v, e);
-    if (rc == ERR_OK && v != NULL)
-        *used = strtoll(v, NULL, 10);
-    free(v);
-    return rc;
+    return budget_ledger_used(db, user_id, month, used, e);
 }
 
 void handle_whoami(struct request *req)

@@ -483,14 +483,6 @@ static char *summary_build(const struct pipeline_job *j)
     return out;
 }
 
-static void add_str_or_null(cJSON *o, const char *name, const char *v)
-{
-    if (v != NULL && v[0] != '\0')
-        cJSON_AddStringToObject(o, name, v);
-    else
-        cJSON_AddNullToObject(o, name);
-}
-
 /* Where the degradation came from: admission (budget) or the model step. */
 static const char *degraded_reason(const struct pipeline_job *j)
 {
@@ -532,8 +524,8 @@ static int build_documents(struct pipeline_job *j)
     cJSON_AddStringToObject(r, "summary", summary);
     cJSON_AddItemReferenceToObject(r, "notes", j->lint.notes);
     cJSON_AddItemReferenceToObject(r, "linters", j->lint.linters);
-    add_str_or_null(r, "provider", llm_provider_name(w->llm));
-    add_str_or_null(r, "model", llm_model_name(w->llm));
+    json_add_str_or_null(r, "provider", llm_provider_name(w->llm));
+    json_add_str_or_null(r, "model", llm_model_name(w->llm));
     u = cJSON_AddObjectToObject(r, "usage");
     cJSON_AddNumberToObject(u, "input_tokens", (double)j->model.usage.input_tokens);
     cJSON_AddNumberToObject(u, "output_tokens", (double)j->model.usage.output_tokens);
@@ -545,7 +537,7 @@ static int build_documents(struct pipeline_job *j)
     cJSON_AddNumberToObject(u, "cost_usd", cost > 0 ? cost : 0);
     cJSON_AddBoolToObject(r, "cached", j->have_model && j->model.cached);
     cJSON_AddBoolToObject(r, "degraded", reason != NULL);
-    add_str_or_null(r, "degraded_reason", reason);
+    json_add_str_or_null(r, "degraded_reason", reason);
     if (j->model.reviewed_ranges != NULL)
         cJSON_AddItemReferenceToObject(r, "reviewed_ranges", j->model.reviewed_ranges);
     else
@@ -558,20 +550,20 @@ static int build_documents(struct pipeline_job *j)
     j->result_text = cJSON_PrintUnformatted(r);
 
     cJSON_AddStringToObject(r, "job_id", j->job_id);
-    add_str_or_null(r, "type", field(j, "type"));
+    json_add_str_or_null(r, "type", field(j, "type"));
     cJSON_AddStringToObject(r, "status", j->failed ? "failed" : "done");
-    add_str_or_null(r, "created_at", field(j, "created_at"));
+    json_add_str_or_null(r, "created_at", field(j, "created_at"));
     cJSON_AddStringToObject(r, "started_at", j->started_at);
     cJSON_AddStringToObject(r, "finished_at", j->finished_at);
     cJSON_AddNumberToObject(r, "attempts", (double)j->attempts);
-    add_str_or_null(r, "file_path", field(j, "file_path"));
-    add_str_or_null(r, "language", j->language);
-    add_str_or_null(r, "repo_id", field(j, "repo_id"));
-    add_str_or_null(r, "request_id", field(j, "request_id"));
+    json_add_str_or_null(r, "file_path", field(j, "file_path"));
+    json_add_str_or_null(r, "language", j->language);
+    json_add_str_or_null(r, "repo_id", field(j, "repo_id"));
+    json_add_str_or_null(r, "request_id", field(j, "request_id"));
     cJSON_AddStringToObject(r, "pool", w->pool);
     cJSON_AddStringToObject(r, "worker", w->consumer);
-    add_str_or_null(r, "error", j->failed ? j->error : NULL);
-    add_str_or_null(r, "user_id", field(j, "user_id"));
+    json_add_str_or_null(r, "error", j->failed ? j->error : NULL);
+    json_add_str_or_null(r, "user_id", field(j, "user_id"));
     cJSON_AddBoolToObject(r, "throttled", flag(j, "throttled"));
     if (field(j, "user_id") != NULL && field(j, "month") != NULL) {
         /* The ledger row: every token kind the model used. */
