@@ -13,7 +13,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libmicrohttpd libcurl hiredis libpq libcjson libsodium libcrypto libuv
+PKGS    := libmicrohttpd libcurl hiredis libpq libcjson libsodium libcrypto libuv libseccomp
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -fno-strict-aliasing -Wall -Wextra -Wshadow -Wformat=2 \

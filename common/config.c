@@ -149,6 +149,38 @@ static const struct cfg_entry cfg_table[] = {
      "/metrics on PORT."},
     {"CODEINSIGHT_METRICS_BIND", CFG_T_STR, OFF(metrics_bind), "127.0.0.1", 0, 0, CFG_WORKER, 0,
      "IPv4 address of the worker's metrics listener (0.0.0.0 in containers)."},
+    {"CODEINSIGHT_SANDBOX", CFG_T_INT, OFF(sandbox_enabled), "1", 0, 1, CFG_WORKER, 0,
+     "1: Debug Doctor reproduces failures and verifies fixes in a bubblewrap sandbox; 0: it "
+     "never runs submitted code."},
+    {"CODEINSIGHT_SANDBOX_PARALLEL", CFG_T_INT, OFF(sandbox_parallel), "0", 0, 256, CFG_WORKER,
+     0, "Sandboxed runs at once per heavy worker; 0 = one per core."},
+    {"CODEINSIGHT_SANDBOX_TIMEOUT_MS", CFG_T_INT, OFF(sandbox_timeout_ms), "20000", 500, 600000,
+     CFG_WORKER, 0, "Wall-clock limit of one sandboxed run, ms (then the sandbox is killed)."},
+    {"CODEINSIGHT_SANDBOX_CPU_S", CFG_T_INT, OFF(sandbox_cpu_s), "10", 1, 3600, CFG_WORKER, 0,
+     "CPU-time limit of a sandboxed run, seconds (RLIMIT_CPU)."},
+    {"CODEINSIGHT_SANDBOX_MEMORY_MB", CFG_T_INT, OFF(sandbox_memory_mb), "512", 64, 65536,
+     CFG_WORKER, 0, "Address-space limit of a sandboxed run, MB (RLIMIT_AS; ASan builds: "
+     "ASan's own RSS limit instead)."},
+    {"CODEINSIGHT_SANDBOX_OUTPUT_MAX", CFG_T_INT, OFF(sandbox_output_max), "65536", 1024,
+     16777216, CFG_WORKER, 0, "Bytes of stdout and of stderr kept per sandboxed run (the tail)."},
+    {"CODEINSIGHT_DEBUG_FIX_ATTEMPTS", CFG_T_INT, OFF(debug_fix_attempts), "2", 1, 5, CFG_WORKER,
+     0, "Diagnose-and-verify rounds of a debug job (a failed verification is sent back once "
+     "per extra round)."},
+    {"CODEINSIGHT_STRESS_ALLOWED_HOSTS", CFG_T_STR, OFF(stress_allowed_hosts), "", 0, 0,
+     CFG_GATEWAY | CFG_WORKER, 0,
+     "Comma-separated hosts (names, IP literals or CIDRs) stress tests may target; empty: "
+     "stress tests are off. Private, loopback and link-local addresses must be listed "
+     "explicitly (as IPs or CIDRs)."},
+    {"CODEINSIGHT_STRESS_MAX_RPS", CFG_T_INT, OFF(stress_max_rps), "200", 1, 100000,
+     CFG_GATEWAY | CFG_WORKER, 0, "Highest request rate a stress test may ask for, per second."},
+    {"CODEINSIGHT_STRESS_MAX_CONCURRENCY", CFG_T_INT, OFF(stress_max_concurrency), "50", 1, 1000,
+     CFG_GATEWAY | CFG_WORKER, 0, "Most requests of one stress test in flight at once."},
+    {"CODEINSIGHT_STRESS_MAX_DURATION_S", CFG_T_INT, OFF(stress_max_duration_s), "60", 1, 3600,
+     CFG_GATEWAY | CFG_WORKER, 0, "Longest stress test, seconds."},
+    {"CODEINSIGHT_STRESS_MAX_REQUESTS", CFG_T_INT, OFF(stress_max_requests), "10000", 1,
+     10000000, CFG_GATEWAY | CFG_WORKER, 0, "Most requests one stress test sends."},
+    {"CODEINSIGHT_STRESS_TIMEOUT_MS", CFG_T_INT, OFF(stress_timeout_ms), "10000", 100, 120000,
+     CFG_WORKER, 0, "Per-request timeout of a stress test, ms (a timeout counts as an error)."},
 };
 
 #define CFG_COUNT (sizeof cfg_table / sizeof cfg_table[0])

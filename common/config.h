@@ -74,6 +74,19 @@ struct config {
     long target_drain_s;            /* backlog drain time recommended_workers aims at */
     long metrics_port;              /* worker GET /metrics listener; 0 = off */
     char metrics_bind[CFG_STR_MAX]; /* its IPv4 address */
+    long sandbox_enabled;           /* 0: Debug Doctor never runs code */
+    long sandbox_parallel;          /* sandboxed runs at once; 0 = number of cores */
+    long sandbox_timeout_ms;        /* wall-clock limit of one sandboxed run */
+    long sandbox_cpu_s;             /* RLIMIT_CPU */
+    long sandbox_memory_mb;         /* RLIMIT_AS */
+    long sandbox_output_max;        /* bytes of stdout / stderr kept per run */
+    long debug_fix_attempts;        /* diagnose -> verify rounds of a debug job */
+    char stress_allowed_hosts[CFG_STR_MAX];  /* "" = stress tests off */
+    long stress_max_rps;
+    long stress_max_concurrency;
+    long stress_max_duration_s;
+    long stress_max_requests;
+    long stress_timeout_ms;         /* per-request limit of a stress test */
 };
 
 /* Loads the variables used by the processes in `procs` (CFG_* mask) into cfg,

@@ -9,7 +9,9 @@ packages=(
   gcc make pkg-config xxd
   libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev libpq-dev
   libmongoc-dev libbson-dev libcjson-dev libssl-dev libsodium-dev libuv1-dev
-  libcmocka-dev
+  libcmocka-dev libseccomp-dev
+  # the Debug Doctor sandbox and what it runs
+  bubblewrap
   # services started privately by `make run` and the tests
   redis-server redis-tools postgresql
   # linters the worker runs
