@@ -49,19 +49,29 @@ void job_scripts_init(void)
                 schema_redis_queue_info_lua_len);
 }
 
-static const char *const type_names[] = {"review", "debug", "architecture"};
+static const char *const type_names[JOB__TYPES] = {"review", "debug", "architecture", "stress"};
 
 const char *job_type_str(enum job_type t)
 {
-    return (unsigned)t < 3 ? type_names[t] : "review";
+    return (unsigned)t < JOB__TYPES ? type_names[t] : "review";
 }
 
 int job_type_parse(const char *s)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < JOB__TYPES; i++)
         if (strcmp(s, type_names[i]) == 0)
             return i;
     return -1;
+}
+
+int job_runner_valid(const char *name)
+{
+    static const char *const runners[] = {"python", "pytest", "node", "sh", "bash", "cc"};
+
+    for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
+        if (strcmp(name, runners[i]) == 0)
+            return 1;
+    return 0;
 }
 
 const char *job_stream_for(enum job_type t)

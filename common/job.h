@@ -23,7 +23,7 @@
 #define JOB_SQL_SAVE "SELECT ci_job_save($1::jsonb)"
 #define JOB_SQL_GET  "SELECT ci_job_get($1::uuid)"
 
-enum job_type { JOB_REVIEW, JOB_DEBUG, JOB_ARCHITECTURE };
+enum job_type { JOB_REVIEW, JOB_DEBUG, JOB_ARCHITECTURE, JOB_STRESS, JOB__TYPES };
 
 /* Lua scripts from schema/redis, embedded at build time. */
 extern struct kv_script job_script_admit;       /* identity, bucket, budget, job, XADD */
@@ -41,11 +41,15 @@ extern struct kv_script job_script_queue_info;  /* a stream as operators see it 
 /* Computes the scripts' SHA1s. Call once at start, before threads. */
 void job_scripts_init(void);
 
-/* "review" | "debug" | "architecture". */
+/* "review" | "debug" | "architecture" | "stress". */
 const char *job_type_str(enum job_type t);
 
 /* Parses a request_type; returns -1 when unknown. */
 int job_type_parse(const char *s);
+
+/* 1 when name is a Debug Doctor runner ("python", "pytest", "node", "sh",
+ * "bash", "cc"): how a submitted program may be run, never a shell string. */
+int job_runner_valid(const char *name);
 
 /* Stream a job type is queued on. */
 const char *job_stream_for(enum job_type t);
