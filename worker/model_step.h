@@ -1,7 +1,7 @@
-/* model_step.h - the model part of a job: context -> prompt -> prompt cache
- * -> model (with one repair attempt) -> validate. Runs on the loop; the
- * outcome always arrives, degraded with a reason when the model could not
- * answer, so no job is ever left running.
+/* model_step.h - the model part of a review: context -> model_ask (prompt,
+ * prompt cache, model, one repair) -> findings validated against the file.
+ * Runs on the loop; the outcome always arrives, degraded with a reason when
+ * the model could not answer, so no job is ever left running.
  */
 #ifndef WK_MODEL_STEP_H
 #define WK_MODEL_STEP_H
@@ -12,20 +12,10 @@
 #include "common/json.h"
 #include "common/llm.h"
 
-struct config;
-struct kv_async;
-struct prompt_set;
-
-/* Shared by every job of a worker. */
-struct model_ctx {
-    const struct config *cfg;
-    struct llm *llm;                /* borrowed */
-    const struct prompt_set *prompts;
-    struct kv_async *kv;            /* for the prompt cache */
-};
+#include "worker/model_ask.h"
 
 struct model_in {
-    const char *task;               /* "review" | "debug" | "architecture" */
+    const char *task;               /* "review" (a task whose answer has findings) */
     const char *file_path;
     const char *language;
     const char *text;               /* the submitted file (for validating fixes) */

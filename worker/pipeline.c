@@ -630,18 +630,12 @@ static void do_persist(struct pipeline_job *j)
 static void result_cache_store(const struct pipeline_job *j)
 {
     const char *key = field(j, "result_key"), *reason = degraded_reason(j);
-    const struct config *cfg = j->w->cfg;
-    const char *type = field(j, "type");
-    long ttl = cfg->cache_ttl_review_s;
+    long ttl = model_cache_ttl(j->w->cfg, field(j, "type"));
     char rkey[160], ttl_s[24];
     struct err e;
 
     if (key == NULL || j->failed || (reason != NULL && strncmp(reason, "offline", 7) != 0))
         return;
-    if (type != NULL && strcmp(type, "debug") == 0)
-        ttl = cfg->cache_ttl_debug_s;
-    else if (type != NULL && strcmp(type, "architecture") == 0)
-        ttl = cfg->cache_ttl_architecture_s;
     if (ttl <= 0)
         return;
     snprintf(rkey, sizeof rkey, "rcache:%.140s", key);

@@ -1,0 +1,224 @@
+/* model_ask.c - prompt, prompt cache, model, one repair, parse. */
+#include "worker/model_ask.h"
+
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/kv_async.h"
+#include "common/metrics.h"
+#include "common/metrics_table.h"
+#include "worker/prompt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPAIR_NOTE_MAX 300
+
+struct ask {
+    const struct model_ctx *ctx;
+    model_parse_fn *parse;
+    long cache_ttl_s;
+    int defer_unless_cached;
+    model_answer_cb *cb;
+    void *arg;
+    struct prompt prompt;
+    char cache_key[80];             /* "pcache:<sha256>" */
+    int repaired;
+    struct model_answer out;
+};
+
+void model_answer_cleanup(struct model_answer *a)
+{
+    cJSON_Delete(a->answer);
+    memset(a, 0, sizeof *a);
+}
+
+long model_cache_ttl(const struct config *cfg, const char *task)
+{
+    if (task == NULL || strcmp(task, "review") == 0)
+        return cfg->cache_ttl_review_s;
+    if (strcmp(task, "debug") == 0)
+        return cfg->cache_ttl_debug_s;
+    if (strcmp(task, "architecture") == 0)
+        return cfg->cache_ttl_architecture_s;
+    return 0;
+}
+
+static void finish(struct ask *k)
+{
+    struct model_answer out = k->out;
+    model_answer_cb *cb = k->cb;
+    void *arg = k->arg;
+
+    out.tokens = out.usage.input_tokens + out.usage.output_tokens +
+                 out.usage.cache_read_tokens + out.usage.cache_write_tokens;
+    prompt_cleanup(&k->prompt);
+    free(k);
+    cb(arg, &out);
+}
+
+static void degrade(struct ask *k, const char *reason)
+{
+    cJSON_Delete(k->out.answer);
+    k->out.answer = NULL;
+    k->out.degraded = 1;
+    snprintf(k->out.degraded_reason, sizeof k->out.degraded_reason, "%.159s", reason);
+    finish(k);
+}
+
+static int take(struct ask *k, const char *text, char *why, size_t cap)
+{
+    cJSON *a = NULL;
+
+    if (k->parse(text, strlen(text), &a, why, cap) != 0)
+        return -1;
+    cJSON_Delete(k->out.answer);
+    k->out.answer = a;
+    return 0;
+}
+
+static void cache_store(struct ask *k, const char *text)
+{
+    char ttl[24];
+    struct err e;
+
+    if (k->cache_ttl_s <= 0)
+        return;
+    snprintf(ttl, sizeof ttl, "%ld", k->cache_ttl_s);
+    /* Fire and forget: a lost cache write only costs a later model call. */
+    kv_async_call(k->ctx->kv, 5, (const char *[]){"SET", k->cache_key, text, "EX", ttl}, NULL,
+                  NULL, NULL, &e);
+}
+
+static void call_model(struct ask *k, const char *user);
+
+static void on_model(void *arg, struct llm_result *res)
+{
+    struct ask *k = arg;
+    char why[REPAIR_NOTE_MAX];
+
+    k->out.usage.input_tokens += res->usage.input_tokens;
+    k->out.usage.output_tokens += res->usage.output_tokens;
+    k->out.usage.cache_read_tokens += res->usage.cache_read_tokens;
+    k->out.usage.cache_write_tokens += res->usage.cache_write_tokens;
+    k->out.usage.cost_usd += res->usage.cost_usd;
+    k->out.model_attempts += res->attempts;
+    if (!res->ok) {
+        char reason[200];
+        snprintf(reason, sizeof reason, "model unavailable: %s", res->reason);
+        free(res->text);
+        degrade(k, reason);
+        return;
+    }
+    if (take(k, res->text, why, sizeof why) == 0) {
+        cache_store(k, res->text);
+        free(res->text);
+        finish(k);
+        return;
+    }
+    free(res->text);
+    if (k->repaired) {
+        degrade(k, "model answer invalid after one repair attempt");
+        return;
+    }
+    /* One repair attempt: the same prompt plus what was wrong. */
+    k->repaired = 1;
+    {
+        size_t n = strlen(k->prompt.user) + strlen(why) + 200;
+        char *user = malloc(n);
+        if (user == NULL) {
+            degrade(k, "out of memory");
+            return;
+        }
+        snprintf(user, n, "%s\n\nYour previous reply could not be used (%s). Reply again with "
+                 "only the JSON object described above, nothing else.", k->prompt.user, why);
+        call_model(k, user);
+        free(user);
+    }
+}
+
+static void call_model(struct ask *k, const char *user)
+{
+    struct err e;
+
+    if (llm_call(k->ctx->llm, k->prompt.system, user, k->prompt.max_tokens, on_model, k, &e) !=
+        ERR_OK)
+        degrade(k, e.msg);
+}
+
+static void on_cache(void *arg, cJSON *reply, const struct err *e)
+{
+    struct ask *k = arg;
+    char why[REPAIR_NOTE_MAX];
+
+    if (e->code == ERR_OK && cJSON_IsString(reply) &&
+        take(k, reply->valuestring, why, sizeof why) == 0) {
+        metrics_inc(MET_PROMPT_CACHE, "result=\"hit\"");
+        k->out.cached = 1;
+        finish(k);
+        return;
+    }
+    metrics_inc(MET_PROMPT_CACHE, "result=\"miss\"");
+    if (k->defer_unless_cached) {
+        k->out.deferred = 1;
+        finish(k);
+        return;
+    }
+    call_model(k, k->prompt.user);
+}
+
+/* The cache key covers everything that shapes the answer. */
+static int cache_key(struct ask *k, const char *task)
+{
+    const struct model_ctx *ctx = k->ctx;
+    size_t n = strlen(task) + strlen(k->prompt.version) + strlen(k->prompt.system) +
+               strlen(k->prompt.user) + 600;
+    char *material = malloc(n), digest[65];
+
+    if (material == NULL)
+        return -1;
+    snprintf(material, n, "%s\n%s\n%s\n%s\n%s\n%s", task, k->prompt.version,
+             llm_provider_name(ctx->llm), llm_model_name(ctx->llm), k->prompt.system,
+             k->prompt.user);
+    crypto_sha256_hex(material, strlen(material), digest);
+    free(material);
+    snprintf(k->cache_key, sizeof k->cache_key, "pcache:%s", digest);
+    return 0;
+}
+
+int model_ask(const struct model_ctx *ctx, const struct model_question *q, model_answer_cb *cb,
+              void *arg)
+{
+    struct ask *k = calloc(1, sizeof *k);
+    struct err e;
+
+    if (k == NULL)
+        return -1;
+    k->ctx = ctx;
+    k->parse = q->parse;
+    k->cache_ttl_s = q->cache_ttl_s;
+    k->defer_unless_cached = q->defer_unless_cached;
+    k->cb = cb;
+    k->arg = arg;
+    if (!llm_enabled(ctx->llm)) {
+        degrade(k, "offline: no model configured");
+        return 0;
+    }
+    if (prompt_build(ctx->prompts, q->task, q->vars, &k->prompt, &e) != 0) {
+        degrade(k, e.msg);
+        return 0;
+    }
+    if (cache_key(k, q->task) != 0) {
+        degrade(k, "out of memory");
+        return 0;
+    }
+    if (kv_async_call(ctx->kv, 2, (const char *[]){"GET", k->cache_key}, NULL, on_cache, k, &e) !=
+        ERR_OK) {
+        /* No cache right now: go to the model (or defer). */
+        struct err none;
+        err_set(&none, ERR_REDIS_UNAVAILABLE, "cache unavailable");
+        on_cache(k, NULL, &none);
+    }
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* model_ask.h - one question to the model, for any task: prompt -> prompt
+ * cache -> model (with one repair attempt) -> parse. Runs on the loop; the
+ * outcome always arrives, degraded with a reason when the model could not
+ * answer (offline, upstream down, invalid answer twice), so no job waits
+ * forever.
+ *
+ * The prompt cache key covers the task, the prompt's version, the provider,
+ * the model and the full prompt text, so a cached answer is only reused for
+ * exactly the same question.
+ */
+#ifndef WK_MODEL_ASK_H
+#define WK_MODEL_ASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/json.h"
+#include "common/llm.h"
+
+struct config;
+struct kv_async;
+struct prompt_set;
+struct prompt_vars;
+
+/* Shared by every job of a worker. */
+struct model_ctx {
+    const struct config *cfg;
+    struct llm *llm;                /* borrowed */
+    const struct prompt_set *prompts;
+    struct kv_async *kv;            /* for the prompt cache */
+};
+
+/* Parses and validates a model answer text[0..len). Returns 0 with *out
+ * (owns) the normalised answer, or -1 with why (cap bytes) saying what is
+ * wrong (sent back to the model once) and nothing allocated. */
+typedef int model_parse_fn(const char *text, size_t len, cJSON **out, char *why, size_t cap);
+
+struct model_question {
+    const char *task;               /* prompt task: "review", "debug", ... */
+    const struct prompt_vars *vars; /* borrowed for the call only */
+    model_parse_fn *parse;
+    long cache_ttl_s;               /* prompt cache lifetime; 0: not cached */
+    int defer_unless_cached;        /* a cache miss answers `deferred` instead of calling */
+};
+
+struct model_answer {
+    cJSON *answer;                  /* owns: parse's output, NULL when degraded or deferred */
+    struct llm_usage usage;
+    int64_t tokens;                 /* every token kind together (what is charged) */
+    int cached;                     /* answered by the prompt cache */
+    int deferred;
+    int degraded;
+    char degraded_reason[160];
+    int model_attempts;
+};
+
+/* a is taken: free with model_answer_cleanup. */
+typedef void model_answer_cb(void *arg, struct model_answer *a);
+
+/* Asks; q is used during the call only. Returns 0 (cb runs exactly once) or
+ * -1 when out of memory (cb never runs). cb may run before this returns
+ * (offline, cache unreachable and deferring): the caller must not touch its
+ * state after calling. Without a model the answer is degraded "offline: no
+ * model configured". */
+int model_ask(const struct model_ctx *ctx, const struct model_question *q, model_answer_cb *cb,
+              void *arg);
+
+void model_answer_cleanup(struct model_answer *a);
+
+/* Prompt and result cache lifetime of a task's answers, seconds (0: never
+ * cached; a stress test measures a live system, so its answers are not). */
+long model_cache_ttl(const struct config *cfg, const char *task);
+
+#endif
