@@ -26,8 +26,8 @@
 
 #define IDEMPOTENCY_KEY_MAX 255
 
-/* Longest argument list: 3 keys, 7 fixed args and 12 field/value pairs. */
-#define ADMIT_ARGS_MAX 40
+/* Longest argument list: 3 keys, 10 fixed args and 14 field/value pairs. */
+#define ADMIT_ARGS_MAX 44
 
 struct admit_args {
     const char *argv[ADMIT_ARGS_MAX];
@@ -116,6 +116,9 @@ static void result_digest(const struct request *req, const struct review_request
     digest_part(&st, r->diff);
     digest_part(&st, cursor);
     digest_part(&st, r->error_log);
+    digest_part(&st, r->files);
+    digest_part(&st, r->run);
+    digest_part(&st, r->spec);
     digest_part(&st, JOB_PIPELINE_VERSION);
     digest_part(&st, req->gw->llm_target);
     crypto_sha256_final_hex(&st, out);
@@ -261,7 +264,7 @@ void handle_review(struct request *req)
             respond_error(req, &e);
         return;
     }
-    if (review_parse(req->body, req->body_len, &r, &e) != ERR_OK) {
+    if (review_parse(req->body, req->body_len, req->gw->cfg, &r, &e) != ERR_OK) {
         if (auth_known_or_respond(req, &id) == 0)
             respond_error(req, &e);
         return;
@@ -271,8 +274,7 @@ void handle_review(struct request *req)
     job_key(job_id, key);
     clock_rfc3339(now_us / 1000, created);
     budget_month(now_us / 1000, month);
-    input = strlen(r.file_content) + (r.diff ? strlen(r.diff) : 0) +
-            (r.error_log ? strlen(r.error_log) : 0);
+    input = r.input_bytes;
     snprintf(est, sizeof est, "%lld", (long long)budget_estimate(job_type_str(r.type), input));
     snprintf(ttl, sizeof ttl, "%ld", req->gw->cfg->job_ttl_s);
     /* Only idempotent submissions need the body's digest. */
@@ -309,6 +311,9 @@ void handle_review(struct request *req)
     add_field(&a, "error_log", r.error_log);
     if (r.has_cursor)
         add_field(&a, "cursor_context", cursor);
+    add_field(&a, "files", r.files);
+    add_field(&a, "run", r.run);
+    add_field(&a, "spec", r.spec);
 
     /* At most: a cache miss, a missing budget counter, a stale result-cache
      * entry, then admission. */

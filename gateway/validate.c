@@ -7,6 +7,8 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Type-checks an optional string member; returns 0 or an error. */
@@ -92,7 +94,221 @@ static int language_ok(char *lang)
     return lang[0] != '\0';
 }
 
-static int review_check(struct review_request *r, const char *body, size_t len, struct err *e)
+/* A JSON value printed for the queue; ERR_INTERNAL when out of memory. */
+static int print_into(const cJSON *v, char **out, struct err *e)
+{
+    *out = cJSON_PrintUnformatted(v);
+    return *out ? ERR_OK : err_set(e, ERR_INTERNAL, "out of memory");
+}
+
+/* One element of `files`: {path, content}; adds its size to *total. */
+static int debug_file(const cJSON *f, int i, const struct review_request *r, const cJSON *seen,
+                      size_t *total, struct err *e)
+{
+    char field[48];
+    const cJSON *p, *c;
+    size_t n;
+
+    snprintf(field, sizeof field, "files[%d]", i);
+    if (!cJSON_IsObject(f))
+        return err_set_field(e, ERR_INVALID_FIELD_TYPE, field, "%s must be an object {path, "
+                             "content}", field);
+    p = cJSON_GetObjectItemCaseSensitive(f, "path");
+    c = cJSON_GetObjectItemCaseSensitive(f, "content");
+    snprintf(field, sizeof field, "files[%d].path", i);
+    if (!cJSON_IsString(p))
+        return err_set_field(e, p ? ERR_INVALID_FIELD_TYPE : ERR_MISSING_FIELD, field,
+                             "%s must be a string", field);
+    n = strlen(p->valuestring);
+    if (n > REVIEW_FILE_PATH_MAX)
+        return err_set_field(e, ERR_FIELD_TOO_LONG, field, "%s is %zu bytes; the limit is %d",
+                             field, n, REVIEW_FILE_PATH_MAX);
+    if (!relpath_valid(p->valuestring, n))
+        return err_set_field(e, ERR_INVALID_FILE_PATH, field, "%s must be relative, without "
+                             "'..' segments or control characters", field);
+    if (strcmp(p->valuestring, r->file_path) == 0 ||
+        cJSON_GetObjectItemCaseSensitive(seen, p->valuestring) != NULL)
+        return err_set_field(e, ERR_INVALID_FIELD_VALUE, field, "%s repeats the path %s", field,
+                             p->valuestring);
+    snprintf(field, sizeof field, "files[%d].content", i);
+    if (!cJSON_IsString(c))
+        return err_set_field(e, c ? ERR_INVALID_FIELD_TYPE : ERR_MISSING_FIELD, field,
+                             "%s must be a string", field);
+    n = strlen(c->valuestring);
+    *total += n;
+    if (*total > DEBUG_FILES_TOTAL_MAX)
+        return err_set_field(e, ERR_FIELD_TOO_LONG, "files", "files hold more than %d bytes "
+                             "together", DEBUG_FILES_TOTAL_MAX);
+    if (!utf8_valid(c->valuestring, n, NULL))
+        return err_set_field(e, ERR_INVALID_ENCODING, field, "%s is not valid UTF-8", field);
+    return ERR_OK;
+}
+
+static int debug_files(const cJSON *doc, struct review_request *r, struct err *e)
+{
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(doc, "files"), *f;
+    cJSON *seen, *out;
+    size_t total = 0;
+    int i = 0, rc = ERR_OK;
+
+    if (files == NULL || cJSON_IsNull(files))
+        return ERR_OK;
+    if (!cJSON_IsArray(files))
+        return err_set_field(e, ERR_INVALID_FIELD_TYPE, "files",
+                             "files must be an array of {path, content}");
+    if (cJSON_GetArraySize(files) > DEBUG_FILES_MAX)
+        return err_set_field(e, ERR_INVALID_FIELD_VALUE, "files", "files holds at most %d "
+                             "files", DEBUG_FILES_MAX);
+    seen = cJSON_CreateObject();
+    out = cJSON_CreateArray();
+    if (seen == NULL || out == NULL)
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    cJSON_ArrayForEach(f, files) {
+        cJSON *o;
+        if (rc != ERR_OK || (rc = debug_file(f, i++, r, seen, &total, e)) != ERR_OK)
+            break;
+        cJSON_AddTrueToObject(seen, json_str(f, "path"));
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "path", json_str(f, "path"));
+        cJSON_AddStringToObject(o, "content", json_str(f, "content"));
+        cJSON_AddItemToArray(out, o);
+    }
+    r->input_bytes += total;
+    if (rc == ERR_OK)
+        rc = print_into(out, &r->files, e);
+    cJSON_Delete(seen);
+    cJSON_Delete(out);
+    return rc;
+}
+
+/* Whether path names the main file or one of `files`. */
+static int debug_has_file(const cJSON *doc, const struct review_request *r, const char *path)
+{
+    const cJSON *f;
+
+    if (strcmp(path, r->file_path) == 0)
+        return 1;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(doc, "files")) {
+        const char *p = json_str(f, "path");
+        if (p != NULL && strcmp(p, path) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int debug_run(const cJSON *doc, struct review_request *r, struct err *e)
+{
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(doc, "run"), *runner, *entry, *args, *a;
+    cJSON *out, *oargs;
+    char field[32];
+    int i = 0, rc;
+
+    if (run == NULL || cJSON_IsNull(run))
+        return ERR_OK;
+    if (!cJSON_IsObject(run))
+        return err_set_field(e, ERR_INVALID_FIELD_TYPE, "run",
+                             "run must be an object {runner, entry?, args?}");
+    runner = cJSON_GetObjectItemCaseSensitive(run, "runner");
+    entry = cJSON_GetObjectItemCaseSensitive(run, "entry");
+    args = cJSON_GetObjectItemCaseSensitive(run, "args");
+    if (runner == NULL)
+        return err_set_field(e, ERR_MISSING_FIELD, "run.runner", "run.runner is required");
+    if (!cJSON_IsString(runner))
+        return err_set_field(e, ERR_INVALID_FIELD_TYPE, "run.runner", "run.runner must be a "
+                             "string");
+    if (!job_runner_valid(runner->valuestring))
+        return err_set_field(e, ERR_INVALID_FIELD_VALUE, "run.runner", "run.runner must be "
+                             "python, pytest, node, sh, bash or cc");
+    if (entry != NULL && !cJSON_IsNull(entry)) {
+        if (!cJSON_IsString(entry))
+            return err_set_field(e, ERR_INVALID_FIELD_TYPE, "run.entry", "run.entry must be a "
+                                 "string");
+        if (!debug_has_file(doc, r, entry->valuestring))
+            return err_set_field(e, ERR_INVALID_FIELD_VALUE, "run.entry", "run.entry must name "
+                                 "file_path or one of files");
+    }
+    if (args != NULL && !cJSON_IsNull(args)) {
+        if (!cJSON_IsArray(args))
+            return err_set_field(e, ERR_INVALID_FIELD_TYPE, "run.args", "run.args must be an "
+                                 "array of strings");
+        if (cJSON_GetArraySize(args) > DEBUG_RUN_ARGS_MAX)
+            return err_set_field(e, ERR_INVALID_FIELD_VALUE, "run.args", "run.args holds at "
+                                 "most %d arguments", DEBUG_RUN_ARGS_MAX);
+        cJSON_ArrayForEach(a, args) {
+            snprintf(field, sizeof field, "run.args[%d]", i++);
+            if (!cJSON_IsString(a))
+                return err_set_field(e, ERR_INVALID_FIELD_TYPE, field, "%s must be a string",
+                                     field);
+            if (strlen(a->valuestring) > DEBUG_RUN_ARG_MAX)
+                return err_set_field(e, ERR_FIELD_TOO_LONG, field, "%s is longer than %d "
+                                     "bytes", field, DEBUG_RUN_ARG_MAX);
+            if (!utf8_valid(a->valuestring, strlen(a->valuestring), NULL))
+                return err_set_field(e, ERR_INVALID_ENCODING, field, "%s is not valid UTF-8",
+                                     field);
+        }
+    }
+    out = cJSON_CreateObject();
+    oargs = args && cJSON_IsArray(args) ? cJSON_Duplicate(args, 1) : cJSON_CreateArray();
+    cJSON_AddStringToObject(out, "runner", runner->valuestring);
+    if (cJSON_IsString(entry))
+        cJSON_AddStringToObject(out, "entry", entry->valuestring);
+    else if (strcmp(runner->valuestring, "cc") != 0 && strcmp(runner->valuestring, "pytest") != 0)
+        cJSON_AddStringToObject(out, "entry", r->file_path);
+    cJSON_AddItemToObject(out, "args", oargs);
+    rc = print_into(out, &r->run, e);
+    cJSON_Delete(out);
+    return rc;
+}
+
+static int debug_check(const cJSON *doc, struct review_request *r, struct err *e)
+{
+    int rc;
+
+    if ((rc = debug_files(doc, r, e)) != ERR_OK || (rc = debug_run(doc, r, e)) != ERR_OK)
+        return rc;
+    if (r->error_log == NULL && r->run == NULL)
+        return err_set_field(e, ERR_MISSING_FIELD, "error_log", "a debug job needs error_log "
+                             "(the failure's output), run (how to reproduce it), or both");
+    return ERR_OK;
+}
+
+static int arch_check(const cJSON *doc, struct review_request *r, struct err *e)
+{
+    static const struct { const char *name; size_t max; } fields[] = {
+        {"user_request", ARCH_USER_REQUEST_MAX}, {"stack", ARCH_FIELD_MAX},
+        {"scale", ARCH_FIELD_MAX}, {"db", ARCH_FIELD_MAX}, {"file_tree", ARCH_FILE_TREE_MAX},
+    };
+    cJSON *spec = cJSON_CreateObject();
+    int rc = spec ? ERR_OK : err_set(e, ERR_INTERNAL, "out of memory");
+
+    for (size_t i = 0; rc == ERR_OK && i < sizeof fields / sizeof fields[0]; i++) {
+        const char *v;
+        if ((rc = opt_string(doc, fields[i].name, fields[i].max, &v, e)) != ERR_OK)
+            break;
+        if (i == 0 && (v == NULL || v[strspn(v, " \t\r\n")] == '\0'))
+            rc = err_set_field(e, ERR_MISSING_FIELD, "user_request", "an architecture job "
+                               "needs user_request: what to build");
+        else if (v != NULL) {
+            cJSON_AddStringToObject(spec, fields[i].name, v);
+            r->input_bytes += strlen(v);
+        }
+    }
+    if (rc == ERR_OK)
+        rc = print_into(spec, &r->spec, e);
+    cJSON_Delete(spec);
+    return rc;
+}
+
+static int stress_check(const cJSON *doc, struct review_request *r, const struct config *cfg,
+                        struct err *e)
+{
+    (void)doc, (void)r, (void)cfg;
+    return err_set(e, ERR_FEATURE_DISABLED, "stress tests are off: an operator must set "
+                   "CODEINSIGHT_STRESS_ALLOWED_HOSTS");
+}
+
+static int review_check(struct review_request *r, const char *body, size_t len,
+                        const struct config *cfg, struct err *e)
 {
     const cJSON *doc = r->doc;
     const char *type;
@@ -121,28 +337,35 @@ static int review_check(struct review_request *r, const char *body, size_t len, 
         return rc;
 
     if (type == NULL)
-        return err_set_field(e, ERR_MISSING_FIELD, "request_type",
-                             "request_type is required (review, debug or architecture)");
-    if (r->file_path == NULL)
-        return err_set_field(e, ERR_MISSING_FIELD, "file_path", "file_path is required");
-    if (r->file_content == NULL)
-        return err_set_field(e, ERR_MISSING_FIELD, "file_content", "file_content is required");
+        return err_set_field(e, ERR_MISSING_FIELD, "request_type", "request_type is required "
+                             "(review, debug, architecture or stress)");
     t = job_type_parse(type);
     if (t < 0)
         return err_set_field(e, ERR_INVALID_REQUEST_TYPE, "request_type",
-                             "request_type must be review, debug or architecture");
+                             "request_type must be review, debug, architecture or stress");
     r->type = (enum job_type)t;
-    if (!relpath_valid(r->file_path, strlen(r->file_path)))
+    if (r->file_path != NULL && !relpath_valid(r->file_path, strlen(r->file_path)))
         return err_set_field(e, ERR_INVALID_FILE_PATH, "file_path",
                              "file_path must be relative, without '..' segments or control "
                              "characters");
     if (r->language != NULL && !language_ok((char *)r->language))
         return err_set_field(e, ERR_INVALID_FIELD_VALUE, "language",
                              "language may hold letters, digits and + # - _ . only");
-    return ERR_OK;
+    r->input_bytes = (r->file_content ? strlen(r->file_content) : 0) +
+                     (r->diff ? strlen(r->diff) : 0) + (r->error_log ? strlen(r->error_log) : 0);
+    if (r->type == JOB_ARCHITECTURE)
+        return arch_check(doc, r, e);
+    if (r->type == JOB_STRESS)
+        return stress_check(doc, r, cfg, e);
+    if (r->file_path == NULL)
+        return err_set_field(e, ERR_MISSING_FIELD, "file_path", "file_path is required");
+    if (r->file_content == NULL)
+        return err_set_field(e, ERR_MISSING_FIELD, "file_content", "file_content is required");
+    return r->type == JOB_DEBUG ? debug_check(doc, r, e) : ERR_OK;
 }
 
-int review_parse(const char *body, size_t len, struct review_request *out, struct err *e)
+int review_parse(const char *body, size_t len, const struct config *cfg,
+                 struct review_request *out, struct err *e)
 {
     const char *end = NULL;
     size_t at = 0;
@@ -169,7 +392,7 @@ int review_parse(const char *body, size_t len, struct review_request *out, struc
         return err_set(e, ERR_INVALID_JSON, "unexpected data after the JSON value at byte %zu",
                        (size_t)(end - body));
     }
-    rc = review_check(out, body, len, e);
+    rc = review_check(out, body, len, cfg, e);
     if (rc != ERR_OK)
         review_request_cleanup(out);
     return rc;
@@ -178,5 +401,8 @@ int review_parse(const char *body, size_t len, struct review_request *out, struc
 void review_request_cleanup(struct review_request *r)
 {
     cJSON_Delete(r->doc);
+    free(r->files);
+    free(r->run);
+    free(r->spec);
     memset(r, 0, sizeof *r);
 }

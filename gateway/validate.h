@@ -19,6 +19,17 @@ struct err;
 #define REVIEW_ERROR_LOG_MAX (256 * 1024)
 #define REVIEW_CURSOR_LINE_MAX 10000000
 
+/* Debug Doctor inputs: neighbouring files and how to reproduce. */
+#define DEBUG_FILES_MAX          16
+#define DEBUG_FILES_TOTAL_MAX (256 * 1024)  /* content bytes of `files` together */
+#define DEBUG_RUN_ARGS_MAX       16
+#define DEBUG_RUN_ARG_MAX       256
+
+/* Architecture generator inputs. */
+#define ARCH_USER_REQUEST_MAX (8 * 1024)
+#define ARCH_FIELD_MAX          256         /* stack, scale, db */
+#define ARCH_FILE_TREE_MAX (32 * 1024)
+
 struct review_request {
     cJSON *doc;                     /* owns the parsed body; the strings below borrow from it */
     enum job_type type;
@@ -31,12 +42,31 @@ struct review_request {
     int has_cursor;
     long cursor_line;               /* 1-based */
     long cursor_end_line;           /* >= cursor_line; equals it when absent */
+    /* Canonical JSON for the queue (owns; NULL when absent):
+     * debug: files [{path, content}], run {runner, entry, args};
+     * architecture: spec {user_request, stack, scale, db, file_tree};
+     * stress: spec as stress_spec_to_json() writes it. */
+    char *files;
+    char *run;
+    char *spec;
+    size_t input_bytes;             /* what the model may read: the budget estimate's base */
 };
 
-/* Parses and validates body[0..len). On ERR_OK out owns a document (release
+/* Parses and validates body[0..len). Per request_type:
+ *   review        file_path, file_content (+ language, repo_id, diff, cursor_context)
+ *   debug         file_path, file_content, and error_log or run (or both);
+ *                 files: [{path, content}] (relative, distinct, not file_path),
+ *                 run: {runner (job_runner_valid), entry?, args?: [string]}
+ *   architecture  user_request (+ stack, scale, db, file_tree); no file needed
+ *   stress        base_url, requests, rate, duration_s... (common/stress_spec.h);
+ *                 the target must be on the operator's allow-list
+ * cfg supplies the stress caps and allow-list (may be NULL in unit tests:
+ * stress is then refused as disabled). On ERR_OK out owns a document (release
  * with review_request_cleanup); on error out holds nothing and e names the
  * code and, for field errors, the field. */
-int review_parse(const char *body, size_t len, struct review_request *out, struct err *e);
+struct config;
+int review_parse(const char *body, size_t len, const struct config *cfg,
+                 struct review_request *out, struct err *e);
 
 /* Releases what review_parse() produced; safe on a zeroed struct. */
 void review_request_cleanup(struct review_request *r);

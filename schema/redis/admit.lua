@@ -64,7 +64,8 @@ end
 if take > 0 then redis.call('HINCRBY', bkey, 'reserved', take) end
 
 local ttl = tonumber(ARGV[3])
-local bulky = {file_content = true, diff = true, error_log = true, cursor_context = true}
+local bulky = {file_content = true, diff = true, error_log = true, cursor_context = true,
+               files = true, run = true, spec = true}
 local extra = {'user_id', user, 'month', ARGV[1], 'reserved', tostring(take),
                'throttled', tostring(throttled), 'degraded', tostring(degraded)}
 if degraded == 1 then

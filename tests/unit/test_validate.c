@@ -30,7 +30,7 @@ static int parse_n(const char *body, size_t len, struct review_request *r, struc
     assert_non_null(copy);
     memcpy(copy, body, len);
     err_clear(e);
-    rc = review_parse(copy, len, r, e);
+    rc = review_parse(copy, len, NULL, r, e);
     /* On success the request must not borrow from the body: free it first. */
     free(copy);
     return rc;
@@ -203,12 +203,10 @@ static void test_request_types(void **state)
     parse_ok_with("request_type", "\"review\"", &r);
     assert_int_equal(r.type, JOB_REVIEW);
     review_request_cleanup(&r);
-    parse_ok_with("request_type", "\"debug\"", &r);
-    assert_int_equal(r.type, JOB_DEBUG);
-    review_request_cleanup(&r);
-    parse_ok_with("request_type", "\"architecture\"", &r);
-    assert_int_equal(r.type, JOB_ARCHITECTURE);
-    review_request_cleanup(&r);
+    /* debug and architecture need more (test_validate_task.c). */
+    expect_err_with("request_type", "\"debug\"", ERR_MISSING_FIELD, "error_log");
+    expect_err_with("request_type", "\"architecture\"", ERR_MISSING_FIELD, "user_request");
+    expect_err_with("request_type", "\"stress\"", ERR_FEATURE_DISABLED, "");
 }
 
 static void test_cursor_line_only(void **state)
@@ -336,7 +334,7 @@ static void test_empty_body(void **state)
 
     expect_err_n("", 0, ERR_INVALID_JSON, "");
     err_clear(&e);
-    assert_int_equal(review_parse(NULL, 0, &r, &e), ERR_INVALID_JSON);
+    assert_int_equal(review_parse(NULL, 0, NULL, &r, &e), ERR_INVALID_JSON);
     assert_null(r.doc);
     expect_err(" \n", ERR_INVALID_JSON, "");
 }
@@ -393,6 +391,7 @@ static void test_every_prefix(void **state)
 {
     static const char full[] = "{\"request_type\":\"debug\",\"file_path\":\"a/b.c\","
                                "\"file_content\":\"int \\u00e9;\",\"language\":\"C\","
+                               "\"error_log\":\"b.c:1: error\","
                                "\"cursor_context\":{\"line\":2,\"end_line\":3}}";
     struct review_request r;
     struct err e;
@@ -494,8 +493,8 @@ static void test_raw_control_is_invalid_json(void **state)
     static const char content[] = "{\"request_type\":\"review\",\"file_path\":\"a.py\","
                                   "\"file_content\":\"line\nnext\"}";
     (void)state;
-    assert_int_equal(review_parse(body, sizeof body - 1, &r, &e), ERR_INVALID_JSON);
-    assert_int_equal(review_parse(content, sizeof content - 1, &r, &e), ERR_INVALID_JSON);
+    assert_int_equal(review_parse(body, sizeof body - 1, NULL, &r, &e), ERR_INVALID_JSON);
+    assert_int_equal(review_parse(content, sizeof content - 1, NULL, &r, &e), ERR_INVALID_JSON);
 }
 
 /* --- encoding ------------------------------------------------------------------- */
@@ -680,8 +679,8 @@ static void test_null_err_allowed(void **state)
     struct review_request r;
     (void)state;
 
-    assert_int_equal(review_parse("[]", 2, &r, NULL), ERR_INVALID_JSON);
-    assert_int_equal(review_parse("{}", 2, &r, NULL), ERR_MISSING_FIELD);
+    assert_int_equal(review_parse("[]", 2, NULL, &r, NULL), ERR_INVALID_JSON);
+    assert_int_equal(review_parse("{}", 2, NULL, &r, NULL), ERR_MISSING_FIELD);
 }
 
 int main(void)
