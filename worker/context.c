@@ -634,3 +634,23 @@ void context_result_cleanup(struct context_result *res)
     cJSON_Delete(res->skipped_ranges);
     memset(res, 0, sizeof *res);
 }
+
+void context_ranges_note(const struct context_result *c, char *out, size_t cap)
+{
+    const cJSON *rg;
+    size_t used = 0;
+
+    out[0] = '\0';
+    if (cJSON_GetArraySize(c->skipped_ranges) == 0)
+        return;
+    used += (size_t)snprintf(out, cap, "only lines ");
+    cJSON_ArrayForEach(rg, c->reviewed_ranges) {
+        if (used >= cap)
+            break;
+        used += (size_t)snprintf(out + used, cap - used, "%s%d-%d", rg == c->reviewed_ranges->child ? "" : ", ",
+                                 (int)cJSON_GetArrayItem(rg, 0)->valuedouble,
+                                 (int)cJSON_GetArrayItem(rg, 1)->valuedouble);
+    }
+    if (used < cap)
+        snprintf(out + used, cap - used, " of %ld are shown", c->total_lines);
+}

@@ -66,4 +66,8 @@ int context_build(const struct context_input *in, struct context_result *res);
 /* Frees the members; safe on a zeroed struct. */
 void context_result_cleanup(struct context_result *res);
 
+/* Writes "only lines 1-400, 900-950 of 2000 are shown" into out (cap bytes)
+ * when the excerpt leaves lines out, else "". */
+void context_ranges_note(const struct context_result *c, char *out, size_t cap);
+
 #endif

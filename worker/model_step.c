@@ -24,6 +24,7 @@ void model_out_cleanup(struct model_out *out)
     free(out->summary);
     cJSON_Delete(out->reviewed_ranges);
     cJSON_Delete(out->skipped_ranges);
+    cJSON_Delete(out->result);
     memset(out, 0, sizeof *out);
 }
 
@@ -89,27 +90,6 @@ static void on_answer(void *arg, struct model_answer *a)
     run_finish(r);
 }
 
-/* "lines 1-400, 900-950 of 2000 shown" when not everything is. */
-static void ranges_note(const struct context_result *c, char *out, size_t cap)
-{
-    const cJSON *rg;
-    size_t used = 0;
-
-    out[0] = '\0';
-    if (cJSON_GetArraySize(c->skipped_ranges) == 0)
-        return;
-    used += (size_t)snprintf(out, cap, "only lines ");
-    cJSON_ArrayForEach(rg, c->reviewed_ranges) {
-        if (used >= cap)
-            break;
-        used += (size_t)snprintf(out + used, cap - used, "%s%d-%d", rg == c->reviewed_ranges->child ? "" : ", ",
-                                 (int)cJSON_GetArrayItem(rg, 0)->valuedouble,
-                                 (int)cJSON_GetArrayItem(rg, 1)->valuedouble);
-    }
-    if (used < cap)
-        snprintf(out + used, cap - used, " of %ld are shown", c->total_lines);
-}
-
 int model_step_start(const struct model_ctx *ctx, const struct model_in *in, model_done_cb *cb,
                      void *arg)
 {
@@ -143,7 +123,7 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
         return -1;
     }
     /* The note reads the ranges: before they move to the outcome. */
-    ranges_note(&cr, note, sizeof note);
+    context_ranges_note(&cr, note, sizeof note);
     r->out.reviewed_ranges = cr.reviewed_ranges;
     r->out.skipped_ranges = cr.skipped_ranges;
     cr.reviewed_ranges = cr.skipped_ranges = NULL;

@@ -44,6 +44,9 @@ struct model_out {
     int dropped;                    /* model findings dropped by validation */
     cJSON *reviewed_ranges;         /* owns */
     cJSON *skipped_ranges;          /* owns */
+    cJSON *result;                  /* owns: members a heavy task adds to the job result */
+    int failed;                     /* the job fails with `error` (e.g. "needs a model") */
+    char error[256];
 };
 
 /* out is taken: free with model_out_cleanup. */
