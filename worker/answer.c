@@ -18,6 +18,9 @@
 /* Bytes of the answer quoted in a reason. */
 #define WHY_QUOTE 24
 
+/* The object answer_parse asks for when the answer is empty or an array. */
+#define REVIEW_SHAPE "{\"findings\": [...], \"summary\": \"...\"}"
+
 static const char *const severities[] = {"critical", "major", "minor", "info"};
 
 static const char *const categories[] = {"syntax",          "correctness", "security",
@@ -86,11 +89,7 @@ static int is_space(char c)
 }
 
 
-/* A trimmed copy of s cut to max bytes (ending in "..." when cut), with
- * control characters other than "\n" and "\t" turned into spaces and
- * invalid UTF-8 (from \u escapes of lone surrogates) into '?'. Returns it
- * (owns) or NULL. */
-static char *clean_copy(const char *s, size_t max)
+char *answer_text_copy(const char *s, size_t max)
 {
     size_t len, keep;
     char *out;
@@ -204,7 +203,7 @@ static int finding_normalise(const cJSON *in, cJSON **out)
         return 0;
     if (!cJSON_IsString(msg))
         return 0;
-    text = clean_copy(msg->valuestring, ANSWER_MESSAGE_MAX);
+    text = answer_text_copy(msg->valuestring, ANSWER_MESSAGE_MAX);
     if (text == NULL)
         return -1;
     if (text[0] == '\0') {
@@ -241,8 +240,8 @@ oom:
 
 /* Finds the JSON inside text: the whole (trimmed) text, or the inside of
  * one ``` / ```json fence. Returns 0 with [*start, *end), or -1 with why. */
-static int unwrap(const char *text, size_t len, const char **start, const char **end,
-                  char *why, size_t cap)
+static int unwrap(const char *text, size_t len, const char *shape, const char **start,
+                  const char **end, char *why, size_t cap)
 {
     const char *s = text, *e = text + len;
     char q[WHY_QUOTE + 1];
@@ -252,8 +251,7 @@ static int unwrap(const char *text, size_t len, const char **start, const char *
     while (e > s && is_space(e[-1]))
         e--;
     if (s == e) {
-        why_set(why, cap, "the answer is empty: answer with the JSON object "
-                          "{\"findings\": [...], \"summary\": \"...\"}");
+        why_set(why, cap, "the answer is empty: answer with the JSON object %s", shape);
         return -1;
     }
     if (e - s >= 3 && memcmp(s, "```", 3) == 0) {
@@ -291,8 +289,7 @@ static int unwrap(const char *text, size_t len, const char **start, const char *
         }
     }
     if (*s == '[') {
-        why_set(why, cap, "the answer is a JSON array; it must be one object "
-                          "{\"findings\": [...], \"summary\": \"...\"}");
+        why_set(why, cap, "the answer is a JSON array; it must be one object %s", shape);
         return -1;
     }
     if (*s != '{') {
@@ -318,21 +315,14 @@ static int unwrap(const char *text, size_t len, const char **start, const char *
     return 0;
 }
 
-int answer_parse(const char *text, size_t len, cJSON **findings, char **summary, int *dropped,
-                 char *why, size_t cap)
+cJSON *answer_json_object(const char *text, size_t len, const char *shape, char *why,
+                          size_t cap)
 {
-    const char *s = NULL, *e = NULL, *parse_end = NULL, *sum;
-    cJSON *doc = NULL, *out = NULL;
-    const cJSON *arr, *item;
-    char *sumcopy = NULL;
+    const char *s = NULL, *e = NULL, *parse_end = NULL;
     char key[64], q[WHY_QUOTE + 1];
+    cJSON *doc;
     size_t at;
-    int kept = 0, drop = 0;
 
-    *findings = NULL;
-    *summary = NULL;
-    if (dropped != NULL)
-        *dropped = 0;
     if (why != NULL && cap > 0)
         why[0] = '\0';
     if (text == NULL)
@@ -340,28 +330,28 @@ int answer_parse(const char *text, size_t len, cJSON **findings, char **summary,
     if (len > ANSWER_TEXT_MAX) {
         why_set(why, cap, "the answer is longer than %d bytes: keep messages and fixes short",
                 ANSWER_TEXT_MAX);
-        return -1;
+        return NULL;
     }
     if (len > 0 && memchr(text, '\0', len) != NULL) {
         why_set(why, cap, "the answer contains a NUL byte");
-        return -1;
+        return NULL;
     }
-    if (unwrap(text != NULL ? text : "", len, &s, &e, why, cap) < 0)
-        return -1;
+    if (unwrap(text != NULL ? text : "", len, shape, &s, &e, why, cap) < 0)
+        return NULL;
     if (!utf8_valid(s, (size_t)(e - s), &at)) {
         why_set(why, cap, "the answer is not valid UTF-8 at byte %zu", at);
-        return -1;
+        return NULL;
     }
     if (json_raw_control(s, (size_t)(e - s), &at)) {
         why_set(why, cap,
                 "raw control character (a line break or tab) inside a JSON string at byte %zu: "
                 "escape it as \\n or \\t", at);
-        return -1;
+        return NULL;
     }
     if (json_find_nul_escape(s, (size_t)(e - s), key, sizeof(key))) {
         why_set(why, cap, "\\u0000 inside a JSON string%s%s%s: leave it out",
                 key[0] ? " (member \"" : "", key, key[0] ? "\")" : "");
-        return -1;
+        return NULL;
     }
     doc = cJSON_ParseWithLengthOpts(s, (size_t)(e - s), &parse_end, 0);
     if (doc == NULL) {
@@ -369,7 +359,7 @@ int answer_parse(const char *text, size_t len, cJSON **findings, char **summary,
         quote(s + at, (size_t)(e - s) - at, q, sizeof(q));
         why_set(why, cap, "malformed JSON near byte %zu (\"%s\"): answer with one valid JSON "
                           "object", at, q);
-        return -1;
+        return NULL;
     }
     while (parse_end < e && is_space(*parse_end))
         parse_end++;
@@ -377,8 +367,56 @@ int answer_parse(const char *text, size_t len, cJSON **findings, char **summary,
         quote(parse_end, (size_t)(e - parse_end), q, sizeof(q));
         why_set(why, cap, "text after the JSON object at byte %zu (\"%s\"): answer with one "
                           "JSON object only", (size_t)(parse_end - s), q);
-        goto fail;
+        cJSON_Delete(doc);
+        return NULL;
     }
+    return doc;
+}
+
+cJSON *answer_findings(const cJSON *arr, int *dropped)
+{
+    const cJSON *item;
+    cJSON *out = cJSON_CreateArray();
+    int kept = 0, drop = 0;
+
+    if (out == NULL || !cJSON_IsArray(arr))
+        return out;
+    cJSON_ArrayForEach(item, arr) {
+        cJSON *f;
+        int rc = finding_normalise(item, &f);
+        if (rc < 0) {
+            cJSON_Delete(out);
+            return NULL;
+        }
+        if (rc == 0 || kept == ANSWER_FINDINGS_MAX) {
+            cJSON_Delete(f);
+            drop++;
+            continue;
+        }
+        cJSON_AddItemToArray(out, f);
+        kept++;
+    }
+    if (dropped != NULL)
+        *dropped = drop;
+    return out;
+}
+
+int answer_parse(const char *text, size_t len, cJSON **findings, char **summary, int *dropped,
+                 char *why, size_t cap)
+{
+    const char *sum;
+    cJSON *doc, *out = NULL;
+    const cJSON *arr;
+    char *sumcopy = NULL;
+    int drop = 0;
+
+    *findings = NULL;
+    *summary = NULL;
+    if (dropped != NULL)
+        *dropped = 0;
+    doc = answer_json_object(text, len, REVIEW_SHAPE, why, cap);
+    if (doc == NULL)
+        return -1;
     arr = cJSON_GetObjectItemCaseSensitive(doc, "findings");
     if (arr == NULL) {
         why_set(why, cap, "the JSON object has no \"findings\" member: give \"findings\": [] "
@@ -394,29 +432,16 @@ int answer_parse(const char *text, size_t len, cJSON **findings, char **summary,
         why_set(why, cap, "the JSON object has no \"summary\" string");
         goto fail;
     }
-    sumcopy = clean_copy(sum, ANSWER_SUMMARY_MAX);
+    sumcopy = answer_text_copy(sum, ANSWER_SUMMARY_MAX);
     if (sumcopy == NULL)
         goto oom;
     if (sumcopy[0] == '\0') {
         why_set(why, cap, "\"summary\" is empty: say in a sentence or two what you found");
         goto fail;
     }
-    out = cJSON_CreateArray();
+    out = answer_findings(arr, &drop);
     if (out == NULL)
         goto oom;
-    cJSON_ArrayForEach(item, arr) {
-        cJSON *f;
-        int rc = finding_normalise(item, &f);
-        if (rc < 0)
-            goto oom;
-        if (rc == 0 || kept == ANSWER_FINDINGS_MAX) {
-            cJSON_Delete(f);
-            drop++;
-            continue;
-        }
-        cJSON_AddItemToArray(out, f);
-        kept++;
-    }
     cJSON_Delete(doc);
     *findings = out;
     *summary = sumcopy;
@@ -427,7 +452,6 @@ oom:
     why_set(why, cap, "out of memory");
 fail:
     cJSON_Delete(doc);
-    cJSON_Delete(out);
     free(sumcopy);
     return -1;
 }

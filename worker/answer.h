@@ -1,5 +1,7 @@
 /* answer.h - the model's answer: parsed, validated against the submitted
- * file, and merged with linter and secret findings.
+ * file, and merged with linter and secret findings. The strict JSON
+ * extraction, text cleaning and findings rules are shared with the other
+ * tasks' parsers (task_answer.h).
  *
  * The model must answer JSON only (the role blocks in prompts/system_brain.json
  * ask for exactly this):
@@ -24,6 +26,32 @@
 #define ANSWER_SUMMARY_MAX 2048
 /* Confidence of a finding that gives none. */
 #define ANSWER_CONFIDENCE_DEFAULT 0.5
+
+/* Extracts the one JSON object of a model's answer text[0..len) (NULL reads
+ * as empty), for every task's parser: the whole text trimmed of white
+ * space, or the inside of one ``` / ```json fence with nothing around it;
+ * at most ANSWER_TEXT_MAX bytes, strict JSON (RFC 8259: no raw control
+ * characters in strings, valid UTF-8, no "\u0000", no NUL byte, nothing
+ * after the value), and an object. Returns the object (owns), or NULL with
+ * why (cap bytes; may be NULL) saying what is wrong in words the model can
+ * act on. shape (borrowed) is the skeleton quoted when the answer is empty
+ * or an array, e.g. "{\"findings\": [...], \"summary\": \"...\"}".
+ * Duplicate members are not detected: lookups find the first. */
+cJSON *answer_json_object(const char *text, size_t len, const char *shape, char *why,
+                          size_t cap);
+
+/* A trimmed copy of s (borrowed, NUL-terminated) of at most max bytes
+ * (max >= 4): a longer one is cut at a UTF-8 character boundary and ends
+ * in "...". Control characters other than "\n" and "\t" become spaces and
+ * invalid UTF-8 (from \u escapes of lone surrogates) becomes '?'. Returns
+ * it (owns) or NULL when out of memory. */
+char *answer_text_copy(const char *s, size_t max);
+
+/* Normalises a model's "findings" array (borrowed) by answer_parse's rules
+ * below: returns a new array (owns) of the kept findings, at most
+ * ANSWER_FINDINGS_MAX, with the count of dropped entries in *dropped (may
+ * be NULL); NULL only when out of memory. A non-array reads as empty. */
+cJSON *answer_findings(const cJSON *arr, int *dropped);
 
 /* Parses text (a JSON object, optionally inside one ```json fence). On 0,
  * *findings (owns, array) and *summary (owns) are set; findings are

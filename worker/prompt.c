@@ -41,6 +41,18 @@ enum var {
     VAR_DIFF,
     VAR_ERROR_LOG,
     VAR_RANGES_NOTE,
+    VAR_FRAMES,
+    VAR_WINDOWS,
+    VAR_FILES,
+    VAR_REPRODUCTION,
+    VAR_PREVIOUS_FIX,
+    VAR_PREVIOUS_FAILURE,
+    VAR_USER_REQUEST,
+    VAR_STACK,
+    VAR_SCALE,
+    VAR_DB,
+    VAR_FILE_TREE,
+    VAR_STRESS_REPORT,
     VAR__COUNT
 };
 
@@ -52,10 +64,23 @@ static const char *const var_names[VAR__COUNT] = {
     [VAR_DIFF] = "diff",
     [VAR_ERROR_LOG] = "error_log",
     [VAR_RANGES_NOTE] = "ranges_note",
+    [VAR_FRAMES] = "frames",
+    [VAR_WINDOWS] = "windows",
+    [VAR_FILES] = "files",
+    [VAR_REPRODUCTION] = "reproduction",
+    [VAR_PREVIOUS_FIX] = "previous_fix",
+    [VAR_PREVIOUS_FAILURE] = "previous_failure",
+    [VAR_USER_REQUEST] = "user_request",
+    [VAR_STACK] = "stack",
+    [VAR_SCALE] = "scale",
+    [VAR_DB] = "db",
+    [VAR_FILE_TREE] = "file_tree",
+    [VAR_STRESS_REPORT] = "stress_report",
 };
 
 /* The roles every brain must define. */
-static const char *const brain_roles[] = {"review", "security", "debug", "architecture"};
+static const char *const brain_roles[] = {"review", "security", "debug", "architecture",
+                                          "stress"};
 
 /* Which role blocks each task loads, in order. */
 static const struct task_def {
@@ -65,6 +90,7 @@ static const struct task_def {
     {"review", {"review", NULL}},
     {"debug", {"debug", NULL}},
     {"architecture", {"architecture", NULL}},
+    {"stress", {"stress", NULL}},
 };
 
 #define TASK_COUNT (sizeof(task_defs) / sizeof(task_defs[0]))
@@ -548,6 +574,18 @@ static const char *var_value(const struct prompt_vars *v, enum var k)
     case VAR_DIFF: s = v->diff; break;
     case VAR_ERROR_LOG: s = v->error_log; break;
     case VAR_RANGES_NOTE: s = v->ranges_note; break;
+    case VAR_FRAMES: s = v->frames; break;
+    case VAR_WINDOWS: s = v->windows; break;
+    case VAR_FILES: s = v->files; break;
+    case VAR_REPRODUCTION: s = v->reproduction; break;
+    case VAR_PREVIOUS_FIX: s = v->previous_fix; break;
+    case VAR_PREVIOUS_FAILURE: s = v->previous_failure; break;
+    case VAR_USER_REQUEST: s = v->user_request; break;
+    case VAR_STACK: s = v->stack; break;
+    case VAR_SCALE: s = v->scale; break;
+    case VAR_DB: s = v->db; break;
+    case VAR_FILE_TREE: s = v->file_tree; break;
+    case VAR_STRESS_REPORT: s = v->stress_report; break;
     case VAR__COUNT: break;
     }
     return s != NULL ? s : "";

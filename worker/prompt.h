@@ -13,7 +13,12 @@
 struct err;
 struct prompt_set;
 
-/* The variable parts of a prompt; NULL members render as empty. */
+/* The variable parts of a prompt, each the {{name}} of the same name in the
+ * templates; NULL members render as empty. Which template uses which:
+ * review: file_path, language, code, lint_summary, diff, ranges_note;
+ * debug: those and error_log, frames, windows, files, reproduction,
+ * previous_fix, previous_failure; architecture: user_request, stack, scale,
+ * db, file_tree; stress: stress_report. */
 struct prompt_vars {
     const char *file_path;
     const char *language;
@@ -22,6 +27,21 @@ struct prompt_vars {
     const char *diff;
     const char *error_log;      /* already redacted */
     const char *ranges_note;    /* e.g. "lines 1-400 of 2000 shown" */
+    /* debug */
+    const char *frames;         /* parsed stack frames, "file:line in function" a line */
+    const char *windows;        /* numbered code windows around the frames; replaces code */
+    const char *files;          /* neighbouring files (names, signatures), text */
+    const char *reproduction;   /* sandbox run: argv, exit status, stderr tail */
+    const char *previous_fix;   /* second round: the fix that was tried (a diff) */
+    const char *previous_failure;   /* second round: how its verification failed */
+    /* architecture */
+    const char *user_request;   /* what to build, the user's words */
+    const char *stack;          /* languages and frameworks */
+    const char *scale;          /* e.g. "10k users, 200 req/s peak" */
+    const char *db;             /* database(s) */
+    const char *file_tree;      /* existing code's tree, one path a line; may be NULL */
+    /* stress */
+    const char *stress_report;  /* per-endpoint table of a load test */
 };
 
 struct prompt {
@@ -36,8 +56,9 @@ struct prompt {
 struct prompt_set *prompt_set_load(const char *dir, struct err *e);
 void prompt_set_free(struct prompt_set *ps);
 
-/* Renders task ("review", "debug", "architecture"). Returns 0, or -1 with e
- * set (unknown task, out of memory). out must be freed with prompt_cleanup. */
+/* Renders task ("review", "debug", "architecture", "stress"). Returns 0, or
+ * -1 with e set (unknown task, out of memory). out must be freed with
+ * prompt_cleanup. */
 int prompt_build(const struct prompt_set *ps, const char *task, const struct prompt_vars *v,
                  struct prompt *out, struct err *e);
 void prompt_cleanup(struct prompt *p);

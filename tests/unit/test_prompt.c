@@ -21,9 +21,17 @@
 static const char *const role_marks[][2] = {
     {"review", "You are a senior software engineer reviewing code"},
     {"security", "You are a senior application security engineer"},
-    {"debug", "You are a senior software engineer debugging a failure"},
-    {"architecture", "You are a software architect reviewing the design"},
+    {"debug", "You are Debug Doctor, a senior engineer who finds why code fails"},
+    {"architecture", "You are a software architect who designs systems"},
+    {"stress", "You are a performance engineer"},
 };
+
+/* The files of a prompts/ directory. */
+static const char *const prompt_files[] = {"system_brain.json", "templates/review.txt",
+                                           "templates/debug.txt", "templates/architecture.txt",
+                                           "templates/stress.txt"};
+
+#define FILE_COUNT (sizeof(prompt_files) / sizeof(prompt_files[0]))
 
 #define ROLE_COUNT (sizeof(role_marks) / sizeof(role_marks[0]))
 
@@ -64,32 +72,28 @@ static void spit(const char *dir, const char *rel, const char *text)
 /* A temporary copy of prompts/; the path is in dir. */
 static void copy_prompts(char *dir, size_t cap)
 {
-    static const char *const files[] = {"system_brain.json", "templates/review.txt",
-                                        "templates/debug.txt", "templates/architecture.txt"};
     char sub[512];
 
     snprintf(dir, cap, "/tmp/ci_prompt_test_XXXXXX");
     assert_non_null(mkdtemp(dir));
     snprintf(sub, sizeof(sub), "%s/templates", dir);
     assert_int_equal(mkdir(sub, 0700), 0);
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+    for (size_t i = 0; i < FILE_COUNT; i++) {
         char src[256];
         char *text;
-        snprintf(src, sizeof(src), "%s/%s", PROMPTS_DIR, files[i]);
+        snprintf(src, sizeof(src), "%s/%s", PROMPTS_DIR, prompt_files[i]);
         text = slurp(src, NULL);
-        spit(dir, files[i], text);
+        spit(dir, prompt_files[i], text);
         free(text);
     }
 }
 
 static void remove_prompts(const char *dir)
 {
-    static const char *const files[] = {"system_brain.json", "templates/review.txt",
-                                        "templates/debug.txt", "templates/architecture.txt"};
     char path[512];
 
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+    for (size_t i = 0; i < FILE_COUNT; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, prompt_files[i]);
         unlink(path);
     }
     snprintf(path, sizeof(path), "%s/templates", dir);
@@ -120,6 +124,7 @@ static void assert_role_only(const struct prompt *p, const char *role)
     }
 }
 
+/* Every variable set, each value recognisable. */
 static const struct prompt_vars sample = {
     .file_path = "src/parse.c",
     .language = "c",
@@ -128,23 +133,62 @@ static const struct prompt_vars sample = {
     .diff = "@@ -3 +3 @@\n-    return 1;\n+    return 0;\n",
     .error_log = "parse.c:3: error: boom",
     .ranges_note = "lines 1-4 of 4",
+    .frames = "src/parse.c:3 in main",
+    .windows = "3|     return 0;\n",
+    .files = "src/parse.h: int parse(const char *s);",
+    .reproduction = "$ ./parse in.txt\nexit 134\nAddressSanitizer: heap-buffer-overflow",
+    .previous_fix = "@@ -3 +3 @@\n-    return 0;\n+    return 2;",
+    .previous_failure = "make test: still exits 134",
+    .user_request = "A to-do app with shared lists",
+    .stack = "Go, React",
+    .scale = "10k users, 50 req/s",
+    .db = "PostgreSQL",
+    .file_tree = "cmd/server/main.go\ninternal/lists/",
+    .stress_report = "GET /api/items 1200 0.0% p50 12 p95 900 p99 2100 200:1200",
 };
+
+/* Values only the debug, architecture and stress templates show. */
+static const char *const debug_marks[] = {"boom", "src/parse.c:3 in main", "exit 134",
+                                          "src/parse.h:", "return 2;", "still exits"};
+static const char *const arch_marks[] = {"to-do app", "Go, React", "10k users", "PostgreSQL",
+                                         "cmd/server"};
+static const char *const stress_marks[] = {"GET /api/items"};
+
+#define MARKS(a) (a), (sizeof(a) / sizeof((a)[0]))
+
+static void assert_none(const char *user, const char *task, const char *const *marks, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strstr(user, marks[i]) != NULL)
+            fail_msg("the %s prompt shows \"%s\"", task, marks[i]);
+}
+
+/* Builds task from the real prompts with v; checks what every prompt
+ * must be and returns it (prompt_cleanup). */
+static void build_ok(const struct prompt_set *ps, const char *task, const struct prompt_vars *v,
+                     struct prompt *p)
+{
+    struct err e = {0};
+
+    if (prompt_build(ps, task, v, p, &e) != 0)
+        fail_msg("building %s: %s", task, e.msg);
+    assert_role_only(p, task);
+    /* The fixed instructions follow the role block in the system part. */
+    assert_non_null(strstr(p->system, "\n\nThe "));
+    assert_null(strstr(p->system, "{{"));
+    assert_null(strstr(p->user, "{{"));
+}
 
 static void test_review(void **state)
 {
     struct prompt_set *ps = load_real();
     struct prompt p;
-    struct err e = {0};
 
     (void)state;
-    assert_int_equal(prompt_build(ps, "review", &sample, &p, &e), 0);
-    assert_role_only(&p, "review");
-    assert_string_equal(p.version, "review@1+brain@1");
+    build_ok(ps, "review", &sample, &p);
+    assert_string_equal(p.version, "review@1+brain@2");
     assert_int_equal(p.max_tokens, 2048);
-    /* The fixed instructions follow the role block in the system part. */
     assert_non_null(strstr(p.system, "\n\nThe material arrives in tags:"));
-    assert_null(strstr(p.system, "{{"));
-    assert_null(strstr(p.user, "{{"));
     assert_non_null(strstr(p.user, "File: src/parse.c (c)\nNote: lines 1-4 of 4\n"));
     assert_non_null(
         strstr(p.user, "<diff>\n@@ -3 +3 @@\n-    return 1;\n+    return 0;\n\n</diff>"));
@@ -153,7 +197,9 @@ static void test_review(void **state)
     /* The variable part is last: the excerpt closes the prompt. */
     assert_string_equal(p.user + strlen(p.user) - strlen("4| }\n</excerpt>\n"),
                         "4| }\n</excerpt>\n");
-    assert_null(strstr(p.user, "boom"));        /* no error log in a review */
+    assert_none(p.user, "review", MARKS(debug_marks));
+    assert_none(p.user, "review", MARKS(arch_marks));
+    assert_none(p.user, "review", MARKS(stress_marks));
     prompt_cleanup(&p);
     prompt_cleanup(&p);
     prompt_set_free(ps);
@@ -162,56 +208,128 @@ static void test_review(void **state)
 static void test_debug(void **state)
 {
     struct prompt_set *ps = load_real();
+    struct prompt_vars v = sample;
     struct prompt p;
-    struct err e = {0};
 
     (void)state;
-    assert_int_equal(prompt_build(ps, "debug", &sample, &p, &e), 0);
-    assert_role_only(&p, "debug");
-    assert_string_equal(p.version, "debug@1+brain@1");
+    build_ok(ps, "debug", &sample, &p);
+    assert_string_equal(p.version, "debug@2+brain@2");
     assert_int_equal(p.max_tokens, 4096);
-    assert_non_null(strstr(p.user, "<log>\nparse.c:3: error: boom\n</log>"));
+    assert_non_null(strstr(p.system, "\"verification_steps\""));
+    assert_non_null(strstr(p.user, "File: src/parse.c (c)\nNote: lines 1-4 of 4\n"
+                                    "<log>\nparse.c:3: error: boom\n</log>\n"
+                                    "<frames>\nsrc/parse.c:3 in main\n</frames>\n"
+                                    "<reproduction>\n$ ./parse in.txt\nexit 134\n"
+                                    "AddressSanitizer: heap-buffer-overflow\n</reproduction>\n"
+                                    "<previous_fix>\n@@ -3 +3 @@\n-    return 0;\n"
+                                    "+    return 2;\n</previous_fix>\n"
+                                    "<previous_failure>\nmake test: still exits 134\n"
+                                    "</previous_failure>\n<diff>\n"));
+    assert_non_null(strstr(p.user, "<lint>\nL3 W1 minor: something\n</lint>\n"
+                                    "<files>\nsrc/parse.h: int parse(const char *s);\n"
+                                    "</files>\n<excerpt>\n"));
+    /* The windows replace the excerpt, and close the prompt. */
+    assert_string_equal(p.user + strlen(p.user) - strlen("<excerpt>\n3|     return 0;\n</excerpt>\n"),
+                        "<excerpt>\n3|     return 0;\n</excerpt>\n");
+    assert_null(strstr(p.user, "int main"));
+    assert_none(p.user, "debug", MARKS(arch_marks));
+    assert_none(p.user, "debug", MARKS(stress_marks));
+    prompt_cleanup(&p);
+
+    /* Without windows, the numbered excerpt. */
+    v.windows = NULL;
+    build_ok(ps, "debug", &v, &p);
     assert_non_null(strstr(p.user, "<excerpt>\n1| int main(void)\n"));
-    assert_non_null(strstr(p.user, "File: src/parse.c (c)"));
     prompt_cleanup(&p);
     prompt_set_free(ps);
 }
 
-static void test_architecture(void **state)
+/* The generators' whole user part, from the sample. */
+static const struct {
+    const char *task;
+    const char *version;
+    int64_t max_tokens;
+    const char *answer_member;  /* a member of the answer the role asks for */
+    const char *user;
+} generators[] = {
+    {"architecture", "architecture@2+brain@2", 8192, "\"diagram\"",
+     "<stack>Go, React</stack>\n"
+     "<scale>10k users, 50 req/s</scale>\n"
+     "<db>PostgreSQL</db>\n"
+     "<file_tree>\ncmd/server/main.go\ninternal/lists/\n</file_tree>\n"
+     "<request>\nA to-do app with shared lists\n</request>\n"},
+    {"stress", "stress@1+brain@2", 2048, "\"suggestions\"",
+     "<report>\nGET /api/items 1200 0.0% p50 12 p95 900 p99 2100 200:1200\n</report>\n"},
+};
+
+static void test_architecture_and_stress(void **state)
 {
     struct prompt_set *ps = load_real();
-    struct prompt p;
-    struct err e = {0};
 
     (void)state;
-    assert_int_equal(prompt_build(ps, "architecture", &sample, &p, &e), 0);
-    assert_role_only(&p, "architecture");
-    assert_string_equal(p.version, "architecture@1+brain@1");
-    assert_int_equal(p.max_tokens, 8192);
-    assert_non_null(strstr(p.user, "<excerpt>\n1| int main(void)\n"));
-    assert_non_null(strstr(p.user, "L3 W1 minor: something"));
-    prompt_cleanup(&p);
+    for (size_t i = 0; i < sizeof generators / sizeof generators[0]; i++) {
+        struct prompt p;
+        build_ok(ps, generators[i].task, &sample, &p);
+        assert_string_equal(p.version, generators[i].version);
+        assert_int_equal(p.max_tokens, generators[i].max_tokens);
+        assert_non_null(strstr(p.system, generators[i].answer_member));
+        assert_string_equal(p.user, generators[i].user);
+        prompt_cleanup(&p);
+    }
     prompt_set_free(ps);
 }
 
+/* Every task with no values (NULL and all-empty render the same): no empty
+ * tags, a placeholder text where the material is required. */
 static void test_empty_values_and_sections(void **state)
 {
+    static const struct prompt_vars empty = {
+        .file_path = "", .language = "", .code = "", .lint_summary = "", .diff = "",
+        .error_log = "", .ranges_note = "", .frames = "", .windows = "", .files = "",
+        .reproduction = "", .previous_fix = "", .previous_failure = "", .user_request = "",
+        .stack = "", .scale = "", .db = "", .file_tree = "", .stress_report = "",
+    };
+    static const char *const optional_tags[] = {"<diff>",         "<frames>",
+                                                "<reproduction>", "<previous_fix>",
+                                                "<previous_failure>", "<files>",
+                                                "<file_tree>",    "Note:"};
+    static const char *const tasks[] = {"review", "debug", "architecture", "stress"};
     struct prompt_set *ps = load_real();
     struct prompt_vars v = {.code = "1| x\n"};
-    struct prompt p;
-    struct err e = {0};
+    struct prompt p, q;
 
     (void)state;
-    assert_int_equal(prompt_build(ps, "review", &v, &p, &e), 0);
+    build_ok(ps, "review", &v, &p);
     assert_null(strstr(p.user, "<diff>"));
     assert_null(strstr(p.user, "Note:"));
     assert_non_null(strstr(p.user, "File: \n"));        /* no " ()" */
     assert_non_null(strstr(p.user, "<lint>\nnone\n</lint>"));
     prompt_cleanup(&p);
 
-    assert_int_equal(prompt_build(ps, "debug", NULL, &p, &e), 0);
+    for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++) {
+        build_ok(ps, tasks[i], NULL, &p);
+        build_ok(ps, tasks[i], &empty, &q);
+        assert_string_equal(p.user, q.user);
+        for (size_t k = 0; k < sizeof optional_tags / sizeof optional_tags[0]; k++)
+            if (strstr(p.user, optional_tags[k]) != NULL)
+                fail_msg("%s prompt without values shows %s", tasks[i], optional_tags[k]);
+        prompt_cleanup(&p);
+        prompt_cleanup(&q);
+    }
+
+    build_ok(ps, "debug", NULL, &p);
     assert_non_null(strstr(p.user, "<log>\nnone given"));
-    assert_non_null(strstr(p.user, "<excerpt>\n</excerpt>"));
+    assert_non_null(strstr(p.user, "<lint>\nnone\n</lint>\n<excerpt>\n</excerpt>\n"));
+    prompt_cleanup(&p);
+
+    build_ok(ps, "architecture", NULL, &p);
+    assert_string_equal(p.user, "<stack>not given</stack>\n<scale>not given</scale>\n"
+                                "<db>not given</db>\n<request>\nnone given: design a small, "
+                                "typical web service\n</request>\n");
+    prompt_cleanup(&p);
+
+    build_ok(ps, "stress", NULL, &p);
+    assert_string_equal(p.user, "<report>\nno results given\n</report>\n");
     prompt_cleanup(&p);
     prompt_set_free(ps);
 }
@@ -269,17 +387,17 @@ static void test_compact(void **state)
     struct prompt_vars v = {.file_path = "a.c", .language = "c", .code = ""};
     size_t brain_len;
     char *brain = slurp(PROMPTS_DIR "/system_brain.json", &brain_len);
-    const char *const tasks[] = {"review", "debug", "architecture"};
+    const char *const tasks[] = {"review", "debug", "architecture", "stress"};
 
     (void)state;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++) {
         struct prompt p;
         struct err e = {0};
         size_t n;
         assert_int_equal(prompt_build(ps, tasks[i], &v, &p, &e), 0);
         n = strlen(p.system) + strlen(p.user);
-        print_message("%s prompt without code: %zu bytes (~%zu tokens); brain %zu bytes\n",
-                      tasks[i], n, n / 4, brain_len);
+        print_message("%s prompt without code: %zu bytes (~%zu tokens), system %zu; brain %zu "
+                      "bytes\n", tasks[i], n, n / 4, strlen(p.system), brain_len);
         assert_true(n * 5 < brain_len * 2);     /* under 40% of the brain */
         prompt_cleanup(&p);
     }
@@ -315,6 +433,11 @@ static void test_missing(void **state)
     assert_int_equal(unlink(path), 0);
     expect_load_error(dir, ERR_IO, "templates/debug.txt", "No such file");
     remove_prompts(dir);
+    copy_prompts(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/templates/stress.txt", dir);
+    assert_int_equal(unlink(path), 0);
+    expect_load_error(dir, ERR_IO, "templates/stress.txt", "No such file");
+    remove_prompts(dir);
 }
 
 /* Each case: a file to overwrite in a fresh copy, its text, and what the
@@ -326,25 +449,27 @@ static const struct bad_case {
 } bad_cases[] = {
     {"system_brain.json", "{\"version\": \"1\", \"roles\": {", "malformed JSON"},
     {"system_brain.json", "{\"version\":\"1\",\"roles\":{\"review\":\"a\",\"security\":\"b\","
-                          "\"debug\":\"c\",\"architecture\":\"d\"}} x", "after the JSON"},
+                          "\"debug\":\"c\",\"architecture\":\"d\",\"stress\":\"e\"}} x", "after the JSON"},
     {"system_brain.json", "[]", "not a JSON object"},
     {"system_brain.json", "{\"version\":\"1\",\"roles\":{\"review\":\"a\",\"security\":\"b\","
                           "\"debug\":\"c\"}}", "\"architecture\""},
+    {"system_brain.json", "{\"version\":\"1\",\"roles\":{\"review\":\"a\",\"security\":\"b\","
+                          "\"debug\":\"c\",\"architecture\":\"d\"}}", "role \"stress\" is missing"},
     {"system_brain.json", "{\"version\":\"1\",\"roles\":{\"review\":\"a\",\"security\":\"b\","
                           "\"debug\":\"c\",\"architecture\":\"\"}}", "\"architecture\""},
     {"system_brain.json", "{\"version\":\"1\",\"roles\":{\"review\":\"a\",\"security\":\"b\","
                           "\"debug\":\"c\",\"architecture\":7}}", "\"architecture\""},
     {"system_brain.json", "{\"version\":\"1\",\"roles\":{\"review\":\"a\",\"review\":\"b\","
-                          "\"security\":\"b\",\"debug\":\"c\",\"architecture\":\"d\"}}",
+                          "\"security\":\"b\",\"debug\":\"c\",\"architecture\":\"d\",\"stress\":\"e\"}}",
      "twice"},
     {"system_brain.json", "{\"version\":\"1\",\"roles\":{\"review\":\"{{code}}\","
-                          "\"security\":\"b\",\"debug\":\"c\",\"architecture\":\"d\"}}",
+                          "\"security\":\"b\",\"debug\":\"c\",\"architecture\":\"d\",\"stress\":\"e\"}}",
      "placeholder"},
     {"system_brain.json", "{\"version\":1,\"roles\":{\"review\":\"a\",\"security\":\"b\","
-                          "\"debug\":\"c\",\"architecture\":\"d\"}}", "\"version\""},
+                          "\"debug\":\"c\",\"architecture\":\"d\",\"stress\":\"e\"}}", "\"version\""},
     {"system_brain.json", "{\"version\":\"1\",\"rolez\":{}}", "unknown member \"rolez\""},
     {"system_brain.json", "{\"version\":\"1\",\"roles\":{\"review\":\"a\tb\","
-                          "\"security\":\"b\",\"debug\":\"c\",\"architecture\":\"d\"}}",
+                          "\"security\":\"b\",\"debug\":\"c\",\"architecture\":\"d\",\"stress\":\"e\"}}",
      "control character"},
     {"templates/review.txt", "# version: 1\nfixed\n# --- user ---\nFile: {{file_paht}}\n",
      "unknown placeholder {{file_paht}}"},
@@ -361,6 +486,10 @@ static const struct bad_case {
     {"templates/review.txt", "# version: 1\nno marker {{code}}\n", "# --- user ---"},
     {"templates/review.txt", "# version: 1\n# --- user ---\nA\n# --- user ---\nB\n", "twice"},
     {"templates/architecture.txt", "# version: 1\n# --- user ---\n\xff\n", "UTF-8"},
+    {"templates/stress.txt", "# version: 1\n# --- user ---\n{{stress_reprot}}\n",
+     "unknown placeholder {{stress_reprot}}"},
+    {"templates/debug.txt", "# version: 3\n# --- user ---\n{{#frames}}x{{/windows}}\n",
+     "{{/windows}} does not close"},
 };
 
 static void test_bad_files(void **state)
@@ -408,7 +537,7 @@ static void test_good_variant(void **state)
          "{{^code}}no code{{/code}}{{/diff}}|{{^error_log}}E{{/error_log}}{{code}}]");
     spit(dir, "system_brain.json",
          "{\"version\":\"2026-11.a\",\"roles\":{\"review\":\"R\",\"security\":\"S\","
-         "\"debug\":\"D\",\"architecture\":\"A\",\"future\":\"F\"}}\n");
+         "\"debug\":\"D\",\"architecture\":\"A\",\"stress\":\"T\",\"future\":\"F\"}}\n");
     ps = prompt_set_load(dir, &e);
     if (ps == NULL)
         fail_msg("%s", e.msg);
@@ -426,7 +555,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_review),
         cmocka_unit_test(test_debug),
-        cmocka_unit_test(test_architecture),
+        cmocka_unit_test(test_architecture_and_stress),
         cmocka_unit_test(test_empty_values_and_sections),
         cmocka_unit_test(test_values_not_expanded),
         cmocka_unit_test(test_unknown_task),
