@@ -12,6 +12,8 @@ struct err;
 struct db;
 struct jwks;
 
+struct target_policy;
+
 struct gateway {
     const struct config *cfg;       /* borrowed, read-only */
     struct kv_url kv_url;           /* parsed REDIS_URL */
@@ -25,6 +27,7 @@ struct gateway {
     struct jwks *jwks;              /* owns; NULL without SUPABASE_JWKS_URL */
     char dummy_pwhash[128];         /* verified for unknown emails: equal timing */
     char llm_target[600];           /* "provider/model", part of result-cache keys */
+    struct target_policy *stress_policy;    /* owns: CODEINSIGHT_STRESS_ALLOWED_HOSTS */
 };
 
 /* Starts listening with a thread pool. Returns ERR_OK or an error. */

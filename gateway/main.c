@@ -6,6 +6,7 @@
 #include "common/jwks.h"
 #include "common/llm.h"
 #include "common/log.h"
+#include "common/target_policy.h"
 #include "common/metrics.h"
 #include "common/metrics_table.h"
 #include "gateway/gateway.h"
@@ -47,6 +48,8 @@ static int auth_setup(struct gateway *gw, struct err *e)
     gw->ext_jwt.require_exp = 1;
 
     if (llm_target(cfg, gw->llm_target, sizeof gw->llm_target, e) != ERR_OK)
+        return ERR_CONFIG;
+    if (target_policy_new(cfg->stress_allowed_hosts, &gw->stress_policy, e) != ERR_OK)
         return ERR_CONFIG;
     if (crypto_password_hash(dummy, sizeof dummy - 1, gw->dummy_pwhash) != 0)
         return err_set(e, ERR_INTERNAL, "cannot hash (out of memory)");
@@ -131,6 +134,7 @@ int main(int argc, char **argv)
     server_stop(&gw);
     gateway_conns_cleanup(&gw);
     jwks_free(gw.jwks);
+    target_policy_free(gw.stress_policy);
     metrics_cleanup();
     log_event(LOG_INFO, "gateway_stopped", NULL, NULL);
     return 0;

@@ -264,7 +264,7 @@ void handle_review(struct request *req)
             respond_error(req, &e);
         return;
     }
-    if (review_parse(req->body, req->body_len, req->gw->cfg, &r, &e) != ERR_OK) {
+    if (review_parse(req->body, req->body_len, req->gw->cfg, req->gw->stress_policy, &r, &e) != ERR_OK) {
         if (auth_known_or_respond(req, &id) == 0)
             respond_error(req, &e);
         return;

@@ -3,6 +3,8 @@
 
 #include "common/err.h"
 #include "common/relpath.h"
+#include "common/stress_spec.h"
+#include "common/target_policy.h"
 #include "common/utf8.h"
 
 #include <ctype.h>
@@ -299,16 +301,39 @@ static int arch_check(const cJSON *doc, struct review_request *r, struct err *e)
     return rc;
 }
 
+/* The spec, then the target: a refused host answers before anything queues. */
 static int stress_check(const cJSON *doc, struct review_request *r, const struct config *cfg,
-                        struct err *e)
+                        const struct target_policy *policy, struct err *e)
 {
-    (void)doc, (void)r, (void)cfg;
-    return err_set(e, ERR_FEATURE_DISABLED, "stress tests are off: an operator must set "
-                   "CODEINSIGHT_STRESS_ALLOWED_HOSTS");
+    struct stress_spec *spec = NULL;
+    cJSON *canon;
+    int rc;
+
+    if (cfg == NULL || policy == NULL || !target_policy_enabled(policy))
+        return err_set(e, ERR_FEATURE_DISABLED, "stress tests are off: an operator must set "
+                       "CODEINSIGHT_STRESS_ALLOWED_HOSTS");
+    if ((rc = stress_spec_parse(doc, cfg, &spec, e)) != ERR_OK)
+        return rc;
+    if ((rc = target_policy_check_url(policy, spec->base_url, e)) != ERR_OK) {
+        if (e != NULL)
+            snprintf(e->field, sizeof e->field, "base_url");
+        stress_spec_free(spec);
+        return rc;
+    }
+    canon = stress_spec_to_json(spec);
+    r->input_bytes = 0;
+    if (canon != NULL)
+        rc = print_into(canon, &r->spec, e);
+    else
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    cJSON_Delete(canon);
+    stress_spec_free(spec);
+    return rc;
 }
 
 static int review_check(struct review_request *r, const char *body, size_t len,
-                        const struct config *cfg, struct err *e)
+                        const struct config *cfg, const struct target_policy *policy,
+                        struct err *e)
 {
     const cJSON *doc = r->doc;
     const char *type;
@@ -356,7 +381,7 @@ static int review_check(struct review_request *r, const char *body, size_t len,
     if (r->type == JOB_ARCHITECTURE)
         return arch_check(doc, r, e);
     if (r->type == JOB_STRESS)
-        return stress_check(doc, r, cfg, e);
+        return stress_check(doc, r, cfg, policy, e);
     if (r->file_path == NULL)
         return err_set_field(e, ERR_MISSING_FIELD, "file_path", "file_path is required");
     if (r->file_content == NULL)
@@ -365,7 +390,7 @@ static int review_check(struct review_request *r, const char *body, size_t len,
 }
 
 int review_parse(const char *body, size_t len, const struct config *cfg,
-                 struct review_request *out, struct err *e)
+                 const struct target_policy *policy, struct review_request *out, struct err *e)
 {
     const char *end = NULL;
     size_t at = 0;
@@ -392,7 +417,7 @@ int review_parse(const char *body, size_t len, const struct config *cfg,
         return err_set(e, ERR_INVALID_JSON, "unexpected data after the JSON value at byte %zu",
                        (size_t)(end - body));
     }
-    rc = review_check(out, body, len, cfg, e);
+    rc = review_check(out, body, len, cfg, policy, e);
     if (rc != ERR_OK)
         review_request_cleanup(out);
     return rc;

@@ -60,13 +60,14 @@ struct review_request {
  *   architecture  user_request (+ stack, scale, db, file_tree); no file needed
  *   stress        base_url, requests, rate, duration_s... (common/stress_spec.h);
  *                 the target must be on the operator's allow-list
- * cfg supplies the stress caps and allow-list (may be NULL in unit tests:
+ * cfg supplies the stress caps and policy the allow-list (either may be NULL:
  * stress is then refused as disabled). On ERR_OK out owns a document (release
  * with review_request_cleanup); on error out holds nothing and e names the
  * code and, for field errors, the field. */
 struct config;
+struct target_policy;
 int review_parse(const char *body, size_t len, const struct config *cfg,
-                 struct review_request *out, struct err *e);
+                 const struct target_policy *policy, struct review_request *out, struct err *e);
 
 /* Releases what review_parse() produced; safe on a zeroed struct. */
 void review_request_cleanup(struct review_request *r);

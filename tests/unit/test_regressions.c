@@ -61,7 +61,7 @@ static void test_nul_escape_in_escaped_key(void **state)
     struct review_request r;
     struct err e;
     (void)state;
-    assert_int_equal(review_parse(body, sizeof body - 1, NULL, &r, &e), ERR_INVALID_FILE_PATH);
+    assert_int_equal(review_parse(body, sizeof body - 1, NULL, NULL, &r, &e), ERR_INVALID_FILE_PATH);
     assert_string_equal(e.field, "file_path");
 }
 

@@ -30,7 +30,7 @@ static int parse_n(const char *body, size_t len, struct review_request *r, struc
     assert_non_null(copy);
     memcpy(copy, body, len);
     err_clear(e);
-    rc = review_parse(copy, len, NULL, r, e);
+    rc = review_parse(copy, len, NULL, NULL, r, e);
     /* On success the request must not borrow from the body: free it first. */
     free(copy);
     return rc;
@@ -334,7 +334,7 @@ static void test_empty_body(void **state)
 
     expect_err_n("", 0, ERR_INVALID_JSON, "");
     err_clear(&e);
-    assert_int_equal(review_parse(NULL, 0, NULL, &r, &e), ERR_INVALID_JSON);
+    assert_int_equal(review_parse(NULL, 0, NULL, NULL, &r, &e), ERR_INVALID_JSON);
     assert_null(r.doc);
     expect_err(" \n", ERR_INVALID_JSON, "");
 }
@@ -493,8 +493,8 @@ static void test_raw_control_is_invalid_json(void **state)
     static const char content[] = "{\"request_type\":\"review\",\"file_path\":\"a.py\","
                                   "\"file_content\":\"line\nnext\"}";
     (void)state;
-    assert_int_equal(review_parse(body, sizeof body - 1, NULL, &r, &e), ERR_INVALID_JSON);
-    assert_int_equal(review_parse(content, sizeof content - 1, NULL, &r, &e), ERR_INVALID_JSON);
+    assert_int_equal(review_parse(body, sizeof body - 1, NULL, NULL, &r, &e), ERR_INVALID_JSON);
+    assert_int_equal(review_parse(content, sizeof content - 1, NULL, NULL, &r, &e), ERR_INVALID_JSON);
 }
 
 /* --- encoding ------------------------------------------------------------------- */
@@ -679,8 +679,8 @@ static void test_null_err_allowed(void **state)
     struct review_request r;
     (void)state;
 
-    assert_int_equal(review_parse("[]", 2, NULL, &r, NULL), ERR_INVALID_JSON);
-    assert_int_equal(review_parse("{}", 2, NULL, &r, NULL), ERR_MISSING_FIELD);
+    assert_int_equal(review_parse("[]", 2, NULL, NULL, &r, NULL), ERR_INVALID_JSON);
+    assert_int_equal(review_parse("{}", 2, NULL, NULL, &r, NULL), ERR_MISSING_FIELD);
 }
 
 int main(void)

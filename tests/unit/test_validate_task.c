@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include "common/config.h"
 #include "common/err.h"
+#include "common/target_policy.h"
 #include "gateway/validate.h"
 
 #define DEBUG_HEAD "{\"request_type\":\"debug\",\"file_path\":\"app/main.py\"," \
@@ -28,7 +30,7 @@ static int parse(const char *body, struct review_request *r, struct err *e)
     assert_non_null(copy);
     memcpy(copy, body, len);        /* no NUL: ASan catches a read past len */
     err_clear(e);
-    rc = review_parse(copy, len, NULL, r, e);
+    rc = review_parse(copy, len, NULL, NULL, r, e);
     free(copy);
     return rc;
 }
@@ -258,6 +260,73 @@ static void test_arch_bad(void **state)
     expect_err(body, ERR_FIELD_TOO_LONG, "scale");
 }
 
+/* --- stress ------------------------------------------------------------------ */
+
+#define STRESS_BODY "{\"request_type\":\"stress\",\"base_url\":\"%s\",\"requests\":" \
+                    "[{\"method\":\"GET\",\"path\":\"/items\",\"weight\":3}],\"rate\":20," \
+                    "\"duration_s\":2}"
+
+static int parse_stress(const char *allow, const char *url, struct review_request *r,
+                        struct err *e)
+{
+    struct config cfg;
+    struct target_policy *p;
+    char body[512];
+    int rc;
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.stress_max_rps = 200;
+    cfg.stress_max_concurrency = 50;
+    cfg.stress_max_duration_s = 60;
+    cfg.stress_max_requests = 10000;
+    assert_int_equal(target_policy_new(allow, &p, e), ERR_OK);
+    snprintf(body, sizeof body, STRESS_BODY, url);
+    err_clear(e);
+    rc = review_parse(body, strlen(body), &cfg, p, r, e);
+    target_policy_free(p);
+    return rc;
+}
+
+static void test_stress_ok(void **state)
+{
+    struct review_request r;
+    struct err e;
+    (void)state;
+
+    assert_int_equal(parse_stress("127.0.0.1", "http://127.0.0.1:8081", &r, &e), ERR_OK);
+    assert_int_equal(r.type, JOB_STRESS);
+    assert_null(r.file_path);
+    /* Canonical: every default filled in (concurrency 10, max_requests rate*duration). */
+    assert_non_null(strstr(r.spec, "\"base_url\":\"http://127.0.0.1:8081\""));
+    assert_non_null(strstr(r.spec, "\"concurrency\":10"));
+    assert_non_null(strstr(r.spec, "\"max_requests\":40"));
+    assert_non_null(strstr(r.spec, "\"weight\":3"));
+    review_request_cleanup(&r);
+}
+
+static void test_stress_refused(void **state)
+{
+    struct review_request r;
+    struct err e;
+    (void)state;
+
+    /* Off until an operator lists hosts. */
+    assert_int_equal(parse_stress("", "http://127.0.0.1:8081", &r, &e), ERR_FEATURE_DISABLED);
+    assert_int_equal(e.http_status, 403);
+    /* Not on the list: refused at submission, naming the host, not queued. */
+    assert_int_equal(parse_stress("127.0.0.1", "http://example.com/", &r, &e),
+                     ERR_TARGET_NOT_ALLOWED);
+    assert_string_equal(e.field, "base_url");
+    assert_int_equal(e.http_status, 422);
+    assert_non_null(strstr(e.msg, "example.com"));
+    assert_int_equal(parse_stress("api.example.com", "http://169.254.169.254/", &r, &e),
+                     ERR_TARGET_NOT_ALLOWED);
+    assert_int_equal(parse_stress("127.0.0.1", "ftp://127.0.0.1/", &r, &e),
+                     ERR_INVALID_FIELD_VALUE);
+    assert_int_equal(parse_stress("127.0.0.1", "http://user:pw@127.0.0.1/", &r, &e),
+                     ERR_INVALID_FIELD_VALUE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +340,8 @@ int main(void)
         cmocka_unit_test(test_debug_files_caps),
         cmocka_unit_test(test_arch_ok),
         cmocka_unit_test(test_arch_bad),
+        cmocka_unit_test(test_stress_ok),
+        cmocka_unit_test(test_stress_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,118 @@
+/* arch_task.c - architecture generator: spec -> model_ask -> validated design. */
+#include "worker/arch_task.h"
+
+#include "worker/prompt.h"
+#include "worker/redact.h"
+#include "worker/task_answer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct arch_run {
+    model_done_cb *cb;
+    void *arg;
+};
+
+static void fail(model_done_cb *cb, void *arg, struct model_out *out, const char *why)
+{
+    out->failed = 1;
+    snprintf(out->error, sizeof out->error, "needs a model: %s", why);
+    if (out->findings == NULL)
+        out->findings = cJSON_CreateArray();
+    cb(arg, out);
+}
+
+static void on_answer(void *arg, struct model_answer *a)
+{
+    struct arch_run *r = arg;
+    struct model_out out;
+    model_done_cb *cb = r->cb;
+    void *cb_arg = r->arg;
+
+    free(r);
+    memset(&out, 0, sizeof out);
+    out.usage = a->usage;
+    out.tokens = a->tokens;
+    out.cached = a->cached;
+    out.model_attempts = a->model_attempts;
+    if (a->answer == NULL) {
+        char why[240];
+        snprintf(why, sizeof why, "the architecture generator has no static fallback (%.160s)",
+                 a->degraded_reason[0] ? a->degraded_reason : "no answer");
+        model_answer_cleanup(a);
+        fail(cb, cb_arg, &out, why);
+        return;
+    }
+    out.summary = json_str(a->answer, "summary") ? strdup(json_str(a->answer, "summary")) : NULL;
+    out.result = cJSON_CreateObject();
+    cJSON_AddItemToObject(out.result, "architecture", a->answer);
+    a->answer = NULL;
+    model_answer_cleanup(a);
+    out.findings = cJSON_CreateArray();
+    cb(cb_arg, &out);
+}
+
+int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *skip_reason,
+                    model_done_cb *cb, void *arg)
+{
+    struct model_out out;
+    struct prompt_vars v;
+    struct model_question q;
+    struct arch_run *r;
+    struct redact_result req, tree;
+    cJSON *s;
+    int rc;
+
+    memset(&out, 0, sizeof out);
+    if (skip_reason != NULL) {
+        char why[240];
+        snprintf(why, sizeof why, "the architecture generator has no static fallback (%.160s)",
+                 skip_reason);
+        fail(cb, arg, &out, why);
+        return 0;
+    }
+    if ((s = cJSON_Parse(spec ? spec : "")) == NULL || json_str(s, "user_request") == NULL) {
+        cJSON_Delete(s);
+        out.failed = 1;
+        snprintf(out.error, sizeof out.error, "malformed architecture request");
+        out.findings = cJSON_CreateArray();
+        cb(arg, &out);
+        return 0;
+    }
+    if ((r = calloc(1, sizeof *r)) == NULL) {
+        cJSON_Delete(s);
+        return -1;
+    }
+    r->cb = cb;
+    r->arg = arg;
+    /* Free text may carry a pasted key as well as code can. */
+    memset(&req, 0, sizeof req);
+    memset(&tree, 0, sizeof tree);
+    if (redact_text(json_str(s, "user_request"), strlen(json_str(s, "user_request")), &req) != 0 ||
+        (json_str(s, "file_tree") != NULL &&
+         redact_text(json_str(s, "file_tree"), strlen(json_str(s, "file_tree")), &tree) != 0)) {
+        redact_result_cleanup(&req);
+        cJSON_Delete(s);
+        free(r);
+        return -1;
+    }
+    memset(&v, 0, sizeof v);
+    v.user_request = req.text;
+    v.stack = json_str(s, "stack");
+    v.scale = json_str(s, "scale");
+    v.db = json_str(s, "db");
+    v.file_tree = tree.text;
+    memset(&q, 0, sizeof q);
+    q.task = "architecture";
+    q.vars = &v;
+    q.parse = arch_answer_parse;
+    q.cache_ttl_s = model_cache_ttl(ctx->cfg, "architecture");
+    rc = model_ask(ctx, &q, on_answer, r);
+    redact_result_cleanup(&req);
+    redact_result_cleanup(&tree);
+    cJSON_Delete(s);
+    if (rc != 0)
+        free(r);
+    return rc;
+}

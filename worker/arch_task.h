@@ -1,0 +1,26 @@
+/* arch_task.h - the architecture generator: from what the user wants to
+ * build (user_request, stack, scale, db, an optional file tree) to a
+ * validated design - summary, ASCII diagram, modules and responsibilities,
+ * data flow, security, scaling and cost notes (worker/task_answer.h checks
+ * every section is there).
+ *
+ * There is no static fallback: without a model (offline, budget exhausted,
+ * upstream down) the job fails with a clear "needs a model" error instead of
+ * a made-up document. Answers are cached (CODEINSIGHT_CACHE_TTL_ARCHITECTURE).
+ *
+ * The outcome's `result` member holds {"architecture": {...sections}}.
+ */
+#ifndef WK_ARCH_TASK_H
+#define WK_ARCH_TASK_H
+
+#include "worker/model_step.h"
+
+/* spec: the canonical JSON the gateway queued ({user_request, stack?,
+ * scale?, db?, file_tree?}), borrowed for the call. skip_reason: non-NULL
+ * when admission already ruled out a model call (budget). Returns 0 (cb
+ * runs exactly once, possibly before this returns) or -1 when out of memory
+ * (cb never runs). */
+int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *skip_reason,
+                    model_done_cb *cb, void *arg);
+
+#endif

@@ -1,0 +1,179 @@
+/* stress_task.c - spec -> load -> report -> model suggestions. */
+#include "worker/stress_task.h"
+
+#include "common/err.h"
+#include "common/stress_spec.h"
+#include "worker/prompt.h"
+#include "worker/stress.h"
+#include "worker/task_answer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bytes of the per-endpoint table the model reads. */
+#define STRESS_TABLE_MAX 8192
+
+struct stress_run {
+    struct stress_env env;
+    const char *skip_reason;
+    model_done_cb *cb;
+    void *arg;
+    struct stress_spec *spec;
+    struct model_out out;
+};
+
+static void finish(struct stress_run *s)
+{
+    struct model_out out = s->out;
+    model_done_cb *cb = s->cb;
+    void *arg = s->arg;
+
+    if (out.findings == NULL)
+        out.findings = cJSON_CreateArray();
+    out.tokens = out.usage.input_tokens + out.usage.output_tokens +
+                 out.usage.cache_read_tokens + out.usage.cache_write_tokens;
+    stress_spec_free(s->spec);
+    free(s);
+    cb(arg, &out);
+}
+
+static void fail(struct stress_run *s, const char *why)
+{
+    s->out.failed = 1;
+    snprintf(s->out.error, sizeof s->out.error, "%s", why);
+    finish(s);
+}
+
+static double latency(const cJSON *ep, const char *p)
+{
+    return cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(ep, "latency_ms"), p));
+}
+
+/* One line per endpoint: what the model needs, nothing else. */
+static char *report_table(const cJSON *report)
+{
+    const cJSON *ep, *st;
+    char *t = malloc(STRESS_TABLE_MAX);
+    size_t n = 0;
+
+    if (t == NULL)
+        return NULL;
+    n += (size_t)snprintf(t, STRESS_TABLE_MAX, "%.0f requests in %.1f s (%.1f rps), error rate "
+                          "%.3f\nendpoint | requests | error_rate | p50_ms | p95_ms | p99_ms | "
+                          "statuses\n",
+                          cJSON_GetNumberValue(cJSON_GetObjectItem(report, "completed")),
+                          cJSON_GetNumberValue(cJSON_GetObjectItem(report, "duration_s")),
+                          cJSON_GetNumberValue(cJSON_GetObjectItem(report, "throughput_rps")),
+                          cJSON_GetNumberValue(cJSON_GetObjectItem(report, "error_rate")));
+    cJSON_ArrayForEach(ep, cJSON_GetObjectItem(report, "endpoints")) {
+        if (n + 200 >= STRESS_TABLE_MAX)
+            break;
+        n += (size_t)snprintf(t + n, STRESS_TABLE_MAX - n, "%s %.300s | %.0f | %.3f | %.1f | "
+                              "%.1f | %.1f |", json_str(ep, "method"), json_str(ep, "path"),
+                              cJSON_GetNumberValue(cJSON_GetObjectItem(ep, "requests")),
+                              cJSON_GetNumberValue(cJSON_GetObjectItem(ep, "error_rate")),
+                              latency(ep, "p50"), latency(ep, "p95"), latency(ep, "p99"));
+        cJSON_ArrayForEach(st, cJSON_GetObjectItem(ep, "status_counts"))
+            if (n + 20 < STRESS_TABLE_MAX)
+                n += (size_t)snprintf(t + n, STRESS_TABLE_MAX - n, " %s:%.0f", st->string,
+                                      st->valuedouble);
+        if (n + 2 < STRESS_TABLE_MAX)
+            n += (size_t)snprintf(t + n, STRESS_TABLE_MAX - n, "\n");
+    }
+    return t;
+}
+
+static void on_answer(void *arg, struct model_answer *a)
+{
+    struct stress_run *s = arg;
+    cJSON *sugg;
+
+    s->out.usage = a->usage;
+    s->out.model_attempts = a->model_attempts;
+    if (a->answer == NULL) {
+        s->out.degraded = 1;
+        snprintf(s->out.degraded_reason, sizeof s->out.degraded_reason, "%s",
+                 a->degraded_reason[0] ? a->degraded_reason : "model unavailable");
+    } else {
+        sugg = cJSON_DetachItemFromObjectCaseSensitive(a->answer, "suggestions");
+        cJSON_ReplaceItemInObjectCaseSensitive(s->out.result, "suggestions",
+                                               sugg ? sugg : cJSON_CreateArray());
+        if (json_str(a->answer, "summary") != NULL)
+            s->out.summary = strdup(json_str(a->answer, "summary"));
+    }
+    model_answer_cleanup(a);
+    finish(s);
+}
+
+static void on_load_done(void *arg, int rc, const struct err *e, cJSON *report)
+{
+    struct stress_run *s = arg;
+    struct prompt_vars v;
+    struct model_question q;
+    char *table;
+
+    if (rc != ERR_OK) {
+        fail(s, e->msg);
+        return;
+    }
+    s->out.result = cJSON_CreateObject();
+    cJSON_AddItemToObject(s->out.result, "stress", report);
+    cJSON_AddArrayToObject(s->out.result, "suggestions");
+    if (s->skip_reason != NULL) {
+        s->out.degraded = 1;
+        snprintf(s->out.degraded_reason, sizeof s->out.degraded_reason, "%s", s->skip_reason);
+        finish(s);
+        return;
+    }
+    if ((table = report_table(report)) == NULL) {
+        fail(s, "out of memory");
+        return;
+    }
+    memset(&v, 0, sizeof v);
+    v.stress_report = table;
+    memset(&q, 0, sizeof q);
+    q.task = "stress";
+    q.vars = &v;
+    q.parse = stress_answer_parse;
+    q.cache_ttl_s = model_cache_ttl(s->env.cfg, "stress");
+    rc = model_ask(s->env.model, &q, on_answer, s);
+    free(table);
+    if (rc != 0) {
+        s->out.degraded = 1;
+        snprintf(s->out.degraded_reason, sizeof s->out.degraded_reason, "out of memory");
+        finish(s);
+    }
+}
+
+int stress_task_start(const struct stress_env *env, const char *spec, const char *skip_reason,
+                      model_done_cb *cb, void *arg)
+{
+    struct stress_run *s = calloc(1, sizeof *s);
+    cJSON *doc;
+    struct err e;
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    s->env = *env;
+    s->skip_reason = skip_reason;
+    s->cb = cb;
+    s->arg = arg;
+    doc = cJSON_Parse(spec ? spec : "");
+    if (doc != NULL)
+        rc = stress_spec_parse(doc, env->cfg, &s->spec, &e);
+    else
+        rc = err_set(&e, ERR_INVALID_JSON, "malformed stress spec");
+    cJSON_Delete(doc);
+    if (rc != ERR_OK) {
+        /* Caps may have shrunk since the gateway admitted it. */
+        fail(s, e.msg);
+        return 0;
+    }
+    if (stress_start(env->loop, env->cfg, s->spec, env->policy, on_load_done, s, &e) == NULL) {
+        fail(s, e.msg);
+        return 0;
+    }
+    return 0;
+}

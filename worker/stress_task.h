@@ -1,0 +1,36 @@
+/* stress_task.h - the stress-test simulator as a job: re-read the queued
+ * spec, run the bounded load (worker/stress.h) against an allow-listed
+ * target, then ask the model for concrete optimisations (caching, indexes,
+ * pagination...) from a compact per-endpoint table.
+ *
+ * A target the policy refuses (not listed, a private address not listed, a
+ * redirect to either) fails the job with that clear error and nothing more
+ * is sent. Without a model the measurements are the result, degraded. The
+ * model's answer is never cached: it describes a live system.
+ *
+ * The outcome's `result` member holds {"stress": report, "suggestions": [...]}.
+ */
+#ifndef WK_STRESS_TASK_H
+#define WK_STRESS_TASK_H
+
+#include "worker/model_step.h"
+
+struct config;
+struct loop;
+struct target_policy;
+
+struct stress_env {
+    struct loop *loop;
+    const struct config *cfg;
+    const struct model_ctx *model;
+    const struct target_policy *policy;
+};
+
+/* spec: the canonical JSON the gateway queued, borrowed for the call.
+ * skip_reason: non-NULL when no model call may be made (budget). Returns 0
+ * (cb runs exactly once, possibly before this returns) or -1 when out of
+ * memory (cb never runs). env is borrowed until cb. */
+int stress_task_start(const struct stress_env *env, const char *spec, const char *skip_reason,
+                      model_done_cb *cb, void *arg);
+
+#endif
