@@ -15,6 +15,9 @@
 #include "common/metrics.h"
 #include "common/metrics_table.h"
 #include "worker/answer.h"
+#include "worker/arch_task.h"
+#include "worker/debug_task.h"
+#include "worker/stress_task.h"
 #include "worker/lint.h"
 #include "worker/model_step.h"
 #include "worker/redact.h"
@@ -209,7 +212,8 @@ static void on_started(void *arg, cJSON *reply, const struct err *e)
         return;
     }
     job_log(j, LOG_INFO, "job_started", NULL);
-    j->stage = ST_LINT;
+    /* Only a submitted file has anything to lint. */
+    j->stage = field(j, "file_content") != NULL ? ST_LINT : ST_MODEL;
     step(j);
 }
 
@@ -284,6 +288,8 @@ static int redact_all(struct pipeline_job *j)
 
     if (j->redacted)
         return 0;
+    if (content == NULL)
+        content = "";
     if (redact_text(content, strlen(content), &j->red_file) != 0 ||
         (diff != NULL && redact_text(diff, strlen(diff), &j->red_diff) != 0) ||
         (log != NULL && redact_text(log, strlen(log), &j->red_log) != 0))
@@ -300,6 +306,10 @@ static void on_model_done(void *arg, struct model_out *out)
     j->model = *out;
     j->have_model = 1;
     j->charge.actual = out->tokens;
+    if (out->failed && !j->failed) {
+        j->failed = 1;
+        snprintf(j->error, sizeof j->error, "%s", out->error);
+    }
     j->stage = out->deferred ? ST_DEFER : ST_PERSIST;
     step(j);
 }
@@ -310,9 +320,33 @@ static int64_t defer_due_ms(const struct pipeline_job *j)
     return crypto_uuid7_ms(j->job_id) + (int64_t)j->w->cfg->throttle_cooldown_s * 1000;
 }
 
-static void do_model(struct pipeline_job *j)
+/* The job's task after linting: a review's model step, or a heavy task. */
+static int task_start(struct pipeline_job *j, const struct model_in *in)
 {
     struct worker *w = j->w;
+    const char *type = field(j, "type");
+
+    if (strcmp(type, "debug") == 0) {
+        struct debug_env env = {w->cfg, &w->model, w->sandbox};
+        struct debug_in d = {
+            .file_path = in->file_path, .language = in->language, .text = in->text,
+            .len = in->len, .redacted = in->redacted, .redacted_len = in->redacted_len,
+            .error_log = in->error_log, .files = field(j, "files"), .run = field(j, "run"),
+            .lint_findings = in->lint_findings, .skip_reason = in->skip_reason,
+        };
+        return debug_task_start(&env, &d, on_model_done, j);
+    }
+    if (strcmp(type, "architecture") == 0)
+        return arch_task_start(&w->model, field(j, "spec"), in->skip_reason, on_model_done, j);
+    if (strcmp(type, "stress") == 0) {
+        struct stress_env env = {w->loop, w->cfg, &w->model, w->stress_policy};
+        return stress_task_start(&env, field(j, "spec"), in->skip_reason, on_model_done, j);
+    }
+    return model_step_start(&w->model, in, on_model_done, j);
+}
+
+static void do_model(struct pipeline_job *j)
+{
     struct model_in in;
     struct err e;
     const char *cursor = field(j, "cursor_context");
@@ -326,7 +360,7 @@ static void do_model(struct pipeline_job *j)
     in.task = field(j, "type");
     in.file_path = field(j, "file_path");
     in.language = j->language;
-    in.text = field(j, "file_content");
+    in.text = field(j, "file_content") ? field(j, "file_content") : "";
     in.len = strlen(in.text);
     in.redacted = j->red_file.text;
     in.redacted_len = j->red_file.len;
@@ -351,7 +385,7 @@ static void do_model(struct pipeline_job *j)
     in.defer_unless_cached = flag(j, "throttled") && field(j, "defer_until_ms") == NULL &&
                              clock_now_ms() < defer_due_ms(j);
     /* The outcome may arrive before this returns: touch nothing after it. */
-    if (model_step_start(&w->model, &in, on_model_done, j) != 0) {
+    if (task_start(j, &in) != 0) {
         err_set(&e, ERR_INTERNAL, "out of memory starting the model step");
         retry_later(j, &e);
     }
@@ -546,6 +580,12 @@ static int build_documents(struct pipeline_job *j)
         cJSON_AddItemReferenceToObject(r, "skipped_ranges", j->model.skipped_ranges);
     else
         cJSON_AddArrayToObject(r, "skipped_ranges");
+    if (j->have_model && j->model.result != NULL && !j->failed) {
+        /* A heavy task's own members (root_cause, architecture, stress...). */
+        const cJSON *it;
+        cJSON_ArrayForEach(it, j->model.result)
+            cJSON_AddItemReferenceToObject(r, it->string, (cJSON *)it);
+    }
     free(j->result_text);
     j->result_text = cJSON_PrintUnformatted(r);
 
@@ -758,6 +798,18 @@ static cJSON *entry_object(const cJSON *fields)
     return o;
 }
 
+/* What a job of its type cannot do without. */
+static int entry_complete(const struct pipeline_job *j)
+{
+    const char *type = field(j, "type");
+
+    if (type == NULL || job_type_parse(type) < 0 || field(j, "created_at") == NULL)
+        return 0;
+    if (strcmp(type, "architecture") == 0 || strcmp(type, "stress") == 0)
+        return field(j, "spec") != NULL;
+    return field(j, "file_path") != NULL && field(j, "file_content") != NULL;
+}
+
 void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
 {
     struct pipeline_job *j = calloc(1, sizeof *j);
@@ -788,8 +840,7 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
         snprintf(j->job_id, sizeof j->job_id, "%s", id);
         job_key(j->job_id, j->key);
     }
-    if (j->job_id[0] == '\0' || field(j, "type") == NULL || field(j, "file_path") == NULL ||
-        field(j, "file_content") == NULL || field(j, "created_at") == NULL) {
+    if (j->job_id[0] == '\0' || !entry_complete(j)) {
         /* Not ours to retry: record it as failed and retire the entry. */
         j->failed = 1;
         snprintf(j->error, sizeof j->error, "malformed queue entry");

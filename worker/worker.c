@@ -10,6 +10,7 @@
 #include "common/job.h"
 #include "common/kv_async.h"
 #include "common/log.h"
+#include "common/target_policy.h"
 #include "common/loop.h"
 #include "common/llm.h"
 #include "common/metrics.h"
@@ -17,6 +18,7 @@
 #include "worker/lint.h"
 #include "worker/prompt.h"
 #include "worker/pipeline.h"
+#include "worker/sandbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +306,11 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     w->db = db_async_new(loop, cfg->database_url, e);
     if (w->db == NULL)
         goto fail;
+    if (target_policy_new(cfg->stress_allowed_hosts, &w->stress_policy, e) != ERR_OK)
+        goto fail;
+    /* Only the heavy pool runs submitted code, and only in the sandbox. */
+    if (heavy && (w->sandbox = sandbox_new(loop, cfg, "/proc/self/exe", NULL, e)) == NULL)
+        goto fail;
     w->model.cfg = cfg;
     w->model.llm = w->llm;
     w->model.prompts = w->prompts;
@@ -320,6 +327,9 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
         log_str(&l, "provider", llm_provider_name(w->llm));
         log_str(&l, "model", llm_model_name(w->llm));
         log_int(&l, "max_inflight", cfg->max_inflight);
+        if (w->sandbox != NULL)
+            log_str(&l, "sandbox", sandbox_unavailable(w->sandbox) ? sandbox_unavailable(w->sandbox)
+                                                                   : "ready");
         log_end(&l);
     }
     return ERR_OK;
@@ -355,6 +365,8 @@ void worker_cleanup(struct worker *w)
     w->stop_deadline_ms = 0;
     llm_free(w->llm);
     w->llm = NULL;
+    sandbox_free(w->sandbox);
+    w->sandbox = NULL;
     lint_pool_free(w->lint);
     w->lint = NULL;
     kv_async_free(w->kv_read);
@@ -368,6 +380,8 @@ void worker_cleanup(struct worker *w)
     w->tick = NULL;
     prompt_set_free(w->prompts);
     w->prompts = NULL;
+    target_policy_free(w->stress_policy);
+    w->stress_policy = NULL;
     {
         struct log_line l;
         log_begin(&l, LOG_INFO, "worker_stopped");

@@ -16,6 +16,8 @@ struct lint_pool;
 struct loop;
 struct loop_timer;
 struct pipeline_job;
+struct sandbox;
+struct target_policy;
 
 struct worker {
     const struct config *cfg;       /* borrowed, read-only */
@@ -28,6 +30,8 @@ struct worker {
     struct llm *llm;                /* the model client (offline: no calls) */
     struct prompt_set *prompts;
     struct model_ctx model;         /* what every job's model step shares */
+    struct sandbox *sandbox;        /* heavy pool: Debug Doctor runs; else NULL */
+    struct target_policy *stress_policy;    /* CODEINSIGHT_STRESS_ALLOWED_HOSTS */
     int ticks;
     int reclaiming;                 /* an XAUTOCLAIM is outstanding */
     int64_t last_heartbeat_ms;      /* monotonic */

@@ -1,0 +1,293 @@
+"""Debug Doctor end to end: a heavy worker parses the log, reproduces the
+failure in the bubblewrap sandbox, asks the (fake) model for the root cause
+and a fix, applies the fix to a copy and runs it again; a fix that does not
+work is sent back once (CODEINSIGHT_DEBUG_FIX_ATTEMPTS=2). Real programs run:
+python3, node and cc with AddressSanitizer, each only inside the sandbox.
+
+    /usr/bin/python3 -m pytest -q tests/e2e/test_debug_doctor.py
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import secrets
+
+import pytest
+
+from fakemodel import FakeModel, user_text
+from harness import GROUP_HEAVY, STREAM_HEAVY
+
+ANTHROPIC_KEY = "sk-ant-e2e-debug-" + secrets.token_urlsafe(24)
+JOB_TIMEOUT = 90
+
+
+@pytest.fixture(scope="module")
+def fake_server(harness, _module_isolation):
+    harness.remember(ANTHROPIC_KEY)
+    f = FakeModel.start(harness.tmpdir / "fake-llm-debug", name="fake-llm-debug")
+    try:
+        yield f
+    finally:
+        f.stop()
+
+
+@pytest.fixture
+def fake(fake_server):
+    fake_server.reset()
+    return fake_server
+
+
+def provider_env(fake: FakeModel) -> dict:
+    return {"CODEINSIGHT_LLM_PROVIDER": "anthropic", "CODEINSIGHT_LLM_BASE_URL": fake.base_url}
+
+
+@pytest.fixture(scope="module")
+def dgw(harness, fake_server):
+    return harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
+                                  **provider_env(fake_server)}, default=True)
+
+
+@pytest.fixture
+def heavy(harness, dgw, fake_server, clean_state):
+    """A heavy worker with the model, started after the state was cleaned."""
+    env = {**provider_env(fake_server), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+           "CODEINSIGHT_LLM_TIMEOUT_MS": "10000", "CODEINSIGHT_BREAKER_THRESHOLD": "1000",
+           "CODEINSIGHT_READ_BLOCK_MS": "200", "CODEINSIGHT_WORKER_CONCURRENCY": "4",
+           "CODEINSIGHT_SANDBOX_TIMEOUT_MS": "20000"}
+    w = harness.start_worker("heavy", env)
+    started = w.events("worker_started")
+    assert started and started[0].get("sandbox") == "ready", started
+    return w
+
+
+def marker() -> str:
+    return "dbg" + secrets.token_hex(6)
+
+
+def unified(path: str, old: str, new: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True),
+                                        new.splitlines(keepends=True),
+                                        fromfile=f"a/{path}", tofile=f"b/{path}"))
+
+
+def debug_answer(fix: str | None, root: str = "Division by an empty list's length.") -> str:
+    return json.dumps({"root_cause": root,
+                       "explanation": "len(xs) is 0 for an empty list.\nGuard the division.",
+                       "fix": fix, "verification_steps": ["run the program again"],
+                       "confidence": 0.9})
+
+
+def run_debug(harness, path, content, error_log, run, timeout=JOB_TIMEOUT, **extra) -> dict:
+    body = {"file_path": path, "file_content": content, "request_type": "debug", "run": run}
+    if error_log is not None:
+        body["error_log"] = error_log
+    body.update(extra)
+    job_id = harness.submit(**body)
+    job = harness.poll_job(job_id, timeout=timeout)
+    assert job["status"] == "done", job
+    assert job["pool"] == "heavy", job
+    return job
+
+
+def debug_requests(fake, m):
+    return [r for r in fake.requests(m) if "<log>" in user_text(r["body"])
+            or "reproduction" in user_text(r["body"]).lower()]
+
+
+# ------------------------------------------------------------- Python -------
+
+PY_TEMPLATE = """# {m}
+def mean(xs):
+    return sum(xs) / len(xs)
+
+
+print(mean([]))
+"""
+
+PY_LOG = """Traceback (most recent call last):
+  File "/home/dev/proj/stats.py", line 6, in <module>
+    print(mean([]))
+  File "/home/dev/proj/stats.py", line 3, in mean
+    return sum(xs) / len(xs)
+ZeroDivisionError: division by zero
+"""
+
+
+def test_python_zero_division_reproduced_fixed_verified(harness, heavy, fake, clean_state):
+    m = marker()
+    src = PY_TEMPLATE.format(m=m)
+    fixed = src.replace("return sum(xs) / len(xs)", "return sum(xs) / len(xs) if xs else 0.0")
+    fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, fixed)), "times": 5}])
+    job = run_debug(harness, "stats.py", src, PY_LOG, {"runner": "python"})
+
+    assert job["error"] == {"kind": "python", "type": "ZeroDivisionError",
+                            "message": "division by zero"}, job["error"]
+    assert job["root_frame"]["file"] == "stats.py" and job["root_frame"]["line"] == 3
+    assert job["root_frame"]["function"] == "mean"
+    assert job["root_cause"] == "Division by an empty list's length."
+    assert job["fix"].startswith("--- a/stats.py")
+    v = job["verification"]
+    assert v["reproduced"] is True and v["verified"] is True, v
+    assert v["rounds"] == 1 and v["reason"] is None
+    runs = v["runs"]
+    assert [r["purpose"] for r in runs] == ["reproduce", "verify"], runs
+    assert runs[0]["exit"] == 1 and "ZeroDivisionError" in runs[0]["stderr_tail"]
+    assert runs[1]["exit"] == 0 and runs[1]["stdout_tail"] == "0.0\n", runs[1]
+    assert runs[0]["argv"][0] == "python3" and runs[0]["argv"][-1] == "stats.py"
+    assert job["degraded"] is False and job["usage"]["input_tokens"] > 0
+    # The model saw the log, the frames and what the sandbox printed.
+    reqs = fake.requests(m)
+    assert len(reqs) == 1, len(reqs)
+    text = user_text(reqs[0]["body"])
+    assert "ZeroDivisionError" in text and "stats.py:3 in mean" in text
+    assert "$ python3" in text and "(exit 1)" in text
+
+
+def test_fix_that_does_not_work_gets_a_second_round(harness, heavy, fake, clean_state):
+    m = marker()
+    src = PY_TEMPLATE.format(m=m)
+    # Both fixes apply cleanly, neither helps: still divides by zero.
+    bad1 = src.replace("return sum(xs) / len(xs)", "return sum(xs) / (len(xs) or 0)")
+    bad2 = src.replace("return sum(xs) / len(xs)", "return float(sum(xs)) / len(xs)")
+    fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, bad1)), "times": 1},
+                 {"match": m, "text": debug_answer(unified("stats.py", src, bad2)), "times": 1}])
+    job = run_debug(harness, "stats.py", src, PY_LOG, {"runner": "python"})
+
+    v = job["verification"]
+    assert v["reproduced"] is True and v["verified"] is False, v
+    assert v["rounds"] == 2, v
+    assert [r["purpose"] for r in v["runs"]] == ["reproduce", "verify", "verify"], v["runs"]
+    assert all(r["exit"] == 1 for r in v["runs"])
+    assert "still fails" in v["reason"], v["reason"]
+    assert job["fix"] == unified("stats.py", src, bad2)     # the latest proposal
+    # The second request carried the failed fix and its failure.
+    reqs = fake.requests(m)
+    assert len(reqs) == 2, len(reqs)
+    second = user_text(reqs[1]["body"])
+    assert "(len(xs) or 0)" in second and "still fails" in second
+
+
+def test_second_round_fixes_it(harness, heavy, fake, clean_state):
+    m = marker()
+    src = PY_TEMPLATE.format(m=m)
+    bad = src.replace("return sum(xs) / len(xs)", "return sum(xs) / (len(xs) or 0)")
+    good = src.replace("return sum(xs) / len(xs)", "return sum(xs) / (len(xs) or 1)")
+    fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, bad)), "times": 1},
+                 {"match": m, "text": debug_answer(unified("stats.py", src, good)), "times": 1}])
+    job = run_debug(harness, "stats.py", src, PY_LOG, {"runner": "python"})
+    v = job["verification"]
+    assert v["verified"] is True and v["rounds"] == 2, v
+    assert [r["exit"] for r in v["runs"]] == [1, 1, 0], v["runs"]
+
+
+def test_fix_that_does_not_apply(harness, heavy, fake, clean_state):
+    m = marker()
+    src = PY_TEMPLATE.format(m=m)
+    wrong = unified("stats.py", src.replace("xs", "ys"), src.replace("xs", "zs"))
+    fake.script([{"match": m, "text": debug_answer(wrong), "times": 2}])
+    job = run_debug(harness, "stats.py", src, PY_LOG, {"runner": "python"})
+    v = job["verification"]
+    assert v["verified"] is False and v["rounds"] == 2, v
+    assert "does not apply" in v["reason"], v
+    assert [r["purpose"] for r in v["runs"]] == ["reproduce"]
+
+
+# --------------------------------------------------------------- Node -------
+
+JS_TEMPLATE = """// {m}
+function displayName(user) {{
+  return user.profile.name.trim();
+}}
+
+console.log(displayName({{ id: 7 }}));
+"""
+
+
+def test_node_type_error(harness, heavy, fake, clean_state):
+    m = marker()
+    src = JS_TEMPLATE.format(m=m)
+    fixed = src.replace("return user.profile.name.trim();",
+                        "return user.profile ? user.profile.name.trim() : '';")
+    fake.script([{"match": m, "times": 3, "text": debug_answer(
+        unified("web/user.js", src, fixed), root="user.profile is undefined")}])
+    # No log: the reproduction tells where it fails.
+    job = run_debug(harness, "web/user.js", src, None, {"runner": "node"})
+    assert job["error"]["kind"] == "node" and job["error"]["type"] == "TypeError", job["error"]
+    assert job["root_frame"]["file"] == "web/user.js" and job["root_frame"]["line"] == 3
+    v = job["verification"]
+    assert v["reproduced"] and v["verified"], v
+    assert "TypeError" in v["runs"][0]["stderr_tail"]
+    assert v["runs"][1]["exit"] == 0 and v["runs"][1]["stdout_tail"] == "\n"
+
+
+# ------------------------------------------------------- C with ASan --------
+
+C_TEMPLATE = """/* {m} */
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(void)
+{{
+    int *a = malloc(4 * sizeof *a);
+    for (int i = 0; i <= 4; i++)
+        a[i] = i * i;
+    printf("%d\\n", a[3]);
+    free(a);
+    return 0;
+}}
+"""
+
+
+def test_c_out_of_bounds_caught_by_asan(harness, heavy, fake, clean_state):
+    m = marker()
+    src = C_TEMPLATE.format(m=m)
+    fixed = src.replace("i <= 4", "i < 4")
+    fake.script([{"match": m, "times": 3, "text": debug_answer(
+        unified("src/squares.c", src, fixed), root="Off-by-one: writes a[4] past the end")}])
+    job = run_debug(harness, "src/squares.c", src, None, {"runner": "cc"})
+    v = job["verification"]
+    assert v["reproduced"] is True, v
+    first = v["runs"][0]
+    assert "AddressSanitizer: heap-buffer-overflow" in first["stderr_tail"], first
+    assert first["exit"] != 0
+    assert job["error"]["kind"] == "asan" and job["error"]["type"] == "heap-buffer-overflow"
+    assert job["root_frame"]["file"] == "src/squares.c" and job["root_frame"]["line"] == 9
+    assert v["verified"] is True, v
+    assert v["runs"][1]["exit"] == 0 and v["runs"][1]["stdout_tail"] == "9\n"
+
+
+# ----------------------------------------------------- without a model ------
+
+def test_offline_gives_root_frame_error_and_lint(harness, dgw, fake, clean_state):
+    w = harness.start_worker("heavy", {"CODEINSIGHT_LLM_PROVIDER": "offline",
+                                       "CODEINSIGHT_READ_BLOCK_MS": "200"})
+    src = PY_TEMPLATE.format(m="offline") + "import os\n"
+    job = run_debug(harness, "stats.py", src, PY_LOG, {"runner": "python"})
+    assert job["degraded"] is True and job["degraded_reason"].startswith("offline")
+    assert job["root_cause"] == "ZeroDivisionError: division by zero at stats.py:3 in mean"
+    assert job["fix"] is None and job["explanation"] is None
+    v = job["verification"]
+    assert v["reproduced"] is True and v["verified"] is False
+    assert [r["purpose"] for r in v["runs"]] == ["reproduce"]
+    # The linters ran on the file (unused import on the last line).
+    assert {x["tool"] for x in job["linters"] if x["status"] == "ok"} >= {"flake8", "pylint"}
+    assert job["findings"] and all(f["source"] != "model" for f in job["findings"])
+    w.stop()
+
+
+def test_no_run_means_no_reproduction(harness, heavy, fake, clean_state):
+    m = marker()
+    src = PY_TEMPLATE.format(m=m)
+    fixed = src.replace("return sum(xs) / len(xs)", "return sum(xs) / len(xs) if xs else 0.0")
+    fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, fixed)), "times": 2}])
+    job_id = harness.submit(file_path="stats.py", file_content=src, request_type="debug",
+                            error_log=PY_LOG)
+    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT)
+    assert job["status"] == "done", job
+    v = job["verification"]
+    assert v == {"reproduced": False, "verified": False, "reason": v["reason"], "rounds": 1,
+                 "runs": []}, v
+    assert "no run was given" in v["reason"]
+    assert job["fix"] and job["root_frame"]["line"] == 3
+    harness.wait_stream_drained(STREAM_HEAVY, GROUP_HEAVY)

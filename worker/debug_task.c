@@ -1,0 +1,675 @@
+/* debug_task.c - reproduce, diagnose, verify, retry. */
+#include "worker/debug_task.h"
+
+#include "common/config.h"
+#include "common/err.h"
+#include "worker/answer.h"
+#include "worker/context.h"
+#include "worker/patch.h"
+#include "worker/prompt.h"
+#include "worker/redact.h"
+#include "worker/sandbox.h"
+#include "worker/task_answer.h"
+#include "worker/traceback.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Lines either side of a frame in the code windows sent to the model. */
+#define DEBUG_WINDOW_RADIUS 8
+/* Frames listed in the prompt. */
+#define DEBUG_PROMPT_FRAMES 20
+/* Bytes of run output sent to the model per stream, and of a failure note. */
+#define DEBUG_PROMPT_OUTPUT_MAX 4000
+#define DEBUG_FAILURE_MAX 6000
+
+struct debug_state {
+    struct debug_env env;
+    struct debug_in in;
+    model_done_cb *cb;
+    void *arg;
+    cJSON *files;                   /* parsed `files` (owns) */
+    cJSON *run;                     /* parsed `run` (owns) */
+    int nsrc;                       /* main file + files */
+    struct sandbox_file *sfiles;    /* what runs: original contents */
+    struct tb_source *src;          /* what the model sees: redacted contents */
+    struct redact_result *red;      /* redacted neighbour files (nsrc - 1) */
+    cJSON *tb;                      /* the failure: parsed log, else reproduction */
+    cJSON *runs;                    /* every sandbox run */
+    int reproduced;
+    const cJSON *repro;             /* the reproducing run (in runs) */
+    char reason[256];               /* why not reproduced / not verified */
+    int verified;
+    int rounds;                     /* model answers obtained */
+    cJSON *answer;                  /* the latest answer (owns) */
+    char *patched;                  /* the fixed file under verification (owns) */
+    int patched_src;                /* the source it replaces, -1 when none */
+    struct sandbox_file saved;      /* that source's original, put back after the run */
+    char *prev_fix, *prev_failure;  /* sent back on the next round (own) */
+    struct model_out out;
+};
+
+static void ask(struct debug_state *d);
+
+/* ---- finishing ---- */
+
+static void add_usage(struct debug_state *d, const struct model_answer *a)
+{
+    d->out.usage.input_tokens += a->usage.input_tokens;
+    d->out.usage.output_tokens += a->usage.output_tokens;
+    d->out.usage.cache_read_tokens += a->usage.cache_read_tokens;
+    d->out.usage.cache_write_tokens += a->usage.cache_write_tokens;
+    d->out.usage.cost_usd += a->usage.cost_usd;
+    d->out.model_attempts += a->model_attempts;
+    d->out.cached = a->cached;
+}
+
+/* "ZeroDivisionError: division by zero at app/main.py:3 in f", from the
+ * parsed failure alone (what a degraded result can say). */
+static char *static_root_cause(const struct debug_state *d)
+{
+    const char *type = json_str(d->tb, "error_type"), *msg = json_str(d->tb, "message");
+    const cJSON *frames = cJSON_GetObjectItemCaseSensitive(d->tb, "frames");
+    int src_i, root = traceback_root_frame(d->tb, d->src, d->nsrc, &src_i);
+    const cJSON *f = cJSON_GetArrayItem(frames, root >= 0 ? root : 0);
+    char buf[1600];
+    size_t n = 0;
+
+    if (type == NULL && msg == NULL)
+        return NULL;
+    n += (size_t)snprintf(buf, sizeof buf, "%s%s%s", type ? type : "", type && msg ? ": " : "",
+                          msg ? msg : "");
+    if (f != NULL && json_str(f, "file") != NULL && n < sizeof buf)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, " at %s:%d",
+                              root >= 0 ? d->src[src_i].path : json_str(f, "file"),
+                              (int)cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")));
+    if (f != NULL && json_str(f, "function") != NULL && n < sizeof buf)
+        snprintf(buf + n, sizeof buf - n, " in %s", json_str(f, "function"));
+    return strdup(buf);
+}
+
+static cJSON *root_frame_json(const struct debug_state *d)
+{
+    int src_i, root = traceback_root_frame(d->tb, d->src, d->nsrc, &src_i);
+    cJSON *f;
+
+    if (root < 0)
+        return cJSON_CreateNull();
+    f = cJSON_Duplicate(cJSON_GetArrayItem(cJSON_GetObjectItem(d->tb, "frames"), root), 1);
+    if (f != NULL) {
+        cJSON_DeleteItemFromObjectCaseSensitive(f, "file");
+        cJSON_AddStringToObject(f, "file", d->src[src_i].path);
+    }
+    return f;
+}
+
+static void finish(struct debug_state *d)
+{
+    struct model_out out;
+    model_done_cb *cb = d->cb;
+    void *arg = d->arg;
+    cJSON *r = cJSON_CreateObject(), *v, *err, *a = d->answer;
+    char *root = NULL;
+
+    if (r != NULL) {
+        if (a != NULL) {
+            cJSON_AddItemToObject(r, "root_cause",
+                                  cJSON_Duplicate(cJSON_GetObjectItem(a, "root_cause"), 1));
+            cJSON_AddItemToObject(r, "explanation",
+                                  cJSON_Duplicate(cJSON_GetObjectItem(a, "explanation"), 1));
+            cJSON_AddItemToObject(r, "fix", cJSON_Duplicate(cJSON_GetObjectItem(a, "fix"), 1));
+            cJSON_AddItemToObject(r, "verification_steps",
+                                  cJSON_Duplicate(cJSON_GetObjectItem(a, "verification_steps"), 1));
+            cJSON_AddItemToObject(r, "confidence",
+                                  cJSON_Duplicate(cJSON_GetObjectItem(a, "confidence"), 1));
+            d->out.summary = json_str(a, "root_cause") ? strdup(json_str(a, "root_cause")) : NULL;
+            d->out.findings = cJSON_DetachItemFromObjectCaseSensitive(a, "findings");
+            if (d->out.findings != NULL)
+                d->out.dropped += answer_validate(d->out.findings, d->in.text, d->in.len);
+        } else {
+            root = static_root_cause(d);
+            json_add_str_or_null(r, "root_cause", root);
+            cJSON_AddNullToObject(r, "explanation");
+            cJSON_AddNullToObject(r, "fix");
+            cJSON_AddArrayToObject(r, "verification_steps");
+            cJSON_AddNullToObject(r, "confidence");
+            d->out.summary = root;
+        }
+        v = cJSON_AddObjectToObject(r, "verification");
+        cJSON_AddBoolToObject(v, "reproduced", d->reproduced);
+        cJSON_AddBoolToObject(v, "verified", d->verified);
+        json_add_str_or_null(v, "reason", d->reason[0] ? d->reason : NULL);
+        cJSON_AddNumberToObject(v, "rounds", d->rounds);
+        cJSON_AddItemToObject(v, "runs", d->runs);
+        d->runs = NULL;
+        err = cJSON_AddObjectToObject(r, "error");
+        json_add_str_or_null(err, "kind", json_str(d->tb, "kind"));
+        json_add_str_or_null(err, "type", json_str(d->tb, "error_type"));
+        json_add_str_or_null(err, "message", json_str(d->tb, "message"));
+        cJSON_AddItemToObject(r, "root_frame", root_frame_json(d));
+        cJSON_AddItemToObject(r, "frames", cJSON_DetachItemFromObjectCaseSensitive(d->tb, "frames"));
+    }
+    d->out.result = r;
+    out = d->out;
+    out.tokens = out.usage.input_tokens + out.usage.output_tokens +
+                 out.usage.cache_read_tokens + out.usage.cache_write_tokens;
+    if (out.findings == NULL)
+        out.findings = cJSON_CreateArray();
+
+    cJSON_Delete(d->files);
+    cJSON_Delete(d->run);
+    for (int i = 0; i + 1 < d->nsrc; i++)
+        redact_result_cleanup(&d->red[i]);
+    free(d->red);
+    free(d->sfiles);
+    free(d->src);
+    cJSON_Delete(d->tb);
+    cJSON_Delete(d->runs);
+    cJSON_Delete(d->answer);
+    free(d->patched);
+    free(d->prev_fix);
+    free(d->prev_failure);
+    free(d);
+    cb(arg, &out);
+}
+
+static void degrade(struct debug_state *d, const char *reason)
+{
+    d->out.degraded = 1;
+    snprintf(d->out.degraded_reason, sizeof d->out.degraded_reason, "%.159s", reason);
+    finish(d);
+}
+
+/* ---- runs ---- */
+
+static int run_failed(const cJSON *run)
+{
+    const cJSON *ex = cJSON_GetObjectItem(run, "exit");
+
+    return cJSON_IsTrue(cJSON_GetObjectItem(run, "timed_out")) ||
+           !cJSON_IsNull(cJSON_GetObjectItem(run, "signal")) ||
+           !cJSON_IsNumber(ex) || ex->valuedouble != 0;
+}
+
+/* Keeps a run, its output tails redacted like everything else stored. */
+static void keep_run(struct debug_state *d, cJSON *run, const char *purpose)
+{
+    static const char *const tails[] = {"stdout_tail", "stderr_tail"};
+
+    for (size_t i = 0; i < 2; i++) {
+        const char *t = json_str(run, tails[i]);
+        struct redact_result rr;
+        if (t != NULL && redact_text(t, strlen(t), &rr) == 0) {
+            if (rr.count > 0)
+                cJSON_ReplaceItemInObjectCaseSensitive(run, tails[i], cJSON_CreateString(rr.text));
+            redact_result_cleanup(&rr);
+        }
+    }
+    cJSON_AddStringToObject(run, "purpose", purpose);
+    cJSON_AddItemToArray(d->runs, run);
+}
+
+/* The run's output as the model reads it: the command, the outcome, tails. */
+static char *run_text(const cJSON *run)
+{
+    const cJSON *a;
+    size_t cap = 3 * DEBUG_PROMPT_OUTPUT_MAX + 512, n = 0;
+    char *s = malloc(cap);
+    const char *err = json_str(run, "stderr_tail"), *out = json_str(run, "stdout_tail");
+
+    if (s == NULL)
+        return NULL;
+    n += (size_t)snprintf(s, cap, "$");
+    cJSON_ArrayForEach(a, cJSON_GetObjectItem(run, "argv"))
+        if (cJSON_IsString(a) && n < cap)
+            n += (size_t)snprintf(s + n, cap - n, " %s", a->valuestring);
+    if (n < cap) {
+        if (cJSON_IsTrue(cJSON_GetObjectItem(run, "timed_out")))
+            n += (size_t)snprintf(s + n, cap - n, "\n(killed: timed out)\n");
+        else if (cJSON_IsNumber(cJSON_GetObjectItem(run, "signal")))
+            n += (size_t)snprintf(s + n, cap - n, "\n(killed by signal %d)\n",
+                                  (int)cJSON_GetObjectItem(run, "signal")->valuedouble);
+        else
+            n += (size_t)snprintf(s + n, cap - n, "\n(exit %d)\n",
+                                  (int)cJSON_GetNumberValue(cJSON_GetObjectItem(run, "exit")));
+    }
+    /* Tails: the end is where failures are reported. */
+    if (err != NULL && *err && n < cap) {
+        size_t l = strlen(err);
+        const char *t = l > DEBUG_PROMPT_OUTPUT_MAX ? err + l - DEBUG_PROMPT_OUTPUT_MAX : err;
+        n += (size_t)snprintf(s + n, cap - n, "stderr:\n%s\n", t);
+    }
+    if (out != NULL && *out && n < cap) {
+        size_t l = strlen(out);
+        const char *t = l > DEBUG_PROMPT_OUTPUT_MAX ? out + l - DEBUG_PROMPT_OUTPUT_MAX : out;
+        snprintf(s + n, cap - n, "stdout:\n%s\n", t);
+    }
+    return s;
+}
+
+/* The run's arguments for the sandbox, borrowed from d->run. */
+static int run_spec(struct debug_state *d, struct sandbox_spec *spec, const char **argv, int max)
+{
+    const cJSON *a;
+    int n = 0;
+
+    memset(spec, 0, sizeof *spec);
+    spec->runner = json_str(d->run, "runner");
+    spec->entry = json_str(d->run, "entry");
+    cJSON_ArrayForEach(a, cJSON_GetObjectItem(d->run, "args"))
+        if (cJSON_IsString(a) && n + 1 < max)
+            argv[n++] = a->valuestring;
+    argv[n] = NULL;
+    spec->args = argv;
+    spec->files = d->sfiles;
+    spec->nfiles = d->nsrc;
+    return spec->runner != NULL ? 0 : -1;
+}
+
+static void start_run(struct debug_state *d, sandbox_done_cb *cb)
+{
+    struct sandbox_spec spec;
+    const char *argv[32];
+    struct err e;
+
+    if (run_spec(d, &spec, argv, 32) != 0) {
+        cb(d, NULL, "malformed run");
+        return;
+    }
+    if (sandbox_run(d->env.sandbox, &spec, cb, d, &e) == NULL)
+        cb(d, NULL, e.msg);         /* nothing ran */
+}
+
+/* ---- verification ---- */
+
+static void retry_or_finish(struct debug_state *d, const char *failure)
+{
+    const char *fix = json_str(d->answer, "fix");
+
+    snprintf(d->reason, sizeof d->reason, "%.255s", failure);
+    if (d->rounds >= d->env.cfg->debug_fix_attempts) {
+        finish(d);
+        return;
+    }
+    free(d->prev_fix);
+    free(d->prev_failure);
+    d->prev_fix = fix ? strdup(fix) : NULL;
+    d->prev_failure = strdup(failure);
+    ask(d);
+}
+
+static void on_verified(void *arg, cJSON *run, const char *why)
+{
+    struct debug_state *d = arg;
+    char *text, *note;
+
+    /* The run is over: later rounds patch the original again. */
+    if (d->patched_src >= 0)
+        d->sfiles[d->patched_src] = d->saved;
+    d->patched_src = -1;
+    if (run == NULL) {
+        snprintf(d->reason, sizeof d->reason, "the fix could not be verified: %.200s",
+                 why ? why : "sandbox failed");
+        finish(d);
+        return;
+    }
+    keep_run(d, run, "verify");
+    if (!run_failed(run)) {
+        d->verified = 1;
+        d->reason[0] = '\0';
+        finish(d);
+        return;
+    }
+    text = run_text(run);
+    note = malloc(DEBUG_FAILURE_MAX);
+    if (text == NULL || note == NULL) {
+        free(text);
+        free(note);
+        snprintf(d->reason, sizeof d->reason, "the fix did not pass verification");
+        finish(d);
+        return;
+    }
+    snprintf(note, DEBUG_FAILURE_MAX, "with the fix applied the program still fails:\n%s", text);
+    free(text);
+    retry_or_finish(d, note);
+    free(note);
+}
+
+/* Which source a diff's "+++ " header names (a "b/" prefix allowed); the
+ * main file when it names none. -1 when it names a file not submitted. */
+static int fix_target(const struct debug_state *d, const char *fix)
+{
+    const char *h = strstr(fix, "+++ ");
+    char path[1100];
+    size_t n;
+
+    if (h == NULL || (h != fix && h[-1] != '\n'))
+        return 0;
+    h += 4;
+    n = strcspn(h, "\t\r\n");
+    if (n == 0 || n >= sizeof path)
+        return -1;
+    memcpy(path, h, n);
+    path[n] = '\0';
+    for (int pass = 0; pass < 2; pass++) {
+        const char *p = pass == 0 ? path : (strncmp(path, "b/", 2) == 0 ? path + 2 : NULL);
+        for (int i = 0; p != NULL && i < d->nsrc; i++)
+            if (strcmp(d->sfiles[i].path, p) == 0)
+                return i;
+    }
+    return -1;
+}
+
+static void verify(struct debug_state *d)
+{
+    const char *fix = json_str(d->answer, "fix");
+    size_t n;
+    int t;
+
+    if (!d->reproduced) {
+        /* d->reason already says why there was nothing to reproduce. */
+        finish(d);
+        return;
+    }
+    if (fix == NULL) {
+        snprintf(d->reason, sizeof d->reason, "the model proposed no fix");
+        finish(d);
+        return;
+    }
+    t = fix_target(d, fix);
+    free(d->patched);
+    d->patched = NULL;
+    if (t < 0 || patch_apply(d->sfiles[t].content, d->sfiles[t].len, fix, strlen(fix),
+                             &d->patched, &n) != 0) {
+        retry_or_finish(d, t < 0 ? "the fix names a file that was not submitted"
+                                 : "the fix does not apply to the file: its context lines "
+                                   "differ from the submitted text");
+        return;
+    }
+    /* Run the copy: the fixed file in place of the original, for this run. */
+    d->saved = d->sfiles[t];
+    d->sfiles[t].content = d->patched;
+    d->sfiles[t].len = n;
+    d->patched_src = t;
+    start_run(d, on_verified);
+}
+
+/* ---- diagnosis ---- */
+
+static void on_answer(void *arg, struct model_answer *a)
+{
+    struct debug_state *d = arg;
+
+    add_usage(d, a);
+    if (a->degraded || a->answer == NULL) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "%s", a->degraded_reason[0] ? a->degraded_reason
+                                                                      : "model unavailable");
+        model_answer_cleanup(a);
+        if (d->answer != NULL) {
+            /* A later round failed: keep the last answer, unverified. */
+            finish(d);
+            return;
+        }
+        degrade(d, reason);
+        return;
+    }
+    cJSON_Delete(d->answer);
+    d->answer = a->answer;
+    a->answer = NULL;
+    model_answer_cleanup(a);
+    d->rounds++;
+    verify(d);
+}
+
+/* "app/main.py:3 in f" lines, innermost first. */
+static char *frames_text(const cJSON *tb)
+{
+    const cJSON *f;
+    size_t cap = DEBUG_PROMPT_FRAMES * 300 + 1, n = 0;
+    char *s = malloc(cap);
+    int i = 0;
+
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(tb, "frames")) {
+        const char *fn = json_str(f, "function");
+        if (i++ >= DEBUG_PROMPT_FRAMES || n >= cap)
+            break;
+        n += (size_t)snprintf(s + n, cap - n, "%.200s:%d%s%.80s\n", json_str(f, "file"),
+                              (int)cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")),
+                              fn ? " in " : "", fn ? fn : "");
+    }
+    return s;
+}
+
+static char *windows_text(const struct debug_state *d)
+{
+    cJSON *w = traceback_windows(d->tb, d->src, d->nsrc, DEBUG_WINDOW_RADIUS);
+    const cJSON *it;
+    size_t cap = 1, n = 0;
+    char *s;
+
+    cJSON_ArrayForEach(it, w)
+        cap += strlen(json_str(it, "code") ? json_str(it, "code") : "") + 1200;
+    if ((s = malloc(cap)) == NULL) {
+        cJSON_Delete(w);
+        return NULL;
+    }
+    s[0] = '\0';
+    cJSON_ArrayForEach(it, w)
+        n += (size_t)snprintf(s + n, cap - n, "--- %s (around line %d)\n%s",
+                              json_str(it, "file"),
+                              (int)cJSON_GetNumberValue(cJSON_GetObjectItem(it, "line")),
+                              json_str(it, "code") ? json_str(it, "code") : "");
+    cJSON_Delete(w);
+    return s;
+}
+
+/* Neighbouring files, redacted, within half the input budget. */
+static char *files_text(const struct debug_state *d)
+{
+    size_t budget = (size_t)d->env.cfg->input_max_bytes / 2, cap = budget + 2048, n = 0;
+    char *s = malloc(cap);
+
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    for (int i = 1; i < d->nsrc && n + 200 < cap; i++) {
+        size_t room = budget > n ? budget - n : 0, len = d->src[i].len;
+        if (room < 64)
+            break;
+        n += (size_t)snprintf(s + n, cap - n, "=== %s ===\n%.*s%s\n", d->src[i].path,
+                              (int)(len < room ? len : room), d->src[i].text,
+                              len < room ? "" : "\n[... cut]");
+    }
+    return s;
+}
+
+static void ask(struct debug_state *d)
+{
+    struct context_input ci;
+    struct context_result cr;
+    struct prompt_vars v;
+    struct model_question q;
+    char note[512];
+    char *frames = NULL, *windows = NULL, *files = NULL, *repro = NULL;
+    int src_i = -1, root, rc;
+
+    if (d->in.skip_reason != NULL) {
+        degrade(d, d->in.skip_reason);
+        return;
+    }
+    root = traceback_root_frame(d->tb, d->src, d->nsrc, &src_i);
+    memset(&ci, 0, sizeof ci);
+    memset(&cr, 0, sizeof cr);
+    ci.text = d->in.redacted;
+    ci.len = d->in.redacted_len;
+    ci.lint_findings = d->in.lint_findings;
+    ci.budget_bytes = (size_t)d->env.cfg->input_max_bytes;
+    if (root >= 0 && src_i == 0) {
+        /* Centre the excerpt on the failing line of the main file. */
+        ci.has_cursor = 1;
+        ci.cursor_line = ci.cursor_end_line = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(d->tb, "frames"), root), "line"));
+    }
+    if (context_build(&ci, &cr) != 0) {
+        degrade(d, "out of memory");
+        return;
+    }
+    context_ranges_note(&cr, note, sizeof note);
+    frames = frames_text(d->tb);
+    windows = windows_text(d);
+    files = d->nsrc > 1 ? files_text(d) : NULL;
+    if (d->repro != NULL) {
+        char *t = run_text(d->repro);
+        struct redact_result rr;
+        if (t != NULL && redact_text(t, strlen(t), &rr) == 0) {
+            repro = strdup(rr.text);
+            redact_result_cleanup(&rr);
+        }
+        free(t);
+    }
+
+    memset(&v, 0, sizeof v);
+    v.file_path = d->in.file_path;
+    v.language = d->in.language;
+    v.code = cr.code;
+    v.lint_summary = cr.lint_summary;
+    v.error_log = d->in.error_log;
+    v.ranges_note = note;
+    v.frames = frames && *frames ? frames : NULL;
+    v.windows = windows && *windows ? windows : NULL;
+    v.files = files && *files ? files : NULL;
+    v.reproduction = repro;
+    v.previous_fix = d->prev_fix;
+    v.previous_failure = d->prev_failure;
+    memset(&q, 0, sizeof q);
+    q.task = "debug";
+    q.vars = &v;
+    q.parse = debug_answer_parse;
+    q.cache_ttl_s = model_cache_ttl(d->env.cfg, "debug");
+    rc = model_ask(d->env.model, &q, on_answer, d);
+    context_result_cleanup(&cr);
+    free(frames);
+    free(windows);
+    free(files);
+    free(repro);
+    if (rc != 0)
+        degrade(d, "out of memory");
+}
+
+/* ---- reproduction ---- */
+
+static void on_reproduced(void *arg, cJSON *run, const char *why)
+{
+    struct debug_state *d = arg;
+
+    if (run == NULL) {
+        snprintf(d->reason, sizeof d->reason, "not reproduced: %.200s",
+                 why ? why : "the sandbox could not be created");
+        ask(d);
+        return;
+    }
+    keep_run(d, run, "reproduce");
+    d->reproduced = run_failed(run);
+    if (!d->reproduced)
+        snprintf(d->reason, sizeof d->reason, "not reproduced: the program ran without failing "
+                 "(exit 0), so a fix cannot be verified");
+    else
+        d->repro = run;
+    /* Without a usable log, the reproduction says where it fails. */
+    if (d->reproduced && cJSON_GetArraySize(cJSON_GetObjectItem(d->tb, "frames")) == 0) {
+        const char *err = json_str(run, "stderr_tail"), *out = json_str(run, "stdout_tail");
+        const char *text = err && *err ? err : out ? out : "";
+        cJSON *tb = traceback_parse(text, strlen(text));
+        if (tb != NULL && (cJSON_GetArraySize(cJSON_GetObjectItem(tb, "frames")) > 0 ||
+                           json_str(d->tb, "error_type") == NULL)) {
+            cJSON_Delete(d->tb);
+            d->tb = tb;
+        } else {
+            cJSON_Delete(tb);
+        }
+    }
+    ask(d);
+}
+
+/* ---- start ---- */
+
+static int load_sources(struct debug_state *d)
+{
+    const cJSON *f;
+    int n = 1 + cJSON_GetArraySize(d->files), i = 1;
+
+    d->sfiles = calloc((size_t)n, sizeof *d->sfiles);
+    d->src = calloc((size_t)n, sizeof *d->src);
+    d->red = calloc((size_t)n, sizeof *d->red);
+    if (d->sfiles == NULL || d->src == NULL || d->red == NULL)
+        return -1;
+    d->sfiles[0] = (struct sandbox_file){d->in.file_path, d->in.text, d->in.len};
+    d->src[0] = (struct tb_source){d->in.file_path, d->in.redacted, d->in.redacted_len};
+    d->nsrc = 1;
+    cJSON_ArrayForEach(f, d->files) {
+        const char *p = json_str(f, "path"), *c = json_str(f, "content");
+        if (p == NULL || c == NULL)
+            continue;
+        if (redact_text(c, strlen(c), &d->red[i - 1]) != 0)
+            return -1;
+        d->sfiles[i] = (struct sandbox_file){p, c, strlen(c)};
+        d->src[i] = (struct tb_source){p, d->red[i - 1].text, d->red[i - 1].len};
+        d->nsrc = ++i;
+    }
+    return 0;
+}
+
+int debug_task_start(const struct debug_env *env, const struct debug_in *in, model_done_cb *cb,
+                     void *arg)
+{
+    struct debug_state *d = calloc(1, sizeof *d);
+    const char *why;
+
+    if (d == NULL)
+        return -1;
+    d->env = *env;
+    d->in = *in;
+    d->cb = cb;
+    d->arg = arg;
+    d->patched_src = -1;
+    d->files = in->files ? cJSON_Parse(in->files) : cJSON_CreateArray();
+    d->run = in->run ? cJSON_Parse(in->run) : NULL;
+    d->runs = cJSON_CreateArray();
+    d->tb = traceback_parse(in->error_log ? in->error_log : "",
+                            in->error_log ? strlen(in->error_log) : 0);
+    if (d->files == NULL || d->runs == NULL || d->tb == NULL || (in->run && d->run == NULL) ||
+        load_sources(d) != 0) {
+        d->cb = NULL;
+        cJSON_Delete(d->files);
+        cJSON_Delete(d->run);
+        cJSON_Delete(d->runs);
+        cJSON_Delete(d->tb);
+        for (int i = 0; i + 1 < d->nsrc; i++)
+            redact_result_cleanup(&d->red[i]);
+        free(d->red);
+        free(d->sfiles);
+        free(d->src);
+        free(d);
+        return -1;
+    }
+    if (d->run == NULL) {
+        snprintf(d->reason, sizeof d->reason, "not reproduced: no run was given (add run: "
+                 "{runner, entry, args} to reproduce and verify)");
+        ask(d);
+        return 0;
+    }
+    why = env->sandbox == NULL ? "this worker has no sandbox" : sandbox_unavailable(env->sandbox);
+    if (why != NULL) {
+        /* No sandbox, no code runs. */
+        snprintf(d->reason, sizeof d->reason, "not reproduced: %.200s", why);
+        ask(d);
+        return 0;
+    }
+    start_run(d, on_reproduced);
+    return 0;
+}

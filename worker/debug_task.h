@@ -1,0 +1,56 @@
+/* debug_task.h - Debug Doctor: parse the error log, reproduce the failure in
+ * the sandbox, ask the model for the root cause and a fix, verify the fix by
+ * running again in the sandbox, and send a failed verification back to the
+ * model while rounds remain (CODEINSIGHT_DEBUG_FIX_ATTEMPTS).
+ *
+ * Submitted code only ever runs inside the sandbox (worker/sandbox.h); when
+ * the sandbox cannot be created nothing runs and the result says why
+ * (verification.reproduced false, verification.reason). The model sees only
+ * redacted text: the file, neighbouring files, the log and the run output.
+ * Without a model (offline, budget exhausted, upstream down) the result is
+ * degraded: the error, the frames and the root frame, the reproduction, the
+ * linter findings - no fix.
+ *
+ * The outcome's `result` member holds what the job result adds for a debug
+ * job: root_cause, explanation, fix, verification_steps, confidence,
+ * verification {reproduced, verified, reason, rounds, runs[]}, error {kind,
+ * type, message}, frames, root_frame.
+ */
+#ifndef WK_DEBUG_TASK_H
+#define WK_DEBUG_TASK_H
+
+#include <stddef.h>
+
+#include "common/json.h"
+#include "worker/model_step.h"
+
+struct config;
+struct sandbox;
+
+struct debug_env {
+    const struct config *cfg;
+    const struct model_ctx *model;
+    struct sandbox *sandbox;        /* NULL: no sandbox in this process */
+};
+
+struct debug_in {
+    const char *file_path;
+    const char *language;
+    const char *text;               /* the submitted file, as sent (what runs) */
+    size_t len;
+    const char *redacted;           /* the same, redacted (what the model sees) */
+    size_t redacted_len;
+    const char *error_log;          /* redacted, or NULL */
+    const char *files;              /* canonical JSON [{path, content}], or NULL */
+    const char *run;                /* canonical JSON {runner, entry?, args}, or NULL */
+    const cJSON *lint_findings;     /* borrowed */
+    const char *skip_reason;        /* non-NULL: no model call (budget), degraded */
+};
+
+/* Starts the task; every pointer in env and in is borrowed until cb. Returns
+ * 0 (cb runs exactly once, possibly before this returns) or -1 when out of
+ * memory (cb never runs). */
+int debug_task_start(const struct debug_env *env, const struct debug_in *in, model_done_cb *cb,
+                     void *arg);
+
+#endif
