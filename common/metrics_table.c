@@ -25,7 +25,7 @@ static const char *const admissions[] = {
     "type=\"" t "\",outcome=\"degraded\"", "type=\"" t "\",outcome=\"dead\"",             \
     "type=\"" t "\",outcome=\"deferred\""
 static const char *const jobs[] = {JOB_OUTCOMES("review"), JOB_OUTCOMES("debug"),
-                                   JOB_OUTCOMES("architecture"), NULL};
+                                   JOB_OUTCOMES("architecture"), JOB_OUTCOMES("stress"), NULL};
 #undef JOB_OUTCOMES
 
 static const char *const token_kinds[] = {

@@ -202,7 +202,7 @@ void handle_jobs_list(struct request *req)
         return;
     }
     if (type != NULL && job_type_parse(type) < 0) {
-        err_set_field(&e, ERR_INVALID_FIELD_VALUE, "type", "type is review, debug or architecture");
+        err_set_field(&e, ERR_INVALID_FIELD_VALUE, "type", "type is review, debug, architecture or stress");
         respond_error(req, &e);
         return;
     }

@@ -283,6 +283,7 @@ static int arch_check(const cJSON *doc, struct review_request *r, struct err *e)
     cJSON *spec = cJSON_CreateObject();
     int rc = spec ? ERR_OK : err_set(e, ERR_INTERNAL, "out of memory");
 
+    r->input_bytes = 0;             /* a file, if sent, is not read */
     for (size_t i = 0; rc == ERR_OK && i < sizeof fields / sizeof fields[0]; i++) {
         const char *v;
         if ((rc = opt_string(doc, fields[i].name, fields[i].max, &v, e)) != ERR_OK)

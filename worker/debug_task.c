@@ -143,7 +143,7 @@ static void finish(struct debug_state *d)
         cJSON_AddNumberToObject(v, "rounds", d->rounds);
         cJSON_AddItemToObject(v, "runs", d->runs);
         d->runs = NULL;
-        err = cJSON_AddObjectToObject(r, "error");
+        err = cJSON_AddObjectToObject(r, "failure");
         json_add_str_or_null(err, "kind", json_str(d->tb, "kind"));
         json_add_str_or_null(err, "type", json_str(d->tb, "error_type"));
         json_add_str_or_null(err, "message", json_str(d->tb, "message"));

@@ -13,8 +13,9 @@
  *
  * The outcome's `result` member holds what the job result adds for a debug
  * job: root_cause, explanation, fix, verification_steps, confidence,
- * verification {reproduced, verified, reason, rounds, runs[]}, error {kind,
- * type, message}, frames, root_frame.
+ * verification {reproduced, verified, reason, rounds, runs[]}, failure {kind,
+ * type, message} (what failed; the job's own `error` stays the job's), frames,
+ * root_frame.
  */
 #ifndef WK_DEBUG_TASK_H
 #define WK_DEBUG_TASK_H

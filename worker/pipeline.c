@@ -589,6 +589,9 @@ static int build_documents(struct pipeline_job *j)
     free(j->result_text);
     j->result_text = cJSON_PrintUnformatted(r);
 
+    /* PostgreSQL keeps a heavy task's members as one document. */
+    if (j->have_model && j->model.result != NULL && !j->failed)
+        cJSON_AddItemReferenceToObject(r, "task_result", j->model.result);
     cJSON_AddStringToObject(r, "job_id", j->job_id);
     json_add_str_or_null(r, "type", field(j, "type"));
     cJSON_AddStringToObject(r, "status", j->failed ? "failed" : "done");

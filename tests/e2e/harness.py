@@ -1075,14 +1075,16 @@ def assert_job_shape(job: Any) -> dict:
     missing = JOB_KEYS - job.keys()
     assert not missing, f"job lacks {missing}: {job!r}"
     assert UUID7_RE.match(job["job_id"]), job["job_id"]
-    assert job["type"] in ("review", "debug", "architecture"), job
+    assert job["type"] in ("review", "debug", "architecture", "stress"), job
     assert job["status"] in JOB_STATUSES, job
     assert isinstance(job["created_at"], str) and RFC3339_RE.match(job["created_at"]), job
     for k in ("started_at", "finished_at"):
         assert job[k] is None or (isinstance(job[k], str) and RFC3339_RE.match(job[k])), (k, job)
     assert isinstance(job["attempts"], int) and not isinstance(job["attempts"], bool) \
         and job["attempts"] >= 0, job
-    assert isinstance(job["file_path"], str), job
+    # architecture and stress jobs need no file
+    assert isinstance(job["file_path"], str) or (
+        job["file_path"] is None and job["type"] in ("architecture", "stress")), job
     assert job["language"] is None or isinstance(job["language"], str), job
     assert job["repo_id"] is None or isinstance(job["repo_id"], str), job
     assert job["request_id"] is None or isinstance(job["request_id"], str), job

@@ -30,8 +30,11 @@ def test_readyz_all_up(harness, gateway):
     ("architecture", STREAM_HEAVY, STREAM_FAST),
 ])
 def test_submit_routes_to_stream(harness, gateway, clean_state, request_type, stream, other):
+    extra = {"debug": {"error_log": "NameError: name 'x' is not defined\n"},
+             "architecture": {"user_request": "a URL shortener"}}.get(request_type, {})
     status, headers, body = harness.http("POST", "/review", {
-        "file_path": "app.py", "file_content": "import os\n", "request_type": request_type})
+        "file_path": "app.py", "file_content": "import os\n", "request_type": request_type,
+        **extra})
     assert status == 202, body
     job_id = body["job_id"]
     assert UUID7_RE.match(job_id), job_id

@@ -82,7 +82,9 @@ def test_estimate_reserved_at_admission(harness, budget_gw):
         ({"file_path": "e.py", "file_content": "\u00e9" * 3, "request_type": "review"}, 6),
         ({"file_path": "d.py", "file_content": "d" * 401, "diff": "+" * 99,
           "error_log": "E" * 33, "request_type": "debug"}, 533),
-        ({"file_path": "a.py", "file_content": "a" * 1001, "request_type": "architecture"}, 1001),
+        # architecture: what the model reads is the request, not a file
+        ({"file_path": "a.py", "file_content": "f" * 50, "user_request": "a" * 1001,
+          "request_type": "architecture"}, 1001),
     ]
     total = 0
     for body, nbytes in cases:
@@ -167,7 +169,8 @@ def test_degraded_is_never_refused(harness, budget_gw):
     _, user_id, key = harness.new_user("lite", tag="broke")
     precharge(harness, user_id, LITE_BUDGET * 3)        # far over the budget
     for kind in ("review", "debug", "architecture"):
-        body = {"file_path": f"broke.{kind}.py", "file_content": "x = 1\n", "request_type": kind}
+        body = {"file_path": f"broke.{kind}.py", "file_content": "x = 1\n", "request_type": kind,
+                "error_log": "E: boom\n", "user_request": "a cache"}
         status, headers, resp = post(harness, key, body)
         assert status == 202, resp
         assert [w.split(":")[0] for w in warnings_of(resp)] == ["degraded"], resp

@@ -121,8 +121,8 @@ def test_python_zero_division_reproduced_fixed_verified(harness, heavy, fake, cl
     fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, fixed)), "times": 5}])
     job = run_debug(harness, "stats.py", src, PY_LOG, {"runner": "python"})
 
-    assert job["error"] == {"kind": "python", "type": "ZeroDivisionError",
-                            "message": "division by zero"}, job["error"]
+    assert job["failure"] == {"kind": "python", "type": "ZeroDivisionError",
+                            "message": "division by zero"}, job["failure"]
     assert job["root_frame"]["file"] == "stats.py" and job["root_frame"]["line"] == 3
     assert job["root_frame"]["function"] == "mean"
     assert job["root_cause"] == "Division by an empty list's length."
@@ -142,6 +142,14 @@ def test_python_zero_division_reproduced_fixed_verified(harness, heavy, fake, cl
     text = user_text(reqs[0]["body"])
     assert "ZeroDivisionError" in text and "stats.py:3 in mean" in text
     assert "$ python3" in text and "(exit 1)" in text
+    # PostgreSQL keeps the task's members: once the hot copy is gone, GET /job
+    # answers the same document from the system of record.
+    assert harness.redis_int("DEL", f"job:{job['job_id']}") == 1
+    status, cold = harness.get_job(job["job_id"])
+    assert status == 200, cold
+    for k in ("root_cause", "explanation", "fix", "verification", "failure", "frames",
+              "root_frame", "confidence", "verification_steps"):
+        assert cold[k] == job[k], k
 
 
 def test_fix_that_does_not_work_gets_a_second_round(harness, heavy, fake, clean_state):
@@ -213,7 +221,7 @@ def test_node_type_error(harness, heavy, fake, clean_state):
         unified("web/user.js", src, fixed), root="user.profile is undefined")}])
     # No log: the reproduction tells where it fails.
     job = run_debug(harness, "web/user.js", src, None, {"runner": "node"})
-    assert job["error"]["kind"] == "node" and job["error"]["type"] == "TypeError", job["error"]
+    assert job["failure"]["kind"] == "node" and job["failure"]["type"] == "TypeError", job["failure"]
     assert job["root_frame"]["file"] == "web/user.js" and job["root_frame"]["line"] == 3
     v = job["verification"]
     assert v["reproduced"] and v["verified"], v
@@ -251,7 +259,7 @@ def test_c_out_of_bounds_caught_by_asan(harness, heavy, fake, clean_state):
     first = v["runs"][0]
     assert "AddressSanitizer: heap-buffer-overflow" in first["stderr_tail"], first
     assert first["exit"] != 0
-    assert job["error"]["kind"] == "asan" and job["error"]["type"] == "heap-buffer-overflow"
+    assert job["failure"]["kind"] == "asan" and job["failure"]["type"] == "heap-buffer-overflow"
     assert job["root_frame"]["file"] == "src/squares.c" and job["root_frame"]["line"] == 9
     assert v["verified"] is True, v
     assert v["runs"][1]["exit"] == 0 and v["runs"][1]["stdout_tail"] == "9\n"

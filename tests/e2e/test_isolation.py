@@ -11,6 +11,9 @@ import pytest
 from harness import GROUP_FAST, STREAM_FAST, UUID7_RE, assert_job_shape, assert_problem
 
 TYPES = ["review", "debug", "review", "architecture", "review", "debug", "review"]
+# What each heavy type needs besides a file.
+TYPE_FIELDS = {"debug": {"error_log": "ZeroDivisionError: division by zero\n"},
+               "architecture": {"user_request": "a job queue"}}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -61,7 +64,7 @@ def tenants(harness, gateway):
     _, a_id, a_key = harness.new_user(tag="tenant-a")
     _, b_id, b_key = harness.new_user(tag="tenant-b")
     a_jobs = [harness.submit(file_path=f"a/f{i}.py", file_content=f"a = {i}\n", request_type=t,
-                             auth=a_key) for i, t in enumerate(TYPES)]
+                             auth=a_key, **TYPE_FIELDS.get(t, {})) for i, t in enumerate(TYPES)]
     b_jobs = [harness.submit(file_path=f"b/f{i}.py", file_content=f"b = {i}\n", auth=b_key)
               for i in range(2)]
     return {"a_key": a_key, "b_key": b_key, "a_id": a_id, "b_id": b_id,
@@ -175,7 +178,7 @@ def test_mixed_sources_paginate_without_gaps(harness, gateway):
     for i in range(6):
         rt = "review" if i % 2 == 0 else "debug"   # debug: heavy pool, stays queued
         jid = harness.submit(file_path=f"c/f{i}.py", file_content=f"c = {i}\n", request_type=rt,
-                             auth=c)
+                             auth=c, **TYPE_FIELDS.get(rt, {}))
         ids.append((jid, rt))
         if rt == "review":
             harness.poll_job(jid, auth=c, timeout=60)

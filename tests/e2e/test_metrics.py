@@ -251,9 +251,9 @@ def test_stats_shape(harness, gateway, clean_state):
     jobs = body["jobs"]
     assert jobs["total"] == 2, body
     assert jobs["by_status"] == {"queued": 0, "running": 0, "done": 2, "failed": 0}, body
-    assert jobs["by_type"] == {"review": 2, "debug": 0, "architecture": 0}, body
+    assert jobs["by_type"] == {"review": 2, "debug": 0, "architecture": 0, "stress": 0}, body
     assert jobs["by_type_status"]["review"]["done"] == 2, body
-    assert set(jobs["by_type_status"]) == {"review", "debug", "architecture"}, body
+    assert set(jobs["by_type_status"]) == {"review", "debug", "architecture", "stress"}, body
     users = harness.psql_int("SELECT count(*) FROM users")
     keys = harness.psql_int("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL")
     assert body["users"] == users and body["api_keys_active"] == keys, body
