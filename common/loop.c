@@ -216,6 +216,8 @@ struct proc_stream {
     uv_pipe_t pipe;
     char *buf;
     size_t len, cap;
+    size_t start;               /* keep_tail: oldest byte once the ring is full */
+    uint64_t total;             /* bytes read, kept or not */
     int truncated;
     int eof;
 };
@@ -228,6 +230,7 @@ struct loop_proc {
     int exited;
     int reported;
     size_t output_max;
+    int keep_tail;              /* 1: keep the last output_max bytes, not the first */
     int64_t started_ms;
     loop_proc_cb *cb;
     void *arg;
@@ -256,6 +259,28 @@ static void proc_close_all(struct loop_proc *p)
             uv_close(hs[i], proc_handle_closed);
 }
 
+static void reverse(char *b, size_t n)
+{
+    for (size_t i = 0; i < n / 2; i++) {
+        char c = b[i];
+        b[i] = b[n - 1 - i];
+        b[n - 1 - i] = c;
+    }
+}
+
+/* Puts a full ring back in order: oldest byte first, NUL after the last. */
+static void stream_unring(struct proc_stream *ps)
+{
+    if (ps->start != 0) {
+        reverse(ps->buf, ps->start);
+        reverse(ps->buf + ps->start, ps->len - ps->start);
+        reverse(ps->buf, ps->len);
+        ps->start = 0;
+    }
+    if (ps->buf != NULL)
+        ps->buf[ps->len] = '\0';
+}
+
 static void proc_report(struct loop_proc *p)
 {
     static char empty[1] = "";
@@ -264,12 +289,16 @@ static void proc_report(struct loop_proc *p)
         return;
     p->reported = 1;
     uv_timer_stop(&p->timer);
+    stream_unring(&p->out);
+    stream_unring(&p->err);
     p->res.out = p->out.buf ? p->out.buf : empty;
     p->res.out_len = p->out.len;
     p->res.out_truncated = p->out.truncated;
     p->res.err = p->err.buf ? p->err.buf : empty;
     p->res.err_len = p->err.len;
     p->res.err_truncated = p->err.truncated;
+    p->res.out_total = p->out.total;
+    p->res.err_total = p->err.total;
     p->res.duration_ms = clock_mono_ms() - p->started_ms;
     if (p->cb != NULL)
         p->cb(p->arg, &p->res);
@@ -291,6 +320,83 @@ static void proc_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof p->chunk;
 }
 
+/* Grows ps->buf to hold need bytes (a NUL included), at most output_max + 1.
+ * Returns 0, or -1 when memory ran out. */
+static int stream_reserve(struct loop_proc *p, struct proc_stream *ps, size_t need)
+{
+    size_t cap = ps->cap ? ps->cap : 4096;
+    char *nb;
+
+    if (need <= ps->cap)
+        return 0;
+    while (cap < need)
+        cap *= 2;
+    if (cap > p->output_max + 1)
+        cap = p->output_max + 1;
+    nb = realloc(ps->buf, cap);
+    if (nb == NULL)
+        return -1;
+    ps->buf = nb;
+    ps->cap = cap;
+    return 0;
+}
+
+/* Keeps the first output_max bytes. */
+static void stream_keep_head(struct loop_proc *p, struct proc_stream *ps, const char *data,
+                             size_t n)
+{
+    size_t keep = n;
+
+    if (ps->len + keep > p->output_max) {
+        keep = p->output_max - ps->len;
+        ps->truncated = 1;
+    }
+    if (keep > 0) {
+        if (stream_reserve(p, ps, ps->len + keep + 1) != 0) {
+            ps->truncated = 1;
+            return;
+        }
+        memcpy(ps->buf + ps->len, data, keep);
+        ps->len += keep;
+        ps->buf[ps->len] = '\0';
+    }
+}
+
+/* Keeps the last output_max bytes: a plain buffer until it is full, then a
+ * ring whose oldest byte is at ps->start (put in order by stream_unring). */
+static void stream_keep_tail(struct loop_proc *p, struct proc_stream *ps, const char *data,
+                             size_t n)
+{
+    size_t max = p->output_max;
+
+    if (max == 0 || stream_reserve(p, ps, max + 1) != 0) {
+        ps->truncated = 1;
+        return;
+    }
+    if (n >= max) {
+        memcpy(ps->buf, data + (n - max), max);
+        ps->truncated |= n > max || ps->len > 0;
+        ps->len = max;
+        ps->start = 0;
+        return;
+    }
+    if (ps->len < max) {
+        size_t k = max - ps->len < n ? max - ps->len : n;
+        memcpy(ps->buf + ps->len, data, k);
+        ps->len += k;
+        data += k;
+        n -= k;
+    }
+    while (n > 0) {
+        size_t k = max - ps->start < n ? max - ps->start : n;
+        memcpy(ps->buf + ps->start, data, k);
+        ps->start = (ps->start + k) % max;
+        data += k;
+        n -= k;
+        ps->truncated = 1;
+    }
+}
+
 static void proc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct loop_proc *p = s->data;
@@ -304,33 +410,11 @@ static void proc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
     if (n == 0)
         return;
-    {
-        size_t keep = (size_t)n;
-        if (ps->len + keep > p->output_max) {
-            keep = p->output_max - ps->len;
-            ps->truncated = 1;
-        }
-        if (keep > 0) {
-            if (ps->len + keep + 1 > ps->cap) {
-                size_t cap = ps->cap ? ps->cap : 4096;
-                char *nb;
-                while (cap < ps->len + keep + 1)
-                    cap *= 2;
-                if (cap > p->output_max + 1)
-                    cap = p->output_max + 1;
-                nb = realloc(ps->buf, cap);
-                if (nb == NULL) {
-                    ps->truncated = 1;
-                    return;
-                }
-                ps->buf = nb;
-                ps->cap = cap;
-            }
-            memcpy(ps->buf + ps->len, buf->base, keep);
-            ps->len += keep;
-            ps->buf[ps->len] = '\0';
-        }
-    }
+    ps->total += (uint64_t)n;
+    if (p->keep_tail)
+        stream_keep_tail(p, ps, buf->base, (size_t)n);
+    else
+        stream_keep_head(p, ps, buf->base, (size_t)n);
 }
 
 static void proc_exit(uv_process_t *h, int64_t status, int term_signal)
@@ -356,8 +440,8 @@ static void proc_timeout(uv_timer_t *t)
     uv_process_kill(&p->proc, SIGKILL);
 }
 
-struct loop_proc *loop_spawn(struct loop *loop, const struct loop_proc_spec *spec,
-                             loop_proc_cb *cb, void *arg, struct err *e)
+static struct loop_proc *proc_spawn(struct loop *loop, const struct loop_proc_spec *spec,
+                                    int keep_tail, loop_proc_cb *cb, void *arg, struct err *e)
 {
     struct loop_proc *p = calloc(1, sizeof *p);
     uv_process_options_t o;
@@ -371,6 +455,7 @@ struct loop_proc *loop_spawn(struct loop *loop, const struct loop_proc_spec *spe
     p->cb = cb;
     p->arg = arg;
     p->output_max = spec->output_max;
+    p->keep_tail = keep_tail;
     p->started_ms = clock_mono_ms();
     uv_pipe_init(&loop->uv, &p->out.pipe, 0);
     uv_pipe_init(&loop->uv, &p->err.pipe, 0);
@@ -404,6 +489,18 @@ struct loop_proc *loop_spawn(struct loop *loop, const struct loop_proc_spec *spe
     uv_read_start((uv_stream_t *)&p->err.pipe, proc_alloc, proc_read);
     uv_timer_start(&p->timer, proc_timeout, spec->timeout_ms, spec->timeout_ms);
     return p;
+}
+
+struct loop_proc *loop_spawn(struct loop *loop, const struct loop_proc_spec *spec,
+                             loop_proc_cb *cb, void *arg, struct err *e)
+{
+    return proc_spawn(loop, spec, 0, cb, arg, e);
+}
+
+struct loop_proc *loop_spawn_tail(struct loop *loop, const struct loop_proc_spec *spec,
+                                  loop_proc_cb *cb, void *arg, struct err *e)
+{
+    return proc_spawn(loop, spec, 1, cb, arg, e);
 }
 
 void loop_proc_cancel(struct loop_proc *p)

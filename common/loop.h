@@ -61,7 +61,8 @@ struct loop_proc_spec {
     const char *const *env;     /* full environment, NULL-terminated */
     const char *cwd;
     uint64_t timeout_ms;        /* SIGKILL after this wall-clock time */
-    size_t output_max;          /* bytes kept of stdout and of stderr each */
+    size_t output_max;          /* bytes kept of stdout and of stderr each: the
+                                 * first ones (loop_spawn) or the last (loop_spawn_tail) */
 };
 
 struct loop_proc_result {
@@ -75,6 +76,8 @@ struct loop_proc_result {
     char *err;                  /* stderr, likewise */
     size_t err_len;
     int err_truncated;
+    uint64_t out_total;         /* bytes the child wrote to stdout, kept or not */
+    uint64_t err_total;
     int64_t duration_ms;
 };
 
@@ -88,6 +91,12 @@ struct loop_proc;
  * nothing could be scheduled. */
 struct loop_proc *loop_spawn(struct loop *loop, const struct loop_proc_spec *spec,
                              loop_proc_cb *cb, void *arg, struct err *e);
+
+/* Same, but keeps the LAST output_max bytes of each stream (out/err hold
+ * them in order, possibly cut inside a UTF-8 sequence or a line); the child
+ * is drained to the end whatever it writes. */
+struct loop_proc *loop_spawn_tail(struct loop *loop, const struct loop_proc_spec *spec,
+                                  loop_proc_cb *cb, void *arg, struct err *e);
 
 /* Sends SIGKILL to a running child and detaches it: its cb will not run. */
 void loop_proc_cancel(struct loop_proc *p);

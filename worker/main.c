@@ -8,6 +8,7 @@
 #include "common/metrics.h"
 #include "common/metrics_http.h"
 #include "common/metrics_table.h"
+#include "worker/sandbox_exec.h"
 #include "worker/worker.h"
 
 #include <signal.h>
@@ -31,6 +32,8 @@ static void on_signal(void *arg, int signum)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--sandbox-exec") == 0)
+        return sandbox_exec_main(argc, argv);
     struct config cfg;
     struct worker w;
     struct loop *loop;

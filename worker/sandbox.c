@@ -1,0 +1,853 @@
+/* sandbox.c - queues, stages and starts sandboxed runs; reads their results.
+ * What the sandbox enforces is set up by the launcher (sandbox_exec.c). */
+#include "worker/sandbox.h"
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/err.h"
+#include "common/job.h"
+#include "common/loop.h"
+#include "common/relpath.h"
+#include "common/utf8.h"
+#include "worker/sandbox_exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SANDBOX_WHY_MAX 256
+/* Bytes of the status file and of the probe's output read. */
+#define SANDBOX_STATUS_MAX 4096
+#define SANDBOX_PROBE_OUTPUT_MAX 4096
+#define SANDBOX_PROBE_CPU_S 5
+#define SANDBOX_PROBE_MEMORY_MB 256
+
+/* The cc runner: $1 address-space limit for the compiler (KB), $2 the number
+ * n of sources, then n sources, then the program's arguments. build() moves
+ * the n sources behind the arguments and drops the arguments. */
+static const char cc_script[] =
+    "m=$1; n=$2; shift 2\n"
+    "build() {\n"
+    "  i=0\n"
+    "  while [ \"$i\" -lt \"$n\" ]; do set -- \"$@\" \"$1\"; shift; i=$((i + 1)); done\n"
+    "  shift $(($# - n))\n"
+    "  ulimit -v \"$m\" && exec cc -g -O0 -fsanitize=address,undefined -fno-omit-frame-pointer"
+    " -o /tmp/a.out \"$@\" -lm\n"
+    "}\n"
+    "(build \"$@\") || { s=$?; echo \"compilation failed (exit $s)\" >&2; exit \"$s\"; }\n"
+    "shift \"$n\"\n"
+    "exec /tmp/a.out \"$@\"\n";
+
+static const char *const launcher_env[] = {"PATH=/usr/bin:/bin", NULL};
+
+/* A growable argv of owned strings; a failed allocation sets oom. */
+struct strv {
+    char **v;
+    int n, cap;
+    int oom;
+};
+
+enum task_state { TASK_WAITING, TASK_RUNNING, TASK_READY };
+
+struct sandbox_task {
+    struct sandbox *sb;
+    struct sandbox_task *prev, *next;   /* every live task, for sandbox_free */
+    struct sandbox_task *qnext;         /* in the wait queue or the ready list */
+    enum task_state state;
+    sandbox_done_cb *cb;
+    void *arg;
+    struct loop_proc *proc;             /* while running */
+    struct strv argv;                   /* the launcher's; the sandbox's from `inner` on */
+    int inner;
+    char stage[PATH_MAX];               /* "" when not created */
+    char why[SANDBOX_WHY_MAX];          /* TASK_READY: why nothing ran */
+};
+
+struct sandbox {
+    struct loop *loop;
+    const struct config *cfg;
+    long parallel;
+    int running;
+    struct sandbox_task *wait_head, *wait_tail;
+    struct sandbox_task *ready_head, *ready_tail;
+    struct sandbox_task *tasks;
+    struct loop_timer *kick;
+    char self_exe[PATH_MAX];
+    char bwrap[PATH_MAX];
+    char tmpdir[PATH_MAX];
+    char unavailable[SANDBOX_WHY_MAX];  /* "" when usable */
+};
+
+/* ---- argv building ---- */
+
+static void sv_add(struct strv *sv, const char *s)
+{
+    char *copy;
+
+    if (sv->oom)
+        return;
+    if (sv->n + 2 > sv->cap) {
+        int cap = sv->cap ? sv->cap * 2 : 32;
+        char **v = realloc(sv->v, (size_t)cap * sizeof *v);
+        if (v == NULL) {
+            sv->oom = 1;
+            return;
+        }
+        sv->v = v;
+        sv->cap = cap;
+    }
+    copy = strdup(s);
+    if (copy == NULL) {
+        sv->oom = 1;
+        return;
+    }
+    sv->v[sv->n++] = copy;
+    sv->v[sv->n] = NULL;
+}
+
+static void sv_addf(struct strv *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sv_addf(struct strv *sv, const char *fmt, ...)
+{
+    char buf[SANDBOX_PATH_MAX + 64];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    sv_add(sv, buf);
+}
+
+static void sv_free(struct strv *sv)
+{
+    for (int i = 0; i < sv->n; i++)
+        free(sv->v[i]);
+    free(sv->v);
+    memset(sv, 0, sizeof *sv);
+}
+
+/* The launcher's options up to and including "--" (sandbox_exec.h). */
+static void launcher_head(const struct sandbox *sb, struct strv *sv, const char *stage,
+                          long cpu_s, long as_mb)
+{
+    sv_add(sv, sb->self_exe);
+    sv_add(sv, SANDBOX_EXEC_FLAG);
+    sv_add(sv, "--bwrap");
+    sv_add(sv, sb->bwrap);
+    sv_add(sv, "--stage");
+    sv_add(sv, stage);
+    sv_add(sv, "--cpu");
+    sv_addf(sv, "%ld", cpu_s);
+    sv_add(sv, "--as-mb");
+    sv_addf(sv, "%ld", as_mb);
+}
+
+/* ---- staging ---- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void stage_remove(char *dir)
+{
+    if (dir[0] != '\0')
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dir[0] = '\0';
+}
+
+static int stage_create(const struct sandbox *sb, char *dir, size_t cap)
+{
+    if (snprintf(dir, cap, "%s/codeinsight-sandbox-XXXXXX", sb->tmpdir) >= (int)cap ||
+        mkdtemp(dir) == NULL) {
+        dir[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes dir/rel (rel normal: no empty, "." or ".." segment), creating its
+ * parent directories. The directory is ours alone (0700), so no component
+ * can have been replaced by a link. */
+static int stage_file(const char *dir, const char *rel, const char *content, size_t len,
+                      char *why, size_t cap)
+{
+    char path[SANDBOX_PATH_MAX + 1];
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd = -1, rc = -1;
+    size_t off = 0;
+
+    snprintf(path, sizeof path, "%s", rel);
+    if (dfd < 0) {
+        snprintf(why, cap, "open the staging directory: %s", strerror(errno));
+        return -1;
+    }
+    for (char *s = strchr(path, '/'); s != NULL; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        if (mkdirat(dfd, path, 0700) != 0 && errno != EEXIST) {
+            snprintf(why, cap, "mkdir: %s", strerror(errno));
+            goto out;
+        }
+        *s = '/';
+    }
+    fd = openat(dfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(why, cap, "create: %s", strerror(errno));
+        goto out;
+    }
+    while (off < len) {
+        ssize_t w = write(fd, content + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(why, cap, "write: %s", strerror(errno));
+            goto out;
+        }
+        off += (size_t)w;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    close(dfd);
+    return rc;
+}
+
+/* What bwrap reported: 2 when the program ran to its end ("exit-code"), 1
+ * when the sandbox's first process was created ("child-pid": set-up may
+ * still have failed), 0 when nothing was written. */
+static int stage_status(const char *dir)
+{
+    char path[PATH_MAX + 16], buf[SANDBOX_STATUS_MAX + 1];
+    int fd, got = 0;
+    ssize_t n;
+
+    snprintf(path, sizeof path, "%s/%s", dir, SANDBOX_EXEC_STATUS);
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    while (got < SANDBOX_STATUS_MAX &&
+           (n = read(fd, buf + got, (size_t)(SANDBOX_STATUS_MAX - got))) > 0)
+        got += (int)n;
+    close(fd);
+    buf[got] = '\0';
+    if (strstr(buf, "\"exit-code\"") != NULL)
+        return 2;
+    return strstr(buf, "\"child-pid\"") != NULL ? 1 : 0;
+}
+
+/* The last non-empty line of a set-up failure's output, printable. */
+static void last_line(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t end = len, start;
+
+    while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r'))
+        end--;
+    start = end;
+    while (start > 0 && s[start - 1] != '\n')
+        start--;
+    if (end - start >= cap)
+        start = end - (cap - 1);
+    snprintf(out, cap, "%.*s", (int)(end - start), s + start);
+    for (char *p = out; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+    utf8_sanitize(out);
+}
+
+/* ---- the probe ---- */
+
+/* Runs the launcher with /bin/true, waiting at most SANDBOX_PROBE_TIMEOUT_MS.
+ * Returns 0, or -1 with a reason in why. */
+static int probe(const struct sandbox *sb, char *why, size_t cap)
+{
+    char stage[PATH_MAX], out[SANDBOX_PROBE_OUTPUT_MAX + 1], line[SANDBOX_WHY_MAX - 64];
+    struct strv sv = {0};
+    posix_spawn_file_actions_t fa;
+    int pfd[2] = {-1, -1}, status = 0, rc = -1, ran;
+    size_t got = 0;
+    pid_t pid;
+    int64_t deadline;
+
+    if (stage_create(sb, stage, sizeof stage) != 0) {
+        snprintf(why, cap, "cannot create a staging directory in %.160s: %s", sb->tmpdir,
+                 strerror(errno));
+        return -1;
+    }
+    launcher_head(sb, &sv, stage, SANDBOX_PROBE_CPU_S, SANDBOX_PROBE_MEMORY_MB);
+    sv_add(&sv, "--");
+    sv_add(&sv, "true");
+    if (sv.oom || pipe2(pfd, O_CLOEXEC) != 0) {
+        snprintf(why, cap, "cannot start the probe: %s",
+                 sv.oom ? "out of memory" : strerror(errno));
+        goto out;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+    errno = posix_spawn(&pid, sb->self_exe, &fa, NULL, sv.v, (char *const *)launcher_env);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[1]);
+    pfd[1] = -1;
+    if (errno != 0) {
+        snprintf(why, cap, "cannot start the launcher %.160s: %s", sb->self_exe, strerror(errno));
+        goto out;
+    }
+    deadline = clock_mono_ms() + SANDBOX_PROBE_TIMEOUT_MS;
+    for (;;) {
+        struct pollfd p = {pfd[0], POLLIN, 0};
+        int64_t left = deadline - clock_mono_ms();
+        ssize_t n;
+        char chunk[512];
+        int ready = left > 0 ? poll(&p, 1, (int)left) : 0;
+
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            snprintf(why, cap, "the sandbox probe did not finish in %d ms",
+                     SANDBOX_PROBE_TIMEOUT_MS);
+            goto out;
+        }
+        n = read(pfd[0], chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        /* Keep the end: the reason is the last line. */
+        if (got + (size_t)n > SANDBOX_PROBE_OUTPUT_MAX) {
+            memmove(out, out + (size_t)n, got - (size_t)n);
+            got -= (size_t)n;
+        }
+        memcpy(out + got, chunk, (size_t)n);
+        got += (size_t)n;
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    ran = stage_status(stage);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && ran == 2) {
+        rc = 0;
+        goto out;
+    }
+    last_line(out, got, line, sizeof line);
+    if (WIFSIGNALED(status))
+        snprintf(why, cap, "sandbox probe failed (signal %d)%s%s", WTERMSIG(status),
+                 line[0] ? ": " : "", line);
+    else
+        snprintf(why, cap, "sandbox probe failed (exit %d)%s%s", WEXITSTATUS(status),
+                 line[0] ? ": " : "", line);
+out:
+    if (pfd[0] >= 0)
+        close(pfd[0]);
+    if (pfd[1] >= 0)
+        close(pfd[1]);
+    sv_free(&sv);
+    stage_remove(stage);
+    return rc;
+}
+
+/* ---- tasks ---- */
+
+static void pump(struct sandbox *sb);
+
+static void list_remove(struct sandbox_task **head, struct sandbox_task **tail,
+                        struct sandbox_task *t)
+{
+    struct sandbox_task *prev = NULL;
+
+    for (struct sandbox_task *c = *head; c != NULL; prev = c, c = c->qnext) {
+        if (c != t)
+            continue;
+        if (prev != NULL)
+            prev->qnext = c->qnext;
+        else
+            *head = c->qnext;
+        if (*tail == c)
+            *tail = prev;
+        break;
+    }
+    t->qnext = NULL;
+}
+
+static void list_append(struct sandbox_task **head, struct sandbox_task **tail,
+                        struct sandbox_task *t)
+{
+    t->qnext = NULL;
+    if (*tail != NULL)
+        (*tail)->qnext = t;
+    else
+        *head = t;
+    *tail = t;
+}
+
+/* Unlinks t from every list, kills its run, removes its files, frees it. */
+static void task_free(struct sandbox_task *t)
+{
+    struct sandbox *sb = t->sb;
+
+    if (t->state == TASK_WAITING)
+        list_remove(&sb->wait_head, &sb->wait_tail, t);
+    else if (t->state == TASK_READY)
+        list_remove(&sb->ready_head, &sb->ready_tail, t);
+    if (t->proc != NULL) {
+        loop_proc_cancel(t->proc);
+        sb->running--;
+    }
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        sb->tasks = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    stage_remove(t->stage);
+    sv_free(&t->argv);
+    free(t);
+}
+
+/* Nothing will run: reports why from the loop. */
+static void task_fail_later(struct sandbox_task *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void task_fail_later(struct sandbox_task *t, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(t->why, sizeof t->why, fmt, ap);
+    va_end(ap);
+    t->state = TASK_READY;
+    list_append(&t->sb->ready_head, &t->sb->ready_tail, t);
+    loop_timer_start(t->sb->kick, 0, 0);
+}
+
+static void on_kick(void *arg)
+{
+    struct sandbox *sb = arg;
+    struct sandbox_task *t = sb->ready_head;
+    char why[SANDBOX_WHY_MAX];
+    sandbox_done_cb *cb;
+    void *cb_arg;
+
+    if (t == NULL)
+        return;
+    snprintf(why, sizeof why, "%s", t->why);
+    cb = t->cb;
+    cb_arg = t->arg;
+    task_free(t);
+    /* One per turn: the callback may free the sandbox. */
+    if (sb->ready_head != NULL)
+        loop_timer_start(sb->kick, 0, 0);
+    cb(cb_arg, NULL, why);
+}
+
+/* A stream's tail as a JSON string: from a UTF-8 boundary when it was cut,
+ * NULs and invalid bytes as '?'. */
+static cJSON *tail_string(const char *buf, size_t len, int cut)
+{
+    size_t skip = 0;
+    char *s;
+    cJSON *j;
+
+    while (cut && skip < len && skip < 3 && ((unsigned char)buf[skip] & 0xc0) == 0x80)
+        skip++;
+    s = malloc(len - skip + 1);
+    if (s == NULL)
+        return cJSON_CreateString("");
+    memcpy(s, buf + skip, len - skip);
+    s[len - skip] = '\0';
+    for (size_t i = 0; i < len - skip; i++)
+        if (s[i] == '\0')
+            s[i] = '?';
+    j = cJSON_CreateString(utf8_sanitize(s));
+    free(s);
+    return j;
+}
+
+static cJSON *run_json(const struct sandbox_task *t, const struct loop_proc_result *r)
+{
+    cJSON *run = cJSON_CreateObject(), *argv = cJSON_AddArrayToObject(run, "argv");
+    int sig = 0, code = r->exit_code;
+
+    for (int i = t->inner; i < t->argv.n; i++)
+        cJSON_AddItemToArray(argv, cJSON_CreateString(t->argv.v[i]));
+    /* bwrap exits 128 + n when its child was killed by signal n. */
+    if (r->term_signal != 0)
+        sig = r->term_signal;
+    else if (code > 128 && code <= 128 + 64)
+        sig = code - 128;
+    if (sig != 0) {
+        cJSON_AddNullToObject(run, "exit");
+        cJSON_AddNumberToObject(run, "signal", sig);
+    } else {
+        cJSON_AddNumberToObject(run, "exit", code);
+        cJSON_AddNullToObject(run, "signal");
+    }
+    cJSON_AddBoolToObject(run, "timed_out", r->timed_out);
+    cJSON_AddItemToObject(run, "stdout_tail", tail_string(r->out, r->out_len, r->out_truncated));
+    cJSON_AddItemToObject(run, "stderr_tail", tail_string(r->err, r->err_len, r->err_truncated));
+    cJSON_AddNumberToObject(run, "stdout_bytes", (double)r->out_total);
+    cJSON_AddNumberToObject(run, "stderr_bytes", (double)r->err_total);
+    cJSON_AddNumberToObject(run, "duration_ms", (double)r->duration_ms);
+    return run;
+}
+
+static void on_run_done(void *arg, const struct loop_proc_result *r)
+{
+    struct sandbox_task *t = arg;
+    struct sandbox *sb = t->sb;
+    char why[SANDBOX_WHY_MAX], line[SANDBOX_WHY_MAX - 64];
+    sandbox_done_cb *cb = t->cb;
+    void *cb_arg = t->arg;
+    cJSON *run = NULL;
+    int status;
+
+    t->proc = NULL;
+    sb->running--;
+    why[0] = '\0';
+    status = r->spawn_error == 0 ? stage_status(t->stage) : 0;
+    if (r->spawn_error != 0) {
+        snprintf(why, sizeof why, "cannot start the sandbox launcher: %s",
+                 loop_strerror(r->spawn_error));
+    } else if (status == 2 || (status == 1 && r->timed_out)) {
+        run = run_json(t, r);
+    } else if (r->timed_out) {
+        snprintf(why, sizeof why, "sandbox set-up did not finish in %ld ms",
+                 sb->cfg->sandbox_timeout_ms);
+    } else {
+        /* Nothing of the program ran, so all output is bwrap's or ours. */
+        last_line(r->err, r->err_len, line, sizeof line);
+        if (line[0] == '\0')
+            last_line(r->out, r->out_len, line, sizeof line);
+        snprintf(why, sizeof why, "sandbox set-up failed (%s %d)%s%s",
+                 r->term_signal ? "signal" : "exit", r->term_signal ? r->term_signal : r->exit_code,
+                 line[0] ? ": " : "", line);
+    }
+    task_free(t);
+    pump(sb);
+    /* Last: the callback may free the sandbox. */
+    cb(cb_arg, run, run != NULL ? NULL : why);
+}
+
+static void pump(struct sandbox *sb)
+{
+    while (sb->wait_head != NULL && sb->running < sb->parallel) {
+        struct sandbox_task *t = sb->wait_head;
+        struct loop_proc_spec spec;
+        struct err e;
+
+        list_remove(&sb->wait_head, &sb->wait_tail, t);
+        memset(&spec, 0, sizeof spec);
+        spec.argv = (const char *const *)t->argv.v;
+        spec.env = launcher_env;
+        spec.cwd = "/";
+        spec.timeout_ms = (uint64_t)sb->cfg->sandbox_timeout_ms;
+        spec.output_max = (size_t)sb->cfg->sandbox_output_max;
+        t->proc = loop_spawn_tail(sb->loop, &spec, on_run_done, t, &e);
+        if (t->proc == NULL) {
+            task_fail_later(t, "cannot start the sandbox: %s", e.msg);
+            continue;
+        }
+        t->state = TASK_RUNNING;
+        sb->running++;
+    }
+}
+
+/* ---- spec checks ---- */
+
+/* Copies path without "." and empty segments into out (cap bytes). Returns
+ * 0, or -1 when it is not an acceptable relative path. */
+static int path_normal(const char *path, char *out, size_t cap)
+{
+    size_t len = path ? strlen(path) : 0, o = 0;
+    const char *seg = path;
+
+    if (len == 0 || len > SANDBOX_PATH_MAX || !relpath_valid(path, len))
+        return -1;
+    for (const char *p = path;; p++) {
+        if (*p == '/' || *p == '\0') {
+            size_t n = (size_t)(p - seg);
+            if (n > SANDBOX_NAME_MAX)
+                return -1;
+            if (n > 0 && !(n == 1 && seg[0] == '.')) {
+                if (o + n + 2 > cap)
+                    return -1;
+                if (o > 0)
+                    out[o++] = '/';
+                memcpy(out + o, seg, n);
+                o += n;
+            }
+            if (*p == '\0')
+                break;
+            seg = p + 1;
+        }
+    }
+    out[o] = '\0';
+    return o > 0 ? 0 : -1;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* 1 when a is b or a directory holding b. */
+static int path_covers(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
+}
+
+/* Checks spec and writes the normal form of each path into paths. */
+static enum err_code spec_check(const struct sandbox_spec *spec,
+                                char (*paths)[SANDBOX_PATH_MAX + 1], char *entry, struct err *e)
+{
+    size_t total = 0;
+    int nargs = 0, nc = 0;
+
+    if (spec->runner == NULL || !job_runner_valid(spec->runner))
+        return err_set(e, ERR_INVALID_FIELD_VALUE, "unknown runner");
+    if (spec->nfiles < 0 || spec->nfiles > SANDBOX_FILES_MAX || (spec->nfiles > 0 && !spec->files))
+        return err_set(e, ERR_INVALID_FIELD_VALUE, "at most %d files", SANDBOX_FILES_MAX);
+    for (int i = 0; i < spec->nfiles; i++) {
+        const struct sandbox_file *f = &spec->files[i];
+        if (path_normal(f->path, paths[i], SANDBOX_PATH_MAX + 1) != 0)
+            return err_set(e, ERR_INVALID_FILE_PATH, "file %d: not an acceptable relative path", i);
+        if (f->len > 0 && f->content == NULL)
+            return err_set(e, ERR_INVALID_FIELD_VALUE, "file %d has no content", i);
+        total += f->len;
+        if (total > SANDBOX_FILES_BYTES_MAX)
+            return err_set(e, ERR_FIELD_TOO_LONG, "files hold more than %d bytes together",
+                           SANDBOX_FILES_BYTES_MAX);
+        for (int j = 0; j < i; j++)
+            if (path_covers(paths[i], paths[j]) || path_covers(paths[j], paths[i]))
+                return err_set(e, ERR_INVALID_FILE_PATH, "file %d: path clashes with file %d",
+                               i, j);
+        nc += has_suffix(paths[i], ".c");
+    }
+    entry[0] = '\0';
+    if (spec->entry != NULL) {
+        int found = 0;
+        if (path_normal(spec->entry, entry, SANDBOX_PATH_MAX + 1) != 0)
+            return err_set(e, ERR_INVALID_FILE_PATH, "entry: not an acceptable relative path");
+        for (int i = 0; i < spec->nfiles && !found; i++)
+            found = strcmp(paths[i], entry) == 0;
+        if (!found)
+            return err_set(e, ERR_INVALID_FIELD_VALUE, "entry is not one of the files");
+    } else if (strcmp(spec->runner, "pytest") != 0 && strcmp(spec->runner, "cc") != 0) {
+        return err_set(e, ERR_INVALID_FIELD_VALUE, "runner %s needs an entry", spec->runner);
+    }
+    if (strcmp(spec->runner, "cc") == 0 && nc == 0)
+        return err_set(e, ERR_INVALID_FIELD_VALUE, "runner cc needs at least one .c file");
+    for (const char *const *a = spec->args; a != NULL && *a != NULL; a++) {
+        if (++nargs > SANDBOX_ARGS_MAX)
+            return err_set(e, ERR_INVALID_FIELD_VALUE, "at most %d arguments", SANDBOX_ARGS_MAX);
+        if (strlen(*a) > SANDBOX_ARG_MAX)
+            return err_set(e, ERR_FIELD_TOO_LONG, "argument %d is longer than %d bytes", nargs,
+                           SANDBOX_ARG_MAX);
+    }
+    return ERR_OK;
+}
+
+/* The launcher's argv for a checked spec (sandbox.h lists the runners). */
+static void task_argv(struct sandbox_task *t, const struct sandbox_spec *spec,
+                      char (*paths)[SANDBOX_PATH_MAX + 1], const char *entry)
+{
+    const struct config *cfg = t->sb->cfg;
+    struct strv *sv = &t->argv;
+    const char *r = spec->runner;
+    long mem = cfg->sandbox_memory_mb, as_mb = mem;
+    int cc = strcmp(r, "cc") == 0, node = strcmp(r, "node") == 0;
+    char entry_arg[SANDBOX_PATH_MAX + 3];
+
+    /* An entry must not read as an option. */
+    snprintf(entry_arg, sizeof entry_arg, "%s%s", entry[0] == '-' ? "./" : "", entry);
+    if (node)
+        as_mb = mem + SANDBOX_NODE_AS_EXTRA_MB;
+    else if (cc)
+        as_mb = 0;
+    launcher_head(t->sb, sv, t->stage, cfg->sandbox_cpu_s, as_mb);
+    if (cc) {
+        sv_add(sv, "--env");
+        sv_addf(sv,
+                "ASAN_OPTIONS=hard_rss_limit_mb=%ld:max_allocation_size_mb=%ld:"
+                "allocator_may_return_null=1:detect_leaks=0",
+                mem, mem);
+        sv_add(sv, "--env");
+        sv_add(sv, "UBSAN_OPTIONS=print_stacktrace=1");
+    }
+    for (int i = 0; i < spec->nfiles; i++) {
+        sv_add(sv, "--file");
+        sv_add(sv, paths[i]);
+    }
+    sv_add(sv, "--");
+    t->inner = sv->n;
+    if (strcmp(r, "python") == 0 || strcmp(r, "pytest") == 0) {
+        sv_add(sv, "python3");
+        sv_add(sv, "-I");
+        sv_add(sv, "-B");
+        if (strcmp(r, "pytest") == 0) {
+            sv_add(sv, "-m");
+            sv_add(sv, "pytest");
+            sv_add(sv, "-q");
+            sv_add(sv, "-p");
+            sv_add(sv, "no:cacheprovider");
+        }
+    } else if (node) {
+        sv_add(sv, "node");
+        sv_addf(sv, "--max-old-space-size=%ld", mem);
+    } else if (cc) {
+        int n = 0;
+        sv_add(sv, "sh");
+        sv_add(sv, "-c");
+        sv_add(sv, cc_script);
+        sv_add(sv, "sh");
+        sv_addf(sv, "%ld", mem * 1024);
+        for (int i = 0; i < spec->nfiles; i++)
+            n += has_suffix(paths[i], ".c");
+        sv_addf(sv, "%d", n);
+        for (int i = 0; i < spec->nfiles; i++)
+            if (has_suffix(paths[i], ".c"))
+                sv_addf(sv, "%s%s", paths[i][0] == '-' ? "./" : "", paths[i]);
+    } else {
+        sv_add(sv, r);
+    }
+    if (entry[0] != '\0' && !cc)
+        sv_add(sv, entry_arg);
+    for (const char *const *a = spec->args; a != NULL && *a != NULL; a++)
+        sv_add(sv, *a);
+}
+
+struct sandbox_task *sandbox_run(struct sandbox *sb, const struct sandbox_spec *spec,
+                                 sandbox_done_cb *cb, void *arg, struct err *e)
+{
+    char (*paths)[SANDBOX_PATH_MAX + 1] = calloc(SANDBOX_FILES_MAX + 1, sizeof *paths);
+    struct sandbox_task *t = NULL;
+    char why[SANDBOX_WHY_MAX - 64];
+    char *entry;
+
+    if (paths == NULL) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    entry = paths[SANDBOX_FILES_MAX];
+    if (spec_check(spec, paths, entry, e) != ERR_OK)
+        goto out;
+    t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    t->sb = sb;
+    t->cb = cb;
+    t->arg = arg;
+    t->next = sb->tasks;
+    if (sb->tasks != NULL)
+        sb->tasks->prev = t;
+    sb->tasks = t;
+
+    if (sb->unavailable[0] != '\0') {
+        task_fail_later(t, "%s", sb->unavailable);
+        goto out;
+    }
+    if (stage_create(sb, t->stage, sizeof t->stage) != 0) {
+        task_fail_later(t, "cannot create a staging directory: %s", strerror(errno));
+        goto out;
+    }
+    for (int i = 0; i < spec->nfiles; i++) {
+        if (stage_file(t->stage, paths[i], spec->files[i].content, spec->files[i].len, why,
+                       sizeof why) != 0) {
+            task_fail_later(t, "cannot stage file %d: %s", i, why);
+            goto out;
+        }
+    }
+    task_argv(t, spec, paths, entry);
+    if (t->argv.oom) {
+        task_free(t);
+        t = NULL;
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    t->state = TASK_WAITING;
+    list_append(&sb->wait_head, &sb->wait_tail, t);
+    pump(sb);
+out:
+    free(paths);
+    return t;
+}
+
+void sandbox_cancel(struct sandbox_task *t)
+{
+    struct sandbox *sb;
+
+    if (t == NULL)
+        return;
+    sb = t->sb;
+    task_free(t);
+    pump(sb);
+}
+
+const char *sandbox_unavailable(const struct sandbox *sb)
+{
+    return sb->unavailable[0] != '\0' ? sb->unavailable : NULL;
+}
+
+struct sandbox *sandbox_new(struct loop *loop, const struct config *cfg, const char *self_exe,
+                            const char *bwrap, struct err *e)
+{
+    struct sandbox *sb = calloc(1, sizeof *sb);
+    const char *tmp = getenv("TMPDIR");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (sb == NULL) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    sb->loop = loop;
+    sb->cfg = cfg;
+    sb->parallel = cfg->sandbox_parallel > 0 ? cfg->sandbox_parallel : (cores > 0 ? cores : 2);
+    snprintf(sb->self_exe, sizeof sb->self_exe, "%s", self_exe);
+    snprintf(sb->bwrap, sizeof sb->bwrap, "%s", bwrap != NULL ? bwrap : SANDBOX_BWRAP);
+    snprintf(sb->tmpdir, sizeof sb->tmpdir, "%s", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
+    sb->kick = loop_timer_new(loop, on_kick, sb);
+    if (sb->kick == NULL) {
+        free(sb);
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    if (!cfg->sandbox_enabled)
+        snprintf(sb->unavailable, sizeof sb->unavailable,
+                 "sandbox disabled by CODEINSIGHT_SANDBOX=0");
+    else if (sb->bwrap[0] != '/' || access(sb->bwrap, X_OK) != 0)
+        snprintf(sb->unavailable, sizeof sb->unavailable, "bubblewrap not found at %.200s",
+                 sb->bwrap);
+    else
+        probe(sb, sb->unavailable, sizeof sb->unavailable);
+    return sb;
+}
+
+void sandbox_free(struct sandbox *sb)
+{
+    if (sb == NULL)
+        return;
+    while (sb->tasks != NULL)
+        task_free(sb->tasks);
+    loop_timer_free(sb->kick);
+    free(sb);
+}

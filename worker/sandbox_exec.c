@@ -1,0 +1,471 @@
+/* sandbox_exec.c - the sandbox launcher: limits, user, seccomp, then bwrap. */
+#include "worker/sandbox_exec.h"
+
+#include "worker/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* --env pairs the launcher accepts. */
+#define EXEC_ENV_MAX 4
+/* Descriptors bwrap opens for itself while setting up, on top of ours. */
+#define EXEC_FD_RESERVE 16
+#define EXEC_NUM_LEN 16
+
+struct exec_args {
+    const char *bwrap;
+    const char *stage;
+    const char *files[SANDBOX_FILES_MAX];
+    int nfiles;
+    const char *env[EXEC_ENV_MAX];
+    int nenv;
+    long cpu_s;
+    long as_mb;
+    char **cmd;                 /* NULL-terminated, after "--" */
+};
+
+/* The bwrap command line being built. */
+struct exec_argv {
+    char **v;
+    int n, cap;
+};
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Writes "sandbox-exec: <reason>" and exits. No allocation: the address-space
+ * limit may already be in force. */
+static void fail(const char *fmt, ...)
+{
+    static char line[512];
+    va_list ap;
+    int n = snprintf(line, sizeof line, "sandbox-exec: ");
+
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    n = (int)strlen(line);
+    line[n++] = '\n';
+    if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+        /* Nothing left to tell. */
+    }
+    _exit(SANDBOX_EXEC_FAILED);
+}
+
+static long parse_long(const char *s, long max, const char *what)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 0 || v > max)
+        fail("bad %s: %s", what, s);
+    return v;
+}
+
+/* 1 when rel is relative with no empty, "." or ".." segment. */
+static int rel_ok(const char *rel)
+{
+    const char *seg = rel;
+
+    if (rel[0] == '\0' || rel[0] == '/')
+        return 0;
+    for (const char *p = rel;; p++) {
+        if (*p == '/' || *p == '\0') {
+            size_t n = (size_t)(p - seg);
+            if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+                return 0;
+            if (*p == '\0')
+                return 1;
+            seg = p + 1;
+        }
+    }
+}
+
+static void parse_args(int argc, char **argv, struct exec_args *a)
+{
+    int i;
+
+    memset(a, 0, sizeof *a);
+    for (i = 2; i < argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "--") == 0) {
+            a->cmd = argv + i + 1;
+            break;
+        }
+        if (i + 1 >= argc)
+            fail("option %s needs a value", o);
+        if (strcmp(o, "--bwrap") == 0) {
+            a->bwrap = argv[++i];
+        } else if (strcmp(o, "--stage") == 0) {
+            a->stage = argv[++i];
+        } else if (strcmp(o, "--file") == 0) {
+            if (a->nfiles == SANDBOX_FILES_MAX)
+                fail("more than %d files", SANDBOX_FILES_MAX);
+            a->files[a->nfiles++] = argv[++i];
+        } else if (strcmp(o, "--env") == 0) {
+            if (a->nenv == EXEC_ENV_MAX || strchr(argv[i + 1], '=') == NULL)
+                fail("bad --env");
+            a->env[a->nenv++] = argv[++i];
+        } else if (strcmp(o, "--cpu") == 0) {
+            a->cpu_s = parse_long(argv[++i], 86400, "--cpu");
+        } else if (strcmp(o, "--as-mb") == 0) {
+            a->as_mb = parse_long(argv[++i], 1L << 30, "--as-mb");
+        } else {
+            fail("unknown option %s", o);
+        }
+    }
+    if (a->bwrap == NULL || a->bwrap[0] != '/' || a->stage == NULL || a->stage[0] != '/')
+        fail("--bwrap and --stage need absolute paths");
+    if (a->cmd == NULL || a->cmd[0] == NULL)
+        fail("no command after --");
+    if (a->cpu_s == 0)
+        fail("--cpu is required");
+    for (int k = 0; k < a->nfiles; k++)
+        if (!rel_ok(a->files[k]))
+            fail("bad file path");
+}
+
+static void push(struct exec_argv *av, const char *s)
+{
+    if (av->n + 2 > av->cap) {
+        int cap = av->cap ? av->cap * 2 : 128;
+        char **v = realloc(av->v, (size_t)cap * sizeof *v);
+        if (v == NULL)
+            fail("out of memory");
+        av->v = v;
+        av->cap = cap;
+    }
+    av->v[av->n++] = (char *)s;
+    av->v[av->n] = NULL;
+}
+
+static void push2(struct exec_argv *av, const char *a, const char *b)
+{
+    push(av, a);
+    push(av, b);
+}
+
+static void push3(struct exec_argv *av, const char *a, const char *b, const char *c)
+{
+    push(av, a);
+    push(av, b);
+    push(av, c);
+}
+
+/* "/work/" + rel, or its first n bytes. Owned by the argv until exec. */
+static char *work_path(const char *rel, size_t n)
+{
+    char *p = malloc(n + sizeof "/work/");
+
+    if (p == NULL)
+        fail("out of memory");
+    memcpy(p, "/work/", 6);
+    memcpy(p + 6, rel, n);
+    p[6 + n] = '\0';
+    return p;
+}
+
+static char *num_str(int n)
+{
+    char *s = malloc(EXEC_NUM_LEN);
+
+    if (s == NULL)
+        fail("out of memory");
+    snprintf(s, EXEC_NUM_LEN, "%d", n);
+    return s;
+}
+
+static char *size_str(long mb)
+{
+    char *s = malloc(32);
+
+    if (s == NULL)
+        fail("out of memory");
+    snprintf(s, 32, "%lld", (long long)mb * 1024 * 1024);
+    return s;
+}
+
+/* 1 when dir (n bytes) is the parent directory of an earlier file. */
+static int dir_seen(const struct exec_args *a, int upto, const char *dir, size_t n)
+{
+    for (int k = 0; k < upto; k++) {
+        const char *f = a->files[k];
+        if (strncmp(f, dir, n) == 0 && f[n] == '/')
+            return 1;
+    }
+    return 0;
+}
+
+/* Mounts a private tmpfs of mb MB with mode perms on dest. */
+static void push_tmpfs(struct exec_argv *av, const char *perms, long mb, const char *dest)
+{
+    push2(av, "--perms", perms);
+    push2(av, "--size", size_str(mb));
+    push2(av, "--tmpfs", dest);
+}
+
+/* The file system: read-only system, private tmpfs mounts, our files. */
+static void bwrap_mounts(struct exec_argv *av, const struct exec_args *a, const int *fds)
+{
+    /* /etc: cc -> gcc, the dynamic linker's cache, the time zone; nothing else. */
+    static const char *const system[] = {
+        "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/bin", "/bin",
+        "--symlink", "usr/lib", "/lib",
+        "--symlink", "usr/lib64", "/lib64",
+        "--symlink", "usr/sbin", "/sbin",
+        "--perms", "0755", "--dir", "/etc",
+        "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
+        "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+        "--ro-bind-try", "/etc/localtime", "/etc/localtime",
+        "--proc", "/proc",
+        "--dev", "/dev",
+    };
+
+    for (size_t i = 0; i < sizeof system / sizeof system[0]; i++)
+        push(av, system[i]);
+    push_tmpfs(av, "01777", SANDBOX_SHM_MB, "/dev/shm");
+    push_tmpfs(av, "0755", SANDBOX_WORK_MB, "/work");
+    push_tmpfs(av, "01777", SANDBOX_TMP_MB, "/tmp");
+    for (int k = 0; k < a->nfiles; k++) {
+        const char *f = a->files[k];
+        for (const char *s = strchr(f, '/'); s != NULL; s = strchr(s + 1, '/')) {
+            size_t n = (size_t)(s - f);
+            if (dir_seen(a, k, f, n))
+                continue;
+            push2(av, "--perms", "0755");
+            push2(av, "--dir", work_path(f, n));
+        }
+        push2(av, "--perms", "0644");
+        push3(av, "--file", num_str(fds[k]), work_path(f, strlen(f)));
+    }
+    /* Writable: /work, /tmp, /dev/shm only. */
+    push2(av, "--remount-ro", "/dev");
+    push2(av, "--remount-ro", "/");
+}
+
+static void bwrap_argv(struct exec_argv *av, const struct exec_args *a, const int *fds,
+                       int seccomp_fd, int status_fd)
+{
+    push(av, a->bwrap);
+    push(av, "--unshare-all");
+    push(av, "--unshare-user");
+    push(av, "--disable-userns");
+    push(av, "--die-with-parent");
+    push(av, "--new-session");
+    push2(av, "--cap-drop", "ALL");
+    push2(av, "--uid", num_str(SANDBOX_EXEC_UID));
+    push2(av, "--gid", num_str(SANDBOX_EXEC_GID));
+    push2(av, "--hostname", "sandbox");
+    bwrap_mounts(av, a, fds);
+    push2(av, "--seccomp", num_str(seccomp_fd));
+    push2(av, "--json-status-fd", num_str(status_fd));
+    push2(av, "--chdir", "/work");
+    push(av, "--clearenv");
+    push3(av, "--setenv", "PATH", "/usr/bin:/bin");
+    push3(av, "--setenv", "HOME", "/work");
+    push3(av, "--setenv", "LANG", "C.UTF-8");
+    push3(av, "--setenv", "TMPDIR", "/tmp");
+    for (int k = 0; k < a->nenv; k++) {
+        const char *eq = strchr(a->env[k], '=');
+        char *name = strndup(a->env[k], (size_t)(eq - a->env[k]));
+        if (name == NULL)
+            fail("out of memory");
+        push3(av, "--setenv", name, eq + 1);
+    }
+    push(av, "--");
+    for (char **c = a->cmd; *c != NULL; c++)
+        push(av, *c);
+}
+
+static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
+                const struct scmp_arg_cmp *cmp, char *why, size_t cap)
+{
+    int nr = seccomp_syscall_resolve_name(name);
+    int rc;
+
+    if (nr == __NR_SCMP_ERROR) {
+        snprintf(why, cap, "seccomp: unknown system call %s", name);
+        return -1;
+    }
+    rc = seccomp_rule_add_array(ctx, action, nr, n, cmp);
+    if (rc != 0) {
+        snprintf(why, cap, "seccomp rule for %s: %s", name, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int seccomp_rules(scmp_filter_ctx ctx, char *why, size_t cap)
+{
+    static const char *const denied[] = {
+        "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd",
+        "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount",
+        "fspick", "move_mount", "open_tree", "mount_setattr", "unshare", "setns",
+        "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
+        "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+        "reboot", "swapon", "swapoff", "iopl", "ioperm", "acct", "quotactl", "quotactl_fd",
+        "syslog",
+    };
+    static const char *const absent[] = {
+        "clone3", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    };
+    static const uint64_t ns_flags[] = {
+        CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+        CLONE_NEWPID, CLONE_NEWNET,
+    };
+    const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+    struct scmp_arg_cmp c;
+
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
+        if (rule(ctx, eperm, denied[i], 0, NULL, why, cap) != 0)
+            return -1;
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+        if (rule(ctx, SCMP_ACT_ERRNO(ENOSYS), absent[i], 0, NULL, why, cap) != 0)
+            return -1;
+    c = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
+    if (rule(ctx, eperm, "socket", 1, &c, why, cap) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0]; i++) {
+        c = SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]);
+        if (rule(ctx, eperm, "clone", 1, &c, why, cap) != 0)
+            return -1;
+    }
+    /* personality: the kernel reads 32 bits. Allowed: 0 (PER_LINUX), 8
+     * (PER_LINUX32), 0xffffffff (query). One comparison per rule, so: deny
+     * "bit 31 clear and bit k set" for every k but 3, and "bit 31 set and bit
+     * k clear" for every k. */
+    for (unsigned k = 0; k < 31; k++) {
+        uint64_t bit = 1ULL << k, mask = bit | 0x80000000ULL;
+        if (k != 3) {
+            c = SCMP_A0(SCMP_CMP_MASKED_EQ, mask, bit);
+            if (rule(ctx, eperm, "personality", 1, &c, why, cap) != 0)
+                return -1;
+        }
+        c = SCMP_A0(SCMP_CMP_MASKED_EQ, mask, 0x80000000ULL);
+        if (rule(ctx, eperm, "personality", 1, &c, why, cap) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Writes the filter (see sandbox_exec.h) as BPF to a new memfd; returns it. */
+static int seccomp_memfd(void)
+{
+    char why[200];
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    int fd, rc;
+
+    if (ctx == NULL)
+        fail("seccomp_init failed");
+    if (seccomp_rules(ctx, why, sizeof why) != 0)
+        fail("%s", why);
+    fd = memfd_create("sandbox-seccomp", 0);
+    if (fd < 0)
+        fail("memfd_create: %s", strerror(errno));
+    rc = seccomp_export_bpf(ctx, fd);
+    if (rc != 0)
+        fail("seccomp_export_bpf: %s", strerror(-rc));
+    seccomp_release(ctx);
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        fail("lseek: %s", strerror(errno));
+    return fd;
+}
+
+/* Root hands the sandbox to nobody: RLIMIT_NPROC does not bind root. */
+static void drop_privileges(void)
+{
+    if (getuid() != 0 && geteuid() != 0)
+        return;
+    if (setgroups(0, NULL) != 0)
+        fail("setgroups: %s", strerror(errno));
+    if (setresgid(SANDBOX_EXEC_GID, SANDBOX_EXEC_GID, SANDBOX_EXEC_GID) != 0)
+        fail("setresgid: %s", strerror(errno));
+    if (setresuid(SANDBOX_EXEC_UID, SANDBOX_EXEC_UID, SANDBOX_EXEC_UID) != 0)
+        fail("setresuid: %s", strerror(errno));
+    if (getuid() == 0 || geteuid() == 0 || getgid() == 0 || getegid() == 0 || setuid(0) == 0)
+        fail("still root after dropping privileges");
+}
+
+/* Lowers a limit; never raises the hard one. */
+static void limit(int resource, const char *name, rlim_t soft, rlim_t hard)
+{
+    struct rlimit rl;
+
+    if (getrlimit(resource, &rl) != 0)
+        fail("getrlimit %s: %s", name, strerror(errno));
+    if (rl.rlim_max != RLIM_INFINITY && hard > rl.rlim_max)
+        hard = rl.rlim_max;
+    if (soft > hard)
+        soft = hard;
+    rl.rlim_cur = soft;
+    rl.rlim_max = hard;
+    if (setrlimit(resource, &rl) != 0)
+        fail("setrlimit %s: %s", name, strerror(errno));
+}
+
+int sandbox_exec_main(int argc, char **argv)
+{
+    static char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
+    struct exec_args a;
+    struct exec_argv av = {0};
+    int fds[SANDBOX_FILES_MAX];
+    int stage, status, filter, top;
+
+    /* The worker's sockets and files stay with the worker. */
+    if (close_range(3, ~0U, 0) != 0)
+        fail("close_range: %s", strerror(errno));
+    parse_args(argc, argv, &a);
+
+    stage = open(a.stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (stage < 0)
+        fail("open staging directory: %s", strerror(errno));
+    status = openat(stage, SANDBOX_EXEC_STATUS, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    if (status < 0)
+        fail("create status file: %s", strerror(errno));
+    top = status;
+    for (int k = 0; k < a.nfiles; k++) {
+        fds[k] = openat(stage, a.files[k], O_RDONLY | O_NOFOLLOW);
+        if (fds[k] < 0)
+            fail("open staged file %d: %s", k, strerror(errno));
+        top = fds[k] > top ? fds[k] : top;
+    }
+    close(stage);
+    filter = seccomp_memfd();
+    top = filter > top ? filter : top;
+    if (top >= SANDBOX_NOFILE - EXEC_FD_RESERVE)
+        fail("too many descriptors for RLIMIT_NOFILE %d", SANDBOX_NOFILE);
+    bwrap_argv(&av, &a, fds, filter, status);
+
+    drop_privileges();
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        fail("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    /* Changing user cleared it; bwrap sets its own after the exec. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        fail("PR_SET_PDEATHSIG: %s", strerror(errno));
+
+    /* Last: an ASan worker binary needs its address space until the exec. */
+    limit(RLIMIT_CORE, "CORE", 0, 0);
+    limit(RLIMIT_CPU, "CPU", (rlim_t)a.cpu_s, (rlim_t)a.cpu_s + 1);
+    limit(RLIMIT_NPROC, "NPROC", SANDBOX_NPROC, SANDBOX_NPROC);
+    limit(RLIMIT_FSIZE, "FSIZE", (rlim_t)SANDBOX_FSIZE_MB << 20, (rlim_t)SANDBOX_FSIZE_MB << 20);
+    limit(RLIMIT_NOFILE, "NOFILE", SANDBOX_NOFILE, SANDBOX_NOFILE);
+    if (a.as_mb > 0)
+        limit(RLIMIT_AS, "AS", (rlim_t)a.as_mb << 20, (rlim_t)a.as_mb << 20);
+    execve(a.bwrap, av.v, envp);
+    fail("exec %s: %s", a.bwrap, strerror(errno));
+}

@@ -1,0 +1,68 @@
+/* sandbox_exec.h - the sandbox launcher: the last step between the worker and
+ * bubblewrap, in a process of its own.
+ *
+ * Resource limits and a change of user cannot be asked of libuv's spawn, so
+ * the worker (worker/sandbox.c) re-executes its own binary:
+ *
+ *     /proc/self/exe --sandbox-exec --bwrap /usr/bin/bwrap --stage DIR
+ *         [--file REL]... [--cpu S] [--as-mb MB] [--env NAME=VALUE]... -- CMD ARG...
+ *
+ * and main() hands that argv to sandbox_exec_main() before anything else:
+ *
+ *     if (argc > 1 && strcmp(argv[1], SANDBOX_EXEC_FLAG) == 0)
+ *         return sandbox_exec_main(argc, argv);
+ *
+ * In order, the launcher closes every inherited descriptor but 0-2; opens
+ * DIR/REL for each --file (copied by bwrap to /work/REL, mode 0644, parent
+ * directories created) and creates DIR/status (bwrap's --json-status-fd: a
+ * "child-pid" line there means the sandbox was set up and CMD was started);
+ * writes the seccomp filter (sandbox_exec_seccomp) to a memfd; when it runs
+ * as root, drops to SANDBOX_EXEC_UID/GID with no supplementary groups;
+ * sets PR_SET_NO_NEW_PRIVS and a parent-death SIGKILL; sets the rlimits
+ * (worker/sandbox.h: CPU soft --cpu / hard +1 s, AS --as-mb unless 0, NPROC,
+ * FSIZE, NOFILE, CORE 0) last, because the worker may be an ASan build that
+ * needs its address space until the exec; and execve()s bwrap with an
+ * environment of PATH only. CMD runs under --clearenv with PATH, HOME=/work,
+ * LANG, TMPDIR and the --env pairs.
+ *
+ * The seccomp filter denies with EPERM: socket() of any family but AF_UNIX;
+ * ptrace, process_vm_readv/writev, pidfd_getfd; mount, umount2, pivot_root,
+ * chroot and the new mount API (fsopen, fsconfig, fsmount, fspick,
+ * move_mount, open_tree, mount_setattr); unshare, setns, and clone() with a
+ * CLONE_NEW* flag; bpf, perf_event_open, userfaultfd; keyctl, add_key,
+ * request_key; kexec_load, kexec_file_load, init_module, finit_module,
+ * delete_module, reboot, swapon, swapoff, iopl, ioperm, acct, quotactl,
+ * quotactl_fd, syslog; personality() with any value but PER_LINUX (0),
+ * PER_LINUX32 (8) and the query 0xffffffff. With ENOSYS, so libraries fall
+ * back: clone3 (its flags cannot be inspected; glibc then uses clone) and
+ * io_uring_setup/enter/register (io_uring can open sockets without socket()).
+ * System calls of other architectures (int 0x80, x32) kill the process.
+ *
+ * DIR must be private to the worker (mkdtemp, 0700): nothing of it is
+ * mounted into the sandbox, and the files are opened before the change of
+ * user. REL paths must be relative, without "." or ".." segments or empty
+ * ones (worker/sandbox.c checks).
+ */
+#ifndef WK_SANDBOX_EXEC_H
+#define WK_SANDBOX_EXEC_H
+
+/* argv[1] that selects the launcher. */
+#define SANDBOX_EXEC_FLAG "--sandbox-exec"
+
+/* Exit status when the launcher failed before bwrap; it has then written one
+ * line "sandbox-exec: <reason>" to stderr. */
+#define SANDBOX_EXEC_FAILED 125
+
+/* The unprivileged user and group a root worker runs the sandbox as
+ * (nobody/nogroup on Debian); also the uid/gid inside the sandbox. */
+#define SANDBOX_EXEC_UID 65534
+#define SANDBOX_EXEC_GID 65534
+
+/* Name of the status file bwrap writes in DIR. */
+#define SANDBOX_EXEC_STATUS "status"
+
+/* Never returns: execs bwrap, or exits with SANDBOX_EXEC_FAILED. The int
+ * return type only lets main() tail-call it. */
+int sandbox_exec_main(int argc, char **argv);
+
+#endif
