@@ -3,11 +3,13 @@
 
 #include "common/err.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 static CURLcode http_init_rc = CURLE_FAILED_INIT;
@@ -151,6 +153,83 @@ out:
     return ret;
 }
 
+/* ---- URL parsing ---- */
+
+/* Copies part of u into out (cap bytes); returns 1 when present, 0 when
+ * absent, -1 when it does not fit or memory ran out. */
+static int url_part(CURLU *u, CURLUPart what, unsigned flags, char *out, size_t cap)
+{
+    char *v = NULL;
+    CURLUcode rc = curl_url_get(u, what, &v, flags);
+    size_t n;
+
+    if (rc != CURLUE_OK)
+        return rc == CURLUE_OUT_OF_MEMORY ? -1 : 0;
+    n = strlen(v);
+    if (n >= cap) {
+        curl_free(v);
+        return -1;
+    }
+    memcpy(out, v, n + 1);
+    curl_free(v);
+    return 1;
+}
+
+int http_url_parse(const char *url, struct http_url *out, struct err *e)
+{
+    char host[HTTP_URL_HOST_MAX + 2];   /* room for IPv6 brackets */
+    char port[16], scratch[8];
+    size_t n;
+    CURLU *u;
+    int ret = ERR_OK;
+
+    memset(out, 0, sizeof *out);
+    out->port = -1;
+    pthread_once(&http_once, http_global_init);
+    u = curl_url();
+    if (u == NULL)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    /* Any scheme parses, so the caller can say "http or https only". */
+    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+        ret = err_set(e, ERR_INVALID_FIELD_VALUE, "not an absolute URL libcurl can parse");
+        goto out;
+    }
+    if (url_part(u, CURLUPART_SCHEME, 0, out->scheme, sizeof out->scheme) != 1) {
+        ret = err_set(e, ERR_INVALID_FIELD_VALUE, "the URL scheme is missing or too long");
+        goto out;
+    }
+    for (char *p = out->scheme; *p != '\0'; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (url_part(u, CURLUPART_HOST, 0, host, sizeof host) != 1 || host[0] == '\0') {
+        ret = err_set(e, ERR_INVALID_FIELD_VALUE, "the URL host is missing or over %d bytes",
+                      HTTP_URL_HOST_MAX - 1);
+        goto out;
+    }
+    n = strlen(host);
+    if (host[0] == '[' && n >= 2 && host[n - 1] == ']') {
+        memcpy(out->host, host + 1, n - 2);
+        out->host[n - 2] = '\0';
+    } else if (n < sizeof out->host) {
+        memcpy(out->host, host, n + 1);
+    } else {
+        ret = err_set(e, ERR_INVALID_FIELD_VALUE, "the URL host is over %d bytes",
+                      HTTP_URL_HOST_MAX - 1);
+        goto out;
+    }
+    if (url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT, port, sizeof port) == 1)
+        out->port = strtol(port, NULL, 10);
+    /* A part that is present but does not fit scratch still counts (-1). */
+    out->has_userinfo = url_part(u, CURLUPART_USER, 0, scratch, sizeof scratch) != 0 ||
+                        url_part(u, CURLUPART_PASSWORD, 0, scratch, sizeof scratch) != 0 ||
+                        url_part(u, CURLUPART_OPTIONS, 0, scratch, sizeof scratch) != 0;
+    out->has_query = url_part(u, CURLUPART_QUERY, 0, scratch, sizeof scratch) != 0;
+    out->has_fragment = url_part(u, CURLUPART_FRAGMENT, 0, scratch, sizeof scratch) != 0;
+    out->has_zone = url_part(u, CURLUPART_ZONEID, 0, scratch, sizeof scratch) != 0;
+out:
+    curl_url_cleanup(u);
+    return ret;
+}
+
 /* ---- asynchronous client: curl multi driven by the loop ---- */
 
 #include "common/loop.h"
@@ -185,6 +264,10 @@ struct http_xfer {
     struct http_resp resp;
     http_async_cb *cb;
     void *arg;
+    http_addr_check_cb *addr_check;     /* NULL: any address */
+    void *addr_check_arg;
+    int refusals;                       /* addresses addr_check refused */
+    char location[HTTP_LOCATION_MAX];   /* raw Location header, "" when none */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -232,11 +315,16 @@ static size_t xfer_header_cb(char *line, size_t size, size_t nitems, void *userd
     size_t n = size * nitems;
     static const char ra[] = "retry-after:";
     static const char rr[] = "anthropic-ratelimit-requests-reset:";
+    static const char lo[] = "location:";
 
     if (n > sizeof ra - 1 && strncasecmp(line, ra, sizeof ra - 1) == 0)
         copy_header_value(line, n, sizeof ra - 1, x->resp.retry_after, sizeof x->resp.retry_after);
     else if (n > sizeof rr - 1 && strncasecmp(line, rr, sizeof rr - 1) == 0)
         copy_header_value(line, n, sizeof rr - 1, x->resp.reset, sizeof x->resp.reset);
+    else if (n > sizeof lo - 1 && strncasecmp(line, lo, sizeof lo - 1) == 0)
+        copy_header_value(line, n, sizeof lo - 1, x->location, sizeof x->location);
+    else if (n > 5 && strncmp(line, "HTTP/", 5) == 0)
+        x->location[0] = '\0';     /* a new response (after a 1xx) */
     return n;
 }
 
@@ -257,9 +345,15 @@ static void check_done(struct http_async *h)
         curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &secs);
         x->resp.seconds = secs;
         if (m->data.result == CURLE_OK) {
+            char *redirect = NULL;
+
             x->resp.transport_ok = 1;
             curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->resp.status);
+            /* Set for a 3xx only; owned by the easy handle, freed after cb. */
+            curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &redirect);
+            x->resp.location = redirect ? redirect : x->location[0] ? x->location : NULL;
         } else {
+            x->resp.addr_refused = x->refusals > 0;
             x->resp.timed_out = m->data.result == CURLE_OPERATION_TIMEDOUT;
             snprintf(x->resp.error, sizeof x->resp.error, "%.127s",
                      x->buf.too_large ? "response too large"
@@ -390,41 +484,64 @@ int http_async_inflight(const struct http_async *h)
     return h->inflight;
 }
 
-int http_async_post(struct http_async *h, const struct http_req *rq, http_async_cb *cb,
-                    void *arg, struct err *e)
+/* Connects only where x->addr_check allows. */
+static curl_socket_t xfer_opensocket_cb(void *clientp, curlsocktype purpose,
+                                        struct curl_sockaddr *a)
+{
+    struct http_xfer *x = clientp;
+    struct err e;
+    int fd;
+
+    err_clear(&e);
+    if (purpose != CURLSOCKTYPE_IPCXN) {
+        err_set(&e, ERR_TARGET_NOT_ALLOWED, "only outgoing connections are allowed");
+    } else if (x->addr_check(x->addr_check_arg, &a->addr, a->addrlen, &e) == ERR_OK) {
+        /* CLOEXEC: the worker also runs child processes. */
+        fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+        return fd < 0 ? CURL_SOCKET_BAD : fd;
+    }
+    x->refusals++;
+    snprintf(x->resp.refused, sizeof x->resp.refused, "%s",
+             e.msg[0] ? e.msg : "address refused");
+    return CURL_SOCKET_BAD;
+}
+
+/* Frees a transfer that was never started. */
+static void xfer_discard(struct http_xfer *x)
+{
+    curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->headers);
+    free(x->body);
+    free(x);
+}
+
+/* A transfer with what every request sets; not started yet. */
+static struct http_xfer *xfer_new(struct http_async *h, const struct http_req *rq,
+                                  http_async_cb *cb, void *arg, struct err *e)
 {
     struct http_xfer *x = calloc(1, sizeof *x);
 
-    if (x == NULL)
-        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (x == NULL || (x->easy = curl_easy_init()) == NULL) {
+        free(x);
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
     x->h = h;
     x->cb = cb;
     x->arg = arg;
     x->buf.max = rq->max_response;
-    x->easy = curl_easy_init();
-    x->body = malloc(rq->body_len + 1);
-    if (x->easy == NULL || x->body == NULL) {
-        curl_easy_cleanup(x->easy);
-        free(x->body);
-        free(x);
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    memcpy(x->body, rq->body, rq->body_len);
-    x->body[rq->body_len] = '\0';
     for (const char *const *hd = rq->headers; hd != NULL && *hd != NULL; hd++) {
         struct curl_slist *n = curl_slist_append(x->headers, *hd);
         if (n == NULL) {
-            x->headers = NULL;
-            break;
+            xfer_discard(x);
+            err_set(e, ERR_INTERNAL, "out of memory");
+            return NULL;
         }
         x->headers = n;
     }
     curl_easy_setopt(x->easy, CURLOPT_URL, rq->url);
     http_set_protocols(x->easy);
     curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
-    curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
     curl_easy_setopt(x->easy, CURLOPT_USERAGENT, HTTP_USER_AGENT);
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
@@ -439,11 +556,28 @@ int http_async_post(struct http_async *h, const struct http_req *rq, http_async_
     /* HTTP/2 where TLS offers it. No PIPEWAIT: over HTTP/1.1 it would hold
      * every call of a burst until the first connection answered. */
     curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    return x;
+}
+
+/* Copies body[0..len) into x (NUL-terminated); 0 or -1. */
+static int xfer_copy_body(struct http_xfer *x, const char *body, size_t len)
+{
+    x->body = malloc(len + 1);
+    if (x->body == NULL)
+        return -1;
+    if (len > 0)
+        memcpy(x->body, body, len);
+    x->body[len] = '\0';
+    return 0;
+}
+
+/* Starts x, or frees it and fails. */
+static int xfer_start(struct http_xfer *x, struct err *e)
+{
+    struct http_async *h = x->h;
+
     if (curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) {
-        curl_easy_cleanup(x->easy);
-        curl_slist_free_all(x->headers);
-        free(x->body);
-        free(x);
+        xfer_discard(x);
         return err_set(e, ERR_INTERNAL, "cannot start the transfer");
     }
     x->next = h->xfers;
@@ -452,4 +586,90 @@ int http_async_post(struct http_async *h, const struct http_req *rq, http_async_
     h->xfers = x;
     h->inflight++;
     return ERR_OK;
+}
+
+/* Frees a transfer that ran out of memory before it started. */
+static int xfer_abandon(struct http_xfer *x, struct err *e)
+{
+    xfer_discard(x);
+    return err_set(e, ERR_INTERNAL, "out of memory");
+}
+
+int http_async_post(struct http_async *h, const struct http_req *rq, http_async_cb *cb,
+                    void *arg, struct err *e)
+{
+    struct http_xfer *x = xfer_new(h, rq, cb, arg, e);
+
+    if (x == NULL)
+        return e != NULL ? e->code : ERR_INTERNAL;
+    if (xfer_copy_body(x, rq->body, rq->body_len) != 0)
+        return xfer_abandon(x, e);
+    curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
+    curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+    return xfer_start(x, e);
+}
+
+/* The methods http_async_request sends; 1 when the method carries a body by
+ * default (an empty one is sent when the request has none). */
+static const struct {
+    const char *name;
+    int with_body;
+} http_methods[] = {
+    {"GET", 0}, {"HEAD", 0}, {"POST", 1}, {"PUT", 1}, {"PATCH", 1}, {"DELETE", 0},
+    {"OPTIONS", 0},
+};
+
+static size_t http_discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct http_buf *b = userdata;
+    size_t n = size * nmemb;
+
+    (void)ptr;
+    b->len += n;
+    return n;
+}
+
+int http_async_request(struct http_async *h, const struct http_req *rq, http_async_cb *cb,
+                       void *arg, struct err *e)
+{
+    const char *method = rq->method != NULL ? rq->method : "GET";
+    struct http_xfer *x;
+    int known = -1;
+
+    for (size_t i = 0; i < sizeof http_methods / sizeof http_methods[0]; i++)
+        if (strcmp(method, http_methods[i].name) == 0)
+            known = (int)i;
+    if (known < 0)
+        return err_set(e, ERR_INTERNAL, "unsupported HTTP method");
+    x = xfer_new(h, rq, cb, arg, e);
+    if (x == NULL)
+        return e != NULL ? e->code : ERR_INTERNAL;
+    curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    if (rq->discard_body)
+        curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, http_discard_cb);
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(x->easy, CURLOPT_NOBODY, 1L);
+    } else if (rq->body != NULL || http_methods[known].with_body) {
+        size_t len = rq->body != NULL ? rq->body_len : 0;
+
+        if (xfer_copy_body(x, rq->body, len) != 0)
+            return xfer_abandon(x, e);
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, method);
+    } else {
+        curl_easy_setopt(x->easy, CURLOPT_HTTPGET, 1L);
+        if (strcmp(method, "GET") != 0)
+            curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, method);
+    }
+    if (rq->addr_check != NULL) {
+        x->addr_check = rq->addr_check;
+        x->addr_check_arg = rq->addr_check_arg;
+        curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, xfer_opensocket_cb);
+        curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
+        curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
+    }
+    return xfer_start(x, e);
 }
