@@ -545,3 +545,17 @@ int llm_call(struct llm *m, const char *system, const char *user, int64_t max_to
     loop_timer_start(c->retry, 0, 0);
     return ERR_OK;
 }
+
+void llm_usage_add(struct llm_usage *to, const struct llm_usage *u)
+{
+    to->input_tokens += u->input_tokens;
+    to->output_tokens += u->output_tokens;
+    to->cache_read_tokens += u->cache_read_tokens;
+    to->cache_write_tokens += u->cache_write_tokens;
+    to->cost_usd += u->cost_usd;
+}
+
+int64_t llm_usage_tokens(const struct llm_usage *u)
+{
+    return u->input_tokens + u->output_tokens + u->cache_read_tokens + u->cache_write_tokens;
+}

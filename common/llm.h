@@ -30,6 +30,12 @@ struct llm_usage {
     double cost_usd;
 };
 
+/* Adds u into to (every kind, and the cost). */
+void llm_usage_add(struct llm_usage *to, const struct llm_usage *u);
+
+/* Every token kind together: what a job is charged. */
+int64_t llm_usage_tokens(const struct llm_usage *u);
+
 struct llm_result {
     int ok;                     /* 1: text holds the model's answer */
     char *text;                 /* owns (free) when ok */

@@ -56,11 +56,7 @@ static void ask(struct debug_state *d);
 
 static void add_usage(struct debug_state *d, const struct model_answer *a)
 {
-    d->out.usage.input_tokens += a->usage.input_tokens;
-    d->out.usage.output_tokens += a->usage.output_tokens;
-    d->out.usage.cache_read_tokens += a->usage.cache_read_tokens;
-    d->out.usage.cache_write_tokens += a->usage.cache_write_tokens;
-    d->out.usage.cost_usd += a->usage.cost_usd;
+    llm_usage_add(&d->out.usage, &a->usage);
     d->out.model_attempts += a->model_attempts;
     d->out.cached = a->cached;
 }
@@ -152,8 +148,7 @@ static void finish(struct debug_state *d)
     }
     d->out.result = r;
     out = d->out;
-    out.tokens = out.usage.input_tokens + out.usage.output_tokens +
-                 out.usage.cache_read_tokens + out.usage.cache_write_tokens;
+    out.tokens = llm_usage_tokens(&out.usage);
     if (out.findings == NULL)
         out.findings = cJSON_CreateArray();
 

@@ -7,10 +7,10 @@
 #include "common/loop.h"
 #include "common/relpath.h"
 #include "worker/linters.h"
+#include "worker/scratch.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,15 +73,6 @@ void lint_result_cleanup(struct lint_result *res)
     memset(res, 0, sizeof *res);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void task_free(struct lint_task *t)
 {
     struct lint_pool *pool = t->pool;
@@ -92,8 +83,7 @@ static void task_free(struct lint_task *t)
         pool->tasks = t->next;
     if (t->next != NULL)
         t->next->prev = t->prev;
-    if (t->dir[0] != '\0')
-        nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(t->dir);
     lint_result_cleanup(&t->res);
     free(t);
 }
@@ -121,24 +111,6 @@ static void note(struct lint_task *t, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     cJSON_AddItemToArray(t->res.notes, cJSON_CreateString(buf));
-}
-
-/* The last line of a linter's stderr, for a note. */
-static void stderr_tail(const struct loop_proc_result *r, char *out, size_t cap)
-{
-    size_t end = r->err_len, start;
-
-    while (end > 0 && (r->err[end - 1] == '\n' || r->err[end - 1] == '\r'))
-        end--;
-    start = end;
-    while (start > 0 && r->err[start - 1] != '\n')
-        start--;
-    if (end - start > LINT_NOTE_TAIL)
-        start = end - LINT_NOTE_TAIL;
-    snprintf(out, cap, "%.*s", (int)(end - start), r->err + start);
-    for (char *p = out; *p != '\0'; p++)
-        if ((unsigned char)*p < 0x20)
-            *p = ' ';
 }
 
 static void linter_record(struct lint_task *t, const char *tool, const char *status,
@@ -176,7 +148,7 @@ static void on_linter_done(void *arg, const struct loop_proc_result *r)
         note(t, "%s was stopped after %ld ms", l->tool, pool->cfg->lint_timeout_ms);
         linter_record(t, l->tool, "timeout", r, 0);
     } else if (r->term_signal != 0 || !l->exit_ok(r->exit_code)) {
-        stderr_tail(r, tail, sizeof tail);
+        scratch_last_line(r->err, r->err_len, LINT_NOTE_TAIL, tail, sizeof tail);
         note(t, "%s failed (%s %d)%s%s", l->tool, r->term_signal ? "signal" : "exit",
              r->term_signal ? r->term_signal : r->exit_code, tail[0] ? ": " : "", tail);
         linter_record(t, l->tool, "failed", r, 0);
@@ -256,72 +228,9 @@ static void on_kick(void *arg)
     }
 }
 
-/* Creates dir/rel (with parent directories), writes content. Never follows
- * a symlink: every component is created by us, in a fresh directory. */
-static int write_file(const char *dir, const char *rel, const char *content, size_t len,
-                      char *why, size_t cap)
-{
-    char part[PATH_MAX];
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
-    const char *p = rel;
-    size_t off = 0;
-
-    if (dfd < 0) {
-        snprintf(why, cap, "open %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    for (;;) {
-        size_t n = strcspn(p, "/");
-        if (n >= sizeof part) {
-            close(dfd);
-            snprintf(why, cap, "path component too long");
-            return -1;
-        }
-        memcpy(part, p, n);
-        part[n] = '\0';
-        if (p[n] == '\0')
-            break;
-        p += n + 1;
-        if (n == 0 || strcmp(part, ".") == 0)
-            continue;
-        if (mkdirat(dfd, part, 0700) != 0 && errno != EEXIST) {
-            snprintf(why, cap, "mkdir: %s", strerror(errno));
-            close(dfd);
-            return -1;
-        }
-        fd = openat(dfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        close(dfd);
-        if (fd < 0) {
-            snprintf(why, cap, "open directory: %s", strerror(errno));
-            return -1;
-        }
-        dfd = fd;
-    }
-    fd = openat(dfd, part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    close(dfd);
-    if (fd < 0) {
-        snprintf(why, cap, "create file: %s", strerror(errno));
-        return -1;
-    }
-    while (off < len) {
-        ssize_t w = write(fd, content + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            snprintf(why, cap, "write: %s", strerror(errno));
-            close(fd);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    close(fd);
-    return 0;
-}
-
 /* Makes the private directory, writes the file, builds the environment. */
 static int task_prepare(struct lint_task *t, const char *rel, const char *content, size_t len)
 {
-    const char *tmp = getenv("TMPDIR");
     char why[200];
     int n = 0;
 
@@ -329,16 +238,12 @@ static int task_prepare(struct lint_task *t, const char *rel, const char *conten
         snprintf(t->res.error, sizeof t->res.error, "invalid file path");
         return -1;
     }
-    if (tmp == NULL || tmp[0] != '/')
-        tmp = "/tmp";
-    if (snprintf(t->dir, sizeof t->dir, "%s/codeinsight-lint-XXXXXX", tmp) >= (int)sizeof t->dir ||
-        mkdtemp(t->dir) == NULL) {
+    if (scratch_create("codeinsight-lint", t->dir, sizeof t->dir) != 0) {
         snprintf(t->res.error, sizeof t->res.error, "cannot create a temporary directory: %s",
                  strerror(errno));
-        t->dir[0] = '\0';
         return -1;
     }
-    if (write_file(t->dir, rel, content, len, why, sizeof why) != 0) {
+    if (scratch_write(t->dir, rel, content, len, why, sizeof why) != 0) {
         snprintf(t->res.error, sizeof t->res.error, "cannot write the file: %s", why);
         return -1;
     }
@@ -367,7 +272,7 @@ static int write_stubs(struct lint_task *t, const struct linter *const *list)
             continue;
         snprintf(body, sizeof body, "%s%s%s", l->stub_prefix, t->pool->eslint_config,
                  l->stub_suffix);
-        if (write_file(t->dir, l->stub_name, body, strlen(body), why, sizeof why) != 0) {
+        if (scratch_write(t->dir, l->stub_name, body, strlen(body), why, sizeof why) != 0) {
             snprintf(t->res.error, sizeof t->res.error, "cannot write %s: %s", l->stub_name, why);
             return -1;
         }

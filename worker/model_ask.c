@@ -51,8 +51,7 @@ static void finish(struct ask *k)
     model_answer_cb *cb = k->cb;
     void *arg = k->arg;
 
-    out.tokens = out.usage.input_tokens + out.usage.output_tokens +
-                 out.usage.cache_read_tokens + out.usage.cache_write_tokens;
+    out.tokens = llm_usage_tokens(&out.usage);
     prompt_cleanup(&k->prompt);
     free(k);
     cb(arg, &out);
@@ -98,11 +97,7 @@ static void on_model(void *arg, struct llm_result *res)
     struct ask *k = arg;
     char why[REPAIR_NOTE_MAX];
 
-    k->out.usage.input_tokens += res->usage.input_tokens;
-    k->out.usage.output_tokens += res->usage.output_tokens;
-    k->out.usage.cache_read_tokens += res->usage.cache_read_tokens;
-    k->out.usage.cache_write_tokens += res->usage.cache_write_tokens;
-    k->out.usage.cost_usd += res->usage.cost_usd;
+    llm_usage_add(&k->out.usage, &res->usage);
     k->out.model_attempts += res->attempts;
     if (!res->ok) {
         char reason[200];

@@ -36,8 +36,7 @@ static void run_finish(struct model_run *r)
 
     if (out.findings == NULL)
         out.findings = cJSON_CreateArray();
-    out.tokens = out.usage.input_tokens + out.usage.output_tokens +
-                 out.usage.cache_read_tokens + out.usage.cache_write_tokens;
+    out.tokens = llm_usage_tokens(&out.usage);
     free(r);
     cb(arg, &out);
 }

@@ -10,10 +10,10 @@
 #include "common/relpath.h"
 #include "common/utf8.h"
 #include "worker/sandbox_exec.h"
+#include "worker/scratch.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -155,78 +155,6 @@ static void launcher_head(const struct sandbox *sb, struct strv *sv, const char 
 
 /* ---- staging ---- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void stage_remove(char *dir)
-{
-    if (dir[0] != '\0')
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    dir[0] = '\0';
-}
-
-static int stage_create(const struct sandbox *sb, char *dir, size_t cap)
-{
-    if (snprintf(dir, cap, "%s/codeinsight-sandbox-XXXXXX", sb->tmpdir) >= (int)cap ||
-        mkdtemp(dir) == NULL) {
-        dir[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
-/* Writes dir/rel (rel normal: no empty, "." or ".." segment), creating its
- * parent directories. The directory is ours alone (0700), so no component
- * can have been replaced by a link. */
-static int stage_file(const char *dir, const char *rel, const char *content, size_t len,
-                      char *why, size_t cap)
-{
-    char path[SANDBOX_PATH_MAX + 1];
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd = -1, rc = -1;
-    size_t off = 0;
-
-    snprintf(path, sizeof path, "%s", rel);
-    if (dfd < 0) {
-        snprintf(why, cap, "open the staging directory: %s", strerror(errno));
-        return -1;
-    }
-    for (char *s = strchr(path, '/'); s != NULL; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        if (mkdirat(dfd, path, 0700) != 0 && errno != EEXIST) {
-            snprintf(why, cap, "mkdir: %s", strerror(errno));
-            goto out;
-        }
-        *s = '/';
-    }
-    fd = openat(dfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(why, cap, "create: %s", strerror(errno));
-        goto out;
-    }
-    while (off < len) {
-        ssize_t w = write(fd, content + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            snprintf(why, cap, "write: %s", strerror(errno));
-            goto out;
-        }
-        off += (size_t)w;
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    close(dfd);
-    return rc;
-}
-
 /* What bwrap reported: 2 when the program ran to its end ("exit-code"), 1
  * when the sandbox's first process was created ("child-pid": set-up may
  * still have failed), 0 when nothing was written. */
@@ -253,19 +181,7 @@ static int stage_status(const char *dir)
 /* The last non-empty line of a set-up failure's output, printable. */
 static void last_line(const char *s, size_t len, char *out, size_t cap)
 {
-    size_t end = len, start;
-
-    while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r'))
-        end--;
-    start = end;
-    while (start > 0 && s[start - 1] != '\n')
-        start--;
-    if (end - start >= cap)
-        start = end - (cap - 1);
-    snprintf(out, cap, "%.*s", (int)(end - start), s + start);
-    for (char *p = out; *p != '\0'; p++)
-        if ((unsigned char)*p < 0x20)
-            *p = ' ';
+    scratch_last_line(s, len, cap - 1, out, cap);
     utf8_sanitize(out);
 }
 
@@ -283,7 +199,7 @@ static int probe(const struct sandbox *sb, char *why, size_t cap)
     pid_t pid;
     int64_t deadline;
 
-    if (stage_create(sb, stage, sizeof stage) != 0) {
+    if (scratch_create("codeinsight-sandbox", stage, sizeof stage) != 0) {
         snprintf(why, cap, "cannot create a staging directory in %.160s: %s", sb->tmpdir,
                  strerror(errno));
         return -1;
@@ -358,7 +274,7 @@ out:
     if (pfd[1] >= 0)
         close(pfd[1]);
     sv_free(&sv);
-    stage_remove(stage);
+    scratch_remove(stage);
     return rc;
 }
 
@@ -415,7 +331,7 @@ static void task_free(struct sandbox_task *t)
         sb->tasks = t->next;
     if (t->next != NULL)
         t->next->prev = t->prev;
-    stage_remove(t->stage);
+    scratch_remove(t->stage);
     sv_free(&t->argv);
     free(t);
 }
@@ -766,12 +682,12 @@ struct sandbox_task *sandbox_run(struct sandbox *sb, const struct sandbox_spec *
         task_fail_later(t, "%s", sb->unavailable);
         goto out;
     }
-    if (stage_create(sb, t->stage, sizeof t->stage) != 0) {
+    if (scratch_create("codeinsight-sandbox", t->stage, sizeof t->stage) != 0) {
         task_fail_later(t, "cannot create a staging directory: %s", strerror(errno));
         goto out;
     }
     for (int i = 0; i < spec->nfiles; i++) {
-        if (stage_file(t->stage, paths[i], spec->files[i].content, spec->files[i].len, why,
+        if (scratch_write(t->stage, paths[i], spec->files[i].content, spec->files[i].len, why,
                        sizeof why) != 0) {
             task_fail_later(t, "cannot stage file %d: %s", i, why);
             goto out;

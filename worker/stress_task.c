@@ -31,8 +31,7 @@ static void finish(struct stress_run *s)
 
     if (out.findings == NULL)
         out.findings = cJSON_CreateArray();
-    out.tokens = out.usage.input_tokens + out.usage.output_tokens +
-                 out.usage.cache_read_tokens + out.usage.cache_write_tokens;
+    out.tokens = llm_usage_tokens(&out.usage);
     stress_spec_free(s->spec);
     free(s);
     cb(arg, &out);
