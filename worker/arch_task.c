@@ -60,7 +60,9 @@ int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *s
     struct prompt_vars v;
     struct model_question q;
     struct arch_run *r;
-    struct redact_result req, tree;
+    static const char *const fields[] = {"user_request", "stack", "scale", "db", "file_tree"};
+    enum { ARCH_FIELDS = 5 };
+    struct redact_result red[ARCH_FIELDS];
     cJSON *s;
     int rc;
 
@@ -86,31 +88,32 @@ int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *s
     }
     r->cb = cb;
     r->arg = arg;
-    /* Free text may carry a pasted key as well as code can. */
-    memset(&req, 0, sizeof req);
-    memset(&tree, 0, sizeof tree);
-    if (redact_text(json_str(s, "user_request"), strlen(json_str(s, "user_request")), &req) != 0 ||
-        (json_str(s, "file_tree") != NULL &&
-         redact_text(json_str(s, "file_tree"), strlen(json_str(s, "file_tree")), &tree) != 0)) {
-        redact_result_cleanup(&req);
-        cJSON_Delete(s);
-        free(r);
-        return -1;
+    /* Free text may carry a pasted key or password as well as code can. */
+    memset(red, 0, sizeof red);
+    for (int i = 0; i < ARCH_FIELDS; i++) {
+        const char *t = json_str(s, fields[i]);
+        if (t != NULL && redact_text(t, strlen(t), &red[i]) != 0) {
+            for (int k = 0; k < ARCH_FIELDS; k++)
+                redact_result_cleanup(&red[k]);
+            cJSON_Delete(s);
+            free(r);
+            return -1;
+        }
     }
     memset(&v, 0, sizeof v);
-    v.user_request = req.text;
-    v.stack = json_str(s, "stack");
-    v.scale = json_str(s, "scale");
-    v.db = json_str(s, "db");
-    v.file_tree = tree.text;
+    v.user_request = red[0].text;
+    v.stack = red[1].text;
+    v.scale = red[2].text;
+    v.db = red[3].text;
+    v.file_tree = red[4].text;
     memset(&q, 0, sizeof q);
     q.task = "architecture";
     q.vars = &v;
     q.parse = arch_answer_parse;
     q.cache_ttl_s = model_cache_ttl(ctx->cfg, "architecture");
     rc = model_ask(ctx, &q, on_answer, r);
-    redact_result_cleanup(&req);
-    redact_result_cleanup(&tree);
+    for (int k = 0; k < ARCH_FIELDS; k++)
+        redact_result_cleanup(&red[k]);
     cJSON_Delete(s);
     if (rc != 0)
         free(r);

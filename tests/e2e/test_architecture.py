@@ -426,9 +426,6 @@ def test_secrets_in_free_text_never_reach_the_model(harness, heavy, fake, clean_
     assert aws not in cached and gh not in cached
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "worker/arch_task.c arch_task_start redacts only user_request and file_tree: stack, "
-    "scale and db (free text, up to 256 bytes each) reach the model unredacted"))
 def test_secrets_in_stack_scale_db_never_reach_the_model(harness, heavy, fake, clean_state):
     """stack, scale and db are free text too (up to 256 bytes each): a
     connection string pasted into db carries a password."""
