@@ -71,6 +71,14 @@ def gateway(harness: Harness, _module_isolation) -> harness_mod.Gateway:
 
 
 @pytest.fixture
+def fake(fake_server):
+    """The module's fake model vendor (a module defines fake_server), reset:
+    no script, the default answer, no request log."""
+    fake_server.reset()
+    return fake_server
+
+
+@pytest.fixture
 def clean_state(harness: Harness) -> Harness:
     harness.stop_workers()
     harness.reset_state()

@@ -14,6 +14,7 @@ request bodies: the server is not started with --verbose).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import http.client
 import json
@@ -226,3 +227,21 @@ class FakeModel:
 
     def stats(self) -> dict:
         return self._ok("GET", "/_control/stats")
+
+
+@contextlib.contextmanager
+def module_fake(harness: Any, name: str, keys: Iterable[str] = ()):
+    """The fake vendor for one test module, in the session's temp dir, always
+    stopped; its API keys are remembered for the log scan."""
+    for k in keys:
+        harness.remember(k)
+    f = FakeModel.start(harness.tmpdir / name, name=name)
+    try:
+        yield f
+    finally:
+        f.stop()
+
+
+def anthropic_env(fake: "FakeModel") -> dict:
+    """What gateway and worker need to aim at the fake as Anthropic."""
+    return {"CODEINSIGHT_LLM_PROVIDER": "anthropic", "CODEINSIGHT_LLM_BASE_URL": fake.base_url}

@@ -18,7 +18,7 @@ import string
 
 import pytest
 
-from fakemodel import FakeModel, request_text, user_text
+from fakemodel import anthropic_env, module_fake, FakeModel, request_text, user_text
 from harness import GROUP_HEAVY, STREAM_HEAVY, assert_job_shape, assert_problem, wait_until
 
 ANTHROPIC_KEY = "sk-ant-e2e-arch-" + secrets.token_urlsafe(24)
@@ -31,22 +31,12 @@ SECTIONS = ["summary", "diagram", "modules", "data_flow", "security", "scaling",
 
 @pytest.fixture(scope="module")
 def fake_server(harness, _module_isolation):
-    harness.remember(ANTHROPIC_KEY)
-    f = FakeModel.start(harness.tmpdir / "fake-llm-arch", name="fake-llm-arch")
-    try:
+    with module_fake(harness, "fake-llm-arch", [ANTHROPIC_KEY]) as f:
         yield f
-    finally:
-        f.stop()
 
 
-@pytest.fixture
-def fake(fake_server):
-    fake_server.reset()
-    return fake_server
 
-
-def provider_env(fake: FakeModel) -> dict:
-    return {"CODEINSIGHT_LLM_PROVIDER": "anthropic", "CODEINSIGHT_LLM_BASE_URL": fake.base_url}
+provider_env = anthropic_env
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ import time
 
 import pytest
 
-from fakemodel import EMPTY_ANSWER, FakeModel
+from fakemodel import anthropic_env, module_fake, EMPTY_ANSWER, FakeModel
 from harness import GROUP_FAST, STREAM_FAST, wait_until
 
 DEAD_STREAM = STREAM_FAST + ":dead"
@@ -40,12 +40,8 @@ SUBMIT_THREADS = 4
 
 @pytest.fixture(scope="module")
 def fake_server(harness, _module_isolation):
-    harness.remember(ANTHROPIC_KEY)
-    f = FakeModel.start(harness.tmpdir / "fake-llm-chaos", name="fake-llm-chaos")
-    try:
+    with module_fake(harness, "fake-llm-chaos", [ANTHROPIC_KEY]) as f:
         yield f
-    finally:
-        f.stop()
 
 
 @pytest.fixture
@@ -56,8 +52,7 @@ def fake(fake_server):
     return fake_server
 
 
-def provider_env(fake: FakeModel) -> dict:
-    return {"CODEINSIGHT_LLM_PROVIDER": "anthropic", "CODEINSIGHT_LLM_BASE_URL": fake.base_url}
+provider_env = anthropic_env
 
 
 @pytest.fixture(scope="module")

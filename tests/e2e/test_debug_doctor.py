@@ -15,7 +15,7 @@ import secrets
 
 import pytest
 
-from fakemodel import FakeModel, user_text
+from fakemodel import anthropic_env, module_fake, user_text
 from harness import GROUP_HEAVY, STREAM_HEAVY
 
 ANTHROPIC_KEY = "sk-ant-e2e-debug-" + secrets.token_urlsafe(24)
@@ -24,22 +24,12 @@ JOB_TIMEOUT = 90
 
 @pytest.fixture(scope="module")
 def fake_server(harness, _module_isolation):
-    harness.remember(ANTHROPIC_KEY)
-    f = FakeModel.start(harness.tmpdir / "fake-llm-debug", name="fake-llm-debug")
-    try:
+    with module_fake(harness, "fake-llm-debug", [ANTHROPIC_KEY]) as f:
         yield f
-    finally:
-        f.stop()
 
 
-@pytest.fixture
-def fake(fake_server):
-    fake_server.reset()
-    return fake_server
 
-
-def provider_env(fake: FakeModel) -> dict:
-    return {"CODEINSIGHT_LLM_PROVIDER": "anthropic", "CODEINSIGHT_LLM_BASE_URL": fake.base_url}
+provider_env = anthropic_env
 
 
 @pytest.fixture(scope="module")

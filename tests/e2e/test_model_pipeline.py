@@ -21,7 +21,7 @@ import threading
 
 import pytest
 
-from fakemodel import FakeModel, answer, request_text, user_text
+from fakemodel import FakeModel, module_fake, answer, request_text, user_text
 from harness import GROUP_FAST, REPO_ROOT, STREAM_FAST, wait_until
 
 ANTHROPIC_MODEL = "claude-sonnet-4-5"
@@ -39,20 +39,8 @@ def marker() -> str:
 
 @pytest.fixture(scope="module")
 def fake_server(harness, _module_isolation):
-    for k in (ANTHROPIC_KEY, OPENROUTER_KEY, OPENAI_KEY):
-        harness.remember(k)
-    f = FakeModel.start(harness.tmpdir / "fake-llm")
-    try:
+    with module_fake(harness, "fake-llm", (ANTHROPIC_KEY, OPENROUTER_KEY, OPENAI_KEY)) as f:
         yield f
-    finally:
-        f.stop()
-
-
-@pytest.fixture
-def fake(fake_server):
-    """The fake model server, reset: no script, the default answer, no log."""
-    fake_server.reset()
-    return fake_server
 
 
 def provider_env(fake: FakeModel, provider: str = "anthropic") -> dict:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fakemodel import FakeModel, user_text
+from fakemodel import anthropic_env, module_fake, FakeModel, user_text
 from harness import GROUP_HEAVY, STREAM_HEAVY, assert_job_shape, assert_problem, wait_until
 
 ANTHROPIC_KEY = "sk-ant-e2e-stress-" + secrets.token_urlsafe(24)
@@ -143,22 +143,12 @@ def target(target_server):
 
 @pytest.fixture(scope="module")
 def fake_server(harness, _module_isolation):
-    harness.remember(ANTHROPIC_KEY)
-    f = FakeModel.start(harness.tmpdir / "fake-llm-stress", name="fake-llm-stress")
-    try:
+    with module_fake(harness, "fake-llm-stress", [ANTHROPIC_KEY]) as f:
         yield f
-    finally:
-        f.stop()
 
 
-@pytest.fixture
-def fake(fake_server):
-    fake_server.reset()
-    return fake_server
 
-
-def provider_env(fake: FakeModel) -> dict:
-    return {"CODEINSIGHT_LLM_PROVIDER": "anthropic", "CODEINSIGHT_LLM_BASE_URL": fake.base_url}
+provider_env = anthropic_env
 
 
 def gateway_env(fake: FakeModel, allowed: str | None = "127.0.0.1") -> dict:

@@ -31,6 +31,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "common/json.h"
+#include "tests/unit/jsonassert.h"
 #include "common/loop.h"
 #include "common/stress_spec.h"
 #include "common/target_policy.h"
@@ -434,24 +435,6 @@ static void run_cleanup(struct run *r)
     r->report = NULL;
 }
 
-static double num(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    if (!cJSON_IsNumber(v))
-        print_error("member %s is not a number\n", name);
-    assert_true(cJSON_IsNumber(v));
-    return v->valuedouble;
-}
-
-static const cJSON *member(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    assert_non_null(v);
-    return v;
-}
-
 static void expect_ok(const struct run *r)
 {
     if (r->rc != ERR_OK)
@@ -506,7 +489,7 @@ static void test_mixed_endpoints(void **state)
     run(&r, "127.0.0.1", json);
     expect_ok(&r);
 
-    sent = (long)num(r.report, "requests_sent");
+    sent = (long)ja_num(r.report, "requests_sent");
     pthread_mutex_lock(&s->mu);
     assert_int_equal(sent, s->total);
     assert_int_equal(s->count[P_OTHER], 0);
@@ -521,51 +504,51 @@ static void test_mixed_endpoints(void **state)
         print_error("%ld requests sent\n", sent);
     assert_true(sent >= 8 && sent <= 100);
     assert_string_equal(json_str(r.report, "stopped"), "duration");
-    assert_true(num(r.report, "completed") == sent);
-    assert_true(num(r.report, "transport_errors") == 0);
-    assert_true(num(r.report, "client_errors") == 0);
-    assert_true(num(r.report, "duration_s") >= 1.0 && num(r.report, "duration_s") < 2.0);
+    assert_true(ja_num(r.report, "completed") == sent);
+    assert_true(ja_num(r.report, "transport_errors") == 0);
+    assert_true(ja_num(r.report, "client_errors") == 0);
+    assert_true(ja_num(r.report, "duration_s") >= 1.0 && ja_num(r.report, "duration_s") < 2.0);
 
-    endpoints = member(r.report, "endpoints");
+    endpoints = ja_member(r.report, "endpoints");
     assert_int_equal(cJSON_GetArraySize(endpoints), 6);
     errors = 0;
     for (int i = 0; i < 6; i++) {
         const cJSON *ep = cJSON_GetArrayItem(endpoints, i);
-        const cJSON *st = member(ep, "status_counts");
-        long n = (long)num(ep, "requests");
+        const cJSON *st = ja_member(ep, "status_counts");
+        long n = (long)ja_num(ep, "requests");
 
         assert_string_equal(json_str(ep, "path"), eps[i].path);
         assert_int_equal(n, s->count[eps[i].which]);
-        assert_true(num(ep, "completed") == n);
+        assert_true(ja_num(ep, "completed") == n);
         /* Smooth weighted round-robin keeps each share within a request. */
         assert_true(labs(n * 8 - sent * eps[i].weight) <= 8);
         if (eps[i].which == P_ERR) {
-            assert_true(num(ep, "errors") == n);
-            assert_true(num(ep, "error_rate") == 1);
-            assert_true(num(st, "500") == n);
+            assert_true(ja_num(ep, "errors") == n);
+            assert_true(ja_num(ep, "error_rate") == 1);
+            assert_true(ja_num(st, "500") == n);
             errors += n;
         } else {
-            assert_true(num(ep, "errors") == 0);
-            assert_true(num(ep, "error_rate") == 0);
-            assert_true(num(st, eps[i].which == P_REDIR_OK ? "302" : "200") == n);
+            assert_true(ja_num(ep, "errors") == 0);
+            assert_true(ja_num(ep, "error_rate") == 0);
+            assert_true(ja_num(st, eps[i].which == P_REDIR_OK ? "302" : "200") == n);
         }
         assert_int_equal(cJSON_GetArraySize(st), 1);
     }
     assert_string_equal(json_str(cJSON_GetArrayItem(endpoints, 4), "method"), "POST");
     assert_string_equal(json_str(cJSON_GetArrayItem(endpoints, 5), "method"), "HEAD");
-    assert_true(num(r.report, "errors") == errors);
-    assert_true(num(r.report, "error_rate") == round((double)errors / (double)sent * 1e4) / 1e4);
-    assert_true(num(member(r.report, "status_counts"), "500") == errors);
+    assert_true(ja_num(r.report, "errors") == errors);
+    assert_true(ja_num(r.report, "error_rate") == round((double)errors / (double)sent * 1e4) / 1e4);
+    assert_true(ja_num(ja_member(r.report, "status_counts"), "500") == errors);
 
     {
-        const cJSON *fast = member(cJSON_GetArrayItem(endpoints, 0), "latency_ms");
-        const cJSON *slow = member(cJSON_GetArrayItem(endpoints, 1), "latency_ms");
-        const cJSON *top = cJSON_GetArrayItem(member(r.report, "slowest"), 0);
+        const cJSON *fast = ja_member(cJSON_GetArrayItem(endpoints, 0), "latency_ms");
+        const cJSON *slow = ja_member(cJSON_GetArrayItem(endpoints, 1), "latency_ms");
+        const cJSON *top = cJSON_GetArrayItem(ja_member(r.report, "slowest"), 0);
 
-        assert_true(num(slow, "p50") >= SLOW_MS);
-        assert_true(num(fast, "p50") < num(slow, "p50"));
+        assert_true(ja_num(slow, "p50") >= SLOW_MS);
+        assert_true(ja_num(fast, "p50") < ja_num(slow, "p50"));
         assert_string_equal(json_str(top, "path"), "/slow");
-        assert_true(num(top, "p95_ms") >= SLOW_MS);
+        assert_true(ja_num(top, "p95_ms") >= SLOW_MS);
     }
     run_cleanup(&r);
     srv_stop(s);
@@ -585,7 +568,7 @@ static void test_rate_cap(void **state)
     expect_ok(&r);
     pthread_mutex_lock(&s->mu);
     assert_true(s->total >= 10 && s->total <= 20);
-    assert_true(num(r.report, "requests_sent") == s->total);
+    assert_true(ja_num(r.report, "requests_sent") == s->total);
     for (int k = 0; k < s->total; k++) {
         int64_t since = s->arrival_us[k] - r.started_us;
 
@@ -615,8 +598,8 @@ static void test_concurrency_cap(void **state)
         print_error("the server saw %d requests in flight\n", s->max_inflight);
     assert_true(s->max_inflight <= 3);
     assert_true(s->max_inflight >= 2);
-    assert_true(num(r.report, "requests_sent") == s->total);
-    assert_true(num(r.report, "completed") == s->total);
+    assert_true(ja_num(r.report, "requests_sent") == s->total);
+    assert_true(ja_num(r.report, "completed") == s->total);
     /* 3 per SLOW_MS for 1 s, plus those in flight at the deadline. */
     assert_true(s->total <= 3 * (1000 / SLOW_MS) + 3);
     pthread_mutex_unlock(&s->mu);
@@ -637,10 +620,10 @@ static void test_max_requests(void **state)
     assert_int_equal(s->total, 7);
     assert_int_equal(s->count[P_FAST], 7);
     pthread_mutex_unlock(&s->mu);
-    assert_true(num(r.report, "requests_sent") == 7);
-    assert_true(num(r.report, "completed") == 7);
+    assert_true(ja_num(r.report, "requests_sent") == 7);
+    assert_true(ja_num(r.report, "completed") == 7);
     assert_string_equal(json_str(r.report, "stopped"), "max_requests");
-    assert_true(num(r.report, "duration_s") < 1.0);
+    assert_true(ja_num(r.report, "duration_s") < 1.0);
     run_cleanup(&r);
     srv_stop(s);
 }
@@ -716,15 +699,15 @@ static void test_timeouts_are_errors(void **state)
     run_get(&r, s, "127.0.0.1", "127.0.0.1", "/hang",
             "\"rate\":10,\"duration_s\":1,\"concurrency\":2,\"max_requests\":2", 150, 0);
     expect_ok(&r);
-    ep = cJSON_GetArrayItem(member(r.report, "endpoints"), 0);
-    assert_true(num(r.report, "requests_sent") == 2);
-    assert_true(num(r.report, "completed") == 0);
-    assert_true(num(r.report, "transport_errors") == 2);
-    assert_true(num(r.report, "timeouts") == 2);
-    assert_true(num(r.report, "errors") == 2);
-    assert_true(num(r.report, "error_rate") == 1);
-    assert_true(num(ep, "timeouts") == 2);
-    assert_true(cJSON_IsNull(member(member(r.report, "latency_ms"), "p50")));
+    ep = cJSON_GetArrayItem(ja_member(r.report, "endpoints"), 0);
+    assert_true(ja_num(r.report, "requests_sent") == 2);
+    assert_true(ja_num(r.report, "completed") == 0);
+    assert_true(ja_num(r.report, "transport_errors") == 2);
+    assert_true(ja_num(r.report, "timeouts") == 2);
+    assert_true(ja_num(r.report, "errors") == 2);
+    assert_true(ja_num(r.report, "error_rate") == 1);
+    assert_true(ja_num(ep, "timeouts") == 2);
+    assert_true(cJSON_IsNull(ja_member(ja_member(r.report, "latency_ms"), "p50")));
     assert_true(r.elapsed_us < HANG_MS * 1000);
     run_cleanup(&r);
     srv_stop(s);

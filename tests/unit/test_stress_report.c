@@ -12,35 +12,18 @@
 #include <cmocka.h>
 
 #include "common/json.h"
+#include "tests/unit/jsonassert.h"
 #include "worker/stress_report.h"
-
-static double num(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    if (!cJSON_IsNumber(v))
-        print_error("member %s is not a number\n", name);
-    assert_true(cJSON_IsNumber(v));
-    return v->valuedouble;
-}
-
-static const cJSON *obj(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    assert_non_null(v);
-    return v;
-}
 
 static void expect_latency(const cJSON *lat, double p50, double p90, double p95, double p99,
                            double max, double mean)
 {
-    assert_true(num(lat, "p50") == p50);
-    assert_true(num(lat, "p90") == p90);
-    assert_true(num(lat, "p95") == p95);
-    assert_true(num(lat, "p99") == p99);
-    assert_true(num(lat, "max") == max);
-    assert_true(num(lat, "mean") == mean);
+    assert_true(ja_num(lat, "p50") == p50);
+    assert_true(ja_num(lat, "p90") == p90);
+    assert_true(ja_num(lat, "p95") == p95);
+    assert_true(ja_num(lat, "p99") == p99);
+    assert_true(ja_num(lat, "max") == max);
+    assert_true(ja_num(lat, "mean") == mean);
 }
 
 static void test_percentiles(void **state)
@@ -173,62 +156,62 @@ static void test_report(void **state)
     assert_non_null(r);
     assert_string_equal(json_str(r, "base_url"), "http://api.example.com");
     assert_string_equal(json_str(r, "stopped"), "duration");
-    assert_true(num(r, "duration_s") == 2.0);
-    assert_true(num(r, "requests_sent") == 11);
-    assert_true(num(r, "completed") == 8);
-    assert_true(num(r, "errors") == 4);
-    assert_true(num(r, "client_errors") == 1);
-    assert_true(num(r, "transport_errors") == 3);
-    assert_true(num(r, "timeouts") == 1);
-    assert_true(num(r, "error_rate") == 0.3636);
-    assert_true(num(r, "throughput_rps") == 4);
-    expect_latency(obj(r, "latency_ms"), 20, 60, 60, 60, 60, 28.75);
-    st = obj(r, "status_counts");
+    assert_true(ja_num(r, "duration_s") == 2.0);
+    assert_true(ja_num(r, "requests_sent") == 11);
+    assert_true(ja_num(r, "completed") == 8);
+    assert_true(ja_num(r, "errors") == 4);
+    assert_true(ja_num(r, "client_errors") == 1);
+    assert_true(ja_num(r, "transport_errors") == 3);
+    assert_true(ja_num(r, "timeouts") == 1);
+    assert_true(ja_num(r, "error_rate") == 0.3636);
+    assert_true(ja_num(r, "throughput_rps") == 4);
+    expect_latency(ja_member(r, "latency_ms"), 20, 60, 60, 60, 60, 28.75);
+    st = ja_member(r, "status_counts");
     assert_int_equal(cJSON_GetArraySize(st), 3);
-    assert_true(num(st, "200") == 6);
-    assert_true(num(st, "404") == 1);
-    assert_true(num(st, "500") == 1);
+    assert_true(ja_num(st, "200") == 6);
+    assert_true(ja_num(st, "404") == 1);
+    assert_true(ja_num(st, "500") == 1);
     /* Ascending status order. */
     assert_string_equal(st->child->string, "200");
     assert_null(cJSON_GetObjectItemCaseSensitive(r, "requests"));
 
-    eps = obj(r, "endpoints");
+    eps = ja_member(r, "endpoints");
     assert_int_equal(cJSON_GetArraySize(eps), 3);
     e = cJSON_GetArrayItem(eps, 0);
     assert_string_equal(json_str(e, "method"), "GET");
     assert_string_equal(json_str(e, "path"), "/a");
-    assert_true(num(e, "requests") == 8);
-    assert_true(num(e, "completed") == 6);
-    assert_true(num(e, "errors") == 3);
-    assert_true(num(e, "client_errors") == 1);
-    assert_true(num(e, "transport_errors") == 2);
-    assert_true(num(e, "timeouts") == 1);
-    assert_true(num(e, "error_rate") == 0.375);
-    assert_true(num(e, "throughput_rps") == 3);
-    expect_latency(obj(e, "latency_ms"), 30, 60, 60, 60, 60, 35);
-    assert_true(num(obj(e, "status_counts"), "200") == 4);
+    assert_true(ja_num(e, "requests") == 8);
+    assert_true(ja_num(e, "completed") == 6);
+    assert_true(ja_num(e, "errors") == 3);
+    assert_true(ja_num(e, "client_errors") == 1);
+    assert_true(ja_num(e, "transport_errors") == 2);
+    assert_true(ja_num(e, "timeouts") == 1);
+    assert_true(ja_num(e, "error_rate") == 0.375);
+    assert_true(ja_num(e, "throughput_rps") == 3);
+    expect_latency(ja_member(e, "latency_ms"), 30, 60, 60, 60, 60, 35);
+    assert_true(ja_num(ja_member(e, "status_counts"), "200") == 4);
 
     e = cJSON_GetArrayItem(eps, 1);
     assert_string_equal(json_str(e, "method"), "POST");
-    assert_true(num(e, "error_rate") == 0);
-    assert_true(num(e, "throughput_rps") == 1);
-    expect_latency(obj(e, "latency_ms"), 5, 15, 15, 15, 15, 10);
+    assert_true(ja_num(e, "error_rate") == 0);
+    assert_true(ja_num(e, "throughput_rps") == 1);
+    expect_latency(ja_member(e, "latency_ms"), 5, 15, 15, 15, 15, 10);
 
     e = cJSON_GetArrayItem(eps, 2);
-    assert_true(num(e, "error_rate") == 1);
-    assert_true(num(e, "completed") == 0);
-    assert_true(num(e, "throughput_rps") == 0);
-    assert_true(cJSON_IsNull(obj(obj(e, "latency_ms"), "p50")));
-    assert_true(cJSON_IsNull(obj(obj(e, "latency_ms"), "mean")));
-    assert_int_equal(cJSON_GetArraySize(obj(e, "status_counts")), 0);
+    assert_true(ja_num(e, "error_rate") == 1);
+    assert_true(ja_num(e, "completed") == 0);
+    assert_true(ja_num(e, "throughput_rps") == 0);
+    assert_true(cJSON_IsNull(ja_member(ja_member(e, "latency_ms"), "p50")));
+    assert_true(cJSON_IsNull(ja_member(ja_member(e, "latency_ms"), "mean")));
+    assert_int_equal(cJSON_GetArraySize(ja_member(e, "status_counts")), 0);
 
-    slow = obj(r, "slowest");
+    slow = ja_member(r, "slowest");
     assert_int_equal(cJSON_GetArraySize(slow), 2);
     assert_string_equal(json_str(cJSON_GetArrayItem(slow, 0), "path"), "/a");
-    assert_true(num(cJSON_GetArrayItem(slow, 0), "p95_ms") == 60);
+    assert_true(ja_num(cJSON_GetArrayItem(slow, 0), "p95_ms") == 60);
     assert_string_equal(json_str(cJSON_GetArrayItem(slow, 1), "path"), "/b");
     assert_string_equal(json_str(cJSON_GetArrayItem(slow, 1), "method"), "POST");
-    assert_true(num(cJSON_GetArrayItem(slow, 1), "p95_ms") == 15);
+    assert_true(ja_num(cJSON_GetArrayItem(slow, 1), "p95_ms") == 15);
 
     cJSON_Delete(r);
     for (int i = 0; i < 3; i++)
@@ -253,7 +236,7 @@ static void test_slowest_top_three(void **state)
     }
     r = stress_report_json("http://x.example", 1.0, "max_requests", t, 5);
     assert_non_null(r);
-    slow = obj(r, "slowest");
+    slow = ja_member(r, "slowest");
     assert_int_equal(cJSON_GetArraySize(slow), STRESS_SLOWEST_MAX);
     assert_string_equal(json_str(cJSON_GetArrayItem(slow, 0), "path"), "/2");
     assert_string_equal(json_str(cJSON_GetArrayItem(slow, 1), "path"), "/4");
@@ -274,10 +257,10 @@ static void test_empty_run(void **state)
     stress_tally_init(&t, "GET", "/", 10);
     r = stress_report_json("http://x.example", 0.0, "duration", &t, 1);
     assert_non_null(r);
-    assert_true(num(r, "error_rate") == 0);
-    assert_true(num(r, "throughput_rps") == 0);
-    assert_true(cJSON_IsNull(obj(obj(r, "latency_ms"), "p99")));
-    assert_int_equal(cJSON_GetArraySize(obj(r, "slowest")), 0);
+    assert_true(ja_num(r, "error_rate") == 0);
+    assert_true(ja_num(r, "throughput_rps") == 0);
+    assert_true(cJSON_IsNull(ja_member(ja_member(r, "latency_ms"), "p99")));
+    assert_int_equal(cJSON_GetArraySize(ja_member(r, "slowest")), 0);
     cJSON_Delete(r);
     stress_tally_cleanup(&t);
 }
@@ -298,10 +281,10 @@ static void test_rounding(void **state)
     stress_tally_response(&t, 200, 0.002);
     r = stress_report_json("http://x.example", 4.5, "duration", &t, 1);
     assert_non_null(r);
-    assert_true(num(r, "error_rate") == 0.3333);
-    assert_true(num(r, "throughput_rps") == 0.67);
-    assert_true(num(obj(r, "latency_ms"), "mean") == 0.002);
-    assert_true(num(r, "duration_s") == 4.5);
+    assert_true(ja_num(r, "error_rate") == 0.3333);
+    assert_true(ja_num(r, "throughput_rps") == 0.67);
+    assert_true(ja_num(ja_member(r, "latency_ms"), "mean") == 0.002);
+    assert_true(ja_num(r, "duration_s") == 4.5);
     cJSON_Delete(r);
     stress_tally_cleanup(&t);
 }
