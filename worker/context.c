@@ -341,9 +341,9 @@ static size_t line_cost(const struct line *l, long no)
     size_t n = (size_t)digits(no) + 1 + 1;      /* number, "|", "\n" */
 
     if (l->len > CONTEXT_LINE_MAX)
-        n += 1 + CONTEXT_LINE_MAX + sizeof(CONTEXT_LINE_CUT) - 1;
-    else if (l->len > 0)
-        n += 1 + l->len;
+        n += CONTEXT_LINE_MAX + sizeof(CONTEXT_LINE_CUT) - 1;
+    else
+        n += l->len;
     return n;
 }
 
@@ -356,7 +356,7 @@ static int emit_line(struct buf *b, const char *text, const struct line *l, long
         return -1;
     if (l->len > 0) {
         size_t keep = utf8_cut(text + l->start, l->len, CONTEXT_LINE_MAX);
-        if (buf_put(b, " ", 1) < 0 || buf_put(b, text + l->start, keep) < 0)
+        if (buf_put(b, text + l->start, keep) < 0)
             return -1;
         if (keep < l->len && buf_put(b, CONTEXT_LINE_CUT, sizeof(CONTEXT_LINE_CUT) - 1) < 0)
             return -1;

@@ -34,7 +34,7 @@ struct context_input {
 };
 
 struct context_result {
-    char *code;                 /* owns: numbered lines "12| text\n" (an empty
+    char *code;                 /* owns: numbered lines "12|text\n" (an empty
                                    line is "12|\n"; no padding, to save tokens),
                                    windows separated by a "...\n" line */
     size_t code_len;

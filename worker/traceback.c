@@ -1433,12 +1433,10 @@ static size_t window_emit(const char *text, size_t len, long start, long end, ch
             memcpy(dst + o, num, (size_t)k);
         o += (size_t)k;
         if (n > 0) {
-            if (dst != NULL) {
-                dst[o] = ' ';
+            if (dst != NULL)
                 for (size_t b = 0; b < keep; b++)
-                    dst[o + 1 + b] = clean_byte(text[i + b]);
-            }
-            o += 1 + keep;
+                    dst[o + b] = clean_byte(text[i + b]);
+            o += keep;
         }
         if (keep < n) {
             if (dst != NULL)

@@ -651,7 +651,7 @@ def excerpt_lines(user: str) -> dict[int, str]:
             continue
         num, sep, rest = row.partition("|")
         assert sep and num.isdigit(), f"not an excerpt line: {row!r}"
-        out[int(num)] = rest[1:] if rest.startswith(" ") else rest
+        out[int(num)] = rest
     return out
 
 

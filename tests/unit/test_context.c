@@ -110,7 +110,7 @@ static void test_small_file_whole(void **state)
 
     (void)state;
     build("int a;\n\nint b;\n", NULL, 4096, &res);
-    assert_string_equal(res.code, "1| int a;\n2|\n3| int b;\n");
+    assert_string_equal(res.code, "1|int a;\n2|\n3|int b;\n");
     assert_int_equal(res.total_lines, 3);
     assert_ranges(res.reviewed_ranges, "[[1,3]]");
     assert_ranges(res.skipped_ranges, "[]");
@@ -125,19 +125,19 @@ static void test_large_file_small_budget(void **state)
     char *text = fixed_file(20000);
 
     (void)state;
-    /* "1| abcdefghij\n" is 14 bytes, "10| ..." 15, "100| ..." 16: lines
-     * 1..100 take 9 * 14 + 90 * 15 + 16 = 1492 bytes, line 101 16 more. */
-    build(text, NULL, 1492 + 15, &res);
+    /* "1|abcdefghij\n" is 13 bytes, "10|..." 14, "100|..." 15: lines
+     * 1..100 take 9 * 13 + 90 * 14 + 15 = 1392 bytes, line 101 15 more. */
+    build(text, NULL, 1392 + 14, &res);
     assert_int_equal(res.total_lines, 20000);
-    assert_int_equal(res.code_len, 1492);
+    assert_int_equal(res.code_len, 1392);
     assert_ranges(res.reviewed_ranges, "[[1,100]]");
     assert_ranges(res.skipped_ranges, "[[101,20000]]");
-    assert_memory_equal(res.code, "1| abcdefghij\n2| abcdefghij\n", 28);
-    assert_string_equal(res.code + 1492 - 16, "100| abcdefghij\n");
+    assert_memory_equal(res.code, "1|abcdefghij\n2|abcdefghij\n", 26);
+    assert_string_equal(res.code + 1392 - 15, "100|abcdefghij\n");
     context_result_cleanup(&res);
 
     /* Exactly fitting budget. */
-    build(text, NULL, 1492, &res);
+    build(text, NULL, 1392, &res);
     assert_ranges(res.reviewed_ranges, "[[1,100]]");
     context_result_cleanup(&res);
 
@@ -182,12 +182,12 @@ static void test_diff_hunks(void **state)
     assert_int_equal(res.total_lines, 100);
     assert_ranges(res.reviewed_ranges, "[[5,18],[55,65]]");
     assert_ranges(res.skipped_ranges, "[[1,4],[19,54],[66,100]]");
-    assert_non_null(strstr(res.code, "5| line 5\n"));
-    assert_non_null(strstr(res.code, "18| line 18\n...\n55| line 55\n"));
-    assert_null(strstr(res.code, "| line 4\n"));
-    assert_null(strstr(res.code, "| line 19\n"));
-    assert_int_equal(strncmp(res.code, "5| line 5\n", 10), 0);
-    assert_string_equal(res.code + res.code_len - 12, "65| line 65\n");
+    assert_non_null(strstr(res.code, "5|line 5\n"));
+    assert_non_null(strstr(res.code, "18|line 18\n...\n55|line 55\n"));
+    assert_null(strstr(res.code, "|line 4\n"));
+    assert_null(strstr(res.code, "|line 19\n"));
+    assert_int_equal(strncmp(res.code, "5|line 5\n", 9), 0);
+    assert_string_equal(res.code + res.code_len - 11, "65|line 65\n");
     context_result_cleanup(&res);
     free(text);
 }
@@ -226,19 +226,19 @@ static void test_diff_with_budget(void **state)
     const char *diff = "@@ -50 +50 @@\n-old\n+line 50\n@@ -90 +90 @@\n-old\n+line 90\n";
 
     (void)state;
-    /* The first window [45,55]: 11 lines of "NN| line NN\n" (12 bytes)
-     * = 132 bytes; the second does not fit. */
-    build(text, diff, 132 + 4 + 11, &res);
+    /* The first window [45,55]: 11 lines of "NN|line NN\n" (11 bytes)
+     * = 121 bytes; the second does not fit. */
+    build(text, diff, 121 + 4 + 10, &res);
     assert_ranges(res.reviewed_ranges, "[[45,55]]");
     assert_ranges(res.skipped_ranges, "[[1,44],[56,100]]");
     assert_null(strstr(res.code, "..."));
     context_result_cleanup(&res);
 
     /* Room for the separator and two lines of the second window. */
-    build(text, diff, 132 + 4 + 12 * 2, &res);
+    build(text, diff, 121 + 4 + 11 * 2, &res);
     assert_ranges(res.reviewed_ranges, "[[45,55],[85,86]]");
     assert_ranges(res.skipped_ranges, "[[1,44],[56,84],[87,100]]");
-    assert_non_null(strstr(res.code, "55| line 55\n...\n85| line 85\n86| line 86\n"));
+    assert_non_null(strstr(res.code, "55|line 55\n...\n85|line 85\n86|line 86\n"));
     context_result_cleanup(&res);
     free(text);
 }
@@ -317,7 +317,7 @@ static void test_cursor_window(void **state)
     assert_cover(&res);
     assert_ranges(res.reviewed_ranges, "[[80,122]]");
     assert_ranges(res.skipped_ranges, "[[1,79],[123,200]]");
-    assert_int_equal(strncmp(res.code, "80| line 80\n", 12), 0);
+    assert_int_equal(strncmp(res.code, "80|line 80\n", 11), 0);
     context_result_cleanup(&res);
 
     /* Near the top, end before start, clipped. */
@@ -359,13 +359,13 @@ static void test_crlf_and_no_trailing_newline(void **state)
     (void)state;
     build("a\r\nb\r\n\r\nc", NULL, 4096, &res);
     assert_int_equal(res.total_lines, 4);
-    assert_string_equal(res.code, "1| a\n2| b\n3|\n4| c\n");
+    assert_string_equal(res.code, "1|a\n2|b\n3|\n4|c\n");
     assert_ranges(res.reviewed_ranges, "[[1,4]]");
     context_result_cleanup(&res);
 
     build("only", NULL, 4096, &res);
     assert_int_equal(res.total_lines, 1);
-    assert_string_equal(res.code, "1| only\n");
+    assert_string_equal(res.code, "1|only\n");
     context_result_cleanup(&res);
 
     build("\n", NULL, 4096, &res);
@@ -412,9 +412,9 @@ static void test_long_line_cut(void **state)
     memcpy(text + n, "\nb\n", 4);
     build(text, NULL, 1 << 20, &res);
     assert_int_equal(res.total_lines, 2);
-    /* "1| " + 999 'a' (the é does not fit whole) + " [...]\n" */
-    assert_int_equal(strchr(res.code, '\n') - res.code, 3 + CONTEXT_LINE_MAX - 1 + 6);
-    assert_non_null(strstr(res.code, "a [...]\n2| b\n"));
+    /* "1|" + 999 'a' (the é does not fit whole) + " [...]\n" */
+    assert_int_equal(strchr(res.code, '\n') - res.code, 2 + CONTEXT_LINE_MAX - 1 + 6);
+    assert_non_null(strstr(res.code, "a [...]\n2|b\n"));
     context_result_cleanup(&res);
     free(text);
 }

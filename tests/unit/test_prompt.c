@@ -19,7 +19,7 @@
 
 /* A sentence only each role block has. */
 static const char *const role_marks[][2] = {
-    {"review", "You are a senior software engineer reviewing code"},
+    {"review", "You review code for Code Insight"},
     {"security", "You are a senior application security engineer"},
     {"debug", "You are Debug Doctor, a senior engineer who finds why code fails"},
     {"architecture", "You are a software architect who designs systems"},
@@ -186,7 +186,7 @@ static void test_review(void **state)
 
     (void)state;
     build_ok(ps, "review", &sample, &p);
-    assert_string_equal(p.version, "review@1+brain@2");
+    assert_string_equal(p.version, "review@1+brain@3");
     assert_int_equal(p.max_tokens, 2048);
     assert_non_null(strstr(p.system, "\n\nThe material arrives in tags:"));
     assert_non_null(strstr(p.user, "File: src/parse.c (c)\nNote: lines 1-4 of 4\n"));
@@ -213,7 +213,7 @@ static void test_debug(void **state)
 
     (void)state;
     build_ok(ps, "debug", &sample, &p);
-    assert_string_equal(p.version, "debug@2+brain@2");
+    assert_string_equal(p.version, "debug@2+brain@3");
     assert_int_equal(p.max_tokens, 4096);
     assert_non_null(strstr(p.system, "\"verification_steps\""));
     assert_non_null(strstr(p.user, "File: src/parse.c (c)\nNote: lines 1-4 of 4\n"
@@ -252,13 +252,13 @@ static const struct {
     const char *answer_member;  /* a member of the answer the role asks for */
     const char *user;
 } generators[] = {
-    {"architecture", "architecture@2+brain@2", 8192, "\"diagram\"",
+    {"architecture", "architecture@2+brain@3", 8192, "\"diagram\"",
      "<stack>Go, React</stack>\n"
      "<scale>10k users, 50 req/s</scale>\n"
      "<db>PostgreSQL</db>\n"
      "<file_tree>\ncmd/server/main.go\ninternal/lists/\n</file_tree>\n"
      "<request>\nA to-do app with shared lists\n</request>\n"},
-    {"stress", "stress@1+brain@2", 2048, "\"suggestions\"",
+    {"stress", "stress@1+brain@3", 2048, "\"suggestions\"",
      "<report>\nGET /api/items 1200 0.0% p50 12 p95 900 p99 2100 200:1200\n</report>\n"},
 };
 
