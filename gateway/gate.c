@@ -85,7 +85,8 @@ static void copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src);
 }
 
-int gate_or_respond(struct request *req, enum route_class rc, struct identity *id)
+int gate_or_respond(struct request *req, enum route_class rc, struct identity *id,
+                    const char *read_key)
 {
     struct err e;
     const char *cls = plans_class_str(rc);
@@ -99,8 +100,11 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
         const char *st;
         int miss;
 
-        if (kv == NULL || kv_eval(kv, &job_script_gate, 1, 2,
-                                  (const char *[]){id->cache_key, cls}, NULL, &r, &e) != ERR_OK) {
+        if (kv == NULL ||
+            kv_eval(kv, &job_script_gate, read_key ? 2 : 1, read_key ? 3 : 2,
+                    read_key ? (const char *[]){id->cache_key, read_key, cls}
+                             : (const char *[]){id->cache_key, cls},
+                    NULL, &r, &e) != ERR_OK) {
             if (e.code == ERR_PROTOCOL)
                 err_set(&e, ERR_REDIS_UNAVAILABLE, "admission script failed");
             gate_respond_error(req, &e);
@@ -114,6 +118,8 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
             copy(id->plan, sizeof id->plan, gate_reply_str(r, 4));
             gate_rate_headers(req, gate_reply_num(r, 5), gate_reply_num(r, 6),
                               gate_reply_num(r, 7));
+            if (read_key != NULL && cJSON_IsArray(cJSON_GetArrayItem(r, 8)))
+                req->prefetched = cJSON_DetachItemFromArray(r, 8);
             cJSON_Delete(r);
             return 0;
         }

@@ -30,15 +30,21 @@
  * Redis could not be asked. */
 static cJSON *job_from_redis(struct request *req, const char *id, struct err *e)
 {
-    struct kv *kv = gateway_kv(req->gw, e);
+    struct kv *kv;
     char key[JOB_KEY_MAX];
     cJSON *flat = NULL, *view;
 
-    if (kv == NULL)
-        return NULL;
-    job_key(id, key);
-    if (kv_call(kv, 2, (const char *[]){"HGETALL", key}, NULL, &flat, e) != ERR_OK)
-        return NULL;
+    if (req->prefetched != NULL) {
+        /* Read with the gate, in the same round trip. */
+        flat = req->prefetched;
+        req->prefetched = NULL;
+    } else {
+        if ((kv = gateway_kv(req->gw, e)) == NULL)
+            return NULL;
+        job_key(id, key);
+        if (kv_call(kv, 2, (const char *[]){"HGETALL", key}, NULL, &flat, e) != ERR_OK)
+            return NULL;
+    }
     view = job_view_from_hash(id, flat);
     cJSON_Delete(flat);
     return view;

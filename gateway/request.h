@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/json.h"
 #include "gateway/auth.h"
 
 struct gateway;
@@ -31,6 +32,8 @@ struct request {
     const char *err_code;           /* stable error code sent, for the access log */
     int64_t start_us;               /* monotonic */
     struct identity who;            /* the caller, once the route's gate passed */
+    cJSON *prefetched;              /* owns: a ROUTE_JOB route's job hash (HGETALL
+                                       reply), read with the gate; NULL when not */
     int n_extra;
     struct { const char *name; char value[160]; } extra[REQUEST_EXTRA_HEADERS];
 };

@@ -6,6 +6,7 @@
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/err.h"
+#include "common/job.h"
 #include "common/log.h"
 #include "common/utf8.h"
 #include "gateway/gate.h"
@@ -213,9 +214,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         respond_error(req, &e);
         return MHD_YES;
     }
-    if (req->route->auth == AUTH_GATED &&
-        gate_or_respond(req, req->route->rclass, &req->who) != 0)
-        return MHD_YES;
+    if (req->route->auth == AUTH_GATED) {
+        char key[JOB_KEY_MAX], id[CRYPTO_UUID_LEN];
+        int read = (req->route->flags & ROUTE_JOB) && crypto_uuid_valid(req->param);
+
+        if (read) {
+            for (int i = 0; i < CRYPTO_UUID_LEN; i++)
+                id[i] = (char)tolower((unsigned char)req->param[i]);
+            job_key(id, key);
+        }
+        if (gate_or_respond(req, req->route->rclass, &req->who, read ? key : NULL) != 0)
+            return MHD_YES;
+    }
     req->route->handler(req);
     if (!req->responded) {
         err_set(&e, ERR_INTERNAL, "handler sent no response");
@@ -254,6 +264,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                                                                 : "error");
     log_end(&l);
     __atomic_sub_fetch(&req->gw->active, 1, __ATOMIC_ACQ_REL);
+    cJSON_Delete(req->prefetched);
     free(req->body);
     free(req);
     *con_cls = NULL;

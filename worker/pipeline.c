@@ -626,8 +626,11 @@ static void on_persisted(void *arg, const char *value, const struct err *e)
 {
     struct pipeline_job *j = arg;
 
-    (void)value;
     j->busy = 0;
+    if (e->code == ERR_OK && value != NULL && value[0] != '\0' && j->budget_key[0] != '\0')
+        /* What the ledger holds: an earlier delivery's charge when this job
+         * was processed before (the counter must agree with the ledger). */
+        j->charge.actual = strtoll(value, NULL, 10);
     if (e->code == ERR_PROTOCOL && ++j->persist_rejects >= PERSIST_REJECTS_MAX && !j->failed) {
         /* PostgreSQL refuses this document: record the job as failed instead. */
         job_log(j, LOG_ERROR, "job_persist_rejected", e);

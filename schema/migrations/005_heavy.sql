@@ -9,7 +9,12 @@ ALTER TABLE jobs ADD CONSTRAINT jobs_type_check
 ALTER TABLE jobs ALTER COLUMN file_path DROP NOT NULL;
 ALTER TABLE jobs ADD COLUMN task_result jsonb;
 
-CREATE OR REPLACE FUNCTION ci_job_save(doc jsonb) RETURNS void
+-- ci_job_save now returns the job's charge as the ledger holds it (NULL when
+-- it has none): a job delivered twice is charged once, at the first
+-- delivery's count, and the worker reconciles the Redis budget counter with
+-- that number, not with its own (a redelivery may have hit the prompt cache).
+DROP FUNCTION ci_job_save(jsonb);
+CREATE FUNCTION ci_job_save(doc jsonb) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     id uuid := (doc->>'job_id')::uuid;
@@ -66,6 +71,7 @@ BEGIN
                 COALESCE((u->>'cost_usd')::numeric, 0))
         ON CONFLICT (job_id) DO NOTHING;
     END IF;
+    RETURN (SELECT tokens FROM token_charges WHERE job_id = id);
 END;
 $$;
 
