@@ -84,17 +84,33 @@ void job_key(const char *job_id, char *key)
     snprintf(key, JOB_KEY_MAX, JOB_KEY_PREFIX "%s", job_id);
 }
 
-static const char *flat_get(const cJSON *flat, const char *name)
-{
-    int n = cJSON_GetArraySize(flat);
+/* A job hash's fields, indexed once (an HGETALL reply is a linked list). */
+#define JOB_HASH_FIELDS_MAX 64
 
-    for (int i = 0; i + 1 < n; i += 2) {
-        const cJSON *k = cJSON_GetArrayItem(flat, i);
-        if (cJSON_IsString(k) && strcmp(k->valuestring, name) == 0) {
-            const cJSON *v = cJSON_GetArrayItem(flat, i + 1);
-            return cJSON_IsString(v) ? v->valuestring : NULL;
+struct fields {
+    int n;
+    const char *k[JOB_HASH_FIELDS_MAX], *v[JOB_HASH_FIELDS_MAX];
+};
+
+static void fields_index(const cJSON *flat, struct fields *f)
+{
+    const cJSON *k = flat ? flat->child : NULL;
+
+    f->n = 0;
+    while (k != NULL && k->next != NULL && f->n < JOB_HASH_FIELDS_MAX) {
+        if (cJSON_IsString(k) && cJSON_IsString(k->next)) {
+            f->k[f->n] = k->valuestring;
+            f->v[f->n++] = k->next->valuestring;
         }
+        k = k->next->next;
     }
+}
+
+static const char *flat_get(const struct fields *f, const char *name)
+{
+    for (int i = 0; i < f->n; i++)
+        if (strcmp(f->k[i], name) == 0)
+            return f->v[i];
     return NULL;
 }
 
@@ -103,11 +119,15 @@ cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
     static const char *const strs[] = {"created_at", "started_at", "finished_at",
                                        "file_path", "language", "repo_id", "request_id",
                                        "pool", "worker", "user_id"};
-    const char *type = flat_get(flat, "type");
-    const char *status = flat_get(flat, "status");
-    const char *attempts = flat_get(flat, "attempts");
-    const char *result = flat_get(flat, "result");
+    struct fields f;
+    const char *type, *status, *attempts, *result;
     cJSON *view, *res = NULL, *item;
+
+    fields_index(flat, &f);
+    type = flat_get(&f, "type");
+    status = flat_get(&f, "status");
+    attempts = flat_get(&f, "attempts");
+    result = flat_get(&f, "result");
 
     if (type == NULL || status == NULL)
         return NULL;
@@ -118,7 +138,7 @@ cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
     cJSON_AddStringToObject(view, "type", type);
     cJSON_AddStringToObject(view, "status", status);
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        json_add_str_or_null(view, strs[i], flat_get(flat, strs[i]));
+        json_add_str_or_null(view, strs[i], flat_get(&f, strs[i]));
         if (i == 2)     /* attempts sits after the timestamps */
             cJSON_AddNumberToObject(view, "attempts", attempts ? strtol(attempts, NULL, 10) : 0);
     }
@@ -132,13 +152,13 @@ cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
     cJSON_AddItemToObject(view, "notes", item ? item : cJSON_CreateArray());
     item = res ? cJSON_DetachItemFromObject(res, "linters") : NULL;
     cJSON_AddItemToObject(view, "linters", item ? item : cJSON_CreateArray());
-    json_add_str_or_null(view, "error", flat_get(flat, "error"));
+    json_add_str_or_null(view, "error", flat_get(&f, "error"));
     {
-        const char *t = flat_get(flat, "throttled"), *d = flat_get(flat, "degraded");
+        const char *t = flat_get(&f, "throttled"), *d = flat_get(&f, "degraded");
         cJSON_AddBoolToObject(view, "throttled", t != NULL && strcmp(t, "1") == 0);
         cJSON_AddBoolToObject(view, "degraded", d != NULL && strcmp(d, "1") == 0);
-        json_add_str_or_null(view, "degraded_reason", flat_get(flat, "degraded_reason"));
-        json_add_str_or_null(view, "deferred_until", flat_get(flat, "deferred_until"));
+        json_add_str_or_null(view, "degraded_reason", flat_get(&f, "degraded_reason"));
+        json_add_str_or_null(view, "deferred_until", flat_get(&f, "deferred_until"));
     }
     /* The rest of a finished job's result (provider, model, usage, cached,
      * degraded, ranges) as the worker wrote it; it wins over admission's flags. */

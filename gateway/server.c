@@ -25,6 +25,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+/* Request threads per core when CODEINSIGHT_HTTP_THREADS is 0. */
+#define SERVER_THREADS_PER_CORE 4
+
 #define SERVER_CONNECTION_LIMIT 4096
 #define BODY_INITIAL_CAP 16384
 #define SERVER_DRAIN_MS 5000
@@ -319,8 +322,12 @@ int server_start(struct gateway *gw, struct err *e)
     const union MHD_DaemonInfo *info;
     struct MHD_Daemon *d;
 
-    if (threads == 0)
-        threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 2;
+    if (threads == 0) {
+        /* A request thread waits on Redis (or PostgreSQL) for most of its
+         * time: several per core keep the cores busy meanwhile. */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = SERVER_THREADS_PER_CORE * (cores > 0 ? cores : 2);
+    }
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)gw->cfg->port);
