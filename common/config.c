@@ -46,7 +46,7 @@ static const struct cfg_entry cfg_table[] = {
     {"CODEINSIGHT_BODY_MAX", CFG_T_INT, OFF(body_max), "1048576", 1024, 67108864,
      CFG_GATEWAY, 0, "Largest accepted request body, bytes (413 above)."},
     {"CODEINSIGHT_HTTP_THREADS", CFG_T_INT, OFF(http_threads), "0", 0, 256,
-     CFG_GATEWAY, 0, "Gateway thread pool size; 0 means one per core."},
+     CFG_GATEWAY, 0, "Gateway thread pool size; 0 means four per core (threads mostly wait on Redis)."},
     {"CODEINSIGHT_HTTP_TIMEOUT", CFG_T_INT, OFF(http_timeout_s), "30", 1, 3600,
      CFG_GATEWAY, 0, "Idle client connection timeout, seconds."},
     {"CODEINSIGHT_JOB_TTL", CFG_T_INT, OFF(job_ttl_s), "86400", 60, 2592000,
