@@ -109,6 +109,9 @@ static const struct cfg_entry cfg_table[] = {
      "Model calls in flight at once per worker (libcurl multi)."},
     {"CODEINSIGHT_LLM_TIMEOUT_MS", CFG_T_INT, OFF(llm_timeout_ms), "30000", 100, 600000,
      CFG_WORKER, 0, "Per-call timeout of a model request, ms."},
+    {"CODEINSIGHT_HEAVY_LLM_TIMEOUT_MS", CFG_T_INT, OFF(heavy_llm_timeout_ms), "120000", 100,
+     600000, CFG_WORKER, 0, "Per-call timeout of a model request in the heavy pool, ms (debug, "
+     "architecture and stress answers are longer)."},
     {"CODEINSIGHT_LLM_CONNECT_TIMEOUT_MS", CFG_T_INT, OFF(llm_connect_timeout_ms), "5000", 50,
      60000, CFG_WORKER, 0, "Connect timeout of a model request, ms."},
     {"CODEINSIGHT_LLM_MAX_ATTEMPTS", CFG_T_INT, OFF(llm_max_attempts), "3", 1, 10, CFG_WORKER, 0,

@@ -57,6 +57,7 @@ struct config {
     char llm_api_key[CFG_STR_MAX];
     long max_inflight;              /* model calls in flight per worker */
     long llm_timeout_ms;
+    long heavy_llm_timeout_ms;      /* the heavy pool's, for its longer answers */
     long llm_connect_timeout_ms;
     long llm_max_attempts;
     char llm_prices[CFG_STR_MAX];   /* "model=in,out,cache_write,cache_read;..." USD per Mtok */

@@ -60,6 +60,8 @@ int main(int argc, char **argv)
     log_init(strcmp(pool, "fast") == 0 ? "worker-fast" : "worker-heavy",
              (enum log_level)cfg.log_level);
     config_log(&cfg, CFG_WORKER);
+    if (strcmp(pool, "heavy") == 0)
+        cfg.llm_timeout_ms = cfg.heavy_llm_timeout_ms;
     if (crypto_init() != 0)
         return 1;
     job_scripts_init();
