@@ -197,7 +197,7 @@ def test_findings_merged_from_linter_and_model(harness, mgw, fake, clean_state):
         {"type": "ephemeral"}, body["system"]
     assert [msg["role"] for msg in body["messages"]] == ["user"], body["messages"]
     user = user_text(body)
-    assert "8| " + "    for value in values[1:]:" in user, user
+    assert "8|" + "    for value in values[1:]:" in user, user
     assert "F401" in user, f"the linter summary is not in the prompt: {user}"
 
 
