@@ -171,6 +171,9 @@ static void finish(struct debug_state *d)
 
 static void degrade(struct debug_state *d, const char *reason)
 {
+    if (d->reason[0] == '\0')
+        snprintf(d->reason, sizeof d->reason, "no fix to verify: the model gave none (%.200s)",
+                 reason);
     d->out.degraded = 1;
     snprintf(d->out.degraded_reason, sizeof d->out.degraded_reason, "%.159s", reason);
     finish(d);

@@ -267,6 +267,7 @@ def test_offline_gives_root_frame_error_and_lint(harness, dgw, fake, clean_state
     assert job["fix"] is None and job["explanation"] is None
     v = job["verification"]
     assert v["reproduced"] is True and v["verified"] is False
+    assert v["reason"].startswith("no fix to verify") and "offline" in v["reason"], v
     assert [r["purpose"] for r in v["runs"]] == ["reproduce"]
     # The linters ran on the file (unused import on the last line).
     assert {x["tool"] for x in job["linters"] if x["status"] == "ok"} >= {"flake8", "pylint"}
