@@ -237,7 +237,7 @@ static void test_strict_json(void **state)
 /* ---- debug ---- */
 
 #define DIFF                                                                                  \
-    "--- a/src/a.c\\n+++ b/src/a.c\\n@@ -5 +5 @@\\n-    strcpy(dst, src);\\n"                 \
+    "--- a/src/a.c\\n+++ b/src/a.c\\n@@ -5 +5 @@\\n-    copy_name(dst, src);\\n"                 \
     "+    snprintf(dst, n, \\\"%s\\\", src);\\n"
 
 #define DEBUG_GOOD                                                                            \
@@ -266,7 +266,7 @@ static void test_debug_valid(void **state)
                         "ASan reports a heap-buffer-overflow in copy().\n"
                         "  dst has n bytes; src is longer....");
     assert_string_equal(str_of(a, "fix"),
-                        "--- a/src/a.c\n+++ b/src/a.c\n@@ -5 +5 @@\n-    strcpy(dst, src);\n"
+                        "--- a/src/a.c\n+++ b/src/a.c\n@@ -5 +5 @@\n-    copy_name(dst, src);\n"
                         "+    snprintf(dst, n, \"%s\", src);\n");
     assert_strings(cJSON_GetObjectItemCaseSensitive(a, "verification_steps"),
                    "make test|./a < long.txt exits 0");
@@ -315,7 +315,7 @@ static void test_debug_fix_and_findings(void **state)
     assert_non_null(big);
     memcpy(big, "\"@@ -1 +1 @@\\n", 14);
     memset(big + 14, 'x', PATCH_MAX);
-    strcpy(big + 14 + PATCH_MAX, "\"");
+    memcpy(big + 14 + PATCH_MAX, "\"", 2);
     expect_why_with(debug_answer_parse, DEBUG_GOOD, "fix", big, "\"fix\" is longer than");
     free(big);
 
