@@ -15,7 +15,6 @@
 #include "gateway/request.h"
 #include "gateway/respond.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,19 +103,17 @@ static cJSON *job_load(struct request *req, const char *id, const char *user_id,
 
 void handle_job_get(struct request *req)
 {
-    char id[CRYPTO_UUID_LEN];
+    const char *id = req->param;    /* lower-cased by the server (ROUTE_JOB) */
     const struct identity *who = &req->who;
     struct err e;
     cJSON *view;
 
     err_clear(&e);
-    if (!crypto_uuid_valid(req->param)) {
+    if (!crypto_uuid_valid(id)) {
         err_set(&e, ERR_JOB_NOT_FOUND, "no such job: job ids are UUIDs");
         respond_error(req, &e);
         return;
     }
-    for (int i = 0; i < CRYPTO_UUID_LEN; i++)
-        id[i] = (char)tolower((unsigned char)req->param[i]);
     view = job_load(req, id, who->user_id, &e);
     if (view != NULL) {
         respond_json(req, 200, view);

@@ -12,7 +12,7 @@ typedef void route_handler(struct request *req);
 
 #define ROUTE_BODY   0x1u   /* reads a JSON request body */
 #define ROUTE_QUIET  0x2u   /* probes: access line at debug level */
-#define ROUTE_JOB    0x4u   /* ":param" is a job id: its hot copy is read with the gate */
+#define ROUTE_JOB    0x4u   /* ":param" is a job id: lower-cased, its hot copy read with the gate */
 
 /* Who may call a route. */
 enum route_auth {

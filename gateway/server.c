@@ -218,13 +218,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES;
     }
     if (req->route->auth == AUTH_GATED) {
-        char key[JOB_KEY_MAX], id[CRYPTO_UUID_LEN];
+        char key[JOB_KEY_MAX];
         int read = (req->route->flags & ROUTE_JOB) && crypto_uuid_valid(req->param);
 
         if (read) {
-            for (int i = 0; i < CRYPTO_UUID_LEN; i++)
-                id[i] = (char)tolower((unsigned char)req->param[i]);
-            job_key(id, key);
+            /* Job ids are case-insensitive: the handler gets the canonical form. */
+            for (char *p = req->param; *p != '\0'; p++)
+                *p = (char)tolower((unsigned char)*p);
+            job_key(req->param, key);
         }
         if (gate_or_respond(req, req->route->rclass, &req->who, read ? key : NULL) != 0)
             return MHD_YES;

@@ -283,7 +283,6 @@ static int arch_check(const cJSON *doc, struct review_request *r, struct err *e)
     cJSON *spec = cJSON_CreateObject();
     int rc = spec ? ERR_OK : err_set(e, ERR_INTERNAL, "out of memory");
 
-    r->input_bytes = 0;             /* a file, if sent, is not read */
     for (size_t i = 0; rc == ERR_OK && i < sizeof fields / sizeof fields[0]; i++) {
         const char *v;
         if ((rc = opt_string(doc, fields[i].name, fields[i].max, &v, e)) != ERR_OK)
@@ -322,7 +321,6 @@ static int stress_check(const cJSON *doc, struct review_request *r, const struct
         return rc;
     }
     canon = stress_spec_to_json(spec);
-    r->input_bytes = 0;
     if (canon != NULL)
         rc = print_into(canon, &r->spec, e);
     else
@@ -377,8 +375,6 @@ static int review_check(struct review_request *r, const char *body, size_t len,
     if (r->language != NULL && !language_ok((char *)r->language))
         return err_set_field(e, ERR_INVALID_FIELD_VALUE, "language",
                              "language may hold letters, digits and + # - _ . only");
-    r->input_bytes = (r->file_content ? strlen(r->file_content) : 0) +
-                     (r->diff ? strlen(r->diff) : 0) + (r->error_log ? strlen(r->error_log) : 0);
     if (r->type == JOB_ARCHITECTURE)
         return arch_check(doc, r, e);
     if (r->type == JOB_STRESS)
@@ -387,6 +383,8 @@ static int review_check(struct review_request *r, const char *body, size_t len,
         return err_set_field(e, ERR_MISSING_FIELD, "file_path", "file_path is required");
     if (r->file_content == NULL)
         return err_set_field(e, ERR_MISSING_FIELD, "file_content", "file_content is required");
+    r->input_bytes = strlen(r->file_content) + (r->diff ? strlen(r->diff) : 0) +
+                     (r->error_log ? strlen(r->error_log) : 0);
     return r->type == JOB_DEBUG ? debug_check(doc, r, e) : ERR_OK;
 }
 
