@@ -68,6 +68,9 @@ def test_queued_job_document(harness, gateway, clean_state):
     assert job["type"] == "review"
     assert job["status"] == "queued"
     assert job["file_path"] == "src/app.py"
+    # Job ids are case-insensitive: the same job, in its canonical form.
+    status, upper = harness.get_job(job_id.upper())
+    assert status == 200 and upper["job_id"] == job_id, upper
     assert job["repo_id"] == "repo-42"
     assert job["request_id"] == "e2e-queued-1"
     assert job["worker"] is None
