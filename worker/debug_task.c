@@ -5,6 +5,7 @@
 #include "common/err.h"
 #include "worker/answer.h"
 #include "worker/context.h"
+#include "worker/debug_text.h"
 #include "worker/patch.h"
 #include "worker/prompt.h"
 #include "worker/redact.h"
@@ -16,12 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Lines either side of a frame in the code windows sent to the model. */
-#define DEBUG_WINDOW_RADIUS 8
-/* Frames listed in the prompt. */
-#define DEBUG_PROMPT_FRAMES 20
-/* Bytes of run output sent to the model per stream, and of a failure note. */
-#define DEBUG_PROMPT_OUTPUT_MAX 4000
+/* Bytes of a failure note sent back to the model. */
 #define DEBUG_FAILURE_MAX 6000
 
 struct debug_state {
@@ -208,44 +204,6 @@ static void keep_run(struct debug_state *d, cJSON *run, const char *purpose)
     cJSON_AddItemToArray(d->runs, run);
 }
 
-/* The run's output as the model reads it: the command, the outcome, tails. */
-static char *run_text(const cJSON *run)
-{
-    const cJSON *a;
-    size_t cap = 3 * DEBUG_PROMPT_OUTPUT_MAX + 512, n = 0;
-    char *s = malloc(cap);
-    const char *err = json_str(run, "stderr_tail"), *out = json_str(run, "stdout_tail");
-
-    if (s == NULL)
-        return NULL;
-    n += (size_t)snprintf(s, cap, "$");
-    cJSON_ArrayForEach(a, cJSON_GetObjectItem(run, "argv"))
-        if (cJSON_IsString(a) && n < cap)
-            n += (size_t)snprintf(s + n, cap - n, " %s", a->valuestring);
-    if (n < cap) {
-        if (cJSON_IsTrue(cJSON_GetObjectItem(run, "timed_out")))
-            n += (size_t)snprintf(s + n, cap - n, "\n(killed: timed out)\n");
-        else if (cJSON_IsNumber(cJSON_GetObjectItem(run, "signal")))
-            n += (size_t)snprintf(s + n, cap - n, "\n(killed by signal %d)\n",
-                                  (int)cJSON_GetObjectItem(run, "signal")->valuedouble);
-        else
-            n += (size_t)snprintf(s + n, cap - n, "\n(exit %d)\n",
-                                  (int)cJSON_GetNumberValue(cJSON_GetObjectItem(run, "exit")));
-    }
-    /* Tails: the end is where failures are reported. */
-    if (err != NULL && *err && n < cap) {
-        size_t l = strlen(err);
-        const char *t = l > DEBUG_PROMPT_OUTPUT_MAX ? err + l - DEBUG_PROMPT_OUTPUT_MAX : err;
-        n += (size_t)snprintf(s + n, cap - n, "stderr:\n%s\n", t);
-    }
-    if (out != NULL && *out && n < cap) {
-        size_t l = strlen(out);
-        const char *t = l > DEBUG_PROMPT_OUTPUT_MAX ? out + l - DEBUG_PROMPT_OUTPUT_MAX : out;
-        snprintf(s + n, cap - n, "stdout:\n%s\n", t);
-    }
-    return s;
-}
-
 /* The run's arguments for the sandbox, borrowed from d->run. */
 static int run_spec(struct debug_state *d, struct sandbox_spec *spec, const char **argv, int max)
 {
@@ -319,7 +277,7 @@ static void on_verified(void *arg, cJSON *run, const char *why)
         finish(d);
         return;
     }
-    text = run_text(run);
+    text = debug_run_text(run);
     note = malloc(DEBUG_FAILURE_MAX);
     if (text == NULL || note == NULL) {
         free(text);
@@ -421,71 +379,6 @@ static void on_answer(void *arg, struct model_answer *a)
     verify(d);
 }
 
-/* "app/main.py:3 in f" lines, innermost first. */
-static char *frames_text(const cJSON *tb)
-{
-    const cJSON *f;
-    size_t cap = DEBUG_PROMPT_FRAMES * 300 + 1, n = 0;
-    char *s = malloc(cap);
-    int i = 0;
-
-    if (s == NULL)
-        return NULL;
-    s[0] = '\0';
-    cJSON_ArrayForEach(f, cJSON_GetObjectItem(tb, "frames")) {
-        const char *fn = json_str(f, "function");
-        if (i++ >= DEBUG_PROMPT_FRAMES || n >= cap)
-            break;
-        n += (size_t)snprintf(s + n, cap - n, "%.200s:%d%s%.80s\n", json_str(f, "file"),
-                              (int)cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")),
-                              fn ? " in " : "", fn ? fn : "");
-    }
-    return s;
-}
-
-static char *windows_text(const struct debug_state *d)
-{
-    cJSON *w = traceback_windows(d->tb, d->src, d->nsrc, DEBUG_WINDOW_RADIUS);
-    const cJSON *it;
-    size_t cap = 1, n = 0;
-    char *s;
-
-    cJSON_ArrayForEach(it, w)
-        cap += strlen(json_str(it, "code") ? json_str(it, "code") : "") + 1200;
-    if ((s = malloc(cap)) == NULL) {
-        cJSON_Delete(w);
-        return NULL;
-    }
-    s[0] = '\0';
-    cJSON_ArrayForEach(it, w)
-        n += (size_t)snprintf(s + n, cap - n, "--- %s (around line %d)\n%s",
-                              json_str(it, "file"),
-                              (int)cJSON_GetNumberValue(cJSON_GetObjectItem(it, "line")),
-                              json_str(it, "code") ? json_str(it, "code") : "");
-    cJSON_Delete(w);
-    return s;
-}
-
-/* Neighbouring files, redacted, within half the input budget. */
-static char *files_text(const struct debug_state *d)
-{
-    size_t budget = (size_t)d->env.cfg->input_max_bytes / 2, cap = budget + 2048, n = 0;
-    char *s = malloc(cap);
-
-    if (s == NULL)
-        return NULL;
-    s[0] = '\0';
-    for (int i = 1; i < d->nsrc && n + 200 < cap; i++) {
-        size_t room = budget > n ? budget - n : 0, len = d->src[i].len;
-        if (room < 64)
-            break;
-        n += (size_t)snprintf(s + n, cap - n, "=== %s ===\n%.*s%s\n", d->src[i].path,
-                              (int)(len < room ? len : room), d->src[i].text,
-                              len < room ? "" : "\n[... cut]");
-    }
-    return s;
-}
-
 static void ask(struct debug_state *d)
 {
     struct context_input ci;
@@ -518,11 +411,13 @@ static void ask(struct debug_state *d)
         return;
     }
     context_ranges_note(&cr, note, sizeof note);
-    frames = frames_text(d->tb);
-    windows = windows_text(d);
-    files = d->nsrc > 1 ? files_text(d) : NULL;
+    frames = debug_frames_text(d->tb);
+    windows = debug_windows_text(d->tb, d->src, d->nsrc);
+    /* Neighbouring files within half the input budget. */
+    files = d->nsrc > 1 ? debug_files_text(d->src, d->nsrc,
+                                           (size_t)d->env.cfg->input_max_bytes / 2) : NULL;
     if (d->repro != NULL) {
-        char *t = run_text(d->repro);
+        char *t = debug_run_text(d->repro);
         struct redact_result rr;
         if (t != NULL && redact_text(t, strlen(t), &rr) == 0) {
             repro = strdup(rr.text);

@@ -1,0 +1,36 @@
+/* debug_text.h - what Debug Doctor's model reads, as text: a sandboxed run,
+ * the frames, code windows around them and the neighbouring files. Every
+ * result is a new string (owns; free()) or NULL when out of memory; the
+ * callers redact what comes from a run.
+ */
+#ifndef WK_DEBUG_TEXT_H
+#define WK_DEBUG_TEXT_H
+
+#include <stddef.h>
+
+#include "common/json.h"
+#include "worker/traceback.h"
+
+/* Lines either side of a frame in the code windows. */
+#define DEBUG_WINDOW_RADIUS 8
+/* Frames listed. */
+#define DEBUG_PROMPT_FRAMES 20
+/* Bytes of each output stream of a run shown (its tail). */
+#define DEBUG_PROMPT_OUTPUT_MAX 4000
+
+/* "$ argv...", the outcome ("(exit 1)", "(killed by signal 9)", "(killed:
+ * timed out)"), then the stderr and stdout tails. */
+char *debug_run_text(const cJSON *run);
+
+/* "app/main.py:3 in f" lines, innermost first ("" when none). */
+char *debug_frames_text(const cJSON *tb);
+
+/* "--- path (around line N)" and the numbered window, for every frame that
+ * maps to one of src[0..nsrc) ("" when none). */
+char *debug_windows_text(const cJSON *tb, const struct tb_source *src, int nsrc);
+
+/* "=== path ===" and the text of src[1..nsrc) (src[0] is the main file,
+ * shown elsewhere), at most about budget bytes, the rest marked cut. */
+char *debug_files_text(const struct tb_source *src, int nsrc, size_t budget);
+
+#endif
