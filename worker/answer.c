@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "common/utf8.h"
-#include "worker/patch.h"
+#include "common/patch.h"
 
 /* Line numbers past this are out of any file we accept. */
 #define LINE_MAX_NO 1000000000.0

@@ -6,7 +6,7 @@
 #include "worker/answer.h"
 #include "worker/context.h"
 #include "worker/debug_text.h"
-#include "worker/patch.h"
+#include "common/patch.h"
 #include "worker/prompt.h"
 #include "worker/redact.h"
 #include "worker/sandbox.h"

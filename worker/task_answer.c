@@ -12,7 +12,7 @@
 
 #include "common/utf8.h"
 #include "worker/answer.h"
-#include "worker/patch.h"
+#include "common/patch.h"
 
 /* The skeletons quoted when an answer is empty or an array. */
 #define DEBUG_SHAPE                                                                           \

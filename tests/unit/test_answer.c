@@ -13,7 +13,7 @@
 
 #include "common/json.h"
 #include "worker/answer.h"
-#include "worker/patch.h"
+#include "common/patch.h"
 
 /* The submitted file of the validation tests: 15 lines. */
 static const char file_c[] =

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "worker/patch.h"
+#include "common/patch.h"
 
 #include "tests/unit/fixture.h"
 

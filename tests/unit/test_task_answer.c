@@ -13,7 +13,7 @@
 
 #include "common/json.h"
 #include "worker/answer.h"
-#include "worker/patch.h"
+#include "common/patch.h"
 #include "worker/task_answer.h"
 
 /* The orchestrator's type (model_ask.h); each parser must fit it. */

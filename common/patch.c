@@ -24,7 +24,7 @@
  * Rejected (-1): anything else, including an empty diff, a diff holding a
  * NUL byte, and one longer than PATCH_MAX.
  */
-#include "worker/patch.h"
+#include "common/patch.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -16,8 +16,8 @@
  *     char *fixed; size_t n;
  *     if (patch_apply(file, len, fix, fix_len, &fixed, &n) == 0) { ...; free(fixed); }
  */
-#ifndef WK_PATCH_H
-#define WK_PATCH_H
+#ifndef CI_PATCH_H
+#define CI_PATCH_H
 
 #include <stddef.h>
 
