@@ -12,6 +12,7 @@
 # Other targets: deps, all, unit, e2e, asan, clean, config-doc.
 
 CC      ?= cc
+PYTHON  ?= /usr/bin/python3
 BUILD   ?= build
 PKGS    := libmicrohttpd libcurl hiredis libpq libcjson libsodium libcrypto libuv libseccomp
 OPT     ?= -O2
@@ -38,7 +39,7 @@ TSUPPORT_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_OBJ   := $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/lua_scripts.o
-GATEWAY_OBJ  := $(call obj,$(GATEWAY_SRC))
+GATEWAY_OBJ  := $(call obj,$(GATEWAY_SRC)) $(BUILD)/obj/gen/openapi_doc.o
 WORKER_OBJ   := $(call obj,$(WORKER_SRC))
 BINS         := $(BUILD)/codeinsight-gateway $(BUILD)/codeinsight-worker $(BUILD)/codeinsight-migrate \
                 $(BUILD)/codeinsight-admin
@@ -103,7 +104,16 @@ $(BUILD)/gen/lua_scripts.c: $(LUA_SRC) $(LUA_LIB)
 	  (cd $(BUILD)/gen && xxd -i $$f) >> $@.tmp; done
 	@mv $@.tmp $@
 
-$(BUILD)/obj/gen/lua_scripts.o: $(BUILD)/gen/lua_scripts.c
+# The API document is data too: docs/openapi.yaml, converted to compact JSON
+# (python3-yaml) and embedded into the gateway, which serves it at
+# GET /openapi.json.
+$(BUILD)/gen/openapi_doc.c: docs/openapi.yaml
+	@mkdir -p $(BUILD)/gen
+	$(PYTHON) -c 'import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout, separators=(",", ":"), ensure_ascii=False)' $< > $(BUILD)/gen/openapi.json
+	(cd $(BUILD)/gen && xxd -i openapi.json) > $@.tmp
+	@mv $@.tmp $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -w -c -o $@ $<
 

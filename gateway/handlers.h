@@ -42,4 +42,7 @@ void handle_keys_create(struct request *req);
 void handle_keys_list(struct request *req);
 void handle_keys_revoke(struct request *req);
 
+/* GET /openapi.json: the API document (docs/openapi.yaml) as JSON. (openapi.c) */
+void handle_openapi(struct request *req);
+
 #endif

@@ -20,6 +20,7 @@ static const struct route route_table[] = {
     {"GET",    "/healthz",     ROUTE_QUIET, AUTH_PUBLIC, RC_READ,   handle_healthz},
     {"GET",    "/readyz",      ROUTE_QUIET, AUTH_PUBLIC, RC_READ,   handle_readyz},
     {"GET",    "/metrics",     ROUTE_QUIET, AUTH_PUBLIC, RC_READ,   handle_metrics},
+    {"GET",    "/openapi.json", 0,          AUTH_PUBLIC, RC_READ,   handle_openapi},
     {"GET",    "/queue/info",  0,           AUTH_GATED,  RC_READ,   handle_queue_info},
     {"GET",    "/stats",       0,           AUTH_GATED,  RC_READ,   handle_stats},
 };

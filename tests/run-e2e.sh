@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 # Debian's interpreter, where `make deps` installed pytest.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
+# Arguments that name tests (tests/e2e/test_x.py, test_x.py::name) run only
+# those; options alone (-x, -k expr) apply to the whole suite.
+for a in "$@"; do
+  case "$a" in tests/*) exec "$PY" -m pytest -p no:cacheprovider -q "$@" ;; esac
+done
 if [ $# -eq 0 ]; then
   "$PY" -m pytest -p no:cacheprovider -q tests/fake_llm
   "$PY" -m pytest -p no:cacheprovider -q tests/deploy

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain and libraries
-  gcc make pkg-config xxd
+  gcc make pkg-config xxd python3 python3-yaml
   libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev libpq-dev
   libmongoc-dev libbson-dev libcjson-dev libssl-dev libsodium-dev libuv1-dev
   libcmocka-dev libseccomp-dev
@@ -17,7 +17,7 @@ packages=(
   # linters the worker runs
   pylint flake8 shellcheck cppcheck
   # test tools
-  python3 python3-pytest python3-jwt python3-cryptography python3-yaml curl procps
+  python3-pytest python3-jwt python3-cryptography python3-jsonschema curl procps
   # load generator of `make bench`
   wrk
   # promtool (checks the /metrics exposition in the tests); the service it
@@ -35,17 +35,22 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-install_eslint() {
-  # ESLint and its default config, pinned by deploy/eslint/package-lock.json.
-  local dir
-  dir="$(cd "$(dirname "$0")/../eslint" && pwd)"
-  [ -x "$dir/node_modules/.bin/eslint" ] && return 0
-  echo "deps: installing eslint (npm ci in deploy/eslint)"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+# npm tools, each directory pinned by its package-lock.json: ESLint and its
+# default config (run by the worker), and the test tools (the OpenAPI linter).
+npm_dirs=(deploy/eslint tests/tools)
+install_npm_tools() {
+  local root d
+  root="$(cd "$(dirname "$0")/../.." && pwd)"
+  for d in "${npm_dirs[@]}"; do
+    # An installed tree newer than its lock file is current.
+    [ -d "$root/$d/node_modules" ] && [ "$root/$d/node_modules" -nt "$root/$d/package-lock.json" ] && continue
+    echo "deps: installing npm tools in $d (npm ci)"
+    (cd "$root/$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
+  done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then
-  install_eslint
+  install_npm_tools
   exit 0
 fi
 
@@ -62,4 +67,4 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-install_eslint
+install_npm_tools

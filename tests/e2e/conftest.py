@@ -10,6 +10,9 @@ Fixtures:
                           their own gateway, with fresh users).
   clean_state  (function) stops workers, FLUSHALL + TRUNCATE jobs/findings/
                           token_charges (users and API keys stay).
+Every response a test gets through the harness is recorded
+(tests/e2e/contract.py) and checked against docs/openapi.yaml at the end
+(test_zz_contract.py).
 Every module starts with no gateway/worker running, empty Redis and no jobs
 (autouse `_module_isolation`). The session's default user and its API key
 (harness.default_key, sent by harness.http() unless auth= is given) exist for
@@ -30,8 +33,13 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import contract  # noqa: E402
 import harness as harness_mod  # noqa: E402
 from harness import Harness  # noqa: E402
+
+# Every response the tests get is kept and checked against docs/openapi.yaml
+# by test_zz_contract.py, after every other module.
+contract.install_recorder(harness_mod)
 
 
 def pytest_configure(config: pytest.Config) -> None:
