@@ -51,6 +51,8 @@ static const struct {
     [ERR_FORBIDDEN]              = {"forbidden", "Forbidden", 403},
     [ERR_FEATURE_DISABLED]       = {"feature_disabled", "Feature disabled", 403},
     [ERR_TARGET_NOT_ALLOWED]     = {"target_not_allowed", "Target not allowed", 422},
+    [ERR_INVALID_DIFF]           = {"invalid_diff", "Invalid diff", 422},
+    [ERR_DIFF_MISMATCH]          = {"diff_mismatch", "Diff does not match the file", 422},
 };
 
 static int err_valid(enum err_code code)

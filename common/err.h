@@ -53,6 +53,8 @@ enum err_code {
     ERR_FORBIDDEN,
     ERR_FEATURE_DISABLED,       /* an operator has not enabled this (stress tests) */
     ERR_TARGET_NOT_ALLOWED,     /* a stress-test target outside the allow-list, or private */
+    ERR_INVALID_DIFF,           /* `diff` is not a well-formed unified diff */
+    ERR_DIFF_MISMATCH,          /* `diff` does not describe `file_content` as its new side */
     ERR__COUNT
 };
 

@@ -114,6 +114,8 @@ static void result_digest(const struct request *req, const struct review_request
     digest_part(&st, r->file_path);
     digest_part(&st, r->file_content);
     digest_part(&st, r->diff);
+    if (r->filter != NULL)          /* present exactly when a review has a diff */
+        digest_part(&st, r->filter);
     digest_part(&st, cursor);
     digest_part(&st, r->error_log);
     digest_part(&st, r->files);
@@ -308,6 +310,7 @@ void handle_review(struct request *req)
     add_field(&a, "repo_id", r.repo_id);
     add_field(&a, "file_content", r.file_content);
     add_field(&a, "diff", r.diff);
+    add_field(&a, "filter", r.filter);
     add_field(&a, "error_log", r.error_log);
     if (r.has_cursor)
         add_field(&a, "cursor_context", cursor);

@@ -6,6 +6,7 @@
 #include "common/stress_spec.h"
 #include "common/target_policy.h"
 #include "common/utf8.h"
+#include "gateway/validate_diff.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -335,7 +336,7 @@ static int review_check(struct review_request *r, const char *body, size_t len,
                         struct err *e)
 {
     const cJSON *doc = r->doc;
-    const char *type;
+    const char *type, *filter;
     char nul_key[32];
     int rc, t;
 
@@ -355,7 +356,8 @@ static int review_check(struct review_request *r, const char *body, size_t len,
         (rc = opt_string(doc, "file_content", 0, &r->file_content, e)) != ERR_OK ||
         (rc = opt_string(doc, "language", REVIEW_LANGUAGE_MAX, &r->language, e)) != ERR_OK ||
         (rc = opt_string(doc, "repo_id", REVIEW_REPO_ID_MAX, &r->repo_id, e)) != ERR_OK ||
-        (rc = opt_string(doc, "diff", 0, &r->diff, e)) != ERR_OK ||
+        (rc = opt_string(doc, "diff", REVIEW_DIFF_MAX, &r->diff, e)) != ERR_OK ||
+        (rc = opt_string(doc, "filter", REVIEW_FILTER_MAX, &filter, e)) != ERR_OK ||
         (rc = opt_string(doc, "error_log", REVIEW_ERROR_LOG_MAX, &r->error_log, e)) != ERR_OK ||
         (rc = parse_cursor(doc, r, e)) != ERR_OK)
         return rc;
@@ -383,6 +385,8 @@ static int review_check(struct review_request *r, const char *body, size_t len,
         return err_set_field(e, ERR_MISSING_FIELD, "file_path", "file_path is required");
     if (r->file_content == NULL)
         return err_set_field(e, ERR_MISSING_FIELD, "file_content", "file_content is required");
+    if ((rc = review_diff_check(r, filter, e)) != ERR_OK)
+        return rc;
     r->input_bytes = strlen(r->file_content) + (r->diff ? strlen(r->diff) : 0) +
                      (r->error_log ? strlen(r->error_log) : 0);
     return r->type == JOB_DEBUG ? debug_check(doc, r, e) : ERR_OK;
@@ -428,5 +432,6 @@ void review_request_cleanup(struct review_request *r)
     free(r->files);
     free(r->run);
     free(r->spec);
+    free(r->diff_section);
     memset(r, 0, sizeof *r);
 }

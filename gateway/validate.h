@@ -18,6 +18,8 @@ struct err;
 #define REVIEW_REPO_ID_MAX      256
 #define REVIEW_ERROR_LOG_MAX (256 * 1024)
 #define REVIEW_CURSOR_LINE_MAX 10000000
+/* `diff` (a unified diff against file_content; at most UDIFF_MAX). */
+#define REVIEW_DIFF_MAX (512 * 1024)
 
 /* Debug Doctor inputs: neighbouring files and how to reproduce. */
 #define DEBUG_FILES_MAX          16
@@ -37,7 +39,11 @@ struct review_request {
     const char *file_content;
     const char *language;           /* lowercased in place; NULL when absent */
     const char *repo_id;            /* NULL when absent */
-    const char *diff;               /* NULL when absent */
+    const char *diff;               /* NULL when absent; after validation the
+                                     * diff's section for file_path (diff_section) */
+    char *diff_section;             /* owns: see validate_diff.h */
+    const char *filter;             /* review with a diff: "added" (default),
+                                     * "diff_context", "file" or "nofilter"; else NULL */
     const char *error_log;          /* NULL when absent */
     int has_cursor;
     long cursor_line;               /* 1-based */
@@ -53,8 +59,10 @@ struct review_request {
 };
 
 /* Parses and validates body[0..len). Per request_type:
- *   review        file_path, file_content (+ language, repo_id, diff, cursor_context)
+ *   review        file_path, file_content (+ language, repo_id, diff, filter,
+ *                 cursor_context); diff and filter as validate_diff.h says
  *   debug         file_path, file_content, and error_log or run (or both);
+ *                 diff (validate_diff.h; no filter);
  *                 files: [{path, content}] (relative, distinct, not file_path),
  *                 run: {runner (job_runner_valid), entry?, args?: [string]}
  *   architecture  user_request (+ stack, scale, db, file_tree); no file needed

@@ -17,6 +17,7 @@
 #include "worker/answer.h"
 #include "worker/arch_task.h"
 #include "worker/debug_task.h"
+#include "worker/findings_filter.h"
 #include "worker/stress_task.h"
 #include "worker/lint.h"
 #include "worker/model_step.h"
@@ -532,7 +533,9 @@ static const char *degraded_reason(const struct pipeline_job *j)
 static int build_documents(struct pipeline_job *j)
 {
     struct worker *w = j->w;
-    cJSON *r = cJSON_CreateObject(), *u;
+    cJSON *r = cJSON_CreateObject(), *u, *task;
+    cJSON *diff_members = cJSON_CreateObject();   /* filter, filtered_out, ranges */
+    const cJSON *it;
     char *summary;
     const char *reason;
     double cost;
@@ -549,9 +552,14 @@ static int build_documents(struct pipeline_job *j)
     j->findings = j->failed ? cJSON_CreateArray()
                             : answer_merge(j->red_file.findings, j->lint.findings,
                                            j->have_model ? j->model.findings : NULL);
+    /* A review of a diff keeps the findings its filter selects. */
+    if (j->findings != NULL && diff_members != NULL && field(j, "filter") != NULL &&
+        findings_filter_apply(field(j, "diff"), field(j, "filter"), j->findings,
+                              diff_members) < 0)
+        job_log(j, LOG_WARN, "job_filter_skipped", NULL);
     summary = summary_build(j);
     reason = degraded_reason(j);
-    if (r == NULL || j->findings == NULL || summary == NULL)
+    if (r == NULL || j->findings == NULL || summary == NULL || diff_members == NULL)
         goto out;
 
     cJSON_AddItemReferenceToObject(r, "findings", j->findings);
@@ -580,18 +588,25 @@ static int build_documents(struct pipeline_job *j)
         cJSON_AddItemReferenceToObject(r, "skipped_ranges", j->model.skipped_ranges);
     else
         cJSON_AddArrayToObject(r, "skipped_ranges");
-    if (j->have_model && j->model.result != NULL && !j->failed) {
-        /* A heavy task's own members (root_cause, architecture, stress...). */
-        const cJSON *it;
+    /* A heavy task's own members (root_cause, architecture, stress...) and
+     * a diff review's; PostgreSQL keeps them as one document, task_result. */
+    task = cJSON_CreateObject();
+    if (task == NULL)
+        goto out;
+    if (j->have_model && j->model.result != NULL && !j->failed)
         cJSON_ArrayForEach(it, j->model.result)
-            cJSON_AddItemReferenceToObject(r, it->string, (cJSON *)it);
-    }
+            cJSON_AddItemReferenceToObject(task, it->string, (cJSON *)it);
+    cJSON_ArrayForEach(it, diff_members)
+        cJSON_AddItemReferenceToObject(task, it->string, (cJSON *)it);
+    cJSON_ArrayForEach(it, task)
+        cJSON_AddItemReferenceToObject(r, it->string, (cJSON *)it);
     free(j->result_text);
     j->result_text = cJSON_PrintUnformatted(r);
 
-    /* PostgreSQL keeps a heavy task's members as one document. */
-    if (j->have_model && j->model.result != NULL && !j->failed)
-        cJSON_AddItemReferenceToObject(r, "task_result", j->model.result);
+    if (task->child != NULL)
+        cJSON_AddItemToObject(r, "task_result", task);
+    else
+        cJSON_Delete(task);
     cJSON_AddStringToObject(r, "job_id", j->job_id);
     json_add_str_or_null(r, "type", field(j, "type"));
     cJSON_AddStringToObject(r, "status", j->failed ? "failed" : "done");
@@ -618,6 +633,7 @@ static int build_documents(struct pipeline_job *j)
     ok = j->result_text != NULL && j->doc_text != NULL;
 out:
     cJSON_Delete(r);
+    cJSON_Delete(diff_members);
     free(summary);
     return ok;
 }

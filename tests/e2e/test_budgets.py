@@ -23,6 +23,10 @@ MAX_TOKENS = {"review": 2048, "debug": 4096, "architecture": 8192}
 WARNING_RE = re.compile(r'^299 codeinsight ".+"$')
 
 
+# A diff whose new side is the debug case's file_content ("d" * 401).
+DEBUG_DIFF = "@@ -0,0 +1 @@\n+" + "d" * 401 + "\n\\ No newline at end of file\n"
+
+
 def estimate(request_type, nbytes):
     """ceil(bytes/4) of file + diff + error log, + 1,500, + the task's max_tokens."""
     return math.ceil(nbytes / 4) + TEMPLATE_OVERHEAD + MAX_TOKENS[request_type]
@@ -80,8 +84,8 @@ def test_estimate_reserved_at_admission(harness, budget_gw):
     _, user_id, key = harness.new_user("lite", tag="estimate")
     cases = [
         ({"file_path": "e.py", "file_content": "\u00e9" * 3, "request_type": "review"}, 6),
-        ({"file_path": "d.py", "file_content": "d" * 401, "diff": "+" * 99,
-          "error_log": "E" * 33, "request_type": "debug"}, 533),
+        ({"file_path": "d.py", "file_content": "d" * 401, "diff": DEBUG_DIFF,
+          "error_log": "E" * 33, "request_type": "debug"}, 401 + len(DEBUG_DIFF) + 33),
         # architecture: what the model reads is the request, not a file
         ({"file_path": "a.py", "file_content": "f" * 50, "user_request": "a" * 1001,
           "request_type": "architecture"}, 1001),

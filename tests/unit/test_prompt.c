@@ -186,12 +186,14 @@ static void test_review(void **state)
 
     (void)state;
     build_ok(ps, "review", &sample, &p);
-    assert_string_equal(p.version, "review@1+brain@3");
+    assert_string_equal(p.version, "review@2+brain@3");
     assert_int_equal(p.max_tokens, 2048);
     assert_non_null(strstr(p.system, "\n\nThe material arrives in tags:"));
     assert_non_null(strstr(p.user, "File: src/parse.c (c)\nNote: lines 1-4 of 4\n"));
     assert_non_null(
         strstr(p.user, "<diff>\n@@ -3 +3 @@\n-    return 1;\n+    return 0;\n\n</diff>"));
+    /* A diff tells the model it reviews a change. */
+    assert_non_null(strstr(p.user, "of 4\nA change is under review: focus on its added lines"));
     assert_non_null(strstr(p.user, "<lint>\nL3 W1 minor: something\n</lint>"));
     assert_non_null(strstr(p.user, "<excerpt>\n1| int main(void)\n2| {\n"));
     /* The variable part is last: the excerpt closes the prompt. */
@@ -301,6 +303,7 @@ static void test_empty_values_and_sections(void **state)
     (void)state;
     build_ok(ps, "review", &v, &p);
     assert_null(strstr(p.user, "<diff>"));
+    assert_null(strstr(p.user, "A change is under review"));
     assert_null(strstr(p.user, "Note:"));
     assert_non_null(strstr(p.user, "File: \n"));        /* no " ()" */
     assert_non_null(strstr(p.user, "<lint>\nnone\n</lint>"));

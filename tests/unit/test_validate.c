@@ -178,7 +178,9 @@ static void test_full(void **state)
     assert_int_equal(parse("{\"request_type\":\"debug\",\"file_path\":\"src/app/main.py\","
                            "\"file_content\":\"print('hi')\",\"repo_id\":\"acme/shop\","
                            "\"language\":\"Python\",\"cursor_context\":{\"line\":3,"
-                           "\"end_line\":7},\"diff\":\"--- a\\n+++ b\\n\","
+                           "\"end_line\":7},\"diff\":\"--- a/m.py\\n+++ b/m.py\\n@@ -1 +1 @@\\n"
+                           "-print(1)\\n\\\\ No newline at end of file\\n+print('hi')\\n"
+                           "\\\\ No newline at end of file\\n\","
                            "\"error_log\":\"Traceback (most recent call last)\"}",
                            &r, &e),
                      ERR_OK);
@@ -190,7 +192,10 @@ static void test_full(void **state)
     assert_int_equal(r.has_cursor, 1);
     assert_int_equal(r.cursor_line, 3);
     assert_int_equal(r.cursor_end_line, 7);
-    assert_string_equal(r.diff, "--- a\n+++ b\n");
+    assert_string_equal(r.diff, "--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-print(1)\n"
+                                "\\ No newline at end of file\n+print('hi')\n"
+                                "\\ No newline at end of file\n");
+    assert_null(r.filter);          /* debug: the diff is context, nothing is filtered */
     assert_string_equal(r.error_log, "Traceback (most recent call last)");
     review_request_cleanup(&r);
 }
