@@ -51,6 +51,7 @@ static const struct {
     [ERR_FORBIDDEN]              = {"forbidden", "Forbidden", 403},
     [ERR_FEATURE_DISABLED]       = {"feature_disabled", "Feature disabled", 403},
     [ERR_TARGET_NOT_ALLOWED]     = {"target_not_allowed", "Target not allowed", 422},
+    [ERR_JOB_NOT_FINISHED]       = {"job_not_finished", "Job not finished", 409},
 };
 
 static int err_valid(enum err_code code)

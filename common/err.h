@@ -53,6 +53,7 @@ enum err_code {
     ERR_FORBIDDEN,
     ERR_FEATURE_DISABLED,       /* an operator has not enabled this (stress tests) */
     ERR_TARGET_NOT_ALLOWED,     /* a stress-test target outside the allow-list, or private */
+    ERR_JOB_NOT_FINISHED,       /* an export of a job still queued or running */
     ERR__COUNT
 };
 
