@@ -3,6 +3,7 @@
 
 #include "gateway/export.h"
 #include "gateway/finding_view.h"
+#include "gateway/fix_blocks.h"
 
 #include <string.h>
 
@@ -26,13 +27,52 @@ static cJSON *position(long line, long column)
     return p;
 }
 
+static cJSON *range_of(cJSON *start, cJSON *end)
+{
+    cJSON *r = cJSON_CreateObject();
+
+    cJSON_AddItemToObject(r, "start", start);
+    cJSON_AddItemToObject(r, "end", end);
+    return r;
+}
+
+/* The fix's change blocks as suggestions, the way reviewdog's own diff
+ * parser writes them (export_rdjson.h). NULL when the diff cannot be read. */
+static cJSON *suggestions_of(const char *diff)
+{
+    struct fix_blocks fb;
+    cJSON *list;
+
+    if (fix_blocks_parse(diff, strlen(diff), &fb) < 0)
+        return NULL;
+    list = cJSON_CreateArray();
+    for (size_t i = 0; i < fb.n; i++) {
+        struct fix_block *b = &fb.v[i];
+        cJSON *s = cJSON_CreateObject();
+        if (b->old_count == 0) {
+            cJSON_AddItemToObject(s, "range", range_of(position(b->old_start, 1),
+                                                       position(b->old_start, 1)));
+        } else {
+            cJSON_AddItemToObject(s, "range", range_of(position(b->old_start, 0),
+                                  position(b->old_start + b->old_count - 1, 0)));
+            /* Line-wise: the replaced lines' last newline stays. */
+            if (b->text_len > 0 && b->text[b->text_len - 1] == '\n')
+                b->text[--b->text_len] = '\0';
+        }
+        cJSON_AddStringToObject(s, "text", b->text);
+        cJSON_AddItemToArray(list, s);
+    }
+    fix_blocks_cleanup(&fb);
+    return list;
+}
+
 static cJSON *diagnostic(const cJSON *f, const char *path)
 {
     const char *msg = json_str(f, "message"), *source = json_str(f, "source");
     long line = finding_num(f, "line"), col = finding_num(f, "column");
     long end = finding_num(f, "end_line");
     char help[160];
-    cJSON *d = cJSON_CreateObject(), *loc, *range, *code;
+    cJSON *d = cJSON_CreateObject(), *loc, *range, *code, *sugg;
 
     if (d == NULL)
         return NULL;
@@ -54,6 +94,8 @@ static cJSON *diagnostic(const cJSON *f, const char *path)
     cJSON_AddStringToObject(code, "value", finding_rule(f));
     if (finding_help_uri(f, help, sizeof help))
         cJSON_AddStringToObject(code, "url", help);
+    if (finding_fix(f) != NULL && (sugg = suggestions_of(finding_fix(f))) != NULL)
+        cJSON_AddItemToObject(d, "suggestions", sugg);
     return d;
 }
 

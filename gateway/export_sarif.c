@@ -4,6 +4,7 @@
 #include "common/crypto.h"
 #include "gateway/export.h"
 #include "gateway/finding_view.h"
+#include "gateway/fix_blocks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,50 @@ static void occurrence(const cJSON *results, const char *base, char *out, size_t
     snprintf(out, cap, "%s:%d", base, n);
 }
 
+static cJSON *region_of(long line, long column, long end_line, long end_column)
+{
+    cJSON *r = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(r, "startLine", (double)line);
+    cJSON_AddNumberToObject(r, "startColumn", (double)column);
+    cJSON_AddNumberToObject(r, "endLine", (double)end_line);
+    cJSON_AddNumberToObject(r, "endColumn", (double)end_column);
+    return r;
+}
+
+/* The finding's fix as a SARIF fix: one replacement per change block, its
+ * deleted region exactly the old text the block replaces (whole lines with
+ * their newlines: end at column 1 of the next line), empty for an
+ * insertion. NULL when the diff cannot be read (it was checked to apply
+ * when the job ran, so only a corrupt row gets here). */
+static cJSON *fix_of(const char *diff, const char *uri, const char *source)
+{
+    struct fix_blocks fb;
+    cJSON *fix, *change, *repls;
+    char desc[96];
+
+    if (fix_blocks_parse(diff, strlen(diff), &fb) < 0)
+        return NULL;
+    fix = cJSON_CreateObject();
+    snprintf(desc, sizeof desc, "Suggested fix%s%s", source ? " from " : "", source ? source : "");
+    cJSON_AddItemToObject(fix, "description", message(desc));
+    change = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(fix, "artifactChanges"), change);
+    cJSON_AddItemToObject(change, "artifactLocation", artifact_location(uri));
+    repls = cJSON_AddArrayToObject(change, "replacements");
+    for (size_t i = 0; i < fb.n; i++) {
+        const struct fix_block *b = &fb.v[i];
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddItemToObject(r, "deletedRegion",
+                              region_of(b->old_start, 1, b->end_line, b->end_column));
+        if (b->text_len > 0)    /* absent: a pure deletion */
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(r, "insertedContent"), "text", b->text);
+        cJSON_AddItemToArray(repls, r);
+    }
+    fix_blocks_cleanup(&fb);
+    return fix;
+}
+
 static cJSON *result_of(const cJSON *f, int idx, const char *path, const char *uri,
                         cJSON *rules, const cJSON *results)
 {
@@ -233,7 +278,7 @@ static cJSON *result_of(const cJSON *f, int idx, const char *path, const char *u
     const char *category = json_str(f, "category"), *severity = json_str(f, "severity");
     const cJSON *conf = cJSON_GetObjectItemCaseSensitive(f, "confidence");
     char base[17], fp[48], fid[24];
-    cJSON *r, *loc, *phys, *region, *props;
+    cJSON *r, *loc, *phys, *region, *props, *fix;
     int ri;
 
     if ((ri = rule_index(rules, rule_id, f)) < 0 || (r = cJSON_CreateObject()) == NULL)
@@ -250,6 +295,8 @@ static cJSON *result_of(const cJSON *f, int idx, const char *path, const char *u
             cJSON_AddItemToObject(phys, "region", region);
         cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "locations"), loc);
     }
+    if (uri != NULL && finding_fix(f) != NULL && (fix = fix_of(finding_fix(f), uri, source)) != NULL)
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "fixes"), fix);
     sarif_fingerprint(path, rule_id, msg, base);
     occurrence(results, base, fp, sizeof fp);
     cJSON_AddStringToObject(cJSON_AddObjectToObject(r, "partialFingerprints"),

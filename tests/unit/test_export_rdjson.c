@@ -128,11 +128,46 @@ static void test_failed_and_partial(void **state)
     cJSON_Delete(doc);
 }
 
+static void test_suggestions(void **state)
+{
+    cJSON *doc;
+    (void)state;
+
+    /* Replacement, insertion, deletion (as reviewdog's diff parser writes them). */
+    doc = rdjson_of("{\"type\":\"review\",\"status\":\"done\",\"file_path\":\"app.py\","
+        "\"findings\":[{\"line\":3,\"severity\":\"major\",\"rule_id\":\"model:correctness\","
+        "\"message\":\"m\",\"source\":\"model\",\"fix\":\"--- a/app.py\\n+++ b/app.py\\n"
+        "@@ -2,4 +2,4 @@\\n l2\\n-l3\\n-l4\\n+L3\\n+L4\\n l5\\n@@ -6,2 +6,4 @@\\n l6\\n+n1\\n+n2\\n l7\\n"
+        "@@ -9,3 +11,2 @@\\n l9\\n-l10\\n l11\\n\"},"
+        "{\"line\":4,\"severity\":\"minor\",\"rule_id\":\"x\",\"message\":\"m\",\"fix\":\"junk\"}]}",
+        NULL);
+    assert_int_equal(cJSON_GetArraySize(ja_at(doc, "diagnostics.0.suggestions")), 3);
+    assert_true(ja_num_at(doc, "diagnostics.0.suggestions.0.range.start.line") == 3);
+    assert_true(ja_num_at(doc, "diagnostics.0.suggestions.0.range.end.line") == 4);
+    assert_null(ja_at(doc, "diagnostics.0.suggestions.0.range.start.column"));
+    assert_null(ja_at(doc, "diagnostics.0.suggestions.0.range.end.column"));
+    assert_string_equal(ja_str_at(doc, "diagnostics.0.suggestions.0.text"), "L3\nL4");
+
+    assert_true(ja_num_at(doc, "diagnostics.0.suggestions.1.range.start.line") == 7);
+    assert_true(ja_num_at(doc, "diagnostics.0.suggestions.1.range.start.column") == 1);
+    assert_true(ja_num_at(doc, "diagnostics.0.suggestions.1.range.end.line") == 7);
+    assert_true(ja_num_at(doc, "diagnostics.0.suggestions.1.range.end.column") == 1);
+    assert_string_equal(ja_str_at(doc, "diagnostics.0.suggestions.1.text"), "n1\nn2\n");
+
+    assert_true(ja_num_at(doc, "diagnostics.0.suggestions.2.range.start.line") == 10);
+    assert_true(ja_num_at(doc, "diagnostics.0.suggestions.2.range.end.line") == 10);
+    assert_string_equal(ja_str_at(doc, "diagnostics.0.suggestions.2.text"), "");
+
+    assert_null(ja_at(doc, "diagnostics.1.suggestions"));
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_review_document),
         cmocka_unit_test(test_failed_and_partial),
+        cmocka_unit_test(test_suggestions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

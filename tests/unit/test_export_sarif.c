@@ -294,6 +294,59 @@ static void test_partial_views(void **state)
     cJSON_Delete(log);
 }
 
+static void test_fixes(void **state)
+{
+    cJSON *log;
+    const char *r0 = "runs.0.results.0.fixes.0.artifactChanges.0.replacements";
+    char p[160];
+    (void)state;
+
+    /* A replacement, an insertion and a deletion in one fix; an unreadable fix. */
+    log = sarif_of(REVIEW("["
+        "{\"line\":3,\"severity\":\"major\",\"rule_id\":\"model:correctness\",\"message\":\"m\","
+        " \"source\":\"model\",\"fix\":\"--- a/src/app.py\\n+++ b/src/app.py\\n"
+        "@@ -2,3 +2,3 @@\\n l2\\n-l3\\n+L3\\n l4\\n@@ -6,2 +6,4 @@\\n l6\\n+n1\\n+n2\\n l7\\n"
+        "@@ -9,3 +11,2 @@\\n l9\\n-l10\\n l11\\n\"},"
+        "{\"line\":4,\"severity\":\"minor\",\"rule_id\":\"model:style\",\"message\":\"m\","
+        " \"fix\":\"not a diff\"}]"), NULL);
+    assert_string_equal(ja_str_at(log, "runs.0.results.0.fixes.0.description.text"),
+                        "Suggested fix from model");
+    assert_string_equal(
+        ja_str_at(log, "runs.0.results.0.fixes.0.artifactChanges.0.artifactLocation.uri"),
+        "src/app.py");
+    assert_int_equal(cJSON_GetArraySize(ja_at(log, r0)), 3);
+    {
+        static const struct { long sl, sc, el, ec; const char *text; } want[] = {
+            {3, 1, 4, 1, "L3\n"}, {7, 1, 7, 1, "n1\nn2\n"}, {10, 1, 11, 1, NULL},
+        };
+        for (int i = 0; i < 3; i++) {
+            snprintf(p, sizeof p, "%s.%d.deletedRegion.startLine", r0, i);
+            assert_int_equal((long)ja_num_at(log, p), want[i].sl);
+            snprintf(p, sizeof p, "%s.%d.deletedRegion.startColumn", r0, i);
+            assert_int_equal((long)ja_num_at(log, p), want[i].sc);
+            snprintf(p, sizeof p, "%s.%d.deletedRegion.endLine", r0, i);
+            assert_int_equal((long)ja_num_at(log, p), want[i].el);
+            snprintf(p, sizeof p, "%s.%d.deletedRegion.endColumn", r0, i);
+            assert_int_equal((long)ja_num_at(log, p), want[i].ec);
+            snprintf(p, sizeof p, "%s.%d.insertedContent.text", r0, i);
+            if (want[i].text != NULL)
+                assert_string_equal(ja_str_at(log, p), want[i].text);
+            else
+                assert_null(ja_at(log, p));     /* a pure deletion */
+        }
+    }
+    assert_null(ja_at(log, "runs.0.results.1.fixes"));
+    assert_string_equal(ja_str_at(log, "runs.0.results.1.ruleId"), "model:style");
+    cJSON_Delete(log);
+
+    /* Without a file path there is nothing to change. */
+    log = sarif_of("{\"type\":\"review\",\"status\":\"done\",\"findings\":[{\"line\":1,"
+                   "\"rule_id\":\"R\",\"message\":\"m\",\"fix\":\"@@ -1 +1 @@\\n-a\\n+b\\n\"}]}",
+                   NULL);
+    assert_null(ja_at(log, "runs.0.results.0.fixes"));
+    cJSON_Delete(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_failed_job),
         cmocka_unit_test(test_notes_degraded_and_info_uri),
         cmocka_unit_test(test_partial_views),
+        cmocka_unit_test(test_fixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
