@@ -59,7 +59,7 @@ void export_respond(struct request *req, cJSON *view, enum export_format f, cons
         err_set(&e, ERR_JOB_NOT_FINISHED, "the job is %s: poll GET /job/:id until its status "
                 "is done or failed, then export it", status ? status : "not finished");
         if (extra != NULL && status != NULL)
-            cJSON_AddStringToObject(extra, "status", status);
+            cJSON_AddStringToObject(extra, "job_status", status);
         respond_header(req, "Retry-After", "1");
         respond_error_with(req, &e, extra);
         cJSON_Delete(view);
