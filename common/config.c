@@ -184,6 +184,9 @@ static const struct cfg_entry cfg_table[] = {
      10000000, CFG_GATEWAY | CFG_WORKER, 0, "Most requests one stress test sends."},
     {"CODEINSIGHT_STRESS_TIMEOUT_MS", CFG_T_INT, OFF(stress_timeout_ms), "10000", 100, 120000,
      CFG_WORKER, 0, "Per-request timeout of a stress test, ms (a timeout counts as an error)."},
+    {"CODEINSIGHT_INFO_URL", CFG_T_STR, OFF(info_url), "", 0, 0, CFG_GATEWAY, 0,
+     "Absolute http(s) URL of this deployment's documentation, named by exported SARIF "
+     "(tool.driver.informationUri) and rdjson (source.url) logs; empty: not named."},
 };
 
 #define CFG_COUNT (sizeof cfg_table / sizeof cfg_table[0])

@@ -88,6 +88,7 @@ struct config {
     long stress_max_duration_s;
     long stress_max_requests;
     long stress_timeout_ms;         /* per-request limit of a stress test */
+    char info_url[CFG_STR_MAX];     /* named by exported logs; "" = none */
 };
 
 /* Loads the variables used by the processes in `procs` (CFG_* mask) into cfg,

@@ -53,6 +53,7 @@ static const struct {
     [ERR_TARGET_NOT_ALLOWED]     = {"target_not_allowed", "Target not allowed", 422},
     [ERR_INVALID_DIFF]           = {"invalid_diff", "Invalid diff", 422},
     [ERR_DIFF_MISMATCH]          = {"diff_mismatch", "Diff does not match the file", 422},
+    [ERR_JOB_NOT_FINISHED]       = {"job_not_finished", "Job not finished", 409},
 };
 
 static int err_valid(enum err_code code)

@@ -55,6 +55,7 @@ enum err_code {
     ERR_TARGET_NOT_ALLOWED,     /* a stress-test target outside the allow-list, or private */
     ERR_INVALID_DIFF,           /* `diff` is not a well-formed unified diff */
     ERR_DIFF_MISMATCH,          /* `diff` does not describe `file_content` as its new side */
+    ERR_JOB_NOT_FINISHED,       /* an export of a job still queued or running */
     ERR__COUNT
 };
 

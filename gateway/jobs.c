@@ -3,6 +3,7 @@
 #include "gateway/handlers.h"
 #include "gateway/jobs.h"
 
+#include "common/config.h"
 #include "common/crypto.h"
 #include "common/db.h"
 #include "common/err.h"
@@ -10,6 +11,7 @@
 #include "common/kv.h"
 #include "common/log.h"
 #include "gateway/auth.h"
+#include "gateway/export.h"
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
 #include "gateway/request.h"
@@ -107,6 +109,7 @@ void handle_job_get(struct request *req)
     const struct identity *who = &req->who;
     struct err e;
     cJSON *view;
+    int format = export_format_parse(request_query(req, "format"));
 
     err_clear(&e);
     if (!crypto_uuid_valid(id)) {
@@ -114,9 +117,14 @@ void handle_job_get(struct request *req)
         respond_error(req, &e);
         return;
     }
+    if (format < 0) {
+        err_set_field(&e, ERR_INVALID_FIELD_VALUE, "format", "format is json, sarif or rdjson");
+        respond_error(req, &e);
+        return;
+    }
     view = job_load(req, id, who->user_id, &e);
     if (view != NULL) {
-        respond_json(req, 200, view);
+        export_respond(req, view, (enum export_format)format, req->gw->cfg->info_url);
         return;
     }
     if (e.code == ERR_OK)

@@ -17,7 +17,10 @@ packages=(
   # linters the worker runs
   pylint flake8 shellcheck cppcheck
   # test tools
-  python3-pytest python3-jwt python3-cryptography python3-jsonschema curl procps
+  python3-pytest python3-jwt python3-cryptography curl procps
+  # JSON-schema validation of the SARIF and rdjson exports (rfc3987: the
+  # uri / uri-reference format checks, which otherwise pass silently)
+  python3-jsonschema python3-rfc3987
   # load generator of `make bench`
   wrk
   # promtool (checks the /metrics exposition in the tests); the service it
