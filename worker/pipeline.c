@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/db_async.h"
 #include "common/err.h"
+#include "common/finding_id.h"
 #include "common/job.h"
 #include "common/kv_async.h"
 #include "common/llm.h"
@@ -17,6 +18,7 @@
 #include "worker/answer.h"
 #include "worker/arch_task.h"
 #include "worker/debug_task.h"
+#include "worker/job_files.h"
 #include "worker/stress_task.h"
 #include "worker/lint.h"
 #include "worker/model_step.h"
@@ -532,9 +534,9 @@ static const char *degraded_reason(const struct pipeline_job *j)
 static int build_documents(struct pipeline_job *j)
 {
     struct worker *w = j->w;
-    cJSON *r = cJSON_CreateObject(), *u;
+    cJSON *r = cJSON_CreateObject(), *u, *keep = NULL;
     char *summary;
-    const char *reason;
+    const char *reason, *content = field(j, "file_content");
     double cost;
     int ok = 0;
 
@@ -554,6 +556,8 @@ static int build_documents(struct pipeline_job *j)
     if (r == NULL || j->findings == NULL || summary == NULL)
         goto out;
 
+    /* The list is final here: every reader sees the same ids. */
+    finding_ids_assign(j->findings);
     cJSON_AddItemReferenceToObject(r, "findings", j->findings);
     cJSON_AddStringToObject(r, "summary", summary);
     cJSON_AddItemReferenceToObject(r, "notes", j->lint.notes);
@@ -586,8 +590,22 @@ static int build_documents(struct pipeline_job *j)
         cJSON_ArrayForEach(it, j->model.result)
             cJSON_AddItemReferenceToObject(r, it->string, (cJSON *)it);
     }
+    if (content != NULL) {
+        /* What was reviewed, as received (before redaction). */
+        char sum[65];
+        crypto_sha256_hex(content, strlen(content), sum);
+        cJSON_AddStringToObject(r, "file_sha256", sum);
+    }
     free(j->result_text);
     j->result_text = cJSON_PrintUnformatted(r);
+
+    /* PostgreSQL keeps the submitted files when there is a fix to apply. */
+    if (!j->failed &&
+        job_files_to_keep(field(j, "file_path"), content, field(j, "files"), j->findings,
+                          j->have_model ? j->model.result : NULL, &keep) != 0)
+        goto out;
+    if (keep != NULL)
+        cJSON_AddItemToObject(r, "job_files", keep);
 
     /* PostgreSQL keeps a heavy task's members as one document. */
     if (j->have_model && j->model.result != NULL && !j->failed)
