@@ -53,6 +53,13 @@ enum err_code {
     ERR_FORBIDDEN,
     ERR_FEATURE_DISABLED,       /* an operator has not enabled this (stress tests) */
     ERR_TARGET_NOT_ALLOWED,     /* a stress-test target outside the allow-list, or private */
+    ERR_UNKNOWN_FIELD,          /* a request member the route does not know */
+    ERR_APPROVAL_REQUIRED,      /* apply-fix without "approve": true */
+    ERR_JOB_NOT_DONE,           /* the job is queued, running or failed */
+    ERR_FINDING_NOT_FOUND,
+    ERR_FIX_NOT_AVAILABLE,      /* the finding has no fix, or the reviewed file was not kept */
+    ERR_BASE_MISMATCH,          /* the caller's file is not the one reviewed */
+    ERR_PATCH_DOES_NOT_APPLY,   /* the fix does not apply to the reviewed file */
     ERR__COUNT
 };
 

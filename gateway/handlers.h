@@ -42,4 +42,10 @@ void handle_keys_create(struct request *req);
 void handle_keys_list(struct request *req);
 void handle_keys_revoke(struct request *req);
 
+/* POST /apply-fix: a reviewed fix applied to the reviewed file with the
+ * caller's approval; the patched text back, the attempt audited.
+ * (apply_fix.c) GET /audit: the caller's audit rows. (audit.c) */
+void handle_apply_fix(struct request *req);
+void handle_audit_list(struct request *req);
+
 #endif
