@@ -53,7 +53,13 @@ static const struct {
     [ERR_TARGET_NOT_ALLOWED]     = {"target_not_allowed", "Target not allowed", 422},
     [ERR_INVALID_DIFF]           = {"invalid_diff", "Invalid diff", 422},
     [ERR_DIFF_MISMATCH]          = {"diff_mismatch", "Diff does not match the file", 422},
-    [ERR_JOB_NOT_FINISHED]       = {"job_not_finished", "Job not finished", 409},
+    [ERR_UNKNOWN_FIELD]          = {"unknown_field", "Unknown field", 400},
+    [ERR_APPROVAL_REQUIRED]      = {"approval_required", "Approval required", 400},
+    [ERR_JOB_NOT_DONE]           = {"job_not_done", "Job not done", 409},
+    [ERR_FINDING_NOT_FOUND]      = {"finding_not_found", "Finding not found", 404},
+    [ERR_FIX_NOT_AVAILABLE]      = {"fix_not_available", "No fix to apply", 422},
+    [ERR_BASE_MISMATCH]          = {"base_mismatch", "File differs from the one reviewed", 409},
+    [ERR_PATCH_DOES_NOT_APPLY]   = {"patch_does_not_apply", "Fix does not apply", 422},
 };
 
 static int err_valid(enum err_code code)

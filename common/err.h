@@ -55,7 +55,13 @@ enum err_code {
     ERR_TARGET_NOT_ALLOWED,     /* a stress-test target outside the allow-list, or private */
     ERR_INVALID_DIFF,           /* `diff` is not a well-formed unified diff */
     ERR_DIFF_MISMATCH,          /* `diff` does not describe `file_content` as its new side */
-    ERR_JOB_NOT_FINISHED,       /* an export of a job still queued or running */
+    ERR_UNKNOWN_FIELD,          /* a request member the route does not know */
+    ERR_APPROVAL_REQUIRED,      /* apply-fix without "approve": true */
+    ERR_JOB_NOT_DONE,           /* the job is queued or running (export), or not done (apply-fix) */
+    ERR_FINDING_NOT_FOUND,
+    ERR_FIX_NOT_AVAILABLE,      /* the finding has no fix, or the reviewed file was not kept */
+    ERR_BASE_MISMATCH,          /* the caller's file is not the one reviewed */
+    ERR_PATCH_DOES_NOT_APPLY,   /* the fix does not apply to the reviewed file */
     ERR__COUNT
 };
 

@@ -325,3 +325,19 @@ fail:
     free(a.dst);
     return -1;
 }
+
+int patch_names_path(const char *diff, const char *path)
+{
+    const char *h = strstr(diff, "+++ ");
+    size_t n, plen = strlen(path);
+
+    if (h == NULL || (h != diff && h[-1] != '\n'))
+        return -1;
+    h += 4;
+    n = strcspn(h, "\t\r\n");
+    if (n == plen && memcmp(h, path, n) == 0)
+        return 2;
+    if (n == plen + 2 && memcmp(h, "b/", 2) == 0 && memcmp(h + 2, path, plen) == 0)
+        return 1;
+    return 0;
+}

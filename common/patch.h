@@ -30,4 +30,12 @@
 int patch_apply(const char *text, size_t len, const char *diff, size_t diff_len, char **out,
                 size_t *out_len);
 
+/* How diff's "+++ " header (the first "+++ " in diff, when it starts a
+ * line; its name ends at a tab or the line's end) names path: 2 exactly, 1
+ * as "b/" + path, 0 not at all; -1 when diff has no such header (a diff
+ * without one applies to the file it was made against). Both borrowed,
+ * NUL-terminated. To pick a diff's file, prefer an exact match over a "b/"
+ * one. */
+int patch_names_path(const char *diff, const char *path);
+
 #endif

@@ -56,7 +56,7 @@ void export_respond(struct request *req, cJSON *view, enum export_format f, cons
     }
     if (status == NULL || (strcmp(status, "done") != 0 && strcmp(status, "failed") != 0)) {
         cJSON *extra = cJSON_CreateObject();
-        err_set(&e, ERR_JOB_NOT_FINISHED, "the job is %s: poll GET /job/:id until its status "
+        err_set(&e, ERR_JOB_NOT_DONE, "the job is %s: poll GET /job/:id until its status "
                 "is done or failed, then export it", status ? status : "not finished");
         if (extra != NULL && status != NULL)
             cJSON_AddStringToObject(extra, "job_status", status);

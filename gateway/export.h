@@ -21,7 +21,7 @@ int export_format_parse(const char *s);
 
 /* Answers GET /job/:id with view (takes) in format f: json as it is; sarif
  * and rdjson only for a review or debug job that is done or failed (409
- * job_not_finished, with job_status and Retry-After, while queued or
+ * job_not_done, with job_status and Retry-After, while queued or
  * running; 400 invalid_field_value, field
  * format, for an architecture or stress job). info_uri (borrowed; "" or
  * NULL: none) is the deployment's home page the logs point to. */

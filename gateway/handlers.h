@@ -44,5 +44,10 @@ void handle_keys_revoke(struct request *req);
 
 /* GET /openapi.json: the API document (docs/openapi.yaml) as JSON. (openapi.c) */
 void handle_openapi(struct request *req);
+/* POST /apply-fix: a reviewed fix applied to the reviewed file with the
+ * caller's approval; the patched text back, the attempt audited.
+ * (apply_fix.c) GET /audit: the caller's audit rows. (audit.c) */
+void handle_apply_fix(struct request *req);
+void handle_audit_list(struct request *req);
 
 #endif

@@ -2,6 +2,7 @@
  * Redis hot copy, else from PostgreSQL. */
 #include "gateway/handlers.h"
 #include "gateway/jobs.h"
+#include "gateway/paging.h"
 
 #include "common/config.h"
 #include "common/crypto.h"
@@ -17,7 +18,6 @@
 #include "gateway/request.h"
 #include "gateway/respond.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +103,11 @@ static cJSON *job_load(struct request *req, const char *id, const char *user_id,
     return view;
 }
 
+cJSON *jobs_view_owned(struct request *req, const char *id, struct err *e)
+{
+    return job_load(req, id, req->who.user_id, e);
+}
+
 void handle_job_get(struct request *req)
 {
     const char *id = req->param;    /* lower-cased by the server (ROUTE_JOB) */
@@ -183,28 +188,14 @@ void handle_jobs_list(struct request *req)
     const struct identity *who = &req->who;
     struct err e;
     const char *status = request_query(req, "status"), *type = request_query(req, "type");
-    const char *cursor = request_query(req, "cursor"), *limit_s = request_query(req, "limit");
-    char lim[16];
-    long limit = JOBS_LIMIT_DEFAULT;
-    cJSON *pg, *all, *page, *body, **items = NULL;
+    const char *cursor;
+    char lim[24];
+    long limit;
+    cJSON *pg, *all, *page, **items = NULL;
     int n, taken = 0;
 
-    if (limit_s != NULL) {
-        char *end;
-        errno = 0;
-        limit = strtol(limit_s, &end, 10);
-        if (errno != 0 || end == limit_s || *end != '\0' || limit < 1 || limit > JOBS_LIMIT_MAX) {
-            err_set_field(&e, ERR_INVALID_FIELD_VALUE, "limit", "limit is 1 to %d",
-                          JOBS_LIMIT_MAX);
-            respond_error(req, &e);
-            return;
-        }
-    }
-    if (cursor != NULL && !crypto_uuid_valid(cursor)) {
-        err_set_field(&e, ERR_INVALID_FIELD_VALUE, "cursor", "cursor is a next_cursor value");
-        respond_error(req, &e);
+    if (paging_parse_or_respond(req, JOBS_LIMIT_DEFAULT, JOBS_LIMIT_MAX, &limit, &cursor) != 0)
         return;
-    }
     if (status != NULL && strcmp(status, "queued") && strcmp(status, "running") &&
         strcmp(status, "done") && strcmp(status, "failed")) {
         err_set_field(&e, ERR_INVALID_FIELD_VALUE, "status",
@@ -256,16 +247,5 @@ void handle_jobs_list(struct request *req)
     free(items);
     cJSON_Delete(all);
     cJSON_Delete(pg);
-    body = cJSON_CreateObject();
-    if (taken > limit) {
-        cJSON *last;
-        cJSON_DeleteItemFromArray(page, (int)limit);
-        last = cJSON_GetArrayItem(page, (int)limit - 1);
-        cJSON_AddItemToObject(body, "jobs", page);
-        cJSON_AddStringToObject(body, "next_cursor", json_str(last, "job_id"));
-    } else {
-        cJSON_AddItemToObject(body, "jobs", page);
-        cJSON_AddNullToObject(body, "next_cursor");
-    }
-    respond_json(req, 200, body);
+    respond_json(req, 200, paging_body("jobs", page, limit, "job_id"));
 }

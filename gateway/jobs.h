@@ -1,5 +1,5 @@
-/* jobs.h - reading a job's public view, shared by GET /job and the result
- * cache answer of POST /review. */
+/* jobs.h - reading a job's public view, shared by GET /job, the result
+ * cache answer of POST /review and POST /apply-fix. */
 #ifndef GW_JOBS_H
 #define GW_JOBS_H
 
@@ -12,5 +12,9 @@ struct request;
  * Redis cannot be asked). Returns it (owns) or NULL: not found (e->code
  * ERR_OK) or PostgreSQL unavailable. No ownership check. */
 cJSON *jobs_view(struct request *req, const char *id, struct err *e);
+
+/* Same, for the caller (req->who) only: someone else's job is NULL with
+ * e->code ERR_OK, exactly like no job. */
+cJSON *jobs_view_owned(struct request *req, const char *id, struct err *e);
 
 #endif

@@ -23,6 +23,8 @@ static const struct route route_table[] = {
     {"GET",    "/openapi.json", 0,          AUTH_PUBLIC, RC_READ,   handle_openapi},
     {"GET",    "/queue/info",  0,           AUTH_GATED,  RC_READ,   handle_queue_info},
     {"GET",    "/stats",       0,           AUTH_GATED,  RC_READ,   handle_stats},
+    {"POST",   "/apply-fix",   ROUTE_BODY,  AUTH_GATED,  RC_AUTH,   handle_apply_fix},
+    {"GET",    "/audit",       0,           AUTH_GATED,  RC_READ,   handle_audit_list},
 };
 
 #define ROUTE_COUNT (sizeof route_table / sizeof route_table[0])

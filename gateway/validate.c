@@ -7,6 +7,7 @@
 #include "common/target_policy.h"
 #include "common/utf8.h"
 #include "gateway/validate_diff.h"
+#include "gateway/body.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -395,31 +396,11 @@ static int review_check(struct review_request *r, const char *body, size_t len,
 int review_parse(const char *body, size_t len, const struct config *cfg,
                  const struct target_policy *policy, struct review_request *out, struct err *e)
 {
-    const char *end = NULL;
-    size_t at = 0;
     int rc;
 
     memset(out, 0, sizeof *out);
-    if (body == NULL || len == 0)
-        return err_set(e, ERR_INVALID_JSON, "the body is empty; send a JSON object");
-    if (memchr(body, '\0', len) != NULL)
-        return err_set(e, ERR_INVALID_JSON, "the body contains a raw NUL byte");
-    if (json_raw_control(body, len, &at))
-        return err_set(e, ERR_INVALID_JSON,
-                       "unescaped control character inside a string at byte %zu", at);
-    out->doc = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (out->doc == NULL) {
-        at = (end != NULL && end >= body) ? (size_t)(end - body) : 0;
-        return err_set(e, ERR_INVALID_JSON, "malformed JSON near byte %zu", at);
-    }
-    /* Only white space may follow the value. */
-    while (end < body + len && isspace((unsigned char)*end))
-        end++;
-    if (end != body + len) {
-        review_request_cleanup(out);
-        return err_set(e, ERR_INVALID_JSON, "unexpected data after the JSON value at byte %zu",
-                       (size_t)(end - body));
-    }
+    if ((rc = body_parse_object(body, len, &out->doc, e)) != ERR_OK)
+        return rc;
     rc = review_check(out, body, len, cfg, policy, e);
     if (rc != ERR_OK)
         review_request_cleanup(out);

@@ -296,24 +296,12 @@ static void on_verified(void *arg, cJSON *run, const char *why)
  * main file when it names none. -1 when it names a file not submitted. */
 static int fix_target(const struct debug_state *d, const char *fix)
 {
-    const char *h = strstr(fix, "+++ ");
-    char path[1100];
-    size_t n;
-
-    if (h == NULL || (h != fix && h[-1] != '\n'))
+    if (patch_names_path(fix, d->sfiles[0].path) < 0)
         return 0;
-    h += 4;
-    n = strcspn(h, "\t\r\n");
-    if (n == 0 || n >= sizeof path)
-        return -1;
-    memcpy(path, h, n);
-    path[n] = '\0';
-    for (int pass = 0; pass < 2; pass++) {
-        const char *p = pass == 0 ? path : (strncmp(path, "b/", 2) == 0 ? path + 2 : NULL);
-        for (int i = 0; p != NULL && i < d->nsrc; i++)
-            if (strcmp(d->sfiles[i].path, p) == 0)
+    for (int want = 2; want >= 1; want--)
+        for (int i = 0; i < d->nsrc; i++)
+            if (patch_names_path(fix, d->sfiles[i].path) == want)
                 return i;
-    }
     return -1;
 }
 

@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/db_async.h"
 #include "common/err.h"
+#include "common/finding_id.h"
 #include "common/job.h"
 #include "common/kv_async.h"
 #include "common/llm.h"
@@ -18,6 +19,7 @@
 #include "worker/arch_task.h"
 #include "worker/debug_task.h"
 #include "worker/findings_filter.h"
+#include "worker/job_files.h"
 #include "worker/stress_task.h"
 #include "worker/lint.h"
 #include "worker/model_step.h"
@@ -533,11 +535,11 @@ static const char *degraded_reason(const struct pipeline_job *j)
 static int build_documents(struct pipeline_job *j)
 {
     struct worker *w = j->w;
-    cJSON *r = cJSON_CreateObject(), *u, *task;
+    cJSON *r = cJSON_CreateObject(), *u, *task, *keep = NULL;
     cJSON *diff_members = cJSON_CreateObject();   /* filter, filtered_out, ranges */
     const cJSON *it;
     char *summary;
-    const char *reason;
+    const char *reason, *content = field(j, "file_content");
     double cost;
     int ok = 0;
 
@@ -562,6 +564,8 @@ static int build_documents(struct pipeline_job *j)
     if (r == NULL || j->findings == NULL || summary == NULL || diff_members == NULL)
         goto out;
 
+    /* The list is final here: every reader sees the same ids. */
+    finding_ids_assign(j->findings);
     cJSON_AddItemReferenceToObject(r, "findings", j->findings);
     cJSON_AddStringToObject(r, "summary", summary);
     cJSON_AddItemReferenceToObject(r, "notes", j->lint.notes);
@@ -600,6 +604,12 @@ static int build_documents(struct pipeline_job *j)
         cJSON_AddItemReferenceToObject(task, it->string, (cJSON *)it);
     cJSON_ArrayForEach(it, task)
         cJSON_AddItemReferenceToObject(r, it->string, (cJSON *)it);
+    if (content != NULL) {
+        /* What was reviewed, as received (before redaction). */
+        char sum[65];
+        crypto_sha256_hex(content, strlen(content), sum);
+        cJSON_AddStringToObject(r, "file_sha256", sum);
+    }
     free(j->result_text);
     j->result_text = cJSON_PrintUnformatted(r);
 
@@ -607,6 +617,14 @@ static int build_documents(struct pipeline_job *j)
         cJSON_AddItemToObject(r, "task_result", task);
     else
         cJSON_Delete(task);
+
+    /* PostgreSQL keeps the submitted files when there is a fix to apply. */
+    if (!j->failed &&
+        job_files_to_keep(field(j, "file_path"), content, field(j, "files"), j->findings,
+                          j->have_model ? j->model.result : NULL, &keep) != 0)
+        goto out;
+    if (keep != NULL)
+        cJSON_AddItemToObject(r, "job_files", keep);
     cJSON_AddStringToObject(r, "job_id", j->job_id);
     json_add_str_or_null(r, "type", field(j, "type"));
     cJSON_AddStringToObject(r, "status", j->failed ? "failed" : "done");

@@ -410,7 +410,7 @@ def test_unfinished_and_architecture_jobs(harness, egw, jobs):
     jid = harness.submit(file_path="q.py", file_content=f"x = 1  # {marker()}\n")
     for fmt in ("sarif", "rdjson"):
         resp = export(harness, jid, fmt)
-        p = assert_problem(resp, 409, "job_not_finished")
+        p = assert_problem(resp, 409, "job_not_done")
         assert p["status"] == 409 and p["job_status"] == "queued", p
         assert resp[1].get("Retry-After") == "1", resp[1]
         assert "queued" in p["detail"], p

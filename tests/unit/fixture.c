@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "tests/unit/fixture.h"
@@ -42,4 +43,13 @@ char *fixture_read_trimmed(const char *dir, const char *name, size_t *len)
     if (len != NULL)
         *len = n;
     return buf;
+}
+
+char *fixture_exact_copy(const char *s, size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+
+    assert_non_null(copy);
+    memcpy(copy, s, len);
+    return copy;
 }

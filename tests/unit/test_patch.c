@@ -319,6 +319,23 @@ static void test_lenient_forms(void **state)
                 "delete unterminated last line");
 }
 
+/* Which file a diff's "+++ " header names. */
+static void test_names_path(void **state)
+{
+    (void)state;
+    assert_int_equal(patch_names_path("--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n", "x.py"), 1);
+    assert_int_equal(patch_names_path("--- x.py\n+++ x.py\t2024-01-01\n@@ -1 +1 @@\n", "x.py"), 2);
+    assert_int_equal(patch_names_path("+++ b/lib/u.py\r\n", "lib/u.py"), 1);
+    assert_int_equal(patch_names_path("+++ b/x.py\n", "b/x.py"), 2);
+    assert_int_equal(patch_names_path("+++ b/x.py\n", "y.py"), 0);
+    assert_int_equal(patch_names_path("+++ b/x.py\n", "x.p"), 0);
+    assert_int_equal(patch_names_path("+++ b/x.pyc\n", "x.py"), 0);
+    /* No header, or "+++ " inside a line: the file the diff was made for. */
+    assert_int_equal(patch_names_path("@@ -1 +1 @@\n-a\n+b\n", "x.py"), -1);
+    assert_int_equal(patch_names_path("@@ -1 +1 @@\n-a +++ x.py\n", "x.py"), -1);
+    assert_int_equal(patch_names_path("", "x.py"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_lenient_forms),
+        cmocka_unit_test(test_names_path),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,6 +57,26 @@ static void test_get_job(void **state)
     assert_string_equal(f.param, "01890a5d-ac96-774b-bcce-b302099a8057");
 }
 
+static void test_apply_fix_and_audit(void **state)
+{
+    struct found f;
+    (void)state;
+
+    assert_int_equal(find("POST", "/apply-fix", &f), ROUTE_MATCHED);
+    assert_ptr_equal(f.route->handler, handle_apply_fix);
+    assert_true(f.route->flags & ROUTE_BODY);
+    assert_int_equal(f.route->auth, AUTH_GATED);
+    assert_int_equal(f.route->rclass, RC_AUTH);
+    assert_int_equal(find("GET", "/apply-fix", &f), ROUTE_WRONG_METHOD);
+    assert_string_equal(f.allow, "POST");
+
+    assert_int_equal(find("GET", "/audit", &f), ROUTE_MATCHED);
+    assert_ptr_equal(f.route->handler, handle_audit_list);
+    assert_int_equal(f.route->auth, AUTH_GATED);
+    assert_int_equal(f.route->rclass, RC_READ);
+    assert_int_equal(find("GET", "/audit/x", &f), ROUTE_NO_PATH);
+}
+
 static void test_probes(void **state)
 {
     struct found f;
@@ -158,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_post_review),
         cmocka_unit_test(test_get_job),
+        cmocka_unit_test(test_apply_fix_and_audit),
         cmocka_unit_test(test_probes),
         cmocka_unit_test(test_wrong_method),
         cmocka_unit_test(test_no_path),

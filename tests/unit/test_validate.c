@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "tests/unit/fixture.h"
 #include "gateway/validate.h"
 
 /* The three required members, as raw JSON values. */
@@ -24,11 +25,9 @@
 
 static int parse_n(const char *body, size_t len, struct review_request *r, struct err *e)
 {
-    char *copy = malloc(len ? len : 1);
+    char *copy = fixture_exact_copy(body, len);
     int rc;
 
-    assert_non_null(copy);
-    memcpy(copy, body, len);
     err_clear(e);
     rc = review_parse(copy, len, NULL, NULL, r, e);
     /* On success the request must not borrow from the body: free it first. */

@@ -1,0 +1,29 @@
+/* paging.h - cursor pagination of the caller's lists (GET /jobs, GET
+ * /audit): newest first, `limit` items a page, `next_cursor` the id of the
+ * last item when more follow.
+ *
+ *     if (paging_parse_or_respond(req, 20, 100, &limit, &cursor) != 0) return;
+ *     items = <query limit + 1 items older than cursor>;
+ *     respond_json(req, 200, paging_body("jobs", items, limit, "job_id"));
+ */
+#ifndef GW_PAGING_H
+#define GW_PAGING_H
+
+#include "common/json.h"
+
+struct request;
+
+/* Reads the query arguments limit (1..max, def when absent) and cursor (a
+ * UUID: a next_cursor value; *cursor NULL when absent, else borrowed for
+ * the request). Returns 0, or answers 400 invalid_field_value naming the
+ * argument and returns -1. */
+int paging_parse_or_respond(struct request *req, long def, long max, long *limit,
+                            const char **cursor);
+
+/* {name: the first limit items, next_cursor: member id of the last of them
+ * when items held more than limit, else null}. Takes items (an array,
+ * newest first, at most limit + 1 long). Returns the body (owns) or NULL
+ * when out of memory. */
+cJSON *paging_body(const char *name, cJSON *items, long limit, const char *id);
+
+#endif
