@@ -184,6 +184,15 @@ static const struct cfg_entry cfg_table[] = {
      10000000, CFG_GATEWAY | CFG_WORKER, 0, "Most requests one stress test sends."},
     {"CODEINSIGHT_STRESS_TIMEOUT_MS", CFG_T_INT, OFF(stress_timeout_ms), "10000", 100, 120000,
      CFG_WORKER, 0, "Per-request timeout of a stress test, ms (a timeout counts as an error)."},
+    {"CODEINSIGHT_SSE_HEARTBEAT_S", CFG_T_INT, OFF(sse_heartbeat_s), "15", 1, 300, CFG_GATEWAY,
+     0, "Seconds between heartbeat comments on an idle GET /job/:id/events stream (keep it "
+     "below every proxy's idle timeout)."},
+    {"CODEINSIGHT_SSE_MAX_SUBSCRIBERS", CFG_T_INT, OFF(sse_max_subscribers), "10000", 1,
+     1000000, CFG_GATEWAY, 0, "Open GET /job/:id/events streams per gateway process; beyond "
+     "it 503 subscribers_full. Each holds one file descriptor."},
+    {"CODEINSIGHT_SSE_MAX_PER_USER", CFG_T_INT, OFF(sse_max_per_user), "200", 1, 1000000,
+     CFG_GATEWAY, 0, "Open GET /job/:id/events streams one user may hold per gateway process; "
+     "beyond it 429 too_many_streams."},
 };
 
 #define CFG_COUNT (sizeof cfg_table / sizeof cfg_table[0])

@@ -51,6 +51,8 @@ static const struct {
     [ERR_FORBIDDEN]              = {"forbidden", "Forbidden", 403},
     [ERR_FEATURE_DISABLED]       = {"feature_disabled", "Feature disabled", 403},
     [ERR_TARGET_NOT_ALLOWED]     = {"target_not_allowed", "Target not allowed", 422},
+    [ERR_SUBSCRIBERS_FULL]       = {"subscribers_full", "Too many event streams on this server", 503},
+    [ERR_TOO_MANY_STREAMS]       = {"too_many_streams", "Too many event streams open", 429},
 };
 
 static int err_valid(enum err_code code)

@@ -53,6 +53,8 @@ enum err_code {
     ERR_FORBIDDEN,
     ERR_FEATURE_DISABLED,       /* an operator has not enabled this (stress tests) */
     ERR_TARGET_NOT_ALLOWED,     /* a stress-test target outside the allow-list, or private */
+    ERR_SUBSCRIBERS_FULL,       /* this gateway holds its most event streams */
+    ERR_TOO_MANY_STREAMS,       /* the caller holds its most event streams */
     ERR__COUNT
 };
 
