@@ -340,8 +340,10 @@ ssize_t sub_read(struct sub *s, char *buf, size_t max)
         return -1;
     }
     /* Under the mutex: whoever queues the next byte sees this and resumes. */
-    s->suspended = 1;
-    subs->suspend(s->conn);
+    if (!s->suspended) {
+        s->suspended = 1;
+        subs->suspend(s->conn);
+    }
     pthread_mutex_unlock(&subs->mu);
     return 0;
 }
