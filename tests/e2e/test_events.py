@@ -269,6 +269,47 @@ def test_job_only_in_postgresql(fresh, egw, fake_server):
     again.close()
 
 
+def test_debug_doctor_steps(fresh, egw):
+    status, _, data = egw.http("POST", "/review", {
+        "request_type": "debug", "file_path": "stats.py",
+        "file_content": "def mean(xs):\n    return sum(xs) / len(xs)\n\nprint(mean([]))\n",
+        "error_log": "ZeroDivisionError: division by zero", "run": {"runner": "python"}})
+    assert status == 202, data
+    job = data["job_id"]
+    s = Stream(egw, job, fresh.default_key)
+    s.read(stop=lambda st: "queued" in st.types(), deadline_s=READ_TIMEOUT)
+    # Without a model: reproduced in the sandbox, nothing to verify.
+    fresh.start_worker("heavy", {"CODEINSIGHT_LLM_PROVIDER": "offline",
+                                 "CODEINSIGHT_READ_BLOCK_MS": "200"})
+    s.read()
+    s.close()
+    assert s.closed
+    assert s.types() == ["queued", "running", "linted", "reproduced", "model_called", "done"], \
+        s.text
+    by = {e["event"]: e["json"] for e in s.events}
+    assert by["reproduced"]["reproduced"] is True
+    assert by["model_called"]["degraded"] is True
+    assert by["model_called"]["degraded_reason"].startswith("offline")
+    assert ids_increase(s.events)
+
+
+def test_catch_up_after_the_subscription_drops(fresh, egw):
+    job = submit(fresh)
+    s = Stream(egw, job, fresh.default_key)
+    s.read(stop=lambda st: "queued" in st.types(), deadline_s=READ_TIMEOUT)
+    # An event stored but never published, as if it had been published while
+    # the gateway's subscriber was away: only the catch-up can deliver it.
+    data = json.dumps({"type": "done", "job_id": job, "status": "done",
+                       "at": "2026-01-01T00:00:00.000Z"})
+    entry = fresh.redis_cli("XADD", f"jobev:{job}", "*", "type", "done", "data", data)
+    assert int(fresh.redis_cli("CLIENT", "KILL", "TYPE", "pubsub")) >= 1
+    s.read()
+    s.close()
+    assert s.closed and s.types() == ["queued", "done"], s.text
+    assert s.events[-1]["id"] == entry
+    assert egw.wait_for_log("events_catchup", timeout=READ_TIMEOUT)
+
+
 def test_refusals(fresh, egw):
     job = submit(fresh)
     _, _, other_key = fresh.new_user(plan="business", tag="ev")
