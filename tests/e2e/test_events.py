@@ -458,6 +458,9 @@ def test_5000_concurrent_subscribers(harness, fresh, fake_server):
         assert status == 200
         m = re.search(r"^codeinsight_sse_subscribers (\d+)", metrics, re.M)
         assert m and int(m.group(1)) == N_SUBSCRIBERS, metrics[:2000]
+        # Waiting streams are not requests in progress.
+        m = re.search(r"^codeinsight_http_requests_in_flight (\d+)", metrics, re.M)
+        assert m and int(m.group(1)) < 10, metrics[:2000]
         assert (await asyncio.to_thread(gw.http, "GET", "/healthz", auth=None))[0] == 200
         assert threads_of(gw.pid) == threads_before, "a thread per connection?"
         await asyncio.to_thread(start_worker, harness, fake_server)
