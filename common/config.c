@@ -187,6 +187,15 @@ static const struct cfg_entry cfg_table[] = {
     {"CODEINSIGHT_INFO_URL", CFG_T_STR, OFF(info_url), "", 0, 0, CFG_GATEWAY, 0,
      "Absolute http(s) URL of this deployment's documentation, named by exported SARIF "
      "(tool.driver.informationUri) and rdjson (source.url) logs; empty: not named."},
+    {"CODEINSIGHT_SSE_HEARTBEAT_S", CFG_T_INT, OFF(sse_heartbeat_s), "15", 1, 300, CFG_GATEWAY,
+     0, "Seconds between heartbeat comments on an idle GET /job/:id/events stream (keep it "
+     "below every proxy's idle timeout)."},
+    {"CODEINSIGHT_SSE_MAX_SUBSCRIBERS", CFG_T_INT, OFF(sse_max_subscribers), "10000", 1,
+     1000000, CFG_GATEWAY, 0, "Open GET /job/:id/events streams per gateway process; beyond "
+     "it 503 subscribers_full. Each holds one file descriptor."},
+    {"CODEINSIGHT_SSE_MAX_PER_USER", CFG_T_INT, OFF(sse_max_per_user), "200", 1, 1000000,
+     CFG_GATEWAY, 0, "Open GET /job/:id/events streams one user may hold per gateway process; "
+     "beyond it 429 too_many_streams."},
 };
 
 #define CFG_COUNT (sizeof cfg_table / sizeof cfg_table[0])

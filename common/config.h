@@ -89,6 +89,9 @@ struct config {
     long stress_max_requests;
     long stress_timeout_ms;         /* per-request limit of a stress test */
     char info_url[CFG_STR_MAX];     /* named by exported logs; "" = none */
+    long sse_heartbeat_s;           /* heartbeat comment period of event streams */
+    long sse_max_subscribers;       /* open event streams per gateway process */
+    long sse_max_per_user;          /* of which one user may hold */
 };
 
 /* Loads the variables used by the processes in `procs` (CFG_* mask) into cfg,

@@ -60,6 +60,8 @@ static const struct {
     [ERR_FIX_NOT_AVAILABLE]      = {"fix_not_available", "No fix to apply", 422},
     [ERR_BASE_MISMATCH]          = {"base_mismatch", "File differs from the one reviewed", 409},
     [ERR_PATCH_DOES_NOT_APPLY]   = {"patch_does_not_apply", "Fix does not apply", 422},
+    [ERR_SUBSCRIBERS_FULL]       = {"subscribers_full", "Too many event streams on this server", 503},
+    [ERR_TOO_MANY_STREAMS]       = {"too_many_streams", "Too many event streams open", 429},
 };
 
 static int err_valid(enum err_code code)

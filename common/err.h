@@ -62,6 +62,8 @@ enum err_code {
     ERR_FIX_NOT_AVAILABLE,      /* the finding has no fix, or the reviewed file was not kept */
     ERR_BASE_MISMATCH,          /* the caller's file is not the one reviewed */
     ERR_PATCH_DOES_NOT_APPLY,   /* the fix does not apply to the reviewed file */
+    ERR_SUBSCRIBERS_FULL,       /* this gateway holds its most event streams */
+    ERR_TOO_MANY_STREAMS,       /* the caller holds its most event streams */
     ERR__COUNT
 };
 

@@ -16,6 +16,7 @@ LUA(job_finish)
 LUA(job_defer)
 LUA(job_undefer)
 LUA(queue_info)
+LUA(job_event)
 #undef LUA
 
 struct kv_script job_script_admit = {"admit", NULL, 0, ""};
@@ -26,6 +27,7 @@ struct kv_script job_script_finish = {"job_finish", NULL, 0, ""};
 struct kv_script job_script_defer = {"job_defer", NULL, 0, ""};
 struct kv_script job_script_undefer = {"job_undefer", NULL, 0, ""};
 struct kv_script job_script_queue_info = {"queue_info", NULL, 0, ""};
+struct kv_script job_script_event = {"job_event", NULL, 0, ""};
 
 static void script_bind(struct kv_script *s, const unsigned char *src, unsigned len)
 {
@@ -47,6 +49,7 @@ void job_scripts_init(void)
                 schema_redis_job_undefer_lua_len);
     script_bind(&job_script_queue_info, schema_redis_queue_info_lua,
                 schema_redis_queue_info_lua_len);
+    script_bind(&job_script_event, schema_redis_job_event_lua, schema_redis_job_event_lua_len);
 }
 
 static const char *const type_names[JOB__TYPES] = {"review", "debug", "architecture", "stress"};

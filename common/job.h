@@ -34,6 +34,14 @@ extern struct kv_script job_script_finish;
 extern struct kv_script job_script_defer;       /* park a soft-throttled job */
 extern struct kv_script job_script_undefer;     /* put due jobs back on the stream */
 extern struct kv_script job_script_queue_info;  /* a stream as operators see it (read-only) */
+extern struct kv_script job_script_event;       /* one live event of a pipeline step */
+
+/* Live job events (GET /job/:id/events): the job's capped stream of events
+ * "jobev:<id>" (fields type, data) and the channel every event is published
+ * on as "<job id> <entry id> <type> <json>" (schema/redis/lib/events.lua). */
+#define JOB_EVENTS_KEY_PREFIX "jobev:"
+#define JOB_EVENTS_KEY_MAX (sizeof JOB_EVENTS_KEY_PREFIX + 36)
+#define JOB_EVENTS_CHANNEL "ci:events"
 
 /* Version of the whole review pipeline, part of every result-cache key. */
 #define JOB_PIPELINE_VERSION "1"

@@ -29,6 +29,8 @@ struct kv_async {
     unsigned backoff_ms;
     kv_async_state_cb *on_state;
     void *state_arg;
+    kv_async_message_cb *on_message;    /* the subscription's, or NULL */
+    void *message_arg;
 };
 
 /* One pending command's callback. */
@@ -368,4 +370,40 @@ int kv_async_eval(struct kv_async *kv, const struct kv_script *s, int nkeys, int
         }
     }
     return kv_send(kv, p, p->argc, (const char **)p->argv, p->lens, e);
+}
+
+/* ---- subscription ---- */
+
+/* Every reply on a subscribed connection: ["subscribe", channel, count] or
+ * ["message", channel, payload]; NULL when the connection goes away. */
+static void on_subscribed(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct kv_async *kv = privdata;
+    redisReply *reply = r;
+    const redisReply *kind, *payload;
+
+    (void)ac;
+    if (reply == NULL || kv->on_message == NULL || reply->type != REDIS_REPLY_ARRAY ||
+        reply->elements < 3)
+        return;
+    kind = reply->element[0];
+    payload = reply->element[2];
+    if (kind->type != REDIS_REPLY_STRING)
+        return;
+    if (strcmp(kind->str, "subscribe") == 0)
+        kv->on_message(kv->message_arg, NULL, 0);
+    else if (strcmp(kind->str, "message") == 0 && payload->type == REDIS_REPLY_STRING)
+        kv->on_message(kv->message_arg, payload->str, payload->len);
+}
+
+int kv_async_subscribe(struct kv_async *kv, const char *channel, kv_async_message_cb *cb,
+                       void *arg, struct err *e)
+{
+    if (kv->ac == NULL || !kv->connected)
+        return err_set(e, ERR_REDIS_UNAVAILABLE, "redis (%s): not connected", kv->name);
+    kv->on_message = cb;
+    kv->message_arg = arg;
+    if (redisAsyncCommand(kv->ac, on_subscribed, kv, "SUBSCRIBE %s", channel) != REDIS_OK)
+        return err_set(e, ERR_REDIS_UNAVAILABLE, "redis (%s): cannot subscribe", kv->name);
+    return ERR_OK;
 }

@@ -47,4 +47,17 @@ int kv_async_eval(struct kv_async *kv, const struct kv_script *s, int nkeys, int
                   const char **argv, const size_t *lens, kv_async_cb *cb, void *arg,
                   struct err *e);
 
+/* A message published on the subscribed channel (payload borrowed for the
+ * call), or, with payload NULL, the subscription confirmed by Redis. */
+typedef void kv_async_message_cb(void *arg, const char *payload, size_t len);
+
+/* SUBSCRIBE channel: cb runs on every message. The connection is then used
+ * for nothing else (Redis refuses other commands on it), and holds one
+ * subscription at most. A reconnection does not renew it: call this again
+ * from the state callback (connected = 1); messages published meanwhile are
+ * lost, so catch up once the confirmation (payload NULL) arrives. Returns
+ * ERR_OK or an error (not connected). */
+int kv_async_subscribe(struct kv_async *kv, const char *channel, kv_async_message_cb *cb,
+                       void *arg, struct err *e);
+
 #endif

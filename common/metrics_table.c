@@ -66,6 +66,11 @@ static const struct metric_def table[MET__COUNT] = {
         "Entries in the dead-letter stream <stream>:dead.", NULL, 0, GW, NULL},
     [MET_DEFERRED_JOBS] = {"codeinsight_deferred_jobs", METRIC_GAUGE,
         "Soft-throttled jobs parked in deferred:<stream>.", NULL, 0, GW, NULL},
+    [MET_SSE_SUBSCRIBERS] = {"codeinsight_sse_subscribers", METRIC_GAUGE,
+        "Open GET /job/:id/events streams in this process.", NULL, 0, GW, NULL},
+    [MET_SSE_EVENTS] = {"codeinsight_sse_events_total", METRIC_COUNTER,
+        "Job events queued to GET /job/:id/events streams (one per stream; heartbeats "
+        "not counted).", NULL, 0, GW, NULL},
 
     [MET_JOBS] = {"codeinsight_jobs_total", METRIC_COUNTER,
         "Jobs that left the worker, by type and outcome: done, failed, degraded (static "

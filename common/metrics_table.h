@@ -20,6 +20,8 @@ enum ci_metric {
     MET_STREAM_LAG,             /* {stream}; omitted when Redis cannot tell */
     MET_DEAD_LETTERS,           /* {stream} */
     MET_DEFERRED_JOBS,          /* {stream} */
+    MET_SSE_SUBSCRIBERS,        /* open GET /job/:id/events streams */
+    MET_SSE_EVENTS,             /* events queued to those streams */
     /* worker */
     MET_JOBS,                   /* {type, outcome} */
     MET_JOB_DURATION,           /* {type} */

@@ -13,6 +13,8 @@ struct db;
 struct jwks;
 
 struct target_policy;
+struct subs;
+struct events;
 
 struct gateway {
     const struct config *cfg;       /* borrowed, read-only */
@@ -28,13 +30,22 @@ struct gateway {
     char dummy_pwhash[128];         /* verified for unknown emails: equal timing */
     char llm_target[600];           /* "provider/model", part of result-cache keys */
     struct target_policy *stress_policy;    /* owns: CODEINSIGHT_STRESS_ALLOWED_HOSTS */
+    struct subs *subs;              /* owns: GET /job/:id/events streams */
+    struct events *events;          /* owns: the thread feeding them */
 };
 
 /* Starts listening with a thread pool. Returns ERR_OK or an error. */
 int server_start(struct gateway *gw, struct err *e);
 
-/* Stops accepting, finishes requests in progress, joins the threads. */
+/* Stops accepting, ends every event stream, finishes requests in progress,
+ * joins the threads. */
 void server_stop(struct gateway *gw);
+
+/* Suspend and resume an HTTP connection (struct MHD_Connection *, borrowed),
+ * for event streams (subs.h): suspend only from its content reader; resume
+ * from any thread, once per suspension. */
+void server_suspend(void *conn);
+void server_resume(void *conn);
 
 /* This thread's Redis connection, (re)connected on demand; NULL with e set
  * (ERR_REDIS_UNAVAILABLE). Borrowed: valid until the handler returns. */

@@ -10,6 +10,10 @@ void handle_review(struct request *req);
 /* GET /job/:id: the job from Redis, or from PostgreSQL once expired. (jobs.c) */
 void handle_job_get(struct request *req);
 
+/* GET /job/:id/events: the job's status changes and pipeline steps as
+ * text/event-stream, live until its final event. (job_events.c) */
+void handle_job_events(struct request *req);
+
 /* GET /healthz: the process is alive. GET /readyz: Redis and PostgreSQL
  * answer. (health.c) */
 void handle_healthz(struct request *req);

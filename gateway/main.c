@@ -9,7 +9,9 @@
 #include "common/target_policy.h"
 #include "common/metrics.h"
 #include "common/metrics_table.h"
+#include "gateway/events.h"
 #include "gateway/gateway.h"
+#include "gateway/subs.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -114,6 +116,16 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Event streams: the registry, then the thread feeding it. */
+    gw.subs = subs_new(cfg.sse_max_subscribers, cfg.sse_max_per_user, server_suspend,
+                       server_resume);
+    if (gw.subs == NULL ||
+        (gw.events = events_start(&gw.kv_url, gw.subs, cfg.sse_heartbeat_s,
+                                  cfg.sse_max_subscribers, &e)) == NULL) {
+        log_event(LOG_ERROR, "gateway_start_failed", "detail",
+                  gw.subs == NULL ? "out of memory" : e.msg);
+        return 1;
+    }
     if (server_start(&gw, &e) != ERR_OK) {
         struct log_line l;
         log_begin(&l, LOG_ERROR, "gateway_start_failed");
@@ -132,6 +144,9 @@ int main(int argc, char **argv)
     sigwait(&sigs, &sig);
     log_event(LOG_INFO, "gateway_stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
     server_stop(&gw);
+    events_stop(gw.events);
+    /* Every stream left with its connection when the server stopped. */
+    subs_free(gw.subs);
     gateway_conns_cleanup(&gw);
     jwks_free(gw.jwks);
     target_policy_free(gw.stress_policy);

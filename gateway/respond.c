@@ -44,6 +44,69 @@ static void respond_send(struct request *req, int status, const char *ctype, cha
     MHD_destroy_response(r);
 }
 
+/* A streamed body: our reader behind MHD's content reader callback. */
+struct stream_src {
+    respond_reader *reader;
+    respond_reader_done *done;
+    void *arg;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream_src *src = cls;
+    long n;
+
+    (void)pos;
+    n = src->reader(src->arg, buf, max);
+    return n < 0 ? (ssize_t)MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream_src *src = cls;
+
+    src->done(src->arg);
+    free(src);
+}
+
+void respond_stream(struct request *req, const char *ctype, respond_reader *reader,
+                    respond_reader_done *done, void *arg)
+{
+    struct stream_src *src;
+    struct MHD_Response *r;
+
+    if (req->responded || (src = malloc(sizeof *src)) == NULL) {
+        done(arg);
+        if (!req->responded) {
+            struct err e;
+            err_set(&e, ERR_INTERNAL, "out of memory starting a stream");
+            respond_error(req, &e);
+        }
+        return;
+    }
+    src->reader = reader;
+    src->done = done;
+    src->arg = arg;
+    /* The block size bounds each read (MHD's buffer may be smaller). */
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, src, stream_free);
+    if (r == NULL) {
+        stream_free(src);
+        return;
+    }
+    req->responded = 1;
+    req->status = 200;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    /* nginx and the like buffer responses unless told not to. */
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    for (int i = 0; i < req->n_extra; i++)
+        MHD_add_response_header(r, req->extra[i].name, req->extra[i].value);
+    MHD_queue_response(req->conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+}
+
 /* Last resort when even building the error body fails. */
 static char *fallback_body(void)
 {

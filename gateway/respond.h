@@ -23,6 +23,21 @@ void respond_json(struct request *req, int status, cJSON *body);
  * (allocation failure) becomes a 500 problem. */
 void respond_text(struct request *req, int status, const char *ctype, char *text);
 
+/* A streamed body's source: copies up to max bytes into buf and returns how
+ * many; returns 0 after suspending the connection (server_suspend) until
+ * more is ready, or -1 at the end of the body. */
+typedef long respond_reader(void *arg, char *buf, size_t max);
+
+/* Runs once when a streamed response is gone; arg is the reader's. */
+typedef void respond_reader_done(void *arg);
+
+/* Sends 200 with a body of unknown length (chunked) read from reader, as
+ * content type ctype (a borrowed literal), marked for no caching and no
+ * proxy buffering, and closing the connection at its end. Takes arg: done
+ * runs once the response is gone, also when it could not be sent. */
+void respond_stream(struct request *req, const char *ctype, respond_reader *reader,
+                    respond_reader_done *done, void *arg);
+
 /* Sends a response without a body (204). */
 void respond_empty(struct request *req, int status);
 

@@ -10,6 +10,7 @@
 #include "gateway/queue.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
+#include "gateway/subs.h"
 
 #include <stdio.h>
 
@@ -60,8 +61,12 @@ static void read_queue(struct request *req)
 
 void handle_metrics(struct request *req)
 {
+    long active = __atomic_load_n(&req->gw->active, __ATOMIC_ACQUIRE);
+
     read_queue(req);
-    metrics_set(MET_HTTP_IN_FLIGHT, "",
-                (double)__atomic_load_n(&req->gw->active, __ATOMIC_ACQUIRE));
+    /* Event streams have their own gauge (codeinsight_sse_subscribers). */
+    if (req->gw->subs != NULL)
+        active -= subs_count(req->gw->subs);
+    metrics_set(MET_HTTP_IN_FLIGHT, "", (double)(active > 0 ? active : 0));
     respond_text(req, 200, METRICS_CONTENT_TYPE, metrics_render());
 }

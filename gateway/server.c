@@ -14,6 +14,7 @@
 #include "gateway/request.h"
 #include "gateway/respond.h"
 #include "gateway/routes.h"
+#include "gateway/subs.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -23,12 +24,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* Request threads per core when CODEINSIGHT_HTTP_THREADS is 0. */
 #define SERVER_THREADS_PER_CORE 4
 
+/* Connections for ordinary requests; event streams get their own cap
+ * (CODEINSIGHT_SSE_MAX_SUBSCRIBERS) on top. */
 #define SERVER_CONNECTION_LIMIT 4096
+/* Descriptors besides connections: listener, Redis, PostgreSQL, logs. */
+#define SERVER_FD_SPARE 256
 #define BODY_INITIAL_CAP 16384
 #define SERVER_DRAIN_MS 5000
 
@@ -316,12 +322,53 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_event(LOG_WARN, "http_server_warning", "detail", msg);
 }
 
+void server_suspend(void *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+void server_resume(void *conn)
+{
+    MHD_resume_connection(conn);
+}
+
+/* Each connection is a descriptor: raises the soft RLIMIT_NOFILE towards
+ * the hard one when it is below what the connection limit needs. Returns
+ * the connection limit the descriptors allow. */
+static unsigned fd_limit_raise(unsigned want)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)want + SERVER_FD_SPARE;
+    struct log_line l;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+        return want;
+    log_begin(&l, LOG_INFO, "fd_limit_raised");
+    log_int(&l, "from", (int64_t)rl.rlim_cur);
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        rl.rlim_cur = 1024;
+    log_int(&l, "to", (int64_t)rl.rlim_cur);
+    log_end(&l);
+    if (rl.rlim_cur >= need)
+        return want;
+    log_begin(&l, LOG_WARN, "fd_limit_low");
+    log_int(&l, "nofile", (int64_t)rl.rlim_cur);
+    log_int(&l, "connections_wanted", want);
+    log_str(&l, "detail", "raise the hard RLIMIT_NOFILE (ulimit -Hn, LimitNOFILE=)");
+    log_end(&l);
+    return rl.rlim_cur > SERVER_FD_SPARE * 2 ? (unsigned)(rl.rlim_cur - SERVER_FD_SPARE)
+                                             : (unsigned)rl.rlim_cur / 2;
+}
+
 int server_start(struct gateway *gw, struct err *e)
 {
     struct sockaddr_in addr;
     long threads = gw->cfg->http_threads;
     const union MHD_DaemonInfo *info;
     struct MHD_Daemon *d;
+    unsigned limit = fd_limit_raise(SERVER_CONNECTION_LIMIT +
+                                    (unsigned)gw->cfg->sse_max_subscribers);
 
     if (threads == 0) {
         /* A request thread waits on Redis (or PostgreSQL) for most of its
@@ -336,12 +383,13 @@ int server_start(struct gateway *gw, struct err *e)
         return err_set(e, ERR_CONFIG, "CODEINSIGHT_BIND is not an IPv4 address: %s",
                        gw->cfg->bind);
 
-    d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+    d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                             MHD_ALLOW_SUSPEND_RESUME,
                          (uint16_t)gw->cfg->port, NULL, NULL, on_access, gw,
                          MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, gw,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONNECTION_LIMIT,
+                         MHD_OPTION_CONNECTION_LIMIT, limit,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)gw->cfg->http_timeout_s,
                          MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw,
@@ -363,8 +411,12 @@ void server_stop(struct gateway *gw)
 
     if (gw->daemon == NULL)
         return;
-    /* Stop accepting, let requests in progress finish, then close the rest. */
+    /* Stop accepting, end the event streams (their clients resume with
+     * Last-Event-ID elsewhere; MHD must not stop with suspended
+     * connections), let requests in progress finish, then close the rest. */
     ls = MHD_quiesce_daemon(gw->daemon);
+    if (gw->subs != NULL)
+        subs_close_all(gw->subs);
     while (__atomic_load_n(&gw->active, __ATOMIC_ACQUIRE) > 0 && clock_mono_ms() < deadline)
         usleep(10000);
     MHD_stop_daemon(gw->daemon);

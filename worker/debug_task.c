@@ -255,6 +255,21 @@ static void retry_or_finish(struct debug_state *d, const char *failure)
     ask(d);
 }
 
+/* Reports a step (debug_step_cb) when the caller asked for steps. */
+static void report(struct debug_state *d, const char *type, const char *flag, int value)
+{
+    cJSON *data;
+
+    if (d->env.on_step == NULL || (data = cJSON_CreateObject()) == NULL)
+        return;
+    cJSON_AddBoolToObject(data, flag, value);
+    if (strcmp(type, "verified") == 0)
+        cJSON_AddNumberToObject(data, "round", d->rounds);
+    if (!value && d->reason[0] != '\0')
+        cJSON_AddStringToObject(data, "reason", d->reason);
+    d->env.on_step(d->env.step_arg, type, data);
+}
+
 static void on_verified(void *arg, cJSON *run, const char *why)
 {
     struct debug_state *d = arg;
@@ -267,6 +282,7 @@ static void on_verified(void *arg, cJSON *run, const char *why)
     if (run == NULL) {
         snprintf(d->reason, sizeof d->reason, "the fix could not be verified: %.200s",
                  why ? why : "sandbox failed");
+        report(d, "verified", "verified", 0);
         finish(d);
         return;
     }
@@ -274,9 +290,11 @@ static void on_verified(void *arg, cJSON *run, const char *why)
     if (!run_failed(run)) {
         d->verified = 1;
         d->reason[0] = '\0';
+        report(d, "verified", "verified", 1);
         finish(d);
         return;
     }
+    report(d, "verified", "verified", 0);
     text = debug_run_text(run);
     note = malloc(DEBUG_FAILURE_MAX);
     if (text == NULL || note == NULL) {
@@ -451,6 +469,7 @@ static void on_reproduced(void *arg, cJSON *run, const char *why)
     if (run == NULL) {
         snprintf(d->reason, sizeof d->reason, "not reproduced: %.200s",
                  why ? why : "the sandbox could not be created");
+        report(d, "reproduced", "reproduced", 0);
         ask(d);
         return;
     }
@@ -461,6 +480,7 @@ static void on_reproduced(void *arg, cJSON *run, const char *why)
                  "(exit 0), so a fix cannot be verified");
     else
         d->repro = run;
+    report(d, "reproduced", "reproduced", d->reproduced);
     /* Without a usable log, the reproduction says where it fails. */
     if (d->reproduced && cJSON_GetArraySize(cJSON_GetObjectItem(d->tb, "frames")) == 0) {
         const char *err = json_str(run, "stderr_tail"), *out = json_str(run, "stdout_tail");

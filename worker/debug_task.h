@@ -28,10 +28,17 @@
 struct config;
 struct sandbox;
 
+/* A step as it happens: "reproduced" {reproduced, reason?} after the
+ * reproduction run, "verified" {verified, round} after each verification
+ * run. data is taken. */
+typedef void debug_step_cb(void *arg, const char *type, cJSON *data);
+
 struct debug_env {
     const struct config *cfg;
     const struct model_ctx *model;
     struct sandbox *sandbox;        /* NULL: no sandbox in this process */
+    debug_step_cb *on_step;         /* NULL: steps are not reported */
+    void *step_arg;
 };
 
 struct debug_in {

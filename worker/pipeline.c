@@ -23,6 +23,7 @@
 #include "worker/stress_task.h"
 #include "worker/lint.h"
 #include "worker/model_step.h"
+#include "worker/progress.h"
 #include "worker/redact.h"
 #include "worker/linters.h"
 #include "worker/worker.h"
@@ -267,6 +268,37 @@ static void redact_messages(cJSON *findings)
     }
 }
 
+/* Live event: the linters ran; how many findings, from which tools. */
+static void emit_linted(struct pipeline_job *j)
+{
+    cJSON *d = cJSON_CreateObject(), *tools = cJSON_CreateArray();
+    const cJSON *it;
+
+    cJSON_AddNumberToObject(d, "findings", cJSON_GetArraySize(j->lint.findings));
+    cJSON_ArrayForEach(it, j->lint.linters) {
+        const char *st = json_str(it, "status"), *tool = json_str(it, "tool");
+        if (st != NULL && tool != NULL && strcmp(st, "ok") == 0)
+            cJSON_AddItemToArray(tools, cJSON_CreateString(tool));
+    }
+    cJSON_AddItemToObject(d, "linters", tools);
+    progress_emit(j->w, j->job_id, j->key, "linted", d);
+}
+
+/* Live event: the model step finished (answered, from the cache, or skipped
+ * with a degraded reason). */
+static void emit_model_called(struct pipeline_job *j)
+{
+    cJSON *d = cJSON_CreateObject();
+
+    cJSON_AddBoolToObject(d, "cached", j->model.cached);
+    cJSON_AddNumberToObject(d, "tokens", (double)j->model.tokens);
+    cJSON_AddNumberToObject(d, "findings", cJSON_GetArraySize(j->model.findings));
+    cJSON_AddBoolToObject(d, "degraded", j->model.degraded);
+    if (j->model.degraded)
+        cJSON_AddStringToObject(d, "degraded_reason", j->model.degraded_reason);
+    progress_emit(j->w, j->job_id, j->key, "model_called", d);
+}
+
 static void on_linted(void *arg, struct lint_result *res)
 {
     struct pipeline_job *j = arg;
@@ -278,6 +310,7 @@ static void on_linted(void *arg, struct lint_result *res)
         j->failed = 1;
         snprintf(j->error, sizeof j->error, "%s", res->error);
     }
+    emit_linted(j);
     j->stage = ST_MODEL;
     step(j);
 }
@@ -313,6 +346,8 @@ static void on_model_done(void *arg, struct model_out *out)
         j->failed = 1;
         snprintf(j->error, sizeof j->error, "%s", out->error);
     }
+    if (!out->deferred)
+        emit_model_called(j);
     j->stage = out->deferred ? ST_DEFER : ST_PERSIST;
     step(j);
 }
@@ -323,6 +358,14 @@ static int64_t defer_due_ms(const struct pipeline_job *j)
     return crypto_uuid7_ms(j->job_id) + (int64_t)j->w->cfg->throttle_cooldown_s * 1000;
 }
 
+/* Live events of Debug Doctor's sandbox runs (reproduced, verified). */
+static void on_debug_step(void *arg, const char *type, cJSON *data)
+{
+    struct pipeline_job *j = arg;
+
+    progress_emit(j->w, j->job_id, j->key, type, data);
+}
+
 /* The job's task after linting: a review's model step, or a heavy task. */
 static int task_start(struct pipeline_job *j, const struct model_in *in)
 {
@@ -330,7 +373,7 @@ static int task_start(struct pipeline_job *j, const struct model_in *in)
     const char *type = field(j, "type");
 
     if (strcmp(type, "debug") == 0) {
-        struct debug_env env = {w->cfg, &w->model, w->sandbox};
+        struct debug_env env = {w->cfg, &w->model, w->sandbox, on_debug_step, j};
         struct debug_in d = {
             .file_path = in->file_path, .language = in->language, .text = in->text,
             .len = in->len, .redacted = in->redacted, .redacted_len = in->redacted_len,

@@ -1,9 +1,15 @@
 -- job_start.lua: marks a job running and counts the attempt.
 -- KEYS[1] job hash. ARGV[1] TTL seconds, then field/value pairs to set
 -- (started_at, pool, worker, ...). Returns the attempt number.
+-- Emits the live event 'running' (lib/events.lua).
 local fields = {'status', 'running'}
 for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+local job_id = string.sub(KEYS[1], 5)
+job_event(job_id, ARGV[1], 'running', cjson.encode({
+  type = 'running', job_id = job_id, status = 'running',
+  at = argv_field(2, 'started_at') or iso_now(), attempt = attempts,
+  pool = argv_field(2, 'pool')}))
 return attempts

@@ -55,6 +55,14 @@ static void test_get_job(void **state)
     assert_int_equal(find("GET", "/job/01890a5d-ac96-774b-bcce-b302099a8057", &f),
                      ROUTE_MATCHED);
     assert_string_equal(f.param, "01890a5d-ac96-774b-bcce-b302099a8057");
+
+    /* The job's event stream: same parameter, same job-read gate. */
+    assert_int_equal(find("GET", "/job/abc/events", &f), ROUTE_MATCHED);
+    assert_ptr_equal(f.route->handler, handle_job_events);
+    assert_string_equal(f.param, "abc");
+    assert_true(f.route->flags & ROUTE_JOB);
+    assert_int_equal(find("POST", "/job/abc/events", &f), ROUTE_WRONG_METHOD);
+    assert_int_equal(find("GET", "/job/abc/events/x", &f), ROUTE_NO_PATH);
 }
 
 static void test_apply_fix_and_audit(void **state)
