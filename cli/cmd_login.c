@@ -174,7 +174,7 @@ int cmd_login(const struct cli_args *a, const struct cli_config *current, const 
         goto out;
     }
     if (answer[0] != '\0')
-        snprintf(out.api_key, sizeof out.api_key, "%s", answer);
+        memcpy(out.api_key, answer, strlen(answer) + 1);    /* fits: checked above */
     else if ((rc = mint_key(out.url, out.api_key, sizeof out.api_key)) != 0)
         goto out;
     rc = CLI_EXIT_SERVICE;
