@@ -17,7 +17,7 @@ static volatile sig_atomic_t echo_off;
 static void restore_and_reraise(int sig)
 {
     if (echo_off)
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -70,10 +70,9 @@ int prompt_line(const char *question, int secret, char *out, size_t cap)
 
     if (cap == 0)
         return -1;
-    if (tty) {
-        fputs(question, stderr);
-        fflush(stderr);
-    }
+    /* Echo goes off before the question is shown: whatever is typed after
+     * the question appears is never echoed. TCSANOW, not TCSAFLUSH: input
+     * typed ahead is kept. */
     if (tty && secret && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = restore_and_reraise;
@@ -83,13 +82,19 @@ int prompt_line(const char *question, int secret, char *out, size_t cap)
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         quiet.c_lflag |= ECHONL;
         echo_off = 1;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+        fputs(question, stderr);
+        fflush(stderr);
         rc = read_line(out, cap);
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
         echo_off = 0;
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
     } else {
+        if (tty) {
+            fputs(question, stderr);
+            fflush(stderr);
+        }
         rc = read_line(out, cap);
     }
     if (rc != 0) {
