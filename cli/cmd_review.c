@@ -146,7 +146,7 @@ static int add_architecture(const struct cli_args *a, struct jobset *js)
             fprintf(stderr, "codeinsight: %s\n", msg);
             return CLI_EXIT_USAGE;
         }
-        w = snprintf(tree + at, sizeof tree - at, "%s\n", wire);
+        w = snprintf(tree + at, sizeof tree - at, "%s%s", at > 0 ? "\n" : "", wire);
         if (w < 0 || (size_t)w >= sizeof tree - at) {
             fprintf(stderr, "codeinsight: the file tree is longer than %d bytes\n",
                     SOURCE_FILE_TREE_MAX);

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from fakemodel import answer, module_fake, anthropic_env
+from fakemodel import answer, module_fake, anthropic_env, request_text
 from harness import UUID7_RE, free_port
 
 ANTHROPIC_KEY = "sk-ant-e2e-cli-" + secrets.token_urlsafe(24)
@@ -229,6 +229,69 @@ def test_service_errors_exit_3(harness, stack, fake, work, tmp_path):
     r = run_cli(harness, ["job", "01939d7e-0000-7000-8000-000000000000"],
                 cli_env(harness, stack, tmp_path), work)
     assert r.returncode == 3 and "job_not_found" in r.stderr, r
+
+
+# ------------------------------------------------------ debug, architecture --
+
+@pytest.fixture(scope="module")
+def heavy(harness, stack, fake_server):
+    """A heavy worker aimed at the fake model (debug, architecture)."""
+    return harness.start_worker("heavy", {**anthropic_env(fake_server),
+                                          "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+                                          "CODEINSIGHT_LLM_TIMEOUT_MS": "5000",
+                                          "CODEINSIGHT_LLM_MAX_ATTEMPTS": "1",
+                                          "CODEINSIGHT_BREAKER_THRESHOLD": "1000",
+                                          "CODEINSIGHT_READ_BLOCK_MS": "200"})
+
+
+def test_architecture_design_and_failed_job(harness, stack, heavy, fake, work, tmp_path):
+    m = marker()
+    design = {"summary": f"A link shortener ({m}).", "diagram": "api\n |\ndb",
+              "modules": [{"name": "api", "responsibility": "Serves links."}],
+              "data_flow": ["client -> api"], "security": ["Rate-limit writes."],
+              "scaling": ["Cache hot links."], "cost": ["One small database."]}
+    fake.script([{"match": m, "api": "anthropic", "text": json.dumps(design)}])
+    (work / "main.go").write_text("package main\n")
+    env = cli_env(harness, stack, tmp_path)
+    r = run_cli(harness, ["review", "--type", "architecture", "--request",
+                          f"A link shortener ({m}).", "main.go", "./cmd/x.go"], env, work)
+    assert r.returncode == 0, r
+    out = r.stdout.splitlines()
+    assert out[0] == f"A link shortener ({m}).", r.stdout
+    assert "  - api: Serves links." in out and "  - Cache hot links." in out, r.stdout
+    sent = fake.requests(m)
+    assert len(sent) == 1
+    # The files are sent as the existing tree, paths only.
+    text = request_text(sent[0]["body"])
+    assert "<file_tree>\nmain.go\ncmd/x.go\n</file_tree>" in text, text
+
+    # The model refuses: the job fails, a service error.
+    m2 = marker()
+    fake.script([{"match": m2, "api": "anthropic", "fault": "400"}])
+    r = run_cli(harness, ["review", "-t", "architecture", "--request", f"A blog ({m2})."],
+                env, work)
+    assert r.returncode == 3, r
+    assert "architecture: job failed:" in r.stderr, r.stderr
+
+
+def test_debug_shows_the_diagnosis(harness, stack, heavy, fake, work, tmp_path):
+    m = marker()
+    (work / "stats.py").write_text(f"# {m}\ndef mean(xs):\n    return sum(xs) / len(xs)\n"
+                                   "\nprint(mean([]))\n")
+    (work / "err.log").write_text(
+        'Traceback (most recent call last):\n  File "stats.py", line 5, in <module>\n'
+        '    print(mean([]))\n  File "stats.py", line 3, in mean\n'
+        "    return sum(xs) / len(xs)\nZeroDivisionError: division by zero\n")
+    diag = {"root_cause": "mean() divides by len(xs), which is 0 for an empty list.",
+            "explanation": "An empty input reaches the division.", "fix": None,
+            "verification_steps": ["Call mean([]) again."], "confidence": 0.8}
+    fake.script([{"match": m, "api": "anthropic", "text": json.dumps(diag)}])
+    r = run_cli(harness, ["review", "-t", "debug", "--error-log", "err.log", "stats.py",
+                          "--fail-on", "never"], cli_env(harness, stack, tmp_path), work)
+    assert r.returncode == 0, r
+    assert "stats.py: root cause: mean() divides by len(xs), which is 0 for an empty list." \
+        in r.stdout.splitlines(), r.stdout
+    assert "  - Call mean([]) again." in r.stdout.splitlines(), r.stdout
 
 
 # ------------------------------------------------------------------- progress --
