@@ -197,6 +197,8 @@ static int check_combination(struct cli_args *a, char *msg, size_t cap)
         return usage(msg, cap, "--type architecture needs --request TEXT");
     if (!arch && a->request != NULL)
         return usage(msg, cap, "--request is for --type architecture");
+    if (arch && (a->format == FMT_SARIF || a->format == FMT_RDJSON))
+        return usage(msg, cap, "--type architecture has no findings: --format text or json");
     if (a->diff != NULL && (arch || debug))
         return usage(msg, cap, "--diff is for --type review");
     if (a->filter != NULL && a->diff == NULL)

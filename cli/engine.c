@@ -199,7 +199,8 @@ static void on_doc(struct engine *en, struct cli_job *j, const struct api_resp *
         job_error(j, m);
         return;
     }
-    if ((!r->transport_ok || retryable_status(r->status)) &&
+    /* 409 job_not_finished: a copy that has not caught up yet; it says when. */
+    if ((!r->transport_ok || retryable_status(r->status) || r->status == 409) &&
         retry_later(j, r->transport_ok ? r->retry_after_s : -1) == 0)
         return;
     job_error(j, why);

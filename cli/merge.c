@@ -56,7 +56,7 @@ static void shift_locations(cJSON *loc_array, int offset)
 /* Appends run's rules, artifacts and results to the merged run m. 0 or -1. */
 static int merge_run(cJSON *m, const cJSON *run)
 {
-    cJSON *mdriver = driver_of(m), *mrules, *marts, *mres, *r;
+    cJSON *mdriver = driver_of(m), *mrules, *marts, *mres, *minv = NULL, *r;
     const cJSON *rules = item(item(item(run, "tool"), "driver"), "rules");
     int nrules = cJSON_GetArraySize(rules), *map = NULL, i = 0, offset, rc = -1;
 
@@ -79,6 +79,18 @@ static int merge_run(cJSON *m, const cJSON *run)
             at = cJSON_GetArraySize(mrules) - 1;
         }
         map[i++] = at;
+    }
+    /* Each job ran once: its invocation (success, notifications) is kept. */
+    cJSON_ArrayForEach(r, item(run, "invocations")) {
+        cJSON *copy;
+
+        if (minv == NULL && (minv = array_member(m, "invocations")) == NULL)
+            goto out;
+        copy = cJSON_Duplicate(r, 1);
+        if (copy == NULL || !cJSON_AddItemToArray(minv, copy)) {
+            cJSON_Delete(copy);
+            goto out;
+        }
     }
     offset = cJSON_GetArraySize(marts);
     cJSON_ArrayForEach(r, item(run, "artifacts")) {
@@ -125,6 +137,7 @@ static cJSON *run_skeleton(const cJSON *first)
     }
     cJSON_DeleteItemFromObjectCaseSensitive(run, "artifacts");
     cJSON_DeleteItemFromObjectCaseSensitive(run, "results");
+    cJSON_DeleteItemFromObjectCaseSensitive(run, "invocations");
     if (driver_of(run) == NULL) {
         cJSON *tool = cJSON_CreateObject(), *driver = cJSON_CreateObject();
 

@@ -5,7 +5,7 @@
  *  - SARIF 2.1.0: a single run. The first run's tool and other members are
  *    kept; rules are united by id (each result's ruleIndex renumbered),
  *    artifacts appended (artifactLocation.index in results shifted), results
- *    appended in job order. One run per tool is what code-scanning upload
+ *    and invocations appended in job order. One run per tool is what code-scanning upload
  *    expects.
  *  - rdjson: the first document's source, every diagnostic in job order.
  * Jobs without a document are skipped; with none at all the result is a

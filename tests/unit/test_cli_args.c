@@ -156,6 +156,7 @@ static void test_usage_errors(void **state)
         {{"review", "a.py", "--request", "x"}, "for --type architecture"},
         {{"review", "-t", "debug", "--error-log", "l", "--diff", "d", "a"}, "--type review"},
         {{"review", "a.py", "--no-wait", "--format", "sarif"}, "--no-wait"},
+        {{"review", "-t", "architecture", "--request", "x", "-f", "rdjson"}, "no findings"},
         {{"review", "--diff", "-", "-t", "debug", "--error-log", "-"}, "--type review"},
         {{"job"}, "job needs a job ID"},
         {{"job", "a", "b"}, "unexpected argument"},

@@ -145,6 +145,7 @@ static const char sarif_b[] =
     "{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"ci\","
     "\"rules\":[{\"id\":\"X9\"},{\"id\":\"F401\"}]}},"
     "\"artifacts\":[{\"location\":{\"uri\":\"b.py\"}}],"
+    "\"invocations\":[{\"executionSuccessful\":false}],"
     "\"results\":[{\"ruleId\":\"F401\",\"ruleIndex\":1,\"locations\":[{\"physicalLocation\":"
     "{\"artifactLocation\":{\"uri\":\"b.py\",\"index\":0}}}]},"
     "{\"ruleId\":\"X9\",\"ruleIndex\":0},{\"ruleId\":\"Q\",\"ruleIndex\":7}]}]}";
@@ -187,8 +188,12 @@ static void test_merge_sarif(void **state)
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
         cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(results, 1), "locations"), 0),
         "physicalLocation"), "artifactLocation"), "index")->valueint, 1);
-    /* The first run's other members stay. */
-    assert_non_null(cJSON_GetObjectItem(run, "invocations"));
+    /* Every job's invocation, in order. */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(run, "invocations")), 2);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(run,
+                "invocations"), 0), "executionSuccessful")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(run,
+                "invocations"), 1), "executionSuccessful")));
     cJSON_Delete(log);
     jobset_cleanup(&js);
 
