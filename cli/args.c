@@ -205,9 +205,6 @@ static int check_combination(struct cli_args *a, char *msg, size_t cap)
         return usage(msg, cap, "--filter needs --diff");
     if (a->nfiles == 0 && a->diff == NULL && !arch)
         return usage(msg, cap, "review needs at least one FILE (or --diff)");
-    if (a->diff != NULL && strcmp(a->diff, "-") == 0 && a->error_log != NULL &&
-        strcmp(a->error_log, "-") == 0)
-        return usage(msg, cap, "--diff and --error-log cannot both read stdin");
     if (a->no_wait && a->format != FMT_TEXT && a->format != FMT_JSON)
         return usage(msg, cap, "--no-wait prints job ids: --format text or json only");
     return 0;

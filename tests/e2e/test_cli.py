@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from fakemodel import answer, module_fake, anthropic_env, request_text
-from harness import UUID7_RE, free_port
+from harness import REPO_ROOT, UUID7_RE, free_port
 
 ANTHROPIC_KEY = "sk-ant-e2e-cli-" + secrets.token_urlsafe(24)
 CLI_TIMEOUT = 90        # seconds any one CLI run may take
@@ -418,6 +418,17 @@ def server_format(harness, job_id: str, fmt: str):
     return body if status == 200 and isinstance(body, dict) else None
 
 
+def assert_schema_valid(schema: str, doc) -> None:
+    """The official schema, copied under tests/fixtures by the branch that
+    added the server formats (present wherever the server serves them)."""
+    import jsonschema
+    path = REPO_ROOT / "tests" / "fixtures" / schema
+    assert path.is_file(), f"{path} missing: the server formats come with it"
+    validator = jsonschema.Draft4Validator(json.loads(path.read_text()))
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+
 def test_sarif_and_rdjson_merged(harness, stack, fake, work, tmp_path):
     two_files(work, fake)
     env = cli_env(harness, stack, tmp_path)
@@ -431,6 +442,7 @@ def test_sarif_and_rdjson_merged(harness, stack, fake, work, tmp_path):
     r = run_cli(harness, ["review", "a.go", "b.go", "--format", "sarif", "-q"], env, work)
     assert r.returncode == 1, r
     log = json.loads(r.stdout)
+    assert_schema_valid("sarif/sarif-schema-2.1.0.json", log)
     assert log["version"] == "2.1.0" and len(log["runs"]) == 1, log
     run = log["runs"][0]
     assert len(run["results"]) == 3, run["results"]
@@ -445,6 +457,7 @@ def test_sarif_and_rdjson_merged(harness, stack, fake, work, tmp_path):
     r = run_cli(harness, ["review", "a.go", "b.go", "--format", "rdjson", "-q"], env, work)
     assert r.returncode == 1, r
     doc = json.loads(r.stdout)
+    assert_schema_valid("rdjson/DiagnosticResult.json", doc)
     assert sorted((d["location"]["path"], d["location"]["range"]["start"]["line"])
                   for d in doc["diagnostics"]) == [("a.go", 3), ("a.go", 4), ("b.go", 2)]
 
