@@ -389,6 +389,28 @@ def test_several_files_at_once_all_jobs_visible(harness, stack, fake, work, tmp_
     assert "6 findings (6 major) in 6 files" in r.stderr
 
 
+def test_rate_limited_submissions_wait_for_retry_after(harness, stack, fake, work, tmp_path):
+    """A lite user (10 submissions at once, then one per 3 s) reviews 12
+    files through a gateway at the plans' real rates: the ones refused with
+    429 are sent again after Retry-After, and every file is reviewed."""
+    _, _, key = harness.new_user(plan="lite", tag="cli429")
+    gw = harness.start_gateway(anthropic_env(fake), default=False)
+    names = []
+    for i in range(12):
+        names.append(f"r{i}.go")
+        (work / names[-1]).write_text(go_file(marker()))
+    r = run_cli(harness, ["review", *names, "--format", "json", "-q"],
+                cli_env(harness, stack, tmp_path, key=key, url=f"http://127.0.0.1:{gw.port}"),
+                work)
+    assert r.returncode == 0, r
+    views = json.loads(r.stdout)
+    assert [v["file_path"] for v in views] == names
+    assert all(v["status"] == "done" for v in views), views
+    posts = [e for e in gw.events("http_request", method="POST", path="/review")]
+    assert sum(e["status"] == 429 for e in posts) >= 2, posts
+    assert sum(e["status"] == 202 for e in posts) == 12, posts
+
+
 # ------------------------------------------------------- --no-wait, job ID --
 
 def test_no_wait_then_job_wait(harness, stack, fake, work, tmp_path):
