@@ -143,7 +143,7 @@ out:
 
 int cmd_login(const struct cli_args *a, const struct cli_config *current, const char *path)
 {
-    char answer[PROMPT_LINE_MAX + 1], question[CONFIG_URL_MAX + 32];
+    char answer[PROMPT_LINE_MAX + 1], question[SETTINGS_URL_MAX + 32];
     struct cli_config out;
     cJSON *who = NULL;
     long status;
@@ -158,7 +158,7 @@ int cmd_login(const struct cli_args *a, const struct cli_config *current, const 
             fprintf(stderr, "codeinsight: login needs the service URL\n");
             return CLI_EXIT_USAGE;
         }
-        if (strlen(answer) > CONFIG_URL_MAX) {
+        if (strlen(answer) > SETTINGS_URL_MAX) {
             fprintf(stderr, "codeinsight: the URL is too long\n");
             return CLI_EXIT_USAGE;
         }
@@ -169,7 +169,7 @@ int cmd_login(const struct cli_args *a, const struct cli_config *current, const 
         fprintf(stderr, "codeinsight: login needs an API key, or an email and password\n");
         goto out;
     }
-    if (strlen(answer) > CONFIG_KEY_MAX) {
+    if (strlen(answer) > SETTINGS_KEY_MAX) {
         fprintf(stderr, "codeinsight: the API key is too long\n");
         goto out;
     }
@@ -184,7 +184,7 @@ int cmd_login(const struct cli_args *a, const struct cli_config *current, const 
         rc = refused("checking the API key", status, who);
         goto out;
     }
-    if (config_write(path, &out, answer, sizeof answer) != 0) {
+    if (settings_write(path, &out, answer, sizeof answer) != 0) {
         fprintf(stderr, "codeinsight: %s\n", answer);
         rc = CLI_EXIT_USAGE;
         goto out;
@@ -196,6 +196,6 @@ int cmd_login(const struct cli_args *a, const struct cli_config *current, const 
 out:
     cJSON_Delete(who);
     crypto_wipe(answer, sizeof answer);
-    config_wipe(&out);
+    settings_wipe(&out);
     return rc;
 }

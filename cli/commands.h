@@ -5,7 +5,7 @@
 #define CI_CLI_COMMANDS_H
 
 #include "cli/args.h"
-#include "cli/config.h"
+#include "cli/settings.h"
 #include "cli/jobset.h"
 
 struct api;

@@ -3,7 +3,7 @@
 #include "cli/api.h"
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "cli/config.h"
+#include "cli/settings.h"
 #include "cli/help.h"
 #include "common/err.h"
 
@@ -15,18 +15,18 @@
 /* The file's settings (missing file: empty). Returns 0 or CLI_EXIT_USAGE. */
 static int load_file(char *path, size_t cap, struct cli_config *file)
 {
-    char msg[CONFIG_PATH_MAX + 128];
+    char msg[SETTINGS_PATH_MAX + 128];
     int found, rc;
 
     memset(file, 0, sizeof *file);
-    if (config_path(getenv("XDG_CONFIG_HOME"), getenv("HOME"), path, cap) != 0) {
+    if (settings_path(getenv("XDG_CONFIG_HOME"), getenv("HOME"), path, cap) != 0) {
         path[0] = '\0';
         return 0;
     }
-    rc = config_load(path, file, &found, msg, sizeof msg);
+    rc = settings_load(path, file, &found, msg, sizeof msg);
     if (rc < 0) {
         fprintf(stderr, "codeinsight: %s\n", msg);
-        config_wipe(file);
+        settings_wipe(file);
         return CLI_EXIT_USAGE;
     }
     if (rc > 0)
@@ -63,7 +63,7 @@ static int run(const struct cli_args *a, const struct cli_config *cfg)
 int main(int argc, char **argv)
 {
     struct cli_config file, cfg;
-    char path[CONFIG_PATH_MAX], msg[512];
+    char path[SETTINGS_PATH_MAX], msg[512];
     struct cli_args a;
     int rc;
 
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
     }
     if ((rc = load_file(path, sizeof path, &file)) != 0)
         return rc;
-    config_resolve(&cfg, a.url, getenv("CODEINSIGHT_URL"), getenv("CODEINSIGHT_API_KEY"),
+    settings_resolve(&cfg, a.url, getenv("CODEINSIGHT_URL"), getenv("CODEINSIGHT_API_KEY"),
                    &file);
     if (a.cmd == CMD_LOGIN) {
         if (path[0] == '\0') {
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
     } else {
         rc = run(&a, &cfg);
     }
-    config_wipe(&file);
-    config_wipe(&cfg);
+    settings_wipe(&file);
+    settings_wipe(&cfg);
     return rc;
 }

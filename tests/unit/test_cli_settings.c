@@ -1,4 +1,4 @@
-/* test_cli_config.c - unit tests for cli/config.c: path, parsing,
+/* test_cli_settings.c - unit tests for cli/settings.c: path, parsing,
  * precedence, the atomic 0600 write and the permission checks on load. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,23 +12,23 @@
 
 #include <cmocka.h>
 
-#include "cli/config.h"
+#include "cli/settings.h"
 
 static void test_path(void **state)
 {
-    char p[CONFIG_PATH_MAX], small[16];
+    char p[SETTINGS_PATH_MAX], small[16];
 
     (void)state;
-    assert_int_equal(config_path("/x/cfg", "/home/u", p, sizeof p), 0);
+    assert_int_equal(settings_path("/x/cfg", "/home/u", p, sizeof p), 0);
     assert_string_equal(p, "/x/cfg/codeinsight/config");
-    assert_int_equal(config_path(NULL, "/home/u", p, sizeof p), 0);
+    assert_int_equal(settings_path(NULL, "/home/u", p, sizeof p), 0);
     assert_string_equal(p, "/home/u/.config/codeinsight/config");
     /* A relative XDG_CONFIG_HOME is ignored, as the spec says. */
-    assert_int_equal(config_path("rel", "/home/u", p, sizeof p), 0);
+    assert_int_equal(settings_path("rel", "/home/u", p, sizeof p), 0);
     assert_string_equal(p, "/home/u/.config/codeinsight/config");
-    assert_int_equal(config_path(NULL, NULL, p, sizeof p), -1);
-    assert_int_equal(config_path("", "", p, sizeof p), -1);
-    assert_int_equal(config_path("/a/very/long/directory", NULL, small, sizeof small), -1);
+    assert_int_equal(settings_path(NULL, NULL, p, sizeof p), -1);
+    assert_int_equal(settings_path("", "", p, sizeof p), -1);
+    assert_int_equal(settings_path("/a/very/long/directory", NULL, small, sizeof small), -1);
 }
 
 #define TEXT(s) s, sizeof s - 1
@@ -40,25 +40,25 @@ static void test_parse(void **state)
 
     (void)state;
     memset(&c, 0, sizeof c);
-    assert_int_equal(config_parse(TEXT("# comment\n\n  url =  http://h:8080  \r\n"
+    assert_int_equal(settings_parse(TEXT("# comment\n\n  url =  http://h:8080  \r\n"
                                        "api_key=ci_live_abc\nfuture = 1\n"), &c, msg,
                                   sizeof msg), 0);
     assert_string_equal(c.url, "http://h:8080");
     assert_string_equal(c.api_key, "ci_live_abc");
 
     /* No trailing newline, and the last value wins. */
-    assert_int_equal(config_parse(TEXT("url = a\nurl = b"), &c, msg, sizeof msg), 0);
+    assert_int_equal(settings_parse(TEXT("url = a\nurl = b"), &c, msg, sizeof msg), 0);
     assert_string_equal(c.url, "b");
 
-    assert_int_equal(config_parse(TEXT("url = a\njust words\n"), &c, msg, sizeof msg), -1);
+    assert_int_equal(settings_parse(TEXT("url = a\njust words\n"), &c, msg, sizeof msg), -1);
     assert_non_null(strstr(msg, "line 2"));
-    assert_int_equal(config_parse(TEXT("api_key = a\x01" "b\n"), &c, msg, sizeof msg), -1);
+    assert_int_equal(settings_parse(TEXT("api_key = a\x01" "b\n"), &c, msg, sizeof msg), -1);
     assert_non_null(strstr(msg, "control character"));
 }
 
 static void test_parse_too_long(void **state)
 {
-    static char text[CONFIG_URL_MAX + 32];
+    static char text[SETTINGS_URL_MAX + 32];
     struct cli_config c;
     char msg[256];
     int n;
@@ -66,13 +66,13 @@ static void test_parse_too_long(void **state)
     (void)state;
     memset(&c, 0, sizeof c);
     n = snprintf(text, sizeof text, "url = ");
-    memset(text + n, 'u', CONFIG_URL_MAX);
-    text[n + CONFIG_URL_MAX] = '\0';
-    assert_int_equal(config_parse(text, strlen(text), &c, msg, sizeof msg), 0);
-    assert_int_equal(strlen(c.url), CONFIG_URL_MAX);
-    text[n + CONFIG_URL_MAX] = 'u';
-    text[n + CONFIG_URL_MAX + 1] = '\0';
-    assert_int_equal(config_parse(text, strlen(text), &c, msg, sizeof msg), -1);
+    memset(text + n, 'u', SETTINGS_URL_MAX);
+    text[n + SETTINGS_URL_MAX] = '\0';
+    assert_int_equal(settings_parse(text, strlen(text), &c, msg, sizeof msg), 0);
+    assert_int_equal(strlen(c.url), SETTINGS_URL_MAX);
+    text[n + SETTINGS_URL_MAX] = 'u';
+    text[n + SETTINGS_URL_MAX + 1] = '\0';
+    assert_int_equal(settings_parse(text, strlen(text), &c, msg, sizeof msg), -1);
     assert_non_null(strstr(msg, "longer than"));
 }
 
@@ -85,40 +85,40 @@ static void test_resolve_precedence(void **state)
     snprintf(file.url, sizeof file.url, "http://file");
     snprintf(file.api_key, sizeof file.api_key, "file-key");
 
-    config_resolve(&c, NULL, NULL, NULL, &file);
+    settings_resolve(&c, NULL, NULL, NULL, &file);
     assert_string_equal(c.url, "http://file");
     assert_string_equal(c.api_key, "file-key");
     assert_string_equal(c.key_from, "config file");
 
-    config_resolve(&c, NULL, "http://env", "env-key", &file);
+    settings_resolve(&c, NULL, "http://env", "env-key", &file);
     assert_string_equal(c.url, "http://env");
     assert_string_equal(c.url_from, "CODEINSIGHT_URL");
     assert_string_equal(c.api_key, "env-key");
 
-    config_resolve(&c, "http://flag", "http://env", NULL, &file);
+    settings_resolve(&c, "http://flag", "http://env", NULL, &file);
     assert_string_equal(c.url, "http://flag");
     assert_string_equal(c.url_from, "--url");
     /* The file's key never follows the URL to another server. */
     assert_string_equal(c.api_key, "");
     assert_null(c.key_from);
 
-    config_resolve(&c, "http://file", NULL, NULL, &file);
+    settings_resolve(&c, "http://file", NULL, NULL, &file);
     assert_string_equal(c.api_key, "file-key");
 
-    config_resolve(&c, NULL, "", "", NULL);
-    assert_string_equal(c.url, CONFIG_DEFAULT_URL);
+    settings_resolve(&c, NULL, "", "", NULL);
+    assert_string_equal(c.url, SETTINGS_DEFAULT_URL);
     assert_string_equal(c.url_from, "default");
     assert_null(c.key_from);
 
     /* A file without a URL lends its key to whatever URL is chosen. */
     file.url[0] = '\0';
-    config_resolve(&c, NULL, "http://env", NULL, &file);
+    settings_resolve(&c, NULL, "http://env", NULL, &file);
     assert_string_equal(c.api_key, "file-key");
-    config_wipe(&c);
+    settings_wipe(&c);
     assert_int_equal(c.api_key[0], '\0');
 }
 
-static char dir[] = "/tmp/test_cli_config.XXXXXX";
+static char dir[] = "/tmp/test_cli_settings.XXXXXX";
 
 static int setup(void **state)
 {
@@ -148,7 +148,7 @@ static void test_write_then_load(void **state)
     snprintf(c.url, sizeof c.url, "https://ci.example");
     snprintf(c.api_key, sizeof c.api_key, "ci_live_secret");
     umask(022);
-    assert_int_equal(config_write(path, &c, msg, sizeof msg), 0);
+    assert_int_equal(settings_write(path, &c, msg, sizeof msg), 0);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     snprintf(msg, sizeof msg, "%s/new/sub", dir);
@@ -156,26 +156,26 @@ static void test_write_then_load(void **state)
     assert_int_equal(st.st_mode & 0777, 0700);
 
     memset(&back, 0, sizeof back);
-    assert_int_equal(config_load(path, &back, &found, msg, sizeof msg), 0);
+    assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), 0);
     assert_int_equal(found, 1);
     assert_string_equal(back.url, "https://ci.example");
     assert_string_equal(back.api_key, "ci_live_secret");
 
     /* Rewriting replaces the file, still 0600, with no temporary left. */
     snprintf(c.api_key, sizeof c.api_key, "ci_live_other");
-    assert_int_equal(config_write(path, &c, msg, sizeof msg), 0);
-    assert_int_equal(config_load(path, &back, &found, msg, sizeof msg), 0);
+    assert_int_equal(settings_write(path, &c, msg, sizeof msg), 0);
+    assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), 0);
     assert_string_equal(back.api_key, "ci_live_other");
     snprintf(msg, sizeof msg, "%s.tmp.%ld", path, (long)getpid());
     assert_int_not_equal(access(msg, F_OK), 0);
 
     /* Readable by others: loaded with a warning. */
     assert_int_equal(chmod(path, 0644), 0);
-    assert_int_equal(config_load(path, &back, &found, msg, sizeof msg), 1);
+    assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), 1);
     assert_non_null(strstr(msg, "readable by other users"));
     /* Writable by others: refused. */
     assert_int_equal(chmod(path, 0620), 0);
-    assert_int_equal(config_load(path, &back, &found, msg, sizeof msg), -1);
+    assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), -1);
     assert_non_null(strstr(msg, "changed by other users"));
 }
 
@@ -189,7 +189,7 @@ static void test_load_missing_and_bad(void **state)
     (void)state;
     memset(&c, 0, sizeof c);
     snprintf(path, sizeof path, "%s/none", dir);
-    assert_int_equal(config_load(path, &c, &found, msg, sizeof msg), 0);
+    assert_int_equal(settings_load(path, &c, &found, msg, sizeof msg), 0);
     assert_int_equal(found, 0);
 
     snprintf(path, sizeof path, "%s/bad", dir);
@@ -197,11 +197,11 @@ static void test_load_missing_and_bad(void **state)
     fputs("url = x\nnonsense\n", f);
     fclose(f);
     assert_int_equal(chmod(path, 0600), 0);
-    assert_int_equal(config_load(path, &c, &found, msg, sizeof msg), -1);
+    assert_int_equal(settings_load(path, &c, &found, msg, sizeof msg), -1);
     assert_non_null(strstr(msg, "line 2"));
 
     /* A directory is not a config file. */
-    assert_int_equal(config_load(dir, &c, &found, msg, sizeof msg), -1);
+    assert_int_equal(settings_load(dir, &c, &found, msg, sizeof msg), -1);
 }
 
 int main(void)

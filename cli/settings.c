@@ -1,5 +1,5 @@
-/* config.c - the CLI's config file: path, parse, load, atomic write. */
-#include "cli/config.h"
+/* settings.c - the CLI's config file: path, parse, load, atomic write. */
+#include "cli/settings.h"
 
 #include "common/crypto.h"
 
@@ -25,7 +25,7 @@ static int fail(char *msg, size_t cap, const char *fmt, ...)
     return -1;
 }
 
-int config_path(const char *xdg, const char *home, char *out, size_t cap)
+int settings_path(const char *xdg, const char *home, char *out, size_t cap)
 {
     int n;
 
@@ -64,7 +64,7 @@ static int take_value(const char *v, const char *vend, char *out, size_t cap, co
     return 0;
 }
 
-int config_parse(const char *text, size_t len, struct cli_config *c, char *msg, size_t cap)
+int settings_parse(const char *text, size_t len, struct cli_config *c, char *msg, size_t cap)
 {
     const char *p = text, *end = text + len;
     long line = 0;
@@ -94,7 +94,7 @@ int config_parse(const char *text, size_t len, struct cli_config *c, char *msg, 
     return 0;
 }
 
-int config_load(const char *path, struct cli_config *c, int *found, char *msg, size_t cap)
+int settings_load(const char *path, struct cli_config *c, int *found, char *msg, size_t cap)
 {
     struct stat st;
     char *buf = NULL;
@@ -120,8 +120,8 @@ int config_load(const char *path, struct cli_config *c, int *found, char *msg, s
              "codeinsight login again)", path);
         goto out;
     }
-    if (st.st_size > CONFIG_FILE_MAX) {
-        fail(msg, cap, "%s is larger than %d bytes", path, CONFIG_FILE_MAX);
+    if (st.st_size > SETTINGS_FILE_MAX) {
+        fail(msg, cap, "%s is larger than %d bytes", path, SETTINGS_FILE_MAX);
         goto out;
     }
     if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
@@ -138,7 +138,7 @@ int config_load(const char *path, struct cli_config *c, int *found, char *msg, s
         }
         len += (size_t)got;
     }
-    if (config_parse(buf, len, c, msg, cap) != 0) {
+    if (settings_parse(buf, len, c, msg, cap) != 0) {
         char why[256];
 
         snprintf(why, sizeof why, "%s", msg);
@@ -162,7 +162,7 @@ out:
 /* mkdir -p of path's directory, each created directory mode 0700. */
 static int make_dirs(const char *path, char *msg, size_t cap)
 {
-    char dir[CONFIG_PATH_MAX];
+    char dir[SETTINGS_PATH_MAX];
     int n = snprintf(dir, sizeof dir, "%s", path);
     char *slash;
 
@@ -201,9 +201,9 @@ static int write_all(int fd, const char *s, size_t n)
     return 0;
 }
 
-int config_write(const char *path, const struct cli_config *c, char *msg, size_t cap)
+int settings_write(const char *path, const struct cli_config *c, char *msg, size_t cap)
 {
-    char tmp[CONFIG_PATH_MAX], text[CONFIG_URL_MAX + CONFIG_KEY_MAX + 128];
+    char tmp[SETTINGS_PATH_MAX], text[SETTINGS_URL_MAX + SETTINGS_KEY_MAX + 128];
     int n, fd, rc = -1;
 
     if (make_dirs(path, msg, cap) != 0)
@@ -246,7 +246,7 @@ static void put(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src);
 }
 
-void config_resolve(struct cli_config *c, const char *flag_url, const char *env_url,
+void settings_resolve(struct cli_config *c, const char *flag_url, const char *env_url,
                     const char *env_key, const struct cli_config *file)
 {
     memset(c, 0, sizeof *c);
@@ -260,7 +260,7 @@ void config_resolve(struct cli_config *c, const char *flag_url, const char *env_
         put(c->url, sizeof c->url, file->url);
         c->url_from = "config file";
     } else {
-        put(c->url, sizeof c->url, CONFIG_DEFAULT_URL);
+        put(c->url, sizeof c->url, SETTINGS_DEFAULT_URL);
         c->url_from = "default";
     }
     if (env_key != NULL && env_key[0] != '\0') {
@@ -275,7 +275,7 @@ void config_resolve(struct cli_config *c, const char *flag_url, const char *env_
     }
 }
 
-void config_wipe(struct cli_config *c)
+void settings_wipe(struct cli_config *c)
 {
     if (c != NULL)
         crypto_wipe(c->api_key, sizeof c->api_key);
