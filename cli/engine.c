@@ -55,11 +55,14 @@ static void job_error(struct cli_job *j, const char *what)
     job_final(j, JOB_ERROR);
 }
 
-/* A finished job that still needs its ?format= document. */
+/* A finished job that still needs its ?format= document (a failed job's
+ * log says why it failed: SARIF readers show that). */
 static int needs_doc(const struct engine *en, const struct cli_job *j)
 {
+    enum cli_job_state s = engine_state_of(j->view);
+
     return en->o->format != NULL && j->doc == NULL && j->view != NULL &&
-           engine_state_of(j->view) == JOB_DONE && j->state != JOB_ERROR;
+           (s == JOB_DONE || s == JOB_FAILED) && j->state != JOB_ERROR;
 }
 
 /* Nothing more to do for this job in this run. */
@@ -113,15 +116,16 @@ static void take_view(struct engine *en, struct cli_job *j, const cJSON *json)
     }
     if (s == JOB_ERROR) {
         job_error(j, "the service answered a job without a known status");
-    } else if (s == JOB_FAILED) {
-        err = json_str(j->view, "error");
-        snprintf(j->error, sizeof j->error, "job failed: %s", err ? err : "no reason given");
-        job_final(j, JOB_FAILED);
-    } else if (s == JOB_DONE) {
+    } else if (s == JOB_DONE || s == JOB_FAILED) {
+        if (s == JOB_FAILED) {
+            err = json_str(j->view, "error");
+            snprintf(j->error, sizeof j->error, "job failed: %s",
+                     err ? err : "no reason given");
+        }
         if (en->o->format == NULL)
-            job_final(j, JOB_DONE);
+            job_final(j, s);
         else
-            j->state = JOB_RUNNING;     /* done once the document is here */
+            j->state = JOB_RUNNING;     /* final once the document is here */
         j->next_ms = 0;
     } else {
         j->state = s;
@@ -188,7 +192,7 @@ static void on_doc(struct engine *en, struct cli_job *j, const struct api_resp *
         if ((j->doc = cJSON_Duplicate(r->json, 1)) == NULL)
             job_error(j, "out of memory");
         else
-            job_final(j, JOB_DONE);
+            job_final(j, engine_state_of(j->view));
         return;
     }
     if (r->transport_ok && r->status == 200) {

@@ -6,10 +6,10 @@
  * Polling backs off from ENGINE_POLL_FIRST_MS to ENGINE_POLL_MAX_MS; a 429
  * or 503 waits for Retry-After (capped) and retries, at most
  * ENGINE_RETRY_MAX times per job; a poll that cannot connect is retried the
- * same way (backing off from 1 s to 8 s) when the job was seen alive in this
- * run, and a submission or first poll that cannot connect fails at once. When a format
- * is asked for, a finished job's document is fetched with
- * GET /job/:id?format=<format>.
+ * same way (backing off from 1 s to 8 s) when the job was seen alive in
+ * this run, and a submission or first poll that cannot connect fails at
+ * once. When a format is asked for, a finished (done or failed) job's
+ * document is fetched with GET /job/:id?format=<format>.
  *
  *     struct engine_opts o = {.wait = 1, .timeout_ms = 900000, .progress = &p};
  *     engine_run(&api, &js, &o, msg, sizeof msg);   // every job final, or timed out

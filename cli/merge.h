@@ -1,7 +1,8 @@
 /* merge.h - one SARIF log or one rdjson document from many jobs.
  *
  * Each finished job's document (GET /job/:id?format=sarif|rdjson, in
- * cli_job.doc) is merged into one:
+ * cli_job.doc; a failed job's log has no results and says why it failed)
+ * is merged into one:
  *  - SARIF 2.1.0: a single run. The first run's tool and other members are
  *    kept; rules are united by id (each result's ruleIndex renumbered),
  *    artifacts appended (artifactLocation.index in results shifted), results
