@@ -27,10 +27,11 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-MAINS        := gateway/main.c gateway/migrate_main.c gateway/admin_main.c worker/main.c
+MAINS        := gateway/main.c gateway/migrate_main.c gateway/admin_main.c worker/main.c cli/main.c
 COMMON_SRC   := $(wildcard common/*.c)
 GATEWAY_SRC  := $(filter-out $(MAINS),$(wildcard gateway/*.c))
 WORKER_SRC   := $(filter-out $(MAINS),$(wildcard worker/*.c))
+CLI_SRC      := $(filter-out $(MAINS),$(wildcard cli/*.c))
 LUA_SRC      := $(wildcard schema/redis/*.lua)
 LUA_LIB      := $(wildcard schema/redis/lib/*.lua)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
@@ -41,8 +42,9 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ   := $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/lua_scripts.o
 GATEWAY_OBJ  := $(call obj,$(GATEWAY_SRC)) $(BUILD)/obj/gen/openapi_doc.o
 WORKER_OBJ   := $(call obj,$(WORKER_SRC))
+CLI_OBJ      := $(call obj,$(CLI_SRC))
 BINS         := $(BUILD)/codeinsight-gateway $(BUILD)/codeinsight-worker $(BUILD)/codeinsight-migrate \
-                $(BUILD)/codeinsight-admin
+                $(BUILD)/codeinsight-admin $(BUILD)/codeinsight
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test unit e2e asan clean config-doc bench bench-refs
@@ -133,6 +135,13 @@ $(BUILD)/libworker.a: $(WORKER_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/libcli.a: $(CLI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/codeinsight: $(BUILD)/obj/cli/main.o $(BUILD)/libcli.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/codeinsight-gateway: $(BUILD)/obj/gateway/main.o $(BUILD)/libgateway.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -146,7 +155,7 @@ $(BUILD)/codeinsight-worker: $(BUILD)/obj/worker/main.o $(BUILD)/libworker.a $(B
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtestsupport.a $(BUILD)/libworker.a \
-                  $(BUILD)/libgateway.a $(BUILD)/libcommon.a
+                  $(BUILD)/libgateway.a $(BUILD)/libcli.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

@@ -1,0 +1,212 @@
+/* api.c - requests to the Code Insight API over the shared curl-multi client. */
+#include "cli/api.h"
+
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/http_client.h"
+#include "common/loop.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int api_init(struct api *a, const char *url, const char *key, struct err *e)
+{
+    struct http_url u;
+    size_t n = strlen(url);
+    int w;
+
+    memset(a, 0, sizeof *a);
+    if (http_url_parse(url, &u, e) != ERR_OK ||
+        (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0) ||
+        u.has_query || u.has_fragment)
+        return err_set(e, ERR_INVALID_FIELD_VALUE,
+                       "the service URL must be http:// or https:// without a query");
+    while (n > 0 && url[n - 1] == '/')
+        n--;
+    if (n >= sizeof a->base)
+        return err_set(e, ERR_INVALID_FIELD_VALUE, "the service URL is too long");
+    memcpy(a->base, url, n);
+    a->base[n] = '\0';
+    if (key != NULL && key[0] != '\0') {
+        w = snprintf(a->auth, sizeof a->auth, "Authorization: Bearer %s", key);
+        if (w < 0 || (size_t)w >= sizeof a->auth) {
+            crypto_wipe(a->auth, sizeof a->auth);
+            return err_set(e, ERR_INVALID_FIELD_VALUE, "the API key is too long");
+        }
+        a->has_key = 1;
+    }
+    if ((a->loop = loop_new(e)) == NULL) {
+        crypto_wipe(a->auth, sizeof a->auth);
+        return e != NULL ? e->code : ERR_INTERNAL;
+    }
+    if ((a->http = http_async_new(a->loop, e)) == NULL) {
+        loop_free(a->loop);
+        a->loop = NULL;
+        crypto_wipe(a->auth, sizeof a->auth);
+        return e != NULL ? e->code : ERR_INTERNAL;
+    }
+    return ERR_OK;
+}
+
+void api_cleanup(struct api *a)
+{
+    http_async_free(a->http);
+    a->http = NULL;
+    loop_free(a->loop);
+    a->loop = NULL;
+    crypto_wipe(a->auth, sizeof a->auth);
+}
+
+struct api_call_ctx {
+    api_cb *cb;
+    void *arg;
+};
+
+static long retry_after_seconds(const char *v)
+{
+    char *end;
+    long s;
+
+    if (v == NULL || v[0] == '\0')
+        return -1;
+    errno = 0;
+    s = strtol(v, &end, 10);
+    /* An HTTP date is not sent by our server; treat it as "soon". */
+    if (errno != 0 || end == v || *end != '\0' || s < 0)
+        return 1;
+    return s > API_RETRY_AFTER_MAX ? API_RETRY_AFTER_MAX : s;
+}
+
+static void on_http_done(void *arg, const struct http_resp *hr)
+{
+    struct api_call_ctx *c = arg;
+    struct api_resp r;
+
+    memset(&r, 0, sizeof r);
+    r.transport_ok = hr->transport_ok;
+    r.status = hr->status;
+    r.body = hr->body;
+    r.len = hr->len;
+    r.retry_after_s = retry_after_seconds(hr->retry_after);
+    if (hr->transport_ok)
+        r.json = cJSON_ParseWithLength(hr->body, hr->len);
+    else
+        snprintf(r.error, sizeof r.error, "%s%s", hr->timed_out ? "timed out: " : "",
+                 hr->error[0] ? hr->error : "connection failed");
+    c->cb(c->arg, &r);
+    cJSON_Delete(r.json);
+    free(c);
+}
+
+int api_send(struct api *a, const char *method, const char *path, const char *body,
+             api_cb *cb, void *arg, char *msg, size_t cap)
+{
+    const char *headers[4];
+    struct api_call_ctx *c;
+    char url[API_URL_MAX];
+    struct http_req rq;
+    struct err e;
+    int n = 0, w;
+
+    w = snprintf(url, sizeof url, "%s%s", a->base, path);
+    if (w < 0 || (size_t)w >= sizeof url) {
+        snprintf(msg, cap, "URL too long");
+        return -1;
+    }
+    if (a->has_key)
+        headers[n++] = a->auth;
+    headers[n++] = "Accept: application/json";
+    if (body != NULL)
+        headers[n++] = "Content-Type: application/json";
+    headers[n] = NULL;
+    if ((c = calloc(1, sizeof *c)) == NULL) {
+        snprintf(msg, cap, "out of memory");
+        return -1;
+    }
+    c->cb = cb;
+    c->arg = arg;
+    memset(&rq, 0, sizeof rq);
+    rq.url = url;
+    rq.headers = headers;
+    rq.method = method;
+    rq.body = body;
+    rq.body_len = body != NULL ? strlen(body) : 0;
+    rq.timeout_ms = API_TIMEOUT_MS;
+    rq.connect_timeout_ms = API_CONNECT_TIMEOUT_MS;
+    rq.max_response = API_RESPONSE_MAX;
+    if (http_async_request(a->http, &rq, on_http_done, c, &e) != ERR_OK) {
+        free(c);
+        snprintf(msg, cap, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+struct sync_result {
+    struct loop *loop;
+    int done;
+    long status;
+    cJSON *json;
+    char error[160];
+    int transport_ok;
+};
+
+static void on_sync_done(void *arg, const struct api_resp *r)
+{
+    struct sync_result *s = arg;
+
+    s->done = 1;
+    loop_stop(s->loop);
+    s->transport_ok = r->transport_ok;
+    s->status = r->status;
+    snprintf(s->error, sizeof s->error, "%s", r->error);
+    if (r->transport_ok && r->json != NULL)
+        s->json = cJSON_Duplicate(r->json, 1);
+}
+
+int api_call(struct api *a, const char *method, const char *path, const char *body,
+             long *status, cJSON **json, char *msg, size_t cap)
+{
+    struct sync_result s;
+
+    memset(&s, 0, sizeof s);
+    s.loop = a->loop;
+    *status = 0;
+    *json = NULL;
+    if (api_send(a, method, path, body, on_sync_done, &s, msg, cap) != 0)
+        return -1;
+    /* The callback stops the loop; the request's own timeout bounds the wait.
+     * Idle kept-alive connections may stay watched, so "nothing left to
+     * wait for" is not relied on. */
+    loop_run(a->loop);
+    if (!s.done || !s.transport_ok) {
+        snprintf(msg, cap, "cannot reach %s: %s", a->base, s.done ? s.error : "no answer");
+        cJSON_Delete(s.json);
+        return -1;
+    }
+    *status = s.status;
+    *json = s.json;
+    return 0;
+}
+
+void api_describe_json(long status, const cJSON *json, char *out, size_t cap)
+{
+    const char *code = json_str(json, "code"), *detail = json_str(json, "detail");
+
+    if (code != NULL && detail != NULL)
+        snprintf(out, cap, "%s: %s (HTTP %ld)", code, detail, status);
+    else if (code != NULL)
+        snprintf(out, cap, "%s (HTTP %ld)", code, status);
+    else
+        snprintf(out, cap, "unexpected answer (HTTP %ld)", status);
+}
+
+void api_describe(const struct api_resp *r, char *out, size_t cap)
+{
+    if (!r->transport_ok)
+        snprintf(out, cap, "cannot reach the service: %s", r->error);
+    else
+        api_describe_json(r->status, r->json, out, cap);
+}

@@ -1,0 +1,83 @@
+/* api.h - the CLI's HTTP client for the Code Insight API.
+ *
+ * Requests run concurrently on one event loop (common/loop.h) through
+ * libcurl multi (common/http_client.h); the caller drives the loop.
+ * Every request carries the API key as a Bearer token (never logged or
+ * printed) and a timeout; responses are capped at API_RESPONSE_MAX.
+ *
+ *     struct api api;
+ *     if (api_init(&api, url, key, &e) != ERR_OK) ...
+ *     api_send(&api, "GET", "/job/ID", NULL, on_done, ctx);  // on_done runs from loop_run
+ *     loop_run(api.loop);
+ *     api_cleanup(&api);
+ */
+#ifndef CI_CLI_API_H
+#define CI_CLI_API_H
+
+#include <stddef.h>
+
+#include "common/json.h"
+
+struct err;
+struct loop;
+struct http_async;
+
+/* Largest response body kept, bytes (a SARIF log of a large job). */
+#define API_RESPONSE_MAX (16 * 1024 * 1024)
+/* Whole-request timeout, ms. */
+#define API_TIMEOUT_MS 60000L
+/* Connection timeout, ms. */
+#define API_CONNECT_TIMEOUT_MS 10000L
+/* Longest Retry-After honoured, seconds (a longer one is cut to this). */
+#define API_RETRY_AFTER_MAX 60L
+/* Longest URL built (base + path), bytes including the NUL. */
+#define API_URL_MAX 4096
+
+struct api {
+    struct loop *loop;              /* owns */
+    struct http_async *http;        /* owns */
+    char base[API_URL_MAX];         /* service URL without a trailing '/' */
+    char auth[640];                 /* "Authorization: Bearer <key>": secret, wiped */
+    int has_key;
+};
+
+struct api_resp {
+    int transport_ok;               /* 1: a complete response arrived */
+    long status;                    /* HTTP status when transport_ok */
+    const char *body;               /* borrowed for the callback; NUL-terminated */
+    size_t len;
+    cJSON *json;                    /* the body parsed, or NULL; borrowed for the callback */
+    long retry_after_s;             /* Retry-After in seconds (capped), -1 when absent */
+    char error[160];                /* transport error, "" when transport_ok */
+};
+
+typedef void api_cb(void *arg, const struct api_resp *r);
+
+/* Sets up a client for url (http:// or https://) with key (may be NULL or
+ * "": no Authorization header). Returns ERR_OK, or ERR_INVALID_FIELD_VALUE
+ * (bad URL) / ERR_INTERNAL with e set. On failure nothing needs cleaning. */
+int api_init(struct api *a, const char *url, const char *key, struct err *e);
+
+/* Aborts what is in flight (no callbacks), frees, wipes the key. */
+void api_cleanup(struct api *a);
+
+/* Starts method path (starting with '/', query allowed) with a JSON body
+ * (may be NULL). Returns 0 (cb runs once, from the loop) or -1 with msg. */
+int api_send(struct api *a, const char *method, const char *path, const char *body,
+             api_cb *cb, void *arg, char *msg, size_t cap);
+
+/* Runs one request to completion on the loop (nothing else may be in
+ * flight). Returns 0 with *status and *json (owns: cJSON_Delete; NULL when
+ * the body is not JSON), or -1 with msg (connection failure, timeout). */
+int api_call(struct api *a, const char *method, const char *path, const char *body,
+             long *status, cJSON **json, char *msg, size_t cap);
+
+/* A one-line description of a failed response for the user: the problem's
+ * code and detail when the body is problem+json ("invalid_api_key: unknown
+ * API key (HTTP 401)"), else the status, else the transport error. */
+void api_describe(const struct api_resp *r, char *out, size_t cap);
+
+/* Same, from a status and a parsed body (json may be NULL). */
+void api_describe_json(long status, const cJSON *json, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,48 @@
+/* cmd_job.c - codeinsight job ID: one job, followed by id. */
+#include "cli/commands.h"
+
+#include "cli/output.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A job id as the service issues them: a UUID. */
+static int id_ok(const char *id)
+{
+    size_t n = strlen(id);
+
+    return n == 36 && strspn(id, "0123456789abcdefABCDEF-") == n;
+}
+
+int cmd_job(const struct cli_args *a, struct api *api)
+{
+    struct jobset js = {0};
+    struct cli_job *j;
+    int rc;
+
+    if (!id_ok(a->job_id)) {
+        fprintf(stderr, "codeinsight: '%s' is not a job id (a UUID)\n", a->job_id);
+        return CLI_EXIT_USAGE;
+    }
+    if ((j = jobset_add(&js, a->job_id, NULL)) == NULL) {
+        fprintf(stderr, "codeinsight: out of memory\n");
+        return CLI_EXIT_SERVICE;
+    }
+    snprintf(j->id, sizeof j->id, "%s", a->job_id);
+    j->submitted = 1;
+    j->state = JOB_QUEUED;
+    if ((rc = commands_follow(a, api, &js, a->wait)) != 0)
+        goto out;
+    if (!job_state_final(j->state) && a->format != FMT_JSON) {
+        /* Not finished (no --wait): say where it is; a document needs the end. */
+        fprintf(stderr, "%s: %s\n", j->id, job_state_name(j->state));
+        rc = a->format == FMT_TEXT ? CLI_EXIT_OK : CLI_EXIT_SERVICE;
+        if (rc != CLI_EXIT_OK)
+            fprintf(stderr, "codeinsight: the job has not finished; add --wait\n");
+        goto out;
+    }
+    rc = output_results(stdout, stderr, &js, a);
+out:
+    jobset_cleanup(&js);
+    return rc;
+}

@@ -1,0 +1,186 @@
+/* cmd_review.c - codeinsight review: files in, jobs run, findings out. */
+#include "cli/commands.h"
+
+#include "cli/api.h"
+#include "cli/engine.h"
+#include "cli/output.h"
+#include "cli/progress.h"
+#include "cli/source.h"
+#include "common/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static int terminal_rows(void)
+{
+    struct winsize ws;
+
+    return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_row : 0;
+}
+
+int commands_follow(const struct cli_args *a, struct api *api, struct jobset *js, int wait)
+{
+    struct engine_opts o;
+    struct progress p;
+    char msg[160];
+
+    progress_init(&p, stderr, progress_pick(a->quiet, isatty(STDERR_FILENO),
+                                            getenv("NO_COLOR"), getenv("TERM"),
+                                            terminal_rows(), js->n));
+    memset(&o, 0, sizeof o);
+    o.wait = wait;
+    o.format = a->format == FMT_SARIF ? "sarif" : a->format == FMT_RDJSON ? "rdjson" : NULL;
+    o.timeout_ms = a->timeout_s * 1000;
+    o.progress = &p;
+    if (engine_run(api, js, &o, msg, sizeof msg) != 0) {
+        progress_cleanup(&p);
+        fprintf(stderr, "codeinsight: %s\n", msg);
+        return CLI_EXIT_SERVICE;
+    }
+    progress_cleanup(&p);
+    return 0;
+}
+
+int commands_run_jobs(const struct cli_args *a, struct api *api, struct jobset *js, int wait)
+{
+    int rc = commands_follow(a, api, js, wait);
+
+    return rc != 0 ? rc : output_results(stdout, stderr, js, a);
+}
+
+int commands_add_review(const struct cli_args *a, struct jobset *js, const char *path,
+                        const char *diff, size_t diff_len)
+{
+    char wire[SOURCE_PATH_MAX], msg[512];
+    struct source_file f;
+    struct source_review r;
+    char *body;
+
+    if (source_wire_path(path, wire, sizeof wire, msg, sizeof msg) != 0 ||
+        source_read(path, SOURCE_FILE_MAX, &f, msg, sizeof msg) != 0) {
+        fprintf(stderr, "codeinsight: %s\n", msg);
+        return CLI_EXIT_USAGE;
+    }
+    memset(&r, 0, sizeof r);
+    r.path = wire;
+    r.file = &f;
+    r.language = a->language;
+    r.diff = diff;
+    r.diff_len = diff_len;
+    r.filter = a->filter;
+    body = source_review_body(&r);
+    source_file_free(&f);
+    if (body == NULL || jobset_add(js, path, body) == NULL) {
+        fprintf(stderr, "codeinsight: out of memory\n");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* --type debug: one job; the first file fails, the others are context. */
+static int add_debug(const struct cli_args *a, struct jobset *js)
+{
+    struct source_file main_file = {0}, log = {0}, nb[SOURCE_NEIGHBOURS_MAX];
+    char wire[SOURCE_NEIGHBOURS_MAX + 1][SOURCE_PATH_MAX], msg[512];
+    const char *npaths[SOURCE_NEIGHBOURS_MAX];
+    size_t n = a->nfiles > 0 ? a->nfiles - 1 : 0, got = 0;
+    int rc = CLI_EXIT_USAGE;
+    char *body;
+
+    memset(nb, 0, sizeof nb);
+    if (a->nfiles == 0) {
+        fprintf(stderr, "codeinsight: --type debug needs the failing FILE\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (n > SOURCE_NEIGHBOURS_MAX) {
+        fprintf(stderr, "codeinsight: --type debug takes at most %d context files\n",
+                SOURCE_NEIGHBOURS_MAX);
+        return CLI_EXIT_USAGE;
+    }
+    if (source_wire_path(a->files[0], wire[0], sizeof wire[0], msg, sizeof msg) != 0 ||
+        source_read(a->files[0], SOURCE_FILE_MAX, &main_file, msg, sizeof msg) != 0 ||
+        source_read(a->error_log, SOURCE_ERROR_LOG_MAX, &log, msg, sizeof msg) != 0)
+        goto out;
+    for (got = 0; got < n; got++) {
+        if (source_wire_path(a->files[got + 1], wire[got + 1], sizeof wire[0], msg,
+                             sizeof msg) != 0 ||
+            source_read(a->files[got + 1], SOURCE_FILE_MAX, &nb[got], msg, sizeof msg) != 0)
+            goto out;
+        npaths[got] = wire[got + 1];
+    }
+    body = source_debug_body(wire[0], &main_file, npaths, nb, n, &log, a->language);
+    if (body == NULL || jobset_add(js, a->files[0], body) == NULL) {
+        snprintf(msg, sizeof msg, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc != 0)
+        fprintf(stderr, "codeinsight: %s\n", msg);
+    source_file_free(&main_file);
+    source_file_free(&log);
+    for (size_t i = 0; i < got && i < SOURCE_NEIGHBOURS_MAX; i++)
+        source_file_free(&nb[i]);
+    return rc;
+}
+
+/* --type architecture: one job; the files are the existing tree (paths only). */
+static int add_architecture(const struct cli_args *a, struct jobset *js)
+{
+    char tree[SOURCE_FILE_TREE_MAX + 1], wire[SOURCE_PATH_MAX], msg[512];
+    size_t at = 0;
+    char *body;
+
+    if (strlen(a->request) > SOURCE_REQUEST_MAX) {
+        fprintf(stderr, "codeinsight: --request is longer than %d bytes\n", SOURCE_REQUEST_MAX);
+        return CLI_EXIT_USAGE;
+    }
+    tree[0] = '\0';
+    for (size_t i = 0; i < a->nfiles; i++) {
+        int w;
+
+        if (source_wire_path(a->files[i], wire, sizeof wire, msg, sizeof msg) != 0) {
+            fprintf(stderr, "codeinsight: %s\n", msg);
+            return CLI_EXIT_USAGE;
+        }
+        w = snprintf(tree + at, sizeof tree - at, "%s%s", at > 0 ? "\n" : "", wire);
+        if (w < 0 || (size_t)w >= sizeof tree - at) {
+            fprintf(stderr, "codeinsight: the file tree is longer than %d bytes\n",
+                    SOURCE_FILE_TREE_MAX);
+            return CLI_EXIT_USAGE;
+        }
+        at += (size_t)w;
+    }
+    body = source_arch_body(a->request, tree);
+    if (body == NULL || jobset_add(js, "architecture", body) == NULL) {
+        fprintf(stderr, "codeinsight: out of memory\n");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cmd_review(const struct cli_args *a, struct api *api)
+{
+    struct jobset js = {0};
+    int rc = 0;
+
+    if (strcmp(a->type, "debug") == 0)
+        rc = add_debug(a, &js);
+    else if (strcmp(a->type, "architecture") == 0)
+        rc = add_architecture(a, &js);
+    else if (a->diff != NULL)
+        rc = diffsel_add_jobs(a, &js);
+    else
+        for (size_t i = 0; i < a->nfiles && rc == 0; i++)
+            rc = commands_add_review(a, &js, a->files[i], NULL, 0);
+    /* Nothing to review still prints an empty result (an empty SARIF log). */
+    if (rc == 0 && js.n == 0)
+        fprintf(stderr, "codeinsight: nothing to review\n");
+    if (rc == 0)
+        rc = commands_run_jobs(a, api, &js, !a->no_wait);
+    jobset_cleanup(&js);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* commands.h - the codeinsight commands; each returns an exit status
+ * (enum cli_exit) and has said why on stderr when it is not 0.
+ */
+#ifndef CI_CLI_COMMANDS_H
+#define CI_CLI_COMMANDS_H
+
+#include "cli/args.h"
+#include "cli/settings.h"
+#include "cli/jobset.h"
+
+struct api;
+
+/* review FILE...: builds the jobs, runs them, prints the results. */
+int cmd_review(const struct cli_args *a, struct api *api);
+
+/* job ID: follows one job. */
+int cmd_job(const struct cli_args *a, struct api *api);
+
+/* whoami / usage. */
+int cmd_whoami(const struct cli_args *a, struct api *api);
+int cmd_usage(const struct cli_args *a, struct api *api);
+
+/* login: asks, checks, writes the config file at path. current holds what
+ * is configured now (its URL is the default answer). */
+int cmd_login(const struct cli_args *a, const struct cli_config *current, const char *path);
+
+/* Runs js with live or plain progress on stderr (engine.h), printing
+ * nothing else. Returns 0, or CLI_EXIT_SERVICE having said why. */
+int commands_follow(const struct cli_args *a, struct api *api, struct jobset *js, int wait);
+
+/* Runs js with live or plain progress on stderr, then prints the results
+ * (output.h). Returns the exit status. Shared by review and job. */
+int commands_run_jobs(const struct cli_args *a, struct api *api, struct jobset *js, int wait);
+
+/* Adds one review job per file of a --diff (diffsel.c): the files named in
+ * a->files with their sections, or, without files, every file the diff
+ * adds or modifies. Returns 0, or CLI_EXIT_USAGE having said why. */
+int diffsel_add_jobs(const struct cli_args *a, struct jobset *js);
+
+/* Adds the review job for one local file: reads it, its wire path, the
+ * body with diff[0..diff_len) (may be NULL). Returns 0, or CLI_EXIT_USAGE
+ * having said why on stderr. */
+int commands_add_review(const struct cli_args *a, struct jobset *js, const char *path,
+                        const char *diff, size_t diff_len);
+
+#endif

@@ -1,0 +1,327 @@
+/* engine.c - submission and polling of many jobs on one loop. */
+#include "cli/engine.h"
+
+#include "cli/api.h"
+#include "cli/progress.h"
+#include "common/clock.h"
+#include "common/loop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct engine {
+    struct api *api;
+    struct jobset *js;
+    const struct engine_opts *o;
+    struct loop_timer *tick;
+    int inflight;
+    int64_t deadline_ms;
+};
+
+/* A request's context: which job, and what was asked. */
+struct call {
+    struct engine *en;
+    struct cli_job *job;
+    enum { CALL_SUBMIT, CALL_POLL, CALL_DOC } kind;
+};
+
+enum cli_job_state engine_state_of(const cJSON *view)
+{
+    const char *s = json_str(view, "status");
+
+    if (s == NULL)
+        return JOB_ERROR;
+    if (strcmp(s, "queued") == 0)
+        return JOB_QUEUED;
+    if (strcmp(s, "running") == 0)
+        return JOB_RUNNING;
+    if (strcmp(s, "done") == 0)
+        return JOB_DONE;
+    if (strcmp(s, "failed") == 0)
+        return JOB_FAILED;
+    return JOB_ERROR;
+}
+
+static void job_final(struct cli_job *j, enum cli_job_state s)
+{
+    j->state = s;
+    j->finished_ms = clock_mono_ms();
+}
+
+static void job_error(struct cli_job *j, const char *what)
+{
+    snprintf(j->error, sizeof j->error, "%s", what);
+    job_final(j, JOB_ERROR);
+}
+
+/* A finished job that still needs its ?format= document (a failed job's
+ * log says why it failed: SARIF readers show that). */
+static int needs_doc(const struct engine *en, const struct cli_job *j)
+{
+    enum cli_job_state s = engine_state_of(j->view);
+
+    return en->o->format != NULL && j->doc == NULL && j->view != NULL &&
+           (s == JOB_DONE || s == JOB_FAILED) && j->state != JOB_ERROR;
+}
+
+/* Nothing more to do for this job in this run. */
+static int settled(const struct engine *en, const struct cli_job *j)
+{
+    if (job_state_final(j->state))
+        return 1;
+    if (j->inflight || en->o->wait)
+        return 0;
+    return j->body != NULL ? j->submitted : j->view != NULL && !needs_doc(en, j);
+}
+
+/* Schedules another try after a refusal that says "later"; 0 when the
+ * job may retry, -1 when it has used its retries. */
+static int retry_later(struct cli_job *j, long retry_after_s)
+{
+    int64_t wait_ms;
+
+    if (j->retries >= ENGINE_RETRY_MAX)
+        return -1;
+    j->retries++;
+    wait_ms = retry_after_s >= 0 ? (retry_after_s > 0 ? retry_after_s * 1000 : 500)
+                                 : (int64_t)500 << (j->retries < 4 ? j->retries : 4);
+    j->next_ms = clock_mono_ms() + wait_ms;
+    return 0;
+}
+
+static int retryable_status(long status)
+{
+    return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+static void take_view(struct engine *en, struct cli_job *j, const cJSON *json)
+{
+    enum cli_job_state s = engine_state_of(json);
+    const char *err;
+
+    cJSON_Delete(j->view);
+    j->view = cJSON_Duplicate(json, 1);
+    if (j->view == NULL) {
+        job_error(j, "out of memory");
+        return;
+    }
+    /* A job followed by id is shown by its path once known. */
+    if (j->body == NULL && json_str(j->view, "file_path") != NULL) {
+        char *label = strdup(json_str(j->view, "file_path"));
+        if (label != NULL) {
+            free(j->label);
+            j->label = label;
+        }
+    }
+    if (s == JOB_ERROR) {
+        job_error(j, "the service answered a job without a known status");
+    } else if (s == JOB_DONE || s == JOB_FAILED) {
+        if (s == JOB_FAILED) {
+            err = json_str(j->view, "error");
+            snprintf(j->error, sizeof j->error, "job failed: %s",
+                     err ? err : "no reason given");
+        }
+        if (en->o->format == NULL)
+            job_final(j, s);
+        else
+            j->state = JOB_RUNNING;     /* final once the document is here */
+        j->next_ms = 0;
+    } else {
+        j->state = s;
+    }
+}
+
+static void on_submit(struct engine *en, struct cli_job *j, const struct api_resp *r,
+                      const char *why)
+{
+    const char *id = json_str(r->json, "job_id");
+
+    if (r->transport_ok && (r->status == 202 || r->status == 200) && id != NULL &&
+        strlen(id) < sizeof j->id) {
+        snprintf(j->id, sizeof j->id, "%s", id);
+        j->submitted = 1;
+        j->retries = 0;
+        if (r->status == 200) {
+            j->cached = 1;
+            take_view(en, j, r->json);
+        } else {
+            j->state = JOB_QUEUED;
+            j->poll_ms = ENGINE_POLL_FIRST_MS;
+            j->next_ms = clock_mono_ms() + j->poll_ms;
+        }
+        return;
+    }
+    if (r->transport_ok && retryable_status(r->status) && retry_later(j, r->retry_after_s) == 0)
+        return;
+    job_error(j, why);
+}
+
+static void on_poll(struct engine *en, struct cli_job *j, const struct api_resp *r,
+                    const char *why)
+{
+    if (r->transport_ok && r->status == 200 && r->json != NULL) {
+        j->retries = 0;
+        take_view(en, j, r->json);
+        j->poll_ms = j->poll_ms * 3 / 2;
+        if (j->poll_ms < ENGINE_POLL_FIRST_MS)
+            j->poll_ms = ENGINE_POLL_FIRST_MS;
+        if (j->poll_ms > ENGINE_POLL_MAX_MS)
+            j->poll_ms = ENGINE_POLL_MAX_MS;
+        if (!job_state_final(j->state) && !needs_doc(en, j))
+            j->next_ms = clock_mono_ms() + j->poll_ms;
+        return;
+    }
+    /* Connection loss is retried only for a job this run has seen alive:
+     * following an id on a server that never answered fails at once. */
+    if (((!r->transport_ok && (j->body != NULL || j->view != NULL)) ||
+         (r->transport_ok && retryable_status(r->status))) &&
+        retry_later(j, r->transport_ok ? r->retry_after_s : -1) == 0)
+        return;
+    job_error(j, why);
+}
+
+/* The document must look like what was asked for: an older server ignores
+ * ?format= and answers the job view. */
+static void on_doc(struct engine *en, struct cli_job *j, const struct api_resp *r,
+                   const char *why)
+{
+    const char *member = strcmp(en->o->format, "sarif") == 0 ? "runs" : "diagnostics";
+
+    if (r->transport_ok && r->status == 200 && cJSON_IsArray(cJSON_GetObjectItem(r->json, member))) {
+        if ((j->doc = cJSON_Duplicate(r->json, 1)) == NULL)
+            job_error(j, "out of memory");
+        else
+            job_final(j, engine_state_of(j->view));
+        return;
+    }
+    if (r->transport_ok && r->status == 200) {
+        char m[CLI_JOB_ERROR_MAX];
+
+        snprintf(m, sizeof m, "the service did not answer a %s document for ?format=%s "
+                 "(does it support that format?)", en->o->format, en->o->format);
+        job_error(j, m);
+        return;
+    }
+    /* 409 job_not_finished: a copy that has not caught up yet; it says when. */
+    if ((!r->transport_ok || retryable_status(r->status) || r->status == 409) &&
+        retry_later(j, r->transport_ok ? r->retry_after_s : -1) == 0)
+        return;
+    job_error(j, why);
+}
+
+static void pump(struct engine *en);
+
+static void on_response(void *arg, const struct api_resp *r)
+{
+    struct call *c = arg;
+    struct engine *en = c->en;
+    struct cli_job *j = c->job;
+    char why[CLI_JOB_ERROR_MAX];
+
+    en->inflight--;
+    j->inflight = 0;
+    api_describe(r, why, sizeof why);
+    if (c->kind == CALL_SUBMIT)
+        on_submit(en, j, r, why);
+    else if (c->kind == CALL_POLL)
+        on_poll(en, j, r, why);
+    else
+        on_doc(en, j, r, why);
+    free(c);
+    pump(en);
+}
+
+static void start(struct engine *en, struct cli_job *j)
+{
+    char path[CLI_JOB_ID_MAX + 48], msg[160];
+    const char *method = "GET", *body = NULL;
+    struct call *c = calloc(1, sizeof *c);
+
+    if (c == NULL) {
+        job_error(j, "out of memory");
+        return;
+    }
+    c->en = en;
+    c->job = j;
+    if (!j->submitted && j->body != NULL) {
+        c->kind = CALL_SUBMIT;
+        method = "POST";
+        body = j->body;
+        snprintf(path, sizeof path, "/review");
+    } else if (needs_doc(en, j)) {
+        c->kind = CALL_DOC;
+        snprintf(path, sizeof path, "/job/%s?format=%s", j->id, en->o->format);
+    } else {
+        c->kind = CALL_POLL;
+        snprintf(path, sizeof path, "/job/%s", j->id);
+    }
+    if (j->started_ms == 0)
+        j->started_ms = clock_mono_ms();
+    if (api_send(en->api, method, path, body, on_response, c, msg, sizeof msg) != 0) {
+        free(c);
+        job_error(j, msg);
+        return;
+    }
+    j->inflight = 1;
+    en->inflight++;
+}
+
+/* Sends what is due, ends the run when nothing is left. */
+static void pump(struct engine *en)
+{
+    int64_t now = clock_mono_ms();
+    size_t open = 0;
+
+    for (size_t i = 0; i < en->js->n; i++) {
+        struct cli_job *j = &en->js->jobs[i];
+
+        if (settled(en, j))
+            continue;
+        open++;
+        if (now >= en->deadline_ms && !j->inflight) {
+            char m[96];
+
+            snprintf(m, sizeof m, "still %s after the --timeout", job_state_name(j->state));
+            job_error(j, m);
+            open--;
+            continue;
+        }
+        if (!j->inflight && now >= j->next_ms && en->inflight < ENGINE_INFLIGHT_MAX)
+            start(en, j);
+    }
+    if (en->o->progress != NULL)
+        progress_draw(en->o->progress, en->js, now);
+    if (open == 0 || (now >= en->deadline_ms && en->inflight == 0))
+        loop_stop(en->api->loop);
+}
+
+static void on_tick(void *arg)
+{
+    pump(arg);
+}
+
+int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, char *msg,
+               size_t cap)
+{
+    struct engine en;
+
+    memset(&en, 0, sizeof en);
+    en.api = api;
+    en.js = js;
+    en.o = o;
+    en.deadline_ms = clock_mono_ms() + o->timeout_ms;
+    if ((en.tick = loop_timer_new(api->loop, on_tick, &en)) == NULL) {
+        snprintf(msg, cap, "out of memory");
+        return -1;
+    }
+    loop_timer_start(en.tick, ENGINE_TICK_MS, ENGINE_TICK_MS);
+    pump(&en);
+    /* pump() stops the loop once every job is settled; the tick keeps it
+     * alive until then, and the deadline bounds it. */
+    loop_run(api->loop);
+    loop_timer_free(en.tick);
+    if (o->progress != NULL)
+        progress_finish(o->progress, js, clock_mono_ms());
+    return 0;
+}

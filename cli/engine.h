@@ -1,0 +1,55 @@
+/* engine.h - submits jobs and follows them to the end, concurrently.
+ *
+ * One event loop, at most ENGINE_INFLIGHT_MAX requests in flight. A job with
+ * a body is POSTed to /review (202: followed; 200: a result-cache hit, done
+ * at once); a job with only an id is followed from its first GET /job/:id.
+ * Polling backs off from ENGINE_POLL_FIRST_MS to ENGINE_POLL_MAX_MS; a 429
+ * or 503 waits for Retry-After (capped) and retries, at most
+ * ENGINE_RETRY_MAX times per job; a poll that cannot connect is retried the
+ * same way (backing off from 1 s to 8 s) when the job was seen alive in
+ * this run, and a submission or first poll that cannot connect fails at
+ * once. When a format is asked for, a finished (done or failed) job's
+ * document is fetched with GET /job/:id?format=<format>.
+ *
+ *     struct engine_opts o = {.wait = 1, .timeout_ms = 900000, .progress = &p};
+ *     engine_run(&api, &js, &o, msg, sizeof msg);   // every job final, or timed out
+ */
+#ifndef CI_CLI_ENGINE_H
+#define CI_CLI_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/jobset.h"
+
+struct api;
+struct progress;
+
+/* Requests in flight at once. */
+#define ENGINE_INFLIGHT_MAX 8
+/* First poll after acceptance, and the longest interval, ms. */
+#define ENGINE_POLL_FIRST_MS 200
+#define ENGINE_POLL_MAX_MS 2000
+/* Retries of one job after 429/503/connection loss while polling. */
+#define ENGINE_RETRY_MAX 8
+/* How often the engine wakes to send due requests and redraw, ms. */
+#define ENGINE_TICK_MS 100
+
+struct engine_opts {
+    int wait;                   /* 0: stop once submitted (review) or after one view (job) */
+    const char *format;         /* "sarif", "rdjson", or NULL: no document */
+    int64_t timeout_ms;         /* the whole run */
+    struct progress *progress;  /* borrowed; NULL: none */
+};
+
+/* Runs every job of js until it is final (or, without wait, submitted /
+ * seen once). Jobs still open at the timeout become JOB_ERROR. Returns 0,
+ * or -1 with msg when the run could not start (out of memory). */
+int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, char *msg,
+               size_t cap);
+
+/* The job's state from a job view's status ("queued" ...), JOB_ERROR when
+ * absent or unknown. */
+enum cli_job_state engine_state_of(const cJSON *view);
+
+#endif

@@ -1,0 +1,106 @@
+/* main.c - codeinsight: parse the command line, load the configuration,
+ * run one command. */
+#include "cli/api.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/settings.h"
+#include "cli/help.h"
+#include "common/err.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The file's settings (missing file: empty). Returns 0 or CLI_EXIT_USAGE. */
+static int load_file(char *path, size_t cap, struct cli_config *file)
+{
+    char msg[SETTINGS_PATH_MAX + 128];
+    int found, rc;
+
+    memset(file, 0, sizeof *file);
+    if (settings_path(getenv("XDG_CONFIG_HOME"), getenv("HOME"), path, cap) != 0) {
+        path[0] = '\0';
+        return 0;
+    }
+    rc = settings_load(path, file, &found, msg, sizeof msg);
+    if (rc < 0) {
+        fprintf(stderr, "codeinsight: %s\n", msg);
+        settings_wipe(file);
+        return CLI_EXIT_USAGE;
+    }
+    if (rc > 0)
+        fprintf(stderr, "codeinsight: warning: %s\n", msg);
+    return 0;
+}
+
+static int run(const struct cli_args *a, const struct cli_config *cfg)
+{
+    struct api api;
+    struct err e;
+    int rc;
+
+    if (cfg->key_from == NULL) {
+        fprintf(stderr, "codeinsight: no API key for %s: run `codeinsight login` or set "
+                "CODEINSIGHT_API_KEY\n", cfg->url);
+        return CLI_EXIT_USAGE;
+    }
+    if (api_init(&api, cfg->url, cfg->api_key, &e) != ERR_OK) {
+        fprintf(stderr, "codeinsight: %s (from %s)\n", e.msg, cfg->url_from);
+        return CLI_EXIT_USAGE;
+    }
+    switch (a->cmd) {
+    case CMD_REVIEW: rc = cmd_review(a, &api); break;
+    case CMD_JOB:    rc = cmd_job(a, &api); break;
+    case CMD_WHOAMI: rc = cmd_whoami(a, &api); break;
+    case CMD_USAGE:  rc = cmd_usage(a, &api); break;
+    default:         rc = CLI_EXIT_USAGE; break;
+    }
+    api_cleanup(&api);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_config file, cfg;
+    char path[SETTINGS_PATH_MAX], msg[512];
+    struct cli_args a;
+    int rc;
+
+    /* A closed pipe (codeinsight ... | head) ends us quietly. */
+    signal(SIGPIPE, SIG_DFL);
+    if (args_parse(argc, argv, &a, msg, sizeof msg) != 0) {
+        fprintf(stderr, "codeinsight: %s\n", msg);
+        return CLI_EXIT_USAGE;
+    }
+    if (a.help) {
+        help_print(stdout, a.cmd);
+        return CLI_EXIT_OK;
+    }
+    if (a.cmd == CMD_NONE) {
+        help_print(stderr, CMD_NONE);
+        return CLI_EXIT_USAGE;
+    }
+    if (a.cmd == CMD_VERSION) {
+        printf("codeinsight %s\n", CLI_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if ((rc = load_file(path, sizeof path, &file)) != 0)
+        return rc;
+    settings_resolve(&cfg, a.url, getenv("CODEINSIGHT_URL"), getenv("CODEINSIGHT_API_KEY"),
+                   &file);
+    if (a.cmd == CMD_LOGIN) {
+        if (path[0] == '\0') {
+            fprintf(stderr, "codeinsight: neither XDG_CONFIG_HOME nor HOME is set: "
+                    "nowhere to store the key\n");
+            rc = CLI_EXIT_USAGE;
+        } else {
+            rc = cmd_login(&a, &cfg, path);
+        }
+    } else {
+        rc = run(&a, &cfg);
+    }
+    settings_wipe(&file);
+    settings_wipe(&cfg);
+    return rc;
+}

@@ -1,0 +1,192 @@
+/* output.c - results of settled jobs in the chosen format. */
+#include "cli/output.h"
+
+#include "cli/findings.h"
+#include "cli/merge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const cJSON *item(const cJSON *o, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, name);
+}
+
+/* Prints a JSON document, pretty, and a newline. 0 or -1 (out of memory). */
+static int print_doc(FILE *out, const cJSON *doc)
+{
+    char *s = doc != NULL ? cJSON_Print(doc) : NULL;
+
+    if (s == NULL)
+        return -1;
+    fprintf(out, "%s\n", s);
+    free(s);
+    return 0;
+}
+
+void output_debug(FILE *out, const char *label, const cJSON *view)
+{
+    const char *root = json_str(view, "root_cause"), *expl = json_str(view, "explanation");
+    const char *fix = json_str(view, "fix");
+    const cJSON *ver = item(view, "verification"), *step;
+
+    if (root == NULL && fix == NULL)
+        return;
+    fprintf(out, "\n%s: root cause: %s\n", label, root ? root : "unknown");
+    if (expl != NULL && expl[0] != '\0')
+        fprintf(out, "%s\n", expl);
+    if (cJSON_IsObject(ver))
+        fprintf(out, "reproduced: %s, fix verified: %s\n",
+                cJSON_IsTrue(item(ver, "reproduced")) ? "yes" : "no",
+                cJSON_IsTrue(item(ver, "verified")) ? "yes" : "no");
+    if (fix != NULL && fix[0] != '\0')
+        fprintf(out, "fix:\n%s%s", fix, fix[strlen(fix) - 1] == '\n' ? "" : "\n");
+    if (cJSON_GetArraySize(item(view, "verification_steps")) > 0) {
+        fprintf(out, "verify:\n");
+        cJSON_ArrayForEach(step, item(view, "verification_steps"))
+            if (cJSON_IsString(step))
+                fprintf(out, "  - %s\n", step->valuestring);
+    }
+}
+
+static void print_list(FILE *out, const cJSON *arch, const char *name, const char *title)
+{
+    const cJSON *v;
+
+    if (cJSON_GetArraySize(item(arch, name)) == 0)
+        return;
+    fprintf(out, "\n%s:\n", title);
+    cJSON_ArrayForEach(v, item(arch, name))
+        if (cJSON_IsString(v))
+            fprintf(out, "  - %s\n", v->valuestring);
+}
+
+void output_architecture(FILE *out, const cJSON *view)
+{
+    const cJSON *arch = item(view, "architecture"), *m;
+    const char *summary = json_str(arch, "summary"), *diagram = json_str(arch, "diagram");
+
+    if (!cJSON_IsObject(arch))
+        return;
+    if (summary != NULL)
+        fprintf(out, "%s\n", summary);
+    if (diagram != NULL && diagram[0] != '\0')
+        fprintf(out, "\n%s%s", diagram, diagram[strlen(diagram) - 1] == '\n' ? "" : "\n");
+    if (cJSON_GetArraySize(item(arch, "modules")) > 0) {
+        fprintf(out, "\nModules:\n");
+        cJSON_ArrayForEach(m, item(arch, "modules")) {
+            const char *name = json_str(m, "name"), *resp = json_str(m, "responsibility");
+            fprintf(out, "  - %s: %s\n", name ? name : "?", resp ? resp : "");
+        }
+    }
+    print_list(out, arch, "data_flow", "Data flow");
+    print_list(out, arch, "security", "Security");
+    print_list(out, arch, "scaling", "Scaling");
+    print_list(out, arch, "cost", "Cost");
+}
+
+static void print_text(FILE *out, const struct jobset *js, const struct cli_args *a)
+{
+    if (a->no_wait) {
+        for (size_t i = 0; i < js->n; i++)
+            if (js->jobs[i].id[0] != '\0')
+                fprintf(out, "%s\t%s\n", js->jobs[i].id, js->jobs[i].label);
+        return;
+    }
+    findings_print(out, js);
+    for (size_t i = 0; i < js->n; i++) {
+        const struct cli_job *j = &js->jobs[i];
+        const char *type = json_str(j->view, "type");
+
+        if (j->state != JOB_DONE || type == NULL)
+            continue;
+        if (strcmp(type, "debug") == 0)
+            output_debug(out, j->label, j->view);
+        else if (strcmp(type, "architecture") == 0)
+            output_architecture(out, j->view);
+    }
+}
+
+/* One element of the json array for a job. */
+static cJSON *job_json(const struct cli_job *j)
+{
+    cJSON *o;
+
+    if (j->view != NULL)
+        return cJSON_Duplicate(j->view, 1);
+    if ((o = cJSON_CreateObject()) == NULL)
+        return NULL;
+    if (j->id[0] != '\0')
+        cJSON_AddStringToObject(o, "job_id", j->id);
+    cJSON_AddStringToObject(o, "file_path", j->label);
+    cJSON_AddStringToObject(o, "status", job_state_name(j->state));
+    if (j->state == JOB_ERROR)
+        cJSON_AddStringToObject(o, "error", j->error);
+    return o;
+}
+
+static int print_json(FILE *out, const struct jobset *js)
+{
+    cJSON *arr = cJSON_CreateArray();
+    int rc;
+
+    if (arr == NULL)
+        return -1;
+    for (size_t i = 0; i < js->n; i++) {
+        cJSON *o = job_json(&js->jobs[i]);
+        if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(arr);
+            return -1;
+        }
+    }
+    rc = print_doc(out, arr);
+    cJSON_Delete(arr);
+    return rc;
+}
+
+static void report_errors(FILE *err, const struct jobset *js)
+{
+    for (size_t i = 0; i < js->n; i++) {
+        const struct cli_job *j = &js->jobs[i];
+
+        if (j->state == JOB_ERROR || j->state == JOB_FAILED)
+            fprintf(err, "codeinsight: %s: %s\n", j->label,
+                    j->error[0] ? j->error : "failed");
+    }
+}
+
+int output_results(FILE *out, FILE *err, const struct jobset *js, const struct cli_args *a)
+{
+    cJSON *doc = NULL;
+    int rc = 0, status;
+    long counts[SEV_NEVER];
+    char line[256];
+
+    switch (a->format) {
+    case FMT_TEXT:
+        print_text(out, js, a);
+        break;
+    case FMT_JSON:
+        rc = print_json(out, js);
+        break;
+    case FMT_SARIF:
+    case FMT_RDJSON:
+        doc = a->format == FMT_SARIF ? merge_sarif(js) : merge_rdjson(js);
+        rc = print_doc(out, doc);
+        cJSON_Delete(doc);
+        break;
+    }
+    fflush(out);
+    report_errors(err, js);
+    if (rc != 0) {
+        fprintf(err, "codeinsight: out of memory writing the results\n");
+        return CLI_EXIT_SERVICE;
+    }
+    status = findings_exit_status(js, a->no_wait ? SEV_NEVER : a->fail_on);
+    if (!a->quiet && !a->no_wait) {
+        findings_count(js, counts);
+        fprintf(err, "%s\n", findings_summary(line, sizeof line, counts, js->n));
+    }
+    return status;
+}

@@ -1,0 +1,32 @@
+/* output.h - what a review or job command prints once its jobs are settled.
+ *
+ * Results go to out (stdout), in the chosen format; the one-line summary
+ * and each failed job's reason go to err (stderr):
+ *  - text: compiler-style finding lines (findings.h), then for debug jobs
+ *    the diagnosis and fix, for architecture jobs the design; with
+ *    --no-wait, "JOB_ID<TAB>PATH" per submitted job;
+ *  - json: an array of the job views (a job never seen: {job_id, status,
+ *    file_path}; a request that failed: {file_path, status: "error", error});
+ *  - sarif / rdjson: one merged document (merge.h).
+ */
+#ifndef CI_CLI_OUTPUT_H
+#define CI_CLI_OUTPUT_H
+
+#include <stdio.h>
+
+#include "cli/args.h"
+#include "cli/jobset.h"
+
+/* Writes the results of js as a asks and returns the exit status
+ * (findings_exit_status; CLI_EXIT_SERVICE when out of memory or when a
+ * job has not finished where a finished one is needed). */
+int output_results(FILE *out, FILE *err, const struct jobset *js, const struct cli_args *a);
+
+/* Writes a debug job's diagnosis (root cause, explanation, fix, whether
+ * the sandbox verified it) for label to out, when view holds one. */
+void output_debug(FILE *out, const char *label, const cJSON *view);
+
+/* Writes an architecture job's design (summary, diagram, modules, lists). */
+void output_architecture(FILE *out, const cJSON *view);
+
+#endif

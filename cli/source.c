@@ -1,0 +1,228 @@
+/* source.c - reading local files and building POST /review bodies. */
+#include "cli/source.h"
+
+#include "common/json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int source_read(const char *path, size_t max, struct source_file *f, char *msg, size_t cap)
+{
+    int stdin_ = strcmp(path, "-") == 0;
+    int fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    size_t size = 4096;
+    struct stat st;
+
+    f->data = NULL;
+    f->len = 0;
+    if (fd < 0) {
+        snprintf(msg, cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!stdin_ && fstat(fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(msg, cap, "%s: is a directory", path);
+            goto fail;
+        }
+        if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+            snprintf(msg, cap, "%s: larger than %zu bytes", path, max);
+            goto fail;
+        }
+        if (S_ISREG(st.st_mode))
+            size = (size_t)st.st_size + 1;
+    }
+    if ((f->data = malloc(size)) == NULL)
+        goto oom;
+    for (;;) {
+        ssize_t got;
+
+        if (f->len + 1 >= size) {
+            char *grown;
+
+            if (size > max + 1) {
+                snprintf(msg, cap, "%s: larger than %zu bytes", path, max);
+                goto fail;
+            }
+            size = size * 2 > max + 2 ? max + 2 : size * 2;
+            if ((grown = realloc(f->data, size)) == NULL)
+                goto oom;
+            f->data = grown;
+        }
+        got = read(fd, f->data + f->len, size - 1 - f->len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            snprintf(msg, cap, "%s: %s", stdin_ ? "stdin" : path, strerror(errno));
+            goto fail;
+        }
+        if (got == 0)
+            break;
+        f->len += (size_t)got;
+        if (f->len > max) {
+            snprintf(msg, cap, "%s: larger than %zu bytes", stdin_ ? "stdin" : path, max);
+            goto fail;
+        }
+    }
+    f->data[f->len] = '\0';
+    if (memchr(f->data, '\0', f->len) != NULL) {
+        snprintf(msg, cap, "%s: not a text file (holds a NUL byte)", stdin_ ? "stdin" : path);
+        goto fail;
+    }
+    if (!stdin_)
+        close(fd);
+    return 0;
+oom:
+    snprintf(msg, cap, "out of memory");
+fail:
+    if (!stdin_)
+        close(fd);
+    source_file_free(f);
+    return -1;
+}
+
+void source_file_free(struct source_file *f)
+{
+    free(f->data);
+    f->data = NULL;
+    f->len = 0;
+}
+
+static int has_dotdot(const char *p)
+{
+    for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2)
+        if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
+            return 1;
+    return 0;
+}
+
+static int put_path(char *out, size_t cap, const char *p, char *msg, size_t msgcap)
+{
+    int n = snprintf(out, cap, "%s", p);
+
+    if (n < 0 || (size_t)n >= cap) {
+        snprintf(msg, msgcap, "path too long: %.64s...", p);
+        return -1;
+    }
+    return 0;
+}
+
+int source_wire_path(const char *local, char *out, size_t cap, char *msg, size_t msgcap)
+{
+    char real[PATH_MAX], cwd[PATH_MAX];
+    const char *base;
+    size_t n;
+
+    while (local[0] == '.' && local[1] == '/') {
+        local += 2;
+        while (*local == '/')
+            local++;
+    }
+    if (local[0] != '/' && !has_dotdot(local))
+        return put_path(out, cap, local, msg, msgcap);
+    if (realpath(local, real) != NULL && getcwd(cwd, sizeof cwd) != NULL) {
+        n = strlen(cwd);
+        if (strncmp(real, cwd, n) == 0 && real[n] == '/' && real[n + 1] != '\0')
+            return put_path(out, cap, real + n + 1, msg, msgcap);
+    }
+    base = strrchr(local, '/');
+    base = base != NULL ? base + 1 : local;
+    if (base[0] == '\0' || strcmp(base, "..") == 0 || strcmp(base, ".") == 0) {
+        snprintf(msg, msgcap, "%s: not a file name", local);
+        return -1;
+    }
+    return put_path(out, cap, base, msg, msgcap);
+}
+
+static char *print_and_free(cJSON *o)
+{
+    char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+
+    cJSON_Delete(o);
+    return s;
+}
+
+/* Adds name: text[0..len) as a string (text need not be NUL-terminated);
+ * returns 0 or -1. */
+static int add_text(cJSON *o, const char *name, const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    cJSON *s;
+
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    s = cJSON_AddStringToObject(o, name, copy);
+    free(copy);
+    return s != NULL ? 0 : -1;
+}
+
+char *source_review_body(const struct source_review *r)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (o == NULL || !cJSON_AddStringToObject(o, "request_type", "review") ||
+        !cJSON_AddStringToObject(o, "file_path", r->path) ||
+        !cJSON_AddStringToObject(o, "file_content", r->file->data) ||
+        (r->language != NULL && !cJSON_AddStringToObject(o, "language", r->language)) ||
+        (r->diff != NULL && add_text(o, "diff", r->diff, r->diff_len) != 0) ||
+        (r->filter != NULL && !cJSON_AddStringToObject(o, "filter", r->filter))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return print_and_free(o);
+}
+
+char *source_debug_body(const char *path, const struct source_file *file,
+                        const char *const *npaths, const struct source_file *neighbours,
+                        size_t n, const struct source_file *error_log, const char *language)
+{
+    cJSON *o = cJSON_CreateObject(), *files;
+
+    if (o == NULL || !cJSON_AddStringToObject(o, "request_type", "debug") ||
+        !cJSON_AddStringToObject(o, "file_path", path) ||
+        !cJSON_AddStringToObject(o, "file_content", file->data) ||
+        !cJSON_AddStringToObject(o, "error_log", error_log->data) ||
+        (language != NULL && !cJSON_AddStringToObject(o, "language", language)))
+        goto fail;
+    if (n > 0) {
+        if ((files = cJSON_AddArrayToObject(o, "files")) == NULL)
+            goto fail;
+        for (size_t i = 0; i < n; i++) {
+            cJSON *f = cJSON_CreateObject();
+
+            if (f == NULL || !cJSON_AddItemToArray(files, f)) {
+                cJSON_Delete(f);
+                goto fail;
+            }
+            if (!cJSON_AddStringToObject(f, "path", npaths[i]) ||
+                !cJSON_AddStringToObject(f, "content", neighbours[i].data))
+                goto fail;
+        }
+    }
+    return print_and_free(o);
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+char *source_arch_body(const char *request, const char *file_tree)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (o == NULL || !cJSON_AddStringToObject(o, "request_type", "architecture") ||
+        !cJSON_AddStringToObject(o, "user_request", request) ||
+        (file_tree != NULL && file_tree[0] != '\0' &&
+         !cJSON_AddStringToObject(o, "file_tree", file_tree))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return print_and_free(o);
+}

@@ -1,0 +1,69 @@
+/* source.h - local files read for a review, and the POST /review bodies
+ * built from them.
+ *
+ * Every size is checked before anything is sent: a file that is missing,
+ * unreadable, too large or not text is a usage error (exit 2) with nothing
+ * submitted.
+ */
+#ifndef CI_CLI_SOURCE_H
+#define CI_CLI_SOURCE_H
+
+#include <stddef.h>
+
+/* Largest file sent, bytes (the service's default body limit is 1 MiB). */
+#define SOURCE_FILE_MAX (1024 * 1024)
+/* Largest --error-log, bytes (the service's error_log limit). */
+#define SOURCE_ERROR_LOG_MAX (256 * 1024)
+/* Largest diff read from --diff, bytes. */
+#define SOURCE_DIFF_MAX (8 * 1024 * 1024)
+/* Longest architecture --request, bytes. */
+#define SOURCE_REQUEST_MAX 8192
+/* Largest architecture file_tree, bytes. */
+#define SOURCE_FILE_TREE_MAX 32768
+/* Most neighbouring files of a debug job (the service's limit). */
+#define SOURCE_NEIGHBOURS_MAX 16
+/* Longest path sent, bytes including the NUL. */
+#define SOURCE_PATH_MAX 1025
+
+/* A file's text. */
+struct source_file {
+    char *data;                 /* owns; NUL-terminated */
+    size_t len;                 /* bytes, excluding the NUL */
+};
+
+/* Reads path ("-": stdin) into f, refusing more than max bytes and any NUL
+ * byte (what lacks is not text). Returns 0, or -1 with msg naming path. */
+int source_read(const char *path, size_t max, struct source_file *f, char *msg, size_t cap);
+
+void source_file_free(struct source_file *f);
+
+/* The relative path the service gets for a local path: "./" dropped; an
+ * absolute path, or one with "..", is made relative to the working
+ * directory when the file is under it, else reduced to its base name.
+ * Returns 0, or -1 with msg when it does not fit in out (cap bytes). */
+int source_wire_path(const char *local, char *out, size_t cap, char *msg, size_t msgcap);
+
+/* What a review request holds; NULL members are left out. */
+struct source_review {
+    const char *path;           /* wire path */
+    const struct source_file *file;
+    const char *language;
+    const char *diff;           /* this file's section of the diff */
+    size_t diff_len;
+    const char *filter;
+};
+
+/* POST /review bodies (owns: free), or NULL when out of memory. */
+char *source_review_body(const struct source_review *r);
+
+/* A debug job: path/file the failing one, neighbours (n of them, with their
+ * wire paths) its context, error_log the trace. */
+char *source_debug_body(const char *path, const struct source_file *file,
+                        const char *const *npaths, const struct source_file *neighbours,
+                        size_t n, const struct source_file *error_log, const char *language);
+
+/* An architecture job: request the text, file_tree (may be NULL) one path
+ * per line. */
+char *source_arch_body(const char *request, const char *file_tree);
+
+#endif
