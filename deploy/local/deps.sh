@@ -17,7 +17,7 @@ packages=(
   # linters the worker runs
   pylint flake8 shellcheck cppcheck
   # test tools
-  python3-pytest python3-jwt python3-cryptography curl procps
+  python3-pytest python3-jwt python3-cryptography curl procps git
   # JSON-schema validation of the SARIF and rdjson exports (rfc3987: the
   # uri / uri-reference format checks, which otherwise pass silently)
   python3-jsonschema python3-rfc3987

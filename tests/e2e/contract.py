@@ -61,6 +61,22 @@ class ContractError(AssertionError):
     pass
 
 
+def _short(e: Any) -> str:
+    """A validation error in one readable line: the offending members, not
+    the whole instance."""
+    if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+        allowed = set(e.schema.get("properties", {}))
+        return f"undocumented members {sorted(set(e.instance) - allowed)}"
+    if e.context:                   # oneOf/anyOf: the closest branch's errors
+        branches: dict[int, list] = {}
+        for sub in e.context:
+            branches.setdefault(sub.schema_path[0] if sub.schema_path else 0, []).append(sub)
+        best = min(branches.values(), key=len)
+        return f"{e.validator}, closest branch: " + "; ".join(
+            f"/{'/'.join(str(p) for p in sub.absolute_path)}: {_short(sub)}" for sub in best[:4])
+    return e.message[:300]
+
+
 class Contract:
     def __init__(self, spec: Optional[dict] = None):
         self.spec = spec if spec is not None else load_spec()
@@ -137,9 +153,15 @@ class Contract:
                 raise ContractError(f"{where}: documented without a body, got {ctype} {body!r:.200}")
             return
         media = content.get(ctype)
+        if media is None:           # a documented type with parameters
+            media = next((v for k, v in content.items()
+                          if k.split(";", 1)[0].strip().lower() == ctype), None)
         if media is None:
             raise ContractError(f"{where}: Content-Type {ctype!r} not documented "
                                 f"(documented: {sorted(content)})")
+        if ctype == "text/event-stream" and "x-event-data" in media:
+            self._check_events(where, body, media["x-event-data"]["schema"], spec)
+            return
         schema = media.get("schema")
         if schema is None:
             return
@@ -148,14 +170,33 @@ class Contract:
                 body = json.loads(body)
             except ValueError as exc:
                 raise ContractError(f"{where}: {ctype} body is not JSON: {exc}") from None
+        self._validate(where, body, schema, spec)
+
+    @staticmethod
+    def _validate(where: str, value: Any, schema: dict, spec: dict) -> None:
         resolver = jsonschema.RefResolver(base_uri="", referrer=spec)
         validator = jsonschema.Draft202012Validator(schema, resolver=resolver)
-        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
         if errors:
-            lines = [f"  at /{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:300]}"
+            lines = [f"  at /{'/'.join(str(p) for p in e.absolute_path)}: {_short(e)}"
                      for e in errors[:8]]
             raise ContractError(f"{where}: body does not match the documented schema:\n"
                                 + "\n".join(lines))
+
+    def _check_events(self, where: str, body: Any, schema: dict, spec: dict) -> None:
+        """A text/event-stream body: every event's data (its `data:` lines
+        joined) is JSON that validates against the documented schema."""
+        text = body.decode("utf-8") if isinstance(body, bytes) else str(body or "")
+        for n, frame in enumerate(text.replace("\r\n", "\n").split("\n\n")):
+            data = [line[5:].lstrip(" ") for line in frame.split("\n")
+                    if line.startswith("data:")]
+            if not data:
+                continue
+            try:
+                value = json.loads("\n".join(data))
+            except ValueError as exc:
+                raise ContractError(f"{where}: event {n} data is not JSON: {exc}") from None
+            self._validate(f"{where} (event {n})", value, schema, spec)
 
 
 # -- every response of the session --

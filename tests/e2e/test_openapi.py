@@ -13,6 +13,7 @@ at the end of the session (test_zz_contract.py).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import subprocess
@@ -157,15 +158,21 @@ def test_contract_identity_routes(harness, ogw, contract):
     s, _, keys = call(harness, contract, "GET", "/keys", auth=jwt)
     assert s == 200 and any(k["key_id"] == created["key_id"] for k in keys["keys"]), keys
     assert call(harness, contract, "DELETE", f"/keys/{created['key_id']}", auth=jwt)[0] == 204
-    assert call(harness, contract, "DELETE", f"/keys/{created['key_id']}", auth=jwt)[0] == 404
+    assert call(harness, contract, "DELETE", "/keys/0190f0e0-0000-7000-8000-000000000000",
+                auth=jwt)[0] == 404
 
 
-def test_contract_review_and_jobs(harness, ogw, fake_server, clean_state, contract):
+FIX = ("--- a/svc/head.go\n+++ b/svc/head.go\n@@ -4,3 +4,6 @@\n func Head(xs []int) int {\n"
+       "+\tif len(xs) == 0 {\n+\t\treturn 0\n+\t}\n \treturn xs[0]\n }\n")
+
+
+def test_contract_review_jobs_exports_events_fixes(harness, ogw, fake_server, clean_state,
+                                                   contract):
     fake_server.reset()
     m = "openapi" + secrets.token_hex(6)
     src = f"package svc\n\n// {m}\nfunc Head(xs []int) int {{\n\treturn xs[0]\n}}\n"
     finding = {"line": 5, "severity": "major", "category": "correctness",
-               "message": "xs[0] panics on an empty slice.", "confidence": 0.8}
+               "message": "xs[0] panics on an empty slice.", "confidence": 0.8, "fix": FIX}
     fake_server.script([{"match": m, "text": answer([finding], "One panic.")}])
     body = {"request_type": "review", "file_path": "svc/head.go", "file_content": src}
 
@@ -173,21 +180,56 @@ def test_contract_review_and_jobs(harness, ogw, fake_server, clean_state, contra
     assert s == 202, queued
     jid = queued["job_id"]
     assert call(harness, contract, "GET", f"/job/{jid}")[2]["status"] == "queued"
+    assert call(harness, contract, "GET", f"/job/{jid}?format=sarif")[0] == 409
     harness.start_worker("fast", {**anthropic_env(fake_server),
                                   "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
                                   "CODEINSIGHT_READ_BLOCK_MS": "200"})
     harness.poll_job(jid, timeout=30)
     s, _, done = call(harness, contract, "GET", f"/job/{jid}")
     assert s == 200 and done["status"] == "done", done
+    assert [f.get("fix") for f in done["findings"] if f["source"] == "model"] == [FIX], done
     assert call(harness, contract, "GET", "/jobs")[0] == 200
     assert call(harness, contract, "GET", "/jobs?status=done&limit=5")[0] == 200
     assert call(harness, contract, "GET", "/jobs?limit=0")[0] == 400
+
+    # Exports.
+    s, h, sarif = call(harness, contract, "GET", f"/job/{jid}?format=sarif")
+    assert s == 200 and sarif["version"] == "2.1.0", sarif
+    assert call(harness, contract, "GET", f"/job/{jid}?format=rdjson")[0] == 200
+    assert call(harness, contract, "GET", f"/job/{jid}?format=xml")[0] == 400
+
+    # Events of a finished job: its history, the final event, the end.
+    s, h, stream = call(harness, contract, "GET", f"/job/{jid}/events")
+    assert s == 200 and "event: done" in stream, stream
+    last = [line[4:] for line in stream.splitlines() if line.startswith("id: ")][-1]
+    assert call(harness, contract, "GET", f"/job/{jid}/events",
+                headers={"Last-Event-ID": last})[0] == 204
+    assert call(harness, contract, "GET", f"/job/{jid}/events",
+                headers={"Last-Event-ID": "yesterday"})[0] == 400
+    assert call(harness, contract, "GET",
+                "/job/0190f0e0-0000-7000-8000-000000000000/events")[0] == 404
+
+    # Apply the fix, and the refusals.
+    fid = next(f["id"] for f in done["findings"] if f["source"] == "model")
+    base = hashlib.sha256(src.encode()).hexdigest()
+    req = {"job_id": jid, "finding_id": fid, "base_sha256": base, "approve": True}
+    s, _, applied = call(harness, contract, "POST", "/apply-fix", req)
+    assert s == 200 and "if len(xs) == 0" in applied["content"], applied
+    assert call(harness, contract, "POST", "/apply-fix", {**req, "approve": False})[0] == 400
+    assert call(harness, contract, "POST", "/apply-fix", {**req, "base_sha256": "0" * 64})[0] == 409
+    assert call(harness, contract, "POST", "/apply-fix", {**req, "finding_id": "f99"})[0] == 404
+    s, _, audit = call(harness, contract, "GET", "/audit")
+    assert s == 200 and audit, audit
+    assert call(harness, contract, "GET", "/audit?limit=0")[0] == 400
 
     # The result cache answers an identical submission inside the POST.
     wait_until(lambda: harness.redis_cli("--scan", "--pattern", "rcache:*"), 10, 0.05,
                desc="an rcache: entry")
     s, h, hit = call(harness, contract, "POST", "/review", body)
     assert s == 200 and h.get("X-Cache") == "hit", hit
+
+    # Diff-aware review: a refused diff.
+    assert call(harness, contract, "POST", "/review", {**body, "diff": "not a diff"})[0] == 422
 
     # Errors of the submission path.
     assert call(harness, contract, "POST", "/review", b"{not json")[0] == 400
