@@ -43,8 +43,10 @@ COMMON_OBJ   := $(call obj,$(COMMON_SRC)) $(BUILD)/obj/gen/lua_scripts.o
 GATEWAY_OBJ  := $(call obj,$(GATEWAY_SRC)) $(BUILD)/obj/gen/openapi_doc.o
 WORKER_OBJ   := $(call obj,$(WORKER_SRC))
 CLI_OBJ      := $(call obj,$(CLI_SRC))
-BINS         := $(BUILD)/codeinsight-gateway $(BUILD)/codeinsight-worker $(BUILD)/codeinsight-migrate \
-                $(BUILD)/codeinsight-admin $(BUILD)/codeinsight
+# The service's programs (what the images run) and the client, the CLI.
+SERVICE_BINS := $(BUILD)/codeinsight-gateway $(BUILD)/codeinsight-worker $(BUILD)/codeinsight-migrate \
+                $(BUILD)/codeinsight-admin
+BINS         := $(SERVICE_BINS) $(BUILD)/codeinsight
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test unit e2e asan clean config-doc bench bench-refs

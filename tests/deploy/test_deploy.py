@@ -167,10 +167,11 @@ def config_table() -> dict[str, dict]:
 @functools.lru_cache(maxsize=None)
 def makefile_bins() -> set[str]:
     text = _read(ROOT / "Makefile").replace("\\\n", " ")
-    m = re.search(r"^BINS\s*:=(.*)$", text, re.M)
-    assert m, "no BINS in the Makefile"
+    # The service's programs; the CLI (a client) is built but not shipped.
+    m = re.search(r"^SERVICE_BINS\s*:=(.*)$", text, re.M)
+    assert m, "no SERVICE_BINS in the Makefile"
     bins = set(re.findall(r"\$\(BUILD\)/([\w.-]+)", m.group(1)))
-    assert bins, "BINS lists no binary"
+    assert bins, "SERVICE_BINS lists no binary"
     return bins
 
 
