@@ -497,6 +497,8 @@ class Bench:
         self.gw = self.h.start_gateway({
             "CODEINSIGHT_RATE_LIMIT_SCALE": RATE_SCALE,
             "CODEINSIGHT_LOG_LEVEL": "info",
+            # The product's default (the test harness turns the cache off).
+            "CODEINSIGHT_VIEW_CACHE_MB": "32",
             **self.provider_env()})
         self.redis_pid = int((self.h.tmpdir / "redis" / "redis.pid").read_text().strip())
         # AOF stays as services.sh sets it (appendonly, fsync every second);

@@ -47,6 +47,9 @@ static const struct cfg_entry cfg_table[] = {
      CFG_GATEWAY, 0, "Largest accepted request body, bytes (413 above)."},
     {"CODEINSIGHT_HTTP_THREADS", CFG_T_INT, OFF(http_threads), "0", 0, 256,
      CFG_GATEWAY, 0, "Gateway thread pool size; 0 means four per core (threads mostly wait on Redis)."},
+    {"CODEINSIGHT_VIEW_CACHE_MB", CFG_T_INT, OFF(view_cache_mb), "32", 0, 4096, CFG_GATEWAY, 0,
+     "Memory for finished jobs' rendered views, MB per gateway process: polls of a done or "
+     "failed job are answered from it for up to 5 minutes; 0 turns it off."},
     {"CODEINSIGHT_HTTP_TIMEOUT", CFG_T_INT, OFF(http_timeout_s), "30", 1, 3600,
      CFG_GATEWAY, 0, "Idle client connection timeout, seconds."},
     {"CODEINSIGHT_JOB_TTL", CFG_T_INT, OFF(job_ttl_s), "86400", 60, 2592000,

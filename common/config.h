@@ -28,6 +28,7 @@ struct config {
     char schema_dir[CFG_STR_MAX];   /* directory of NNN_name.sql migrations */
     long log_level;                 /* enum log_level */
     long body_max;                  /* bytes, largest accepted request body */
+    long view_cache_mb;             /* finished jobs' views kept by a gateway; 0 = off */
     long http_threads;              /* MHD thread pool size; 0 = number of cores */
     long http_timeout_s;            /* idle connection timeout, seconds */
     long job_ttl_s;                 /* lifetime of a job's Redis hot copy, seconds */

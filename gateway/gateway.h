@@ -13,6 +13,7 @@ struct db;
 struct jwks;
 
 struct target_policy;
+struct view_cache;
 struct subs;
 struct events;
 
@@ -30,6 +31,7 @@ struct gateway {
     char dummy_pwhash[128];         /* verified for unknown emails: equal timing */
     char llm_target[600];           /* "provider/model", part of result-cache keys */
     struct target_policy *stress_policy;    /* owns: CODEINSIGHT_STRESS_ALLOWED_HOSTS */
+    struct view_cache *views;       /* owns: finished jobs' views; NULL when off */
     struct subs *subs;              /* owns: GET /job/:id/events streams */
     struct events *events;          /* owns: the thread feeding them */
 };

@@ -5,6 +5,7 @@
 #include "gateway/paging.h"
 
 #include "common/config.h"
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/db.h"
 #include "common/err.h"
@@ -17,6 +18,7 @@
 #include "gateway/gateway.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
+#include "gateway/view_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +110,30 @@ cJSON *jobs_view_owned(struct request *req, const char *id, struct err *e)
     return job_load(req, id, req->who.user_id, e);
 }
 
+static int job_finished(const cJSON *view)
+{
+    const char *s = json_str(view, "status");
+    return s != NULL && (strcmp(s, "done") == 0 || strcmp(s, "failed") == 0);
+}
+
+/* Answers from the finished-job cache; 1 when it answered. Someone else's
+ * cached job is left to the normal path, which answers 404. */
+static int job_from_view_cache(struct request *req, const char *id, const char *user_id)
+{
+    char owner[CRYPTO_UUID_LEN], *text;
+    size_t len;
+
+    if (view_cache_get(req->gw->views, id, clock_now_ms(), &text, &len, owner,
+                       sizeof owner) != 1)
+        return 0;
+    if (strcmp(owner, user_id) != 0) {
+        free(text);
+        return 0;
+    }
+    respond_text(req, 200, "application/json", text);
+    return 1;
+}
+
 void handle_job_get(struct request *req)
 {
     const char *id = req->param;    /* lower-cased by the server (ROUTE_JOB) */
@@ -127,8 +153,20 @@ void handle_job_get(struct request *req)
         respond_error(req, &e);
         return;
     }
+    if (format == EXPORT_JSON && job_from_view_cache(req, id, who->user_id))
+        return;
     view = job_load(req, id, who->user_id, &e);
     if (view != NULL) {
+        if (format == EXPORT_JSON && job_finished(view)) {
+            /* Rendered once; later polls are answered from memory. */
+            char *text = cJSON_PrintUnformatted(view);
+            if (text != NULL)
+                view_cache_put(req->gw->views, id, who->user_id, text, strlen(text),
+                               clock_now_ms());
+            cJSON_Delete(view);
+            respond_text(req, 200, "application/json", text);
+            return;
+        }
         export_respond(req, view, (enum export_format)format, req->gw->cfg->info_url);
         return;
     }

@@ -12,6 +12,7 @@
 #include "gateway/events.h"
 #include "gateway/gateway.h"
 #include "gateway/subs.h"
+#include "gateway/view_cache.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -116,6 +117,13 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Finished jobs' views, kept for the clients polling them. */
+    gw.views = view_cache_new((size_t)cfg.view_cache_mb * 1024 * 1024);
+    if (cfg.view_cache_mb > 0 && gw.views == NULL) {
+        log_event(LOG_ERROR, "gateway_start_failed", "detail", "out of memory");
+        return 1;
+    }
+
     /* Event streams: the registry, then the thread feeding it. */
     gw.subs = subs_new(cfg.sse_max_subscribers, cfg.sse_max_per_user, server_suspend,
                        server_resume);
@@ -150,6 +158,7 @@ int main(int argc, char **argv)
     gateway_conns_cleanup(&gw);
     jwks_free(gw.jwks);
     target_policy_free(gw.stress_policy);
+    view_cache_free(gw.views);
     metrics_cleanup();
     log_event(LOG_INFO, "gateway_stopped", NULL, NULL);
     return 0;

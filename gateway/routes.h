@@ -13,6 +13,7 @@ typedef void route_handler(struct request *req);
 #define ROUTE_BODY   0x1u   /* reads a JSON request body */
 #define ROUTE_QUIET  0x2u   /* probes: access line at debug level */
 #define ROUTE_JOB    0x4u   /* ":param" is a job id: lower-cased, its hot copy read with the gate */
+#define ROUTE_VIEW   0x8u   /* answers finished jobs from the view cache: no hot-copy read then */
 
 /* Who may call a route. */
 enum route_auth {

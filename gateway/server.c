@@ -15,6 +15,7 @@
 #include "gateway/respond.h"
 #include "gateway/routes.h"
 #include "gateway/subs.h"
+#include "gateway/view_cache.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -232,6 +233,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             for (char *p = req->param; *p != '\0'; p++)
                 *p = (char)tolower((unsigned char)*p);
             job_key(req->param, key);
+            /* A finished job kept in memory needs no read of its hash. */
+            if ((req->route->flags & ROUTE_VIEW) &&
+                view_cache_has(gw->views, req->param, clock_now_ms()))
+                read = 0;
         }
         if (gate_or_respond(req, req->route->rclass, &req->who, read ? key : NULL) != 0)
             return MHD_YES;

@@ -705,8 +705,12 @@ class Harness:
         for k in ("SUPABASE_JWT_SECRET", "CODEINSIGHT_KEY_PEPPER", "CODEINSIGHT_JWT_SECRET"):
             if overrides.get(k):
                 self.remember(str(overrides[k]))
+        # The finished-job view cache is off unless a test turns it on: tests
+        # that delete a job's hot copy read PostgreSQL's view, not a copy
+        # in the gateway's memory (test_view_cache.py tests the cache).
         env = self.child_env({"PORT": port, "CODEINSIGHT_KEY_PEPPER": self.key_pepper,
-                              "CODEINSIGHT_JWT_SECRET": self.jwt_secret, **overrides})
+                              "CODEINSIGHT_JWT_SECRET": self.jwt_secret,
+                              "CODEINSIGHT_VIEW_CACHE_MB": "0", **overrides})
         gw = Gateway(self._name("gateway"), [str(self.binary("codeinsight-gateway"))], env,
                      self.tmpdir / "logs", self.tmpdir, port=port,
                      default_auth=self.default_key or None, remember=self.remember)

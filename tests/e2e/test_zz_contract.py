@@ -5,7 +5,8 @@ Runs after every other module (the name sorts last but one, before the log
 scan of test_zz_secrets_in_logs.py).
 
 Requests to routes that do not exist (404/405 tests) are not operations of
-the document and are left out; test_openapi.py checks that the route table
+the document and are left out, and so are the few answers libmicrohttpd
+gives itself before any route runs (no X-Request-Id: malformed HTTP); test_openapi.py checks that the route table
 and the document name the same operations.
 """
 
@@ -25,6 +26,10 @@ def test_every_recorded_response_keeps_the_contract(harness, gateway):
     for method, path, status, headers, body in list(RECORDED):
         template = c.template_for(path)
         if template is None or (method.upper(), template) not in operations:
+            continue
+        if headers.get("X-Request-Id") is None:
+            # Answered by libmicrohttpd itself (a malformed request line,
+            # oversized headers, broken chunking): no route ran.
             continue
         checked += 1
         try:
