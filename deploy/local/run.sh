@@ -248,7 +248,14 @@ cat <<EOF
     curl -sS -X POST $URL/review$AUTH_ARGS -H 'Content-Type: application/json' -d '{"file_path":"app.py","file_content":"import os\n","request_type":"review"}'
     # -> 202 {"job_id":"<job_id>","status":"queued","poll":"/job/<job_id>"}
     curl -sS $URL/job/<job_id>$AUTH_ARGS
-    # repeat until "status" is "done" (or "failed")
+    # repeat until "status" is "done" (or "failed"), or follow it live:
+    curl -sSN $URL/job/<job_id>/events$AUTH_ARGS
+    curl -sS "$URL/job/<job_id>?format=sarif"$AUTH_ARGS     # or format=rdjson
+
+  Or with the CLI (build/codeinsight; man -l docs/codeinsight.1):
+    CODEINSIGHT_URL=$URL CODEINSIGHT_API_KEY=$DEMO_KEY build/codeinsight review app.py
+
+  The API: $URL/openapi.json (docs/openapi.yaml)
 
   Press Ctrl-C to stop.
 
