@@ -7,6 +7,7 @@
  */
 #include "worker/context.h"
 
+#include "common/udiff.h"
 #include "common/utf8.h"
 
 #include <limits.h>
@@ -15,8 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Line numbers beyond this are treated as out of range (diff headers,
- * cursor positions), so arithmetic on them never overflows. */
+/* Line numbers beyond this are treated as out of range (cursor positions;
+ * a diff's are capped lower, by UDIFF_NUM_MAX), so arithmetic on them never
+ * overflows. */
 #define LINE_NO_MAX 1000000000L
 
 /* Between two windows of the excerpt. */
@@ -157,132 +159,35 @@ static int lines_split(const char *text, size_t len, struct line **out, long *n)
 
 /* ---- diff hunks ---- */
 
-/* Parses a decimal number at *p (advanced past it). Returns -1 when there
- * is none or it is out of range. */
-static long parse_num(const char **p, const char *end)
-{
-    long v = 0;
-    const char *s = *p;
-
-    if (s >= end || *s < '0' || *s > '9')
-        return -1;
-    while (s < end && *s >= '0' && *s <= '9') {
-        if (v > (LINE_NO_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (*s - '0');
-        s++;
-    }
-    *p = s;
-    return v;
-}
-
-/* Parses "-a[,b] +c[,d] @@" after "@@ ". Returns 0 or -1. */
-static int parse_hunk_header(const char *s, const char *end, long *old_n, long *new_start,
-                             long *new_n)
-{
-    long a, c;
-
-    if (s >= end || *s++ != '-' || (a = parse_num(&s, end)) < 0)
-        return -1;
-    *old_n = 1;
-    if (s < end && *s == ',') {
-        s++;
-        if ((*old_n = parse_num(&s, end)) < 0)
-            return -1;
-    }
-    if (end - s < 2 || s[0] != ' ' || s[1] != '+')
-        return -1;
-    s += 2;
-    if ((c = parse_num(&s, end)) < 0)
-        return -1;
-    *new_n = 1;
-    if (s < end && *s == ',') {
-        s++;
-        if ((*new_n = parse_num(&s, end)) < 0)
-            return -1;
-    }
-    if (end - s < 3 || memcmp(s, " @@", 3) != 0)
-        return -1;
-    (void)a;
-    *new_start = c;
-    return 0;
-}
-
-/* Adds the new-side range of every hunk of diff, widened by
- * CONTEXT_AROUND. Returns 1 when the diff is well formed and names lines of
- * this file, 0 when it is malformed (out untouched beyond what was added:
- * the caller discards it), -1 when out of memory.
- *
- * Lines outside hunks (git headers, "---", "+++", mail headers) are
- * skipped; a diff naming more than one file ("+++" twice) is malformed,
- * since its hunks cannot be told apart. */
+/* Adds the new-side range of every hunk of diff (parsed by common/udiff),
+ * widened by CONTEXT_AROUND. Returns 1 when the diff is well formed and
+ * names lines of this file, 0 when it is not (out untouched beyond what was
+ * added: the caller discards it), -1 when out of memory. A diff of more than
+ * one file, or without a hunk, is not one this file can use. */
 static int diff_windows(const char *diff, long total, struct ranges *out)
 {
-    const char *p = diff;
-    long old_left = 0, new_left = 0;
-    int in_hunk = 0, files = 0, hunks = 0;
+    struct udiff *d;
+    int rc = 1;
 
-    while (*p != '\0') {
-        const char *eol = strchr(p, '\n');
-        const char *end = eol != NULL ? eol : p + strlen(p);
-        const char *next = eol != NULL ? eol + 1 : end;
+    if (udiff_parse(diff, strlen(diff), &d, NULL) < 0)
+        return 0;
+    if (d->nfiles != 1 || d->files[0].nhunks == 0)
+        rc = 0;
+    for (size_t i = 0; rc == 1 && i < d->files[0].nhunks; i++) {
+        const struct udiff_hunk *h = &d->files[0].hunks[i];
+        /* A hunk adding nothing names the line before the removal. */
+        long last = h->new_start + (h->new_count > 0 ? h->new_count - 1 : 0);
 
-        if (end > p && end[-1] == '\r')
-            end--;
-        if (in_hunk) {
-            char c = end > p ? *p : ' ';   /* an empty line is blank context */
-            if (c == ' ') {
-                if (old_left == 0 || new_left == 0)
-                    return 0;
-                old_left--;
-                new_left--;
-            } else if (c == '-') {
-                if (old_left == 0)
-                    return 0;
-                old_left--;
-            } else if (c == '+') {
-                if (new_left == 0)
-                    return 0;
-                new_left--;
-            } else if (c != '\\') {
-                return 0;       /* hunk shorter than its header says */
-            }
-            if (old_left == 0 && new_left == 0)
-                in_hunk = 0;
-        } else if (end - p >= 3 && memcmp(p, "@@ ", 3) == 0) {
-            long new_start, new_n;
-            if (parse_hunk_header(p + 3, end, &old_left, &new_start, &new_n) < 0)
-                return 0;
-            if (old_left == 0 && new_n == 0)
-                return 0;
-            /* A hunk adding nothing names the line before the removal. */
-            if (new_start + (new_n > 0 ? new_n - 1 : 0) > total ||
-                (new_n > 0 && new_start < 1))
-                return 0;
-            new_left = new_n;
-            in_hunk = 1;
-            hunks++;
-            if (new_n > 0) {
-                if (ranges_add_window(out, new_start - CONTEXT_AROUND,
-                                      new_start + new_n - 1 + CONTEXT_AROUND, total) < 0)
-                    return -1;
-            } else if (ranges_add_window(out, new_start - CONTEXT_AROUND,
-                                         new_start + 1 + CONTEXT_AROUND, total) < 0) {
-                return -1;
-            }
-        } else if (end - p >= 4 && memcmp(p, "+++ ", 4) == 0) {
-            if (++files > 1)
-                return 0;
-        } else if (*p == '+' ||
-                   (*p == '-' && !(end - p >= 4 && memcmp(p, "--- ", 4) == 0) &&
-                    !(end - p == 3 && memcmp(p, "-- ", 3) == 0))) {
-            /* A changed line outside any hunk: the hunk before it was
-             * longer than its header says. ("-- " ends a mailed patch.) */
-            return 0;
-        }
-        p = next;
+        if ((h->old_count == 0 && h->new_count == 0) || last > total ||
+            (h->new_count > 0 && h->new_start < 1))
+            rc = 0;
+        else if (ranges_add_window(out, h->new_start - CONTEXT_AROUND,
+                                   (h->new_count > 0 ? last : h->new_start + 1) +
+                                       CONTEXT_AROUND, total) < 0)
+            rc = -1;
     }
-    return (in_hunk || hunks == 0) ? 0 : 1;
+    udiff_free(d);
+    return rc;
 }
 
 /* ---- emitting the excerpt ---- */

@@ -51,9 +51,8 @@ struct context_result {
  * "\n" counts. Selection: with a diff, the new-side range of each hunk
  * +- CONTEXT_AROUND; with a cursor, its window +- CONTEXT_CURSOR_AROUND;
  * both when both are given; overlapping or adjacent windows merge. A
- * malformed diff (no hunk, a hunk header that does not parse, a hunk body
- * shorter or longer than its header says, hunks past the end of the file,
- * or more than one "+++" file) is ignored together with the cursor, and the
+ * malformed diff (one common/udiff.h refuses, no hunk, hunks past the end
+ * of the file, or more than one file) is ignored together with the cursor, and the
  * whole file is selected; so is the whole file when there is neither diff
  * nor cursor, or the cursor is past the end. The selection is then emitted
  * in line order while it fits budget_bytes (code_len <= budget_bytes); the
