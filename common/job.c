@@ -183,3 +183,10 @@ cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
     cJSON_Delete(res);
     return view;
 }
+
+int job_view_finished(const cJSON *view)
+{
+    const char *s = json_str(view, "status");
+
+    return s != NULL && (strcmp(s, "done") == 0 || strcmp(s, "failed") == 0);
+}

@@ -70,4 +70,7 @@ void job_key(const char *job_id, char *key);
  * the hash is empty or has no type/status (expired or never existed). */
 cJSON *job_view_from_hash(const char *job_id, const cJSON *flat);
 
+/* 1 when a view's status is final (done or failed): the job will not change. */
+int job_view_finished(const cJSON *view);
+
 #endif

@@ -2,6 +2,7 @@
 #include "gateway/export.h"
 
 #include "common/err.h"
+#include "common/job.h"
 #include "gateway/export_rdjson.h"
 #include "gateway/export_sarif.h"
 #include "gateway/request.h"
@@ -54,7 +55,7 @@ void export_respond(struct request *req, cJSON *view, enum export_format f, cons
         cJSON_Delete(view);
         return;
     }
-    if (status == NULL || (strcmp(status, "done") != 0 && strcmp(status, "failed") != 0)) {
+    if (!job_view_finished(view)) {
         cJSON *extra = cJSON_CreateObject();
         err_set(&e, ERR_JOB_NOT_DONE, "the job is %s: poll GET /job/:id until its status "
                 "is done or failed, then export it", status ? status : "not finished");

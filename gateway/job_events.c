@@ -102,12 +102,6 @@ static struct sse_id synth_final_id(const cJSON *view)
     return id;
 }
 
-static int status_final(const cJSON *view)
-{
-    const char *st = json_str(view, "status");
-    return st != NULL && sse_type_final(st);
-}
-
 static long stream_read(void *arg, char *buf, size_t max)
 {
     return (long)sub_read(arg, buf, max);
@@ -203,7 +197,7 @@ static int queue_history(struct request *req, struct sub *s, const cJSON *view,
     cJSON_Delete(entries);
     if (*seen_final)
         return -1;
-    if (!have_final && status_final(view)) {
+    if (!have_final && job_view_finished(view)) {
         /* Finished before its events were kept: the end from the hot copy. */
         struct sse_id id = synth_final_id(view);
         size_t len;
@@ -319,7 +313,7 @@ void handle_job_events(struct request *req)
         gate_respond_error(req, &e);
         return;
     }
-    if (!hot && status_final(view))
+    if (!hot && job_view_finished(view))
         respond_final_only(req, view, &after);
     else
         respond_stream_of(req, view, after);

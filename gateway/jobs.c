@@ -110,12 +110,6 @@ cJSON *jobs_view_owned(struct request *req, const char *id, struct err *e)
     return job_load(req, id, req->who.user_id, e);
 }
 
-static int job_finished(const cJSON *view)
-{
-    const char *s = json_str(view, "status");
-    return s != NULL && (strcmp(s, "done") == 0 || strcmp(s, "failed") == 0);
-}
-
 /* Answers from the finished-job cache; 1 when it answered. Someone else's
  * cached job is left to the normal path, which answers 404. */
 static int job_from_view_cache(struct request *req, const char *id, const char *user_id)
@@ -157,7 +151,7 @@ void handle_job_get(struct request *req)
         return;
     view = job_load(req, id, who->user_id, &e);
     if (view != NULL) {
-        if (format == EXPORT_JSON && job_finished(view)) {
+        if (format == EXPORT_JSON && job_view_finished(view)) {
             /* Rendered once; later polls are answered from memory. */
             char *text = cJSON_PrintUnformatted(view);
             if (text != NULL)
