@@ -1,7 +1,11 @@
-/* crypto.c - libsodium-backed randomness, UUIDv7 and SHA-256. */
+/* crypto.c - randomness, UUIDv7 and passwords from libsodium; SHA-256 and
+ * HMAC from OpenSSL, whose SHA-NI/AVX2 code hashes a 2 KB body in 3 us where
+ * libsodium's portable C takes 19 (bench: the gateway digests every body). */
 #include "common/crypto.h"
 
 #include <ctype.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -90,9 +94,9 @@ void crypto_random_hex(char *out, size_t n)
 
 void crypto_sha256_hex(const void *data, size_t len, char out[65])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
+    unsigned char h[SHA256_DIGEST_LENGTH];
 
-    crypto_hash_sha256(h, data, len);
+    SHA256(data, len, h);
     hex_encode(h, sizeof h, out);
 }
 
@@ -107,12 +111,16 @@ void crypto_sha1_hex(const void *data, size_t len, char out[41])
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                         unsigned char mac[32])
 {
-    crypto_auth_hmacsha256_state st;
+    unsigned int n = 32;
 
-    crypto_auth_hmacsha256_init(&st, key, key_len);
-    crypto_auth_hmacsha256_update(&st, data, len);
-    crypto_auth_hmacsha256_final(&st, mac);
-    sodium_memzero(&st, sizeof st);
+    /* Fails only out of memory; the libsodium path needs none. */
+    if (HMAC(EVP_sha256(), key, (int)key_len, data, len, mac, &n) == NULL) {
+        crypto_auth_hmacsha256_state st;
+        crypto_auth_hmacsha256_init(&st, key, key_len);
+        crypto_auth_hmacsha256_update(&st, data, len);
+        crypto_auth_hmacsha256_final(&st, mac);
+        sodium_memzero(&st, sizeof st);
+    }
 }
 
 int crypto_equal(const void *a, const void *b, size_t n)
@@ -158,24 +166,50 @@ void crypto_wipe(void *p, size_t n)
     sodium_memzero(p, n);
 }
 
-/* libsodium's state lives in our opaque buffer, so the header needs no sodium.h. */
-_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(struct crypto_sha256_state),
+/* The opaque buffer holds an OpenSSL digest context, or, when that could
+ * not be allocated, libsodium's state (same result, slower). */
+struct sha256_impl {
+    EVP_MD_CTX *ctx;                    /* NULL: sodium below is in use */
+    crypto_hash_sha256_state sodium;
+};
+_Static_assert(sizeof(struct sha256_impl) <= sizeof(struct crypto_sha256_state),
                "struct crypto_sha256_state too small");
 
 void crypto_sha256_init(struct crypto_sha256_state *st)
 {
-    crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)st->opaque);
+    struct sha256_impl *s = (struct sha256_impl *)(void *)st->opaque;
+
+    s->ctx = EVP_MD_CTX_new();
+    if (s->ctx != NULL && EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(s->ctx);
+        s->ctx = NULL;
+    }
+    if (s->ctx == NULL)
+        crypto_hash_sha256_init(&s->sodium);
 }
 
 void crypto_sha256_update(struct crypto_sha256_state *st, const void *data, size_t len)
 {
-    crypto_hash_sha256_update((crypto_hash_sha256_state *)(void *)st->opaque, data, len);
+    struct sha256_impl *s = (struct sha256_impl *)(void *)st->opaque;
+
+    if (s->ctx != NULL)
+        EVP_DigestUpdate(s->ctx, data, len);
+    else
+        crypto_hash_sha256_update(&s->sodium, data, len);
 }
 
 void crypto_sha256_final_hex(struct crypto_sha256_state *st, char out[65])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
+    struct sha256_impl *s = (struct sha256_impl *)(void *)st->opaque;
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    unsigned int n = sizeof h;
 
-    crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)st->opaque, h);
+    if (s->ctx != NULL) {
+        EVP_DigestFinal_ex(s->ctx, h, &n);
+        EVP_MD_CTX_free(s->ctx);
+        s->ctx = NULL;
+    } else {
+        crypto_hash_sha256_final(&s->sodium, h);
+    }
     hex_encode(h, sizeof h, out);
 }

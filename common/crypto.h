@@ -1,4 +1,5 @@
-/* crypto.h - randomness, identifiers and hashes (the one place libsodium is included). */
+/* crypto.h - randomness, identifiers and hashes (the one place libsodium is
+ * included; the digests are OpenSSL's). */
 #ifndef CI_CRYPTO_H
 #define CI_CRYPTO_H
 
@@ -34,7 +35,8 @@ void crypto_sha256_hex(const void *data, size_t len, char out[65]);
 /* SHA-1 of data as 40 lowercase hex chars plus NUL (Redis script ids only). */
 void crypto_sha1_hex(const void *data, size_t len, char out[41]);
 
-/* Incremental SHA-256 (for digests of several parts). */
+/* Incremental SHA-256 (for digests of several parts). Every init must be
+ * followed by final, which releases the state. */
 struct crypto_sha256_state { unsigned char opaque[128] __attribute__((aligned(16))); };
 void crypto_sha256_init(struct crypto_sha256_state *st);
 void crypto_sha256_update(struct crypto_sha256_state *st, const void *data, size_t len);

@@ -185,6 +185,59 @@ static void test_sha256(void **state)
     assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+/* The incremental digest equals the one-shot one, whatever the split; a
+ * 3000-byte input spans many 64-byte blocks. */
+static void test_sha256_incremental(void **state)
+{
+    static char buf[3000];
+    char one[65], inc[65];
+    struct crypto_sha256_state st;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (char)('a' + i % 23);
+    crypto_sha256_hex(buf, sizeof buf, one);
+    for (size_t cut = 0; cut <= sizeof buf; cut += 997) {
+        crypto_sha256_init(&st);
+        crypto_sha256_update(&st, buf, cut);
+        crypto_sha256_update(&st, buf + cut, sizeof buf - cut);
+        crypto_sha256_final_hex(&st, inc);
+        assert_string_equal(inc, one);
+    }
+    crypto_sha256_init(&st);
+    crypto_sha256_update(&st, "ab", 2);
+    crypto_sha256_update(&st, "c", 1);
+    crypto_sha256_final_hex(&st, inc);
+    assert_string_equal(inc, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void hex32(const unsigned char mac[32], char out[65])
+{
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+}
+
+/* RFC 4231 test cases 1 and 2, and 6 (a key longer than the block). */
+static void test_hmac_sha256(void **state)
+{
+    unsigned char key[131], mac[32];
+    char hex[65];
+    const char *long_msg = "Test Using Larger Than Block-Size Key - Hash Key First";
+    (void)state;
+
+    memset(key, 0x0b, 20);
+    crypto_hmac_sha256(key, 20, "Hi There", 8, mac);
+    hex32(mac, hex);
+    assert_string_equal(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac);
+    hex32(mac, hex);
+    assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    memset(key, 0xaa, sizeof key);
+    crypto_hmac_sha256(key, sizeof key, long_msg, strlen(long_msg), mac);
+    hex32(mac, hex);
+    assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 static void test_sha1(void **state)
 {
     char h[41];
@@ -208,6 +261,8 @@ int main(void)
         cmocka_unit_test(test_random_hex),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_sha1),
+        cmocka_unit_test(test_sha256_incremental),
+        cmocka_unit_test(test_hmac_sha256),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

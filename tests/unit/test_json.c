@@ -175,6 +175,49 @@ static void test_json_str(void **state)
     cJSON_Delete(doc);
 }
 
+/* json_raw_control on a heap copy of exactly strlen(text) bytes. */
+static int ctl(const char *text, size_t *at)
+{
+    size_t len = strlen(text);
+    char *copy = malloc(len ? len : 1);
+    int rc;
+
+    assert_non_null(copy);
+    memcpy(copy, text, len);
+    *at = 12345;
+    rc = json_raw_control(copy, len, at);
+    free(copy);
+    return rc;
+}
+
+static void test_raw_control(void **state)
+{
+    char buf[80];
+    size_t at;
+    (void)state;
+
+    /* None: compact, pretty-printed (controls outside strings), escapes, UTF-8. */
+    assert_int_equal(ctl("{\"a\":\"x\\ny\"}", &at), 0);
+    assert_int_equal(ctl("{\n\t\"a\": \"b\"\r\n}", &at), 0);
+    assert_int_equal(ctl("{\"a\":\"h\xc3\xa9llo \xe2\x82\xac\"}", &at), 0);
+    assert_int_equal(ctl("", &at), 0);
+    /* A raw byte below 0x20 inside a string, at every offset of an 8-byte
+     * word and past the last whole word: found, at its exact position. */
+    for (size_t pos = 6; pos < 30; pos++) {
+        memset(buf, 'x', sizeof buf);
+        memcpy(buf, "{\"a\":\"", 6);
+        memcpy(buf + 33, "\"}", 3);
+        buf[pos] = pos % 2 ? '\t' : '\x01';
+        assert_int_equal(ctl(buf, &at), 1);
+        assert_int_equal(at, pos);
+    }
+    /* A control in the body but outside strings, then one inside. */
+    assert_int_equal(ctl("{\n\"a\":\"b\x1f\"}", &at), 1);
+    assert_int_equal(at, 8);
+    /* NULL position is allowed. */
+    assert_int_equal(json_raw_control("{\"a\":\"\n\"}", 10, NULL), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_escape_then_digits),
         cmocka_unit_test(test_key_cap),
         cmocka_unit_test(test_json_str),
+        cmocka_unit_test(test_raw_control),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
