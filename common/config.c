@@ -81,6 +81,11 @@ static const struct cfg_entry cfg_table[] = {
      "Lifetime of a login token, seconds."},
     {"CODEINSIGHT_AUTH_CACHE_TTL", CFG_T_INT, OFF(auth_cache_ttl_s), "60", 1, 3600,
      CFG_GATEWAY, 0, "Seconds a key or user identity stays cached in Redis."},
+    {"CODEINSIGHT_IDENTITY_CACHE_MS", CFG_T_INT, OFF(identity_cache_ms), "5000", 0, 3600000,
+     CFG_GATEWAY, 0,
+     "Milliseconds a gateway uses its own copy of an identity (at most the Redis cache's "
+     "TTL), with tokens leased from large buckets; a revocation drops it at once on every "
+     "replica. 0: every request asks Redis."},
     {"SUPABASE_JWT_SECRET", CFG_T_STR, OFF(supabase_jwt_secret), "", 0, 0, CFG_GATEWAY,
      CFG_SECRET, "Accept Supabase HS256 tokens signed with this secret (empty: off)."},
     {"SUPABASE_JWKS_URL", CFG_T_STR, OFF(supabase_jwks_url), "", 0, 0, CFG_GATEWAY, 0,

@@ -20,6 +20,7 @@ struct conns {
     struct kv *kv;
     struct db *db;
     int64_t kv_retry_at;            /* monotonic ms */
+    int64_t kv_failed_at;
     int64_t db_retry_at;
 };
 
@@ -82,14 +83,19 @@ struct kv *gateway_kv(struct gateway *gw, struct err *e)
     kv_free(c->kv);
     c->kv = NULL;
     now = clock_mono_ms();
-    if (now < c->kv_retry_at) {
+    /* Another thread connecting since this one failed means Redis is back. */
+    if (now < c->kv_retry_at &&
+        __atomic_load_n(&gw->kv_connected_at, __ATOMIC_ACQUIRE) <= c->kv_failed_at) {
         err_set(e, ERR_REDIS_UNAVAILABLE, "redis is unreachable; retrying shortly");
         return NULL;
     }
     c->kv = kv_connect(&gw->kv_url, CONNS_TIMEOUT_MS, e);
     if (c->kv == NULL) {
+        c->kv_failed_at = now;
         c->kv_retry_at = now + CONNS_RETRY_MS;
         conns_log_down("redis_unavailable", e);
+    } else {
+        __atomic_store_n(&gw->kv_connected_at, now, __ATOMIC_RELEASE);
     }
     return c->kv;
 }

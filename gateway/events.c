@@ -9,6 +9,7 @@
 #include "common/loop.h"
 #include "common/metrics.h"
 #include "common/metrics_table.h"
+#include "gateway/ident_cache.h"
 #include "gateway/subs.h"
 
 #include <pthread.h>
@@ -30,6 +31,8 @@ struct events {
     struct loop *loop;
     struct kv_async *sub;               /* subscribed: messages only */
     struct kv_async *cmd;               /* XRANGE for catching up */
+    struct kv_async *auth;              /* subscribed to IDC_CHANNEL; NULL without idents */
+    struct idc *idents;                 /* borrowed */
     struct loop_timer *heartbeat;
     struct loop_timer *stop_poll;
     struct loop_timer *catchup_retry;
@@ -202,6 +205,39 @@ static void on_sub_state(void *arg, int connected)
     }
 }
 
+/* A revoked identity's cache key; NULL: (re)subscribed, anything missed. */
+static void on_auth_message(void *arg, const char *payload, size_t len)
+{
+    struct events *ev = arg;
+    char key[128];
+
+    if (payload == NULL) {
+        idc_clear(ev->idents);
+        return;
+    }
+    if (len >= sizeof key)
+        return;
+    memcpy(key, payload, len);
+    key[len] = '\0';
+    idc_forget(ev->idents, key);
+}
+
+static void on_auth_state(void *arg, int connected)
+{
+    struct events *ev = arg;
+    struct err e;
+
+    /* Until subscribed again, a revocation could be missed: copies go. */
+    idc_clear(ev->idents);
+    if (connected && kv_async_subscribe(ev->auth, IDC_CHANNEL, on_auth_message, ev, &e) != ERR_OK) {
+        struct log_line l;
+        log_begin(&l, LOG_WARN, "events_subscribe_failed");
+        log_str(&l, "channel", IDC_CHANNEL);
+        log_errfields(&l, &e);
+        log_end(&l);
+    }
+}
+
 static void on_heartbeat(void *arg)
 {
     struct events *ev = arg;
@@ -217,7 +253,8 @@ static void on_stop_poll(void *arg)
         return;
     kv_async_free(ev->sub);
     kv_async_free(ev->cmd);
-    ev->sub = ev->cmd = NULL;
+    kv_async_free(ev->auth);
+    ev->sub = ev->cmd = ev->auth = NULL;
     loop_timer_free(ev->heartbeat);
     loop_timer_free(ev->stop_poll);
     loop_timer_free(ev->catchup_retry);
@@ -240,8 +277,8 @@ static void events_free(struct events *ev)
     free(ev);
 }
 
-struct events *events_start(const struct kv_url *url, struct subs *subs, long heartbeat_s,
-                            long max_jobs, struct err *e)
+struct events *events_start(const struct kv_url *url, struct subs *subs, struct idc *idents,
+                            long heartbeat_s, long max_jobs, struct err *e)
 {
     struct events *ev = calloc(1, sizeof *ev);
 
@@ -251,6 +288,7 @@ struct events *events_start(const struct kv_url *url, struct subs *subs, long he
         return NULL;
     }
     ev->subs = subs;
+    ev->idents = idents;
     ev->max_jobs = max_jobs;
     ev->jobs = calloc((size_t)max_jobs, sizeof *ev->jobs);
     ev->from = calloc((size_t)max_jobs, sizeof *ev->from);
@@ -265,10 +303,13 @@ struct events *events_start(const struct kv_url *url, struct subs *subs, long he
     ev->catchup_retry = loop_timer_new(ev->loop, on_catchup_retry, ev);
     if (ev->heartbeat == NULL || ev->stop_poll == NULL || ev->catchup_retry == NULL ||
         (ev->cmd = kv_async_new(ev->loop, url, "events", NULL, NULL, e)) == NULL ||
-        (ev->sub = kv_async_new(ev->loop, url, "events-sub", on_sub_state, ev, e)) == NULL) {
+        (ev->sub = kv_async_new(ev->loop, url, "events-sub", on_sub_state, ev, e)) == NULL ||
+        (idents != NULL &&
+         (ev->auth = kv_async_new(ev->loop, url, "auth-sub", on_auth_state, ev, e)) == NULL)) {
         if (e->code == ERR_OK)
             err_set(e, ERR_INTERNAL, "out of memory");
         kv_async_free(ev->cmd);
+        kv_async_free(ev->sub);
         events_free(ev);
         return NULL;
     }
@@ -278,6 +319,7 @@ struct events *events_start(const struct kv_url *url, struct subs *subs, long he
         err_set(e, ERR_INTERNAL, "cannot start the events thread");
         kv_async_free(ev->sub);
         kv_async_free(ev->cmd);
+        kv_async_free(ev->auth);
         events_free(ev);
         return NULL;
     }

@@ -10,6 +10,11 @@
  * comes back from a Redis outage, each job's streams are caught up from its
  * stored events (XRANGE jobev:<id>), so an outage delays events, never
  * loses them.
+ *
+ * The same thread keeps the gateway's own identity copies honest
+ * (ident_cache.h): a third connection, subscribed to IDC_CHANNEL, drops the
+ * copy of each revoked identity published there, and all of them whenever
+ * the subscription had to be renewed (messages may have been missed).
  */
 #ifndef GW_EVENTS_H
 #define GW_EVENTS_H
@@ -21,13 +26,15 @@
 
 struct err;
 struct events;
+struct idc;
 struct kv_url;
 struct subs;
 
-/* Starts the thread. subs and url are borrowed until events_stop. Returns
- * the thread's handle (owns; events_stop) or NULL with e set. */
-struct events *events_start(const struct kv_url *url, struct subs *subs, long heartbeat_s,
-                            long max_jobs, struct err *e);
+/* Starts the thread. subs, idents (may be NULL) and url are borrowed until
+ * events_stop. Returns the thread's handle (owns; events_stop) or NULL with
+ * e set. */
+struct events *events_start(const struct kv_url *url, struct subs *subs, struct idc *idents,
+                            long heartbeat_s, long max_jobs, struct err *e);
 
 /* Stops the thread (within a fraction of a second), closes its
  * connections, frees. Accepts NULL. */

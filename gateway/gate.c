@@ -1,11 +1,13 @@
 /* gate.c - identity + bucket for every authenticated route. */
 #include "gateway/gate.h"
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/job.h"
 #include "common/kv.h"
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
+#include "gateway/ident_cache.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 
@@ -85,25 +87,66 @@ static void copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src);
 }
 
+/* The identity a local or scripted admission established. */
+static void take_identity(struct identity *id, const struct idc_admitted *a)
+{
+    copy(id->user_id, sizeof id->user_id, a->user_id);
+    copy(id->key_id, sizeof id->key_id, a->key_id);
+    copy(id->email, sizeof id->email, a->email);
+    copy(id->plan, sizeof id->plan, a->plan);
+}
+
+/* Admitted by the gateway's own copy: the hash to read, if any, costs a
+ * plain HGETALL. Returns 0, or answers 503 and returns -1. */
+static int read_alone(struct request *req, const char *read_key)
+{
+    struct err e;
+    struct kv *kv;
+
+    if (read_key == NULL)
+        return 0;
+    if ((kv = gateway_kv(req->gw, &e)) == NULL ||
+        kv_call(kv, 2, (const char *[]){"HGETALL", read_key}, NULL, &req->prefetched, &e) !=
+            ERR_OK) {
+        if (e.code == ERR_PROTOCOL)
+            err_set(&e, ERR_REDIS_UNAVAILABLE, "cannot read the job");
+        gate_respond_error(req, &e);
+        return -1;
+    }
+    return 0;
+}
+
 int gate_or_respond(struct request *req, enum route_class rc, struct identity *id,
                     const char *read_key)
 {
     struct err e;
     const char *cls = plans_class_str(rc);
+    struct idc_admitted a;
+    struct idc_ask ask;
+    int64_t now = clock_mono_ms();
 
     if (auth_parse_or_respond(req, id) != 0)
         return -1;
+    if (idc_admit(req->gw->idents, id->cache_key, rc, now, &a, &ask)) {
+        take_identity(id, &a);
+        gate_rate_headers(req, a.limit, a.remaining, a.reset);
+        return read_alone(req, read_key);
+    }
     /* A cache miss is filled and retried once. */
     for (int attempt = 0; attempt < 2; attempt++) {
         struct kv *kv = gateway_kv(req->gw, &e);
         cJSON *r = NULL;
         const char *st;
+        char want[24];
         int miss;
 
+        snprintf(want, sizeof want, "%ld", ask.want);
         if (kv == NULL ||
-            kv_eval(kv, &job_script_gate, read_key ? 2 : 1, read_key ? 3 : 2,
-                    read_key ? (const char *[]){id->cache_key, read_key, cls}
-                             : (const char *[]){id->cache_key, cls},
+            kv_eval(kv, &job_script_gate, read_key ? 2 : 1, read_key ? 5 : 4,
+                    read_key ? (const char *[]){id->cache_key, read_key, cls, want,
+                                                ask.want_identity ? "1" : "0"}
+                             : (const char *[]){id->cache_key, cls, want,
+                                                ask.want_identity ? "1" : "0"},
                     NULL, &r, &e) != ERR_OK) {
             if (e.code == ERR_PROTOCOL)
                 err_set(&e, ERR_REDIS_UNAVAILABLE, "admission script failed");
@@ -112,17 +155,22 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
         }
         st = gate_reply_status(r);
         if (strcmp(st, "ok") == 0) {
+            const cJSON *flat = cJSON_GetArrayItem(r, 10);
             copy(id->user_id, sizeof id->user_id, gate_reply_str(r, 1));
             copy(id->key_id, sizeof id->key_id, gate_reply_str(r, 2));
             copy(id->email, sizeof id->email, gate_reply_str(r, 3));
             copy(id->plan, sizeof id->plan, gate_reply_str(r, 4));
-            gate_rate_headers(req, gate_reply_num(r, 5), gate_reply_num(r, 6),
-                              gate_reply_num(r, 7));
+            idc_record(req->gw->idents, id->cache_key, cJSON_IsArray(flat) ? flat : NULL, rc,
+                       gate_reply_num(r, 9), gate_reply_num(r, 5), gate_reply_num(r, 6),
+                       gate_reply_num(r, 7), now, &a);
+            gate_rate_headers(req, a.limit, a.remaining, a.reset);
             if (read_key != NULL && cJSON_IsArray(cJSON_GetArrayItem(r, 8)))
                 req->prefetched = cJSON_DetachItemFromArray(r, 8);
             cJSON_Delete(r);
             return 0;
         }
+        if (strcmp(st, "revoked") == 0)
+            idc_forget(req->gw->idents, id->cache_key);
         if (gate_refusal_or_respond(req, r)) {
             cJSON_Delete(r);
             return -1;

@@ -3,6 +3,7 @@
 #define GW_GATEWAY_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 #include "common/jwt.h"
 #include "common/kv.h"
@@ -16,6 +17,7 @@ struct target_policy;
 struct view_cache;
 struct subs;
 struct events;
+struct idc;
 
 struct gateway {
     const struct config *cfg;       /* borrowed, read-only */
@@ -24,6 +26,7 @@ struct gateway {
     void *daemon;                   /* struct MHD_Daemon * */
     unsigned port;                  /* bound port */
     int active;                     /* requests in progress (atomic) */
+    int64_t kv_connected_at;        /* monotonic ms of a thread's last Redis connect (atomic) */
     struct jwt_verifier own_jwt;    /* tokens from POST /auth/login */
     struct jwt_verifier ext_jwt;    /* Supabase tokens; ext_enabled says whether */
     int ext_enabled;
@@ -32,6 +35,7 @@ struct gateway {
     char llm_target[600];           /* "provider/model", part of result-cache keys */
     struct target_policy *stress_policy;    /* owns: CODEINSIGHT_STRESS_ALLOWED_HOSTS */
     struct view_cache *views;       /* owns: finished jobs' views; NULL when off */
+    struct idc *idents;             /* owns: identities and leased tokens; NULL when off */
     struct subs *subs;              /* owns: GET /job/:id/events streams */
     struct events *events;          /* owns: the thread feeding them */
 };

@@ -11,6 +11,7 @@
 #include "gateway/auth.h"
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
+#include "gateway/ident_cache.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 
@@ -104,7 +105,9 @@ void handle_keys_revoke(struct request *req)
         kv_call(kv, 4, (const char *[]){"HSET", cache, "revoked", "1"}, NULL, NULL, &e) != ERR_OK ||
         kv_call(kv, 3, (const char *[]){"EXPIRE", cache, "3600"}, NULL, NULL, &e) != ERR_OK ||
         kv_call(kv, 4, (const char *[]){"HSET", stale, "revoked", "1"}, NULL, NULL, &e) != ERR_OK ||
-        kv_call(kv, 3, (const char *[]){"EXPIRE", stale, "86400"}, NULL, NULL, &e) != ERR_OK) {
+        kv_call(kv, 3, (const char *[]){"EXPIRE", stale, "86400"}, NULL, NULL, &e) != ERR_OK ||
+        kv_call(kv, 3, (const char *[]){"PUBLISH", IDC_CHANNEL, cache}, NULL, NULL, &e) !=
+            ERR_OK) {
         /* The row is revoked; the cache entry, if any, expires within its TTL. */
         struct log_line l;
         log_begin(&l, LOG_WARN, "api_key_revoke_cache_failed");
@@ -112,6 +115,8 @@ void handle_keys_revoke(struct request *req)
         log_errfields(&l, &e);
         log_end(&l);
     }
+    /* After Redis says revoked, so no request here can copy it back. */
+    idc_forget(req->gw->idents, cache);
     {
         struct log_line l;
         log_begin(&l, LOG_INFO, "api_key_revoked");

@@ -10,6 +10,7 @@
 #include "common/metrics.h"
 #include "common/metrics_table.h"
 #include "gateway/events.h"
+#include "gateway/ident_cache.h"
 #include "gateway/gateway.h"
 #include "gateway/subs.h"
 #include "gateway/view_cache.h"
@@ -124,11 +125,23 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* Its own copy of identities, never older than the Redis cache's. */
+    {
+        long ms = cfg.identity_cache_ms;
+        if (ms > cfg.auth_cache_ttl_s * 1000)
+            ms = cfg.auth_cache_ttl_s * 1000;
+        gw.idents = idc_new(ms);
+        if (ms > 0 && gw.idents == NULL) {
+            log_event(LOG_ERROR, "gateway_start_failed", "detail", "out of memory");
+            return 1;
+        }
+    }
+
     /* Event streams: the registry, then the thread feeding it. */
     gw.subs = subs_new(cfg.sse_max_subscribers, cfg.sse_max_per_user, server_suspend,
                        server_resume);
     if (gw.subs == NULL ||
-        (gw.events = events_start(&gw.kv_url, gw.subs, cfg.sse_heartbeat_s,
+        (gw.events = events_start(&gw.kv_url, gw.subs, gw.idents, cfg.sse_heartbeat_s,
                                   cfg.sse_max_subscribers, &e)) == NULL) {
         log_event(LOG_ERROR, "gateway_start_failed", "detail",
                   gw.subs == NULL ? "out of memory" : e.msg);
@@ -159,6 +172,7 @@ int main(int argc, char **argv)
     jwks_free(gw.jwks);
     target_policy_free(gw.stress_policy);
     view_cache_free(gw.views);
+    idc_free(gw.idents);
     metrics_cleanup();
     log_event(LOG_INFO, "gateway_stopped", NULL, NULL);
     return 0;

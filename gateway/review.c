@@ -14,6 +14,7 @@
 #include "gateway/auth.h"
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
+#include "gateway/ident_cache.h"
 #include "gateway/jobs.h"
 #include "gateway/observe.h"
 #include "gateway/request.h"
@@ -26,8 +27,11 @@
 
 #define IDEMPOTENCY_KEY_MAX 255
 
-/* Longest argument list: 3 keys, 10 fixed args and 14 field/value pairs. */
-#define ADMIT_ARGS_MAX 44
+/* Longest argument list: 3 keys, 14 fixed args and 15 field/value pairs. */
+#define ADMIT_ARGS_MAX 48
+/* Positions in the argument list (keys first) of what is patched per attempt. */
+#define ADMIT_ARG_FLOOR 8
+#define ADMIT_ARG_DIGEST 10
 
 struct admit_args {
     const char *argv[ADMIT_ARGS_MAX];
@@ -141,14 +145,14 @@ static cJSON *finished_job(struct request *req, const char *job_id)
 }
 
 /* The 202 of an admitted job, or the same again for an idempotent replay:
- * reply = {'ok'|'replay', _, limit, remaining, reset, throttled, degraded}. */
+ * reply = {'ok'|'replay', _, limit, remaining, reset, throttled, degraded};
+ * the rate-limit headers are already set. */
 static void accepted_or_replayed(struct request *req, const char *job_id, const cJSON *r,
                                  int replay)
 {
     int throttled = gate_reply_num(r, 5) != 0, degraded = gate_reply_num(r, 6) != 0;
     char poll[64];
 
-    gate_rate_headers(req, gate_reply_num(r, 2), gate_reply_num(r, 3), gate_reply_num(r, 4));
     snprintf(poll, sizeof poll, "/job/%s", job_id);
     respond_header(req, "Location", poll);
     if (replay)
@@ -178,16 +182,48 @@ static int ledger_floor(struct request *req, const char *user_id, const char *mo
 
 /* Answers the outcome of admit.lua; returns 1 when the request is finished,
  * 0 when the script must run again (cache or ledger filled). */
-static int admit_outcome(struct request *req, struct identity *id, const cJSON *r,
+/* How the caller was admitted: by the gateway's own copy (local), or by the
+ * script, whose reply then updates that copy. */
+struct admission {
+    struct identity *id;
+    int local;
+    struct idc_admitted a;          /* the headers' values */
+    int64_t now_ms;
+};
+
+/* A reply past the bucket: {status, _, limit, remaining, reset, throttled,
+ * degraded, taken, identity}. Records what the script took and saw. */
+static void admission_seen(struct request *req, struct admission *adm, const cJSON *r)
+{
+    const cJSON *flat = cJSON_GetArrayItem(r, 8);
+
+    if (adm->local)
+        return;
+    idc_record(req->gw->idents, adm->id->cache_key, cJSON_IsArray(flat) ? flat : NULL,
+               RC_SUBMIT, gate_reply_num(r, 7), gate_reply_num(r, 2), gate_reply_num(r, 3),
+               gate_reply_num(r, 4), adm->now_ms, &adm->a);
+}
+
+static void admission_headers(struct request *req, const struct admission *adm)
+{
+    gate_rate_headers(req, adm->a.limit, adm->a.remaining, adm->a.reset);
+}
+
+static int admit_outcome(struct request *req, struct admission *adm, const cJSON *r,
                          const char *job_id, char *floor, size_t floor_cap, int *skip_cache)
 {
     const char *st = gate_reply_status(r);
+    struct identity *id = adm->id;
     struct err e;
     char poll[64];
 
+    if (strcmp(st, "ok") == 0 || strcmp(st, "cached") == 0 || strcmp(st, "replay") == 0 ||
+        strcmp(st, "conflict") == 0)
+        admission_seen(req, adm, r);
     if (strcmp(st, "ok") == 0) {
         observe_admission(gate_reply_num(r, 6) ? "degraded"
                           : gate_reply_num(r, 5) ? "throttled" : "admitted");
+        admission_headers(req, adm);
         accepted_or_replayed(req, job_id, r, 0);
         return 1;
     }
@@ -198,7 +234,7 @@ static int admit_outcome(struct request *req, struct identity *id, const cJSON *
             *skip_cache = 1;
             return 0;
         }
-        gate_rate_headers(req, gate_reply_num(r, 2), gate_reply_num(r, 3), gate_reply_num(r, 4));
+        admission_headers(req, adm);
         snprintf(poll, sizeof poll, "/job/%s", gate_reply_str(r, 1));
         respond_header(req, "Content-Location", poll);
         respond_header(req, "X-Cache", "hit");
@@ -207,7 +243,7 @@ static int admit_outcome(struct request *req, struct identity *id, const cJSON *
         return 1;
     }
     if (strcmp(st, "replay") == 0 || strcmp(st, "conflict") == 0) {
-        gate_rate_headers(req, gate_reply_num(r, 2), gate_reply_num(r, 3), gate_reply_num(r, 4));
+        admission_headers(req, adm);
         if (st[0] == 'c') {
             err_set(&e, ERR_IDEMPOTENCY_KEY_REUSED,
                     "this Idempotency-Key was used with a different body");
@@ -218,6 +254,8 @@ static int admit_outcome(struct request *req, struct identity *id, const cJSON *
         accepted_or_replayed(req, gate_reply_str(r, 1), r, 1);
         return 1;
     }
+    if (strcmp(st, "revoked") == 0)
+        idc_forget(req->gw->idents, id->cache_key);
     if (gate_refusal_or_respond(req, r))
         return 1;
     if (strcmp(st, "miss") == 0) {
@@ -250,8 +288,10 @@ void handle_review(struct request *req)
     const char *idem = request_header(req, "Idempotency-Key");
     char job_id[CRYPTO_UUID_LEN], key[JOB_KEY_MAX], created[CLOCK_RFC3339_LEN];
     char ttl[24], cursor[64] = "", month[BUDGET_MONTH_LEN], est[24], digest[65], floor[24] = "";
-    char rdigest[65];
-    int skip_cache = 0;
+    char rdigest[65], budget[24] = "", want[24], nshared[8] = "";
+    struct admission adm;
+    struct idc_ask ask;
+    int skip_cache = 0, shared_from;
     int64_t now_us = clock_now_us();
     size_t input;
 
@@ -301,6 +341,19 @@ void handle_review(struct request *req)
     add(&a, job_id, strlen(job_id));
     add(&a, rdigest, 64);           /* emptied below when the cache must be skipped */
     add(&a, req->gw->cfg->result_cache_shared ? "1" : "0", 1);
+    /* Admitted here when this gateway's copy of the caller holds a token. */
+    adm.id = &id;
+    adm.now_ms = clock_mono_ms();
+    adm.local = idc_admit(req->gw->idents, id.cache_key, RC_SUBMIT, adm.now_ms, &adm.a, &ask);
+    if (adm.local)
+        snprintf(budget, sizeof budget, "%lld", adm.a.budget);
+    snprintf(want, sizeof want, "%ld", ask.want);
+    add(&a, adm.local ? adm.a.user_id : "", adm.local ? strlen(adm.a.user_id) : 0);
+    add(&a, budget, strlen(budget));
+    add(&a, want, strlen(want));
+    add(&a, ask.want_identity ? "1" : "0", 1);
+    add(&a, nshared, 0);            /* patched below */
+    shared_from = a.argc;
     add_field(&a, "job_id", job_id);
     add_field(&a, "type", job_type_str(r.type));
     add_field(&a, "created_at", created);
@@ -308,9 +361,12 @@ void handle_review(struct request *req)
     add_field(&a, "file_path", r.file_path);
     add_field(&a, "language", r.language);
     add_field(&a, "repo_id", r.repo_id);
+    add_field(&a, "filter", r.filter);
+    /* The bulky fields go to the stream entry only. */
+    snprintf(nshared, sizeof nshared, "%d", a.argc - shared_from);
+    a.lens[shared_from - 1] = strlen(nshared);
     add_field(&a, "file_content", r.file_content);
     add_field(&a, "diff", r.diff);
-    add_field(&a, "filter", r.filter);
     add_field(&a, "error_log", r.error_log);
     if (r.has_cursor)
         add_field(&a, "cursor_context", cursor);
@@ -325,8 +381,8 @@ void handle_review(struct request *req)
         cJSON *reply = NULL;
         int done;
 
-        a.lens[8] = strlen(floor);
-        a.lens[10] = skip_cache ? 0 : 64;
+        a.lens[ADMIT_ARG_FLOOR] = strlen(floor);
+        a.lens[ADMIT_ARG_DIGEST] = skip_cache ? 0 : 64;
         if (kv == NULL ||
             kv_eval(kv, &job_script_admit, 3, a.argc, a.argv, a.lens, &reply, &e) != ERR_OK) {
             if (e.code != ERR_REDIS_UNAVAILABLE) {
@@ -338,7 +394,7 @@ void handle_review(struct request *req)
             review_request_cleanup(&r);
             return;
         }
-        done = admit_outcome(req, &id, reply, job_id, floor, sizeof floor, &skip_cache);
+        done = admit_outcome(req, &adm, reply, job_id, floor, sizeof floor, &skip_cache);
         cJSON_Delete(reply);
         if (done) {
             review_request_cleanup(&r);

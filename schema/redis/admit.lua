@@ -6,16 +6,29 @@
 -- ARGV[4] Idempotency-Key ('' none), ARGV[5] body digest, ARGV[6] ledger
 -- floor for a missing budget counter ('' unknown), ARGV[7] job id,
 -- ARGV[8] result-cache digest ('' to skip the cache), ARGV[9] '1' when the
--- result cache is shared across users, then field/value pairs of the job.
--- Returns {'ok', entry_id, limit, remaining, reset, throttled, degraded},
--- {'cached', job_id, limit, remaining, reset} (a finished identical job),
--- {'replay', job_id, limit, remaining, reset, throttled, degraded} (the
--- first response again), {'conflict', ...},
--- {'need_budget', user_id}, or a gate refusal.
-local id = identity(KEYS[1])
-if not id then return {'miss'} end
-if id.revoked == '1' then return {'revoked'} end
-local user = id.user_id
+-- result cache is shared across users,
+-- ARGV[10] user id when the gateway admitted the caller itself (its own
+-- copy of the identity and a leased token, gateway/ident_cache.h), '' to
+-- read the identity and take from the bucket here; ARGV[11] that user's
+-- monthly budget; ARGV[12] tokens wanted from the bucket (1, or a lease);
+-- ARGV[13] '1' to get the identity back;
+-- ARGV[14] n: ARGV[15 .. 14+n] are field/value pairs of both the job hash
+-- and the stream entry, the rest pairs of the entry only (the bulky ones).
+-- Returns {status, x, limit, remaining, reset, throttled, degraded, taken,
+-- identity HGETALL or nil} with status 'ok' (x the entry id), 'cached' (x
+-- a finished identical job), 'replay' (x the first response's job id) or
+-- 'conflict'; or {'need_budget', user_id}, or a gate refusal. limit,
+-- remaining, reset and taken are 0 when the gateway admitted the caller.
+local user, budget, rl, flat, id
+if ARGV[10] ~= '' then
+  user, budget, rl, flat = ARGV[10], tonumber(ARGV[11]) or 0, {0, 0, 0, 0, 0}, false
+else
+  id = identity(KEYS[1])
+  if not id then return {'miss'} end
+  if id.revoked == '1' then return {'revoked'} end
+  user, budget, flat = id.user_id, tonumber(id.budget) or 0, false
+  if ARGV[13] == '1' then flat = id.flat end
+end
 local bkey = 'budget:' .. user .. ':' .. ARGV[1]
 local counter = redis.call('HMGET', bkey, 'used', 'reserved')
 if not counter[1] and not counter[2] then
@@ -25,10 +38,12 @@ if not counter[1] and not counter[2] then
   counter = {ARGV[6], '0'}
 end
 
-local refused
-refused, id = take(id, 'submit')   -- the identity read above, not a second HGETALL
-if refused then return refused end
-local rl = id.rl
+if id then
+  local refused
+  refused, id = take(id, 'submit', tonumber(ARGV[12]) or 1)
+  if refused then return refused end
+  rl = id.rl
+end
 
 -- A finished identical submission answers at once; nothing is enqueued.
 local rkey = nil
@@ -37,7 +52,7 @@ if ARGV[8] ~= '' then
   if ARGV[9] == '1' then scope = 'shared' end
   rkey = 'rcache:' .. scope .. ':' .. ARGV[8]
   local done = redis.call('GET', rkey)
-  if done then return {'cached', done, rl[1], rl[2], rl[3]} end
+  if done then return {'cached', done, rl[1], rl[2], rl[3], 0, 0, rl[5], flat} end
 end
 
 local ikey = nil
@@ -47,15 +62,14 @@ if ARGV[4] ~= '' then
   if prev[1] then
     if prev[2] == ARGV[5] then
       return {'replay', prev[1], rl[1], rl[2], rl[3], tonumber(prev[3]) or 0,
-              tonumber(prev[4]) or 0}
+              tonumber(prev[4]) or 0, rl[5], flat}
     end
-    return {'conflict', prev[1], rl[1], rl[2], rl[3]}
+    return {'conflict', prev[1], rl[1], rl[2], rl[3], 0, 0, rl[5], flat}
   end
 end
 
 local used = tonumber(counter[1]) or 0
 local reserved = tonumber(counter[2]) or 0
-local budget = tonumber(id.budget) or 0
 local est = tonumber(ARGV[2])
 local throttled, degraded, take = 0, 0, est
 if used + reserved + est > budget then
@@ -65,36 +79,26 @@ elseif (used + reserved + est) * 100 >= budget * 90 then
 end
 if take > 0 then redis.call('HINCRBY', bkey, 'reserved', take) end
 
+-- The fields this script decides, then the gateway's in two ranges:
+-- unpack() expands only at the end of an argument list, and building one
+-- table of every field would cost more than the commands themselves.
 local ttl = tonumber(ARGV[3])
-local bulky = {file_content = true, diff = true, error_log = true, cursor_context = true,
-               files = true, run = true, spec = true}
-local extra = {'user_id', user, 'month', ARGV[1], 'reserved', tostring(take),
-               'throttled', tostring(throttled), 'degraded', tostring(degraded)}
+local shared_end = 14 + tonumber(ARGV[14])
+local mine = {'user_id', user, 'month', ARGV[1], 'reserved', tostring(take),
+              'throttled', tostring(throttled), 'degraded', tostring(degraded)}
 if degraded == 1 then
-  extra[#extra + 1] = 'degraded_reason'
-  extra[#extra + 1] = 'budget_exhausted'
+  mine[#mine + 1] = 'degraded_reason'
+  mine[#mine + 1] = 'budget_exhausted'
 end
 if rkey then
-  extra[#extra + 1] = 'result_key'
-  extra[#extra + 1] = string.sub(rkey, 8)
+  mine[#mine + 1] = 'result_key'
+  mine[#mine + 1] = string.sub(rkey, 8)
 end
-local hash = {'status', 'queued', 'attempts', '0'}
-local entry = {}
-for i = 10, #ARGV, 2 do
-  entry[#entry + 1] = ARGV[i]
-  entry[#entry + 1] = ARGV[i + 1]
-  if not bulky[ARGV[i]] then
-    hash[#hash + 1] = ARGV[i]
-    hash[#hash + 1] = ARGV[i + 1]
-  end
-end
-for i = 1, #extra do
-  hash[#hash + 1] = extra[i]
-  entry[#entry + 1] = extra[i]
-end
-redis.call('HSET', KEYS[2], unpack(hash))
+redis.call('HSET', KEYS[2], 'status', 'queued', 'attempts', '0', unpack(mine))
+redis.call('HSET', KEYS[2], unpack(ARGV, 15, shared_end))
 redis.call('EXPIRE', KEYS[2], ttl)
-local entry_id = redis.call('XADD', KEYS[3], '*', unpack(entry))
+for i = 15, #ARGV do mine[#mine + 1] = ARGV[i] end
+local entry_id = redis.call('XADD', KEYS[3], '*', unpack(mine))
 
 local index = 'jobs:' .. user
 redis.call('ZADD', index, 0, ARGV[7])
@@ -109,4 +113,4 @@ if ikey then
              'degraded', degraded)
   redis.call('EXPIRE', ikey, 86400)
 end
-return {'ok', entry_id, rl[1], rl[2], rl[3], throttled, degraded}
+return {'ok', entry_id, rl[1], rl[2], rl[3], throttled, degraded, rl[5], flat}
