@@ -110,7 +110,7 @@ static void test_small_file_whole(void **state)
 
     (void)state;
     build("int a;\n\nint b;\n", NULL, 4096, &res);
-    assert_string_equal(res.code, "1|int a;\n2|\n3|int b;\n");
+    assert_string_equal(res.code, "1|int a;\n\n3|int b;\n");   /* blank: unnumbered */
     assert_int_equal(res.total_lines, 3);
     assert_ranges(res.reviewed_ranges, "[[1,3]]");
     assert_ranges(res.skipped_ranges, "[]");
@@ -359,7 +359,7 @@ static void test_crlf_and_no_trailing_newline(void **state)
     (void)state;
     build("a\r\nb\r\n\r\nc", NULL, 4096, &res);
     assert_int_equal(res.total_lines, 4);
-    assert_string_equal(res.code, "1|a\n2|b\n3|\n4|c\n");
+    assert_string_equal(res.code, "1|a\n2|b\n\n4|c\n");
     assert_ranges(res.reviewed_ranges, "[[1,4]]");
     context_result_cleanup(&res);
 
@@ -370,7 +370,7 @@ static void test_crlf_and_no_trailing_newline(void **state)
 
     build("\n", NULL, 4096, &res);
     assert_int_equal(res.total_lines, 1);
-    assert_string_equal(res.code, "1|\n");
+    assert_string_equal(res.code, "\n");          /* blank lines are unnumbered */
     context_result_cleanup(&res);
 }
 
