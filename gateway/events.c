@@ -227,8 +227,10 @@ static void on_auth_state(void *arg, int connected)
     struct events *ev = arg;
     struct err e;
 
-    /* Until subscribed again, a revocation could be missed: copies go. */
-    idc_clear(ev->idents);
+    /* Disconnected, a revocation can be missed: copies go now, and again
+     * once subscribed (on_auth_message with NULL). */
+    if (!connected)
+        idc_clear(ev->idents);
     if (connected && kv_async_subscribe(ev->auth, IDC_CHANNEL, on_auth_message, ev, &e) != ERR_OK) {
         struct log_line l;
         log_begin(&l, LOG_WARN, "events_subscribe_failed");
