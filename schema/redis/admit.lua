@@ -8,8 +8,9 @@
 -- ARGV[8] result-cache digest ('' to skip the cache), ARGV[9] '1' when the
 -- result cache is shared across users,
 -- ARGV[10] user id when the gateway admitted the caller itself (its own
--- copy of the identity and a leased token, gateway/ident_cache.h), '' to
--- read the identity and take from the bucket here; ARGV[11] that user's
+-- copy of the identity and a leased token, gateway/ident_cache.h; only the
+-- Redis copy's presence and revocation are checked here), '' to read the
+-- identity and take from the bucket here; ARGV[11] that user's
 -- monthly budget; ARGV[12] tokens wanted from the bucket (1, or a lease);
 -- ARGV[13] '1' to get the identity back;
 -- ARGV[14] n: ARGV[15 .. 14+n] are field/value pairs of both the job hash
@@ -21,6 +22,12 @@
 -- remaining, reset and taken are 0 when the gateway admitted the caller.
 local user, budget, rl, flat, id
 if ARGV[10] ~= '' then
+  -- Still one look at the Redis copy: a missing one is filled again from
+  -- PostgreSQL (and its long-lived stale copy with it) as before, and a
+  -- revocation whose message was missed still counts.
+  local revoked = redis.call('HGET', KEYS[1], 'revoked')
+  if not revoked then return {'miss'} end
+  if revoked == '1' then return {'revoked'} end
   user, budget, rl, flat = ARGV[10], tonumber(ARGV[11]) or 0, {0, 0, 0, 0, 0}, false
 else
   id = identity(KEYS[1])
@@ -79,9 +86,9 @@ elseif (used + reserved + est) * 100 >= budget * 90 then
 end
 if take > 0 then redis.call('HINCRBY', bkey, 'reserved', take) end
 
--- The fields this script decides, then the gateway's in two ranges:
--- unpack() expands only at the end of an argument list, and building one
--- table of every field would cost more than the commands themselves.
+-- The fields this script decides, then the gateway's: those of both the
+-- hash and the entry, then the entry's own (unpack() expands only at the
+-- end of an argument list).
 local ttl = tonumber(ARGV[3])
 local shared_end = 14 + tonumber(ARGV[14])
 local mine = {'user_id', user, 'month', ARGV[1], 'reserved', tostring(take),
@@ -94,10 +101,10 @@ if rkey then
   mine[#mine + 1] = 'result_key'
   mine[#mine + 1] = string.sub(rkey, 8)
 end
+for i = 15, shared_end do mine[#mine + 1] = ARGV[i] end
 redis.call('HSET', KEYS[2], 'status', 'queued', 'attempts', '0', unpack(mine))
-redis.call('HSET', KEYS[2], unpack(ARGV, 15, shared_end))
 redis.call('EXPIRE', KEYS[2], ttl)
-for i = 15, #ARGV do mine[#mine + 1] = ARGV[i] end
+for i = shared_end + 1, #ARGV do mine[#mine + 1] = ARGV[i] end
 local entry_id = redis.call('XADD', KEYS[3], '*', unpack(mine))
 
 local index = 'jobs:' .. user
