@@ -408,11 +408,27 @@ static int put_clean(struct buf *b, const char *s, size_t max)
     return 0;
 }
 
+/* A finding's text field, or dflt when missing or empty. */
+static const char *lint_field(const cJSON *f, const char *key, const char *dflt)
+{
+    const char *s = json_str(f, key);
+
+    return s != NULL && *s ? s : dflt;
+}
+
+static int lint_same(const cJSON *f, const char *rule, const char *sev, const char *msg)
+{
+    return strcmp(lint_field(f, "rule_id", "-"), rule) == 0 &&
+           strcmp(lint_field(f, "severity", "info"), sev) == 0 &&
+           strcmp(lint_field(f, "message", ""), msg) == 0;
+}
+
 static int lint_summary(const cJSON *findings, const struct ranges *reviewed, struct buf *b)
 {
     struct lint_item *items;
-    size_t n = 0, i = 0;
+    size_t n = 0, i = 0, lines = 0;
     const cJSON *f;
+    char head[24];
     int rc = -1;
 
     if (buf_put(b, "", 0) < 0)
@@ -444,20 +460,40 @@ static int lint_summary(const cJSON *findings, const struct ranges *reviewed, st
         n++;
     }
     qsort(items, n, sizeof *items, lint_item_cmp);
-    for (i = 0; i < n && i < CONTEXT_LINT_MAX; i++) {
-        const char *rule = json_str(items[i].f, "rule_id");
-        const char *sev = json_str(items[i].f, "severity");
-        const char *msg = json_str(items[i].f, "message");
-        char head[48];
-        int k = snprintf(head, sizeof(head), "L%ld ", items[i].line);
+    for (i = 0; i < n && lines < CONTEXT_LINT_MAX; i++) {
+        const char *rule, *sev, *msg;
+        long last;
+        int k, grouped = 1;
 
-        if (k < 0 || (size_t)k >= sizeof(head) || buf_put(b, head, (size_t)k) < 0 ||
-            put_clean(b, rule != NULL && *rule ? rule : "-", 64) < 0 || buf_put(b, " ", 1) < 0 ||
-            put_clean(b, sev != NULL && *sev ? sev : "info", 16) < 0 ||
-            buf_put(b, ": ", 2) < 0 ||
-            put_clean(b, msg != NULL ? msg : "", CONTEXT_LINT_MSG_MAX) < 0 ||
-            buf_put(b, "\n", 1) < 0)
+        if (items[i].f == NULL)
+            continue;                   /* already listed with an earlier one */
+        rule = lint_field(items[i].f, "rule_id", "-");
+        sev = lint_field(items[i].f, "severity", "info");
+        msg = lint_field(items[i].f, "message", "");
+        k = snprintf(head, sizeof(head), "L%ld", items[i].line);
+        if (k < 0 || (size_t)k >= sizeof(head) || buf_put(b, head, (size_t)k) < 0)
             goto out;
+        /* The same rule saying the same thing on other lines (same rank, so
+         * later in the order) is one line: "L57,65,136 W1514 minor: ...". */
+        last = items[i].line;
+        for (size_t j = i + 1; j < n && items[j].rank == items[i].rank &&
+             grouped < CONTEXT_LINT_GROUP_MAX; j++) {
+            if (items[j].f == NULL || !lint_same(items[j].f, rule, sev, msg))
+                continue;
+            if (items[j].line != last) {
+                k = snprintf(head, sizeof(head), ",%ld", items[j].line);
+                if (k < 0 || (size_t)k >= sizeof(head) || buf_put(b, head, (size_t)k) < 0)
+                    goto out;
+                last = items[j].line;
+                grouped++;
+            }
+            items[j].f = NULL;
+        }
+        if (buf_put(b, " ", 1) < 0 || put_clean(b, rule, 64) < 0 || buf_put(b, " ", 1) < 0 ||
+            put_clean(b, sev, 16) < 0 || buf_put(b, ": ", 2) < 0 ||
+            put_clean(b, msg, CONTEXT_LINT_MSG_MAX) < 0 || buf_put(b, "\n", 1) < 0)
+            goto out;
+        lines++;
     }
     rc = 0;
 out:

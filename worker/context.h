@@ -17,8 +17,11 @@
 /* Bytes of one line's text in the excerpt; a longer line is cut at a
  * character boundary and ends in " [...]" (it still counts as reviewed). */
 #define CONTEXT_LINE_MAX 1000
-/* Linter findings summarised for the model, at most. */
+/* Lines of the linter summary for the model, at most. */
 #define CONTEXT_LINT_MAX 40
+/* Line numbers on one summary line: identical findings (same rule, severity
+ * and message) on several lines are listed once, "L57,65,136 W1514 ...". */
+#define CONTEXT_LINT_GROUP_MAX 16
 /* Bytes of a finding's message in the summary; longer ones end in "...". */
 #define CONTEXT_LINT_MSG_MAX 160
 

@@ -453,8 +453,16 @@ static void test_lint_summary(void **state)
     cJSON_AddItemToArray(lint, finding(5, "M1", "major", "major thing"));
     cJSON_AddItemToArray(lint, finding(4, "C1", "info", "a convention"));
     cJSON_AddItemToArray(lint, cJSON_CreateString("not an object"));
-    for (int i = 0; i < 60; i++)
-        cJSON_AddItemToArray(lint, finding(10 + i % 5, "Z", "minor", "filler"));
+    /* Identical findings on several lines: one summary line. */
+    for (int i = 0; i < 3; i++)
+        cJSON_AddItemToArray(lint, finding(9 - 3 * i, "G", "minor", "same words"));
+    cJSON_AddItemToArray(lint, finding(6, "G", "minor", "other words"));
+    cJSON_AddItemToArray(lint, finding(6, "G", "major", "same words"));
+    for (int i = 0; i < 60; i++) {
+        char msg[32];
+        snprintf(msg, sizeof msg, "filler %d", i);
+        cJSON_AddItemToArray(lint, finding(10 + i % 5, "Z", "minor", msg));
+    }
     in.text = text;
     in.len = strlen(text);
     in.has_cursor = 1;
@@ -465,12 +473,15 @@ static void test_lint_summary(void **state)
     assert_int_equal(context_build(&in, &res), 0);
     p = "L3 E1 critical: bad thing\n"
         "L5 M1 major: major thing\n"
+        "L6 G major: same words\n"
         "L2 I1 minor: mmm";
     assert_int_equal(strncmp(res.lint_summary, p, strlen(p)), 0);
     assert_non_null(strstr(res.lint_summary, "L7 W1 minor: minor thing\n"));
     assert_null(strstr(res.lint_summary, "outside"));
     /* Info-level lint is left out: the model is told not to repeat it. */
     assert_null(strstr(res.lint_summary, "C1"));
+    assert_non_null(strstr(res.lint_summary, "\nL3,6,9 G minor: same words\n"));
+    assert_non_null(strstr(res.lint_summary, "\nL6 G minor: other words\n"));
     for (p = res.lint_summary; (p = strchr(p, '\n')) != NULL; p++)
         lines++;
     assert_int_equal(lines, CONTEXT_LINT_MAX);
@@ -480,6 +491,38 @@ static void test_lint_summary(void **state)
     p += strlen("L2 I1 minor: ");
     assert_int_equal(strchr(p, '\n') - p, CONTEXT_LINT_MSG_MAX);
     assert_memory_equal(p + CONTEXT_LINT_MSG_MAX - 3, "...", 3);
+    context_result_cleanup(&res);
+    cJSON_Delete(lint);
+    free(text);
+}
+
+static void test_lint_groups_capped(void **state)
+{
+    struct context_input in = {0};
+    struct context_result res;
+    char *text = numbered_file(40);
+    cJSON *lint = cJSON_CreateArray();
+    char want[256];
+    int k = 0;
+
+    (void)state;
+    for (int i = 20; i >= 1; i--)
+        cJSON_AddItemToArray(lint, finding(i, "H", "minor", "many"));
+    cJSON_AddItemToArray(lint, finding(5, "H", "minor", "many"));   /* same line twice */
+    in.text = text;
+    in.len = strlen(text);
+    in.lint_findings = lint;
+    in.budget_bytes = 1 << 20;
+    assert_int_equal(context_build(&in, &res), 0);
+    k += snprintf(want + k, sizeof want - (size_t)k, "L1");
+    for (int i = 2; i <= CONTEXT_LINT_GROUP_MAX; i++)
+        k += snprintf(want + k, sizeof want - (size_t)k, ",%d", i);
+    k += snprintf(want + k, sizeof want - (size_t)k, " H minor: many\nL%d",
+                  CONTEXT_LINT_GROUP_MAX + 1);
+    for (int i = CONTEXT_LINT_GROUP_MAX + 2; i <= 20; i++)
+        k += snprintf(want + k, sizeof want - (size_t)k, ",%d", i);
+    snprintf(want + k, sizeof want - (size_t)k, " H minor: many\n");
+    assert_string_equal(res.lint_summary, want);
     context_result_cleanup(&res);
     cJSON_Delete(lint);
     free(text);
@@ -501,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_empty_file),
         cmocka_unit_test(test_long_line_cut),
         cmocka_unit_test(test_lint_summary),
+        cmocka_unit_test(test_lint_groups_capped),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
