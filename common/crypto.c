@@ -49,8 +49,13 @@ char *crypto_uuid7(int64_t us, char *out)
     b[7] = (unsigned char)(frac & 0xff);
     b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));  /* variant 10 */
     hex_encode(b, 16, hex);
-    snprintf(out, CRYPTO_UUID_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-             hex + 16, hex + 20);
+    /* 8-4-4-4-12 */
+    for (int i = 0, o = 0; i < 32; i++) {
+        if (i == 8 || i == 12 || i == 16 || i == 20)
+            out[o++] = '-';
+        out[o++] = hex[i];
+    }
+    out[36] = '\0';
     return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include "common/crypto.h"
 #include "common/err.h"
+#include "common/resp.h"
 
 #include <hiredis/hiredis.h>
 #include <limits.h>
@@ -132,14 +133,23 @@ static int kv_take_reply(redisReply *r, cJSON **reply, struct err *e)
 int kv_call(struct kv *kv, int argc, const char **argv, const size_t *lens, cJSON **reply,
             struct err *e)
 {
-    redisReply *r;
+    char stack[RESP_STACK_BYTES];
+    redisReply *r = NULL;
+    size_t n;
+    char *cmd;
+    int ok;
 
     if (reply != NULL)
         *reply = NULL;
     if (kv->broken)
         return err_set(e, ERR_REDIS_UNAVAILABLE, "redis: connection lost");
-    r = redisCommandArgv(kv->ctx, argc, argv, lens);
-    if (r == NULL)
+    if ((cmd = resp_encode(argc, argv, lens, stack, sizeof stack, &n)) == NULL)
+        return err_set(e, ERR_INTERNAL, "out of memory encoding a Redis command");
+    ok = redisAppendFormattedCommand(kv->ctx, cmd, n) == REDIS_OK &&
+         redisGetReply(kv->ctx, (void **)&r) == REDIS_OK;
+    if (cmd != stack)
+        free(cmd);
+    if (!ok || r == NULL)
         return kv_fail(kv, e);
     return kv_take_reply(r, reply, e);
 }

@@ -6,6 +6,7 @@
 #include "common/kv.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/resp.h"
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -257,6 +258,23 @@ int kv_async_connected(const struct kv_async *kv)
 
 /* ---- commands ---- */
 
+/* Queues the command with on_reply(p) as its callback (REDIS_OK or REDIS_ERR). */
+static int send_argv(redisAsyncContext *ac, struct kv_pending *p, int argc, const char **argv,
+                     const size_t *lens)
+{
+    char stack[RESP_STACK_BYTES];
+    size_t n;
+    char *cmd = resp_encode(argc, argv, lens, stack, sizeof stack, &n);
+    int rc;
+
+    if (cmd == NULL)
+        return REDIS_ERR;
+    rc = redisAsyncFormattedCommand(ac, on_reply, p, cmd, n);
+    if (cmd != stack)
+        free(cmd);
+    return rc;
+}
+
 static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
     struct kv_pending *p = privdata;
@@ -280,8 +298,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
                 memcpy(p->argv[1], p->script->src, p->script->len);
                 p->lens[1] = p->script->len;
                 p->script = NULL;
-                if (redisAsyncCommandArgv(p->kv->ac, on_reply, p, p->argc,
-                                          (const char **)p->argv, p->lens) == REDIS_OK)
+                if (send_argv(p->kv->ac, p, p->argc, (const char **)p->argv, p->lens) == REDIS_OK)
                     return;
             }
             err_set(&e, ERR_REDIS_UNAVAILABLE, "redis: cannot resend script");
@@ -306,7 +323,7 @@ static int kv_send(struct kv_async *kv, struct kv_pending *p, int argc, const ch
         pending_free(p);
         return err_set(e, ERR_REDIS_UNAVAILABLE, "redis (%s): not connected", kv->name);
     }
-    if (redisAsyncCommandArgv(kv->ac, on_reply, p, argc, argv, lens) != REDIS_OK) {
+    if (send_argv(kv->ac, p, argc, argv, lens) != REDIS_OK) {
         pending_free(p);
         return err_set(e, ERR_REDIS_UNAVAILABLE, "redis (%s): cannot queue command", kv->name);
     }

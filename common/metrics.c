@@ -450,12 +450,16 @@ int metrics_labels(char *out, size_t cap, ...)
     va_start(ap, cap);
     while (ok && (k = va_arg(ap, const char *)) != NULL) {
         const char *v = va_arg(ap, const char *);
-        int n = snprintf(out + used, cap - used, "%s%s=\"", used ? "," : "", k);
-        if (n < 0 || (size_t)n >= cap - used) {
+        size_t klen = strlen(k), n = (used ? 1 : 0) + klen + 2;  /* [,]key=" */
+        if (n >= cap - used) {
             ok = 0;
             break;
         }
-        used += (size_t)n;
+        if (used)
+            out[used++] = ',';
+        memcpy(out + used, k, klen);
+        memcpy(out + used + klen, "=\"", 2);
+        used += klen + 2;
         for (; v != NULL && *v != '\0' && ok; v++) {
             const char *esc = *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" : *v == '\n' ? "\\n" : NULL;
             size_t len = esc ? 2 : 1;

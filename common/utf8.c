@@ -1,6 +1,7 @@
 /* utf8.c - strict UTF-8 validation. */
 #include "common/utf8.h"
 
+#include <stdint.h>
 #include <string.h>
 
 int utf8_valid(const char *str, size_t len, size_t *bad)
@@ -14,7 +15,16 @@ int utf8_valid(const char *str, size_t len, size_t *bad)
         unsigned lo = 0x80, hi = 0xbf;      /* bounds of the second byte */
 
         if (c < 0x80) {
+            uint64_t w;
+
+            /* ASCII, the common case: eight bytes at a time. */
             i++;
+            while (i + sizeof w <= len) {
+                memcpy(&w, s + i, sizeof w);
+                if (w & UINT64_C(0x8080808080808080))
+                    break;
+                i += sizeof w;
+            }
             continue;
         }
         if (c >= 0xc2 && c <= 0xdf) {

@@ -96,12 +96,18 @@ static cJSON *accepted_body(const char *job_id, int throttled, int degraded, lon
 /* Feeds one length-prefixed part into a running digest text. */
 static void digest_part(struct crypto_sha256_state *st, const char *s)
 {
-    char len[24];
+    size_t n = s != NULL ? strlen(s) : 0, v = n;
+    char len[24], *p = len + sizeof len;
 
-    snprintf(len, sizeof len, "%zu:", s ? strlen(s) : (size_t)0);
-    crypto_sha256_update(st, len, strlen(len));
-    if (s != NULL)
-        crypto_sha256_update(st, s, strlen(s));
+    /* "<decimal length>:" then the bytes. */
+    *--p = ':';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    crypto_sha256_update(st, p, (size_t)(len + sizeof len - p));
+    if (n > 0)
+        crypto_sha256_update(st, s, n);
 }
 
 /* What makes two submissions' results interchangeable: the request's own

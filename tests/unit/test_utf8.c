@@ -160,6 +160,34 @@ static void test_bad_may_be_null(void **state)
     assert_int_equal(utf8_valid("\xff", 1, NULL), 0);
 }
 
+/* The ASCII fast path reads eight bytes at a time: a bad byte, a valid
+ * two-byte character and a truncated one at every offset of a long run. */
+static void test_every_offset_of_ascii_run(void **state)
+{
+    enum { RUN = 40 };
+    char buf[RUN];
+    size_t bad;
+
+    (void)state;
+    for (size_t k = 0; k < RUN; k++) {
+        memset(buf, 'a', RUN);
+        buf[k] = (char)0xff;
+        assert_int_equal(check(buf, RUN, &bad), 0);
+        assert_int_equal(bad, k);
+        if (k + 1 < RUN) {
+            memset(buf, 'a', RUN);
+            buf[k] = (char)0xc3;
+            buf[k + 1] = (char)0xa9;
+            assert_int_equal(check(buf, RUN, &bad), 1);
+            assert_int_equal(bad, NO_BAD);
+        }
+        memset(buf, 'a', RUN);
+        buf[k] = (char)0xc3;                /* truncated by the end of the input */
+        assert_int_equal(check(buf, k + 1, &bad), 0);
+        assert_int_equal(bad, k);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_truncated_at_end),
         cmocka_unit_test(test_len_bounds),
         cmocka_unit_test(test_bad_may_be_null),
+        cmocka_unit_test(test_every_offset_of_ascii_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
