@@ -499,6 +499,7 @@ class Bench:
             "CODEINSIGHT_LOG_LEVEL": "info",
             # The product's default (the test harness turns the cache off).
             "CODEINSIGHT_VIEW_CACHE_MB": "32",
+            "CODEINSIGHT_HTTP_THREADS": str(self.args.http_threads),
             **self.provider_env()})
         self.redis_pid = int((self.h.tmpdir / "redis" / "redis.pid").read_text().strip())
         # AOF stays as services.sh sets it (appendonly, fsync every second);
@@ -1119,7 +1120,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--warmup", type=int, default=2, help="seconds of each warm-up load")
     p.add_argument("--only", default="", help="comma list of phases (development)")
     p.add_argument("--out", default=str(BENCH / "results.json"))
+    p.add_argument("--http-threads", type=int, default=0,
+                   help="the gateway's CODEINSIGHT_HTTP_THREADS (0: its default)")
     args = p.parse_args(argv)
+    args.http_threads = max(0, min(args.http_threads, 256))
     args.duration = max(1, min(args.duration, 30))
     args.warmup = max(1, min(args.warmup, 10))
     phases = ["lint", "post", "get", "cache", "tokens", "drain"]
@@ -1170,7 +1174,7 @@ def main(argv: Optional[list[str]] = None) -> int:
            "config": {"wrk_connections": WRK_CONNECTIONS, "wrk_threads": WRK_THREADS,
                       "duration_s": args.duration, "warmup_s": args.warmup,
                       "rate_limit_scale_pct": int(RATE_SCALE), "post_body_bytes": POST_BODY_BYTES,
-                      "phases": phases},
+                      "phases": phases, "http_threads": args.http_threads},
            "error": error, "noisy_runs": NOISE_EVENTS, "table": b.rows, "table_text": table,
            **b.results}
     if NOISE_EVENTS:
