@@ -1,30 +1,18 @@
 /* resp.c - see resp.h. */
 #include "common/resp.h"
 
+#include "common/decimal.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-static size_t digits(size_t n)
-{
-    size_t d = 1;
-
-    while (n >= 10) {
-        n /= 10;
-        d++;
-    }
-    return d;
-}
 
 /* Writes "<c><n>\r\n" at p; returns the end. */
 static char *put_header(char *p, char c, size_t n)
 {
-    size_t d = digits(n);
+    size_t d;
 
     *p = c;
-    for (size_t i = d; i > 0; i--) {
-        p[i] = (char)('0' + n % 10);
-        n /= 10;
-    }
+    d = decimal_put(p + 1, n);
     p[d + 1] = '\r';
     p[d + 2] = '\n';
     return p + d + 3;
@@ -37,11 +25,11 @@ static size_t arg_len(const char **argv, const size_t *lens, int i)
 
 size_t resp_size(int argc, const char **argv, const size_t *lens)
 {
-    size_t n = 1 + digits((size_t)argc) + 2;
+    size_t n = 1 + decimal_len((size_t)argc) + 2;
 
     for (int i = 0; i < argc; i++) {
         size_t l = arg_len(argv, lens, i);
-        n += 1 + digits(l) + 2 + l + 2;
+        n += 1 + decimal_len(l) + 2 + l + 2;
     }
     return n;
 }

@@ -7,6 +7,7 @@
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/db.h"
+#include "common/decimal.h"
 #include "common/err.h"
 #include "common/job.h"
 #include "common/kv.h"
@@ -96,16 +97,12 @@ static cJSON *accepted_body(const char *job_id, int throttled, int degraded, lon
 /* Feeds one length-prefixed part into a running digest text. */
 static void digest_part(struct crypto_sha256_state *st, const char *s)
 {
-    size_t n = s != NULL ? strlen(s) : 0, v = n;
-    char len[24], *p = len + sizeof len;
+    size_t n = s != NULL ? strlen(s) : 0;
+    char len[DECIMAL_MAX + 1];
+    size_t k = decimal_put(len, n);
 
-    /* "<decimal length>:" then the bytes. */
-    *--p = ':';
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    crypto_sha256_update(st, p, (size_t)(len + sizeof len - p));
+    len[k++] = ':';                 /* "<decimal length>:" then the bytes */
+    crypto_sha256_update(st, len, k);
     if (n > 0)
         crypto_sha256_update(st, s, n);
 }

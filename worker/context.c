@@ -7,6 +7,7 @@
  */
 #include "worker/context.h"
 
+#include "common/decimal.h"
 #include "common/udiff.h"
 #include "common/utf8.h"
 
@@ -228,24 +229,12 @@ static int buf_put(struct buf *b, const char *s, size_t n)
     return 0;
 }
 
-
-static int digits(long v)
-{
-    int d = 1;
-
-    while (v >= 10) {
-        v /= 10;
-        d++;
-    }
-    return d;
-}
-
 /* Bytes line no takes in the excerpt: an empty line is shown unnumbered
  * (the next numbered line places it), which saves a few tokens per blank
  * line and loses nothing a fix needs. */
 static size_t line_cost(const struct line *l, long no)
 {
-    size_t n = l->len == 0 ? 1 : (size_t)digits(no) + 1 + 1;   /* number, "|", "\n" */
+    size_t n = l->len == 0 ? 1 : decimal_len((uint64_t)no) + 1 + 1;   /* number, "|", "\n" */
 
     if (l->len > CONTEXT_LINE_MAX)
         n += CONTEXT_LINE_MAX + sizeof(CONTEXT_LINE_CUT) - 1;

@@ -1,0 +1,19 @@
+/* decimal.h - unsigned integers as decimal text, without printf (for hot
+ * paths: RESP headers, digest length prefixes, excerpt line numbers). */
+#ifndef CI_DECIMAL_H
+#define CI_DECIMAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest output of decimal_put: UINT64_MAX has 20 digits. */
+#define DECIMAL_MAX 20
+
+/* Digits of v (1 for 0). */
+size_t decimal_len(uint64_t v);
+
+/* Writes v's digits at out (no sign, no NUL; room for decimal_len(v)
+ * bytes, at most DECIMAL_MAX) and returns how many. */
+size_t decimal_put(char *out, uint64_t v);
+
+#endif
