@@ -3,16 +3,9 @@
 
 #include "cli/output.h"
 
+#include "common/crypto.h"
+
 #include <stdio.h>
-#include <string.h>
-
-/* A job id as the service issues them: a UUID. */
-static int id_ok(const char *id)
-{
-    size_t n = strlen(id);
-
-    return n == 36 && strspn(id, "0123456789abcdefABCDEF-") == n;
-}
 
 int cmd_job(const struct cli_args *a, struct api *api)
 {
@@ -20,7 +13,7 @@ int cmd_job(const struct cli_args *a, struct api *api)
     struct cli_job *j;
     int rc;
 
-    if (!id_ok(a->job_id)) {
+    if (!crypto_uuid_valid(a->job_id)) {        /* as the service issues them */
         fprintf(stderr, "codeinsight: '%s' is not a job id (a UUID)\n", a->job_id);
         return CLI_EXIT_USAGE;
     }

@@ -179,6 +179,7 @@ def test_usage_errors_exit_2_and_send_nothing(harness, stack, fake, work, tmp_pa
         (["whoami", "--wait"], "does not take --wait"),
         (["job"], "job needs a job ID"),
         (["job", "not-a-uuid"], "is not a job id"),
+        (["job", "0123456789abcdef-0123456789abcdef-12"], "is not a job id"),  # 36, dashes misplaced
         (["frobnicate"], "unknown command 'frobnicate'"),
     ]
     for args, msg in cases:
