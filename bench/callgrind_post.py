@@ -22,11 +22,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,20 +47,6 @@ def post(c: http.client.HTTPConnection, body: bytes, headers: dict) -> None:
         raise SystemExit(f"POST /review -> {r.status} {data[:300]!r}")
 
 
-def wait_ready(port: int) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the gateway did not become ready under valgrind")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--posts", type=int, default=1000)
@@ -78,24 +62,18 @@ def main() -> int:
     out = Path(tempfile.mkdtemp(prefix="ci-callgrind-")) / "callgrind.out"
     h = H.Harness(build_dir=str(build))
     h.start()
-    gw = None
     try:
         h.create_user("callgrind@example.com", plan="business")
         key = h.issue_key("callgrind@example.com", "callgrind")
-        port = H.free_port()
-        env = h.child_env({"PORT": port, "CODEINSIGHT_KEY_PEPPER": h.key_pepper,
-                           "CODEINSIGHT_JWT_SECRET": h.jwt_secret,
-                           "CODEINSIGHT_VIEW_CACHE_MB": "32",
-                           "CODEINSIGHT_RATE_LIMIT_SCALE": R.RATE_SCALE,
-                           "CODEINSIGHT_LOG_LEVEL": "info", "CODEINSIGHT_HTTP_THREADS": "2"})
-        gw = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                               "--instr-atstart=no", str(build / "codeinsight-gateway")],
-                              env={k: str(v) for k, v in env.items()},
-                              stdout=open(out.with_suffix(".log"), "w"), stderr=subprocess.STDOUT)
-        wait_ready(port)
+        gw = h.start_gateway({"CODEINSIGHT_VIEW_CACHE_MB": "32",
+                              "CODEINSIGHT_RATE_LIMIT_SCALE": R.RATE_SCALE,
+                              "CODEINSIGHT_LOG_LEVEL": "info", "CODEINSIGHT_HTTP_THREADS": "2"},
+                             timeout=READY_TIMEOUT_S,
+                             wrapper=["valgrind", "--tool=callgrind",
+                                      f"--callgrind-out-file={out}", "--instr-atstart=no"])
         body, _ = R.post_body()
         headers = {"Authorization": "Bearer " + key, "Content-Type": "application/json"}
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=30)
         for _ in range(WARMUP_POSTS):
             post(c, body, headers)
         subprocess.run(["callgrind_control", "-i", "on", str(gw.pid)], check=True,
@@ -105,13 +83,8 @@ def main() -> int:
         subprocess.run(["callgrind_control", "-i", "off", str(gw.pid)], check=True,
                        capture_output=True)
         c.close()
-        gw.send_signal(signal.SIGTERM)
-        gw.wait(60)
-        gw = None
+        gw.stop()                   # callgrind writes its file at exit
     finally:
-        if gw is not None:
-            gw.kill()
-            gw.wait()
         h.teardown()
     ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", str(out)],
                          capture_output=True, text=True, check=True).stdout

@@ -695,10 +695,11 @@ class Harness:
 
     def start_gateway(self, env_overrides: Optional[dict] = None, wait: bool = True,
                       timeout: float = GATEWAY_READY_TIMEOUT,
-                      default: Optional[bool] = None) -> Gateway:
+                      default: Optional[bool] = None,
+                      wrapper: Optional[list[str]] = None) -> Gateway:
         """Start build/codeinsight-gateway on a free port; wait for /healthz.
         default: make it the target of http() (None: only if there is no live
-        default gateway)."""
+        default gateway). wrapper: a command to run it under (valgrind ...)."""
         assert self.tmpdir is not None
         overrides = dict(env_overrides or {})
         port = int(overrides.pop("PORT", None) or free_port())
@@ -711,7 +712,8 @@ class Harness:
         env = self.child_env({"PORT": port, "CODEINSIGHT_KEY_PEPPER": self.key_pepper,
                               "CODEINSIGHT_JWT_SECRET": self.jwt_secret,
                               "CODEINSIGHT_VIEW_CACHE_MB": "0", **overrides})
-        gw = Gateway(self._name("gateway"), [str(self.binary("codeinsight-gateway"))], env,
+        gw = Gateway(self._name("gateway"),
+                     [*(wrapper or []), str(self.binary("codeinsight-gateway"))], env,
                      self.tmpdir / "logs", self.tmpdir, port=port,
                      default_auth=self.default_key or None, remember=self.remember)
         self.procs.append(gw)
