@@ -239,11 +239,31 @@ static void start_run(struct debug_state *d, sandbox_done_cb *cb)
 
 /* ---- verification ---- */
 
-static void retry_or_finish(struct debug_state *d, const char *failure)
+/* Reports a step (debug_step_cb) when the caller asked for steps: type is
+ * also the name of its flag ({"verified": false, "round": 2, "reason": ...}). */
+static void report(struct debug_state *d, const char *type, int value)
+{
+    cJSON *data;
+
+    if (d->env.on_step == NULL || (data = cJSON_CreateObject()) == NULL)
+        return;
+    cJSON_AddBoolToObject(data, type, value);
+    if (strcmp(type, "verified") == 0)
+        cJSON_AddNumberToObject(data, "round", d->rounds);
+    if (!value && d->reason[0] != '\0')
+        cJSON_AddStringToObject(data, "reason", d->reason);
+    d->env.on_step(d->env.step_arg, type, data);
+}
+
+/* A round failed: failure is its reason; verify_failed when it was the
+ * verification run (reported as a "verified" step with that reason). */
+static void retry_or_finish(struct debug_state *d, const char *failure, int verify_failed)
 {
     const char *fix = json_str(d->answer, "fix");
 
     snprintf(d->reason, sizeof d->reason, "%.255s", failure);
+    if (verify_failed)
+        report(d, "verified", 0);
     if (d->rounds >= d->env.cfg->debug_fix_attempts) {
         finish(d);
         return;
@@ -253,21 +273,6 @@ static void retry_or_finish(struct debug_state *d, const char *failure)
     d->prev_fix = fix ? strdup(fix) : NULL;
     d->prev_failure = strdup(failure);
     ask(d);
-}
-
-/* Reports a step (debug_step_cb) when the caller asked for steps. */
-static void report(struct debug_state *d, const char *type, const char *flag, int value)
-{
-    cJSON *data;
-
-    if (d->env.on_step == NULL || (data = cJSON_CreateObject()) == NULL)
-        return;
-    cJSON_AddBoolToObject(data, flag, value);
-    if (strcmp(type, "verified") == 0)
-        cJSON_AddNumberToObject(data, "round", d->rounds);
-    if (!value && d->reason[0] != '\0')
-        cJSON_AddStringToObject(data, "reason", d->reason);
-    d->env.on_step(d->env.step_arg, type, data);
 }
 
 static void on_verified(void *arg, cJSON *run, const char *why)
@@ -282,7 +287,7 @@ static void on_verified(void *arg, cJSON *run, const char *why)
     if (run == NULL) {
         snprintf(d->reason, sizeof d->reason, "the fix could not be verified: %.200s",
                  why ? why : "sandbox failed");
-        report(d, "verified", "verified", 0);
+        report(d, "verified", 0);
         finish(d);
         return;
     }
@@ -290,23 +295,23 @@ static void on_verified(void *arg, cJSON *run, const char *why)
     if (!run_failed(run)) {
         d->verified = 1;
         d->reason[0] = '\0';
-        report(d, "verified", "verified", 1);
+        report(d, "verified", 1);
         finish(d);
         return;
     }
-    report(d, "verified", "verified", 0);
     text = debug_run_text(run);
     note = malloc(DEBUG_FAILURE_MAX);
     if (text == NULL || note == NULL) {
         free(text);
         free(note);
         snprintf(d->reason, sizeof d->reason, "the fix did not pass verification");
+        report(d, "verified", 0);
         finish(d);
         return;
     }
     snprintf(note, DEBUG_FAILURE_MAX, "with the fix applied the program still fails:\n%s", text);
     free(text);
-    retry_or_finish(d, note);
+    retry_or_finish(d, note, 1);
     free(note);
 }
 
@@ -346,7 +351,7 @@ static void verify(struct debug_state *d)
                              &d->patched, &n) != 0) {
         retry_or_finish(d, t < 0 ? "the fix names a file that was not submitted"
                                  : "the fix does not apply to the file: its context lines "
-                                   "differ from the submitted text");
+                                   "differ from the submitted text", 0);
         return;
     }
     /* Run the copy: the fixed file in place of the original, for this run. */
@@ -469,7 +474,7 @@ static void on_reproduced(void *arg, cJSON *run, const char *why)
     if (run == NULL) {
         snprintf(d->reason, sizeof d->reason, "not reproduced: %.200s",
                  why ? why : "the sandbox could not be created");
-        report(d, "reproduced", "reproduced", 0);
+        report(d, "reproduced", 0);
         ask(d);
         return;
     }
@@ -480,7 +485,7 @@ static void on_reproduced(void *arg, cJSON *run, const char *why)
                  "(exit 0), so a fix cannot be verified");
     else
         d->repro = run;
-    report(d, "reproduced", "reproduced", d->reproduced);
+    report(d, "reproduced", d->reproduced);
     /* Without a usable log, the reproduction says where it fails. */
     if (d->reproduced && cJSON_GetArraySize(cJSON_GetObjectItem(d->tb, "frames")) == 0) {
         const char *err = json_str(run, "stderr_tail"), *out = json_str(run, "stdout_tail");

@@ -10,6 +10,7 @@ python3, node and cc with AddressSanitizer, each only inside the sandbox.
 from __future__ import annotations
 
 import difflib
+import http.client
 import json
 import secrets
 
@@ -78,6 +79,28 @@ def run_debug(harness, path, content, error_log, run, timeout=JOB_TIMEOUT, **ext
     assert job["status"] == "done", job
     assert job["pool"] == "heavy", job
     return job
+
+
+def job_steps(harness, job_id: str, name: str) -> list[dict]:
+    """The data of a finished job's events called name, in order (its
+    history from GET /job/:id/events; the stream closes after "done")."""
+    c = http.client.HTTPConnection("127.0.0.1", harness.gateway.port, timeout=30)
+    try:
+        c.request("GET", f"/job/{job_id}/events",
+                  headers={"Authorization": f"Bearer {harness.default_key}",
+                           "Accept": "text/event-stream"})
+        r = c.getresponse()
+        assert r.status == 200, r.status
+        text = r.read().decode()
+    finally:
+        c.close()
+    out = []
+    for block in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.split("\n") if ": " in line
+                      and not line.startswith(":"))
+        if fields.get("event") == name:
+            out.append(json.loads(fields["data"]))
+    return out
 
 
 def debug_requests(fake, m):
@@ -158,6 +181,11 @@ def test_fix_that_does_not_work_gets_a_second_round(harness, heavy, fake, clean_
     assert [r["purpose"] for r in v["runs"]] == ["reproduce", "verify", "verify"], v["runs"]
     assert all(r["exit"] == 1 for r in v["runs"])
     assert "still fails" in v["reason"], v["reason"]
+    # Each round's "verified" step carries that round's own failure.
+    steps = job_steps(harness, job["job_id"], "verified")
+    assert [(st["verified"], st["round"]) for st in steps] == [(False, 1), (False, 2)], steps
+    assert all(st.get("reason", "").startswith("with the fix applied the program still fails")
+               for st in steps), steps
     assert job["fix"] == unified("stats.py", src, bad2)     # the latest proposal
     # The second request carried the failed fix and its failure.
     reqs = fake.requests(m)
