@@ -240,7 +240,7 @@ void handle_apply_fix(struct request *req)
         return;
     }
     /* Queued and running jobs exist only in the hot copy: ask it first. */
-    view = jobs_view_owned(req, fr.job_id, &e);
+    view = jobs_view_owned(req, fr.job_id, NULL, &e);
     if (view == NULL) {
         if (e.code == ERR_OK)
             err_set_field(&e, ERR_JOB_NOT_FOUND, "job_id", "no job %s", fr.job_id);

@@ -274,7 +274,7 @@ void handle_job_events(struct request *req)
     const char *id = req->param;    /* lower-cased by the server (ROUTE_JOB) */
     const char *last = request_header(req, "Last-Event-ID");
     struct sse_id after = {0, 0};
-    cJSON *flat, *view;
+    cJSON *view;
     int hot;
     struct err e;
 
@@ -294,19 +294,7 @@ void handle_job_events(struct request *req)
         return;
     }
     /* The hot copy was read with the gate; without one, PostgreSQL's row. */
-    flat = req->prefetched;
-    req->prefetched = NULL;
-    view = flat != NULL ? job_view_from_hash(id, flat) : NULL;
-    cJSON_Delete(flat);
-    hot = view != NULL;
-    if (view == NULL)
-        view = jobs_view(req, id, &e);
-    if (view != NULL && strcmp(json_str(view, "user_id") ? json_str(view, "user_id") : "",
-                               req->who.user_id) != 0) {
-        /* Someone else's job looks exactly like no job. */
-        cJSON_Delete(view);
-        view = NULL;
-    }
+    view = jobs_view_owned(req, id, &hot, &e);
     if (view == NULL) {
         if (e.code == ERR_OK)
             err_set(&e, ERR_JOB_NOT_FOUND, "no job %s", id);

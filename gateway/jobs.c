@@ -70,7 +70,8 @@ static int owned_by(const cJSON *view, const char *user_id)
     return owner != NULL && strcmp(owner, user_id) == 0;
 }
 
-cJSON *jobs_view(struct request *req, const char *id, struct err *e)
+/* jobs_view, and *hot (when not NULL) 1 when the view is Redis' hot copy. */
+static cJSON *view_of(struct request *req, const char *id, int *hot, struct err *e)
 {
     struct err redis_e;
     cJSON *view;
@@ -78,6 +79,8 @@ cJSON *jobs_view(struct request *req, const char *id, struct err *e)
     err_clear(e);
     err_clear(&redis_e);
     view = job_from_redis(req, id, &redis_e);
+    if (hot != NULL)
+        *hot = view != NULL;
     if (view == NULL) {
         if (redis_e.code != ERR_OK) {
             /* Reads survive a Redis outage through the record of truth. */
@@ -92,22 +95,21 @@ cJSON *jobs_view(struct request *req, const char *id, struct err *e)
     return view;
 }
 
-/* The job if the caller owns it, else NULL (an error in e, or not found). */
-static cJSON *job_load(struct request *req, const char *id, const char *user_id, struct err *e)
+cJSON *jobs_view(struct request *req, const char *id, struct err *e)
 {
-    cJSON *view = jobs_view(req, id, e);
+    return view_of(req, id, NULL, e);
+}
 
-    if (view != NULL && !owned_by(view, user_id)) {
+cJSON *jobs_view_owned(struct request *req, const char *id, int *hot, struct err *e)
+{
+    cJSON *view = view_of(req, id, hot, e);
+
+    if (view != NULL && !owned_by(view, req->who.user_id)) {
         /* Someone else's job looks exactly like no job. */
         cJSON_Delete(view);
         view = NULL;
     }
     return view;
-}
-
-cJSON *jobs_view_owned(struct request *req, const char *id, struct err *e)
-{
-    return job_load(req, id, req->who.user_id, e);
 }
 
 /* Answers from the finished-job cache; 1 when it answered. Someone else's
@@ -149,7 +151,7 @@ void handle_job_get(struct request *req)
     }
     if (format == EXPORT_JSON && job_from_view_cache(req, id, who->user_id))
         return;
-    view = job_load(req, id, who->user_id, &e);
+    view = jobs_view_owned(req, id, NULL, &e);
     if (view != NULL) {
         if (format == EXPORT_JSON && job_view_finished(view)) {
             /* Rendered once; later polls are answered from memory. */

@@ -14,7 +14,8 @@ struct request;
 cJSON *jobs_view(struct request *req, const char *id, struct err *e);
 
 /* Same, for the caller (req->who) only: someone else's job is NULL with
- * e->code ERR_OK, exactly like no job. */
-cJSON *jobs_view_owned(struct request *req, const char *id, struct err *e);
+ * e->code ERR_OK, exactly like no job. *hot (when not NULL) is 1 when the
+ * view came from the Redis hot copy, 0 when from PostgreSQL. */
+cJSON *jobs_view_owned(struct request *req, const char *id, int *hot, struct err *e);
 
 #endif

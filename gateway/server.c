@@ -9,6 +9,7 @@
 #include "common/job.h"
 #include "common/log.h"
 #include "common/utf8.h"
+#include "gateway/export.h"
 #include "gateway/gate.h"
 #include "gateway/observe.h"
 #include "gateway/request.h"
@@ -233,8 +234,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             for (char *p = req->param; *p != '\0'; p++)
                 *p = (char)tolower((unsigned char)*p);
             job_key(req->param, key);
-            /* A finished job kept in memory needs no read of its hash. */
+            /* A finished job kept in memory needs no read of its hash, when
+             * the memory can answer: JSON only (exports render the job). */
             if ((req->route->flags & ROUTE_VIEW) &&
+                export_format_parse(request_query(req, "format")) == EXPORT_JSON &&
                 view_cache_has(gw->views, req->param, clock_now_ms()))
                 read = 0;
         }
