@@ -1,6 +1,8 @@
 /* ident_cache.c - local identities and leased tokens (see the header). */
 #include "gateway/ident_cache.h"
 
+#include "common/strhash.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,14 +60,10 @@ long idc_lease_size(long burst)
     return n > IDC_LEASE_MAX ? IDC_LEASE_MAX : n;
 }
 
-/* FNV-1a: the keys already end in a SHA-256 or a UUID. */
+/* The keys already end in a SHA-256 or a UUID. */
 static unsigned slot_of(const char *key)
 {
-    uint32_t h = 2166136261u;
-
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h % IDC_SLOTS;
+    return (unsigned)(strhash(key) % IDC_SLOTS);
 }
 
 static pthread_mutex_t *lock_of(struct idc *c, unsigned i)

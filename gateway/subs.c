@@ -1,6 +1,8 @@
 /* subs.c - registry of live job event streams and their queued bytes. */
 #include "gateway/subs.h"
 
+#include "common/strhash.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,15 +55,6 @@ struct subs {
     struct sub *buckets[SUBS_BUCKETS];
     struct user_count *users[SUBS_USER_BUCKETS];
 };
-
-static uint32_t hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-
-    for (; *s != '\0'; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
 
 struct subs *subs_new(long max_total, long max_per_user, subs_conn_fn *suspend,
                       subs_conn_fn *resume)
@@ -207,7 +200,7 @@ static void unpark(struct sub *s)
 
 static struct user_count *user_find(struct subs *subs, const char *user_id, int create)
 {
-    struct user_count **slot = &subs->users[hash(user_id) % SUBS_USER_BUCKETS], *u;
+    struct user_count **slot = &subs->users[strhash(user_id) % SUBS_USER_BUCKETS], *u;
 
     for (u = *slot; u != NULL; u = u->next)
         if (strcmp(u->user_id, user_id) == 0)
@@ -222,7 +215,7 @@ static struct user_count *user_find(struct subs *subs, const char *user_id, int 
 
 static void user_drop(struct subs *subs, struct user_count *u)
 {
-    struct user_count **slot = &subs->users[hash(u->user_id) % SUBS_USER_BUCKETS];
+    struct user_count **slot = &subs->users[strhash(u->user_id) % SUBS_USER_BUCKETS];
 
     if (--u->n > 0)
         return;
@@ -272,7 +265,7 @@ struct sub *subs_add(struct subs *subs, const char *job_id, const char *user_id,
     for (int i = 0; i < n; i++)
         queue_bytes(s, pre[i], pre_len[i]);
     /* Next to the job's other streams, so a resync finds each job once. */
-    bucket = &subs->buckets[hash(job_id) % SUBS_BUCKETS];
+    bucket = &subs->buckets[strhash(job_id) % SUBS_BUCKETS];
     for (at = *bucket; at != NULL && strcmp(at->job_id, job_id) != 0; at = at->next)
         ;
     if (at != NULL) {
@@ -360,7 +353,7 @@ void sub_release(struct sub *s)
     if (s->prev != NULL)
         s->prev->next = s->next;
     else
-        subs->buckets[hash(s->job_id) % SUBS_BUCKETS] = s->next;
+        subs->buckets[strhash(s->job_id) % SUBS_BUCKETS] = s->next;
     if (s->next != NULL)
         s->next->prev = s->prev;
     user_drop(subs, s->user);
@@ -383,7 +376,7 @@ int subs_publish(struct subs *subs, const char *job_id, const struct sse_id *id,
     int n = 0;
 
     pthread_mutex_lock(&subs->mu);
-    for (s = subs->buckets[hash(job_id) % SUBS_BUCKETS]; s != NULL; s = s->next) {
+    for (s = subs->buckets[strhash(job_id) % SUBS_BUCKETS]; s != NULL; s = s->next) {
         if (strcmp(s->job_id, job_id) != 0)
             continue;
         live(s, id, frame, len, final);
@@ -441,7 +434,7 @@ void subs_resync_event(struct subs *subs, const char *job_id, const struct sse_i
                        const char *frame, size_t len, int final)
 {
     pthread_mutex_lock(&subs->mu);
-    for (struct sub *s = subs->buckets[hash(job_id) % SUBS_BUCKETS]; s != NULL; s = s->next)
+    for (struct sub *s = subs->buckets[strhash(job_id) % SUBS_BUCKETS]; s != NULL; s = s->next)
         if (s->resync && strcmp(s->job_id, job_id) == 0)
             queue_event(s, id, frame, len, final);
     pthread_mutex_unlock(&subs->mu);
@@ -450,7 +443,7 @@ void subs_resync_event(struct subs *subs, const char *job_id, const struct sse_i
 void subs_resync_end(struct subs *subs, const char *job_id)
 {
     pthread_mutex_lock(&subs->mu);
-    for (struct sub *s = subs->buckets[hash(job_id) % SUBS_BUCKETS]; s != NULL; s = s->next) {
+    for (struct sub *s = subs->buckets[strhash(job_id) % SUBS_BUCKETS]; s != NULL; s = s->next) {
         if (s->resync && strcmp(s->job_id, job_id) == 0) {
             s->resync = 0;
             unpark(s);

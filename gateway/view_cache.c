@@ -6,6 +6,8 @@
  * frees entries (expired ones first, then any) until they fit. */
 #include "gateway/view_cache.h"
 
+#include "common/strhash.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,17 +34,6 @@ struct view_cache {
     struct slot slots[VIEW_CACHE_SLOTS];
 };
 
-static size_t hash_id(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;    /* FNV-1a */
-
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return (size_t)(h ^ (h >> 29));
-}
-
 static void slot_clear(struct view_cache *c, struct slot *s)
 {
     if (s->id[0] == '\0')
@@ -56,7 +47,7 @@ static void slot_clear(struct view_cache *c, struct slot *s)
 /* The live slot of job_id, or NULL. */
 static struct slot *find(struct view_cache *c, const char *job_id, int64_t now_ms)
 {
-    size_t h = hash_id(job_id);
+    size_t h = (size_t)strhash(job_id);
 
     for (size_t i = 0; i < VIEW_CACHE_PROBE; i++) {
         struct slot *s = &c->slots[(h + i) & (VIEW_CACHE_SLOTS - 1)];
@@ -158,7 +149,7 @@ void view_cache_put(struct view_cache *c, const char *job_id, const char *owner,
     copy[len] = '\0';
 
     pthread_mutex_lock(&c->mu);
-    h = hash_id(job_id);
+    h = (size_t)strhash(job_id);
     for (size_t i = 0; i < VIEW_CACHE_PROBE && same == NULL; i++) {
         struct slot *s = &c->slots[(h + i) & (VIEW_CACHE_SLOTS - 1)];
         if (s->id[0] != '\0' && strcmp(s->id, job_id) == 0)
