@@ -42,6 +42,9 @@ extern struct kv_script job_script_event;       /* one live event of a pipeline 
 #define JOB_EVENTS_KEY_PREFIX "jobev:"
 #define JOB_EVENTS_KEY_MAX (sizeof JOB_EVENTS_KEY_PREFIX + 36)
 #define JOB_EVENTS_CHANNEL "ci:events"
+/* Entries to ask for when reading a job's whole event stream: more than it
+ * keeps (XADD MAXLEN ~ 64 in schema/redis/lib/events.lua). */
+#define JOB_EVENTS_READ_MAX "200"
 
 /* Version of the whole review pipeline, part of every result-cache key. */
 #define JOB_PIPELINE_VERSION "1"

@@ -21,8 +21,6 @@
 #define EVENTS_STOP_POLL_MS 200
 /* Wait before a failed catch-up is tried again, ms. */
 #define EVENTS_CATCHUP_RETRY_MS 1000
-/* Entries read per job when catching up: more than a job's stream keeps. */
-#define EVENTS_CATCHUP_COUNT "200"
 /* Longest message accepted from the channel, bytes. */
 #define EVENTS_MESSAGE_MAX (36 + 1 + SSE_ID_MAX + 1 + SSE_TYPE_MAX + 1 + SSE_DATA_MAX)
 
@@ -49,13 +47,29 @@ struct catchup {
     char job_id[40];
 };
 
+/* The SSE frame of one event, or NULL when a part of it is not one we
+ * would have written (the stream entry and the channel message alike). */
+static char *checked_frame(const char *eid, const char *type, const char *data,
+                           struct sse_id *id, size_t *len, int *final)
+{
+    size_t tlen;
+
+    if (eid == NULL || type == NULL || data == NULL || sse_id_parse(eid, id) != 0)
+        return NULL;
+    tlen = strlen(type);
+    if (tlen == 0 || tlen > SSE_TYPE_MAX || strcspn(type, " \r\n:") != tlen ||
+        strlen(data) > SSE_DATA_MAX)
+        return NULL;
+    *final = sse_type_final(type);
+    return sse_frame(eid, type, data, len);
+}
+
 char *events_entry_frame(const cJSON *entry, struct sse_id *id, size_t *len, int *final)
 {
     const cJSON *eid = cJSON_GetArrayItem(entry, 0), *fields = cJSON_GetArrayItem(entry, 1), *it;
     const char *type = NULL, *data = NULL;
 
-    if (!cJSON_IsString(eid) || sse_id_parse(eid->valuestring, id) != 0 ||
-        !cJSON_IsArray(fields))
+    if (!cJSON_IsString(eid) || !cJSON_IsArray(fields))
         return NULL;
     for (it = fields ? fields->child : NULL; it != NULL && it->next != NULL; it = it->next->next) {
         if (!cJSON_IsString(it) || !cJSON_IsString(it->next))
@@ -65,11 +79,7 @@ char *events_entry_frame(const cJSON *entry, struct sse_id *id, size_t *len, int
         else if (strcmp(it->valuestring, "data") == 0)
             data = it->next->valuestring;
     }
-    if (type == NULL || data == NULL || type[0] == '\0' || strlen(type) > SSE_TYPE_MAX ||
-        strcspn(type, " \r\n:") != strlen(type) || strlen(data) > SSE_DATA_MAX)
-        return NULL;
-    *final = sse_type_final(type);
-    return sse_frame(eid->valuestring, type, data, len);
+    return checked_frame(eid->valuestring, type, data, id, len, final);
 }
 
 /* "<job id> <entry id> <type> <json>" -> the job's streams. */
@@ -139,7 +149,7 @@ static void catch_up(struct events *ev)
         sse_id_str(&ev->from[i], start + 1);
         if (kv_async_call(ev->cmd, 6,
                           (const char *[]){"XRANGE", key, start, "+", "COUNT",
-                                           EVENTS_CATCHUP_COUNT},
+                                           JOB_EVENTS_READ_MAX},
                           NULL, on_catchup, c, &e) != ERR_OK) {
             free(c);
             catchup_failed(ev, &e);
@@ -160,7 +170,7 @@ static void on_message(void *arg, const char *payload, size_t len)
     char msg[EVENTS_MESSAGE_MAX + 1], *job, *eid, *type, *data, *frame;
     struct sse_id id;
     size_t flen;
-    int n;
+    int n, final;
 
     if (payload == NULL) {
         /* Subscribed (again): whatever happened meanwhile is in the streams. */
@@ -181,12 +191,9 @@ static void on_message(void *arg, const char *payload, size_t len)
     if ((data = strchr(type, ' ')) == NULL)
         return;
     *data++ = '\0';
-    if (strlen(job) >= 40 || sse_id_parse(eid, &id) != 0 || type[0] == '\0' ||
-        strlen(type) > SSE_TYPE_MAX || strcspn(type, "\r\n:") != strlen(type))
+    if (strlen(job) >= 40 || (frame = checked_frame(eid, type, data, &id, &flen, &final)) == NULL)
         return;
-    if ((frame = sse_frame(eid, type, data, &flen)) == NULL)
-        return;
-    n = subs_publish(ev->subs, job, &id, frame, flen, sse_type_final(type));
+    n = subs_publish(ev->subs, job, &id, frame, flen, final);
     free(frame);
     if (n > 0)
         metrics_add(MET_SSE_EVENTS, "", n);

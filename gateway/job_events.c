@@ -35,8 +35,6 @@
 
 /* The reconnection delay suggested to clients, ms. */
 #define JOB_EVENTS_RETRY_MS 3000
-/* Stored events read at connection: more than a job's stream keeps. */
-#define JOB_EVENTS_HISTORY_MAX "200"
 /* Seconds a refused client should wait. */
 #define JOB_EVENTS_RETRY_AFTER "5"
 
@@ -172,7 +170,7 @@ static int queue_history(struct request *req, struct sub *s, const cJSON *view,
     *seen_final = 0;
     snprintf(key, sizeof key, JOB_EVENTS_KEY_PREFIX "%.36s", req->param);
     if (kv == NULL || kv_call(kv, 6, (const char *[]){"XRANGE", key, "-", "+", "COUNT",
-                                                      JOB_EVENTS_HISTORY_MAX},
+                                                      JOB_EVENTS_READ_MAX},
                               NULL, &entries, e) != ERR_OK)
         return -1;
     cJSON_ArrayForEach(it, entries) {
