@@ -176,11 +176,11 @@ static int diff_windows(const char *diff, long total, struct ranges *out)
         rc = 0;
     for (size_t i = 0; rc == 1 && i < d->files[0].nhunks; i++) {
         const struct udiff_hunk *h = &d->files[0].hunks[i];
-        /* A hunk adding nothing names the line before the removal. */
+        /* A hunk adding nothing names the line before the removal (udiff
+         * refused empty hunks and ones starting at line 0). */
         long last = h->new_start + (h->new_count > 0 ? h->new_count - 1 : 0);
 
-        if ((h->old_count == 0 && h->new_count == 0) || last > total ||
-            (h->new_count > 0 && h->new_start < 1))
+        if (last > total)
             rc = 0;
         else if (ranges_add_window(out, h->new_start - CONTEXT_AROUND,
                                    (h->new_count > 0 ? last : h->new_start + 1) +
