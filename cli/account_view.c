@@ -1,12 +1,9 @@
 /* account_view.c - whoami and usage, one item per line. */
 #include "cli/account_view.h"
 
-#include <stdlib.h>
+#include "common/json.h"
 
-static const cJSON *item(const cJSON *o, const char *name)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, name);
-}
+#include <stdlib.h>
 
 /* A number sent as a string ("0.0123"); 0 when it is not one. */
 static double parse_num(const char *s)
@@ -19,7 +16,7 @@ static double parse_num(const char *s)
 
 static double num(const cJSON *o, const char *name)
 {
-    const cJSON *v = item(o, name);
+    const cJSON *v = json_item(o, name);
 
     /* PostgreSQL numerics may arrive as strings. */
     if (cJSON_IsString(v))
@@ -35,7 +32,7 @@ static void field(FILE *out, const char *name, const char *value)
 
 static void rate(FILE *out, const cJSON *limits, const char *name)
 {
-    const cJSON *r = item(limits, name);
+    const cJSON *r = json_item(limits, name);
 
     if (cJSON_IsObject(r))
         fprintf(out, "  %-7s %g/min, burst %g\n", name, num(r, "rate_per_min"), num(r, "burst"));
@@ -43,7 +40,7 @@ static void rate(FILE *out, const cJSON *limits, const char *name)
 
 void account_view_whoami(FILE *out, const cJSON *who)
 {
-    const cJSON *limits = item(who, "limits"), *usage = item(who, "usage");
+    const cJSON *limits = json_item(who, "limits"), *usage = json_item(who, "usage");
 
     field(out, "email:", json_str(who, "email"));
     field(out, "plan:", json_str(who, "plan"));
@@ -52,7 +49,7 @@ void account_view_whoami(FILE *out, const cJSON *who)
         const char *month = json_str(usage, "month");
 
         fprintf(out, "%-9s %.0f used", "tokens:", num(usage, "tokens_used"));
-        if (cJSON_IsNumber(item(limits, "tokens_per_month")))
+        if (cJSON_IsNumber(json_item(limits, "tokens_per_month")))
             fprintf(out, " of %.0f", num(limits, "tokens_per_month"));
         fprintf(out, " in %s, %.0f reserved\n", month ? month : "this month",
                 num(usage, "tokens_reserved"));
@@ -63,9 +60,9 @@ void account_view_whoami(FILE *out, const cJSON *who)
         rate(out, limits, "read");
         rate(out, limits, "auth");
     }
-    if (cJSON_IsTrue(item(who, "soft_throttled")))
+    if (cJSON_IsTrue(json_item(who, "soft_throttled")))
         fprintf(out, "note:     soft-throttled (over 90%% of the monthly budget)\n");
-    if (cJSON_IsTrue(item(who, "degraded")))
+    if (cJSON_IsTrue(json_item(who, "degraded")))
         fprintf(out, "note:     budget exhausted: static analysis only\n");
 }
 
@@ -79,10 +76,10 @@ void account_view_usage(FILE *out, const cJSON *u)
     fprintf(out, "%-11s $%.4f\n", "cost:", num(u, "cost_usd"));
     fprintf(out, "%-11s %.0f (%.0f from the cache)\n", "jobs:", num(u, "jobs"),
             num(u, "cache_hits"));
-    if (cJSON_GetArraySize(item(u, "by_task")) == 0)
+    if (cJSON_GetArraySize(json_item(u, "by_task")) == 0)
         return;
     fprintf(out, "by task:\n");
-    cJSON_ArrayForEach(t, item(u, "by_task"))
+    cJSON_ArrayForEach(t, json_item(u, "by_task"))
         fprintf(out, "  %-13s %10.0f tokens  $%.4f  %.0f jobs  %.0f cached\n",
                 t->string ? t->string : "?", num(t, "tokens"), num(t, "cost_usd"),
                 num(t, "jobs"), num(t, "cache_hits"));

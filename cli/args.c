@@ -68,7 +68,8 @@ static int usage(char *msg, size_t cap, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
-const char *args_cmd_name(enum cli_cmd cmd)
+/* Name of a command ("review"), "" for CMD_NONE. */
+static const char *args_cmd_name(enum cli_cmd cmd)
 {
     return (unsigned)cmd < sizeof cmd_names / sizeof cmd_names[0] ? cmd_names[cmd] : "";
 }

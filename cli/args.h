@@ -73,7 +73,4 @@ int args_parse(int argc, char *const *argv, struct cli_args *a, char *msg, size_
 /* Rank of a severity name ("critical" ...), or -1 when unknown. */
 int args_sev_rank(const char *name);
 
-/* Name of a command ("review"), "" for CMD_NONE. */
-const char *args_cmd_name(enum cli_cmd cmd);
-
 #endif

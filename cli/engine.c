@@ -26,7 +26,9 @@ struct call {
     enum { CALL_SUBMIT, CALL_POLL, CALL_DOC } kind;
 };
 
-enum cli_job_state engine_state_of(const cJSON *view)
+/* The job's state from a job view's status ("queued" ...), JOB_ERROR when
+ * absent or unknown. */
+static enum cli_job_state engine_state_of(const cJSON *view)
 {
     const char *s = json_str(view, "status");
 

@@ -48,8 +48,4 @@ struct engine_opts {
 int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, char *msg,
                size_t cap);
 
-/* The job's state from a job view's status ("queued" ...), JOB_ERROR when
- * absent or unknown. */
-enum cli_job_state engine_state_of(const cJSON *view);
-
 #endif

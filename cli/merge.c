@@ -1,19 +1,16 @@
 /* merge.c - SARIF and rdjson documents of many jobs merged into one. */
 #include "cli/merge.h"
 
+#include "common/json.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-static cJSON *item(const cJSON *o, const char *name)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, name);
-}
 
 /* o[name] as an array, created (empty) when absent or not an array; NULL
  * when out of memory. */
 static cJSON *array_member(cJSON *o, const char *name)
 {
-    cJSON *a = item(o, name);
+    cJSON *a = json_item(o, name);
 
     if (cJSON_IsArray(a))
         return a;
@@ -23,7 +20,7 @@ static cJSON *array_member(cJSON *o, const char *name)
 
 static cJSON *driver_of(cJSON *run)
 {
-    return item(item(run, "tool"), "driver");
+    return json_item(json_item(run, "tool"), "driver");
 }
 
 /* Index of the rule with this id in rules, or -1. */
@@ -47,7 +44,7 @@ static void shift_locations(cJSON *loc_array, int offset)
     cJSON *loc;
 
     cJSON_ArrayForEach(loc, loc_array) {
-        cJSON *idx = item(item(item(loc, "physicalLocation"), "artifactLocation"), "index");
+        cJSON *idx = json_item(json_item(json_item(loc, "physicalLocation"), "artifactLocation"), "index");
         if (cJSON_IsNumber(idx))
             cJSON_SetNumberValue(idx, idx->valuedouble + offset);
     }
@@ -57,7 +54,7 @@ static void shift_locations(cJSON *loc_array, int offset)
 static int merge_run(cJSON *m, const cJSON *run)
 {
     cJSON *mdriver = driver_of(m), *mrules, *marts, *mres, *minv = NULL, *r;
-    const cJSON *rules = item(item(item(run, "tool"), "driver"), "rules");
+    const cJSON *rules = json_item(json_item(json_item(run, "tool"), "driver"), "rules");
     int nrules = cJSON_GetArraySize(rules), *map = NULL, i = 0, offset, rc = -1;
 
     if (mdriver == NULL || (mrules = array_member(mdriver, "rules")) == NULL ||
@@ -81,7 +78,7 @@ static int merge_run(cJSON *m, const cJSON *run)
         map[i++] = at;
     }
     /* Each job ran once: its invocation (success, notifications) is kept. */
-    cJSON_ArrayForEach(r, item(run, "invocations")) {
+    cJSON_ArrayForEach(r, json_item(run, "invocations")) {
         cJSON *copy;
 
         if (minv == NULL && (minv = array_member(m, "invocations")) == NULL)
@@ -93,21 +90,21 @@ static int merge_run(cJSON *m, const cJSON *run)
         }
     }
     offset = cJSON_GetArraySize(marts);
-    cJSON_ArrayForEach(r, item(run, "artifacts")) {
+    cJSON_ArrayForEach(r, json_item(run, "artifacts")) {
         cJSON *copy = cJSON_Duplicate(r, 1);
         if (copy == NULL || !cJSON_AddItemToArray(marts, copy)) {
             cJSON_Delete(copy);
             goto out;
         }
     }
-    cJSON_ArrayForEach(r, item(run, "results")) {
+    cJSON_ArrayForEach(r, json_item(run, "results")) {
         cJSON *copy = cJSON_Duplicate(r, 1), *ri;
 
         if (copy == NULL || !cJSON_AddItemToArray(mres, copy)) {
             cJSON_Delete(copy);
             goto out;
         }
-        ri = item(copy, "ruleIndex");
+        ri = json_item(copy, "ruleIndex");
         if (cJSON_IsNumber(ri)) {
             int old = (int)ri->valuedouble;
             if (old >= 0 && old < nrules)
@@ -115,8 +112,8 @@ static int merge_run(cJSON *m, const cJSON *run)
             else
                 cJSON_DeleteItemFromObjectCaseSensitive(copy, "ruleIndex");
         }
-        shift_locations(item(copy, "locations"), offset);
-        shift_locations(item(copy, "relatedLocations"), offset);
+        shift_locations(json_item(copy, "locations"), offset);
+        shift_locations(json_item(copy, "relatedLocations"), offset);
     }
     rc = 0;
 out:
@@ -174,28 +171,28 @@ cJSON *merge_sarif(const struct jobset *js)
     cJSON_AddStringToObject(log, "$schema", schema ? schema : MERGE_SARIF_SCHEMA);
     cJSON_AddStringToObject(log, "version", "2.1.0");
     runs = cJSON_AddArrayToObject(log, "runs");
-    m = run_skeleton(cJSON_GetArrayItem(item(first, "runs"), 0));
+    m = run_skeleton(cJSON_GetArrayItem(json_item(first, "runs"), 0));
     if (runs == NULL || m == NULL || !cJSON_AddItemToArray(runs, m) ||
         array_member(driver_of(m), "rules") == NULL || array_member(m, "results") == NULL) {
         cJSON_Delete(log);
         return NULL;
     }
     for (size_t i = 0; i < js->n; i++) {
-        cJSON_ArrayForEach(run, item(js->jobs[i].doc, "runs")) {
+        cJSON_ArrayForEach(run, json_item(js->jobs[i].doc, "runs")) {
             if (merge_run(m, run) != 0) {
                 cJSON_Delete(log);
                 return NULL;
             }
         }
     }
-    if (cJSON_GetArraySize(item(m, "artifacts")) == 0)
+    if (cJSON_GetArraySize(json_item(m, "artifacts")) == 0)
         cJSON_DeleteItemFromObjectCaseSensitive(m, "artifacts");
     return log;
 }
 
 cJSON *merge_rdjson(const struct jobset *js)
 {
-    const cJSON *first = first_doc(js), *src = item(first, "source"), *d;
+    const cJSON *first = first_doc(js), *src = json_item(first, "source"), *d;
     cJSON *doc = cJSON_CreateObject(), *diags, *s;
 
     if (doc == NULL)
@@ -213,7 +210,7 @@ cJSON *merge_rdjson(const struct jobset *js)
         return NULL;
     }
     for (size_t i = 0; i < js->n; i++) {
-        cJSON_ArrayForEach(d, item(js->jobs[i].doc, "diagnostics")) {
+        cJSON_ArrayForEach(d, json_item(js->jobs[i].doc, "diagnostics")) {
             cJSON *copy = cJSON_Duplicate(d, 1);
             if (copy == NULL || !cJSON_AddItemToArray(diags, copy)) {
                 cJSON_Delete(copy);

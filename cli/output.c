@@ -4,13 +4,10 @@
 #include "cli/findings.h"
 #include "cli/merge.h"
 
+#include "common/json.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-static const cJSON *item(const cJSON *o, const char *name)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, name);
-}
 
 /* Prints a JSON document, pretty, and a newline. 0 or -1 (out of memory). */
 static int print_doc(FILE *out, const cJSON *doc)
@@ -24,11 +21,13 @@ static int print_doc(FILE *out, const cJSON *doc)
     return 0;
 }
 
-void output_debug(FILE *out, const char *label, const cJSON *view)
+/* Writes a debug job's diagnosis (root cause, explanation, fix, whether
+ * the sandbox verified it) for label to out, when view holds one. */
+static void output_debug(FILE *out, const char *label, const cJSON *view)
 {
     const char *root = json_str(view, "root_cause"), *expl = json_str(view, "explanation");
     const char *fix = json_str(view, "fix");
-    const cJSON *ver = item(view, "verification"), *step;
+    const cJSON *ver = json_item(view, "verification"), *step;
 
     if (root == NULL && fix == NULL)
         return;
@@ -37,13 +36,13 @@ void output_debug(FILE *out, const char *label, const cJSON *view)
         fprintf(out, "%s\n", expl);
     if (cJSON_IsObject(ver))
         fprintf(out, "reproduced: %s, fix verified: %s\n",
-                cJSON_IsTrue(item(ver, "reproduced")) ? "yes" : "no",
-                cJSON_IsTrue(item(ver, "verified")) ? "yes" : "no");
+                cJSON_IsTrue(json_item(ver, "reproduced")) ? "yes" : "no",
+                cJSON_IsTrue(json_item(ver, "verified")) ? "yes" : "no");
     if (fix != NULL && fix[0] != '\0')
         fprintf(out, "fix:\n%s%s", fix, fix[strlen(fix) - 1] == '\n' ? "" : "\n");
-    if (cJSON_GetArraySize(item(view, "verification_steps")) > 0) {
+    if (cJSON_GetArraySize(json_item(view, "verification_steps")) > 0) {
         fprintf(out, "verify:\n");
-        cJSON_ArrayForEach(step, item(view, "verification_steps"))
+        cJSON_ArrayForEach(step, json_item(view, "verification_steps"))
             if (cJSON_IsString(step))
                 fprintf(out, "  - %s\n", step->valuestring);
     }
@@ -53,17 +52,18 @@ static void print_list(FILE *out, const cJSON *arch, const char *name, const cha
 {
     const cJSON *v;
 
-    if (cJSON_GetArraySize(item(arch, name)) == 0)
+    if (cJSON_GetArraySize(json_item(arch, name)) == 0)
         return;
     fprintf(out, "\n%s:\n", title);
-    cJSON_ArrayForEach(v, item(arch, name))
+    cJSON_ArrayForEach(v, json_item(arch, name))
         if (cJSON_IsString(v))
             fprintf(out, "  - %s\n", v->valuestring);
 }
 
-void output_architecture(FILE *out, const cJSON *view)
+/* Writes an architecture job's design (summary, diagram, modules, lists). */
+static void output_architecture(FILE *out, const cJSON *view)
 {
-    const cJSON *arch = item(view, "architecture"), *m;
+    const cJSON *arch = json_item(view, "architecture"), *m;
     const char *summary = json_str(arch, "summary"), *diagram = json_str(arch, "diagram");
 
     if (!cJSON_IsObject(arch))
@@ -72,9 +72,9 @@ void output_architecture(FILE *out, const cJSON *view)
         fprintf(out, "%s\n", summary);
     if (diagram != NULL && diagram[0] != '\0')
         fprintf(out, "\n%s%s", diagram, diagram[strlen(diagram) - 1] == '\n' ? "" : "\n");
-    if (cJSON_GetArraySize(item(arch, "modules")) > 0) {
+    if (cJSON_GetArraySize(json_item(arch, "modules")) > 0) {
         fprintf(out, "\nModules:\n");
-        cJSON_ArrayForEach(m, item(arch, "modules")) {
+        cJSON_ArrayForEach(m, json_item(arch, "modules")) {
             const char *name = json_str(m, "name"), *resp = json_str(m, "responsibility");
             fprintf(out, "  - %s: %s\n", name ? name : "?", resp ? resp : "");
         }

@@ -22,11 +22,4 @@
  * job has not finished where a finished one is needed). */
 int output_results(FILE *out, FILE *err, const struct jobset *js, const struct cli_args *a);
 
-/* Writes a debug job's diagnosis (root cause, explanation, fix, whether
- * the sandbox verified it) for label to out, when view holds one. */
-void output_debug(FILE *out, const char *label, const cJSON *view);
-
-/* Writes an architecture job's design (summary, diagram, modules, lists). */
-void output_architecture(FILE *out, const cJSON *view);
-
 #endif

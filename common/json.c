@@ -140,9 +140,14 @@ int json_raw_control(const char *text, size_t len, size_t *at)
     return 1;
 }
 
+cJSON *json_item(const cJSON *obj, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(obj, name);
+}
+
 const char *json_str(const cJSON *obj, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    const cJSON *v = json_item(obj, name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 

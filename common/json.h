@@ -24,6 +24,9 @@ int json_raw_control(const char *text, size_t len, size_t *at);
 /* Adds name: value to o, or name: null when value is NULL or empty. */
 void json_add_str_or_null(cJSON *o, const char *name, const char *value);
 
+/* Member name of obj (case-sensitive), or NULL. Borrowed. */
+cJSON *json_item(const cJSON *obj, const char *name);
+
 /* String member of obj, or NULL when absent or not a string. Borrowed. */
 const char *json_str(const cJSON *obj, const char *name);
 
