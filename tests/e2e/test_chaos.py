@@ -153,12 +153,20 @@ def budget(harness) -> dict[str, int]:
     return {k: int(v) for k, v in zip(lines[0::2], lines[1::2])}
 
 
-def assert_end_state(harness, ids, workers, *, failed=(), max_attempts=None) -> dict[str, dict]:
+def assert_end_state(harness, ids, workers, *, failed=(), max_attempts=None,
+                     killed=()) -> dict[str, dict]:
     """Exactly-once end state for jobs `ids` (all done, except `failed`):
     one row each in PostgreSQL with that status, one charge row each, the
     Redis budget counter agreeing with the ledger and no reservation left,
     nothing pending or queued, job_done logged once per job across every
-    worker, GET /job agreeing."""
+    worker, GET /job agreeing.
+
+    `killed` are workers among `workers` that died by SIGKILL. The log line
+    comes after Redis has acknowledged the job, so a kill landing between
+    Redis applying that acknowledgement and the worker reading its reply
+    leaves a job finished (every durable check above holds) with no
+    job_done line. Only such jobs may lack it: started by a killed worker
+    and never started by one that lived."""
     ids = list(ids)
     failed = set(failed)
     arr = id_array(ids)
@@ -191,7 +199,15 @@ def assert_end_state(harness, ids, workers, *, failed=(), max_attempts=None) -> 
     twice = {j: n for j, n in done.items() if j in set(ids) and n != 1}
     missing = [j for j in ids if done[j] == 0]
     assert not twice, f"jobs finished more than once: {twice}"
-    assert not missing, f"{len(missing)} jobs never logged job_done, e.g. {missing[:3]}"
+    if missing and killed:
+        dead = event_counts(killed, "job_started")
+        alive = event_counts([w for w in workers if w not in killed], "job_started")
+        unexplained = [j for j in missing if dead[j] == 0 or alive[j] > 0]
+        assert not unexplained, \
+            f"{len(unexplained)} jobs never logged job_done, e.g. {unexplained[:3]}"
+        print(f"end state: {len(missing)} jobs acknowledged just before a kill (no job_done line)")
+    else:
+        assert not missing, f"{len(missing)} jobs never logged job_done, e.g. {missing[:3]}"
 
     jobs = api_jobs(harness, ids)
     for jid, job in jobs.items():
@@ -257,7 +273,7 @@ def test_sigkill_workers_mid_run(harness, cgw, fake, clean_state):
     assert pg_statuses(harness, ids).get("done", 0) < N_KILL, "finished before the second kill"
 
     wait_persisted(harness, ids, timeout=180)
-    jobs = assert_end_state(harness, ids, workers, max_attempts=3)
+    jobs = assert_end_state(harness, ids, workers, max_attempts=3, killed=(w1, w2))
 
     # The killed workers' jobs came back through reclaim, not by luck: every
     # entry the dead held, and none of a live worker's.
