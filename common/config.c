@@ -46,7 +46,14 @@ static const struct cfg_entry cfg_table[] = {
     {"CODEINSIGHT_BODY_MAX", CFG_T_INT, OFF(body_max), "1048576", 1024, 67108864,
      CFG_GATEWAY, 0, "Largest accepted request body, bytes (413 above)."},
     {"CODEINSIGHT_HTTP_THREADS", CFG_T_INT, OFF(http_threads), "0", 0, 256,
-     CFG_GATEWAY, 0, "Gateway thread pool size; 0 means four per core (threads mostly wait on Redis)."},
+     CFG_GATEWAY, 0, "Gateway request threads (HTTP parsing, polls and other quick routes); 0 "
+     "means one per core."},
+    {"CODEINSIGHT_HTTP_WAIT_THREADS", CFG_T_INT, OFF(http_wait_threads), "0", 0, 64,
+     CFG_GATEWAY, 0, "Gateway threads for the routes that wait on I/O (submissions, PostgreSQL "
+     "reads, logins with argon2); 0 means four per core."},
+    {"CODEINSIGHT_HTTP_WAIT_QUEUE", CFG_T_INT, OFF(http_wait_queue), "1024", 1, 65536,
+     CFG_GATEWAY, 0, "Requests queued for those threads at most; beyond it 503 server_busy "
+     "with Retry-After."},
     {"CODEINSIGHT_VIEW_CACHE_MB", CFG_T_INT, OFF(view_cache_mb), "32", 0, 4096, CFG_GATEWAY, 0,
      "Memory for finished jobs' rendered views, MB per gateway process: polls of a done or "
      "failed job are answered from it for up to 5 minutes; 0 turns it off."},

@@ -30,6 +30,8 @@ struct config {
     long body_max;                  /* bytes, largest accepted request body */
     long view_cache_mb;             /* finished jobs' views kept by a gateway; 0 = off */
     long http_threads;              /* MHD thread pool size; 0 = number of cores */
+    long http_wait_threads;         /* threads of the waiting routes; 0 = four per core */
+    long http_wait_queue;           /* requests queued for them at most */
     long http_timeout_s;            /* idle connection timeout, seconds */
     long job_ttl_s;                 /* lifetime of a job's Redis hot copy, seconds */
     long worker_concurrency;        /* jobs in flight per worker; 0 = pool default */

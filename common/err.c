@@ -62,6 +62,7 @@ static const struct {
     [ERR_PATCH_DOES_NOT_APPLY]   = {"patch_does_not_apply", "Fix does not apply", 422},
     [ERR_SUBSCRIBERS_FULL]       = {"subscribers_full", "Too many event streams on this server", 503},
     [ERR_TOO_MANY_STREAMS]       = {"too_many_streams", "Too many event streams open", 429},
+    [ERR_SERVER_BUSY]            = {"server_busy", "Server busy", 503},
 };
 
 static int err_valid(enum err_code code)

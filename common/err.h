@@ -64,6 +64,7 @@ enum err_code {
     ERR_PATCH_DOES_NOT_APPLY,   /* the fix does not apply to the reviewed file */
     ERR_SUBSCRIBERS_FULL,       /* this gateway holds its most event streams */
     ERR_TOO_MANY_STREAMS,       /* the caller holds its most event streams */
+    ERR_SERVER_BUSY,            /* every waiting thread is taken and their queue is full */
     ERR__COUNT
 };
 

@@ -45,6 +45,10 @@ static const struct metric_def table[MET__COUNT] = {
         http_buckets, N(http_buckets), GW, NULL},
     [MET_HTTP_IN_FLIGHT] = {"codeinsight_http_requests_in_flight", METRIC_GAUGE,
         "Requests in progress, this scrape included.", NULL, 0, GW, NULL},
+    [MET_HTTP_WAITING] = {"codeinsight_http_requests_waiting", METRIC_GAUGE,
+        "Requests queued for a waiting thread (the routes that wait on I/O), not yet "
+        "started; past CODEINSIGHT_HTTP_WAIT_QUEUE they are refused with 503 server_busy.",
+        NULL, 0, GW, NULL},
     [MET_RATE_LIMITED] = {"codeinsight_rate_limited_total", METRIC_COUNTER,
         "Requests refused with 429 rate_limited, by route pattern.", NULL, 0, GW, NULL},
     [MET_ADMISSIONS] = {"codeinsight_admissions_total", METRIC_COUNTER,

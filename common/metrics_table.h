@@ -12,6 +12,7 @@ enum ci_metric {
     MET_HTTP_REQUESTS,          /* {route, method, status} */
     MET_HTTP_DURATION,          /* {route, method} */
     MET_HTTP_IN_FLIGHT,
+    MET_HTTP_WAITING,           /* requests queued for a waiting thread */
     MET_RATE_LIMITED,           /* {route} */
     MET_ADMISSIONS,             /* {outcome} */
     MET_QUEUE_READ_OK,          /* 1 when the queue gauges below were read at this scrape */

@@ -24,6 +24,7 @@ struct gateway {
     struct kv_url kv_url;           /* parsed REDIS_URL */
     pthread_key_t conns_key;        /* per-thread struct conns */
     void *daemon;                   /* struct MHD_Daemon * */
+    struct offload *waiters;        /* owns: threads of the ROUTE_WAITS routes (server.c) */
     unsigned port;                  /* bound port */
     int active;                     /* requests in progress (atomic) */
     int64_t kv_connected_at;        /* monotonic ms of a thread's last Redis connect (atomic) */
@@ -40,7 +41,8 @@ struct gateway {
     struct events *events;          /* owns: the thread feeding them */
 };
 
-/* Starts listening with a thread pool. Returns ERR_OK or an error. */
+/* Starts listening with a pool of request threads and one of waiting
+ * threads. Returns ERR_OK or an error. */
 int server_start(struct gateway *gw, struct err *e);
 
 /* Stops accepting, ends every event stream, finishes requests in progress,

@@ -27,7 +27,12 @@ struct request {
     size_t body_len;                /* bytes, excluding the NUL */
     size_t body_cap;
     int body_too_large;             /* the body passed the limit: nothing more kept */
-    int responded;                  /* a response was queued */
+    int responded;                  /* a response was queued (or held, below) */
+    int waits;                      /* runs on a waiting thread: the connection is
+                                       suspended, responses are held until resumed */
+    void *held;                     /* struct MHD_Response *, owns: the response made on
+                                       the waiting thread, queued once resumed */
+    unsigned held_status;
     int status;                     /* HTTP status sent, for the access log */
     const char *err_code;           /* stable error code sent, for the access log */
     int64_t start_us;               /* monotonic */

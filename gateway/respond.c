@@ -19,6 +19,19 @@ void respond_header(struct request *req, const char *name, const char *value)
     req->n_extra++;
 }
 
+/* Queues r (and drops this reference), or holds it when the request runs on
+ * a waiting thread: only a request thread may queue (server.c). */
+static void respond_queue(struct request *req, unsigned status, struct MHD_Response *r)
+{
+    if (req->waits) {
+        req->held = r;
+        req->held_status = status;
+        return;
+    }
+    MHD_queue_response(req->conn, status, r);
+    MHD_destroy_response(r);
+}
+
 /* Takes text (malloc'd, NUL-terminated). */
 static void respond_send(struct request *req, int status, const char *ctype, char *text)
 {
@@ -40,8 +53,7 @@ static void respond_send(struct request *req, int status, const char *ctype, cha
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
     for (int i = 0; i < req->n_extra; i++)
         MHD_add_response_header(r, req->extra[i].name, req->extra[i].value);
-    MHD_queue_response(req->conn, (unsigned)status, r);
-    MHD_destroy_response(r);
+    respond_queue(req, (unsigned)status, r);
 }
 
 /* A streamed body: our reader behind MHD's content reader callback. */
@@ -103,8 +115,7 @@ void respond_stream(struct request *req, const char *ctype, respond_reader *read
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
     for (int i = 0; i < req->n_extra; i++)
         MHD_add_response_header(r, req->extra[i].name, req->extra[i].value);
-    MHD_queue_response(req->conn, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
+    respond_queue(req, MHD_HTTP_OK, r);
 }
 
 /* Last resort when even building the error body fails. */
@@ -156,6 +167,8 @@ static const char *public_detail(enum err_code code)
         return "the queue is unreachable; retry after the Retry-After delay";
     case ERR_DATABASE_UNAVAILABLE:
         return "the database is unreachable; retry later";
+    case ERR_SERVER_BUSY:
+        return "this server is busy; retry after the Retry-After delay";
     default:
         return "an internal error occurred; quote the request_id when reporting it";
     }

@@ -14,6 +14,8 @@ typedef void route_handler(struct request *req);
 #define ROUTE_QUIET  0x2u   /* probes: access line at debug level */
 #define ROUTE_JOB    0x4u   /* ":param" is a job id: lower-cased, its hot copy read with the gate */
 #define ROUTE_VIEW   0x8u   /* answers finished jobs from the view cache: no hot-copy read then */
+#define ROUTE_WAITS  0x10u  /* waits on I/O for long (PostgreSQL, argon2, admission): run on a
+                               waiting thread (offload.h), not on a request thread */
 
 /* Who may call a route. */
 enum route_auth {

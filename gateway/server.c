@@ -1,5 +1,12 @@
 /* server.c - libmicrohttpd glue: accepts requests, buffers bodies up to the
- * limit, looks up the route and dispatches. Nothing else happens here. */
+ * limit, looks up the route and dispatches. Nothing else happens here.
+ *
+ * Two kinds of threads: request threads (one per core), which parse HTTP
+ * and run the handlers that do not wait for long, and waiting threads
+ * (offload.h) for the routes marked ROUTE_WAITS. Such a request's
+ * connection is suspended while a waiting thread runs its gate and handler;
+ * the response is held in the request, the connection resumed, and the
+ * request thread queues it when MHD calls on_access again. */
 #include "gateway/gateway.h"
 
 #include "common/clock.h"
@@ -12,6 +19,7 @@
 #include "gateway/export.h"
 #include "gateway/gate.h"
 #include "gateway/observe.h"
+#include "gateway/offload.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 #include "gateway/routes.h"
@@ -29,8 +37,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* Request threads per core when CODEINSIGHT_HTTP_THREADS is 0. */
-#define SERVER_THREADS_PER_CORE 4
+/* Request threads per core when CODEINSIGHT_HTTP_THREADS is 0: they never
+ * wait for long, so more would only take turns on the cores. */
+#define SERVER_THREADS_PER_CORE 1
+/* Waiting threads per core when CODEINSIGHT_HTTP_WAIT_THREADS is 0: they
+ * mostly wait on Redis, PostgreSQL or argon2, so several per core. */
+#define SERVER_WAIT_THREADS_PER_CORE 4
 
 /* Connections for ordinary requests; event streams get their own cap
  * (CODEINSIGHT_SSE_MAX_SUBSCRIBERS) on top. */
@@ -194,6 +206,10 @@ static void request_append(struct request *req, const char *data, size_t n)
     req->body[req->body_len] = '\0';
 }
 
+static void run_request(struct request *req);
+static void run_waiting(void *arg);
+static enum MHD_Result queue_held(struct request *req);
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_data_size,
@@ -217,6 +233,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->waits)                 /* resumed by its waiting thread */
+        return queue_held(req);
     if (req->responded)
         return MHD_YES;
     if (req->body_too_large) {
@@ -225,6 +243,29 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         respond_error(req, &e);
         return MHD_YES;
     }
+    if ((req->route->flags & ROUTE_WAITS) && gw->waiters != NULL) {
+        /* Held until a waiting thread resumes the connection: no
+         * MHD_queue_response from that thread, no callback meanwhile. */
+        req->waits = 1;
+        MHD_suspend_connection(conn);
+        if (offload_submit(gw->waiters, run_waiting, req) != 0) {
+            err_set(&e, ERR_SERVER_BUSY, "every waiting thread is busy and %ld requests are "
+                    "queued; retry shortly", gw->cfg->http_wait_queue);
+            respond_header(req, "Retry-After", "1");
+            respond_error(req, &e);
+            MHD_resume_connection(conn);
+        }
+        return MHD_YES;
+    }
+    run_request(req);
+    return MHD_YES;
+}
+
+/* The gate, when the route has one, then the handler. */
+static void run_request(struct request *req)
+{
+    struct err e;
+
     if (req->route->auth == AUTH_GATED) {
         char key[JOB_KEY_MAX];
         int read = (req->route->flags & ROUTE_JOB) && crypto_uuid_valid(req->param);
@@ -238,18 +279,44 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
              * the memory can answer: JSON only (exports render the job). */
             if ((req->route->flags & ROUTE_VIEW) &&
                 export_format_parse(request_query(req, "format")) == EXPORT_JSON &&
-                view_cache_has(gw->views, req->param, clock_now_ms()))
+                view_cache_has(req->gw->views, req->param, clock_now_ms()))
                 read = 0;
         }
         if (gate_or_respond(req, req->route->rclass, &req->who, read ? key : NULL) != 0)
-            return MHD_YES;
+            return;
     }
     req->route->handler(req);
     if (!req->responded) {
         err_set(&e, ERR_INTERNAL, "handler sent no response");
         respond_error(req, &e);
     }
-    return MHD_YES;
+}
+
+/* On a waiting thread. After the resume the request belongs to MHD again
+ * (it may complete and free it at once): nothing touches req past it. */
+static void run_waiting(void *arg)
+{
+    struct request *req = arg;
+    struct MHD_Connection *conn = req->conn;
+
+    run_request(req);
+    MHD_resume_connection(conn);
+}
+
+/* Queues the response a waiting thread held; MHD_NO (close) when it could
+ * not make one. */
+static enum MHD_Result queue_held(struct request *req)
+{
+    struct MHD_Response *r = req->held;
+    enum MHD_Result rc;
+
+    req->held = NULL;
+    req->waits = 0;
+    if (r == NULL)
+        return MHD_NO;
+    rc = MHD_queue_response(req->conn, req->held_status, r);
+    MHD_destroy_response(r);
+    return rc;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -282,6 +349,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                                                                 : "error");
     log_end(&l);
     __atomic_sub_fetch(&req->gw->active, 1, __ATOMIC_ACQ_REL);
+    if (req->held != NULL)          /* resumed, but the client had gone */
+        MHD_destroy_response(req->held);
     cJSON_Delete(req->prefetched);
     free(req->body);
     free(req);
@@ -378,18 +447,27 @@ int server_start(struct gateway *gw, struct err *e)
     unsigned limit = fd_limit_raise(SERVER_CONNECTION_LIMIT +
                                     (unsigned)gw->cfg->sse_max_subscribers);
 
-    if (threads == 0) {
-        /* A request thread waits on Redis (or PostgreSQL) for most of its
-         * time: several per core keep the cores busy meanwhile. */
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = SERVER_THREADS_PER_CORE * (cores > 0 ? cores : 2);
-    }
+    long waiting = gw->cfg->http_wait_threads;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (cores < 1)
+        cores = 2;
+    if (threads == 0)
+        threads = SERVER_THREADS_PER_CORE * cores;
+    if (waiting == 0)
+        waiting = SERVER_WAIT_THREADS_PER_CORE * cores;
+    if (waiting > OFFLOAD_THREADS_MAX)
+        waiting = OFFLOAD_THREADS_MAX;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)gw->cfg->port);
     if (inet_pton(AF_INET, gw->cfg->bind, &addr.sin_addr) != 1)
         return err_set(e, ERR_CONFIG, "CODEINSIGHT_BIND is not an IPv4 address: %s",
                        gw->cfg->bind);
+    /* Before the first request can arrive. */
+    gw->waiters = offload_new((int)waiting, (int)gw->cfg->http_wait_queue, e);
+    if (gw->waiters == NULL)
+        return e->code;
 
     d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                              MHD_ALLOW_SUSPEND_RESUME,
@@ -403,9 +481,12 @@ int server_start(struct gateway *gw, struct err *e)
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw,
                          MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, gw,
                          MHD_OPTION_END);
-    if (d == NULL)
+    if (d == NULL) {
+        offload_free(gw->waiters);
+        gw->waiters = NULL;
         return err_set(e, ERR_IO, "cannot listen on %s:%ld (in use, or not permitted)",
                        gw->cfg->bind, gw->cfg->port);
+    }
     gw->daemon = d;
     info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     gw->port = info ? info->port : (unsigned)gw->cfg->port;
@@ -427,6 +508,10 @@ void server_stop(struct gateway *gw)
         subs_close_all(gw->subs);
     while (__atomic_load_n(&gw->active, __ATOMIC_ACQUIRE) > 0 && clock_mono_ms() < deadline)
         usleep(10000);
+    /* Every suspended request is resumed before MHD stops: what is still
+     * queued runs (each bounded by its Redis and PostgreSQL timeouts). */
+    offload_free(gw->waiters);
+    gw->waiters = NULL;
     MHD_stop_daemon(gw->daemon);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);

@@ -1,0 +1,148 @@
+"""Waiting threads (gateway/offload.h, docs/operations.md "Request threads"):
+the routes that wait on I/O run on their own threads, so a request stuck on
+PostgreSQL never holds up the request threads; past the waiting queue's
+bound the gateway answers 503 server_busy at once; a client that hangs up
+while its request waits costs nothing.
+
+Waiting is made deterministic by a lock: a psql session holds an ACCESS
+EXCLUSIVE lock on api_keys, so every GET /keys waits on PostgreSQL until
+the test commits. The gateway under test has one request thread, one
+waiting thread and room for two queued requests.
+
+    /usr/bin/python3 -m pytest -q tests/e2e/test_waiting.py
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+import re
+import socket
+import subprocess
+
+import pytest
+
+from harness import wait_until
+
+WAIT_QUEUE = 2
+
+
+@pytest.fixture(scope="module")
+def wgw(harness, _module_isolation):
+    return harness.start_gateway({"CODEINSIGHT_HTTP_THREADS": "1",
+                                  "CODEINSIGHT_HTTP_WAIT_THREADS": "1",
+                                  "CODEINSIGHT_HTTP_WAIT_QUEUE": str(WAIT_QUEUE),
+                                  "CODEINSIGHT_RATE_LIMIT_SCALE": "1000000"})
+
+
+@contextlib.contextmanager
+def keys_locked(harness):
+    """Holds an ACCESS EXCLUSIVE lock on api_keys until the block ends."""
+    env = dict(os.environ, PGPASSWORD=harness.pg_password, PGCONNECT_TIMEOUT="5")
+    p = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                          "-p", str(harness.pg_port), "-U", "codeinsight", "-d", "codeinsight"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env)
+    try:
+        p.stdin.write("BEGIN;\nLOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE;\n"
+                      "SELECT 'locked';\n")
+        p.stdin.flush()
+        assert "locked" in p.stdout.readline() + p.stdout.readline() + p.stdout.readline()
+        yield
+    finally:
+        p.communicate("COMMIT;\n", timeout=30)
+
+
+def waiting_gauge(gw) -> int:
+    status, _, text = gw.http("GET", "/metrics", auth=None, timeout=5)
+    assert status == 200, status
+    m = re.search(r"^codeinsight_http_requests_waiting (\d+)", text, re.M)
+    assert m, "no codeinsight_http_requests_waiting gauge"
+    return int(m.group(1))
+
+
+def wait_lock_waiters(harness, n: int) -> None:
+    """Until n sessions wait on a lock: that many requests are running on
+    a waiting thread (and not just queued for one)."""
+    wait_until(lambda: harness.psql_int("SELECT count(*) FROM pg_stat_activity "
+                                        "WHERE wait_event_type = 'Lock'") == n,
+               timeout=20, interval=0.05, desc=f"{n} queries waiting on the lock")
+
+
+def locked_requests_pending(gw, futures) -> bool:
+    return not any(f.done() for f in futures)
+
+
+def warm(gw):
+    """The caller's identity read once (Redis and this gateway's copy): a
+    fill from api_keys would wait on the lock too."""
+    status, _, body = gw.http("GET", "/whoami", timeout=10)
+    assert status == 200, body
+
+
+def test_waiting_routes_do_not_hold_up_request_threads(harness, wgw):
+    warm(wgw)
+    with concurrent.futures.ThreadPoolExecutor(WAIT_QUEUE + 1) as ex:
+        with keys_locked(harness):
+            # One on the waiting thread (stuck on the lock), two queued.
+            stuck = [ex.submit(wgw.http, "GET", "/keys", timeout=60)]
+            wait_lock_waiters(harness, 1)
+            stuck += [ex.submit(wgw.http, "GET", "/keys", timeout=60)
+                      for _ in range(WAIT_QUEUE)]
+            wait_until(lambda: waiting_gauge(wgw) == WAIT_QUEUE, timeout=20, interval=0.05,
+                       desc=f"{WAIT_QUEUE} requests queued for the waiting thread")
+            assert locked_requests_pending(wgw, stuck), [f.result() for f in stuck if f.done()]
+
+            # The only request thread still answers: a probe, and a poll
+            # of a job (404 here: an unknown id, read from Redis).
+            status, _, body = wgw.http("GET", "/healthz", auth=None, timeout=5)
+            assert status == 200, body
+            status, _, body = wgw.http("GET", "/job/01a2019b-0000-7000-8000-000000000000",
+                                       timeout=5)
+            assert status == 404 and body["code"] == "job_not_found", body
+
+            # The queue is full: the next waiting request is refused at once.
+            status, headers, body = wgw.http("GET", "/usage", timeout=5)
+            assert status == 503, body
+            assert headers.get("Content-Type", "").startswith("application/problem+json")
+            assert body["code"] == "server_busy", body
+            assert headers.get("Retry-After") == "1", headers
+            assert "busy" in body["detail"], body
+            assert locked_requests_pending(wgw, stuck)
+
+        # Lock released: every queued request is answered, nothing lost.
+        for f in stuck:
+            status, _, body = f.result(timeout=30)
+            assert status == 200, body
+            assert isinstance(body["keys"], list), body
+    assert waiting_gauge(wgw) == 0
+    refused = [r for r in wgw.events("http_request") if r.get("code") == "server_busy"]
+    assert len(refused) == 1 and refused[0]["path"] == "/usage", refused
+
+
+def test_client_gone_while_waiting(harness, wgw):
+    """Clients that hang up while their request waits: the waiting thread
+    finishes, the connection is resumed and closed, the held response is
+    dropped; the gateway goes on serving."""
+    wire = (f"GET /keys HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {harness.default_key}\r\n\r\n").encode()
+    warm(wgw)
+    before = len([r for r in wgw.events("http_request") if r.get("path") == "/keys"])
+    with keys_locked(harness):
+        for i in range(WAIT_QUEUE + 1):
+            s = socket.create_connection(("127.0.0.1", wgw.port), timeout=5)
+            s.sendall(wire)
+            s.close()
+            if i == 0:
+                wait_lock_waiters(harness, 1)
+        wait_until(lambda: waiting_gauge(wgw) == WAIT_QUEUE, timeout=20, interval=0.05,
+                   desc="the abandoned requests queued")
+    # Each one ends with an access line once its waiting thread is done.
+    wait_until(lambda: len([r for r in wgw.events("http_request")
+                            if r.get("path") == "/keys"]) >= before + WAIT_QUEUE + 1,
+               timeout=20, desc="access lines of the abandoned requests")
+    assert wgw.alive(), wgw.tail()
+    assert waiting_gauge(wgw) == 0
+    status, _, body = wgw.http("GET", "/keys", timeout=10)
+    assert status == 200, body
