@@ -7,7 +7,7 @@
  * for a thread. Submitting never blocks: a full queue refuses the task and
  * the caller answers "overloaded" instead of queueing without bound.
  *
- *     struct offload *o = offload_new(4, OFFLOAD_QUEUE_MAX, &e);
+ *     struct offload *o = offload_new(4, 1024, &e);
  *     if (offload_submit(o, run, arg) != 0) ... refused: queue full or stopping
  *     offload_free(o);    runs what is queued, then joins the threads
  */
@@ -16,8 +16,6 @@
 
 #include "common/err.h"
 
-/* Tasks waiting for a thread at most, by default. */
-#define OFFLOAD_QUEUE_MAX 256
 /* Threads in a pool at most. */
 #define OFFLOAD_THREADS_MAX 64
 

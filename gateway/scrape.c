@@ -69,7 +69,6 @@ void handle_metrics(struct request *req)
     if (req->gw->subs != NULL)
         active -= subs_count(req->gw->subs);
     metrics_set(MET_HTTP_IN_FLIGHT, "", (double)(active > 0 ? active : 0));
-    if (req->gw->waiters != NULL)
-        metrics_set(MET_HTTP_WAITING, "", (double)offload_queued(req->gw->waiters));
+    metrics_set(MET_HTTP_WAITING, "", (double)offload_queued(req->gw->waiters));
     respond_text(req, 200, METRICS_CONTENT_TYPE, metrics_render());
 }

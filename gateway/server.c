@@ -243,7 +243,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         respond_error(req, &e);
         return MHD_YES;
     }
-    if ((req->route->flags & ROUTE_WAITS) && gw->waiters != NULL) {
+    if (req->route->flags & ROUTE_WAITS) {
         /* Held until a waiting thread resumes the connection: no
          * MHD_queue_response from that thread, no callback meanwhile. */
         req->waits = 1;
