@@ -1,5 +1,6 @@
 /* offload.c - a fixed pool of threads over a bounded ring of tasks, one
- * mutex and one condition variable. */
+ * mutex and one condition variable. A plain pool takes one task at a time;
+ * a batched one up to batch_max. */
 #include "gateway/offload.h"
 
 #include <pthread.h>
@@ -18,6 +19,9 @@ struct offload {
     int head;                       /* next task to run */
     int count;                      /* tasks queued */
     int stopping;
+    int batch_max;                  /* tasks taken at once: 1 unless batched */
+    offload_batch_fn *batch;        /* NULL for a plain pool */
+    void *batch_ctx;
     int threads;                    /* started */
     pthread_t tid[OFFLOAD_THREADS_MAX];
 };
@@ -28,30 +32,44 @@ static void *offload_thread(void *p)
 
     pthread_mutex_lock(&o->mu);
     for (;;) {
-        struct task t;
+        struct task t[OFFLOAD_BATCH_MAX];
+        void *args[OFFLOAD_BATCH_MAX];
+        int n = 0;
 
         while (o->count == 0 && !o->stopping)
             pthread_cond_wait(&o->cv, &o->mu);
         if (o->count == 0)
             break;                  /* stopping, and nothing left to run */
-        t = o->ring[o->head];
-        o->head = (o->head + 1) % o->queue_max;
-        o->count--;
+        while (n < o->batch_max && o->count > 0) {
+            t[n++] = o->ring[o->head];
+            o->head = (o->head + 1) % o->queue_max;
+            o->count--;
+        }
         pthread_mutex_unlock(&o->mu);
-        t.fn(t.arg);
+        if (o->batch != NULL) {
+            for (int i = 0; i < n; i++)
+                args[i] = t[i].arg;
+            o->batch(o->batch_ctx, args, n);
+        } else {
+            for (int i = 0; i < n; i++)
+                t[i].fn(t[i].arg);
+        }
         pthread_mutex_lock(&o->mu);
     }
     pthread_mutex_unlock(&o->mu);
     return NULL;
 }
 
-struct offload *offload_new(int threads, int queue_max, struct err *e)
+static struct offload *pool_new(int threads, int queue_max, int batch_max,
+                                 offload_batch_fn *fn, void *ctx, struct err *e)
 {
     struct offload *o;
 
-    if (threads < 1 || threads > OFFLOAD_THREADS_MAX || queue_max < 1) {
-        err_set(e, ERR_CONFIG, "offload pool: %d threads (1..%d), %d queued (>= 1)", threads,
-                OFFLOAD_THREADS_MAX, queue_max);
+    if (threads < 1 || threads > OFFLOAD_THREADS_MAX || queue_max < 1 || batch_max < 1 ||
+        batch_max > OFFLOAD_BATCH_MAX) {
+        err_set(e, ERR_CONFIG, "offload pool: %d threads (1..%d), %d queued (>= 1), batches "
+                "of %d (1..%d)", threads, OFFLOAD_THREADS_MAX, queue_max, batch_max,
+                OFFLOAD_BATCH_MAX);
         return NULL;
     }
     o = calloc(1, sizeof *o);
@@ -61,6 +79,9 @@ struct offload *offload_new(int threads, int queue_max, struct err *e)
         return NULL;
     }
     o->queue_max = queue_max;
+    o->batch_max = batch_max;
+    o->batch = fn;
+    o->batch_ctx = ctx;
     pthread_mutex_init(&o->mu, NULL);
     pthread_cond_init(&o->cv, NULL);
     for (; o->threads < threads; o->threads++) {
@@ -71,6 +92,21 @@ struct offload *offload_new(int threads, int queue_max, struct err *e)
         }
     }
     return o;
+}
+
+struct offload *offload_new(int threads, int queue_max, struct err *e)
+{
+    return pool_new(threads, queue_max, 1, NULL, NULL, e);
+}
+
+struct offload *offload_new_batched(int queue_max, int batch_max, offload_batch_fn *fn,
+                                    void *ctx, struct err *e)
+{
+    if (fn == NULL) {
+        err_set(e, ERR_CONFIG, "offload pool: a batched pool needs a function");
+        return NULL;
+    }
+    return pool_new(1, queue_max, batch_max, fn, ctx, e);
 }
 
 int offload_submit(struct offload *o, offload_fn *fn, void *arg)

@@ -1,7 +1,9 @@
 /* test_offload.c - unit tests for gateway/offload.c: every task runs once,
  * in order on one thread; a full queue refuses; stopping runs what is
- * queued and refuses the rest; bad sizes are refused. Tasks block on a
- * gate the test opens, so nothing here depends on timing. */
+ * queued and refuses the rest; bad sizes are refused; a batched pool hands
+ * over everything queued while its previous batch ran, in order, at most
+ * batch_max at a time. Tasks block on a gate the test opens, so nothing
+ * here depends on timing. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -143,6 +145,56 @@ static void test_wraps_around(void **state)
         assert_int_equal(g.ran[i], i);
 }
 
+/* Batches: each call records its size and its tasks, and blocks on the
+ * gate while it is the first batch. */
+struct batches {
+    struct gate *g;
+    int sizes[64];
+    int nbatches;
+};
+
+static void run_batch(void *ctx, void **args, int n)
+{
+    struct batches *b = ctx;
+
+    b->sizes[b->nbatches++] = n;
+    for (int i = 0; i < n; i++)
+        run(args[i]);
+}
+
+static void test_batched_pool_takes_what_queued(void **state)
+{
+    struct gate g;
+    struct batches b = {.g = &g};
+    struct task t[12];
+    struct err e;
+    struct offload *o;
+
+    (void)state;
+    gate_init(&g);
+    o = offload_new_batched(16, 5, run_batch, &b, &e);
+    assert_non_null(o);
+    t[0] = (struct task){&g, 0};
+    assert_int_equal(offload_submit(o, NULL, &t[0]), 0);
+    gate_wait_started(&g, 1);       /* the first batch holds task 0 alone */
+    for (int i = 1; i < 12; i++) {
+        t[i] = (struct task){&g, i};
+        assert_int_equal(offload_submit(o, NULL, &t[i]), 0);
+    }
+    assert_int_equal(offload_queued(o), 11);
+    gate_open(&g);
+    offload_free(o);
+    /* 11 queued behind it: batches of 5, 5 and 1, in the order submitted. */
+    assert_int_equal(b.nbatches, 4);
+    assert_int_equal(b.sizes[0], 1);
+    assert_int_equal(b.sizes[1], 5);
+    assert_int_equal(b.sizes[2], 5);
+    assert_int_equal(b.sizes[3], 1);
+    assert_int_equal(g.n, 12);
+    for (int i = 0; i < 12; i++)
+        assert_int_equal(g.ran[i], i);
+}
+
 static void test_bad_sizes(void **state)
 {
     struct err e;
@@ -152,6 +204,10 @@ static void test_bad_sizes(void **state)
     assert_int_equal(e.code, ERR_CONFIG);
     assert_null(offload_new(OFFLOAD_THREADS_MAX + 1, 4, &e));
     assert_null(offload_new(2, 0, &e));
+    assert_null(offload_new_batched(4, 0, run_batch, NULL, &e));
+    assert_null(offload_new_batched(4, OFFLOAD_BATCH_MAX + 1, run_batch, NULL, &e));
+    assert_null(offload_new_batched(4, 2, NULL, NULL, &e));
+    assert_int_equal(e.code, ERR_CONFIG);
     offload_free(NULL);
 }
 
@@ -161,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_full_queue_refuses),
         cmocka_unit_test(test_many_tasks_many_threads),
         cmocka_unit_test(test_wraps_around),
+        cmocka_unit_test(test_batched_pool_takes_what_queued),
         cmocka_unit_test(test_bad_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
