@@ -157,14 +157,23 @@ int kv_call(struct kv *kv, int argc, const char **argv, const size_t *lens, cJSO
 int kv_eval(struct kv *kv, const struct kv_script *s, int nkeys, int argc, const char **argv,
             const size_t *lens, cJSON **reply, struct err *e)
 {
-    enum { EVAL_ARGS_MAX = 64 };
-    const char *av[EVAL_ARGS_MAX + 3];
-    size_t al[EVAL_ARGS_MAX + 3];
+    enum { EVAL_STACK_ARGS = 64 };
+    const char *av_stack[EVAL_STACK_ARGS + 3], **av = av_stack;
+    size_t al_stack[EVAL_STACK_ARGS + 3], *al = al_stack;
     char nk[16];
     int rc;
 
-    if (argc > EVAL_ARGS_MAX)
-        return err_set(e, ERR_INTERNAL, "kv_eval: too many arguments (%d)", argc);
+    if (argc < 0 || argc > KV_EVAL_ARGS_MAX)
+        return err_set(e, ERR_INTERNAL, "kv_eval: %d arguments (0..%d)", argc, KV_EVAL_ARGS_MAX);
+    if (argc > EVAL_STACK_ARGS) {
+        av = malloc((size_t)(argc + 3) * sizeof *av);
+        al = malloc((size_t)(argc + 3) * sizeof *al);
+        if (av == NULL || al == NULL) {
+            free(av);
+            free(al);
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        }
+    }
     snprintf(nk, sizeof nk, "%d", nkeys);
     av[0] = "EVALSHA"; al[0] = 7;
     av[1] = s->sha;    al[1] = 40;
@@ -178,6 +187,10 @@ int kv_eval(struct kv *kv, const struct kv_script *s, int nkeys, int argc, const
         av[0] = "EVAL"; al[0] = 4;
         av[1] = s->src; al[1] = s->len;
         rc = kv_call(kv, argc + 3, av, al, reply, e);
+    }
+    if (av != av_stack) {
+        free(av);
+        free(al);
     }
     return rc;
 }

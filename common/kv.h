@@ -63,8 +63,12 @@ int kv_broken(struct kv *kv);
 int kv_call(struct kv *kv, int argc, const char **argv, const size_t *lens, cJSON **reply,
             struct err *e);
 
+/* Arguments of one kv_eval at most (keys and args). */
+#define KV_EVAL_ARGS_MAX 4096
+
 /* EVALSHA of a script with nkeys keys followed by args (argv holds keys then
- * args); falls back to EVAL when Redis does not know the script yet. */
+ * args, argc in total); falls back to EVAL when Redis does not know the
+ * script yet. */
 int kv_eval(struct kv *kv, const struct kv_script *s, int nkeys, int argc, const char **argv,
             const size_t *lens, cJSON **reply, struct err *e);
 

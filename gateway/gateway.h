@@ -18,6 +18,8 @@ struct view_cache;
 struct subs;
 struct events;
 struct idc;
+struct offload;
+struct request;
 
 struct gateway {
     const struct config *cfg;       /* borrowed, read-only */
@@ -25,6 +27,7 @@ struct gateway {
     pthread_key_t conns_key;        /* per-thread struct conns */
     void *daemon;                   /* struct MHD_Daemon * */
     struct offload *waiters;        /* owns: threads of the ROUTE_WAITS routes (server.c) */
+    struct offload *admitter;       /* owns: the admission thread (admit.h) */
     unsigned port;                  /* bound port */
     int active;                     /* requests in progress (atomic) */
     int64_t kv_connected_at;        /* monotonic ms of a thread's last Redis connect (atomic) */
@@ -54,6 +57,15 @@ void server_stop(struct gateway *gw);
  * from any thread, once per suspension. */
 void server_suspend(void *conn);
 void server_resume(void *conn);
+
+/* From a request thread: continues req on pool (offload.h): suspends its
+ * connection (req->waits: responses are held) and queues fn(arg) (arg
+ * alone for a batched pool). The pool's side answers and ends with
+ * server_resume(req->conn), after which it touches req no more; so does
+ * the caller, at once. Returns 0, or -1 when the pool refused: req was then
+ * answered 503 server_busy. */
+int server_hand_over(struct request *req, struct offload *pool, void (*fn)(void *arg),
+                     void *arg);
 
 /* This thread's Redis connection, (re)connected on demand; NULL with e set
  * (ERR_REDIS_UNAVAILABLE). Borrowed: valid until the handler returns. */

@@ -69,6 +69,7 @@ void handle_metrics(struct request *req)
     if (req->gw->subs != NULL)
         active -= subs_count(req->gw->subs);
     metrics_set(MET_HTTP_IN_FLIGHT, "", (double)(active > 0 ? active : 0));
-    metrics_set(MET_HTTP_WAITING, "", (double)offload_queued(req->gw->waiters));
+    metrics_set(MET_HTTP_WAITING, "", (double)(offload_queued(req->gw->waiters) +
+                                                offload_queued(req->gw->admitter)));
     respond_text(req, 200, METRICS_CONTENT_TYPE, metrics_render());
 }

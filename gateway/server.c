@@ -1,12 +1,13 @@
 /* server.c - libmicrohttpd glue: accepts requests, buffers bodies up to the
  * limit, looks up the route and dispatches. Nothing else happens here.
  *
- * Two kinds of threads: request threads (one per core), which parse HTTP
- * and run the handlers that do not wait for long, and waiting threads
- * (offload.h) for the routes marked ROUTE_WAITS. Such a request's
- * connection is suspended while a waiting thread runs its gate and handler;
- * the response is held in the request, the connection resumed, and the
- * request thread queues it when MHD calls on_access again. */
+ * Three kinds of threads: request threads (one per core), which parse HTTP
+ * and run the handlers that do not wait for long; waiting threads
+ * (offload.h) for the routes marked ROUTE_WAITS; and the admission thread
+ * (admit.h), to which POST /review hands its validated submissions. A
+ * handed-over request's connection is suspended while the other thread
+ * works; the response is held in the request, the connection resumed, and
+ * the request thread queues it when MHD calls on_access again. */
 #include "gateway/gateway.h"
 
 #include "common/clock.h"
@@ -16,6 +17,7 @@
 #include "common/job.h"
 #include "common/log.h"
 #include "common/utf8.h"
+#include "gateway/admit.h"
 #include "gateway/export.h"
 #include "gateway/gate.h"
 #include "gateway/observe.h"
@@ -244,17 +246,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES;
     }
     if (req->route->flags & ROUTE_WAITS) {
-        /* Held until a waiting thread resumes the connection: no
-         * MHD_queue_response from that thread, no callback meanwhile. */
-        req->waits = 1;
-        MHD_suspend_connection(conn);
-        if (offload_submit(gw->waiters, run_waiting, req) != 0) {
-            err_set(&e, ERR_SERVER_BUSY, "every waiting thread is busy and %ld requests are "
-                    "queued; retry shortly", gw->cfg->http_wait_queue);
-            respond_header(req, "Retry-After", "1");
-            respond_error(req, &e);
-            MHD_resume_connection(conn);
-        }
+        server_hand_over(req, gw->waiters, run_waiting, req);
         return MHD_YES;
     }
     run_request(req);
@@ -286,10 +278,31 @@ static void run_request(struct request *req)
             return;
     }
     req->route->handler(req);
-    if (!req->responded) {
+    /* A handler that handed the request over (waits) answers later, on
+     * another thread: responded is not this thread's to read. */
+    if (!req->waits && !req->responded) {
         err_set(&e, ERR_INTERNAL, "handler sent no response");
         respond_error(req, &e);
     }
+}
+
+int server_hand_over(struct request *req, struct offload *pool, offload_fn *fn, void *arg)
+{
+    struct MHD_Connection *conn = req->conn;
+    struct err e;
+
+    /* Held until the pool resumes the connection: no MHD_queue_response
+     * from its thread, no callback meanwhile. */
+    req->waits = 1;
+    MHD_suspend_connection(conn);
+    if (offload_submit(pool, fn, arg) == 0)
+        return 0;
+    err_set(&e, ERR_SERVER_BUSY, "every waiting thread is busy and %ld requests are queued; "
+            "retry shortly", req->gw->cfg->http_wait_queue);
+    respond_header(req, "Retry-After", "1");
+    respond_error(req, &e);
+    MHD_resume_connection(conn);
+    return -1;
 }
 
 /* On a waiting thread. After the resume the request belongs to MHD again
@@ -468,6 +481,12 @@ int server_start(struct gateway *gw, struct err *e)
     gw->waiters = offload_new((int)waiting, (int)gw->cfg->http_wait_queue, e);
     if (gw->waiters == NULL)
         return e->code;
+    gw->admitter = admit_pool_new(gw, e);
+    if (gw->admitter == NULL) {
+        offload_free(gw->waiters);
+        gw->waiters = NULL;
+        return e->code;
+    }
 
     d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                              MHD_ALLOW_SUSPEND_RESUME,
@@ -482,7 +501,9 @@ int server_start(struct gateway *gw, struct err *e)
                          MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, gw,
                          MHD_OPTION_END);
     if (d == NULL) {
+        offload_free(gw->admitter);
         offload_free(gw->waiters);
+        gw->admitter = NULL;
         gw->waiters = NULL;
         return err_set(e, ERR_IO, "cannot listen on %s:%ld (in use, or not permitted)",
                        gw->cfg->bind, gw->cfg->port);
@@ -509,8 +530,11 @@ void server_stop(struct gateway *gw)
     while (__atomic_load_n(&gw->active, __ATOMIC_ACQUIRE) > 0 && clock_mono_ms() < deadline)
         usleep(10000);
     /* Every suspended request is resumed before MHD stops: what is still
-     * queued runs (each bounded by its Redis and PostgreSQL timeouts). */
+     * queued runs (each bounded by its Redis and PostgreSQL timeouts). The
+     * admission thread first: it may hand work to the waiting threads. */
+    offload_free(gw->admitter);
     offload_free(gw->waiters);
+    gw->admitter = NULL;
     gw->waiters = NULL;
     MHD_stop_daemon(gw->daemon);
     if (ls != MHD_INVALID_SOCKET)

@@ -1,0 +1,529 @@
+/* admit.c - admit.lua's arguments, batched script calls, and the answers to
+ * its outcomes (admit.h). */
+#include "gateway/admit.h"
+
+#include "common/budget.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/decimal.h"
+#include "common/err.h"
+#include "common/job.h"
+#include "common/kv.h"
+#include "gateway/auth.h"
+#include "gateway/gate.h"
+#include "gateway/gateway.h"
+#include "gateway/ident_cache.h"
+#include "gateway/jobs.h"
+#include "gateway/observe.h"
+#include "gateway/offload.h"
+#include "gateway/request.h"
+#include "gateway/respond.h"
+#include "gateway/validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest argument list of one admission: 3 keys, 14 fixed args and 15
+ * field/value pairs. */
+#define ADMIT_ARGS_MAX 48
+#define ADMIT_KEYS 3
+/* Positions in the argument list (keys first) of what is patched per attempt. */
+#define ADMIT_ARG_FLOOR 8
+#define ADMIT_ARG_DIGEST 10
+/* Script runs of one admission at most: a cache miss, a missing budget
+ * counter, a stale result-cache entry, then admission. */
+#define ADMIT_ATTEMPTS 4
+
+/* How the caller was admitted: by the gateway's own copy (local), or by the
+ * script, whose reply then updates that copy. */
+struct admission {
+    int local;
+    struct idc_admitted a;          /* the headers' values */
+    int64_t now_ms;
+};
+
+/* One submission on its way through admission; owns everything the
+ * argument list points at. */
+struct admit_job {
+    struct request *req;            /* borrowed; suspended while queued */
+    struct review_request r;        /* owns */
+    struct identity id;
+    struct admission adm;
+    const char *argv[ADMIT_ARGS_MAX];
+    size_t lens[ADMIT_ARGS_MAX];
+    int argc;
+    int attempts;                   /* script runs so far */
+    int skip_cache;                 /* the result-cache entry pointed at a vanished job */
+    char outcome[16];               /* the outcome a waiting thread continues from */
+    char outcome_x[64];             /* and its second field (a job id, a user id) */
+    char job_id[CRYPTO_UUID_LEN], key[JOB_KEY_MAX], created[CLOCK_RFC3339_LEN];
+    char idem[256];
+    char ttl[24], cursor[64], month[BUDGET_MONTH_LEN], est[24], digest[65], floor[24];
+    char rdigest[65], budget[24], want[24], nshared[8];
+};
+
+enum step { STEP_DONE, STEP_WORK, STEP_AGAIN };
+
+static void add(struct admit_job *j, const char *s, size_t n)
+{
+    if (j->argc >= ADMIT_ARGS_MAX)
+        return;
+    j->argv[j->argc] = s;
+    j->lens[j->argc] = n;
+    j->argc++;
+}
+
+static void add_str(struct admit_job *j, const char *s)
+{
+    add(j, s, strlen(s));
+}
+
+static void add_field(struct admit_job *j, const char *name, const char *value)
+{
+    if (value == NULL)
+        return;
+    add_str(j, name);
+    add_str(j, value);
+}
+
+/* Feeds one length-prefixed part into a running digest text. */
+static void digest_part(struct crypto_sha256_state *st, const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    char len[DECIMAL_MAX + 1];
+    size_t k = decimal_put(len, n);
+
+    len[k++] = ':';                 /* "<decimal length>:" then the bytes */
+    crypto_sha256_update(st, len, k);
+    if (n > 0)
+        crypto_sha256_update(st, s, n);
+}
+
+/* What makes two submissions' results interchangeable: the request's own
+ * content, the pipeline version and the model. The caller's scope is added
+ * by admit.lua. */
+static void result_digest(const struct request *req, const struct review_request *r,
+                          const char *cursor, char out[65])
+{
+    struct crypto_sha256_state st;
+
+    crypto_sha256_init(&st);
+    digest_part(&st, job_type_str(r->type));
+    digest_part(&st, r->language);
+    digest_part(&st, r->file_path);
+    digest_part(&st, r->file_content);
+    digest_part(&st, r->diff);
+    if (r->filter != NULL)          /* present exactly when a review has a diff */
+        digest_part(&st, r->filter);
+    digest_part(&st, cursor);
+    digest_part(&st, r->error_log);
+    digest_part(&st, r->files);
+    digest_part(&st, r->run);
+    digest_part(&st, r->spec);
+    digest_part(&st, JOB_PIPELINE_VERSION);
+    digest_part(&st, req->gw->llm_target);
+    crypto_sha256_final_hex(&st, out);
+}
+
+/* Fills j's argument list (admit.lua's header says what each is). */
+static void job_args(struct admit_job *j, const char *idem)
+{
+    struct request *req = j->req;
+    const struct review_request *r = &j->r;
+    int64_t now_us = clock_now_us();
+    struct idc_ask ask;
+    int shared_from;
+
+    crypto_uuid7(now_us, j->job_id);
+    job_key(j->job_id, j->key);
+    clock_rfc3339(now_us / 1000, j->created);
+    budget_month(now_us / 1000, j->month);
+    snprintf(j->est, sizeof j->est, "%lld",
+             (long long)budget_estimate(job_type_str(r->type), r->input_bytes));
+    snprintf(j->ttl, sizeof j->ttl, "%ld", req->gw->cfg->job_ttl_s);
+    /* Only idempotent submissions need the body's digest. */
+    if (idem != NULL) {
+        snprintf(j->idem, sizeof j->idem, "%s", idem);
+        crypto_sha256_hex(req->body, req->body_len, j->digest);
+    }
+    if (r->has_cursor)
+        snprintf(j->cursor, sizeof j->cursor, "{\"line\":%ld,\"end_line\":%ld}", r->cursor_line,
+                 r->cursor_end_line);
+    result_digest(req, r, r->has_cursor ? j->cursor : NULL, j->rdigest);
+
+    add_str(j, j->id.cache_key);
+    add_str(j, j->key);
+    add_str(j, job_stream_for(r->type));
+    add_str(j, j->month);
+    add_str(j, j->est);
+    add_str(j, j->ttl);
+    add_str(j, j->idem);
+    add_str(j, j->digest);
+    add(j, j->floor, 0);            /* patched once the ledger was read */
+    add_str(j, j->job_id);
+    add(j, j->rdigest, 64);         /* emptied when the cache must be skipped */
+    add_str(j, req->gw->cfg->result_cache_shared ? "1" : "0");
+    /* Admitted here when this gateway's copy of the caller holds a token. */
+    j->adm.now_ms = clock_mono_ms();
+    j->adm.local = idc_admit(req->gw->idents, j->id.cache_key, RC_SUBMIT, j->adm.now_ms,
+                             &j->adm.a, &ask);
+    if (j->adm.local)
+        snprintf(j->budget, sizeof j->budget, "%lld", j->adm.a.budget);
+    snprintf(j->want, sizeof j->want, "%ld", ask.want);
+    add_str(j, j->adm.local ? j->adm.a.user_id : "");
+    add_str(j, j->budget);
+    add_str(j, j->want);
+    add_str(j, ask.want_identity ? "1" : "0");
+    add(j, j->nshared, 0);          /* patched below */
+    shared_from = j->argc;
+    add_field(j, "job_id", j->job_id);
+    add_field(j, "type", job_type_str(r->type));
+    add_field(j, "created_at", j->created);
+    add_field(j, "request_id", req->request_id);
+    add_field(j, "file_path", r->file_path);
+    add_field(j, "language", r->language);
+    add_field(j, "repo_id", r->repo_id);
+    add_field(j, "filter", r->filter);
+    /* The bulky fields go to the stream entry only. */
+    snprintf(j->nshared, sizeof j->nshared, "%d", j->argc - shared_from);
+    j->lens[shared_from - 1] = strlen(j->nshared);
+    add_field(j, "file_content", r->file_content);
+    add_field(j, "diff", r->diff);
+    add_field(j, "error_log", r->error_log);
+    if (r->has_cursor)
+        add_field(j, "cursor_context", j->cursor);
+    add_field(j, "files", r->files);
+    add_field(j, "run", r->run);
+    add_field(j, "spec", r->spec);
+}
+
+static void job_free(struct admit_job *j)
+{
+    review_request_cleanup(&j->r);
+    free(j);
+}
+
+/* Runs admit.lua once for jobs[0..n): keys of all, then per job the count of
+ * its arguments and the arguments. On ERR_OK *replies is an array of n
+ * replies (owns). */
+static int admit_call(struct kv *kv, struct admit_job **jobs, int n, cJSON **replies,
+                      struct err *e)
+{
+    const char *argv[ADMIT_BATCH_MAX * (ADMIT_ARGS_MAX + 1)];
+    size_t lens[ADMIT_BATCH_MAX * (ADMIT_ARGS_MAX + 1)];
+    char counts[ADMIT_BATCH_MAX][8];
+    int argc = 0, rc;
+
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < ADMIT_KEYS; k++) {
+            argv[argc] = jobs[i]->argv[k];
+            lens[argc++] = jobs[i]->lens[k];
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        struct admit_job *j = jobs[i];
+        j->lens[ADMIT_ARG_FLOOR] = strlen(j->floor);
+        j->lens[ADMIT_ARG_DIGEST] = j->skip_cache ? 0 : 64;
+        lens[argc] = decimal_put(counts[i], (size_t)(j->argc - ADMIT_KEYS));
+        argv[argc++] = counts[i];
+        for (int k = ADMIT_KEYS; k < j->argc; k++) {
+            argv[argc] = j->argv[k];
+            lens[argc++] = j->lens[k];
+        }
+        j->attempts++;
+    }
+    rc = kv_eval(kv, &job_script_admit, ADMIT_KEYS * n, argc, argv, lens, replies, e);
+    if (rc == ERR_OK && (!cJSON_IsArray(*replies) || cJSON_GetArraySize(*replies) != n)) {
+        cJSON_Delete(*replies);
+        *replies = NULL;
+        rc = err_set(e, ERR_PROTOCOL, "redis: admit.lua answered %s", "a malformed batch");
+    }
+    if (rc != ERR_OK && e->code != ERR_REDIS_UNAVAILABLE) {
+        char why[ERR_MSG_MAX];
+        memcpy(why, e->msg, sizeof why);
+        rc = err_set(e, ERR_REDIS_UNAVAILABLE, "the queue refused the job: %s", why);
+    }
+    return rc;
+}
+
+static cJSON *accepted_body(const char *job_id, int throttled, int degraded, long cooldown_s)
+{
+    cJSON *b = cJSON_CreateObject(), *w;
+    char poll[64], msg[160];
+
+    if (b == NULL)
+        return NULL;
+    snprintf(poll, sizeof poll, "/job/%s", job_id);
+    cJSON_AddStringToObject(b, "job_id", job_id);
+    cJSON_AddStringToObject(b, "status", "queued");
+    cJSON_AddStringToObject(b, "poll", poll);
+    if (throttled || degraded) {
+        w = cJSON_AddArrayToObject(b, "warnings");
+        if (degraded)
+            snprintf(msg, sizeof msg, "degraded: the monthly token budget is used up; this "
+                     "job gets static analysis only");
+        else
+            snprintf(msg, sizeof msg, "soft_throttled: over 90%% of the monthly token budget; "
+                     "the model call is deferred by %ld s unless cached", cooldown_s);
+        cJSON_AddItemToArray(w, cJSON_CreateString(msg));
+    }
+    return b;
+}
+
+/* The 202 of an admitted job, or the same again for an idempotent replay:
+ * reply = {'ok'|'replay', _, limit, remaining, reset, throttled, degraded};
+ * the rate-limit headers are already set. */
+static void accepted_or_replayed(struct request *req, const char *job_id, const cJSON *r,
+                                 int replay)
+{
+    int throttled = gate_reply_num(r, 5) != 0, degraded = gate_reply_num(r, 6) != 0;
+    char poll[64];
+
+    snprintf(poll, sizeof poll, "/job/%s", job_id);
+    respond_header(req, "Location", poll);
+    if (replay)
+        respond_header(req, "Idempotent-Replayed", "true");
+    if (throttled || degraded)
+        respond_header(req, "Warning", degraded
+                           ? "299 codeinsight \"token budget exhausted: static analysis only\""
+                           : "299 codeinsight \"soft-throttled: model call deferred\"");
+    respond_json(req, 202, accepted_body(job_id, throttled, degraded,
+                                         req->gw->cfg->throttle_cooldown_s));
+}
+
+/* A reply past the bucket: {status, _, limit, remaining, reset, throttled,
+ * degraded, taken, identity}. Records what the script took and saw. */
+static void admission_seen(struct admit_job *j, const cJSON *r)
+{
+    const cJSON *flat = cJSON_GetArrayItem(r, 8);
+
+    if (j->adm.local)
+        return;
+    idc_record(j->req->gw->idents, j->id.cache_key, cJSON_IsArray(flat) ? flat : NULL,
+               RC_SUBMIT, gate_reply_num(r, 7), gate_reply_num(r, 2), gate_reply_num(r, 3),
+               gate_reply_num(r, 4), j->adm.now_ms, &j->adm.a);
+}
+
+static void admission_headers(struct admit_job *j)
+{
+    gate_rate_headers(j->req, j->adm.a.limit, j->adm.a.remaining, j->adm.a.reset);
+}
+
+/* Answers what one script reply allows without waiting: STEP_DONE when the
+ * request is answered, STEP_WORK when the outcome (kept in j) needs
+ * PostgreSQL or a job's view first (outcome_work). */
+static enum step outcome_answer(struct admit_job *j, const cJSON *r)
+{
+    struct request *req = j->req;
+    const char *st = gate_reply_status(r);
+    struct err e;
+
+    if (strcmp(st, "ok") == 0 || strcmp(st, "cached") == 0 || strcmp(st, "replay") == 0 ||
+        strcmp(st, "conflict") == 0)
+        admission_seen(j, r);
+    if (strcmp(st, "ok") == 0) {
+        observe_admission(gate_reply_num(r, 6) ? "degraded"
+                          : gate_reply_num(r, 5) ? "throttled" : "admitted");
+        admission_headers(j);
+        accepted_or_replayed(req, j->job_id, r, 0);
+        return STEP_DONE;
+    }
+    if (strcmp(st, "replay") == 0 || strcmp(st, "conflict") == 0) {
+        admission_headers(j);
+        if (st[0] == 'c') {
+            err_set(&e, ERR_IDEMPOTENCY_KEY_REUSED,
+                    "this Idempotency-Key was used with a different body");
+            respond_error(req, &e);
+            return STEP_DONE;
+        }
+        observe_admission("replayed");
+        accepted_or_replayed(req, gate_reply_str(r, 1), r, 1);
+        return STEP_DONE;
+    }
+    if (strcmp(st, "revoked") == 0)
+        idc_forget(req->gw->idents, j->id.cache_key);
+    if (strcmp(st, "cached") == 0 || strcmp(st, "miss") == 0 || strcmp(st, "need_budget") == 0) {
+        snprintf(j->outcome, sizeof j->outcome, "%s", st);
+        snprintf(j->outcome_x, sizeof j->outcome_x, "%s", gate_reply_str(r, 1));
+        return STEP_WORK;
+    }
+    if (gate_refusal_or_respond(req, r))
+        return STEP_DONE;
+    if (strcmp(st, "error") == 0) {
+        /* This admission failed inside the script; the batch's others stand. */
+        err_set(&e, ERR_REDIS_UNAVAILABLE, "the queue refused the job: %s", gate_reply_str(r, 1));
+        gate_respond_error(req, &e);
+        return STEP_DONE;
+    }
+    err_set(&e, ERR_INTERNAL, "unexpected admission reply");
+    respond_error(req, &e);
+    return STEP_DONE;
+}
+
+/* The finished job a result-cache hit points at, or NULL. */
+static cJSON *finished_job(struct request *req, const char *job_id)
+{
+    struct err e;
+    cJSON *view = jobs_view(req, job_id, &e);
+    const char *status = json_str(view, "status");
+
+    if (view != NULL && (status == NULL || strcmp(status, "done") != 0)) {
+        cJSON_Delete(view);
+        view = NULL;
+    }
+    return view;
+}
+
+/* Tokens already charged this month, from the durable ledger. */
+static int ledger_floor(struct admit_job *j, struct err *e)
+{
+    struct db *db = gateway_db(j->req->gw, e);
+    char month[BUDGET_MONTH_LEN];
+    int64_t used;
+    int rc;
+
+    if (db == NULL)
+        return e->code;
+    budget_month(crypto_uuid7_ms(j->job_id), month);
+    if ((rc = budget_ledger_used(db, j->outcome_x, month, &used, e)) == ERR_OK)
+        snprintf(j->floor, sizeof j->floor, "%lld", (long long)used);
+    return rc;
+}
+
+/* The waiting part of a STEP_WORK outcome: STEP_DONE when answered,
+ * STEP_AGAIN when the script must run again (cache or ledger filled, or a
+ * stale result-cache entry to skip). */
+static enum step outcome_work(struct admit_job *j)
+{
+    struct request *req = j->req;
+    struct err e;
+    char poll[80];
+
+    if (strcmp(j->outcome, "cached") == 0) {
+        cJSON *view = finished_job(req, j->outcome_x);
+        if (view == NULL) {
+            /* The pointed-at job is gone: admit normally this time. */
+            j->skip_cache = 1;
+            return STEP_AGAIN;
+        }
+        admission_headers(j);
+        snprintf(poll, sizeof poll, "/job/%s", j->outcome_x);
+        respond_header(req, "Content-Location", poll);
+        respond_header(req, "X-Cache", "hit");
+        observe_admission("cached");
+        respond_json(req, 200, view);
+        return STEP_DONE;
+    }
+    if (strcmp(j->outcome, "miss") == 0) {
+        if (auth_fill_cache(req, &j->id, &e) == ERR_OK)
+            return STEP_AGAIN;
+    } else if (ledger_floor(j, &e) == ERR_OK) {
+        return STEP_AGAIN;
+    }
+    gate_respond_error(req, &e);
+    return STEP_DONE;
+}
+
+/* Admission from where j stands, on a thread that may wait: the rest of
+ * the outcome's work, then script runs until one settles it. */
+static void admit_waiting(struct admit_job *j)
+{
+    enum step s = j->outcome[0] != '\0' ? outcome_work(j) : STEP_AGAIN;
+    struct err e;
+
+    while (s == STEP_AGAIN && j->attempts < ADMIT_ATTEMPTS) {
+        struct kv *kv = gateway_kv(j->req->gw, &e);
+        cJSON *replies = NULL;
+
+        j->outcome[0] = '\0';
+        if (kv == NULL || admit_call(kv, &j, 1, &replies, &e) != ERR_OK) {
+            gate_respond_error(j->req, &e);
+            return;
+        }
+        s = outcome_answer(j, cJSON_GetArrayItem(replies, 0));
+        cJSON_Delete(replies);
+        if (s == STEP_WORK)
+            s = outcome_work(j);
+    }
+    if (s == STEP_AGAIN) {
+        err_set(&e, ERR_INTERNAL, "admission did not settle");
+        respond_error(j->req, &e);
+    }
+}
+
+/* The request is answered: frees j and gives the connection back. */
+static void admit_finish(struct admit_job *j)
+{
+    void *conn = j->req->conn;
+
+    job_free(j);
+    server_resume(conn);
+}
+
+/* On a waiting thread. */
+static void admit_continue(void *arg)
+{
+    struct admit_job *j = arg;
+
+    admit_waiting(j);
+    admit_finish(j);
+}
+
+/* On the admission thread: one script call for the batch, then each
+ * admission answered, or continued on a waiting thread. */
+static void admit_batch(void *ctx, void **args, int n)
+{
+    struct gateway *gw = ctx;
+    struct admit_job **jobs = (struct admit_job **)args;
+    struct kv *kv;
+    cJSON *replies = NULL;
+    struct err e;
+    int rc;
+
+    kv = gateway_kv(gw, &e);
+    rc = kv != NULL ? admit_call(kv, jobs, n, &replies, &e) : (int)e.code;
+    for (int i = 0; i < n; i++) {
+        struct admit_job *j = jobs[i];
+        if (rc != ERR_OK) {
+            gate_respond_error(j->req, &e);
+        } else if (outcome_answer(j, cJSON_GetArrayItem(replies, i)) == STEP_WORK) {
+            if (offload_submit(gw->waiters, admit_continue, j) == 0)
+                continue;
+            err_set(&e, ERR_SERVER_BUSY, "every waiting thread is busy; retry shortly");
+            respond_header(j->req, "Retry-After", "1");
+            respond_error(j->req, &e);
+        }
+        admit_finish(j);
+    }
+    cJSON_Delete(replies);
+}
+
+struct offload *admit_pool_new(struct gateway *gw, struct err *e)
+{
+    return offload_new_batched((int)gw->cfg->http_wait_queue, ADMIT_BATCH_MAX, admit_batch, gw,
+                               e);
+}
+
+void admit_submit(struct request *req, const struct identity *id, struct review_request *r,
+                  const char *idem)
+{
+    struct admit_job *j = calloc(1, sizeof *j);
+    struct err e;
+
+    if (j == NULL) {
+        review_request_cleanup(r);
+        err_set(&e, ERR_INTERNAL, "out of memory");
+        respond_error(req, &e);
+        return;
+    }
+    j->req = req;
+    j->r = *r;
+    memset(r, 0, sizeof *r);
+    j->id = *id;
+    job_args(j, idem);
+    if (server_hand_over(req, req->gw->admitter, NULL, j) != 0)
+        job_free(j);
+}
