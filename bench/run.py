@@ -575,6 +575,34 @@ class Bench:
         wait_rewrite()   # an automatic rewrite may be running
         self.h.redis_cli("BGREWRITEAOF", check=False)
         wait_rewrite()
+        self.wait_redis_background()
+
+    def wait_redis_background(self) -> None:
+        """After a rewrite Redis closes and unlinks the old AOF files on its
+        background threads: after a load, hundreds of MB whose freeing takes
+        the kernel a second or more of CPU. Waits (at most 20 s) until those
+        threads' CPU time stands still for 0.5 s, so that the next load
+        does not pay for the previous one's data."""
+        def bio_cpu() -> int:
+            total = 0
+            for task in Path(f"/proc/{self.redis_pid}/task").iterdir():
+                try:
+                    if not (task / "comm").read_text().startswith("bio_"):
+                        continue
+                    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                    total += int(fields[11]) + int(fields[12])
+                except (OSError, IndexError, ValueError):
+                    continue
+            return total
+        last, still_since = bio_cpu(), time.monotonic()
+        deadline = still_since + 20
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            now = bio_cpu()
+            if now != last:
+                last, still_since = now, time.monotonic()
+            elif time.monotonic() - still_since >= 0.5:
+                return
 
     def wait_jobs(self, where: str, count: int, timeout: float, what: str) -> dict:
         """Poll PostgreSQL until `count` jobs matching `where` are done or
