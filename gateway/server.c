@@ -257,6 +257,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 static void run_request(struct request *req)
 {
     struct err e;
+    int on_pool;                    /* running on a waiting thread already */
 
     if (req->route->auth == AUTH_GATED) {
         char key[JOB_KEY_MAX];
@@ -277,10 +278,11 @@ static void run_request(struct request *req)
         if (gate_or_respond(req, req->route->rclass, &req->who, read ? key : NULL) != 0)
             return;
     }
+    on_pool = req->waits;
     req->route->handler(req);
-    /* A handler that handed the request over (waits) answers later, on
-     * another thread: responded is not this thread's to read. */
-    if (!req->waits && !req->responded) {
+    /* A handler that handed the request over (waits set by it) answers
+     * later, on another thread: responded is not this thread's to read. */
+    if ((on_pool || !req->waits) && !req->responded) {
         err_set(&e, ERR_INTERNAL, "handler sent no response");
         respond_error(req, &e);
     }
