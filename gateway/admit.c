@@ -45,6 +45,9 @@ struct admission {
     int64_t now_ms;
 };
 
+/* Outcomes of admit.lua that a waiting thread finishes (outcome_work). */
+enum pending { PENDING_NONE, PENDING_CACHED, PENDING_MISS, PENDING_NEED_BUDGET };
+
 /* One submission on its way through admission; owns everything the
  * argument list points at. */
 struct admit_job {
@@ -57,8 +60,8 @@ struct admit_job {
     int argc;
     int attempts;                   /* script runs so far */
     int skip_cache;                 /* the result-cache entry pointed at a vanished job */
-    char outcome[16];               /* the outcome a waiting thread continues from */
-    char outcome_x[64];             /* and its second field (a job id, a user id) */
+    enum pending pending;           /* the outcome a waiting thread continues from */
+    char pending_x[64];             /* and its second field (a job id, a user id) */
     char job_id[CRYPTO_UUID_LEN], key[JOB_KEY_MAX], created[CLOCK_RFC3339_LEN];
     char idem[256];
     char ttl[24], cursor[64], month[BUDGET_MONTH_LEN], est[24], digest[65], floor[24];
@@ -345,9 +348,12 @@ static enum step outcome_answer(struct admit_job *j, const cJSON *r)
     }
     if (strcmp(st, "revoked") == 0)
         idc_forget(req->gw->idents, j->id.cache_key);
-    if (strcmp(st, "cached") == 0 || strcmp(st, "miss") == 0 || strcmp(st, "need_budget") == 0) {
-        snprintf(j->outcome, sizeof j->outcome, "%s", st);
-        snprintf(j->outcome_x, sizeof j->outcome_x, "%s", gate_reply_str(r, 1));
+    j->pending = strcmp(st, "cached") == 0        ? PENDING_CACHED
+                 : strcmp(st, "miss") == 0        ? PENDING_MISS
+                 : strcmp(st, "need_budget") == 0 ? PENDING_NEED_BUDGET
+                                                  : PENDING_NONE;
+    if (j->pending != PENDING_NONE) {
+        snprintf(j->pending_x, sizeof j->pending_x, "%s", gate_reply_str(r, 1));
         return STEP_WORK;
     }
     if (gate_refusal_or_respond(req, r))
@@ -388,7 +394,7 @@ static int ledger_floor(struct admit_job *j, struct err *e)
     if (db == NULL)
         return e->code;
     budget_month(crypto_uuid7_ms(j->job_id), month);
-    if ((rc = budget_ledger_used(db, j->outcome_x, month, &used, e)) == ERR_OK)
+    if ((rc = budget_ledger_used(db, j->pending_x, month, &used, e)) == ERR_OK)
         snprintf(j->floor, sizeof j->floor, "%lld", (long long)used);
     return rc;
 }
@@ -402,22 +408,22 @@ static enum step outcome_work(struct admit_job *j)
     struct err e;
     char poll[80];
 
-    if (strcmp(j->outcome, "cached") == 0) {
-        cJSON *view = finished_job(req, j->outcome_x);
+    if (j->pending == PENDING_CACHED) {
+        cJSON *view = finished_job(req, j->pending_x);
         if (view == NULL) {
             /* The pointed-at job is gone: admit normally this time. */
             j->skip_cache = 1;
             return STEP_AGAIN;
         }
         admission_headers(j);
-        snprintf(poll, sizeof poll, "/job/%s", j->outcome_x);
+        snprintf(poll, sizeof poll, "/job/%s", j->pending_x);
         respond_header(req, "Content-Location", poll);
         respond_header(req, "X-Cache", "hit");
         observe_admission("cached");
         respond_json(req, 200, view);
         return STEP_DONE;
     }
-    if (strcmp(j->outcome, "miss") == 0) {
+    if (j->pending == PENDING_MISS) {
         if (auth_fill_cache(req, &j->id, &e) == ERR_OK)
             return STEP_AGAIN;
     } else if (ledger_floor(j, &e) == ERR_OK) {
@@ -431,14 +437,14 @@ static enum step outcome_work(struct admit_job *j)
  * the outcome's work, then script runs until one settles it. */
 static void admit_waiting(struct admit_job *j)
 {
-    enum step s = j->outcome[0] != '\0' ? outcome_work(j) : STEP_AGAIN;
+    enum step s = j->pending != PENDING_NONE ? outcome_work(j) : STEP_AGAIN;
     struct err e;
 
     while (s == STEP_AGAIN && j->attempts < ADMIT_ATTEMPTS) {
         struct kv *kv = gateway_kv(j->req->gw, &e);
         cJSON *replies = NULL;
 
-        j->outcome[0] = '\0';
+        j->pending = PENDING_NONE;
         if (kv == NULL || admit_call(kv, &j, 1, &replies, &e) != ERR_OK) {
             gate_respond_error(j->req, &e);
             return;
@@ -492,9 +498,7 @@ static void admit_batch(void *ctx, void **args, int n)
         } else if (outcome_answer(j, cJSON_GetArrayItem(replies, i)) == STEP_WORK) {
             if (offload_submit(gw->waiters, admit_continue, j) == 0)
                 continue;
-            err_set(&e, ERR_SERVER_BUSY, "every waiting thread is busy; retry shortly");
-            respond_header(j->req, "Retry-After", "1");
-            respond_error(j->req, &e);
+            server_respond_busy(j->req);
         }
         admit_finish(j);
     }

@@ -67,6 +67,9 @@ void server_resume(void *conn);
 int server_hand_over(struct request *req, struct offload *pool, void (*fn)(void *arg),
                      void *arg);
 
+/* Answers 503 server_busy with Retry-After: a queue of waiting work is full. */
+void server_respond_busy(struct request *req);
+
 /* This thread's Redis connection, (re)connected on demand; NULL with e set
  * (ERR_REDIS_UNAVAILABLE). Borrowed: valid until the handler returns. */
 struct kv *gateway_kv(struct gateway *gw, struct err *e);

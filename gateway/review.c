@@ -7,7 +7,6 @@
 #include "gateway/admit.h"
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
-#include "gateway/offload.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 #include "gateway/validate.h"

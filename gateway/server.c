@@ -288,10 +288,19 @@ static void run_request(struct request *req)
     }
 }
 
+void server_respond_busy(struct request *req)
+{
+    struct err e;
+
+    err_set(&e, ERR_SERVER_BUSY, "every waiting thread is busy and %ld requests are queued; "
+            "retry shortly", req->gw->cfg->http_wait_queue);
+    respond_header(req, "Retry-After", "1");
+    respond_error(req, &e);
+}
+
 int server_hand_over(struct request *req, struct offload *pool, offload_fn *fn, void *arg)
 {
     struct MHD_Connection *conn = req->conn;
-    struct err e;
 
     /* Held until the pool resumes the connection: no MHD_queue_response
      * from its thread, no callback meanwhile. */
@@ -299,10 +308,7 @@ int server_hand_over(struct request *req, struct offload *pool, offload_fn *fn, 
     MHD_suspend_connection(conn);
     if (offload_submit(pool, fn, arg) == 0)
         return 0;
-    err_set(&e, ERR_SERVER_BUSY, "every waiting thread is busy and %ld requests are queued; "
-            "retry shortly", req->gw->cfg->http_wait_queue);
-    respond_header(req, "Retry-After", "1");
-    respond_error(req, &e);
+    server_respond_busy(req);
     MHD_resume_connection(conn);
     return -1;
 }
