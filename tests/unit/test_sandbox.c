@@ -778,7 +778,10 @@ static void test_cancel_and_free(void **state)
     t = start(f, 0, "python", file.path, &file, 1, NULL);
     start(f, 1, "python", file.path, &file, 1, NULL);
     start(f, 2, "python", file.path, &file, 1, NULL);   /* waits: parallel is 2 */
-    spin(f, 500);
+    /* Until both run (a busy machine may take a while to start them). */
+    for (int64_t until = clock_mono_ms() + T_TIMEOUT_MS;
+         sandbox_procs() < 2 && clock_mono_ms() < until;)
+        spin(f, 50);
     assert_true(sandbox_procs() >= 2);    /* they were running */
     sandbox_cancel(t);
     spin(f, 300);
