@@ -694,8 +694,11 @@ class Bench:
                          self.redis)
         admitted = int(self.redis("XLEN", H.STREAM_FAST))
         reserved = int(self.redis("HGET", bkey, "reserved") or 0)
-        one = self.redis("ZRANGE", f"jobs:{uid}", "0", "0").splitlines()[0]
-        est = int(self.redis("HGET", f"job:{one}", "reserved"))
+        # What one job reserved, from its stream entry (the job hash holds
+        # only what GET /job/:id shows).
+        est = int(self.redis("EVAL", "local e = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][2] "
+                             "for i = 1, #e, 2 do if e[i] == 'reserved' then return e[i + 1] end end",
+                             "1", H.STREAM_FAST))
         out["estimate_tokens_per_job"] = est
         res_gw["admitted_total"] = admitted
         res_gw["requests_total"] = warm["requests"] + res_gw["requests"]

@@ -53,7 +53,7 @@ static const struct cfg_entry cfg_table[] = {
      "reads, logins with argon2); 0 means four per core."},
     {"CODEINSIGHT_HTTP_WAIT_QUEUE", CFG_T_INT, OFF(http_wait_queue), "1024", 1, 65536,
      CFG_GATEWAY, 0, "Requests queued for those threads at most, and submissions for the "
-     "admission thread; beyond it 503 server_busy with Retry-After."},
+     "admission threads; beyond it 503 server_busy with Retry-After."},
     {"CODEINSIGHT_VIEW_CACHE_MB", CFG_T_INT, OFF(view_cache_mb), "32", 0, 4096, CFG_GATEWAY, 0,
      "Memory for finished jobs' rendered views, MB per gateway process: polls of a done or "
      "failed job are answered from it for up to 5 minutes; 0 turns it off."},

@@ -87,19 +87,103 @@ void job_key(const char *job_id, char *key)
     snprintf(key, JOB_KEY_MAX, JOB_KEY_PREFIX "%s", job_id);
 }
 
-/* A job hash's fields, indexed once (an HGETALL reply is a linked list). */
+/* A growing text for job_meta_encode; oom once an allocation failed. */
+struct text {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void text_put(void *ctx, const char *s, size_t n)
+{
+    struct text *t = ctx;
+
+    if (t->oom)
+        return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = (t->len + n + 1) * 2;
+        char *p = realloc(t->p, cap);
+        if (p == NULL) {
+            t->oom = 1;
+            return;
+        }
+        t->p = p;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
+}
+
+char *job_meta_encode(const char *const names[], const char *const values[], size_t n)
+{
+    struct text t = {NULL, 0, 0, 0};
+    const char *sep = "{";
+
+    for (size_t i = 0; i < n; i++) {
+        if (values[i] == NULL)
+            continue;
+        text_put(&t, sep, 1);
+        json_write_string(text_put, &t, names[i], strlen(names[i]));
+        text_put(&t, ":", 1);
+        json_write_string(text_put, &t, values[i], strlen(values[i]));
+        sep = ",";
+    }
+    text_put(&t, sep[0] == '{' ? "{}" : "}", sep[0] == '{' ? 2 : 1);
+    if (t.oom) {
+        free(t.p);
+        return NULL;
+    }
+    return t.p;
+}
+
+int job_meta_expand(cJSON *obj, const char *meta)
+{
+    cJSON *m = cJSON_Parse(meta);
+
+    if (!cJSON_IsObject(m)) {
+        cJSON_Delete(m);
+        return -1;
+    }
+    while (m->child != NULL) {
+        cJSON *it = cJSON_DetachItemViaPointer(m, m->child);
+        if (!cJSON_IsString(it) || it->string == NULL) {
+            cJSON_Delete(it);
+            continue;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, it->string);
+        cJSON_AddItemToObject(obj, it->string, it);
+    }
+    cJSON_Delete(m);
+    return 0;
+}
+
+/* A job hash's fields, indexed once (an HGETALL reply is a linked list),
+ * and its meta member parsed: a name not among the fields is looked up
+ * there. */
 #define JOB_HASH_FIELDS_MAX 64
 
 struct fields {
     int n;
     const char *k[JOB_HASH_FIELDS_MAX], *v[JOB_HASH_FIELDS_MAX];
+    cJSON *meta;                    /* owns; NULL without one */
 };
+
+static const char *flat_get(const struct fields *f, const char *name)
+{
+    for (int i = 0; i < f->n; i++)
+        if (strcmp(f->k[i], name) == 0)
+            return f->v[i];
+    return json_str(f->meta, name);
+}
 
 static void fields_index(const cJSON *flat, struct fields *f)
 {
     const cJSON *k = flat ? flat->child : NULL;
+    const char *meta;
 
     f->n = 0;
+    f->meta = NULL;
     while (k != NULL && k->next != NULL && f->n < JOB_HASH_FIELDS_MAX) {
         if (cJSON_IsString(k) && cJSON_IsString(k->next)) {
             f->k[f->n] = k->valuestring;
@@ -107,14 +191,8 @@ static void fields_index(const cJSON *flat, struct fields *f)
         }
         k = k->next->next;
     }
-}
-
-static const char *flat_get(const struct fields *f, const char *name)
-{
-    for (int i = 0; i < f->n; i++)
-        if (strcmp(f->k[i], name) == 0)
-            return f->v[i];
-    return NULL;
+    if ((meta = flat_get(f, JOB_META_FIELD)) != NULL)
+        f->meta = cJSON_Parse(meta);
 }
 
 cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
@@ -132,11 +210,10 @@ cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
     attempts = flat_get(&f, "attempts");
     result = flat_get(&f, "result");
 
-    if (type == NULL || status == NULL)
+    if (type == NULL || status == NULL || (view = cJSON_CreateObject()) == NULL) {
+        cJSON_Delete(f.meta);
         return NULL;
-    view = cJSON_CreateObject();
-    if (view == NULL)
-        return NULL;
+    }
     cJSON_AddStringToObject(view, "job_id", job_id);
     cJSON_AddStringToObject(view, "type", type);
     cJSON_AddStringToObject(view, "status", status);
@@ -181,6 +258,7 @@ cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
             cJSON_AddItemToObject(view, name, it);
     }
     cJSON_Delete(res);
+    cJSON_Delete(f.meta);
     return view;
 }
 

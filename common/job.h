@@ -68,6 +68,22 @@ const char *job_stream_for(enum job_type t);
 /* Writes "job:<id>" into key (JOB_KEY_MAX bytes). */
 void job_key(const char *job_id, char *key);
 
+/* A submission's small fields (type, created_at, file_path, ...) travel
+ * as ONE member of the stream entry and of the job hash, JOB_META_FIELD: a
+ * JSON object of strings. Redis then moves one argument instead of a pair
+ * per field (docs/admission.md, "Batches"). Members written separately win
+ * over the same name inside it. */
+#define JOB_META_FIELD "meta"
+
+/* Encodes names[i]: values[i], for each non-NULL values[i], as a JSON
+ * object. Returns the text (malloc'd, owns) or NULL when out of memory. */
+char *job_meta_encode(const char *const names[], const char *const values[], size_t n);
+
+/* Adds the string members of a meta text to obj, replacing members of the
+ * same name. Returns 0, or -1 when meta is not a JSON object (obj is then
+ * unchanged). */
+int job_meta_expand(cJSON *obj, const char *meta);
+
 /* Builds the public view (GET /job/:id) from a Redis HGETALL reply (a flat
  * cJSON array of field, value strings). Returns the view (owns) or NULL when
  * the hash is empty or has no type/status (expired or never existed). */

@@ -1,6 +1,8 @@
 /* json.c - JSON helpers. */
 #include "common/json.h"
 
+#include "common/utf8.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -157,4 +159,43 @@ void json_add_str_or_null(cJSON *o, const char *name, const char *value)
         cJSON_AddStringToObject(o, name, value);
     else
         cJSON_AddNullToObject(o, name);
+}
+
+void json_write_string(json_sink *put, void *ctx, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t start = 0;
+
+    put(ctx, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[7];
+        size_t elen = 0;
+
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\'; esc[1] = (char)c; elen = 2;
+        } else if (c == '\n') {
+            esc[0] = '\\'; esc[1] = 'n'; elen = 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15]; elen = 6;
+        } else if (c >= 0x80) {
+            /* Pass whole valid sequences; replace a bad byte with U+FFFD so
+             * the text stays valid JSON. */
+            size_t seq = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+            if (i + seq <= n && utf8_valid(s + i, seq, NULL)) {
+                i += seq - 1;
+                continue;
+            }
+            memcpy(esc, "\\ufffd", 6);
+            elen = 6;
+        } else {
+            continue;
+        }
+        put(ctx, s + start, i - start);
+        put(ctx, esc, elen);
+        start = i + 1;
+    }
+    put(ctx, s + start, n - start);
+    put(ctx, "\"", 1);
 }

@@ -21,6 +21,14 @@ int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap);
  * a string, else 0. */
 int json_raw_control(const char *text, size_t len, size_t *at);
 
+/* Where json_write_string sends its text, piece by piece. */
+typedef void json_sink(void *ctx, const char *s, size_t n);
+
+/* Writes s[0..n) as a JSON string, quotes included: '"', '\\' and control
+ * characters escaped, an invalid UTF-8 byte replaced by U+FFFD, so that the
+ * text is always valid JSON. */
+void json_write_string(json_sink *put, void *ctx, const char *s, size_t n);
+
 /* Adds name: value to o, or name: null when value is NULL or empty. */
 void json_add_str_or_null(cJSON *o, const char *name, const char *value);
 

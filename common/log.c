@@ -3,7 +3,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
-#include "common/utf8.h"
+#include "common/json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,43 +50,14 @@ static void put(struct log_line *l, const char *s, size_t n)
     l->len += n;
 }
 
+static void log_sink(void *ctx, const char *s, size_t n)
+{
+    put(ctx, s, n);
+}
+
 static void put_escaped(struct log_line *l, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t start = 0;
-
-    put(l, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[7];
-        size_t elen = 0;
-
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\'; esc[1] = (char)c; elen = 2;
-        } else if (c == '\n') {
-            esc[0] = '\\'; esc[1] = 'n'; elen = 2;
-        } else if (c < 0x20 || c == 0x7f) {
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15]; elen = 6;
-        } else if (c >= 0x80) {
-            /* Pass whole valid sequences; replace a bad byte with U+FFFD so
-             * every line stays valid JSON. */
-            size_t seq = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-            if (i + seq <= n && utf8_valid(s + i, seq, NULL)) {
-                i += seq - 1;
-                continue;
-            }
-            memcpy(esc, "\\ufffd", 6);
-            elen = 6;
-        } else {
-            continue;
-        }
-        put(l, s + start, i - start);
-        put(l, esc, elen);
-        start = i + 1;
-    }
-    put(l, s + start, n - start);
-    put(l, "\"", 1);
+    json_write_string(log_sink, l, s, n);
 }
 
 static void put_key(struct log_line *l, const char *key)

@@ -26,13 +26,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Longest argument list of one admission: 3 keys, 14 fixed args and 15
- * field/value pairs. */
-#define ADMIT_ARGS_MAX 48
+/* admit.lua's FIELDS, in its order: each submission sends the values it
+ * has and a mask saying which (the script supplies the names). The first,
+ * JOB_META_FIELD, holds the small ones (META_NAMES) as one JSON object. */
+#define ADMIT_FIELDS 7
+static const char *const meta_names[] = {"type", "created_at", "request_id", "file_path",
+                                         "language", "repo_id", "filter", "cursor_context"};
+#define META_NAMES (sizeof meta_names / sizeof meta_names[0])
+/* Longest argument list of one admission: 3 keys, 12 fixed args and a
+ * value per field. */
+#define ADMIT_ARGS_MAX (15 + ADMIT_FIELDS)
 #define ADMIT_KEYS 3
 /* Positions in the argument list (keys first) of what is patched per attempt. */
-#define ADMIT_ARG_FLOOR 8
-#define ADMIT_ARG_DIGEST 10
+#define ADMIT_ARG_FLOOR 7
+#define ADMIT_ARG_DIGEST 9
 /* Script runs of one admission at most: a cache miss, a missing budget
  * counter, a stale result-cache entry, then admission. */
 #define ADMIT_ATTEMPTS 4
@@ -64,8 +71,9 @@ struct admit_job {
     char pending_x[64];             /* and its second field (a job id, a user id) */
     char job_id[CRYPTO_UUID_LEN], key[JOB_KEY_MAX], created[CLOCK_RFC3339_LEN];
     char idem[256];
-    char ttl[24], cursor[64], month[BUDGET_MONTH_LEN], est[24], digest[65], floor[24];
-    char rdigest[65], budget[24], want[24], nshared[8];
+    char cursor[64], month[BUDGET_MONTH_LEN], est[24], digest[65], floor[24];
+    char rdigest[65], budget[24], want[24], mask[ADMIT_FIELDS + 1];
+    char *meta;                     /* owns: the JOB_META_FIELD value */
 };
 
 enum step { STEP_DONE, STEP_WORK, STEP_AGAIN };
@@ -84,12 +92,13 @@ static void add_str(struct admit_job *j, const char *s)
     add(j, s, strlen(s));
 }
 
-static void add_field(struct admit_job *j, const char *name, const char *value)
+/* The value of admit.lua's FIELDS[i + 1], or NULL when the submission has
+ * none. */
+static void add_field(struct admit_job *j, size_t i, const char *value)
 {
-    if (value == NULL)
-        return;
-    add_str(j, name);
-    add_str(j, value);
+    j->mask[i] = value != NULL ? '1' : '0';
+    if (value != NULL)
+        add_str(j, value);
 }
 
 /* Feeds one length-prefixed part into a running digest text. */
@@ -131,14 +140,15 @@ static void result_digest(const struct request *req, const struct review_request
     crypto_sha256_final_hex(&st, out);
 }
 
-/* Fills j's argument list (admit.lua's header says what each is). */
-static void job_args(struct admit_job *j, const char *idem)
+/* Fills j's argument list (admit.lua's header says what each is). Returns
+ * 0, or -1 when out of memory. */
+static int job_args(struct admit_job *j, const char *idem)
 {
     struct request *req = j->req;
     const struct review_request *r = &j->r;
     int64_t now_us = clock_now_us();
     struct idc_ask ask;
-    int shared_from;
+    const char *meta[META_NAMES], *values[ADMIT_FIELDS];
 
     crypto_uuid7(now_us, j->job_id);
     job_key(j->job_id, j->key);
@@ -146,7 +156,6 @@ static void job_args(struct admit_job *j, const char *idem)
     budget_month(now_us / 1000, j->month);
     snprintf(j->est, sizeof j->est, "%lld",
              (long long)budget_estimate(job_type_str(r->type), r->input_bytes));
-    snprintf(j->ttl, sizeof j->ttl, "%ld", req->gw->cfg->job_ttl_s);
     /* Only idempotent submissions need the body's digest. */
     if (idem != NULL) {
         snprintf(j->idem, sizeof j->idem, "%s", idem);
@@ -156,19 +165,27 @@ static void job_args(struct admit_job *j, const char *idem)
         snprintf(j->cursor, sizeof j->cursor, "{\"line\":%ld,\"end_line\":%ld}", r->cursor_line,
                  r->cursor_end_line);
     result_digest(req, r, r->has_cursor ? j->cursor : NULL, j->rdigest);
+    meta[0] = job_type_str(r->type);
+    meta[1] = j->created;
+    meta[2] = req->request_id;
+    meta[3] = r->file_path;
+    meta[4] = r->language;
+    meta[5] = r->repo_id;
+    meta[6] = r->filter;
+    meta[7] = r->has_cursor ? j->cursor : NULL;
+    if ((j->meta = job_meta_encode(meta_names, meta, META_NAMES)) == NULL)
+        return -1;
 
     add_str(j, j->id.cache_key);
     add_str(j, j->key);
     add_str(j, job_stream_for(r->type));
     add_str(j, j->month);
     add_str(j, j->est);
-    add_str(j, j->ttl);
     add_str(j, j->idem);
     add_str(j, j->digest);
     add(j, j->floor, 0);            /* patched once the ledger was read */
     add_str(j, j->job_id);
     add(j, j->rdigest, 64);         /* emptied when the cache must be skipped */
-    add_str(j, req->gw->cfg->result_cache_shared ? "1" : "0");
     /* Admitted here when this gateway's copy of the caller holds a token. */
     j->adm.now_ms = clock_mono_ms();
     j->adm.local = idc_admit(req->gw->idents, j->id.cache_key, RC_SUBMIT, j->adm.now_ms,
@@ -180,44 +197,35 @@ static void job_args(struct admit_job *j, const char *idem)
     add_str(j, j->budget);
     add_str(j, j->want);
     add_str(j, ask.want_identity ? "1" : "0");
-    add(j, j->nshared, 0);          /* patched below */
-    shared_from = j->argc;
-    add_field(j, "job_id", j->job_id);
-    add_field(j, "type", job_type_str(r->type));
-    add_field(j, "created_at", j->created);
-    add_field(j, "request_id", req->request_id);
-    add_field(j, "file_path", r->file_path);
-    add_field(j, "language", r->language);
-    add_field(j, "repo_id", r->repo_id);
-    add_field(j, "filter", r->filter);
-    /* The bulky fields go to the stream entry only. */
-    snprintf(j->nshared, sizeof j->nshared, "%d", j->argc - shared_from);
-    j->lens[shared_from - 1] = strlen(j->nshared);
-    add_field(j, "file_content", r->file_content);
-    add_field(j, "diff", r->diff);
-    add_field(j, "error_log", r->error_log);
-    if (r->has_cursor)
-        add_field(j, "cursor_context", j->cursor);
-    add_field(j, "files", r->files);
-    add_field(j, "run", r->run);
-    add_field(j, "spec", r->spec);
+    add(j, j->mask, ADMIT_FIELDS);
+    values[0] = j->meta;
+    values[1] = r->file_content;
+    values[2] = r->diff;
+    values[3] = r->error_log;
+    values[4] = r->files;
+    values[5] = r->run;
+    values[6] = r->spec;
+    for (size_t i = 0; i < ADMIT_FIELDS; i++)
+        add_field(j, i, values[i]);
+    return 0;
 }
 
 static void job_free(struct admit_job *j)
 {
+    free(j->meta);
     review_request_cleanup(&j->r);
     free(j);
 }
 
-/* Runs admit.lua once for jobs[0..n): keys of all, then per job the count of
- * its arguments and the arguments. On ERR_OK *replies is an array of n
- * replies (owns). */
+/* Runs admit.lua once for jobs[0..n): keys of all, the batch's two
+ * arguments, then per job the count of its arguments and the arguments. On
+ * ERR_OK *replies is an array of n replies (owns). */
 static int admit_call(struct kv *kv, struct admit_job **jobs, int n, cJSON **replies,
                       struct err *e)
 {
-    const char *argv[ADMIT_BATCH_MAX * (ADMIT_ARGS_MAX + 1)];
-    size_t lens[ADMIT_BATCH_MAX * (ADMIT_ARGS_MAX + 1)];
-    char counts[ADMIT_BATCH_MAX][8];
+    const char *argv[2 + ADMIT_BATCH_MAX * (ADMIT_ARGS_MAX + 1)];
+    size_t lens[2 + ADMIT_BATCH_MAX * (ADMIT_ARGS_MAX + 1)];
+    char counts[ADMIT_BATCH_MAX][8], ttl[24];
     int argc = 0, rc;
 
     for (int i = 0; i < n; i++) {
@@ -226,6 +234,10 @@ static int admit_call(struct kv *kv, struct admit_job **jobs, int n, cJSON **rep
             lens[argc++] = jobs[i]->lens[k];
         }
     }
+    lens[argc] = (size_t)snprintf(ttl, sizeof ttl, "%ld", jobs[0]->req->gw->cfg->job_ttl_s);
+    argv[argc++] = ttl;
+    lens[argc] = 1;
+    argv[argc++] = jobs[0]->req->gw->cfg->result_cache_shared ? "1" : "0";
     for (int i = 0; i < n; i++) {
         struct admit_job *j = jobs[i];
         j->lens[ADMIT_ARG_FLOOR] = strlen(j->floor);
@@ -478,7 +490,7 @@ static void admit_continue(void *arg)
     admit_finish(j);
 }
 
-/* On the admission thread: one script call for the batch, then each
+/* On an admission thread: one script call for the batch, then each
  * admission answered, or continued on a waiting thread. */
 static void admit_batch(void *ctx, void **args, int n)
 {
@@ -507,8 +519,8 @@ static void admit_batch(void *ctx, void **args, int n)
 
 struct offload *admit_pool_new(struct gateway *gw, struct err *e)
 {
-    return offload_new_batched((int)gw->cfg->http_wait_queue, ADMIT_BATCH_MAX, admit_batch, gw,
-                               e);
+    return offload_new_batched(ADMIT_THREADS, (int)gw->cfg->http_wait_queue, ADMIT_BATCH_MAX,
+                               admit_batch, gw, e);
 }
 
 void admit_submit(struct request *req, const struct identity *id, struct review_request *r,
@@ -527,7 +539,12 @@ void admit_submit(struct request *req, const struct identity *id, struct review_
     j->r = *r;
     memset(r, 0, sizeof *r);
     j->id = *id;
-    job_args(j, idem);
+    if (job_args(j, idem) != 0) {
+        job_free(j);
+        err_set(&e, ERR_INTERNAL, "out of memory");
+        respond_error(req, &e);
+        return;
+    }
     if (server_hand_over(req, req->gw->admitter, NULL, j) != 0)
         job_free(j);
 }

@@ -27,7 +27,7 @@ struct gateway {
     pthread_key_t conns_key;        /* per-thread struct conns */
     void *daemon;                   /* struct MHD_Daemon * */
     struct offload *waiters;        /* owns: threads of the ROUTE_WAITS routes (server.c) */
-    struct offload *admitter;       /* owns: the admission thread (admit.h) */
+    struct offload *admitter;       /* owns: the admission threads (admit.h) */
     unsigned port;                  /* bound port */
     int active;                     /* requests in progress (atomic) */
     int64_t kv_connected_at;        /* monotonic ms of a thread's last Redis connect (atomic) */

@@ -99,14 +99,14 @@ struct offload *offload_new(int threads, int queue_max, struct err *e)
     return pool_new(threads, queue_max, 1, NULL, NULL, e);
 }
 
-struct offload *offload_new_batched(int queue_max, int batch_max, offload_batch_fn *fn,
-                                    void *ctx, struct err *e)
+struct offload *offload_new_batched(int threads, int queue_max, int batch_max,
+                                    offload_batch_fn *fn, void *ctx, struct err *e)
 {
     if (fn == NULL) {
         err_set(e, ERR_CONFIG, "offload pool: a batched pool needs a function");
         return NULL;
     }
-    return pool_new(1, queue_max, batch_max, fn, ctx, e);
+    return pool_new(threads, queue_max, batch_max, fn, ctx, e);
 }
 
 int offload_submit(struct offload *o, offload_fn *fn, void *arg)

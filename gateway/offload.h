@@ -11,10 +11,10 @@
  *     if (offload_submit(o, run, arg) != 0) ... refused: queue full or stopping
  *     offload_free(o);    runs what is queued, then joins the threads
  *
- * A batched pool has one thread, which takes every task queued (up to a
- * batch size) at once and hands their arguments to one function: what was
- * submitted while it ran the previous batch goes out together (the
- * admissions' one Redis round trip per batch, admit.h).
+ * A thread of a batched pool takes every task queued (up to a batch size)
+ * at once and hands their arguments to one function: what was submitted
+ * while the pool's threads were busy goes out together (the admissions'
+ * one Redis round trip per batch, admit.h).
  */
 #ifndef GW_OFFLOAD_H
 #define GW_OFFLOAD_H
@@ -35,11 +35,12 @@ typedef void offload_batch_fn(void *ctx, void **args, int n);
  * `queue_max` (>= 1) waiting tasks. NULL with e set on failure. */
 struct offload *offload_new(int threads, int queue_max, struct err *e);
 
-/* Starts a batched pool: one thread calling fn(ctx, args, n) with the
- * arguments of 1..batch_max (1..OFFLOAD_BATCH_MAX) queued tasks, in the order
- * submitted. Submit to it with fn NULL. */
-struct offload *offload_new_batched(int queue_max, int batch_max, offload_batch_fn *fn,
-                                    void *ctx, struct err *e);
+/* Starts a batched pool: `threads` threads, each calling fn(ctx, args, n)
+ * with the arguments of 1..batch_max (1..OFFLOAD_BATCH_MAX) queued tasks,
+ * in the order submitted; with several threads, batches run concurrently.
+ * Submit to it with fn NULL. */
+struct offload *offload_new_batched(int threads, int queue_max, int batch_max,
+                                    offload_batch_fn *fn, void *ctx, struct err *e);
 
 /* Queues fn(arg) (arg alone for a batched pool). Returns 0, or -1 when the queue is full or the pool is
  * stopping: fn is then not called and arg stays the caller's. Thread-safe. */

@@ -3,7 +3,7 @@
  *
  * Three kinds of threads: request threads (one per core), which parse HTTP
  * and run the handlers that do not wait for long; waiting threads
- * (offload.h) for the routes marked ROUTE_WAITS; and the admission thread
+ * (offload.h) for the routes marked ROUTE_WAITS; and the admission threads
  * (admit.h), to which POST /review hands its validated submissions. A
  * handed-over request's connection is suspended while the other thread
  * works; the response is held in the request, the connection resumed, and
@@ -539,7 +539,7 @@ void server_stop(struct gateway *gw)
         usleep(10000);
     /* Every suspended request is resumed before MHD stops: what is still
      * queued runs (each bounded by its Redis and PostgreSQL timeouts). The
-     * admission thread first: it may hand work to the waiting threads. */
+     * admission threads first: they may hand work to the waiting threads. */
     offload_free(gw->admitter);
     offload_free(gw->waiters);
     gw->admitter = NULL;

@@ -865,15 +865,19 @@ static void step(struct pipeline_job *j)
     }
 }
 
-/* Copies the flat field list into an object; later duplicates win. */
+/* Copies the flat field list into an object, the members of a meta field
+ * (common/job.h) as fields of their own; later duplicates win. */
 static cJSON *entry_object(const cJSON *fields)
 {
     cJSON *o = cJSON_CreateObject();
-    int n = cJSON_GetArraySize(fields);
+    const cJSON *k = fields != NULL ? fields->child : NULL;
 
-    for (int i = 0; o != NULL && i + 1 < n; i += 2) {
-        const cJSON *k = cJSON_GetArrayItem(fields, i), *v = cJSON_GetArrayItem(fields, i + 1);
+    for (; o != NULL && k != NULL && k->next != NULL; k = k->next->next) {
+        const cJSON *v = k->next;
         if (!cJSON_IsString(k) || !cJSON_IsString(v))
+            continue;
+        if (strcmp(k->valuestring, JOB_META_FIELD) == 0 &&
+            job_meta_expand(o, v->valuestring) == 0)
             continue;
         cJSON_DeleteItemFromObjectCaseSensitive(o, k->valuestring);
         cJSON_AddStringToObject(o, k->valuestring, v->valuestring);

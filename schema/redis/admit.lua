@@ -4,36 +4,47 @@
 -- Atomic across gateway replicas; a gateway sends what its callers
 -- submitted while the previous batch ran (gateway/admit.h).
 --
--- KEYS: three per admission, in order; ARGV: per admission, the count n of
--- its arguments, then those n arguments. Returns one reply per admission,
--- {'error', message} for one that failed (the others stand). What several
--- admissions of a batch share is read and written once: an identity's
--- revocation flag, a budget counter (the reservations of the batch are
--- added together at the end), a caller's job index.
+-- KEYS: three per admission, in order. ARGV[1] the job TTL in seconds and
+-- ARGV[2] '1' when the result cache is shared across users (the same for
+-- the whole batch), then per admission the count n of its arguments and
+-- those n arguments. Returns one reply per admission, {'error', message}
+-- for one that failed (the others stand). What several admissions of a
+-- batch share is read and written once: an identity's revocation flag, a
+-- budget counter (the reservations of the batch are added together at the
+-- end), a caller's job index.
 --
 -- One admission: KEYS[1] identity cache key, KEYS[2] job hash, KEYS[3]
--- stream. ARGV[1] month (YYYY-MM), ARGV[2] token estimate, ARGV[3] job TTL s,
--- ARGV[4] Idempotency-Key ('' none), ARGV[5] body digest, ARGV[6] ledger
--- floor for a missing budget counter ('' unknown), ARGV[7] job id,
--- ARGV[8] result-cache digest ('' to skip the cache), ARGV[9] '1' when the
--- result cache is shared across users,
--- ARGV[10] user id when the gateway admitted the caller itself (its own
+-- stream. ARGV[1] month (YYYY-MM), ARGV[2] token estimate, ARGV[3]
+-- Idempotency-Key ('' none), ARGV[4] body digest, ARGV[5] ledger floor for
+-- a missing budget counter ('' unknown), ARGV[6] job id, ARGV[7]
+-- result-cache digest ('' to skip the cache),
+-- ARGV[8] user id when the gateway admitted the caller itself (its own
 -- copy of the identity and a leased token, gateway/ident_cache.h; only the
 -- Redis copy's presence and revocation are checked here), '' to read the
--- identity and take from the bucket here; ARGV[11] that user's
--- monthly budget; ARGV[12] tokens wanted from the bucket (1, or a lease);
--- ARGV[13] '1' to get the identity back;
--- ARGV[14] n: ARGV[15 .. 14+n] are field/value pairs of both the job hash
--- and the stream entry, the rest pairs of the entry only (the bulky ones).
+-- identity and take from the bucket here; ARGV[9] that user's
+-- monthly budget; ARGV[10] tokens wanted from the bucket (1, or a lease);
+-- ARGV[11] '1' to get the identity back;
+-- ARGV[12] a mask, one '1' or '0' per name of FIELDS: which of them the
+-- submission has; ARGV[13 ..] their values, in that order. The names are
+-- the script's, so a call carries none of them (gateway/admit.c).
 -- Its reply: {status, x, limit, remaining, reset, throttled, degraded, taken,
 -- identity HGETALL or nil} with status 'ok' (x the entry id), 'cached' (x
 -- a finished identical job), 'replay' (x the first response's job id) or
 -- 'conflict'; or {'need_budget', user_id}, or a gate refusal. limit,
 -- remaining, reset and taken are 0 when the gateway admitted the caller.
 -- Below, KEYS[k + i] and ARGV[a + i] are that admission's KEYS[i], ARGV[i].
+--
+-- 'meta' holds the submission's small fields as one JSON object (type,
+-- created_at, file_path, ...; common/job.h): both the job hash (what GET
+-- /job/:id shows) and the stream entry (what a worker needs) get it; the
+-- bulky fields go to the entry only, with the job id and the reservation.
+local FIELDS = {'meta', 'file_content', 'diff', 'error_log', 'files', 'run', 'spec'}
+local HASHED = 1
+local TTL, SHARED = ARGV[1], ARGV[2] == '1'
+
 local function admit(k, a, n, batch)
   local user, budget, rl, flat, id
-  if ARGV[a + 10] ~= '' then
+  if ARGV[a + 8] ~= '' then
     -- Still one look at the Redis copy: a missing one is filled again from
     -- PostgreSQL (and its long-lived stale copy with it) as before, and a
     -- revocation whose message was missed still counts.
@@ -45,23 +56,23 @@ local function admit(k, a, n, batch)
     end
     if not revoked then return {'miss'} end
     if revoked == '1' then return {'revoked'} end
-    user, budget, rl, flat = ARGV[a + 10], tonumber(ARGV[a + 11]) or 0, {0, 0, 0, 0, 0}, false
+    user, budget, rl, flat = ARGV[a + 8], tonumber(ARGV[a + 9]) or 0, {0, 0, 0, 0, 0}, false
   else
     id = identity(KEYS[k + 1])
     if not id then return {'miss'} end
     if id.revoked == '1' then return {'revoked'} end
     user, budget, flat = id.user_id, tonumber(id.budget) or 0, false
-    if ARGV[a + 13] == '1' then flat = id.flat end
+    if ARGV[a + 11] == '1' then flat = id.flat end
   end
   local bkey = 'budget:' .. user .. ':' .. ARGV[a + 1]
   local counter = batch.budgets[bkey]
   if not counter then
     local c = redis.call('HMGET', bkey, 'used', 'reserved')
     if not c[1] and not c[2] then
-      if ARGV[a + 6] == '' then return {'need_budget', user} end
-      redis.call('HSET', bkey, 'used', ARGV[a + 6], 'reserved', '0')
+      if ARGV[a + 5] == '' then return {'need_budget', user} end
+      redis.call('HSET', bkey, 'used', ARGV[a + 5], 'reserved', '0')
       redis.call('EXPIRE', bkey, '3456000')       -- 40 days
-      c = {ARGV[a + 6], '0'}
+      c = {ARGV[a + 5], '0'}
     end
     counter = {used = tonumber(c[1]) or 0, reserved = tonumber(c[2]) or 0, added = 0}
     batch.budgets[bkey] = counter
@@ -70,27 +81,27 @@ local function admit(k, a, n, batch)
 
   if id then
     local refused
-    refused, id = take(id, 'submit', tonumber(ARGV[a + 12]) or 1)
+    refused, id = take(id, 'submit', tonumber(ARGV[a + 10]) or 1)
     if refused then return refused end
     rl = id.rl
   end
 
   -- A finished identical submission answers at once; nothing is enqueued.
   local rkey = nil
-  if ARGV[a + 8] ~= '' then
+  if ARGV[a + 7] ~= '' then
     local scope = user
-    if ARGV[a + 9] == '1' then scope = 'shared' end
-    rkey = 'rcache:' .. scope .. ':' .. ARGV[a + 8]
+    if SHARED then scope = 'shared' end
+    rkey = 'rcache:' .. scope .. ':' .. ARGV[a + 7]
     local done = redis.call('GET', rkey)
     if done then return {'cached', done, rl[1], rl[2], rl[3], 0, 0, rl[5], flat} end
   end
 
   local ikey = nil
-  if ARGV[a + 4] ~= '' then
-    ikey = 'idem:' .. user .. ':' .. ARGV[a + 4]
+  if ARGV[a + 3] ~= '' then
+    ikey = 'idem:' .. user .. ':' .. ARGV[a + 3]
     local prev = redis.call('HMGET', ikey, 'job_id', 'digest', 'throttled', 'degraded')
     if prev[1] then
-      if prev[2] == ARGV[a + 5] then
+      if prev[2] == ARGV[a + 4] then
         return {'replay', prev[1], rl[1], rl[2], rl[3], tonumber(prev[3]) or 0,
                 tonumber(prev[4]) or 0, rl[5], flat}
       end
@@ -108,41 +119,50 @@ local function admit(k, a, n, batch)
   counter.reserved = counter.reserved + tonumber(take)
   counter.added = counter.added + tonumber(take)
 
-  -- The fields this script decides, then the gateway's: those of both the
-  -- hash and the entry, then the entry's own (unpack() expands only at the
-  -- end of an argument list).
-  local ttl = ARGV[a + 3]
-  local shared_end = a + 14 + tonumber(ARGV[a + 14])
-  local mine = {'user_id', user, 'month', ARGV[a + 1], 'reserved', take,
+  local hash = {'status', 'queued', 'attempts', '0', 'user_id', user,
                 'throttled', throttled, 'degraded', degraded}
+  local entry = {'job_id', ARGV[a + 6], 'user_id', user, 'month', ARGV[a + 1],
+                 'reserved', take, 'throttled', throttled, 'degraded', degraded}
+  local h, e = #hash, #entry
   if degraded == '1' then
-    mine[#mine + 1] = 'degraded_reason'
-    mine[#mine + 1] = 'budget_exhausted'
+    hash[h + 1], hash[h + 2] = 'degraded_reason', 'budget_exhausted'
+    entry[e + 1], entry[e + 2] = 'degraded_reason', 'budget_exhausted'
+    h, e = h + 2, e + 2
   end
   if rkey then
-    mine[#mine + 1] = 'result_key'
-    mine[#mine + 1] = string.sub(rkey, 8)
+    entry[e + 1], entry[e + 2] = 'result_key', string.sub(rkey, 8)
+    e = e + 2
   end
-  for i = a + 15, shared_end do mine[#mine + 1] = ARGV[i] end
-  redis.call('HSET', KEYS[k + 2], 'status', 'queued', 'attempts', '0', unpack(mine))
-  redis.call('EXPIRE', KEYS[k + 2], ttl)
-  for i = shared_end + 1, a + n do mine[#mine + 1] = ARGV[i] end
-  local entry_id = redis.call('XADD', KEYS[k + 3], '*', unpack(mine))
+  local mask, v = ARGV[a + 12], a + 12
+  for i = 1, #FIELDS do
+    if string.byte(mask, i) == 49 then          -- '1'
+      v = v + 1
+      if i <= HASHED then
+        hash[h + 1], hash[h + 2] = FIELDS[i], ARGV[v]
+        h = h + 2
+      end
+      entry[e + 1], entry[e + 2] = FIELDS[i], ARGV[v]
+      e = e + 2
+    end
+  end
+  redis.call('HSET', KEYS[k + 2], unpack(hash))
+  redis.call('EXPIRE', KEYS[k + 2], TTL)
+  local entry_id = redis.call('XADD', KEYS[k + 3], '*', unpack(entry))
 
   local index = batch.indexes[user]
   if not index then
-    index = {ttl = ttl, trim = false, zadd = {'jobs:' .. user}}
+    index = {trim = false, zadd = {'jobs:' .. user}}
     batch.indexes[user] = index
     batch.index_users[#batch.index_users + 1] = user
   end
   index.zadd[#index.zadd + 1] = '0'
-  index.zadd[#index.zadd + 1] = ARGV[a + 7]
+  index.zadd[#index.zadd + 1] = ARGV[a + 6]
   -- Kept to the newest 10000 ids; trimmed when a batch holds a job id whose
   -- last hex digits are 0 mod 64 (one submission in 64: they are random),
   -- so the index holds at most about 10063.
-  if tonumber(string.sub(ARGV[a + 7], -2), 16) % 64 == 0 then index.trim = true end
+  if tonumber(string.sub(ARGV[a + 6], -2), 16) % 64 == 0 then index.trim = true end
   if ikey then
-    redis.call('HSET', ikey, 'job_id', ARGV[a + 7], 'digest', ARGV[a + 5], 'throttled', throttled,
+    redis.call('HSET', ikey, 'job_id', ARGV[a + 6], 'digest', ARGV[a + 4], 'throttled', throttled,
                'degraded', degraded)
     redis.call('EXPIRE', ikey, '86400')
   end
@@ -151,7 +171,7 @@ local function admit(k, a, n, batch)
 end
 
 local batch = {revoked = {}, budgets = {}, budget_keys = {}, indexes = {}, index_users = {}}
-local replies, k, a = {}, 0, 0
+local replies, k, a = {}, 0, 2
 for i = 1, #KEYS / 3 do
   local n = tonumber(ARGV[a + 1])
   local ok, reply = pcall(admit, k, a + 1, n, batch)
@@ -169,6 +189,6 @@ for _, user in ipairs(batch.index_users) do
   local index = batch.indexes[user]
   redis.call('ZADD', unpack(index.zadd))
   if index.trim then redis.call('ZREMRANGEBYRANK', index.zadd[1], 0, -10001) end
-  redis.call('EXPIRE', index.zadd[1], index.ttl)
+  redis.call('EXPIRE', index.zadd[1], TTL)
 end
 return replies

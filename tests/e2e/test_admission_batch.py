@@ -14,6 +14,7 @@ submissions sent meanwhile all wait in the admission queue.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import re
 
 from harness import STREAM_FAST, assert_problem
@@ -27,6 +28,17 @@ def evalsha_calls(harness) -> int:
     return int(m.group(1)) if m else 0
 
 
+def entries(harness) -> dict:
+    """The fast stream's entries by job id, each as a field dict."""
+    raw = json.loads(harness.redis_cli(
+        "EVAL", "return cjson.encode(redis.call('XRANGE', KEYS[1], '-', '+'))", "1", STREAM_FAST))
+    out = {}
+    for _, flat in raw:
+        fields = dict(zip(flat[::2], flat[1::2]))
+        out[fields["job_id"]] = fields
+    return out
+
+
 def body(i: int) -> dict:
     return {"request_type": "review", "file_path": f"batch_{i}.go",
             "file_content": f"package main\n\n// submission {i}\nfunc F{i}() int {{ return {i} }}\n"}
@@ -38,7 +50,7 @@ def test_queued_submissions_share_one_script_call(harness, _module_isolation):
     # The identity into Redis and the budget counter into being, first.
     status, _, first = gw.http("POST", "/review", body(-1), auth=key)
     assert status == 202, first
-    month = harness.redis_cli("HGET", f"job:{first['job_id']}", "month")
+    month = entries(harness)[first["job_id"]]["month"]
     bkey = f"budget:{uid}:{month}"
     reserved0 = int(harness.redis_cli("HGET", bkey, "reserved"))
     xlen0 = int(harness.redis_cli("XLEN", STREAM_FAST))
@@ -70,11 +82,24 @@ def test_queued_submissions_share_one_script_call(harness, _module_isolation):
 
     # Each admitted job as if alone.
     assert int(harness.redis_cli("XLEN", STREAM_FAST)) == xlen0 + N
-    est = int(harness.redis_cli("HGET", f"job:{ids[0]}", "reserved"))
+    queued = entries(harness)
+    est = int(queued[ids[0]]["reserved"])
     assert est > 0
-    for job_id in ids:
-        assert harness.redis_cli("HGET", f"job:{job_id}", "status") == "queued"
-        assert harness.redis_cli("HGET", f"job:{job_id}", "user_id") == uid
+    for i, job_id in enumerate(ids):
+        # The hash holds what GET /job/:id shows; the entry what a worker needs.
+        # The small fields travel as one JSON member, meta (common/job.h).
+        hot = harness.redis_cli("HGETALL", f"job:{job_id}").splitlines()
+        hot = dict(zip(hot[::2], hot[1::2]))
+        assert hot["status"] == "queued" and hot["attempts"] == "0", hot
+        assert hot["user_id"] == uid, hot
+        assert "file_content" not in hot and "month" not in hot, hot
+        meta = json.loads(hot["meta"])
+        assert meta["type"] == "review" and meta["file_path"] == f"batch_{i}.go", meta
+        assert meta["created_at"] and meta["request_id"], meta
+        entry = queued[job_id]
+        assert entry["user_id"] == uid and entry["month"] == month, entry
+        assert entry["reserved"] == str(est) and json.loads(entry["meta"]) == meta, entry
+        assert entry["file_content"] == body(i)["file_content"], entry
         assert int(harness.redis_cli("TTL", f"job:{job_id}")) > 0
         assert harness.redis_cli("ZSCORE", f"jobs:{uid}", job_id) == "0"
     # The batch's reservations added together, once each.
@@ -84,9 +109,11 @@ def test_queued_submissions_share_one_script_call(harness, _module_isolation):
     assert harness.redis_cli("TYPE", f"idem:{uid}:poisoned") == "string"
 
     # And every one is served: GET /job/:id answers queued.
-    for job_id in ids[:3]:
+    for i, job_id in enumerate(ids[:3]):
         status, _, job = gw.http("GET", f"/job/{job_id}", auth=key)
         assert status == 200 and job["status"] == "queued", job
+        assert job["type"] == "review" and job["file_path"] == f"batch_{i}.go", job
+        assert job["user_id"] == uid and job["created_at"], job
 
 
 def test_batch_of_many_callers_and_a_newcomer(harness, _module_isolation):

@@ -152,6 +152,75 @@ static void test_view_full(void **state)
     cJSON_Delete(flat);
 }
 
+/* Meta: the small fields as one JSON member; escapes, absent values and
+ * bytes that are not UTF-8 round-trip into valid JSON. */
+static void test_meta_roundtrip(void **state)
+{
+    static const char *const names[] = {"type", "file_path", "repo_id", "filter"};
+    const char *values[] = {"review", "dir/\"q\"\\a\nb\x01.py", NULL, "bad\xff"};
+    char *meta = job_meta_encode(names, values, 4);
+    cJSON *o = cJSON_CreateObject(), *parsed;
+    (void)state;
+
+    assert_non_null(meta);
+    parsed = cJSON_Parse(meta);
+    assert_true(cJSON_IsObject(parsed));
+    assert_int_equal(cJSON_GetArraySize(parsed), 3);       /* repo_id absent */
+    cJSON_Delete(parsed);
+    cJSON_AddStringToObject(o, "type", "old");
+    cJSON_AddStringToObject(o, "user_id", "u1");
+    assert_int_equal(job_meta_expand(o, meta), 0);
+    assert_string_equal(json_str(o, "type"), "review");    /* replaced */
+    assert_string_equal(json_str(o, "file_path"), "dir/\"q\"\\a\nb\x01.py");
+    assert_string_equal(json_str(o, "filter"), "bad\xef\xbf\xbd");
+    assert_string_equal(json_str(o, "user_id"), "u1");
+    assert_null(json_item(o, "repo_id"));
+    assert_int_equal(cJSON_GetArraySize(o), 4);
+    free(meta);
+
+    meta = job_meta_encode(names, (const char *const[]){NULL, NULL, NULL, NULL}, 4);
+    assert_string_equal(meta, "{}");
+    free(meta);
+    /* Not an object: refused, nothing added. */
+    assert_int_equal(job_meta_expand(o, "[\"type\",\"x\"]"), -1);
+    assert_int_equal(job_meta_expand(o, "{\"type\":"), -1);
+    assert_int_equal(cJSON_GetArraySize(o), 4);
+    /* Members that are not strings are skipped. */
+    assert_int_equal(job_meta_expand(o, "{\"n\":1,\"x\":\"y\"}"), 0);
+    assert_null(json_item(o, "n"));
+    assert_string_equal(json_str(o, "x"), "y");
+    cJSON_Delete(o);
+}
+
+/* A hash whose small fields sit in meta shows them; a field of its own
+ * (the worker's canonical language) wins over meta's. */
+static void test_view_from_meta(void **state)
+{
+    cJSON *flat = FLAT("status", "running", "attempts", "1", "user_id", "u1", "language", "python",
+                       "meta", "{\"type\":\"review\",\"created_at\":\"2026-11-22T00:00:00.000Z\","
+                       "\"file_path\":\"a.py\",\"language\":\"py\",\"repo_id\":\"r\","
+                       "\"request_id\":\"q\",\"filter\":\"added\"}");
+    cJSON *view = job_view_from_hash(JOB_ID, flat);
+    (void)state;
+
+    assert_non_null(view);
+    assert_view_keys(view);
+    assert_string_equal(json_str(view, "type"), "review");
+    assert_string_equal(json_str(view, "created_at"), "2026-11-22T00:00:00.000Z");
+    assert_string_equal(json_str(view, "file_path"), "a.py");
+    assert_string_equal(json_str(view, "language"), "python");
+    assert_string_equal(json_str(view, "repo_id"), "r");
+    assert_string_equal(json_str(view, "request_id"), "q");
+    assert_string_equal(json_str(view, "user_id"), "u1");
+    cJSON_Delete(view);
+    cJSON_Delete(flat);
+
+    /* A meta that does not parse gives no type: no view. */
+    flat = FLAT("status", "queued", "meta", "{\"type\":");
+    assert_null(job_view_from_hash(JOB_ID, flat));
+    cJSON_Delete(flat);
+}
+
 static void test_view_minimal(void **state)
 {
     cJSON *flat = FLAT("status", "queued", "type", "debug");
@@ -276,6 +345,8 @@ int main(void)
         cmocka_unit_test(test_view_absent),
         cmocka_unit_test(test_view_corrupt_result),
         cmocka_unit_test(test_view_independent_of_hash),
+        cmocka_unit_test(test_meta_roundtrip),
+        cmocka_unit_test(test_view_from_meta),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,7 +157,9 @@ static void run_batch(void *ctx, void **args, int n)
 {
     struct batches *b = ctx;
 
+    pthread_mutex_lock(&b->g->mu);
     b->sizes[b->nbatches++] = n;
+    pthread_mutex_unlock(&b->g->mu);
     for (int i = 0; i < n; i++)
         run(args[i]);
 }
@@ -172,7 +174,7 @@ static void test_batched_pool_takes_what_queued(void **state)
 
     (void)state;
     gate_init(&g);
-    o = offload_new_batched(16, 5, run_batch, &b, &e);
+    o = offload_new_batched(1, 16, 5, run_batch, &b, &e);
     assert_non_null(o);
     t[0] = (struct task){&g, 0};
     assert_int_equal(offload_submit(o, NULL, &t[0]), 0);
@@ -195,6 +197,48 @@ static void test_batched_pool_takes_what_queued(void **state)
         assert_int_equal(g.ran[i], i);
 }
 
+/* Two threads: a second batch goes while the first still runs, and what
+ * queued behind both is shared out, batch_max at most at a time. */
+static void test_batched_pool_runs_batches_concurrently(void **state)
+{
+    struct gate g;
+    struct batches b = {.g = &g};
+    struct task t[10];
+    struct err e;
+    struct offload *o;
+    int total = 0, seen[10] = {0};
+
+    (void)state;
+    gate_init(&g);
+    o = offload_new_batched(2, 16, 5, run_batch, &b, &e);
+    assert_non_null(o);
+    for (int i = 0; i < 2; i++) {
+        t[i] = (struct task){&g, i};
+        assert_int_equal(offload_submit(o, NULL, &t[i]), 0);
+        gate_wait_started(&g, i + 1);   /* one thread each, both blocked */
+    }
+    for (int i = 2; i < 10; i++) {
+        t[i] = (struct task){&g, i};
+        assert_int_equal(offload_submit(o, NULL, &t[i]), 0);
+    }
+    assert_int_equal(offload_queued(o), 8);
+    gate_open(&g);
+    offload_free(o);
+    assert_int_equal(b.sizes[0], 1);
+    assert_int_equal(b.sizes[1], 1);
+    assert_true(b.nbatches >= 4);   /* 8 queued, at most 5 a batch */
+    for (int i = 0; i < b.nbatches; i++) {
+        assert_true(b.sizes[i] >= 1 && b.sizes[i] <= 5);
+        total += b.sizes[i];
+    }
+    assert_int_equal(total, 10);
+    assert_int_equal(g.n, 10);
+    for (int i = 0; i < 10; i++)
+        seen[g.ran[i]]++;
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(seen[i], 1);
+}
+
 static void test_bad_sizes(void **state)
 {
     struct err e;
@@ -204,9 +248,10 @@ static void test_bad_sizes(void **state)
     assert_int_equal(e.code, ERR_CONFIG);
     assert_null(offload_new(OFFLOAD_THREADS_MAX + 1, 4, &e));
     assert_null(offload_new(2, 0, &e));
-    assert_null(offload_new_batched(4, 0, run_batch, NULL, &e));
-    assert_null(offload_new_batched(4, OFFLOAD_BATCH_MAX + 1, run_batch, NULL, &e));
-    assert_null(offload_new_batched(4, 2, NULL, NULL, &e));
+    assert_null(offload_new_batched(1, 4, 0, run_batch, NULL, &e));
+    assert_null(offload_new_batched(1, 4, OFFLOAD_BATCH_MAX + 1, run_batch, NULL, &e));
+    assert_null(offload_new_batched(1, 4, 2, NULL, NULL, &e));
+    assert_null(offload_new_batched(0, 4, 2, run_batch, NULL, &e));
     assert_int_equal(e.code, ERR_CONFIG);
     offload_free(NULL);
 }
@@ -218,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_many_tasks_many_threads),
         cmocka_unit_test(test_wraps_around),
         cmocka_unit_test(test_batched_pool_takes_what_queued),
+        cmocka_unit_test(test_batched_pool_runs_batches_concurrently),
         cmocka_unit_test(test_bad_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
