@@ -1,6 +1,8 @@
 /* job.c - job model helpers. */
 #include "common/job.h"
 
+#include "common/text.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,54 +89,22 @@ void job_key(const char *job_id, char *key)
     snprintf(key, JOB_KEY_MAX, JOB_KEY_PREFIX "%s", job_id);
 }
 
-/* A growing text for job_meta_encode; oom once an allocation failed. */
-struct text {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void text_put(void *ctx, const char *s, size_t n)
-{
-    struct text *t = ctx;
-
-    if (t->oom)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = (t->len + n + 1) * 2;
-        char *p = realloc(t->p, cap);
-        if (p == NULL) {
-            t->oom = 1;
-            return;
-        }
-        t->p = p;
-        t->cap = cap;
-    }
-    memcpy(t->p + t->len, s, n);
-    t->len += n;
-    t->p[t->len] = '\0';
-}
-
 char *job_meta_encode(const char *const names[], const char *const values[], size_t n)
 {
-    struct text t = {NULL, 0, 0, 0};
+    struct text t = TEXT_INIT;
     const char *sep = "{";
 
     for (size_t i = 0; i < n; i++) {
         if (values[i] == NULL)
             continue;
         text_put(&t, sep, 1);
-        json_write_string(text_put, &t, names[i], strlen(names[i]));
+        json_write_string(text_sink, &t, names[i], strlen(names[i]));
         text_put(&t, ":", 1);
-        json_write_string(text_put, &t, values[i], strlen(values[i]));
+        json_write_string(text_sink, &t, values[i], strlen(values[i]));
         sep = ",";
     }
     text_put(&t, sep[0] == '{' ? "{}" : "}", sep[0] == '{' ? 2 : 1);
-    if (t.oom) {
-        free(t.p);
-        return NULL;
-    }
-    return t.p;
+    return text_finish(&t);
 }
 
 int job_meta_expand(cJSON *obj, const char *meta)

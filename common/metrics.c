@@ -5,6 +5,7 @@
 #include "common/metrics.h"
 
 #include "common/err.h"
+#include "common/text.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -274,37 +275,9 @@ void metrics_observe(int family, const char *labels, double v)
 
 /* ---- rendering ---- */
 
-struct text {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void put(struct text *t, const char *s, size_t n)
-{
-    if (t->oom)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        char *np;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        np = realloc(t->p, cap);
-        if (np == NULL) {
-            t->oom = 1;
-            return;
-        }
-        t->p = np;
-        t->cap = cap;
-    }
-    memcpy(t->p + t->len, s, n);
-    t->len += n;
-    t->p[t->len] = '\0';
-}
-
 static void puts_(struct text *t, const char *s)
 {
-    put(t, s, strlen(s));
+    text_put(t, s, strlen(s));
 }
 
 /* Shortest text that reads back as v; integers without an exponent. */
@@ -334,7 +307,7 @@ static void put_help(struct text *t, const char *s)
         else if (*s == '\n')
             puts_(t, "\\n");
         else
-            put(t, s, 1);
+            text_put(t, s, 1);
     }
 }
 
@@ -395,9 +368,8 @@ static int visible(const struct metric *m)
 
 char *metrics_render(void)
 {
-    struct text t = {NULL, 0, 0, 0};
+    struct text t = TEXT_INIT;
 
-    puts_(&t, "");
     for (int i = 0; i < reg.n; i++) {
         const struct family *f = &reg.fam[i];
         const struct metric_def *d = f->def;
@@ -430,11 +402,7 @@ char *metrics_render(void)
                            bitsd(atomic_load_explicit(&m->bits, memory_order_relaxed)));
         }
     }
-    if (t.oom) {
-        free(t.p);
-        return NULL;
-    }
-    return t.p;
+    return text_finish(&t);
 }
 
 int metrics_labels(char *out, size_t cap, ...)

@@ -148,7 +148,6 @@ static int job_args(struct admit_job *j, const char *idem)
     const struct review_request *r = &j->r;
     int64_t now_us = clock_now_us();
     struct idc_ask ask;
-    const char *meta[META_NAMES], *values[ADMIT_FIELDS];
 
     crypto_uuid7(now_us, j->job_id);
     job_key(j->job_id, j->key);
@@ -165,16 +164,13 @@ static int job_args(struct admit_job *j, const char *idem)
         snprintf(j->cursor, sizeof j->cursor, "{\"line\":%ld,\"end_line\":%ld}", r->cursor_line,
                  r->cursor_end_line);
     result_digest(req, r, r->has_cursor ? j->cursor : NULL, j->rdigest);
-    meta[0] = job_type_str(r->type);
-    meta[1] = j->created;
-    meta[2] = req->request_id;
-    meta[3] = r->file_path;
-    meta[4] = r->language;
-    meta[5] = r->repo_id;
-    meta[6] = r->filter;
-    meta[7] = r->has_cursor ? j->cursor : NULL;
-    if ((j->meta = job_meta_encode(meta_names, meta, META_NAMES)) == NULL)
-        return -1;
+    {
+        const char *meta[META_NAMES] = {job_type_str(r->type), j->created, req->request_id,
+                                        r->file_path, r->language, r->repo_id, r->filter,
+                                        r->has_cursor ? j->cursor : NULL};
+        if ((j->meta = job_meta_encode(meta_names, meta, META_NAMES)) == NULL)
+            return -1;
+    }
 
     add_str(j, j->id.cache_key);
     add_str(j, j->key);
@@ -198,15 +194,12 @@ static int job_args(struct admit_job *j, const char *idem)
     add_str(j, j->want);
     add_str(j, ask.want_identity ? "1" : "0");
     add(j, j->mask, ADMIT_FIELDS);
-    values[0] = j->meta;
-    values[1] = r->file_content;
-    values[2] = r->diff;
-    values[3] = r->error_log;
-    values[4] = r->files;
-    values[5] = r->run;
-    values[6] = r->spec;
-    for (size_t i = 0; i < ADMIT_FIELDS; i++)
-        add_field(j, i, values[i]);
+    {
+        const char *values[ADMIT_FIELDS] = {j->meta, r->file_content, r->diff, r->error_log,
+                                            r->files, r->run, r->spec};
+        for (size_t i = 0; i < ADMIT_FIELDS; i++)
+            add_field(j, i, values[i]);
+    }
     return 0;
 }
 
