@@ -75,10 +75,12 @@ def test_queued_submissions_share_one_script_call(harness, _module_isolation):
     assert len(set(ids)) == N
     assert_problem(poisoned, 503, "redis_unavailable")
 
-    # Twenty-one submissions, a handful of script calls: the first batch
-    # left before the others arrived, the rest waited for the pause.
+    # Twenty-one submissions, a handful of script calls: each admission
+    # thread's first batch left before the others arrived, the rest waited
+    # for the pause (and one late arrival may make one more). Without
+    # batching there would be 21.
     calls = evalsha_calls(harness)
-    assert 1 <= calls <= 3, calls
+    assert 1 <= calls <= 4, calls
 
     # Each admitted job as if alone.
     assert int(harness.redis_cli("XLEN", STREAM_FAST)) == xlen0 + N
