@@ -71,8 +71,9 @@ void job_key(const char *job_id, char *key);
 /* A submission's small fields (type, created_at, file_path, ...) travel
  * as ONE member of the stream entry and of the job hash, JOB_META_FIELD: a
  * JSON object of strings. Redis then moves one argument instead of a pair
- * per field (docs/admission.md, "Batches"). Members written separately win
- * over the same name inside it. */
+ * per field (docs/admission.md, "Batches"). In a job hash a field written
+ * separately (the worker's canonical language) wins over the same name in
+ * meta; admission writes no name both ways into a stream entry. */
 #define JOB_META_FIELD "meta"
 
 /* Encodes names[i]: values[i], for each non-NULL values[i], as a JSON

@@ -42,8 +42,9 @@ struct offload *offload_new(int threads, int queue_max, struct err *e);
 struct offload *offload_new_batched(int threads, int queue_max, int batch_max,
                                     offload_batch_fn *fn, void *ctx, struct err *e);
 
-/* Queues fn(arg) (arg alone for a batched pool). Returns 0, or -1 when the queue is full or the pool is
- * stopping: fn is then not called and arg stays the caller's. Thread-safe. */
+/* Queues fn(arg) (arg alone for a batched pool). Returns 0, or -1 when the
+ * queue is full or the pool is stopping: fn is then not called and arg
+ * stays the caller's. Thread-safe. */
 int offload_submit(struct offload *o, offload_fn *fn, void *arg);
 
 /* Tasks queued and not yet started, at this instant. Thread-safe. */
