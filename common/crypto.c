@@ -4,6 +4,7 @@
 #include "common/crypto.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -19,6 +20,42 @@ int crypto_init(void)
 void crypto_random(void *buf, size_t n)
 {
     randombytes_buf(buf, n);
+}
+
+/* The random part of ids comes from a per-thread block drawn from the
+ * kernel RANDOM_BLOCK bytes at a time: an id then costs no system call.
+ * Bytes handed out are wiped from the block; a forked child starts with
+ * an empty block (its parent's must never be handed out twice). */
+#define RANDOM_BLOCK 512
+static __thread unsigned char random_block[RANDOM_BLOCK];
+static __thread size_t random_left;
+static pthread_once_t random_once = PTHREAD_ONCE_INIT;
+
+static void random_forked(void)
+{
+    /* In the child, on the thread that forked: the only one there. */
+    sodium_memzero(random_block, sizeof random_block);
+    random_left = 0;
+}
+
+static void random_once_init(void)
+{
+    pthread_atfork(NULL, NULL, random_forked);
+}
+
+static void random_take(unsigned char *out, size_t n)
+{
+    unsigned char *p;
+
+    pthread_once(&random_once, random_once_init);
+    if (random_left < n) {
+        randombytes_buf(random_block, sizeof random_block);
+        random_left = sizeof random_block;
+    }
+    p = random_block + sizeof random_block - random_left;
+    memcpy(out, p, n);
+    sodium_memzero(p, n);
+    random_left -= n;
 }
 
 static void hex_encode(const unsigned char *in, size_t n, char *out)
@@ -40,7 +77,7 @@ char *crypto_uuid7(int64_t us, char *out)
      * fraction, so ids from one process sort to the microsecond. */
     unsigned frac = (unsigned)((us % 1000) * 4096 / 1000);
 
-    randombytes_buf(b + 8, 8);
+    random_take(b + 8, 8);
     for (int i = 5; i >= 0; i--) {
         b[i] = (unsigned char)(t & 0xff);
         t >>= 8;
@@ -97,11 +134,31 @@ void crypto_random_hex(char *out, size_t n)
     *out = '\0';
 }
 
+/* SHA-256 as fetched from OpenSSL's provider once: EVP_sha256() and
+ * SHA256() look it up again on every call. */
+static const EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+
+    sha256_md = md != NULL ? md : EVP_sha256();
+}
+
+static const EVP_MD *sha256(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md;
+}
+
 void crypto_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char h[SHA256_DIGEST_LENGTH];
+    unsigned int n = sizeof h;
 
-    SHA256(data, len, h);
+    if (EVP_Digest(data, len, h, &n, sha256(), NULL) != 1)
+        crypto_hash_sha256(h, data, len);
     hex_encode(h, sizeof h, out);
 }
 
@@ -185,7 +242,7 @@ void crypto_sha256_init(struct crypto_sha256_state *st)
     struct sha256_impl *s = (struct sha256_impl *)(void *)st->opaque;
 
     s->ctx = EVP_MD_CTX_new();
-    if (s->ctx != NULL && EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1) {
+    if (s->ctx != NULL && EVP_DigestInit_ex2(s->ctx, sha256(), NULL) != 1) {
         EVP_MD_CTX_free(s->ctx);
         s->ctx = NULL;
     }

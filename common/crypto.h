@@ -17,7 +17,9 @@ void crypto_random(void *buf, size_t n);
 
 /* Writes a lowercase UUIDv7 (RFC 9562) for epoch microseconds us into out
  * (CRYPTO_UUID_LEN bytes): 48-bit millisecond timestamp, 12-bit sub-millisecond
- * fraction, 62 random bits, so ids sort by creation time. Returns out. */
+ * fraction, 62 random bits, so ids sort by creation time. The random bits
+ * come from a per-thread block of kernel randomness (no system call per
+ * id; a forked child never repeats its parent's). Returns out. */
 char *crypto_uuid7(int64_t us, char *out);
 
 /* 1 when s is a canonical lowercase-or-uppercase hyphenated UUID string. */

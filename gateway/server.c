@@ -52,6 +52,11 @@
 /* Descriptors besides connections: listener, Redis, PostgreSQL, logs. */
 #define SERVER_FD_SPARE 256
 #define BODY_INITIAL_CAP 16384
+/* Memory libmicrohttpd gives each connection for its request line, headers
+ * and buffers (its default is 32 KB). Headers up to about half of it are
+ * accepted; bodies stream through in pieces. MHD zeroes the whole of it
+ * between requests, so it is no bigger than it needs to be. */
+#define SERVER_CONNECTION_MEMORY (16 * 1024)
 #define SERVER_DRAIN_MS 5000
 
 const char *request_header(const struct request *req, const char *name)
@@ -503,6 +508,7 @@ int server_start(struct gateway *gw, struct err *e)
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
                          MHD_OPTION_CONNECTION_LIMIT, limit,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONNECTION_MEMORY,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)gw->cfg->http_timeout_s,
                          MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw,

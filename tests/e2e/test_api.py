@@ -169,6 +169,32 @@ def test_method_not_allowed(harness, gateway, method, path, allowed):
     assert method not in methods, allow
 
 
+def test_large_headers_served(harness, gateway, clean_state):
+    """Headers of 8 KB (a long token, a long cookie) fit the memory each
+    connection has (SERVER_CONNECTION_MEMORY): a submission and a poll
+    still go through."""
+    pad = "x" * 8000
+    status, _, b = gateway.http("POST", "/review", {"request_type": "review", "file_path": "a.py",
+                                                    "file_content": "x = 1\n"},
+                                headers={"X-Padding": pad})
+    assert status == 202, b
+    status, _, job = gateway.http("GET", f"/job/{b['job_id']}", headers={"X-Padding": pad})
+    assert status == 200 and job["file_path"] == "a.py", job
+
+
+def test_oversized_headers_refused(harness, gateway):
+    """Headers past the connection's memory are refused with a 4xx, and
+    the gateway goes on serving."""
+    wire = (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"x" * 40000 +
+            b"\r\nConnection: close\r\n\r\n")
+    try:
+        status, _, _ = gateway.raw(wire)
+        assert 400 <= status < 500, status
+    except (ConnectionError, OSError):
+        pass                        # closed without an answer: refused too
+    assert gateway.healthy()
+
+
 def test_gateway_still_healthy(harness, gateway):
     assert gateway.alive()
     assert gateway.healthy()

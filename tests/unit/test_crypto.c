@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -119,6 +121,36 @@ static void test_uuid7_unique(void **state)
     for (int i = 1; i < MANY_IDS; i++)
         assert_true(strcmp(ids[i - 1], ids[i]) != 0);
     free(ids);
+}
+
+/* Ids come from a per-thread block of random bytes: a forked child must not
+ * hand out the ones its parent is about to. */
+static void test_uuid7_differs_after_fork(void **state)
+{
+    char mine[4][CRYPTO_UUID_LEN], theirs[4][CRYPTO_UUID_LEN], first[CRYPTO_UUID_LEN];
+    int fds[2], status;
+    pid_t pid;
+    (void)state;
+
+    crypto_uuid7(SOME_US, first);   /* the block is drawn and partly left */
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        for (int i = 0; i < 4; i++)
+            crypto_uuid7(SOME_US, theirs[i]);
+        _exit(write(fds[1], theirs, sizeof theirs) == (ssize_t)sizeof theirs ? 0 : 1);
+    }
+    close(fds[1]);
+    for (int i = 0; i < 4; i++)
+        crypto_uuid7(SOME_US, mine[i]);
+    assert_int_equal(read(fds[0], theirs, sizeof theirs), (ssize_t)sizeof theirs);
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 4; k++)
+            assert_string_not_equal(mine[i], theirs[k]);
 }
 
 static void test_uuid7_sorts_by_time(void **state)
@@ -256,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_uuid_valid),
         cmocka_unit_test(test_uuid_valid_short_heap),
         cmocka_unit_test(test_uuid7_unique),
+        cmocka_unit_test(test_uuid7_differs_after_fork),
         cmocka_unit_test(test_uuid7_sorts_by_time),
         cmocka_unit_test(test_uuid7_ms_roundtrip),
         cmocka_unit_test(test_random_hex),
