@@ -42,6 +42,23 @@ local FIELDS = {'meta', 'file_content', 'diff', 'error_log', 'files', 'run', 'sp
 local HASHED = 1
 local TTL, SHARED = ARGV[1], ARGV[2] == '1'
 
+-- name, value, name, value... of the fields mask says are present, from
+-- FIELDS[i] on, the first one's value at ARGV[v]: as arguments, so that a
+-- command's are never gathered into a table first.
+local function present(mask, i, v)
+  while i <= #mask and string.byte(mask, i) ~= 49 do i = i + 1 end   -- '1'
+  if i > #mask then return end
+  return FIELDS[i], ARGV[v], present(mask, i + 1, v + 1)
+end
+
+-- The optional members of a job's hash or entry: the reason it was
+-- degraded, its result-cache key, then the fields present.
+local function tail(reason, rk, mask, v)
+  if reason then return 'degraded_reason', reason, tail(nil, rk, mask, v) end
+  if rk then return 'result_key', rk, tail(nil, nil, mask, v) end
+  return present(mask, 1, v)
+end
+
 local function admit(k, a, n, batch)
   local user, budget, rl, flat, id
   if ARGV[a + 8] ~= '' then
@@ -119,35 +136,18 @@ local function admit(k, a, n, batch)
   counter.reserved = counter.reserved + tonumber(take)
   counter.added = counter.added + tonumber(take)
 
-  local hash = {'status', 'queued', 'attempts', '0', 'user_id', user,
-                'throttled', throttled, 'degraded', degraded}
-  local entry = {'job_id', ARGV[a + 6], 'user_id', user, 'month', ARGV[a + 1],
-                 'reserved', take, 'throttled', throttled, 'degraded', degraded}
-  local h, e = #hash, #entry
-  if degraded == '1' then
-    hash[h + 1], hash[h + 2] = 'degraded_reason', 'budget_exhausted'
-    entry[e + 1], entry[e + 2] = 'degraded_reason', 'budget_exhausted'
-    h, e = h + 2, e + 2
-  end
-  if rkey then
-    entry[e + 1], entry[e + 2] = 'result_key', string.sub(rkey, 8)
-    e = e + 2
-  end
-  local mask, v = ARGV[a + 12], a + 12
-  for i = 1, #FIELDS do
-    if string.byte(mask, i) == 49 then          -- '1'
-      v = v + 1
-      if i <= HASHED then
-        hash[h + 1], hash[h + 2] = FIELDS[i], ARGV[v]
-        h = h + 2
-      end
-      entry[e + 1], entry[e + 2] = FIELDS[i], ARGV[v]
-      e = e + 2
-    end
-  end
-  redis.call('HSET', KEYS[k + 2], unpack(hash))
+  -- The job's hash and entry, their optional members last (tail).
+  local reason, rk = nil, nil
+  if degraded == '1' then reason = 'budget_exhausted' end
+  if rkey then rk = string.sub(rkey, 8) end
+  local mask, v = ARGV[a + 12], a + 13
+  redis.call('HSET', KEYS[k + 2], 'status', 'queued', 'attempts', '0', 'user_id', user,
+             'throttled', throttled, 'degraded', degraded,
+             tail(reason, nil, string.sub(mask, 1, HASHED), v))
   redis.call('EXPIRE', KEYS[k + 2], TTL)
-  local entry_id = redis.call('XADD', KEYS[k + 3], '*', unpack(entry))
+  local entry_id = redis.call('XADD', KEYS[k + 3], '*', 'job_id', ARGV[a + 6], 'user_id', user,
+                              'month', ARGV[a + 1], 'reserved', take, 'throttled', throttled,
+                              'degraded', degraded, tail(reason, rk, mask, v))
 
   local index = batch.indexes[user]
   if not index then
