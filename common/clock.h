@@ -24,7 +24,8 @@ int64_t clock_mono_ms(void);
 int64_t clock_mono_us(void);
 
 /* Writes ms (epoch milliseconds) as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf, which
- * must hold CLOCK_RFC3339_LEN bytes. Returns buf. */
+ * must hold CLOCK_RFC3339_LEN bytes; before 1970 (or past year 9999) as the
+ * epoch. Returns buf. Thread-safe. */
 char *clock_rfc3339(int64_t ms, char *buf);
 
 #endif

@@ -2,6 +2,7 @@
 #include "common/log.h"
 
 #include "common/clock.h"
+#include "common/decimal.h"
 #include "common/err.h"
 #include "common/json.h"
 
@@ -116,15 +117,18 @@ void log_str(struct log_line *l, const char *key, const char *val)
 
 void log_int(struct log_line *l, const char *key, int64_t val)
 {
-    char num[32];
-    int n;
+    char num[DECIMAL_MAX + 1];
+    size_t n = 0;
 
     if (!l->enabled)
         return;
     size_t mark = l->len;
-    n = snprintf(num, sizeof num, "%lld", (long long)val);
+    if (val < 0)
+        num[n++] = '-';
+    /* The magnitude, INT64_MIN's too, as unsigned. */
+    n += decimal_put(num + n, val < 0 ? (uint64_t)0 - (uint64_t)val : (uint64_t)val);
     put_key(l, key);
-    put(l, num, (size_t)n);
+    put(l, num, n);
     rollback_if_cut(l, mark);
 }
 

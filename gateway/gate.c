@@ -2,6 +2,7 @@
 #include "gateway/gate.h"
 
 #include "common/clock.h"
+#include "common/decimal.h"
 #include "common/err.h"
 #include "common/job.h"
 #include "common/kv.h"
@@ -35,16 +36,20 @@ const char *gate_reply_str(const cJSON *reply, int i)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* Sets header name to n (negative shows as 0). */
+static void count_header(struct request *req, const char *name, long n)
+{
+    char v[DECIMAL_MAX + 1];
+
+    v[decimal_put(v, n < 0 ? 0 : (uint64_t)n)] = '\0';
+    respond_header(req, name, v);
+}
+
 void gate_rate_headers(struct request *req, long limit, long remaining, long reset)
 {
-    char v[24];
-
-    snprintf(v, sizeof v, "%ld", limit);
-    respond_header(req, "RateLimit-Limit", v);
-    snprintf(v, sizeof v, "%ld", remaining < 0 ? 0 : remaining);
-    respond_header(req, "RateLimit-Remaining", v);
-    snprintf(v, sizeof v, "%ld", reset < 0 ? 0 : reset);
-    respond_header(req, "RateLimit-Reset", v);
+    count_header(req, "RateLimit-Limit", limit);
+    count_header(req, "RateLimit-Remaining", remaining);
+    count_header(req, "RateLimit-Reset", reset);
 }
 
 void gate_respond_error(struct request *req, const struct err *e)

@@ -14,8 +14,14 @@ void respond_header(struct request *req, const char *name, const char *value)
 {
     if (req->n_extra >= REQUEST_EXTRA_HEADERS)
         return;
+    size_t n = strlen(value);
+    char *v = req->extra[req->n_extra].value;
+
+    if (n >= sizeof req->extra[0].value)
+        n = sizeof req->extra[0].value - 1;     /* truncated (respond.h) */
+    memcpy(v, value, n);
+    v[n] = '\0';
     req->extra[req->n_extra].name = name;
-    snprintf(req->extra[req->n_extra].value, sizeof req->extra[0].value, "%s", value);
     req->n_extra++;
 }
 

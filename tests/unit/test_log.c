@@ -72,6 +72,9 @@ static void test_line_fields(void **state)
     log_str(&l, "job_id", "01890a5d-ac96-774b-bcce-b302099a8057");
     log_int(&l, "duration_ms", 42);
     log_int(&l, "neg", INT64_MIN);
+    log_int(&l, "zero", 0);
+    log_int(&l, "minus", -7);
+    log_int(&l, "max", INT64_MAX);
     log_double(&l, "ratio", 0.25);
     log_str(&l, "nothing", NULL);
     log_strn(&l, "prefix", "abcdef", 3);
@@ -82,7 +85,10 @@ static void test_line_fields(void **state)
     assert_header(doc, "info", "job_done");
     assert_string_equal(json_str(doc, "job_id"), "01890a5d-ac96-774b-bcce-b302099a8057");
     assert_int_equal(cJSON_GetObjectItem(doc, "duration_ms")->valuedouble, 42);
-    assert_non_null(strstr(out, "\"neg\":-9223372036854775808"));
+    assert_non_null(strstr(out, "\"neg\":-9223372036854775808,"));
+    assert_non_null(strstr(out, "\"zero\":0,"));
+    assert_non_null(strstr(out, "\"minus\":-7,"));
+    assert_non_null(strstr(out, "\"max\":9223372036854775807,"));
     assert_true(cJSON_GetObjectItem(doc, "ratio")->valuedouble == 0.25);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(doc, "nothing")));
     assert_string_equal(json_str(doc, "prefix"), "abc");
