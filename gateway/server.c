@@ -53,9 +53,9 @@
 #define SERVER_FD_SPARE 256
 #define BODY_INITIAL_CAP 16384
 /* Memory libmicrohttpd gives each connection for its request line, headers
- * and buffers (its default is 32 KB). Headers up to about half of it are
- * accepted; bodies stream through in pieces. MHD zeroes the whole of it
- * between requests, so it is no bigger than it needs to be. */
+ * and buffers (its default is 32 KB): headers of up to about 14 KB fit;
+ * bodies stream through in pieces. MHD zeroes all of it between requests,
+ * so it is no bigger than it needs to be. */
 #define SERVER_CONNECTION_MEMORY (16 * 1024)
 #define SERVER_DRAIN_MS 5000
 

@@ -171,8 +171,8 @@ def test_method_not_allowed(harness, gateway, method, path, allowed):
 
 def test_large_headers_served(harness, gateway, clean_state):
     """Headers of 8 KB (a long token, a long cookie) fit the memory each
-    connection has (SERVER_CONNECTION_MEMORY): a submission and a poll
-    still go through."""
+    connection has (SERVER_CONNECTION_MEMORY; up to about 14 KB do): a
+    submission and a poll still go through."""
     pad = "x" * 8000
     status, _, b = gateway.http("POST", "/review", {"request_type": "review", "file_path": "a.py",
                                                     "file_content": "x = 1\n"},
