@@ -9,8 +9,10 @@
 #include "common/db.h"
 #include "common/decimal.h"
 #include "common/err.h"
+#include "common/json.h"
 #include "common/job.h"
 #include "common/kv.h"
+#include "common/text.h"
 #include "gateway/auth.h"
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
@@ -257,28 +259,34 @@ static int admit_call(struct kv *kv, struct admit_job **jobs, int n, cJSON **rep
     return rc;
 }
 
-static cJSON *accepted_body(const char *job_id, int throttled, int degraded, long cooldown_s)
+/* Appends the NUL-terminated s. */
+static void put(struct text *t, const char *s)
 {
-    cJSON *b = cJSON_CreateObject(), *w;
-    char poll[64], msg[160];
+    text_put(t, s, strlen(s));
+}
 
-    if (b == NULL)
-        return NULL;
+/* The 202 body, {"job_id", "status", "poll"[, "warnings"]}, written out
+ * rather than built as a document. Owns, or NULL when out of memory. */
+static char *accepted_body(const char *job_id, int throttled, int degraded, long cooldown_s)
+{
+    struct text t = TEXT_INIT;
+    char poll[80], msg[192];
+
     snprintf(poll, sizeof poll, "/job/%s", job_id);
-    cJSON_AddStringToObject(b, "job_id", job_id);
-    cJSON_AddStringToObject(b, "status", "queued");
-    cJSON_AddStringToObject(b, "poll", poll);
-    if (throttled || degraded) {
-        w = cJSON_AddArrayToObject(b, "warnings");
-        if (degraded)
-            snprintf(msg, sizeof msg, "degraded: the monthly token budget is used up; this "
-                     "job gets static analysis only");
-        else
-            snprintf(msg, sizeof msg, "soft_throttled: over 90%% of the monthly token budget; "
-                     "the model call is deferred by %ld s unless cached", cooldown_s);
-        cJSON_AddItemToArray(w, cJSON_CreateString(msg));
+    put(&t, "{\"job_id\":");
+    json_write_string(text_sink, &t, job_id, strlen(job_id));
+    put(&t, ",\"status\":\"queued\",\"poll\":");
+    json_write_string(text_sink, &t, poll, strlen(poll));
+    if (degraded) {
+        put(&t, ",\"warnings\":[\"degraded: the monthly token budget is used up; this job "
+                "gets static analysis only\"]");
+    } else if (throttled) {
+        snprintf(msg, sizeof msg, ",\"warnings\":[\"soft_throttled: over 90%% of the monthly "
+                 "token budget; the model call is deferred by %ld s unless cached\"]", cooldown_s);
+        put(&t, msg);
     }
-    return b;
+    put(&t, "}");
+    return text_finish(&t);
 }
 
 /* The 202 of an admitted job, or the same again for an idempotent replay:
@@ -298,8 +306,8 @@ static void accepted_or_replayed(struct request *req, const char *job_id, const 
         respond_header(req, "Warning", degraded
                            ? "299 codeinsight \"token budget exhausted: static analysis only\""
                            : "299 codeinsight \"soft-throttled: model call deferred\"");
-    respond_json(req, 202, accepted_body(job_id, throttled, degraded,
-                                         req->gw->cfg->throttle_cooldown_s));
+    respond_text(req, 202, "application/json",
+                 accepted_body(job_id, throttled, degraded, req->gw->cfg->throttle_cooldown_s));
 }
 
 /* A reply past the bucket: {status, _, limit, remaining, reset, throttled,
