@@ -25,6 +25,12 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+else
+# jemalloc serves malloc: a request makes some 70 small allocations (cJSON
+# documents, hiredis replies, libmicrohttpd's headers), often freed on
+# another thread, which is where glibc's allocator is slowest (bench/README.md,
+# "Profiling"). The sanitizers bring their own allocator.
+LDLIBS  += -ljemalloc
 endif
 
 MAINS        := gateway/main.c gateway/migrate_main.c gateway/admin_main.c worker/main.c cli/main.c

@@ -9,7 +9,7 @@ packages=(
   gcc make pkg-config xxd python3 python3-yaml
   libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev libpq-dev
   libmongoc-dev libbson-dev libcjson-dev libssl-dev libsodium-dev libuv1-dev
-  libcmocka-dev libseccomp-dev
+  libcmocka-dev libseccomp-dev libjemalloc-dev
   # the Debug Doctor sandbox and what it runs
   bubblewrap
   # services started privately by `make run` and the tests
