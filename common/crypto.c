@@ -43,6 +43,7 @@ static void random_once_init(void)
     pthread_atfork(NULL, NULL, random_forked);
 }
 
+/* n is at most RANDOM_BLOCK (an id takes 8). */
 static void random_take(unsigned char *out, size_t n)
 {
     unsigned char *p;
