@@ -275,11 +275,6 @@ void metrics_observe(int family, const char *labels, double v)
 
 /* ---- rendering ---- */
 
-static void puts_(struct text *t, const char *s)
-{
-    text_put(t, s, strlen(s));
-}
-
 /* Shortest text that reads back as v; integers without an exponent. */
 static void fmt_num(double v, char *out, size_t cap)
 {
@@ -303,9 +298,9 @@ static void put_help(struct text *t, const char *s)
 {
     for (; *s != '\0'; s++) {
         if (*s == '\\')
-            puts_(t, "\\\\");
+            text_puts(t, "\\\\");
         else if (*s == '\n')
-            puts_(t, "\\n");
+            text_puts(t, "\\n");
         else
             text_put(t, s, 1);
     }
@@ -317,22 +312,22 @@ static void put_sample(struct text *t, const char *name, const char *suffix, con
 {
     char num[64];
 
-    puts_(t, name);
-    puts_(t, suffix);
+    text_puts(t, name);
+    text_puts(t, suffix);
     if (labels[0] != '\0' || extra != NULL) {
-        puts_(t, "{");
-        puts_(t, labels);
+        text_puts(t, "{");
+        text_puts(t, labels);
         if (extra != NULL) {
             if (labels[0] != '\0')
-                puts_(t, ",");
-            puts_(t, extra);
+                text_puts(t, ",");
+            text_puts(t, extra);
         }
-        puts_(t, "}");
+        text_puts(t, "}");
     }
     fmt_num(v, num, sizeof num);
-    puts_(t, " ");
-    puts_(t, num);
-    puts_(t, "\n");
+    text_puts(t, " ");
+    text_puts(t, num);
+    text_puts(t, "\n");
 }
 
 static void put_histogram(struct text *t, const struct metric *m)
@@ -380,15 +375,15 @@ char *metrics_render(void)
             if (!visible(m))
                 continue;
             if (!header) {
-                puts_(&t, "# HELP ");
-                puts_(&t, d->name);
-                puts_(&t, " ");
+                text_puts(&t, "# HELP ");
+                text_puts(&t, d->name);
+                text_puts(&t, " ");
                 put_help(&t, d->help);
-                puts_(&t, "\n# TYPE ");
-                puts_(&t, d->name);
-                puts_(&t, " ");
-                puts_(&t, type_name(d->type));
-                puts_(&t, "\n");
+                text_puts(&t, "\n# TYPE ");
+                text_puts(&t, d->name);
+                text_puts(&t, " ");
+                text_puts(&t, type_name(d->type));
+                text_puts(&t, "\n");
                 header = 1;
             }
             if (d->type == METRIC_HISTOGRAM)

@@ -28,6 +28,11 @@ void text_put(struct text *t, const char *s, size_t n)
     t->p[t->len] = '\0';
 }
 
+void text_puts(struct text *t, const char *s)
+{
+    text_put(t, s, strlen(s));
+}
+
 void text_sink(void *ctx, const char *s, size_t n)
 {
     text_put(ctx, s, n);

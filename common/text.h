@@ -22,6 +22,9 @@ struct text {
 /* Appends s[0..n). */
 void text_put(struct text *t, const char *s, size_t n);
 
+/* Appends the NUL-terminated s. */
+void text_puts(struct text *t, const char *s);
+
 /* text_put with ctx a struct text: a json_sink (common/json.h). */
 void text_sink(void *ctx, const char *s, size_t n);
 

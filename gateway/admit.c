@@ -259,33 +259,27 @@ static int admit_call(struct kv *kv, struct admit_job **jobs, int n, cJSON **rep
     return rc;
 }
 
-/* Appends the NUL-terminated s. */
-static void put(struct text *t, const char *s)
-{
-    text_put(t, s, strlen(s));
-}
-
 /* The 202 body, {"job_id", "status", "poll"[, "warnings"]}, written out
  * rather than built as a document. Owns, or NULL when out of memory. */
-static char *accepted_body(const char *job_id, int throttled, int degraded, long cooldown_s)
+static char *accepted_body(const char *job_id, const char *poll, int throttled, int degraded,
+                           long cooldown_s)
 {
     struct text t = TEXT_INIT;
-    char poll[80], msg[192];
+    char msg[192];
 
-    snprintf(poll, sizeof poll, "/job/%s", job_id);
-    put(&t, "{\"job_id\":");
+    text_puts(&t, "{\"job_id\":");
     json_write_string(text_sink, &t, job_id, strlen(job_id));
-    put(&t, ",\"status\":\"queued\",\"poll\":");
+    text_puts(&t, ",\"status\":\"queued\",\"poll\":");
     json_write_string(text_sink, &t, poll, strlen(poll));
     if (degraded) {
-        put(&t, ",\"warnings\":[\"degraded: the monthly token budget is used up; this job "
-                "gets static analysis only\"]");
+        text_puts(&t, ",\"warnings\":[\"degraded: the monthly token budget is used up; this job "
+                      "gets static analysis only\"]");
     } else if (throttled) {
         snprintf(msg, sizeof msg, ",\"warnings\":[\"soft_throttled: over 90%% of the monthly "
                  "token budget; the model call is deferred by %ld s unless cached\"]", cooldown_s);
-        put(&t, msg);
+        text_puts(&t, msg);
     }
-    put(&t, "}");
+    text_puts(&t, "}");
     return text_finish(&t);
 }
 
@@ -307,7 +301,8 @@ static void accepted_or_replayed(struct request *req, const char *job_id, const 
                            ? "299 codeinsight \"token budget exhausted: static analysis only\""
                            : "299 codeinsight \"soft-throttled: model call deferred\"");
     respond_text(req, 202, "application/json",
-                 accepted_body(job_id, throttled, degraded, req->gw->cfg->throttle_cooldown_s));
+                 accepted_body(job_id, poll, throttled, degraded,
+                               req->gw->cfg->throttle_cooldown_s));
 }
 
 /* A reply past the bucket: {status, _, limit, remaining, reset, throttled,

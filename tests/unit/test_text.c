@@ -50,6 +50,20 @@ static void test_empty_and_zero_length(void **state)
     free(s);
 }
 
+static void test_puts_appends_strings(void **state)
+{
+    struct text t = TEXT_INIT;
+    char *s;
+
+    (void)state;
+    text_puts(&t, "{\"a\":");
+    text_puts(&t, "");
+    text_put(&t, "1}xyz", 2);
+    s = text_finish(&t);
+    assert_string_equal(s, "{\"a\":1}");
+    free(s);
+}
+
 static void test_oom_gives_null(void **state)
 {
     struct text t = TEXT_INIT;
@@ -87,6 +101,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grows_in_order),
         cmocka_unit_test(test_empty_and_zero_length),
+        cmocka_unit_test(test_puts_appends_strings),
         cmocka_unit_test(test_oom_gives_null),
         cmocka_unit_test(test_json_sink),
     };
