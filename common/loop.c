@@ -427,17 +427,30 @@ static void proc_exit(uv_process_t *h, int64_t status, int term_signal)
     proc_maybe_done(p);
 }
 
+/* Every child leads a session and process group of its own
+ * (UV_PROCESS_DETACHED), so the kill reaches what it started as well, unless
+ * that left the group. */
+static void proc_kill(struct loop_proc *p)
+{
+    kill(-p->proc.pid, SIGKILL);
+}
+
 static void proc_timeout(uv_timer_t *t)
 {
     struct loop_proc *p = t->data;
 
-    if (p->res.spawn_error != 0 || p->exited) {
-        /* Spawn failure being reported, or a grandchild holds the pipes open. */
+    if (p->res.spawn_error != 0) {
+        proc_report(p);
+        return;
+    }
+    if (p->exited) {
+        /* A process it left behind holds the pipes open. */
+        proc_kill(p);
         proc_report(p);
         return;
     }
     p->res.timed_out = 1;
-    uv_process_kill(&p->proc, SIGKILL);
+    proc_kill(p);
 }
 
 static struct loop_proc *proc_spawn(struct loop *loop, const struct loop_proc_spec *spec,
@@ -471,6 +484,7 @@ static struct loop_proc *proc_spawn(struct loop *loop, const struct loop_proc_sp
     stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
     stdio[2].data.stream = (uv_stream_t *)&p->err.pipe;
     o.exit_cb = proc_exit;
+    o.flags = UV_PROCESS_DETACHED;
     o.file = spec->argv[0];
     o.args = (char **)spec->argv;
     o.env = (char **)spec->env;
@@ -507,7 +521,7 @@ void loop_proc_cancel(struct loop_proc *p)
 {
     p->cb = NULL;
     if (p->res.spawn_error == 0 && !p->exited)
-        uv_process_kill(&p->proc, SIGKILL);
+        proc_kill(p);
 }
 
 const char *loop_strerror(int spawn_error)

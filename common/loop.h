@@ -60,7 +60,7 @@ struct loop_proc_spec {
     const char *const *argv;    /* argv[0] is looked up in PATH */
     const char *const *env;     /* full environment, NULL-terminated */
     const char *cwd;
-    uint64_t timeout_ms;        /* SIGKILL after this wall-clock time */
+    uint64_t timeout_ms;        /* SIGKILL to its group after this wall-clock time */
     size_t output_max;          /* bytes kept of stdout and of stderr each: the
                                  * first ones (loop_spawn) or the last (loop_spawn_tail) */
 };
@@ -85,8 +85,10 @@ typedef void loop_proc_cb(void *arg, const struct loop_proc_result *res);
 
 struct loop_proc;
 
-/* Starts a child. cb runs exactly once, after the child has exited and both
- * pipes are drained (or, from the loop, when it could not start). Returns
+/* Starts a child, as the leader of a new session and process group: no
+ * controlling terminal, and the kills below reach the whole group. cb runs
+ * exactly once, after the child has exited and both pipes are drained (or,
+ * from the loop, when it could not start). Returns
  * the running child (borrowed: valid until cb runs), or NULL with e set when
  * nothing could be scheduled. */
 struct loop_proc *loop_spawn(struct loop *loop, const struct loop_proc_spec *spec,
@@ -98,7 +100,8 @@ struct loop_proc *loop_spawn(struct loop *loop, const struct loop_proc_spec *spe
 struct loop_proc *loop_spawn_tail(struct loop *loop, const struct loop_proc_spec *spec,
                                   loop_proc_cb *cb, void *arg, struct err *e);
 
-/* Sends SIGKILL to a running child and detaches it: its cb will not run. */
+/* Sends SIGKILL to a running child's process group and detaches it: its cb
+ * will not run. */
 void loop_proc_cancel(struct loop_proc *p);
 
 /* Name of the reason a child did not start (strerror-like). */
