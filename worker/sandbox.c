@@ -194,6 +194,7 @@ static int probe(const struct sandbox *sb, char *why, size_t cap)
     char stage[PATH_MAX], out[SANDBOX_PROBE_OUTPUT_MAX + 1], line[SANDBOX_WHY_MAX - 64];
     struct strv sv = {0};
     posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
     int pfd[2] = {-1, -1}, status = 0, rc = -1, ran;
     size_t got = 0;
     pid_t pid;
@@ -216,7 +217,12 @@ static int probe(const struct sandbox *sb, char *why, size_t cap)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-    errno = posix_spawn(&pid, sb->self_exe, &fa, NULL, sv.v, (char *const *)launcher_env);
+    /* A session of its own, as loop_spawn gives every run: the launcher
+     * counts on it, and a kill of the group reaches the whole sandbox. */
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+    errno = posix_spawn(&pid, sb->self_exe, &fa, &attr, sv.v, (char *const *)launcher_env);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(pfd[1]);
     pfd[1] = -1;
@@ -235,7 +241,7 @@ static int probe(const struct sandbox *sb, char *why, size_t cap)
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready <= 0) {
-            kill(pid, SIGKILL);
+            kill(-pid, SIGKILL);
             waitpid(pid, &status, 0);
             snprintf(why, cap, "the sandbox probe did not finish in %d ms",
                      SANDBOX_PROBE_TIMEOUT_MS);

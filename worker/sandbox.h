@@ -3,7 +3,9 @@
  *
  * Each run is one bubblewrap (bwrap) sandbox started through the launcher
  * (worker/sandbox_exec.h): every namespace unshared (no network at all; its
- * own pid namespace, which dies with bwrap), a new session, no capabilities,
+ * own pid namespace), a session and process group of its own with no
+ * controlling terminal (a kill of the group ends every process of the
+ * sandbox: on a timeout, a cancel, or the worker's death), no capabilities,
  * user SANDBOX_EXEC_UID (a root worker drops to it before bwrap, so
  * RLIMIT_NPROC holds), PR_SET_NO_NEW_PRIVS and a seccomp filter
  * (sandbox_exec.h lists it). The file system: /usr read-only with the /bin,
@@ -51,8 +53,8 @@
  * run as root keeps its own uid, whose other processes count too. tmpfs
  * pages are not in RLIMIT_AS: each run may also hold SANDBOX_WORK_MB +
  * SANDBOX_TMP_MB + SANDBOX_SHM_MB of memory in files. A worker killed with
- * SIGKILL takes its sandboxes with it (parent-death signal) but leaves its
- * staging directories in $TMPDIR.
+ * SIGKILL takes its sandboxes with it (the launcher's keeper gets a
+ * parent-death signal) but leaves its staging directories in $TMPDIR.
  *
  *     struct sandbox_file f = {"main.py", text, strlen(text)};
  *     struct sandbox_spec s = {"python", "main.py", NULL, &f, 1};

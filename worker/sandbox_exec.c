@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* --env pairs the launcher accepts. */
@@ -266,7 +267,6 @@ static void bwrap_argv(struct exec_argv *av, const struct exec_args *a, const in
     push(av, "--unshare-user");
     push(av, "--disable-userns");
     push(av, "--die-with-parent");
-    push(av, "--new-session");
     push2(av, "--cap-drop", "ALL");
     push2(av, "--uid", num_str(SANDBOX_EXEC_UID));
     push2(av, "--gid", num_str(SANDBOX_EXEC_GID));
@@ -418,6 +418,77 @@ static void limit(int resource, const char *name, rlim_t soft, rlim_t hard)
         fail("setrlimit %s: %s", name, strerror(errno));
 }
 
+/* ---- the keeper ---- */
+
+/* Waits for bwrap (pid), then leaves as it did. SIGTERM (the parent-death
+ * signal: the worker is gone) kills the process group instead: bwrap, the
+ * sandbox's pid-namespace init (whose death takes every process of the
+ * namespace) and the keeper itself. */
+static void keep(pid_t pid, const sigset_t *set) __attribute__((noreturn));
+static void keep(pid_t pid, const sigset_t *set)
+{
+    int status;
+
+    for (;;) {
+        int sig = sigwaitinfo(set, NULL);
+
+        if (sig == SIGTERM)
+            kill(0, SIGKILL);
+        if (sig == SIGCHLD && waitpid(pid, &status, WNOHANG) == pid)
+            break;
+    }
+    if (WIFSIGNALED(status)) {
+        sigset_t one;
+        signal(WTERMSIG(status), SIG_DFL);
+        sigemptyset(&one);
+        sigaddset(&one, WTERMSIG(status));
+        sigprocmask(SIG_UNBLOCK, &one, NULL);
+        raise(WTERMSIG(status));
+        _exit(128 + WTERMSIG(status));
+    }
+    _exit(WEXITSTATUS(status));
+}
+
+/* Forks: the child returns, to exec bwrap; this process stays as its keeper
+ * and never returns. The worker spawned the launcher as the leader of a
+ * session and process group of its own (common/loop.c), and bwrap is not
+ * asked for a new session, so every process of the sandbox is in this group
+ * from its birth: a kill of the group (the worker's, on a timeout or a
+ * cancel, or the keeper's when the worker dies) reaches all of them. bwrap's
+ * --die-with-parent alone does not: a child whose bwrap dies before the
+ * child has set its parent-death signal is orphaned, and its program runs on
+ * (40 cancels at moments spread over a sandbox's start left 15 processes
+ * running, before this). */
+static void keeper_start(pid_t worker)
+{
+    sigset_t set, old;
+    pid_t keeper = getpid(), pid;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &set, &old) != 0)
+        fail("sigprocmask: %s", strerror(errno));
+    /* After the change of user, which clears it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0)
+        fail("PR_SET_PDEATHSIG: %s", strerror(errno));
+    if (getppid() != worker)
+        fail("the worker is gone");
+    pid = fork();
+    if (pid < 0)
+        fail("fork: %s", strerror(errno));
+    if (pid > 0) {
+        close_range(3, ~0U, 0);
+        keep(pid, &set);
+    }
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        fail("PR_SET_PDEATHSIG: %s", strerror(errno));
+    if (getppid() != keeper)
+        fail("the keeper is gone");
+    if (sigprocmask(SIG_SETMASK, &old, NULL) != 0)
+        fail("sigprocmask: %s", strerror(errno));
+}
+
 int sandbox_exec_main(int argc, char **argv)
 {
     static char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
@@ -425,6 +496,7 @@ int sandbox_exec_main(int argc, char **argv)
     struct exec_argv av = {0};
     int fds[SANDBOX_FILES_MAX];
     int stage, status, filter, top;
+    pid_t worker = getppid();
 
     /* The worker's sockets and files stay with the worker. */
     if (close_range(3, ~0U, 0) != 0)
@@ -454,9 +526,7 @@ int sandbox_exec_main(int argc, char **argv)
     drop_privileges();
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         fail("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-    /* Changing user cleared it; bwrap sets its own after the exec. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-        fail("PR_SET_PDEATHSIG: %s", strerror(errno));
+    keeper_start(worker);
 
     /* Last: an ASan worker binary needs its address space until the exec. */
     limit(RLIMIT_CORE, "CORE", 0, 0);

@@ -18,12 +18,22 @@
  * "child-pid" line there means the sandbox was set up and CMD was started);
  * writes the seccomp filter (sandbox_exec_seccomp) to a memfd; when it runs
  * as root, drops to SANDBOX_EXEC_UID/GID with no supplementary groups;
- * sets PR_SET_NO_NEW_PRIVS and a parent-death SIGKILL; sets the rlimits
+ * sets PR_SET_NO_NEW_PRIVS; then forks. The parent stays as the sandbox's
+ * keeper: it waits for bwrap and exits as bwrap did (the same code, or the
+ * same signal), and when the worker dies (parent-death SIGTERM) it kills its
+ * process group. The child sets a parent-death SIGKILL, sets the rlimits
  * (worker/sandbox.h: CPU soft --cpu / hard +1 s, AS --as-mb unless 0, NPROC,
  * FSIZE, NOFILE, CORE 0) last, because the worker may be an ASan build that
  * needs its address space until the exec; and execve()s bwrap with an
  * environment of PATH only. CMD runs under --clearenv with PATH, HOME=/work,
  * LANG, TMPDIR and the --env pairs.
+ *
+ * The launcher must be started as the leader of a new session (loop_spawn
+ * does; the probe uses POSIX_SPAWN_SETSID): bwrap is not asked for a session
+ * of its own, so every process of the sandbox, the pid namespace's init
+ * first, is born in the launcher's process group, and a SIGKILL to the group
+ * reaches them all; the init's death ends the rest of the namespace. There
+ * is no controlling terminal to push input into (TIOCSTI).
  *
  * The seccomp filter denies with EPERM: socket() of any family but AF_UNIX;
  * ptrace, process_vm_readv/writev, pidfd_getfd; mount, umount2, pivot_root,
@@ -61,7 +71,7 @@
 /* Name of the status file bwrap writes in DIR. */
 #define SANDBOX_EXEC_STATUS "status"
 
-/* Never returns: execs bwrap, or exits with SANDBOX_EXEC_FAILED. The int
+/* Never returns: exits as bwrap did, or with SANDBOX_EXEC_FAILED. The int
  * return type only lets main() tail-call it. */
 int sandbox_exec_main(int argc, char **argv);
 
