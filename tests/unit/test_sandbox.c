@@ -46,9 +46,10 @@
 #define T_OUTPUT_MAX 65536
 #define T_GUARD_MS 90000        /* no test waits longer for its runs */
 #define T_RUNS_MAX 4
-/* For killed sandbox processes to disappear: well under a second on a quiet
- * machine; a CI run beside a valgrind job on a VM losing half its CPU to the
- * hypervisor once took over 5 s (they were gone minutes later). */
+/* For killed sandbox processes to disappear: well under a second, but the
+ * machine may be busy. (Processes that outlived this once, gone "minutes
+ * later", were sandboxes orphaned by a cancel during bwrap's set-up, whose
+ * 60 s sleep had ended: test_cancel_at_any_moment.) */
 #define T_REAP_MS 15000
 #define T_CANCEL_ROUNDS 40
 #define T_CANCEL_SPREAD_MS 400
