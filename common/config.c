@@ -67,7 +67,7 @@ static const struct cfg_entry cfg_table[] = {
     {"CODEINSIGHT_LINT_PARALLEL", CFG_T_INT, OFF(lint_parallel), "0", 0, 256,
      CFG_WORKER, 0, "Linter processes running at once per worker; 0 = one per core."},
     {"CODEINSIGHT_LINT_TIMEOUT_MS", CFG_T_INT, OFF(lint_timeout_ms), "30000", 100,
-     600000, CFG_WORKER, 0, "Wall-clock limit of one linter run, ms (then killed)."},
+     600000, CFG_WORKER, 0, "Wall-clock limit of one linter run, ms (then its process group is killed)."},
     {"CODEINSIGHT_LINT_OUTPUT_MAX", CFG_T_INT, OFF(lint_output_max), "1048576", 4096,
      67108864, CFG_WORKER, 0, "Linter output kept per stream, bytes (the rest is dropped)."},
     {"CODEINSIGHT_READ_BLOCK_MS", CFG_T_INT, OFF(read_block_ms), "2000", 10, 60000,
