@@ -1,21 +1,23 @@
 /* budget.c - token budget arithmetic. */
 #include "common/budget.h"
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/err.h"
 #include "common/plans.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
 
 void budget_month(int64_t ms, char out[BUDGET_MONTH_LEN])
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
+    char t[CLOCK_RFC3339_LEN];
 
-    if (gmtime_r(&secs, &tm) == NULL || strftime(out, BUDGET_MONTH_LEN, "%Y-%m", &tm) != 7)
-        snprintf(out, BUDGET_MONTH_LEN, "1970-01");
+    /* The timestamp's own formatter, cached per second: an admission formats
+     * the same instant for created_at. */
+    memcpy(out, clock_rfc3339(ms, t), BUDGET_MONTH_LEN - 1);
+    out[BUDGET_MONTH_LEN - 1] = '\0';
 }
 
 int64_t budget_estimate(const char *task, size_t input_bytes)

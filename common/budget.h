@@ -16,7 +16,8 @@
 #define BUDGET_MONTH_LEN 8          /* "2026-11" plus NUL */
 #define BUDGET_KEY_MAX 96
 
-/* "YYYY-MM" (UTC) of epoch milliseconds ms. */
+/* "YYYY-MM" (UTC) of epoch milliseconds ms; "1970-01" before 1970 or past
+ * year 9999 (as clock_rfc3339). */
 void budget_month(int64_t ms, char out[BUDGET_MONTH_LEN]);
 
 /* Tokens reserved for a task over input_bytes of user text: input

@@ -157,13 +157,7 @@ void respond_json(struct request *req, int status, cJSON *body)
     char *text = body ? cJSON_PrintUnformatted(body) : NULL;
 
     cJSON_Delete(body);
-    if (text == NULL) {
-        struct err e;
-        err_set(&e, ERR_INTERNAL, "out of memory building the response");
-        respond_error(req, &e);
-        return;
-    }
-    respond_send(req, status, "application/json", text);
+    respond_text(req, status, "application/json", text);
 }
 
 static const char *public_detail(enum err_code code)

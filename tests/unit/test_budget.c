@@ -1,0 +1,57 @@
+/* test_budget.c - unit tests for common/budget.c's pure parts: budget_month
+ * at month, year and leap-day boundaries and for what it cannot show;
+ * budget_key's text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/budget.h"
+
+static void test_month(void **state)
+{
+    static const struct {
+        int64_t ms;
+        const char *month;
+    } cases[] = {
+        {0, "1970-01"},
+        {1795342448725, "2026-11"},             /* 2026-11-22T10:14:08.725Z */
+        {1798761599999, "2026-12"},             /* 2026-12-31T23:59:59.999Z */
+        {1798761600000, "2027-01"},             /* a millisecond later */
+        {1709251199999, "2024-02"},             /* 2024-02-29T23:59:59.999Z */
+        {1709251200000, "2024-03"},
+        {253402300799999, "9999-12"},
+        {-1, "1970-01"},                        /* before 1970 */
+        {253402300800000, "1970-01"},           /* year 10000 */
+    };
+    char out[BUDGET_MONTH_LEN];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(out, 'x', sizeof out);
+        budget_month(cases[i].ms, out);
+        assert_string_equal(out, cases[i].month);
+    }
+}
+
+static void test_key(void **state)
+{
+    char key[BUDGET_KEY_MAX];
+
+    (void)state;
+    budget_key("0b7e0d4c-4a4e-4c1e-9a55-3f1d2c9b8a71", "2026-11", key);
+    assert_string_equal(key, "budget:0b7e0d4c-4a4e-4c1e-9a55-3f1d2c9b8a71:2026-11");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_month),
+        cmocka_unit_test(test_key),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
