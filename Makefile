@@ -83,7 +83,7 @@ e2e: all
 # The reference servers are built with the binaries' flags; bench/run.py
 # starts everything on free loopback ports and always stops it. A missed
 # target is a measurement, not a failure; a broken harness fails.
-BENCH_REFS := $(BUILD)/bench/ref_bare $(BUILD)/bench/ref_evalsha
+BENCH_REFS := $(BUILD)/bench/ref_bare $(BUILD)/bench/ref_evalsha $(BUILD)/bench/redact
 
 bench: deps
 	@$(MAKE) --no-print-directory all bench-refs
@@ -94,6 +94,13 @@ bench-refs: $(BENCH_REFS)
 $(BUILD)/bench/%: bench/%.c bench/ref_mhd.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+# The redaction timer links the worker's own redactor.
+$(BUILD)/bench/redact: bench/redact.c tests/unit/redact_inputs.h $(BUILD)/libworker.a \
+                       $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libworker.a $(BUILD)/libcommon.a \
+	  $(LDLIBS)
 
 asan:
 	@$(MAKE) --no-print-directory all BUILD=build/asan SAN=1 OPT=-O1

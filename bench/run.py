@@ -13,7 +13,7 @@ result), 1 on a harness error (something could not be started or measured),
 
 Python 3.11 standard library only. Usage:
   /usr/bin/python3 bench/run.py [--build-dir build] [--duration 10] [--warmup 2]
-                                [--only post,get,cache,tokens,drain,lint]
+                                [--only post,get,cache,tokens,drain,lint,redact]
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ CACHE_REQUESTS = 2000
 CACHE_WARMUP = 100
 LINT_SECONDS = 5.0              # per linter
 LINT_RUN_TIMEOUT_S = 60
+REDACT_TIMEOUT_S = 120          # bench/redact: 2 sizes x 15 inputs x 5 runs
 JOB_WAIT_TIMEOUT_S = 180
 RATE_SCALE = "1000000"          # the maximum CODEINSIGHT_RATE_LIMIT_SCALE: x10,000
 ANTHROPIC_KEY = "sk-ant-bench-not-a-real-key-0000000000"
@@ -78,6 +79,10 @@ TARGETS = {
     "drain_failed": ("==", 0),
     "cache_p50_ms": ("<=", 2.0),
     "token_reduction_pct": (">=", 50.0),
+    # redaction: the slowest input at 8 MiB (ms per MiB), and how the time
+    # grows from 1 to 8 MiB, steepest input (linear: 8; quadratic: 64)
+    "redact_worst_ms_per_mib": ("<=", 250.0),
+    "redact_growth": ("<=", 16.0),
 }
 
 
@@ -483,7 +488,7 @@ class Bench:
 
     def start(self) -> None:
         for b in ("codeinsight-gateway", "codeinsight-worker", "codeinsight-admin",
-                  "codeinsight-migrate", "bench/ref_bare", "bench/ref_evalsha"):
+                  "codeinsight-migrate", "bench/ref_bare", "bench/ref_evalsha", "bench/redact"):
             if not os.access(self.build / b, os.X_OK):
                 raise BenchError(f"missing {self.build / b}: run `make bench` (or `make all bench-refs`)")
         if shutil.which("wrk") is None:
@@ -1075,6 +1080,46 @@ class Bench:
         self.results["lint"] = out
 
 
+    # -- redaction time --
+
+    def phase_redact(self) -> None:
+        need(REDACT_TIMEOUT_S, "the redaction timing")
+        cmd = [str(self.build / "bench" / "redact"),
+               str(REPO / "tests" / "fixtures" / "secrets" / "negatives.txt")]
+        taskset = shutil.which("taskset")
+        if taskset:
+            cmd = [taskset, "-c", "0", *cmd]
+        t0 = time.monotonic()
+        foreign = ForeignCPU(SERVICE_ROOTS)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=REDACT_TIMEOUT_S,
+                           preexec_fn=_pdeathsig)
+        el = time.monotonic() - t0
+        other = foreign.stop("redact")
+        if r.returncode != 0:
+            raise BenchError(f"bench/redact exited {r.returncode}: {r.stderr[-500:]!r}")
+        ms: dict[str, dict[int, float]] = {}
+        for line in r.stdout.splitlines():
+            x = json.loads(line)
+            ms.setdefault(x["input"], {})[x["bytes"]] = x["ms"]
+        small, big = sorted({b for v in ms.values() for b in v})
+        mib = big / (1024 * 1024)
+        per_input = {k: {"ms_per_mib": round(v[big] / mib, 2),
+                         "growth": round(v[big] / v[small], 2) if v[small] > 0 else float("nan")}
+                     for k, v in ms.items()}
+        worst = max((k for k in per_input if k != "clean"), key=lambda k: per_input[k]["ms_per_mib"])
+        steepest = max(per_input, key=lambda k: per_input[k]["growth"])
+        noisy = other + foreign.steal > NOISE_CPU_FRACTION * el
+        self.results["redact"] = {"sizes_bytes": [small, big], "inputs": per_input,
+                                  "worst_input": worst, "steepest_input": steepest,
+                                  "other_processes_cpu_s": other, "stolen_s": foreign.steal}
+        self.row("Redact code without secrets", round(mib * 1000 / ms["clean"][big], 1), "MiB/s",
+                 f"{per_input['clean']['ms_per_mib']:.0f} ms/MiB", None, noisy=noisy)
+        self.row("Redact slowest crafted input", per_input[worst]["ms_per_mib"], "ms/MiB",
+                 repr(worst), "redact_worst_ms_per_mib", noisy=noisy)
+        self.row(f"Redact time growth 1 -> {mib:.0f} MiB", per_input[steepest]["growth"], "x",
+                 f"{steepest!r} (linear: {mib:.0f})", "redact_growth", noisy=noisy)
+
+
 # ------------------------------------------------------------------ report --
 
 def machine_info() -> dict:
@@ -1157,7 +1202,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args.http_threads = max(0, min(args.http_threads, 256))
     args.duration = max(1, min(args.duration, 30))
     args.warmup = max(1, min(args.warmup, 10))
-    phases = ["lint", "post", "get", "cache", "tokens", "drain"]
+    phases = ["lint", "redact", "post", "get", "cache", "tokens", "drain"]
     if args.only:
         want = set(args.only.split(","))
         if "cache" in want:

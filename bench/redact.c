@@ -1,0 +1,128 @@
+/* redact.c - the `redact` phase of `make bench`: times worker/redact.c on
+ * code without secrets and on each input built to make a backtracking or
+ * rescanning matcher quadratic (tests/unit/redact_inputs.h), at 1 MiB and at
+ * 8 MiB, so that bench/run.py can report the throughput and how the time
+ * grows with the size (linear: about 8x for 8x the input; quadratic: 64x).
+ *
+ *   redact CLEAN_FILE      (tests/fixtures/secrets/negatives.txt)
+ *
+ * Prints one JSON object per line:
+ *   {"input":"clean","bytes":1048576,"ms":12.3,"secrets":0}
+ * with the best of REPEATS runs. Exit 0, or 1 when the file cannot be read
+ * or memory runs out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "worker/redact.h"
+
+#include "tests/unit/redact_inputs.h"
+
+#define MIB ((size_t)1024 * 1024)
+#define CLEAN_MAX MIB
+#define REPEATS 5
+
+static const size_t sizes[] = {MIB, 8 * MIB};
+
+static double now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static char *read_clean(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = malloc(CLEAN_MAX);
+
+    *len = 0;
+    if (f == NULL || buf == NULL) {
+        if (f != NULL)
+            fclose(f);
+        free(buf);
+        return NULL;
+    }
+    *len = fread(buf, 1, CLEAN_MAX, f);
+    fclose(f);
+    if (*len == 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* Prints a JSON string (the inputs are printable ASCII). */
+static void put_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s != '\0'; s++) {
+        if (*s == '"' || *s == '\\')
+            putchar('\\');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+/* Times redact_text on unit repeated to len bytes; 0, or -1 out of memory. */
+static int measure(const char *name, const char *unit, size_t n, char *buf, size_t len)
+{
+    struct redact_result res;
+    double best = -1, t0, ms;
+    int r, secrets = 0;
+
+    redact_fill(buf, len, unit, n);
+    for (r = 0; r < REPEATS; r++) {
+        t0 = now_ms();
+        if (redact_text(buf, len, &res) != 0)
+            return -1;
+        ms = now_ms() - t0;
+        secrets = res.count;
+        redact_result_cleanup(&res);
+        if (best < 0 || ms < best)
+            best = ms;
+    }
+    fputs("{\"input\":", stdout);
+    put_json_string(name);
+    printf(",\"bytes\":%zu,\"ms\":%.3f,\"secrets\":%d}\n", len, best, secrets);
+    fflush(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    size_t clean_len, s, u;
+    char *clean, *buf;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s CLEAN_FILE\n", argv[0]);
+        return 1;
+    }
+    clean = read_clean(argv[1], &clean_len);
+    buf = malloc(sizes[sizeof(sizes) / sizeof(sizes[0]) - 1]);
+    if (clean == NULL || buf == NULL) {
+        fprintf(stderr, "redact: cannot read %s or out of memory\n", argv[1]);
+        free(clean);
+        free(buf);
+        return 1;
+    }
+    for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        if (measure("clean", clean, clean_len, buf, sizes[s]) != 0)
+            goto oom;
+        for (u = 0; u < REDACT_PATHOLOGICAL_N; u++)
+            if (measure(REDACT_PATHOLOGICAL[u], REDACT_PATHOLOGICAL[u],
+                        strlen(REDACT_PATHOLOGICAL[u]), buf, sizes[s]) != 0)
+                goto oom;
+    }
+    free(clean);
+    free(buf);
+    return 0;
+oom:
+    fprintf(stderr, "redact: out of memory\n");
+    free(clean);
+    free(buf);
+    return 1;
+}

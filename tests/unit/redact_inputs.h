@@ -1,0 +1,32 @@
+/* redact_inputs.h - inputs built to make a backtracking or rescanning secret
+ * matcher quadratic, and a helper that repeats a unit to fill a buffer.
+ *
+ * Shared by tests/unit/test_redact.c (what comes back from 1 MiB of each is
+ * right) and bench/redact.c (how long it takes, and how that grows with the
+ * size: timing belongs to `make bench`, never to a unit test).
+ */
+#ifndef TEST_REDACT_INPUTS_H
+#define TEST_REDACT_INPUTS_H
+
+#include <stddef.h>
+#include <string.h>
+
+static const char *const REDACT_PATHOLOGICAL[] = {
+    "eyJ-", "eyJaaaaaaaaaaa.eyJaaaa.", "-----BEGIN PRIVATE KEY-----",
+    "a://", "ab://c:dXk9Lm@", "password: ", "password=\"", "token=\"\\", "=",
+    "AKIAABCDEFGHIJKLMNOP ", "rzp_live_ABCDEFGHIJKLMN ", "ghp_", "#define TOKEN ",
+    "hooks.slack.com/services/",
+};
+
+#define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))
+
+/* Fills buf[0..len) with unit[0..n) repeated (the last copy cut short). */
+static inline void redact_fill(char *buf, size_t len, const char *unit, size_t n)
+{
+    size_t o;
+
+    for (o = 0; o < len; o += n)
+        memcpy(buf + o, unit, len - o < n ? len - o : n);
+}
+
+#endif
