@@ -381,10 +381,10 @@ def test_caps_bound_the_run(harness, heavy, fake, target, clean_state):
     """max_requests stops a run early; concurrency caps what is in flight."""
     fake.default({"text": json.dumps({"summary": "ok", "suggestions": [
         {"endpoint": "GET /fast", "kind": "other", "advice": "Nothing to do."}]})})
-    t0 = time.monotonic()
     job = run_stress(harness, stress_body(target.base_url, [{"method": "GET", "path": "/fast"}],
                                           rate=50, duration_s=10, max_requests=15))
-    assert time.monotonic() - t0 < 8, "max_requests did not end the run"
+    # the run's own clock, not the test's: a machine may be slow to queue,
+    # review and persist the job
     rep = job["stress"]
     assert rep["requests_sent"] == 15 == target.total(), (rep["requests_sent"], target.total())
     assert rep["stopped"] == "max_requests" and rep["duration_s"] < 2, rep
