@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/json.h"
 #include "worker/redact.h"
 
 #include "tests/unit/redact_inputs.h"
@@ -55,16 +56,10 @@ static char *read_clean(const char *path, size_t *len)
     return buf;
 }
 
-/* Prints a JSON string (the inputs are printable ASCII). */
-static void put_json_string(const char *s)
+/* A json_sink onto a stdio stream. */
+static void file_sink(void *ctx, const char *s, size_t n)
 {
-    putchar('"');
-    for (; *s != '\0'; s++) {
-        if (*s == '"' || *s == '\\')
-            putchar('\\');
-        putchar(*s);
-    }
-    putchar('"');
+    fwrite(s, 1, n, ctx);
 }
 
 /* Times redact_text on unit repeated to len bytes; 0, or -1 out of memory. */
@@ -86,7 +81,7 @@ static int measure(const char *name, const char *unit, size_t n, char *buf, size
             best = ms;
     }
     fputs("{\"input\":", stdout);
-    put_json_string(name);
+    json_write_string(file_sink, stdout, name, strlen(name));
     printf(",\"bytes\":%zu,\"ms\":%.3f,\"secrets\":%d}\n", len, best, secrets);
     fflush(stdout);
     return 0;

@@ -149,8 +149,8 @@ def refusal_that_lasts(attempt, min_retry_s, tries=6):
     pytest.fail(f"no 429 with Retry-After >= {min_retry_s} in {tries} attempts")
 
 
-def drain(harness, email, burst, per_min, own_headers=True):
-    """Wrong passwords (to email(i)) until a 429; the bucket refills while
+def drain(harness, email_of, burst, per_min, own_headers=True):
+    """Wrong passwords (to email_of(i)) until a 429; the bucket refills while
     we hammer it, so at least burst and at most burst + what refilled are
     let through. own_headers: the 401s' RateLimit-* headers are this
     bucket's (they show the tightest one: with a fresh email each time, the
@@ -158,7 +158,7 @@ def drain(harness, email, burst, per_min, own_headers=True):
     t0 = time.monotonic()
     seen, resp = [], None
     for i in range(burst + 10):
-        resp = login(harness, email(i), f"guess-{i}")
+        resp = login(harness, email_of(i), f"guess-{i}")
         if resp[0] == 429:
             break
         assert_problem(resp, 401, "invalid_credentials")

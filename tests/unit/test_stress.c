@@ -49,6 +49,9 @@
  * enough for a slow machine. */
 #define LONG_RUN_S 5
 #define AT_ONCE_US (LONG_RUN_S * 1000000LL / 2)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define LONG_RUN "\"duration_s\":" STR(LONG_RUN_S)
 
 enum srv_path { P_FAST, P_SLOW, P_ERR, P_REDIR302, P_REDIR_OK, P_ECHO, P_HEAD, P_HANG, P_OTHER,
                 P__COUNT };
@@ -661,7 +664,7 @@ static void test_refused_at_connect(void **state)
     struct run r;
     (void)state;
 
-    run_get(&r, s, "localhost", "localhost", "/fast", "\"rate\":10,\"duration_s\":5", 2000, 0);
+    run_get(&r, s, "localhost", "localhost", "/fast", "\"rate\":10," LONG_RUN, 2000, 0);
     expect_refused(&r, ERR_TARGET_NOT_ALLOWED, "connection refused: address ");
     expect_refused(&r, ERR_TARGET_NOT_ALLOWED, "loopback");
     assert_true(r.elapsed_us < AT_ONCE_US);
@@ -680,7 +683,7 @@ static void test_redirect_to_private_aborts(void **state)
     snprintf(json, sizeof json,
              "{\"base_url\":\"http://127.0.0.1:%d\",\"requests\":["
              "{\"method\":\"GET\",\"path\":\"/redir302\"},{\"method\":\"GET\",\"path\":\"/fast\"}],"
-             "\"rate\":20,\"duration_s\":5,\"concurrency\":1}", s->port);
+             "\"rate\":20," LONG_RUN ",\"concurrency\":1}", s->port);
     run(&r, "127.0.0.1", json);
     expect_refused(&r, ERR_TARGET_NOT_ALLOWED, "redirect to http://10.0.0.1/x refused: ");
     assert_non_null(strstr(r.e.msg, "private"));
@@ -725,7 +728,7 @@ static void test_cancel(void **state)
     (void)state;
 
     run_get(&r, s, "127.0.0.1", "127.0.0.1", "/slow",
-            "\"rate\":100,\"duration_s\":5,\"concurrency\":4", 2000, 150);
+            "\"rate\":100," LONG_RUN ",\"concurrency\":4", 2000, 150);
     assert_int_equal(r.done, 0);
     assert_null(r.report);
     assert_true(r.elapsed_us < AT_ONCE_US);
