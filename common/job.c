@@ -1,6 +1,8 @@
 /* job.c - job model helpers. */
 #include "common/job.h"
 
+#include "common/crypto.h"
+#include "common/err.h"
 #include "common/text.h"
 
 #include <stdio.h>
@@ -19,6 +21,7 @@ LUA(job_defer)
 LUA(job_undefer)
 LUA(queue_info)
 LUA(job_event)
+LUA(job_read)
 #undef LUA
 
 struct kv_script job_script_admit = {"admit", NULL, 0, ""};
@@ -30,6 +33,7 @@ struct kv_script job_script_defer = {"job_defer", NULL, 0, ""};
 struct kv_script job_script_undefer = {"job_undefer", NULL, 0, ""};
 struct kv_script job_script_queue_info = {"queue_info", NULL, 0, ""};
 struct kv_script job_script_event = {"job_event", NULL, 0, ""};
+struct kv_script job_script_read = {"job_read", NULL, 0, ""};
 
 static void script_bind(struct kv_script *s, const unsigned char *src, unsigned len)
 {
@@ -52,6 +56,7 @@ void job_scripts_init(void)
     script_bind(&job_script_queue_info, schema_redis_queue_info_lua,
                 schema_redis_queue_info_lua_len);
     script_bind(&job_script_event, schema_redis_job_event_lua, schema_redis_job_event_lua_len);
+    script_bind(&job_script_read, schema_redis_job_read_lua, schema_redis_job_read_lua_len);
 }
 
 static const char *const type_names[JOB__TYPES] = {"review", "debug", "architecture", "stress"};
@@ -87,6 +92,87 @@ const char *job_stream_for(enum job_type t)
 void job_key(const char *job_id, char *key)
 {
     snprintf(key, JOB_KEY_MAX, JOB_KEY_PREFIX "%s", job_id);
+}
+
+char *job_id_draft(enum job_type t, char *out)
+{
+    crypto_uuid7(0, out);
+    out[19] = strcmp(job_stream_for(t), JOB_STREAM_FAST) == 0 ? JOB_ID_STREAM_FAST
+                                                              : JOB_ID_STREAM_HEAVY;
+    return out;
+}
+
+/* The value of n hex digits at s; -1 when one is not a hex digit. */
+static int64_t hex_value(const char *s, int n)
+{
+    int64_t v = 0;
+
+    for (int i = 0; i < n; i++) {
+        int c = s[i], d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+int job_entry_of(const char *job_id, const char **stream, char eid[JOB_ENTRY_ID_MAX])
+{
+    int64_t ms_hi, ms_lo, seq_hi, seq_lo;
+
+    if (!crypto_uuid_valid(job_id) || job_id[14] != '7')
+        return -1;
+    if (job_id[19] == JOB_ID_STREAM_FAST)
+        *stream = JOB_STREAM_FAST;
+    else if (job_id[19] == JOB_ID_STREAM_HEAVY)
+        *stream = JOB_STREAM_HEAVY;
+    else
+        return -1;
+    ms_hi = hex_value(job_id, 8);
+    ms_lo = hex_value(job_id + 9, 4);
+    seq_hi = hex_value(job_id + 15, 3);
+    seq_lo = hex_value(job_id + 20, 3);
+    if (ms_hi < 0 || ms_lo < 0 || seq_hi < 0 || seq_lo < 0)
+        return -1;
+    snprintf(eid, JOB_ENTRY_ID_MAX, "%lld-%lld", (long long)(ms_hi << 16 | ms_lo),
+             (long long)(seq_hi << 12 | seq_lo));
+    return 0;
+}
+
+int job_id_of_entry(const char *stream, const char *eid, const char *rand, char *out)
+{
+    char *end;
+    unsigned long long ms, seq;
+    char tag = strcmp(stream, JOB_STREAM_FAST) == 0    ? JOB_ID_STREAM_FAST
+               : strcmp(stream, JOB_STREAM_HEAVY) == 0 ? JOB_ID_STREAM_HEAVY
+                                                       : 0;
+
+    if (tag == 0 || rand == NULL || strlen(rand) != 12 || hex_value(rand, 12) < 0 ||
+        eid[0] < '0' || eid[0] > '9')
+        return -1;
+    ms = strtoull(eid, &end, 10);
+    if (*end != '-' || end[1] < '0' || end[1] > '9')
+        return -1;
+    seq = strtoull(end + 1, &end, 10);
+    if (*end != '\0' || ms >= 1ULL << 48 || seq >= 1ULL << 24)
+        return -1;
+    snprintf(out, CRYPTO_UUID_LEN, "%08llx-%04llx-7%03llx-%c%03llx-%s", ms >> 16, ms & 0xffff,
+             seq >> 12, tag, seq & 0xfff, rand);
+    return 0;
+}
+
+int job_read(struct kv *kv, const char *job_id, cJSON **flat, struct err *e)
+{
+    char key[JOB_KEY_MAX], eid[JOB_ENTRY_ID_MAX];
+    const char *stream;
+
+    job_key(job_id, key);
+    if (job_entry_of(job_id, &stream, eid) != 0)
+        return kv_eval(kv, &job_script_read, 1, 1, (const char *[]){key}, NULL, flat, e);
+    return kv_eval(kv, &job_script_read, 2, 3, (const char *[]){key, stream, eid}, NULL, flat, e);
 }
 
 char *job_meta_encode(const char *const names[], const char *const values[], size_t n)

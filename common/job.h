@@ -35,6 +35,7 @@ extern struct kv_script job_script_defer;       /* park a soft-throttled job */
 extern struct kv_script job_script_undefer;     /* put due jobs back on the stream */
 extern struct kv_script job_script_queue_info;  /* a stream as operators see it (read-only) */
 extern struct kv_script job_script_event;       /* one live event of a pipeline step */
+extern struct kv_script job_script_read;        /* a job's hash, else its stream entry */
 
 /* Live job events (GET /job/:id/events): the job's capped stream of events
  * "jobev:<id>" (fields type, data) and the channel every event is published
@@ -67,6 +68,41 @@ const char *job_stream_for(enum job_type t);
 
 /* Writes "job:<id>" into key (JOB_KEY_MAX bytes). */
 void job_key(const char *job_id, char *key);
+
+/* A job id names the job's stream entry (docs/admission.md, "Job ids"). It
+ * is a UUIDv7, "MMMMMMMM-MMMM-7SSS-TSSS-RRRRRRRRRRRR": M the entry's 48-bit
+ * millisecond time, S its 24-bit sequence number (high half, then low), T
+ * the variant nibble naming the stream ('8' fast, '9' heavy), R 48 random
+ * bits. Ids of one stream sort as its entries do. A queued job has no hash:
+ * its entry is its hot copy until a worker takes it (job_start.lua), so
+ * admission writes one key fewer. The gateway sends a draft (job_id_draft)
+ * and admit.lua writes the entry's time and sequence into it. */
+#define JOB_ID_STREAM_FAST  '8'
+#define JOB_ID_STREAM_HEAVY '9'
+/* "<ms>-<seq>" of an entry a job id names, plus NUL. */
+#define JOB_ENTRY_ID_MAX 32
+/* The entry's field holding the id's random bits (R, 12 hex digits). */
+#define JOB_ID_RAND_FIELD "id_rand"
+
+/* Writes a draft id for a job of type t into out (37 bytes): random bits and
+ * the stream's nibble; admit.lua completes it. Returns out. */
+char *job_id_draft(enum job_type t, char *out);
+
+/* The stream and entry id ("<ms>-<seq>") job_id names. Returns 0, or -1
+ * when it names none (not a well-formed id, or one from before ids named
+ * entries). */
+int job_entry_of(const char *job_id, const char **stream, char eid[JOB_ENTRY_ID_MAX]);
+
+/* Writes the id naming entry eid ("<ms>-<seq>") of stream, with random
+ * bits rand (its JOB_ID_RAND_FIELD), into out (37 bytes), as admit.lua
+ * does. Returns 0, or -1 when one of them is malformed. */
+int job_id_of_entry(const char *stream, const char *eid, const char *rand, char *out);
+
+/* Reads a job's hot copy, one script call (job_read.lua): its hash, else,
+ * while no worker has taken it, the view's fields of its stream entry, as
+ * an HGETALL reply (a flat cJSON array, empty when there is neither) in
+ * *flat (owns). Returns an err code. */
+int job_read(struct kv *kv, const char *job_id, cJSON **flat, struct err *e);
 
 /* A submission's small fields (type, created_at, file_path, ...) travel
  * as ONE member of the stream entry and of the job hash, JOB_META_FIELD: a

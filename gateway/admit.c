@@ -35,13 +35,13 @@
 static const char *const meta_names[] = {"type", "created_at", "request_id", "file_path",
                                          "language", "repo_id", "filter", "cursor_context"};
 #define META_NAMES (sizeof meta_names / sizeof meta_names[0])
-/* Longest argument list of one admission: 3 keys, 12 fixed args and a
+/* Longest argument list of one admission: 2 keys, 12 fixed args and a
  * value per field. */
-#define ADMIT_ARGS_MAX (15 + ADMIT_FIELDS)
-#define ADMIT_KEYS 3
+#define ADMIT_ARGS_MAX (14 + ADMIT_FIELDS)
+#define ADMIT_KEYS 2
 /* Positions in the argument list (keys first) of what is patched per attempt. */
-#define ADMIT_ARG_FLOOR 7
-#define ADMIT_ARG_DIGEST 9
+#define ADMIT_ARG_FLOOR 6
+#define ADMIT_ARG_DIGEST 8
 /* Script runs of one admission at most: a cache miss, a missing budget
  * counter, a stale result-cache entry, then admission. */
 #define ADMIT_ATTEMPTS 4
@@ -71,7 +71,7 @@ struct admit_job {
     int skip_cache;                 /* the result-cache entry pointed at a vanished job */
     enum pending pending;           /* the outcome a waiting thread continues from */
     char pending_x[64];             /* and its second field (a job id, a user id) */
-    char job_id[CRYPTO_UUID_LEN], key[JOB_KEY_MAX], created[CLOCK_RFC3339_LEN];
+    char draft[CRYPTO_UUID_LEN], created[CLOCK_RFC3339_LEN];   /* draft: job_id_draft */
     char idem[256];
     char cursor[64], month[BUDGET_MONTH_LEN], est[24], digest[65], floor[24];
     char rdigest[65], budget[24], want[24], mask[ADMIT_FIELDS + 1];
@@ -151,8 +151,7 @@ static int job_args(struct admit_job *j, const char *idem)
     int64_t now_us = clock_now_us();
     struct idc_ask ask;
 
-    crypto_uuid7(now_us, j->job_id);
-    job_key(j->job_id, j->key);
+    job_id_draft(r->type, j->draft);
     clock_rfc3339(now_us / 1000, j->created);
     budget_month(now_us / 1000, j->month);
     snprintf(j->est, sizeof j->est, "%lld",
@@ -175,14 +174,13 @@ static int job_args(struct admit_job *j, const char *idem)
     }
 
     add_str(j, j->id.cache_key);
-    add_str(j, j->key);
     add_str(j, job_stream_for(r->type));
     add_str(j, j->month);
     add_str(j, j->est);
     add_str(j, j->idem);
     add_str(j, j->digest);
     add(j, j->floor, 0);            /* patched once the ledger was read */
-    add_str(j, j->job_id);
+    add_str(j, j->draft);
     add(j, j->rdigest, 64);         /* emptied when the cache must be skipped */
     /* Admitted here when this gateway's copy of the caller holds a token. */
     j->adm.now_ms = clock_mono_ms();
@@ -339,7 +337,7 @@ static enum step outcome_answer(struct admit_job *j, const cJSON *r)
         observe_admission(gate_reply_num(r, 6) ? "degraded"
                           : gate_reply_num(r, 5) ? "throttled" : "admitted");
         admission_headers(j);
-        accepted_or_replayed(req, j->job_id, r, 0);
+        accepted_or_replayed(req, gate_reply_str(r, 1), r, 0);
         return STEP_DONE;
     }
     if (strcmp(st, "replay") == 0 || strcmp(st, "conflict") == 0) {
@@ -395,14 +393,12 @@ static cJSON *finished_job(struct request *req, const char *job_id)
 static int ledger_floor(struct admit_job *j, struct err *e)
 {
     struct db *db = gateway_db(j->req->gw, e);
-    char month[BUDGET_MONTH_LEN];
     int64_t used;
     int rc;
 
     if (db == NULL)
         return e->code;
-    budget_month(crypto_uuid7_ms(j->job_id), month);
-    if ((rc = budget_ledger_used(db, j->pending_x, month, &used, e)) == ERR_OK)
+    if ((rc = budget_ledger_used(db, j->pending_x, j->month, &used, e)) == ERR_OK)
         snprintf(j->floor, sizeof j->floor, "%lld", (long long)used);
     return rc;
 }

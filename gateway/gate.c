@@ -101,18 +101,17 @@ static void take_identity(struct identity *id, const struct idc_admitted *a)
     copy(id->plan, sizeof id->plan, a->plan);
 }
 
-/* Admitted by the gateway's own copy: the hash to read, if any, costs a
- * plain HGETALL. Returns 0, or answers 503 and returns -1. */
-static int read_alone(struct request *req, const char *read_key)
+/* Admitted by the gateway's own copy: the job to read, if any, costs one
+ * job_read call. Returns 0, or answers 503 and returns -1. */
+static int read_alone(struct request *req, const char *read_job)
 {
     struct err e;
     struct kv *kv;
 
-    if (read_key == NULL)
+    if (read_job == NULL)
         return 0;
     if ((kv = gateway_kv(req->gw, &e)) == NULL ||
-        kv_call(kv, 2, (const char *[]){"HGETALL", read_key}, NULL, &req->prefetched, &e) !=
-            ERR_OK) {
+        job_read(kv, read_job, &req->prefetched, &e) != ERR_OK) {
         if (e.code == ERR_PROTOCOL)
             err_set(&e, ERR_REDIS_UNAVAILABLE, "cannot read the job");
         gate_respond_error(req, &e);
@@ -122,20 +121,27 @@ static int read_alone(struct request *req, const char *read_key)
 }
 
 int gate_or_respond(struct request *req, enum route_class rc, struct identity *id,
-                    const char *read_key)
+                    const char *read_job)
 {
     struct err e;
     const char *cls = plans_class_str(rc);
     struct idc_admitted a;
     struct idc_ask ask;
     int64_t now = clock_mono_ms();
+    char key[JOB_KEY_MAX], eid[JOB_ENTRY_ID_MAX];
+    const char *stream = NULL;
 
     if (auth_parse_or_respond(req, id) != 0)
         return -1;
     if (idc_admit(req->gw->idents, id->cache_key, rc, now, &a, &ask)) {
         take_identity(id, &a);
         gate_rate_headers(req, a.limit, a.remaining, a.reset);
-        return read_alone(req, read_key);
+        return read_alone(req, read_job);
+    }
+    if (read_job != NULL) {
+        job_key(read_job, key);
+        if (job_entry_of(read_job, &stream, eid) != 0)
+            stream = NULL;
     }
     /* A cache miss is filled and retried once. */
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -144,15 +150,23 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
         const char *st;
         char want[24];
         int miss;
+        /* keys: identity[, job hash[, stream]]; then class, want, identity
+         * wanted[, entry id] (gate.lua) */
+        const char *argv[7] = {id->cache_key};
+        int nkeys = 1, argc;
 
+        if (read_job != NULL)
+            argv[nkeys++] = key;
+        if (stream != NULL)
+            argv[nkeys++] = stream;
+        argc = nkeys;
         snprintf(want, sizeof want, "%ld", ask.want);
-        if (kv == NULL ||
-            kv_eval(kv, &job_script_gate, read_key ? 2 : 1, read_key ? 5 : 4,
-                    read_key ? (const char *[]){id->cache_key, read_key, cls, want,
-                                                ask.want_identity ? "1" : "0"}
-                             : (const char *[]){id->cache_key, cls, want,
-                                                ask.want_identity ? "1" : "0"},
-                    NULL, &r, &e) != ERR_OK) {
+        argv[argc++] = cls;
+        argv[argc++] = want;
+        argv[argc++] = ask.want_identity ? "1" : "0";
+        if (stream != NULL)
+            argv[argc++] = eid;
+        if (kv == NULL || kv_eval(kv, &job_script_gate, nkeys, argc, argv, NULL, &r, &e) != ERR_OK) {
             if (e.code == ERR_PROTOCOL)
                 err_set(&e, ERR_REDIS_UNAVAILABLE, "admission script failed");
             gate_respond_error(req, &e);
@@ -169,7 +183,7 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
                        gate_reply_num(r, 9), gate_reply_num(r, 5), gate_reply_num(r, 6),
                        gate_reply_num(r, 7), now, &a);
             gate_rate_headers(req, a.limit, a.remaining, a.reset);
-            if (read_key != NULL && cJSON_IsArray(cJSON_GetArrayItem(r, 8)))
+            if (read_job != NULL && cJSON_IsArray(cJSON_GetArrayItem(r, 8)))
                 req->prefetched = cJSON_DetachItemFromArray(r, 8);
             cJSON_Delete(r);
             return 0;

@@ -14,10 +14,11 @@ struct request;
 /* Authenticates the request and takes a token from its bucket for class rc.
  * Returns 0 with id filled (user_id, key_id, email, plan) and the
  * RateLimit-* headers set, or answers (401, 429, 503) and returns -1.
- * read_key, when not NULL, names a hash read in the same script call: its
- * HGETALL reply goes to req->prefetched (owned by the request). */
+ * read_job, when not NULL, is a job id whose hot copy is read in the same
+ * script call (job_read in common/job.h): its flat fields go to
+ * req->prefetched (owned by the request). */
 int gate_or_respond(struct request *req, enum route_class rc, struct identity *id,
-                    const char *read_key);
+                    const char *read_job);
 
 /* Status word of a script reply ("ok", "miss", "limited", ...); "" when malformed. */
 const char *gate_reply_status(const cJSON *reply);

@@ -34,7 +34,6 @@
 static cJSON *job_from_redis(struct request *req, const char *id, struct err *e)
 {
     struct kv *kv;
-    char key[JOB_KEY_MAX];
     cJSON *flat = NULL, *view;
 
     if (req->prefetched != NULL) {
@@ -44,8 +43,7 @@ static cJSON *job_from_redis(struct request *req, const char *id, struct err *e)
     } else {
         if ((kv = gateway_kv(req->gw, e)) == NULL)
             return NULL;
-        job_key(id, key);
-        if (kv_call(kv, 2, (const char *[]){"HGETALL", key}, NULL, &flat, e) != ERR_OK)
+        if (job_read(kv, id, &flat, e) != ERR_OK)
             return NULL;
     }
     view = job_view_from_hash(id, flat);

@@ -265,14 +265,12 @@ static void run_request(struct request *req)
     int on_pool;                    /* running on a waiting thread already */
 
     if (req->route->auth == AUTH_GATED) {
-        char key[JOB_KEY_MAX];
         int read = (req->route->flags & ROUTE_JOB) && crypto_uuid_valid(req->param);
 
         if (read) {
             /* Job ids are case-insensitive: the handler gets the canonical form. */
             for (char *p = req->param; *p != '\0'; p++)
                 *p = (char)tolower((unsigned char)*p);
-            job_key(req->param, key);
             /* A finished job kept in memory needs no read of its hash, when
              * the memory can answer: JSON only (exports render the job). */
             if ((req->route->flags & ROUTE_VIEW) &&
@@ -280,7 +278,7 @@ static void run_request(struct request *req)
                 view_cache_has(req->gw->views, req->param, clock_now_ms()))
                 read = 0;
         }
-        if (gate_or_respond(req, req->route->rclass, &req->who, read ? key : NULL) != 0)
+        if (gate_or_respond(req, req->route->rclass, &req->who, read ? req->param : NULL) != 0)
             return;
     }
     on_pool = req->waits;

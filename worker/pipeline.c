@@ -231,7 +231,9 @@ static void do_start(struct pipeline_job *j)
 
     snprintf(ttl, sizeof ttl, "%ld", w->cfg->job_ttl_s);
     argv[n++] = j->key;
+    argv[n++] = w->stream;
     argv[n++] = ttl;
+    argv[n++] = j->entry_id;
     argv[n++] = "started_at";
     argv[n++] = j->started_at;
     argv[n++] = "pool";
@@ -240,7 +242,7 @@ static void do_start(struct pipeline_job *j)
     argv[n++] = w->consumer;
     argv[n++] = "language";
     argv[n++] = j->language ? j->language : "";
-    if (kv_async_eval(w->kv, &job_script_start, 1, n, argv, NULL, on_started, j, &e) != ERR_OK) {
+    if (kv_async_eval(w->kv, &job_script_start, 2, n, argv, NULL, on_started, j, &e) != ERR_OK) {
         retry_later(j, &e);
         return;
     }
@@ -922,11 +924,17 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
         job_release(j, 0);
         return;
     }
+    /* The job id names the entry (common/job.h); an entry put back after a
+     * deferral, or queued before ids named entries, carries it instead. */
     id = field(j, "job_id");
     if (id != NULL && crypto_uuid_valid(id)) {
         snprintf(j->job_id, sizeof j->job_id, "%s", id);
-        job_key(j->job_id, j->key);
+    } else if (id == NULL &&
+               job_id_of_entry(w->stream, entry_id, field(j, JOB_ID_RAND_FIELD), j->job_id) != 0) {
+        j->job_id[0] = '\0';
     }
+    if (j->job_id[0] != '\0')
+        job_key(j->job_id, j->key);
     if (j->job_id[0] == '\0' || !entry_complete(j)) {
         /* Not ours to retry: record it as failed and retire the entry. */
         j->failed = 1;

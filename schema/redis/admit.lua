@@ -1,10 +1,11 @@
 -- admit.lua: the whole admission of submissions, in one round trip for a
 -- batch of them: identity, submit bucket, idempotency, budget reservation,
--- job hot copy, the caller's job index and the XADD, for each in turn.
+-- stream entry (the queued job's hot copy), the caller's job index, for
+-- each in turn.
 -- Atomic across gateway replicas; a gateway sends what its callers
 -- submitted while the previous batch ran (gateway/admit.h).
 --
--- KEYS: three per admission, in order. ARGV[1] the job TTL in seconds and
+-- KEYS: two per admission, in order. ARGV[1] the job TTL in seconds and
 -- ARGV[2] '1' when the result cache is shared across users (the same for
 -- the whole batch), then per admission the count n of its arguments and
 -- those n arguments. Returns one reply per admission, {'error', message}
@@ -13,10 +14,10 @@
 -- budget counter (the reservations of the batch are added together at the
 -- end), a caller's job index.
 --
--- One admission: KEYS[1] identity cache key, KEYS[2] job hash, KEYS[3]
--- stream. ARGV[1] month (YYYY-MM), ARGV[2] token estimate, ARGV[3]
--- Idempotency-Key ('' none), ARGV[4] body digest, ARGV[5] ledger floor for
--- a missing budget counter ('' unknown), ARGV[6] job id, ARGV[7]
+-- One admission: KEYS[1] identity cache key, KEYS[2] stream. ARGV[1]
+-- month (YYYY-MM), ARGV[2] token estimate, ARGV[3] Idempotency-Key (''
+-- none), ARGV[4] body digest, ARGV[5] ledger floor for a missing budget
+-- counter ('' unknown), ARGV[6] the job id's draft (job_id_of), ARGV[7]
 -- result-cache digest ('' to skip the cache),
 -- ARGV[8] user id when the gateway admitted the caller itself (its own
 -- copy of the identity and a leased token, gateway/ident_cache.h; only the
@@ -28,18 +29,18 @@
 -- submission has; ARGV[13 ..] their values, in that order. The names are
 -- the script's, so a call carries none of them (gateway/admit.c).
 -- Its reply: {status, x, limit, remaining, reset, throttled, degraded, taken,
--- identity HGETALL or nil} with status 'ok' (x the entry id), 'cached' (x
+-- identity HGETALL or nil} with status 'ok' (x the job id), 'cached' (x
 -- a finished identical job), 'replay' (x the first response's job id) or
 -- 'conflict'; or {'need_budget', user_id}, or a gate refusal. limit,
 -- remaining, reset and taken are 0 when the gateway admitted the caller.
 -- Below, KEYS[k + i] and ARGV[a + i] are that admission's KEYS[i], ARGV[i].
 --
+-- A queued job is its stream entry alone: the job id names the entry
+-- (common/job.h), GET /job/:id reads it while no worker has taken it
+-- (lib/job_read.lua), and the worker writes the job's hash when it starts.
 -- 'meta' holds the submission's small fields as one JSON object (type,
--- created_at, file_path, ...; common/job.h): both the job hash (what GET
--- /job/:id shows) and the stream entry (what a worker needs) get it; the
--- bulky fields go to the entry only, with the job id and the reservation.
+-- created_at, file_path, ...; common/job.h).
 local FIELDS = {'meta', 'file_content', 'diff', 'error_log', 'files', 'run', 'spec'}
-local HASHED = 1
 local TTL, SHARED = ARGV[1], ARGV[2] == '1'
 
 -- name, value, name, value... of the fields mask says are present, from
@@ -57,6 +58,20 @@ local function tail(reason, rk, mask, v)
   if reason then return 'degraded_reason', reason, tail(nil, rk, mask, v) end
   if rk then return 'result_key', rk, tail(nil, nil, mask, v) end
   return present(mask, 1, v)
+end
+
+-- The job id naming the stream entry entry_id: the draft's random bits and
+-- stream nibble around the entry's milliseconds and sequence number,
+-- "MMMMMMMM-MMMM-7SSS-TSSS-RRRRRRRRRRRR" (common/job.h). The entry keeps the
+-- random bits (id_rand), so that a worker writes the same id
+-- (job_id_of_entry).
+local function job_id_of(draft, entry_id)
+  local dash = string.find(entry_id, '-', 1, true)
+  local ms = string.format('%012x', tonumber(string.sub(entry_id, 1, dash - 1)))
+  local seq = string.format('%06x', tonumber(string.sub(entry_id, dash + 1)))
+  if #seq > 6 then error('more than 2^24 entries in one millisecond') end
+  return string.sub(ms, 1, 8) .. '-' .. string.sub(ms, 9, 12) .. '-7' .. string.sub(seq, 1, 3) ..
+         '-' .. string.sub(draft, 20, 20) .. string.sub(seq, 4, 6) .. '-' .. string.sub(draft, 25, 36)
 end
 
 local function admit(k, a, n, batch)
@@ -136,18 +151,15 @@ local function admit(k, a, n, batch)
   counter.reserved = counter.reserved + tonumber(take)
   counter.added = counter.added + tonumber(take)
 
-  -- The job's hash and entry, their optional members last (tail).
+  -- The job's entry, its optional members last (tail).
   local reason, rk = nil, nil
   if degraded == '1' then reason = 'budget_exhausted' end
   if rkey then rk = string.sub(rkey, 8) end
-  local mask, v = ARGV[a + 12], a + 13
-  redis.call('HSET', KEYS[k + 2], 'status', 'queued', 'attempts', '0', 'user_id', user,
-             'throttled', throttled, 'degraded', degraded,
-             tail(reason, nil, string.sub(mask, 1, HASHED), v))
-  redis.call('EXPIRE', KEYS[k + 2], TTL)
-  local entry_id = redis.call('XADD', KEYS[k + 3], '*', 'job_id', ARGV[a + 6], 'user_id', user,
-                              'month', ARGV[a + 1], 'reserved', take, 'throttled', throttled,
-                              'degraded', degraded, tail(reason, rk, mask, v))
+  local entry_id = redis.call('XADD', KEYS[k + 2], '*', 'id_rand', string.sub(ARGV[a + 6], 25, 36),
+                              'user_id', user, 'month', ARGV[a + 1], 'reserved', take,
+                              'throttled', throttled, 'degraded', degraded,
+                              tail(reason, rk, ARGV[a + 12], a + 13))
+  local job_id = job_id_of(ARGV[a + 6], entry_id)
 
   local index = batch.indexes[user]
   if not index then
@@ -156,30 +168,30 @@ local function admit(k, a, n, batch)
     batch.index_users[#batch.index_users + 1] = user
   end
   index.zadd[#index.zadd + 1] = '0'
-  index.zadd[#index.zadd + 1] = ARGV[a + 6]
+  index.zadd[#index.zadd + 1] = job_id
   -- Kept to the newest 10000 ids; trimmed when a batch holds a job id whose
   -- last hex digits are 0 mod 64 (one submission in 64: they are random),
   -- so the index holds at most about 10063.
-  if tonumber(string.sub(ARGV[a + 6], -2), 16) % 64 == 0 then index.trim = true end
+  if tonumber(string.sub(job_id, -2), 16) % 64 == 0 then index.trim = true end
   if ikey then
-    redis.call('HSET', ikey, 'job_id', ARGV[a + 6], 'digest', ARGV[a + 4], 'throttled', throttled,
+    redis.call('HSET', ikey, 'job_id', job_id, 'digest', ARGV[a + 4], 'throttled', throttled,
                'degraded', degraded)
     redis.call('EXPIRE', ikey, '86400')
   end
-  return {'ok', entry_id, rl[1], rl[2], rl[3], tonumber(throttled), tonumber(degraded), rl[5],
+  return {'ok', job_id, rl[1], rl[2], rl[3], tonumber(throttled), tonumber(degraded), rl[5],
           flat}
 end
 
 local batch = {revoked = {}, budgets = {}, budget_keys = {}, indexes = {}, index_users = {}}
 local replies, k, a = {}, 0, 2
-for i = 1, #KEYS / 3 do
+for i = 1, #KEYS / 2 do
   local n = tonumber(ARGV[a + 1])
   local ok, reply = pcall(admit, k, a + 1, n, batch)
   if not ok then
     reply = {'error', type(reply) == 'table' and reply.err or tostring(reply)}
   end
   replies[i] = reply
-  k, a = k + 3, a + 1 + n
+  k, a = k + 2, a + 1 + n
 end
 for _, bkey in ipairs(batch.budget_keys) do
   local c = batch.budgets[bkey]

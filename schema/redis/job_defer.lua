@@ -11,7 +11,8 @@ local fields = {}
 for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('DEL', KEYS[4])
 redis.call('HSET', KEYS[4], unpack(fields))
-redis.call('HSET', KEYS[4], 'defer_until_ms', ARGV[3])
+-- The entry put back gets a new id: it carries the job id from now on.
+redis.call('HSET', KEYS[4], 'defer_until_ms', ARGV[3], 'job_id', ARGV[5])
 redis.call('EXPIRE', KEYS[4], tonumber(ARGV[6]))
 redis.call('ZADD', KEYS[3], tonumber(ARGV[3]), ARGV[5])
 redis.call('HSET', KEYS[1], 'status', 'queued', 'deferred_until', ARGV[4])

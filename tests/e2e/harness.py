@@ -960,6 +960,19 @@ class Harness:
     def redis_int(self, *args: Any) -> int:
         return int(self.redis_cli(*args).splitlines()[0])
 
+    def queued_entry(self, job_id: str) -> Optional[dict]:
+        """The fields of the stream entry a job id names (job_entry_of), or
+        None when that entry is not there (a worker took the job, or it
+        never existed)."""
+        stream, eid = job_entry_of(job_id)
+        raw = json.loads(self.redis_cli(
+            "EVAL", "return cjson.encode(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]))",
+            "1", stream, eid))
+        if not raw:
+            return None
+        flat = raw[0][1]
+        return dict(zip(flat[::2], flat[1::2]))
+
     def xpending_count(self, stream: str, group: str) -> int:
         return self.redis_int("XPENDING", stream, group)
 
@@ -1028,6 +1041,15 @@ def create_user(email: str, plan: str = "lite", password: Optional[str] = None) 
 
 def issue_key(email: str, name: str = "t") -> str:
     return current().issue_key(email, name)
+
+
+def job_entry_of(job_id: str) -> tuple[str, str]:
+    """The stream and entry id ("<ms>-<seq>") a job id names, as
+    common/job.h lays it out: "MMMMMMMM-MMMM-7SSS-TSSS-RRRRRRRRRRRR"."""
+    stream = {"8": STREAM_FAST, "9": STREAM_HEAVY}[job_id[19]]
+    ms = int(job_id[0:8] + job_id[9:13], 16)
+    seq = int(job_id[15:18] + job_id[20:23], 16)
+    return stream, f"{ms}-{seq}"
 
 
 def poll_job(job_id: str, until: Iterable[str] = ("done", "failed"), timeout: float = 60) -> dict:

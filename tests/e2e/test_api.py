@@ -1,6 +1,7 @@
 """Gateway API without workers: health, submission, routing to streams,
 job documents of queued jobs, X-Request-Id, 404/405."""
 
+import json
 import uuid
 
 import pytest
@@ -45,8 +46,11 @@ def test_submit_routes_to_stream(harness, gateway, clean_state, request_type, st
     assert REQUEST_ID_RE.match(headers.get("X-Request-Id") or "")
     assert harness.redis_int("XLEN", stream) == 1
     assert harness.redis_cli("EXISTS", other) == "0" or harness.redis_int("XLEN", other) == 0
-    # the hot copy exists
-    assert harness.redis_cli("EXISTS", f"job:{job_id}") == "1"
+    # the id names the job's entry, its hot copy until a worker takes it
+    entry = harness.queued_entry(job_id)
+    assert entry is not None and entry["user_id"] == harness.default_user_id, entry
+    assert json.loads(entry["meta"])["type"] == request_type, entry
+    assert harness.redis_cli("EXISTS", f"job:{job_id}") == "0"
 
 
 def test_job_ids_are_unique_and_time_ordered(harness, gateway, clean_state):

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from fakemodel import answer, module_fake, anthropic_env, request_text
-from harness import REPO_ROOT, UUID7_RE, free_port
+from harness import REPO_ROOT, STREAM_FAST, STREAM_HEAVY, UUID7_RE, free_port
 
 ANTHROPIC_KEY = "sk-ant-e2e-cli-" + secrets.token_urlsafe(24)
 CLI_TIMEOUT = 90        # seconds any one CLI run may take
@@ -161,8 +161,13 @@ def test_json_output_is_the_job_views(harness, stack, fake, work, tmp_path):
 
 
 def job_keys(harness) -> int:
-    """Jobs ever admitted and still hot (job:<id> hashes live a day)."""
-    return len([k for k in harness.redis_cli("--scan", "--pattern", "job:*").split() if k])
+    """Jobs ever admitted: entries ever added to the two job streams."""
+    total = 0
+    for stream in (STREAM_FAST, STREAM_HEAVY):
+        if harness.redis_int("EXISTS", stream):
+            info = harness.redis_cli("XINFO", "STREAM", stream).splitlines()
+            total += int(info[info.index("entries-added") + 1])
+    return total
 
 
 def test_usage_errors_exit_2_and_send_nothing(harness, stack, fake, work, tmp_path):

@@ -186,7 +186,7 @@ def test_submissions_spend_a_lease(harness):
         limit, remaining, _ = rate_headers(headers)
         assert limit == 60 * 1000 and limit - 4 <= remaining < limit, headers   # + refill
         assert harness.redis_cli("HGET", cache_key, "user_id").strip() == user_id
-        assert harness.redis_cli("HGET", f"job:{body['job_id']}", "user_id").strip() == user_id
+        assert harness.queued_entry(body["job_id"])["user_id"] == user_id
         assert harness.redis_int("ZCARD", f"jobs:{user_id}") == 4
         # A revocation seen only in Redis (no message) still stops a submission.
         harness.redis_cli("HSET", cache_key, "revoked", "1")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import assert_problem
+from harness import assert_problem, job_entry_of
 
 SCALE = {"CODEINSIGHT_RATE_LIMIT_SCALE": "10000"}
 
@@ -34,8 +34,10 @@ def finished_job(harness) -> dict:
 
 
 def forget_everywhere(harness, jid: str) -> None:
-    """The job leaves Redis and PostgreSQL: only a gateway's memory has it."""
-    assert harness.redis_int("DEL", f"job:{jid}") == 1
+    """The job leaves Redis (its hash, or its stream entry while queued) and
+    PostgreSQL: only a gateway's memory has it."""
+    stream, eid = job_entry_of(jid)
+    assert harness.redis_int("DEL", f"job:{jid}") + harness.redis_int("XDEL", stream, eid) == 1
     harness.psql(f"DELETE FROM jobs WHERE job_id = '{jid}'")
 
 

@@ -106,6 +106,98 @@ static void test_key(void **state)
     free(key);
 }
 
+/* A draft names the stream by its variant nibble and is a UUIDv7. */
+static void test_id_draft(void **state)
+{
+    char id[37];
+    (void)state;
+
+    assert_ptr_equal(job_id_draft(JOB_REVIEW, id), id);
+    assert_int_equal(strlen(id), 36);
+    assert_int_equal(id[14], '7');
+    assert_int_equal(id[19], JOB_ID_STREAM_FAST);
+    job_id_draft(JOB_DEBUG, id);
+    assert_int_equal(id[19], JOB_ID_STREAM_HEAVY);
+    job_id_draft(JOB_STRESS, id);
+    assert_int_equal(id[19], JOB_ID_STREAM_HEAVY);
+}
+
+/* The id of an entry, as admit.lua writes it, and back. */
+static void test_id_of_entry_roundtrip(void **state)
+{
+    static const struct {
+        const char *stream, *eid, *id;
+    } cases[] = {
+        {JOB_STREAM_FAST, "1732000000123-5", "0193433e-a87b-7000-8005-0123456789ab"},
+        {JOB_STREAM_HEAVY, "1732000000123-16777214", "0193433e-a87b-7fff-9ffe-0123456789ab"},
+        {JOB_STREAM_FAST, "0-0", "00000000-0000-7000-8000-0123456789ab"},
+        {JOB_STREAM_FAST, "281474976710655-4096", "ffffffff-ffff-7001-8000-0123456789ab"},
+    };
+    char id[37], eid[JOB_ENTRY_ID_MAX];
+    const char *stream;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(job_id_of_entry(cases[i].stream, cases[i].eid, "0123456789ab", id), 0);
+        assert_string_equal(id, cases[i].id);
+        assert_int_equal(job_entry_of(id, &stream, eid), 0);
+        assert_string_equal(stream, cases[i].stream);
+        assert_string_equal(eid, cases[i].eid);
+    }
+}
+
+/* Ids of one stream sort as its entries: by time, then sequence number. */
+static void test_id_order(void **state)
+{
+    static const char *const eids[] = {"1732000000123-0", "1732000000123-1",
+                                       "1732000000123-4095", "1732000000123-4096",
+                                       "1732000000124-0", "1732000065536-0"};
+    char prev[37] = "", id[37];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof eids / sizeof eids[0]; i++) {
+        assert_int_equal(job_id_of_entry(JOB_STREAM_FAST, eids[i], "ffffffffffff", id), 0);
+        assert_true(strcmp(prev, id) < 0);
+        /* the random bits do not decide the order */
+        assert_int_equal(job_id_of_entry(JOB_STREAM_FAST, eids[i], "000000000000", prev), 0);
+        assert_true(strcmp(prev, id) < 0);
+    }
+}
+
+static void test_id_of_entry_refuses(void **state)
+{
+    static const char *const bad_eids[] = {"", "1", "1-", "-1", "1-2x", "x-1", "1--1",
+                                           "1-16777216", "281474976710656-0",
+                                           "99999999999999999999999-0"};
+    static const char *const bad_rands[] = {"", "0123456789a", "0123456789abc", "0123456789ag"};
+    char id[37] = "unchanged";
+    (void)state;
+
+    for (size_t i = 0; i < sizeof bad_eids / sizeof bad_eids[0]; i++)
+        assert_int_equal(job_id_of_entry(JOB_STREAM_FAST, bad_eids[i], "0123456789ab", id), -1);
+    for (size_t i = 0; i < sizeof bad_rands / sizeof bad_rands[0]; i++)
+        assert_int_equal(job_id_of_entry(JOB_STREAM_FAST, "1-1", bad_rands[i], id), -1);
+    assert_int_equal(job_id_of_entry(JOB_STREAM_FAST, "1-1", NULL, id), -1);
+    assert_int_equal(job_id_of_entry("review_jobs:other", "1-1", "0123456789ab", id), -1);
+    assert_string_equal(id, "unchanged");
+}
+
+/* Ids that name no entry: malformed, another version, another variant. */
+static void test_entry_of_refuses(void **state)
+{
+    static const char *const ids[] = {"", "not-a-uuid", "0193433e-a87b-7000-8005-0123456789a",
+                                      "0193433e-a87b-6000-8005-0123456789ab",
+                                      "0193433e-a87b-7000-a005-0123456789ab",
+                                      "0193433e-a87b-7000-c005-0123456789ab",
+                                      "0193433e+a87b-7000-8005-0123456789ab"};
+    char eid[JOB_ENTRY_ID_MAX];
+    const char *stream;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        assert_int_equal(job_entry_of(ids[i], &stream, eid), -1);
+}
+
 static void test_view_full(void **state)
 {
     cJSON *flat = FLAT("type", "review", "status", "done", "created_at",
@@ -339,6 +431,11 @@ int main(void)
         cmocka_unit_test(test_type_unknown),
         cmocka_unit_test(test_stream_for),
         cmocka_unit_test(test_key),
+        cmocka_unit_test(test_id_draft),
+        cmocka_unit_test(test_id_of_entry_roundtrip),
+        cmocka_unit_test(test_id_order),
+        cmocka_unit_test(test_id_of_entry_refuses),
+        cmocka_unit_test(test_entry_of_refuses),
         cmocka_unit_test(test_view_full),
         cmocka_unit_test(test_view_minimal),
         cmocka_unit_test(test_view_error_and_empty_strings),

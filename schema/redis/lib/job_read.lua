@@ -1,0 +1,36 @@
+-- lib/job_read.lua: prepended to every script at build time (see Makefile).
+-- A job's hot copy as GET /job/:id reads it. No worker has taken a queued
+-- job yet, so it has no hash: its stream entry stands for it (job ids name
+-- entries, common/job.h).
+
+-- What a queued job's view shows of its stream entry (the rest is for the
+-- worker: the code, the reservation, ...).
+local ENTRY_VIEW = {user_id = true, throttled = true, degraded = true, degraded_reason = true,
+                    meta = true}
+
+-- What the view shows of the entry eid of stream, as a flat field/value
+-- list; nil when the entry is not there.
+local function job_entry_view(stream, eid)
+  local entry = redis.call('XRANGE', stream, eid, eid)[1]
+  if not entry then return nil end
+  local flat, f = {}, entry[2]
+  for i = 1, #f, 2 do
+    if ENTRY_VIEW[f[i]] then
+      flat[#flat + 1] = f[i]
+      flat[#flat + 1] = f[i + 1]
+    end
+  end
+  return flat
+end
+
+-- The job hash's HGETALL; without one, when stream and eid name the job's
+-- entry and it is there, that entry's view fields as the same flat list.
+local function job_read(hkey, stream, eid)
+  local flat = redis.call('HGETALL', hkey)
+  if #flat > 0 or not stream then return flat end
+  local view = job_entry_view(stream, eid)
+  if not view then return flat end
+  flat = {'status', 'queued', 'attempts', '0'}
+  for i = 1, #view do flat[#flat + 1] = view[i] end
+  return flat
+end
