@@ -133,8 +133,8 @@ int job_entry_of(const char *job_id, const char **stream, char eid[JOB_ENTRY_ID_
         return -1;
     ms_hi = hex_value(job_id, 8);
     ms_lo = hex_value(job_id + 9, 4);
-    seq_hi = hex_value(job_id + 15, 3);
-    seq_lo = hex_value(job_id + 20, 3);
+    seq_hi = hex_value(job_id + 20, 3);
+    seq_lo = hex_value(job_id + 24, 3);
     if (ms_hi < 0 || ms_lo < 0 || seq_hi < 0 || seq_lo < 0)
         return -1;
     snprintf(eid, JOB_ENTRY_ID_MAX, "%lld-%lld", (long long)(ms_hi << 16 | ms_lo),
@@ -142,7 +142,7 @@ int job_entry_of(const char *job_id, const char **stream, char eid[JOB_ENTRY_ID_
     return 0;
 }
 
-int job_id_of_entry(const char *stream, const char *eid, const char *rand, char *out)
+int job_id_of_entry(const char *stream, const char *eid, const char *bits, char *out)
 {
     char *end;
     unsigned long long ms, seq;
@@ -150,7 +150,7 @@ int job_id_of_entry(const char *stream, const char *eid, const char *rand, char 
                : strcmp(stream, JOB_STREAM_HEAVY) == 0 ? JOB_ID_STREAM_HEAVY
                                                        : 0;
 
-    if (tag == 0 || rand == NULL || strlen(rand) != 12 || hex_value(rand, 12) < 0 ||
+    if (tag == 0 || bits == NULL || strlen(bits) != 12 || hex_value(bits, 12) < 0 ||
         eid[0] < '0' || eid[0] > '9')
         return -1;
     ms = strtoull(eid, &end, 10);
@@ -159,8 +159,8 @@ int job_id_of_entry(const char *stream, const char *eid, const char *rand, char 
     seq = strtoull(end + 1, &end, 10);
     if (*end != '\0' || ms >= 1ULL << 48 || seq >= 1ULL << 24)
         return -1;
-    snprintf(out, CRYPTO_UUID_LEN, "%08llx-%04llx-7%03llx-%c%03llx-%s", ms >> 16, ms & 0xffff,
-             seq >> 12, tag, seq & 0xfff, rand);
+    snprintf(out, CRYPTO_UUID_LEN, "%08llx-%04llx-7%.3s-%c%03llx-%03llx%s", ms >> 16, ms & 0xffff,
+             bits, tag, seq >> 12, seq & 0xfff, bits + 3);
     return 0;
 }
 

@@ -70,19 +70,20 @@ const char *job_stream_for(enum job_type t);
 void job_key(const char *job_id, char *key);
 
 /* A job id names the job's stream entry (docs/admission.md, "Job ids"). It
- * is a UUIDv7, "MMMMMMMM-MMMM-7SSS-TSSS-RRRRRRRRRRRR": M the entry's 48-bit
- * millisecond time, S its 24-bit sequence number (high half, then low), T
- * the variant nibble naming the stream ('8' fast, '9' heavy), R 48 random
- * bits. Ids of one stream sort as its entries do. A queued job has no hash:
- * its entry is its hot copy until a worker takes it (job_start.lua), so
- * admission writes one key fewer. The gateway sends a draft (job_id_draft)
- * and admit.lua writes the entry's time and sequence into it. */
+ * is a UUIDv7, "MMMMMMMM-MMMM-7FFF-TSSS-SSSRRRRRRRRR": M the entry's 48-bit
+ * millisecond time, F the 12-bit fraction of that millisecond from Redis'
+ * clock, T the variant nibble naming the stream ('8' fast, '9' heavy), S
+ * the entry's 24-bit sequence number, R 36 random bits. Ids sort in the
+ * order Redis admitted the jobs. A queued job has no hash: its entry is its
+ * hot copy until a worker takes it (job_start.lua), so admission writes one
+ * key fewer. The gateway sends a draft (job_id_draft) and admit.lua adds
+ * the entry and writes its time and sequence into the draft. */
 #define JOB_ID_STREAM_FAST  '8'
 #define JOB_ID_STREAM_HEAVY '9'
 /* "<ms>-<seq>" of an entry a job id names, plus NUL. */
 #define JOB_ENTRY_ID_MAX 32
-/* The entry's field holding the id's random bits (R, 12 hex digits). */
-#define JOB_ID_RAND_FIELD "id_rand"
+/* The entry's field holding F and R of its id (12 hex digits). */
+#define JOB_ID_BITS_FIELD "id_bits"
 
 /* Writes a draft id for a job of type t into out (37 bytes): random bits and
  * the stream's nibble; admit.lua completes it. Returns out. */
@@ -93,10 +94,10 @@ char *job_id_draft(enum job_type t, char *out);
  * entries). */
 int job_entry_of(const char *job_id, const char **stream, char eid[JOB_ENTRY_ID_MAX]);
 
-/* Writes the id naming entry eid ("<ms>-<seq>") of stream, with random
- * bits rand (its JOB_ID_RAND_FIELD), into out (37 bytes), as admit.lua
- * does. Returns 0, or -1 when one of them is malformed. */
-int job_id_of_entry(const char *stream, const char *eid, const char *rand, char *out);
+/* Writes the id naming entry eid ("<ms>-<seq>") of stream, with bits (its
+ * JOB_ID_BITS_FIELD), into out (37 bytes), as admit.lua does. Returns 0, or
+ * -1 (out untouched) when one of them is malformed. */
+int job_id_of_entry(const char *stream, const char *eid, const char *bits, char *out);
 
 /* Reads a job's hot copy, one script call (job_read.lua): its hash, else,
  * while no worker has taken it, the view's fields of its stream entry, as

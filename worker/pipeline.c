@@ -927,12 +927,10 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
     /* The job id names the entry (common/job.h); an entry put back after a
      * deferral, or queued before ids named entries, carries it instead. */
     id = field(j, "job_id");
-    if (id != NULL && crypto_uuid_valid(id)) {
+    if (id != NULL && crypto_uuid_valid(id))
         snprintf(j->job_id, sizeof j->job_id, "%s", id);
-    } else if (id == NULL &&
-               job_id_of_entry(w->stream, entry_id, field(j, JOB_ID_RAND_FIELD), j->job_id) != 0) {
-        j->job_id[0] = '\0';
-    }
+    else if (id == NULL)            /* leaves job_id "" when the entry is malformed */
+        job_id_of_entry(w->stream, entry_id, field(j, JOB_ID_BITS_FIELD), j->job_id);
     if (j->job_id[0] != '\0')
         job_key(j->job_id, j->key);
     if (j->job_id[0] == '\0' || !entry_complete(j)) {

@@ -17,7 +17,7 @@
 -- One admission: KEYS[1] identity cache key, KEYS[2] stream. ARGV[1]
 -- month (YYYY-MM), ARGV[2] token estimate, ARGV[3] Idempotency-Key (''
 -- none), ARGV[4] body digest, ARGV[5] ledger floor for a missing budget
--- counter ('' unknown), ARGV[6] the job id's draft (job_id_of), ARGV[7]
+-- counter ('' unknown), ARGV[6] the job id's draft (add_entry), ARGV[7]
 -- result-cache digest ('' to skip the cache),
 -- ARGV[8] user id when the gateway admitted the caller itself (its own
 -- copy of the identity and a leased token, gateway/ident_cache.h; only the
@@ -60,18 +60,31 @@ local function tail(reason, rk, mask, v)
   return present(mask, 1, v)
 end
 
--- The job id naming the stream entry entry_id: the draft's random bits and
--- stream nibble around the entry's milliseconds and sequence number,
--- "MMMMMMMM-MMMM-7SSS-TSSS-RRRRRRRRRRRR" (common/job.h). The entry keeps the
--- random bits (id_rand), so that a worker writes the same id
--- (job_id_of_entry).
-local function job_id_of(draft, entry_id)
-  local dash = string.find(entry_id, '-', 1, true)
-  local ms = string.format('%012x', tonumber(string.sub(entry_id, 1, dash - 1)))
-  local seq = string.format('%06x', tonumber(string.sub(entry_id, dash + 1)))
+-- The job's entry and the id naming it, "MMMMMMMM-MMMM-7FFF-TSSS-SSSRRRRRRRRR"
+-- (common/job.h): the entry's milliseconds M and sequence number S, the
+-- fraction F of that millisecond from Redis' clock (so that ids of both
+-- streams sort in admission order), the draft's stream nibble T and random
+-- bits R. F and R are kept in the entry (id_bits) for the worker
+-- (job_id_of_entry). The entry is added at the millisecond F was read in;
+-- when the stream is ahead of the clock (a clock stepped back) it is added
+-- where Redis puts it, with F 0. Returns the job id and the entry id.
+local function add_entry(stream, draft, ...)
+  local t = redis.call('TIME')
+  local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local rand = string.sub(draft, 28, 36)
+  local bits = string.format('%03x', math.floor(tonumber(t[2]) % 1000 * 4096 / 1000)) .. rand
+  local eid = redis.pcall('XADD', stream, string.format('%d', ms) .. '-*', 'id_bits', bits, ...)
+  if type(eid) == 'table' then
+    bits = '000' .. rand
+    eid = redis.call('XADD', stream, '*', 'id_bits', bits, ...)
+  end
+  local dash = string.find(eid, '-', 1, true)
+  local m = string.format('%012x', tonumber(string.sub(eid, 1, dash - 1)))
+  local seq = string.format('%06x', tonumber(string.sub(eid, dash + 1)))
   if #seq > 6 then error('more than 2^24 entries in one millisecond') end
-  return string.sub(ms, 1, 8) .. '-' .. string.sub(ms, 9, 12) .. '-7' .. string.sub(seq, 1, 3) ..
-         '-' .. string.sub(draft, 20, 20) .. string.sub(seq, 4, 6) .. '-' .. string.sub(draft, 25, 36)
+  return string.sub(m, 1, 8) .. '-' .. string.sub(m, 9, 12) .. '-7' .. string.sub(bits, 1, 3) ..
+         '-' .. string.sub(draft, 20, 20) .. string.sub(seq, 1, 3) .. '-' .. string.sub(seq, 4, 6) ..
+         rand, eid
 end
 
 local function admit(k, a, n, batch)
@@ -155,11 +168,9 @@ local function admit(k, a, n, batch)
   local reason, rk = nil, nil
   if degraded == '1' then reason = 'budget_exhausted' end
   if rkey then rk = string.sub(rkey, 8) end
-  local entry_id = redis.call('XADD', KEYS[k + 2], '*', 'id_rand', string.sub(ARGV[a + 6], 25, 36),
-                              'user_id', user, 'month', ARGV[a + 1], 'reserved', take,
-                              'throttled', throttled, 'degraded', degraded,
-                              tail(reason, rk, ARGV[a + 12], a + 13))
-  local job_id = job_id_of(ARGV[a + 6], entry_id)
+  local job_id = add_entry(KEYS[k + 2], ARGV[a + 6], 'user_id', user, 'month', ARGV[a + 1],
+                           'reserved', take, 'throttled', throttled, 'degraded', degraded,
+                           tail(reason, rk, ARGV[a + 12], a + 13))
 
   local index = batch.indexes[user]
   if not index then

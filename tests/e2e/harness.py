@@ -1045,10 +1045,10 @@ def issue_key(email: str, name: str = "t") -> str:
 
 def job_entry_of(job_id: str) -> tuple[str, str]:
     """The stream and entry id ("<ms>-<seq>") a job id names, as
-    common/job.h lays it out: "MMMMMMMM-MMMM-7SSS-TSSS-RRRRRRRRRRRR"."""
+    common/job.h lays it out: "MMMMMMMM-MMMM-7FFF-TSSS-SSSRRRRRRRRR"."""
     stream = {"8": STREAM_FAST, "9": STREAM_HEAVY}[job_id[19]]
     ms = int(job_id[0:8] + job_id[9:13], 16)
-    seq = int(job_id[15:18] + job_id[20:23], 16)
+    seq = int(job_id[20:23] + job_id[24:27], 16)
     return stream, f"{ms}-{seq}"
 
 

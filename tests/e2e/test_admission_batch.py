@@ -37,8 +37,8 @@ def entries(harness) -> dict:
     for eid, flat in raw:
         fields = dict(zip(flat[::2], flat[1::2]))
         ms, seq = (int(x) for x in eid.split("-"))
-        m, s = f"{ms:012x}", f"{seq:06x}"
-        out[f"{m[:8]}-{m[8:]}-7{s[:3]}-8{s[3:]}-{fields['id_rand']}"] = fields
+        m, s, bits = f"{ms:012x}", f"{seq:06x}", fields["id_bits"]
+        out[f"{m[:8]}-{m[8:]}-7{bits[:3]}-8{s[:3]}-{s[3:]}{bits[3:]}"] = fields
     return out
 
 

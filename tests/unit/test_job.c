@@ -128,10 +128,10 @@ static void test_id_of_entry_roundtrip(void **state)
     static const struct {
         const char *stream, *eid, *id;
     } cases[] = {
-        {JOB_STREAM_FAST, "1732000000123-5", "0193433e-a87b-7000-8005-0123456789ab"},
-        {JOB_STREAM_HEAVY, "1732000000123-16777214", "0193433e-a87b-7fff-9ffe-0123456789ab"},
-        {JOB_STREAM_FAST, "0-0", "00000000-0000-7000-8000-0123456789ab"},
-        {JOB_STREAM_FAST, "281474976710655-4096", "ffffffff-ffff-7001-8000-0123456789ab"},
+        {JOB_STREAM_FAST, "1732000000123-5", "0193433e-a87b-7012-8000-0053456789ab"},
+        {JOB_STREAM_HEAVY, "1732000000123-16777214", "0193433e-a87b-7012-9fff-ffe3456789ab"},
+        {JOB_STREAM_FAST, "0-0", "00000000-0000-7012-8000-0003456789ab"},
+        {JOB_STREAM_FAST, "281474976710655-4096", "ffffffff-ffff-7012-8001-0003456789ab"},
     };
     char id[37], eid[JOB_ENTRY_ID_MAX];
     const char *stream;
@@ -146,7 +146,8 @@ static void test_id_of_entry_roundtrip(void **state)
     }
 }
 
-/* Ids of one stream sort as its entries: by time, then sequence number. */
+/* Ids of one stream and millisecond fraction sort as its entries: by
+ * time, then sequence number, whatever the random bits. */
 static void test_id_order(void **state)
 {
     static const char *const eids[] = {"1732000000123-0", "1732000000123-1",
@@ -156,12 +157,23 @@ static void test_id_order(void **state)
     (void)state;
 
     for (size_t i = 0; i < sizeof eids / sizeof eids[0]; i++) {
-        assert_int_equal(job_id_of_entry(JOB_STREAM_FAST, eids[i], "ffffffffffff", id), 0);
+        assert_int_equal(job_id_of_entry(JOB_STREAM_FAST, eids[i], "abcfffffffff", id), 0);
         assert_true(strcmp(prev, id) < 0);
         /* the random bits do not decide the order */
-        assert_int_equal(job_id_of_entry(JOB_STREAM_FAST, eids[i], "000000000000", prev), 0);
+        assert_int_equal(job_id_of_entry(JOB_STREAM_FAST, eids[i], "abc000000000", prev), 0);
         assert_true(strcmp(prev, id) < 0);
     }
+}
+
+/* Within a millisecond the fraction orders ids, across the two streams. */
+static void test_id_order_fraction(void **state)
+{
+    char a[37], b[37];
+    (void)state;
+
+    assert_int_equal(job_id_of_entry(JOB_STREAM_HEAVY, "1732000000123-7", "001fffffffff", a), 0);
+    assert_int_equal(job_id_of_entry(JOB_STREAM_FAST, "1732000000123-0", "002000000000", b), 0);
+    assert_true(strcmp(a, b) < 0);
 }
 
 static void test_id_of_entry_refuses(void **state)
@@ -434,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_id_draft),
         cmocka_unit_test(test_id_of_entry_roundtrip),
         cmocka_unit_test(test_id_order),
+        cmocka_unit_test(test_id_order_fraction),
         cmocka_unit_test(test_id_of_entry_refuses),
         cmocka_unit_test(test_entry_of_refuses),
         cmocka_unit_test(test_view_full),
