@@ -121,6 +121,17 @@ int64_t crypto_uuid7_ms(const char *uuid)
     return ms;
 }
 
+int crypto_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 void crypto_random_hex(char *out, size_t n)
 {
     unsigned char buf[64];

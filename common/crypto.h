@@ -28,6 +28,9 @@ int crypto_uuid_valid(const char *s);
 /* Epoch milliseconds encoded in a UUIDv7 (no validation beyond the format). */
 int64_t crypto_uuid7_ms(const char *uuid);
 
+/* The value of hex digit c (either case), or -1 when c is not one. */
+int crypto_hex_digit(char c);
+
 /* Writes n random bytes as 2n lowercase hex chars plus NUL into out (cap >= 2n+1). */
 void crypto_random_hex(char *out, size_t n);
 

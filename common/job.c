@@ -94,11 +94,26 @@ void job_key(const char *job_id, char *key)
     snprintf(key, JOB_KEY_MAX, JOB_KEY_PREFIX "%s", job_id);
 }
 
+/* The variant nibble naming each stream in a job id (job.h). */
+static const struct {
+    const char *stream;
+    char tag;
+} id_streams[] = {{JOB_STREAM_FAST, JOB_ID_STREAM_FAST}, {JOB_STREAM_HEAVY, JOB_ID_STREAM_HEAVY}};
+#define ID_STREAMS (sizeof id_streams / sizeof id_streams[0])
+
+/* The nibble of stream; 0 when it is not a job stream. */
+static char stream_tag(const char *stream)
+{
+    for (size_t i = 0; i < ID_STREAMS; i++)
+        if (strcmp(id_streams[i].stream, stream) == 0)
+            return id_streams[i].tag;
+    return 0;
+}
+
 char *job_id_draft(enum job_type t, char *out)
 {
     crypto_uuid7(0, out);
-    out[19] = strcmp(job_stream_for(t), JOB_STREAM_FAST) == 0 ? JOB_ID_STREAM_FAST
-                                                              : JOB_ID_STREAM_HEAVY;
+    out[19] = stream_tag(job_stream_for(t));
     return out;
 }
 
@@ -108,10 +123,7 @@ static int64_t hex_value(const char *s, int n)
     int64_t v = 0;
 
     for (int i = 0; i < n; i++) {
-        int c = s[i], d = c >= '0' && c <= '9'   ? c - '0'
-                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                 : -1;
+        int d = crypto_hex_digit(s[i]);
         if (d < 0)
             return -1;
         v = v * 16 + d;
@@ -121,24 +133,18 @@ static int64_t hex_value(const char *s, int n)
 
 int job_entry_of(const char *job_id, const char **stream, char eid[JOB_ENTRY_ID_MAX])
 {
-    int64_t ms_hi, ms_lo, seq_hi, seq_lo;
+    size_t i = 0;
 
     if (!crypto_uuid_valid(job_id) || job_id[14] != '7')
         return -1;
-    if (job_id[19] == JOB_ID_STREAM_FAST)
-        *stream = JOB_STREAM_FAST;
-    else if (job_id[19] == JOB_ID_STREAM_HEAVY)
-        *stream = JOB_STREAM_HEAVY;
-    else
+    while (i < ID_STREAMS && id_streams[i].tag != job_id[19])
+        i++;
+    if (i == ID_STREAMS)
         return -1;
-    ms_hi = hex_value(job_id, 8);
-    ms_lo = hex_value(job_id + 9, 4);
-    seq_hi = hex_value(job_id + 20, 3);
-    seq_lo = hex_value(job_id + 24, 3);
-    if (ms_hi < 0 || ms_lo < 0 || seq_hi < 0 || seq_lo < 0)
-        return -1;
-    snprintf(eid, JOB_ENTRY_ID_MAX, "%lld-%lld", (long long)(ms_hi << 16 | ms_lo),
-             (long long)(seq_hi << 12 | seq_lo));
+    *stream = id_streams[i].stream;
+    /* crypto_uuid_valid saw hex digits everywhere */
+    snprintf(eid, JOB_ENTRY_ID_MAX, "%lld-%lld", (long long)crypto_uuid7_ms(job_id),
+             (long long)(hex_value(job_id + 20, 3) << 12 | hex_value(job_id + 24, 3)));
     return 0;
 }
 
@@ -146,9 +152,7 @@ int job_id_of_entry(const char *stream, const char *eid, const char *bits, char 
 {
     char *end;
     unsigned long long ms, seq;
-    char tag = strcmp(stream, JOB_STREAM_FAST) == 0    ? JOB_ID_STREAM_FAST
-               : strcmp(stream, JOB_STREAM_HEAVY) == 0 ? JOB_ID_STREAM_HEAVY
-                                                       : 0;
+    char tag = stream_tag(stream);
 
     if (tag == 0 || bits == NULL || strlen(bits) != 12 || hex_value(bits, 12) < 0 ||
         eid[0] < '0' || eid[0] > '9')
@@ -164,15 +168,22 @@ int job_id_of_entry(const char *stream, const char *eid, const char *bits, char 
     return 0;
 }
 
+int job_read_keys(const char *job_id, char key[JOB_KEY_MAX], const char **stream,
+                  char eid[JOB_ENTRY_ID_MAX])
+{
+    job_key(job_id, key);
+    return job_entry_of(job_id, stream, eid) == 0 ? 2 : 1;
+}
+
 int job_read(struct kv *kv, const char *job_id, cJSON **flat, struct err *e)
 {
     char key[JOB_KEY_MAX], eid[JOB_ENTRY_ID_MAX];
     const char *stream;
+    int nkeys = job_read_keys(job_id, key, &stream, eid);
 
-    job_key(job_id, key);
-    if (job_entry_of(job_id, &stream, eid) != 0)
-        return kv_eval(kv, &job_script_read, 1, 1, (const char *[]){key}, NULL, flat, e);
-    return kv_eval(kv, &job_script_read, 2, 3, (const char *[]){key, stream, eid}, NULL, flat, e);
+    return kv_eval(kv, &job_script_read, nkeys, 2 * nkeys - 1,
+                   nkeys == 2 ? (const char *[]){key, stream, eid} : (const char *[]){key}, NULL,
+                   flat, e);
 }
 
 char *job_meta_encode(const char *const names[], const char *const values[], size_t n)

@@ -99,6 +99,13 @@ int job_entry_of(const char *job_id, const char **stream, char eid[JOB_ENTRY_ID_
  * -1 (out untouched) when one of them is malformed. */
 int job_id_of_entry(const char *stream, const char *eid, const char *bits, char *out);
 
+/* What job_read.lua and gate.lua are given to read a job's hot copy:
+ * writes its hash key into key and, when the id names an entry, the stream
+ * into *stream and the entry id into eid. Returns the number of keys: 2,
+ * or 1 (the hash alone). */
+int job_read_keys(const char *job_id, char key[JOB_KEY_MAX], const char **stream,
+                  char eid[JOB_ENTRY_ID_MAX]);
+
 /* Reads a job's hot copy, one script call (job_read.lua): its hash, else,
  * while no worker has taken it, the view's fields of its stream entry, as
  * an HGETALL reply (a flat cJSON array, empty when there is neither) in

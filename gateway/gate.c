@@ -130,6 +130,7 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
     int64_t now = clock_mono_ms();
     char key[JOB_KEY_MAX], eid[JOB_ENTRY_ID_MAX];
     const char *stream = NULL;
+    int read_keys = 0;              /* the job's hash[, its stream] */
 
     if (auth_parse_or_respond(req, id) != 0)
         return -1;
@@ -138,11 +139,8 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
         gate_rate_headers(req, a.limit, a.remaining, a.reset);
         return read_alone(req, read_job);
     }
-    if (read_job != NULL) {
-        job_key(read_job, key);
-        if (job_entry_of(read_job, &stream, eid) != 0)
-            stream = NULL;
-    }
+    if (read_job != NULL)
+        read_keys = job_read_keys(read_job, key, &stream, eid);
     /* A cache miss is filled and retried once. */
     for (int attempt = 0; attempt < 2; attempt++) {
         struct kv *kv = gateway_kv(req->gw, &e);
@@ -152,21 +150,17 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
         int miss;
         /* keys: identity[, job hash[, stream]]; then class, want, identity
          * wanted[, entry id] (gate.lua) */
-        const char *argv[7] = {id->cache_key};
-        int nkeys = 1, argc;
+        const char *argv[7] = {id->cache_key, key, stream};
+        int argc = 1 + read_keys;
 
-        if (read_job != NULL)
-            argv[nkeys++] = key;
-        if (stream != NULL)
-            argv[nkeys++] = stream;
-        argc = nkeys;
         snprintf(want, sizeof want, "%ld", ask.want);
         argv[argc++] = cls;
         argv[argc++] = want;
         argv[argc++] = ask.want_identity ? "1" : "0";
-        if (stream != NULL)
+        if (read_keys == 2)
             argv[argc++] = eid;
-        if (kv == NULL || kv_eval(kv, &job_script_gate, nkeys, argc, argv, NULL, &r, &e) != ERR_OK) {
+        if (kv == NULL ||
+            kv_eval(kv, &job_script_gate, 1 + read_keys, argc, argv, NULL, &r, &e) != ERR_OK) {
             if (e.code == ERR_PROTOCOL)
                 err_set(&e, ERR_REDIS_UNAVAILABLE, "admission script failed");
             gate_respond_error(req, &e);

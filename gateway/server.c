@@ -381,14 +381,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes in place, like MHD's default, except that "%00" stays as
  * it is: a NUL must never cut a path short behind the route table's back. */
 static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
@@ -399,7 +391,7 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
     (void)conn;
     while (*r != '\0') {
         int hi, lo;
-        if (r[0] == '%' && (hi = hex_val(r[1])) >= 0 && (lo = hex_val(r[2])) >= 0 &&
+        if (r[0] == '%' && (hi = crypto_hex_digit(r[1])) >= 0 && (lo = crypto_hex_digit(r[2])) >= 0 &&
             (hi | lo) != 0) {
             *w++ = (char)(hi * 16 + lo);
             r += 3;
