@@ -281,13 +281,11 @@ static char *accepted_body(const char *job_id, const char *poll, int throttled, 
     return text_finish(&t);
 }
 
-/* The 202 of an admitted job, or the same again for an idempotent replay:
- * reply = {'ok'|'replay', _, limit, remaining, reset, throttled, degraded};
+/* The 202 of an admitted job, or the same again for an idempotent replay;
  * the rate-limit headers are already set. */
-static void accepted_or_replayed(struct request *req, const char *job_id, const cJSON *r,
-                                 int replay)
+static void accepted_or_replayed(struct request *req, const char *job_id, int throttled,
+                                 int degraded, int replay)
 {
-    int throttled = gate_reply_num(r, 5) != 0, degraded = gate_reply_num(r, 6) != 0;
     char poll[64];
 
     snprintf(poll, sizeof poll, "/job/%s", job_id);
@@ -321,25 +319,39 @@ static void admission_headers(struct admit_job *j)
     gate_rate_headers(j->req, j->adm.a.limit, j->adm.a.remaining, j->adm.a.reset);
 }
 
+/* The 202 of job_id, admitted now. */
+static enum step admitted(struct admit_job *j, const char *job_id, int throttled, int degraded)
+{
+    observe_admission(degraded ? "degraded" : throttled ? "throttled" : "admitted");
+    admission_headers(j);
+    accepted_or_replayed(j->req, job_id, throttled, degraded, 0);
+    return STEP_DONE;
+}
+
 /* Answers what one script reply allows without waiting: STEP_DONE when the
  * request is answered, STEP_WORK when the outcome (kept in j) needs
  * PostgreSQL or a job's view first (outcome_work). */
 static enum step outcome_answer(struct admit_job *j, const cJSON *r)
 {
     struct request *req = j->req;
-    const char *st = gate_reply_status(r);
+    const char *st = gate_reply_status(r), *s = cJSON_GetStringValue(r);
     struct err e;
+
+    /* The 'ok' of a caller the gateway admitted itself is one string,
+     * "<job id><throttled><degraded>" (admit.lua): nothing to record. */
+    if (s != NULL && strlen(s) == CRYPTO_UUID_LEN + 1) {
+        char id[CRYPTO_UUID_LEN];
+        memcpy(id, s, CRYPTO_UUID_LEN - 1);
+        id[CRYPTO_UUID_LEN - 1] = '\0';
+        return admitted(j, id, s[CRYPTO_UUID_LEN - 1] == '1', s[CRYPTO_UUID_LEN] == '1');
+    }
 
     if (strcmp(st, "ok") == 0 || strcmp(st, "cached") == 0 || strcmp(st, "replay") == 0 ||
         strcmp(st, "conflict") == 0)
         admission_seen(j, r);
-    if (strcmp(st, "ok") == 0) {
-        observe_admission(gate_reply_num(r, 6) ? "degraded"
-                          : gate_reply_num(r, 5) ? "throttled" : "admitted");
-        admission_headers(j);
-        accepted_or_replayed(req, gate_reply_str(r, 1), r, 0);
-        return STEP_DONE;
-    }
+    if (strcmp(st, "ok") == 0)
+        return admitted(j, gate_reply_str(r, 1), gate_reply_num(r, 5) != 0,
+                        gate_reply_num(r, 6) != 0);
     if (strcmp(st, "replay") == 0 || strcmp(st, "conflict") == 0) {
         admission_headers(j);
         if (st[0] == 'c') {
@@ -349,7 +361,8 @@ static enum step outcome_answer(struct admit_job *j, const cJSON *r)
             return STEP_DONE;
         }
         observe_admission("replayed");
-        accepted_or_replayed(req, gate_reply_str(r, 1), r, 1);
+        accepted_or_replayed(req, gate_reply_str(r, 1), gate_reply_num(r, 5) != 0,
+                             gate_reply_num(r, 6) != 0, 1);
         return STEP_DONE;
     }
     if (strcmp(st, "revoked") == 0)

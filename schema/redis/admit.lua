@@ -32,7 +32,8 @@
 -- identity HGETALL or nil} with status 'ok' (x the job id), 'cached' (x
 -- a finished identical job), 'replay' (x the first response's job id) or
 -- 'conflict'; or {'need_budget', user_id}, or a gate refusal. limit,
--- remaining, reset and taken are 0 when the gateway admitted the caller.
+-- remaining, reset and taken are 0 when the gateway admitted the caller,
+-- and an 'ok' is then sent as one string, "<job id><throttled><degraded>".
 -- Below, KEYS[k + i] and ARGV[a + i] are that admission's KEYS[i], ARGV[i].
 --
 -- A queued job is its stream entry alone: the job id names the entry
@@ -60,31 +61,60 @@ local function tail(reason, rk, mask, v)
   return present(mask, 1, v)
 end
 
+-- Redis' clock, read once per batch: the admission the batch makes after i
+-- others takes the fraction F0 + i of the batch's millisecond (F in 1/4096
+-- ms). Ids then keep admission order within a batch, across both streams,
+-- and across batches: an admission takes far longer than 1/4096 ms, so the
+-- next batch reads a later fraction than this one handed out. When the
+-- fractions run out, the clock is read again.
+local clock = {f = 4096}
+local function tick()
+  if clock.f > 4095 then
+    local t = redis.call('TIME')
+    local us = tonumber(t[2])
+    local part = us % 1000
+    local ms = tonumber(t[1]) * 1000 + (us - part) / 1000
+    local f = math.floor(part * 4096 / 1000)
+    if ms == clock.ms and f < clock.last + 1 then f = math.min(clock.last + 1, 4095) end
+    clock = {ms = ms, f = f, at = string.format('%d-', ms),
+             id = string.format('%08x-%04x-7', math.floor(ms / 65536), ms % 65536)}
+  end
+  local f = clock.f
+  clock.f, clock.last = f + 1, f
+  return f
+end
+
 -- The job's entry and the id naming it, "MMMMMMMM-MMMM-7FFF-TSSS-SSSRRRRRRRRR"
 -- (common/job.h): the entry's milliseconds M and sequence number S, the
--- fraction F of that millisecond from Redis' clock (so that ids of both
--- streams sort in admission order), the draft's stream nibble T and random
--- bits R. F and R are kept in the entry (id_bits) for the worker
--- (job_id_of_entry). The entry is added at the millisecond F was read in;
--- when the stream is ahead of the clock (a clock stepped back) it is added
--- where Redis puts it, with F 0. Returns the job id and the entry id.
+-- fraction F of that millisecond (tick), the draft's stream nibble T and
+-- random bits R. F and R are kept in the entry (id_bits) for the worker
+-- (job_id_of_entry). The entry is added at the clock's millisecond; when
+-- the stream is ahead of it (a clock stepped back) it is added where Redis
+-- puts it, with F 0. Returns the job id.
 local function add_entry(stream, draft, ...)
-  local t = redis.call('TIME')
-  local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local rand = string.sub(draft, 28, 36)
-  local bits = string.format('%03x', math.floor(tonumber(t[2]) % 1000 * 4096 / 1000)) .. rand
-  local eid = redis.pcall('XADD', stream, string.format('%d', ms) .. '-*', 'id_bits', bits, ...)
+  local f, rand = tick(), string.sub(draft, 28, 36)
+  local bits = string.format('%03x', f) .. rand
+  local eid = redis.pcall('XADD', stream, clock.at .. '*', 'id_bits', bits, ...)
+  local seq
   if type(eid) == 'table' then
-    bits = '000' .. rand
-    eid = redis.call('XADD', stream, '*', 'id_bits', bits, ...)
+    eid = redis.call('XADD', stream, '*', 'id_bits', '000' .. rand, ...)
+    local dash = string.find(eid, '-', 1, true)
+    local ms = tonumber(string.sub(eid, 1, dash - 1))
+    seq = tonumber(string.sub(eid, dash + 1))
+    if seq >= 16777216 then error('more than 2^24 entries in one millisecond') end
+    return string.format('%08x-%04x-7000-%s%03x-%03x%s', math.floor(ms / 65536), ms % 65536,
+                         string.sub(draft, 20, 20), math.floor(seq / 4096), seq % 4096, rand)
   end
-  local dash = string.find(eid, '-', 1, true)
-  local m = string.format('%012x', tonumber(string.sub(eid, 1, dash - 1)))
-  local seq = string.format('%06x', tonumber(string.sub(eid, dash + 1)))
-  if #seq > 6 then error('more than 2^24 entries in one millisecond') end
-  return string.sub(m, 1, 8) .. '-' .. string.sub(m, 9, 12) .. '-7' .. string.sub(bits, 1, 3) ..
-         '-' .. string.sub(draft, 20, 20) .. string.sub(seq, 1, 3) .. '-' .. string.sub(seq, 4, 6) ..
-         rand, eid
+  seq = tonumber(string.sub(eid, #clock.at + 1))
+  if seq >= 16777216 then error('more than 2^24 entries in one millisecond') end
+  return string.format('%s%s-%s%03x-%03x%s', clock.id, string.sub(bits, 1, 3),
+                       string.sub(draft, 20, 20), math.floor(seq / 4096), seq % 4096, rand)
+end
+
+-- The result-cache key of digest for user (or shared by all users).
+local function result_key(user, digest)
+  if SHARED then return 'rcache:shared:' .. digest end
+  return 'rcache:' .. user .. ':' .. digest
 end
 
 local function admit(k, a, n, batch)
@@ -132,14 +162,12 @@ local function admit(k, a, n, batch)
   end
 
   -- A finished identical submission answers at once; nothing is enqueued.
-  local rkey = nil
-  if ARGV[a + 7] ~= '' then
-    local scope = user
-    if SHARED then scope = 'shared' end
-    rkey = 'rcache:' .. scope .. ':' .. ARGV[a + 7]
-    local done = redis.call('GET', rkey)
-    if done then return {'cached', done, rl[1], rl[2], rl[3], 0, 0, rl[5], flat} end
+  local rkey, done = batch.rkeys[a], batch.done[a]
+  if not rkey and ARGV[a + 7] ~= '' then
+    rkey = result_key(user, ARGV[a + 7])
+    done = redis.call('GET', rkey)
   end
+  if done then return {'cached', done, rl[1], rl[2], rl[3], 0, 0, rl[5], flat} end
 
   local ikey = nil
   if ARGV[a + 3] ~= '' then
@@ -174,27 +202,44 @@ local function admit(k, a, n, batch)
 
   local index = batch.indexes[user]
   if not index then
-    index = {trim = false, zadd = {'jobs:' .. user}}
+    index = {'jobs:' .. user}
     batch.indexes[user] = index
     batch.index_users[#batch.index_users + 1] = user
   end
-  index.zadd[#index.zadd + 1] = '0'
-  index.zadd[#index.zadd + 1] = job_id
-  -- Kept to the newest 10000 ids; trimmed when a batch holds a job id whose
-  -- last hex digits are 0 mod 64 (one submission in 64: they are random),
-  -- so the index holds at most about 10063.
-  if tonumber(string.sub(job_id, -2), 16) % 64 == 0 then index.trim = true end
+  local len = index.n or 1
+  index[len + 1], index[len + 2], index.n = '0', job_id, len + 2
   if ikey then
     redis.call('HSET', ikey, 'job_id', job_id, 'digest', ARGV[a + 4], 'throttled', throttled,
                'degraded', degraded)
     redis.call('EXPIRE', ikey, '86400')
   end
+  -- When the gateway admitted the caller (nothing taken from the bucket
+  -- here, no identity asked for), the reply is one string: the job id, then
+  -- the throttled and degraded digits. A table costs Redis far more to turn
+  -- into its reply; gateway/admit.c reads the string as that table.
+  if not id then return job_id .. throttled .. degraded end
   return {'ok', job_id, rl[1], rl[2], rl[3], tonumber(throttled), tonumber(degraded), rl[5],
           flat}
 end
 
-local batch = {revoked = {}, budgets = {}, budget_keys = {}, indexes = {}, index_users = {}}
+local batch = {revoked = {}, budgets = {}, budget_keys = {}, indexes = {}, index_users = {},
+               rkeys = {}, done = {}}
 local replies, k, a = {}, 0, 2
+-- The result-cache entries of the admissions whose user the gateway named
+-- (or with a shared cache) are read with one MGET; the others' in admit().
+local mget, at, m = {}, {}, 0
+for i = 1, #KEYS / 2 do
+  if ARGV[a + 8] ~= '' and (SHARED or ARGV[a + 9] ~= '') then
+    m = m + 1
+    mget[m], at[m] = result_key(ARGV[a + 9], ARGV[a + 8]), a + 1
+  end
+  a = a + 1 + tonumber(ARGV[a + 1])
+end
+if m > 0 then
+  local got = redis.call('MGET', unpack(mget, 1, m))
+  for j = 1, m do batch.rkeys[at[j]], batch.done[at[j]] = mget[j], got[j] end
+end
+a = 2
 for i = 1, #KEYS / 2 do
   local n = tonumber(ARGV[a + 1])
   local ok, reply = pcall(admit, k, a + 1, n, batch)
@@ -208,10 +253,11 @@ for _, bkey in ipairs(batch.budget_keys) do
   local c = batch.budgets[bkey]
   if c.added > 0 then redis.call('HINCRBY', bkey, 'reserved', c.added) end
 end
+-- Each index is kept to the newest 10000 ids.
 for _, user in ipairs(batch.index_users) do
   local index = batch.indexes[user]
-  redis.call('ZADD', unpack(index.zadd))
-  if index.trim then redis.call('ZREMRANGEBYRANK', index.zadd[1], 0, -10001) end
-  redis.call('EXPIRE', index.zadd[1], TTL)
+  redis.call('ZADD', unpack(index, 1, index.n))
+  redis.call('ZREMRANGEBYRANK', index[1], 0, -10001)
+  redis.call('EXPIRE', index[1], TTL)
 end
 return replies

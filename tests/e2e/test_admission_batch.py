@@ -88,6 +88,9 @@ def test_queued_submissions_share_one_script_call(harness, _module_isolation):
     # Each admitted job as if alone.
     assert int(harness.redis_cli("XLEN", STREAM_FAST)) == xlen0 + N
     queued = entries(harness)
+    # Ids sort as their entries were added: one batch shares Redis' clock
+    # reading, each admission taking the next fraction of its millisecond.
+    assert [i for i in queued if i in set(ids)] == sorted(ids)
     est = int(queued[ids[0]]["reserved"])
     assert est > 0
     for i, job_id in enumerate(ids):
@@ -141,3 +144,29 @@ def test_batch_of_many_callers_and_a_newcomer(harness, _module_isolation):
         assert harness.queued_entry(b["job_id"])["user_id"] == uid
         assert harness.redis_cli("ZSCORE", f"jobs:{uid}", b["job_id"]) == "0"
     assert len({b["job_id"] for _, (_, _, b) in answers}) == 12
+
+
+def test_index_keeps_the_newest_ten_thousand(harness, _module_isolation):
+    """A caller's job index (jobs:<user>, newest first for GET /jobs) is
+    trimmed to its newest 10000 ids by each batch that adds to it."""
+    gw = harness.start_gateway()
+    _, uid, key = harness.new_user(plan="business", tag="trim")
+    status, _, first = gw.http("POST", "/review", body(300), auth=key)
+    assert status == 202, first
+    # Older ids than any the gateway makes (their time is 0), 10005 of them.
+    old = [f"00000000-0000-7000-8000-{i:012x}" for i in range(10005)]
+    for k in range(0, len(old), 1000):
+        args = []
+        for m in old[k:k + 1000]:
+            args += ["0", m]
+        harness.redis_cli("ZADD", f"jobs:{uid}", *args)
+    assert int(harness.redis_cli("ZCARD", f"jobs:{uid}")) == 10006
+
+    status, _, b = gw.http("POST", "/review", body(301), auth=key)
+    assert status == 202, b
+    assert int(harness.redis_cli("ZCARD", f"jobs:{uid}")) == 10000
+    for job_id in (first["job_id"], b["job_id"], old[-1]):
+        assert harness.redis_cli("ZSCORE", f"jobs:{uid}", job_id) == "0", job_id
+    # The oldest seven went.
+    assert harness.redis_cli("ZSCORE", f"jobs:{uid}", old[6]) == ""
+    assert harness.redis_cli("ZSCORE", f"jobs:{uid}", old[7]) == "0"
