@@ -31,12 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
-sys.path.insert(0, str(REPO / "bench"))
+import run as R     # bench/run.py, beside this file; it brings tests/e2e/harness.py
 
-import harness as H  # noqa: E402
-import run as R  # noqa: E402
+H = R.H
+REPO = R.REPO
 
 CALLS_MAX = 2000
 LOAD_S = 2
@@ -199,9 +197,7 @@ def main() -> int:
     args = ap.parse_args()
     if not 1 <= args.calls <= CALLS_MAX:
         raise SystemExit(f"--calls is 1 to {CALLS_MAX}")
-    for tool in ("valgrind", "callgrind_control", "wrk"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} not found")
+    R.need_tools("valgrind", "callgrind_control", "wrk")
     build = REPO / args.build_dir
     script = (build / "gen" / "schema" / "redis" / "admit.lua").read_bytes()
     tmp = Path(tempfile.mkdtemp(prefix="ci-callgrind-admit-"))

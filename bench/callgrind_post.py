@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,9 +54,7 @@ def main() -> int:
     args = ap.parse_args()
     if not 1 <= args.posts <= POSTS_MAX:
         raise SystemExit(f"--posts is 1 to {POSTS_MAX}")
-    for tool in ("valgrind", "callgrind_control", "callgrind_annotate"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} not found: apt-get install valgrind")
+    R.need_tools("valgrind", "callgrind_control", "callgrind_annotate")
     build = REPO / args.build_dir
     out = Path(tempfile.mkdtemp(prefix="ci-callgrind-")) / "callgrind.out"
     h = H.Harness(build_dir=str(build))

@@ -103,6 +103,13 @@ def remaining() -> float:
     return RUN_BUDGET_S - (time.monotonic() - _T0)
 
 
+def need_tools(*tools: str) -> None:
+    """Exits with what to install when a developer's tool is missing."""
+    for tool in tools:
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} not found: apt-get install valgrind (wrk: make deps)")
+
+
 def need(seconds: float, what: str) -> None:
     if remaining() < seconds:
         raise BenchError(f"run budget exhausted before {what} ({remaining():.0f}s left)")
