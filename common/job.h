@@ -82,7 +82,8 @@ void job_key(const char *job_id, char *key);
 #define JOB_ID_STREAM_HEAVY '9'
 /* "<ms>-<seq>" of an entry a job id names, plus NUL. */
 #define JOB_ENTRY_ID_MAX 32
-/* The entry's field holding F and R of its id (12 hex digits). */
+/* The member of the entry's meta (a field in older entries) holding F and
+ * R of its id (12 hex digits). */
 #define JOB_ID_BITS_FIELD "id_bits"
 
 /* Writes a draft id for a job of type t into out (37 bytes): random bits and
@@ -115,9 +116,13 @@ int job_read(struct kv *kv, const char *job_id, cJSON **flat, struct err *e);
 /* A submission's small fields (type, created_at, file_path, ...) travel
  * as ONE member of the stream entry and of the job hash, JOB_META_FIELD: a
  * JSON object of strings. Redis then moves one argument instead of a pair
- * per field (docs/admission.md, "Batches"). In a job hash a field written
- * separately (the worker's canonical language) wins over the same name in
- * meta; admission writes no name both ways into a stream entry. */
+ * per field (docs/admission.md, "Batches"). admit.lua puts the admission's
+ * own members first in the entry's meta (user_id, month, reserved,
+ * throttled, degraded, degraded_reason, result_key, JOB_ID_BITS_FIELD);
+ * entries of an older gateway hold those as fields. In a job hash a field
+ * written separately (the worker's canonical language, a later degraded)
+ * wins over the same name in meta; admission writes no name both ways into
+ * a stream entry. */
 #define JOB_META_FIELD "meta"
 
 /* Encodes names[i]: values[i], for each non-NULL values[i], as a JSON

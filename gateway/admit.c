@@ -195,7 +195,9 @@ static int job_args(struct admit_job *j, const char *idem)
     add_str(j, ask.want_identity ? "1" : "0");
     add(j, j->mask, ADMIT_FIELDS);
     {
-        const char *values[ADMIT_FIELDS] = {j->meta, r->file_content, r->diff, r->error_log,
+        /* meta goes without its opening brace: admit.lua puts the
+         * admission's own members before the submission's. */
+        const char *values[ADMIT_FIELDS] = {j->meta + 1, r->file_content, r->diff, r->error_log,
                                             r->files, r->run, r->spec};
         for (size_t i = 0; i < ADMIT_FIELDS; i++)
             add_field(j, i, values[i]);

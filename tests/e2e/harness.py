@@ -961,17 +961,14 @@ class Harness:
         return int(self.redis_cli(*args).splitlines()[0])
 
     def queued_entry(self, job_id: str) -> Optional[dict]:
-        """The fields of the stream entry a job id names (job_entry_of), or
-        None when that entry is not there (a worker took the job, or it
-        never existed)."""
+        """The stream entry a job id names (job_entry_of) as entry_fields()
+        reads it, or None when that entry is not there (a worker took the
+        job, or it never existed)."""
         stream, eid = job_entry_of(job_id)
         raw = json.loads(self.redis_cli(
             "EVAL", "return cjson.encode(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]))",
             "1", stream, eid))
-        if not raw:
-            return None
-        flat = raw[0][1]
-        return dict(zip(flat[::2], flat[1::2]))
+        return entry_fields(raw[0][1]) if raw else None
 
     def xpending_count(self, stream: str, group: str) -> int:
         return self.redis_int("XPENDING", stream, group)
@@ -1041,6 +1038,24 @@ def create_user(email: str, plan: str = "lite", password: Optional[str] = None) 
 
 def issue_key(email: str, name: str = "t") -> str:
     return current().issue_key(email, name)
+
+
+def entry_fields(flat: list) -> dict:
+    """A stream entry's fields as a worker reads them (worker/pipeline.c,
+    entry_object): the string members of its meta (common/job.h: the
+    admission's own, user_id ... id_bits, and the submission's small
+    fields) as fields of their own, a field written separately winning;
+    meta itself stays, as sent."""
+    fields = dict(zip(flat[::2], flat[1::2]))
+    try:
+        meta = json.loads(fields.get("meta", "{}"))
+    except ValueError:
+        meta = {}
+    if isinstance(meta, dict):
+        for k, v in meta.items():
+            if isinstance(v, str) and k not in fields:
+                fields[k] = v
+    return fields
 
 
 def job_entry_of(job_id: str) -> tuple[str, str]:

@@ -17,7 +17,7 @@ import concurrent.futures
 import json
 import re
 
-from harness import STREAM_FAST, assert_problem
+from harness import STREAM_FAST, assert_problem, entry_fields
 
 N = 20
 PAUSE_MS = 1500
@@ -35,7 +35,7 @@ def entries(harness) -> dict:
         "EVAL", "return cjson.encode(redis.call('XRANGE', KEYS[1], '-', '+'))", "1", STREAM_FAST))
     out = {}
     for eid, flat in raw:
-        fields = dict(zip(flat[::2], flat[1::2]))
+        fields = entry_fields(flat)
         ms, seq = (int(x) for x in eid.split("-"))
         m, s, bits = f"{ms:012x}", f"{seq:06x}", fields["id_bits"]
         out[f"{m[:8]}-{m[8:]}-7{bits[:3]}-8{s[:3]}-{s[3:]}{bits[3:]}"] = fields
@@ -96,11 +96,16 @@ def test_queued_submissions_share_one_script_call(harness, _module_isolation):
     for i, job_id in enumerate(ids):
         # The id names the job's entry, which holds what a worker needs and
         # what GET /job/:id shows while it is queued: no job hash yet. The
-        # small fields travel as one JSON member, meta (common/job.h).
+        # small fields travel as one JSON member, meta, the admission's own
+        # (user_id ... id_bits) first (common/job.h); the code is a field.
         entry = queued[job_id]
         assert harness.queued_entry(job_id) == entry
         assert harness.redis_cli("EXISTS", f"job:{job_id}") == "0"
         meta = json.loads(entry["meta"])
+        assert list(meta)[:6] == ["user_id", "month", "reserved", "throttled", "degraded",
+                                  "result_key"], meta
+        assert "id_bits" in meta and "file_content" not in meta, meta
+        assert set(entry) - set(meta) == {"meta", "file_content"}, entry
         assert meta["type"] == "review" and meta["file_path"] == f"batch_{i}.go", meta
         assert meta["created_at"] and meta["request_id"], meta
         assert entry["user_id"] == uid and entry["month"] == month, entry
