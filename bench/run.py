@@ -89,6 +89,8 @@ TARGETS = {
 # A load run during which processes other than the ones measured used more
 # than this fraction of one core is flagged as noisy.
 NOISE_CPU_FRACTION = 0.15
+# A compared load is cut into this many slices, interleaved (interleaved()).
+SLICES = 5
 NOISE_EVENTS: list[str] = []
 
 
@@ -324,6 +326,98 @@ def run_wrk(url: str, script: Path, duration_s: float, env_extra: dict,
     out["noisy"] = cpu["other_processes"] + cpu["stolen"] > NOISE_CPU_FRACTION * duration_s
     out["errors_total"] = sum(out[k] for k in ("connect_errors", "read_errors", "write_errors",
                                                "status_errors", "timeouts"))
+    return out
+
+
+def merged_percentile(slices: list[dict], p: float) -> int:
+    """The latency below which p% of the requests of all slices fell: each
+    slice's distribution is read from its lat_pcts grid (report.lua),
+    linearly between grid points, weighted by its requests."""
+    def below(sl: dict, q: float) -> float:
+        """Fraction of sl's requests at or under q microseconds."""
+        pts = [(0.0, float(sl["lat_min_us"]))] + [(pp / 100, float(v)) for pp, v in sl["lat_pcts"]]
+        pts.append((1.0, float(sl["lat_max_us"])))
+        if q < pts[0][1]:
+            return 0.0
+        for (p0, v0), (p1, v1) in zip(pts, pts[1:]):
+            if q < v1:
+                return p0 + (p1 - p0) * ((q - v0) / (v1 - v0) if v1 > v0 else 1.0)
+        return 1.0
+
+    total = sum(sl["requests"] for sl in slices)
+    if total == 0:
+        return 0
+    values = sorted({float(v) for sl in slices for _, v in sl["lat_pcts"]} |
+                    {float(sl["lat_min_us"]) for sl in slices} |
+                    {float(sl["lat_max_us"]) for sl in slices})
+    want, q0, f0 = p / 100, values[0], 0.0
+    for q in values:
+        f = sum(sl["requests"] * below(sl, q) for sl in slices) / total
+        if f >= want:
+            return round(q0 + (q - q0) * ((want - f0) / (f - f0) if f > f0 else 1.0))
+        q0, f0 = q, f
+    return round(values[-1])
+
+
+def merge_slices(slices: list[dict]) -> dict:
+    """One target's figures from its interleaved wrk slices: counts, CPU
+    and Redis command time added up, latencies merged (mean weighted by
+    requests, percentiles by merged_percentile)."""
+    out: dict[str, Any] = {k: sum(sl[k] for sl in slices) for k in (
+        "requests", "duration_us", "bytes", "connect_errors", "read_errors", "write_errors",
+        "status_errors", "timeouts", "errors_total")}
+    n = out["requests"] or 1
+    out["lat_mean_us"] = round(sum(sl["lat_mean_us"] * sl["requests"] for sl in slices) / n, 1)
+    for p in (50, 90, 99):
+        out[f"lat_p{p}_us"] = merged_percentile(slices, p)
+    out["lat_max_us"] = max(sl["lat_max_us"] for sl in slices)
+    out["rps"] = round(out["requests"] / (out["duration_us"] / 1e6), 1)
+    out["cpu_s"] = {k: round(sum(sl["cpu_s"][k] for sl in slices), 2) for k in slices[0]["cpu_s"]}
+    if "redis_commandstats" in slices[0]:
+        stats: dict[str, dict] = {}
+        for sl in slices:
+            for cmd, st in sl["redis_commandstats"].items():
+                acc = stats.setdefault(cmd, {"calls": 0, "usec": 0.0})
+                acc["calls"] += st["calls"]
+                acc["usec"] += st["calls"] * st["usec_per_call"]
+        out["redis_commandstats"] = {c: {"calls": a["calls"],
+                                         "usec_per_call": round(a["usec"] / a["calls"], 2)}
+                                     for c, a in stats.items() if a["calls"]}
+    cpu = out["cpu_s"]
+    out["noisy"] = cpu["other_processes"] + cpu["stolen"] > \
+        NOISE_CPU_FRACTION * out["duration_us"] / 1e6
+    out["slices_rps"] = [sl["rps"] for sl in slices]
+    return out
+
+
+def interleaved(targets: list[dict], script: Path, env: dict, duration_s: int,
+                warmup_s: int) -> list[dict]:
+    """Loads each target ({"name", "url", "watch", "redis"}) with the same
+    wrk script: a warm-up each, then SLICES rounds in which every target
+    gets duration_s / SLICES seconds, the order turning each round, so
+    that a machine getting faster or slower during the phase weighs on
+    all of them alike. Returns each target's merge_slices(), with its
+    warm-up's requests."""
+    slices = max(1, min(SLICES, duration_s))
+    per = duration_s // slices
+    runs: list[list[dict]] = [[] for _ in targets]
+    warm = []
+    for t in targets:
+        log(f"  {t['name']}: warm-up {warmup_s}s")
+        warm.append(run_wrk(t["url"], script, warmup_s, env, t["watch"], warmup=True))
+    log(f"  {slices} rounds of {per}s each for {', '.join(t['name'] for t in targets)}")
+    for r in range(slices):
+        order = list(range(len(targets)))
+        if r % 2:
+            order.reverse()
+        for i in order:
+            t = targets[i]
+            runs[i].append(run_wrk(t["url"], script, per, env, t["watch"], t.get("redis")))
+    out = []
+    for w, rs in zip(warm, runs):
+        m = merge_slices(rs)
+        m["warmup_requests"] = w["requests"]
+        out.append(m)
     return out
 
 
@@ -680,30 +774,27 @@ class Bench:
             # Headroom for the ~10^5 jobs one load admits: a business budget
             # (4M tokens) holds ~1,000 of them. Written to the very counter
             # admit.lua reads, so every request takes the normal path
-            # (reserve + job hash + XADD), none is degraded.
+            # (reservation + stream entry + index), none is degraded.
             self.redis("HSET", bkey, "used", "-1000000000000", "reserved", "0")
             self.redis("EXPIRE", bkey, "86400")
 
-        # (b) reference: bare MHD + one EVALSHA (bucket + XADD of the body)
+        # (b) the reference, bare MHD + one EVALSHA (bucket + XADD of the
+        # body), and the gateway, in interleaved slices of the same load.
+        # Both streams grow in the one Redis meanwhile, alike for both.
         self.fresh_redis()
+        seed_budget()
         ref = self.ref("ref_evalsha")
-        url = f"http://127.0.0.1:{ref.port}/review"
-        log(f"POST: ref_evalsha warm-up {w}s + {d}s")
-        run_wrk(url, script, w, env, {"server": ref.pid, "redis": self.redis_pid}, warmup=True)
-        res_ref = run_wrk(url, script, d, env, {"server": ref.pid, "redis": self.redis_pid},
-                          self.redis)
+        log(f"POST: ref_evalsha and the gateway, warm-up {w}s each + {d}s each")
+        res_ref, res_gw = interleaved(
+            [{"name": "ref_evalsha", "url": f"http://127.0.0.1:{ref.port}/review",
+              "watch": {"server": ref.pid, "redis": self.redis_pid}, "redis": self.redis},
+             {"name": "gateway", "url": f"http://127.0.0.1:{self.gw.port}/review",
+              "watch": {"server": self.gw.pid, "redis": self.redis_pid}, "redis": self.redis}],
+            script, env, d, w)
         res_ref["xlen"] = int(self.redis("XLEN", "ref_jobs"))
         self.drop_ref(ref)
         out["ref_evalsha"] = res_ref
 
-        # the gateway
-        self.fresh_redis()
-        seed_budget()
-        url = f"http://127.0.0.1:{self.gw.port}/review"
-        log(f"POST: gateway warm-up {w}s + {d}s")
-        warm = run_wrk(url, script, w, env, {"server": self.gw.pid, "redis": self.redis_pid}, warmup=True)
-        res_gw = run_wrk(url, script, d, env, {"server": self.gw.pid, "redis": self.redis_pid},
-                         self.redis)
         admitted = int(self.redis("XLEN", H.STREAM_FAST))
         reserved = int(self.redis("HGET", bkey, "reserved") or 0)
         # What one job reserved, from its stream entry (the job hash holds
@@ -713,7 +804,7 @@ class Bench:
                              "1", H.STREAM_FAST))
         out["estimate_tokens_per_job"] = est
         res_gw["admitted_total"] = admitted
-        res_gw["requests_total"] = warm["requests"] + res_gw["requests"]
+        res_gw["requests_total"] = res_gw["warmup_requests"] + res_gw["requests"]
         res_gw["degraded_or_unreserved"] = admitted - reserved // est
         out["gateway"] = res_gw
 
@@ -770,16 +861,14 @@ class Bench:
         script = BENCH / "wrk" / "get_job.lua"
         d, w = self.args.duration, self.args.warmup
         ref = self.ref("ref_bare")
-        url = f"http://127.0.0.1:{ref.port}"
-        log(f"GET: ref_bare warm-up {w}s + {d}s")
-        run_wrk(url, script, w, env, {"server": ref.pid}, warmup=True)
-        res_ref = run_wrk(url, script, d, env, {"server": ref.pid})
+        log(f"GET: ref_bare and the gateway, warm-up {w}s each + {d}s each")
+        res_ref, res_gw = interleaved(
+            [{"name": "ref_bare", "url": f"http://127.0.0.1:{ref.port}",
+              "watch": {"server": ref.pid}},
+             {"name": "gateway", "url": f"http://127.0.0.1:{self.gw.port}",
+              "watch": {"server": self.gw.pid, "redis": self.redis_pid}, "redis": self.redis}],
+            script, env, d, w)
         self.drop_ref(ref)
-        url = f"http://127.0.0.1:{self.gw.port}"
-        log(f"GET: gateway warm-up {w}s + {d}s")
-        run_wrk(url, script, w, env, {"server": self.gw.pid, "redis": self.redis_pid}, warmup=True)
-        res_gw = run_wrk(url, script, d, env, {"server": self.gw.pid, "redis": self.redis_pid},
-                         self.redis)
         ratio = res_gw["rps"] / res_ref["rps"] if res_ref["rps"] else float("nan")
         self.results["get_job"] = {"jobs": len(ids), "gateway": res_gw, "ref_bare": res_ref,
                                    "ratio": round(ratio, 3)}
@@ -1085,7 +1174,6 @@ class Bench:
                      f"{out[name]['median_run_ms']:.0f} ms/file", None,
                      noisy=other + foreign.steal > NOISE_CPU_FRACTION * el)
         self.results["lint"] = out
-
 
     # -- redaction time --
 
