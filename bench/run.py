@@ -797,10 +797,12 @@ class Bench:
 
         admitted = int(self.redis("XLEN", H.STREAM_FAST))
         reserved = int(self.redis("HGET", bkey, "reserved") or 0)
-        # What one job reserved, from its stream entry (the job hash holds
-        # only what GET /job/:id shows).
+        # What one job reserved, from its stream entry's meta (a field of
+        # its own in entries of an older gateway; common/job.h).
         est = int(self.redis("EVAL", "local e = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][2] "
-                             "for i = 1, #e, 2 do if e[i] == 'reserved' then return e[i + 1] end end",
+                             "for i = 1, #e, 2 do if e[i] == 'reserved' then return e[i + 1] end "
+                             "if e[i] == 'meta' then local r = cjson.decode(e[i + 1]).reserved "
+                             "if r then return r end end end",
                              "1", H.STREAM_FAST))
         out["estimate_tokens_per_job"] = est
         res_gw["admitted_total"] = admitted
