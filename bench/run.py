@@ -383,9 +383,11 @@ def merge_slices(slices: list[dict]) -> dict:
         out["redis_commandstats"] = {c: {"calls": a["calls"],
                                          "usec_per_call": round(a["usec"] / a["calls"], 2)}
                                      for c, a in stats.items() if a["calls"]}
+    # Noisy when the slices together were, or any one was: a slice run
+    # while the hypervisor stole from this VM moves the merged tail.
     cpu = out["cpu_s"]
-    out["noisy"] = cpu["other_processes"] + cpu["stolen"] > \
-        NOISE_CPU_FRACTION * out["duration_us"] / 1e6
+    out["noisy"] = any(sl["noisy"] for sl in slices) or \
+        cpu["other_processes"] + cpu["stolen"] > NOISE_CPU_FRACTION * out["duration_us"] / 1e6
     out["slices_rps"] = [sl["rps"] for sl in slices]
     return out
 

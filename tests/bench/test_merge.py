@@ -23,7 +23,7 @@ def uniform(lo: int, hi: int, requests: int, seconds: float = 2.0, **extra) -> d
           "connect_errors": 0, "read_errors": 0, "write_errors": 0, "status_errors": 0,
           "timeouts": 0, "errors_total": 0, "lat_mean_us": (lo + hi) / 2, "lat_min_us": lo,
           "lat_max_us": hi, "lat_pcts": [[p, round(lo + (hi - lo) * p / 100)] for p in GRID],
-          "rps": requests / seconds,
+          "rps": requests / seconds, "noisy": False,
           "cpu_s": {"server": 1.0, "other_processes": 0.0, "stolen": 0.0}}
     sl.update(extra)
     return sl
@@ -63,3 +63,8 @@ def test_command_time_and_noise_add_up():
     assert m["redis_commandstats"]["xadd"] == {"calls": 5, "usec_per_call": 4.0}
     assert m["noisy"]
     assert not R.merge_slices([uniform(1, 2, 10), uniform(1, 2, 10)])["noisy"]
+    # One noisy slice of five marks the merge, though the five together
+    # stayed under the threshold.
+    quiet = [uniform(1, 2, 10) for _ in range(4)]
+    assert not R.merge_slices(quiet + [uniform(1, 2, 10)])["noisy"]
+    assert R.merge_slices(quiet + [uniform(1, 2, 10, noisy=True)])["noisy"]
