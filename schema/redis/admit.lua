@@ -77,12 +77,18 @@ local function meta_rest(mask, v)
   return ARGV[v], v + 1
 end
 
+-- "MMMMMMMM-MMMM-7" of a job id whose entry is in millisecond ms.
+local function id_prefix(ms)
+  return string.format('%08x-%04x-7', math.floor(ms / 65536), ms % 65536)
+end
+
 -- Redis' clock, read once per batch: the admission the batch makes after i
 -- others takes the fraction F0 + i of the batch's millisecond (F in 1/4096
 -- ms). Ids then keep admission order within a batch, across both streams,
 -- and across batches: an admission takes far longer than 1/4096 ms, so the
 -- next batch reads a later fraction than this one handed out. When the
--- fractions run out, the clock is read again.
+-- fractions run out, the clock is read again; still in the same
+-- millisecond, the rest of it shares the last fraction.
 local clock = {f = 4096}
 local function tick()
   if clock.f > 4095 then
@@ -91,14 +97,12 @@ local function tick()
     local part = us % 1000
     local ms = tonumber(t[1]) * 1000 + (us - part) / 1000
     local f = math.floor(part * 4096 / 1000)
-    if ms == clock.ms and f < clock.last + 1 then f = math.min(clock.last + 1, 4095) end
+    if ms == clock.ms then f = 4095 end
     local at = string.format('%d-', ms)
-    clock = {ms = ms, f = f, at = at, next = at .. '*',
-             id = string.format('%08x-%04x-7', math.floor(ms / 65536), ms % 65536)}
+    clock = {ms = ms, f = f, at = at, next = at .. '*', id = id_prefix(ms)}
   end
-  local f = clock.f
-  clock.f, clock.last = f + 1, f
-  return f
+  clock.f = clock.f + 1
+  return clock.f - 1
 end
 
 -- The job's entry and the id naming it, "MMMMMMMM-MMMM-7FFF-TSSS-SSSRRRRRRRRR"
@@ -109,25 +113,21 @@ end
 -- the stream is ahead of it (a clock stepped back) it is added where Redis
 -- puts it, with F 0. Returns the job id.
 local function add_entry(stream, draft, head, rest, ...)
-  local f, rand = tick(), string.sub(draft, 28, 36)
-  local fx, sep = string.format('%03x', f), '",'
+  local rand, fx, sep = string.sub(draft, 28, 36), string.format('%03x', tick()), '",'
   if rest == '}' then sep = '"' end
+  local prefix, at = clock.id, clock.at
   local eid = redis.pcall('XADD', stream, clock.next, 'meta',
                           head .. ',"id_bits":"' .. fx .. rand .. sep .. rest, ...)
-  local seq
   if type(eid) == 'table' then
+    fx = '000'
     eid = redis.call('XADD', stream, '*', 'meta', head .. ',"id_bits":"000' .. rand .. sep .. rest,
                      ...)
-    local dash = string.find(eid, '-', 1, true)
-    local ms = tonumber(string.sub(eid, 1, dash - 1))
-    seq = tonumber(string.sub(eid, dash + 1))
-    if seq >= 16777216 then error('more than 2^24 entries in one millisecond') end
-    return string.format('%08x-%04x-7000-%s%03x-%03x%s', math.floor(ms / 65536), ms % 65536,
-                         string.sub(draft, 20, 20), math.floor(seq / 4096), seq % 4096, rand)
+    at = string.match(eid, '^%d+%-')
+    prefix = id_prefix(tonumber(string.sub(at, 1, -2)))
   end
-  seq = tonumber(string.sub(eid, #clock.at + 1))
+  local seq = tonumber(string.sub(eid, #at + 1))
   if seq >= 16777216 then error('more than 2^24 entries in one millisecond') end
-  return string.format('%s%s-%s%03x-%03x%s', clock.id, fx, string.sub(draft, 20, 20),
+  return string.format('%s%s-%s%03x-%03x%s', prefix, fx, string.sub(draft, 20, 20),
                        math.floor(seq / 4096), seq % 4096, rand)
 end
 
@@ -251,11 +251,12 @@ local replies, k, a = {}, 0, 2
 -- (or with a shared cache) are read with one MGET; the others' in admit().
 local mget, at, m = {}, {}, 0
 for i = 1, #KEYS / 2 do
-  if ARGV[a + 8] ~= '' and (SHARED or ARGV[a + 9] ~= '') then
+  local s = a + 1                   -- admit()'s a: ARGV[s + 7] digest, ARGV[s + 8] user
+  if ARGV[s + 7] ~= '' and (SHARED or ARGV[s + 8] ~= '') then
     m = m + 1
-    mget[m], at[m] = result_key(ARGV[a + 9], ARGV[a + 8]), a + 1
+    mget[m], at[m] = result_key(ARGV[s + 8], ARGV[s + 7]), s
   end
-  a = a + 1 + tonumber(ARGV[a + 1])
+  a = s + tonumber(ARGV[s])
 end
 if m > 0 then
   local got = redis.call('MGET', unpack(mget, 1, m))

@@ -175,3 +175,26 @@ def test_index_keeps_the_newest_ten_thousand(harness, _module_isolation):
     # The oldest seven went.
     assert harness.redis_cli("ZSCORE", f"jobs:{uid}", old[6]) == ""
     assert harness.redis_cli("ZSCORE", f"jobs:{uid}", old[7]) == "0"
+
+
+def test_stream_ahead_of_the_clock(harness, _module_isolation):
+    """When the stream's last entry is later than Redis' clock (a clock
+    stepped back), admit.lua adds the entry where Redis puts it, after that
+    one, and the id names it with the fraction 0 (docs/admission.md, "Job
+    ids")."""
+    gw = harness.start_gateway()
+    _, uid, key = harness.new_user(plan="business", tag="ahead")
+    ahead = int(harness.redis_cli("TIME").splitlines()[0]) * 1000 + 60_000
+    harness.redis_cli("XADD", STREAM_FAST, f"{ahead}-5", "placeholder", "1")
+
+    status, _, b = gw.http("POST", "/review", body(400), auth=key)
+    assert status == 202, b
+    job_id = b["job_id"]
+    m = f"{ahead:012x}"
+    assert job_id.startswith(f"{m[:8]}-{m[8:]}-7000-8000-006"), job_id
+    entry = harness.queued_entry(job_id)
+    assert entry is not None and entry["id_bits"] == "000" + job_id[-9:], entry
+    assert entry["user_id"] == uid and entry["file_content"] == body(400)["file_content"]
+    harness.redis_cli("XDEL", STREAM_FAST, f"{ahead}-5")
+    status, _, job = gw.http("GET", f"/job/{job_id}", auth=key)
+    assert status == 200 and job["status"] == "queued" and job["user_id"] == uid, job
