@@ -22,3 +22,15 @@ size_t decimal_put(char *out, uint64_t v)
     }
     return d;
 }
+
+size_t decimal_str(char out[DECIMAL_STR_MAX], int64_t v)
+{
+    size_t n = 0;
+
+    if (v < 0)
+        out[n++] = '-';
+    /* The magnitude, INT64_MIN's too, as unsigned. */
+    n += decimal_put(out + n, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    out[n] = '\0';
+    return n;
+}

@@ -16,4 +16,11 @@ size_t decimal_len(uint64_t v);
  * bytes, at most DECIMAL_MAX) and returns how many. */
 size_t decimal_put(char *out, uint64_t v);
 
+/* Room decimal_str needs: a sign, DECIMAL_MAX digits and the NUL. */
+#define DECIMAL_STR_MAX (DECIMAL_MAX + 2)
+
+/* Writes v as NUL-terminated decimal text ("-" first when negative,
+ * INT64_MIN too) into out and returns its length, without the NUL. */
+size_t decimal_str(char out[DECIMAL_STR_MAX], int64_t v);
+
 #endif

@@ -117,16 +117,13 @@ void log_str(struct log_line *l, const char *key, const char *val)
 
 void log_int(struct log_line *l, const char *key, int64_t val)
 {
-    char num[DECIMAL_MAX + 1];
-    size_t n = 0;
+    char num[DECIMAL_STR_MAX];
+    size_t n;
 
     if (!l->enabled)
         return;
     size_t mark = l->len;
-    if (val < 0)
-        num[n++] = '-';
-    /* The magnitude, INT64_MIN's too, as unsigned. */
-    n += decimal_put(num + n, val < 0 ? (uint64_t)0 - (uint64_t)val : (uint64_t)val);
+    n = decimal_str(num, val);
     put_key(l, key);
     put(l, num, n);
     rollback_if_cut(l, mark);
@@ -143,6 +140,25 @@ void log_double(struct log_line *l, const char *key, double val)
     n = snprintf(num, sizeof num, "%.6g", val);
     put_key(l, key);
     put(l, num, (size_t)n);
+    rollback_if_cut(l, mark);
+}
+
+void log_ms(struct log_line *l, const char *key, int64_t us)
+{
+    char num[DECIMAL_MAX + 4];
+    uint64_t u = us > 0 ? (uint64_t)us : 0;
+    size_t n;
+
+    if (!l->enabled)
+        return;
+    size_t mark = l->len;
+    n = decimal_put(num, u / 1000);
+    num[n++] = '.';
+    num[n++] = (char)('0' + u / 100 % 10);
+    num[n++] = (char)('0' + u / 10 % 10);
+    num[n++] = (char)('0' + u % 10);
+    put_key(l, key);
+    put(l, num, n);
     rollback_if_cut(l, mark);
 }
 

@@ -73,8 +73,9 @@ struct admit_job {
     char pending_x[64];             /* and its second field (a job id, a user id) */
     char draft[CRYPTO_UUID_LEN], created[CLOCK_RFC3339_LEN];   /* draft: job_id_draft */
     char idem[256];
-    char cursor[64], month[BUDGET_MONTH_LEN], est[24], digest[65], floor[24];
-    char rdigest[65], budget[24], want[24], mask[ADMIT_FIELDS + 1];
+    char cursor[64], month[BUDGET_MONTH_LEN], est[DECIMAL_STR_MAX], digest[65];
+    char floor[DECIMAL_STR_MAX];
+    char rdigest[65], budget[DECIMAL_STR_MAX], want[DECIMAL_STR_MAX], mask[ADMIT_FIELDS + 1];
     char *meta;                     /* owns: the JOB_META_FIELD value */
 };
 
@@ -154,8 +155,7 @@ static int job_args(struct admit_job *j, const char *idem)
     job_id_draft(r->type, j->draft);
     clock_rfc3339(now_us / 1000, j->created);
     budget_month(now_us / 1000, j->month);
-    snprintf(j->est, sizeof j->est, "%lld",
-             (long long)budget_estimate(job_type_str(r->type), r->input_bytes));
+    decimal_str(j->est, budget_estimate(job_type_str(r->type), r->input_bytes));
     /* Only idempotent submissions need the body's digest. */
     if (idem != NULL) {
         snprintf(j->idem, sizeof j->idem, "%s", idem);
@@ -187,8 +187,8 @@ static int job_args(struct admit_job *j, const char *idem)
     j->adm.local = idc_admit(req->gw->idents, j->id.cache_key, RC_SUBMIT, j->adm.now_ms,
                              &j->adm.a, &ask);
     if (j->adm.local)
-        snprintf(j->budget, sizeof j->budget, "%lld", j->adm.a.budget);
-    snprintf(j->want, sizeof j->want, "%ld", ask.want);
+        decimal_str(j->budget, j->adm.a.budget);
+    decimal_str(j->want, ask.want);
     add_str(j, j->adm.local ? j->adm.a.user_id : "");
     add_str(j, j->budget);
     add_str(j, j->want);
@@ -414,7 +414,7 @@ static int ledger_floor(struct admit_job *j, struct err *e)
     if (db == NULL)
         return e->code;
     if ((rc = budget_ledger_used(db, j->pending_x, j->month, &used, e)) == ERR_OK)
-        snprintf(j->floor, sizeof j->floor, "%lld", (long long)used);
+        decimal_str(j->floor, used);
     return rc;
 }
 

@@ -3,6 +3,7 @@
  * cannot create series at will. */
 #include "gateway/observe.h"
 
+#include "common/decimal.h"
 #include "common/metrics.h"
 #include "common/metrics_table.h"
 #include "gateway/request.h"
@@ -27,11 +28,11 @@ void observe_request(const struct request *req, double seconds)
 {
     const char *route = req->route ? req->route->pattern : "unmatched";
     const char *method = req->route ? req->route->method : method_label(req->method);
-    char status[16], labels[METRIC_LABELS_MAX + 1];
+    char status[DECIMAL_STR_MAX], labels[METRIC_LABELS_MAX + 1];
 
     if (!req->responded)
         return;
-    snprintf(status, sizeof status, "%d", req->status);
+    decimal_str(status, req->status);
     if (metrics_labels(labels, sizeof labels, "route", route, "method", method, "status", status,
                        NULL) == 0)
         metrics_inc(MET_HTTP_REQUESTS, labels);

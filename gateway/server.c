@@ -349,14 +349,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct request *req = *con_cls;
     struct log_line l;
     int quiet;
-    double ms;
+    int64_t us;
 
     (void)cls;
     (void)conn;
     if (req == NULL)
         return;
-    ms = (double)(clock_mono_us() - req->start_us) / 1000.0;
-    observe_request(req, ms / 1000.0);
+    us = clock_mono_us() - req->start_us;
+    observe_request(req, (double)us / 1e6);
     quiet = req->route != NULL && (req->route->flags & ROUTE_QUIET) && req->status < 400;
     log_begin(&l, quiet ? LOG_DEBUG : LOG_INFO, "http_request");
     log_str(&l, "request_id", req->request_id);
@@ -366,7 +366,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (req->err_code != NULL)
         log_str(&l, "code", req->err_code);
     log_int(&l, "bytes_in", (int64_t)req->body_len);
-    log_double(&l, "duration_ms", ms);
+    log_ms(&l, "duration_ms", us);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         log_str(&l, "termination", toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
                                    : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client_abort"

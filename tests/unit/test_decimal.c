@@ -50,11 +50,33 @@ static void test_extremes(void **state)
     assert_int_equal(decimal_len(UINT64_MAX), DECIMAL_MAX);
 }
 
+static void check_signed(int64_t v)
+{
+    char want[32], got[DECIMAL_STR_MAX];
+    int n = snprintf(want, sizeof want, "%lld", (long long)v);
+
+    assert_int_equal(decimal_str(got, v), (size_t)n);
+    assert_string_equal(got, want);
+}
+
+static void test_signed(void **state)
+{
+    (void)state;
+    check_signed(0);
+    check_signed(7);
+    check_signed(-7);
+    check_signed(-1000000000000LL);
+    check_signed(INT64_MAX);
+    check_signed(INT64_MIN);
+    check_signed(INT64_MIN + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_powers_of_ten_and_neighbours),
         cmocka_unit_test(test_extremes),
+        cmocka_unit_test(test_signed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,6 +95,21 @@ static void test_escaped_backslash_ignored(void **state)
     assert_string_equal(key, "y");
 }
 
+static void test_after_many_escapes(void **state)
+{
+    char key[64];
+    (void)state;
+
+    /* Escapes of every kind before it, and none at the very end. */
+    assert_int_equal(find("{\"a\":\"x\\n\\t\\\"\\u00e9\\\\\\/\",\"b\":\"\\n\\u0000\"}", key), 1);
+    assert_string_equal(key, "b");
+    assert_int_equal(find("{\"a\":\"x\\n\\t\\\"\\u00e9\\\\\\/\",\"b\":\"\\n\\u0001\"}", key), 0);
+    /* Cut short: a backslash as the last byte, or an escape without room. */
+    assert_int_equal(find_n("\"\\", 2, key, 64), 0);
+    assert_int_equal(find_n("\"\\u000", 6, key, 64), 0);
+    assert_int_equal(find_n("\"\\u0000", 7, key, 64), 1);
+}
+
 static void test_absent(void **state)
 {
     char key[64];
@@ -225,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_nested_value_names_top_key),
         cmocka_unit_test(test_not_in_member_value),
         cmocka_unit_test(test_escaped_backslash_ignored),
+        cmocka_unit_test(test_after_many_escapes),
         cmocka_unit_test(test_absent),
         cmocka_unit_test(test_never_reads_past_len),
         cmocka_unit_test(test_escape_then_digits),

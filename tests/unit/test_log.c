@@ -76,6 +76,11 @@ static void test_line_fields(void **state)
     log_int(&l, "minus", -7);
     log_int(&l, "max", INT64_MAX);
     log_double(&l, "ratio", 0.25);
+    log_ms(&l, "ms", 1234567);
+    log_ms(&l, "ms_small", 5);
+    log_ms(&l, "ms_zero", 0);
+    log_ms(&l, "ms_neg", -3);
+    log_ms(&l, "ms_tenth", 1200);
     log_str(&l, "nothing", NULL);
     log_strn(&l, "prefix", "abcdef", 3);
     log_end(&l);
@@ -90,6 +95,11 @@ static void test_line_fields(void **state)
     assert_non_null(strstr(out, "\"minus\":-7,"));
     assert_non_null(strstr(out, "\"max\":9223372036854775807,"));
     assert_true(cJSON_GetObjectItem(doc, "ratio")->valuedouble == 0.25);
+    assert_non_null(strstr(out, "\"ms\":1234.567,"));
+    assert_non_null(strstr(out, "\"ms_small\":0.005,"));
+    assert_non_null(strstr(out, "\"ms_zero\":0.000,"));
+    assert_non_null(strstr(out, "\"ms_neg\":0.000,"));
+    assert_non_null(strstr(out, "\"ms_tenth\":1.200,"));
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(doc, "nothing")));
     assert_string_equal(json_str(doc, "prefix"), "abc");
     assert_null(cJSON_GetObjectItem(doc, "truncated"));
