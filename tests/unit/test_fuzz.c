@@ -1,0 +1,390 @@
+/* test_fuzz.c - mutation fuzzing of the parsers that read what callers and
+ * the model send: a request body (review_parse, fix_request_parse), a
+ * model's answer (answer_parse, answer_validate), a unified diff
+ * (udiff_parse, patch_apply), a bearer token (jwt_peek) and an error log
+ * (traceback_parse).
+ *
+ * Each starts from valid inputs and applies FUZZ_ROUNDS rounds of 1-4
+ * random edits (a byte replaced, a letter or digit swapped, a JSON or diff
+ * token inserted, a range deleted or repeated, the end cut off) with a
+ * fixed seed, so a failure repeats. Every input is copied into a heap buffer of exactly its length,
+ * and the unit tests run under ASan and UBSan: a read past the end, a leak
+ * or undefined behaviour fails the run. Beyond not crashing, each round
+ * asserts the contract: a refusal is a 4xx with a code and a message,
+ * never a 5xx; what is accepted can be released.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "common/json.h"
+#include "common/jwt.h"
+#include "common/patch.h"
+#include "common/udiff.h"
+#include "gateway/fix_request.h"
+#include "gateway/validate.h"
+#include "tests/unit/fixture.h"
+#include "worker/answer.h"
+#include "worker/traceback.h"
+
+#define FUZZ_ROUNDS 20000
+#define FUZZ_MAX 8192           /* a mutant never grows past this */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static size_t below(size_t n)
+{
+    return n == 0 ? 0 : (size_t)(next() % n);
+}
+
+static const char special_bytes[] = "\"\\{}[],:0-e.u\n\t /@+ ";
+static const char *const tokens[] = {
+    "\\u0000", "\\ud800", "\\udc00\\ud800", "\\u00e9", "\\", "\"", "null", "true", "1e999",
+    "-0", "[]", "{}", "\"\"", "[[[[[[[[", "}}}}", "\xc3", "\xff\xfe", "\xf0\x9f\x98",
+    "\x7f", "\x01", "@@ -1,2 +1,2 @@\n", "@@ -0,0 +99999999999 @@\n", "\n+", "\n-", "\n ",
+    "--- a/x\n+++ b/x\n", "\\ No newline at end of file\n", "Traceback (most recent call last):\n",
+    "  File \"", "\", line ", "99999999999999999999", ".", "eyJ", "==", "%00", "../"};
+
+/* One random edit of buf[0..*len) in place (cap bytes of room). */
+static void mutate_once(char *buf, size_t *len, size_t cap)
+{
+    size_t n = *len, at = below(n + 1), k;
+
+    switch (next() % 6) {
+    case 5: {                   /* swap a letter or digit for another, or for
+                                 * what a path or a number may hold: mostly
+                                 * still JSON, so the checks behind the
+                                 * syntax get their share */
+        static const char gentle[] = "az09Z/._- \n";
+        if (n > 0) {
+            at = below(n);
+            if ((buf[at] >= 'a' && buf[at] <= 'z') || (buf[at] >= '0' && buf[at] <= '9'))
+                buf[at] = gentle[below(sizeof gentle - 1)];
+        }
+        break;
+    }
+    case 0:                     /* replace a byte */
+        if (n > 0)
+            buf[below(n)] = (next() & 1) ? (char)next()
+                                         : special_bytes[below(sizeof special_bytes - 1)];
+        break;
+    case 1: {                   /* insert a token */
+        const char *t = tokens[below(sizeof tokens / sizeof tokens[0])];
+        k = strlen(t);
+        if (n + k <= cap) {
+            memmove(buf + at + k, buf + at, n - at);
+            memcpy(buf + at, t, k);
+            *len = n + k;
+        }
+        break;
+    }
+    case 2:                     /* delete a range */
+        k = below(n - at + 1);
+        if (k > 16)
+            k = 1 + below(16);
+        memmove(buf + at, buf + at + k, n - at - k);
+        *len = n - k;
+        break;
+    case 3:                     /* repeat a range */
+        k = below(n - at + 1);
+        if (k > 64)
+            k = 1 + below(64);
+        if (n + k <= cap) {
+            memmove(buf + at + k, buf + at, n - at);    /* the range now sits twice */
+            *len = n + k;
+        }
+        break;
+    default:                    /* cut the end off */
+        *len = at;
+        break;
+    }
+}
+
+/* A mutant of one of seeds (heap, exactly *len bytes, no NUL after it). */
+static char *mutant(const char *const *seeds, size_t nseeds, size_t *len)
+{
+    static char work[FUZZ_MAX];
+    const char *s = seeds[below(nseeds)];
+    size_t n = strlen(s), edits = 1 + below(4);
+
+    assert_true(n <= sizeof work);
+    memcpy(work, s, n);
+    while (edits-- > 0)
+        mutate_once(work, &n, sizeof work);
+    *len = n;
+    return fixture_exact_copy(work, n);
+}
+
+/* A refusal is the caller's fault: a 4xx with a code and a message. */
+static void assert_refusal(int rc, const struct err *e)
+{
+    int status = err_http_status((enum err_code)rc);
+
+    assert_int_equal(e->code, rc);
+    assert_true(status >= 400 && status < 500);
+    assert_true(e->msg[0] != '\0');
+}
+
+#define NSEEDS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Both outcomes must occur, or the edits are too weak (all accepted) or
+ * the seeds broken (all refused). */
+static void assert_both(const char *what, int accepted)
+{
+    print_message("%s: %d of %d mutants accepted\n", what, accepted, FUZZ_ROUNDS);
+    assert_true(accepted > 0);
+    assert_true(accepted < FUZZ_ROUNDS);
+}
+
+static const char *const review_seeds[] = {
+    "{\"file_path\":\"src/app.py\",\"file_content\":\"import os\\nprint(os.getcwd())\\n\"}",
+    "{\"request_type\":\"debug\",\"file_path\":\"src/app/main.py\",\"file_content\":"
+    "\"print('hi')\",\"repo_id\":\"acme/shop\",\"language\":\"Python\",\"cursor_context\":"
+    "{\"line\":3,\"end_line\":7},\"diff\":\"--- a/m.py\\n+++ b/m.py\\n@@ -1 +1 @@\\n"
+    "-print(1)\\n+print('hi')\\n\",\"error_log\":\"Traceback (most recent call last)\"}",
+    "{\"request_type\":\"review\",\"file_path\":\"lib/a.c\",\"file_content\":\"int f(void)\\n"
+    "{\\n\\treturn 2;\\n}\\n\",\"diff\":\"--- a/lib/a.c\\n+++ b/lib/a.c\\n@@ -1,4 +1,4 @@\\n"
+    " int f(void)\\n {\\n-\\treturn 1;\\n+\\treturn 2;\\n }\\n\"}",
+    "{\"request_type\":\"review\",\"file_path\":\"w.js\",\"file_content\":\"let x = 1;\\n\","
+    "\"cursor_context\":{\"line\":1},\"language\":null}",
+};
+
+static void test_review_bodies(void **state)
+{
+    int accepted = 0;
+    (void)state;
+    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+        size_t len;
+        char *body = mutant(review_seeds, NSEEDS(review_seeds), &len);
+        struct review_request r;
+        struct err e;
+        int rc;
+
+        err_clear(&e);
+        rc = review_parse(body, len, NULL, NULL, &r, &e);
+        if (rc == ERR_OK) {
+            assert_non_null(r.file_path);
+            review_request_cleanup(&r);
+            accepted++;
+        } else {
+            assert_refusal(rc, &e);
+        }
+        free(body);
+    }
+    assert_both("review bodies", accepted);
+}
+
+static const char *const fix_seeds[] = {
+    "{\"job_id\":\"0193c0de-5b1f-7cc2-9a4e-1f2d3c4b5a69\",\"finding_id\":\"f3\","
+    "\"base_sha256\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
+    "\"approve\":true}",
+    "{\"job_id\":\"0193c0de-5b1f-7cc2-9a4e-1f2d3c4b5a69\",\"finding_id\":\"fix\","
+    "\"base_sha256\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
+    "\"approve\":true}",
+};
+
+static void test_fix_bodies(void **state)
+{
+    int accepted = 0;
+    (void)state;
+    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+        size_t len;
+        char *body = mutant(fix_seeds, NSEEDS(fix_seeds), &len);
+        struct fix_request r;
+        struct err e;
+        int rc;
+
+        err_clear(&e);
+        rc = fix_request_parse(body, len, &r, &e);
+        if (rc != ERR_OK)
+            assert_refusal(rc, &e);
+        else
+            accepted++;
+        free(body);
+    }
+    assert_both("fix bodies", accepted);
+}
+
+#define ANSWER_FILE "def f(x):\n    return x / 0\n\nprint(f(1))\n"
+
+static const char *const answer_seeds[] = {
+    "{\"findings\":[{\"line\":2,\"end_line\":2,\"severity\":\"major\",\"category\":"
+    "\"correctness\",\"message\":\"Division by zero.\",\"fix\":\"--- a/a.py\\n+++ b/a.py\\n"
+    "@@ -1,2 +1,2 @@\\n def f(x):\\n-    return x / 0\\n+    return x\\n\",\"confidence\":0.9}],"
+    "\"summary\":\"One defect.\"}",
+    "{\"findings\":[],\"summary\":\"Nothing to report.\"}",
+    "{\"findings\":[{\"line\":4,\"severity\":\"high\",\"category\":\"bug\",\"message\":\"m\"},"
+    "{\"line\":1,\"end_line\":9,\"severity\":\"note\",\"category\":\"perf\",\"message\":\"n\","
+    "\"confidence\":null,\"fix\":null}],\"summary\":\"s\"}",
+};
+
+static void test_model_answers(void **state)
+{
+    int accepted = 0;
+    (void)state;
+    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+        size_t len;
+        char *text = mutant(answer_seeds, NSEEDS(answer_seeds), &len);
+        cJSON *findings = NULL;
+        char *summary = NULL, why[256];
+        int dropped = 0;
+
+        why[0] = '\0';
+        if (answer_parse(text, len, &findings, &summary, &dropped, why, sizeof why) == 0) {
+            assert_true(cJSON_IsArray(findings));
+            assert_non_null(summary);
+            assert_true(dropped >= 0);
+            assert_true(answer_validate(findings, ANSWER_FILE, strlen(ANSWER_FILE)) >= 0);
+            cJSON_Delete(findings);
+            free(summary);
+            accepted++;
+        } else {
+            assert_null(findings);
+            assert_null(summary);
+            assert_true(why[0] != '\0');        /* said, for the repair attempt */
+        }
+        free(text);
+    }
+    assert_both("model answers", accepted);
+}
+
+#define DIFF_BASE "one\ntwo\nthree\nfour\n"
+
+static const char *const diff_seeds[] = {
+    "--- a/x\n+++ b/x\n@@ -1,4 +1,4 @@\n one\n-two\n+TWO\n three\n four\n",
+    "--- a/x\n+++ b/x\n@@ -2,2 +2,3 @@\n two\n three\n+three and a half\n"
+    "@@ -4 +5 @@\n-four\n+four\n\\ No newline at end of file\n",
+    "diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n@@ -0,0 +1 @@\n+zero\n",
+};
+
+static void test_diffs(void **state)
+{
+    int parsed = 0, applied = 0;
+    (void)state;
+    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+        size_t len, out_len = 0;
+        char *diff = mutant(diff_seeds, NSEEDS(diff_seeds), &len), *out = NULL;
+        struct udiff *d = NULL;
+        struct udiff_err err;
+
+        err.msg[0] = '\0';
+        if (udiff_parse(diff, len, &d, &err) == 0) {
+            assert_non_null(d);
+            udiff_free(d);
+            parsed++;
+        } else {
+            assert_null(d);
+            assert_true(err.msg[0] != '\0');
+        }
+        if (patch_apply(DIFF_BASE, strlen(DIFF_BASE), diff, len, &out, &out_len) == 0) {
+            assert_non_null(out);
+            assert_int_equal(strlen(out), out_len);
+            free(out);
+            applied++;
+        } else {
+            assert_null(out);
+        }
+        free(diff);
+    }
+    assert_both("diffs parsed", parsed);
+    assert_both("diffs applied", applied);
+}
+
+static void test_tokens(void **state)
+{
+    static const unsigned char secret[] = "fuzz-secret-of-thirty-two-bytes!";
+    struct jwt_verifier v = {.hs_secret = secret, .hs_secret_len = sizeof secret - 1,
+                             .issuer = "codeinsight", .leeway_s = 30};
+    struct jwt_claims c;
+    struct err e;
+    char token[1024];
+    const char *seeds[1];
+    int unchanged = 0, peeked = 0;
+    (void)state;
+
+    memset(&c, 0, sizeof c);
+    snprintf(c.sub, sizeof c.sub, "%s", "0193c0de-5b1f-7cc2-9a4e-1f2d3c4b5a69");
+    snprintf(c.iss, sizeof c.iss, "%s", "codeinsight");
+    snprintf(c.plan, sizeof c.plan, "%s", "pro");
+    c.iat = 1700000000;
+    c.exp = 1700003600;
+    c.has_iat = c.has_exp = 1;
+    assert_int_equal(jwt_sign_hs256(&c, secret, sizeof secret - 1, token, sizeof token, &e),
+                     ERR_OK);
+    seeds[0] = token;
+    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+        size_t len;
+        char *t = mutant(seeds, 1, &len);
+        struct jwt_claims out;
+        int rc;
+
+        err_clear(&e);
+        rc = jwt_peek(t, len, &out, &e);
+        if (rc != ERR_OK)
+            assert_refusal(rc, &e);
+        else
+            peeked++;
+        err_clear(&e);
+        rc = jwt_verify(&v, t, len, 1700000100, &out, &e);
+        if (len == strlen(token) && memcmp(t, token, len) == 0) {
+            assert_int_equal(rc, ERR_OK);       /* every edit undone or void */
+            unchanged++;
+        } else {
+            /* Any other byte, anywhere, breaks the signature or the strict
+             * encoding. */
+            assert_int_not_equal(rc, ERR_OK);
+            assert_refusal(rc, &e);
+        }
+        free(t);
+    }
+    assert_both("tokens peeked", peeked);
+    assert_true(unchanged < FUZZ_ROUNDS / 10);
+}
+
+static const char *const log_seeds[] = {
+    "Traceback (most recent call last):\n  File \"app/main.py\", line 12, in <module>\n"
+    "    main()\n  File \"app/main.py\", line 8, in main\n    return 1 / 0\n"
+    "ZeroDivisionError: division by zero\n",
+    "TypeError: Cannot read properties of undefined (reading 'x')\n    at f (/srv/app.js:3:9)\n"
+    "    at Object.<anonymous> (/srv/app.js:7:1)\n",
+    "thread 'main' panicked at src/main.rs:4:5:\nindex out of bounds\n",
+};
+
+static void test_error_logs(void **state)
+{
+    (void)state;
+    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+        size_t len;
+        char *log = mutant(log_seeds, NSEEDS(log_seeds), &len);
+        cJSON *tb = traceback_parse(log, len);
+
+        assert_true(cJSON_IsObject(tb));
+        cJSON_Delete(tb);
+        free(log);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_review_bodies), cmocka_unit_test(test_fix_bodies),
+        cmocka_unit_test(test_model_answers), cmocka_unit_test(test_diffs),
+        cmocka_unit_test(test_tokens),        cmocka_unit_test(test_error_logs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
