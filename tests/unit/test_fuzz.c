@@ -1,8 +1,10 @@
 /* test_fuzz.c - mutation fuzzing of the parsers that read what callers and
  * the model send: a request body (review_parse, fix_request_parse), a
  * model's answer (answer_parse, answer_validate), a unified diff
- * (udiff_parse, patch_apply), a bearer token (jwt_peek) and an error log
- * (traceback_parse).
+ * (udiff_parse, patch_apply), a bearer token (jwt_peek, jwt_verify), an
+ * error log (traceback_parse) and the linters' output, which quotes the
+ * caller's code (each linter's parse, from the real outputs in
+ * tests/fixtures/lint/).
  *
  * Each starts from valid inputs and applies FUZZ_ROUNDS rounds of 1-4
  * random edits (a byte replaced, a letter or digit swapped, a JSON or diff
@@ -32,6 +34,7 @@
 #include "gateway/validate.h"
 #include "tests/unit/fixture.h"
 #include "worker/answer.h"
+#include "worker/linters.h"
 #include "worker/traceback.h"
 
 #define FUZZ_ROUNDS 20000
@@ -392,12 +395,76 @@ static void test_error_logs(void **state)
     }
 }
 
+/* What a linter's parse appended: findings of the documented shape. */
+static void assert_lint_findings(const cJSON *findings, int n, const char *tool)
+{
+    const cJSON *f;
+    char source[64];
+
+    assert_int_equal(cJSON_GetArraySize(findings), n);
+    snprintf(source, sizeof source, "lint:%s", tool);
+    cJSON_ArrayForEach(f, findings) {
+        const char *msg = json_str(f, "message");
+        const cJSON *line = json_item(f, "line");
+        assert_true(cJSON_IsNumber(line) && line->valuedouble >= 1);
+        assert_non_null(msg);
+        assert_true(msg[0] != '\0' && strlen(msg) <= LINTERS_MESSAGE_MAX);
+        assert_string_equal(json_str(f, "source"), source);
+    }
+}
+
+static void test_linter_outputs(void **state)
+{
+    static const struct {
+        const char *language, *tool, *fixture;
+    } outputs[] = {
+        {"python", "flake8", "bad.py.flake8.out"},   {"python", "pylint", "bad.py.pylint.out"},
+        {"shell", "shellcheck", "bad.sh.shellcheck.out"},
+        {"c", "cppcheck", "bad.c.cppcheck.err"},     {"javascript", "eslint", "bad.js.eslint.out"},
+    };
+    (void)state;
+
+    for (size_t o = 0; o < sizeof outputs / sizeof outputs[0]; o++) {
+        const struct linter *const *l = linters_for(outputs[o].language);
+        size_t flen;
+        char *seed = fixture_read("tests/fixtures/lint/", outputs[o].fixture, &flen);
+        const char *seeds[1] = {seed};
+        int parsed = 0;
+
+        while (*l != NULL && strcmp((*l)->tool, outputs[o].tool) != 0)
+            l++;
+        assert_non_null(*l);
+        for (int i = 0; i < FUZZ_ROUNDS / 4; i++) {
+            size_t len;
+            char *out = mutant(seeds, 1, &len);
+            cJSON *findings = cJSON_CreateArray();
+            int n;
+
+            assert_non_null(findings);
+            n = (*l)->parse(out, len, findings);
+            if (n >= 0) {
+                assert_true(n <= LINTERS_FINDINGS_MAX);
+                assert_lint_findings(findings, n, outputs[o].tool);
+                parsed++;
+            }
+            cJSON_Delete(findings);
+            free(out);
+        }
+        /* Text formats take nearly anything; JSON ones refuse most edits. */
+        print_message("%s output: %d of %d mutants parsed\n", outputs[o].tool, parsed,
+                      FUZZ_ROUNDS / 4);
+        assert_true(parsed > 0);
+        free(seed);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_review_bodies), cmocka_unit_test(test_fix_bodies),
         cmocka_unit_test(test_model_answers), cmocka_unit_test(test_diffs),
         cmocka_unit_test(test_tokens),        cmocka_unit_test(test_error_logs),
+        cmocka_unit_test(test_linter_outputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
