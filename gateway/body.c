@@ -2,6 +2,7 @@
 #include "gateway/body.h"
 
 #include "common/err.h"
+#include "common/utf8.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -38,5 +39,39 @@ int body_parse_object(const char *body, size_t len, cJSON **out, struct err *e)
         return err_set(e, ERR_INVALID_JSON, "the body must be a JSON object");
     }
     *out = doc;
+    return ERR_OK;
+}
+
+int body_parse_fields(const char *body, size_t len, cJSON **out, struct err *e)
+{
+    char key[64];
+    int rc = body_parse_object(body, len, out, e);
+
+    if (rc != ERR_OK || !json_find_nul_escape(body, len, key, sizeof key))
+        return rc;
+    cJSON_Delete(*out);
+    *out = NULL;
+    return err_set_field(e, ERR_INVALID_ENCODING, key, "%s contains a NUL character",
+                         key[0] ? key : "a member name");
+}
+
+int body_string(const cJSON *doc, const char *name, size_t max, const char **out,
+                struct err *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+    size_t n;
+
+    *out = NULL;
+    if (v == NULL || cJSON_IsNull(v))
+        return ERR_OK;
+    if (!cJSON_IsString(v))
+        return err_set_field(e, ERR_INVALID_FIELD_TYPE, name, "%s must be a string", name);
+    n = strlen(v->valuestring);
+    if (max > 0 && n > max)
+        return err_set_field(e, ERR_FIELD_TOO_LONG, name, "%s is %zu bytes; the limit is %zu",
+                             name, n, max);
+    if (!utf8_valid(v->valuestring, n, NULL))
+        return err_set_field(e, ERR_INVALID_ENCODING, name, "%s is not valid UTF-8", name);
+    *out = v->valuestring;
     return ERR_OK;
 }

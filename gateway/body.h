@@ -15,4 +15,17 @@ struct err;
  * *out set (owns), or ERR_INVALID_JSON with *out NULL and e saying where. */
 int body_parse_object(const char *body, size_t len, cJSON **out, struct err *e);
 
+/* body_parse_object, then refuses a "\u0000" inside any string (cJSON would
+ * cut the string short there): ERR_INVALID_ENCODING, e naming the top-level
+ * member that holds it. */
+int body_parse_fields(const char *body, size_t len, cJSON **out, struct err *e);
+
+/* The string member name of doc: ERR_OK with *out (borrowed; NULL when the
+ * member is absent or null), or, e naming the field, ERR_INVALID_FIELD_TYPE
+ * (not a string), ERR_FIELD_TOO_LONG (over max bytes; max 0: no limit) or
+ * ERR_INVALID_ENCODING (not valid UTF-8). What reaches PostgreSQL, a log or
+ * an answer is then whole UTF-8 of a known size. */
+int body_string(const cJSON *doc, const char *name, size_t max, const char **out,
+                struct err *e);
+
 #endif

@@ -45,16 +45,11 @@ static int lower_hex(const char *s, size_t n)
     return 1;
 }
 
-static int fix_check(const cJSON *doc, const char *body, size_t len, struct fix_request *r,
-                     struct err *e)
+static int fix_check(const cJSON *doc, struct fix_request *r, struct err *e)
 {
     const cJSON *it, *approve;
-    char nul_key[32];
     int rc;
 
-    if (json_find_nul_escape(body, len, nul_key, sizeof nul_key))
-        return err_set_field(e, ERR_INVALID_ENCODING, nul_key, "%s contains a NUL character",
-                             nul_key[0] ? nul_key : "a field");
     cJSON_ArrayForEach(it, doc) {
         size_t i = 0, n = strlen(it->string);
         char name[UNKNOWN_NAME_MAX + 1];
@@ -103,9 +98,9 @@ int fix_request_parse(const char *body, size_t len, struct fix_request *out, str
     int rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = body_parse_object(body, len, &doc, e)) != ERR_OK)
+    if ((rc = body_parse_fields(body, len, &doc, e)) != ERR_OK)
         return rc;
-    rc = fix_check(doc, body, len, out, e);
+    rc = fix_check(doc, out, e);
     cJSON_Delete(doc);
     if (rc != ERR_OK)
         memset(out, 0, sizeof *out);

@@ -9,6 +9,7 @@
 #include "common/kv.h"
 #include "common/log.h"
 #include "gateway/auth.h"
+#include "gateway/body.h"
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
 #include "gateway/ident_cache.h"
@@ -27,17 +28,14 @@ void handle_keys_create(struct request *req)
     cJSON *doc, *b;
     const char *name;
 
-    doc = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
-    if (!cJSON_IsObject(doc)) {
-        cJSON_Delete(doc);
-        err_set(&e, ERR_INVALID_JSON, "send {\"name\": \"...\"}");
+    if (body_parse_fields(req->body, req->body_len, &doc, &e) != ERR_OK) {
         respond_error(req, &e);
         return;
     }
-    name = json_str(doc, "name");
+    if (body_string(doc, "name", ACCOUNT_KEY_NAME_MAX, &name, &e) == ERR_OK && name == NULL)
+        err_set_field(&e, ERR_MISSING_FIELD, "name", "name is required (a string)");
     if (name == NULL) {
         cJSON_Delete(doc);
-        err_set_field(&e, ERR_MISSING_FIELD, "name", "name is required (a string)");
         respond_error(req, &e);
         return;
     }

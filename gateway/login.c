@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/plans.h"
 #include "gateway/auth.h"
+#include "gateway/body.h"
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
 #include "gateway/request.h"
@@ -75,6 +76,21 @@ static void login_refused(struct request *req)
     auth_respond_401(req, &e);
 }
 
+/* email and password: both strings of whole UTF-8 within their limits. */
+static int login_fields(const cJSON *doc, const char **email, const char **password,
+                        struct err *e)
+{
+    int rc;
+
+    if ((rc = body_string(doc, "email", ACCOUNT_EMAIL_MAX, email, e)) != ERR_OK ||
+        (rc = body_string(doc, "password", ACCOUNT_PASSWORD_MAX, password, e)) != ERR_OK)
+        return rc;
+    if (*email == NULL || *password == NULL)
+        return err_set_field(e, ERR_MISSING_FIELD, *email == NULL ? "email" : "password",
+                             "send {\"email\": \"...\", \"password\": \"...\"}");
+    return ERR_OK;
+}
+
 void handle_login(struct request *req)
 {
     struct gateway *gw = req->gw;
@@ -86,18 +102,12 @@ void handle_login(struct request *req)
     char token[1024];
     int ok;
 
-    doc = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
-    email = json_str(doc, "email");
-    password = json_str(doc, "password");
-    if (!cJSON_IsObject(doc) || email == NULL || password == NULL) {
-        cJSON_Delete(doc);
-        err_set(&e, ERR_INVALID_JSON, "send {\"email\": \"...\", \"password\": \"...\"}");
+    if (body_parse_fields(req->body, req->body_len, &doc, &e) != ERR_OK) {
         respond_error(req, &e);
         return;
     }
-    if (strlen(email) > ACCOUNT_EMAIL_MAX || strlen(password) > ACCOUNT_PASSWORD_MAX) {
+    if (login_fields(doc, &email, &password, &e) != ERR_OK) {
         cJSON_Delete(doc);
-        err_set(&e, ERR_FIELD_TOO_LONG, "email or password too long");
         respond_error(req, &e);
         return;
     }

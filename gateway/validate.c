@@ -15,28 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Type-checks an optional string member; returns 0 or an error. */
+/* Type-checks an optional string member (body_string); a file_path that is
+ * not UTF-8 is an invalid file path. Returns 0 or an error. */
 static int opt_string(const cJSON *doc, const char *name, size_t max, const char **out,
                       struct err *e)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
-    size_t n;
+    int rc = body_string(doc, name, max, out, e);
 
-    *out = NULL;
-    if (v == NULL || cJSON_IsNull(v))
-        return ERR_OK;
-    if (!cJSON_IsString(v))
-        return err_set_field(e, ERR_INVALID_FIELD_TYPE, name, "%s must be a string", name);
-    n = strlen(v->valuestring);
-    if (max > 0 && n > max)
-        return err_set_field(e, ERR_FIELD_TOO_LONG, name, "%s is %zu bytes; the limit is %zu",
-                             name, n, max);
-    if (!utf8_valid(v->valuestring, n, NULL))
-        return err_set_field(e, strcmp(name, "file_path") == 0 ? ERR_INVALID_FILE_PATH
-                                                             : ERR_INVALID_ENCODING,
-                             name, "%s is not valid UTF-8", name);
-    *out = v->valuestring;
-    return ERR_OK;
+    if (rc == ERR_INVALID_ENCODING && strcmp(name, "file_path") == 0)
+        return err_set_field(e, ERR_INVALID_FILE_PATH, name, "%s is not valid UTF-8", name);
+    return rc;
 }
 
 static int int_member(const cJSON *obj, const char *name, const char *field, int required,

@@ -120,6 +120,11 @@ def test_post_keys_shows_the_key_once(harness):
     ({"name": "n" * 101}, {"invalid_field_value", "field_too_long"}),
     (b"{", "invalid_json"),
     (b"[]", "invalid_json"),
+    # Found by tests/e2e/test_fuzz_http.py: these reached PostgreSQL (502).
+    (b'{"name":"ci\xb7key"}', "invalid_encoding"),
+    (b'{"name":"ci\\u0000key"}', "invalid_encoding"),
+    (b'{"name":"ci"}\x00', "invalid_json"),
+    (b'{"name":"ci"} trailing', "invalid_json"),
 ])
 def test_post_keys_validation(harness, body, code):
     _, _, key = harness.new_user(tag="keyval")

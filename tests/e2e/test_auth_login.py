@@ -131,6 +131,24 @@ def test_login_malformed_body(harness, body):
     assert problem["code"] in ("invalid_json", "missing_field", "invalid_field_type"), problem
 
 
+# Found by tests/e2e/test_fuzz_http.py: an email that is not UTF-8 reached
+# PostgreSQL (502).
+@pytest.mark.parametrize("body,code,field", [
+    (b'{"email":"a\x93@example.com","password":"p"}', "invalid_encoding", "email"),
+    (b'{"email":"a@example.com","password":"p\xff"}', "invalid_encoding", "password"),
+    (b'{"email":"a\\u0000@example.com","password":"p"}', "invalid_encoding", "email"),
+    ({"email": "a" * 255 + "@example.com", "password": "p"}, "field_too_long", "email"),
+    ({"email": "a@example.com", "password": "p" * 1025}, "field_too_long", "password"),
+    (b'{"email":"a@example.com","password":"p"}\x00', "invalid_json", None),
+])
+def test_login_bad_strings(harness, body, code, field):
+    resp = harness.http("POST", "/auth/login", body, auth=None)
+    if field is None:
+        assert_problem(resp, 400, code)
+    else:
+        assert_problem(resp, 400, code, field=field)
+
+
 def refusal_that_lasts(attempt, min_retry_s, tries=6):
     """Repeats attempt() (a login the bucket under test refuses once empty)
     until a 429 whose Retry-After is at least min_retry_s: no token comes
