@@ -1,5 +1,6 @@
 """Mutation fuzzing of the running gateway over HTTP: valid requests to each
-route with a body or a query, edited at random (a byte replaced, a JSON
+route with a body or a query, and the request headers the gateway reads,
+edited at random (a byte replaced, a JSON
 token inserted, a range deleted or repeated, the end cut off), with a fixed
 seed so a failure repeats. Every answer must be a client error or a
 success, never a 5xx; an error answered by the gateway is problem+json with
@@ -97,4 +98,36 @@ def test_mutated_paths_and_queries(harness, gateway):
         except (ConnectionError, OSError) as e:  # a closed connection is a refusal too
             resp = (400, None, repr(e))
         check(resp, f"GET #{i} {path[:120]!r}")
+    assert gateway.alive() and gateway.healthy()
+
+
+HEADERS = {"Authorization": None, "Idempotency-Key": "fuzz-key-0001",
+           "X-Request-Id": "0193c0de-5b1f-7cc2-9a4e-1f2d3c4b5a69", "Last-Event-ID": "1-0"}
+
+
+def test_mutated_headers(harness, gateway):
+    rnd = random.Random(f"{SEED}headers")
+    body = json.dumps(BODIES["/review"][0]).encode()
+    for i in range(ROUNDS_PER_ROUTE * 2):
+        name = rnd.choice(sorted(HEADERS))
+        seed = (HEADERS[name] or "Bearer " + harness.default_key).encode()
+        # A header value holds no CR, LF or NUL on the wire.
+        value = bytes(c for c in mutate(rnd, seed) if c not in b"\r\n\x00")
+        path = b"/review" if name != "Last-Event-ID" else \
+            f"/job/{JOB}/events".encode()
+        head = (b"POST " if path == b"/review" else b"GET ") + path + b" HTTP/1.1\r\n" \
+            + b"Host: x\r\nConnection: close\r\n"
+        if name != "Authorization":
+            head += b"Authorization: Bearer " + harness.default_key.encode() + b"\r\n"
+        head += name.encode() + b": " + value + b"\r\n"
+        if path == b"/review":
+            head += b"Content-Type: application/json\r\nContent-Length: " \
+                + str(len(body)).encode() + b"\r\n\r\n" + body
+        else:
+            head += b"\r\n"
+        try:
+            resp = gateway.raw(head, timeout=10)
+        except (ConnectionError, OSError) as e:
+            resp = (400, None, repr(e))
+        check(resp, f"{name} #{i} {value[:120]!r}")
     assert gateway.alive() and gateway.healthy()
