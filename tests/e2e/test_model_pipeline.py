@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import difflib
 import json
+import random
 import secrets
 import threading
 
 import pytest
 
 from fakemodel import FakeModel, module_fake, answer, request_text, user_text
-from harness import GROUP_FAST, REPO_ROOT, STREAM_FAST, wait_until
+from harness import GROUP_FAST, REPO_ROOT, SEVERITIES, STREAM_FAST, wait_until
+from mutate import mutate
 
 ANTHROPIC_MODEL = "claude-sonnet-4-5"
 ANTHROPIC_KEY = "sk-ant-e2e-" + secrets.token_urlsafe(24)
@@ -834,3 +836,49 @@ def test_eslint_findings(harness, mgw, fake, clean_state, path, src, want):
     assert want <= got, f"missing {sorted(want - got)}; got {sorted(got)}"
     assert eslint[0]["findings"] >= len(want), eslint
     assert job["degraded"] is False and job["provider"] == "anthropic", job
+
+
+# ------------------------------------------------ mutated model answers --
+
+FUZZ_ANSWERS = 40
+
+
+def test_mutated_model_answers(harness, mgw, fake, clean_state):
+    """Answers edited at random (tests/e2e/mutate.py, fixed seed), the
+    repair attempt answered by the default step or by the same broken text:
+    every job still ends, done with findings of the documented shape or
+    failed with a code, and the worker stays up."""
+    rnd = random.Random(20261122)
+    m = marker()
+    path = "fuzz/value.go"
+    old = go_src(m)
+    fixed = old.replace("xs[0] + len(xs)", "len(xs)")
+    seeds = [answer([{"line": 5, "end_line": 5, "severity": "major", "category": "correctness",
+                      "message": "xs[0] panics on an empty slice.", "confidence": 0.8,
+                      "fix": unified(path, old, fixed)}], "One panic."),
+             answer([], "Nothing to report."),
+             answer([{"line": 4, "severity": "minor", "category": "performance", "message": "m"},
+                     {"line": 9, "severity": "note", "category": "bug", "message": "n"}], "s")]
+    steps = []
+    for i in range(FUZZ_ANSWERS):
+        text = mutate(rnd, rnd.choice(seeds).encode()).decode("utf-8", "replace")
+        steps.append({"match": f"{m} {i}\n", "text": text, "times": 1 + i % 2})
+    fake.script(steps)
+    w = harness.start_worker("fast", worker_env(fake))
+    ids = [harness.submit(file_path=f"fuzz/{i}.go", file_content=go_src(m, i))
+           for i in range(FUZZ_ANSWERS)]
+    jobs = harness.poll_jobs(ids, timeout=120)
+    outcomes = set()
+    for job in jobs.values():
+        assert job["status"] in ("done", "failed"), job
+        outcomes.add((job["status"], job.get("degraded")))
+        if job["status"] == "failed":
+            assert (job.get("error") or {}).get("code"), job
+            continue
+        for f in job["findings"]:
+            assert isinstance(f["line"], int) and f["line"] >= 1, f
+            assert f["severity"] in SEVERITIES, f
+            assert isinstance(f["message"], str) and f["message"], f
+    assert w.alive(), w.tail(20)
+    # The edits reach past the JSON syntax: some answers are still taken.
+    assert ("done", False) in outcomes, outcomes
