@@ -1,5 +1,6 @@
 /* llm.c - model providers over the async HTTP client. */
 #include "common/llm.h"
+#include "common/llm_reply.h"
 
 #include "common/clock.h"
 #include "common/config.h"
@@ -244,59 +245,6 @@ static char *build_body(const struct llm *m, const char *system, const char *use
     return text;
 }
 
-static int64_t num(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (int64_t)v->valuedouble : 0;
-}
-
-/* Extracts the text and adds the usage. Returns 0, or -1 when the body is
- * not a well-formed answer of the provider's format. */
-static int parse_answer(const struct llm *m, const char *body, size_t len, struct llm_result *res)
-{
-    cJSON *doc = cJSON_ParseWithLength(body, len);
-    const cJSON *usage, *text = NULL;
-    int rc = -1;
-
-    if (doc == NULL)
-        return -1;
-    usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
-    if (m->provider == LLM_ANTHROPIC) {
-        const cJSON *blk;
-        cJSON_ArrayForEach(blk, cJSON_GetObjectItemCaseSensitive(doc, "content")) {
-            const cJSON *t = cJSON_GetObjectItemCaseSensitive(blk, "text");
-            if (cJSON_IsString(t)) {
-                text = t;
-                break;
-            }
-        }
-        res->usage.input_tokens += num(usage, "input_tokens");
-        res->usage.output_tokens += num(usage, "output_tokens");
-        res->usage.cache_write_tokens += num(usage, "cache_creation_input_tokens");
-        res->usage.cache_read_tokens += num(usage, "cache_read_input_tokens");
-    } else {
-        const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "choices"), 0);
-        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
-        const cJSON *details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
-        const cJSON *cost = cJSON_GetObjectItemCaseSensitive(usage, "cost");
-        int64_t cached = num(details, "cached_tokens");
-        text = cJSON_GetObjectItemCaseSensitive(msg, "content");
-        /* prompt_tokens includes the cached ones. */
-        res->usage.input_tokens += num(usage, "prompt_tokens") - cached;
-        res->usage.cache_read_tokens += cached;
-        res->usage.output_tokens += num(usage, "completion_tokens");
-        if (cJSON_IsNumber(cost) && cost->valuedouble >= 0)
-            res->usage.cost_usd += cost->valuedouble;
-    }
-    if (cJSON_IsString(text)) {
-        free(res->text);
-        res->text = strdup(text->valuestring);
-        rc = res->text ? 0 : -1;
-    }
-    cJSON_Delete(doc);
-    return rc;
-}
-
 /* ---- calls, retries and the breaker ---- */
 
 static void send_now(struct llm_call *c);
@@ -446,7 +394,7 @@ static void on_http(void *arg, const struct http_resp *r)
         return;
     }
     if (r->status == 200) {
-        if (parse_answer(c->m, r->body, r->len, &c->res) == 0)
+        if (llm_reply_parse(c->m->provider, r->body, r->len, &c->res.text, &c->res.usage) == 0)
             finish(c, 1, "");
         else
             retry_or_finish(c, "upstream_malformed", -1);

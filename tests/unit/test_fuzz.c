@@ -1,6 +1,7 @@
 /* test_fuzz.c - mutation fuzzing of the parsers that read what callers and
  * the model send: a request body (review_parse, fix_request_parse), a
- * model's answer (answer_parse, answer_validate), a unified diff
+ * model's answer (answer_parse, answer_validate) and the provider's body
+ * around it (llm_reply_parse), a unified diff
  * (udiff_parse, patch_apply), a bearer token (jwt_peek, jwt_verify), an
  * error log (traceback_parse) and the linters' output, which quotes the
  * caller's code (each linter's parse, from the real outputs in
@@ -28,6 +29,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/jwt.h"
+#include "common/llm_reply.h"
 #include "common/patch.h"
 #include "common/udiff.h"
 #include "gateway/fix_request.h"
@@ -279,6 +281,47 @@ static void test_model_answers(void **state)
     assert_both("model answers", accepted);
 }
 
+static const char *const reply_seeds[] = {
+    "{\"content\":[{\"type\":\"text\",\"text\":\"{\\\"findings\\\":[]}\"}],\"usage\":"
+    "{\"input_tokens\":10,\"output_tokens\":5,\"cache_creation_input_tokens\":3,"
+    "\"cache_read_input_tokens\":2}}",
+    "{\"choices\":[{\"message\":{\"content\":\"ok\"}}],\"usage\":{\"prompt_tokens\":100,"
+    "\"completion_tokens\":7,\"prompt_tokens_details\":{\"cached_tokens\":40},\"cost\":0.5}}",
+};
+
+static void assert_sane_usage(const struct llm_usage *u)
+{
+    const int64_t kinds[] = {u->input_tokens, u->output_tokens, u->cache_read_tokens,
+                             u->cache_write_tokens};
+
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        assert_true(kinds[k] >= 0 && kinds[k] <= LLM_REPLY_TOKENS_MAX);
+    assert_true(u->cost_usd >= 0 && u->cost_usd <= LLM_REPLY_COST_MAX);
+}
+
+static void test_provider_replies(void **state)
+{
+    int accepted = 0;
+    (void)state;
+    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+        size_t len;
+        char *body = mutant(reply_seeds, NSEEDS(reply_seeds), &len), *text = NULL;
+        struct llm_usage u = {0};
+        enum llm_provider p = (i & 1) ? LLM_ANTHROPIC : LLM_OPENAI;
+
+        if (llm_reply_parse(p, body, len, &text, &u) == 0) {
+            assert_non_null(text);
+            accepted++;
+        } else {
+            assert_null(text);
+        }
+        assert_sane_usage(&u);
+        free(text);
+        free(body);
+    }
+    assert_both("provider replies", accepted);
+}
+
 #define DIFF_BASE "one\ntwo\nthree\nfour\n"
 
 static const char *const diff_seeds[] = {
@@ -464,7 +507,7 @@ int main(void)
         cmocka_unit_test(test_review_bodies), cmocka_unit_test(test_fix_bodies),
         cmocka_unit_test(test_model_answers), cmocka_unit_test(test_diffs),
         cmocka_unit_test(test_tokens),        cmocka_unit_test(test_error_logs),
-        cmocka_unit_test(test_linter_outputs),
+        cmocka_unit_test(test_linter_outputs), cmocka_unit_test(test_provider_replies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
