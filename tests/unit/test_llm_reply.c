@@ -14,153 +14,79 @@
 #include "common/llm_reply.h"
 #include "tests/unit/fixture.h"
 
-static int parse(enum llm_provider p, const char *body, char **text, struct llm_usage *u)
-{
-    char *copy = fixture_exact_copy(body, strlen(body));
-    int rc = llm_reply_parse(p, copy, strlen(body), text, u);
+#define OPENAI_TEXT "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"ok\"}}],"
+#define TMAX LLM_REPLY_TOKENS_MAX
 
-    free(copy);
-    return rc;
-}
-
-static void test_anthropic(void **state)
-{
-    struct llm_usage u = {0};
-    char *text = NULL;
-    (void)state;
-
-    assert_int_equal(parse(LLM_ANTHROPIC,
-                           "{\"content\":[{\"type\":\"tool_use\",\"id\":\"x\"},{\"type\":\"text\","
-                           "\"text\":\"{\\\"findings\\\":[]}\"}],\"usage\":{\"input_tokens\":10,"
-                           "\"output_tokens\":5,\"cache_creation_input_tokens\":3,"
-                           "\"cache_read_input_tokens\":2}}",
-                           &text, &u),
-                     0);
-    assert_string_equal(text, "{\"findings\":[]}");
-    assert_int_equal(u.input_tokens, 10);
-    assert_int_equal(u.output_tokens, 5);
-    assert_int_equal(u.cache_write_tokens, 3);
-    assert_int_equal(u.cache_read_tokens, 2);
-    free(text);
-}
-
-static void test_openai_cached_and_cost(void **state)
-{
-    struct llm_usage u = {0};
-    char *text = NULL;
-    (void)state;
-
-    assert_int_equal(parse(LLM_OPENROUTER,
-                           "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"ok\"}}],"
-                           "\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":7,"
-                           "\"prompt_tokens_details\":{\"cached_tokens\":40},\"cost\":0.5}}",
-                           &text, &u),
-                     0);
-    assert_string_equal(text, "ok");
-    assert_int_equal(u.input_tokens, 60);
-    assert_int_equal(u.cache_read_tokens, 40);
-    assert_int_equal(u.output_tokens, 7);
-    assert_true(u.cost_usd == 0.5);
-    free(text);
-}
-
-/* More cached than prompt would make the input negative: a refund. */
-static void test_cached_over_prompt(void **state)
-{
-    struct llm_usage u = {0};
-    char *text = NULL;
-    (void)state;
-
-    assert_int_equal(parse(LLM_OPENAI,
-                           "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":"
-                           "{\"prompt_tokens\":10,\"prompt_tokens_details\":{\"cached_tokens\":50}}}",
-                           &text, &u),
-                     0);
-    assert_int_equal(u.input_tokens, 0);
-    assert_int_equal(u.cache_read_tokens, 10);
-    free(text);
-}
-
-static void test_hostile_figures(void **state)
-{
-    struct llm_usage u = {0};
-    char *text = NULL;
-    (void)state;
-
+static const struct reply_case {
+    const char *what;
+    enum llm_provider p;
+    const char *body;
+    const char *text;               /* NULL: not an answer (-1) */
+    int64_t in, out, cw, cr;        /* usage added */
+    double cost;
+} cases[] = {
+    {"anthropic, text after a tool block", LLM_ANTHROPIC,
+     "{\"content\":[{\"type\":\"tool_use\",\"id\":\"x\"},{\"type\":\"text\",\"text\":"
+     "\"{\\\"findings\\\":[]}\"}],\"usage\":{\"input_tokens\":10,\"output_tokens\":5,"
+     "\"cache_creation_input_tokens\":3,\"cache_read_input_tokens\":2}}",
+     "{\"findings\":[]}", 10, 5, 3, 2, 0},
+    {"openrouter, cached and cost", LLM_OPENROUTER,
+     OPENAI_TEXT "\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":7,"
+                 "\"prompt_tokens_details\":{\"cached_tokens\":40},\"cost\":0.5}}",
+     "ok", 60, 7, 0, 40, 0.5},
+    /* More cached than prompt would make the input negative: a refund. */
+    {"cached over prompt", LLM_OPENAI,
+     OPENAI_TEXT "\"usage\":{\"prompt_tokens\":10,\"prompt_tokens_details\":{\"cached_tokens\":50}}}",
+     "ok", 0, 0, 0, 10, 0},
     /* Negative, huge, infinite (1e999 parses as inf) and a string. */
-    assert_int_equal(parse(LLM_ANTHROPIC,
-                           "{\"content\":[{\"text\":\"t\"}],\"usage\":{\"input_tokens\":-5,"
-                           "\"output_tokens\":1e300,\"cache_creation_input_tokens\":1e999,"
-                           "\"cache_read_input_tokens\":\"12\"}}",
-                           &text, &u),
-                     0);
-    assert_int_equal(u.input_tokens, 0);
-    assert_int_equal(u.output_tokens, LLM_REPLY_TOKENS_MAX);
-    assert_int_equal(u.cache_write_tokens, 0);
-    assert_int_equal(u.cache_read_tokens, 0);
-    free(text);
-    text = NULL;
+    {"hostile anthropic counts", LLM_ANTHROPIC,
+     "{\"content\":[{\"text\":\"t\"}],\"usage\":{\"input_tokens\":-5,\"output_tokens\":1e300,"
+     "\"cache_creation_input_tokens\":1e999,\"cache_read_input_tokens\":\"12\"}}",
+     "t", 0, TMAX, 0, 0, 0},
+    {"hostile openai counts", LLM_OPENROUTER,
+     OPENAI_TEXT "\"usage\":{\"prompt_tokens\":-1e20,\"completion_tokens\":9e18,\"cost\":1e999}}",
+     "ok", 0, TMAX, 0, 0, 0},
+    {"negative cost", LLM_OPENROUTER, OPENAI_TEXT "\"usage\":{\"cost\":-3}}", "ok", 0, 0, 0, 0, 0},
+    {"huge cost", LLM_OPENROUTER, OPENAI_TEXT "\"usage\":{\"cost\":1e9}}", "ok", 0, 0, 0, 0,
+     LLM_REPLY_COST_MAX},
+    /* Not an answer, but what it says it used still counts. */
+    {"no text block", LLM_ANTHROPIC,
+     "{\"content\":[{\"type\":\"tool_use\"}],\"usage\":{\"input_tokens\":4}}", NULL, 4, 0, 0, 0, 0},
+    {"no choice", LLM_OPENAI, "{\"choices\":[]}", NULL, 0, 0, 0, 0, 0},
+    {"content not a string", LLM_OPENAI, "{\"choices\":[{\"message\":{\"content\":7}}]}", NULL, 0,
+     0, 0, 0, 0},
+    {"not JSON", LLM_ANTHROPIC, "<html>", NULL, 0, 0, 0, 0, 0},
+    {"empty", LLM_ANTHROPIC, "", NULL, 0, 0, 0, 0, 0},
+};
 
-    memset(&u, 0, sizeof u);
-    assert_int_equal(parse(LLM_OPENROUTER,
-                           "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":"
-                           "{\"prompt_tokens\":-1e20,\"completion_tokens\":9e18,\"cost\":1e999}}",
-                           &text, &u),
-                     0);
-    assert_int_equal(u.input_tokens, 0);
-    assert_int_equal(u.output_tokens, LLM_REPLY_TOKENS_MAX);
-    assert_true(u.cost_usd == 0);
-    free(text);
-    text = NULL;
-
-    memset(&u, 0, sizeof u);
-    assert_int_equal(parse(LLM_OPENROUTER,
-                           "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":{\"cost\":-3}}",
-                           &text, &u),
-                     0);
-    assert_true(u.cost_usd == 0);
-    free(text);
-    text = NULL;
-
-    memset(&u, 0, sizeof u);
-    assert_int_equal(parse(LLM_OPENROUTER,
-                           "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":{\"cost\":1e9}}",
-                           &text, &u),
-                     0);
-    assert_true(u.cost_usd == LLM_REPLY_COST_MAX);
-    free(text);
-}
-
-/* Not an answer: -1, the text untouched, the usage still counted. */
-static void test_not_an_answer(void **state)
+static void test_cases(void **state)
 {
-    struct llm_usage u = {0};
-    char *text = strdup("earlier");
     (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct reply_case *c = &cases[i];
+        size_t len = strlen(c->body);
+        char *body = fixture_exact_copy(c->body, len), *text = strdup("earlier");
+        struct llm_usage u = {0};
+        int rc;
 
-    assert_non_null(text);
-    assert_int_equal(parse(LLM_ANTHROPIC,
-                           "{\"content\":[{\"type\":\"tool_use\"}],\"usage\":{\"input_tokens\":4}}",
-                           &text, &u),
-                     -1);
-    assert_string_equal(text, "earlier");
-    assert_int_equal(u.input_tokens, 4);
-    assert_int_equal(parse(LLM_OPENAI, "{\"choices\":[]}", &text, &u), -1);
-    assert_int_equal(parse(LLM_OPENAI, "{\"choices\":[{\"message\":{\"content\":7}}]}", &text, &u),
-                     -1);
-    assert_int_equal(parse(LLM_ANTHROPIC, "<html>", &text, &u), -1);
-    assert_int_equal(parse(LLM_ANTHROPIC, "", &text, &u), -1);
-    assert_int_equal(u.input_tokens, 4);
-    assert_string_equal(text, "earlier");
-    free(text);
+        assert_non_null(text);
+        rc = llm_reply_parse(c->p, body, len, &text, &u);
+        print_message("%s\n", c->what);
+        assert_int_equal(rc, c->text != NULL ? 0 : -1);
+        /* The text is replaced by the answer's, or left as it was. */
+        assert_string_equal(text, c->text != NULL ? c->text : "earlier");
+        assert_int_equal(u.input_tokens, c->in);
+        assert_int_equal(u.output_tokens, c->out);
+        assert_int_equal(u.cache_write_tokens, c->cw);
+        assert_int_equal(u.cache_read_tokens, c->cr);
+        assert_true(u.cost_usd == c->cost);
+        free(text);
+        free(body);
+    }
 }
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_anthropic),          cmocka_unit_test(test_openai_cached_and_cost),
-        cmocka_unit_test(test_cached_over_prompt), cmocka_unit_test(test_hostile_figures),
-        cmocka_unit_test(test_not_an_answer),
-    };
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cases)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
