@@ -2,7 +2,8 @@
  * the model send: a request body (review_parse, fix_request_parse), a
  * model's answer (answer_parse, answer_validate) and the provider's body
  * around it (llm_reply_parse), a unified diff
- * (udiff_parse, patch_apply), a bearer token (jwt_peek, jwt_verify), an
+ * (udiff_parse, patch_apply), a bearer token (jwt_peek, jwt_verify), the
+ * identity provider's key set (jwks_load_json), an
  * error log (traceback_parse) and the linters' output, which quotes the
  * caller's code (each linter's parse, from the real outputs in
  * tests/fixtures/lint/).
@@ -28,7 +29,9 @@
 
 #include "common/err.h"
 #include "common/json.h"
+#include "common/jwks.h"
 #include "common/jwt.h"
+#include "common/log.h"
 #include "common/llm_reply.h"
 #include "common/patch.h"
 #include "common/udiff.h"
@@ -415,6 +418,43 @@ static void test_tokens(void **state)
     assert_true(unchanged < FUZZ_ROUNDS / 10);
 }
 
+/* A key set from the identity provider: refused as a whole (the previous
+ * set kept) or loaded with at least one key. */
+static void test_key_sets(void **state)
+{
+    size_t flen;
+    char *seed = fixture_read("tests/fixtures/jwt/", "jwks.json", &flen);
+    const char *seeds[1] = {seed};
+    struct jwks *k = jwks_new("http://127.0.0.1:9/jwks.json", 0);
+    struct err e;
+    int loaded = 0;
+    (void)state;
+
+    assert_non_null(k);
+    log_init("unit_fuzz", LOG_ERROR);   /* no jwks_key_ignored line per mutant */
+    assert_int_equal(jwks_load_json(k, seed, flen, &e), ERR_OK);
+    for (int i = 0; i < FUZZ_ROUNDS / 4; i++) {
+        size_t len, before = jwks_key_count(k);
+        char *doc = mutant(seeds, 1, &len);
+        int rc;
+
+        err_clear(&e);
+        rc = jwks_load_json(k, doc, len, &e);
+        if (rc == ERR_OK) {
+            assert_true(jwks_key_count(k) >= 1);
+            loaded++;
+        } else {
+            assert_int_equal(rc, ERR_PROTOCOL);
+            assert_int_equal(jwks_key_count(k), before);
+        }
+        free(doc);
+    }
+    print_message("key sets: %d of %d mutants loaded\n", loaded, FUZZ_ROUNDS / 4);
+    assert_true(loaded > 0 && loaded < FUZZ_ROUNDS / 4);
+    jwks_free(k);
+    free(seed);
+}
+
 static const char *const log_seeds[] = {
     "Traceback (most recent call last):\n  File \"app/main.py\", line 12, in <module>\n"
     "    main()\n  File \"app/main.py\", line 8, in main\n    return 1 / 0\n"
@@ -508,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_model_answers), cmocka_unit_test(test_diffs),
         cmocka_unit_test(test_tokens),        cmocka_unit_test(test_error_logs),
         cmocka_unit_test(test_linter_outputs), cmocka_unit_test(test_provider_replies),
+        cmocka_unit_test(test_key_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
