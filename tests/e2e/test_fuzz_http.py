@@ -30,6 +30,13 @@ BODIES = {
          "file_content": "int f(void)\n{\n\treturn 2;\n}\n",
          "diff": "--- a/lib/a.c\n+++ b/lib/a.c\n@@ -1,4 +1,4 @@\n int f(void)\n {\n"
                  "-\treturn 1;\n+\treturn 2;\n }\n", "language": "c", "repo_id": "acme/shop"},
+        {"request_type": "debug", "file_path": "app/main.py", "file_content": "print(1/0)\n",
+         "error_log": "E", "files": [{"path": "app/util.py", "content": "x = 1\n"}],
+         "run": {"runner": "python", "args": ["-v"]}},
+        {"request_type": "architecture", "user_request": "A URL shortener", "stack": "C",
+         "scale": "10k rps", "db": "postgres", "file_tree": "src/\n  main.c\n"},
+        {"request_type": "stress", "base_url": "http://127.0.0.1:9", "rate": 20, "duration_s": 2,
+         "requests": [{"method": "GET", "path": "/items", "weight": 3}]},
     ],
     "/apply-fix": [{"job_id": JOB, "finding_id": "f1", "base_sha256": SHA, "approve": True}],
     "/auth/login": [{"email": "nobody@example.com", "password": "not the password"}],

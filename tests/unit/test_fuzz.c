@@ -32,6 +32,8 @@
 #include "common/jwks.h"
 #include "common/jwt.h"
 #include "common/log.h"
+#include "common/config.h"
+#include "common/target_policy.h"
 #include "common/llm_reply.h"
 #include "common/patch.h"
 #include "common/udiff.h"
@@ -170,6 +172,13 @@ static const char *const review_seeds[] = {
     " int f(void)\\n {\\n-\\treturn 1;\\n+\\treturn 2;\\n }\\n\"}",
     "{\"request_type\":\"review\",\"file_path\":\"w.js\",\"file_content\":\"let x = 1;\\n\","
     "\"cursor_context\":{\"line\":1},\"language\":null}",
+    "{\"request_type\":\"debug\",\"file_path\":\"app/main.py\",\"file_content\":\"print(1/0)\\n\","
+    "\"error_log\":\"E\",\"files\":[{\"path\":\"app/util.py\",\"content\":\"x = 1\\n\"}],"
+    "\"run\":{\"runner\":\"cc\",\"args\":[\"-v\",\"x y\"]}}",
+    "{\"request_type\":\"architecture\",\"user_request\":\"A URL shortener\",\"stack\":\"C\","
+    "\"scale\":\"10k rps\",\"db\":\"postgres\",\"file_tree\":\"src/\\n  main.c\\n\"}",
+    "{\"request_type\":\"stress\",\"base_url\":\"http://127.0.0.1:8081\",\"requests\":"
+    "[{\"method\":\"GET\",\"path\":\"/items\",\"weight\":3}],\"rate\":20,\"duration_s\":2}",
 };
 
 /* A body parser: ERR_OK (what it produced checked and released) or the
@@ -200,14 +209,23 @@ static void fuzz_bodies(const char *what, const char *const *seeds, size_t nseed
     assert_both(what, accepted);
 }
 
+/* What review_parse checks stress against: the operator's caps and a
+ * target allow-list of loopback (test_validate_task.c's). */
+static struct config stress_cfg = {.stress_max_rps = 200, .stress_max_concurrency = 50,
+                                   .stress_max_duration_s = 60, .stress_max_requests = 10000};
+static struct target_policy *stress_policy;
+
 static int parse_review(const char *body, size_t len, struct err *e)
 {
     struct review_request r;
-    int rc = review_parse(body, len, NULL, NULL, &r, e);
+    int rc = review_parse(body, len, &stress_cfg, stress_policy, &r, e);
 
     if (rc == ERR_OK) {
-        assert_non_null(r.file_path);
-        assert_non_null(r.file_content);
+        /* Reviews and debug jobs carry the file; the others a spec. */
+        if (r.type == JOB_REVIEW || r.type == JOB_DEBUG)
+            assert_true(r.file_path != NULL && r.file_content != NULL);
+        else
+            assert_non_null(r.spec);
         review_request_cleanup(&r);
     }
     return rc;
@@ -215,8 +233,12 @@ static int parse_review(const char *body, size_t len, struct err *e)
 
 static void test_review_bodies(void **state)
 {
+    struct err e;
     (void)state;
+
+    assert_int_equal(target_policy_new("127.0.0.1", &stress_policy, &e), ERR_OK);
     fuzz_bodies("review bodies", review_seeds, NSEEDS(review_seeds), parse_review);
+    target_policy_free(stress_policy);
 }
 
 static const char *const fix_seeds[] = {
