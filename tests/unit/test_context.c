@@ -13,6 +13,7 @@
 
 #include "common/json.h"
 #include "worker/context.h"
+#include "tests/unit/ranges.h"
 
 /* Compact JSON of a ranges array, e.g. "[[1,4],[9,12]]"; owns. */
 static char *ranges_str(const cJSON *r)
@@ -35,33 +36,9 @@ static void assert_ranges(const cJSON *r, const char *want)
     free(s);
 }
 
-/* reviewed and skipped are sorted, disjoint, and cover 1..total exactly. */
 static void assert_cover(const struct context_result *res)
 {
-    char *seen = calloc((size_t)res->total_lines + 2, 1);
-    const cJSON *lists[2] = {res->reviewed_ranges, res->skipped_ranges};
-
-    assert_non_null(seen);
-    for (int k = 0; k < 2; k++) {
-        const cJSON *pair;
-        long prev = 0;
-        assert_true(cJSON_IsArray(lists[k]));
-        cJSON_ArrayForEach(pair, lists[k]) {
-            long a = (long)cJSON_GetArrayItem(pair, 0)->valuedouble;
-            long b = (long)cJSON_GetArrayItem(pair, 1)->valuedouble;
-            assert_int_equal(cJSON_GetArraySize(pair), 2);
-            assert_true(a >= 1 && a <= b && b <= res->total_lines);
-            assert_true(a > prev + (prev != 0));  /* sorted, not touching */
-            prev = b;
-            for (long i = a; i <= b; i++) {
-                assert_int_equal(seen[i], 0);
-                seen[i] = 1;
-            }
-        }
-    }
-    for (long i = 1; i <= res->total_lines; i++)
-        assert_int_equal(seen[i], 1);
-    free(seen);
+    assert_ranges_cover(res->reviewed_ranges, res->skipped_ranges, res->total_lines);
 }
 
 static void build(const char *text, const char *diff, size_t budget, struct context_result *res)

@@ -4,9 +4,10 @@
  * around it (llm_reply_parse), a unified diff
  * (udiff_parse, patch_apply), a bearer token (jwt_peek, jwt_verify), the
  * identity provider's key set (jwks_load_json), an
- * error log (traceback_parse) and the linters' output, which quotes the
+ * error log (traceback_parse), the linters' output, which quotes the
  * caller's code (each linter's parse, from the real outputs in
- * tests/fixtures/lint/).
+ * tests/fixtures/lint/), and the caller's code itself on its way to the
+ * model (redact_text, then context_build with a mutated diff and cursor).
  *
  * Each starts from valid inputs and applies FUZZ_ROUNDS rounds of 1-4
  * random edits (a byte replaced, a letter or digit swapped, a JSON or diff
@@ -40,8 +41,11 @@
 #include "gateway/fix_request.h"
 #include "gateway/validate.h"
 #include "tests/unit/fixture.h"
+#include "tests/unit/ranges.h"
 #include "worker/answer.h"
+#include "worker/context.h"
 #include "worker/linters.h"
+#include "worker/redact.h"
 #include "worker/traceback.h"
 
 #define FUZZ_ROUNDS 20000
@@ -563,6 +567,66 @@ static void test_linter_outputs(void **state)
     }
 }
 
+static size_t count_byte(const char *s, size_t n, char c)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        k += s[i] == c;
+    return k;
+}
+
+/* The file the gateway accepted (no NUL: a NUL is refused there) through
+ * redaction, then the excerpt: line numbers survive redaction, the excerpt
+ * stays within its budget, and its ranges cover the file exactly. */
+static void test_code_to_prompt(void **state)
+{
+    size_t flen;
+    char *planted = fixture_read("tests/fixtures/secrets/", "planted.txt", &flen);
+    const char *code_seeds[] = {planted, "int f(void)\r\n{\r\n\treturn 1;\r\n}", "", "\n\n\n"};
+    (void)state;
+
+    for (int i = 0; i < FUZZ_ROUNDS / 4; i++) {
+        size_t len, dlen, n = 0;
+        char *code = mutant(code_seeds, NSEEDS(code_seeds), &len);
+        char *diff = mutant(diff_seeds, NSEEDS(diff_seeds), &dlen), *dz;
+        struct redact_result red;
+        struct context_result ctx;
+        struct context_input in = {0};
+
+        for (size_t k = 0; k < len; k++)        /* drop the NULs */
+            if (code[k] != '\0')
+                code[n++] = code[k];
+        assert_int_equal(redact_text(code, n, &red), 0);
+        assert_int_equal(count_byte(red.text, red.len, '\n'), count_byte(code, n, '\n'));
+        assert_int_equal(strlen(red.text), red.len);
+        assert_int_equal(cJSON_GetArraySize(red.findings),
+                         red.count < REDACT_FINDINGS_MAX ? red.count : REDACT_FINDINGS_MAX);
+
+        dz = calloc(dlen + 1, 1);               /* the diff as the job carries it */
+        assert_non_null(dz);
+        memcpy(dz, diff, dlen);
+        in.text = red.text;
+        in.len = red.len;
+        in.diff = (next() & 1) ? dz : NULL;
+        in.has_cursor = (int)(next() & 1);
+        in.cursor_line = (long)below(200) - 5;
+        in.cursor_end_line = in.cursor_line + (long)below(50) - 10;
+        in.lint_findings = red.findings;
+        in.budget_bytes = below(6000);
+        assert_int_equal(context_build(&in, &ctx), 0);
+        assert_true(ctx.code_len <= in.budget_bytes);
+        assert_int_equal(strlen(ctx.code), ctx.code_len);
+        assert_ranges_cover(ctx.reviewed_ranges, ctx.skipped_ranges, ctx.total_lines);
+        context_result_cleanup(&ctx);
+        redact_result_cleanup(&red);
+        free(dz);
+        free(diff);
+        free(code);
+    }
+    free(planted);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,7 +634,7 @@ int main(void)
         cmocka_unit_test(test_model_answers), cmocka_unit_test(test_diffs),
         cmocka_unit_test(test_tokens),        cmocka_unit_test(test_error_logs),
         cmocka_unit_test(test_linter_outputs), cmocka_unit_test(test_provider_replies),
-        cmocka_unit_test(test_key_sets),
+        cmocka_unit_test(test_key_sets),       cmocka_unit_test(test_code_to_prompt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
