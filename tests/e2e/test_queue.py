@@ -1,11 +1,15 @@
 """Queue semantics: a backlog submitted before any worker exists is processed
-(consumer group from id 0), and a worker stopped with SIGTERM mid-batch loses
-no job and leaves none half-done."""
+(consumer group from id 0), a worker stopped with SIGTERM mid-batch loses
+no job and leaves none half-done, and entries no gateway wrote are retired
+without harm."""
 
+import json
+import random
 import signal
 import time
 
 from harness import GROUP_FAST, PY_SAMPLE, STREAM_FAST, py_heavy, wait_until
+from mutate import mutate
 
 GRACE = 60  # seconds a SIGTERMed worker may take to finish its in-flight jobs
 
@@ -91,3 +95,50 @@ def test_sigterm_mid_batch_loses_no_job(harness, gateway, clean_state):
     assert w2.alive()
     rc2 = w2.stop(signal.SIGTERM, timeout=GRACE)
     assert rc2 == 0, w2.tail()
+
+
+JUNK_ENTRIES = 60
+
+
+def junk_entry(rnd, fields):
+    """A variant of an entry's [name, value, ...]: values edited at random
+    (tests/e2e/mutate.py), fields dropped or added. Text only: redis-cli
+    takes its arguments as text, and no NUL."""
+    pairs = [list(fields[i:i + 2]) for i in range(0, len(fields), 2)]
+    for _ in range(rnd.randint(1, 3)):
+        kind = rnd.randrange(4)
+        if kind == 0 and pairs:
+            pair = rnd.choice(pairs)
+            pair[1] = mutate(rnd, pair[1].encode()).decode("utf-8", "replace")
+        elif kind == 1 and pairs:
+            pairs.pop(rnd.randrange(len(pairs)))
+        elif kind == 2:
+            pairs.append([rnd.choice(["meta", "type", "job_id", "file_content", "x"]),
+                          rnd.choice(["", "{}", "[]", "null", "review", "{\"type\":7}", "é" * 300])])
+        elif pairs:
+            pairs[0][1] = rnd.choice(["", "{", "{\"user_id\":[]}", "{\"type\":\"stress\"}"])
+    out = [v.replace("\x00", "") for pair in pairs for v in pair]
+    return out or ["x", "1"]
+
+
+def test_junk_entries_are_retired(harness, gateway, clean_state):
+    """Entries no gateway wrote, made from a real one with a fixed seed: the
+    worker retires every one (nothing left pending), stays up, and the real
+    jobs queued before and after them are done."""
+    first = harness.submit(file_path="before.go", file_content="package a\n")
+    raw = json.loads(harness.redis_cli(
+        "EVAL", "return cjson.encode(redis.call('XRANGE', KEYS[1], '-', '+'))", "1", STREAM_FAST))
+    fields = raw[0][1]
+    rnd = random.Random(20261122)
+    for _ in range(JUNK_ENTRIES):
+        harness.redis_cli("XADD", STREAM_FAST, "*", *junk_entry(rnd, fields))
+    last = harness.submit(file_path="after.go", file_content="package b\n")
+    assert harness.redis_int("XLEN", STREAM_FAST) == JUNK_ENTRIES + 2
+
+    worker = harness.start_worker("fast")
+    jobs = harness.poll_jobs([first, last], timeout=60)
+    assert all(j["status"] == "done" for j in jobs.values()), jobs
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST, timeout=60)
+    assert worker.alive(), worker.tail(20)
+    # Most variants are not jobs at all: each is recorded as rejected.
+    assert len(worker.events("job_rejected")) >= JUNK_ENTRIES // 2, worker.tail(20)
