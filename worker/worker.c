@@ -116,7 +116,11 @@ static void read_more(struct worker *w)
     long room = w->concurrency - w->inflight;
     struct err e;
 
-    if (w->stopping || w->reading || !w->group_ready || room <= 0)
+    /* No job is taken while PostgreSQL is away (at start, or in an
+     * outage): it could not be recorded; it waits in the stream, and the
+     * tick reads again once db_async has reconnected. */
+    if (w->stopping || w->reading || !w->group_ready || room <= 0 ||
+        !db_async_connected(w->db))
         return;
     snprintf(count, sizeof count, "%ld", room < READ_COUNT_MAX ? room : READ_COUNT_MAX);
     snprintf(block, sizeof block, "%ld", w->cfg->read_block_ms);

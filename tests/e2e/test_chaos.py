@@ -425,6 +425,30 @@ def test_postgres_outage_mid_run(harness, cgw, fake, clean_state):
     assert all(w.alive() for w in workers), [w.tail() for w in workers]
 
 
+def test_worker_started_without_postgres_waits(harness, cgw, fake, clean_state):
+    """A worker started while PostgreSQL is down takes no job: it could not
+    record one. The jobs wait in the stream (none pending) and are all done
+    once PostgreSQL is back."""
+    t = tag()
+    ids = submit_all(harness, [(f"nopg/{t}_{i}.go", go_source(t, i)) for i in range(5)])
+    harness.stop_pg()
+    try:
+        assert not harness.pg_up()
+        w = harness.start_worker("fast", worker_env(fake))
+        time.sleep(3)       # a dozen ticks in which it could have read
+        assert not w.events("job_started"), w.tail(10)
+        assert harness.xpending_count(STREAM_FAST, GROUP_FAST) == 0
+        assert harness.redis_int("XLEN", STREAM_FAST) == len(ids)
+    finally:
+        if not harness.pg_up():
+            harness.start_pg()
+    wait_persisted(harness, ids, timeout=60, desc="after PostgreSQL came back")
+    jobs = api_jobs(harness, ids)
+    assert all(j["status"] == "done" and j["attempts"] == 1 for j in jobs.values()), jobs
+    assert not w.events("job_step_retry"), "a job was taken before PostgreSQL was back"
+    assert w.alive(), w.tail()
+
+
 # ------------------------------------------------------------ 4. poison job --
 
 POISON_MAX_ATTEMPTS = 3
