@@ -188,6 +188,11 @@ def marker() -> str:
     return "st" + secrets.token_hex(6)
 
 
+# A run's default concurrency (STRESS_CONCURRENCY_DEFAULT, common/stress_spec.h):
+# requests in flight at most.
+STRESS_CONCURRENCY = 10
+
+
 def stress_body(base_url: str, requests: list[dict], rate: int = 40, duration_s: int = 2,
                 **extra) -> dict:
     return {"request_type": "stress", "base_url": base_url, "requests": requests,
@@ -459,9 +464,11 @@ def test_redirect_to_private_address_stops_the_run(harness, heavy, fake, target,
     assert "10.0.0.1" in err and "not listed" in err, err
     seen = target.snapshot()
     # The redirect is the 2nd request (25 ms in): the run stopped at its
-    # response, far short of the 80 planned.
-    assert seen.get("/redir-private") == 1, seen
-    assert sum(seen.values()) <= 5, seen
+    # response, far short of the 80 planned. Requests already sent by then
+    # (at most the concurrency, 10) still arrive: on a quiet machine none
+    # is, on a stalled one a few were (3 redirects of 6 on one CI host).
+    assert 1 <= seen.get("/redir-private", 0) <= 1 + STRESS_CONCURRENCY, seen
+    assert sum(seen.values()) <= 2 + STRESS_CONCURRENCY, seen
     time.sleep(0.3)
     assert target.snapshot() == seen, "requests went on after the run stopped"
     assert job.get("stress") is None, job
