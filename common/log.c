@@ -7,7 +7,6 @@
 #include "common/json.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -126,20 +125,6 @@ void log_int(struct log_line *l, const char *key, int64_t val)
     n = decimal_str(num, val);
     put_key(l, key);
     put(l, num, n);
-    rollback_if_cut(l, mark);
-}
-
-void log_double(struct log_line *l, const char *key, double val)
-{
-    char num[48];
-    int n;
-
-    if (!l->enabled)
-        return;
-    size_t mark = l->len;
-    n = snprintf(num, sizeof num, "%.6g", val);
-    put_key(l, key);
-    put(l, num, (size_t)n);
     rollback_if_cut(l, mark);
 }
 

@@ -47,7 +47,6 @@ void log_begin(struct log_line *l, enum log_level level, const char *event);
 void log_str(struct log_line *l, const char *key, const char *val);
 void log_strn(struct log_line *l, const char *key, const char *val, size_t len);
 void log_int(struct log_line *l, const char *key, int64_t val);
-void log_double(struct log_line *l, const char *key, double val);
 /* A duration given in microseconds, written in milliseconds with three
  * decimals ("12.345"); a negative one as 0.000. No printf: the access log
  * writes one per request. */

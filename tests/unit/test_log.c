@@ -75,7 +75,6 @@ static void test_line_fields(void **state)
     log_int(&l, "zero", 0);
     log_int(&l, "minus", -7);
     log_int(&l, "max", INT64_MAX);
-    log_double(&l, "ratio", 0.25);
     log_ms(&l, "ms", 1234567);
     log_ms(&l, "ms_small", 5);
     log_ms(&l, "ms_zero", 0);
@@ -94,7 +93,6 @@ static void test_line_fields(void **state)
     assert_non_null(strstr(out, "\"zero\":0,"));
     assert_non_null(strstr(out, "\"minus\":-7,"));
     assert_non_null(strstr(out, "\"max\":9223372036854775807,"));
-    assert_true(cJSON_GetObjectItem(doc, "ratio")->valuedouble == 0.25);
     assert_non_null(strstr(out, "\"ms\":1234.567,"));
     assert_non_null(strstr(out, "\"ms_small\":0.005,"));
     assert_non_null(strstr(out, "\"ms_zero\":0.000,"));
@@ -156,7 +154,7 @@ static void test_level_filtering(void **state)
     log_begin(&l, LOG_DEBUG, "hidden");
     log_str(&l, "k", "v");
     log_int(&l, "n", 1);
-    log_double(&l, "d", 1.5);
+    log_ms(&l, "d", 1500);
     log_end(&l);
     log_event(LOG_DEBUG, "hidden_too", "k", "v");
     out = capture_end(&c);
