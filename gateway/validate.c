@@ -15,16 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Type-checks an optional string member (body_string); a file_path that is
- * not UTF-8 is an invalid file path. Returns 0 or an error. */
+/* A file_path that is not text (not UTF-8, or holding "\u0000") is an
+ * invalid file path: rc as body.c said it, with that code for file_path. */
+static int as_file_path(int rc, struct err *e)
+{
+    char msg[sizeof e->msg];
+
+    if (rc != ERR_INVALID_ENCODING || strcmp(e->field, "file_path") != 0)
+        return rc;
+    snprintf(msg, sizeof msg, "%s", e->msg);
+    return err_set_field(e, ERR_INVALID_FILE_PATH, "file_path", "%s", msg);
+}
+
+/* Type-checks an optional string member (body_string). Returns 0 or an
+ * error. */
 static int opt_string(const cJSON *doc, const char *name, size_t max, const char **out,
                       struct err *e)
 {
-    int rc = body_string(doc, name, max, out, e);
-
-    if (rc == ERR_INVALID_ENCODING && strcmp(name, "file_path") == 0)
-        return err_set_field(e, ERR_INVALID_FILE_PATH, name, "%s is not valid UTF-8", name);
-    return rc;
+    return as_file_path(body_string(doc, name, max, out, e), e);
 }
 
 static int int_member(const cJSON *obj, const char *name, const char *field, int required,
@@ -320,25 +328,13 @@ static int stress_check(const cJSON *doc, struct review_request *r, const struct
     return rc;
 }
 
-static int review_check(struct review_request *r, const char *body, size_t len,
-                        const struct config *cfg, const struct target_policy *policy,
-                        struct err *e)
+static int review_check(struct review_request *r, const struct config *cfg,
+                        const struct target_policy *policy, struct err *e)
 {
     const cJSON *doc = r->doc;
     const char *type, *filter;
-    char nul_key[32];
     int rc, t;
 
-    if (!cJSON_IsObject(doc))
-        return err_set(e, ERR_INVALID_JSON, "the body must be a JSON object");
-    if (json_find_nul_escape(body, len, nul_key, sizeof nul_key)) {
-        if (strcmp(nul_key, "file_path") == 0)
-            return err_set_field(e, ERR_INVALID_FILE_PATH, "file_path",
-                                 "file_path must not contain NUL");
-        return err_set_field(e, ERR_INVALID_ENCODING, nul_key,
-                             "%s contains a NUL character; only text is accepted",
-                             nul_key[0] ? nul_key : "a field");
-    }
     /* Types first, so the error names the first malformed field. */
     if ((rc = opt_string(doc, "request_type", 0, &type, e)) != ERR_OK ||
         (rc = opt_string(doc, "file_path", REVIEW_FILE_PATH_MAX, &r->file_path, e)) != ERR_OK ||
@@ -387,9 +383,9 @@ int review_parse(const char *body, size_t len, const struct config *cfg,
     int rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = body_parse_object(body, len, &out->doc, e)) != ERR_OK)
-        return rc;
-    rc = review_check(out, body, len, cfg, policy, e);
+    if ((rc = body_parse_fields(body, len, &out->doc, e)) != ERR_OK)
+        return as_file_path(rc, e);
+    rc = review_check(out, cfg, policy, e);
     if (rc != ERR_OK)
         review_request_cleanup(out);
     return rc;
