@@ -14,6 +14,7 @@ result), 1 on a harness error (something could not be started or measured),
 Python 3.11 standard library only. Usage:
   /usr/bin/python3 bench/run.py [--build-dir build] [--duration 10] [--warmup 2]
                                 [--only post,get,cache,tokens,drain,lint,redact]
+                                [--prompts DIR]
 """
 
 from __future__ import annotations
@@ -968,6 +969,10 @@ class Bench:
                 job = json.loads(data) if status == 200 else {}
                 actual = chars // 4
                 parts = prompt_parts(mine[0].get("body")) if mine else {}
+                if self.args.prompts and mine:
+                    out_dir = Path(self.args.prompts)
+                    out_dir.mkdir(parents=True, exist_ok=True)
+                    (out_dir / f"{p.name}.txt").write_text(request_text(mine[0].get("body")))
                 naive = (len(brain) + len(text)) // 4
                 per_file.append({
                     "file": rel, "lines": text.count("\n"), "bytes": len(text.encode()),
@@ -1298,6 +1303,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--warmup", type=int, default=2, help="seconds of each warm-up load")
     p.add_argument("--only", default="", help="comma list of phases (development)")
     p.add_argument("--out", default=str(BENCH / "results.json"))
+    p.add_argument("--prompts", default="",
+                   help="directory to write each corpus file's prompt to (tokens phase)")
     p.add_argument("--http-threads", type=int, default=0,
                    help="the gateway's CODEINSIGHT_HTTP_THREADS (0: its default)")
     args = p.parse_args(argv)
