@@ -229,12 +229,50 @@ static int buf_put(struct buf *b, const char *s, size_t n)
     return 0;
 }
 
-/* Bytes line no takes in the excerpt: an empty line is shown unnumbered
- * (the next numbered line places it), which saves a few tokens per blank
- * line and loses nothing a fix needs. */
-static size_t line_cost(const struct line *l, long no)
+/* Longest line (bytes, indentation included) that can read as only closing
+ * a block. */
+#define CLOSER_MAX 80
+
+/* Whether a line only closes a block: after its indentation, nothing but
+ * ")]};," with at least one bracket ("}", "});", "],"), or exactly "end",
+ * "fi", "done" or "esac" (Ruby, Lua, shell). */
+static int is_closer(const char *s, size_t len)
 {
-    size_t n = l->len == 0 ? 1 : decimal_len((uint64_t)no) + 1 + 1;   /* number, "|", "\n" */
+    size_t i = 0;
+    int bracket = 0;
+
+    if (len > CLOSER_MAX)
+        return 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    s += i;
+    len -= i;
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if ((len == 3 && memcmp(s, "end", 3) == 0) || (len == 2 && memcmp(s, "fi", 2) == 0) ||
+        (len == 4 && (memcmp(s, "done", 4) == 0 || memcmp(s, "esac", 4) == 0)))
+        return 1;
+    for (i = 0; i < len; i++) {
+        if (s[i] == '}' || s[i] == ')' || s[i] == ']')
+            bracket = 1;
+        else if (s[i] != ';' && s[i] != ',')
+            return 0;
+    }
+    return bracket;
+}
+
+/* Whether line l goes without its number: a blank line or one that only
+ * closes a block is placed by the next numbered line, and a finding or a
+ * fix never needs its number; each saves a number and "|" (two tokens). */
+static int unnumbered(const char *text, const struct line *l)
+{
+    return l->len == 0 || is_closer(text + l->start, l->len);
+}
+
+/* Bytes line no takes in the excerpt. */
+static size_t line_cost(const char *text, const struct line *l, long no)
+{
+    size_t n = unnumbered(text, l) ? 1 : decimal_len((uint64_t)no) + 1 + 1; /* number, "|", "\n" */
 
     if (l->len > CONTEXT_LINE_MAX)
         n += CONTEXT_LINE_MAX + sizeof(CONTEXT_LINE_CUT) - 1;
@@ -245,14 +283,15 @@ static size_t line_cost(const struct line *l, long no)
 
 static int emit_line(struct buf *b, const char *text, const struct line *l, long no)
 {
-    char num[32];
-    int n;
+    char num[DECIMAL_STR_MAX + 1];
+    size_t n;
 
-    if (l->len == 0)
-        return buf_put(b, "\n", 1);
-    n = snprintf(num, sizeof(num), "%ld|", no);
-    if (n < 0 || (size_t)n >= sizeof(num) || buf_put(b, num, (size_t)n) < 0)
-        return -1;
+    if (!unnumbered(text, l)) {
+        n = decimal_str(num, no);
+        num[n++] = '|';
+        if (buf_put(b, num, n) < 0)
+            return -1;
+    }
     if (l->len > 0) {
         size_t keep = utf8_cut(text + l->start, l->len, CONTEXT_LINE_MAX);
         if (buf_put(b, text + l->start, keep) < 0)
@@ -274,7 +313,7 @@ static int emit_excerpt(const char *text, const struct line *lines,
     for (size_t i = 0; i < want->n; i++) {
         for (long no = want->v[i].first; no <= want->v[i].last; no++) {
             const struct line *l = &lines[no - 1];
-            size_t cost = line_cost(l, no);
+            size_t cost = line_cost(text, l, no);
             int gap = prev != 0 && no != prev + 1;
 
             if (gap)

@@ -37,8 +37,10 @@ struct context_input {
 };
 
 struct context_result {
-    char *code;                 /* owns: numbered lines "12|text\n" (an empty
-                                   line is "12|\n"; no padding, to save tokens),
+    char *code;                 /* owns: numbered lines "12|text\n" (no
+                                   padding, to save tokens); a blank line, or
+                                   one that only closes a block ("  }",
+                                   "});", "end", "fi"), goes unnumbered;
                                    windows separated by a "...\n" line */
     size_t code_len;
     char *lint_summary;         /* owns: one line per finding "L12 F401 minor: msg\n",
