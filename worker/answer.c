@@ -9,8 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/utf8.h"
 #include "common/patch.h"
+#include "common/utf8.h"
+#include "worker/redact.h"
+#include "worker/replace_fix.h"
 
 /* Line numbers past this are out of any file we accept. */
 #define LINE_MAX_NO 1000000000.0
@@ -472,10 +474,46 @@ static long count_lines(const char *file, size_t len)
     return n;
 }
 
-int answer_validate(cJSON *findings, const char *file, size_t len)
+/* Whether a fix is written as a unified diff rather than as new lines. */
+static int reads_as_diff(const char *fix)
 {
-    long total = count_lines(file, len);
-    cJSON *f, *next;
+    const char *p = fix + strspn(fix, " \t\r\n");
+
+    return strncmp(p, "--- ", 4) == 0 || strncmp(p, "diff ", 5) == 0 ||
+           strncmp(p, "@@ ", 3) == 0 || strstr(fix, "\n@@ -") != NULL;
+}
+
+static int applies(const char *diff, const struct answer_file *file)
+{
+    return patch_apply(file->text != NULL ? file->text : "", file->len, diff, strlen(diff), NULL,
+                       NULL) == 0;
+}
+
+/* The diff that finding f's fix (new lines) stands for, when it applies
+ * (see answer_validate); NULL otherwise. Returns it (owns). */
+static char *lines_diff(const cJSON *f, const char *fix, const struct answer_file *file)
+{
+    const cJSON *end_line = member(f, "end_line");
+    long first = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "line"));
+    long last = end_line != NULL ? (long)end_line->valuedouble : first;
+    const char *seen = file->seen != NULL ? file->seen : file->text;
+    size_t seen_len = file->seen != NULL ? file->seen_len : file->len;
+    char *diff;
+
+    if (seen == NULL || strstr(fix, REDACT_MARK) != NULL)
+        return NULL;
+    diff = replace_fix_diff(seen, seen_len, file->path, first, last, fix, strlen(fix));
+    if (diff != NULL && !applies(diff, file)) {
+        free(diff);
+        diff = NULL;
+    }
+    return diff;
+}
+
+int answer_validate(cJSON *findings, const struct answer_file *file)
+{
+    long total = count_lines(file->text, file->len);
+    cJSON *f, *next, *s;
     int dropped = 0;
 
     if (!cJSON_IsArray(findings))
@@ -484,6 +522,7 @@ int answer_validate(cJSON *findings, const char *file, size_t len)
         const cJSON *line = cJSON_GetObjectItemCaseSensitive(f, "line");
         const cJSON *end_line = member(f, "end_line");
         const char *fix = json_str(f, "fix");
+        char *diff;
 
         next = f->next;
         if (!is_line_no(line) || line->valuedouble > (double)total ||
@@ -493,9 +532,15 @@ int answer_validate(cJSON *findings, const char *file, size_t len)
             dropped++;
             continue;
         }
-        if (fix != NULL &&
-            patch_apply(file != NULL ? file : "", len, fix, strlen(fix), NULL, NULL) != 0)
+        if (fix == NULL || (reads_as_diff(fix) && applies(fix, file)))
+            continue;
+        diff = reads_as_diff(fix) ? NULL : lines_diff(f, fix, file);
+        s = diff != NULL ? cJSON_CreateString(diff) : NULL;
+        if (s == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(f, "fix", s)) {
+            cJSON_Delete(s);
             cJSON_DeleteItemFromObjectCaseSensitive(f, "fix");
+        }
+        free(diff);
     }
     return dropped;
 }

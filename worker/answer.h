@@ -7,7 +7,9 @@
  * ask for exactly this):
  *   {"findings": [{"line", "end_line", "severity", "category", "message",
  *                  "fix"?, "confidence"}], "summary": "..."}
- * where fix is a unified diff against the submitted file.
+ * where fix is the corrected text of lines line..end_line (the worker makes
+ * the diff: worker/replace_fix.h) or, as the model may also write it, a
+ * unified diff against the submitted file.
  */
 #ifndef WK_ANSWER_H
 #define WK_ANSWER_H
@@ -80,10 +82,27 @@ cJSON *answer_findings(const cJSON *arr, int *dropped);
 int answer_parse(const char *text, size_t len, cJSON **findings, char **summary, int *dropped,
                  char *why, size_t cap);
 
-/* Drops findings whose lines fall outside 1..(lines of file) and removes a
- * fix that does not apply cleanly to file (patch.h). Returns how many
- * findings were dropped. */
-int answer_validate(cJSON *findings, const char *file, size_t len);
+/* The file an answer is about. */
+struct answer_file {
+    const char *path;           /* for the headers of a fix's diff; may be NULL */
+    const char *text;           /* the submitted file: every fix must apply to it */
+    size_t len;
+    const char *seen;           /* what the model saw (the redacted text, with the
+                                   same lines); NULL: text */
+    size_t seen_len;
+};
+
+/* Drops findings whose lines fall outside 1..(lines of the file) and turns
+ * each fix into a unified diff that applies cleanly to file->text, or
+ * removes it. A fix that reads as a diff (it starts with "--- ", "diff "
+ * or "@@ ", or has a line starting "@@ -") is kept when it applies
+ * (patch.h). Any other is the new text of lines line..end_line (line
+ * alone without end_line): the diff is made from file->seen by
+ * replace_fix_diff, so it never holds a secret the model did not see, and
+ * is kept when it also applies to file->text (it does not when a redacted
+ * line is among its lines) and the new text holds no REDACT_MARK. Returns
+ * how many findings were dropped. */
+int answer_validate(cJSON *findings, const struct answer_file *file);
 
 /* Merges secret, linter and model findings (each borrowed, may be NULL) into
  * one new array (owns), ordered by line: the same issue on the same line

@@ -117,8 +117,11 @@ static void finish(struct debug_state *d)
                                   cJSON_Duplicate(cJSON_GetObjectItem(a, "confidence"), 1));
             d->out.summary = json_str(a, "root_cause") ? strdup(json_str(a, "root_cause")) : NULL;
             d->out.findings = cJSON_DetachItemFromObjectCaseSensitive(a, "findings");
-            if (d->out.findings != NULL)
-                d->out.dropped += answer_validate(d->out.findings, d->in.text, d->in.len);
+            if (d->out.findings != NULL) {
+                struct answer_file file = {d->in.file_path, d->in.text, d->in.len,
+                                           d->in.redacted, d->in.redacted_len};
+                d->out.dropped += answer_validate(d->out.findings, &file);
+            }
         } else {
             root = static_root_cause(d);
             json_add_str_or_null(r, "root_cause", root);

@@ -13,8 +13,7 @@
 struct model_run {
     model_done_cb *cb;
     void *arg;
-    const char *text;               /* the submitted file, for validating fixes */
-    size_t len;
+    struct answer_file file;        /* borrowed: for validating fixes */
     struct model_out out;
 };
 
@@ -82,7 +81,7 @@ static void on_answer(void *arg, struct model_answer *a)
         summary = json_str(a->answer, "summary");
         r->out.summary = summary ? strdup(summary) : NULL;
         r->out.dropped = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(a->answer, "dropped"));
-        r->out.dropped += answer_validate(findings, r->text, r->len);
+        r->out.dropped += answer_validate(findings, &r->file);
         r->out.findings = findings;
     }
     model_answer_cleanup(a);
@@ -104,8 +103,8 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
         return -1;
     r->cb = cb;
     r->arg = arg;
-    r->text = in->text;
-    r->len = in->len;
+    r->file = (struct answer_file){in->file_path, in->text, in->len, in->redacted,
+                                   in->redacted_len};
 
     memset(&ci, 0, sizeof ci);
     memset(&cr, 0, sizeof cr);

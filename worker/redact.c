@@ -91,7 +91,7 @@ static size_t rebuild(const char *t, size_t n, const struct secret_span *v, size
 
     for (i = 0; i < nv; i++) {
         o = put(dst, o, t + pos, v[i].start - pos);
-        phn = snprintf(ph, sizeof(ph), "[REDACTED:%s]", secret_rules_kind(v[i].kind)->name);
+        phn = snprintf(ph, sizeof(ph), REDACT_MARK "%s]", secret_rules_kind(v[i].kind)->name);
         if (phn < 0 || (size_t)phn >= sizeof(ph))
             phn = 0;   /* cannot happen: kind names are short */
         for (p = v[i].start, end = v[i].end; p < end; ) {

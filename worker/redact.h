@@ -19,6 +19,9 @@
 
 #include "common/json.h"
 
+/* How every placeholder starts: "[REDACTED:<kind>]". */
+#define REDACT_MARK "[REDACTED:"
+
 /* Secrets reported per text, at most (the rest are still replaced). */
 #define REDACT_FINDINGS_MAX 200
 

@@ -18,7 +18,10 @@ import difflib
 import json
 import random
 import secrets
+import subprocess
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -201,6 +204,65 @@ def test_findings_merged_from_linter_and_model(harness, mgw, fake, clean_state):
     user = user_text(body)
     assert "8|" + "    for value in values[1:]:" in user, user
     assert "F401" in user, f"the linter summary is not in the prompt: {user}"
+
+
+def git_apply(path: str, old: str, diff: str) -> str:
+    """old patched with diff by `git apply` (which wants context lines and
+    exact hunk headers, as a client applying a finding's fix would)."""
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / path).write_text(old)
+        (Path(d) / "fix.diff").write_text(diff)
+        subprocess.run(["git", "apply", "fix.diff"], cwd=d, check=True, timeout=30,
+                       capture_output=True)
+        return (Path(d) / path).read_text()
+
+
+def test_fix_given_as_new_lines(harness, mgw, fake, clean_state):
+    """The review prompt asks for a fix as the code replacing the finding's
+    lines; the worker turns it into the diff the API carries (byte for byte
+    what difflib writes), made from what the model saw: a fix touching a
+    redacted line, or writing a placeholder, is left out, never applied to
+    the user's secret."""
+    m = marker()
+    src = (f"# {m}\n"                                   # 1
+           "import json\n"                              # 2
+           "\n"                                         # 3
+           f'TOKEN = "{GH_TOKEN}"\n'                    # 4: redacted for the model
+           "\n"                                         # 5
+           "def mean(values):\n"                        # 6
+           "    total = 0\n"                            # 7
+           "    for value in values:\n"                 # 8
+           "        total += value\n"                   # 9
+           "    return total / len(values)\n"           # 10
+           "\n"                                         # 11
+           "print(json.dumps(mean([1, 2])))\n")         # 12
+    fixed = src.replace("    return total / len(values)\n",
+                        "    if not values:\n        return 0.0\n"
+                        "    return total / len(values)\n")
+    findings = [
+        {"line": 10, "severity": "major", "category": "correctness",
+         "message": "mean() divides by zero for an empty list.", "confidence": 0.9,
+         "fix": "10|    if not values:\n        return 0.0\n    return total / len(values)\n"},
+        {"line": 4, "severity": "minor", "category": "maintainability",
+         "message": "The token belongs in the environment.", "confidence": 0.9,
+         "fix": 'TOKEN = os.environ["[REDACTED:github_token]"]'},
+        {"line": 7, "end_line": 7, "severity": "minor", "category": "correctness",
+         "message": "Not a change.", "confidence": 0.5, "fix": "    total = 0"},
+    ]
+    fake.script([{"match": m, "api": "anthropic",
+                  "text": answer(findings, "An empty list divides by zero.")}])
+    harness.start_worker("fast", worker_env(fake))
+
+    job = run_job(harness, "stats.py", src)
+    got = {f["line"]: f for f in model_findings(job)}
+    assert got[10]["fix"].startswith("--- a/stats.py\n+++ b/stats.py\n@@ -7,6 +7,8 @@\n"), got[10]
+    assert git_apply("stats.py", src, got[10]["fix"]) == fixed
+    assert "fix" not in got[4], got[4]
+    assert "fix" not in got[7], got[7]
+    assert GH_TOKEN not in json.dumps(job)
+
+    user = user_text(fake.requests(m)[0]["body"])
+    assert "[REDACTED:" in user and GH_TOKEN not in user, user
 
 
 # ---------------------------------------------- 2 + 8. result and prompt cache --

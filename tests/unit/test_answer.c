@@ -481,9 +481,9 @@ static void test_validate(void **state)
     cJSON_AddItemToArray(arr, model_finding(16, 0, "correctness", NULL));    /* past the end */
     cJSON_AddItemToArray(arr, model_finding(14, 16, "correctness", NULL));   /* ends past it */
     cJSON_AddItemToArray(arr, model_finding(12, 0, "correctness", fix_wrong_context));
-    cJSON_AddItemToArray(arr, model_finding(15, 15, "style", "not a diff"));
+    cJSON_AddItemToArray(arr, model_finding(15, 15, "style", "}"));    /* no change */
     cJSON_AddItemToArray(arr, cJSON_CreateString("junk"));
-    assert_int_equal(answer_validate(arr, file_c, len), 3);
+    assert_int_equal(answer_validate(arr, &(struct answer_file){"a.c", file_c, len, NULL, 0}), 3);
     assert_int_equal(cJSON_GetArraySize(arr), 4);
 
     f = cJSON_GetArrayItem(arr, 0);
@@ -502,16 +502,66 @@ static void test_validate(void **state)
     /* An empty file has no line to point at; NULL array is a no-op. */
     arr = cJSON_CreateArray();
     cJSON_AddItemToArray(arr, model_finding(1, 0, "style", NULL));
-    assert_int_equal(answer_validate(arr, "", 0), 1);
+    assert_int_equal(answer_validate(arr, &(struct answer_file){NULL, "", 0, NULL, 0}), 1);
     assert_int_equal(cJSON_GetArraySize(arr), 0);
     cJSON_Delete(arr);
-    assert_int_equal(answer_validate(NULL, file_c, len), 0);
+    assert_int_equal(answer_validate(NULL, &(struct answer_file){NULL, file_c, len, NULL, 0}), 0);
 
     /* A file without a trailing newline: its last line counts. */
     arr = cJSON_CreateArray();
     cJSON_AddItemToArray(arr, model_finding(2, 0, "style", NULL));
     cJSON_AddItemToArray(arr, model_finding(3, 0, "style", NULL));
-    assert_int_equal(answer_validate(arr, "a\nb", 3), 1);
+    assert_int_equal(answer_validate(arr, &(struct answer_file){NULL, "a\nb", 3, NULL, 0}), 1);
+    cJSON_Delete(arr);
+}
+
+/* A fix given as the new text of the finding's lines becomes a diff made by
+ * the worker; one that reads as a diff is never taken for new lines. */
+static void test_validate_line_fixes(void **state)
+{
+    /* file_c with line 5's callee redacted: what the model saw. */
+    static const char seen[] =
+        "#include <string.h>\n\n"
+        "int copy(char *dst, const char *src, size_t n)\n{\n"
+        "    copy_into(dst, [REDACTED:api_key]);\n"
+        "    return 0;\n}\n\nint sum(const int *v, int n)\n{\n    int s = 0;\n"
+        "    for (int i = 0; i <= n; i++)\n        s += v[i];\n    return s;\n}\n";
+    struct answer_file file = {"src/a.c", file_c, strlen(file_c), seen, strlen(seen)};
+    cJSON *arr = cJSON_CreateArray();
+    const cJSON *f;
+    char *out = NULL;
+    size_t n;
+
+    (void)state;
+    cJSON_AddItemToArray(arr, model_finding(12, 0, "correctness",
+                                            "    for (int i = 0; i < n; i++)\n"));
+    cJSON_AddItemToArray(arr, model_finding(5, 0, "correctness", "    copy(dst, src);"));
+    cJSON_AddItemToArray(arr, model_finding(12, 0, "security", "    [REDACTED:api_key]();"));
+    cJSON_AddItemToArray(arr, model_finding(12, 13, "correctness", fix_misplaced));
+    cJSON_AddItemToArray(arr, model_finding(11, 11, "correctness", "11|    int s = 1;"));
+    assert_int_equal(answer_validate(arr, &file), 0);
+    assert_int_equal(cJSON_GetArraySize(arr), 5);
+
+    f = cJSON_GetArrayItem(arr, 0);               /* the off-by-one, fixed */
+    assert_string_equal(str_of(f, "fix"), "--- a/src/a.c\n+++ b/src/a.c\n@@ -9,7 +9,7 @@\n"
+                                          " int sum(const int *v, int n)\n {\n"
+                                          "     int s = 0;\n"
+                                          "-    for (int i = 0; i <= n; i++)\n"
+                                          "+    for (int i = 0; i < n; i++)\n"
+                                          "         s += v[i];\n     return s;\n }\n");
+    assert_int_equal(patch_apply(file_c, strlen(file_c), str_of(f, "fix"),
+                                 strlen(str_of(f, "fix")), &out, &n), 0);
+    assert_non_null(strstr(out, "i < n;"));
+    free(out);
+    /* A redacted line: the diff made from what the model saw does not apply
+     * to the file, so no secret and no placeholder reaches the user's code. */
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "fix"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 2), "fix"));
+    /* A diff that does not apply is dropped, not read as new lines. */
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 3), "fix"));
+    /* The excerpt's numbering copied by mistake is taken off. */
+    f = cJSON_GetArrayItem(arr, 4);
+    assert_non_null(strstr(str_of(f, "fix"), "\n+    int s = 1;\n"));
     cJSON_Delete(arr);
 }
 
@@ -624,7 +674,9 @@ static void test_end_to_end(void **state)
              "{\"line\": 40, \"severity\": \"low\", \"category\": \"style\", \"message\": \"x\"}"
              "], \"summary\": \"One overflow.\"}\n```", fix_json);
     expect_ok(text, &p);
-    assert_int_equal(answer_validate(p.findings, file_c, strlen(file_c)), 1);
+    assert_int_equal(
+        answer_validate(p.findings, &(struct answer_file){"a.c", file_c, strlen(file_c), NULL, 0}),
+        1);
     cJSON_AddItemToArray(lint, other_finding(5, "cert-err33-c", "correctness", "lint:clang-tidy"));
     merged = answer_merge(NULL, lint, p.findings);
     assert_merged(merged, "5:cert-err33-c:lint:clang-tidy,5:strcpy into a sized buffer:model");
@@ -649,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_fix_samples),
         cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_validate_line_fixes),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_end_to_end),
     };

@@ -278,11 +278,31 @@ static const char *const answer_seeds[] = {
     "{\"findings\":[{\"line\":4,\"severity\":\"high\",\"category\":\"bug\",\"message\":\"m\"},"
     "{\"line\":1,\"end_line\":9,\"severity\":\"note\",\"category\":\"perf\",\"message\":\"n\","
     "\"confidence\":null,\"fix\":null}],\"summary\":\"s\"}",
+    "{\"findings\":[{\"line\":2,\"severity\":\"major\",\"category\":\"correctness\","
+    "\"message\":\"Division by zero.\",\"fix\":\"    return x / 1\\n\"},{\"line\":1,"
+    "\"end_line\":2,\"severity\":\"minor\",\"category\":\"correctness\",\"message\":\"m\","
+    "\"fix\":\"1|def f(x, y):\\n2|    return x / y\"}],\"summary\":\"Two.\"}",
 };
+
+/* Every fix answer_validate keeps applies to the file. Returns how many. */
+static int assert_fixes_apply(const cJSON *findings, const char *file)
+{
+    const cJSON *f;
+    int n = 0;
+
+    cJSON_ArrayForEach(f, findings) {
+        const char *fix = json_str(f, "fix");
+        if (fix != NULL) {
+            assert_int_equal(patch_apply(file, strlen(file), fix, strlen(fix), NULL, NULL), 0);
+            n++;
+        }
+    }
+    return n;
+}
 
 static void test_model_answers(void **state)
 {
-    int accepted = 0;
+    int accepted = 0, fixes = 0;
     (void)state;
     for (int i = 0; i < FUZZ_ROUNDS; i++) {
         size_t len;
@@ -296,7 +316,9 @@ static void test_model_answers(void **state)
             assert_true(cJSON_IsArray(findings));
             assert_non_null(summary);
             assert_true(dropped >= 0);
-            assert_true(answer_validate(findings, ANSWER_FILE, strlen(ANSWER_FILE)) >= 0);
+            assert_true(answer_validate(findings, &(struct answer_file){
+                            "a.py", ANSWER_FILE, strlen(ANSWER_FILE), NULL, 0}) >= 0);
+            fixes += assert_fixes_apply(findings, ANSWER_FILE);
             cJSON_Delete(findings);
             free(summary);
             accepted++;
@@ -308,6 +330,8 @@ static void test_model_answers(void **state)
         free(text);
     }
     assert_both("model answers", accepted);
+    print_message("model answers: %d fixes kept, each applies\n", fixes);
+    assert_true(fixes > 0);
 }
 
 static const char *const reply_seeds[] = {

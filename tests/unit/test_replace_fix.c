@@ -1,0 +1,207 @@
+/* test_replace_fix.c - unit tests for worker/replace_fix.c: the exact diff
+ * for the common cases, and for every range of a few small files (LF, CRLF,
+ * no final newline) and a set of replacements, that the diff applies with
+ * common/patch.c and gives the file with those lines replaced.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/patch.h"
+#include "worker/replace_fix.h"
+
+static char *diff_of(const char *text, const char *path, long first, long last, const char *repl)
+{
+    return replace_fix_diff(text, strlen(text), path, first, last, repl, strlen(repl));
+}
+
+/* Applies diff to text and checks the result is want. */
+static void assert_gives(const char *text, const char *diff, const char *want)
+{
+    char *out = NULL;
+    size_t n = 0;
+
+    assert_non_null(diff);
+    assert_int_equal(patch_apply(text, strlen(text), diff, strlen(diff), &out, &n), 0);
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(out, want, n);
+    free(out);
+}
+
+static void test_middle_of_a_file(void **state)
+{
+    const char *text = "a\nb\nc\nd\ne\nf\ng\nh\ni\n";
+    char *d;
+
+    (void)state;
+    d = diff_of(text, "src/x.c", 5, 5, "E\n");
+    assert_string_equal(d, "--- a/src/x.c\n+++ b/src/x.c\n@@ -2,7 +2,7 @@\n"
+                           " b\n c\n d\n-e\n+E\n f\n g\n h\n");
+    assert_gives(text, d, "a\nb\nc\nd\nE\nf\ng\nh\ni\n");
+    free(d);
+
+    /* Two lines become three; without a final "\n" the same diff. */
+    d = diff_of(text, NULL, 4, 5, "D1\nD2\nD3");
+    assert_string_equal(d, "@@ -1,8 +1,9 @@\n a\n b\n c\n-d\n-e\n+D1\n+D2\n+D3\n f\n g\n h\n");
+    assert_gives(text, d, "a\nb\nc\nD1\nD2\nD3\nf\ng\nh\ni\n");
+    free(d);
+
+    /* Three lines become one empty line. */
+    d = diff_of(text, NULL, 7, 9, "\n");
+    assert_string_equal(d, "@@ -4,6 +4,4 @@\n d\n e\n f\n-g\n-h\n-i\n+\n");
+    assert_gives(text, d, "a\nb\nc\nd\ne\nf\n\n");
+    free(d);
+}
+
+static void test_file_ends(void **state)
+{
+    char *d;
+
+    (void)state;
+    /* The first line: no context before it. */
+    d = diff_of("x\ny\n", NULL, 1, 1, "X");
+    assert_string_equal(d, "@@ -1,2 +1,2 @@\n-x\n+X\n y\n");
+    free(d);
+
+    /* A last line without a newline stays without one. */
+    d = diff_of("x\ny", NULL, 2, 2, "Y\n");
+    assert_string_equal(d, "@@ -1,2 +1,2 @@\n x\n-y\n\\ No newline at end of file\n"
+                           "+Y\n\\ No newline at end of file\n");
+    assert_gives("x\ny", d, "x\nY");
+    free(d);
+
+    /* ... also as context after the replaced line. */
+    d = diff_of("x\ny", NULL, 1, 1, "X");
+    assert_string_equal(d, "@@ -1,2 +1,2 @@\n-x\n+X\n y\n\\ No newline at end of file\n");
+    assert_gives("x\ny", d, "X\ny");
+    free(d);
+
+    /* A CRLF file: the new lines take "\r\n", whatever the model wrote. */
+    d = diff_of("p\r\nq\r\nr\r\n", NULL, 2, 2, "Q1\r\nQ2\n");
+    assert_gives("p\r\nq\r\nr\r\n", d, "p\r\nQ1\r\nQ2\r\nr\r\n");
+    free(d);
+}
+
+static void test_copied_numbering_removed(void **state)
+{
+    char *d;
+
+    (void)state;
+    d = diff_of("a\nb\nc\n", NULL, 2, 3, "2|B\n3|C\n");
+    assert_gives("a\nb\nc\n", d, "a\nB\nC\n");
+    free(d);
+    /* Only when the first line carries the first line's number. */
+    d = diff_of("a\nb\nc\n", NULL, 2, 2, "7|B\n");
+    assert_gives("a\nb\nc\n", d, "a\n7|B\nc\n");
+    free(d);
+}
+
+static void test_refused(void **state)
+{
+    static char big[PATCH_MAX + 16];
+    const char *text = "a\nb\nc\n";
+
+    (void)state;
+    assert_null(diff_of(text, NULL, 0, 1, "x"));       /* line 0 */
+    assert_null(diff_of(text, NULL, 2, 1, "x"));       /* end before start */
+    assert_null(diff_of(text, NULL, 3, 4, "x"));       /* past the end */
+    assert_null(diff_of("", NULL, 1, 1, "x"));         /* empty file */
+    assert_null(diff_of(text, NULL, 1, 1, ""));        /* no replacement */
+    assert_null(diff_of(text, NULL, 2, 2, "b\n"));     /* no change */
+    assert_null(diff_of(text, NULL, 2, 3, "b\nc"));
+    assert_null(diff_of(text, NULL, 2, 2, "2|b"));     /* no change once unnumbered */
+    assert_null(replace_fix_diff(text, strlen(text), NULL, 1, 1, "x\0y", 3));
+    assert_null(diff_of(text, "a\nb", 1, 1, "x"));     /* a path that breaks the header */
+    assert_null(replace_fix_diff(NULL, 0, NULL, 1, 1, "x", 1));
+    assert_null(replace_fix_diff(text, strlen(text), NULL, 1, 1, NULL, 0));
+
+    memset(big, 'x', sizeof(big) - 1);                 /* over PATCH_MAX */
+    assert_null(diff_of(text, NULL, 1, 1, big));
+}
+
+/* Splices lines first..last of text with the replacement's lines. */
+static char *splice(const char *text, long first, long last, const char *repl)
+{
+    size_t tl = strlen(text), rl = strlen(repl);
+    char *out = calloc(1, tl + 2 * rl + 8);
+    const char *p = text, *eol = strstr(text, "\r\n") != NULL ? "\r\n" : "\n";
+    long no = 1;
+    int keep_open = 0;
+
+    assert_non_null(out);
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+
+        if (no < first || no > last) {
+            strncat(out, p, n);
+        } else if (no == last) {
+            keep_open = nl == NULL;
+            for (const char *r = repl; *r != '\0';) {
+                const char *rn = strchr(r, '\n');
+                size_t m = rn != NULL ? (size_t)(rn - r) : strlen(r);
+                strncat(out, r, m);
+                r += m + (rn != NULL);
+                if (!(keep_open && *r == '\0'))
+                    strcat(out, eol);
+            }
+        }
+        p += n;
+        no++;
+    }
+    return out;
+}
+
+static void test_every_range_applies(void **state)
+{
+    static const char *const files[] = {
+        "one\n", "one", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", "1\n2\n3\n4\n5\n6\n7\n8",
+        "a\r\nb\r\nc\r\nd\r\ne\r\nf\r\ng\r\n", "\n\n\n",
+    };
+    static const char *const repls[] = {"X", "X\n", "X\nY\nZ\n", "\n", "X\n\nY"};
+    int checked = 0;
+
+    (void)state;
+    for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+        long total = 0;
+        for (const char *c = files[f]; *c != '\0'; c++)
+            total += *c == '\n';
+        if (files[f][0] != '\0' && files[f][strlen(files[f]) - 1] != '\n')
+            total++;
+        for (long first = 1; first <= total; first++)
+            for (long last = first; last <= total; last++)
+                for (size_t r = 0; r < sizeof(repls) / sizeof(repls[0]); r++) {
+                    char *d = diff_of(files[f], "f.txt", first, last, repls[r]);
+                    char *want = splice(files[f], first, last, repls[r]);
+
+                    if (strcmp(want, files[f]) == 0) {
+                        assert_null(d);             /* nothing to change */
+                    } else {
+                        assert_gives(files[f], d, want);
+                        checked++;
+                    }
+                    free(d);
+                    free(want);
+                }
+    }
+    assert_true(checked > 300);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_middle_of_a_file),
+        cmocka_unit_test(test_file_ends),
+        cmocka_unit_test(test_copied_numbering_removed),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_every_range_applies),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

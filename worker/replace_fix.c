@@ -1,0 +1,221 @@
+/* replace_fix.c - the diff of a line replacement; see replace_fix.h.
+ *
+ * Two passes over the same writer: the first only counts bytes (to refuse
+ * a diff over PATCH_MAX before allocating), the second writes them.
+ */
+#include "worker/replace_fix.h"
+
+#include "common/decimal.h"
+#include "common/patch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_NEWLINE "\n\\ No newline at end of file\n"
+
+/* A line of the file or of the replacement: p[0..n) without its ending;
+ * eol is "\n", "\r\n" or "" (a last line without a newline). */
+struct seg {
+    const char *p;
+    size_t n;
+    const char *eol;
+};
+
+/* The line of s[0..len) at *pos; advances *pos past it. Returns 0, or -1
+ * at the end. */
+static int next_line(const char *s, size_t len, size_t *pos, struct seg *l)
+{
+    const char *nl;
+
+    if (*pos >= len)
+        return -1;
+    l->p = s + *pos;
+    nl = memchr(l->p, '\n', len - *pos);
+    if (nl == NULL) {
+        l->n = len - *pos;
+        l->eol = "";
+        *pos = len;
+        return 0;
+    }
+    l->n = (size_t)(nl - l->p);
+    l->eol = "\n";
+    if (l->n > 0 && l->p[l->n - 1] == '\r') {
+        l->n--;
+        l->eol = "\r\n";
+    }
+    *pos += (size_t)(nl - l->p) + 1;
+    return 0;
+}
+
+/* The replacement's pieces: like next_line, but every line ends (its own
+ * ending is dropped) and, with strip, a leading "<digits>|" goes. */
+static int next_piece(const char *s, size_t len, size_t *pos, int strip, struct seg *l)
+{
+    size_t i = 0;
+
+    if (next_line(s, len, pos, l) < 0)
+        return -1;
+    if (strip) {
+        while (i < l->n && l->p[i] >= '0' && l->p[i] <= '9')
+            i++;
+        if (i > 0 && i < l->n && l->p[i] == '|') {
+            l->p += i + 1;
+            l->n -= i + 1;
+        }
+    }
+    return 0;
+}
+
+struct writer {
+    char *dst;                  /* NULL: count only */
+    size_t n;
+};
+
+static void put(struct writer *w, const char *s, size_t n)
+{
+    if (w->dst != NULL)
+        memcpy(w->dst + w->n, s, n);
+    w->n += n;
+}
+
+static void put_str(struct writer *w, const char *s)
+{
+    put(w, s, strlen(s));
+}
+
+static void put_num(struct writer *w, long v)
+{
+    char num[DECIMAL_STR_MAX];
+
+    put(w, num, decimal_str(num, v));
+}
+
+/* One body line: mark, text, ending; a line without one gets the marker. */
+static void put_body(struct writer *w, char mark, const struct seg *l, const char *eol)
+{
+    put(w, &mark, 1);
+    put(w, l->p, l->n);
+    put_str(w, eol[0] != '\0' ? eol : NO_NEWLINE);
+}
+
+struct job {
+    const char *text, *path, *repl;
+    size_t len, repl_len;
+    long first, last, total;
+    int strip;
+};
+
+static void write_diff(const struct job *j, struct writer *w, long before, long after,
+                       long pieces, size_t from)
+{
+    size_t pos = from, rpos = 0;
+    struct seg l, r;
+    const char *new_eol = NULL;
+    long no, i;
+
+    if (j->path != NULL) {
+        put_str(w, "--- a/");
+        put_str(w, j->path);
+        put_str(w, "\n+++ b/");
+        put_str(w, j->path);
+        put_str(w, "\n");
+    }
+    put_str(w, "@@ -");
+    put_num(w, j->first - before);
+    put_str(w, ",");
+    put_num(w, before + (j->last - j->first + 1) + after);
+    put_str(w, " +");
+    put_num(w, j->first - before);
+    put_str(w, ",");
+    put_num(w, before + pieces + after);
+    put_str(w, " @@\n");
+    for (no = j->first - before; no <= j->last + after; no++) {
+        next_line(j->text, j->len, &pos, &l);
+        if (no < j->first || no > j->last) {
+            put_body(w, ' ', &l, l.eol);
+            continue;
+        }
+        if (new_eol == NULL)
+            new_eol = l.eol[0] != '\0' ? l.eol : "\n";
+        put_body(w, '-', &l, l.eol);
+        if (no != j->last)
+            continue;
+        /* The new lines follow the last removed one; the very last keeps
+         * the file's missing newline when nothing follows it. */
+        for (i = 0; i < pieces; i++) {
+            next_piece(j->repl, j->repl_len, &rpos, j->strip, &r);
+            put_body(w, '+', &r, i == pieces - 1 && after == 0 && l.eol[0] == '\0' ? ""
+                                                                                     : new_eol);
+        }
+    }
+}
+
+/* Whether the replacement's pieces equal lines first..last. */
+static int unchanged(const struct job *j, long pieces, size_t from)
+{
+    size_t pos = from, rpos = 0;
+    struct seg l, r;
+
+    if (pieces != j->last - j->first + 1)
+        return 0;
+    for (long no = j->first; no <= j->last; no++) {
+        next_line(j->text, j->len, &pos, &l);
+        next_piece(j->repl, j->repl_len, &rpos, j->strip, &r);
+        if (l.n != r.n || memcmp(l.p, r.p, l.n) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+char *replace_fix_diff(const char *text, size_t len, const char *path, long first, long last,
+                       const char *repl, size_t repl_len)
+{
+    struct job j = {text, path, repl, len, repl_len, first, last, 0, 0};
+    struct writer w = {NULL, 0};
+    struct seg l;
+    size_t pos = 0, from = 0;
+    long before, after, pieces = 0;
+    char lead[DECIMAL_STR_MAX + 1];
+    size_t lead_n;
+
+    if (text == NULL || repl == NULL || repl_len == 0 || memchr(repl, '\0', repl_len) != NULL ||
+        first < 1 || last < first)
+        return NULL;
+    if (path != NULL)
+        for (const char *c = path; *c != '\0'; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return NULL;
+    before = first - 1 < REPLACE_FIX_CONTEXT ? first - 1 : REPLACE_FIX_CONTEXT;
+    while (next_line(text, len, &pos, &l) == 0) {
+        j.total++;
+        if (j.total == first - before)
+            from = (size_t)(l.p - text);
+    }
+    if (last > j.total)
+        return NULL;
+    after = j.total - last < REPLACE_FIX_CONTEXT ? j.total - last : REPLACE_FIX_CONTEXT;
+
+    lead_n = decimal_str(lead, first);
+    lead[lead_n++] = '|';
+    j.strip = repl_len > lead_n && memcmp(repl, lead, lead_n) == 0;
+    for (pos = 0; next_line(repl, repl_len, &pos, &l) == 0;)
+        pieces++;
+
+    /* Compare from the first replaced line, past the context before it. */
+    pos = from;
+    for (long i = 0; i < before; i++)
+        next_line(text, len, &pos, &l);
+    if (unchanged(&j, pieces, pos))
+        return NULL;
+
+    write_diff(&j, &w, before, after, pieces, from);
+    if (w.n > PATCH_MAX)
+        return NULL;
+    w.dst = malloc(w.n + 1);
+    if (w.dst == NULL)
+        return NULL;
+    w.n = 0;
+    write_diff(&j, &w, before, after, pieces, from);
+    w.dst[w.n] = '\0';
+    return w.dst;
+}

@@ -1,0 +1,39 @@
+/* replace_fix.h - a model's fix given as the new text of a finding's lines,
+ * turned into the unified diff a finding's "fix" carries.
+ *
+ * Asking the model for the corrected lines instead of a diff saves output
+ * tokens (no headers, hunk header or context lines to write) and removes
+ * the commonest way a model's fix fails to apply: a wrong hunk header or a
+ * context line not copied exactly. The worker writes the diff itself, from
+ * the submitted file, so it always applies.
+ *
+ *     char *diff = replace_fix_diff(text, len, "src/a.c", 12, 14, repl, repl_len);
+ *     if (diff != NULL) { ...cJSON_AddStringToObject(f, "fix", diff)...; free(diff); }
+ */
+#ifndef WK_REPLACE_FIX_H
+#define WK_REPLACE_FIX_H
+
+#include <stddef.h>
+
+/* Unchanged lines shown on each side of the replaced ones, as `diff -u`
+ * (and so `git apply` without --unidiff-zero) expects. */
+#define REPLACE_FIX_CONTEXT 3
+
+/* Returns the diff (owns, NUL-terminated) that replaces lines first..last
+ * (1-based, inclusive) of text[0..len) by repl[0..repl_len), or NULL when
+ * the range is not inside the file, repl is empty or holds a NUL byte, the
+ * replacement changes nothing, the diff would exceed PATCH_MAX
+ * (common/patch.h), or out of memory.
+ *
+ * The diff is one hunk with up to REPLACE_FIX_CONTEXT lines of context,
+ * headed "--- a/<path>" / "+++ b/<path>" when path is not NULL. repl is
+ * read as lines: one final "\n" ends its last line rather than adding an
+ * empty one, a "\r" before a "\n" is dropped, and the new lines take the
+ * ending of the first replaced line ("\n" or "\r\n"). When the range ends
+ * at a last line without a newline, so does the new text. When repl's first
+ * line starts with "<first>|", the model copied the excerpt's numbering:
+ * a leading "<digits>|" is removed from every line. */
+char *replace_fix_diff(const char *text, size_t len, const char *path, long first, long last,
+                       const char *repl, size_t repl_len);
+
+#endif
