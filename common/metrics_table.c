@@ -33,6 +33,10 @@ static const char *const token_kinds[] = {
 
 static const char *const cache_results[] = {"result=\"hit\"", "result=\"miss\"", NULL};
 
+static const char *const fix_outcomes[] = {
+    "form=\"lines\",outcome=\"kept\"", "form=\"lines\",outcome=\"dropped\"",
+    "form=\"diff\",outcome=\"kept\"", "form=\"diff\",outcome=\"dropped\"", NULL};
+
 #define GW CFG_GATEWAY
 #define WK CFG_WORKER
 
@@ -106,6 +110,11 @@ static const struct metric_def table[MET__COUNT] = {
         NULL, 0, WK, none},
     [MET_PROMPT_CACHE] = {"codeinsight_prompt_cache_lookups_total", METRIC_COUNTER,
         "Prompt-cache lookups, by result (hit, miss).", NULL, 0, WK, cache_results},
+    [MET_MODEL_FIXES] = {"codeinsight_model_fixes_total", METRIC_COUNTER,
+        "Fixes in the model's findings, by form (lines: the new text of the finding's "
+        "lines, as the review prompt asks; diff: a unified diff) and outcome (kept: it "
+        "applies to the submitted file; dropped). An answer served by the prompt cache "
+        "counts again.", NULL, 0, WK, fix_outcomes},
 };
 
 int metrics_table_init(unsigned procs, struct err *e)

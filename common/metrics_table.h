@@ -35,6 +35,7 @@ enum ci_metric {
     MET_MODEL_TOKENS,           /* {kind} */
     MET_MODEL_COST,
     MET_PROMPT_CACHE,           /* {result} */
+    MET_MODEL_FIXES,            /* {form, outcome} */
     MET__COUNT
 };
 

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/metrics.h"
+#include "common/metrics_table.h"
 #include "common/patch.h"
 #include "common/utf8.h"
 #include "worker/redact.h"
@@ -532,9 +534,20 @@ int answer_validate(cJSON *findings, const struct answer_file *file)
             dropped++;
             continue;
         }
-        if (fix == NULL || (reads_as_diff(fix) && applies(fix, file)))
+        if (fix == NULL)
             continue;
-        diff = reads_as_diff(fix) ? NULL : lines_diff(f, fix, file);
+        if (reads_as_diff(fix)) {
+            int ok = applies(fix, file);
+            metrics_inc(MET_MODEL_FIXES, ok ? "form=\"diff\",outcome=\"kept\""
+                                            : "form=\"diff\",outcome=\"dropped\"");
+            if (ok)
+                continue;
+            diff = NULL;
+        } else {
+            diff = lines_diff(f, fix, file);
+            metrics_inc(MET_MODEL_FIXES, diff != NULL ? "form=\"lines\",outcome=\"kept\""
+                                                      : "form=\"lines\",outcome=\"dropped\"");
+        }
         s = diff != NULL ? cJSON_CreateString(diff) : NULL;
         if (s == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(f, "fix", s)) {
             cJSON_Delete(s);

@@ -299,7 +299,16 @@ def test_model_metrics(harness, gateway, clean_state):
     fake = FakeModel.start(harness.tmpdir / "fake-llm-metrics", name="fake-llm-metrics")
     try:
         ok_tag, bad_tag = "m" + secrets.token_hex(6), "m" + secrets.token_hex(6)
-        fake.script([{"match": ok_tag, "text": answer([], "Fine."),
+        # Two fixes: new lines that apply, a diff that does not.
+        findings = [
+            {"line": 5, "severity": "major", "category": "correctness",
+             "message": "xs[0] panics on an empty slice.", "confidence": 0.9,
+             "fix": "\tif len(xs) == 0 {\n\t\treturn 0\n\t}\n\treturn xs[0] + len(xs)\n"},
+            {"line": 4, "severity": "minor", "category": "correctness",
+             "message": "A diff against another file.", "confidence": 0.5,
+             "fix": "--- a/a.go\n+++ b/a.go\n@@ -9 +9 @@\n-x\n+y\n"},
+        ]
+        fake.script([{"match": ok_tag, "text": answer(findings, "Fine."),
                       "usage": {"input_tokens": 1_000_000, "output_tokens": 200_000,
                                 "cache_creation_input_tokens": 100_000,
                                 "cache_read_input_tokens": 500_000}},
@@ -345,6 +354,12 @@ def test_model_metrics(harness, gateway, clean_state):
         assert value(ws, "codeinsight_model_cost_usd_total") == pytest.approx(6.525, abs=1e-6)
         assert value(ws, "codeinsight_prompt_cache_lookups_total", result="hit") == 1
         assert value(ws, "codeinsight_prompt_cache_lookups_total", result="miss") == 2
+        # The model's answer validated twice (its call, then the prompt cache).
+        fixes = {(f, o): value(ws, "codeinsight_model_fixes_total", form=f, outcome=o)
+                 for f in ("lines", "diff") for o in ("kept", "dropped")}
+        assert fixes == {("lines", "kept"): 2, ("lines", "dropped"): 0,
+                         ("diff", "kept"): 0, ("diff", "dropped"): 2}, fixes
+        assert [bool(f.get("fix")) for f in first["findings"]] == [False, True], first
         assert value(ws, "codeinsight_jobs_total", type="review", outcome="done") == 2
         assert value(ws, "codeinsight_jobs_total", type="review", outcome="degraded") == 1
 
