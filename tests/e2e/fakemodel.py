@@ -58,6 +58,16 @@ def answer(findings: Iterable[dict] = (), summary: str = "Reviewed.") -> str:
     return json.dumps({"findings": list(findings), "summary": summary})
 
 
+def finding(line: int, message: str, fix: Optional[str] = None, severity: str = "major",
+            category: str = "correctness", confidence: float = 0.9, **more: Any) -> dict:
+    """One finding of a model answer, as the review prompt asks for it."""
+    f = {"line": line, "severity": severity, "category": category, "message": message,
+         "confidence": confidence, **more}
+    if fix is not None:
+        f["fix"] = fix
+    return f
+
+
 def request_text(body: Any) -> str:
     """All prompt text of a recorded Anthropic/OpenAI request body."""
     parts: list[str] = []

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from fakemodel import FakeModel, answer
+from fakemodel import FakeModel, answer, finding
 from harness import (GROUP_FAST, PY_CLEAN, STREAM_FAST, STREAM_HEAVY, assert_problem,
                      free_port, http_request, wait_until)
 
@@ -301,12 +301,10 @@ def test_model_metrics(harness, gateway, clean_state):
         ok_tag, bad_tag = "m" + secrets.token_hex(6), "m" + secrets.token_hex(6)
         # Two fixes: new lines that apply, a diff that does not.
         findings = [
-            {"line": 5, "severity": "major", "category": "correctness",
-             "message": "xs[0] panics on an empty slice.", "confidence": 0.9,
-             "fix": "\tif len(xs) == 0 {\n\t\treturn 0\n\t}\n\treturn xs[0] + len(xs)\n"},
-            {"line": 4, "severity": "minor", "category": "correctness",
-             "message": "A diff against another file.", "confidence": 0.5,
-             "fix": "--- a/a.go\n+++ b/a.go\n@@ -9 +9 @@\n-x\n+y\n"},
+            finding(5, "xs[0] panics on an empty slice.",
+                    "\tif len(xs) == 0 {\n\t\treturn 0\n\t}\n\treturn xs[0] + len(xs)\n"),
+            finding(4, "A diff against another file.",
+                    "--- a/a.go\n+++ b/a.go\n@@ -9 +9 @@\n-x\n+y\n"),
         ]
         fake.script([{"match": ok_tag, "text": answer(findings, "Fine."),
                       "usage": {"input_tokens": 1_000_000, "output_tokens": 200_000,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from fakemodel import FakeModel, module_fake, answer, request_text, user_text
+from fakemodel import FakeModel, module_fake, answer, finding, request_text, user_text
 from harness import GROUP_FAST, REPO_ROOT, SEVERITIES, STREAM_FAST, wait_until
 from mutate import mutate
 
@@ -240,14 +240,11 @@ def test_fix_given_as_new_lines(harness, mgw, fake, clean_state):
                         "    if not values:\n        return 0.0\n"
                         "    return total / len(values)\n")
     findings = [
-        {"line": 10, "severity": "major", "category": "correctness",
-         "message": "mean() divides by zero for an empty list.", "confidence": 0.9,
-         "fix": "10|    if not values:\n        return 0.0\n    return total / len(values)\n"},
-        {"line": 4, "severity": "minor", "category": "maintainability",
-         "message": "The token belongs in the environment.", "confidence": 0.9,
-         "fix": 'TOKEN = os.environ["[REDACTED:github_token]"]'},
-        {"line": 7, "end_line": 7, "severity": "minor", "category": "correctness",
-         "message": "Not a change.", "confidence": 0.5, "fix": "    total = 0"},
+        finding(10, "mean() divides by zero for an empty list.",
+                "10|    if not values:\n        return 0.0\n    return total / len(values)\n"),
+        finding(4, "The token belongs in the environment.",
+                'TOKEN = os.environ["[REDACTED:github_token]"]', category="maintainability"),
+        finding(7, "Not a change.", "    total = 0", end_line=7),
     ]
     fake.script([{"match": m, "api": "anthropic",
                   "text": answer(findings, "An empty list divides by zero.")}])

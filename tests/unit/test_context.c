@@ -352,35 +352,34 @@ static void test_crlf_and_no_trailing_newline(void **state)
 }
 
 /* A line that only closes a block goes unnumbered like a blank one; a line
- * with anything else on it keeps its number. */
+ * with anything else on it keeps its number. The budget counts the shorter
+ * form. */
 static void test_closing_lines_unnumbered(void **state)
 {
+    static const struct {
+        const char *text;
+        size_t budget;
+        const char *code, *skipped;
+    } cases[] = {
+        {"int f(void) {\n\treturn g(1,\n\t       2);\n}\n", 4096,
+         "1|int f(void) {\n2|\treturn g(1,\n3|\t       2);\n}\n", "[]"},
+        {"x = [\n  1,\n  ],\n  });  \n\t)\nend\n  fi\ndone\nesac\n", 4096,
+         "1|x = [\n2|  1,\n  ],\n  });  \n\t)\nend\n  fi\ndone\nesac\n", "[]"},
+        /* Not closers: other text, no bracket, keywords with more on the line. */
+        {"} else {\n;\n,\nend if\nfinal\n}x\n", 4096,
+         "1|} else {\n2|;\n3|,\n4|end if\n5|final\n6|}x\n", "[]"},
+        {"a\n}\n", 6, "1|a\n}\n", "[]"},              /* 6 bytes: all of it */
+        {"a\n}\n", 5, "1|a\n", "[[2,2]]"},
+    };
     struct context_result res;
 
     (void)state;
-    build("int f(void) {\n\treturn g(1,\n\t       2);\n}\n", NULL, 4096, &res);
-    assert_string_equal(res.code, "1|int f(void) {\n2|\treturn g(1,\n3|\t       2);\n}\n");
-    context_result_cleanup(&res);
-
-    build("x = [\n  1,\n  ],\n  });  \n\t)\nend\n  fi\ndone\nesac\n", NULL, 4096, &res);
-    assert_string_equal(res.code, "1|x = [\n2|  1,\n  ],\n  });  \n\t)\nend\n  fi\ndone\nesac\n");
-    assert_ranges(res.reviewed_ranges, "[[1,9]]");
-    context_result_cleanup(&res);
-
-    /* Not closers: other text, no bracket, keywords with more on the line. */
-    build("} else {\n;\n,\nend if\nfinal\n}x\n", NULL, 4096, &res);
-    assert_string_equal(res.code, "1|} else {\n2|;\n3|,\n4|end if\n5|final\n6|}x\n");
-    context_result_cleanup(&res);
-
-    /* The budget counts the shorter form: "1|a\n}\n" is 6 bytes. */
-    build("a\n}\n", NULL, 6, &res);
-    assert_string_equal(res.code, "1|a\n}\n");
-    assert_ranges(res.skipped_ranges, "[]");
-    context_result_cleanup(&res);
-    build("a\n}\n", NULL, 5, &res);
-    assert_string_equal(res.code, "1|a\n");
-    assert_ranges(res.skipped_ranges, "[[2,2]]");
-    context_result_cleanup(&res);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        build(cases[i].text, NULL, cases[i].budget, &res);
+        assert_string_equal(res.code, cases[i].code);
+        assert_ranges(res.skipped_ranges, cases[i].skipped);
+        context_result_cleanup(&res);
+    }
 }
 
 static void test_empty_file(void **state)

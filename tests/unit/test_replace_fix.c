@@ -59,47 +59,42 @@ static void test_middle_of_a_file(void **state)
     free(d);
 }
 
+/* The diff replace_fix_diff makes (NULL: none is wanted) and, when want_text
+ * is given, what applying it gives. */
+static void expect(const char *text, long first, long last, const char *repl,
+                   const char *want_diff, const char *want_text)
+{
+    char *d = diff_of(text, NULL, first, last, repl);
+
+    if (want_diff != NULL)
+        assert_string_equal(d, want_diff);
+    if (want_text != NULL)
+        assert_gives(text, d, want_text);
+    free(d);
+}
+
 static void test_file_ends(void **state)
 {
-    char *d;
-
     (void)state;
     /* The first line: no context before it. */
-    d = diff_of("x\ny\n", NULL, 1, 1, "X");
-    assert_string_equal(d, "@@ -1,2 +1,2 @@\n-x\n+X\n y\n");
-    free(d);
-
-    /* A last line without a newline stays without one. */
-    d = diff_of("x\ny", NULL, 2, 2, "Y\n");
-    assert_string_equal(d, "@@ -1,2 +1,2 @@\n x\n-y\n\\ No newline at end of file\n"
-                           "+Y\n\\ No newline at end of file\n");
-    assert_gives("x\ny", d, "x\nY");
-    free(d);
-
+    expect("x\ny\n", 1, 1, "X", "@@ -1,2 +1,2 @@\n-x\n+X\n y\n", "X\ny\n");
+    /* A last line without a newline stays without one ... */
+    expect("x\ny", 2, 2, "Y\n",
+           "@@ -1,2 +1,2 @@\n x\n-y\n\\ No newline at end of file\n"
+           "+Y\n\\ No newline at end of file\n", "x\nY");
     /* ... also as context after the replaced line. */
-    d = diff_of("x\ny", NULL, 1, 1, "X");
-    assert_string_equal(d, "@@ -1,2 +1,2 @@\n-x\n+X\n y\n\\ No newline at end of file\n");
-    assert_gives("x\ny", d, "X\ny");
-    free(d);
-
+    expect("x\ny", 1, 1, "X", "@@ -1,2 +1,2 @@\n-x\n+X\n y\n\\ No newline at end of file\n",
+           "X\ny");
     /* A CRLF file: the new lines take "\r\n", whatever the model wrote. */
-    d = diff_of("p\r\nq\r\nr\r\n", NULL, 2, 2, "Q1\r\nQ2\n");
-    assert_gives("p\r\nq\r\nr\r\n", d, "p\r\nQ1\r\nQ2\r\nr\r\n");
-    free(d);
+    expect("p\r\nq\r\nr\r\n", 2, 2, "Q1\r\nQ2\n", NULL, "p\r\nQ1\r\nQ2\r\nr\r\n");
 }
 
 static void test_copied_numbering_removed(void **state)
 {
-    char *d;
-
     (void)state;
-    d = diff_of("a\nb\nc\n", NULL, 2, 3, "2|B\n3|C\n");
-    assert_gives("a\nb\nc\n", d, "a\nB\nC\n");
-    free(d);
+    expect("a\nb\nc\n", 2, 3, "2|B\n3|C\n", NULL, "a\nB\nC\n");
     /* Only when the first line carries the first line's number. */
-    d = diff_of("a\nb\nc\n", NULL, 2, 2, "7|B\n");
-    assert_gives("a\nb\nc\n", d, "a\n7|B\nc\n");
-    free(d);
+    expect("a\nb\nc\n", 2, 2, "7|B\n", NULL, "a\n7|B\nc\n");
 }
 
 static void test_refused(void **state)
