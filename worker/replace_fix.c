@@ -55,6 +55,8 @@ static int next_piece(const char *s, size_t len, size_t *pos, int strip, struct 
 
     if (next_line(s, len, pos, l) < 0)
         return -1;
+    if (l->eol[0] == '\0' && l->n > 0 && l->p[l->n - 1] == '\r')
+        l->n--;                         /* a last line ending in a lone "\r" */
     if (strip) {
         while (i < l->n && l->p[i] >= '0' && l->p[i] <= '9')
             i++;

@@ -28,11 +28,11 @@
  * The diff is one hunk with up to REPLACE_FIX_CONTEXT lines of context,
  * headed "--- a/<path>" / "+++ b/<path>" when path is not NULL. repl is
  * read as lines: one final "\n" ends its last line rather than adding an
- * empty one, a "\r" before a "\n" is dropped, and the new lines take the
- * ending of the first replaced line ("\n" or "\r\n"). When the range ends
- * at a last line without a newline, so does the new text. When repl's first
- * line starts with "<first>|", the model copied the excerpt's numbering:
- * a leading "<digits>|" is removed from every line. */
+ * empty one, a "\r" before a "\n" (or at the very end) is dropped, and the
+ * new lines take the ending of the first replaced line ("\n" or "\r\n").
+ * When the range ends at a last line without a newline, so does the new
+ * text. When repl's first line starts with "<first>|", the model copied the
+ * excerpt's numbering: a leading "<digits>|" is removed from every line. */
 char *replace_fix_diff(const char *text, size_t len, const char *path, long first, long last,
                        const char *repl, size_t repl_len);
 

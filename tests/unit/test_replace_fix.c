@@ -87,6 +87,7 @@ static void test_file_ends(void **state)
            "X\ny");
     /* A CRLF file: the new lines take "\r\n", whatever the model wrote. */
     expect("p\r\nq\r\nr\r\n", 2, 2, "Q1\r\nQ2\n", NULL, "p\r\nQ1\r\nQ2\r\nr\r\n");
+    expect("p\nq\n", 2, 2, "Q\r", "@@ -1,2 +1,2 @@\n p\n-q\n+Q\n", "p\nQ\n");
 }
 
 static void test_copied_numbering_removed(void **state)
