@@ -121,14 +121,20 @@ static void test_refused(void **state)
     assert_null(diff_of(text, NULL, 1, 1, big));
 }
 
+/* Appends s[0..n) at out + *o; the caller sized out. */
+static void append(char *out, size_t *o, const char *s, size_t n)
+{
+    memcpy(out + *o, s, n);
+    *o += n;
+}
+
 /* Splices lines first..last of text with the replacement's lines. */
 static char *splice(const char *text, long first, long last, const char *repl)
 {
-    size_t tl = strlen(text), rl = strlen(repl);
-    char *out = calloc(1, tl + 2 * rl + 8);
+    size_t tl = strlen(text), rl = strlen(repl), o = 0;
+    char *out = calloc(1, tl + 3 * rl + 8);   /* each repl byte: itself + "\r\n" at most */
     const char *p = text, *eol = strstr(text, "\r\n") != NULL ? "\r\n" : "\n";
     long no = 1;
-    int keep_open = 0;
 
     assert_non_null(out);
     while (*p != '\0') {
@@ -136,16 +142,15 @@ static char *splice(const char *text, long first, long last, const char *repl)
         size_t n = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
 
         if (no < first || no > last) {
-            strncat(out, p, n);
+            append(out, &o, p, n);
         } else if (no == last) {
-            keep_open = nl == NULL;
             for (const char *r = repl; *r != '\0';) {
                 const char *rn = strchr(r, '\n');
                 size_t m = rn != NULL ? (size_t)(rn - r) : strlen(r);
-                strncat(out, r, m);
+                append(out, &o, r, m);
                 r += m + (rn != NULL);
-                if (!(keep_open && *r == '\0'))
-                    strcat(out, eol);
+                if (!(nl == NULL && *r == '\0'))     /* the file's last line stays open */
+                    append(out, &o, eol, strlen(eol));
             }
         }
         p += n;
