@@ -100,17 +100,21 @@ static void put_body(struct writer *w, char mark, const struct seg *l, const cha
     put_str(w, eol[0] != '\0' ? eol : NO_NEWLINE);
 }
 
+/* One replacement: the arguments and what replace_fix_diff worked out. */
 struct job {
     const char *text, *path, *repl;
     size_t len, repl_len;
-    long first, last, total;
-    int strip;
+    long first, last;
+    long before, after;         /* context lines on each side */
+    long pieces;                /* lines of the replacement */
+    size_t from, at;            /* offsets of lines first - before and first */
+    int strip;                  /* the replacement copied the "<n>|" numbering */
 };
 
-static void write_diff(const struct job *j, struct writer *w, long before, long after,
-                       long pieces, size_t from)
+static void write_diff(const struct job *j, struct writer *w)
 {
-    size_t pos = from, rpos = 0;
+    long before = j->before, after = j->after, pieces = j->pieces;
+    size_t pos = j->from, rpos = 0;
     struct seg l, r;
     const char *new_eol = NULL;
     long no, i;
@@ -153,12 +157,12 @@ static void write_diff(const struct job *j, struct writer *w, long before, long 
 }
 
 /* Whether the replacement's pieces equal lines first..last. */
-static int unchanged(const struct job *j, long pieces, size_t from)
+static int unchanged(const struct job *j)
 {
-    size_t pos = from, rpos = 0;
+    size_t pos = j->at, rpos = 0;
     struct seg l, r;
 
-    if (pieces != j->last - j->first + 1)
+    if (j->pieces != j->last - j->first + 1)
         return 0;
     for (long no = j->first; no <= j->last; no++) {
         next_line(j->text, j->len, &pos, &l);
@@ -172,11 +176,12 @@ static int unchanged(const struct job *j, long pieces, size_t from)
 char *replace_fix_diff(const char *text, size_t len, const char *path, long first, long last,
                        const char *repl, size_t repl_len)
 {
-    struct job j = {text, path, repl, len, repl_len, first, last, 0, 0};
+    struct job j = {.text = text, .path = path, .repl = repl, .len = len,
+                    .repl_len = repl_len, .first = first, .last = last};
     struct writer w = {NULL, 0};
     struct seg l;
-    size_t pos = 0, from = 0;
-    long before, after, pieces = 0;
+    size_t pos = 0;
+    long total = 0;
     char lead[DECIMAL_STR_MAX + 1];
     size_t lead_n;
 
@@ -187,37 +192,34 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
         for (const char *c = path; *c != '\0'; c++)
             if ((unsigned char)*c < 0x20 || *c == 0x7f)
                 return NULL;
-    before = first - 1 < REPLACE_FIX_CONTEXT ? first - 1 : REPLACE_FIX_CONTEXT;
+    j.before = first - 1 < REPLACE_FIX_CONTEXT ? first - 1 : REPLACE_FIX_CONTEXT;
     while (next_line(text, len, &pos, &l) == 0) {
-        j.total++;
-        if (j.total == first - before)
-            from = (size_t)(l.p - text);
+        total++;
+        if (total == first - j.before)
+            j.from = (size_t)(l.p - text);
+        if (total == first)
+            j.at = (size_t)(l.p - text);
     }
-    if (last > j.total)
+    if (last > total)
         return NULL;
-    after = j.total - last < REPLACE_FIX_CONTEXT ? j.total - last : REPLACE_FIX_CONTEXT;
+    j.after = total - last < REPLACE_FIX_CONTEXT ? total - last : REPLACE_FIX_CONTEXT;
 
     lead_n = decimal_str(lead, first);
     lead[lead_n++] = '|';
     j.strip = repl_len > lead_n && memcmp(repl, lead, lead_n) == 0;
     for (pos = 0; next_line(repl, repl_len, &pos, &l) == 0;)
-        pieces++;
-
-    /* Compare from the first replaced line, past the context before it. */
-    pos = from;
-    for (long i = 0; i < before; i++)
-        next_line(text, len, &pos, &l);
-    if (unchanged(&j, pieces, pos))
+        j.pieces++;
+    if (unchanged(&j))
         return NULL;
 
-    write_diff(&j, &w, before, after, pieces, from);
+    write_diff(&j, &w);
     if (w.n > PATCH_MAX)
         return NULL;
     w.dst = malloc(w.n + 1);
     if (w.dst == NULL)
         return NULL;
     w.n = 0;
-    write_diff(&j, &w, before, after, pieces, from);
+    write_diff(&j, &w);
     w.dst[w.n] = '\0';
     return w.dst;
 }
