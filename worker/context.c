@@ -229,19 +229,12 @@ static int buf_put(struct buf *b, const char *s, size_t n)
     return 0;
 }
 
-/* Longest line (bytes, indentation included) that can read as only closing
- * a block. */
-#define CLOSER_MAX 80
-
-/* Whether a line only closes a block: after its indentation, nothing but
- * ")]};," with at least one bracket ("}", "});", "],"), or exactly "end",
- * "fi", "done" or "esac" (Ruby, Lua, shell). */
-static int is_closer(const char *s, size_t len)
+int context_line_closes(const char *s, size_t len)
 {
     size_t i = 0;
     int bracket = 0;
 
-    if (len > CLOSER_MAX)
+    if (len > CONTEXT_CLOSER_MAX)
         return 0;
     while (i < len && (s[i] == ' ' || s[i] == '\t'))
         i++;
@@ -266,7 +259,7 @@ static int is_closer(const char *s, size_t len)
  * fix never needs its number; each saves a number and "|" (two tokens). */
 static int unnumbered(const char *text, const struct line *l)
 {
-    return l->len == 0 || is_closer(text + l->start, l->len);
+    return l->len == 0 || context_line_closes(text + l->start, l->len);
 }
 
 /* Bytes line no takes in the excerpt. */

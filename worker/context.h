@@ -67,6 +67,13 @@ struct context_result {
  * reviewed lines, most severe first, then by line. */
 int context_build(const struct context_input *in, struct context_result *res);
 
+/* Whether s[0..len) only closes a block: after its indentation, nothing but
+ * ")]};," with at least one bracket ("}", "});", "],"), or exactly "end",
+ * "fi", "done" or "esac" (Ruby, Lua, shell). Such lines go unnumbered in the
+ * excerpt. */
+#define CONTEXT_CLOSER_MAX 80       /* longest such line, indentation included */
+int context_line_closes(const char *s, size_t len);
+
 /* Frees the members; safe on a zeroed struct. */
 void context_result_cleanup(struct context_result *res);
 

@@ -7,7 +7,9 @@
 
 #include "common/decimal.h"
 #include "common/patch.h"
+#include "worker/context.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +110,7 @@ struct job {
     long before, after;         /* context lines on each side */
     long pieces;                /* lines of the replacement */
     size_t from, at;            /* offsets of lines first - before and first */
+    size_t prev, next;          /* offsets of lines first - 1 and last + 1, when there */
     int strip;                  /* the replacement copied the "<n>|" numbering */
 };
 
@@ -173,6 +176,64 @@ static int unchanged(const struct job *j)
     return 1;
 }
 
+/* l without the spaces and tabs around it. */
+static struct seg trimmed(struct seg l)
+{
+    while (l.n > 0 && (l.p[0] == ' ' || l.p[0] == '\t')) {
+        l.p++;
+        l.n--;
+    }
+    while (l.n > 0 && (l.p[l.n - 1] == ' ' || l.p[l.n - 1] == '\t'))
+        l.n--;
+    return l;
+}
+
+/* Whether line and piece are the same line (indentation aside), and one
+ * that says something: it has a letter or digit and does more than close
+ * a block ("}", "end", "fi" may well stand twice in a row). */
+static int twins(struct seg line, struct seg piece)
+{
+    line = trimmed(line);
+    piece = trimmed(piece);
+    if (line.n != piece.n || memcmp(line.p, piece.p, line.n) != 0 ||
+        context_line_closes(line.p, line.n))
+        return 0;
+    for (size_t i = 0; i < line.n; i++)
+        if (isalnum((unsigned char)line.p[i]))
+            return 1;
+    return 0;
+}
+
+/* Whether the replacement starts with a copy of the line just before the
+ * range or ends with a copy of the line just after it. Applied, the file
+ * would hold that line twice: the model copied a neighbour it was not
+ * replacing, or placed the range a line off. */
+static int repeats_neighbour(const struct job *j)
+{
+    struct seg l, r, head = {NULL, 0, ""}, tail = {NULL, 0, ""};
+    size_t pos, rpos = 0;
+
+    for (long i = 0; i < j->pieces; i++) {
+        next_piece(j->repl, j->repl_len, &rpos, j->strip, &r);
+        if (i == 0)
+            head = r;
+        tail = r;
+    }
+    if (j->first > 1) {
+        pos = j->prev;
+        next_line(j->text, j->len, &pos, &l);
+        if (twins(l, head))
+            return 1;
+    }
+    if (j->after > 0) {
+        pos = j->next;
+        next_line(j->text, j->len, &pos, &l);
+        if (twins(l, tail))
+            return 1;
+    }
+    return 0;
+}
+
 char *replace_fix_diff(const char *text, size_t len, const char *path, long first, long last,
                        const char *repl, size_t repl_len)
 {
@@ -197,8 +258,12 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
         total++;
         if (total == first - j.before)
             j.from = (size_t)(l.p - text);
+        if (total == first - 1)
+            j.prev = (size_t)(l.p - text);
         if (total == first)
             j.at = (size_t)(l.p - text);
+        if (total == last + 1)
+            j.next = (size_t)(l.p - text);
     }
     if (last > total)
         return NULL;
@@ -209,7 +274,7 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
     j.strip = repl_len > lead_n && memcmp(repl, lead, lead_n) == 0;
     for (pos = 0; next_line(repl, repl_len, &pos, &l) == 0;)
         j.pieces++;
-    if (unchanged(&j))
+    if (unchanged(&j) || repeats_neighbour(&j))
         return NULL;
 
     write_diff(&j, &w);

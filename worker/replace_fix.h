@@ -23,7 +23,12 @@
  * (1-based, inclusive) of text[0..len) by repl[0..repl_len), or NULL when
  * the range is not inside the file, repl is empty or holds a NUL byte, the
  * replacement changes nothing, the diff would exceed PATCH_MAX
- * (common/patch.h), or out of memory.
+ * (common/patch.h), or out of memory; and when repl's first line repeats
+ * line first - 1, or its last line line last + 1 (indentation aside; a line
+ * with a letter or digit that does not only close a block, see
+ * context_line_closes): applied, the file would hold that line twice, so
+ * the model copied a neighbour or placed the range a line off, and the fix
+ * is not what it meant.
  *
  * The diff is one hunk with up to REPLACE_FIX_CONTEXT lines of context,
  * headed "--- a/<path>" / "+++ b/<path>" when path is not NULL. repl is

@@ -539,8 +539,11 @@ static void test_validate_line_fixes(void **state)
     cJSON_AddItemToArray(arr, model_finding(12, 0, "security", "    [REDACTED:api_key]();"));
     cJSON_AddItemToArray(arr, model_finding(12, 13, "correctness", fix_misplaced));
     cJSON_AddItemToArray(arr, model_finding(11, 11, "correctness", "11|    int s = 1;"));
+    /* Line 12's fix with line 11 copied above it: line 11 would stand twice. */
+    cJSON_AddItemToArray(arr, model_finding(12, 12, "correctness",
+                                            "    int s = 0;\n    for (int i = 0; i < n; i++)\n"));
     assert_int_equal(answer_validate(arr, &file), 0);
-    assert_int_equal(cJSON_GetArraySize(arr), 5);
+    assert_int_equal(cJSON_GetArraySize(arr), 6);
 
     f = cJSON_GetArrayItem(arr, 0);               /* the off-by-one, fixed */
     assert_string_equal(str_of(f, "fix"), "--- a/src/a.c\n+++ b/src/a.c\n@@ -9,7 +9,7 @@\n"
@@ -562,6 +565,10 @@ static void test_validate_line_fixes(void **state)
     /* The excerpt's numbering copied by mistake is taken off. */
     f = cJSON_GetArrayItem(arr, 4);
     assert_non_null(strstr(str_of(f, "fix"), "\n+    int s = 1;\n"));
+    /* The doubled neighbour: the finding stays, without its fix. */
+    f = cJSON_GetArrayItem(arr, 5);
+    assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "line")), 12);
+    assert_null(cJSON_GetObjectItemCaseSensitive(f, "fix"));
     cJSON_Delete(arr);
 }
 

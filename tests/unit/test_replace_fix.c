@@ -98,6 +98,44 @@ static void test_copied_numbering_removed(void **state)
     expect("a\nb\nc\n", 2, 2, "7|B\n", NULL, "a\n7|B\nc\n");
 }
 
+/* A replacement that starts with a copy of the line before the range, or
+ * ends with a copy of the line after it, would leave that line twice: the
+ * model copied a neighbour or placed the range a line off. Refused, unless
+ * the line says nothing of its own (it only closes a block, or has no
+ * letter or digit): those may well stand twice in a row. */
+static void test_neighbour_repeated(void **state)
+{
+    const char *c = "int f(int n)\n{\n    int x = g(n);\n    use(x);\n    return x;\n}\n";
+    const char *rb = "if a then\n  if b then\n    x()\n  end\nend\n";
+    const char *md = "a\n---\nb\n";
+
+    (void)state;
+    /* The line before, copied as context ... */
+    assert_null(diff_of(c, NULL, 4, 4, "    int x = g(n);\n    if (x < 0)\n        return -1;\n"
+                                       "    use(x);\n"));
+    /* ... with other indentation, or the numbering copied too. */
+    assert_null(diff_of(c, NULL, 4, 4, "int x = g(n);\n    use(x, 1);\n"));
+    assert_null(diff_of(c, NULL, 4, 4, "4|    int x = g(n);\n4|    use(x, 1);\n"));
+    /* The line after. */
+    assert_null(diff_of(c, NULL, 4, 4, "    if (x >= 0)\n        use(x);\n    return x;\n"));
+    /* A one-line replacement that is the next line: a line off. */
+    assert_null(diff_of(c, NULL, 3, 3, "    use(x);\n"));
+
+    /* Kept: the repeated line is inside the range (replaced, not doubled). */
+    expect(c, 3, 4, "    int x = g(n);\n    if (x < 0)\n        return -1;\n    use(x);\n", NULL,
+           "int f(int n)\n{\n    int x = g(n);\n    if (x < 0)\n        return -1;\n"
+           "    use(x);\n    return x;\n}\n");
+    /* Kept: first and last lines of the file have no neighbour there. */
+    expect(c, 1, 1, "static int f(int n)\n", NULL,
+           "static int f(int n)\n{\n    int x = g(n);\n    use(x);\n    return x;\n}\n");
+    /* Kept: a line that only closes a block, twice in a row. */
+    expect(rb, 3, 3, "    x()\n  end\n", NULL, "if a then\n  if b then\n    x()\n  end\n  end\nend\n");
+    expect(c, 5, 5, "    return x;\n}\n", NULL,
+           "int f(int n)\n{\n    int x = g(n);\n    use(x);\n    return x;\n}\n}\n");
+    /* Kept: no letter or digit. */
+    expect(md, 3, 3, "---\nc\n", NULL, "a\n---\n---\nc\n");
+}
+
 static void test_refused(void **state)
 {
     static char big[PATCH_MAX + 16];
@@ -200,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_middle_of_a_file),
         cmocka_unit_test(test_file_ends),
         cmocka_unit_test(test_copied_numbering_removed),
+        cmocka_unit_test(test_neighbour_repeated),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_every_range_applies),
     };
