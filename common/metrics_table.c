@@ -34,8 +34,10 @@ static const char *const token_kinds[] = {
 static const char *const cache_results[] = {"result=\"hit\"", "result=\"miss\"", NULL};
 
 static const char *const fix_outcomes[] = {
-    "form=\"lines\",outcome=\"kept\"", "form=\"lines\",outcome=\"dropped\"",
-    "form=\"diff\",outcome=\"kept\"", "form=\"diff\",outcome=\"dropped\"", NULL};
+    "form=\"lines\",outcome=\"kept\"", "form=\"lines\",outcome=\"redacted\"",
+    "form=\"lines\",outcome=\"repeats_neighbour\"", "form=\"lines\",outcome=\"unchanged\"",
+    "form=\"lines\",outcome=\"invalid\"", "form=\"diff\",outcome=\"kept\"",
+    "form=\"diff\",outcome=\"does_not_apply\"", NULL};
 
 #define GW CFG_GATEWAY
 #define WK CFG_WORKER
@@ -113,8 +115,9 @@ static const struct metric_def table[MET__COUNT] = {
     [MET_MODEL_FIXES] = {"codeinsight_model_fixes_total", METRIC_COUNTER,
         "Fixes in the model's findings, by form (lines: the new text of the finding's "
         "lines, as the review prompt asks; diff: a unified diff) and outcome (kept: it "
-        "applies to the submitted file; dropped). An answer served by the prompt cache "
-        "counts again.", NULL, 0, WK, fix_outcomes},
+        "applies to the submitted file; else why it was dropped: redacted, "
+        "repeats_neighbour, unchanged, invalid, does_not_apply). An answer served by the "
+        "prompt cache counts again.", NULL, 0, WK, fix_outcomes},
 };
 
 int metrics_table_init(unsigned procs, struct err *e)

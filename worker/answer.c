@@ -492,8 +492,10 @@ static int applies(const char *diff, const struct answer_file *file)
 }
 
 /* The diff that finding f's fix (new lines) stands for, when it applies
- * (see answer_validate); NULL otherwise. Returns it (owns). */
-static char *lines_diff(const cJSON *f, const char *fix, const struct answer_file *file)
+ * (see answer_validate); NULL otherwise, with *why the fixes metric's
+ * outcome. Returns it (owns). */
+static char *lines_diff(const cJSON *f, const char *fix, const struct answer_file *file,
+                        const char **why)
 {
     const cJSON *end_line = member(f, "end_line");
     long first = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "line"));
@@ -502,14 +504,27 @@ static char *lines_diff(const cJSON *f, const char *fix, const struct answer_fil
     size_t seen_len = file->seen != NULL ? file->seen_len : file->len;
     char *diff;
 
+    *why = "redacted";
     if (strstr(fix, REDACT_MARK) != NULL)
         return NULL;
-    diff = replace_fix_diff(seen, seen_len, file->path, first, last, fix, strlen(fix));
+    diff = replace_fix_diff(seen, seen_len, file->path, first, last, fix, strlen(fix), why);
+    /* Made from what the model saw, it fails on the file only where the
+     * two differ: a redacted line. */
     if (diff != NULL && !applies(diff, file)) {
+        *why = "redacted";
         free(diff);
         diff = NULL;
     }
     return diff;
+}
+
+/* Counts a fix in codeinsight_model_fixes_total. */
+static void fix_counted(const char *form, const char *outcome)
+{
+    char labels[96];
+
+    if (metrics_labels(labels, sizeof labels, "form", form, "outcome", outcome, NULL) == 0)
+        metrics_inc(MET_MODEL_FIXES, labels);
 }
 
 int answer_validate(cJSON *findings, const struct answer_file *file)
@@ -538,15 +553,14 @@ int answer_validate(cJSON *findings, const struct answer_file *file)
             continue;
         if (reads_as_diff(fix)) {
             int ok = applies(fix, file);
-            metrics_inc(MET_MODEL_FIXES, ok ? "form=\"diff\",outcome=\"kept\""
-                                            : "form=\"diff\",outcome=\"dropped\"");
+            fix_counted("diff", ok ? "kept" : "does_not_apply");
             if (ok)
                 continue;
             diff = NULL;
         } else {
-            diff = lines_diff(f, fix, file);
-            metrics_inc(MET_MODEL_FIXES, diff != NULL ? "form=\"lines\",outcome=\"kept\""
-                                                      : "form=\"lines\",outcome=\"dropped\"");
+            const char *why;
+            diff = lines_diff(f, fix, file, &why);
+            fix_counted("lines", diff != NULL ? "kept" : why);
         }
         s = diff != NULL ? cJSON_CreateString(diff) : NULL;
         if (s == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(f, "fix", s)) {

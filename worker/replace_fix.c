@@ -235,7 +235,7 @@ static int repeats_neighbour(const struct job *j)
 }
 
 char *replace_fix_diff(const char *text, size_t len, const char *path, long first, long last,
-                       const char *repl, size_t repl_len)
+                       const char *repl, size_t repl_len, const char **why)
 {
     struct job j = {.text = text, .path = path, .repl = repl, .len = len,
                     .repl_len = repl_len, .first = first, .last = last};
@@ -245,7 +245,11 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
     long total = 0;
     char lead[DECIMAL_STR_MAX + 1];
     size_t lead_n;
+    const char *unused;
 
+    if (why == NULL)
+        why = &unused;
+    *why = REPLACE_FIX_INVALID;
     if (text == NULL || repl == NULL || repl_len == 0 || memchr(repl, '\0', repl_len) != NULL ||
         first < 1 || last < first)
         return NULL;
@@ -274,8 +278,14 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
     j.strip = repl_len > lead_n && memcmp(repl, lead, lead_n) == 0;
     for (pos = 0; next_line(repl, repl_len, &pos, &l) == 0;)
         j.pieces++;
-    if (unchanged(&j) || repeats_neighbour(&j))
+    if (unchanged(&j)) {
+        *why = REPLACE_FIX_UNCHANGED;
         return NULL;
+    }
+    if (repeats_neighbour(&j)) {
+        *why = REPLACE_FIX_NEIGHBOUR;
+        return NULL;
+    }
 
     write_diff(&j, &w);
     if (w.n > PATCH_MAX)

@@ -7,7 +7,8 @@
  * context line not copied exactly. The worker writes the diff itself, from
  * the submitted file, so it always applies.
  *
- *     char *diff = replace_fix_diff(text, len, "src/a.c", 12, 14, repl, repl_len);
+ *     const char *why;
+ *     char *diff = replace_fix_diff(text, len, "src/a.c", 12, 14, repl, repl_len, &why);
  *     if (diff != NULL) { ...cJSON_AddStringToObject(f, "fix", diff)...; free(diff); }
  */
 #ifndef WK_REPLACE_FIX_H
@@ -19,6 +20,11 @@
  * (and so `git apply` without --unidiff-zero) expects. */
 #define REPLACE_FIX_CONTEXT 3
 
+/* Why no diff was made (the fixes metric's outcome). */
+#define REPLACE_FIX_UNCHANGED "unchanged"           /* the new lines are the old ones */
+#define REPLACE_FIX_NEIGHBOUR "repeats_neighbour"   /* see replace_fix_diff */
+#define REPLACE_FIX_INVALID "invalid"               /* anything else */
+
 /* Returns the diff (owns, NUL-terminated) that replaces lines first..last
  * (1-based, inclusive) of text[0..len) by repl[0..repl_len), or NULL when
  * the range is not inside the file, repl is empty or holds a NUL byte, the
@@ -28,7 +34,8 @@
  * with a letter or digit that does not only close a block, see
  * context_line_closes): applied, the file would hold that line twice, so
  * the model copied a neighbour or placed the range a line off, and the fix
- * is not what it meant.
+ * is not what it meant. When it returns NULL and why is not NULL, *why is
+ * REPLACE_FIX_UNCHANGED, REPLACE_FIX_NEIGHBOUR or REPLACE_FIX_INVALID.
  *
  * The diff is one hunk with up to REPLACE_FIX_CONTEXT lines of context,
  * headed "--- a/<path>" / "+++ b/<path>" when path is not NULL. repl is
@@ -39,6 +46,6 @@
  * text. When repl's first line starts with "<first>|", the model copied the
  * excerpt's numbering: a leading "<digits>|" is removed from every line. */
 char *replace_fix_diff(const char *text, size_t len, const char *path, long first, long last,
-                       const char *repl, size_t repl_len);
+                       const char *repl, size_t repl_len, const char **why);
 
 #endif

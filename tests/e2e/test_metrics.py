@@ -299,12 +299,15 @@ def test_model_metrics(harness, gateway, clean_state):
     fake = FakeModel.start(harness.tmpdir / "fake-llm-metrics", name="fake-llm-metrics")
     try:
         ok_tag, bad_tag = "m" + secrets.token_hex(6), "m" + secrets.token_hex(6)
-        # Two fixes: new lines that apply, a diff that does not.
+        # Three fixes: new lines that apply, a diff that does not, new lines
+        # that end with line 4 again (a neighbour copied as context).
         findings = [
             finding(5, "xs[0] panics on an empty slice.",
                     "\tif len(xs) == 0 {\n\t\treturn 0\n\t}\n\treturn xs[0] + len(xs)\n"),
             finding(4, "A diff against another file.",
                     "--- a/a.go\n+++ b/a.go\n@@ -9 +9 @@\n-x\n+y\n"),
+            finding(3, "The comment does not say what Value returns.",
+                    "// Value: the first element plus the length.\nfunc Value(xs []int) int {\n"),
         ]
         fake.script([{"match": ok_tag, "text": answer(findings, "Fine."),
                       "usage": {"input_tokens": 1_000_000, "output_tokens": 200_000,
@@ -354,10 +357,16 @@ def test_model_metrics(harness, gateway, clean_state):
         assert value(ws, "codeinsight_prompt_cache_lookups_total", result="miss") == 2
         # The model's answer validated twice (its call, then the prompt cache).
         fixes = {(f, o): value(ws, "codeinsight_model_fixes_total", form=f, outcome=o)
-                 for f in ("lines", "diff") for o in ("kept", "dropped")}
-        assert fixes == {("lines", "kept"): 2, ("lines", "dropped"): 0,
-                         ("diff", "kept"): 0, ("diff", "dropped"): 2}, fixes
-        assert [bool(f.get("fix")) for f in first["findings"]] == [False, True], first
+                 for f, o in (("lines", "kept"), ("lines", "redacted"),
+                              ("lines", "repeats_neighbour"), ("lines", "unchanged"),
+                              ("lines", "invalid"), ("diff", "kept"),
+                              ("diff", "does_not_apply"))}
+        assert fixes == {("lines", "kept"): 2, ("lines", "redacted"): 0,
+                         ("lines", "repeats_neighbour"): 2, ("lines", "unchanged"): 0,
+                         ("lines", "invalid"): 0, ("diff", "kept"): 0,
+                         ("diff", "does_not_apply"): 2}, fixes
+        assert [(f["line"], bool(f.get("fix"))) for f in first["findings"]] == \
+            [(3, False), (4, False), (5, True)], first
         assert value(ws, "codeinsight_jobs_total", type="review", outcome="done") == 2
         assert value(ws, "codeinsight_jobs_total", type="review", outcome="degraded") == 1
 

@@ -18,7 +18,18 @@
 
 static char *diff_of(const char *text, const char *path, long first, long last, const char *repl)
 {
-    return replace_fix_diff(text, strlen(text), path, first, last, repl, strlen(repl));
+    return replace_fix_diff(text, strlen(text), path, first, last, repl, strlen(repl), NULL);
+}
+
+/* Why replace_fix_diff made no diff (it must make none). */
+static const char *why_of(const char *text, long first, long last, const char *repl)
+{
+    const char *why = NULL;
+    char *d = replace_fix_diff(text, strlen(text), NULL, first, last, repl, strlen(repl), &why);
+
+    assert_null(d);
+    assert_non_null(why);
+    return why;
 }
 
 /* Applies diff to text and checks the result is want. */
@@ -119,7 +130,7 @@ static void test_neighbour_repeated(void **state)
     /* The line after. */
     assert_null(diff_of(c, NULL, 4, 4, "    if (x >= 0)\n        use(x);\n    return x;\n"));
     /* A one-line replacement that is the next line: a line off. */
-    assert_null(diff_of(c, NULL, 3, 3, "    use(x);\n"));
+    assert_string_equal(why_of(c, 3, 3, "    use(x);\n"), REPLACE_FIX_NEIGHBOUR);
 
     /* Kept: the repeated line is inside the range (replaced, not doubled). */
     expect(c, 3, 4, "    int x = g(n);\n    if (x < 0)\n        return -1;\n    use(x);\n", NULL,
@@ -150,10 +161,12 @@ static void test_refused(void **state)
     assert_null(diff_of(text, NULL, 2, 2, "b\n"));     /* no change */
     assert_null(diff_of(text, NULL, 2, 3, "b\nc"));
     assert_null(diff_of(text, NULL, 2, 2, "2|b"));     /* no change once unnumbered */
-    assert_null(replace_fix_diff(text, strlen(text), NULL, 1, 1, "x\0y", 3));
+    assert_string_equal(why_of(text, 2, 3, "b\nc"), REPLACE_FIX_UNCHANGED);
+    assert_string_equal(why_of(text, 3, 4, "x"), REPLACE_FIX_INVALID);
+    assert_null(replace_fix_diff(text, strlen(text), NULL, 1, 1, "x\0y", 3, NULL));
     assert_null(diff_of(text, "a\nb", 1, 1, "x"));     /* a path that breaks the header */
-    assert_null(replace_fix_diff(NULL, 0, NULL, 1, 1, "x", 1));
-    assert_null(replace_fix_diff(text, strlen(text), NULL, 1, 1, NULL, 0));
+    assert_null(replace_fix_diff(NULL, 0, NULL, 1, 1, "x", 1, NULL));
+    assert_null(replace_fix_diff(text, strlen(text), NULL, 1, 1, NULL, 0, NULL));
 
     memset(big, 'x', sizeof(big) - 1);                 /* over PATCH_MAX */
     assert_null(diff_of(text, NULL, 1, 1, big));
