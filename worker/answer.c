@@ -598,12 +598,15 @@ static int merge_cmp(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
+/* Whether b repeats a (same line). A tool's rule fired twice on a line is
+ * one issue; but the model's rule ids only name its category ("model:
+ * correctness"), so two of its findings on a line are two issues. */
 static int same_issue(const struct merge_item *a, const struct merge_item *b)
 {
     if (a->line != b->line)
         return 0;
     if (a->rule_id != NULL && b->rule_id != NULL && a->rule_id[0] != '\0' &&
-        strcmp(a->rule_id, b->rule_id) == 0)
+        !(a->from == FROM_MODEL && b->from == FROM_MODEL) && strcmp(a->rule_id, b->rule_id) == 0)
         return 1;
     return a->from != b->from && a->category != NULL && b->category != NULL &&
            strcmp(a->category, b->category) == 0;

@@ -222,7 +222,8 @@ def test_fix_given_as_new_lines(harness, mgw, fake, clean_state):
     lines; the worker turns it into the diff the API carries (byte for byte
     what difflib writes), made from what the model saw: a fix touching a
     redacted line, or writing a placeholder, is left out, never applied to
-    the user's secret."""
+    the user's secret; so is one that repeats the line before its range.
+    Two of the model's findings on one line both stay."""
     m = marker()
     src = (f"# {m}\n"                                   # 1
            "import json\n"                              # 2
@@ -245,17 +246,25 @@ def test_fix_given_as_new_lines(harness, mgw, fake, clean_state):
         finding(4, "The token belongs in the environment.",
                 'TOKEN = os.environ["[REDACTED:github_token]"]', category="maintainability"),
         finding(7, "Not a change.", "    total = 0", end_line=7),
+        # Starts with line 7 again: applied, "total = 0" would stand twice.
+        finding(8, "Copy the input once.", "    total = 0\n    for value in list(values):\n"),
+        # A second defect on line 10, of the same category: its own finding.
+        finding(10, "Integer input gives a float mean.", None),
     ]
     fake.script([{"match": m, "api": "anthropic",
                   "text": answer(findings, "An empty list divides by zero.")}])
     harness.start_worker("fast", worker_env(fake))
 
     job = run_job(harness, "stats.py", src)
-    got = {f["line"]: f for f in model_findings(job)}
+    got = {}
+    for f in model_findings(job):
+        got.setdefault(f["line"], f)                # line 10: the first, with the fix
     assert got[10]["fix"].startswith("--- a/stats.py\n+++ b/stats.py\n@@ -7,6 +7,8 @@\n"), got[10]
     assert git_apply("stats.py", src, got[10]["fix"]) == fixed
     assert "fix" not in got[4], got[4]
     assert "fix" not in got[7], got[7]
+    assert "fix" not in got[8], got[8]
+    assert [f["line"] for f in model_findings(job)] == [4, 7, 8, 10, 10], job
     assert GH_TOKEN not in json.dumps(job)
 
     user = user_text(fake.requests(m)[0]["body"])

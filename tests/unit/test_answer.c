@@ -627,6 +627,10 @@ static void test_merge(void **state)
     cJSON_AddItemToArray(model, other_finding(1, NULL, "correctness", "model"));
     cJSON_AddItemToArray(model, other_finding(7, NULL, "performance", "model")); /* new issue */
     cJSON_AddItemToArray(model, other_finding(1, NULL, "correctness", NULL));    /* same input */
+    /* Two of the model's findings on one line, with the rule id answer_parse
+     * gives them: two issues. */
+    cJSON_AddItemToArray(model, other_finding(5, "model:correctness", "correctness", "model"));
+    cJSON_AddItemToArray(model, other_finding(5, "model:correctness", "correctness", "model"));
 
     merged = answer_merge(secrets, lint, model);
     assert_non_null(merged);
@@ -634,6 +638,7 @@ static void test_merge(void **state)
                           "2:F401:lint:flake8,"
                           "3:secret:aws:secrets,"
                           "4:X1:lint,"
+                          "5:model:correctness:model,5:model:correctness:model,"
                           "7:E501:lint:flake8,7:W291:lint:flake8,7:performance:model,"
                           "9:SC2086:lint:shellcheck");
     cJSON_Delete(merged);
