@@ -176,6 +176,17 @@ static int unchanged(const struct job *j)
     return 1;
 }
 
+/* n when repl starts with "<n>|" (at most 18 digits), else -1. */
+static long copied_number(const char *repl, size_t len)
+{
+    long n = 0;
+    size_t i = 0;
+
+    while (i < len && i < 18 && repl[i] >= '0' && repl[i] <= '9')
+        n = n * 10 + (repl[i++] - '0');
+    return i > 0 && i < len && repl[i] == '|' ? n : -1;
+}
+
 /* l without the spaces and tabs around it. */
 static struct seg trimmed(struct seg l)
 {
@@ -243,8 +254,7 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
     struct seg l;
     size_t pos = 0;
     long total = 0;
-    char lead[DECIMAL_STR_MAX + 1];
-    size_t lead_n;
+    long numbered;
     const char *unused;
 
     if (why == NULL)
@@ -273,9 +283,16 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
         return NULL;
     j.after = total - last < REPLACE_FIX_CONTEXT ? total - last : REPLACE_FIX_CONTEXT;
 
-    lead_n = decimal_str(lead, first);
-    lead[lead_n++] = '|';
-    j.strip = repl_len > lead_n && memcmp(repl, lead, lead_n) == 0;
+    /* The excerpt's numbering copied: the model says which line its first
+     * one is, and it must be the range's. */
+    numbered = copied_number(repl, repl_len);
+    if (numbered >= 1 && numbered >= first - REPLACE_FIX_CONTEXT && numbered <= last) {
+        if (numbered != first) {
+            *why = REPLACE_FIX_MISPLACED;
+            return NULL;
+        }
+        j.strip = 1;
+    }
     for (pos = 0; next_line(repl, repl_len, &pos, &l) == 0;)
         j.pieces++;
     if (unchanged(&j)) {

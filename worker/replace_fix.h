@@ -23,6 +23,7 @@
 /* Why no diff was made (the fixes metric's outcome). */
 #define REPLACE_FIX_UNCHANGED "unchanged"           /* the new lines are the old ones */
 #define REPLACE_FIX_NEIGHBOUR "repeats_neighbour"   /* see replace_fix_diff */
+#define REPLACE_FIX_MISPLACED "misplaced"           /* copied numbering names other lines */
 #define REPLACE_FIX_INVALID "invalid"               /* anything else */
 
 /* Returns the diff (owns, NUL-terminated) that replaces lines first..last
@@ -35,7 +36,8 @@
  * context_line_closes): applied, the file would hold that line twice, so
  * the model copied a neighbour or placed the range a line off, and the fix
  * is not what it meant. When it returns NULL and why is not NULL, *why is
- * REPLACE_FIX_UNCHANGED, REPLACE_FIX_NEIGHBOUR or REPLACE_FIX_INVALID.
+ * REPLACE_FIX_UNCHANGED, REPLACE_FIX_NEIGHBOUR, REPLACE_FIX_MISPLACED or
+ * REPLACE_FIX_INVALID.
  *
  * The diff is one hunk with up to REPLACE_FIX_CONTEXT lines of context,
  * headed "--- a/<path>" / "+++ b/<path>" when path is not NULL. repl is
@@ -43,8 +45,12 @@
  * empty one, a "\r" before a "\n" (or at the very end) is dropped, and the
  * new lines take the ending of the first replaced line ("\n" or "\r\n").
  * When the range ends at a last line without a newline, so does the new
- * text. When repl's first line starts with "<first>|", the model copied the
- * excerpt's numbering: a leading "<digits>|" is removed from every line. */
+ * text. When repl's first line starts with "<n>|" for an n from
+ * first - REPLACE_FIX_CONTEXT to last, the model copied the excerpt's
+ * numbering: if n is first, a leading "<digits>|" is removed from every
+ * line; otherwise the model's own numbers put its text on other lines than
+ * the range, and NULL is returned (REPLACE_FIX_MISPLACED). Other numbers
+ * are taken as the code's own text (a data file of "12|..." lines). */
 char *replace_fix_diff(const char *text, size_t len, const char *path, long first, long last,
                        const char *repl, size_t repl_len, const char **why);
 

@@ -358,11 +358,13 @@ def test_model_metrics(harness, gateway, clean_state):
         # The model's answer validated twice (its call, then the prompt cache).
         fixes = {(f, o): value(ws, "codeinsight_model_fixes_total", form=f, outcome=o)
                  for f, o in (("lines", "kept"), ("lines", "redacted"),
-                              ("lines", "repeats_neighbour"), ("lines", "unchanged"),
+                              ("lines", "repeats_neighbour"), ("lines", "misplaced"),
+                              ("lines", "unchanged"),
                               ("lines", "invalid"), ("diff", "kept"),
                               ("diff", "does_not_apply"))}
         assert fixes == {("lines", "kept"): 2, ("lines", "redacted"): 0,
-                         ("lines", "repeats_neighbour"): 2, ("lines", "unchanged"): 0,
+                         ("lines", "repeats_neighbour"): 2, ("lines", "misplaced"): 0,
+                         ("lines", "unchanged"): 0,
                          ("lines", "invalid"): 0, ("diff", "kept"): 0,
                          ("diff", "does_not_apply"): 2}, fixes
         assert [(f["line"], bool(f.get("fix"))) for f in first["findings"]] == \

@@ -105,8 +105,14 @@ static void test_copied_numbering_removed(void **state)
 {
     (void)state;
     expect("a\nb\nc\n", 2, 3, "2|B\n3|C\n", NULL, "a\nB\nC\n");
-    /* Only when the first line carries the first line's number. */
+    /* A number far from the range is the code's own text. */
     expect("a\nb\nc\n", 2, 2, "7|B\n", NULL, "a\n7|B\nc\n");
+    /* The model's numbers name other lines than its range: the line before
+     * copied as context, or changed (the range is a line off), or a first
+     * line skipped. */
+    assert_string_equal(why_of("a\nb\nc\nd\n", 3, 3, "2|b\n3|C\n"), REPLACE_FIX_MISPLACED);
+    assert_string_equal(why_of("a\nb\nc\nd\n", 3, 3, "2|B\n3|C\n"), REPLACE_FIX_MISPLACED);
+    assert_string_equal(why_of("a\nb\nc\nd\n", 2, 3, "3|C\n"), REPLACE_FIX_MISPLACED);
 }
 
 /* A replacement that starts with a copy of the line before the range, or
