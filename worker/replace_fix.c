@@ -176,15 +176,28 @@ static int unchanged(const struct job *j)
     return 1;
 }
 
-/* n when repl starts with "<n>|" (at most 18 digits), else -1. */
-static long copied_number(const char *repl, size_t len)
+/* The excerpt's numbering, if the model copied it: the number n on repl's
+ * first line that the excerpt numbers (not empty, not only closing a
+ * block), and *k, that line's index in repl. n is -1 when that line does
+ * not start with "<n>|" (at most 18 digits) or there is none. */
+static long copied_number(const char *repl, size_t len, long *k)
 {
+    size_t pos = 0;
+    struct seg l;
     long n = 0;
     size_t i = 0;
+    int found = 0;
 
-    while (i < len && i < 18 && repl[i] >= '0' && repl[i] <= '9')
-        n = n * 10 + (repl[i++] - '0');
-    return i > 0 && i < len && repl[i] == '|' ? n : -1;
+    for (*k = 0; next_line(repl, len, &pos, &l) == 0; (*k)++)
+        if (l.n > 0 && !(l.n == 1 && l.p[0] == '\r') && !context_line_closes(l.p, l.n)) {
+            found = 1;
+            break;
+        }
+    if (!found)
+        return -1;
+    while (i < l.n && i < 18 && l.p[i] >= '0' && l.p[i] <= '9')
+        n = n * 10 + (l.p[i++] - '0');
+    return i > 0 && i < l.n && l.p[i] == '|' ? n : -1;
 }
 
 /* l without the spaces and tabs around it. */
@@ -254,7 +267,7 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
     struct seg l;
     size_t pos = 0;
     long total = 0;
-    long numbered;
+    long numbered, k;
     const char *unused;
 
     if (why == NULL)
@@ -283,11 +296,11 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
         return NULL;
     j.after = total - last < REPLACE_FIX_CONTEXT ? total - last : REPLACE_FIX_CONTEXT;
 
-    /* The excerpt's numbering copied: the model says which line its first
-     * one is, and it must be the range's. */
-    numbered = copied_number(repl, repl_len);
-    if (numbered >= 1 && numbered >= first - REPLACE_FIX_CONTEXT && numbered <= last) {
-        if (numbered != first) {
+    /* The excerpt's numbering copied: the model says which line its text
+     * starts at, and it must be the range's. */
+    numbered = copied_number(repl, repl_len, &k);
+    if (numbered >= 1 && numbered >= first + k - REPLACE_FIX_CONTEXT && numbered <= last) {
+        if (numbered != first + k) {
             *why = REPLACE_FIX_MISPLACED;
             return NULL;
         }

@@ -45,12 +45,14 @@
  * empty one, a "\r" before a "\n" (or at the very end) is dropped, and the
  * new lines take the ending of the first replaced line ("\n" or "\r\n").
  * When the range ends at a last line without a newline, so does the new
- * text. When repl's first line starts with "<n>|" for an n from
- * first - REPLACE_FIX_CONTEXT to last, the model copied the excerpt's
- * numbering: if n is first, a leading "<digits>|" is removed from every
- * line; otherwise the model's own numbers put its text on other lines than
- * the range, and NULL is returned (REPLACE_FIX_MISPLACED). Other numbers
- * are taken as the code's own text (a data file of "12|..." lines). */
+ * text. The excerpt numbers every line but empty ones and those that only
+ * close a block: when the first such line of repl, its k-th (from 0),
+ * starts with "<n>|" for an n from first + k - REPLACE_FIX_CONTEXT to last,
+ * the model copied the numbering. If n is first + k, a leading
+ * "<digits>|" is removed from every line; otherwise the model's own
+ * numbers put its text on other lines than the range, and NULL is returned
+ * (REPLACE_FIX_MISPLACED). Other numbers are taken as the code's own text
+ * (a data file of "12|..." lines). */
 char *replace_fix_diff(const char *text, size_t len, const char *path, long first, long last,
                        const char *repl, size_t repl_len, const char **why);
 

@@ -113,6 +113,11 @@ static void test_copied_numbering_removed(void **state)
     assert_string_equal(why_of("a\nb\nc\nd\n", 3, 3, "2|b\n3|C\n"), REPLACE_FIX_MISPLACED);
     assert_string_equal(why_of("a\nb\nc\nd\n", 3, 3, "2|B\n3|C\n"), REPLACE_FIX_MISPLACED);
     assert_string_equal(why_of("a\nb\nc\nd\n", 2, 3, "3|C\n"), REPLACE_FIX_MISPLACED);
+    /* Lines the excerpt leaves unnumbered (empty, only closing a block)
+     * come without a number; the first numbered one says where it is. */
+    expect("if x {\n  y()\n}\n\nz()\n", 3, 5, "}\n\n5|w()\n", NULL, "if x {\n  y()\n}\n\nw()\n");
+    assert_string_equal(why_of("if x {\n  y()\n}\n\nz()\n", 3, 5, "}\n\n4|w()\n"),
+                        REPLACE_FIX_MISPLACED);
 }
 
 /* A replacement that starts with a copy of the line before the range, or
