@@ -110,7 +110,8 @@ struct job {
     long before, after;         /* context lines on each side */
     long pieces;                /* lines of the replacement */
     size_t from, at;            /* offsets of lines first - before and first */
-    size_t prev, next;          /* offsets of lines first - 1 and last + 1, when there */
+    long echo_before, echo_after;   /* lines compared before and after the range */
+    size_t prev, next;          /* offsets of lines first - echo_before and last + 1 */
     int strip;                  /* the replacement copied the "<n>|" numbering */
 };
 
@@ -212,49 +213,68 @@ static struct seg trimmed(struct seg l)
     return l;
 }
 
-/* Whether line and piece are the same line (indentation aside), and one
- * that says something: it has a letter or digit and does more than close
- * a block ("}", "end", "fi" may well stand twice in a row). */
-static int twins(struct seg line, struct seg piece)
+/* Whether a and b are the same line, indentation aside. */
+static int same_line(struct seg a, struct seg b)
 {
-    line = trimmed(line);
-    piece = trimmed(piece);
-    if (line.n != piece.n || memcmp(line.p, piece.p, line.n) != 0 ||
-        context_line_closes(line.p, line.n))
+    a = trimmed(a);
+    b = trimmed(b);
+    return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* Whether a line says something: it has a letter or digit and does more
+ * than close a block ("}", "end", "fi" may well stand twice in a row). */
+static int telling(struct seg l)
+{
+    if (context_line_closes(l.p, l.n))
         return 0;
-    for (size_t i = 0; i < line.n; i++)
-        if (isalnum((unsigned char)line.p[i]))
+    for (size_t i = 0; i < l.n; i++)
+        if (isalnum((unsigned char)l.p[i]))
             return 1;
     return 0;
 }
 
-/* Whether the replacement starts with a copy of the line just before the
- * range or ends with a copy of the line just after it. Applied, the file
- * would hold that line twice: the model copied a neighbour it was not
- * replacing, or placed the range a line off. */
+/* Whether lines a[0..m) are b[0..m) and one of them says something. */
+static int echoes(const struct seg *a, const struct seg *b, long m)
+{
+    int says = 0;
+
+    for (long i = 0; i < m; i++) {
+        if (!same_line(a[i], b[i]))
+            return 0;
+        says |= telling(b[i]);
+    }
+    return says;
+}
+
+/* Whether the replacement starts with a copy of the m lines just before
+ * the range, or ends with a copy of the m lines just after it, for an m up
+ * to REPLACE_FIX_ECHO_MAX. Applied, the file would hold those lines twice:
+ * the model copied neighbours it was not replacing, placed the range off,
+ * or left out end_line. */
 static int repeats_neighbour(const struct job *j)
 {
-    struct seg l, r, head = {NULL, 0, ""}, tail = {NULL, 0, ""};
+    struct seg head[REPLACE_FIX_ECHO_MAX], ring[REPLACE_FIX_ECHO_MAX], tail[REPLACE_FIX_ECHO_MAX];
+    struct seg before[REPLACE_FIX_ECHO_MAX], after[REPLACE_FIX_ECHO_MAX];
+    long ends = j->pieces < REPLACE_FIX_ECHO_MAX ? j->pieces : REPLACE_FIX_ECHO_MAX;
     size_t pos, rpos = 0;
+    long i, m;
 
-    for (long i = 0; i < j->pieces; i++) {
-        next_piece(j->repl, j->repl_len, &rpos, j->strip, &r);
-        if (i == 0)
-            head = r;
-        tail = r;
+    for (i = 0; i < j->pieces; i++) {
+        next_piece(j->repl, j->repl_len, &rpos, j->strip, &ring[i % REPLACE_FIX_ECHO_MAX]);
+        if (i < REPLACE_FIX_ECHO_MAX)
+            head[i] = ring[i];
     }
-    if (j->first > 1) {
-        pos = j->prev;
-        next_line(j->text, j->len, &pos, &l);
-        if (twins(l, head))
+    for (i = 0; i < ends; i++)              /* the last `ends` pieces, in order */
+        tail[i] = ring[(j->pieces - ends + i) % REPLACE_FIX_ECHO_MAX];
+    for (i = 0, pos = j->prev; i < j->echo_before; i++)
+        next_line(j->text, j->len, &pos, &before[i]);
+    for (i = 0, pos = j->next; i < j->echo_after; i++)
+        next_line(j->text, j->len, &pos, &after[i]);
+
+    for (m = 1; m <= ends; m++)
+        if ((m <= j->echo_before && echoes(head, before + j->echo_before - m, m)) ||
+            (m <= j->echo_after && echoes(tail + ends - m, after, m)))
             return 1;
-    }
-    if (j->after > 0) {
-        pos = j->next;
-        next_line(j->text, j->len, &pos, &l);
-        if (twins(l, tail))
-            return 1;
-    }
     return 0;
 }
 
@@ -281,11 +301,12 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
             if ((unsigned char)*c < 0x20 || *c == 0x7f)
                 return NULL;
     j.before = first - 1 < REPLACE_FIX_CONTEXT ? first - 1 : REPLACE_FIX_CONTEXT;
+    j.echo_before = first - 1 < REPLACE_FIX_ECHO_MAX ? first - 1 : REPLACE_FIX_ECHO_MAX;
     while (next_line(text, len, &pos, &l) == 0) {
         total++;
         if (total == first - j.before)
             j.from = (size_t)(l.p - text);
-        if (total == first - 1)
+        if (total == first - j.echo_before)
             j.prev = (size_t)(l.p - text);
         if (total == first)
             j.at = (size_t)(l.p - text);
@@ -295,6 +316,7 @@ char *replace_fix_diff(const char *text, size_t len, const char *path, long firs
     if (last > total)
         return NULL;
     j.after = total - last < REPLACE_FIX_CONTEXT ? total - last : REPLACE_FIX_CONTEXT;
+    j.echo_after = total - last < REPLACE_FIX_ECHO_MAX ? total - last : REPLACE_FIX_ECHO_MAX;
 
     /* The excerpt's numbering copied: the model says which line its text
      * starts at, and it must be the range's. */

@@ -20,6 +20,10 @@
  * (and so `git apply` without --unidiff-zero) expects. */
 #define REPLACE_FIX_CONTEXT 3
 
+/* Most lines on each side of the range that a replacement is checked not
+ * to repeat (see replace_fix_diff). */
+#define REPLACE_FIX_ECHO_MAX 8
+
 /* Why no diff was made (the fixes metric's outcome). */
 #define REPLACE_FIX_UNCHANGED "unchanged"           /* the new lines are the old ones */
 #define REPLACE_FIX_NEIGHBOUR "repeats_neighbour"   /* see replace_fix_diff */
@@ -30,12 +34,13 @@
  * (1-based, inclusive) of text[0..len) by repl[0..repl_len), or NULL when
  * the range is not inside the file, repl is empty or holds a NUL byte, the
  * replacement changes nothing, the diff would exceed PATCH_MAX
- * (common/patch.h), or out of memory; and when repl's first line repeats
- * line first - 1, or its last line line last + 1 (indentation aside; a line
- * with a letter or digit that does not only close a block, see
- * context_line_closes): applied, the file would hold that line twice, so
- * the model copied a neighbour or placed the range a line off, and the fix
- * is not what it meant. When it returns NULL and why is not NULL, *why is
+ * (common/patch.h), or out of memory; and when repl's first m lines repeat
+ * the m lines before the range, or its last m lines the m after it, for an
+ * m up to REPLACE_FIX_ECHO_MAX (indentation aside; at least one of them
+ * with a letter or digit and not only closing a block, see
+ * context_line_closes): applied, the file would hold those lines twice, so
+ * the model copied neighbours, placed the range off or left out end_line,
+ * and the fix is not what it meant. When it returns NULL and why is not NULL, *why is
  * REPLACE_FIX_UNCHANGED, REPLACE_FIX_NEIGHBOUR, REPLACE_FIX_MISPLACED or
  * REPLACE_FIX_INVALID.
  *

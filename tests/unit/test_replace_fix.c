@@ -143,6 +143,18 @@ static void test_neighbour_repeated(void **state)
     /* A one-line replacement that is the next line: a line off. */
     assert_string_equal(why_of(c, 3, 3, "    use(x);\n"), REPLACE_FIX_NEIGHBOUR);
 
+    /* Two lines copied before; the two lines after, as when end_line is
+     * left out of a fix rewriting three lines. */
+    assert_null(diff_of(c, NULL, 5, 5, "    int x = g(n);\n    use(x);\n    return x + 1;\n"));
+    assert_string_equal(why_of(c, 3, 3, "    int y = g(n);\n    use(x);\n    return x;\n"),
+                        REPLACE_FIX_NEIGHBOUR);
+    /* Only closers repeated, however many: kept. */
+    expect(rb, 3, 3, "    x(1)\n  end\nend\n", NULL, "if a then\n  if b then\n    x(1)\n  end\nend\n"
+           "  end\nend\n");
+    /* A copy of lines further away is not an echo. */
+    expect(c, 5, 5, "    int x = g(n);\n    return x;\n", NULL,
+           "int f(int n)\n{\n    int x = g(n);\n    use(x);\n    int x = g(n);\n    return x;\n}\n");
+
     /* Kept: the repeated line is inside the range (replaced, not doubled). */
     expect(c, 3, 4, "    int x = g(n);\n    if (x < 0)\n        return -1;\n    use(x);\n", NULL,
            "int f(int n)\n{\n    int x = g(n);\n    if (x < 0)\n        return -1;\n"
