@@ -34,10 +34,15 @@ static const char *const token_kinds[] = {
 static const char *const cache_results[] = {"result=\"hit\"", "result=\"miss\"", NULL};
 
 static const char *const fix_outcomes[] = {
-    "form=\"lines\",outcome=\"kept\"", "form=\"lines\",outcome=\"redacted\"",
-    "form=\"lines\",outcome=\"repeats_neighbour\"", "form=\"lines\",outcome=\"misplaced\"",
-    "form=\"lines\",outcome=\"unchanged\"", "form=\"lines\",outcome=\"invalid\"", "form=\"diff\",outcome=\"kept\"",
-    "form=\"diff\",outcome=\"does_not_apply\"", NULL};
+    "form=\"lines\",outcome=\"kept\"",
+    "form=\"lines\",outcome=\"redacted\"",
+    "form=\"lines\",outcome=\"repeats_neighbour\"",
+    "form=\"lines\",outcome=\"misplaced\"",
+    "form=\"lines\",outcome=\"unchanged\"",
+    "form=\"lines\",outcome=\"invalid\"",
+    "form=\"diff\",outcome=\"kept\"",
+    "form=\"diff\",outcome=\"does_not_apply\"",
+    NULL};
 
 #define GW CFG_GATEWAY
 #define WK CFG_WORKER
@@ -116,8 +121,8 @@ static const struct metric_def table[MET__COUNT] = {
         "Fixes in the model's findings, by form (lines: the new text of the finding's "
         "lines, as the review prompt asks; diff: a unified diff) and outcome (kept: it "
         "applies to the submitted file; else why it was dropped: redacted, "
-        "repeats_neighbour, misplaced, unchanged, invalid, does_not_apply). An answer served by the "
-        "prompt cache counts again.", NULL, 0, WK, fix_outcomes},
+        "repeats_neighbour, misplaced, unchanged, invalid, does_not_apply). An answer "
+        "served by the prompt cache counts again.", NULL, 0, WK, fix_outcomes},
 };
 
 int metrics_table_init(unsigned procs, struct err *e)

@@ -491,6 +491,11 @@ static int applies(const char *diff, const struct answer_file *file)
                        NULL) == 0;
 }
 
+/* Outcomes of a fix in codeinsight_model_fixes_total besides replace_fix's. */
+#define FIX_KEPT "kept"
+#define FIX_REDACTED "redacted"             /* touches a redacted line, or writes a placeholder */
+#define FIX_DOES_NOT_APPLY "does_not_apply" /* a diff the model wrote */
+
 /* The diff that finding f's fix (new lines) stands for, when it applies
  * (see answer_validate); NULL otherwise, with *why the fixes metric's
  * outcome. Returns it (owns). */
@@ -504,14 +509,14 @@ static char *lines_diff(const cJSON *f, const char *fix, const struct answer_fil
     size_t seen_len = file->seen != NULL ? file->seen_len : file->len;
     char *diff;
 
-    *why = "redacted";
+    *why = FIX_REDACTED;
     if (strstr(fix, REDACT_MARK) != NULL)
         return NULL;
     diff = replace_fix_diff(seen, seen_len, file->path, first, last, fix, strlen(fix), why);
     /* Made from what the model saw, it fails on the file only where the
      * two differ: a redacted line. */
     if (diff != NULL && !applies(diff, file)) {
-        *why = "redacted";
+        *why = FIX_REDACTED;
         free(diff);
         diff = NULL;
     }
@@ -553,14 +558,14 @@ int answer_validate(cJSON *findings, const struct answer_file *file)
             continue;
         if (reads_as_diff(fix)) {
             int ok = applies(fix, file);
-            fix_counted("diff", ok ? "kept" : "does_not_apply");
+            fix_counted("diff", ok ? FIX_KEPT : FIX_DOES_NOT_APPLY);
             if (ok)
                 continue;
             diff = NULL;
         } else {
             const char *why;
             diff = lines_diff(f, fix, file, &why);
-            fix_counted("lines", diff != NULL ? "kept" : why);
+            fix_counted("lines", diff != NULL ? FIX_KEPT : why);
         }
         s = diff != NULL ? cJSON_CreateString(diff) : NULL;
         if (s == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(f, "fix", s)) {

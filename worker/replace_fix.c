@@ -189,8 +189,8 @@ static long copied_number(const char *repl, size_t len, long *k)
     size_t i = 0;
     int found = 0;
 
-    for (*k = 0; next_line(repl, len, &pos, &l) == 0; (*k)++)
-        if (l.n > 0 && !(l.n == 1 && l.p[0] == '\r') && !context_line_closes(l.p, l.n)) {
+    for (*k = 0; next_piece(repl, len, &pos, 0, &l) == 0; (*k)++)
+        if (l.n > 0 && !context_line_closes(l.p, l.n)) {
             found = 1;
             break;
         }

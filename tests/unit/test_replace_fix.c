@@ -149,11 +149,12 @@ static void test_neighbour_repeated(void **state)
     assert_string_equal(why_of(c, 3, 3, "    int y = g(n);\n    use(x);\n    return x;\n"),
                         REPLACE_FIX_NEIGHBOUR);
     /* Only closers repeated, however many: kept. */
-    expect(rb, 3, 3, "    x(1)\n  end\nend\n", NULL, "if a then\n  if b then\n    x(1)\n  end\nend\n"
-           "  end\nend\n");
+    expect(rb, 3, 3, "    x(1)\n  end\nend\n", NULL,
+           "if a then\n  if b then\n    x(1)\n  end\nend\n  end\nend\n");
     /* A copy of lines further away is not an echo. */
     expect(c, 5, 5, "    int x = g(n);\n    return x;\n", NULL,
-           "int f(int n)\n{\n    int x = g(n);\n    use(x);\n    int x = g(n);\n    return x;\n}\n");
+           "int f(int n)\n{\n    int x = g(n);\n    use(x);\n"
+           "    int x = g(n);\n    return x;\n}\n");
 
     /* Kept: the repeated line is inside the range (replaced, not doubled). */
     expect(c, 3, 4, "    int x = g(n);\n    if (x < 0)\n        return -1;\n    use(x);\n", NULL,
@@ -163,7 +164,8 @@ static void test_neighbour_repeated(void **state)
     expect(c, 1, 1, "static int f(int n)\n", NULL,
            "static int f(int n)\n{\n    int x = g(n);\n    use(x);\n    return x;\n}\n");
     /* Kept: a line that only closes a block, twice in a row. */
-    expect(rb, 3, 3, "    x()\n  end\n", NULL, "if a then\n  if b then\n    x()\n  end\n  end\nend\n");
+    expect(rb, 3, 3, "    x()\n  end\n", NULL,
+           "if a then\n  if b then\n    x()\n  end\n  end\nend\n");
     expect(c, 5, 5, "    return x;\n}\n", NULL,
            "int f(int n)\n{\n    int x = g(n);\n    use(x);\n    return x;\n}\n}\n");
     /* Kept: no letter or digit. */
