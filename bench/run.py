@@ -573,6 +573,42 @@ def prompt_parts(body: Any) -> dict:
     return out
 
 
+def bpe_reductions(brain: str, files: list[tuple[str, str, list[str]]]) -> dict:
+    """The token phase counted again with real BPE tokenizers
+    (bench/bpe_count.mjs): files holds (name, source, prompts sent). Code
+    with "12|" prefixes costs more tokens per character than the brain's
+    prose, so characters / 4 flatters the compact prompt; this says by how
+    much. {"skipped": reason} when node or the npm tokenizers are missing."""
+    texts = {"brain": brain}
+    for name, source, prompts in files:
+        texts[f"src:{name}"] = source
+        for i, p in enumerate(prompts):
+            texts[f"req{i}:{name}"] = p
+    if shutil.which("node") is None:
+        return {"skipped": "node not found (run `make deps`)"}
+    try:
+        r = subprocess.run(["node", str(BENCH / "bpe_count.mjs")], input=json.dumps({"texts": texts}),
+                           capture_output=True, text=True, timeout=120, check=False)
+    except subprocess.TimeoutExpired:
+        return {"skipped": "bench/bpe_count.mjs took over 120 s"}
+    if r.returncode != 0:
+        return {"skipped": f"bench/bpe_count.mjs failed: {r.stderr.strip()[:300]}"}
+    counts = json.loads(r.stdout)
+    out: dict[str, Any] = {"encodings": {}, "per_file": {}}
+    for enc, c in counts.items():
+        mine = [sum(c[f"req{i}:{name}"] for i in range(len(prompts)))
+                for name, _, prompts in files]
+        naive = [c["brain"] + c[f"src:{name}"] for name, _, _ in files]
+        for (name, _, _), m, n in zip(files, mine, naive):
+            out["per_file"].setdefault(name, {})[enc] = {"input_tokens": m, "naive_tokens": n}
+        out["encodings"][enc] = {
+            "avg_input_tokens": round(statistics.fmean(mine), 1),
+            "avg_naive_tokens": round(statistics.fmean(naive), 1),
+            "aggregate_reduction_pct": round(100 * (1 - sum(mine) / sum(naive)), 1),
+            "brain_tokens": c["brain"]}
+    return out
+
+
 # ------------------------------------------------------------- the bench --
 
 class Bench:
@@ -989,6 +1025,10 @@ class Bench:
         bad = [f["file"] for f in per_file if f["model_calls"] == 0]
         if bad:
             raise BenchError(f"no model request recorded for {bad}")
+        bpe = bpe_reductions(brain, [(f["file"], paths[f["file"]].read_text(),
+                                      [request_text(r.get("body")) for r in reqs
+                                       if f"File: {f['file']}" in request_text(r.get("body"))])
+                                     for f in per_file])
         avg = statistics.fmean(f["reduction_pct"] for f in per_file)
         agg = 100 * (1 - sum(f["input_tokens"] for f in per_file) /
                      sum(f["naive_tokens"] for f in per_file))
@@ -996,7 +1036,7 @@ class Bench:
                "avg_input_tokens": round(statistics.fmean(f["input_tokens"] for f in per_file), 1),
                "avg_naive_tokens": round(statistics.fmean(f["naive_tokens"] for f in per_file), 1),
                "avg_reduction_pct": round(avg, 1), "aggregate_reduction_pct": round(agg, 1),
-               "brain_chars": len(brain), "per_file": per_file}
+               "brain_chars": len(brain), "bpe": bpe, "per_file": per_file}
         self.results["tokens"] = out
         # Judged on the average review (its tokens against the average naive
         # prompt's), the figure the row shows; the mean of the per-file cuts
@@ -1004,6 +1044,12 @@ class Bench:
         self.row("Input tokens per review", out["avg_input_tokens"], "tok",
                  f"naive {out['avg_naive_tokens']:.0f}", "token_reduction_pct",
                  f"-{agg:.1f}% (files' mean -{avg:.1f}%)", measured=agg)
+        for enc, b in (bpe.get("encodings") or {}).items():
+            self.row(f"  same, {enc} BPE", b["avg_input_tokens"], "tok",
+                     f"naive {b['avg_naive_tokens']:.0f}", None,
+                     f"-{b['aggregate_reduction_pct']:.1f}%")
+        if bpe.get("skipped"):
+            log(f"tokens: BPE cross-check skipped: {bpe['skipped']}")
 
     # -- 3. worker drain --
 

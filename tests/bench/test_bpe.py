@@ -1,0 +1,56 @@
+"""The token phase's BPE cross-check (bench/run.py bpe_reductions, which runs
+bench/bpe_count.mjs with the npm tokenizers deploy/local/deps.sh installs).
+
+    /usr/bin/python3 -m pytest -q tests/bench
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+import run as R  # noqa: E402
+
+BRAIN = "You review code. Report real defects, worst first, as JSON.\n" * 40
+SRC = "".join(f"def f{i}(x):\n    return x * {i}\n\n" for i in range(30))
+ENCODINGS = {"claude_legacy", "o200k_base"}
+
+
+def test_counts_and_reductions_add_up():
+    # The prompt is the bare source: what it saves is exactly the brain.
+    out = R.bpe_reductions(BRAIN, [("a.py", SRC, [SRC])])
+    assert "skipped" not in out, out
+    assert set(out["encodings"]) == ENCODINGS
+    for enc, e in out["encodings"].items():
+        f = out["per_file"]["a.py"][enc]
+        brain = e["brain_tokens"]
+        assert 0 < brain < len(BRAIN)
+        assert f["naive_tokens"] == brain + f["input_tokens"]
+        assert e["aggregate_reduction_pct"] == round(100 * brain / f["naive_tokens"], 1)
+
+
+def test_requests_of_one_file_are_summed():
+    one = R.bpe_reductions(BRAIN, [("a.py", SRC, [SRC])])
+    two = R.bpe_reductions(BRAIN, [("a.py", SRC, [SRC, SRC])])
+    for enc in ENCODINGS:
+        assert two["per_file"]["a.py"][enc]["input_tokens"] == \
+            2 * one["per_file"]["a.py"][enc]["input_tokens"]
+
+
+def test_line_number_prefixes_cost_tokens():
+    # What the cross-check is for: characters / 4 charges "12|" as one
+    # token per line at most; BPE tokenizers charge the number and the bar.
+    numbered = "".join(f"{n}|{line}\n" for n, line in enumerate(SRC.splitlines(), 1) if line)
+    out = R.bpe_reductions(BRAIN, [("plain", SRC, [SRC]), ("numbered", SRC, [numbered])])
+    lines = sum(1 for line in SRC.splitlines() if line)
+    for enc in ENCODINGS:
+        plain = out["per_file"]["plain"][enc]["input_tokens"]
+        num = out["per_file"]["numbered"][enc]["input_tokens"]
+        assert num - plain >= lines, (enc, plain, num)
+
+
+def test_missing_node_is_a_stated_skip(monkeypatch):
+    monkeypatch.setattr(R.shutil, "which", lambda _name: None)
+    out = R.bpe_reductions(BRAIN, [("a.py", SRC, [SRC])])
+    assert out == {"skipped": "node not found (run `make deps`)"}
