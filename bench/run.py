@@ -558,14 +558,14 @@ def post_body() -> tuple[bytes, int]:
 def prompt_parts(body: Any) -> dict:
     """Where a review prompt's characters go: the system block (role +
     fixed instructions), the <lint> summary, the numbered <excerpt> (and how
-    much of it is the "N|" line-number prefixes), and the rest."""
+    much of it is the "N\\t" line-number prefixes), and the rest."""
     text = request_text(body)
     system = body.get("system") if isinstance(body, dict) else None
     sys_chars = len(request_text({"system": system})) if system else 0
     lint = re.search(r"<lint>\n(.*?)</lint>", text, re.S)
     exc = re.search(r"<excerpt>\n(.*?)</excerpt>", text, re.S)
     exc_text = exc.group(1) if exc else ""
-    prefixes = sum(len(m.group(0)) for m in re.finditer(r"^\d+\|", exc_text, re.M))
+    prefixes = sum(len(m.group(0)) for m in re.finditer(r"^\d+\t", exc_text, re.M))
     lint_chars = len(lint.group(1)) if lint else 0
     out = {"total": len(text), "system": sys_chars, "lint": lint_chars,
            "excerpt": len(exc_text), "excerpt_line_prefixes": prefixes}

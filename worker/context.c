@@ -256,7 +256,7 @@ int context_line_closes(const char *s, size_t len)
 
 /* Whether line l goes without its number: a blank line or one that only
  * closes a block is placed by the next numbered line, and a finding or a
- * fix never needs its number; each saves a number and "|" (two tokens). */
+ * fix never needs its number; each saves a number and its separator. */
 static int unnumbered(const char *text, const struct line *l)
 {
     return l->len == 0 || context_line_closes(text + l->start, l->len);
@@ -265,7 +265,7 @@ static int unnumbered(const char *text, const struct line *l)
 /* Bytes line no takes in the excerpt. */
 static size_t line_cost(const char *text, const struct line *l, long no)
 {
-    size_t n = unnumbered(text, l) ? 1 : decimal_len((uint64_t)no) + 1 + 1; /* number, "|", "\n" */
+    size_t n = unnumbered(text, l) ? 1 : decimal_len((uint64_t)no) + 1 + 1; /* number, tab, "\n" */
 
     if (l->len > CONTEXT_LINE_MAX)
         n += CONTEXT_LINE_MAX + sizeof(CONTEXT_LINE_CUT) - 1;
@@ -281,7 +281,7 @@ static int emit_line(struct buf *b, const char *text, const struct line *l, long
 
     if (!unnumbered(text, l)) {
         n = decimal_str(num, no);
-        num[n++] = '|';
+        num[n++] = CONTEXT_NUMBER_SEP;
         if (buf_put(b, num, n) < 0)
             return -1;
     }

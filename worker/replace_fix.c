@@ -50,7 +50,8 @@ static int next_line(const char *s, size_t len, size_t *pos, struct seg *l)
 }
 
 /* The replacement's pieces: like next_line, but every line ends (its own
- * ending is dropped) and, with strip, a leading "<digits>|" goes. */
+ * ending is dropped) and, with strip, a leading "<digits>" and the
+ * excerpt's CONTEXT_NUMBER_SEP go. */
 static int next_piece(const char *s, size_t len, size_t *pos, int strip, struct seg *l)
 {
     size_t i = 0;
@@ -62,7 +63,7 @@ static int next_piece(const char *s, size_t len, size_t *pos, int strip, struct 
     if (strip) {
         while (i < l->n && l->p[i] >= '0' && l->p[i] <= '9')
             i++;
-        if (i > 0 && i < l->n && l->p[i] == '|') {
+        if (i > 0 && i < l->n && l->p[i] == CONTEXT_NUMBER_SEP) {
             l->p += i + 1;
             l->n -= i + 1;
         }
@@ -112,7 +113,7 @@ struct job {
     size_t from, at;            /* offsets of lines first - before and first */
     long echo_before, echo_after;   /* lines compared before and after the range */
     size_t prev, next;          /* offsets of lines first - echo_before and last + 1 */
-    int strip;                  /* the replacement copied the "<n>|" numbering */
+    int strip;                  /* the replacement copied the excerpt's numbering */
 };
 
 static void write_diff(const struct job *j, struct writer *w)
@@ -180,7 +181,8 @@ static int unchanged(const struct job *j)
 /* The excerpt's numbering, if the model copied it: the number n on repl's
  * first line that the excerpt numbers (not empty, not only closing a
  * block), and *k, that line's index in repl. n is -1 when that line does
- * not start with "<n>|" (at most 18 digits) or there is none. */
+ * not start with "<n>" (at most 18 digits) and CONTEXT_NUMBER_SEP, or
+ * there is none. */
 static long copied_number(const char *repl, size_t len, long *k)
 {
     size_t pos = 0;
@@ -198,7 +200,7 @@ static long copied_number(const char *repl, size_t len, long *k)
         return -1;
     while (i < l.n && i < 18 && l.p[i] >= '0' && l.p[i] <= '9')
         n = n * 10 + (l.p[i++] - '0');
-    return i > 0 && i < l.n && l.p[i] == '|' ? n : -1;
+    return i > 0 && i < l.n && l.p[i] == CONTEXT_NUMBER_SEP ? n : -1;
 }
 
 /* l without the spaces and tabs around it. */

@@ -5,6 +5,7 @@
 
 #include "common/utf8.h"
 #include "worker/ascii.h"
+#include "worker/context.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +126,8 @@ static void windows_merge(struct window *w, size_t *n)
     }
 }
 
-/* Writes lines start..end of text as "N| text\n" ("N|\n" when empty) into
+/* Writes lines start..end of text as "N\ttext\n" ("N\t\n" when empty; the
+ * separator is the excerpt's, CONTEXT_NUMBER_SEP) into
  * dst (when not NULL). Returns the bytes written (or needed), excluding
  * the NUL. Control bytes of the text other than tab become ' '. */
 static size_t window_emit(const char *text, size_t len, long start, long end, char *dst)
@@ -141,7 +143,7 @@ static size_t window_emit(const char *text, size_t len, long start, long end, ch
         const char *nl = memchr(text + i, '\n', len - i);
         size_t n = nl != NULL ? (size_t)(nl - text) - i : len - i, keep;
         char num[24];
-        int k = snprintf(num, sizeof(num), "%ld|", no);
+        int k = snprintf(num, sizeof(num), "%ld%c", no, CONTEXT_NUMBER_SEP);
 
         if (n > 0 && text[i + n - 1] == '\r')
             n--;

@@ -121,7 +121,7 @@ def test_filters_on_a_known_diff(harness, dgw, fake, clean_state):
     assert "A change is under review" in user, user[:400]
     assert "<diff>" in user and "+var v31 = compute(31)" in user, user[:800]
     assert "-var v30 = 30" in user, user[:800]
-    assert "31|var v31 = compute(31)" in user, user[-800:]
+    assert "31\tvar v31 = compute(31)" in user, user[-800:]
     assert FAR_LINE not in user, "a line far from the change reached the prompt"
     assert "var v50 = 50" not in user, "a line far from the change reached the prompt"
 

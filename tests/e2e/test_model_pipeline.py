@@ -202,7 +202,7 @@ def test_findings_merged_from_linter_and_model(harness, mgw, fake, clean_state):
         {"type": "ephemeral"}, body["system"]
     assert [msg["role"] for msg in body["messages"]] == ["user"], body["messages"]
     user = user_text(body)
-    assert "8|" + "    for value in values[1:]:" in user, user
+    assert "8\t" + "    for value in values[1:]:" in user, user
     assert "F401" in user, f"the linter summary is not in the prompt: {user}"
 
 
@@ -242,7 +242,7 @@ def test_fix_given_as_new_lines(harness, mgw, fake, clean_state):
                         "    return total / len(values)\n")
     findings = [
         finding(10, "mean() divides by zero for an empty list.",
-                "10|    if not values:\n        return 0.0\n    return total / len(values)\n"),
+                "10\t    if not values:\n        return 0.0\n    return total / len(values)\n"),
         finding(4, "The token belongs in the environment.",
                 'TOKEN = os.environ["[REDACTED:github_token]"]', category="maintainability"),
         finding(7, "Not a change.", "    total = 0", end_line=7),
@@ -719,7 +719,7 @@ def excerpt_lines(user: str) -> dict[int, str]:
     for row in part.splitlines():
         if row == "...":
             continue
-        num, sep, rest = row.partition("|")
+        num, sep, rest = row.partition("\t")
         assert sep and num.isdigit(), f"not an excerpt line: {row!r}"
         out[int(num)] = rest
     return out

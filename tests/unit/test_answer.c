@@ -538,7 +538,7 @@ static void test_validate_line_fixes(void **state)
     cJSON_AddItemToArray(arr, model_finding(5, 0, "correctness", "    copy(dst, src);"));
     cJSON_AddItemToArray(arr, model_finding(12, 0, "security", "    [REDACTED:api_key]();"));
     cJSON_AddItemToArray(arr, model_finding(12, 13, "correctness", fix_misplaced));
-    cJSON_AddItemToArray(arr, model_finding(11, 11, "correctness", "11|    int s = 1;"));
+    cJSON_AddItemToArray(arr, model_finding(11, 11, "correctness", "11\t    int s = 1;"));
     /* Line 12's fix with line 11 copied above it: line 11 would stand twice. */
     cJSON_AddItemToArray(arr, model_finding(12, 12, "correctness",
                                             "    int s = 0;\n    for (int i = 0; i < n; i++)\n"));

@@ -87,7 +87,7 @@ static void test_small_file_whole(void **state)
 
     (void)state;
     build("int a;\n\nint b;\n", NULL, 4096, &res);
-    assert_string_equal(res.code, "1|int a;\n\n3|int b;\n");   /* blank: unnumbered */
+    assert_string_equal(res.code, "1\tint a;\n\n3\tint b;\n");   /* blank: unnumbered */
     assert_int_equal(res.total_lines, 3);
     assert_ranges(res.reviewed_ranges, "[[1,3]]");
     assert_ranges(res.skipped_ranges, "[]");
@@ -102,15 +102,15 @@ static void test_large_file_small_budget(void **state)
     char *text = fixed_file(20000);
 
     (void)state;
-    /* "1|abcdefghij\n" is 13 bytes, "10|..." 14, "100|..." 15: lines
+    /* "1\tabcdefghij\n" is 13 bytes, "10\t..." 14, "100\t..." 15: lines
      * 1..100 take 9 * 13 + 90 * 14 + 15 = 1392 bytes, line 101 15 more. */
     build(text, NULL, 1392 + 14, &res);
     assert_int_equal(res.total_lines, 20000);
     assert_int_equal(res.code_len, 1392);
     assert_ranges(res.reviewed_ranges, "[[1,100]]");
     assert_ranges(res.skipped_ranges, "[[101,20000]]");
-    assert_memory_equal(res.code, "1|abcdefghij\n2|abcdefghij\n", 26);
-    assert_string_equal(res.code + 1392 - 15, "100|abcdefghij\n");
+    assert_memory_equal(res.code, "1\tabcdefghij\n2\tabcdefghij\n", 26);
+    assert_string_equal(res.code + 1392 - 15, "100\tabcdefghij\n");
     context_result_cleanup(&res);
 
     /* Exactly fitting budget. */
@@ -159,12 +159,12 @@ static void test_diff_hunks(void **state)
     assert_int_equal(res.total_lines, 100);
     assert_ranges(res.reviewed_ranges, "[[5,18],[55,65]]");
     assert_ranges(res.skipped_ranges, "[[1,4],[19,54],[66,100]]");
-    assert_non_null(strstr(res.code, "5|line 5\n"));
-    assert_non_null(strstr(res.code, "18|line 18\n...\n55|line 55\n"));
+    assert_non_null(strstr(res.code, "5\tline 5\n"));
+    assert_non_null(strstr(res.code, "18\tline 18\n...\n55\tline 55\n"));
     assert_null(strstr(res.code, "|line 4\n"));
     assert_null(strstr(res.code, "|line 19\n"));
-    assert_int_equal(strncmp(res.code, "5|line 5\n", 9), 0);
-    assert_string_equal(res.code + res.code_len - 11, "65|line 65\n");
+    assert_int_equal(strncmp(res.code, "5\tline 5\n", 9), 0);
+    assert_string_equal(res.code + res.code_len - 11, "65\tline 65\n");
     context_result_cleanup(&res);
     free(text);
 }
@@ -215,7 +215,7 @@ static void test_diff_with_budget(void **state)
     build(text, diff, 121 + 4 + 11 * 2, &res);
     assert_ranges(res.reviewed_ranges, "[[45,55],[85,86]]");
     assert_ranges(res.skipped_ranges, "[[1,44],[56,84],[87,100]]");
-    assert_non_null(strstr(res.code, "55|line 55\n...\n85|line 85\n86|line 86\n"));
+    assert_non_null(strstr(res.code, "55\tline 55\n...\n85\tline 85\n86\tline 86\n"));
     context_result_cleanup(&res);
     free(text);
 }
@@ -294,7 +294,7 @@ static void test_cursor_window(void **state)
     assert_cover(&res);
     assert_ranges(res.reviewed_ranges, "[[80,122]]");
     assert_ranges(res.skipped_ranges, "[[1,79],[123,200]]");
-    assert_int_equal(strncmp(res.code, "80|line 80\n", 11), 0);
+    assert_int_equal(strncmp(res.code, "80\tline 80\n", 11), 0);
     context_result_cleanup(&res);
 
     /* Near the top, end before start, clipped. */
@@ -336,13 +336,13 @@ static void test_crlf_and_no_trailing_newline(void **state)
     (void)state;
     build("a\r\nb\r\n\r\nc", NULL, 4096, &res);
     assert_int_equal(res.total_lines, 4);
-    assert_string_equal(res.code, "1|a\n2|b\n\n4|c\n");
+    assert_string_equal(res.code, "1\ta\n2\tb\n\n4\tc\n");
     assert_ranges(res.reviewed_ranges, "[[1,4]]");
     context_result_cleanup(&res);
 
     build("only", NULL, 4096, &res);
     assert_int_equal(res.total_lines, 1);
-    assert_string_equal(res.code, "1|only\n");
+    assert_string_equal(res.code, "1\tonly\n");
     context_result_cleanup(&res);
 
     build("\n", NULL, 4096, &res);
@@ -362,14 +362,14 @@ static void test_closing_lines_unnumbered(void **state)
         const char *code, *skipped;
     } cases[] = {
         {"int f(void) {\n\treturn g(1,\n\t       2);\n}\n", 4096,
-         "1|int f(void) {\n2|\treturn g(1,\n3|\t       2);\n}\n", "[]"},
+         "1\tint f(void) {\n2\t\treturn g(1,\n3\t\t       2);\n}\n", "[]"},
         {"x = [\n  1,\n  ],\n  });  \n\t)\nend\n  fi\ndone\nesac\n", 4096,
-         "1|x = [\n2|  1,\n  ],\n  });  \n\t)\nend\n  fi\ndone\nesac\n", "[]"},
+         "1\tx = [\n2\t  1,\n  ],\n  });  \n\t)\nend\n  fi\ndone\nesac\n", "[]"},
         /* Not closers: other text, no bracket, keywords with more on the line. */
         {"} else {\n;\n,\nend if\nfinal\n}x\n", 4096,
-         "1|} else {\n2|;\n3|,\n4|end if\n5|final\n6|}x\n", "[]"},
-        {"a\n}\n", 6, "1|a\n}\n", "[]"},              /* 6 bytes: all of it */
-        {"a\n}\n", 5, "1|a\n", "[[2,2]]"},
+         "1\t} else {\n2\t;\n3\t,\n4\tend if\n5\tfinal\n6\t}x\n", "[]"},
+        {"a\n}\n", 6, "1\ta\n}\n", "[]"},              /* 6 bytes: all of it */
+        {"a\n}\n", 5, "1\ta\n", "[[2,2]]"},
     };
     struct context_result res;
 
@@ -420,9 +420,9 @@ static void test_long_line_cut(void **state)
     memcpy(text + n, "\nb\n", 4);
     build(text, NULL, 1 << 20, &res);
     assert_int_equal(res.total_lines, 2);
-    /* "1|" + 999 'a' (the é does not fit whole) + " [...]\n" */
+    /* "1\t" + 999 'a' (the é does not fit whole) + " [...]\n" */
     assert_int_equal(strchr(res.code, '\n') - res.code, 2 + CONTEXT_LINE_MAX - 1 + 6);
-    assert_non_null(strstr(res.code, "a [...]\n2|b\n"));
+    assert_non_null(strstr(res.code, "a [...]\n2\tb\n"));
     context_result_cleanup(&res);
     free(text);
 }

@@ -281,7 +281,7 @@ static const char *const answer_seeds[] = {
     "{\"findings\":[{\"line\":2,\"severity\":\"major\",\"category\":\"correctness\","
     "\"message\":\"Division by zero.\",\"fix\":\"    return x / 1\\n\"},{\"line\":1,"
     "\"end_line\":2,\"severity\":\"minor\",\"category\":\"correctness\",\"message\":\"m\","
-    "\"fix\":\"1|def f(x, y):\\n2|    return x / y\"}],\"summary\":\"Two.\"}",
+    "\"fix\":\"1\\tdef f(x, y):\\n2\\t    return x / y\"}],\"summary\":\"Two.\"}",
 };
 
 /* Every fix answer_validate keeps applies to the file. Returns how many. */

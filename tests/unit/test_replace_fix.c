@@ -104,19 +104,19 @@ static void test_file_ends(void **state)
 static void test_copied_numbering_removed(void **state)
 {
     (void)state;
-    expect("a\nb\nc\n", 2, 3, "2|B\n3|C\n", NULL, "a\nB\nC\n");
+    expect("a\nb\nc\n", 2, 3, "2\tB\n3\tC\n", NULL, "a\nB\nC\n");
     /* A number far from the range is the code's own text. */
-    expect("a\nb\nc\n", 2, 2, "7|B\n", NULL, "a\n7|B\nc\n");
+    expect("a\nb\nc\n", 2, 2, "7\tB\n", NULL, "a\n7\tB\nc\n");
     /* The model's numbers name other lines than its range: the line before
      * copied as context, or changed (the range is a line off), or a first
      * line skipped. */
-    assert_string_equal(why_of("a\nb\nc\nd\n", 3, 3, "2|b\n3|C\n"), REPLACE_FIX_MISPLACED);
-    assert_string_equal(why_of("a\nb\nc\nd\n", 3, 3, "2|B\n3|C\n"), REPLACE_FIX_MISPLACED);
-    assert_string_equal(why_of("a\nb\nc\nd\n", 2, 3, "3|C\n"), REPLACE_FIX_MISPLACED);
+    assert_string_equal(why_of("a\nb\nc\nd\n", 3, 3, "2\tb\n3\tC\n"), REPLACE_FIX_MISPLACED);
+    assert_string_equal(why_of("a\nb\nc\nd\n", 3, 3, "2\tB\n3\tC\n"), REPLACE_FIX_MISPLACED);
+    assert_string_equal(why_of("a\nb\nc\nd\n", 2, 3, "3\tC\n"), REPLACE_FIX_MISPLACED);
     /* Lines the excerpt leaves unnumbered (empty, only closing a block)
      * come without a number; the first numbered one says where it is. */
-    expect("if x {\n  y()\n}\n\nz()\n", 3, 5, "}\n\n5|w()\n", NULL, "if x {\n  y()\n}\n\nw()\n");
-    assert_string_equal(why_of("if x {\n  y()\n}\n\nz()\n", 3, 5, "}\n\n4|w()\n"),
+    expect("if x {\n  y()\n}\n\nz()\n", 3, 5, "}\n\n5\tw()\n", NULL, "if x {\n  y()\n}\n\nw()\n");
+    assert_string_equal(why_of("if x {\n  y()\n}\n\nz()\n", 3, 5, "}\n\n4\tw()\n"),
                         REPLACE_FIX_MISPLACED);
 }
 
@@ -137,7 +137,7 @@ static void test_neighbour_repeated(void **state)
                                        "    use(x);\n"));
     /* ... with other indentation, or the numbering copied too. */
     assert_null(diff_of(c, NULL, 4, 4, "int x = g(n);\n    use(x, 1);\n"));
-    assert_null(diff_of(c, NULL, 4, 4, "4|    int x = g(n);\n4|    use(x, 1);\n"));
+    assert_null(diff_of(c, NULL, 4, 4, "4\t    int x = g(n);\n4\t    use(x, 1);\n"));
     /* The line after. */
     assert_null(diff_of(c, NULL, 4, 4, "    if (x >= 0)\n        use(x);\n    return x;\n"));
     /* A one-line replacement that is the next line: a line off. */
@@ -185,7 +185,7 @@ static void test_refused(void **state)
     assert_null(diff_of(text, NULL, 1, 1, ""));        /* no replacement */
     assert_null(diff_of(text, NULL, 2, 2, "b\n"));     /* no change */
     assert_null(diff_of(text, NULL, 2, 3, "b\nc"));
-    assert_null(diff_of(text, NULL, 2, 2, "2|b"));     /* no change once unnumbered */
+    assert_null(diff_of(text, NULL, 2, 2, "2\tb"));     /* no change once unnumbered */
     assert_string_equal(why_of(text, 2, 3, "b\nc"), REPLACE_FIX_UNCHANGED);
     assert_string_equal(why_of(text, 3, 4, "x"), REPLACE_FIX_INVALID);
     assert_null(replace_fix_diff(text, strlen(text), NULL, 1, 1, "x\0y", 3, NULL));

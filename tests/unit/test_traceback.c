@@ -518,14 +518,14 @@ static void test_windows_python(void **state)
      * 2, 12 [10,14] and 16 [14,16] merge; 6 [4,8] stays apart. */
     static const struct xwindow r2[] = {
         {"app/stats.py", 10, 8, 10,
-         "8|def average(values):\n9|    count = len(values)\n"
-         "10|    return total(values) / count\n"},
+         "8\tdef average(values):\n9\t    count = len(values)\n"
+         "10\t    return total(values) / count\n"},
         {"app/calc.py", 6, 4, 8,
-         "4|\n5|def report(values):\n6|    mean = stats.average(values)\n"
-         "7|    return f\"mean={mean:.2f}\"\n8|\n"},
+         "4\t\n5\tdef report(values):\n6\t    mean = stats.average(values)\n"
+         "7\t    return f\"mean={mean:.2f}\"\n8\t\n"},
         {"app/calc.py", 12, 10, 16,
-         "10|def main():\n11|    print(report([3, 4, 5]))\n12|    print(report([]))\n"
-         "13|\n14|\n15|if __name__ == \"__main__\":\n16|    main()\n"},
+         "10\tdef main():\n11\t    print(report([3, 4, 5]))\n12\t    print(report([]))\n"
+         "13\t\n14\t\n15\tif __name__ == \"__main__\":\n16\t    main()\n"},
     };
     /* With radius 3 the calc.py windows chain into one, keeping line 6. */
     static const struct xwindow r3[] = {
@@ -534,10 +534,10 @@ static void test_windows_python(void **state)
     };
     /* Radius 0: one line each, no merging of 12 and 16. */
     static const struct xwindow r0[] = {
-        {"app/stats.py", 10, 10, 10, "10|    return total(values) / count\n"},
+        {"app/stats.py", 10, 10, 10, "10\t    return total(values) / count\n"},
         {"app/calc.py", 6, 6, 6, NULL},
-        {"app/calc.py", 12, 12, 12, "12|    print(report([]))\n"},
-        {"app/calc.py", 16, 16, 16, "16|    main()\n"},
+        {"app/calc.py", 12, 12, 12, "12\t    print(report([]))\n"},
+        {"app/calc.py", 16, 16, 16, "16\t    main()\n"},
     };
 
     (void)state;
@@ -592,8 +592,8 @@ static void test_windows_limits(void **state)
                                 1001, 0, 2000000000};
     cJSON *tb = frames_at_lines("/x/big.txt", lines, (int)(sizeof(lines) / sizeof(lines[0])));
     static const struct xwindow want[TRACEBACK_WINDOWS_MAX] = {
-        {"big.txt", 10, 9, 11, "9|line 9\n10|line 10\n11|line 11\n"},
-        {"big.txt", 100, 99, 102, "99|line 99\n100|line 100\n101|line 101\n102|line 102\n"},
+        {"big.txt", 10, 9, 11, "9\tline 9\n10\tline 10\n11\tline 11\n"},
+        {"big.txt", 100, 99, 102, "99\tline 99\n100\tline 100\n101\tline 101\n102\tline 102\n"},
         {"big.txt", 200, 199, 201, NULL}, {"big.txt", 300, 299, 301, NULL},
         {"big.txt", 400, 399, 401, NULL}, {"big.txt", 500, 499, 501, NULL},
         {"big.txt", 600, 599, 601, NULL}, {"big.txt", 700, 699, 701, NULL},
@@ -640,7 +640,7 @@ static void test_windows_odd_text(void **state)
     memcpy(text + o, "\xc3\xa9yy\nlast", 9);
     o += 9;
     src[0].len = o;
-    k = snprintf(want, sizeof(want), "1|a\n2|b c\n3|?? ok\n4|%.*s [...]\n5|last\n",
+    k = snprintf(want, sizeof(want), "1\ta\n2\tb c\n3\t?? ok\n4\t%.*s [...]\n5\tlast\n",
                  TRACEBACK_CODE_LINE_MAX - 1, text + sizeof(head) - 1);
     assert_true(k > 0 && (size_t)k < sizeof(want));
     {
