@@ -93,9 +93,9 @@ int traceback_root_frame(const cJSON *tb, const struct tb_source *src, int nsrc,
  * Windows of one source that overlap or touch are merged (keeping the
  * innermost frame's line); at most TRACEBACK_WINDOWS_MAX. Returns a new
  * array (owns) of {"file": source path, "line": frame line, "start": first
- * line, "end": last line, "code": "12\ttext\n13\t\n..."} (numbered with
- * worker/context.h's CONTEXT_NUMBER_SEP, no padding; unlike the excerpt,
- * an empty line keeps its number, "13\t"; a "\r" before
+ * line, "end": last line, "code": "12\ttext\n\n14\t..."} (numbered as
+ * worker/context.c numbers the excerpt: CONTEXT_NUMBER_SEP, no padding, a
+ * blank line or one that only closes a block unnumbered; a "\r" before
  * "\n" dropped, other control bytes but tab ' ', invalid UTF-8 '?'), []
  * when nothing maps; NULL only when out of memory. */
 cJSON *traceback_windows(const cJSON *tb, const struct tb_source *src, int nsrc, int radius);

@@ -126,10 +126,11 @@ static void windows_merge(struct window *w, size_t *n)
     }
 }
 
-/* Writes lines start..end of text as "N\ttext\n" ("N\t\n" when empty; the
- * separator is the excerpt's, CONTEXT_NUMBER_SEP) into
- * dst (when not NULL). Returns the bytes written (or needed), excluding
- * the NUL. Control bytes of the text other than tab become ' '. */
+/* Writes lines start..end of text numbered as the excerpt is
+ * (worker/context.h): "N\ttext\n", but a blank line, or one that only
+ * closes a block, without its number; into dst (when not NULL). Returns
+ * the bytes written (or needed), excluding the NUL. Control bytes of the
+ * text other than tab become ' '. */
 static size_t window_emit(const char *text, size_t len, long start, long end, char *dst)
 {
     size_t i = 0, o = 0;
@@ -143,10 +144,12 @@ static size_t window_emit(const char *text, size_t len, long start, long end, ch
         const char *nl = memchr(text + i, '\n', len - i);
         size_t n = nl != NULL ? (size_t)(nl - text) - i : len - i, keep;
         char num[24];
-        int k = snprintf(num, sizeof(num), "%ld%c", no, CONTEXT_NUMBER_SEP);
+        int k = 0;
 
         if (n > 0 && text[i + n - 1] == '\r')
             n--;
+        if (n > 0 && !context_line_closes(text + i, n))
+            k = snprintf(num, sizeof(num), "%ld%c", no, CONTEXT_NUMBER_SEP);
         keep = utf8_cut(text + i, n, TRACEBACK_CODE_LINE_MAX);
         if (dst != NULL)
             memcpy(dst + o, num, (size_t)k);

@@ -521,11 +521,11 @@ static void test_windows_python(void **state)
          "8\tdef average(values):\n9\t    count = len(values)\n"
          "10\t    return total(values) / count\n"},
         {"app/calc.py", 6, 4, 8,
-         "4\t\n5\tdef report(values):\n6\t    mean = stats.average(values)\n"
-         "7\t    return f\"mean={mean:.2f}\"\n8\t\n"},
+         "\n5\tdef report(values):\n6\t    mean = stats.average(values)\n"
+         "7\t    return f\"mean={mean:.2f}\"\n\n"},
         {"app/calc.py", 12, 10, 16,
          "10\tdef main():\n11\t    print(report([3, 4, 5]))\n12\t    print(report([]))\n"
-         "13\t\n14\t\n15\tif __name__ == \"__main__\":\n16\t    main()\n"},
+         "\n\n15\tif __name__ == \"__main__\":\n16\t    main()\n"},
     };
     /* With radius 3 the calc.py windows chain into one, keeping line 6. */
     static const struct xwindow r3[] = {
@@ -647,6 +647,22 @@ static void test_windows_odd_text(void **state)
         const struct xwindow x[] = {{"odd.c", 3, 1, 5, want}};
         assert_windows(tb, src, 1, 0, x, 1);
     }
+    cJSON_Delete(tb);
+}
+
+/* Numbered as the excerpt is: blank lines and lines that only close a
+ * block go without their number (the debug brain says so). */
+static void test_windows_unnumbered_lines(void **state)
+{
+    static const char text[] = "int f(void)\n{\n\treturn g(1,\n\t         2);\n}\n\nint h;\n";
+    static const int lines[] = {3};
+    cJSON *tb = frames_at_lines("f.c", lines, 1);
+    struct tb_source src[] = {{"f.c", text, sizeof(text) - 1}};
+    const struct xwindow x[] = {{"f.c", 3, 1, 7,
+        "1\tint f(void)\n2\t{\n3\t\treturn g(1,\n4\t\t         2);\n}\n\n7\tint h;\n"}};
+
+    (void)state;
+    assert_windows(tb, src, 1, 4, x, 1);
     cJSON_Delete(tb);
 }
 
@@ -982,6 +998,7 @@ int main(void)
         cmocka_unit_test(test_windows_python),
         cmocka_unit_test(test_windows_limits),
         cmocka_unit_test(test_windows_odd_text),
+        cmocka_unit_test(test_windows_unnumbered_lines),
         cmocka_unit_test(test_many_frames),
         cmocka_unit_test(test_number_overflow),
         cmocka_unit_test(test_bad_bytes),
