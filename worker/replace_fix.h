@@ -54,11 +54,11 @@
  * close a block: when the first such line of repl, its k-th (from 0),
  * starts with "<n>\t" (CONTEXT_NUMBER_SEP) for an n from
  * first + k - REPLACE_FIX_CONTEXT to last, the model copied the
- * numbering. If n is first + k, a leading
- * "<digits>\t" is removed from every line; otherwise the model's own
- * numbers put its text on other lines than the range, and NULL is returned
- * (REPLACE_FIX_MISPLACED). Other numbers are taken as the code's own text
- * (a data file of "12\t..." lines). */
+ * numbering. If n is first + k, a leading "<digits>\t" is removed from
+ * every line; otherwise the model's own numbers put its text on other
+ * lines than the range, and NULL is returned (REPLACE_FIX_MISPLACED).
+ * Other numbers are taken as the code's own text (a data file of
+ * "12\t..." lines). */
 char *replace_fix_diff(const char *text, size_t len, const char *path, long first, long last,
                        const char *repl, size_t repl_len, const char **why);
 
