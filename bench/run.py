@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import datetime as dt
+import difflib
 import http.client
 import json
 import math
@@ -459,9 +460,30 @@ class Client:
             self.conn = None
 
 
-def review_body(file_path: str, content: str) -> bytes:
-    return json.dumps({"file_path": file_path, "request_type": "review",
-                       "file_content": content}, separators=(",", ":")).encode()
+def review_body(file_path: str, content: str, diff: Optional[str] = None) -> bytes:
+    body = {"file_path": file_path, "request_type": "review", "file_content": content}
+    if diff is not None:
+        body["diff"] = diff
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def one_line_added(text: str) -> str:
+    """text with a copy of its middle non-blank line added before it: the
+    smallest change a diff review looks at."""
+    lines = text.splitlines(keepends=True)
+    if not lines:
+        return "\n"
+    at = len(lines) // 2
+    while at < len(lines) - 1 and not lines[at].strip():
+        at += 1
+    copy = lines[at] if lines[at].endswith("\n") else lines[at] + "\n"
+    return "".join(lines[:at] + [copy] + lines[at:])
+
+
+def unified_diff(path: str, old: str, new: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True),
+                                        new.splitlines(keepends=True),
+                                        fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
 def submit_all(port: int, key: str, bodies: list[bytes]) -> list[str]:
@@ -985,71 +1007,94 @@ class Bench:
         _, key = self.user("tokens")
         self.fake.reset()
         self.fake.default({"latency_ms": 0})
-        paths = {f"corpus/{p.name}": p for p in files}
-        bodies = [review_body(rel, p.read_text()) for rel, p in paths.items()]
-        log(f"tokens: reviewing {len(files)} corpus files through a worker")
+        # Each file reviewed whole, then (under another path, so that no
+        # result is shared) with a diff that adds one line in its middle.
+        whole = {f"corpus/{p.name}": (p.read_text(), None) for p in files}
+        changed = {}
+        for p in files:
+            rel, old = f"corpus-diff/{p.name}", p.read_text()
+            new = one_line_added(old)
+            changed[rel] = (new, unified_diff(rel, old, new))
+        rels = list(whole) + list(changed)
+        bodies = [review_body(rel, *{**whole, **changed}[rel]) for rel in rels]
+        log(f"tokens: reviewing {len(files)} corpus files, whole and as a diff, through a worker")
         ids = submit_all(self.gw.port, key, bodies)
         self.h.start_worker("fast", self.worker_env())
-        st = self.wait_jobs("file_path LIKE 'corpus/%'", len(ids), 150, "token corpus")
+        st = self.wait_jobs("file_path LIKE 'corpus%'", len(ids), 150, "token corpus")
         self.wait_stream_empty()
         self.h.stop_workers()
         reqs = self.fake.all_requests()
+        job_ids = dict(zip(rels, ids))
         c = Client(self.gw.port, key)
-        per_file = []
         try:
-            for job_id, (rel, p) in zip(ids, paths.items()):
-                text = p.read_text()
-                mine = [r for r in reqs if f"File: {rel}" in request_text(r.get("body"))]
-                chars = sum(len(request_text(r.get("body"))) for r in mine)
-                status, _, data = c.request("GET", f"/job/{job_id}")
-                job = json.loads(data) if status == 200 else {}
-                actual = chars // 4
-                parts = prompt_parts(mine[0].get("body")) if mine else {}
-                if self.args.prompts and mine:
-                    out_dir = Path(self.args.prompts)
-                    out_dir.mkdir(parents=True, exist_ok=True)
-                    (out_dir / f"{p.name}.txt").write_text(request_text(mine[0].get("body")))
-                naive = (len(brain) + len(text)) // 4
-                per_file.append({
-                    "file": rel, "lines": text.count("\n"), "bytes": len(text.encode()),
-                    "language": job.get("language"), "model_calls": len(mine),
-                    "input_tokens": actual,
-                    "usage_input_tokens": (job.get("usage") or {}).get("input_tokens"),
-                    "naive_tokens": naive, "prompt_chars": parts,
-                    "reduction_pct": round(100 * (1 - actual / naive), 1) if naive else None,
-                    "lint_findings": sum(1 for f in job.get("findings", [])
-                                         if str(f.get("source", "")).startswith("lint:")),
-                    "degraded": job.get("degraded"), "cached": job.get("cached")})
+            out = self.token_set(whole, job_ids, reqs, brain, c, self.args.prompts)
+            diff = self.token_set(changed, job_ids, reqs, brain, c, None)
         finally:
             c.close()
-        bad = [f["file"] for f in per_file if f["model_calls"] == 0]
-        if bad:
-            raise BenchError(f"no model request recorded for {bad}")
-        bpe = bpe_reductions(brain, [(f["file"], paths[f["file"]].read_text(),
-                                      [request_text(r.get("body")) for r in reqs
-                                       if f"File: {f['file']}" in request_text(r.get("body"))])
-                                     for f in per_file])
-        avg = statistics.fmean(f["reduction_pct"] for f in per_file)
-        agg = 100 * (1 - sum(f["input_tokens"] for f in per_file) /
-                     sum(f["naive_tokens"] for f in per_file))
-        out = {"files": len(per_file), "jobs": st,
-               "avg_input_tokens": round(statistics.fmean(f["input_tokens"] for f in per_file), 1),
-               "avg_naive_tokens": round(statistics.fmean(f["naive_tokens"] for f in per_file), 1),
-               "avg_reduction_pct": round(avg, 1), "aggregate_reduction_pct": round(agg, 1),
-               "brain_chars": len(brain), "bpe": bpe, "per_file": per_file}
+        out["jobs"] = st
+        out["diff_review"] = diff
         self.results["tokens"] = out
+        agg, avg = out["aggregate_reduction_pct"], out["avg_reduction_pct"]
         # Judged on the average review (its tokens against the average naive
         # prompt's), the figure the row shows; the mean of the per-file cuts
         # weighs a 50-line file like a 500-line one and is given beside it.
         self.row("Input tokens per review", out["avg_input_tokens"], "tok",
                  f"naive {out['avg_naive_tokens']:.0f}", "token_reduction_pct",
                  f"-{agg:.1f}% (files' mean -{avg:.1f}%)", measured=agg)
-        for enc, b in (bpe.get("encodings") or {}).items():
+        for enc, b in (out["bpe"].get("encodings") or {}).items():
             self.row(f"  same, {enc} BPE", b["avg_input_tokens"], "tok",
                      f"naive {b['avg_naive_tokens']:.0f}", None,
                      f"-{b['aggregate_reduction_pct']:.1f}%")
-        if bpe.get("skipped"):
-            log(f"tokens: BPE cross-check skipped: {bpe['skipped']}")
+        bpe_txt = "".join(f", {enc} -{b['aggregate_reduction_pct']:.1f}%"
+                          for enc, b in (diff["bpe"].get("encodings") or {}).items())
+        self.row("Input tokens per diff review", round(diff["avg_input_tokens"]), "tok",
+                 f"naive {diff['avg_naive_tokens']:.0f}", None,
+                 f"-{diff['aggregate_reduction_pct']:.1f}%{bpe_txt}")
+        if out["bpe"].get("skipped"):
+            log(f"tokens: BPE cross-check skipped: {out['bpe']['skipped']}")
+
+    def token_set(self, entries: dict[str, tuple[str, Optional[str]]], job_ids: dict[str, str],
+                  reqs: list[dict], brain: str, c: Client, prompts_dir: Optional[str]) -> dict:
+        """The token figures of one set of reviews: entries maps a path to
+        (file, diff or None); the naive prompt is the whole brain, the file
+        and the diff. The prompts are the fake model's requests that name
+        the path."""
+        per_file, sent = [], {}
+        for rel, (text, diff) in entries.items():
+            named = re.compile(rf"^File: {re.escape(rel)}( \(|$)", re.M)
+            bodies = [r.get("body") for r in reqs if named.search(request_text(r.get("body")))]
+            if not bodies:
+                raise BenchError(f"no model request recorded for {rel}")
+            mine = sent[rel] = [request_text(b) for b in bodies]
+            status, _, data = c.request("GET", f"/job/{job_ids[rel]}")
+            job = json.loads(data) if status == 200 else {}
+            actual = sum(len(t) for t in mine) // 4
+            if prompts_dir:
+                out_dir = Path(prompts_dir)
+                out_dir.mkdir(parents=True, exist_ok=True)
+                (out_dir / f"{Path(rel).name}.txt").write_text(mine[0])
+            naive = (len(brain) + len(text) + len(diff or "")) // 4
+            per_file.append({
+                "file": rel, "lines": text.count("\n"), "bytes": len(text.encode()),
+                "language": job.get("language"), "model_calls": len(mine),
+                "input_tokens": actual,
+                "usage_input_tokens": (job.get("usage") or {}).get("input_tokens"),
+                "naive_tokens": naive, "prompt_chars": prompt_parts(bodies[0]),
+                "reduction_pct": round(100 * (1 - actual / naive), 1) if naive else None,
+                "lint_findings": sum(1 for f in job.get("findings", [])
+                                     if str(f.get("source", "")).startswith("lint:")),
+                "degraded": job.get("degraded"), "cached": job.get("cached")})
+        bpe = bpe_reductions(brain, [(rel, text + (diff or ""), sent[rel])
+                                     for rel, (text, diff) in entries.items()])
+        mean = statistics.fmean
+        return {"files": len(per_file),
+                "avg_input_tokens": round(mean(f["input_tokens"] for f in per_file), 1),
+                "avg_naive_tokens": round(mean(f["naive_tokens"] for f in per_file), 1),
+                "avg_reduction_pct": round(mean(f["reduction_pct"] for f in per_file), 1),
+                "aggregate_reduction_pct": round(100 * (
+                    1 - sum(f["input_tokens"] for f in per_file) /
+                    sum(f["naive_tokens"] for f in per_file)), 1),
+                "brain_chars": len(brain), "bpe": bpe, "per_file": per_file}
 
     # -- 3. worker drain --
 

@@ -1,5 +1,6 @@
-"""The token phase's BPE cross-check (bench/run.py bpe_reductions, which runs
-bench/bpe_count.mjs with the npm tokenizers deploy/local/deps.sh installs).
+"""Helpers of the bench's token phase: the BPE cross-check (bench/run.py
+bpe_reductions, which runs bench/bpe_count.mjs with the npm tokenizers
+deploy/local/deps.sh installs) and the one-line change of the diff reviews.
 
     /usr/bin/python3 -m pytest -q tests/bench
 """
@@ -54,3 +55,19 @@ def test_missing_node_is_a_stated_skip(monkeypatch):
     monkeypatch.setattr(R.shutil, "which", lambda _name: None)
     out = R.bpe_reductions(BRAIN, [("a.py", SRC, [SRC])])
     assert out == {"skipped": "node not found (run `make deps`)"}
+
+
+def test_one_line_added_copies_the_middle_line():
+    src = "a\nb\n\n\nc\nd\ne\n"
+    new = R.one_line_added(src)
+    assert new == "a\nb\n\n\nc\nc\nd\ne\n"         # the middle line, 4, is blank: 5 is copied
+    diff = R.unified_diff("corpus-diff/x.txt", src, new)
+    assert diff.startswith("--- a/corpus-diff/x.txt\n+++ b/corpus-diff/x.txt\n@@ "), diff
+    body = [ln for ln in diff.splitlines()[3:] if ln[:1] in "+-"]
+    assert body == ["+c"], diff
+
+
+def test_one_line_added_on_a_file_without_final_newline():
+    assert R.one_line_added("x = 1\ny = 2") == "x = 1\ny = 2\ny = 2"
+    assert R.one_line_added("only") == "only\nonly"
+    assert R.one_line_added("") == "\n"
