@@ -18,11 +18,11 @@
  * character boundary and ends in " [...]" (it still counts as reviewed). */
 #define CONTEXT_LINE_MAX 1000
 /* What follows a line's number in the excerpt ("12\tcode"): a tab, as
- * `cat -n` prints it. One character, like the "|" used before, but real
- * tokenizers join a tab to the line's indentation where "|" costs a token
- * of its own on every line (bench/README.md, "Tokens: characters / 4
- * against BPE"); and the code after it keeps its own indentation
- * unambiguously, which a space would not. */
+ * `cat -n` prints it. One character, like the "|" used before, but
+ * tokenizers like o200k_base join a tab to the line's indentation where
+ * "|" costs a token of its own on every line (bench/README.md, "Tokens:
+ * characters / 4 against BPE"); and the code after it keeps its own
+ * indentation unambiguously, which a space would not. */
 #define CONTEXT_NUMBER_SEP '\t'
 /* Lines of the linter summary for the model, at most. */
 #define CONTEXT_LINT_MAX 40
