@@ -1,4 +1,5 @@
-/* jsonassert.h - test support: members of a cJSON object that must be there.
+/* jsonassert.h - test support: members of a cJSON object that must be there,
+ * or be what they should.
  *
  *     double n = ja_num(report, "completed");     // fails the test unless a number
  *     const cJSON *lat = ja_member(report, "latency_ms");
@@ -28,5 +29,13 @@ const char *ja_str_at(const cJSON *o, const char *path);
 /* The number at path; fails the test, naming path, when missing or not a
  * number. */
 double ja_num_at(const cJSON *o, const char *path);
+
+/* The member key of o is the string want, or JSON null when want is NULL;
+ * fails the test naming what and key otherwise. */
+void ja_str_is(const cJSON *o, const char *key, const char *want, const char *what);
+
+/* Every string in o (recursively) is valid UTF-8 without control bytes
+ * other than tab and newline; fails the test otherwise. */
+void ja_clean_strings(const cJSON *o);
 
 #endif
