@@ -254,12 +254,24 @@ int context_line_closes(const char *s, size_t len)
     return bracket;
 }
 
-/* Whether line l goes without its number: a blank line or one that only
- * closes a block is placed by the next numbered line, and a finding or a
- * fix never needs its number; each saves a number and its separator. */
+int context_line_numbered(const char *s, size_t len)
+{
+    return len > 0 && !context_line_closes(s, len);
+}
+
+size_t context_number(char out[CONTEXT_NUMBER_MAX], long no)
+{
+    size_t n = decimal_str(out, no);
+
+    out[n++] = CONTEXT_NUMBER_SEP;
+    return n;
+}
+
+/* Whether line l goes without its number; each saves a number and its
+ * separator. */
 static int unnumbered(const char *text, const struct line *l)
 {
-    return l->len == 0 || context_line_closes(text + l->start, l->len);
+    return !context_line_numbered(text + l->start, l->len);
 }
 
 /* Bytes line no takes in the excerpt. */
@@ -276,15 +288,10 @@ static size_t line_cost(const char *text, const struct line *l, long no)
 
 static int emit_line(struct buf *b, const char *text, const struct line *l, long no)
 {
-    char num[DECIMAL_STR_MAX + 1];
-    size_t n;
+    char num[CONTEXT_NUMBER_MAX];
 
-    if (!unnumbered(text, l)) {
-        n = decimal_str(num, no);
-        num[n++] = CONTEXT_NUMBER_SEP;
-        if (buf_put(b, num, n) < 0)
-            return -1;
-    }
+    if (!unnumbered(text, l) && buf_put(b, num, context_number(num, no)) < 0)
+        return -1;
     if (l->len > 0) {
         size_t keep = utf8_cut(text + l->start, l->len, CONTEXT_LINE_MAX);
         if (buf_put(b, text + l->start, keep) < 0)

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "common/decimal.h"
 #include "common/json.h"
 
 /* Lines of context kept around each diff hunk or cursor window. */
@@ -80,6 +81,17 @@ int context_build(const struct context_input *in, struct context_result *res);
  * excerpt. */
 #define CONTEXT_CLOSER_MAX 80       /* longest such line, indentation included */
 int context_line_closes(const char *s, size_t len);
+
+/* Whether the excerpt numbers the line s[0..len) (its ending excluded):
+ * neither blank nor only closing a block. A finding or a fix never needs
+ * the number of the others; the next numbered line places them. */
+int context_line_numbered(const char *s, size_t len);
+
+/* Room context_number needs: decimal_str's and the separator. */
+#define CONTEXT_NUMBER_MAX (DECIMAL_STR_MAX + 1)
+/* Writes line no's prefix, "<no>" and CONTEXT_NUMBER_SEP (no NUL), at out;
+ * returns its length. */
+size_t context_number(char out[CONTEXT_NUMBER_MAX], long no);
 
 /* Frees the members; safe on a zeroed struct. */
 void context_result_cleanup(struct context_result *res);

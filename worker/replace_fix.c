@@ -49,24 +49,33 @@ static int next_line(const char *s, size_t len, size_t *pos, struct seg *l)
     return 0;
 }
 
-/* The replacement's pieces: like next_line, but every line ends (its own
- * ending is dropped) and, with strip, a leading "<digits>" and the
- * excerpt's CONTEXT_NUMBER_SEP go. */
-static int next_piece(const char *s, size_t len, size_t *pos, int strip, struct seg *l)
+/* The length of l's leading excerpt numbering, "<digits>" and
+ * CONTEXT_NUMBER_SEP, and the number in *no (-1 past 18 digits); 0 when l
+ * does not start so. */
+static size_t number_prefix(const struct seg *l, long *no)
 {
     size_t i = 0;
+
+    *no = 0;
+    for (; i < l->n && l->p[i] >= '0' && l->p[i] <= '9'; i++)
+        *no = i < 18 && *no >= 0 ? *no * 10 + (l->p[i] - '0') : -1;
+    return i > 0 && i < l->n && l->p[i] == CONTEXT_NUMBER_SEP ? i + 1 : 0;
+}
+
+/* The replacement's pieces: like next_line, but every line ends (its own
+ * ending is dropped) and, with strip, a leading number_prefix goes. */
+static int next_piece(const char *s, size_t len, size_t *pos, int strip, struct seg *l)
+{
+    long no;
+    size_t k;
 
     if (next_line(s, len, pos, l) < 0)
         return -1;
     if (l->eol[0] == '\0' && l->n > 0 && l->p[l->n - 1] == '\r')
         l->n--;                         /* a last line ending in a lone "\r" */
-    if (strip) {
-        while (i < l->n && l->p[i] >= '0' && l->p[i] <= '9')
-            i++;
-        if (i > 0 && i < l->n && l->p[i] == CONTEXT_NUMBER_SEP) {
-            l->p += i + 1;
-            l->n -= i + 1;
-        }
+    if (strip && (k = number_prefix(l, &no)) > 0) {
+        l->p += k;
+        l->n -= k;
     }
     return 0;
 }
@@ -179,28 +188,19 @@ static int unchanged(const struct job *j)
 }
 
 /* The excerpt's numbering, if the model copied it: the number n on repl's
- * first line that the excerpt numbers (not empty, not only closing a
- * block), and *k, that line's index in repl. n is -1 when that line does
- * not start with "<n>" (at most 18 digits) and CONTEXT_NUMBER_SEP, or
- * there is none. */
+ * first line that the excerpt numbers (context_line_numbered), and *k,
+ * that line's index in repl. n is -1 when that line has no number_prefix,
+ * or there is none. */
 static long copied_number(const char *repl, size_t len, long *k)
 {
     size_t pos = 0;
     struct seg l;
-    long n = 0;
-    size_t i = 0;
-    int found = 0;
+    long n;
 
     for (*k = 0; next_piece(repl, len, &pos, 0, &l) == 0; (*k)++)
-        if (l.n > 0 && !context_line_closes(l.p, l.n)) {
-            found = 1;
-            break;
-        }
-    if (!found)
-        return -1;
-    while (i < l.n && i < 18 && l.p[i] >= '0' && l.p[i] <= '9')
-        n = n * 10 + (l.p[i++] - '0');
-    return i > 0 && i < l.n && l.p[i] == CONTEXT_NUMBER_SEP ? n : -1;
+        if (context_line_numbered(l.p, l.n))
+            return number_prefix(&l, &n) > 0 ? n : -1;     /* n is -1 past 18 digits */
+    return -1;
 }
 
 /* l without the spaces and tabs around it. */
@@ -255,19 +255,20 @@ static int echoes(const struct seg *a, const struct seg *b, long m)
  * or left out end_line. */
 static int repeats_neighbour(const struct job *j)
 {
-    struct seg head[REPLACE_FIX_ECHO_MAX], ring[REPLACE_FIX_ECHO_MAX], tail[REPLACE_FIX_ECHO_MAX];
+    struct seg head[REPLACE_FIX_ECHO_MAX], tail[REPLACE_FIX_ECHO_MAX], l;
     struct seg before[REPLACE_FIX_ECHO_MAX], after[REPLACE_FIX_ECHO_MAX];
     long ends = j->pieces < REPLACE_FIX_ECHO_MAX ? j->pieces : REPLACE_FIX_ECHO_MAX;
     size_t pos, rpos = 0;
     long i, m;
 
+    /* The first and the last `ends` pieces. */
     for (i = 0; i < j->pieces; i++) {
-        next_piece(j->repl, j->repl_len, &rpos, j->strip, &ring[i % REPLACE_FIX_ECHO_MAX]);
-        if (i < REPLACE_FIX_ECHO_MAX)
-            head[i] = ring[i];
+        next_piece(j->repl, j->repl_len, &rpos, j->strip, &l);
+        if (i < ends)
+            head[i] = l;
+        if (i >= j->pieces - ends)
+            tail[i - (j->pieces - ends)] = l;
     }
-    for (i = 0; i < ends; i++)              /* the last `ends` pieces, in order */
-        tail[i] = ring[(j->pieces - ends + i) % REPLACE_FIX_ECHO_MAX];
     for (i = 0, pos = j->prev; i < j->echo_before; i++)
         next_line(j->text, j->len, &pos, &before[i]);
     for (i = 0, pos = j->next; i < j->echo_after; i++)

@@ -7,7 +7,6 @@
 #include "worker/ascii.h"
 #include "worker/context.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,17 +142,16 @@ static size_t window_emit(const char *text, size_t len, long start, long end, ch
     for (; no <= end && i < len; no++) {
         const char *nl = memchr(text + i, '\n', len - i);
         size_t n = nl != NULL ? (size_t)(nl - text) - i : len - i, keep;
-        char num[24];
-        int k = 0;
+        char num[CONTEXT_NUMBER_MAX];
+        size_t k;
 
         if (n > 0 && text[i + n - 1] == '\r')
             n--;
-        if (n > 0 && !context_line_closes(text + i, n))
-            k = snprintf(num, sizeof(num), "%ld%c", no, CONTEXT_NUMBER_SEP);
+        k = context_line_numbered(text + i, n) ? context_number(num, no) : 0;
         keep = utf8_cut(text + i, n, TRACEBACK_CODE_LINE_MAX);
         if (dst != NULL)
-            memcpy(dst + o, num, (size_t)k);
-        o += (size_t)k;
+            memcpy(dst + o, num, k);
+        o += k;
         if (n > 0) {
             if (dst != NULL)
                 for (size_t b = 0; b < keep; b++)
