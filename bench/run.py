@@ -595,10 +595,18 @@ def prompt_parts(body: Any) -> dict:
     return out
 
 
+def reduction(sent: list[float], naive: list[float]) -> dict:
+    """Mean tokens sent and naive per review, and the reduction of the
+    first mean against the second."""
+    return {"avg_input_tokens": round(statistics.fmean(sent), 1),
+            "avg_naive_tokens": round(statistics.fmean(naive), 1),
+            "aggregate_reduction_pct": round(100 * (1 - sum(sent) / sum(naive)), 1)}
+
+
 def bpe_reductions(brain: str, files: list[tuple[str, str, list[str]]]) -> dict:
     """The token phase counted again with real BPE tokenizers
     (bench/bpe_count.mjs): files holds (name, source, prompts sent). Code
-    with "12|" prefixes costs more tokens per character than the brain's
+    with line numbers costs more tokens per character than the brain's
     prose, so characters / 4 flatters the compact prompt; this says by how
     much. {"skipped": reason} when node or the npm tokenizers are missing."""
     texts = {"brain": brain}
@@ -623,11 +631,7 @@ def bpe_reductions(brain: str, files: list[tuple[str, str, list[str]]]) -> dict:
         naive = [c["brain"] + c[f"src:{name}"] for name, _, _ in files]
         for (name, _, _), m, n in zip(files, mine, naive):
             out["per_file"].setdefault(name, {})[enc] = {"input_tokens": m, "naive_tokens": n}
-        out["encodings"][enc] = {
-            "avg_input_tokens": round(statistics.fmean(mine), 1),
-            "avg_naive_tokens": round(statistics.fmean(naive), 1),
-            "aggregate_reduction_pct": round(100 * (1 - sum(mine) / sum(naive)), 1),
-            "brain_tokens": c["brain"]}
+        out["encodings"][enc] = {**reduction(mine, naive), "brain_tokens": c["brain"]}
     return out
 
 
@@ -1015,8 +1019,9 @@ class Bench:
             rel, old = f"corpus-diff/{p.name}", p.read_text()
             new = one_line_added(old)
             changed[rel] = (new, unified_diff(rel, old, new))
-        rels = list(whole) + list(changed)
-        bodies = [review_body(rel, *{**whole, **changed}[rel]) for rel in rels]
+        reviews = {**whole, **changed}
+        rels = list(reviews)
+        bodies = [review_body(rel, text, diff) for rel, (text, diff) in reviews.items()]
         log(f"tokens: reviewing {len(files)} corpus files, whole and as a diff, through a worker")
         ids = submit_all(self.gw.port, key, bodies)
         self.h.start_worker("fast", self.worker_env())
@@ -1060,12 +1065,13 @@ class Bench:
         and the diff. The prompts are the fake model's requests that name
         the path."""
         per_file, sent = [], {}
+        recorded = [(r.get("body"), request_text(r.get("body"))) for r in reqs]
         for rel, (text, diff) in entries.items():
             named = re.compile(rf"^File: {re.escape(rel)}( \(|$)", re.M)
-            bodies = [r.get("body") for r in reqs if named.search(request_text(r.get("body")))]
-            if not bodies:
+            found = [(body, t) for body, t in recorded if named.search(t)]
+            if not found:
                 raise BenchError(f"no model request recorded for {rel}")
-            mine = sent[rel] = [request_text(b) for b in bodies]
+            mine = sent[rel] = [t for _, t in found]
             status, _, data = c.request("GET", f"/job/{job_ids[rel]}")
             job = json.loads(data) if status == 200 else {}
             actual = sum(len(t) for t in mine) // 4
@@ -1079,21 +1085,17 @@ class Bench:
                 "language": job.get("language"), "model_calls": len(mine),
                 "input_tokens": actual,
                 "usage_input_tokens": (job.get("usage") or {}).get("input_tokens"),
-                "naive_tokens": naive, "prompt_chars": prompt_parts(bodies[0]),
+                "naive_tokens": naive, "prompt_chars": prompt_parts(found[0][0]),
                 "reduction_pct": round(100 * (1 - actual / naive), 1) if naive else None,
                 "lint_findings": sum(1 for f in job.get("findings", [])
                                      if str(f.get("source", "")).startswith("lint:")),
                 "degraded": job.get("degraded"), "cached": job.get("cached")})
         bpe = bpe_reductions(brain, [(rel, text + (diff or ""), sent[rel])
                                      for rel, (text, diff) in entries.items()])
-        mean = statistics.fmean
         return {"files": len(per_file),
-                "avg_input_tokens": round(mean(f["input_tokens"] for f in per_file), 1),
-                "avg_naive_tokens": round(mean(f["naive_tokens"] for f in per_file), 1),
-                "avg_reduction_pct": round(mean(f["reduction_pct"] for f in per_file), 1),
-                "aggregate_reduction_pct": round(100 * (
-                    1 - sum(f["input_tokens"] for f in per_file) /
-                    sum(f["naive_tokens"] for f in per_file)), 1),
+                **reduction([f["input_tokens"] for f in per_file],
+                            [f["naive_tokens"] for f in per_file]),
+                "avg_reduction_pct": round(statistics.fmean(f["reduction_pct"] for f in per_file), 1),
                 "brain_chars": len(brain), "bpe": bpe, "per_file": per_file}
 
     # -- 3. worker drain --
