@@ -26,8 +26,8 @@
 
 #include "tests/unit/fixture.h"
 #include "tests/unit/jsonassert.h"
+#include "tests/unit/tb_fixture.h"
 
-#define FIXTURE_DIR "tests/fixtures/tracebacks/"
 /* Where gen.sh runs the programs. */
 #define TB "/tmp/codeinsight-tb/"
 
@@ -234,12 +234,8 @@ static const struct xlog logs[] = {
 
 static cJSON *parse_fixture(const char *name)
 {
-    size_t len;
-    char *text = fixture_read(FIXTURE_DIR, name, &len);
-    cJSON *tb = traceback_parse(text, len);
+    cJSON *tb = tb_fixture_parse(name);
 
-    free(text);
-    assert_non_null(tb);
     assert_well_formed(tb);
     return tb;
 }
@@ -662,7 +658,7 @@ static void test_fuzz_mutations(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
         size_t len;
-        char *text = fixture_read(FIXTURE_DIR, logs[i].name, &len);
+        char *text = fixture_read(TB_FIXTURE_DIR, logs[i].name, &len);
         char *m = malloc(len + 1);
 
         assert_non_null(m);

@@ -20,21 +20,7 @@
 
 #include "tests/unit/fixture.h"
 #include "tests/unit/jsonassert.h"
-
-#define FIXTURE_DIR "tests/fixtures/tracebacks/"
-#define SRC_DIR FIXTURE_DIR "src/"
-
-/* The fixture log name, parsed (owns). */
-static cJSON *parse_log(const char *name)
-{
-    size_t len;
-    char *text = fixture_read(FIXTURE_DIR, name, &len);
-    cJSON *tb = traceback_parse(text, len);
-
-    free(text);
-    assert_non_null(tb);
-    return tb;
-}
+#include "tests/unit/tb_fixture.h"
 
 /* ---- root frame ---- */
 
@@ -57,9 +43,9 @@ static void assert_root(const cJSON *tb, const struct tb_source *src, int nsrc, 
 
 static void test_root_frame_fixtures(void **state)
 {
-    cJSON *py = parse_log("python_zerodiv.txt");
-    cJSON *leak = parse_log("asan_leak.txt");
-    cJSON *sh = parse_log("shell_bash_notfound.txt");
+    cJSON *py = tb_fixture_parse("python_zerodiv.txt");
+    cJSON *leak = tb_fixture_parse("asan_leak.txt");
+    cJSON *sh = tb_fixture_parse("shell_bash_notfound.txt");
     struct tb_source both[] = {src_path("app/calc.py"), src_path("app/stats.py")};
     struct tb_source calc[] = {src_path("app/calc.py")};
     struct tb_source c[] = {src_path("c/leak.c")};
@@ -153,10 +139,10 @@ static void assert_windows(const cJSON *tb, const struct tb_source *src, int nsr
 static void test_windows_python(void **state)
 {
     size_t calc_len, stats_len;
-    char *calc = fixture_read(SRC_DIR "app/", "calc.py", &calc_len);
-    char *stats = fixture_read(SRC_DIR "app/", "stats.py", &stats_len);
+    char *calc = fixture_read(TB_FIXTURE_SRC_DIR "app/", "calc.py", &calc_len);
+    char *stats = fixture_read(TB_FIXTURE_SRC_DIR "app/", "stats.py", &stats_len);
     struct tb_source src[] = {{"app/calc.py", calc, calc_len}, {"app/stats.py", stats, stats_len}};
-    cJSON *tb = parse_log("python_zerodiv.txt");
+    cJSON *tb = tb_fixture_parse("python_zerodiv.txt");
     /* Frames: stats.py:10, calc.py:6, calc.py:12, calc.py:16. With radius
      * 2, 12 [10,14] and 16 [14,16] merge; 6 [4,8] stays apart. */
     static const struct xwindow r2[] = {
