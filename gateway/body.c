@@ -75,3 +75,13 @@ int body_string(const cJSON *doc, const char *name, size_t max, const char **out
     *out = v->valuestring;
     return ERR_OK;
 }
+
+int body_string_required(const cJSON *doc, const char *name, size_t max, const char **out,
+                         struct err *e)
+{
+    int rc = body_string(doc, name, max, out, e);
+
+    if (rc == ERR_OK && *out == NULL)
+        return err_set_field(e, ERR_MISSING_FIELD, name, "%s is required (a string)", name);
+    return rc;
+}

@@ -28,4 +28,10 @@ int body_parse_fields(const char *body, size_t len, cJSON **out, struct err *e);
 int body_string(const cJSON *doc, const char *name, size_t max, const char **out,
                 struct err *e);
 
+/* body_string for a member that must be there: absent or null is
+ * ERR_MISSING_FIELD ("<name> is required"), e naming the field. On ERR_OK
+ * *out is never NULL. */
+int body_string_required(const cJSON *doc, const char *name, size_t max, const char **out,
+                         struct err *e);
+
 #endif

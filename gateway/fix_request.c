@@ -20,19 +20,12 @@ static const char *const members[] = {"job_id", "finding_id", "base_sha256", "ap
 static int string_member(const cJSON *doc, const char *name, size_t max, char *out,
                          size_t cap, struct err *e)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
-    size_t n;
+    const char *s;
+    int rc = body_string_required(doc, name, max, &s, e);
 
-    if (v == NULL || cJSON_IsNull(v))
-        return err_set_field(e, ERR_MISSING_FIELD, name, "%s is required", name);
-    if (!cJSON_IsString(v))
-        return err_set_field(e, ERR_INVALID_FIELD_TYPE, name, "%s must be a string", name);
-    n = strlen(v->valuestring);
-    if (n > max)
-        return err_set_field(e, ERR_FIELD_TOO_LONG, name, "%s is %zu bytes; the limit is %zu",
-                             name, n, max);
-    snprintf(out, cap, "%s", v->valuestring);
-    return ERR_OK;
+    if (rc == ERR_OK)
+        snprintf(out, cap, "%s", s);
+    return rc;
 }
 
 static int lower_hex(const char *s, size_t n)

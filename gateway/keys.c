@@ -32,9 +32,7 @@ void handle_keys_create(struct request *req)
         respond_error(req, &e);
         return;
     }
-    if (body_string(doc, "name", ACCOUNT_KEY_NAME_MAX, &name, &e) == ERR_OK && name == NULL)
-        err_set_field(&e, ERR_MISSING_FIELD, "name", "name is required (a string)");
-    if (name == NULL) {
+    if (body_string_required(doc, "name", ACCOUNT_KEY_NAME_MAX, &name, &e) != ERR_OK) {
         cJSON_Delete(doc);
         respond_error(req, &e);
         return;

@@ -82,13 +82,9 @@ static int login_fields(const cJSON *doc, const char **email, const char **passw
 {
     int rc;
 
-    if ((rc = body_string(doc, "email", ACCOUNT_EMAIL_MAX, email, e)) != ERR_OK ||
-        (rc = body_string(doc, "password", ACCOUNT_PASSWORD_MAX, password, e)) != ERR_OK)
+    if ((rc = body_string_required(doc, "email", ACCOUNT_EMAIL_MAX, email, e)) != ERR_OK)
         return rc;
-    if (*email == NULL || *password == NULL)
-        return err_set_field(e, ERR_MISSING_FIELD, *email == NULL ? "email" : "password",
-                             "send {\"email\": \"...\", \"password\": \"...\"}");
-    return ERR_OK;
+    return body_string_required(doc, "password", ACCOUNT_PASSWORD_MAX, password, e);
 }
 
 void handle_login(struct request *req)

@@ -415,23 +415,47 @@ static int in_ranges(const struct ranges *r, long first, long last)
     return 0;
 }
 
-/* Appends s cut to max bytes (at a character boundary, ending in "...")
- * with control characters turned into spaces. */
+/* Length of the " (name)" that ends s[0..len) (pylint's "... (unspecified-
+ * encoding)"), the rule's readable name; 0 when it does not end so. */
+static size_t tag_len(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len < 4 || s[len - 1] != ')')
+        return 0;
+    for (i = len - 1; i > 0 && len - 1 - i <= CONTEXT_LINT_TAG_MAX; i--) {
+        char c = s[i - 1];
+        if (c == '(')
+            return i >= 2 && i < len - 1 && s[i - 2] == ' ' ? len - i + 2 : 0;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return 0;
+    }
+    return 0;
+}
+
+/* Appends s cut to max bytes (at a character boundary, "..." where it was
+ * cut, a closing " (name)" kept) with control characters turned into
+ * spaces. */
 static int put_clean(struct buf *b, const char *s, size_t max)
 {
     size_t len = strlen(s);
-    size_t keep = len;
+    size_t keep = len, tag = 0;
     size_t start;
 
-    if (len > max)
-        keep = utf8_cut(s, len, max - 3);
+    if (len > max) {
+        tag = tag_len(s, len);
+        if (tag + 3 >= max)
+            tag = 0;
+        keep = utf8_cut(s, len - tag, max - 3 - tag);
+    }
     start = b->len;
     if (buf_put(b, s, keep) < 0)
         return -1;
     for (size_t i = start; i < b->len; i++)
         if ((unsigned char)b->p[i] < 0x20 || b->p[i] == 0x7f)
             b->p[i] = ' ';
-    if (keep < len && buf_put(b, "...", 3) < 0)
+    if (keep < len && (buf_put(b, "...", 3) < 0 || buf_put(b, s + len - tag, tag) < 0))
         return -1;
     return 0;
 }

@@ -30,8 +30,11 @@
 /* Line numbers on one summary line: identical findings (same rule, severity
  * and message) on several lines are listed once, "L57,65,136 W1514 ...". */
 #define CONTEXT_LINT_GROUP_MAX 16
-/* Bytes of a finding's message in the summary; longer ones end in "...". */
+/* Bytes of a finding's message in the summary; a longer one is cut and
+ * marked "...", keeping a closing " (name)" of at most CONTEXT_LINT_TAG_MAX
+ * characters (pylint's readable rule name: "... (raise-missing-from)"). */
 #define CONTEXT_LINT_MSG_MAX 160
+#define CONTEXT_LINT_TAG_MAX 64
 
 struct context_input {
     const char *text;           /* the (redacted) file, borrowed */

@@ -504,6 +504,71 @@ static void test_lint_summary(void **state)
     free(text);
 }
 
+/* The summary line of a finding with message msg (the only finding). */
+static char *summary_of(const char *msg)
+{
+    struct context_input in = {0};
+    struct context_result res;
+    char *text = numbered_file(3), *line;
+    cJSON *lint = cJSON_CreateArray();
+
+    cJSON_AddItemToArray(lint, finding(2, "W0707", "minor", msg));
+    in.text = text;
+    in.len = strlen(text);
+    in.lint_findings = lint;
+    in.budget_bytes = 1 << 20;
+    assert_int_equal(context_build(&in, &res), 0);
+    line = strdup(res.lint_summary);
+    assert_non_null(line);
+    context_result_cleanup(&res);
+    cJSON_Delete(lint);
+    free(text);
+    return line;
+}
+
+static void test_lint_message_cut_keeps_name(void **state)
+{
+    char msg[400];
+    const char *head = "L2 W0707 minor: ";
+    char *line;
+    size_t n;
+
+    (void)state;
+    /* A long pylint message ending in its readable name keeps the name. */
+    memset(msg, 'q', 300);
+    snprintf(msg + 300, sizeof msg - 300, " (raise-missing-from)");
+    line = summary_of(msg);
+    n = strlen(line);
+    assert_int_equal(strncmp(line, head, strlen(head)), 0);
+    assert_int_equal(n - 1 - strlen(head), CONTEXT_LINT_MSG_MAX);
+    assert_string_equal(line + n - strlen("qq... (raise-missing-from)\n"),
+                        "qq... (raise-missing-from)\n");
+    free(line);
+    /* A short message is left whole, its name too. */
+    line = summary_of("Using open without an encoding (unspecified-encoding)");
+    assert_string_equal(line, "L2 W0707 minor: Using open without an encoding "
+                              "(unspecified-encoding)\n");
+    free(line);
+    /* Parentheses holding more than a name are cut like any text. */
+    memset(msg, 'q', 300);
+    snprintf(msg + 300, sizeof msg - 300, " (see the manual)");
+    line = summary_of(msg);
+    n = strlen(line);
+    assert_int_equal(n - 1 - strlen(head), CONTEXT_LINT_MSG_MAX);
+    assert_string_equal(line + n - 5, "q...\n");
+    free(line);
+    /* A "name" longer than CONTEXT_LINT_TAG_MAX is not kept. */
+    memset(msg, 'q', 300);
+    msg[150] = ' ';
+    msg[151] = '(';
+    msg[299] = ')';
+    msg[300] = '\0';
+    line = summary_of(msg);
+    n = strlen(line);
+    assert_string_equal(line + n - 5, "q...\n");
+    free(line);
+}
+
 static void test_lint_groups_capped(void **state)
 {
     struct context_input in = {0};
@@ -553,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_empty_file),
         cmocka_unit_test(test_long_line_cut),
         cmocka_unit_test(test_lint_summary),
+        cmocka_unit_test(test_lint_message_cut_keeps_name),
         cmocka_unit_test(test_lint_groups_capped),
     };
 

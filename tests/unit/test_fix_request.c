@@ -143,6 +143,8 @@ static void test_nul_escape(void **state)
 {
     (void)state;
     expect_err_with("finding_id", "\"f1\\u0000x\"", ERR_INVALID_ENCODING, "finding_id");
+    /* Bytes that are not UTF-8 are refused as such, before the value checks. */
+    expect_err_with("finding_id", "\"f1\xff\"", ERR_INVALID_ENCODING, "finding_id");
 }
 
 static void test_unknown_members(void **state)
