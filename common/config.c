@@ -317,39 +317,54 @@ int config_load(struct config *cfg, unsigned procs, struct err *e)
     return ERR_OK;
 }
 
+/* Appends s[0..n) to out (cap bytes, NUL-terminated), cutting what does
+ * not fit; *len counts what was wanted. */
+static void mask_put(char *out, size_t cap, size_t *len, const char *s, size_t n)
+{
+    if (*len + 1 < cap) {
+        size_t room = cap - 1 - *len;
+        memcpy(out + *len, s, n < room ? n : room);
+        out[*len + (n < room ? n : room)] = '\0';
+    }
+    *len += n;
+}
+
 void config_mask_url(const char *url, char *out, size_t cap)
 {
     const char *scheme = strstr(url, "://");
-    const char *auth, *auth_end, *at = NULL, *colon, *p;
-    size_t used;
+    const char *p = url, *auth, *auth_end, *at = NULL, *colon = NULL;
+    size_t len = 0;
 
-    if (scheme == NULL) {
-        snprintf(out, cap, "%s", url);
+    if (cap == 0)
         return;
+    out[0] = '\0';
+    if (scheme != NULL) {
+        /* The userinfo ends at the last '@' before the path, as both URL
+         * parsers read it: a password may hold '@', '?' or '#'. */
+        auth = scheme + 3;
+        auth_end = auth + strcspn(auth, "/");
+        for (const char *q = auth; q < auth_end; q++)
+            if (*q == '@')
+                at = q;
+        colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     }
-    auth = scheme + 3;
-    auth_end = auth + strcspn(auth, "/?#");
-    /* The userinfo ends at the last '@' of the authority: a password may hold '@'. */
-    for (p = auth; p < auth_end; p++)
-        if (*p == '@')
-            at = p;
-    colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    if (colon != NULL)
-        used = (size_t)snprintf(out, cap, "%.*s:***%s", (int)(colon - url), url, at);
-    else
-        used = (size_t)snprintf(out, cap, "%s", url);
-    if (used >= cap)
-        return;
-    /* libpq also takes password=... as a query parameter. */
-    for (char *q = strstr(out, "password="); q != NULL; q = strstr(q + 1, "password=")) {
-        char *v = q + 9, *end = v + strcspn(v, "&#");
-        if (q != out && q[-1] != '?' && q[-1] != '&')
+    if (colon != NULL) {
+        mask_put(out, cap, &len, url, (size_t)(colon + 1 - url));
+        mask_put(out, cap, &len, "***", 3);
+        p = at;
+    }
+    /* libpq also takes password=... as a query parameter: masked whatever
+     * its length (an empty one stays empty). */
+    for (const char *q = strstr(p, "password="); q != NULL; q = strstr(q + 1, "password=")) {
+        const char *v = q + 9, *end = v + strcspn(v, "&#");
+        if (q == url || (q[-1] != '?' && q[-1] != '&') || end == v)
             continue;
-        if (end - v >= 3) {
-            memcpy(v, "***", 3);
-            memmove(v + 3, end, strlen(end) + 1);
-        }
+        mask_put(out, cap, &len, p, (size_t)(v - p));
+        mask_put(out, cap, &len, "***", 3);
+        p = end;
+        q = end - 1;
     }
+    mask_put(out, cap, &len, p, strlen(p));
 }
 
 static void cfg_format(const struct config *cfg, const struct cfg_entry *c, char *out,

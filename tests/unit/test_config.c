@@ -329,6 +329,18 @@ static void test_mask_url(void **state)
         {"redis://h:6379/0", "redis://h:6379/0"},
         {"redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"},
         {"postgresql://ci@db:5432/ci", "postgresql://ci@db:5432/ci"},
+        /* A password holding '@', '?' or '#' (both URL parsers take it). */
+        {"redis://:s3cr#t@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"},
+        {"postgresql://app:pa?ss@db:5432/ci", "postgresql://app:***@db:5432/ci"},
+        {"redis://:a@b?c#d@h:1/0", "redis://:***@h:1/0"},
+        /* libpq's password parameter, whatever its length. */
+        {"postgresql://db/ci?user=ci&password=ab", "postgresql://db/ci?user=ci&password=***"},
+        {"postgresql://db/ci?password=longer-secret&sslmode=disable",
+         "postgresql://db/ci?password=***&sslmode=disable"},
+        {"postgresql://u:x@db/ci?password=y&a=1&password=zz#f",
+         "postgresql://u:***@db/ci?password=***&a=1&password=***#f"},
+        {"postgresql://db/ci?password=", "postgresql://db/ci?password="},
+        {"postgresql://db/ci?xpassword=abc", "postgresql://db/ci?xpassword=abc"},
         {"not a url", "not a url"},
         {"", ""},
     };
@@ -350,7 +362,17 @@ static void test_mask_url(void **state)
         config_mask_url("redis://:secret@h:1/0", small, 10);
         assert_int_equal(strlen(small), 9);
         assert_null(strstr(small, "secret"));
+        /* Cut anywhere, the password is never what is left. */
         free(small);
+        for (size_t cap = 1; cap <= 40; cap++) {
+            static const char url[] = "postgresql://db/x?password=zz&a=1";
+            small = malloc(cap);
+            assert_non_null(small);
+            config_mask_url(url, small, cap);
+            assert_int_equal(strlen(small), cap - 1 < 34 ? cap - 1 : 34);
+            assert_null(strstr(small, "zz"));
+            free(small);
+        }
     }
 }
 
