@@ -1222,7 +1222,8 @@ class Bench:
             ("shellcheck", ["shellcheck", "--norc", "--format=json1", "{f}"], (".sh",), {}),
             ("cppcheck", ["cppcheck", "--language=c", *cpp_common, "{f}"], (".c", ".cpp"),
              {".cpp": ["cppcheck", "--language=c++", *cpp_common, "{f}"]}),
-            ("eslint", [str(eslint_bin), "--format", "json", "--no-warn-ignored", "{f}"],
+            ("eslint", [str(eslint_bin), "--config", "eslint.config.mjs", "--format", "json",
+                        "--no-warn-ignored", "{f}"],
              (".js", ".ts"), {}),
         ]
         # exit statuses that mean "ran" (findings or not), as worker/linters.c

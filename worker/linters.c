@@ -119,14 +119,19 @@ static const char *const cppcheck_cpp_argv[] = {
 
 /* ESLint runs from the worker's install (CODEINSIGHT_ESLINT_DIR); the runner
  * writes a one-line config into the temp dir that re-exports the shipped
- * deploy/eslint/eslint.config.mjs, so the file is inside ESLint's base path. */
+ * deploy/eslint/eslint.config.mjs, so the file is inside ESLint's base path.
+ * --config names it: without it ESLint looks for eslint.config.js first, and
+ * would import (run) a submitted file of that name. The stub is written
+ * after the file, exclusively: a file named like it fails the lint instead. */
+#define ESLINT_STUB "eslint.config.mjs"
 static const char *const eslint_argv[] = {
-    "eslint", "--format", "json", "--no-warn-ignored", LINTERS_FILE_PLACEHOLDER, NULL,
+    "eslint", "--config", ESLINT_STUB, "--format", "json", "--no-warn-ignored",
+    LINTERS_FILE_PLACEHOLDER, NULL,
 };
 
 static const struct linter eslint_linter = {
     "eslint", eslint_argv, 0, exit_ok_zero_or_one, parse_eslint,
-    "eslint.config.mjs", "export { default } from \"", "\";\n",
+    ESLINT_STUB, "export { default } from \"", "\";\n",
 };
 
 static const struct linter flake8_linter = {

@@ -143,5 +143,37 @@ def test_served_from_postgres_when_hot_copy_gone(harness, fast_worker):
     assert status == 200 and again["findings"] == before["findings"]
 
 
+# A submitted file named like a linter's configuration must stay data: the
+# linters run outside the sandbox, so loading it would run the user's code in
+# the worker. Each file writes a marker if it is ever run, and carries a
+# finding our own configuration reports (so the linter did run, with ours).
+CONFIG_NAMED = [
+    ("eslint.config.js", "javascript", "eslint", "no-unused-vars",
+     "require('fs').writeFileSync({marker!r}, 'ran');\nmodule.exports = [];\n"
+     "var unusedThing = 1;\n"),
+    ("sub/eslint.config.cjs", "javascript", "eslint", "no-unused-vars",
+     "require('fs').writeFileSync({marker!r}, 'ran');\nmodule.exports = [];\n"
+     "var unusedThing = 1;\n"),
+    ("pylintrc", "python", "pylint", "W0611",
+     "import os  # [MAIN]\n# init-hook=open({marker!r}, 'w').write('ran')\n"
+     "[MAIN]\ninit-hook=open({marker!r}, 'w').write('ran')\n"),
+]
+
+
+@pytest.mark.parametrize("path,language,tool,rule,src", CONFIG_NAMED,
+                         ids=[c[0] for c in CONFIG_NAMED])
+def test_config_named_files_never_run(harness, fast_worker, tmp_path, path, language, tool,
+                                      rule, src):
+    marker = str(tmp_path / "ran")
+    job_id = harness.submit(file_path=path, file_content=src.format(marker=marker),
+                            language=language)
+    job = harness.poll_job(job_id, timeout=60)
+    assert job["status"] == "done", job
+    assert linter(job, tool)["status"] == "ok", job["linters"]
+    assert not (tmp_path / "ran").exists(), f"{path} was run by {tool}"
+    if tool == "eslint":
+        assert any(f["rule_id"] == rule for f in job["findings"]), job["findings"]
+
+
 def test_worker_alive_at_end(fast_worker):
     assert fast_worker.alive(), fast_worker.tail()
