@@ -36,9 +36,11 @@
  *   google_api_key        word, AIza + exactly 35 [A-Za-z0-9_-]
  *   private_key           -----BEGIN <label>----- where the label is
  *                         [A-Z0-9 ]* ending in PRIVATE KEY (or PRIVATE KEY
- *                         BLOCK), a body of base64, headers, quotes, commas
- *                         and \n escapes holding a base64 run of at least
- *                         PEM_RUN_MIN bytes, through -----END <label>-----
+ *                         BLOCK), a body of base64, armor headers, quotes,
+ *                         commas and \n escapes (each line may start with a
+ *                         comment leader: # * ; > % ! // --) holding a
+ *                         base64 run of at least PEM_RUN_MIN bytes, through
+ *                         -----END <label>-----
  *                         (or, unterminated, through the last base64 line)
  *   jwt                   eyJ not after [A-Za-z0-9_-]: a base64url segment
  *                         of >= 10 bytes, '.', one of >= 4 starting "ey",
@@ -402,6 +404,35 @@ static int is_pem_body(unsigned char c)
            c == '-' || c == '.';
 }
 
+/* Bytes that may lead a key's body line: its indentation and a comment
+ * leader, for a key pasted into comments ("# ", " * ", "; ", "> ", "% ",
+ * "! "; "//" and "--" are body bytes already). */
+static int is_pem_lead(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '#' || c == '*' || c == ';' || c == '>' || c == '%' ||
+           c == '!';
+}
+
+/* Where a key's body line starting at j has its material: past its lead,
+ * and past a whole armor header line ("Comment: Alice <a@b>", "DEK-Info:
+ * AES-128-CBC,..."), whose bytes need not be body bytes. */
+static size_t pem_line_start(const struct scan *s, size_t j)
+{
+    const char *t = s->t;
+    size_t h;
+
+    while (j < s->n && is_pem_lead((unsigned char)t[j]))
+        j++;
+    for (h = j; h < s->n && (ascii_is_alnum((unsigned char)t[h]) || t[h] == '-'); h++)
+        ;
+    if (h > j && has(s, h, ": ", 2))
+        while (h < s->n && t[h] != '\n' && t[h] != '\r')
+            h++;
+    else
+        h = j;
+    return h;
+}
+
 static size_t det_pem(struct scan *s, size_t i)
 {
     const char *t = s->t;
@@ -433,6 +464,8 @@ static size_t det_pem(struct scan *s, size_t i)
             break;
         if (!is_pem_body(c))
             break;
+        if (c == '\n')
+            j = pem_line_start(s, j + 1) - 1;
     }
     if (run > best)
         best = run;

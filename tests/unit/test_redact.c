@@ -452,6 +452,46 @@ static void test_pem_crlf_and_unterminated(void **state)
     redact_result_cleanup(&res);
 }
 
+/* A key pasted into comments, and a PGP key with armor headers, are found
+ * whole: every line of the block is a placeholder, the comment leader of
+ * the first line aside. */
+static void test_pem_in_comments(void **state)
+{
+    static const char *const texts[] = {
+        "# -----BEGIN RSA PRIVATE KEY-----\n"
+        "# MIIEpAIBAAKCAQEAq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7\n"
+        "# Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np=\n"
+        "# -----END RSA PRIVATE KEY-----\n",
+        "/*\n * -----BEGIN PRIVATE KEY-----\n"
+        " * MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7Zk9Lm2Np4Rs7\n"
+        " * Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4\n"
+        " * -----END PRIVATE KEY-----\n */\n",
+        "; -----BEGIN EC PRIVATE KEY-----\n"
+        ";   MHcCAQEEIBq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2oAoGCCqGSM49\n"
+        ";   -----END EC PRIVATE KEY-----\n",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\n"
+        "Comment: Alice <alice@example.org>\n"
+        "Version: GnuPG v2\n\n"
+        "lQOYBF3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef\n"
+        "=Ab6C\n"
+        "-----END PGP PRIVATE KEY BLOCK-----\n",
+    };
+    struct redact_result res;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        redact_ok(texts[i], strlen(texts[i]), &res);
+        assert_int_equal(res.count, 1);
+        assert_string_equal(str_of(cJSON_GetArrayItem(res.findings, 0), "rule_id"),
+                            "secret:private_key");
+        assert_null(strstr(res.text, "MI"));
+        assert_null(strstr(res.text, "lQOY"));
+        assert_null(strstr(res.text, "alice@"));
+        assert_null(strstr(res.text, "-----END"));
+        redact_result_cleanup(&res);
+    }
+}
+
 /* Columns count characters, not bytes. */
 static void test_column_utf8(void **state)
 {
@@ -507,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_pathological),
         cmocka_unit_test(test_overlap_jwt_in_connection_string),
         cmocka_unit_test(test_pem_crlf_and_unterminated),
+        cmocka_unit_test(test_pem_in_comments),
         cmocka_unit_test(test_column_utf8),
         cmocka_unit_test(test_findings_capped),
     };
