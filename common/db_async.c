@@ -6,6 +6,7 @@
 #include "common/loop.h"
 
 #include <libpq-fe.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,9 @@
 #define DB_BACKOFF_MAX_MS 5000
 #define DB_PARAMS_MAX 16
 
-enum db_state { DB_DOWN, DB_CONNECTING, DB_READY };
+/* DB_FAILING: the connection broke inside db_async_query; it is dropped
+ * (its queries failed) from the loop, by the kick timer. */
+enum db_state { DB_DOWN, DB_CONNECTING, DB_READY, DB_FAILING };
 
 struct db_query {
     struct db_query *next;
@@ -32,6 +35,8 @@ struct db_async {
     struct loop_io *io;
     enum db_state state;
     struct loop_timer *retry;
+    struct loop_timer *kick;        /* drops a DB_FAILING connection */
+    char why[64];                   /* why it is failing */
     unsigned backoff_ms;
     struct db_query *head, *tail;   /* head is in flight when busy */
     int busy;
@@ -39,7 +44,7 @@ struct db_async {
 };
 
 static void db_connect_start(struct db_async *db);
-static void db_pump(struct db_async *db);
+static void db_pump(struct db_async *db, int in_call);
 
 static void query_free(struct db_query *q)
 {
@@ -105,6 +110,28 @@ static void on_retry(void *arg)
     db_connect_start(arg);
 }
 
+/* Drops the connection: at once from the loop; inside db_async_query
+ * (in_call), from the loop a moment later, so that no callback runs inside
+ * that call, as its contract says. */
+static void db_break(struct db_async *db, const char *why, int in_call)
+{
+    if (!in_call) {
+        db_drop(db, why);
+        return;
+    }
+    db->state = DB_FAILING;
+    snprintf(db->why, sizeof db->why, "%s", why);
+    loop_timer_start(db->kick, 0, 0);
+}
+
+static void on_kick(void *arg)
+{
+    struct db_async *db = arg;
+
+    if (db->state == DB_FAILING)
+        db_drop(db, db->why);
+}
+
 static void db_watch(struct db_async *db, int rd, int wr)
 {
     if (db->io != NULL)
@@ -147,7 +174,7 @@ static void db_connect_step(struct db_async *db)
         db->backoff_ms = DB_BACKOFF_MIN_MS;
         db_log(LOG_INFO, "postgres_connected", "");
         db_watch(db, 0, 0);
-        db_pump(db);
+        db_pump(db, 0);
         return;
     }
     db_watch(db, st == PGRES_POLLING_READING, st == PGRES_POLLING_WRITING);
@@ -211,15 +238,15 @@ static void db_read(struct db_async *db)
         }
     }
     if (db->state == DB_READY)
-        db_pump(db);
+        db_pump(db, 0);
 }
 
-static void db_flush(struct db_async *db)
+static void db_flush(struct db_async *db, int in_call)
 {
     int rc = PQflush(db->conn);
 
     if (rc < 0) {
-        db_drop(db, "write failed");
+        db_break(db, "write failed", in_call);
         return;
     }
     db_watch(db, 1, rc == 1);
@@ -236,7 +263,7 @@ static void on_io(void *arg, int readable, int writable)
     if (db->state != DB_READY)
         return;
     if (writable && db->busy) {
-        db_flush(db);
+        db_flush(db, 0);
         if (db->state != DB_READY)
             return;
     }
@@ -244,8 +271,8 @@ static void on_io(void *arg, int readable, int writable)
         db_read(db);
 }
 
-/* Sends the head query if the connection is idle. */
-static void db_pump(struct db_async *db)
+/* Sends the head query if the connection is idle; in_call: see db_break. */
+static void db_pump(struct db_async *db, int in_call)
 {
     struct db_query *q = db->head;
 
@@ -254,11 +281,11 @@ static void db_pump(struct db_async *db)
     if (!PQsendQueryParams(db->conn, q->sql, q->nparams, NULL,
                            (const char *const *)q->params, NULL, NULL, 0)) {
         db_log(LOG_WARN, "postgres_send_failed", PQerrorMessage(db->conn));
-        db_drop(db, "send failed");
+        db_break(db, "send failed", in_call);
         return;
     }
     db->busy = 1;
-    db_flush(db);
+    db_flush(db, in_call);
 }
 
 struct db_async *db_async_new(struct loop *loop, const char *url, struct err *e)
@@ -274,7 +301,10 @@ struct db_async *db_async_new(struct loop *loop, const char *url, struct err *e)
     db->fd = -1;
     db->backoff_ms = DB_BACKOFF_MIN_MS;
     db->retry = loop_timer_new(loop, on_retry, db);
-    if (db->retry == NULL) {
+    db->kick = loop_timer_new(loop, on_kick, db);
+    if (db->retry == NULL || db->kick == NULL) {
+        loop_timer_free(db->retry);
+        loop_timer_free(db->kick);
         free(db->url);
         free(db);
         err_set(e, ERR_INTERNAL, "out of memory");
@@ -290,6 +320,8 @@ void db_async_free(struct db_async *db)
         return;
     loop_timer_free(db->retry);
     db->retry = NULL;
+    loop_timer_free(db->kick);
+    db->kick = NULL;
     loop_io_free(db->io);
     db->io = NULL;
     if (db->conn != NULL)
@@ -334,6 +366,6 @@ int db_async_query(struct db_async *db, const char *sql, int nparams,
     else
         db->head = q;
     db->tail = q;
-    db_pump(db);
+    db_pump(db, 1);
     return ERR_OK;
 }
