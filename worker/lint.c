@@ -100,6 +100,15 @@ static void task_complete(struct lint_task *t)
     cb(arg, &res);
 }
 
+/* Completes t from the loop, by the kick timer: for a task that ends
+ * inside lint_start, whose callback must not run inside that call. */
+static void task_ready(struct lint_task *t)
+{
+    t->ready_next = t->pool->ready;
+    t->pool->ready = t;
+    loop_timer_start(t->pool->kick, 0, 0);
+}
+
 static void note(struct lint_task *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void note(struct lint_task *t, const char *fmt, ...)
@@ -210,7 +219,7 @@ static void pool_pump(struct lint_pool *pool)
             note(t, "%s did not run: %s", run->linter->tool, e.msg);
             linter_record(t, run->linter->tool, "failed", NULL, 0);
             if (--t->pending == 0)
-                task_complete(t);
+                task_ready(t);      /* pool_pump may run inside lint_start */
             continue;
         }
         pool->running++;
@@ -333,9 +342,7 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
         return t;
     }
     /* Nothing to run: complete from the loop. */
-    t->ready_next = pool->ready;
-    pool->ready = t;
-    loop_timer_start(pool->kick, 0, 0);
+    task_ready(t);
     return t;
 }
 

@@ -364,11 +364,13 @@ void worker_cleanup(struct worker *w)
 
     /* Order matters: no callback may reach a job after it is freed. Linters
      * are cancelled first, then the connections fail what they still hold
-     * (jobs see stopping past the deadline and let go), then the rest. */
+     * (jobs see stopping past the deadline and let go), then the rest. The
+     * model client outlives the connections: a prompt-cache miss failed by
+     * kv_async_free goes on to llm_call; llm_free then cancels that call
+     * (its callback never runs, so the job is left pending, as a job waiting
+     * for the model is). */
     w->stopping = 1;
     w->stop_deadline_ms = 0;
-    llm_free(w->llm);
-    w->llm = NULL;
     sandbox_free(w->sandbox);
     w->sandbox = NULL;
     lint_pool_free(w->lint);
@@ -379,6 +381,9 @@ void worker_cleanup(struct worker *w)
     w->kv = NULL;
     db_async_free(w->db);
     w->db = NULL;
+    llm_free(w->llm);
+    w->llm = NULL;
+    w->model.llm = NULL;
     abandoned = pipeline_abandon_all(w);
     loop_timer_free(w->tick);
     w->tick = NULL;
