@@ -585,6 +585,9 @@ static int top_line(struct parser *ps, const struct line *l)
             return -1;
         if (ps->st == ST_HEADER)
             return fail(ps, ps->lineno, "hunk without '---' and '+++' lines");
+        if (ps->st == ST_HUNKS && (cur_file(ps)->flags & UDIFF_BINARY))
+            return fail(ps, ps->lineno, "a hunk after \"Binary files ... differ\": a binary "
+                        "file has no hunks");
         return read_hunk(ps, l);
     }
     if (starts(l, "Binary files ") && (ps->st == ST_NONE || ps->st == ST_HUNKS)) {

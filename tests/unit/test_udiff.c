@@ -390,6 +390,10 @@ static void test_errors_garbage(void **state)
     BAD("just some text\n", 1, "no file header or hunk found");
     BAD("", 1, "no file header or hunk found");
     BAD("--- \"a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n", 1, "malformed quoted file name");
+    BAD("Binary files a/x and b/x differ\n@@ -1 +1 @@\n-a\n+b\n", 2,
+        "a binary file has no hunks");
+    BAD("diff --git a/x b/x\nindex 1..2 100644\nBinary files a/x and b/x differ\n"
+        "@@ -1 +1 @@\n-a\n+b\n", 4, "without '---' and '+++'");
 }
 
 static void test_errors_headers(void **state)
