@@ -58,6 +58,8 @@
  * so it is no bigger than it needs to be. */
 #define SERVER_CONNECTION_MEMORY (16 * 1024)
 #define SERVER_DRAIN_MS 5000
+/* Bytes of an unexpected method echoed in a 405's detail, excluding the NUL. */
+#define SERVER_METHOD_SHOWN_MAX 32
 
 const char *request_header(const struct request *req, const char *name)
 {
@@ -144,7 +146,7 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *co
                                    const char *method, const char *url)
 {
     struct request *req = calloc(1, sizeof *req);
-    char allow[64];
+    char allow[64], shown[SERVER_METHOD_SHOWN_MAX + 1];
     struct err e;
 
     if (req == NULL)
@@ -167,7 +169,10 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *co
         break;
     case ROUTE_WRONG_METHOD:
         respond_header(req, MHD_HTTP_HEADER_ALLOW, allow);
-        err_set(&e, ERR_METHOD_NOT_ALLOWED, "%s is not allowed on %s (allowed: %s)", method,
+        /* Any token is a method to libmicrohttpd: the detail must stay UTF-8. */
+        snprintf(shown, sizeof shown, "%s", method);
+        utf8_sanitize(shown);
+        err_set(&e, ERR_METHOD_NOT_ALLOWED, "%s is not allowed on %s (allowed: %s)", shown,
                 req->path, allow);
         respond_error(req, &e);
         break;

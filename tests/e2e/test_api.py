@@ -2,6 +2,7 @@
 job documents of queued jobs, X-Request-Id, 404/405."""
 
 import json
+import socket
 import uuid
 
 import pytest
@@ -171,6 +172,28 @@ def test_method_not_allowed(harness, gateway, method, path, allowed):
     methods = {m.strip().upper() for m in allow.split(",")}
     assert allowed in methods, allow
     assert method not in methods, allow
+
+
+def test_method_not_allowed_detail_is_utf8(harness, gateway):
+    """A method that is not UTF-8 is not echoed raw into the 405 detail: the
+    body stays valid UTF-8 JSON (before, 'G\\xc3(T' was copied byte for byte)."""
+    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+    try:
+        sock.sendall(b"G\xc3\x28T /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        wire = b""
+        while chunk := sock.recv(65536):
+            wire += chunk
+    finally:
+        sock.close()
+    head, _, raw = wire.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].split(" ")[1] == "405", lines[0]
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
+    assert headers.get("content-type", "").startswith("application/problem+json"), headers
+    text = raw.decode("utf-8")            # raises on invalid UTF-8
+    body = json.loads(text)
+    assert body["code"] == "method_not_allowed" and body["status"] == 405, body
+    assert "/whoami" in body["detail"], body
 
 
 def test_large_headers_served(harness, gateway, clean_state):
