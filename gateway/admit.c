@@ -52,6 +52,7 @@ struct admission {
     int local;
     struct idc_admitted a;          /* the headers' values */
     int64_t now_ms;
+    uint64_t gen;                   /* idc_ask's: for idc_record */
 };
 
 /* Outcomes of admit.lua that a waiting thread finishes (outcome_work). */
@@ -186,6 +187,7 @@ static int job_args(struct admit_job *j, const char *idem)
     j->adm.now_ms = clock_mono_ms();
     j->adm.local = idc_admit(req->gw->idents, j->id.cache_key, RC_SUBMIT, j->adm.now_ms,
                              &j->adm.a, &ask);
+    j->adm.gen = ask.gen;
     if (j->adm.local)
         decimal_str(j->budget, j->adm.a.budget);
     decimal_str(j->want, ask.want);
@@ -311,9 +313,10 @@ static void admission_seen(struct admit_job *j, const cJSON *r)
 
     if (j->adm.local)
         return;
-    idc_record(j->req->gw->idents, j->id.cache_key, cJSON_IsArray(flat) ? flat : NULL,
-               RC_SUBMIT, gate_reply_num(r, 7), gate_reply_num(r, 2), gate_reply_num(r, 3),
-               gate_reply_num(r, 4), j->adm.now_ms, &j->adm.a);
+    idc_record(j->req->gw->idents, j->id.cache_key, j->adm.gen,
+               cJSON_IsArray(flat) ? flat : NULL, RC_SUBMIT, gate_reply_num(r, 7),
+               gate_reply_num(r, 2), gate_reply_num(r, 3), gate_reply_num(r, 4), j->adm.now_ms,
+               &j->adm.a);
 }
 
 static void admission_headers(struct admit_job *j)

@@ -173,9 +173,9 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
             copy(id->key_id, sizeof id->key_id, gate_reply_str(r, 2));
             copy(id->email, sizeof id->email, gate_reply_str(r, 3));
             copy(id->plan, sizeof id->plan, gate_reply_str(r, 4));
-            idc_record(req->gw->idents, id->cache_key, cJSON_IsArray(flat) ? flat : NULL, rc,
-                       gate_reply_num(r, 9), gate_reply_num(r, 5), gate_reply_num(r, 6),
-                       gate_reply_num(r, 7), now, &a);
+            idc_record(req->gw->idents, id->cache_key, ask.gen,
+                       cJSON_IsArray(flat) ? flat : NULL, rc, gate_reply_num(r, 9),
+                       gate_reply_num(r, 5), gate_reply_num(r, 6), gate_reply_num(r, 7), now, &a);
             gate_rate_headers(req, a.limit, a.remaining, a.reset);
             if (read_job != NULL && cJSON_IsArray(cJSON_GetArrayItem(r, 8)))
                 req->prefetched = cJSON_DetachItemFromArray(r, 8);

@@ -27,6 +27,9 @@ struct slot {
 struct idc {
     long ttl_ms;
     pthread_mutex_t locks[IDC_SHARDS];
+    /* Forgets so far per shard (guarded by its lock): a script reply asked
+     * for at an older generation may predate a revocation. */
+    uint64_t gen[IDC_SHARDS];
     struct slot slots[IDC_SLOTS];
 };
 
@@ -88,11 +91,13 @@ int idc_admit(struct idc *c, const char *cache_key, enum route_class rc, int64_t
 
     ask->want = 1;
     ask->want_identity = c != NULL;
+    ask->gen = 0;
     if (c == NULL || (unsigned)rc >= RC__COUNT)
         return 0;
     i = slot_of(cache_key);
     s = &c->slots[i];
     pthread_mutex_lock(lock_of(c, i));
+    ask->gen = c->gen[i % IDC_SHARDS];
     if (strcmp(s->key, cache_key) == 0) {
         int fresh = now_ms - s->fetched_ms < c->ttl_ms && now_ms >= s->fetched_ms;
         if (fresh && s->lease[rc].left > 0) {
@@ -153,9 +158,9 @@ static int load(struct slot *s, const cJSON *flat)
     return 1;
 }
 
-void idc_record(struct idc *c, const char *cache_key, const cJSON *identity, enum route_class rc,
-                long taken, long limit, long remaining, long reset, int64_t now_ms,
-                struct idc_admitted *out)
+void idc_record(struct idc *c, const char *cache_key, uint64_t gen, const cJSON *identity,
+                enum route_class rc, long taken, long limit, long remaining, long reset,
+                int64_t now_ms, struct idc_admitted *out)
 {
     unsigned i;
     struct slot *s;
@@ -171,6 +176,12 @@ void idc_record(struct idc *c, const char *cache_key, const cJSON *identity, enu
     i = slot_of(cache_key);
     s = &c->slots[i];
     pthread_mutex_lock(lock_of(c, i));
+    if (c->gen[i % IDC_SHARDS] != gen) {
+        /* A revocation was recorded after this reply was asked for: the
+         * reply may say "not revoked", so it must not bring the copy back. */
+        pthread_mutex_unlock(lock_of(c, i));
+        return;
+    }
     if (strcmp(s->key, cache_key) != 0) {
         /* Another identity's slot is taken over only with a whole identity. */
         struct slot fresh;
@@ -205,6 +216,7 @@ void idc_forget(struct idc *c, const char *cache_key)
         return;
     i = slot_of(cache_key);
     pthread_mutex_lock(lock_of(c, i));
+    c->gen[i % IDC_SHARDS]++;
     if (strcmp(c->slots[i].key, cache_key) == 0)
         memset(&c->slots[i], 0, sizeof c->slots[i]);
     pthread_mutex_unlock(lock_of(c, i));
@@ -216,6 +228,8 @@ void idc_clear(struct idc *c)
         return;
     for (unsigned i = 0; i < IDC_SLOTS; i++) {
         pthread_mutex_lock(lock_of(c, i));
+        if (i < IDC_SHARDS)
+            c->gen[i]++;
         memset(&c->slots[i], 0, sizeof c->slots[i]);
         pthread_mutex_unlock(lock_of(c, i));
     }

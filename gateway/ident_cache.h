@@ -43,10 +43,12 @@ struct idc_admitted {
 };
 
 /* What to ask a script for when idc_admit() could not admit: `want`
- * tokens, and the identity back when `want_identity`. */
+ * tokens, and the identity back when `want_identity`; `gen` is to be
+ * handed to idc_record() with the script's reply. */
 struct idc_ask {
     long want;
     int want_identity;
+    uint64_t gen;                   /* the slot's forget generation when asked */
 };
 
 /* A cache keeping copies for ttl_ms; NULL when ttl_ms <= 0 (every call
@@ -64,12 +66,16 @@ int idc_admit(struct idc *c, const char *cache_key, enum route_class rc, int64_t
  * reply; NULL when not asked for) refreshes the copy; taken tokens were
  * taken, one of them for this request; limit/remaining/reset as the script
  * saw the bucket afterwards. out, when not NULL, gets the headers' values
- * counting the tokens still held. */
-void idc_record(struct idc *c, const char *cache_key, const cJSON *identity, enum route_class rc,
-                long taken, long limit, long remaining, long reset, int64_t now_ms,
-                struct idc_admitted *out);
+ * counting the tokens still held. gen is the ask's gen from the idc_admit()
+ * made before the script ran: when idc_forget() or idc_clear() ran since,
+ * the reply may predate a revocation and nothing is recorded (out gets the
+ * script's values only). A new cache's generation is 0. */
+void idc_record(struct idc *c, const char *cache_key, uint64_t gen, const cJSON *identity,
+                enum route_class rc, long taken, long limit, long remaining, long reset,
+                int64_t now_ms, struct idc_admitted *out);
 
-/* Drops the copy of one identity (revoked), or of all (a missed message). */
+/* Drops the copy of one identity (revoked), or of all (a missed message),
+ * and makes every reply asked for before the call unrecordable. */
 void idc_forget(struct idc *c, const char *cache_key);
 void idc_clear(struct idc *c);
 

@@ -111,7 +111,8 @@ void handle_keys_revoke(struct request *req)
         log_errfields(&l, &e);
         log_end(&l);
     }
-    /* After Redis says revoked, so no request here can copy it back. */
+    /* After Redis says revoked, so no request here can copy it back: one
+     * whose script ran before is not recorded either (idc_record's gen). */
     idc_forget(req->gw->idents, cache);
     {
         struct log_line l;

@@ -1,7 +1,7 @@
 /* test_ident_cache.c - unit tests for gateway/ident_cache.c: lease sizes,
  * admission from a lease, the RateLimit-Remaining arithmetic, expiry (no
- * new lease while tokens are held), revocation, collisions and the
- * disabled cache. */
+ * new lease while tokens are held), revocation (and replies that predate
+ * it), collisions and the disabled cache. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +19,7 @@
 #define USER  "11111111-2222-4333-8444-555555555555"
 #define TTL   5000
 #define NOW   1000000
+#define GEN0  0                     /* a new cache's generation (idc_ask.gen) */
 
 /* An identity hash as the gate script returns it (HGETALL, flat). */
 static cJSON *identity(const char *user, const char *read_burst)
@@ -70,7 +71,7 @@ static void test_lease_is_spent_locally(void **state)
     long n = idc_lease_size(10000);
     (void)state;
 
-    idc_record(c, KEY_A, id, RC_READ, n, 10000, 10000 - n, 2, NOW, &a);
+    idc_record(c, KEY_A, GEN0, id, RC_READ, n, 10000, 10000 - n, 2, NOW, &a);
     assert_string_equal(a.user_id, USER);
     assert_int_equal(a.limit, 10000);
     assert_int_equal(a.remaining, 10000 - 1);          /* as if one token was taken */
@@ -101,7 +102,7 @@ static void test_no_lease_below_threshold(void **state)
     struct idc_ask ask;
     (void)state;
 
-    idc_record(c, KEY_A, id, RC_READ, 1, 100, 99, 1, NOW, &a);
+    idc_record(c, KEY_A, GEN0, id, RC_READ, 1, 100, 99, 1, NOW, &a);
     assert_int_equal(a.remaining, 99);
     assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + 1, &a, &ask), 0);
     assert_int_equal(ask.want, 1);
@@ -120,13 +121,13 @@ static void test_expiry(void **state)
     struct idc_ask ask;
     (void)state;
 
-    idc_record(c, KEY_A, id, RC_READ, 100, 10000, 9900, 2, NOW, &a);
+    idc_record(c, KEY_A, GEN0, id, RC_READ, 100, 10000, 9900, 2, NOW, &a);
     assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + TTL - 1, &a, &ask), 1);
     assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + TTL, &a, &ask), 0);
     assert_int_equal(ask.want_identity, 1);
     assert_int_equal(ask.want, 1);
     /* Refreshed with one token taken: the 98 held are spent again. */
-    idc_record(c, KEY_A, id, RC_READ, 1, 10000, 9899, 2, NOW + TTL, &a);
+    idc_record(c, KEY_A, GEN0, id, RC_READ, 1, 10000, 9899, 2, NOW + TTL, &a);
     assert_int_equal(a.remaining, 9899 + 98);
     assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + TTL + 1, &a, &ask), 1);
     assert_int_equal(a.remaining, 9899 + 97);
@@ -144,8 +145,8 @@ static void test_forget_and_clear(void **state)
     struct idc_ask ask;
     (void)state;
 
-    idc_record(c, KEY_A, id, RC_READ, 100, 10000, 9900, 2, NOW, &a);
-    idc_record(c, KEY_B, id, RC_READ, 100, 10000, 9900, 2, NOW, &a);
+    idc_record(c, KEY_A, GEN0, id, RC_READ, 100, 10000, 9900, 2, NOW, &a);
+    idc_record(c, KEY_B, GEN0, id, RC_READ, 100, 10000, 9900, 2, NOW, &a);
     idc_forget(c, KEY_A);
     assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW, &a, &ask), 0);
     assert_int_equal(ask.want_identity, 1);
@@ -154,6 +155,47 @@ static void test_forget_and_clear(void **state)
     idc_clear(c);
     assert_int_equal(idc_admit(c, KEY_B, RC_READ, NOW, &a, &ask), 0);
     assert_int_equal(ask.want_identity, 1);
+    cJSON_Delete(id);
+    idc_free(c);
+}
+
+/* A reply asked for before a revocation and recorded after idc_forget()
+ * (or idc_clear()) ran may say "not revoked": it must not bring the copy
+ * back. A request asked after the forget records as usual. */
+static void test_record_after_forget_is_dropped(void **state)
+{
+    struct idc *c = idc_new(TTL);
+    cJSON *id = identity(USER, "10000");
+    struct idc_admitted a;
+    struct idc_ask before, after;
+    (void)state;
+
+    /* No copy yet: the request asks the script; the key is revoked (and
+     * forgotten) while the script's reply is on its way. */
+    assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW, &a, &before), 0);
+    idc_forget(c, KEY_A);
+    idc_record(c, KEY_A, before.gen, id, RC_READ, 100, 10000, 9900, 2, NOW, &a);
+    assert_int_equal(a.limit, 10000);                   /* the headers still get the reply */
+    assert_int_equal(a.remaining, 9900);
+    assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + 1, &a, &after), 0);
+    assert_int_equal(after.want_identity, 1);
+
+    /* A copy held and refreshed: the same for a stale one. */
+    idc_record(c, KEY_A, after.gen, id, RC_READ, 100, 10000, 9900, 2, NOW + 1, &a);
+    assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + 2, &a, &before), 1);
+    assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + TTL + 2, &a, &before), 0);
+    idc_forget(c, KEY_A);
+    idc_record(c, KEY_A, before.gen, id, RC_READ, 1, 10000, 9899, 2, NOW + TTL + 2, &a);
+    assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + TTL + 3, &a, &after), 0);
+    assert_int_equal(after.want_identity, 1);
+
+    /* idc_clear() (a missed message) makes every earlier ask unrecordable. */
+    assert_int_equal(idc_admit(c, KEY_B, RC_READ, NOW, &a, &before), 0);
+    idc_clear(c);
+    idc_record(c, KEY_B, before.gen, id, RC_READ, 100, 10000, 9900, 2, NOW, &a);
+    assert_int_equal(idc_admit(c, KEY_B, RC_READ, NOW + 1, &a, &after), 0);
+    idc_record(c, KEY_B, after.gen, id, RC_READ, 100, 10000, 9900, 2, NOW + 1, &a);
+    assert_int_equal(idc_admit(c, KEY_B, RC_READ, NOW + 2, &a, &after), 1);
     cJSON_Delete(id);
     idc_free(c);
 }
@@ -168,10 +210,10 @@ static void test_record_needs_identity(void **state)
     struct idc_ask ask;
     (void)state;
 
-    idc_record(c, KEY_A, NULL, RC_READ, 100, 10000, 9900, 2, NOW, &a);
+    idc_record(c, KEY_A, GEN0, NULL, RC_READ, 100, 10000, 9900, 2, NOW, &a);
     assert_int_equal(a.remaining, 9900);                /* the script's view, unchanged */
     assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW, &a, &ask), 0);
-    idc_record(c, KEY_A, bad, RC_READ, 100, 10000, 9900, 2, NOW, &a);
+    idc_record(c, KEY_A, GEN0, bad, RC_READ, 100, 10000, 9900, 2, NOW, &a);
     assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW, &a, &ask), 0);
     cJSON_Delete(bad);
     idc_free(c);
@@ -193,7 +235,7 @@ static void test_collisions_never_mix(void **state)
         snprintf(key, sizeof key, "auth:key:%08d", i);
         snprintf(user, sizeof user, "00000000-0000-4000-8000-%012d", i);
         id = identity(user, "10000");
-        idc_record(c, key, id, RC_READ, 10, 10000, 9990, 2, NOW, &a);
+        idc_record(c, key, GEN0, id, RC_READ, 10, 10000, 9990, 2, NOW, &a);
         cJSON_Delete(id);
     }
     for (int i = 0; i < 3 * IDC_SLOTS; i++) {
@@ -219,7 +261,7 @@ static void test_disabled(void **state)
     assert_int_equal(idc_admit(NULL, KEY_A, RC_READ, NOW, &a, &ask), 0);
     assert_int_equal(ask.want, 1);
     assert_int_equal(ask.want_identity, 0);
-    idc_record(NULL, KEY_A, id, RC_READ, 1, 600, 599, 1, NOW, &a);
+    idc_record(NULL, KEY_A, GEN0, id, RC_READ, 1, 600, 599, 1, NOW, &a);
     assert_int_equal(a.limit, 600);
     assert_int_equal(a.remaining, 599);
     idc_forget(NULL, KEY_A);
@@ -237,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_no_lease_below_threshold),
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_forget_and_clear),
+        cmocka_unit_test(test_record_after_forget_is_dropped),
         cmocka_unit_test(test_record_needs_identity),
         cmocka_unit_test(test_collisions_never_mix),
         cmocka_unit_test(test_disabled),
