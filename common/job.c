@@ -22,6 +22,7 @@ LUA(job_undefer)
 LUA(queue_info)
 LUA(job_event)
 LUA(job_read)
+LUA(auth_fill)
 #undef LUA
 
 struct kv_script job_script_admit = {"admit", NULL, 0, ""};
@@ -34,6 +35,7 @@ struct kv_script job_script_undefer = {"job_undefer", NULL, 0, ""};
 struct kv_script job_script_queue_info = {"queue_info", NULL, 0, ""};
 struct kv_script job_script_event = {"job_event", NULL, 0, ""};
 struct kv_script job_script_read = {"job_read", NULL, 0, ""};
+struct kv_script job_script_auth_fill = {"auth_fill", NULL, 0, ""};
 
 static void script_bind(struct kv_script *s, const unsigned char *src, unsigned len)
 {
@@ -57,6 +59,8 @@ void job_scripts_init(void)
                 schema_redis_queue_info_lua_len);
     script_bind(&job_script_event, schema_redis_job_event_lua, schema_redis_job_event_lua_len);
     script_bind(&job_script_read, schema_redis_job_read_lua, schema_redis_job_read_lua_len);
+    script_bind(&job_script_auth_fill, schema_redis_auth_fill_lua,
+                schema_redis_auth_fill_lua_len);
 }
 
 static const char *const type_names[JOB__TYPES] = {"review", "debug", "architecture", "stress"};

@@ -36,6 +36,7 @@ extern struct kv_script job_script_undefer;     /* put due jobs back on the stre
 extern struct kv_script job_script_queue_info;  /* a stream as operators see it (read-only) */
 extern struct kv_script job_script_event;       /* one live event of a pipeline step */
 extern struct kv_script job_script_read;        /* a job's hash, else its stream entry */
+extern struct kv_script job_script_auth_fill;   /* an identity into the cache, revocation kept */
 
 /* Live job events (GET /job/:id/events): the job's capped stream of events
  * "jobev:<id>" (fields type, data) and the channel every event is published

@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/db.h"
 #include "common/err.h"
+#include "common/job.h"
 #include "common/jwt.h"
 #include "common/kv.h"
 #include "common/log.h"
@@ -122,7 +123,9 @@ int auth_parse_or_respond(struct request *req, struct identity *id)
     return -1;
 }
 
-/* Writes the identity and its plan's limits into the Redis cache. */
+/* Writes the identity and its plan's limits into the Redis cache and its
+ * long-lived copy, in one auth_fill.lua call: a revocation written there
+ * meanwhile (after this identity was read) is kept. */
 static int cache_write(struct request *req, const char *key, const cJSON *ident, struct err *e)
 {
     struct gateway *gw = req->gw;
@@ -133,13 +136,18 @@ static int cache_write(struct request *req, const char *key, const cJSON *ident,
     double scale = (double)gw->cfg->rate_limit_scale_pct / 100.0;
     struct kv *kv;
     cJSON *r = NULL;
-    int n = 0, k = 0, rc;
+    int n = 0, k = 0;
     static const char *const names[][2] = {{"submit_burst", "submit_rate"},
                                            {"read_burst", "read_rate"},
                                            {"auth_burst", "auth_rate"}};
 
-    argv[n++] = "HSET";
+    /* keys: the cache key, its stale copy; then their TTLs, the fields */
+    snprintf(stale, sizeof stale, "stale:%s", key);
+    snprintf(ttl, sizeof ttl, "%ld", gw->cfg->auth_cache_ttl_s);
     argv[n++] = key;
+    argv[n++] = stale;
+    argv[n++] = ttl;
+    argv[n++] = AUTH_STALE_TTL_S;
     for (const char *f = "user_id\0key_id\0email\0plan\0"; *f; f += strlen(f) + 1) {
         argv[n++] = f;
         argv[n++] = json_str(ident, f) ? json_str(ident, f) : "";
@@ -158,21 +166,10 @@ static int cache_write(struct request *req, const char *key, const cJSON *ident,
     argv[n++] = "revoked";
     argv[n++] = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ident, "revoked")) ? "1" : "0";
 
-    if ((kv = gateway_kv(gw, e)) == NULL)
+    if ((kv = gateway_kv(gw, e)) == NULL ||
+        kv_eval(kv, &job_script_auth_fill, 2, n, argv, NULL, &r, e) != ERR_OK)
         return e->code;
-    if ((rc = kv_call(kv, n, argv, NULL, NULL, e)) != ERR_OK)
-        return rc;
-    snprintf(ttl, sizeof ttl, "%ld", gw->cfg->auth_cache_ttl_s);
-    if ((rc = kv_call(kv, 3, (const char *[]){"EXPIRE", key, ttl}, NULL, NULL, e)) != ERR_OK)
-        return rc;
-    /* A long-lived copy, used only while PostgreSQL cannot be asked. */
-    snprintf(stale, sizeof stale, "stale:%s", key);
-    argv[1] = stale;
-    if (kv_call(kv, n, argv, NULL, NULL, e) != ERR_OK ||
-        kv_call(kv, 3, (const char *[]){"EXPIRE", stale, AUTH_STALE_TTL_S}, NULL, NULL, e) !=
-            ERR_OK)
-        return e->code;
-    (void)r;
+    cJSON_Delete(r);
     return ERR_OK;
 }
 

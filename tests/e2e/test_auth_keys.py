@@ -172,6 +172,47 @@ def test_a_key_can_revoke_itself(harness):
     assert_401(harness.http("GET", "/keys", auth=key), "revoked_api_key")
 
 
+def test_fill_after_revocation_keeps_it(harness):
+    """DELETE /keys/<id> updates PostgreSQL, then sets revoked=1 in Redis; a
+    cache fill that read PostgreSQL just before comes after it with
+    revoked=0. Here PostgreSQL is left unrevoked to stand for that earlier
+    read: the fill from it keeps the revocation the long-lived copy holds
+    (before, it wrote revoked=0 and the key worked again)."""
+    _, _, key = harness.new_user(tag="revoke-race")
+    cache = f"auth:key:{key_hash(harness, key)}"
+    stale = f"stale:{cache}"
+    assert harness.redis_cli("EXISTS", cache) == "0"
+    harness.redis_cli("HSET", stale, "revoked", "1")
+    harness.redis_cli("EXPIRE", stale, "86400")
+    assert_401(harness.http("GET", "/whoami", auth=key), "revoked_api_key")
+    for k in (cache, stale):
+        assert harness.redis_cli("HGET", k, "revoked") == "1", k
+        assert harness.redis_cli("HGET", k, "key_id") == harness.key_ids[key], k
+
+
+def test_fill_script_never_unrevokes(harness):
+    """auth_fill.lua, driven directly: a revocation already in the cache
+    entry is kept by a fill that says revoked=0, in both hashes; without
+    one, the fill writes what it was given."""
+    script = (harness.build_dir / "gen" / "schema" / "redis" / "auth_fill.lua").read_text()
+    fields = ["user_id", str(uuid.uuid4()), "key_id", str(uuid.uuid4()), "email", "a@x.org",
+              "plan", "lite", "read_burst", "100", "revoked", "0"]
+    cache = f"auth:key:{secrets.token_hex(32)}"
+    stale = f"stale:{cache}"
+    harness.redis_cli("HSET", cache, "revoked", "1")        # as DELETE /keys leaves it
+    assert harness.redis_cli("EVAL", script, "2", cache, stale, "60", "86400", *fields) == "1"
+    for k in (cache, stale):
+        assert harness.redis_cli("HGET", k, "revoked") == "1", k
+        assert harness.redis_cli("HGET", k, "user_id") == fields[1], k
+    assert 0 < harness.redis_int("TTL", cache) <= 60
+    assert 60 < harness.redis_int("TTL", stale) <= 86400
+    other = f"auth:key:{secrets.token_hex(32)}"
+    assert harness.redis_cli("EVAL", script, "2", other, f"stale:{other}", "60", "86400",
+                             *fields) == "0"
+    assert harness.redis_cli("HGET", other, "revoked") == "0"
+    assert harness.redis_cli("HGET", f"stale:{other}", "revoked") == "0"
+
+
 def test_other_users_key_is_not_found(harness):
     _, a_id, a_key = harness.new_user(tag="owner")
     _, _, b_key = harness.new_user(tag="intruder")
