@@ -372,6 +372,12 @@ static enum step outcome_answer(struct admit_job *j, const cJSON *r)
     }
     if (strcmp(st, "revoked") == 0)
         idc_forget(req->gw->idents, j->id.cache_key);
+    if (strcmp(st, "unknown") == 0) {
+        /* PostgreSQL said so a moment ago (auth_fill_cache): not asked again. */
+        auth_unknown_error(&j->id, &e);
+        auth_respond_401(req, &e);
+        return STEP_DONE;
+    }
     j->pending = strcmp(st, "cached") == 0        ? PENDING_CACHED
                  : strcmp(st, "miss") == 0        ? PENDING_MISS
                  : strcmp(st, "need_budget") == 0 ? PENDING_NEED_BUDGET

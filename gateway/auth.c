@@ -173,6 +173,30 @@ static int cache_write(struct request *req, const char *key, const cJSON *ident,
     return ERR_OK;
 }
 
+/* Caches PostgreSQL's answer that the identity at key does not exist
+ * (auth_fill.lua without fields). Returns ERR_OK or a Redis error. */
+static int cache_write_unknown(struct request *req, const char *key, struct err *e)
+{
+    char stale[128], ttl[24];
+    struct kv *kv;
+    cJSON *r = NULL;
+
+    snprintf(stale, sizeof stale, "stale:%s", key);
+    snprintf(ttl, sizeof ttl, "%d", AUTH_UNKNOWN_TTL_S);
+    if ((kv = gateway_kv(req->gw, e)) == NULL ||
+        kv_eval(kv, &job_script_auth_fill, 2, 4, (const char *[]){key, stale, ttl, "0"}, NULL,
+                &r, e) != ERR_OK)
+        return e->code;
+    cJSON_Delete(r);
+    return ERR_OK;
+}
+
+int auth_unknown_error(const struct identity *id, struct err *e)
+{
+    return id->kind == IDENT_KEY ? err_set(e, ERR_INVALID_API_KEY, "unknown API key")
+                                 : err_set(e, ERR_INVALID_TOKEN, "unknown user");
+}
+
 /* PostgreSQL is down: the identity is served from its last known copy, so
  * callers keep working through an outage longer than the cache TTL.
  * Returns ERR_OK when a copy was restored. */
@@ -229,15 +253,24 @@ int auth_fill_cache(struct request *req, const struct identity *id, struct err *
     }
     if (rc != ERR_OK)
         return rc;
-    if (ident == NULL)
-        return id->kind == IDENT_KEY ? err_set(e, ERR_INVALID_API_KEY, "unknown API key")
-                                     : err_set(e, ERR_INVALID_TOKEN, "unknown user");
+    if (ident == NULL) {
+        /* Remembered, so repeating the credential does not ask again. */
+        if (cache_write_unknown(req, id->cache_key, e) != ERR_OK) {
+            struct log_line l;
+            log_begin(&l, LOG_WARN, "identity_unknown_not_cached");
+            log_str(&l, "request_id", req->request_id);
+            log_errfields(&l, e);
+            log_end(&l);
+        }
+        return auth_unknown_error(id, e);
+    }
     rc = cache_write(req, id->cache_key, ident, e);
     cJSON_Delete(ident);
     return rc;
 }
 
-/* 1 known, 0 unknown (cache miss), -1 revoked or Redis error (e set). */
+/* 1 known, 0 not in the cache (a miss), -1 revoked, known not to exist or
+ * Redis error (e set). */
 static int cache_state(struct request *req, const struct identity *id, struct err *e)
 {
     struct kv *kv = gateway_kv(req->gw, e);
@@ -246,13 +279,16 @@ static int cache_state(struct request *req, const struct identity *id, struct er
     int state;
 
     if (kv == NULL ||
-        kv_call(kv, 4, (const char *[]){"HMGET", id->cache_key, "user_id", "revoked"}, NULL, &r,
-                e) != ERR_OK)
+        kv_call(kv, 5, (const char *[]){"HMGET", id->cache_key, "user_id", "revoked", "unknown"},
+                NULL, &r, e) != ERR_OK)
         return -1;
     user = cJSON_GetArrayItem(r, 0);
     revoked = cJSON_GetArrayItem(r, 1);
     if (cJSON_IsString(revoked) && strcmp(revoked->valuestring, "1") == 0) {
         err_set(e, ERR_REVOKED_API_KEY, "this API key was revoked");
+        state = -1;
+    } else if (cJSON_IsString(cJSON_GetArrayItem(r, 2))) {
+        auth_unknown_error(id, e);
         state = -1;
     } else {
         state = cJSON_IsString(user) ? 1 : 0;

@@ -6,6 +6,13 @@
 
 #include "common/plans.h"
 
+/* Seconds the Redis cache keeps PostgreSQL's answer that a credential's
+ * identity does not exist, so a repeated unknown key costs one Redis call,
+ * not a query each time. Keys and users are created with random ids, so
+ * such an answer can only concern a guessed or forgotten credential; POST
+ * /keys still deletes any for the new key's hash. */
+#define AUTH_UNKNOWN_TTL_S 30
+
 struct err;
 struct request;
 
@@ -28,9 +35,16 @@ struct identity {
 int auth_parse_or_respond(struct request *req, struct identity *id);
 
 /* After a script's 'miss': loads the identity from PostgreSQL into the Redis
- * cache (with the plan's limits). ERR_INVALID_API_KEY or ERR_INVALID_TOKEN
- * when it no longer exists; availability errors otherwise. */
+ * cache (with the plan's limits). When PostgreSQL knows no such identity,
+ * caches that answer for AUTH_UNKNOWN_TTL_S (the scripts then answer
+ * 'unknown') and returns auth_unknown_error's code; availability errors
+ * otherwise. */
 int auth_fill_cache(struct request *req, const struct identity *id, struct err *e);
+
+/* Sets e to the refusal of an identity PostgreSQL does not know (a script's
+ * 'unknown'): ERR_INVALID_API_KEY for an API key, ERR_INVALID_TOKEN for a
+ * token. Returns e->code. */
+int auth_unknown_error(const struct identity *id, struct err *e);
 
 /* For error paths of routes that authenticate inside their own script:
  * returns 0 when the credential belongs to an existing, unrevoked identity

@@ -184,6 +184,13 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
         }
         if (strcmp(st, "revoked") == 0)
             idc_forget(req->gw->idents, id->cache_key);
+        if (strcmp(st, "unknown") == 0) {
+            /* PostgreSQL said so a moment ago (auth_fill_cache): not asked again. */
+            cJSON_Delete(r);
+            auth_unknown_error(id, &e);
+            auth_respond_401(req, &e);
+            return -1;
+        }
         if (gate_refusal_or_respond(req, r)) {
             cJSON_Delete(r);
             return -1;

@@ -19,6 +19,27 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Drops what the identity cache may hold for a new key's hash: only a
+ * negative answer can be there (auth_fill_cache), for a guessed key. A
+ * failure is logged; the key is issued all the same. */
+static void forget_unknown(struct request *req, const char *key)
+{
+    char hash[65], cache[96];
+    struct err e;
+    struct kv *kv;
+
+    account_key_hash(key, strlen(key), req->gw->cfg->key_pepper, hash);
+    snprintf(cache, sizeof cache, "auth:key:%s", hash);
+    if ((kv = gateway_kv(req->gw, &e)) == NULL ||
+        kv_call(kv, 2, (const char *[]){"DEL", cache}, NULL, NULL, &e) != ERR_OK) {
+        struct log_line l;
+        log_begin(&l, LOG_WARN, "api_key_cache_clear_failed");
+        log_str(&l, "request_id", req->request_id);
+        log_errfields(&l, &e);
+        log_end(&l);
+    }
+}
+
 void handle_keys_create(struct request *req)
 {
     const struct identity *who = &req->who;
@@ -43,6 +64,7 @@ void handle_keys_create(struct request *req)
         gate_respond_error(req, &e);
         return;
     }
+    forget_unknown(req, k.key);
     b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "key_id", k.key_id);
     cJSON_AddStringToObject(b, "name", name);

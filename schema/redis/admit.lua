@@ -156,6 +156,7 @@ local function admit(k, a, n, batch)
     id = identity(KEYS[k + 1])
     if not id then return {'miss'} end
     if id.revoked == '1' then return {'revoked'} end
+    if id.unknown then return {'unknown'} end
     user, budget, flat = id.user_id, tonumber(id.budget) or 0, false
     if ARGV[a + 11] == '1' then flat = id.flat end
   end

@@ -8,8 +8,8 @@
 -- identity back (for the gateway's own copy).
 -- Returns {'ok', user_id, key_id, email, plan, limit, remaining, reset,
 -- the job's flat fields or nil, taken, identity HGETALL or nil}, or {'miss'} /
--- {'revoked'} / {'limited', limit, remaining, reset, retry_after}. The caller
--- checks ownership of what it read.
+-- {'revoked'} / {'unknown'} / {'limited', limit, remaining, reset,
+-- retry_after}. The caller checks ownership of what it read.
 local refused, id = gate(KEYS[1], ARGV[1], tonumber(ARGV[2]) or 1)
 if refused then return refused end
 local read = false

@@ -57,10 +57,13 @@ local function take(id, class, want)
   return nil, id
 end
 
--- Checks identity and the route class' bucket; as take().
+-- Checks identity and the route class' bucket; as take(). 'unknown': the
+-- cache holds PostgreSQL's answer that there is no such identity
+-- (auth_fill.lua), so the caller is refused without asking it again.
 local function gate(ident_key, class, want)
   local id = identity(ident_key)
   if not id then return {'miss'}, nil end
   if id.revoked == '1' then return {'revoked'}, nil end
+  if id.unknown then return {'unknown'}, nil end
   return take(id, class, want)
 end

@@ -1,0 +1,119 @@
+"""Credentials PostgreSQL does not know (docs/operations.md, "Request
+threads"): the answer is cached in Redis for AUTH_UNKNOWN_TTL_S
+(gateway/auth.h), so repeating a well-formed but unknown API key, or a valid
+token of a user that does not exist, costs one identity query, not one per
+request, and request threads do not wait on PostgreSQL for it.
+
+Identity queries are counted by wrapping ci_key_identity and
+ci_user_identity in functions that first log their argument to a table;
+the originals are put back after each test."""
+
+import hashlib
+import secrets
+import uuid
+
+import pytest
+
+from tokens import assert_401, own_token
+
+AUTH_UNKNOWN_TTL_S = 30             # gateway/auth.h
+REQUESTS = 40
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _gw(gateway):
+    return gateway
+
+
+WRAP = """
+CREATE TABLE e2e_identity_reads (fn text NOT NULL, arg text NOT NULL);
+ALTER FUNCTION ci_key_identity(text) RENAME TO e2e_orig_key_identity;
+CREATE FUNCTION ci_key_identity(hash text) RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    INSERT INTO e2e_identity_reads VALUES ('key', hash);
+    RETURN e2e_orig_key_identity(hash);
+END $$;
+ALTER FUNCTION ci_user_identity(uuid) RENAME TO e2e_orig_user_identity;
+CREATE FUNCTION ci_user_identity(id uuid) RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    INSERT INTO e2e_identity_reads VALUES ('user', id::text);
+    RETURN e2e_orig_user_identity(id);
+END $$;
+"""
+
+UNWRAP = """
+DROP FUNCTION IF EXISTS ci_key_identity(text);
+ALTER FUNCTION e2e_orig_key_identity(text) RENAME TO ci_key_identity;
+DROP FUNCTION IF EXISTS ci_user_identity(uuid);
+ALTER FUNCTION e2e_orig_user_identity(uuid) RENAME TO ci_user_identity;
+DROP TABLE e2e_identity_reads;
+"""
+
+
+@pytest.fixture
+def identity_reads(harness):
+    """reads(fn, arg): how many times ci_<fn>_identity(arg) ran since the
+    test started."""
+    harness.psql(WRAP)
+
+    def reads(fn: str, arg: str) -> int:
+        return harness.psql_int("SELECT count(*) FROM e2e_identity_reads "
+                                f"WHERE fn = '{fn}' AND arg = '{arg}'")
+    try:
+        yield reads
+    finally:
+        harness.psql(UNWRAP)
+
+
+def random_key() -> str:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    return "ci_live_" + "".join(secrets.choice(alphabet) for _ in range(32))
+
+
+def key_hash(harness, key: str) -> str:
+    return hashlib.blake2b(key.encode(), digest_size=32,
+                           key=harness.key_pepper.encode()[:64]).hexdigest()
+
+
+def test_unknown_key_is_looked_up_once(harness, identity_reads):
+    key = random_key()
+    khash = key_hash(harness, key)
+    job = "0190a8d4-5b6c-7def-8123-456789abcdef"
+    review = {"request_type": "review", "file_path": "a.py", "file_content": "x = 1\n"}
+    # Request threads (whoami, a poll), a waiting thread (/jobs) and admission.
+    for i in range(REQUESTS):
+        resp = [harness.http("GET", "/whoami", auth=key),
+                harness.http("GET", f"/job/{job}", auth=key),
+                harness.http("GET", "/jobs", auth=key),
+                harness.http("POST", "/review", review, auth=key)][i % 4]
+        assert_401(resp, "invalid_api_key")
+    assert identity_reads("key", khash) == 1
+    cache = f"auth:key:{khash}"
+    assert harness.redis_cli("HGET", cache, "unknown") == "1"
+    assert harness.redis_cli("HGET", cache, "user_id") == ""
+    assert 0 < harness.redis_int("TTL", cache) <= AUTH_UNKNOWN_TTL_S
+    assert harness.redis_cli("EXISTS", f"stale:{cache}") == "0"
+    # Once the answer expires, PostgreSQL is asked again (once).
+    harness.redis_cli("DEL", cache)
+    for _ in range(3):
+        assert_401(harness.http("GET", "/whoami", auth=key), "invalid_api_key")
+    assert identity_reads("key", khash) == 2
+
+
+def test_known_key_still_works(harness, identity_reads):
+    """A real key is read once per cache lifetime, as before."""
+    _, user_id, key = harness.new_user(tag="known")
+    for _ in range(5):
+        status, _, body = harness.http("GET", "/whoami", auth=key)
+        assert status == 200 and body["user_id"] == user_id, body
+    assert identity_reads("key", key_hash(harness, key)) == 1
+
+
+def test_token_of_unknown_user_is_looked_up_once(harness, identity_reads):
+    sub = str(uuid.uuid4())
+    token = own_token(harness, sub)
+    for i in range(REQUESTS):
+        path = ("/whoami", "/jobs")[i % 2]
+        assert_401(harness.http("GET", path, auth=token), "invalid_token")
+    assert identity_reads("user", sub) == 1
+    assert harness.redis_cli("HGET", f"auth:user:{sub}", "unknown") == "1"
