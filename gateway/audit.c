@@ -39,5 +39,5 @@ void handle_audit_list(struct request *req)
         respond_error(req, &e);
         return;
     }
-    respond_json(req, 200, paging_body("entries", rows, limit, "audit_id"));
+    respond_json(req, 200, paging_body("entries", rows, limit, "audit_id", NULL));
 }

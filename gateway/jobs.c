@@ -26,8 +26,12 @@
 
 #define JOBS_LIMIT_DEFAULT 20
 #define JOBS_LIMIT_MAX 100
-/* Recent job ids read from the caller's Redis index per page, at most. */
+/* Recent job ids read from the caller's Redis index per batch. */
 #define JOBS_RECENT_SCAN 200
+/* Ids of that index one page reads at most (each costs a read of the job's
+ * hot copy): a filter that skips more ends the page at the last id read,
+ * and next_cursor continues after it. A multiple of JOBS_RECENT_SCAN. */
+#define JOBS_SCAN_MAX (5 * JOBS_RECENT_SCAN)
 
 /* Returns the view (owns), NULL when absent; ERR_REDIS_UNAVAILABLE in e when
  * Redis could not be asked. */
@@ -185,34 +189,75 @@ static int by_id_desc(const void *a, const void *b)
     return strcmp(iy ? iy : "", ix ? ix : "");
 }
 
-/* Recent jobs from the caller's Redis index (queued ones exist only there). */
+/* How far recent_jobs read the caller's Redis index. */
+struct scan {
+    int capped;                     /* stopped at JOBS_SCAN_MAX, more ids may follow */
+    char last[CRYPTO_UUID_LEN];     /* the last id read, when capped */
+};
+
+/* Recent jobs from the caller's Redis index (queued ones exist only there),
+ * newest first from cursor, matching the filters, into `into`. Reads in
+ * batches until `want` matched, the index ends, its ids go below oldest
+ * (when not NULL: older ones cannot make the page), or JOBS_SCAN_MAX ids
+ * were read (sc->capped). */
 static void recent_jobs(struct request *req, const char *user_id, const char *cursor,
-                        const char *status, const char *type, cJSON *into)
+                        const char *status, const char *type, long want, const char *oldest,
+                        cJSON *into, struct scan *sc)
 {
     struct kv *kv;
     struct err e;
-    char index[64], max[48], count[16];
-    cJSON *ids = NULL, *it;
+    char index[64], max[48], count[16], from[CRYPTO_UUID_LEN];
+    long matched = 0;
+    int scanned = 0;
 
+    sc->capped = 0;
+    sc->last[0] = '\0';
     if ((kv = gateway_kv(req->gw, &e)) == NULL)
         return;
     snprintf(index, sizeof index, "jobs:%s", user_id);
-    snprintf(max, sizeof max, "%s%s", cursor ? "(" : "+", cursor ? cursor : "");
+    snprintf(from, sizeof from, "%s", cursor ? cursor : "");
     snprintf(count, sizeof count, "%d", JOBS_RECENT_SCAN);
-    if (kv_call(kv, 7, (const char *[]){"ZREVRANGEBYLEX", index, max, "-", "LIMIT", "0", count},
-                NULL, &ids, &e) != ERR_OK)
-        return;
-    cJSON_ArrayForEach(it, ids) {
-        cJSON *view;
-        if (!cJSON_IsString(it) || !crypto_uuid_valid(it->valuestring))
-            continue;
-        view = job_from_redis(req, it->valuestring, &e);
-        if (view != NULL && owned_by(view, user_id) && matches(view, status, type))
-            cJSON_AddItemToArray(into, view);
-        else
-            cJSON_Delete(view);
+    while (scanned < JOBS_SCAN_MAX) {
+        cJSON *ids = NULL, *it;
+        int n, done = 0, valid = 0;
+
+        snprintf(max, sizeof max, "%s%s", from[0] ? "(" : "+", from);
+        if (kv_call(kv, 7, (const char *[]){"ZREVRANGEBYLEX", index, max, "-", "LIMIT", "0",
+                                            count},
+                    NULL, &ids, &e) != ERR_OK)
+            return;
+        n = cJSON_GetArraySize(ids);
+        cJSON_ArrayForEach(it, ids) {
+            cJSON *view;
+            if (!cJSON_IsString(it) || !crypto_uuid_valid(it->valuestring))
+                continue;
+            if (oldest != NULL && strcmp(it->valuestring, oldest) < 0) {
+                done = 1;
+                break;
+            }
+            snprintf(from, sizeof from, "%s", it->valuestring);
+            valid++;
+            view = job_from_redis(req, it->valuestring, &e);
+            if (view != NULL && owned_by(view, user_id) && matches(view, status, type)) {
+                cJSON_AddItemToArray(into, view);
+                matched++;
+            } else {
+                cJSON_Delete(view);
+            }
+            if (matched >= want) {
+                done = 1;
+                break;
+            }
+        }
+        cJSON_Delete(ids);
+        scanned += n;
+        /* A batch of no job ids would not move `from` (admit.lua writes
+         * only job ids: not expected). */
+        if (done || n < JOBS_RECENT_SCAN || valid == 0)
+            return;
     }
-    cJSON_Delete(ids);
+    sc->capped = 1;
+    snprintf(sc->last, sizeof sc->last, "%s", from);
 }
 
 void handle_jobs_list(struct request *req)
@@ -224,6 +269,8 @@ void handle_jobs_list(struct request *req)
     char lim[24];
     long limit;
     cJSON *pg, *all, *page, **items = NULL;
+    const char *oldest = NULL;
+    struct scan sc;
     int n, taken = 0;
 
     if (paging_parse_or_respond(req, JOBS_LIMIT_DEFAULT, JOBS_LIMIT_MAX, &limit, &cursor) != 0)
@@ -248,9 +295,15 @@ void handle_jobs_list(struct request *req)
         gate_respond_error(req, &e);
         return;
     }
+    /* PostgreSQL filled a page: Redis ids older than its last row cannot
+     * make it. */
+    if (cJSON_GetArraySize(pg) > limit)
+        oldest = json_str(cJSON_GetArrayItem(pg, cJSON_GetArraySize(pg) - 1), "job_id");
     all = cJSON_CreateArray();
-    recent_jobs(req, who->user_id, cursor, status, type, all);
-    /* Merge: the hot copy wins over the row; newest first; no duplicates. */
+    recent_jobs(req, who->user_id, cursor, status, type, limit + 1, oldest, all, &sc);
+    /* Merge: the hot copy wins over the row; newest first; no duplicates.
+     * When the scan stopped at its cap, nothing older than the last id it
+     * read is shown: a job there only Redis holds was not looked at. */
     n = cJSON_GetArraySize(all) + cJSON_GetArraySize(pg);
     items = calloc((size_t)n + 1, sizeof *items);
     page = cJSON_CreateArray();
@@ -267,7 +320,8 @@ void handle_jobs_list(struct request *req)
             const char *jid;
             it = items[i];
             jid = json_str(it, "job_id");
-            if (taken < limit + 1 && jid != NULL && strcmp(jid, prev) != 0) {
+            if (taken < limit + 1 && jid != NULL && strcmp(jid, prev) != 0 &&
+                !(sc.capped && strcmp(jid, sc.last) < 0)) {
                 snprintf(prev, sizeof prev, "%s", jid);
                 cJSON_AddItemToArray(page, it);
                 taken++;
@@ -279,5 +333,6 @@ void handle_jobs_list(struct request *req)
     free(items);
     cJSON_Delete(all);
     cJSON_Delete(pg);
-    respond_json(req, 200, paging_body("jobs", page, limit, "job_id"));
+    respond_json(req, 200,
+                 paging_body("jobs", page, limit, "job_id", sc.capped ? sc.last : NULL));
 }

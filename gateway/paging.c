@@ -35,7 +35,8 @@ int paging_parse_or_respond(struct request *req, long def, long max, long *limit
     return 0;
 }
 
-cJSON *paging_body(const char *name, cJSON *items, long limit, const char *id)
+cJSON *paging_body(const char *name, cJSON *items, long limit, const char *id,
+                   const char *resume)
 {
     cJSON *body = cJSON_CreateObject();
 
@@ -52,7 +53,7 @@ cJSON *paging_body(const char *name, cJSON *items, long limit, const char *id)
                              json_str(cJSON_GetArrayItem(items, (int)limit - 1), id));
     } else {
         cJSON_AddItemToObject(body, name, items);
-        cJSON_AddNullToObject(body, "next_cursor");
+        json_add_str_or_null(body, "next_cursor", resume);
     }
     return body;
 }

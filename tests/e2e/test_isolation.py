@@ -2,7 +2,8 @@
 404 job_not_found exactly like an unknown one, from the Redis hot copy and
 from PostgreSQL alike; GET /jobs lists only the caller's jobs, newest first,
 paginated with limit/next_cursor without duplicates or gaps, filtered by
-status and type; a bad limit or cursor is 400 invalid_field_value."""
+status and type (however many newer jobs the filter skips); a bad limit or
+cursor is 400 invalid_field_value."""
 
 import secrets
 
@@ -190,3 +191,66 @@ def test_mixed_sources_paginate_without_gaps(harness, gateway):
     got, pages = page_walk(harness, c, 2)
     assert got == [j for j, _ in reversed(ids)], got
     assert pages == 3
+
+
+JOBS_RECENT_SCAN = 200      # gateway/jobs.c: ids of the Redis index read per batch
+JOBS_SCAN_MAX = 1000        # gateway/jobs.c: ids one page reads at most
+
+
+def filtered_walk(harness, key, query, max_pages=20):
+    """Every page of a filtered GET /jobs, following next_cursor (bounded).
+    Returns (job ids in order, pages). A page may hold fewer jobs than the
+    limit, none even, with a next_cursor: the filter skipped what it read."""
+    ids, cursor = [], None
+    for pages in range(1, max_pages + 1):
+        q = f"/jobs?{query}" + (f"&cursor={cursor}" if cursor else "")
+        status, _, body = harness.http("GET", q, auth=key)
+        assert status == 200, (q, body)
+        assert set(body) == {"jobs", "next_cursor"}, body
+        ids += [j["job_id"] for j in body["jobs"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return ids, pages
+        assert UUID7_RE.match(cursor), body
+    raise AssertionError(f"GET /jobs?{query} did not end within {max_pages} pages")
+
+
+def submit_reviews(harness, key, n, tag):
+    for i in range(n):
+        harness.submit(file_path=f"{tag}/r{i}.py", file_content=f"r = {i}\n", auth=key)
+
+
+def test_filter_finds_a_queued_job_behind_many_newer(harness, gateway):
+    """A queued debug job exists only in Redis; more than one batch of
+    newer reviews (JOBS_RECENT_SCAN) in the caller's index must not hide it
+    from ?type=debug (before: the page read the 200 newest ids, found no
+    debug job among them and said next_cursor null)."""
+    _, _, key = harness.new_user("business", tag="scan-deep")
+    debug = harness.submit(file_path="d/x.py", file_content="x = 1 / 0\n", request_type="debug",
+                           auth=key, **TYPE_FIELDS["debug"])
+    submit_reviews(harness, key, JOBS_RECENT_SCAN + 20, "deep")
+    status, _, body = harness.http("GET", "/jobs?type=debug&limit=5", auth=key)
+    assert status == 200, body
+    assert [j["job_id"] for j in body["jobs"]] == [debug], body
+    assert body["next_cursor"] is None, body
+    ids, _ = filtered_walk(harness, key, "status=queued&type=debug&limit=1")
+    assert ids == [debug], ids
+
+
+def test_filter_past_the_scan_cap_continues_with_a_cursor(harness, gateway):
+    """Past JOBS_SCAN_MAX ids a page stops reading and its next_cursor
+    continues after the last id read (not null), so following it finds the
+    job; jobs newer than that id are never skipped."""
+    _, _, key = harness.new_user("business", tag="scan-cap")
+    debug = harness.submit(file_path="d/y.py", file_content="y = 1 / 0\n", request_type="debug",
+                           auth=key, **TYPE_FIELDS["debug"])
+    submit_reviews(harness, key, JOBS_SCAN_MAX + 20, "cap")
+    newest = harness.submit(file_path="d/z.py", file_content="z = 1 / 0\n",
+                            request_type="debug", auth=key, **TYPE_FIELDS["debug"])
+    status, _, body = harness.http("GET", "/jobs?type=debug&limit=5", auth=key)
+    assert status == 200, body
+    assert [j["job_id"] for j in body["jobs"]] == [newest], body
+    assert body["next_cursor"] is not None, body
+    ids, pages = filtered_walk(harness, key, "type=debug&limit=5")
+    assert ids == [newest, debug], ids
+    assert pages == 2, pages
