@@ -197,8 +197,12 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
         }
         miss = strcmp(st, "miss") == 0;
         cJSON_Delete(r);
-        if (!miss || attempt > 0)
+        if (!miss || attempt > 0 || req->filled)
             break;
+        /* PostgreSQL is asked on a waiting thread only: a request thread
+         * hands the request over (GATE_MISS), and runs it again after. */
+        if (!req->waits)
+            return GATE_MISS;
         if (auth_fill_cache(req, id, &e) != ERR_OK) {
             gate_respond_error(req, &e);
             return -1;

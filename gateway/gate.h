@@ -16,7 +16,13 @@ struct request;
  * RateLimit-* headers set, or answers (401, 429, 503) and returns -1.
  * read_job, when not NULL, is a job id whose hot copy is read in the same
  * script call (job_read in common/job.h): its flat fields go to
- * req->prefetched (owned by the request). */
+ * req->prefetched (owned by the request).
+ * On a request thread (req->waits 0), an identity missing from the Redis
+ * cache is not read from PostgreSQL there: GATE_MISS is returned, nothing
+ * answered, and the caller hands the request to a waiting thread that
+ * fills the cache (auth_fill_cache) and sets req->filled before the
+ * request runs again (server.c). */
+#define GATE_MISS 1
 int gate_or_respond(struct request *req, enum route_class rc, struct identity *id,
                     const char *read_job);
 

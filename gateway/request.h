@@ -28,6 +28,8 @@ struct request {
     size_t body_cap;
     int body_too_large;             /* the body passed the limit: nothing more kept */
     int responded;                  /* a response was queued (or held, below) */
+    int filled;                     /* a waiting thread filled the identity cache
+                                       after the gate missed it (gate.h) */
     int waits;                      /* runs on a waiting thread: the connection is
                                        suspended, responses are held until resumed */
     void *held;                     /* struct MHD_Response *, owns: the response made on

@@ -12,7 +12,7 @@ static const struct route route_table[] = {
     {"GET",    "/job/:id",         ROUTE_JOB | ROUTE_VIEW,     AUTH_GATED,  RC_READ,   handle_job_get},
     {"GET",    "/job/:id/events",  ROUTE_JOB,                  AUTH_GATED,  RC_READ,   handle_job_events},
     {"GET",    "/jobs",            ROUTE_WAITS,                AUTH_GATED,  RC_READ,   handle_jobs_list},
-    {"GET",    "/whoami",          0,                          AUTH_GATED,  RC_READ,   handle_whoami},
+    {"GET",    "/whoami",          ROUTE_WAITS,                AUTH_GATED,  RC_READ,   handle_whoami},
     {"GET",    "/usage",           ROUTE_WAITS,                AUTH_GATED,  RC_READ,   handle_usage},
     {"POST",   "/auth/login",      ROUTE_BODY | ROUTE_WAITS,   AUTH_PUBLIC, RC_AUTH,   handle_login},
     {"POST",   "/keys",            ROUTE_BODY | ROUTE_WAITS,   AUTH_GATED,  RC_AUTH,   handle_keys_create},

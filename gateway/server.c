@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/utf8.h"
 #include "gateway/admit.h"
+#include "gateway/auth.h"
 #include "gateway/export.h"
 #include "gateway/gate.h"
 #include "gateway/observe.h"
@@ -220,6 +221,7 @@ static void request_append(struct request *req, const char *data, size_t n)
 
 static void run_request(struct request *req);
 static void run_waiting(void *arg);
+static void fill_waiting(void *arg);
 static enum MHD_Result queue_held(struct request *req);
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -283,7 +285,13 @@ static void run_request(struct request *req)
                 view_cache_has(req->gw->views, req->param, clock_now_ms()))
                 read = 0;
         }
-        if (gate_or_respond(req, req->route->rclass, &req->who, read ? req->param : NULL) != 0)
+        int rc = gate_or_respond(req, req->route->rclass, &req->who, read ? req->param : NULL);
+
+        if (rc == GATE_MISS) {
+            server_hand_over(req, req->gw->waiters, fill_waiting, req);
+            return;
+        }
+        if (rc != 0)
             return;
     }
     on_pool = req->waits;
@@ -329,6 +337,24 @@ static void run_waiting(void *arg)
     struct MHD_Connection *conn = req->conn;
 
     run_request(req);
+    MHD_resume_connection(conn);
+}
+
+/* On a waiting thread: reads the identity the gate missed from PostgreSQL
+ * into the cache. Then the request runs again on a request thread (waits
+ * cleared before the resume), or its error answer is held. */
+static void fill_waiting(void *arg)
+{
+    struct request *req = arg;
+    struct MHD_Connection *conn = req->conn;
+    struct err e;
+
+    if (auth_fill_cache(req, &req->who, &e) == ERR_OK) {
+        req->filled = 1;
+        req->waits = 0;
+    } else {
+        gate_respond_error(req, &e);
+    }
     MHD_resume_connection(conn);
 }
 

@@ -117,3 +117,61 @@ def test_token_of_unknown_user_is_looked_up_once(harness, identity_reads):
         assert_401(harness.http("GET", path, auth=token), "invalid_token")
     assert identity_reads("user", sub) == 1
     assert harness.redis_cli("HGET", f"auth:user:{sub}", "unknown") == "1"
+
+
+SLOW_S = 3                          # the identity query's sleep below
+
+SLOW = f"""
+ALTER FUNCTION ci_key_identity(text) RENAME TO e2e_fast_key_identity;
+CREATE FUNCTION ci_key_identity(hash text) RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_sleep({SLOW_S});
+    RETURN e2e_fast_key_identity(hash);
+END $$;
+"""
+
+FAST = """
+DROP FUNCTION IF EXISTS ci_key_identity(text);
+ALTER FUNCTION e2e_fast_key_identity(text) RENAME TO ci_key_identity;
+"""
+
+
+def test_identity_query_does_not_hold_a_request_thread(harness):
+    """With one request thread, a poll whose key is not in the cache waits on
+    PostgreSQL on a waiting thread: /healthz and a cached caller's request
+    are answered while it waits (before, they queued behind it)."""
+    import threading
+
+    _, _, known = harness.new_user(tag="slowpg")
+    gw = harness.start_gateway({"CODEINSIGHT_HTTP_THREADS": "1"}, default=False)
+    job = "0190a8d4-5b6c-7def-8123-456789abcdef"
+    assert gw.http("GET", "/queue/info", auth=known)[0] == 200      # cached from here on
+    harness.psql(SLOW)
+    try:
+        done = threading.Event()
+        slow: list = []
+
+        def bogus() -> None:
+            slow.append(gw.http("GET", f"/job/{job}", auth=random_key(), timeout=SLOW_S + 20))
+            done.set()
+
+        t = threading.Thread(target=bogus)
+        t.start()
+        # The bogus request is in PostgreSQL's sleep for SLOW_S seconds.
+        deadline = SLOW_S * 10
+        while harness.psql_int("SELECT count(*) FROM pg_stat_activity "
+                               "WHERE query LIKE '%ci_key_identity%' AND state = 'active' "
+                               "AND pid <> pg_backend_pid()") == 0 and deadline > 0:
+            deadline -= 1
+            done.wait(0.1)
+        assert not done.is_set(), "the identity query did not wait"
+        status, _, _ = gw.http("GET", "/healthz", auth=None)
+        assert status == 200
+        status, _, body = gw.http("GET", "/queue/info", auth=known)
+        assert status == 200, body
+        assert not done.is_set(), "answered only after the slow identity query"
+        t.join(SLOW_S + 30)
+        assert_401(slow[0], "invalid_api_key")
+    finally:
+        harness.psql(FAST)
+        gw.stop()
