@@ -1,8 +1,14 @@
-/* utf8.c - strict UTF-8 validation. */
+/* utf8.c - strict UTF-8 validation, and cuts at character boundaries. */
 #include "common/utf8.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+static int is_continuation(unsigned char c)
+{
+    return (c & 0xc0) == 0x80;
+}
 
 int utf8_valid(const char *str, size_t len, size_t *bad)
 {
@@ -74,7 +80,71 @@ size_t utf8_cut(const char *s, size_t len, size_t max)
     if (len <= max)
         return len;
     n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    while (n > 0 && is_continuation((unsigned char)s[n]))
         n--;
+    return n;
+}
+
+int utf8_prec(const char *s, size_t max)
+{
+    return (int)utf8_cut(s, strlen(s), max);
+}
+
+size_t utf8_tail(const char *s, size_t len, size_t max)
+{
+    size_t i;
+
+    if (len <= max)
+        return 0;
+    i = len - max;
+    /* At most three continuation bytes follow a lead byte. */
+    for (int k = 0; k < 3 && i < len && is_continuation((unsigned char)s[i]); k++)
+        i++;
+    return i;
+}
+
+/* Largest n <= len such that s[0..n) does not end inside a sequence whose
+ * lead byte announces more bytes than s[0..len) holds (a text whose cut
+ * already happened, without the byte after it). */
+static size_t whole_prefix(const char *s, size_t len)
+{
+    size_t i = len;
+
+    for (int k = 0; k < 4 && i > 0; k++) {
+        unsigned char c = (unsigned char)s[--i];
+        size_t need;
+
+        if (is_continuation(c))
+            continue;
+        need = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+        return len - i >= need ? len : i;
+    }
+    return len;     /* no lead byte: not UTF-8 anyway, nothing to mend */
+}
+
+size_t utf8_vfmt(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    int r = vsnprintf(buf, cap, fmt, ap);
+    size_t n;
+
+    if (r < 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+    if ((size_t)r < cap)
+        return (size_t)r;
+    n = whole_prefix(buf, cap - 1);
+    buf[n] = '\0';
+    return n;
+}
+
+size_t utf8_fmt(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    size_t n;
+
+    va_start(ap, fmt);
+    n = utf8_vfmt(buf, cap, fmt, ap);
+    va_end(ap);
     return n;
 }

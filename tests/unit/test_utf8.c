@@ -188,6 +188,105 @@ static void test_every_offset_of_ascii_run(void **state)
     }
 }
 
+/* a, e-acute, euro sign, an emoji, a Cyrillic word: 1- to 4-byte characters. */
+static const char MIXED[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z "
+                            "\xd0\x9d\xd0\xb5\xd0\xb2\xd0\xb5\xd1\x80\xd0\xbd\xd0\xbe";
+
+/* utf8_cut at every budget: the longest prefix within it that ends on a
+ * character boundary (a character is at most 4 bytes). */
+static void test_cut_every_budget(void **state)
+{
+    size_t len = sizeof MIXED - 1, bad;
+
+    (void)state;
+    for (size_t max = 0; max <= len + 1; max++) {
+        size_t n = utf8_cut(MIXED, len, max);
+        assert_true(n <= max && n <= len);
+        assert_true(n + 3 >= (max < len ? max : len));
+        assert_int_equal(check(MIXED, n, &bad), 1);
+    }
+    assert_int_equal(utf8_cut(MIXED, len, len), len);
+    assert_int_equal(utf8_cut(MIXED, len, 2), 1);          /* not half of the e-acute */
+    assert_int_equal(utf8_prec(MIXED, 2), 1);
+    assert_int_equal(utf8_prec(MIXED, 3), 3);
+    assert_int_equal(utf8_prec(MIXED, 100), (int)len);
+}
+
+/* utf8_tail at every budget: the longest suffix within it that starts on a
+ * character boundary. */
+static void test_tail_every_budget(void **state)
+{
+    size_t len = sizeof MIXED - 1, bad;
+
+    (void)state;
+    for (size_t max = 0; max <= len + 1; max++) {
+        size_t i = utf8_tail(MIXED, len, max);
+        assert_true(i <= len && len - i <= max);
+        assert_true(len - i + 3 >= (max < len ? max : len));
+        assert_int_equal(check(MIXED + i, len - i, &bad), 1);
+    }
+    assert_int_equal(utf8_tail(MIXED, len, len + 5), 0);
+    assert_int_equal(utf8_tail(MIXED, len, 1), len - 0);    /* half of the last letter */
+    assert_int_equal(utf8_tail(MIXED, len, 2), len - 2);
+}
+
+/* utf8_fmt into every buffer size: a prefix of the whole text, cut after
+ * the last character that fits, never inside one. */
+static void test_fmt_every_size(void **state)
+{
+    size_t len = sizeof MIXED - 1 + 4, bad;
+    char whole[64], buf[64];
+
+    (void)state;
+    assert_int_equal(utf8_fmt(whole, sizeof whole, "(%s)%d", MIXED, 42), len);
+    for (size_t cap = 1; cap <= len + 2; cap++) {
+        size_t n;
+
+        memset(buf, 'X', sizeof buf);
+        n = utf8_fmt(buf, cap, "(%s)%d", MIXED, 42);
+        assert_int_equal(n, strlen(buf));
+        assert_true(n < cap);
+        assert_true(n + 4 >= (cap - 1 < len ? cap - 1 : len));
+        assert_memory_equal(buf, whole, n);
+        assert_int_equal(check(buf, n, &bad), 1);
+        assert_int_equal(buf[cap], 'X');                   /* nothing past cap */
+    }
+}
+
+/* What Debug Doctor stores: a failure note of Cyrillic text cut to its
+ * 256-byte reason, at whatever offset the prefix leaves the cut. */
+static void test_fmt_cyrillic_note(void **state)
+{
+    char text[2048], reason[256];
+    size_t n = 0, bad;
+
+    (void)state;
+    for (int i = 0; i < 40; i++)
+        n += utf8_fmt(text + n, sizeof text - n, "%s",
+                      "\xd0\x9d\xd0\xb5\xd0\xb2\xd0\xb5\xd1\x80\xd0\xbd\xd0\xbe\xd0\xb5 ");
+    for (size_t pre = 0; pre < 4; pre++) {
+        n = utf8_fmt(reason, sizeof reason, "%.*sstill fails:\n%s", (int)pre, "xyz", text);
+        assert_true(n >= sizeof reason - 4 && n < sizeof reason);
+        assert_int_equal(check(reason, n, &bad), 1);
+    }
+}
+
+/* Only the cut is mended: text that fits is written as given, even when an
+ * argument is not UTF-8. */
+static void test_fmt_leaves_what_fits(void **state)
+{
+    char buf[8];
+
+    (void)state;
+    assert_int_equal(utf8_fmt(buf, sizeof buf, "%s", "ab\xff\xc3"), 4);
+    assert_string_equal(buf, "ab\xff\xc3");
+    assert_int_equal(utf8_fmt(buf, sizeof buf, "%s", "abcdefgh"), 7);
+    assert_string_equal(buf, "abcdefg");
+    assert_int_equal(utf8_fmt(buf, 1, "%s", "\xc3\xa9"), 0);
+    assert_string_equal(buf, "");
+    assert_int_equal(utf8_fmt(buf, 2, "%s", "\xc3\xa9"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +303,11 @@ int main(void)
         cmocka_unit_test(test_len_bounds),
         cmocka_unit_test(test_bad_may_be_null),
         cmocka_unit_test(test_every_offset_of_ascii_run),
+        cmocka_unit_test(test_cut_every_budget),
+        cmocka_unit_test(test_tail_every_budget),
+        cmocka_unit_test(test_fmt_every_size),
+        cmocka_unit_test(test_fmt_cyrillic_note),
+        cmocka_unit_test(test_fmt_leaves_what_fits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
