@@ -7,6 +7,7 @@
 #include "worker/context.h"
 #include "worker/debug_text.h"
 #include "common/patch.h"
+#include "common/utf8.h"
 #include "worker/prompt.h"
 #include "worker/redact.h"
 #include "worker/sandbox.h"
@@ -70,14 +71,15 @@ static char *static_root_cause(const struct debug_state *d)
 
     if (type == NULL && msg == NULL)
         return NULL;
-    n += (size_t)snprintf(buf, sizeof buf, "%s%s%s", type ? type : "", type && msg ? ": " : "",
-                          msg ? msg : "");
-    if (f != NULL && json_str(f, "file") != NULL && n < sizeof buf)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, " at %s:%d",
-                              root >= 0 ? d->src[src_i].path : json_str(f, "file"),
-                              (int)cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")));
-    if (f != NULL && json_str(f, "function") != NULL && n < sizeof buf)
-        snprintf(buf + n, sizeof buf - n, " in %s", json_str(f, "function"));
+    /* utf8_fmt returns what it wrote: n stays below sizeof buf. */
+    n += utf8_fmt(buf, sizeof buf, "%s%s%s", type ? type : "", type && msg ? ": " : "",
+                  msg ? msg : "");
+    if (f != NULL && json_str(f, "file") != NULL)
+        n += utf8_fmt(buf + n, sizeof buf - n, " at %s:%d",
+                      root >= 0 ? d->src[src_i].path : json_str(f, "file"),
+                      (int)cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")));
+    if (f != NULL && json_str(f, "function") != NULL)
+        utf8_fmt(buf + n, sizeof buf - n, " in %s", json_str(f, "function"));
     return strdup(buf);
 }
 
@@ -171,10 +173,10 @@ static void finish(struct debug_state *d)
 static void degrade(struct debug_state *d, const char *reason)
 {
     if (d->reason[0] == '\0')
-        snprintf(d->reason, sizeof d->reason, "no fix to verify: the model gave none (%.200s)",
+        utf8_fmt(d->reason, sizeof d->reason, "no fix to verify: the model gave none (%s)",
                  reason);
     d->out.degraded = 1;
-    snprintf(d->out.degraded_reason, sizeof d->out.degraded_reason, "%.159s", reason);
+    utf8_fmt(d->out.degraded_reason, sizeof d->out.degraded_reason, "%s", reason);
     finish(d);
 }
 
@@ -264,7 +266,7 @@ static void retry_or_finish(struct debug_state *d, const char *failure, int veri
 {
     const char *fix = json_str(d->answer, "fix");
 
-    snprintf(d->reason, sizeof d->reason, "%.255s", failure);
+    utf8_fmt(d->reason, sizeof d->reason, "%s", failure);
     if (verify_failed)
         report(d, "verified", 0);
     if (d->rounds >= d->env.cfg->debug_fix_attempts) {
@@ -288,7 +290,7 @@ static void on_verified(void *arg, cJSON *run, const char *why)
         d->sfiles[d->patched_src] = d->saved;
     d->patched_src = -1;
     if (run == NULL) {
-        snprintf(d->reason, sizeof d->reason, "the fix could not be verified: %.200s",
+        utf8_fmt(d->reason, sizeof d->reason, "the fix could not be verified: %s",
                  why ? why : "sandbox failed");
         report(d, "verified", 0);
         finish(d);
@@ -312,7 +314,7 @@ static void on_verified(void *arg, cJSON *run, const char *why)
         finish(d);
         return;
     }
-    snprintf(note, DEBUG_FAILURE_MAX, "with the fix applied the program still fails:\n%s", text);
+    utf8_fmt(note, DEBUG_FAILURE_MAX, "with the fix applied the program still fails:\n%s", text);
     free(text);
     retry_or_finish(d, note, 1);
     free(note);
@@ -475,7 +477,7 @@ static void on_reproduced(void *arg, cJSON *run, const char *why)
     struct debug_state *d = arg;
 
     if (run == NULL) {
-        snprintf(d->reason, sizeof d->reason, "not reproduced: %.200s",
+        utf8_fmt(d->reason, sizeof d->reason, "not reproduced: %s",
                  why ? why : "the sandbox could not be created");
         report(d, "reproduced", 0);
         ask(d);
@@ -575,7 +577,7 @@ int debug_task_start(const struct debug_env *env, const struct debug_in *in, mod
     why = env->sandbox == NULL ? "this worker has no sandbox" : sandbox_unavailable(env->sandbox);
     if (why != NULL) {
         /* No sandbox, no code runs. */
-        snprintf(d->reason, sizeof d->reason, "not reproduced: %.200s", why);
+        utf8_fmt(d->reason, sizeof d->reason, "not reproduced: %s", why);
         ask(d);
         return 0;
     }

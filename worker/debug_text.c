@@ -1,11 +1,21 @@
 /* debug_text.c - Debug Doctor's material for the model, as text. */
 #include "worker/debug_text.h"
 
+#include "common/utf8.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The run's output as the model reads it: the command, the outcome, tails. */
+/* The last DEBUG_PROMPT_OUTPUT_MAX bytes of s at most, from a character's
+ * start. */
+static const char *output_tail(const char *s)
+{
+    return s + utf8_tail(s, strlen(s), DEBUG_PROMPT_OUTPUT_MAX);
+}
+
+/* The run's output as the model reads it: the command, the outcome, tails.
+ * utf8_fmt returns what it wrote, so n stays below cap. */
 char *debug_run_text(const cJSON *run)
 {
     const cJSON *a;
@@ -15,31 +25,23 @@ char *debug_run_text(const cJSON *run)
 
     if (s == NULL)
         return NULL;
-    n += (size_t)snprintf(s, cap, "$");
+    n += utf8_fmt(s, cap, "$");
     cJSON_ArrayForEach(a, cJSON_GetObjectItem(run, "argv"))
-        if (cJSON_IsString(a) && n < cap)
-            n += (size_t)snprintf(s + n, cap - n, " %s", a->valuestring);
-    if (n < cap) {
-        if (cJSON_IsTrue(cJSON_GetObjectItem(run, "timed_out")))
-            n += (size_t)snprintf(s + n, cap - n, "\n(killed: timed out)\n");
-        else if (cJSON_IsNumber(cJSON_GetObjectItem(run, "signal")))
-            n += (size_t)snprintf(s + n, cap - n, "\n(killed by signal %d)\n",
-                                  (int)cJSON_GetObjectItem(run, "signal")->valuedouble);
-        else
-            n += (size_t)snprintf(s + n, cap - n, "\n(exit %d)\n",
-                                  (int)cJSON_GetNumberValue(cJSON_GetObjectItem(run, "exit")));
-    }
+        if (cJSON_IsString(a))
+            n += utf8_fmt(s + n, cap - n, " %s", a->valuestring);
+    if (cJSON_IsTrue(cJSON_GetObjectItem(run, "timed_out")))
+        n += utf8_fmt(s + n, cap - n, "\n(killed: timed out)\n");
+    else if (cJSON_IsNumber(cJSON_GetObjectItem(run, "signal")))
+        n += utf8_fmt(s + n, cap - n, "\n(killed by signal %d)\n",
+                      (int)cJSON_GetObjectItem(run, "signal")->valuedouble);
+    else
+        n += utf8_fmt(s + n, cap - n, "\n(exit %d)\n",
+                      (int)cJSON_GetNumberValue(cJSON_GetObjectItem(run, "exit")));
     /* Tails: the end is where failures are reported. */
-    if (err != NULL && *err && n < cap) {
-        size_t l = strlen(err);
-        const char *t = l > DEBUG_PROMPT_OUTPUT_MAX ? err + l - DEBUG_PROMPT_OUTPUT_MAX : err;
-        n += (size_t)snprintf(s + n, cap - n, "stderr:\n%s\n", t);
-    }
-    if (out != NULL && *out && n < cap) {
-        size_t l = strlen(out);
-        const char *t = l > DEBUG_PROMPT_OUTPUT_MAX ? out + l - DEBUG_PROMPT_OUTPUT_MAX : out;
-        snprintf(s + n, cap - n, "stdout:\n%s\n", t);
-    }
+    if (err != NULL && *err)
+        n += utf8_fmt(s + n, cap - n, "stderr:\n%s\n", output_tail(err));
+    if (out != NULL && *out)
+        utf8_fmt(s + n, cap - n, "stdout:\n%s\n", output_tail(out));
     return s;
 }
 
@@ -55,11 +57,12 @@ char *debug_frames_text(const cJSON *tb)
     s[0] = '\0';
     cJSON_ArrayForEach(f, cJSON_GetObjectItem(tb, "frames")) {
         const char *fn = json_str(f, "function");
-        if (i++ >= DEBUG_PROMPT_FRAMES || n >= cap)
+        const char *file = json_str(f, "file") ? json_str(f, "file") : "(null)";
+        if (i++ >= DEBUG_PROMPT_FRAMES)
             break;
-        n += (size_t)snprintf(s + n, cap - n, "%.200s:%d%s%.80s\n", json_str(f, "file"),
-                              (int)cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")),
-                              fn ? " in " : "", fn ? fn : "");
+        n += utf8_fmt(s + n, cap - n, "%.*s:%d%s%.*s\n", utf8_prec(file, 200), file,
+                      (int)cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")),
+                      fn ? " in " : "", utf8_prec(fn ? fn : "", 80), fn ? fn : "");
     }
     return s;
 }
@@ -99,9 +102,9 @@ char *debug_files_text(const struct tb_source *src, int nsrc, size_t budget)
         size_t room = budget > n ? budget - n : 0, len = src[i].len;
         if (room < 64)
             break;
-        n += (size_t)snprintf(s + n, cap - n, "=== %s ===\n%.*s%s\n", src[i].path,
-                              (int)(len < room ? len : room), src[i].text,
-                              len < room ? "" : "\n[... cut]");
+        n += utf8_fmt(s + n, cap - n, "=== %s ===\n%.*s%s\n", src[i].path,
+                      (int)utf8_cut(src[i].text, len, room), src[i].text,
+                      len < room ? "" : "\n[... cut]");
     }
     return s;
 }

@@ -201,8 +201,8 @@ static int probe(const struct sandbox *sb, char *why, size_t cap)
     int64_t deadline;
 
     if (scratch_create("codeinsight-sandbox", stage, sizeof stage) != 0) {
-        snprintf(why, cap, "cannot create a staging directory in %.160s: %s", sb->tmpdir,
-                 strerror(errno));
+        snprintf(why, cap, "cannot create a staging directory in %.*s: %s",
+                 utf8_prec(sb->tmpdir, 160), sb->tmpdir, strerror(errno));
         return -1;
     }
     launcher_head(sb, &sv, stage, SANDBOX_PROBE_CPU_S, SANDBOX_PROBE_MEMORY_MB);
@@ -227,7 +227,8 @@ static int probe(const struct sandbox *sb, char *why, size_t cap)
     close(pfd[1]);
     pfd[1] = -1;
     if (errno != 0) {
-        snprintf(why, cap, "cannot start the launcher %.160s: %s", sb->self_exe, strerror(errno));
+        snprintf(why, cap, "cannot start the launcher %.*s: %s", utf8_prec(sb->self_exe, 160),
+                 sb->self_exe, strerror(errno));
         goto out;
     }
     deadline = clock_mono_ms() + SANDBOX_PROBE_TIMEOUT_MS;
@@ -757,8 +758,8 @@ struct sandbox *sandbox_new(struct loop *loop, const struct config *cfg, const c
         snprintf(sb->unavailable, sizeof sb->unavailable,
                  "sandbox disabled by CODEINSIGHT_SANDBOX=0");
     else if (sb->bwrap[0] != '/' || access(sb->bwrap, X_OK) != 0)
-        snprintf(sb->unavailable, sizeof sb->unavailable, "bubblewrap not found at %.200s",
-                 sb->bwrap);
+        snprintf(sb->unavailable, sizeof sb->unavailable, "bubblewrap not found at %.*s",
+                 utf8_prec(sb->bwrap, 200), sb->bwrap);
     else
         probe(sb, sb->unavailable, sizeof sb->unavailable);
     return sb;

@@ -1,6 +1,8 @@
 /* scratch.c - private scratch directories. */
 #include "worker/scratch.h"
 
+#include "common/utf8.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -116,10 +118,11 @@ void scratch_last_line(const char *s, size_t len, size_t max, char *out, size_t 
         start--;
     if (max >= cap)
         max = cap - 1;
-    if (end - start > max)
-        start = end - max;
+    /* A tail from a character's start: a lint note is stored as JSON. */
+    start += utf8_tail(s + start, end - start, max);
     snprintf(out, cap, "%.*s", (int)(end - start), s + start);
     for (char *p = out; *p != '\0'; p++)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
+    utf8_sanitize(out);
 }

@@ -22,8 +22,9 @@ int scratch_write(const char *dir, const char *rel, const char *content, size_t 
  * dir to "". Accepts "". */
 void scratch_remove(char *dir);
 
-/* The last non-empty line of s[0..len), at most max bytes of it, control
- * characters as spaces, into out (cap bytes). */
+/* The last non-empty line of s[0..len), at most max bytes of it (its end,
+ * from a character's start), control characters as spaces and bytes that
+ * are not UTF-8 as '?', into out (cap bytes). */
 void scratch_last_line(const char *s, size_t len, size_t max, char *out, size_t cap);
 
 #endif

@@ -8,6 +8,7 @@
 #include "common/loop.h"
 #include "common/stress_spec.h"
 #include "common/target_policy.h"
+#include "common/utf8.h"
 #include "worker/stress_report.h"
 
 #include <stdarg.h>
@@ -95,7 +96,7 @@ static void abort_run(struct stress *s, int rc, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);    /* a cut message is still readable */
+    utf8_vfmt(msg, sizeof msg, fmt, ap);    /* a cut message is still readable, and UTF-8 */
     va_end(ap);
     s->rc = rc;
     err_set(&s->err, rc, "%s", msg);
@@ -169,7 +170,7 @@ static void on_response(void *arg, const struct http_resp *r)
             char where[128];
 
             /* The target's URL, cut: the message must stay readable. */
-            snprintf(where, sizeof where, "%.100s%s", r->location,
+            snprintf(where, sizeof where, "%.*s%s", utf8_prec(r->location, 100), r->location,
                      strlen(r->location) > 100 ? "..." : "");
             abort_run(s, ERR_TARGET_NOT_ALLOWED, "redirect to %s refused: %s", where, pe.msg);
             return;

@@ -3,6 +3,7 @@
 
 #include "common/err.h"
 #include "common/stress_spec.h"
+#include "common/utf8.h"
 #include "worker/prompt.h"
 #include "worker/stress.h"
 #include "worker/task_answer.h"
@@ -66,13 +67,14 @@ static char *report_table(const cJSON *report)
                           cJSON_GetNumberValue(cJSON_GetObjectItem(report, "throughput_rps")),
                           cJSON_GetNumberValue(cJSON_GetObjectItem(report, "error_rate")));
     cJSON_ArrayForEach(ep, cJSON_GetObjectItem(report, "endpoints")) {
+        const char *path = json_str(ep, "path") ? json_str(ep, "path") : "";
         if (n + 200 >= STRESS_TABLE_MAX)
             break;
-        n += (size_t)snprintf(t + n, STRESS_TABLE_MAX - n, "%s %.300s | %.0f | %.3f | %.1f | "
-                              "%.1f | %.1f |", json_str(ep, "method"), json_str(ep, "path"),
-                              cJSON_GetNumberValue(cJSON_GetObjectItem(ep, "requests")),
-                              cJSON_GetNumberValue(cJSON_GetObjectItem(ep, "error_rate")),
-                              latency(ep, "p50"), latency(ep, "p95"), latency(ep, "p99"));
+        n += utf8_fmt(t + n, STRESS_TABLE_MAX - n, "%s %.*s | %.0f | %.3f | %.1f | %.1f | %.1f |",
+                      json_str(ep, "method"), utf8_prec(path, 300), path,
+                      cJSON_GetNumberValue(cJSON_GetObjectItem(ep, "requests")),
+                      cJSON_GetNumberValue(cJSON_GetObjectItem(ep, "error_rate")),
+                      latency(ep, "p50"), latency(ep, "p95"), latency(ep, "p99"));
         cJSON_ArrayForEach(st, cJSON_GetObjectItem(ep, "status_counts"))
             if (n + 20 < STRESS_TABLE_MAX)
                 n += (size_t)snprintf(t + n, STRESS_TABLE_MAX - n, " %s:%.0f", st->string,

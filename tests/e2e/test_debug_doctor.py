@@ -219,6 +219,64 @@ def test_fix_that_does_not_apply(harness, heavy, fake, clean_state):
     assert [r["purpose"] for r in v["runs"]] == ["reproduce"]
 
 
+# A program that fails with a long message in Russian: the verification
+# failure note and the stored reason are cut to a byte budget.
+CYRILLIC = "Неверное значение "
+PY_CYRILLIC_TEMPLATE = """# {m}
+import sys
+
+
+def check(v):
+    if v < 0:
+        sys.stderr.write({text!r} + "\\n")
+        sys.exit(1)
+    return v
+
+
+print(check(-1))
+"""
+
+
+def utf8_ok(text: str) -> bool:
+    """True when text went through JSON without a replaced or split character."""
+    return "\ufffd" not in text and "?" not in text
+
+
+@pytest.mark.parametrize("lead,repeat", [("", 40), ("x", 40), ("", 200)])
+def test_failure_note_cut_inside_cyrillic_text_is_stored(harness, heavy, fake, clean_state,
+                                                         lead, repeat):
+    # With and without one ASCII byte in front, the 255-byte reason's cut
+    # falls on either byte of a two-byte letter; 200 repetitions (6,800
+    # bytes) also cut the 4,000-byte tail the model reads at its start. A
+    # split letter made the model's vendor refuse the prompt (400), or
+    # PostgreSQL the document: the job ended "the result could not be stored".
+    m = marker()
+    src = PY_CYRILLIC_TEMPLATE.format(m=m, text=lead + CYRILLIC * repeat)
+    bad1 = src.replace("if v < 0:", "if v <= 0:")
+    bad2 = src.replace("if v < 0:", "if v < 1:")
+    fake.script([{"match": m, "text": debug_answer(unified("check.py", src, bad1)), "times": 1},
+                 {"match": m, "text": debug_answer(unified("check.py", src, bad2)), "times": 1}])
+    job = run_debug(harness, "check.py", src, None, {"runner": "python"})
+
+    v = job["verification"]
+    assert v["reproduced"] is True and v["verified"] is False and v["rounds"] == 2, v
+    reason = v["reason"]
+    assert reason.startswith("with the fix applied the program still fails"), reason
+    assert "Неверное" in reason and utf8_ok(reason), reason
+    assert 250 <= len(reason.encode()) <= 255, len(reason.encode())
+    steps = job_steps(harness, job["job_id"], "verified")
+    assert all(utf8_ok(st["reason"]) for st in steps), steps
+    # The second round read the failure in whole characters too.
+    second = user_text(fake.requests(m)[1]["body"])
+    failure = second.split("<previous_failure>", 1)[1].split("</previous_failure>", 1)[0]
+    assert "Неверное" in failure and utf8_ok(failure), failure[:300]
+    # PostgreSQL holds the same reason.
+    assert harness.redis_int("DEL", f"job:{job['job_id']}") == 1
+    status, cold = harness.get_job(job["job_id"])
+    assert status == 200 and cold["status"] == "done", cold
+    assert cold["verification"]["reason"] == reason
+
+
 # --------------------------------------------------------------- Node -------
 
 JS_TEMPLATE = """// {m}

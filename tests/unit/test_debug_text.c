@@ -1,0 +1,137 @@
+/* test_debug_text.c - unit tests for worker/debug_text.c: what Debug
+ * Doctor's model reads of a run and of the neighbouring files, cut to its
+ * byte budgets at character boundaries (a split character made the prompt,
+ * and the failure note stored from it, invalid UTF-8). Also the lint note's
+ * line (worker/scratch.c, scratch_last_line), cut the same way.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/json.h"
+#include "common/utf8.h"
+#include "worker/debug_text.h"
+#include "worker/scratch.h"
+
+/* "Неверное значение ": 16 two-byte letters and two spaces, 34 bytes. */
+#define CYRILLIC "\xd0\x9d\xd0\xb5\xd0\xb2\xd0\xb5\xd1\x80\xd0\xbd\xd0\xbe\xd0\xb5 " \
+                 "\xd0\xb7\xd0\xbd\xd0\xb0\xd1\x87\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5 "
+
+/* lead, CYRILLIC n times, then trail (owns). */
+static char *cyrillic(const char *lead, int n, const char *trail)
+{
+    size_t unit = sizeof CYRILLIC - 1, l = strlen(lead), t = strlen(trail);
+    char *s = malloc(l + unit * (size_t)n + t + 1);
+
+    assert_non_null(s);
+    memcpy(s, lead, l);
+    for (int i = 0; i < n; i++)
+        memcpy(s + l + unit * (size_t)i, CYRILLIC, unit);
+    memcpy(s + l + unit * (size_t)n, trail, t + 1);
+    return s;
+}
+
+static void assert_utf8(const char *s)
+{
+    size_t bad = 0;
+
+    if (!utf8_valid(s, strlen(s), &bad))
+        fail_msg("not UTF-8 at byte %zu of %zu", bad, strlen(s));
+}
+
+/* A run as sandbox.c keeps it: argv, exit, the two tails. */
+static cJSON *run_json(const char *err, const char *out)
+{
+    cJSON *run = cJSON_CreateObject(), *argv = cJSON_AddArrayToObject(run, "argv");
+
+    cJSON_AddItemToArray(argv, cJSON_CreateString("python3"));
+    cJSON_AddItemToArray(argv, cJSON_CreateString("check.py"));
+    cJSON_AddNumberToObject(run, "exit", 1);
+    cJSON_AddNullToObject(run, "signal");
+    cJSON_AddBoolToObject(run, "timed_out", 0);
+    cJSON_AddStringToObject(run, "stderr_tail", err);
+    cJSON_AddStringToObject(run, "stdout_tail", out);
+    return run;
+}
+
+/* Tails longer than DEBUG_PROMPT_OUTPUT_MAX keep their end, from a whole
+ * letter, whichever byte of a letter the budget falls on (one more byte at
+ * the end moves it). */
+static void test_run_text_tails_start_on_a_character(void **state)
+{
+    (void)state;
+    for (int shift = 0; shift < 2; shift++) {
+        char *err = cyrillic("", 200, shift ? "x" : ""), *out = cyrillic("", 150, shift ? "" : "y");
+        cJSON *run = run_json(err, out);
+        char *text = debug_run_text(run);
+        const char *e;
+
+        assert_true(strlen(err) > DEBUG_PROMPT_OUTPUT_MAX);
+        assert_non_null(text);
+        assert_utf8(text);
+        assert_non_null(strstr(text, "$ python3 check.py\n(exit 1)\nstderr:\n"));
+        e = strstr(text, "stderr:\n") + strlen("stderr:\n");
+        assert_true(strstr(e, "\nstdout:\n") - e <= DEBUG_PROMPT_OUTPUT_MAX);
+        assert_true(strstr(e, "\nstdout:\n") - e >= DEBUG_PROMPT_OUTPUT_MAX - 1);
+        free(text);
+        cJSON_Delete(run);
+        free(err);
+        free(out);
+    }
+}
+
+/* A neighbouring file past the budget is cut after a whole letter. */
+static void test_files_text_cuts_on_a_character(void **state)
+{
+    (void)state;
+    for (int shift = 0; shift < 2; shift++) {
+        char *big = cyrillic(shift ? "x" : "", 100, "");
+        struct tb_source src[2] = {{"main.py", "", 0}, {"ru.txt", big, strlen(big)}};
+        char *text = debug_files_text(src, 2, 1001);
+
+        assert_non_null(text);
+        assert_utf8(text);
+        assert_non_null(strstr(text, "=== ru.txt ===\n"));
+        assert_non_null(strstr(text, "[... cut]"));
+        free(text);
+        free(big);
+    }
+}
+
+/* The lint note's line: its end within max bytes, from a whole letter, and
+ * bytes that are not UTF-8 replaced. */
+static void test_last_line_is_utf8(void **state)
+{
+    char out[128];
+
+    (void)state;
+    for (size_t max = 20; max < 24; max++) {
+        char *line = cyrillic("first line\n", 3, "");
+
+        scratch_last_line(line, strlen(line), max, out, sizeof out);
+        assert_utf8(out);
+        assert_true(strlen(out) <= max && strlen(out) + 1 >= max);
+        assert_int_equal(memcmp(out + strlen(out) - 2, "\xb5 ", 2), 0);
+        free(line);
+    }
+    scratch_last_line("ok\nbad \xff\xc3 end\n", 14, 40, out, sizeof out);
+    assert_string_equal(out, "bad ?? end");
+    scratch_last_line("tab\there\r\n", 10, 40, out, sizeof out);
+    assert_string_equal(out, "tab here");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_text_tails_start_on_a_character),
+        cmocka_unit_test(test_files_text_cuts_on_a_character),
+        cmocka_unit_test(test_last_line_is_utf8),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
