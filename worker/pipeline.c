@@ -15,6 +15,7 @@
 #include "common/loop.h"
 #include "common/metrics.h"
 #include "common/metrics_table.h"
+#include "common/utf8.h"
 #include "worker/answer.h"
 #include "worker/arch_task.h"
 #include "worker/debug_task.h"
@@ -33,9 +34,21 @@
 #include <string.h>
 
 #define RETRY_FIRST_MS 200
-/* A statement PostgreSQL rejects is retried this often before the job is
- * recorded as failed (it would fail the same way forever). */
+/* A document PostgreSQL rejects is retried this often before the next,
+ * smaller form replaces it (it would fail the same way forever). */
 #define PERSIST_REJECTS_MAX 3
+
+/* What do_persist stores, in the order PostgreSQL's refusals walk them. */
+enum persist_form {
+    PERSIST_FULL,       /* the result as built */
+    PERSIST_FAILED,     /* the job failed, "the result could not be stored":
+                           no findings, task members or files */
+    PERSIST_MINIMAL,    /* and no text a client, a linter or a run wrote:
+                           no notes, linters, degraded reason, diff members,
+                           file_path, repo_id or request_id */
+    PERSIST_NONE,       /* nothing: the hot copy (the minimal form) is
+                           published and the entry acknowledged */
+};
 
 enum stage { ST_START, ST_LINT, ST_MODEL, ST_DEFER, ST_PERSIST, ST_PUBLISH };
 
@@ -57,7 +70,8 @@ struct pipeline_job {
     struct lint_task *lint_task;    /* while linting */
     int failed;
     char error[256];
-    int persist_rejects;
+    int persist_rejects;            /* refusals of the current form */
+    enum persist_form persist_form;
     char *result_text;              /* hot copy "result" field */
     char *doc_text;                 /* PostgreSQL document */
     struct loop_timer *retry;
@@ -575,6 +589,21 @@ static const char *degraded_reason(const struct pipeline_job *j)
     return NULL;
 }
 
+/* r as text (owns; NULL when out of memory), always UTF-8: every cut of
+ * text is made at a character boundary, but one that is not would make
+ * PostgreSQL refuse the whole document, so a byte that is not UTF-8 becomes
+ * '?' here, and the log says so. */
+static char *printed(const struct pipeline_job *j, const cJSON *r)
+{
+    char *s = cJSON_PrintUnformatted(r);
+
+    if (s != NULL && !utf8_valid(s, strlen(s), NULL)) {
+        job_log(j, LOG_WARN, "job_result_not_utf8", NULL);
+        utf8_sanitize(s);
+    }
+    return s;
+}
+
 /* The result every reader sees (hot copy "result" member), then the same
  * plus the job's metadata for PostgreSQL. */
 static int build_documents(struct pipeline_job *j)
@@ -586,7 +615,7 @@ static int build_documents(struct pipeline_job *j)
     char *summary;
     const char *reason, *content = field(j, "file_content");
     double cost;
-    int ok = 0;
+    int ok = 0, minimal = j->persist_form >= PERSIST_MINIMAL;
 
     if (j->lint.findings == NULL)
         j->lint.findings = cJSON_CreateArray();
@@ -600,12 +629,12 @@ static int build_documents(struct pipeline_job *j)
                             : answer_merge(j->red_file.findings, j->lint.findings,
                                            j->have_model ? j->model.findings : NULL);
     /* A review of a diff keeps the findings its filter selects. */
-    if (j->findings != NULL && diff_members != NULL && field(j, "filter") != NULL &&
+    if (j->findings != NULL && diff_members != NULL && field(j, "filter") != NULL && !minimal &&
         findings_filter_apply(field(j, "diff"), field(j, "filter"), j->findings,
                               diff_members) < 0)
         job_log(j, LOG_WARN, "job_filter_skipped", NULL);
     summary = summary_build(j);
-    reason = degraded_reason(j);
+    reason = minimal ? NULL : degraded_reason(j);
     if (r == NULL || j->findings == NULL || summary == NULL || diff_members == NULL)
         goto out;
 
@@ -613,8 +642,13 @@ static int build_documents(struct pipeline_job *j)
     finding_ids_assign(j->findings);
     cJSON_AddItemReferenceToObject(r, "findings", j->findings);
     cJSON_AddStringToObject(r, "summary", summary);
-    cJSON_AddItemReferenceToObject(r, "notes", j->lint.notes);
-    cJSON_AddItemReferenceToObject(r, "linters", j->lint.linters);
+    if (minimal) {
+        cJSON_AddArrayToObject(r, "notes");
+        cJSON_AddArrayToObject(r, "linters");
+    } else {
+        cJSON_AddItemReferenceToObject(r, "notes", j->lint.notes);
+        cJSON_AddItemReferenceToObject(r, "linters", j->lint.linters);
+    }
     json_add_str_or_null(r, "provider", llm_provider_name(w->llm));
     json_add_str_or_null(r, "model", llm_model_name(w->llm));
     u = cJSON_AddObjectToObject(r, "usage");
@@ -629,11 +663,11 @@ static int build_documents(struct pipeline_job *j)
     cJSON_AddBoolToObject(r, "cached", j->have_model && j->model.cached);
     cJSON_AddBoolToObject(r, "degraded", reason != NULL);
     json_add_str_or_null(r, "degraded_reason", reason);
-    if (j->model.reviewed_ranges != NULL)
+    if (j->model.reviewed_ranges != NULL && !minimal)
         cJSON_AddItemReferenceToObject(r, "reviewed_ranges", j->model.reviewed_ranges);
     else
         cJSON_AddArrayToObject(r, "reviewed_ranges");
-    if (j->model.skipped_ranges != NULL)
+    if (j->model.skipped_ranges != NULL && !minimal)
         cJSON_AddItemReferenceToObject(r, "skipped_ranges", j->model.skipped_ranges);
     else
         cJSON_AddArrayToObject(r, "skipped_ranges");
@@ -656,7 +690,7 @@ static int build_documents(struct pipeline_job *j)
         cJSON_AddStringToObject(r, "file_sha256", sum);
     }
     free(j->result_text);
-    j->result_text = cJSON_PrintUnformatted(r);
+    j->result_text = printed(j, r);
 
     if (task->child != NULL)
         cJSON_AddItemToObject(r, "task_result", task);
@@ -677,10 +711,10 @@ static int build_documents(struct pipeline_job *j)
     cJSON_AddStringToObject(r, "started_at", j->started_at);
     cJSON_AddStringToObject(r, "finished_at", j->finished_at);
     cJSON_AddNumberToObject(r, "attempts", (double)j->attempts);
-    json_add_str_or_null(r, "file_path", field(j, "file_path"));
+    json_add_str_or_null(r, "file_path", minimal ? NULL : field(j, "file_path"));
     json_add_str_or_null(r, "language", j->language);
-    json_add_str_or_null(r, "repo_id", field(j, "repo_id"));
-    json_add_str_or_null(r, "request_id", field(j, "request_id"));
+    json_add_str_or_null(r, "repo_id", minimal ? NULL : field(j, "repo_id"));
+    json_add_str_or_null(r, "request_id", minimal ? NULL : field(j, "request_id"));
     cJSON_AddStringToObject(r, "pool", w->pool);
     cJSON_AddStringToObject(r, "worker", w->consumer);
     json_add_str_or_null(r, "error", j->failed ? j->error : NULL);
@@ -692,13 +726,40 @@ static int build_documents(struct pipeline_job *j)
         cJSON_AddNumberToObject(r, "charge_tokens", (double)j->charge.actual);
     }
     free(j->doc_text);
-    j->doc_text = cJSON_PrintUnformatted(r);
+    j->doc_text = printed(j, r);
     ok = j->result_text != NULL && j->doc_text != NULL;
 out:
     cJSON_Delete(r);
     cJSON_Delete(diff_members);
     free(summary);
     return ok;
+}
+
+/* PostgreSQL refused the document PERSIST_REJECTS_MAX times (e, the last
+ * refusal): the next form replaces it; after the last, the job is published
+ * and acknowledged without it (job_persist_abandoned), so the entry never
+ * stays pending for good. */
+static void persist_fall_back(struct pipeline_job *j, const struct err *e)
+{
+    static const char *const next[] = {"full", "failed", "minimal", "none"};
+    struct log_line l;
+
+    j->persist_form++;
+    j->persist_rejects = 0;
+    j->retry_ms = 0;
+    j->failed = 1;
+    snprintf(j->error, sizeof j->error, "the result could not be stored");
+    log_begin(&l, LOG_ERROR, j->persist_form == PERSIST_NONE ? "job_persist_abandoned"
+                                                              : "job_persist_rejected");
+    log_str(&l, "job_id", j->job_id[0] ? j->job_id : NULL);
+    log_str(&l, "request_id", field(j, "request_id"));
+    log_str(&l, "entry_id", j->entry_id);
+    log_str(&l, "pool", j->w->pool);
+    log_str(&l, "stored", next[j->persist_form]);
+    log_errfields(&l, e);
+    log_end(&l);
+    j->stage = j->persist_form == PERSIST_NONE ? ST_PUBLISH : ST_PERSIST;
+    step(j);
 }
 
 static void on_persisted(void *arg, const char *value, const struct err *e)
@@ -710,13 +771,8 @@ static void on_persisted(void *arg, const char *value, const struct err *e)
         /* What the ledger holds: an earlier delivery's charge when this job
          * was processed before (the counter must agree with the ledger). */
         j->charge.actual = strtoll(value, NULL, 10);
-    if (e->code == ERR_PROTOCOL && ++j->persist_rejects >= PERSIST_REJECTS_MAX && !j->failed) {
-        /* PostgreSQL refuses this document: record the job as failed instead. */
-        job_log(j, LOG_ERROR, "job_persist_rejected", e);
-        j->failed = 1;
-        snprintf(j->error, sizeof j->error, "the result could not be stored");
-        j->persist_rejects = 0;
-        step(j);
+    if (e->code == ERR_PROTOCOL && ++j->persist_rejects >= PERSIST_REJECTS_MAX) {
+        persist_fall_back(j, e);
         return;
     }
     if (e->code != ERR_OK) {

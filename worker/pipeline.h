@@ -4,6 +4,19 @@
  * (Redis or PostgreSQL down) retries the step with capped exponential
  * backoff and jitter; the stream entry stays pending (unacknowledged) until
  * the result is both persisted and published.
+ *
+ * The documents are always UTF-8 (a byte that is not becomes '?', logged as
+ * job_result_not_utf8). A document PostgreSQL refuses (an error reply, not
+ * an outage) three times in a row would be refused forever, so a smaller one
+ * replaces it, each after three refusals (job_persist_rejected, "stored":
+ * the form tried next): the job failed with "the result could not be stored"
+ * and no findings, task members or files; then that without any text a
+ * client, a linter or a run wrote (no notes, linters, degraded reason,
+ * file_path, repo_id, request_id). If PostgreSQL refuses even that, the job
+ * is not stored there: the hot copy (failed, the minimal result) is
+ * published and the entry acknowledged (job_persist_abandoned), the least
+ * lost, as a pending entry retried forever would also hold a worker slot
+ * and be delivered again. Its id answers until the hot copy expires.
  */
 #ifndef WK_PIPELINE_H
 #define WK_PIPELINE_H
