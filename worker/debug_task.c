@@ -242,6 +242,22 @@ static void start_run(struct debug_state *d, sandbox_done_cb *cb)
         cb(d, NULL, e.msg);         /* nothing ran */
 }
 
+/* What the model reads of a run (debug_run_text), redacted whole: its argv
+ * holds the user's run.args, its tails the program's output. Owns; NULL when
+ * out of memory. */
+static char *run_text_redacted(const cJSON *run)
+{
+    char *t = debug_run_text(run), *out = NULL;
+    struct redact_result rr;
+
+    if (t != NULL && redact_text(t, strlen(t), &rr) == 0) {
+        out = strdup(rr.text);
+        redact_result_cleanup(&rr);
+    }
+    free(t);
+    return out;
+}
+
 /* ---- verification ---- */
 
 /* Reports a step (debug_step_cb) when the caller asked for steps: type is
@@ -260,7 +276,8 @@ static void report(struct debug_state *d, const char *type, int value)
     d->env.on_step(d->env.step_arg, type, data);
 }
 
-/* A round failed: failure is its reason; verify_failed when it was the
+/* A round failed: failure is its reason, already redacted (the model reads
+ * it on the next round, the result keeps it); verify_failed when it was the
  * verification run (reported as a "verified" step with that reason). */
 static void retry_or_finish(struct debug_state *d, const char *failure, int verify_failed)
 {
@@ -304,7 +321,8 @@ static void on_verified(void *arg, cJSON *run, const char *why)
         finish(d);
         return;
     }
-    text = debug_run_text(run);
+    /* Redacted before it is cut: a cut secret may no longer be recognised. */
+    text = run_text_redacted(run);
     note = malloc(DEBUG_FAILURE_MAX);
     if (text == NULL || note == NULL) {
         free(text);
@@ -432,15 +450,8 @@ static void ask(struct debug_state *d)
     /* Neighbouring files within half the input budget. */
     files = d->nsrc > 1 ? debug_files_text(d->src, d->nsrc,
                                            (size_t)d->env.cfg->input_max_bytes / 2) : NULL;
-    if (d->repro != NULL) {
-        char *t = debug_run_text(d->repro);
-        struct redact_result rr;
-        if (t != NULL && redact_text(t, strlen(t), &rr) == 0) {
-            repro = strdup(rr.text);
-            redact_result_cleanup(&rr);
-        }
-        free(t);
-    }
+    if (d->repro != NULL)
+        repro = run_text_redacted(d->repro);
 
     memset(&v, 0, sizeof v);
     v.file_path = d->in.file_path;

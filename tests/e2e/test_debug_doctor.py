@@ -194,6 +194,36 @@ def test_fix_that_does_not_work_gets_a_second_round(harness, heavy, fake, clean_
     assert "(len(xs) or 0)" in second and "still fails" in second
 
 
+def test_run_arguments_reach_the_model_redacted_in_every_round(harness, heavy, fake, clean_state):
+    # The run's argv is part of the failure note sent back on round 2; only
+    # the output tails were redacted there, so the token in run.args reached
+    # the model (round 1's reproduction was redacted whole).
+    m = marker()
+    token = "ghp_" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                            "0123456789") for _ in range(36))
+    harness.remember(token)
+    src = PY_TEMPLATE.format(m=m)
+    bad1 = src.replace("return sum(xs) / len(xs)", "return sum(xs) / (len(xs) or 0)")
+    bad2 = src.replace("return sum(xs) / len(xs)", "return float(sum(xs)) / len(xs)")
+    fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, bad1)), "times": 1},
+                 {"match": m, "text": debug_answer(unified("stats.py", src, bad2)), "times": 1}])
+    job = run_debug(harness, "stats.py", src, PY_LOG,
+                    {"runner": "python", "args": ["--token", token]})
+
+    v = job["verification"]
+    assert v["rounds"] == 2 and v["verified"] is False, v
+    assert "--token" in v["runs"][1]["argv"], v["runs"][1]
+    reqs = fake.requests(m)
+    assert len(reqs) == 2, len(reqs)
+    first, second = (user_text(r["body"]) for r in reqs)
+    assert "--token [REDACTED:" in first and "ghp_" not in first
+    failure = second.split("<previous_failure>", 1)[1].split("</previous_failure>", 1)[0]
+    assert "still fails" in failure and "--token [REDACTED:" in failure, failure[:300]
+    assert "ghp_" not in second and token not in json.dumps(reqs)
+    # The stored reason is that note, cut: redacted too.
+    assert "ghp_" not in v["reason"] and "still fails" in v["reason"], v["reason"]
+
+
 def test_second_round_fixes_it(harness, heavy, fake, clean_state):
     m = marker()
     src = PY_TEMPLATE.format(m=m)
