@@ -37,6 +37,11 @@
 /* A document PostgreSQL rejects is retried this often before the next,
  * smaller form replaces it (it would fail the same way forever). */
 #define PERSIST_REJECTS_MAX 3
+/* Refusals of the minimal form before the job is given up without it: more,
+ * the backoff still growing (to CODEINSIGHT_RETRY_MAX_MS: some two minutes
+ * by default), as giving up leaves PostgreSQL no row; a refusal that passes
+ * (a failover's read-only window) is ridden out. */
+#define PERSIST_MINIMAL_REJECTS_MAX 8
 
 /* What do_persist stores, in the order PostgreSQL's refusals walk them. */
 enum persist_form {
@@ -735,18 +740,19 @@ out:
     return ok;
 }
 
-/* PostgreSQL refused the document PERSIST_REJECTS_MAX times (e, the last
- * refusal): the next form replaces it; after the last, the job is published
- * and acknowledged without it (job_persist_abandoned), so the entry never
- * stays pending for good. */
+/* PostgreSQL refused the document PERSIST_REJECTS_MAX times (the minimal
+ * one PERSIST_MINIMAL_REJECTS_MAX; e, the last refusal): the next form
+ * replaces it; after the last, the job is published and acknowledged
+ * without it (job_persist_abandoned), so the entry never stays pending for
+ * good. */
 static void persist_fall_back(struct pipeline_job *j, const struct err *e)
 {
     static const char *const next[] = {"full", "failed", "minimal", "none"};
     struct log_line l;
 
+    /* retry_ms is kept: each form is tried with the backoff grown so far. */
     j->persist_form++;
     j->persist_rejects = 0;
-    j->retry_ms = 0;
     j->failed = 1;
     snprintf(j->error, sizeof j->error, "the result could not be stored");
     log_begin(&l, LOG_ERROR, j->persist_form == PERSIST_NONE ? "job_persist_abandoned"
@@ -771,7 +777,9 @@ static void on_persisted(void *arg, const char *value, const struct err *e)
         /* What the ledger holds: an earlier delivery's charge when this job
          * was processed before (the counter must agree with the ledger). */
         j->charge.actual = strtoll(value, NULL, 10);
-    if (e->code == ERR_PROTOCOL && ++j->persist_rejects >= PERSIST_REJECTS_MAX) {
+    if (e->code == ERR_PROTOCOL &&
+        ++j->persist_rejects >= (j->persist_form == PERSIST_MINIMAL ? PERSIST_MINIMAL_REJECTS_MAX
+                                                                     : PERSIST_REJECTS_MAX)) {
         persist_fall_back(j, e);
         return;
     }

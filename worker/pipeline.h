@@ -12,11 +12,13 @@
  * the form tried next): the job failed with "the result could not be stored"
  * and no findings, task members or files; then that without any text a
  * client, a linter or a run wrote (no notes, linters, degraded reason,
- * file_path, repo_id, request_id). If PostgreSQL refuses even that, the job
- * is not stored there: the hot copy (failed, the minimal result) is
- * published and the entry acknowledged (job_persist_abandoned), the least
- * lost, as a pending entry retried forever would also hold a worker slot
- * and be delivered again. Its id answers until the hot copy expires.
+ * file_path, repo_id, request_id). If PostgreSQL refuses even that eight
+ * times, the backoff growing (some two minutes by default), the job is not
+ * stored there: the hot copy (failed, the minimal result) is published and
+ * the entry acknowledged (job_persist_abandoned). That loses least: a
+ * pending entry retried forever holds a worker slot, is never answered and
+ * is delivered again to fail the same way. Its id answers until the hot
+ * copy expires; PostgreSQL has no row and no ledger row for it.
  */
 #ifndef WK_PIPELINE_H
 #define WK_PIPELINE_H

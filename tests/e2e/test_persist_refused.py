@@ -44,7 +44,8 @@ $$""")
 
 @pytest.fixture
 def worker(harness, gateway, clean_state):
-    # Short backoff: each form is refused three times before the next.
+    # Short backoff: each form is refused three times before the next, the
+    # minimal one eight.
     return harness.start_worker("fast", {"CODEINSIGHT_READ_BLOCK_MS": "200",
                                          "CODEINSIGHT_RETRY_MAX_MS": "800"})
 
@@ -80,6 +81,8 @@ def test_every_form_refused_entry_acknowledged(harness, worker):
     assert [r["stored"] for r in rejected] == ["failed", "minimal"], rejected
     abandoned = worker.events("job_persist_abandoned", job_id=job_id)
     assert len(abandoned) == 1 and abandoned[0]["stored"] == "none", abandoned
+    retries = worker.events("job_step_retry", job_id=job_id)
+    assert len(retries) == 2 + 2 + 7, retries
     assert worker.events("job_done", job_id=job_id)[0]["status"] == "failed"
     # The worker goes on: the next job is stored as usual.
     job_id = harness.submit(file_path="app.py", file_content="import sys\n")
