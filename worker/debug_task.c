@@ -192,19 +192,29 @@ static int run_failed(const cJSON *run)
 }
 
 /* Keeps a run, its output tails redacted like everything else stored. */
+/* Replaces the string item by its redacted text when it holds a secret. */
+static void redact_item(cJSON *item)
+{
+    struct redact_result rr;
+
+    if (!cJSON_IsString(item) ||
+        redact_text(item->valuestring, strlen(item->valuestring), &rr) != 0)
+        return;
+    if (rr.count > 0)
+        cJSON_SetValuestring(item, rr.text);
+    redact_result_cleanup(&rr);
+}
+
 static void keep_run(struct debug_state *d, cJSON *run, const char *purpose)
 {
-    static const char *const tails[] = {"stdout_tail", "stderr_tail"};
+    cJSON *a;
 
-    for (size_t i = 0; i < 2; i++) {
-        const char *t = json_str(run, tails[i]);
-        struct redact_result rr;
-        if (t != NULL && redact_text(t, strlen(t), &rr) == 0) {
-            if (rr.count > 0)
-                cJSON_ReplaceItemInObjectCaseSensitive(run, tails[i], cJSON_CreateString(rr.text));
-            redact_result_cleanup(&rr);
-        }
-    }
+    /* What is kept is stored and shown: the output tails and the arguments
+     * (the user's run.args) without their secrets. */
+    redact_item(cJSON_GetObjectItemCaseSensitive(run, "stdout_tail"));
+    redact_item(cJSON_GetObjectItemCaseSensitive(run, "stderr_tail"));
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(run, "argv"))
+        redact_item(a);
     cJSON_AddStringToObject(run, "purpose", purpose);
     cJSON_AddItemToArray(d->runs, run);
 }

@@ -222,6 +222,10 @@ def test_run_arguments_reach_the_model_redacted_in_every_round(harness, heavy, f
     assert "ghp_" not in second and token not in json.dumps(reqs)
     # The stored reason is that note, cut: redacted too.
     assert "ghp_" not in v["reason"] and "still fails" in v["reason"], v["reason"]
+    # So are the arguments the stored runs show, in every run.
+    for run in v["runs"]:
+        assert token not in json.dumps(run), run["argv"]
+        assert any(a.startswith("[REDACTED:") for a in run["argv"]), run["argv"]
 
 
 def test_second_round_fixes_it(harness, heavy, fake, clean_state):
