@@ -29,7 +29,6 @@ def fake_server(harness, _module_isolation):
         yield f
 
 
-
 provider_env = anthropic_env
 
 
@@ -135,7 +134,7 @@ def test_python_zero_division_reproduced_fixed_verified(harness, heavy, fake, cl
     job = run_debug(harness, "stats.py", src, PY_LOG, {"runner": "python"})
 
     assert job["failure"] == {"kind": "python", "type": "ZeroDivisionError",
-                            "message": "division by zero"}, job["failure"]
+                              "message": "division by zero"}, job["failure"]
     assert job["root_frame"]["file"] == "stats.py" and job["root_frame"]["line"] == 3
     assert job["root_frame"]["function"] == "mean"
     assert job["root_cause"] == "Division by an empty list's length."
@@ -165,14 +164,25 @@ def test_python_zero_division_reproduced_fixed_verified(harness, heavy, fake, cl
         assert cold[k] == job[k], k
 
 
+def script_two_failing_fixes(fake, m: str, path: str, src: str, old: str, new1: str,
+                             new2: str) -> tuple[str, str]:
+    """Scripts the model's two rounds: fixes (old replaced by new1, then by
+    new2) that apply cleanly and do not help. Returns the two fixed texts."""
+    bad1 = src.replace(old, new1)
+    bad2 = src.replace(old, new2)
+    assert bad1 != src and bad2 != src
+    fake.script([{"match": m, "text": debug_answer(unified(path, src, bad1)), "times": 1},
+                 {"match": m, "text": debug_answer(unified(path, src, bad2)), "times": 1}])
+    return bad1, bad2
+
+
 def test_fix_that_does_not_work_gets_a_second_round(harness, heavy, fake, clean_state):
     m = marker()
     src = PY_TEMPLATE.format(m=m)
     # Both fixes apply cleanly, neither helps: still divides by zero.
-    bad1 = src.replace("return sum(xs) / len(xs)", "return sum(xs) / (len(xs) or 0)")
-    bad2 = src.replace("return sum(xs) / len(xs)", "return float(sum(xs)) / len(xs)")
-    fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, bad1)), "times": 1},
-                 {"match": m, "text": debug_answer(unified("stats.py", src, bad2)), "times": 1}])
+    _, bad2 = script_two_failing_fixes(fake, m, "stats.py", src, "return sum(xs) / len(xs)",
+                                       "return sum(xs) / (len(xs) or 0)",
+                                       "return float(sum(xs)) / len(xs)")
     job = run_debug(harness, "stats.py", src, PY_LOG, {"runner": "python"})
 
     v = job["verification"]
@@ -203,10 +213,8 @@ def test_run_arguments_reach_the_model_redacted_in_every_round(harness, heavy, f
                                             "0123456789") for _ in range(36))
     harness.remember(token)
     src = PY_TEMPLATE.format(m=m)
-    bad1 = src.replace("return sum(xs) / len(xs)", "return sum(xs) / (len(xs) or 0)")
-    bad2 = src.replace("return sum(xs) / len(xs)", "return float(sum(xs)) / len(xs)")
-    fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, bad1)), "times": 1},
-                 {"match": m, "text": debug_answer(unified("stats.py", src, bad2)), "times": 1}])
+    script_two_failing_fixes(fake, m, "stats.py", src, "return sum(xs) / len(xs)",
+                             "return sum(xs) / (len(xs) or 0)", "return float(sum(xs)) / len(xs)")
     job = run_debug(harness, "stats.py", src, PY_LOG,
                     {"runner": "python", "args": ["--token", token]})
 
@@ -286,10 +294,7 @@ def test_failure_note_cut_inside_cyrillic_text_is_stored(harness, heavy, fake, c
     # PostgreSQL the document: the job ended "the result could not be stored".
     m = marker()
     src = PY_CYRILLIC_TEMPLATE.format(m=m, text=lead + CYRILLIC * repeat)
-    bad1 = src.replace("if v < 0:", "if v <= 0:")
-    bad2 = src.replace("if v < 0:", "if v < 1:")
-    fake.script([{"match": m, "text": debug_answer(unified("check.py", src, bad1)), "times": 1},
-                 {"match": m, "text": debug_answer(unified("check.py", src, bad2)), "times": 1}])
+    script_two_failing_fixes(fake, m, "check.py", src, "if v < 0:", "if v <= 0:", "if v < 1:")
     job = run_debug(harness, "check.py", src, None, {"runner": "python"})
 
     v = job["verification"]

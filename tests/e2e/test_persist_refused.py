@@ -50,15 +50,21 @@ def worker(harness, gateway, clean_state):
                                          "CODEINSIGHT_RETRY_MAX_MS": "800"})
 
 
+def review_refused(harness, where: str, file_path: str) -> tuple[str, dict]:
+    """Submits a review while ci_job_save refuses the documents matching
+    where; returns the job id and its last state, once its entry is gone."""
+    with refusing(harness, where):
+        job_id = harness.submit(file_path=file_path, file_content="import os\n")
+        job = harness.poll_job(job_id, timeout=JOB_TIMEOUT)
+        harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
+    assert job["status"] == "failed" and job["error"] == NOT_STORED, job
+    return job_id, job
+
+
 def test_failed_form_refused_too_then_minimal_form_stored(harness, worker):
     # The full and the failed form both carry file_path; the minimal one does
     # not. Before, a refused failed form was retried forever.
-    with refusing(harness, "doc->>'file_path' = 'refused/app.py'"):
-        job_id = harness.submit(file_path="refused/app.py", file_content="import os\n")
-        job = harness.poll_job(job_id, timeout=JOB_TIMEOUT)
-        harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
-
-    assert job["status"] == "failed" and job["error"] == NOT_STORED, job
+    job_id, job = review_refused(harness, "doc->>'file_path' = 'refused/app.py'", "refused/app.py")
     assert job["findings"] == [] and job["notes"] == [] and job["linters"] == [], job
     rows = harness.psql_rows("SELECT status, error, file_path IS NULL, notes::text, "
                              f"linters::text FROM jobs WHERE job_id = '{job_id}'")
@@ -70,12 +76,7 @@ def test_failed_form_refused_too_then_minimal_form_stored(harness, worker):
 
 
 def test_every_form_refused_entry_acknowledged(harness, worker):
-    with refusing(harness, "true"):
-        job_id = harness.submit(file_path="app.py", file_content="import os\n")
-        job = harness.poll_job(job_id, timeout=JOB_TIMEOUT)
-        harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
-
-    assert job["status"] == "failed" and job["error"] == NOT_STORED, job
+    job_id, _ = review_refused(harness, "true", "app.py")
     assert harness.psql_int(f"SELECT count(*) FROM jobs WHERE job_id = '{job_id}'") == 0
     rejected = worker.events("job_persist_rejected", job_id=job_id)
     assert [r["stored"] for r in rejected] == ["failed", "minimal"], rejected
