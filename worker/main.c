@@ -8,6 +8,7 @@
 #include "common/metrics.h"
 #include "common/metrics_http.h"
 #include "common/metrics_table.h"
+#include "common/proc_guard.h"
 #include "worker/sandbox_exec.h"
 #include "worker/worker.h"
 
@@ -60,6 +61,9 @@ int main(int argc, char **argv)
     log_init(strcmp(pool, "fast") == 0 ? "worker-fast" : "worker-heavy",
              (enum log_level)cfg.log_level);
     config_log(&cfg, CFG_WORKER);
+    /* The linters run as this user: they must not read our environment. */
+    if (proc_guard_secrets() != 0)
+        log_event(LOG_WARN, "worker_not_guarded", "detail", "PR_SET_DUMPABLE failed");
     if (strcmp(pool, "heavy") == 0)
         cfg.llm_timeout_ms = cfg.heavy_llm_timeout_ms;
     if (crypto_init() != 0)
