@@ -320,9 +320,15 @@ static int seccomp_rules(scmp_filter_ctx ctx, char *why, size_t cap)
         "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
         "reboot", "swapon", "swapoff", "iopl", "ioperm", "acct", "quotactl", "quotactl_fd",
         "syslog",
+        /* Memory no process holds, outside RLIMIT_AS and the tmpfs caps:
+         * the run's IPC namespace has no practical limit on either. */
+        "shmget", "msgget",
     };
     static const char *const absent[] = {
         "clone3", "io_uring_setup", "io_uring_enter", "io_uring_register",
+        /* Anonymous files outside the tmpfs caps (RLIMIT_FSIZE each, times
+         * RLIMIT_NOFILE, times RLIMIT_NPROC); libraries fall back to /tmp. */
+        "memfd_create",
     };
     static const uint64_t ns_flags[] = {
         CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,

@@ -42,10 +42,14 @@
  * CLONE_NEW* flag; bpf, perf_event_open, userfaultfd; keyctl, add_key,
  * request_key; kexec_load, kexec_file_load, init_module, finit_module,
  * delete_module, reboot, swapon, swapoff, iopl, ioperm, acct, quotactl,
- * quotactl_fd, syslog; personality() with any value but PER_LINUX (0),
- * PER_LINUX32 (8) and the query 0xffffffff. With ENOSYS, so libraries fall
- * back: clone3 (its flags cannot be inspected; glibc then uses clone) and
- * io_uring_setup/enter/register (io_uring can open sockets without socket()).
+ * quotactl_fd, syslog; shmget and msgget (System V segments and queues
+ * hold memory no process maps, outside RLIMIT_AS and the tmpfs caps, and
+ * the run's IPC namespace does not limit them); personality() with any
+ * value but PER_LINUX (0), PER_LINUX32 (8) and the query 0xffffffff. With
+ * ENOSYS, so libraries fall back: clone3 (its flags cannot be inspected;
+ * glibc then uses clone), io_uring_setup/enter/register (io_uring can open
+ * sockets without socket()) and memfd_create (anonymous files outside the
+ * tmpfs caps; /tmp serves instead).
  * System calls of other architectures (int 0x80, x32) kill the process.
  *
  * DIR must be private to the worker (mkdtemp, 0700): nothing of it is

@@ -188,6 +188,35 @@ static void test_environment_hidden(void **state)
     sbx_expect_not_in(sbx_str(run, "stderr_tail"), getenv("CODEINSIGHT_CANARY_SECRET"));
 }
 
+/* Memory outside RLIMIT_AS and the tmpfs caps cannot be had: System V
+ * segments and queues are refused, memfd_create is absent; /tmp works. */
+static void test_no_unaccounted_memory(void **state)
+{
+    static const char code[] =
+        "import ctypes, errno, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "def call(name, *args):\n"
+        "    r = getattr(libc, name)(*args)\n"
+        "    print(name, r, errno.errorcode.get(ctypes.get_errno(), 0) if r < 0 else 'ok')\n"
+        "call('shmget', 0, 200 << 20, 0o1600)\n"
+        "call('msgget', 0, 0o1600)\n"
+        "call('memfd_create', b'x', 0)\n"
+        "open('/tmp/t', 'wb').write(b'x' * 1000); print('tmp ok')\n";
+    struct fx *f = *state;
+    const char *out;
+    cJSON *run;
+
+    if (sbx_no_sandbox())
+        skip();
+    run = sbx_run1(f, "python", "mem.py", code, NULL);
+    out = sbx_str(run, "stdout_tail");
+    assert_int_equal(sbx_num(run, "exit"), 0);
+    sbx_expect_in(out, "shmget -1 EPERM\n");
+    sbx_expect_in(out, "msgget -1 EPERM\n");
+    sbx_expect_in(out, "memfd_create -1 ENOSYS\n");
+    sbx_expect_in(out, "tmp ok\n");
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +224,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_file_system, sbx_setup, sbx_teardown),
         cmocka_unit_test_setup_teardown(test_no_shadow, sbx_setup, sbx_teardown),
         cmocka_unit_test_setup_teardown(test_environment_hidden, sbx_setup, sbx_teardown),
+        cmocka_unit_test_setup_teardown(test_no_unaccounted_memory, sbx_setup, sbx_teardown),
     };
 
     sbx_init(argc, argv);
