@@ -223,6 +223,12 @@ static void on_started(void *arg, cJSON *reply, const struct err *e)
     }
     j->attempts = cJSON_IsNumber(reply) ? (long)reply->valuedouble : 1;
     j->retry_ms = 0;
+    if (j->attempts == 0) {
+        /* Another worker took the entry over and finished the job. */
+        job_log(j, LOG_INFO, "job_already_finished", NULL);
+        job_release(j, 1);
+        return;
+    }
     if (j->attempts > j->w->cfg->max_attempts) {
         /* Every earlier delivery died with its worker: stop trying. */
         j->failed = 1;
@@ -245,7 +251,7 @@ static void do_start(struct pipeline_job *j)
     struct worker *w = j->w;
     char ttl[24];
     struct err e;
-    const char *argv[12];
+    const char *argv[16];
     int n = 0;
 
     snprintf(ttl, sizeof ttl, "%ld", w->cfg->job_ttl_s);
@@ -253,6 +259,7 @@ static void do_start(struct pipeline_job *j)
     argv[n++] = w->stream;
     argv[n++] = ttl;
     argv[n++] = j->entry_id;
+    argv[n++] = w->group;
     argv[n++] = "started_at";
     argv[n++] = j->started_at;
     argv[n++] = "pool";
@@ -464,10 +471,15 @@ static void on_deferred(void *arg, cJSON *reply, const struct err *e)
 {
     struct pipeline_job *j = arg;
 
-    (void)reply;
     j->busy = 0;
     if (e->code != ERR_OK) {
         retry_later(j, e);
+        return;
+    }
+    if (cJSON_IsNumber(reply) && reply->valuedouble == 0) {
+        /* Not pending any more: another worker took it over and finished. */
+        job_log(j, LOG_INFO, "job_already_finished", NULL);
+        job_release(j, 1);
         return;
     }
     job_log(j, LOG_INFO, "job_deferred", NULL);

@@ -6,7 +6,14 @@
 -- KEYS[4] deferred:job:<id>.
 -- ARGV[1] group, ARGV[2] entry id, ARGV[3] due ms, ARGV[4] due (RFC 3339),
 -- ARGV[5] job id, ARGV[6] TTL s, then the entry's field/value pairs.
+-- Returns 1, or 0 when the entry was no longer pending (another worker
+-- took it over and finished it): then nothing is parked, so a finished job
+-- is never put back in the queue.
 -- Emits the live event 'deferred' (lib/events.lua).
+if redis.call('XACK', KEYS[2], ARGV[1], ARGV[2]) == 0 then
+  return 0
+end
+redis.call('XDEL', KEYS[2], ARGV[2])
 local fields = {}
 for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('DEL', KEYS[4])
@@ -19,6 +26,4 @@ redis.call('HSET', KEYS[1], 'status', 'queued', 'deferred_until', ARGV[4])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 job_event(ARGV[5], ARGV[6], 'deferred', cjson.encode({
   type = 'deferred', job_id = ARGV[5], status = 'queued', at = iso_now(), ['until'] = ARGV[4]}))
-local acked = redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[2], ARGV[2])
-return acked
+return 1

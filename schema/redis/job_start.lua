@@ -2,19 +2,29 @@
 -- begins here: what the view shows of the stream entry is copied into it
 -- (lib/job_read.lua), since admission wrote the entry only.
 -- KEYS[1] job hash, KEYS[2] the stream. ARGV[1] TTL seconds, ARGV[2] the
--- entry id, then field/value pairs to set (started_at, pool, worker, ...).
--- Returns the attempt number.
+-- entry id, ARGV[3] the consumer group, then field/value pairs to set
+-- (started_at, pool, worker, ...).
+-- Returns the attempt number, or 0 when the job has finished already (its
+-- hash says done or failed: another worker took this entry over and
+-- finished it while this one was stalled): nothing is changed then but
+-- that the entry, a stale delivery, is retired.
 -- Emits the live event 'running' (lib/events.lua).
+local was = redis.call('HGET', KEYS[1], 'status')
+if was == 'done' or was == 'failed' then
+  redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
+  redis.call('XDEL', KEYS[2], ARGV[2])
+  return 0
+end
 local fields = job_entry_view(KEYS[2], ARGV[2]) or {}
 fields[#fields + 1] = 'status'
 fields[#fields + 1] = 'running'
-for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 local job_id = string.sub(KEYS[1], 5)
 job_event(job_id, ARGV[1], 'running', cjson.encode({
   type = 'running', job_id = job_id, status = 'running',
-  at = argv_field(3, 'started_at') or iso_now(), attempt = attempts,
-  pool = argv_field(3, 'pool')}))
+  at = argv_field(4, 'started_at') or iso_now(), attempt = attempts,
+  pool = argv_field(4, 'pool')}))
 return attempts

@@ -317,13 +317,15 @@ def test_reconciled_once_per_job(harness, race):
     assert me["usage"]["tokens_reserved"] == 0, me["usage"]
     assert me["usage"]["tokens_used"] == sum(rows.values()), (me["usage"], sum(rows.values()))
 
-    # The same job processed twice (its entry queued again): charged once.
+    # The same job delivered again (its entry queued again): not processed a
+    # second time (job_start.lua finds it finished), not charged again.
     before = dict(rows)
     harness.redis_cli("EVAL", "return redis.call('XADD', KEYS[1], '*', "
                       "unpack(cjson.decode(ARGV[1])))", "1", STREAM_FAST, json.dumps(entry))
-    wait_until(lambda: len(worker.events("job_done", job_id=rerun)) >= 2, timeout=30,
-               desc="the re-queued job processed again")
+    wait_until(lambda: worker.events("job_already_finished", job_id=rerun), timeout=30,
+               desc="the re-queued job retired")
     harness.wait_stream_drained(STREAM_FAST, GROUP_FAST, timeout=20)
+    assert len(worker.events("job_done", job_id=rerun)) == 1
     assert ledger(harness, user_id) == before
     me = usage(harness, key)
     assert me["usage"]["tokens_reserved"] == 0, me["usage"]
