@@ -24,7 +24,7 @@ packages=(
   # load generator of `make bench`
   wrk
   # promtool (checks the /metrics exposition in the tests); the service it
-  # ships is not started by the tests
+  # ships is neither started nor enabled (below)
   prometheus
 )
 
@@ -66,8 +66,31 @@ else
   SUDO=
 fi
 
+# Packages that ship a system service; `make run` and the tests start their
+# own private instances, so the system's must not start now nor at boot.
+services=(redis-server postgresql prometheus)
+
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Debian's policy-rc.d (invoke-rc.d and deb-systemd-invoke ask it) refuses
+# every service start during the install: exit 101. One the machine already
+# has is left in place.
+policy=${DEPS_POLICY_RC_D:-/usr/sbin/policy-rc.d}   # tests point it elsewhere
+if [ ! -e "$policy" ]; then
+  $SUDO sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 0755 $policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# ... and what the install enabled for boot is disabled again (only the
+# packages installed now: a service the machine had stays as it was).
+if command -v systemctl >/dev/null 2>&1; then
+  for p in "${missing[@]}"; do
+    for s in "${services[@]}"; do
+      if [ "$p" = "$s" ]; then
+        $SUDO systemctl disable -q "$s" >/dev/null 2>&1 || true
+      fi
+    done
+  done
+fi
 install_npm_tools
