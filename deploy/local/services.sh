@@ -119,7 +119,10 @@ pidfile "$dir/redis.pid"
 logfile "$dir/redis.log"
 EOF
     )
-    redis-server "$dir/redis.conf" >/dev/null 2>&1 || {
+    # Its data (queued code, job results) is for this user alone: the
+    # directory, and what Redis writes under umask 077.
+    chmod -R go-rwx -- "$dir"
+    (umask 077 && redis-server "$dir/redis.conf" >/dev/null 2>&1) || {
         tail -n 20 -- "$dir/redis.log" >&2 2>/dev/null || true
         die "redis-server failed to start (log: $dir/redis.log)"
     }
