@@ -87,6 +87,19 @@ static int login_fields(const cJSON *doc, const char **email, const char **passw
     return body_string_required(doc, "password", ACCOUNT_PASSWORD_MAX, password, e);
 }
 
+/* Done with the credentials: the password's bytes, in the parsed document
+ * and in the raw body, are wiped before the memory is freed or reused. */
+static void forget_credentials(struct request *req, cJSON *doc)
+{
+    const cJSON *pw = cJSON_GetObjectItemCaseSensitive(doc, "password");
+
+    if (cJSON_IsString(pw))
+        crypto_wipe(pw->valuestring, strlen(pw->valuestring));
+    cJSON_Delete(doc);
+    if (req->body != NULL)
+        crypto_wipe(req->body, req->body_len);
+}
+
 void handle_login(struct request *req)
 {
     struct gateway *gw = req->gw;
@@ -99,20 +112,21 @@ void handle_login(struct request *req)
     int ok;
 
     if (body_parse_fields(req->body, req->body_len, &doc, &e) != ERR_OK) {
+        forget_credentials(req, NULL);
         respond_error(req, &e);
         return;
     }
     if (login_fields(doc, &email, &password, &e) != ERR_OK) {
-        cJSON_Delete(doc);
+        forget_credentials(req, doc);
         respond_error(req, &e);
         return;
     }
     if (login_limit_or_respond(req, email) != 0) {
-        cJSON_Delete(doc);
+        forget_credentials(req, doc);
         return;
     }
     if ((db = gateway_db(gw, &e)) == NULL || account_login_record(db, email, &rec, &e) != ERR_OK) {
-        cJSON_Delete(doc);
+        forget_credentials(req, doc);
         gate_respond_error(req, &e);
         return;
     }
@@ -120,7 +134,7 @@ void handle_login(struct request *req)
     /* Unknown emails verify against a dummy hash: same answer, same time. */
     ok = crypto_password_verify(hash ? hash : gw->dummy_pwhash, password, strlen(password)) &&
          hash != NULL;
-    cJSON_Delete(doc);
+    forget_credentials(req, doc);
     if (!ok) {
         cJSON_Delete(rec);
         login_refused(req);
