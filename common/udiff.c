@@ -532,19 +532,36 @@ static int rename_line(struct parser *ps, const struct line *l, struct udiff_fil
     return fail(ps, ps->lineno, "unexpected line in a file header");
 }
 
+/* 1 when the line's last word (a '\r' aside) is git's mode of a symbolic
+ * link: "new mode 120000", "index 3594e94..e5e29bb 120000". */
+static int symlink_mode(const struct line *l)
+{
+    static const char mode[] = " 120000";
+    size_t n = l->n, m = sizeof(mode) - 1;
+
+    if (n > 0 && l->p[n - 1] == '\r')
+        n--;
+    return n >= m && memcmp(l->p + n - m, mode, m) == 0;
+}
+
 /* A line of the extended git header (state HEADER). */
 static int header_line(struct parser *ps, const struct line *l, struct udiff_file *f)
 {
     static const char *const ignored[] = {
-        "index ", "old mode ", "new mode ", "similarity index ", "dissimilarity index ",
+        "old mode ", "similarity index ", "dissimilarity index ",
     };
     size_t i;
 
     for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
         if (starts(l, ignored[i]))
             return 0;
-    if (starts(l, "new file mode ")) {
+    if (starts(l, "index ") || starts(l, "new mode ")) {
+        if (symlink_mode(l))
+            f->flags |= UDIFF_SYMLINK;
+    } else if (starts(l, "new file mode ")) {
         f->flags |= UDIFF_NEW;
+        if (symlink_mode(l))
+            f->flags |= UDIFF_SYMLINK;
     } else if (starts(l, "deleted file mode ")) {
         f->flags |= UDIFF_DELETED;
     } else if (starts(l, "rename ") || starts(l, "copy ")) {

@@ -19,6 +19,9 @@
  * longer than UDIFF_MAX or past the other limits below, and a diff that
  * holds no file at all. Blank lines between files are allowed.
  *
+ * File modes are read only to tell a symbolic link (git's mode 120000) from
+ * a file: UDIFF_SYMLINK.
+ *
  * Names: "a/" is stripped from an old name and "b/" from a new one when
  * present (git's default prefixes; --no-prefix and custom prefixes are not
  * recognised); /dev/null gives NULL.
@@ -54,6 +57,8 @@
 #define UDIFF_RENAMED 0x04   /* "rename from"/"rename to" */
 #define UDIFF_COPIED  0x08   /* "copy from"/"copy to" */
 #define UDIFF_BINARY  0x10   /* "Binary files ... differ" or "GIT binary patch": no hunks */
+#define UDIFF_SYMLINK 0x20   /* the new side is a symbolic link (mode 120000 in "new file
+                              * mode", "new mode" or "index a..b"): hunks hold its target */
 
 struct udiff_line {
     char kind;               /* ' ' context, '-' removed, '+' added */

@@ -364,6 +364,59 @@ static void test_copy_rename(void **state)
     udiff_free(d);
 }
 
+/* git 2.39: a new symbolic link, a link given a new target, a file turned
+ * into a link (deleted, then new), a mode change to 100755 and a new file
+ * whose mode ends in the digits of a link's without being one. */
+static void test_symlink_modes(void **state)
+{
+    struct udiff *d = OK("diff --git a/g b/g\n"
+                         "new file mode 120000\n"
+                         "index 0000000..3594e94\n"
+                         "--- /dev/null\n"
+                         "+++ b/g\n"
+                         "@@ -0,0 +1 @@\n"
+                         "+/etc/passwd\n"
+                         "\\ No newline at end of file\n"
+                         "diff --git a/h b/h\n"
+                         "index 3594e94..e5e29bb 120000\r\n"
+                         "--- a/h\n"
+                         "+++ b/h\n"
+                         "@@ -1 +1 @@\n"
+                         "-/etc/passwd\n"
+                         "+/etc/shadow\n"
+                         "diff --git a/t b/t\n"
+                         "deleted file mode 100644\n"
+                         "--- a/t\n"
+                         "+++ /dev/null\n"
+                         "@@ -1 +0,0 @@\n"
+                         "-hi\n"
+                         "diff --git a/t b/t\n"
+                         "new file mode 120000\n"
+                         "--- /dev/null\n"
+                         "+++ b/t\n"
+                         "@@ -0,0 +1 @@\n"
+                         "+/root/.ssh/id_rsa\n"
+                         "diff --git a/x.sh b/x.sh\n"
+                         "old mode 100644\n"
+                         "new mode 100755\n"
+                         "diff --git a/m b/m\n"
+                         "new file mode 1120000\n"
+                         "--- /dev/null\n"
+                         "+++ b/m\n"
+                         "@@ -0,0 +1 @@\n"
+                         "+m\n");
+
+    (void)state;
+    assert_int_equal(d->nfiles, 6);
+    assert_file(&d->files[0], NULL, "g", UDIFF_NEW | UDIFF_SYMLINK, 1);
+    assert_file(&d->files[1], "h", "h", UDIFF_SYMLINK, 1);
+    assert_file(&d->files[2], "t", NULL, UDIFF_DELETED, 1);
+    assert_file(&d->files[3], NULL, "t", UDIFF_NEW | UDIFF_SYMLINK, 1);
+    assert_file(&d->files[4], "x.sh", "x.sh", 0, 0);
+    assert_file(&d->files[5], NULL, "m", UDIFF_NEW, 1);
+    udiff_free(d);
+}
+
 static void test_errors_counts(void **state)
 {
     (void)state;
@@ -492,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_bare_hunks),
         cmocka_unit_test(test_preamble),
         cmocka_unit_test(test_copy_rename),
+        cmocka_unit_test(test_symlink_modes),
         cmocka_unit_test(test_errors_counts),
         cmocka_unit_test(test_errors_garbage),
         cmocka_unit_test(test_errors_headers),
