@@ -52,15 +52,21 @@ int commands_run_jobs(const struct cli_args *a, struct api *api, struct jobset *
 }
 
 int commands_add_review(const struct cli_args *a, struct jobset *js, const char *path,
-                        const char *diff, size_t diff_len)
+                        const char *diff, size_t diff_len, int in_tree)
 {
     char wire[SOURCE_PATH_MAX], msg[512];
     struct source_file f;
     struct source_review r;
     char *body;
+    int rc = 0;
 
     if (source_wire_path(path, wire, sizeof wire, msg, sizeof msg) != 0 ||
-        source_read(path, SOURCE_FILE_MAX, &f, msg, sizeof msg) != 0) {
+        (rc = in_tree ? source_read_tree(path, SOURCE_FILE_MAX, &f, msg, sizeof msg)
+                      : source_read(path, SOURCE_FILE_MAX, &f, msg, sizeof msg)) != 0) {
+        if (rc == SOURCE_REFUSED) {
+            fprintf(stderr, "codeinsight: note: %s: %s, skipped\n", path, msg);
+            return 0;
+        }
         fprintf(stderr, "codeinsight: %s\n", msg);
         return CLI_EXIT_USAGE;
     }
@@ -175,7 +181,7 @@ int cmd_review(const struct cli_args *a, struct api *api)
         rc = diffsel_add_jobs(a, &js);
     else
         for (size_t i = 0; i < a->nfiles && rc == 0; i++)
-            rc = commands_add_review(a, &js, a->files[i], NULL, 0);
+            rc = commands_add_review(a, &js, a->files[i], NULL, 0, 0);
     /* Nothing to review still prints an empty result (an empty SARIF log). */
     if (rc == 0 && js.n == 0)
         fprintf(stderr, "codeinsight: nothing to review\n");

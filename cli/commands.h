@@ -34,13 +34,18 @@ int commands_run_jobs(const struct cli_args *a, struct api *api, struct jobset *
 
 /* Adds one review job per file of a --diff (diffsel.c): the files named in
  * a->files with their sections, or, without files, every file the diff
- * adds or modifies. Returns 0, or CLI_EXIT_USAGE having said why. */
+ * adds or modifies, read with source_read_tree: a file the diff marks as a
+ * symbolic link, or whose path is absolute, holds "..", or reaches a link,
+ * FIFO or device in the working tree, is skipped with a note on stderr.
+ * Returns 0, or CLI_EXIT_USAGE having said why. */
 int diffsel_add_jobs(const struct cli_args *a, struct jobset *js);
 
 /* Adds the review job for one local file: reads it, its wire path, the
- * body with diff[0..diff_len) (may be NULL). Returns 0, or CLI_EXIT_USAGE
- * having said why on stderr. */
+ * body with diff[0..diff_len) (may be NULL). in_tree: the diff chose path,
+ * so it is read with source_read_tree, and a refused file is skipped with a
+ * note (returns 0, nothing added); else source_read, as the user named it.
+ * Returns 0, or CLI_EXIT_USAGE having said why on stderr. */
 int commands_add_review(const struct cli_args *a, struct jobset *js, const char *path,
-                        const char *diff, size_t diff_len);
+                        const char *diff, size_t diff_len, int in_tree);
 
 #endif

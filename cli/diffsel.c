@@ -1,5 +1,7 @@
 /* diffsel.c - review --diff: which files a unified diff selects, each with
- * its own section of the diff (parsed by common/udiff). */
+ * its own section of the diff (parsed by common/udiff). A file the diff
+ * chooses is read only inside the working directory (source_read_tree):
+ * the diff may come from someone else's pull request. */
 #include "cli/commands.h"
 
 #include "cli/source.h"
@@ -8,13 +10,16 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Why a file section is not reviewed, or NULL when it is. */
-static const char *skip_reason(const struct udiff_file *f)
+/* Why a file section is not reviewed, or NULL when it is. chosen: the diff
+ * chose the file (no FILE arguments), so a symbolic link is not followed. */
+static const char *skip_reason(const struct udiff_file *f, int chosen)
 {
     if (f->flags & UDIFF_DELETED)
         return "deleted";
     if (f->flags & UDIFF_BINARY)
         return "binary";
+    if (chosen && (f->flags & UDIFF_SYMLINK))
+        return "a symbolic link";
     if (f->new_path == NULL)
         return "no file name in the diff";
     if (f->nhunks == 0)
@@ -23,15 +28,15 @@ static const char *skip_reason(const struct udiff_file *f)
 }
 
 static int add_section(const struct cli_args *a, struct jobset *js, const char *local,
-                       const struct source_file *diff, const struct udiff_file *f)
+                       const struct source_file *diff, const struct udiff_file *f, int chosen)
 {
-    const char *why = skip_reason(f);
+    const char *why = skip_reason(f, chosen);
 
     if (why != NULL) {
         fprintf(stderr, "codeinsight: note: %s: %s, skipped\n", local, why);
         return 0;
     }
-    return commands_add_review(a, js, local, diff->data + f->offset, f->len);
+    return commands_add_review(a, js, local, diff->data + f->offset, f->len, chosen);
 }
 
 int diffsel_add_jobs(const struct cli_args *a, struct jobset *js)
@@ -61,7 +66,7 @@ int diffsel_add_jobs(const struct cli_args *a, struct jobset *js)
             const struct udiff_file *f = &d->files[i];
             const char *name = f->new_path ? f->new_path : f->old_path ? f->old_path : "?";
 
-            rc = add_section(a, js, name, &diff, f);
+            rc = add_section(a, js, name, &diff, f, 1);
         }
         goto out;
     }
@@ -74,7 +79,7 @@ int diffsel_add_jobs(const struct cli_args *a, struct jobset *js)
         } else if ((f = udiff_find(d, wire)) == NULL) {
             fprintf(stderr, "codeinsight: note: %s: not in the diff, skipped\n", a->files[i]);
         } else {
-            rc = add_section(a, js, a->files[i], &diff, f);
+            rc = add_section(a, js, a->files[i], &diff, f, 0);
         }
     }
 out:

@@ -2,6 +2,7 @@
 #include "cli/source.h"
 
 #include "common/json.h"
+#include "common/relpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,27 +14,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int source_read(const char *path, size_t max, struct source_file *f, char *msg, size_t cap)
+/* Reads fd (named name in messages) into f: at most max bytes, no NUL.
+ * Does not close fd. Returns 0, or -1 with msg. */
+static int read_fd(int fd, const char *name, size_t max, struct source_file *f, char *msg,
+                   size_t cap)
 {
-    int stdin_ = strcmp(path, "-") == 0;
-    int fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     size_t size = 4096;
     struct stat st;
 
     f->data = NULL;
     f->len = 0;
-    if (fd < 0) {
-        snprintf(msg, cap, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!stdin_ && fstat(fd, &st) == 0) {
+    if (fstat(fd, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
-            snprintf(msg, cap, "%s: is a directory", path);
-            goto fail;
+            snprintf(msg, cap, "%s: is a directory", name);
+            return -1;
         }
         if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
-            snprintf(msg, cap, "%s: larger than %zu bytes", path, max);
-            goto fail;
+            snprintf(msg, cap, "%s: larger than %zu bytes", name, max);
+            return -1;
         }
         if (S_ISREG(st.st_mode))
             size = (size_t)st.st_size + 1;
@@ -47,7 +45,7 @@ int source_read(const char *path, size_t max, struct source_file *f, char *msg, 
             char *grown;
 
             if (size > max + 1) {
-                snprintf(msg, cap, "%s: larger than %zu bytes", path, max);
+                snprintf(msg, cap, "%s: larger than %zu bytes", name, max);
                 goto fail;
             }
             size = size * 2 > max + 2 ? max + 2 : size * 2;
@@ -59,32 +57,135 @@ int source_read(const char *path, size_t max, struct source_file *f, char *msg, 
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            snprintf(msg, cap, "%s: %s", stdin_ ? "stdin" : path, strerror(errno));
+            snprintf(msg, cap, "%s: %s", name, strerror(errno));
             goto fail;
         }
         if (got == 0)
             break;
         f->len += (size_t)got;
         if (f->len > max) {
-            snprintf(msg, cap, "%s: larger than %zu bytes", stdin_ ? "stdin" : path, max);
+            snprintf(msg, cap, "%s: larger than %zu bytes", name, max);
             goto fail;
         }
     }
     f->data[f->len] = '\0';
     if (memchr(f->data, '\0', f->len) != NULL) {
-        snprintf(msg, cap, "%s: not a text file (holds a NUL byte)", stdin_ ? "stdin" : path);
+        snprintf(msg, cap, "%s: not a text file (holds a NUL byte)", name);
         goto fail;
     }
-    if (!stdin_)
-        close(fd);
     return 0;
 oom:
     snprintf(msg, cap, "out of memory");
 fail:
-    if (!stdin_)
-        close(fd);
     source_file_free(f);
     return -1;
+}
+
+int source_read(const char *path, size_t max, struct source_file *f, char *msg, size_t cap)
+{
+    int fd, rc;
+
+    f->data = NULL;
+    f->len = 0;
+    if (strcmp(path, "-") == 0)
+        return read_fd(STDIN_FILENO, "stdin", max, f, msg, cap);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        snprintf(msg, cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    rc = read_fd(fd, path, max, f, msg, cap);
+    close(fd);
+    return rc;
+}
+
+/* openat(dir, name, flags) without following a link; when that fails
+ * because name is a symbolic link (ELOOP, or ENOTDIR with O_DIRECTORY),
+ * *is_link is set to link. */
+static int open_nofollow(int dir, const char *name, int flags, int *is_link, int link)
+{
+    int fd = openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY), saved;
+    struct stat st;
+
+    if (fd >= 0 || (errno != ELOOP && errno != ENOTDIR))
+        return fd;
+    saved = errno;
+    if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        *is_link = link;
+    errno = saved;
+    return -1;
+}
+
+/* Opens the relative path under the working directory one segment at a
+ * time, following no symbolic link. Returns the descriptor, or -1 with
+ * errno (and *is_link 1 when the file is a link, 2 when a directory on the
+ * way is). */
+static int open_in_tree(const char *path, int *is_link)
+{
+    char seg[NAME_MAX + 1];
+    int dir = AT_FDCWD, fd, saved;
+
+    for (const char *p = path;;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+
+        if (n > NAME_MAX) {
+            fd = -1;
+            errno = ENAMETOOLONG;
+            break;
+        }
+        memcpy(seg, p, n);
+        seg[n] = '\0';
+        if (slash == NULL) {
+            /* O_NONBLOCK: a FIFO must not hang the open; it is refused below. */
+            fd = open_nofollow(dir, seg, O_RDONLY | O_NONBLOCK, is_link, 1);
+            break;
+        }
+        p = slash + 1;
+        if (n == 0 || (n == 1 && seg[0] == '.'))
+            continue;
+        fd = open_nofollow(dir, seg, O_RDONLY | O_DIRECTORY, is_link, 2);
+        if (dir != AT_FDCWD)
+            close(dir);
+        if (fd < 0)
+            return -1;
+        dir = fd;
+    }
+    saved = errno;
+    if (dir != AT_FDCWD)
+        close(dir);
+    errno = saved;
+    return fd;
+}
+
+int source_read_tree(const char *path, size_t max, struct source_file *f, char *msg,
+                     size_t cap)
+{
+    int fd, rc, is_link = 0;
+    struct stat st;
+
+    f->data = NULL;
+    f->len = 0;
+    if (!relpath_valid(path, strlen(path))) {
+        snprintf(msg, cap, "not a plain relative path (absolute, '..' or control characters)");
+        return SOURCE_REFUSED;
+    }
+    if ((fd = open_in_tree(path, &is_link)) < 0) {
+        if (is_link) {
+            snprintf(msg, cap, "%s symbolic link in the working tree",
+                     is_link == 1 ? "a" : "under a");
+            return SOURCE_REFUSED;
+        }
+        snprintf(msg, cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        snprintf(msg, cap, "not a regular file in the working tree");
+        return SOURCE_REFUSED;
+    }
+    rc = read_fd(fd, path, max, f, msg, cap);
+    close(fd);
+    return rc;
 }
 
 void source_file_free(struct source_file *f)

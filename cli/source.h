@@ -35,6 +35,21 @@ struct source_file {
  * byte (what lacks is not text). Returns 0, or -1 with msg naming path. */
 int source_read(const char *path, size_t max, struct source_file *f, char *msg, size_t cap);
 
+/* What source_read_tree returns for a file it will not read. */
+#define SOURCE_REFUSED (-2)
+
+/* Reads path, a file a diff named, as source_read does, but only a regular
+ * file reached from the working directory without a symbolic link: path
+ * must be relative without a ".." segment or control characters
+ * (relpath_valid), and every segment is opened with O_NOFOLLOW from the
+ * one before (openat), so nothing outside the working directory is read,
+ * whatever links the tree holds. Returns 0; -1 with msg
+ * naming path as source_read (missing, unreadable, too large, not text);
+ * or SOURCE_REFUSED with msg saying why (a path that is absolute or holds
+ * "..", a symbolic link, a FIFO or device or directory). */
+int source_read_tree(const char *path, size_t max, struct source_file *f, char *msg,
+                     size_t cap);
+
 void source_file_free(struct source_file *f);
 
 /* The relative path the service gets for a local path: "./" dropped; an

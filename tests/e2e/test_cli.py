@@ -696,3 +696,47 @@ def test_git_diff_server_keeps_findings_on_changed_lines(harness, stack, fake, w
     assert r.stdout.splitlines() == [
         "svc.go:4:1: minor: Old line. [model:correctness] (model)",
         "svc.go:9:1: major: Magic number. [model:correctness] (model)"], r.stdout
+
+
+def test_diff_reads_nothing_outside_the_working_tree(harness, stack, fake, work, tmp_path):
+    """A diff may be someone else's (a pull request): a file it chooses that
+    is a symbolic link (in the diff or in the tree), or whose path is
+    absolute or climbs out with '..', is skipped with a note and never read;
+    the plain file beside them is still reviewed."""
+    repo = work
+    m, m_secret = marker(), marker()
+    secret = tmp_path / "home" / ".ssh" / "id_rsa"
+    secret.parent.mkdir(parents=True)
+    secret.write_text(f"-----BEGIN OPENSSH PRIVATE KEY----- {m_secret}\n")
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "e2e@example.com")
+    git(repo, "config", "user.name", "e2e")
+    (repo / "svc.go").write_text(go_file(m, 10))
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "base")
+    (repo / "svc.go").write_text(go_file(m, 10).replace("var v5 = 5", "var v5 = 55"))
+    (repo / "innocent.txt").symlink_to(secret)
+    git(repo, "add", "-A")
+    diff = git(repo, "diff", "--cached")
+    assert "new file mode 120000" in diff, diff
+    # Hand-written sections: '..', an absolute path, and a link in the tree
+    # that the diff does not mark as one.
+    (repo / "notes.txt").symlink_to(secret)
+    up = os.path.relpath(secret, repo)
+    assert up.startswith("../"), up
+    diff += (f"--- a/{up}\n+++ b/{up}\n@@ -1 +1 @@\n-x\n+y\n"
+             f"--- {secret}\n+++ {secret}\n@@ -1 +1 @@\n-x\n+y\n"
+             "diff --git a/notes.txt b/notes.txt\n--- a/notes.txt\n+++ b/notes.txt\n"
+             "@@ -1 +1 @@\n-x\n+y\n")
+    script(fake, m, [model_finding(9, "major", "Magic number.")])
+
+    r = run_cli(harness, ["review", "--diff", "-", "--format", "json"],
+                cli_env(harness, stack, tmp_path), repo, stdin=diff)
+    assert r.returncode == 1, r
+    assert [v["file_path"] for v in json.loads(r.stdout)] == ["svc.go"], r.stdout
+    for note in ("innocent.txt: a symbolic link, skipped",
+                 f"{up}: not a plain relative path",
+                 f"{secret}: not a plain relative path",
+                 "notes.txt: a symbolic link in the working tree, skipped"):
+        assert f"codeinsight: note: {note}" in r.stderr, (note, r.stderr)
+    assert fake.count(m_secret) == 0, "a file outside the working tree was sent"
