@@ -7,6 +7,7 @@
 #include "cli/help.h"
 #include "common/err.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,29 @@ static int run(const struct cli_args *a, const struct cli_config *cfg)
     return rc;
 }
 
-int main(int argc, char **argv)
+/* Flushes and closes standard output, so that results that could not be
+ * written (a full disk, a closed descriptor) are not an exit 0 or 1:
+ * returns rc, or CLI_EXIT_SERVICE having said why when a write failed
+ * (a usage error keeps its 2). */
+static int close_stdout(int rc)
+{
+    int failed, why;
+
+    errno = 0;
+    failed = fflush(stdout) != 0 || ferror(stdout);
+    why = errno;
+    if (fclose(stdout) != 0 && !failed) {
+        failed = 1;
+        why = errno;
+    }
+    if (!failed)
+        return rc;
+    fprintf(stderr, "codeinsight: cannot write to standard output: %s\n",
+            why != 0 ? strerror(why) : "write error");
+    return rc == CLI_EXIT_USAGE ? rc : CLI_EXIT_SERVICE;
+}
+
+static int run_command(int argc, char **argv)
 {
     struct cli_config file, cfg;
     char path[SETTINGS_PATH_MAX], msg[512];
@@ -103,4 +126,9 @@ int main(int argc, char **argv)
     settings_wipe(&file);
     settings_wipe(&cfg);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return close_stdout(run_command(argc, argv));
 }

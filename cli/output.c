@@ -6,6 +6,7 @@
 
 #include "common/json.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,7 +178,14 @@ int output_results(FILE *out, FILE *err, const struct jobset *js, const struct c
         cJSON_Delete(doc);
         break;
     }
-    fflush(out);
+    errno = 0;
+    if (fflush(out) != 0 || ferror(out)) {
+        fprintf(err, "codeinsight: cannot write the results: %s\n",
+                errno != 0 ? strerror(errno) : "write error");
+        clearerr(out);          /* said once, here */
+        report_errors(err, js);
+        return CLI_EXIT_SERVICE;
+    }
     report_errors(err, js);
     if (rc != 0) {
         fprintf(err, "codeinsight: out of memory writing the results\n");

@@ -17,9 +17,10 @@
 #include "cli/args.h"
 #include "cli/jobset.h"
 
-/* Writes the results of js as a asks and returns the exit status
- * (findings_exit_status; CLI_EXIT_SERVICE when out of memory or when a
- * job has not finished where a finished one is needed). */
+/* Writes the results of js as a asks, flushes out, and returns the exit
+ * status (findings_exit_status; CLI_EXIT_SERVICE when out of memory, when
+ * a job has not finished where a finished one is needed, or when out could
+ * not be written: that is said on err, and out's error flag cleared). */
 int output_results(FILE *out, FILE *err, const struct jobset *js, const struct cli_args *a);
 
 #endif

@@ -236,6 +236,24 @@ def test_service_errors_exit_3(harness, stack, fake, work, tmp_path):
     assert r.returncode == 3 and "job_not_found" in r.stderr, r
 
 
+def test_results_that_cannot_be_written_exit_3(harness, stack, fake, work, tmp_path):
+    """Standard output on a full disk (/dev/full): the results are lost, so
+    the run is not clean (0) nor just 'findings' (1), but exit 3 with why."""
+    two_files(work, fake)
+    env = cli_env(harness, stack, tmp_path)
+    for args in (["review", "a.go", "--format", "json"],
+                 ["review", "a.go", "b.go", "--fail-on", "never"],
+                 ["review", "a.go"], ["whoami", "--json"], ["usage"], ["--version"]):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([str(harness.binary("codeinsight")), *args], env=env, cwd=work,
+                               stdout=full, stderr=subprocess.PIPE, text=True,
+                               timeout=CLI_TIMEOUT)
+        assert r.returncode == 3, (args, r)
+        said = re.findall(r"^codeinsight: cannot write (?:the results|to standard output): "
+                          r"No space left on device$", r.stderr, re.M)
+        assert len(said) == 1, (args, r.stderr)
+
+
 # ------------------------------------------------------ debug, architecture --
 
 @pytest.fixture(scope="module")
