@@ -1,9 +1,13 @@
 /* account_view.c - whoami and usage, one item per line. */
 #include "cli/account_view.h"
 
+#include "cli/termtext.h"
 #include "common/json.h"
 
 #include <stdlib.h>
+
+/* Longest month or task name shown, bytes including the NUL (cut when longer). */
+#define ACCOUNT_VIEW_TEXT_MAX 128
 
 /* A number sent as a string ("0.0123"); 0 when it is not one. */
 static double parse_num(const char *s)
@@ -24,10 +28,19 @@ static double num(const cJSON *o, const char *name)
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* A string the service sent, made safe for a terminal, into buf. */
+static const char *clean(char *buf, size_t cap, const char *s)
+{
+    return termtext_clean(buf, cap, s, TERMTEXT_FLAT);
+}
+
 static void field(FILE *out, const char *name, const char *value)
 {
-    if (value != NULL)
-        fprintf(out, "%-9s %s\n", name, value);
+    if (value != NULL) {
+        fprintf(out, "%-9s ", name);
+        termtext_put(out, value, TERMTEXT_FLAT);
+        fputc('\n', out);
+    }
 }
 
 static void rate(FILE *out, const cJSON *limits, const char *name)
@@ -47,11 +60,12 @@ void account_view_whoami(FILE *out, const cJSON *who)
     field(out, "user id:", json_str(who, "user_id"));
     if (cJSON_IsObject(usage)) {
         const char *month = json_str(usage, "month");
+        char m[ACCOUNT_VIEW_TEXT_MAX];
 
         fprintf(out, "%-9s %.0f used", "tokens:", num(usage, "tokens_used"));
         if (cJSON_IsNumber(json_item(limits, "tokens_per_month")))
             fprintf(out, " of %.0f", num(limits, "tokens_per_month"));
-        fprintf(out, " in %s, %.0f reserved\n", month ? month : "this month",
+        fprintf(out, " in %s, %.0f reserved\n", clean(m, sizeof m, month ? month : "this month"),
                 num(usage, "tokens_reserved"));
     }
     if (cJSON_IsObject(limits)) {
@@ -70,8 +84,9 @@ void account_view_usage(FILE *out, const cJSON *u)
 {
     const cJSON *t;
     const char *month = json_str(u, "month");
+    char m[ACCOUNT_VIEW_TEXT_MAX];
 
-    fprintf(out, "%-11s %s\n", "month:", month ? month : "?");
+    fprintf(out, "%-11s %s\n", "month:", clean(m, sizeof m, month ? month : "?"));
     fprintf(out, "%-11s %.0f\n", "tokens:", num(u, "tokens"));
     fprintf(out, "%-11s $%.4f\n", "cost:", num(u, "cost_usd"));
     fprintf(out, "%-11s %.0f (%.0f from the cache)\n", "jobs:", num(u, "jobs"),
@@ -81,6 +96,6 @@ void account_view_usage(FILE *out, const cJSON *u)
     fprintf(out, "by task:\n");
     cJSON_ArrayForEach(t, json_item(u, "by_task"))
         fprintf(out, "  %-13s %10.0f tokens  $%.4f  %.0f jobs  %.0f cached\n",
-                t->string ? t->string : "?", num(t, "tokens"), num(t, "cost_usd"),
-                num(t, "jobs"), num(t, "cache_hits"));
+                clean(m, sizeof m, t->string ? t->string : "?"), num(t, "tokens"),
+                num(t, "cost_usd"), num(t, "jobs"), num(t, "cache_hits"));
 }

@@ -1,4 +1,5 @@
-/* account_view.h - GET /whoami and GET /usage answers for humans. */
+/* account_view.h - GET /whoami and GET /usage answers for humans; the
+ * service's strings are made safe for a terminal (termtext.h). */
 #ifndef CI_CLI_ACCOUNT_VIEW_H
 #define CI_CLI_ACCOUNT_VIEW_H
 

@@ -1,10 +1,12 @@
 /* api.c - requests to the Code Insight API over the shared curl-multi client. */
 #include "cli/api.h"
 
+#include "cli/termtext.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/http_client.h"
 #include "common/loop.h"
+#include "common/utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -182,7 +184,10 @@ int api_call(struct api *a, const char *method, const char *path, const char *bo
      * wait for" is not relied on. */
     loop_run(a->loop);
     if (!s.done || !s.transport_ok) {
-        snprintf(msg, cap, "cannot reach %s: %s", a->base, s.done ? s.error : "no answer");
+        char e[sizeof s.error];
+
+        utf8_fmt(msg, cap, "cannot reach %s: %s", a->base,
+                 termtext_clean(e, sizeof e, s.done ? s.error : "no answer", TERMTEXT_FLAT));
         cJSON_Delete(s.json);
         return -1;
     }
@@ -194,19 +199,26 @@ int api_call(struct api *a, const char *method, const char *path, const char *bo
 void api_describe_json(long status, const cJSON *json, char *out, size_t cap)
 {
     const char *code = json_str(json, "code"), *detail = json_str(json, "detail");
+    char c[API_DESCRIBE_MAX], d[API_DESCRIBE_MAX];
 
+    /* The server's words: flattened, and no escape codes for the terminal. */
+    termtext_clean(c, sizeof c, code, TERMTEXT_FLAT);
+    termtext_clean(d, sizeof d, detail, TERMTEXT_FLAT);
     if (code != NULL && detail != NULL)
-        snprintf(out, cap, "%s: %s (HTTP %ld)", code, detail, status);
+        utf8_fmt(out, cap, "%s: %s (HTTP %ld)", c, d, status);
     else if (code != NULL)
-        snprintf(out, cap, "%s (HTTP %ld)", code, status);
+        utf8_fmt(out, cap, "%s (HTTP %ld)", c, status);
     else
-        snprintf(out, cap, "unexpected answer (HTTP %ld)", status);
+        utf8_fmt(out, cap, "unexpected answer (HTTP %ld)", status);
 }
 
 void api_describe(const struct api_resp *r, char *out, size_t cap)
 {
+    char e[sizeof r->error];
+
     if (!r->transport_ok)
-        snprintf(out, cap, "cannot reach the service: %s", r->error);
+        utf8_fmt(out, cap, "cannot reach the service: %s",
+                 termtext_clean(e, sizeof e, r->error, TERMTEXT_FLAT));
     else
         api_describe_json(r->status, r->json, out, cap);
 }

@@ -32,6 +32,9 @@ struct http_async;
 #define API_RETRY_AFTER_MAX 60L
 /* Longest URL built (base + path), bytes including the NUL. */
 #define API_URL_MAX 4096
+/* Longest problem code or detail kept in a description, bytes including
+ * the NUL (a longer one is cut). */
+#define API_DESCRIBE_MAX 512
 
 struct api {
     struct loop *loop;              /* owns */
@@ -74,7 +77,9 @@ int api_call(struct api *a, const char *method, const char *path, const char *bo
 
 /* A one-line description of a failed response for the user: the problem's
  * code and detail when the body is problem+json ("invalid_api_key: unknown
- * API key (HTTP 401)"), else the status, else the transport error. */
+ * API key (HTTP 401)"), else the status, else the transport error. The
+ * server's text is flattened and made safe for a terminal (termtext.h);
+ * out is cut at a character boundary. */
 void api_describe(const struct api_resp *r, char *out, size_t cap);
 
 /* Same, from a status and a parsed body (json may be NULL). */

@@ -3,6 +3,7 @@
 
 #include "cli/account_view.h"
 #include "cli/api.h"
+#include "cli/termtext.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,10 @@ static int show(const struct cli_args *a, struct api *api, const char *path, vie
         return CLI_EXIT_SERVICE;
     }
     if (a->json) {
-        if ((text = cJSON_Print(body)) != NULL)
-            printf("%s\n", text);
+        if ((text = cJSON_Print(body)) != NULL) {
+            termtext_put_json(stdout, text);
+            putchar('\n');
+        }
         free(text);
     } else {
         view(stdout, body);

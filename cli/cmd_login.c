@@ -5,6 +5,7 @@
 
 #include "cli/api.h"
 #include "cli/prompt.h"
+#include "cli/termtext.h"
 #include "common/crypto.h"
 #include "common/err.h"
 
@@ -15,6 +16,8 @@
 
 /* Longest email sent, bytes (the service's limit). */
 #define LOGIN_EMAIL_MAX 254
+/* Longest plan name shown, bytes including the NUL (cut when longer). */
+#define LOGIN_PLAN_MAX 64
 
 /* One request with its own client: bearer may be NULL. Returns 0 with
  * *status and *json (owns), or -1 having printed why. */
@@ -144,6 +147,7 @@ out:
 int cmd_login(const struct cli_args *a, const struct cli_config *current, const char *path)
 {
     char answer[PROMPT_LINE_MAX + 1], question[SETTINGS_URL_MAX + 32];
+    char email[LOGIN_EMAIL_MAX + 1], plan[LOGIN_PLAN_MAX];
     struct cli_config out;
     cJSON *who = NULL;
     long status;
@@ -189,9 +193,12 @@ int cmd_login(const struct cli_args *a, const struct cli_config *current, const 
         rc = CLI_EXIT_USAGE;
         goto out;
     }
+    /* The email and plan are the server's words: no escape codes from them. */
     fprintf(stderr, "Logged in to %s as %s (plan %s). Key saved in %s\n", out.url,
-            json_str(who, "email") ? json_str(who, "email") : "?",
-            json_str(who, "plan") ? json_str(who, "plan") : "?", path);
+            termtext_clean(email, sizeof email, json_str(who, "email") ? json_str(who, "email")
+                           : "?", TERMTEXT_FLAT),
+            termtext_clean(plan, sizeof plan, json_str(who, "plan") ? json_str(who, "plan")
+                           : "?", TERMTEXT_FLAT), path);
     rc = CLI_EXIT_OK;
 out:
     cJSON_Delete(who);

@@ -6,6 +6,7 @@
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "cli/source.h"
+#include "cli/termtext.h"
 #include "common/clock.h"
 
 #include <stdio.h>
@@ -63,11 +64,16 @@ int commands_add_review(const struct cli_args *a, struct jobset *js, const char 
     if (source_wire_path(path, wire, sizeof wire, msg, sizeof msg) != 0 ||
         (rc = in_tree ? source_read_tree(path, SOURCE_FILE_MAX, &f, msg, sizeof msg)
                       : source_read(path, SOURCE_FILE_MAX, &f, msg, sizeof msg)) != 0) {
+        /* path may be a diff's: no escape codes from it. */
         if (rc == SOURCE_REFUSED) {
-            fprintf(stderr, "codeinsight: note: %s: %s, skipped\n", path, msg);
+            fputs("codeinsight: note: ", stderr);
+            termtext_put(stderr, path, TERMTEXT_FLAT);
+            fprintf(stderr, ": %s, skipped\n", msg);
             return 0;
         }
-        fprintf(stderr, "codeinsight: %s\n", msg);
+        fputs("codeinsight: ", stderr);
+        termtext_put(stderr, msg, TERMTEXT_FLAT);
+        fputc('\n', stderr);
         return CLI_EXIT_USAGE;
     }
     memset(&r, 0, sizeof r);

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 
 #include "cli/source.h"
+#include "cli/termtext.h"
 #include "common/udiff.h"
 
 #include <stdio.h>
@@ -33,7 +34,9 @@ static int add_section(const struct cli_args *a, struct jobset *js, const char *
     const char *why = skip_reason(f, chosen);
 
     if (why != NULL) {
-        fprintf(stderr, "codeinsight: note: %s: %s, skipped\n", local, why);
+        fputs("codeinsight: note: ", stderr);
+        termtext_put(stderr, local, TERMTEXT_FLAT);     /* a diff's name */
+        fprintf(stderr, ": %s, skipped\n", why);
         return 0;
     }
     return commands_add_review(a, js, local, diff->data + f->offset, f->len, chosen);

@@ -1,6 +1,8 @@
 /* findings.c - compiler-style lines, counts and the exit status. */
 #include "cli/findings.h"
 
+#include "cli/termtext.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,12 +17,12 @@ static long int_member(const cJSON *o, const char *name, long dflt)
            ? (long)v->valuedouble : dflt;
 }
 
-/* Appends s to buf at *at, newlines and other control characters as spaces. */
+/* Appends s to buf at *at made safe for a terminal (termtext.h): newlines
+ * and tabs as spaces, other controls and bytes that are not UTF-8 as '?'. */
 static void append_flat(char *buf, size_t cap, size_t *at, const char *s)
 {
-    for (; *s != '\0' && *at + 1 < cap; s++)
-        buf[(*at)++] = (unsigned char)*s < 0x20 ? ' ' : *s;
-    buf[*at] = '\0';
+    termtext_clean(buf + *at, cap - *at, s, TERMTEXT_FLAT);
+    *at += strlen(buf + *at);
 }
 
 static void append(char *buf, size_t cap, size_t *at, const char *s)

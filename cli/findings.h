@@ -4,7 +4,8 @@
  *     path:line:col: severity: message [rule] (source)
  *
  * col is 1 when the finding has none; [rule] and (source) are left out when
- * empty; newlines in a message become spaces. Lines are sorted by path,
+ * empty; newlines in a message become spaces, and every text is made safe
+ * for a terminal (termtext.h). Lines are sorted by path,
  * line, column, then the service's order.
  */
 #ifndef CI_CLI_FINDINGS_H

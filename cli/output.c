@@ -3,6 +3,7 @@
 
 #include "cli/findings.h"
 #include "cli/merge.h"
+#include "cli/termtext.h"
 
 #include "common/json.h"
 
@@ -10,16 +11,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Prints a JSON document, pretty, and a newline. 0 or -1 (out of memory). */
+/* Prints a JSON document, pretty, safe on a terminal (termtext_put_json),
+ * and a newline. 0 or -1 (out of memory). */
 static int print_doc(FILE *out, const cJSON *doc)
 {
     char *s = doc != NULL ? cJSON_Print(doc) : NULL;
 
     if (s == NULL)
         return -1;
-    fprintf(out, "%s\n", s);
+    termtext_put_json(out, s);
+    fputc('\n', out);
     free(s);
     return 0;
+}
+
+/* Writes before, text made safe for the terminal as mode says (termtext.h),
+ * then after. */
+static void put(FILE *out, const char *before, const char *text, enum termtext_mode mode,
+                const char *after)
+{
+    fputs(before, out);
+    termtext_put(out, text, mode);
+    fputs(after, out);
+}
+
+/* Multi-line text, ending with exactly one newline. */
+static void put_lines(FILE *out, const char *before, const char *text)
+{
+    put(out, before, text, TERMTEXT_LINES, text[strlen(text) - 1] == '\n' ? "" : "\n");
 }
 
 /* Writes a debug job's diagnosis (root cause, explanation, fix, whether
@@ -32,20 +51,21 @@ static void output_debug(FILE *out, const char *label, const cJSON *view)
 
     if (root == NULL && fix == NULL)
         return;
-    fprintf(out, "\n%s: root cause: %s\n", label, root ? root : "unknown");
+    put(out, "\n", label, TERMTEXT_FLAT, ": root cause: ");
+    put(out, "", root ? root : "unknown", TERMTEXT_FLAT, "\n");
     if (expl != NULL && expl[0] != '\0')
-        fprintf(out, "%s\n", expl);
+        put_lines(out, "", expl);
     if (cJSON_IsObject(ver))
         fprintf(out, "reproduced: %s, fix verified: %s\n",
                 cJSON_IsTrue(json_item(ver, "reproduced")) ? "yes" : "no",
                 cJSON_IsTrue(json_item(ver, "verified")) ? "yes" : "no");
     if (fix != NULL && fix[0] != '\0')
-        fprintf(out, "fix:\n%s%s", fix, fix[strlen(fix) - 1] == '\n' ? "" : "\n");
+        put_lines(out, "fix:\n", fix);
     if (cJSON_GetArraySize(json_item(view, "verification_steps")) > 0) {
         fprintf(out, "verify:\n");
         cJSON_ArrayForEach(step, json_item(view, "verification_steps"))
             if (cJSON_IsString(step))
-                fprintf(out, "  - %s\n", step->valuestring);
+                put(out, "  - ", step->valuestring, TERMTEXT_FLAT, "\n");
     }
 }
 
@@ -58,7 +78,7 @@ static void print_list(FILE *out, const cJSON *arch, const char *name, const cha
     fprintf(out, "\n%s:\n", title);
     cJSON_ArrayForEach(v, json_item(arch, name))
         if (cJSON_IsString(v))
-            fprintf(out, "  - %s\n", v->valuestring);
+            put(out, "  - ", v->valuestring, TERMTEXT_FLAT, "\n");
 }
 
 /* Writes an architecture job's design (summary, diagram, modules, lists). */
@@ -70,14 +90,16 @@ static void output_architecture(FILE *out, const cJSON *view)
     if (!cJSON_IsObject(arch))
         return;
     if (summary != NULL)
-        fprintf(out, "%s\n", summary);
+        put(out, "", summary, TERMTEXT_LINES, "\n");
     if (diagram != NULL && diagram[0] != '\0')
-        fprintf(out, "\n%s%s", diagram, diagram[strlen(diagram) - 1] == '\n' ? "" : "\n");
+        put_lines(out, "\n", diagram);
     if (cJSON_GetArraySize(json_item(arch, "modules")) > 0) {
         fprintf(out, "\nModules:\n");
         cJSON_ArrayForEach(m, json_item(arch, "modules")) {
             const char *name = json_str(m, "name"), *resp = json_str(m, "responsibility");
-            fprintf(out, "  - %s: %s\n", name ? name : "?", resp ? resp : "");
+
+            put(out, "  - ", name ? name : "?", TERMTEXT_FLAT, ": ");
+            put(out, "", resp ? resp : "", TERMTEXT_FLAT, "\n");
         }
     }
     print_list(out, arch, "data_flow", "Data flow");
@@ -90,8 +112,10 @@ static void print_text(FILE *out, const struct jobset *js, const struct cli_args
 {
     if (a->no_wait) {
         for (size_t i = 0; i < js->n; i++)
-            if (js->jobs[i].id[0] != '\0')
-                fprintf(out, "%s\t%s\n", js->jobs[i].id, js->jobs[i].label);
+            if (js->jobs[i].id[0] != '\0') {
+                put(out, "", js->jobs[i].id, TERMTEXT_FLAT, "\t");
+                put(out, "", js->jobs[i].label, TERMTEXT_FLAT, "\n");
+            }
         return;
     }
     findings_print(out, js);
@@ -151,9 +175,10 @@ static void report_errors(FILE *err, const struct jobset *js)
     for (size_t i = 0; i < js->n; i++) {
         const struct cli_job *j = &js->jobs[i];
 
-        if (j->state == JOB_ERROR || j->state == JOB_FAILED)
-            fprintf(err, "codeinsight: %s: %s\n", j->label,
-                    j->error[0] ? j->error : "failed");
+        if (j->state == JOB_ERROR || j->state == JOB_FAILED) {
+            put(err, "codeinsight: ", j->label, TERMTEXT_FLAT, ": ");
+            put(err, "", j->error[0] ? j->error : "failed", TERMTEXT_FLAT, "\n");
+        }
     }
 }
 

@@ -8,6 +8,9 @@
  *  - json: an array of the job views (a job never seen: {job_id, status,
  *    file_path}; a request that failed: {file_path, status: "error", error});
  *  - sarif / rdjson: one merged document (merge.h).
+ * Text meant for people (text format, err) is made safe for a terminal
+ * (termtext.h); json, sarif and rdjson print control characters as JSON
+ * escapes (termtext_put_json).
  */
 #ifndef CI_CLI_OUTPUT_H
 #define CI_CLI_OUTPUT_H

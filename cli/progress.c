@@ -1,6 +1,8 @@
 /* progress.c - live or plain progress lines on stderr. */
 #include "cli/progress.h"
 
+#include "cli/termtext.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,12 +44,18 @@ static double elapsed_s(const struct cli_job *j, int64_t now_ms)
 char *progress_line(char *buf, size_t cap, const char *label, int width,
                     enum cli_job_state state, double seconds)
 {
-    size_t n = strlen(label);
+    char clean[PROGRESS_CLEAN_MAX];
+    size_t n, from;
 
-    if (width > 3 && n > (size_t)width)
-        snprintf(buf, cap, "...%s  %-7s  %.1fs", label + n - (size_t)(width - 3),
-                 job_state_name(state), seconds);
-    else
+    label = termtext_clean(clean, sizeof clean, label, TERMTEXT_FLAT);
+    n = strlen(label);
+    if (width > 3 && n > (size_t)width) {
+        /* Keep the end, starting on a whole character. */
+        from = n - (size_t)(width - 3);
+        while (from < n && ((unsigned char)label[from] & 0xc0) == 0x80)
+            from++;
+        snprintf(buf, cap, "...%s  %-7s  %.1fs", label + from, job_state_name(state), seconds);
+    } else
         snprintf(buf, cap, "%-*s  %-7s  %.1fs", width, label, job_state_name(state), seconds);
     return buf;
 }
@@ -109,8 +117,8 @@ static int draw_plain(struct progress *p, const struct jobset *js, int64_t now_m
         if (j->state == p->seen[i])
             continue;
         p->seen[i] = j->state;
-        fprintf(p->out, "%s: %s (%.1fs)\n", j->label, job_state_name(j->state),
-                elapsed_s(j, now_ms));
+        termtext_put(p->out, j->label, TERMTEXT_FLAT);
+        fprintf(p->out, ": %s (%.1fs)\n", job_state_name(j->state), elapsed_s(j, now_ms));
     }
     fflush(p->out);
     return 0;

@@ -6,6 +6,8 @@
  *    cursor movement, state coloured: "path  running  1.2s";
  *  - plain (otherwise): one line per state change, no escape codes:
  *    "path: running (1.2s)".
+ * Paths are made safe for a terminal (termtext.h): one from a diff or from
+ * the service cannot bring escape codes of its own.
  *
  *     struct progress p;
  *     progress_init(&p, stderr, PROGRESS_LIVE);
@@ -24,6 +26,9 @@
 
 /* Widest path column in live mode, characters (longer paths keep their end). */
 #define PROGRESS_LABEL_MAX 60
+/* Longest label made safe for the terminal, bytes including the NUL (a
+ * longer one is cut: live mode shows at most its last PROGRESS_LABEL_MAX). */
+#define PROGRESS_CLEAN_MAX 4096
 
 enum progress_mode { PROGRESS_OFF = 0, PROGRESS_PLAIN, PROGRESS_LIVE };
 
@@ -53,7 +58,8 @@ int progress_draw(struct progress *p, const struct jobset *js, int64_t now_ms);
 void progress_finish(struct progress *p, const struct jobset *js, int64_t now_ms);
 
 /* One job's live line, without colour or newline, into buf (cap bytes):
- * label padded to width (cut from the left with "..." when longer), two
+ * label made safe for a terminal (termtext.h), padded to width (cut from
+ * the left, at a character boundary, with "..." when longer), two
  * spaces, the state padded to 7, two spaces, seconds with one decimal.
  * Returns buf. */
 char *progress_line(char *buf, size_t cap, const char *label, int width,

@@ -15,6 +15,7 @@ and `git diff | codeinsight review --diff -` in a temporary repository.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -24,7 +25,9 @@ import select
 import shutil
 import stat
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -115,6 +118,51 @@ TWO_FILES_TEXT = [
     "a.go:4:1: major: Shadowed variable. Second line. [model:correctness] (model)",
     "b.go:2:1: minor: Package name. [model:maintainability] (model)",
 ]
+
+
+@contextlib.contextmanager
+def fake_api(routes: dict):
+    """A stand-in for the service on loopback, for answers the real one never
+    gives: routes maps (method, path prefix) to (status, JSON body, seconds
+    to wait before answering). Yields its URL; a request still waiting is
+    let go when the block ends."""
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def answer(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            if n:
+                self.rfile.read(n)
+            status, body, delay = next(
+                (v for (method, prefix), v in routes.items()
+                 if method == self.command and self.path.startswith(prefix)),
+                (404, {"code": "not_found", "status": 404}, 0))
+            if delay and stop.wait(delay):
+                return
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json" if status < 400
+                             else "application/problem+json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = answer
+
+        def log_message(self, *args):  # noqa: ARG002
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        stop.set()
+        srv.shutdown()
+        srv.server_close()
 
 
 # ---------------------------------------------------------- exit codes, text --
@@ -758,3 +806,53 @@ def test_diff_reads_nothing_outside_the_working_tree(harness, stack, fake, work,
                  "notes.txt: a symbolic link in the working tree, skipped"):
         assert f"codeinsight: note: {note}" in r.stderr, (note, r.stderr)
     assert fake.count(m_secret) == 0, "a file outside the working tree was sent"
+
+
+# ------------------------------------------------------ the service's words --
+
+# A window title (OSC ... BEL), clearing the screen, and CSI as a C1 control.
+EVIL = "\x1b]0;pwned\x07\x1b[2J\u009b"
+EVIL_SHOWN = "?]0;pwned??[2J?"
+
+
+def assert_no_escape_codes(text: str) -> None:
+    bad = [c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f]
+    assert not bad, repr(text)
+
+
+def test_server_text_reaches_the_terminal_without_escape_codes(harness, work, tmp_path):
+    """A job view's root cause, fix, findings and path, and a problem's
+    detail, are the service's (or the model's) words: they are printed with
+    a visible '?' for every control character, never as escape codes."""
+    job_id = "01939d7e-0000-7000-8000-0000000000e5"
+    view = {"job_id": job_id, "status": "done", "type": "debug", "file_path": f"app{EVIL}.py",
+            "root_cause": f"{EVIL}boom", "explanation": f"why {EVIL}", "fix": f"x = 1\n{EVIL}\n",
+            "verification_steps": [EVIL],
+            "findings": [{"line": 1, "severity": "minor", "message": EVIL, "source": "model"}]}
+    def problem(status, code):
+        return {"type": "about:blank", "title": "No", "status": status, "code": code,
+                "detail": f"says {EVIL}"}
+    routes = {("GET", f"/job/{job_id}"): (200, view, 0),
+              ("GET", "/whoami"): (401, problem(401, "invalid_api_key"), 0),
+              ("POST", "/review"): (422, problem(422, f"invalid{EVIL}"), 0)}
+    (work / "a.go").write_text(go_file(marker()))
+    with fake_api(routes) as url:
+        env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+        r = run_cli(harness, ["job", job_id, "--fail-on", "never"], env, work)
+        assert r.returncode == 0, r
+        assert f"app{EVIL_SHOWN}.py:1:1: minor: {EVIL_SHOWN} (model)" in r.stdout.splitlines()
+        assert f"app{EVIL_SHOWN}.py: root cause: {EVIL_SHOWN}boom" in r.stdout.splitlines()
+        assert f"fix:\nx = 1\n{EVIL_SHOWN}\n" in r.stdout, r.stdout
+        assert f"app{EVIL_SHOWN}.py: done" in r.stderr, r.stderr
+        assert_no_escape_codes(r.stdout)
+        assert_no_escape_codes(r.stderr)
+
+        r = run_cli(harness, ["whoami"], env, work)
+        assert r.returncode == 3, r
+        assert f"invalid_api_key: says {EVIL_SHOWN} (HTTP 401)" in r.stderr, r.stderr
+        assert_no_escape_codes(r.stderr)
+
+        r = run_cli(harness, ["review", "a.go"], env, work)
+        assert r.returncode == 3, r
+        assert f"a.go: invalid{EVIL_SHOWN}: says {EVIL_SHOWN} (HTTP 422)" in r.stderr, r.stderr
+        assert_no_escape_codes(r.stderr)

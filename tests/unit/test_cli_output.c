@@ -1,6 +1,8 @@
 /* test_cli_output.c - unit tests for what the CLI prints: compiler-style
  * lines (cli/findings.c), the exit status for --fail-on, SARIF and rdjson
- * merging (cli/merge.c) and progress lines (cli/progress.c). */
+ * merging (cli/merge.c), progress lines (cli/progress.c), and that none
+ * of them lets the service's or a diff's text put escape codes on the
+ * terminal (cli/output.c, cli/api.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +13,10 @@
 
 #include <cmocka.h>
 
+#include "cli/api.h"
 #include "cli/findings.h"
 #include "cli/merge.h"
+#include "cli/output.h"
 #include "cli/progress.h"
 
 /* Adds a job in state st with view (JSON text, may be NULL) and doc. */
@@ -287,6 +291,127 @@ static void test_progress(void **state)
     jobset_cleanup(&js);
 }
 
+/* A window title (OSC ... BEL), clearing the screen, and CSI as a C1. */
+#define EVIL "\\u001b]0;pwned\\u0007\\u001b[2J\\u009b"
+#define EVIL_RAW "\x1b]0;pwned\x07\x1b[2J\xc2\x9b"
+#define EVIL_SHOWN "?]0;pwned??[2J?"
+
+static void assert_no_escape(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ||
+            (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+            fail_msg("control byte 0x%02x at %zu in:\n%s", *p, (size_t)((const char *)p - text),
+                     text);
+    }
+}
+
+/* Runs output_results for js as format fmt; *out and *err (owns) get what
+ * it wrote. */
+static int results(const struct jobset *js, enum cli_format fmt, char **out, char **err)
+{
+    struct cli_args a;
+    size_t olen = 0, elen = 0;
+    FILE *o = open_memstream(out, &olen), *e = open_memstream(err, &elen);
+    int rc;
+
+    assert_non_null(o);
+    assert_non_null(e);
+    memset(&a, 0, sizeof a);
+    a.format = fmt;
+    a.fail_on = SEV_NEVER;
+    rc = output_results(o, e, js, &a);
+    fclose(o);
+    fclose(e);
+    return rc;
+}
+
+/* Root cause, fix, design, errors and paths hold escape sequences: none
+ * reaches the terminal, in the text format or in JSON. */
+static void test_no_escape_codes(void **state)
+{
+    struct jobset js = {0};
+    char *out, *err, line[256];
+    cJSON *problem;
+
+    (void)state;
+    add_job(&js, "stats.py", JOB_DONE,
+            "{\"type\":\"debug\",\"status\":\"done\",\"root_cause\":\"" EVIL "boom\","
+            "\"explanation\":\"why\\r\\n" EVIL "\",\"fix\":\"x = 1\\n" EVIL "\\n\","
+            "\"verification\":{\"reproduced\":true},\"verification_steps\":[\"" EVIL "\"],"
+            "\"findings\":[{\"line\":1,\"severity\":\"minor\",\"message\":\"" EVIL "\","
+            "\"rule_id\":\"" EVIL "\",\"source\":\"" EVIL "\"}]}", NULL);
+    add_job(&js, "arch", JOB_DONE,
+            "{\"type\":\"architecture\",\"status\":\"done\",\"architecture\":{"
+            "\"summary\":\"" EVIL "\",\"diagram\":\"a\\n" EVIL "\","
+            "\"modules\":[{\"name\":\"" EVIL "\",\"responsibility\":\"" EVIL "\"}],"
+            "\"security\":[\"" EVIL "\"]}}", NULL);
+    add_job(&js, "bad" EVIL_RAW ".py", JOB_FAILED, NULL, NULL);
+    snprintf(js.jobs[2].error, sizeof js.jobs[2].error, "job failed: %s", EVIL_RAW);
+
+    assert_int_equal(results(&js, FMT_TEXT, &out, &err), CLI_EXIT_SERVICE);
+    assert_no_escape(out);
+    assert_no_escape(err);
+    assert_non_null(strstr(out, "stats.py: root cause: " EVIL_SHOWN "boom\n"));
+    assert_non_null(strstr(out, "fix:\nx = 1\n" EVIL_SHOWN "\n"));
+    assert_non_null(strstr(out, "why\n" EVIL_SHOWN "\n"));
+    assert_non_null(strstr(out, "  - " EVIL_SHOWN ": " EVIL_SHOWN "\n"));
+    assert_non_null(strstr(err, "codeinsight: bad" EVIL_SHOWN ".py: job failed: " EVIL_SHOWN
+                            "\n"));
+    free(out);
+    free(err);
+
+    /* JSON: the same text, escaped (C1 as \u009b, which cJSON leaves raw). */
+    assert_int_equal(results(&js, FMT_JSON, &out, &err), CLI_EXIT_SERVICE);
+    assert_no_escape(out);
+    assert_non_null(strstr(out, "\\u001b]0;pwned\\u0007\\u001b[2J\\u009b"));
+    free(out);
+    free(err);
+
+    /* A problem's code and detail. */
+    assert_non_null(problem = cJSON_Parse("{\"code\":\"x" EVIL "\",\"detail\":\"" EVIL "\"}"));
+    api_describe_json(400, problem, line, sizeof line);
+    assert_string_equal(line, "x" EVIL_SHOWN ": " EVIL_SHOWN " (HTTP 400)");
+    cJSON_Delete(problem);
+    jobset_cleanup(&js);
+}
+
+/* Progress shows paths from a diff or the service: no escape codes from
+ * them, live or plain, and a cut path starts on a whole character. */
+static void test_progress_no_escape_codes(void **state)
+{
+    struct jobset js = {0};
+    struct progress p;
+    char line[128], *text = NULL;
+    size_t len = 0;
+    FILE *out;
+
+    (void)state;
+    assert_string_equal(progress_line(line, sizeof line, "a" EVIL_RAW, 20, JOB_DONE, 1),
+                        "a" EVIL_SHOWN "      done     1.0s");
+    /* U+00DB is 0xc3 0x9b: cutting between the two would leave a raw 0x9b. */
+    assert_string_equal(progress_line(line, sizeof line, "dir/\xc3\x9b" "bc.py", 9, JOB_DONE, 1),
+                        "...bc.py  done     1.0s");
+    add_job(&js, "x" EVIL_RAW, JOB_RUNNING, NULL, NULL);
+    assert_non_null(out = open_memstream(&text, &len));
+    progress_init(&p, out, PROGRESS_PLAIN);
+    progress_draw(&p, &js, 1500);
+    fclose(out);
+    assert_string_equal(text, "x" EVIL_SHOWN ": running (0.0s)\n");
+    free(text);
+    progress_cleanup(&p);
+    assert_non_null(out = open_memstream(&text, &len));
+    progress_init(&p, out, PROGRESS_LIVE);
+    progress_draw(&p, &js, 1500);
+    fclose(out);
+    assert_null(strstr(text, "pwned\x07"));
+    assert_null(strstr(text, "\x1b[2J"));
+    assert_non_null(strstr(text, "x" EVIL_SHOWN));
+    free(text);
+    progress_cleanup(&p);
+    jobset_cleanup(&js);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +421,8 @@ int main(void)
         cmocka_unit_test(test_merge_sarif),
         cmocka_unit_test(test_merge_rdjson),
         cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_no_escape_codes),
+        cmocka_unit_test(test_progress_no_escape_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
