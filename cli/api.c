@@ -92,6 +92,7 @@ static void on_http_done(void *arg, const struct http_resp *hr)
     r.body = hr->body;
     r.len = hr->len;
     r.retry_after_s = retry_after_seconds(hr->retry_after);
+    r.timed_out = !hr->transport_ok && hr->timed_out;
     if (hr->transport_ok)
         r.json = cJSON_ParseWithLength(hr->body, hr->len);
     else
@@ -103,7 +104,7 @@ static void on_http_done(void *arg, const struct http_resp *hr)
 }
 
 int api_send(struct api *a, const char *method, const char *path, const char *body,
-             api_cb *cb, void *arg, char *msg, size_t cap)
+             long timeout_ms, api_cb *cb, void *arg, char *msg, size_t cap)
 {
     const char *headers[4];
     struct api_call_ctx *c;
@@ -135,8 +136,9 @@ int api_send(struct api *a, const char *method, const char *path, const char *bo
     rq.method = method;
     rq.body = body;
     rq.body_len = body != NULL ? strlen(body) : 0;
-    rq.timeout_ms = API_TIMEOUT_MS;
-    rq.connect_timeout_ms = API_CONNECT_TIMEOUT_MS;
+    rq.timeout_ms = timeout_ms > 0 && timeout_ms < API_TIMEOUT_MS ? timeout_ms : API_TIMEOUT_MS;
+    rq.connect_timeout_ms = rq.timeout_ms < API_CONNECT_TIMEOUT_MS ? rq.timeout_ms
+                                                                   : API_CONNECT_TIMEOUT_MS;
     rq.max_response = API_RESPONSE_MAX;
     if (http_async_request(a->http, &rq, on_http_done, c, &e) != ERR_OK) {
         free(c);
@@ -177,7 +179,7 @@ int api_call(struct api *a, const char *method, const char *path, const char *bo
     s.loop = a->loop;
     *status = 0;
     *json = NULL;
-    if (api_send(a, method, path, body, on_sync_done, &s, msg, cap) != 0)
+    if (api_send(a, method, path, body, 0, on_sync_done, &s, msg, cap) != 0)
         return -1;
     /* The callback stops the loop; the request's own timeout bounds the wait.
      * Idle kept-alive connections may stay watched, so "nothing left to

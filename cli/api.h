@@ -7,7 +7,8 @@
  *
  *     struct api api;
  *     if (api_init(&api, url, key, &e) != ERR_OK) ...
- *     api_send(&api, "GET", "/job/ID", NULL, on_done, ctx);  // on_done runs from loop_run
+ *     api_send(&api, "GET", "/job/ID", NULL, 0, on_done, ctx, msg, sizeof msg);  // loop_run
+ *                                                   // calls on_done
  *     loop_run(api.loop);
  *     api_cleanup(&api);
  */
@@ -24,7 +25,8 @@ struct http_async;
 
 /* Largest response body kept, bytes (a SARIF log of a large job). */
 #define API_RESPONSE_MAX (16 * 1024 * 1024)
-/* Whole-request timeout, ms. */
+/* Whole-request timeout, ms: the longest any request may take (a caller
+ * with a deadline gives less, api_send). */
 #define API_TIMEOUT_MS 60000L
 /* Connection timeout, ms. */
 #define API_CONNECT_TIMEOUT_MS 10000L
@@ -51,6 +53,7 @@ struct api_resp {
     size_t len;
     cJSON *json;                    /* the body parsed, or NULL; borrowed for the callback */
     long retry_after_s;             /* Retry-After in seconds (capped), -1 when absent */
+    int timed_out;                  /* 1: the request's timeout ended it (not transport_ok) */
     char error[160];                /* transport error, "" when transport_ok */
 };
 
@@ -65,9 +68,11 @@ int api_init(struct api *a, const char *url, const char *key, struct err *e);
 void api_cleanup(struct api *a);
 
 /* Starts method path (starting with '/', query allowed) with a JSON body
- * (may be NULL). Returns 0 (cb runs once, from the loop) or -1 with msg. */
+ * (may be NULL), given timeout_ms in all (<= 0 or more than API_TIMEOUT_MS:
+ * API_TIMEOUT_MS; the connection timeout is cut to it too). Returns 0 (cb
+ * runs once, from the loop) or -1 with msg. */
 int api_send(struct api *a, const char *method, const char *path, const char *body,
-             api_cb *cb, void *arg, char *msg, size_t cap);
+             long timeout_ms, api_cb *cb, void *arg, char *msg, size_t cap);
 
 /* Runs one request to completion on the loop (nothing else may be in
  * flight). Returns 0 with *status and *json (owns: cJSON_Delete; NULL when

@@ -24,6 +24,7 @@ struct call {
     struct engine *en;
     struct cli_job *job;
     enum { CALL_SUBMIT, CALL_POLL, CALL_DOC } kind;
+    int to_deadline;            /* its timeout is the time left before --timeout */
 };
 
 /* The job's state from a job view's status ("queued" ...), JOB_ERROR when
@@ -214,6 +215,15 @@ static void on_doc(struct engine *en, struct cli_job *j, const struct api_resp *
 
 static void pump(struct engine *en);
 
+/* The --timeout passed with j still open. */
+static void timed_out(struct cli_job *j)
+{
+    char m[96];
+
+    snprintf(m, sizeof m, "still %s after the --timeout", job_state_name(j->state));
+    job_error(j, m);
+}
+
 static void on_response(void *arg, const struct api_resp *r)
 {
     struct call *c = arg;
@@ -224,7 +234,9 @@ static void on_response(void *arg, const struct api_resp *r)
     en->inflight--;
     j->inflight = 0;
     api_describe(r, why, sizeof why);
-    if (c->kind == CALL_SUBMIT)
+    if (r->timed_out && c->to_deadline)
+        timed_out(j);
+    else if (c->kind == CALL_SUBMIT)
         on_submit(en, j, r, why);
     else if (c->kind == CALL_POLL)
         on_poll(en, j, r, why);
@@ -239,6 +251,7 @@ static void start(struct engine *en, struct cli_job *j)
     char path[CLI_JOB_ID_MAX + 48], msg[160];
     const char *method = "GET", *body = NULL;
     struct call *c = calloc(1, sizeof *c);
+    int64_t left;
 
     if (c == NULL) {
         job_error(j, "out of memory");
@@ -260,7 +273,12 @@ static void start(struct engine *en, struct cli_job *j)
     }
     if (j->started_ms == 0)
         j->started_ms = clock_mono_ms();
-    if (api_send(en->api, method, path, body, on_response, c, msg, sizeof msg) != 0) {
+    /* No request outlives the --timeout: it gets at most the time left. */
+    left = en->deadline_ms - clock_mono_ms();
+    left = left > 1 ? left : 1;
+    c->to_deadline = left < API_TIMEOUT_MS;
+    if (api_send(en->api, method, path, body, c->to_deadline ? (long)left : API_TIMEOUT_MS,
+                 on_response, c, msg, sizeof msg) != 0) {
         free(c);
         job_error(j, msg);
         return;
@@ -282,10 +300,7 @@ static void pump(struct engine *en)
             continue;
         open++;
         if (now >= en->deadline_ms && !j->inflight) {
-            char m[96];
-
-            snprintf(m, sizeof m, "still %s after the --timeout", job_state_name(j->state));
-            job_error(j, m);
+            timed_out(j);
             open--;
             continue;
         }

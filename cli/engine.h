@@ -11,6 +11,10 @@
  * once. When a format is asked for, a finished (done or failed) job's
  * document is fetched with GET /job/:id?format=<format>.
  *
+ * The timeout bounds the whole run: no request is given more than the time
+ * left before it (nor more than API_TIMEOUT_MS), and a request it cuts
+ * short leaves its job JOB_ERROR, "still <state> after the --timeout".
+ *
  *     struct engine_opts o = {.wait = 1, .timeout_ms = 900000, .progress = &p};
  *     engine_run(&api, &js, &o, msg, sizeof msg);   // every job final, or timed out
  */
@@ -38,7 +42,7 @@ struct progress;
 struct engine_opts {
     int wait;                   /* 0: stop once submitted (review) or after one view (job) */
     const char *format;         /* "sarif", "rdjson", or NULL: no document */
-    int64_t timeout_ms;         /* the whole run */
+    int64_t timeout_ms;         /* the whole run, requests in flight included */
     struct progress *progress;  /* borrowed; NULL: none */
 };
 

@@ -856,3 +856,33 @@ def test_server_text_reaches_the_terminal_without_escape_codes(harness, work, tm
         assert r.returncode == 3, r
         assert f"a.go: invalid{EVIL_SHOWN}: says {EVIL_SHOWN} (HTTP 422)" in r.stderr, r.stderr
         assert_no_escape_codes(r.stderr)
+
+
+# -------------------------------------------------------------------- timeout --
+
+def test_timeout_cuts_a_request_the_server_holds(harness, work, tmp_path):
+    """--timeout bounds the whole run, a request in flight included: a
+    server that accepts the review and then never answers its poll (or never
+    answers the submission) lets --timeout 2 end in seconds with exit 3, not
+    after the 60 s a request may otherwise take."""
+    job_id = "01939d7e-0000-7000-8000-0000000000f1"
+    (work / "a.go").write_text(go_file(marker()))
+    hangs = {
+        "poll": {("POST", "/review"): (202, {"job_id": job_id, "status": "queued"}, 0),
+                 ("GET", "/job/"): (200, {"job_id": job_id, "status": "queued"}, 120)},
+        "submission": {("POST", "/review"): (202, {"job_id": job_id, "status": "queued"}, 120)},
+    }
+    for what, routes in hangs.items():
+        with fake_api(routes) as url:
+            env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+            start = time.monotonic()
+            try:
+                r = subprocess.run([str(harness.binary("codeinsight")), "review", "a.go",
+                                    "--timeout", "2"], env=env, cwd=work, capture_output=True,
+                                   text=True, timeout=15)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"a held {what}: --timeout 2 still running after 15 s")
+            took = time.monotonic() - start
+        assert r.returncode == 3, (what, r)
+        assert 1.5 <= took < 8, (what, took)
+        assert "a.go: still" in r.stderr and "after the --timeout" in r.stderr, (what, r.stderr)
