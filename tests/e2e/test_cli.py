@@ -8,7 +8,10 @@ Covered: exit codes 0/1/2/3 and --fail-on, text/json output, SARIF and
 rdjson (validated against the official schemas), progress on a pseudo-terminal (ANSI redraws)
 and as plain lines in a pipe, several files at once, --no-wait then
 `job ID --wait`, whoami, usage, login (stdin and a pty; the 0600 file),
-and `git diff | codeinsight review --diff -` in a temporary repository.
+and `git diff | codeinsight review --diff -` in a temporary repository
+(never reading a link, an absolute or '..' path). Against a stand-in
+server (fake_api): escape codes in the service's text, and --timeout
+cutting a request the server holds; stdout on /dev/full is exit 3.
 
     bash tests/run-e2e.sh tests/e2e/test_cli.py
 """
