@@ -832,6 +832,7 @@ def test_server_text_reaches_the_terminal_without_escape_codes(harness, work, tm
             "root_cause": f"{EVIL}boom", "explanation": f"why {EVIL}", "fix": f"x = 1\n{EVIL}\n",
             "verification_steps": [EVIL],
             "findings": [{"line": 1, "severity": "minor", "message": EVIL, "source": "model"}]}
+
     def problem(status, code):
         return {"type": "about:blank", "title": "No", "status": status, "code": code,
                 "detail": f"says {EVIL}"}
