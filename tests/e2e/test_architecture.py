@@ -35,7 +35,6 @@ def fake_server(harness, _module_isolation):
         yield f
 
 
-
 provider_env = anthropic_env
 
 

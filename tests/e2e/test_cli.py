@@ -25,7 +25,6 @@ import pty
 import re
 import secrets
 import select
-import shutil
 import stat
 import subprocess
 import threading
@@ -235,7 +234,8 @@ def test_usage_errors_exit_2_and_send_nothing(harness, stack, fake, work, tmp_pa
         (["whoami", "--wait"], "does not take --wait"),
         (["job"], "job needs a job ID"),
         (["job", "not-a-uuid"], "is not a job id"),
-        (["job", "0123456789abcdef-0123456789abcdef-12"], "is not a job id"),  # 36, dashes misplaced
+        # 36 characters, dashes misplaced
+        (["job", "0123456789abcdef-0123456789abcdef-12"], "is not a job id"),
         (["frobnicate"], "unknown command 'frobnicate'"),
     ]
     for args, msg in cases:

@@ -18,7 +18,6 @@ import re
 import resource
 import secrets
 import signal
-import socket
 import time
 import uuid
 from typing import Any, Callable, Optional
@@ -351,6 +350,7 @@ def test_caps_per_user_and_per_process(harness, fresh, fake_server):
     for s in open_:
         s.close()
     # Closed streams are noticed at the next write (a heartbeat) and freed.
+
     def reopened() -> bool:
         s = Stream(gw, job_b, key_b)
         s.close()

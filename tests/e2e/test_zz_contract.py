@@ -6,8 +6,9 @@ scan of test_zz_secrets_in_logs.py).
 
 Requests to routes that do not exist (404/405 tests) are not operations of
 the document and are left out, and so are the few answers libmicrohttpd
-gives itself before any route runs (no X-Request-Id: malformed HTTP); test_openapi.py checks that the route table
-and the document name the same operations.
+gives itself before any route runs (no X-Request-Id: malformed HTTP);
+test_openapi.py checks that the route table and the document name the same
+operations.
 """
 
 from __future__ import annotations
