@@ -686,18 +686,26 @@ def git(repo: Path, *args: str) -> str:
                                "HOME": str(repo), "GIT_CONFIG_NOSYSTEM": "1"}).stdout
 
 
-def test_git_diff_piped_reviews_only_changed_files(harness, stack, fake, work, tmp_path):
-    repo = work
-    m_changed, m_same = marker(), marker()
+def git_base(repo, files: dict) -> None:
+    """A git repository in repo whose one commit holds files (path: text or
+    bytes)."""
     git(repo, "init", "-q")
     git(repo, "config", "user.email", "e2e@example.com")
     git(repo, "config", "user.name", "e2e")
-    (repo / "changed.go").write_text(go_file(m_changed, 10))
-    (repo / "same.go").write_text(go_file(m_same))
-    (repo / "gone.go").write_text(go_file(marker()))
-    (repo / "logo.bin").write_bytes(b"\x00\x01\x02")
+    for path, content in files.items():
+        if isinstance(content, bytes):
+            (repo / path).write_bytes(content)
+        else:
+            (repo / path).write_text(content)
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "base")
+
+
+def test_git_diff_piped_reviews_only_changed_files(harness, stack, fake, work, tmp_path):
+    repo = work
+    m_changed, m_same = marker(), marker()
+    git_base(repo, {"changed.go": go_file(m_changed, 10), "same.go": go_file(m_same),
+                    "gone.go": go_file(marker()), "logo.bin": b"\x00\x01\x02"})
     text = (repo / "changed.go").read_text().replace("var v5 = 5", "var v5 = 55")
     (repo / "changed.go").write_text(text)
     (repo / "gone.go").unlink()
@@ -738,12 +746,7 @@ def test_git_diff_server_keeps_findings_on_changed_lines(harness, stack, fake, w
     the findings are filtered by (default `added`; --filter passes through)."""
     repo = work
     m = marker()
-    git(repo, "init", "-q")
-    git(repo, "config", "user.email", "e2e@example.com")
-    git(repo, "config", "user.name", "e2e")
-    (repo / "svc.go").write_text(go_file(m, 10))
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "base")
+    git_base(repo, {"svc.go": go_file(m, 10)})
     (repo / "svc.go").write_text(go_file(m, 10).replace("var v5 = 5", "var v5 = 55"))
     diff = git(repo, "diff")
     fake.script([{"match": m, "api": "anthropic", "times": 2,
@@ -777,12 +780,7 @@ def test_diff_reads_nothing_outside_the_working_tree(harness, stack, fake, work,
     secret = tmp_path / "home" / ".ssh" / "id_rsa"
     secret.parent.mkdir(parents=True)
     secret.write_text(f"-----BEGIN OPENSSH PRIVATE KEY----- {m_secret}\n")
-    git(repo, "init", "-q")
-    git(repo, "config", "user.email", "e2e@example.com")
-    git(repo, "config", "user.name", "e2e")
-    (repo / "svc.go").write_text(go_file(m, 10))
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "base")
+    git_base(repo, {"svc.go": go_file(m, 10)})
     (repo / "svc.go").write_text(go_file(m, 10).replace("var v5 = 5", "var v5 = 55"))
     (repo / "innocent.txt").symlink_to(secret)
     git(repo, "add", "-A")
