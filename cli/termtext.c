@@ -37,6 +37,15 @@ static size_t step(const char *s, enum termtext_mode mode, const char **rep)
     /* C1 controls, U+0080..U+009F: 0xc2 0x80..0x9f. */
     if (c == 0xc2 && (unsigned char)s[1] <= 0x9f)
         *rep = TERMTEXT_STANDIN;
+    /* Bidirectional overrides and isolates, U+202A..U+202E (0xe2 0x80
+     * 0xaa..0xae) and U+2066..U+2069 (0xe2 0x81 0xa6..0xa9): they reorder
+     * what follows on the line, so a message could show other text than it
+     * holds. */
+    if (c == 0xe2 && (((unsigned char)s[1] == 0x80 && (unsigned char)s[2] >= 0xaa &&
+                       (unsigned char)s[2] <= 0xae) ||
+                      ((unsigned char)s[1] == 0x81 && (unsigned char)s[2] >= 0xa6 &&
+                       (unsigned char)s[2] <= 0xa9)))
+        *rep = TERMTEXT_STANDIN;
     return n;
 }
 

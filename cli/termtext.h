@@ -6,8 +6,10 @@
  * are, an escape sequence in them could retitle the window, clear the
  * screen, move the cursor over earlier lines or hide what follows. Every
  * such string the CLI prints goes through here:
- *  - C0 controls, DEL, C1 controls (U+0080..U+009F) and bytes that are not
- *    UTF-8 become TERMTEXT_STANDIN, one per character or bad byte;
+ *  - C0 controls, DEL, C1 controls (U+0080..U+009F), the bidirectional
+ *    overrides and isolates (U+202A..U+202E, U+2066..U+2069: they reorder
+ *    what follows, "Trojan Source") and bytes that are not UTF-8 become
+ *    TERMTEXT_STANDIN, one per character or bad byte;
  *  - flat text (TERMTEXT_FLAT: one item per line) has its newlines, tabs
  *    and carriage returns as spaces;
  *  - multi-line text (TERMTEXT_LINES: a fix, a diagram) keeps '\n' and

@@ -49,6 +49,11 @@ static void test_escapes(void **state)
     assert_string_equal(flat("a\xc2\x9b" "2Jb\xc2\x85\xc2\x9d"), "a?2Jb??");
     /* U+00A0 and U+00E9 are not C1: kept. */
     assert_string_equal(flat("\xc2\xa0\xc3\xa9"), "\xc2\xa0\xc3\xa9");
+    /* Bidirectional controls: RLO (U+202E), LRE (U+202A), RLI (U+2067), PDI
+     * (U+2069) become stand-ins; their neighbours U+2029 and U+206A stay. */
+    assert_string_equal(flat("ok\xe2\x80\xae" "txt.exe"), "ok?txt.exe");
+    assert_string_equal(flat("\xe2\x80\xaa" "a\xe2\x81\xa7" "b\xe2\x81\xa9"), "?a?b?");
+    assert_string_equal(flat("\xe2\x80\xa9\xe2\x81\xaa"), "\xe2\x80\xa9\xe2\x81\xaa");
 }
 
 static void test_utf8(void **state)
