@@ -372,12 +372,6 @@ static enum step outcome_answer(struct admit_job *j, const cJSON *r)
     }
     if (strcmp(st, "revoked") == 0)
         idc_forget(req->gw->idents, j->id.cache_key);
-    if (strcmp(st, "unknown") == 0) {
-        /* PostgreSQL said so a moment ago (auth_fill_cache): not asked again. */
-        auth_unknown_error(&j->id, &e);
-        auth_respond_401(req, &e);
-        return STEP_DONE;
-    }
     j->pending = strcmp(st, "cached") == 0        ? PENDING_CACHED
                  : strcmp(st, "miss") == 0        ? PENDING_MISS
                  : strcmp(st, "need_budget") == 0 ? PENDING_NEED_BUDGET
@@ -386,7 +380,7 @@ static enum step outcome_answer(struct admit_job *j, const cJSON *r)
         snprintf(j->pending_x, sizeof j->pending_x, "%s", gate_reply_str(r, 1));
         return STEP_WORK;
     }
-    if (gate_refusal_or_respond(req, r))
+    if (gate_refusal_or_respond(req, &j->id, r))
         return STEP_DONE;
     if (strcmp(st, "error") == 0) {
         /* This admission failed inside the script; the batch's others stand. */

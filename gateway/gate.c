@@ -63,7 +63,7 @@ void gate_respond_error(struct request *req, const struct err *e)
     respond_error(req, e);
 }
 
-int gate_refusal_or_respond(struct request *req, const cJSON *reply)
+int gate_refusal_or_respond(struct request *req, const struct identity *id, const cJSON *reply)
 {
     const char *st = gate_reply_status(reply);
     struct err e;
@@ -71,6 +71,11 @@ int gate_refusal_or_respond(struct request *req, const cJSON *reply)
 
     if (strcmp(st, "revoked") == 0) {
         err_set(&e, ERR_REVOKED_API_KEY, "this API key was revoked");
+        auth_respond_401(req, &e);
+        return 1;
+    }
+    if (strcmp(st, "unknown") == 0) {
+        auth_unknown_error(id, &e);
         auth_respond_401(req, &e);
         return 1;
     }
@@ -184,14 +189,7 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
         }
         if (strcmp(st, "revoked") == 0)
             idc_forget(req->gw->idents, id->cache_key);
-        if (strcmp(st, "unknown") == 0) {
-            /* PostgreSQL said so a moment ago (auth_fill_cache): not asked again. */
-            cJSON_Delete(r);
-            auth_unknown_error(id, &e);
-            auth_respond_401(req, &e);
-            return -1;
-        }
-        if (gate_refusal_or_respond(req, r)) {
+        if (gate_refusal_or_respond(req, id, r)) {
             cJSON_Delete(r);
             return -1;
         }

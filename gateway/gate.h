@@ -38,10 +38,12 @@ const char *gate_reply_str(const cJSON *reply, int i);
 /* Sets RateLimit-Limit, -Remaining and -Reset. */
 void gate_rate_headers(struct request *req, long limit, long remaining, long reset);
 
-/* Answers a refusal every script shares: 'revoked' (401) or 'limited'
- * (429 with Retry-After; reply = {'limited', limit, remaining, reset, retry}).
- * Returns 1 when it answered, 0 when the reply is neither. */
-int gate_refusal_or_respond(struct request *req, const cJSON *reply);
+/* Answers a refusal every script shares: 'revoked' (401), 'unknown' (401:
+ * PostgreSQL said a moment ago that id's credential names no one, so it is
+ * not asked again; auth_fill_cache) or 'limited' (429 with Retry-After;
+ * reply = {'limited', limit, remaining, reset, retry}). Returns 1 when it
+ * answered, 0 when the reply is none of these. */
+int gate_refusal_or_respond(struct request *req, const struct identity *id, const cJSON *reply);
 
 /* Answers an error from a script call: 401 codes with WWW-Authenticate,
  * availability errors with Retry-After. */
