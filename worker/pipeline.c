@@ -104,16 +104,23 @@ static int flag(const struct pipeline_job *j, const char *name)
     return v != NULL && strcmp(v, "1") == 0;
 }
 
+/* Starts a log line naming the job: job_id, request_id, entry_id, pool. */
+static void job_log_begin(struct log_line *l, const struct pipeline_job *j,
+                          enum log_level lvl, const char *event)
+{
+    log_begin(l, lvl, event);
+    log_str(l, "job_id", j->job_id[0] ? j->job_id : NULL);
+    log_str(l, "request_id", field(j, "request_id"));
+    log_str(l, "entry_id", j->entry_id);
+    log_str(l, "pool", j->w->pool);
+}
+
 static void job_log(const struct pipeline_job *j, enum log_level lvl, const char *event,
                     const struct err *e)
 {
     struct log_line l;
 
-    log_begin(&l, lvl, event);
-    log_str(&l, "job_id", j->job_id[0] ? j->job_id : NULL);
-    log_str(&l, "request_id", field(j, "request_id"));
-    log_str(&l, "entry_id", j->entry_id);
-    log_str(&l, "pool", j->w->pool);
+    job_log_begin(&l, j, lvl, event);
     if (e != NULL)
         log_errfields(&l, e);
     if (strcmp(event, "job_done") == 0) {
@@ -767,12 +774,8 @@ static void persist_fall_back(struct pipeline_job *j, const struct err *e)
     j->persist_rejects = 0;
     j->failed = 1;
     snprintf(j->error, sizeof j->error, "the result could not be stored");
-    log_begin(&l, LOG_ERROR, j->persist_form == PERSIST_NONE ? "job_persist_abandoned"
-                                                              : "job_persist_rejected");
-    log_str(&l, "job_id", j->job_id[0] ? j->job_id : NULL);
-    log_str(&l, "request_id", field(j, "request_id"));
-    log_str(&l, "entry_id", j->entry_id);
-    log_str(&l, "pool", j->w->pool);
+    job_log_begin(&l, j, LOG_ERROR, j->persist_form == PERSIST_NONE ? "job_persist_abandoned"
+                                                                     : "job_persist_rejected");
     log_str(&l, "stored", next[j->persist_form]);
     log_errfields(&l, e);
     log_end(&l);
