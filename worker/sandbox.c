@@ -9,8 +9,10 @@
 #include "common/loop.h"
 #include "common/relpath.h"
 #include "common/utf8.h"
+#include "worker/launcher.h"
 #include "worker/sandbox_exec.h"
 #include "worker/scratch.h"
+#include "worker/strv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,12 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SANDBOX_WHY_MAX 256
-/* Bytes of the status file and of the probe's output read. */
-#define SANDBOX_STATUS_MAX 4096
-#define SANDBOX_PROBE_OUTPUT_MAX 4096
-#define SANDBOX_PROBE_CPU_S 5
-#define SANDBOX_PROBE_MEMORY_MB 256
+#define SANDBOX_WHY_MAX LAUNCHER_WHY_MAX
 
 /* The cc runner: $1 address-space limit for the compiler (KB), $2 the number
  * n of sources, then n sources, then the program's arguments. build() moves
@@ -49,15 +46,6 @@ static const char cc_script[] =
     "shift \"$n\"\n"
     "exec /tmp/a.out \"$@\"\n";
 
-static const char *const launcher_env[] = {"PATH=/usr/bin:/bin", NULL};
-
-/* A growable argv of owned strings; a failed allocation sets oom. */
-struct strv {
-    char **v;
-    int n, cap;
-    int oom;
-};
-
 enum task_state { TASK_WAITING, TASK_RUNNING, TASK_READY };
 
 struct sandbox_task {
@@ -70,7 +58,9 @@ struct sandbox_task {
     struct loop_proc *proc;             /* while running */
     struct strv argv;                   /* the launcher's; the sandbox's from `inner` on */
     int inner;
-    char stage[PATH_MAX];               /* "" when not created */
+    char dir[PATH_MAX];                 /* "" when not created (launcher.h's layout) */
+    char stage[PATH_MAX + 16];          /* dir/files */
+    char status[PATH_MAX + 16];         /* dir/status */
     char why[SANDBOX_WHY_MAX];          /* TASK_READY: why nothing ran */
 };
 
@@ -83,207 +73,9 @@ struct sandbox {
     struct sandbox_task *ready_head, *ready_tail;
     struct sandbox_task *tasks;
     struct loop_timer *kick;
-    char self_exe[PATH_MAX];
-    char bwrap[PATH_MAX];
-    char tmpdir[PATH_MAX];
+    struct launcher where;
     char unavailable[SANDBOX_WHY_MAX];  /* "" when usable */
 };
-
-/* ---- argv building ---- */
-
-static void sv_add(struct strv *sv, const char *s)
-{
-    char *copy;
-
-    if (sv->oom)
-        return;
-    if (sv->n + 2 > sv->cap) {
-        int cap = sv->cap ? sv->cap * 2 : 32;
-        char **v = realloc(sv->v, (size_t)cap * sizeof *v);
-        if (v == NULL) {
-            sv->oom = 1;
-            return;
-        }
-        sv->v = v;
-        sv->cap = cap;
-    }
-    copy = strdup(s);
-    if (copy == NULL) {
-        sv->oom = 1;
-        return;
-    }
-    sv->v[sv->n++] = copy;
-    sv->v[sv->n] = NULL;
-}
-
-static void sv_addf(struct strv *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sv_addf(struct strv *sv, const char *fmt, ...)
-{
-    char buf[SANDBOX_PATH_MAX + 64];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    sv_add(sv, buf);
-}
-
-static void sv_free(struct strv *sv)
-{
-    for (int i = 0; i < sv->n; i++)
-        free(sv->v[i]);
-    free(sv->v);
-    memset(sv, 0, sizeof *sv);
-}
-
-/* The launcher's options up to and including "--" (sandbox_exec.h). */
-static void launcher_head(const struct sandbox *sb, struct strv *sv, const char *stage,
-                          long cpu_s, long as_mb)
-{
-    sv_add(sv, sb->self_exe);
-    sv_add(sv, SANDBOX_EXEC_FLAG);
-    sv_add(sv, "--bwrap");
-    sv_add(sv, sb->bwrap);
-    sv_add(sv, "--stage");
-    sv_add(sv, stage);
-    sv_add(sv, "--cpu");
-    sv_addf(sv, "%ld", cpu_s);
-    sv_add(sv, "--as-mb");
-    sv_addf(sv, "%ld", as_mb);
-}
-
-/* ---- staging ---- */
-
-/* What bwrap reported: 2 when the program ran to its end ("exit-code"), 1
- * when the sandbox's first process was created ("child-pid": set-up may
- * still have failed), 0 when nothing was written. */
-static int stage_status(const char *dir)
-{
-    char path[PATH_MAX + 16], buf[SANDBOX_STATUS_MAX + 1];
-    int fd, got = 0;
-    ssize_t n;
-
-    snprintf(path, sizeof path, "%s/%s", dir, SANDBOX_EXEC_STATUS);
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    while (got < SANDBOX_STATUS_MAX &&
-           (n = read(fd, buf + got, (size_t)(SANDBOX_STATUS_MAX - got))) > 0)
-        got += (int)n;
-    close(fd);
-    buf[got] = '\0';
-    if (strstr(buf, "\"exit-code\"") != NULL)
-        return 2;
-    return strstr(buf, "\"child-pid\"") != NULL ? 1 : 0;
-}
-
-/* The last non-empty line of a set-up failure's output, printable. */
-static void last_line(const char *s, size_t len, char *out, size_t cap)
-{
-    scratch_last_line(s, len, cap - 1, out, cap);
-    utf8_sanitize(out);
-}
-
-/* ---- the probe ---- */
-
-/* Runs the launcher with /bin/true, waiting at most SANDBOX_PROBE_TIMEOUT_MS.
- * Returns 0, or -1 with a reason in why. */
-static int probe(const struct sandbox *sb, char *why, size_t cap)
-{
-    char stage[PATH_MAX], out[SANDBOX_PROBE_OUTPUT_MAX + 1], line[SANDBOX_WHY_MAX - 64];
-    struct strv sv = {0};
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    int pfd[2] = {-1, -1}, status = 0, rc = -1, ran;
-    size_t got = 0;
-    pid_t pid;
-    int64_t deadline;
-
-    if (scratch_create("codeinsight-sandbox", stage, sizeof stage) != 0) {
-        snprintf(why, cap, "cannot create a staging directory in %.*s: %s",
-                 utf8_prec(sb->tmpdir, 160), sb->tmpdir, strerror(errno));
-        return -1;
-    }
-    launcher_head(sb, &sv, stage, SANDBOX_PROBE_CPU_S, SANDBOX_PROBE_MEMORY_MB);
-    sv_add(&sv, "--");
-    sv_add(&sv, "true");
-    if (sv.oom || pipe2(pfd, O_CLOEXEC) != 0) {
-        snprintf(why, cap, "cannot start the probe: %s",
-                 sv.oom ? "out of memory" : strerror(errno));
-        goto out;
-    }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-    /* A session of its own, as loop_spawn gives every run: the launcher
-     * counts on it, and a kill of the group reaches the whole sandbox. */
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-    errno = posix_spawn(&pid, sb->self_exe, &fa, &attr, sv.v, (char *const *)launcher_env);
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pfd[1]);
-    pfd[1] = -1;
-    if (errno != 0) {
-        snprintf(why, cap, "cannot start the launcher %.*s: %s", utf8_prec(sb->self_exe, 160),
-                 sb->self_exe, strerror(errno));
-        goto out;
-    }
-    deadline = clock_mono_ms() + SANDBOX_PROBE_TIMEOUT_MS;
-    for (;;) {
-        struct pollfd p = {pfd[0], POLLIN, 0};
-        int64_t left = deadline - clock_mono_ms();
-        ssize_t n;
-        char chunk[512];
-        int ready = left > 0 ? poll(&p, 1, (int)left) : 0;
-
-        if (ready < 0 && errno == EINTR)
-            continue;
-        if (ready <= 0) {
-            kill(-pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            snprintf(why, cap, "the sandbox probe did not finish in %d ms",
-                     SANDBOX_PROBE_TIMEOUT_MS);
-            goto out;
-        }
-        n = read(pfd[0], chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        /* Keep the end: the reason is the last line. */
-        if (got + (size_t)n > SANDBOX_PROBE_OUTPUT_MAX) {
-            memmove(out, out + (size_t)n, got - (size_t)n);
-            got -= (size_t)n;
-        }
-        memcpy(out + got, chunk, (size_t)n);
-        got += (size_t)n;
-    }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    ran = stage_status(stage);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && ran == 2) {
-        rc = 0;
-        goto out;
-    }
-    last_line(out, got, line, sizeof line);
-    if (WIFSIGNALED(status))
-        snprintf(why, cap, "sandbox probe failed (signal %d)%s%s", WTERMSIG(status),
-                 line[0] ? ": " : "", line);
-    else
-        snprintf(why, cap, "sandbox probe failed (exit %d)%s%s", WEXITSTATUS(status),
-                 line[0] ? ": " : "", line);
-out:
-    if (pfd[0] >= 0)
-        close(pfd[0]);
-    if (pfd[1] >= 0)
-        close(pfd[1]);
-    sv_free(&sv);
-    scratch_remove(stage);
-    return rc;
-}
 
 /* ---- tasks ---- */
 
@@ -338,8 +130,8 @@ static void task_free(struct sandbox_task *t)
         sb->tasks = t->next;
     if (t->next != NULL)
         t->next->prev = t->prev;
-    scratch_remove(t->stage);
-    sv_free(&t->argv);
+    scratch_remove(t->dir);
+    strv_free(&t->argv);
     free(t);
 }
 
@@ -434,7 +226,7 @@ static void on_run_done(void *arg, const struct loop_proc_result *r)
 {
     struct sandbox_task *t = arg;
     struct sandbox *sb = t->sb;
-    char why[SANDBOX_WHY_MAX], line[SANDBOX_WHY_MAX - 64];
+    char why[SANDBOX_WHY_MAX];
     sandbox_done_cb *cb = t->cb;
     void *cb_arg = t->arg;
     cJSON *run = NULL;
@@ -443,7 +235,7 @@ static void on_run_done(void *arg, const struct loop_proc_result *r)
     t->proc = NULL;
     sb->running--;
     why[0] = '\0';
-    status = r->spawn_error == 0 ? stage_status(t->stage) : 0;
+    status = r->spawn_error == 0 ? launcher_status(t->status) : 0;
     if (r->spawn_error != 0) {
         snprintf(why, sizeof why, "cannot start the sandbox launcher: %s",
                  loop_strerror(r->spawn_error));
@@ -454,12 +246,7 @@ static void on_run_done(void *arg, const struct loop_proc_result *r)
                  sb->cfg->sandbox_timeout_ms);
     } else {
         /* Nothing of the program ran, so all output is bwrap's or ours. */
-        last_line(r->err, r->err_len, line, sizeof line);
-        if (line[0] == '\0')
-            last_line(r->out, r->out_len, line, sizeof line);
-        snprintf(why, sizeof why, "sandbox set-up failed (%s %d)%s%s",
-                 r->term_signal ? "signal" : "exit", r->term_signal ? r->term_signal : r->exit_code,
-                 line[0] ? ": " : "", line);
+        launcher_failure(r, why, sizeof why);
     }
     task_free(t);
     pump(sb);
@@ -605,56 +392,56 @@ static void task_argv(struct sandbox_task *t, const struct sandbox_spec *spec,
         as_mb = mem + SANDBOX_NODE_AS_EXTRA_MB;
     else if (cc)
         as_mb = 0;
-    launcher_head(t->sb, sv, t->stage, cfg->sandbox_cpu_s, as_mb);
+    launcher_head(sv, &t->sb->where, t->stage, t->status, cfg->sandbox_cpu_s, as_mb);
     if (cc) {
-        sv_add(sv, "--env");
-        sv_addf(sv,
+        strv_add(sv, "--env");
+        strv_addf(sv,
                 "ASAN_OPTIONS=hard_rss_limit_mb=%ld:max_allocation_size_mb=%ld:"
                 "allocator_may_return_null=1:detect_leaks=0",
                 mem, mem);
-        sv_add(sv, "--env");
-        sv_add(sv, "UBSAN_OPTIONS=print_stacktrace=1");
+        strv_add(sv, "--env");
+        strv_add(sv, "UBSAN_OPTIONS=print_stacktrace=1");
     }
     for (int i = 0; i < spec->nfiles; i++) {
-        sv_add(sv, "--file");
-        sv_add(sv, paths[i]);
+        strv_add(sv, "--file");
+        strv_add(sv, paths[i]);
     }
-    sv_add(sv, "--");
+    strv_add(sv, "--");
     t->inner = sv->n;
     if (strcmp(r, "python") == 0 || strcmp(r, "pytest") == 0) {
-        sv_add(sv, "python3");
-        sv_add(sv, "-I");
-        sv_add(sv, "-B");
+        strv_add(sv, "python3");
+        strv_add(sv, "-I");
+        strv_add(sv, "-B");
         if (strcmp(r, "pytest") == 0) {
-            sv_add(sv, "-m");
-            sv_add(sv, "pytest");
-            sv_add(sv, "-q");
-            sv_add(sv, "-p");
-            sv_add(sv, "no:cacheprovider");
+            strv_add(sv, "-m");
+            strv_add(sv, "pytest");
+            strv_add(sv, "-q");
+            strv_add(sv, "-p");
+            strv_add(sv, "no:cacheprovider");
         }
     } else if (node) {
-        sv_add(sv, "node");
-        sv_addf(sv, "--max-old-space-size=%ld", mem);
+        strv_add(sv, "node");
+        strv_addf(sv, "--max-old-space-size=%ld", mem);
     } else if (cc) {
         int n = 0;
-        sv_add(sv, "sh");
-        sv_add(sv, "-c");
-        sv_add(sv, cc_script);
-        sv_add(sv, "sh");
-        sv_addf(sv, "%ld", mem * 1024);
+        strv_add(sv, "sh");
+        strv_add(sv, "-c");
+        strv_add(sv, cc_script);
+        strv_add(sv, "sh");
+        strv_addf(sv, "%ld", mem * 1024);
         for (int i = 0; i < spec->nfiles; i++)
             n += has_suffix(paths[i], ".c");
-        sv_addf(sv, "%d", n);
+        strv_addf(sv, "%d", n);
         for (int i = 0; i < spec->nfiles; i++)
             if (has_suffix(paths[i], ".c"))
-                sv_addf(sv, "%s%s", paths[i][0] == '-' ? "./" : "", paths[i]);
+                strv_addf(sv, "%s%s", paths[i][0] == '-' ? "./" : "", paths[i]);
     } else {
-        sv_add(sv, r);
+        strv_add(sv, r);
     }
     if (entry[0] != '\0' && !cc)
-        sv_add(sv, entry_arg);
+        strv_add(sv, entry_arg);
     for (const char *const *a = spec->args; a != NULL && *a != NULL; a++)
-        sv_add(sv, *a);
+        strv_add(sv, *a);
 }
 
 struct sandbox_task *sandbox_run(struct sandbox *sb, const struct sandbox_spec *spec,
@@ -689,7 +476,13 @@ struct sandbox_task *sandbox_run(struct sandbox *sb, const struct sandbox_spec *
         task_fail_later(t, "%s", sb->unavailable);
         goto out;
     }
-    if (scratch_create("codeinsight-sandbox", t->stage, sizeof t->stage) != 0) {
+    if (scratch_create("codeinsight-sandbox", t->dir, sizeof t->dir) != 0) {
+        task_fail_later(t, "cannot create a staging directory: %s", strerror(errno));
+        goto out;
+    }
+    snprintf(t->stage, sizeof t->stage, "%s/%s", t->dir, LAUNCHER_FILES_DIR);
+    snprintf(t->status, sizeof t->status, "%s/status", t->dir);
+    if (mkdir(t->stage, 0700) != 0) {
         task_fail_later(t, "cannot create a staging directory: %s", strerror(errno));
         goto out;
     }
@@ -735,7 +528,6 @@ struct sandbox *sandbox_new(struct loop *loop, const struct config *cfg, const c
                             const char *bwrap, struct err *e)
 {
     struct sandbox *sb = calloc(1, sizeof *sb);
-    const char *tmp = getenv("TMPDIR");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
     if (sb == NULL) {
@@ -745,9 +537,8 @@ struct sandbox *sandbox_new(struct loop *loop, const struct config *cfg, const c
     sb->loop = loop;
     sb->cfg = cfg;
     sb->parallel = cfg->sandbox_parallel > 0 ? cfg->sandbox_parallel : (cores > 0 ? cores : 2);
-    snprintf(sb->self_exe, sizeof sb->self_exe, "%s", self_exe);
-    snprintf(sb->bwrap, sizeof sb->bwrap, "%s", bwrap != NULL ? bwrap : SANDBOX_BWRAP);
-    snprintf(sb->tmpdir, sizeof sb->tmpdir, "%s", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
+    snprintf(sb->where.self_exe, sizeof sb->where.self_exe, "%s", self_exe);
+    snprintf(sb->where.bwrap, sizeof sb->where.bwrap, "%s", bwrap != NULL ? bwrap : SANDBOX_BWRAP);
     sb->kick = loop_timer_new(loop, on_kick, sb);
     if (sb->kick == NULL) {
         free(sb);
@@ -757,11 +548,8 @@ struct sandbox *sandbox_new(struct loop *loop, const struct config *cfg, const c
     if (!cfg->sandbox_enabled)
         snprintf(sb->unavailable, sizeof sb->unavailable,
                  "sandbox disabled by CODEINSIGHT_SANDBOX=0");
-    else if (sb->bwrap[0] != '/' || access(sb->bwrap, X_OK) != 0)
-        snprintf(sb->unavailable, sizeof sb->unavailable, "bubblewrap not found at %.*s",
-                 utf8_prec(sb->bwrap, 200), sb->bwrap);
-    else
-        probe(sb, sb->unavailable, sizeof sb->unavailable);
+    else if (launcher_probe(&sb->where, sb->unavailable, sizeof sb->unavailable) == 0)
+        sb->unavailable[0] = '\0';
     return sb;
 }
 

@@ -92,7 +92,6 @@ struct sandbox_task;
 #define SANDBOX_TMP_MB 64               /* tmpfs /tmp */
 #define SANDBOX_SHM_MB 16               /* tmpfs /dev/shm */
 #define SANDBOX_NODE_AS_EXTRA_MB 1024   /* V8's reservations, added to RLIMIT_AS for node */
-#define SANDBOX_PROBE_TIMEOUT_MS 15000  /* the start-up probe */
 
 /* A submitted file. path: relative, already checked by the gateway
  * (common/relpath.h); "." and empty segments are ignored. */
@@ -130,7 +129,7 @@ typedef void sandbox_done_cb(void *arg, cJSON *run, const char *why);
  * cfg is borrowed for the sandbox's life. self_exe: the worker binary, run
  * as the launcher ("/proc/self/exe"). bwrap: NULL for SANDBOX_BWRAP. Unless
  * cfg->sandbox_enabled is 0, probes once, synchronously (bwrap running
- * /bin/true, at most SANDBOX_PROBE_TIMEOUT_MS); a failed probe is not an
+ * /bin/true, at most LAUNCHER_PROBE_TIMEOUT_MS: worker/launcher.h); a failed probe is not an
  * error: the sandbox is returned unusable (sandbox_unavailable). */
 struct sandbox *sandbox_new(struct loop *loop, const struct config *cfg, const char *self_exe,
                             const char *bwrap, struct err *e);

@@ -20,8 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* --env pairs the launcher accepts. */
-#define EXEC_ENV_MAX 4
+/* --env pairs and --ro-bind mounts the launcher accepts. */
+#define EXEC_ENV_MAX 8
+#define EXEC_BINDS_MAX 4
 /* Descriptors bwrap opens for itself while setting up, on top of ours. */
 #define EXEC_FD_RESERVE 16
 #define EXEC_NUM_LEN 16
@@ -29,6 +30,10 @@
 struct exec_args {
     const char *bwrap;
     const char *stage;
+    const char *status;
+    const char *bind_src[EXEC_BINDS_MAX];
+    const char *bind_dest[EXEC_BINDS_MAX];
+    int nbinds;
     const char *files[SANDBOX_FILES_MAX];
     int nfiles;
     const char *env[EXEC_ENV_MAX];
@@ -113,6 +118,13 @@ static void parse_args(int argc, char **argv, struct exec_args *a)
             a->bwrap = argv[++i];
         } else if (strcmp(o, "--stage") == 0) {
             a->stage = argv[++i];
+        } else if (strcmp(o, "--status") == 0) {
+            a->status = argv[++i];
+        } else if (strcmp(o, "--ro-bind") == 0) {
+            if (i + 2 >= argc || a->nbinds == EXEC_BINDS_MAX)
+                fail("bad --ro-bind");
+            a->bind_src[a->nbinds] = argv[++i];
+            a->bind_dest[a->nbinds++] = argv[++i];
         } else if (strcmp(o, "--file") == 0) {
             if (a->nfiles == SANDBOX_FILES_MAX)
                 fail("more than %d files", SANDBOX_FILES_MAX);
@@ -129,8 +141,14 @@ static void parse_args(int argc, char **argv, struct exec_args *a)
             fail("unknown option %s", o);
         }
     }
-    if (a->bwrap == NULL || a->bwrap[0] != '/' || a->stage == NULL || a->stage[0] != '/')
-        fail("--bwrap and --stage need absolute paths");
+    if (a->bwrap == NULL || a->bwrap[0] != '/' || a->stage == NULL || a->stage[0] != '/' ||
+        a->status == NULL || a->status[0] != '/')
+        fail("--bwrap, --stage and --status need absolute paths");
+    for (int k = 0; k < a->nbinds; k++)
+        if (a->bind_src[k][0] != '/' || !rel_ok(a->bind_src[k] + 1) ||
+            strncmp(a->bind_dest[k], SANDBOX_EXEC_BIND_ROOT, strlen(SANDBOX_EXEC_BIND_ROOT)) != 0 ||
+            !rel_ok(a->bind_dest[k] + strlen(SANDBOX_EXEC_BIND_ROOT)))
+            fail("bad --ro-bind %s %s", a->bind_src[k], a->bind_dest[k]);
     if (a->cmd == NULL || a->cmd[0] == NULL)
         fail("no command after --");
     if (a->cpu_s == 0)
@@ -254,6 +272,9 @@ static void bwrap_mounts(struct exec_argv *av, const struct exec_args *a, const 
         push2(av, "--perms", "0644");
         push3(av, "--file", num_str(fds[k]), work_path(f, strlen(f)));
     }
+    /* Read-only trees (ESLint's install), under SANDBOX_EXEC_BIND_ROOT. */
+    for (int k = 0; k < a->nbinds; k++)
+        push3(av, "--ro-bind", a->bind_src[k], a->bind_dest[k]);
     /* Writable: /work, /tmp, /dev/shm only. */
     push2(av, "--remount-ro", "/dev");
     push2(av, "--remount-ro", "/");
@@ -512,7 +533,7 @@ int sandbox_exec_main(int argc, char **argv)
     stage = open(a.stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (stage < 0)
         fail("open staging directory: %s", strerror(errno));
-    status = openat(stage, SANDBOX_EXEC_STATUS, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    status = open(a.status, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     if (status < 0)
         fail("create status file: %s", strerror(errno));
     top = status;

@@ -2,10 +2,12 @@
  * bubblewrap, in a process of its own.
  *
  * Resource limits and a change of user cannot be asked of libuv's spawn, so
- * the worker (worker/sandbox.c) re-executes its own binary:
+ * the worker (worker/launcher.h builds the command line, for the Debug
+ * Doctor sandbox and for the linters) re-executes its own binary:
  *
  *     /proc/self/exe --sandbox-exec --bwrap /usr/bin/bwrap --stage DIR
- *         [--file REL]... [--cpu S] [--as-mb MB] [--env NAME=VALUE]... -- CMD ARG...
+ *         --status FILE [--file REL]... --cpu S [--as-mb MB]
+ *         [--env NAME=VALUE]... [--ro-bind SRC DEST]... -- CMD ARG...
  *
  * and main() hands that argv to sandbox_exec_main() before anything else:
  *
@@ -14,8 +16,9 @@
  *
  * In order, the launcher closes every inherited descriptor but 0-2; opens
  * DIR/REL for each --file (copied by bwrap to /work/REL, mode 0644, parent
- * directories created) and creates DIR/status (bwrap's --json-status-fd: a
- * "child-pid" line there means the sandbox was set up and CMD was started);
+ * directories created) and creates FILE, which must not exist (bwrap's
+ * --json-status-fd: a "child-pid" line there means the sandbox was set up
+ * and CMD was started; an "exit-code" line, that CMD ended);
  * writes the seccomp filter (sandbox_exec_seccomp) to a memfd; when it runs
  * as root, drops to SANDBOX_EXEC_UID/GID with no supplementary groups;
  * sets PR_SET_NO_NEW_PRIVS; then forks. The parent stays as the sandbox's
@@ -26,7 +29,10 @@
  * FSIZE, NOFILE, CORE 0) last, because the worker may be an ASan build that
  * needs its address space until the exec; and execve()s bwrap with an
  * environment of PATH only. CMD runs under --clearenv with PATH, HOME=/work,
- * LANG, TMPDIR and the --env pairs.
+ * LANG, TMPDIR and the --env pairs (at most 8; a later NAME wins, PATH
+ * too). Each --ro-bind mounts the tree SRC (absolute, already resolved:
+ * the worker's own install, never a user's path) read-only at DEST, which
+ * must lie under SANDBOX_EXEC_BIND_ROOT (at most 4).
  *
  * The launcher must be started as the leader of a new session (loop_spawn
  * does; the probe uses POSIX_SPAWN_SETSID): bwrap is not asked for a session
@@ -52,9 +58,9 @@
  * tmpfs caps; /tmp serves instead).
  * System calls of other architectures (int 0x80, x32) kill the process.
  *
- * DIR must be private to the worker (mkdtemp, 0700): nothing of it is
- * mounted into the sandbox, and the files are opened before the change of
- * user. REL paths must be relative, without "." or ".." segments or empty
+ * DIR and FILE's directory must be private to the worker (mkdtemp, 0700;
+ * worker/launcher.h's layout): nothing of them is mounted into the sandbox,
+ * and the files are opened before the change of user. REL paths must be relative, without "." or ".." segments or empty
  * ones (worker/sandbox.c checks).
  */
 #ifndef WK_SANDBOX_EXEC_H
@@ -72,8 +78,8 @@
 #define SANDBOX_EXEC_UID 65534
 #define SANDBOX_EXEC_GID 65534
 
-/* Name of the status file bwrap writes in DIR. */
-#define SANDBOX_EXEC_STATUS "status"
+/* Where --ro-bind may mount inside the sandbox. */
+#define SANDBOX_EXEC_BIND_ROOT "/opt/"
 
 /* Never returns: exits as bwrap did, or with SANDBOX_EXEC_FAILED. The int
  * return type only lets main() tail-call it. */

@@ -1,7 +1,7 @@
 /* test_sandbox_run.c - what a sandboxed run reports, against the real
  * bubblewrap: each runner (python, node, cc under AddressSanitizer, pytest,
  * sh) with its exit, signal, argv and output, and the output tail of a run
- * that writes over 10 MiB. Helpers: sandbox_fx.h. */
+ * that writes over 10 MiB, files named like the launcher's own. Helpers: sandbox_fx.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,6 +150,34 @@ static void test_output_tail(void **state)
     assert_int_equal(strlen(sbx_str(run, "stderr_tail")), T_OUTPUT_MAX);
 }
 
+/* The launcher's own files (its status file) live beside the staged files,
+ * never among them: submitted files named like them are ordinary files.
+ * (A file named "status" once failed the set-up: "create status file: File
+ * exists".) */
+static void test_files_named_like_the_launchers(void **state)
+{
+    static const char main_py[] =
+        "import os\nprint(sorted(os.listdir('.')), open('status').read(),\n"
+        "      open('files/status').read())\n";
+    const struct sandbox_file files[] = {
+        {"main.py", main_py, sizeof main_py - 1},
+        {"status", "S1", 2},
+        {"files/status", "S2", 2},
+    };
+    struct fx *f = *state;
+    cJSON *run;
+
+    if (sbx_no_sandbox())
+        skip();
+    sbx_start(f, 0, "python", "main.py", files, 3, NULL);
+    sbx_wait_all(f);
+    if (f->out[0].run == NULL)
+        fail_msg("the sandbox failed: %s", f->out[0].why);
+    run = f->out[0].run;
+    assert_int_equal(sbx_num(run, "exit"), 0);
+    assert_string_equal(sbx_str(run, "stdout_tail"), "['files', 'main.py', 'status'] S1 S2\n");
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +186,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_cc_asan_overflow, sbx_setup, sbx_teardown),
         cmocka_unit_test_setup_teardown(test_pytest_and_sh_args, sbx_setup, sbx_teardown),
         cmocka_unit_test_setup_teardown(test_output_tail, sbx_setup, sbx_teardown),
+        cmocka_unit_test_setup_teardown(test_files_named_like_the_launchers, sbx_setup,
+                                        sbx_teardown),
     };
 
     sbx_init(argc, argv);

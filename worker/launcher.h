@@ -1,0 +1,73 @@
+/* launcher.h - the worker's side of the sandbox launcher
+ * (worker/sandbox_exec.h): its command line, its start-up probe, and what
+ * a finished launcher's status file and exit say.
+ *
+ * Two users: the Debug Doctor sandbox (worker/sandbox.h), which runs
+ * submitted code, and the linters (worker/lint.h), which read it.
+ *
+ * A run's private directory (scratch_create, 0700) holds the files to copy
+ * into the sandbox under LAUNCHER_FILES_DIR, and the status files beside
+ * them, so no file name a user chooses can clash with one:
+ *
+ *     DIR/files/<rel>...      --stage DIR/files --file <rel>
+ *     DIR/status              --status DIR/status (one per run)
+ *
+ *     struct strv sv = {0};
+ *     launcher_head(&sv, &where, stage, status, cpu_s, as_mb);
+ *     strv_add(&sv, "--file"); strv_add(&sv, "main.py");
+ *     strv_add(&sv, "--"); strv_add(&sv, "python3"); ...
+ *     loop_spawn(..., spec.argv = sv.v, spec.env = launcher_env ...)
+ *     ... when it ended: launcher_status(status) and launcher_failure().
+ */
+#ifndef WK_LAUNCHER_H
+#define WK_LAUNCHER_H
+
+#include <limits.h>
+#include <stddef.h>
+
+struct loop_proc_result;
+struct strv;
+
+/* The sub-directory of a run's directory that the launcher stages from. */
+#define LAUNCHER_FILES_DIR "files"
+
+/* Bytes of a reason this module writes (why, cap) at most, NUL included. */
+#define LAUNCHER_WHY_MAX 256
+
+/* The probe: at most this long, CPU and address space. */
+#define LAUNCHER_PROBE_TIMEOUT_MS 15000
+#define LAUNCHER_PROBE_CPU_S 5
+#define LAUNCHER_PROBE_MEMORY_MB 256
+
+/* Where the launcher and bubblewrap are. */
+struct launcher {
+    char self_exe[PATH_MAX];    /* the worker binary: "/proc/self/exe" */
+    char bwrap[PATH_MAX];       /* absolute */
+};
+
+/* The launcher's own environment (PATH only): spawn it with this. */
+extern const char *const launcher_env[];
+
+/* Appends the launcher's options up to, not including, the per-run ones
+ * (--file, --env, --ro-bind) and "--": self_exe, SANDBOX_EXEC_FLAG,
+ * --bwrap, --stage, --status, --cpu, --as-mb (0: no address-space limit). */
+void launcher_head(struct strv *sv, const struct launcher *l, const char *stage,
+                   const char *status, long cpu_s, long as_mb);
+
+/* What bwrap wrote to the status file at path: 2 when the program ran to
+ * its end ("exit-code"), 1 when the sandbox's first process was created
+ * ("child-pid": set-up may still have failed), 0 when nothing (or no
+ * file). */
+int launcher_status(const char *path);
+
+/* The reason a run whose status is 0 (nothing of the program ran, so all
+ * its output is the launcher's or bwrap's) gives, into why (cap bytes):
+ * "sandbox set-up failed (exit N): <last line of stderr, else stdout>". */
+void launcher_failure(const struct loop_proc_result *r, char *why, size_t cap);
+
+/* Checks that bwrap is there and runs the launcher with /bin/true,
+ * synchronously, waiting at most LAUNCHER_PROBE_TIMEOUT_MS. Returns 0, or
+ * -1 with the reason in why (cap bytes). */
+int launcher_probe(const struct launcher *l, char *why, size_t cap);
+
+#endif
