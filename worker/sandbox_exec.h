@@ -60,8 +60,9 @@
  *
  * DIR and FILE's directory must be private to the worker (mkdtemp, 0700;
  * worker/launcher.h's layout): nothing of them is mounted into the sandbox,
- * and the files are opened before the change of user. REL paths must be relative, without "." or ".." segments or empty
- * ones (worker/sandbox.c checks).
+ * and the files are opened before the change of user. REL paths must be
+ * relative, without "." or ".." segments or empty ones (worker/sandbox.c
+ * and worker/lint.c check).
  */
 #ifndef WK_SANDBOX_EXEC_H
 #define WK_SANDBOX_EXEC_H
