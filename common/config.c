@@ -70,6 +70,14 @@ static const struct cfg_entry cfg_table[] = {
      600000, CFG_WORKER, 0, "Wall-clock limit of one linter run, ms (then its process group is killed)."},
     {"CODEINSIGHT_LINT_OUTPUT_MAX", CFG_T_INT, OFF(lint_output_max), "1048576", 4096,
      67108864, CFG_WORKER, 0, "Linter output kept per stream, bytes (the rest is dropped)."},
+    {"CODEINSIGHT_LINT_SANDBOX", CFG_T_INT, OFF(lint_sandbox), "1", 0, 2, CFG_WORKER, 0,
+     "Where linters run. 1: each in a bubblewrap sandbox of its own when the start-up probe "
+     "passes, else as with 0 and a warning; 2: only in the sandbox (without one, linters do "
+     "not run and each job's lint notes say why); 0: as plain child processes (their flags "
+     "keep them from running the code they read)."},
+    {"CODEINSIGHT_LINT_MEMORY_MB", CFG_T_INT, OFF(lint_memory_mb), "2048", 256, 65536,
+     CFG_WORKER, 0, "Address-space limit of a sandboxed linter, MB (RLIMIT_AS; ESLint gets "
+     "1024 MB more for V8's reservations)."},
     {"CODEINSIGHT_READ_BLOCK_MS", CFG_T_INT, OFF(read_block_ms), "2000", 10, 60000,
      CFG_WORKER, 0, "XREADGROUP BLOCK timeout, ms; bounds how fast a worker notices SIGTERM."},
     {"CODEINSIGHT_SHUTDOWN_GRACE", CFG_T_INT, OFF(shutdown_grace_s), "25", 1, 3600,

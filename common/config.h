@@ -38,6 +38,8 @@ struct config {
     long lint_parallel;             /* linter processes at once; 0 = number of cores */
     long lint_timeout_ms;           /* wall-clock limit for one linter run */
     long lint_output_max;           /* bytes of linter output kept per stream */
+    long lint_sandbox;              /* 0 off, 1 when it works here, 2 only sandboxed */
+    long lint_memory_mb;            /* RLIMIT_AS of a sandboxed linter (ESLint: more) */
     long read_block_ms;             /* XREADGROUP BLOCK, bounds shutdown latency */
     long shutdown_grace_s;          /* in-flight work deadline after SIGTERM */
     long retry_max_ms;              /* cap of the persistence retry backoff */

@@ -4,6 +4,7 @@
 #include "common/utf8.h"
 
 #include <ctype.h>
+#include <string.h>
 
 static int is_sep(char c)
 {
@@ -38,4 +39,33 @@ int relpath_valid(const char *path, size_t len)
             return 0;
     }
     return 1;
+}
+
+int relpath_normal(const char *path, char *out, size_t cap)
+{
+    size_t len = path ? strlen(path) : 0, o = 0;
+    const char *seg = path;
+
+    if (len == 0 || !relpath_valid(path, len))
+        return -1;
+    for (const char *p = path;; p++) {
+        if (*p == '/' || *p == '\0') {
+            size_t n = (size_t)(p - seg);
+            if (n > RELPATH_NAME_MAX)
+                return -1;
+            if (n > 0 && !(n == 1 && seg[0] == '.')) {
+                if (o + n + 2 > cap)
+                    return -1;
+                if (o > 0)
+                    out[o++] = '/';
+                memcpy(out + o, seg, n);
+                o += n;
+            }
+            if (*p == '\0')
+                break;
+            seg = p + 1;
+        }
+    }
+    out[o] = '\0';
+    return o > 0 ? 0 : -1;
 }

@@ -10,4 +10,13 @@
  * empty, "." or ".."). '\' counts as a separator too. */
 int relpath_valid(const char *path, size_t len);
 
+/* Bytes of one path segment at most, as on Linux file systems. */
+#define RELPATH_NAME_MAX 255
+
+/* Writes path without its "." and empty segments into out (cap bytes):
+ * "./src//a.py" -> "src/a.py". Returns 0, or -1 when path (NUL-terminated)
+ * is not relpath_valid, a segment is longer than RELPATH_NAME_MAX, or the
+ * result does not fit. */
+int relpath_normal(const char *path, char *out, size_t cap);
+
 #endif

@@ -1,4 +1,5 @@
-/* lint.c - runs linters as child processes watched by the loop. */
+/* lint.c - runs linters as child processes watched by the loop, each in a
+ * sandbox of its own when the pool has one. */
 #include "worker/lint.h"
 
 #include "common/config.h"
@@ -6,8 +7,12 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/relpath.h"
+#include "worker/launcher.h"
 #include "worker/linters.h"
+#include "worker/sandbox.h"
+#include "worker/sandbox_exec.h"
 #include "worker/scratch.h"
+#include "worker/strv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +30,10 @@
 #define LINT_PATH_DEFAULT "/usr/local/bin:/usr/bin:/bin"
 /* How much of a failing linter's stderr goes into its note. */
 #define LINT_NOTE_TAIL 160
+/* Where ESLint's install (CODEINSIGHT_ESLINT_DIR) is mounted in a sandbox. */
+#define LINT_ESLINT_MOUNT SANDBOX_EXEC_BIND_ROOT "eslint"
+/* PATH inside a sandbox: /usr/local is part of /usr there. */
+#define LINT_SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
 
 struct lint_run {
     struct lint_task *task;
@@ -43,8 +52,10 @@ struct lint_task {
     int pending;                    /* runs not finished yet */
     int nruns;
     struct lint_run runs[LINT_RUNS_MAX];
-    char dir[PATH_MAX];             /* "" when not created */
+    char dir[PATH_MAX];             /* "" when not created (launcher.h's layout) */
+    char files[PATH_MAX + 16];      /* dir/files: the file and the stubs; the cwd */
     char file_arg[PATH_MAX + 2];    /* "./<relative path>" */
+    char rel[PATH_MAX];             /* the file's relative path */
     char env_buf[LINT_ENV_MAX][PATH_MAX + 32];
     const char *env[LINT_ENV_MAX + 1];
 };
@@ -59,8 +70,13 @@ struct lint_pool {
     struct lint_task *ready;
     struct loop_timer *kick;
     char path_env[PATH_MAX];
-    char eslint_bin[PATH_MAX];      /* absolute, "" when not installed */
-    char eslint_config[PATH_MAX];
+    char eslint_dir[PATH_MAX];      /* resolved CODEINSIGHT_ESLINT_DIR, "" when absent */
+    char eslint_bin[PATH_MAX];      /* absolute, as the linter sees it; "" when not installed */
+    char eslint_config[PATH_MAX];   /* as the linter sees it */
+    int sandboxed;                  /* 1: every run in a sandbox (where) */
+    int refuse;                     /* 1: no run at all (CODEINSIGHT_LINT_SANDBOX=2, no sandbox) */
+    struct launcher where;
+    char unsandboxed[LAUNCHER_WHY_MAX];    /* why not sandboxed, "" when sandboxed */
 };
 
 static void pool_pump(struct lint_pool *pool);
@@ -138,18 +154,49 @@ static void linter_record(struct lint_task *t, const char *tool, const char *sta
     cJSON_AddItemToArray(t->res.linters, o);
 }
 
-static void on_linter_done(void *arg, const struct loop_proc_result *r)
+/* Where run i's launcher writes its status. */
+static void status_path(const struct lint_task *t, int i, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/status.%d", t->dir, i);
+}
+
+/* A sandboxed run's result as the linter's own: bwrap exits 128 + n when
+ * the linter was killed by signal n. Returns 0, or -1 when the sandbox
+ * could not be set up (nothing of the linter ran), with why set. */
+static int unwrap(const struct lint_run *run, struct loop_proc_result *r, char *why, size_t cap)
+{
+    char path[PATH_MAX + 32];
+
+    if (!run->task->pool->sandboxed || r->spawn_error != 0)
+        return 0;
+    status_path(run->task, (int)(run - run->task->runs), path, sizeof path);
+    if (launcher_status(path) == 0 && !r->timed_out) {
+        launcher_failure(r, why, cap);
+        return -1;
+    }
+    if (r->term_signal == 0 && r->exit_code > 128 && r->exit_code <= 128 + 64) {
+        r->term_signal = r->exit_code - 128;
+        r->exit_code = 0;
+    }
+    return 0;
+}
+
+static void on_linter_done(void *arg, const struct loop_proc_result *res)
 {
     struct lint_run *run = arg;
     struct lint_task *t = run->task;
     struct lint_pool *pool = t->pool;
     const struct linter *l = run->linter;
-    char tail[LINT_NOTE_TAIL + 1];
+    struct loop_proc_result rr = *res, *r = &rr;
+    char tail[LINT_NOTE_TAIL + 1], why[LAUNCHER_WHY_MAX];
     int found = 0;
 
     run->proc = NULL;
     pool->running--;
-    if (r->spawn_error != 0) {
+    if (unwrap(run, r, why, sizeof why) != 0) {
+        note(t, "%s did not run: %s", l->tool, why);
+        linter_record(t, l->tool, "failed", NULL, 0);
+    } else if (r->spawn_error != 0) {
         note(t, "%s did not run: %s", l->tool,
              r->spawn_error == ENOENT ? "it is not installed" : loop_strerror(r->spawn_error));
         linter_record(t, l->tool, "missing", r, 0);
@@ -182,18 +229,82 @@ static void on_linter_done(void *arg, const struct loop_proc_result *r)
     pool_pump(pool);
 }
 
-/* Builds argv for a run: the linter's, with {file} replaced. */
-static int run_argv(const struct lint_run *run, const char **argv)
+/* The program a run starts: the linter's argv[0], but ESLint comes from
+ * the worker's own npm install, not PATH. */
+static const char *run_program(const struct lint_run *run)
+{
+    const char *prog = run->linter->argv[0];
+    const struct lint_pool *pool = run->task->pool;
+
+    return strcmp(prog, "eslint") == 0 && pool->eslint_bin[0] != '\0' ? pool->eslint_bin : prog;
+}
+
+/* Appends the linter's argv, with {file} replaced, to sv. */
+static void run_argv(const struct lint_run *run, struct strv *sv)
 {
     int n = 0;
 
-    for (const char *const *a = run->linter->argv; *a != NULL && n < LINT_ARGV_MAX; a++)
-        argv[n++] = strcmp(*a, LINTERS_FILE_PLACEHOLDER) == 0 ? run->task->file_arg : *a;
-    argv[n] = NULL;
-    /* ESLint comes from the worker's own npm install, not PATH. */
-    if (n > 0 && strcmp(argv[0], "eslint") == 0 && run->task->pool->eslint_bin[0] != '\0')
-        argv[0] = run->task->pool->eslint_bin;
-    return n;
+    for (const char *const *a = run->linter->argv; *a != NULL && n < LINT_ARGV_MAX; a++, n++) {
+        if (strcmp(*a, LINTERS_FILE_PLACEHOLDER) == 0)
+            strv_add(sv, run->task->file_arg);
+        else
+            strv_add(sv, n == 0 ? run_program(run) : *a);
+    }
+}
+
+/* The launcher's command line for a sandboxed run: the file and the stub
+ * copied to /work, ESLint's install mounted read-only, caches in /tmp. */
+static void sandbox_argv(const struct lint_run *run, struct strv *sv)
+{
+    const struct lint_task *t = run->task;
+    const struct lint_pool *pool = t->pool;
+    const struct config *cfg = pool->cfg;
+    const struct linter *l = run->linter;
+    char status[PATH_MAX + 32];
+    long as_mb = cfg->lint_memory_mb;
+
+    status_path(t, (int)(run - t->runs), status, sizeof status);
+    if (strcmp(l->argv[0], "eslint") == 0)
+        as_mb += SANDBOX_NODE_AS_EXTRA_MB;      /* V8's reservations */
+    launcher_head(sv, &pool->where, t->files, status, cfg->lint_timeout_ms / 1000 + 1, as_mb);
+    strv_add(sv, "--env");
+    strv_add(sv, "PATH=" LINT_SANDBOX_PATH);
+    strv_add(sv, "--env");
+    strv_add(sv, "PYLINTHOME=/tmp/.pylint");
+    strv_add(sv, "--env");
+    strv_add(sv, "XDG_CACHE_HOME=/tmp/.cache");
+    strv_add(sv, "--env");
+    strv_add(sv, "LC_ALL=C.UTF-8");
+    if (strcmp(l->argv[0], "eslint") == 0 && pool->eslint_dir[0] != '\0') {
+        strv_add(sv, "--ro-bind");
+        strv_add(sv, pool->eslint_dir);
+        strv_add(sv, LINT_ESLINT_MOUNT);
+    }
+    strv_add(sv, "--file");
+    strv_add(sv, t->rel);
+    if (l->stub_name != NULL) {
+        strv_add(sv, "--file");
+        strv_add(sv, l->stub_name);
+    }
+    strv_add(sv, "--");
+}
+
+/* 1 when a sandboxed run can find prog: in a sandbox, a missing program is
+ * only bwrap's exit 1, which some linters' exit_ok takes for "ran". An
+ * absolute prog is the ESLint install's, checked in lint_pool_new. */
+static int sandbox_has(const char *prog)
+{
+    static const char *const dirs[] = {"/usr/local/bin", "/usr/bin"};
+    char path[PATH_MAX];
+
+    if (strchr(prog, '/') != NULL)
+        return 1;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dirs[i], prog);
+        if (access(path, X_OK) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 static void pool_pump(struct lint_pool *pool)
@@ -201,20 +312,37 @@ static void pool_pump(struct lint_pool *pool)
     while (pool->wait_head != NULL && pool->running < pool->parallel) {
         struct lint_run *run = pool->wait_head;
         struct lint_task *t = run->task;
-        const char *argv[LINT_ARGV_MAX + 1];
+        struct strv argv = {0};
         struct loop_proc_spec spec;
         struct err e;
 
         pool->wait_head = run->next;
         if (pool->wait_head == NULL)
             pool->wait_tail = NULL;
-        run_argv(run, argv);
-        spec.argv = argv;
-        spec.env = t->env;
-        spec.cwd = t->dir;
+        memset(&spec, 0, sizeof spec);
+        if (pool->sandboxed)
+            sandbox_argv(run, &argv);
+        run_argv(run, &argv);
+        if (pool->sandboxed && !sandbox_has(run_program(run))) {
+            strv_free(&argv);
+            note(t, "%s did not run: it is not installed", run->linter->tool);
+            linter_record(t, run->linter->tool, "missing", NULL, 0);
+            if (--t->pending == 0)
+                task_ready(t);      /* pool_pump may run inside lint_start */
+            continue;
+        }
+        spec.argv = (const char *const *)argv.v;
+        spec.env = pool->sandboxed ? launcher_env : t->env;
+        spec.cwd = pool->sandboxed ? "/" : t->files;
         spec.timeout_ms = (uint64_t)pool->cfg->lint_timeout_ms;
         spec.output_max = (size_t)pool->cfg->lint_output_max;
-        run->proc = loop_spawn(pool->loop, &spec, on_linter_done, run, &e);
+        if (argv.oom) {
+            run->proc = NULL;
+            err_set(&e, ERR_INTERNAL, "out of memory");
+        } else {
+            run->proc = loop_spawn(pool->loop, &spec, on_linter_done, run, &e);
+        }
+        strv_free(&argv);
         if (run->proc == NULL) {
             note(t, "%s did not run: %s", run->linter->tool, e.msg);
             linter_record(t, run->linter->tool, "failed", NULL, 0);
@@ -243,7 +371,7 @@ static int task_prepare(struct lint_task *t, const char *rel, const char *conten
     char why[200];
     int n = 0;
 
-    if (!relpath_valid(rel, strlen(rel))) {
+    if (relpath_normal(rel, t->rel, sizeof t->rel) != 0) {
         snprintf(t->res.error, sizeof t->res.error, "invalid file path");
         return -1;
     }
@@ -252,11 +380,17 @@ static int task_prepare(struct lint_task *t, const char *rel, const char *conten
                  strerror(errno));
         return -1;
     }
-    if (scratch_write(t->dir, rel, content, len, why, sizeof why) != 0) {
+    snprintf(t->files, sizeof t->files, "%s/%s", t->dir, LAUNCHER_FILES_DIR);
+    if (mkdir(t->files, 0700) != 0) {
+        snprintf(t->res.error, sizeof t->res.error, "cannot create a temporary directory: %s",
+                 strerror(errno));
+        return -1;
+    }
+    if (scratch_write(t->files, t->rel, content, len, why, sizeof why) != 0) {
         snprintf(t->res.error, sizeof t->res.error, "cannot write the file: %s", why);
         return -1;
     }
-    snprintf(t->file_arg, sizeof t->file_arg, "./%s", rel);
+    snprintf(t->file_arg, sizeof t->file_arg, "./%s", t->rel);
     snprintf(t->env_buf[n++], sizeof t->env_buf[0], "PATH=%s", t->pool->path_env);
     snprintf(t->env_buf[n++], sizeof t->env_buf[0], "HOME=%s", t->dir);
     snprintf(t->env_buf[n++], sizeof t->env_buf[0], "TMPDIR=%s", t->dir);
@@ -281,7 +415,7 @@ static int write_stubs(struct lint_task *t, const struct linter *const *list)
             continue;
         snprintf(body, sizeof body, "%s%s%s", l->stub_prefix, t->pool->eslint_config,
                  l->stub_suffix);
-        if (scratch_write(t->dir, l->stub_name, body, strlen(body), why, sizeof why) != 0) {
+        if (scratch_write(t->files, l->stub_name, body, strlen(body), why, sizeof why) != 0) {
             snprintf(t->res.error, sizeof t->res.error, "cannot write %s: %s", l->stub_name, why);
             return -1;
         }
@@ -322,6 +456,12 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
                  language ? language : "", language ? "')" : "");
         else
             note(t, "no linter is configured for %s", t->res.language);
+    } else if (pool->refuse) {
+        for (; *list != NULL; list++) {
+            note(t, "%s did not run: linters run only in a sandbox (CODEINSIGHT_LINT_SANDBOX=2) "
+                 "and it is unavailable: %s", (*list)->tool, pool->unsandboxed);
+            linter_record(t, (*list)->tool, "failed", NULL, 0);
+        }
     } else if (task_prepare(t, file_path, content, len) != 0) {
         t->res.failed = 1;
     } else if (write_stubs(t, list) != 0) {
@@ -346,7 +486,58 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
     return t;
 }
 
-struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg, struct err *e)
+/* Finds ESLint's install, and says where the linter will see it. */
+static void eslint_paths(struct lint_pool *pool)
+{
+    char dir[PATH_MAX];
+
+    if (realpath(pool->cfg->eslint_dir, dir) == NULL)
+        return;
+    snprintf(pool->eslint_dir, sizeof pool->eslint_dir, "%s", dir);
+    snprintf(pool->eslint_bin, sizeof pool->eslint_bin, "%.*s/node_modules/.bin/eslint",
+             (int)(sizeof pool->eslint_bin - 32), dir);
+    if (access(pool->eslint_bin, X_OK) != 0) {
+        pool->eslint_bin[0] = '\0';
+        return;
+    }
+    if (pool->sandboxed) {
+        snprintf(pool->eslint_bin, sizeof pool->eslint_bin, "%s",
+                 LINT_ESLINT_MOUNT "/node_modules/.bin/eslint");
+        snprintf(pool->eslint_config, sizeof pool->eslint_config, "%s",
+                 LINT_ESLINT_MOUNT "/eslint.config.mjs");
+    } else {
+        snprintf(pool->eslint_config, sizeof pool->eslint_config, "%.*s/eslint.config.mjs",
+                 (int)(sizeof pool->eslint_config - 32), dir);
+    }
+}
+
+/* Decides whether runs are sandboxed: cfg->lint_sandbox and the probe. */
+static void sandbox_decide(struct lint_pool *pool, const struct launcher *where)
+{
+    char why[LAUNCHER_WHY_MAX];
+
+    if (pool->cfg->lint_sandbox == 0) {
+        snprintf(pool->unsandboxed, sizeof pool->unsandboxed,
+                 "turned off by CODEINSIGHT_LINT_SANDBOX=0");
+    } else if (where == NULL) {
+        snprintf(pool->unsandboxed, sizeof pool->unsandboxed, "no sandbox launcher");
+    } else if (launcher_probe(where, why, sizeof why) != 0) {
+        snprintf(pool->unsandboxed, sizeof pool->unsandboxed, "%s", why);
+    } else {
+        pool->where = *where;
+        pool->sandboxed = 1;
+        return;
+    }
+    pool->refuse = pool->cfg->lint_sandbox == 2;
+}
+
+const char *lint_pool_unsandboxed(const struct lint_pool *pool)
+{
+    return pool->sandboxed ? NULL : pool->unsandboxed;
+}
+
+struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg,
+                                const struct launcher *where, struct err *e)
 {
     struct lint_pool *pool = calloc(1, sizeof *pool);
     const char *path = getenv("PATH");
@@ -362,17 +553,8 @@ struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg, str
         pool->parallel = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 2;
     snprintf(pool->path_env, sizeof pool->path_env, "%s",
              path && path[0] ? path : LINT_PATH_DEFAULT);
-    {
-        char dir[PATH_MAX];
-        if (realpath(cfg->eslint_dir, dir) != NULL) {
-            snprintf(pool->eslint_bin, sizeof pool->eslint_bin, "%.*s/node_modules/.bin/eslint",
-                     (int)(sizeof pool->eslint_bin - 32), dir);
-            snprintf(pool->eslint_config, sizeof pool->eslint_config, "%.*s/eslint.config.mjs",
-                     (int)(sizeof pool->eslint_config - 32), dir);
-            if (access(pool->eslint_bin, X_OK) != 0)
-                pool->eslint_bin[0] = '\0';
-        }
-    }
+    sandbox_decide(pool, where);
+    eslint_paths(pool);
     pool->kick = loop_timer_new(loop, on_kick, pool);
     if (pool->kick == NULL) {
         free(pool);

@@ -1,9 +1,26 @@
 /* lint.h - runs the real linters for one file, on the event loop, with a cap
  * on linter processes running at once.
  *
- * Each run gets a private temporary directory holding only the file, a
- * minimal environment, a wall-clock timeout and an output cap. A missing or
- * failing linter becomes a note, never an error.
+ * Each run gets a private temporary directory holding only the file (and
+ * ESLint's one-line config stub), a minimal environment, a wall-clock
+ * timeout and an output cap. A missing or failing linter becomes a note,
+ * never an error.
+ *
+ * Linters read the code and never run it (their flags see to that), yet a
+ * linter is a large program fed hostile input: so, unless
+ * cfg->lint_sandbox is 0, each run is also a sandbox of its own, set up by
+ * the sandbox launcher (worker/launcher.h, worker/sandbox_exec.h) as for
+ * Debug Doctor: no network, its own pid namespace (the worker's
+ * /proc/<pid>/environ is out of sight), no capabilities, the seccomp filter,
+ * user nobody when the worker is root, /usr read-only, the file copied to
+ * /work (the working directory), ESLint's install (cfg->eslint_dir)
+ * read-only at /opt/eslint, nothing else of the worker's file system;
+ * limits RLIMIT_CPU lint_timeout_ms / 1000 + 1 s, RLIMIT_AS
+ * cfg->lint_memory_mb (ESLint: + SANDBOX_NODE_AS_EXTRA_MB), and the
+ * sandbox's NPROC, FSIZE and NOFILE. The pool probes the launcher once, in
+ * lint_pool_new: when the probe fails, cfg->lint_sandbox 1 runs linters
+ * unsandboxed (lint_pool_unsandboxed says why) and 2 runs none. A sandbox
+ * that fails to set up for one run makes that linter's note say so.
  */
 #ifndef WK_LINT_H
 #define WK_LINT_H
@@ -14,6 +31,7 @@
 
 struct config;
 struct err;
+struct launcher;
 struct lint_pool;
 struct loop;
 
@@ -29,8 +47,15 @@ struct lint_result {
 /* res is taken: the callee owns its cJSON members (free with lint_result_cleanup). */
 typedef void lint_done_cb(void *arg, struct lint_result *res);
 
-/* Returns a pool (owns; lint_pool_free) or NULL. */
-struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg, struct err *e);
+/* Returns a pool (owns; lint_pool_free) or NULL. where: the launcher and
+ * bubblewrap (copied), or NULL for no sandbox; probed here, synchronously
+ * (at most LAUNCHER_PROBE_TIMEOUT_MS), unless cfg->lint_sandbox is 0. */
+struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg,
+                                const struct launcher *where, struct err *e);
+
+/* NULL when every run is sandboxed, else why not (borrowed, static for the
+ * pool's life), e.g. "turned off by CODEINSIGHT_LINT_SANDBOX=0". */
+const char *lint_pool_unsandboxed(const struct lint_pool *pool);
 
 /* Kills linters still running and frees; their callbacks do not run. Accepts NULL. */
 void lint_pool_free(struct lint_pool *pool);

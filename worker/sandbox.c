@@ -284,31 +284,9 @@ static void pump(struct sandbox *sb)
  * 0, or -1 when it is not an acceptable relative path. */
 static int path_normal(const char *path, char *out, size_t cap)
 {
-    size_t len = path ? strlen(path) : 0, o = 0;
-    const char *seg = path;
-
-    if (len == 0 || len > SANDBOX_PATH_MAX || !relpath_valid(path, len))
+    if (path == NULL || strlen(path) > SANDBOX_PATH_MAX)
         return -1;
-    for (const char *p = path;; p++) {
-        if (*p == '/' || *p == '\0') {
-            size_t n = (size_t)(p - seg);
-            if (n > SANDBOX_NAME_MAX)
-                return -1;
-            if (n > 0 && !(n == 1 && seg[0] == '.')) {
-                if (o + n + 2 > cap)
-                    return -1;
-                if (o > 0)
-                    out[o++] = '/';
-                memcpy(out + o, seg, n);
-                o += n;
-            }
-            if (*p == '\0')
-                break;
-            seg = p + 1;
-        }
-    }
-    out[o] = '\0';
-    return o > 0 ? 0 : -1;
+    return relpath_normal(path, out, cap);
 }
 
 static int has_suffix(const char *s, const char *suffix)

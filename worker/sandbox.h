@@ -66,6 +66,7 @@
 #include <stddef.h>
 
 #include "common/json.h"
+#include "common/relpath.h"
 
 struct config;
 struct err;
@@ -80,7 +81,7 @@ struct sandbox_task;
 #define SANDBOX_FILES_MAX 32
 #define SANDBOX_FILES_BYTES_MAX (4 * 1024 * 1024)   /* content of all files together */
 #define SANDBOX_PATH_MAX 1024                       /* bytes of a file path */
-#define SANDBOX_NAME_MAX 255                        /* bytes of one path segment */
+#define SANDBOX_NAME_MAX RELPATH_NAME_MAX           /* bytes of one path segment */
 #define SANDBOX_ARGS_MAX 32
 #define SANDBOX_ARG_MAX 4096                        /* bytes of one argument */
 

@@ -18,6 +18,7 @@
 #include "worker/lint.h"
 #include "worker/prompt.h"
 #include "worker/pipeline.h"
+#include "worker/launcher.h"
 #include "worker/sandbox.h"
 
 #include <stdio.h>
@@ -294,7 +295,10 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
 
     if (kv_url_parse(cfg->redis_url, &w->kv_url, e) != ERR_OK)
         return ERR_CONFIG;
-    w->lint = lint_pool_new(loop, cfg, e);
+    {
+        struct launcher where = {"/proc/self/exe", SANDBOX_BWRAP};
+        w->lint = lint_pool_new(loop, cfg, &where, e);
+    }
     w->tick = loop_timer_new(loop, on_tick, w);
     if (w->lint == NULL || w->tick == NULL)
         goto fail;
@@ -334,6 +338,16 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
         if (w->sandbox != NULL)
             log_str(&l, "sandbox", sandbox_unavailable(w->sandbox) ? sandbox_unavailable(w->sandbox)
                                                                    : "ready");
+        log_str(&l, "lint_sandbox", lint_pool_unsandboxed(w->lint) ? lint_pool_unsandboxed(w->lint)
+                                                                  : "ready");
+        log_end(&l);
+    }
+    if (cfg->lint_sandbox != 0 && lint_pool_unsandboxed(w->lint) != NULL) {
+        struct log_line l;
+        log_begin(&l, cfg->lint_sandbox == 2 ? LOG_ERROR : LOG_WARN, "lint_sandbox_unavailable");
+        log_str(&l, "reason", lint_pool_unsandboxed(w->lint));
+        log_str(&l, "linters", cfg->lint_sandbox == 2 ? "not run (CODEINSIGHT_LINT_SANDBOX=2)"
+                                                      : "run without a sandbox");
         log_end(&l);
     }
     return ERR_OK;

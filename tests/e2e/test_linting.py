@@ -2,6 +2,10 @@
 PostgreSQL, serving from PostgreSQL when the Redis hot copy is gone, and the
 request id carried into the worker's log."""
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from harness import (GROUP_FAST, PY_CLEAN, PY_EXPECTED, PY_SAMPLE, SH_EXPECTED, SH_SAMPLE, STREAM_FAST,
@@ -173,6 +177,35 @@ def test_config_named_files_never_run(harness, fast_worker, tmp_path, path, lang
     assert not (tmp_path / "ran").exists(), f"{path} was run by {tool}"
     if tool == "eslint":
         assert any(f["rule_id"] == rule for f in job["findings"]), job["findings"]
+
+
+def test_linters_run_in_a_sandbox(fast_worker):
+    started = fast_worker.events("worker_started")
+    assert started and started[0].get("lint_sandbox") == "ready", started
+    assert not fast_worker.events("lint_sandbox_unavailable")
+
+
+def test_linters_cannot_read_the_workers_files(harness, fast_worker):
+    """cppcheck follows an absolute #include: outside a sandbox, a submitted
+    file could make it read a file of the worker's machine (here one that
+    turns an index out of bounds), and the findings would tell."""
+    d = tempfile.mkdtemp(dir="/var/tmp", prefix="ci-e2e-lint-")
+    try:
+        os.chmod(d, 0o755)
+        hdr = os.path.join(d, "idx.h")
+        with open(hdr, "w") as fp:
+            fp.write("#define IDX 10\n")
+        os.chmod(hdr, 0o644)
+        src = (f'#include "{hdr}"\nint f(void)\n{{\n    int a[2] = {{0, 0}};\n'
+               f'    return a[IDX];\n}}\n')
+        job = harness.poll_job(harness.submit(file_path="m.c", file_content=src), timeout=60)
+    finally:
+        shutil.rmtree(d)
+    assert job["status"] == "done", job
+    assert linter(job, "cppcheck")["status"] == "ok", job["linters"]
+    rules = {f["rule_id"] for f in job["findings"]}
+    assert "constVariable" in rules, job["findings"]
+    assert "arrayIndexOutOfBounds" not in rules, job["findings"]
 
 
 def test_worker_alive_at_end(fast_worker):

@@ -1,0 +1,304 @@
+/* test_lint_sandbox.c - linters in a sandbox of their own (worker/lint.h),
+ * with the real linters and the real bubblewrap: findings as without one,
+ * ESLint from its read-only mount, no sight of the worker's files, and the
+ * three settings of CODEINSIGHT_LINT_SANDBOX when the probe fails.
+ *
+ * The binary is its own launcher, as the worker is (sbx_init). Without bwrap
+ * and user namespaces the sandboxed cases skip, saying why. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "common/loop.h"
+#include "tests/unit/sandbox_fx.h"
+#include "worker/launcher.h"
+#include "worker/lint.h"
+#include "worker/sandbox.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define T_LINT_GUARD_MS 120000
+
+struct lfx {
+    struct loop *loop;
+    struct loop_timer *guard;
+    struct config cfg;
+    struct lint_pool *pool;
+    struct lint_result res;
+    int done, guard_fired;
+};
+
+static void on_guard(void *arg)
+{
+    struct lfx *f = arg;
+
+    f->guard_fired = 1;
+    loop_stop(f->loop);
+}
+
+static void on_lint(void *arg, struct lint_result *res)
+{
+    struct lfx *f = arg;
+
+    f->res = *res;
+    f->done = 1;
+    loop_stop(f->loop);
+}
+
+/* A pool with mode (CODEINSIGHT_LINT_SANDBOX) over bwrap (NULL: the real one). */
+static struct lfx *lfx_new(long mode, const char *bwrap)
+{
+    struct lfx *f = calloc(1, sizeof *f);
+    struct launcher where = {"/proc/self/exe", SANDBOX_BWRAP};
+    char cwd[PATH_MAX];
+    struct err e;
+
+    assert_non_null(f);
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    f->cfg.lint_parallel = 2;
+    f->cfg.lint_timeout_ms = 60000;
+    f->cfg.lint_output_max = 1 << 20;
+    f->cfg.lint_sandbox = mode;
+    f->cfg.lint_memory_mb = 2048;
+    snprintf(f->cfg.eslint_dir, sizeof f->cfg.eslint_dir, "%.*s/deploy/eslint",
+             (int)sizeof f->cfg.eslint_dir - 32, cwd);
+    if (bwrap != NULL)
+        snprintf(where.bwrap, sizeof where.bwrap, "%s", bwrap);
+    f->loop = loop_new(&e);
+    assert_non_null(f->loop);
+    f->guard = loop_timer_new(f->loop, on_guard, f);
+    assert_non_null(f->guard);
+    f->pool = lint_pool_new(f->loop, &f->cfg, &where, &e);
+    assert_non_null(f->pool);
+    return f;
+}
+
+static void lfx_free(struct lfx *f)
+{
+    lint_result_cleanup(&f->res);
+    lint_pool_free(f->pool);
+    loop_timer_free(f->guard);
+    loop_free(f->loop);
+    free(f);
+}
+
+/* Lints one file and waits for the result (f->res). */
+static void lint1(struct lfx *f, const char *path, const char *code)
+{
+    struct err e;
+
+    lint_result_cleanup(&f->res);
+    f->done = 0;
+    assert_non_null(lint_start(f->pool, path, code, strlen(code), NULL, on_lint, f, &e));
+    loop_timer_start(f->guard, T_LINT_GUARD_MS, 0);
+    while (!f->done && !f->guard_fired)
+        loop_run(f->loop);
+    loop_timer_stop(f->guard);
+    assert_true(f->done);
+}
+
+/* The record of tool in f->res.linters, or fails. */
+static const cJSON *linter(const struct lfx *f, const char *tool)
+{
+    const cJSON *l;
+
+    cJSON_ArrayForEach(l, f->res.linters) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(l, "tool");
+        if (cJSON_IsString(t) && strcmp(t->valuestring, tool) == 0)
+            return l;
+    }
+    fail_msg("no record of %s", tool);
+    return NULL;
+}
+
+static const char *status_of(const struct lfx *f, const char *tool)
+{
+    return cJSON_GetObjectItemCaseSensitive(linter(f, tool), "status")->valuestring;
+}
+
+static int has_rule(const struct lfx *f, const char *rule)
+{
+    const cJSON *x;
+
+    cJSON_ArrayForEach(x, f->res.findings) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(x, "rule_id");
+        if (cJSON_IsString(r) && strcmp(r->valuestring, rule) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int notes_hold(const struct lfx *f, const char *needle)
+{
+    const cJSON *n;
+
+    cJSON_ArrayForEach(n, f->res.notes)
+        if (cJSON_IsString(n) && strstr(n->valuestring, needle) != NULL)
+            return 1;
+    return 0;
+}
+
+static void test_python_findings_in_the_sandbox(void **state)
+{
+    struct lfx *f;
+
+    (void)state;
+    if (sbx_no_sandbox())
+        skip();
+    f = lfx_new(1, NULL);
+    assert_null(lint_pool_unsandboxed(f->pool));
+    lint1(f, "pkg/./util.py", "import os\n\n\ndef f(x):\n    return x == None\n");
+    assert_string_equal(status_of(f, "flake8"), "ok");
+    assert_string_equal(status_of(f, "pylint"), "ok");
+    assert_true(has_rule(f, "F401"));       /* flake8: os imported, unused */
+    assert_true(has_rule(f, "C0121"));      /* pylint: comparison to None */
+    lfx_free(f);
+}
+
+static void test_eslint_from_its_mount(void **state)
+{
+    struct lfx *f;
+
+    (void)state;
+    if (sbx_no_sandbox())
+        skip();
+    f = lfx_new(1, NULL);
+    if (access(f->cfg.eslint_dir, R_OK) != 0) {
+        lfx_free(f);
+        skip();
+    }
+    lint1(f, "web/app.ts", "const unusedThing: number = 1;\nexport {};\n");
+    assert_string_equal(status_of(f, "eslint"), "ok");
+    assert_true(has_rule(f, "@typescript-eslint/no-unused-vars"));
+    lfx_free(f);
+}
+
+/* A header the worker can read: world-readable, in a world-searchable
+ * directory outside the run's own. cppcheck follows an absolute #include,
+ * so unsandboxed, the finding below depends on a file of the worker's
+ * machine; in the sandbox that file is not there. */
+static void test_worker_files_out_of_sight(void **state)
+{
+    char dir[] = "/var/tmp/ci-lint-XXXXXX", hdr[64], code[256];
+    struct lfx *f;
+    FILE *fp;
+
+    (void)state;
+    if (sbx_no_sandbox())
+        skip();
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    snprintf(hdr, sizeof hdr, "%s/idx.h", dir);
+    fp = fopen(hdr, "w");
+    assert_non_null(fp);
+    fputs("#define IDX 10\n", fp);
+    fclose(fp);
+    assert_int_equal(chmod(hdr, 0644), 0);
+    snprintf(code, sizeof code,
+             "#include \"%s\"\nint f(void)\n{\n    int a[2] = {0, 0};\n    return a[IDX];\n}\n",
+             hdr);
+
+    f = lfx_new(0, NULL);           /* the control: without a sandbox it is read */
+    assert_non_null(lint_pool_unsandboxed(f->pool));
+    lint1(f, "m.c", code);
+    assert_string_equal(status_of(f, "cppcheck"), "ok");
+    assert_true(has_rule(f, "arrayIndexOutOfBounds"));
+    lfx_free(f);
+
+    f = lfx_new(1, NULL);
+    lint1(f, "m.c", code);
+    assert_string_equal(status_of(f, "cppcheck"), "ok");
+    assert_false(has_rule(f, "arrayIndexOutOfBounds"));
+    assert_true(has_rule(f, "constVariable"));      /* it did lint the file */
+    lfx_free(f);
+    unlink(hdr);
+    rmdir(dir);
+}
+
+static void test_failed_probe_runs_unsandboxed(void **state)
+{
+    struct lfx *f = lfx_new(1, "/nonexistent/bwrap");
+
+    (void)state;
+    assert_non_null(lint_pool_unsandboxed(f->pool));
+    assert_non_null(strstr(lint_pool_unsandboxed(f->pool), "/nonexistent/bwrap"));
+    lint1(f, "a.py", "import os\n");
+    assert_string_equal(status_of(f, "flake8"), "ok");
+    assert_true(has_rule(f, "F401"));
+    lfx_free(f);
+}
+
+static void test_failed_probe_required_runs_nothing(void **state)
+{
+    struct lfx *f = lfx_new(2, "/nonexistent/bwrap");
+
+    (void)state;
+    lint1(f, "a.py", "import os\n");
+    assert_false(f->res.failed);
+    assert_string_equal(status_of(f, "flake8"), "failed");
+    assert_string_equal(status_of(f, "pylint"), "failed");
+    assert_int_equal(cJSON_GetArraySize(f->res.findings), 0);
+    assert_true(notes_hold(f, "CODEINSIGHT_LINT_SANDBOX=2"));
+    assert_true(notes_hold(f, "/nonexistent/bwrap"));
+    lfx_free(f);
+}
+
+/* In a sandbox a missing program is only bwrap's exit 1, which ESLint's
+ * exit_ok takes for "ran, no findings": the pool must say "missing". */
+static void test_missing_linter_in_the_sandbox(void **state)
+{
+    struct lfx *f;
+
+    (void)state;
+    if (sbx_no_sandbox())
+        skip();
+    f = lfx_new(1, NULL);
+    lint_pool_free(f->pool);
+    snprintf(f->cfg.eslint_dir, sizeof f->cfg.eslint_dir, "/nonexistent/eslint");
+    {
+        struct launcher where = {"/proc/self/exe", SANDBOX_BWRAP};
+        struct err e;
+        f->pool = lint_pool_new(f->loop, &f->cfg, &where, &e);
+        assert_non_null(f->pool);
+    }
+    assert_null(lint_pool_unsandboxed(f->pool));
+    lint1(f, "a.js", "var unusedThing = 1;\n");
+    assert_string_equal(status_of(f, "eslint"), "missing");
+    assert_true(notes_hold(f, "eslint did not run: it is not installed"));
+    lfx_free(f);
+}
+
+static void test_off_never_probes(void **state)
+{
+    struct lfx *f = lfx_new(0, "/nonexistent/bwrap");
+
+    (void)state;
+    assert_string_equal(lint_pool_unsandboxed(f->pool), "turned off by CODEINSIGHT_LINT_SANDBOX=0");
+    lfx_free(f);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_python_findings_in_the_sandbox),
+        cmocka_unit_test(test_eslint_from_its_mount),
+        cmocka_unit_test(test_worker_files_out_of_sight),
+        cmocka_unit_test(test_failed_probe_runs_unsandboxed),
+        cmocka_unit_test(test_failed_probe_required_runs_nothing),
+        cmocka_unit_test(test_missing_linter_in_the_sandbox),
+        cmocka_unit_test(test_off_never_probes),
+    };
+
+    sbx_init(argc, argv);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
