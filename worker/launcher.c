@@ -42,7 +42,9 @@ void launcher_head(struct strv *sv, const struct launcher *l, const char *stage,
     strv_addf(sv, "%ld", as_mb);
 }
 
-int launcher_status(const char *path)
+/* What bwrap wrote to the status file at path: 2 "exit-code", 1
+ * "child-pid" only, 0 nothing (or no file). */
+static int launcher_status(const char *path)
 {
     char buf[LAUNCHER_STATUS_MAX + 1];
     int fd, got = 0;
@@ -59,6 +61,13 @@ int launcher_status(const char *path)
     if (strstr(buf, "\"exit-code\"") != NULL)
         return 2;
     return strstr(buf, "\"child-pid\"") != NULL ? 1 : 0;
+}
+
+int launcher_ran(const char *path, int timed_out)
+{
+    int status = launcher_status(path);
+
+    return status == 2 || (status == 1 && timed_out);
 }
 
 /* The last non-empty line of s[0..len), printable. */

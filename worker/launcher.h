@@ -17,7 +17,7 @@
  *     strv_add(&sv, "--file"); strv_add(&sv, "main.py");
  *     strv_add(&sv, "--"); strv_add(&sv, "python3"); ...
  *     loop_spawn(..., spec.argv = sv.v, spec.env = launcher_env ...)
- *     ... when it ended: launcher_status(status) and launcher_failure().
+ *     ... when it ended: launcher_ran(status, timed_out), else launcher_failure().
  */
 #ifndef WK_LAUNCHER_H
 #define WK_LAUNCHER_H
@@ -54,14 +54,16 @@ extern const char *const launcher_env[];
 void launcher_head(struct strv *sv, const struct launcher *l, const char *stage,
                    const char *status, long cpu_s, long as_mb);
 
-/* What bwrap wrote to the status file at path: 2 when the program ran to
- * its end ("exit-code"), 1 when the sandbox's first process was created
- * ("child-pid": set-up may still have failed), 0 when nothing (or no
- * file). */
-int launcher_status(const char *path);
+/* 1 when the program of a finished launcher ran (its result is the
+ * program's): bwrap wrote "exit-code" to the status file at path, or
+ * "child-pid" and the run was stopped by its wall clock (timed_out). Else
+ * 0: nothing of the program ran. bwrap exits 1 when its own set-up fails in
+ * the sandbox's first process, after "child-pid"; only the missing
+ * "exit-code" tells that from a program's exit 1. */
+int launcher_ran(const char *path, int timed_out);
 
-/* The reason a run whose status is 0 (nothing of the program ran, so all
- * its output is the launcher's or bwrap's) gives, into why (cap bytes):
+/* The reason of a run that did not launcher_ran (so all its output is the
+ * launcher's or bwrap's), into why (cap bytes):
  * "sandbox set-up failed (exit N): <last line of stderr, else stdout>". */
 void launcher_failure(const struct loop_proc_result *r, char *why, size_t cap);
 

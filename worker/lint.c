@@ -170,7 +170,7 @@ static int unwrap(const struct lint_run *run, struct loop_proc_result *r, char *
     if (!run->task->pool->sandboxed || r->spawn_error != 0)
         return 0;
     status_path(run->task, (int)(run - run->task->runs), path, sizeof path);
-    if (launcher_status(path) == 0 && !r->timed_out) {
+    if (!r->timed_out && !launcher_ran(path, 0)) {
         launcher_failure(r, why, cap);
         return -1;
     }

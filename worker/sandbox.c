@@ -230,16 +230,14 @@ static void on_run_done(void *arg, const struct loop_proc_result *r)
     sandbox_done_cb *cb = t->cb;
     void *cb_arg = t->arg;
     cJSON *run = NULL;
-    int status;
 
     t->proc = NULL;
     sb->running--;
     why[0] = '\0';
-    status = r->spawn_error == 0 ? launcher_status(t->status) : 0;
     if (r->spawn_error != 0) {
         snprintf(why, sizeof why, "cannot start the sandbox launcher: %s",
                  loop_strerror(r->spawn_error));
-    } else if (status == 2 || (status == 1 && r->timed_out)) {
+    } else if (launcher_ran(t->status, r->timed_out)) {
         run = run_json(t, r);
     } else if (r->timed_out) {
         snprintf(why, sizeof why, "sandbox set-up did not finish in %ld ms",

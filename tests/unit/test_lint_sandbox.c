@@ -183,6 +183,54 @@ static void test_eslint_from_its_mount(void **state)
     lfx_free(f);
 }
 
+/* A stand-in for bwrap that passes the probe (its command is "true") and
+ * otherwise fails as bwrap does when a mount fails in the sandbox's first
+ * process: "child-pid" written, then exit 1. A linter's own exit 1 means
+ * "findings" (flake8's too), so only the missing "exit-code" tells them
+ * apart. */
+static const char fake_bwrap[] =
+    "#!/bin/sh\n"
+    "fd=; last=\n"
+    "while [ $# -gt 0 ]; do\n"
+    "  [ \"$1\" = --json-status-fd ] && fd=$2\n"
+    "  last=$1; shift\n"
+    "done\n"
+    "if [ \"$last\" = true ]; then\n"
+    "  printf '{ \"child-pid\": 2 }\\n{ \"exit-code\": 0 }\\n' >&\"$fd\"; exit 0\n"
+    "fi\n"
+    "printf '{ \"child-pid\": 2 }\\n' >&\"$fd\"\n"
+    "echo \"bwrap: Can't mount tmpfs on /newroot/work: Permission denied\" >&2\n"
+    "exit 1\n";
+
+static void test_set_up_failure_is_no_clean_run(void **state)
+{
+    char dir[] = "/tmp/ci-fake-bwrap-XXXXXX", path[64];
+    struct lfx *f;
+    FILE *fp;
+
+    (void)state;
+    if (sbx_no_sandbox())
+        skip();
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/bwrap", dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(fake_bwrap, fp);
+    fclose(fp);
+    assert_int_equal(chmod(path, 0755), 0);
+    f = lfx_new(1, path);
+    assert_null(lint_pool_unsandboxed(f->pool));        /* the probe passed */
+    lint1(f, "a.py", "import os\n");
+    unlink(path);
+    rmdir(dir);
+    assert_string_equal(status_of(f, "flake8"), "failed");
+    assert_int_equal(cJSON_GetArraySize(f->res.findings), 0);
+    assert_true(notes_hold(f, "flake8 did not run: sandbox set-up failed (exit 1): "
+                              "bwrap: Can't mount tmpfs"));
+    lfx_free(f);
+}
+
 /* A header the worker can read: world-readable, in a world-searchable
  * directory outside the run's own. cppcheck follows an absolute #include,
  * so unsandboxed, the finding below depends on a file of the worker's
@@ -293,6 +341,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_python_findings_in_the_sandbox),
         cmocka_unit_test(test_eslint_from_its_mount),
         cmocka_unit_test(test_worker_files_out_of_sight),
+        cmocka_unit_test(test_set_up_failure_is_no_clean_run),
         cmocka_unit_test(test_failed_probe_runs_unsandboxed),
         cmocka_unit_test(test_failed_probe_required_runs_nothing),
         cmocka_unit_test(test_missing_linter_in_the_sandbox),
