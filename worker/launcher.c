@@ -161,7 +161,7 @@ out:
     return rc;
 }
 
-int launcher_probe(const struct launcher *l, char *why, size_t cap)
+int launcher_probe(const struct launcher *l, const char *const *extra, char *why, size_t cap)
 {
     char dir[PATH_MAX], stage[PATH_MAX + 16], status_path[PATH_MAX + 16];
     char out[LAUNCHER_PROBE_OUTPUT_MAX + 1], line[LAUNCHER_WHY_MAX - 64];
@@ -184,6 +184,8 @@ int launcher_probe(const struct launcher *l, char *why, size_t cap)
         goto out;
     }
     launcher_head(&sv, l, stage, status_path, LAUNCHER_PROBE_CPU_S, LAUNCHER_PROBE_MEMORY_MB);
+    for (; extra != NULL && *extra != NULL; extra++)
+        strv_add(&sv, *extra);
     strv_add(&sv, "--");
     strv_add(&sv, "true");
     if (sv.oom) {

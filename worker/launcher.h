@@ -68,8 +68,10 @@ int launcher_ran(const char *path, int timed_out);
 void launcher_failure(const struct loop_proc_result *r, char *why, size_t cap);
 
 /* Checks that bwrap is there and runs the launcher with /bin/true,
- * synchronously, waiting at most LAUNCHER_PROBE_TIMEOUT_MS. Returns 0, or
- * -1 with the reason in why (cap bytes). */
-int launcher_probe(const struct launcher *l, char *why, size_t cap);
+ * synchronously, waiting at most LAUNCHER_PROBE_TIMEOUT_MS. extra: more
+ * launcher options (NULL-terminated; NULL for none), e.g. a --ro-bind to
+ * check that the sandbox's user can mount that tree. Returns 0, or -1 with
+ * the reason in why (cap bytes). */
+int launcher_probe(const struct launcher *l, const char *const *extra, char *why, size_t cap);
 
 #endif

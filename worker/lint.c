@@ -73,13 +73,32 @@ struct lint_pool {
     char eslint_dir[PATH_MAX];      /* resolved CODEINSIGHT_ESLINT_DIR, "" when absent */
     char eslint_bin[PATH_MAX];      /* absolute, as the linter sees it; "" when not installed */
     char eslint_config[PATH_MAX];   /* as the linter sees it */
-    int sandboxed;                  /* 1: every run in a sandbox (where) */
+    int sandboxed;                  /* 1: runs in a sandbox (where), ESLint's maybe not */
     int refuse;                     /* 1: no run at all (CODEINSIGHT_LINT_SANDBOX=2, no sandbox) */
+    int eslint_plain;               /* sandboxed, but ESLint's install cannot be mounted */
+    int eslint_refuse;              /* and CODEINSIGHT_LINT_SANDBOX=2: no ESLint run */
     struct launcher where;
-    char unsandboxed[LAUNCHER_WHY_MAX];    /* why not sandboxed, "" when sandboxed */
+    char unsandboxed[LAUNCHER_WHY_MAX + 64];    /* why not (all) sandboxed, else "" */
 };
 
 static void pool_pump(struct lint_pool *pool);
+
+static int is_eslint(const struct linter *l)
+{
+    return strcmp(l->argv[0], "eslint") == 0;
+}
+
+/* 1 when runs of l are sandboxed. */
+static int linter_sandboxed(const struct lint_pool *pool, const struct linter *l)
+{
+    return pool->sandboxed && !(pool->eslint_plain && is_eslint(l));
+}
+
+/* 1 when l must not run at all (CODEINSIGHT_LINT_SANDBOX=2 without a sandbox for it). */
+static int linter_refused(const struct lint_pool *pool, const struct linter *l)
+{
+    return pool->refuse || (pool->eslint_refuse && is_eslint(l));
+}
 
 void lint_result_cleanup(struct lint_result *res)
 {
@@ -167,7 +186,7 @@ static int unwrap(const struct lint_run *run, struct loop_proc_result *r, char *
 {
     char path[PATH_MAX + 32];
 
-    if (!run->task->pool->sandboxed || r->spawn_error != 0)
+    if (!linter_sandboxed(run->task->pool, run->linter) || r->spawn_error != 0)
         return 0;
     status_path(run->task, (int)(run - run->task->runs), path, sizeof path);
     if (!r->timed_out && !launcher_ran(path, 0)) {
@@ -236,7 +255,7 @@ static const char *run_program(const struct lint_run *run)
     const char *prog = run->linter->argv[0];
     const struct lint_pool *pool = run->task->pool;
 
-    return strcmp(prog, "eslint") == 0 && pool->eslint_bin[0] != '\0' ? pool->eslint_bin : prog;
+    return is_eslint(run->linter) && pool->eslint_bin[0] != '\0' ? pool->eslint_bin : prog;
 }
 
 /* Appends the linter's argv, with {file} replaced, to sv. */
@@ -264,7 +283,7 @@ static void sandbox_argv(const struct lint_run *run, struct strv *sv)
     long as_mb = cfg->lint_memory_mb;
 
     status_path(t, (int)(run - t->runs), status, sizeof status);
-    if (strcmp(l->argv[0], "eslint") == 0)
+    if (is_eslint(l))
         as_mb += SANDBOX_NODE_AS_EXTRA_MB;      /* V8's reservations */
     launcher_head(sv, &pool->where, t->files, status, cfg->lint_timeout_ms / 1000 + 1, as_mb);
     strv_add(sv, "--env");
@@ -275,7 +294,7 @@ static void sandbox_argv(const struct lint_run *run, struct strv *sv)
     strv_add(sv, "XDG_CACHE_HOME=/tmp/.cache");
     strv_add(sv, "--env");
     strv_add(sv, "LC_ALL=C.UTF-8");
-    if (strcmp(l->argv[0], "eslint") == 0 && pool->eslint_dir[0] != '\0') {
+    if (is_eslint(l) && pool->eslint_dir[0] != '\0') {
         strv_add(sv, "--ro-bind");
         strv_add(sv, pool->eslint_dir);
         strv_add(sv, LINT_ESLINT_MOUNT);
@@ -319,11 +338,13 @@ static void pool_pump(struct lint_pool *pool)
         pool->wait_head = run->next;
         if (pool->wait_head == NULL)
             pool->wait_tail = NULL;
+        int boxed = linter_sandboxed(pool, run->linter);
+
         memset(&spec, 0, sizeof spec);
-        if (pool->sandboxed)
+        if (boxed)
             sandbox_argv(run, &argv);
         run_argv(run, &argv);
-        if (pool->sandboxed && !sandbox_has(run_program(run))) {
+        if (boxed && !sandbox_has(run_program(run))) {
             strv_free(&argv);
             note(t, "%s did not run: it is not installed", run->linter->tool);
             linter_record(t, run->linter->tool, "missing", NULL, 0);
@@ -332,8 +353,8 @@ static void pool_pump(struct lint_pool *pool)
             continue;
         }
         spec.argv = (const char *const *)argv.v;
-        spec.env = pool->sandboxed ? launcher_env : t->env;
-        spec.cwd = pool->sandboxed ? "/" : t->files;
+        spec.env = boxed ? launcher_env : t->env;
+        spec.cwd = boxed ? "/" : t->files;
         spec.timeout_ms = (uint64_t)pool->cfg->lint_timeout_ms;
         spec.output_max = (size_t)pool->cfg->lint_output_max;
         if (argv.oom) {
@@ -456,19 +477,20 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
                  language ? language : "", language ? "')" : "");
         else
             note(t, "no linter is configured for %s", t->res.language);
-    } else if (pool->refuse) {
-        for (; *list != NULL; list++) {
-            note(t, "%s did not run: linters run only in a sandbox (CODEINSIGHT_LINT_SANDBOX=2) "
-                 "and it is unavailable: %s", (*list)->tool, pool->unsandboxed);
-            linter_record(t, (*list)->tool, "failed", NULL, 0);
-        }
     } else if (task_prepare(t, file_path, content, len) != 0) {
         t->res.failed = 1;
     } else if (write_stubs(t, list) != 0) {
         t->res.failed = 1;
     } else {
         for (; *list != NULL && t->nruns < LINT_RUNS_MAX; list++) {
-            struct lint_run *run = &t->runs[t->nruns++];
+            struct lint_run *run;
+            if (linter_refused(pool, *list)) {
+                note(t, "%s did not run: linters run only in a sandbox "
+                     "(CODEINSIGHT_LINT_SANDBOX=2), and %s", (*list)->tool, pool->unsandboxed);
+                linter_record(t, (*list)->tool, "failed", NULL, 0);
+                continue;
+            }
+            run = &t->runs[t->nruns++];
             run->task = t;
             run->linter = *list;
             if (pool->wait_tail != NULL)
@@ -478,12 +500,31 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
             pool->wait_tail = run;
         }
         t->pending = t->nruns;
-        pool_pump(pool);
-        return t;
+        if (t->pending > 0) {
+            pool_pump(pool);
+            return t;
+        }
     }
     /* Nothing to run: complete from the loop. */
     task_ready(t);
     return t;
+}
+
+/* Whether the sandbox's user can mount ESLint's install: not when a
+ * directory above it is closed to that user (a clone in root's 0700 home).
+ * Then ESLint alone runs unsandboxed (CODEINSIGHT_LINT_SANDBOX=1) or not at
+ * all (2). */
+static void eslint_probe(struct lint_pool *pool)
+{
+    const char *extra[] = {"--ro-bind", pool->eslint_dir, LINT_ESLINT_MOUNT, NULL};
+    char why[LAUNCHER_WHY_MAX];
+
+    if (launcher_probe(&pool->where, extra, why, sizeof why) == 0)
+        return;
+    snprintf(pool->unsandboxed, sizeof pool->unsandboxed,
+             "ESLint's install cannot be mounted in the sandbox: %s", why);
+    pool->eslint_plain = 1;
+    pool->eslint_refuse = pool->cfg->lint_sandbox == 2;
 }
 
 /* Finds ESLint's install, and says where the linter will see it. */
@@ -500,7 +541,9 @@ static void eslint_paths(struct lint_pool *pool)
         pool->eslint_bin[0] = '\0';
         return;
     }
-    if (pool->sandboxed) {
+    if (pool->sandboxed)
+        eslint_probe(pool);
+    if (pool->sandboxed && !pool->eslint_plain) {
         snprintf(pool->eslint_bin, sizeof pool->eslint_bin, "%s",
                  LINT_ESLINT_MOUNT "/node_modules/.bin/eslint");
         snprintf(pool->eslint_config, sizeof pool->eslint_config, "%s",
@@ -520,9 +563,10 @@ static void sandbox_decide(struct lint_pool *pool, const struct launcher *where)
         snprintf(pool->unsandboxed, sizeof pool->unsandboxed,
                  "turned off by CODEINSIGHT_LINT_SANDBOX=0");
     } else if (where == NULL) {
-        snprintf(pool->unsandboxed, sizeof pool->unsandboxed, "no sandbox launcher");
-    } else if (launcher_probe(where, why, sizeof why) != 0) {
-        snprintf(pool->unsandboxed, sizeof pool->unsandboxed, "%s", why);
+        snprintf(pool->unsandboxed, sizeof pool->unsandboxed, "there is no sandbox launcher");
+    } else if (launcher_probe(where, NULL, why, sizeof why) != 0) {
+        snprintf(pool->unsandboxed, sizeof pool->unsandboxed, "the sandbox is unavailable: %s",
+                 why);
     } else {
         pool->where = *where;
         pool->sandboxed = 1;
@@ -533,7 +577,7 @@ static void sandbox_decide(struct lint_pool *pool, const struct launcher *where)
 
 const char *lint_pool_unsandboxed(const struct lint_pool *pool)
 {
-    return pool->sandboxed ? NULL : pool->unsandboxed;
+    return pool->unsandboxed[0] != '\0' ? pool->unsandboxed : NULL;
 }
 
 struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg,

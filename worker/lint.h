@@ -18,9 +18,11 @@
  * limits RLIMIT_CPU lint_timeout_ms / 1000 + 1 s, RLIMIT_AS
  * cfg->lint_memory_mb (ESLint: + SANDBOX_NODE_AS_EXTRA_MB), and the
  * sandbox's NPROC, FSIZE and NOFILE. The pool probes the launcher once, in
- * lint_pool_new: when the probe fails, cfg->lint_sandbox 1 runs linters
- * unsandboxed (lint_pool_unsandboxed says why) and 2 runs none. A sandbox
- * that fails to set up for one run makes that linter's note say so.
+ * lint_pool_new, and once more with ESLint's mount: when a probe fails,
+ * cfg->lint_sandbox 1 runs the linters concerned (all, or ESLint)
+ * unsandboxed and 2 runs none of them (lint_pool_unsandboxed says why). A
+ * sandbox that fails to set up for one run makes that linter's note say
+ * so; a linter not installed is "missing", as without a sandbox.
  */
 #ifndef WK_LINT_H
 #define WK_LINT_H
@@ -49,12 +51,13 @@ typedef void lint_done_cb(void *arg, struct lint_result *res);
 
 /* Returns a pool (owns; lint_pool_free) or NULL. where: the launcher and
  * bubblewrap (copied), or NULL for no sandbox; probed here, synchronously
- * (at most LAUNCHER_PROBE_TIMEOUT_MS), unless cfg->lint_sandbox is 0. */
+ * (at most LAUNCHER_PROBE_TIMEOUT_MS each), unless cfg->lint_sandbox is 0. */
 struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg,
                                 const struct launcher *where, struct err *e);
 
-/* NULL when every run is sandboxed, else why not (borrowed, static for the
- * pool's life), e.g. "turned off by CODEINSIGHT_LINT_SANDBOX=0". */
+/* NULL when every linter runs sandboxed, else why not (borrowed, static for
+ * the pool's life), e.g. "turned off by CODEINSIGHT_LINT_SANDBOX=0" or
+ * "ESLint's install cannot be mounted in the sandbox: ...". */
 const char *lint_pool_unsandboxed(const struct lint_pool *pool);
 
 /* Kills linters still running and frees; their callbacks do not run. Accepts NULL. */

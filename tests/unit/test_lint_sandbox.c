@@ -183,6 +183,56 @@ static void test_eslint_from_its_mount(void **state)
     lfx_free(f);
 }
 
+/* ESLint's install under a directory the sandbox's user cannot enter (a
+ * clone in root's 0700 home): bwrap cannot mount it there. The start-up
+ * probe finds out, and ESLint alone runs without a sandbox (mode 1) or
+ * not at all (mode 2); flake8 stays sandboxed. */
+static void test_eslint_in_a_private_directory(void **state)
+{
+    char dir[] = "/tmp/ci-lint-private-XXXXXX", cmd[PATH_MAX + 128];
+    struct lfx *f;
+
+    (void)state;
+    if (sbx_no_sandbox())
+        skip();
+    f = lfx_new(1, NULL);
+    if (access(f->cfg.eslint_dir, R_OK) != 0 || geteuid() != 0) {
+        lfx_free(f);
+        skip();         /* a worker that is not root keeps its uid: nothing is closed */
+    }
+    assert_non_null(mkdtemp(dir));      /* 0700 */
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s/eslint'", f->cfg.eslint_dir, dir);
+    assert_int_equal(system(cmd), 0);
+    for (long mode = 1; mode <= 2; mode++) {
+        struct launcher where = {"/proc/self/exe", SANDBOX_BWRAP};
+        struct err e;
+
+        lint_pool_free(f->pool);
+        f->cfg.lint_sandbox = mode;
+        snprintf(f->cfg.eslint_dir, sizeof f->cfg.eslint_dir, "%s/eslint", dir);
+        f->pool = lint_pool_new(f->loop, &f->cfg, &where, &e);
+        assert_non_null(f->pool);
+        assert_non_null(lint_pool_unsandboxed(f->pool));
+        assert_non_null(strstr(lint_pool_unsandboxed(f->pool),
+                               "ESLint's install cannot be mounted in the sandbox"));
+        lint1(f, "a.js", "var unusedThing = 1;\n");
+        if (mode == 1) {
+            assert_string_equal(status_of(f, "eslint"), "ok");
+            assert_true(has_rule(f, "no-unused-vars"));
+        } else {
+            assert_string_equal(status_of(f, "eslint"), "failed");
+            assert_true(notes_hold(f, "CODEINSIGHT_LINT_SANDBOX=2"));
+            assert_int_equal(cJSON_GetArraySize(f->res.findings), 0);
+        }
+        lint1(f, "a.py", "import os\n");      /* the others stay sandboxed */
+        assert_string_equal(status_of(f, "flake8"), "ok");
+        assert_true(has_rule(f, "F401"));
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    lfx_free(f);
+}
+
 /* A stand-in for bwrap that passes the probe (its command is "true") and
  * otherwise fails as bwrap does when a mount fails in the sandbox's first
  * process: "child-pid" written, then exit 1. A linter's own exit 1 means
@@ -340,6 +390,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_python_findings_in_the_sandbox),
         cmocka_unit_test(test_eslint_from_its_mount),
+        cmocka_unit_test(test_eslint_in_a_private_directory),
         cmocka_unit_test(test_worker_files_out_of_sight),
         cmocka_unit_test(test_set_up_failure_is_no_clean_run),
         cmocka_unit_test(test_failed_probe_runs_unsandboxed),
