@@ -195,6 +195,147 @@ int kv_eval(struct kv *kv, const struct kv_script *s, int nkeys, int argc, const
     return rc;
 }
 
+/* Arguments a pipelined command is laid out from on the stack; a longer one
+ * is copied into an allocation. */
+#define KV_STACK_ARGS 64
+
+/* Queues the npre arguments pre then c's in hiredis' output buffer (the next
+ * redisGetReply sends it). Returns ERR_OK; ERR_INTERNAL, nothing queued, when
+ * c is malformed or memory ran out; ERR_REDIS_UNAVAILABLE when hiredis could
+ * not queue it (the connection is then broken). */
+static int kv_append(struct kv *kv, int npre, const char **pre, const size_t *prelens,
+                     const struct kv_cmd *c, struct err *e)
+{
+    char stack[RESP_STACK_BYTES];
+    const char *av_stack[KV_STACK_ARGS], **av = av_stack;
+    size_t al_stack[KV_STACK_ARGS], *al = al_stack, len;
+    int argc = npre + c->argc, rc = ERR_OK;
+    char *cmd;
+
+    /* An empty command gets no reply: every later one would be misread. */
+    if (c->argc < 0 || c->argc > KV_EVAL_ARGS_MAX || argc < 1)
+        return err_set(e, ERR_INTERNAL, "kv_pipeline: a command of %d arguments", c->argc);
+    if (argc > KV_STACK_ARGS) {
+        av = malloc((size_t)argc * sizeof *av);
+        al = malloc((size_t)argc * sizeof *al);
+        if (av == NULL || al == NULL) {
+            free(av);
+            free(al);
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        }
+    }
+    for (int i = 0; i < npre; i++) {
+        av[i] = pre[i];
+        al[i] = prelens[i];
+    }
+    for (int i = 0; i < c->argc; i++) {
+        av[npre + i] = c->argv[i];
+        al[npre + i] = c->lens ? c->lens[i] : strlen(c->argv[i]);
+    }
+    if ((cmd = resp_encode(argc, av, al, stack, sizeof stack, &len)) == NULL) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory encoding a Redis command");
+    } else {
+        if (redisAppendFormattedCommand(kv->ctx, cmd, len) != REDIS_OK)
+            rc = kv_fail(kv, e);
+        if (cmd != stack)
+            free(cmd);
+    }
+    if (av != av_stack) {
+        free(av);
+        free(al);
+    }
+    return rc;
+}
+
+/* kv_pipeline; kv_eval_pipeline when s is not NULL: command i then goes as
+ * EVALSHA <sha> <nkeys[i]> <its argv>, and noscript[i] is set to 1 when Redis
+ * answers it NOSCRIPT (noscript[i] is left alone otherwise). */
+static int kv_pipeline_run(struct kv *kv, const struct kv_script *s, const int *nkeys, int n,
+                           const struct kv_cmd *cmds, cJSON **replies, unsigned char *noscript,
+                           struct err *e)
+{
+    int rc = ERR_OK, queued = 0;
+
+    if (n < 0 || n > KV_PIPELINE_MAX)
+        return err_set(e, ERR_INTERNAL, "kv_pipeline: %d commands (0..%d)", n,
+                       KV_PIPELINE_MAX);
+    for (int i = 0; i < n; i++)
+        replies[i] = NULL;
+    if (kv->broken)
+        return err_set(e, ERR_REDIS_UNAVAILABLE, "redis: connection lost");
+    for (; queued < n; queued++) {
+        char nk[16];
+        const char *pre[3] = {"EVALSHA", s != NULL ? s->sha : "", nk};
+        size_t prelens[3] = {7, 40, 0};
+        int a;
+
+        if (s != NULL)
+            prelens[2] = (size_t)snprintf(nk, sizeof nk, "%d", nkeys[queued]);
+        a = kv_append(kv, s != NULL ? 3 : 0, pre, prelens, &cmds[queued], e);
+        if (a == ERR_REDIS_UNAVAILABLE)
+            return a;
+        if (a != ERR_OK) {
+            /* Those already queued are sent and their replies read: the
+             * connection stays in step. */
+            rc = a;
+            break;
+        }
+    }
+    for (int i = 0; i < queued; i++) {
+        redisReply *r = NULL;
+
+        if (redisGetReply(kv->ctx, (void **)&r) != REDIS_OK || r == NULL)
+            return kv_fail(kv, e);
+        if (r->type == REDIS_REPLY_ERROR) {
+            if (s != NULL && r->str != NULL && strncmp(r->str, "NOSCRIPT", 8) == 0)
+                noscript[i] = 1;
+            else if (rc == ERR_OK)
+                rc = err_set(e, ERR_PROTOCOL, "redis: %s", r->str ? r->str : "error");
+        } else if ((replies[i] = kv_reply_to_json(r)) == NULL && rc == ERR_OK) {
+            rc = err_set(e, ERR_INTERNAL, "out of memory converting a reply");
+        }
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+int kv_pipeline(struct kv *kv, int n, const struct kv_cmd *cmds, cJSON **replies,
+                struct err *e)
+{
+    return kv_pipeline_run(kv, NULL, NULL, n, cmds, replies, NULL, e);
+}
+
+int kv_eval_pipeline(struct kv *kv, const struct kv_script *s, int n, const int *nkeys,
+                     const struct kv_cmd *cmds, cJSON **replies, struct err *e)
+{
+    unsigned char noscript[KV_PIPELINE_MAX];
+    int rc;
+
+    if (n > 0 && n <= KV_PIPELINE_MAX)
+        memset(noscript, 0, (size_t)n);
+    rc = kv_pipeline_run(kv, s, nkeys, n, cmds, replies, noscript, e);
+    if (rc == ERR_REDIS_UNAVAILABLE || n < 0 || n > KV_PIPELINE_MAX)
+        return rc;
+    /* The first kv_eval loads the script (EVAL); the calls after it find it. */
+    for (int i = 0; i < n; i++) {
+        struct err ei;
+        int r;
+
+        if (!noscript[i])
+            continue;
+        err_clear(&ei);
+        r = kv_eval(kv, s, nkeys[i], cmds[i].argc, cmds[i].argv, cmds[i].lens, &replies[i], &ei);
+        if (r != ERR_OK && (rc == ERR_OK || r == ERR_REDIS_UNAVAILABLE)) {
+            rc = r;
+            if (e != NULL)
+                *e = ei;
+        }
+        if (r == ERR_REDIS_UNAVAILABLE)
+            break;
+    }
+    return rc;
+}
+
 struct kv *kv_connect(const struct kv_url *url, int timeout_ms, struct err *e)
 {
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};

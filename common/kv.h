@@ -72,6 +72,46 @@ int kv_call(struct kv *kv, int argc, const char **argv, const size_t *lens, cJSO
 int kv_eval(struct kv *kv, const struct kv_script *s, int nkeys, int argc, const char **argv,
             const size_t *lens, cJSON **reply, struct err *e);
 
+/* One command of a pipeline (kv_pipeline, kv_eval_pipeline). */
+struct kv_cmd {
+    int argc;                           /* 1..KV_EVAL_ARGS_MAX (0.. in kv_eval_pipeline) */
+    const char **argv;                  /* borrowed for the call */
+    const size_t *lens;                 /* borrowed; NULL for NUL-terminated arguments */
+};
+
+/* Commands one pipeline sends at most: bounds the call's stack and what
+ * Redis buffers for one client before we read. */
+#define KV_PIPELINE_MAX 1024
+
+/* Runs n commands (0..KV_PIPELINE_MAX) in one round trip: sends them all,
+ * then reads the n replies in order. Every replies[i] is set: cmds[i]'s reply
+ * (owns, cJSON_Delete), or NULL when it has none. Returns
+ *   ERR_OK                 every command was answered;
+ *   ERR_PROTOCOL           Redis refused some (error replies: those are NULL,
+ *                          the others are there), e holds the first refusal;
+ *   ERR_REDIS_UNAVAILABLE  the connection failed: the replies read before are
+ *                          kept, the rest NULL; free the connection;
+ *   ERR_INTERNAL           out of memory or a malformed command (argc out of
+ *                          range): the replies that cost are NULL (a command
+ *                          that cannot be queued is not sent, nor those after
+ *                          it); or n out of range: nothing is sent, replies
+ *                          is untouched.
+ *
+ *     struct kv_cmd c[2] = {{2, (const char *[]){"GET", "a"}, NULL},
+ *                           {2, (const char *[]){"GET", "b"}, NULL}};
+ *     cJSON *r[2];
+ *     kv_pipeline(kv, 2, c, r, &e);   ...then cJSON_Delete(r[0]), cJSON_Delete(r[1])
+ */
+int kv_pipeline(struct kv *kv, int n, const struct kv_cmd *cmds, cJSON **replies,
+                struct err *e);
+
+/* kv_eval of one script n times in one round trip, as kv_pipeline: cmds[i]
+ * holds call i's keys then args (argc at most KV_EVAL_ARGS_MAX), nkeys[i] of
+ * them keys. The calls Redis answers NOSCRIPT (its script cache was emptied)
+ * are run again afterwards, one kv_eval each; no other call is repeated. */
+int kv_eval_pipeline(struct kv *kv, const struct kv_script *s, int n, const int *nkeys,
+                     const struct kv_cmd *cmds, cJSON **replies, struct err *e);
+
 /* Converts a hiredis reply (const redisReply *) to cJSON; NULL on allocation
  * failure. Shared with kv_async.c only. */
 cJSON *kv_reply_to_json(const void *redis_reply);
