@@ -190,6 +190,51 @@ int job_read(struct kv *kv, const char *job_id, cJSON **flat, struct err *e)
                    flat, e);
 }
 
+/* What one job_read_many call gives Redis for one job. */
+struct job_read_args {
+    char key[JOB_KEY_MAX];
+    char eid[JOB_ENTRY_ID_MAX];
+    const char *argv[3];            /* key[, stream, eid] */
+};
+
+int job_read_many(struct kv *kv, int n, const char *const *job_ids, cJSON **flats,
+                  struct err *e)
+{
+    struct job_read_args *a;
+    struct kv_cmd *cmds;
+    int *nkeys, rc;
+
+    if (n < 0 || n > KV_PIPELINE_MAX)
+        return err_set(e, ERR_INTERNAL, "job_read_many: %d jobs (0..%d)", n, KV_PIPELINE_MAX);
+    for (int i = 0; i < n; i++)
+        flats[i] = NULL;
+    if (n == 0)
+        return ERR_OK;
+    a = calloc((size_t)n, sizeof *a);
+    cmds = calloc((size_t)n, sizeof *cmds);
+    nkeys = calloc((size_t)n, sizeof *nkeys);
+    if (a == NULL || cmds == NULL || nkeys == NULL) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *stream = NULL;
+
+        nkeys[i] = job_read_keys(job_ids[i], a[i].key, &stream, a[i].eid);
+        a[i].argv[0] = a[i].key;
+        a[i].argv[1] = stream;
+        a[i].argv[2] = a[i].eid;
+        /* As job_read: keys, then the entry id when there is a stream. */
+        cmds[i] = (struct kv_cmd){2 * nkeys[i] - 1, a[i].argv, NULL};
+    }
+    rc = kv_eval_pipeline(kv, &job_script_read, n, nkeys, cmds, flats, e);
+out:
+    free(a);
+    free(cmds);
+    free(nkeys);
+    return rc;
+}
+
 char *job_meta_encode(const char *const names[], const char *const values[], size_t n)
 {
     struct text t = TEXT_INIT;

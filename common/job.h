@@ -114,6 +114,21 @@ int job_read_keys(const char *job_id, char key[JOB_KEY_MAX], const char **stream
  * *flat (owns). Returns an err code. */
 int job_read(struct kv *kv, const char *job_id, cJSON **flat, struct err *e);
 
+/* job_read for n jobs (0..KV_PIPELINE_MAX) in one round trip
+ * (kv_eval_pipeline): flats[i] (owns) is job_ids[i]'s hot copy as job_read
+ * gives it, or NULL when that read failed. Returns as kv_eval_pipeline:
+ * ERR_OK; ERR_PROTOCOL when Redis refused some reads (e: the first);
+ * ERR_REDIS_UNAVAILABLE when the connection failed (the reads answered
+ * before it are kept); ERR_INTERNAL when out of memory (the reads it cost
+ * are NULL) or n is out of range (flats untouched).
+ *
+ *     cJSON *flats[2];
+ *     job_read_many(kv, 2, (const char *[]){id1, id2}, flats, &e);
+ *     view = flats[0] ? job_view_from_hash(id1, flats[0]) : NULL; ...cJSON_Delete each
+ */
+int job_read_many(struct kv *kv, int n, const char *const *job_ids, cJSON **flats,
+                  struct err *e);
+
 /* A submission's small fields (type, created_at, file_path, ...) travel
  * as ONE member of the stream entry and of the job hash, JOB_META_FIELD: a
  * JSON object of strings. Redis then moves one argument instead of a pair

@@ -1,9 +1,11 @@
-/* test_kv_pipeline.c - kv_pipeline and kv_eval_pipeline (common/kv.c)
- * against a few lines of Redis' protocol on loopback: the commands go out
- * together (the server can hold every reply until it has them all), replies
- * come back in order, a refusal costs its own reply only, NOSCRIPT is
- * answered by EVAL, and a connection lost half-way keeps what was read. */
+/* test_kv_pipeline.c - kv_pipeline and kv_eval_pipeline (common/kv.c), and
+ * job_read_many (common/job.c) on them, against a few lines of Redis'
+ * protocol on loopback: the commands go out together (the server can hold
+ * every reply until it has them all), replies come back in order, a refusal
+ * costs its own reply only, NOSCRIPT is answered by EVAL, and a connection
+ * lost half-way keeps what was read. */
 #include "common/err.h"
+#include "common/job.h"
 #include "common/kv.h"
 
 #include <arpa/inet.h>
@@ -201,7 +203,9 @@ static void *serve(void *arg)
     return NULL;
 }
 
-static struct kv *fake_start(struct fake *f, int hold)
+/* Starts the fake (its script cache holding the script when loaded) and
+ * connects to it. */
+static struct kv *fake_start(struct fake *f, int hold, int loaded)
 {
     struct sockaddr_in a = {0};
     socklen_t alen = sizeof a;
@@ -211,6 +215,7 @@ static struct kv *fake_start(struct fake *f, int hold)
 
     memset(f, 0, sizeof *f);
     f->hold = hold;
+    f->script_loaded = loaded;
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -260,7 +265,7 @@ static void test_replies_in_order(void **state)
     };
     cJSON *r[5];
     struct fake f;
-    struct kv *kv = fake_start(&f, 5);     /* no reply before all five came */
+    struct kv *kv = fake_start(&f, 5, 0);     /* no reply before all five came */
     struct err e;
 
     (void)state;
@@ -290,7 +295,7 @@ static void test_many_large_commands(void **state)
     static cJSON *r[BIG_COUNT];
     char *args = malloc((size_t)BIG_COUNT * (BIG_ARG + 1));
     struct fake f;
-    struct kv *kv = fake_start(&f, BIG_COUNT);
+    struct kv *kv = fake_start(&f, BIG_COUNT, 0);
     struct err e;
 
     (void)state;
@@ -326,7 +331,7 @@ static void test_noscript_runs_again_with_eval(void **state)
     const int nkeys[3] = {1, 2, 1};
     cJSON *r[3];
     struct fake f;
-    struct kv *kv = fake_start(&f, 3);
+    struct kv *kv = fake_start(&f, 3, 0);
     struct err e;
 
     (void)state;
@@ -363,7 +368,7 @@ static void test_connection_lost_keeps_earlier_replies(void **state)
     };
     cJSON *r[4];
     struct fake f;
-    struct kv *kv = fake_start(&f, 4);
+    struct kv *kv = fake_start(&f, 4, 0);
     struct err e;
     static cJSON placeholder;
 
@@ -392,7 +397,7 @@ static void test_bad_command_keeps_the_connection_in_step(void **state)
     };
     cJSON *r[3];
     struct fake f;
-    struct kv *kv = fake_start(&f, 0);
+    struct kv *kv = fake_start(&f, 0, 0);
     struct err e;
 
     (void)state;
@@ -412,6 +417,46 @@ static void test_bad_command_keeps_the_connection_in_step(void **state)
     assert_int_equal(f.commands, 2);
 }
 
+/* job_read_many gives call i job i's keys and entry id, exactly what
+ * job_read gives its one call, in order, whichever ids name an entry. */
+static void test_job_read_many_keys_in_order(void **state)
+{
+    static const char *const ids[] = {
+        "0193433e-a87b-7012-8000-0053456789ab",     /* names an entry of the fast stream */
+        "0193433e-a87b-7012-9fff-ffe3456789ab",     /* ...of the heavy stream */
+        "0193433e-a87b-4012-8000-0053456789ab",     /* a UUIDv4: the hash alone */
+        "0193433e-a87b-7012-8000-0053456789ac",
+    };
+    enum { N = sizeof ids / sizeof ids[0] };
+    cJSON *flats[N];
+    struct fake f;
+    struct kv *kv = fake_start(&f, 1, 1);
+    struct err e;
+
+    (void)state;
+    job_scripts_init();
+    err_clear(&e);
+    assert_int_equal(job_read_many(kv, N, ids, flats, &e), ERR_OK);
+    for (int i = 0; i < N; i++) {
+        char key[JOB_KEY_MAX], eid[JOB_ENTRY_ID_MAX];
+        const char *stream = NULL;
+        int nkeys = job_read_keys(ids[i], key, &stream, eid);
+
+        assert_int_equal(cJSON_GetArraySize(flats[i]), 1 + 2 * nkeys - 1);
+        assert_str(cJSON_GetArrayItem(flats[i], 0), nkeys == 2 ? "2" : "1");
+        assert_str(cJSON_GetArrayItem(flats[i], 1), key);
+        if (nkeys == 2) {
+            assert_str(cJSON_GetArrayItem(flats[i], 2), stream);
+            assert_str(cJSON_GetArrayItem(flats[i], 3), eid);
+        }
+    }
+    free_all(flats, N);
+    assert_int_equal(job_read_many(kv, 0, ids, flats, &e), ERR_OK);
+    fake_stop(&f, kv);
+    assert_int_equal(f.evalshas, N);
+    assert_int_equal(f.evals, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_noscript_runs_again_with_eval),
         cmocka_unit_test(test_connection_lost_keeps_earlier_replies),
         cmocka_unit_test(test_bad_command_keeps_the_connection_in_step),
+        cmocka_unit_test(test_job_read_many_keys_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
