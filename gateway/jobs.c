@@ -195,69 +195,124 @@ struct scan {
     char last[CRYPTO_UUID_LEN];     /* the last id read, when capped */
 };
 
+/* One page's scan of the index, as recent_jobs goes. */
+struct scan_state {
+    const char *user_id, *status, *type;    /* borrowed for the request */
+    long want;                      /* views the page wants */
+    long matched;                   /* views added so far */
+    int depth;                      /* hot copies the next pipelined read asks for */
+    char from[CRYPTO_UUID_LEN];     /* the last id looked at, "" before the first */
+};
+
+_Static_assert(JOBS_RECENT_SCAN <= KV_PIPELINE_MAX, "a batch of ids is one job_read_many");
+
+/* Looks at n ids of the index (newest first) with their hot copies, read in
+ * one round trip: adds the views that are the caller's and match the
+ * filters to `into`, in order, until the page has st->want. Returns 1 when
+ * the scan is to end (the page is full, or Redis failed), else 0. An id
+ * whose hot copy is gone (expired, or its read refused) is skipped, as
+ * job_from_redis' NULL was: the page has the job from PostgreSQL when it
+ * was persisted. */
+static int scan_ids(struct kv *kv, struct scan_state *st, const char *const *ids, int n,
+                    cJSON *into)
+{
+    cJSON *flats[JOBS_RECENT_SCAN];
+    struct err e;
+    int rc, full = 0;
+
+    err_clear(&e);
+    rc = job_read_many(kv, n, ids, flats, &e);
+    for (int i = 0; i < n; i++) {
+        cJSON *view = NULL;
+
+        if (!full) {
+            snprintf(st->from, sizeof st->from, "%s", ids[i]);
+            if (flats[i] != NULL)
+                view = job_view_from_hash(ids[i], flats[i]);
+            if (view != NULL && owned_by(view, st->user_id) &&
+                matches(view, st->status, st->type)) {
+                cJSON_AddItemToArray(into, view);
+                st->matched++;
+            } else {
+                cJSON_Delete(view);
+            }
+            full = st->matched >= st->want;
+        }
+        cJSON_Delete(flats[i]);
+    }
+    /* The next read asks for twice as many: see recent_jobs. */
+    st->depth = st->depth < JOBS_RECENT_SCAN / 2 ? 2 * st->depth : JOBS_RECENT_SCAN;
+    return full || rc == ERR_REDIS_UNAVAILABLE;
+}
+
 /* Recent jobs from the caller's Redis index (queued ones exist only there),
  * newest first from cursor, matching the filters, into `into`. Reads in
  * batches until `want` matched, the index ends, its ids go below oldest
  * (when not NULL: older ones cannot make the page), or JOBS_SCAN_MAX ids
- * were read (sc->capped). */
+ * were read (sc->capped).
+ *
+ * The hot copies of a batch's ids are read pipelined: the first read of a
+ * page asks for `want` of them (a page without a filter rarely needs more),
+ * each later one for twice as many as the one before, up to a batch. So a
+ * filter that skips most ids costs a few round trips a batch instead of
+ * one an id, and a page that fills early reads at most about twice the
+ * hot copies it shows. */
 static void recent_jobs(struct request *req, const char *user_id, const char *cursor,
                         const char *status, const char *type, long want, const char *oldest,
                         cJSON *into, struct scan *sc)
 {
+    struct scan_state st = {.user_id = user_id, .status = status, .type = type, .want = want};
     struct kv *kv;
     struct err e;
-    char index[64], max[48], count[16], from[CRYPTO_UUID_LEN];
-    long matched = 0;
+    char index[64], max[48], count[16];
     int scanned = 0;
 
     sc->capped = 0;
     sc->last[0] = '\0';
+    /* One connection for the whole scan: when it breaks, the scan ends. */
     if ((kv = gateway_kv(req->gw, &e)) == NULL)
         return;
+    st.depth = want < JOBS_RECENT_SCAN ? (int)want : JOBS_RECENT_SCAN;
     snprintf(index, sizeof index, "jobs:%s", user_id);
-    snprintf(from, sizeof from, "%s", cursor ? cursor : "");
+    snprintf(st.from, sizeof st.from, "%s", cursor ? cursor : "");
     snprintf(count, sizeof count, "%d", JOBS_RECENT_SCAN);
     while (scanned < JOBS_SCAN_MAX) {
-        cJSON *ids = NULL, *it;
-        int n, done = 0, valid = 0;
+        const char *ids[JOBS_RECENT_SCAN];      /* borrowed from batch */
+        cJSON *batch = NULL, *it;
+        int n, valid = 0, below = 0, stop = 0;
 
-        snprintf(max, sizeof max, "%s%s", from[0] ? "(" : "+", from);
+        snprintf(max, sizeof max, "%s%s", st.from[0] ? "(" : "+", st.from);
         if (kv_call(kv, 7, (const char *[]){"ZREVRANGEBYLEX", index, max, "-", "LIMIT", "0",
                                             count},
-                    NULL, &ids, &e) != ERR_OK)
+                    NULL, &batch, &e) != ERR_OK)
             return;
-        n = cJSON_GetArraySize(ids);
-        cJSON_ArrayForEach(it, ids) {
-            cJSON *view;
+        n = cJSON_GetArraySize(batch);
+        /* The ids the page may show: job ids, down to oldest. LIMIT keeps
+         * them within ids[]. */
+        cJSON_ArrayForEach(it, batch) {
+            if (valid == JOBS_RECENT_SCAN)
+                break;
             if (!cJSON_IsString(it) || !crypto_uuid_valid(it->valuestring))
                 continue;
             if (oldest != NULL && strcmp(it->valuestring, oldest) < 0) {
-                done = 1;
+                below = 1;
                 break;
             }
-            snprintf(from, sizeof from, "%s", it->valuestring);
-            valid++;
-            view = job_from_redis(req, it->valuestring, &e);
-            if (view != NULL && owned_by(view, user_id) && matches(view, status, type)) {
-                cJSON_AddItemToArray(into, view);
-                matched++;
-            } else {
-                cJSON_Delete(view);
-            }
-            if (matched >= want) {
-                done = 1;
-                break;
-            }
+            ids[valid++] = it->valuestring;
         }
-        cJSON_Delete(ids);
+        for (int i = 0, k; i < valid && !stop; i += k) {
+            k = valid - i < st.depth ? valid - i : st.depth;
+            stop = scan_ids(kv, &st, ids + i, k, into);
+        }
+        cJSON_Delete(batch);
         scanned += n;
         /* A batch of no job ids would not move `from` (admit.lua writes
          * only job ids: not expected). */
-        if (done || n < JOBS_RECENT_SCAN || valid == 0)
+        if (stop || below || n < JOBS_RECENT_SCAN || valid == 0)
             return;
     }
     sc->capped = 1;
-    snprintf(sc->last, sizeof sc->last, "%s", from);
+    snprintf(sc->last, sizeof sc->last, "%s", st.from);
 }
 
 void handle_jobs_list(struct request *req)
