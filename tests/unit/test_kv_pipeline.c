@@ -63,10 +63,10 @@ static int write_full(int fd, const char *p, size_t n)
  * incomplete, -1 when malformed. */
 static long header(const char *p, size_t n, char c, long *v)
 {
+    const char *nl;
     char *end;
-    const char *nl = memchr(p, '\n', n);
 
-    if (n == 0 || nl == NULL)
+    if (n == 0 || (nl = memchr(p, '\n', n)) == NULL)
         return 0;
     if (p[0] != c)
         return -1;
@@ -157,11 +157,15 @@ static void *serve(void *arg)
 {
     struct fake *f = arg;
     int fd = accept(f->lfd, NULL, NULL), counted = 0, end = 0;
-    size_t len = 0, cap = 0, scanned = 0, answered = 0;
-    char *buf = NULL, sink[256];
+    size_t len = 0, cap = 4 * READ_CHUNK, scanned = 0, answered = 0;
+    char *buf = malloc(cap), sink[256];
 
-    if (fd < 0)
+    if (fd < 0 || buf == NULL) {
+        free(buf);
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
     while (!end) {
         struct cmd c;
         long used;
