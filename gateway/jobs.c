@@ -182,11 +182,21 @@ static int matches(const cJSON *view, const char *status, const char *type)
            (type == NULL || (t && strcmp(t, type) == 0));
 }
 
+/* A job of the merge, and where it came from: Redis' before PostgreSQL's. */
+struct ranked {
+    cJSON *job;
+    int order;
+};
+
+/* Newest id first; for one id, the earlier source first (qsort is not
+ * stable, so the order says which copy wins). */
 static int by_id_desc(const void *a, const void *b)
 {
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    const char *ix = json_str(x, "job_id"), *iy = json_str(y, "job_id");
-    return strcmp(iy ? iy : "", ix ? ix : "");
+    const struct ranked *x = a, *y = b;
+    const char *ix = json_str(x->job, "job_id"), *iy = json_str(y->job, "job_id");
+    int c = strcmp(iy ? iy : "", ix ? ix : "");
+
+    return c != 0 ? c : (x->order > y->order) - (x->order < y->order);
 }
 
 /* How far recent_jobs read the caller's Redis index. */
@@ -323,7 +333,8 @@ void handle_jobs_list(struct request *req)
     const char *cursor;
     char lim[24];
     long limit;
-    cJSON *pg, *all, *page, **items = NULL;
+    cJSON *pg, *all, *page;
+    struct ranked *items = NULL;
     const char *oldest = NULL;
     struct scan sc;
     int n, taken = 0;
@@ -338,7 +349,8 @@ void handle_jobs_list(struct request *req)
         return;
     }
     if (type != NULL && job_type_parse(type) < 0) {
-        err_set_field(&e, ERR_INVALID_FIELD_VALUE, "type", "type is review, debug, architecture or stress");
+        err_set_field(&e, ERR_INVALID_FIELD_VALUE, "type",
+                      "type is review, debug, architecture or stress");
         respond_error(req, &e);
         return;
     }
@@ -365,15 +377,15 @@ void handle_jobs_list(struct request *req)
     if (items != NULL) {
         int k = 0;
         cJSON *it;
-        while (all->child != NULL)
-            items[k++] = cJSON_DetachItemViaPointer(all, all->child);
-        while (pg != NULL && pg->child != NULL)
-            items[k++] = cJSON_DetachItemViaPointer(pg, pg->child);
+        for (; all->child != NULL; k++)
+            items[k] = (struct ranked){cJSON_DetachItemViaPointer(all, all->child), k};
+        for (; pg != NULL && pg->child != NULL; k++)
+            items[k] = (struct ranked){cJSON_DetachItemViaPointer(pg, pg->child), k};
         char prev[CRYPTO_UUID_LEN] = "";
         qsort(items, (size_t)k, sizeof *items, by_id_desc);
         for (int i = 0; i < k; i++) {
             const char *jid;
-            it = items[i];
+            it = items[i].job;
             jid = json_str(it, "job_id");
             if (taken < limit + 1 && jid != NULL && strcmp(jid, prev) != 0 &&
                 !(sc.capped && strcmp(jid, sc.last) < 0)) {
