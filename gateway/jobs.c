@@ -203,6 +203,7 @@ static int by_id_desc(const void *a, const void *b)
 struct scan {
     int capped;                     /* stopped at JOBS_SCAN_MAX, more ids may follow */
     char last[CRYPTO_UUID_LEN];     /* the last id read, when capped */
+    struct err cut;                 /* set when Redis failed: the scan ended early */
 };
 
 /* One page's scan of the index, as recent_jobs goes. */
@@ -212,6 +213,7 @@ struct scan_state {
     long matched;                   /* views added so far */
     int depth;                      /* hot copies the next pipelined read asks for */
     char from[CRYPTO_UUID_LEN];     /* the last id looked at, "" before the first */
+    struct err cut;                 /* why Redis ended the scan, when it did */
 };
 
 _Static_assert(JOBS_RECENT_SCAN <= KV_PIPELINE_MAX, "a batch of ids is one job_read_many");
@@ -252,6 +254,8 @@ static int scan_ids(struct kv *kv, struct scan_state *st, const char *const *ids
     }
     /* The next read asks for twice as many: see recent_jobs. */
     st->depth = st->depth < JOBS_RECENT_SCAN / 2 ? 2 * st->depth : JOBS_RECENT_SCAN;
+    if (rc == ERR_REDIS_UNAVAILABLE)
+        st->cut = e;
     return full || rc == ERR_REDIS_UNAVAILABLE;
 }
 
@@ -273,14 +277,15 @@ static void recent_jobs(struct request *req, const char *user_id, const char *cu
 {
     struct scan_state st = {.user_id = user_id, .status = status, .type = type, .want = want};
     struct kv *kv;
-    struct err e;
     char index[64], max[48], count[16];
     int scanned = 0;
 
     sc->capped = 0;
     sc->last[0] = '\0';
+    err_clear(&sc->cut);
+    err_clear(&st.cut);
     /* One connection for the whole scan: when it breaks, the scan ends. */
-    if ((kv = gateway_kv(req->gw, &e)) == NULL)
+    if ((kv = gateway_kv(req->gw, &sc->cut)) == NULL)
         return;
     st.depth = want < JOBS_RECENT_SCAN ? (int)want : JOBS_RECENT_SCAN;
     snprintf(index, sizeof index, "jobs:%s", user_id);
@@ -294,7 +299,7 @@ static void recent_jobs(struct request *req, const char *user_id, const char *cu
         snprintf(max, sizeof max, "%s%s", st.from[0] ? "(" : "+", st.from);
         if (kv_call(kv, 7, (const char *[]){"ZREVRANGEBYLEX", index, max, "-", "LIMIT", "0",
                                             count},
-                    NULL, &batch, &e) != ERR_OK)
+                    NULL, &batch, &sc->cut) != ERR_OK)
             return;
         n = cJSON_GetArraySize(batch);
         /* The ids the page may show: job ids, down to oldest. LIMIT keeps
@@ -316,6 +321,10 @@ static void recent_jobs(struct request *req, const char *user_id, const char *cu
         }
         cJSON_Delete(batch);
         scanned += n;
+        if (st.cut.code != ERR_OK) {
+            sc->cut = st.cut;
+            return;
+        }
         /* A batch of no job ids would not move `from` (admit.lua writes
          * only job ids: not expected). */
         if (stop || below || n < JOBS_RECENT_SCAN || valid == 0)
@@ -368,6 +377,16 @@ void handle_jobs_list(struct request *req)
         oldest = json_str(cJSON_GetArrayItem(pg, cJSON_GetArraySize(pg) - 1), "job_id");
     all = cJSON_CreateArray();
     recent_jobs(req, who->user_id, cursor, status, type, limit + 1, oldest, all, &sc);
+    if (sc.cut.code != ERR_OK) {
+        /* The page holds PostgreSQL's rows and what was read before: a job
+         * only Redis holds (queued, running) may be missing from it. */
+        struct log_line l;
+        log_begin(&l, LOG_WARN, "jobs_list_partial");
+        log_str(&l, "request_id", req->request_id);
+        log_int(&l, "hot_copies_listed", cJSON_GetArraySize(all));
+        log_errfields(&l, &sc.cut);
+        log_end(&l);
+    }
     /* Merge: the hot copy wins over the row; newest first; no duplicates.
      * When the scan stopped at its cap, nothing older than the last id it
      * read is shown: a job there only Redis holds was not looked at. */
