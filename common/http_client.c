@@ -479,6 +479,25 @@ void http_async_free(struct http_async *h)
     free(h);
 }
 
+int http_async_cancel(struct http_async *h, const void *arg)
+{
+    struct http_xfer *x, *next;
+    int n = 0;
+
+    for (x = h->xfers; x != NULL; x = next) {
+        next = x->next;
+        if (x->arg != arg)
+            continue;
+        /* Removing the handle also drops its completion message, should
+         * check_done be about to read it. */
+        xfer_unlink(x);
+        h->inflight--;
+        xfer_free(x);
+        n++;
+    }
+    return n;
+}
+
 int http_async_inflight(const struct http_async *h)
 {
     return h->inflight;

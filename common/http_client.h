@@ -161,6 +161,11 @@ int http_async_post(struct http_async *h, const struct http_req *rq, http_async_
 int http_async_request(struct http_async *h, const struct http_req *rq, http_async_cb *cb,
                        void *arg, struct err *e);
 
+/* Aborts the transfers in flight started with callback argument arg (their
+ * callbacks do not run) and frees them. Returns how many. Safe from inside
+ * a callback of h (not from addr_check, which runs inside libcurl). */
+int http_async_cancel(struct http_async *h, const void *arg);
+
 /* Transfers in flight. */
 int http_async_inflight(const struct http_async *h);
 

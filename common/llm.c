@@ -460,16 +460,20 @@ static void send_now(struct llm_call *c)
     c->in_http = 1;
 }
 
-int llm_call(struct llm *m, const char *system, const char *user, int64_t max_tokens,
-             llm_done_cb *cb, void *arg, struct err *e)
+struct llm_call *llm_call(struct llm *m, const char *system, const char *user,
+                          int64_t max_tokens, llm_done_cb *cb, void *arg, struct err *e)
 {
     struct llm_call *c;
 
-    if (m->provider == LLM_OFFLINE)
-        return err_set(e, ERR_CONFIG, "no model configured (offline)");
+    if (m->provider == LLM_OFFLINE) {
+        err_set(e, ERR_CONFIG, "no model configured (offline)");
+        return NULL;
+    }
     c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (c == NULL) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
     c->m = m;
     c->cb = cb;
     c->arg = arg;
@@ -479,7 +483,8 @@ int llm_call(struct llm *m, const char *system, const char *user, int64_t max_to
         loop_timer_free(c->retry);
         free(c->body);
         free(c);
-        return err_set(e, ERR_INTERNAL, "out of memory");
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
     }
     c->body_len = strlen(c->body);
     c->next = m->calls;
@@ -491,7 +496,19 @@ int llm_call(struct llm *m, const char *system, const char *user, int64_t max_to
     metrics_set(MET_MODEL_IN_FLIGHT, "", m->inflight);
     /* Started from the loop, so cb never runs inside this call. */
     loop_timer_start(c->retry, 0, 0);
-    return ERR_OK;
+    return c;
+}
+
+void llm_cancel(struct llm_call *c)
+{
+    if (c == NULL)
+        return;
+    if (c->in_http)
+        http_async_cancel(c->m->http, c);
+    /* The trial never reports: another call must be able to make it. */
+    if (c->trial)
+        c->m->half_open_trial = 0;
+    call_free(c);
 }
 
 void llm_usage_add(struct llm_usage *to, const struct llm_usage *u)

@@ -18,6 +18,7 @@
 struct config;
 struct err;
 struct llm;
+struct llm_call;
 struct loop;
 
 enum llm_provider { LLM_OFFLINE, LLM_ANTHROPIC, LLM_OPENROUTER, LLM_OPENAI };
@@ -69,10 +70,18 @@ const char *llm_model_name(const struct llm *m);
 int llm_inflight(const struct llm *m);
 
 /* Starts a call: system is the stable part (cached by the provider where it
- * can be), user the variable part. Copies its inputs. Returns ERR_OK (cb runs
- * once, from the loop) or an error (cb never runs). */
-int llm_call(struct llm *m, const char *system, const char *user, int64_t max_tokens,
-             llm_done_cb *cb, void *arg, struct err *e);
+ * can be), user the variable part. Copies its inputs. Returns the call
+ * (borrowed: valid until cb runs or llm_cancel), whose cb runs exactly once,
+ * from the loop, never inside this call; or NULL with e set (offline, out of
+ * memory) and cb never runs. */
+struct llm_call *llm_call(struct llm *m, const char *system, const char *user,
+                          int64_t max_tokens, llm_done_cb *cb, void *arg, struct err *e);
+
+/* Stops a call before its cb ran: aborts its transfer or its wait for a
+ * retry and frees it; cb never runs. A call that was the breaker's half-open
+ * trial lets the next call be the trial. It counts in no call metric. Accepts
+ * NULL. Not after cb has run (the call is freed then). */
+void llm_cancel(struct llm_call *c);
 
 /* Cost in USD of usage under a price table "model=in,out,cw,cr;..." (USD
  * per million tokens). Returns -1 when the model is not in the table. */

@@ -137,8 +137,8 @@ static void call_model(struct ask *k, const char *user)
 {
     struct err e;
 
-    if (llm_call(k->ctx->llm, k->prompt.system, user, k->prompt.max_tokens, on_model, k, &e) !=
-        ERR_OK)
+    if (llm_call(k->ctx->llm, k->prompt.system, user, k->prompt.max_tokens, on_model, k, &e) ==
+        NULL)
         degrade(k, e.msg);
 }
 

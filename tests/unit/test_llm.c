@@ -1,0 +1,194 @@
+/* test_llm.c - llm_cancel (common/llm.c) on a real loop, against a model
+ * server that never answers (tests/unit/loopback_peer.h): a cancelled call's
+ * callback never runs, its transfer is aborted, nothing leaks (ASan), and a
+ * cancelled half-open trial lets the next call be the trial. Loopback only;
+ * every wait is bounded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/err.h"
+#include "common/llm.h"
+#include "common/loop.h"
+#include "tests/unit/loopback_peer.h"
+
+#define WAIT_MS 5000                /* the longest a step may take */
+#define QUIET_MS 150                /* how long nothing may happen after a cancel */
+#define COOLDOWN_MS 50
+
+struct fx {
+    struct loop *loop;
+    struct config cfg;
+    struct llm *llm;
+    struct loopback_peer peer;
+    struct loop_timer *tick;
+    int (*until)(struct fx *);
+    int64_t deadline_ms;
+    int called;                     /* callbacks run */
+    struct llm_result last;
+};
+
+static void on_done(void *arg, struct llm_result *res)
+{
+    struct fx *f = arg;
+
+    f->called++;
+    free(f->last.text);
+    f->last = *res;
+}
+
+static void on_tick(void *arg)
+{
+    struct fx *f = arg;
+
+    if ((f->until != NULL && f->until(f)) || clock_mono_ms() >= f->deadline_ms)
+        loop_stop(f->loop);
+}
+
+/* Runs the loop until until(f) holds (NULL: for ms). Returns until(f). */
+static int spin(struct fx *f, int (*until)(struct fx *), int ms)
+{
+    f->until = until;
+    f->deadline_ms = clock_mono_ms() + ms;
+    loop_timer_start(f->tick, 5, 5);
+    loop_run(f->loop);
+    loop_timer_stop(f->tick);
+    return until != NULL && until(f);
+}
+
+static int request_read(struct fx *f) { return loopback_peer_take(&f->peer); }
+static int peer_closed(struct fx *f) { return loopback_peer_closed(&f->peer); }
+static int called(struct fx *f) { return f->called > 0; }
+
+static void fx_init(struct fx *f, long breaker_threshold)
+{
+    struct err e;
+
+    memset(f, 0, sizeof *f);
+    loopback_peer_start(&f->peer);
+    f->loop = loop_new(&e);
+    assert_non_null(f->loop);
+    f->tick = loop_timer_new(f->loop, on_tick, f);
+    assert_non_null(f->tick);
+    snprintf(f->cfg.llm_provider, sizeof f->cfg.llm_provider, "openai");
+    snprintf(f->cfg.llm_base_url, sizeof f->cfg.llm_base_url, "http://127.0.0.1:%d",
+             f->peer.port);
+    snprintf(f->cfg.llm_model, sizeof f->cfg.llm_model, "test-model");
+    f->cfg.llm_timeout_ms = 30000;
+    f->cfg.llm_connect_timeout_ms = 5000;
+    f->cfg.llm_max_attempts = 1;
+    f->cfg.breaker_threshold = breaker_threshold;
+    f->cfg.breaker_cooldown_ms = COOLDOWN_MS;
+    f->llm = llm_new(f->loop, &f->cfg, &e);
+    if (f->llm == NULL)
+        fail_msg("llm_new: %s", e.msg);
+}
+
+static void fx_cleanup(struct fx *f)
+{
+    llm_free(f->llm);
+    loop_timer_free(f->tick);
+    loop_free(f->loop);
+    loopback_peer_stop(&f->peer);
+    free(f->last.text);
+}
+
+static struct llm_call *call(struct fx *f)
+{
+    struct err e;
+    struct llm_call *c = llm_call(f->llm, "system", "user", 16, on_done, f, &e);
+
+    if (c == NULL)
+        fail_msg("llm_call: %s", e.msg);
+    return c;
+}
+
+/* Cancelled before its first send (still waiting on the loop): no callback,
+ * no connection, nothing in flight. */
+static void test_cancel_before_send(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    fx_init(&f, 1000);
+    llm_cancel(call(&f));
+    assert_int_equal(llm_inflight(f.llm), 0);
+    spin(&f, NULL, QUIET_MS);
+    assert_int_equal(f.called, 0);
+    assert_false(loopback_peer_pending(&f.peer));
+    fx_cleanup(&f);
+}
+
+/* Cancelled while its request is out: the transfer is aborted (the server
+ * sees the connection closed) and the callback never runs. */
+static void test_cancel_during_transfer(void **state)
+{
+    struct fx f;
+    struct llm_call *c;
+
+    (void)state;
+    fx_init(&f, 1000);
+    c = call(&f);
+    assert_true(spin(&f, request_read, WAIT_MS));
+    assert_int_equal(llm_inflight(f.llm), 1);
+    llm_cancel(c);
+    assert_int_equal(llm_inflight(f.llm), 0);
+    assert_true(spin(&f, peer_closed, WAIT_MS));
+    spin(&f, NULL, QUIET_MS);
+    assert_int_equal(f.called, 0);
+    fx_cleanup(&f);
+}
+
+/* The breaker is half-open and the trial call is cancelled: the next call
+ * goes out as the trial instead of failing with circuit_open. */
+static void test_cancelled_trial_frees_the_trial(void **state)
+{
+    struct fx f;
+    struct llm_call *trial;
+
+    (void)state;
+    fx_init(&f, 1);
+    /* One failure opens the circuit: the server drops the first request. */
+    call(&f);
+    assert_true(spin(&f, request_read, WAIT_MS));
+    loopback_peer_drop(&f.peer);
+    assert_true(spin(&f, called, WAIT_MS));
+    assert_int_equal(f.last.ok, 0);
+    assert_string_not_equal(f.last.reason, "circuit_open");
+    /* After the cooldown: one trial goes out, a second call is refused. */
+    spin(&f, NULL, COOLDOWN_MS * 2);
+    f.called = 0;
+    trial = call(&f);
+    call(&f);
+    assert_true(spin(&f, called, WAIT_MS));
+    assert_int_equal(f.called, 1);
+    assert_string_equal(f.last.reason, "circuit_open");
+    assert_int_equal(llm_inflight(f.llm), 1);
+    llm_cancel(trial);
+    assert_int_equal(llm_inflight(f.llm), 0);
+    /* The next call is the trial: it is sent, and waits for its answer. */
+    f.called = 0;
+    call(&f);
+    spin(&f, NULL, QUIET_MS);
+    assert_int_equal(f.called, 0);
+    assert_int_equal(llm_inflight(f.llm), 1);
+    fx_cleanup(&f);     /* llm_free cancels it */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cancel_before_send),
+        cmocka_unit_test(test_cancel_during_transfer),
+        cmocka_unit_test(test_cancelled_trial_frees_the_trial),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
