@@ -111,7 +111,7 @@ int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *s
     q.vars = &v;
     q.parse = arch_answer_parse;
     q.cache_ttl_s = model_cache_ttl(ctx->cfg, "architecture");
-    rc = model_ask(ctx, &q, on_answer, r);
+    rc = model_ask(ctx, &q, on_answer, r, NULL);
     for (int k = 0; k < ARCH_FIELDS; k++)
         redact_result_cleanup(&red[k]);
     cJSON_Delete(s);

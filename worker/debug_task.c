@@ -481,7 +481,7 @@ static void ask(struct debug_state *d)
     q.vars = &v;
     q.parse = debug_answer_parse;
     q.cache_ttl_s = model_cache_ttl(d->env.cfg, "debug");
-    rc = model_ask(d->env.model, &q, on_answer, d);
+    rc = model_ask(d->env.model, &q, on_answer, d, NULL);
     context_result_cleanup(&cr);
     free(frames);
     free(windows);

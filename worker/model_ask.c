@@ -7,6 +7,7 @@
 #include "common/kv_async.h"
 #include "common/metrics.h"
 #include "common/metrics_table.h"
+#include "worker/cancel.h"
 #include "worker/prompt.h"
 
 #include <stdio.h>
@@ -22,9 +23,13 @@ struct ask {
     int defer_unless_cached;
     model_answer_cb *cb;
     void *arg;
+    struct cancel *cancel;          /* the caller's (borrowed until cb or cancelled), or NULL */
     struct prompt prompt;
     char cache_key[80];             /* "pcache:<sha256>" */
     int repaired;
+    struct llm_call *call;          /* the model call out, or NULL */
+    int in_cache;                   /* the prompt cache lookup is out */
+    int cancelled;                  /* stopped while in_cache: freed by on_cache */
     struct model_answer out;
 };
 
@@ -45,6 +50,13 @@ long model_cache_ttl(const struct config *cfg, const char *task)
     return 0;
 }
 
+static void ask_free(struct ask *k)
+{
+    model_answer_cleanup(&k->out);
+    prompt_cleanup(&k->prompt);
+    free(k);
+}
+
 static void finish(struct ask *k)
 {
     struct model_answer out = k->out;
@@ -52,9 +64,26 @@ static void finish(struct ask *k)
     void *arg = k->arg;
 
     out.tokens = llm_usage_tokens(&out.usage);
+    cancel_clear(k->cancel);
     prompt_cleanup(&k->prompt);
     free(k);
     cb(arg, &out);
+}
+
+/* cancel_fn: the caller stopped the ask (its cancel is already empty). A
+ * cache lookup cannot be withdrawn: its reply, or the connection's failure,
+ * still reaches on_cache, which frees the ask then. */
+static void ask_cancel(void *state)
+{
+    struct ask *k = state;
+
+    k->cancel = NULL;
+    if (k->in_cache) {
+        k->cancelled = 1;
+        return;
+    }
+    llm_cancel(k->call);
+    ask_free(k);
 }
 
 static void degrade(struct ask *k, const char *reason)
@@ -97,6 +126,7 @@ static void on_model(void *arg, struct llm_result *res)
     struct ask *k = arg;
     char why[REPAIR_NOTE_MAX];
 
+    k->call = NULL;
     llm_usage_add(&k->out.usage, &res->usage);
     k->out.model_attempts += res->attempts;
     if (!res->ok) {
@@ -137,8 +167,9 @@ static void call_model(struct ask *k, const char *user)
 {
     struct err e;
 
-    if (llm_call(k->ctx->llm, k->prompt.system, user, k->prompt.max_tokens, on_model, k, &e) ==
-        NULL)
+    k->call = llm_call(k->ctx->llm, k->prompt.system, user, k->prompt.max_tokens, on_model, k,
+                       &e);
+    if (k->call == NULL)
         degrade(k, e.msg);
 }
 
@@ -147,6 +178,11 @@ static void on_cache(void *arg, cJSON *reply, const struct err *e)
     struct ask *k = arg;
     char why[REPAIR_NOTE_MAX];
 
+    k->in_cache = 0;
+    if (k->cancelled) {
+        ask_free(k);
+        return;
+    }
     if (e->code == ERR_OK && cJSON_IsString(reply) &&
         take(k, reply->valuestring, why, sizeof why) == 0) {
         metrics_inc(MET_PROMPT_CACHE, "result=\"hit\"");
@@ -183,7 +219,7 @@ static int cache_key(struct ask *k, const char *task)
 }
 
 int model_ask(const struct model_ctx *ctx, const struct model_question *q, model_answer_cb *cb,
-              void *arg)
+              void *arg, struct cancel *cancel)
 {
     struct ask *k = calloc(1, sizeof *k);
     struct err e;
@@ -196,6 +232,8 @@ int model_ask(const struct model_ctx *ctx, const struct model_question *q, model
     k->defer_unless_cached = q->defer_unless_cached;
     k->cb = cb;
     k->arg = arg;
+    k->cancel = cancel;
+    cancel_set(cancel, ask_cancel, k);
     if (!llm_enabled(ctx->llm)) {
         degrade(k, "offline: no model configured");
         return 0;
@@ -208,6 +246,7 @@ int model_ask(const struct model_ctx *ctx, const struct model_question *q, model
         degrade(k, "out of memory");
         return 0;
     }
+    k->in_cache = 1;
     if (kv_async_call(ctx->kv, 2, (const char *[]){"GET", k->cache_key}, NULL, on_cache, k, &e) !=
         ERR_OK) {
         /* No cache right now: go to the model (or defer). */

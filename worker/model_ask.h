@@ -17,6 +17,7 @@
 #include "common/json.h"
 #include "common/llm.h"
 
+struct cancel;
 struct config;
 struct kv_async;
 struct prompt_set;
@@ -57,13 +58,19 @@ struct model_answer {
 /* a is taken: free with model_answer_cleanup. */
 typedef void model_answer_cb(void *arg, struct model_answer *a);
 
-/* Asks; q is used during the call only. Returns 0 (cb runs exactly once) or
- * -1 when out of memory (cb never runs). cb may run before this returns
- * (offline, cache unreachable and deferring): the caller must not touch its
- * state after calling. Without a model the answer is degraded "offline: no
- * model configured". */
+/* Asks; q is used during the call only. Returns 0 (cb runs exactly once,
+ * unless cancelled) or -1 when out of memory (cb never runs, cancel is left
+ * as it was). cb may run before this returns (offline, cache unreachable and
+ * deferring): the caller must not touch its state after calling. Without a
+ * model the answer is degraded "offline: no model configured".
+ *
+ * cancel (borrowed, worker/cancel.h; NULL: never cancelled) is filled while
+ * the ask runs and emptied just before cb. cancel_now() on it stops the ask:
+ * cb never runs, the model call out is aborted (llm_cancel), and the ask is
+ * freed at once, or, while the prompt cache lookup is out, when its reply or
+ * the connection's failure arrives (kv_async_free fails it). */
 int model_ask(const struct model_ctx *ctx, const struct model_question *q, model_answer_cb *cb,
-              void *arg);
+              void *arg, struct cancel *cancel);
 
 void model_answer_cleanup(struct model_answer *a);
 

@@ -138,7 +138,7 @@ static void on_load_done(void *arg, int rc, const struct err *e, cJSON *report)
     q.vars = &v;
     q.parse = stress_answer_parse;
     q.cache_ttl_s = model_cache_ttl(s->env.cfg, "stress");
-    rc = model_ask(s->env.model, &q, on_answer, s);
+    rc = model_ask(s->env.model, &q, on_answer, s, NULL);
     free(table);
     if (rc != 0) {
         s->out.degraded = 1;

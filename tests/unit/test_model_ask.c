@@ -1,0 +1,226 @@
+/* test_model_ask.c - cancelling a model question (worker/model_ask.c) on a
+ * real loop: the model and Redis are loopback peers that answer only when
+ * told to (tests/unit/loopback_peer.h), so the ask is caught with its model
+ * call out, or with its prompt-cache lookup out. A cancelled ask never calls
+ * back, aborts its model call, and is freed exactly once (ASan): at once, or
+ * when the cache reply it cannot withdraw arrives. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/err.h"
+#include "common/kv.h"
+#include "common/kv_async.h"
+#include "common/llm.h"
+#include "common/loop.h"
+#include "tests/unit/loopback_peer.h"
+#include "worker/cancel.h"
+#include "worker/model_ask.h"
+#include "worker/prompt.h"
+
+#define WAIT_MS 5000                /* the longest a step may take */
+#define QUIET_MS 150                /* how long nothing may happen after a cancel */
+
+struct fx {
+    struct loop *loop;
+    struct config cfg;
+    struct loopback_peer model, redis;
+    struct llm *llm;
+    struct prompt_set *prompts;
+    struct kv_async *kv;
+    struct model_ctx ctx;
+    struct loop_timer *tick;
+    int (*until)(struct fx *);
+    int64_t deadline_ms;
+    struct cancel ask;              /* the ask's, as a task holds it */
+    int called;                     /* answers received */
+    struct model_answer last;
+};
+
+static void on_answer(void *arg, struct model_answer *a)
+{
+    struct fx *f = arg;
+
+    f->called++;
+    model_answer_cleanup(&f->last);
+    f->last = *a;
+}
+
+static void on_tick(void *arg)
+{
+    struct fx *f = arg;
+
+    if ((f->until != NULL && f->until(f)) || clock_mono_ms() >= f->deadline_ms)
+        loop_stop(f->loop);
+}
+
+/* Runs the loop until until(f) holds (NULL: for ms). Returns until(f). */
+static int spin(struct fx *f, int (*until)(struct fx *), int ms)
+{
+    f->until = until;
+    f->deadline_ms = clock_mono_ms() + ms;
+    loop_timer_start(f->tick, 5, 5);
+    loop_run(f->loop);
+    loop_timer_stop(f->tick);
+    return until != NULL && until(f);
+}
+
+static int model_asked(struct fx *f) { return loopback_peer_take(&f->model); }
+static int model_dropped(struct fx *f) { return loopback_peer_closed(&f->model); }
+static int cache_asked(struct fx *f) { return loopback_peer_take(&f->redis); }
+static int kv_up(struct fx *f) { return kv_async_connected(f->kv); }
+
+/* provider: "openai" (the model peer) or "offline". */
+static void fx_init(struct fx *f, const char *provider)
+{
+    struct kv_url url;
+    struct err e;
+
+    memset(f, 0, sizeof *f);
+    loopback_peer_start(&f->model);
+    loopback_peer_start(&f->redis);
+    f->loop = loop_new(&e);
+    assert_non_null(f->loop);
+    f->tick = loop_timer_new(f->loop, on_tick, f);
+    assert_non_null(f->tick);
+    snprintf(f->cfg.llm_provider, sizeof f->cfg.llm_provider, "%s", provider);
+    snprintf(f->cfg.llm_base_url, sizeof f->cfg.llm_base_url, "http://127.0.0.1:%d",
+             f->model.port);
+    snprintf(f->cfg.llm_model, sizeof f->cfg.llm_model, "test-model");
+    f->cfg.llm_timeout_ms = 30000;
+    f->cfg.llm_connect_timeout_ms = 5000;
+    f->cfg.llm_max_attempts = 1;
+    f->cfg.breaker_threshold = 1000;
+    f->llm = llm_new(f->loop, &f->cfg, &e);
+    if (f->llm == NULL)
+        fail_msg("llm_new: %s", e.msg);
+    f->prompts = prompt_set_load("prompts", &e);
+    if (f->prompts == NULL)
+        fail_msg("prompt_set_load: %s (run from the repository root)", e.msg);
+    memset(&url, 0, sizeof url);
+    snprintf(url.host, sizeof url.host, "127.0.0.1");
+    url.port = f->redis.port;
+    f->kv = kv_async_new(f->loop, &url, "test", NULL, NULL, &e);
+    assert_non_null(f->kv);
+    f->ctx = (struct model_ctx){&f->cfg, f->llm, f->prompts, f->kv};
+}
+
+static void fx_cleanup(struct fx *f)
+{
+    kv_async_free(f->kv);
+    llm_free(f->llm);
+    prompt_set_free(f->prompts);
+    loop_timer_free(f->tick);
+    loop_free(f->loop);
+    loopback_peer_stop(&f->model);
+    loopback_peer_stop(&f->redis);
+    model_answer_cleanup(&f->last);
+}
+
+/* A review question; cached answers would live an hour. */
+static void ask(struct fx *f)
+{
+    static const struct prompt_vars v = {
+        .file_path = "src/a.c", .language = "c", .code = "1| int main(void) { return 0; }\n",
+    };
+    struct model_question q = {.task = "review", .vars = &v, .parse = NULL, .cache_ttl_s = 3600};
+
+    assert_int_equal(model_ask(&f->ctx, &q, on_answer, f, &f->ask), 0);
+}
+
+/* Redis is not connected yet, so the ask goes to the model; cancelled with
+ * its request out, the model call is aborted and the ask freed. */
+static void test_cancel_with_model_call_out(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    fx_init(&f, "openai");
+    ask(&f);
+    assert_non_null(f.ask.fn);
+    assert_true(spin(&f, model_asked, WAIT_MS));
+    assert_int_equal(llm_inflight(f.llm), 1);
+    cancel_now(&f.ask);
+    assert_null(f.ask.fn);
+    assert_int_equal(llm_inflight(f.llm), 0);
+    assert_true(spin(&f, model_dropped, WAIT_MS));
+    spin(&f, NULL, QUIET_MS);
+    assert_int_equal(f.called, 0);
+    fx_cleanup(&f);
+}
+
+/* Cancelled with its cache lookup out: nothing calls back, and when Redis
+ * answers (a miss) the ask is freed instead of calling the model. */
+static void test_cancel_with_cache_lookup_out(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    fx_init(&f, "openai");
+    assert_true(spin(&f, kv_up, WAIT_MS));
+    ask(&f);
+    assert_true(spin(&f, cache_asked, WAIT_MS));
+    cancel_now(&f.ask);
+    assert_null(f.ask.fn);
+    loopback_peer_say(&f.redis, "$-1\r\n");
+    spin(&f, NULL, QUIET_MS);
+    assert_int_equal(f.called, 0);
+    assert_int_equal(llm_inflight(f.llm), 0);
+    assert_false(loopback_peer_pending(&f.model));
+    fx_cleanup(&f);
+}
+
+/* The same, with the connection closed under the lookup (a worker shutting
+ * down): kv_async_free fails it, and that frees the ask. */
+static void test_cancel_then_connection_closed(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    fx_init(&f, "openai");
+    assert_true(spin(&f, kv_up, WAIT_MS));
+    ask(&f);
+    assert_true(spin(&f, cache_asked, WAIT_MS));
+    cancel_now(&f.ask);
+    kv_async_free(f.kv);
+    f.kv = NULL;
+    assert_int_equal(f.called, 0);
+    assert_int_equal(llm_inflight(f.llm), 0);
+    fx_cleanup(&f);
+}
+
+/* An ask answered before model_ask returned (no model) leaves the cancel
+ * empty: cancelling then does nothing. */
+static void test_answered_ask_leaves_nothing_to_cancel(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    fx_init(&f, "offline");
+    ask(&f);
+    assert_int_equal(f.called, 1);
+    assert_true(f.last.degraded);
+    assert_null(f.ask.fn);
+    cancel_now(&f.ask);
+    assert_int_equal(f.called, 1);
+    fx_cleanup(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cancel_with_model_call_out),
+        cmocka_unit_test(test_cancel_with_cache_lookup_out),
+        cmocka_unit_test(test_cancel_then_connection_closed),
+        cmocka_unit_test(test_answered_ask_leaves_nothing_to_cancel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
