@@ -1,6 +1,7 @@
 /* arch_task.c - architecture generator: spec -> model_ask -> validated design. */
 #include "worker/arch_task.h"
 
+#include "worker/cancel.h"
 #include "worker/prompt.h"
 #include "worker/redact.h"
 #include "worker/task_answer.h"
@@ -12,7 +13,18 @@
 struct arch_run {
     model_done_cb *cb;
     void *arg;
+    struct cancel *cancel;          /* the caller's (borrowed until cb or cancelled), or NULL */
+    struct cancel ask;              /* the model question's */
 };
+
+/* cancel_fn: the caller stopped the task (its cancel is already empty). */
+static void run_cancel(void *state)
+{
+    struct arch_run *r = state;
+
+    cancel_now(&r->ask);
+    free(r);
+}
 
 static void fail(model_done_cb *cb, void *arg, struct model_out *out, const char *why)
 {
@@ -30,6 +42,7 @@ static void on_answer(void *arg, struct model_answer *a)
     model_done_cb *cb = r->cb;
     void *cb_arg = r->arg;
 
+    cancel_clear(r->cancel);
     free(r);
     memset(&out, 0, sizeof out);
     out.usage = a->usage;
@@ -54,7 +67,7 @@ static void on_answer(void *arg, struct model_answer *a)
 }
 
 int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *skip_reason,
-                    model_done_cb *cb, void *arg)
+                    model_done_cb *cb, void *arg, struct cancel *cancel)
 {
     struct model_out out;
     struct prompt_vars v;
@@ -88,6 +101,8 @@ int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *s
     }
     r->cb = cb;
     r->arg = arg;
+    r->cancel = cancel;
+    cancel_set(cancel, run_cancel, r);
     /* Free text may carry a pasted key or password as well as code can. */
     memset(red, 0, sizeof red);
     for (int i = 0; i < ARCH_FIELDS; i++) {
@@ -96,6 +111,7 @@ int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *s
             for (int k = 0; k < ARCH_FIELDS; k++)
                 redact_result_cleanup(&red[k]);
             cJSON_Delete(s);
+            cancel_clear(cancel);
             free(r);
             return -1;
         }
@@ -111,11 +127,13 @@ int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *s
     q.vars = &v;
     q.parse = arch_answer_parse;
     q.cache_ttl_s = model_cache_ttl(ctx->cfg, "architecture");
-    rc = model_ask(ctx, &q, on_answer, r, NULL);
+    rc = model_ask(ctx, &q, on_answer, r, &r->ask);
     for (int k = 0; k < ARCH_FIELDS; k++)
         redact_result_cleanup(&red[k]);
     cJSON_Delete(s);
-    if (rc != 0)
+    if (rc != 0) {
+        cancel_clear(cancel);
         free(r);
+    }
     return rc;
 }

@@ -15,12 +15,17 @@
 
 #include "worker/model_step.h"
 
+struct cancel;
+
 /* spec: the canonical JSON the gateway queued ({user_request, stack?,
  * scale?, db?, file_tree?}), borrowed for the call. skip_reason: non-NULL
  * when admission already ruled out a model call (budget). Returns 0 (cb
- * runs exactly once, possibly before this returns) or -1 when out of memory
- * (cb never runs). */
+ * runs exactly once, possibly before this returns, unless cancelled) or -1
+ * when out of memory (cb never runs). cancel (borrowed; NULL: never
+ * cancelled) is filled while the model is asked and emptied just before
+ * cb; cancel_now() on it stops the task (worker/cancel.h): the question is
+ * cancelled (model_ask) and cb never runs. */
 int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *skip_reason,
-                    model_done_cb *cb, void *arg);
+                    model_done_cb *cb, void *arg, struct cancel *cancel);
 
 #endif

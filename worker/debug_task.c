@@ -4,6 +4,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "worker/answer.h"
+#include "worker/cancel.h"
 #include "worker/context.h"
 #include "worker/debug_text.h"
 #include "common/patch.h"
@@ -26,6 +27,9 @@ struct debug_state {
     struct debug_in in;
     model_done_cb *cb;
     void *arg;
+    struct cancel *cancel;          /* the caller's (borrowed until cb or cancelled), or NULL */
+    struct sandbox_task *sbx;       /* the sandbox run out, or NULL */
+    struct cancel ask;              /* the model question's */
     cJSON *files;                   /* parsed `files` (owns) */
     cJSON *run;                     /* parsed `run` (owns) */
     int nsrc;                       /* main file + files */
@@ -50,6 +54,37 @@ struct debug_state {
 static void ask(struct debug_state *d);
 
 /* ---- finishing ---- */
+
+/* Frees d and what it owns, d->out aside (the outcome, or the caller's to
+ * clean up). */
+static void state_free(struct debug_state *d)
+{
+    cJSON_Delete(d->files);
+    cJSON_Delete(d->run);
+    for (int i = 0; i + 1 < d->nsrc; i++)
+        redact_result_cleanup(&d->red[i]);
+    free(d->red);
+    free(d->sfiles);
+    free(d->src);
+    cJSON_Delete(d->tb);
+    cJSON_Delete(d->runs);
+    cJSON_Delete(d->answer);
+    free(d->patched);
+    free(d->prev_fix);
+    free(d->prev_failure);
+    free(d);
+}
+
+/* cancel_fn: the caller stopped the task (its cancel is already empty). */
+static void state_cancel(void *state)
+{
+    struct debug_state *d = state;
+
+    sandbox_cancel(d->sbx);
+    cancel_now(&d->ask);
+    model_out_cleanup(&d->out);
+    state_free(d);
+}
 
 static void add_usage(struct debug_state *d, const struct model_answer *a)
 {
@@ -153,20 +188,8 @@ static void finish(struct debug_state *d)
     if (out.findings == NULL)
         out.findings = cJSON_CreateArray();
 
-    cJSON_Delete(d->files);
-    cJSON_Delete(d->run);
-    for (int i = 0; i + 1 < d->nsrc; i++)
-        redact_result_cleanup(&d->red[i]);
-    free(d->red);
-    free(d->sfiles);
-    free(d->src);
-    cJSON_Delete(d->tb);
-    cJSON_Delete(d->runs);
-    cJSON_Delete(d->answer);
-    free(d->patched);
-    free(d->prev_fix);
-    free(d->prev_failure);
-    free(d);
+    cancel_clear(d->cancel);
+    state_free(d);
     cb(arg, &out);
 }
 
@@ -248,7 +271,9 @@ static void start_run(struct debug_state *d, sandbox_done_cb *cb)
         cb(d, NULL, "malformed run");
         return;
     }
-    if (sandbox_run(d->env.sandbox, &spec, cb, d, &e) == NULL)
+    /* cb never runs inside sandbox_run: d->sbx is set first. */
+    d->sbx = sandbox_run(d->env.sandbox, &spec, cb, d, &e);
+    if (d->sbx == NULL)
         cb(d, NULL, e.msg);         /* nothing ran */
 }
 
@@ -312,6 +337,7 @@ static void on_verified(void *arg, cJSON *run, const char *why)
     struct debug_state *d = arg;
     char *text, *note;
 
+    d->sbx = NULL;
     /* The run is over: later rounds patch the original again. */
     if (d->patched_src >= 0)
         d->sfiles[d->patched_src] = d->saved;
@@ -481,7 +507,7 @@ static void ask(struct debug_state *d)
     q.vars = &v;
     q.parse = debug_answer_parse;
     q.cache_ttl_s = model_cache_ttl(d->env.cfg, "debug");
-    rc = model_ask(d->env.model, &q, on_answer, d, NULL);
+    rc = model_ask(d->env.model, &q, on_answer, d, &d->ask);
     context_result_cleanup(&cr);
     free(frames);
     free(windows);
@@ -497,6 +523,7 @@ static void on_reproduced(void *arg, cJSON *run, const char *why)
 {
     struct debug_state *d = arg;
 
+    d->sbx = NULL;
     if (run == NULL) {
         utf8_fmt(d->reason, sizeof d->reason, "not reproduced: %s",
                  why ? why : "the sandbox could not be created");
@@ -557,7 +584,7 @@ static int load_sources(struct debug_state *d)
 }
 
 int debug_task_start(const struct debug_env *env, const struct debug_in *in, model_done_cb *cb,
-                     void *arg)
+                     void *arg, struct cancel *cancel)
 {
     struct debug_state *d = calloc(1, sizeof *d);
     const char *why;
@@ -568,6 +595,8 @@ int debug_task_start(const struct debug_env *env, const struct debug_in *in, mod
     d->in = *in;
     d->cb = cb;
     d->arg = arg;
+    d->cancel = cancel;
+    cancel_set(cancel, state_cancel, d);
     d->patched_src = -1;
     d->files = in->files ? cJSON_Parse(in->files) : cJSON_CreateArray();
     d->run = in->run ? cJSON_Parse(in->run) : NULL;
@@ -576,17 +605,8 @@ int debug_task_start(const struct debug_env *env, const struct debug_in *in, mod
                             in->error_log ? strlen(in->error_log) : 0);
     if (d->files == NULL || d->runs == NULL || d->tb == NULL || (in->run && d->run == NULL) ||
         load_sources(d) != 0) {
-        d->cb = NULL;
-        cJSON_Delete(d->files);
-        cJSON_Delete(d->run);
-        cJSON_Delete(d->runs);
-        cJSON_Delete(d->tb);
-        for (int i = 0; i + 1 < d->nsrc; i++)
-            redact_result_cleanup(&d->red[i]);
-        free(d->red);
-        free(d->sfiles);
-        free(d->src);
-        free(d);
+        cancel_clear(cancel);
+        state_free(d);
         return -1;
     }
     if (d->run == NULL) {

@@ -25,6 +25,7 @@
 #include "common/json.h"
 #include "worker/model_step.h"
 
+struct cancel;
 struct config;
 struct sandbox;
 
@@ -55,10 +56,14 @@ struct debug_in {
     const char *skip_reason;        /* non-NULL: no model call (budget), degraded */
 };
 
-/* Starts the task; every pointer in env and in is borrowed until cb. Returns
- * 0 (cb runs exactly once, possibly before this returns) or -1 when out of
- * memory (cb never runs). */
+/* Starts the task; every pointer in env and in is borrowed until cb or the
+ * cancel. Returns 0 (cb runs exactly once, possibly before this returns,
+ * unless cancelled) or -1 when out of memory (cb never runs). cancel
+ * (borrowed; NULL: never cancelled) is filled while the task runs and
+ * emptied just before cb; cancel_now() on it stops the task
+ * (worker/cancel.h): a sandbox run is killed (sandbox_cancel) or the
+ * question cancelled (model_ask), no step is reported, and cb never runs. */
 int debug_task_start(const struct debug_env *env, const struct debug_in *in, model_done_cb *cb,
-                     void *arg);
+                     void *arg, struct cancel *cancel);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "common/config.h"
 #include "worker/answer.h"
+#include "worker/cancel.h"
 #include "worker/context.h"
 #include "worker/prompt.h"
 
@@ -13,6 +14,8 @@
 struct model_run {
     model_done_cb *cb;
     void *arg;
+    struct cancel *cancel;          /* the caller's (borrowed until cb or cancelled), or NULL */
+    struct cancel ask;              /* the model question's */
     struct answer_file file;        /* borrowed: for validating fixes */
     struct model_out out;
 };
@@ -36,8 +39,19 @@ static void run_finish(struct model_run *r)
     if (out.findings == NULL)
         out.findings = cJSON_CreateArray();
     out.tokens = llm_usage_tokens(&out.usage);
+    cancel_clear(r->cancel);
     free(r);
     cb(arg, &out);
+}
+
+/* cancel_fn: the caller stopped the step (its cancel is already empty). */
+static void run_cancel(void *state)
+{
+    struct model_run *r = state;
+
+    cancel_now(&r->ask);
+    model_out_cleanup(&r->out);
+    free(r);
 }
 
 /* The review answer as one object: {findings, summary, dropped}. */
@@ -89,7 +103,7 @@ static void on_answer(void *arg, struct model_answer *a)
 }
 
 int model_step_start(const struct model_ctx *ctx, const struct model_in *in, model_done_cb *cb,
-                     void *arg)
+                     void *arg, struct cancel *cancel)
 {
     struct model_run *r = calloc(1, sizeof *r);
     struct context_input ci;
@@ -103,6 +117,8 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
         return -1;
     r->cb = cb;
     r->arg = arg;
+    r->cancel = cancel;
+    cancel_set(cancel, run_cancel, r);
     r->file = (struct answer_file){in->file_path, in->text, in->len, in->redacted,
                                    in->redacted_len};
 
@@ -117,6 +133,7 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
     ci.lint_findings = in->lint_findings;
     ci.budget_bytes = (size_t)ctx->cfg->input_max_bytes;
     if (context_build(&ci, &cr) != 0) {
+        cancel_clear(cancel);
         free(r);
         return -1;
     }
@@ -148,9 +165,10 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
     q.parse = review_parse;
     q.cache_ttl_s = model_cache_ttl(ctx->cfg, in->task);
     q.defer_unless_cached = in->defer_unless_cached;
-    rc = model_ask(ctx, &q, on_answer, r, NULL);
+    rc = model_ask(ctx, &q, on_answer, r, &r->ask);
     context_result_cleanup(&cr);
     if (rc != 0) {
+        cancel_clear(cancel);
         model_out_cleanup(&r->out);
         free(r);
         return -1;

@@ -14,6 +14,8 @@
 
 #include "worker/model_ask.h"
 
+struct cancel;
+
 struct model_in {
     const char *task;               /* "review" (a task whose answer has findings) */
     const char *file_path;
@@ -53,11 +55,18 @@ struct model_out {
 typedef void model_done_cb(void *arg, struct model_out *out);
 
 /* Starts the step; in is copied where needed (borrowed pointers must stay
- * valid until cb). Returns 0 (cb runs once, from the loop) or -1 when out of
- * memory (cb never runs). cb may run before this returns (no model to call):
- * the caller must not touch its state after calling. */
+ * valid until cb or the cancel). Returns 0 (cb runs once, from the loop,
+ * unless cancelled) or -1 when out of memory (cb never runs). cb may run
+ * before this returns (no model to call): the caller must not touch its
+ * state after calling.
+ *
+ * cancel (borrowed, worker/cancel.h; NULL: never cancelled) is filled while
+ * the step runs and emptied just before cb; cancel_now() on it stops the
+ * step, its model question included (model_ask), frees what it holds, and
+ * cb never runs. The heavy tasks (debug, architecture, stress) take one the
+ * same way. */
 int model_step_start(const struct model_ctx *ctx, const struct model_in *in, model_done_cb *cb,
-                     void *arg);
+                     void *arg, struct cancel *cancel);
 
 void model_out_cleanup(struct model_out *out);
 

@@ -415,15 +415,17 @@ static int task_start(struct pipeline_job *j, const struct model_in *in)
             .error_log = in->error_log, .files = field(j, "files"), .run = field(j, "run"),
             .lint_findings = in->lint_findings, .skip_reason = in->skip_reason,
         };
-        return debug_task_start(&env, &d, on_model_done, j);
+        return debug_task_start(&env, &d, on_model_done, j, NULL);
     }
     if (strcmp(type, "architecture") == 0)
-        return arch_task_start(&w->model, field(j, "spec"), in->skip_reason, on_model_done, j);
+        return arch_task_start(&w->model, field(j, "spec"), in->skip_reason, on_model_done, j,
+                               NULL);
     if (strcmp(type, "stress") == 0) {
         struct stress_env env = {w->loop, w->cfg, &w->model, w->stress_policy};
-        return stress_task_start(&env, field(j, "spec"), in->skip_reason, on_model_done, j);
+        return stress_task_start(&env, field(j, "spec"), in->skip_reason, on_model_done, j,
+                                 NULL);
     }
-    return model_step_start(&w->model, in, on_model_done, j);
+    return model_step_start(&w->model, in, on_model_done, j, NULL);
 }
 
 static void do_model(struct pipeline_job *j)

@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/stress_spec.h"
 #include "common/utf8.h"
+#include "worker/cancel.h"
 #include "worker/prompt.h"
 #include "worker/stress.h"
 #include "worker/task_answer.h"
@@ -20,7 +21,10 @@ struct stress_run {
     const char *skip_reason;
     model_done_cb *cb;
     void *arg;
+    struct cancel *cancel;          /* the caller's (borrowed until cb or cancelled), or NULL */
     struct stress_spec *spec;
+    struct stress *load;            /* the load while it runs, else NULL */
+    struct cancel ask;              /* the model question's */
     struct model_out out;
 };
 
@@ -33,9 +37,22 @@ static void finish(struct stress_run *s)
     if (out.findings == NULL)
         out.findings = cJSON_CreateArray();
     out.tokens = llm_usage_tokens(&out.usage);
+    cancel_clear(s->cancel);
     stress_spec_free(s->spec);
     free(s);
     cb(arg, &out);
+}
+
+/* cancel_fn: the caller stopped the task (its cancel is already empty). */
+static void run_cancel(void *state)
+{
+    struct stress_run *s = state;
+
+    stress_cancel(s->load);
+    cancel_now(&s->ask);
+    model_out_cleanup(&s->out);
+    stress_spec_free(s->spec);
+    free(s);
 }
 
 static void fail(struct stress_run *s, const char *why)
@@ -114,6 +131,7 @@ static void on_load_done(void *arg, int rc, const struct err *e, cJSON *report)
     struct model_question q;
     char *table;
 
+    s->load = NULL;
     if (rc != ERR_OK) {
         fail(s, e->msg);
         return;
@@ -138,7 +156,7 @@ static void on_load_done(void *arg, int rc, const struct err *e, cJSON *report)
     q.vars = &v;
     q.parse = stress_answer_parse;
     q.cache_ttl_s = model_cache_ttl(s->env.cfg, "stress");
-    rc = model_ask(s->env.model, &q, on_answer, s, NULL);
+    rc = model_ask(s->env.model, &q, on_answer, s, &s->ask);
     free(table);
     if (rc != 0) {
         s->out.degraded = 1;
@@ -148,7 +166,7 @@ static void on_load_done(void *arg, int rc, const struct err *e, cJSON *report)
 }
 
 int stress_task_start(const struct stress_env *env, const char *spec, const char *skip_reason,
-                      model_done_cb *cb, void *arg)
+                      model_done_cb *cb, void *arg, struct cancel *cancel)
 {
     struct stress_run *s = calloc(1, sizeof *s);
     cJSON *doc;
@@ -161,6 +179,8 @@ int stress_task_start(const struct stress_env *env, const char *spec, const char
     s->skip_reason = skip_reason;
     s->cb = cb;
     s->arg = arg;
+    s->cancel = cancel;
+    cancel_set(cancel, run_cancel, s);
     doc = cJSON_Parse(spec ? spec : "");
     if (doc != NULL)
         rc = stress_spec_parse(doc, env->cfg, &s->spec, &e);
@@ -172,9 +192,9 @@ int stress_task_start(const struct stress_env *env, const char *spec, const char
         fail(s, e.msg);
         return 0;
     }
-    if (stress_start(env->loop, env->cfg, s->spec, env->policy, on_load_done, s, &e) == NULL) {
+    /* on_load_done never runs inside stress_start: s->load is set first. */
+    s->load = stress_start(env->loop, env->cfg, s->spec, env->policy, on_load_done, s, &e);
+    if (s->load == NULL)
         fail(s, e.msg);
-        return 0;
-    }
     return 0;
 }

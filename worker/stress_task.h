@@ -15,6 +15,7 @@
 
 #include "worker/model_step.h"
 
+struct cancel;
 struct config;
 struct loop;
 struct target_policy;
@@ -28,9 +29,13 @@ struct stress_env {
 
 /* spec: the canonical JSON the gateway queued, borrowed for the call.
  * skip_reason: non-NULL when no model call may be made (budget). Returns 0
- * (cb runs exactly once, possibly before this returns) or -1 when out of
- * memory (cb never runs). env is borrowed until cb. */
+ * (cb runs exactly once, possibly before this returns, unless cancelled) or
+ * -1 when out of memory (cb never runs). env is borrowed until cb or the
+ * cancel. cancel (borrowed; NULL: never cancelled) is filled while the task
+ * runs and emptied just before cb; cancel_now() on it stops the task
+ * (worker/cancel.h): the load's requests are aborted (stress_cancel) or the
+ * question cancelled (model_ask), and cb never runs. */
 int stress_task_start(const struct stress_env *env, const char *spec, const char *skip_reason,
-                      model_done_cb *cb, void *arg);
+                      model_done_cb *cb, void *arg, struct cancel *cancel);
 
 #endif
