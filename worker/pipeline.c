@@ -18,6 +18,7 @@
 #include "common/utf8.h"
 #include "worker/answer.h"
 #include "worker/arch_task.h"
+#include "worker/cancel.h"
 #include "worker/debug_task.h"
 #include "worker/findings_filter.h"
 #include "worker/job_files.h"
@@ -85,6 +86,7 @@ struct pipeline_job {
     char budget_key[BUDGET_KEY_MAX];
     int redacted;                   /* the three texts below are ready */
     struct redact_result red_file, red_diff, red_log;
+    struct cancel task;             /* the model step or heavy task while it runs */
     struct model_out model;         /* owned once the model step finished */
     int have_model;
     cJSON *findings;                /* owns: secrets + linters + model, merged */
@@ -155,6 +157,8 @@ static void job_free(struct pipeline_job *j)
 {
     struct worker *w = j->w;
 
+    /* A task still running (the job is abandoned) must not call back. */
+    cancel_now(&j->task);
     if (j->prev != NULL)
         j->prev->next = j->next;
     else
@@ -415,17 +419,17 @@ static int task_start(struct pipeline_job *j, const struct model_in *in)
             .error_log = in->error_log, .files = field(j, "files"), .run = field(j, "run"),
             .lint_findings = in->lint_findings, .skip_reason = in->skip_reason,
         };
-        return debug_task_start(&env, &d, on_model_done, j, NULL);
+        return debug_task_start(&env, &d, on_model_done, j, &j->task);
     }
     if (strcmp(type, "architecture") == 0)
         return arch_task_start(&w->model, field(j, "spec"), in->skip_reason, on_model_done, j,
-                               NULL);
+                               &j->task);
     if (strcmp(type, "stress") == 0) {
         struct stress_env env = {w->loop, w->cfg, &w->model, w->stress_policy};
         return stress_task_start(&env, field(j, "spec"), in->skip_reason, on_model_done, j,
-                                 NULL);
+                                 &j->task);
     }
-    return model_step_start(&w->model, in, on_model_done, j, NULL);
+    return model_step_start(&w->model, in, on_model_done, j, &j->task);
 }
 
 static void do_model(struct pipeline_job *j)
@@ -1053,6 +1057,19 @@ int pipeline_entry_ids(const struct worker *w, const char **ids, int max)
 
     for (const struct pipeline_job *j = w->jobs; j != NULL && n < max; j = j->next)
         ids[n++] = j->entry_id;
+    return n;
+}
+
+int pipeline_cancel_tasks(struct worker *w)
+{
+    int n = 0;
+
+    for (struct pipeline_job *j = w->jobs; j != NULL; j = j->next) {
+        if (j->task.fn == NULL)
+            continue;
+        cancel_now(&j->task);
+        n++;
+    }
     return n;
 }
 

@@ -40,8 +40,21 @@ int pipeline_holds(const struct worker *w, const char *entry_id);
  * in memory, at most max; returns how many. */
 int pipeline_entry_ids(const struct worker *w, const char **ids, int max);
 
+/* Shutdown past the deadline, first step: stops the task every job is
+ * waiting for (model step, debug, architecture or stress; worker/cancel.h).
+ * Its callback never runs, so nothing is persisted or acknowledged; its
+ * model call is aborted, its sandbox run killed, its load stopped, and what
+ * it holds is freed (a model question waiting for its prompt-cache lookup
+ * is freed when the lookup fails, as kv_async_free makes it). The jobs stay
+ * in memory for pipeline_abandon_all. Call before the connections are
+ * closed, so that none of their failures reaches a task; the model client
+ * and the sandbox must still exist. Returns how many tasks were stopped. */
+int pipeline_cancel_tasks(struct worker *w);
+
 /* Drops every job still in memory without acknowledging it (shutdown past
- * the deadline). Returns how many were dropped. */
+ * the deadline): its entry stays pending for another worker. A task still
+ * running is cancelled first, as pipeline_cancel_tasks does. Returns how
+ * many were dropped. */
 int pipeline_abandon_all(struct worker *w);
 
 #endif

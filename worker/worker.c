@@ -376,17 +376,17 @@ void worker_cleanup(struct worker *w)
 {
     int abandoned;
 
-    /* Order matters: no callback may reach a job after it is freed. Linters
-     * are cancelled first, then the connections fail what they still hold
-     * (jobs see stopping past the deadline and let go), then the rest. The
-     * model client outlives the connections: a prompt-cache miss failed by
-     * kv_async_free goes on to llm_call; llm_free then cancels that call
-     * (its callback never runs, so the job is left pending, as a job waiting
-     * for the model is). */
+    /* Order matters: no callback may reach a job or a task after it is
+     * freed. The jobs' tasks are cancelled first (their model calls,
+     * sandbox runs and loads stopped, nothing of theirs calls back); then
+     * linters are killed, and the connections fail what they still hold
+     * (jobs see stopping past the deadline and let go; a cancelled model
+     * question's cache lookup frees it); then the jobs left are dropped,
+     * pending. The model client and the sandbox outlive the jobs, so a task
+     * could still be cancelled while a job is freed. */
     w->stopping = 1;
     w->stop_deadline_ms = 0;
-    sandbox_free(w->sandbox);
-    w->sandbox = NULL;
+    pipeline_cancel_tasks(w);
     lint_pool_free(w->lint);
     w->lint = NULL;
     kv_async_free(w->kv_read);
@@ -395,10 +395,12 @@ void worker_cleanup(struct worker *w)
     w->kv = NULL;
     db_async_free(w->db);
     w->db = NULL;
+    abandoned = pipeline_abandon_all(w);
     llm_free(w->llm);
     w->llm = NULL;
     w->model.llm = NULL;
-    abandoned = pipeline_abandon_all(w);
+    sandbox_free(w->sandbox);
+    w->sandbox = NULL;
     loop_timer_free(w->tick);
     w->tick = NULL;
     prompt_set_free(w->prompts);

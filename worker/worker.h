@@ -62,7 +62,8 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
 void worker_stop(struct worker *w);
 
 /* Frees everything; jobs still in memory stay pending in Redis for another
- * worker. Call after the loop returned. */
+ * worker, their tasks cancelled first (pipeline_cancel_tasks: no model
+ * call, sandbox run or load outlives them). Call after the loop returned. */
 void worker_cleanup(struct worker *w);
 
 /* Called by the pipeline when a job left memory (done, failed or abandoned):
