@@ -20,6 +20,7 @@ struct loop_signal {
 struct loop {
     uv_loop_t uv;
     struct loop_signal *signals;
+    struct loop_proc *procs;        /* every child not yet freed, for loop_free */
 };
 
 struct loop_io {
@@ -69,6 +70,8 @@ void loop_stop(struct loop *loop)
     uv_stop(&loop->uv);
 }
 
+static void procs_close(struct loop *loop);
+
 static void close_leftover(uv_handle_t *h, void *arg)
 {
     (void)arg;
@@ -84,6 +87,9 @@ void loop_free(struct loop *loop)
         return;
     for (s = loop->signals; s != NULL; s = s->next)
         uv_close((uv_handle_t *)&s->sig, NULL);
+    /* Children still watched (running, or cancelled and not reaped yet) are
+     * freed as their handles close; none is waited for: we are exiting. */
+    procs_close(loop);
     /* Handles their owners forgot are closed without freeing: we are exiting. */
     uv_walk(&loop->uv, close_leftover, NULL);
     uv_run(&loop->uv, UV_RUN_DEFAULT);
@@ -223,6 +229,8 @@ struct proc_stream {
 };
 
 struct loop_proc {
+    struct loop *loop;
+    struct loop_proc *prev, *next;  /* in loop->procs */
     uv_process_t proc;
     struct proc_stream out, err;
     uv_timer_t timer;
@@ -244,6 +252,12 @@ static void proc_handle_closed(uv_handle_t *h)
 
     if (--p->handles_open > 0)
         return;
+    if (p->prev != NULL)
+        p->prev->next = p->next;
+    else
+        p->loop->procs = p->next;
+    if (p->next != NULL)
+        p->next->prev = p->prev;
     free(p->out.buf);
     free(p->err.buf);
     free(p);
@@ -257,6 +271,13 @@ static void proc_close_all(struct loop_proc *p)
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
         if (!uv_is_closing(hs[i]))
             uv_close(hs[i], proc_handle_closed);
+}
+
+/* loop_free: closes every child's handles (idempotent), which frees it. */
+static void procs_close(struct loop *loop)
+{
+    for (struct loop_proc *p = loop->procs; p != NULL; p = p->next)
+        proc_close_all(p);
 }
 
 static void reverse(char *b, size_t n)
@@ -465,6 +486,11 @@ static struct loop_proc *proc_spawn(struct loop *loop, const struct loop_proc_sp
         err_set(e, ERR_INTERNAL, "out of memory");
         return NULL;
     }
+    p->loop = loop;
+    p->next = loop->procs;
+    if (loop->procs != NULL)
+        loop->procs->prev = p;
+    loop->procs = p;
     p->cb = cb;
     p->arg = arg;
     p->output_max = spec->output_max;

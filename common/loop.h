@@ -30,7 +30,9 @@ int loop_run(struct loop *loop);
 /* Makes loop_run() return after the current iteration. */
 void loop_stop(struct loop *loop);
 
-/* Closes every handle still open, runs their close callbacks, frees. Accepts NULL. */
+/* Closes every handle still open, runs their close callbacks, frees. A
+ * child still running, or cancelled and not yet reaped, is freed without
+ * waiting for it (its cb does not run). Accepts NULL. */
 void loop_free(struct loop *loop);
 
 /* Watches fd (borrowed: the caller closes it, after loop_io_free). Returns

@@ -1,6 +1,7 @@
 /* test_loop_proc.c - unit tests for common/loop.c's children: exit code and
  * both outputs come back; every child leads a session of its own; a timeout
- * and a cancel kill what the child started as well, not just the child. */
+ * and a cancel kill what the child started as well, not just the child; a
+ * child cancelled as the loop is freed is freed with it. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -209,6 +210,19 @@ static void test_cancel_kills_group(void **state)
     assert_false(f->done);      /* a cancelled child never reports */
 }
 
+/* A child cancelled just before the loop is freed (a worker stopping with a
+ * run out) is freed too, though the loop never ran to see it exit (ASan). */
+static void test_cancelled_child_freed_with_the_loop(void **state)
+{
+    struct fx *f = *state;
+    struct loop_proc *p = spawn(f, "exec sleep 60", T_GUARD_MS);
+
+    spin(f, 50, 0);
+    loop_proc_cancel(p);
+    assert_false(f->done);
+    /* teardown: loop_free */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +230,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_own_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_kills_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_kills_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancelled_child_freed_with_the_loop, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
