@@ -12,12 +12,14 @@ from __future__ import annotations
 import difflib
 import http.client
 import json
+import os
 import secrets
+import signal
 
 import pytest
 
 from fakemodel import anthropic_env, module_fake, user_text
-from harness import GROUP_HEAVY, STREAM_HEAVY
+from harness import GROUP_HEAVY, STREAM_HEAVY, wait_until
 
 ANTHROPIC_KEY = "sk-ant-e2e-debug-" + secrets.token_urlsafe(24)
 JOB_TIMEOUT = 90
@@ -415,3 +417,81 @@ def test_no_run_means_no_reproduction(harness, heavy, fake, clean_state):
     assert "no run was given" in v["reason"]
     assert job["fix"] and job["root_frame"]["line"] == 3
     harness.wait_stream_drained(STREAM_HEAVY, GROUP_HEAVY)
+
+
+# ------------------------------------------------------------ shutdown -------
+
+SHUTDOWN_GRACE_S = 1
+
+# Runs longer than any wait below, then fails like PY_TEMPLATE.
+PY_SLOW = """# {m}
+import time
+
+time.sleep(120)
+print(1 / 0)
+"""
+
+
+def processes_naming(text: str) -> list[int]:
+    """Pids of the processes whose command line holds text."""
+    pids = []
+    for d in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    pids.append(int(d))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def heavy_pending(harness) -> set[str]:
+    out = harness.redis_cli("XPENDING", STREAM_HEAVY, GROUP_HEAVY, "-", "+", "100")
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    return set(lines[0::4])
+
+
+@pytest.mark.parametrize("waiting_for", ["sandbox", "model"])
+def test_sigterm_cancels_the_task_and_leaves_the_job_pending(harness, dgw, fake, clean_state,
+                                                             waiting_for):
+    """SIGTERM while a debug job waits for its reproduction run or for the
+    model, past the grace: the task is cancelled (the sandboxed program is
+    killed, the model call aborted and not retried), nothing is stored or
+    acknowledged, the entry stays pending for another worker, and the worker
+    exits 0 - under ASan, with nothing leaked."""
+    m = marker()
+    w = harness.start_worker("heavy", {
+        **provider_env(fake), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+        "CODEINSIGHT_HEAVY_LLM_TIMEOUT_MS": "120000", "CODEINSIGHT_BREAKER_THRESHOLD": "1000",
+        "CODEINSIGHT_READ_BLOCK_MS": "200", "CODEINSIGHT_SANDBOX_TIMEOUT_MS": "120000",
+        "CODEINSIGHT_SHUTDOWN_GRACE": str(SHUTDOWN_GRACE_S)})
+    path = f"{m}.py"
+    if waiting_for == "sandbox":
+        assert w.events("worker_started")[0].get("sandbox") == "ready", w.tail()
+        job_id = harness.submit(file_path=path, file_content=PY_SLOW.format(m=m),
+                                request_type="debug", error_log=PY_LOG, run={"runner": "python"})
+        wait_until(lambda: processes_naming(path), timeout=JOB_TIMEOUT,
+                   desc="the reproduction running in the sandbox")
+    else:
+        fake.script([{"match": m, "latency_ms": 120_000, "text": debug_answer(None),
+                      "times": 5}])
+        job_id = harness.submit(file_path=path, file_content=PY_TEMPLATE.format(m=m),
+                                request_type="debug", error_log=PY_LOG)
+        wait_until(lambda: fake.count(m) >= 1, timeout=JOB_TIMEOUT,
+                   desc="the model asked for the diagnosis")
+
+    rc = w.stop(signal.SIGTERM, timeout=SHUTDOWN_GRACE_S + 25)
+    assert not w.stop_timed_out and rc == 0, (rc, w.tail())
+    assert [r["job_id"] for r in w.events("job_abandoned")] == [job_id], w.tail()
+    assert w.events("worker_stopped")[-1].get("left_pending") == 1, w.tail()
+    assert not w.events("job_done"), w.tail()
+    started = w.events("job_started", job_id=job_id)
+    assert started and started[0]["entry_id"] in heavy_pending(harness), \
+        "the abandoned job's entry was acknowledged"
+    assert harness.psql_rows(f"SELECT status FROM jobs WHERE job_id = '{job_id}' "
+                             f"AND status IN ('done', 'failed')") == [], "the job was stored"
+    if waiting_for == "sandbox":
+        wait_until(lambda: not processes_naming(path), timeout=10,
+                   desc="the sandboxed program killed")
+    else:
+        assert fake.count(m) == 1, "the cancelled model call was retried"
