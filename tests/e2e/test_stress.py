@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import json
 import secrets
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -535,3 +536,47 @@ def test_limits_accepted_at_the_caps(harness, sgw, target, clean_state):
                desc="the job queued")
     harness.reset_state()
     assert jid and target.total() == 0
+
+
+# ------------------------------------------------------------ 3. shutdown --
+
+SHUTDOWN_GRACE_S = 1
+
+
+@pytest.mark.parametrize("waiting_for", ["load", "model"])
+def test_sigterm_cancels_the_run_and_leaves_the_job_pending(harness, sgw, fake, target,
+                                                            clean_state, waiting_for):
+    """SIGTERM past the grace while a stress job sends its load, or waits for
+    the model's suggestions: the task is cancelled (the load stopped, the
+    model asked once), nothing is stored or acknowledged, the entry stays
+    pending for another worker, and the worker exits 0 - under ASan, with
+    nothing leaked."""
+    m = marker()
+    w = harness.start_worker("heavy", {**heavy_env(fake), "CODEINSIGHT_HEAVY_LLM_TIMEOUT_MS":
+                                       "120000", "CODEINSIGHT_SHUTDOWN_GRACE":
+                                       str(SHUTDOWN_GRACE_S)})
+    if waiting_for == "load":
+        body = stress_body(target.base_url, [{"method": "GET", "path": f"/slow?m={m}"}],
+                           rate=20, duration_s=60)
+        ready = (lambda: target.total() >= 3, "the load running")
+    else:
+        fake.script([{"match": m, "latency_ms": 120_000, "text": "{}", "times": 5}])
+        body = stress_body(target.base_url, [{"method": "GET", "path": f"/fast?m={m}"}],
+                           rate=10, duration_s=1)
+        ready = (lambda: fake.count(m) >= 1, "the model asked for suggestions")
+    job_id = submit(harness, body)
+    wait_until(ready[0], timeout=JOB_TIMEOUT, desc=ready[1])
+
+    rc = w.stop(signal.SIGTERM, timeout=SHUTDOWN_GRACE_S + 25)
+    assert not w.stop_timed_out and rc == 0, (rc, w.tail())
+    assert [r["job_id"] for r in w.events("job_abandoned")] == [job_id], w.tail()
+    assert w.events("worker_stopped")[-1].get("left_pending") == 1, w.tail()
+    assert not w.events("job_done"), w.tail()
+    started = w.events("job_started", job_id=job_id)
+    pending = harness.redis_cli("XPENDING", STREAM_HEAVY, GROUP_HEAVY, "-", "+", "100")
+    assert started and started[0]["entry_id"] in pending.split(), \
+        "the abandoned job's entry was acknowledged"
+    assert harness.psql_rows(f"SELECT status FROM jobs WHERE job_id = '{job_id}' "
+                             f"AND status IN ('done', 'failed')") == [], "the job was stored"
+    if waiting_for == "model":
+        assert fake.count(m) == 1, "the cancelled model call was retried"
