@@ -2,7 +2,8 @@
  * cache -> model (with one repair attempt) -> parse. Runs on the loop; the
  * outcome always arrives, degraded with a reason when the model could not
  * answer (offline, upstream down, invalid answer twice), so no job waits
- * forever.
+ * forever; only a caller that cancels the question (a worker shutting down)
+ * goes without it.
  *
  * The prompt cache key covers the task, the prompt's version, the provider,
  * the model and the full prompt text, so a cached answer is only reused for
