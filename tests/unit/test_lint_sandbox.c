@@ -323,6 +323,61 @@ static void test_worker_files_out_of_sight(void **state)
     rmdir(dir);
 }
 
+/* A Debug Doctor run that holds every process RLIMIT_NPROC lets it have (a
+ * fork bomb's steady state, refilled as slots free up) starves no linter,
+ * though both run as the same user outside their sandboxes: the run's
+ * processes are counted in its own user namespace. Checked, not assumed: a
+ * change of users or limits must keep it so. */
+static void test_fork_bomb_starves_no_linter(void **state)
+{
+    /* Sleeping children (sbx_sandbox_procs counts them: they run the
+     * script), as many as forks succeed, and a slot that frees up is taken
+     * again within 20 ms. */
+    static const char holder[] =
+        "import os, time\n"
+        "while True:\n"
+        "    try:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(600)\n"
+        "            os._exit(0)\n"
+        "    except OSError:\n"
+        "        time.sleep(0.02)\n";
+    struct config cfg;
+    struct fx *bomb;
+    struct lfx *f;
+    const char *name;
+
+    (void)state;
+    if (sbx_no_sandbox() || geteuid() != 0)
+        skip();         /* not root: every sandbox keeps the worker's own uid */
+    sbx_cfg_defaults(&cfg);
+    bomb = sbx_fx_new(&cfg, "/proc/self/exe", NULL);
+    name = sbx_marked("hold.py");
+    sbx_start(bomb, 0, "python", name, &(struct sandbox_file){name, holder, sizeof holder - 1},
+              1, NULL);
+    /* Bounded: until the holder stops growing (its forks fail: it is at
+     * its limit). */
+    for (int i = 0, last = -1, same = 0; i < 300 && same < 10; i++) {
+        int n = sbx_sandbox_procs();
+        same = n == last && n > 0 ? same + 1 : 0;
+        last = n;
+        sbx_spin(bomb, 100);
+    }
+    assert_false(bomb->out[0].done);
+    assert_true(sbx_sandbox_procs() >= SANDBOX_NPROC / 2);
+
+    f = lfx_new(1, NULL);
+    lint1(f, "a.py", "import os\n");
+    if (strcmp(status_of(f, "flake8"), "ok") != 0)
+        print_error("notes: %s\n", cJSON_PrintUnformatted(f->res.notes));
+    assert_string_equal(status_of(f, "flake8"), "ok");
+    assert_true(has_rule(f, "F401"));
+    lfx_free(f);
+
+    sbx_fx_free(bomb);          /* kills the holder's sandbox */
+    sbx_expect_no_sandbox_procs();
+}
+
 static void test_failed_probe_runs_unsandboxed(void **state)
 {
     struct lfx *f = lfx_new(1, "/nonexistent/bwrap");
@@ -393,6 +448,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_eslint_in_a_private_directory),
         cmocka_unit_test(test_worker_files_out_of_sight),
         cmocka_unit_test(test_set_up_failure_is_no_clean_run),
+        cmocka_unit_test(test_fork_bomb_starves_no_linter),
         cmocka_unit_test(test_failed_probe_runs_unsandboxed),
         cmocka_unit_test(test_failed_probe_required_runs_nothing),
         cmocka_unit_test(test_missing_linter_in_the_sandbox),
