@@ -55,11 +55,27 @@ static void on_lint(void *arg, struct lint_result *res)
     loop_stop(f->loop);
 }
 
+/* Replaces f's pool by one made with f->cfg, mode and eslint_dir (NULL:
+ * as it is), over bwrap (NULL: the real one). */
+static void lfx_repool(struct lfx *f, long mode, const char *eslint_dir, const char *bwrap)
+{
+    struct launcher where = {"/proc/self/exe", SANDBOX_BWRAP};
+    struct err e;
+
+    lint_pool_free(f->pool);
+    f->cfg.lint_sandbox = mode;
+    if (eslint_dir != NULL)
+        snprintf(f->cfg.eslint_dir, sizeof f->cfg.eslint_dir, "%s", eslint_dir);
+    if (bwrap != NULL)
+        snprintf(where.bwrap, sizeof where.bwrap, "%s", bwrap);
+    f->pool = lint_pool_new(f->loop, &f->cfg, &where, &e);
+    assert_non_null(f->pool);
+}
+
 /* A pool with mode (CODEINSIGHT_LINT_SANDBOX) over bwrap (NULL: the real one). */
 static struct lfx *lfx_new(long mode, const char *bwrap)
 {
     struct lfx *f = calloc(1, sizeof *f);
-    struct launcher where = {"/proc/self/exe", SANDBOX_BWRAP};
     char cwd[PATH_MAX];
     struct err e;
 
@@ -68,18 +84,14 @@ static struct lfx *lfx_new(long mode, const char *bwrap)
     f->cfg.lint_parallel = 2;
     f->cfg.lint_timeout_ms = 60000;
     f->cfg.lint_output_max = 1 << 20;
-    f->cfg.lint_sandbox = mode;
     f->cfg.lint_memory_mb = 2048;
     snprintf(f->cfg.eslint_dir, sizeof f->cfg.eslint_dir, "%.*s/deploy/eslint",
              (int)sizeof f->cfg.eslint_dir - 32, cwd);
-    if (bwrap != NULL)
-        snprintf(where.bwrap, sizeof where.bwrap, "%s", bwrap);
     f->loop = loop_new(&e);
     assert_non_null(f->loop);
     f->guard = loop_timer_new(f->loop, on_guard, f);
     assert_non_null(f->guard);
-    f->pool = lint_pool_new(f->loop, &f->cfg, &where, &e);
-    assert_non_null(f->pool);
+    lfx_repool(f, mode, NULL, bwrap);
     return f;
 }
 
@@ -203,15 +215,9 @@ static void test_eslint_in_a_private_directory(void **state)
     assert_non_null(mkdtemp(dir));      /* 0700 */
     snprintf(cmd, sizeof cmd, "cp -a '%s' '%s/eslint'", f->cfg.eslint_dir, dir);
     assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/eslint", dir);
     for (long mode = 1; mode <= 2; mode++) {
-        struct launcher where = {"/proc/self/exe", SANDBOX_BWRAP};
-        struct err e;
-
-        lint_pool_free(f->pool);
-        f->cfg.lint_sandbox = mode;
-        snprintf(f->cfg.eslint_dir, sizeof f->cfg.eslint_dir, "%s/eslint", dir);
-        f->pool = lint_pool_new(f->loop, &f->cfg, &where, &e);
-        assert_non_null(f->pool);
+        lfx_repool(f, mode, cmd, NULL);
         assert_non_null(lint_pool_unsandboxed(f->pool));
         assert_non_null(strstr(lint_pool_unsandboxed(f->pool),
                                "ESLint's install cannot be mounted in the sandbox"));
@@ -416,14 +422,7 @@ static void test_missing_linter_in_the_sandbox(void **state)
     if (sbx_no_sandbox())
         skip();
     f = lfx_new(1, NULL);
-    lint_pool_free(f->pool);
-    snprintf(f->cfg.eslint_dir, sizeof f->cfg.eslint_dir, "/nonexistent/eslint");
-    {
-        struct launcher where = {"/proc/self/exe", SANDBOX_BWRAP};
-        struct err e;
-        f->pool = lint_pool_new(f->loop, &f->cfg, &where, &e);
-        assert_non_null(f->pool);
-    }
+    lfx_repool(f, 1, "/nonexistent/eslint", NULL);
     assert_null(lint_pool_unsandboxed(f->pool));
     lint1(f, "a.js", "var unusedThing = 1;\n");
     assert_string_equal(status_of(f, "eslint"), "missing");
