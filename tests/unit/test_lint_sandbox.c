@@ -55,6 +55,16 @@ static void on_lint(void *arg, struct lint_result *res)
     loop_stop(f->loop);
 }
 
+static struct lfx *lfx_new(long mode, const char *bwrap);
+
+/* A pool in the real sandbox (mode 1); skips the test without one. */
+static struct lfx *lfx_sandboxed(void)
+{
+    if (sbx_no_sandbox())
+        skip();
+    return lfx_new(1, NULL);
+}
+
 /* Replaces f's pool by one made with f->cfg, mode and eslint_dir (NULL:
  * as it is), over bwrap (NULL: the real one). */
 static void lfx_repool(struct lfx *f, long mode, const char *eslint_dir, const char *bwrap)
@@ -165,9 +175,7 @@ static void test_python_findings_in_the_sandbox(void **state)
     struct lfx *f;
 
     (void)state;
-    if (sbx_no_sandbox())
-        skip();
-    f = lfx_new(1, NULL);
+    f = lfx_sandboxed();
     assert_null(lint_pool_unsandboxed(f->pool));
     lint1(f, "pkg/./util.py", "import os\n\n\ndef f(x):\n    return x == None\n");
     assert_string_equal(status_of(f, "flake8"), "ok");
@@ -182,9 +190,7 @@ static void test_eslint_from_its_mount(void **state)
     struct lfx *f;
 
     (void)state;
-    if (sbx_no_sandbox())
-        skip();
-    f = lfx_new(1, NULL);
+    f = lfx_sandboxed();
     if (access(f->cfg.eslint_dir, R_OK) != 0) {
         lfx_free(f);
         skip();
@@ -205,9 +211,7 @@ static void test_eslint_in_a_private_directory(void **state)
     struct lfx *f;
 
     (void)state;
-    if (sbx_no_sandbox())
-        skip();
-    f = lfx_new(1, NULL);
+    f = lfx_sandboxed();
     if (access(f->cfg.eslint_dir, R_OK) != 0 || geteuid() != 0) {
         lfx_free(f);
         skip();         /* a worker that is not root keeps its uid: nothing is closed */
@@ -258,23 +262,32 @@ static const char fake_bwrap[] =
     "echo \"bwrap: Can't mount tmpfs on /newroot/work: Permission denied\" >&2\n"
     "exit 1\n";
 
+/* Writes text to dir/name, mode, in the fresh directory dir (a mkdtemp
+ * template, made 0755: others may look in); path gets dir/name. */
+static void shared_file(char *dir, const char *name, const char *text, mode_t mode, char *path,
+                        size_t cap)
+{
+    FILE *fp;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    snprintf(path, cap, "%s/%s", dir, name);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
 static void test_set_up_failure_is_no_clean_run(void **state)
 {
     char dir[] = "/tmp/ci-fake-bwrap-XXXXXX", path[64];
     struct lfx *f;
-    FILE *fp;
 
     (void)state;
     if (sbx_no_sandbox())
         skip();
-    assert_non_null(mkdtemp(dir));
-    assert_int_equal(chmod(dir, 0755), 0);
-    snprintf(path, sizeof path, "%s/bwrap", dir);
-    fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(fake_bwrap, fp);
-    fclose(fp);
-    assert_int_equal(chmod(path, 0755), 0);
+    shared_file(dir, "bwrap", fake_bwrap, 0755, path, sizeof path);
     f = lfx_new(1, path);
     assert_null(lint_pool_unsandboxed(f->pool));        /* the probe passed */
     lint1(f, "a.py", "import os\n");
@@ -295,19 +308,11 @@ static void test_worker_files_out_of_sight(void **state)
 {
     char dir[] = "/var/tmp/ci-lint-XXXXXX", hdr[64], code[256];
     struct lfx *f;
-    FILE *fp;
 
     (void)state;
     if (sbx_no_sandbox())
         skip();
-    assert_non_null(mkdtemp(dir));
-    assert_int_equal(chmod(dir, 0755), 0);
-    snprintf(hdr, sizeof hdr, "%s/idx.h", dir);
-    fp = fopen(hdr, "w");
-    assert_non_null(fp);
-    fputs("#define IDX 10\n", fp);
-    fclose(fp);
-    assert_int_equal(chmod(hdr, 0644), 0);
+    shared_file(dir, "idx.h", "#define IDX 10\n", 0644, hdr, sizeof hdr);
     snprintf(code, sizeof code,
              "#include \"%s\"\nint f(void)\n{\n    int a[2] = {0, 0};\n    return a[IDX];\n}\n",
              hdr);
@@ -419,9 +424,7 @@ static void test_missing_linter_in_the_sandbox(void **state)
     struct lfx *f;
 
     (void)state;
-    if (sbx_no_sandbox())
-        skip();
-    f = lfx_new(1, NULL);
+    f = lfx_sandboxed();
     lfx_repool(f, 1, "/nonexistent/eslint", NULL);
     assert_null(lint_pool_unsandboxed(f->pool));
     lint1(f, "a.js", "var unusedThing = 1;\n");
