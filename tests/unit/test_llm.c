@@ -13,11 +13,11 @@
 
 #include <cmocka.h>
 
-#include "common/clock.h"
 #include "common/config.h"
 #include "common/err.h"
 #include "common/llm.h"
 #include "common/loop.h"
+#include "tests/unit/loop_until.h"
 #include "tests/unit/loopback_peer.h"
 
 #define WAIT_MS 5000                /* the longest a step may take */
@@ -29,9 +29,7 @@ struct fx {
     struct config cfg;
     struct llm *llm;
     struct loopback_peer peer;
-    struct loop_timer *tick;
-    int (*until)(struct fx *);
-    int64_t deadline_ms;
+    struct loop_until *lu;          /* runs the loop: loop_until.h */
     int called;                     /* callbacks run */
     struct llm_result last;
 };
@@ -45,28 +43,9 @@ static void on_done(void *arg, struct llm_result *res)
     f->last = *res;
 }
 
-static void on_tick(void *arg)
-{
-    struct fx *f = arg;
-
-    if ((f->until != NULL && f->until(f)) || clock_mono_ms() >= f->deadline_ms)
-        loop_stop(f->loop);
-}
-
-/* Runs the loop until until(f) holds (NULL: for ms). Returns until(f). */
-static int spin(struct fx *f, int (*until)(struct fx *), int ms)
-{
-    f->until = until;
-    f->deadline_ms = clock_mono_ms() + ms;
-    loop_timer_start(f->tick, 5, 5);
-    loop_run(f->loop);
-    loop_timer_stop(f->tick);
-    return until != NULL && until(f);
-}
-
-static int request_read(struct fx *f) { return loopback_peer_take(&f->peer); }
-static int peer_closed(struct fx *f) { return loopback_peer_closed(&f->peer); }
-static int called(struct fx *f) { return f->called > 0; }
+static int request_read(void *f) { return loopback_peer_take(&((struct fx *)f)->peer); }
+static int peer_closed(void *f) { return loopback_peer_closed(&((struct fx *)f)->peer); }
+static int called(void *f) { return ((struct fx *)f)->called > 0; }
 
 static void fx_init(struct fx *f, long breaker_threshold)
 {
@@ -76,8 +55,7 @@ static void fx_init(struct fx *f, long breaker_threshold)
     loopback_peer_start(&f->peer);
     f->loop = loop_new(&e);
     assert_non_null(f->loop);
-    f->tick = loop_timer_new(f->loop, on_tick, f);
-    assert_non_null(f->tick);
+    f->lu = loop_until_new(f->loop);
     snprintf(f->cfg.llm_provider, sizeof f->cfg.llm_provider, "openai");
     snprintf(f->cfg.llm_base_url, sizeof f->cfg.llm_base_url, "http://127.0.0.1:%d",
              f->peer.port);
@@ -95,7 +73,7 @@ static void fx_init(struct fx *f, long breaker_threshold)
 static void fx_cleanup(struct fx *f)
 {
     llm_free(f->llm);
-    loop_timer_free(f->tick);
+    loop_until_free(f->lu);
     loop_free(f->loop);
     loopback_peer_stop(&f->peer);
     free(f->last.text);
@@ -121,7 +99,7 @@ static void test_cancel_before_send(void **state)
     fx_init(&f, 1000);
     llm_cancel(call(&f));
     assert_int_equal(llm_inflight(f.llm), 0);
-    spin(&f, NULL, QUIET_MS);
+    loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
     assert_false(loopback_peer_pending(&f.peer));
     fx_cleanup(&f);
@@ -137,12 +115,12 @@ static void test_cancel_during_transfer(void **state)
     (void)state;
     fx_init(&f, 1000);
     c = call(&f);
-    assert_true(spin(&f, request_read, WAIT_MS));
+    assert_true(loop_until_run(f.lu, request_read, &f, WAIT_MS));
     assert_int_equal(llm_inflight(f.llm), 1);
     llm_cancel(c);
     assert_int_equal(llm_inflight(f.llm), 0);
-    assert_true(spin(&f, peer_closed, WAIT_MS));
-    spin(&f, NULL, QUIET_MS);
+    assert_true(loop_until_run(f.lu, peer_closed, &f, WAIT_MS));
+    loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
     fx_cleanup(&f);
 }
@@ -158,17 +136,17 @@ static void test_cancelled_trial_frees_the_trial(void **state)
     fx_init(&f, 1);
     /* One failure opens the circuit: the server drops the first request. */
     call(&f);
-    assert_true(spin(&f, request_read, WAIT_MS));
+    assert_true(loop_until_run(f.lu, request_read, &f, WAIT_MS));
     loopback_peer_drop(&f.peer);
-    assert_true(spin(&f, called, WAIT_MS));
+    assert_true(loop_until_run(f.lu, called, &f, WAIT_MS));
     assert_int_equal(f.last.ok, 0);
     assert_string_not_equal(f.last.reason, "circuit_open");
     /* After the cooldown: one trial goes out, a second call is refused. */
-    spin(&f, NULL, COOLDOWN_MS * 2);
+    loop_until_run(f.lu, NULL, NULL, COOLDOWN_MS * 2);
     f.called = 0;
     trial = call(&f);
     call(&f);
-    assert_true(spin(&f, called, WAIT_MS));
+    assert_true(loop_until_run(f.lu, called, &f, WAIT_MS));
     assert_int_equal(f.called, 1);
     assert_string_equal(f.last.reason, "circuit_open");
     assert_int_equal(llm_inflight(f.llm), 1);
@@ -177,7 +155,7 @@ static void test_cancelled_trial_frees_the_trial(void **state)
     /* The next call is the trial: it is sent, and waits for its answer. */
     f.called = 0;
     call(&f);
-    spin(&f, NULL, QUIET_MS);
+    loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
     assert_int_equal(llm_inflight(f.llm), 1);
     fx_cleanup(&f);     /* llm_free cancels it */

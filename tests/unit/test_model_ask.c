@@ -14,13 +14,13 @@
 
 #include <cmocka.h>
 
-#include "common/clock.h"
 #include "common/config.h"
 #include "common/err.h"
 #include "common/kv.h"
 #include "common/kv_async.h"
 #include "common/llm.h"
 #include "common/loop.h"
+#include "tests/unit/loop_until.h"
 #include "tests/unit/loopback_peer.h"
 #include "worker/cancel.h"
 #include "worker/model_ask.h"
@@ -37,9 +37,7 @@ struct fx {
     struct prompt_set *prompts;
     struct kv_async *kv;
     struct model_ctx ctx;
-    struct loop_timer *tick;
-    int (*until)(struct fx *);
-    int64_t deadline_ms;
+    struct loop_until *lu;          /* runs the loop: loop_until.h */
     struct cancel ask;              /* the ask's, as a task holds it */
     int called;                     /* answers received */
     struct model_answer last;
@@ -54,29 +52,10 @@ static void on_answer(void *arg, struct model_answer *a)
     f->last = *a;
 }
 
-static void on_tick(void *arg)
-{
-    struct fx *f = arg;
-
-    if ((f->until != NULL && f->until(f)) || clock_mono_ms() >= f->deadline_ms)
-        loop_stop(f->loop);
-}
-
-/* Runs the loop until until(f) holds (NULL: for ms). Returns until(f). */
-static int spin(struct fx *f, int (*until)(struct fx *), int ms)
-{
-    f->until = until;
-    f->deadline_ms = clock_mono_ms() + ms;
-    loop_timer_start(f->tick, 5, 5);
-    loop_run(f->loop);
-    loop_timer_stop(f->tick);
-    return until != NULL && until(f);
-}
-
-static int model_asked(struct fx *f) { return loopback_peer_take(&f->model); }
-static int model_dropped(struct fx *f) { return loopback_peer_closed(&f->model); }
-static int cache_asked(struct fx *f) { return loopback_peer_take(&f->redis); }
-static int kv_up(struct fx *f) { return kv_async_connected(f->kv); }
+static int model_asked(void *f) { return loopback_peer_take(&((struct fx *)f)->model); }
+static int model_dropped(void *f) { return loopback_peer_closed(&((struct fx *)f)->model); }
+static int cache_asked(void *f) { return loopback_peer_take(&((struct fx *)f)->redis); }
+static int kv_up(void *f) { return kv_async_connected(((struct fx *)f)->kv); }
 
 /* provider: "openai" (the model peer) or "offline". */
 static void fx_init(struct fx *f, const char *provider)
@@ -89,8 +68,7 @@ static void fx_init(struct fx *f, const char *provider)
     loopback_peer_start(&f->redis);
     f->loop = loop_new(&e);
     assert_non_null(f->loop);
-    f->tick = loop_timer_new(f->loop, on_tick, f);
-    assert_non_null(f->tick);
+    f->lu = loop_until_new(f->loop);
     snprintf(f->cfg.llm_provider, sizeof f->cfg.llm_provider, "%s", provider);
     snprintf(f->cfg.llm_base_url, sizeof f->cfg.llm_base_url, "http://127.0.0.1:%d",
              f->model.port);
@@ -118,7 +96,7 @@ static void fx_cleanup(struct fx *f)
     kv_async_free(f->kv);
     llm_free(f->llm);
     prompt_set_free(f->prompts);
-    loop_timer_free(f->tick);
+    loop_until_free(f->lu);
     loop_free(f->loop);
     loopback_peer_stop(&f->model);
     loopback_peer_stop(&f->redis);
@@ -146,13 +124,13 @@ static void test_cancel_with_model_call_out(void **state)
     fx_init(&f, "openai");
     ask(&f);
     assert_non_null(f.ask.fn);
-    assert_true(spin(&f, model_asked, WAIT_MS));
+    assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
     assert_int_equal(llm_inflight(f.llm), 1);
     cancel_now(&f.ask);
     assert_null(f.ask.fn);
     assert_int_equal(llm_inflight(f.llm), 0);
-    assert_true(spin(&f, model_dropped, WAIT_MS));
-    spin(&f, NULL, QUIET_MS);
+    assert_true(loop_until_run(f.lu, model_dropped, &f, WAIT_MS));
+    loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
     fx_cleanup(&f);
 }
@@ -165,13 +143,13 @@ static void test_cancel_with_cache_lookup_out(void **state)
 
     (void)state;
     fx_init(&f, "openai");
-    assert_true(spin(&f, kv_up, WAIT_MS));
+    assert_true(loop_until_run(f.lu, kv_up, &f, WAIT_MS));
     ask(&f);
-    assert_true(spin(&f, cache_asked, WAIT_MS));
+    assert_true(loop_until_run(f.lu, cache_asked, &f, WAIT_MS));
     cancel_now(&f.ask);
     assert_null(f.ask.fn);
     loopback_peer_say(&f.redis, "$-1\r\n");
-    spin(&f, NULL, QUIET_MS);
+    loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
     assert_int_equal(llm_inflight(f.llm), 0);
     assert_false(loopback_peer_pending(&f.model));
@@ -186,9 +164,9 @@ static void test_cancel_then_connection_closed(void **state)
 
     (void)state;
     fx_init(&f, "openai");
-    assert_true(spin(&f, kv_up, WAIT_MS));
+    assert_true(loop_until_run(f.lu, kv_up, &f, WAIT_MS));
     ask(&f);
-    assert_true(spin(&f, cache_asked, WAIT_MS));
+    assert_true(loop_until_run(f.lu, cache_asked, &f, WAIT_MS));
     cancel_now(&f.ask);
     kv_async_free(f.kv);
     f.kv = NULL;
