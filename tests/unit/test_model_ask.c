@@ -114,6 +114,17 @@ static void ask(struct fx *f)
     assert_int_equal(model_ask(&f->ctx, &q, on_answer, f, &f->ask), 0);
 }
 
+/* Sets up f with Redis connected, asks, and cancels the ask once its cache
+ * lookup has reached Redis (which has not answered). */
+static void cancelled_with_cache_lookup_out(struct fx *f)
+{
+    fx_init(f, "openai");
+    assert_true(loop_until_run(f->lu, kv_up, f, WAIT_MS));
+    ask(f);
+    assert_true(loop_until_run(f->lu, cache_asked, f, WAIT_MS));
+    cancel_now(&f->ask);
+}
+
 /* Redis is not connected yet, so the ask goes to the model; cancelled with
  * its request out, the model call is aborted and the ask freed. */
 static void test_cancel_with_model_call_out(void **state)
@@ -142,11 +153,7 @@ static void test_cancel_with_cache_lookup_out(void **state)
     struct fx f;
 
     (void)state;
-    fx_init(&f, "openai");
-    assert_true(loop_until_run(f.lu, kv_up, &f, WAIT_MS));
-    ask(&f);
-    assert_true(loop_until_run(f.lu, cache_asked, &f, WAIT_MS));
-    cancel_now(&f.ask);
+    cancelled_with_cache_lookup_out(&f);
     assert_null(f.ask.fn);
     loopback_peer_say(&f.redis, "$-1\r\n");
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
@@ -163,11 +170,7 @@ static void test_cancel_then_connection_closed(void **state)
     struct fx f;
 
     (void)state;
-    fx_init(&f, "openai");
-    assert_true(loop_until_run(f.lu, kv_up, &f, WAIT_MS));
-    ask(&f);
-    assert_true(loop_until_run(f.lu, cache_asked, &f, WAIT_MS));
-    cancel_now(&f.ask);
+    cancelled_with_cache_lookup_out(&f);
     kv_async_free(f.kv);
     f.kv = NULL;
     assert_int_equal(f.called, 0);
