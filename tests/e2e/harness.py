@@ -1166,6 +1166,39 @@ def assert_finding_shape(f: Any) -> None:
     assert isinstance(f["source"], str) and f["source"].startswith("lint:"), f
 
 
+def assert_sigterm_leaves_job_pending(harness: Harness, worker: Worker, job_id: str,
+                                      grace_s: float) -> None:
+    """Stops worker with SIGTERM while it works on job_id, and checks that it
+    gave the job up past its grace (grace_s, its CODEINSIGHT_SHUTDOWN_GRACE)
+    without finishing it: it exited 0 within grace_s + 25 s, logged
+    job_abandoned for job_id alone, job_done for none, and worker_stopped
+    with left_pending 1; the job's entry is still pending in the worker's
+    pool's consumer group (not acknowledged, so another worker can claim
+    it), and PostgreSQL holds no done or failed row for the job.
+
+    Usage, once the job is seen at the step to interrupt:
+
+        w = harness.start_worker("heavy", {..., "CODEINSIGHT_SHUTDOWN_GRACE": "1"})
+        job_id = harness.submit(...)
+        wait_until(...)
+        assert_sigterm_leaves_job_pending(harness, w, job_id, 1)
+    """
+    rc = worker.stop(signal.SIGTERM, timeout=grace_s + 25)
+    assert not worker.stop_timed_out and rc == 0, (rc, worker.tail())
+    assert [r["job_id"] for r in worker.events("job_abandoned")] == [job_id], worker.tail()
+    assert worker.events("worker_stopped")[-1].get("left_pending") == 1, worker.tail()
+    assert not worker.events("job_done"), worker.tail()
+    started = worker.events("job_started", job_id=job_id)
+    stream, group = {"fast": (STREAM_FAST, GROUP_FAST),
+                     "heavy": (STREAM_HEAVY, GROUP_HEAVY)}[worker.pool]
+    out = harness.redis_cli("XPENDING", stream, group, "-", "+", "100")
+    pending = [ln for ln in out.splitlines() if ln.strip()][0::4]  # entry ids
+    assert started and started[0]["entry_id"] in pending, \
+        "the abandoned job's entry was acknowledged"
+    assert harness.psql_rows(f"SELECT status FROM jobs WHERE job_id = '{job_id}' "
+                             f"AND status IN ('done', 'failed')") == [], "the job was stored"
+
+
 def finding_keys(job: dict) -> set[tuple[str, int, str]]:
     """{(rule_id, line, source)} of a job's findings."""
     return {(f["rule_id"], f["line"], f["source"]) for f in job["findings"]}

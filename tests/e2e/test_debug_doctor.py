@@ -14,12 +14,11 @@ import http.client
 import json
 import os
 import secrets
-import signal
 
 import pytest
 
 from fakemodel import anthropic_env, module_fake, user_text
-from harness import GROUP_HEAVY, STREAM_HEAVY, wait_until
+from harness import GROUP_HEAVY, STREAM_HEAVY, assert_sigterm_leaves_job_pending, wait_until
 
 ANTHROPIC_KEY = "sk-ant-e2e-debug-" + secrets.token_urlsafe(24)
 JOB_TIMEOUT = 90
@@ -445,12 +444,6 @@ def processes_naming(text: str) -> list[int]:
     return pids
 
 
-def heavy_pending(harness) -> set[str]:
-    out = harness.redis_cli("XPENDING", STREAM_HEAVY, GROUP_HEAVY, "-", "+", "100")
-    lines = [ln for ln in out.splitlines() if ln.strip()]
-    return set(lines[0::4])
-
-
 @pytest.mark.parametrize("waiting_for", ["sandbox", "model"])
 def test_sigterm_cancels_the_task_and_leaves_the_job_pending(harness, dgw, fake, clean_state,
                                                              waiting_for):
@@ -480,16 +473,7 @@ def test_sigterm_cancels_the_task_and_leaves_the_job_pending(harness, dgw, fake,
         wait_until(lambda: fake.count(m) >= 1, timeout=JOB_TIMEOUT,
                    desc="the model asked for the diagnosis")
 
-    rc = w.stop(signal.SIGTERM, timeout=SHUTDOWN_GRACE_S + 25)
-    assert not w.stop_timed_out and rc == 0, (rc, w.tail())
-    assert [r["job_id"] for r in w.events("job_abandoned")] == [job_id], w.tail()
-    assert w.events("worker_stopped")[-1].get("left_pending") == 1, w.tail()
-    assert not w.events("job_done"), w.tail()
-    started = w.events("job_started", job_id=job_id)
-    assert started and started[0]["entry_id"] in heavy_pending(harness), \
-        "the abandoned job's entry was acknowledged"
-    assert harness.psql_rows(f"SELECT status FROM jobs WHERE job_id = '{job_id}' "
-                             f"AND status IN ('done', 'failed')") == [], "the job was stored"
+    assert_sigterm_leaves_job_pending(harness, w, job_id, SHUTDOWN_GRACE_S)
     if waiting_for == "sandbox":
         wait_until(lambda: not processes_naming(path), timeout=10,
                    desc="the sandboxed program killed")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import collections
 import json
 import secrets
-import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +26,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from fakemodel import anthropic_env, module_fake, FakeModel, user_text
-from harness import GROUP_HEAVY, STREAM_HEAVY, assert_job_shape, assert_problem, wait_until
+from harness import (GROUP_HEAVY, STREAM_HEAVY, assert_job_shape, assert_problem,
+                     assert_sigterm_leaves_job_pending, wait_until)
 
 ANTHROPIC_KEY = "sk-ant-e2e-stress-" + secrets.token_urlsafe(24)
 JOB_TIMEOUT = 30
@@ -567,16 +567,6 @@ def test_sigterm_cancels_the_run_and_leaves_the_job_pending(harness, sgw, fake, 
     job_id = submit(harness, body)
     wait_until(ready[0], timeout=JOB_TIMEOUT, desc=ready[1])
 
-    rc = w.stop(signal.SIGTERM, timeout=SHUTDOWN_GRACE_S + 25)
-    assert not w.stop_timed_out and rc == 0, (rc, w.tail())
-    assert [r["job_id"] for r in w.events("job_abandoned")] == [job_id], w.tail()
-    assert w.events("worker_stopped")[-1].get("left_pending") == 1, w.tail()
-    assert not w.events("job_done"), w.tail()
-    started = w.events("job_started", job_id=job_id)
-    pending = harness.redis_cli("XPENDING", STREAM_HEAVY, GROUP_HEAVY, "-", "+", "100")
-    assert started and started[0]["entry_id"] in pending.split(), \
-        "the abandoned job's entry was acknowledged"
-    assert harness.psql_rows(f"SELECT status FROM jobs WHERE job_id = '{job_id}' "
-                             f"AND status IN ('done', 'failed')") == [], "the job was stored"
+    assert_sigterm_leaves_job_pending(harness, w, job_id, SHUTDOWN_GRACE_S)
     if waiting_for == "model":
         assert fake.count(m) == 1, "the cancelled model call was retried"
