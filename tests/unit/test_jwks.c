@@ -74,7 +74,7 @@ struct srv {
     int port;
     pthread_t thread;
     atomic_int stop;
-    atomic_int requests;        /* requests answered */
+    atomic_int requests;        /* requests read (counted before the reply) */
     pthread_mutex_t mu;
     char last[2048];            /* under mu: the last request head */
     char *jwks;                 /* under mu: body served at /jwks (owns) */
@@ -121,6 +121,8 @@ static void serve_one(struct srv *s, int fd)
     pthread_mutex_lock(&s->mu);
     snprintf(s->last, sizeof s->last, "%s", req);
     pthread_mutex_unlock(&s->mu);
+    /* Counted before the reply: a client holding the reply sees the count. */
+    atomic_fetch_add(&s->requests, 1);
 
     if (strcmp(path, "/jwks") == 0) {
         pthread_mutex_lock(&s->mu);
@@ -152,7 +154,6 @@ static void serve_one(struct srv *s, int fd)
     } else {
         reply(fd, "404 Not Found", "", "{}", 2);
     }
-    atomic_fetch_add(&s->requests, 1);
 }
 
 static void *srv_main(void *arg)
