@@ -1209,7 +1209,7 @@ class Bench:
         builds them (CODEINSIGHT_LINT_SANDBOX=1, default limits)."""
         cmd = [str(self.build / "codeinsight-worker"), "--sandbox-exec",
                "--bwrap", "/usr/bin/bwrap", "--stage", str(files_dir), "--status", str(status),
-               "--cpu", str(30000 // 1000 + 1),
+               "--cpu", str(30000 // 1000 + 1), "--linter",
                "--as-mb", str(2048 + (1024 if name == "eslint" else 0)),
                "--env", "PATH=/usr/local/bin:/usr/bin:/bin", "--env", "PYLINTHOME=/tmp/.pylint",
                "--env", "XDG_CACHE_HOME=/tmp/.cache", "--env", "LC_ALL=C.UTF-8"]
@@ -1227,7 +1227,8 @@ class Bench:
             cmd = [str(self.build / "codeinsight-worker"), "--sandbox-exec", "--bwrap",
                    "/usr/bin/bwrap", "--stage", f"{tmp}/files", "--status", f"{tmp}/status",
                    "--cpu", "5", "--as-mb", "256", "--", "true"]
-            r = subprocess.run(cmd, capture_output=True, timeout=30, preexec_fn=_pdeathsig)
+            r = subprocess.run(cmd, capture_output=True, timeout=30, preexec_fn=_pdeathsig,
+                               start_new_session=True)
             return r.returncode == 0
 
     def phase_lint(self) -> None:
@@ -1315,8 +1316,10 @@ class Bench:
                 if taskset:
                     cmd = [taskset, "-c", "0", *cmd]
                 t = time.monotonic()
+                # A session of its own: the launcher's keeper kills its group.
                 r = subprocess.run(cmd, cwd=work, env=env, capture_output=True,
-                                   timeout=LINT_RUN_TIMEOUT_S, preexec_fn=_pdeathsig)
+                                   timeout=LINT_RUN_TIMEOUT_S, preexec_fn=_pdeathsig,
+                                   start_new_session=True)
                 per_run.append(time.monotonic() - t)
                 if r.returncode not in ok:
                     raise BenchError(f"{name} {p.name}{' (sandboxed)' if sandboxed else ''} "

@@ -286,6 +286,7 @@ static void sandbox_argv(const struct lint_run *run, struct strv *sv)
     if (is_eslint(l))
         as_mb += SANDBOX_NODE_AS_EXTRA_MB;      /* V8's reservations */
     launcher_head(sv, &pool->where, t->files, status, cfg->lint_timeout_ms / 1000 + 1, as_mb);
+    strv_add(sv, "--linter");
     strv_add(sv, "--env");
     strv_add(sv, "PATH=" LINT_SANDBOX_PATH);
     strv_add(sv, "--env");
@@ -516,7 +517,7 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
  * all (2). */
 static void eslint_probe(struct lint_pool *pool)
 {
-    const char *extra[] = {"--ro-bind", pool->eslint_dir, LINT_ESLINT_MOUNT, NULL};
+    const char *extra[] = {"--linter", "--ro-bind", pool->eslint_dir, LINT_ESLINT_MOUNT, NULL};
     char why[LAUNCHER_WHY_MAX];
 
     if (launcher_probe(&pool->where, extra, why, sizeof why) == 0)
@@ -564,7 +565,8 @@ static void sandbox_decide(struct lint_pool *pool, const struct launcher *where)
                  "turned off by CODEINSIGHT_LINT_SANDBOX=0");
     } else if (where == NULL) {
         snprintf(pool->unsandboxed, sizeof pool->unsandboxed, "there is no sandbox launcher");
-    } else if (launcher_probe(where, NULL, why, sizeof why) != 0) {
+    } else if (launcher_probe(where, (const char *const[]){"--linter", NULL}, why,
+                              sizeof why) != 0) {
         snprintf(pool->unsandboxed, sizeof pool->unsandboxed, "the sandbox is unavailable: %s",
                  why);
     } else {

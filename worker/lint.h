@@ -12,7 +12,9 @@
  * the sandbox launcher (worker/launcher.h, worker/sandbox_exec.h) as for
  * Debug Doctor: no network, its own pid namespace (the worker's
  * /proc/<pid>/environ is out of sight), no capabilities, the seccomp filter,
- * user nobody when the worker is root, /usr read-only, the file copied to
+ * when the worker is root a user of the linters' own (SANDBOX_EXEC_LINT_UID,
+ * SANDBOX_LINT_NPROC processes: not Debug Doctor's "nobody" and its 64),
+ * /usr read-only, the file copied to
  * /work (the working directory), ESLint's install (cfg->eslint_dir)
  * read-only at /opt/eslint, nothing else of the worker's file system;
  * limits RLIMIT_CPU lint_timeout_ms / 1000 + 1 s, RLIMIT_AS

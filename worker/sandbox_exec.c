@@ -40,6 +40,7 @@ struct exec_args {
     int nenv;
     long cpu_s;
     long as_mb;
+    int linter;                 /* --linter: the linters' user and process budget */
     char **cmd;                 /* NULL-terminated, after "--" */
 };
 
@@ -111,6 +112,10 @@ static void parse_args(int argc, char **argv, struct exec_args *a)
         if (strcmp(o, "--") == 0) {
             a->cmd = argv + i + 1;
             break;
+        }
+        if (strcmp(o, "--linter") == 0) {
+            a->linter = 1;
+            continue;
         }
         if (i + 1 >= argc)
             fail("option %s needs a value", o);
@@ -414,7 +419,7 @@ static int seccomp_memfd(void)
 }
 
 /* Root hands the sandbox to nobody: RLIMIT_NPROC does not bind root. */
-static void drop_privileges(void)
+static void drop_privileges(uid_t uid)
 {
     if (getuid() != 0 && geteuid() != 0)
         return;
@@ -422,7 +427,7 @@ static void drop_privileges(void)
         fail("setgroups: %s", strerror(errno));
     if (setresgid(SANDBOX_EXEC_GID, SANDBOX_EXEC_GID, SANDBOX_EXEC_GID) != 0)
         fail("setresgid: %s", strerror(errno));
-    if (setresuid(SANDBOX_EXEC_UID, SANDBOX_EXEC_UID, SANDBOX_EXEC_UID) != 0)
+    if (setresuid(uid, uid, uid) != 0)
         fail("setresuid: %s", strerror(errno));
     if (getuid() == 0 || geteuid() == 0 || getgid() == 0 || getegid() == 0 || setuid(0) == 0)
         fail("still root after dropping privileges");
@@ -550,7 +555,7 @@ int sandbox_exec_main(int argc, char **argv)
         fail("too many descriptors for RLIMIT_NOFILE %d", SANDBOX_NOFILE);
     bwrap_argv(&av, &a, fds, filter, status);
 
-    drop_privileges();
+    drop_privileges(a.linter ? SANDBOX_EXEC_LINT_UID : SANDBOX_EXEC_UID);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         fail("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
     keeper_start(worker);
@@ -558,7 +563,8 @@ int sandbox_exec_main(int argc, char **argv)
     /* Last: an ASan worker binary needs its address space until the exec. */
     limit(RLIMIT_CORE, "CORE", 0, 0);
     limit(RLIMIT_CPU, "CPU", (rlim_t)a.cpu_s, (rlim_t)a.cpu_s + 1);
-    limit(RLIMIT_NPROC, "NPROC", SANDBOX_NPROC, SANDBOX_NPROC);
+    limit(RLIMIT_NPROC, "NPROC", a.linter ? SANDBOX_LINT_NPROC : SANDBOX_NPROC,
+          a.linter ? SANDBOX_LINT_NPROC : SANDBOX_NPROC);
     limit(RLIMIT_FSIZE, "FSIZE", (rlim_t)SANDBOX_FSIZE_MB << 20, (rlim_t)SANDBOX_FSIZE_MB << 20);
     limit(RLIMIT_NOFILE, "NOFILE", SANDBOX_NOFILE, SANDBOX_NOFILE);
     if (a.as_mb > 0)

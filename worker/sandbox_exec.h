@@ -6,7 +6,7 @@
  * Doctor sandbox and for the linters) re-executes its own binary:
  *
  *     /proc/self/exe --sandbox-exec --bwrap /usr/bin/bwrap --stage DIR
- *         --status FILE [--file REL]... --cpu S [--as-mb MB]
+ *         --status FILE [--file REL]... --cpu S [--as-mb MB] [--linter]
  *         [--env NAME=VALUE]... [--ro-bind SRC DEST]... -- CMD ARG...
  *
  * and main() hands that argv to sandbox_exec_main() before anything else:
@@ -20,12 +20,14 @@
  * --json-status-fd: a "child-pid" line there means the sandbox was set up
  * and CMD was started; an "exit-code" line, that CMD ended);
  * writes the seccomp filter (sandbox_exec_seccomp) to a memfd; when it runs
- * as root, drops to SANDBOX_EXEC_UID/GID with no supplementary groups;
+ * as root, drops to SANDBOX_EXEC_UID/GID (--linter: SANDBOX_EXEC_LINT_UID)
+ * with no supplementary groups;
  * sets PR_SET_NO_NEW_PRIVS; then forks. The parent stays as the sandbox's
  * keeper: it waits for bwrap and exits as bwrap did (the same code, or the
  * same signal), and when the worker dies (parent-death SIGTERM) it kills its
  * process group. The child sets a parent-death SIGKILL, sets the rlimits
- * (worker/sandbox.h: CPU soft --cpu / hard +1 s, AS --as-mb unless 0, NPROC,
+ * (worker/sandbox.h: CPU soft --cpu / hard +1 s, AS --as-mb unless 0, NPROC
+ * (--linter: SANDBOX_LINT_NPROC),
  * FSIZE, NOFILE, CORE 0) last, because the worker may be an ASan build that
  * needs its address space until the exec; and execve()s bwrap with an
  * environment of PATH only. CMD runs under --clearenv with PATH, HOME=/work,
@@ -75,9 +77,18 @@
 #define SANDBOX_EXEC_FAILED 125
 
 /* The unprivileged user and group a root worker runs the sandbox as
- * (nobody/nogroup on Debian); also the uid/gid inside the sandbox. */
+ * (nobody/nogroup on Debian); also the uid/gid inside every sandbox. */
 #define SANDBOX_EXEC_UID 65534
 #define SANDBOX_EXEC_GID 65534
+
+/* With --linter: the user a root worker runs linters as instead (no name
+ * needed), and their RLIMIT_NPROC. RLIMIT_NPROC counts every process and
+ * thread of a user on the host, so linters get a user of their own: a
+ * Debug Doctor run near its SANDBOX_NPROC cannot starve them, nor their
+ * threads (ESLint's node has about 11) take a run's. Linters run no
+ * submitted code, so their budget only has to fit parallel runs. */
+#define SANDBOX_EXEC_LINT_UID 65533
+#define SANDBOX_LINT_NPROC 1024
 
 /* Where --ro-bind may mount inside the sandbox. */
 #define SANDBOX_EXEC_BIND_ROOT "/opt/"
