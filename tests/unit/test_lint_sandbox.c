@@ -387,6 +387,56 @@ static void test_busy_debug_run_starves_no_linter(void **state)
     sbx_expect_no_sandbox_procs();
 }
 
+struct many {
+    struct lfx *f;
+    int left, ok;
+};
+
+static void on_one_of_many(void *arg, struct lint_result *res)
+{
+    struct many *m = arg;
+    const cJSON *l = cJSON_GetArrayItem(res->linters, 0);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(l, "status");
+
+    m->ok += cJSON_IsString(st) && strcmp(st->valuestring, "ok") == 0 &&
+             cJSON_GetArraySize(res->findings) == 1;
+    lint_result_cleanup(res);
+    if (--m->left == 0)
+        loop_stop(m->f->loop);
+}
+
+/* Eight ESLint runs at once (about 11 node threads each): all fit the
+ * linters' process budget. (Within "nobody"'s 64, half failed or hung.) */
+static void test_eight_eslint_runs_at_once(void **state)
+{
+    struct many m = {0};
+    struct err e;
+
+    (void)state;
+    m.f = lfx_sandboxed();
+    if (!eslint_installed(m.f)) {
+        lfx_free(m.f);
+        skip();
+    }
+    m.f->cfg.lint_parallel = 8;
+    lfx_repool(m.f, 1, NULL, NULL);
+    for (int i = 0; i < 8; i++) {
+        static const char js[] = "var unusedThing = 1;\n";
+        char name[32];
+        snprintf(name, sizeof name, "j%d.js", i);
+        assert_non_null(lint_start(m.f->pool, name, js, sizeof js - 1, NULL, on_one_of_many, &m,
+                                   &e));
+        m.left++;
+    }
+    loop_timer_start(m.f->guard, T_LINT_GUARD_MS, 0);
+    while (m.left > 0 && !m.f->guard_fired)
+        loop_run(m.f->loop);
+    loop_timer_stop(m.f->guard);
+    assert_int_equal(m.left, 0);
+    assert_int_equal(m.ok, 8);
+    lfx_free(m.f);
+}
+
 static void test_failed_probe_runs_unsandboxed(void **state)
 {
     struct lfx *f = lfx_new(1, "/nonexistent/bwrap");
@@ -449,6 +499,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_worker_files_out_of_sight),
         cmocka_unit_test(test_set_up_failure_is_no_clean_run),
         cmocka_unit_test(test_busy_debug_run_starves_no_linter),
+        cmocka_unit_test(test_eight_eslint_runs_at_once),
         cmocka_unit_test(test_failed_probe_runs_unsandboxed),
         cmocka_unit_test(test_failed_probe_required_runs_nothing),
         cmocka_unit_test(test_missing_linter_in_the_sandbox),
