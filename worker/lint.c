@@ -200,6 +200,25 @@ static int unwrap(const struct lint_run *run, struct loop_proc_result *r, char *
     return 0;
 }
 
+/* Why a run that linters_run_failed failed: the last line of its stderr,
+ * else the message of its first fatal finding (pylint's F...). */
+static void failure_tail(const struct loop_proc_result *r, const cJSON *got, char *out,
+                         size_t cap)
+{
+    const cJSON *f;
+
+    scratch_last_line(r->err, r->err_len, LINT_NOTE_TAIL, out, cap);
+    if (out[0] != '\0')
+        return;
+    cJSON_ArrayForEach(f, got) {
+        const char *id = json_str(f, "rule_id"), *msg = json_str(f, "message");
+        if (id != NULL && id[0] == 'F' && msg != NULL) {
+            scratch_last_line(msg, strlen(msg), LINT_NOTE_TAIL, out, cap);
+            return;
+        }
+    }
+}
+
 static void on_linter_done(void *arg, const struct loop_proc_result *res)
 {
     struct lint_run *run = arg;
@@ -231,17 +250,26 @@ static void on_linter_done(void *arg, const struct loop_proc_result *res)
         const char *out = l->parse_stderr ? r->err : r->out;
         size_t len = l->parse_stderr ? r->err_len : r->out_len;
         int truncated = l->parse_stderr ? r->err_truncated : r->out_truncated;
+        cJSON *got = cJSON_CreateArray();
 
-        found = l->parse(out, len, t->res.findings);
+        found = got != NULL ? l->parse(out, len, got) : -1;
         if (found < 0) {
             note(t, "%s output could not be read%s", l->tool,
                  truncated ? " (it exceeded the output cap)" : "");
             linter_record(t, l->tool, "failed", r, 0);
+        } else if (linters_run_failed(l, r->exit_code, found)) {
+            failure_tail(r, got, tail, sizeof tail);
+            note(t, "%s failed (exit %d)%s%s", l->tool, r->exit_code, tail[0] ? ": " : "",
+                 tail);
+            linter_record(t, l->tool, "failed", r, 0);
         } else {
+            while (got->child != NULL)
+                cJSON_AddItemToArray(t->res.findings, cJSON_DetachItemViaPointer(got, got->child));
             if (truncated)
                 note(t, "%s output exceeded the cap; later findings were dropped", l->tool);
             linter_record(t, l->tool, "ok", r, found);
         }
+        cJSON_Delete(got);
     }
     if (--t->pending == 0)
         task_complete(t);

@@ -286,6 +286,15 @@ static int exit_ok_zero(int exit_code)
     return exit_code == 0;
 }
 
+int linters_run_failed(const struct linter *l, int exit_code, int found)
+{
+    if (l->exit_ok == exit_ok_zero_or_one)
+        return exit_code == 1 && found == 0;
+    if (l->exit_ok == exit_ok_pylint)
+        return (exit_code & 1) != 0;
+    return 0;
+}
+
 struct finding {
     long line;             /* >= 1 */
     long end_line;         /* >= line, or 0 when absent */

@@ -89,4 +89,12 @@ const char *linters_language_from_path(const char *path);
  * a language without linters. */
 const struct linter *const *linters_for(const char *language);
 
+/* 1 when a run exit_ok accepted failed all the same, by its exit code and
+ * the number of findings parse() read from it: flake8, shellcheck and
+ * ESLint exit 1 only with findings to show, so exit 1 with none is the
+ * interpreter's own failure (a MemoryError under the sandbox's address-space
+ * limit, say); pylint's bit 1 is a fatal message (it could not check the
+ * file: astroid crashed, or memory ran out). */
+int linters_run_failed(const struct linter *l, int exit_code, int found);
+
 #endif

@@ -437,6 +437,35 @@ static void test_eight_eslint_runs_at_once(void **state)
     lfx_free(m.f);
 }
 
+/* A linter that runs out of memory under the sandbox's address-space limit
+ * (flake8 on an 840 KB list literal, in 256 MB) exits 1 with a MemoryError
+ * and no output: failed, not "ok, no findings" (exit 1 is flake8's "found
+ * something"). */
+static void test_out_of_memory_is_no_clean_run(void **state)
+{
+    enum { ITEMS = 280000 };
+    struct lfx *f;
+    char *code = malloc(ITEMS * 3 + 16);
+    size_t n = 0;
+
+    (void)state;
+    assert_non_null(code);
+    f = lfx_sandboxed();
+    f->cfg.lint_memory_mb = 256;
+    lfx_repool(f, 1, NULL, NULL);
+    n += (size_t)snprintf(code, 8, "x = [");
+    for (int i = 0; i < ITEMS; i++, n += 3)
+        memcpy(code + n, "1, ", 3);
+    memcpy(code + n, "]\n", 3);
+    lint1(f, "big.py", code);
+    free(code);
+    if (strcmp(status_of(f, "flake8"), "failed") != 0)
+        print_error("notes: %s\n", cJSON_PrintUnformatted(f->res.notes));
+    assert_string_equal(status_of(f, "flake8"), "failed");
+    assert_true(notes_hold(f, "flake8 failed (exit 1): MemoryError"));
+    lfx_free(f);
+}
+
 static void test_failed_probe_runs_unsandboxed(void **state)
 {
     struct lfx *f = lfx_new(1, "/nonexistent/bwrap");
@@ -500,6 +529,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_set_up_failure_is_no_clean_run),
         cmocka_unit_test(test_busy_debug_run_starves_no_linter),
         cmocka_unit_test(test_eight_eslint_runs_at_once),
+        cmocka_unit_test(test_out_of_memory_is_no_clean_run),
         cmocka_unit_test(test_failed_probe_runs_unsandboxed),
         cmocka_unit_test(test_failed_probe_required_runs_nothing),
         cmocka_unit_test(test_missing_linter_in_the_sandbox),

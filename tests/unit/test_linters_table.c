@@ -148,6 +148,37 @@ static void test_argv_placeholder(void **state)
     }
 }
 
+/* The tool of that name among language's linters. */
+static const struct linter *named(const char *language, const char *tool)
+{
+    for (const struct linter *const *l = linters_for(language); *l != NULL; l++)
+        if (strcmp((*l)->tool, tool) == 0)
+            return *l;
+    fail_msg("%s has no %s", language, tool);
+    return NULL;
+}
+
+static void test_run_failed(void **state)
+{
+    const struct linter *flake8 = named("python", "flake8");
+    const struct linter *pylint = named("python", "pylint");
+    const struct linter *cppcheck = named("c", "cppcheck");
+    (void)state;
+
+    /* Exit 1 promises findings: without any, the run failed. */
+    assert_true(linters_run_failed(flake8, 1, 0));
+    assert_false(linters_run_failed(flake8, 1, 3));
+    assert_false(linters_run_failed(flake8, 0, 0));
+    assert_true(linters_run_failed(named("shell", "shellcheck"), 1, 0));
+    assert_true(linters_run_failed(named("javascript", "eslint"), 1, 0));
+    /* pylint: bit 1 is a fatal message, whatever else it found. */
+    assert_true(linters_run_failed(pylint, 1, 1));
+    assert_true(linters_run_failed(pylint, 1 | 4, 2));
+    assert_false(linters_run_failed(pylint, 2 | 4 | 16, 5));
+    assert_false(linters_run_failed(pylint, 0, 0));
+    assert_false(linters_run_failed(cppcheck, 0, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_language_from_path),
         cmocka_unit_test(test_linters_for),
         cmocka_unit_test(test_argv_placeholder),
+        cmocka_unit_test(test_run_failed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
