@@ -77,7 +77,8 @@ static const struct cfg_entry cfg_table[] = {
      "keep them from running the code they read)."},
     {"CODEINSIGHT_LINT_MEMORY_MB", CFG_T_INT, OFF(lint_memory_mb), "2048", 256, 65536,
      CFG_WORKER, 0, "Address-space limit of a sandboxed linter, MB (RLIMIT_AS; ESLint gets "
-     "1024 MB more for V8's reservations)."},
+     "1024 MB more for V8's reservations; shellcheck none, its collector needs about twice "
+     "its heap: the CPU and wall-clock limits bound it)."},
     {"CODEINSIGHT_READ_BLOCK_MS", CFG_T_INT, OFF(read_block_ms), "2000", 10, 60000,
      CFG_WORKER, 0, "XREADGROUP BLOCK timeout, ms; bounds how fast a worker notices SIGTERM."},
     {"CODEINSIGHT_SHUTDOWN_GRACE", CFG_T_INT, OFF(shutdown_grace_s), "25", 1, 3600,

@@ -18,7 +18,8 @@
  * /work (the working directory), ESLint's install (cfg->eslint_dir)
  * read-only at /opt/eslint, nothing else of the worker's file system;
  * limits RLIMIT_CPU lint_timeout_ms / 1000 + 1 s, RLIMIT_AS
- * cfg->lint_memory_mb (ESLint: + SANDBOX_NODE_AS_EXTRA_MB), and the
+ * cfg->lint_memory_mb (ESLint: + SANDBOX_NODE_AS_EXTRA_MB; shellcheck: none,
+ * GHC's collector needs about twice its live heap), and the
  * sandbox's NPROC, FSIZE and NOFILE. The pool probes the launcher once, in
  * lint_pool_new, and once more with ESLint's mount: when a probe fails,
  * cfg->lint_sandbox 1 runs the linters concerned (all, or ESLint)
