@@ -161,7 +161,8 @@ out:
     return rc;
 }
 
-int launcher_probe(const struct launcher *l, const char *const *extra, char *why, size_t cap)
+int launcher_probe(const struct launcher *l, const char *const *extra, const char *const *cmd,
+                   char *why, size_t cap)
 {
     char dir[PATH_MAX], stage[PATH_MAX + 16], status_path[PATH_MAX + 16];
     char out[LAUNCHER_PROBE_OUTPUT_MAX + 1], line[LAUNCHER_WHY_MAX - 64];
@@ -183,11 +184,15 @@ int launcher_probe(const struct launcher *l, const char *const *extra, char *why
         snprintf(why, cap, "cannot create a staging directory: %s", strerror(errno));
         goto out;
     }
-    launcher_head(&sv, l, stage, status_path, LAUNCHER_PROBE_CPU_S, LAUNCHER_PROBE_MEMORY_MB);
+    launcher_head(&sv, l, stage, status_path, LAUNCHER_PROBE_CPU_S,
+                  cmd != NULL ? 0 : LAUNCHER_PROBE_MEMORY_MB);
     for (; extra != NULL && *extra != NULL; extra++)
         strv_add(&sv, *extra);
     strv_add(&sv, "--");
-    strv_add(&sv, "true");
+    if (cmd == NULL)
+        strv_add(&sv, "true");
+    for (; cmd != NULL && *cmd != NULL; cmd++)
+        strv_add(&sv, *cmd);
     if (sv.oom) {
         snprintf(why, cap, "cannot start the probe: out of memory");
         goto out;

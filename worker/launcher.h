@@ -67,11 +67,14 @@ int launcher_ran(const char *path, int timed_out);
  * "sandbox set-up failed (exit N): <last line of stderr, else stdout>". */
 void launcher_failure(const struct loop_proc_result *r, char *why, size_t cap);
 
-/* Checks that bwrap is there and runs the launcher with /bin/true,
- * synchronously, waiting at most LAUNCHER_PROBE_TIMEOUT_MS. extra: more
- * launcher options (NULL-terminated; NULL for none), e.g. a --ro-bind to
- * check that the sandbox's user can mount that tree. Returns 0, or -1 with
- * the reason in why (cap bytes). */
-int launcher_probe(const struct launcher *l, const char *const *extra, char *why, size_t cap);
+/* Checks that bwrap is there and runs the launcher with cmd (NULL-terminated
+ * argv; NULL for /bin/true, in LAUNCHER_PROBE_MEMORY_MB; a cmd of the
+ * worker's own, e.g. "eslint --version", runs without an address-space
+ * limit), synchronously, waiting at most LAUNCHER_PROBE_TIMEOUT_MS. extra:
+ * more launcher options (NULL-terminated; NULL for none), e.g. a --ro-bind
+ * of a tree cmd needs. Succeeds when cmd exits 0. Returns 0, or -1 with the
+ * reason in why (cap bytes). */
+int launcher_probe(const struct launcher *l, const char *const *extra, const char *const *cmd,
+                   char *why, size_t cap);
 
 #endif

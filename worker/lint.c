@@ -542,19 +542,21 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
     return t;
 }
 
-/* Whether the sandbox's user can mount ESLint's install: not when a
- * directory above it is closed to that user (a clone in root's 0700 home).
- * Then ESLint alone runs unsandboxed (CODEINSIGHT_LINT_SANDBOX=1) or not at
- * all (2). */
+/* Whether ESLint runs in the sandbox: "eslint --version" from the mount,
+ * as the sandbox's user. Not when a directory above the install is closed
+ * to that user (a clone in root's 0700 home), nor when the install is not
+ * readable by others (copied under umask 027). Then ESLint alone runs
+ * unsandboxed (CODEINSIGHT_LINT_SANDBOX=1) or not at all (2). */
 static void eslint_probe(struct lint_pool *pool)
 {
     const char *extra[] = {"--linter", "--ro-bind", pool->eslint_dir, LINT_ESLINT_MOUNT, NULL};
+    const char *cmd[] = {LINT_ESLINT_MOUNT "/node_modules/.bin/eslint", "--version", NULL};
     char why[LAUNCHER_WHY_MAX];
 
-    if (launcher_probe(&pool->where, extra, why, sizeof why) == 0)
+    if (launcher_probe(&pool->where, extra, cmd, why, sizeof why) == 0)
         return;
     snprintf(pool->unsandboxed, sizeof pool->unsandboxed,
-             "ESLint's install cannot be mounted in the sandbox: %s", why);
+             "ESLint cannot run from its install in the sandbox: %s", why);
     pool->eslint_plain = 1;
     pool->eslint_refuse = pool->cfg->lint_sandbox == 2;
 }
@@ -596,7 +598,7 @@ static void sandbox_decide(struct lint_pool *pool, const struct launcher *where)
                  "turned off by CODEINSIGHT_LINT_SANDBOX=0");
     } else if (where == NULL) {
         snprintf(pool->unsandboxed, sizeof pool->unsandboxed, "there is no sandbox launcher");
-    } else if (launcher_probe(where, (const char *const[]){"--linter", NULL}, why,
+    } else if (launcher_probe(where, (const char *const[]){"--linter", NULL}, NULL, why,
                               sizeof why) != 0) {
         snprintf(pool->unsandboxed, sizeof pool->unsandboxed, "the sandbox is unavailable: %s",
                  why);

@@ -60,7 +60,7 @@ struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg,
 
 /* NULL when every linter runs sandboxed, else why not (borrowed, static for
  * the pool's life), e.g. "turned off by CODEINSIGHT_LINT_SANDBOX=0" or
- * "ESLint's install cannot be mounted in the sandbox: ...". */
+ * "ESLint cannot run from its install in the sandbox: ...". */
 const char *lint_pool_unsandboxed(const struct lint_pool *pool);
 
 /* Kills linters still running and frees; their callbacks do not run. Accepts NULL. */

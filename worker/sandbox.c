@@ -524,7 +524,7 @@ struct sandbox *sandbox_new(struct loop *loop, const struct config *cfg, const c
     if (!cfg->sandbox_enabled)
         snprintf(sb->unavailable, sizeof sb->unavailable,
                  "sandbox disabled by CODEINSIGHT_SANDBOX=0");
-    else if (launcher_probe(&sb->where, NULL, sb->unavailable, sizeof sb->unavailable) == 0)
+    else if (launcher_probe(&sb->where, NULL, NULL, sb->unavailable, sizeof sb->unavailable) == 0)
         sb->unavailable[0] = '\0';
     return sb;
 }

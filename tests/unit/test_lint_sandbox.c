@@ -236,7 +236,7 @@ static void test_eslint_in_a_private_directory(void **state)
         lfx_repool(f, mode, cmd, NULL);
         assert_non_null(lint_pool_unsandboxed(f->pool));
         assert_non_null(strstr(lint_pool_unsandboxed(f->pool),
-                               "ESLint's install cannot be mounted in the sandbox"));
+                               "ESLint cannot run from its install in the sandbox"));
         lint1(f, "a.js", "var unusedThing = 1;\n");
         if (mode == 1) {
             assert_string_equal(status_of(f, "eslint"), "ok");
@@ -255,11 +255,43 @@ static void test_eslint_in_a_private_directory(void **state)
     lfx_free(f);
 }
 
-/* A stand-in for bwrap that passes the probe (its command is "true") and
- * otherwise fails as bwrap does when a mount fails in the sandbox's first
- * process: "child-pid" written, then exit 1. A linter's own exit 1 means
- * "findings" (flake8's too), so only the missing "exit-code" tells them
- * apart. */
+/* ESLint's install in a directory others may enter, but itself closed to
+ * them (copied under umask 027): the probe runs ESLint, not only the mount,
+ * so ESLint runs unsandboxed instead of failing every lint. */
+static void test_eslint_install_closed_to_others(void **state)
+{
+    char dir[] = "/tmp/ci-lint-closed-XXXXXX", cmd[PATH_MAX + 128];
+    struct lfx *f;
+
+    (void)state;
+    f = lfx_sandboxed();
+    if (!eslint_installed(f) || geteuid() != 0) {
+        lfx_free(f);
+        skip();
+    }
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s/eslint' && chmod -R o-rwx '%s/eslint'",
+             f->cfg.eslint_dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/eslint", dir);
+    lfx_repool(f, 1, cmd, NULL);
+    assert_non_null(lint_pool_unsandboxed(f->pool));
+    assert_non_null(strstr(lint_pool_unsandboxed(f->pool),
+                           "ESLint cannot run from its install in the sandbox"));
+    lint1(f, "a.js", "var unusedThing = 1;\n");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_string_equal(status_of(f, "eslint"), "ok");
+    assert_true(has_rule(f, "no-unused-vars"));
+    lfx_free(f);
+}
+
+/* A stand-in for bwrap that passes the probes (their commands end in "true"
+ * or "--version") and otherwise fails as bwrap does when a mount fails in
+ * the sandbox's first process: "child-pid" written, then exit 1. A linter's
+ * own exit 1 means "findings" (flake8's too), so only the missing
+ * "exit-code" tells them apart. */
 static const char fake_bwrap[] =
     "#!/bin/sh\n"
     "fd=; last=\n"
@@ -267,7 +299,7 @@ static const char fake_bwrap[] =
     "  [ \"$1\" = --json-status-fd ] && fd=$2\n"
     "  last=$1; shift\n"
     "done\n"
-    "if [ \"$last\" = true ]; then\n"
+    "if [ \"$last\" = true ] || [ \"$last\" = --version ]; then\n"
     "  printf '{ \"child-pid\": 2 }\\n{ \"exit-code\": 0 }\\n' >&\"$fd\"; exit 0\n"
     "fi\n"
     "printf '{ \"child-pid\": 2 }\\n' >&\"$fd\"\n"
@@ -525,6 +557,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_python_findings_in_the_sandbox),
         cmocka_unit_test(test_eslint_from_its_mount),
         cmocka_unit_test(test_eslint_in_a_private_directory),
+        cmocka_unit_test(test_eslint_install_closed_to_others),
         cmocka_unit_test(test_worker_files_out_of_sight),
         cmocka_unit_test(test_set_up_failure_is_no_clean_run),
         cmocka_unit_test(test_busy_debug_run_starves_no_linter),
