@@ -32,6 +32,8 @@
 #define LINT_NOTE_TAIL 160
 /* Where ESLint's install (CODEINSIGHT_ESLINT_DIR) is mounted in a sandbox. */
 #define LINT_ESLINT_MOUNT SANDBOX_EXEC_BIND_ROOT "eslint"
+/* The largest file a sandbox takes: bwrap copies it under RLIMIT_FSIZE. */
+#define LINT_SANDBOX_FILE_MAX ((size_t)SANDBOX_FSIZE_MB << 20)
 /* PATH inside a sandbox: /usr/local is part of /usr there. */
 #define LINT_SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
 
@@ -340,9 +342,10 @@ static void sandbox_argv(const struct lint_run *run, struct strv *sv)
     strv_add(sv, "--");
 }
 
-/* 1 when a sandboxed run can find prog: in a sandbox, a missing program is
- * only bwrap's exit 1, which some linters' exit_ok takes for "ran". An
- * absolute prog is the ESLint install's, checked in lint_pool_new. */
+/* 1 when a sandboxed run can find prog, so that a linter not installed is
+ * "missing", as without a sandbox, and not a set-up failure (bwrap's exec
+ * fails inside). An absolute prog is the ESLint install's, checked by the
+ * probe. */
 static int sandbox_has(const char *prog)
 {
     static const char *const dirs[] = {"/usr/local/bin", "/usr/bin"};
@@ -522,6 +525,12 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
                 linter_record(t, (*list)->tool, "failed", NULL, 0);
                 continue;
             }
+            if (linter_sandboxed(pool, *list) && len > LINT_SANDBOX_FILE_MAX) {
+                note(t, "%s did not run: the file is larger than the sandbox's %d MB file "
+                     "limit", (*list)->tool, SANDBOX_FSIZE_MB);
+                linter_record(t, (*list)->tool, "failed", NULL, 0);
+                continue;
+            }
             run = &t->runs[t->nruns++];
             run->task = t;
             run->linter = *list;
@@ -613,6 +622,13 @@ static void sandbox_decide(struct lint_pool *pool, const struct launcher *where)
 const char *lint_pool_unsandboxed(const struct lint_pool *pool)
 {
     return pool->unsandboxed[0] != '\0' ? pool->unsandboxed : NULL;
+}
+
+const char *lint_pool_unsandboxed_linters(const struct lint_pool *pool)
+{
+    if (pool->unsandboxed[0] == '\0')
+        return NULL;
+    return pool->sandboxed ? "eslint" : "all";
 }
 
 struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg,

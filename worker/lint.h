@@ -25,7 +25,9 @@
  * cfg->lint_sandbox 1 runs the linters concerned (all, or ESLint)
  * unsandboxed and 2 runs none of them (lint_pool_unsandboxed says why). A
  * sandbox that fails to set up for one run makes that linter's note say
- * so; a linter not installed is "missing", as without a sandbox.
+ * so; a linter not installed is "missing", as without a sandbox; a file
+ * over SANDBOX_FSIZE_MB (only with CODEINSIGHT_BODY_MAX raised) is not
+ * linted in a sandbox, and the note says so.
  */
 #ifndef WK_LINT_H
 #define WK_LINT_H
@@ -62,6 +64,9 @@ struct lint_pool *lint_pool_new(struct loop *loop, const struct config *cfg,
  * the pool's life), e.g. "turned off by CODEINSIGHT_LINT_SANDBOX=0" or
  * "ESLint cannot run from its install in the sandbox: ...". */
 const char *lint_pool_unsandboxed(const struct lint_pool *pool);
+
+/* Which linters that is: NULL (none), "all" or "eslint" (static). */
+const char *lint_pool_unsandboxed_linters(const struct lint_pool *pool);
 
 /* Kills linters still running and frees; their callbacks do not run. Accepts NULL. */
 void lint_pool_free(struct lint_pool *pool);

@@ -346,8 +346,9 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
         struct log_line l;
         log_begin(&l, cfg->lint_sandbox == 2 ? LOG_ERROR : LOG_WARN, "lint_sandbox_unavailable");
         log_str(&l, "reason", lint_pool_unsandboxed(w->lint));
-        log_str(&l, "linters", cfg->lint_sandbox == 2 ? "not run (CODEINSIGHT_LINT_SANDBOX=2)"
-                                                      : "run without a sandbox");
+        log_str(&l, "linters", lint_pool_unsandboxed_linters(w->lint));
+        log_str(&l, "action", cfg->lint_sandbox == 2 ? "not run (CODEINSIGHT_LINT_SANDBOX=2)"
+                                                     : "run without a sandbox");
         log_end(&l);
     }
     return ERR_OK;

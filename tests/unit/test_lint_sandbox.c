@@ -237,6 +237,7 @@ static void test_eslint_in_a_private_directory(void **state)
         assert_non_null(lint_pool_unsandboxed(f->pool));
         assert_non_null(strstr(lint_pool_unsandboxed(f->pool),
                                "ESLint cannot run from its install in the sandbox"));
+        assert_string_equal(lint_pool_unsandboxed_linters(f->pool), "eslint");
         lint1(f, "a.js", "var unusedThing = 1;\n");
         if (mode == 1) {
             assert_string_equal(status_of(f, "eslint"), "ok");
@@ -523,11 +524,33 @@ static void test_failed_probe_required_runs_nothing(void **state)
     assert_int_equal(cJSON_GetArraySize(f->res.findings), 0);
     assert_true(notes_hold(f, "CODEINSIGHT_LINT_SANDBOX=2"));
     assert_true(notes_hold(f, "/nonexistent/bwrap"));
+    assert_string_equal(lint_pool_unsandboxed_linters(f->pool), "all");
     lfx_free(f);
 }
 
-/* In a sandbox a missing program is only bwrap's exit 1, which ESLint's
- * exit_ok takes for "ran, no findings": the pool must say "missing". */
+/* A file over the sandbox's file-size limit (CODEINSIGHT_BODY_MAX raised)
+ * is not linted in a sandbox, and the note says why. */
+static void test_file_over_the_sandbox_limit(void **state)
+{
+    size_t len = ((size_t)SANDBOX_FSIZE_MB << 20) + 2;
+    char *code = malloc(len + 1);
+    struct lfx *f;
+
+    (void)state;
+    assert_non_null(code);
+    f = lfx_sandboxed();
+    memset(code, '\n', len);
+    code[0] = '#';
+    code[len] = '\0';
+    lint1(f, "huge.py", code);
+    free(code);
+    assert_string_equal(status_of(f, "flake8"), "failed");
+    assert_true(notes_hold(f, "flake8 did not run: the file is larger than the sandbox's"));
+    lfx_free(f);
+}
+
+/* A linter not installed is "missing" in a sandbox too (bwrap's failed exec
+ * inside would read as a set-up failure). */
 static void test_missing_linter_in_the_sandbox(void **state)
 {
     struct lfx *f;
@@ -566,6 +589,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_failed_probe_runs_unsandboxed),
         cmocka_unit_test(test_failed_probe_required_runs_nothing),
         cmocka_unit_test(test_missing_linter_in_the_sandbox),
+        cmocka_unit_test(test_file_over_the_sandbox_limit),
         cmocka_unit_test(test_off_never_probes),
     };
 
