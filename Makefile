@@ -33,7 +33,8 @@ else
 LDLIBS  += -ljemalloc
 endif
 
-MAINS        := gateway/main.c gateway/migrate_main.c gateway/admin_main.c worker/main.c cli/main.c
+MAINS        := gateway/main.c gateway/migrate_main.c gateway/admin_main.c worker/main.c cli/main.c \
+                worker/sandbox_exec_main.c
 COMMON_SRC   := $(wildcard common/*.c)
 GATEWAY_SRC  := $(filter-out $(MAINS),$(wildcard gateway/*.c))
 WORKER_SRC   := $(filter-out $(MAINS),$(wildcard worker/*.c))
@@ -51,7 +52,7 @@ WORKER_OBJ   := $(call obj,$(WORKER_SRC))
 CLI_OBJ      := $(call obj,$(CLI_SRC))
 # The service's programs (what the images run) and the client, the CLI.
 SERVICE_BINS := $(BUILD)/codeinsight-gateway $(BUILD)/codeinsight-worker $(BUILD)/codeinsight-migrate \
-                $(BUILD)/codeinsight-admin
+                $(BUILD)/codeinsight-admin $(BUILD)/codeinsight-sandbox-exec
 BINS         := $(SERVICE_BINS) $(BUILD)/codeinsight
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -168,6 +169,11 @@ $(BUILD)/codeinsight-admin: $(BUILD)/obj/gateway/admin_main.o $(BUILD)/libcommon
 
 $(BUILD)/codeinsight-worker: $(BUILD)/obj/worker/main.o $(BUILD)/libworker.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The sandbox launcher alone: libc and libseccomp, nothing else to load.
+$(BUILD)/codeinsight-sandbox-exec: $(BUILD)/obj/worker/sandbox_exec_main.o \
+                                   $(BUILD)/obj/worker/sandbox_exec.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtestsupport.a $(BUILD)/libworker.a \
                   $(BUILD)/libgateway.a $(BUILD)/libcli.a $(BUILD)/libcommon.a

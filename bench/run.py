@@ -1207,7 +1207,7 @@ class Bench:
                            eslint_dir: Path) -> list[str]:
         """The sandbox launcher's options for one linter run, as worker/lint.c
         builds them (CODEINSIGHT_LINT_SANDBOX=1, default limits)."""
-        cmd = [str(self.build / "codeinsight-worker"), "--sandbox-exec",
+        cmd = [str(self.launcher()), "--sandbox-exec",
                "--bwrap", "/usr/bin/bwrap", "--stage", str(files_dir), "--status", str(status),
                "--cpu", str(30000 // 1000 + 1), "--linter",
                "--as-mb", str(2048 + (1024 if name == "eslint" else 0)),
@@ -1220,11 +1220,16 @@ class Bench:
             cmd += ["--file", "eslint.config.mjs"]
         return cmd + ["--"]
 
+    def launcher(self) -> Path:
+        """The launcher the worker runs (worker/launcher.h, launcher_locate)."""
+        own = self.build / "codeinsight-sandbox-exec"
+        return own if os.access(own, os.X_OK) else self.build / "codeinsight-worker"
+
     def lint_sandbox_works(self) -> bool:
         """Whether the launcher runs /bin/true here (bwrap, user namespaces)."""
         with tempfile.TemporaryDirectory(prefix="bench-probe-") as tmp:
             (Path(tmp) / "files").mkdir()
-            cmd = [str(self.build / "codeinsight-worker"), "--sandbox-exec", "--bwrap",
+            cmd = [str(self.launcher()), "--sandbox-exec", "--bwrap",
                    "/usr/bin/bwrap", "--stage", f"{tmp}/files", "--status", f"{tmp}/status",
                    "--cpu", "5", "--as-mb", "256", "--", "true"]
             r = subprocess.run(cmd, capture_output=True, timeout=30, preexec_fn=_pdeathsig,

@@ -13,7 +13,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -24,6 +26,21 @@
 #define LAUNCHER_PROBE_OUTPUT_MAX 4096
 
 const char *const launcher_env[] = {"PATH=/usr/bin:/bin", NULL};
+
+void launcher_locate(struct launcher *l, const char *bwrap)
+{
+    char self[PATH_MAX], *slash;
+
+    snprintf(l->bwrap, sizeof l->bwrap, "%s", bwrap);
+    snprintf(l->self_exe, sizeof l->self_exe, "/proc/self/exe");
+    if (realpath("/proc/self/exe", self) == NULL || (slash = strrchr(self, '/')) == NULL)
+        return;
+    *slash = '\0';
+    if ((size_t)snprintf(l->self_exe, sizeof l->self_exe, "%s/%s", self, LAUNCHER_EXE_NAME) >=
+            sizeof l->self_exe ||
+        access(l->self_exe, X_OK) != 0)
+        snprintf(l->self_exe, sizeof l->self_exe, "/proc/self/exe");
+}
 
 void launcher_head(struct strv *sv, const struct launcher *l, const char *stage,
                    const char *status, long cpu_s, long as_mb)

@@ -3,13 +3,16 @@
  *
  * Resource limits and a change of user cannot be asked of libuv's spawn, so
  * the worker (worker/launcher.h builds the command line, for the Debug
- * Doctor sandbox and for the linters) re-executes its own binary:
+ * Doctor sandbox and for the linters) runs the launcher: the program
+ * codeinsight-sandbox-exec beside its binary (worker/sandbox_exec_main.c),
+ * or else its own binary again:
  *
- *     /proc/self/exe --sandbox-exec --bwrap /usr/bin/bwrap --stage DIR
+ *     codeinsight-sandbox-exec | /proc/self/exe --sandbox-exec --bwrap /usr/bin/bwrap --stage DIR
  *         --status FILE [--file REL]... --cpu S [--as-mb MB] [--linter]
  *         [--env NAME=VALUE]... [--ro-bind SRC DEST]... -- CMD ARG...
  *
- * and main() hands that argv to sandbox_exec_main() before anything else:
+ * and either program's main() hands that argv to sandbox_exec_main() before
+ * anything else:
  *
  *     if (argc > 1 && strcmp(argv[1], SANDBOX_EXEC_FLAG) == 0)
  *         return sandbox_exec_main(argc, argv);

@@ -295,10 +295,8 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
 
     if (kv_url_parse(cfg->redis_url, &w->kv_url, e) != ERR_OK)
         return ERR_CONFIG;
-    {
-        struct launcher where = {"/proc/self/exe", SANDBOX_BWRAP};
-        w->lint = lint_pool_new(loop, cfg, &where, e);
-    }
+    launcher_locate(&w->launcher, SANDBOX_BWRAP);
+    w->lint = lint_pool_new(loop, cfg, &w->launcher, e);
     w->tick = loop_timer_new(loop, on_tick, w);
     if (w->lint == NULL || w->tick == NULL)
         goto fail;
@@ -317,7 +315,7 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     if (target_policy_new(cfg->stress_allowed_hosts, &w->stress_policy, e) != ERR_OK)
         goto fail;
     /* Only the heavy pool runs submitted code, and only in the sandbox. */
-    if (heavy && (w->sandbox = sandbox_new(loop, cfg, "/proc/self/exe", NULL, e)) == NULL)
+    if (heavy && (w->sandbox = sandbox_new(loop, cfg, w->launcher.self_exe, NULL, e)) == NULL)
         goto fail;
     w->model.cfg = cfg;
     w->model.llm = w->llm;
@@ -340,6 +338,7 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
                                                                    : "ready");
         log_str(&l, "lint_sandbox", lint_pool_unsandboxed(w->lint) ? lint_pool_unsandboxed(w->lint)
                                                                   : "ready");
+        log_str(&l, "launcher", w->launcher.self_exe);
         log_end(&l);
     }
     if (cfg->lint_sandbox != 0 && lint_pool_unsandboxed(w->lint) != NULL) {

@@ -6,6 +6,7 @@
 
 #include "common/json.h"
 #include "common/kv.h"
+#include "worker/launcher.h"
 #include "worker/model_step.h"
 
 struct config;
@@ -26,6 +27,7 @@ struct worker {
     struct kv_async *kv_read;       /* only the blocking XREADGROUP */
     struct kv_async *kv;            /* every other command */
     struct db_async *db;
+    struct launcher launcher;       /* the sandbox launcher (linters, Debug Doctor) */
     struct lint_pool *lint;
     struct llm *llm;                /* the model client (offline: no calls) */
     struct prompt_set *prompts;

@@ -182,6 +182,8 @@ def test_config_named_files_never_run(harness, fast_worker, tmp_path, path, lang
 def test_linters_run_in_a_sandbox(fast_worker):
     started = fast_worker.events("worker_started")
     assert started and started[0].get("lint_sandbox") == "ready", started
+    # The launcher program beside the worker binary, not the worker again.
+    assert started[0].get("launcher", "").endswith("/codeinsight-sandbox-exec"), started
     assert not fast_worker.events("lint_sandbox_unavailable")
 
 
