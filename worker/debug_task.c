@@ -180,7 +180,8 @@ static void finish(struct debug_state *d)
         json_add_str_or_null(err, "type", json_str(d->tb, "error_type"));
         json_add_str_or_null(err, "message", json_str(d->tb, "message"));
         cJSON_AddItemToObject(r, "root_frame", root_frame_json(d));
-        cJSON_AddItemToObject(r, "frames", cJSON_DetachItemFromObjectCaseSensitive(d->tb, "frames"));
+        cJSON_AddItemToObject(r, "frames",
+                              cJSON_DetachItemFromObjectCaseSensitive(d->tb, "frames"));
     }
     d->out.result = r;
     out = d->out;

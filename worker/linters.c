@@ -961,7 +961,8 @@ static int parse_eslint(const char *out, size_t len, cJSON *findings)
 
             if (count >= LINTERS_FINDINGS_MAX)
                 break;
-            f.rule_id = rule != NULL && rule_id_valid(rule) ? rule : (fatal ? "parse-error" : "eslint");
+            f.rule_id = rule != NULL && rule_id_valid(rule) ? rule
+                                                            : (fatal ? "parse-error" : "eslint");
             f.line = line_clamp(json_long(cJSON_GetObjectItemCaseSensitive(m, "line"), 1));
             f.end_line = json_long(cJSON_GetObjectItemCaseSensitive(m, "endLine"), 0);
             f.column = json_long(cJSON_GetObjectItemCaseSensitive(m, "column"), 0);
