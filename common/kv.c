@@ -154,47 +154,6 @@ int kv_call(struct kv *kv, int argc, const char **argv, const size_t *lens, cJSO
     return kv_take_reply(r, reply, e);
 }
 
-int kv_eval(struct kv *kv, const struct kv_script *s, int nkeys, int argc, const char **argv,
-            const size_t *lens, cJSON **reply, struct err *e)
-{
-    enum { EVAL_STACK_ARGS = 64 };
-    const char *av_stack[EVAL_STACK_ARGS + 3], **av = av_stack;
-    size_t al_stack[EVAL_STACK_ARGS + 3], *al = al_stack;
-    char nk[16];
-    int rc;
-
-    if (argc < 0 || argc > KV_EVAL_ARGS_MAX)
-        return err_set(e, ERR_INTERNAL, "kv_eval: %d arguments (0..%d)", argc, KV_EVAL_ARGS_MAX);
-    if (argc > EVAL_STACK_ARGS) {
-        av = malloc((size_t)(argc + 3) * sizeof *av);
-        al = malloc((size_t)(argc + 3) * sizeof *al);
-        if (av == NULL || al == NULL) {
-            free(av);
-            free(al);
-            return err_set(e, ERR_INTERNAL, "out of memory");
-        }
-    }
-    snprintf(nk, sizeof nk, "%d", nkeys);
-    av[0] = "EVALSHA"; al[0] = 7;
-    av[1] = s->sha;    al[1] = 40;
-    av[2] = nk;        al[2] = strlen(nk);
-    for (int i = 0; i < argc; i++) {
-        av[i + 3] = argv[i];
-        al[i + 3] = lens ? lens[i] : strlen(argv[i]);
-    }
-    rc = kv_call(kv, argc + 3, av, al, reply, e);
-    if (rc == ERR_PROTOCOL && e != NULL && strstr(e->msg, "NOSCRIPT") != NULL) {
-        av[0] = "EVAL"; al[0] = 4;
-        av[1] = s->src; al[1] = s->len;
-        rc = kv_call(kv, argc + 3, av, al, reply, e);
-    }
-    if (av != av_stack) {
-        free(av);
-        free(al);
-    }
-    return rc;
-}
-
 /* Arguments a pipelined command is laid out from on the stack; a longer one
  * is copied into an allocation. */
 #define KV_STACK_ARGS 64
@@ -243,6 +202,47 @@ static int kv_append(struct kv *kv, int npre, const char **pre, const size_t *pr
     if (av != av_stack) {
         free(av);
         free(al);
+    }
+    return rc;
+}
+
+/* Sends pre then c and reads its reply, as kv_call. */
+static int kv_call_pre(struct kv *kv, int npre, const char **pre, const size_t *prelens,
+                       const struct kv_cmd *c, cJSON **reply, struct err *e)
+{
+    redisReply *r = NULL;
+    int rc;
+
+    if (reply != NULL)
+        *reply = NULL;
+    if (kv->broken)
+        return err_set(e, ERR_REDIS_UNAVAILABLE, "redis: connection lost");
+    if ((rc = kv_append(kv, npre, pre, prelens, c, e)) != ERR_OK)
+        return rc;
+    if (redisGetReply(kv->ctx, (void **)&r) != REDIS_OK || r == NULL)
+        return kv_fail(kv, e);
+    return kv_take_reply(r, reply, e);
+}
+
+int kv_eval(struct kv *kv, const struct kv_script *s, int nkeys, int argc, const char **argv,
+            const size_t *lens, cJSON **reply, struct err *e)
+{
+    const struct kv_cmd c = {argc, argv, lens};
+    char nk[16];
+    const char *pre[3] = {"EVALSHA", s->sha, nk};
+    size_t prelens[3] = {7, 40, 0};
+    int rc;
+
+    if (argc < 0 || argc > KV_EVAL_ARGS_MAX)
+        return err_set(e, ERR_INTERNAL, "kv_eval: %d arguments (0..%d)", argc, KV_EVAL_ARGS_MAX);
+    prelens[2] = (size_t)snprintf(nk, sizeof nk, "%d", nkeys);
+    rc = kv_call_pre(kv, 3, pre, prelens, &c, reply, e);
+    if (rc == ERR_PROTOCOL && e != NULL && strstr(e->msg, "NOSCRIPT") != NULL) {
+        pre[0] = "EVAL";
+        prelens[0] = 4;
+        pre[1] = s->src;
+        prelens[1] = s->len;
+        rc = kv_call_pre(kv, 3, pre, prelens, &c, reply, e);
     }
     return rc;
 }
