@@ -76,9 +76,7 @@ struct lint_pool {
     char eslint_bin[PATH_MAX];      /* absolute, as the linter sees it; "" when not installed */
     char eslint_config[PATH_MAX];   /* as the linter sees it */
     int sandboxed;                  /* 1: runs in a sandbox (where), ESLint's maybe not */
-    int refuse;                     /* 1: no run at all (CODEINSIGHT_LINT_SANDBOX=2, no sandbox) */
     int eslint_plain;               /* sandboxed, but ESLint's install cannot be mounted */
-    int eslint_refuse;              /* and CODEINSIGHT_LINT_SANDBOX=2: no ESLint run */
     struct launcher where;
     char unsandboxed[LAUNCHER_WHY_MAX + 64];    /* why not (all) sandboxed, else "" */
 };
@@ -99,7 +97,7 @@ static int linter_sandboxed(const struct lint_pool *pool, const struct linter *l
 /* 1 when l must not run at all (CODEINSIGHT_LINT_SANDBOX=2 without a sandbox for it). */
 static int linter_refused(const struct lint_pool *pool, const struct linter *l)
 {
-    return pool->refuse || (pool->eslint_refuse && is_eslint(l));
+    return pool->cfg->lint_sandbox == 2 && !linter_sandboxed(pool, l);
 }
 
 void lint_result_cleanup(struct lint_result *res)
@@ -567,7 +565,6 @@ static void eslint_probe(struct lint_pool *pool)
     snprintf(pool->unsandboxed, sizeof pool->unsandboxed,
              "ESLint cannot run from its install in the sandbox: %s", why);
     pool->eslint_plain = 1;
-    pool->eslint_refuse = pool->cfg->lint_sandbox == 2;
 }
 
 /* Finds ESLint's install, and says where the linter will see it. */
@@ -614,9 +611,7 @@ static void sandbox_decide(struct lint_pool *pool, const struct launcher *where)
     } else {
         pool->where = *where;
         pool->sandboxed = 1;
-        return;
     }
-    pool->refuse = pool->cfg->lint_sandbox == 2;
 }
 
 const char *lint_pool_unsandboxed(const struct lint_pool *pool)
