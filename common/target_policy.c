@@ -1,8 +1,10 @@
 /* target_policy.c - the stress-test allow-list and address classification. */
 #include "common/target_policy.h"
 
+#include "common/cidr.h"
 #include "common/err.h"
 #include "common/http_client.h"
+#include "common/items.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -17,12 +19,11 @@
 /* Longest entry text, bytes: a host name, or "[IPv6]/128". */
 #define ENTRY_TEXT_MAX (TARGET_POLICY_HOST_MAX + 1)
 
-enum entry_kind { ENTRY_HOST, ENTRY_NET4, ENTRY_NET6 };
+enum entry_kind { ENTRY_HOST, ENTRY_NET };
 
 struct entry {
     enum entry_kind kind;
-    int prefix;                             /* bits of addr that must match */
-    unsigned char addr[16];                 /* network order; 4 bytes used for NET4 */
+    struct cidr net;                        /* ENTRY_NET: an IP or a CIDR */
     char host[TARGET_POLICY_HOST_MAX + 1];  /* ENTRY_HOST: lower case, no trailing dot */
 };
 
@@ -89,18 +90,6 @@ static const struct range ranges6[] = {
     {"ff00::", 8, "multicast (ff00::/8)", RANGE_REFUSE},
 };
 
-/* 1 when the first bits of a and net are equal. */
-static int prefix_match(const unsigned char *a, const unsigned char *net, int bits)
-{
-    int whole = bits / 8, rest = bits % 8;
-
-    if (memcmp(a, net, (size_t)whole) != 0)
-        return 0;
-    if (rest == 0)
-        return 1;
-    return ((a[whole] ^ net[whole]) & (0xff << (8 - rest))) == 0;
-}
-
 /* The range holding a (4 or 16 bytes), or NULL when it is none of them. */
 static const struct range *range_of(const unsigned char *a, int family)
 {
@@ -112,10 +101,10 @@ static const struct range *range_of(const unsigned char *a, int family)
     unsigned char net[16];
 
     for (size_t i = 0; i < n; i++)
-        if (inet_pton(family, t[i].net, net) == 1 && prefix_match(a, net, t[i].prefix))
+        if (inet_pton(family, t[i].net, net) == 1 && cidr_prefix_match(a, net, t[i].prefix))
             return &t[i];
     if (family == AF_INET6 && (inet_pton(AF_INET6, outside6.net, net) != 1 ||
-                               !prefix_match(a, net, outside6.prefix)))
+                               !cidr_prefix_match(a, net, outside6.prefix)))
         return &outside6;
     return NULL;
 }
@@ -123,12 +112,13 @@ static const struct range *range_of(const unsigned char *a, int family)
 /* 1 when a (4 or 16 bytes) is listed as an IP or inside a listed CIDR. */
 static int listed_addr(const struct target_policy *p, const unsigned char *a, int family)
 {
-    enum entry_kind kind = family == AF_INET ? ENTRY_NET4 : ENTRY_NET6;
+    for (int i = 0; i < p->n; i++) {
+        const struct entry *x = &p->entries[i];
 
-    for (int i = 0; i < p->n; i++)
-        if (p->entries[i].kind == kind && prefix_match(a, p->entries[i].addr,
-                                                       p->entries[i].prefix))
+        if (x->kind == ENTRY_NET && x->net.family == family &&
+            cidr_prefix_match(a, x->net.addr, x->net.prefix))
             return 1;
+    }
     return 0;
 }
 
@@ -235,48 +225,6 @@ int target_policy_check_url(const struct target_policy *p, const char *url, stru
 
 /* ---- the list ---- */
 
-/* Parses "addr" or "addr/prefix" (brackets allowed around an IPv6 address)
- * into x; returns 1, or 0 when text is not an address at all, or -1 when it
- * is one with a bad prefix. */
-static int parse_net(char *text, struct entry *x)
-{
-    char *slash = strchr(text, '/');
-    char *addr = text;
-    size_t n;
-    long bits = -1;
-
-    if (slash != NULL) {
-        char *end;
-
-        *slash = '\0';
-        if (!isdigit((unsigned char)slash[1]))
-            return -1;
-        bits = strtol(slash + 1, &end, 10);
-        if (*end != '\0' || bits > 128)
-            return -1;
-    }
-    n = strlen(addr);
-    if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
-        addr[n - 1] = '\0';
-        addr++;
-        if (inet_pton(AF_INET6, addr, x->addr) != 1)
-            return slash ? -1 : 0;
-        x->kind = ENTRY_NET6;
-    } else if (inet_pton(AF_INET, addr, x->addr) == 1) {
-        x->kind = ENTRY_NET4;
-    } else if (inet_pton(AF_INET6, addr, x->addr) == 1) {
-        x->kind = ENTRY_NET6;
-    } else {
-        return slash ? -1 : 0;
-    }
-    x->prefix = x->kind == ENTRY_NET4 ? 32 : 128;
-    if (bits > x->prefix)
-        return -1;
-    if (bits >= 0)
-        x->prefix = (int)bits;
-    return 1;
-}
-
 /* Checks and lower-cases a host name entry into x; returns 0 or -1. */
 static int parse_host(const char *text, struct entry *x)
 {
@@ -313,54 +261,40 @@ static int parse_host(const char *text, struct entry *x)
 int target_policy_new(const char *list, struct target_policy **out, struct err *e)
 {
     struct target_policy *p = calloc(1, sizeof *p);
-    const char *s = list != NULL ? list : "";
+    const char *s = list, *item;
+    size_t n;
 
     *out = NULL;
     if (p == NULL)
         return err_set(e, ERR_INTERNAL, "out of memory");
-    while (*s != '\0') {
-        const char *end = strchr(s, ',');
-        size_t n = end ? (size_t)(end - s) : strlen(s);
+    while (items_next(&s, &item, &n)) {
         char text[ENTRY_TEXT_MAX + 1];
-        struct entry *x;
+        struct entry *x = &p->entries[p->n];
         int rc;
 
-        while (n > 0 && (*s == ' ' || *s == '\t')) {
-            s++;
-            n--;
+        if (n > ENTRY_TEXT_MAX) {
+            free(p);
+            return err_set(e, ERR_CONFIG, POLICY_VAR ": an entry is over %d bytes",
+                           ENTRY_TEXT_MAX);
         }
-        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-            n--;
-        if (n > 0) {
-            if (n > ENTRY_TEXT_MAX) {
-                free(p);
-                return err_set(e, ERR_CONFIG, POLICY_VAR ": an entry is over %d bytes",
-                               ENTRY_TEXT_MAX);
-            }
-            if (p->n == TARGET_POLICY_ENTRIES_MAX) {
-                free(p);
-                return err_set(e, ERR_CONFIG, POLICY_VAR ": more than %d entries",
-                               TARGET_POLICY_ENTRIES_MAX);
-            }
-            memcpy(text, s, n);
-            text[n] = '\0';
-            x = &p->entries[p->n];
-            rc = parse_net(text, x);
-            if (rc == 0 && strchr(text, ':') == NULL)
-                rc = parse_host(text, x) == 0 ? 1 : -1;
-            if (rc != 1) {
-                memcpy(text, s, n);     /* parse_net may have cut it */
-                text[n] = '\0';
-                free(p);
-                return err_set(e, ERR_CONFIG,
-                               POLICY_VAR ": \"%.80s\" is not a host name, an IP address or "
-                               "a CIDR (no ports or wildcards)", text);
-            }
-            p->n++;
+        if (p->n == TARGET_POLICY_ENTRIES_MAX) {
+            free(p);
+            return err_set(e, ERR_CONFIG, POLICY_VAR ": more than %d entries",
+                           TARGET_POLICY_ENTRIES_MAX);
         }
-        if (end == NULL)
-            break;
-        s = end + 1;
+        memcpy(text, item, n);
+        text[n] = '\0';
+        rc = cidr_parse(text, n, &x->net);
+        x->kind = ENTRY_NET;
+        if (rc == 0 && strchr(text, ':') == NULL)
+            rc = parse_host(text, x) == 0 ? 1 : -1;
+        if (rc != 1) {
+            free(p);
+            return err_set(e, ERR_CONFIG,
+                           POLICY_VAR ": \"%.80s\" is not a host name, an IP address or "
+                           "a CIDR (no ports or wildcards)", text);
+        }
+        p->n++;
     }
     *out = p;
     return ERR_OK;
