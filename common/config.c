@@ -102,6 +102,10 @@ static const struct cfg_entry cfg_table[] = {
      "Milliseconds a gateway uses its own copy of an identity (at most the Redis cache's "
      "TTL), with tokens leased from large buckets; a revocation drops it at once on every "
      "replica. 0: every request asks Redis."},
+    {"CODEINSIGHT_TRUSTED_PROXIES", CFG_T_STR, OFF(trusted_proxies), "", 0, 0, CFG_GATEWAY, 0,
+     "Comma-separated IPs and CIDRs of the reverse proxies in front of the gateway (e.g. "
+     "10.0.0.0/8): from them, the client's address is read from X-Forwarded-For, for the "
+     "per-address limits and audit records. Empty: the connection's peer is the client."},
     {"SUPABASE_JWT_SECRET", CFG_T_STR, OFF(supabase_jwt_secret), "", 0, 0, CFG_GATEWAY,
      CFG_SECRET, "Accept Supabase HS256 tokens signed with this secret (empty: off)."},
     {"SUPABASE_JWKS_URL", CFG_T_STR, OFF(supabase_jwks_url), "", 0, 0, CFG_GATEWAY, 0,

@@ -49,6 +49,7 @@ struct config {
     long jwt_ttl_s;                 /* lifetime of a login token, <= 3600 */
     long auth_cache_ttl_s;          /* Redis cache of key/user identities */
     long identity_cache_ms;         /* a gateway's own copy of them; 0 = off */
+    char trusted_proxies[CFG_STR_MAX];  /* IPs/CIDRs whose X-Forwarded-For is believed */
     char supabase_jwt_secret[CFG_STR_MAX];  /* secret; "" when not used */
     char supabase_jwks_url[CFG_STR_MAX];    /* "" when not used */
     char supabase_issuer[CFG_STR_MAX];      /* "" = not checked */

@@ -63,6 +63,45 @@ void gate_respond_error(struct request *req, const struct err *e)
     respond_error(req, e);
 }
 
+int gate_buckets(struct request *req, int n, const char *const *keys, const struct rate *rates,
+                 int want, int headers, const char *what, struct err *e)
+{
+    const char *argv[3 * GATE_BUCKETS_MAX + 1];
+    char num[2 * GATE_BUCKETS_MAX + 1][24], retry[24];
+    struct kv *kv;
+    cJSON *r = NULL;
+    int argc = 0, allowed;
+
+    if (n < 1 || n > GATE_BUCKETS_MAX) {
+        err_set(e, ERR_INTERNAL, "gate_buckets: %d buckets", n);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        argv[argc++] = keys[i];
+    for (int i = 0; i < n; i++) {
+        snprintf(num[2 * i], sizeof num[0], "%.6g", rates[i].burst);
+        snprintf(num[2 * i + 1], sizeof num[0], "%.6g", rates[i].per_min);
+        argv[argc++] = num[2 * i];
+        argv[argc++] = num[2 * i + 1];
+    }
+    snprintf(num[2 * n], sizeof num[0], "%d", want);
+    argv[argc++] = num[2 * n];
+    if ((kv = gateway_kv(req->gw, e)) == NULL ||
+        kv_eval(kv, &job_script_ratelimit, n, argc, argv, NULL, &r, e) != ERR_OK)
+        return -1;
+    /* Reply: {allowed, limit, remaining, reset, retry_after}. */
+    allowed = gate_reply_num(r, 0) != 0;
+    if (headers || !allowed)
+        gate_rate_headers(req, gate_reply_num(r, 1), gate_reply_num(r, 2), gate_reply_num(r, 3));
+    if (!allowed) {
+        snprintf(retry, sizeof retry, "%ld", gate_reply_num(r, 4));
+        respond_header(req, "Retry-After", retry);
+        err_set(e, ERR_RATE_LIMITED, "too many %s; retry in %ld s", what, gate_reply_num(r, 4));
+    }
+    cJSON_Delete(r);
+    return allowed;
+}
+
 int gate_refusal_or_respond(struct request *req, const struct identity *id, const cJSON *reply)
 {
     const char *st = gate_reply_status(reply);

@@ -45,6 +45,17 @@ void gate_rate_headers(struct request *req, long limit, long remaining, long res
  * answered, 0 when the reply is none of these. */
 int gate_refusal_or_respond(struct request *req, const struct identity *id, const cJSON *reply);
 
+/* Buckets without an identity (ratelimit.lua): takes want tokens (0: only
+ * looks) from each of the n buckets keys[i], limited by rates[i]. Returns 1
+ * when every bucket had a token; 0 when one had none: e is a 429
+ * rate_limited "too many <what>; retry in N s", Retry-After and the
+ * RateLimit-* headers of the tightest bucket are set on req; -1 on a Redis
+ * error (e set). With headers, the RateLimit-* headers are set when allowed
+ * too. */
+#define GATE_BUCKETS_MAX 4
+int gate_buckets(struct request *req, int n, const char *const *keys, const struct rate *rates,
+                 int want, int headers, const char *what, struct err *e);
+
 /* Answers an error from a script call: 401 codes with WWW-Authenticate,
  * availability errors with Retry-After. */
 void gate_respond_error(struct request *req, const struct err *e);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "common/cidr.h"
 #include "common/jwt.h"
 #include "common/kv.h"
 
@@ -40,6 +41,7 @@ struct gateway {
     struct target_policy *stress_policy;    /* owns: CODEINSIGHT_STRESS_ALLOWED_HOSTS */
     struct view_cache *views;       /* owns: finished jobs' views; NULL when off */
     struct idc *idents;             /* owns: identities and leased tokens; NULL when off */
+    struct cidr_list trusted;       /* CODEINSIGHT_TRUSTED_PROXIES */
     struct subs *subs;              /* owns: GET /job/:id/events streams */
     struct events *events;          /* owns: the thread feeding them */
 };

@@ -3,14 +3,13 @@
 #include "gateway/handlers.h"
 
 #include "common/account.h"
+#include "common/cidr.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/db.h"
 #include "common/err.h"
-#include "common/job.h"
 #include "common/jwt.h"
-#include "common/kv.h"
 #include "common/log.h"
 #include "common/plans.h"
 #include "gateway/auth.h"
@@ -27,11 +26,9 @@
 /* Returns 0 when both buckets had a token; else answers 429 or 503. */
 static int login_limit_or_respond(struct request *req, const char *email)
 {
-    char addr[64], ip_key[96], mail_key[96], lower[ACCOUNT_EMAIL_MAX + 1], digest[65];
-    char a[4][24];
-    struct kv *kv;
+    char addr[CIDR_TEXT_MAX], ip_key[96], mail_key[96], lower[ACCOUNT_EMAIL_MAX + 1];
+    char digest[65];
     struct err e;
-    cJSON *r = NULL;
     size_t n = strlen(email);
 
     for (size_t i = 0; i <= n && i < sizeof lower; i++)
@@ -42,29 +39,12 @@ static int login_limit_or_respond(struct request *req, const char *email)
     request_client_addr(req, addr, sizeof addr);
     snprintf(ip_key, sizeof ip_key, "rl:ip:%s:login", addr);
     snprintf(mail_key, sizeof mail_key, "rl:email:%.32s:login", digest);
-    snprintf(a[0], sizeof a[0], "%.6g", plans_login_per_ip.burst);
-    snprintf(a[1], sizeof a[1], "%.6g", plans_login_per_ip.per_min);
-    snprintf(a[2], sizeof a[2], "%.6g", plans_login_per_email.burst);
-    snprintf(a[3], sizeof a[3], "%.6g", plans_login_per_email.per_min);
-    if ((kv = gateway_kv(req->gw, &e)) == NULL ||
-        kv_eval(kv, &job_script_ratelimit, 2, 6,
-                (const char *[]){ip_key, mail_key, a[0], a[1], a[2], a[3]}, NULL, &r, &e) != ERR_OK) {
+    if (gate_buckets(req, 2, (const char *[]){ip_key, mail_key},
+                     (const struct rate[]){plans_login_per_ip, plans_login_per_email}, 1, 1,
+                     "login attempts", &e) != 1) {
         gate_respond_error(req, &e);
         return -1;
     }
-    /* Reply: {allowed, limit, remaining, reset, retry_after}. */
-    gate_rate_headers(req, gate_reply_num(r, 1), gate_reply_num(r, 2), gate_reply_num(r, 3));
-    if (gate_reply_num(r, 0) == 0) {
-        char retry[24];
-        snprintf(retry, sizeof retry, "%ld", gate_reply_num(r, 4));
-        respond_header(req, "Retry-After", retry);
-        err_set(&e, ERR_RATE_LIMITED, "too many login attempts; retry in %ld s",
-                gate_reply_num(r, 4));
-        respond_error(req, &e);
-        cJSON_Delete(r);
-        return -1;
-    }
-    cJSON_Delete(r);
     return 0;
 }
 

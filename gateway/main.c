@@ -1,4 +1,5 @@
 /* main.c - codeinsight-gateway: load config, start, wait for a signal, stop. */
+#include "common/cidr.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -54,6 +55,9 @@ static int auth_setup(struct gateway *gw, struct err *e)
     if (llm_target(cfg, gw->llm_target, sizeof gw->llm_target, e) != ERR_OK)
         return ERR_CONFIG;
     if (target_policy_new(cfg->stress_allowed_hosts, &gw->stress_policy, e) != ERR_OK)
+        return ERR_CONFIG;
+    if (cidr_list_parse(cfg->trusted_proxies, "CODEINSIGHT_TRUSTED_PROXIES", &gw->trusted, e) !=
+        ERR_OK)
         return ERR_CONFIG;
     if (crypto_password_hash(dummy, sizeof dummy - 1, gw->dummy_pwhash) != 0)
         return err_set(e, ERR_INTERNAL, "cannot hash (out of memory)");

@@ -20,6 +20,7 @@
 #include "gateway/admit.h"
 #include "gateway/auth.h"
 #include "gateway/export.h"
+#include "gateway/forwarded.h"
 #include "gateway/gate.h"
 #include "gateway/observe.h"
 #include "gateway/offload.h"
@@ -72,17 +73,63 @@ const char *request_query(const struct request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* The X-Forwarded-For lines of a request, the last FORWARDED_LINES_MAX. */
+struct xff_lines {
+    const char *v[FORWARDED_LINES_MAX];
+    int n;                          /* lines seen; v holds the last ones, in a ring */
+};
+
+static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct xff_lines *x = cls;
+
+    (void)kind;
+    if (key != NULL && value != NULL && strcasecmp(key, "X-Forwarded-For") == 0)
+        x->v[x->n++ % FORWARDED_LINES_MAX] = value;
+    return MHD_YES;
+}
+
+/* Says once per process that X-Forwarded-For came from a peer that is not
+ * a trusted proxy: behind a proxy, CODEINSIGHT_TRUSTED_PROXIES is unset or
+ * misses it, and every client shares the proxy's per-address limits. */
+static void warn_untrusted_forwarder(const struct cidr *peer, int configured)
+{
+    static int warned;
+    char addr[CIDR_TEXT_MAX];
+    struct log_line l;
+
+    if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+        return;
+    cidr_format(peer, addr, sizeof addr);
+    log_begin(&l, LOG_WARN, "forwarded_for_ignored");
+    log_str(&l, "peer", addr);
+    log_str(&l, "reason", configured ? "the peer is not in CODEINSIGHT_TRUSTED_PROXIES"
+                                     : "CODEINSIGHT_TRUSTED_PROXIES is empty");
+    log_end(&l);
+}
+
 void request_client_addr(const struct request *req, char *out, size_t cap)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    struct xff_lines x = {{NULL}, 0};
+    const char *ordered[FORWARDED_LINES_MAX];
+    struct cidr peer, client;
+    int n;
 
-    snprintf(out, cap, "unknown");
-    if (sa != NULL && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
-    else if (sa != NULL && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
+    if (ci == NULL || !cidr_from_sockaddr(ci->client_addr, &peer)) {
+        snprintf(out, cap, "unknown");
+        return;
+    }
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_xff, &x);
+    n = x.n < FORWARDED_LINES_MAX ? x.n : FORWARDED_LINES_MAX;
+    for (int i = 0; i < n; i++)
+        ordered[i] = x.v[(x.n - n + i) % FORWARDED_LINES_MAX];
+    if (n > 0 && !cidr_list_contains(&req->gw->trusted, &peer))
+        warn_untrusted_forwarder(&peer, req->gw->trusted.n > 0);
+    forwarded_client(&req->gw->trusted, &peer, ordered, n, &client);
+    cidr_format(&client, out, cap);
 }
 
 /* Honours a sane incoming X-Request-Id, otherwise issues one. */
