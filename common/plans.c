@@ -17,6 +17,7 @@ static const struct plan_limits plan_table[PLAN__COUNT] = {
 
 const struct rate plans_login_per_ip = {30, 10};
 const struct rate plans_login_per_email = {10, 5};
+const struct rate plans_unknown_keys_per_ip = {20, 40};
 
 const struct plan_limits *plans_get(enum plan p)
 {

@@ -33,6 +33,10 @@ const char *plans_class_str(enum route_class rc);
 extern const struct rate plans_login_per_ip;
 extern const struct rate plans_login_per_email;
 
+/* API keys PostgreSQL does not know, per client address: past it, a key
+ * missing from the identity cache is refused (429) before it is looked up. */
+extern const struct rate plans_unknown_keys_per_ip;
+
 /* The model's max output tokens per task ("review", "debug", "architecture"). */
 int64_t plans_task_max_tokens(const char *task);
 

@@ -2,6 +2,7 @@
 #include "gateway/auth.h"
 
 #include "common/account.h"
+#include "common/cidr.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/crypto.h"
@@ -11,6 +12,7 @@
 #include "common/jwt.h"
 #include "common/kv.h"
 #include "common/log.h"
+#include "gateway/gate.h"
 #include "gateway/gateway.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
@@ -222,6 +224,21 @@ static int cache_restore_stale(struct request *req, const char *key, struct err 
     return ERR_OK;
 }
 
+/* API keys PostgreSQL did not know, per client address (the key is
+ * rl:ip:<addr>:unknown_key): takes want tokens, 0 to look only. A caller
+ * trying many keys is refused before each costs a query; a key it repeats
+ * is answered by the cache (auth_fill.lua) and costs nothing. Returns 1,
+ * 0 (e: 429, headers set) or -1 (e: Redis error). */
+static int unknown_keys_take(struct request *req, int want, struct err *e)
+{
+    char addr[CIDR_TEXT_MAX], key[96];
+
+    request_client_addr(req, addr, sizeof addr);
+    snprintf(key, sizeof key, "rl:ip:%s:unknown_key", addr);
+    return gate_buckets(req, 1, (const char *[]){key}, &plans_unknown_keys_per_ip, want, 0,
+                        "unknown API keys from this address", e);
+}
+
 int auth_fill_cache(struct request *req, const struct identity *id, struct err *e)
 {
     struct db *db = gateway_db(req->gw, e);
@@ -230,6 +247,8 @@ int auth_fill_cache(struct request *req, const struct identity *id, struct err *
 
     if (db == NULL)
         return cache_restore_stale(req, id->cache_key, e) == ERR_OK ? ERR_OK : e->code;
+    if (id->kind == IDENT_KEY && unknown_keys_take(req, 0, e) != 1)
+        return e->code;
     switch (id->kind) {
     case IDENT_KEY:
         rc = db_query_json(db, "SELECT ci_key_identity($1)", 1, (const char *[]){id->key_hash},
@@ -254,6 +273,10 @@ int auth_fill_cache(struct request *req, const struct identity *id, struct err *
     if (rc != ERR_OK)
         return rc;
     if (ident == NULL) {
+        struct err spent;
+
+        if (id->kind == IDENT_KEY)
+            unknown_keys_take(req, 1, &spent);
         /* Remembered, so repeating the credential does not ask again. */
         if (cache_write_unknown(req, id->cache_key, e) != ERR_OK) {
             struct log_line l;

@@ -6,18 +6,25 @@ request, and request threads do not wait on PostgreSQL for it.
 
 Identity queries are counted by wrapping ci_key_identity and
 ci_user_identity in functions that first log their argument to a table;
-the originals are put back after each test."""
+the originals are put back after each test.
+
+Distinct unknown API keys are also limited per client address
+(plans_unknown_keys_per_ip): past the limit, a key missing from the cache is
+refused with 429 before PostgreSQL is asked."""
 
 import hashlib
 import secrets
+import time
 import uuid
 
 import pytest
 
-from tokens import assert_401, own_token
+from tokens import assert_401, assert_429, own_token
 
 AUTH_UNKNOWN_TTL_S = 30             # gateway/auth.h
 REQUESTS = 40
+UNKNOWN_KEYS_BURST = 40             # common/plans.c, plans_unknown_keys_per_ip
+UNKNOWN_KEYS_PER_MIN = 20
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -175,3 +182,60 @@ def test_identity_query_does_not_hold_a_request_thread(harness):
     finally:
         harness.psql(FAST)
         gw.stop()
+
+
+GUESSER = "127.0.0.3"               # a client address of its own: its bucket is this test's
+
+
+def refused_for_a_while(harness, min_retry_s=3, tries=8):
+    """Fresh unknown keys from GUESSER until a 429 whose Retry-After is at
+    least min_retry_s, so the check that follows does not race the refill.
+    Returns the 429."""
+    for _ in range(tries):
+        resp = harness.http("GET", "/whoami", auth=random_key(), source=GUESSER)
+        if resp[0] == 429:
+            if int(resp[1].get("Retry-After", "0")) >= min_retry_s:
+                return resp
+            time.sleep(int(resp[1]["Retry-After"]) + 0.1)
+        else:
+            assert_401(resp, "invalid_api_key")
+    pytest.fail(f"no 429 with Retry-After >= {min_retry_s} in {tries} attempts")
+
+
+def test_many_unknown_keys_from_one_address_are_refused(harness, identity_reads):
+    _, user_id, known = harness.new_user(tag="guessed")
+    harness.redis_cli("DEL", f"rl:ip:{GUESSER}:unknown_key")
+    keys, resp = [], None
+    t0 = time.monotonic()
+    for _ in range(UNKNOWN_KEYS_BURST + 10):
+        keys.append(random_key())
+        resp = harness.http("GET", "/whoami", auth=keys[-1], source=GUESSER)
+        if resp[0] == 429:
+            break
+        assert_401(resp, "invalid_api_key")
+        assert "RateLimit-Limit" not in resp[1], resp[1]    # a 401 is about the key
+    refill = int((time.monotonic() - t0) * UNKNOWN_KEYS_PER_MIN / 60)
+    assert resp is not None and resp[0] == 429, len(keys)
+    body = assert_429(resp, limit=UNKNOWN_KEYS_BURST)
+    assert "unknown API keys" in body["detail"], body
+    assert UNKNOWN_KEYS_BURST <= len(keys) - 1 <= UNKNOWN_KEYS_BURST + refill, (len(keys), refill)
+    # Each let-through key was looked up once; the refused one never was.
+    assert identity_reads("key", key_hash(harness, keys[0])) == 1
+    assert identity_reads("key", key_hash(harness, keys[-1])) == 0
+    # A key already known to be unknown is answered from the cache: 401.
+    refused_for_a_while(harness)
+    assert_401(harness.http("GET", "/whoami", auth=keys[0], source=GUESSER), "invalid_api_key")
+    # A real key that is not in the cache yet is refused from this address
+    # too, on every path that looks keys up (documented: the price of not
+    # asking PostgreSQL) ...
+    review = {"request_type": "review", "file_path": "a.py", "file_content": "x = 2\n"}
+    assert_429(harness.http("GET", "/whoami", auth=known, source=GUESSER))
+    assert_429(harness.http("POST", "/review", review, auth=known, source=GUESSER))
+    assert identity_reads("key", key_hash(harness, known)) == 0
+    # ... but not from another address, and once cached, from none.
+    status, _, body = harness.http("GET", "/whoami", auth=known, source="127.0.0.4")
+    assert status == 200 and body["user_id"] == user_id, body
+    refused_for_a_while(harness)
+    status, _, body = harness.http("GET", "/whoami", auth=known, source=GUESSER)
+    assert status == 200 and body["user_id"] == user_id, body
+    harness.redis_cli("DEL", f"rl:ip:{GUESSER}:unknown_key")
