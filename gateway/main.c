@@ -107,6 +107,8 @@ int main(int argc, char **argv)
     }
     if (auth_setup(&gw, &e) != ERR_OK) {
         log_event(LOG_ERROR, "gateway_config_invalid", "detail", e.msg);
+        jwks_free(gw.jwks);
+        target_policy_free(gw.stress_policy);
         return 2;
     }
     if (metrics_table_init(CFG_GATEWAY, &e) != ERR_OK) {
