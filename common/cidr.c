@@ -86,6 +86,19 @@ int cidr_parse(const char *text, size_t n, struct cidr *out)
     return 1;
 }
 
+/* 1 when p is a port number: 1-5 digits. */
+static int port_ok(const char *p)
+{
+    size_t n = strlen(p);
+
+    if (n == 0 || n > 5)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)p[i]))
+            return 0;
+    return 1;
+}
+
 int cidr_parse_host(const char *text, size_t n, struct cidr *out)
 {
     char buf[CIDR_TEXT_MAX];
@@ -101,13 +114,8 @@ int cidr_parse_host(const char *text, size_t n, struct cidr *out)
         if (close == NULL)
             return 0;
         if (close[1] != '\0') {         /* "]:port" */
-            const char *p = close + 2;
-
-            if (close[1] != ':' || *p == '\0' || strlen(p) > 5)
+            if (close[1] != ':' || !port_ok(close + 2))
                 return 0;
-            for (; *p != '\0'; p++)
-                if (!isdigit((unsigned char)*p))
-                    return 0;
             close[1] = '\0';
         }
         if (cidr_parse(buf, strlen(buf), out) != 1)
@@ -117,13 +125,8 @@ int cidr_parse_host(const char *text, size_t n, struct cidr *out)
     }
     colon = strchr(buf, ':');
     if (colon != NULL && strchr(colon + 1, ':') == NULL) {     /* "a.b.c.d:port" */
-        const char *p = colon + 1;
-
-        if (*p == '\0' || strlen(p) > 5)
+        if (!port_ok(colon + 1))
             return 0;
-        for (; *p != '\0'; p++)
-            if (!isdigit((unsigned char)*p))
-                return 0;
         buf[colon - buf] = '\0';
         if (!parse_addr(buf, out) || out->family != AF_INET)
             return 0;

@@ -225,17 +225,19 @@ static int cache_restore_stale(struct request *req, const char *key, struct err 
 }
 
 /* API keys PostgreSQL did not know, per client address (the key is
- * rl:ip:<addr>:unknown_key): takes want tokens, 0 to look only. A caller
- * trying many keys is refused before each costs a query; a key it repeats
- * is answered by the cache (auth_fill.lua) and costs nothing. Returns 1,
- * 0 (e: 429, headers set) or -1 (e: Redis error). */
+ * rl:ip:<addr>:unknown_key): takes want tokens, 0 to look only (headers
+ * on a refusal), or 1 to count one more (no headers: the answer is a 401).
+ * A caller trying many keys is refused before each costs a query; a key it
+ * repeats is answered by the cache (auth_fill.lua) and costs nothing.
+ * Returns 1, 0 (e: 429) or -1 (e: Redis error). */
 static int unknown_keys_take(struct request *req, int want, struct err *e)
 {
     char addr[CIDR_TEXT_MAX], key[96];
 
     request_client_addr(req, addr, sizeof addr);
     snprintf(key, sizeof key, "rl:ip:%s:unknown_key", addr);
-    return gate_buckets(req, 1, (const char *[]){key}, &plans_unknown_keys_per_ip, want, 0,
+    return gate_buckets(req, 1, (const char *[]){key}, &plans_unknown_keys_per_ip, want,
+                        want == 0 ? GATE_HEADERS_REFUSED : GATE_HEADERS_NONE,
                         "unknown API keys from this address", e);
 }
 

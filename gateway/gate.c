@@ -64,7 +64,7 @@ void gate_respond_error(struct request *req, const struct err *e)
 }
 
 int gate_buckets(struct request *req, int n, const char *const *keys, const struct rate *rates,
-                 int want, int headers, const char *what, struct err *e)
+                 int want, enum gate_headers headers, const char *what, struct err *e)
 {
     const char *argv[3 * GATE_BUCKETS_MAX + 1];
     char num[2 * GATE_BUCKETS_MAX + 1][24], retry[24];
@@ -91,11 +91,12 @@ int gate_buckets(struct request *req, int n, const char *const *keys, const stru
         return -1;
     /* Reply: {allowed, limit, remaining, reset, retry_after}. */
     allowed = gate_reply_num(r, 0) != 0;
-    if (headers || !allowed)
+    if (headers == GATE_HEADERS_ALWAYS || (headers == GATE_HEADERS_REFUSED && !allowed))
         gate_rate_headers(req, gate_reply_num(r, 1), gate_reply_num(r, 2), gate_reply_num(r, 3));
     if (!allowed) {
         snprintf(retry, sizeof retry, "%ld", gate_reply_num(r, 4));
-        respond_header(req, "Retry-After", retry);
+        if (headers != GATE_HEADERS_NONE)
+            respond_header(req, "Retry-After", retry);
         err_set(e, ERR_RATE_LIMITED, "too many %s; retry in %ld s", what, gate_reply_num(r, 4));
     }
     cJSON_Delete(r);

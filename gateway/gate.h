@@ -45,16 +45,21 @@ void gate_rate_headers(struct request *req, long limit, long remaining, long res
  * answered, 0 when the reply is none of these. */
 int gate_refusal_or_respond(struct request *req, const struct identity *id, const cJSON *reply);
 
+/* Which headers gate_buckets sets on the request. */
+enum gate_headers {
+    GATE_HEADERS_NONE,          /* none: the answer is about something else */
+    GATE_HEADERS_REFUSED,       /* Retry-After and RateLimit-* on a refusal */
+    GATE_HEADERS_ALWAYS         /* also RateLimit-* when allowed (a limited route) */
+};
+
 /* Buckets without an identity (ratelimit.lua): takes want tokens (0: only
  * looks) from each of the n buckets keys[i], limited by rates[i]. Returns 1
  * when every bucket had a token; 0 when one had none: e is a 429
- * rate_limited "too many <what>; retry in N s", Retry-After and the
- * RateLimit-* headers of the tightest bucket are set on req; -1 on a Redis
- * error (e set). With headers, the RateLimit-* headers are set when allowed
- * too. */
+ * rate_limited "too many <what>; retry in N s", the headers (those of the
+ * tightest bucket) as asked; -1 on a Redis error (e set). */
 #define GATE_BUCKETS_MAX 4
 int gate_buckets(struct request *req, int n, const char *const *keys, const struct rate *rates,
-                 int want, int headers, const char *what, struct err *e);
+                 int want, enum gate_headers headers, const char *what, struct err *e);
 
 /* Answers an error from a script call: 401 codes with WWW-Authenticate,
  * availability errors with Retry-After. */
