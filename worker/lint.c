@@ -157,6 +157,8 @@ static void note(struct lint_task *t, const char *fmt, ...)
     cJSON_AddItemToArray(t->res.notes, cJSON_CreateString(buf));
 }
 
+/* One entry of the result's linters: r NULL when nothing was started
+ * (duration 0); exit_code only when r's process exited by itself. */
 static void linter_record(struct lint_task *t, const char *tool, const char *status,
                           const struct loop_proc_result *r, int found)
 {
@@ -232,8 +234,11 @@ static void on_linter_done(void *arg, const struct loop_proc_result *res)
     run->proc = NULL;
     pool->running--;
     if (unwrap(run, r, why, sizeof why) != 0) {
+        struct loop_proc_result tried = *r;
+
+        tried.spawn_error = -1;         /* no linter ran: no exit code, but the time spent */
         note(t, "%s did not run: %s", l->tool, why);
-        linter_record(t, l->tool, "failed", NULL, 0);
+        linter_record(t, l->tool, "failed", &tried, 0);
     } else if (r->spawn_error != 0) {
         note(t, "%s did not run: %s", l->tool,
              r->spawn_error == ENOENT ? "it is not installed" : loop_strerror(r->spawn_error));

@@ -304,6 +304,7 @@ static const char fake_bwrap[] =
     "  printf '{ \"child-pid\": 2 }\\n{ \"exit-code\": 0 }\\n' >&\"$fd\"; exit 0\n"
     "fi\n"
     "printf '{ \"child-pid\": 2 }\\n' >&\"$fd\"\n"
+    "sleep 0.2\n"
     "echo \"bwrap: Can't mount tmpfs on /newroot/work: Permission denied\" >&2\n"
     "exit 1\n";
 
@@ -339,6 +340,10 @@ static void test_set_up_failure_is_no_clean_run(void **state)
     unlink(path);
     rmdir(dir);
     assert_string_equal(status_of(f, "flake8"), "failed");
+    /* No linter ran, so no exit code; the time spent trying is kept. */
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(linter(f, "flake8"), "exit_code")));
+    assert_true(cJSON_GetObjectItemCaseSensitive(linter(f, "flake8"), "duration_ms")->valuedouble
+                >= 150);
     assert_int_equal(cJSON_GetArraySize(f->res.findings), 0);
     assert_true(notes_hold(f, "flake8 did not run: sandbox set-up failed (exit 1): "
                               "bwrap: Can't mount tmpfs"));
