@@ -107,3 +107,28 @@ def test_bad_setting_stops_the_gateway(harness, value):
         assert value in gw.output()
     finally:
         gw.stop()
+
+
+ODD_HEADERS = {
+    "many entries": (", ".join(["198.51.100.1"] * 400) + ", 203.0.113.40", "203.0.113.40"),
+    "empty entries": ("203.0.113.41, " + ",".join([" "] * 3000), "203.0.113.41"),
+    "not an address": ("x" * 6000, PROXY),
+    "broken entry": ("203.0.113.42, [::1, fd00::9", "fd00::9"),
+    "past 16 hops": (", ".join(f"fd00::{i}" for i in range(1, 40)), "fd00::24"),
+    "tabs": ("203.0.113.43\t,\t127.0.0.1", "203.0.113.43"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD_HEADERS))
+def test_odd_headers_get_an_answer(harness, proxied, case):
+    """Long, empty, broken or endless headers: an ordinary answer, and the
+    attempt counted against the client the walk settles on (a broken entry
+    or too many trusted hops: the last trusted hop)."""
+    value, bucket = ODD_HEADERS[case]
+    key = f"rl:ip:{bucket}:login"
+    harness.redis_cli("DEL", key)
+    resp = login(harness, f"odd-{secrets.token_hex(4)}@example.com", "wrong-password",
+                 gateway=proxied, headers={"X-Forwarded-For": value})
+    assert_problem(resp, 401, "invalid_credentials")
+    assert harness.redis_cli("EXISTS", key) == "1"
+    harness.redis_cli("DEL", key)
