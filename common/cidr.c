@@ -62,12 +62,14 @@ int cidr_parse(const char *text, size_t n, struct cidr *out)
         const char *d = slash + 1;
 
         bits = 0;
-        if (*d == '\0' || strlen(d) > 3)
+        if (*d == '\0')
             return -1;
-        for (; *d != '\0'; d++) {
+        for (; *d != '\0'; d++) {          /* leading zeros allowed, as strtol did */
             if (!isdigit((unsigned char)*d))
                 return -1;
             bits = bits * 10 + (*d - '0');
+            if (bits > 128)
+                return -1;
         }
     }
     buf[alen] = '\0';
@@ -86,17 +88,20 @@ int cidr_parse(const char *text, size_t n, struct cidr *out)
     return 1;
 }
 
-/* 1 when p is a port number: 1-5 digits. */
+/* 1 when p is a port number: 1-5 digits, at most 65535. */
 static int port_ok(const char *p)
 {
     size_t n = strlen(p);
+    long port = 0;
 
     if (n == 0 || n > 5)
         return 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (!isdigit((unsigned char)p[i]))
             return 0;
-    return 1;
+        port = port * 10 + (p[i] - '0');
+    }
+    return port <= 65535;
 }
 
 int cidr_parse_host(const char *text, size_t n, struct cidr *out)
@@ -198,6 +203,25 @@ int cidr_list_contains(const struct cidr_list *l, const struct cidr *addr)
         if (cidr_contains(&l->v[i], addr))
             return 1;
     return 0;
+}
+
+void cidr_truncate(struct cidr *c, int prefix)
+{
+    int bytes = c->family == AF_INET ? 4 : 16;
+
+    if (prefix < 0)
+        prefix = 0;
+    if (prefix >= c->prefix)
+        return;
+    c->prefix = prefix;
+    for (int i = 0; i < bytes; i++) {
+        int keep = prefix - 8 * i;
+
+        if (keep <= 0)
+            c->addr[i] = 0;
+        else if (keep < 8)
+            c->addr[i] &= (unsigned char)(0xff << (8 - keep));
+    }
 }
 
 void cidr_format(const struct cidr *addr, char *out, size_t cap)

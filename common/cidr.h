@@ -59,6 +59,10 @@ int cidr_list_parse(const char *list, const char *var, struct cidr_list *out, st
 /* 1 when addr is inside one of the list's networks. */
 int cidr_list_contains(const struct cidr_list *l, const struct cidr *addr);
 
+/* Keeps the first prefix bits of c (at most its own prefix), zeroing the
+ * rest: 2001:db8:1:2:a:b:c:d/128 to /64 is 2001:db8:1:2::/64. */
+void cidr_truncate(struct cidr *c, int prefix);
+
 /* The address as text ("10.1.2.3", "2001:db8::1") into out (cap bytes). */
 void cidr_format(const struct cidr *addr, char *out, size_t cap);
 

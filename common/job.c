@@ -23,6 +23,7 @@ LUA(queue_info)
 LUA(job_event)
 LUA(job_read)
 LUA(auth_fill)
+LUA(unknown_key)
 #undef LUA
 
 struct kv_script job_script_admit = {"admit", NULL, 0, ""};
@@ -36,6 +37,7 @@ struct kv_script job_script_queue_info = {"queue_info", NULL, 0, ""};
 struct kv_script job_script_event = {"job_event", NULL, 0, ""};
 struct kv_script job_script_read = {"job_read", NULL, 0, ""};
 struct kv_script job_script_auth_fill = {"auth_fill", NULL, 0, ""};
+struct kv_script job_script_unknown_key = {"unknown_key", NULL, 0, ""};
 
 static void script_bind(struct kv_script *s, const unsigned char *src, unsigned len)
 {
@@ -61,6 +63,8 @@ void job_scripts_init(void)
     script_bind(&job_script_read, schema_redis_job_read_lua, schema_redis_job_read_lua_len);
     script_bind(&job_script_auth_fill, schema_redis_auth_fill_lua,
                 schema_redis_auth_fill_lua_len);
+    script_bind(&job_script_unknown_key, schema_redis_unknown_key_lua,
+                schema_redis_unknown_key_lua_len);
 }
 
 static const char *const type_names[JOB__TYPES] = {"review", "debug", "architecture", "stress"};

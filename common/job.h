@@ -37,6 +37,7 @@ extern struct kv_script job_script_queue_info;  /* a stream as operators see it 
 extern struct kv_script job_script_event;       /* one live event of a pipeline step */
 extern struct kv_script job_script_read;        /* a job's hash, else its stream entry */
 extern struct kv_script job_script_auth_fill;   /* an identity into the cache, revocation kept */
+extern struct kv_script job_script_unknown_key; /* unknown API keys per client address */
 
 /* Live job events (GET /job/:id/events): the job's capped stream of events
  * "jobev:<id>" (fields type, data) and the channel every event is published

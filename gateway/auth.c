@@ -224,32 +224,47 @@ static int cache_restore_stale(struct request *req, const char *key, struct err 
     return ERR_OK;
 }
 
-/* API keys PostgreSQL did not know, per client address (the key is
- * rl:ip:<addr>:unknown_key): takes want tokens, 0 to look only (headers
- * on a refusal), or 1 to count one more (no headers: the answer is a 401).
- * A caller trying many keys is refused before each costs a query; a key it
- * repeats is answered by the cache (auth_fill.lua) and costs nothing.
- * Returns 1, 0 (e: 429) or -1 (e: Redis error). */
-static int unknown_keys_take(struct request *req, int want, struct err *e)
+/* API keys PostgreSQL does not know, per client address (unknown_key.lua):
+ * op "take" before the identity query of a key missing from the cache (a
+ * key known in the last 24 h takes nothing), "give" after it when the key
+ * was found. Returns 1; 0 when refused (e: 429, headers set); -1 on a
+ * Redis error (e set). *taken says whether a token was taken. */
+static int unknown_keys(struct request *req, const struct identity *id, const char *op,
+                        int *taken, struct err *e)
 {
-    char addr[CIDR_TEXT_MAX], key[96];
+    char addr[CIDR_TEXT_MAX + 8], bucket[CIDR_TEXT_MAX + 32], stale[128], a[2][24];
+    struct kv *kv;
+    cJSON *r = NULL;
+    int allowed;
 
-    request_client_addr(req, addr, sizeof addr);
-    snprintf(key, sizeof key, "rl:ip:%s:unknown_key", addr);
-    return gate_buckets(req, 1, (const char *[]){key}, &plans_unknown_keys_per_ip, want,
-                        want == 0 ? GATE_HEADERS_REFUSED : GATE_HEADERS_NONE,
-                        "unknown API keys from this address", e);
+    request_client_bucket(req, addr, sizeof addr);
+    snprintf(bucket, sizeof bucket, "rl:ip:%s:unknown_key", addr);
+    snprintf(stale, sizeof stale, "stale:%s", id->cache_key);
+    snprintf(a[0], sizeof a[0], "%.6g", plans_unknown_keys_per_ip.burst);
+    snprintf(a[1], sizeof a[1], "%.6g", plans_unknown_keys_per_ip.per_min);
+    if ((kv = gateway_kv(req->gw, e)) == NULL ||
+        kv_eval(kv, &job_script_unknown_key, 2, 5, (const char *[]){bucket, stale, a[0], a[1], op},
+                NULL, &r, e) != ERR_OK)
+        return -1;
+    /* Reply: {allowed, limit, remaining, reset, retry_after, taken}. */
+    allowed = gate_reply_num(r, 0) != 0;
+    if (taken != NULL)
+        *taken = gate_reply_num(r, 5) > 0;
+    if (!allowed)
+        gate_limited(req, r, 1, "too many unknown API keys from this address", e);
+    cJSON_Delete(r);
+    return allowed;
 }
 
 int auth_fill_cache(struct request *req, const struct identity *id, struct err *e)
 {
     struct db *db = gateway_db(req->gw, e);
     cJSON *ident = NULL;
-    int rc;
+    int rc, taken = 0;
 
     if (db == NULL)
         return cache_restore_stale(req, id->cache_key, e) == ERR_OK ? ERR_OK : e->code;
-    if (id->kind == IDENT_KEY && unknown_keys_take(req, 0, e) != 1)
+    if (id->kind == IDENT_KEY && unknown_keys(req, id, "take", &taken, e) != 1)
         return e->code;
     switch (id->kind) {
     case IDENT_KEY:
@@ -265,6 +280,11 @@ int auth_fill_cache(struct request *req, const struct identity *id, struct err *
                            (const char *[]){id->ext_sub, id->ext_email}, &ident, e);
         break;
     }
+    if (taken && (rc != ERR_OK || ident != NULL)) {
+        struct err ignored;     /* only "no such key" keeps the token spent */
+
+        unknown_keys(req, id, "give", NULL, &ignored);
+    }
     if (rc == ERR_DATABASE_UNAVAILABLE) {
         struct err keep = *e;
         if (cache_restore_stale(req, id->cache_key, e) == ERR_OK)
@@ -275,11 +295,8 @@ int auth_fill_cache(struct request *req, const struct identity *id, struct err *
     if (rc != ERR_OK)
         return rc;
     if (ident == NULL) {
-        struct err spent;
-
-        if (id->kind == IDENT_KEY)
-            unknown_keys_take(req, 1, &spent);
-        /* Remembered, so repeating the credential does not ask again. */
+        /* Remembered, so repeating the credential does not ask again; a
+         * token taken above stays spent. */
         if (cache_write_unknown(req, id->cache_key, e) != ERR_OK) {
             struct log_line l;
             log_begin(&l, LOG_WARN, "identity_unknown_not_cached");

@@ -63,11 +63,24 @@ void gate_respond_error(struct request *req, const struct err *e)
     respond_error(req, e);
 }
 
-int gate_buckets(struct request *req, int n, const char *const *keys, const struct rate *rates,
-                 int want, enum gate_headers headers, const char *what, struct err *e)
+int gate_limited(struct request *req, const cJSON *reply, int from, const char *what,
+                 struct err *e)
 {
-    const char *argv[3 * GATE_BUCKETS_MAX + 1];
-    char num[2 * GATE_BUCKETS_MAX + 1][24], retry[24];
+    char retry[24];
+    long wait_s = gate_reply_num(reply, from + 3);
+
+    gate_rate_headers(req, gate_reply_num(reply, from), gate_reply_num(reply, from + 1),
+                      gate_reply_num(reply, from + 2));
+    snprintf(retry, sizeof retry, "%ld", wait_s);
+    respond_header(req, "Retry-After", retry);
+    return err_set(e, ERR_RATE_LIMITED, "%s; retry in %ld s", what, wait_s);
+}
+
+int gate_buckets(struct request *req, int n, const char *const *keys, const struct rate *rates,
+                 int always_headers, const char *what, struct err *e)
+{
+    const char *argv[3 * GATE_BUCKETS_MAX];
+    char num[2 * GATE_BUCKETS_MAX][24];
     struct kv *kv;
     cJSON *r = NULL;
     int argc = 0, allowed;
@@ -84,21 +97,15 @@ int gate_buckets(struct request *req, int n, const char *const *keys, const stru
         argv[argc++] = num[2 * i];
         argv[argc++] = num[2 * i + 1];
     }
-    snprintf(num[2 * n], sizeof num[0], "%d", want);
-    argv[argc++] = num[2 * n];
     if ((kv = gateway_kv(req->gw, e)) == NULL ||
         kv_eval(kv, &job_script_ratelimit, n, argc, argv, NULL, &r, e) != ERR_OK)
         return -1;
     /* Reply: {allowed, limit, remaining, reset, retry_after}. */
     allowed = gate_reply_num(r, 0) != 0;
-    if (headers == GATE_HEADERS_ALWAYS || (headers == GATE_HEADERS_REFUSED && !allowed))
+    if (!allowed)
+        gate_limited(req, r, 1, what, e);
+    else if (always_headers)
         gate_rate_headers(req, gate_reply_num(r, 1), gate_reply_num(r, 2), gate_reply_num(r, 3));
-    if (!allowed) {
-        snprintf(retry, sizeof retry, "%ld", gate_reply_num(r, 4));
-        if (headers != GATE_HEADERS_NONE)
-            respond_header(req, "Retry-After", retry);
-        err_set(e, ERR_RATE_LIMITED, "too many %s; retry in %ld s", what, gate_reply_num(r, 4));
-    }
     cJSON_Delete(r);
     return allowed;
 }
@@ -107,7 +114,6 @@ int gate_refusal_or_respond(struct request *req, const struct identity *id, cons
 {
     const char *st = gate_reply_status(reply);
     struct err e;
-    char retry[24];
 
     if (strcmp(st, "revoked") == 0) {
         err_set(&e, ERR_REVOKED_API_KEY, "this API key was revoked");
@@ -120,12 +126,7 @@ int gate_refusal_or_respond(struct request *req, const struct identity *id, cons
         return 1;
     }
     if (strcmp(st, "limited") == 0) {
-        gate_rate_headers(req, gate_reply_num(reply, 1), gate_reply_num(reply, 2),
-                          gate_reply_num(reply, 3));
-        snprintf(retry, sizeof retry, "%ld", gate_reply_num(reply, 4));
-        respond_header(req, "Retry-After", retry);
-        err_set(&e, ERR_RATE_LIMITED, "rate limit reached; retry in %ld s",
-                gate_reply_num(reply, 4));
+        gate_limited(req, reply, 1, "rate limit reached", &e);
         respond_error(req, &e);
         return 1;
     }

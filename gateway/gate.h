@@ -45,21 +45,21 @@ void gate_rate_headers(struct request *req, long limit, long remaining, long res
  * answered, 0 when the reply is none of these. */
 int gate_refusal_or_respond(struct request *req, const struct identity *id, const cJSON *reply);
 
-/* Which headers gate_buckets sets on the request. */
-enum gate_headers {
-    GATE_HEADERS_NONE,          /* none: the answer is about something else */
-    GATE_HEADERS_REFUSED,       /* Retry-After and RateLimit-* on a refusal */
-    GATE_HEADERS_ALWAYS         /* also RateLimit-* when allowed (a limited route) */
-};
+/* A bucket's refusal: sets RateLimit-Limit, -Remaining, -Reset and
+ * Retry-After from reply's numbers at positions from..from+3 (limit,
+ * remaining, reset, retry_after) and fills e with 429 rate_limited
+ * "<what>; retry in N s". Returns ERR_RATE_LIMITED. */
+int gate_limited(struct request *req, const cJSON *reply, int from, const char *what,
+                 struct err *e);
 
-/* Buckets without an identity (ratelimit.lua): takes want tokens (0: only
- * looks) from each of the n buckets keys[i], limited by rates[i]. Returns 1
- * when every bucket had a token; 0 when one had none: e is a 429
- * rate_limited "too many <what>; retry in N s", the headers (those of the
- * tightest bucket) as asked; -1 on a Redis error (e set). */
+/* Buckets without an identity (ratelimit.lua): takes a token from each of
+ * the n buckets keys[i], limited by rates[i]. Returns 1 when every bucket
+ * had one (with always_headers, the tightest bucket's RateLimit-* headers
+ * are set); 0 when one had none (gate_limited: e and the headers set,
+ * what "too many ..."); -1 on a Redis error (e set). */
 #define GATE_BUCKETS_MAX 4
 int gate_buckets(struct request *req, int n, const char *const *keys, const struct rate *rates,
-                 int want, enum gate_headers headers, const char *what, struct err *e);
+                 int always_headers, const char *what, struct err *e);
 
 /* Answers an error from a script call: 401 codes with WWW-Authenticate,
  * availability errors with Retry-After. */

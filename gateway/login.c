@@ -26,7 +26,7 @@
 /* Returns 0 when both buckets had a token; else answers 429 or 503. */
 static int login_limit_or_respond(struct request *req, const char *email)
 {
-    char addr[CIDR_TEXT_MAX], ip_key[96], mail_key[96], lower[ACCOUNT_EMAIL_MAX + 1];
+    char addr[CIDR_TEXT_MAX + 8], ip_key[96], mail_key[96], lower[ACCOUNT_EMAIL_MAX + 1];
     char digest[65];
     struct err e;
     size_t n = strlen(email);
@@ -36,13 +36,12 @@ static int login_limit_or_respond(struct request *req, const char *email)
     lower[sizeof lower - 1] = '\0';
     /* Keys hold a digest, never the address itself. */
     crypto_sha256_hex(lower, strlen(lower), digest);
-    request_client_addr(req, addr, sizeof addr);
+    request_client_bucket(req, addr, sizeof addr);
     snprintf(ip_key, sizeof ip_key, "rl:ip:%s:login", addr);
     snprintf(mail_key, sizeof mail_key, "rl:email:%.32s:login", digest);
     if (gate_buckets(req, 2, (const char *[]){ip_key, mail_key},
                      (const struct rate[]){plans_login_per_ip, plans_login_per_email}, 1,
-                     GATE_HEADERS_ALWAYS,
-                     "login attempts", &e) != 1) {
+                     "too many login attempts", &e) != 1) {
         gate_respond_error(req, &e);
         return -1;
     }

@@ -51,7 +51,15 @@ const char *request_header(const struct request *req, const char *name);
 /* Value of a query-string argument (borrowed for the request), or NULL. */
 const char *request_query(const struct request *req, const char *name);
 
-/* The client's address as text ("127.0.0.1"); "unknown" when not available. */
+/* The client's address as text ("127.0.0.1"); "unknown" when not
+ * available. Behind a proxy listed in CODEINSIGHT_TRUSTED_PROXIES, the
+ * client that proxy names in X-Forwarded-For (gateway/forwarded.h). */
 void request_client_addr(const struct request *req, char *out, size_t cap);
+
+/* What per-address limits count the client as: its IPv4 address, or the
+ * /64 of its IPv6 address ("2001:db8:1:2::/64"), since one subscriber
+ * holds a whole /64 to rotate through. */
+#define REQUEST_CLIENT_IPV6_BUCKET 64
+void request_client_bucket(const struct request *req, char *out, size_t cap);
 
 #endif

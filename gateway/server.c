@@ -90,16 +90,24 @@ static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-/* Says once per process that X-Forwarded-For came from a peer that is not
- * a trusted proxy: behind a proxy, CODEINSIGHT_TRUSTED_PROXIES is unset or
- * misses it, and every client shares the proxy's per-address limits. */
+/* Says, at most once per FORWARDED_WARN_EVERY_MS, that X-Forwarded-For
+ * came from a peer that is not a trusted proxy: behind a proxy,
+ * CODEINSIGHT_TRUSTED_PROXIES is unset or misses it, and every client
+ * shares the proxy's per-address limits. (Not once per process: the first
+ * such peer may be a client connecting directly, not the proxy.) */
+#define FORWARDED_WARN_EVERY_MS (3600 * 1000)
+
 static void warn_untrusted_forwarder(const struct cidr *peer, int configured)
 {
-    static int warned;
+    static int64_t last_ms;         /* 0: never */
+    int64_t now = clock_mono_ms(), seen = __atomic_load_n(&last_ms, __ATOMIC_RELAXED);
     char addr[CIDR_TEXT_MAX];
     struct log_line l;
 
-    if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+    if (seen != 0 && now - seen < FORWARDED_WARN_EVERY_MS)
+        return;
+    if (!__atomic_compare_exchange_n(&last_ms, &seen, now, 0, __ATOMIC_RELAXED,
+                                     __ATOMIC_RELAXED))
         return;
     cidr_format(peer, addr, sizeof addr);
     log_begin(&l, LOG_WARN, "forwarded_for_ignored");
@@ -109,27 +117,55 @@ static void warn_untrusted_forwarder(const struct cidr *peer, int configured)
     log_end(&l);
 }
 
-void request_client_addr(const struct request *req, char *out, size_t cap)
+/* The client's address, as request_client_addr says; 0 when unknown. */
+static int client_cidr(const struct request *req, struct cidr *client)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     struct xff_lines x = {{NULL}, 0};
     const char *ordered[FORWARDED_LINES_MAX];
-    struct cidr peer, client;
+    struct cidr peer;
     int n;
 
-    if (ci == NULL || !cidr_from_sockaddr(ci->client_addr, &peer)) {
-        snprintf(out, cap, "unknown");
-        return;
-    }
+    if (ci == NULL || !cidr_from_sockaddr(ci->client_addr, &peer))
+        return 0;
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_xff, &x);
     n = x.n < FORWARDED_LINES_MAX ? x.n : FORWARDED_LINES_MAX;
     for (int i = 0; i < n; i++)
         ordered[i] = x.v[(x.n - n + i) % FORWARDED_LINES_MAX];
     if (n > 0 && !cidr_list_contains(&req->gw->trusted, &peer))
         warn_untrusted_forwarder(&peer, req->gw->trusted.n > 0);
-    forwarded_client(&req->gw->trusted, &peer, ordered, n, &client);
+    forwarded_client(&req->gw->trusted, &peer, ordered, n, client);
+    return 1;
+}
+
+void request_client_addr(const struct request *req, char *out, size_t cap)
+{
+    struct cidr client;
+
+    if (client_cidr(req, &client))
+        cidr_format(&client, out, cap);
+    else
+        snprintf(out, cap, "unknown");
+}
+
+void request_client_bucket(const struct request *req, char *out, size_t cap)
+{
+    struct cidr client;
+    size_t n;
+
+    if (!client_cidr(req, &client)) {
+        snprintf(out, cap, "unknown");
+        return;
+    }
+    if (client.family == AF_INET) {
+        cidr_format(&client, out, cap);
+        return;
+    }
+    cidr_truncate(&client, REQUEST_CLIENT_IPV6_BUCKET);
     cidr_format(&client, out, cap);
+    n = strlen(out);
+    snprintf(out + n, cap - n, "/%d", REQUEST_CLIENT_IPV6_BUCKET);
 }
 
 /* Honours a sane incoming X-Request-Id, otherwise issues one. */

@@ -240,3 +240,60 @@ def test_many_unknown_keys_from_one_address_are_refused(harness, identity_reads)
     status, _, body = harness.http("GET", "/whoami", auth=known, source=GUESSER)
     assert status == 200 and body["user_id"] == user_id, body
     harness.redis_cli("DEL", f"rl:ip:{GUESSER}:unknown_key")
+
+
+def bucket_tokens(harness, addr):
+    return float(harness.redis_cli("HGET", f"rl:ip:{addr}:unknown_key", "t") or "nan")
+
+
+def test_keys_in_use_are_not_locked_out(harness, identity_reads):
+    """A key known in the last 24 h (its stale copy) is looked up even from
+    an address whose bucket a guesser keeps empty; a valid key's lookup
+    gives its token back; an unknown key's keeps it spent."""
+    addr = "127.0.0.5"
+    harness.redis_cli("DEL", f"rl:ip:{addr}:unknown_key")
+    _, user_id, known = harness.new_user(tag="in-use")
+    _, _, fresh = harness.new_user(tag="fresh")
+    cache = f"auth:key:{key_hash(harness, known)}"
+    # Known from another address, then its cache entry expires.
+    assert harness.http("GET", "/whoami", auth=known, source="127.0.0.6")[0] == 200
+    harness.redis_cli("DEL", cache)
+    assert harness.redis_cli("EXISTS", f"stale:{cache}") == "1"
+    # One unknown key costs a token; a valid key's lookup costs none.
+    assert_401(harness.http("GET", "/whoami", auth=random_key(), source=addr),
+               "invalid_api_key")
+    before = bucket_tokens(harness, addr)
+    assert before < UNKNOWN_KEYS_BURST - 0.5, before
+    status, _, body = harness.http("GET", "/whoami", auth=fresh, source=addr)
+    assert status == 200, body
+    assert bucket_tokens(harness, addr) >= before, "a valid key's token was not given back"
+    # Emptied by a guesser, the bucket still lets the key in use through.
+    for _ in range(UNKNOWN_KEYS_BURST + 10):
+        resp = harness.http("GET", "/whoami", auth=random_key(), source=addr)
+        if resp[0] == 429:
+            break
+    assert_429(resp, limit=UNKNOWN_KEYS_BURST)
+    status, _, body = harness.http("GET", "/whoami", auth=known, source=addr)
+    assert status == 200 and body["user_id"] == user_id, body
+    assert identity_reads("key", key_hash(harness, known)) == 2
+    harness.redis_cli("DEL", f"rl:ip:{addr}:unknown_key")
+
+
+def test_parallel_guesses_cannot_outrun_the_bucket(harness, identity_reads):
+    """Each lookup holds its token while PostgreSQL is asked: 80 distinct
+    unknown keys sent 16 at a time get at most burst (+ refill) lookups."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    addr = "127.0.0.7"
+    harness.redis_cli("DEL", f"rl:ip:{addr}:unknown_key")
+    keys = [random_key() for _ in range(2 * UNKNOWN_KEYS_BURST)]
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(
+            lambda k: harness.http("GET", "/whoami", auth=k, source=addr)[0], keys))
+    refill = int((time.monotonic() - t0) * UNKNOWN_KEYS_PER_MIN / 60) + 1
+    assert set(statuses) <= {401, 429}, statuses
+    looked_up = sum(identity_reads("key", key_hash(harness, k)) for k in keys)
+    assert statuses.count(401) == looked_up
+    assert UNKNOWN_KEYS_BURST <= looked_up <= UNKNOWN_KEYS_BURST + refill, (looked_up, refill)
+    harness.redis_cli("DEL", f"rl:ip:{addr}:unknown_key")

@@ -6,6 +6,7 @@ itself, and never a header from a peer that is not a trusted proxy.
 Loopback addresses stand in for the machines: the gateway here trusts
 127.0.0.1 (the "proxy"); 127.0.0.2 is a client connecting directly."""
 
+import json
 import secrets
 
 import pytest
@@ -113,8 +114,9 @@ ODD_HEADERS = {
     "many entries": (", ".join(["198.51.100.1"] * 400) + ", 203.0.113.40", "203.0.113.40"),
     "empty entries": ("203.0.113.41, " + ",".join([" "] * 3000), "203.0.113.41"),
     "not an address": ("x" * 6000, PROXY),
-    "broken entry": ("203.0.113.42, [::1, fd00::9", "fd00::9"),
-    "past 16 hops": (", ".join(f"fd00::{i}" for i in range(1, 40)), "fd00::24"),
+    # IPv6 clients count by their /64 (test_ipv6_clients_count_by_their_64)
+    "broken entry": ("203.0.113.42, [::1, fd00:9::1", "fd00:9::/64"),
+    "past 16 hops": (", ".join(f"fd00:{i}::1" for i in range(1, 40)), "fd00:24::/64"),
     "tabs": ("203.0.113.43\t,\t127.0.0.1", "203.0.113.43"),
 }
 
@@ -131,4 +133,49 @@ def test_odd_headers_get_an_answer(harness, proxied, case):
                  gateway=proxied, headers={"X-Forwarded-For": value})
     assert_problem(resp, 401, "invalid_credentials")
     assert harness.redis_cli("EXISTS", key) == "1"
+    harness.redis_cli("DEL", key)
+
+
+def test_ipv6_clients_count_by_their_64(harness, proxied):
+    """One subscriber holds a whole /64: rotating through it does not escape
+    the per-address limit; the next /64 is someone else."""
+    email, _, _ = harness.new_user(password=PASSWORD, tag="xff-v6")
+    bucket = "rl:ip:2001:db8:1:2::/64:login"
+    harness.redis_cli("DEL", bucket)
+    assert drain_login(harness, proxied, {"X-Forwarded-For": "2001:db8:1:2::a"}) \
+        >= LOGIN_ADDR_BURST
+    assert harness.redis_cli("EXISTS", bucket) == "1"
+    assert_429(login(harness, email, PASSWORD, gateway=proxied,
+                     headers={"X-Forwarded-For": "[2001:db8:1:2:ffff::9]:4433"}),
+               limit=LOGIN_ADDR_BURST)
+    status, _, body = login(harness, email, PASSWORD, gateway=proxied,
+                            headers={"X-Forwarded-For": "2001:db8:1:3::a"})
+    assert status == 200, body
+    harness.remember(body["access_token"])
+    harness.redis_cli("DEL", bucket)
+
+
+def login_with_lines(gw, lines):
+    """A wrong login whose X-Forwarded-For comes as one header line per entry."""
+    body = json.dumps({"email": f"lines-{secrets.token_hex(4)}@example.com",
+                       "password": "wrong-password"}).encode()
+    wire = (b"POST /auth/login HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+            + b"Content-Length: %d\r\n" % len(body)
+            + b"".join(b"X-Forwarded-For: %s\r\n" % v.encode() for v in lines)
+            + b"Connection: close\r\n\r\n" + body)
+    return gw.raw(wire, method="POST")
+
+
+@pytest.mark.parametrize("hops, bucket", [
+    (7, "203.0.113.52"),        # 9 lines: the client's is among the last 8 kept
+    (8, "fd00:1::/64"),         # 10 lines: only the 8 trusted hops are kept
+])
+def test_header_on_several_lines(harness, proxied, hops, bucket):
+    """Several X-Forwarded-For lines read as one list, in order; only the
+    last 8 are kept, so a line further left is never read."""
+    lines = ["203.0.113.51", "203.0.113.52"] + [f"fd00:{i}::1" for i in range(1, hops + 1)]
+    key = f"rl:ip:{bucket}:login"
+    harness.redis_cli("DEL", key)
+    assert_problem(login_with_lines(proxied, lines), 401, "invalid_credentials")
+    assert harness.redis_cli("EXISTS", key) == "1", lines
     harness.redis_cli("DEL", key)

@@ -93,7 +93,8 @@ static void test_networks(void **state)
     NOT_NET("10.0.0.0/", -1);
     NOT_NET("10.0.0.0/8x", -1);
     NOT_NET("10.0.0.0/-8", -1);
-    NOT_NET("10.0.0.0/0008", -1);
+    NET("10.0.0.0/0008", "10.0.0.0", 8);      /* leading zeros, as before cidr.c */
+    NOT_NET("10.0.0.0/00000000000000000000033", -1);
     NOT_NET("not-an-address/8", -1);
     NOT_NET("[10.0.0.1]", 0);           /* brackets are for IPv6 */
     NOT_NET("example.com", 0);
@@ -118,9 +119,12 @@ static void test_hosts(void **state)
     NOT_HOST("203.0.113.9:");
     NOT_HOST("203.0.113.9:http");
     NOT_HOST("203.0.113.9:123456");
+    NOT_HOST("203.0.113.9:65536");
+    HOST("203.0.113.9:65535", "203.0.113.9");
     NOT_HOST("[2001:db8::7");
     NOT_HOST("[2001:db8::7]x");
     NOT_HOST("[2001:db8::7]:");
+    NOT_HOST("[2001:db8::7]:99999");
     NOT_HOST("[203.0.113.9]");
     NOT_HOST("203.0.113.9 ");           /* callers trim */
     NOT_HOST("");
@@ -157,6 +161,30 @@ static void test_contains(void **state)
     assert_int_equal(cidr_parse("0.0.0.0/0", 9, &net), 1);
     a = host("198.51.100.1");
     assert_true(cidr_contains(&net, &a));
+}
+
+static void test_truncate(void **state)
+{
+    struct cidr c = host("2001:db8:1:2:a:b:c:d");
+    char text[CIDR_TEXT_MAX];
+
+    (void)state;
+    cidr_truncate(&c, 64);
+    cidr_format(&c, text, sizeof text);
+    assert_string_equal(text, "2001:db8:1:2::");
+    assert_int_equal(c.prefix, 64);
+    cidr_truncate(&c, 100);             /* never longer than it is */
+    assert_int_equal(c.prefix, 64);
+    cidr_truncate(&c, 28);              /* mid-byte: 2001:0db8 keeps 0db */
+    cidr_format(&c, text, sizeof text);
+    assert_string_equal(text, "2001:db0::");
+    c = host("203.0.113.77");
+    cidr_truncate(&c, 24);
+    cidr_format(&c, text, sizeof text);
+    assert_string_equal(text, "203.0.113.0");
+    cidr_truncate(&c, -3);
+    cidr_format(&c, text, sizeof text);
+    assert_string_equal(text, "0.0.0.0");
 }
 
 static void test_sockaddr(void **state)
@@ -328,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_networks),
         cmocka_unit_test(test_hosts),
         cmocka_unit_test(test_contains),
+        cmocka_unit_test(test_truncate),
         cmocka_unit_test(test_sockaddr),
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_list),
