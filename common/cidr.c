@@ -106,38 +106,28 @@ static int port_ok(const char *p)
 
 int cidr_parse_host(const char *text, size_t n, struct cidr *out)
 {
-    char buf[CIDR_TEXT_MAX];
-    const char *colon;
+    char buf[CIDR_TEXT_MAX], *port = NULL;
 
     if (n == 0 || n >= sizeof buf || memchr(text, '/', n) != NULL)
         return 0;
     memcpy(buf, text, n);
     buf[n] = '\0';
-    if (buf[0] == '[') {
+    if (buf[0] == '[') {                    /* "[v6]" or "[v6]:port" */
         char *close = strchr(buf, ']');
 
-        if (close == NULL)
+        if (close == NULL || (close[1] != '\0' && close[1] != ':'))
             return 0;
-        if (close[1] != '\0') {         /* "]:port" */
-            if (close[1] != ':' || !port_ok(close + 2))
-                return 0;
-            close[1] = '\0';
-        }
-        if (cidr_parse(buf, strlen(buf), out) != 1)
-            return 0;
-        unmap(out);
-        return 1;
+        if (close[1] == ':')
+            port = close + 1;
+    } else if ((port = strchr(buf, ':')) != NULL && strchr(port + 1, ':') != NULL) {
+        port = NULL;                        /* a bare IPv6 address: the colons are its own */
     }
-    colon = strchr(buf, ':');
-    if (colon != NULL && strchr(colon + 1, ':') == NULL) {     /* "a.b.c.d:port" */
-        if (!port_ok(colon + 1))
+    if (port != NULL) {                     /* one colon before it: "a.b.c.d:port" */
+        if (!port_ok(port + 1))
             return 0;
-        buf[colon - buf] = '\0';
-        if (!parse_addr(buf, out) || out->family != AF_INET)
-            return 0;
-        return 1;
+        *port = '\0';
     }
-    if (!parse_addr(buf, out))
+    if (cidr_parse(buf, strlen(buf), out) != 1)
         return 0;
     unmap(out);
     return 1;

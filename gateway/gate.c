@@ -77,7 +77,7 @@ int gate_limited(struct request *req, const cJSON *reply, int from, const char *
 }
 
 int gate_buckets(struct request *req, int n, const char *const *keys, const struct rate *rates,
-                 int always_headers, const char *what, struct err *e)
+                 const char *what, struct err *e)
 {
     const char *argv[3 * GATE_BUCKETS_MAX];
     char num[2 * GATE_BUCKETS_MAX][24];
@@ -104,7 +104,7 @@ int gate_buckets(struct request *req, int n, const char *const *keys, const stru
     allowed = gate_reply_num(r, 0) != 0;
     if (!allowed)
         gate_limited(req, r, 1, what, e);
-    else if (always_headers)
+    else
         gate_rate_headers(req, gate_reply_num(r, 1), gate_reply_num(r, 2), gate_reply_num(r, 3));
     cJSON_Delete(r);
     return allowed;

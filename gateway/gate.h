@@ -52,14 +52,14 @@ int gate_refusal_or_respond(struct request *req, const struct identity *id, cons
 int gate_limited(struct request *req, const cJSON *reply, int from, const char *what,
                  struct err *e);
 
-/* Buckets without an identity (ratelimit.lua): takes a token from each of
- * the n buckets keys[i], limited by rates[i]. Returns 1 when every bucket
- * had one (with always_headers, the tightest bucket's RateLimit-* headers
- * are set); 0 when one had none (gate_limited: e and the headers set,
- * what "too many ..."); -1 on a Redis error (e set). */
+/* Buckets without an identity (ratelimit.lua), for a limited route: takes
+ * a token from each of the n buckets keys[i], limited by rates[i]. Returns
+ * 1 when every bucket had one (the tightest bucket's RateLimit-* headers
+ * set); 0 when one had none (gate_limited: e and the headers set, what
+ * "too many ..."); -1 on a Redis error (e set). */
 #define GATE_BUCKETS_MAX 4
 int gate_buckets(struct request *req, int n, const char *const *keys, const struct rate *rates,
-                 int always_headers, const char *what, struct err *e);
+                 const char *what, struct err *e);
 
 /* Answers an error from a script call: 401 codes with WWW-Authenticate,
  * availability errors with Retry-After. */

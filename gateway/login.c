@@ -40,7 +40,7 @@ static int login_limit_or_respond(struct request *req, const char *email)
     snprintf(ip_key, sizeof ip_key, "rl:ip:%s:login", addr);
     snprintf(mail_key, sizeof mail_key, "rl:email:%.32s:login", digest);
     if (gate_buckets(req, 2, (const char *[]){ip_key, mail_key},
-                     (const struct rate[]){plans_login_per_ip, plans_login_per_email}, 1,
+                     (const struct rate[]){plans_login_per_ip, plans_login_per_email},
                      "too many login attempts", &e) != 1) {
         gate_respond_error(req, &e);
         return -1;

@@ -139,17 +139,9 @@ static int client_cidr(const struct request *req, struct cidr *client)
     return 1;
 }
 
-void request_client_addr(const struct request *req, char *out, size_t cap)
-{
-    struct cidr client;
-
-    if (client_cidr(req, &client))
-        cidr_format(&client, out, cap);
-    else
-        snprintf(out, cap, "unknown");
-}
-
-void request_client_bucket(const struct request *req, char *out, size_t cap)
+/* The client as text; an IPv6 client truncated to bits6 bits and written
+ * with its prefix ("2001:db8:1:2::/64") when bits6 < 128. */
+static void client_text(const struct request *req, int bits6, char *out, size_t cap)
 {
     struct cidr client;
     size_t n;
@@ -158,14 +150,24 @@ void request_client_bucket(const struct request *req, char *out, size_t cap)
         snprintf(out, cap, "unknown");
         return;
     }
-    if (client.family == AF_INET) {
+    if (client.family != AF_INET6 || bits6 >= 128) {
         cidr_format(&client, out, cap);
         return;
     }
-    cidr_truncate(&client, REQUEST_CLIENT_IPV6_BUCKET);
+    cidr_truncate(&client, bits6);
     cidr_format(&client, out, cap);
     n = strlen(out);
-    snprintf(out + n, cap - n, "/%d", REQUEST_CLIENT_IPV6_BUCKET);
+    snprintf(out + n, cap - n, "/%d", bits6);
+}
+
+void request_client_addr(const struct request *req, char *out, size_t cap)
+{
+    client_text(req, 128, out, cap);
+}
+
+void request_client_bucket(const struct request *req, char *out, size_t cap)
+{
+    client_text(req, REQUEST_CLIENT_IPV6_BUCKET, out, cap);
 }
 
 /* Honours a sane incoming X-Request-Id, otherwise issues one. */
