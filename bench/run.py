@@ -1210,7 +1210,9 @@ class Bench:
         cmd = [str(self.launcher()), "--sandbox-exec",
                "--bwrap", "/usr/bin/bwrap", "--stage", str(files_dir), "--status", str(status),
                "--cpu", str(30000 // 1000 + 1), "--linter",
-               "--as-mb", str(2048 + (1024 if name == "eslint" else 0)),
+               # CODEINSIGHT_LINT_MEMORY_MB; ESLint + V8's reservations;
+               # shellcheck none (GHC's collector), as sandbox_argv in lint.c
+               "--as-mb", str({"eslint": 2048 + 1024, "shellcheck": 0}.get(name, 2048)),
                "--env", "PATH=/usr/local/bin:/usr/bin:/bin", "--env", "PYLINTHOME=/tmp/.pylint",
                "--env", "XDG_CACHE_HOME=/tmp/.cache", "--env", "LC_ALL=C.UTF-8"]
         if name == "eslint":
