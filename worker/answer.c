@@ -13,6 +13,7 @@
 #include "common/metrics_table.h"
 #include "common/patch.h"
 #include "common/utf8.h"
+#include "worker/linters.h"
 #include "worker/redact.h"
 #include "worker/replace_fix.h"
 
@@ -590,6 +591,7 @@ struct merge_item {
     size_t index;               /* position within its input */
     const char *category;
     const char *rule_id;
+    const char *message;
 };
 
 static int merge_cmp(const void *a, const void *b)
@@ -603,16 +605,22 @@ static int merge_cmp(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-/* Whether b repeats a (same line). A tool's rule fired twice on a line is
- * one issue; but the model's rule ids only name its category ("model:
- * correctness"), so two of its findings on a line are two issues. */
+/* Whether b repeats a (same line). A tool's rule fired twice on a line with
+ * the same message is one issue; with different messages ("'os' imported
+ * but unused", "'sys' imported but unused") it is two. flake8's and pylint's
+ * findings of one check about one name are one issue (linters_same_finding).
+ * The model's rule ids
+ * only name its category ("model:correctness"), so two of its findings on a
+ * line are two issues. */
 static int same_issue(const struct merge_item *a, const struct merge_item *b)
 {
     if (a->line != b->line)
         return 0;
     if (a->rule_id != NULL && b->rule_id != NULL && a->rule_id[0] != '\0' &&
         !(a->from == FROM_MODEL && b->from == FROM_MODEL) && strcmp(a->rule_id, b->rule_id) == 0)
-        return 1;
+        return a->message == NULL || b->message == NULL || strcmp(a->message, b->message) == 0;
+    if (a->from == FROM_LINT && b->from == FROM_LINT)
+        return linters_same_finding(a->rule_id, a->message, b->rule_id, b->message);
     return a->from != b->from && a->category != NULL && b->category != NULL &&
            strcmp(a->category, b->category) == 0;
 }
@@ -646,6 +654,7 @@ cJSON *answer_merge(const cJSON *secrets, const cJSON *lint, const cJSON *model)
             items[n].index = index++;
             items[n].category = json_str(f, "category");
             items[n].rule_id = json_str(f, "rule_id");
+            items[n].message = json_str(f, "message");
             n++;
         }
     }

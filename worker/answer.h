@@ -110,9 +110,12 @@ int answer_validate(cJSON *findings, const struct answer_file *file);
  * secrets over linters over the model; every finding keeps its source.
  *
  * Precisely: two findings are the same issue when they have the same line
- * and either the same non-empty rule_id, or the same category and come
- * from different inputs (two linter findings on one line with different
- * rule_ids, say E501 and W291, are two issues). Order: by line, then
+ * and either the same non-empty rule_id and message (two of the model's,
+ * whose rule ids only name a category, excepted), or the same category and
+ * come from different inputs, or are two linters' reports of one check
+ * (linters_same_finding: flake8's F401 and pylint's W0611 on one name).
+ * Two linter findings on one line with unrelated rule_ids, say E501 and
+ * W291, are two issues. Order: by line, then
  * secrets, linters, model, then input order. Findings are deep copies; one
  * without a "source" string gets "secrets", "lint" or "model" after its
  * input. Items that are not objects are skipped. Returns NULL only when

@@ -504,15 +504,14 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
         pool->tasks->prev = t;
     pool->tasks = t;
 
-    t->res.language = language ? linters_language_canonical(language) : NULL;
-    if (t->res.language == NULL)
-        t->res.language = linters_language_from_path(file_path);
+    t->res.language = linters_language_resolve(language, file_path);
     list = linters_for(t->res.language);
 
     if (list[0] == NULL) {
-        if (t->res.language == NULL)
-            note(t, "language not recognised%s%s%s: no linter ran", language ? " ('" : "",
-                 language ? language : "", language ? "')" : "");
+        if (t->res.language == NULL && language != NULL && language[0] != '\0')
+            note(t, "language '%s' not recognised: no linter ran", language);
+        else if (t->res.language == NULL)
+            note(t, "language not recognised: no linter ran");
         else
             note(t, "no linter is configured for %s", t->res.language);
     } else if (task_prepare(t, file_path, content, len) != 0) {

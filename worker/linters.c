@@ -51,6 +51,7 @@
  */
 #include "worker/linters.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -199,6 +200,9 @@ static const struct name_map language_aliases[] = {
     {"ts", "typescript"}, {"tsx", "typescript"},
     {"golang", "go"}, {"rs", "rust"}, {"kt", "kotlin"}, {"rb", "ruby"},
     {"cs", "csharp"}, {"c#", "csharp"}, {"pl", "perl"},
+    /* Editors' language ids (VS Code's languageId). */
+    {"shellscript", "shell"}, {"javascriptreact", "javascript"},
+    {"typescriptreact", "typescript"},
 };
 
 static const struct name_map extensions[] = {
@@ -253,6 +257,13 @@ const char *linters_language_from_path(const char *path)
     return NULL;
 }
 
+const char *linters_language_resolve(const char *given, const char *path)
+{
+    if (given != NULL && given[0] != '\0')
+        return linters_language_canonical(given);
+    return linters_language_from_path(path);
+}
+
 const struct linter *const *linters_for(const char *language)
 {
     const char *name = linters_language_canonical(language);
@@ -284,6 +295,69 @@ static int exit_ok_pylint(int exit_code)
 static int exit_ok_zero(int exit_code)
 {
     return exit_code == 0;
+}
+
+/* The same check in flake8 (pycodestyle, pyflakes) and pylint. */
+static const struct {
+    const char *flake8, *pylint;
+} same_checks[] = {
+    {"F401", "W0611"}, {"F821", "E0602"}, {"F841", "W0612"}, {"F403", "W0401"},
+    {"F541", "W1309"}, {"E501", "C0301"}, {"E722", "W0702"}, {"W605", "W1401"},
+    {"E401", "C0410"}, {"E701", "C0321"}, {"W291", "C0303"}, {"W293", "C0303"},
+    {"W391", "C0305"}, {"E711", "C0121"}, {"E712", "C0121"}, {"E999", "E0001"},
+};
+
+/* The first 'quoted' text of msg: its start and length, or 0 when none. */
+static size_t quoted(const char *msg, const char **start)
+{
+    const char *open = strchr(msg, '\''), *close;
+
+    if (open == NULL || (close = strchr(open + 1, '\'')) == NULL || close == open + 1)
+        return 0;
+    *start = open + 1;
+    return (size_t)(close - open - 1);
+}
+
+static int is_word_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || c == '.';
+}
+
+/* Whether name[0..n) stands in msg as a whole word. */
+static int has_word(const char *msg, const char *name, size_t n)
+{
+    for (const char *p = msg; *p != '\0'; p++)
+        if (strncmp(p, name, n) == 0 && (p == msg || !is_word_char(p[-1])) &&
+            !is_word_char(p[n]))
+            return 1;
+    return 0;
+}
+
+int linters_same_finding(const char *rule_a, const char *message_a, const char *rule_b,
+                         const char *message_b)
+{
+    const char *qa = NULL, *qb = NULL;
+    size_t na, nb, i;
+
+    if (rule_a == NULL || rule_b == NULL || message_a == NULL || message_b == NULL)
+        return 0;
+    for (i = 0; i < COUNT_OF(same_checks); i++)
+        if ((strcmp(rule_a, same_checks[i].flake8) == 0 &&
+             strcmp(rule_b, same_checks[i].pylint) == 0) ||
+            (strcmp(rule_b, same_checks[i].flake8) == 0 &&
+             strcmp(rule_a, same_checks[i].pylint) == 0))
+            break;
+    if (i == COUNT_OF(same_checks))
+        return 0;
+    na = quoted(message_a, &qa);
+    nb = quoted(message_b, &qb);
+    if (na > 0 && nb > 0)
+        return na == nb && memcmp(qa, qb, na) == 0;
+    if (na > 0)
+        return has_word(message_b, qa, na);
+    if (nb > 0)
+        return has_word(message_a, qb, nb);
+    return 1;
 }
 
 int linters_run_failed(const struct linter *l, int exit_code, int found)

@@ -83,11 +83,29 @@ const char *linters_language_canonical(const char *lang);
  * (including dotfiles such as ".bashrc") or the extension is unknown. */
 const char *linters_language_from_path(const char *path);
 
+/* The language of a job: what the client said (given) when it names one,
+ * else what path's extension says. Returns the canonical name; NULL when the
+ * client named a language we do not know ("cobol": its word stands, and no
+ * linter runs; the caller keeps given) or neither says. An empty given counts
+ * as none. */
+const char *linters_language_resolve(const char *given, const char *path);
+
 /* Linters to run for a language (canonical name or alias, as accepted by
  * linters_language_canonical). Returns a static NULL-terminated array, in
  * run order; an empty array (never NULL) for an unknown language, NULL, or
  * a language without linters. */
 const struct linter *const *linters_for(const char *language);
+
+/* 1 when findings a (rule_a, message_a) and b (rule_b, message_b), from two
+ * linters on one line, report one defect: their rules are the same check in
+ * flake8 and pylint (F401 and W0611 unused-import, F821 and E0602
+ * undefined-variable, E501 and C0301 line-too-long, ...) and they name the
+ * same thing: the first 'quoted' name of one message is the other's first
+ * quoted name, or a word of it when that has none ("'os' imported but
+ * unused", "Unused import os"); messages without quotes match. NULL
+ * arguments never match. */
+int linters_same_finding(const char *rule_a, const char *message_a, const char *rule_b,
+                         const char *message_b);
 
 /* 1 when a run exit_ok accepted failed all the same, by its exit code and
  * the number of findings parse() read from it: flake8, shellcheck and

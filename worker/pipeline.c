@@ -345,6 +345,15 @@ static void on_linted(void *arg, struct lint_result *res)
     j->lint_task = NULL;
     j->lint = *res;
     redact_messages(j->lint.findings);
+    /* Each issue once from here on (the model's context, the event, the
+     * job): flake8's F401 and pylint's W0611 about one import are one. */
+    if (cJSON_IsArray(j->lint.findings)) {
+        cJSON *once = answer_merge(NULL, j->lint.findings, NULL);
+        if (once != NULL) {
+            cJSON_Delete(j->lint.findings);
+            j->lint.findings = once;
+        }
+    }
     if (res->failed) {
         j->failed = 1;
         snprintf(j->error, sizeof j->error, "%s", res->error);
@@ -1028,10 +1037,8 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
         return;
     }
     lang = field(j, "language");
-    j->language = lang ? linters_language_canonical(lang) : NULL;
-    if (j->language == NULL)
-        j->language = linters_language_from_path(field(j, "file_path"));
-    if (j->language == NULL)
+    j->language = linters_language_resolve(lang, field(j, "file_path"));
+    if (j->language == NULL && lang != NULL && lang[0] != '\0')
         j->language = lang;     /* unknown to us, but what the client said */
     if (field(j, "user_id") != NULL && field(j, "month") != NULL) {
         snprintf(j->charge.month, sizeof j->charge.month, "%s", field(j, "month"));

@@ -1207,11 +1207,11 @@ def finding_keys(job: dict) -> set[tuple[str, int, str]]:
 # ------------------------------------------------------------------ samples --
 
 # flake8: F401 at 1 and 2, F821 at 6; pylint: W0611 at 1 and 2, E0602 at 6
-# (plus convention messages such as C0114/C0116/C0103 unless disabled).
+# (the same issues: merged into flake8's), C0114 at 1, C0116 and C0103 at 5.
 PY_SAMPLE = "import os\nimport sys\n\n\ndef f(x):\n    return undefined_name + x\n"
 PY_EXPECTED = {
     ("F401", 1, "lint:flake8"), ("F401", 2, "lint:flake8"), ("F821", 6, "lint:flake8"),
-    ("W0611", 1, "lint:pylint"), ("W0611", 2, "lint:pylint"), ("E0602", 6, "lint:pylint"),
+    ("C0114", 1, "lint:pylint"), ("C0116", 5, "lint:pylint"), ("C0103", 5, "lint:pylint"),
 }
 
 # A clean module: nothing from flake8 or pylint.

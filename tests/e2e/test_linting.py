@@ -68,6 +68,37 @@ def test_python_findings(harness, fast_worker):
     harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
 
 
+def test_one_rule_on_one_line_twice_is_two_findings(harness, fast_worker):
+    """flake8 reports F401 for both names of `import os, sys`: two issues, both kept.
+    pylint's W0611 for each name, and its C0410 beside flake8's E401 (multiple
+    imports on one line), are the same issues: shown once, flake8's."""
+    job_id = harness.submit(file_path="two.py", file_content='"""Doc."""\nimport os, sys\n')
+    job = harness.poll_job(job_id, timeout=60)
+    assert job["status"] == "done", job
+    f401 = sorted(f["message"] for f in job["findings"] if f["rule_id"] == "F401")
+    assert len(f401) == 2 and "'os'" in f401[0] and "'sys'" in f401[1], f401
+    rules = sorted(f["rule_id"] for f in job["findings"])
+    assert rules == ["E401", "F401", "F401"], job["findings"]
+    assert {lt["tool"]: lt["findings"] for lt in job["linters"]} == {"flake8": 3, "pylint": 3}
+    assert_persisted(harness, job)
+
+
+def test_the_clients_language_wins_over_the_extension(harness, fast_worker):
+    """language names what the file is: an unknown one is kept and no linter runs
+    (cppcheck is not run on COBOL because the path ends in .c); a known one
+    chooses the linters whatever the extension."""
+    job = harness.poll_job(harness.submit(file_path="q.c", file_content="DISPLAY 'HI'.\n",
+                                          language="cobol"), timeout=60)
+    assert job["status"] == "done", job
+    assert job["language"] == "cobol" and job["linters"] == [], job
+    assert any("language 'cobol' not recognised" in n for n in job["notes"]), job["notes"]
+    job = harness.poll_job(harness.submit(file_path="run", file_content=SH_SAMPLE,
+                                          language="shellscript"), timeout=60)
+    assert job["status"] == "done", job
+    assert job["language"] == "shell", job
+    assert [lt["tool"] for lt in job["linters"]] == ["shellcheck"], job["linters"]
+
+
 def test_request_id_in_worker_log(harness, fast_worker):
     job_id = harness.submit(file_path="rid.py", file_content=PY_SAMPLE,
                             headers={"X-Request-Id": "e2e-rid-in-log.42"})
@@ -111,7 +142,7 @@ def test_explicit_language(harness, fast_worker):
     job = harness.poll_job(job_id)
     assert job["status"] == "done", job
     assert job["language"] == "python"
-    assert {("F401", 1, "lint:flake8"), ("W0611", 1, "lint:pylint")} <= finding_keys(job)
+    assert {("F401", 1, "lint:flake8"), ("C0114", 1, "lint:pylint")} <= finding_keys(job)
 
 
 def test_unknown_language(harness, fast_worker):

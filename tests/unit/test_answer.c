@@ -589,7 +589,8 @@ static cJSON *other_finding(int line, const char *rule, const char *category,
     return f;
 }
 
-/* "line:rule_or_category:source" for each merged finding, comma-separated. */
+/* "line:message:source" for each merged finding, comma-separated (the
+ * fixtures' message is their rule id, else their category). */
 static void assert_merged(const cJSON *merged, const char *want)
 {
     char got[1024];
@@ -619,6 +620,14 @@ static void test_merge(void **state)
     cJSON_AddItemToArray(lint, other_finding(2, "F401", "maintainability", "lint:flake8"));
     cJSON_AddItemToArray(lint, other_finding(9, "SC2086", "correctness", "lint:shellcheck"));
     cJSON_AddItemToArray(lint, other_finding(9, "SC2086", "correctness", "lint:shellcheck"));
+    /* flake8's F401 and pylint's W0611 about one name: one issue. */
+    cJSON_AddItemToArray(lint, other_finding(2, "W0611", "maintainability", "lint:pylint"));
+    cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetArrayItem(lint, 5), "message",
+                                           cJSON_CreateString("Unused import F401"));
+    /* One rule, one line, two messages ("'os'/'sys' imported but unused"). */
+    cJSON_AddItemToArray(lint, other_finding(2, "F401", "maintainability", "lint:flake8"));
+    cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetArrayItem(lint, 6), "message",
+                                           cJSON_CreateString("'sys' imported but unused"));
     cJSON_AddItemToArray(lint, other_finding(3, "B105", "security", "lint:bandit"));
     cJSON_AddItemToArray(lint, other_finding(4, "X1", "style", NULL));      /* no source */
     cJSON_AddItemToArray(lint, cJSON_CreateNumber(1));                      /* skipped */
@@ -635,7 +644,7 @@ static void test_merge(void **state)
     merged = answer_merge(secrets, lint, model);
     assert_non_null(merged);
     assert_merged(merged, "1:correctness:model,1:correctness:model,"
-                          "2:F401:lint:flake8,"
+                          "2:F401:lint:flake8,2:'sys' imported but unused:lint:flake8,"
                           "3:secret:aws:secrets,"
                           "4:X1:lint,"
                           "5:model:correctness:model,5:model:correctness:model,"
@@ -644,8 +653,8 @@ static void test_merge(void **state)
     cJSON_Delete(merged);
 
     /* The inputs are borrowed: unchanged. */
-    assert_int_equal(cJSON_GetArraySize(lint), 8);
-    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(lint, 6), "source"));
+    assert_int_equal(cJSON_GetArraySize(lint), 10);
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(lint, 8), "source"));
 
     /* Without secrets, the bandit finding on line 3 wins over the model. */
     merged = answer_merge(NULL, lint, model);

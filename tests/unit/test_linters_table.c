@@ -73,6 +73,53 @@ static void test_language_from_path(void **state)
     assert_null(linters_language_from_path(NULL));
 }
 
+/* flake8's and pylint's reports of one check about one name are one finding. */
+static void test_same_finding(void **state)
+{
+    static const struct {
+        const char *rule_a, *msg_a, *rule_b, *msg_b;
+        int want;
+    } cases[] = {
+        {"F401", "'os' imported but unused", "W0611", "Unused import os (unused-import)", 1},
+        {"W0611", "Unused import os.path (unused-import)", "F401",
+         "'os.path' imported but unused", 1},
+        {"F821", "undefined name 'undefined_name'", "E0602",
+         "Undefined variable 'undefined_name' (undefined-variable)", 1},
+        {"E501", "line too long (120 > 79 characters)", "C0301",
+         "Line too long (120/100) (line-too-long)", 1},
+        /* Other names, other checks, one tool twice, unknown rules, NULLs. */
+        {"F401", "'os' imported but unused", "W0611", "Unused import sys (unused-import)", 0},
+        {"F401", "'os' imported but unused", "W0611", "Unused import oss (unused-import)", 0},
+        {"F821", "undefined name 'a'", "E0602", "Undefined variable 'b' (undefined-variable)", 0},
+        {"F401", "'os' imported but unused", "W0612", "Unused variable 'os' (unused-variable)", 0},
+        {"F401", "'os' imported but unused", "F401", "'os' imported but unused", 0},
+        {"SC2086", "x", "SC2086", "x", 0},
+        {NULL, "x", "W0611", "x", 0},
+        {"F401", NULL, "W0611", "x", 0},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (linters_same_finding(cases[i].rule_a, cases[i].msg_a, cases[i].rule_b,
+                                 cases[i].msg_b) != cases[i].want)
+            fail_msg("case %zu: %s / %s, want %d", i, cases[i].msg_a ? cases[i].msg_a : "NULL",
+                     cases[i].msg_b, cases[i].want);
+}
+
+/* The client's word wins over the extension, even when we do not know it. */
+static void test_language_resolve(void **state)
+{
+    (void)state;
+    assert_string_equal(linters_language_resolve("bash", "a.py"), "shell");
+    assert_string_equal(linters_language_resolve("shellscript", "run"), "shell");
+    assert_string_equal(linters_language_resolve("typescriptreact", "a.tsx"), "typescript");
+    assert_null(linters_language_resolve("cobol", "q.c"));
+    assert_string_equal(linters_language_resolve(NULL, "q.c"), "c");
+    assert_string_equal(linters_language_resolve("", "q.c"), "c");
+    assert_null(linters_language_resolve(NULL, "Makefile"));
+    assert_null(linters_language_resolve(NULL, NULL));
+}
+
 static size_t linter_count(const char *language)
 {
     const struct linter *const *l = linters_for(language);
@@ -184,6 +231,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_language_aliases),
         cmocka_unit_test(test_language_from_path),
+        cmocka_unit_test(test_language_resolve),
+        cmocka_unit_test(test_same_finding),
         cmocka_unit_test(test_linters_for),
         cmocka_unit_test(test_argv_placeholder),
         cmocka_unit_test(test_run_failed),
