@@ -4,6 +4,8 @@
 #include "common/utf8.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int hexdig(char c)
@@ -198,4 +200,40 @@ void json_write_string(json_sink *put, void *ctx, const char *s, size_t n)
     }
     put(ctx, s + start, n - start);
     put(ctx, "\"", 1);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int json_duplicate_name(const cJSON *v, char *name, size_t cap)
+{
+    const cJSON *c;
+    const char **names;
+    size_t n = 0;
+    int rc = 0;
+
+    if (v == NULL || (!cJSON_IsObject(v) && !cJSON_IsArray(v)))
+        return 0;
+    for (c = v->child; c != NULL; c = c->next) {
+        if ((rc = json_duplicate_name(c, name, cap)) != 0)
+            return rc;
+        n++;
+    }
+    if (!cJSON_IsObject(v) || n < 2)
+        return 0;
+    if ((names = malloc(n * sizeof *names)) == NULL)
+        return -1;
+    n = 0;
+    for (c = v->child; c != NULL; c = c->next)
+        names[n++] = c->string != NULL ? c->string : "";
+    qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 1; i < n && rc == 0; i++)
+        if (strcmp(names[i - 1], names[i]) == 0) {
+            snprintf(name, cap, "%s", names[i]);
+            rc = 1;
+        }
+    free(names);
+    return rc;
 }

@@ -21,6 +21,13 @@ int json_find_nul_escape(const char *text, size_t len, char *key, size_t cap);
  * a string, else 0. */
 int json_raw_control(const char *text, size_t len, size_t *at);
 
+/* Whether an object anywhere in v holds two members of one name (cJSON keeps
+ * both and lookups see only the first, so another reader of the same text
+ * could see the other). Copies the name into name (cap bytes, truncated) and
+ * returns 1 when so; 0 when not; -1 when memory ran out. O(n log n) in the
+ * number of members. */
+int json_duplicate_name(const cJSON *v, char *name, size_t cap);
+
 /* Where json_write_string sends its text, piece by piece. */
 typedef void json_sink(void *ctx, const char *s, size_t n);
 

@@ -10,8 +10,10 @@
 int body_parse_object(const char *body, size_t len, cJSON **out, struct err *e)
 {
     const char *end = NULL;
+    char dup[BODY_NAME_ECHO_MAX + 1];
     size_t at = 0;
     cJSON *doc;
+    int rc;
 
     *out = NULL;
     if (body == NULL || len == 0)
@@ -37,6 +39,16 @@ int body_parse_object(const char *body, size_t len, cJSON **out, struct err *e)
     if (!cJSON_IsObject(doc)) {
         cJSON_Delete(doc);
         return err_set(e, ERR_INVALID_JSON, "the body must be a JSON object");
+    }
+    if ((rc = json_duplicate_name(doc, dup, sizeof dup)) != 0) {
+        cJSON_Delete(doc);
+        if (rc < 0)
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        /* The name is echoed only when it is short, whole UTF-8. */
+        if (strlen(dup) < BODY_NAME_ECHO_MAX && utf8_valid(dup, strlen(dup), NULL))
+            return err_set_field(e, ERR_INVALID_JSON, dup,
+                                 "member \"%s\" appears twice in one object", dup);
+        return err_set(e, ERR_INVALID_JSON, "a member name appears twice in one object");
     }
     *out = doc;
     return ERR_OK;

@@ -9,10 +9,15 @@
 
 struct err;
 
+/* Longest member name an error detail repeats. */
+#define BODY_NAME_ECHO_MAX 64
+
 /* Parses body[0..len) (need not be NUL-terminated) as one JSON object:
  * not empty, no raw NUL byte, no raw control character inside a string
- * (RFC 8259), nothing but white space after the value. Returns ERR_OK with
- * *out set (owns), or ERR_INVALID_JSON with *out NULL and e saying where. */
+ * (RFC 8259), nothing but white space after the value, no object anywhere
+ * with two members of one name. Returns ERR_OK with *out set (owns), or
+ * ERR_INVALID_JSON with *out NULL and e saying where (ERR_INTERNAL when
+ * memory ran out). */
 int body_parse_object(const char *body, size_t len, cJSON **out, struct err *e);
 
 /* body_parse_object, then refuses a "\u0000" inside any string (cJSON would

@@ -57,20 +57,23 @@ enum route_match routes_find(const char *method, const char *path, const struct 
 {
     size_t used = 0;
     int path_seen = 0;
+    /* HEAD is GET without the body (libmicrohttpd leaves the body out). */
+    const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
     allow[0] = '\0';
     for (size_t i = 0; i < ROUTE_COUNT; i++) {
         const struct route *r = &route_table[i];
         if (!pattern_match(r->pattern, path, param, cap))
             continue;
-        if (strcmp(r->method, method) == 0) {
+        if (strcmp(r->method, want) == 0) {
             *out = r;
             return ROUTE_MATCHED;
         }
         path_seen = 1;
         if (used < allow_cap) {
-            int n = snprintf(allow + used, allow_cap - used, "%s%s", used ? ", " : "",
-                             r->method);
+            int get = strcmp(r->method, "GET") == 0;
+            int n = snprintf(allow + used, allow_cap - used, "%s%s%s", used ? ", " : "",
+                             r->method, get ? ", HEAD" : "");
             if (n > 0)
                 used += (size_t)n;
         }

@@ -14,6 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 1 when s is YYYY-MM with a month of 01 to 12. */
+static int month_valid(const char *s)
+{
+    if (strlen(s) != 7 || strspn(s, "0123456789") != 4 || s[4] != '-' ||
+        strspn(s + 5, "0123456789") != 2)
+        return 0;
+    return (s[5] == '0' && s[6] != '0') || (s[5] == '1' && s[6] <= '2');
+}
+
 void handle_usage(struct request *req)
 {
     const char *want = request_query(req, "month");
@@ -23,9 +32,7 @@ void handle_usage(struct request *req)
     cJSON *body;
 
     if (want != NULL) {
-        /* YYYY-MM only. */
-        if (strlen(want) != 7 || want[4] != '-' ||
-            strspn(want, "0123456789-") != 7) {
+        if (!month_valid(want)) {
             err_set_field(&e, ERR_INVALID_FIELD_VALUE, "month", "month is YYYY-MM");
             respond_error(req, &e);
             return;

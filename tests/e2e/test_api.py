@@ -174,6 +174,42 @@ def test_method_not_allowed(harness, gateway, method, path, allowed):
     assert method not in methods, allow
 
 
+def head(harness, gateway, path: str):
+    return gateway.raw(f"HEAD {path} HTTP/1.1\r\nHost: x\r\n"
+                       f"Authorization: Bearer {harness.default_key}\r\n"
+                       "Connection: close\r\n\r\n".encode(), method="HEAD", timeout=10)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/openapi.json", "/job/{jid}", "/whoami"])
+def test_head_is_get_without_a_body(harness, gateway, path):
+    """HEAD answers as GET does (status, content type and length), with no
+    body: probes that use `curl -I` work, on every GET route."""
+    path = path.format(jid=harness.submit(file_path="head.py"))
+    status, headers, body = head(harness, gateway, path)
+    get = harness.http("GET", path)
+    assert status == get[0] == 200, (status, get)
+    for name in ("Content-Type", "Content-Length"):
+        assert headers.get(name) == get[1].get(name), (name, headers, get[1])
+    assert body in (None, b"", ""), body
+
+
+def test_head_of_an_event_stream_ends(harness, gateway):
+    """A stream has no end to leave out: HEAD gets its headers and the
+    connection ends (it does not follow the job)."""
+    status, headers, body = head(harness, gateway, f"/job/{harness.submit(file_path='head.py')}/events")
+    assert status == 200, status
+    assert headers.get("Content-Type", "").startswith("text/event-stream"), headers
+    assert body in (None, b"", ""), body
+
+
+@pytest.mark.parametrize("path,code", [("/job/0190a8d4-5b6c-7def-8123-456789abcdef", 404),
+                                       ("/review", 405)])
+def test_head_refusals(harness, gateway, path, code):
+    status, headers, _ = head(harness, gateway, path)
+    assert status == code, status
+    assert headers.get("Content-Type", "").startswith("application/problem+json"), headers
+
+
 def test_method_not_allowed_detail_is_utf8(harness, gateway):
     """A method that is not UTF-8 is not echoed raw into the 405 detail: the
     body stays valid UTF-8 JSON (before, 'G\\xc3(T' was copied byte for byte)."""
@@ -225,3 +261,15 @@ def test_oversized_headers_refused(harness, gateway):
 def test_gateway_still_healthy(harness, gateway):
     assert gateway.alive()
     assert gateway.healthy()
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2026-00", "-------", "2026-1x", "20261-1",
+                                   "2026-011", "nov", ""])
+def test_usage_month_must_be_a_month(harness, gateway, month):
+    assert_problem(harness.http("GET", f"/usage?month={month}"), 400, "invalid_field_value")
+
+
+@pytest.mark.parametrize("month", ["2026-01", "2026-10", "2026-12"])
+def test_usage_of_a_month(harness, gateway, month):
+    status, _, body = harness.http("GET", f"/usage?month={month}")
+    assert status == 200 and body["month"] == month, body

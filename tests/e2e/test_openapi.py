@@ -160,6 +160,13 @@ def test_contract_identity_routes(harness, ogw, contract):
     assert call(harness, contract, "DELETE", f"/keys/{created['key_id']}", auth=jwt)[0] == 204
     assert call(harness, contract, "DELETE", "/keys/0190f0e0-0000-7000-8000-000000000000",
                 auth=jwt)[0] == 404
+    # Bodies: the wrong media type and one over the limit, on both body routes.
+    text = {"Content-Type": "text/plain"}
+    big = b'{"name":"' + b"x" * (2 << 20) + b'"}'
+    for path, auth in (("/keys", jwt), ("/auth/login", None)):
+        assert call(harness, contract, "POST", path, raw=b"{}", headers=text,
+                    auth=auth)[0] == 415, path
+        assert call(harness, contract, "POST", path, raw=big, auth=auth)[0] == 413, path
 
 
 FIX = ("--- a/svc/head.go\n+++ b/svc/head.go\n@@ -4,3 +4,6 @@\n func Head(xs []int) int {\n"

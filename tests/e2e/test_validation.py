@@ -43,6 +43,12 @@ CASES = [
      "invalid_json", None),
     ("json-bad-escape", dict(raw=raw_body(file_content=b"\\q")), 400, "invalid_json", None),
     ("json-raw-control-char", dict(raw=raw_body(file_content=b"a\nb")), 400, "invalid_json", None),
+    # one name twice: a reader that keeps the last would see another request
+    ("json-duplicate-member", dict(raw=b'{"file_path":"a.py","file_content":"x",'
+                                       b'"file_path":"b.py"}'), 400, "invalid_json", "file_path"),
+    ("json-duplicate-nested", dict(raw=b'{"file_path":"a.py","file_content":"x","request_type":'
+                                       b'"debug","error_log":"E","run":{"runner":"python",'
+                                       b'"runner":"node"}}'), 400, "invalid_json", "runner"),
     # -- invalid_field_type
     ("type-file_path-int", dict(body=body_with(file_path=1)), 400, "invalid_field_type", "file_path"),
     ("type-file_content-list", dict(body=body_with(file_content=["x"])), 400, "invalid_field_type",

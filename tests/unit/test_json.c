@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +244,60 @@ static void test_raw_control(void **state)
     assert_int_equal(json_raw_control("{\"a\":\"\n\"}", 10, NULL), 1);
 }
 
+/* json_duplicate_name on a parsed text: 1 and the name, or 0. */
+static int dup_of(const char *text, char name[16])
+{
+    cJSON *doc = cJSON_Parse(text);
+    int rc;
+
+    assert_non_null(doc);
+    memset(name, 0, 16);
+    rc = json_duplicate_name(doc, name, 16);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static void test_duplicate_name(void **state)
+{
+    static const struct {
+        const char *text, *name;        /* name: the duplicate, or NULL */
+    } cases[] = {
+        {"{\"a\":1,\"b\":2,\"a\":3}", "a"},
+        {"{\"x\":{\"k\":1,\"k\":1}}", "k"},
+        {"{\"x\":[{\"q\":1},{\"q\":2,\"r\":[1,{\"s\":0,\"s\":0}]}]}", "s"},
+        /* Names are compared whole and case-sensitively; one per object. */
+        {"{\"a\":1,\"A\":2,\"ab\":3,\"x\":{\"a\":1}}", NULL},
+        {"[1,2,{\"a\":[{\"a\":{\"a\":0}}]}]", NULL},
+        {"{}", NULL},
+        {"7", NULL},
+        /* A long name is cut to the buffer. */
+        {"{\"abcdefghijklmnopqrstuvwxyz\":1,\"abcdefghijklmnopqrstuvwxyz\":2}", "abcdefghijklmno"},
+    };
+    char name[16];
+    char *big;
+    size_t o = 0;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = dup_of(cases[i].text, name);
+        if (rc != (cases[i].name != NULL) || (rc == 1 && strcmp(name, cases[i].name) != 0))
+            fail_msg("%s: %d '%s'", cases[i].text, rc, name);
+    }
+    assert_int_equal(json_duplicate_name(NULL, name, sizeof name), 0);
+    /* 20,000 members, the first and the last alike: found (by sorting, not
+     * by 200 million pairwise comparisons). */
+    big = malloc(20000 * 16 + 16);
+    assert_non_null(big);
+    big[o++] = '{';
+    for (int i = 0; i < 20000; i++)
+        o += (size_t)snprintf(big + o, 32, "%s\"m%d\":0", i ? "," : "", i == 19999 ? 0 : i);
+    big[o++] = '}';
+    big[o] = '\0';
+    assert_int_equal(dup_of(big, name), 1);
+    assert_string_equal(name, "m0");
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_key_cap),
         cmocka_unit_test(test_json_str),
         cmocka_unit_test(test_raw_control),
+        cmocka_unit_test(test_duplicate_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

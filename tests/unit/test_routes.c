@@ -107,9 +107,18 @@ static void test_wrong_method(void **state)
     assert_int_equal(find("PUT", "/review", &f), ROUTE_WRONG_METHOD);
     assert_string_equal(f.allow, "POST");
     assert_int_equal(find("DELETE", "/job/x", &f), ROUTE_WRONG_METHOD);
-    assert_string_equal(f.allow, "GET");
+    assert_string_equal(f.allow, "GET, HEAD");
     assert_int_equal(find("POST", "/healthz", &f), ROUTE_WRONG_METHOD);
-    assert_string_equal(f.allow, "GET");
+    assert_string_equal(f.allow, "GET, HEAD");
+    assert_int_equal(find("PUT", "/keys", &f), ROUTE_WRONG_METHOD);
+    assert_string_equal(f.allow, "POST, GET, HEAD");
+    /* HEAD is GET's route (the server leaves the body out); no other. */
+    assert_int_equal(find("HEAD", "/healthz", &f), ROUTE_MATCHED);
+    assert_ptr_equal(f.route->handler, handle_healthz);
+    assert_int_equal(find("HEAD", "/job/abc", &f), ROUTE_MATCHED);
+    assert_ptr_equal(f.route->handler, handle_job_get);
+    assert_int_equal(find("HEAD", "/review", &f), ROUTE_WRONG_METHOD);
+    assert_string_equal(f.allow, "POST");
     /* Methods are case-sensitive (RFC 9110). */
     assert_int_equal(find("post", "/review", &f), ROUTE_WRONG_METHOD);
     assert_string_equal(f.allow, "POST");
