@@ -45,16 +45,26 @@ static int email_ok(const char *email, char *lower, size_t cap)
     return 1;
 }
 
+/* The email (lower-cased into lower) and the plan, each refused by name. */
+static int user_fields_check(const char *email, char lower[ACCOUNT_EMAIL_MAX + 1],
+                             const char *plan, struct err *e)
+{
+    if (!email_ok(email, lower, ACCOUNT_EMAIL_MAX + 1))
+        return err_set_field(e, ERR_INVALID_FIELD_VALUE, "email", "not a valid email address");
+    if (plans_parse(plan) < 0)
+        return err_set_field(e, ERR_INVALID_FIELD_VALUE, "plan",
+                             "plan must be lite, pro or business");
+    return ERR_OK;
+}
+
 int account_user_create(struct db *db, const char *email, const char *plan,
                         const char *password, char user_id[37], struct err *e)
 {
     char lower[ACCOUNT_EMAIL_MAX + 1], hash[CRYPTO_PWHASH_LEN], *id = NULL;
     int rc;
 
-    if (!email_ok(email, lower, sizeof lower))
-        return err_set_field(e, ERR_INVALID_FIELD_VALUE, "email", "not a valid email address");
-    if (plans_parse(plan) < 0)
-        return err_set_field(e, ERR_INVALID_FIELD_VALUE, "plan", "plan must be lite, pro or business");
+    if ((rc = user_fields_check(email, lower, plan, e)) != ERR_OK)
+        return rc;
     if (password != NULL) {
         size_t n = strlen(password);
         if (n < 8 || n > ACCOUNT_PASSWORD_MAX)
@@ -83,8 +93,8 @@ int account_user_set_plan(struct db *db, const char *email, const char *plan, st
     char lower[ACCOUNT_EMAIL_MAX + 1], *id = NULL;
     int rc;
 
-    if (!email_ok(email, lower, sizeof lower) || plans_parse(plan) < 0)
-        return err_set(e, ERR_INVALID_FIELD_VALUE, "bad email or plan");
+    if ((rc = user_fields_check(email, lower, plan, e)) != ERR_OK)
+        return rc;
     rc = db_query_value(db, "UPDATE users SET plan = $2 WHERE email = $1 RETURNING user_id", 2,
                         (const char *[]){lower, plan}, &id, e);
     if (rc == ERR_OK && id == NULL)

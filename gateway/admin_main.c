@@ -20,15 +20,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int usage(void)
+/* The usage on out; returns the exit status that goes with it. */
+static int usage_to(FILE *out, int status)
 {
-    fprintf(stderr,
+    fprintf(out,
             "usage: codeinsight-admin user-create EMAIL [--plan PLAN] [--password-stdin]\n"
             "       codeinsight-admin user-plan EMAIL PLAN\n"
             "       codeinsight-admin key-issue EMAIL [NAME]\n"
             "       codeinsight-admin key-revoke KEY_ID\n"
-            "       codeinsight-admin key-list EMAIL\n");
-    return 2;
+            "       codeinsight-admin key-list EMAIL\n"
+            "PLAN is lite, pro or business. Needs DATABASE_URL and CODEINSIGHT_KEY_PEPPER\n"
+            "(after `make run`: . .run/secrets/admin.env).\n");
+    return status;
+}
+
+static int usage(void)
+{
+    return usage_to(stderr, 2);
 }
 
 /* Reads one line (the password) from stdin into buf; strips the newline. */
@@ -83,6 +91,8 @@ int main(int argc, char **argv)
     const char *cmd;
     int rc = 0;
 
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        return usage_to(stdout, 0);
     if (argc < 3)
         return usage();
     cmd = argv[1];

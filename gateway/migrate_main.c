@@ -7,12 +7,24 @@
 #include "common/log.h"
 #include "common/migrate.h"
 
-int main(void)
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv)
 {
     struct config cfg;
     struct err e;
     struct db *db;
     int applied = 0, rc;
+
+    if (argc > 1) {
+        int help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+        fprintf(help ? stdout : stderr,
+                "usage: codeinsight-migrate\n"
+                "Applies the pending migrations of CODEINSIGHT_SCHEMA_DIR to DATABASE_URL,\n"
+                "each in one transaction; takes no arguments.\n");
+        return help ? 0 : 2;
+    }
 
     log_init("migrate", LOG_INFO);
     if (config_load(&cfg, CFG_MIGRATE, &e) != ERR_OK) {

@@ -188,6 +188,12 @@ export CODEINSIGHT_SCHEMA_DIR=$ROOT/schema/migrations
 export CODEINSIGHT_KEY_PEPPER=${CODEINSIGHT_KEY_PEPPER:-$(secret key_pepper)}
 export CODEINSIGHT_JWT_SECRET=${CODEINSIGHT_JWT_SECRET:-$(secret jwt_secret)}
 
+# What codeinsight-admin needs, for the shell: `. .run/secrets/admin.env`.
+ADMIN_ENV=$SECRETS/admin.env
+(umask 077 && for v in DATABASE_URL REDIS_URL CODEINSIGHT_KEY_PEPPER CODEINSIGHT_SCHEMA_DIR; do
+    printf "export %s='%s'\n" "$v" "${!v//\'/\'\\\'\'}"
+done >"$ADMIN_ENV.tmp" && mv -f -- "$ADMIN_ENV.tmp" "$ADMIN_ENV")
+
 say "applying database migrations"
 if ! "$BUILD/codeinsight-migrate" >"$LOGS/migrate.log" 2>&1; then
     tail_log migrate
@@ -256,6 +262,9 @@ cat <<EOF
     CODEINSIGHT_URL=$URL CODEINSIGHT_API_KEY=$DEMO_KEY build/codeinsight review app.py
 
   The API: $URL/openapi.json (docs/openapi.yaml)
+
+  Accounts (build/codeinsight-admin --help), with this run's settings:
+    (. $ADMIN_ENV && build/codeinsight-admin user-create you@example.com --plan pro)
 
   Press Ctrl-C to stop.
 

@@ -6,6 +6,7 @@ malformed, unknown or oversized credential, each with WWW-Authenticate."""
 
 import hashlib
 import secrets
+import subprocess
 import uuid
 
 import pytest
@@ -78,6 +79,22 @@ def test_admin_refuses_duplicate_user_and_bad_plan(harness):
     assert harness.admin("user-create", "x-" + email, "--plan", "gold",
                          check=False).returncode != 0
     assert harness.admin("key-issue", "nobody-" + email, check=False).returncode != 0
+    # Each bad argument is named: a plan by the plans there are.
+    r = harness.admin("user-plan", email, "free", check=False)
+    assert r.returncode == 1 and "plan must be lite, pro or business" in r.stderr, r.stderr
+    r = harness.admin("user-plan", "not-an-email", "pro", check=False)
+    assert r.returncode == 1 and "not a valid email address" in r.stderr, r.stderr
+    assert harness.admin("user-plan", email, "business").returncode == 0
+
+
+def test_admin_and_migrate_help(harness):
+    for tool, arg in (("codeinsight-admin", "--help"), ("codeinsight-migrate", "--help"),
+                      ("codeinsight-admin", "nope"), ("codeinsight-migrate", "nope")):
+        r = subprocess.run([str(harness.binary(tool)), arg], capture_output=True, text=True,
+                           timeout=10, env={"PATH": "/usr/bin:/bin"})
+        want = 0 if arg == "--help" else 2
+        assert r.returncode == want, (tool, arg, r)
+        assert "usage: " + tool in (r.stdout if want == 0 else r.stderr), (tool, arg, r)
 
 
 def test_post_keys_shows_the_key_once(harness):
