@@ -385,8 +385,12 @@ static void task_argv(struct sandbox_task *t, const struct sandbox_spec *spec,
     strv_add(sv, "--");
     t->inner = sv->n;
     if (strcmp(r, "python") == 0 || strcmp(r, "pytest") == 0) {
+        /* -E -s: no PYTHON* variables, no user site; not -I, whose -P
+         * (3.11) keeps the script's directory off sys.path, so that the
+         * submitted neighbours could not be imported. */
         strv_add(sv, "python3");
-        strv_add(sv, "-I");
+        strv_add(sv, "-E");
+        strv_add(sv, "-s");
         strv_add(sv, "-B");
         if (strcmp(r, "pytest") == 0) {
             strv_add(sv, "-m");

@@ -165,6 +165,25 @@ def test_python_zero_division_reproduced_fixed_verified(harness, heavy, fake, cl
         assert cold[k] == job[k], k
 
 
+def test_python_imports_the_neighbour_files(harness, heavy, fake, clean_state):
+    """The entry imports a submitted neighbour (a module and a package): the run
+    reproduces the real failure, not a ModuleNotFoundError, and the fix to the
+    neighbour is verified."""
+    m = marker()
+    main = f"# {m}\nfrom util import div\nfrom pkg.helper import one\nprint(div(one(), 0))\n"
+    util = "def div(a, b):\n    return a / b\n"
+    fixed = "def div(a, b):\n    return a / b if b else 0.0\n"
+    fake.script([{"match": m, "text": debug_answer(unified("util.py", util, fixed)), "times": 5}])
+    job = run_debug(harness, "main.py", main, None, {"runner": "python"},
+                    files=[{"path": "util.py", "content": util},
+                           {"path": "pkg/__init__.py", "content": ""},
+                           {"path": "pkg/helper.py", "content": "def one():\n    return 1\n"}])
+    assert job["failure"]["type"] == "ZeroDivisionError", job["failure"]
+    v = job["verification"]
+    assert v["reproduced"] is True and v["verified"] is True, v
+    assert v["runs"][-1]["stdout_tail"] == "0.0\n", v["runs"]
+
+
 def script_two_failing_fixes(fake, m: str, path: str, src: str, old: str, new1: str,
                              new2: str) -> tuple[str, str]:
     """Scripts the model's two rounds: fixes (old replaced by new1, then by

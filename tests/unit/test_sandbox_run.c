@@ -32,9 +32,10 @@ static void test_python_traceback(void **state)
     assert_int_equal(sbx_num(run, "stdout_bytes"), 7);
     assert_true(sbx_num(run, "duration_ms") >= 0 && sbx_num(run, "duration_ms") < T_TIMEOUT_MS);
     argv = cJSON_GetObjectItemCaseSensitive(run, "argv");
-    assert_int_equal(cJSON_GetArraySize(argv), 4);
+    assert_int_equal(cJSON_GetArraySize(argv), 5);
     assert_string_equal(cJSON_GetArrayItem(argv, 0)->valuestring, "python3");
-    assert_string_equal(cJSON_GetArrayItem(argv, 3)->valuestring, "main.py");
+    assert_string_equal(cJSON_GetArrayItem(argv, 1)->valuestring, "-E");
+    assert_string_equal(cJSON_GetArrayItem(argv, 4)->valuestring, "main.py");
 }
 
 static void test_node_type_error(void **state)
