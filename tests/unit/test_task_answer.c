@@ -309,6 +309,14 @@ static void test_debug_fix_and_findings(void **state)
     expect_why_with(debug_answer_parse, DEBUG_GOOD, "fix", "\"use snprintf\"",
                     "\"fix\" is not a unified diff");
     expect_why_with(debug_answer_parse, DEBUG_GOOD, "fix", "3", "\"fix\" must be");
+    /* A fix that writes a redaction placeholder into the code: refused. Context
+     * and removed lines may hold one (the model saw the redacted text). */
+    expect_why_with(debug_answer_parse, DEBUG_GOOD, "fix",
+                    "\"@@ -1 +1 @@\\n-a\\n+k = \\\"[REDACTED:github_token]\\\"\\n\"",
+                    "\"fix\" adds a line holding");
+    expect_ok_with(debug_answer_parse, DEBUG_GOOD, "fix",
+                   "\"--- a/x\\n+++ b/x\\n@@ -1,2 +1,2 @@\\n k = [REDACTED:aws]\\n-a\\n+b\\n\"", &a);
+    cJSON_Delete(a);
     expect_why_with(debug_answer_parse, DEBUG_GOOD, "fix", "{}", "\"fix\" must be");
 
     big = malloc(PATCH_MAX + 64);
