@@ -90,13 +90,13 @@ static char *synth_frame(const cJSON *view, const struct sse_id *id, const char 
     return frame;
 }
 
-/* The id of a final event built from the view: its finish time. */
+/* The id of a final event built from the view: its finish time, and the
+ * last sequence number of that millisecond, so that it follows every event
+ * the job's stream held in it. */
 static struct sse_id synth_final_id(const cJSON *view)
 {
-    struct sse_id id = {(uint64_t)rfc3339_ms(json_str(view, "finished_at")), 0};
+    struct sse_id id = {(uint64_t)rfc3339_ms(json_str(view, "finished_at")), UINT64_MAX};
 
-    if (id.ms == 0)
-        id.seq = 2;     /* no time: still after the queued event */
     return id;
 }
 
@@ -119,9 +119,17 @@ static void respond_final_only(struct request *req, const cJSON *view, const str
     char *retry, *frame, *text;
     struct err e;
 
+    /* The stream is gone, so what the client saw is unknown: only a final
+     * event built here (its id ends in the last sequence number) tells that
+     * it has the end. The finish time is the worker's clock and event ids
+     * are Redis's, so a later id is no proof: the end is sent again, with
+     * an id after the client's. */
     if (sse_id_cmp(&id, after) <= 0) {
-        respond_empty(req, 204);
-        return;
+        if (after->seq == UINT64_MAX) {
+            respond_empty(req, 204);
+            return;
+        }
+        id.ms = after->ms;
     }
     retry = sse_retry(JOB_EVENTS_RETRY_MS, &rlen);
     frame = synth_frame(view, &id, json_str(view, "status"), &flen);
@@ -201,12 +209,11 @@ static int queue_history(struct request *req, struct sub *s, const cJSON *view,
         size_t len;
         char *frame;
         if (sse_id_cmp(&id, &last) <= 0) {
-            id = last;
-            id.seq++;
-        }
-        if (sse_id_cmp(&id, after) <= 0) {
-            *seen_final = 1;
-            return -1;
+            if (last.seq == UINT64_MAX) {
+                *seen_final = 1;    /* the client holds a final built here */
+                return -1;
+            }
+            id.ms = last.ms;
         }
         if ((frame = synth_frame(view, &id, json_str(view, "status"), &len)) != NULL) {
             subs_history(s, &id, frame, len, 1);

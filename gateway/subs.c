@@ -134,12 +134,21 @@ static void queue_bytes(struct sub *s, const char *data, size_t len)
     wake(s);
 }
 
-/* Queues an event newer than the last one queued; nothing after a final one. */
+/* Queues an event newer than the last one queued; nothing after a final one.
+ * A final event the client says it has (its Last-Event-ID is not before it,
+ * even one from the future) still ends the stream, unsent. */
 static void queue_event(struct sub *s, const struct sse_id *id, const char *frame, size_t len,
                         int final)
 {
-    if (s->final || s->over || sse_id_cmp(id, &s->last) <= 0)
+    if (s->final || s->over)
         return;
+    if (sse_id_cmp(id, &s->last) <= 0) {
+        if (final) {
+            s->final = 1;
+            wake(s);
+        }
+        return;
+    }
     queue_bytes(s, frame, len);
     if (s->over)
         return;

@@ -12,6 +12,7 @@ no assertion is about how long something took.
 from __future__ import annotations
 
 import asyncio
+import calendar
 import http.client
 import json
 import re
@@ -264,6 +265,52 @@ def test_job_only_in_postgresql(fresh, egw, fake_server):
     assert final["json"]["status"] == "done" and final["json"]["job_id"] == job
     assert ID_RE.match(final["id"]) and final["id"] != "0-1"
     again = Stream(egw, job, fresh.default_key, last_id=final["id"])
+    assert again.status == 204
+    again.close()
+
+
+def finished_ms(harness, job: str) -> int:
+    view = harness.poll_job(job, timeout=STREAM_DEADLINE)
+    at = view["finished_at"]
+    whole, _, frac = at.rstrip("Z").partition(".")
+    secs = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
+    return secs * 1000 + int((frac + "000")[:3])
+
+
+def test_job_only_in_postgresql_after_an_event_of_its_last_millisecond(fresh, egw, fake_server):
+    # The client saw an event stamped in the millisecond the job finished,
+    # then lost the connection; the hot copy expired meanwhile. The final
+    # event built from PostgreSQL must still follow that id.
+    start_worker(fresh, fake_server)
+    job = submit(fresh)
+    ms = finished_ms(fresh, job)
+    fresh.redis_cli("DEL", f"job:{job}", f"jobev:{job}")
+    for seen in (f"{ms}-7", f"{ms + 40}-0", "99999999999999-3"):
+        s = Stream(egw, job, fresh.default_key, last_id=seen).read()
+        s.close()
+        assert s.status == 200 and s.closed, (seen, s.status)
+        assert s.types() == ["done"], (seen, s.text)
+        after = [int(p) for p in seen.split("-")]
+        got = [int(p) for p in s.events[0]["id"].split("-")]
+        assert got > after, (seen, s.events[0]["id"])
+        again = Stream(egw, job, fresh.default_key, last_id=s.events[0]["id"])
+        assert again.status == 204, seen
+        again.close()
+
+
+def test_a_future_last_event_id_still_ends_with_the_job(fresh, egw, fake_server):
+    # The client claims an id after every event the job will have: nothing
+    # is sent, but the stream ends when the job does, not never.
+    job = submit(fresh)
+    s = Stream(egw, job, fresh.default_key, last_id="99999999999999-0")
+    assert s.status == 200
+    start_worker(fresh, fake_server)
+    fresh.poll_job(job, timeout=STREAM_DEADLINE)
+    s.read(deadline_s=READ_TIMEOUT)
+    s.close()
+    assert s.closed, s.text
+    assert s.types() == [], s.text
+    again = Stream(egw, job, fresh.default_key, last_id="99999999999999-0")
     assert again.status == 204
     again.close()
 
