@@ -105,6 +105,14 @@ void launcher_failure(const struct loop_proc_result *r, char *why, size_t cap)
              r->term_signal ? r->term_signal : r->exit_code, line[0] ? ": " : "", line);
 }
 
+int launcher_transient(const struct loop_proc_result *r)
+{
+    const char *eagain = strerror(EAGAIN);
+
+    return r->term_signal == 0 && r->err != NULL &&
+           memmem(r->err, r->err_len, eagain, strlen(eagain)) != NULL;
+}
+
 /* Runs the probe's launcher (argv) with stdout and stderr into a pipe,
  * keeping the last bytes of that output in out (*got). Returns the wait
  * status, or -1 with why set (the launcher did not start or did not

@@ -76,6 +76,11 @@ int launcher_ran(const char *path, int timed_out);
  * "sandbox set-up failed (exit N): <last line of stderr, else stdout>". */
 void launcher_failure(const struct loop_proc_result *r, char *why, size_t cap);
 
+/* 1 when such a failure was a shortage that passes (bwrap could not fork or
+ * make a namespace: EAGAIN, as when RLIMIT_NPROC is reached for a moment),
+ * so that the same run may be tried again; else 0. */
+int launcher_transient(const struct loop_proc_result *r);
+
 /* Checks that bwrap is there and runs the launcher with cmd (NULL-terminated
  * argv; NULL for /bin/true, in LAUNCHER_PROBE_MEMORY_MB; a cmd of the
  * worker's own, e.g. "eslint --version", runs without an address-space

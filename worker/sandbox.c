@@ -46,7 +46,7 @@ static const char cc_script[] =
     "shift \"$n\"\n"
     "exec /tmp/a.out \"$@\"\n";
 
-enum task_state { TASK_WAITING, TASK_RUNNING, TASK_READY };
+enum task_state { TASK_WAITING, TASK_RUNNING, TASK_READY, TASK_RETRYING };
 
 struct sandbox_task {
     struct sandbox *sb;
@@ -56,6 +56,8 @@ struct sandbox_task {
     sandbox_done_cb *cb;
     void *arg;
     struct loop_proc *proc;             /* while running */
+    struct loop_timer *retry;           /* TASK_RETRYING: until the next try */
+    int tries;                          /* set-ups that failed for a passing shortage */
     struct strv argv;                   /* the launcher's; the sandbox's from `inner` on */
     int inner;
     char dir[PATH_MAX];                 /* "" when not created (launcher.h's layout) */
@@ -124,6 +126,8 @@ static void task_free(struct sandbox_task *t)
         loop_proc_cancel(t->proc);
         sb->running--;
     }
+    if (t->retry != NULL)
+        loop_timer_free(t->retry);
     if (t->prev != NULL)
         t->prev->next = t->next;
     else
@@ -222,6 +226,32 @@ static cJSON *run_json(const struct sandbox_task *t, const struct loop_proc_resu
     return run;
 }
 
+static void on_retry(void *arg)
+{
+    struct sandbox_task *t = arg;
+
+    t->state = TASK_WAITING;
+    list_append(&t->sb->wait_head, &t->sb->wait_tail, t);
+    pump(t->sb);
+}
+
+/* Queues t again after a set-up that failed for a passing shortage, unless
+ * it had its tries. Returns 1 when queued (its callback waits), else 0. */
+static int retry_later(struct sandbox_task *t, const struct loop_proc_result *r)
+{
+    if (!launcher_transient(r) || t->tries >= SANDBOX_SETUP_RETRIES)
+        return 0;
+    if (t->retry == NULL && (t->retry = loop_timer_new(t->sb->loop, on_retry, t)) == NULL)
+        return 0;
+    /* The launcher creates the status file anew (O_EXCL). */
+    if (unlink(t->status) != 0 && errno != ENOENT)
+        return 0;
+    loop_timer_start(t->retry, (uint64_t)SANDBOX_SETUP_RETRY_MS << t->tries, 0);
+    t->tries++;
+    t->state = TASK_RETRYING;
+    return 1;
+}
+
 static void on_run_done(void *arg, const struct loop_proc_result *r)
 {
     struct sandbox_task *t = arg;
@@ -242,6 +272,9 @@ static void on_run_done(void *arg, const struct loop_proc_result *r)
     } else if (r->timed_out) {
         snprintf(why, sizeof why, "sandbox set-up did not finish in %ld ms",
                  sb->cfg->sandbox_timeout_ms);
+    } else if (retry_later(t, r)) {
+        pump(sb);
+        return;
     } else {
         /* Nothing of the program ran, so all output is bwrap's or ours. */
         launcher_failure(r, why, sizeof why);

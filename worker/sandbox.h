@@ -48,8 +48,11 @@
  * the run's callback gets run == NULL and the reason.
  *
  * Known limits: RLIMIT_NPROC counts every process of the sandbox user, so
- * parallel runs share SANDBOX_NPROC (a fork bomb in one can make another
- * fail to start: it then reports a set-up failure); a worker that does not
+ * parallel runs share SANDBOX_NPROC (a fork bomb in one, or runs just
+ * cancelled whose processes are still going away, can make bwrap fail to
+ * fork: such a set-up is tried again SANDBOX_SETUP_RETRIES times, after
+ * SANDBOX_SETUP_RETRY_MS, doubled each time, and then reports a set-up
+ * failure); a worker that does not
  * run as root keeps its own uid, whose other processes count too. tmpfs
  * pages are not in RLIMIT_AS: each run may also hold SANDBOX_WORK_MB +
  * SANDBOX_TMP_MB + SANDBOX_SHM_MB of memory in files. A worker killed with
@@ -87,6 +90,8 @@ struct sandbox_task;
 
 /* Limits of a run that are not configuration. */
 #define SANDBOX_NPROC 64                /* RLIMIT_NPROC: processes of the sandbox user */
+#define SANDBOX_SETUP_RETRIES 3         /* tries again after a passing shortage (EAGAIN) */
+#define SANDBOX_SETUP_RETRY_MS 250      /* ... after this, doubled each time */
 #define SANDBOX_FSIZE_MB 10             /* RLIMIT_FSIZE: largest file written */
 #define SANDBOX_NOFILE 64               /* RLIMIT_NOFILE */
 #define SANDBOX_WORK_MB 64              /* tmpfs /work */

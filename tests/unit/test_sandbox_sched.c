@@ -13,10 +13,14 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "tests/unit/sandbox_fx.h"
+#include "worker/sandbox.h"
+#include "worker/sandbox_exec.h"
 
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* test_cancel_at_any_moment: rounds, and the span their cancels spread
@@ -100,13 +104,85 @@ static void test_cancel_at_any_moment(void **state)
 
         if (ms > 0)
             sbx_spin(f, ms);
-        assert_false(f->out[0].done);
+        if (f->out[0].done)
+            fail_msg("round %d: the run ended by itself within %d ms: %s; stderr: %s", i, ms,
+                     f->out[0].run == NULL ? f->out[0].why : "it ran",
+                     f->out[0].run == NULL ? "" : sbx_str(f->out[0].run, "stderr_tail"));
         sandbox_cancel(t);
         f->pending--;
     }
     sbx_spin(f, 100);
     assert_false(f->out[0].done);
     sbx_expect_no_sandbox_procs();
+}
+
+/* Fills the sandbox user's RLIMIT_NPROC for hold_ms: a child turns into
+ * that user and forks until the limit refuses (at most SANDBOX_NPROC more),
+ * says so on a pipe, then all of them leave. Returns the child's pid (reap
+ * it) once the limit is full, or -1. */
+static pid_t fill_nproc(int hold_ms)
+{
+    int pfd[2];
+    char ready;
+    pid_t leader;
+
+    if (pipe(pfd) != 0)
+        return -1;
+    leader = fork();
+    if (leader != 0) {
+        close(pfd[1]);
+        if (leader < 0 || read(pfd[0], &ready, 1) != 1)
+            leader = -1;
+        close(pfd[0]);
+        return leader;
+    }
+    {
+        struct rlimit rl = {SANDBOX_NPROC, SANDBOX_NPROC};
+        struct timespec hold = {hold_ms / 1000, (long)(hold_ms % 1000) * 1000000L};
+
+        close(pfd[0]);
+        if (setresgid(SANDBOX_EXEC_GID, SANDBOX_EXEC_GID, SANDBOX_EXEC_GID) != 0 ||
+            setresuid(SANDBOX_EXEC_UID, SANDBOX_EXEC_UID, SANDBOX_EXEC_UID) != 0 ||
+            setrlimit(RLIMIT_NPROC, &rl) != 0)
+            _exit(2);
+        for (int i = 0; i < SANDBOX_NPROC; i++) {
+            pid_t p = fork();
+            if (p < 0)
+                break;
+            if (p == 0) {
+                nanosleep(&hold, NULL);
+                _exit(0);
+            }
+        }
+        if (write(pfd[1], "r", 1) != 1)
+            _exit(3);
+        nanosleep(&hold, NULL);
+        while (wait(NULL) > 0)
+            ;
+        _exit(0);
+    }
+}
+
+/* bwrap cannot fork while the sandbox user is at its process limit for a
+ * moment (runs just cancelled, say): the set-up is tried again, and the run
+ * goes ahead once the processes are gone. */
+static void test_setup_retried_after_a_passing_shortage(void **state)
+{
+    struct fx *f = *state;
+    int status;
+    pid_t filler;
+    cJSON *run;
+
+    if (sbx_no_sandbox())
+        skip();
+    if (geteuid() != 0)
+        skip();     /* only root can be the sandbox user (and it runs as root) */
+    filler = fill_nproc(600);
+    assert_true(filler > 0);
+    run = sbx_run1(f, "python", "ok.py", "print('ok')\n", NULL);
+    assert_string_equal(sbx_str(run, "stdout_tail"), "ok\n");
+    assert_int_equal(waitpid(filler, &status, 0), filler);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* A worker killed with SIGKILL takes its sandboxes with it: the launcher's
@@ -232,6 +308,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_parallel_cap),
         cmocka_unit_test_setup_teardown(test_cancel_and_free, sbx_setup, sbx_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_at_any_moment, sbx_setup, sbx_teardown),
+        cmocka_unit_test_setup_teardown(test_setup_retried_after_a_passing_shortage, sbx_setup,
+                                        sbx_teardown),
         cmocka_unit_test(test_worker_killed),
         cmocka_unit_test(test_unavailable),
         cmocka_unit_test(test_invalid_specs),
