@@ -8,10 +8,37 @@
 #include "common/err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Opens /dev/null on each of descriptors 0-2 that is closed, so that no file
+ * or socket opened later takes its number (output meant for the terminal
+ * would go into it, and libuv aborts when it closes a descriptor <= 2).
+ * Standard output is opened read-only: results written there fail as they
+ * would on a closed descriptor (exit 3, close_stdout), and are not lost in
+ * silence. Returns 0, or -1 when one could not be opened. */
+static int std_fds_open(void)
+{
+    static const int modes[] = {O_RDONLY, O_RDONLY, O_WRONLY};
+
+    for (int fd = 0; fd <= STDERR_FILENO; fd++) {
+        int got;
+
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* The lowest free number: fd itself, as those below it are open. */
+        if ((got = open("/dev/null", modes[fd])) != fd) {
+            if (got >= 0)
+                close(got);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 /* The file's settings (missing file: empty). Returns 0 or CLI_EXIT_USAGE. */
 static int load_file(char *path, size_t cap, struct cli_config *file)
@@ -130,5 +157,7 @@ static int run_command(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (std_fds_open() != 0)
+        return CLI_EXIT_USAGE;     /* nowhere safe to say why */
     return close_stdout(run_command(argc, argv));
 }

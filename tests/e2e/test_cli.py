@@ -888,3 +888,40 @@ def test_timeout_cuts_a_request_the_server_holds(harness, work, tmp_path):
         assert r.returncode == 3, (what, r)
         assert 1.5 <= took < 8, (what, took)
         assert "a.go: still" in r.stderr and "after the --timeout" in r.stderr, (what, r.stderr)
+
+
+# ------------------------------------------------ closed standard descriptors --
+
+DONE_ID = "01939d7e-0000-7000-8000-0000000000d1"
+DONE_ROUTES = {
+    ("POST", "/review"): (202, {"job_id": DONE_ID, "status": "queued"}, 0),
+    ("GET", f"/job/{DONE_ID}"): (200, {"job_id": DONE_ID, "status": "done", "type": "review",
+                                       "file_path": "a.go",
+                                       "findings": [{"line": 1, "severity": "major",
+                                                     "message": "Boom.", "source": "model"}]}, 0),
+}
+
+
+def test_closed_std_descriptors_are_not_reused(harness, work, tmp_path):
+    """Started with stdin, stdout or stderr closed, the CLI neither aborts
+    (libuv asserts on closing a descriptor <= 2) nor writes into a socket or
+    file that took the free number: each closed one is /dev/null. A closed
+    stdout still cannot take the results: exit 3, said once on stderr."""
+    (work / "a.go").write_text(go_file(marker()))
+    with fake_api(DONE_ROUTES) as url:
+        env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+        for closed, rc in (((0,), 1), ((1,), 3), ((2,), 1), ((0, 1, 2), 3)):
+            def close(fds=closed):
+                for fd in fds:
+                    os.close(fd)
+            r = subprocess.run([str(harness.binary("codeinsight")), "review", "a.go"], env=env,
+                               cwd=work, stdin=subprocess.DEVNULL, capture_output=True,
+                               text=True, preexec_fn=close, timeout=CLI_TIMEOUT)
+            assert r.returncode == rc, (closed, r)
+            if 1 not in closed:
+                assert r.stdout == "a.go:1:1: major: Boom. (model)\n", (closed, r)
+            if 2 not in closed:
+                assert "Assertion" not in r.stderr, (closed, r.stderr)
+            if closed == (1,):
+                assert len(re.findall(r"^codeinsight: cannot write", r.stderr, re.M)) == 1, r
+    assert (work / "a.go").read_text().startswith("// cli"), "the reviewed file was written"
