@@ -4,6 +4,7 @@
 #include "cli/api.h"
 #include "cli/progress.h"
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "common/loop.h"
 
 #include <stdio.h>
@@ -140,8 +141,14 @@ static void on_submit(struct engine *en, struct cli_job *j, const struct api_res
 {
     const char *id = json_str(r->json, "job_id");
 
-    if (r->transport_ok && (r->status == 202 || r->status == 200) && id != NULL &&
-        strlen(id) < sizeof j->id) {
+    /* The id goes into URLs and onto the terminal: only what the service
+     * issues, a UUID, is taken. */
+    if (r->transport_ok && (r->status == 202 || r->status == 200) &&
+        (id == NULL || !crypto_uuid_valid(id))) {
+        job_error(j, "the service answered a job id that is not a UUID");
+        return;
+    }
+    if (r->transport_ok && (r->status == 202 || r->status == 200)) {
         snprintf(j->id, sizeof j->id, "%s", id);
         j->submitted = 1;
         j->retries = 0;

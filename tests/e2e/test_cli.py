@@ -925,3 +925,20 @@ def test_closed_std_descriptors_are_not_reused(harness, work, tmp_path):
             if closed == (1,):
                 assert len(re.findall(r"^codeinsight: cannot write", r.stderr, re.M)) == 1, r
     assert (work / "a.go").read_text().startswith("// cli"), "the reviewed file was written"
+
+
+# ------------------------------------------------------- the service's job id --
+
+def test_a_job_id_that_is_not_a_uuid_is_refused(harness, work, tmp_path):
+    """The service's job ids are UUIDs: anything else in a 202 or 200 (a
+    path, an escape code) is not used to build a URL nor printed: exit 3."""
+    (work / "a.go").write_text(go_file(marker()))
+    for status, job_id in ((202, "../../whoami"), (200, "x\x1b[2Jy"), (202, ""), (202, None)):
+        routes = {("POST", "/review"): (status, {"job_id": job_id, "status": "queued"}, 0),
+                  ("GET", "/"): (200, {"email": "x@example.com"}, 0)}
+        with fake_api(routes) as url:
+            env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+            r = run_cli(harness, ["review", "a.go", "--format", "json"], env, work)
+        assert r.returncode == 3, (job_id, r)
+        assert "a.go: the service answered a job id that is not a UUID" in r.stderr, r.stderr
+        assert "\x1b" not in r.stderr + r.stdout, repr(r.stderr)
