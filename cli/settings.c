@@ -267,9 +267,10 @@ void settings_resolve(struct cli_config *c, const char *flag_url, const char *en
         put(c->api_key, sizeof c->api_key, env_key);
         c->key_from = "CODEINSIGHT_API_KEY";
     } else if (file != NULL && file->api_key[0] != '\0' &&
-               (file->url[0] == '\0' || strcmp(file->url, c->url) == 0)) {
-        /* The file's key goes only to the file's server: a key must not
-         * follow CODEINSIGHT_URL or --url to another host. */
+               strcmp(file->url[0] != '\0' ? file->url : SETTINGS_DEFAULT_URL, c->url) == 0) {
+        /* The file's key goes only to the file's server (the default one
+         * when it names none): a key must not follow CODEINSIGHT_URL or
+         * --url to another host. */
         put(c->api_key, sizeof c->api_key, file->api_key);
         c->key_from = "config file";
     }

@@ -61,8 +61,9 @@ int settings_write(const char *path, const struct cli_config *c, char *msg, size
 
 /* Fills c by precedence from --url (may be NULL), the environment values
  * (may be NULL or "") and the file's values (file: may be NULL). The file's
- * key is used only with the file's URL (or when the file names none): it is
- * never sent to a server chosen by --url or CODEINSIGHT_URL. Never fails:
+ * key is used only with the file's URL, SETTINGS_DEFAULT_URL when it names
+ * none: it is never sent to another server chosen by --url or
+ * CODEINSIGHT_URL. Never fails:
  * a missing key leaves api_key "" and key_from NULL. */
 void settings_resolve(struct cli_config *c, const char *flag_url, const char *env_url,
                     const char *env_key, const struct cli_config *file);

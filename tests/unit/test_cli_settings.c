@@ -110,10 +110,21 @@ static void test_resolve_precedence(void **state)
     assert_string_equal(c.url_from, "default");
     assert_null(c.key_from);
 
-    /* A file without a URL lends its key to whatever URL is chosen. */
+    /* A file without a URL keeps its key, for the default URL only. */
     file.url[0] = '\0';
-    settings_resolve(&c, NULL, "http://env", NULL, &file);
+    settings_resolve(&c, NULL, NULL, NULL, &file);
+    assert_string_equal(c.url, SETTINGS_DEFAULT_URL);
+    assert_string_equal(c.url_from, "default");
     assert_string_equal(c.api_key, "file-key");
+    assert_string_equal(c.key_from, "config file");
+    settings_resolve(&c, SETTINGS_DEFAULT_URL, NULL, NULL, &file);
+    assert_string_equal(c.api_key, "file-key");
+    settings_resolve(&c, NULL, "http://env", NULL, &file);
+    assert_string_equal(c.api_key, "");
+    assert_null(c.key_from);
+    settings_resolve(&c, "http://flag", NULL, NULL, &file);
+    assert_null(c.key_from);
+    settings_resolve(&c, NULL, NULL, NULL, &file);
     settings_wipe(&c);
     assert_int_equal(c.api_key[0], '\0');
 }
