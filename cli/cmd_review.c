@@ -174,6 +174,23 @@ static int add_architecture(const struct cli_args *a, struct jobset *js)
     return 0;
 }
 
+/* Every body within the service's limit, as sent (JSON-escaped): 0, or
+ * CLI_EXIT_USAGE having said which is not, before anything is sent. */
+static int check_bodies(const struct jobset *js)
+{
+    char msg[160];
+
+    for (size_t i = 0; i < js->n; i++) {
+        if (source_body_check(js->jobs[i].body, msg, sizeof msg) != 0) {
+            fputs("codeinsight: ", stderr);
+            termtext_put(stderr, js->jobs[i].label, TERMTEXT_FLAT);
+            fprintf(stderr, ": %s\n", msg);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
 int cmd_review(const struct cli_args *a, struct api *api)
 {
     struct jobset js = {0};
@@ -188,6 +205,8 @@ int cmd_review(const struct cli_args *a, struct api *api)
     else
         for (size_t i = 0; i < a->nfiles && rc == 0; i++)
             rc = commands_add_review(a, &js, a->files[i], NULL, 0, 0);
+    if (rc == 0)
+        rc = check_bodies(&js);
     /* Nothing to review still prints an empty result (an empty SARIF log). */
     if (rc == 0 && js.n == 0)
         fprintf(stderr, "codeinsight: nothing to review\n");

@@ -281,6 +281,17 @@ char *source_review_body(const struct source_review *r)
     return print_and_free(o);
 }
 
+int source_body_check(const char *body, char *msg, size_t cap)
+{
+    size_t n = strlen(body);
+
+    if (n <= SOURCE_BODY_MAX)
+        return 0;
+    snprintf(msg, cap, "the request would be %zu bytes, over the service's limit of %d bytes",
+             n, SOURCE_BODY_MAX);
+    return -1;
+}
+
 char *source_debug_body(const char *path, const struct source_file *file,
                         const char *const *npaths, const struct source_file *neighbours,
                         size_t n, const struct source_file *error_log, const char *language)

@@ -10,8 +10,12 @@
 
 #include <stddef.h>
 
-/* Largest file sent, bytes (the service's default body limit is 1 MiB). */
-#define SOURCE_FILE_MAX (1024 * 1024)
+/* Largest POST /review body sent, bytes: the service's default body limit
+ * (CODEINSIGHT_BODY_MAX), which counts the file JSON-escaped and the other
+ * fields. */
+#define SOURCE_BODY_MAX (1024 * 1024)
+/* Largest file read, bytes (its body, source_body_check, is checked too). */
+#define SOURCE_FILE_MAX SOURCE_BODY_MAX
 /* Largest --error-log, bytes (the service's error_log limit). */
 #define SOURCE_ERROR_LOG_MAX (256 * 1024)
 /* Largest diff read from --diff, bytes. */
@@ -70,6 +74,10 @@ struct source_review {
 
 /* POST /review bodies (owns: free), or NULL when out of memory. */
 char *source_review_body(const struct source_review *r);
+
+/* Returns 0 when body (NUL-terminated) is within SOURCE_BODY_MAX, else -1
+ * with msg giving its size and the limit. */
+int source_body_check(const char *body, char *msg, size_t cap);
 
 /* A debug job: path/file the failing one, neighbours (n of them, with their
  * wire paths) its context, error_log the trace. */

@@ -942,3 +942,24 @@ def test_a_job_id_that_is_not_a_uuid_is_refused(harness, work, tmp_path):
         assert r.returncode == 3, (job_id, r)
         assert "a.go: the service answered a job id that is not a UUID" in r.stderr, r.stderr
         assert "\x1b" not in r.stderr + r.stdout, repr(r.stderr)
+
+
+# ------------------------------------------------------------ the body limit --
+
+def test_the_body_limit_counts_json_escaping(harness, stack, fake, work, tmp_path):
+    """A file under 1 MiB whose JSON-escaped content is over it (quotes and
+    backslashes take two bytes, control characters six) would be refused by
+    the service (413): it is a usage error, exit 2, and nothing is sent."""
+    env = cli_env(harness, stack, tmp_path)
+    m = marker()
+    (work / "quotes.go").write_text(f"// {m}\n" + 'var s = "' + '\\"' * 300_000 + '"\n')
+    (work / "ctl.go").write_text(f"// {m}\n" + "\x01" * 200_000 + "\n")
+    (work / "fits.go").write_text(f"// {m}\n" + "x" * 1_000_000 + "\n")
+    assert (work / "quotes.go").stat().st_size < 1024 * 1024
+    before = job_keys(harness)
+    for name in ("quotes.go", "ctl.go"):
+        r = run_cli(harness, ["review", "fits.go", name], env, work)
+        assert r.returncode == 2, (name, r)
+        assert re.search(rf"^codeinsight: {name}: the request would be \d+ bytes, over the "
+                         r"service's limit of 1048576 bytes$", r.stderr, re.M), r.stderr
+    assert job_keys(harness) == before, "a file over the body limit was sent"
