@@ -2,8 +2,8 @@
  * built from them.
  *
  * Every size is checked before anything is sent: a file that is missing,
- * unreadable, too large or not text is a usage error (exit 2) with nothing
- * submitted.
+ * unreadable, too large or not text (a NUL byte, not UTF-8) is a usage
+ * error (exit 2) with nothing submitted.
  */
 #ifndef CI_CLI_SOURCE_H
 #define CI_CLI_SOURCE_H
@@ -35,8 +35,9 @@ struct source_file {
     size_t len;                 /* bytes, excluding the NUL */
 };
 
-/* Reads path ("-": stdin) into f, refusing more than max bytes and any NUL
- * byte (what lacks is not text). Returns 0, or -1 with msg naming path. */
+/* Reads path ("-": stdin) into f, refusing more than max bytes, any NUL
+ * byte and text that is not UTF-8 (msg gives the first bad byte's offset,
+ * from 1). Returns 0, or -1 with msg naming path. */
 int source_read(const char *path, size_t max, struct source_file *f, char *msg, size_t cap);
 
 /* What source_read_tree returns for a file it will not read. */

@@ -963,3 +963,21 @@ def test_the_body_limit_counts_json_escaping(harness, stack, fake, work, tmp_pat
         assert re.search(rf"^codeinsight: {name}: the request would be \d+ bytes, over the "
                          r"service's limit of 1048576 bytes$", r.stderr, re.M), r.stderr
     assert job_keys(harness) == before, "a file over the body limit was sent"
+
+
+# --------------------------------------------------------------- not UTF-8 --
+
+def test_a_file_that_is_not_utf8_is_refused(harness, stack, work, tmp_path):
+    """The service refuses text that is not UTF-8: the CLI says which file,
+    and where, before sending anything (exit 2)."""
+    env = cli_env(harness, stack, tmp_path)
+    (work / "ok.go").write_text(go_file(marker()))
+    (work / "latin1.go").write_bytes(b"// caf\xe9\npackage main\n")
+    before = job_keys(harness)
+    r = run_cli(harness, ["review", "ok.go", "latin1.go"], env, work)
+    assert r.returncode == 2, r
+    assert "codeinsight: latin1.go: not UTF-8 text (byte 7)" in r.stderr, r.stderr
+    (work / "err.log").write_bytes(b"Traceback\n\xff\n")
+    r = run_cli(harness, ["review", "-t", "debug", "--error-log", "err.log", "ok.go"], env, work)
+    assert r.returncode == 2 and "err.log: not UTF-8 text (byte 11)" in r.stderr, r
+    assert job_keys(harness) == before, "a file that is not UTF-8 was sent"
