@@ -2,6 +2,7 @@
 #include "cli/merge.h"
 
 #include "common/json.h"
+#include "common/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,37 @@ out:
     return rc;
 }
 
+/* Appends to the merged run m an invocation for job j, which failed or
+ * errored without a log of its own: executionSuccessful false, and why as
+ * an error notification. Without it the merged log of a run whose jobs all
+ * failed is an empty, clean-looking one. 0 or -1. */
+static int add_failure(cJSON *m, const struct cli_job *j)
+{
+    cJSON *minv = array_member(m, "invocations"), *inv, *list, *note, *msg;
+    char text[CLI_JOB_ERROR_MAX + 1024];
+
+    if (minv == NULL || (inv = cJSON_CreateObject()) == NULL)
+        return -1;
+    if (!cJSON_AddItemToArray(minv, inv)) {
+        cJSON_Delete(inv);
+        return -1;
+    }
+    if (cJSON_AddBoolToObject(inv, "executionSuccessful", 0) == NULL ||
+        (list = cJSON_AddArrayToObject(inv, "toolExecutionNotifications")) == NULL ||
+        (note = cJSON_CreateObject()) == NULL)
+        return -1;
+    if (!cJSON_AddItemToArray(list, note)) {
+        cJSON_Delete(note);
+        return -1;
+    }
+    utf8_fmt(text, sizeof text, "%s: %s", j->label, j->error[0] ? j->error : "failed");
+    if (cJSON_AddStringToObject(note, "level", "error") == NULL ||
+        (msg = cJSON_AddObjectToObject(note, "message")) == NULL ||
+        cJSON_AddStringToObject(msg, "text", text) == NULL)
+        return -1;
+    return 0;
+}
+
 /* The merged run's skeleton: the first run without its rules, artifacts and
  * results (they are merged in), or a minimal one. */
 static cJSON *run_skeleton(const cJSON *first)
@@ -178,7 +210,14 @@ cJSON *merge_sarif(const struct jobset *js)
         return NULL;
     }
     for (size_t i = 0; i < js->n; i++) {
-        cJSON_ArrayForEach(run, json_item(js->jobs[i].doc, "runs")) {
+        const struct cli_job *j = &js->jobs[i];
+
+        if (j->doc == NULL && (j->state == JOB_FAILED || j->state == JOB_ERROR) &&
+            add_failure(m, j) != 0) {
+            cJSON_Delete(log);
+            return NULL;
+        }
+        cJSON_ArrayForEach(run, json_item(j->doc, "runs")) {
             if (merge_run(m, run) != 0) {
                 cJSON_Delete(log);
                 return NULL;

@@ -981,3 +981,37 @@ def test_a_file_that_is_not_utf8_is_refused(harness, stack, work, tmp_path):
     r = run_cli(harness, ["review", "-t", "debug", "--error-log", "err.log", "ok.go"], env, work)
     assert r.returncode == 2 and "err.log: not UTF-8 text (byte 11)" in r.stderr, r
     assert job_keys(harness) == before, "a file that is not UTF-8 was sent"
+
+
+# -------------------------------------------- failed jobs in SARIF and rdjson --
+
+def test_a_job_that_failed_is_not_a_clean_sarif_log(harness, work, tmp_path):
+    """A job the service refused (or that failed without a log of its own)
+    must not turn into an empty, clean-looking SARIF log: the run's
+    invocation says executionSuccessful false with the reason, and the exit
+    status is 3; rdjson, which cannot say so, exits 3 with the reason."""
+    import jsonschema
+    schema = json.loads((REPO_ROOT / "tests" / "fixtures" / "sarif" /
+                         "sarif-schema-2.1.0.json").read_text())
+    (work / "a.go").write_text(go_file(marker()))
+    problem = {"type": "about:blank", "title": "No", "status": 422,
+               "code": "invalid_field_value", "detail": "file_content is empty"}
+    with fake_api({("POST", "/review"): (422, problem, 0)}) as url:
+        env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+        r = run_cli(harness, ["review", "a.go", "--format", "sarif", "-q"], env, work)
+        assert r.returncode == 3, r
+        log = json.loads(r.stdout)
+        jsonschema.Draft4Validator(schema).validate(log)
+        run = log["runs"][0]
+        assert run["results"] == [], run
+        inv = run["invocations"]
+        assert len(inv) == 1 and inv[0]["executionSuccessful"] is False, inv
+        note = inv[0]["toolExecutionNotifications"][0]
+        assert note["level"] == "error", note
+        assert note["message"]["text"] == \
+            "a.go: invalid_field_value: file_content is empty (HTTP 422)", note
+        assert "a.go: invalid_field_value" in r.stderr, r.stderr
+
+        r = run_cli(harness, ["review", "a.go", "--format", "rdjson", "-q"], env, work)
+        assert r.returncode == 3, r
+        assert "a.go: invalid_field_value" in r.stderr, r.stderr

@@ -192,19 +192,34 @@ static void test_merge_sarif(void **state)
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
         cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(results, 1), "locations"), 0),
         "physicalLocation"), "artifactLocation"), "index")->valueint, 1);
-    /* Every job's invocation, in order. */
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(run, "invocations")), 2);
+    /* Every job's invocation, in order; x.py's says it did not run. */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(run, "invocations")), 3);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(run,
                 "invocations"), 0), "executionSuccessful")));
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(run,
                 "invocations"), 1), "executionSuccessful")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(run,
+                "invocations"), 2), "executionSuccessful")));
     cJSON_Delete(log);
     jobset_cleanup(&js);
 
-    /* No document at all: still a valid, empty log. */
+    /* No document at all: still a valid log, empty, but not a clean one. */
     add_job(&js, "x.py", JOB_ERROR, NULL, NULL);
+    snprintf(js.jobs[0].error, sizeof js.jobs[0].error, "cannot reach the service");
     assert_non_null(log = merge_sarif(&js));
     run = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "runs"), 0);
+    {
+        const cJSON *inv = cJSON_GetArrayItem(cJSON_GetObjectItem(run, "invocations"), 0);
+        const cJSON *note = cJSON_GetArrayItem(cJSON_GetObjectItem(inv,
+                                               "toolExecutionNotifications"), 0);
+
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(run, "invocations")), 1);
+        assert_true(cJSON_IsFalse(cJSON_GetObjectItem(inv, "executionSuccessful")));
+        assert_string_equal(cJSON_GetObjectItem(note, "level")->valuestring, "error");
+        assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(note, "message"),
+                                                "text")->valuestring,
+                            "x.py: cannot reach the service");
+    }
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(run, "tool"),
                                                                 "driver"), "name")->valuestring,
                         "codeinsight");
