@@ -241,7 +241,11 @@ static void on_response(void *arg, const struct api_resp *r)
     en->inflight--;
     j->inflight = 0;
     api_describe(r, why, sizeof why);
-    if (r->timed_out && c->to_deadline)
+    /* The deadline ending a connection attempt says the service cannot be
+     * reached, not that the job took too long. */
+    if (r->timed_out && c->to_deadline && r->connect_failed)
+        job_error(j, why);
+    else if (r->timed_out && c->to_deadline)
         timed_out(j);
     else if (c->kind == CALL_SUBMIT)
         on_submit(en, j, r, why);

@@ -14,7 +14,8 @@
  *
  * The timeout bounds the whole run: no request is given more than the time
  * left before it (nor more than API_TIMEOUT_MS), and a request it cuts
- * short leaves its job JOB_ERROR, "still <state> after the --timeout".
+ * short leaves its job JOB_ERROR, "still <state> after the --timeout" (or,
+ * when no connection was made, "cannot reach URL: ...").
  *
  *     struct engine_opts o = {.wait = 1, .timeout_ms = 900000, .progress = &p};
  *     engine_run(&api, &js, &o, msg, sizeof msg);   // every job final, or timed out

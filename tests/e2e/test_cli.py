@@ -1015,3 +1015,42 @@ def test_a_job_that_failed_is_not_a_clean_sarif_log(harness, work, tmp_path):
         r = run_cli(harness, ["review", "a.go", "--format", "rdjson", "-q"], env, work)
         assert r.returncode == 3, r
         assert "a.go: invalid_field_value" in r.stderr, r.stderr
+
+
+# ------------------------------------------------------- connect timeout --
+
+@contextlib.contextmanager
+def unanswered_port():
+    """A loopback port whose listen queue is full: a connection attempt
+    hangs (its SYN is dropped) until the client gives up."""
+    import socket
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(0)
+    port = lst.getsockname()[1]
+    fill = []
+    try:
+        for _ in range(3):
+            c = socket.socket()
+            c.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                c.connect(("127.0.0.1", port))
+            fill.append(c)
+        time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for c in fill:
+            c.close()
+        lst.close()
+
+
+def test_a_connect_timeout_is_not_the_job_timeout(harness, work, tmp_path):
+    """--timeout ending a connection attempt is an unreachable service, not
+    a job still pending: the message names the URL."""
+    (work / "a.go").write_text(go_file(marker()))
+    with unanswered_port() as url:
+        env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+        r = run_cli(harness, ["review", "a.go", "--timeout", "2"], env, work)
+    assert r.returncode == 3, r
+    assert "after the --timeout" not in r.stderr, r.stderr
+    assert f"codeinsight: a.go: cannot reach {url}: " in r.stderr, r.stderr
