@@ -7,9 +7,20 @@
 #include "common/crypto.h"
 #include "common/loop.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Set by SIGINT while engine_run runs; pump() reads it on the next tick. A
+ * signal handler can reach nothing else. */
+static volatile sig_atomic_t engine_interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    engine_interrupted = 1;
+}
 
 struct engine {
     struct api *api;
@@ -304,6 +315,11 @@ static void pump(struct engine *en)
     int64_t now = clock_mono_ms();
     size_t open = 0;
 
+    if (engine_interrupted) {
+        /* Nothing more is sent; what is in flight is dropped with the api. */
+        loop_stop(en->api->loop);
+        return;
+    }
     for (size_t i = 0; i < en->js->n; i++) {
         struct cli_job *j = &en->js->jobs[i];
 
@@ -332,6 +348,7 @@ static void on_tick(void *arg)
 int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, char *msg,
                size_t cap)
 {
+    struct sigaction sa, old_int;
     struct engine en;
 
     memset(&en, 0, sizeof en);
@@ -343,13 +360,22 @@ int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, 
         snprintf(msg, cap, "out of memory");
         return -1;
     }
+    /* Ctrl-C ends the wait, not the process, so that the jobs still
+     * pending can be named; a second one kills (SA_RESETHAND). */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    engine_interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
     loop_timer_start(en.tick, ENGINE_TICK_MS, ENGINE_TICK_MS);
     pump(&en);
     /* pump() stops the loop once every job is settled; the tick keeps it
      * alive until then, and the deadline bounds it. */
     loop_run(api->loop);
+    sigaction(SIGINT, &old_int, NULL);
     loop_timer_free(en.tick);
     if (o->progress != NULL)
         progress_finish(o->progress, js, clock_mono_ms());
-    return 0;
+    return engine_interrupted ? ENGINE_INTERRUPTED : 0;
 }

@@ -48,9 +48,15 @@ struct engine_opts {
     struct progress *progress;  /* borrowed; NULL: none */
 };
 
+/* What engine_run returns when SIGINT ended the run. */
+#define ENGINE_INTERRUPTED 1
+
 /* Runs every job of js until it is final (or, without wait, submitted /
- * seen once). Jobs still open at the timeout become JOB_ERROR. Returns 0,
- * or -1 with msg when the run could not start (out of memory). */
+ * seen once). Jobs still open at the timeout become JOB_ERROR. SIGINT
+ * while it runs (its handler is installed for the run only) stops it at the
+ * next tick: nothing more is sent, jobs not final keep their state and id.
+ * Returns 0, ENGINE_INTERRUPTED, or -1 with msg when the run could not
+ * start (out of memory). */
 int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, char *msg,
                size_t cap);
 

@@ -8,7 +8,9 @@ static const char exit_codes[] =
     "  1  a finding at or above --fail-on\n"
     "  2  usage error: bad option, missing or unreadable file, bad configuration\n"
     "  3  service error: unreachable, refused (bad key, rate limit after retries),\n"
-    "     a job failed, or --timeout passed; or stdout could not be written\n";
+    "     a job failed, or --timeout passed; or stdout could not be written\n"
+    "  130  interrupted (Ctrl-C) while waiting: the ids of the jobs not\n"
+    "     finished are listed, to follow with codeinsight job ID\n";
 
 static const char config_text[] =
     "\n"

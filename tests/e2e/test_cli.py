@@ -1054,3 +1054,44 @@ def test_a_connect_timeout_is_not_the_job_timeout(harness, work, tmp_path):
     assert r.returncode == 3, r
     assert "after the --timeout" not in r.stderr, r.stderr
     assert f"codeinsight: a.go: cannot reach {url}: " in r.stderr, r.stderr
+
+
+# ----------------------------------------------------------------- Ctrl-C --
+
+def test_ctrl_c_names_the_pending_jobs(harness, stack, fake, work, tmp_path):
+    """SIGINT while waiting: the ids of the jobs not finished are printed,
+    so they can be followed with `codeinsight job ID`, and the exit status
+    is 130 (128 + SIGINT)."""
+    import signal
+    ms = [marker(), marker()]
+    for i, m in enumerate(ms):
+        (work / f"s{i}.go").write_text(go_file(m))
+        script(fake, m, [model_finding(2, "minor", f"Slow {i}.")], latency_ms=2500)
+    env = cli_env(harness, stack, tmp_path)
+    p = subprocess.Popen([str(harness.binary("codeinsight")), "review", "s0.go", "s1.go"],
+                         env=env, cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        seen = ""
+        deadline = time.monotonic() + 20
+        while seen.count(": queued") < 2 and time.monotonic() < deadline:
+            line = p.stderr.readline()
+            if not line:
+                break
+            seen += line
+        assert seen.count(": queued") == 2, seen
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=CLI_TIMEOUT)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, (p.returncode, seen + err)
+    assert out == "", out
+    ids = re.findall(r"^  ([0-9a-f-]{36})\s+(s[01]\.go)$", err, re.M)
+    assert sorted(path for _, path in ids) == ["s0.go", "s1.go"], err
+    assert "codeinsight: interrupted" in err and "codeinsight job ID" in err, err
+    for job_id, path in ids:
+        assert UUID7_RE.match(job_id), job_id
+        r = run_cli(harness, ["job", job_id, "--wait", "-q"], env, work)
+        assert r.returncode == 0, r
+        assert r.stdout.startswith(f"{path}:2:1: minor: Slow "), r.stdout
