@@ -43,22 +43,19 @@ static int std_fds_open(void)
 /* The file's settings (missing file: empty). Returns 0 or CLI_EXIT_USAGE. */
 static int load_file(char *path, size_t cap, struct cli_config *file)
 {
-    char msg[SETTINGS_PATH_MAX + 128];
-    int found, rc;
+    char msg[2 * SETTINGS_PATH_MAX + 128];
+    int found;
 
     memset(file, 0, sizeof *file);
     if (settings_path(getenv("XDG_CONFIG_HOME"), getenv("HOME"), path, cap) != 0) {
         path[0] = '\0';
         return 0;
     }
-    rc = settings_load(path, file, &found, msg, sizeof msg);
-    if (rc < 0) {
+    if (settings_load(path, file, &found, msg, sizeof msg) != 0) {
         fprintf(stderr, "codeinsight: %s\n", msg);
         settings_wipe(file);
         return CLI_EXIT_USAGE;
     }
-    if (rc > 0)
-        fprintf(stderr, "codeinsight: warning: %s\n", msg);
     return 0;
 }
 

@@ -10,9 +10,10 @@
  *
  * Lines are `name = value`; blank lines and lines starting with '#' are
  * ignored, as are unknown names (a newer CLI's file still loads). The file
- * is written atomically with mode 0600 in a 0700 directory. A file that
- * another user could change (group/world-writable, or not ours) is refused;
- * one that others can read is used with a warning.
+ * is written atomically with mode 0600, creating missing directories with
+ * mode 0700. As ssh does with a private key, a file that is a symbolic
+ * link, that another user could change (group/world-writable, or not ours)
+ * or read (group/world-readable) is refused, saying how to fix it.
  */
 #ifndef CI_CLI_SETTINGS_H
 #define CI_CLI_SETTINGS_H
@@ -49,9 +50,8 @@ int settings_path(const char *xdg_config_home, const char *home, char *out, size
 int settings_parse(const char *text, size_t len, struct cli_config *c, char *msg, size_t cap);
 
 /* Reads path into c. A missing file is not an error (*found = 0).
- * Returns 0; 1 when loaded with a warning in msg (readable by others);
- * -1 with msg on error (unreadable, too large, unsafe permissions, bad
- * syntax). */
+ * Returns 0, or -1 with msg on error (unreadable, too large, a symbolic
+ * link, unsafe permissions, bad syntax). */
 int settings_load(const char *path, struct cli_config *c, int *found, char *msg, size_t cap);
 
 /* Writes c's url and api_key to path atomically (a temporary file in the

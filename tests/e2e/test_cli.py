@@ -604,10 +604,11 @@ def test_login_with_a_key_from_stdin_writes_0600(harness, stack, work, tmp_path)
     r = run_cli(harness, ["whoami", "--url", other], env, work)
     assert r.returncode == 2 and "no API key" in r.stderr, r
 
-    # Readable by others: used, with a warning; writable by others: refused.
+    # Readable or writable by others: refused.
     cfg.chmod(0o644)
     r = run_cli(harness, ["whoami"], env, work)
-    assert r.returncode == 0 and "readable by other users" in r.stderr, r
+    assert r.returncode == 2 and f"readable by other users; not used (chmod 600 {cfg})" \
+        in r.stderr, r
     cfg.chmod(0o666)
     r = run_cli(harness, ["whoami"], env, work)
     assert r.returncode == 2 and "can be changed by other users" in r.stderr, r
@@ -1095,3 +1096,31 @@ def test_ctrl_c_names_the_pending_jobs(harness, stack, fake, work, tmp_path):
         r = run_cli(harness, ["job", job_id, "--wait", "-q"], env, work)
         assert r.returncode == 0, r
         assert r.stdout.startswith(f"{path}:2:1: minor: Slow "), r.stdout
+
+
+def test_a_config_file_others_can_read_or_a_link_is_refused(harness, stack, work, tmp_path):
+    """As ssh does with a private key: a config file others can read, or
+    one that is a symbolic link, is not used; the message says how to fix
+    it (exit 2)."""
+    url = f"http://127.0.0.1:{stack.port}"
+    cfg = config_file(tmp_path)
+    cfg.parent.mkdir(parents=True, mode=0o700)
+    cfg.write_text(f"url = {url}\napi_key = {harness.default_key}\n")
+    cfg.chmod(0o600)
+    env = cli_env(harness, stack, tmp_path, key="", url=url)
+    r = run_cli(harness, ["whoami"], env, work)
+    assert r.returncode == 0, r
+    for mode in (0o640, 0o604):
+        cfg.chmod(mode)
+        r = run_cli(harness, ["whoami"], env, work)
+        assert r.returncode == 2, (oct(mode), r)
+        assert f"{cfg} is readable by other users; not used (chmod 600 {cfg})" in r.stderr, r
+    real = tmp_path / "elsewhere"
+    real.write_text(cfg.read_text())
+    real.chmod(0o600)
+    cfg.unlink()
+    cfg.symlink_to(real)
+    r = run_cli(harness, ["whoami"], env, work)
+    assert r.returncode == 2, r
+    assert f"{cfg} is a symbolic link; not used" in r.stderr, r.stderr
+    assert "run codeinsight login again" in r.stderr, r.stderr

@@ -148,7 +148,7 @@ static int teardown(void **state)
 
 static void test_write_then_load(void **state)
 {
-    char path[256], msg[512];
+    char path[256], link_path[256], msg[512];
     struct cli_config c, back;
     struct stat st;
     int found;
@@ -180,10 +180,19 @@ static void test_write_then_load(void **state)
     snprintf(msg, sizeof msg, "%s.tmp.%ld", path, (long)getpid());
     assert_int_not_equal(access(msg, F_OK), 0);
 
-    /* Readable by others: loaded with a warning. */
+    /* Readable by others: refused, saying how to fix it. */
     assert_int_equal(chmod(path, 0644), 0);
-    assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), 1);
-    assert_non_null(strstr(msg, "readable by other users"));
+    assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "readable by other users; not used (chmod 600 "));
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), -1);
+    /* A symbolic link to a private file: refused too. */
+    assert_int_equal(chmod(path, 0600), 0);
+    snprintf(link_path, sizeof link_path, "%s/link", dir);
+    assert_int_equal(symlink(path, link_path), 0);
+    assert_int_equal(settings_load(link_path, &back, &found, msg, sizeof msg), -1);
+    assert_int_equal(found, 1);
+    assert_non_null(strstr(msg, "is a symbolic link; not used"));
     /* Writable by others: refused. */
     assert_int_equal(chmod(path, 0620), 0);
     assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), -1);
