@@ -190,9 +190,10 @@ int api_call(struct api *a, const char *method, const char *path, const char *bo
      * wait for" is not relied on. */
     loop_run(a->loop);
     if (!s.done || !s.transport_ok) {
-        char e[sizeof s.error];
+        char e[sizeof s.error], u[API_DESCRIBE_MAX];
 
-        utf8_fmt(msg, cap, "cannot reach %s: %s", a->base,
+        utf8_fmt(msg, cap, "cannot reach %s: %s",
+                 termtext_clean(u, sizeof u, a->base, TERMTEXT_FLAT),
                  termtext_clean(e, sizeof e, s.done ? s.error : "no answer", TERMTEXT_FLAT));
         cJSON_Delete(s.json);
         return -1;

@@ -165,7 +165,7 @@ static int add_debug(const struct cli_args *a, struct jobset *js)
     rc = 0;
 out:
     if (rc != 0)
-        fprintf(stderr, "codeinsight: %s\n", msg);
+        termtext_say(stderr, msg);
     source_file_free(&main_file);
     source_file_free(&log);
     for (size_t i = 0; i < got && i < SOURCE_NEIGHBOURS_MAX; i++)
@@ -189,7 +189,7 @@ static int add_architecture(const struct cli_args *a, struct jobset *js)
         int w;
 
         if (source_wire_path(a->files[i], wire, sizeof wire, msg, sizeof msg) != 0) {
-            fprintf(stderr, "codeinsight: %s\n", msg);
+            termtext_say(stderr, msg);
             return CLI_EXIT_USAGE;
         }
         w = snprintf(tree + at, sizeof tree - at, "%s%s", at > 0 ? "\n" : "", wire);

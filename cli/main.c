@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/settings.h"
 #include "cli/help.h"
+#include "cli/termtext.h"
 #include "common/err.h"
 
 #include <errno.h>
@@ -52,7 +53,7 @@ static int load_file(char *path, size_t cap, struct cli_config *file)
         return 0;
     }
     if (settings_load(path, file, &found, msg, sizeof msg) != 0) {
-        fprintf(stderr, "codeinsight: %s\n", msg);
+        termtext_say(stderr, msg);          /* the path is the environment's */
         settings_wipe(file);
         return CLI_EXIT_USAGE;
     }
@@ -66,8 +67,10 @@ static int run(const struct cli_args *a, const struct cli_config *cfg)
     int rc;
 
     if (cfg->key_from == NULL) {
+        char url[sizeof cfg->url];
+
         fprintf(stderr, "codeinsight: no API key for %s: run `codeinsight login` or set "
-                "CODEINSIGHT_API_KEY\n", cfg->url);
+                "CODEINSIGHT_API_KEY\n", termtext_clean(url, sizeof url, cfg->url, TERMTEXT_FLAT));
         return CLI_EXIT_USAGE;
     }
     if (api_init(&api, cfg->url, cfg->api_key, &e) != ERR_OK) {
@@ -117,7 +120,7 @@ static int run_command(int argc, char **argv)
     /* A closed pipe (codeinsight ... | head) ends us quietly. */
     signal(SIGPIPE, SIG_DFL);
     if (args_parse(argc, argv, &a, msg, sizeof msg) != 0) {
-        fprintf(stderr, "codeinsight: %s\n", msg);
+        termtext_say(stderr, msg);          /* it may quote an argument */
         return CLI_EXIT_USAGE;
     }
     if (a.help) {

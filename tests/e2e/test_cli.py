@@ -1124,3 +1124,44 @@ def test_a_config_file_others_can_read_or_a_link_is_refused(harness, stack, work
     assert r.returncode == 2, r
     assert f"{cfg} is a symbolic link; not used" in r.stderr, r.stderr
     assert "run codeinsight login again" in r.stderr, r.stderr
+
+
+# ------------------------------------------------------- the user's words --
+
+def test_arguments_reach_the_terminal_without_escape_codes(harness, stack, work, tmp_path):
+    """A file name, option value, URL or path from the command line or the
+    environment is shown with '?' for each control character: pasted from
+    somewhere else, it cannot retitle the window or clear the screen."""
+    (work / "a.go").write_text(go_file(marker()))
+    env = cli_env(harness, stack, tmp_path)
+    diff = "--- a/a.go\n+++ b/a.go\n@@ -1 +1 @@\n-x\n+y\n"
+    cases = [
+        (["job", EVIL], 2, None),
+        ([f"frob{EVIL}"], 2, None),
+        (["review", "a.go", "--format", EVIL], 2, None),
+        (["review", "a.go", f"--bogus{EVIL}"], 2, None),
+        (["review", "--diff", f"nope{EVIL}"], 2, None),
+        (["review", "--diff", "-", f"x{EVIL}.go"], 0, diff),
+        (["review", "-t", "debug", "--error-log", f"nope{EVIL}", "a.go"], 2, None),
+        (["review", "-t", "architecture", "--request", "r", f"{EVIL}/.."], 2, None),
+    ]
+    for args, rc, stdin in cases:
+        r = run_cli(harness, args, env, work, stdin=stdin)
+        assert r.returncode == rc, (args, r)
+        assert EVIL_SHOWN in r.stderr, (args, r.stderr)
+        assert_no_escape_codes(r.stdout + r.stderr)
+
+    # The URL and the config path come from the environment.
+    r = run_cli(harness, ["whoami"], cli_env(harness, stack, tmp_path, key="",
+                                             url=f"http://127.0.0.1:1/{EVIL}"), work)
+    assert r.returncode == 2 and "no API key for" in r.stderr, r
+    assert_no_escape_codes(r.stderr)
+    xdg = tmp_path / f"xdg{EVIL}"
+    (xdg / "codeinsight").mkdir(parents=True)
+    (xdg / "codeinsight" / "config").write_text("url = http://x\n")
+    (xdg / "codeinsight" / "config").chmod(0o666)
+    r = run_cli(harness, ["whoami"], cli_env(harness, stack, tmp_path, XDG_CONFIG_HOME=str(xdg)),
+                work)
+    assert r.returncode == 2 and "can be changed by other users" in r.stderr, r
+    assert EVIL_SHOWN in r.stderr, r.stderr
+    assert_no_escape_codes(r.stderr)
