@@ -26,7 +26,7 @@ int cmd_job(const struct cli_args *a, struct api *api)
     }
     snprintf(j->id, sizeof j->id, "%s", a->job_id);
     j->submitted = 1;
-    j->state = JOB_QUEUED;
+    j->state = JOB_PENDING;     /* not known to exist until the service shows it */
     if ((rc = commands_follow(a, api, &js, a->wait)) != 0)
         goto out;
     if (!job_state_final(j->state) && a->format != FMT_JSON) {

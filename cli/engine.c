@@ -193,6 +193,11 @@ static void on_poll(struct engine *en, struct cli_job *j, const struct api_resp 
             j->next_ms = clock_mono_ms() + j->poll_ms;
         return;
     }
+    if (r->transport_ok && r->status == 404 && json_str(r->json, "code") != NULL &&
+        strcmp(json_str(r->json, "code"), "job_not_found") == 0) {
+        job_error(j, "job not found (job_not_found, HTTP 404)");
+        return;
+    }
     /* Connection loss is retried only for a job this run has seen alive:
      * following an id on a server that never answered fails at once. */
     if (((!r->transport_ok && (j->body != NULL || j->view != NULL)) ||

@@ -3,7 +3,8 @@
  * One event loop, at most ENGINE_INFLIGHT_MAX requests in flight. A job with
  * a body is POSTed to /review (202: followed; 200: a result-cache hit, done
  * at once; a job_id that is not a UUID: JOB_ERROR); a job with only an id is
- * followed from its first GET /job/:id.
+ * followed from its first GET /job/:id (404 job_not_found: JOB_ERROR, "job
+ * not found").
  * Polling backs off from ENGINE_POLL_FIRST_MS to ENGINE_POLL_MAX_MS; a 429
  * or 503 waits for Retry-After (capped) and retries, at most
  * ENGINE_RETRY_MAX times per job; a poll that cannot connect is retried the

@@ -1165,3 +1165,16 @@ def test_arguments_reach_the_terminal_without_escape_codes(harness, stack, work,
     assert r.returncode == 2 and "can be changed by other users" in r.stderr, r
     assert EVIL_SHOWN in r.stderr, r.stderr
     assert_no_escape_codes(r.stderr)
+
+
+def test_job_not_found_says_so(harness, stack, work, tmp_path):
+    """A job id the service does not know (404 problem+json) is said to be
+    not found; it was never queued, and no progress line says it was."""
+    job_id = "01939d7e-0000-7000-8000-" + secrets.token_hex(6)
+    env = cli_env(harness, stack, tmp_path)
+    for args in (["job", job_id], ["job", job_id, "--wait", "--format", "sarif"]):
+        r = run_cli(harness, args, env, work)
+        assert r.returncode == 3, (args, r)
+        assert f"codeinsight: {job_id}: job not found" in r.stderr, \
+            (args, r.stderr)
+        assert "queued" not in r.stderr, (args, r.stderr)
