@@ -39,13 +39,27 @@ static int rule_find(const cJSON *rules, const char *id)
     return -1;
 }
 
+/* A result's ruleIndex v as an index into n rules, or -1 when it is not one
+ * (negative, fractional, n or more): checked before any conversion, as a
+ * double out of int's range does not convert. */
+static int rule_index(double v, int n)
+{
+    int i;
+
+    if (!(v >= 0 && v < n))
+        return -1;
+    i = (int)v;
+    return (double)i == v ? i : -1;
+}
+
 /* Shifts artifactLocation.index of every location in loc_array by offset. */
 static void shift_locations(cJSON *loc_array, int offset)
 {
     cJSON *loc;
 
     cJSON_ArrayForEach(loc, loc_array) {
-        cJSON *idx = json_item(json_item(json_item(loc, "physicalLocation"), "artifactLocation"), "index");
+        cJSON *idx = json_item(json_item(json_item(loc, "physicalLocation"),
+                                         "artifactLocation"), "index");
         if (cJSON_IsNumber(idx))
             cJSON_SetNumberValue(idx, idx->valuedouble + offset);
     }
@@ -107,8 +121,9 @@ static int merge_run(cJSON *m, const cJSON *run)
         }
         ri = json_item(copy, "ruleIndex");
         if (cJSON_IsNumber(ri)) {
-            int old = (int)ri->valuedouble;
-            if (old >= 0 && old < nrules)
+            int old = rule_index(ri->valuedouble, nrules);
+
+            if (old >= 0)
                 cJSON_SetNumberValue(ri, map[old]);
             else
                 cJSON_DeleteItemFromObjectCaseSensitive(copy, "ruleIndex");
