@@ -1178,3 +1178,60 @@ def test_job_not_found_says_so(harness, stack, work, tmp_path):
         assert f"codeinsight: {job_id}: job not found" in r.stderr, \
             (args, r.stderr)
         assert "queued" not in r.stderr, (args, r.stderr)
+
+
+# --------------------------------------------------- help and the man page --
+
+COMMANDS = ("review", "job", "whoami", "usage", "login")
+
+
+def parser_options() -> dict:
+    """The option table of cli/args.c: long name -> (short letter or None,
+    the commands that take it)."""
+    src = (REPO_ROOT / "cli" / "args.c").read_text()
+    table = src[src.index("} opts[] = {"):]
+    table = table[:table.index("\n};")]
+    rows = re.findall(r'\{"([a-z-]+)",\s*(\'.\'|0),\s*\d,\s*OPT_\w+,\s*([^}]+)\}', table)
+    assert len(rows) >= 15, rows
+    return {name: (short.strip("'") if short != "0" else None,
+                   set(COMMANDS) if "ANY_CMD" in cmds
+                   else {c.lower() for c in re.findall(r"ON\(CMD_(\w+)\)", cmds)})
+            for name, short, cmds in rows}
+
+
+def man_synopsis() -> dict:
+    """codeinsight.1's SYNOPSIS, one block of text per command."""
+    man = (REPO_ROOT / "docs" / "codeinsight.1").read_text()
+    syn = man[man.index(".SH SYNOPSIS"):man.index(".SH DESCRIPTION")]
+    blocks = {}
+    for block in syn.split(".br\n"):
+        m = re.search(r"^\.B (?:git diff \| )?codeinsight (\w+|\\-\\-version)", block, re.M)
+        if m:
+            blocks[m.group(1)] = blocks.get(m.group(1), "") + block
+    return blocks
+
+
+def test_help_and_man_page_list_every_option(harness, work, tmp_path):
+    """Every option the parser accepts for a command is in that command's
+    --help and in its SYNOPSIS in docs/codeinsight.1, with its short form;
+    and the parser does take each of them."""
+    env = cli_env(harness, None, tmp_path, key="", url="http://127.0.0.1:1")
+    syn = man_synopsis()
+    assert set(COMMANDS) <= set(syn), syn.keys()
+    assert "\\-\\-version" in syn, syn.keys()
+    for name, (short, cmds) in parser_options().items():
+        for cmd in COMMANDS:
+            r = run_cli(harness, [cmd, f"--{name}"], env, work)
+            taken = "does not take" not in r.stderr and "unknown option" not in r.stderr
+            assert taken == (cmd in cmds), (cmd, name, r.stderr)
+            if cmd not in cmds:
+                continue
+            helped = run_cli(harness, [cmd, "--help"], env, work).stdout
+            assert f"--{name}" in helped, (cmd, name, helped)
+            if short:
+                assert f"-{short}, --{name}" in helped or f"-{short}|--{name}" in helped, \
+                    (cmd, name, helped)
+            roff = "\\-\\-" + name.replace("-", "\\-")
+            assert roff in syn[cmd], (cmd, name, syn[cmd])
+            if short:
+                assert f"\\-{short} | {roff}" in syn[cmd], (cmd, name, syn[cmd])
