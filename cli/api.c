@@ -64,6 +64,7 @@ void api_cleanup(struct api *a)
 struct api_call_ctx {
     api_cb *cb;
     void *arg;
+    const char *url;            /* borrowed from the struct api */
 };
 
 static long retry_after_seconds(const char *v)
@@ -93,6 +94,8 @@ static void on_http_done(void *arg, const struct http_resp *hr)
     r.len = hr->len;
     r.retry_after_s = retry_after_seconds(hr->retry_after);
     r.timed_out = !hr->transport_ok && hr->timed_out;
+    r.connect_failed = !hr->transport_ok && !hr->sent;
+    r.url = c->url;
     if (hr->transport_ok)
         r.json = cJSON_ParseWithLength(hr->body, hr->len);
     else
@@ -130,6 +133,7 @@ int api_send(struct api *a, const char *method, const char *path, const char *bo
     }
     c->cb = cb;
     c->arg = arg;
+    c->url = a->base;
     memset(&rq, 0, sizeof rq);
     rq.url = url;
     rq.headers = headers;
@@ -186,9 +190,10 @@ int api_call(struct api *a, const char *method, const char *path, const char *bo
      * wait for" is not relied on. */
     loop_run(a->loop);
     if (!s.done || !s.transport_ok) {
-        char e[sizeof s.error];
+        char e[sizeof s.error], u[API_DESCRIBE_MAX];
 
-        utf8_fmt(msg, cap, "cannot reach %s: %s", a->base,
+        utf8_fmt(msg, cap, "cannot reach %s: %s",
+                 termtext_clean(u, sizeof u, a->base, TERMTEXT_FLAT),
                  termtext_clean(e, sizeof e, s.done ? s.error : "no answer", TERMTEXT_FLAT));
         cJSON_Delete(s.json);
         return -1;
@@ -216,10 +221,11 @@ void api_describe_json(long status, const cJSON *json, char *out, size_t cap)
 
 void api_describe(const struct api_resp *r, char *out, size_t cap)
 {
-    char e[sizeof r->error];
+    char e[sizeof r->error], u[API_DESCRIBE_MAX];
 
     if (!r->transport_ok)
-        utf8_fmt(out, cap, "cannot reach the service: %s",
+        utf8_fmt(out, cap, "cannot reach %s: %s",
+                 termtext_clean(u, sizeof u, r->url ? r->url : "the service", TERMTEXT_FLAT),
                  termtext_clean(e, sizeof e, r->error, TERMTEXT_FLAT));
     else
         api_describe_json(r->status, r->json, out, cap);

@@ -54,6 +54,9 @@ struct api_resp {
     cJSON *json;                    /* the body parsed, or NULL; borrowed for the callback */
     long retry_after_s;             /* Retry-After in seconds (capped), -1 when absent */
     int timed_out;                  /* 1: the request's timeout ended it (not transport_ok) */
+    int connect_failed;             /* 1: no connection was made (not transport_ok): the
+                                     * service is unreachable, whatever timed_out says */
+    const char *url;                /* the service (api.base); borrowed for the callback */
     char error[160];                /* transport error, "" when transport_ok */
 };
 
@@ -82,7 +85,8 @@ int api_call(struct api *a, const char *method, const char *path, const char *bo
 
 /* A one-line description of a failed response for the user: the problem's
  * code and detail when the body is problem+json ("invalid_api_key: unknown
- * API key (HTTP 401)"), else the status, else the transport error. The
+ * API key (HTTP 401)"), else the status, else the transport error ("cannot
+ * reach URL: ..."). The
  * server's text is flattened and made safe for a terminal (termtext.h);
  * out is cut at a character boundary. */
 void api_describe(const struct api_resp *r, char *out, size_t cap);

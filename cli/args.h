@@ -18,6 +18,7 @@ enum cli_exit {
     CLI_EXIT_FINDINGS = 1,      /* a finding at or above --fail-on */
     CLI_EXIT_USAGE = 2,         /* bad command line, missing file, bad configuration */
     CLI_EXIT_SERVICE = 3,       /* the service failed, refused, or a job failed */
+    CLI_EXIT_INTERRUPTED = 130, /* Ctrl-C (SIGINT) while waiting: pending jobs named */
 };
 
 /* Most FILE arguments of one review. */

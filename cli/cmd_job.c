@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 
 #include "cli/output.h"
+#include "cli/termtext.h"
 
 #include "common/crypto.h"
 
@@ -14,7 +15,9 @@ int cmd_job(const struct cli_args *a, struct api *api)
     int rc;
 
     if (!crypto_uuid_valid(a->job_id)) {        /* as the service issues them */
-        fprintf(stderr, "codeinsight: '%s' is not a job id (a UUID)\n", a->job_id);
+        fputs("codeinsight: '", stderr);
+        termtext_put(stderr, a->job_id, TERMTEXT_FLAT);
+        fputs("' is not a job id (a UUID)\n", stderr);
         return CLI_EXIT_USAGE;
     }
     if ((j = jobset_add(&js, a->job_id, NULL)) == NULL) {
@@ -23,7 +26,7 @@ int cmd_job(const struct cli_args *a, struct api *api)
     }
     snprintf(j->id, sizeof j->id, "%s", a->job_id);
     j->submitted = 1;
-    j->state = JOB_QUEUED;
+    j->state = JOB_PENDING;     /* not known to exist until the service shows it */
     if ((rc = commands_follow(a, api, &js, a->wait)) != 0)
         goto out;
     if (!job_state_final(j->state) && a->format != FMT_JSON) {

@@ -147,6 +147,7 @@ out:
 int cmd_login(const struct cli_args *a, const struct cli_config *current, const char *path)
 {
     char answer[PROMPT_LINE_MAX + 1], question[SETTINGS_URL_MAX + 32];
+    char shown[SETTINGS_URL_MAX + 1];
     char email[LOGIN_EMAIL_MAX + 1], plan[LOGIN_PLAN_MAX];
     struct cli_config out;
     cJSON *who = NULL;
@@ -157,7 +158,8 @@ int cmd_login(const struct cli_args *a, const struct cli_config *current, const 
     if (a->url != NULL) {
         snprintf(out.url, sizeof out.url, "%s", a->url);
     } else {
-        snprintf(question, sizeof question, "Service URL [%s]: ", current->url);
+        snprintf(question, sizeof question, "Service URL [%s]: ",
+                 termtext_clean(shown, sizeof shown, current->url, TERMTEXT_FLAT));
         if (prompt_line(question, 0, answer, sizeof answer) != 0) {
             fprintf(stderr, "codeinsight: login needs the service URL\n");
             return CLI_EXIT_USAGE;
@@ -189,16 +191,21 @@ int cmd_login(const struct cli_args *a, const struct cli_config *current, const 
         goto out;
     }
     if (settings_write(path, &out, answer, sizeof answer) != 0) {
-        fprintf(stderr, "codeinsight: %s\n", answer);
+        termtext_say(stderr, answer);
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    /* The email and plan are the server's words: no escape codes from them. */
-    fprintf(stderr, "Logged in to %s as %s (plan %s). Key saved in %s\n", out.url,
+    /* The email and plan are the server's words, the URL and path the
+     * user's: no escape codes from them. */
+    fputs("Logged in to ", stderr);
+    termtext_put(stderr, out.url, TERMTEXT_FLAT);
+    fprintf(stderr, " as %s (plan %s). Key saved in ",
             termtext_clean(email, sizeof email, json_str(who, "email") ? json_str(who, "email")
                            : "?", TERMTEXT_FLAT),
             termtext_clean(plan, sizeof plan, json_str(who, "plan") ? json_str(who, "plan")
-                           : "?", TERMTEXT_FLAT), path);
+                           : "?", TERMTEXT_FLAT));
+    termtext_put(stderr, path, TERMTEXT_FLAT);
+    fputc('\n', stderr);
     rc = CLI_EXIT_OK;
 out:
     cJSON_Delete(who);

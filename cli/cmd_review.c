@@ -22,11 +22,41 @@ static int terminal_rows(void)
     return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_row : 0;
 }
 
+/* After Ctrl-C: the jobs not finished, by id, so that they can be followed
+ * later; those never accepted by path. */
+static void report_pending(const struct jobset *js)
+{
+    int said = 0;
+
+    for (size_t i = 0; i < js->n; i++) {
+        const struct cli_job *j = &js->jobs[i];
+
+        if (job_state_final(j->state) || j->id[0] == '\0')
+            continue;
+        if (!said++)
+            fputs("codeinsight: interrupted; not finished (follow one with "
+                  "`codeinsight job ID`):\n", stderr);
+        fprintf(stderr, "  %s  ", j->id);
+        termtext_put(stderr, j->label, TERMTEXT_FLAT);
+        fputc('\n', stderr);
+    }
+    if (!said)
+        fputs("codeinsight: interrupted\n", stderr);
+    for (size_t i = 0; i < js->n; i++) {
+        if (js->jobs[i].id[0] == '\0' && !job_state_final(js->jobs[i].state)) {
+            fputs("codeinsight: not submitted: ", stderr);
+            termtext_put(stderr, js->jobs[i].label, TERMTEXT_FLAT);
+            fputc('\n', stderr);
+        }
+    }
+}
+
 int commands_follow(const struct cli_args *a, struct api *api, struct jobset *js, int wait)
 {
     struct engine_opts o;
     struct progress p;
     char msg[160];
+    int rc;
 
     progress_init(&p, stderr, progress_pick(a->quiet, isatty(STDERR_FILENO),
                                             getenv("NO_COLOR"), getenv("TERM"),
@@ -36,12 +66,16 @@ int commands_follow(const struct cli_args *a, struct api *api, struct jobset *js
     o.format = a->format == FMT_SARIF ? "sarif" : a->format == FMT_RDJSON ? "rdjson" : NULL;
     o.timeout_ms = a->timeout_s * 1000;
     o.progress = &p;
-    if (engine_run(api, js, &o, msg, sizeof msg) != 0) {
-        progress_cleanup(&p);
+    rc = engine_run(api, js, &o, msg, sizeof msg);
+    progress_cleanup(&p);
+    if (rc == ENGINE_INTERRUPTED) {
+        report_pending(js);
+        return CLI_EXIT_INTERRUPTED;
+    }
+    if (rc != 0) {
         fprintf(stderr, "codeinsight: %s\n", msg);
         return CLI_EXIT_SERVICE;
     }
-    progress_cleanup(&p);
     return 0;
 }
 
@@ -131,7 +165,7 @@ static int add_debug(const struct cli_args *a, struct jobset *js)
     rc = 0;
 out:
     if (rc != 0)
-        fprintf(stderr, "codeinsight: %s\n", msg);
+        termtext_say(stderr, msg);
     source_file_free(&main_file);
     source_file_free(&log);
     for (size_t i = 0; i < got && i < SOURCE_NEIGHBOURS_MAX; i++)
@@ -155,7 +189,7 @@ static int add_architecture(const struct cli_args *a, struct jobset *js)
         int w;
 
         if (source_wire_path(a->files[i], wire, sizeof wire, msg, sizeof msg) != 0) {
-            fprintf(stderr, "codeinsight: %s\n", msg);
+            termtext_say(stderr, msg);
             return CLI_EXIT_USAGE;
         }
         w = snprintf(tree + at, sizeof tree - at, "%s%s", at > 0 ? "\n" : "", wire);
@@ -174,6 +208,23 @@ static int add_architecture(const struct cli_args *a, struct jobset *js)
     return 0;
 }
 
+/* Every body within the service's limit, as sent (JSON-escaped): 0, or
+ * CLI_EXIT_USAGE having said which is not, before anything is sent. */
+static int check_bodies(const struct jobset *js)
+{
+    char msg[160];
+
+    for (size_t i = 0; i < js->n; i++) {
+        if (source_body_check(js->jobs[i].body, msg, sizeof msg) != 0) {
+            fputs("codeinsight: ", stderr);
+            termtext_put(stderr, js->jobs[i].label, TERMTEXT_FLAT);
+            fprintf(stderr, ": %s\n", msg);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
 int cmd_review(const struct cli_args *a, struct api *api)
 {
     struct jobset js = {0};
@@ -188,6 +239,8 @@ int cmd_review(const struct cli_args *a, struct api *api)
     else
         for (size_t i = 0; i < a->nfiles && rc == 0; i++)
             rc = commands_add_review(a, &js, a->files[i], NULL, 0, 0);
+    if (rc == 0)
+        rc = check_bodies(&js);
     /* Nothing to review still prints an empty result (an empty SARIF log). */
     if (rc == 0 && js.n == 0)
         fprintf(stderr, "codeinsight: nothing to review\n");

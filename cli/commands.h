@@ -25,7 +25,9 @@ int cmd_usage(const struct cli_args *a, struct api *api);
 int cmd_login(const struct cli_args *a, const struct cli_config *current, const char *path);
 
 /* Runs js with live or plain progress on stderr (engine.h), printing
- * nothing else. Returns 0, or CLI_EXIT_SERVICE having said why. */
+ * nothing else. Returns 0, CLI_EXIT_SERVICE having said why, or
+ * CLI_EXIT_INTERRUPTED (Ctrl-C) having listed the jobs not finished, with
+ * their ids. */
 int commands_follow(const struct cli_args *a, struct api *api, struct jobset *js, int wait);
 
 /* Runs js with live or plain progress on stderr, then prints the results

@@ -52,7 +52,9 @@ int diffsel_add_jobs(const struct cli_args *a, struct jobset *js)
     int rc = 0;
 
     if (source_read(a->diff, max, &diff, msg, sizeof msg) != 0) {
-        fprintf(stderr, "codeinsight: --diff %s\n", msg);
+        fputs("codeinsight: --diff ", stderr);
+        termtext_put(stderr, msg, TERMTEXT_FLAT);
+        fputc('\n', stderr);
         return CLI_EXIT_USAGE;
     }
     if (diff.len == 0) {
@@ -60,7 +62,9 @@ int diffsel_add_jobs(const struct cli_args *a, struct jobset *js)
         goto out;
     }
     if (udiff_parse(diff.data, diff.len, &d, &ue) != 0) {
-        fprintf(stderr, "codeinsight: --diff: line %ld: %s\n", ue.line, ue.msg);
+        fprintf(stderr, "codeinsight: --diff: line %ld: ", ue.line);
+        termtext_put(stderr, ue.msg, TERMTEXT_FLAT);
+        fputc('\n', stderr);
         rc = CLI_EXIT_USAGE;
         goto out;
     }
@@ -77,10 +81,12 @@ int diffsel_add_jobs(const struct cli_args *a, struct jobset *js)
         const struct udiff_file *f;
 
         if (source_wire_path(a->files[i], wire, sizeof wire, msg, sizeof msg) != 0) {
-            fprintf(stderr, "codeinsight: %s\n", msg);
+            termtext_say(stderr, msg);
             rc = CLI_EXIT_USAGE;
         } else if ((f = udiff_find(d, wire)) == NULL) {
-            fprintf(stderr, "codeinsight: note: %s: not in the diff, skipped\n", a->files[i]);
+            fputs("codeinsight: note: ", stderr);
+            termtext_put(stderr, a->files[i], TERMTEXT_FLAT);
+            fputs(": not in the diff, skipped\n", stderr);
         } else {
             rc = add_section(a, js, a->files[i], &diff, f, 0);
         }

@@ -4,11 +4,23 @@
 #include "cli/api.h"
 #include "cli/progress.h"
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "common/loop.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Set by SIGINT while engine_run runs; pump() reads it on the next tick. A
+ * signal handler can reach nothing else. */
+static volatile sig_atomic_t engine_interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    engine_interrupted = 1;
+}
 
 struct engine {
     struct api *api;
@@ -140,8 +152,14 @@ static void on_submit(struct engine *en, struct cli_job *j, const struct api_res
 {
     const char *id = json_str(r->json, "job_id");
 
-    if (r->transport_ok && (r->status == 202 || r->status == 200) && id != NULL &&
-        strlen(id) < sizeof j->id) {
+    /* The id goes into URLs and onto the terminal: only what the service
+     * issues, a UUID, is taken. */
+    if (r->transport_ok && (r->status == 202 || r->status == 200) &&
+        (id == NULL || !crypto_uuid_valid(id))) {
+        job_error(j, "the service answered a job id that is not a UUID");
+        return;
+    }
+    if (r->transport_ok && (r->status == 202 || r->status == 200)) {
         snprintf(j->id, sizeof j->id, "%s", id);
         j->submitted = 1;
         j->retries = 0;
@@ -173,6 +191,11 @@ static void on_poll(struct engine *en, struct cli_job *j, const struct api_resp 
             j->poll_ms = ENGINE_POLL_MAX_MS;
         if (!job_state_final(j->state) && !needs_doc(en, j))
             j->next_ms = clock_mono_ms() + j->poll_ms;
+        return;
+    }
+    if (r->transport_ok && r->status == 404 && json_str(r->json, "code") != NULL &&
+        strcmp(json_str(r->json, "code"), "job_not_found") == 0) {
+        job_error(j, "job not found (job_not_found, HTTP 404)");
         return;
     }
     /* Connection loss is retried only for a job this run has seen alive:
@@ -234,7 +257,11 @@ static void on_response(void *arg, const struct api_resp *r)
     en->inflight--;
     j->inflight = 0;
     api_describe(r, why, sizeof why);
-    if (r->timed_out && c->to_deadline)
+    /* The deadline ending a connection attempt says the service cannot be
+     * reached, not that the job took too long. */
+    if (r->timed_out && c->to_deadline && r->connect_failed)
+        job_error(j, why);
+    else if (r->timed_out && c->to_deadline)
         timed_out(j);
     else if (c->kind == CALL_SUBMIT)
         on_submit(en, j, r, why);
@@ -293,6 +320,11 @@ static void pump(struct engine *en)
     int64_t now = clock_mono_ms();
     size_t open = 0;
 
+    if (engine_interrupted) {
+        /* Nothing more is sent; what is in flight is dropped with the api. */
+        loop_stop(en->api->loop);
+        return;
+    }
     for (size_t i = 0; i < en->js->n; i++) {
         struct cli_job *j = &en->js->jobs[i];
 
@@ -321,6 +353,7 @@ static void on_tick(void *arg)
 int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, char *msg,
                size_t cap)
 {
+    struct sigaction sa, old_int;
     struct engine en;
 
     memset(&en, 0, sizeof en);
@@ -332,13 +365,22 @@ int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, 
         snprintf(msg, cap, "out of memory");
         return -1;
     }
+    /* Ctrl-C ends the wait, not the process, so that the jobs still
+     * pending can be named; a second one kills (SA_RESETHAND). */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    engine_interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
     loop_timer_start(en.tick, ENGINE_TICK_MS, ENGINE_TICK_MS);
     pump(&en);
     /* pump() stops the loop once every job is settled; the tick keeps it
      * alive until then, and the deadline bounds it. */
     loop_run(api->loop);
+    sigaction(SIGINT, &old_int, NULL);
     loop_timer_free(en.tick);
     if (o->progress != NULL)
         progress_finish(o->progress, js, clock_mono_ms());
-    return 0;
+    return engine_interrupted ? ENGINE_INTERRUPTED : 0;
 }

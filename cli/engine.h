@@ -2,7 +2,9 @@
  *
  * One event loop, at most ENGINE_INFLIGHT_MAX requests in flight. A job with
  * a body is POSTed to /review (202: followed; 200: a result-cache hit, done
- * at once); a job with only an id is followed from its first GET /job/:id.
+ * at once; a job_id that is not a UUID: JOB_ERROR); a job with only an id is
+ * followed from its first GET /job/:id (404 job_not_found: JOB_ERROR, "job
+ * not found").
  * Polling backs off from ENGINE_POLL_FIRST_MS to ENGINE_POLL_MAX_MS; a 429
  * or 503 waits for Retry-After (capped) and retries, at most
  * ENGINE_RETRY_MAX times per job; a poll that cannot connect is retried the
@@ -13,7 +15,8 @@
  *
  * The timeout bounds the whole run: no request is given more than the time
  * left before it (nor more than API_TIMEOUT_MS), and a request it cuts
- * short leaves its job JOB_ERROR, "still <state> after the --timeout".
+ * short leaves its job JOB_ERROR, "still <state> after the --timeout" (or,
+ * when no connection was made, "cannot reach URL: ...").
  *
  *     struct engine_opts o = {.wait = 1, .timeout_ms = 900000, .progress = &p};
  *     engine_run(&api, &js, &o, msg, sizeof msg);   // every job final, or timed out
@@ -46,9 +49,15 @@ struct engine_opts {
     struct progress *progress;  /* borrowed; NULL: none */
 };
 
+/* What engine_run returns when SIGINT ended the run. */
+#define ENGINE_INTERRUPTED 1
+
 /* Runs every job of js until it is final (or, without wait, submitted /
- * seen once). Jobs still open at the timeout become JOB_ERROR. Returns 0,
- * or -1 with msg when the run could not start (out of memory). */
+ * seen once). Jobs still open at the timeout become JOB_ERROR. SIGINT
+ * while it runs (its handler is installed for the run only) stops it at the
+ * next tick: nothing more is sent, jobs not final keep their state and id.
+ * Returns 0, ENGINE_INTERRUPTED, or -1 with msg when the run could not
+ * start (out of memory). */
 int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, char *msg,
                size_t cap);
 

@@ -8,7 +8,9 @@ static const char exit_codes[] =
     "  1  a finding at or above --fail-on\n"
     "  2  usage error: bad option, missing or unreadable file, bad configuration\n"
     "  3  service error: unreachable, refused (bad key, rate limit after retries),\n"
-    "     a job failed, or --timeout passed; or stdout could not be written\n";
+    "     a job failed, or --timeout passed; or stdout could not be written\n"
+    "  130  interrupted (Ctrl-C) while waiting: the ids of the jobs not\n"
+    "     finished are listed, to follow with codeinsight job ID\n";
 
 static const char config_text[] =
     "\n"
@@ -34,6 +36,12 @@ static const char overview[] =
     "  --url URL          the service (default http://127.0.0.1:8080)\n"
     "  -h, --help         help for the command (codeinsight help <command>)\n"
     "  --version          print the version\n";
+
+static const char every_command[] =
+    "\n"
+    "Options for every command:\n"
+    "      --url URL       the service (default http://127.0.0.1:8080)\n"
+    "  -h, --help          this help\n";
 
 static const char review_text[] =
     "Usage: codeinsight review FILE... [options]\n"
@@ -67,7 +75,7 @@ static const char review_text[] =
     "  -q, --quiet         no progress, no summary\n";
 
 static const char job_text[] =
-    "Usage: codeinsight job ID [--wait] [--format F] [--fail-on S]\n"
+    "Usage: codeinsight job ID [--wait] [--format F] [--fail-on S] [--timeout S] [--quiet]\n"
     "\n"
     "Shows job ID: its findings (text), its view (json) or a SARIF / rdjson\n"
     "document. Without --wait a job still queued or running is reported as such\n"
@@ -112,6 +120,8 @@ void help_print(FILE *out, enum cli_cmd cmd)
     case CMD_LOGIN:  fputs(login_text, out); break;
     default:         fputs(overview, out); break;
     }
+    if (cmd != CMD_NONE)
+        fputs(every_command, out);
     fputs(config_text, out);
     fputs(exit_codes, out);
 }

@@ -5,33 +5,58 @@
 #include "cli/commands.h"
 #include "cli/settings.h"
 #include "cli/help.h"
+#include "cli/termtext.h"
 #include "common/err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Opens /dev/null on each of descriptors 0-2 that is closed, so that no file
+ * or socket opened later takes its number (output meant for the terminal
+ * would go into it, and libuv aborts when it closes a descriptor <= 2).
+ * Standard output is opened read-only: results written there fail as they
+ * would on a closed descriptor (exit 3, close_stdout), and are not lost in
+ * silence. Returns 0, or -1 when one could not be opened. */
+static int std_fds_open(void)
+{
+    static const int modes[] = {O_RDONLY, O_RDONLY, O_WRONLY};
+
+    for (int fd = 0; fd <= STDERR_FILENO; fd++) {
+        int got;
+
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* The lowest free number: fd itself, as those below it are open. */
+        if ((got = open("/dev/null", modes[fd])) != fd) {
+            if (got >= 0)
+                close(got);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 /* The file's settings (missing file: empty). Returns 0 or CLI_EXIT_USAGE. */
 static int load_file(char *path, size_t cap, struct cli_config *file)
 {
-    char msg[SETTINGS_PATH_MAX + 128];
-    int found, rc;
+    char msg[2 * SETTINGS_PATH_MAX + 128];
+    int found;
 
     memset(file, 0, sizeof *file);
     if (settings_path(getenv("XDG_CONFIG_HOME"), getenv("HOME"), path, cap) != 0) {
         path[0] = '\0';
         return 0;
     }
-    rc = settings_load(path, file, &found, msg, sizeof msg);
-    if (rc < 0) {
-        fprintf(stderr, "codeinsight: %s\n", msg);
+    if (settings_load(path, file, &found, msg, sizeof msg) != 0) {
+        termtext_say(stderr, msg);          /* the path is the environment's */
         settings_wipe(file);
         return CLI_EXIT_USAGE;
     }
-    if (rc > 0)
-        fprintf(stderr, "codeinsight: warning: %s\n", msg);
     return 0;
 }
 
@@ -42,8 +67,10 @@ static int run(const struct cli_args *a, const struct cli_config *cfg)
     int rc;
 
     if (cfg->key_from == NULL) {
+        char url[sizeof cfg->url];
+
         fprintf(stderr, "codeinsight: no API key for %s: run `codeinsight login` or set "
-                "CODEINSIGHT_API_KEY\n", cfg->url);
+                "CODEINSIGHT_API_KEY\n", termtext_clean(url, sizeof url, cfg->url, TERMTEXT_FLAT));
         return CLI_EXIT_USAGE;
     }
     if (api_init(&api, cfg->url, cfg->api_key, &e) != ERR_OK) {
@@ -93,7 +120,7 @@ static int run_command(int argc, char **argv)
     /* A closed pipe (codeinsight ... | head) ends us quietly. */
     signal(SIGPIPE, SIG_DFL);
     if (args_parse(argc, argv, &a, msg, sizeof msg) != 0) {
-        fprintf(stderr, "codeinsight: %s\n", msg);
+        termtext_say(stderr, msg);          /* it may quote an argument */
         return CLI_EXIT_USAGE;
     }
     if (a.help) {
@@ -130,5 +157,7 @@ static int run_command(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (std_fds_open() != 0)
+        return CLI_EXIT_USAGE;     /* nowhere safe to say why */
     return close_stdout(run_command(argc, argv));
 }

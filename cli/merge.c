@@ -2,6 +2,7 @@
 #include "cli/merge.h"
 
 #include "common/json.h"
+#include "common/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,13 +39,27 @@ static int rule_find(const cJSON *rules, const char *id)
     return -1;
 }
 
+/* A result's ruleIndex v as an index into n rules, or -1 when it is not one
+ * (negative, fractional, n or more): checked before any conversion, as a
+ * double out of int's range does not convert. */
+static int rule_index(double v, int n)
+{
+    int i;
+
+    if (!(v >= 0 && v < n))
+        return -1;
+    i = (int)v;
+    return (double)i == v ? i : -1;
+}
+
 /* Shifts artifactLocation.index of every location in loc_array by offset. */
 static void shift_locations(cJSON *loc_array, int offset)
 {
     cJSON *loc;
 
     cJSON_ArrayForEach(loc, loc_array) {
-        cJSON *idx = json_item(json_item(json_item(loc, "physicalLocation"), "artifactLocation"), "index");
+        cJSON *idx = json_item(json_item(json_item(loc, "physicalLocation"),
+                                         "artifactLocation"), "index");
         if (cJSON_IsNumber(idx))
             cJSON_SetNumberValue(idx, idx->valuedouble + offset);
     }
@@ -106,8 +121,9 @@ static int merge_run(cJSON *m, const cJSON *run)
         }
         ri = json_item(copy, "ruleIndex");
         if (cJSON_IsNumber(ri)) {
-            int old = (int)ri->valuedouble;
-            if (old >= 0 && old < nrules)
+            int old = rule_index(ri->valuedouble, nrules);
+
+            if (old >= 0)
                 cJSON_SetNumberValue(ri, map[old]);
             else
                 cJSON_DeleteItemFromObjectCaseSensitive(copy, "ruleIndex");
@@ -119,6 +135,37 @@ static int merge_run(cJSON *m, const cJSON *run)
 out:
     free(map);
     return rc;
+}
+
+/* Appends to the merged run m an invocation for job j, which failed or
+ * errored without a log of its own: executionSuccessful false, and why as
+ * an error notification. Without it the merged log of a run whose jobs all
+ * failed is an empty, clean-looking one. 0 or -1. */
+static int add_failure(cJSON *m, const struct cli_job *j)
+{
+    cJSON *minv = array_member(m, "invocations"), *inv, *list, *note, *msg;
+    char text[CLI_JOB_ERROR_MAX + 1024];
+
+    if (minv == NULL || (inv = cJSON_CreateObject()) == NULL)
+        return -1;
+    if (!cJSON_AddItemToArray(minv, inv)) {
+        cJSON_Delete(inv);
+        return -1;
+    }
+    if (cJSON_AddBoolToObject(inv, "executionSuccessful", 0) == NULL ||
+        (list = cJSON_AddArrayToObject(inv, "toolExecutionNotifications")) == NULL ||
+        (note = cJSON_CreateObject()) == NULL)
+        return -1;
+    if (!cJSON_AddItemToArray(list, note)) {
+        cJSON_Delete(note);
+        return -1;
+    }
+    utf8_fmt(text, sizeof text, "%s: %s", j->label, j->error[0] ? j->error : "failed");
+    if (cJSON_AddStringToObject(note, "level", "error") == NULL ||
+        (msg = cJSON_AddObjectToObject(note, "message")) == NULL ||
+        cJSON_AddStringToObject(msg, "text", text) == NULL)
+        return -1;
+    return 0;
 }
 
 /* The merged run's skeleton: the first run without its rules, artifacts and
@@ -178,7 +225,14 @@ cJSON *merge_sarif(const struct jobset *js)
         return NULL;
     }
     for (size_t i = 0; i < js->n; i++) {
-        cJSON_ArrayForEach(run, json_item(js->jobs[i].doc, "runs")) {
+        const struct cli_job *j = &js->jobs[i];
+
+        if (j->doc == NULL && (j->state == JOB_FAILED || j->state == JOB_ERROR) &&
+            add_failure(m, j) != 0) {
+            cJSON_Delete(log);
+            return NULL;
+        }
+        cJSON_ArrayForEach(run, json_item(j->doc, "runs")) {
             if (merge_run(m, run) != 0) {
                 cJSON_Delete(log);
                 return NULL;

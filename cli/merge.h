@@ -9,8 +9,12 @@
  *    and invocations appended in job order. One run per tool is what code-scanning upload
  *    expects.
  *  - rdjson: the first document's source, every diagnostic in job order.
- * Jobs without a document are skipped; with none at all the result is a
- * valid empty document.
+ * A job that failed or errored without a document becomes, in SARIF, an
+ * invocation with executionSuccessful false and "label: why" as an error
+ * notification, so that a run whose jobs failed does not read as a clean
+ * one (rdjson cannot say so: the exit status, 3, and stderr do). Other jobs
+ * without a document are skipped; with none at all the result is a valid
+ * empty document.
  */
 #ifndef CI_CLI_MERGE_H
 #define CI_CLI_MERGE_H

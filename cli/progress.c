@@ -74,15 +74,17 @@ static const char *state_colour(enum cli_job_state s)
 static void draw_live(struct progress *p, const struct jobset *js, int64_t now_ms)
 {
     char line[PROGRESS_LABEL_MAX + 64];
-    int width = 0;
+    size_t widest = 0;
+    int width;
 
+    /* In size_t, capped before it becomes an int: a label may be longer
+     * than INT_MAX. */
     for (size_t i = 0; i < js->n; i++) {
-        int n = (int)strlen(js->jobs[i].label);
-        if (n > width)
-            width = n;
+        size_t n = strlen(js->jobs[i].label);
+        if (n > widest)
+            widest = n;
     }
-    if (width > PROGRESS_LABEL_MAX)
-        width = PROGRESS_LABEL_MAX;
+    width = widest > PROGRESS_LABEL_MAX ? PROGRESS_LABEL_MAX : (int)widest;
     if (p->drawn > 0)
         fprintf(p->out, "\x1b[%zuA", p->drawn);
     for (size_t i = 0; i < js->n; i++) {

@@ -104,6 +104,12 @@ int settings_load(const char *path, struct cli_config *c, int *found, char *msg,
 
     *found = 0;
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        *found = 1;
+        /* Where it points may be someone else's file, or change. */
+        return fail(msg, cap, "%s is a symbolic link; not used (replace it with the file "
+                    "itself, mode 600, or run codeinsight login again)", path);
+    }
     if (fd < 0)
         return errno == ENOENT ? 0 : fail(msg, cap, "%s: %s", path, strerror(errno));
     *found = 1;
@@ -118,6 +124,12 @@ int settings_load(const char *path, struct cli_config *c, int *found, char *msg,
     if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
         fail(msg, cap, "%s can be changed by other users; not used (chmod 600 it, or run "
              "codeinsight login again)", path);
+        goto out;
+    }
+    /* The key may already be someone else's: as ssh does with a private
+     * key, it is not used until the file is private again. */
+    if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+        fail(msg, cap, "%s is readable by other users; not used (chmod 600 %s)", path, path);
         goto out;
     }
     if (st.st_size > SETTINGS_FILE_MAX) {
@@ -146,10 +158,6 @@ int settings_load(const char *path, struct cli_config *c, int *found, char *msg,
         goto out;
     }
     rc = 0;
-    if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
-        fail(msg, cap, "%s is readable by other users (chmod 600 %s)", path, path);
-        rc = 1;
-    }
 out:
     if (buf != NULL) {
         crypto_wipe(buf, len);
@@ -267,9 +275,10 @@ void settings_resolve(struct cli_config *c, const char *flag_url, const char *en
         put(c->api_key, sizeof c->api_key, env_key);
         c->key_from = "CODEINSIGHT_API_KEY";
     } else if (file != NULL && file->api_key[0] != '\0' &&
-               (file->url[0] == '\0' || strcmp(file->url, c->url) == 0)) {
-        /* The file's key goes only to the file's server: a key must not
-         * follow CODEINSIGHT_URL or --url to another host. */
+               strcmp(file->url[0] != '\0' ? file->url : SETTINGS_DEFAULT_URL, c->url) == 0) {
+        /* The file's key goes only to the file's server (the default one
+         * when it names none): a key must not follow CODEINSIGHT_URL or
+         * --url to another host. */
         put(c->api_key, sizeof c->api_key, file->api_key);
         c->key_from = "config file";
     }

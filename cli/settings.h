@@ -10,9 +10,10 @@
  *
  * Lines are `name = value`; blank lines and lines starting with '#' are
  * ignored, as are unknown names (a newer CLI's file still loads). The file
- * is written atomically with mode 0600 in a 0700 directory. A file that
- * another user could change (group/world-writable, or not ours) is refused;
- * one that others can read is used with a warning.
+ * is written atomically with mode 0600, creating missing directories with
+ * mode 0700. As ssh does with a private key, a file that is a symbolic
+ * link, that another user could change (group/world-writable, or not ours)
+ * or read (group/world-readable) is refused, saying how to fix it.
  */
 #ifndef CI_CLI_SETTINGS_H
 #define CI_CLI_SETTINGS_H
@@ -49,9 +50,8 @@ int settings_path(const char *xdg_config_home, const char *home, char *out, size
 int settings_parse(const char *text, size_t len, struct cli_config *c, char *msg, size_t cap);
 
 /* Reads path into c. A missing file is not an error (*found = 0).
- * Returns 0; 1 when loaded with a warning in msg (readable by others);
- * -1 with msg on error (unreadable, too large, unsafe permissions, bad
- * syntax). */
+ * Returns 0, or -1 with msg on error (unreadable, too large, a symbolic
+ * link, unsafe permissions, bad syntax). */
 int settings_load(const char *path, struct cli_config *c, int *found, char *msg, size_t cap);
 
 /* Writes c's url and api_key to path atomically (a temporary file in the
@@ -61,8 +61,9 @@ int settings_write(const char *path, const struct cli_config *c, char *msg, size
 
 /* Fills c by precedence from --url (may be NULL), the environment values
  * (may be NULL or "") and the file's values (file: may be NULL). The file's
- * key is used only with the file's URL (or when the file names none): it is
- * never sent to a server chosen by --url or CODEINSIGHT_URL. Never fails:
+ * key is used only with the file's URL, SETTINGS_DEFAULT_URL when it names
+ * none: it is never sent to another server chosen by --url or
+ * CODEINSIGHT_URL. Never fails:
  * a missing key leaves api_key "" and key_from NULL. */
 void settings_resolve(struct cli_config *c, const char *flag_url, const char *env_url,
                     const char *env_key, const struct cli_config *file);

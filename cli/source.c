@@ -3,6 +3,7 @@
 
 #include "common/json.h"
 #include "common/relpath.h"
+#include "common/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,12 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Reads fd (named name in messages) into f: at most max bytes, no NUL.
+/* Reads fd (named name in messages) into f: at most max bytes of UTF-8, no
+ * NUL.
  * Does not close fd. Returns 0, or -1 with msg. */
 static int read_fd(int fd, const char *name, size_t max, struct source_file *f, char *msg,
                    size_t cap)
 {
-    size_t size = 4096;
+    size_t size = 4096, bad;
     struct stat st;
 
     f->data = NULL;
@@ -71,6 +73,11 @@ static int read_fd(int fd, const char *name, size_t max, struct source_file *f, 
     f->data[f->len] = '\0';
     if (memchr(f->data, '\0', f->len) != NULL) {
         snprintf(msg, cap, "%s: not a text file (holds a NUL byte)", name);
+        goto fail;
+    }
+    /* The service refuses a string that is not UTF-8: say where, here. */
+    if (!utf8_valid(f->data, f->len, &bad)) {
+        snprintf(msg, cap, "%s: not UTF-8 text (byte %zu)", name, bad + 1);
         goto fail;
     }
     return 0;
@@ -279,6 +286,17 @@ char *source_review_body(const struct source_review *r)
         return NULL;
     }
     return print_and_free(o);
+}
+
+int source_body_check(const char *body, char *msg, size_t cap)
+{
+    size_t n = strlen(body);
+
+    if (n <= SOURCE_BODY_MAX)
+        return 0;
+    snprintf(msg, cap, "the request would be %zu bytes, over the service's limit of %d bytes",
+             n, SOURCE_BODY_MAX);
+    return -1;
 }
 
 char *source_debug_body(const char *path, const struct source_file *file,

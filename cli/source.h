@@ -2,16 +2,20 @@
  * built from them.
  *
  * Every size is checked before anything is sent: a file that is missing,
- * unreadable, too large or not text is a usage error (exit 2) with nothing
- * submitted.
+ * unreadable, too large or not text (a NUL byte, not UTF-8) is a usage
+ * error (exit 2) with nothing submitted.
  */
 #ifndef CI_CLI_SOURCE_H
 #define CI_CLI_SOURCE_H
 
 #include <stddef.h>
 
-/* Largest file sent, bytes (the service's default body limit is 1 MiB). */
-#define SOURCE_FILE_MAX (1024 * 1024)
+/* Largest POST /review body sent, bytes: the service's default body limit
+ * (CODEINSIGHT_BODY_MAX), which counts the file JSON-escaped and the other
+ * fields. */
+#define SOURCE_BODY_MAX (1024 * 1024)
+/* Largest file read, bytes (its body, source_body_check, is checked too). */
+#define SOURCE_FILE_MAX SOURCE_BODY_MAX
 /* Largest --error-log, bytes (the service's error_log limit). */
 #define SOURCE_ERROR_LOG_MAX (256 * 1024)
 /* Largest diff read from --diff, bytes. */
@@ -31,8 +35,9 @@ struct source_file {
     size_t len;                 /* bytes, excluding the NUL */
 };
 
-/* Reads path ("-": stdin) into f, refusing more than max bytes and any NUL
- * byte (what lacks is not text). Returns 0, or -1 with msg naming path. */
+/* Reads path ("-": stdin) into f, refusing more than max bytes, any NUL
+ * byte and text that is not UTF-8 (msg gives the first bad byte's offset,
+ * from 1). Returns 0, or -1 with msg naming path. */
 int source_read(const char *path, size_t max, struct source_file *f, char *msg, size_t cap);
 
 /* What source_read_tree returns for a file it will not read. */
@@ -70,6 +75,10 @@ struct source_review {
 
 /* POST /review bodies (owns: free), or NULL when out of memory. */
 char *source_review_body(const struct source_review *r);
+
+/* Returns 0 when body (NUL-terminated) is within SOURCE_BODY_MAX, else -1
+ * with msg giving its size and the limit. */
+int source_body_check(const char *body, char *msg, size_t cap);
 
 /* A debug job: path/file the failing one, neighbours (n of them, with their
  * wire paths) its context, error_log the trace. */

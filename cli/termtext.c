@@ -91,6 +91,13 @@ void termtext_put(FILE *out, const char *s, enum termtext_mode mode)
     fwrite(run, 1, (size_t)(s - run), out);
 }
 
+void termtext_say(FILE *out, const char *msg)
+{
+    fputs("codeinsight: ", out);
+    termtext_put(out, msg, TERMTEXT_FLAT);
+    fputc('\n', out);
+}
+
 void termtext_put_json(FILE *out, const char *json)
 {
     const unsigned char *s = (const unsigned char *)json, *run = s;

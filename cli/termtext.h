@@ -43,6 +43,11 @@ char *termtext_clean(char *buf, size_t cap, const char *s, enum termtext_mode mo
  * are left in out's error flag. */
 void termtext_put(FILE *out, const char *s, enum termtext_mode mode);
 
+/* Writes "codeinsight: ", msg cleaned as TERMTEXT_FLAT, and a newline to
+ * out: the way to say a message that may hold a user's words (a file name,
+ * an option's value, a URL, a path from the environment) or the service's. */
+void termtext_say(FILE *out, const char *msg);
+
 /* Writes json, a document as cJSON prints it (C0 controls already escaped),
  * with DEL and C1 controls inside its strings written as "\u007f",
  * "\u0080".."\u009f": the same document, safe on a terminal. Other bytes

@@ -337,6 +337,7 @@ static void check_done(struct http_async *h)
     while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
         struct http_xfer *x = NULL;
         double secs = 0;
+        long sent = 0;
 
         if (m->msg != CURLMSG_DONE)
             continue;
@@ -345,6 +346,9 @@ static void check_done(struct http_async *h)
             continue;
         curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &secs);
         x->resp.seconds = secs;
+        /* Bytes of request written: none until a connection was made. */
+        if (curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK)
+            x->resp.sent = sent > 0;
         if (m->data.result == CURLE_OK) {
             char *redirect = NULL;
 

@@ -122,6 +122,9 @@ struct http_req {
 struct http_resp {
     int transport_ok;               /* 1 when a complete response arrived */
     int timed_out;
+    int sent;                       /* 1 when the request went out on a connection: a
+                                     * failure with 0 is a connect failure (refused,
+                                     * unreachable, connect timed out) */
     long status;                    /* HTTP status when transport_ok */
     const char *body;               /* borrowed for the callback; NUL-terminated */
     size_t len;

@@ -604,10 +604,11 @@ def test_login_with_a_key_from_stdin_writes_0600(harness, stack, work, tmp_path)
     r = run_cli(harness, ["whoami", "--url", other], env, work)
     assert r.returncode == 2 and "no API key" in r.stderr, r
 
-    # Readable by others: used, with a warning; writable by others: refused.
+    # Readable or writable by others: refused.
     cfg.chmod(0o644)
     r = run_cli(harness, ["whoami"], env, work)
-    assert r.returncode == 0 and "readable by other users" in r.stderr, r
+    assert r.returncode == 2 and f"readable by other users; not used (chmod 600 {cfg})" \
+        in r.stderr, r
     cfg.chmod(0o666)
     r = run_cli(harness, ["whoami"], env, work)
     assert r.returncode == 2 and "can be changed by other users" in r.stderr, r
@@ -888,3 +889,349 @@ def test_timeout_cuts_a_request_the_server_holds(harness, work, tmp_path):
         assert r.returncode == 3, (what, r)
         assert 1.5 <= took < 8, (what, took)
         assert "a.go: still" in r.stderr and "after the --timeout" in r.stderr, (what, r.stderr)
+
+
+# ------------------------------------------------ closed standard descriptors --
+
+DONE_ID = "01939d7e-0000-7000-8000-0000000000d1"
+DONE_ROUTES = {
+    ("POST", "/review"): (202, {"job_id": DONE_ID, "status": "queued"}, 0),
+    ("GET", f"/job/{DONE_ID}"): (200, {"job_id": DONE_ID, "status": "done", "type": "review",
+                                       "file_path": "a.go",
+                                       "findings": [{"line": 1, "severity": "major",
+                                                     "message": "Boom.", "source": "model"}]}, 0),
+}
+
+
+def test_closed_std_descriptors_are_not_reused(harness, work, tmp_path):
+    """Started with stdin, stdout or stderr closed, the CLI neither aborts
+    (libuv asserts on closing a descriptor <= 2) nor writes into a socket or
+    file that took the free number: each closed one is /dev/null. A closed
+    stdout still cannot take the results: exit 3, said once on stderr."""
+    (work / "a.go").write_text(go_file(marker()))
+    with fake_api(DONE_ROUTES) as url:
+        env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+        for closed, rc in (((0,), 1), ((1,), 3), ((2,), 1), ((0, 1, 2), 3)):
+            def close(fds=closed):
+                for fd in fds:
+                    os.close(fd)
+            r = subprocess.run([str(harness.binary("codeinsight")), "review", "a.go"], env=env,
+                               cwd=work, stdin=subprocess.DEVNULL, capture_output=True,
+                               text=True, preexec_fn=close, timeout=CLI_TIMEOUT)
+            assert r.returncode == rc, (closed, r)
+            if 1 not in closed:
+                assert r.stdout == "a.go:1:1: major: Boom. (model)\n", (closed, r)
+            if 2 not in closed:
+                assert "Assertion" not in r.stderr, (closed, r.stderr)
+            if closed == (1,):
+                assert len(re.findall(r"^codeinsight: cannot write", r.stderr, re.M)) == 1, r
+    assert (work / "a.go").read_text().startswith("// cli"), "the reviewed file was written"
+
+
+# ------------------------------------------------------- the service's job id --
+
+def test_a_job_id_that_is_not_a_uuid_is_refused(harness, work, tmp_path):
+    """The service's job ids are UUIDs: anything else in a 202 or 200 (a
+    path, an escape code) is not used to build a URL nor printed: exit 3."""
+    (work / "a.go").write_text(go_file(marker()))
+    for status, job_id in ((202, "../../whoami"), (200, "x\x1b[2Jy"), (202, ""), (202, None)):
+        routes = {("POST", "/review"): (status, {"job_id": job_id, "status": "queued"}, 0),
+                  ("GET", "/"): (200, {"email": "x@example.com"}, 0)}
+        with fake_api(routes) as url:
+            env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+            r = run_cli(harness, ["review", "a.go", "--format", "json"], env, work)
+        assert r.returncode == 3, (job_id, r)
+        assert "a.go: the service answered a job id that is not a UUID" in r.stderr, r.stderr
+        assert "\x1b" not in r.stderr + r.stdout, repr(r.stderr)
+
+
+# ------------------------------------------------------------ the body limit --
+
+def test_the_body_limit_counts_json_escaping(harness, stack, fake, work, tmp_path):
+    """A file under 1 MiB whose JSON-escaped content is over it (quotes and
+    backslashes take two bytes, control characters six) would be refused by
+    the service (413): it is a usage error, exit 2, and nothing is sent."""
+    env = cli_env(harness, stack, tmp_path)
+    m = marker()
+    (work / "quotes.go").write_text(f"// {m}\n" + 'var s = "' + '\\"' * 300_000 + '"\n')
+    (work / "ctl.go").write_text(f"// {m}\n" + "\x01" * 200_000 + "\n")
+    (work / "fits.go").write_text(f"// {m}\n" + "x" * 1_000_000 + "\n")
+    assert (work / "quotes.go").stat().st_size < 1024 * 1024
+    before = job_keys(harness)
+    for name in ("quotes.go", "ctl.go"):
+        r = run_cli(harness, ["review", "fits.go", name], env, work)
+        assert r.returncode == 2, (name, r)
+        assert re.search(rf"^codeinsight: {name}: the request would be \d+ bytes, over the "
+                         r"service's limit of 1048576 bytes$", r.stderr, re.M), r.stderr
+    assert job_keys(harness) == before, "a file over the body limit was sent"
+
+
+# --------------------------------------------------------------- not UTF-8 --
+
+def test_a_file_that_is_not_utf8_is_refused(harness, stack, work, tmp_path):
+    """The service refuses text that is not UTF-8: the CLI says which file,
+    and where, before sending anything (exit 2)."""
+    env = cli_env(harness, stack, tmp_path)
+    (work / "ok.go").write_text(go_file(marker()))
+    (work / "latin1.go").write_bytes(b"// caf\xe9\npackage main\n")
+    before = job_keys(harness)
+    r = run_cli(harness, ["review", "ok.go", "latin1.go"], env, work)
+    assert r.returncode == 2, r
+    assert "codeinsight: latin1.go: not UTF-8 text (byte 7)" in r.stderr, r.stderr
+    (work / "err.log").write_bytes(b"Traceback\n\xff\n")
+    r = run_cli(harness, ["review", "-t", "debug", "--error-log", "err.log", "ok.go"], env, work)
+    assert r.returncode == 2 and "err.log: not UTF-8 text (byte 11)" in r.stderr, r
+    assert job_keys(harness) == before, "a file that is not UTF-8 was sent"
+
+
+# -------------------------------------------- failed jobs in SARIF and rdjson --
+
+def test_a_job_that_failed_is_not_a_clean_sarif_log(harness, work, tmp_path):
+    """A job the service refused (or that failed without a log of its own)
+    must not turn into an empty, clean-looking SARIF log: the run's
+    invocation says executionSuccessful false with the reason, and the exit
+    status is 3; rdjson, which cannot say so, exits 3 with the reason."""
+    import jsonschema
+    schema = json.loads((REPO_ROOT / "tests" / "fixtures" / "sarif" /
+                         "sarif-schema-2.1.0.json").read_text())
+    (work / "a.go").write_text(go_file(marker()))
+    problem = {"type": "about:blank", "title": "No", "status": 422,
+               "code": "invalid_field_value", "detail": "file_content is empty"}
+    with fake_api({("POST", "/review"): (422, problem, 0)}) as url:
+        env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+        r = run_cli(harness, ["review", "a.go", "--format", "sarif", "-q"], env, work)
+        assert r.returncode == 3, r
+        log = json.loads(r.stdout)
+        jsonschema.Draft4Validator(schema).validate(log)
+        run = log["runs"][0]
+        assert run["results"] == [], run
+        inv = run["invocations"]
+        assert len(inv) == 1 and inv[0]["executionSuccessful"] is False, inv
+        note = inv[0]["toolExecutionNotifications"][0]
+        assert note["level"] == "error", note
+        assert note["message"]["text"] == \
+            "a.go: invalid_field_value: file_content is empty (HTTP 422)", note
+        assert "a.go: invalid_field_value" in r.stderr, r.stderr
+
+        r = run_cli(harness, ["review", "a.go", "--format", "rdjson", "-q"], env, work)
+        assert r.returncode == 3, r
+        assert "a.go: invalid_field_value" in r.stderr, r.stderr
+
+
+# ------------------------------------------------------- connect timeout --
+
+@contextlib.contextmanager
+def unanswered_port():
+    """A loopback port whose listen queue is full: a connection attempt
+    hangs (its SYN is dropped) until the client gives up."""
+    import socket
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(0)
+    port = lst.getsockname()[1]
+    fill = []
+    try:
+        for _ in range(3):
+            c = socket.socket()
+            c.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                c.connect(("127.0.0.1", port))
+            fill.append(c)
+        time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for c in fill:
+            c.close()
+        lst.close()
+
+
+def test_a_connect_timeout_is_not_the_job_timeout(harness, work, tmp_path):
+    """--timeout ending a connection attempt is an unreachable service, not
+    a job still pending: the message names the URL."""
+    (work / "a.go").write_text(go_file(marker()))
+    with unanswered_port() as url:
+        env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+        r = run_cli(harness, ["review", "a.go", "--timeout", "2"], env, work)
+    assert r.returncode == 3, r
+    assert "after the --timeout" not in r.stderr, r.stderr
+    assert f"codeinsight: a.go: cannot reach {url}: " in r.stderr, r.stderr
+
+
+# ----------------------------------------------------------------- Ctrl-C --
+
+def test_ctrl_c_names_the_pending_jobs(harness, stack, fake, work, tmp_path):
+    """SIGINT while waiting: the ids of the jobs not finished are printed,
+    so they can be followed with `codeinsight job ID`, and the exit status
+    is 130 (128 + SIGINT)."""
+    import signal
+    ms = [marker(), marker()]
+    for i, m in enumerate(ms):
+        (work / f"s{i}.go").write_text(go_file(m))
+        script(fake, m, [model_finding(2, "minor", f"Slow {i}.")], latency_ms=2500)
+    env = cli_env(harness, stack, tmp_path)
+    p = subprocess.Popen([str(harness.binary("codeinsight")), "review", "s0.go", "s1.go"],
+                         env=env, cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        seen = ""
+        deadline = time.monotonic() + 20
+        while seen.count(": queued") < 2 and time.monotonic() < deadline:
+            line = p.stderr.readline()
+            if not line:
+                break
+            seen += line
+        assert seen.count(": queued") == 2, seen
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=CLI_TIMEOUT)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, (p.returncode, seen + err)
+    assert out == "", out
+    ids = re.findall(r"^  ([0-9a-f-]{36})\s+(s[01]\.go)$", err, re.M)
+    assert sorted(path for _, path in ids) == ["s0.go", "s1.go"], err
+    assert "codeinsight: interrupted" in err and "codeinsight job ID" in err, err
+    for job_id, path in ids:
+        assert UUID7_RE.match(job_id), job_id
+        r = run_cli(harness, ["job", job_id, "--wait", "-q"], env, work)
+        assert r.returncode == 0, r
+        assert r.stdout.startswith(f"{path}:2:1: minor: Slow "), r.stdout
+
+
+def test_a_config_file_others_can_read_or_a_link_is_refused(harness, stack, work, tmp_path):
+    """As ssh does with a private key: a config file others can read, or
+    one that is a symbolic link, is not used; the message says how to fix
+    it (exit 2)."""
+    url = f"http://127.0.0.1:{stack.port}"
+    cfg = config_file(tmp_path)
+    cfg.parent.mkdir(parents=True, mode=0o700)
+    cfg.write_text(f"url = {url}\napi_key = {harness.default_key}\n")
+    cfg.chmod(0o600)
+    env = cli_env(harness, stack, tmp_path, key="", url=url)
+    r = run_cli(harness, ["whoami"], env, work)
+    assert r.returncode == 0, r
+    for mode in (0o640, 0o604):
+        cfg.chmod(mode)
+        r = run_cli(harness, ["whoami"], env, work)
+        assert r.returncode == 2, (oct(mode), r)
+        assert f"{cfg} is readable by other users; not used (chmod 600 {cfg})" in r.stderr, r
+    real = tmp_path / "elsewhere"
+    real.write_text(cfg.read_text())
+    real.chmod(0o600)
+    cfg.unlink()
+    cfg.symlink_to(real)
+    r = run_cli(harness, ["whoami"], env, work)
+    assert r.returncode == 2, r
+    assert f"{cfg} is a symbolic link; not used" in r.stderr, r.stderr
+    assert "run codeinsight login again" in r.stderr, r.stderr
+
+
+# ------------------------------------------------------- the user's words --
+
+def test_arguments_reach_the_terminal_without_escape_codes(harness, stack, work, tmp_path):
+    """A file name, option value, URL or path from the command line or the
+    environment is shown with '?' for each control character: pasted from
+    somewhere else, it cannot retitle the window or clear the screen."""
+    (work / "a.go").write_text(go_file(marker()))
+    env = cli_env(harness, stack, tmp_path)
+    diff = "--- a/a.go\n+++ b/a.go\n@@ -1 +1 @@\n-x\n+y\n"
+    cases = [
+        (["job", EVIL], 2, None),
+        ([f"frob{EVIL}"], 2, None),
+        (["review", "a.go", "--format", EVIL], 2, None),
+        (["review", "a.go", f"--bogus{EVIL}"], 2, None),
+        (["review", "--diff", f"nope{EVIL}"], 2, None),
+        (["review", "--diff", "-", f"x{EVIL}.go"], 0, diff),
+        (["review", "-t", "debug", "--error-log", f"nope{EVIL}", "a.go"], 2, None),
+        (["review", "-t", "architecture", "--request", "r", f"{EVIL}/.."], 2, None),
+    ]
+    for args, rc, stdin in cases:
+        r = run_cli(harness, args, env, work, stdin=stdin)
+        assert r.returncode == rc, (args, r)
+        assert EVIL_SHOWN in r.stderr, (args, r.stderr)
+        assert_no_escape_codes(r.stdout + r.stderr)
+
+    # The URL and the config path come from the environment.
+    r = run_cli(harness, ["whoami"], cli_env(harness, stack, tmp_path, key="",
+                                             url=f"http://127.0.0.1:1/{EVIL}"), work)
+    assert r.returncode == 2 and "no API key for" in r.stderr, r
+    assert_no_escape_codes(r.stderr)
+    xdg = tmp_path / f"xdg{EVIL}"
+    (xdg / "codeinsight").mkdir(parents=True)
+    (xdg / "codeinsight" / "config").write_text("url = http://x\n")
+    (xdg / "codeinsight" / "config").chmod(0o666)
+    r = run_cli(harness, ["whoami"], cli_env(harness, stack, tmp_path, XDG_CONFIG_HOME=str(xdg)),
+                work)
+    assert r.returncode == 2 and "can be changed by other users" in r.stderr, r
+    assert EVIL_SHOWN in r.stderr, r.stderr
+    assert_no_escape_codes(r.stderr)
+
+
+def test_job_not_found_says_so(harness, stack, work, tmp_path):
+    """A job id the service does not know (404 problem+json) is said to be
+    not found; it was never queued, and no progress line says it was."""
+    job_id = "01939d7e-0000-7000-8000-" + secrets.token_hex(6)
+    env = cli_env(harness, stack, tmp_path)
+    for args in (["job", job_id], ["job", job_id, "--wait", "--format", "sarif"]):
+        r = run_cli(harness, args, env, work)
+        assert r.returncode == 3, (args, r)
+        assert f"codeinsight: {job_id}: job not found" in r.stderr, \
+            (args, r.stderr)
+        assert "queued" not in r.stderr, (args, r.stderr)
+
+
+# --------------------------------------------------- help and the man page --
+
+COMMANDS = ("review", "job", "whoami", "usage", "login")
+
+
+def parser_options() -> dict:
+    """The option table of cli/args.c: long name -> (short letter or None,
+    the commands that take it)."""
+    src = (REPO_ROOT / "cli" / "args.c").read_text()
+    table = src[src.index("} opts[] = {"):]
+    table = table[:table.index("\n};")]
+    rows = re.findall(r'\{"([a-z-]+)",\s*(\'.\'|0),\s*\d,\s*OPT_\w+,\s*([^}]+)\}', table)
+    assert len(rows) >= 15, rows
+    return {name: (short.strip("'") if short != "0" else None,
+                   set(COMMANDS) if "ANY_CMD" in cmds
+                   else {c.lower() for c in re.findall(r"ON\(CMD_(\w+)\)", cmds)})
+            for name, short, cmds in rows}
+
+
+def man_synopsis() -> dict:
+    """codeinsight.1's SYNOPSIS, one block of text per command."""
+    man = (REPO_ROOT / "docs" / "codeinsight.1").read_text()
+    syn = man[man.index(".SH SYNOPSIS"):man.index(".SH DESCRIPTION")]
+    blocks = {}
+    for block in syn.split(".br\n"):
+        m = re.search(r"^\.B (?:git diff \| )?codeinsight (\w+|\\-\\-version)", block, re.M)
+        if m:
+            blocks[m.group(1)] = blocks.get(m.group(1), "") + block
+    return blocks
+
+
+def test_help_and_man_page_list_every_option(harness, work, tmp_path):
+    """Every option the parser accepts for a command is in that command's
+    --help and in its SYNOPSIS in docs/codeinsight.1, with its short form;
+    and the parser does take each of them."""
+    env = cli_env(harness, None, tmp_path, key="", url="http://127.0.0.1:1")
+    syn = man_synopsis()
+    assert set(COMMANDS) <= set(syn), syn.keys()
+    assert "\\-\\-version" in syn, syn.keys()
+    for name, (short, cmds) in parser_options().items():
+        for cmd in COMMANDS:
+            r = run_cli(harness, [cmd, f"--{name}"], env, work)
+            taken = "does not take" not in r.stderr and "unknown option" not in r.stderr
+            assert taken == (cmd in cmds), (cmd, name, r.stderr)
+            if cmd not in cmds:
+                continue
+            helped = run_cli(harness, [cmd, "--help"], env, work).stdout
+            assert f"--{name}" in helped, (cmd, name, helped)
+            if short:
+                assert f"-{short}, --{name}" in helped or f"-{short}|--{name}" in helped, \
+                    (cmd, name, helped)
+            roff = "\\-\\-" + name.replace("-", "\\-")
+            assert roff in syn[cmd], (cmd, name, syn[cmd])
+            if short:
+                assert f"\\-{short} | {roff}" in syn[cmd], (cmd, name, syn[cmd])

@@ -153,6 +153,12 @@ static const char sarif_b[] =
     "\"results\":[{\"ruleId\":\"F401\",\"ruleIndex\":1,\"locations\":[{\"physicalLocation\":"
     "{\"artifactLocation\":{\"uri\":\"b.py\",\"index\":0}}}]},"
     "{\"ruleId\":\"X9\",\"ruleIndex\":0},{\"ruleId\":\"Q\",\"ruleIndex\":7}]}]}";
+/* ruleIndex values that are not indexes: fractional, negative, huge. */
+static const char sarif_odd[] =
+    "{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"ci\","
+    "\"rules\":[{\"id\":\"A\"},{\"id\":\"B\"}]}},"
+    "\"results\":[{\"ruleIndex\":0.5},{\"ruleIndex\":-0.5},{\"ruleIndex\":1e300},"
+    "{\"ruleIndex\":-1e300},{\"ruleIndex\":2},{\"ruleIndex\":1}]}]}";
 
 static int num_at(const cJSON *o, const char *path0, int i, const char *member)
 {
@@ -192,24 +198,67 @@ static void test_merge_sarif(void **state)
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
         cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(results, 1), "locations"), 0),
         "physicalLocation"), "artifactLocation"), "index")->valueint, 1);
-    /* Every job's invocation, in order. */
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(run, "invocations")), 2);
+    /* Every job's invocation, in order; x.py's says it did not run. */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(run, "invocations")), 3);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(run,
                 "invocations"), 0), "executionSuccessful")));
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(run,
                 "invocations"), 1), "executionSuccessful")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(run,
+                "invocations"), 2), "executionSuccessful")));
     cJSON_Delete(log);
     jobset_cleanup(&js);
 
-    /* No document at all: still a valid, empty log. */
+    /* No document at all: still a valid log, empty, but not a clean one. */
     add_job(&js, "x.py", JOB_ERROR, NULL, NULL);
+    snprintf(js.jobs[0].error, sizeof js.jobs[0].error, "cannot reach the service");
     assert_non_null(log = merge_sarif(&js));
     run = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "runs"), 0);
+    {
+        const cJSON *inv = cJSON_GetArrayItem(cJSON_GetObjectItem(run, "invocations"), 0);
+        const cJSON *note = cJSON_GetArrayItem(cJSON_GetObjectItem(inv,
+                                               "toolExecutionNotifications"), 0);
+
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(run, "invocations")), 1);
+        assert_true(cJSON_IsFalse(cJSON_GetObjectItem(inv, "executionSuccessful")));
+        assert_string_equal(cJSON_GetObjectItem(note, "level")->valuestring, "error");
+        assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(note, "message"),
+                                                "text")->valuestring,
+                            "x.py: cannot reach the service");
+    }
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(run, "tool"),
                                                                 "driver"), "name")->valuestring,
                         "codeinsight");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(run, "results")), 0);
     assert_true(cJSON_IsArray(cJSON_GetObjectItem(run, "results")));
+    cJSON_Delete(log);
+    jobset_cleanup(&js);
+}
+
+static void test_merge_sarif_odd_rule_index(void **state)
+{
+    struct jobset js = {0};
+    const cJSON *results, *r;
+    cJSON *log;
+    int i = 0;
+
+    (void)state;
+    add_job(&js, "a.py", JOB_DONE, NULL, sarif_a);
+    add_job(&js, "odd.py", JOB_DONE, NULL, sarif_odd);
+    assert_non_null(log = merge_sarif(&js));
+    results = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(log, "runs"), 0),
+                                  "results");
+    assert_int_equal(cJSON_GetArraySize(results), 7);
+    /* a's own result, then only odd's last (B, now index 3) keeps one. */
+    cJSON_ArrayForEach(r, results) {
+        const cJSON *ri = cJSON_GetObjectItem(r, "ruleIndex");
+
+        if (i == 0 || i == 6)
+            assert_int_equal(ri->valueint, i == 0 ? 1 : 3);
+        else
+            assert_null(ri);
+        i++;
+    }
     cJSON_Delete(log);
     jobset_cleanup(&js);
 }
@@ -419,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_sorted_and_counted),
         cmocka_unit_test(test_exit_status),
         cmocka_unit_test(test_merge_sarif),
+        cmocka_unit_test(test_merge_sarif_odd_rule_index),
         cmocka_unit_test(test_merge_rdjson),
         cmocka_unit_test(test_progress),
         cmocka_unit_test(test_no_escape_codes),

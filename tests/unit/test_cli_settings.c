@@ -110,10 +110,21 @@ static void test_resolve_precedence(void **state)
     assert_string_equal(c.url_from, "default");
     assert_null(c.key_from);
 
-    /* A file without a URL lends its key to whatever URL is chosen. */
+    /* A file without a URL keeps its key, for the default URL only. */
     file.url[0] = '\0';
-    settings_resolve(&c, NULL, "http://env", NULL, &file);
+    settings_resolve(&c, NULL, NULL, NULL, &file);
+    assert_string_equal(c.url, SETTINGS_DEFAULT_URL);
+    assert_string_equal(c.url_from, "default");
     assert_string_equal(c.api_key, "file-key");
+    assert_string_equal(c.key_from, "config file");
+    settings_resolve(&c, SETTINGS_DEFAULT_URL, NULL, NULL, &file);
+    assert_string_equal(c.api_key, "file-key");
+    settings_resolve(&c, NULL, "http://env", NULL, &file);
+    assert_string_equal(c.api_key, "");
+    assert_null(c.key_from);
+    settings_resolve(&c, "http://flag", NULL, NULL, &file);
+    assert_null(c.key_from);
+    settings_resolve(&c, NULL, NULL, NULL, &file);
     settings_wipe(&c);
     assert_int_equal(c.api_key[0], '\0');
 }
@@ -137,7 +148,7 @@ static int teardown(void **state)
 
 static void test_write_then_load(void **state)
 {
-    char path[256], msg[512];
+    char path[256], link_path[256], msg[512];
     struct cli_config c, back;
     struct stat st;
     int found;
@@ -169,10 +180,19 @@ static void test_write_then_load(void **state)
     snprintf(msg, sizeof msg, "%s.tmp.%ld", path, (long)getpid());
     assert_int_not_equal(access(msg, F_OK), 0);
 
-    /* Readable by others: loaded with a warning. */
+    /* Readable by others: refused, saying how to fix it. */
     assert_int_equal(chmod(path, 0644), 0);
-    assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), 1);
-    assert_non_null(strstr(msg, "readable by other users"));
+    assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "readable by other users; not used (chmod 600 "));
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), -1);
+    /* A symbolic link to a private file: refused too. */
+    assert_int_equal(chmod(path, 0600), 0);
+    snprintf(link_path, sizeof link_path, "%s/link", dir);
+    assert_int_equal(symlink(path, link_path), 0);
+    assert_int_equal(settings_load(link_path, &back, &found, msg, sizeof msg), -1);
+    assert_int_equal(found, 1);
+    assert_non_null(strstr(msg, "is a symbolic link; not used"));
     /* Writable by others: refused. */
     assert_int_equal(chmod(path, 0620), 0);
     assert_int_equal(settings_load(path, &back, &found, msg, sizeof msg), -1);
