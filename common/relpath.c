@@ -69,3 +69,16 @@ int relpath_normal(const char *path, char *out, size_t cap)
     out[o] = '\0';
     return o > 0 ? 0 : -1;
 }
+
+/* 1 when a is b or a directory holding b. */
+static int covers(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+
+    return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
+}
+
+int relpath_clash(const char *a, const char *b)
+{
+    return covers(a, b) || covers(b, a);
+}

@@ -19,4 +19,9 @@ int relpath_valid(const char *path, size_t len);
  * result does not fit. */
 int relpath_normal(const char *path, char *out, size_t cap);
 
+/* 1 when normal paths a and b (relpath_normal's form) cannot both be files
+ * of one tree: they are the same, or one is a directory holding the other
+ * ("src" and "src/a.py"). */
+int relpath_clash(const char *a, const char *b);
+
 #endif

@@ -169,6 +169,10 @@ static const char *public_detail(enum err_code code)
         return "the database is unreachable; retry later";
     case ERR_SERVER_BUSY:
         return "this server is busy; retry after the Retry-After delay";
+    case ERR_SUBSCRIBERS_FULL:
+        return "this server holds its most event streams; retry after the Retry-After delay";
+    case ERR_TIMEOUT:
+        return "a service this server depends on did not answer in time; retry later";
     default:
         return "an internal error occurred; quote the request_id when reporting it";
     }

@@ -101,12 +101,28 @@ static int print_into(const cJSON *v, char **out, struct err *e)
     return *out ? ERR_OK : err_set(e, ERR_INTERNAL, "out of memory");
 }
 
+/* Rewrites a relpath_valid path in place in its normal form ("./src//a.py"
+ * -> "src/a.py": never longer), so that every later use, the sandbox's
+ * tree and a fix's "+++" header among them, sees one spelling. A segment
+ * longer than a file name can be is refused. */
+static int path_normalize(char *path, const char *field, struct err *e)
+{
+    char buf[REVIEW_FILE_PATH_MAX + 2];
+
+    if (strlen(path) >= sizeof buf || relpath_normal(path, buf, sizeof buf) != 0)
+        return err_set_field(e, ERR_INVALID_FILE_PATH, field, "%s has a segment longer than "
+                             "%d bytes, which no file name can be", field, RELPATH_NAME_MAX);
+    memcpy(path, buf, strlen(buf) + 1);
+    return ERR_OK;
+}
+
 /* One element of `files`: {path, content}; adds its size to *total. */
 static int debug_file(const cJSON *f, int i, const struct review_request *r, const cJSON *seen,
                       size_t *total, struct err *e)
 {
     char field[48];
-    const cJSON *p, *c;
+    const cJSON *p, *c, *s;
+    const char *other;
     size_t n;
 
     snprintf(field, sizeof field, "files[%d]", i);
@@ -126,10 +142,19 @@ static int debug_file(const cJSON *f, int i, const struct review_request *r, con
     if (!relpath_valid(p->valuestring, n))
         return err_set_field(e, ERR_INVALID_FILE_PATH, field, "%s must be relative, without "
                              "'..' segments or control characters", field);
-    if (strcmp(p->valuestring, r->file_path) == 0 ||
-        cJSON_GetObjectItemCaseSensitive(seen, p->valuestring) != NULL)
-        return err_set_field(e, ERR_INVALID_FIELD_VALUE, field, "%s repeats the path %s", field,
-                             p->valuestring);
+    if (path_normalize(p->valuestring, field, e) != ERR_OK)
+        return e->code;
+    if ((other = relpath_clash(p->valuestring, r->file_path) ? r->file_path : NULL) == NULL)
+        cJSON_ArrayForEach(s, seen)
+            if (relpath_clash(p->valuestring, s->string)) {
+                other = s->string;
+                break;
+            }
+    if (other != NULL)
+        return err_set_field(e, ERR_INVALID_FIELD_VALUE, field, strcmp(other, p->valuestring) == 0
+                             ? "%s repeats the path %s" : "%s (%s) and %s cannot both be files: "
+                             "one would be a directory holding the other", field, p->valuestring,
+                             other);
     snprintf(field, sizeof field, "files[%d].content", i);
     if (!cJSON_IsString(c))
         return err_set_field(e, c ? ERR_INVALID_FIELD_TYPE : ERR_MISSING_FIELD, field,
@@ -196,6 +221,28 @@ static int debug_has_file(const cJSON *doc, const struct review_request *r, cons
     return 0;
 }
 
+static int ends_in_c(const char *path)
+{
+    size_t n = strlen(path);
+
+    return n > 2 && strcmp(path + n - 2, ".c") == 0;
+}
+
+/* Whether the main file or one of `files` is a C source, as cc needs. */
+static int debug_has_c_file(const cJSON *doc, const struct review_request *r)
+{
+    const cJSON *f;
+
+    if (ends_in_c(r->file_path))
+        return 1;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(doc, "files")) {
+        const char *p = json_str(f, "path");
+        if (p != NULL && ends_in_c(p))
+            return 1;
+    }
+    return 0;
+}
+
 static int debug_run(const cJSON *doc, struct review_request *r, struct err *e)
 {
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(doc, "run"), *runner, *entry, *args, *a;
@@ -223,10 +270,16 @@ static int debug_run(const cJSON *doc, struct review_request *r, struct err *e)
         if (!cJSON_IsString(entry))
             return err_set_field(e, ERR_INVALID_FIELD_TYPE, "run.entry", "run.entry must be a "
                                  "string");
+        if (relpath_valid(entry->valuestring, strlen(entry->valuestring)) &&
+            path_normalize(entry->valuestring, "run.entry", e) != ERR_OK)
+            return e->code;
         if (!debug_has_file(doc, r, entry->valuestring))
             return err_set_field(e, ERR_INVALID_FIELD_VALUE, "run.entry", "run.entry must name "
                                  "file_path or one of files");
     }
+    if (strcmp(runner->valuestring, "cc") == 0 && !debug_has_c_file(doc, r))
+        return err_set_field(e, ERR_INVALID_FIELD_VALUE, "run.runner", "run.runner cc compiles "
+                             "the .c files: file_path or one of files must end in .c");
     if (args != NULL && !cJSON_IsNull(args)) {
         if (!cJSON_IsArray(args))
             return err_set_field(e, ERR_INVALID_FIELD_TYPE, "run.args", "run.args must be an "
@@ -359,6 +412,9 @@ static int review_check(struct review_request *r, const struct config *cfg,
         return err_set_field(e, ERR_INVALID_FILE_PATH, "file_path",
                              "file_path must be relative, without '..' segments or control "
                              "characters");
+    if (r->file_path != NULL &&
+        (rc = path_normalize((char *)r->file_path, "file_path", e)) != ERR_OK)
+        return rc;
     if (r->language != NULL && !language_ok((char *)r->language))
         return err_set_field(e, ERR_INVALID_FIELD_VALUE, "language",
                              "language may hold letters, digits and + # - _ . only");

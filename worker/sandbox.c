@@ -326,12 +326,6 @@ static int has_suffix(const char *s, const char *suffix)
     return n > k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* 1 when a is b or a directory holding b. */
-static int path_covers(const char *a, const char *b)
-{
-    size_t n = strlen(a);
-    return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
-}
 
 /* Checks spec and writes the normal form of each path into paths. */
 static enum err_code spec_check(const struct sandbox_spec *spec,
@@ -355,7 +349,7 @@ static enum err_code spec_check(const struct sandbox_spec *spec,
             return err_set(e, ERR_FIELD_TOO_LONG, "files hold more than %d bytes together",
                            SANDBOX_FILES_BYTES_MAX);
         for (int j = 0; j < i; j++)
-            if (path_covers(paths[i], paths[j]) || path_covers(paths[j], paths[i]))
+            if (relpath_clash(paths[i], paths[j]))
                 return err_set(e, ERR_INVALID_FILE_PATH, "file %d: path clashes with file %d",
                                i, j);
         nc += has_suffix(paths[i], ".c");

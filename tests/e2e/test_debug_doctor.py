@@ -10,6 +10,7 @@ python3, node and cc with AddressSanitizer, each only inside the sandbox.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import http.client
 import json
 import os
@@ -182,6 +183,43 @@ def test_python_imports_the_neighbour_files(harness, heavy, fake, clean_state):
     v = job["verification"]
     assert v["reproduced"] is True and v["verified"] is True, v
     assert v["runs"][-1]["stdout_tail"] == "0.0\n", v["runs"]
+
+
+def test_paths_spelt_with_dots_name_one_file(harness, heavy, fake, clean_state):
+    """"./main.py" and "lib//util.py" are main.py and lib/util.py: the model's
+    fix to "lib/util.py" is verified against the submitted neighbour, and
+    POST /apply-fix applies it there."""
+    m = marker()
+    main = f"# {m}\nfrom lib.util import div\nprint(div(1, 0))\n"
+    util = "def div(a, b):\n    return a / b\n"
+    fixed = "def div(a, b):\n    return a / b if b else 0.0\n"
+    fake.script([{"match": m, "text": debug_answer(unified("lib/util.py", util, fixed)),
+                  "times": 5}])
+    job = run_debug(harness, "./main.py", main, None, {"runner": "python", "entry": "main.py"},
+                    files=[{"path": "lib//util.py", "content": util}])
+    assert job["file_path"] == "main.py", job["file_path"]
+    v = job["verification"]
+    assert v["reproduced"] is True and v["verified"] is True, v
+    status, _, applied = harness.http("POST", "/apply-fix", {
+        "job_id": job["job_id"], "finding_id": "fix", "approve": True,
+        "base_sha256": hashlib.sha256(util.encode()).hexdigest()})
+    assert status == 200, applied
+    assert applied["file_path"] == "lib/util.py" and applied["content"] == fixed, applied
+
+
+def test_paths_that_cannot_share_a_tree_are_refused_at_submission(harness, dgw):
+    """What the sandbox could not lay out is a 400 at once, not a failed job."""
+    head = {"request_type": "debug", "file_path": "app.py", "file_content": "x = 1\n",
+            "error_log": "E"}
+    for extra, field in (
+            ({"files": [{"path": "./app.py", "content": ""}]}, "files[0].path"),
+            ({"files": [{"path": "app.py/b.py", "content": ""}]}, "files[0].path"),
+            ({"files": [{"path": "d/b.py", "content": ""}, {"path": "d", "content": ""}]},
+             "files[1].path"),
+            ({"run": {"runner": "cc"}}, "run.runner")):
+        status, _, data = harness.http("POST", "/review", {**head, **extra})
+        assert status == 400, (extra, data)
+        assert data["code"] == "invalid_field_value" and data["field"] == field, (extra, data)
 
 
 def script_two_failing_fixes(fake, m: str, path: str, src: str, old: str, new1: str,

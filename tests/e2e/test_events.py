@@ -394,6 +394,7 @@ def test_caps_per_user_and_per_process(harness, fresh, fake_server):
     assert open_[-1].status == 200
     status, body = problem(gw, f"/job/{job_b}/events", key_b)
     assert status == 503 and body["code"] == "subscribers_full"
+    assert "event streams" in body["detail"] and "internal error" not in body["detail"], body
     for s in open_:
         s.close()
     # Closed streams are noticed at the next write (a heartbeat) and freed.

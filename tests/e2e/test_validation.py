@@ -106,6 +106,8 @@ CASES = [
     ("path-dotdot-deep", dict(body=body_with(file_path="a/b/../../../c.py")), 400,
      "invalid_file_path", None),
     ("path-nul", dict(body=body_with(file_path="a\u0000b.py")), 400, "invalid_file_path", None),
+    ("path-256-byte-name", dict(body=body_with(file_path="a" * 253 + ".py")), 400,
+     "invalid_file_path", "file_path"),
     ("path-empty", dict(body=body_with(file_path="")), 400, "invalid_file_path", None),
     # -- invalid_encoding
     ("content-nul", dict(body=body_with(file_content="a\u0000b")), 400, "invalid_encoding", None),
@@ -141,7 +143,8 @@ CASES = [
 
 # Accepted at the gateway (202): boundaries next to the errors above.
 ACCEPTED = [
-    ("path-1024-bytes", body_with(file_path="a" * 1021 + ".py"), {}),
+    ("path-1024-bytes", body_with(file_path=("a" * 199 + "/") * 5 + "a" * 21 + ".py"), {}),
+    ("path-255-byte-name", body_with(file_path="a" * 252 + ".py"), {}),
     ("path-dotdot-prefix-name", body_with(file_path="a/..b.py"), {}),
     ("path-dotdot-suffix-name", body_with(file_path="..a.py"), {}),
     ("path-three-dots", body_with(file_path="dir/.../x.py"), {}),
@@ -176,6 +179,15 @@ def test_client_error(harness, case_id, kwargs, status, code, field):
 def test_accepted(harness, case_id, body, headers):
     status, _, data = harness.http("POST", "/review", body, headers=headers)
     assert status == 202, f"{case_id}: {status} {data!r}"
+
+
+def test_file_path_has_one_spelling(harness):
+    # "." and empty segments are dropped: the job, its findings and any
+    # fix name the file as "src/app.py".
+    status, _, data = harness.http("POST", "/review", body_with(file_path="./src//./app.py"))
+    assert status == 202, data
+    status, job = harness.get_job(data["job_id"])
+    assert status == 200 and job["file_path"] == "src/app.py", job
 
 
 @pytest.mark.parametrize("payload", [b"[]", b'"x"', b"42", b"null", b"true"])

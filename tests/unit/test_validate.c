@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "common/relpath.h"
 #include "tests/unit/fixture.h"
 #include "gateway/validate.h"
 
@@ -312,12 +313,19 @@ static void test_accepted_values(void **state)
     assert_string_equal(r.file_content, "\xe2\x82\xac \xf0\x9f\x98\x80 \xf0\x9f\x98\x80 \t");
     review_request_cleanup(&r);
 
-    /* Limits are inclusive. */
+    /* Limits are inclusive: a path of REVIEW_FILE_PATH_MAX bytes (in
+     * segments no longer than a file name, RELPATH_NAME_MAX). */
     s = json_string_of(REVIEW_FILE_PATH_MAX, 'p');
+    for (int i = 200; i < REVIEW_FILE_PATH_MAX; i += 200)
+        s[i] = '/';
     parse_ok_with("file_path", s, &r);
     assert_int_equal(strlen(r.file_path), REVIEW_FILE_PATH_MAX);
     review_request_cleanup(&r);
     free(s);
+    /* One spelling: "." and empty segments dropped, in the job as queued. */
+    parse_ok_with("file_path", "\"./src//app/./main.py\"", &r);
+    assert_string_equal(r.file_path, "src/app/main.py");
+    review_request_cleanup(&r);
     s = json_string_of(REVIEW_LANGUAGE_MAX, 'l');
     parse_ok_with("language", s, &r);
     review_request_cleanup(&r);
@@ -554,11 +562,20 @@ static void test_bad_encoding_other_fields(void **state)
 
 static void test_too_long(void **state)
 {
+    struct review_request r;
     char *s;
     (void)state;
 
     s = json_string_of(REVIEW_FILE_PATH_MAX + 1, 'p');
     expect_err_with("file_path", s, ERR_FIELD_TOO_LONG, "file_path");
+    free(s);
+    /* A segment longer than any file name can be. */
+    s = json_string_of(RELPATH_NAME_MAX + 1, 'p');
+    expect_err_with("file_path", s, ERR_INVALID_FILE_PATH, "file_path");
+    free(s);
+    s = json_string_of(RELPATH_NAME_MAX, 'p');
+    parse_ok_with("file_path", s, &r);
+    review_request_cleanup(&r);
     free(s);
     s = json_string_of(REVIEW_LANGUAGE_MAX + 1, 'l');
     expect_err_with("language", s, ERR_FIELD_TOO_LONG, "language");

@@ -86,10 +86,15 @@ static void test_debug_run_defaults(void **state)
     expect_ok(DEBUG_HEAD ",\"run\":{\"runner\":\"python\"}}", &r);
     assert_string_equal(r.run, "{\"runner\":\"python\",\"entry\":\"app/main.py\",\"args\":[]}");
     review_request_cleanup(&r);
-    /* cc and pytest need no entry: they take every file. */
-    expect_ok(DEBUG_HEAD ",\"run\":{\"runner\":\"cc\",\"args\":[\"-v\",\"x y\"]}}", &r);
+    /* cc and pytest need no entry: they take every file. cc needs a .c one. */
+    expect_ok(DEBUG_HEAD ",\"files\":[{\"path\":\"m.c\",\"content\":\"\"}],"
+              "\"run\":{\"runner\":\"cc\",\"args\":[\"-v\",\"x y\"]}}", &r);
     assert_string_equal(r.run, "{\"runner\":\"cc\",\"args\":[\"-v\",\"x y\"]}");
     review_request_cleanup(&r);
+    expect_err(DEBUG_HEAD ",\"run\":{\"runner\":\"cc\"}}", ERR_INVALID_FIELD_VALUE,
+               "run.runner");
+    expect_err(DEBUG_HEAD ",\"files\":[{\"path\":\"m.cc\",\"content\":\"\"}],"
+               "\"run\":{\"runner\":\"cc\"}}", ERR_INVALID_FIELD_VALUE, "run.runner");
 }
 
 static void test_debug_files(void **state)
@@ -103,6 +108,45 @@ static void test_debug_files(void **state)
     assert_string_equal(r.files, "[{\"path\":\"app/util.py\",\"content\":\"def f(): pass\\n\"}]");
     assert_string_equal(r.run, "{\"runner\":\"python\",\"entry\":\"app/util.py\",\"args\":[]}");
     assert_int_equal(r.input_bytes, strlen("print(1/0)\n") + 1 + strlen("def f(): pass\n"));
+    review_request_cleanup(&r);
+}
+
+/* Paths name files of one tree, as the sandbox lays them out: one
+ * spelling each, no two the same, none a directory of another. */
+static void test_debug_paths_in_one_tree(void **state)
+{
+    struct review_request r;
+    (void)state;
+
+    expect_ok("{\"request_type\":\"debug\",\"file_path\":\"./app//main.py\","
+              "\"file_content\":\"x\",\"error_log\":\"E\",\"files\":[{\"path\":"
+              "\"app/./util.py\",\"content\":\"y\"}],\"run\":{\"runner\":\"python\","
+              "\"entry\":\"./app/util.py\"}}", &r);
+    assert_string_equal(r.file_path, "app/main.py");
+    assert_string_equal(r.files, "[{\"path\":\"app/util.py\",\"content\":\"y\"}]");
+    assert_string_equal(r.run, "{\"runner\":\"python\",\"entry\":\"app/util.py\","
+                               "\"args\":[]}");
+    review_request_cleanup(&r);
+    /* The same file twice, spelt two ways. */
+    expect_err(DEBUG_HEAD ",\"error_log\":\"E\",\"files\":[{\"path\":\"./app/main.py\","
+               "\"content\":\"\"}]}", ERR_INVALID_FIELD_VALUE, "files[0].path");
+    expect_err(DEBUG_HEAD ",\"error_log\":\"E\",\"files\":[{\"path\":\"b.py\",\"content\":"
+               "\"\"},{\"path\":\"b.py/\",\"content\":\"\"}]}", ERR_INVALID_FILE_PATH,
+               "files[1].path");
+    expect_err(DEBUG_HEAD ",\"error_log\":\"E\",\"files\":[{\"path\":\"b.py\",\"content\":"
+               "\"\"},{\"path\":\"x//b.py\",\"content\":\"\"},{\"path\":\"./b.py\","
+               "\"content\":\"\"}]}", ERR_INVALID_FIELD_VALUE, "files[2].path");
+    /* A file that would be the directory of another. */
+    expect_err(DEBUG_HEAD ",\"error_log\":\"E\",\"files\":[{\"path\":\"app/main.py/x.py\","
+               "\"content\":\"\"}]}", ERR_INVALID_FIELD_VALUE, "files[0].path");
+    expect_err(DEBUG_HEAD ",\"error_log\":\"E\",\"files\":[{\"path\":\"app\","
+               "\"content\":\"\"}]}", ERR_INVALID_FIELD_VALUE, "files[0].path");
+    expect_err(DEBUG_HEAD ",\"error_log\":\"E\",\"files\":[{\"path\":\"lib/a.py\","
+               "\"content\":\"\"},{\"path\":\"lib\",\"content\":\"\"}]}",
+               ERR_INVALID_FIELD_VALUE, "files[1].path");
+    /* Prefixes that are not directories are fine. */
+    expect_ok(DEBUG_HEAD ",\"error_log\":\"E\",\"files\":[{\"path\":\"app/main.pyc\","
+              "\"content\":\"\"},{\"path\":\"ap\",\"content\":\"\"}]}", &r);
     review_request_cleanup(&r);
 }
 
@@ -333,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_debug_log_only),
         cmocka_unit_test(test_debug_run_defaults),
         cmocka_unit_test(test_debug_files),
+        cmocka_unit_test(test_debug_paths_in_one_tree),
         cmocka_unit_test(test_debug_needs_log_or_run),
         cmocka_unit_test(test_debug_bad_run),
         cmocka_unit_test(test_debug_run_arg_limits),
