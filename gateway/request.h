@@ -48,7 +48,9 @@ struct request {
 /* Value of a request header (borrowed for the request), or NULL. */
 const char *request_header(const struct request *req, const char *name);
 
-/* Value of a query-string argument (borrowed for the request), or NULL. */
+/* Value of a query-string argument (borrowed for the request), or NULL when
+ * it is absent; "" for one without a value ("?name" as "?name="). Names are
+ * case-sensitive. */
 const char *request_query(const struct request *req, const char *name);
 
 /* The client's address as text ("127.0.0.1"); "unknown" when not

@@ -54,7 +54,8 @@ static void respond_send(struct request *req, int status, const char *ctype, cha
         free(text);
         return;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (ctype != NULL)      /* NULL: a response without content (204) */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
     for (int i = 0; i < req->n_extra; i++)
@@ -113,7 +114,8 @@ void respond_stream(struct request *req, const char *ctype, respond_reader *read
     }
     req->responded = 1;
     req->status = 200;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (ctype != NULL)      /* NULL: a response without content (204) */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     /* nginx and the like buffer responses unless told not to. */
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
@@ -138,7 +140,7 @@ void respond_empty(struct request *req, int status)
     char *none = strdup("");
 
     if (none != NULL)
-        respond_send(req, status, "application/json", none);
+        respond_send(req, status, NULL, none);
 }
 
 void respond_text(struct request *req, int status, const char *ctype, char *text)

@@ -70,7 +70,13 @@ const char *request_header(const struct request *req, const char *name)
 
 const char *request_query(const struct request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    const char *v = NULL;
+    size_t n = 0;
+
+    if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
+                                      &n) != MHD_YES)
+        return NULL;
+    return v != NULL ? v : "";     /* "?format" is "?format=", not no format */
 }
 
 /* The X-Forwarded-For lines of a request, the last FORWARDED_LINES_MAX. */

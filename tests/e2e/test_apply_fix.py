@@ -318,6 +318,7 @@ def test_audit_is_the_callers_own_and_paginated(harness, fast, fake):
     assert seen == ids[::-1], (seen, ids)
 
     for q, field in (("/audit?limit=0", "limit"), ("/audit?limit=101", "limit"),
-                     ("/audit?cursor=nope", "cursor")):
+                     ("/audit?cursor=nope", "cursor"), ("/audit?limit", "limit"),
+                     ("/audit?cursor", "cursor")):
         status, _, data = harness.http("GET", q)
         assert_problem(status, data, 400, "invalid_field_value", field)

@@ -163,6 +163,8 @@ def test_revocation_takes_effect_at_once(harness):
     status, headers, body = harness.http("DELETE", f"/keys/{k2_id}", auth=key1)
     assert status == 204, body
     assert body in ("", None), body
+    # No content, so no Content-Type either.
+    assert headers.get("Content-Type") is None, headers.items
 
     assert_401(harness.http("GET", "/whoami", auth=k2), "revoked_api_key")
     assert_401(harness.http("POST", "/review", VALID_REVIEW, auth=k2), "revoked_api_key")

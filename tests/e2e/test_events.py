@@ -266,6 +266,7 @@ def test_job_only_in_postgresql(fresh, egw, fake_server):
     assert ID_RE.match(final["id"]) and final["id"] != "0-1"
     again = Stream(egw, job, fresh.default_key, last_id=final["id"])
     assert again.status == 204
+    assert again.resp.getheader("Content-Type") is None
     again.close()
 
 

@@ -390,8 +390,8 @@ def test_same_from_postgres(harness, jobs):
 def test_format_errors(harness, egw, jobs):
     job, _ = jobs["a"]
     jid = job["job_id"]
-    for bad in ("xml", "SARIF", ""):
-        p = assert_problem(harness.http("GET", f"/job/{jid}?format={bad}"), 400,
+    for query in ("format=xml", "format=SARIF", "format=", "format"):
+        p = assert_problem(harness.http("GET", f"/job/{jid}?{query}"), 400,
                            "invalid_field_value", field="format")
         assert "sarif" in p["detail"], p
     # json, explicitly or by default: the view itself.
