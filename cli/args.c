@@ -8,7 +8,8 @@
 #include <string.h>
 
 enum opt_id {
-    OPT_HELP, OPT_TYPE, OPT_DIFF, OPT_FILTER, OPT_ERROR_LOG, OPT_REQUEST, OPT_LANGUAGE,
+    OPT_HELP, OPT_TYPE, OPT_DIFF, OPT_FILTER, OPT_ERROR_LOG, OPT_RUN, OPT_RUN_ARG, OPT_REQUEST,
+    OPT_LANGUAGE,
     OPT_FORMAT, OPT_FAIL_ON, OPT_NO_WAIT, OPT_WAIT, OPT_JSON, OPT_QUIET, OPT_TIMEOUT, OPT_URL,
 };
 
@@ -30,6 +31,8 @@ static const struct opt {
     {"diff",      0,   1, OPT_DIFF,      ON(CMD_REVIEW)},
     {"filter",    0,   1, OPT_FILTER,    ON(CMD_REVIEW)},
     {"error-log", 0,   1, OPT_ERROR_LOG, ON(CMD_REVIEW)},
+    {"run",       0,   1, OPT_RUN,       ON(CMD_REVIEW)},
+    {"run-arg",   0,   1, OPT_RUN_ARG,   ON(CMD_REVIEW)},
     {"request",   0,   1, OPT_REQUEST,   ON(CMD_REVIEW)},
     {"language",  0,   1, OPT_LANGUAGE,  ON(CMD_REVIEW)},
     {"format",    'f', 1, OPT_FORMAT,    ON(CMD_REVIEW) | ON(CMD_JOB)},
@@ -49,6 +52,9 @@ static const char *const cmd_names[] = {
 static const char *const formats[] = {
     [FMT_TEXT] = "text", [FMT_JSON] = "json", [FMT_SARIF] = "sarif", [FMT_RDJSON] = "rdjson",
 };
+
+/* The service's runners (run.runner). */
+static const char *const runners[] = {"python", "pytest", "node", "sh", "bash", "cc"};
 
 static const char *const sev_names[] = {
     [SEV_INFO] = "info", [SEV_MINOR] = "minor", [SEV_MAJOR] = "major",
@@ -147,6 +153,17 @@ static int set_option(struct cli_args *a, const struct opt *o, const char *v, ch
             return usage(msg, cap, "--type must be review, debug or architecture, not '%s'", v);
         a->type = v;
         break;
+    case OPT_RUN:
+        if (lookup(runners, sizeof runners / sizeof runners[0], v) < 0)
+            return usage(msg, cap, "--run must be python, pytest, node, sh, bash or cc, not "
+                         "'%s'", v);
+        a->runner = v;
+        break;
+    case OPT_RUN_ARG:
+        if (a->nrun_args >= CLI_RUN_ARGS_MAX)
+            return usage(msg, cap, "at most %d --run-arg", CLI_RUN_ARGS_MAX);
+        a->run_args[a->nrun_args++] = v;
+        break;
     case OPT_FILTER:
         if (strcmp(v, "added") != 0 && strcmp(v, "diff_context") != 0 &&
             strcmp(v, "file") != 0 && strcmp(v, "nofilter") != 0)
@@ -179,6 +196,17 @@ static int set_option(struct cli_args *a, const struct opt *o, const char *v, ch
     return 0;
 }
 
+/* How many of FILE, --diff and --error-log read standard input ("-"). */
+static size_t stdin_readers(const struct cli_args *a)
+{
+    size_t n = (a->diff != NULL && strcmp(a->diff, "-") == 0) +
+               (a->error_log != NULL && strcmp(a->error_log, "-") == 0);
+
+    for (size_t i = 0; i < a->nfiles; i++)
+        n += strcmp(a->files[i], "-") == 0;
+    return n;
+}
+
 /* Checks what only the whole command line can tell. */
 static int check_combination(struct cli_args *a, char *msg, size_t cap)
 {
@@ -190,10 +218,13 @@ static int check_combination(struct cli_args *a, char *msg, size_t cap)
         return usage(msg, cap, "job needs a job ID");
     if (a->cmd != CMD_REVIEW)
         return 0;
-    if (debug && a->error_log == NULL)
-        return usage(msg, cap, "--type debug needs --error-log FILE");
-    if (!debug && a->error_log != NULL)
-        return usage(msg, cap, "--error-log is for --type debug");
+    if (debug && a->error_log == NULL && a->runner == NULL)
+        return usage(msg, cap, "--type debug needs --error-log FILE or --run RUNNER (or both)");
+    if (!debug && (a->error_log != NULL || a->runner != NULL || a->nrun_args > 0))
+        return usage(msg, cap, "%s is for --type debug",
+                     a->error_log != NULL ? "--error-log" : a->runner ? "--run" : "--run-arg");
+    if (a->nrun_args > 0 && a->runner == NULL)
+        return usage(msg, cap, "--run-arg needs --run RUNNER");
     if (arch && a->request == NULL)
         return usage(msg, cap, "--type architecture needs --request TEXT");
     if (!arch && a->request != NULL)
@@ -206,6 +237,8 @@ static int check_combination(struct cli_args *a, char *msg, size_t cap)
         return usage(msg, cap, "--filter needs --diff");
     if (a->nfiles == 0 && a->diff == NULL && !arch)
         return usage(msg, cap, "review needs at least one FILE (or --diff)");
+    if (stdin_readers(a) > 1)
+        return usage(msg, cap, "standard input ('-') can be read only once");
     if (a->no_wait && a->format != FMT_TEXT && a->format != FMT_JSON)
         return usage(msg, cap, "--no-wait prints job ids: --format text or json only");
     return 0;

@@ -24,6 +24,9 @@ enum cli_exit {
 /* Most FILE arguments of one review. */
 #define CLI_FILES_MAX 256
 
+/* Most --run-arg arguments (the service's limit for run.args). */
+#define CLI_RUN_ARGS_MAX 16
+
 /* Longest --timeout, seconds. */
 #define CLI_TIMEOUT_MAX (24L * 3600)
 /* Default --timeout, seconds: how long review and job --wait wait in all. */
@@ -53,6 +56,9 @@ struct cli_args {
     const char *diff;               /* --diff FILE or "-" (stdin); NULL when absent */
     const char *filter;             /* --filter added|diff_context|file|nofilter */
     const char *error_log;          /* --error-log FILE or "-" */
+    const char *runner;             /* --run RUNNER (debug): reproduce in the sandbox */
+    const char *run_args[CLI_RUN_ARGS_MAX]; /* --run-arg ARG, in order */
+    size_t nrun_args;
     const char *request;            /* --request TEXT (architecture) */
     const char *language;           /* --language NAME; NULL: the server guesses */
     enum cli_format format;         /* --format; default text */

@@ -132,6 +132,7 @@ static int add_debug(const struct cli_args *a, struct jobset *js)
     struct source_file main_file = {0}, log = {0}, nb[SOURCE_NEIGHBOURS_MAX];
     char wire[SOURCE_NEIGHBOURS_MAX + 1][SOURCE_PATH_MAX], msg[512];
     const char *npaths[SOURCE_NEIGHBOURS_MAX];
+    struct source_run run = {a->runner, a->run_args, a->nrun_args};
     size_t n = a->nfiles > 0 ? a->nfiles - 1 : 0, got = 0;
     int rc = CLI_EXIT_USAGE;
     char *body;
@@ -148,7 +149,8 @@ static int add_debug(const struct cli_args *a, struct jobset *js)
     }
     if (source_wire_path(a->files[0], wire[0], sizeof wire[0], msg, sizeof msg) != 0 ||
         source_read(a->files[0], SOURCE_FILE_MAX, &main_file, msg, sizeof msg) != 0 ||
-        source_read(a->error_log, SOURCE_ERROR_LOG_MAX, &log, msg, sizeof msg) != 0)
+        (a->error_log != NULL &&
+         source_read(a->error_log, SOURCE_ERROR_LOG_MAX, &log, msg, sizeof msg) != 0))
         goto out;
     for (got = 0; got < n; got++) {
         if (source_wire_path(a->files[got + 1], wire[got + 1], sizeof wire[0], msg,
@@ -157,7 +159,8 @@ static int add_debug(const struct cli_args *a, struct jobset *js)
             goto out;
         npaths[got] = wire[got + 1];
     }
-    body = source_debug_body(wire[0], &main_file, npaths, nb, n, &log, a->language);
+    body = source_debug_body(wire[0], &main_file, npaths, nb, n,
+                             a->error_log != NULL ? &log : NULL, &run, a->language);
     if (body == NULL || jobset_add(js, a->files[0], body) == NULL) {
         snprintf(msg, sizeof msg, "out of memory");
         goto out;

@@ -301,16 +301,30 @@ int source_body_check(const char *body, char *msg, size_t cap)
 
 char *source_debug_body(const char *path, const struct source_file *file,
                         const char *const *npaths, const struct source_file *neighbours,
-                        size_t n, const struct source_file *error_log, const char *language)
+                        size_t n, const struct source_file *error_log,
+                        const struct source_run *run, const char *language)
 {
-    cJSON *o = cJSON_CreateObject(), *files;
+    cJSON *o = cJSON_CreateObject(), *files, *r, *args;
 
     if (o == NULL || !cJSON_AddStringToObject(o, "request_type", "debug") ||
         !cJSON_AddStringToObject(o, "file_path", path) ||
         !cJSON_AddStringToObject(o, "file_content", file->data) ||
-        !cJSON_AddStringToObject(o, "error_log", error_log->data) ||
+        (error_log != NULL && !cJSON_AddStringToObject(o, "error_log", error_log->data)) ||
         (language != NULL && !cJSON_AddStringToObject(o, "language", language)))
         goto fail;
+    if (run != NULL && run->runner != NULL) {
+        if ((r = cJSON_AddObjectToObject(o, "run")) == NULL ||
+            !cJSON_AddStringToObject(r, "runner", run->runner) ||
+            (args = cJSON_AddArrayToObject(r, "args")) == NULL)
+            goto fail;
+        for (size_t i = 0; i < run->nargs; i++) {
+            cJSON *a = cJSON_CreateString(run->args[i]);
+            if (a == NULL || !cJSON_AddItemToArray(args, a)) {
+                cJSON_Delete(a);
+                goto fail;
+            }
+        }
+    }
     if (n > 0) {
         if ((files = cJSON_AddArrayToObject(o, "files")) == NULL)
             goto fail;

@@ -80,11 +80,21 @@ char *source_review_body(const struct source_review *r);
  * with msg giving its size and the limit. */
 int source_body_check(const char *body, char *msg, size_t cap);
 
+/* How a debug job is to be reproduced: runner NULL for no run; else its
+ * args (nargs of them), the entry being the failing file. */
+struct source_run {
+    const char *runner;
+    const char *const *args;
+    size_t nargs;
+};
+
 /* A debug job: path/file the failing one, neighbours (n of them, with their
- * wire paths) its context, error_log the trace. */
+ * wire paths) its context, error_log the trace (NULL: none), run how to
+ * reproduce it. */
 char *source_debug_body(const char *path, const struct source_file *file,
                         const char *const *npaths, const struct source_file *neighbours,
-                        size_t n, const struct source_file *error_log, const char *language);
+                        size_t n, const struct source_file *error_log,
+                        const struct source_run *run, const char *language);
 
 /* An architecture job: request the text, file_tree (may be NULL) one path
  * per line. */

@@ -231,6 +231,14 @@ def test_usage_errors_exit_2_and_send_nothing(harness, stack, fake, work, tmp_pa
         (["review", "a.go", "--format", "xml"], "--format must be"),
         (["review", "a.go", "--bogus"], "unknown option '--bogus'"),
         (["review", "a.go", "--type", "debug"], "--type debug needs --error-log"),
+        (["review", "a.go", "--type", "debug", "--run", "ruby"], "--run must be python"),
+        (["review", "a.go", "--run", "python"], "--run is for --type debug"),
+        (["review", "a.go", "-t", "debug", "--error-log", "a.go", "--run-arg", "x"],
+         "--run-arg needs --run"),
+        (["review", "a.go", "-t", "debug", "--run", "sh"] + ["--run-arg", "x"] * 17,
+         "at most 16 --run-arg"),
+        (["review", "-", "-t", "debug", "--error-log", "-"], "can be read only once"),
+        (["review", "--diff", "-", "-"], "can be read only once"),
         (["whoami", "--wait"], "does not take --wait"),
         (["job"], "job needs a job ID"),
         (["job", "not-a-uuid"], "is not a job id"),
@@ -366,6 +374,25 @@ def test_debug_shows_the_diagnosis(harness, stack, heavy, fake, work, tmp_path):
     assert "stats.py: root cause: mean() divides by len(xs), which is 0 for an empty list." \
         in r.stdout.splitlines(), r.stdout
     assert "  - Call mean([]) again." in r.stdout.splitlines(), r.stdout
+
+
+def test_debug_run_reproduces_in_the_sandbox(harness, stack, heavy, fake, work, tmp_path):
+    """--run without --error-log: the service runs the file (with its
+    --run-arg arguments) in its sandbox, and the failure it saw is the one
+    diagnosed."""
+    m = marker()
+    (work / "count.py").write_text(f"# {m}\nimport sys\nprint(len(sys.argv[1]) / int(sys.argv[2]))\n")
+    diag = {"root_cause": "The second argument is 0.", "explanation": "A division by it.",
+            "fix": None, "verification_steps": ["Run it with 1."], "confidence": 0.7}
+    fake.script([{"match": m, "api": "anthropic", "text": json.dumps(diag)}])
+    r = run_cli(harness, ["review", "-t", "debug", "--run", "python", "--run-arg", "abc",
+                          "--run-arg", "0", "count.py", "--fail-on", "never"],
+                cli_env(harness, stack, tmp_path), work)
+    assert r.returncode == 0, r
+    assert "count.py: root cause: The second argument is 0." in r.stdout.splitlines(), r.stdout
+    assert "reproduced: yes, fix verified: no" in r.stdout, r.stdout
+    text = request_text(fake.requests(m)[0]["body"])
+    assert "ZeroDivisionError" in text, text
 
 
 # ------------------------------------------------------------------- progress --
