@@ -243,6 +243,10 @@ static int cfg_parse_long(const char *s, long *out)
     char *end = NULL;
     long v;
 
+    /* strtol would skip leading blanks and take a '+': neither is a number
+     * an operator meant to write. */
+    if (!((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
+        return -1;
     errno = 0;
     v = strtol(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0')
@@ -312,10 +316,18 @@ int config_load(struct config *cfg, unsigned procs, struct err *e)
         /* Another process's variables are none of this one's business. */
         if (!(c->procs & procs))
             continue;
+        /* Set but empty is a mistake (a ConfigMap value left blank, a
+         * missing secret key) unless empty is the default itself: it is
+         * refused rather than read as the default. */
+        if (val != NULL && val[0] == '\0' && c->def != NULL && c->def[0] != '\0') {
+            cfg_bad(c, "set but empty (unset it to use the default)");
+            bad++;
+            continue;
+        }
         if (val == NULL || val[0] == '\0') {
             if (c->def == NULL) {
                 if (c->flags & CFG_REQUIRED) {
-                    cfg_bad(c, "required but not set");
+                    cfg_bad(c, val == NULL ? "required but not set" : "required but empty");
                     bad++;
                 }
                 continue;
