@@ -52,6 +52,10 @@ static const char *const var_names[] = {
     "SUPABASE_JWT_AUDIENCE",
     "CODEINSIGHT_THROTTLE_COOLDOWN",
     "CODEINSIGHT_RATE_LIMIT_SCALE",
+    "CODEINSIGHT_LLM_PROVIDER",
+    "CODEINSIGHT_LLM_BASE_URL",
+    "CODEINSIGHT_INFO_URL",
+    "CODEINSIGHT_METRICS_BIND",
 };
 
 /* Required secrets, set valid by setup(); tests that need them wrong say so. */
@@ -231,6 +235,39 @@ static void test_empty_values(void **state)
     unsetenv("SUPABASE_JWT_ISSUER");
 }
 
+/* Addresses, URLs and the provider are checked by kind; a good value of
+ * each kind still loads. */
+static void test_kinds(void **state)
+{
+    struct config cfg;
+    (void)state;
+
+    setenv("DATABASE_URL", DB_URL, 1);
+    setenv("CODEINSIGHT_BIND", "0.0.0.0", 1);
+    setenv("SUPABASE_JWKS_URL", "https://x.supabase.co/auth/v1/.well-known/jwks.json", 1);
+    setenv("CODEINSIGHT_LLM_BASE_URL", "http://127.0.0.1:8000", 1);
+    setenv("CODEINSIGHT_INFO_URL", "https://docs.example.com/codeinsight", 1);
+    setenv("CODEINSIGHT_LLM_PROVIDER", "openrouter", 1);
+    setenv("SUPABASE_JWT_SECRET", JWT_SECRET, 1);
+    load_ok(CFG_GATEWAY, &cfg);
+    assert_string_equal(cfg.bind, "0.0.0.0");
+    assert_string_equal(cfg.llm_provider, "openrouter");
+    assert_string_equal(cfg.llm_base_url, "http://127.0.0.1:8000");
+    setenv("CODEINSIGHT_METRICS_BIND", "0.0.0.0", 1);
+    load_ok(CFG_WORKER, &cfg);
+    assert_string_equal(cfg.metrics_bind, "0.0.0.0");
+
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BIND", "notanip");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_METRICS_BIND", "localhost");
+    assert_rejected(CFG_GATEWAY, "SUPABASE_JWKS_URL", "notaurl");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_LLM_BASE_URL", "ftp://x");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_INFO_URL", "docs.example.com");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_LLM_PROVIDER", "Anthropic");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_LLM_PROVIDER", "anthropi");
+    assert_rejected(CFG_GATEWAY, "SUPABASE_JWT_SECRET", "short-secret");
+    unsetenv("CODEINSIGHT_BIND");
+}
+
 /* Parses one row of config_print_markdown: name, the first process using
  * it (CFG_* bit), its default ("" when empty, "(required)" when there is
  * none) and its bounds text.
@@ -272,9 +309,10 @@ static int table_row(const char *line, char *name, size_t ncap, unsigned *proc, 
 
 /* Every variable of the table: a value of the wrong shape is refused with one
  * config_invalid line naming it, whichever process reads it. Integers: words,
- * fractions, blanks, signs, out of bounds, past a long; anything with a
- * default: empty. (Kinds the loader checks beyond these have tests below;
- * tests/e2e/test_config_refused.py runs the programs over the same table.) */
+ * fractions, blanks, signs, out of bounds, past a long; addresses, URLs and
+ * words by the kind the Bounds column names; anything with a default: empty.
+ * (tests/e2e/test_config_refused.py runs the programs over the same table,
+ * for the checks made after the loader too.) */
 static void test_every_variable_refuses_bad_values(void **state)
 {
     char *buf = NULL, *line, *next;
@@ -315,6 +353,26 @@ static void test_every_variable_refuses_bad_values(void **state)
             assert_rejected(proc, name, num);
             snprintf(num, sizeof num, "%ld", hi + 1);
             assert_rejected(proc, name, num);
+        }
+        if (strcmp(bounds, "IPv4 address") == 0) {
+            assert_rejected(proc, name, "localhost");
+            assert_rejected(proc, name, "999.1.1.1");
+            assert_rejected(proc, name, "1.2.3");
+            assert_rejected(proc, name, "::1");
+            assert_rejected(proc, name, " 127.0.0.1");
+        } else if (strcmp(bounds, "http(s) URL") == 0) {
+            assert_rejected(proc, name, "example.com");
+            assert_rejected(proc, name, "ftp://example.com/");
+            assert_rejected(proc, name, "http://");
+            assert_rejected(proc, name, "https:///path");
+            assert_rejected(proc, name, "http://exa mple.com");
+        } else if (strcmp(bounds, "URL") == 0) {
+            assert_rejected(proc, name, "127.0.0.1:6379");
+        } else if (strchr(bounds, ',') != NULL) {    /* a list of words */
+            assert_rejected(proc, name, "bogus");
+            assert_rejected(proc, name, "INFO ");
+        } else if (strncmp(bounds, ">= ", 3) == 0) {
+            assert_rejected(proc, name, "short");
         }
         if (def[0] != '\0')
             assert_rejected(proc, name, "");
@@ -406,15 +464,15 @@ static void test_bad_strings(void **state)
     longval[sizeof longval - 1] = '\0';
     assert_rejected(CFG_GATEWAY, "REDIS_URL", longval);
     memset(longval, 'b', sizeof longval - 1);
-    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BIND", longval);
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_JWT_ISSUER", longval);
     /* CFG_STR_MAX - 1 bytes still fit. */
     longval[CFG_STR_MAX - 1] = '\0';
     setenv("DATABASE_URL", DB_URL, 1);
-    setenv("CODEINSIGHT_BIND", longval, 1);
+    setenv("CODEINSIGHT_JWT_ISSUER", longval, 1);
     {
         struct config cfg;
         load_ok(CFG_GATEWAY, &cfg);
-        assert_int_equal(strlen(cfg.bind), CFG_STR_MAX - 1);
+        assert_int_equal(strlen(cfg.jwt_issuer), CFG_STR_MAX - 1);
     }
 }
 
@@ -583,6 +641,7 @@ int main(void)
         cmocka_unit_test_setup(test_defaults, setup),
         cmocka_unit_test_setup(test_overrides, setup),
         cmocka_unit_test_setup(test_empty_values, setup),
+        cmocka_unit_test_setup(test_kinds, setup),
         cmocka_unit_test_setup(test_every_variable_refuses_bad_values, setup),
         cmocka_unit_test_setup(test_database_url_required, setup),
         cmocka_unit_test_setup(test_reports_every_bad_variable, setup),
