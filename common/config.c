@@ -4,13 +4,17 @@
 #include "common/err.h"
 #include "common/log.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum cfg_type { CFG_T_STR, CFG_T_URL, CFG_T_INT, CFG_T_LOGLEVEL };
+/* STR: any text; URL: scheme://...; HTTP_URL: http(s)://host...; IPV4: a dotted
+ * quad; ENUM: one of the '|'-separated words in `def`'s entry `choices`. */
+enum cfg_type { CFG_T_STR, CFG_T_URL, CFG_T_HTTP_URL, CFG_T_IPV4, CFG_T_INT, CFG_T_LOGLEVEL,
+                CFG_T_ENUM };
 
 #define CFG_REQUIRED 0x1u
 #define CFG_SECRET   0x2u   /* value (or URL password) never printed */
@@ -20,10 +24,11 @@ struct cfg_entry {
     enum cfg_type type;
     size_t offset;
     const char *def;        /* NULL: no default */
-    long min, max;          /* bounds for CFG_T_INT */
+    long min, max;          /* bounds for CFG_T_INT; min: shortest CFG_T_STR when set */
     unsigned procs;         /* CFG_GATEWAY | CFG_WORKER | CFG_MIGRATE */
     unsigned flags;
     const char *help;
+    const char *choices;    /* CFG_T_ENUM: "a|b|c" */
 };
 
 #define ALL (CFG_GATEWAY | CFG_WORKER | CFG_MIGRATE)
@@ -32,7 +37,7 @@ struct cfg_entry {
 static const struct cfg_entry cfg_table[] = {
     {"PORT", CFG_T_INT, OFF(port), "8080", 1, 65535, CFG_GATEWAY, 0,
      "TCP port the gateway listens on."},
-    {"CODEINSIGHT_BIND", CFG_T_STR, OFF(bind), "127.0.0.1", 0, 0, CFG_GATEWAY, 0,
+    {"CODEINSIGHT_BIND", CFG_T_IPV4, OFF(bind), "127.0.0.1", 0, 0, CFG_GATEWAY, 0,
      "IPv4 address the gateway binds (0.0.0.0 in containers)."},
     {"REDIS_URL", CFG_T_URL, OFF(redis_url), "redis://127.0.0.1:6379/0", 0, 0,
      CFG_GATEWAY | CFG_WORKER, CFG_SECRET,
@@ -106,9 +111,9 @@ static const struct cfg_entry cfg_table[] = {
      "Comma-separated IPs and CIDRs of the reverse proxies in front of the gateway (e.g. "
      "10.0.0.0/8): from them, the client's address is read from X-Forwarded-For, for the "
      "per-address limits and audit records. Empty: the connection's peer is the client."},
-    {"SUPABASE_JWT_SECRET", CFG_T_STR, OFF(supabase_jwt_secret), "", 0, 0, CFG_GATEWAY,
+    {"SUPABASE_JWT_SECRET", CFG_T_STR, OFF(supabase_jwt_secret), "", 32, 0, CFG_GATEWAY,
      CFG_SECRET, "Accept Supabase HS256 tokens signed with this secret (empty: off)."},
-    {"SUPABASE_JWKS_URL", CFG_T_STR, OFF(supabase_jwks_url), "", 0, 0, CFG_GATEWAY, 0,
+    {"SUPABASE_JWKS_URL", CFG_T_HTTP_URL, OFF(supabase_jwks_url), "", 0, 0, CFG_GATEWAY, 0,
      "Accept Supabase RS256/ES256 tokens signed by keys from this JWKS (empty: off)."},
     {"SUPABASE_JWT_ISSUER", CFG_T_STR, OFF(supabase_issuer), "", 0, 0, CFG_GATEWAY, 0,
      "Required iss of Supabase tokens (empty: not checked)."},
@@ -119,12 +124,13 @@ static const struct cfg_entry cfg_table[] = {
      "Seconds a soft-throttled job's model call is deferred (above 90% of the budget)."},
     {"CODEINSIGHT_RATE_LIMIT_SCALE", CFG_T_INT, OFF(rate_limit_scale_pct), "100", 1, 1000000,
      CFG_GATEWAY, 0, "Percent applied to every plan's rates and bursts (benchmarks, big tenants)."},
-    {"CODEINSIGHT_LLM_PROVIDER", CFG_T_STR, OFF(llm_provider), "", 0, 0,
+    {"CODEINSIGHT_LLM_PROVIDER", CFG_T_ENUM, OFF(llm_provider), "", 0, 0,
      CFG_GATEWAY | CFG_WORKER, 0,
      "anthropic, openrouter, openai (any OpenAI-compatible server) or offline; empty: "
-     "anthropic or openrouter when its key is set, else offline."},
-    {"CODEINSIGHT_LLM_BASE_URL", CFG_T_STR, OFF(llm_base_url), "", 0, 0, CFG_GATEWAY | CFG_WORKER,
-     0, "Overrides the provider's API base URL (required for openai)."},
+     "anthropic or openrouter when its key is set, else offline.",
+     "anthropic|openrouter|openai|offline"},
+    {"CODEINSIGHT_LLM_BASE_URL", CFG_T_HTTP_URL, OFF(llm_base_url), "", 0, 0,
+     CFG_GATEWAY | CFG_WORKER, 0, "Overrides the provider's API base URL (required for openai)."},
     {"CODEINSIGHT_LLM_MODEL", CFG_T_STR, OFF(llm_model), "", 0, 0, CFG_GATEWAY | CFG_WORKER, 0,
      "Overrides the provider's default model."},
     {"ANTHROPIC_API_KEY", CFG_T_STR, OFF(anthropic_api_key), "", 0, 0, CFG_WORKER, CFG_SECRET,
@@ -178,7 +184,7 @@ static const struct cfg_entry cfg_table[] = {
     {"CODEINSIGHT_METRICS_PORT", CFG_T_INT, OFF(metrics_port), "0", 0, 65535, CFG_WORKER, 0,
      "Port of the worker's Prometheus listener (GET /metrics); 0: off. The gateway serves "
      "/metrics on PORT."},
-    {"CODEINSIGHT_METRICS_BIND", CFG_T_STR, OFF(metrics_bind), "127.0.0.1", 0, 0, CFG_WORKER, 0,
+    {"CODEINSIGHT_METRICS_BIND", CFG_T_IPV4, OFF(metrics_bind), "127.0.0.1", 0, 0, CFG_WORKER, 0,
      "IPv4 address of the worker's metrics listener (0.0.0.0 in containers)."},
     {"CODEINSIGHT_SANDBOX", CFG_T_INT, OFF(sandbox_enabled), "1", 0, 1, CFG_WORKER, 0,
      "1: Debug Doctor reproduces failures and verifies fixes in a bubblewrap sandbox; 0: it "
@@ -212,7 +218,7 @@ static const struct cfg_entry cfg_table[] = {
      10000000, CFG_GATEWAY | CFG_WORKER, 0, "Most requests one stress test sends."},
     {"CODEINSIGHT_STRESS_TIMEOUT_MS", CFG_T_INT, OFF(stress_timeout_ms), "10000", 100, 120000,
      CFG_WORKER, 0, "Per-request timeout of a stress test, ms (a timeout counts as an error)."},
-    {"CODEINSIGHT_INFO_URL", CFG_T_STR, OFF(info_url), "", 0, 0, CFG_GATEWAY, 0,
+    {"CODEINSIGHT_INFO_URL", CFG_T_HTTP_URL, OFF(info_url), "", 0, 0, CFG_GATEWAY, 0,
      "Absolute http(s) URL of this deployment's documentation, named by exported SARIF "
      "(tool.driver.informationUri) and rdjson (source.url) logs; empty: not named."},
     {"CODEINSIGHT_SSE_HEARTBEAT_S", CFG_T_INT, OFF(sse_heartbeat_s), "15", 1, 300, CFG_GATEWAY,
@@ -243,11 +249,46 @@ static int cfg_parse_long(const char *s, long *out)
     char *end = NULL;
     long v;
 
+    /* strtol would skip leading blanks and take a '+': neither is a number
+     * an operator meant to write. */
+    if (!((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
+        return -1;
     errno = 0;
     v = strtol(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0')
         return -1;
     *out = v;
+    return 0;
+}
+
+/* 1 when url is http:// or https://, then a host, and holds no blank or
+ * control character (what libcurl and the exported logs take as is). */
+static int cfg_http_url(const char *url)
+{
+    const char *host;
+
+    if (strncmp(url, "http://", 7) == 0)
+        host = url + 7;
+    else if (strncmp(url, "https://", 8) == 0)
+        host = url + 8;
+    else
+        return 0;
+    if (*host == '\0' || *host == '/' || *host == ':' || *host == '?' || *host == '#')
+        return 0;
+    for (const char *p = url; *p != '\0'; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* 1 when val is one of the '|'-separated words of choices. */
+static int cfg_choice(const char *choices, const char *val)
+{
+    size_t n = strlen(val);
+
+    for (const char *p = choices; p != NULL; p = strchr(p, '|'), p = p ? p + 1 : NULL)
+        if (strncmp(p, val, n) == 0 && (p[n] == '|' || p[n] == '\0'))
+            return 1;
     return 0;
 }
 
@@ -265,13 +306,37 @@ static int cfg_set(struct config *cfg, const struct cfg_entry *c, const char *va
             cfg_bad(c, why);
             return -1;
         }
-        if (c->min > 0 && strlen(val) < (size_t)c->min) {
+        if (c->min > 0 && val[0] != '\0' && strlen(val) < (size_t)c->min) {
             snprintf(why, sizeof why, "shorter than %ld bytes", c->min);
             cfg_bad(c, why);
             return -1;
         }
         if (c->type == CFG_T_URL && strstr(val, "://") == NULL) {
             cfg_bad(c, "not a URL (scheme://...)");
+            return -1;
+        }
+        memcpy(base, val, strlen(val) + 1);
+        return 0;
+    case CFG_T_HTTP_URL:
+        if (val[0] != '\0' && !cfg_http_url(val)) {
+            cfg_bad(c, "not an http:// or https:// URL with a host");
+            return -1;
+        }
+        memcpy(base, val, strlen(val) + 1);
+        return 0;
+    case CFG_T_IPV4: {
+        unsigned char addr[4];
+        if (strlen(val) >= CFG_STR_MAX || inet_pton(AF_INET, val, addr) != 1) {
+            cfg_bad(c, "not an IPv4 address (a.b.c.d)");
+            return -1;
+        }
+        memcpy(base, val, strlen(val) + 1);
+        return 0;
+    }
+    case CFG_T_ENUM:
+        if (val[0] != '\0' && !cfg_choice(c->choices, val)) {
+            snprintf(why, sizeof why, "must be one of %s", c->choices);
+            cfg_bad(c, why);
             return -1;
         }
         memcpy(base, val, strlen(val) + 1);
@@ -312,10 +377,18 @@ int config_load(struct config *cfg, unsigned procs, struct err *e)
         /* Another process's variables are none of this one's business. */
         if (!(c->procs & procs))
             continue;
+        /* Set but empty is a mistake (a ConfigMap value left blank, a
+         * missing secret key) unless empty is the default itself: it is
+         * refused rather than read as the default. */
+        if (val != NULL && val[0] == '\0' && c->def != NULL && c->def[0] != '\0') {
+            cfg_bad(c, "set but empty (unset it to use the default)");
+            bad++;
+            continue;
+        }
         if (val == NULL || val[0] == '\0') {
             if (c->def == NULL) {
                 if (c->flags & CFG_REQUIRED) {
-                    cfg_bad(c, "required but not set");
+                    cfg_bad(c, val == NULL ? "required but not set" : "required but empty");
                     bad++;
                 }
                 continue;
@@ -390,6 +463,9 @@ static void cfg_format(const struct config *cfg, const struct cfg_entry *c, char
         config_mask_url(base, out, cap);
         return;
     case CFG_T_STR:
+    case CFG_T_HTTP_URL:
+    case CFG_T_IPV4:
+    case CFG_T_ENUM:
         snprintf(out, cap, "%s", (c->flags & CFG_SECRET) ? "***" : base);
         return;
     case CFG_T_INT:
@@ -438,6 +514,22 @@ void config_print_markdown(FILE *out)
                                          used ? ", " : "", users[u].name);
         if (c->type == CFG_T_INT)
             snprintf(bounds, sizeof bounds, "%ld..%ld", c->min, c->max);
+        else if (c->type == CFG_T_IPV4)
+            snprintf(bounds, sizeof bounds, "IPv4 address");
+        else if (c->type == CFG_T_HTTP_URL)
+            snprintf(bounds, sizeof bounds, "http(s) URL");
+        else if (c->type == CFG_T_URL)
+            snprintf(bounds, sizeof bounds, "URL");
+        else if (c->type == CFG_T_LOGLEVEL)
+            snprintf(bounds, sizeof bounds, "debug, info, warn, error");
+        else if (c->type == CFG_T_ENUM)
+            /* '|' would end the Markdown cell: the words are listed with commas. */
+            for (size_t k = 0, n = 0; c->choices[k] != '\0' && n + 3 < sizeof bounds; k++) {
+                if (c->choices[k] == '|')
+                    bounds[n++] = ',';
+                bounds[n++] = c->choices[k] == '|' ? ' ' : c->choices[k];
+                bounds[n] = '\0';
+            }
         else if (c->min > 0)
             snprintf(bounds, sizeof bounds, ">= %ld bytes", c->min);
         if (c->def != NULL && c->def[0] == '\0')

@@ -57,12 +57,49 @@ static const char *const provider_names[] = {"offline", "anthropic", "openrouter
 
 /* ---- setup ---- */
 
+int llm_prices_check(const char *prices, struct err *e)
+{
+    int n = 0;
+
+    for (const char *p = prices; *p != '\0'; n++) {
+        const char *end = p + strcspn(p, ";"), *eq = memchr(p, '=', (size_t)(end - p));
+        const char *q;
+        int count = 0;
+
+        if (eq == NULL || eq == p)
+            return err_set(e, ERR_CONFIG, "CODEINSIGHT_LLM_PRICES: entry %d is not "
+                           "model=input,output[,cache_write,cache_read]", n + 1);
+        for (q = eq + 1; q < end; count++) {
+            char *num_end = NULL;
+            double v;
+
+            if (!(*q >= '0' && *q <= '9'))
+                break;
+            v = strtod(q, &num_end);
+            if (num_end > end || !(v >= 0 && v < 1e9))
+                break;
+            q = num_end;
+            if (q < end && *q == ',')
+                q++;
+            else if (q != end)
+                break;
+        }
+        if (q != end || end[-1] == ',' || (count != 2 && count != 4))
+            return err_set(e, ERR_CONFIG, "CODEINSIGHT_LLM_PRICES: entry %d needs 2 or 4 "
+                           "prices, decimal USD per million tokens", n + 1);
+        p = *end == ';' ? end + 1 : end;
+    }
+    return ERR_OK;
+}
+
 static int resolve(struct llm *m, const struct config *cfg, int need_key, struct err *e)
 {
     const char *p = cfg->llm_provider;
     const char *key = "";
     const char *base = "", *path = "", *model = "";
 
+    if (llm_prices_check(cfg->llm_prices, e) != ERR_OK)
+        return ERR_CONFIG;
     if (p[0] == '\0')
         p = cfg->anthropic_api_key[0] ? "anthropic" : cfg->openrouter_api_key[0] ? "openrouter"
                                                                                 : "offline";

@@ -83,6 +83,12 @@ struct llm_call *llm_call(struct llm *m, const char *system, const char *user,
  * NULL. Not after cb has run (the call is freed then). */
 void llm_cancel(struct llm_call *c);
 
+/* Checks a price table "model=in,out[,cw,cr];..." (CODEINSIGHT_LLM_PRICES):
+ * every entry names a model and gives two or four finite, non-negative
+ * decimal prices. "" (no table) passes. Returns ERR_OK, or ERR_CONFIG with e
+ * naming the variable and the entry's position. */
+int llm_prices_check(const char *prices, struct err *e);
+
 /* Cost in USD of usage under a price table "model=in,out,cw,cr;..." (USD
  * per million tokens). Returns -1 when the model is not in the table. */
 double llm_cost(const char *prices, const char *model, const struct llm_usage *u);

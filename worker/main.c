@@ -87,11 +87,16 @@ int main(int argc, char **argv)
 
     loop = loop_new(&e);
     if (loop == NULL || worker_start(&w, loop, &cfg, pool, &e) != ERR_OK) {
-        log_event(LOG_ERROR, "worker_start_failed", "detail", e.msg);
+        /* A bad value found past the table (REDIS_URL's parts, the stress
+         * hosts, the prices, the prompts) is a configuration error too: the
+         * same event and exit status as the table's. */
+        int config = loop != NULL && e.code == ERR_CONFIG;
+        log_event(LOG_ERROR, config ? "worker_config_invalid" : "worker_start_failed", "detail",
+                  e.msg);
         loop_free(loop);
         metrics_http_stop(mh);
         metrics_cleanup();
-        return 1;
+        return config ? 2 : 1;
     }
     if (loop_on_signal(loop, SIGTERM, on_signal, &w) != 0 ||
         loop_on_signal(loop, SIGINT, on_signal, &w) != 0) {

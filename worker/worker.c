@@ -300,8 +300,14 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     w->tick = loop_timer_new(loop, on_tick, w);
     if (w->lint == NULL || w->tick == NULL)
         goto fail;
-    if ((w->prompts = prompt_set_load(cfg->prompts_dir, e)) == NULL ||
-        (w->llm = llm_new(loop, cfg, e)) == NULL)
+    if ((w->prompts = prompt_set_load(cfg->prompts_dir, e)) == NULL) {
+        /* Missing or broken prompts are the operator's to fix: named as such. */
+        char why[ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", e->msg);
+        err_set(e, ERR_CONFIG, "CODEINSIGHT_PROMPTS_DIR: %s", why);
+        goto fail;
+    }
+    if ((w->llm = llm_new(loop, cfg, e)) == NULL)
         goto fail;
     w->kv = kv_async_new(loop, &w->kv_url, "commands", on_kv_state, w, e);
     if (w->kv == NULL)

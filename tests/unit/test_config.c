@@ -52,6 +52,10 @@ static const char *const var_names[] = {
     "SUPABASE_JWT_AUDIENCE",
     "CODEINSIGHT_THROTTLE_COOLDOWN",
     "CODEINSIGHT_RATE_LIMIT_SCALE",
+    "CODEINSIGHT_LLM_PROVIDER",
+    "CODEINSIGHT_LLM_BASE_URL",
+    "CODEINSIGHT_INFO_URL",
+    "CODEINSIGHT_METRICS_BIND",
 };
 
 /* Required secrets, set valid by setup(); tests that need them wrong say so. */
@@ -203,10 +207,181 @@ static void test_overrides(void **state)
     load_ok(CFG_GATEWAY, &cfg);
     assert_int_equal(cfg.port, 65535);
 
-    /* An empty value counts as unset: the default applies. */
-    setenv("PORT", "", 1);
+    /* Unset, the default applies. */
+    unsetenv("PORT");
     load_ok(CFG_GATEWAY, &cfg);
     assert_int_equal(cfg.port, 8080);
+}
+
+/* Set but empty is refused where the default is not empty; where it is
+ * (an optional setting), empty is that default. */
+static void test_empty_values(void **state)
+{
+    struct config cfg;
+    (void)state;
+
+    assert_rejected(CFG_GATEWAY, "PORT", "");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BIND", "");
+    assert_rejected(CFG_GATEWAY, "REDIS_URL", "");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_LOG_LEVEL", "");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_SHUTDOWN_GRACE", "");
+    setenv("DATABASE_URL", DB_URL, 1);
+    setenv("CODEINSIGHT_TRUSTED_PROXIES", "", 1);
+    setenv("SUPABASE_JWT_ISSUER", "", 1);
+    load_ok(CFG_GATEWAY, &cfg);
+    assert_string_equal(cfg.trusted_proxies, "");
+    assert_string_equal(cfg.supabase_issuer, "");
+    unsetenv("CODEINSIGHT_TRUSTED_PROXIES");
+    unsetenv("SUPABASE_JWT_ISSUER");
+}
+
+/* Addresses, URLs and the provider are checked by kind; a good value of
+ * each kind still loads. */
+static void test_kinds(void **state)
+{
+    struct config cfg;
+    (void)state;
+
+    setenv("DATABASE_URL", DB_URL, 1);
+    setenv("CODEINSIGHT_BIND", "0.0.0.0", 1);
+    setenv("SUPABASE_JWKS_URL", "https://x.supabase.co/auth/v1/.well-known/jwks.json", 1);
+    setenv("CODEINSIGHT_LLM_BASE_URL", "http://127.0.0.1:8000", 1);
+    setenv("CODEINSIGHT_INFO_URL", "https://docs.example.com/codeinsight", 1);
+    setenv("CODEINSIGHT_LLM_PROVIDER", "openrouter", 1);
+    setenv("SUPABASE_JWT_SECRET", JWT_SECRET, 1);
+    load_ok(CFG_GATEWAY, &cfg);
+    assert_string_equal(cfg.bind, "0.0.0.0");
+    assert_string_equal(cfg.llm_provider, "openrouter");
+    assert_string_equal(cfg.llm_base_url, "http://127.0.0.1:8000");
+    setenv("CODEINSIGHT_METRICS_BIND", "0.0.0.0", 1);
+    load_ok(CFG_WORKER, &cfg);
+    assert_string_equal(cfg.metrics_bind, "0.0.0.0");
+
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BIND", "notanip");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_METRICS_BIND", "localhost");
+    assert_rejected(CFG_GATEWAY, "SUPABASE_JWKS_URL", "notaurl");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_LLM_BASE_URL", "ftp://x");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_INFO_URL", "docs.example.com");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_LLM_PROVIDER", "Anthropic");
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_LLM_PROVIDER", "anthropi");
+    assert_rejected(CFG_GATEWAY, "SUPABASE_JWT_SECRET", "short-secret");
+    unsetenv("CODEINSIGHT_BIND");
+}
+
+/* Parses one row of config_print_markdown: name, the first process using
+ * it (CFG_* bit), its default ("" when empty, "(required)" when there is
+ * none) and its bounds text.
+ * Returns 0, or -1 for a line that is not a row. */
+static int table_row(const char *line, char *name, size_t ncap, unsigned *proc, char *def,
+                     size_t dcap, char *bounds, size_t bcap)
+{
+    static const struct { const char *word; unsigned bit; } users[] = {
+        {"gateway", CFG_GATEWAY}, {"worker", CFG_WORKER}, {"migrate", CFG_MIGRATE},
+        {"admin", CFG_ADMIN}};
+    const char *cell[5];
+    size_t len[5];
+    const char *p = line;
+
+    if (strncmp(line, "| `", 3) != 0)
+        return -1;
+    for (int i = 0; i < 5; i++) {
+        const char *bar = strchr(p + 1, '|');
+        if (bar == NULL)
+            return -1;
+        cell[i] = p + 2;
+        len[i] = bar - 1 > cell[i] ? (size_t)(bar - 1 - cell[i]) : 0;
+        p = bar;
+    }
+    snprintf(name, ncap, "%.*s", (int)len[0] - 2, cell[0] + 1);
+    *proc = 0;
+    for (size_t u = 0; u < sizeof users / sizeof users[0] && *proc == 0; u++)
+        if (memmem(cell[1], len[1], users[u].word, strlen(users[u].word)) != NULL)
+            *proc = users[u].bit;
+    if (cell[2][0] == '`')
+        snprintf(def, dcap, "%.*s", (int)len[2] - 2, cell[2] + 1);
+    else if (strncmp(cell[2], "(required)", 10) == 0)
+        snprintf(def, dcap, "(required)");
+    else
+        def[0] = '\0';
+    snprintf(bounds, bcap, "%.*s", (int)len[3], cell[3]);
+    return *proc != 0 ? 0 : -1;
+}
+
+/* Every variable of the table: a value of the wrong shape is refused with one
+ * config_invalid line naming it, whichever process reads it. Integers: words,
+ * fractions, blanks, signs, out of bounds, past a long; addresses, URLs and
+ * words by the kind the Bounds column names; anything with a default: empty.
+ * (tests/e2e/test_config_refused.py runs the programs over the same table,
+ * for the checks made after the loader too.) */
+static void test_every_variable_refuses_bad_values(void **state)
+{
+    char *buf = NULL, *line, *next;
+    size_t len = 0, rows = 0;
+    FILE *f = open_memstream(&buf, &len);
+    (void)state;
+
+    assert_non_null(f);
+    config_print_markdown(f);
+    assert_int_equal(fclose(f), 0);
+    for (line = buf; line != NULL && *line != '\0'; line = next) {
+        char name[64], def[CFG_STR_MAX + 4], bounds[64], old[CFG_STR_MAX + 1] = "";
+        const char *was;
+        unsigned proc;
+        long lo, hi;
+        int had;
+
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        if (table_row(line, name, sizeof name, &proc, def, sizeof def, bounds,
+                      sizeof bounds) != 0)
+            continue;
+        rows++;
+        was = getenv(name);
+        had = was != NULL;
+        if (had)
+            snprintf(old, sizeof old, "%s", was);
+        if (sscanf(bounds, "%ld..%ld", &lo, &hi) == 2) {
+            static const char *const words[] = {"abc", "1.5", "1e3", "0x10", " 5", "+5", "5 ",
+                                                "99999999999999999999",
+                                                "-99999999999999999999"};
+            char num[32];
+
+            for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+                assert_rejected(proc, name, words[i]);
+            snprintf(num, sizeof num, "%ld", lo - 1);
+            assert_rejected(proc, name, num);
+            snprintf(num, sizeof num, "%ld", hi + 1);
+            assert_rejected(proc, name, num);
+        }
+        if (strcmp(bounds, "IPv4 address") == 0) {
+            assert_rejected(proc, name, "localhost");
+            assert_rejected(proc, name, "999.1.1.1");
+            assert_rejected(proc, name, "1.2.3");
+            assert_rejected(proc, name, "::1");
+            assert_rejected(proc, name, " 127.0.0.1");
+        } else if (strcmp(bounds, "http(s) URL") == 0) {
+            assert_rejected(proc, name, "example.com");
+            assert_rejected(proc, name, "ftp://example.com/");
+            assert_rejected(proc, name, "http://");
+            assert_rejected(proc, name, "https:///path");
+            assert_rejected(proc, name, "http://exa mple.com");
+        } else if (strcmp(bounds, "URL") == 0) {
+            assert_rejected(proc, name, "127.0.0.1:6379");
+        } else if (strchr(bounds, ',') != NULL) {    /* a list of words */
+            assert_rejected(proc, name, "bogus");
+            assert_rejected(proc, name, "INFO ");
+        } else if (strncmp(bounds, ">= ", 3) == 0) {
+            assert_rejected(proc, name, "short");
+        }
+        if (def[0] != '\0')
+            assert_rejected(proc, name, "");
+        if (had)
+            setenv(name, old, 1);
+    }
+    free(buf);
+    /* The table was read: at least the variables this file names. */
+    assert_true(rows >= VAR_COUNT);
 }
 
 static void test_database_url_required(void **state)
@@ -289,15 +464,15 @@ static void test_bad_strings(void **state)
     longval[sizeof longval - 1] = '\0';
     assert_rejected(CFG_GATEWAY, "REDIS_URL", longval);
     memset(longval, 'b', sizeof longval - 1);
-    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BIND", longval);
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_JWT_ISSUER", longval);
     /* CFG_STR_MAX - 1 bytes still fit. */
     longval[CFG_STR_MAX - 1] = '\0';
     setenv("DATABASE_URL", DB_URL, 1);
-    setenv("CODEINSIGHT_BIND", longval, 1);
+    setenv("CODEINSIGHT_JWT_ISSUER", longval, 1);
     {
         struct config cfg;
         load_ok(CFG_GATEWAY, &cfg);
-        assert_int_equal(strlen(cfg.bind), CFG_STR_MAX - 1);
+        assert_int_equal(strlen(cfg.jwt_issuer), CFG_STR_MAX - 1);
     }
 }
 
@@ -465,6 +640,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_defaults, setup),
         cmocka_unit_test_setup(test_overrides, setup),
+        cmocka_unit_test_setup(test_empty_values, setup),
+        cmocka_unit_test_setup(test_kinds, setup),
+        cmocka_unit_test_setup(test_every_variable_refuses_bad_values, setup),
         cmocka_unit_test_setup(test_database_url_required, setup),
         cmocka_unit_test_setup(test_reports_every_bad_variable, setup),
         cmocka_unit_test_setup(test_bad_integers, setup),

@@ -161,9 +161,35 @@ static void test_cancelled_trial_frees_the_trial(void **state)
     fx_cleanup(&f);     /* llm_free cancels it */
 }
 
+/* CODEINSIGHT_LLM_PRICES is checked when the model client is set up: a table
+ * that llm_cost could not read would otherwise cost nothing, silently. */
+static void test_prices_check(void **state)
+{
+    static const char *const good[] = {
+        "", "claude-sonnet-4-5=3,15,3.75,0.30;anthropic/claude-sonnet-4.5=3,15,3.75,0.30",
+        "m=1,2", "m=0,0;", "local/model:7b=0.5,1.5,0,0"};
+    static const char *const bad[] = {
+        "garbage", "=1,2", "m=", "m=a,b", "m=1", "m=1,2,3", "m=1,2,3,4,5", "m=-1,2",
+        "m=1,,2", "m=1,2,", "m=1;2", "m=1,2;;n=1,2", "m=inf,1", "m=1 ,2", "m=1e99,1"};
+    struct err e;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        err_clear(&e);
+        assert_int_equal(llm_prices_check(good[i], &e), ERR_OK);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err_clear(&e);
+        if (llm_prices_check(bad[i], &e) != ERR_CONFIG)
+            fail_msg("accepted CODEINSIGHT_LLM_PRICES=\"%s\"", bad[i]);
+        assert_non_null(strstr(e.msg, "CODEINSIGHT_LLM_PRICES"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prices_check),
         cmocka_unit_test(test_cancel_before_send),
         cmocka_unit_test(test_cancel_during_transfer),
         cmocka_unit_test(test_cancelled_trial_frees_the_trial),
