@@ -5,6 +5,7 @@
 #include "common/log.h"
 
 #include <arpa/inet.h>
+#include <libpq-fe.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -13,8 +14,8 @@
 
 /* STR: any text; URL: scheme://...; HTTP_URL: http(s)://host...; IPV4: a dotted
  * quad; ENUM: one of the '|'-separated words in `def`'s entry `choices`. */
-enum cfg_type { CFG_T_STR, CFG_T_URL, CFG_T_HTTP_URL, CFG_T_IPV4, CFG_T_INT, CFG_T_LOGLEVEL,
-                CFG_T_ENUM };
+enum cfg_type { CFG_T_STR, CFG_T_URL, CFG_T_PG_URL, CFG_T_HTTP_URL, CFG_T_IPV4, CFG_T_INT,
+                CFG_T_LOGLEVEL, CFG_T_ENUM };
 
 #define CFG_REQUIRED 0x1u
 #define CFG_SECRET   0x2u   /* value (or URL password) never printed */
@@ -42,7 +43,7 @@ static const struct cfg_entry cfg_table[] = {
     {"REDIS_URL", CFG_T_URL, OFF(redis_url), "redis://127.0.0.1:6379/0", 0, 0,
      CFG_GATEWAY | CFG_WORKER, CFG_SECRET,
      "Redis: redis://[:password@]host:port[/db]. No TLS (use a stunnel sidecar)."},
-    {"DATABASE_URL", CFG_T_URL, OFF(database_url), NULL, 0, 0, ALL | CFG_ADMIN,
+    {"DATABASE_URL", CFG_T_PG_URL, OFF(database_url), NULL, 0, 0, ALL | CFG_ADMIN,
      CFG_REQUIRED | CFG_SECRET, "PostgreSQL connection URI (libpq syntax)."},
     {"CODEINSIGHT_SCHEMA_DIR", CFG_T_STR, OFF(schema_dir), "schema/migrations", 0, 0,
      CFG_MIGRATE, 0, "Directory of versioned SQL migrations (NNN_name.sql)."},
@@ -292,15 +293,48 @@ static int cfg_choice(const char *choices, const char *val)
     return 0;
 }
 
+/* 1 when s holds a control character: a value copied from a file with its
+ * last line break, say, which would go into every header and URI as is. */
+static int cfg_has_control(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < ' ' || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* 1 when libpq can read url as a connection URI. Its message is dropped:
+ * it may quote the password. */
+static int cfg_pg_url(const char *url)
+{
+    char *msg = NULL;
+    PQconninfoOption *o;
+
+    if (strncmp(url, "postgresql://", 13) != 0 && strncmp(url, "postgres://", 11) != 0)
+        return 0;
+    o = PQconninfoParse(url, &msg);
+    PQfreemem(msg);
+    if (o == NULL)
+        return 0;
+    PQconninfoFree(o);
+    return 1;
+}
+
 static int cfg_set(struct config *cfg, const struct cfg_entry *c, const char *val)
 {
     char *base = (char *)cfg + c->offset;
     char why[160];
     long v;
 
+    if (c->type != CFG_T_INT && c->type != CFG_T_LOGLEVEL && cfg_has_control(val)) {
+        cfg_bad(c, "holds a control character (a line break at the end? kubectl create "
+                   "secret --from-file keeps a file's last one)");
+        return -1;
+    }
     switch (c->type) {
     case CFG_T_STR:
     case CFG_T_URL:
+    case CFG_T_PG_URL:
         if (strlen(val) >= CFG_STR_MAX) {
             snprintf(why, sizeof why, "longer than %d bytes", CFG_STR_MAX - 1);
             cfg_bad(c, why);
@@ -313,6 +347,11 @@ static int cfg_set(struct config *cfg, const struct cfg_entry *c, const char *va
         }
         if (c->type == CFG_T_URL && strstr(val, "://") == NULL) {
             cfg_bad(c, "not a URL (scheme://...)");
+            return -1;
+        }
+        if (c->type == CFG_T_PG_URL && !cfg_pg_url(val)) {
+            cfg_bad(c, "not a PostgreSQL connection URI "
+                       "(postgresql://user:password@host:port/database?options)");
             return -1;
         }
         memcpy(base, val, strlen(val) + 1);
@@ -460,6 +499,7 @@ static void cfg_format(const struct config *cfg, const struct cfg_entry *c, char
 
     switch (c->type) {
     case CFG_T_URL:
+    case CFG_T_PG_URL:
         config_mask_url(base, out, cap);
         return;
     case CFG_T_STR:
@@ -518,6 +558,8 @@ void config_print_markdown(FILE *out)
             snprintf(bounds, sizeof bounds, "IPv4 address");
         else if (c->type == CFG_T_HTTP_URL)
             snprintf(bounds, sizeof bounds, "http(s) URL");
+        else if (c->type == CFG_T_PG_URL)
+            snprintf(bounds, sizeof bounds, "PostgreSQL URI");
         else if (c->type == CFG_T_URL)
             snprintf(bounds, sizeof bounds, "URL");
         else if (c->type == CFG_T_LOGLEVEL)
@@ -540,7 +582,8 @@ void config_print_markdown(FILE *out)
             snprintf(def, sizeof def, "(required)");
         fprintf(out, "| `%s` | %s | %s | %s | %s%s |\n", c->name, who, def, bounds, c->help,
                 !(c->flags & CFG_SECRET) ? ""
-                : c->type == CFG_T_URL   ? " The password is masked in logs."
+                : c->type == CFG_T_URL || c->type == CFG_T_PG_URL
+                    ? " The password is masked in logs."
                                          : " Secret: never logged.");
     }
 }

@@ -66,6 +66,8 @@ def bad_values(row: dict) -> list[str]:
         vals += ["example.com", "ftp://example.com/", "http://"]
     elif b == "URL":
         vals += ["127.0.0.1:1"]
+    elif b == "PostgreSQL URI":
+        vals += ["127.0.0.1:5432", "postgresql://h/db?bogus=1"]
     elif "," in b:
         vals += ["bogus"]
     elif b.startswith(">= "):

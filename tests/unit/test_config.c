@@ -265,6 +265,16 @@ static void test_kinds(void **state)
     assert_rejected(CFG_WORKER, "CODEINSIGHT_LLM_PROVIDER", "Anthropic");
     assert_rejected(CFG_GATEWAY, "CODEINSIGHT_LLM_PROVIDER", "anthropi");
     assert_rejected(CFG_GATEWAY, "SUPABASE_JWT_SECRET", "short-secret");
+    /* A value copied with its file's last line break, or holding any other
+     * control character, is refused: it would reach headers and URIs. */
+    assert_rejected(CFG_GATEWAY, "SUPABASE_JWT_SECRET", JWT_SECRET "\n");
+    assert_rejected(CFG_GATEWAY, "DATABASE_URL", DB_URL "\n");
+    assert_rejected(CFG_WORKER, "ANTHROPIC_API_KEY", "sk-ant-abc\r\n");
+    assert_rejected(CFG_WORKER, "REDIS_URL", "redis://127.0.0.1:6379/0\n");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_LLM_MODEL", "claude\tx");
+    setenv("DATABASE_URL", "postgres://db.internal/ci?sslmode=require", 1);
+    load_ok(CFG_WORKER, &cfg);
+    setenv("DATABASE_URL", DB_URL, 1);
     unsetenv("CODEINSIGHT_BIND");
 }
 
@@ -368,6 +378,12 @@ static void test_every_variable_refuses_bad_values(void **state)
             assert_rejected(proc, name, "http://exa mple.com");
         } else if (strcmp(bounds, "URL") == 0) {
             assert_rejected(proc, name, "127.0.0.1:6379");
+        } else if (strcmp(bounds, "PostgreSQL URI") == 0) {
+            assert_rejected(proc, name, "127.0.0.1:5432");
+            assert_rejected(proc, name, "mysql://u:p@h/db");
+            assert_rejected(proc, name, "postgresql://%zz@h/db");
+            assert_rejected(proc, name, "postgresql://h/db?bogus=1");
+            assert_rejected(proc, name, "postgresql://[::1/db");
         } else if (strchr(bounds, ',') != NULL) {    /* a list of words */
             assert_rejected(proc, name, "bogus");
             assert_rejected(proc, name, "INFO ");
