@@ -328,6 +328,7 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     w->model.prompts = w->prompts;
     w->model.kv = w->kv;
     loop_timer_start(w->tick, TICK_MS, TICK_MS);
+    w->started = 1;
     {
         struct log_line l;
         log_begin(&l, LOG_INFO, "worker_started");
@@ -413,7 +414,9 @@ void worker_cleanup(struct worker *w)
     w->prompts = NULL;
     target_policy_free(w->stress_policy);
     w->stress_policy = NULL;
-    {
+    /* A worker that never started (its set-up failed) did not stop either:
+     * the failure's own line says what happened. */
+    if (w->started) {
         struct log_line l;
         log_begin(&l, LOG_INFO, "worker_stopped");
         log_str(&l, "consumer", w->consumer);

@@ -47,6 +47,7 @@ struct worker {
     int inflight;
     int reading;                    /* an XREADGROUP is outstanding */
     int group_ready;
+    int started;                    /* worker_started was logged (so worker_stopped is) */
     int stopping;
     int64_t stop_deadline_ms;       /* monotonic; valid when stopping */
     struct loop_timer *tick;

@@ -114,7 +114,7 @@ def problems(r: dict, secret: bool) -> list[str]:
         except ValueError:
             found.append(f"{what}: not a JSON line: {line[:200]!r}")
     for doc in lines:
-        if str(doc.get("event", "")).endswith("_started"):
+        if str(doc.get("event", "")).endswith(("_started", "_stopped")):
             found.append(f"{what}: logged {doc['event']}")
         if doc.get("level") == "error" and (doc.get("variable") == r["name"] or str(
                 doc.get("detail", "")).startswith(r["name"])):
