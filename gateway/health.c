@@ -35,15 +35,19 @@ void handle_readyz(struct request *req)
     cJSON_AddStringToObject(checks, "redis", redis_ok ? "ok" : "down");
     cJSON_AddStringToObject(checks, "postgres", pg_ok ? "ok" : "down");
 
-    if (redis_ok && pg_ok) {
+    /* Without Redis nothing is admitted: not ready. Without PostgreSQL the
+     * identities already seen are served from their Redis copies and jobs
+     * go on (docs/operations.md, "Failure modes"), so the gateway stays in
+     * its load balancer, degraded: every replica shares the one database,
+     * and a 503 here would take them all out at once. */
+    if (redis_ok) {
         body = cJSON_CreateObject();
-        cJSON_AddStringToObject(body, "status", "ready");
+        cJSON_AddStringToObject(body, "status", pg_ok ? "ready" : "degraded");
         cJSON_AddItemToObject(body, "checks", checks);
         respond_json(req, 200, body);
         return;
     }
-    err_set(&e, ERR_NOT_READY, "%s%s%s unreachable", redis_ok ? "" : "redis",
-            (!redis_ok && !pg_ok) ? " and " : "", pg_ok ? "" : "postgres");
+    err_set(&e, ERR_NOT_READY, "redis%s unreachable", pg_ok ? "" : " and postgres");
     body = cJSON_CreateObject();
     cJSON_AddItemToObject(body, "checks", checks);
     respond_header(req, "Retry-After", "5");
