@@ -103,7 +103,7 @@ cJSON *export_rdjson(const cJSON *view, const char *info_uri)
 {
     const char *path = json_str(view, "file_path"), *status = json_str(view, "status");
     const cJSON *findings = cJSON_GetObjectItemCaseSensitive(view, "findings"), *f;
-    cJSON *doc = cJSON_CreateObject(), *src, *diags;
+    cJSON *doc = cJSON_CreateObject(), *src, *diags, *diag;
 
     if (doc == NULL)
         return NULL;
@@ -118,6 +118,13 @@ cJSON *export_rdjson(const cJSON *view, const char *info_uri)
         cJSON *d = cJSON_IsObject(f) ? diagnostic(f, path) : NULL;
         if (d != NULL)
             cJSON_AddItemToArray(diags, d);
+    }
+    /* A debug job's diagnosis, as one more diagnostic (finding_view.h). */
+    if ((diag = finding_view_diagnosis(view, &path)) != NULL) {
+        cJSON *d = diagnostic(diag, path);
+        if (d != NULL)
+            cJSON_AddItemToArray(diags, d);
+        cJSON_Delete(diag);
     }
     return doc;
 }

@@ -352,6 +352,19 @@ static cJSON *invocation(const cJSON *view)
     return inv;
 }
 
+/* A debug job's diagnosis, as one more result (finding_view.h). */
+static void add_diagnosis(const cJSON *view, int idx, cJSON *rules, cJSON *results)
+{
+    const char *dpath;
+    char duri[SARIF_URI_MAX];
+    cJSON *d = finding_view_diagnosis(view, &dpath), *r;
+
+    if (d != NULL && uri_encode(dpath, duri, sizeof duri) == 0 &&
+        (r = result_of(d, idx, dpath, duri, rules, results)) != NULL)
+        cJSON_AddItemToArray(results, r);
+    cJSON_Delete(d);
+}
+
 cJSON *export_sarif(const cJSON *view, const char *info_uri)
 {
     const char *path = json_str(view, "file_path"), *lang = json_str(view, "language");
@@ -393,6 +406,7 @@ cJSON *export_sarif(const cJSON *view, const char *info_uri)
                 cJSON_AddItemToArray(results, r);
             idx++;
         }
+        add_diagnosis(view, idx, rules, results);
     }
     return log;
 }

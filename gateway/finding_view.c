@@ -1,7 +1,10 @@
 /* finding_view.c - one finding of a job's view, as the exporters read it. */
 #include "gateway/finding_view.h"
 
+#include "common/patch.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 long finding_num(const cJSON *f, const char *name)
@@ -49,4 +52,59 @@ const char *finding_fix(const cJSON *f)
     const char *fix = json_str(f, "fix");
 
     return fix != NULL && fix[0] != '\0' ? fix : NULL;
+}
+
+/* Whether the debug fix is for path: its "+++" header names it, or it has
+ * none and path is the job's own file (a diff without one is for that). */
+static int fix_is_for(const char *fix, const char *path, const char *file_path)
+{
+    int named = patch_names_path(fix, path);
+
+    return named > 0 || (named < 0 && file_path != NULL && strcmp(path, file_path) == 0);
+}
+
+cJSON *finding_view_diagnosis(const cJSON *view, const char **path)
+{
+    const char *type = json_str(view, "type"), *status = json_str(view, "status");
+    const char *root = json_str(view, "root_cause"), *fix = json_str(view, "fix");
+    const char *file_path = json_str(view, "file_path");
+    const cJSON *frame = cJSON_GetObjectItemCaseSensitive(view, "root_frame");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(view, "verification");
+    const cJSON *conf = cJSON_GetObjectItemCaseSensitive(view, "confidence");
+    const char *on = json_str(frame, "file") != NULL ? json_str(frame, "file") : file_path;
+    long line = json_str(frame, "file") != NULL ? finding_num(frame, "line") : 0;
+    char *msg;
+    size_t n;
+    cJSON *f;
+
+    *path = NULL;
+    if (type == NULL || strcmp(type, "debug") != 0 || status == NULL ||
+        strcmp(status, "done") != 0 || root == NULL || root[0] == '\0' || on == NULL)
+        return NULL;
+    n = strlen(root) + 64;
+    if ((f = cJSON_CreateObject()) == NULL || (msg = malloc(n)) == NULL) {
+        cJSON_Delete(f);
+        return NULL;
+    }
+    snprintf(msg, n, "%s%s", root,
+             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ver, "verified"))
+                 ? " (the fix was verified in the sandbox)"
+             : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ver, "reproduced"))
+                 ? " (reproduced in the sandbox; the fix is not verified)"
+                 : "");
+    cJSON_AddStringToObject(f, "id", "fix");
+    cJSON_AddStringToObject(f, "rule_id", FINDING_DIAGNOSIS_RULE);
+    cJSON_AddStringToObject(f, "message", msg);
+    cJSON_AddStringToObject(f, "severity", "major");
+    cJSON_AddStringToObject(f, "category", "correctness");
+    cJSON_AddStringToObject(f, "source", "debug-doctor");
+    if (line > 0)
+        cJSON_AddNumberToObject(f, "line", (double)line);
+    if (fix != NULL && fix_is_for(fix, on, file_path))
+        cJSON_AddStringToObject(f, "fix", fix);
+    if (cJSON_IsNumber(conf))
+        cJSON_AddNumberToObject(f, "confidence", conf->valuedouble);
+    free(msg);
+    *path = on;
+    return f;
 }

@@ -26,4 +26,16 @@ int finding_help_uri(const cJSON *f, char *out, size_t cap);
 /* The finding's fix (a unified diff), or NULL. Borrowed from f. */
 const char *finding_fix(const cJSON *f);
 
+/* Rule id of a debug job's diagnosis as a finding. */
+#define FINDING_DIAGNOSIS_RULE "debug-doctor/root-cause"
+
+/* A finished debug job's diagnosis as one more finding, for the exporters:
+ * {id "fix", rule_id FINDING_DIAGNOSIS_RULE, message (the root cause, and
+ * whether the sandbox verified the fix), severity major, category
+ * correctness, source "debug-doctor", line (the root frame's, when it has
+ * one), fix (when the job's fix is for that file), confidence}. *path is
+ * the file it is on: the root frame's, else the job's file_path (borrowed
+ * from view). Returns it (owns), or NULL when view is no such job. */
+cJSON *finding_view_diagnosis(const cJSON *view, const char **path);
+
 #endif

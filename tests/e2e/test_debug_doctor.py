@@ -20,6 +20,7 @@ import pytest
 
 from fakemodel import anthropic_env, module_fake, user_text
 from harness import GROUP_HEAVY, STREAM_HEAVY, assert_sigterm_leaves_job_pending, wait_until
+from test_exports import RDJSON_VALIDATOR, SARIF_VALIDATOR, assert_valid
 
 ANTHROPIC_KEY = "sk-ant-e2e-debug-" + secrets.token_urlsafe(24)
 JOB_TIMEOUT = 90
@@ -156,6 +157,26 @@ def test_python_zero_division_reproduced_fixed_verified(harness, heavy, fake, cl
     text = user_text(reqs[0]["body"])
     assert "ZeroDivisionError" in text and "stats.py:3 in mean" in text
     assert "$ python3" in text and "(exit 1)" in text
+    # The exports carry the diagnosis as one more result, on the root frame,
+    # with the fix: what a CI shows next to the lint findings.
+    status, _, sarif = harness.http("GET", f"/job/{job['job_id']}?format=sarif")
+    assert status == 200, sarif
+    assert_valid(SARIF_VALIDATOR, sarif)
+    diag = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "debug-doctor/root-cause"]
+    assert len(diag) == 1, sarif["runs"][0]["results"]
+    assert diag[0]["message"]["text"] == ("Division by an empty list's length. "
+                                          "(the fix was verified in the sandbox)")
+    where = diag[0]["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == "stats.py" and where["region"]["startLine"] == 3
+    assert diag[0]["properties"]["finding_id"] == "fix"
+    new = diag[0]["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"]
+    assert "if xs else 0.0" in new, diag[0]["fixes"]
+    status, _, rd = harness.http("GET", f"/job/{job['job_id']}?format=rdjson")
+    assert status == 200, rd
+    assert_valid(RDJSON_VALIDATOR, rd)
+    d = [x for x in rd["diagnostics"] if x["code"]["value"] == "debug-doctor/root-cause"]
+    assert len(d) == 1 and d[0]["location"]["range"]["start"]["line"] == 3, rd
+    assert "if xs else 0.0" in d[0]["suggestions"][0]["text"], d[0]
     # PostgreSQL keeps the task's members: once the hot copy is gone, GET /job
     # answers the same document from the system of record.
     assert harness.redis_int("DEL", f"job:{job['job_id']}") == 1

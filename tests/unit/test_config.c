@@ -217,14 +217,15 @@ static void test_overrides(void **state)
  * (an optional setting), empty is that default. */
 static void test_empty_values(void **state)
 {
+    static const struct { unsigned procs; const char *name; } refused[] = {
+        {CFG_GATEWAY, "PORT"}, {CFG_GATEWAY, "CODEINSIGHT_BIND"}, {CFG_GATEWAY, "REDIS_URL"},
+        {CFG_WORKER, "CODEINSIGHT_LOG_LEVEL"}, {CFG_WORKER, "CODEINSIGHT_SHUTDOWN_GRACE"},
+    };
     struct config cfg;
     (void)state;
 
-    assert_rejected(CFG_GATEWAY, "PORT", "");
-    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BIND", "");
-    assert_rejected(CFG_GATEWAY, "REDIS_URL", "");
-    assert_rejected(CFG_WORKER, "CODEINSIGHT_LOG_LEVEL", "");
-    assert_rejected(CFG_WORKER, "CODEINSIGHT_SHUTDOWN_GRACE", "");
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        assert_rejected(refused[i].procs, refused[i].name, "");
     setenv("DATABASE_URL", DB_URL, 1);
     setenv("CODEINSIGHT_TRUSTED_PROXIES", "", 1);
     setenv("SUPABASE_JWT_ISSUER", "", 1);
@@ -239,16 +240,20 @@ static void test_empty_values(void **state)
  * each kind still loads. */
 static void test_kinds(void **state)
 {
+    static const char *const good[][2] = {
+        {"DATABASE_URL", DB_URL},
+        {"CODEINSIGHT_BIND", "0.0.0.0"},
+        {"SUPABASE_JWKS_URL", "https://x.supabase.co/auth/v1/.well-known/jwks.json"},
+        {"CODEINSIGHT_LLM_BASE_URL", "http://127.0.0.1:8000"},
+        {"CODEINSIGHT_INFO_URL", "https://docs.example.com/codeinsight"},
+        {"CODEINSIGHT_LLM_PROVIDER", "openrouter"},
+        {"SUPABASE_JWT_SECRET", JWT_SECRET},
+    };
     struct config cfg;
     (void)state;
 
-    setenv("DATABASE_URL", DB_URL, 1);
-    setenv("CODEINSIGHT_BIND", "0.0.0.0", 1);
-    setenv("SUPABASE_JWKS_URL", "https://x.supabase.co/auth/v1/.well-known/jwks.json", 1);
-    setenv("CODEINSIGHT_LLM_BASE_URL", "http://127.0.0.1:8000", 1);
-    setenv("CODEINSIGHT_INFO_URL", "https://docs.example.com/codeinsight", 1);
-    setenv("CODEINSIGHT_LLM_PROVIDER", "openrouter", 1);
-    setenv("SUPABASE_JWT_SECRET", JWT_SECRET, 1);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        setenv(good[i][0], good[i][1], 1);
     load_ok(CFG_GATEWAY, &cfg);
     assert_string_equal(cfg.bind, "0.0.0.0");
     assert_string_equal(cfg.llm_provider, "openrouter");
@@ -317,6 +322,19 @@ static int table_row(const char *line, char *name, size_t ncap, unsigned *proc, 
     return *proc != 0 ? 0 : -1;
 }
 
+/* Values each kind of the Bounds column must refuse (NULL-terminated). */
+static const struct {
+    const char *bounds;
+    const char *values[6];
+} kind_bad[] = {
+    {"IPv4 address", {"localhost", "999.1.1.1", "1.2.3", "::1", " 127.0.0.1", NULL}},
+    {"http(s) URL", {"example.com", "ftp://example.com/", "http://", "https:///path",
+                     "http://exa mple.com", NULL}},
+    {"URL", {"127.0.0.1:6379", NULL}},
+    {"PostgreSQL URI", {"127.0.0.1:5432", "mysql://u:p@h/db", "postgresql://%zz@h/db",
+                        "postgresql://h/db?bogus=1", "postgresql://[::1/db", NULL}},
+};
+
 /* Every variable of the table: a value of the wrong shape is refused with one
  * config_invalid line naming it, whichever process reads it. Integers: words,
  * fractions, blanks, signs, out of bounds, past a long; addresses, URLs and
@@ -364,27 +382,11 @@ static void test_every_variable_refuses_bad_values(void **state)
             snprintf(num, sizeof num, "%ld", hi + 1);
             assert_rejected(proc, name, num);
         }
-        if (strcmp(bounds, "IPv4 address") == 0) {
-            assert_rejected(proc, name, "localhost");
-            assert_rejected(proc, name, "999.1.1.1");
-            assert_rejected(proc, name, "1.2.3");
-            assert_rejected(proc, name, "::1");
-            assert_rejected(proc, name, " 127.0.0.1");
-        } else if (strcmp(bounds, "http(s) URL") == 0) {
-            assert_rejected(proc, name, "example.com");
-            assert_rejected(proc, name, "ftp://example.com/");
-            assert_rejected(proc, name, "http://");
-            assert_rejected(proc, name, "https:///path");
-            assert_rejected(proc, name, "http://exa mple.com");
-        } else if (strcmp(bounds, "URL") == 0) {
-            assert_rejected(proc, name, "127.0.0.1:6379");
-        } else if (strcmp(bounds, "PostgreSQL URI") == 0) {
-            assert_rejected(proc, name, "127.0.0.1:5432");
-            assert_rejected(proc, name, "mysql://u:p@h/db");
-            assert_rejected(proc, name, "postgresql://%zz@h/db");
-            assert_rejected(proc, name, "postgresql://h/db?bogus=1");
-            assert_rejected(proc, name, "postgresql://[::1/db");
-        } else if (strchr(bounds, ',') != NULL) {    /* a list of words */
+        for (size_t k = 0; k < sizeof kind_bad / sizeof kind_bad[0]; k++)
+            if (strcmp(bounds, kind_bad[k].bounds) == 0)
+                for (const char *const *v = kind_bad[k].values; *v != NULL; v++)
+                    assert_rejected(proc, name, *v);
+        if (strchr(bounds, ',') != NULL) {          /* a list of words */
             assert_rejected(proc, name, "bogus");
             assert_rejected(proc, name, "INFO ");
         } else if (strncmp(bounds, ">= ", 3) == 0) {

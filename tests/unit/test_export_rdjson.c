@@ -13,6 +13,7 @@
 
 #include "common/json.h"
 #include "gateway/export_rdjson.h"
+#include "tests/unit/export_views.h"
 #include "tests/unit/jsonassert.h"
 
 static cJSON *rdjson_of(const char *view_json, const char *info_uri)
@@ -128,6 +129,26 @@ static void test_failed_and_partial(void **state)
     cJSON_Delete(doc);
 }
 
+
+/* A debug job's diagnosis is one more diagnostic, with the fix as
+ * suggestions when it is for the frame's file. */
+static void test_debug_diagnosis(void **state)
+{
+    cJSON *doc;
+    (void)state;
+
+    doc = rdjson_of(DEBUG_VIEW("{\"file\":\"app/util.py\",\"line\":2}", UTIL_FIX,
+                               "{\"reproduced\":true,\"verified\":true}"), NULL);
+    assert_int_equal(cJSON_GetArraySize(ja_at(doc, "diagnostics")), 2);
+    assert_string_equal(ja_str_at(doc, "diagnostics.1.code.value"), "debug-doctor/root-cause");
+    assert_string_equal(ja_str_at(doc, "diagnostics.1.location.path"), "app/util.py");
+    assert_true(ja_num_at(doc, "diagnostics.1.location.range.start.line") == 2);
+    assert_string_equal(ja_str_at(doc, "diagnostics.1.severity"), "ERROR");
+    assert_string_equal(ja_str_at(doc, "diagnostics.1.suggestions.0.text"),
+                        "    return a / b if b else 0.0");
+    cJSON_Delete(doc);
+}
+
 static void test_suggestions(void **state)
 {
     cJSON *doc;
@@ -168,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_review_document),
         cmocka_unit_test(test_failed_and_partial),
         cmocka_unit_test(test_suggestions),
+        cmocka_unit_test(test_debug_diagnosis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

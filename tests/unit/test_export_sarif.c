@@ -13,6 +13,7 @@
 
 #include "common/json.h"
 #include "gateway/export_sarif.h"
+#include "tests/unit/export_views.h"
 #include "tests/unit/jsonassert.h"
 
 /* The log of a view given as JSON text. */
@@ -294,6 +295,58 @@ static void test_partial_views(void **state)
     cJSON_Delete(log);
 }
 
+
+/* A debug job's diagnosis is one more result, on its root frame, with the
+ * fix when the fix is for that file; "fix" is its apply-fix id. */
+static void test_debug_diagnosis(void **state)
+{
+    cJSON *log;
+    (void)state;
+
+    log = sarif_of(DEBUG_VIEW("{\"file\":\"app/util.py\",\"line\":2,\"function\":\"div\"}",
+                              UTIL_FIX, "{\"reproduced\":true,\"verified\":true}"), NULL);
+    assert_int_equal(cJSON_GetArraySize(ja_at(log, "runs.0.results")), 2);
+    assert_string_equal(ja_str_at(log, "runs.0.results.1.ruleId"), "debug-doctor/root-cause");
+    assert_string_equal(ja_str_at(log, "runs.0.results.1.level"), "error");
+    assert_string_equal(ja_str_at(log, "runs.0.results.1.message.text"),
+                        "mean() divides by len([]). (the fix was verified in the sandbox)");
+    assert_string_equal(
+        ja_str_at(log, "runs.0.results.1.locations.0.physicalLocation.artifactLocation.uri"),
+        "app/util.py");
+    assert_int_equal(
+        (long)ja_num_at(log, "runs.0.results.1.locations.0.physicalLocation.region.startLine"), 2);
+    assert_string_equal(ja_str_at(log, "runs.0.results.1.properties.finding_id"), "fix");
+    assert_string_equal(ja_str_at(log, "runs.0.results.1.properties.source"), "debug-doctor");
+    assert_string_equal(ja_str_at(log, "runs.0.results.1.fixes.0.artifactChanges.0."
+                                       "replacements.0.insertedContent.text"),
+                        "    return a / b if b else 0.0\n");
+    cJSON_Delete(log);
+
+    /* The fix is for another file than the frame's: the result has none.
+     * No root frame: on the job's file, no line. */
+    log = sarif_of(DEBUG_VIEW("{\"file\":\"app/main.py\",\"line\":5}", UTIL_FIX,
+                              "{\"reproduced\":true,\"verified\":false}"), NULL);
+    assert_null(ja_at(log, "runs.0.results.1.fixes"));
+    assert_string_equal(ja_str_at(log, "runs.0.results.1.message.text"),
+                        "mean() divides by len([]). (reproduced in the sandbox; the fix is not "
+                        "verified)");
+    cJSON_Delete(log);
+    log = sarif_of(DEBUG_VIEW("null", "null", "null"), NULL);
+    assert_string_equal(
+        ja_str_at(log, "runs.0.results.1.locations.0.physicalLocation.artifactLocation.uri"),
+        "app/main.py");
+    assert_null(ja_at(log, "runs.0.results.1.locations.0.physicalLocation.region"));
+    assert_string_equal(ja_str_at(log, "runs.0.results.1.message.text"),
+                        "mean() divides by len([]).");
+    cJSON_Delete(log);
+
+    /* A review job, or a debug job not done: no diagnosis. */
+    log = sarif_of("{\"type\":\"debug\",\"status\":\"failed\",\"file_path\":\"a.py\","
+                   "\"root_cause\":\"x\"}", NULL);
+    assert_int_equal(cJSON_GetArraySize(ja_at(log, "runs.0.results")), 0);
+    cJSON_Delete(log);
+}
+
 static void test_fixes(void **state)
 {
     cJSON *log;
@@ -358,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_notes_degraded_and_info_uri),
         cmocka_unit_test(test_partial_views),
         cmocka_unit_test(test_fixes),
+        cmocka_unit_test(test_debug_diagnosis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
