@@ -21,7 +21,7 @@ import subprocess
 
 import pytest
 
-from harness import free_port
+from harness import REPO_ROOT, free_port
 
 EXIT_TIMEOUT_S = 5
 
@@ -88,7 +88,7 @@ def run_once(harness, proc: str, name: str, value: str) -> dict:
     argv = ([str(harness.binary("codeinsight-gateway"))] if proc == "gateway"
             else [str(harness.binary("codeinsight-worker")), "--pool", "heavy"])
     p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, cwd=str(harness.build_dir.parent))
+                         stderr=subprocess.PIPE, cwd=str(REPO_ROOT))
     try:
         out, err = p.communicate(timeout=EXIT_TIMEOUT_S)
         rc = p.returncode
