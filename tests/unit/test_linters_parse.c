@@ -1,5 +1,6 @@
 /* test_linters_parse.c - unit tests for the output parsers of
- * worker/linters.c (and each linter's exit_ok), linked against it alone. The
+ * worker/linter_parse.c (through worker/linters.c's table, and each
+ * linter's exit_ok), linked against them alone. The
  * table of linters per language is tested in test_linters_table.c.
  *
  * The fixtures in tests/fixtures/lint/ are real outputs of each linter run
