@@ -200,3 +200,21 @@ void redact_result_cleanup(struct redact_result *res)
     cJSON_Delete(res->findings);
     memset(res, 0, sizeof(*res));
 }
+
+int redact_diff_adds_mark(const char *diff)
+{
+    const char *l = diff;
+
+    while (*l != '\0') {
+        const char *end = strchr(l, '\n');
+        size_t n = end != NULL ? (size_t)(end - l) : strlen(l);
+
+        if (l[0] == '+' && strncmp(l, "+++ ", 4) != 0 &&
+            memmem(l, n, REDACT_MARK, strlen(REDACT_MARK)) != NULL)
+            return 1;
+        if (end == NULL)
+            break;
+        l = end + 1;
+    }
+    return 0;
+}

@@ -42,4 +42,9 @@ int redact_text(const char *text, size_t len, struct redact_result *res);
 /* Frees the members; safe on a zeroed struct. */
 void redact_result_cleanup(struct redact_result *res);
 
+/* 1 when a line the unified diff adds ("+", not a "+++ " header) holds
+ * REDACT_MARK: applied, it would write a placeholder into the code where
+ * the secret was (the model saw the redacted text). Else 0. */
+int redact_diff_adds_mark(const char *diff);
+
 #endif

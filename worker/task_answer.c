@@ -313,26 +313,6 @@ static int has_hunk(const char *diff)
     return strncmp(diff, "@@ -", 4) == 0 || strstr(diff, "\n@@ -") != NULL;
 }
 
-/* 1 when a line diff adds holds a redaction placeholder: applied, the fix
- * would write "[REDACTED:kind]" into the code where the secret was. */
-static int adds_placeholder(const char *diff)
-{
-    const char *l = diff;
-
-    while (*l != '\0') {
-        const char *end = strchr(l, '\n');
-        size_t n = end != NULL ? (size_t)(end - l) : strlen(l);
-
-        if (l[0] == '+' && strncmp(l, "+++ ", 4) != 0 &&
-            memmem(l, n, REDACT_MARK, strlen(REDACT_MARK)) != NULL)
-            return 1;
-        if (end == NULL)
-            break;
-        l = end + 1;
-    }
-    return 0;
-}
-
 static int add_fix(cJSON *out, const cJSON *in, struct why *w)
 {
     const cJSON *v = member(in, "fix");
@@ -350,7 +330,7 @@ static int add_fix(cJSON *out, const cJSON *in, struct why *w)
     if (!has_hunk(v->valuestring))
         return fail(w, "\"fix\" is not a unified diff: it needs \"@@ -l,n +l,n @@\" hunks "
                        "(or give null)");
-    if (adds_placeholder(v->valuestring))
+    if (redact_diff_adds_mark(v->valuestring))
         return fail(w, "\"fix\" adds a line holding \"" REDACT_MARK "...]\": that would write the "
                        "placeholder into the code; leave lines with secrets as they are (or give "
                        "null)");

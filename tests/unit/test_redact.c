@@ -535,6 +535,19 @@ static void test_findings_capped(void **state)
     free(text);
 }
 
+/* A diff that adds a placeholder line would write it into the code; one
+ * that only keeps or removes such a line would not. */
+static void test_diff_adds_mark(void **state)
+{
+    (void)state;
+    assert_true(redact_diff_adds_mark("@@ -1 +1 @@\n-a\n+k = \"[REDACTED:aws]\"\n"));
+    assert_true(redact_diff_adds_mark("@@ -1 +1 @@\n-a\n+[REDACTED:x]"));
+    assert_false(redact_diff_adds_mark("--- a/x\n+++ b/[REDACTED:x]\n@@ -1,2 +1,2 @@\n"
+                                       " k = [REDACTED:aws]\n-a\n+b\n"));
+    assert_false(redact_diff_adds_mark("@@ -1 +0,0 @@\n-k = [REDACTED:aws]\n"));
+    assert_false(redact_diff_adds_mark(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_pem_in_comments),
         cmocka_unit_test(test_column_utf8),
         cmocka_unit_test(test_findings_capped),
+        cmocka_unit_test(test_diff_adds_mark),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
