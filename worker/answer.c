@@ -558,8 +558,8 @@ int answer_validate(cJSON *findings, const struct answer_file *file)
         if (fix == NULL)
             continue;
         if (reads_as_diff(fix)) {
-            int ok = applies(fix, file);
-            fix_counted("diff", ok ? FIX_KEPT : FIX_DOES_NOT_APPLY);
+            int marked = redact_diff_adds_mark(fix), ok = !marked && applies(fix, file);
+            fix_counted("diff", ok ? FIX_KEPT : marked ? FIX_REDACTED : FIX_DOES_NOT_APPLY);
             if (ok)
                 continue;
             diff = NULL;

@@ -96,8 +96,9 @@ struct answer_file {
  * each fix into a unified diff that applies cleanly to file->text, or
  * removes it. A fix that reads as a diff (it starts with "--- ", "diff "
  * or "@@ ", or has a line starting "@@ -") is kept when it applies
- * (patch.h). Any other is the new text of lines line..end_line (line
- * alone without end_line): the diff is made from file->seen by
+ * (patch.h) and adds no line holding REDACT_MARK (redact_diff_adds_mark).
+ * Any other is the new text of lines line..end_line (line alone without
+ * end_line): the diff is made from file->seen by
  * replace_fix_diff, so it never holds a secret the model did not see, and
  * is kept when it also applies to file->text (it does not when a redacted
  * line is among its lines) and the new text holds no REDACT_MARK. Returns

@@ -570,6 +570,22 @@ static void test_validate_line_fixes(void **state)
     assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "line")), 12);
     assert_null(cJSON_GetObjectItemCaseSensitive(f, "fix"));
     cJSON_Delete(arr);
+
+    /* A diff the model wrote that applies but adds a placeholder line would
+     * write "[REDACTED:" into the code: dropped, as the new-lines form is. */
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, model_finding(12, 0, "correctness",
+                                            "--- a/src/a.c\n+++ b/src/a.c\n@@ -12 +12 @@\n"
+                                            "-    for (int i = 0; i <= n; i++)\n"
+                                            "+    for (int i = 0; i < [REDACTED:api_key]; i++)\n"));
+    cJSON_AddItemToArray(arr, model_finding(12, 0, "correctness",
+                                            "--- a/src/a.c\n+++ b/src/a.c\n@@ -12 +12 @@\n"
+                                            "-    for (int i = 0; i <= n; i++)\n"
+                                            "+    for (int i = 0; i < n; i++)\n"));
+    assert_int_equal(answer_validate(arr, &file), 0);
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "fix"));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "fix"));
+    cJSON_Delete(arr);
 }
 
 static cJSON *other_finding(int line, const char *rule, const char *category,
