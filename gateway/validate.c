@@ -206,38 +206,31 @@ static int debug_files(const cJSON *doc, struct review_request *r, struct err *e
     return rc;
 }
 
-/* Whether path names the main file or one of `files`. */
-static int debug_has_file(const cJSON *doc, const struct review_request *r, const char *path)
+static int same_path(const char *path, const char *want)
 {
-    const cJSON *f;
-
-    if (strcmp(path, r->file_path) == 0)
-        return 1;
-    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(doc, "files")) {
-        const char *p = json_str(f, "path");
-        if (p != NULL && strcmp(p, path) == 0)
-            return 1;
-    }
-    return 0;
+    return strcmp(path, want) == 0;
 }
 
-static int ends_in_c(const char *path)
+/* A C source, as cc needs (want unused). */
+static int c_source(const char *path, const char *want)
 {
     size_t n = strlen(path);
 
+    (void)want;
     return n > 2 && strcmp(path + n - 2, ".c") == 0;
 }
 
-/* Whether the main file or one of `files` is a C source, as cc needs. */
-static int debug_has_c_file(const cJSON *doc, const struct review_request *r)
+/* Whether match(path, want) holds for the main file or one of `files`. */
+static int debug_any_file(const cJSON *doc, const struct review_request *r,
+                          int (*match)(const char *path, const char *want), const char *want)
 {
     const cJSON *f;
 
-    if (ends_in_c(r->file_path))
+    if (match(r->file_path, want))
         return 1;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(doc, "files")) {
         const char *p = json_str(f, "path");
-        if (p != NULL && ends_in_c(p))
+        if (p != NULL && match(p, want))
             return 1;
     }
     return 0;
@@ -273,11 +266,11 @@ static int debug_run(const cJSON *doc, struct review_request *r, struct err *e)
         if (relpath_valid(entry->valuestring, strlen(entry->valuestring)) &&
             path_normalize(entry->valuestring, "run.entry", e) != ERR_OK)
             return e->code;
-        if (!debug_has_file(doc, r, entry->valuestring))
+        if (!debug_any_file(doc, r, same_path, entry->valuestring))
             return err_set_field(e, ERR_INVALID_FIELD_VALUE, "run.entry", "run.entry must name "
                                  "file_path or one of files");
     }
-    if (strcmp(runner->valuestring, "cc") == 0 && !debug_has_c_file(doc, r))
+    if (strcmp(runner->valuestring, "cc") == 0 && !debug_any_file(doc, r, c_source, NULL))
         return err_set_field(e, ERR_INVALID_FIELD_VALUE, "run.runner", "run.runner cc compiles "
                              "the .c files: file_path or one of files must end in .c");
     if (args != NULL && !cJSON_IsNull(args)) {
