@@ -296,6 +296,34 @@ static int parse_precheck(const char *out, size_t len, const cJSON *findings)
     return is_blank(out, len) ? 0 : 1;
 }
 
+/* The JSON document a JSON-speaking linter printed, into *root (owns; NULL
+ * for empty or blank output). Returns 1 with *root an object or array, 0
+ * for empty or blank output, -1 when it is not JSON of that shape. */
+static int json_output(const char *out, size_t len, const cJSON *findings, cJSON **root)
+{
+    int rc = parse_precheck(out, len, findings);
+
+    *root = NULL;
+    if (rc <= 0)
+        return rc;
+    *root = json_parse_whole(out, len);
+    if (!cJSON_IsArray(*root) && !cJSON_IsObject(*root)) {
+        cJSON_Delete(*root);
+        *root = NULL;
+        return -1;
+    }
+    return 1;
+}
+
+/* f's line (at least 1), end_line and column from entry's "line",
+ * "endLine" and "column" (1-based, as shellcheck's and ESLint's). */
+static void json_span(const cJSON *entry, struct finding *f)
+{
+    f->line = line_clamp(json_long(cJSON_GetObjectItemCaseSensitive(entry, "line"), 1));
+    f->end_line = json_long(cJSON_GetObjectItemCaseSensitive(entry, "endLine"), 0);
+    f->column = json_long(cJSON_GetObjectItemCaseSensitive(entry, "column"), 0);
+}
+
 /* Handles one NUL-terminated line (cut to LINE_BUF_MAX - 1 bytes; `more`
  * when it was longer). Returns 1 when appended, 0 when the line is not a
  * finding, -1 when out of memory. */
@@ -333,20 +361,38 @@ static int field_word(char **p, char **word)
     return 0;
 }
 
-/* Runs fn over each line of out[0..len). Returns the number of findings
- * appended, or -1 when no line at all was a finding or on out of memory. */
+/* Sets f's message, built in msg (LINTERS_MESSAGE_MAX + 1 bytes): text
+ * (cut; `more` when its line was longer), else fallback when text is NULL
+ * or blank; then appends f. Returns 1, or -1 when out of memory. */
+static int finding_append_text(cJSON *findings, struct finding *f, char *msg,
+                               const char *text, int more, const char *fallback,
+                               const char *source)
+{
+    if (text == NULL ||
+        message_sanitize(msg, LINTERS_MESSAGE_MAX, text, strlen(text), more) == 0)
+        message_sanitize(msg, LINTERS_MESSAGE_MAX, fallback, strlen(fallback), 0);
+    f->message = msg;
+    return finding_append(findings, f, source) < 0 ? -1 : 1;
+}
+
+/* Runs fn over each line of out[0..len) after parse_precheck. Returns the
+ * number of findings appended (0 for empty or blank output), or -1 when no
+ * line at all was a finding or on out of memory. */
 static int parse_lines(const char *out, size_t len, cJSON *findings,
                        line_fn fn)
 {
     char buf[LINE_BUF_MAX];
     size_t pos = 0;
-    int count = 0, matched = 0;
+    int count = 0, matched = 0, rc = parse_precheck(out, len, findings);
+
+    if (rc <= 0)
+        return rc;
 
     while (pos < len && count < LINTERS_FINDINGS_MAX) {
         const char *nl = memchr(out + pos, '\n', len - pos);
         size_t end = nl != NULL ? (size_t)(nl - out) : len;
         size_t n = end - pos;
-        int more = 0, rc;
+        int more = 0;
 
         if (n > 0 && out[pos + n - 1] == '\r')
             n--;
@@ -411,18 +457,11 @@ static int flake8_line(char *line, int more, cJSON *findings)
     } else if (code[0] == 'D') {
         f.category = "documentation";
     }
-    if (message_sanitize(msg, LINTERS_MESSAGE_MAX, p, strlen(p), more) == 0)
-        message_sanitize(msg, LINTERS_MESSAGE_MAX, code, strlen(code), 0);
-    f.message = msg;
-    return finding_append(findings, &f, "lint:flake8") < 0 ? -1 : 1;
+    return finding_append_text(findings, &f, msg, p, more, code, "lint:flake8");
 }
 
 int parse_flake8(const char *out, size_t len, cJSON *findings)
 {
-    int rc = parse_precheck(out, len, findings);
-
-    if (rc <= 0)
-        return rc;
     return parse_lines(out, len, findings, flake8_line);
 }
 
@@ -489,18 +528,11 @@ static int cppcheck_line(char *line, int more, cJSON *findings)
     } else if (strcmp(severity, "portability") == 0) {
         f.category = "correctness";
     }
-    if (message_sanitize(msg, LINTERS_MESSAGE_MAX, p, strlen(p), more) == 0)
-        message_sanitize(msg, LINTERS_MESSAGE_MAX, id, strlen(id), 0);
-    f.message = msg;
-    return finding_append(findings, &f, "lint:cppcheck") < 0 ? -1 : 1;
+    return finding_append_text(findings, &f, msg, p, more, id, "lint:cppcheck");
 }
 
 int parse_cppcheck(const char *out, size_t len, cJSON *findings)
 {
-    int rc = parse_precheck(out, len, findings);
-
-    if (rc <= 0)
-        return rc;
     return parse_lines(out, len, findings, cppcheck_line);
 }
 
@@ -589,14 +621,11 @@ int parse_pylint(const char *out, size_t len, cJSON *findings)
     char msg[LINTERS_MESSAGE_MAX + 1];
     const cJSON *entry;
     cJSON *root;
-    int rc = parse_precheck(out, len, findings), count = 0;
+    int rc = json_output(out, len, findings, &root), count = 0;
 
-    if (rc <= 0)
-        return rc;
-    root = json_parse_whole(out, len);
-    if (!cJSON_IsArray(root)) {
+    if (rc <= 0 || !cJSON_IsArray(root)) {
         cJSON_Delete(root);
-        return -1;
+        return rc <= 0 ? rc : -1;
     }
     cJSON_ArrayForEach(entry, root) {
         struct finding f = {0};
@@ -615,10 +644,7 @@ int parse_pylint(const char *out, size_t len, cJSON *findings)
         if (symbol != NULL && !rule_id_valid(symbol))
             symbol = NULL;
         f.rule_id = id;
-        f.line = line_clamp(json_long(
-            cJSON_GetObjectItemCaseSensitive(entry, "line"), 1));
-        f.end_line = json_long(
-            cJSON_GetObjectItemCaseSensitive(entry, "endLine"), 0);
+        json_span(entry, &f);
         /* pylint columns are 0-based. */
         column = json_long(cJSON_GetObjectItemCaseSensitive(entry, "column"),
                            -1);
@@ -642,11 +668,10 @@ int parse_shellcheck(const char *out, size_t len, cJSON *findings)
     char id[16];
     const cJSON *comments, *entry;
     cJSON *root;
-    int rc = parse_precheck(out, len, findings), count = 0;
+    int rc = json_output(out, len, findings, &root), count = 0;
 
     if (rc <= 0)
         return rc;
-    root = json_parse_whole(out, len);
     comments = cJSON_IsObject(root)
                    ? cJSON_GetObjectItemCaseSensitive(root, "comments") : NULL;
     if (!cJSON_IsArray(comments)) {
@@ -673,12 +698,7 @@ int parse_shellcheck(const char *out, size_t len, cJSON *findings)
         if (level == NULL)
             level = "";
         f.rule_id = id;
-        f.line = line_clamp(json_long(
-            cJSON_GetObjectItemCaseSensitive(entry, "line"), 1));
-        f.end_line = json_long(
-            cJSON_GetObjectItemCaseSensitive(entry, "endLine"), 0);
-        f.column = json_long(
-            cJSON_GetObjectItemCaseSensitive(entry, "column"), 0);
+        json_span(entry, &f);
         if (strcmp(level, "error") == 0)
             f.severity = "major";
         else if (strcmp(level, "warning") == 0)
@@ -694,12 +714,7 @@ int parse_shellcheck(const char *out, size_t len, cJSON *findings)
         else
             f.category = "correctness";
         text = json_string(entry, "message");
-        if (text == NULL ||
-            message_sanitize(msg, LINTERS_MESSAGE_MAX, text, strlen(text),
-                             0) == 0)
-            message_sanitize(msg, LINTERS_MESSAGE_MAX, id, strlen(id), 0);
-        f.message = msg;
-        if (finding_append(findings, &f, "lint:shellcheck") < 0) {
+        if (finding_append_text(findings, &f, msg, text, 0, id, "lint:shellcheck") < 0) {
             cJSON_Delete(root);
             return -1;
         }
@@ -717,14 +732,11 @@ int parse_eslint(const char *out, size_t len, cJSON *findings)
     char msg[LINTERS_MESSAGE_MAX + 1];
     const cJSON *file, *m;
     cJSON *root;
-    int rc = parse_precheck(out, len, findings), count = 0;
+    int rc = json_output(out, len, findings, &root), count = 0;
 
-    if (rc <= 0)
-        return rc;
-    root = json_parse_whole(out, len);
-    if (!cJSON_IsArray(root)) {
+    if (rc <= 0 || !cJSON_IsArray(root)) {
         cJSON_Delete(root);
-        return -1;
+        return rc <= 0 ? rc : -1;
     }
     cJSON_ArrayForEach(file, root) {
         cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(file, "messages")) {
@@ -737,9 +749,7 @@ int parse_eslint(const char *out, size_t len, cJSON *findings)
                 break;
             f.rule_id = rule != NULL && rule_id_valid(rule) ? rule
                                                             : (fatal ? "parse-error" : "eslint");
-            f.line = line_clamp(json_long(cJSON_GetObjectItemCaseSensitive(m, "line"), 1));
-            f.end_line = json_long(cJSON_GetObjectItemCaseSensitive(m, "endLine"), 0);
-            f.column = json_long(cJSON_GetObjectItemCaseSensitive(m, "column"), 0);
+            json_span(m, &f);
             f.severity = fatal || sev >= 2 ? "major" : "minor";
             if (fatal)
                 f.category = "syntax";
@@ -749,11 +759,7 @@ int parse_eslint(const char *out, size_t len, cJSON *findings)
                 f.category = "security";
             else
                 f.category = "correctness";
-            if (text == NULL ||
-                message_sanitize(msg, LINTERS_MESSAGE_MAX, text, strlen(text), 0) == 0)
-                message_sanitize(msg, LINTERS_MESSAGE_MAX, f.rule_id, strlen(f.rule_id), 0);
-            f.message = msg;
-            if (finding_append(findings, &f, "lint:eslint") < 0) {
+            if (finding_append_text(findings, &f, msg, text, 0, f.rule_id, "lint:eslint") < 0) {
                 cJSON_Delete(root);
                 return -1;
             }
