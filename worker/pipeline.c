@@ -7,7 +7,6 @@
 #include "common/crypto.h"
 #include "common/db_async.h"
 #include "common/err.h"
-#include "common/finding_id.h"
 #include "common/job.h"
 #include "common/kv_async.h"
 #include "common/llm.h"
@@ -15,13 +14,11 @@
 #include "common/loop.h"
 #include "common/metrics.h"
 #include "common/metrics_table.h"
-#include "common/utf8.h"
 #include "worker/answer.h"
 #include "worker/arch_task.h"
 #include "worker/cancel.h"
 #include "worker/debug_task.h"
-#include "worker/findings_filter.h"
-#include "worker/job_files.h"
+#include "worker/job_result.h"
 #include "worker/stress_task.h"
 #include "worker/lint.h"
 #include "worker/model_step.h"
@@ -78,8 +75,7 @@ struct pipeline_job {
     char error[256];
     int persist_rejects;            /* refusals of the current form */
     enum persist_form persist_form;
-    char *result_text;              /* hot copy "result" field */
-    char *doc_text;                 /* PostgreSQL document */
+    struct job_documents docs;      /* the result and PostgreSQL document, once built */
     struct loop_timer *retry;
     unsigned retry_ms;
     struct budget_charge charge;    /* reconciled once, in job_finish.lua */
@@ -89,7 +85,6 @@ struct pipeline_job {
     struct cancel task;             /* the model step or heavy task while it runs */
     struct model_out model;         /* owned once the model step finished */
     int have_model;
-    cJSON *findings;                /* owns: secrets + linters + model, merged */
     int dead;                       /* given up: dead-lettered when published */
 };
 
@@ -171,10 +166,8 @@ static void job_free(struct pipeline_job *j)
     redact_result_cleanup(&j->red_diff);
     redact_result_cleanup(&j->red_log);
     model_out_cleanup(&j->model);
-    cJSON_Delete(j->findings);
+    job_documents_cleanup(&j->docs);
     cJSON_Delete(j->entry);
-    free(j->result_text);
-    free(j->doc_text);
     free(j);
 }
 
@@ -563,215 +556,58 @@ static void do_lint(struct pipeline_job *j)
 
 /* ---- persist ---- */
 
-static void summary_add(char *buf, size_t cap, int n, const char *what)
-{
-    size_t used = strlen(buf);
-
-    if (n > 0 && used < cap)
-        snprintf(buf + used, cap - used, "%s%d %s", used ? ", " : "", n, what);
-}
-
-/* "3 findings (1 major, 2 minor) from flake8, pylint, model." */
-static char *summary_build(const struct pipeline_job *j)
-{
-    static const char *const sev[] = {"critical", "major", "minor", "info"};
-    char counts[128] = "", tools[160] = "", *out;
-    int total = cJSON_GetArraySize(j->findings), ran = 0;
-    const cJSON *it;
-    size_t cap = 600;
-
-    if (j->failed)
-        return strdup("The review could not run.");
-    if (j->have_model && j->model.summary != NULL && !j->model.degraded)
-        return strdup(j->model.summary);
-    for (int s = 0; s < 4; s++) {
-        int n = 0;
-        cJSON_ArrayForEach(it, j->findings) {
-            const char *v = json_str(it, "severity");
-            n += v != NULL && strcmp(v, sev[s]) == 0;
-        }
-        summary_add(counts, sizeof counts, n, sev[s]);
-    }
-    cJSON_ArrayForEach(it, j->lint.linters) {
-        const char *st = json_str(it, "status"), *tool = json_str(it, "tool");
-        size_t used = strlen(tools);
-        if (st != NULL && tool != NULL && strcmp(st, "ok") == 0 && used < sizeof tools) {
-            snprintf(tools + used, sizeof tools - used, "%s%s", ran ? ", " : "", tool);
-            ran++;
-        }
-    }
-    if (j->red_file.count > 0 && strlen(tools) < sizeof tools - 20) {
-        size_t used = strlen(tools);
-        snprintf(tools + used, sizeof tools - used, "%ssecret scan", ran ? ", " : "");
-        ran++;
-    }
-    out = malloc(cap);
-    if (out == NULL)
-        return NULL;
-    if (ran == 0)
-        snprintf(out, cap, "No static analysis ran for this file; see notes.");
-    else if (total == 0)
-        snprintf(out, cap, "No findings from %s.", tools);
-    else
-        snprintf(out, cap, "%d finding%s (%s) from %s.", total, total == 1 ? "" : "s", counts,
-                 tools);
-    return out;
-}
-
 /* Where the degradation came from: admission (budget) or the model step. */
 static const char *degraded_reason(const struct pipeline_job *j)
 {
-    if (j->have_model && j->model.degraded)
-        return j->model.degraded_reason;
-    if (flag(j, "degraded"))
-        return field(j, "degraded_reason") ? field(j, "degraded_reason") : "budget_exhausted";
-    return NULL;
+    return job_result_degraded_reason(j->entry, j->have_model ? &j->model : NULL);
 }
 
-/* r as text (owns; NULL when out of memory), always UTF-8: every cut of
- * text is made at a character boundary, but one that is not would make
- * PostgreSQL refuse the whole document, so a byte that is not UTF-8 becomes
- * '?' here, and the log says so. */
-static char *printed(const struct pipeline_job *j, const cJSON *r)
+/* The job as job_result.h sees it. */
+static void job_parts(const struct pipeline_job *j, struct job_parts *p)
 {
-    char *s = cJSON_PrintUnformatted(r);
+    const struct worker *w = j->w;
+    const struct model_out *m = j->have_model ? &j->model : NULL;
+    double cost = m != NULL ? m->usage.cost_usd : 0;
 
-    if (s != NULL && !utf8_valid(s, strlen(s), NULL)) {
-        job_log(j, LOG_WARN, "job_result_not_utf8", NULL);
-        utf8_sanitize(s);
-    }
-    return s;
+    if (m != NULL && cost <= 0)
+        cost = llm_cost(w->cfg->llm_prices, llm_model_name(w->llm), &m->usage);
+    *p = (struct job_parts){
+        .entry = j->entry,
+        .job_id = j->job_id,
+        .language = j->language,
+        .pool = w->pool,
+        .worker = w->consumer,
+        .started_at = j->started_at,
+        .finished_at = j->finished_at,
+        .attempts = j->attempts,
+        .failed = j->failed,
+        .error = j->error,
+        .minimal = j->persist_form >= PERSIST_MINIMAL,
+        .lint = &j->lint,
+        .red_file = &j->red_file,
+        .model = m,
+        .provider = llm_provider_name(w->llm),
+        .model_name = llm_model_name(w->llm),
+        .cost_usd = cost,
+        .charge_tokens = j->charge.actual,
+    };
 }
 
-/* The result every reader sees (hot copy "result" member), then the same
- * plus the job's metadata for PostgreSQL. */
+/* The result every reader sees (hot copy "result" member) and the document
+ * PostgreSQL keeps; 0, or -1 when out of memory. */
 static int build_documents(struct pipeline_job *j)
 {
-    struct worker *w = j->w;
-    cJSON *r = cJSON_CreateObject(), *u, *task, *keep = NULL;
-    cJSON *diff_members = cJSON_CreateObject();   /* filter, filtered_out, ranges */
-    const cJSON *it;
-    char *summary;
-    const char *reason, *content = field(j, "file_content");
-    double cost;
-    int ok = 0, minimal = j->persist_form >= PERSIST_MINIMAL;
+    struct job_parts p;
 
-    if (j->lint.findings == NULL)
-        j->lint.findings = cJSON_CreateArray();
-    if (j->lint.notes == NULL)
-        j->lint.notes = cJSON_CreateArray();
-    if (j->lint.linters == NULL)
-        j->lint.linters = cJSON_CreateArray();
-    cJSON_Delete(j->findings);
-    /* A failed job reports its error, not partial findings. */
-    j->findings = j->failed ? cJSON_CreateArray()
-                            : answer_merge(j->red_file.findings, j->lint.findings,
-                                           j->have_model ? j->model.findings : NULL);
-    /* A review of a diff keeps the findings its filter selects. */
-    if (j->findings != NULL && diff_members != NULL && field(j, "filter") != NULL && !minimal &&
-        findings_filter_apply(field(j, "diff"), field(j, "filter"), j->findings,
-                              diff_members) < 0)
+    job_documents_cleanup(&j->docs);
+    job_parts(j, &p);
+    if (job_result_build(&p, &j->docs) < 0)
+        return -1;
+    if (j->docs.filter_skipped)
         job_log(j, LOG_WARN, "job_filter_skipped", NULL);
-    summary = summary_build(j);
-    reason = minimal ? NULL : degraded_reason(j);
-    if (r == NULL || j->findings == NULL || summary == NULL || diff_members == NULL)
-        goto out;
-
-    /* The list is final here: every reader sees the same ids. */
-    finding_ids_assign(j->findings);
-    cJSON_AddItemReferenceToObject(r, "findings", j->findings);
-    cJSON_AddStringToObject(r, "summary", summary);
-    if (minimal) {
-        cJSON_AddArrayToObject(r, "notes");
-        cJSON_AddArrayToObject(r, "linters");
-    } else {
-        cJSON_AddItemReferenceToObject(r, "notes", j->lint.notes);
-        cJSON_AddItemReferenceToObject(r, "linters", j->lint.linters);
-    }
-    json_add_str_or_null(r, "provider", llm_provider_name(w->llm));
-    json_add_str_or_null(r, "model", llm_model_name(w->llm));
-    u = cJSON_AddObjectToObject(r, "usage");
-    cJSON_AddNumberToObject(u, "input_tokens", (double)j->model.usage.input_tokens);
-    cJSON_AddNumberToObject(u, "output_tokens", (double)j->model.usage.output_tokens);
-    cJSON_AddNumberToObject(u, "cache_read_tokens", (double)j->model.usage.cache_read_tokens);
-    cJSON_AddNumberToObject(u, "cache_write_tokens", (double)j->model.usage.cache_write_tokens);
-    cost = j->model.usage.cost_usd;
-    if (cost <= 0)
-        cost = llm_cost(w->cfg->llm_prices, llm_model_name(w->llm), &j->model.usage);
-    cJSON_AddNumberToObject(u, "cost_usd", cost > 0 ? cost : 0);
-    cJSON_AddBoolToObject(r, "cached", j->have_model && j->model.cached);
-    cJSON_AddBoolToObject(r, "degraded", reason != NULL);
-    json_add_str_or_null(r, "degraded_reason", reason);
-    if (j->model.reviewed_ranges != NULL && !minimal)
-        cJSON_AddItemReferenceToObject(r, "reviewed_ranges", j->model.reviewed_ranges);
-    else
-        cJSON_AddArrayToObject(r, "reviewed_ranges");
-    if (j->model.skipped_ranges != NULL && !minimal)
-        cJSON_AddItemReferenceToObject(r, "skipped_ranges", j->model.skipped_ranges);
-    else
-        cJSON_AddArrayToObject(r, "skipped_ranges");
-    /* A heavy task's own members (root_cause, architecture, stress...) and
-     * a diff review's; PostgreSQL keeps them as one document, task_result. */
-    task = cJSON_CreateObject();
-    if (task == NULL)
-        goto out;
-    if (j->have_model && j->model.result != NULL && !j->failed)
-        cJSON_ArrayForEach(it, j->model.result)
-            cJSON_AddItemReferenceToObject(task, it->string, (cJSON *)it);
-    cJSON_ArrayForEach(it, diff_members)
-        cJSON_AddItemReferenceToObject(task, it->string, (cJSON *)it);
-    cJSON_ArrayForEach(it, task)
-        cJSON_AddItemReferenceToObject(r, it->string, (cJSON *)it);
-    if (content != NULL) {
-        /* What was reviewed, as received (before redaction). */
-        char sum[65];
-        crypto_sha256_hex(content, strlen(content), sum);
-        cJSON_AddStringToObject(r, "file_sha256", sum);
-    }
-    free(j->result_text);
-    j->result_text = printed(j, r);
-
-    if (task->child != NULL)
-        cJSON_AddItemToObject(r, "task_result", task);
-    else
-        cJSON_Delete(task);
-
-    /* PostgreSQL keeps the submitted files when there is a fix to apply. */
-    if (!j->failed &&
-        job_files_to_keep(field(j, "file_path"), content, field(j, "files"), j->findings,
-                          j->have_model ? j->model.result : NULL, &keep) != 0)
-        goto out;
-    if (keep != NULL)
-        cJSON_AddItemToObject(r, "job_files", keep);
-    cJSON_AddStringToObject(r, "job_id", j->job_id);
-    json_add_str_or_null(r, "type", field(j, "type"));
-    cJSON_AddStringToObject(r, "status", j->failed ? "failed" : "done");
-    json_add_str_or_null(r, "created_at", field(j, "created_at"));
-    cJSON_AddStringToObject(r, "started_at", j->started_at);
-    cJSON_AddStringToObject(r, "finished_at", j->finished_at);
-    cJSON_AddNumberToObject(r, "attempts", (double)j->attempts);
-    json_add_str_or_null(r, "file_path", minimal ? NULL : field(j, "file_path"));
-    json_add_str_or_null(r, "language", j->language);
-    json_add_str_or_null(r, "repo_id", minimal ? NULL : field(j, "repo_id"));
-    json_add_str_or_null(r, "request_id", minimal ? NULL : field(j, "request_id"));
-    cJSON_AddStringToObject(r, "pool", w->pool);
-    cJSON_AddStringToObject(r, "worker", w->consumer);
-    json_add_str_or_null(r, "error", j->failed ? j->error : NULL);
-    json_add_str_or_null(r, "user_id", field(j, "user_id"));
-    cJSON_AddBoolToObject(r, "throttled", flag(j, "throttled"));
-    if (field(j, "user_id") != NULL && field(j, "month") != NULL) {
-        /* The ledger row: every token kind the model used. */
-        cJSON_AddStringToObject(r, "charge_month", field(j, "month"));
-        cJSON_AddNumberToObject(r, "charge_tokens", (double)j->charge.actual);
-    }
-    free(j->doc_text);
-    j->doc_text = printed(j, r);
-    ok = j->result_text != NULL && j->doc_text != NULL;
-out:
-    cJSON_Delete(r);
-    cJSON_Delete(diff_members);
-    free(summary);
-    return ok;
+    if (j->docs.not_utf8)
+        job_log(j, LOG_WARN, "job_result_not_utf8", NULL);
+    return 0;
 }
 
 /* PostgreSQL refused the document PERSIST_REJECTS_MAX times (the minimal
@@ -828,12 +664,12 @@ static void do_persist(struct pipeline_job *j)
 
     if (j->finished_at[0] == '\0')
         clock_rfc3339(clock_now_ms(), j->finished_at);
-    if (!build_documents(j)) {
+    if (build_documents(j) < 0) {
         err_set(&e, ERR_INTERNAL, "out of memory building the result");
         retry_later(j, &e);
         return;
     }
-    if (db_async_query(j->w->db, JOB_SQL_SAVE, 1, (const char *[]){j->doc_text}, on_persisted,
+    if (db_async_query(j->w->db, JOB_SQL_SAVE, 1, (const char *[]){j->docs.document}, on_persisted,
                        j, &e) != ERR_OK) {
         retry_later(j, &e);
         return;
@@ -937,9 +773,9 @@ static void do_publish(struct pipeline_job *j)
     argv[n++] = j->finished_at;
     argv[n++] = "error";
     argv[n++] = j->failed ? j->error : "";
-    if (j->result_text != NULL) {
+    if (j->docs.result != NULL) {
         argv[n++] = "result";
-        argv[n++] = j->result_text;
+        argv[n++] = j->docs.result;
     }
     if (kv_async_eval(w->kv, &job_script_finish, j->budget_key[0] ? 3 : 2, n, argv, NULL,
                       on_published, j, &e) != ERR_OK) {
