@@ -363,16 +363,58 @@ static int field_word(char **p, char **word)
 
 /* Sets f's message, built in msg (LINTERS_MESSAGE_MAX + 1 bytes): text
  * (cut; `more` when its line was longer), else fallback when text is NULL
- * or blank; then appends f. Returns 1, or -1 when out of memory. */
-static int finding_append_text(cJSON *findings, struct finding *f, char *msg,
-                               const char *text, int more, const char *fallback,
-                               const char *source)
+ * or blank. */
+static void finding_text(struct finding *f, char *msg, const char *text, int more,
+                         const char *fallback)
 {
     if (text == NULL ||
         message_sanitize(msg, LINTERS_MESSAGE_MAX, text, strlen(text), more) == 0)
         message_sanitize(msg, LINTERS_MESSAGE_MAX, fallback, strlen(fallback), 0);
     f->message = msg;
+}
+
+/* finding_text, then appends f. Returns 1, or -1 when out of memory. */
+static int finding_append_text(cJSON *findings, struct finding *f, char *msg,
+                               const char *text, int more, const char *fallback,
+                               const char *source)
+{
+    finding_text(f, msg, text, more, fallback);
     return finding_append(findings, f, source) < 0 ? -1 : 1;
+}
+
+/* Room a JSON item's converter has for the text it makes up. */
+struct item_buf {
+    char msg[LINTERS_MESSAGE_MAX + 1];
+    char id[16];
+};
+
+/* Turns one item of a JSON linter's list into f (text it makes up goes
+ * into b). Returns 1 when the item is a finding, 0 when it is skipped. */
+typedef int (*item_fn)(const cJSON *item, struct finding *f, struct item_buf *b);
+
+/* Appends a finding for each object of list (nothing when list is not an
+ * array) that fn accepts, while count stays below LINTERS_FINDINGS_MAX.
+ * Returns the new count, or -1 when out of memory. */
+static int json_items(const cJSON *list, item_fn fn, const char *source, cJSON *findings,
+                      int count)
+{
+    const cJSON *item;
+    struct item_buf b;
+
+    if (!cJSON_IsArray(list))
+        return count;
+    cJSON_ArrayForEach(item, list) {
+        struct finding f = {0};
+
+        if (count >= LINTERS_FINDINGS_MAX)
+            break;
+        if (!cJSON_IsObject(item) || !fn(item, &f, &b))
+            continue;
+        if (finding_append(findings, &f, source) < 0)
+            return -1;
+        count++;
+    }
+    return count;
 }
 
 /* Runs fn over each line of out[0..len) after parse_precheck. Returns the
@@ -616,121 +658,116 @@ static void pylint_message(char *msg, const char *text, const char *symbol,
     }
 }
 
+static int pylint_item(const cJSON *entry, struct finding *f, struct item_buf *b)
+{
+    const char *id = json_string(entry, "message-id");
+    const char *symbol = json_string(entry, "symbol");
+    long column;
+
+    if (id == NULL || !is_alpha((unsigned char)id[0]) || !rule_id_valid(id))
+        return 0;
+    if (symbol != NULL && !rule_id_valid(symbol))
+        symbol = NULL;
+    f->rule_id = id;
+    json_span(entry, f);
+    /* pylint columns are 0-based. */
+    column = json_long(cJSON_GetObjectItemCaseSensitive(entry, "column"), -1);
+    f->column = column >= 0 && column < INT_MAX ? column + 1 : 0;
+    pylint_classify(f, json_string(entry, "type"), symbol);
+    pylint_message(b->msg, json_string(entry, "message"), symbol, id);
+    f->message = b->msg;
+    return 1;
+}
+
 int parse_pylint(const char *out, size_t len, cJSON *findings)
 {
-    char msg[LINTERS_MESSAGE_MAX + 1];
-    const cJSON *entry;
     cJSON *root;
-    int rc = json_output(out, len, findings, &root), count = 0;
+    int rc = json_output(out, len, findings, &root);
 
-    if (rc <= 0 || !cJSON_IsArray(root)) {
-        cJSON_Delete(root);
-        return rc <= 0 ? rc : -1;
-    }
-    cJSON_ArrayForEach(entry, root) {
-        struct finding f = {0};
-        const char *id, *symbol;
-        long column;
-
-        if (count >= LINTERS_FINDINGS_MAX)
-            break;
-        if (!cJSON_IsObject(entry))
-            continue;
-        id = json_string(entry, "message-id");
-        if (id == NULL || !is_alpha((unsigned char)id[0]) ||
-            !rule_id_valid(id))
-            continue;
-        symbol = json_string(entry, "symbol");
-        if (symbol != NULL && !rule_id_valid(symbol))
-            symbol = NULL;
-        f.rule_id = id;
-        json_span(entry, &f);
-        /* pylint columns are 0-based. */
-        column = json_long(cJSON_GetObjectItemCaseSensitive(entry, "column"),
-                           -1);
-        f.column = column >= 0 && column < INT_MAX ? column + 1 : 0;
-        pylint_classify(&f, json_string(entry, "type"), symbol);
-        pylint_message(msg, json_string(entry, "message"), symbol, id);
-        f.message = msg;
-        if (finding_append(findings, &f, "lint:pylint") < 0) {
-            cJSON_Delete(root);
-            return -1;
-        }
-        count++;
-    }
+    if (rc > 0)
+        rc = cJSON_IsArray(root) ? json_items(root, pylint_item, "lint:pylint", findings, 0)
+                                 : -1;
     cJSON_Delete(root);
-    return count;
+    return rc;
+}
+
+static int shellcheck_item(const cJSON *entry, struct finding *f, struct item_buf *b)
+{
+    long code = json_long(cJSON_GetObjectItemCaseSensitive(entry, "code"), -1);
+    const char *level = json_string(entry, "level");
+    int n;
+
+    if (code < 1 || code > 99999)
+        return 0;
+    n = snprintf(b->id, sizeof b->id, "SC%ld", code);
+    if (n < 0 || (size_t)n >= sizeof b->id)
+        return 0;
+    if (level == NULL)
+        level = "";
+    f->rule_id = b->id;
+    json_span(entry, f);
+    if (strcmp(level, "error") == 0)
+        f->severity = "major";
+    else if (strcmp(level, "warning") == 0)
+        f->severity = "minor";
+    else
+        f->severity = "info";
+    if (code >= 1000 && code <= 1999)
+        f->category = "syntax";
+    else if (code == 2114 || code == 2115)
+        f->category = "security";
+    else if (strcmp(level, "style") == 0)
+        f->category = "style";
+    else
+        f->category = "correctness";
+    finding_text(f, b->msg, json_string(entry, "message"), 0, b->id);
+    return 1;
 }
 
 int parse_shellcheck(const char *out, size_t len, cJSON *findings)
 {
-    char msg[LINTERS_MESSAGE_MAX + 1];
-    char id[16];
-    const cJSON *comments, *entry;
+    const cJSON *comments;
     cJSON *root;
-    int rc = json_output(out, len, findings, &root), count = 0;
+    int rc = json_output(out, len, findings, &root);
 
     if (rc <= 0)
         return rc;
-    comments = cJSON_IsObject(root)
-                   ? cJSON_GetObjectItemCaseSensitive(root, "comments") : NULL;
-    if (!cJSON_IsArray(comments)) {
-        cJSON_Delete(root);
-        return -1;
-    }
-    cJSON_ArrayForEach(entry, comments) {
-        struct finding f = {0};
-        const char *level, *text;
-        long code;
-        int n;
-
-        if (count >= LINTERS_FINDINGS_MAX)
-            break;
-        if (!cJSON_IsObject(entry))
-            continue;
-        code = json_long(cJSON_GetObjectItemCaseSensitive(entry, "code"), -1);
-        if (code < 1 || code > 99999)
-            continue;
-        n = snprintf(id, sizeof(id), "SC%ld", code);
-        if (n < 0 || (size_t)n >= sizeof(id))
-            continue;
-        level = json_string(entry, "level");
-        if (level == NULL)
-            level = "";
-        f.rule_id = id;
-        json_span(entry, &f);
-        if (strcmp(level, "error") == 0)
-            f.severity = "major";
-        else if (strcmp(level, "warning") == 0)
-            f.severity = "minor";
-        else
-            f.severity = "info";
-        if (code >= 1000 && code <= 1999)
-            f.category = "syntax";
-        else if (code == 2114 || code == 2115)
-            f.category = "security";
-        else if (strcmp(level, "style") == 0)
-            f.category = "style";
-        else
-            f.category = "correctness";
-        text = json_string(entry, "message");
-        if (finding_append_text(findings, &f, msg, text, 0, id, "lint:shellcheck") < 0) {
-            cJSON_Delete(root);
-            return -1;
-        }
-        count++;
-    }
+    comments = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "comments") : NULL;
+    rc = cJSON_IsArray(comments)
+             ? json_items(comments, shellcheck_item, "lint:shellcheck", findings, 0)
+             : -1;
     cJSON_Delete(root);
-    return count;
+    return rc;
 }
 
-/* ESLint's JSON formatter: [{filePath, messages: [{ruleId, severity (1 warn,
- * 2 error), message, line, column, endLine, fatal?}]}]. A fatal message
- * (a parse error) has no ruleId. */
+/* One of ESLint's messages: {ruleId, severity (1 warn, 2 error), message,
+ * line, column, endLine, fatal?}. A fatal message (a parse error) has no
+ * ruleId. */
+static int eslint_item(const cJSON *m, struct finding *f, struct item_buf *b)
+{
+    const char *rule = json_string(m, "ruleId");
+    long sev = json_long(cJSON_GetObjectItemCaseSensitive(m, "severity"), 1);
+    int fatal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "fatal"));
+
+    f->rule_id = rule != NULL && rule_id_valid(rule) ? rule : (fatal ? "parse-error" : "eslint");
+    json_span(m, f);
+    f->severity = fatal || sev >= 2 ? "major" : "minor";
+    if (fatal)
+        f->category = "syntax";
+    else if (rule != NULL && (strstr(rule, "no-unused") || strstr(rule, "prefer-const")))
+        f->category = "maintainability";
+    else if (rule != NULL && (strstr(rule, "no-eval") || strstr(rule, "no-implied-eval")))
+        f->category = "security";
+    else
+        f->category = "correctness";
+    finding_text(f, b->msg, json_string(m, "message"), 0, f->rule_id);
+    return 1;
+}
+
+/* ESLint's JSON formatter: [{filePath, messages: [...]}]. */
 int parse_eslint(const char *out, size_t len, cJSON *findings)
 {
-    char msg[LINTERS_MESSAGE_MAX + 1];
-    const cJSON *file, *m;
+    const cJSON *file;
     cJSON *root;
     int rc = json_output(out, len, findings, &root), count = 0;
 
@@ -739,32 +776,10 @@ int parse_eslint(const char *out, size_t len, cJSON *findings)
         return rc <= 0 ? rc : -1;
     }
     cJSON_ArrayForEach(file, root) {
-        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(file, "messages")) {
-            struct finding f = {0};
-            const char *rule = json_string(m, "ruleId"), *text = json_string(m, "message");
-            long sev = json_long(cJSON_GetObjectItemCaseSensitive(m, "severity"), 1);
-            int fatal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "fatal"));
-
-            if (count >= LINTERS_FINDINGS_MAX)
-                break;
-            f.rule_id = rule != NULL && rule_id_valid(rule) ? rule
-                                                            : (fatal ? "parse-error" : "eslint");
-            json_span(m, &f);
-            f.severity = fatal || sev >= 2 ? "major" : "minor";
-            if (fatal)
-                f.category = "syntax";
-            else if (rule != NULL && (strstr(rule, "no-unused") || strstr(rule, "prefer-const")))
-                f.category = "maintainability";
-            else if (rule != NULL && (strstr(rule, "no-eval") || strstr(rule, "no-implied-eval")))
-                f.category = "security";
-            else
-                f.category = "correctness";
-            if (finding_append_text(findings, &f, msg, text, 0, f.rule_id, "lint:eslint") < 0) {
-                cJSON_Delete(root);
-                return -1;
-            }
-            count++;
-        }
+        count = json_items(cJSON_GetObjectItemCaseSensitive(file, "messages"), eslint_item,
+                           "lint:eslint", findings, count);
+        if (count < 0)
+            break;
     }
     cJSON_Delete(root);
     return count;

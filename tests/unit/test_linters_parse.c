@@ -830,6 +830,27 @@ static void test_findings_cap(void **state)
     free(shellcheck.buf);
 }
 
+/* ESLint's lists: a message that is not an object, or "messages" that is
+ * not an array, is no finding; files' messages add up. */
+static void test_eslint_odd_items(void **state)
+{
+    cJSON *findings;
+    const char *out =
+        "[{\"messages\": [1, \"x\", {\"ruleId\": \"no-eval\", \"severity\": 2, "
+        "\"line\": 3, \"message\": \"eval can be harmful.\"}]},"
+        " {\"messages\": {\"ruleId\": \"semi\", \"line\": 9}},"
+        " {\"messages\": [{\"fatal\": true, \"line\": 1, \"message\": \"Parsing error\"}]}]";
+
+    (void)state;
+    assert_int_equal(parse_str(linter_named("javascript", "eslint"), out, &findings), 2);
+    assert_int_equal(cJSON_GetArraySize(findings), 2);
+    assert_string_equal(str_of(cJSON_GetArrayItem(findings, 0), "rule_id"), "no-eval");
+    assert_string_equal(str_of(cJSON_GetArrayItem(findings, 0), "category"), "security");
+    assert_string_equal(str_of(cJSON_GetArrayItem(findings, 1), "rule_id"), "parse-error");
+    assert_string_equal(str_of(cJSON_GetArrayItem(findings, 1), "category"), "syntax");
+    cJSON_Delete(findings);
+}
+
 static void test_appends_to_existing(void **state)
 {
     cJSON *findings = cJSON_CreateArray();
@@ -866,6 +887,7 @@ int main(void)
         cmocka_unit_test(test_shellcheck_syntax_error),
         cmocka_unit_test(test_eslint_bad_js),
         cmocka_unit_test(test_eslint_bad_ts),
+        cmocka_unit_test(test_eslint_odd_items),
         cmocka_unit_test(test_cppcheck_bad_c),
         cmocka_unit_test(test_cppcheck_bad_cpp),
         cmocka_unit_test(test_cppcheck_syntax_error),
