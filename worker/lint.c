@@ -283,12 +283,15 @@ static void on_linter_done(void *arg, const struct loop_proc_result *res)
 
 /* The program a run starts: the linter's argv[0], but ESLint comes from
  * the worker's own npm install, not PATH. */
+/* The program l runs: argv[0], but ESLint's from its install when found. */
+static const char *linter_program(const struct lint_pool *pool, const struct linter *l)
+{
+    return is_eslint(l) && pool->eslint_bin[0] != '\0' ? pool->eslint_bin : l->argv[0];
+}
+
 static const char *run_program(const struct lint_run *run)
 {
-    const char *prog = run->linter->argv[0];
-    const struct lint_pool *pool = run->task->pool;
-
-    return is_eslint(run->linter) && pool->eslint_bin[0] != '\0' ? pool->eslint_bin : prog;
+    return linter_program(run->task->pool, run->linter);
 }
 
 /* Appends the linter's argv, with {file} replaced, to sv. */
@@ -345,23 +348,52 @@ static void sandbox_argv(const struct lint_run *run, struct strv *sv)
     strv_add(sv, "--");
 }
 
+/* 1 when prog is an executable: prog itself when it holds a '/', else in
+ * one of the directories of the colon-separated list dirs. */
+static int found_in(const char *prog, const char *dirs)
+{
+    char path[PATH_MAX];
+
+    if (strchr(prog, '/') != NULL)
+        return access(prog, X_OK) == 0;
+    for (const char *d = dirs; *d != '\0';) {
+        size_t n = strcspn(d, ":");
+        int w = snprintf(path, sizeof path, "%.*s/%s", (int)n, d, prog);
+
+        if (n > 0 && w > 0 && (size_t)w < sizeof path && access(path, X_OK) == 0)
+            return 1;
+        d += n + (d[n] == ':');
+    }
+    return 0;
+}
+
 /* 1 when a sandboxed run can find prog, so that a linter not installed is
  * "missing", as without a sandbox, and not a set-up failure (bwrap's exec
  * fails inside). An absolute prog is the ESLint install's, checked by the
  * probe. */
 static int sandbox_has(const char *prog)
 {
-    static const char *const dirs[] = {"/usr/local/bin", "/usr/bin"};
-    char path[PATH_MAX];
+    return strchr(prog, '/') != NULL || found_in(prog, LINT_SANDBOX_PATH);
+}
 
-    if (strchr(prog, '/') != NULL)
-        return 1;
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dirs[i], prog);
-        if (access(path, X_OK) == 0)
-            return 1;
+int lint_pool_missing(const struct lint_pool *pool, char *buf, size_t cap)
+{
+    int n = 0;
+
+    if (cap > 0)
+        buf[0] = '\0';
+    for (const struct linter *const *l = linters_all(); *l != NULL; l++) {
+        int boxed = linter_sandboxed(pool, *l);
+        const char *prog = linter_program(pool, *l);
+        size_t used = cap > 0 ? strlen(buf) : 0;
+
+        if (boxed ? sandbox_has(prog) : found_in(prog, pool->path_env))
+            continue;
+        n++;
+        if (used + strlen((*l)->tool) + 3 <= cap)
+            snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", (*l)->tool);
     }
-    return 0;
+    return n;
 }
 
 static void pool_pump(struct lint_pool *pool)

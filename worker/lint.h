@@ -68,6 +68,13 @@ const char *lint_pool_unsandboxed(const struct lint_pool *pool);
 /* Which linters that is: NULL (none), "all" or "eslint" (static). */
 const char *lint_pool_unsandboxed_linters(const struct lint_pool *pool);
 
+/* The linters of linters_all() this pool cannot find, where their runs
+ * would look (the sandbox's /usr/local/bin and /usr/bin, else the worker's
+ * PATH; ESLint in CODEINSIGHT_ESLINT_DIR first), as "pylint, eslint" in
+ * buf (cut between names when cap is short). Their runs are reported
+ * "missing" on every job. Returns how many. */
+int lint_pool_missing(const struct lint_pool *pool, char *buf, size_t cap);
+
 /* Kills linters still running and frees; their callbacks do not run. Accepts NULL. */
 void lint_pool_free(struct lint_pool *pool);
 

@@ -102,6 +102,10 @@ static const struct linter *const c_linters[] = {&cppcheck_c_linter, NULL};
 static const struct linter *const cpp_linters[] = {&cppcheck_cpp_linter, NULL};
 static const struct linter *const no_linters[] = {NULL};
 static const struct linter *const js_linters[] = {&eslint_linter, NULL};
+/* Each program once (cppcheck's C entry stands for both). */
+static const struct linter *const all_linters[] = {
+    &flake8_linter, &pylint_linter, &shellcheck_linter, &cppcheck_c_linter, &eslint_linter, NULL,
+};
 
 struct language {
     const char *name;                     /* canonical */
@@ -218,6 +222,11 @@ const struct linter *const *linters_for(const char *language)
         if (strcmp(name, languages[i].name) == 0)
             return languages[i].linters;
     return no_linters;
+}
+
+const struct linter *const *linters_all(void)
+{
+    return all_linters;
 }
 
 /* flake8 and shellcheck: 0 clean, 1 findings; anything else failed. */

@@ -96,6 +96,10 @@ const char *linters_language_resolve(const char *given, const char *path);
  * a language without linters. */
 const struct linter *const *linters_for(const char *language);
 
+/* Every linter of the table, each program once (a NULL-terminated static
+ * array): what a worker checks it can find when it starts. */
+const struct linter *const *linters_all(void);
+
 /* 1 when findings a (rule_a, message_a) and b (rule_b, message_b), from two
  * linters on one line, report one defect: their rules are the same check in
  * flake8 and pylint (F401 and W0611 unused-import, F821 and E0602

@@ -348,6 +348,18 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
         log_str(&l, "launcher", w->launcher.self_exe);
         log_end(&l);
     }
+    {
+        char missing[128];
+        if (lint_pool_missing(w->lint, missing, sizeof missing) > 0) {
+            /* Said once here; each job's linters list says it again. */
+            struct log_line l;
+            log_begin(&l, LOG_WARN, "linters_missing");
+            log_str(&l, "linters", missing);
+            log_str(&l, "eslint_dir", cfg->eslint_dir);
+            log_str(&l, "action", "their runs are reported \"missing\" on every job");
+            log_end(&l);
+        }
+    }
     if (cfg->lint_sandbox != 0 && lint_pool_unsandboxed(w->lint) != NULL) {
         struct log_line l;
         log_begin(&l, cfg->lint_sandbox == 2 ? LOG_ERROR : LOG_WARN, "lint_sandbox_unavailable");

@@ -218,6 +218,26 @@ def test_linters_run_in_a_sandbox(fast_worker):
     assert not fast_worker.events("lint_sandbox_unavailable")
 
 
+def test_missing_linters_said_at_start(harness, fast_worker, tmp_path):
+    """A linter the worker cannot find is named once when it starts, not
+    only in every job's linters list."""
+    assert not fast_worker.events("linters_missing"), fast_worker.events("linters_missing")
+    w = harness.start_worker("fast", {"CODEINSIGHT_ESLINT_DIR": str(tmp_path / "none")})
+    try:
+        said = w.events("linters_missing")
+        assert len(said) == 1 and said[0]["linters"] == "eslint", said
+        assert said[0]["eslint_dir"] == str(tmp_path / "none"), said
+    finally:
+        w.stop()
+    # Unsandboxed runs look in the worker's PATH.
+    w = harness.start_worker("fast", {"CODEINSIGHT_LINT_SANDBOX": "0", "PATH": str(tmp_path)})
+    try:
+        said = w.events("linters_missing")
+        assert len(said) == 1 and said[0]["linters"] == "flake8, pylint, shellcheck, cppcheck", said
+    finally:
+        w.stop()
+
+
 def test_linters_cannot_read_the_workers_files(harness, fast_worker):
     """cppcheck follows an absolute #include: outside a sandbox, a submitted
     file could make it read a file of the worker's machine (here one that
