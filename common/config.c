@@ -183,8 +183,8 @@ static const struct cfg_entry cfg_table[] = {
      0, "Seconds a stream's backlog should take to drain: GET /queue/info sizes "
      "recommended_workers for it."},
     {"CODEINSIGHT_METRICS_PORT", CFG_T_INT, OFF(metrics_port), "0", 0, 65535, CFG_WORKER, 0,
-     "Port of the worker's Prometheus listener (GET /metrics); 0: off. The gateway serves "
-     "/metrics on PORT."},
+     "Port of the worker's Prometheus listener (GET /metrics, and GET /livez); 0: off. "
+     "The gateway serves /metrics on PORT."},
     {"CODEINSIGHT_METRICS_BIND", CFG_T_IPV4, OFF(metrics_bind), "127.0.0.1", 0, 0, CFG_WORKER, 0,
      "IPv4 address of the worker's metrics listener (0.0.0.0 in containers)."},
     {"CODEINSIGHT_SANDBOX", CFG_T_INT, OFF(sandbox_enabled), "1", 0, 1, CFG_WORKER, 0,

@@ -1,12 +1,15 @@
 /* metrics_http.c - GET /metrics on libmicrohttpd's internal thread. */
 #include "common/metrics_http.h"
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/metrics.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +18,41 @@
 #define METRICS_HTTP_TIMEOUT_S 10
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
+#define LIVEZ_CONTENT_TYPE "application/json"
+
 struct metrics_http {
     struct MHD_Daemon *daemon;
     unsigned port;
+    long stall_ms;
 };
+
+/* Monotonic ms of the main loop's last beat; -1 before the first. */
+static _Atomic int64_t last_beat_ms = -1;
+
+void metrics_http_beat(void)
+{
+    atomic_store_explicit(&last_beat_ms, clock_mono_ms(), memory_order_relaxed);
+}
+
+/* GET /livez: the status and its JSON body (owns; NULL when out of memory). */
+static char *livez(const struct metrics_http *mh, unsigned *status)
+{
+    int64_t beat = atomic_load_explicit(&last_beat_ms, memory_order_relaxed);
+    int64_t age = beat < 0 ? -1 : clock_mono_ms() - beat;
+    char buf[96];
+
+    *status = MHD_HTTP_OK;
+    if (age < 0)
+        snprintf(buf, sizeof buf, "{\"status\":\"starting\"}\n");
+    else if (age <= mh->stall_ms)
+        snprintf(buf, sizeof buf, "{\"status\":\"ok\",\"beat_age_ms\":%lld}\n", (long long)age);
+    else {
+        *status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        snprintf(buf, sizeof buf, "{\"status\":\"stalled\",\"beat_age_ms\":%lld}\n",
+                 (long long)age);
+    }
+    return strdup(buf);
+}
 
 /* Takes text. */
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *ctype,
@@ -47,9 +81,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                  void **con_cls)
 {
     static int first;
+    const struct metrics_http *mh = cls;
+    int live = strcmp(url, "/livez") == 0;
+    unsigned status;
     char *text;
 
-    (void)cls;
     (void)version;
     (void)upload_data;
     /* The first call only announces the request; any body is discarded. */
@@ -61,8 +97,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (strcmp(url, "/metrics") != 0) {
-        text = strdup("not found: only /metrics is served here\n");
+    if (strcmp(url, "/metrics") != 0 && !live) {
+        text = strdup("not found: only /metrics and /livez are served here\n");
         return text ? answer(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", text, NULL)
                     : MHD_NO;
     }
@@ -71,6 +107,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return text ? answer(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
                              text, "GET, HEAD")
                     : MHD_NO;
+    }
+    if (live) {
+        text = livez(mh, &status);
+        return text ? answer(conn, status, LIVEZ_CONTENT_TYPE, text, NULL) : MHD_NO;
     }
     text = metrics_render();
     if (text == NULL)
@@ -88,7 +128,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_event(LOG_WARN, "metrics_http_warning", "detail", msg);
 }
 
-struct metrics_http *metrics_http_start(const char *bind, long port, struct err *e)
+struct metrics_http *metrics_http_start(const char *bind, long port, long stall_ms,
+                                        struct err *e)
 {
     struct metrics_http *mh;
     struct sockaddr_in addr;
@@ -110,8 +151,9 @@ struct metrics_http *metrics_http_start(const char *bind, long port, struct err 
         err_set(e, ERR_INTERNAL, "out of memory");
         return NULL;
     }
+    mh->stall_ms = stall_ms > 0 ? stall_ms : 1;
     mh->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-                                  (uint16_t)port, NULL, NULL, on_access, NULL,
+                                  (uint16_t)port, NULL, NULL, on_access, mh,
                                   MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                   MHD_OPTION_CONNECTION_LIMIT,

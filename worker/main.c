@@ -72,7 +72,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (metrics_table_init(CFG_WORKER, &e) != ERR_OK ||
         (cfg.metrics_port != 0 &&
-         (mh = metrics_http_start(cfg.metrics_bind, cfg.metrics_port, &e)) == NULL)) {
+         (mh = metrics_http_start(cfg.metrics_bind, cfg.metrics_port, WORKER_STALL_MS,
+                                  &e)) == NULL)) {
         log_event(LOG_ERROR, "worker_start_failed", "detail", e.msg);
         metrics_cleanup();
         return 1;

@@ -14,6 +14,7 @@
 #include "common/loop.h"
 #include "common/llm.h"
 #include "common/metrics.h"
+#include "common/metrics_http.h"
 #include "common/metrics_table.h"
 #include "worker/lint.h"
 #include "worker/prompt.h"
@@ -220,6 +221,7 @@ static void on_tick(void *arg)
 {
     struct worker *w = arg;
 
+    metrics_http_beat();        /* the loop runs: GET /livez */
     metrics_set(MET_JOBS_IN_FLIGHT, "", w->inflight);
 
     if (kv_async_connected(w->kv)) {

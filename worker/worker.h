@@ -9,6 +9,11 @@
 #include "worker/launcher.h"
 #include "worker/model_step.h"
 
+/* GET /livez on the metrics listener (common/metrics_http.h) reports the
+ * worker stalled once its loop has not ticked (every 250 ms) for this long:
+ * nothing the loop runs takes a fraction of that. */
+#define WORKER_STALL_MS 30000
+
 struct config;
 struct db_async;
 struct err;

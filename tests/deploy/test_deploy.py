@@ -1061,6 +1061,17 @@ def test_k8s_workloads():
         assert grace + block / 1000 < 30, f"worker-{pool}: drains longer than the 30 s grace"
         assert "replicas" not in recs[("codeinsight-worker", pool)]["doc"]["spec"], \
             f"worker-{pool}: replicas belong to KEDA"
+        # Liveness from the worker's own listener, which must then be on.
+        wc = recs[("codeinsight-worker", pool)]["container"]
+        probe = wc["livenessProbe"]["httpGet"]
+        ports = {p["name"]: p["containerPort"] for p in wc["ports"]}
+        assert probe["path"] == "/livez", f"worker-{pool}: liveness is /livez"
+        pp = probe["port"]
+        metrics_port, metrics_bind = (env.get(n, {}) for n in ("CODEINSIGHT_METRICS_PORT",
+                                                               "CODEINSIGHT_METRICS_BIND"))
+        assert (ports.get(pp) if isinstance(pp, str) else pp) == int(metrics_port.get("value")), \
+            f"worker-{pool}: the probe's port is CODEINSIGHT_METRICS_PORT"
+        assert metrics_bind.get("value") == "0.0.0.0", f"worker-{pool}: kubelet must reach it"
     job = recs[("codeinsight-migrate", None)]
     assert job["doc"]["kind"] == "Job"
     assert job["spec"]["restartPolicy"] in ("Never", "OnFailure")

@@ -3,6 +3,7 @@ worker's own listener (CODEINSIGHT_METRICS_PORT) are valid Prometheus text
 (promtool) whose counters move with the traffic; GET /queue/info and
 GET /stats (authenticated) describe the streams and the system."""
 
+import json
 import re
 import secrets
 import shutil
@@ -181,6 +182,10 @@ def test_counters_queue_info_and_worker_metrics(harness, gateway, clean_state):
     # Gateway-only metrics are not the worker's business.
     assert not any(name.startswith("codeinsight_http_") for name, _ in ws)
     assert scrape_worker(port, "/other")[0] == 404
+    # Liveness: its loop ticks every 250 ms, so the last beat is recent.
+    status, headers, live = scrape_worker(port, "/livez")
+    assert status == 200 and headers.get("Content-Type") == "application/json", (status, live)
+    assert live["status"] == "ok" and 0 <= live["beat_age_ms"] <= 30000, live
 
     # Drained: nothing waits; the completions were counted for the drain rate.
     info = queue_info(harness)
