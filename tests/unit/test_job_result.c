@@ -49,8 +49,12 @@ static void fx_init(struct fx *f, const char *entry)
     };
 }
 
+/* Builds the documents, those of an earlier build freed first. */
 static void fx_build(struct fx *f)
 {
+    cJSON_Delete(f->result);
+    cJSON_Delete(f->doc);
+    job_documents_cleanup(&f->d);
     assert_int_equal(job_result_build(&f->p, &f->d), 0);
     f->result = cJSON_Parse(f->d.result);
     f->doc = cJSON_Parse(f->d.document);
@@ -119,9 +123,6 @@ static void test_model_summary_and_secret_scan(void **state)
     assert_string_equal(json_str(f.result, "summary"),
                         "3 findings (1 critical, 1 major, 1 minor) from flake8, pylint, "
                         "secret scan.");
-    job_documents_cleanup(&f.d);
-    cJSON_Delete(f.result);
-    cJSON_Delete(f.doc);
 
     /* The model's own summary wins, unless it is degraded. */
     f.model.summary = strdup("Looks fine.");
@@ -134,9 +135,6 @@ static void test_model_summary_and_secret_scan(void **state)
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(f.result, "cached")));
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(f.result, "usage"),
                                          "input_tokens")->valueint, 100);
-    job_documents_cleanup(&f.d);
-    cJSON_Delete(f.result);
-    cJSON_Delete(f.doc);
 
     f.model.degraded = 1;
     snprintf(f.model.degraded_reason, sizeof f.model.degraded_reason, "model_timeout");
