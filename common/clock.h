@@ -28,4 +28,9 @@ int64_t clock_mono_us(void);
  * epoch. Returns buf. Thread-safe. */
 char *clock_rfc3339(int64_t ms, char *buf);
 
+/* Epoch milliseconds of s, "YYYY-MM-DDTHH:MM:SS[.f...]Z" (UTC; fractions
+ * past milliseconds are dropped), into *ms. Returns 0, or -1 when s is NULL,
+ * not that form, out of range, or before 1970. */
+int clock_parse_rfc3339(const char *s, int64_t *ms);
+
 #endif

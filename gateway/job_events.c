@@ -12,6 +12,7 @@
  */
 #include "gateway/handlers.h"
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -40,26 +41,12 @@
 
 #define CT_EVENT_STREAM "text/event-stream"
 
-/* Milliseconds of "YYYY-MM-DDTHH:MM:SS[.mmm]Z"; 0 when it is not that. */
+/* Milliseconds of an RFC 3339 time; 0 when it is not one. */
 static int64_t rfc3339_ms(const char *s)
 {
-    struct tm tm;
-    int ms = 0, n = 0;
-    time_t t;
+    int64_t ms;
 
-    if (s == NULL)
-        return 0;
-    memset(&tm, 0, sizeof tm);
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
-        return 0;
-    if (s[n] == '.' && sscanf(s + n, ".%3d", &ms) != 1)
-        ms = 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    if ((t = timegm(&tm)) == (time_t)-1 || t < 0)
-        return 0;
-    return (int64_t)t * 1000 + ms;
+    return clock_parse_rfc3339(s, &ms) == 0 ? ms : 0;
 }
 
 /* A frame built from the job's view, for the events the stream does not

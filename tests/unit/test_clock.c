@@ -66,12 +66,54 @@ static void test_unshowable_is_the_epoch(void **state)
     assert_string_equal(clock_rfc3339(1795342448725, buf), "2026-11-22T10:14:08.725Z");
 }
 
+static void test_parse_round_trips(void **state)
+{
+    static const int64_t instants[] = {0, 1795342448725, 951782400000 /* 2000-02-29 */,
+                                       253402300799999};
+    char buf[CLOCK_RFC3339_LEN];
+    int64_t ms;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof instants / sizeof instants[0]; i++) {
+        ms = -1;
+        assert_int_equal(clock_parse_rfc3339(clock_rfc3339(instants[i], buf), &ms), 0);
+        assert_int_equal(ms, instants[i]);
+    }
+    /* Fractions are optional; past milliseconds they are dropped. */
+    assert_int_equal(clock_parse_rfc3339("2026-11-22T10:14:08Z", &ms), 0);
+    assert_int_equal(ms, 1795342448000);
+    assert_int_equal(clock_parse_rfc3339("2026-11-22T10:14:08.7Z", &ms), 0);
+    assert_int_equal(ms, 1795342448700);
+    assert_int_equal(clock_parse_rfc3339("2026-11-22T10:14:08.725999Z", &ms), 0);
+    assert_int_equal(ms, 1795342448725);
+}
+
+static void test_parse_refuses(void **state)
+{
+    static const char *const bad[] = {
+        "", "2026-11-22", "2026-11-22T10:14:08", "2026-11-22T10:14:08+01:00",
+        "2026-11-22 10:14:08Z", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+        "2026-11-22T24:00:00Z", "2026-11-22T10:60:00Z", "2026-11-22T10:14:08.Z",
+        "2026-11-22T10:14:08Zx", "1969-12-31T23:59:59Z", "2026-1-22T10:14:08Z",
+        " 2026-11-22T10:14:08Z", "+026-11-22T10:14:08Z",
+    };
+    int64_t ms = 42;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(clock_parse_rfc3339(bad[i], &ms), -1);
+    assert_int_equal(clock_parse_rfc3339(NULL, &ms), -1);
+    assert_int_equal(ms, 42);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_instants),
         cmocka_unit_test(test_every_millisecond_of_a_second),
         cmocka_unit_test(test_unshowable_is_the_epoch),
+        cmocka_unit_test(test_parse_round_trips),
+        cmocka_unit_test(test_parse_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
