@@ -1286,6 +1286,9 @@ def test_docs_name_real_variables_and_files():
         assert p in text, f"docs/deploy.md does not mention {p}"
     for stream, group in streams().values():
         assert f"`{stream}`" in text and f"`{group}`" in text
+    # The gateway's routes, and what a worker's metrics listener serves.
+    worker_paths = set(re.findall(r'"(/[a-z]+)"', _read(ROOT / "common" / "metrics_http.c")))
+    assert "/livez" in worker_paths, worker_paths
     for path in re.findall(r"`(/[a-z]+z)`", text):
-        assert path in get_routes(), f"docs/deploy.md names route {path}"
+        assert path in get_routes() | worker_paths, f"docs/deploy.md names route {path}"
     assert "stunnel" in text and "terminationGracePeriodSeconds" in text
