@@ -15,11 +15,14 @@ CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 BUILD   ?= build
 PKGS    := libmicrohttpd libcurl hiredis libpq libcjson libsodium libcrypto libuv libseccomp
+# mongo-c-driver: the worker's optional job history only (worker/mongo_sink.c).
+MONGO_PKGS := libmongoc-1.0 libbson-1.0
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -fno-strict-aliasing -Wall -Wextra -Wshadow -Wformat=2 \
            -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
-CPPFLAGS += -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS += -I. $(shell pkg-config --cflags $(PKGS) $(MONGO_PKGS) 2>/dev/null)
+MONGO_LIBS := $(shell pkg-config --libs $(MONGO_PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 ifeq ($(SAN),1)
@@ -101,7 +104,7 @@ $(BUILD)/bench/redact: bench/redact.c tests/unit/redact_inputs.h $(BUILD)/libwor
                        $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libworker.a $(BUILD)/libcommon.a \
-	  $(LDLIBS)
+	  $(MONGO_LIBS) $(LDLIBS)
 
 asan:
 	@$(MAKE) --no-print-directory all BUILD=build/asan SAN=1 OPT=-O1
@@ -168,7 +171,7 @@ $(BUILD)/codeinsight-admin: $(BUILD)/obj/gateway/admin_main.o $(BUILD)/libcommon
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/codeinsight-worker: $(BUILD)/obj/worker/main.o $(BUILD)/libworker.a $(BUILD)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MONGO_LIBS) $(LDLIBS)
 
 # The sandbox launcher alone: libc and libseccomp, nothing else to load.
 $(BUILD)/codeinsight-sandbox-exec: $(BUILD)/obj/worker/sandbox_exec_main.o \
@@ -178,7 +181,7 @@ $(BUILD)/codeinsight-sandbox-exec: $(BUILD)/obj/worker/sandbox_exec_main.o \
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtestsupport.a $(BUILD)/libworker.a \
                   $(BUILD)/libgateway.a $(BUILD)/libcli.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $^ $(MONGO_LIBS) $(LDLIBS) -lcmocka
 
 clean:
 	rm -rf build
