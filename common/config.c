@@ -187,6 +187,12 @@ static const struct cfg_entry cfg_table[] = {
      "The gateway serves /metrics on PORT."},
     {"CODEINSIGHT_METRICS_BIND", CFG_T_IPV4, OFF(metrics_bind), "127.0.0.1", 0, 0, CFG_WORKER, 0,
      "IPv4 address of the worker's metrics listener (0.0.0.0 in containers)."},
+    {"CODEINSIGHT_MONGO_URL", CFG_T_URL, OFF(mongo_url), "", 0, 0, CFG_WORKER, CFG_SECRET,
+     "MongoDB connection string (mongodb:// or mongodb+srv://) of the optional job-history "
+     "sink: each finished job, and the latest review of each file version, are written "
+     "there as well; empty: off. PostgreSQL stays the record."},
+    {"CODEINSIGHT_MONGO_DB", CFG_T_STR, OFF(mongo_db), "codeinsight", 0, 0, CFG_WORKER, 0,
+     "MongoDB database of the job-history sink (collections jobs and file_snapshots)."},
     {"CODEINSIGHT_SANDBOX", CFG_T_INT, OFF(sandbox_enabled), "1", 0, 1, CFG_WORKER, 0,
      "1: Debug Doctor reproduces failures and verifies fixes in a bubblewrap sandbox; 0: it "
      "never runs submitted code."},
@@ -345,7 +351,8 @@ static int cfg_set(struct config *cfg, const struct cfg_entry *c, const char *va
             cfg_bad(c, why);
             return -1;
         }
-        if (c->type == CFG_T_URL && strstr(val, "://") == NULL) {
+        /* Empty only reaches here as an optional URL's default: off. */
+        if (c->type == CFG_T_URL && val[0] != '\0' && strstr(val, "://") == NULL) {
             cfg_bad(c, "not a URL (scheme://...)");
             return -1;
         }

@@ -90,6 +90,8 @@ struct config {
     long sandbox_output_max;        /* bytes of stdout / stderr kept per run */
     long debug_fix_attempts;        /* diagnose -> verify rounds of a debug job */
     char stress_allowed_hosts[CFG_STR_MAX];  /* "" = stress tests off */
+    char mongo_url[CFG_STR_MAX];    /* job-history sink; "" = off */
+    char mongo_db[CFG_STR_MAX];
     long stress_max_rps;
     long stress_max_concurrency;
     long stress_max_duration_s;

@@ -123,6 +123,14 @@ static const struct metric_def table[MET__COUNT] = {
         "applies to the submitted file; else why it was dropped: redacted, "
         "repeats_neighbour, misplaced, unchanged, invalid, does_not_apply). An answer "
         "served by the prompt cache counts again.", NULL, 0, WK, fix_outcomes},
+    [MET_HISTORY_WRITES] = {"codeinsight_history_writes_total", METRIC_COUNTER,
+        "Finished jobs handed to the MongoDB job-history sink (CODEINSIGHT_MONGO_URL), by "
+        "outcome: written, failed (MongoDB refused or was unreachable past the retries), "
+        "dropped (its queue was full). PostgreSQL holds every job either way.",
+        NULL, 0, WK, NULL},
+    [MET_HISTORY_QUEUE] = {"codeinsight_history_queue", METRIC_GAUGE,
+        "Finished jobs waiting to be written to the MongoDB job-history sink.",
+        NULL, 0, WK, NULL},
 };
 
 int metrics_table_init(unsigned procs, struct err *e)

@@ -36,6 +36,8 @@ enum ci_metric {
     MET_MODEL_COST,
     MET_PROMPT_CACHE,           /* {result} */
     MET_MODEL_FIXES,            /* {form, outcome} */
+    MET_HISTORY_WRITES,         /* {outcome}: the MongoDB job-history sink */
+    MET_HISTORY_QUEUE,          /* documents waiting for it */
     MET__COUNT
 };
 

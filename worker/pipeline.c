@@ -22,6 +22,7 @@
 #include "worker/stress_task.h"
 #include "worker/lint.h"
 #include "worker/model_step.h"
+#include "worker/mongo_sink.h"
 #include "worker/progress.h"
 #include "worker/redact.h"
 #include "worker/linters.h"
@@ -654,6 +655,9 @@ static void on_persisted(void *arg, const char *value, const struct err *e)
         return;
     }
     j->retry_ms = 0;
+    /* PostgreSQL holds it: the optional history gets a copy. */
+    if (j->w->history != NULL && j->docs.document != NULL)
+        mongo_sink_put(j->w->history, j->docs.document, strlen(j->docs.document));
     j->stage = ST_PUBLISH;
     step(j);
 }

@@ -20,6 +20,7 @@
 #include "worker/prompt.h"
 #include "worker/pipeline.h"
 #include "worker/launcher.h"
+#include "worker/mongo_sink.h"
 #include "worker/sandbox.h"
 
 #include <stdio.h>
@@ -322,6 +323,11 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
         goto fail;
     if (target_policy_new(cfg->stress_allowed_hosts, &w->stress_policy, e) != ERR_OK)
         goto fail;
+    if (mongo_sink_db_check(cfg->mongo_db, e) != ERR_OK)
+        goto fail;
+    if (cfg->mongo_url[0] != '\0' &&
+        (w->history = mongo_sink_new(cfg->mongo_url, cfg->mongo_db, e)) == NULL)
+        goto fail;
     /* Only the heavy pool runs submitted code, and only in the sandbox. */
     if (heavy && (w->sandbox = sandbox_new(loop, cfg, w->launcher.self_exe, NULL, e)) == NULL)
         goto fail;
@@ -348,6 +354,7 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
         log_str(&l, "lint_sandbox", lint_pool_unsandboxed(w->lint) ? lint_pool_unsandboxed(w->lint)
                                                                   : "ready");
         log_str(&l, "launcher", w->launcher.self_exe);
+        log_str(&l, "history", w->history != NULL ? "mongodb" : "off");
         log_end(&l);
     }
     {
@@ -428,6 +435,9 @@ void worker_cleanup(struct worker *w)
     w->prompts = NULL;
     target_policy_free(w->stress_policy);
     w->stress_policy = NULL;
+    /* Last: what the jobs handed it is written (for a few seconds at most). */
+    mongo_sink_free(w->history);
+    w->history = NULL;
     /* A worker that never started (its set-up failed) did not stop either:
      * the failure's own line says what happened. */
     if (w->started) {

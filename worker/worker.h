@@ -21,6 +21,7 @@ struct kv_async;
 struct lint_pool;
 struct loop;
 struct loop_timer;
+struct mongo_sink;
 struct pipeline_job;
 struct sandbox;
 struct target_policy;
@@ -39,6 +40,7 @@ struct worker {
     struct model_ctx model;         /* what every job's model step shares */
     struct sandbox *sandbox;        /* heavy pool: Debug Doctor runs; else NULL */
     struct target_policy *stress_policy;    /* CODEINSIGHT_STRESS_ALLOWED_HOSTS */
+    struct mongo_sink *history;     /* CODEINSIGHT_MONGO_URL; NULL: off */
     int ticks;
     int reclaiming;                 /* an XAUTOCLAIM is outstanding */
     int64_t last_heartbeat_ms;      /* monotonic */
