@@ -282,6 +282,10 @@ static mongoc_uri_t *uri_parse(const char *url, struct err *e)
     if (mongoc_uri_get_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, -1) < 0)
         mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
                                        MONGO_SINK_SELECT_MS);
+    /* A server that accepts and never answers holds a write this long at
+     * most (mongo-c-driver waits five minutes). */
+    if (mongoc_uri_get_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, -1) < 0)
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, MONGO_SINK_SOCKET_MS);
     if (mongoc_uri_get_appname(uri) == NULL)
         mongoc_uri_set_appname(uri, MONGO_APPNAME);
     return uri;

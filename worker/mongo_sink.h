@@ -32,6 +32,9 @@ struct mongo_sink;
 /* Server selection (connecting) waits at most this long per write, unless
  * the connection string sets serverSelectionTimeoutMS itself. */
 #define MONGO_SINK_SELECT_MS 3000
+/* A reply is waited for at most this long, unless the connection string
+ * sets socketTimeoutMS. */
+#define MONGO_SINK_SOCKET_MS 10000
 
 /* ERR_OK when db can name a MongoDB database (1-63 bytes, none of
  * / \ . space " $ * < > : | ?), else ERR_CONFIG with e set. */
