@@ -121,6 +121,7 @@ int history_snapshot(const cJSON *doc, bson_t *sel, bson_t *upd)
 {
     const char *status = json_str(doc, "status"), *path = json_str(doc, "file_path");
     const char *sha = json_str(doc, "file_sha256"), *repo = json_str(doc, "repo_id");
+    const char *type = json_str(doc, "type");
     const cJSON *findings = cJSON_GetObjectItemCaseSensitive(doc, "findings");
     const cJSON *finished = cJSON_GetObjectItemCaseSensitive(doc, "finished_at");
     char id[65], *key;
@@ -128,7 +129,8 @@ int history_snapshot(const cJSON *doc, bson_t *sel, bson_t *upd)
     bson_t set, min;
     int ok;
 
-    if (status == NULL || strcmp(status, "done") != 0 || path == NULL || sha == NULL)
+    if (status == NULL || strcmp(status, "done") != 0 || type == NULL ||
+        strcmp(type, "review") != 0 || path == NULL || sha == NULL)
         return 0;
     /* Each part with its length first: no two triples give one key. */
     n = strlen(path) + strlen(sha) + (repo ? strlen(repo) : 0) + 64;

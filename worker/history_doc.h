@@ -10,7 +10,7 @@
  *   finished_at as BSON dates when they are RFC 3339 times.
  *
  * Collection `file_snapshots`, one document per reviewed file version (a
- * done job with file_path and file_sha256), its latest review:
+ * done review with file_path and file_sha256), its latest review:
  *   _id          hex SHA-256 of repo_id, file_path and file_sha256
  *   repo_id, file_path, file_sha256, language, job_id, summary
  *   findings     how many; severities {critical, major, minor, info}
@@ -39,7 +39,8 @@ int history_job(const cJSON *doc, bson_t *out);
 
 /* Builds the file_snapshots selector ({_id}) and update ($set, $min) of
  * doc into sel and upd (initialised by the caller). Returns 1 when built,
- * 0 when doc has no snapshot (not done, or no file_path or file_sha256),
+ * 0 when doc has no snapshot (not a done review, or no file_path or
+ * file_sha256),
  * -1 on a BSON error. */
 int history_snapshot(const cJSON *doc, bson_t *sel, bson_t *upd);
 

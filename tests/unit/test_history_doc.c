@@ -158,9 +158,11 @@ static void test_snapshot(void **state)
 static void test_no_snapshot_without_a_reviewed_file(void **state)
 {
     static const char *const docs[] = {
-        "{\"job_id\":\"j\",\"status\":\"failed\",\"file_path\":\"a.py\",\"file_sha256\":\"ab\"}",
-        "{\"job_id\":\"j\",\"status\":\"done\",\"file_sha256\":\"ab\"}",
-        "{\"job_id\":\"j\",\"status\":\"done\",\"file_path\":\"a.py\"}",
+        "{\"type\":\"review\",\"status\":\"failed\",\"file_path\":\"a.py\",\"file_sha256\":\"ab\"}",
+        "{\"type\":\"review\",\"status\":\"done\",\"file_sha256\":\"ab\"}",
+        "{\"type\":\"review\",\"status\":\"done\",\"file_path\":\"a.py\"}",
+        "{\"type\":\"debug\",\"status\":\"done\",\"file_path\":\"a.py\",\"file_sha256\":\"ab\"}",
+        "{\"status\":\"done\",\"file_path\":\"a.py\",\"file_sha256\":\"ab\"}",
     };
     (void)state;
 
@@ -177,9 +179,11 @@ static void test_no_snapshot_without_a_reviewed_file(void **state)
 static void test_snapshot_keys_do_not_collide(void **state)
 {
     /* "a|b" + "c" and "a" + "b|c": the same text joined, two files. */
-    cJSON *d1 = cJSON_Parse("{\"status\":\"done\",\"repo_id\":\"a|b\",\"file_path\":\"c\","
+    cJSON *d1 = cJSON_Parse("{\"type\":\"review\",\"status\":\"done\",\"repo_id\":\"a|b\","
+                            "\"file_path\":\"c\","
                             "\"file_sha256\":\"s\"}");
-    cJSON *d2 = cJSON_Parse("{\"status\":\"done\",\"repo_id\":\"a\",\"file_path\":\"b|c\","
+    cJSON *d2 = cJSON_Parse("{\"type\":\"review\",\"status\":\"done\",\"repo_id\":\"a\","
+                            "\"file_path\":\"b|c\","
                             "\"file_sha256\":\"s\"}");
     bson_t s1 = BSON_INITIALIZER, s2 = BSON_INITIALIZER, u1 = BSON_INITIALIZER,
            u2 = BSON_INITIALIZER;
@@ -202,7 +206,8 @@ static void test_snapshot_keys_do_not_collide(void **state)
 /* No repository: repo_id is null, not missing. */
 static void test_snapshot_without_repo(void **state)
 {
-    cJSON *doc = cJSON_Parse("{\"status\":\"done\",\"file_path\":\"a.py\",\"file_sha256\":\"s\","
+    cJSON *doc = cJSON_Parse("{\"type\":\"review\",\"status\":\"done\",\"file_path\":\"a.py\","
+                             "\"file_sha256\":\"s\","
                              "\"finished_at\":\"2026-11-22T10:14:10.500Z\"}");
     bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER;
     bson_iter_t it;
