@@ -175,6 +175,23 @@ out:
     return rc;
 }
 
+int migrate_check_dir(const char *dir, struct err *e)
+{
+    struct migration *list = NULL;
+    char why[ERR_MSG_MAX];
+    int n = 0;
+
+    if (list_migrations(dir, &list, &n, e) != ERR_OK) {
+        snprintf(why, sizeof why, "%s", e->msg);
+        return err_set(e, ERR_CONFIG, "CODEINSIGHT_SCHEMA_DIR: %s", why);
+    }
+    free(list);
+    if (n == 0)
+        return err_set(e, ERR_CONFIG, "CODEINSIGHT_SCHEMA_DIR: no NNN_name.sql migration in %s",
+                       dir);
+    return ERR_OK;
+}
+
 int migrate_run(struct db *db, const char *dir, int *applied, struct err *e)
 {
     struct migration *list = NULL;

@@ -32,6 +32,12 @@ int main(int argc, char **argv)
         return 2;
     }
     log_init("migrate", (enum log_level)cfg.log_level);
+    /* The files first: a wrong directory is the operator's to fix (2),
+     * not a failure to retry (1). */
+    if (migrate_check_dir(cfg.schema_dir, &e) != ERR_OK) {
+        log_event(LOG_ERROR, "migrate_config_invalid", "detail", e.msg);
+        return 2;
+    }
     if (crypto_init() != 0)
         return 1;
     db = db_connect(cfg.database_url, &e);
