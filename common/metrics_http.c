@@ -24,20 +24,19 @@ struct metrics_http {
     struct MHD_Daemon *daemon;
     unsigned port;
     long stall_ms;
+    _Atomic int64_t last_beat_ms;   /* monotonic; -1 before the first beat */
 };
 
-/* Monotonic ms of the main loop's last beat; -1 before the first. */
-static _Atomic int64_t last_beat_ms = -1;
-
-void metrics_http_beat(void)
+void metrics_http_beat(struct metrics_http *mh)
 {
-    atomic_store_explicit(&last_beat_ms, clock_mono_ms(), memory_order_relaxed);
+    if (mh != NULL)
+        atomic_store_explicit(&mh->last_beat_ms, clock_mono_ms(), memory_order_relaxed);
 }
 
 /* GET /livez: the status and its JSON body (owns; NULL when out of memory). */
 static char *livez(const struct metrics_http *mh, unsigned *status)
 {
-    int64_t beat = atomic_load_explicit(&last_beat_ms, memory_order_relaxed);
+    int64_t beat = atomic_load_explicit(&mh->last_beat_ms, memory_order_relaxed);
     int64_t age = beat < 0 ? -1 : clock_mono_ms() - beat;
     char buf[96];
 
@@ -152,6 +151,7 @@ struct metrics_http *metrics_http_start(const char *bind, long port, long stall_
         return NULL;
     }
     mh->stall_ms = stall_ms > 0 ? stall_ms : 1;
+    atomic_init(&mh->last_beat_ms, -1);
     mh->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
                                   (uint16_t)port, NULL, NULL, on_access, mh,
                                   MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,

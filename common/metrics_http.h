@@ -3,7 +3,7 @@
  * processes that have no HTTP server of their own (workers).
  *
  *     struct metrics_http *mh = metrics_http_start("127.0.0.1", 9464, 30000, &e);
- *     ... the main loop calls metrics_http_beat() every time round ...
+ *     ... the main loop calls metrics_http_beat(mh) every time round ...
  *     metrics_http_stop(mh);
  *
  * GET /livez is the process's liveness, for an orchestrator's probe: 200
@@ -27,8 +27,8 @@ struct metrics_http;
 struct metrics_http *metrics_http_start(const char *bind, long port, long stall_ms,
                                         struct err *e);
 
-/* Records that the main loop ran (process-wide; any thread). */
-void metrics_http_beat(void);
+/* Records that the main loop ran (any thread); accepts NULL (no listener). */
+void metrics_http_beat(struct metrics_http *mh);
 
 /* The port actually bound. */
 unsigned metrics_http_port(const struct metrics_http *mh);

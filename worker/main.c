@@ -99,6 +99,7 @@ int main(int argc, char **argv)
         metrics_cleanup();
         return config ? 2 : 1;
     }
+    w.health = mh;
     if (loop_on_signal(loop, SIGTERM, on_signal, &w) != 0 ||
         loop_on_signal(loop, SIGINT, on_signal, &w) != 0) {
         log_event(LOG_ERROR, "worker_start_failed", "detail", "cannot watch signals");

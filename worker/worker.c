@@ -222,7 +222,7 @@ static void on_tick(void *arg)
 {
     struct worker *w = arg;
 
-    metrics_http_beat();        /* the loop runs: GET /livez */
+    metrics_http_beat(w->health);   /* the loop runs: GET /livez */
     metrics_set(MET_JOBS_IN_FLIGHT, "", w->inflight);
 
     if (kv_async_connected(w->kv)) {

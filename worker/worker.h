@@ -21,6 +21,7 @@ struct kv_async;
 struct lint_pool;
 struct loop;
 struct loop_timer;
+struct metrics_http;
 struct mongo_sink;
 struct pipeline_job;
 struct sandbox;
@@ -41,6 +42,7 @@ struct worker {
     struct sandbox *sandbox;        /* heavy pool: Debug Doctor runs; else NULL */
     struct target_policy *stress_policy;    /* CODEINSIGHT_STRESS_ALLOWED_HOSTS */
     struct mongo_sink *history;     /* CODEINSIGHT_MONGO_URL; NULL: off */
+    struct metrics_http *health;    /* borrowed: beaten every tick (GET /livez); NULL: none */
     int ticks;
     int reclaiming;                 /* an XAUTOCLAIM is outstanding */
     int64_t last_heartbeat_ms;      /* monotonic */

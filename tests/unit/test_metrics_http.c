@@ -82,7 +82,7 @@ static void test_livez_follows_the_beat(void **state)
     assert_non_null(strstr(buf, "Content-Type: application/json"));
     assert_string_equal(body(buf), "{\"status\":\"starting\"}\n");
 
-    metrics_http_beat();
+    metrics_http_beat(mh);
     assert_int_equal(request(port, "GET", "/livez", buf, sizeof buf), 200);
     assert_non_null(strstr(body(buf), "{\"status\":\"ok\",\"beat_age_ms\":"));
 
@@ -90,10 +90,10 @@ static void test_livez_follows_the_beat(void **state)
     sleep_ms(STALL_MS + 200);
     assert_int_equal(request(port, "GET", "/livez", buf, sizeof buf), 503);
     assert_non_null(strstr(body(buf), "{\"status\":\"stalled\",\"beat_age_ms\":"));
-    assert_true(atol(strstr(body(buf), "beat_age_ms\":") + 13) > STALL_MS);
+    assert_true(strtol(strstr(body(buf), "beat_age_ms\":") + 13, NULL, 10) > STALL_MS);
 
     /* It beats again: alive again. */
-    metrics_http_beat();
+    metrics_http_beat(mh);
     assert_int_equal(request(port, "GET", "/livez", buf, sizeof buf), 200);
 
     assert_int_equal(request(port, "HEAD", "/livez", buf, sizeof buf), 200);

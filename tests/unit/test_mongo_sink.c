@@ -56,7 +56,7 @@ static long writes(const char *outcome)
     assert_non_null(text);
     snprintf(want, sizeof want, "codeinsight_history_writes_total{outcome=\"%s\"} ", outcome);
     if ((p = strstr(text, want)) != NULL)
-        v = atol(p + strlen(want));
+        v = strtol(p + strlen(want), NULL, 10);
     free(text);
     return v;
 }
