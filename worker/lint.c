@@ -281,9 +281,8 @@ static void on_linter_done(void *arg, const struct loop_proc_result *res)
     pool_pump(pool);
 }
 
-/* The program a run starts: the linter's argv[0], but ESLint comes from
- * the worker's own npm install, not PATH. */
-/* The program l runs: argv[0], but ESLint's from its install when found. */
+/* The program l runs: its argv[0], but ESLint comes from the worker's own
+ * npm install (when found), not PATH. */
 static const char *linter_program(const struct lint_pool *pool, const struct linter *l)
 {
     return is_eslint(l) && pool->eslint_bin[0] != '\0' ? pool->eslint_bin : l->argv[0];
