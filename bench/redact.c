@@ -8,8 +8,8 @@
  *
  * Prints one JSON object per line:
  *   {"input":"clean","bytes":1048576,"ms":12.3,"secrets":0}
- * with the best of REPEATS runs, the two sizes measured in turn. Exit 0, or 1 when the file cannot be read
- * or memory runs out.
+ * with the best of REPEATS runs, the two sizes measured in turn. Exit 0, or 1
+ * when the file cannot be read or memory runs out.
  */
 #include <stdio.h>
 #include <stdlib.h>

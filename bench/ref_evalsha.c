@@ -175,8 +175,9 @@ static void handle(struct MHD_Connection *conn, const char *method, const char *
         ref_respond(conn, 503, "{\"code\":\"redis_unavailable\"}");
         return;
     }
-    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->element[0]->type == REDIS_REPLY_STRING &&
-        strcmp(r->element[0]->str, "ok") == 0 && r->element[1]->type == REDIS_REPLY_STRING) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
+        r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "ok") == 0 &&
+        r->element[1]->type == REDIS_REPLY_STRING) {
         snprintf(out, sizeof out, "{\"job_id\":\"%.64s\",\"status\":\"queued\"}",
                  r->element[1]->str);
         ref_respond(conn, 202, out);

@@ -214,7 +214,8 @@ static void on_doc(struct engine *en, struct cli_job *j, const struct api_resp *
 {
     const char *member = strcmp(en->o->format, "sarif") == 0 ? "runs" : "diagnostics";
 
-    if (r->transport_ok && r->status == 200 && cJSON_IsArray(cJSON_GetObjectItem(r->json, member))) {
+    if (r->transport_ok && r->status == 200 &&
+        cJSON_IsArray(cJSON_GetObjectItem(r->json, member))) {
         if ((j->doc = cJSON_Duplicate(r->json, 1)) == NULL)
             job_error(j, "out of memory");
         else

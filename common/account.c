@@ -138,14 +138,16 @@ int account_key_issue(struct db *db, const char *user_id, const char *name, cons
     rc = db_query_json(db,
                     "INSERT INTO api_keys (key_id, user_id, name, prefix, key_hash)"
                     " VALUES (gen_random_uuid(), $1, $2, $3, $4)"
-                    " RETURNING jsonb_build_object('key_id', key_id, 'created_at', ci_ts(created_at))",
+                    " RETURNING jsonb_build_object('key_id', key_id,"
+                    " 'created_at', ci_ts(created_at))",
                     4, (const char *[]){user_id, name, out->prefix, hash}, &row, e);
     if (rc != ERR_OK || row == NULL) {
         crypto_wipe(out->key, sizeof out->key);
         cJSON_Delete(row);
         return rc != ERR_OK ? rc : (int)err_set(e, ERR_PROTOCOL, "key not stored");
     }
-    snprintf(out->key_id, sizeof out->key_id, "%s", json_str(row, "key_id") ? json_str(row, "key_id") : "");
+    snprintf(out->key_id, sizeof out->key_id, "%s",
+             json_str(row, "key_id") ? json_str(row, "key_id") : "");
     snprintf(out->created_at, sizeof out->created_at, "%s",
              json_str(row, "created_at") ? json_str(row, "created_at") : "");
     cJSON_Delete(row);

@@ -116,7 +116,8 @@ int64_t crypto_uuid7_ms(const char *uuid)
         char c = uuid[i];
         if (c == '-')
             continue;
-        ms = ms * 16 + (isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10));
+        ms = ms * 16 +
+             (isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10));
     }
     return ms;
 }

@@ -6,7 +6,11 @@
  * drops findings outside the filter (diff_scope_keeps).
  *
  *     struct diff_scope s;
- *     if (diff_scope_build(file, &s) == 0) { keep = diff_scope_keeps(&s, DIFF_FILTER_ADDED, 12, 14); ... diff_scope_cleanup(&s); }
+ *     if (diff_scope_build(file, &s) == 0) {
+ *         keep = diff_scope_keeps(&s, DIFF_FILTER_ADDED, 12, 14);
+ *         ...
+ *         diff_scope_cleanup(&s);
+ *     }
  */
 #ifndef CI_DIFF_FILTER_H
 #define CI_DIFF_FILTER_H

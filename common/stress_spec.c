@@ -97,8 +97,9 @@ static int get_int(const cJSON *obj, const char *name, const char *field, int re
     if (d != floor(d))
         return err_set_field(e, ERR_INVALID_FIELD_TYPE, field, "%s must be an integer", field);
     if (d < (double)lo || d > (double)hi)
-        return err_set_field(e, ERR_INVALID_FIELD_VALUE, field, "%s must be between %ld and %ld%s%s%s",
-                             field, lo, hi, cap ? " (" : "", cap ? cap : "", cap ? ")" : "");
+        return err_set_field(e, ERR_INVALID_FIELD_VALUE, field,
+                             "%s must be between %ld and %ld%s%s%s", field, lo, hi,
+                             cap ? " (" : "", cap ? cap : "", cap ? ")" : "");
     *out = (long)d;
     return ERR_OK;
 }

@@ -204,7 +204,8 @@ static void on_sub_state(void *arg, int connected)
     struct events *ev = arg;
     struct err e;
 
-    if (connected && kv_async_subscribe(ev->sub, JOB_EVENTS_CHANNEL, on_message, ev, &e) != ERR_OK) {
+    if (connected &&
+        kv_async_subscribe(ev->sub, JOB_EVENTS_CHANNEL, on_message, ev, &e) != ERR_OK) {
         struct log_line l;
         log_begin(&l, LOG_WARN, "events_subscribe_failed");
         log_errfields(&l, &e);

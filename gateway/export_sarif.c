@@ -295,7 +295,8 @@ static cJSON *result_of(const cJSON *f, int idx, const char *path, const char *u
             cJSON_AddItemToObject(phys, "region", region);
         cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "locations"), loc);
     }
-    if (uri != NULL && finding_fix(f) != NULL && (fix = fix_of(finding_fix(f), uri, source)) != NULL)
+    if (uri != NULL && finding_fix(f) != NULL &&
+        (fix = fix_of(finding_fix(f), uri, source)) != NULL)
         cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "fixes"), fix);
     sarif_fingerprint(path, rule_id, msg, base);
     occurrence(results, base, fp, sizeof fp);

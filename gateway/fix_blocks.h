@@ -10,7 +10,10 @@
  * refused.
  *
  *     struct fix_blocks fb;
- *     if (fix_blocks_parse(fix, strlen(fix), &fb) == 0) { ... fb.v[0] ...; fix_blocks_cleanup(&fb); }
+ *     if (fix_blocks_parse(fix, strlen(fix), &fb) == 0) {
+ *         ... fb.v[0] ...
+ *         fix_blocks_cleanup(&fb);
+ *     }
  */
 #ifndef GW_FIX_BLOCKS_H
 #define GW_FIX_BLOCKS_H

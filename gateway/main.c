@@ -44,7 +44,8 @@ static int auth_setup(struct gateway *gw, struct err *e)
         jwks_refresh(gw->jwks, &fetch_e);
     }
     gw->ext_enabled = cfg->supabase_jwt_secret[0] != '\0' || gw->jwks != NULL;
-    gw->ext_jwt.hs_secret = cfg->supabase_jwt_secret[0] ? (const unsigned char *)cfg->supabase_jwt_secret : NULL;
+    gw->ext_jwt.hs_secret =
+        cfg->supabase_jwt_secret[0] ? (const unsigned char *)cfg->supabase_jwt_secret : NULL;
     gw->ext_jwt.hs_secret_len = strlen(cfg->supabase_jwt_secret);
     gw->ext_jwt.jwks = gw->jwks;
     gw->ext_jwt.issuer = cfg->supabase_issuer;

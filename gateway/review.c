@@ -81,7 +81,8 @@ void handle_review(struct request *req)
         refuse(req, &id, &e);
         return;
     }
-    if (review_parse(req->body, req->body_len, req->gw->cfg, req->gw->stress_policy, &r, &e) != ERR_OK) {
+    if (review_parse(req->body, req->body_len, req->gw->cfg, req->gw->stress_policy, &r, &e) !=
+        ERR_OK) {
         refuse(req, &id, &e);
         return;
     }

@@ -513,8 +513,8 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
     (void)conn;
     while (*r != '\0') {
         int hi, lo;
-        if (r[0] == '%' && (hi = crypto_hex_digit(r[1])) >= 0 && (lo = crypto_hex_digit(r[2])) >= 0 &&
-            (hi | lo) != 0) {
+        if (r[0] == '%' && (hi = crypto_hex_digit(r[1])) >= 0 &&
+            (lo = crypto_hex_digit(r[2])) >= 0 && (hi | lo) != 0) {
             *w++ = (char)(hi * 16 + lo);
             r += 3;
             continue;

@@ -77,8 +77,9 @@ void handle_whoami(struct request *req)
     cJSON_AddNumberToObject(u, "tokens_used", (double)used);
     cJSON_AddNumberToObject(u, "tokens_reserved", (double)reserved);
     cJSON_AddStringToObject(u, "month", month);
-    cJSON_AddBoolToObject(b, "soft_throttled",
-                          (used + reserved) * 100 >= lim->tokens_per_month * PLANS_SOFT_THROTTLE_PCT);
+    cJSON_AddBoolToObject(
+        b, "soft_throttled",
+        (used + reserved) * 100 >= lim->tokens_per_month * PLANS_SOFT_THROTTLE_PCT);
     cJSON_AddBoolToObject(b, "degraded", used + reserved >= lim->tokens_per_month);
     respond_json(req, 200, b);
 }

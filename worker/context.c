@@ -645,7 +645,8 @@ void context_ranges_note(const struct context_result *c, char *out, size_t cap)
     cJSON_ArrayForEach(rg, c->reviewed_ranges) {
         if (used >= cap)
             break;
-        used += (size_t)snprintf(out + used, cap - used, "%s%d-%d", rg == c->reviewed_ranges->child ? "" : ", ",
+        used += (size_t)snprintf(out + used, cap - used, "%s%d-%d",
+                                 rg == c->reviewed_ranges->child ? "" : ", ",
                                  (int)cJSON_GetArrayItem(rg, 0)->valuedouble,
                                  (int)cJSON_GetArrayItem(rg, 1)->valuedouble);
     }

@@ -177,7 +177,8 @@ void tb_parse_pytest(struct cursor c, struct result *r)
         struct span id = span_from(summary, (size_t)(find(summary, "::") - summary.p));
         const char *dash = find(id, " - ");
         if (dash != NULL)
-            tb_split_exception(span_from(summary, (size_t)(dash - summary.p) + 3), &r->type, &r->msg);
+            tb_split_exception(span_from(summary, (size_t)(dash - summary.p) + 3), &r->type,
+                               &r->msg);
     }
     if (r->type.n == 0)
         r->type = loc_type;
