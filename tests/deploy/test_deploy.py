@@ -1010,6 +1010,12 @@ def test_fly():
         for chk in s.get("checks", []) + s.get("http_checks", []):
             paths.append(chk["path"])
     assert "/healthz" in paths and set(paths) <= get_routes(), paths
+    # Workers: liveness from their own listener, on the port they are given.
+    worker_groups = {g for g, (b, _p) in procs.items() if b == "codeinsight-worker"}
+    live = [c for c in cfg.get("checks", {}).values() if c.get("path") == "/livez"]
+    assert live and set(live[0]["processes"]) == worker_groups, cfg.get("checks")
+    assert live[0]["port"] == int(cfg["env"]["CODEINSIGHT_METRICS_PORT"])
+    assert cfg["env"].get("CODEINSIGHT_METRICS_BIND") == "0.0.0.0"
     secrets_doc = _read(FLY)
     for name, v in config_table().items():
         if v["secret"]:
