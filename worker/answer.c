@@ -28,6 +28,27 @@
 
 static const char *const severities[] = {"critical", "major", "minor", "info"};
 
+_Static_assert(sizeof severities / sizeof severities[0] == ANSWER_SEVERITIES,
+               "ANSWER_SEVERITIES names them all");
+
+const char *answer_severity_name(int i)
+{
+    return severities[i];
+}
+
+void answer_count_severities(const cJSON *findings, int counts[ANSWER_SEVERITIES])
+{
+    const cJSON *f;
+
+    memset(counts, 0, ANSWER_SEVERITIES * sizeof counts[0]);
+    cJSON_ArrayForEach(f, findings) {
+        const char *v = json_str(f, "severity");
+        for (int i = 0; v != NULL && i < ANSWER_SEVERITIES; i++)
+            if (strcmp(v, severities[i]) == 0)
+                counts[i]++;
+    }
+}
+
 static const char *const categories[] = {"syntax",          "correctness", "security",
                                          "performance",     "maintainability", "style",
                                          "documentation"};

@@ -105,6 +105,16 @@ struct answer_file {
  * how many findings were dropped. */
 int answer_validate(cJSON *findings, const struct answer_file *file);
 
+/* The severities a finding may have, most severe first. */
+#define ANSWER_SEVERITIES 4
+
+/* The name of severity i (0 "critical" .. 3 "info"), static. */
+const char *answer_severity_name(int i);
+
+/* Counts the findings of each severity into counts (indexed as
+ * answer_severity_name); one with another or no severity counts nowhere. */
+void answer_count_severities(const cJSON *findings, int counts[ANSWER_SEVERITIES]);
+
 /* Merges secret, linter and model findings (each borrowed, may be NULL) into
  * one new array (owns), ordered by line: the same issue on the same line
  * (same line and category, or same rule_id) is kept once, preferring

@@ -3,6 +3,7 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "worker/answer.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -100,20 +101,14 @@ int history_job(const cJSON *doc, bson_t *out)
 /* {critical: n, major: n, minor: n, info: n} of the findings. */
 static int append_severities(bson_t *b, const cJSON *findings)
 {
-    static const char *const sev[] = {"critical", "major", "minor", "info"};
+    int n[ANSWER_SEVERITIES];
     bson_t child;
-    const cJSON *f;
 
     if (!bson_append_document_begin(b, "severities", -1, &child))
         return -1;
-    for (size_t s = 0; s < sizeof sev / sizeof sev[0]; s++) {
-        int64_t n = 0;
-        cJSON_ArrayForEach(f, findings) {
-            const char *v = json_str(f, "severity");
-            n += v != NULL && strcmp(v, sev[s]) == 0;
-        }
-        bson_append_int64(&child, sev[s], -1, n);
-    }
+    answer_count_severities(findings, n);
+    for (int s = 0; s < ANSWER_SEVERITIES; s++)
+        bson_append_int64(&child, answer_severity_name(s), -1, n[s]);
     return bson_append_document_end(b, &child) ? 0 : -1;
 }
 

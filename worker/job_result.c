@@ -52,9 +52,8 @@ static void list_add(char *buf, size_t cap, const char *text)
 
 char *job_result_summary(const struct job_parts *p, const cJSON *findings)
 {
-    static const char *const sev[] = {"critical", "major", "minor", "info"};
     char counts[128] = "", tools[160] = "", item[48], *out;
-    int total = cJSON_GetArraySize(findings);
+    int total = cJSON_GetArraySize(findings), n[ANSWER_SEVERITIES];
     const cJSON *it;
     const cJSON *linters = p->lint != NULL ? p->lint->linters : NULL;
 
@@ -62,14 +61,10 @@ char *job_result_summary(const struct job_parts *p, const cJSON *findings)
         return strdup("The review could not run.");
     if (p->model != NULL && p->model->summary != NULL && !p->model->degraded)
         return strdup(p->model->summary);
-    for (size_t s = 0; s < sizeof sev / sizeof sev[0]; s++) {
-        int n = 0;
-        cJSON_ArrayForEach(it, findings) {
-            const char *v = json_str(it, "severity");
-            n += v != NULL && strcmp(v, sev[s]) == 0;
-        }
-        if (n > 0) {
-            snprintf(item, sizeof item, "%d %s", n, sev[s]);
+    answer_count_severities(findings, n);
+    for (int s = 0; s < ANSWER_SEVERITIES; s++) {
+        if (n[s] > 0) {
+            snprintf(item, sizeof item, "%d %s", n[s], answer_severity_name(s));
             list_add(counts, sizeof counts, item);
         }
     }
