@@ -466,29 +466,39 @@ static void mask_put(char *out, size_t cap, size_t *len, const char *s, size_t n
     *len += n;
 }
 
+int config_url_password(const char *url, size_t *off, size_t *len)
+{
+    const char *scheme = strstr(url, "://"), *auth, *auth_end, *at = NULL, *colon;
+
+    if (scheme == NULL)
+        return 0;
+    /* The userinfo ends at the last '@' before the path, as both URL
+     * parsers read it: a password may hold '@', '?' or '#'. */
+    auth = scheme + 3;
+    auth_end = auth + strcspn(auth, "/");
+    for (const char *q = auth; q < auth_end; q++)
+        if (*q == '@')
+            at = q;
+    colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon == NULL)
+        return 0;
+    *off = (size_t)(colon + 1 - url);
+    *len = (size_t)(at - colon - 1);
+    return 1;
+}
+
 void config_mask_url(const char *url, char *out, size_t cap)
 {
-    const char *scheme = strstr(url, "://");
-    const char *p = url, *auth, *auth_end, *at = NULL, *colon = NULL;
-    size_t len = 0;
+    const char *p = url;
+    size_t len = 0, pw_off, pw_len;
 
     if (cap == 0)
         return;
     out[0] = '\0';
-    if (scheme != NULL) {
-        /* The userinfo ends at the last '@' before the path, as both URL
-         * parsers read it: a password may hold '@', '?' or '#'. */
-        auth = scheme + 3;
-        auth_end = auth + strcspn(auth, "/");
-        for (const char *q = auth; q < auth_end; q++)
-            if (*q == '@')
-                at = q;
-        colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    }
-    if (colon != NULL) {
-        mask_put(out, cap, &len, url, (size_t)(colon + 1 - url));
+    if (config_url_password(url, &pw_off, &pw_len)) {
+        mask_put(out, cap, &len, url, pw_off);
         mask_put(out, cap, &len, "***", 3);
-        p = at;
+        p = url + pw_off + pw_len;
     }
     /* libpq also takes password=... as a query parameter: masked whatever
      * its length (an empty one stays empty). */

@@ -115,6 +115,11 @@ void config_log(const struct config *cfg, unsigned procs);
  * description) to out; docs/configuration.md embeds this output. */
 void config_print_markdown(FILE *out);
 
+/* Where url's userinfo password is ("scheme://user:PASSWORD@host..."; the
+ * userinfo ends at the last '@' before the path): 1 with its offset and
+ * length (maybe 0), else 0. */
+int config_url_password(const char *url, size_t *off, size_t *len);
+
 /* Copies url into out (cap bytes) with any password replaced by "***". */
 void config_mask_url(const char *url, char *out, size_t cap);
 

@@ -2,6 +2,7 @@
 #include "worker/mongo_sink.h"
 
 #include "common/clock.h"
+#include "common/config.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -245,22 +246,13 @@ static void *writer(void *arg)
     }
 }
 
-/* The connection string's password, if mongoc's message would show it. */
+/* 1 when msg holds the connection string's password. */
 static int shows_password(const char *msg, const char *url)
 {
-    const char *auth = strstr(url, "://"), *end, *at = NULL, *colon;
+    size_t off, len;
 
-    if (auth == NULL)
-        return 0;
-    auth += 3;
-    end = auth + strcspn(auth, "/");
-    for (const char *q = auth; q < end; q++)
-        if (*q == '@')
-            at = q;
-    colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    if (colon == NULL || colon + 1 == at)
-        return 0;
-    return memmem(msg, strlen(msg), colon + 1, (size_t)(at - colon - 1)) != NULL;
+    return config_url_password(url, &off, &len) && len > 0 &&
+           memmem(msg, strlen(msg), url + off, len) != NULL;
 }
 
 static mongoc_uri_t *uri_parse(const char *url, struct err *e)

@@ -548,6 +548,18 @@ static void test_mask_url(void **state)
     assert_null(strstr(out, "secret"));
     assert_non_null(strstr(out, "***"));
 
+    /* Where the userinfo password is, for callers that must not show it. */
+    {
+        size_t off = 0, len = 0;
+        assert_int_equal(config_url_password("mongodb://u:a@b?c@h:1/x", &off, &len), 1);
+        assert_int_equal(off, 12);
+        assert_int_equal(len, 5);      /* "a@b?c": the last '@' ends it */
+        assert_int_equal(config_url_password("redis://:@h:1/0", &off, &len), 1);
+        assert_int_equal(len, 0);
+        assert_int_equal(config_url_password("redis://u@h:1/0", &off, &len), 0);
+        assert_int_equal(config_url_password("no scheme", &off, &len), 0);
+    }
+
     /* A small buffer truncates without overflowing (ASan checks the heap). */
     {
         char *small = malloc(10);
