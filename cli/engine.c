@@ -53,8 +53,8 @@ static enum cli_job_state engine_state_of(const cJSON *view)
         return JOB_RUNNING;
     if (strcmp(s, "done") == 0)
         return JOB_DONE;
-    if (strcmp(s, "failed") == 0)
-        return JOB_FAILED;
+    if (strcmp(s, "failed") == 0 || strcmp(s, "cancelled") == 0)
+        return JOB_FAILED;          /* cancelled: it did not finish either */
     return JOB_ERROR;
 }
 
@@ -134,8 +134,11 @@ static void take_view(struct engine *en, struct cli_job *j, const cJSON *json)
     } else if (s == JOB_DONE || s == JOB_FAILED) {
         if (s == JOB_FAILED) {
             err = json_str(j->view, "error");
-            snprintf(j->error, sizeof j->error, "job failed: %s",
-                     err ? err : "no reason given");
+            if (strcmp(json_str(j->view, "status"), "cancelled") == 0)
+                snprintf(j->error, sizeof j->error, "job cancelled by its owner");
+            else
+                snprintf(j->error, sizeof j->error, "job failed: %s",
+                         err ? err : "no reason given");
         }
         if (en->o->format == NULL)
             job_final(j, s);

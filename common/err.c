@@ -65,6 +65,7 @@ static const struct {
                                     503},
     [ERR_TOO_MANY_STREAMS]       = {"too_many_streams", "Too many event streams open", 429},
     [ERR_SERVER_BUSY]            = {"server_busy", "Server busy", 503},
+    [ERR_JOB_FINISHED]           = {"job_finished", "Job already finished", 409},
 };
 
 static int err_valid(enum err_code code)

@@ -22,6 +22,7 @@ LUA(job_undefer)
 LUA(queue_info)
 LUA(job_event)
 LUA(job_read)
+LUA(job_cancel)
 LUA(auth_fill)
 LUA(unknown_key)
 #undef LUA
@@ -36,6 +37,7 @@ struct kv_script job_script_undefer = {"job_undefer", NULL, 0, ""};
 struct kv_script job_script_queue_info = {"queue_info", NULL, 0, ""};
 struct kv_script job_script_event = {"job_event", NULL, 0, ""};
 struct kv_script job_script_read = {"job_read", NULL, 0, ""};
+struct kv_script job_script_cancel = {"job_cancel", NULL, 0, ""};
 struct kv_script job_script_auth_fill = {"auth_fill", NULL, 0, ""};
 struct kv_script job_script_unknown_key = {"unknown_key", NULL, 0, ""};
 
@@ -61,6 +63,7 @@ void job_scripts_init(void)
                 schema_redis_queue_info_lua_len);
     script_bind(&job_script_event, schema_redis_job_event_lua, schema_redis_job_event_lua_len);
     script_bind(&job_script_read, schema_redis_job_read_lua, schema_redis_job_read_lua_len);
+    script_bind(&job_script_cancel, schema_redis_job_cancel_lua, schema_redis_job_cancel_lua_len);
     script_bind(&job_script_auth_fill, schema_redis_auth_fill_lua,
                 schema_redis_auth_fill_lua_len);
     script_bind(&job_script_unknown_key, schema_redis_unknown_key_lua,
@@ -359,6 +362,8 @@ cJSON *job_view_from_hash(const char *job_id, const cJSON *flat)
         cJSON_AddBoolToObject(view, "degraded", d != NULL && strcmp(d, "1") == 0);
         json_add_str_or_null(view, "degraded_reason", flat_get(&f, "degraded_reason"));
         json_add_str_or_null(view, "deferred_until", flat_get(&f, "deferred_until"));
+        if (flat_get(&f, "cancel_requested") != NULL)
+            cJSON_AddBoolToObject(view, "cancel_requested", 1);
     }
     /* The rest of a finished job's result (provider, model, usage, cached,
      * degraded, ranges) as the worker wrote it; it wins over admission's flags. */
@@ -386,5 +391,6 @@ int job_view_finished(const cJSON *view)
 {
     const char *s = json_str(view, "status");
 
-    return s != NULL && (strcmp(s, "done") == 0 || strcmp(s, "failed") == 0);
+    return s != NULL && (strcmp(s, "done") == 0 || strcmp(s, "failed") == 0 ||
+                         strcmp(s, "cancelled") == 0);
 }

@@ -36,6 +36,7 @@ extern struct kv_script job_script_undefer;     /* put due jobs back on the stre
 extern struct kv_script job_script_queue_info;  /* a stream as operators see it (read-only) */
 extern struct kv_script job_script_event;       /* one live event of a pipeline step */
 extern struct kv_script job_script_read;        /* a job's hash, else its stream entry */
+extern struct kv_script job_script_cancel;      /* its owner cancels a job (DELETE /job/:id) */
 extern struct kv_script job_script_auth_fill;   /* an identity into the cache, revocation kept */
 extern struct kv_script job_script_unknown_key; /* unknown API keys per client address */
 
@@ -156,7 +157,15 @@ int job_meta_expand(cJSON *obj, const char *meta);
  * the hash is empty or has no type/status (expired or never existed). */
 cJSON *job_view_from_hash(const char *job_id, const cJSON *flat);
 
-/* 1 when a view's status is final (done or failed): the job will not change. */
+/* Channel a cancellation request is published on (job_cancel.lua): the
+ * message is the job id; the worker holding the job ends it. */
+#define JOB_CANCEL_CHANNEL "ci:cancel"
+
+/* The error text of a job its owner cancelled. */
+#define JOB_CANCELLED_ERROR "cancelled by its owner"
+
+/* 1 when a view's status is final (done, failed or cancelled): the job will
+ * not change. */
 int job_view_finished(const cJSON *view);
 
 #endif

@@ -89,8 +89,9 @@ static const struct metric_def table[MET__COUNT] = {
 
     [MET_JOBS] = {"codeinsight_jobs_total", METRIC_COUNTER,
         "Jobs that left the worker, by type and outcome: done, failed, degraded (static "
-        "findings only because the model could not answer), dead (dead-lettered), deferred "
-        "(parked until due; counted again when it finishes).", NULL, 0, WK, jobs},
+        "findings only because the model could not answer), dead (dead-lettered), cancelled "
+        "(by its owner, while it ran), deferred (parked until due; counted again when it "
+        "finishes).", NULL, 0, WK, jobs},
     [MET_JOB_DURATION] = {"codeinsight_job_duration_seconds", METRIC_HISTOGRAM,
         "Time a worker spent on a job, from delivery to publication, by type.",
         job_buckets, N(job_buckets), WK, NULL},

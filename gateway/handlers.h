@@ -10,6 +10,11 @@ void handle_review(struct request *req);
 /* GET /job/:id: the job from Redis, or from PostgreSQL once expired. (jobs.c) */
 void handle_job_get(struct request *req);
 
+/* DELETE /job/:id: cancels a queued job at once (200, status cancelled) or
+ * asks the worker running it to stop (202, cancel_requested); 409
+ * job_finished when it is done or failed. (job_cancel.c) */
+void handle_job_cancel(struct request *req);
+
 /* GET /job/:id/events: the job's status changes and pipeline steps as
  * text/event-stream, live until its final event. (job_events.c) */
 void handle_job_events(struct request *req);

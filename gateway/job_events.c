@@ -271,11 +271,8 @@ void handle_job_events(struct request *req)
     struct err e;
 
     err_clear(&e);
-    if (!crypto_uuid_valid(id)) {
-        err_set(&e, ERR_JOB_NOT_FOUND, "no such job: job ids are UUIDs");
-        respond_error(req, &e);
+    if (!jobs_id_or_respond(req, id))
         return;
-    }
     /* Clients that cannot set headers may say it in the query string. */
     if (last == NULL)
         last = request_query(req, "last_event_id");
@@ -286,13 +283,8 @@ void handle_job_events(struct request *req)
         return;
     }
     /* The hot copy was read with the gate; without one, PostgreSQL's row. */
-    view = jobs_view_owned(req, id, &hot, &e);
-    if (view == NULL) {
-        if (e.code == ERR_OK)
-            err_set(&e, ERR_JOB_NOT_FOUND, "no job %s", id);
-        gate_respond_error(req, &e);
+    if ((view = jobs_view_or_respond(req, id, &hot)) == NULL)
         return;
-    }
     if (!hot && job_view_finished(view))
         respond_final_only(req, view, &after);
     else

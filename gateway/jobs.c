@@ -114,6 +114,30 @@ cJSON *jobs_view_owned(struct request *req, const char *id, int *hot, struct err
     return view;
 }
 
+int jobs_id_or_respond(struct request *req, const char *id)
+{
+    struct err e;
+
+    if (crypto_uuid_valid(id))
+        return 1;
+    err_set(&e, ERR_JOB_NOT_FOUND, "no such job: job ids are UUIDs");
+    respond_error(req, &e);
+    return 0;
+}
+
+cJSON *jobs_view_or_respond(struct request *req, const char *id, int *hot)
+{
+    struct err e;
+    cJSON *view = jobs_view_owned(req, id, hot, &e);
+
+    if (view == NULL) {
+        if (e.code == ERR_OK)
+            err_set(&e, ERR_JOB_NOT_FOUND, "no job %s", id);
+        gate_respond_error(req, &e);
+    }
+    return view;
+}
+
 /* Answers from the finished-job cache; 1 when it answered. Someone else's
  * cached job is left to the normal path, which answers 404. */
 static int job_from_view_cache(struct request *req, const char *id, const char *user_id)
@@ -141,11 +165,8 @@ void handle_job_get(struct request *req)
     int format = export_format_parse(request_query(req, "format"));
 
     err_clear(&e);
-    if (!crypto_uuid_valid(id)) {
-        err_set(&e, ERR_JOB_NOT_FOUND, "no such job: job ids are UUIDs");
-        respond_error(req, &e);
+    if (!jobs_id_or_respond(req, id))
         return;
-    }
     if (format < 0) {
         err_set_field(&e, ERR_INVALID_FIELD_VALUE, "format", "format is json, sarif or rdjson");
         respond_error(req, &e);
@@ -153,24 +174,19 @@ void handle_job_get(struct request *req)
     }
     if (format == EXPORT_JSON && job_from_view_cache(req, id, who->user_id))
         return;
-    view = jobs_view_owned(req, id, NULL, &e);
-    if (view != NULL) {
-        if (format == EXPORT_JSON && job_view_finished(view)) {
-            /* Rendered once; later polls are answered from memory. */
-            char *text = cJSON_PrintUnformatted(view);
-            if (text != NULL)
-                view_cache_put(req->gw->views, id, who->user_id, text, strlen(text),
-                               clock_now_ms());
-            cJSON_Delete(view);
-            respond_text(req, 200, "application/json", text);
-            return;
-        }
-        export_respond(req, view, (enum export_format)format, req->gw->cfg->info_url);
+    if ((view = jobs_view_or_respond(req, id, NULL)) == NULL)
+        return;
+    if (format == EXPORT_JSON && job_view_finished(view)) {
+        /* Rendered once; later polls are answered from memory. */
+        char *text = cJSON_PrintUnformatted(view);
+        if (text != NULL)
+            view_cache_put(req->gw->views, id, who->user_id, text, strlen(text),
+                           clock_now_ms());
+        cJSON_Delete(view);
+        respond_text(req, 200, "application/json", text);
         return;
     }
-    if (e.code == ERR_OK)
-        err_set(&e, ERR_JOB_NOT_FOUND, "no job %s", id);
-    gate_respond_error(req, &e);
+    export_respond(req, view, (enum export_format)format, req->gw->cfg->info_url);
 }
 
 /* ---- GET /jobs ---- */
@@ -351,9 +367,9 @@ void handle_jobs_list(struct request *req)
     if (paging_parse_or_respond(req, JOBS_LIMIT_DEFAULT, JOBS_LIMIT_MAX, &limit, &cursor) != 0)
         return;
     if (status != NULL && strcmp(status, "queued") && strcmp(status, "running") &&
-        strcmp(status, "done") && strcmp(status, "failed")) {
+        strcmp(status, "done") && strcmp(status, "failed") && strcmp(status, "cancelled")) {
         err_set_field(&e, ERR_INVALID_FIELD_VALUE, "status",
-                      "status is queued, running, done or failed");
+                      "status is queued, running, done, failed or cancelled");
         respond_error(req, &e);
         return;
     }

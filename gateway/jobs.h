@@ -18,4 +18,13 @@ cJSON *jobs_view(struct request *req, const char *id, struct err *e);
  * view came from the Redis hot copy, 0 when from PostgreSQL. */
 cJSON *jobs_view_owned(struct request *req, const char *id, int *hot, struct err *e);
 
+/* For the routes of one job (GET, DELETE /job/:id, its events): 1 when id
+ * (the path's, lower-cased) is a job id, else answers 404 job_not_found
+ * and returns 0. */
+int jobs_id_or_respond(struct request *req, const char *id);
+
+/* jobs_view_owned, or NULL having answered: 404 job_not_found when there
+ * is no such job of the caller's, the error when it could not be read. */
+cJSON *jobs_view_or_respond(struct request *req, const char *id, int *hot);
+
 #endif

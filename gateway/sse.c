@@ -63,7 +63,8 @@ char *sse_id_str(const struct sse_id *id, char *buf)
 
 int sse_type_final(const char *type)
 {
-    return strcmp(type, "done") == 0 || strcmp(type, "failed") == 0;
+    return strcmp(type, "done") == 0 || strcmp(type, "failed") == 0 ||
+           strcmp(type, "cancelled") == 0;
 }
 
 char *sse_frame(const char *id, const char *type, const char *data, size_t *len)

@@ -44,7 +44,7 @@ int sse_id_cmp(const struct sse_id *a, const struct sse_id *b);
 /* Writes "<ms>-<seq>" into buf (at least SSE_ID_MAX + 1 bytes). Returns buf. */
 char *sse_id_str(const struct sse_id *id, char *buf);
 
-/* 1 for the types that end a job's stream ("done", "failed"). */
+/* 1 for the types that end a job's stream ("done", "failed", "cancelled"). */
 int sse_type_final(const char *type);
 
 /* The frame for one event (owns; free()); *len gets its length. type must

@@ -57,6 +57,8 @@ char *job_result_summary(const struct job_parts *p, const cJSON *findings)
     const cJSON *it;
     const cJSON *linters = p->lint != NULL ? p->lint->linters : NULL;
 
+    if (p->cancelled)
+        return strdup("Cancelled by its owner before it finished.");
     if (p->failed)
         return strdup("The review could not run.");
     if (p->model != NULL && p->model->summary != NULL && !p->model->degraded)
@@ -203,7 +205,9 @@ static int record_members(cJSON *r, const struct job_parts *p, const cJSON *find
         cJSON_AddItemToObject(r, "job_files", keep);
     cJSON_AddStringToObject(r, "job_id", p->job_id);
     json_add_str_or_null(r, "type", field(p, "type"));
-    cJSON_AddStringToObject(r, "status", p->failed ? "failed" : "done");
+    cJSON_AddStringToObject(r, "status", p->cancelled ? "cancelled"
+                                         : p->failed  ? "failed"
+                                                      : "done");
     json_add_str_or_null(r, "created_at", field(p, "created_at"));
     cJSON_AddStringToObject(r, "started_at", p->started_at);
     cJSON_AddStringToObject(r, "finished_at", p->finished_at);

@@ -32,6 +32,8 @@ struct job_parts {
     long attempts;
     int failed;                         /* the job reports error, no findings */
     const char *error;                  /* when failed */
+    int cancelled;                      /* with failed: its owner cancelled it
+                                           (status "cancelled") */
     int minimal;                        /* without any text a client, a linter or a
                                            run wrote: no notes, linters, degraded
                                            reason, ranges, diff members, file_path,

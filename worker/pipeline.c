@@ -87,9 +87,25 @@ struct pipeline_job {
     struct model_out model;         /* owned once the model step finished */
     int have_model;
     int dead;                       /* given up: dead-lettered when published */
+    int cancelled;                  /* its owner cancelled it: ends as such */
 };
 
 static void step(struct pipeline_job *j);
+
+/* Its owner cancelled it: it reports no findings, an error, and status
+ * cancelled (job_status). */
+static void mark_cancelled(struct pipeline_job *j)
+{
+    j->cancelled = 1;
+    j->failed = 1;
+    snprintf(j->error, sizeof j->error, "%s", JOB_CANCELLED_ERROR);
+}
+
+/* The status the job ends with. */
+static const char *job_status(const struct pipeline_job *j)
+{
+    return j->cancelled ? "cancelled" : j->failed ? "failed" : "done";
+}
 
 static const char *field(const struct pipeline_job *j, const char *name)
 {
@@ -122,7 +138,7 @@ static void job_log(const struct pipeline_job *j, enum log_level lvl, const char
     if (e != NULL)
         log_errfields(&l, e);
     if (strcmp(event, "job_done") == 0) {
-        log_str(&l, "status", j->failed ? "failed" : "done");
+        log_str(&l, "status", job_status(j));
         log_int(&l, "findings", cJSON_GetArraySize(j->lint.findings));
         log_int(&l, "attempts", j->attempts);
         log_int(&l, "duration_ms", clock_mono_ms() - j->began_ms);
@@ -228,6 +244,15 @@ static void on_started(void *arg, cJSON *reply, const struct err *e)
     }
     j->attempts = cJSON_IsNumber(reply) ? (long)reply->valuedouble : 1;
     j->retry_ms = 0;
+    if (j->attempts < 0) {
+        /* Its owner cancelled it while no worker was running it. */
+        j->attempts = -j->attempts - 1;
+        mark_cancelled(j);
+        job_log(j, LOG_INFO, "job_cancelled", NULL);
+        j->stage = ST_PERSIST;
+        step(j);
+        return;
+    }
     if (j->attempts == 0) {
         /* Another worker took the entry over and finished the job. */
         job_log(j, LOG_INFO, "job_already_finished", NULL);
@@ -583,6 +608,7 @@ static void job_parts(const struct pipeline_job *j, struct job_parts *p)
         .attempts = j->attempts,
         .failed = j->failed,
         .error = j->error,
+        .cancelled = j->cancelled,
         .minimal = j->persist_form >= PERSIST_MINIMAL,
         .lint = &j->lint,
         .red_file = &j->red_file,
@@ -714,14 +740,15 @@ static void on_published(void *arg, cJSON *reply, const struct err *e)
         retry_later(j, e);
         return;
     }
-    job_log(j, j->failed ? LOG_WARN : LOG_INFO, "job_done", NULL);
+    job_log(j, j->failed && !j->cancelled ? LOG_WARN : LOG_INFO, "job_done", NULL);
     /* A worker without a model (offline) completes jobs as configured. */
-    job_count(j, j->dead     ? "dead"
-                 : j->failed ? "failed"
+    job_count(j, j->dead          ? "dead"
+                 : j->cancelled ? "cancelled"
+                 : j->failed    ? "failed"
                  : reason != NULL && strncmp(reason, "offline", 7) != 0 ? "degraded"
                                                                        : "done");
     result_cache_store(j);
-    job_release(j, !j->failed);
+    job_release(j, !j->failed || j->cancelled);
 }
 
 /* An entry without a job id has no hot copy to update: just retire it. */
@@ -772,7 +799,7 @@ static void do_publish(struct pipeline_job *j)
     argv[n++] = j->dead ? dead : "";
     argv[n++] = j->job_id;
     argv[n++] = "status";
-    argv[n++] = j->failed ? "failed" : "done";
+    argv[n++] = job_status(j);
     argv[n++] = "finished_at";
     argv[n++] = j->finished_at;
     argv[n++] = "error";
@@ -791,6 +818,8 @@ static void do_publish(struct pipeline_job *j)
 
 static void step(struct pipeline_job *j)
 {
+    if (j->cancelled && (j->stage == ST_LINT || j->stage == ST_MODEL || j->stage == ST_DEFER))
+        j->stage = ST_PERSIST;      /* no more work: it ends as cancelled */
     switch (j->stage) {
     case ST_START:   do_start(j);   break;
     case ST_LINT:    do_lint(j);    break;
@@ -898,13 +927,36 @@ int pipeline_holds(const struct worker *w, const char *entry_id)
     return 0;
 }
 
-int pipeline_entry_ids(const struct worker *w, const char **ids, int max)
+int pipeline_ids(const struct worker *w, int job_ids, const char **ids, int max)
 {
     int n = 0;
 
     for (const struct pipeline_job *j = w->jobs; j != NULL && n < max; j = j->next)
-        ids[n++] = j->entry_id;
+        if (!job_ids || j->job_id[0] != '\0')
+            ids[n++] = job_ids ? j->job_id : j->entry_id;
     return n;
+}
+
+int pipeline_cancel(struct worker *w, const char *job_id)
+{
+    struct pipeline_job *j = w->jobs;
+
+    while (j != NULL && strcmp(j->job_id, job_id) != 0)
+        j = j->next;
+    /* Past its model step the work is done: it ends as it is. */
+    if (j == NULL || j->cancelled || j->dead || j->stage >= ST_PERSIST)
+        return 0;
+    mark_cancelled(j);
+    job_log(j, LOG_INFO, "job_cancelled", NULL);
+    if (j->stage == ST_MODEL && j->task.fn != NULL) {
+        /* Its model call is aborted (or sandbox run killed, load stopped):
+         * its callback never runs, so the job goes on from here. */
+        cancel_now(&j->task);
+        step(j);
+    }
+    /* Else the step under way (start, linters, a retry's wait, a deferral)
+     * sees it when it ends. */
+    return 1;
 }
 
 int pipeline_cancel_tasks(struct worker *w)

@@ -37,8 +37,16 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
 int pipeline_holds(const struct worker *w, const char *entry_id);
 
 /* Fills ids (borrowed until the jobs finish) with the entry ids of the jobs
- * in memory, at most max; returns how many. */
-int pipeline_entry_ids(const struct worker *w, const char **ids, int max);
+ * in memory, or with job_ids their job ids (a job without one is left out),
+ * at most max; returns how many. */
+int pipeline_ids(const struct worker *w, int job_ids, const char **ids, int max);
+
+/* Its owner cancelled job job_id (JOB_CANCEL_CHANNEL): when it is in memory
+ * and not past its model step, it ends as cancelled, with no findings: its
+ * model call is aborted at once (the tokens of an aborted call are not
+ * charged), a step under way (linters, a Redis call, a retry's wait) is let
+ * finish first. Returns 1 when the job was here to cancel, else 0. */
+int pipeline_cancel(struct worker *w, const char *job_id);
 
 /* Shutdown past the deadline, first step: stops the task every job is
  * waiting for (model step, debug, architecture or stress; worker/cancel.h).

@@ -16,6 +16,7 @@
 #include "common/metrics.h"
 #include "common/metrics_http.h"
 #include "common/metrics_table.h"
+#include "worker/cancel_watch.h"
 #include "worker/lint.h"
 #include "worker/prompt.h"
 #include "worker/pipeline.h"
@@ -149,7 +150,7 @@ static void heartbeat(struct worker *w)
     argv[n++] = w->group;
     argv[n++] = w->consumer;
     argv[n++] = "0";
-    k = pipeline_entry_ids(w, argv + n, HB_MAX);
+    k = pipeline_ids(w, 0, argv + n, HB_MAX);
     if (k == 0)
         return;
     n += k;
@@ -318,6 +319,8 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     w->kv_read = kv_async_new(loop, &w->kv_url, "reader", on_read_state, w, e);
     if (w->kv_read == NULL)
         goto fail;
+    if ((w->cancels = cancel_watch_new(w, e)) == NULL)
+        goto fail;
     w->db = db_async_new(loop, cfg->database_url, e);
     if (w->db == NULL)
         goto fail;
@@ -415,6 +418,8 @@ void worker_cleanup(struct worker *w)
     w->stopping = 1;
     w->stop_deadline_ms = 0;
     pipeline_cancel_tasks(w);
+    cancel_watch_free(w->cancels);
+    w->cancels = NULL;
     lint_pool_free(w->lint);
     w->lint = NULL;
     kv_async_free(w->kv_read);

@@ -14,6 +14,7 @@
  * nothing the loop runs takes a fraction of that. */
 #define WORKER_STALL_MS 30000
 
+struct cancel_watch;
 struct config;
 struct db_async;
 struct err;
@@ -33,6 +34,7 @@ struct worker {
     struct kv_url kv_url;
     struct kv_async *kv_read;       /* only the blocking XREADGROUP */
     struct kv_async *kv;            /* every other command */
+    struct cancel_watch *cancels;   /* its owner's cancellations of a running job */
     struct db_async *db;
     struct launcher launcher;       /* the sandbox launcher (linters, Debug Doctor) */
     struct lint_pool *lint;

@@ -9,13 +9,14 @@
 -- Returns the number of entries acknowledged (0 when it was not pending).
 -- An acknowledged entry also counts in stats:done:<stream>:<epoch minute>
 -- (kept an hour), the completion rate GET /queue/info reports.
--- Emits the live event 'done' or 'failed' (the status; lib/events.lua).
+-- Emits the live event 'done', 'failed' or 'cancelled' (the status;
+-- lib/events.lua).
 local fields = {}
 for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 local status = argv_field(8, 'status')
-if status == 'done' or status == 'failed' then
+if status == 'done' or status == 'failed' or status == 'cancelled' then
   local err = argv_field(8, 'error')
   job_event(ARGV[7], ARGV[3], status, cjson.encode({
     type = status, job_id = ARGV[7], status = status,

@@ -6,14 +6,21 @@
 -- (started_at, pool, worker, ...).
 -- Returns the attempt number, or 0 when the job has finished already (its
 -- hash says done or failed: another worker took this entry over and
--- finished it while this one was stalled): nothing is changed then but
--- that the entry, a stale delivery, is retired.
+-- finished it while this one was stalled; or cancelled: its owner cancelled
+-- it while it was queued): nothing is changed then but that the entry, a
+-- stale delivery, is retired. Returns -1 - attempts (the attempts so far)
+-- when its owner asked to cancel it (cancel_requested: it was running on a
+-- worker that died, or its deferral ended): nothing is changed, and the
+-- worker ends it as cancelled.
 -- Emits the live event 'running' (lib/events.lua).
 local was = redis.call('HGET', KEYS[1], 'status')
-if was == 'done' or was == 'failed' then
+if was == 'done' or was == 'failed' or was == 'cancelled' then
   redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
   redis.call('XDEL', KEYS[2], ARGV[2])
   return 0
+end
+if redis.call('HEXISTS', KEYS[1], 'cancel_requested') == 1 then
+  return -1 - tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
 end
 local fields = job_entry_view(KEYS[2], ARGV[2]) or {}
 fields[#fields + 1] = 'status'

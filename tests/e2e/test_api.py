@@ -159,7 +159,7 @@ def test_unknown_job(harness, gateway, job_id):
     ("GET", "/review", "POST"),
     ("PUT", "/review", "POST"),
     ("DELETE", "/review", "POST"),
-    ("DELETE", "/job/x", "GET"),
+    ("PUT", "/job/x", "DELETE"),
     ("POST", "/job/0190a8d4-5b6c-7def-8123-456789abcdef", "GET"),
     ("POST", "/healthz", "GET"),
     ("DELETE", "/readyz", "GET"),

@@ -557,3 +557,28 @@ def test_sigterm_cancels_the_task_and_leaves_the_job_pending(harness, dgw, fake,
                    desc="the sandboxed program killed")
     else:
         assert fake.count(m) == 1, "the cancelled model call was retried"
+
+
+def test_cancel_kills_the_reproduction_run(harness, dgw, fake, clean_state):
+    """DELETE /job/:id while a debug job's program runs in the sandbox (the
+    heavy pool's task, not a model call): the program is killed at once, the
+    job ends cancelled without asking the model, and the worker goes on."""
+    m = marker()
+    w = harness.start_worker("heavy", {
+        **provider_env(fake), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+        "CODEINSIGHT_READ_BLOCK_MS": "200", "CODEINSIGHT_SANDBOX_TIMEOUT_MS": "120000"})
+    assert w.events("worker_started")[0].get("sandbox") == "ready", w.tail()
+    path = f"{m}.py"
+    job_id = harness.submit(file_path=path, file_content=PY_SLOW.format(m=m),
+                            request_type="debug", error_log=PY_LOG, run={"runner": "python"})
+    wait_until(lambda: processes_naming(path), timeout=JOB_TIMEOUT,
+               desc="the reproduction running in the sandbox")
+
+    status, _, body = harness.http("DELETE", f"/job/{job_id}")
+    assert status == 202 and body["cancel_requested"] is True, body
+    job = harness.poll_job(job_id, until=("cancelled", "done", "failed"), timeout=30)
+    assert job["status"] == "cancelled" and job["pool"] == "heavy", job
+    wait_until(lambda: not processes_naming(path), timeout=10, desc="the program killed")
+    assert fake.count(m) == 0, "a cancelled job asked the model"
+    assert w.events("job_cancelled", job_id=job_id)
+    assert w.alive()

@@ -255,7 +255,8 @@ def test_stats_shape(harness, gateway, clean_state):
     assert re.match(r"^\d{4}-\d{2}$", body["month"]), body
     jobs = body["jobs"]
     assert jobs["total"] == 2, body
-    assert jobs["by_status"] == {"queued": 0, "running": 0, "done": 2, "failed": 0}, body
+    assert jobs["by_status"] == {"queued": 0, "running": 0, "done": 2, "failed": 0,
+                                 "cancelled": 0}, body
     assert jobs["by_type"] == {"review": 2, "debug": 0, "architecture": 0, "stress": 0}, body
     assert jobs["by_type_status"]["review"]["done"] == 2, body
     assert set(jobs["by_type_status"]) == {"review", "debug", "architecture", "stress"}, body

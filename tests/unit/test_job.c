@@ -362,6 +362,41 @@ static void test_view_error_and_empty_strings(void **state)
     cJSON_Delete(flat);
 }
 
+/* A cancelled job is final; a running one its owner asked to cancel
+ * says so, and is not. */
+static void test_view_cancelled(void **state)
+{
+    cJSON *flat = FLAT("type", "review", "status", "running", "cancel_requested", "1");
+    cJSON *view = job_view_from_hash(JOB_ID, flat);
+    (void)state;
+
+    assert_non_null(view);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(view, "cancel_requested")));
+    assert_false(job_view_finished(view));
+    cJSON_Delete(view);
+    cJSON_Delete(flat);
+
+    flat = FLAT("type", "review", "status", "cancelled", "error", JOB_CANCELLED_ERROR);
+    view = job_view_from_hash(JOB_ID, flat);
+    assert_non_null(view);
+    assert_view_keys(view);     /* no cancel_requested unless asked while it ran */
+    assert_true(job_view_finished(view));
+    assert_string_equal(json_str(view, "error"), JOB_CANCELLED_ERROR);
+    cJSON_Delete(view);
+    cJSON_Delete(flat);
+
+    flat = FLAT("type", "review", "status", "done");
+    view = job_view_from_hash(JOB_ID, flat);
+    assert_true(job_view_finished(view));
+    cJSON_Delete(view);
+    cJSON_Delete(flat);
+    flat = FLAT("type", "review", "status", "queued");
+    view = job_view_from_hash(JOB_ID, flat);
+    assert_false(job_view_finished(view));
+    cJSON_Delete(view);
+    cJSON_Delete(flat);
+}
+
 static void test_view_absent(void **state)
 {
     cJSON *flat;
@@ -452,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_view_full),
         cmocka_unit_test(test_view_minimal),
         cmocka_unit_test(test_view_error_and_empty_strings),
+        cmocka_unit_test(test_view_cancelled),
         cmocka_unit_test(test_view_absent),
         cmocka_unit_test(test_view_corrupt_result),
         cmocka_unit_test(test_view_independent_of_hash),

@@ -181,6 +181,26 @@ static void test_failed_job_has_no_findings(void **state)
     fx_done(&f);
 }
 
+/* Cancelled by its owner: no findings (the linters' either), its own
+ * summary, status cancelled in PostgreSQL's document. */
+static void test_cancelled_job(void **state)
+{
+    struct fx f;
+    (void)state;
+
+    fx_init(&f, REVIEW_ENTRY);
+    f.p.failed = 1;
+    f.p.cancelled = 1;
+    f.p.error = "cancelled by its owner";
+    fx_build(&f);
+    assert_string_equal(json_str(f.result, "summary"),
+                        "Cancelled by its owner before it finished.");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(f.result, "findings")), 0);
+    assert_string_equal(json_str(f.doc, "status"), "cancelled");
+    assert_string_equal(json_str(f.doc, "error"), "cancelled by its owner");
+    fx_done(&f);
+}
+
 static void test_minimal_form_drops_written_text(void **state)
 {
     struct fx f;
@@ -269,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_model_summary_and_secret_scan),
         cmocka_unit_test(test_nothing_ran),
         cmocka_unit_test(test_failed_job_has_no_findings),
+        cmocka_unit_test(test_cancelled_job),
         cmocka_unit_test(test_minimal_form_drops_written_text),
         cmocka_unit_test(test_diff_filter_members_are_task_result),
         cmocka_unit_test(test_text_not_utf8_is_replaced),

@@ -56,6 +56,14 @@ static void test_get_job(void **state)
                      ROUTE_MATCHED);
     assert_string_equal(f.param, "01890a5d-ac96-774b-bcce-b302099a8057");
 
+    /* Cancelling it: the same parameter and job-read gate; it stores a row. */
+    assert_int_equal(find("DELETE", "/job/abc", &f), ROUTE_MATCHED);
+    assert_ptr_equal(f.route->handler, handle_job_cancel);
+    assert_string_equal(f.param, "abc");
+    assert_true(f.route->flags & ROUTE_JOB);
+    assert_true(f.route->flags & ROUTE_WAITS);
+    assert_false(f.route->flags & (ROUTE_BODY | ROUTE_VIEW));
+
     /* The job's event stream: same parameter, same job-read gate. */
     assert_int_equal(find("GET", "/job/abc/events", &f), ROUTE_MATCHED);
     assert_ptr_equal(f.route->handler, handle_job_events);
@@ -106,8 +114,8 @@ static void test_wrong_method(void **state)
     assert_string_equal(f.allow, "POST");
     assert_int_equal(find("PUT", "/review", &f), ROUTE_WRONG_METHOD);
     assert_string_equal(f.allow, "POST");
-    assert_int_equal(find("DELETE", "/job/x", &f), ROUTE_WRONG_METHOD);
-    assert_string_equal(f.allow, "GET, HEAD");
+    assert_int_equal(find("PUT", "/job/x", &f), ROUTE_WRONG_METHOD);
+    assert_string_equal(f.allow, "GET, HEAD, DELETE");
     assert_int_equal(find("POST", "/healthz", &f), ROUTE_WRONG_METHOD);
     assert_string_equal(f.allow, "GET, HEAD");
     assert_int_equal(find("PUT", "/keys", &f), ROUTE_WRONG_METHOD);

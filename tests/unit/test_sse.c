@@ -96,8 +96,10 @@ static void test_retry_and_final(void **state)
     assert_string_equal(r, "retry: 3000\n\n");
     assert_int_equal(len, strlen(r));
     free(r);
-    assert_true(sse_type_final("done") && sse_type_final("failed"));
+    assert_true(sse_type_final("done") && sse_type_final("failed") &&
+                sse_type_final("cancelled"));
     assert_false(sse_type_final("running") || sse_type_final("queued") ||
+                 sse_type_final("cancel_requested") ||
                  sse_type_final("donex") || sse_type_final(""));
 }
 

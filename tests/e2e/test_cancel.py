@@ -1,0 +1,277 @@
+"""DELETE /job/:id end to end (docs/pipeline.md, "Cancelling a job"): a
+queued job leaves the queue at once, its reservation released and its row
+stored; a running job's worker aborts the model call it waits on and stores
+it cancelled; a worker that died holding a cancelled job leaves it to the
+next, which ends it without work; a parked (deferred) job is cancelled from
+its parking; finished, foreign and malformed jobs are refused.
+
+The fake model vendor holds the calls that must be aborted ("timeout": it
+never answers until the client closes), so a job can only end quickly by
+being cancelled.
+
+    /usr/bin/python3 -m pytest -q tests/e2e/test_cancel.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import signal
+import time
+import uuid
+
+import pytest
+
+from fakemodel import anthropic_env, module_fake
+from harness import GROUP_FAST, STREAM_FAST, job_entry_of, wait_until
+from test_events import Stream
+
+ANTHROPIC_KEY = "sk-ant-e2e-" + secrets.token_urlsafe(24)
+# Long enough that only a cancellation ends a held model call in a test.
+LLM_TIMEOUT_MS = 120_000
+CANCEL_WITHIN_S = 15
+
+
+def month() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+
+
+@pytest.fixture(scope="module")
+def fake(harness, _module_isolation):
+    with module_fake(harness, "fake-llm-cancel", (ANTHROPIC_KEY,)) as f:
+        yield f
+
+
+@pytest.fixture(scope="module")
+def cgw(harness, fake):
+    return harness.start_gateway({**anthropic_env(fake), "CODEINSIGHT_RATE_LIMIT_SCALE": "10000"},
+                                 default=True)
+
+
+@pytest.fixture
+def fresh(harness, cgw, fake):
+    harness.reset_state()
+    fake.reset()
+    return harness
+
+
+def worker_env(fake, **extra) -> dict:
+    env = {**anthropic_env(fake), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+           "CODEINSIGHT_LLM_TIMEOUT_MS": str(LLM_TIMEOUT_MS),
+           "CODEINSIGHT_LLM_MAX_ATTEMPTS": "1", "CODEINSIGHT_READ_BLOCK_MS": "200"}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def user(harness, tag: str) -> tuple[str, str]:
+    _, user_id, key = harness.new_user("pro", tag=tag)
+    return user_id, key
+
+
+def reserved(harness, user_id: str) -> int:
+    v = harness.redis_cli("HGET", f"budget:{user_id}:{month()}", "reserved")
+    return int(v) if v else 0
+
+
+def cancel(harness, job_id: str, key) -> tuple[int, dict, object]:
+    status, headers, body = harness.http("DELETE", f"/job/{job_id}", auth=key)
+    return status, headers, body
+
+
+def pg_job(harness, job_id: str) -> list[str]:
+    rows = harness.psql_rows(f"SELECT status, error, started_at IS NULL FROM jobs "
+                             f"WHERE job_id = '{job_id}'")
+    return rows[0] if rows else []
+
+
+def held_call(fake) -> bool:
+    return fake.stats()["in_flight"] >= 1
+
+
+# -------------------------------------------------------------------- tests --
+
+def test_a_queued_job_is_cancelled_at_once(fresh, fake):
+    user_id, key = user(fresh, "queued")
+    before = reserved(fresh, user_id)
+    job_id = fresh.submit("q.py", "x = 1\n", auth=key)
+    assert reserved(fresh, user_id) > before
+    assert fresh.queued_entry(job_id) is not None
+
+    status, _, body = cancel(fresh, job_id, key)
+    assert status == 200, body
+    assert body["status"] == "cancelled" and body["error"] == "cancelled by its owner", body
+    assert body["finished_at"] and body["findings"] == [], body
+    # Out of the queue, reservation released, nothing charged, stored.
+    assert fresh.queued_entry(job_id) is None
+    assert reserved(fresh, user_id) == before
+    assert fresh.psql_int(f"SELECT count(*) FROM token_charges WHERE job_id = '{job_id}'") == 0
+    assert pg_job(fresh, job_id) == ["cancelled", "cancelled by its owner", "t"]
+    st, job = fresh.get_job(job_id, auth=key)
+    assert st == 200 and job["status"] == "cancelled", job
+    # Idempotent: cancelled again is the same answer, and the reservation
+    # is released once only.
+    status, _, again = cancel(fresh, job_id, key)
+    assert status == 200 and again["status"] == "cancelled", again
+    assert reserved(fresh, user_id) == before
+
+    # A worker started afterwards never sees it, and the model is never asked.
+    fresh.start_worker("fast", worker_env(fake))
+    other = fresh.submit("after.py", "y = 2\n", auth=key)
+    assert fresh.poll_job(other, auth=key)["status"] == "done"
+    assert fake.stats()["requests_total"] == 1, fake.stats()
+    st, job = fresh.get_job(job_id, auth=key)
+    assert job["status"] == "cancelled", job
+    # Its events end with cancelled (a final event: the stream closes).
+    stream = Stream(fresh.gateway, job_id, key).read()
+    assert stream.closed and stream.types()[-1] == "cancelled", stream.text
+
+
+def test_a_job_delivered_but_not_started_is_not_run(fresh, fake):
+    """The entry was read by a consumer (pending) when the owner cancelled:
+    the cancellation acknowledges it, and a worker reclaiming it finds the
+    job cancelled."""
+    user_id, key = user(fresh, "pending")
+    job_id = fresh.submit("p.py", "z = 3\n", auth=key)
+    stream, eid = job_entry_of(job_id)
+    fresh.redis_cli("XGROUP", "CREATE", STREAM_FAST, GROUP_FAST, "0", "MKSTREAM", check=False)
+    fresh.redis_cli("XREADGROUP", "GROUP", GROUP_FAST, "ghost", "COUNT", "10",
+                    "STREAMS", STREAM_FAST, ">")
+    assert fresh.redis_int("XPENDING", STREAM_FAST, GROUP_FAST) == 1
+
+    status, _, body = cancel(fresh, job_id, key)
+    assert status == 200 and body["status"] == "cancelled", body
+    assert fresh.redis_int("XPENDING", STREAM_FAST, GROUP_FAST) == 0
+    fresh.start_worker("fast", worker_env(fake, CODEINSIGHT_VISIBILITY_TIMEOUT_MS=1000))
+    time.sleep(2.5)
+    assert fake.stats()["requests_total"] == 0
+    assert pg_job(fresh, job_id)[0] == "cancelled"
+
+
+def test_a_running_job_is_stopped_by_its_worker(fresh, fake):
+    user_id, key = user(fresh, "running")
+    marker = "held_" + secrets.token_hex(4)
+    fake.script([{"match": marker, "fault": "timeout"}])
+    w = fresh.start_worker("fast", worker_env(fake))
+    before = reserved(fresh, user_id)
+    job_id = fresh.submit("held.go", f"package main\n\n// {marker}\nfunc main() {{}}\n",
+                          auth=key)
+    wait_until(lambda: held_call(fake), timeout=20, desc="the model call is held")
+    st, job = fresh.get_job(job_id, auth=key)
+    assert job["status"] == "running" and "cancel_requested" not in job, job
+
+    asked = time.monotonic()
+    status, headers, body = cancel(fresh, job_id, key)
+    assert status == 202, body
+    assert headers.get("Retry-After") == "1"
+    assert body["status"] == "running" and body["cancel_requested"] is True, body
+
+    job = fresh.poll_job(job_id, until=("cancelled", "done", "failed"), timeout=CANCEL_WITHIN_S,
+                         auth=key)
+    took = time.monotonic() - asked
+    assert job["status"] == "cancelled", job
+    assert job["error"] == "cancelled by its owner" and job["findings"] == [], job
+    assert took < LLM_TIMEOUT_MS / 1000 / 4, took
+    # The held call was aborted: the vendor saw the client close it.
+    wait_until(lambda: fake.stats()["client_gave_up"] == 1, timeout=10, desc="the call aborted")
+    assert fake.stats()["in_flight"] == 0
+    assert w.events("job_cancelled", job_id=job_id)
+    assert w.events("job_done", job_id=job_id)[0]["status"] == "cancelled"
+    # Stored by the worker: ledger row of what it used (an aborted call: 0).
+    assert pg_job(fresh, job_id) == ["cancelled", "cancelled by its owner", "f"]
+    assert fresh.psql_int(f"SELECT tokens FROM token_charges WHERE job_id = '{job_id}'") == 0
+    assert reserved(fresh, user_id) == before
+    types = Stream(fresh.gateway, job_id, key).read().types()
+    assert types[-2:] == ["cancel_requested", "cancelled"], types
+
+    # Too late now: cancelled stays cancelled.
+    status, _, again = cancel(fresh, job_id, key)
+    assert status == 200 and again["status"] == "cancelled", again
+    # The worker goes on with other jobs.
+    other = fresh.submit("next.py", "n = 1\n", auth=key)
+    assert fresh.poll_job(other, auth=key)["status"] == "done"
+
+
+def test_a_dead_workers_cancelled_job_ends_on_the_next(fresh, fake):
+    user_id, key = user(fresh, "dead")
+    marker = "dies_" + secrets.token_hex(4)
+    fake.script([{"match": marker, "fault": "timeout", "times": 2}])
+    env = worker_env(fake, CODEINSIGHT_VISIBILITY_TIMEOUT_MS=1500)
+    w1 = fresh.start_worker("fast", env)
+    before = reserved(fresh, user_id)
+    job_id = fresh.submit("dies.py", f"# {marker}\nv = 1\n", auth=key)
+    wait_until(lambda: held_call(fake), timeout=20, desc="the model call is held")
+    assert w1.kill() == -signal.SIGKILL
+
+    status, _, body = cancel(fresh, job_id, key)
+    assert status == 202 and body["cancel_requested"] is True, body
+    w2 = fresh.start_worker("fast", env)
+    job = fresh.poll_job(job_id, until=("cancelled", "done", "failed"), timeout=30, auth=key)
+    assert job["status"] == "cancelled" and job["attempts"] == 1, job
+    assert w2.events("job_cancelled", job_id=job_id)
+    assert fake.stats()["requests_total"] == 1, "the next worker must not call the model again"
+    assert pg_job(fresh, job_id)[0] == "cancelled"
+    assert reserved(fresh, user_id) == before
+
+
+def test_a_parked_job_is_cancelled_from_its_parking(fresh, fake):
+    """A soft-throttled job waiting for its model call (deferred) leaves the
+    deferred set and is never put back on the stream."""
+    content = "# parked\nw = 1\n"
+    _, user_id, key = fresh.new_user("lite", tag="parked")
+    fresh.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
+               f"(gen_random_uuid(), '{user_id}', '{month()}', {200_000 * 92 // 100})")
+    fresh.redis_cli("DEL", f"budget:{user_id}:{month()}")
+    w = fresh.start_worker("fast", worker_env(fake, CODEINSIGHT_THROTTLE_COOLDOWN=3600))
+    status, _, body = fresh.http("POST", "/review", {"file_path": "parked.go",
+                                                     "file_content": content,
+                                                     "request_type": "review"}, auth=key)
+    assert status == 202, body
+    job_id = body["job_id"]
+    wait_until(lambda: w.events("job_deferred", job_id=job_id), timeout=20, desc="parked")
+    assert fresh.redis_int("ZCARD", "deferred:review_jobs") == 1
+    parked_reserved = reserved(fresh, user_id)
+    assert parked_reserved > 0
+
+    status, _, body = cancel(fresh, job_id, key)
+    assert status == 200 and body["status"] == "cancelled", body
+    assert body.get("deferred_until") is None, body
+    assert fresh.redis_int("ZCARD", "deferred:review_jobs") == 0
+    assert fresh.redis_int("EXISTS", f"deferred:job:{job_id}") == 0
+    assert reserved(fresh, user_id) < parked_reserved
+    assert pg_job(fresh, job_id)[0] == "cancelled"
+    assert fake.stats()["requests_total"] == 0
+
+
+def test_refusals(fresh, fake):
+    user_id, key = user(fresh, "refused")
+    fresh.start_worker("fast", worker_env(fake))
+    done = fresh.submit("done.py", "d = 1\n", auth=key)
+    assert fresh.poll_job(done, auth=key)["status"] == "done"
+    status, _, body = cancel(fresh, done, key)
+    assert status == 409 and body["code"] == "job_finished", body
+    assert body["job_status"] == "done", body
+    assert fresh.get_job(done, auth=key)[1]["status"] == "done"
+
+    queued_for_other = fresh.submit("mine.py", "m = 1\n", auth=key)
+    _, other_key = user(fresh, "other")
+    status, _, body = cancel(fresh, queued_for_other, other_key)
+    assert status == 404 and body["code"] == "job_not_found", body
+    status, _, body = cancel(fresh, str(uuid.uuid4()), key)
+    assert status == 404 and body["code"] == "job_not_found", body
+    status, _, body = cancel(fresh, "not-a-job", key)
+    assert status == 404 and body["code"] == "job_not_found", body
+    status, _, body = cancel(fresh, done, None)
+    assert status == 401, body
+    # The job refused to someone else is untouched.
+    job = fresh.poll_job(queued_for_other, auth=key)
+    assert job["status"] == "done", job
+
+    # GET /jobs filters on the new status; an unknown one is refused.
+    fresh.stop_workers()
+    cancelled = fresh.submit("c.py", "c = 1\n", auth=key)
+    assert cancel(fresh, cancelled, key)[0] == 200
+    status, _, page = fresh.http("GET", "/jobs?status=cancelled", auth=key)
+    assert status == 200, page
+    assert [(j["job_id"], j["status"]) for j in page["jobs"]] == [(cancelled, "cancelled")], page
+    status, _, body = fresh.http("GET", "/jobs?status=gone", auth=key)
+    assert status == 400 and body["code"] == "invalid_field_value", body

@@ -1,0 +1,119 @@
+/* cancel_watch.c - JOB_CANCEL_CHANNEL to pipeline_cancel(). */
+#include "worker/cancel_watch.h"
+
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/job.h"
+#include "common/kv_async.h"
+#include "common/log.h"
+#include "worker/pipeline.h"
+#include "worker/worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Jobs looked up at once after a resubscription, at most (a worker holds
+ * CODEINSIGHT_MAX_INFLIGHT jobs; the rest are looked up at their start). */
+#define RECHECK_MAX 4096
+
+struct cancel_watch {
+    struct worker *w;
+    struct kv_async *sub;           /* subscribed: messages only */
+};
+
+/* One job's lookup: borrowed by the command connection's callback. */
+struct recheck {
+    struct worker *w;
+    char job_id[CRYPTO_UUID_LEN];
+};
+
+static void on_rechecked(void *arg, cJSON *reply, const struct err *e)
+{
+    struct recheck *r = arg;
+
+    /* An error (the connection went away, the worker is stopping): the job
+     * is looked up at its next start, if it has one. */
+    if (e->code == ERR_OK && cJSON_IsNumber(reply) && reply->valuedouble == 1)
+        pipeline_cancel(r->w, r->job_id);
+    free(r);
+}
+
+/* Messages published while the subscription was down are gone: ask each
+ * job in memory whether it was cancelled meanwhile. */
+static void recheck_all(struct cancel_watch *cw)
+{
+    const char **ids = malloc(RECHECK_MAX * sizeof *ids);
+    int n = ids != NULL ? pipeline_ids(cw->w, 1, ids, RECHECK_MAX) : 0;
+    struct err e;
+
+    for (int i = 0; i < n; i++) {
+        struct recheck *r = malloc(sizeof *r);
+        char key[JOB_KEY_MAX];
+
+        if (r == NULL)
+            break;
+        r->w = cw->w;
+        memcpy(r->job_id, ids[i], sizeof r->job_id);
+        r->job_id[sizeof r->job_id - 1] = '\0';
+        job_key(r->job_id, key);
+        if (kv_async_call(cw->w->kv, 3, (const char *[]){"HEXISTS", key, "cancel_requested"},
+                          NULL, on_rechecked, r, &e) != ERR_OK) {
+            free(r);
+            break;
+        }
+    }
+    free(ids);
+}
+
+static void on_message(void *arg, const char *payload, size_t len)
+{
+    struct cancel_watch *cw = arg;
+    char id[CRYPTO_UUID_LEN];
+
+    if (payload == NULL) {
+        recheck_all(cw);
+        return;
+    }
+    if (len != sizeof id - 1)
+        return;                     /* not a job id: nothing of ours */
+    memcpy(id, payload, len);
+    id[len] = '\0';
+    pipeline_cancel(cw->w, id);
+}
+
+static void on_state(void *arg, int connected)
+{
+    struct cancel_watch *cw = arg;
+    struct err e;
+
+    if (connected && kv_async_subscribe(cw->sub, JOB_CANCEL_CHANNEL, on_message, cw, &e) != ERR_OK) {
+        struct log_line l;
+        log_begin(&l, LOG_WARN, "cancel_subscribe_failed");
+        log_errfields(&l, &e);
+        log_end(&l);
+    }
+}
+
+struct cancel_watch *cancel_watch_new(struct worker *w, struct err *e)
+{
+    struct cancel_watch *cw = calloc(1, sizeof *cw);
+
+    if (cw == NULL) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    cw->w = w;
+    if ((cw->sub = kv_async_new(w->loop, &w->kv_url, "cancel-sub", on_state, cw, e)) == NULL) {
+        free(cw);
+        return NULL;
+    }
+    return cw;
+}
+
+void cancel_watch_free(struct cancel_watch *cw)
+{
+    if (cw == NULL)
+        return;
+    kv_async_free(cw->sub);
+    free(cw);
+}
