@@ -15,7 +15,7 @@ enum opt_id {
 
 #define ON(c) (1u << (c))
 #define ANY_CMD (ON(CMD_NONE) | ON(CMD_REVIEW) | ON(CMD_JOB) | ON(CMD_WHOAMI) | \
-                 ON(CMD_USAGE) | ON(CMD_LOGIN) | ON(CMD_VERSION))
+                 ON(CMD_USAGE) | ON(CMD_LOGIN) | ON(CMD_VERSION) | ON(CMD_CANCEL))
 
 /* Which options each command takes; an option elsewhere is a usage error. */
 static const struct opt {
@@ -47,6 +47,7 @@ static const struct opt {
 static const char *const cmd_names[] = {
     [CMD_NONE] = "", [CMD_REVIEW] = "review", [CMD_JOB] = "job", [CMD_WHOAMI] = "whoami",
     [CMD_USAGE] = "usage", [CMD_LOGIN] = "login", [CMD_VERSION] = "version",
+    [CMD_CANCEL] = "cancel",
 };
 
 static const char *const formats[] = {
@@ -216,6 +217,8 @@ static int check_combination(struct cli_args *a, char *msg, size_t cap)
         return 0;
     if (a->cmd == CMD_JOB && a->job_id == NULL)
         return usage(msg, cap, "job needs a job ID");
+    if (a->cmd == CMD_CANCEL && a->ncancel_ids == 0)
+        return usage(msg, cap, "cancel needs at least one job ID");
     if (a->cmd != CMD_REVIEW)
         return 0;
     if (debug && a->error_log == NULL && a->runner == NULL)
@@ -284,6 +287,12 @@ static int positional(struct cli_args *a, const char *arg, int *help_cmd, char *
     }
     if (a->cmd == CMD_JOB && a->job_id == NULL) {
         a->job_id = arg;
+        return 0;
+    }
+    if (a->cmd == CMD_CANCEL) {
+        if (a->ncancel_ids >= CLI_CANCEL_MAX)
+            return usage(msg, cap, "at most %d job IDs per cancel", CLI_CANCEL_MAX);
+        a->cancel_ids[a->ncancel_ids++] = arg;
         return 0;
     }
     return usage(msg, cap, "%s: unexpected argument '%s'", args_cmd_name(a->cmd), arg);

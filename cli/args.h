@@ -24,6 +24,9 @@ enum cli_exit {
 /* Most FILE arguments of one review. */
 #define CLI_FILES_MAX 256
 
+/* Most job IDs one cancel names. */
+#define CLI_CANCEL_MAX 256
+
 /* Most --run-arg arguments (the service's limit for run.args). */
 #define CLI_RUN_ARGS_MAX 16
 
@@ -40,6 +43,7 @@ enum cli_cmd {
     CMD_USAGE,
     CMD_LOGIN,
     CMD_VERSION,
+    CMD_CANCEL,
 };
 
 enum cli_format { FMT_TEXT = 0, FMT_JSON, FMT_SARIF, FMT_RDJSON };
@@ -69,6 +73,8 @@ struct cli_args {
     int quiet;                      /* --quiet: no progress, no summary */
     long timeout_s;                 /* --timeout SECONDS */
     const char *job_id;             /* job ID */
+    const char *cancel_ids[CLI_CANCEL_MAX];     /* cancel: ID arguments, in order */
+    size_t ncancel_ids;
     const char *url;                /* --url URL (any command) */
 };
 

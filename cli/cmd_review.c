@@ -35,7 +35,8 @@ static void report_pending(const struct jobset *js)
             continue;
         if (!said++)
             fputs("codeinsight: interrupted; not finished (follow one with "
-                  "`codeinsight job ID`):\n", stderr);
+                  "`codeinsight job ID`, stop them with `codeinsight cancel ID...`):\n",
+                  stderr);
         fprintf(stderr, "  %s  ", j->id);
         termtext_put(stderr, j->label, TERMTEXT_FLAT);
         fputc('\n', stderr);

@@ -16,6 +16,12 @@ int cmd_review(const struct cli_args *a, struct api *api);
 /* job ID: follows one job. */
 int cmd_job(const struct cli_args *a, struct api *api);
 
+/* cancel ID...: asks the service to cancel each job; prints "ID<TAB>cancelled"
+ * (or "cancelling": its worker stops it) per job. Returns 0 when every one
+ * was, CLI_EXIT_USAGE (nothing sent) when an ID is not a job id, else
+ * CLI_EXIT_SERVICE having said which on stderr. */
+int cmd_cancel(const struct cli_args *a, struct api *api);
+
 /* whoami / usage. */
 int cmd_whoami(const struct cli_args *a, struct api *api);
 int cmd_usage(const struct cli_args *a, struct api *api);

@@ -10,7 +10,8 @@ static const char exit_codes[] =
     "  3  service error: unreachable, refused (bad key, rate limit after retries),\n"
     "     a job failed, or --timeout passed; or stdout could not be written\n"
     "  130  interrupted (Ctrl-C) while waiting: the ids of the jobs not\n"
-    "     finished are listed, to follow with codeinsight job ID\n";
+    "     finished are listed, to follow with codeinsight job ID (or stop\n"
+    "     with codeinsight cancel ID...)\n";
 
 static const char config_text[] =
     "\n"
@@ -28,6 +29,7 @@ static const char overview[] =
     "Commands:\n"
     "  review FILE...     review files (or a diff) and print the findings\n"
     "  job ID             show a job (--wait: until it finishes)\n"
+    "  cancel ID...       cancel jobs not finished yet\n"
     "  whoami             who the API key belongs to, plan and limits\n"
     "  usage              this month's tokens, cost and jobs\n"
     "  login              store the service URL and an API key\n"
@@ -92,6 +94,16 @@ static const char job_text[] =
     "      --timeout S     wait at most S seconds (default 900)\n"
     "  -q, --quiet         no progress, no summary\n";
 
+static const char cancel_text[] =
+    "Usage: codeinsight cancel ID...\n"
+    "\n"
+    "Cancels each job (yours, not finished yet) and prints one line per job:\n"
+    "  ID<TAB>cancelled     it was queued: it will not run, nothing is charged\n"
+    "  ID<TAB>cancelling    it runs: its worker stops it (codeinsight job ID\n"
+    "                       --wait shows the end)\n"
+    "A job that is done or failed, or not yours, is reported on stderr (exit 3);\n"
+    "the others are still cancelled.\n";
+
 static const char whoami_text[] =
     "Usage: codeinsight whoami [--json]\n"
     "\n"
@@ -119,6 +131,7 @@ void help_print(FILE *out, enum cli_cmd cmd)
     switch (cmd) {
     case CMD_REVIEW: fputs(review_text, out); break;
     case CMD_JOB:    fputs(job_text, out); break;
+    case CMD_CANCEL: fputs(cancel_text, out); break;
     case CMD_WHOAMI: fputs(whoami_text, out); break;
     case CMD_USAGE:  fputs(usage_text, out); break;
     case CMD_LOGIN:  fputs(login_text, out); break;

@@ -80,6 +80,7 @@ static int run(const struct cli_args *a, const struct cli_config *cfg)
     switch (a->cmd) {
     case CMD_REVIEW: rc = cmd_review(a, &api); break;
     case CMD_JOB:    rc = cmd_job(a, &api); break;
+    case CMD_CANCEL: rc = cmd_cancel(a, &api); break;
     case CMD_WHOAMI: rc = cmd_whoami(a, &api); break;
     case CMD_USAGE:  rc = cmd_usage(a, &api); break;
     default:         rc = CLI_EXIT_USAGE; break;

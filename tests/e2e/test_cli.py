@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 
 from fakemodel import answer, module_fake, anthropic_env, request_text
-from harness import REPO_ROOT, STREAM_FAST, STREAM_HEAVY, UUID7_RE, free_port
+from harness import REPO_ROOT, STREAM_FAST, STREAM_HEAVY, UUID7_RE, free_port, wait_until
 
 ANTHROPIC_KEY = "sk-ant-e2e-cli-" + secrets.token_urlsafe(24)
 CLI_TIMEOUT = 90        # seconds any one CLI run may take
@@ -245,6 +245,9 @@ def test_usage_errors_exit_2_and_send_nothing(harness, stack, fake, work, tmp_pa
         # 36 characters, dashes misplaced
         (["job", "0123456789abcdef-0123456789abcdef-12"], "is not a job id"),
         (["frobnicate"], "unknown command 'frobnicate'"),
+        (["cancel"], "cancel needs at least one job ID"),
+        # every id is checked before any is sent
+        (["cancel", "01939d7e-0000-7000-8000-000000000000", "nope"], "'nope' is not a job id"),
     ]
     for args, msg in cases:
         r = run_cli(harness, args, env, work)
@@ -532,6 +535,40 @@ def test_no_wait_then_job_wait(harness, stack, fake, work, tmp_path):
     assert r.returncode == 0, r
     view = json.loads(r.stdout)[0]
     assert view["job_id"] == job_id and view["status"] == "done"
+
+
+def test_cancel_a_running_job_then_a_finished_one(harness, stack, fake, work, tmp_path):
+    """codeinsight cancel: a running job is being cancelled (its worker stops
+    the model call), `job --wait` then reports it cancelled (exit 3); asked
+    again it is cancelled; a finished job cannot be (exit 3, said why), and
+    the other ids named with it are still cancelled."""
+    m = marker()
+    (work / "slow.go").write_text(go_file(m))
+    (work / "quick.go").write_text(go_file(marker()))
+    script(fake, m, [], latency_ms=60_000)
+    env = cli_env(harness, stack, tmp_path)
+    r = run_cli(harness, ["review", "slow.go", "--no-wait"], env, work)
+    assert r.returncode == 0, r
+    slow = r.stdout.split("\t")[0]
+    wait_until(lambda: harness.get_job(slow)[1].get("status") == "running", timeout=30,
+               desc="the job running")
+
+    r = run_cli(harness, ["cancel", slow], env, work)
+    assert r.returncode == 0, r
+    assert r.stdout == f"{slow}\tcancelling\n", r.stdout
+    r = run_cli(harness, ["job", slow, "--wait", "--timeout", "30"], env, work)
+    assert r.returncode == 3, r
+    assert "job cancelled by its owner" in r.stderr, r.stderr
+    assert harness.get_job(slow)[1]["status"] == "cancelled"
+
+    r = run_cli(harness, ["review", "quick.go"], env, work)
+    assert r.returncode == 0, r
+    quick = [j for j in harness.http("GET", "/jobs?limit=5")[2]["jobs"]
+             if j["file_path"] == "quick.go"][0]["job_id"]
+    r = run_cli(harness, ["cancel", quick, slow], env, work)
+    assert r.returncode == 3, r
+    assert f"codeinsight: {quick}: job_finished: the job is done" in r.stderr, r.stderr
+    assert r.stdout == f"{slow}\tcancelled\n", r.stdout
 
 
 # ------------------------------------------------------------- SARIF, rdjson --
@@ -1209,7 +1246,7 @@ def test_job_not_found_says_so(harness, stack, work, tmp_path):
 
 # --------------------------------------------------- help and the man page --
 
-COMMANDS = ("review", "job", "whoami", "usage", "login")
+COMMANDS = ("review", "job", "cancel", "whoami", "usage", "login")
 
 
 def parser_options() -> dict:

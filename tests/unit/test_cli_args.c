@@ -101,6 +101,12 @@ static void test_job_and_account_commands(void **state)
     assert_string_equal(a.job_id, "01939d7e-0000-7000-8000-000000000000");
     assert_int_equal(a.wait, 1);
     assert_int_equal(a.format, FMT_RDJSON);
+    assert_int_equal(PARSE(&a, msg, "cancel", "id-1", "id-2", "--url", "http://x"), 0);
+    assert_int_equal(a.cmd, CMD_CANCEL);
+    assert_int_equal(a.ncancel_ids, 2);
+    assert_string_equal(a.cancel_ids[0], "id-1");
+    assert_string_equal(a.cancel_ids[1], "id-2");
+    assert_string_equal(a.url, "http://x");
     assert_int_equal(PARSE(&a, msg, "whoami", "--json"), 0);
     assert_int_equal(a.cmd, CMD_WHOAMI);
     assert_int_equal(a.json, 1);
@@ -161,6 +167,9 @@ static void test_usage_errors(void **state)
         {{"job"}, "job needs a job ID"},
         {{"job", "a", "b"}, "unexpected argument"},
         {{"whoami", "extra"}, "unexpected argument"},
+        {{"cancel"}, "at least one job ID"},
+        {{"cancel", "x", "--wait"}, "does not take --wait"},
+        {{"cancel", "x", "--json"}, "does not take --json"},
         {{"usage", "--format", "json"}, "does not take --format"},
     };
     struct cli_args a;
