@@ -23,7 +23,7 @@ static const char *const admissions[] = {
 #define JOB_OUTCOMES(t)                                                                   \
     "type=\"" t "\",outcome=\"done\"", "type=\"" t "\",outcome=\"failed\"",               \
     "type=\"" t "\",outcome=\"degraded\"", "type=\"" t "\",outcome=\"dead\"",             \
-    "type=\"" t "\",outcome=\"deferred\""
+    "type=\"" t "\",outcome=\"deferred\"", "type=\"" t "\",outcome=\"cancelled\""
 static const char *const jobs[] = {JOB_OUTCOMES("review"), JOB_OUTCOMES("debug"),
                                    JOB_OUTCOMES("architecture"), JOB_OUTCOMES("stress"), NULL};
 #undef JOB_OUTCOMES

@@ -18,12 +18,13 @@ import datetime as dt
 import secrets
 import signal
 import time
+import urllib.request
 import uuid
 
 import pytest
 
 from fakemodel import anthropic_env, module_fake
-from harness import GROUP_FAST, STREAM_FAST, job_entry_of, wait_until
+from harness import GROUP_FAST, STREAM_FAST, free_port, job_entry_of, wait_until
 from test_events import Stream
 
 ANTHROPIC_KEY = "sk-ant-e2e-" + secrets.token_urlsafe(24)
@@ -151,7 +152,8 @@ def test_a_running_job_is_stopped_by_its_worker(fresh, fake):
     user_id, key = user(fresh, "running")
     marker = "held_" + secrets.token_hex(4)
     fake.script([{"match": marker, "fault": "timeout"}])
-    w = fresh.start_worker("fast", worker_env(fake))
+    port = free_port()
+    w = fresh.start_worker("fast", worker_env(fake, CODEINSIGHT_METRICS_PORT=port))
     before = reserved(fresh, user_id)
     job_id = fresh.submit("held.go", f"package main\n\n// {marker}\nfunc main() {{}}\n",
                           auth=key)
@@ -182,6 +184,10 @@ def test_a_running_job_is_stopped_by_its_worker(fresh, fake):
     assert reserved(fresh, user_id) == before
     types = Stream(fresh.gateway, job_id, key).read().types()
     assert types[-2:] == ["cancel_requested", "cancelled"], types
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        metrics = r.read().decode()
+    assert 'codeinsight_jobs_total{type="review",outcome="cancelled"} 1' in metrics, metrics
 
     # Too late now: cancelled stays cancelled.
     status, _, again = cancel(fresh, job_id, key)

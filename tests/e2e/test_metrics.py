@@ -168,7 +168,7 @@ def test_counters_queue_info_and_worker_metrics(harness, gateway, clean_state):
     promtool_check(text)
     ws = parse(text)
     assert value(ws, "codeinsight_jobs_total", type="review", outcome="done") == n, text
-    for outcome in ("failed", "degraded", "dead", "deferred"):
+    for outcome in ("failed", "degraded", "dead", "deferred", "cancelled"):
         assert value(ws, "codeinsight_jobs_total", type="review", outcome=outcome) == 0
     assert value(ws, "codeinsight_job_duration_seconds_count", type="review") == n
     assert value(ws, "codeinsight_jobs_in_flight") == 0
