@@ -1,4 +1,4 @@
-/* main.c - codeinsight-worker --pool fast|heavy. */
+/* main.c - codeinsight-worker --pool fast|heavy (or --check-live). */
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -9,6 +9,7 @@
 #include "common/metrics_http.h"
 #include "common/metrics_table.h"
 #include "common/proc_guard.h"
+#include "worker/live_check.h"
 #include "worker/sandbox_exec.h"
 #include "worker/worker.h"
 
@@ -19,6 +20,7 @@
 static int usage(void)
 {
     fprintf(stderr, "usage: codeinsight-worker --pool fast|heavy\n"
+                    "       codeinsight-worker --check-live   (exit 0: GET /livez answered 200)\n"
                     "Configuration comes from environment variables; see docs/configuration.md.\n");
     return 2;
 }
@@ -35,6 +37,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--sandbox-exec") == 0)
         return sandbox_exec_main(argc, argv);
+    if (argc == 2 && strcmp(argv[1], "--check-live") == 0)
+        return live_check_main();
     struct config cfg;
     struct worker w;
     struct loop *loop;

@@ -777,6 +777,18 @@ def test_dockerfile_healthcheck_and_runtime_settings():
     paths = re.findall(r"https?://[^/\s\"']+(/[^\s\"']*)", hc)
     assert paths and all(p in get_routes() for p in paths), f"HEALTHCHECK paths {paths}"
     assert "curl" in dockerfile("gateway")["final"].apt_packages()
+    # The worker image asks its own /livez with the worker binary (no curl),
+    # on the metrics listener its environment turns on.
+    final = dockerfile("worker")["final"]
+    hc = final.healthcheck
+    assert hc and " CMD " in f" {hc} ", "the worker image needs a HEALTHCHECK"
+    argv = _exec_form(hc.split(" CMD ", 1)[1] if " CMD " in hc else hc.split("CMD ", 1)[1])
+    assert argv == ["codeinsight-worker", "--check-live"], argv
+    assert "codeinsight-worker" in _binaries_in(final)
+    port = final.image_env().get("CODEINSIGHT_METRICS_PORT", table["CODEINSIGHT_METRICS_PORT"]
+                                 ["default"])
+    assert 0 < int(port) < 65536, f"Dockerfile.worker: CODEINSIGHT_METRICS_PORT={port}: no /livez"
+    assert "--check-live" in (ROOT / "worker" / "main.c").read_text()
 
 
 def test_dockerfile_copy_sources_exist_and_are_not_ignored():

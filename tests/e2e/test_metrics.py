@@ -186,6 +186,18 @@ def test_counters_queue_info_and_worker_metrics(harness, gateway, clean_state):
     status, headers, live = scrape_worker(port, "/livez")
     assert status == 200 and headers.get("Content-Type") == "application/json", (status, live)
     assert live["status"] == "ok" and 0 <= live["beat_age_ms"] <= 30000, live
+    # The image's HEALTHCHECK asks the same: exit 0 while live, 1 when
+    # nothing answers, 2 without a listener to ask (deploy/docker).
+    def check_live(port_value):
+        env = harness.child_env({"CODEINSIGHT_METRICS_PORT": str(port_value)})
+        return subprocess.run([str(harness.binary("codeinsight-worker")), "--check-live"],
+                              env=env, capture_output=True, text=True, timeout=30)
+    r = check_live(port)
+    assert r.returncode == 0, r
+    r = check_live(free_port())
+    assert r.returncode == 1 and "/livez" in r.stderr, r
+    r = check_live(0)
+    assert r.returncode == 2 and "CODEINSIGHT_METRICS_PORT is 0" in r.stderr, r
 
     # Drained: nothing waits; the completions were counted for the drain rate.
     info = queue_info(harness)
