@@ -71,6 +71,27 @@ def test_redis_down_then_recovers(harness, gateway, redis_down):
     assert gateway.alive()
 
 
+def test_a_queued_job_is_not_lost_while_redis_is_down(harness, gateway):
+    """A queued job lives in Redis only: while Redis is down its poll is 503
+    redis_unavailable (retry), never 404 (gone), and so is its cancellation;
+    a finished job is still read from PostgreSQL. Both are there again once
+    Redis is back."""
+    harness.stop_workers()
+    queued = harness.submit()
+    harness.stop_redis()
+    try:
+        for method in ("GET", "DELETE"):
+            resp = harness.http(method, f"/job/{queued}")
+            assert_problem(resp, 503, "redis_unavailable")
+            assert resp[1].get("Retry-After"), resp[1]
+    finally:
+        harness.start_redis()
+    job = wait_until(lambda: harness.get_job(queued)[1] if harness.get_job(queued)[0] == 200
+                     else None, timeout=RECOVER_TIMEOUT, interval=0.25,
+                     desc="the queued job readable after Redis restart")
+    assert job["status"] == "queued", job
+
+
 def test_postgres_down_then_recovers(harness, gateway, pg_down):
     # Still ready for traffic (the gateway goes on from Redis), but says so.
     def degraded():
