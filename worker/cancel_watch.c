@@ -86,7 +86,8 @@ static void on_state(void *arg, int connected)
     struct cancel_watch *cw = arg;
     struct err e;
 
-    if (connected && kv_async_subscribe(cw->sub, JOB_CANCEL_CHANNEL, on_message, cw, &e) != ERR_OK) {
+    if (connected &&
+        kv_async_subscribe(cw->sub, JOB_CANCEL_CHANNEL, on_message, cw, &e) != ERR_OK) {
         struct log_line l;
         log_begin(&l, LOG_WARN, "cancel_subscribe_failed");
         log_errfields(&l, &e);
