@@ -197,6 +197,29 @@ def test_a_running_job_is_stopped_by_its_worker(fresh, fake):
     assert fresh.poll_job(other, auth=key)["status"] == "done"
 
 
+def test_a_cancellation_missed_while_unsubscribed_is_caught_up(fresh, fake):
+    """The request reached Redis (cancel_requested) but its message did not
+    reach the worker, as when its subscription was down: once the worker
+    has subscribed again it looks its jobs up and ends this one."""
+    user_id, key = user(fresh, "catchup")
+    marker = "missed_" + secrets.token_hex(4)
+    fake.script([{"match": marker, "fault": "timeout"}])
+    w = fresh.start_worker("fast", worker_env(fake))
+    job_id = fresh.submit("missed.py", f"# {marker}\nm = 1\n", auth=key)
+    wait_until(lambda: held_call(fake), timeout=20, desc="the model call is held")
+    fresh.redis_cli("HSET", f"job:{job_id}", "cancel_requested", "1")   # no PUBLISH
+    time.sleep(1)
+    assert fresh.get_job(job_id, auth=key)[1]["status"] == "running"
+
+    # Every subscribed connection is dropped; each one subscribes again.
+    fresh.redis_cli("CLIENT", "KILL", "TYPE", "pubsub")
+    job = fresh.poll_job(job_id, until=("cancelled", "done", "failed"), timeout=CANCEL_WITHIN_S,
+                         auth=key)
+    assert job["status"] == "cancelled", job
+    assert w.events("job_cancelled", job_id=job_id)
+    wait_until(lambda: fake.stats()["client_gave_up"] == 1, timeout=10, desc="the call aborted")
+
+
 def test_a_dead_workers_cancelled_job_ends_on_the_next(fresh, fake):
     user_id, key = user(fresh, "dead")
     marker = "dies_" + secrets.token_hex(4)
