@@ -89,6 +89,8 @@ static void state_cancel(void *state)
 static void add_usage(struct debug_state *d, const struct model_answer *a)
 {
     llm_usage_add(&d->out.usage, &a->usage);
+    if (d->env.tokens_used != NULL)
+        *d->env.tokens_used += llm_usage_tokens(&a->usage);
     d->out.model_attempts += a->model_attempts;
     d->out.cached = a->cached;
 }

@@ -21,6 +21,7 @@
 #define WK_DEBUG_TASK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/json.h"
 #include "worker/model_step.h"
@@ -40,6 +41,9 @@ struct debug_env {
     struct sandbox *sandbox;        /* NULL: no sandbox in this process */
     debug_step_cb *on_step;         /* NULL: steps are not reported */
     void *step_arg;
+    int64_t *tokens_used;           /* NULL, or a counter each model answer's tokens are
+                                       added to as it comes: what a cancelled task has
+                                       used (its outcome's tokens say it otherwise) */
 };
 
 struct debug_in {

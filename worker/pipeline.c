@@ -84,6 +84,8 @@ struct pipeline_job {
     int redacted;                   /* the three texts below are ready */
     struct redact_result red_file, red_diff, red_log;
     struct cancel task;             /* the model step or heavy task while it runs */
+    int64_t task_tokens;            /* tokens its task's finished model calls used so far
+                                       (Debug Doctor's rounds): charged if it is cancelled */
     struct model_out model;         /* owned once the model step finished */
     int have_model;
     int dead;                       /* given up: dead-lettered when published */
@@ -440,7 +442,8 @@ static int task_start(struct pipeline_job *j, const struct model_in *in)
     const char *type = field(j, "type");
 
     if (strcmp(type, "debug") == 0) {
-        struct debug_env env = {w->cfg, &w->model, w->sandbox, on_debug_step, j};
+        struct debug_env env = {w->cfg, &w->model, w->sandbox, on_debug_step, j,
+                                &j->task_tokens};
         struct debug_in d = {
             .file_path = in->file_path, .language = in->language, .text = in->text,
             .len = in->len, .redacted = in->redacted, .redacted_len = in->redacted_len,
@@ -952,6 +955,7 @@ int pipeline_cancel(struct worker *w, const char *job_id)
         /* Its model call is aborted (or sandbox run killed, load stopped):
          * its callback never runs, so the job goes on from here. */
         cancel_now(&j->task);
+        j->charge.actual = j->task_tokens;  /* the rounds it finished */
         step(j);
     }
     /* Else the step under way (start, linters, a retry's wait, a deferral)

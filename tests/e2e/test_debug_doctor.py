@@ -582,3 +582,29 @@ def test_cancel_kills_the_reproduction_run(harness, dgw, fake, clean_state):
     assert fake.count(m) == 0, "a cancelled job asked the model"
     assert w.events("job_cancelled", job_id=job_id)
     assert w.alive()
+
+
+def test_cancel_between_rounds_charges_the_rounds_done(harness, dgw, fake, clean_state):
+    """Cancelled while its second model round is held: the job ends
+    cancelled, and the first round's tokens, which the vendor did use, are
+    charged (an aborted call is not): cancelling is no way around a budget."""
+    m = marker()
+    src = PY_TEMPLATE.format(m=m)
+    bad = src.replace("return sum(xs) / len(xs)", "return sum(xs) / (len(xs) or 0)")
+    fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, bad)), "times": 1},
+                 {"match": m, "fault": "timeout", "times": 1}])
+    harness.start_worker("heavy", {
+        **provider_env(fake), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+        "CODEINSIGHT_LLM_TIMEOUT_MS": "120000", "CODEINSIGHT_HEAVY_LLM_TIMEOUT_MS": "120000",
+        "CODEINSIGHT_READ_BLOCK_MS": "200", "CODEINSIGHT_SANDBOX_TIMEOUT_MS": "20000"})
+    job_id = harness.submit(file_path="stats.py", file_content=src, request_type="debug",
+                            error_log=PY_LOG, run={"runner": "python"})
+    wait_until(lambda: fake.count(m) >= 2, timeout=JOB_TIMEOUT, desc="the second round asked")
+
+    status, _, body = harness.http("DELETE", f"/job/{job_id}")
+    assert status == 202, body
+    job = harness.poll_job(job_id, until=("cancelled", "done", "failed"), timeout=30)
+    assert job["status"] == "cancelled", job
+    wait_until(lambda: fake.stats()["client_gave_up"] >= 1, timeout=10, desc="round 2 aborted")
+    tokens = harness.psql_int(f"SELECT tokens FROM token_charges WHERE job_id = '{job_id}'")
+    assert tokens > 0, "the first round's tokens were not charged"
