@@ -19,7 +19,7 @@ TTL = "600"
 def scripts(harness):
     gen = harness.build_dir / "gen" / "schema" / "redis"
     return {name: (gen / f"{name}.lua").read_text()
-            for name in ("job_start", "job_defer", "job_finish")}
+            for name in ("job_start", "job_defer", "job_finish", "job_cancel", "job_undefer")}
 
 
 @pytest.fixture
@@ -93,3 +93,52 @@ def test_defer_of_a_pending_entry_parks_it(harness, scripts, entry):
     assert harness.redis_int("XLEN", stream) == 0
     pending = harness.redis_cli("XPENDING", stream, GROUP).splitlines()
     assert pending[0] == "0", pending
+
+
+def cancel(harness, scripts, stream, eid, job_id, key) -> list[str]:
+    """Its owner cancels the job (job_cancel.lua): the outcome, then the
+    hash's fields and values, one per line."""
+    return harness.redis_cli("EVAL", scripts["job_cancel"], "4", key, stream,
+                             f"deferred:{stream}", f"deferred:job:{job_id}", eid, GROUP, TTL,
+                             job_id, "cancelled by its owner").splitlines()
+
+
+def test_cancel_after_the_deferral_ended_is_left_to_the_next_start(harness, scripts, entry):
+    """Parked, then put back on the stream under an entry id of its own: the
+    cancellation cannot reach that entry, so it flags the job, and the
+    worker that takes the new entry is told to end it (-1 - attempts)."""
+    stream, eid, job_id, key = entry
+    assert start(harness, scripts, stream, eid, key) == "1"
+    assert defer(harness, scripts, stream, eid, job_id, key) == "1"
+    moved = harness.redis_cli("EVAL", scripts["job_undefer"], "2", f"deferred:{stream}", stream,
+                              "4102444800001", "10")
+    assert moved == "1"
+    out = cancel(harness, scripts, stream, eid, job_id, key)
+    assert out[0] == "requested", out
+    assert harness.redis_cli("HGET", key, "cancel_requested") == "1"
+    assert harness.redis_cli("HGET", key, "status") == "queued"
+    harness.redis_cli("XREADGROUP", "GROUP", GROUP, "B", "COUNT", "1", "STREAMS", stream, ">")
+    new_eid = harness.redis_cli("XRANGE", stream, "-", "+").splitlines()[0]
+    assert new_eid != eid
+    assert start(harness, scripts, stream, new_eid, key) == "-2"    # one attempt so far
+    assert harness.redis_cli("HGET", key, "status") == "queued"     # unchanged: the worker ends it
+
+
+def test_cancel_of_a_parked_job_and_of_a_vanished_one(harness, scripts, entry):
+    stream, eid, job_id, key = entry
+    assert start(harness, scripts, stream, eid, key) == "1"
+    assert defer(harness, scripts, stream, eid, job_id, key) == "1"
+    out = cancel(harness, scripts, stream, eid, job_id, key)
+    assert out[0] == "cancelled", out
+    assert harness.redis_cli("HGET", key, "status") == "cancelled"
+    assert harness.redis_cli("HGET", key, "deferred_until") == ""
+    assert harness.redis_int("ZCARD", f"deferred:{stream}") == 0
+    assert harness.redis_int("EXISTS", f"deferred:job:{job_id}") == 0
+    # Cancelled again: nothing changes; and a late start retires its entry.
+    assert cancel(harness, scripts, stream, eid, job_id, key)[0] == "finished"
+    assert start(harness, scripts, stream, eid, key) == "0"
+
+    gone = str(uuid.uuid4())
+    assert cancel(harness, scripts, stream, "0-1", gone, f"job:{gone}") == ["absent"]
+    assert cancel(harness, scripts, stream, "", gone, f"job:{gone}") == ["absent"]
+    assert harness.redis_int("EXISTS", f"job:{gone}") == 0
