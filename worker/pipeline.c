@@ -375,7 +375,7 @@ static void on_linted(void *arg, struct lint_result *res)
             j->lint.findings = once;
         }
     }
-    if (res->failed) {
+    if (res->failed && !j->cancelled) {     /* a cancelled job keeps saying so */
         j->failed = 1;
         snprintf(j->error, sizeof j->error, "%s", res->error);
     }
