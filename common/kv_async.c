@@ -32,6 +32,7 @@ struct kv_async {
     void *state_arg;
     kv_async_message_cb *on_message;    /* the subscription's, or NULL */
     void *message_arg;
+    char channel[64];                   /* subscribed on every connection; "" none */
 };
 
 /* One pending command's callback. */
@@ -47,6 +48,7 @@ struct kv_pending {
 };
 
 static void kv_connect_now(struct kv_async *kv);
+static void kv_send_subscribe(struct kv_async *kv);
 
 /* ---- hiredis event hooks ---- */
 
@@ -124,6 +126,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
     kv->connected = 1;
     kv->backoff_ms = KV_BACKOFF_MIN_MS;
     kv_log(kv, LOG_INFO, "redis_connected", NULL);
+    if (kv->channel[0] != '\0')
+        kv_send_subscribe(kv);
     if (kv->on_state != NULL)
         kv->on_state(kv->state_arg, 1);
 }
@@ -413,14 +417,23 @@ static void on_subscribed(redisAsyncContext *ac, void *r, void *privdata)
         kv->on_message(kv->message_arg, payload->str, payload->len);
 }
 
+/* SUBSCRIBE on the live connection; a failure waits for the next one. */
+static void kv_send_subscribe(struct kv_async *kv)
+{
+    if (redisAsyncCommand(kv->ac, on_subscribed, kv, "SUBSCRIBE %s", kv->channel) != REDIS_OK)
+        kv_log(kv, LOG_WARN, "redis_subscribe_failed", kv->channel);
+}
+
 int kv_async_subscribe(struct kv_async *kv, const char *channel, kv_async_message_cb *cb,
                        void *arg, struct err *e)
 {
-    if (kv->ac == NULL || !kv->connected)
-        return err_set(e, ERR_REDIS_UNAVAILABLE, "redis (%s): not connected", kv->name);
+    if (kv->channel[0] != '\0' || strlen(channel) == 0 || strlen(channel) >= sizeof kv->channel)
+        return err_set(e, ERR_INTERNAL, "redis (%s): one subscription, to a channel of at most "
+                       "%zu bytes", kv->name, sizeof kv->channel - 1);
+    memcpy(kv->channel, channel, strlen(channel) + 1);
     kv->on_message = cb;
     kv->message_arg = arg;
-    if (redisAsyncCommand(kv->ac, on_subscribed, kv, "SUBSCRIBE %s", channel) != REDIS_OK)
-        return err_set(e, ERR_REDIS_UNAVAILABLE, "redis (%s): cannot subscribe", kv->name);
+    if (kv->ac != NULL && kv->connected)
+        kv_send_subscribe(kv);
     return ERR_OK;
 }

@@ -51,12 +51,15 @@ int kv_async_eval(struct kv_async *kv, const struct kv_script *s, int nkeys, int
  * call), or, with payload NULL, the subscription confirmed by Redis. */
 typedef void kv_async_message_cb(void *arg, const char *payload, size_t len);
 
-/* SUBSCRIBE channel: cb runs on every message. The connection is then used
- * for nothing else (Redis refuses other commands on it), and holds one
- * subscription at most. A reconnection does not renew it: call this again
- * from the state callback (connected = 1); messages published meanwhile are
- * lost, so catch up once the confirmation (payload NULL) arrives. Returns
- * ERR_OK or an error (not connected). */
+/* Subscribes to channel, now if connected and again on every reconnection:
+ * cb runs on every message. The connection is then used for nothing else
+ * (Redis refuses other commands on it), and holds this one subscription.
+ * Messages published while it was down are lost: catch up when a
+ * confirmation (payload NULL) arrives, which each (re)subscription brings.
+ * A SUBSCRIBE that cannot be sent is logged (redis_subscribe_failed) and
+ * sent on the next connection. Returns ERR_OK, or ERR_INTERNAL when the
+ * connection has a subscription already or channel is empty or over 63
+ * bytes. */
 int kv_async_subscribe(struct kv_async *kv, const char *channel, kv_async_message_cb *cb,
                        void *arg, struct err *e);
 

@@ -199,20 +199,6 @@ static void on_message(void *arg, const char *payload, size_t len)
         metrics_add(MET_SSE_EVENTS, "", n);
 }
 
-static void on_sub_state(void *arg, int connected)
-{
-    struct events *ev = arg;
-    struct err e;
-
-    if (connected &&
-        kv_async_subscribe(ev->sub, JOB_EVENTS_CHANNEL, on_message, ev, &e) != ERR_OK) {
-        struct log_line l;
-        log_begin(&l, LOG_WARN, "events_subscribe_failed");
-        log_errfields(&l, &e);
-        log_end(&l);
-    }
-}
-
 /* A revoked identity's cache key; NULL: (re)subscribed, anything missed. */
 static void on_auth_message(void *arg, const char *payload, size_t len)
 {
@@ -233,19 +219,11 @@ static void on_auth_message(void *arg, const char *payload, size_t len)
 static void on_auth_state(void *arg, int connected)
 {
     struct events *ev = arg;
-    struct err e;
 
     /* Disconnected, a revocation can be missed: copies go now, and again
      * once subscribed (on_auth_message with NULL). */
     if (!connected)
         idc_clear(ev->idents);
-    if (connected && kv_async_subscribe(ev->auth, IDC_CHANNEL, on_auth_message, ev, &e) != ERR_OK) {
-        struct log_line l;
-        log_begin(&l, LOG_WARN, "events_subscribe_failed");
-        log_str(&l, "channel", IDC_CHANNEL);
-        log_errfields(&l, &e);
-        log_end(&l);
-    }
 }
 
 static void on_heartbeat(void *arg)
@@ -313,13 +291,16 @@ struct events *events_start(const struct kv_url *url, struct subs *subs, struct 
     ev->catchup_retry = loop_timer_new(ev->loop, on_catchup_retry, ev);
     if (ev->heartbeat == NULL || ev->stop_poll == NULL || ev->catchup_retry == NULL ||
         (ev->cmd = kv_async_new(ev->loop, url, "events", NULL, NULL, e)) == NULL ||
-        (ev->sub = kv_async_new(ev->loop, url, "events-sub", on_sub_state, ev, e)) == NULL ||
+        (ev->sub = kv_async_new(ev->loop, url, "events-sub", NULL, NULL, e)) == NULL ||
+        kv_async_subscribe(ev->sub, JOB_EVENTS_CHANNEL, on_message, ev, e) != ERR_OK ||
         (idents != NULL &&
-         (ev->auth = kv_async_new(ev->loop, url, "auth-sub", on_auth_state, ev, e)) == NULL)) {
+         ((ev->auth = kv_async_new(ev->loop, url, "auth-sub", on_auth_state, ev, e)) == NULL ||
+          kv_async_subscribe(ev->auth, IDC_CHANNEL, on_auth_message, ev, e) != ERR_OK))) {
         if (e->code == ERR_OK)
             err_set(e, ERR_INTERNAL, "out of memory");
         kv_async_free(ev->cmd);
         kv_async_free(ev->sub);
+        kv_async_free(ev->auth);
         events_free(ev);
         return NULL;
     }

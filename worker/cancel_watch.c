@@ -5,7 +5,6 @@
 #include "common/err.h"
 #include "common/job.h"
 #include "common/kv_async.h"
-#include "common/log.h"
 #include "worker/pipeline.h"
 #include "worker/worker.h"
 
@@ -81,20 +80,6 @@ static void on_message(void *arg, const char *payload, size_t len)
     pipeline_cancel(cw->w, id);
 }
 
-static void on_state(void *arg, int connected)
-{
-    struct cancel_watch *cw = arg;
-    struct err e;
-
-    if (connected &&
-        kv_async_subscribe(cw->sub, JOB_CANCEL_CHANNEL, on_message, cw, &e) != ERR_OK) {
-        struct log_line l;
-        log_begin(&l, LOG_WARN, "cancel_subscribe_failed");
-        log_errfields(&l, &e);
-        log_end(&l);
-    }
-}
-
 struct cancel_watch *cancel_watch_new(struct worker *w, struct err *e)
 {
     struct cancel_watch *cw = calloc(1, sizeof *cw);
@@ -104,7 +89,9 @@ struct cancel_watch *cancel_watch_new(struct worker *w, struct err *e)
         return NULL;
     }
     cw->w = w;
-    if ((cw->sub = kv_async_new(w->loop, &w->kv_url, "cancel-sub", on_state, cw, e)) == NULL) {
+    if ((cw->sub = kv_async_new(w->loop, &w->kv_url, "cancel-sub", NULL, NULL, e)) == NULL ||
+        kv_async_subscribe(cw->sub, JOB_CANCEL_CHANNEL, on_message, cw, e) != ERR_OK) {
+        kv_async_free(cw->sub);
         free(cw);
         return NULL;
     }

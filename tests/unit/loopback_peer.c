@@ -22,6 +22,7 @@ void loopback_peer_start(struct loopback_peer *p)
 
     p->cfd = -1;
     p->got = 0;
+    p->head[0] = '\0';
     p->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     assert_true(p->lfd >= 0);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -47,8 +48,14 @@ int loopback_peer_take(struct loopback_peer *p)
         p->cfd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (p->cfd < 0)
         return 0;
-    while ((r = recv(p->cfd, buf, sizeof buf, 0)) > 0)
+    while ((r = recv(p->cfd, buf, sizeof buf, 0)) > 0) {
+        size_t room = p->got < (long)sizeof p->head - 1 ? sizeof p->head - 1 - (size_t)p->got : 0;
+        size_t take = (size_t)r < room ? (size_t)r : room;
+
+        memcpy(p->head + p->got, buf, take);
+        p->head[(size_t)p->got + take] = '\0';
         p->got += r;
+    }
     return p->got > 0;
 }
 
@@ -79,6 +86,7 @@ void loopback_peer_drop(struct loopback_peer *p)
         close(p->cfd);
     p->cfd = -1;
     p->got = 0;
+    p->head[0] = '\0';
 }
 
 void loopback_peer_stop(struct loopback_peer *p)

@@ -21,14 +21,15 @@ struct loopback_peer {
     int port;
     int cfd;                        /* the connection taken, or -1 */
     long got;                       /* bytes read from it */
+    char head[256];                 /* the first of them, NUL-terminated */
 };
 
 /* Listens on 127.0.0.1, a free port. Fails the test when it cannot. */
 void loopback_peer_start(struct loopback_peer *p);
 
 /* Without waiting: takes a pending connection unless one is held, and
- * reads what it sent so far. Returns 1 when some bytes were read from it,
- * now or before, else 0. */
+ * reads what it sent so far (its first bytes kept in head). Returns 1 when
+ * some bytes were read from it, now or before, else 0. */
 int loopback_peer_take(struct loopback_peer *p);
 
 /* Writes text to the connection taken (a reply). Fails the test when
