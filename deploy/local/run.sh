@@ -257,6 +257,7 @@ cat <<EOF
     # repeat until "status" is "done" (or "failed"), or follow it live:
     curl -sSN $URL/job/<job_id>/events$AUTH_ARGS
     curl -sS "$URL/job/<job_id>?format=sarif"$AUTH_ARGS     # or format=rdjson
+    curl -sS -X DELETE $URL/job/<job_id>$AUTH_ARGS          # cancel it, while not finished
 
   Or with the CLI (build/codeinsight; man -l docs/codeinsight.1):
     CODEINSIGHT_URL=$URL CODEINSIGHT_API_KEY=$DEMO_KEY build/codeinsight review app.py
