@@ -23,7 +23,8 @@ static int terminal_rows(void)
 }
 
 /* After Ctrl-C: the jobs not finished, by id, so that they can be followed
- * later; those never accepted by path. */
+ * later, and the command that cancels them all; those never accepted by
+ * path. */
 static void report_pending(const struct jobset *js)
 {
     int said = 0;
@@ -41,8 +42,15 @@ static void report_pending(const struct jobset *js)
         termtext_put(stderr, j->label, TERMTEXT_FLAT);
         fputc('\n', stderr);
     }
-    if (!said)
+    if (!said) {
         fputs("codeinsight: interrupted\n", stderr);
+    } else {
+        fputs("codeinsight: to cancel them: codeinsight cancel", stderr);
+        for (size_t i = 0; i < js->n; i++)
+            if (!job_state_final(js->jobs[i].state) && js->jobs[i].id[0] != '\0')
+                fprintf(stderr, " %s", js->jobs[i].id);
+        fputc('\n', stderr);
+    }
     for (size_t i = 0; i < js->n; i++) {
         if (js->jobs[i].id[0] == '\0' && !job_state_final(js->jobs[i].state)) {
             fputs("codeinsight: not submitted: ", stderr);

@@ -1155,6 +1155,9 @@ def test_ctrl_c_names_the_pending_jobs(harness, stack, fake, work, tmp_path):
     ids = re.findall(r"^  ([0-9a-f-]{36})\s+(s[01]\.go)$", err, re.M)
     assert sorted(path for _, path in ids) == ["s0.go", "s1.go"], err
     assert "codeinsight: interrupted" in err and "codeinsight job ID" in err, err
+    cancel_line = re.search(r"^codeinsight: to cancel them: codeinsight cancel((?: \S+)+)$",
+                            err, re.M)
+    assert cancel_line and sorted(cancel_line.group(1).split()) == sorted(i for i, _ in ids), err
     for job_id, path in ids:
         assert UUID7_RE.match(job_id), job_id
         r = run_cli(harness, ["job", job_id, "--wait", "-q"], env, work)
