@@ -105,6 +105,16 @@ void job_key(const char *job_id, char *key)
     snprintf(key, JOB_KEY_MAX, JOB_KEY_PREFIX "%s", job_id);
 }
 
+void job_deferred_set_key(const char *stream, char out[JOB_DEFERRED_KEY_MAX])
+{
+    snprintf(out, JOB_DEFERRED_KEY_MAX, "deferred:%s", stream);
+}
+
+void job_deferred_hold_key(const char *job_id, char out[JOB_DEFERRED_KEY_MAX])
+{
+    snprintf(out, JOB_DEFERRED_KEY_MAX, "deferred:job:%s", job_id);
+}
+
 /* The variant nibble naming each stream in a job id (job.h). */
 static const struct {
     const char *stream;

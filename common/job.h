@@ -72,6 +72,17 @@ const char *job_stream_for(enum job_type t);
 /* Writes "job:<id>" into key (JOB_KEY_MAX bytes). */
 void job_key(const char *job_id, char *key);
 
+/* Soft-throttled jobs parked until due (docs/pipeline.md): a stream's
+ * sorted set "deferred:<stream>" (scored by the due time, ms) and a parked
+ * job's fields "deferred:job:<id>". */
+#define JOB_DEFERRED_KEY_MAX 96
+
+/* Writes "deferred:<stream>" into out. */
+void job_deferred_set_key(const char *stream, char out[JOB_DEFERRED_KEY_MAX]);
+
+/* Writes "deferred:job:<id>" into out. */
+void job_deferred_hold_key(const char *job_id, char out[JOB_DEFERRED_KEY_MAX]);
+
 /* A job id names the job's stream entry (docs/admission.md, "Job ids"). It
  * is a UUIDv7, "MMMMMMMM-MMMM-7FFF-TSSS-SSSRRRRRRRRR": M the entry's 48-bit
  * millisecond time, F the 12-bit fraction of that millisecond from Redis'

@@ -52,7 +52,8 @@ static int cancel_script(struct request *req, const char *id, const char *type,
                          char outcome[16], cJSON **view, struct err *e)
 {
     struct kv *kv = gateway_kv(req->gw, e);
-    char key[JOB_KEY_MAX], eid[JOB_ENTRY_ID_MAX] = "", set[64], hold[96], ttl[24];
+    char key[JOB_KEY_MAX], eid[JOB_ENTRY_ID_MAX] = "", set[JOB_DEFERRED_KEY_MAX];
+    char hold[JOB_DEFERRED_KEY_MAX], ttl[24];
     const char *stream = NULL, *group;
     cJSON *reply = NULL;
     const cJSON *o, *flat;
@@ -64,8 +65,8 @@ static int cancel_script(struct request *req, const char *id, const char *type,
     if (job_read_keys(id, key, &stream, eid) < 2 || stream == NULL)
         stream = job_stream_for(t < 0 ? JOB_REVIEW : (enum job_type)t);
     group = strcmp(stream, JOB_STREAM_HEAVY) == 0 ? JOB_GROUP_HEAVY : JOB_GROUP_FAST;
-    snprintf(set, sizeof set, "deferred:%s", stream);
-    snprintf(hold, sizeof hold, "deferred:job:%s", id);
+    job_deferred_set_key(stream, set);
+    job_deferred_hold_key(id, hold);
     snprintf(ttl, sizeof ttl, "%ld", req->gw->cfg->job_ttl_s);
     if (kv_eval(kv, &job_script_cancel, 4, 9,
                 (const char *[]){key, stream, set, hold, eid, group, ttl, id, JOB_CANCELLED_ERROR},

@@ -74,7 +74,7 @@ static void fill_consumers(struct queue_snapshot *q, const cJSON *flat)
 
 int queue_read(struct kv *kv, int i, struct queue_snapshot *out, struct err *e)
 {
-    char dead[96], deferred[96], window[16], listed[16], idle[24];
+    char dead[96], deferred[JOB_DEFERRED_KEY_MAX], window[16], listed[16], idle[24];
     const cJSON *lag, *oldest;
     cJSON *r = NULL;
     int rc;
@@ -86,7 +86,7 @@ int queue_read(struct kv *kv, int i, struct queue_snapshot *out, struct err *e)
     out->group = streams[i].group;
     out->pool = streams[i].pool;
     snprintf(dead, sizeof dead, "%s:dead", out->stream);
-    snprintf(deferred, sizeof deferred, "deferred:%s", out->stream);
+    job_deferred_set_key(out->stream, deferred);
     snprintf(window, sizeof window, "%d", QUEUE_WINDOW_MIN);
     snprintf(listed, sizeof listed, "%d", QUEUE_CONSUMERS_MAX);
     snprintf(idle, sizeof idle, "%d", QUEUE_ACTIVE_IDLE_MS);

@@ -536,14 +536,15 @@ static void do_defer(struct pipeline_job *j)
     struct worker *w = j->w;
     enum { DEFER_ARGS_MAX = 64 };
     const char *argv[DEFER_ARGS_MAX];
-    char set[96], hold[80], due[24], due_iso[CLOCK_RFC3339_LEN], ttl[24];
+    char set[JOB_DEFERRED_KEY_MAX], hold[JOB_DEFERRED_KEY_MAX], due[24];
+    char due_iso[CLOCK_RFC3339_LEN], ttl[24];
     const cJSON *it;
     struct err e;
     int n = 0;
     int64_t due_ms = defer_due_ms(j);
 
-    snprintf(set, sizeof set, "deferred:%s", w->stream);
-    snprintf(hold, sizeof hold, "deferred:job:%s", j->job_id);
+    job_deferred_set_key(w->stream, set);
+    job_deferred_hold_key(j->job_id, hold);
     snprintf(due, sizeof due, "%lld", (long long)due_ms);
     clock_rfc3339(due_ms, due_iso);
     snprintf(ttl, sizeof ttl, "%ld", w->cfg->job_ttl_s + w->cfg->throttle_cooldown_s);

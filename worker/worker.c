@@ -208,12 +208,12 @@ static void reclaim(struct worker *w)
 /* Every second: soft-throttled jobs whose time has come go back on the stream. */
 static void undefer_due(struct worker *w)
 {
-    char set[96], now[24];
+    char set[JOB_DEFERRED_KEY_MAX], now[24];
     struct err e;
 
     if (++w->ticks % (1000 / TICK_MS) != 0)
         return;
-    snprintf(set, sizeof set, "deferred:%s", w->stream);
+    job_deferred_set_key(w->stream, set);
     snprintf(now, sizeof now, "%lld", (long long)clock_now_ms());
     kv_async_eval(w->kv, &job_script_undefer, 2, 4, (const char *[]){set, w->stream, now, "100"},
                   NULL, NULL, NULL, &e);
