@@ -539,16 +539,20 @@ struct llm_call *llm_call(struct llm *m, const char *system, const char *user,
     return c;
 }
 
-void llm_cancel(struct llm_call *c)
+int llm_cancel(struct llm_call *c)
 {
+    int sending;
+
     if (c == NULL)
-        return;
-    if (c->in_http)
+        return 0;
+    sending = c->in_http;
+    if (sending)
         http_async_cancel(c->m->http, c);
     /* The trial never reports: another call must be able to make it. */
     if (c->trial)
         c->m->half_open_trial = 0;
     call_free(c);
+    return sending;
 }
 
 void llm_usage_add(struct llm_usage *to, const struct llm_usage *u)

@@ -80,8 +80,10 @@ struct llm_call *llm_call(struct llm *m, const char *system, const char *user,
 /* Stops a call before its cb ran: aborts its transfer or its wait for a
  * retry and frees it; cb never runs. A call that was the breaker's half-open
  * trial lets the next call be the trial. It counts in no call metric. Accepts
- * NULL. Not after cb has run (the call is freed then). */
-void llm_cancel(struct llm_call *c);
+ * NULL. Not after cb has run (the call is freed then). Returns 1 when a
+ * transfer was out (the vendor may have read, and bill, the request), 0 when
+ * the call was waiting for a retry, or c was NULL. */
+int llm_cancel(struct llm_call *c);
 
 /* Checks a price table "model=in,out[,cw,cr];..." (CODEINSIGHT_LLM_PRICES):
  * every entry names a model and gives two or four finite, non-negative

@@ -67,7 +67,7 @@ static void on_answer(void *arg, struct model_answer *a)
 }
 
 int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *skip_reason,
-                    model_done_cb *cb, void *arg, struct cancel *cancel)
+                    int64_t *spent, model_done_cb *cb, void *arg, struct cancel *cancel)
 {
     struct model_out out;
     struct prompt_vars v;
@@ -127,6 +127,7 @@ int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *s
     q.vars = &v;
     q.parse = arch_answer_parse;
     q.cache_ttl_s = model_cache_ttl(ctx->cfg, "architecture");
+    q.spent = spent;
     rc = model_ask(ctx, &q, on_answer, r, &r->ask);
     for (int k = 0; k < ARCH_FIELDS; k++)
         redact_result_cleanup(&red[k]);

@@ -24,8 +24,9 @@ struct cancel;
  * when out of memory (cb never runs). cancel (borrowed; NULL: never
  * cancelled) is filled while the model is asked and emptied just before
  * cb; cancel_now() on it stops the task (worker/cancel.h): the question is
- * cancelled (model_ask) and cb never runs. */
+ * cancelled (model_ask) and cb never runs. spent: NULL, or what the model
+ * call spends is added to it as it goes (model_question.spent). */
 int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *skip_reason,
-                    model_done_cb *cb, void *arg, struct cancel *cancel);
+                    int64_t *spent, model_done_cb *cb, void *arg, struct cancel *cancel);
 
 #endif

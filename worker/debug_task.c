@@ -89,8 +89,6 @@ static void state_cancel(void *state)
 static void add_usage(struct debug_state *d, const struct model_answer *a)
 {
     llm_usage_add(&d->out.usage, &a->usage);
-    if (d->env.tokens_used != NULL)
-        *d->env.tokens_used += llm_usage_tokens(&a->usage);
     d->out.model_attempts += a->model_attempts;
     d->out.cached = a->cached;
 }
@@ -510,6 +508,7 @@ static void ask(struct debug_state *d)
     q.vars = &v;
     q.parse = debug_answer_parse;
     q.cache_ttl_s = model_cache_ttl(d->env.cfg, "debug");
+    q.spent = d->env.spent;
     rc = model_ask(d->env.model, &q, on_answer, d, &d->ask);
     context_result_cleanup(&cr);
     free(frames);

@@ -24,10 +24,12 @@ struct ask {
     model_answer_cb *cb;
     void *arg;
     struct cancel *cancel;          /* the caller's (borrowed until cb or cancelled), or NULL */
+    int64_t *spent;                 /* the question's, or NULL */
     struct prompt prompt;
     char cache_key[80];             /* "pcache:<sha256>" */
     int repaired;
     struct llm_call *call;          /* the model call out, or NULL */
+    size_t call_chars;              /* its prompt's characters: system and user */
     int in_cache;                   /* the prompt cache lookup is out */
     int cancelled;                  /* stopped while in_cache: freed by on_cache */
     struct model_answer out;
@@ -82,7 +84,8 @@ static void ask_cancel(void *state)
         k->cancelled = 1;
         return;
     }
-    llm_cancel(k->call);
+    if (llm_cancel(k->call) && k->spent != NULL)
+        *k->spent += (int64_t)((k->call_chars + 3) / 4);
     ask_free(k);
 }
 
@@ -128,6 +131,8 @@ static void on_model(void *arg, struct llm_result *res)
 
     k->call = NULL;
     llm_usage_add(&k->out.usage, &res->usage);
+    if (k->spent != NULL)
+        *k->spent += llm_usage_tokens(&res->usage);
     k->out.model_attempts += res->attempts;
     if (!res->ok) {
         char reason[200];
@@ -167,6 +172,7 @@ static void call_model(struct ask *k, const char *user)
 {
     struct err e;
 
+    k->call_chars = strlen(k->prompt.system) + strlen(user);
     k->call = llm_call(k->ctx->llm, k->prompt.system, user, k->prompt.max_tokens, on_model, k,
                        &e);
     if (k->call == NULL)
@@ -233,6 +239,7 @@ int model_ask(const struct model_ctx *ctx, const struct model_question *q, model
     k->cb = cb;
     k->arg = arg;
     k->cancel = cancel;
+    k->spent = q->spent;
     cancel_set(cancel, ask_cancel, k);
     if (!llm_enabled(ctx->llm)) {
         degrade(k, "offline: no model configured");

@@ -43,6 +43,13 @@ struct model_question {
     model_parse_fn *parse;
     long cache_ttl_s;               /* prompt cache lifetime; 0: not cached */
     int defer_unless_cached;        /* a cache miss answers `deferred` instead of calling */
+    int64_t *spent;                 /* NULL, or a counter (borrowed until the answer or the
+                                       cancel) the ask adds what it spends to as it goes:
+                                       each model call's tokens once it has answered (a
+                                       repaired answer's first call too), and for a call
+                                       cancelled while out, its prompt's characters / 4,
+                                       since the vendor may bill the input it read but
+                                       reports no usage for a call its client abandoned */
 };
 
 struct model_answer {
@@ -69,7 +76,8 @@ typedef void model_answer_cb(void *arg, struct model_answer *a);
  * the ask runs and emptied just before cb. cancel_now() on it stops the ask:
  * cb never runs, the model call out is aborted (llm_cancel), and the ask is
  * freed at once, or, while the prompt cache lookup is out, when its reply or
- * the connection's failure arrives (kv_async_free fails it). */
+ * the connection's failure arrives (kv_async_free fails it). A call aborted
+ * so is counted in q->spent, if given, before cancel_now() returns. */
 int model_ask(const struct model_ctx *ctx, const struct model_question *q, model_answer_cb *cb,
               void *arg, struct cancel *cancel);
 

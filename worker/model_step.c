@@ -165,6 +165,7 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
     q.parse = review_parse;
     q.cache_ttl_s = model_cache_ttl(ctx->cfg, in->task);
     q.defer_unless_cached = in->defer_unless_cached;
+    q.spent = in->spent;
     rc = model_ask(ctx, &q, on_answer, r, &r->ask);
     context_result_cleanup(&cr);
     if (rc != 0) {

@@ -84,8 +84,8 @@ struct pipeline_job {
     int redacted;                   /* the three texts below are ready */
     struct redact_result red_file, red_diff, red_log;
     struct cancel task;             /* the model step or heavy task while it runs */
-    int64_t task_tokens;            /* tokens its task's finished model calls used so far
-                                       (Debug Doctor's rounds): charged if it is cancelled */
+    int64_t task_spent;             /* tokens its task's model calls have spent so far
+                                       (model_question.spent): charged if it is cancelled */
     struct model_out model;         /* owned once the model step finished */
     int have_model;
     int dead;                       /* given up: dead-lettered when published */
@@ -443,7 +443,7 @@ static int task_start(struct pipeline_job *j, const struct model_in *in)
 
     if (strcmp(type, "debug") == 0) {
         struct debug_env env = {w->cfg, &w->model, w->sandbox, on_debug_step, j,
-                                &j->task_tokens};
+                                &j->task_spent};
         struct debug_in d = {
             .file_path = in->file_path, .language = in->language, .text = in->text,
             .len = in->len, .redacted = in->redacted, .redacted_len = in->redacted_len,
@@ -453,10 +453,11 @@ static int task_start(struct pipeline_job *j, const struct model_in *in)
         return debug_task_start(&env, &d, on_model_done, j, &j->task);
     }
     if (strcmp(type, "architecture") == 0)
-        return arch_task_start(&w->model, field(j, "spec"), in->skip_reason, on_model_done, j,
-                               &j->task);
+        return arch_task_start(&w->model, field(j, "spec"), in->skip_reason, &j->task_spent,
+                               on_model_done, j, &j->task);
     if (strcmp(type, "stress") == 0) {
-        struct stress_env env = {w->loop, w->cfg, &w->model, w->stress_policy};
+        struct stress_env env = {w->loop, w->cfg, &w->model, w->stress_policy,
+                                 &j->task_spent};
         return stress_task_start(&env, field(j, "spec"), in->skip_reason, on_model_done, j,
                                  &j->task);
     }
@@ -502,6 +503,7 @@ static void do_model(struct pipeline_job *j)
         in.skip_reason = "budget_exhausted";
     in.defer_unless_cached = flag(j, "throttled") && field(j, "defer_until_ms") == NULL &&
                              clock_now_ms() < defer_due_ms(j);
+    in.spent = &j->task_spent;
     /* The outcome may arrive before this returns: touch nothing after it. */
     if (task_start(j, &in) != 0) {
         err_set(&e, ERR_INTERNAL, "out of memory starting the model step");
@@ -956,7 +958,7 @@ int pipeline_cancel(struct worker *w, const char *job_id)
         /* Its model call is aborted (or sandbox run killed, load stopped):
          * its callback never runs, so the job goes on from here. */
         cancel_now(&j->task);
-        j->charge.actual = j->task_tokens;  /* the rounds it finished */
+        j->charge.actual = j->task_spent;   /* the calls it made, the aborted one too */
         step(j);
     }
     /* Else the step under way (start, linters, a retry's wait, a deferral)

@@ -156,6 +156,7 @@ static void on_load_done(void *arg, int rc, const struct err *e, cJSON *report)
     q.vars = &v;
     q.parse = stress_answer_parse;
     q.cache_ttl_s = model_cache_ttl(s->env.cfg, "stress");
+    q.spent = s->env.spent;
     rc = model_ask(s->env.model, &q, on_answer, s, &s->ask);
     free(table);
     if (rc != 0) {

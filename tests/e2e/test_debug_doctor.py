@@ -18,7 +18,7 @@ import secrets
 
 import pytest
 
-from fakemodel import anthropic_env, module_fake, user_text
+from fakemodel import anthropic_env, module_fake, request_text, user_text
 from harness import GROUP_HEAVY, STREAM_HEAVY, assert_sigterm_leaves_job_pending, wait_until
 from test_exports import RDJSON_VALIDATOR, SARIF_VALIDATOR, assert_valid
 
@@ -586,14 +586,16 @@ def test_cancel_kills_the_reproduction_run(harness, dgw, fake, clean_state):
 
 def test_cancel_between_rounds_charges_the_rounds_done(harness, dgw, fake, clean_state):
     """Cancelled while its second model round is held: the job ends
-    cancelled, and the first round's tokens, which the vendor did use, are
-    charged (an aborted call is not): cancelling is no way around a budget."""
+    cancelled, and it is charged the first round's tokens, which the vendor
+    reported, plus the aborted second round's prompt (characters / 4, what
+    the vendor may bill): cancelling is no way around a budget."""
     m = marker()
     src = PY_TEMPLATE.format(m=m)
     bad = src.replace("return sum(xs) / len(xs)", "return sum(xs) / (len(xs) or 0)")
-    fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, bad)), "times": 1},
+    first_answer = debug_answer(unified("stats.py", src, bad))
+    fake.script([{"match": m, "text": first_answer, "times": 1},
                  {"match": m, "fault": "timeout", "times": 1}])
-    harness.start_worker("heavy", {
+    w = harness.start_worker("heavy", {
         **provider_env(fake), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
         "CODEINSIGHT_LLM_TIMEOUT_MS": "120000", "CODEINSIGHT_HEAVY_LLM_TIMEOUT_MS": "120000",
         "CODEINSIGHT_READ_BLOCK_MS": "200", "CODEINSIGHT_SANDBOX_TIMEOUT_MS": "20000"})
@@ -607,4 +609,9 @@ def test_cancel_between_rounds_charges_the_rounds_done(harness, dgw, fake, clean
     assert job["status"] == "cancelled", job
     wait_until(lambda: fake.stats()["client_gave_up"] >= 1, timeout=10, desc="round 2 aborted")
     tokens = harness.psql_int(f"SELECT tokens FROM token_charges WHERE job_id = '{job_id}'")
-    assert tokens > 0, "the first round's tokens were not charged"
+    first, second = (request_text(r["body"]) for r in fake.requests(m))
+    # Round 1 by the fake's usage (its prompt's characters // 4 and its
+    # answer's); round 2 by the worker's count of the prompt it sent (system
+    # and user: request_text joins them with a newline).
+    used = max(1, len(first) // 4) + len(first_answer) // 4
+    assert tokens == used + (len(second.encode()) - 1 + 3) // 4, (tokens, used)

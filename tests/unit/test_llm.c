@@ -1,6 +1,7 @@
 /* test_llm.c - llm_cancel (common/llm.c) on a real loop, against a model
  * server that never answers (tests/unit/loopback_peer.h): a cancelled call's
- * callback never runs, its transfer is aborted, nothing leaks (ASan), and a
+ * callback never runs, its transfer is aborted, nothing leaks (ASan), it
+ * says whether a request was out (what the vendor may bill), and a
  * cancelled half-open trial lets the next call be the trial. Loopback only;
  * every wait is bounded. */
 #include <setjmp.h>
@@ -47,7 +48,7 @@ static int request_read(void *f) { return loopback_peer_take(&((struct fx *)f)->
 static int peer_closed(void *f) { return loopback_peer_closed(&((struct fx *)f)->peer); }
 static int called(void *f) { return ((struct fx *)f)->called > 0; }
 
-static void fx_init(struct fx *f, long breaker_threshold)
+static void fx_init(struct fx *f, long breaker_threshold, long max_attempts)
 {
     struct err e;
 
@@ -62,7 +63,7 @@ static void fx_init(struct fx *f, long breaker_threshold)
     snprintf(f->cfg.llm_model, sizeof f->cfg.llm_model, "test-model");
     f->cfg.llm_timeout_ms = 30000;
     f->cfg.llm_connect_timeout_ms = 5000;
-    f->cfg.llm_max_attempts = 1;
+    f->cfg.llm_max_attempts = max_attempts;
     f->cfg.breaker_threshold = breaker_threshold;
     f->cfg.breaker_cooldown_ms = COOLDOWN_MS;
     f->llm = llm_new(f->loop, &f->cfg, &e);
@@ -96,8 +97,8 @@ static void test_cancel_before_send(void **state)
     struct fx f;
 
     (void)state;
-    fx_init(&f, 1000);
-    llm_cancel(call(&f));
+    fx_init(&f, 1000, 1);
+    assert_int_equal(llm_cancel(call(&f)), 0);
     assert_int_equal(llm_inflight(f.llm), 0);
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
@@ -113,13 +114,38 @@ static void test_cancel_during_transfer(void **state)
     struct llm_call *c;
 
     (void)state;
-    fx_init(&f, 1000);
+    fx_init(&f, 1000, 1);
     c = call(&f);
     assert_true(loop_until_run(f.lu, request_read, &f, WAIT_MS));
     assert_int_equal(llm_inflight(f.llm), 1);
-    llm_cancel(c);
+    assert_int_equal(llm_cancel(c), 1);
     assert_int_equal(llm_inflight(f.llm), 0);
     assert_true(loop_until_run(f.lu, peer_closed, &f, WAIT_MS));
+    loop_until_run(f.lu, NULL, NULL, QUIET_MS);
+    assert_int_equal(f.called, 0);
+    fx_cleanup(&f);
+}
+
+/* Cancelled while waiting for a retry (the server answered 429 with
+ * Retry-After: 30): no request is out, so llm_cancel says 0; the retry never
+ * goes out and the callback never runs. */
+static void test_cancel_while_waiting_for_a_retry(void **state)
+{
+    struct fx f;
+    struct llm_call *c;
+
+    (void)state;
+    fx_init(&f, 1000, 2);
+    c = call(&f);
+    assert_true(loop_until_run(f.lu, request_read, &f, WAIT_MS));
+    loopback_peer_say(&f.peer, "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\n"
+                               "Content-Length: 0\r\n\r\n");
+    /* The answer is read and the retry's timer set: the connection is idle. */
+    loop_until_run(f.lu, NULL, NULL, QUIET_MS);
+    assert_int_equal(f.called, 0);
+    assert_int_equal(llm_inflight(f.llm), 1);
+    assert_int_equal(llm_cancel(c), 0);
+    assert_int_equal(llm_inflight(f.llm), 0);
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
     fx_cleanup(&f);
@@ -133,7 +159,7 @@ static void test_cancelled_trial_frees_the_trial(void **state)
     struct llm_call *trial;
 
     (void)state;
-    fx_init(&f, 1);
+    fx_init(&f, 1, 1);
     /* One failure opens the circuit: the server drops the first request. */
     call(&f);
     assert_true(loop_until_run(f.lu, request_read, &f, WAIT_MS));
@@ -150,7 +176,7 @@ static void test_cancelled_trial_frees_the_trial(void **state)
     assert_int_equal(f.called, 1);
     assert_string_equal(f.last.reason, "circuit_open");
     assert_int_equal(llm_inflight(f.llm), 1);
-    llm_cancel(trial);
+    assert_int_equal(llm_cancel(trial), 1);
     assert_int_equal(llm_inflight(f.llm), 0);
     /* The next call is the trial: it is sent, and waits for its answer. */
     f.called = 0;
@@ -192,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_prices_check),
         cmocka_unit_test(test_cancel_before_send),
         cmocka_unit_test(test_cancel_during_transfer),
+        cmocka_unit_test(test_cancel_while_waiting_for_a_retry),
         cmocka_unit_test(test_cancelled_trial_frees_the_trial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

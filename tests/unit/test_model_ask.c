@@ -3,7 +3,10 @@
  * told to (tests/unit/loopback_peer.h), so the ask is caught with its model
  * call out, or with its prompt-cache lookup out. A cancelled ask never calls
  * back, aborts its model call, and is freed exactly once (ASan): at once, or
- * when the cache reply it cannot withdraw arrives. */
+ * when the cache reply it cannot withdraw arrives. What the ask spends is
+ * counted as it goes (model_question.spent): each answered call's usage, a
+ * call aborted while out by its prompt's characters / 4, a cache lookup
+ * nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +42,7 @@ struct fx {
     struct model_ctx ctx;
     struct loop_until *lu;          /* runs the loop: loop_until.h */
     struct cancel ask;              /* the ask's, as a task holds it */
+    int64_t spent;                  /* the question's counter */
     int called;                     /* answers received */
     struct model_answer last;
 };
@@ -56,6 +60,7 @@ static int model_asked(void *f) { return loopback_peer_take(&((struct fx *)f)->m
 static int model_dropped(void *f) { return loopback_peer_closed(&((struct fx *)f)->model); }
 static int cache_asked(void *f) { return loopback_peer_take(&((struct fx *)f)->redis); }
 static int kv_up(void *f) { return kv_async_connected(((struct fx *)f)->kv); }
+static int called(void *f) { return ((struct fx *)f)->called > 0; }
 
 /* provider: "openai" (the model peer) or "offline". */
 static void fx_init(struct fx *f, const char *provider)
@@ -103,15 +108,58 @@ static void fx_cleanup(struct fx *f)
     model_answer_cleanup(&f->last);
 }
 
+static const struct prompt_vars question_vars = {
+    .file_path = "src/a.c", .language = "c", .code = "1\tint main(void) { return 0; }\n",
+};
+
+/* Takes an answer holding "good" (as an empty object); refuses others. */
+static int parse_good(const char *text, size_t len, cJSON **out, char *why, size_t cap)
+{
+    (void)len;
+    if (strstr(text, "good") == NULL) {
+        snprintf(why, cap, "not good");
+        return -1;
+    }
+    *out = cJSON_CreateObject();
+    return 0;
+}
+
 /* A review question; cached answers would live an hour. */
 static void ask(struct fx *f)
 {
-    static const struct prompt_vars v = {
-        .file_path = "src/a.c", .language = "c", .code = "1| int main(void) { return 0; }\n",
-    };
-    struct model_question q = {.task = "review", .vars = &v, .parse = NULL, .cache_ttl_s = 3600};
+    struct model_question q = {.task = "review", .vars = &question_vars, .parse = parse_good,
+                               .cache_ttl_s = 3600, .spent = &f->spent};
 
     assert_int_equal(model_ask(&f->ctx, &q, on_answer, f, &f->ask), 0);
+}
+
+/* What an aborted call of the question is counted: its prompt's characters
+ * / 4, rounded up. */
+static int64_t abort_charge(struct fx *f)
+{
+    struct prompt p;
+    struct err e;
+    int64_t n;
+
+    assert_int_equal(prompt_build(f->prompts, "review", &question_vars, &p, &e), 0);
+    n = (int64_t)((strlen(p.system) + strlen(p.user) + 3) / 4);
+    prompt_cleanup(&p);
+    return n;
+}
+
+/* The model peer answers the request it read with content (a chat
+ * completion using 100 input and 20 output tokens) and closes the
+ * connection, so that a next call comes on a new one. */
+static void model_says(struct fx *f, const char *content)
+{
+    char body[512], reply[1024];
+
+    snprintf(body, sizeof body, "{\"choices\":[{\"message\":{\"content\":\"%s\"}}],"
+             "\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":20}}", content);
+    snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+             "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+    loopback_peer_say(&f->model, reply);
+    loopback_peer_drop(&f->model);
 }
 
 /* Sets up f with Redis connected, asks, and cancels the ask once its cache
@@ -137,10 +185,53 @@ static void test_cancel_with_model_call_out(void **state)
     assert_non_null(f.ask.fn);
     assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
     assert_int_equal(llm_inflight(f.llm), 1);
+    assert_int_equal(f.spent, 0);
     cancel_now(&f.ask);
     assert_null(f.ask.fn);
     assert_int_equal(llm_inflight(f.llm), 0);
+    /* The vendor may bill the prompt it read: counted before cancel_now
+     * returned. */
+    assert_int_equal(f.spent, abort_charge(&f));
     assert_true(loop_until_run(f.lu, model_dropped, &f, WAIT_MS));
+    loop_until_run(f.lu, NULL, NULL, QUIET_MS);
+    assert_int_equal(f.called, 0);
+    fx_cleanup(&f);
+}
+
+/* An answered call adds its usage, once; the answer carries it too. */
+static void test_answered_call_is_counted(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    fx_init(&f, "openai");
+    ask(&f);
+    assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
+    model_says(&f, "good");
+    assert_true(loop_until_run(f.lu, called, &f, WAIT_MS));
+    assert_false(f.last.degraded);
+    assert_int_equal(f.last.tokens, 120);
+    assert_int_equal(f.spent, 120);
+    fx_cleanup(&f);
+}
+
+/* The first answer is refused and the repair call is cancelled while out:
+ * the first call's usage stays counted (the vendor did the work), and the
+ * repair, a longer prompt, is counted by its characters. */
+static void test_cancelled_repair_keeps_the_first_call(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    fx_init(&f, "openai");
+    ask(&f);
+    assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
+    model_says(&f, "bad");
+    assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
+    assert_int_equal(f.spent, 120);
+    assert_int_equal(f.called, 0);
+    cancel_now(&f.ask);
+    assert_true(f.spent > 120 + abort_charge(&f));
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
     fx_cleanup(&f);
@@ -160,6 +251,7 @@ static void test_cancel_with_cache_lookup_out(void **state)
     assert_int_equal(f.called, 0);
     assert_int_equal(llm_inflight(f.llm), 0);
     assert_false(loopback_peer_pending(&f.model));
+    assert_int_equal(f.spent, 0);       /* no model call went out */
     fx_cleanup(&f);
 }
 
@@ -199,6 +291,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cancel_with_model_call_out),
+        cmocka_unit_test(test_answered_call_is_counted),
+        cmocka_unit_test(test_cancelled_repair_keeps_the_first_call),
         cmocka_unit_test(test_cancel_with_cache_lookup_out),
         cmocka_unit_test(test_cancel_then_connection_closed),
         cmocka_unit_test(test_answered_ask_leaves_nothing_to_cancel),
