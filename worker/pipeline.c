@@ -141,7 +141,8 @@ static void job_log(const struct pipeline_job *j, enum log_level lvl, const char
         log_errfields(&l, e);
     if (strcmp(event, "job_done") == 0) {
         log_str(&l, "status", job_status(j));
-        log_int(&l, "findings", cJSON_GetArraySize(j->lint.findings));
+        /* What the job reports: none when it failed or was cancelled. */
+        log_int(&l, "findings", cJSON_GetArraySize(j->docs.findings));
         log_int(&l, "attempts", j->attempts);
         log_int(&l, "duration_ms", clock_mono_ms() - j->began_ms);
     }

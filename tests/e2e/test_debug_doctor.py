@@ -615,3 +615,7 @@ def test_cancel_between_rounds_charges_the_rounds_done(harness, dgw, fake, clean
     # and user: request_text joins them with a newline).
     used = max(1, len(first) // 4) + len(first_answer) // 4
     assert tokens == used + (len(second.encode()) - 1 + 3) // 4, (tokens, used)
+    # Its log line counts what it reports: no findings (the linters' are
+    # not the job's once it is cancelled).
+    done = w.events("job_done", job_id=job_id)
+    assert done[0]["status"] == "cancelled" and done[0]["findings"] == 0, done

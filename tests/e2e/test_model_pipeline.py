@@ -141,9 +141,13 @@ def test_findings_merged_from_linter_and_model(harness, mgw, fake, clean_state):
              "cache_read_input_tokens": 0}
     fake.script([{"match": m, "api": "anthropic", "usage": usage,
                   "text": answer(findings, "One off-by-one in total().")}])
-    harness.start_worker("fast", worker_env(fake))
+    w = harness.start_worker("fast", worker_env(fake))
 
     job = run_job(harness, "app.py", src)
+    # The worker's log line counts the findings the job reports, the
+    # model's and the linters' merged.
+    done = w.events("job_done", job_id=job["job_id"])
+    assert done[0]["findings"] == len(job["findings"]) > len(model_findings(job)), done
 
     keys = {(f["source"], f["line"], f["rule_id"]) for f in job["findings"]}
     assert ("lint:flake8", 2, "F401") in keys, job["findings"]
