@@ -11,6 +11,7 @@ enum opt_id {
     OPT_HELP, OPT_TYPE, OPT_DIFF, OPT_FILTER, OPT_ERROR_LOG, OPT_RUN, OPT_RUN_ARG, OPT_REQUEST,
     OPT_LANGUAGE,
     OPT_FORMAT, OPT_FAIL_ON, OPT_NO_WAIT, OPT_WAIT, OPT_JSON, OPT_QUIET, OPT_TIMEOUT, OPT_URL,
+    OPT_CANCEL_ON_INTERRUPT,
 };
 
 #define ON(c) (1u << (c))
@@ -41,6 +42,7 @@ static const struct opt {
     {"wait",      'w', 0, OPT_WAIT,      ON(CMD_JOB)},
     {"quiet",     'q', 0, OPT_QUIET,     ON(CMD_REVIEW) | ON(CMD_JOB)},
     {"timeout",   0,   1, OPT_TIMEOUT,   ON(CMD_REVIEW) | ON(CMD_JOB)},
+    {"cancel-on-interrupt", 0, 0, OPT_CANCEL_ON_INTERRUPT, ON(CMD_REVIEW) | ON(CMD_JOB)},
     {"json",      0,   0, OPT_JSON,      ON(CMD_WHOAMI) | ON(CMD_USAGE)},
 };
 
@@ -146,6 +148,7 @@ static int set_option(struct cli_args *a, const struct opt *o, const char *v, ch
     case OPT_LANGUAGE:  a->language = v; break;
     case OPT_NO_WAIT:   a->no_wait = 1; break;
     case OPT_WAIT:      a->wait = 1; break;
+    case OPT_CANCEL_ON_INTERRUPT: a->cancel_on_interrupt = 1; break;
     case OPT_JSON:      a->json = 1; break;
     case OPT_QUIET:     a->quiet = 1; break;
     case OPT_TYPE:
@@ -217,6 +220,8 @@ static int check_combination(struct cli_args *a, char *msg, size_t cap)
         return 0;
     if (a->cmd == CMD_JOB && a->job_id == NULL)
         return usage(msg, cap, "job needs a job ID");
+    if (a->cmd == CMD_JOB && a->cancel_on_interrupt && !a->wait)
+        return usage(msg, cap, "--cancel-on-interrupt needs --wait");
     if (a->cmd == CMD_CANCEL && a->ncancel_ids == 0)
         return usage(msg, cap, "cancel needs at least one job ID");
     if (a->cmd != CMD_REVIEW)
@@ -244,6 +249,8 @@ static int check_combination(struct cli_args *a, char *msg, size_t cap)
         return usage(msg, cap, "standard input ('-') can be read only once");
     if (a->no_wait && a->format != FMT_TEXT && a->format != FMT_JSON)
         return usage(msg, cap, "--no-wait prints job ids: --format text or json only");
+    if (a->no_wait && a->cancel_on_interrupt)
+        return usage(msg, cap, "--cancel-on-interrupt is for a review that waits, not --no-wait");
     return 0;
 }
 

@@ -19,6 +19,7 @@ enum cli_exit {
     CLI_EXIT_USAGE = 2,         /* bad command line, missing file, bad configuration */
     CLI_EXIT_SERVICE = 3,       /* the service failed, refused, or a job failed */
     CLI_EXIT_INTERRUPTED = 130, /* Ctrl-C (SIGINT) while waiting: pending jobs named */
+    CLI_EXIT_TERMINATED = 143,  /* SIGTERM while waiting: the same */
 };
 
 /* Most FILE arguments of one review. */
@@ -68,6 +69,7 @@ struct cli_args {
     enum cli_format format;         /* --format; default text */
     enum cli_sev fail_on;           /* --fail-on; default SEV_MAJOR */
     int no_wait;                    /* review --no-wait */
+    int cancel_on_interrupt;        /* review, job --wait: an interrupt cancels the jobs */
     int wait;                       /* job --wait */
     int json;                       /* whoami/usage --json */
     int quiet;                      /* --quiet: no progress, no summary */

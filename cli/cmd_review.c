@@ -9,6 +9,7 @@
 #include "cli/termtext.h"
 #include "common/clock.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,36 @@ static int terminal_rows(void)
     return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_row : 0;
 }
 
-/* After Ctrl-C: the jobs not finished, by id, so that they can be followed
- * later, and the command that cancels them all; those never accepted by
- * path. */
-static void report_pending(const struct jobset *js)
+/* What cancelling j after the interrupt came to, for its line. */
+static void put_cancel(const struct cli_job *j)
 {
-    int said = 0;
+    switch (j->cancel) {
+    case CANCEL_CANCELLED:
+        fputs("  cancelled", stderr);
+        break;
+    case CANCEL_CANCELLING:
+        fputs("  cancelling (its worker stops it)", stderr);
+        break;
+    case CANCEL_FINISHED:
+        fputs("  finished before it could be cancelled", stderr);
+        break;
+    case CANCEL_REFUSED:
+        fputs("  not cancelled: ", stderr);
+        termtext_put(stderr, j->cancel_error, TERMTEXT_FLAT);
+        break;
+    case CANCEL_NONE:
+        fputs("  not cancelled: no answer in time", stderr);
+        break;
+    }
+}
+
+/* After Ctrl-C or SIGTERM: the jobs not finished, by id, so that they can
+ * be followed later, and either what cancelling each came to (cancelled:
+ * --cancel-on-interrupt) or the command that cancels them all; those never
+ * accepted by path. */
+static void report_pending(const struct jobset *js, int cancelled)
+{
+    int said = 0, left = 0;
 
     for (size_t i = 0; i < js->n; i++) {
         const struct cli_job *j = &js->jobs[i];
@@ -35,20 +60,29 @@ static void report_pending(const struct jobset *js)
         if (job_state_final(j->state) || j->id[0] == '\0')
             continue;
         if (!said++)
-            fputs("codeinsight: interrupted; not finished (follow one with "
-                  "`codeinsight job ID`, stop them with `codeinsight cancel ID...`):\n",
+            fputs(cancelled ? "codeinsight: interrupted; the jobs not finished were cancelled "
+                              "(follow one with `codeinsight job ID`):\n"
+                            : "codeinsight: interrupted; not finished (follow one with "
+                              "`codeinsight job ID`, stop them with `codeinsight cancel "
+                              "ID...`):\n",
                   stderr);
         fprintf(stderr, "  %s  ", j->id);
         termtext_put(stderr, j->label, TERMTEXT_FLAT);
+        if (cancelled)
+            put_cancel(j);
         fputc('\n', stderr);
+        left += !cancelled || j->cancel == CANCEL_NONE || j->cancel == CANCEL_REFUSED;
     }
     if (!said) {
         fputs("codeinsight: interrupted\n", stderr);
-    } else {
+    } else if (left > 0) {
         fputs("codeinsight: to cancel them: codeinsight cancel", stderr);
-        for (size_t i = 0; i < js->n; i++)
-            if (!job_state_final(js->jobs[i].state) && js->jobs[i].id[0] != '\0')
-                fprintf(stderr, " %s", js->jobs[i].id);
+        for (size_t i = 0; i < js->n; i++) {
+            const struct cli_job *j = &js->jobs[i];
+            if (j->id[0] != '\0' && !job_state_final(j->state) &&
+                (!cancelled || j->cancel == CANCEL_NONE || j->cancel == CANCEL_REFUSED))
+                fprintf(stderr, " %s", j->id);
+        }
         fputc('\n', stderr);
     }
     for (size_t i = 0; i < js->n; i++) {
@@ -75,11 +109,12 @@ int commands_follow(const struct cli_args *a, struct api *api, struct jobset *js
     o.format = a->format == FMT_SARIF ? "sarif" : a->format == FMT_RDJSON ? "rdjson" : NULL;
     o.timeout_ms = a->timeout_s * 1000;
     o.progress = &p;
+    o.cancel_on_interrupt = a->cancel_on_interrupt;
     rc = engine_run(api, js, &o, msg, sizeof msg);
     progress_cleanup(&p);
-    if (rc == ENGINE_INTERRUPTED) {
-        report_pending(js);
-        return CLI_EXIT_INTERRUPTED;
+    if (rc > 0) {
+        report_pending(js, a->cancel_on_interrupt);
+        return rc == SIGTERM ? CLI_EXIT_TERMINATED : CLI_EXIT_INTERRUPTED;
     }
     if (rc != 0) {
         fprintf(stderr, "codeinsight: %s\n", msg);

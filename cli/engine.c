@@ -12,14 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Set by SIGINT while engine_run runs; pump() reads it on the next tick. A
- * signal handler can reach nothing else. */
+/* The signal (SIGINT, SIGTERM) that interrupted engine_run, or 0; pump()
+ * reads it on the next tick. A signal handler can reach nothing else. */
 static volatile sig_atomic_t engine_interrupted;
 
-static void on_sigint(int sig)
+static void on_signal(int sig)
 {
-    (void)sig;
-    engine_interrupted = 1;
+    engine_interrupted = sig;
 }
 
 struct engine {
@@ -29,13 +28,14 @@ struct engine {
     struct loop_timer *tick;
     int inflight;
     int64_t deadline_ms;
+    int64_t cancel_by_ms;       /* interrupted with cancel_on_interrupt: the end of it */
 };
 
 /* A request's context: which job, and what was asked. */
 struct call {
     struct engine *en;
     struct cli_job *job;
-    enum { CALL_SUBMIT, CALL_POLL, CALL_DOC } kind;
+    enum { CALL_SUBMIT, CALL_POLL, CALL_DOC, CALL_CANCEL } kind;
     int to_deadline;            /* its timeout is the time left before --timeout */
 };
 
@@ -251,6 +251,29 @@ static void timed_out(struct cli_job *j)
     job_error(j, m);
 }
 
+/* The answer to DELETE /job/:id after an interrupt. */
+static void on_cancel(struct engine *en, struct cli_job *j, const struct api_resp *r,
+                      const char *why)
+{
+    const char *code = json_str(r->json, "code");
+
+    if (r->transport_ok && (r->status == 200 || r->status == 202)) {
+        j->cancel = r->status == 200 ? CANCEL_CANCELLED : CANCEL_CANCELLING;
+        return;
+    }
+    if (r->transport_ok && r->status == 409 && code != NULL &&
+        strcmp(code, "job_finished") == 0) {
+        j->cancel = CANCEL_FINISHED;
+        return;
+    }
+    /* "Later" is worth one more try if it fits before the end. */
+    if (r->transport_ok && retryable_status(r->status) && retry_later(j, r->retry_after_s) == 0 &&
+        j->next_ms < en->cancel_by_ms)
+        return;
+    snprintf(j->cancel_error, sizeof j->cancel_error, "%s", why);
+    j->cancel = CANCEL_REFUSED;
+}
+
 static void on_response(void *arg, const struct api_resp *r)
 {
     struct call *c = arg;
@@ -263,7 +286,9 @@ static void on_response(void *arg, const struct api_resp *r)
     api_describe(r, why, sizeof why);
     /* The deadline ending a connection attempt says the service cannot be
      * reached, not that the job took too long. */
-    if (r->timed_out && c->to_deadline && r->connect_failed)
+    if (c->kind == CALL_CANCEL)
+        on_cancel(en, j, r, why);
+    else if (r->timed_out && c->to_deadline && r->connect_failed)
         job_error(j, why);
     else if (r->timed_out && c->to_deadline)
         timed_out(j);
@@ -282,7 +307,7 @@ static void start(struct engine *en, struct cli_job *j)
     char path[CLI_JOB_ID_MAX + 48], msg[160];
     const char *method = "GET", *body = NULL;
     struct call *c = calloc(1, sizeof *c);
-    int64_t left;
+    int64_t left, end_ms = en->cancel_by_ms != 0 ? en->cancel_by_ms : en->deadline_ms;
 
     if (c == NULL) {
         job_error(j, "out of memory");
@@ -290,7 +315,11 @@ static void start(struct engine *en, struct cli_job *j)
     }
     c->en = en;
     c->job = j;
-    if (!j->submitted && j->body != NULL) {
+    if (en->cancel_by_ms != 0) {
+        c->kind = CALL_CANCEL;
+        method = "DELETE";
+        snprintf(path, sizeof path, "/job/%s", j->id);
+    } else if (!j->submitted && j->body != NULL) {
         c->kind = CALL_SUBMIT;
         method = "POST";
         body = j->body;
@@ -304,18 +333,63 @@ static void start(struct engine *en, struct cli_job *j)
     }
     if (j->started_ms == 0)
         j->started_ms = clock_mono_ms();
-    /* No request outlives the --timeout: it gets at most the time left. */
-    left = en->deadline_ms - clock_mono_ms();
+    /* No request outlives the --timeout (or, cancelling, its own end): it
+     * gets at most the time left. */
+    left = end_ms - clock_mono_ms();
     left = left > 1 ? left : 1;
     c->to_deadline = left < API_TIMEOUT_MS;
     if (api_send(en->api, method, path, body, c->to_deadline ? (long)left : API_TIMEOUT_MS,
                  on_response, c, msg, sizeof msg) != 0) {
+        int cancelling = c->kind == CALL_CANCEL;
+
         free(c);
-        job_error(j, msg);
+        if (cancelling) {
+            snprintf(j->cancel_error, sizeof j->cancel_error, "%s", msg);
+            j->cancel = CANCEL_REFUSED;
+        } else {
+            job_error(j, msg);
+        }
         return;
     }
     j->inflight = 1;
     en->inflight++;
+}
+
+/* A job the interrupt leaves to cancel: it has an id and is not final. One
+ * whose view is final (it waits for its document) is marked finished. */
+static int to_cancel(struct cli_job *j)
+{
+    if (j->id[0] == '\0' || job_state_final(j->state) || j->cancel != CANCEL_NONE)
+        return 0;
+    if (j->view != NULL && job_state_final(engine_state_of(j->view))) {
+        j->cancel = CANCEL_FINISHED;
+        return 0;
+    }
+    return 1;
+}
+
+/* Interrupted with cancel_on_interrupt: lets what is in flight finish,
+ * cancels each job to_cancel, ends when nothing is left or the time is up
+ * (what is still in flight is dropped with the api). */
+static void pump_cancel(struct engine *en, int64_t now)
+{
+    size_t open = 0;
+
+    if (en->cancel_by_ms == 0)
+        en->cancel_by_ms = now + ENGINE_CANCEL_WAIT_MS;
+    for (size_t i = 0; i < en->js->n; i++) {
+        struct cli_job *j = &en->js->jobs[i];
+
+        if (j->inflight) {
+            open++;
+        } else if (to_cancel(j)) {
+            open++;
+            if (now >= j->next_ms && en->inflight < ENGINE_INFLIGHT_MAX)
+                start(en, j);
+        }
+    }
+    if (open == 0 || now >= en->cancel_by_ms)
+        loop_stop(en->api->loop);
 }
 
 /* Sends what is due, ends the run when nothing is left. */
@@ -325,6 +399,10 @@ static void pump(struct engine *en)
     size_t open = 0;
 
     if (engine_interrupted) {
+        if (en->o->cancel_on_interrupt) {
+            pump_cancel(en, now);
+            return;
+        }
         /* Nothing more is sent; what is in flight is dropped with the api. */
         loop_stop(en->api->loop);
         return;
@@ -357,7 +435,7 @@ static void on_tick(void *arg)
 int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, char *msg,
                size_t cap)
 {
-    struct sigaction sa, old_int;
+    struct sigaction sa, old_int, old_term;
     struct engine en;
 
     memset(&en, 0, sizeof en);
@@ -369,22 +447,25 @@ int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, 
         snprintf(msg, cap, "out of memory");
         return -1;
     }
-    /* Ctrl-C ends the wait, not the process, so that the jobs still
-     * pending can be named; a second one kills (SA_RESETHAND). */
+    /* Ctrl-C (or a CI runner's SIGTERM) ends the wait, not the process, so
+     * that the jobs still pending can be named, or cancelled; a second one
+     * kills (SA_RESETHAND). */
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
+    sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     engine_interrupted = 0;
     sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     loop_timer_start(en.tick, ENGINE_TICK_MS, ENGINE_TICK_MS);
     pump(&en);
     /* pump() stops the loop once every job is settled; the tick keeps it
      * alive until then, and the deadline bounds it. */
     loop_run(api->loop);
     sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     loop_timer_free(en.tick);
     if (o->progress != NULL)
         progress_finish(o->progress, js, clock_mono_ms());
-    return engine_interrupted ? ENGINE_INTERRUPTED : 0;
+    return (int)engine_interrupted;
 }

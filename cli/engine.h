@@ -42,22 +42,29 @@ struct progress;
 /* How often the engine wakes to send due requests and redraw, ms. */
 #define ENGINE_TICK_MS 100
 
+/* After an interrupt, how long cancelling the jobs not finished may take
+ * in all, ms (engine_opts.cancel_on_interrupt). */
+#define ENGINE_CANCEL_WAIT_MS 10000
+
 struct engine_opts {
     int wait;                   /* 0: stop once submitted (review) or after one view (job) */
     const char *format;         /* "sarif", "rdjson", or NULL: no document */
     int64_t timeout_ms;         /* the whole run, requests in flight included */
     struct progress *progress;  /* borrowed; NULL: none */
+    int cancel_on_interrupt;    /* an interrupt cancels the jobs not finished */
 };
 
-/* What engine_run returns when SIGINT ended the run. */
-#define ENGINE_INTERRUPTED 1
-
 /* Runs every job of js until it is final (or, without wait, submitted /
- * seen once). Jobs still open at the timeout become JOB_ERROR. SIGINT
- * while it runs (its handler is installed for the run only) stops it at the
- * next tick: nothing more is sent, jobs not final keep their state and id.
- * Returns 0, ENGINE_INTERRUPTED, or -1 with msg when the run could not
- * start (out of memory). */
+ * seen once). Jobs still open at the timeout become JOB_ERROR. SIGINT or
+ * SIGTERM while it runs (its handlers are installed for the run only; a
+ * second one kills) stops it at the next tick: nothing more is submitted or
+ * polled, and jobs not final keep their state and id. With
+ * cancel_on_interrupt, the requests in flight are let finish (a submission
+ * in flight may yet name its job) and every job with an id that is not
+ * final is cancelled (DELETE /job/:id; a 429 or 503 retried), all within
+ * ENGINE_CANCEL_WAIT_MS; each job's cancel says what became of it.
+ * Returns 0, the signal that ended the run (SIGINT or SIGTERM), or -1 with
+ * msg when the run could not start (out of memory). */
 int engine_run(struct api *api, struct jobset *js, const struct engine_opts *o, char *msg,
                size_t cap);
 

@@ -11,7 +11,8 @@ static const char exit_codes[] =
     "     a job failed, or --timeout passed; or stdout could not be written\n"
     "  130  interrupted (Ctrl-C) while waiting: the ids of the jobs not\n"
     "     finished are listed, to follow with codeinsight job ID (or stop\n"
-    "     with codeinsight cancel ID...)\n";
+    "     with codeinsight cancel ID...; --cancel-on-interrupt cancels them)\n"
+    "  143  the same after SIGTERM\n";
 
 static const char config_text[] =
     "\n"
@@ -78,10 +79,14 @@ static const char review_text[] =
     "                      major (default), minor, or never\n"
     "      --no-wait       print JOB_ID<TAB>PATH per job and exit 0\n"
     "      --timeout S     wait at most S seconds in all (default 900)\n"
+    "      --cancel-on-interrupt\n"
+    "                      Ctrl-C or SIGTERM cancels the jobs not finished\n"
+    "                      (a CI job stopped does not leave them running)\n"
     "  -q, --quiet         no progress, no summary\n";
 
 static const char job_text[] =
-    "Usage: codeinsight job ID [--wait] [--format F] [--fail-on S] [--timeout S] [--quiet]\n"
+    "Usage: codeinsight job ID [--wait [--cancel-on-interrupt]] [--format F] [--fail-on S]\n"
+    "                          [--timeout S] [--quiet]\n"
     "\n"
     "Shows job ID: its findings (text), its view (json) or a SARIF / rdjson\n"
     "document. Without --wait a job still queued or running is reported as such\n"
@@ -92,6 +97,8 @@ static const char job_text[] =
     "  -f, --format F      text (default), json, sarif or rdjson\n"
     "      --fail-on S     critical, major (default), minor or never\n"
     "      --timeout S     wait at most S seconds (default 900)\n"
+    "      --cancel-on-interrupt\n"
+    "                      with --wait: Ctrl-C or SIGTERM cancels the job\n"
     "  -q, --quiet         no progress, no summary\n";
 
 static const char cancel_text[] =

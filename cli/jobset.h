@@ -27,6 +27,16 @@ enum cli_job_state {
     JOB_ERROR,              /* the request failed: refused, unreachable, timed out */
 };
 
+/* What became of cancelling a job not finished when the wait was
+ * interrupted (engine_opts.cancel_on_interrupt). */
+enum cli_cancel {
+    CANCEL_NONE = 0,        /* not asked (or no answer in time) */
+    CANCEL_CANCELLED,       /* it was queued: cancelled (200) */
+    CANCEL_CANCELLING,      /* it runs: its worker stops it (202) */
+    CANCEL_FINISHED,        /* it finished first (409 job_finished) */
+    CANCEL_REFUSED,         /* another answer: cancel_error says it */
+};
+
 struct cli_job {
     char *label;                /* owns: the path shown to the user (the local path) */
     char *body;                 /* owns: the POST /review JSON; NULL when following an id */
@@ -44,6 +54,8 @@ struct cli_job {
     int64_t poll_ms;            /* current poll interval */
     int inflight;               /* a request is in flight */
     int retries;                /* 429/503 retries so far */
+    enum cli_cancel cancel;     /* after an interrupt, with --cancel-on-interrupt */
+    char cancel_error[CLI_JOB_ERROR_MAX];   /* CANCEL_REFUSED: why */
 };
 
 struct jobset {

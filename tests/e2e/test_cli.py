@@ -1165,6 +1165,50 @@ def test_ctrl_c_names_the_pending_jobs(harness, stack, fake, work, tmp_path):
         assert r.stdout.startswith(f"{path}:2:1: minor: Slow "), r.stdout
 
 
+def test_sigterm_with_cancel_on_interrupt_cancels_the_jobs(harness, stack, fake, work,
+                                                           tmp_path):
+    """A CI runner stopping the step (SIGTERM) of a review run with
+    --cancel-on-interrupt: before exiting 143 (128 + SIGTERM) the CLI
+    cancels each job not finished and says what became of it, so none is
+    left to run, or to be charged for."""
+    import signal
+    ms = [marker(), marker()]
+    for i, m in enumerate(ms):
+        (work / f"t{i}.go").write_text(go_file(m))
+        script(fake, m, [model_finding(2, "minor", f"Slow {i}.")], latency_ms=4000)
+    env = cli_env(harness, stack, tmp_path)
+    p = subprocess.Popen([str(harness.binary("codeinsight")), "review", "--cancel-on-interrupt",
+                          "t0.go", "t1.go"],
+                         env=env, cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        seen = ""
+        deadline = time.monotonic() + 20
+        while seen.count(": queued") < 2 and time.monotonic() < deadline:
+            line = p.stderr.readline()
+            if not line:
+                break
+            seen += line
+        assert seen.count(": queued") == 2, seen
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=CLI_TIMEOUT)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 143, (p.returncode, seen + err)
+    assert out == "", out
+    said = re.findall(r"^  ([0-9a-f-]{36})  (t[01]\.go)  "
+                      r"(cancelled|cancelling \(its worker stops it\))$", err, re.M)
+    assert sorted(path for _, path, _ in said) == ["t0.go", "t1.go"], err
+    assert "the jobs not finished were cancelled" in err, err
+    assert "to cancel them" not in err, err
+    for job_id, path, _ in said:
+        job = harness.poll_job(job_id, until=("cancelled", "done", "failed"), timeout=30)
+        assert job["status"] == "cancelled" and job["findings"] == [], job
+    # The model calls were abandoned, not waited for.
+    assert all(fake.count(m) <= 1 for m in ms)
+
+
 def test_a_config_file_others_can_read_or_a_link_is_refused(harness, stack, work, tmp_path):
     """As ssh does with a private key: a config file others can read, or
     one that is a symbolic link, is not used; the message says how to fix

@@ -71,6 +71,11 @@ static void test_review_options(void **state)
     assert_int_equal(PARSE(&a, msg, "review", "-", "--no-wait", "--format", "json"), 0);
     assert_int_equal(a.no_wait, 1);
     assert_string_equal(a.files[0], "-");
+    assert_int_equal(a.cancel_on_interrupt, 0);
+    assert_int_equal(PARSE(&a, msg, "review", "a.py", "--cancel-on-interrupt"), 0);
+    assert_int_equal(a.cancel_on_interrupt, 1);
+    assert_int_equal(PARSE(&a, msg, "job", "ID", "--wait", "--cancel-on-interrupt"), 0);
+    assert_int_equal(a.cancel_on_interrupt, 1);
 }
 
 static void test_debug_and_architecture(void **state)
@@ -162,6 +167,9 @@ static void test_usage_errors(void **state)
         {{"review", "a.py", "--request", "x"}, "for --type architecture"},
         {{"review", "-t", "debug", "--error-log", "l", "--diff", "d", "a"}, "--type review"},
         {{"review", "a.py", "--no-wait", "--format", "sarif"}, "--no-wait"},
+        {{"review", "a.py", "--no-wait", "--cancel-on-interrupt"}, "not --no-wait"},
+        {{"job", "ID", "--cancel-on-interrupt"}, "--cancel-on-interrupt needs --wait"},
+        {{"cancel", "ID", "--cancel-on-interrupt"}, "does not take --cancel-on-interrupt"},
         {{"review", "-t", "architecture", "--request", "x", "-f", "rdjson"}, "no findings"},
         {{"review", "--diff", "-", "-t", "debug", "--error-log", "-"}, "--type review"},
         {{"job"}, "job needs a job ID"},
