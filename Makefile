@@ -9,7 +9,7 @@
 #                latency, drain rate, memory and prompt size against
 #                reference servers (bench/README.md; about 2-3 minutes)
 #
-# Other targets: deps, all, unit, e2e, asan, clean, config-doc.
+# Other targets: deps, all, unit, e2e, asan, coverage, clean, config-doc.
 
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
@@ -59,7 +59,7 @@ SERVICE_BINS := $(BUILD)/codeinsight-gateway $(BUILD)/codeinsight-worker $(BUILD
 BINS         := $(SERVICE_BINS) $(BUILD)/codeinsight
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test unit e2e asan clean config-doc bench bench-refs
+.PHONY: all deps run test unit e2e asan coverage clean config-doc bench bench-refs
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -108,6 +108,17 @@ $(BUILD)/bench/redact: bench/redact.c tests/unit/redact_inputs.h $(BUILD)/libwor
 
 asan:
 	@$(MAKE) --no-print-directory all BUILD=build/asan SAN=1 OPT=-O1
+
+# Line coverage: a --coverage build in build/cov, the unit and end-to-end
+# tests run against it, then tests/coverage.py reports each file's executed
+# lines (about 15 minutes). Fails when a test failed, after the report.
+COV_BUILD := build/cov
+
+coverage: deps
+	@find $(COV_BUILD) -name '*.gcda' -delete 2>/dev/null || true
+	@$(MAKE) --no-print-directory all unit BUILD=$(COV_BUILD) OPT="-O0 --coverage" LDFLAGS=--coverage
+	@rc=0; CODEINSIGHT_BUILD_DIR=$(COV_BUILD) $(PYTHON) -m pytest -p no:cacheprovider -q \
+	  tests/e2e || rc=$$?; $(PYTHON) tests/coverage.py $(COV_BUILD) && exit $$rc
 
 config-doc: $(BUILD)/codeinsight-gateway
 	@$(BUILD)/codeinsight-gateway --config-table
