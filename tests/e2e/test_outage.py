@@ -6,6 +6,8 @@ the service comes back, without restarting the gateway.
 Stops and restarts the session's Redis/PostgreSQL (same port, dir, password);
 they are running again at the end of every test."""
 
+import uuid
+
 import pytest
 
 from harness import assert_problem, wait_until
@@ -118,6 +120,41 @@ def test_postgres_down_then_recovers(harness, gateway, pg_down):
                       desc="/readyz 200 after PostgreSQL restart")
     assert body == {"status": "ready", "checks": {"redis": "ok", "postgres": "ok"}}
     assert gateway.alive()
+
+
+def test_postgres_down_reads_that_need_it_answer_503(harness, gateway):
+    """What only PostgreSQL holds cannot be answered while it is down: each
+    such call is 503 database_unavailable with Retry-After and a detail
+    that names no host (never a hang, a 500 or a wrong 401/404), and the
+    same calls succeed once it is back."""
+    email = f"outage-{uuid.uuid4().hex[:8]}@example.com"
+    harness.create_user(email, plan="pro", password="correct horse battery")
+    key = harness.issue_key(email)
+    # The key is known to the gateway (cached) before the outage.
+    assert harness.http("GET", "/whoami", auth=key)[0] == 200
+    calls = [("GET", "/usage", None, key), ("GET", "/stats", None, key),
+             ("GET", "/audit", None, key), ("GET", "/keys", None, key),
+             ("GET", f"/job/{uuid.uuid4()}", None, key),
+             ("POST", "/auth/login", {"email": email, "password": "correct horse battery"},
+              None),
+             # A key the gateway has never seen cannot be checked.
+             ("GET", "/whoami", None, "ci_live_" + "x" * 32)]
+    harness.stop_pg()
+    try:
+        for method, path, body, auth in calls:
+            resp = harness.http(method, path, body, auth=auth)
+            problem = assert_problem(resp, 503, "database_unavailable")
+            assert resp[1].get("Retry-After"), (path, resp[1])
+            assert "127.0.0.1" not in problem["detail"], problem
+        assert gateway.alive()
+    finally:
+        harness.start_pg()
+    for method, path, body, auth in calls[:4]:
+        status, _, got = wait_until(
+            lambda: (lambda r: r if r[0] == 200 else None)(harness.http(method, path, body,
+                                                                         auth=auth)),
+            timeout=RECOVER_TIMEOUT, interval=0.25, desc=f"{path} after PostgreSQL restart")
+        assert status == 200, got
 
 
 def test_gateway_never_restarted(harness, gateway):
