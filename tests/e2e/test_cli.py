@@ -552,6 +552,16 @@ def test_cancel_a_running_job_then_a_finished_one(harness, stack, fake, work, tm
     slow = r.stdout.split("\t")[0]
     wait_until(lambda: harness.get_job(slow)[1].get("status") == "running", timeout=30,
                desc="the job running")
+    # Without --wait, `job` says where it is (exit 0); its view as JSON; a
+    # SARIF document needs the end (exit 3, and how to get it).
+    r = run_cli(harness, ["job", slow], env, work)
+    assert r.returncode == 0 and r.stdout == "", r
+    assert r.stderr.splitlines()[-1] == f"{slow}: running", r.stderr
+    r = run_cli(harness, ["job", slow, "--format", "json"], env, work)
+    assert r.returncode == 0 and json.loads(r.stdout)[0]["status"] == "running", r
+    r = run_cli(harness, ["job", slow, "--format", "sarif"], env, work)
+    assert r.returncode == 3 and r.stdout == "", r
+    assert "the job has not finished; add --wait" in r.stderr, r.stderr
 
     r = run_cli(harness, ["cancel", slow], env, work)
     assert r.returncode == 0, r
