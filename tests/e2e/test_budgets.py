@@ -11,11 +11,15 @@ import datetime as dt
 import json
 import math
 import re
+import secrets
 import threading
 
 import pytest
 
+from fakemodel import anthropic_env, module_fake
 from harness import GROUP_FAST, STREAM_FAST, wait_until
+
+ANTHROPIC_KEY = "sk-ant-e2e-" + secrets.token_urlsafe(24)
 
 LITE_BUDGET = 200_000
 TEMPLATE_OVERHEAD = 1500
@@ -194,6 +198,55 @@ def test_degraded_is_never_refused(harness, budget_gw):
     assert me["usage"]["tokens_reserved"] == 0, me
     assert me["usage"]["tokens_used"] == LITE_BUDGET * 3, me
     assert me["degraded"] is True, me
+
+
+def test_degraded_jobs_end_without_the_model(harness, budget_gw):
+    """Past its budget a job is never sent to the model, however it is
+    configured: a review ends with its linters' findings, a Debug Doctor job
+    with the root cause its trace shows, and an architecture job, which has
+    no static fallback, fails saying why. None of them is charged."""
+    _, user_id, key = harness.new_user("lite", tag="degraded-run")
+    precharge(harness, user_id, LITE_BUDGET * 2)
+    m = "degraded_" + secrets.token_hex(4)
+    trace = ('Traceback (most recent call last):\n'
+             '  File "app.py", line 3, in <module>\n'
+             '    print(1 / 0)\n'
+             'ZeroDivisionError: division by zero\n')
+    bodies = {
+        "review": review_body("app.py", f"import os\n# {m}\nprint(1)\n"),
+        "debug": {"file_path": "app.py", "file_content": f"# {m}\n\nprint(1 / 0)\n",
+                  "request_type": "debug", "error_log": trace},
+        "architecture": {"file_path": "design.md", "file_content": "", "request_type":
+                         "architecture", "user_request": f"A URL shortener {m}"},
+    }
+    with module_fake(harness, "budget-fake", [ANTHROPIC_KEY]) as fake:
+        env = {**anthropic_env(fake), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+               "CODEINSIGHT_READ_BLOCK_MS": "200"}
+        harness.start_worker("fast", env)
+        harness.start_worker("heavy", env)
+        try:
+            jobs = {}
+            for kind, body in bodies.items():
+                status, _, resp = post(harness, key, body)
+                assert status == 202 and warnings_of(resp)[0].startswith("degraded"), resp
+                jobs[kind] = harness.poll_job(resp["job_id"], auth=key, timeout=60)
+            assert fake.count(m) == 0, "a job past its budget asked the model"
+        finally:
+            harness.stop_workers()
+    review, debug, arch = jobs["review"], jobs["debug"], jobs["architecture"]
+    assert review["status"] == "done" and review["degraded_reason"] == "budget_exhausted", review
+    assert {(f["source"], f["rule_id"]) for f in review["findings"]} >= {("lint:flake8", "F401")}
+    assert all(f["source"] != "model" for f in review["findings"]), review["findings"]
+    assert debug["status"] == "done" and debug["degraded_reason"] == "budget_exhausted", debug
+    assert debug["root_cause"] == "ZeroDivisionError: division by zero at app.py:3 in <module>"
+    assert debug["fix"] is None and debug["explanation"] is None, debug
+    assert arch["status"] == "failed", arch
+    assert arch["error"] == ("needs a model: the architecture generator has no static fallback "
+                             "(budget_exhausted)"), arch
+    for job in jobs.values():
+        tokens = harness.psql_int(f"SELECT COALESCE(sum(tokens), 0) FROM token_charges "
+                                  f"WHERE job_id = '{job['job_id']}'")
+        assert tokens == 0, job
 
 
 # ---- the race, and reconciliation ---------------------------------------------
