@@ -984,13 +984,13 @@ class Harness:
                         f"(pending {self.xpending_count(stream, group)}, "
                         f"len {self.redis_int('XLEN', stream)} at start)")
 
-    def psql(self, sql: str, check: bool = True) -> str:
-        """Run SQL in the codeinsight database; unaligned, tuples only, fields
-        separated by \\x1f. Returns stripped stdout."""
+    def psql(self, sql: str, check: bool = True, db: str = "codeinsight") -> str:
+        """Run SQL in the codeinsight database (or db); unaligned, tuples
+        only, fields separated by \\x1f. Returns stripped stdout."""
         env = dict(os.environ, PGPASSWORD=self.pg_password, PGCONNECT_TIMEOUT="5")
         r = subprocess.run(["psql", "-X", "-q", "-t", "-A", "-F", "\x1f", "-v", "ON_ERROR_STOP=1",
                             "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "codeinsight",
-                            "-d", "codeinsight", "-c", sql],
+                            "-d", db, "-c", sql],
                            env=env, capture_output=True, text=True, timeout=30)
         if check and r.returncode != 0:
             raise RuntimeError(f"psql failed ({r.returncode}) for {sql!r}: {r.stderr.strip()}")

@@ -1,0 +1,128 @@
+"""codeinsight-migrate on a database of its own (created for this module in
+the session's PostgreSQL, dropped after it): every migration applied from
+an empty database, once; a run with nothing new applies nothing; and what
+it must refuse, it refuses without changing anything: a migration edited
+after it was applied, one that fails half-way (its transaction rolled
+back), two files sharing a version.
+
+The release step of every deployment runs this program (deploy/), so its
+refusals are what stands between a bad schema change and production."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harness import REPO_ROOT, SCHEMA_DIR
+
+MIGRATE_TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="module")
+def db(harness):
+    """(name, url) of an empty database, dropped at the end."""
+    name = "mig_" + secrets.token_hex(4)
+    harness.psql(f"CREATE DATABASE {name}")
+    base, _, _ = harness.database_url.rpartition("/")
+    try:
+        yield name, f"{base}/{name}"
+    finally:
+        harness.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", check=False)
+
+
+def migrate(harness, url: str, schema_dir: Path) -> tuple[int, list[dict]]:
+    """Runs codeinsight-migrate; its exit status and its JSON log lines."""
+    env = harness.child_env({"DATABASE_URL": url, "CODEINSIGHT_SCHEMA_DIR": str(schema_dir)})
+    r = subprocess.run([str(harness.binary("codeinsight-migrate"))], env=env, cwd=str(REPO_ROOT),
+                       capture_output=True, text=True, timeout=MIGRATE_TIMEOUT_S)
+    lines = [json.loads(x) for x in (r.stdout + r.stderr).splitlines() if x.startswith("{")]
+    return r.returncode, lines
+
+
+def event(lines: list[dict], name: str) -> dict:
+    found = [x for x in lines if x.get("event") == name]
+    assert len(found) == 1, (name, lines)
+    return found[0]
+
+
+def versions(harness, dbname: str) -> list[int]:
+    out = harness.psql("SELECT version FROM schema_migrations ORDER BY version", db=dbname)
+    return [int(v) for v in out.split()]
+
+
+def schema_copy(tmp_path: Path) -> Path:
+    d = tmp_path / "migrations"
+    shutil.copytree(SCHEMA_DIR, d)
+    return d
+
+
+def test_from_empty_then_nothing_new(harness, db):
+    name, url = db
+    files = sorted(p.name for p in SCHEMA_DIR.glob("[0-9][0-9][0-9]_*.sql"))
+    rc, lines = migrate(harness, url, SCHEMA_DIR)
+    assert rc == 0, lines
+    assert event(lines, "migrate_done")["applied"] == len(files), lines
+    applied = [x["name"] for x in lines if x.get("event") == "migration_applied"]
+    assert applied == files, lines
+    assert versions(harness, name) == [int(f[:3]) for f in files]
+    # The schema works: the jobs table takes the statuses the code writes.
+    assert harness.psql(db=name, sql="SELECT count(*) FROM jobs") == "0"
+
+    rc, lines = migrate(harness, url, SCHEMA_DIR)
+    assert rc == 0 and event(lines, "migrate_done")["applied"] == 0, lines
+
+
+def test_an_edited_migration_is_refused(harness, db, tmp_path):
+    name, url = db
+    before = versions(harness, name)
+    d = schema_copy(tmp_path)
+    last = sorted(d.glob("[0-9][0-9][0-9]_*.sql"))[-1]
+    last.write_text(last.read_text() + "\n-- an afterthought\n")
+    (d / "999_new.sql").write_text("CREATE TABLE e2e_after_edit (x int);\n")
+    rc, lines = migrate(harness, url, d)
+    assert rc == 1, lines
+    failed = event(lines, "migrate_failed")
+    assert f"{last.name} was changed after it was applied; add a new migration instead" in \
+        json.dumps(failed), failed
+    # Nothing after it ran.
+    assert versions(harness, name) == before
+    assert harness.psql(db=name, sql="SELECT to_regclass('e2e_after_edit') IS NULL") == "t"
+
+
+def test_a_failing_migration_is_rolled_back(harness, db, tmp_path):
+    name, url = db
+    before = versions(harness, name)
+    d = schema_copy(tmp_path)
+    (d / "998_broken.sql").write_text("CREATE TABLE e2e_half (x int);\nSELECT 1 / 0;\n")
+    rc, lines = migrate(harness, url, d)
+    assert rc == 1, lines
+    failed = json.dumps(event(lines, "migrate_failed"))
+    assert "998_broken.sql" in failed and "division by zero" in failed, failed
+    assert versions(harness, name) == before
+    assert harness.psql(db=name, sql="SELECT to_regclass('e2e_half') IS NULL") == "t"
+
+    # Fixed, it applies, once.
+    (d / "998_broken.sql").write_text("CREATE TABLE e2e_half (x int);\n")
+    rc, lines = migrate(harness, url, d)
+    assert rc == 0 and event(lines, "migrate_done")["applied"] == 1, lines
+    assert versions(harness, name) == before + [998]
+    assert harness.psql(db=name, sql="SELECT to_regclass('e2e_half') IS NOT NULL") == "t"
+
+
+def test_two_files_with_one_version_are_refused(harness, db, tmp_path):
+    name, url = db
+    before = versions(harness, name)
+    d = schema_copy(tmp_path)
+    (d / "997_a.sql").write_text("CREATE TABLE e2e_a (x int);\n")
+    (d / "997_b.sql").write_text("CREATE TABLE e2e_b (x int);\n")
+    rc, lines = migrate(harness, url, d)
+    # The files are the operator's to fix: a configuration error (2).
+    assert rc == 2, lines
+    detail = json.dumps(event(lines, "migrate_config_invalid"))
+    assert "two migrations share version 997" in detail, detail
+    assert versions(harness, name) == before
