@@ -270,6 +270,27 @@ def test_job_only_in_postgresql(fresh, egw, fake_server):
     again.close()
 
 
+def test_hot_job_whose_events_are_gone(fresh, egw, fake_server):
+    """A finished job still in Redis whose event stream is gone (trimmed,
+    or lost with a Redis failover): the stream is its end, built from the
+    hot copy (after the queued event every stream starts with), then
+    closes; asked again after that end, nothing (204)."""
+    start_worker(fresh, fake_server)
+    job = submit(fresh)
+    fresh.poll_job(job, timeout=STREAM_DEADLINE)
+    assert fresh.redis_cli("DEL", f"jobev:{job}") == "1"
+    s = Stream(egw, job, fresh.default_key).read()
+    s.close()
+    assert s.status == 200 and s.closed
+    assert s.types() == ["queued", "done"], s.text
+    assert ids_increase(s.events), s.text
+    final = s.events[-1]
+    assert final["json"]["status"] == "done" and final["json"]["job_id"] == job, final
+    again = Stream(egw, job, fresh.default_key, last_id=final["id"])
+    assert again.status == 204, again.status
+    again.close()
+
+
 def finished_ms(harness, job: str) -> int:
     view = harness.poll_job(job, timeout=STREAM_DEADLINE)
     at = view["finished_at"]

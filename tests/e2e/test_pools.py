@@ -1,6 +1,7 @@
 """Routing: debug/architecture jobs are done by the heavy pool only, review
 jobs by the fast pool only."""
 
+import subprocess
 import time
 
 import pytest
@@ -63,3 +64,15 @@ def test_review_needs_the_fast_worker(harness, gateway, clean_state):
     assert job["pool"] == "fast"
     assert fast.events("job_done", job_id=job_id) or fast.events("job_started", job_id=job_id)
     assert not heavy.events("job_started", job_id=job_id)
+
+
+@pytest.mark.parametrize("args", [[], ["--pool"], ["--pool", "warm"], ["--pool=FAST"],
+                                  ["--pool", "fast", "--extra"], ["fast"]])
+def test_a_worker_without_a_pool_is_a_usage_error(harness, args):
+    """The pool is the one argument a worker needs: without a valid one it
+    exits 2 with its usage, before connecting to anything."""
+    r = subprocess.run([str(harness.binary("codeinsight-worker")), *args],
+                       env=harness.child_env(), capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2, (args, r)
+    assert r.stderr.startswith("usage: codeinsight-worker --pool fast|heavy\n"), r.stderr
+    assert r.stdout == "", r.stdout
