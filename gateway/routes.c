@@ -7,26 +7,26 @@
 #include <string.h>
 
 static const struct route route_table[] = {
-    /* method   pattern             flags                       auth         bucket     handler */
-    {"POST",   "/review",          ROUTE_BODY,                 AUTH_SELF,   RC_SUBMIT, handle_review},
-    {"GET",    "/job/:id",         ROUTE_JOB | ROUTE_VIEW,     AUTH_GATED,  RC_READ,   handle_job_get},
-    {"DELETE", "/job/:id",         ROUTE_JOB | ROUTE_WAITS,    AUTH_GATED,  RC_READ,   handle_job_cancel},
-    {"GET",    "/job/:id/events",  ROUTE_JOB,                  AUTH_GATED,  RC_READ,   handle_job_events},
-    {"GET",    "/jobs",            ROUTE_WAITS,                AUTH_GATED,  RC_READ,   handle_jobs_list},
-    {"GET",    "/whoami",          ROUTE_WAITS,                AUTH_GATED,  RC_READ,   handle_whoami},
-    {"GET",    "/usage",           ROUTE_WAITS,                AUTH_GATED,  RC_READ,   handle_usage},
-    {"POST",   "/auth/login",      ROUTE_BODY | ROUTE_WAITS,   AUTH_PUBLIC, RC_AUTH,   handle_login},
-    {"POST",   "/keys",            ROUTE_BODY | ROUTE_WAITS,   AUTH_GATED,  RC_AUTH,   handle_keys_create},
-    {"GET",    "/keys",            ROUTE_WAITS,                AUTH_GATED,  RC_READ,   handle_keys_list},
-    {"DELETE", "/keys/:id",        ROUTE_WAITS,                AUTH_GATED,  RC_AUTH,   handle_keys_revoke},
-    {"GET",    "/healthz",         ROUTE_QUIET,                AUTH_PUBLIC, RC_READ,   handle_healthz},
-    {"GET",    "/readyz",          ROUTE_QUIET | ROUTE_WAITS,  AUTH_PUBLIC, RC_READ,   handle_readyz},
-    {"GET",    "/metrics",         ROUTE_QUIET,                AUTH_PUBLIC, RC_READ,   handle_metrics},
-    {"GET",    "/openapi.json",    0,                          AUTH_PUBLIC, RC_READ,   handle_openapi},
-    {"GET",    "/queue/info",      0,                          AUTH_GATED,  RC_READ,   handle_queue_info},
-    {"GET",    "/stats",           ROUTE_WAITS,                AUTH_GATED,  RC_READ,   handle_stats},
-    {"POST",   "/apply-fix",       ROUTE_BODY | ROUTE_WAITS,   AUTH_GATED,  RC_AUTH,   handle_apply_fix},
-    {"GET",    "/audit",           ROUTE_WAITS,                AUTH_GATED,  RC_READ,   handle_audit_list},
+    /* method, pattern,      flags, auth, rate bucket, handler */
+    {"POST",   "/review",         ROUTE_BODY, AUTH_SELF, RC_SUBMIT, handle_review},
+    {"GET",    "/job/:id",        ROUTE_JOB|ROUTE_VIEW, AUTH_GATED, RC_READ, handle_job_get},
+    {"DELETE", "/job/:id",        ROUTE_JOB|ROUTE_WAITS, AUTH_GATED, RC_READ, handle_job_cancel},
+    {"GET",    "/job/:id/events", ROUTE_JOB, AUTH_GATED, RC_READ, handle_job_events},
+    {"GET",    "/jobs",           ROUTE_WAITS, AUTH_GATED, RC_READ, handle_jobs_list},
+    {"GET",    "/whoami",         ROUTE_WAITS, AUTH_GATED, RC_READ, handle_whoami},
+    {"GET",    "/usage",          ROUTE_WAITS, AUTH_GATED, RC_READ, handle_usage},
+    {"POST",   "/auth/login",     ROUTE_BODY|ROUTE_WAITS, AUTH_PUBLIC, RC_AUTH, handle_login},
+    {"POST",   "/keys",           ROUTE_BODY|ROUTE_WAITS, AUTH_GATED, RC_AUTH, handle_keys_create},
+    {"GET",    "/keys",           ROUTE_WAITS, AUTH_GATED, RC_READ, handle_keys_list},
+    {"DELETE", "/keys/:id",       ROUTE_WAITS, AUTH_GATED, RC_AUTH, handle_keys_revoke},
+    {"GET",    "/healthz",        ROUTE_QUIET, AUTH_PUBLIC, RC_READ, handle_healthz},
+    {"GET",    "/readyz",         ROUTE_QUIET|ROUTE_WAITS, AUTH_PUBLIC, RC_READ, handle_readyz},
+    {"GET",    "/metrics",        ROUTE_QUIET, AUTH_PUBLIC, RC_READ, handle_metrics},
+    {"GET",    "/openapi.json",   0, AUTH_PUBLIC, RC_READ, handle_openapi},
+    {"GET",    "/queue/info",     0, AUTH_GATED, RC_READ, handle_queue_info},
+    {"GET",    "/stats",          ROUTE_WAITS, AUTH_GATED, RC_READ, handle_stats},
+    {"POST",   "/apply-fix",      ROUTE_BODY|ROUTE_WAITS, AUTH_GATED, RC_AUTH, handle_apply_fix},
+    {"GET",    "/audit",          ROUTE_WAITS, AUTH_GATED, RC_READ, handle_audit_list},
 };
 
 #define ROUTE_COUNT (sizeof route_table / sizeof route_table[0])
