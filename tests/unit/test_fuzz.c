@@ -48,10 +48,15 @@
 #include "worker/redact.h"
 #include "worker/traceback.h"
 
-#define FUZZ_ROUNDS 20000
+#define FUZZ_ROUNDS 20000       /* per parser, unless CODEINSIGHT_FUZZ_ROUNDS says */
+#define FUZZ_ROUNDS_MAX 10000000
 #define FUZZ_MAX 8192           /* a mutant never grows past this */
 
+/* The run `make test` makes is fixed; a longer search by hand:
+ *   CODEINSIGHT_FUZZ_SEED=7 CODEINSIGHT_FUZZ_ROUNDS=500000 build/asan/tests/test_fuzz
+ * (a failure prints the seed, so that it repeats). */
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static int fuzz_rounds = FUZZ_ROUNDS;
 
 static uint64_t next(void)
 {
@@ -160,9 +165,9 @@ static void assert_refusal(int rc, const struct err *e)
  * the seeds broken (all refused). */
 static void assert_both(const char *what, int accepted)
 {
-    print_message("%s: %d of %d mutants accepted\n", what, accepted, FUZZ_ROUNDS);
+    print_message("%s: %d of %d mutants accepted\n", what, accepted, fuzz_rounds);
     assert_true(accepted > 0);
-    assert_true(accepted < FUZZ_ROUNDS);
+    assert_true(accepted < fuzz_rounds);
 }
 
 static const char *const review_seeds[] = {
@@ -196,7 +201,7 @@ static void fuzz_bodies(const char *what, const char *const *seeds, size_t nseed
 {
     int accepted = 0;
 
-    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+    for (int i = 0; i < fuzz_rounds; i++) {
         size_t len;
         char *body = mutant(seeds, nseeds, &len);
         struct err e;
@@ -304,7 +309,7 @@ static void test_model_answers(void **state)
 {
     int accepted = 0, fixes = 0;
     (void)state;
-    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+    for (int i = 0; i < fuzz_rounds; i++) {
         size_t len;
         char *text = mutant(answer_seeds, NSEEDS(answer_seeds), &len);
         cJSON *findings = NULL;
@@ -356,7 +361,7 @@ static void test_provider_replies(void **state)
 {
     int accepted = 0;
     (void)state;
-    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+    for (int i = 0; i < fuzz_rounds; i++) {
         size_t len;
         char *body = mutant(reply_seeds, NSEEDS(reply_seeds), &len), *text = NULL;
         struct llm_usage u = {0};
@@ -388,7 +393,7 @@ static void test_diffs(void **state)
 {
     int parsed = 0, applied = 0;
     (void)state;
-    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+    for (int i = 0; i < fuzz_rounds; i++) {
         size_t len, out_len = 0;
         char *diff = mutant(diff_seeds, NSEEDS(diff_seeds), &len), *out = NULL;
         struct udiff *d = NULL;
@@ -439,7 +444,7 @@ static void test_tokens(void **state)
     assert_int_equal(jwt_sign_hs256(&c, secret, sizeof secret - 1, token, sizeof token, &e),
                      ERR_OK);
     seeds[0] = token;
-    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+    for (int i = 0; i < fuzz_rounds; i++) {
         size_t len;
         char *t = mutant(seeds, 1, &len);
         struct jwt_claims out;
@@ -465,7 +470,7 @@ static void test_tokens(void **state)
         free(t);
     }
     assert_both("tokens peeked", peeked);
-    assert_true(unchanged < FUZZ_ROUNDS / 10);
+    assert_true(unchanged < fuzz_rounds / 10);
 }
 
 /* A key set from the identity provider: refused as a whole (the previous
@@ -483,7 +488,7 @@ static void test_key_sets(void **state)
     assert_non_null(k);
     log_init("unit_fuzz", LOG_ERROR);   /* no jwks_key_ignored line per mutant */
     assert_int_equal(jwks_load_json(k, seed, flen, &e), ERR_OK);
-    for (int i = 0; i < FUZZ_ROUNDS / 4; i++) {
+    for (int i = 0; i < fuzz_rounds / 4; i++) {
         size_t len, before = jwks_key_count(k);
         char *doc = mutant(seeds, 1, &len);
         int rc;
@@ -499,8 +504,8 @@ static void test_key_sets(void **state)
         }
         free(doc);
     }
-    print_message("key sets: %d of %d mutants loaded\n", loaded, FUZZ_ROUNDS / 4);
-    assert_true(loaded > 0 && loaded < FUZZ_ROUNDS / 4);
+    print_message("key sets: %d of %d mutants loaded\n", loaded, fuzz_rounds / 4);
+    assert_true(loaded > 0 && loaded < fuzz_rounds / 4);
     jwks_free(k);
     free(seed);
 }
@@ -517,7 +522,7 @@ static const char *const log_seeds[] = {
 static void test_error_logs(void **state)
 {
     (void)state;
-    for (int i = 0; i < FUZZ_ROUNDS; i++) {
+    for (int i = 0; i < fuzz_rounds; i++) {
         size_t len;
         char *log = mutant(log_seeds, NSEEDS(log_seeds), &len);
         cJSON *tb = traceback_parse(log, len);
@@ -567,7 +572,7 @@ static void test_linter_outputs(void **state)
         while (*l != NULL && strcmp((*l)->tool, outputs[o].tool) != 0)
             l++;
         assert_non_null(*l);
-        for (int i = 0; i < FUZZ_ROUNDS / 4; i++) {
+        for (int i = 0; i < fuzz_rounds / 4; i++) {
             size_t len;
             char *out = mutant(seeds, 1, &len);
             cJSON *findings = cJSON_CreateArray();
@@ -585,7 +590,7 @@ static void test_linter_outputs(void **state)
         }
         /* Text formats take nearly anything; JSON ones refuse most edits. */
         print_message("%s output: %d of %d mutants parsed\n", outputs[o].tool, parsed,
-                      FUZZ_ROUNDS / 4);
+                      fuzz_rounds / 4);
         assert_true(parsed > 0);
         free(seed);
     }
@@ -610,7 +615,7 @@ static void test_code_to_prompt(void **state)
     const char *code_seeds[] = {planted, "int f(void)\r\n{\r\n\treturn 1;\r\n}", "", "\n\n\n"};
     (void)state;
 
-    for (int i = 0; i < FUZZ_ROUNDS / 4; i++) {
+    for (int i = 0; i < fuzz_rounds / 4; i++) {
         size_t len, dlen, n = 0;
         char *code = mutant(code_seeds, NSEEDS(code_seeds), &len);
         char *diff = mutant(diff_seeds, NSEEDS(diff_seeds), &dlen), *dz;
@@ -651,6 +656,33 @@ static void test_code_to_prompt(void **state)
     free(planted);
 }
 
+/* CODEINSIGHT_FUZZ_SEED and CODEINSIGHT_FUZZ_ROUNDS (see the top), when
+ * set: a number each, else the fixed run. */
+static void fuzz_settings(void)
+{
+    const char *seed = getenv("CODEINSIGHT_FUZZ_SEED"), *rounds = getenv("CODEINSIGHT_FUZZ_ROUNDS");
+    char *end;
+
+    if (seed != NULL && *seed != '\0') {
+        unsigned long long v = strtoull(seed, &end, 0);
+        if (*end != '\0') {
+            fprintf(stderr, "CODEINSIGHT_FUZZ_SEED: not a number\n");
+            exit(2);
+        }
+        /* xorshift must not start from 0. */
+        rng = v != 0 ? (uint64_t)v * 0x9e3779b97f4a7c15ULL : rng;
+        printf("fuzz seed %s\n", seed);
+    }
+    if (rounds != NULL && *rounds != '\0') {
+        long v = strtol(rounds, &end, 10);
+        if (*end != '\0' || v < 100 || v > FUZZ_ROUNDS_MAX) {
+            fprintf(stderr, "CODEINSIGHT_FUZZ_ROUNDS: 100..%d\n", FUZZ_ROUNDS_MAX);
+            exit(2);
+        }
+        fuzz_rounds = (int)v;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -660,5 +692,7 @@ int main(void)
         cmocka_unit_test(test_linter_outputs), cmocka_unit_test(test_provider_replies),
         cmocka_unit_test(test_key_sets),       cmocka_unit_test(test_code_to_prompt),
     };
+
+    fuzz_settings();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
