@@ -147,6 +147,23 @@ static int resolve(struct llm *m, const struct config *cfg, int need_key, struct
     return ERR_OK;
 }
 
+/* Every outcome outcome_class() gives. */
+static const char *const call_outcomes[] = {
+    "ok", "rate_limited", "server_error", "client_error", "timeout", "unreachable",
+    "malformed", "spend_limit", "circuit_open", "refused", "error"};
+
+/* The provider's call counters read 0 from the start, so that the first
+ * refusal of a kind is an increase (an alert on increase() sees it). */
+static void metrics_preset_calls(const char *provider)
+{
+    char labels[128];
+
+    for (size_t i = 0; i < sizeof call_outcomes / sizeof call_outcomes[0]; i++)
+        if (metrics_labels(labels, sizeof labels, "provider", provider, "outcome",
+                           call_outcomes[i], NULL) == 0)
+            metrics_add(MET_MODEL_CALLS, labels, 0);
+}
+
 struct llm *llm_new(struct loop *loop, const struct config *cfg, struct err *e)
 {
     struct llm *m = calloc(1, sizeof *m);
@@ -165,6 +182,8 @@ struct llm *llm_new(struct loop *loop, const struct config *cfg, struct err *e)
         free(m);
         return NULL;
     }
+    if (m->provider != LLM_OFFLINE)
+        metrics_preset_calls(provider_names[m->provider]);
     return m;
 }
 

@@ -73,6 +73,9 @@ int mongo_sink_db_check(const char *db, struct err *e)
                                   "(1-63 bytes, none of / \\ . space \" $ * < > : | ?)");
 }
 
+static const char *const outcomes[] = {
+    "outcome=\"written\"", "outcome=\"failed\"", "outcome=\"dropped\""};
+
 static void count(const char *outcome)
 {
     char labels[48];
@@ -310,6 +313,11 @@ struct mongo_sink *mongo_sink_new(const char *url, const char *db, struct err *e
         free(s);
         return NULL;
     }
+    /* Every outcome reads 0 from the start, so that the first loss is an
+     * increase (an alert on increase() sees it). */
+    for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
+        metrics_add(MET_HISTORY_WRITES, outcomes[i], 0);
+    metrics_set(MET_HISTORY_QUEUE, "", 0);
     return s;
 }
 

@@ -27,6 +27,12 @@ def test_history_down_costs_no_job(harness, gateway, clean_state):
     config = w.events("config")
     assert config[0]["CODEINSIGHT_MONGO_URL"] == "mongodb://history:***@127.0.0.1:1/" \
         "?serverSelectionTimeoutMS=200", config
+    # Every outcome reads 0 before the first write, so that the first loss
+    # is an increase an alert sees (deploy/prometheus/alerts.yaml).
+    status, _, text = http_request("127.0.0.1", port, "GET", "/metrics")
+    assert status == 200
+    for outcome in ("written", "failed", "dropped"):
+        assert f'codeinsight_history_writes_total{{outcome="{outcome}"}} 0\n' in text, text
     job_id = harness.submit(file_path="app.py", file_content=PY_SAMPLE)
     job = harness.poll_job(job_id, timeout=60)
     assert job["status"] == "done", job

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from fakemodel import FakeModel, answer, finding
-from harness import (GROUP_FAST, PY_CLEAN, STREAM_FAST, STREAM_HEAVY, assert_problem,
+from harness import (GROUP_FAST, PY_CLEAN, REPO_ROOT, STREAM_FAST, STREAM_HEAVY, assert_problem,
                      free_port, http_request, wait_until)
 
 PROM_CTYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -362,6 +362,12 @@ def test_model_metrics(harness, gateway, clean_state):
                      outcome="ok") == 1, text
         assert value(ws, "codeinsight_model_calls_total", provider="anthropic",
                      outcome="client_error") == 1, text
+        # The outcomes that did not happen read 0 (present from the start,
+        # so that an alert on increase() sees the first one).
+        for outcome in ("rate_limited", "server_error", "timeout", "unreachable", "malformed",
+                        "spend_limit", "circuit_open", "refused", "error"):
+            assert value(ws, "codeinsight_model_calls_total", provider="anthropic",
+                         outcome=outcome) == 0, (outcome, text)
         assert value(ws, "codeinsight_model_call_duration_seconds_count",
                      provider="anthropic") == 2
         assert value(ws, "codeinsight_model_calls_in_flight") == 0
@@ -399,3 +405,49 @@ def test_model_metrics(harness, gateway, clean_state):
             value(before, "codeinsight_admissions_total", outcome="admitted") + 3
     finally:
         fake.stop()
+
+
+ALERT_RULES = REPO_ROOT / "deploy" / "prometheus" / "alerts.yaml"
+# Labels Prometheus adds to every scraped series, and the histogram's own.
+SCRAPE_LABELS = {"instance", "job", "le"}
+
+
+def test_alert_rules_read_what_is_exposed(harness, gateway, clean_state):
+    """Every metric deploy/prometheus/alerts.yaml reads is one the gateway or
+    a worker exposes (it has a TYPE line), and every label the rules match
+    or group by is one its samples carry: a metric or label renamed in the
+    code cannot leave an alert that silently never fires. (promtool checks
+    the rules' syntax and their behaviour: tests/deploy/test_alerts.py.)"""
+    import yaml
+    port = free_port()
+    # A worker with a model and a MongoDB history (neither answers: the job
+    # ends degraded, its history write fails) exposes their metrics too.
+    harness.start_worker("fast", {
+        "CODEINSIGHT_METRICS_PORT": port, "CODEINSIGHT_LLM_PROVIDER": "anthropic",
+        "CODEINSIGHT_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}",
+        "ANTHROPIC_API_KEY": "sk-ant-e2e-unused", "CODEINSIGHT_LLM_MAX_ATTEMPTS": "1",
+        "CODEINSIGHT_MONGO_URL": f"mongodb://127.0.0.1:{free_port()}/"})
+    harness.poll_job(harness.submit(file_path="a.py", file_content="import os\n"))
+    families, labels_of = set(), {}
+    status, _, worker_text = scrape_worker(port)
+    assert status == 200, worker_text
+    for text in (scrape_gateway(harness), worker_text):
+        families |= {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+        for name, labels in parse(text):
+            labels_of.setdefault(name, set()).update(k for k, _ in labels)
+    rules = yaml.safe_load(ALERT_RULES.read_text())["groups"][0]["rules"]
+    assert len(rules) >= 10, rules
+    for rule in rules:
+        expr, alert = rule["expr"], rule["alert"]
+        refs = re.findall(r"\b(codeinsight_[a-z_]+)(\{[^}]*\})?", expr)
+        assert refs, (alert, expr)
+        for name, matchers in refs:
+            family = name if name in families else re.sub(r"_(bucket|sum|count)$", "", name)
+            assert family in families, f"{alert} reads {name}, which nothing exposes"
+            used = set(re.findall(r"([a-z_]+)\s*(?:=~|!~|!=|=)", matchers))
+            if name in labels_of:           # it has samples: their labels are known
+                assert used <= labels_of[name] | SCRAPE_LABELS, (alert, name, used,
+                                                                 labels_of[name])
+        grouped = {x.strip() for g in re.findall(r"\bby \(([^)]*)\)", expr) for x in g.split(",")}
+        for label in grouped - SCRAPE_LABELS:
+            assert any(label in labels_of.get(n, set()) for n, _ in refs), (alert, label)
