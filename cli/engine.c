@@ -375,8 +375,14 @@ static void pump_cancel(struct engine *en, int64_t now)
 {
     size_t open = 0;
 
-    if (en->cancel_by_ms == 0)
+    if (en->cancel_by_ms == 0) {
         en->cancel_by_ms = now + ENGINE_CANCEL_WAIT_MS;
+        /* A poll's wait for its retry does not hold up the cancel. */
+        for (size_t i = 0; i < en->js->n; i++) {
+            en->js->jobs[i].next_ms = 0;
+            en->js->jobs[i].retries = 0;
+        }
+    }
     for (size_t i = 0; i < en->js->n; i++) {
         struct cli_job *j = &en->js->jobs[i];
 
