@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const struct route route_table[] = {
-    /* method, pattern,      flags, auth, rate bucket, handler */
+    /* method, pattern, flags, auth, rate bucket, handler */
     {"POST",   "/review",         ROUTE_BODY, AUTH_SELF, RC_SUBMIT, handle_review},
     {"GET",    "/job/:id",        ROUTE_JOB|ROUTE_VIEW, AUTH_GATED, RC_READ, handle_job_get},
     {"DELETE", "/job/:id",        ROUTE_JOB|ROUTE_WAITS, AUTH_GATED, RC_READ, handle_job_cancel},
