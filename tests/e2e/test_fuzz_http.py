@@ -4,17 +4,24 @@ edited at random (tests/e2e/mutate.py) with a fixed seed, so a failure
 repeats. Every answer must be a client error or a success, never a 5xx;
 an error answered by the gateway is problem+json with a code; the gateway
 stays up and healthy. The count is bounded (ROUNDS_PER_ROUTE per route),
-and so is each request's time."""
+and so is each request's time.
+
+The run `make test` makes is fixed; a longer search by hand (against the
+ASan build, say) sets CODEINSIGHT_FUZZ_SEED and CODEINSIGHT_FUZZ_ROUNDS:
+    CODEINSIGHT_BUILD_DIR=build/asan CODEINSIGHT_FUZZ_SEED=7 \
+    CODEINSIGHT_FUZZ_ROUNDS=2000 python3 -m pytest -q tests/e2e/test_fuzz_http.py"""
 
 import json
+import os
 import random
 
 import pytest
 
 from mutate import mutate
 
-ROUNDS_PER_ROUTE = 150
-SEED = 20261122
+ROUNDS_PER_ROUTE = int(os.environ.get("CODEINSIGHT_FUZZ_ROUNDS") or 150)
+SEED = int(os.environ.get("CODEINSIGHT_FUZZ_SEED") or 20261122)
+assert 1 <= ROUNDS_PER_ROUTE <= 100_000, "CODEINSIGHT_FUZZ_ROUNDS: 1..100000"
 
 JOB = "0193c0de-5b1f-7cc2-9a4e-1f2d3c4b5a69"
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
