@@ -10,6 +10,7 @@
 #include "common/metrics_table.h"
 #include "common/proc_guard.h"
 #include "worker/live_check.h"
+#include "worker/mongo_sink.h"
 #include "worker/sandbox_exec.h"
 #include "worker/worker.h"
 
@@ -35,6 +36,7 @@ static void on_signal(void *arg, int signum)
 
 int main(int argc, char **argv)
 {
+    mongo_sink_forget_counters();
     if (argc > 1 && strcmp(argv[1], "--sandbox-exec") == 0)
         return sandbox_exec_main(argc, argv);
     if (argc == 2 && strcmp(argv[1], "--check-live") == 0)

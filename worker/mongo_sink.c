@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* MongoDB's own limit on a database name's bytes. */
 #define MONGO_DB_NAME_MAX 63
@@ -63,6 +65,15 @@ static void library_init(void)
     mongoc_log_set_handler(on_mongoc_log, NULL);
     mongoc_init();
     atexit(mongoc_cleanup);
+}
+
+void mongo_sink_forget_counters(void)
+{
+    char name[32];
+
+    /* The name libmongoc's counters use (mongoc-counters.c). */
+    snprintf(name, sizeof name, "/mongoc-%d", (int)getpid());
+    shm_unlink(name);
 }
 
 int mongo_sink_db_check(const char *db, struct err *e)

@@ -36,6 +36,15 @@ struct mongo_sink;
  * sets socketTimeoutMS. */
 #define MONGO_SINK_SOCKET_MS 10000
 
+/* Removes the name of the shared-memory segment libmongoc maps for its
+ * counters, /dev/shm/mongoc-<pid>, before main() runs (the library
+ * initialises itself when it is loaded, used or not). It unlinks the name
+ * only at a clean exit, so a worker killed (SIGKILL, the OOM killer) would
+ * leave one behind for good, and a later process given the same pid would
+ * print a warning outside the JSON log. The mapping stays; nothing is left
+ * on disk. Call first thing in main(). */
+void mongo_sink_forget_counters(void);
+
 /* ERR_OK when db can name a MongoDB database (1-63 bytes, none of
  * / \ . space " $ * < > : | ?), else ERR_CONFIG with e set. */
 int mongo_sink_db_check(const char *db, struct err *e);

@@ -59,3 +59,22 @@ def test_bad_connection_string_stops_the_worker(harness):
         assert '"event":"worker_config_invalid"' in r.stdout, r.stdout[-800:]
         assert f'"detail":"{name} is not' in r.stdout, r.stdout[-800:]
         assert "pw-not-shown" not in r.stdout + r.stderr
+
+
+def test_no_shared_memory_left_behind(harness, gateway):
+    """libmongoc maps a shared-memory segment for its counters when the
+    worker starts, whether the history is on or not, and removes its name
+    only at a clean exit. The worker removes the name at once, so that a
+    worker killed outright leaves nothing in /dev/shm (where a later
+    process with the same pid would print a warning outside the JSON log)."""
+    import signal
+    from pathlib import Path
+    for env in ({}, {"CODEINSIGHT_MONGO_URL": CLOSED}):
+        w = harness.start_worker("fast", env)
+        shm = Path(f"/dev/shm/mongoc-{w.pid}")
+        assert w.events("worker_started"), w.tail()
+        assert not shm.exists(), f"{shm} exists while the worker runs"
+        w.kill()
+        assert w.returncode == -signal.SIGKILL, w.returncode
+        assert not shm.exists(), f"{shm} left behind"
+        assert all(line.startswith("{") for line in w.output().splitlines()), w.output()
