@@ -199,7 +199,7 @@ int launcher_probe(const struct launcher *l, const char *const *extra, const cha
         snprintf(why, cap, "bubblewrap not found at %.*s", utf8_prec(l->bwrap, 200), l->bwrap);
         return -1;
     }
-    if (scratch_create("codeinsight-probe", dir, sizeof dir) != 0) {
+    if (scratch_create(SCRATCH_PROBE, dir, sizeof dir) != 0) {
         snprintf(why, cap, "cannot create a staging directory: %s", strerror(errno));
         return -1;
     }

@@ -465,7 +465,7 @@ static int task_prepare(struct lint_task *t, const char *rel, const char *conten
         snprintf(t->res.error, sizeof t->res.error, "invalid file path");
         return -1;
     }
-    if (scratch_create("codeinsight-lint", t->dir, sizeof t->dir) != 0) {
+    if (scratch_create(SCRATCH_LINT, t->dir, sizeof t->dir) != 0) {
         snprintf(t->res.error, sizeof t->res.error, "cannot create a temporary directory: %s",
                  strerror(errno));
         return -1;

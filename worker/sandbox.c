@@ -483,7 +483,7 @@ struct sandbox_task *sandbox_run(struct sandbox *sb, const struct sandbox_spec *
         task_fail_later(t, "%s", sb->unavailable);
         goto out;
     }
-    if (scratch_create("codeinsight-sandbox", t->dir, sizeof t->dir) != 0) {
+    if (scratch_create(SCRATCH_SANDBOX, t->dir, sizeof t->dir) != 0) {
         task_fail_later(t, "cannot create a staging directory: %s", strerror(errno));
         goto out;
     }

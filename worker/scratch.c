@@ -3,23 +3,30 @@
 
 #include "common/utf8.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-int scratch_create(const char *prefix, char *dir, size_t cap)
+static const char *tmp_dir(void)
 {
     const char *tmp = getenv("TMPDIR");
 
-    if (tmp == NULL || tmp[0] != '/')
-        tmp = "/tmp";
-    if (snprintf(dir, cap, "%s/%s-XXXXXX", tmp, prefix) >= (int)cap) {
+    return tmp != NULL && tmp[0] == '/' ? tmp : "/tmp";
+}
+
+int scratch_create(const char *prefix, char *dir, size_t cap)
+{
+    const char *tmp = tmp_dir();
+
+    if (snprintf(dir, cap, "%s/%s-%ld-XXXXXX", tmp, prefix, (long)getpid()) >= (int)cap) {
         dir[0] = '\0';
         errno = ENAMETOOLONG;
         return -1;
@@ -105,6 +112,51 @@ void scratch_remove(char *dir)
     if (dir[0] != '\0')
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     dir[0] = '\0';
+}
+
+/* The pid in name when it is exactly prefix-<pid>-XXXXXX, else 0. */
+static pid_t scratch_owner(const char *prefix, const char *name)
+{
+    size_t n = strlen(prefix);
+    const char *p = name + n + 1;
+    char *end;
+    long pid;
+
+    if (strncmp(name, prefix, n) != 0 || name[n] != '-' || *p < '1' || *p > '9')
+        return 0;
+    errno = 0;
+    pid = strtol(p, &end, 10);
+    if (errno != 0 || pid <= 0 || pid > INT_MAX || *end != '-' || strlen(end + 1) != 6)
+        return 0;
+    return (pid_t)pid;
+}
+
+int scratch_sweep(const char *prefix)
+{
+    char path[PATH_MAX];
+    const char *tmp = tmp_dir();
+    DIR *d = opendir(tmp);
+    struct dirent *de;
+    int n = 0;
+
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        pid_t pid = scratch_owner(prefix, de->d_name);
+        struct stat st;
+
+        if (pid == 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+            continue;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", tmp, de->d_name) >= (int)sizeof path)
+            continue;
+        scratch_remove(path);
+        n++;
+    }
+    closedir(d);
+    return n;
 }
 
 void scratch_last_line(const char *s, size_t len, size_t max, char *out, size_t cap)

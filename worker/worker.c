@@ -23,6 +23,7 @@
 #include "worker/launcher.h"
 #include "worker/mongo_sink.h"
 #include "worker/sandbox.h"
+#include "worker/scratch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,20 @@ static void on_read_state(void *arg, int connected)
         read_more(w);
 }
 
+/* What workers killed outright left in $TMPDIR: their runs' directories. */
+static void sweep_scratch(void)
+{
+    int n = scratch_sweep(SCRATCH_LINT) + scratch_sweep(SCRATCH_SANDBOX) +
+            scratch_sweep(SCRATCH_PROBE);
+    struct log_line l;
+
+    if (n == 0)
+        return;
+    log_begin(&l, LOG_INFO, "scratch_swept");
+    log_int(&l, "directories", n);
+    log_end(&l);
+}
+
 int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
                  const char *pool, struct err *e)
 {
@@ -299,6 +314,7 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
 
     if (kv_url_parse(cfg->redis_url, &w->kv_url, e) != ERR_OK)
         return ERR_CONFIG;
+    sweep_scratch();
     launcher_locate(&w->launcher, SANDBOX_BWRAP);
     w->lint = lint_pool_new(loop, cfg, &w->launcher, e);
     w->tick = loop_timer_new(loop, on_tick, w);

@@ -76,3 +76,28 @@ def test_a_worker_without_a_pool_is_a_usage_error(harness, args):
     assert r.returncode == 2, (args, r)
     assert r.stderr.startswith("usage: codeinsight-worker --pool fast|heavy\n"), r.stderr
     assert r.stdout == "", r.stdout
+
+
+def test_a_worker_sweeps_what_killed_workers_left(harness, gateway, tmp_path):
+    """A worker killed outright cannot remove its runs' directories (a
+    linter's, a sandbox's); the next worker to start removes those of
+    processes that are gone, and only those."""
+    import os
+    tmp = tmp_path / "worker-tmp"
+    tmp.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = [tmp / f"codeinsight-lint-{gone.pid}-Ab12Cd",
+             tmp / f"codeinsight-sandbox-{gone.pid}-Ef34Gh"]
+    alive = tmp / f"codeinsight-lint-{os.getpid()}-Ij56Kl"     # this test runs: not swept
+    for d in (*stale, alive):
+        (d / "files").mkdir(parents=True)
+        (d / "files" / "main.py").write_text("print(1)\n")
+    w = harness.start_worker("fast", {"TMPDIR": str(tmp)})
+    swept = w.wait_for_log("scratch_swept", timeout=15)
+    assert swept["directories"] == 2, swept
+    assert not any(d.exists() for d in stale) and alive.exists()
+    # A job's runs work in that directory as usual, and leave nothing.
+    job = harness.poll_job(harness.submit(file_path="app.py", file_content="import os\n"))
+    assert job["status"] == "done" and job["findings"], job
+    assert sorted(p.name for p in tmp.iterdir()) == [alive.name]

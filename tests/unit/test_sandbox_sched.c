@@ -15,9 +15,13 @@
 #include "tests/unit/sandbox_fx.h"
 #include "worker/sandbox.h"
 #include "worker/sandbox_exec.h"
+#include "worker/scratch.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -185,8 +189,27 @@ static void test_setup_retried_after_a_passing_shortage(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* How many of pid's sandbox staging directories are in $TMPDIR (or /tmp). */
+static int scratch_left(pid_t pid)
+{
+    const char *env = getenv("TMPDIR"), *tmp = env != NULL && env[0] == '/' ? env : "/tmp";
+    char prefix[64];
+    struct dirent *de;
+    DIR *d = opendir(tmp);
+    int n = 0;
+
+    assert_non_null(d);
+    snprintf(prefix, sizeof prefix, "%s-%ld-", SCRATCH_SANDBOX, (long)pid);
+    while ((de = readdir(d)) != NULL)
+        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
 /* A worker killed with SIGKILL takes its sandboxes with it: the launcher's
- * keeper gets the parent-death signal and kills the sandbox's group. */
+ * keeper gets the parent-death signal and kills the sandbox's group. Their
+ * staging directories, which only the worker could remove, are swept by
+ * the next worker (scratch_sweep). */
 static void test_worker_killed(void **state)
 {
     static const char code[] = "import time\ntime.sleep(60)\n";
@@ -216,6 +239,9 @@ static void test_worker_killed(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     sbx_expect_no_sandbox_procs();
+    assert_int_equal(scratch_left(pid), 2);
+    assert_true(scratch_sweep(SCRATCH_SANDBOX) >= 2);
+    assert_int_equal(scratch_left(pid), 0);
 }
 
 /* ---- no sandbox, no run ---- */
