@@ -544,6 +544,7 @@ class Harness:
         self.check_binaries()
         atexit.register(self.teardown)
         _current = self
+        self.shm_before = set(shm_segments())
         self.tmpdir = Path(tempfile.mkdtemp(prefix="codeinsight-e2e-"))
         os.chmod(self.tmpdir, 0o755)  # the postgres user must traverse it
         (self.tmpdir / "logs").mkdir()
@@ -1077,6 +1078,16 @@ def redis_cli(*args: Any, check: bool = True) -> str:
 
 def psql(sql: str, check: bool = True) -> str:
     return current().psql(sql, check=check)
+
+
+def shm_segments() -> list[str]:
+    """libmongoc's counters segments in /dev/shm (mongoc-<pid>): the worker
+    removes its own at start (worker/mongo_sink.h), so none should outlive
+    its process."""
+    try:
+        return sorted(n for n in os.listdir("/dev/shm") if n.startswith("mongoc-"))
+    except FileNotFoundError:
+        return []
 
 
 # --------------------------------------------------------------- assertions --

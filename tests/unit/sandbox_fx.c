@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "worker/mongo_sink.h"
 #include "worker/sandbox_exec.h"
 
 #include <dirent.h>
@@ -327,6 +328,9 @@ static void check_bwrap(void)
 
 void sbx_init(int argc, char **argv)
 {
+    /* As the worker's main() does: this binary, re-executed as the launcher,
+     * execs bwrap and never exits to remove it. */
+    mongo_sink_forget_counters();
     if (argc > 1 && strcmp(argv[1], SANDBOX_EXEC_FLAG) == 0)
         exit(sandbox_exec_main(argc, argv));     /* never returns */
     snprintf(marker, sizeof marker, "cisbx%d", (int)getpid());
