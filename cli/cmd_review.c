@@ -46,6 +46,14 @@ static void put_cancel(const struct cli_job *j)
     }
 }
 
+/* A job the interrupt left running, one `codeinsight cancel` would stop:
+ * accepted, not finished, and not cancelled (or being) by the CLI. */
+static int left_running(const struct cli_job *j, int cancelled)
+{
+    return j->id[0] != '\0' && !job_state_final(j->state) &&
+           (!cancelled || j->cancel == CANCEL_NONE || j->cancel == CANCEL_REFUSED);
+}
+
 /* After Ctrl-C or SIGTERM: the jobs not finished, by id, so that they can
  * be followed later, and either what cancelling each came to (cancelled:
  * --cancel-on-interrupt) or the command that cancels them all; those never
@@ -71,18 +79,15 @@ static void report_pending(const struct jobset *js, int cancelled)
         if (cancelled)
             put_cancel(j);
         fputc('\n', stderr);
-        left += !cancelled || j->cancel == CANCEL_NONE || j->cancel == CANCEL_REFUSED;
+        left += left_running(j, cancelled);
     }
     if (!said) {
         fputs("codeinsight: interrupted\n", stderr);
     } else if (left > 0) {
         fputs("codeinsight: to cancel them: codeinsight cancel", stderr);
-        for (size_t i = 0; i < js->n; i++) {
-            const struct cli_job *j = &js->jobs[i];
-            if (j->id[0] != '\0' && !job_state_final(j->state) &&
-                (!cancelled || j->cancel == CANCEL_NONE || j->cancel == CANCEL_REFUSED))
-                fprintf(stderr, " %s", j->id);
-        }
+        for (size_t i = 0; i < js->n; i++)
+            if (left_running(&js->jobs[i], cancelled))
+                fprintf(stderr, " %s", js->jobs[i].id);
         fputc('\n', stderr);
     }
     for (size_t i = 0; i < js->n; i++) {

@@ -251,6 +251,12 @@ static void timed_out(struct cli_job *j)
     job_error(j, m);
 }
 
+static void cancel_refused(struct cli_job *j, const char *why)
+{
+    snprintf(j->cancel_error, sizeof j->cancel_error, "%s", why);
+    j->cancel = CANCEL_REFUSED;
+}
+
 /* The answer to DELETE /job/:id after an interrupt. */
 static void on_cancel(struct engine *en, struct cli_job *j, const struct api_resp *r,
                       const char *why)
@@ -270,8 +276,7 @@ static void on_cancel(struct engine *en, struct cli_job *j, const struct api_res
     if (r->transport_ok && retryable_status(r->status) && retry_later(j, r->retry_after_s) == 0 &&
         j->next_ms < en->cancel_by_ms)
         return;
-    snprintf(j->cancel_error, sizeof j->cancel_error, "%s", why);
-    j->cancel = CANCEL_REFUSED;
+    cancel_refused(j, why);
 }
 
 static void on_response(void *arg, const struct api_resp *r)
@@ -343,12 +348,10 @@ static void start(struct engine *en, struct cli_job *j)
         int cancelling = c->kind == CALL_CANCEL;
 
         free(c);
-        if (cancelling) {
-            snprintf(j->cancel_error, sizeof j->cancel_error, "%s", msg);
-            j->cancel = CANCEL_REFUSED;
-        } else {
+        if (cancelling)
+            cancel_refused(j, msg);
+        else
             job_error(j, msg);
-        }
         return;
     }
     j->inflight = 1;

@@ -88,6 +88,14 @@ def request_text(body: Any) -> str:
     return "\n".join(parts)
 
 
+def abort_charge(body: Any) -> int:
+    """What the worker charges for a model call with this request body that
+    it aborted while out (worker/model_ask.h): the prompt's characters,
+    system and user (request_text joins them with a newline), / 4 rounded
+    up; the vendor reports no usage for it."""
+    return (len(request_text(body).encode()) - 1 + 3) // 4
+
+
 def user_text(body: Any) -> str:
     """The last user message of a recorded request body."""
     msgs = body.get("messages") if isinstance(body, dict) else None

@@ -23,7 +23,7 @@ import uuid
 
 import pytest
 
-from fakemodel import anthropic_env, module_fake, request_text
+from fakemodel import abort_charge, anthropic_env, module_fake
 from harness import GROUP_FAST, STREAM_FAST, free_port, job_entry_of, wait_until
 from test_events import Stream
 
@@ -89,13 +89,11 @@ def held_call(fake) -> bool:
     return fake.stats()["in_flight"] >= 1
 
 
-def abort_charge(fake, marker: str) -> int:
-    """What a model call cancelled while out is charged: its prompt's
-    characters (system and user, which request_text joins with a newline)
-    / 4, rounded up; the vendor reports no usage for it."""
+def held_charge(fake, marker: str) -> int:
+    """What the one model call holding marker is charged once aborted."""
     reqs = fake.requests(marker)
     assert len(reqs) == 1, reqs
-    return (len(request_text(reqs[0]["body"]).encode()) - 1 + 3) // 4
+    return abort_charge(reqs[0]["body"])
 
 
 # -------------------------------------------------------------------- tests --
@@ -191,7 +189,7 @@ def test_a_running_job_is_stopped_by_its_worker(fresh, fake):
     # prompt, which the vendor may bill; the reservation released.
     assert pg_job(fresh, job_id) == ["cancelled", "cancelled by its owner", "f"]
     charged = fresh.psql_int(f"SELECT tokens FROM token_charges WHERE job_id = '{job_id}'")
-    assert charged == abort_charge(fake, marker) > 0, charged
+    assert charged == held_charge(fake, marker) > 0, charged
     assert reserved(fresh, user_id) == before
     st, _, usage = fresh.http("GET", "/usage", auth=key)
     assert st == 200 and usage["tokens"] == charged, usage

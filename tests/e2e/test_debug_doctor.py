@@ -18,7 +18,7 @@ import secrets
 
 import pytest
 
-from fakemodel import anthropic_env, module_fake, request_text, user_text
+from fakemodel import abort_charge, anthropic_env, module_fake, request_text, user_text
 from harness import GROUP_HEAVY, STREAM_HEAVY, assert_sigterm_leaves_job_pending, wait_until
 from test_exports import RDJSON_VALIDATOR, SARIF_VALIDATOR, assert_valid
 
@@ -609,12 +609,11 @@ def test_cancel_between_rounds_charges_the_rounds_done(harness, dgw, fake, clean
     assert job["status"] == "cancelled", job
     wait_until(lambda: fake.stats()["client_gave_up"] >= 1, timeout=10, desc="round 2 aborted")
     tokens = harness.psql_int(f"SELECT tokens FROM token_charges WHERE job_id = '{job_id}'")
-    first, second = (request_text(r["body"]) for r in fake.requests(m))
+    first, second = (r["body"] for r in fake.requests(m))
     # Round 1 by the fake's usage (its prompt's characters // 4 and its
-    # answer's); round 2 by the worker's count of the prompt it sent (system
-    # and user: request_text joins them with a newline).
-    used = max(1, len(first) // 4) + len(first_answer) // 4
-    assert tokens == used + (len(second.encode()) - 1 + 3) // 4, (tokens, used)
+    # answer's); round 2 by the worker's count of the prompt it sent.
+    used = max(1, len(request_text(first)) // 4) + len(first_answer) // 4
+    assert tokens == used + abort_charge(second), (tokens, used)
     # Its log line counts what it reports: no findings (the linters' are
     # not the job's once it is cancelled).
     done = w.events("job_done", job_id=job_id)
