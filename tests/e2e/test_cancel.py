@@ -282,6 +282,40 @@ def test_a_parked_job_is_cancelled_from_its_parking(fresh, fake):
     assert fake.stats()["requests_total"] == 0
 
 
+def test_a_queued_job_cancelled_while_postgres_is_down_is_stored_on_retry(fresh, fake):
+    """PostgreSQL down: the cancellation still happens in Redis (the job
+    leaves the queue, its reservation is released) but cannot be stored,
+    so the answer is 503 database_unavailable, never a 200 for a job the
+    system of record does not have. Once it is back, the same DELETE
+    stores it and answers 200, the reservation released once only."""
+    user_id, key = user(fresh, "pg-down")
+    assert fresh.http("GET", "/whoami", auth=key)[0] == 200     # key cached
+    before = reserved(fresh, user_id)
+    job_id = fresh.submit("pgdown.py", "p = 1\n", auth=key)
+    assert reserved(fresh, user_id) > before
+    fresh.stop_pg()
+    try:
+        status, headers, body = cancel(fresh, job_id, key)
+        assert status == 503 and body["code"] == "database_unavailable", body
+        assert headers.get("Retry-After"), headers
+        assert fresh.queued_entry(job_id) is None
+        assert reserved(fresh, user_id) == before
+        st, job = fresh.get_job(job_id, auth=key)
+        assert st == 200 and job["status"] == "cancelled", job
+    finally:
+        fresh.start_pg()
+    assert pg_job(fresh, job_id) == []
+
+    def stored():
+        status, _, body = cancel(fresh, job_id, key)
+        return body if status == 200 else None
+    body = wait_until(stored, timeout=20, interval=0.25, desc="DELETE 200 after PostgreSQL")
+    assert body["status"] == "cancelled", body
+    assert pg_job(fresh, job_id) == ["cancelled", "cancelled by its owner", "t"]
+    assert reserved(fresh, user_id) == before
+    assert fresh.psql_int(f"SELECT count(*) FROM token_charges WHERE job_id = '{job_id}'") == 0
+
+
 def test_refusals(fresh, fake):
     user_id, key = user(fresh, "refused")
     fresh.start_worker("fast", worker_env(fake))
