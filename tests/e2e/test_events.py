@@ -378,6 +378,29 @@ def test_catch_up_after_the_subscription_drops(fresh, egw):
     assert egw.wait_for_log("events_catchup", timeout=READ_TIMEOUT)
 
 
+def test_a_stream_outlives_a_redis_restart(fresh, egw, fake_server):
+    """Redis stopped and started again under an open stream: the stream
+    stays open on heartbeats meanwhile, and once the gateway has
+    resubscribed (catching up on what was stored while it was away) it
+    carries the job's steps to done, in order, none lost or sent twice."""
+    job = submit(fresh)
+    s = Stream(egw, job, fresh.default_key)
+    s.read(stop=lambda st: "queued" in st.types(), deadline_s=READ_TIMEOUT)
+    fresh.stop_redis()
+    try:
+        beats = len(s.comments)
+        s.read(stop=lambda st: len(st.comments) >= beats + 2, deadline_s=READ_TIMEOUT)
+        assert not s.closed and len(s.comments) >= beats + 2, s.text
+    finally:
+        fresh.start_redis()
+    start_worker(fresh, fake_server)
+    s.read()
+    s.close()
+    assert s.closed and s.types() == STEPS, s.text
+    assert ids_increase(s.events), s.text
+    assert egw.alive()
+
+
 def test_refusals(fresh, egw):
     job = submit(fresh)
     _, _, other_key = fresh.new_user(plan="business", tag="ev")
