@@ -91,6 +91,9 @@ static void on_read(void *arg, cJSON *reply, const struct err *e)
     w->reading = 0;
     if (e->code != ERR_OK) {
         if (e->code == ERR_PROTOCOL && strstr(e->msg, "NOGROUP") != NULL) {
+            /* Redis lost the stream or its group: restarted without
+             * persistence, failed over to an empty replica, or deleted. */
+            log_event(LOG_WARN, "consumer_group_missing", "stream", w->stream);
             w->group_ready = 0;
             ensure_group(w);
         } else {

@@ -602,3 +602,35 @@ def test_job_reads_survive_postgres_outage_past_identity_ttl(harness, cgw, fake,
             harness.start_pg()
     assert all(a == 200 for a in answers), f"GET /job during the outage: {answers}"
     assert gw.alive()
+
+
+# ------------------- 8. Redis loses its data under running workers --
+
+def test_redis_data_lost_under_running_workers(harness, cgw, fake, clean_state):
+    """What a Redis restarted without persistence, or a failover to an
+    empty replica, leaves: no stream, no consumer group, no loaded script.
+    The running workers' next read is refused (NOGROUP: they log
+    consumer_group_missing) and they create the group again, and every job submitted afterwards is done once, by the
+    same processes, none restarted. What was in Redis only (the hot
+    copies, the month's budget counter) is gone; PostgreSQL keeps the
+    jobs finished before."""
+    t = tag()
+    env = worker_env(fake)
+    workers = [harness.start_worker("fast", env), harness.start_worker("fast", env)]
+    before = submit_all(harness, [(f"l/{t}_{i}.go", go_source(t, i)) for i in range(10)])
+    wait_persisted(harness, before, timeout=60, desc="before the loss")
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST, timeout=30)
+
+    harness.redis_cli("FLUSHALL")
+    harness.redis_cli("SCRIPT", "FLUSH")
+    assert harness.redis_int("EXISTS", STREAM_FAST) == 0
+
+    after = submit_all(harness, [(f"l/{t}_{i}.go", go_source(t, i)) for i in range(10, 30)])
+    wait_persisted(harness, before + after, timeout=60, desc="after the loss")
+    # Once each, charged once; the budget counter, rebuilt from the ledger,
+    # agrees with it; GET /job finds the earlier ones in PostgreSQL.
+    assert_end_state(harness, before + after, workers)
+    missing = [r for w in workers for r in w.events("consumer_group_missing")]
+    assert missing and all(r["stream"] == STREAM_FAST for r in missing), \
+        [w.tail() for w in workers]
+    assert all(w.alive() for w in workers), [w.tail() for w in workers]
