@@ -7,6 +7,7 @@
 #include "cli/progress.h"
 #include "cli/source.h"
 #include "cli/termtext.h"
+#include "cli/walk.h"
 #include "common/clock.h"
 
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int terminal_rows(void)
@@ -136,7 +138,7 @@ int commands_run_jobs(const struct cli_args *a, struct api *api, struct jobset *
 }
 
 int commands_add_review(const struct cli_args *a, struct jobset *js, const char *path,
-                        const char *diff, size_t diff_len, int in_tree)
+                        const char *diff, size_t diff_len, enum add_from from)
 {
     char wire[SOURCE_PATH_MAX], msg[512];
     struct source_file f;
@@ -145,9 +147,16 @@ int commands_add_review(const struct cli_args *a, struct jobset *js, const char 
     int rc = 0;
 
     if (source_wire_path(path, wire, sizeof wire, msg, sizeof msg) != 0 ||
-        (rc = in_tree ? source_read_tree(path, SOURCE_FILE_MAX, &f, msg, sizeof msg)
-                      : source_read(path, SOURCE_FILE_MAX, &f, msg, sizeof msg)) != 0) {
-        /* path may be a diff's: no escape codes from it. */
+        (rc = from == ADD_FROM_DIFF ? source_read_tree(path, SOURCE_FILE_MAX, &f, msg, sizeof msg)
+                                    : source_read(path, SOURCE_FILE_MAX, &f, msg, sizeof msg))
+            != 0) {
+        /* path may be a diff's or a directory's: no escape codes from it. */
+        if (from == ADD_FROM_DIR) {
+            fputs("codeinsight: note: ", stderr);
+            termtext_put(stderr, msg, TERMTEXT_FLAT);
+            fputs(", skipped\n", stderr);
+            return 0;
+        }
         if (rc == SOURCE_REFUSED) {
             fputs("codeinsight: note: ", stderr);
             termtext_put(stderr, path, TERMTEXT_FLAT);
@@ -260,6 +269,35 @@ static int add_architecture(const struct cli_args *a, struct jobset *js)
     return 0;
 }
 
+/* A FILE argument of a review: the file, or each file under a directory
+ * (walk.h), up to CLI_FILES_MAX jobs in all. */
+static int add_named(const struct cli_args *a, struct jobset *js, const char *path)
+{
+    struct walk_list l = {0};
+    struct stat st;
+    char msg[512];
+    int rc = 0;
+
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return commands_add_review(a, js, path, NULL, 0, ADD_NAMED);
+    if (walk_dir(path, js->n < CLI_FILES_MAX ? CLI_FILES_MAX - js->n : 0, &l, msg,
+                 sizeof msg) != 0) {
+        fputs("codeinsight: ", stderr);
+        termtext_put(stderr, msg, TERMTEXT_FLAT);
+        fputc('\n', stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (l.n == 0) {
+        fputs("codeinsight: note: ", stderr);
+        termtext_put(stderr, path, TERMTEXT_FLAT);
+        fputs(": no file in a language the service reviews\n", stderr);
+    }
+    for (size_t i = 0; i < l.n && rc == 0; i++)
+        rc = commands_add_review(a, js, l.paths[i], NULL, 0, ADD_FROM_DIR);
+    walk_list_free(&l);
+    return rc;
+}
+
 /* Every body within the service's limit, as sent (JSON-escaped): 0, or
  * CLI_EXIT_USAGE having said which is not, before anything is sent. */
 static int check_bodies(const struct jobset *js)
@@ -290,7 +328,7 @@ int cmd_review(const struct cli_args *a, struct api *api)
         rc = diffsel_add_jobs(a, &js);
     else
         for (size_t i = 0; i < a->nfiles && rc == 0; i++)
-            rc = commands_add_review(a, &js, a->files[i], NULL, 0, 0);
+            rc = add_named(a, &js, a->files[i]);
     if (rc == 0)
         rc = check_bodies(&js);
     /* Nothing to review still prints an empty result (an empty SARIF log). */

@@ -48,12 +48,24 @@ int commands_run_jobs(const struct cli_args *a, struct api *api, struct jobset *
  * Returns 0, or CLI_EXIT_USAGE having said why. */
 int diffsel_add_jobs(const struct cli_args *a, struct jobset *js);
 
-/* Adds the review job for one local file: reads it, its wire path, the
- * body with diff[0..diff_len) (may be NULL). in_tree: the diff chose path,
- * so it is read with source_read_tree, and a refused file is skipped with a
- * note (returns 0, nothing added); else source_read, as the user named it.
- * Returns 0, or CLI_EXIT_USAGE having said why on stderr. */
+/* How the file of a review job was chosen, which says what a file that
+ * cannot be read comes to. */
+enum add_from {
+    ADD_NAMED,      /* named by the user: read with source_read; a failure
+                     * is a usage error */
+    ADD_FROM_DIFF,  /* chosen by a diff: read with source_read_tree; a
+                     * refused one is skipped with a note, a failure to
+                     * read is a usage error */
+    ADD_FROM_DIR,   /* found under a directory named (walk.h): read with
+                     * source_read; any failure (too large, not text) is
+                     * skipped with a note */
+};
+
+/* Adds the review job for one local file: reads it as `from` says, its wire
+ * path, the body with diff[0..diff_len) (may be NULL). Returns 0 (a file
+ * skipped with a note included), or CLI_EXIT_USAGE having said why on
+ * stderr. */
 int commands_add_review(const struct cli_args *a, struct jobset *js, const char *path,
-                        const char *diff, size_t diff_len, int in_tree);
+                        const char *diff, size_t diff_len, enum add_from from);
 
 #endif

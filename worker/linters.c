@@ -5,6 +5,8 @@
  * a program.
  */
 #include "worker/linters.h"
+
+#include "common/language.h"
 #include "worker/linter_parse.h"
 
 #include <ctype.h>
@@ -133,7 +135,7 @@ static const struct language languages[] = {
 };
 
 struct name_map {
-    const char *from;  /* alias or extension without the dot */
+    const char *from;  /* alias */
     const char *to;    /* canonical language */
 };
 
@@ -150,22 +152,6 @@ static const struct name_map language_aliases[] = {
     /* Editors' language ids (VS Code's languageId). */
     {"shellscript", "shell"}, {"javascriptreact", "javascript"},
     {"typescriptreact", "typescript"},
-};
-
-static const struct name_map extensions[] = {
-    {"py", "python"}, {"pyw", "python"}, {"pyi", "python"},
-    {"sh", "shell"}, {"bash", "shell"}, {"ksh", "shell"}, {"dash", "shell"},
-    {"c", "c"}, {"h", "c"},
-    {"cc", "cpp"}, {"cpp", "cpp"}, {"cxx", "cpp"}, {"c++", "cpp"},
-    {"hh", "cpp"}, {"hpp", "cpp"}, {"hxx", "cpp"}, {"h++", "cpp"},
-    {"js", "javascript"}, {"mjs", "javascript"}, {"cjs", "javascript"},
-    {"jsx", "javascript"},
-    {"ts", "typescript"}, {"tsx", "typescript"}, {"mts", "typescript"},
-    {"cts", "typescript"},
-    {"go", "go"}, {"rs", "rust"}, {"java", "java"},
-    {"kt", "kotlin"}, {"kts", "kotlin"}, {"rb", "ruby"}, {"php", "php"},
-    {"cs", "csharp"}, {"swift", "swift"}, {"scala", "scala"},
-    {"pl", "perl"}, {"pm", "perl"}, {"lua", "lua"},
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -185,30 +171,11 @@ const char *linters_language_canonical(const char *lang)
     return NULL;
 }
 
-const char *linters_language_from_path(const char *path)
-{
-    const char *base, *dot;
-    size_t i;
-
-    if (path == NULL)
-        return NULL;
-    base = strrchr(path, '/');
-    base = base != NULL ? base + 1 : path;
-    dot = strrchr(base, '.');
-    /* No dot, or only a leading one (".bashrc"): no extension. */
-    if (dot == NULL || dot == base || dot[1] == '\0')
-        return NULL;
-    for (i = 0; i < COUNT_OF(extensions); i++)
-        if (strcasecmp(dot + 1, extensions[i].from) == 0)
-            return extensions[i].to;
-    return NULL;
-}
-
 const char *linters_language_resolve(const char *given, const char *path)
 {
     if (given != NULL && given[0] != '\0')
         return linters_language_canonical(given);
-    return linters_language_from_path(path);
+    return language_from_path(path);
 }
 
 const struct linter *const *linters_for(const char *language)

@@ -77,17 +77,11 @@ struct linter {
  * string, or NULL when lang is NULL or unknown. */
 const char *linters_language_canonical(const char *lang);
 
-/* Canonical language guessed from the extension of path's last component
- * (case-insensitive: ".py", ".sh", ".c", ".h" -> "c", ".hpp" -> "cpp", ...).
- * Returns a static string, or NULL when path is NULL, has no extension
- * (including dotfiles such as ".bashrc") or the extension is unknown. */
-const char *linters_language_from_path(const char *path);
-
 /* The language of a job: what the client said (given) when it names one,
  * else what path's extension says. Returns the canonical name; NULL when the
  * client named a language we do not know ("cobol": its word stands, and no
- * linter runs; the caller keeps given) or neither says. An empty given counts
- * as none. */
+ * linter runs; the caller keeps given) or neither says (the extension's
+ * language: common/language.h). An empty given counts as none. */
 const char *linters_language_resolve(const char *given, const char *path);
 
 /* Linters to run for a language (canonical name or alias, as accepted by

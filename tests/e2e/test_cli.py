@@ -493,6 +493,49 @@ def test_several_files_at_once_all_jobs_visible(harness, stack, fake, work, tmp_
     assert "6 findings (6 major) in 6 files" in r.stderr
 
 
+def test_a_directory_reviews_the_files_of_languages_under_it(harness, stack, fake, work,
+                                                             tmp_path):
+    """`review DIR`: every file under it in a language the service reviews,
+    in path order, as if named; hidden entries, node_modules, links and
+    other extensions left out; a file that cannot be sent skipped with a
+    note, the others still reviewed."""
+    src = work / "src"
+    (src / "pkg").mkdir(parents=True)
+    (src / ".git").mkdir()
+    (src / "node_modules" / "dep").mkdir(parents=True)
+    ma, mb = marker(), marker()
+    (src / "main.go").write_text(go_file(ma))
+    (src / "pkg" / "util.go").write_text(go_file(mb))
+    script(fake, ma, [model_finding(4, "major", "In main.")])
+    script(fake, mb, [model_finding(2, "minor", "In util.", "maintainability")])
+    for skipped in (".git/hook.go", "node_modules/dep/index.js", "README.md", ".hidden.go"):
+        (src / skipped).write_text("// never sent " + marker() + "\n")
+    (src / "link.go").symlink_to("main.go")
+    (src / "bin.go").write_bytes(b"package main\x00\n")
+    before = job_keys(harness)
+
+    r = run_cli(harness, ["review", "src", "--format", "json", "-q"],
+                cli_env(harness, stack, tmp_path), work)
+    assert r.returncode == 1, r
+    views = json.loads(r.stdout)
+    assert [v["file_path"] for v in views] == ["src/main.go", "src/pkg/util.go"], views
+    assert all(v["status"] == "done" for v in views), views
+    assert [f["message"] for v in views for f in v["findings"] if f["source"] == "model"] == \
+        ["In main.", "In util."], views
+    assert "note: src/bin.go: not a text file (holds a NUL byte), skipped" in r.stderr, r.stderr
+    assert job_keys(harness) == before + 2
+    assert fake.count("never sent") == 0, "a file left out reached the model"
+
+    # A directory with nothing to review: said, exit 0, nothing sent.
+    (work / "docs").mkdir()
+    (work / "docs" / "index.md").write_text("# docs\n")
+    r = run_cli(harness, ["review", "docs"], cli_env(harness, stack, tmp_path), work)
+    assert r.returncode == 0, r
+    assert "docs: no file in a language the service reviews" in r.stderr, r.stderr
+    assert "nothing to review" in r.stderr, r.stderr
+    assert job_keys(harness) == before + 2
+
+
 def test_rate_limited_submissions_wait_for_retry_after(harness, stack, fake, work, tmp_path):
     """A lite user (10 submissions at once, then one per 3 s) reviews 12
     files through a gateway at the plans' real rates: the ones refused with

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "common/language.h"
 #include "worker/linters.h"
 
 static void test_language_aliases(void **state)
@@ -51,7 +52,14 @@ static void test_language_from_path(void **state)
         {"a.cc", "cpp"}, {"a.cxx", "cpp"}, {"a.hpp", "cpp"},
         {"app.js", "javascript"}, {"app.tsx", "typescript"},
         {"main.go", "go"}, {"lib.rs", "rust"}, {"A.java", "java"},
-        {"x.rb", "ruby"}, {"dir.d/file.c", "c"},
+        {"x.rb", "ruby"}, {"dir.d/file.c", "c"}, {"a.pyw", "python"},
+        {"a.pyi", "python"}, {"a.ksh", "shell"}, {"a.dash", "shell"},
+        {"a.c++", "cpp"}, {"a.hh", "cpp"}, {"a.hxx", "cpp"}, {"a.h++", "cpp"},
+        {"a.mjs", "javascript"}, {"a.cjs", "javascript"}, {"a.jsx", "javascript"},
+        {"a.ts", "typescript"}, {"a.mts", "typescript"}, {"a.cts", "typescript"},
+        {"a.kt", "kotlin"}, {"a.kts", "kotlin"}, {"a.php", "php"}, {"a.cs", "csharp"},
+        {"a.swift", "swift"}, {"a.scala", "scala"}, {"a.pl", "perl"}, {"a.pm", "perl"},
+        {"a.lua", "lua"},
     };
     static const char *const unknown[] = {
         "Makefile", ".bashrc", "dir.py/README", "a.", "a.tar.gz", "",
@@ -61,16 +69,18 @@ static void test_language_from_path(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-        const char *got = linters_language_from_path(pairs[i][0]);
+        const char *got = language_from_path(pairs[i][0]);
 
         if (got == NULL || strcmp(got, pairs[i][1]) != 0)
             fail_msg("%s -> %s, want %s", pairs[i][0],
                      got != NULL ? got : "NULL", pairs[i][1]);
+        /* common/language.c names the worker's languages. */
+        assert_string_equal(linters_language_canonical(got), got);
     }
     for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
-        if (linters_language_from_path(unknown[i]) != NULL)
+        if (language_from_path(unknown[i]) != NULL)
             fail_msg("%s should have no language", unknown[i]);
-    assert_null(linters_language_from_path(NULL));
+    assert_null(language_from_path(NULL));
 }
 
 /* flake8's and pylint's reports of one check about one name are one finding. */

@@ -1,0 +1,253 @@
+/* test_cli_walk.c - unit tests for `codeinsight review DIR` (cli/walk.c, and
+ * commands_add_review's ADD_FROM_DIR in cli/cmd_review.c): which files under
+ * a directory are reviewed, in which order, what is left out, the limits,
+ * and a found file that cannot be sent skipped with a note.
+ *
+ * Each test runs in a fresh directory under /tmp (t->root), holding:
+ *   proj/a.py  proj/b.txt  proj/Makefile  proj/.hidden.py  proj/.git/x.py
+ *   proj/node_modules/m.js  proj/__pycache__/c.py  proj/sub/c.go
+ *   proj/sub/deeper/d.ts  proj/link.py -> a.py  proj/linkdir -> ../outside
+ *   proj/pipe.sh (a FIFO)  outside/o.py
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cli/commands.h"
+#include "cli/source.h"
+#include "cli/walk.h"
+
+struct tree {
+    char root[64];
+    char old_cwd[4096];
+};
+
+static void put(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void puts_file(const char *path, const char *text)
+{
+    put(path, text, strlen(text));
+}
+
+static int setup(void **state)
+{
+    static const char *const dirs[] = {
+        "proj", "proj/.git", "proj/node_modules", "proj/__pycache__", "proj/sub",
+        "proj/sub/deeper", "outside",
+    };
+    static const char *const files[] = {
+        "proj/a.py", "proj/b.txt", "proj/Makefile", "proj/.hidden.py", "proj/.git/x.py",
+        "proj/node_modules/m.js", "proj/__pycache__/c.py", "proj/sub/c.go",
+        "proj/sub/deeper/d.ts", "outside/o.py",
+    };
+    struct tree *t = calloc(1, sizeof *t);
+
+    assert_non_null(t);
+    assert_non_null(getcwd(t->old_cwd, sizeof t->old_cwd));
+    snprintf(t->root, sizeof t->root, "/tmp/test_cli_walk.XXXXXX");
+    assert_non_null(mkdtemp(t->root));
+    assert_int_equal(chdir(t->root), 0);
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        assert_int_equal(mkdir(dirs[i], 0700), 0);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        puts_file(files[i], "x = 1\n");
+    assert_int_equal(symlink("a.py", "proj/link.py"), 0);
+    assert_int_equal(symlink("../outside", "proj/linkdir"), 0);
+    assert_int_equal(mkfifo("proj/pipe.sh", 0600), 0);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct tree *t = *state;
+    char cmd[128];
+
+    assert_int_equal(chdir(t->old_cwd), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->root);
+    assert_int_equal(system(cmd), 0);
+    free(t);
+    return 0;
+}
+
+static void assert_paths(const struct walk_list *l, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < l->n && i < n; i++)
+        if (strcmp(l->paths[i], want[i]) != 0)
+            fail_msg("path %zu: %s, want %s", i, l->paths[i], want[i]);
+    assert_int_equal(l->n, n);
+}
+
+/* Only the three files of a reviewed language, sorted; nothing hidden,
+ * installed, generated, linked, or not a regular file. */
+static void test_what_is_found(void **state)
+{
+    static const char *const want[] = {"proj/a.py", "proj/sub/c.go", "proj/sub/deeper/d.ts"};
+    static const char *const dot[] = {"./outside/o.py", "./proj/a.py", "./proj/sub/c.go",
+                                      "./proj/sub/deeper/d.ts"};
+    struct walk_list l = {0};
+    char msg[256];
+
+    (void)state;
+    assert_int_equal(walk_dir("proj", 100, &l, msg, sizeof msg), 0);
+    assert_paths(&l, want, 3);
+    walk_list_free(&l);
+    assert_int_equal(walk_dir("proj/", 100, &l, msg, sizeof msg), 0);
+    assert_paths(&l, want, 3);
+    walk_list_free(&l);
+    /* "." itself is walked, though its name starts with a dot. */
+    assert_int_equal(walk_dir(".", 100, &l, msg, sizeof msg), 0);
+    assert_paths(&l, dot, 4);
+    walk_list_free(&l);
+    assert_null(l.paths);
+}
+
+/* Each walk appends, sorted in its own part; a failed one leaves the list
+ * as it was. */
+static void test_limits(void **state)
+{
+    struct walk_list l = {0};
+    char msg[256], path[4096];
+    size_t at = 0;
+
+    (void)state;
+    assert_int_equal(walk_dir("outside", 1, &l, msg, sizeof msg), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(walk_dir("proj", 2, &l, msg, sizeof msg), -1);
+    assert_string_equal(msg, "proj holds more than 2 files to review: name fewer");
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.paths[0], "outside/o.py");
+    assert_int_equal(walk_dir("proj", 3, &l, msg, sizeof msg), 0);
+    assert_int_equal(l.n, 4);
+    assert_string_equal(l.paths[1], "proj/a.py");
+    assert_int_equal(walk_dir("proj", 0, &l, msg, sizeof msg), -1);
+    assert_int_equal(l.n, 4);
+
+    assert_int_equal(walk_dir("gone", 10, &l, msg, sizeof msg), -1);
+    assert_string_equal(msg, "gone: No such file or directory");
+    assert_int_equal(walk_dir("proj/a.py", 10, &l, msg, sizeof msg), -1);
+    assert_string_equal(msg, "proj/a.py: Not a directory");
+    assert_int_equal(l.n, 4);
+    walk_list_free(&l);
+
+    /* WALK_DEPTH_MAX directories below the top are walked; one more is not. */
+    at = (size_t)snprintf(path, sizeof path, "deep");
+    assert_int_equal(mkdir(path, 0700), 0);
+    for (int i = 0; i < WALK_DEPTH_MAX; i++) {
+        at += (size_t)snprintf(path + at, sizeof path - at, "/d");
+        assert_int_equal(mkdir(path, 0700), 0);
+    }
+    snprintf(path + at, sizeof path - at, "/last.py");
+    puts_file(path, "y = 2\n");
+    assert_int_equal(walk_dir("deep", 10, &l, msg, sizeof msg), 0);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.paths[0], path);
+    walk_list_free(&l);
+    snprintf(path + at, sizeof path - at, "/d");
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(walk_dir("deep", 10, &l, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "directories deeper than 32 below deep"));
+    assert_int_equal(l.n, 0);
+    walk_list_free(&l);
+}
+
+/* stderr of f(), captured into *err (owns). */
+static int with_stderr(int (*f)(struct jobset *), struct jobset *js, char **err)
+{
+    FILE *tmp = tmpfile();
+    int saved = dup(STDERR_FILENO), rc;
+    long len;
+
+    assert_non_null(tmp);
+    assert_true(saved >= 0);
+    fflush(stderr);
+    assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+    rc = f(js);
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    len = ftell(tmp);
+    assert_true(len >= 0);
+    *err = calloc(1, (size_t)len + 1);
+    assert_non_null(*err);
+    rewind(tmp);
+    assert_int_equal(fread(*err, 1, (size_t)len, tmp), (size_t)len);
+    fclose(tmp);
+    return rc;
+}
+
+static int add_found(struct jobset *js)
+{
+    struct cli_args a;
+    struct walk_list l = {0};
+    char msg[256];
+    int rc = 0;
+
+    memset(&a, 0, sizeof a);
+    a.type = "review";
+    assert_int_equal(walk_dir("big", 10, &l, msg, sizeof msg), 0);
+    assert_int_equal(l.n, 3);
+    for (size_t i = 0; i < l.n && rc == 0; i++)
+        rc = commands_add_review(&a, js, l.paths[i], NULL, 0, ADD_FROM_DIR);
+    walk_list_free(&l);
+    return rc;
+}
+
+/* A file found that cannot be sent (too large, not text) is skipped with a
+ * note; the others still are; the same file named is a usage error. */
+static void test_found_but_not_sent(void **state)
+{
+    struct jobset js = {0};
+    struct cli_args a;
+    char *big = malloc(SOURCE_FILE_MAX + 1), *err;
+
+    (void)state;
+    assert_non_null(big);
+    memset(big, 'x', SOURCE_FILE_MAX + 1);
+    assert_int_equal(mkdir("big", 0700), 0);
+    put("big/huge.js", big, SOURCE_FILE_MAX + 1);
+    free(big);
+    put("big/nul.c", "int x;\0\n", 8);
+    puts_file("big/ok.sh", "echo ok\n");
+    assert_int_equal(with_stderr(add_found, &js, &err), 0);
+    assert_int_equal(js.n, 1);
+    assert_string_equal(js.jobs[0].label, "big/ok.sh");
+    if (strstr(err, "note: big/huge.js: ") == NULL || strstr(err, "note: big/nul.c: ") == NULL ||
+        strstr(err, ", skipped\n") == NULL)
+        fail_msg("notes: %s", err);
+    free(err);
+    jobset_cleanup(&js);
+
+    memset(&a, 0, sizeof a);
+    a.type = "review";
+    assert_int_equal(commands_add_review(&a, &js, "big/nul.c", NULL, 0, ADD_NAMED),
+                     CLI_EXIT_USAGE);
+    assert_int_equal(js.n, 0);
+    jobset_cleanup(&js);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_what_is_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_found_but_not_sent, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
