@@ -42,6 +42,8 @@ static const char *const fix_outcomes[] = {
     "form=\"lines\",outcome=\"invalid\"",
     "form=\"diff\",outcome=\"kept\"",
     "form=\"diff\",outcome=\"does_not_apply\"",
+    "form=\"diff\",outcome=\"redacted\"",
+    "form=\"diff\",outcome=\"outside_lines\"",
     NULL};
 
 #define GW CFG_GATEWAY
@@ -122,7 +124,8 @@ static const struct metric_def table[MET__COUNT] = {
         "Fixes in the model's findings, by form (lines: the new text of the finding's "
         "lines, as the review prompt asks; diff: a unified diff) and outcome (kept: it "
         "applies to the submitted file; else why it was dropped: redacted, "
-        "repeats_neighbour, misplaced, unchanged, invalid, does_not_apply). An answer "
+        "repeats_neighbour, misplaced, unchanged, invalid, does_not_apply, outside_lines). "
+        "An answer "
         "served by the prompt cache counts again.", NULL, 0, WK, fix_outcomes},
     [MET_HISTORY_WRITES] = {"codeinsight_history_writes_total", METRIC_COUNTER,
         "Finished jobs handed to the MongoDB job-history sink (CODEINSIGHT_MONGO_URL), by "

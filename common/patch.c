@@ -51,7 +51,20 @@ struct apply {
     size_t o;                /* bytes written (or counted) */
     int closed;              /* the last line written had no newline */
     long delta;              /* new lines minus old lines, hunks so far */
+    long first, last;        /* old lines changed, 1-based (patch_span); 0: none */
+    int replacing;           /* the hunk lines just before were removals */
 };
+
+/* Counts old lines lo..hi (1-based) as changed. */
+static void touch(struct apply *a, long lo, long hi)
+{
+    if (lo < 1)
+        lo = 1;
+    if (a->first == 0 || lo < a->first)
+        a->first = lo;
+    if (hi > a->last)
+        a->last = hi;
+}
 
 /* Reads the diff line at dpos without consuming it. Returns 0, or -1 at
  * the end of the diff. */
@@ -232,7 +245,10 @@ static int apply_hunk(struct apply *a, const struct line *l)
                 if (emit(a, op, on, 0) < 0)
                     return -1;
                 new_left--;
+            } else {
+                touch(a, a->tline + 1, a->tline + 1);
             }
+            a->replacing = kind == '-';
             old_left--;
             a->tpos += on;
             a->tline++;
@@ -240,6 +256,10 @@ static int apply_hunk(struct apply *a, const struct line *l)
         case '+':
             if (new_left == 0 || emit(a, content, cn, !nonl) < 0)
                 return -1;
+            /* Lines added in place of removed ones change those; others
+             * go between old lines tline and tline + 1 (1-based). */
+            if (!a->replacing)
+                touch(a, a->tline, a->tline + 1);
             new_left--;
             break;
         default:
@@ -278,8 +298,33 @@ static int skip_header(struct apply *a)
     }
 }
 
+/* patch_apply, leaving a's span filled in. */
+static int run(struct apply *a, const char *text, size_t len, const char *diff,
+               size_t diff_len, char **out, size_t *out_len);
+
 int patch_apply(const char *text, size_t len, const char *diff, size_t diff_len, char **out,
                 size_t *out_len)
+{
+    struct apply a;
+
+    return run(&a, text, len, diff, diff_len, out, out_len);
+}
+
+int patch_span(const char *text, size_t len, const char *diff, size_t diff_len, long *first,
+               long *last)
+{
+    struct apply a;
+
+    *first = *last = 0;
+    if (run(&a, text, len, diff, diff_len, NULL, NULL) != 0)
+        return -1;
+    *first = a.first;
+    *last = a.last;
+    return 0;
+}
+
+static int run(struct apply *ap, const char *text, size_t len, const char *diff,
+               size_t diff_len, char **out, size_t *out_len)
 {
     struct apply a;
     struct line l;
@@ -320,6 +365,7 @@ int patch_apply(const char *text, size_t len, const char *diff, size_t diff_len,
     }
     if (out_len != NULL)
         *out_len = a.o;
+    *ap = a;
     return 0;
 fail:
     free(a.dst);

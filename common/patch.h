@@ -30,6 +30,14 @@
 int patch_apply(const char *text, size_t len, const char *diff, size_t diff_len, char **out,
                 size_t *out_len);
 
+/* Checks that diff applies to text, as patch_apply, and gives the old
+ * lines it changes: *first..*last (1-based) span every removed line and
+ * the lines on both sides of every added one (an addition before line 1
+ * counts as line 1). Returns 0 (first = last = 0 when the diff changes
+ * nothing), or -1 when it does not apply. */
+int patch_span(const char *text, size_t len, const char *diff, size_t diff_len, long *first,
+               long *last);
+
 /* How diff's "+++ " header (the first "+++ " in diff, when it starts a
  * line; its name ends at a tab or the line's end) names path: 2 exactly, 1
  * as "b/" + path, 0 not at all; -1 when diff has no such header (a diff

@@ -517,6 +517,27 @@ static int applies(const char *diff, const struct answer_file *file)
 #define FIX_KEPT "kept"
 #define FIX_REDACTED "redacted"             /* touches a redacted line, or writes a placeholder */
 #define FIX_DOES_NOT_APPLY "does_not_apply" /* a diff the model wrote */
+#define FIX_OUTSIDE "outside_lines"         /* a diff changing lines far from its finding */
+
+/* The outcome of a fix the model wrote as a diff for lines first..last:
+ * kept only when it applies and changes nothing further than
+ * ANSWER_FIX_SLACK lines from them. A diff elsewhere would make a harmless
+ * finding carry another change (one planted by text in the reviewed code,
+ * say), applied by whoever approves the finding. */
+static const char *diff_outcome(const char *fix, const struct answer_file *file, long first,
+                                long last)
+{
+    long from, to;
+
+    if (redact_diff_adds_mark(fix))
+        return FIX_REDACTED;
+    if (patch_span(file->text != NULL ? file->text : "", file->len, fix, strlen(fix), &from,
+                   &to) != 0)
+        return FIX_DOES_NOT_APPLY;
+    if (from != 0 && (from < first - ANSWER_FIX_SLACK || to > last + ANSWER_FIX_SLACK))
+        return FIX_OUTSIDE;
+    return FIX_KEPT;
+}
 
 /* The diff that finding f's fix (new lines) stands for, when it applies
  * (see answer_validate); NULL otherwise, with *why the fixes metric's
@@ -579,9 +600,12 @@ int answer_validate(cJSON *findings, const struct answer_file *file)
         if (fix == NULL)
             continue;
         if (reads_as_diff(fix)) {
-            int marked = redact_diff_adds_mark(fix), ok = !marked && applies(fix, file);
-            fix_counted("diff", ok ? FIX_KEPT : marked ? FIX_REDACTED : FIX_DOES_NOT_APPLY);
-            if (ok)
+            long first = (long)line->valuedouble;
+            const char *outcome = diff_outcome(fix, file, first,
+                                               end_line != NULL ? (long)end_line->valuedouble
+                                                                : first);
+            fix_counted("diff", outcome);
+            if (strcmp(outcome, FIX_KEPT) == 0)
                 continue;
             diff = NULL;
         } else {

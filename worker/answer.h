@@ -92,11 +92,17 @@ struct answer_file {
     size_t seen_len;
 };
 
+/* Lines a fix written as a diff may change beyond its finding's
+ * line..end_line (a guard added on the line before, say). */
+#define ANSWER_FIX_SLACK 3
+
 /* Drops findings whose lines fall outside 1..(lines of the file) and turns
  * each fix into a unified diff that applies cleanly to file->text, or
  * removes it. A fix that reads as a diff (it starts with "--- ", "diff "
  * or "@@ ", or has a line starting "@@ -") is kept when it applies
- * (patch.h) and adds no line holding REDACT_MARK (redact_diff_adds_mark).
+ * (patch.h), changes no line further than ANSWER_FIX_SLACK from
+ * line..end_line and adds no line holding REDACT_MARK
+ * (redact_diff_adds_mark).
  * Any other is the new text of lines line..end_line (line alone without
  * end_line): the diff is made from file->seen by
  * replace_fix_diff, so it never holds a secret the model did not see, and

@@ -71,7 +71,7 @@ def source_of(m: str, pad: int = 0) -> str:
             "\n"                                         # 3
             "\n"                                         # 4
             "def total(values):\n"                       # 5
-            '    """Sum the values."""\n'                # 6
+            "    unused = None\n"                        # 6  deleted by A's fix
             "    result = 0\n"                           # 7
             "    for value in values[1:]:\n"             # 8  A: multi-hunk fix
             "        result += value\n"                  # 9
@@ -89,7 +89,7 @@ def source_of(m: str, pad: int = 0) -> str:
 
 
 def fixed_a(src: str) -> str:
-    return src.replace("import os\n", "").replace("values[1:]", "values")
+    return src.replace("    unused = None\n", "").replace("values[1:]", "values")
 
 
 def fixed_b(src: str) -> str:
@@ -105,7 +105,9 @@ def unified(path: str, old: str, new: str, n: int) -> str:
 
 
 def model_findings(path: str, src: str, pad: int) -> list[dict]:
-    # A: two hunks (n=0: the deletion of line 2 and the change of line 8).
+    # A: two hunks (n=0: the deletion of line 6 and the change of line 8),
+    # both within 3 lines of the finding's lines (a fix changing lines
+    # further away is dropped by the worker).
     fix_a = unified(path, src, fixed_a(src), 0)
     assert fix_a.count("@@ -") == 2, fix_a
     fix_b = unified(path, src, fixed_b(src), 1)
@@ -297,7 +299,7 @@ def test_sarif(harness, jobs):
     # A: two hunks, a deletion and a replacement; B: a pure insertion.
     repl_a = a["fixes"][0]["artifactChanges"][0]["replacements"]
     assert len(repl_a) == 2, repl_a
-    assert repl_a[0]["deletedRegion"] == {"startLine": 2, "startColumn": 1, "endLine": 3,
+    assert repl_a[0]["deletedRegion"] == {"startLine": 6, "startColumn": 1, "endLine": 7,
                                           "endColumn": 1}, repl_a
     assert "insertedContent" not in repl_a[0], repl_a
     assert repl_a[1]["deletedRegion"]["startLine"] == 8, repl_a
@@ -355,7 +357,7 @@ def test_rdjson(harness, jobs):
     a, b = by_line[("model", 8)], by_line[("model", 15)]
     assert a["location"]["range"]["end"] == {"line": 10}, a
     assert a["suggestions"] == [
-        {"range": {"start": {"line": 2}, "end": {"line": 2}}, "text": ""},
+        {"range": {"start": {"line": 6}, "end": {"line": 6}}, "text": ""},
         {"range": {"start": {"line": 8}, "end": {"line": 8}}, "text": "    for value in values:"},
     ], a["suggestions"]
     assert b["suggestions"] == [

@@ -49,6 +49,20 @@ static const char fix_applies[] =
     " }\n"
     " \n";
 
+/* The fix of line 5 alone (diff -u's context around it). */
+static const char fix_line5[] =
+    "--- a/a.c\n"
+    "+++ b/a.c\n"
+    "@@ -2,7 +2,7 @@\n"
+    " \n"
+    " int copy(char *dst, const char *src, size_t n)\n"
+    " {\n"
+    "-    copy_into(dst, src);\n"
+    "+    snprintf(dst, n, \"%s\", src);\n"
+    "     return 0;\n"
+    " }\n"
+    " \n";
+
 /* The same tool's fix of line 12, with the hunk moved up one line (a model
  * miscounting): strict application refuses it. */
 static const char fix_misplaced[] =
@@ -476,7 +490,7 @@ static void test_validate(void **state)
     const cJSON *f;
 
     (void)state;
-    cJSON_AddItemToArray(arr, model_finding(5, 0, "security", fix_applies));
+    cJSON_AddItemToArray(arr, model_finding(5, 0, "security", fix_line5));
     cJSON_AddItemToArray(arr, model_finding(12, 13, "correctness", fix_misplaced));
     cJSON_AddItemToArray(arr, model_finding(16, 0, "correctness", NULL));    /* past the end */
     cJSON_AddItemToArray(arr, model_finding(14, 16, "correctness", NULL));   /* ends past it */
@@ -488,7 +502,7 @@ static void test_validate(void **state)
 
     f = cJSON_GetArrayItem(arr, 0);
     assert_int_equal(num_of(f, "line"), 5);
-    assert_string_equal(str_of(f, "fix"), fix_applies);
+    assert_string_equal(str_of(f, "fix"), fix_line5);
     f = cJSON_GetArrayItem(arr, 1);
     assert_int_equal(num_of(f, "line"), 12);
     assert_null(cJSON_GetObjectItemCaseSensitive(f, "fix"));
@@ -512,6 +526,33 @@ static void test_validate(void **state)
     cJSON_AddItemToArray(arr, model_finding(2, 0, "style", NULL));
     cJSON_AddItemToArray(arr, model_finding(3, 0, "style", NULL));
     assert_int_equal(answer_validate(arr, &(struct answer_file){NULL, "a\nb", 3, NULL, 0}), 1);
+    cJSON_Delete(arr);
+}
+
+/* A diff that applies but changes lines far from its finding is dropped:
+ * fix_applies changes lines 1 and 5, within ANSWER_FIX_SLACK (3) of a
+ * finding of lines 4-5, not of one of line 5 alone (line 1 is 4 away);
+ * fix_line5 fits a finding of line 8, not one of line 9. */
+static void test_validate_diff_span(void **state)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t len = strlen(file_c);
+    struct answer_file file = {"a.c", file_c, len, NULL, 0};
+
+    (void)state;
+    assert_int_equal(ANSWER_FIX_SLACK, 3);
+    cJSON_AddItemToArray(arr, model_finding(4, 5, "security", fix_applies));
+    cJSON_AddItemToArray(arr, model_finding(5, 0, "security", fix_applies));
+    cJSON_AddItemToArray(arr, model_finding(12, 0, "style", fix_applies));
+    cJSON_AddItemToArray(arr, model_finding(8, 0, "style", fix_line5));
+    cJSON_AddItemToArray(arr, model_finding(9, 0, "style", fix_line5));
+    assert_int_equal(answer_validate(arr, &file), 0);
+    assert_int_equal(cJSON_GetArraySize(arr), 5);
+    assert_string_equal(str_of(cJSON_GetArrayItem(arr, 0), "fix"), fix_applies);
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "fix"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 2), "fix"));
+    assert_string_equal(str_of(cJSON_GetArrayItem(arr, 3), "fix"), fix_line5);
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 4), "fix"));
     cJSON_Delete(arr);
 }
 
@@ -697,7 +738,7 @@ static void test_merge(void **state)
 /* Parse -> validate -> merge, as the pipeline does. */
 static void test_end_to_end(void **state)
 {
-    cJSON *fix = cJSON_CreateString(fix_applies);
+    cJSON *fix = cJSON_CreateString(fix_line5);
     char *fix_json = cJSON_PrintUnformatted(fix);
     char text[4096];
     struct parsed p;
@@ -717,7 +758,7 @@ static void test_end_to_end(void **state)
     cJSON_AddItemToArray(lint, other_finding(5, "cert-err33-c", "correctness", "lint:clang-tidy"));
     merged = answer_merge(NULL, lint, p.findings);
     assert_merged(merged, "5:cert-err33-c:lint:clang-tidy,5:strcpy into a sized buffer:model");
-    assert_string_equal(str_of(cJSON_GetArrayItem(merged, 1), "fix"), fix_applies);
+    assert_string_equal(str_of(cJSON_GetArrayItem(merged, 1), "fix"), fix_line5);
     assert_string_equal(str_of(cJSON_GetArrayItem(merged, 1), "severity"), "major");
     cJSON_Delete(merged);
     cJSON_Delete(lint);
@@ -739,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_fix_samples),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_validate_line_fixes),
+        cmocka_unit_test(test_validate_diff_span),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_end_to_end),
     };

@@ -320,6 +320,40 @@ static void test_lenient_forms(void **state)
 }
 
 /* Which file a diff's "+++ " header names. */
+/* The old lines a diff changes: removed lines, and both neighbours of an
+ * added one; context lines count for nothing. */
+static void test_span(void **state)
+{
+    static const char text[] = "a\nb\nc\nd\ne\nf\ng\nh\n";
+    static const struct {
+        const char *diff;
+        long first, last;
+    } cases[] = {
+        {"@@ -3 +3 @@\n-c\n+C\n", 3, 3},
+        {"@@ -2,3 +2,3 @@\n b\n-c\n+C\n d\n", 3, 3},           /* context around */
+        {"@@ -4,0 +5 @@\n+x\n", 4, 5},                           /* added after d */
+        {"@@ -0,0 +1 @@\n+x\n", 1, 1},                           /* before line 1 */
+        {"@@ -2 +2 @@\n-b\n+B\n@@ -7 +7 @@\n-g\n+G\n", 2, 7}, /* two hunks */
+        {"@@ -5,2 +5 @@\n-e\n-f\n+ef\n", 5, 6},
+    };
+    long first, last;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (patch_span(text, strlen(text), cases[i].diff, strlen(cases[i].diff), &first,
+                       &last) != 0)
+            fail_msg("case %zu does not apply", i);
+        if (first != cases[i].first || last != cases[i].last)
+            fail_msg("case %zu: %ld..%ld, want %ld..%ld", i, first, last, cases[i].first,
+                     cases[i].last);
+    }
+    first = last = 9;
+    assert_int_equal(patch_span(text, strlen(text), "@@ -3 +3 @@\n-x\n+y\n", 19, &first,
+                                &last), -1);
+    assert_int_equal(first, 0);
+    assert_int_equal(last, 0);
+}
+
 static void test_names_path(void **state)
 {
     (void)state;
@@ -347,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_lenient_forms),
         cmocka_unit_test(test_names_path),
+        cmocka_unit_test(test_span),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
