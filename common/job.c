@@ -23,6 +23,7 @@ LUA(queue_info)
 LUA(job_event)
 LUA(job_read)
 LUA(job_cancel)
+LUA(job_heartbeat)
 LUA(auth_fill)
 LUA(unknown_key)
 #undef LUA
@@ -38,6 +39,7 @@ struct kv_script job_script_queue_info = {"queue_info", NULL, 0, ""};
 struct kv_script job_script_event = {"job_event", NULL, 0, ""};
 struct kv_script job_script_read = {"job_read", NULL, 0, ""};
 struct kv_script job_script_cancel = {"job_cancel", NULL, 0, ""};
+struct kv_script job_script_heartbeat = {"job_heartbeat", NULL, 0, ""};
 struct kv_script job_script_auth_fill = {"auth_fill", NULL, 0, ""};
 struct kv_script job_script_unknown_key = {"unknown_key", NULL, 0, ""};
 
@@ -64,6 +66,8 @@ void job_scripts_init(void)
     script_bind(&job_script_event, schema_redis_job_event_lua, schema_redis_job_event_lua_len);
     script_bind(&job_script_read, schema_redis_job_read_lua, schema_redis_job_read_lua_len);
     script_bind(&job_script_cancel, schema_redis_job_cancel_lua, schema_redis_job_cancel_lua_len);
+    script_bind(&job_script_heartbeat, schema_redis_job_heartbeat_lua,
+                schema_redis_job_heartbeat_lua_len);
     script_bind(&job_script_auth_fill, schema_redis_auth_fill_lua,
                 schema_redis_auth_fill_lua_len);
     script_bind(&job_script_unknown_key, schema_redis_unknown_key_lua,

@@ -21,6 +21,9 @@
 
 /* PostgreSQL entry points (functions defined in schema/migrations). */
 #define JOB_SQL_SAVE "SELECT ci_job_save($1::jsonb)"
+/* What ci_job_save answers when another delivery's result stands (schema/
+ * migrations/008_fence.sql); else the job's charge in tokens, or NULL. */
+#define JOB_SAVE_SUPERSEDED "-1"
 #define JOB_SQL_GET  "SELECT ci_job_get($1::uuid)"
 
 enum job_type { JOB_REVIEW, JOB_DEBUG, JOB_ARCHITECTURE, JOB_STRESS, JOB__TYPES };
@@ -37,6 +40,7 @@ extern struct kv_script job_script_queue_info;  /* a stream as operators see it 
 extern struct kv_script job_script_event;       /* one live event of a pipeline step */
 extern struct kv_script job_script_read;        /* a job's hash, else its stream entry */
 extern struct kv_script job_script_cancel;      /* its owner cancels a job (DELETE /job/:id) */
+extern struct kv_script job_script_heartbeat;   /* a worker's own entries kept fresh */
 extern struct kv_script job_script_auth_fill;   /* an identity into the cache, revocation kept */
 extern struct kv_script job_script_unknown_key; /* unknown API keys per client address */
 

@@ -23,7 +23,8 @@ static const char *const admissions[] = {
 #define JOB_OUTCOMES(t)                                                                   \
     "type=\"" t "\",outcome=\"done\"", "type=\"" t "\",outcome=\"failed\"",               \
     "type=\"" t "\",outcome=\"degraded\"", "type=\"" t "\",outcome=\"dead\"",             \
-    "type=\"" t "\",outcome=\"deferred\"", "type=\"" t "\",outcome=\"cancelled\""
+    "type=\"" t "\",outcome=\"deferred\"", "type=\"" t "\",outcome=\"cancelled\"",    \
+    "type=\"" t "\",outcome=\"superseded\""
 static const char *const jobs[] = {JOB_OUTCOMES("review"), JOB_OUTCOMES("debug"),
                                    JOB_OUTCOMES("architecture"), JOB_OUTCOMES("stress"), NULL};
 #undef JOB_OUTCOMES
@@ -93,7 +94,8 @@ static const struct metric_def table[MET__COUNT] = {
         "Jobs that left the worker, by type and outcome: done, failed, degraded (static "
         "findings only because the model could not answer), dead (dead-lettered), cancelled "
         "(by its owner, while it ran), deferred (parked until due; counted again when it "
-        "finishes).", NULL, 0, WK, jobs},
+        "finishes), superseded (another delivery's result stands: this worker was cut off "
+        "and the job taken over).", NULL, 0, WK, jobs},
     [MET_JOB_DURATION] = {"codeinsight_job_duration_seconds", METRIC_HISTOGRAM,
         "Time a worker spent on a job, from delivery to publication, by type.",
         job_buckets, N(job_buckets), WK, NULL},

@@ -668,11 +668,26 @@ static void persist_fall_back(struct pipeline_job *j, const struct err *e)
     step(j);
 }
 
+/* Another delivery's result is the job's (job_finish.lua, ci_job_save):
+ * this worker was cut off past the visibility timeout and the job taken
+ * over, or the job it held was ended by the worker that took it over. Its
+ * own result goes nowhere; the entry is the other worker's to retire. */
+static void superseded(struct pipeline_job *j)
+{
+    job_log(j, LOG_WARN, "job_superseded", NULL);
+    job_count(j, "superseded");
+    job_release(j, 0);
+}
+
 static void on_persisted(void *arg, const char *value, const struct err *e)
 {
     struct pipeline_job *j = arg;
 
     j->busy = 0;
+    if (e->code == ERR_OK && value != NULL && strcmp(value, JOB_SAVE_SUPERSEDED) == 0) {
+        superseded(j);
+        return;
+    }
     if (e->code == ERR_OK && value != NULL && value[0] != '\0' && j->budget_key[0] != '\0')
         /* What the ledger holds: an earlier delivery's charge when this job
          * was processed before (the counter must agree with the ledger). */
@@ -741,10 +756,13 @@ static void on_published(void *arg, cJSON *reply, const struct err *e)
     struct pipeline_job *j = arg;
     const char *reason = degraded_reason(j);
 
-    (void)reply;
     j->busy = 0;
     if (e->code != ERR_OK) {
         retry_later(j, e);
+        return;
+    }
+    if (cJSON_IsNumber(reply) && reply->valuedouble < 0) {
+        superseded(j);
         return;
     }
     job_log(j, j->failed && !j->cancelled ? LOG_WARN : LOG_INFO, "job_done", NULL);
@@ -780,7 +798,7 @@ static void do_publish(struct pipeline_job *j)
     char ttl[24];
     struct err e;
     const char *argv[26];
-    char reserved[24], actual[24], dead[96];
+    char reserved[24], actual[24], dead[96], attempts[24];
     int n = 0;
 
     if (j->job_id[0] == '\0') {
@@ -793,6 +811,7 @@ static void do_publish(struct pipeline_job *j)
     snprintf(ttl, sizeof ttl, "%ld", w->cfg->job_ttl_s);
     snprintf(reserved, sizeof reserved, "%lld", (long long)j->charge.reserved);
     snprintf(actual, sizeof actual, "%lld", (long long)j->charge.actual);
+    snprintf(attempts, sizeof attempts, "%ld", j->attempts);
     argv[n++] = j->key;
     argv[n++] = w->stream;
     if (j->budget_key[0] != '\0')
@@ -811,6 +830,10 @@ static void do_publish(struct pipeline_job *j)
     argv[n++] = j->finished_at;
     argv[n++] = "error";
     argv[n++] = j->failed ? j->error : "";
+    argv[n++] = "attempts";
+    argv[n++] = attempts;
+    argv[n++] = "worker";
+    argv[n++] = w->consumer;
     if (j->docs.result != NULL) {
         argv[n++] = "result";
         argv[n++] = j->docs.result;

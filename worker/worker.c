@@ -140,26 +140,50 @@ static void read_more(struct worker *w)
     w->reading = 1;
 }
 
-/* Entries this worker holds are kept fresh (XCLAIM ... JUSTID resets their
- * idle time) so no live worker reclaims them. */
+/* Entries another consumer reclaimed from this one: the jobs go on here,
+ * and whichever result is saved second gives way (job_finish.lua,
+ * ci_job_save), but an operator should know this worker was cut off. */
+static void on_heartbeat(void *arg, cJSON *reply, const struct err *e)
+{
+    struct worker *w = arg;
+    int n = cJSON_GetArraySize(reply);
+
+    if (e->code != ERR_OK || n == 0)
+        return;
+    {
+        struct log_line l;
+        log_begin(&l, LOG_WARN, "entries_taken_over");
+        log_str(&l, "stream", w->stream);
+        log_int(&l, "count", n);
+        log_str(&l, "first", cJSON_IsString(reply->child) ? reply->child->valuestring : "");
+        log_end(&l);
+    }
+}
+
+/* Entries this worker holds are kept fresh (job_heartbeat.lua resets their
+ * idle time) so no live worker reclaims them; HB_MAX ids a call. */
 static void heartbeat(struct worker *w)
 {
     enum { HB_MAX = 1024 };
-    const char *argv[HB_MAX + 7];
+    const char **ids, *argv[HB_MAX + 3];
     struct err e;
-    int n = 0, k;
+    int k;
 
-    argv[n++] = "XCLAIM";
-    argv[n++] = w->stream;
-    argv[n++] = w->group;
-    argv[n++] = w->consumer;
-    argv[n++] = "0";
-    k = pipeline_ids(w, 0, argv + n, HB_MAX);
-    if (k == 0)
+    if (w->inflight <= 0 || (ids = malloc((size_t)w->inflight * sizeof *ids)) == NULL)
         return;
-    n += k;
-    argv[n++] = "JUSTID";
-    kv_async_call(w->kv, n, argv, NULL, NULL, NULL, &e);
+    k = pipeline_ids(w, 0, ids, (int)w->inflight);
+    for (int at = 0; at < k; at += HB_MAX) {
+        int n = 0;
+        argv[n++] = w->stream;
+        argv[n++] = w->group;
+        argv[n++] = w->consumer;
+        for (int i = at; i < k && i < at + HB_MAX; i++)
+            argv[n++] = ids[i];
+        if (kv_async_eval(w->kv, &job_script_heartbeat, 1, n, argv, NULL, on_heartbeat, w,
+                          &e) != ERR_OK)
+            break;
+    }
+    free(ids);
 }
 
 /* reply: [next_cursor, [[id, fields], ...], [deleted ids]]. */

@@ -5,12 +5,27 @@
 -- ARGV[1] consumer group, ARGV[2] entry id, ARGV[3] TTL seconds,
 -- ARGV[4] tokens reserved at admission, ARGV[5] tokens actually used,
 -- ARGV[6] dead-letter stream ('' when the job is not given up on),
--- ARGV[7] job id, then field/value pairs (status, finished_at, result, ...).
--- Returns the number of entries acknowledged (0 when it was not pending).
+-- ARGV[7] job id, then field/value pairs (status, finished_at, attempts,
+-- worker, result, ...).
+-- Returns the number of entries acknowledged (0 when it was not pending),
+-- or -1, changing nothing, when this result is superseded: a later delivery
+-- of the job has started (the hash counts more attempts than this one's:
+-- another worker reclaimed the entry from this one, cut off from Redis
+-- past the visibility timeout), or another worker has finished this same
+-- delivery (a cancel caught it on the worker that took it over). Whichever
+-- result PostgreSQL accepted (ci_job_save) is the one published: the same
+-- rule decides there.
 -- An acknowledged entry also counts in stats:done:<stream>:<epoch minute>
 -- (kept an hour), the completion rate GET /queue/info reports.
 -- Emits the live event 'done', 'failed' or 'cancelled' (the status;
 -- lib/events.lua).
+local mine = tonumber(argv_field(8, 'attempts') or '0')
+local cur = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
+local was = redis.call('HGET', KEYS[1], 'status')
+if cur > mine or (cur == mine and (was == 'done' or was == 'failed' or was == 'cancelled')
+                  and redis.call('HGET', KEYS[1], 'worker') ~= argv_field(8, 'worker')) then
+  return -1
+end
 local fields = {}
 for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))

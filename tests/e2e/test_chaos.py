@@ -634,3 +634,35 @@ def test_redis_data_lost_under_running_workers(harness, cgw, fake, clean_state):
     assert missing and all(r["stream"] == STREAM_FAST for r in missing), \
         [w.tail() for w in workers]
     assert all(w.alive() for w in workers), [w.tail() for w in workers]
+
+
+# -------------- 9. a stalled worker's late result gives way (fencing) --
+
+def test_a_stalled_workers_late_result_gives_way(harness, cgw, fake, clean_state):
+    """w1 stalls (SIGSTOP) holding a job past the visibility timeout; w2
+    reclaims it and finishes it (delivery 2). When w1 resumes, its model
+    answer is there and it saves delivery 1's result: PostgreSQL refuses it
+    and w1 publishes nothing (job_superseded), so the job ends once, w2's
+    result in both stores, charged once."""
+    t = tag()
+    fake.script(latency_steps({t: 2500}))
+    env = worker_env(fake, CODEINSIGHT_VISIBILITY_TIMEOUT_MS=1500)
+    w1 = harness.start_worker("fast", env)
+    (jid,) = submit_all(harness, [(f"z/{t}.go", go_source(t, 0))])
+    wait_until(lambda: fake.count(t) >= 1, timeout=30, desc="w1's model call")
+    w1.send_signal(signal.SIGSTOP)
+    try:
+        w2 = harness.start_worker("fast", env)
+        wait_persisted(harness, [jid], timeout=60, desc="by w2")
+        assert set(event_counts([w2], "job_done")) == {jid}
+    finally:
+        w1.send_signal(signal.SIGCONT)
+    wait_until(lambda: w1.events("job_superseded"), timeout=30, desc="w1 gives way")
+    assert [r["job_id"] for r in w1.events("job_superseded")] == [jid]
+    assert not w1.events("job_done"), w1.tail()
+    jobs = assert_end_state(harness, [jid], [w1, w2], max_attempts=2)
+    assert jobs[jid]["worker"] == w2.consumer and jobs[jid]["attempts"] == 2, jobs[jid]
+    assert harness.psql_rows(f"SELECT worker, attempts FROM jobs WHERE job_id = '{jid}'") == \
+        [[w2.consumer, "2"]]
+    assert fake.count(t) == 2
+    assert w1.alive() and w2.alive()

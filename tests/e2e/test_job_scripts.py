@@ -5,8 +5,13 @@ A worker that stalls past the visibility timeout loses its entry to another
 worker (XAUTOCLAIM), which may finish the job. When the first one wakes up,
 its late job_start must not turn the finished job back into "running", and
 its late job_defer must not park it (job_undefer would queue it again, and
-the model would be called twice, the second time never charged)."""
+the model would be called twice, the second time never charged), and its
+late result must give way to the one that stands, in Redis (job_finish.lua)
+and in PostgreSQL (ci_job_save, migration 008) alike; nor may its heartbeat
+take the entry back (job_heartbeat.lua)."""
 
+import json
+import time
 import uuid
 
 import pytest
@@ -19,7 +24,8 @@ TTL = "600"
 def scripts(harness):
     gen = harness.build_dir / "gen" / "schema" / "redis"
     return {name: (gen / f"{name}.lua").read_text()
-            for name in ("job_start", "job_defer", "job_finish", "job_cancel", "job_undefer")}
+            for name in ("job_start", "job_defer", "job_finish", "job_cancel", "job_undefer",
+                         "job_heartbeat")}
 
 
 @pytest.fixture
@@ -49,11 +55,14 @@ def defer(harness, scripts, stream, eid, job_id, key):
                              "job_id", job_id)
 
 
-def finish(harness, scripts, stream, eid, job_id, key):
-    """Worker B, which took the entry over, finishes the job."""
+def finish(harness, scripts, stream, eid, job_id, key, attempts="1", worker="B",
+           status="done", result="{}"):
+    """Worker B, which took the entry over, finishes the job (its delivery
+    `attempts`)."""
     return harness.redis_cli("EVAL", scripts["job_finish"], "2", key, stream, GROUP, eid, TTL,
-                             "0", "0", "", job_id, "status", "done",
-                             "finished_at", "2026-11-23T00:00:01Z", "error", "")
+                             "0", "0", "", job_id, "status", status,
+                             "finished_at", "2026-11-23T00:00:01Z", "error", "",
+                             "attempts", attempts, "worker", worker, "result", result)
 
 
 def test_late_start_leaves_a_finished_job_alone(harness, scripts, entry):
@@ -142,3 +151,98 @@ def test_cancel_of_a_parked_job_and_of_a_vanished_one(harness, scripts, entry):
     assert cancel(harness, scripts, stream, "0-1", gone, f"job:{gone}") == ["absent"]
     assert cancel(harness, scripts, stream, "", gone, f"job:{gone}") == ["absent"]
     assert harness.redis_int("EXISTS", f"job:{gone}") == 0
+
+
+# ---- one result per job (job_finish.lua's fence, job_heartbeat.lua) --
+
+def test_a_superseded_finish_changes_nothing(harness, scripts, entry):
+    """A, cut off past the visibility timeout, finishes delivery 1 after B
+    started delivery 2: refused (-1), nothing written, published or
+    acknowledged. B's finish then stands; A finishing again is refused."""
+    stream, eid, job_id, key = entry
+    assert start(harness, scripts, stream, eid, key) == "1"
+    harness.redis_cli("XCLAIM", stream, GROUP, "B", "0", eid, "JUSTID")
+    assert start(harness, scripts, stream, eid, key) == "2"
+    events = harness.redis_int("XLEN", f"jobev:{job_id}")
+    assert finish(harness, scripts, stream, eid, job_id, key, "1", "A", result='{"a":1}') == "-1"
+    assert harness.redis_cli("HGET", key, "status") == "running"
+    assert harness.redis_cli("HGET", key, "result") == ""
+    assert harness.redis_int("XLEN", f"jobev:{job_id}") == events
+    assert harness.redis_int("XLEN", stream) == 1
+    assert finish(harness, scripts, stream, eid, job_id, key, "2", "B", result='{"b":2}') == "1"
+    assert harness.redis_cli("HGET", key, "result") == '{"b":2}'
+    assert finish(harness, scripts, stream, eid, job_id, key, "1", "A", result='{"a":1}') == "-1"
+    assert harness.redis_cli("HGET", key, "result") == '{"b":2}'
+
+
+def test_the_same_delivery_finished_twice_keeps_the_first(harness, scripts, entry):
+    """B ended delivery 1 (a cancel caught it on B, which took it over from
+    A without a new attempt); A's late done is refused. A worker repeating
+    its own finish (a lost reply) is not."""
+    stream, eid, job_id, key = entry
+    assert start(harness, scripts, stream, eid, key) == "1"
+    assert finish(harness, scripts, stream, eid, job_id, key, "1", "B", "cancelled") == "1"
+    assert finish(harness, scripts, stream, eid, job_id, key, "1", "A", "done") == "-1"
+    assert harness.redis_cli("HGET", key, "status") == "cancelled"
+    assert harness.redis_cli("HGET", key, "worker") == "B"
+    assert finish(harness, scripts, stream, eid, job_id, key, "1", "B", "cancelled") == "0"
+    assert harness.redis_cli("HGET", key, "status") == "cancelled"
+
+
+def idle_ms(harness, stream, eid) -> int:
+    out = harness.redis_cli("XPENDING", stream, GROUP, "-", "+", "10").splitlines()
+    i = out.index(eid)
+    return int(out[i + 2])
+
+
+def test_heartbeat_refreshes_only_its_own_entries(harness, scripts, entry):
+    """A's heartbeat after B reclaimed one of its two entries: A's own is
+    refreshed, B's stays B's (a bare XCLAIM would take it back) and is
+    returned; an entry no longer pending is neither."""
+    stream, eid, job_id, key = entry
+    eid2 = harness.redis_cli("XADD", stream, "*", "job_id", str(uuid.uuid4()))
+    harness.redis_cli("XREADGROUP", "GROUP", GROUP, "A", "COUNT", "1", "STREAMS", stream, ">")
+    harness.redis_cli("XCLAIM", stream, GROUP, "B", "0", eid2, "JUSTID")
+    gone = harness.redis_cli("XADD", stream, "*", "job_id", str(uuid.uuid4()))
+    time.sleep(0.3)
+    assert idle_ms(harness, stream, eid) >= 300
+    out = harness.redis_cli("EVAL", scripts["job_heartbeat"], "1", stream, GROUP, "A",
+                            eid, eid2, gone)
+    assert out.splitlines() == [eid2]
+    pending = harness.redis_cli("XPENDING", stream, GROUP, "-", "+", "10").splitlines()
+    owners = dict(zip(pending[0::4], pending[1::4]))
+    assert owners == {eid: "A", eid2: "B"}, pending
+    assert idle_ms(harness, stream, eid) < 300
+    counts = dict(zip(pending[0::4], pending[3::4]))
+    assert counts[eid] == "1", pending      # JUSTID: not counted as a delivery
+
+
+def save(harness, job_id, attempts, worker, status="done", summary="") -> str:
+    doc = {"job_id": job_id, "type": "review", "status": status, "attempts": attempts,
+           "worker": worker, "summary": summary, "created_at": "2026-11-23T00:00:00Z",
+           "finished_at": "2026-11-23T00:00:01Z", "pool": "fast"}
+    return harness.psql("SELECT COALESCE(ci_job_save('" + json.dumps(doc) + "'::jsonb), 0)")
+
+
+def saved(harness, job_id) -> list[str]:
+    return harness.psql_rows(f"SELECT status, worker, attempts, summary FROM jobs "
+                             f"WHERE job_id = '{job_id}'")[0]
+
+
+def test_postgresql_keeps_the_result_that_stands(harness):
+    """ci_job_save: a later delivery replaces an earlier one's row (a worker
+    that died after saving); an earlier delivery's late save, or another
+    worker's for the same delivery, is refused (-1), changing nothing; the
+    same worker may save again."""
+    job_id = str(uuid.uuid4())
+    try:
+        assert save(harness, job_id, 1, "A", summary="a1") == "0"
+        assert save(harness, job_id, 2, "B", summary="b2") == "0"
+        assert saved(harness, job_id) == ["done", "B", "2", "b2"]
+        assert save(harness, job_id, 1, "A", summary="a1 late") == "-1"
+        assert save(harness, job_id, 2, "C", "cancelled", "c2") == "-1"
+        assert saved(harness, job_id) == ["done", "B", "2", "b2"]
+        assert save(harness, job_id, 2, "B", summary="b2 again") == "0"
+        assert saved(harness, job_id) == ["done", "B", "2", "b2 again"]
+    finally:
+        harness.psql(f"DELETE FROM jobs WHERE job_id = '{job_id}'")

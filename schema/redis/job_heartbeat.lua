@@ -1,0 +1,26 @@
+-- job_heartbeat.lua: keeps a worker's stream entries fresh (their idle time
+-- reset, as XCLAIM ... JUSTID does) so that no live worker reclaims them,
+-- but only those still its own: an entry another consumer reclaimed while
+-- this worker was cut off from Redis past the visibility timeout stays
+-- with it (a bare XCLAIM would take it back, and two workers would run
+-- the job to the end).
+-- KEYS[1] the stream. ARGV[1] consumer group, ARGV[2] this consumer, then
+-- the entry ids it holds.
+-- Returns the ids another consumer holds now (an entry no longer pending,
+-- acknowledged meanwhile, is neither refreshed nor returned).
+local claim, taken = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], '0'}, {}
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] then
+    if p[1][2] == ARGV[2] then
+      claim[#claim + 1] = ARGV[i]
+    else
+      taken[#taken + 1] = ARGV[i]
+    end
+  end
+end
+if #claim > 5 then
+  claim[#claim + 1] = 'JUSTID'     -- no delivery counted, no entry returned
+  redis.call(unpack(claim))
+end
+return taken
