@@ -1,6 +1,8 @@
 /* err.c - error codes, their names, titles and HTTP statuses. */
 #include "common/err.h"
 
+#include "common/utf8.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,8 +98,9 @@ static enum err_code err_vset(struct err *e, enum err_code code, const char *fie
     e->code = code;
     e->http_status = err_http_status(code);
     snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    /* Truncation is acceptable for a human-readable message. */
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    /* Cut when too long, but never inside a character: messages quote
+     * request text (a path, a field) and go out in JSON problem details. */
+    utf8_vfmt(e->msg, sizeof e->msg, fmt, ap);
     return code;
 }
 

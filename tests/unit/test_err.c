@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "common/utf8.h"
 
 /* 1 when s is non-empty lower snake_case: [a-z0-9_], starting with a letter,
  * no leading, trailing or doubled underscore. */
@@ -128,6 +129,17 @@ static void test_set_truncates(void **state)
     assert_int_equal(err_set(&e, ERR_INTERNAL, "%s", big), ERR_INTERNAL);
     assert_int_equal(strlen(e.msg), ERR_MSG_MAX - 1);
     assert_int_equal(e.msg[0], 'm');
+
+    /* A cut never splits a character: "a " and 150 "é" (2 bytes each)
+     * would be cut inside one by bytes (2 + 2k + 1 = ERR_MSG_MAX - 1). */
+    for (size_t i = 0; i < 150; i++)
+        memcpy(big + 2 * i, "\xc3\xa9", 2);
+    big[300] = '\0';
+    assert_int_equal(ERR_MSG_MAX % 2, 0);
+    err_set(&e, ERR_NOT_FOUND, "a %s", big);
+    assert_true(strlen(e.msg) < ERR_MSG_MAX);
+    assert_true(strlen(e.msg) >= ERR_MSG_MAX - 2);
+    assert_true(utf8_valid(e.msg, strlen(e.msg), NULL));
 }
 
 static void test_set_field(void **state)
