@@ -6,6 +6,7 @@
 #include "gateway/request.h"
 #include "gateway/respond.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -31,6 +32,15 @@ int paging_parse_or_respond(struct request *req, long def, long max, long *limit
         err_set_field(&e, ERR_INVALID_FIELD_VALUE, "cursor", "cursor is a next_cursor value");
         respond_error(req, &e);
         return -1;
+    }
+    if (*cursor != NULL) {
+        /* Ids are stored lower-case and Redis compares bytes: an upper-case
+         * cursor would sort before them all and end the list at once. */
+        size_t i;
+        for (i = 0; (*cursor)[i] != '\0' && i < sizeof req->cursor - 1; i++)
+            req->cursor[i] = (char)tolower((unsigned char)(*cursor)[i]);
+        req->cursor[i] = '\0';
+        *cursor = req->cursor;
     }
     return 0;
 }

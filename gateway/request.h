@@ -22,6 +22,7 @@ struct request {
     const char *method;             /* borrowed from MHD for the request */
     char path[256];                 /* request path, truncated for logs */
     char param[REQUEST_PARAM_MAX + 1];  /* the ":id" segment, when the route has one */
+    char cursor[40];                /* a list's cursor, lower-cased (paging.h) */
     char request_id[REQUEST_ID_MAX + 1];
     char *body;                     /* owns; NUL-terminated after the last byte */
     size_t body_len;                /* bytes, excluding the NUL */

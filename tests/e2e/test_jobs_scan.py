@@ -228,6 +228,23 @@ def test_pages_match_the_model(harness, listing, query, limit):
     assert len(ids) == len(set(ids)), query
 
 
+def test_a_cursor_in_upper_case_reads_the_same_page(harness, listing):
+    """A cursor is a UUID in either case: the ids are stored lower-case and
+    Redis compares bytes, so one in upper case read no job at all and ended
+    the list (next_cursor null) before it was lower-cased."""
+    key, model = listing
+    code, _, first = harness.http("GET", "/jobs?limit=5", auth=key)
+    assert code == 200 and first["next_cursor"], first
+    pages = []
+    for cursor in (first["next_cursor"], first["next_cursor"].upper()):
+        code, _, body = harness.http("GET", f"/jobs?limit=5&cursor={cursor}", auth=key)
+        assert code == 200, body
+        pages.append(body)
+    assert [j["job_id"] for j in pages[0]["jobs"]] == \
+        [j["job_id"] for j in model.page(first["next_cursor"], None, None, 5)[0]]
+    assert pages[1] == pages[0] and len(pages[0]["jobs"]) == 5, pages
+
+
 def test_layout_reaches_the_boundaries(harness, listing):
     """The layout does what the model comparison relies on: these pages end
     where the batches do."""
