@@ -210,8 +210,6 @@ local function admit(k, a, n, batch)
   elseif total * 100 >= budget * 90 then
     throttled = '1'
   end
-  counter.reserved = counter.reserved + tonumber(take)
-  counter.added = counter.added + tonumber(take)
 
   -- The job's entry: meta, then the code and the other fields present.
   local reason, rk = nil, nil
@@ -222,6 +220,10 @@ local function admit(k, a, n, batch)
   local job_id = add_entry(KEYS[k + 2], ARGV[a + 6],
                            meta_head(user, ARGV[a + 1], take, throttled, degraded, reason, rk),
                            rest, present(mask, 2, v))
+  -- Counted once the entry exists: an XADD that raised leaves no job, so
+  -- nothing of this admission may reach the batch's HINCRBY.
+  counter.reserved = counter.reserved + tonumber(take)
+  counter.added = counter.added + tonumber(take)
 
   local index = batch.indexes[user]
   if not index then

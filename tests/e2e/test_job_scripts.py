@@ -8,7 +8,9 @@ its late job_defer must not park it (job_undefer would queue it again, and
 the model would be called twice, the second time never charged), and its
 late result must give way to the one that stands, in Redis (job_finish.lua)
 and in PostgreSQL (ci_job_save, migration 008) alike; nor may its heartbeat
-take the entry back (job_heartbeat.lua)."""
+take the entry back (job_heartbeat.lua).
+
+And admit.lua: an admission whose XADD fails reserves nothing."""
 
 import json
 import time
@@ -25,7 +27,7 @@ def scripts(harness):
     gen = harness.build_dir / "gen" / "schema" / "redis"
     return {name: (gen / f"{name}.lua").read_text()
             for name in ("job_start", "job_defer", "job_finish", "job_cancel", "job_undefer",
-                         "job_heartbeat")}
+                         "job_heartbeat", "admit")}
 
 
 @pytest.fixture
@@ -246,3 +248,37 @@ def test_postgresql_keeps_the_result_that_stands(harness):
         assert saved(harness, job_id) == ["done", "B", "2", "b2 again"]
     finally:
         harness.psql(f"DELETE FROM jobs WHERE job_id = '{job_id}'")
+
+
+def admission(ident, stream, user, est) -> tuple[list[str], list[str]]:
+    """admit.lua's keys and arguments for one review of a caller the gateway
+    admitted itself (its header lists them): no key, no result cache."""
+    draft = str(uuid.uuid4())
+    draft = draft[:19] + "8" + draft[20:]          # the fast stream's nibble
+    args = ["2026-11", str(est), "", "", "", draft, "", user, "1000000", "1", "0",
+            "1100000", '"type":"review"}', "x = 1\n"]
+    return [ident, stream], [str(len(args)), *args]
+
+
+def test_admission_whose_entry_fails_reserves_nothing(harness, scripts):
+    """Two admissions of one user in one batch, the first to a stream key
+    holding a string (XADD raises): it alone fails, and the budget counter
+    gets the second one's reservation only."""
+    user = str(uuid.uuid4())
+    ident, bkey = f"e2e-ident-{user}", f"budget:{user}:2026-11"
+    bad, good = f"e2e-admit-bad-{user[:8]}", f"e2e-admit-{user[:8]}"
+    harness.redis_cli("HSET", ident, "revoked", "0")
+    harness.redis_cli("HSET", bkey, "used", "0", "reserved", "0")
+    harness.redis_cli("SET", bad, "not a stream")
+    k1, a1 = admission(ident, bad, user, 1000)
+    k2, a2 = admission(ident, good, user, 700)
+    try:
+        out = harness.redis_cli("EVAL", scripts["admit"], "4", *k1, *k2, TTL, "0",
+                                *a1, *a2).splitlines()
+        assert out[0] == "error" and "WRONGTYPE" in out[1], out
+        assert len(out) == 3 and out[2].endswith("00"), out       # "<job id>00": admitted
+        assert harness.redis_cli("HGET", bkey, "reserved") == "700"
+        assert harness.redis_int("XLEN", good) == 1
+        assert harness.redis_int("ZCARD", f"jobs:{user}") == 1
+    finally:
+        harness.redis_cli("DEL", ident, bkey, bad, good, f"jobs:{user}")
