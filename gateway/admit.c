@@ -70,6 +70,7 @@ struct admit_job {
     int argc;
     int attempts;                   /* script runs so far */
     int skip_cache;                 /* the result-cache entry pointed at a vanished job */
+    int replayed;                   /* PENDING_CACHED: the key's first answer was that hit */
     enum pending pending;           /* the outcome a waiting thread continues from */
     char pending_x[64];             /* and its second field (a job id, a user id) */
     char draft[CRYPTO_UUID_LEN], created[CLOCK_RFC3339_LEN];   /* draft: job_id_draft */
@@ -351,8 +352,9 @@ static enum step outcome_answer(struct admit_job *j, const cJSON *r)
         return admitted(j, id, s[CRYPTO_UUID_LEN - 1] == '1', s[CRYPTO_UUID_LEN] == '1');
     }
 
+    j->replayed = strcmp(st, "replay_cached") == 0;
     if (strcmp(st, "ok") == 0 || strcmp(st, "cached") == 0 || strcmp(st, "replay") == 0 ||
-        strcmp(st, "conflict") == 0)
+        strcmp(st, "conflict") == 0 || j->replayed)
         admission_seen(j, r);
     if (strcmp(st, "ok") == 0)
         return admitted(j, gate_reply_str(r, 1), gate_reply_num(r, 5) != 0,
@@ -372,10 +374,10 @@ static enum step outcome_answer(struct admit_job *j, const cJSON *r)
     }
     if (strcmp(st, "revoked") == 0)
         idc_forget(req->gw->idents, j->id.cache_key);
-    j->pending = strcmp(st, "cached") == 0        ? PENDING_CACHED
-                 : strcmp(st, "miss") == 0        ? PENDING_MISS
-                 : strcmp(st, "need_budget") == 0 ? PENDING_NEED_BUDGET
-                                                  : PENDING_NONE;
+    j->pending = strcmp(st, "cached") == 0 || j->replayed ? PENDING_CACHED
+                 : strcmp(st, "miss") == 0                ? PENDING_MISS
+                 : strcmp(st, "need_budget") == 0         ? PENDING_NEED_BUDGET
+                                                          : PENDING_NONE;
     if (j->pending != PENDING_NONE) {
         snprintf(j->pending_x, sizeof j->pending_x, "%s", gate_reply_str(r, 1));
         return STEP_WORK;
@@ -441,7 +443,9 @@ static enum step outcome_work(struct admit_job *j)
         snprintf(poll, sizeof poll, "/job/%s", j->pending_x);
         respond_header(req, "Content-Location", poll);
         respond_header(req, "X-Cache", "hit");
-        observe_admission("cached");
+        if (j->replayed)
+            respond_header(req, "Idempotent-Replayed", "true");
+        observe_admission(j->replayed ? "replayed" : "cached");
         respond_json(req, 200, view);
         return STEP_DONE;
     }

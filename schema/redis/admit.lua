@@ -18,7 +18,8 @@
 -- month (YYYY-MM), ARGV[2] token estimate, ARGV[3] Idempotency-Key (''
 -- none), ARGV[4] body digest, ARGV[5] ledger floor for a missing budget
 -- counter ('' unknown), ARGV[6] the job id's draft (add_entry), ARGV[7]
--- result-cache digest ('' to skip the cache),
+-- result-cache digest ('' to skip the cache, and with it a key's record
+-- of a cache hit),
 -- ARGV[8] user id when the gateway admitted the caller itself (its own
 -- copy of the identity and a leased token, gateway/ident_cache.h; only the
 -- Redis copy's presence and revocation are checked here), '' to read the
@@ -31,10 +32,12 @@
 -- script's, so a call carries none of them (gateway/admit.c).
 -- Its reply: {status, x, limit, remaining, reset, throttled, degraded, taken,
 -- identity HGETALL or nil} with status 'ok' (x the job id), 'cached' (x
--- a finished identical job), 'replay' (x the first response's job id) or
--- 'conflict'; or {'need_budget', user_id}, or a gate refusal. limit,
--- remaining, reset and taken are 0 when the gateway admitted the caller,
--- and an 'ok' is then sent as one string, "<job id><throttled><degraded>".
+-- a finished identical job), 'replay' (x the first response's job id),
+-- 'replay_cached' (x the finished job the key's first answer was, from the
+-- result cache) or 'conflict'; or {'need_budget', user_id}, or a gate
+-- refusal. limit, remaining, reset and taken are 0 when the gateway
+-- admitted the caller, and an 'ok' is then sent as one string,
+-- "<job id><throttled><degraded>".
 -- Below, KEYS[k + i] and ARGV[a + i] are that admission's KEYS[i], ARGV[i].
 --
 -- A queued job is its stream entry alone: the job id names the entry
@@ -182,25 +185,40 @@ local function admit(k, a, n, batch)
     rl = id.rl
   end
 
+  -- The key is looked at before the result cache: what a key answered
+  -- first (a job, or a cache hit) is what it answers again, and another
+  -- body under it is a conflict, whatever the cache now holds.
+  local ikey = nil
+  if ARGV[a + 3] ~= '' then
+    ikey = 'idem:' .. user .. ':' .. ARGV[a + 3]
+    local prev = redis.call('HMGET', ikey, 'job_id', 'digest', 'throttled', 'degraded', 'cached')
+    if prev[1] and prev[2] ~= ARGV[a + 4] then
+      return {'conflict', prev[1], rl[1], rl[2], rl[3], 0, 0, rl[5], flat}
+    elseif prev[5] == '1' then
+      if ARGV[a + 7] ~= '' then
+        return {'replay_cached', prev[1], rl[1], rl[2], rl[3], 0, 0, rl[5], flat}
+      end
+      -- The gateway found the cached job gone and skips the cache: the key
+      -- is free for the job admitted below.
+      redis.call('DEL', ikey)
+    elseif prev[1] then
+      return {'replay', prev[1], rl[1], rl[2], rl[3], tonumber(prev[3]) or 0,
+              tonumber(prev[4]) or 0, rl[5], flat}
+    end
+  end
+
   -- A finished identical submission answers at once; nothing is enqueued.
   local rkey, done = batch.rkeys[a], batch.done[a]
   if not rkey and ARGV[a + 7] ~= '' then
     rkey = result_key(user, ARGV[a + 7])
     done = redis.call('GET', rkey)
   end
-  if done then return {'cached', done, rl[1], rl[2], rl[3], 0, 0, rl[5], flat} end
-
-  local ikey = nil
-  if ARGV[a + 3] ~= '' then
-    ikey = 'idem:' .. user .. ':' .. ARGV[a + 3]
-    local prev = redis.call('HMGET', ikey, 'job_id', 'digest', 'throttled', 'degraded')
-    if prev[1] then
-      if prev[2] == ARGV[a + 4] then
-        return {'replay', prev[1], rl[1], rl[2], rl[3], tonumber(prev[3]) or 0,
-                tonumber(prev[4]) or 0, rl[5], flat}
-      end
-      return {'conflict', prev[1], rl[1], rl[2], rl[3], 0, 0, rl[5], flat}
+  if done then
+    if ikey then
+      redis.call('HSET', ikey, 'job_id', done, 'digest', ARGV[a + 4], 'cached', '1')
+      redis.call('EXPIRE', ikey, '86400')
     end
+    return {'cached', done, rl[1], rl[2], rl[3], 0, 0, rl[5], flat}
   end
 
   local total = counter.used + counter.reserved + tonumber(ARGV[a + 2])

@@ -2,13 +2,15 @@
 same key and body from the same user replay the first answer (same job_id,
 202, Idempotent-Replayed: true) and create nothing; another body is 422
 idempotency_key_reused; a malformed key is 400 invalid_idempotency_key; keys
-are scoped to their user."""
+are scoped to their user. The key is checked before the result cache: a
+key's answer never changes with what the cache holds, and a key first
+answered from the cache replays that hit (200, X-Cache: hit)."""
 
 import threading
 
 import pytest
 
-from harness import STREAM_FAST, assert_problem
+from harness import STREAM_FAST, assert_problem, job_entry_of, wait_until
 from tokens import own_token
 
 BODY = {"file_path": "idem.py", "file_content": "import os\n", "request_type": "review"}
@@ -159,3 +161,107 @@ def test_replay_returns_the_first_response(harness):
     assert s2 == 202 and h2.get("Idempotent-Replayed") == "true", b2
     assert b2 == b1, (b1, b2)
     assert h2.get("Warning") == h1.get("Warning"), (h1, h2)
+
+
+# Reviewed by an offline worker: static-only results are result-cached.
+CACHE_BODY = {"file_path": "cache/idem.go", "file_content": "package idem\n",
+              "request_type": "review"}
+OTHER_BODY = dict(CACHE_BODY, file_content="package other\n")
+
+
+def rcache_key(harness, job_id) -> str:
+    """The result-cache key a queued job's result will be kept under."""
+    return "rcache:" + harness.queued_entry(job_id)["result_key"]
+
+
+def finish(harness, key, job_ids) -> None:
+    """An offline worker finishes the queued jobs, then stops."""
+    harness.start_worker("fast")
+    try:
+        for jid in job_ids:
+            assert harness.poll_job(jid, timeout=30, auth=key)["status"] == "done", jid
+    finally:
+        harness.stop_workers()
+
+
+def cached_twin(harness, key, body) -> str:
+    """A keyless submission of body, finished and result-cached: its job id."""
+    s, _, b = post(harness, key, None, body=body)
+    assert s == 202, b
+    rkey = rcache_key(harness, b["job_id"])
+    finish(harness, key, [b["job_id"]])
+    wait_until(lambda: harness.redis_cli("GET", rkey) == b["job_id"], 10, 0.05,
+               desc="the result-cache entry")
+    return b["job_id"]
+
+
+def assert_hit(resp, job_id, replayed):
+    status, headers, body = resp
+    assert (status, headers.get("X-Cache")) == (200, "hit"), resp
+    assert body["job_id"] == job_id and body["status"] == "done", body
+    assert headers.get("Idempotent-Replayed") == ("true" if replayed else None), headers
+
+
+def test_other_body_is_422_even_when_cached(harness):
+    """K with body A, then K with body B whose result is cached: a conflict,
+    not the cached answer."""
+    _, _, key = harness.new_user(tag="idem-cache-conflict")
+    s1, _, b1 = post(harness, key, "cc-1", body=CACHE_BODY)
+    assert s1 == 202, b1
+    cached_twin(harness, key, OTHER_BODY)
+    resp = post(harness, key, "cc-1", body=OTHER_BODY)
+    assert_problem(resp, 422, "idempotency_key_reused")
+    assert resp[1].get("X-Cache") is None, resp[1]
+
+
+def test_replay_keeps_its_job_when_a_twin_is_cached(harness):
+    """K with A queued job1; a keyless twin job0 of A finished and is in the
+    result cache: replaying K with A is still job1 (202), not job0."""
+    _, _, key = harness.new_user(tag="idem-cache-twin")
+    s1, _, b1 = post(harness, key, "twin-1", body=CACHE_BODY)
+    s0, _, b0 = post(harness, key, None, body=CACHE_BODY)
+    assert s1 == s0 == 202, (b1, b0)
+    job1, job0 = b1["job_id"], b0["job_id"]
+    rkey = rcache_key(harness, job0)
+    finish(harness, key, [job1, job0])
+    # Whichever finished last owns the entry: pin it to the keyless twin.
+    harness.redis_cli("SET", rkey, job0, "KEEPTTL")
+    s2, h2, b2 = post(harness, key, "twin-1", body=CACHE_BODY)
+    assert s2 == 202 and b2["job_id"] == job1, (s2, b2)
+    assert h2.get("Idempotent-Replayed") == "true" and h2.get("X-Cache") is None, h2
+    # Without the key, the same body is the cache hit.
+    assert_hit(post(harness, key, None, body=CACHE_BODY), job0, replayed=False)
+
+
+def test_key_first_answered_from_the_cache(harness):
+    """K answered by a cache hit remembers it: K with the same body replays
+    the hit, K with another body is a conflict and queues nothing."""
+    _, user_id, key = harness.new_user(tag="idem-cache-first")
+    job0 = cached_twin(harness, key, CACHE_BODY)
+    xlen0 = harness.redis_int("XLEN", STREAM_FAST)
+    assert_hit(post(harness, key, "hit-1", body=CACHE_BODY), job0, replayed=False)
+    resp = post(harness, key, "hit-1", body=OTHER_BODY)
+    assert_problem(resp, 422, "idempotency_key_reused")
+    assert_hit(post(harness, key, "hit-1", body=CACHE_BODY), job0, replayed=True)
+    assert harness.redis_int("XLEN", STREAM_FAST) == xlen0
+    assert [j["job_id"] for j in list_jobs(harness, key)] == [job0]
+    assert harness.redis_int("ZCARD", f"jobs:{user_id}") == 1
+
+
+def test_key_whose_cached_job_is_gone_admits_anew(harness):
+    """The finished job a key's cache hit named is deleted: the replay is a
+    new job (202), which the key names from then on."""
+    _, _, key = harness.new_user(tag="idem-cache-gone")
+    job0 = cached_twin(harness, key, CACHE_BODY)
+    assert_hit(post(harness, key, "gone-1", body=CACHE_BODY), job0, replayed=False)
+    stream, eid = job_entry_of(job0)
+    harness.redis_cli("DEL", f"job:{job0}")
+    harness.redis_cli("XDEL", stream, eid)
+    harness.psql(f"DELETE FROM jobs WHERE job_id = '{job0}'")
+    s1, h1, b1 = post(harness, key, "gone-1", body=CACHE_BODY)
+    assert s1 == 202 and b1["job_id"] != job0, (s1, b1)
+    assert h1.get("Idempotent-Replayed") is None, h1
+    s2, h2, b2 = post(harness, key, "gone-1", body=CACHE_BODY)
+    assert s2 == 202 and b2["job_id"] == b1["job_id"], (s2, b2)
+    assert h2.get("Idempotent-Replayed") == "true", h2
+    assert_problem(post(harness, key, "gone-1", body=OTHER_BODY), 422, "idempotency_key_reused")
