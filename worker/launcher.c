@@ -80,11 +80,11 @@ static int launcher_status(const char *path)
     return strstr(buf, "\"child-pid\"") != NULL ? 1 : 0;
 }
 
-int launcher_ran(const char *path, int timed_out)
+int launcher_ran(const char *path, int stopped)
 {
     int status = launcher_status(path);
 
-    return status == 2 || (status == 1 && timed_out);
+    return status == 2 || (status == 1 && stopped);
 }
 
 /* The last non-empty line of s[0..len), printable. */

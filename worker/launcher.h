@@ -17,7 +17,8 @@
  *     strv_add(&sv, "--file"); strv_add(&sv, "main.py");
  *     strv_add(&sv, "--"); strv_add(&sv, "python3"); ...
  *     loop_spawn(..., spec.argv = sv.v, spec.env = launcher_env ...)
- *     ... when it ended: launcher_ran(status, timed_out), else launcher_failure().
+ *     ... when it ended: launcher_ran(status, timed_out || signal), else
+ *     launcher_failure().
  */
 #ifndef WK_LAUNCHER_H
 #define WK_LAUNCHER_H
@@ -65,11 +66,12 @@ void launcher_head(struct strv *sv, const struct launcher *l, const char *stage,
 
 /* 1 when the program of a finished launcher ran (its result is the
  * program's): bwrap wrote "exit-code" to the status file at path, or
- * "child-pid" and the run was stopped by its wall clock (timed_out). Else
- * 0: nothing of the program ran. bwrap exits 1 when its own set-up fails in
- * the sandbox's first process, after "child-pid"; only the missing
- * "exit-code" tells that from a program's exit 1. */
-int launcher_ran(const char *path, int timed_out);
+ * "child-pid" and the run was stopped from outside (stopped: its wall
+ * clock ran out, or the launcher was killed by a signal after the program
+ * started). Else 0: nothing of the program ran. bwrap exits 1 when its own
+ * set-up fails in the sandbox's first process, after "child-pid"; only the
+ * missing "exit-code" tells that from a program's exit 1. */
+int launcher_ran(const char *path, int stopped);
 
 /* The reason of a run that did not launcher_ran (so all its output is the
  * launcher's or bwrap's), into why (cap bytes):

@@ -191,7 +191,7 @@ static int unwrap(const struct lint_run *run, struct loop_proc_result *r, char *
     if (!linter_sandboxed(run->task->pool, run->linter) || r->spawn_error != 0)
         return 0;
     status_path(run->task, (int)(run - run->task->runs), path, sizeof path);
-    if (!r->timed_out && !launcher_ran(path, 0)) {
+    if (!r->timed_out && !launcher_ran(path, r->term_signal != 0)) {
         launcher_failure(r, why, cap);
         return -1;
     }

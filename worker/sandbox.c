@@ -267,7 +267,9 @@ static void on_run_done(void *arg, const struct loop_proc_result *r)
     if (r->spawn_error != 0) {
         snprintf(why, sizeof why, "cannot start the sandbox launcher: %s",
                  loop_strerror(r->spawn_error));
-    } else if (launcher_ran(t->status, r->timed_out)) {
+    } else if (launcher_ran(t->status, r->timed_out || r->term_signal != 0)) {
+        /* Killed after the program started: the program's run (what it
+         * wrote is its own, and is handled as such: redacted, kept). */
         run = run_json(t, r);
     } else if (r->timed_out) {
         snprintf(why, sizeof why, "sandbox set-up did not finish in %ld ms",

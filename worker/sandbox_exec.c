@@ -293,6 +293,10 @@ static void bwrap_argv(struct exec_argv *av, const struct exec_args *a, const in
     push(av, "--unshare-user");
     push(av, "--disable-userns");
     push(av, "--die-with-parent");
+    /* Its own session and process group: kill(0, ...) or a group signal
+     * from the program reaches the sandbox only, never the launcher and
+     * the worker's view of the run; and no TIOCSTI into a terminal. */
+    push(av, "--new-session");
     push2(av, "--cap-drop", "ALL");
     push2(av, "--uid", num_str(SANDBOX_EXEC_UID));
     push2(av, "--gid", num_str(SANDBOX_EXEC_GID));

@@ -188,6 +188,28 @@ static void test_environment_hidden(void **state)
     sbx_expect_not_in(sbx_str(run, "stderr_tail"), getenv("CODEINSIGHT_CANARY_SECRET"));
 }
 
+/* A program that signals its process group (kill(0, ...)) reaches its own
+ * session only: its run is reported as killed, with what it wrote, and the
+ * launcher above it lives to say so (before --new-session, the launcher
+ * died with it and the run was taken for a failed set-up quoting the
+ * program's last line). */
+static void test_group_kill_stays_inside(void **state)
+{
+    static const char code[] =
+        "import os, signal, sys\n"
+        "print('before the kill', file=sys.stderr, flush=True)\n"
+        "os.kill(0, signal.SIGKILL)\n";
+    struct fx *f = *state;
+    cJSON *run;
+
+    if (sbx_no_sandbox())
+        skip();
+    run = sbx_run1(f, "python", "killer.py", code, NULL);
+    assert_int_equal(sbx_num(run, "signal"), 9);
+    assert_false(sbx_timed_out(run));
+    sbx_expect_in(sbx_str(run, "stderr_tail"), "before the kill");
+}
+
 /* Memory outside RLIMIT_AS and the tmpfs caps cannot be had: System V
  * segments and queues are refused, memfd_create is absent; /tmp works. */
 static void test_no_unaccounted_memory(void **state)
@@ -225,6 +247,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_no_shadow, sbx_setup, sbx_teardown),
         cmocka_unit_test_setup_teardown(test_environment_hidden, sbx_setup, sbx_teardown),
         cmocka_unit_test_setup_teardown(test_no_unaccounted_memory, sbx_setup, sbx_teardown),
+        cmocka_unit_test_setup_teardown(test_group_kill_stays_inside, sbx_setup, sbx_teardown),
     };
 
     sbx_init(argc, argv);
