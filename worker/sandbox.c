@@ -179,11 +179,17 @@ static void on_kick(void *arg)
  * NULs and invalid bytes as '?'. */
 static cJSON *tail_string(const char *buf, size_t len, int cut)
 {
+    const char *nl = cut ? memchr(buf, '\n', len) : NULL;
     size_t skip = 0;
     char *s;
     cJSON *j;
 
-    while (cut && skip < len && skip < 3 && ((unsigned char)buf[skip] & 0xc0) == 0x80)
+    /* A cut tail starts with the end of a line: drop it, so that no secret
+     * is kept whose first bytes, which redaction would know it by ("ghp_"),
+     * were cut off. A tail of one unbroken line keeps its whole characters. */
+    if (nl != NULL)
+        skip = (size_t)(nl - buf) + 1;
+    while (cut && nl == NULL && skip < len && skip < 3 && ((unsigned char)buf[skip] & 0xc0) == 0x80)
         skip++;
     s = malloc(len - skip + 1);
     if (s == NULL)

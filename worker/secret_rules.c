@@ -41,7 +41,9 @@
  *                         comment leader: # * ; > % ! // --) holding a
  *                         base64 run of at least PEM_RUN_MIN bytes, through
  *                         -----END <label>-----
- *                         (or, unterminated, through the last base64 line)
+ *                         (or, unterminated, through the last base64 line);
+ *                         or, its BEGIN line cut off, -----END <label>-----
+ *                         and the lines of only base64 just above it
  *   jwt                   eyJ not after [A-Za-z0-9_-]: a base64url segment
  *                         of >= 10 bytes, '.', one of >= 4 starting "ey",
  *                         '.', and a signature (possibly empty; JWE's two
@@ -101,6 +103,8 @@
 #define ASSIGN_BLANKS_MAX 16
 /* Longest base64 run a private key body must hold, bytes. */
 #define PEM_RUN_MIN 32
+/* Bytes before a headless key's END label on its line (det_pem_tail). */
+#define PEM_TAIL_LEAD_MAX 16
 /* Bytes of a PEM label ("ENCRYPTED PRIVATE KEY"). */
 #define PEM_LABEL_MAX 48
 /* Lines around an AWS or Razorpay key id searched for its secret. */
@@ -481,6 +485,69 @@ static size_t det_pem(struct scan *s, size_t i)
     return end;
 }
 
+/* The key material of line [ls, le): past its lead and an opening quote,
+ * then only base64 up to trailing blanks, quotes, commas or a "\n" escape. Returns its bytes,
+ * 0 when the line is anything else; *at is where the material starts. */
+static size_t pem_tail_line(const struct scan *s, size_t ls, size_t le, size_t *at)
+{
+    const char *t = s->t;
+    size_t j = ls, b;
+
+    while (j < le && is_pem_lead((unsigned char)t[j]))
+        j++;
+    if (j < le && is_quote((unsigned char)t[j]))
+        j++;                        /* a line of a string literal */
+    for (;;) {
+        if (le > j && (is_space((unsigned char)t[le - 1]) || is_quote((unsigned char)t[le - 1]) ||
+                       t[le - 1] == ','))
+            le--;
+        else if (le - j >= 2 && t[le - 2] == '\\' && t[le - 1] == 'n')
+            le -= 2;
+        else
+            break;
+    }
+    for (b = j; b < le && is_b64((unsigned char)t[b]); b++)
+        ;
+    *at = j;
+    return b == le ? le - j : 0;
+}
+
+/* A key whose BEGIN line is gone (the tail of a long output, cut before
+ * redaction): at -----END <label>----- not reached by det_pem, the lines
+ * of key material just above it, back to the first line that is not one,
+ * when they hold at least PEM_RUN_MIN bytes. Each line is read back once:
+ * the walk stops at the line before, which is no key line. */
+static size_t det_pem_tail(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t end, ls, start, at, total = 0;
+
+    if (!has(s, i, "-----END ", 9) || (end = pem_label(s, i + 9)) == 0)
+        return 0;
+    /* The END line starts its line, after a lead or a quote at most (a
+     * bounded look back: a long line of END labels stays linear). */
+    for (ls = i; ls > 0 && i - ls < PEM_TAIL_LEAD_MAX && t[ls - 1] != '\n' &&
+                 (is_pem_lead((unsigned char)t[ls - 1]) || is_quote((unsigned char)t[ls - 1]));
+         ls--)
+        ;
+    if (ls > 0 && t[ls - 1] != '\n')
+        return 0;
+    start = ls;
+    while (ls > 0) {
+        size_t le = ls - 1, n;      /* the '\n' ending the line above */
+        for (ls = le; ls > 0 && t[ls - 1] != '\n'; ls--)
+            ;
+        if ((n = pem_tail_line(s, ls, le, &at)) == 0)
+            break;
+        total += n;
+        start = at;
+    }
+    if (total < PEM_RUN_MIN)
+        return 0;
+    span_add(s, start, end, K_PRIVATE_KEY, 0);
+    return end;
+}
+
 /* Bytes that end a URL authority. */
 static int ends_authority(unsigned char c)
 {
@@ -748,8 +815,8 @@ static void scan_text(struct scan *s)
                 next = det_slack_webhook(s, i);
             break;
         case '-':
-            if (c1 == '-')
-                next = det_pem(s, i);
+            if (c1 == '-' && (next = det_pem(s, i)) == 0)
+                next = det_pem_tail(s, i);
             break;
         case ':':
             if (c1 == '/' && has(s, i + 1, "//", 2))

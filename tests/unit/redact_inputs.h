@@ -15,7 +15,8 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "eyJ-", "eyJaaaaaaaaaaa.eyJaaaa.", "-----BEGIN PRIVATE KEY-----",
     "a://", "ab://c:dXk9Lm@", "password: ", "password=\"", "token=\"\\", "=",
     "AKIAABCDEFGHIJKLMNOP ", "rzp_live_ABCDEFGHIJKLMN ", "ghp_", "#define TOKEN ",
-    "hooks.slack.com/services/",
+    "hooks.slack.com/services/", "-----END PRIVATE KEY-----", " -----END PRIVATE KEY-----\n",
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

@@ -452,6 +452,48 @@ static void test_pem_crlf_and_unterminated(void **state)
     redact_result_cleanup(&res);
 }
 
+/* The tail of a long output, cut inside a key: its END line and the lines
+ * of material above it are the key (the line before them is not), also
+ * when the lines are a string literal's; a lone END line, or one inside
+ * a line, is nothing. */
+static void test_pem_without_begin(void **state)
+{
+    static const char tail[] =
+        "Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4\n"
+        "AwEHoUQDQgAEq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1W\n"
+        "-----END PRIVATE KEY-----\nTraceback (most recent call last):\n";
+    static const char quoted[] =
+        "print the key: done\n"
+        "  \"AwEHoUQDQgAEq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1W\\n\"\n"
+        "  \"-----END RSA PRIVATE KEY-----\\n\"\n";
+    static const char lone[] = "see\n-----END PRIVATE KEY-----\n";
+    static const char inline_end[] =
+        "AwEHoUQDQgAEq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1W\n"
+        "x = 1; y = '-----END PRIVATE KEY-----'\n";
+    struct redact_result res;
+
+    (void)state;
+    redact_ok(tail, sizeof(tail) - 1, &res);
+    assert_int_equal(res.count, 1);
+    assert_string_equal(res.text, "[REDACTED:private_key]\n[REDACTED:private_key]\n"
+                                  "[REDACTED:private_key]\nTraceback (most recent call last):\n");
+    redact_result_cleanup(&res);
+
+    redact_ok(quoted, sizeof(quoted) - 1, &res);
+    assert_int_equal(res.count, 1);
+    assert_non_null(strstr(res.text, "print the key: done\n"));
+    assert_null(strstr(res.text, "AwEHoUQDQgAE"));
+    redact_result_cleanup(&res);
+
+    redact_ok(lone, sizeof(lone) - 1, &res);
+    assert_int_equal(res.count, 0);
+    redact_result_cleanup(&res);
+    /* Not at the start of its line: not the end of a key's lines. */
+    redact_ok(inline_end, sizeof(inline_end) - 1, &res);
+    assert_int_equal(res.count, 0);
+    redact_result_cleanup(&res);
+}
+
 /* A key pasted into comments, and a PGP key with armor headers, are found
  * whole: every line of the block is a placeholder, the comment leader of
  * the first line aside. */
@@ -560,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_pathological),
         cmocka_unit_test(test_overlap_jwt_in_connection_string),
         cmocka_unit_test(test_pem_crlf_and_unterminated),
+        cmocka_unit_test(test_pem_without_begin),
         cmocka_unit_test(test_pem_in_comments),
         cmocka_unit_test(test_column_utf8),
         cmocka_unit_test(test_findings_capped),
