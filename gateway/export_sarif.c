@@ -2,6 +2,7 @@
 #include "gateway/export_sarif.h"
 
 #include "common/crypto.h"
+#include "common/utf8.h"
 #include "gateway/export.h"
 #include "gateway/finding_view.h"
 #include "gateway/fix_blocks.h"
@@ -188,7 +189,7 @@ static int rule_index(cJSON *rules, const char *rule_id, const cJSON *f)
     cJSON_AddStringToObject(r, "id", rule_id);
     if (strncmp(rule_id, "model:", 6) == 0) {
         /* The model's messages differ per finding: name the category. */
-        snprintf(desc, sizeof desc, "Model review: %s", rule_id + 6);
+        utf8_fmt(desc, sizeof desc, "Model review: %s", rule_id + 6);
         msg = desc;
     }
     cJSON_AddItemToObject(r, "shortDescription", message(msg ? msg : rule_id));
@@ -251,7 +252,7 @@ static cJSON *fix_of(const char *diff, const char *uri, const char *source)
     if (fix_blocks_parse(diff, strlen(diff), &fb) < 0)
         return NULL;
     fix = cJSON_CreateObject();
-    snprintf(desc, sizeof desc, "Suggested fix%s%s", source ? " from " : "", source ? source : "");
+    utf8_fmt(desc, sizeof desc, "Suggested fix%s%s", source ? " from " : "", source ? source : "");
     cJSON_AddItemToObject(fix, "description", message(desc));
     change = cJSON_CreateObject();
     cJSON_AddItemToArray(cJSON_AddArrayToObject(fix, "artifactChanges"), change);
@@ -343,7 +344,8 @@ static cJSON *invocation(const cJSON *view)
     if (!ok)
         notify(list, "error", error ? error : "the job failed");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(view, "degraded"))) {
-        snprintf(text, sizeof text, "The model review did not run: %s",
+        /* The reason may quote a vendor's error: cut on a character. */
+        utf8_fmt(text, sizeof text, "The model review did not run: %s",
                  reason ? reason : "degraded");
         notify(list, "warning", text);
     }

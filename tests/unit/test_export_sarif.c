@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "common/utf8.h"
+
 #include "common/json.h"
 #include "gateway/export_sarif.h"
 #include "tests/unit/export_views.h"
@@ -266,6 +268,22 @@ static void test_notes_degraded_and_info_uri(void **state)
     assert_string_equal(ja_str_at(log, "runs.0.tool.driver.informationUri"),
                         "https://ci.example.test/docs");
     cJSON_Delete(log);
+
+    /* A long reason (a vendor's error, say) is cut on a character. */
+    {
+        char view[1024];
+        const char *text;
+        int at = snprintf(view, sizeof view, "{\"type\":\"review\",\"status\":\"done\","
+                          "\"file_path\":\"a.py\",\"degraded\":true,\"degraded_reason\":\"");
+        for (int i = 0; i < 200; i++)
+            at += snprintf(view + at, sizeof view - (size_t)at, "\xc3\xa9");
+        snprintf(view + at, sizeof view - (size_t)at, "\",\"findings\":[]}");
+        log = sarif_of(view, NULL);
+        text = ja_str_at(log, "runs.0.invocations.0.toolExecutionNotifications.0.message.text");
+        assert_true(strlen(text) > 100);
+        assert_true(utf8_valid(text, strlen(text), NULL));
+        cJSON_Delete(log);
+    }
 }
 
 static void test_partial_views(void **state)
