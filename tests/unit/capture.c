@@ -1,22 +1,30 @@
-/* capture.c - stdout capture for unit tests (see capture.h). */
+/* capture.c - stdout (or stderr) capture for unit tests (see capture.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "tests/unit/capture.h"
 
-void capture_begin(struct capture *c)
+void capture_begin_fd(struct capture *c, int fd)
 {
     fflush(stdout);
+    fflush(stderr);
+    c->fd = fd;
     c->tmp = tmpfile();
     assert_non_null(c->tmp);
-    c->saved = dup(STDOUT_FILENO);
+    c->saved = dup(fd);
     assert_true(c->saved >= 0);
-    assert_true(dup2(fileno(c->tmp), STDOUT_FILENO) >= 0);
+    assert_true(dup2(fileno(c->tmp), fd) >= 0);
+}
+
+void capture_begin(struct capture *c)
+{
+    capture_begin_fd(c, STDOUT_FILENO);
 }
 
 char *capture_end(struct capture *c)
@@ -25,7 +33,8 @@ char *capture_end(struct capture *c)
     char *out;
 
     fflush(stdout);
-    dup2(c->saved, STDOUT_FILENO);
+    fflush(stderr);
+    dup2(c->saved, c->fd);
     close(c->saved);
     /* log_end() uses write(2): read the descriptor, not the FILE. */
     n = lseek(fileno(c->tmp), 0, SEEK_END);

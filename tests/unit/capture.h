@@ -1,4 +1,5 @@
-/* capture.h - test support: capture what a piece of code writes to stdout.
+/* capture.h - test support: capture what a piece of code writes to stdout
+ * (or stderr).
  *
  *     struct capture c;
  *     capture_begin(&c);
@@ -11,14 +12,19 @@
 #include <stdio.h>
 
 struct capture {
-    int saved;      /* dup of the real stdout */
+    int fd;         /* the descriptor captured */
+    int saved;      /* dup of the real one */
     FILE *tmp;
 };
 
 /* Redirects stdout (the descriptor, so write(2) is caught too) to a temp file. */
 void capture_begin(struct capture *c);
 
-/* Restores stdout; returns everything written meanwhile (owns, NUL-terminated). */
+/* The same for descriptor fd (STDERR_FILENO). */
+void capture_begin_fd(struct capture *c, int fd);
+
+/* Restores the descriptor; returns everything written meanwhile (owns,
+ * NUL-terminated). */
 char *capture_end(struct capture *c);
 
 #endif

@@ -22,22 +22,19 @@
 
 #include "cli/commands.h"
 #include "cli/source.h"
+#include "tests/unit/capture.h"
+#include "tests/unit/tree_fx.h"
 
 #define SECRET "SECRET-id_rsa-contents"
 
 struct tree {
-    char root[64];          /* the temporary directory */
-    char old_cwd[4096];
+    struct tree_fx fx;      /* the temporary directory */
     char secret[128];       /* absolute path of secret/id_rsa */
 };
 
 static void put(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-
-    assert_non_null(f);
-    assert_int_equal(fputs(text, f) >= 0, 1);
-    assert_int_equal(fclose(f), 0);
+    tree_fx_put(path, text, strlen(text));
 }
 
 static int setup(void **state)
@@ -45,13 +42,10 @@ static int setup(void **state)
     struct tree *t = calloc(1, sizeof *t);
 
     assert_non_null(t);
-    assert_non_null(getcwd(t->old_cwd, sizeof t->old_cwd));
-    snprintf(t->root, sizeof t->root, "/tmp/test_cli_diffsel.XXXXXX");
-    assert_non_null(mkdtemp(t->root));
-    assert_int_equal(chdir(t->root), 0);
+    tree_fx_enter(&t->fx, "test_cli_diffsel");
     assert_int_equal(mkdir("secret", 0700), 0);
     put("secret/id_rsa", SECRET "\n");
-    snprintf(t->secret, sizeof t->secret, "%s/secret/id_rsa", t->root);
+    snprintf(t->secret, sizeof t->secret, "%s/secret/id_rsa", t->fx.root);
     assert_int_equal(mkdir("work", 0700), 0);
     assert_int_equal(chdir("work"), 0);
     assert_int_equal(mkdir("sub", 0700), 0);
@@ -68,11 +62,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct tree *t = *state;
-    char cmd[128];
 
-    assert_int_equal(chdir(t->old_cwd), 0);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->root);
-    assert_int_equal(system(cmd), 0);
+    tree_fx_leave(&t->fx);
     free(t);
     return 0;
 }
@@ -133,31 +124,18 @@ static int run_diffsel(const char *path, const char *const *files, size_t n,
                        struct jobset *js, char **err)
 {
     struct cli_args a;
-    FILE *tmp = tmpfile();
-    int saved = dup(STDERR_FILENO), rc;
-    long len;
+    struct capture c;
+    int rc;
 
-    assert_non_null(tmp);
-    assert_true(saved >= 0);
     memset(&a, 0, sizeof a);
     a.type = "review";
     a.diff = path;
     for (size_t i = 0; i < n; i++)
         a.files[i] = files[i];
     a.nfiles = n;
-    fflush(stderr);
-    assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+    capture_begin_fd(&c, STDERR_FILENO);
     rc = diffsel_add_jobs(&a, js);
-    fflush(stderr);
-    assert_true(dup2(saved, STDERR_FILENO) >= 0);
-    close(saved);
-    len = ftell(tmp);
-    assert_true(len >= 0);
-    *err = calloc(1, (size_t)len + 1);
-    assert_non_null(*err);
-    rewind(tmp);
-    assert_int_equal(fread(*err, 1, (size_t)len, tmp), (size_t)len);
-    fclose(tmp);
+    *err = capture_end(&c);
     return rc;
 }
 
@@ -176,7 +154,7 @@ static void test_diff_chooses(void **state)
     char diff[256], note[256], *err;
     FILE *f;
 
-    snprintf(diff, sizeof diff, "%s/d.diff", t->root);
+    snprintf(diff, sizeof diff, "%s/d.diff", t->fx.root);
     assert_non_null(f = fopen(diff, "w"));
     section(f, "ok.go");
     fprintf(f, "diff --git a/new-link b/new-link\nnew file mode 120000\n"

@@ -3,7 +3,7 @@
  * a directory are reviewed, in which order, what is left out, the limits,
  * and a found file that cannot be sent skipped with a note.
  *
- * Each test runs in a fresh directory under /tmp (t->root), holding:
+ * Each test runs in a fresh directory under /tmp (tree_fx.h), holding:
  *   proj/a.py  proj/b.txt  proj/Makefile  proj/.hidden.py  proj/.git/x.py
  *   proj/node_modules/m.js  proj/__pycache__/c.py  proj/sub/c.go
  *   proj/sub/deeper/d.ts  proj/link.py -> a.py  proj/linkdir -> ../outside
@@ -24,24 +24,12 @@
 #include "cli/commands.h"
 #include "cli/source.h"
 #include "cli/walk.h"
-
-struct tree {
-    char root[64];
-    char old_cwd[4096];
-};
-
-static void put(const char *path, const char *text, size_t len)
-{
-    FILE *f = fopen(path, "w");
-
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
+#include "tests/unit/capture.h"
+#include "tests/unit/tree_fx.h"
 
 static void puts_file(const char *path, const char *text)
 {
-    put(path, text, strlen(text));
+    tree_fx_put(path, text, strlen(text));
 }
 
 static int setup(void **state)
@@ -55,13 +43,10 @@ static int setup(void **state)
         "proj/node_modules/m.js", "proj/__pycache__/c.py", "proj/sub/c.go",
         "proj/sub/deeper/d.ts", "outside/o.py",
     };
-    struct tree *t = calloc(1, sizeof *t);
+    struct tree_fx *t = calloc(1, sizeof *t);
 
     assert_non_null(t);
-    assert_non_null(getcwd(t->old_cwd, sizeof t->old_cwd));
-    snprintf(t->root, sizeof t->root, "/tmp/test_cli_walk.XXXXXX");
-    assert_non_null(mkdtemp(t->root));
-    assert_int_equal(chdir(t->root), 0);
+    tree_fx_enter(t, "test_cli_walk");
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
         assert_int_equal(mkdir(dirs[i], 0700), 0);
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
@@ -75,13 +60,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct tree *t = *state;
-    char cmd[128];
-
-    assert_int_equal(chdir(t->old_cwd), 0);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->root);
-    assert_int_equal(system(cmd), 0);
-    free(t);
+    tree_fx_leave(*state);
+    free(*state);
     return 0;
 }
 
@@ -166,31 +146,6 @@ static void test_limits(void **state)
     walk_list_free(&l);
 }
 
-/* stderr of f(), captured into *err (owns). */
-static int with_stderr(int (*f)(struct jobset *), struct jobset *js, char **err)
-{
-    FILE *tmp = tmpfile();
-    int saved = dup(STDERR_FILENO), rc;
-    long len;
-
-    assert_non_null(tmp);
-    assert_true(saved >= 0);
-    fflush(stderr);
-    assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
-    rc = f(js);
-    fflush(stderr);
-    assert_true(dup2(saved, STDERR_FILENO) >= 0);
-    close(saved);
-    len = ftell(tmp);
-    assert_true(len >= 0);
-    *err = calloc(1, (size_t)len + 1);
-    assert_non_null(*err);
-    rewind(tmp);
-    assert_int_equal(fread(*err, 1, (size_t)len, tmp), (size_t)len);
-    fclose(tmp);
-    return rc;
-}
-
 static int add_found(struct jobset *js)
 {
     struct cli_args a;
@@ -214,17 +169,22 @@ static void test_found_but_not_sent(void **state)
 {
     struct jobset js = {0};
     struct cli_args a;
+    struct capture c;
     char *big = malloc(SOURCE_FILE_MAX + 1), *err;
+    int rc;
 
     (void)state;
     assert_non_null(big);
     memset(big, 'x', SOURCE_FILE_MAX + 1);
     assert_int_equal(mkdir("big", 0700), 0);
-    put("big/huge.js", big, SOURCE_FILE_MAX + 1);
+    tree_fx_put("big/huge.js", big, SOURCE_FILE_MAX + 1);
     free(big);
-    put("big/nul.c", "int x;\0\n", 8);
+    tree_fx_put("big/nul.c", "int x;\0\n", 8);
     puts_file("big/ok.sh", "echo ok\n");
-    assert_int_equal(with_stderr(add_found, &js, &err), 0);
+    capture_begin_fd(&c, STDERR_FILENO);
+    rc = add_found(&js);
+    err = capture_end(&c);
+    assert_int_equal(rc, 0);
     assert_int_equal(js.n, 1);
     assert_string_equal(js.jobs[0].label, "big/ok.sh");
     if (strstr(err, "note: big/huge.js: ") == NULL || strstr(err, "note: big/nul.c: ") == NULL ||
