@@ -34,8 +34,12 @@ struct debug_state {
     cJSON *run;                     /* parsed `run` (owns) */
     int nsrc;                       /* main file + files */
     struct sandbox_file *sfiles;    /* what runs: original contents */
-    struct tb_source *src;          /* what the model sees: redacted contents */
+    struct tb_source *src;          /* paths as submitted, redacted contents: mapping the
+                                       frames, the result's root frame */
+    struct tb_source *shown;        /* what the model sees: paths redacted too */
     struct redact_result *red;      /* redacted neighbour files (nsrc - 1) */
+    struct redact_result *red_path; /* their redacted paths (nsrc - 1) */
+    int nred;                       /* entries of red and red_path (zeroed when unused) */
     cJSON *tb;                      /* the failure: parsed log, else reproduction */
     cJSON *runs;                    /* every sandbox run */
     int reproduced;
@@ -61,11 +65,15 @@ static void state_free(struct debug_state *d)
 {
     cJSON_Delete(d->files);
     cJSON_Delete(d->run);
-    for (int i = 0; i + 1 < d->nsrc; i++)
+    for (int i = 0; i < d->nred; i++) {
         redact_result_cleanup(&d->red[i]);
+        redact_result_cleanup(&d->red_path[i]);
+    }
     free(d->red);
+    free(d->red_path);
     free(d->sfiles);
     free(d->src);
+    free(d->shown);
     cJSON_Delete(d->tb);
     cJSON_Delete(d->runs);
     cJSON_Delete(d->answer);
@@ -483,16 +491,18 @@ static void ask(struct debug_state *d)
     }
     context_ranges_note(&cr, note, sizeof note);
     frames = debug_frames_text(d->tb);
-    windows = debug_windows_text(d->tb, d->src, d->nsrc);
+    /* The frames come from redacted text (the log, a kept run's output): they
+     * map to the redacted paths. */
+    windows = debug_windows_text(d->tb, d->shown, d->nsrc);
     /* Neighbouring files within half the input budget. */
-    files = d->nsrc > 1 ? debug_files_text(d->src, d->nsrc,
+    files = d->nsrc > 1 ? debug_files_text(d->shown, d->nsrc,
                                            (size_t)d->env.cfg->input_max_bytes / 2) : NULL;
     if (d->repro != NULL)
         repro = run_text_redacted(d->repro);
 
     memset(&v, 0, sizeof v);
-    v.file_path = d->in.file_path;
-    v.language = d->in.language;
+    v.file_path = d->in.redacted_path;
+    v.language = d->in.redacted_language;
     v.code = cr.code;
     v.lint_summary = cr.lint_summary;
     v.error_log = d->in.error_log;
@@ -566,20 +576,29 @@ static int load_sources(struct debug_state *d)
 
     d->sfiles = calloc((size_t)n, sizeof *d->sfiles);
     d->src = calloc((size_t)n, sizeof *d->src);
+    d->shown = calloc((size_t)n, sizeof *d->shown);
     d->red = calloc((size_t)n, sizeof *d->red);
-    if (d->sfiles == NULL || d->src == NULL || d->red == NULL)
+    d->red_path = calloc((size_t)n, sizeof *d->red_path);
+    if (d->sfiles == NULL || d->src == NULL || d->shown == NULL || d->red == NULL ||
+        d->red_path == NULL)
         return -1;
+    d->nred = n;
     d->sfiles[0] = (struct sandbox_file){d->in.file_path, d->in.text, d->in.len};
     d->src[0] = (struct tb_source){d->in.file_path, d->in.redacted, d->in.redacted_len};
+    d->shown[0] = (struct tb_source){d->in.redacted_path ? d->in.redacted_path : "",
+                                     d->in.redacted, d->in.redacted_len};
     d->nsrc = 1;
     cJSON_ArrayForEach(f, d->files) {
         const char *p = json_str(f, "path"), *c = json_str(f, "content");
+        struct redact_result *rc = &d->red[i - 1], *rp = &d->red_path[i - 1];
         if (p == NULL || c == NULL)
             continue;
-        if (redact_text(c, strlen(c), &d->red[i - 1]) != 0)
+        /* A path can hold a secret as well as the content can. */
+        if (redact_text(c, strlen(c), rc) != 0 || redact_text(p, strlen(p), rp) != 0)
             return -1;
         d->sfiles[i] = (struct sandbox_file){p, c, strlen(c)};
-        d->src[i] = (struct tb_source){p, d->red[i - 1].text, d->red[i - 1].len};
+        d->src[i] = (struct tb_source){p, rc->text, rc->len};
+        d->shown[i] = (struct tb_source){rp->text, rc->text, rc->len};
         d->nsrc = ++i;
     }
     return 0;

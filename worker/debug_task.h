@@ -6,7 +6,8 @@
  * Submitted code only ever runs inside the sandbox (worker/sandbox.h); when
  * the sandbox cannot be created nothing runs and the result says why
  * (verification.reproduced false, verification.reason). The model sees only
- * redacted text: the file, neighbouring files, the log and the run output.
+ * redacted text: the file, neighbouring files and their paths, the log and
+ * the run output.
  * Without a model (offline, budget exhausted, upstream down) the result is
  * degraded: the error, the frames and the root frame, the reproduction, the
  * linter findings - no fix.
@@ -48,8 +49,9 @@ struct debug_env {
 };
 
 struct debug_in {
-    const char *file_path;
-    const char *language;
+    const char *file_path;          /* as submitted (what runs, what the result names) */
+    const char *redacted_path;      /* file_path redacted: what the model reads */
+    const char *redacted_language;  /* the language, redacted, or NULL */
     const char *text;               /* the submitted file, as sent (what runs) */
     size_t len;
     const char *redacted;           /* the same, redacted (what the model sees) */

@@ -1,7 +1,8 @@
 /* debug_text.h - what Debug Doctor's model reads, as text: a sandboxed run,
  * the frames, code windows around them and the neighbouring files. Every
- * result is a new string (owns; free()) or NULL when out of memory; the
- * callers redact what comes from a run.
+ * result is a new string (owns; free()) or NULL when out of memory. Paths
+ * and texts are written as given: the callers pass what the model may read
+ * (redacted sources, their paths included) and redact what comes from a run.
  */
 #ifndef WK_DEBUG_TEXT_H
 #define WK_DEBUG_TEXT_H

@@ -152,8 +152,8 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
     }
 
     memset(&v, 0, sizeof v);
-    v.file_path = in->file_path;
-    v.language = in->language;
+    v.file_path = in->redacted_path;
+    v.language = in->redacted_language;
     v.code = cr.code;
     v.lint_summary = cr.lint_summary;
     v.diff = in->diff;

@@ -18,8 +18,10 @@ struct cancel;
 
 struct model_in {
     const char *task;               /* "review" (a task whose answer has findings) */
-    const char *file_path;
-    const char *language;
+    const char *file_path;          /* as submitted: what the findings and fixes name */
+    const char *redacted_path;      /* file_path redacted: what the model reads (or NULL) */
+    const char *redacted_language;  /* the language, redacted (or NULL): a client's own,
+                                       unknown to us, is sent as given */
     const char *text;               /* the submitted file (for validating fixes) */
     size_t len;
     const char *redacted;           /* what the model may see */

@@ -81,8 +81,9 @@ struct pipeline_job {
     unsigned retry_ms;
     struct budget_charge charge;    /* reconciled once, in job_finish.lua */
     char budget_key[BUDGET_KEY_MAX];
-    int redacted;                   /* the three texts below are ready */
+    int redacted;                   /* the redacted fields below are ready */
     struct redact_result red_file, red_diff, red_log;
+    struct redact_result red_path, red_lang;    /* file_path, language: what the model reads */
     struct cancel task;             /* the model step or heavy task while it runs */
     int64_t task_spent;             /* tokens its task's model calls have spent so far
                                        (model_question.spent): charged if it is cancelled */
@@ -185,6 +186,8 @@ static void job_free(struct pipeline_job *j)
     redact_result_cleanup(&j->red_file);
     redact_result_cleanup(&j->red_diff);
     redact_result_cleanup(&j->red_log);
+    redact_result_cleanup(&j->red_path);
+    redact_result_cleanup(&j->red_lang);
     model_out_cleanup(&j->model);
     job_documents_cleanup(&j->docs);
     cJSON_Delete(j->entry);
@@ -387,10 +390,16 @@ static void on_linted(void *arg, struct lint_result *res)
 
 /* ---- redact, then the model step (context, prompt, cache, model) ---- */
 
+/* Redacts, once, every field of the job a prompt may show: the file, the
+ * diff, the log, and the short strings (file_path, language: the client's
+ * own when we do not know it). The job keeps its fields as sent: they are
+ * what it stores and shows; only the redacted texts go to a model, and so
+ * into the prompt cache's key (model_ask: a digest of the prompt). */
 static int redact_all(struct pipeline_job *j)
 {
     const char *content = field(j, "file_content"), *diff = field(j, "diff");
-    const char *log = field(j, "error_log");
+    const char *log = field(j, "error_log"), *path = field(j, "file_path");
+    const char *lang = j->language;
 
     if (j->redacted)
         return 0;
@@ -398,7 +407,9 @@ static int redact_all(struct pipeline_job *j)
         content = "";
     if (redact_text(content, strlen(content), &j->red_file) != 0 ||
         (diff != NULL && redact_text(diff, strlen(diff), &j->red_diff) != 0) ||
-        (log != NULL && redact_text(log, strlen(log), &j->red_log) != 0))
+        (log != NULL && redact_text(log, strlen(log), &j->red_log) != 0) ||
+        (path != NULL && redact_text(path, strlen(path), &j->red_path) != 0) ||
+        (lang != NULL && redact_text(lang, strlen(lang), &j->red_lang) != 0))
         return -1;
     j->redacted = 1;
     return 0;
@@ -446,8 +457,9 @@ static int task_start(struct pipeline_job *j, const struct model_in *in)
         struct debug_env env = {w->cfg, &w->model, w->sandbox, on_debug_step, j,
                                 &j->task_spent};
         struct debug_in d = {
-            .file_path = in->file_path, .language = in->language, .text = in->text,
-            .len = in->len, .redacted = in->redacted, .redacted_len = in->redacted_len,
+            .file_path = in->file_path, .redacted_path = in->redacted_path,
+            .redacted_language = in->redacted_language, .text = in->text, .len = in->len,
+            .redacted = in->redacted, .redacted_len = in->redacted_len,
             .error_log = in->error_log, .files = field(j, "files"), .run = field(j, "run"),
             .lint_findings = in->lint_findings, .skip_reason = in->skip_reason,
         };
@@ -479,7 +491,8 @@ static void do_model(struct pipeline_job *j)
     memset(&in, 0, sizeof in);
     in.task = field(j, "type");
     in.file_path = field(j, "file_path");
-    in.language = j->language;
+    in.redacted_path = field(j, "file_path") ? j->red_path.text : NULL;
+    in.redacted_language = j->language ? j->red_lang.text : NULL;
     in.text = field(j, "file_content") ? field(j, "file_content") : "";
     in.len = strlen(in.text);
     in.redacted = j->red_file.text;

@@ -496,6 +496,37 @@ def test_no_run_means_no_reproduction(harness, heavy, fake, clean_state):
     harness.wait_stream_drained(STREAM_HEAVY, GROUP_HEAVY)
 
 
+def gh_token() -> str:
+    return "ghp_" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                           "0123456789") for _ in range(36))
+
+
+def test_paths_reach_the_model_redacted(harness, heavy, fake, clean_state):
+    """file_path, language and a neighbour's path are shown to the model
+    redacted, as its content is; the job keeps them as sent."""
+    m = marker()
+    t_main, t_lang, t_file = gh_token(), "sk_live_" + secrets.token_hex(12), gh_token()
+    path, neighbour = f"{t_main}/stats.py", f"conf/{t_file}.py"
+    src = PY_TEMPLATE.format(m=m)
+    fake.script([{"match": m, "text": debug_answer(None), "times": 2}])
+    job_id = harness.submit(file_path=path, file_content=src, request_type="debug",
+                            language=t_lang, error_log=PY_LOG,
+                            files=[{"path": neighbour, "content": "LIMIT = 3\n"}])
+    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT)
+    assert job["status"] == "done", job
+    assert job["file_path"] == path and job["language"] == t_lang, job
+    reqs = fake.requests(m)
+    assert len(reqs) == 1, len(reqs)
+    text = user_text(reqs[0]["body"])
+    assert "File: [REDACTED:github_token]/stats.py ([REDACTED:stripe_key])" in text, \
+        text[:300]
+    assert "=== conf/[REDACTED:github_token].py ===\nLIMIT = 3" in text, text
+    # The log's frames map to the main file by name: its windows are shown.
+    assert "--- [REDACTED:github_token]/stats.py (around line 3)" in text, text
+    body = json.dumps(reqs)
+    assert not [t for t in (t_main, t_lang, t_file) if t in body], "a secret reached the model"
+
+
 # ------------------------------------------------------------ shutdown -------
 
 SHUTDOWN_GRACE_S = 1

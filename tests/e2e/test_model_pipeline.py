@@ -576,6 +576,38 @@ def test_secret_in_linter_message_not_sent(harness, mgw, fake, clean_state, path
         next((ln for ln in user_text(body).splitlines() if GH_TOKEN[:8] in ln), "")
 
 
+def random_token(prefix: str, n: int, alphabet: str) -> str:
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def test_secret_in_file_path_and_language_not_sent(harness, mgw, fake, clean_state):
+    """The prompt's "File: <path> (<language>)" line shows both redacted (a
+    language we do not know is the client's own string, lower-cased by the
+    gateway: a Stripe key fits in its 32 bytes); the job keeps and shows them
+    as sent."""
+    m = marker()
+    token = random_token("ghp_", 36, ALNUM)
+    lang_key = random_token("sk_live_", 24, "abcdefghijklmnopqrstuvwxyz0123456789")
+    path = f"src/{token}.py"
+    harness.start_worker("fast", worker_env(fake))
+    job = run_job(harness, path, f"# {m}\nx = 1\n", language=lang_key)
+    assert job["file_path"] == path and job["language"] == lang_key, job
+    reqs = fake.requests(m)
+    assert len(reqs) == 1, reqs
+    body = reqs[0]["body"]
+    text = request_text(body)
+    assert "File: src/[REDACTED:github_token].py ([REDACTED:stripe_key])" in text, \
+        next((ln for ln in text.splitlines() if ln.startswith("File:")), text[:300])
+    assert leaks(json.dumps(body), [token, lang_key]) == [], "a secret reached the model"
+    # The prompt cache's key is a digest of that prompt; what it keeps is the answer.
+    wait_until(lambda: pcache_keys(harness), 5, 0.05, desc="a pcache: entry")
+    vals = [harness.redis_cli("GET", k) for k in pcache_keys(harness)]
+    assert leaks("\n".join(pcache_keys(harness) + vals), [token, lang_key]) == []
+
+
 # ----------------------------------------------------------- 5. usage and cost --
 
 def get_usage(harness, key, gateway=None) -> dict:
