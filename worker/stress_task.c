@@ -6,6 +6,7 @@
 #include "common/utf8.h"
 #include "worker/cancel.h"
 #include "worker/prompt.h"
+#include "worker/redact.h"
 #include "worker/stress.h"
 #include "worker/task_answer.h"
 
@@ -67,12 +68,16 @@ static double latency(const cJSON *ep, const char *p)
     return cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(ep, "latency_ms"), p));
 }
 
-/* One line per endpoint: what the model needs, nothing else. */
+/* One line per endpoint: what the model needs, nothing else. A path is
+ * redacted (before it is cut: a cut secret may no longer be recognised): its
+ * query string may carry a key ("/items?api_key=..."), which the report,
+ * stored for its owner, keeps. Owns; NULL when out of memory. */
 static char *report_table(const cJSON *report)
 {
     const cJSON *ep, *st;
     char *t = malloc(STRESS_TABLE_MAX);
     size_t n = 0;
+    struct redact_result rp;
 
     if (t == NULL)
         return NULL;
@@ -84,14 +89,21 @@ static char *report_table(const cJSON *report)
                           cJSON_GetNumberValue(cJSON_GetObjectItem(report, "throughput_rps")),
                           cJSON_GetNumberValue(cJSON_GetObjectItem(report, "error_rate")));
     cJSON_ArrayForEach(ep, cJSON_GetObjectItem(report, "endpoints")) {
-        const char *path = json_str(ep, "path") ? json_str(ep, "path") : "";
+        const char *raw = json_str(ep, "path") ? json_str(ep, "path") : "";
+        const char *path;
         if (n + 200 >= STRESS_TABLE_MAX)
             break;
+        if (redact_text(raw, strlen(raw), &rp) != 0) {
+            free(t);
+            return NULL;
+        }
+        path = rp.text;
         n += utf8_fmt(t + n, STRESS_TABLE_MAX - n, "%s %.*s | %.0f | %.3f | %.1f | %.1f | %.1f |",
                       json_str(ep, "method"), utf8_prec(path, 300), path,
                       cJSON_GetNumberValue(cJSON_GetObjectItem(ep, "requests")),
                       cJSON_GetNumberValue(cJSON_GetObjectItem(ep, "error_rate")),
                       latency(ep, "p50"), latency(ep, "p95"), latency(ep, "p99"));
+        redact_result_cleanup(&rp);
         cJSON_ArrayForEach(st, cJSON_GetObjectItem(ep, "status_counts"))
             if (n + 20 < STRESS_TABLE_MAX)
                 n += (size_t)snprintf(t + n, STRESS_TABLE_MAX - n, " %s:%.0f", st->string,

@@ -359,6 +359,26 @@ def test_load_report_and_suggestions(harness, heavy, fake, target, clean_state):
     assert cold["stress"] == rep and cold["suggestions"] == job["suggestions"], cold
 
 
+def test_key_in_a_query_string_not_sent(harness, heavy, fake, target, clean_state):
+    """An endpoint's query string may carry a key: the model's table shows it
+    redacted; the report, its owner's, keeps the path as given."""
+    m = marker()
+    key = "sk_live_" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                              "0123456789") for _ in range(24))
+    path = f"/fast?m={m}&api_key={key}"
+    fake.script([{"match": m, "text": json.dumps({"summary": "fine", "suggestions": [
+        {"endpoint": "GET /fast", "kind": "cache", "advice": "Cache it."}]})}])
+    job = run_stress(harness, stress_body(target.base_url, [{"method": "GET", "path": path}],
+                                          rate=10, duration_s=1))
+    assert [e["path"] for e in job["stress"]["endpoints"]] == [path], job["stress"]
+    reqs = fake.requests(m)
+    assert len(reqs) == 1, len(reqs)
+    rows = [ln for ln in user_text(reqs[0]["body"]).splitlines()
+            if ln.startswith(f"GET /fast?m={m}&api_key=")]
+    assert len(rows) == 1 and "=[REDACTED:" in rows[0], rows
+    assert key not in json.dumps(reqs), "the key reached the model"
+
+
 def test_offline_report_without_suggestions(harness, sgw, fake, target, clean_state):
     harness.start_worker("heavy", heavy_env(fake, offline=True))
     spec = [{"method": "GET", "path": "/fast"},
