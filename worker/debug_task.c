@@ -506,6 +506,7 @@ static void ask(struct debug_state *d)
     v.code = cr.code;
     v.lint_summary = cr.lint_summary;
     v.error_log = d->in.error_log;
+    v.diff = d->in.diff;
     v.ranges_note = note;
     v.frames = frames && *frames ? frames : NULL;
     v.windows = windows && *windows ? windows : NULL;

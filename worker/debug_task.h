@@ -6,8 +6,8 @@
  * Submitted code only ever runs inside the sandbox (worker/sandbox.h); when
  * the sandbox cannot be created nothing runs and the result says why
  * (verification.reproduced false, verification.reason). The model sees only
- * redacted text: the file, neighbouring files and their paths, the log and
- * the run output.
+ * redacted text: the file, neighbouring files and their paths, the log, the
+ * diff and the run output.
  * Without a model (offline, budget exhausted, upstream down) the result is
  * degraded: the error, the frames and the root frame, the reproduction, the
  * linter findings - no fix.
@@ -56,6 +56,7 @@ struct debug_in {
     size_t len;
     const char *redacted;           /* the same, redacted (what the model sees) */
     size_t redacted_len;
+    const char *diff;               /* the change under suspicion, redacted, or NULL */
     const char *error_log;          /* redacted, or NULL */
     const char *files;              /* canonical JSON [{path, content}], or NULL */
     const char *run;                /* canonical JSON {runner, entry?, args}, or NULL */

@@ -459,7 +459,7 @@ static int task_start(struct pipeline_job *j, const struct model_in *in)
         struct debug_in d = {
             .file_path = in->file_path, .redacted_path = in->redacted_path,
             .redacted_language = in->redacted_language, .text = in->text, .len = in->len,
-            .redacted = in->redacted, .redacted_len = in->redacted_len,
+            .redacted = in->redacted, .redacted_len = in->redacted_len, .diff = in->diff,
             .error_log = in->error_log, .files = field(j, "files"), .run = field(j, "run"),
             .lint_findings = in->lint_findings, .skip_reason = in->skip_reason,
         };

@@ -501,6 +501,29 @@ def gh_token() -> str:
                                            "0123456789") for _ in range(36))
 
 
+def test_diff_reaches_the_model_redacted(harness, heavy, fake, clean_state):
+    """A debug request's diff is the change under suspicion: the model reads
+    it in <diff>, redacted like the file."""
+    m = marker()
+    token = gh_token()
+    src = PY_TEMPLATE.format(m=m) + f'TOKEN = "{token}"\n'
+    old = src.replace("return sum(xs) / len(xs)", "return sum(xs) / max(len(xs), 1)")
+    old = old.replace(f'TOKEN = "{token}"\n', "")
+    fake.script([{"match": m, "text": debug_answer(None), "times": 2}])
+    job_id = harness.submit(file_path="stats.py", file_content=src, request_type="debug",
+                            error_log=PY_LOG, diff=unified("stats.py", old, src))
+    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT)
+    assert job["status"] == "done", job
+    reqs = fake.requests(m)
+    assert len(reqs) == 1, len(reqs)
+    text = user_text(reqs[0]["body"])
+    assert "<diff>" in text, text
+    diff = text.split("<diff>\n", 1)[1].split("</diff>", 1)[0]
+    assert "-    return sum(xs) / max(len(xs), 1)\n+    return sum(xs) / len(xs)\n" in diff, diff
+    assert '+TOKEN = "[REDACTED:github_token]"' in diff, diff
+    assert token not in json.dumps(reqs), "the token reached the model"
+
+
 def test_paths_reach_the_model_redacted(harness, heavy, fake, clean_state):
     """file_path, language and a neighbour's path are shown to the model
     redacted, as its content is; the job keeps them as sent."""
