@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/relpath.h"
+#include "common/utf8.h"
 #include "worker/launcher.h"
 #include "worker/linters.h"
 #include "worker/sandbox.h"
@@ -152,7 +153,7 @@ static void note(struct lint_task *t, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    utf8_vfmt(buf, sizeof buf, fmt, ap);    /* a linter's words, cut on a character */
     va_end(ap);
     cJSON_AddItemToArray(t->res.notes, cJSON_CreateString(buf));
 }
