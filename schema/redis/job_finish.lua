@@ -14,7 +14,9 @@
 -- past the visibility timeout), or another worker has finished this same
 -- delivery (a cancel caught it on the worker that took it over). Whichever
 -- result PostgreSQL accepted (ci_job_save) is the one published: the same
--- rule decides there.
+-- rule decides there. The same worker finishing the same delivery again (a
+-- retry after a lost reply) only retires the entry: nothing is published,
+-- charged or dead-lettered twice.
 -- An acknowledged entry also counts in stats:done:<stream>:<epoch minute>
 -- (kept an hour), the completion rate GET /queue/info reports.
 -- Emits the live event 'done', 'failed' or 'cancelled' (the status;
@@ -22,9 +24,18 @@
 local mine = tonumber(argv_field(8, 'attempts') or '0')
 local cur = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
 local was = redis.call('HGET', KEYS[1], 'status')
-if cur > mine or (cur == mine and (was == 'done' or was == 'failed' or was == 'cancelled')
+local final = was == 'done' or was == 'failed' or was == 'cancelled'
+if cur > mine or (cur == mine and final
                   and redis.call('HGET', KEYS[1], 'worker') ~= argv_field(8, 'worker')) then
   return -1
+end
+if final then
+  -- This worker's own finish again (its reply was lost): the result, the
+  -- events, the charge and a dead letter are there already; only make
+  -- sure the entry is retired.
+  local acked = redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('XDEL', KEYS[2], ARGV[2])
+  return acked
 end
 local fields = {}
 for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end

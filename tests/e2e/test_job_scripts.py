@@ -187,8 +187,10 @@ def test_the_same_delivery_finished_twice_keeps_the_first(harness, scripts, entr
     assert finish(harness, scripts, stream, eid, job_id, key, "1", "A", "done") == "-1"
     assert harness.redis_cli("HGET", key, "status") == "cancelled"
     assert harness.redis_cli("HGET", key, "worker") == "B"
+    events = harness.redis_int("XLEN", f"jobev:{job_id}")
     assert finish(harness, scripts, stream, eid, job_id, key, "1", "B", "cancelled") == "0"
     assert harness.redis_cli("HGET", key, "status") == "cancelled"
+    assert harness.redis_int("XLEN", f"jobev:{job_id}") == events     # not announced twice
 
 
 def idle_ms(harness, stream, eid) -> int:
@@ -282,3 +284,26 @@ def test_admission_whose_entry_fails_reserves_nothing(harness, scripts):
         assert harness.redis_int("ZCARD", f"jobs:{user}") == 1
     finally:
         harness.redis_cli("DEL", ident, bkey, bad, good, f"jobs:{user}")
+
+
+def test_a_repeated_finish_dead_letters_once(harness, scripts, entry):
+    """A worker's finish repeated after a lost reply: the dead letter, the
+    events and the charge happen once; the entry is retired either way."""
+    stream, eid, job_id, key = entry
+    dead = f"{stream}:dead"
+    budget = f"e2e-budget-{job_id}"
+    harness.redis_cli("HSET", budget, "reserved", "100", "used", "0")
+    try:
+        assert start(harness, scripts, stream, eid, key) == "1"
+        for want in ("1", "0"):
+            got = harness.redis_cli("EVAL", scripts["job_finish"], "3", key, stream, budget,
+                                    GROUP, eid, TTL, "100", "40", dead, job_id,
+                                    "status", "failed", "finished_at", "2026-11-23T00:00:01Z",
+                                    "error", "gave up", "attempts", "1", "worker", "B")
+            assert got == want, (want, got)
+        assert harness.redis_int("XLEN", dead) == 1
+        assert harness.redis_cli("HGETALL", budget).splitlines() == \
+            ["reserved", "0", "used", "40"]
+        assert harness.redis_int("XLEN", stream) == 0
+    finally:
+        harness.redis_cli("DEL", dead, budget)
