@@ -234,33 +234,62 @@ out:
     return rc;
 }
 
-/* --type architecture: one job; the files are the existing tree (paths only). */
+/* Appends local's wire path to the tree (tree[0..*at), SOURCE_FILE_TREE_MAX
+ * bytes at most). Returns 0, or CLI_EXIT_USAGE having said why. */
+static int tree_add(const char *local, char *tree, size_t *at)
+{
+    char wire[SOURCE_PATH_MAX], msg[512];
+    int w;
+
+    if (source_wire_path(local, wire, sizeof wire, msg, sizeof msg) != 0) {
+        termtext_say(stderr, msg);
+        return CLI_EXIT_USAGE;
+    }
+    w = snprintf(tree + *at, SOURCE_FILE_TREE_MAX + 1 - *at, "%s%s", *at > 0 ? "\n" : "", wire);
+    if (w < 0 || (size_t)w >= SOURCE_FILE_TREE_MAX + 1 - *at) {
+        fprintf(stderr, "codeinsight: the file tree is longer than %d bytes\n",
+                SOURCE_FILE_TREE_MAX);
+        return CLI_EXIT_USAGE;
+    }
+    *at += (size_t)w;
+    return 0;
+}
+
+/* --type architecture: one job; the files are the existing tree (paths
+ * only), a directory standing for every file under it (walk.h). */
 static int add_architecture(const struct cli_args *a, struct jobset *js)
 {
-    char tree[SOURCE_FILE_TREE_MAX + 1], wire[SOURCE_PATH_MAX], msg[512];
+    char tree[SOURCE_FILE_TREE_MAX + 1], msg[512];
     size_t at = 0;
     char *body;
+    int rc = 0;
 
     if (strlen(a->request) > SOURCE_REQUEST_MAX) {
         fprintf(stderr, "codeinsight: --request is longer than %d bytes\n", SOURCE_REQUEST_MAX);
         return CLI_EXIT_USAGE;
     }
     tree[0] = '\0';
-    for (size_t i = 0; i < a->nfiles; i++) {
-        int w;
+    for (size_t i = 0; i < a->nfiles && rc == 0; i++) {
+        struct walk_list l = {0};
+        struct stat st;
 
-        if (source_wire_path(a->files[i], wire, sizeof wire, msg, sizeof msg) != 0) {
-            termtext_say(stderr, msg);
-            return CLI_EXIT_USAGE;
+        if (stat(a->files[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
+            rc = tree_add(a->files[i], tree, &at);
+            continue;
         }
-        w = snprintf(tree + at, sizeof tree - at, "%s%s", at > 0 ? "\n" : "", wire);
-        if (w < 0 || (size_t)w >= sizeof tree - at) {
-            fprintf(stderr, "codeinsight: the file tree is longer than %d bytes\n",
-                    SOURCE_FILE_TREE_MAX);
-            return CLI_EXIT_USAGE;
+        /* Each path takes 2 bytes at least: the tree's limit bounds them. */
+        if (walk_dir(a->files[i], WALK_ALL, SOURCE_FILE_TREE_MAX / 2, &l, msg, sizeof msg) != 0) {
+            fputs("codeinsight: ", stderr);
+            termtext_put(stderr, msg, TERMTEXT_FLAT);
+            fputc('\n', stderr);
+            rc = CLI_EXIT_USAGE;
         }
-        at += (size_t)w;
+        for (size_t k = 0; k < l.n && rc == 0; k++)
+            rc = tree_add(l.paths[k], tree, &at);
+        walk_list_free(&l);
     }
+    if (rc != 0)
+        return rc;
     body = source_arch_body(a->request, tree);
     if (body == NULL || jobset_add(js, "architecture", body) == NULL) {
         fprintf(stderr, "codeinsight: out of memory\n");
@@ -280,8 +309,8 @@ static int add_named(const struct cli_args *a, struct jobset *js, const char *pa
 
     if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return commands_add_review(a, js, path, NULL, 0, ADD_NAMED);
-    if (walk_dir(path, js->n < CLI_FILES_MAX ? CLI_FILES_MAX - js->n : 0, &l, msg,
-                 sizeof msg) != 0) {
+    if (walk_dir(path, WALK_REVIEWED, js->n < CLI_FILES_MAX ? CLI_FILES_MAX - js->n : 0, &l,
+                 msg, sizeof msg) != 0) {
         fputs("codeinsight: ", stderr);
         termtext_put(stderr, msg, TERMTEXT_FLAT);
         fputc('\n', stderr);

@@ -17,6 +17,7 @@ struct walk {
     struct walk_list *out;
     size_t first;               /* out->n when the walk began */
     size_t max;                 /* files this walk may add */
+    enum walk_what what;
     const char *top;            /* the directory named */
     char *msg;
     size_t cap;
@@ -99,7 +100,8 @@ static int walk_in(struct walk *w, const char *path, int depth)
         if (S_ISDIR(st.st_mode)) {
             if (!skipped_dir(de->d_name))
                 rc = walk_in(w, sub, depth + 1);
-        } else if (S_ISREG(st.st_mode) && language_from_path(de->d_name) != NULL) {
+        } else if (S_ISREG(st.st_mode) &&
+                   (w->what == WALK_ALL || language_from_path(de->d_name) != NULL)) {
             rc = add(w, sub);
         }
     }
@@ -120,9 +122,10 @@ static int by_path(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int walk_dir(const char *dir, size_t max, struct walk_list *out, char *msg, size_t cap)
+int walk_dir(const char *dir, enum walk_what what, size_t max, struct walk_list *out,
+             char *msg, size_t cap)
 {
-    struct walk w = {out, out->n, max, dir, msg, cap};
+    struct walk w = {out, out->n, max, what, dir, msg, cap};
 
     if (walk_in(&w, dir, 0) != 0) {
         while (out->n > w.first)

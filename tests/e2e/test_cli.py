@@ -350,6 +350,19 @@ def test_architecture_design_and_failed_job(harness, stack, heavy, fake, work, t
     text = request_text(sent[0]["body"])
     assert "<file_tree>\nmain.go\ncmd/x.go\n</file_tree>" in text, text
 
+    # A directory stands for every file under it, hidden ones aside.
+    for rel in ("app/main.go", "app/README.md", "app/web/index.ts", "app/.git/HEAD"):
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / rel).write_text("x\n")
+    m3 = marker()
+    fake.script([{"match": m3, "api": "anthropic", "text": json.dumps(design)}])
+    r = run_cli(harness, ["review", "-t", "architecture", "--request", f"The app ({m3}).",
+                          "app", "main.go"], env, work)
+    assert r.returncode == 0, r
+    text = request_text(fake.requests(m3)[0]["body"])
+    assert "<file_tree>\napp/README.md\napp/main.go\napp/web/index.ts\nmain.go\n</file_tree>" \
+        in text, text
+
     # The model refuses: the job fails, a service error.
     m2 = marker()
     fake.script([{"match": m2, "api": "anthropic", "fault": "400"}])

@@ -84,14 +84,22 @@ static void test_what_is_found(void **state)
     char msg[256];
 
     (void)state;
-    assert_int_equal(walk_dir("proj", 100, &l, msg, sizeof msg), 0);
+    assert_int_equal(walk_dir("proj", WALK_REVIEWED, 100, &l, msg, sizeof msg), 0);
     assert_paths(&l, want, 3);
     walk_list_free(&l);
-    assert_int_equal(walk_dir("proj/", 100, &l, msg, sizeof msg), 0);
+    assert_int_equal(walk_dir("proj/", WALK_REVIEWED, 100, &l, msg, sizeof msg), 0);
     assert_paths(&l, want, 3);
     walk_list_free(&l);
+    /* Every file, for an architecture job's tree: what is left out is. */
+    {
+        static const char *const all[] = {"proj/Makefile", "proj/a.py", "proj/b.txt",
+                                          "proj/sub/c.go", "proj/sub/deeper/d.ts"};
+        assert_int_equal(walk_dir("proj", WALK_ALL, 100, &l, msg, sizeof msg), 0);
+        assert_paths(&l, all, 5);
+        walk_list_free(&l);
+    }
     /* "." itself is walked, though its name starts with a dot. */
-    assert_int_equal(walk_dir(".", 100, &l, msg, sizeof msg), 0);
+    assert_int_equal(walk_dir(".", WALK_REVIEWED, 100, &l, msg, sizeof msg), 0);
     assert_paths(&l, dot, 4);
     walk_list_free(&l);
     assert_null(l.paths);
@@ -106,21 +114,21 @@ static void test_limits(void **state)
     size_t at = 0;
 
     (void)state;
-    assert_int_equal(walk_dir("outside", 1, &l, msg, sizeof msg), 0);
+    assert_int_equal(walk_dir("outside", WALK_REVIEWED, 1, &l, msg, sizeof msg), 0);
     assert_int_equal(l.n, 1);
-    assert_int_equal(walk_dir("proj", 2, &l, msg, sizeof msg), -1);
+    assert_int_equal(walk_dir("proj", WALK_REVIEWED, 2, &l, msg, sizeof msg), -1);
     assert_string_equal(msg, "proj holds more than 2 files to review: name fewer");
     assert_int_equal(l.n, 1);
     assert_string_equal(l.paths[0], "outside/o.py");
-    assert_int_equal(walk_dir("proj", 3, &l, msg, sizeof msg), 0);
+    assert_int_equal(walk_dir("proj", WALK_REVIEWED, 3, &l, msg, sizeof msg), 0);
     assert_int_equal(l.n, 4);
     assert_string_equal(l.paths[1], "proj/a.py");
-    assert_int_equal(walk_dir("proj", 0, &l, msg, sizeof msg), -1);
+    assert_int_equal(walk_dir("proj", WALK_REVIEWED, 0, &l, msg, sizeof msg), -1);
     assert_int_equal(l.n, 4);
 
-    assert_int_equal(walk_dir("gone", 10, &l, msg, sizeof msg), -1);
+    assert_int_equal(walk_dir("gone", WALK_REVIEWED, 10, &l, msg, sizeof msg), -1);
     assert_string_equal(msg, "gone: No such file or directory");
-    assert_int_equal(walk_dir("proj/a.py", 10, &l, msg, sizeof msg), -1);
+    assert_int_equal(walk_dir("proj/a.py", WALK_REVIEWED, 10, &l, msg, sizeof msg), -1);
     assert_string_equal(msg, "proj/a.py: Not a directory");
     assert_int_equal(l.n, 4);
     walk_list_free(&l);
@@ -134,13 +142,13 @@ static void test_limits(void **state)
     }
     snprintf(path + at, sizeof path - at, "/last.py");
     puts_file(path, "y = 2\n");
-    assert_int_equal(walk_dir("deep", 10, &l, msg, sizeof msg), 0);
+    assert_int_equal(walk_dir("deep", WALK_REVIEWED, 10, &l, msg, sizeof msg), 0);
     assert_int_equal(l.n, 1);
     assert_string_equal(l.paths[0], path);
     walk_list_free(&l);
     snprintf(path + at, sizeof path - at, "/d");
     assert_int_equal(mkdir(path, 0700), 0);
-    assert_int_equal(walk_dir("deep", 10, &l, msg, sizeof msg), -1);
+    assert_int_equal(walk_dir("deep", WALK_REVIEWED, 10, &l, msg, sizeof msg), -1);
     assert_non_null(strstr(msg, "directories deeper than 32 below deep"));
     assert_int_equal(l.n, 0);
     walk_list_free(&l);
@@ -155,7 +163,7 @@ static int add_found(struct jobset *js)
 
     memset(&a, 0, sizeof a);
     a.type = "review";
-    assert_int_equal(walk_dir("big", 10, &l, msg, sizeof msg), 0);
+    assert_int_equal(walk_dir("big", WALK_REVIEWED, 10, &l, msg, sizeof msg), 0);
     assert_int_equal(l.n, 3);
     for (size_t i = 0; i < l.n && rc == 0; i++)
         rc = commands_add_review(&a, js, l.paths[i], NULL, 0, ADD_FROM_DIR);
