@@ -75,34 +75,34 @@ static void assert_paths(const struct walk_list *l, const char *const *want, siz
 
 /* Only the three files of a reviewed language, sorted; nothing hidden,
  * installed, generated, linked, or not a regular file. */
+/* walk_dir(dir, what) finds exactly want[0..n), in that order. */
+static void expect_walk(const char *dir, enum walk_what what, const char *const *want,
+                        size_t n)
+{
+    struct walk_list l = {0};
+    char msg[256];
+
+    assert_int_equal(walk_dir(dir, what, 100, &l, msg, sizeof msg), 0);
+    assert_paths(&l, want, n);
+    walk_list_free(&l);
+    assert_null(l.paths);
+}
+
 static void test_what_is_found(void **state)
 {
     static const char *const want[] = {"proj/a.py", "proj/sub/c.go", "proj/sub/deeper/d.ts"};
     static const char *const dot[] = {"./outside/o.py", "./proj/a.py", "./proj/sub/c.go",
                                       "./proj/sub/deeper/d.ts"};
-    struct walk_list l = {0};
-    char msg[256];
+    static const char *const all[] = {"proj/Makefile", "proj/a.py", "proj/b.txt",
+                                      "proj/sub/c.go", "proj/sub/deeper/d.ts"};
 
     (void)state;
-    assert_int_equal(walk_dir("proj", WALK_REVIEWED, 100, &l, msg, sizeof msg), 0);
-    assert_paths(&l, want, 3);
-    walk_list_free(&l);
-    assert_int_equal(walk_dir("proj/", WALK_REVIEWED, 100, &l, msg, sizeof msg), 0);
-    assert_paths(&l, want, 3);
-    walk_list_free(&l);
+    expect_walk("proj", WALK_REVIEWED, want, 3);
+    expect_walk("proj/", WALK_REVIEWED, want, 3);
     /* Every file, for an architecture job's tree: what is left out is. */
-    {
-        static const char *const all[] = {"proj/Makefile", "proj/a.py", "proj/b.txt",
-                                          "proj/sub/c.go", "proj/sub/deeper/d.ts"};
-        assert_int_equal(walk_dir("proj", WALK_ALL, 100, &l, msg, sizeof msg), 0);
-        assert_paths(&l, all, 5);
-        walk_list_free(&l);
-    }
+    expect_walk("proj", WALK_ALL, all, 5);
     /* "." itself is walked, though its name starts with a dot. */
-    assert_int_equal(walk_dir(".", WALK_REVIEWED, 100, &l, msg, sizeof msg), 0);
-    assert_paths(&l, dot, 4);
-    walk_list_free(&l);
-    assert_null(l.paths);
+    expect_walk(".", WALK_REVIEWED, dot, 4);
 }
 
 /* Each walk appends, sorted in its own part; a failed one leaves the list
