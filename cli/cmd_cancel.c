@@ -25,8 +25,10 @@ static int cancel_one(struct api *api, const char *id)
     }
     st = json_str(body, "status");
     if ((status == 200 || status == 202) && st != NULL) {
-        /* 202: its worker stops it; `codeinsight job ID --wait` shows the end. */
-        printf("%s\t%s\n", id, status == 200 ? st : "cancelling");
+        /* 202: its worker stops it; `codeinsight job ID --wait` shows the end.
+         * Our words, not the server's: nothing it sends reaches the terminal
+         * raw. */
+        printf("%s\t%s\n", id, status == 200 ? "cancelled" : "cancelling");
         cJSON_Delete(body);
         return 0;
     }

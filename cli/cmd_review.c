@@ -138,7 +138,8 @@ int commands_run_jobs(const struct cli_args *a, struct api *api, struct jobset *
 }
 
 int commands_add_review(const struct cli_args *a, struct jobset *js, const char *path,
-                        const char *diff, size_t diff_len, enum add_from from)
+                        const char *dir, const char *diff, size_t diff_len,
+                        enum add_from from)
 {
     char wire[SOURCE_PATH_MAX], msg[512];
     struct source_file f;
@@ -146,7 +147,8 @@ int commands_add_review(const struct cli_args *a, struct jobset *js, const char 
     char *body;
     int rc = 0;
 
-    if (source_wire_path(path, wire, sizeof wire, msg, sizeof msg) != 0 ||
+    if ((dir != NULL ? source_wire_path_in(path, dir, wire, sizeof wire, msg, sizeof msg)
+                     : source_wire_path(path, wire, sizeof wire, msg, sizeof msg)) != 0 ||
         (rc = from == ADD_FROM_DIFF ? source_read_tree(path, SOURCE_FILE_MAX, &f, msg, sizeof msg)
                                     : source_read(path, SOURCE_FILE_MAX, &f, msg, sizeof msg))
             != 0) {
@@ -308,7 +310,7 @@ static int add_named(const struct cli_args *a, struct jobset *js, const char *pa
     int rc = 0;
 
     if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return commands_add_review(a, js, path, NULL, 0, ADD_NAMED);
+        return commands_add_review(a, js, path, NULL, NULL, 0, ADD_NAMED);
     if (walk_dir(path, WALK_REVIEWED, js->n < CLI_FILES_MAX ? CLI_FILES_MAX - js->n : 0, &l,
                  msg, sizeof msg) != 0) {
         fputs("codeinsight: ", stderr);
@@ -322,7 +324,7 @@ static int add_named(const struct cli_args *a, struct jobset *js, const char *pa
         fputs(": no file in a language the service reviews\n", stderr);
     }
     for (size_t i = 0; i < l.n && rc == 0; i++)
-        rc = commands_add_review(a, js, l.paths[i], NULL, 0, ADD_FROM_DIR);
+        rc = commands_add_review(a, js, l.paths[i], path, NULL, 0, ADD_FROM_DIR);
     walk_list_free(&l);
     return rc;
 }
@@ -358,6 +360,13 @@ int cmd_review(const struct cli_args *a, struct api *api)
     else
         for (size_t i = 0; i < a->nfiles && rc == 0; i++)
             rc = add_named(a, &js, a->files[i]);
+    /* However the files were named (a directory, a diff), one review sends
+     * CLI_FILES_MAX at most, and nothing when it would send more. */
+    if (rc == 0 && js.n > CLI_FILES_MAX) {
+        fprintf(stderr, "codeinsight: %zu files to review: at most %d per review; name "
+                "fewer\n", js.n, CLI_FILES_MAX);
+        rc = CLI_EXIT_USAGE;
+    }
     if (rc == 0)
         rc = check_bodies(&js);
     /* Nothing to review still prints an empty result (an empty SARIF log). */

@@ -62,10 +62,11 @@ enum add_from {
 };
 
 /* Adds the review job for one local file: reads it as `from` says, its wire
- * path, the body with diff[0..diff_len) (may be NULL). Returns 0 (a file
- * skipped with a note included), or CLI_EXIT_USAGE having said why on
- * stderr. */
+ * path (source_wire_path, or source_wire_path_in dir for ADD_FROM_DIR), the
+ * body with diff[0..diff_len) (may be NULL). Returns 0 (a file skipped with
+ * a note included), or CLI_EXIT_USAGE having said why on stderr. */
 int commands_add_review(const struct cli_args *a, struct jobset *js, const char *path,
-                        const char *diff, size_t diff_len, enum add_from from);
+                        const char *dir, const char *diff, size_t diff_len,
+                        enum add_from from);
 
 #endif

@@ -39,7 +39,7 @@ static int add_section(const struct cli_args *a, struct jobset *js, const char *
         fprintf(stderr, ": %s, skipped\n", why);
         return 0;
     }
-    return commands_add_review(a, js, local, diff->data + f->offset, f->len,
+    return commands_add_review(a, js, local, NULL, diff->data + f->offset, f->len,
                                chosen ? ADD_FROM_DIFF : ADD_NAMED);
 }
 

@@ -42,7 +42,10 @@ static int std_fds_open(void)
 }
 
 /* The file's settings (missing file: empty). Returns 0 or CLI_EXIT_USAGE. */
-static int load_file(char *path, size_t cap, struct cli_config *file)
+/* Reads the config file into *file. One that cannot be used is a usage
+ * error, unless needless (needless: login, which replaces it, or a URL and
+ * a key given otherwise): then a note, and an empty file. */
+static int load_file(char *path, size_t cap, struct cli_config *file, int needless)
 {
     char msg[2 * SETTINGS_PATH_MAX + 128];
     int found;
@@ -53,9 +56,16 @@ static int load_file(char *path, size_t cap, struct cli_config *file)
         return 0;
     }
     if (settings_load(path, file, &found, msg, sizeof msg) != 0) {
-        termtext_say(stderr, msg);          /* the path is the environment's */
+        /* The path is the environment's: said cleaned. */
+        if (needless) {
+            fputs("codeinsight: note: ", stderr);
+            termtext_put(stderr, msg, TERMTEXT_FLAT);
+            fputc('\n', stderr);
+        } else {
+            termtext_say(stderr, msg);
+        }
         settings_wipe(file);
-        return CLI_EXIT_USAGE;
+        return needless ? 0 : CLI_EXIT_USAGE;
     }
     return 0;
 }
@@ -136,7 +146,9 @@ static int run_command(int argc, char **argv)
         printf("codeinsight %s\n", CLI_VERSION);
         return CLI_EXIT_OK;
     }
-    if ((rc = load_file(path, sizeof path, &file)) != 0)
+    if ((rc = load_file(path, sizeof path, &file,
+                        a.cmd == CMD_LOGIN || (getenv("CODEINSIGHT_API_KEY") != NULL &&
+                                               (a.url != NULL || getenv("CODEINSIGHT_URL"))))) != 0)
         return rc;
     settings_resolve(&cfg, a.url, getenv("CODEINSIGHT_URL"), getenv("CODEINSIGHT_API_KEY"),
                    &file);

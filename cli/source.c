@@ -210,6 +210,8 @@ static int has_dotdot(const char *p)
     return 0;
 }
 
+/* out = p, when it fits and is a path the service takes (relpath_valid:
+ * UTF-8, no control character...). */
 static int put_path(char *out, size_t cap, const char *p, char *msg, size_t msgcap)
 {
     int n = snprintf(out, cap, "%s", p);
@@ -218,27 +220,65 @@ static int put_path(char *out, size_t cap, const char *p, char *msg, size_t msgc
         snprintf(msg, msgcap, "path too long: %.64s...", p);
         return -1;
     }
+    if (!relpath_valid(out, (size_t)n)) {
+        snprintf(msg, msgcap, "%s: not a file name the service takes (not UTF-8, or a "
+                 "control character)", p);
+        return -1;
+    }
     return 0;
 }
 
-int source_wire_path(const char *local, char *out, size_t cap, char *msg, size_t msgcap)
+static const char *skip_dot_slash(const char *local)
 {
-    char real[PATH_MAX], cwd[PATH_MAX];
-    const char *base;
-    size_t n;
-
     while (local[0] == '.' && local[1] == '/') {
         local += 2;
         while (*local == '/')
             local++;
     }
+    return local;
+}
+
+/* Writes into out (cap bytes) local relative to the working directory and
+ * returns 1, when it lies there; else 0. */
+static int under_cwd(const char *local, char *out, size_t cap)
+{
+    char real[PATH_MAX], cwd[PATH_MAX];
+    size_t n;
+
+    local = skip_dot_slash(local);
     if (local[0] != '/' && !has_dotdot(local))
-        return put_path(out, cap, local, msg, msgcap);
+        return snprintf(out, cap, "%s", local) < (int)cap;
     if (realpath(local, real) != NULL && getcwd(cwd, sizeof cwd) != NULL) {
         n = strlen(cwd);
         if (strncmp(real, cwd, n) == 0 && real[n] == '/' && real[n + 1] != '\0')
-            return put_path(out, cap, real + n + 1, msg, msgcap);
+            return snprintf(out, cap, "%s", real + n + 1) < (int)cap;
     }
+    return 0;
+}
+
+int source_wire_path_in(const char *local, const char *dir, char *out, size_t cap, char *msg,
+                        size_t msgcap)
+{
+    char rel[PATH_MAX], real[PATH_MAX], joined[2 * PATH_MAX];
+    const char *name, *rest = local + strlen(dir);
+
+    if (under_cwd(dir, rel, sizeof rel) || strncmp(local, dir, strlen(dir)) != 0 ||
+        realpath(dir, real) == NULL || (name = strrchr(real, '/')) == NULL || name[1] == '\0')
+        return source_wire_path(local, out, cap, msg, msgcap);
+    while (*rest == '/')
+        rest++;
+    snprintf(joined, sizeof joined, "%s/%s", name + 1, rest);
+    return put_path(out, cap, joined, msg, msgcap);
+}
+
+int source_wire_path(const char *local, char *out, size_t cap, char *msg, size_t msgcap)
+{
+    char rel[PATH_MAX];
+    const char *base;
+
+    local = skip_dot_slash(local);
+    if (under_cwd(local, rel, sizeof rel))
+        return put_path(out, cap, rel, msg, msgcap);
     base = strrchr(local, '/');
     base = base != NULL ? base + 1 : local;
     if (base[0] == '\0' || strcmp(base, "..") == 0 || strcmp(base, ".") == 0) {

@@ -60,8 +60,18 @@ void source_file_free(struct source_file *f);
 /* The relative path the service gets for a local path: "./" dropped; an
  * absolute path, or one with "..", is made relative to the working
  * directory when the file is under it, else reduced to its base name.
- * Returns 0, or -1 with msg when it does not fit in out (cap bytes). */
+ * Returns 0, or -1 with msg when it does not fit in out (cap bytes) or is
+ * not a path the service takes (relpath_valid: not UTF-8, a control
+ * character). */
 int source_wire_path(const char *local, char *out, size_t cap, char *msg, size_t msgcap);
+
+/* The wire path of local, a file found under directory dir (local starts
+ * with dir, as walk.h gives it): as source_wire_path when dir lies in the
+ * working directory; else dir's own name, then the rest ("../lib/a/u.py"
+ * under "../lib" -> "lib/a/u.py"), so that the files of one directory keep
+ * apart instead of all being reduced to their base names. */
+int source_wire_path_in(const char *local, const char *dir, char *out, size_t cap, char *msg,
+                        size_t msgcap);
 
 /* What a review request holds; NULL members are left out. */
 struct source_review {

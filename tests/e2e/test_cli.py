@@ -151,7 +151,7 @@ def fake_api(routes: dict):
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = answer
+        do_GET = do_POST = do_DELETE = answer
 
         def log_message(self, *args):  # noqa: ARG002
             pass
@@ -539,6 +539,48 @@ def test_a_directory_reviews_the_files_of_languages_under_it(harness, stack, fak
     assert job_keys(harness) == before + 2
     assert fake.count("never sent") == 0, "a file left out reached the model"
 
+    # A directory outside the working one keeps its files apart: its own
+    # name, then their paths under it (not two "util.go").
+    for sub in ("a", "b"):
+        (tmp_path / "lib" / sub).mkdir(parents=True)
+        m = marker()
+        (tmp_path / "lib" / sub / "util.go").write_text(go_file(m))
+        script(fake, m, [])
+    r = run_cli(harness, ["review", "../lib", "--format", "json", "-q"],
+                cli_env(harness, stack, tmp_path), work)
+    assert r.returncode == 0, r
+    assert [v["file_path"] for v in json.loads(r.stdout)] == ["lib/a/util.go", "lib/b/util.go"]
+
+    # A file name the service would refuse (not UTF-8, a control character)
+    # is skipped with a note when found, a usage error when named.
+    odd = work / "odd"
+    odd.mkdir()
+    (odd / "ok.go").write_text(go_file(marker()))
+    os.close(os.open(os.path.join(os.fsencode(odd), b"caf\xe9.go"), os.O_CREAT | os.O_WRONLY))
+    (odd / "a\x01b.go").write_text("package odd\n")
+    before = job_keys(harness)
+    r = run_cli(harness, ["review", "odd", "-q", "--format", "json"],
+                cli_env(harness, stack, tmp_path), work)
+    assert r.returncode == 0, r
+    assert [v["file_path"] for v in json.loads(r.stdout)] == ["odd/ok.go"], r.stdout
+    assert r.stderr.count("not a file name the service takes") == 2, r.stderr
+    assert job_keys(harness) == before + 1
+    r = run_cli(harness, ["review", "odd/a\x01b.go"], cli_env(harness, stack, tmp_path), work)
+    assert r.returncode == 2 and "not a file name the service takes" in r.stderr, r
+    assert job_keys(harness) == before + 1
+
+    # 256 files at most, however named: one more is a usage error, nothing sent.
+    many = work / "many"
+    many.mkdir()
+    for i in range(256):
+        (many / f"f{i:03}.go").write_text("package many\n")
+    (work / "extra.go").write_text("package extra\n")
+    for args in (["many", "extra.go"], ["extra.go", "many"]):
+        r = run_cli(harness, ["review", *args], cli_env(harness, stack, tmp_path), work)
+        assert r.returncode == 2, (args, r)
+        assert "at most 256" in r.stderr or "more than 255" in r.stderr, (args, r.stderr)
+    assert job_keys(harness) == before + 1
+
     # A directory with nothing to review: said, exit 0, nothing sent.
     (work / "docs").mkdir()
     (work / "docs" / "index.md").write_text("# docs\n")
@@ -546,7 +588,7 @@ def test_a_directory_reviews_the_files_of_languages_under_it(harness, stack, fak
     assert r.returncode == 0, r
     assert "docs: no file in a language the service reviews" in r.stderr, r.stderr
     assert "nothing to review" in r.stderr, r.stderr
-    assert job_keys(harness) == before + 2
+    assert job_keys(harness) == before + 1
 
 
 def test_rate_limited_submissions_wait_for_retry_after(harness, stack, fake, work, tmp_path):
@@ -742,6 +784,17 @@ def test_login_with_a_key_from_stdin_writes_0600(harness, stack, work, tmp_path)
     cfg.chmod(0o666)
     r = run_cli(harness, ["whoami"], env, work)
     assert r.returncode == 2 and "can be changed by other users" in r.stderr, r
+    # ...unless it is not needed: a URL and a key from the environment (a
+    # note), or login, which replaces it (mode 600 again).
+    r = run_cli(harness, ["whoami"], {**env, "CODEINSIGHT_URL": url, "CODEINSIGHT_API_KEY": key},
+                work)
+    assert r.returncode == 0 and email in r.stdout, r
+    assert "note: " in r.stderr and "can be changed by other users" in r.stderr, r
+    r = run_cli(harness, ["login"], env, work, stdin=f"{url}\n{key}\n")
+    assert r.returncode == 0, r
+    assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
+    r = run_cli(harness, ["whoami"], env, work)
+    assert r.returncode == 0 and email in r.stdout, r
 
     # A wrong key is refused before anything is written.
     cfg.unlink()
@@ -967,7 +1020,8 @@ def test_server_text_reaches_the_terminal_without_escape_codes(harness, work, tm
                 "detail": f"says {EVIL}"}
     routes = {("GET", f"/job/{job_id}"): (200, view, 0),
               ("GET", "/whoami"): (401, problem(401, "invalid_api_key"), 0),
-              ("POST", "/review"): (422, problem(422, f"invalid{EVIL}"), 0)}
+              ("POST", "/review"): (422, problem(422, f"invalid{EVIL}"), 0),
+              ("DELETE", f"/job/{job_id}"): (200, {**view, "status": f"cancelled{EVIL}"}, 0)}
     (work / "a.go").write_text(go_file(marker()))
     with fake_api(routes) as url:
         env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
@@ -989,6 +1043,11 @@ def test_server_text_reaches_the_terminal_without_escape_codes(harness, work, tm
         assert r.returncode == 3, r
         assert f"a.go: invalid{EVIL_SHOWN}: says {EVIL_SHOWN} (HTTP 422)" in r.stderr, r.stderr
         assert_no_escape_codes(r.stderr)
+
+        # cancel says its own word, not the server's.
+        r = run_cli(harness, ["cancel", job_id], env, work)
+        assert r.returncode == 0, r
+        assert r.stdout == f"{job_id}\tcancelled\n", r.stdout
 
 
 # -------------------------------------------------------------------- timeout --
@@ -1306,7 +1365,8 @@ def test_arguments_reach_the_terminal_without_escape_codes(harness, stack, work,
         (["review", "a.go", "--format", EVIL], 2, None),
         (["review", "a.go", f"--bogus{EVIL}"], 2, None),
         (["review", "--diff", f"nope{EVIL}"], 2, None),
-        (["review", "--diff", "-", f"x{EVIL}.go"], 0, diff),
+        # A name the service would refuse is a usage error before the diff is read.
+        (["review", "--diff", "-", f"x{EVIL}.go"], 2, diff),
         (["review", "-t", "debug", "--error-log", f"nope{EVIL}", "a.go"], 2, None),
         (["review", "-t", "architecture", "--request", "r", f"{EVIL}/.."], 2, None),
     ]
@@ -1325,9 +1385,12 @@ def test_arguments_reach_the_terminal_without_escape_codes(harness, stack, work,
     (xdg / "codeinsight").mkdir(parents=True)
     (xdg / "codeinsight" / "config").write_text("url = http://x\n")
     (xdg / "codeinsight" / "config").chmod(0o666)
+    # The URL and key come from the environment: the file is not needed,
+    # so it is a note (exit 0), the path shown as safely.
     r = run_cli(harness, ["whoami"], cli_env(harness, stack, tmp_path, XDG_CONFIG_HOME=str(xdg)),
                 work)
-    assert r.returncode == 2 and "can be changed by other users" in r.stderr, r
+    assert r.returncode == 0 and "note: " in r.stderr, r
+    assert "can be changed by other users" in r.stderr, r
     assert EVIL_SHOWN in r.stderr, r.stderr
     assert_no_escape_codes(r.stderr)
 

@@ -166,7 +166,7 @@ static int add_found(struct jobset *js)
     assert_int_equal(walk_dir("big", WALK_REVIEWED, 10, &l, msg, sizeof msg), 0);
     assert_int_equal(l.n, 3);
     for (size_t i = 0; i < l.n && rc == 0; i++)
-        rc = commands_add_review(&a, js, l.paths[i], NULL, 0, ADD_FROM_DIR);
+        rc = commands_add_review(&a, js, l.paths[i], "big", NULL, 0, ADD_FROM_DIR);
     walk_list_free(&l);
     return rc;
 }
@@ -203,7 +203,7 @@ static void test_found_but_not_sent(void **state)
 
     memset(&a, 0, sizeof a);
     a.type = "review";
-    assert_int_equal(commands_add_review(&a, &js, "big/nul.c", NULL, 0, ADD_NAMED),
+    assert_int_equal(commands_add_review(&a, &js, "big/nul.c", NULL, NULL, 0, ADD_NAMED),
                      CLI_EXIT_USAGE);
     assert_int_equal(js.n, 0);
     jobset_cleanup(&js);
