@@ -31,6 +31,7 @@ struct gateway {
     struct offload *admitter;       /* owns: the admission threads (admit.h) */
     unsigned port;                  /* bound port */
     int active;                     /* requests in progress (atomic) */
+    int stopping;                   /* server_stop has begun (atomic) */
     int64_t kv_connected_at;        /* monotonic ms of a thread's last Redis connect (atomic) */
     struct jwt_verifier own_jwt;    /* tokens from POST /auth/login */
     struct jwt_verifier ext_jwt;    /* Supabase tokens; ext_enabled says whether */

@@ -134,16 +134,27 @@ int offload_queued(struct offload *o)
     return n;
 }
 
-void offload_free(struct offload *o)
+void offload_stop(struct offload *o)
 {
+    int threads;
+
     if (o == NULL)
         return;
     pthread_mutex_lock(&o->mu);
     o->stopping = 1;
     pthread_cond_broadcast(&o->cv);
+    threads = o->threads;
+    o->threads = 0;                 /* joined once, whoever stops it again */
     pthread_mutex_unlock(&o->mu);
-    for (int i = 0; i < o->threads; i++)
+    for (int i = 0; i < threads; i++)
         pthread_join(o->tid[i], NULL);
+}
+
+void offload_free(struct offload *o)
+{
+    if (o == NULL)
+        return;
+    offload_stop(o);
     pthread_cond_destroy(&o->cv);
     pthread_mutex_destroy(&o->mu);
     free(o->ring);

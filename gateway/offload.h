@@ -9,7 +9,8 @@
  *
  *     struct offload *o = offload_new(4, 1024, &e);
  *     if (offload_submit(o, run, arg) != 0) ... refused: queue full or stopping
- *     offload_free(o);    runs what is queued, then joins the threads
+ *     offload_stop(o);    runs what is queued, joins the threads, refuses more
+ *     offload_free(o);    (stops it if need be) and frees it
  *
  * A thread of a batched pool takes every task queued (up to a batch size)
  * at once and hands their arguments to one function: what was submitted
@@ -50,8 +51,12 @@ int offload_submit(struct offload *o, offload_fn *fn, void *arg);
 /* Tasks queued and not yet started, at this instant. Thread-safe. */
 int offload_queued(struct offload *o);
 
-/* Refuses new tasks, runs every task already queued, joins the threads and
- * frees the pool. NULL is a no-op. */
+/* Refuses new tasks (offload_submit returns -1 from now on), runs every
+ * task already queued and joins the threads; the pool stays valid to
+ * submit to (refused) until offload_free. Again, or NULL: a no-op. */
+void offload_stop(struct offload *o);
+
+/* offload_stop, then frees the pool. NULL is a no-op. */
 void offload_free(struct offload *o);
 
 #endif

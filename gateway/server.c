@@ -399,8 +399,11 @@ void server_respond_busy(struct request *req)
 {
     struct err e;
 
-    err_set(&e, ERR_SERVER_BUSY, "every waiting thread is busy and %ld requests are queued; "
-            "retry shortly", req->gw->cfg->http_wait_queue);
+    if (__atomic_load_n(&req->gw->stopping, __ATOMIC_ACQUIRE))
+        err_set(&e, ERR_SERVER_BUSY, "this server is shutting down; retry shortly");
+    else
+        err_set(&e, ERR_SERVER_BUSY, "every waiting thread is busy and %ld requests are "
+                "queued; retry shortly", req->gw->cfg->http_wait_queue);
     respond_header(req, "Retry-After", "1");
     respond_error(req, &e);
 }
@@ -650,6 +653,7 @@ void server_stop(struct gateway *gw)
     /* Stop accepting, end the event streams (their clients resume with
      * Last-Event-ID elsewhere; MHD must not stop with suspended
      * connections), let requests in progress finish, then close the rest. */
+    __atomic_store_n(&gw->stopping, 1, __ATOMIC_RELEASE);
     ls = MHD_quiesce_daemon(gw->daemon);
     if (gw->subs != NULL)
         subs_close_all(gw->subs);
@@ -657,12 +661,17 @@ void server_stop(struct gateway *gw)
         usleep(10000);
     /* Every suspended request is resumed before MHD stops: what is still
      * queued runs (each bounded by its Redis and PostgreSQL timeouts). The
-     * admission threads first: they may hand work to the waiting threads. */
+     * admission threads first: they may hand work to the waiting threads.
+     * The pools stay allocated until MHD has stopped: a keep-alive
+     * connection may still send a request meanwhile, which a stopped pool
+     * refuses (503 overloaded) instead of it touching freed memory. */
+    offload_stop(gw->admitter);
+    offload_stop(gw->waiters);
+    MHD_stop_daemon(gw->daemon);
     offload_free(gw->admitter);
     offload_free(gw->waiters);
     gw->admitter = NULL;
     gw->waiters = NULL;
-    MHD_stop_daemon(gw->daemon);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
     gw->daemon = NULL;

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import http.client
+import json
 import os
 import re
+import signal
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -142,3 +146,40 @@ def test_client_gone_while_waiting(harness, wgw):
     assert waiting_gauge(wgw) == 0
     status, _, body = wgw.http("GET", "/keys", timeout=10)
     assert status == 200, body
+
+
+def test_a_request_during_shutdown_is_refused_not_crashed(harness, _module_isolation):
+    """SIGTERM while a waiting thread is stuck on PostgreSQL: the gateway
+    drains, and a request sent meanwhile on a keep-alive connection is
+    answered 503 server_busy (logged: shutting down) by the stopped pools, which
+    stay allocated until the HTTP server has stopped (they were freed
+    first: an ASan build showed a use-after-free in offload_submit). The
+    gateway then exits 0, the stuck request answered."""
+    gw = harness.start_gateway({"CODEINSIGHT_HTTP_THREADS": "1",
+                                "CODEINSIGHT_HTTP_WAIT_THREADS": "1",
+                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000000"})
+    warm(gw)
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=60)
+    body = json.dumps({"file_path": "a.py", "file_content": "import os\n",
+                       "request_type": "review"})
+    hdr = {"Authorization": f"Bearer {harness.default_key}", "Content-Type": "application/json"}
+    conn.request("POST", "/review", body, hdr)
+    first = conn.getresponse()
+    first.read()
+    assert first.status == 202, first.status
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        with keys_locked(harness):
+            stuck = ex.submit(gw.http, "GET", "/keys", timeout=60)
+            wait_lock_waiters(harness, 1)
+            gw.send_signal(signal.SIGTERM)
+            time.sleep(6)       # past the drain's 5 s: the pools are being stopped
+            conn.request("POST", "/review", body, hdr)
+            late = conn.getresponse()
+            data = json.loads(late.read())
+            assert late.status == 503 and data["code"] == "server_busy", (late.status, data)
+            assert late.getheader("Retry-After"), late.getheaders()
+        assert stuck.result(timeout=30)[0] == 200
+    conn.close()
+    assert gw.wait(30) == 0, gw.tail()
+    # 5xx details are generic; the log says why.
+    assert "this server is shutting down" in gw.output(), gw.tail()
