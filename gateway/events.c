@@ -13,6 +13,7 @@
 #include "gateway/subs.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,15 @@ static void catch_up(struct events *ev)
         struct catchup *c = calloc(1, sizeof *c);
         char key[JOB_EVENTS_KEY_MAX], start[SSE_ID_MAX + 2];
 
+        if (ev->from[i].ms == UINT64_MAX && ev->from[i].seq == UINT64_MAX) {
+            /* Nothing follows the greatest id (a client's Last-Event-ID may
+             * be it), and Redis refuses it as an exclusive start: a read
+             * would fail, and the catch-up of every stream with it, again
+             * each second. */
+            free(c);
+            subs_resync_end(ev->subs, ev->jobs[i]);
+            continue;
+        }
         if (c == NULL) {
             err_set(&e, ERR_INTERNAL, "out of memory");
             catchup_failed(ev, &e);

@@ -337,6 +337,32 @@ def test_a_future_last_event_id_still_ends_with_the_job(fresh, egw, fake_server)
     again.close()
 
 
+def test_the_greatest_last_event_id_does_not_stall_catching_up(fresh, egw, fake_server):
+    """Last-Event-ID 2^64-1-2^64-1 (the greatest id): after the gateway's
+    subscription drops, catching up skips that stream (nothing can follow
+    it; Redis refuses it as an exclusive start, which failed the catch-up
+    of every stream, retried each second, for as long as it stayed open)
+    and the others are caught up; the stream still ends with its job."""
+    greatest = "18446744073709551615-18446744073709551615"
+    job, other = submit(fresh, "a"), submit(fresh, "b")
+    s = Stream(egw, job, fresh.default_key, last_id=greatest)
+    assert s.status == 200
+    t = Stream(egw, other, fresh.default_key)
+    t.read(stop=lambda st: "queued" in st.types(), deadline_s=READ_TIMEOUT)
+    failed = len(egw.events("events_catchup_failed"))
+    assert int(fresh.redis_cli("CLIENT", "KILL", "TYPE", "pubsub")) >= 1
+    wait_until(lambda: len(egw.events("events_catchup")) >= 1, timeout=READ_TIMEOUT,
+               desc="the catch-up after the subscription dropped")
+    start_worker(fresh, fake_server)
+    s.read(deadline_s=READ_TIMEOUT)
+    t.read(deadline_s=READ_TIMEOUT)
+    s.close()
+    t.close()
+    assert s.closed and s.types() == [], s.text
+    assert t.closed and t.types() == STEPS, t.text
+    assert len(egw.events("events_catchup_failed")) == failed
+
+
 def test_debug_doctor_steps(fresh, egw):
     status, _, data = egw.http("POST", "/review", {
         "request_type": "debug", "file_path": "stats.py",
