@@ -70,6 +70,12 @@ void server_resume(void *conn);
 int server_hand_over(struct request *req, struct offload *pool, void (*fn)(void *arg),
                      void *arg);
 
+/* From a request thread's handler that found it must read PostgreSQL:
+ * runs the route's handler again, from the start, on a waiting thread
+ * (where req->waits is set), which answers. Returns as server_hand_over;
+ * the handler returns at once either way. */
+int server_rerun_waiting(struct request *req);
+
 /* Answers 503 server_busy with Retry-After: a queue of waiting work is full. */
 void server_respond_busy(struct request *req);
 

@@ -18,6 +18,7 @@
 #include "gateway/gateway.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
+#include "gateway/routes.h"
 #include "gateway/view_cache.h"
 
 #include <stdio.h>
@@ -72,17 +73,35 @@ static int owned_by(const cJSON *view, const char *user_id)
     return owner != NULL && strcmp(owner, user_id) == 0;
 }
 
-/* jobs_view, and *hot (when not NULL) 1 when the view is Redis' hot copy. */
-static cJSON *view_of(struct request *req, const char *id, int *hot, struct err *e)
+/* 1 when a poll on a request thread must not read PostgreSQL itself: its
+ * threads wait on nothing slower than Redis (docs/operations.md, "Request
+ * threads"), so the handler runs again on a waiting thread. */
+static int poll_defers(const struct request *req)
+{
+    return !req->waits && req->route != NULL && (req->route->flags & ROUTE_VIEW) &&
+           req->gw->waiters != NULL;
+}
+
+/* jobs_view, and *hot (when not NULL) 1 when the view is Redis' hot copy;
+ * *later (when not NULL) 1, and NULL returned, when the view is to be read
+ * from PostgreSQL on a waiting thread (poll_defers). */
+static cJSON *view_of(struct request *req, const char *id, int *hot, int *later,
+                      struct err *e)
 {
     struct err redis_e;
     cJSON *view;
 
     err_clear(e);
     err_clear(&redis_e);
+    if (later != NULL)
+        *later = 0;
     view = job_from_redis(req, id, &redis_e);
     if (hot != NULL)
         *hot = view != NULL;
+    if (view == NULL && later != NULL && poll_defers(req)) {
+        *later = 1;
+        return NULL;
+    }
     if (view == NULL) {
         if (redis_e.code != ERR_OK) {
             /* Reads survive a Redis outage through the record of truth. */
@@ -99,12 +118,13 @@ static cJSON *view_of(struct request *req, const char *id, int *hot, struct err 
 
 cJSON *jobs_view(struct request *req, const char *id, struct err *e)
 {
-    return view_of(req, id, NULL, e);
+    return view_of(req, id, NULL, NULL, e);
 }
 
-cJSON *jobs_view_owned(struct request *req, const char *id, int *hot, struct err *e)
+static cJSON *view_owned(struct request *req, const char *id, int *hot, int *later,
+                         struct err *e)
 {
-    cJSON *view = view_of(req, id, hot, e);
+    cJSON *view = view_of(req, id, hot, later, e);
 
     if (view != NULL && !owned_by(view, req->who.user_id)) {
         /* Someone else's job looks exactly like no job. */
@@ -112,6 +132,11 @@ cJSON *jobs_view_owned(struct request *req, const char *id, int *hot, struct err
         view = NULL;
     }
     return view;
+}
+
+cJSON *jobs_view_owned(struct request *req, const char *id, int *hot, struct err *e)
+{
+    return view_owned(req, id, hot, NULL, e);
 }
 
 int jobs_id_or_respond(struct request *req, const char *id)
@@ -128,8 +153,13 @@ int jobs_id_or_respond(struct request *req, const char *id)
 cJSON *jobs_view_or_respond(struct request *req, const char *id, int *hot)
 {
     struct err e;
-    cJSON *view = jobs_view_owned(req, id, hot, &e);
+    int later;
+    cJSON *view = view_owned(req, id, hot, &later, &e);
 
+    if (later) {
+        server_rerun_waiting(req);
+        return NULL;
+    }
     if (view == NULL) {
         if (e.code == ERR_OK)
             err_set(&e, ERR_JOB_NOT_FOUND, "no job %s", id);

@@ -60,6 +60,9 @@
  * so it is no bigger than it needs to be. */
 #define SERVER_CONNECTION_MEMORY (16 * 1024)
 #define SERVER_DRAIN_MS 5000
+/* Then, once the pools have run what they held, ms for those answers to go
+ * out before the server stops. */
+#define SERVER_RESUMED_DRAIN_MS 2000
 /* Bytes of an unexpected method echoed in a 405's detail, excluding the NUL. */
 #define SERVER_METHOD_SHOWN_MAX 32
 
@@ -434,6 +437,26 @@ static void run_waiting(void *arg)
     MHD_resume_connection(conn);
 }
 
+/* On a waiting thread: the route's handler again (the gate has passed). */
+static void handler_waiting(void *arg)
+{
+    struct request *req = arg;
+    struct MHD_Connection *conn = req->conn;
+    struct err e;
+
+    req->route->handler(req);
+    if (!req->responded) {
+        err_set(&e, ERR_INTERNAL, "handler sent no response");
+        respond_error(req, &e);
+    }
+    MHD_resume_connection(conn);
+}
+
+int server_rerun_waiting(struct request *req)
+{
+    return server_hand_over(req, req->gw->waiters, handler_waiting, req);
+}
+
 /* On a waiting thread: reads the identity the gate missed from PostgreSQL
  * into the cache. Then the request runs again on a request thread (waits
  * cleared before the resume), or its error answer is held. */
@@ -643,9 +666,17 @@ int server_start(struct gateway *gw, struct err *e)
     return ERR_OK;
 }
 
+/* Waits, ms at most, until no request is in progress. */
+static void drain(struct gateway *gw, int64_t ms)
+{
+    int64_t deadline = clock_mono_ms() + ms;
+
+    while (__atomic_load_n(&gw->active, __ATOMIC_ACQUIRE) > 0 && clock_mono_ms() < deadline)
+        usleep(10000);
+}
+
 void server_stop(struct gateway *gw)
 {
-    int64_t deadline = clock_mono_ms() + SERVER_DRAIN_MS;
     MHD_socket ls;
 
     if (gw->daemon == NULL)
@@ -657,8 +688,7 @@ void server_stop(struct gateway *gw)
     ls = MHD_quiesce_daemon(gw->daemon);
     if (gw->subs != NULL)
         subs_close_all(gw->subs);
-    while (__atomic_load_n(&gw->active, __ATOMIC_ACQUIRE) > 0 && clock_mono_ms() < deadline)
-        usleep(10000);
+    drain(gw, SERVER_DRAIN_MS);
     /* Every suspended request is resumed before MHD stops: what is still
      * queued runs (each bounded by its Redis and PostgreSQL timeouts). The
      * admission threads first: they may hand work to the waiting threads.
@@ -667,6 +697,8 @@ void server_stop(struct gateway *gw)
      * refuses (503 overloaded) instead of it touching freed memory. */
     offload_stop(gw->admitter);
     offload_stop(gw->waiters);
+    /* The requests they resumed last still have their answers to send. */
+    drain(gw, SERVER_RESUMED_DRAIN_MS);
     MHD_stop_daemon(gw->daemon);
     offload_free(gw->admitter);
     offload_free(gw->waiters);

@@ -83,6 +83,7 @@ def warm(gw):
 
 def test_waiting_routes_do_not_hold_up_request_threads(harness, wgw):
     warm(wgw)
+    queued = harness.submit(file_path="q.py", file_content="q = 1\n", gateway=wgw)
     with concurrent.futures.ThreadPoolExecutor(WAIT_QUEUE + 1) as ex:
         with keys_locked(harness):
             # One on the waiting thread (stuck on the lock), two queued.
@@ -95,12 +96,16 @@ def test_waiting_routes_do_not_hold_up_request_threads(harness, wgw):
             assert not any(f.done() for f in stuck), [f.result() for f in stuck if f.done()]
 
             # The only request thread still answers: a probe, and a poll
-            # of a job (404 here: an unknown id, read from Redis).
+            # of a job Redis holds.
             status, _, body = wgw.http("GET", "/healthz", auth=None, timeout=5)
             assert status == 200, body
+            status, _, body = wgw.http("GET", f"/job/{queued}", timeout=5)
+            assert status == 200 and body["status"] == "queued", body
+            # A poll of a job Redis does not hold needs PostgreSQL: a
+            # waiting thread's work, never the request thread's.
             status, _, body = wgw.http("GET", "/job/01a2019b-0000-7000-8000-000000000000",
                                        timeout=5)
-            assert status == 404 and body["code"] == "job_not_found", body
+            assert status == 503 and body["code"] == "server_busy", body
 
             # The queue is full: the next waiting request is refused at once.
             status, headers, body = wgw.http("GET", "/usage", timeout=5)
@@ -118,7 +123,11 @@ def test_waiting_routes_do_not_hold_up_request_threads(harness, wgw):
             assert isinstance(body["keys"], list), body
     assert waiting_gauge(wgw) == 0
     refused = [r for r in wgw.events("http_request") if r.get("code") == "server_busy"]
-    assert len(refused) == 1 and refused[0]["path"] == "/usage", refused
+    assert [r["path"] for r in refused] == ["/job/01a2019b-0000-7000-8000-000000000000",
+                                            "/usage"], refused
+    # Once the waiting thread is free, that poll is answered (404).
+    status, _, body = wgw.http("GET", "/job/01a2019b-0000-7000-8000-000000000000", timeout=5)
+    assert status == 404 and body["code"] == "job_not_found", body
 
 
 def test_client_gone_while_waiting(harness, wgw):
