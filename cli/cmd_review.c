@@ -165,9 +165,7 @@ int commands_add_review(const struct cli_args *a, struct jobset *js, const char 
             fprintf(stderr, ": %s, skipped\n", msg);
             return 0;
         }
-        fputs("codeinsight: ", stderr);
-        termtext_put(stderr, msg, TERMTEXT_FLAT);
-        fputc('\n', stderr);
+        termtext_say(stderr, msg);
         return CLI_EXIT_USAGE;
     }
     memset(&r, 0, sizeof r);
@@ -281,9 +279,7 @@ static int add_architecture(const struct cli_args *a, struct jobset *js)
         }
         /* Each path takes 2 bytes at least: the tree's limit bounds them. */
         if (walk_dir(a->files[i], WALK_ALL, SOURCE_FILE_TREE_MAX / 2, &l, msg, sizeof msg) != 0) {
-            fputs("codeinsight: ", stderr);
-            termtext_put(stderr, msg, TERMTEXT_FLAT);
-            fputc('\n', stderr);
+            termtext_say(stderr, msg);
             rc = CLI_EXIT_USAGE;
         }
         for (size_t k = 0; k < l.n && rc == 0; k++)
@@ -313,9 +309,8 @@ static int add_named(const struct cli_args *a, struct jobset *js, const char *pa
         return commands_add_review(a, js, path, NULL, NULL, 0, ADD_NAMED);
     if (walk_dir(path, WALK_REVIEWED, js->n < CLI_FILES_MAX ? CLI_FILES_MAX - js->n : 0, &l,
                  msg, sizeof msg) != 0) {
-        fputs("codeinsight: ", stderr);
-        termtext_put(stderr, msg, TERMTEXT_FLAT);
-        fputc('\n', stderr);
+        termtext_say(stderr, msg);
+        walk_list_free(&l);
         return CLI_EXIT_USAGE;
     }
     if (l.n == 0) {

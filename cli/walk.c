@@ -132,7 +132,8 @@ int walk_dir(const char *dir, enum walk_what what, size_t max, struct walk_list 
             free(out->paths[--out->n]);
         return -1;
     }
-    qsort(out->paths + w.first, out->n - w.first, sizeof *out->paths, by_path);
+    if (out->n > w.first)           /* paths is NULL while nothing was found */
+        qsort(out->paths + w.first, out->n - w.first, sizeof *out->paths, by_path);
     return 0;
 }
 

@@ -126,6 +126,15 @@ static void test_limits(void **state)
     assert_int_equal(walk_dir("proj", WALK_REVIEWED, 0, &l, msg, sizeof msg), -1);
     assert_int_equal(l.n, 4);
 
+    /* Nothing to find: no paths, no error (and no qsort of NULL). */
+    {
+        struct walk_list none = {0};
+        assert_int_equal(mkdir("empty", 0700), 0);
+        puts_file("empty/README.md", "# x\n");
+        assert_int_equal(walk_dir("empty", WALK_REVIEWED, 10, &none, msg, sizeof msg), 0);
+        assert_int_equal(none.n, 0);
+        walk_list_free(&none);
+    }
     assert_int_equal(walk_dir("gone", WALK_REVIEWED, 10, &l, msg, sizeof msg), -1);
     assert_string_equal(msg, "gone: No such file or directory");
     assert_int_equal(walk_dir("proj/a.py", WALK_REVIEWED, 10, &l, msg, sizeof msg), -1);
