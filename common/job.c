@@ -408,3 +408,21 @@ int job_view_finished(const cJSON *view)
     return s != NULL && (strcmp(s, "done") == 0 || strcmp(s, "failed") == 0 ||
                          strcmp(s, "cancelled") == 0);
 }
+
+cJSON *job_entry_object(const cJSON *fields)
+{
+    cJSON *o = cJSON_CreateObject();
+    const cJSON *k = fields != NULL ? fields->child : NULL;
+
+    for (; o != NULL && k != NULL && k->next != NULL; k = k->next->next) {
+        const cJSON *v = k->next;
+        if (!cJSON_IsString(k) || !cJSON_IsString(v))
+            continue;
+        if (strcmp(k->valuestring, JOB_META_FIELD) == 0 &&
+            job_meta_expand(o, v->valuestring) == 0)
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(o, k->valuestring);
+        cJSON_AddStringToObject(o, k->valuestring, v->valuestring);
+    }
+    return o;
+}

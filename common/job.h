@@ -167,6 +167,12 @@ char *job_meta_encode(const char *const names[], const char *const values[], siz
  * unchanged). */
 int job_meta_expand(cJSON *obj, const char *meta);
 
+/* A stream entry's flat field list [name, value, ...] (XREADGROUP's) as an
+ * object, the members of a meta field as fields of their own; later
+ * duplicates win, non-string pairs are skipped. Returns it (owns), or NULL
+ * when out of memory. */
+cJSON *job_entry_object(const cJSON *fields);
+
 /* Builds the public view (GET /job/:id) from a Redis HGETALL reply (a flat
  * cJSON array of field, value strings). Returns the view (owns) or NULL when
  * the hash is empty or has no type/status (expired or never existed). */

@@ -313,25 +313,6 @@ static void do_start(struct pipeline_job *j)
 
 /* ---- lint ---- */
 
-/* Linters run on the original file and may quote a secret in a message
- * ("undefined name 'ghp_...'"): their messages are redacted too, before
- * they reach a prompt, a cache key, the result or a log. */
-static void redact_messages(cJSON *findings)
-{
-    cJSON *f;
-
-    cJSON_ArrayForEach(f, findings) {
-        const char *msg = json_str(f, "message");
-        struct redact_result r;
-
-        if (msg == NULL || redact_text(msg, strlen(msg), &r) != 0)
-            continue;
-        if (r.count > 0)
-            cJSON_ReplaceItemInObjectCaseSensitive(f, "message", cJSON_CreateString(r.text));
-        redact_result_cleanup(&r);
-    }
-}
-
 /* Live event: the linters ran; how many findings, from which tools. */
 static void emit_linted(struct pipeline_job *j)
 {
@@ -369,7 +350,8 @@ static void on_linted(void *arg, struct lint_result *res)
 
     j->lint_task = NULL;
     j->lint = *res;
-    redact_messages(j->lint.findings);
+    /* Before they reach a prompt, a cache key, the result or a log. */
+    redact_findings(j->lint.findings);
     /* Each issue once from here on (the model's context, the event, the
      * job): flake8's F401 and pylint's W0611 about one import are one. */
     if (cJSON_IsArray(j->lint.findings)) {
@@ -873,26 +855,6 @@ static void step(struct pipeline_job *j)
     }
 }
 
-/* Copies the flat field list into an object, the members of a meta field
- * (common/job.h) as fields of their own; later duplicates win. */
-static cJSON *entry_object(const cJSON *fields)
-{
-    cJSON *o = cJSON_CreateObject();
-    const cJSON *k = fields != NULL ? fields->child : NULL;
-
-    for (; o != NULL && k != NULL && k->next != NULL; k = k->next->next) {
-        const cJSON *v = k->next;
-        if (!cJSON_IsString(k) || !cJSON_IsString(v))
-            continue;
-        if (strcmp(k->valuestring, JOB_META_FIELD) == 0 &&
-            job_meta_expand(o, v->valuestring) == 0)
-            continue;
-        cJSON_DeleteItemFromObjectCaseSensitive(o, k->valuestring);
-        cJSON_AddStringToObject(o, k->valuestring, v->valuestring);
-    }
-    return o;
-}
-
 /* What a job of its type cannot do without. */
 static int entry_complete(const struct pipeline_job *j)
 {
@@ -924,7 +886,7 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
     w->jobs = j;
     j->retry = loop_timer_new(w->loop, on_retry, j);
     snprintf(j->entry_id, sizeof j->entry_id, "%s", entry_id);
-    j->entry = entry_object(fields);
+    j->entry = job_entry_object(fields);
     clock_rfc3339(clock_now_ms(), j->started_at);
     if (j->retry == NULL || j->entry == NULL) {
         job_release(j, 0);

@@ -218,3 +218,19 @@ int redact_diff_adds_mark(const char *diff)
     }
     return 0;
 }
+
+void redact_findings(cJSON *findings)
+{
+    cJSON *f;
+
+    cJSON_ArrayForEach(f, findings) {
+        const char *msg = json_str(f, "message");
+        struct redact_result r;
+
+        if (msg == NULL || redact_text(msg, strlen(msg), &r) != 0)
+            continue;
+        if (r.count > 0)
+            cJSON_ReplaceItemInObjectCaseSensitive(f, "message", cJSON_CreateString(r.text));
+        redact_result_cleanup(&r);
+    }
+}

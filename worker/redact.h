@@ -42,6 +42,12 @@ int redact_text(const char *text, size_t len, struct redact_result *res);
 /* Frees the members; safe on a zeroed struct. */
 void redact_result_cleanup(struct redact_result *res);
 
+/* Redacts, in place, the "message" of each finding of the array findings
+ * (NULL: nothing): linters run on the original file and may quote a secret
+ * ("undefined name 'ghp_...'"). A message that cannot be redacted (out of
+ * memory) is left as it is. */
+void redact_findings(cJSON *findings);
+
 /* 1 when a line the unified diff adds ("+", not a "+++ " header) holds
  * REDACT_MARK: applied, it would write a placeholder into the code where
  * the secret was (the model saw the redacted text). Else 0. */

@@ -486,10 +486,44 @@ static void test_view_independent_of_hash(void **state)
     cJSON_Delete(view);
 }
 
+/* An entry's flat fields: meta members spread out, later duplicates win,
+ * non-string pairs and an odd last name skipped, a meta that is no object
+ * kept as a plain field. */
+static void test_entry_object(void **state)
+{
+    cJSON *fields = cJSON_Parse("[\"type\",\"review\",\"" JOB_META_FIELD "\","
+                                "\"{\\\"file_path\\\":\\\"a.py\\\"}\",\"n\",1,"
+                                "\"type\",\"debug\",\"dangling\"]");
+    cJSON *o, *bad;
+
+    (void)state;
+    assert_non_null(fields);
+    o = job_entry_object(fields);
+    assert_non_null(o);
+    assert_string_equal(json_str(o, "type"), "debug");
+    assert_string_equal(json_str(o, "file_path"), "a.py");
+    assert_null(cJSON_GetObjectItemCaseSensitive(o, "n"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(o, "dangling"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(o, JOB_META_FIELD));
+    cJSON_Delete(o);
+    cJSON_Delete(fields);
+
+    bad = cJSON_Parse("[\"" JOB_META_FIELD "\",\"not json\"]");
+    o = job_entry_object(bad);
+    assert_string_equal(json_str(o, JOB_META_FIELD), "not json");
+    cJSON_Delete(o);
+    cJSON_Delete(bad);
+    o = job_entry_object(NULL);
+    assert_non_null(o);
+    assert_null(o->child);
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_type_roundtrip),
+        cmocka_unit_test(test_entry_object),
         cmocka_unit_test(test_type_unknown),
         cmocka_unit_test(test_stream_for),
         cmocka_unit_test(test_key),

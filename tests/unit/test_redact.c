@@ -494,6 +494,25 @@ static void test_pem_without_begin(void **state)
     redact_result_cleanup(&res);
 }
 
+/* A linter's findings quote the code: their messages are redacted, the
+ * rest of each finding kept. */
+static void test_findings_messages(void **state)
+{
+    cJSON *findings = cJSON_Parse(
+        "[{\"line\":3,\"message\":\"undefined name 'ghp_0123456789abcdefghijABCDEFGHIJ012345'\"},"
+        "{\"line\":4,\"message\":\"line too long\"},{\"line\":5}]");
+
+    (void)state;
+    assert_non_null(findings);
+    redact_findings(findings);
+    assert_string_equal(json_str(cJSON_GetArrayItem(findings, 0), "message"),
+                        "undefined name '[REDACTED:github_token]'");
+    assert_string_equal(json_str(cJSON_GetArrayItem(findings, 1), "message"), "line too long");
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(findings, 2), "message"));
+    cJSON_Delete(findings);
+    redact_findings(NULL);
+}
+
 /* A key pasted into comments, and a PGP key with armor headers, are found
  * whole: every line of the block is a placeholder, the comment leader of
  * the first line aside. */
@@ -603,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_overlap_jwt_in_connection_string),
         cmocka_unit_test(test_pem_crlf_and_unterminated),
         cmocka_unit_test(test_pem_without_begin),
+        cmocka_unit_test(test_findings_messages),
         cmocka_unit_test(test_pem_in_comments),
         cmocka_unit_test(test_column_utf8),
         cmocka_unit_test(test_findings_capped),
