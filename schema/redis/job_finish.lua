@@ -22,11 +22,10 @@
 -- Emits the live event 'done', 'failed' or 'cancelled' (the status;
 -- lib/events.lua).
 local mine = tonumber(argv_field(8, 'attempts') or '0')
-local cur = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
-local was = redis.call('HGET', KEYS[1], 'status')
+local now = redis.call('HMGET', KEYS[1], 'status', 'attempts', 'worker')
+local was, cur = now[1], tonumber(now[2] or '0')
 local final = was == 'done' or was == 'failed' or was == 'cancelled'
-if cur > mine or (cur == mine and final
-                  and redis.call('HGET', KEYS[1], 'worker') ~= argv_field(8, 'worker')) then
+if cur > mine or (cur == mine and final and now[3] ~= argv_field(8, 'worker')) then
   return -1
 end
 if final then
