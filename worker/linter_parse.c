@@ -157,12 +157,16 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail)
  * most cap bytes of valid UTF-8: leading and trailing blanks dropped,
  * control characters turned into spaces, malformed bytes into '?'. When it
  * does not fit, or `more` says src was already cut, it is cut at a
- * character boundary and ends in "...". Returns the length written. */
+ * character boundary and ends in "...". A cut inside a word goes back to
+ * the blank before it, dropping the word: linters quote the file, and a
+ * secret cut in half no longer matches the redaction's patterns
+ * (redact_findings), so its first half would reach the model. Returns the
+ * length written. */
 static size_t message_sanitize(char *dst, size_t cap, const char *src,
                                size_t len, int more)
 {
     const unsigned char *s = (const unsigned char *)src;
-    size_t i = 0, out = 0, cut = 0;
+    size_t i = 0, out = 0, cut = 0, cut_at = 0;
     int overflow = 0;
 
     while (i < len && is_space(s[i]))
@@ -186,11 +190,21 @@ static size_t message_sanitize(char *dst, size_t cap, const char *src,
             out += n;
         }
         i += n;
-        if (out <= cap - ELLIPSIS_LEN)
+        if (out <= cap - ELLIPSIS_LEN) {
             cut = out;
+            cut_at = i;
+        }
     }
-    if (overflow || more)
+    if (overflow || more) {
+        /* The cut is inside a word unless a blank follows it in src (when
+         * all of src fit, `more` says the text went on past its end). */
+        int mid_word = cut_at < len ? !is_space(s[cut_at]) : 1;
+
         out = cut;
+        if (mid_word)
+            while (out > 0 && dst[out - 1] != ' ')
+                out--;
+    }
     while (out > 0 && dst[out - 1] == ' ')
         out--;
     if (overflow || more) {

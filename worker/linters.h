@@ -17,7 +17,8 @@
  *                 "maintainability" | "style" | "documentation"
  *     "rule_id"   the tool's own id: "F401", "W0611", "SC2086", "nullPointer"
  *     "message"   at most LINTERS_MESSAGE_MAX bytes of valid UTF-8 without
- *                 control characters; longer ones end in "..."
+ *                 control characters; longer ones are cut at a blank
+ *                 and end in "..."
  *     "source"    "lint:<tool>", e.g. "lint:flake8"
  */
 #ifndef CI_LINTERS_H
@@ -32,7 +33,8 @@
 #define LINTERS_FILE_PLACEHOLDER "{file}"
 
 /* Bytes of a finding's message, excluding the NUL; longer messages are cut
- * at a character boundary and end in "..." (which counts in the limit). */
+ * at a blank (a word the limit falls inside is dropped whole: it may be a
+ * quoted secret) and end in "..." (which counts in the limit). */
 #define LINTERS_MESSAGE_MAX 1024
 
 /* Findings one parse() call appends at most; the rest are dropped. */

@@ -665,30 +665,44 @@ static void test_message_cap(void **state)
     (void)state;
     assert_non_null(line);
 
-    /* flake8: ASCII, cut to exactly the cap with "...". */
+    /* flake8: ASCII words; the cap falls inside one ("a|bcd"), which is
+     * dropped whole: the message ends at the blank before it. */
     n = (size_t)snprintf(line, 64, "7:1:E501:");
-    memset(line + n, 'a', body);
-    line[n + body] = '\0';
+    for (i = 0; i + 5 <= body; i += 5)
+        memcpy(line + n + i, "abcd ", 5);
+    line[n + i] = '\0';
+    assert_int_equal(parse_str(linter_named("python", "flake8"), line,
+                               &findings),
+                     1);
+    msg = message_at(findings, 0);
+    assert_int_equal(strlen(msg), LINTERS_MESSAGE_MAX - 2);
+    assert_true(ends_with(msg, " abcd..."));
+    cJSON_Delete(findings);
+
+    /* A cut that falls just before a blank keeps the word before it. */
+    n = (size_t)snprintf(line, 64, "7:1:E501:");
+    memset(line + n, 'x', LINTERS_MESSAGE_MAX - 3);
+    memcpy(line + n + LINTERS_MESSAGE_MAX - 3, " more words", 12);
     assert_int_equal(parse_str(linter_named("python", "flake8"), line,
                                &findings),
                      1);
     msg = message_at(findings, 0);
     assert_int_equal(strlen(msg), LINTERS_MESSAGE_MAX);
-    assert_true(ends_with(msg, "aaa..."));
+    assert_true(ends_with(msg, "xxx..."));
     cJSON_Delete(findings);
 
     /* cppcheck: two-byte characters are never split. */
     n = (size_t)snprintf(line, 64, "7:1:error:someId:");
-    for (i = 0; i + 1 < body; i += 2)
-        memcpy(line + n + i, "\xc3\xa9", 2);
+    for (i = 0; i + 7 <= body; i += 7)
+        memcpy(line + n + i, "\xc3\xa9\xc3\xa9\xc3\xa9 ", 7);
     line[n + i] = '\0';
     assert_int_equal(parse_str(linter_named("c", "cppcheck"), line,
                                &findings),
                      1);
     msg = message_at(findings, 0);
     assert_true(strlen(msg) <= LINTERS_MESSAGE_MAX);
-    assert_true(strlen(msg) >= LINTERS_MESSAGE_MAX - 2);
-    assert_true(ends_with(msg, "\xc3\xa9..."));
+    assert_true(strlen(msg) >= LINTERS_MESSAGE_MAX - 9);
+    assert_true(ends_with(msg, " \xc3\xa9\xc3\xa9\xc3\xa9..."));
     assert_true(clean_utf8(msg));
     cJSON_Delete(findings);
 
@@ -700,6 +714,46 @@ static void test_message_cap(void **state)
     assert_string_equal(message_at(findings, 0), "a b c?? d");
     cJSON_Delete(findings);
     free(line);
+}
+
+/* Fills dst[0..len) with copies of word (cut at len); no NUL. */
+static void words_fill(char *dst, size_t len, const char *word)
+{
+    size_t i, w = strlen(word);
+
+    for (i = 0; i < len; i++)
+        dst[i] = word[i % w];
+}
+
+/* A secret the cap falls inside: linters quote the file, and half a token
+ * no longer matches a redaction pattern, so the cut drops the whole word. */
+static void test_message_cap_secret(void **state)
+{
+    static const char token[] = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+    char *doc = malloc(LINTERS_MESSAGE_MAX + 256);
+    cJSON *findings;
+    const char *msg;
+    size_t n, at, shift;
+
+    (void)state;
+    assert_non_null(doc);
+    /* The token starts 1..39 bytes before the cap's last content byte. */
+    for (shift = 1; shift < sizeof(token) - 1; shift += 6) {
+        n = (size_t)snprintf(doc, 256, "{\"comments\": [{\"code\": 2154, \"line\": 3,"
+                                       " \"message\": \"");
+        at = LINTERS_MESSAGE_MAX - 3 - shift;
+        words_fill(doc + n, at - 1, "is ");
+        doc[n + at - 1] = ' ';
+        memcpy(doc + n + at, token, sizeof(token) - 1);
+        snprintf(doc + n + at + sizeof(token) - 1, 256, " is unset\"}]}");
+        assert_int_equal(parse_str(linter_named("shell", "shellcheck"), doc, &findings), 1);
+        msg = message_at(findings, 0);
+        assert_null(strstr(msg, "ghp_"));
+        assert_true(ends_with(msg, "..."));
+        assert_true(strlen(msg) <= LINTERS_MESSAGE_MAX);
+        cJSON_Delete(findings);
+    }
+    free(doc);
 }
 
 static void test_message_cap_json(void **state)
@@ -718,14 +772,15 @@ static void test_message_cap_json(void **state)
                          "[{\"type\": \"warning\", \"message-id\": \"W0611\","
                          " \"symbol\": \"unused-import\", \"line\": 1,"
                          " \"message\": \"");
-    memset(doc + n, 'm', body);
+    words_fill(doc + n, body, "mmmm ");
     snprintf(doc + n + body, 256, "\\nnext\"}]");
     assert_int_equal(parse_str(linter_named("python", "pylint"), doc,
                                &findings),
                      1);
     msg = message_at(findings, 0);
-    assert_int_equal(strlen(msg), LINTERS_MESSAGE_MAX);
-    assert_true(ends_with(msg, "mmm... (unused-import)"));
+    assert_true(strlen(msg) <= LINTERS_MESSAGE_MAX);
+    assert_true(strlen(msg) >= LINTERS_MESSAGE_MAX - 5);
+    assert_true(ends_with(msg, " mmmm... (unused-import)"));
     cJSON_Delete(findings);
 
     /* shellcheck: newline inside a short message becomes a space. */
@@ -741,14 +796,15 @@ static void test_message_cap_json(void **state)
     n = (size_t)snprintf(doc, 256,
                          "{\"comments\": [{\"code\": 2086, \"line\": 2,"
                          " \"message\": \"");
-    memset(doc + n, 's', body);
+    words_fill(doc + n, body, "ss ");
     snprintf(doc + n + body, 256, "\"}]}");
     assert_int_equal(parse_str(linter_named("shell", "shellcheck"), doc,
                                &findings),
                      1);
     msg = message_at(findings, 0);
-    assert_int_equal(strlen(msg), LINTERS_MESSAGE_MAX);
-    assert_true(ends_with(msg, "s..."));
+    assert_true(strlen(msg) <= LINTERS_MESSAGE_MAX);
+    assert_true(strlen(msg) >= LINTERS_MESSAGE_MAX - 3);
+    assert_true(ends_with(msg, " ss..."));
     cJSON_Delete(findings);
     free(doc);
 }
@@ -898,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_line_zero_clamped),
         cmocka_unit_test(test_message_cap),
         cmocka_unit_test(test_message_cap_json),
+        cmocka_unit_test(test_message_cap_secret),
         cmocka_unit_test(test_findings_cap),
         cmocka_unit_test(test_appends_to_existing),
     };
