@@ -73,12 +73,13 @@ static int owned_by(const cJSON *view, const char *user_id)
     return owner != NULL && strcmp(owner, user_id) == 0;
 }
 
-/* 1 when a poll on a request thread must not read PostgreSQL itself: its
- * threads wait on nothing slower than Redis (docs/operations.md, "Request
- * threads"), so the handler runs again on a waiting thread. */
+/* 1 when a request thread must not read PostgreSQL itself (a poll, an
+ * event stream): its threads wait on nothing slower than Redis
+ * (docs/operations.md, "Request threads"), so the handler runs again on a
+ * waiting thread. */
 static int poll_defers(const struct request *req)
 {
-    return !req->waits && req->route != NULL && (req->route->flags & ROUTE_VIEW) &&
+    return !req->waits && req->route != NULL && (req->route->flags & ROUTE_DB_LATER) &&
            req->gw->waiters != NULL;
 }
 

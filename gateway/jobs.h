@@ -24,10 +24,11 @@ cJSON *jobs_view_owned(struct request *req, const char *id, int *hot, struct err
 int jobs_id_or_respond(struct request *req, const char *id);
 
 /* jobs_view_owned, or NULL having answered: 404 job_not_found when there
- * is no such job of the caller's, the error when it could not be read. A
- * poll (GET /job/:id) on a request thread whose job Redis does not hold
- * is not read from PostgreSQL there: the handler runs again on a waiting
- * thread (server_rerun_waiting), which answers; NULL is returned. */
+ * is no such job of the caller's, the error when it could not be read. On
+ * a request thread, a route marked ROUTE_DB_LATER (a poll, an event
+ * stream) whose job Redis does not hold is not read from PostgreSQL
+ * there: the handler runs again on a waiting thread
+ * (server_rerun_waiting), which answers; NULL is returned. */
 cJSON *jobs_view_or_respond(struct request *req, const char *id, int *hot);
 
 #endif

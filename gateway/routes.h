@@ -16,6 +16,9 @@ typedef void route_handler(struct request *req);
 #define ROUTE_VIEW   0x8u   /* answers finished jobs from the view cache: no hot-copy read then */
 #define ROUTE_WAITS  0x10u  /* waits on I/O for long (PostgreSQL, argon2, admission): run on a
                                waiting thread (offload.h), not on a request thread */
+#define ROUTE_DB_LATER 0x20u /* runs on a request thread, but a job view only PostgreSQL
+                               holds (or any while Redis is down) is read on a waiting
+                               thread: the handler runs again there (jobs.h) */
 
 /* Who may call a route. */
 enum route_auth {

@@ -106,6 +106,10 @@ def test_waiting_routes_do_not_hold_up_request_threads(harness, wgw):
             status, _, body = wgw.http("GET", "/job/01a2019b-0000-7000-8000-000000000000",
                                        timeout=5)
             assert status == 503 and body["code"] == "server_busy", body
+            # So is an event stream's.
+            status, _, body = wgw.http("GET", "/job/01a2019b-0000-7000-8000-000000000001/events",
+                                       timeout=5)
+            assert status == 503 and body["code"] == "server_busy", body
 
             # The queue is full: the next waiting request is refused at once.
             status, headers, body = wgw.http("GET", "/usage", timeout=5)
@@ -124,9 +128,14 @@ def test_waiting_routes_do_not_hold_up_request_threads(harness, wgw):
     assert waiting_gauge(wgw) == 0
     refused = [r for r in wgw.events("http_request") if r.get("code") == "server_busy"]
     assert [r["path"] for r in refused] == ["/job/01a2019b-0000-7000-8000-000000000000",
+                                            "/job/01a2019b-0000-7000-8000-000000000001/events",
                                             "/usage"], refused
-    # Once the waiting thread is free, that poll is answered (404).
+    # Once the waiting thread is free, that poll is answered (404), and the
+    # stream too.
     status, _, body = wgw.http("GET", "/job/01a2019b-0000-7000-8000-000000000000", timeout=5)
+    assert status == 404 and body["code"] == "job_not_found", body
+    status, _, body = wgw.http("GET", "/job/01a2019b-0000-7000-8000-000000000001/events",
+                               timeout=5)
     assert status == 404 and body["code"] == "job_not_found", body
 
 
