@@ -100,17 +100,32 @@ void termtext_say(FILE *out, const char *msg)
 
 void termtext_put_json(FILE *out, const char *json)
 {
-    const unsigned char *s = (const unsigned char *)json, *run = s;
+    const char *s = json, *run = json;
 
-    for (; *s != '\0'; s++) {
-        unsigned c = *s == 0x7f ? 0x7f : *s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f ? s[1] : 0;
+    while (*s != '\0') {
+        const char *rep;
+        size_t n = step(s, TERMTEXT_LINES, &rep);
+        unsigned char c = (unsigned char)s[0];
 
-        if (c == 0)
-            continue;
-        fwrite(run, 1, (size_t)(s - run), out);
-        fprintf(out, "\\u%04x", c);
-        s += c == 0x7f ? 0 : 1;
-        run = s + 1;
+        /* Outside its strings a document cJSON printed is ASCII without
+         * controls but '\n' and '\t' (kept by step): whatever step() would
+         * not print as it is sits inside a string, and is written as the
+         * escape of the same character; a byte that is not UTF-8 as
+         * U+FFFD, the replacement character. */
+        if (rep != NULL) {
+            fwrite(run, 1, (size_t)(s - run), out);
+            if (c < 0x80)
+                fprintf(out, "\\u%04x", c);
+            else if (n == 1)
+                fputs("\\ufffd", out);
+            else if (c == 0xc2)
+                fprintf(out, "\\u%04x", (unsigned char)s[1]);
+            else
+                fprintf(out, "\\u20%02x", (((unsigned char)s[1] & 0x3f) << 6 |
+                                             ((unsigned char)s[2] & 0x3f)) & 0xff);
+            run = s + n;
+        }
+        s += n;
     }
     fwrite(run, 1, (size_t)(s - run), out);
 }

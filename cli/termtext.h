@@ -49,9 +49,12 @@ void termtext_put(FILE *out, const char *s, enum termtext_mode mode);
 void termtext_say(FILE *out, const char *msg);
 
 /* Writes json, a document as cJSON prints it (C0 controls already escaped),
- * with DEL and C1 controls inside its strings written as "\u007f",
- * "\u0080".."\u009f": the same document, safe on a terminal. Other bytes
- * are written as they are. */
+ * with what termtext_put would replace inside its strings written as JSON
+ * escapes of the same characters: DEL and C1 controls as "\u007f",
+ * "\u0080".."\u009f", the bidirectional overrides and isolates as
+ * "\u202a".."\u202e", "\u2066".."\u2069", and each byte that is not
+ * UTF-8 as "\ufffd": the same document (bar those bytes), safe on a
+ * terminal. Other bytes are written as they are. */
 void termtext_put_json(FILE *out, const char *json);
 
 #endif

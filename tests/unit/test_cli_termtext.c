@@ -134,6 +134,18 @@ static void test_put_json(void **state)
     assert_string_equal(text, "{\"m\":\"a\\u001b[2J\\u009b\\u007f\xc2\xa0\xc3\x9b\"}");
     assert_safe(text);
     free(text);
+
+    /* Bytes that are not UTF-8 (a lone C1 byte, which some terminals take
+     * as CSI; a cut sequence) and the bidirectional controls. */
+    out = open_memstream(&text, &len);
+    assert_non_null(out);
+    termtext_put_json(out, "{\n\t\"m\":\t\"\x9b" "2J|\xe2\x80\xae" "cba|\xe2\x81\xa6|\xe2\x82"
+                           "|\xf0\x9f\x98\x80\"\n}");
+    assert_int_equal(fclose(out), 0);
+    assert_string_equal(text, "{\n\t\"m\":\t\"\\ufffd2J|\\u202ecba|\\u2066|\\ufffd\\ufffd"
+                              "|\xf0\x9f\x98\x80\"\n}");
+    assert_safe(text);
+    free(text);
 }
 
 int main(void)
