@@ -150,19 +150,20 @@ int commands_add_review(const struct cli_args *a, struct jobset *js, const char 
     if ((dir != NULL ? source_wire_path_in(path, dir, wire, sizeof wire, msg, sizeof msg)
                      : source_wire_path(path, wire, sizeof wire, msg, sizeof msg)) != 0 ||
         (rc = from == ADD_FROM_DIFF ? source_read_tree(path, SOURCE_FILE_MAX, &f, msg, sizeof msg)
-                                    : source_read(path, SOURCE_FILE_MAX, &f, msg, sizeof msg))
-            != 0) {
+              : from == ADD_FROM_DIR
+                  ? source_read_walked(dir, path, SOURCE_FILE_MAX, &f, msg, sizeof msg)
+                  : source_read(path, SOURCE_FILE_MAX, &f, msg, sizeof msg)) != 0) {
         /* path may be a diff's or a directory's: no escape codes from it. */
+        if (rc == SOURCE_REFUSED) {         /* msg does not name path */
+            fputs("codeinsight: note: ", stderr);
+            termtext_put(stderr, path, TERMTEXT_FLAT);
+            fprintf(stderr, ": %s, skipped\n", msg);
+            return 0;
+        }
         if (from == ADD_FROM_DIR) {
             fputs("codeinsight: note: ", stderr);
             termtext_put(stderr, msg, TERMTEXT_FLAT);
             fputs(", skipped\n", stderr);
-            return 0;
-        }
-        if (rc == SOURCE_REFUSED) {
-            fputs("codeinsight: note: ", stderr);
-            termtext_put(stderr, path, TERMTEXT_FLAT);
-            fprintf(stderr, ": %s, skipped\n", msg);
             return 0;
         }
         termtext_say(stderr, msg);

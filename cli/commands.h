@@ -57,8 +57,8 @@ enum add_from {
                      * refused one is skipped with a note, a failure to
                      * read is a usage error */
     ADD_FROM_DIR,   /* found under a directory named (walk.h): read with
-                     * source_read; any failure (too large, not text) is
-                     * skipped with a note */
+                     * source_read_walked; any failure (too large, not
+                     * text, a link now) is skipped with a note */
 };
 
 /* Adds the review job for one local file: reads it as `from` says, its wire

@@ -122,14 +122,14 @@ static int open_nofollow(int dir, const char *name, int flags, int *is_link, int
     return -1;
 }
 
-/* Opens the relative path under the working directory one segment at a
- * time, following no symbolic link. Returns the descriptor, or -1 with
- * errno (and *is_link 1 when the file is a link, 2 when a directory on the
- * way is). */
-static int open_in_tree(const char *path, int *is_link)
+/* Opens the relative path under the directory top (AT_FDCWD: the working
+ * one) one segment at a time, following no symbolic link. Returns the
+ * descriptor, or -1 with errno (and *is_link 1 when the file is a link, 2
+ * when a directory on the way is). */
+static int open_under(int top, const char *path, int *is_link)
 {
     char seg[NAME_MAX + 1];
-    int dir = AT_FDCWD, fd, saved;
+    int dir = top, fd, saved;
 
     for (const char *p = path;;) {
         const char *slash = strchr(p, '/');
@@ -151,47 +151,80 @@ static int open_in_tree(const char *path, int *is_link)
         if (n == 0 || (n == 1 && seg[0] == '.'))
             continue;
         fd = open_nofollow(dir, seg, O_RDONLY | O_DIRECTORY, is_link, 2);
-        if (dir != AT_FDCWD)
+        if (dir != top)
             close(dir);
         if (fd < 0)
             return -1;
         dir = fd;
     }
     saved = errno;
-    if (dir != AT_FDCWD)
+    if (dir != top)
         close(dir);
     errno = saved;
     return fd;
 }
 
-int source_read_tree(const char *path, size_t max, struct source_file *f, char *msg,
-                     size_t cap)
+/* Reads the regular file at path below top (open_under); name is what
+ * messages call it. */
+static int read_under(int top, const char *path, const char *name, size_t max,
+                      struct source_file *f, char *msg, size_t cap)
 {
     int fd, rc, is_link = 0;
     struct stat st;
 
+    if ((fd = open_under(top, path, &is_link)) < 0) {
+        if (is_link) {
+            snprintf(msg, cap, "%s symbolic link in the %s tree",
+                     is_link == 1 ? "a" : "under a", top == AT_FDCWD ? "working" : "walked");
+            return SOURCE_REFUSED;
+        }
+        snprintf(msg, cap, "%s: %s", name, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        snprintf(msg, cap, "not a regular file in the %s tree",
+                 top == AT_FDCWD ? "working" : "walked");
+        return SOURCE_REFUSED;
+    }
+    rc = read_fd(fd, name, max, f, msg, cap);
+    close(fd);
+    return rc;
+}
+
+int source_read_tree(const char *path, size_t max, struct source_file *f, char *msg,
+                     size_t cap)
+{
     f->data = NULL;
     f->len = 0;
     if (!relpath_valid(path, strlen(path))) {
         snprintf(msg, cap, "not a plain relative path (absolute, '..' or control characters)");
         return SOURCE_REFUSED;
     }
-    if ((fd = open_in_tree(path, &is_link)) < 0) {
-        if (is_link) {
-            snprintf(msg, cap, "%s symbolic link in the working tree",
-                     is_link == 1 ? "a" : "under a");
-            return SOURCE_REFUSED;
-        }
-        snprintf(msg, cap, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        snprintf(msg, cap, "not a regular file in the working tree");
+    return read_under(AT_FDCWD, path, path, max, f, msg, cap);
+}
+
+int source_read_walked(const char *dir, const char *path, size_t max, struct source_file *f,
+                       char *msg, size_t cap)
+{
+    size_t dlen = strlen(dir);
+    const char *rest = path + dlen;
+    int top, rc;
+
+    f->data = NULL;
+    f->len = 0;
+    if (strncmp(path, dir, dlen) != 0 || (*rest != '/' && (dlen == 0 || dir[dlen - 1] != '/'))) {
+        snprintf(msg, cap, "not under %s", dir);
         return SOURCE_REFUSED;
     }
-    rc = read_fd(fd, path, max, f, msg, cap);
-    close(fd);
+    while (*rest == '/')
+        rest++;
+    if ((top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        snprintf(msg, cap, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    rc = read_under(top, rest, path, max, f, msg, cap);
+    close(top);
     return rc;
 }
 

@@ -55,6 +55,15 @@ int source_read(const char *path, size_t max, struct source_file *f, char *msg, 
 int source_read_tree(const char *path, size_t max, struct source_file *f, char *msg,
                      size_t cap);
 
+/* Reads path, a file walk_dir found under dir (path is dir as given, '/'
+ * and the rest), as source_read_tree does from dir: dir itself is opened
+ * as named (a link the user named is theirs to follow), and below it every
+ * segment with O_NOFOLLOW, so a file or directory swapped for a symbolic
+ * link after the walk saw it is refused, not followed out of the tree.
+ * Returns as source_read_tree. */
+int source_read_walked(const char *dir, const char *path, size_t max, struct source_file *f,
+                       char *msg, size_t cap);
+
 void source_file_free(struct source_file *f);
 
 /* The relative path the service gets for a local path: "./" dropped; an

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct walk {
     struct walk_list *out;
@@ -61,8 +62,28 @@ static void note_unreadable(const char *path, int err)
     fprintf(stderr, ": cannot read the directory (%s), skipped\n", strerror(err));
 }
 
-/* The entries of path (depth below the top), recursively. */
-static int walk_in(struct walk *w, const char *path, int depth)
+/* Opens the directory to walk: the top as named, one below it as the
+ * entry name of the directory at, never through a symbolic link (one
+ * swapped in since its entry was read is refused: ELOOP or ENOTDIR). */
+static DIR *dir_open(int at, const char *name, const char *path, int depth)
+{
+    int fd = depth == 0 ? open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                        : openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d;
+
+    if (fd < 0)
+        return NULL;
+    if ((d = fdopendir(fd)) == NULL) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return d;
+}
+
+/* The entries of path (depth below the top; the entry name of the
+ * directory at, below the top), recursively. */
+static int walk_in(struct walk *w, int at, const char *name, const char *path, int depth)
 {
     DIR *d;
     struct dirent *de;
@@ -73,7 +94,7 @@ static int walk_in(struct walk *w, const char *path, int depth)
                  WALK_DEPTH_MAX, w->top);
         return -1;
     }
-    if ((d = opendir(path)) == NULL) {
+    if ((d = dir_open(at, name, path, depth)) == NULL) {
         if (depth == 0) {
             snprintf(w->msg, w->cap, "%s: %s", path, strerror(errno));
             return -1;
@@ -99,7 +120,7 @@ static int walk_in(struct walk *w, const char *path, int depth)
             continue;               /* gone meanwhile */
         if (S_ISDIR(st.st_mode)) {
             if (!skipped_dir(de->d_name))
-                rc = walk_in(w, sub, depth + 1);
+                rc = walk_in(w, dirfd(d), de->d_name, sub, depth + 1);
         } else if (S_ISREG(st.st_mode) &&
                    (w->what == WALK_ALL || language_from_path(de->d_name) != NULL)) {
             rc = add(w, sub);
@@ -127,7 +148,7 @@ int walk_dir(const char *dir, enum walk_what what, size_t max, struct walk_list 
 {
     struct walk w = {out, out->n, max, what, dir, msg, cap};
 
-    if (walk_in(&w, dir, 0) != 0) {
+    if (walk_in(&w, AT_FDCWD, dir, dir, 0) != 0) {
         while (out->n > w.first)
             free(out->paths[--out->n]);
         return -1;

@@ -7,7 +7,9 @@
  *  - directories named node_modules or __pycache__ (installed or generated
  *    code, as flake8 and ESLint leave them out);
  *  - symbolic links, never followed (nothing outside the tree is read, and
- *    a link loop cannot hold the walk), FIFOs, sockets and devices;
+ *    a link loop cannot hold the walk; each directory is opened from its
+ *    parent with O_NOFOLLOW, and the files found are read the same way,
+ *    source_read_walked), FIFOs, sockets and devices;
  *  - files of other extensions (README.md, Makefile, data), unless every
  *    file is asked for (WALK_ALL: the tree an architecture job is sent).
  * A subdirectory that cannot be read is skipped with a note on stderr.

@@ -218,12 +218,74 @@ static void test_found_but_not_sent(void **state)
     jobset_cleanup(&js);
 }
 
+/* What the walk found is read without following a link below the named
+ * directory: a file or a directory swapped for a link after the walk saw
+ * it (by anyone who can write the tree) is skipped, its target never
+ * read; the named directory itself may be a link (the user named it). */
+static void test_swapped_for_a_link_after_the_walk(void **state)
+{
+    struct jobset js = {0};
+    struct cli_args a;
+    struct walk_list l = {0};
+    struct source_file f;
+    struct capture c;
+    char msg[256], *err;
+
+    (void)state;
+    memset(&a, 0, sizeof a);
+    a.type = "review";
+    puts_file("outside/secret.py", "KEY = 'outside the tree'\n");
+    assert_int_equal(mkdir("proj/sub/swap", 0700), 0);
+    puts_file("proj/sub/swap/s.py", "s = 1\n");
+    assert_int_equal(walk_dir("proj", WALK_REVIEWED, 100, &l, msg, sizeof msg), 0);
+    assert_int_equal(l.n, 4);       /* a.py sub/c.go sub/deeper/d.ts sub/swap/s.py */
+    /* proj/a.py becomes a link to a file outside; proj/sub/swap one to a
+     * directory outside holding s.py. */
+    assert_int_equal(unlink("proj/a.py"), 0);
+    assert_int_equal(symlink("../outside/secret.py", "proj/a.py"), 0);
+    assert_int_equal(unlink("proj/sub/swap/s.py"), 0);
+    assert_int_equal(rmdir("proj/sub/swap"), 0);
+    puts_file("outside/s.py", "KEY = 'outside too'\n");
+    assert_int_equal(symlink("../../outside", "proj/sub/swap"), 0);
+
+    capture_begin_fd(&c, STDERR_FILENO);
+    for (size_t i = 0; i < l.n; i++)
+        assert_int_equal(commands_add_review(&a, &js, l.paths[i], "proj", NULL, 0,
+                                             ADD_FROM_DIR), 0);
+    err = capture_end(&c);
+    for (size_t i = 0; i < js.n; i++)
+        if (strstr(js.jobs[i].body, "outside") != NULL)
+            fail_msg("%s sent a file outside the tree", js.jobs[i].label);
+    assert_int_equal(js.n, 2);
+    if (strstr(err, "note: proj/a.py: a symbolic link in the walked tree, skipped") == NULL ||
+        strstr(err, "note: proj/sub/swap/s.py: under a symbolic link in the walked tree, "
+                    "skipped") == NULL)
+        fail_msg("notes: %s", err);
+    free(err);
+    jobset_cleanup(&js);
+    walk_list_free(&l);
+
+    /* The named directory may be a link; a path not under it is refused. */
+    assert_int_equal(symlink("proj", "projlink"), 0);
+    assert_int_equal(source_read_walked("projlink", "projlink/sub/c.go", 100, &f, msg,
+                                        sizeof msg), 0);
+    assert_string_equal(f.data, "x = 1\n");
+    source_file_free(&f);
+    assert_int_equal(source_read_walked("proj/", "proj/sub/c.go", 100, &f, msg, sizeof msg), 0);
+    source_file_free(&f);
+    assert_int_equal(source_read_walked("proj", "projlink/sub/c.go", 100, &f, msg, sizeof msg),
+                     SOURCE_REFUSED);
+    assert_int_equal(source_read_walked("pro", "proj/sub/c.go", 100, &f, msg, sizeof msg),
+                     SOURCE_REFUSED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_what_is_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_found_but_not_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_swapped_for_a_link_after_the_walk, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
