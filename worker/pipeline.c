@@ -524,6 +524,17 @@ static void on_deferred(void *arg, cJSON *reply, const struct err *e)
         job_release(j, 1);
         return;
     }
+    if (cJSON_IsNumber(reply) && reply->valuedouble == 2) {
+        /* Its owner cancelled it while it was running: not parked, it ends
+         * now (the cancellation's message may still be on its way). */
+        if (!j->cancelled) {
+            mark_cancelled(j);
+            job_log(j, LOG_INFO, "job_cancelled", NULL);
+        }
+        j->stage = ST_PERSIST;
+        step(j);
+        return;
+    }
     job_log(j, LOG_INFO, "job_deferred", NULL);
     job_count(j, "deferred");
     job_release(j, 1);

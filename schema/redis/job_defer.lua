@@ -6,10 +6,15 @@
 -- KEYS[4] deferred:job:<id>.
 -- ARGV[1] group, ARGV[2] entry id, ARGV[3] due ms, ARGV[4] due (RFC 3339),
 -- ARGV[5] job id, ARGV[6] TTL s, then the entry's field/value pairs.
--- Returns 1, or 0 when the entry was no longer pending (another worker
+-- Returns 1; 0 when the entry was no longer pending (another worker
 -- took it over and finished it): then nothing is parked, so a finished job
--- is never put back in the queue.
+-- is never put back in the queue; or 2, nothing done, when its owner asked
+-- to cancel it meanwhile (the worker ends it as cancelled now, rather than
+-- leaving the request to the worker that takes it when it is due).
 -- Emits the live event 'deferred' (lib/events.lua).
+if redis.call('HGET', KEYS[1], 'cancel_requested') == '1' then
+  return 2
+end
 if redis.call('XACK', KEYS[2], ARGV[1], ARGV[2]) == 0 then
   return 0
 end

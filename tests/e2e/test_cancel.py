@@ -282,6 +282,40 @@ def test_a_parked_job_is_cancelled_from_its_parking(fresh, fake):
     assert fake.stats()["requests_total"] == 0
 
 
+def test_a_job_cancelled_on_its_way_to_the_parking_is_not_parked(fresh, fake):
+    """The request reaches Redis while the worker lints a soft-throttled
+    job, and its message does not reach the worker (no PUBLISH): the
+    deferral finds the request and the job ends cancelled now, not parked
+    for the cooldown (an hour here) and ended by whoever takes it then."""
+    content = "# on its way\nimport os\n\n\ndef f():\n    return os.sep\n"
+    _, user_id, key = fresh.new_user("lite", tag="onitsway")
+    fresh.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
+               f"(gen_random_uuid(), '{user_id}', '{month()}', {200_000 * 92 // 100})")
+    fresh.redis_cli("DEL", f"budget:{user_id}:{month()}")
+    w = fresh.start_worker("fast", worker_env(fake, CODEINSIGHT_THROTTLE_COOLDOWN=3600))
+    status, _, body = fresh.http("POST", "/review", {"file_path": "onitsway.py",
+                                                     "file_content": content,
+                                                     "request_type": "review"}, auth=key)
+    assert status == 202, body
+    job_id = body["job_id"]
+    before = reserved(fresh, user_id)
+    assert before > 0
+    # Started (job_start.lua ran): its linters take a few hundred ms.
+    wait_until(lambda: fresh.redis_cli("HGET", f"job:{job_id}", "status") == "running",
+               timeout=20, interval=0.01, desc="the job runs")
+    fresh.redis_cli("HSET", f"job:{job_id}", "cancel_requested", "1")   # no PUBLISH
+    job = fresh.poll_job(job_id, until=("cancelled", "done", "failed"), timeout=CANCEL_WITHIN_S,
+                         auth=key)
+    assert job["status"] == "cancelled", job
+    assert not w.events("job_deferred", job_id=job_id), "the job was parked"
+    assert w.events("job_cancelled", job_id=job_id)
+    assert fresh.redis_int("ZCARD", "deferred:review_jobs") == 0
+    assert fresh.redis_int("EXISTS", f"deferred:job:{job_id}") == 0
+    assert reserved(fresh, user_id) < before
+    assert pg_job(fresh, job_id)[0] == "cancelled"
+    assert fake.stats()["requests_total"] == 0
+
+
 def test_a_queued_job_cancelled_while_postgres_is_down_is_stored_on_retry(fresh, fake):
     """PostgreSQL down: the cancellation still happens in Redis (the job
     leaves the queue, its reservation is released) but cannot be stored,

@@ -106,6 +106,25 @@ def test_defer_of_a_pending_entry_parks_it(harness, scripts, entry):
     assert pending[0] == "0", pending
 
 
+def test_defer_of_a_job_whose_cancel_was_requested_parks_nothing(harness, scripts, entry):
+    """Cancelled while running (the flag set, its worker told), then the
+    worker's deferral arrives: it is not parked until its due time, but
+    left pending for the worker to end now (2)."""
+    stream, eid, job_id, key = entry
+    assert start(harness, scripts, stream, eid, key) == "1"
+    out = cancel(harness, scripts, stream, eid, job_id, key)
+    assert out[0] == "requested", out
+    assert defer(harness, scripts, stream, eid, job_id, key) == "2"
+    assert harness.redis_cli("HGET", key, "status") == "running"
+    assert harness.redis_int("ZCARD", f"deferred:{stream}") == 0
+    assert harness.redis_int("EXISTS", f"deferred:job:{job_id}") == 0
+    assert harness.redis_cli("XPENDING", stream, GROUP).splitlines()[0] == "1"
+    assert finish(harness, scripts, stream, eid, job_id, key, worker="A",
+                  status="cancelled") == "1"
+    assert harness.redis_cli("HGET", key, "status") == "cancelled"
+    assert harness.redis_cli("XPENDING", stream, GROUP).splitlines()[0] == "0"
+
+
 def cancel(harness, scripts, stream, eid, job_id, key) -> list[str]:
     """Its owner cancels the job (job_cancel.lua): the outcome, then the
     hash's fields and values, one per line."""
