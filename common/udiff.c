@@ -116,6 +116,10 @@ static struct udiff_file *cur_file(struct parser *ps)
     return ps->d->nfiles > 0 ? &ps->d->files[ps->d->nfiles - 1] : NULL;
 }
 
+/* Bytes a quoted name of UDIFF_PATH_MAX bytes takes at most: each byte as
+ * an octal escape ("\303"), and the two quotes. */
+#define UDIFF_QUOTED_MAX (4 * UDIFF_PATH_MAX + 2)
+
 /* Git's C-style quoting: "\t", "\n", "\\", "\"", octal "\ooo"... Reads the
  * quoted name at p (p[0] == '"', n bytes available) into out (at least n
  * bytes). Returns the bytes used including both quotes, or 0 when
@@ -168,31 +172,43 @@ static int take_name(struct parser *ps, const char *p, size_t n, const char *pre
     const char *tab;
 
     *out = NULL;
-    if (n > UDIFF_PATH_MAX + 2)
-        return fail(ps, ps->lineno, "file name longer than %d bytes", UDIFF_PATH_MAX);
-    buf = malloc(n + 1);
-    if (buf == NULL)
-        return fail(ps, ps->lineno, "out of memory");
     if (n > 0 && p[0] == '"') {
+        /* The closing quote comes within UDIFF_QUOTED_MAX bytes, or the
+         * name unquoted is longer than UDIFF_PATH_MAX. */
+        size_t room = n < UDIFF_QUOTED_MAX ? n : UDIFF_QUOTED_MAX;
+
+        if ((buf = malloc(room + 1)) == NULL)
+            return fail(ps, ps->lineno, "out of memory");
         blen = 0;
-        n = unquote(p, n, buf, &blen);
+        n = unquote(p, room, buf, &blen);
         if (n == 0) {
             free(buf);
-            return fail(ps, ps->lineno, "malformed quoted file name");
+            if (room < UDIFF_QUOTED_MAX)
+                return fail(ps, ps->lineno, "malformed quoted file name");
+            return fail(ps, ps->lineno, "file name longer than %d bytes", UDIFF_PATH_MAX);
         }
     } else {
+        /* The name ends at a tab (a time stamp follows) or the line's end. */
         tab = memchr(p, '\t', n);
         if (tab != NULL)
             n = (size_t)(tab - p);
         else if (n > 0 && p[n - 1] == '\r')
             n--;
+        if (n > UDIFF_PATH_MAX)
+            return fail(ps, ps->lineno, "file name longer than %d bytes", UDIFF_PATH_MAX);
+        if ((buf = malloc(n + 1)) == NULL)
+            return fail(ps, ps->lineno, "out of memory");
         memcpy(buf, p, n);
         blen = n;
     }
     if (used != NULL)
         *used = n;
     buf[blen] = '\0';
-    if (blen == 0 || memchr(buf, '\0', blen) != NULL || blen > UDIFF_PATH_MAX) {
+    if (blen > UDIFF_PATH_MAX) {
+        free(buf);
+        return fail(ps, ps->lineno, "file name longer than %d bytes", UDIFF_PATH_MAX);
+    }
+    if (blen == 0 || memchr(buf, '\0', blen) != NULL) {
         free(buf);
         return fail(ps, ps->lineno, "empty or invalid file name");
     }

@@ -485,6 +485,57 @@ static void test_errors_input(void **state)
     assert_int_equal(e.line, 1);
 }
 
+/* UDIFF_PATH_MAX bounds a name, not the bytes of its header line: a time
+ * stamp after it, or git's quoting of its bytes as octal escapes, does not
+ * count. */
+static void test_limit_names(void **state)
+{
+    enum { NAME = UDIFF_PATH_MAX - 2, ESCAPED = (UDIFF_PATH_MAX - 2) / 2 };
+    size_t cap = 16 * UDIFF_PATH_MAX, n = 0;
+    char *text = malloc(cap), *want = malloc(UDIFF_PATH_MAX + 1);
+    struct udiff *d;
+
+    (void)state;
+    assert_non_null(text);
+    assert_non_null(want);
+    /* A name of UDIFF_PATH_MAX bytes ("a/" and NAME), then a time stamp. */
+    memset(want, 'n', NAME);
+    want[NAME] = '\0';
+    n = (size_t)snprintf(text, cap, "--- a/%s\t2026-11-24 06:00:00\n+++ b/%s\t"
+                         "2026-11-24 06:00:01\n@@ -1 +1 @@\n-a\n+b\n", want, want);
+    d = parse_ok(text, n);
+    assert_string_equal(d->files[0].new_path, want);
+    udiff_free(d);
+
+    /* Both names quoted in git's header, each byte of "é" as "\303\251":
+     * the line is over 4 x UDIFF_PATH_MAX bytes, each name within it. */
+    n = (size_t)snprintf(text, cap, "diff --git \"a/");
+    for (int i = 0; i < ESCAPED; i++)
+        n += (size_t)snprintf(text + n, cap - n, "\\303\\251");
+    n += (size_t)snprintf(text + n, cap - n, "\" \"b/");
+    for (int i = 0; i < ESCAPED; i++)
+        n += (size_t)snprintf(text + n, cap - n, "\\303\\251");
+    n += (size_t)snprintf(text + n, cap - n, "\"\nnew file mode 100644\n");
+    assert_true(n > 4 * UDIFF_PATH_MAX);
+    d = parse_ok(text, n);
+    assert_int_equal(strlen(d->files[0].new_path), 2 * ESCAPED);
+    assert_memory_equal(d->files[0].new_path, "\xc3\xa9\xc3\xa9", 4);
+    udiff_free(d);
+
+    /* One byte more, quoted or not, is refused. */
+    memset(want, 'n', NAME + 1);
+    want[NAME + 1] = '\0';
+    n = (size_t)snprintf(text, cap, "--- a/%s\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n", want);
+    parse_bad(text, n, 1, "file name longer than 4096 bytes");
+    n = (size_t)snprintf(text, cap, "--- \"a/");
+    for (int i = 0; i <= NAME; i++)
+        n += (size_t)snprintf(text + n, cap - n, "\\156");
+    n += (size_t)snprintf(text + n, cap - n, "\"\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n");
+    parse_bad(text, n, 1, "file name longer than 4096 bytes");
+    free(want);
+    free(text);
+}
+
 /* UDIFF_LINES_MAX bounds the lines before they are stored. */
 static void test_limit_lines(void **state)
 {
@@ -550,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_errors_garbage),
         cmocka_unit_test(test_errors_headers),
         cmocka_unit_test(test_errors_input),
+        cmocka_unit_test(test_limit_names),
         cmocka_unit_test(test_limit_lines),
         cmocka_unit_test(test_prefixes),
     };
