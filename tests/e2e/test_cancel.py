@@ -253,20 +253,26 @@ def test_a_dead_workers_cancelled_job_ends_on_the_next(fresh, fake):
     assert reserved(fresh, user_id) == before
 
 
-def test_a_parked_job_is_cancelled_from_its_parking(fresh, fake):
-    """A soft-throttled job waiting for its model call (deferred) leaves the
-    deferred set and is never put back on the stream."""
-    content = "# parked\nw = 1\n"
-    _, user_id, key = fresh.new_user("lite", tag="parked")
+def throttled_job(fresh, fake, tag: str, path: str, content: str):
+    """A lite user over 90% of its budget submits path: (user id, key, the
+    fast worker started, job id). The job's model call is deferred by an
+    hour's cooldown."""
+    _, user_id, key = fresh.new_user("lite", tag=tag)
     fresh.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
                f"(gen_random_uuid(), '{user_id}', '{month()}', {200_000 * 92 // 100})")
     fresh.redis_cli("DEL", f"budget:{user_id}:{month()}")
     w = fresh.start_worker("fast", worker_env(fake, CODEINSIGHT_THROTTLE_COOLDOWN=3600))
-    status, _, body = fresh.http("POST", "/review", {"file_path": "parked.go",
-                                                     "file_content": content,
+    status, _, body = fresh.http("POST", "/review", {"file_path": path, "file_content": content,
                                                      "request_type": "review"}, auth=key)
     assert status == 202, body
-    job_id = body["job_id"]
+    return user_id, key, w, body["job_id"]
+
+
+def test_a_parked_job_is_cancelled_from_its_parking(fresh, fake):
+    """A soft-throttled job waiting for its model call (deferred) leaves the
+    deferred set and is never put back on the stream."""
+    user_id, key, w, job_id = throttled_job(fresh, fake, "parked", "parked.go",
+                                            "# parked\nw = 1\n")
     wait_until(lambda: w.events("job_deferred", job_id=job_id), timeout=20, desc="parked")
     assert fresh.redis_int("ZCARD", "deferred:review_jobs") == 1
     parked_reserved = reserved(fresh, user_id)
@@ -287,17 +293,9 @@ def test_a_job_cancelled_on_its_way_to_the_parking_is_not_parked(fresh, fake):
     job, and its message does not reach the worker (no PUBLISH): the
     deferral finds the request and the job ends cancelled now, not parked
     for the cooldown (an hour here) and ended by whoever takes it then."""
-    content = "# on its way\nimport os\n\n\ndef f():\n    return os.sep\n"
-    _, user_id, key = fresh.new_user("lite", tag="onitsway")
-    fresh.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
-               f"(gen_random_uuid(), '{user_id}', '{month()}', {200_000 * 92 // 100})")
-    fresh.redis_cli("DEL", f"budget:{user_id}:{month()}")
-    w = fresh.start_worker("fast", worker_env(fake, CODEINSIGHT_THROTTLE_COOLDOWN=3600))
-    status, _, body = fresh.http("POST", "/review", {"file_path": "onitsway.py",
-                                                     "file_content": content,
-                                                     "request_type": "review"}, auth=key)
-    assert status == 202, body
-    job_id = body["job_id"]
+    user_id, key, w, job_id = throttled_job(fresh, fake, "onitsway", "onitsway.py",
+                                            "# on its way\nimport os\n\n\n"
+                                            "def f():\n    return os.sep\n")
     before = reserved(fresh, user_id)
     assert before > 0
     # Started (job_start.lua ran): its linters take a few hundred ms.

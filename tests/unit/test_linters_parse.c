@@ -654,6 +654,15 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* Parses text with the tool of language, which must give one finding;
+ * returns its message (borrowed from *findings). */
+static const char *parse_one(const char *language, const char *tool, const char *text,
+                             cJSON **findings)
+{
+    assert_int_equal(parse_str(linter_named(language, tool), text, findings), 1);
+    return message_at(*findings, 0);
+}
+
 static void test_message_cap(void **state)
 {
     const size_t body = 5000;
@@ -671,10 +680,7 @@ static void test_message_cap(void **state)
     for (i = 0; i + 5 <= body; i += 5)
         memcpy(line + n + i, "abcd ", 5);
     line[n + i] = '\0';
-    assert_int_equal(parse_str(linter_named("python", "flake8"), line,
-                               &findings),
-                     1);
-    msg = message_at(findings, 0);
+    msg = parse_one("python", "flake8", line, &findings);
     assert_int_equal(strlen(msg), LINTERS_MESSAGE_MAX - 2);
     assert_true(ends_with(msg, " abcd..."));
     cJSON_Delete(findings);
@@ -683,10 +689,7 @@ static void test_message_cap(void **state)
     n = (size_t)snprintf(line, 64, "7:1:E501:");
     memset(line + n, 'x', LINTERS_MESSAGE_MAX - 3);
     memcpy(line + n + LINTERS_MESSAGE_MAX - 3, " more words", 12);
-    assert_int_equal(parse_str(linter_named("python", "flake8"), line,
-                               &findings),
-                     1);
-    msg = message_at(findings, 0);
+    msg = parse_one("python", "flake8", line, &findings);
     assert_int_equal(strlen(msg), LINTERS_MESSAGE_MAX);
     assert_true(ends_with(msg, "xxx..."));
     cJSON_Delete(findings);
@@ -696,10 +699,7 @@ static void test_message_cap(void **state)
     for (i = 0; i + 7 <= body; i += 7)
         memcpy(line + n + i, "\xc3\xa9\xc3\xa9\xc3\xa9 ", 7);
     line[n + i] = '\0';
-    assert_int_equal(parse_str(linter_named("c", "cppcheck"), line,
-                               &findings),
-                     1);
-    msg = message_at(findings, 0);
+    msg = parse_one("c", "cppcheck", line, &findings);
     assert_true(strlen(msg) <= LINTERS_MESSAGE_MAX);
     assert_true(strlen(msg) >= LINTERS_MESSAGE_MAX - 9);
     assert_true(ends_with(msg, " \xc3\xa9\xc3\xa9\xc3\xa9..."));
@@ -746,8 +746,7 @@ static void test_message_cap_secret(void **state)
         doc[n + at - 1] = ' ';
         memcpy(doc + n + at, token, sizeof(token) - 1);
         snprintf(doc + n + at + sizeof(token) - 1, 256, " is unset\"}]}");
-        assert_int_equal(parse_str(linter_named("shell", "shellcheck"), doc, &findings), 1);
-        msg = message_at(findings, 0);
+        msg = parse_one("shell", "shellcheck", doc, &findings);
         assert_null(strstr(msg, "ghp_"));
         assert_true(ends_with(msg, "..."));
         assert_true(strlen(msg) <= LINTERS_MESSAGE_MAX);
@@ -774,10 +773,7 @@ static void test_message_cap_json(void **state)
                          " \"message\": \"");
     words_fill(doc + n, body, "mmmm ");
     snprintf(doc + n + body, 256, "\\nnext\"}]");
-    assert_int_equal(parse_str(linter_named("python", "pylint"), doc,
-                               &findings),
-                     1);
-    msg = message_at(findings, 0);
+    msg = parse_one("python", "pylint", doc, &findings);
     assert_true(strlen(msg) <= LINTERS_MESSAGE_MAX);
     assert_true(strlen(msg) >= LINTERS_MESSAGE_MAX - 5);
     assert_true(ends_with(msg, " mmmm... (unused-import)"));
@@ -798,10 +794,7 @@ static void test_message_cap_json(void **state)
                          " \"message\": \"");
     words_fill(doc + n, body, "ss ");
     snprintf(doc + n + body, 256, "\"}]}");
-    assert_int_equal(parse_str(linter_named("shell", "shellcheck"), doc,
-                               &findings),
-                     1);
-    msg = message_at(findings, 0);
+    msg = parse_one("shell", "shellcheck", doc, &findings);
     assert_true(strlen(msg) <= LINTERS_MESSAGE_MAX);
     assert_true(strlen(msg) >= LINTERS_MESSAGE_MAX - 3);
     assert_true(ends_with(msg, " ss..."));
