@@ -67,6 +67,10 @@ char *debug_frames_text(const cJSON *tb)
     return s;
 }
 
+/* Bytes of a window's header besides its file name: "--- ", " (around
+ * line ", a line number and ")\n", with room to spare. */
+#define WINDOW_HEAD_MAX 64
+
 char *debug_windows_text(const cJSON *tb, const struct tb_source *src, int nsrc)
 {
     cJSON *w = traceback_windows(tb, src, nsrc, DEBUG_WINDOW_RADIUS);
@@ -74,18 +78,23 @@ char *debug_windows_text(const cJSON *tb, const struct tb_source *src, int nsrc)
     size_t cap = 1, n = 0;
     char *s;
 
+    /* Each window's own size: a file name (redacted, it may be longer
+     * than the one submitted) and its code, plus the header's words and a
+     * line number. utf8_fmt counts what it wrote, so even a wrong sum
+     * could only cut the text short, never write past it. */
     cJSON_ArrayForEach(it, w)
-        cap += strlen(json_str(it, "code") ? json_str(it, "code") : "") + 1200;
+        cap += strlen(json_str(it, "file") ? json_str(it, "file") : "") +
+               strlen(json_str(it, "code") ? json_str(it, "code") : "") + WINDOW_HEAD_MAX;
     if ((s = malloc(cap)) == NULL) {
         cJSON_Delete(w);
         return NULL;
     }
     s[0] = '\0';
     cJSON_ArrayForEach(it, w)
-        n += (size_t)snprintf(s + n, cap - n, "--- %s (around line %d)\n%s",
-                              json_str(it, "file"),
-                              (int)cJSON_GetNumberValue(cJSON_GetObjectItem(it, "line")),
-                              json_str(it, "code") ? json_str(it, "code") : "");
+        n += utf8_fmt(s + n, cap - n, "--- %s (around line %d)\n%s",
+                      json_str(it, "file") ? json_str(it, "file") : "",
+                      (int)cJSON_GetNumberValue(cJSON_GetObjectItem(it, "line")),
+                      json_str(it, "code") ? json_str(it, "code") : "");
     cJSON_Delete(w);
     return s;
 }

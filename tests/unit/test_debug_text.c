@@ -2,7 +2,9 @@
  * Doctor's model reads of a run and of the neighbouring files, cut to its
  * byte budgets at character boundaries (a split character made the prompt,
  * and the failure note stored from it, invalid UTF-8). Also the lint note's
- * line (worker/scratch.c, scratch_last_line), cut the same way.
+ * line (worker/scratch.c, scratch_last_line), cut the same way. And the
+ * code windows around a trace's frames, whatever the length of the file's
+ * redacted name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +19,9 @@
 #include "common/json.h"
 #include "common/utf8.h"
 #include "worker/debug_text.h"
+#include "worker/redact.h"
 #include "worker/scratch.h"
+#include "worker/traceback.h"
 
 /* "Неверное значение ": 16 two-byte letters and two spaces, 34 bytes. */
 #define CYRILLIC "\xd0\x9d\xd0\xb5\xd0\xb2\xd0\xb5\xd1\x80\xd0\xbd\xd0\xbe\xd0\xb5 " \
@@ -126,12 +130,70 @@ static void test_last_line_is_utf8(void **state)
     assert_string_equal(out, "tab here");
 }
 
+/* A file_path the gateway accepts (relative, <= 1024 bytes) made of short
+ * Slack-token-shaped segments: redaction turns each 15-byte token into the
+ * 22-byte "[REDACTED:slack_token]", so the path the model is shown grows to
+ * some 1,450 bytes. */
+static size_t tokens_path(char *path, size_t cap)
+{
+    static const char *const tok[] = {"xoxb-a1b2c3d4e5", "xoxp-q9w8e7r6t5"};
+    size_t n = 0;
+    int i = 0;
+
+    while (n + 16 + 7 < 1024 && n + 32 < cap)
+        n += (size_t)snprintf(path + n, cap - n, "%s/", tok[i++ % 2]);
+    n += (size_t)snprintf(path + n, cap - n, "app.py");
+    return n;
+}
+
+/* Eight windows each headed by a 1,450-byte name: the buffer was sized as
+ * 1,200 bytes a window plus its code, and the would-be lengths snprintf
+ * returned were added up, so the eighth window was written past its end
+ * (a heap overflow under ASan, found by an audit). */
+static void test_windows_text_long_redacted_path(void **state)
+{
+    char path[1100], code[200 * 2 + 1], *text;
+    struct redact_result rp;
+    struct tb_source src;
+    cJSON *tb, *frames;
+    size_t n = tokens_path(path, sizeof path), cl = 0;
+    int heads = 0;
+
+    (void)state;
+    assert_true(n <= 1024);
+    assert_int_equal(redact_text(path, n, &rp), 0);
+    assert_true(rp.len > 1300);
+    for (int i = 0; i < 200; i++)
+        cl += (size_t)snprintf(code + cl, sizeof code - cl, "a\n");
+    src.path = rp.text;
+    src.text = code;
+    src.len = cl;
+    tb = cJSON_CreateObject();
+    frames = cJSON_AddArrayToObject(tb, "frames");
+    for (int i = 0; i < 8; i++) {       /* 20 lines apart: 8 separate windows */
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "file", "app.py");      /* maps by its base name */
+        cJSON_AddNumberToObject(f, "line", 10 + 20 * i);
+        cJSON_AddItemToArray(frames, f);
+    }
+    text = debug_windows_text(tb, &src, 1);
+    assert_non_null(text);
+    for (const char *p = text; (p = strstr(p, "--- [REDACTED:")) != NULL; p++)
+        heads++;
+    assert_int_equal(heads, 8);
+    assert_non_null(strstr(text, "(around line 150)\n"));
+    free(text);
+    cJSON_Delete(tb);
+    redact_result_cleanup(&rp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_text_tails_start_on_a_character),
         cmocka_unit_test(test_files_text_cuts_on_a_character),
         cmocka_unit_test(test_last_line_is_utf8),
+        cmocka_unit_test(test_windows_text_long_redacted_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
