@@ -849,7 +849,73 @@ static void test_concurrent_verify_and_reload(void **state)
     free(tok);
 }
 
+/* Audit: the cached set is only ever replaced after a miss (no key for the
+ * kid). A key the IdP has withdrawn from its JWKS is therefore trusted for
+ * the process' lifetime, even with min_refresh_s 0. */
+static void test_audit_withdrawn_key_stays_trusted(void **state)
+{
+    struct srv *s = srv_start("jwks.json");
+    char url[128];
+    struct jwks *k;
+    struct capture cap;
+    cJSON *keys = cJSON_CreateArray(), *doc = cJSON_CreateObject();
+    char *ec_only;
+    int rc;
+    (void)state;
+
+    cJSON_AddItemToArray(keys, first_jwk("jwks.json", 1));     /* ec-1 only */
+    cJSON_AddItemToObject(doc, "keys", keys);
+    ec_only = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+
+    srv_url(s, "/jwks", url, sizeof url);
+    k = jwks_new(url, 0);
+    capture_begin(&cap);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    /* The IdP withdraws rsa-1 (revoked / compromised). */
+    pthread_mutex_lock(&s->mu);
+    free(s->jwks);
+    s->jwks = strdup(ec_only);
+    pthread_mutex_unlock(&s->mu);
+    rc = verify_fixture(k, "rs256.jwt");
+    free(capture_end(&cap));
+    print_message("after withdrawal: rc=%d, JWKS fetches=%d\n", rc,
+                  atomic_load(&s->requests));
+    assert_int_not_equal(rc, ERR_OK);
+    jwks_free(k);
+    free(ec_only);
+    srv_stop(s);
+}
+
+/* Audit: a JWKS whose only key has no kid matches every token, whatever
+ * its kid, so a miss never happens and a rotation is never fetched: after
+ * the IdP moves to kid'ed keys, their tokens fail until a restart. */
+static void test_audit_kidless_set_never_refetches(void **state)
+{
+    struct srv *s = srv_start("jwks_rsa_nokid.json");
+    char url[128];
+    struct jwks *k;
+    struct capture cap;
+    int rc;
+    (void)state;
+
+    srv_url(s, "/jwks", url, sizeof url);
+    k = jwks_new(url, 0);
+    capture_begin(&cap);
+    assert_int_equal(verify_fixture(k, "rs256_nokid.jwt"), ERR_OK);
+    /* The IdP rotates to rsa-1 and ec-1, both with kids. */
+    srv_set_jwks(s, "jwks.json");
+    rc = verify_fixture(k, "es256.jwt");
+    free(capture_end(&cap));
+    print_message("es256 (kid ec-1) after rotation: rc=%d, JWKS fetches=%d\n", rc,
+                  atomic_load(&s->requests));
+    assert_int_equal(rc, ERR_OK);
+    jwks_free(k);
+    srv_stop(s);
+}
+
 int main(void)
+
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pkey),
@@ -863,6 +929,8 @@ int main(void)
         cmocka_unit_test(test_fetch_on_unknown_kid),
         cmocka_unit_test(test_fetch_failures),
         cmocka_unit_test(test_concurrent_verify_and_reload),
+        cmocka_unit_test(test_audit_withdrawn_key_stays_trusted),
+        cmocka_unit_test(test_audit_kidless_set_never_refetches),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
