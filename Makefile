@@ -178,7 +178,8 @@ $(BUILD)/codeinsight-gateway: $(BUILD)/obj/gateway/main.o $(BUILD)/libgateway.a 
 $(BUILD)/codeinsight-migrate: $(BUILD)/obj/gateway/migrate_main.o $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/codeinsight-admin: $(BUILD)/obj/gateway/admin_main.o $(BUILD)/libcommon.a
+$(BUILD)/codeinsight-admin: $(BUILD)/obj/gateway/admin_main.o $(BUILD)/libgateway.a \
+                            $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/codeinsight-worker: $(BUILD)/obj/worker/main.o $(BUILD)/libworker.a $(BUILD)/libcommon.a

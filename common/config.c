@@ -41,7 +41,7 @@ static const struct cfg_entry cfg_table[] = {
     {"CODEINSIGHT_BIND", CFG_T_IPV4, OFF(bind), "127.0.0.1", 0, 0, CFG_GATEWAY, 0,
      "IPv4 address the gateway binds (0.0.0.0 in containers)."},
     {"REDIS_URL", CFG_T_URL, OFF(redis_url), "redis://127.0.0.1:6379/0", 0, 0,
-     CFG_GATEWAY | CFG_WORKER, CFG_SECRET,
+     CFG_GATEWAY | CFG_WORKER | CFG_ADMIN, CFG_SECRET,
      "Redis: redis://[:password@]host:port[/db]. No TLS (use a stunnel sidecar)."},
     {"DATABASE_URL", CFG_T_PG_URL, OFF(database_url), NULL, 0, 0, ALL | CFG_ADMIN,
      CFG_REQUIRED | CFG_SECRET, "PostgreSQL connection URI (libpq syntax)."},

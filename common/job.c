@@ -26,6 +26,7 @@ LUA(job_cancel)
 LUA(job_heartbeat)
 LUA(auth_fill)
 LUA(unknown_key)
+LUA(key_revoke)
 #undef LUA
 
 struct kv_script job_script_admit = {"admit", NULL, 0, ""};
@@ -42,6 +43,7 @@ struct kv_script job_script_cancel = {"job_cancel", NULL, 0, ""};
 struct kv_script job_script_heartbeat = {"job_heartbeat", NULL, 0, ""};
 struct kv_script job_script_auth_fill = {"auth_fill", NULL, 0, ""};
 struct kv_script job_script_unknown_key = {"unknown_key", NULL, 0, ""};
+struct kv_script job_script_key_revoke = {"key_revoke", NULL, 0, ""};
 
 static void script_bind(struct kv_script *s, const unsigned char *src, unsigned len)
 {
@@ -72,6 +74,8 @@ void job_scripts_init(void)
                 schema_redis_auth_fill_lua_len);
     script_bind(&job_script_unknown_key, schema_redis_unknown_key_lua,
                 schema_redis_unknown_key_lua_len);
+    script_bind(&job_script_key_revoke, schema_redis_key_revoke_lua,
+                schema_redis_key_revoke_lua_len);
 }
 
 static const char *const type_names[JOB__TYPES] = {"review", "debug", "architecture", "stress"};

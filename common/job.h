@@ -43,6 +43,7 @@ extern struct kv_script job_script_cancel;      /* its owner cancels a job (DELE
 extern struct kv_script job_script_heartbeat;   /* a worker's own entries kept fresh */
 extern struct kv_script job_script_auth_fill;   /* an identity into the cache, revocation kept */
 extern struct kv_script job_script_unknown_key; /* unknown API keys per client address */
+extern struct kv_script job_script_key_revoke;  /* a revoked API key into the cache */
 
 /* Live job events (GET /job/:id/events): the job's capped stream of events
  * "jobev:<id>" (fields type, data) and the channel every event is published

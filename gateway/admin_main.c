@@ -6,15 +6,24 @@
  *   codeinsight-admin key-revoke KEY_ID
  *   codeinsight-admin key-list EMAIL
  *
- * Needs DATABASE_URL and CODEINSIGHT_KEY_PEPPER. A key revoked here is
- * refused by gateways once their identity cache entry expires
- * (CODEINSIGHT_AUTH_CACHE_TTL); DELETE /keys/<id> takes effect at once. */
+ * Needs DATABASE_URL and CODEINSIGHT_KEY_PEPPER; key-revoke needs REDIS_URL
+ * too. key-revoke takes effect at once, as DELETE /keys/<id> does: it
+ * revokes the key in PostgreSQL, then marks the gateways' Redis copies of
+ * its identity revoked (key_revoke.h). When Redis cannot be told, it exits
+ * with status 3: the key is revoked in PostgreSQL but still works from those
+ * copies while PostgreSQL is unreachable (and for up to
+ * CODEINSIGHT_AUTH_CACHE_TTL anyway) until key-revoke is run again with
+ * Redis reachable. Exit status: 0 done, 1 failed, 2 usage or configuration,
+ * 3 key-revoke done in PostgreSQL only. */
 #include "common/account.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/db.h"
 #include "common/err.h"
+#include "common/job.h"
+#include "common/kv.h"
 #include "common/log.h"
+#include "gateway/key_revoke.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +38,10 @@ static int usage_to(FILE *out, int status)
             "       codeinsight-admin key-issue EMAIL [NAME]\n"
             "       codeinsight-admin key-revoke KEY_ID\n"
             "       codeinsight-admin key-list EMAIL\n"
-            "PLAN is lite, pro or business. Needs DATABASE_URL and CODEINSIGHT_KEY_PEPPER\n"
-            "(after `make run`: . .run/secrets/admin.env).\n");
+            "PLAN is lite, pro or business. Needs DATABASE_URL and CODEINSIGHT_KEY_PEPPER,\n"
+            "and REDIS_URL for key-revoke (after `make run`: . .run/secrets/admin.env).\n"
+            "Exit status 3: key-revoke revoked the key in PostgreSQL but could not tell\n"
+            "Redis; run it again once Redis is reachable.\n");
     return status;
 }
 
@@ -83,9 +94,40 @@ static int cmd_user_create(struct db *db, int argc, char **argv, struct err *e)
     return 0;
 }
 
+/* Redis connect and command timeout of key-revoke, ms. */
+#define ADMIN_REDIS_TIMEOUT_MS 3000
+
+/* Revokes key_id in PostgreSQL, then in the gateways' Redis cache. Returns
+ * the exit status: 0, 1 (PostgreSQL failed), 3 (Redis failed, told on
+ * stderr). */
+static int cmd_key_revoke(struct db *db, const struct kv_url *url, const char *key_id,
+                          struct err *e)
+{
+    char hash[65];
+    struct kv *kv;
+
+    if (account_key_revoke(db, key_id, NULL, hash, e) != ERR_OK)
+        return fail(e);
+    job_scripts_init();
+    if ((kv = kv_connect(url, ADMIN_REDIS_TIMEOUT_MS, e)) != NULL &&
+        key_revoke_cached(kv, hash, e) == ERR_OK) {
+        kv_free(kv);
+        return 0;
+    }
+    kv_free(kv);
+    fail(e);
+    fprintf(stderr,
+            "codeinsight-admin: the key is revoked in PostgreSQL, but Redis was not told: "
+            "gateways may\naccept it for up to CODEINSIGHT_AUTH_CACHE_TTL, and from their "
+            "long-lived copies whenever\nPostgreSQL is unreachable. Run key-revoke %s again "
+            "once Redis is reachable.\n", key_id);
+    return 3;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
+    struct kv_url kv_url;
     struct err e;
     struct db *db;
     const char *cmd;
@@ -99,6 +141,11 @@ int main(int argc, char **argv)
     log_init("admin", LOG_WARN);
     if (config_load(&cfg, CFG_ADMIN, &e) != ERR_OK)
         return 2;
+    /* Checked before anything is changed: key-revoke must reach Redis too. */
+    if (kv_url_parse(cfg.redis_url, &kv_url, &e) != ERR_OK) {
+        log_event(LOG_ERROR, "admin_config_invalid", "detail", e.msg);
+        return 2;
+    }
     if (crypto_init() != 0)
         return 1;
     if ((db = db_connect(cfg.database_url, &e)) == NULL)
@@ -121,8 +168,7 @@ int main(int argc, char **argv)
             crypto_wipe(k.key, sizeof k.key);
         }
     } else if (strcmp(cmd, "key-revoke") == 0 && argc == 3) {
-        char hash[65];
-        rc = account_key_revoke(db, argv[2], NULL, hash, &e) == ERR_OK ? 0 : fail(&e);
+        rc = cmd_key_revoke(db, &kv_url, argv[2], &e);
     } else if (strcmp(cmd, "key-list") == 0 && argc == 3) {
         char user_id[37];
         cJSON *keys = NULL;

@@ -24,8 +24,6 @@
 
 #define AUTH_HEADER_MAX (JWT_MAX_LEN + 16)
 #define AUTH_FIELDS_MAX 32
-/* Lifetime of the last-known identity kept for PostgreSQL outages. */
-#define AUTH_STALE_TTL_S "86400"
 
 void auth_respond_401(struct request *req, const struct err *e)
 {
@@ -132,7 +130,7 @@ static int cache_write(struct request *req, const char *key, const cJSON *ident,
 {
     struct gateway *gw = req->gw;
     const char *argv[4 + 2 * AUTH_FIELDS_MAX];
-    char num[RC__COUNT * 2 + 1][32], ttl[24], stale[128];
+    char num[RC__COUNT * 2 + 1][32], ttl[24], stale_ttl[24], stale[128];
     int p = plans_parse(json_str(ident, "plan"));
     const struct plan_limits *lim = plans_get(p < 0 ? PLAN_LITE : (enum plan)p);
     double scale = (double)gw->cfg->rate_limit_scale_pct / 100.0;
@@ -146,10 +144,11 @@ static int cache_write(struct request *req, const char *key, const cJSON *ident,
     /* keys: the cache key, its stale copy; then their TTLs, the fields */
     snprintf(stale, sizeof stale, "stale:%s", key);
     snprintf(ttl, sizeof ttl, "%ld", gw->cfg->auth_cache_ttl_s);
+    snprintf(stale_ttl, sizeof stale_ttl, "%d", AUTH_STALE_TTL_S);
     argv[n++] = key;
     argv[n++] = stale;
     argv[n++] = ttl;
-    argv[n++] = AUTH_STALE_TTL_S;
+    argv[n++] = stale_ttl;
     for (const char *f = "user_id\0key_id\0email\0plan\0"; *f; f += strlen(f) + 1) {
         argv[n++] = f;
         argv[n++] = json_str(ident, f) ? json_str(ident, f) : "";
@@ -200,7 +199,8 @@ int auth_unknown_error(const struct identity *id, struct err *e)
 }
 
 /* PostgreSQL is down: the identity is served from its last known copy, so
- * callers keep working through an outage longer than the cache TTL.
+ * callers keep working through an outage longer than the cache TTL. A key
+ * revoked since says so in the copy too (key_revoke.h), and is refused.
  * Returns ERR_OK when a copy was restored. */
 static int cache_restore_stale(struct request *req, const char *key, struct err *e)
 {

@@ -12,6 +12,10 @@
  * such an answer can only concern a guessed or forgotten credential; POST
  * /keys still deletes any for the new key's hash. */
 #define AUTH_UNKNOWN_TTL_S 30
+/* Seconds the last-known copy of an identity (stale:<cache key>, written by
+ * every fill) is kept, to be served while PostgreSQL is unreachable. A
+ * revocation must reach it (key_revoke.h), or the key works again then. */
+#define AUTH_STALE_TTL_S 86400
 
 struct err;
 struct request;

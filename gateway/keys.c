@@ -13,6 +13,7 @@
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
 #include "gateway/ident_cache.h"
+#include "gateway/key_revoke.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 
@@ -107,7 +108,7 @@ void handle_keys_revoke(struct request *req)
     struct err e;
     struct db *db;
     struct kv *kv;
-    char hash[65], cache[96], stale[128];
+    char hash[65], cache[96];
 
     if ((db = gateway_db(req->gw, &e)) == NULL ||
         account_key_revoke(db, req->param, who->user_id, hash, &e) != ERR_OK) {
@@ -116,22 +117,25 @@ void handle_keys_revoke(struct request *req)
         gate_respond_error(req, &e);
         return;
     }
-    /* At once, on every replica: the cached identity says revoked. */
+    /* At once, on every replica: the cached identity and its copy for
+     * PostgreSQL outages say revoked. */
     snprintf(cache, sizeof cache, "auth:key:%s", hash);
-    snprintf(stale, sizeof stale, "stale:%s", cache);
-    if ((kv = gateway_kv(req->gw, &e)) == NULL ||
-        kv_call(kv, 4, (const char *[]){"HSET", cache, "revoked", "1"}, NULL, NULL, &e) != ERR_OK ||
-        kv_call(kv, 3, (const char *[]){"EXPIRE", cache, "3600"}, NULL, NULL, &e) != ERR_OK ||
-        kv_call(kv, 4, (const char *[]){"HSET", stale, "revoked", "1"}, NULL, NULL, &e) != ERR_OK ||
-        kv_call(kv, 3, (const char *[]){"EXPIRE", stale, "86400"}, NULL, NULL, &e) != ERR_OK ||
-        kv_call(kv, 3, (const char *[]){"PUBLISH", IDC_CHANNEL, cache}, NULL, NULL, &e) !=
-            ERR_OK) {
-        /* The row is revoked; the cache entry, if any, expires within its TTL. */
+    if ((kv = gateway_kv(req->gw, &e)) == NULL || key_revoke_cached(kv, hash, &e) != ERR_OK) {
+        /* The row is revoked, but until Redis says so too the key still works
+         * from a copy during a PostgreSQL outage: 503, and the client's retry
+         * (revoking again changes nothing in PostgreSQL) writes it. */
         struct log_line l;
         log_begin(&l, LOG_WARN, "api_key_revoke_cache_failed");
         log_str(&l, "request_id", req->request_id);
+        log_str(&l, "user_id", who->user_id);
+        log_str(&l, "key_id", req->param);
         log_errfields(&l, &e);
         log_end(&l);
+        idc_forget(req->gw->idents, cache);
+        err_set(&e, ERR_REDIS_UNAVAILABLE,
+                "the key is revoked but not every gateway could be told yet: retry");
+        gate_respond_error(req, &e);
+        return;
     }
     /* After Redis says revoked, so no request here can copy it back: one
      * whose script ran before is not recorded either (idc_record's gen). */

@@ -785,13 +785,13 @@ class Harness:
             self.secrets.add(secret)
 
     def admin(self, *args: Any, stdin: Optional[str] = None, check: bool = True,
-              timeout: float = 30) -> subprocess.CompletedProcess:
-        """Run build/codeinsight-admin ARGS (env DATABASE_URL,
-        CODEINSIGHT_KEY_PEPPER). Its stderr (its log) is kept in logs/ for the
-        secrets scan; stdout (where key-issue prints the new key, by design)
-        is only returned."""
+              timeout: float = 30, env: Optional[dict] = None) -> subprocess.CompletedProcess:
+        """Run build/codeinsight-admin ARGS (env DATABASE_URL, REDIS_URL,
+        CODEINSIGHT_KEY_PEPPER, then `env`'s overrides). Its stderr (its log)
+        is kept in logs/ for the secrets scan; stdout (where key-issue prints
+        the new key, by design) is only returned."""
         assert self.tmpdir is not None
-        env = self.child_env({"CODEINSIGHT_KEY_PEPPER": self.key_pepper})
+        env = self.child_env({"CODEINSIGHT_KEY_PEPPER": self.key_pepper, **(env or {})})
         r = subprocess.run([str(self.binary("codeinsight-admin")), *[str(a) for a in args]],
                            env=env, cwd=str(REPO_ROOT), input=stdin, capture_output=True,
                            text=True, timeout=timeout)

@@ -1,7 +1,8 @@
 """API keys and credential parsing (docs/admission.md, "Identity"): keys
 issued by codeinsight-admin and by POST /keys (shown once, stored as a keyed
-BLAKE2b hash), GET /keys, revocation through DELETE /keys/<id> at once (the
-cached identity notwithstanding), other users' keys, and every 401 code of a
+BLAKE2b hash), GET /keys, revocation through DELETE /keys/<id> and
+codeinsight-admin key-revoke at once (the cached identity and its copy for
+PostgreSQL outages notwithstanding), other users' keys, and every 401 code of a
 malformed, unknown or oversized credential, each with WWW-Authenticate."""
 
 import hashlib
@@ -252,20 +253,106 @@ def test_other_users_key_is_not_found(harness):
         == "t"
 
 
-def test_admin_revocation_within_the_cache_ttl(harness):
-    # codeinsight-admin talks to PostgreSQL only: a gateway refuses the key
-    # once its cached identity expires (CODEINSIGHT_AUTH_CACHE_TTL).
-    gw = harness.start_gateway({"CODEINSIGHT_AUTH_CACHE_TTL": "1"}, default=False)
+def test_revocation_redis_failure_answers_503_and_a_retry_completes(harness):
+    """PostgreSQL is revoked first; when Redis then refuses the write (here
+    the long-lived copy is a string, so the script's HSET fails), the key
+    would still work from that copy during a PostgreSQL outage: 503
+    redis_unavailable, not 204 (before: 204 and a log line). The retry is
+    harmless and completes the revocation."""
+    _, _, key1 = harness.new_user(tag="revoke-503")
+    key2 = create_key(harness, key1, name="to-revoke")
+    k2, k2_id = key2["key"], key2["key_id"]
+    assert whoami(harness, k2)
+    stale = f"stale:auth:key:{key_hash(harness, k2)}"
+    harness.redis_cli("DEL", stale)
+    harness.redis_cli("SET", stale, "not-a-hash")
+
+    resp = harness.http("DELETE", f"/keys/{k2_id}", auth=key1)
+    assert_problem(resp, 503, "redis_unavailable")
+    assert resp[1].get("Retry-After"), resp[1]
+    assert harness.psql(f"SELECT revoked_at IS NOT NULL FROM api_keys WHERE key_id = '{k2_id}'") \
+        == "t"
+
+    harness.redis_cli("DEL", stale)
+    status, _, body = harness.http("DELETE", f"/keys/{k2_id}", auth=key1)
+    assert status == 204, body
+    assert harness.redis_cli("HGET", stale, "revoked") == "1"
+    assert_401(harness.http("GET", "/whoami", auth=k2), "revoked_api_key")
+
+
+def test_admin_revocation_takes_effect_at_once(harness):
+    # codeinsight-admin key-revoke tells Redis as DELETE /keys does: the
+    # key is refused at once, not when its cached identity expires
+    # (CODEINSIGHT_AUTH_CACHE_TTL, 60 s here), and its long-lived copy
+    # says revoked too.
     _, _, key = harness.new_user(tag="adminrevoke")
-    assert harness.http("GET", "/whoami", auth=key, gateway=gw)[0] == 200
+    assert whoami(harness, key)
     harness.admin("key-revoke", harness.key_ids[key])
+    cache = f"auth:key:{key_hash(harness, key)}"
+    for k in (cache, f"stale:{cache}"):
+        assert harness.redis_cli("HGET", k, "revoked") == "1", k
 
     def refused():
-        resp = harness.http("GET", "/whoami", auth=key, gateway=gw)
+        resp = harness.http("GET", "/whoami", auth=key)
         return resp if resp[0] == 401 else None
-    resp = wait_until(refused, timeout=10, interval=0.2, desc="admin-revoked key refused")
+    # The gateway's own copy goes when the ci:auth message arrives.
+    resp = wait_until(refused, timeout=2, interval=0.05, desc="admin-revoked key refused")
     assert_401(resp, "revoked_api_key")
+
+
+def test_admin_revoked_key_stays_refused_during_a_postgres_outage(harness):
+    """The identity's long-lived copy (stale:, 24 h) is put back whenever
+    PostgreSQL is unreachable. key-revoke used to update PostgreSQL only, so
+    the copy still said revoked=0 and the key was accepted again for the
+    whole outage once the cache entry had expired."""
+    # A short Redis cache; no gateway-local copy: only Redis and PostgreSQL decide.
+    gw = harness.start_gateway({"CODEINSIGHT_AUTH_CACHE_TTL": "1",
+                                "CODEINSIGHT_IDENTITY_CACHE_MS": "0",
+                                "CODEINSIGHT_RATE_LIMIT_SCALE": "10000"}, default=False)
+    _, _, key = harness.new_user(tag="stale-revoke")
+    cache = f"auth:key:{key_hash(harness, key)}"
+    assert gw.http("GET", "/queue/info", auth=key)[0] == 200
+    assert harness.redis_cli("HGET", f"stale:{cache}", "revoked") == "0"
+
+    harness.admin("key-revoke", harness.key_ids[key])
+    # Cache entries written before expire at once with TTL 1 s; drop it as
+    # if it had, so only the stale copy is left to decide.
+    harness.redis_cli("DEL", cache)
+    harness.stop_pg()
+    try:
+        assert_401(gw.http("GET", "/queue/info", auth=key), "revoked_api_key")
+    finally:
+        if not harness.pg_up():
+            harness.start_pg()
+    assert_401(gw.http("GET", "/queue/info", auth=key), "revoked_api_key")
     gw.stop()
+
+
+def test_admin_revoke_without_redis_exits_3(harness):
+    # PostgreSQL is revoked; Redis cannot be reached: exit 3, and stderr
+    # says the key still works from the gateways' copies and what to do.
+    _, _, key = harness.new_user(tag="adminrevoke-noredis")
+    key_id = harness.key_ids[key]
+    assert whoami(harness, key)
+    r = harness.admin("key-revoke", key_id, check=False,
+                      env={"REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert r.returncode == 3, r.stderr
+    assert "revoked in PostgreSQL" in r.stderr and f"key-revoke {key_id} again" in r.stderr, \
+        r.stderr
+    assert harness.psql(f"SELECT revoked_at IS NOT NULL FROM api_keys WHERE key_id = '{key_id}'") \
+        == "t"
+    stale = f"stale:auth:key:{key_hash(harness, key)}"
+    assert harness.redis_cli("HGET", stale, "revoked") == "0"
+    # Run again with Redis: done.
+    assert harness.admin("key-revoke", key_id).returncode == 0
+    assert harness.redis_cli("HGET", stale, "revoked") == "1"
+    # A bad REDIS_URL is a configuration error, found before anything changes.
+    _, _, other = harness.new_user(tag="adminrevoke-badurl")
+    r = harness.admin("key-revoke", harness.key_ids[other], check=False,
+                      env={"REDIS_URL": "rediss://127.0.0.1:1/0"})
+    assert r.returncode == 2, r.stderr
+    assert harness.psql("SELECT revoked_at IS NULL FROM api_keys "
+                        f"WHERE key_id = '{harness.key_ids[other]}'") == "t"
 
 
 # ---- malformed and unknown credentials --------------------------------------
