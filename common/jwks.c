@@ -27,6 +27,7 @@ struct jwks_key {
 struct jwks_set {
     atomic_int refs;                /* the jwks' own reference plus one per user */
     uint64_t gen;                   /* increases with every set published */
+    int64_t loaded_ms;              /* monotonic time it was published */
     size_t n;
     struct jwks_key keys[];         /* n used */
 };
@@ -34,6 +35,7 @@ struct jwks_set {
 struct jwks {
     char *url;                      /* owns; NULL for a static set */
     int64_t min_refresh_ms;
+    int64_t max_age_ms;             /* 0: sets never age */
     pthread_rwlock_t lock;          /* guards set and gen; held only for pointer swaps */
     struct jwks_set *set;           /* one reference owned; NULL while empty */
     uint64_t gen;                   /* gen of the last set published */
@@ -76,7 +78,7 @@ static uint64_t current_gen(struct jwks *k)
     return g;
 }
 
-struct jwks *jwks_new(const char *url, int min_refresh_s)
+struct jwks *jwks_new(const char *url, int min_refresh_s, int max_age_s)
 {
     struct jwks *k = calloc(1, sizeof *k);
     pthread_rwlockattr_t attr;
@@ -88,6 +90,7 @@ struct jwks *jwks_new(const char *url, int min_refresh_s)
         return NULL;
     }
     k->min_refresh_ms = min_refresh_s > 0 ? (int64_t)min_refresh_s * 1000 : 0;
+    k->max_age_ms = max_age_s > 0 ? (int64_t)max_age_s * 1000 : 0;
     /* glibc prefers readers by default: with verifications in every thread a
      * key swap could wait indefinitely. */
     if (pthread_rwlockattr_init(&attr) != 0) {
@@ -204,6 +207,7 @@ static void set_publish(struct jwks *k, struct jwks_set *s)
 {
     struct jwks_set *old;
 
+    s->loaded_ms = clock_mono_ms();
     pthread_rwlock_wrlock(&k->lock);
     old = k->set;
     s->gen = ++k->gen;
@@ -264,8 +268,9 @@ out:
     return rc;
 }
 
-/* Fetches and loads the JWKS; the caller holds fetch_mu. Logs the outcome. */
-static int fetch_locked(struct jwks *k, struct err *e)
+/* Fetches and loads the JWKS; the caller holds fetch_mu. Logs the outcome
+ * with why it was fetched (reason, static). */
+static int fetch_locked(struct jwks *k, const char *reason, struct err *e)
 {
     char *body = NULL;
     size_t len = 0;
@@ -284,6 +289,7 @@ static int fetch_locked(struct jwks *k, struct err *e)
     if (rc != ERR_OK) {
         log_begin(&l, LOG_WARN, "jwks_fetch_failed");
         log_str(&l, "url", k->url);
+        log_str(&l, "reason", reason);
         if (status != 0)
             log_int(&l, "http_status", status);
         log_errfields(&l, e);
@@ -291,6 +297,7 @@ static int fetch_locked(struct jwks *k, struct err *e)
     } else {
         log_begin(&l, LOG_INFO, "jwks_fetched");
         log_str(&l, "url", k->url);
+        log_str(&l, "reason", reason);
         log_int(&l, "keys", (int64_t)jwks_key_count(k));
         log_end(&l);
     }
@@ -307,7 +314,7 @@ int jwks_refresh(struct jwks *k, struct err *e)
     /* fetch_locked logs through log_errfields, so it needs an err to fill. */
     err_clear(&local);
     pthread_mutex_lock(&k->fetch_mu);
-    rc = fetch_locked(k, &local);
+    rc = fetch_locked(k, "refresh", &local);
     pthread_mutex_unlock(&k->fetch_mu);
     if (e != NULL)
         *e = local;
@@ -328,9 +335,33 @@ static int refetch_on_miss(struct jwks *k, uint64_t seen)
     if (current_gen(k) != seen)
         again = 1;
     else if (!k->fetched || clock_mono_ms() - k->last_fetch_ms >= k->min_refresh_ms)
-        again = fetch_locked(k, &e) == ERR_OK;
+        again = fetch_locked(k, "unknown_kid", &e) == ERR_OK;
     pthread_mutex_unlock(&k->fetch_mu);
     return again;
+}
+
+/* 1 when s, a set fetched from the url, is max_age_ms old or more. */
+static int set_expired(const struct jwks *k, const struct jwks_set *s)
+{
+    return s != NULL && k->url != NULL && k->max_age_ms > 0 &&
+           clock_mono_ms() - s->loaded_ms >= k->max_age_ms;
+}
+
+/* s (generation seen) is too old: refetches unless another thread is
+ * fetching (it gets the new set; this verification uses the one at hand
+ * rather than wait), published a newer set meanwhile, or the last fetch is
+ * too recent. A failure keeps the old set, logged by fetch_locked: an IdP
+ * outage must not refuse every token. */
+static void refetch_expired(struct jwks *k, uint64_t seen)
+{
+    struct err e;
+
+    if (pthread_mutex_trylock(&k->fetch_mu) != 0)
+        return;
+    err_clear(&e);
+    if (current_gen(k) == seen && clock_mono_ms() - k->last_fetch_ms >= k->min_refresh_ms)
+        fetch_locked(k, "max_age", &e);
+    pthread_mutex_unlock(&k->fetch_mu);
 }
 
 /* The key for kid in s (see jwks_verify()), or NULL. Borrowed from s. */
@@ -357,6 +388,13 @@ int jwks_verify(struct jwks *k, const char *kid, const char *alg, const void *ms
     if (alg == NULL || (strcmp(alg, "RS256") != 0 && strcmp(alg, "ES256") != 0))
         return err_set(e, ERR_TOKEN_ALG_NOT_ALLOWED, "token alg not allowed");
     s = set_acquire(k);
+    if (set_expired(k, s)) {
+        uint64_t seen = s->gen;
+
+        set_release(s);
+        refetch_expired(k, seen);
+        s = set_acquire(k);
+    }
     key = set_find(s, kid);
     if (key == NULL && k->url != NULL) {
         uint64_t seen = s != NULL ? s->gen : 0;

@@ -36,7 +36,7 @@ static int auth_setup(struct gateway *gw, struct err *e)
 
     if (cfg->supabase_jwks_url[0] != '\0') {
         struct err fetch_e;
-        gw->jwks = jwks_new(cfg->supabase_jwks_url, 60);
+        gw->jwks = jwks_new(cfg->supabase_jwks_url, JWKS_MIN_REFRESH_S, JWKS_MAX_AGE_S);
         if (gw->jwks == NULL)
             return err_set(e, ERR_CONFIG, "SUPABASE_JWKS_URL: cannot set up the key cache");
         /* Warm the cache (and libcurl) while single-threaded; a failure is

@@ -480,7 +480,7 @@ static void test_key_sets(void **state)
     size_t flen;
     char *seed = fixture_read("tests/fixtures/jwt/", "jwks.json", &flen);
     const char *seeds[1] = {seed};
-    struct jwks *k = jwks_new("http://127.0.0.1:9/jwks.json", 0);
+    struct jwks *k = jwks_new("http://127.0.0.1:9/jwks.json", 0, 0);
     struct err e;
     int loaded = 0;
     (void)state;

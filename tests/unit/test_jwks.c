@@ -374,7 +374,7 @@ static void test_pkey_rejects(void **state)
 
 static void test_load(void **state)
 {
-    struct jwks *k = jwks_new(NULL, 60);
+    struct jwks *k = jwks_new(NULL, 60, 0);
     struct err e;
     (void)state;
 
@@ -408,7 +408,7 @@ static void test_load(void **state)
 
 static void test_load_ignores(void **state)
 {
-    struct jwks *k = jwks_new(NULL, 60);
+    struct jwks *k = jwks_new(NULL, 60, 0);
     struct capture cap;
     char *out;
     int rc;
@@ -464,7 +464,7 @@ static void test_load_key_policy(void **state)
         {"alg", "RS256", 1}, {"alg", "RS384", 0}, {"alg", "ES256", 0}, {"alg", "PS256", 0},
         {"alg", "none", 0}, {"use", "sig", 1}, {"use", "enc", 0}, {"kty", "oct", 0},
     };
-    struct jwks *k = jwks_new(NULL, 60);
+    struct jwks *k = jwks_new(NULL, 60, 0);
     cJSON *rj = first_jwk("jwks.json", 0), *arr, *jwk;
     (void)state;
 
@@ -522,7 +522,7 @@ static void test_load_key_policy(void **state)
 
 static void test_kidless(void **state)
 {
-    struct jwks *k = jwks_new(NULL, 60);
+    struct jwks *k = jwks_new(NULL, 60, 0);
     cJSON *rj, *ej, *arr;
     (void)state;
 
@@ -555,7 +555,7 @@ static void test_kidless(void **state)
 
 static void test_verify_direct(void **state)
 {
-    struct jwks *k = jwks_new(NULL, 60);
+    struct jwks *k = jwks_new(NULL, 60, 0);
     char *rs = fixture_read_trimmed(FIXTURES, "rs256.jwt", NULL);
     unsigned char sig[512];
     size_t sl, sn;
@@ -673,7 +673,7 @@ static void test_fetch_on_unknown_kid(void **state)
     (void)state;
 
     srv_url(s, "/jwks", url, sizeof url);
-    k = jwks_new(url, 60);
+    k = jwks_new(url, 60, 0);
     assert_non_null(k);
     assert_int_equal(jwks_key_count(k), 0);
     assert_int_equal(atomic_load(&s->requests), 0);     /* nothing fetched yet */
@@ -704,7 +704,7 @@ static void test_fetch_on_unknown_kid(void **state)
     jwks_free(k);
 
     /* min_refresh_s 0: each miss refetches, once. */
-    k = jwks_new(url, 0);
+    k = jwks_new(url, 0, 0);
     capture_begin(&cap);
     assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
     assert_int_equal(verify_fixture(k, "rs256_unknown_kid.jwt"), ERR_TOKEN_UNKNOWN_KID);
@@ -730,7 +730,7 @@ static void test_fetch_failures(void **state)
 
     /* 404: logged once per attempt, never with the token. */
     srv_url(s, "/missing", url, sizeof url);
-    k = jwks_new(url, 60);
+    k = jwks_new(url, 60, 0);
     capture_begin(&cap);
     rc = verify_tok(k, tok);
     out = capture_end(&cap);
@@ -761,7 +761,7 @@ static void test_fetch_failures(void **state)
     for (size_t i = 0; i < 3; i++) {
         static const char *const paths[] = {"/big", "/exact", "/redirect"};
         srv_url(s, paths[i], url, sizeof url);
-        k = jwks_new(url, 60);
+        k = jwks_new(url, 60, 0);
         capture_begin(&cap);
         rc = jwks_refresh(k, &e);
         free(capture_end(&cap));
@@ -771,7 +771,7 @@ static void test_fetch_failures(void **state)
 
     /* After a failed refresh the previous keys stay. */
     srv_url(s, "/jwks", url, sizeof url);
-    k = jwks_new(url, 0);
+    k = jwks_new(url, 0, 0);
     capture_begin(&cap);
     assert_int_equal(jwks_refresh(k, &e), ERR_OK);
     free(capture_end(&cap));
@@ -785,6 +785,93 @@ static void test_fetch_failures(void **state)
     jwks_free(k);
 
     free(tok);
+    srv_stop(s);
+}
+
+/* The JWKS document of jwks.json's EC key alone (owns; free()). */
+static char *ec_only_jwks(void)
+{
+    cJSON *keys = cJSON_CreateArray(), *doc = cJSON_CreateObject();
+    char *json;
+
+    cJSON_AddItemToArray(keys, first_jwk("jwks.json", 1));
+    cJSON_AddItemToObject(doc, "keys", keys);
+    json = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    return json;
+}
+
+static void srv_set_body(struct srv *s, const char *body)
+{
+    pthread_mutex_lock(&s->mu);
+    free(s->jwks);
+    s->jwks = strdup(body);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* A set past max_age_s is refetched by the next verification: a key the IdP
+ * withdrew stops verifying then (before, the set was only replaced on a
+ * miss, and a withdrawn key was trusted until a restart). A failed refetch
+ * keeps the old set, and is retried only after min_refresh_s. */
+static void test_fetch_after_max_age(void **state)
+{
+    struct srv *s = srv_start("jwks.json");
+    char url[128], *ec_only = ec_only_jwks(), *out;
+    struct jwks *k;
+    struct capture cap;
+    int rc;
+    (void)state;
+
+    srv_url(s, "/jwks", url, sizeof url);
+    k = jwks_new(url, 0, 1);
+    capture_begin(&cap);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    free(capture_end(&cap));
+    assert_int_equal(atomic_load(&s->requests), 1);
+    /* The IdP withdraws rsa-1: trusted until the set is max_age_s old. */
+    srv_set_body(s, ec_only);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    assert_int_equal(atomic_load(&s->requests), 1);
+    usleep(1100 * 1000);
+    capture_begin(&cap);
+    rc = verify_fixture(k, "rs256.jwt");
+    out = capture_end(&cap);
+    assert_int_equal(rc, ERR_TOKEN_UNKNOWN_KID);
+    assert_non_null(strstr(out, "\"event\":\"jwks_fetched\""));
+    assert_non_null(strstr(out, "\"reason\":\"max_age\""));
+    free(out);
+    /* The age refetch, then the miss' own (min_refresh_s 0). */
+    assert_int_equal(atomic_load(&s->requests), 3);
+    assert_int_equal(verify_fixture(k, "es256.jwt"), ERR_OK);
+    jwks_free(k);
+
+    /* The IdP answers nonsense once the set is old: the set is kept, the
+     * failure logged, and not retried within min_refresh_s. */
+    srv_set_jwks(s, "jwks.json");
+    k = jwks_new(url, 1, 1);
+    capture_begin(&cap);
+    assert_int_equal(verify_fixture(k, "es256.jwt"), ERR_OK);
+    free(capture_end(&cap));
+    srv_set_jwks(s, "jwks_unusable.json");
+    usleep(1100 * 1000);
+    capture_begin(&cap);
+    rc = verify_fixture(k, "es256.jwt");
+    out = capture_end(&cap);
+    assert_int_equal(rc, ERR_OK);
+    assert_non_null(strstr(out, "\"event\":\"jwks_fetch_failed\""));
+    assert_non_null(strstr(out, "\"reason\":\"max_age\""));
+    free(out);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    assert_int_equal(atomic_load(&s->requests), 5);
+    jwks_free(k);
+
+    /* A static set never ages. */
+    k = jwks_new(NULL, 0, 1);
+    assert_int_equal(load(k, "jwks.json"), ERR_OK);
+    usleep(1100 * 1000);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    jwks_free(k);
+    free(ec_only);
     srv_stop(s);
 }
 
@@ -835,7 +922,7 @@ static void test_concurrent_verify_and_reload(void **state)
     json = fixture_read_trimmed(FIXTURES, "jwks.json", &r.json_len);
     r.json = json;
     r.tok = tok;
-    r.k = jwks_new(NULL, 60);
+    r.k = jwks_new(NULL, 60, 0);
     assert_int_equal(jwks_load_json(r.k, json, r.json_len, NULL), ERR_OK);
     assert_int_equal(pthread_create(&th[VERIFIERS], NULL, race_loader, &r), 0);
     for (int i = 0; i < VERIFIERS; i++)
@@ -847,44 +934,6 @@ static void test_concurrent_verify_and_reload(void **state)
     jwks_free(r.k);
     free(json);
     free(tok);
-}
-
-/* Audit: the cached set is only ever replaced after a miss (no key for the
- * kid). A key the IdP has withdrawn from its JWKS is therefore trusted for
- * the process' lifetime, even with min_refresh_s 0. */
-static void test_audit_withdrawn_key_stays_trusted(void **state)
-{
-    struct srv *s = srv_start("jwks.json");
-    char url[128];
-    struct jwks *k;
-    struct capture cap;
-    cJSON *keys = cJSON_CreateArray(), *doc = cJSON_CreateObject();
-    char *ec_only;
-    int rc;
-    (void)state;
-
-    cJSON_AddItemToArray(keys, first_jwk("jwks.json", 1));     /* ec-1 only */
-    cJSON_AddItemToObject(doc, "keys", keys);
-    ec_only = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-
-    srv_url(s, "/jwks", url, sizeof url);
-    k = jwks_new(url, 0);
-    capture_begin(&cap);
-    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
-    /* The IdP withdraws rsa-1 (revoked / compromised). */
-    pthread_mutex_lock(&s->mu);
-    free(s->jwks);
-    s->jwks = strdup(ec_only);
-    pthread_mutex_unlock(&s->mu);
-    rc = verify_fixture(k, "rs256.jwt");
-    free(capture_end(&cap));
-    print_message("after withdrawal: rc=%d, JWKS fetches=%d\n", rc,
-                  atomic_load(&s->requests));
-    assert_int_not_equal(rc, ERR_OK);
-    jwks_free(k);
-    free(ec_only);
-    srv_stop(s);
 }
 
 /* Audit: a JWKS whose only key has no kid matches every token, whatever
@@ -900,7 +949,7 @@ static void test_audit_kidless_set_never_refetches(void **state)
     (void)state;
 
     srv_url(s, "/jwks", url, sizeof url);
-    k = jwks_new(url, 0);
+    k = jwks_new(url, 0, 0);
     capture_begin(&cap);
     assert_int_equal(verify_fixture(k, "rs256_nokid.jwt"), ERR_OK);
     /* The IdP rotates to rsa-1 and ec-1, both with kids. */
@@ -928,8 +977,8 @@ int main(void)
         cmocka_unit_test(test_http_get),
         cmocka_unit_test(test_fetch_on_unknown_kid),
         cmocka_unit_test(test_fetch_failures),
+        cmocka_unit_test(test_fetch_after_max_age),
         cmocka_unit_test(test_concurrent_verify_and_reload),
-        cmocka_unit_test(test_audit_withdrawn_key_stays_trusted),
         cmocka_unit_test(test_audit_kidless_set_never_refetches),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -108,7 +108,7 @@ static struct jwks *jwks_fixture(const char *name)
 {
     size_t len;
     char *json = fixture_read_trimmed(FIXTURES, name, &len);
-    struct jwks *k = jwks_new(NULL, 60);
+    struct jwks *k = jwks_new(NULL, 60, 0);
     struct err e;
 
     assert_non_null(k);
