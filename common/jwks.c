@@ -369,13 +369,15 @@ static const struct jwks_key *set_find(const struct jwks_set *s, const char *kid
 {
     if (s == NULL)
         return NULL;
-    if (kid != NULL)
+    /* A token naming a kid the set lacks is a miss, even against a set of one
+     * kid-less key: the miss is what refetches a rotated set. */
+    if (kid != NULL) {
         for (size_t i = 0; i < s->n; i++)
             if (s->keys[i].has_kid && strcmp(s->keys[i].kid, kid) == 0)
                 return &s->keys[i];
-    if (s->n == 1 && (kid == NULL || !s->keys[0].has_kid))
-        return &s->keys[0];
-    return NULL;
+        return NULL;
+    }
+    return s->n == 1 ? &s->keys[0] : NULL;
 }
 
 int jwks_verify(struct jwks *k, const char *kid, const char *alg, const void *msg, size_t len,
