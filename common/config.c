@@ -25,7 +25,8 @@ struct cfg_entry {
     enum cfg_type type;
     size_t offset;
     const char *def;        /* NULL: no default */
-    long min, max;          /* bounds for CFG_T_INT; min: shortest CFG_T_STR when set */
+    long min, max;          /* bounds for CFG_T_INT; for CFG_T_STR, when > 0: shortest
+                             * and longest value, bytes */
     unsigned procs;         /* CFG_GATEWAY | CFG_WORKER | CFG_MIGRATE */
     unsigned flags;
     const char *help;
@@ -94,10 +95,13 @@ static const struct cfg_entry cfg_table[] = {
      CFG_WORKER, 0, "Seconds a stopping worker waits for in-flight jobs; the rest stay pending."},
     {"CODEINSIGHT_RETRY_MAX_MS", CFG_T_INT, OFF(retry_max_ms), "30000", 100, 600000,
      CFG_WORKER, 0, "Cap of the backoff between retries of a failed persistence, ms."},
-    {"CODEINSIGHT_KEY_PEPPER", CFG_T_STR, OFF(key_pepper), NULL, 32, 0,
+    /* At most the BLAKE2b key size (crypto_keyed_hash_hex): a longer pepper
+     * used to be cut to it without a word. */
+    {"CODEINSIGHT_KEY_PEPPER", CFG_T_STR, OFF(key_pepper), NULL, 32, 64,
      CFG_GATEWAY | CFG_ADMIN, CFG_REQUIRED | CFG_SECRET,
-     "Server pepper (at least 32 bytes) keying the stored API-key hashes. Changing it "
-     "invalidates every key."},
+     "Server pepper (32 to 64 bytes) keying the stored API-key hashes. Changing it "
+     "invalidates every key. A longer one is refused; earlier releases used only its first "
+     "64 bytes, so set it to those to keep the keys already issued."},
     {"CODEINSIGHT_JWT_SECRET", CFG_T_STR, OFF(jwt_secret), NULL, 32, 0, CFG_GATEWAY,
      CFG_REQUIRED | CFG_SECRET,
      "HS256 secret (at least 32 bytes) of the tokens POST /auth/login issues."},
@@ -356,6 +360,11 @@ static int cfg_set(struct config *cfg, const struct cfg_entry *c, const char *va
             cfg_bad(c, why);
             return -1;
         }
+        if (c->type == CFG_T_STR && c->max > 0 && strlen(val) > (size_t)c->max) {
+            snprintf(why, sizeof why, "longer than %ld bytes", c->max);
+            cfg_bad(c, why);
+            return -1;
+        }
         /* Empty only reaches here as an optional URL's default: off. */
         if (c->type == CFG_T_URL && val[0] != '\0' && strstr(val, "://") == NULL) {
             cfg_bad(c, "not a URL (scheme://...)");
@@ -594,6 +603,8 @@ void config_print_markdown(FILE *out)
                 bounds[n++] = c->choices[k] == '|' ? ' ' : c->choices[k];
                 bounds[n] = '\0';
             }
+        else if (c->min > 0 && c->max > 0)
+            snprintf(bounds, sizeof bounds, "%ld..%ld bytes", c->min, c->max);
         else if (c->min > 0)
             snprintf(bounds, sizeof bounds, ">= %ld bytes", c->min);
         if (c->def != NULL && c->def[0] == '\0')

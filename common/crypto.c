@@ -208,6 +208,8 @@ void crypto_keyed_hash_hex(const void *key, size_t key_len, const void *data, si
 {
     unsigned char h[32];
 
+    /* Never from config (CODEINSIGHT_KEY_PEPPER is at most 64 bytes); kept so
+     * that a longer key cannot make crypto_generichash fail and leave h unset. */
     if (key_len > crypto_generichash_KEYBYTES_MAX)
         key_len = crypto_generichash_KEYBYTES_MAX;
     crypto_generichash(h, sizeof h, data, len, key, key_len);

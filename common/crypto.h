@@ -55,7 +55,9 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_
 /* 1 when a[0..n) equals b[0..n), in time independent of the contents. */
 int crypto_equal(const void *a, const void *b, size_t n);
 
-/* Keyed BLAKE2b-256 of data (key 16..64 bytes) as 64 hex chars plus NUL. */
+/* Keyed BLAKE2b-256 of data (key 16..64 bytes) as 64 hex chars plus NUL. A
+ * key over 64 bytes is a caller's error (config refuses such a pepper): only
+ * its first 64 bytes are used. */
 void crypto_keyed_hash_hex(const void *key, size_t key_len, const void *data, size_t len,
                            char out[65]);
 

@@ -28,7 +28,7 @@ def _gw(gateway):
 def key_hash(harness, key):
     """What PostgreSQL must store: BLAKE2b-256 keyed with the pepper, hex."""
     return hashlib.blake2b(key.encode(), digest_size=32,
-                           key=harness.key_pepper.encode()[:64]).hexdigest()
+                           key=harness.key_pepper.encode()).hexdigest()
 
 
 def whoami(harness, auth):

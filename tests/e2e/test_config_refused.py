@@ -85,6 +85,8 @@ def bad_values(row: dict) -> list[str]:
         vals += ["bogus"]
     elif b.startswith(">= "):
         vals += ["tooShort7"]
+    elif re.fullmatch(r"\d+\.\.\d+ bytes", b):
+        vals += ["tooShort7", "x" * (int(b.split("..")[1].split()[0]) + 1)]
     vals += MODULE_BAD.get(row["name"], [])
     if row["default"] != "(empty)":
         vals.append("")

@@ -584,8 +584,20 @@ static void test_mask_url(void **state)
 /* Secrets too short to be keys are refused, and never echoed. */
 static void test_short_secrets(void **state)
 {
+    char pepper[66];
+    struct config cfg;
     (void)state;
     assert_rejected(CFG_GATEWAY, "CODEINSIGHT_KEY_PEPPER", "short-pepper");
+    /* The pepper keys BLAKE2b: over 64 bytes it used to be cut silently, in
+     * both processes that hash keys. */
+    memset(pepper, 'p', 65);
+    pepper[65] = '\0';
+    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_KEY_PEPPER", pepper);
+    assert_rejected(CFG_ADMIN, "CODEINSIGHT_KEY_PEPPER", pepper);
+    pepper[64] = '\0';
+    setenv("CODEINSIGHT_KEY_PEPPER", pepper, 1);
+    load_ok(CFG_GATEWAY, &cfg);
+    assert_string_equal(cfg.key_pepper, pepper);
     setenv("CODEINSIGHT_KEY_PEPPER", PEPPER, 1);
     assert_rejected(CFG_GATEWAY, "CODEINSIGHT_JWT_SECRET", "short");
     setenv("CODEINSIGHT_JWT_SECRET", JWT_SECRET, 1);
