@@ -672,3 +672,40 @@ def test_cancel_between_rounds_charges_the_rounds_done(harness, dgw, fake, clean
     # not the job's once it is cancelled).
     done = w.events("job_done", job_id=job_id)
     assert done[0]["status"] == "cancelled" and done[0]["findings"] == 0, done
+
+
+# ------------------------------------------------------------- audit -------
+
+def slack_tokens_path() -> str:
+    """A file_path the gateway accepts (<= 1024 bytes): 15-byte Slack-token
+    shaped segments, each redacted to the 22-byte "[REDACTED:slack_token]"
+    in what the model is shown, so the shown path is ~1455 bytes."""
+    toks = ["xoxb-" + secrets.token_hex(5), "xoxp-" + secrets.token_hex(5)]
+    parts, n, i = [], 0, 0
+    while n + 16 + 7 < 1024:
+        parts.append(toks[i % 2])
+        n += 16
+        i += 1
+    return "/".join(parts) + "/app.py"
+
+
+def test_audit_windows_of_a_long_redacted_path(harness, heavy, fake, clean_state):
+    """Eight frames far apart in a file whose redacted path is over ~1176
+    bytes: debug_windows_text's buffer (1200 bytes a window) is overrun."""
+    m = marker()
+    path = slack_tokens_path()
+    assert len(path.encode()) <= 1024
+    src = f"# {m}\n" + "x = 1\n" * 199
+    log = "Traceback (most recent call last):\n" + "".join(
+        f'  File "app.py", line {10 + 20 * i}, in f{i}\n    x = 1\n' for i in range(8)) + \
+        f"ValueError: boom {m}\n"
+    fake.script([{"match": m, "text": debug_answer(None), "times": 2}])
+    job_id = harness.submit(file_path=path, file_content=src, request_type="debug",
+                            error_log=log)
+    job = harness.poll_job(job_id, timeout=60)
+    assert job["status"] == "done", job
+    print({k: job[k] for k in ("degraded", "degraded_reason", "verification") if k in job})
+    reqs = fake.requests(m)
+    assert len(reqs) == 1, len(reqs)
+    text = user_text(reqs[0]["body"])
+    assert text.count("--- [REDACTED:slack_token]/") == 8, text.count("--- [REDACTED:")
