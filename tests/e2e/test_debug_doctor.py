@@ -691,7 +691,10 @@ def slack_tokens_path() -> str:
 
 def test_audit_windows_of_a_long_redacted_path(harness, heavy, fake, clean_state):
     """Eight frames far apart in a file whose redacted path is over ~1176
-    bytes: debug_windows_text's buffer (1200 bytes a window) is overrun."""
+    bytes: debug_windows_text's buffer (1200 bytes a window) is overrun. In
+    the normal build the 8th window is written past the heap buffer (the
+    model sees 7); with CODEINSIGHT_BUILD_DIR=build/asan the worker dies of a
+    heap-buffer-overflow (debug_text.c:85) and the job stays running."""
     m = marker()
     path = slack_tokens_path()
     assert len(path.encode()) <= 1024
@@ -704,7 +707,6 @@ def test_audit_windows_of_a_long_redacted_path(harness, heavy, fake, clean_state
                             error_log=log)
     job = harness.poll_job(job_id, timeout=60)
     assert job["status"] == "done", job
-    print({k: job[k] for k in ("degraded", "degraded_reason", "verification") if k in job})
     reqs = fake.requests(m)
     assert len(reqs) == 1, len(reqs)
     text = user_text(reqs[0]["body"])
