@@ -228,11 +228,20 @@ static int node_header(struct span l, struct frame *f)
     return tb_parse_location(l, f) == 0 && f->column == 0 ? 0 : -1;
 }
 
+/* An indented line opening a nested error: "[cause]: Error: ..." or
+ * AggregateError's "[errors]: [". */
+static int node_nested_marker(struct span l)
+{
+    struct span t = trim(l);
+
+    return is_space(l.p[0]) && (starts(t, "[cause]:") || starts(t, "[errors]:"));
+}
+
 void tb_parse_node(struct cursor c, struct result *r)
 {
     struct span l, text = {0};
     struct frame f, header = {0}, chosen_header = {0};
-    int in_stack = 0, collecting = 0;
+    int in_stack = 0, collecting = 0, nested = 0;
 
     while (tb_next_line(&c, &l)) {
         int rc = tb_node_frame(l, &f);
@@ -240,14 +249,18 @@ void tb_parse_node(struct cursor c, struct result *r)
         if (rc >= 0) {
             if (!in_stack) {
                 in_stack = 1;
-                /* A stack under an indented error line is a "[cause]". */
-                collecting = text.n > 0 && !is_space(text.p[0]);
+                /* A stack is the error's when an unindented line came
+                 * since the last one and no "[cause]:" opened since: the
+                 * lines of a message or of assert's text may be indented. */
+                collecting = text.n > 0 && !nested;
                 if (collecting) {
                     tb_frames_reset(&r->fr);
                     tb_split_exception(text, &r->type, &r->msg);
                     chosen_header = header;
                 }
                 header.line = 0;
+                text = span_of(NULL, 0);
+                nested = 0;
             }
             if (collecting && rc == 1)
                 tb_frames_push(&r->fr, &f);
@@ -256,7 +269,14 @@ void tb_parse_node(struct cursor c, struct result *r)
         in_stack = 0;
         if (trim(l).n == 0)
             continue;
-        text = l;
+        if (node_nested_marker(l)) {
+            nested = 1;
+        } else if (!is_space(l.p[0])) {
+            /* The nearest unindented line is the error line; it also ends
+             * any nested object ("}"). */
+            text = l;
+            nested = 0;
+        }
         if (node_header(l, &f) == 0)
             header = f;
     }

@@ -37,9 +37,12 @@
  *           File lines (--tb=native). Error from the first "E   " line,
  *           else from the first "FAILED a::b - Type: msg" line; a type
  *           missing there comes from the last "PATH:N: Type" line.
- *   node    The last stack whose error line (the line before its first
- *           "at") is unindented; "[cause]:" stacks are indented. Frames in
- *           node:, internal/, native, eval or "<anonymous>" are left out;
+ *   node    The last stack that is not nested: its error line is the
+ *           nearest unindented line above its first "at" and below the
+ *           stack before (a message's further lines and assert's quoted
+ *           expression are indented), and no indented "[cause]:" or
+ *           "[errors]:" line came after that. Frames in node:,
+ *           internal/, native, eval or "<anonymous>" are left out;
  *           "file://" is dropped. When no frame is left, the "PATH:LINE"
  *           header node prints above the source line is the frame.
  *   gcc     Frames: the error diagnostics in order (function from the

@@ -354,6 +354,116 @@ static void test_inline_formats(void **state)
     }
 }
 
+/* ---- Node's error lines ---- */
+
+/* Each log's parse as one xlog (its name is the log). */
+static void assert_logs(const struct xlog *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cJSON *tb = parse_str(x[i].name);
+        assert_log(tb, &x[i]);
+        cJSON_Delete(tb);
+    }
+}
+
+/* node 18-22 on assert(x === 2): the generated message is followed by a
+ * blank line and the indented expression before the stack. */
+static void test_node_assert_generated_message(void **state)
+{
+    static const struct xlog want[] = {
+        {"node:internal/assert/utils:281\n"
+         "    throw err;\n"
+         "    ^\n"
+         "\n"
+         "AssertionError [ERR_ASSERTION]: The expression evaluated to a falsy value:\n"
+         "\n"
+         "  assert(x === 2)\n"
+         "\n"
+         "    at Object.<anonymous> (/app/t.js:3:1)\n"
+         "    at Module._compile (node:internal/modules/cjs/loader:1521:14)\n"
+         "    at node:internal/main/run_main_module:28:49 {\n"
+         "  generatedMessage: true,\n"
+         "  code: 'ERR_ASSERTION',\n"
+         "  actual: false,\n"
+         "  expected: true,\n"
+         "  operator: '=='\n"
+         "}\n"
+         "\n"
+         "Node.js v18.19.1\n",
+         "node", "AssertionError", "The expression evaluated to a falsy value:", 1,
+         {{"/app/t.js", 3, 1, "Object.<anonymous>"}}},
+    };
+
+    (void)state;
+    assert_logs(want, sizeof(want) / sizeof(want[0]));
+}
+
+/* throw new Error("first line\n  second line"): the message's indented
+ * second line is not a "[cause]:". */
+static void test_node_multiline_message(void **state)
+{
+    static const struct xlog want[] = {
+        {"/app/t3.js:1\n"
+         "function f(){ throw new Error(\"first line\\n  second line\"); }\n"
+         "              ^\n"
+         "\n"
+         "Error: first line\n"
+         "  second line\n"
+         "    at f (/app/t3.js:1:21)\n"
+         "    at Object.<anonymous> (/app/t3.js:2:1)\n",
+         "node", "Error", "first line", 2,
+         {{"/app/t3.js", 1, 21, "f"}, {"/app/t3.js", 2, 1, "Object.<anonymous>"}}},
+    };
+
+    (void)state;
+    assert_logs(want, sizeof(want) / sizeof(want[0]));
+}
+
+/* What the two above must not change (node 20's output): a cause whose
+ * message spans lines, and AggregateError's "[errors]:" stacks, second
+ * one included, stay nested; the outer error is the error. */
+static void test_node_nested_errors_stay_nested(void **state)
+{
+    static const struct xlog want[] = {
+        {"/w/t5.js:1\n"
+         "async function f(){ throw new Error(\"x\", {cause: new Error(\"inner\\n  two\")}); }\n"
+         "                          ^\n"
+         "\n"
+         "Error: x\n"
+         "    at f (/w/t5.js:1:27)\n"
+         "    at Object.<anonymous> (/w/t5.js:2:1)\n"
+         "    ... 5 lines matching cause stack trace ...\n"
+         "    at node:internal/main/run_main_module:28:49 {\n"
+         "  [cause]: Error: inner\n"
+         "    two\n"
+         "      at f (/w/t5.js:1:50)\n"
+         "      at Object.<anonymous> (/w/t5.js:2:1)\n"
+         "}\n",
+         "node", "Error", "x", 2,
+         {{"/w/t5.js", 1, 27, "f"}, {"/w/t5.js", 2, 1, "Object.<anonymous>"}}},
+        {"/w/t4.js:2\n"
+         "throw e;\n"
+         "^\n"
+         "\n"
+         "AggregateError: many\n"
+         "    at Object.<anonymous> (/w/t4.js:1:11)\n"
+         "    at node:internal/main/run_main_module:28:49 {\n"
+         "  [errors]: [\n"
+         "    Error: a\n"
+         "        at Object.<anonymous> (/w/t4.js:1:31)\n"
+         "        at node:internal/main/run_main_module:28:49,\n"
+         "    TypeError: b\n"
+         "        at Object.<anonymous> (/w/t4.js:1:47)\n"
+         "        at node:internal/main/run_main_module:28:49\n"
+         "  ]\n"
+         "}\n",
+         "node", "AggregateError", "many", 1, {{"/w/t4.js", 1, 11, "Object.<anonymous>"}}},
+    };
+
+    (void)state;
+    assert_logs(want, sizeof(want) / sizeof(want[0]));
+}
+
 /* ---- robustness ---- */
 
 /* Appends to a growing log (test helper; aborts the test on overflow). */
@@ -681,6 +791,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_captured_logs),
         cmocka_unit_test(test_inline_formats),
+        cmocka_unit_test(test_node_assert_generated_message),
+        cmocka_unit_test(test_node_multiline_message),
+        cmocka_unit_test(test_node_nested_errors_stay_nested),
         cmocka_unit_test(test_many_frames),
         cmocka_unit_test(test_number_overflow),
         cmocka_unit_test(test_bad_bytes),
