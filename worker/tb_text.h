@@ -182,11 +182,20 @@ static inline const char *open_paren(struct span s)
     return NULL;
 }
 
+/* A path separator: '/', or Windows' '\\' (a log may come from Windows). */
+static inline int is_path_sep(char c)
+{
+    return c == '/' || c == '\\';
+}
+
+/* The last component of path s: after its last '/' or '\\'. */
 static inline struct span base_name(struct span s)
 {
-    const char *slash = s.n > 0 ? memrchr(s.p, '/', s.n) : NULL;
+    size_t i = s.n;
 
-    return slash != NULL ? span_from(s, (size_t)(slash - s.p) + 1) : s;
+    while (i > 0 && !is_path_sep(s.p[i - 1]))
+        i--;
+    return span_from(s, i);
 }
 
 /* ch, or ' ' for a control byte other than tab (NUL included). */

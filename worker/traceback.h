@@ -83,7 +83,8 @@ cJSON *traceback_parse(const char *log, size_t len);
  * A frame maps to a source when its file equals the path, else when it
  * ends with "/" + path (the longest such path wins: "/w/app/x.py" is
  * "app/x.py" rather than "x.py"), else when exactly one source has the
- * same last path component. */
+ * same last path component. '\' separates components as '/' does (a log
+ * from Windows: "C:\w\app\x.py" ends with "app/x.py"). */
 int traceback_root_frame(const cJSON *tb, const struct tb_source *src, int nsrc,
                          int *src_index);
 

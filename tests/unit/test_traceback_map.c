@@ -100,6 +100,40 @@ static void test_root_frame_rules(void **state)
     cJSON_Delete(tb);
 }
 
+/* Logs from Windows: '\' separates the components of a frame's file. */
+static void test_windows_paths_map_by_base_name(void **state)
+{
+    static const char py_log[] =
+        "Traceback (most recent call last):\n"
+        "  File \"C:\\Users\\dev\\proj\\main.py\", line 6, in <module>\n"
+        "    print(mean([]))\n"
+        "  File \"C:\\Users\\dev\\proj\\stats.py\", line 3, in mean\n"
+        "    return sum(xs) / len(xs)\n"
+        "ZeroDivisionError: division by zero\n";
+    static const char node_log[] = "TypeError: boom\n"
+                                   "    at f (C:\\app\\index.js:3:11)\n"
+                                   "    at C:\\app\\main.js:1:1\n";
+    static const char gcc_log[] = "C:\\x.c:5:3: error: expected ';' before '}' token\n";
+    cJSON *py = traceback_parse(py_log, sizeof(py_log) - 1);
+    cJSON *node = traceback_parse(node_log, sizeof(node_log) - 1);
+    cJSON *gcc = traceback_parse(gcc_log, sizeof(gcc_log) - 1);
+    struct tb_source stats[] = {src_path("main.py"), src_path("stats.py")};
+    struct tb_source two[] = {src_path("lib/stats.py"), src_path("proj/stats.py")};
+    struct tb_source js[] = {src_path("main.js"), src_path("index.js")};
+    struct tb_source c[] = {src_path("x.c")};
+
+    (void)state;
+    /* By base name. */
+    assert_root(py, stats, 2, 0, 1);
+    assert_root(node, js, 2, 0, 1);
+    assert_root(gcc, c, 1, 0, 0);
+    /* By suffix: "proj/stats.py" ends "...\proj\stats.py"; two stats.py. */
+    assert_root(py, two, 2, 0, 1);
+    cJSON_Delete(py);
+    cJSON_Delete(node);
+    cJSON_Delete(gcc);
+}
+
 /* ---- windows ---- */
 
 struct xwindow {
@@ -300,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_root_frame_fixtures),
         cmocka_unit_test(test_root_frame_rules),
+        cmocka_unit_test(test_windows_paths_map_by_base_name),
         cmocka_unit_test(test_windows_python),
         cmocka_unit_test(test_windows_limits),
         cmocka_unit_test(test_windows_odd_text),
