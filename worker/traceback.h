@@ -84,7 +84,11 @@ cJSON *traceback_parse(const char *log, size_t len);
  * ends with "/" + path (the longest such path wins: "/w/app/x.py" is
  * "app/x.py" rather than "x.py"), else when exactly one source has the
  * same last path component. '\' separates components as '/' does (a log
- * from Windows: "C:\w\app\x.py" ends with "app/x.py"). */
+ * from Windows: "C:\w\app\x.py" ends with "app/x.py"). A library's frame
+ * (a file under a node_modules, site-packages, dist-packages, go/pkg/mod or
+ * .cargo/registry directory, or under /usr/lib/, /usr/local/lib/,
+ * /usr/local/go/ or /rustc/) maps to no source by its last component, and
+ * by its path only to a source under such a directory itself. */
 int traceback_root_frame(const cJSON *tb, const struct tb_source *src, int nsrc,
                          int *src_index);
 

@@ -27,11 +27,45 @@ static int path_eq(struct span a, struct span b)
     return 1;
 }
 
+/* Directories of code installed from elsewhere, matched as whole
+ * components anywhere in a path: packages (npm, pip, Debian's python3-*),
+ * Go's module cache, Cargo's registry. */
+static const char *const library_dirs[] = {
+    "node_modules", "site-packages", "dist-packages", "go/pkg/mod", ".cargo/registry",
+};
+
+/* Where toolchains and their standard libraries live: Python's and Node's
+ * (also under /usr/local/lib), the official Go root, Rust's std as rustc
+ * prints it ("/rustc/<commit>/library/..."). */
+static const char *const library_roots[] = {
+    "/usr/lib/", "/usr/local/lib/", "/usr/local/go/", "/rustc/",
+};
+
+/* 1 when path lies under a library directory or root: its file is a
+ * library's, not one the job submitted, whatever its name. */
+static int library_path(struct span path)
+{
+    for (size_t r = 0; r < COUNT_OF(library_roots); r++)
+        if (starts(path, library_roots[r]))
+            return 1;
+    for (size_t i = 0; i < path.n; i++) {
+        if (i > 0 && !is_path_sep(path.p[i - 1]))
+            continue;
+        for (size_t d = 0; d < COUNT_OF(library_dirs); d++) {
+            size_t n = strlen(library_dirs[d]);
+            if (i + n < path.n && is_path_sep(path.p[i + n]) &&
+                path_eq(span_of(path.p + i, n), span_lit(library_dirs[d])))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* Index of the source file maps to (see traceback_root_frame), or -1. */
 static int map_file(const char *file, const struct tb_source *src, int nsrc)
 {
     struct span fs = span_lit(file), fb = base_name(fs);
-    int best = -1, base_hit = -1, base_count = 0;
+    int best = -1, base_hit = -1, base_count = 0, lib = library_path(fs);
     size_t best_len = 0;
 
     for (int i = 0; i < nsrc; i++) {
@@ -41,7 +75,11 @@ static int map_file(const char *file, const struct tb_source *src, int nsrc)
         p = span_lit(src[i].path);
         while (starts(p, "./"))
             p = span_from(p, 2);
-        if (p.n == 0)
+        /* A library's index.js is not the job's index.js (and, innermost,
+         * it would be the root frame); a submitted path under a library
+         * directory itself (a vendored copy) may still match exactly or
+         * as a suffix. */
+        if (p.n == 0 || (lib && !library_path(p)))
             continue;
         if (path_eq(fs, p))
             return i;
@@ -50,7 +88,7 @@ static int map_file(const char *file, const struct tb_source *src, int nsrc)
             best = i;
             best_len = p.n;
         }
-        if (span_eq(base_name(p), fb)) {
+        if (!lib && span_eq(base_name(p), fb)) {
             base_hit = i;
             base_count++;
         }

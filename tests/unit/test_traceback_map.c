@@ -134,6 +134,49 @@ static void test_windows_paths_map_by_base_name(void **state)
     cJSON_Delete(gcc);
 }
 
+/* A library's file is not the submitted file of the same name: the
+ * innermost frame, in node_modules/lodash/index.js, maps to nothing and the
+ * root frame is the user's line 5 in index.js. */
+static void test_library_frame_is_not_the_submitted_file(void **state)
+{
+    static const char node_log[] =
+        "/app/node_modules/lodash/index.js:10\n"
+        "    return obj.x.y;\n"
+        "                 ^\n"
+        "\n"
+        "TypeError: Cannot read properties of undefined (reading 'y')\n"
+        "    at get (/app/node_modules/lodash/index.js:10:18)\n"
+        "    at main (/app/index.js:5:3)\n"
+        "    at Object.<anonymous> (/app/index.js:8:1)\n";
+    cJSON *node = traceback_parse(node_log, sizeof(node_log) - 1);
+    cJSON *tb = cJSON_Parse("{\"frames\":["
+                            "{\"file\":\"/usr/lib/python3/dist-packages/requests/utils.py\","
+                            "\"line\":1},"
+                            "{\"file\":\"/v/lib/python3.12/site-packages/utils.py\",\"line\":2},"
+                            "{\"file\":\"C:\\\\app\\\\node_modules\\\\x\\\\utils.py\",\"line\":3},"
+                            "{\"file\":\"/rustc/5980761/library/std/src/utils.py\",\"line\":4},"
+                            "{\"file\":\"/usr/local/go/src/runtime/utils.py\",\"line\":5},"
+                            "{\"file\":\"/root/go/pkg/mod/x.io/y@v1/utils.py\",\"line\":6},"
+                            "{\"file\":\"/w/app/utils.py\",\"line\":7}]}");
+    struct tb_source index[] = {src_path("index.js")};
+    struct tb_source utils[] = {src_path("utils.py")};
+    struct tb_source vendored[] = {src_path("app/node_modules/lodash/index.js"),
+                                   src_path("index.js")};
+
+    (void)state;
+    assert_non_null(tb);
+    assert_root(node, index, 1, 1, 0);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+                         cJSON_GetObjectItemCaseSensitive(node, "frames"), 1), "line")->valueint,
+                     5);
+    /* Packages, toolchains' libraries, Windows paths: the user's utils.py. */
+    assert_root(tb, utils, 1, 6, 0);
+    /* A vendored copy submitted under node_modules/ is the library's file. */
+    assert_root(node, vendored, 2, 0, 0);
+    cJSON_Delete(node);
+    cJSON_Delete(tb);
+}
+
 /* ---- windows ---- */
 
 struct xwindow {
@@ -335,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_root_frame_fixtures),
         cmocka_unit_test(test_root_frame_rules),
         cmocka_unit_test(test_windows_paths_map_by_base_name),
+        cmocka_unit_test(test_library_frame_is_not_the_submitted_file),
         cmocka_unit_test(test_windows_python),
         cmocka_unit_test(test_windows_limits),
         cmocka_unit_test(test_windows_odd_text),
