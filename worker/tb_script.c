@@ -370,6 +370,18 @@ void tb_parse_shell(struct cursor c, struct result *r)
 
 /* ---- anything else ---- */
 
+/* An indented stack line: "at ..." (Java, Rust's file lines) or "N: ..."
+ * (Rust's frame numbers). Its words name code ("panicking.rs",
+ * "ErrorHandler.handle"), not the failure. */
+static int unknown_stack_line(struct span l)
+{
+    struct span t = trim(l);
+    size_t d = count_digits(t);
+
+    return l.n > 0 && is_space(l.p[0]) &&
+           (starts(t, "at ") || (d > 0 && starts(span_from(t, d), ": ")));
+}
+
 void tb_parse_unknown(struct cursor c, struct result *r)
 {
     static const char *const words[] = {
@@ -378,6 +390,8 @@ void tb_parse_unknown(struct cursor c, struct result *r)
     struct span l;
 
     while (tb_next_line(&c, &l)) {
+        if (unknown_stack_line(l))
+            continue;
         for (size_t i = 0; i < COUNT_OF(words); i++) {
             if (contains_ci(l, words[i])) {
                 r->msg = trim(l);

@@ -16,7 +16,8 @@
  *   python       "Traceback (most recent call last):" or
  *                '  File "PATH", line N[, in FUNC]'
  *   node         "    at [FUNC (]LOC[)]" with LOC "PATH:LINE:COL" or
- *                "node:..."
+ *                "node:...", unless a line starts "thread 'T'" and holds
+ *                " panicked at " (Rust, whose backtrace has "at" lines too)
  *   gcc          "FILE:LINE[:COL]: error|fatal error|warning: MSG" (or a
  *                driver: "collect2: error: ..."), GNU ld's "undefined
  *                reference to" / "multiple definition of"
@@ -67,7 +68,10 @@
  *           file and line is one frame); error_type by phrase ("command
  *           not found", "syntax error", ...), message the first MSG.
  *   unknown The last line containing "error", "exception", "fatal",
- *           "fail", "panic", "abort" or "segmentation fault" (any case).
+ *           "fail", "panic", "abort" or "segmentation fault" (any case)
+ *           that is not a stack's: an indented "at ..." or "N: ..." line
+ *           (Java, Rust) names a frame. A Rust panic's message is so its
+ *           "thread 'main' panicked at FILE:L:C:" line.
  */
 #include "worker/traceback.h"
 #include "worker/tb_text.h"
@@ -91,7 +95,7 @@ _Static_assert(TRACEBACK_FILE_MAX <= STR_BUF_MAX && TRACEBACK_FUNCTION_MAX <= ST
 /* ---- classification ---- */
 
 enum hint { HINT_SAN, HINT_UBSAN, HINT_GO_PANIC, HINT_GO_FATAL, HINT_GOROUTINE, HINT_PYTEST,
-            HINT_PYTHON, HINT_NODE, HINT_GCC, HINT_SHELL, HINT_COUNT };
+            HINT_PYTHON, HINT_NODE, HINT_RUST, HINT_GCC, HINT_SHELL, HINT_COUNT };
 
 static void classify_line(struct span l, int *hint)
 {
@@ -115,6 +119,8 @@ static void classify_line(struct span l, int *hint)
         hint[HINT_PYTHON] = 1;
     if (tb_node_frame(l, &f) >= 1)
         hint[HINT_NODE] = 1;
+    if (starts(l, "thread '") && find(l, " panicked at ") != NULL)
+        hint[HINT_RUST] = 1;
     if (!hint[HINT_GCC] && tb_gcc_line(l, &f, &a, &b) >= 0)
         hint[HINT_GCC] = 1;
     if (tb_shell_line(l, &f, &a) == 0)
@@ -231,7 +237,7 @@ cJSON *traceback_parse(const char *log, size_t len)
     } else if (hint[HINT_PYTHON]) {
         r->kind = "python";
         tb_parse_python(c, r);
-    } else if (hint[HINT_NODE]) {
+    } else if (hint[HINT_NODE] && !hint[HINT_RUST]) {
         r->kind = "node";
         tb_parse_node(c, r);
     } else if (hint[HINT_GCC]) {

@@ -30,7 +30,8 @@
  * diagnostics and GNU ld errors; AddressSanitizer and LeakSanitizer
  * reports; UBSan runtime errors; Go panics and fatal errors; bash and dash
  * errors. Anything else is "unknown": the last line that reads like an
- * error becomes the message, frames [].
+ * error and is not a stack's becomes the message, frames [] (a Rust panic,
+ * backtrace or not: its "thread 'main' panicked at FILE:L:C:" line).
  */
 #ifndef WK_TRACEBACK_H
 #define WK_TRACEBACK_H

@@ -464,6 +464,34 @@ static void test_node_nested_errors_stay_nested(void **state)
     assert_logs(want, sizeof(want) / sizeof(want[0]));
 }
 
+/* rustc 1.95 with RUST_BACKTRACE=1: the backtrace's "at FILE:L:C" lines
+ * are not a Node stack, and no frame line is the message; the panic line
+ * is, as without the backtrace. Nor is a Java frame naming an Error. */
+static void test_rust_backtrace_keeps_the_panic(void **state)
+{
+    static const struct xlog want[] = {
+        {"thread 'main' (466) panicked at main.rs:2:5:\n"
+         "index out of bounds: the len is 3 but the index is 5\n"
+         "stack backtrace:\n"
+         "   0: __rustc::rust_begin_unwind\n"
+         "             at /rustc/5980761/library/std/src/panicking.rs:689:5\n"
+         "   1: core::panicking::panic_fmt\n"
+         "             at /rustc/5980761/library/core/src/panicking.rs:80:14\n"
+         "   3: main::get\n"
+         "             at ./main.rs:2:5\n"
+         "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose "
+         "backtrace.\n",
+         "unknown", NULL, "thread 'main' (466) panicked at main.rs:2:5:", 0, {{0}}},
+        {"Exception in thread \"main\" java.lang.IllegalStateException: x\n"
+         "\tat com.a.ErrorHandler.handle(ErrorHandler.java:5)\n",
+         "unknown", NULL, "Exception in thread \"main\" java.lang.IllegalStateException: x", 0,
+         {{0}}},
+    };
+
+    (void)state;
+    assert_logs(want, sizeof(want) / sizeof(want[0]));
+}
+
 /* ---- robustness ---- */
 
 /* Appends to a growing log (test helper; aborts the test on overflow). */
@@ -794,6 +822,7 @@ int main(void)
         cmocka_unit_test(test_node_assert_generated_message),
         cmocka_unit_test(test_node_multiline_message),
         cmocka_unit_test(test_node_nested_errors_stay_nested),
+        cmocka_unit_test(test_rust_backtrace_keeps_the_panic),
         cmocka_unit_test(test_many_frames),
         cmocka_unit_test(test_number_overflow),
         cmocka_unit_test(test_bad_bytes),
