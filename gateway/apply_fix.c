@@ -11,6 +11,7 @@
 #include "common/finding_id.h"
 #include "common/log.h"
 #include "common/patch.h"
+#include "common/patch_target.h"
 #include "gateway/fix_request.h"
 #include "gateway/gate.h"
 #include "gateway/gateway.h"
@@ -50,25 +51,27 @@ static const cJSON *kept_file(const cJSON *files, const char *path)
     return NULL;
 }
 
+static const char *kept_path(const void *files, int i)
+{
+    return json_str(cJSON_GetArrayItem(files, i), "path");
+}
+
 /* The kept file a fix applies to: for a finding's fix, the reviewed file
  * (the worker checked it against that one); for a debug job's own fix, the
- * file its "+++ " header names (the exact name first, then without "b/"),
- * the reviewed file when it names none. NULL when that file was not kept. */
+ * file its "+++ " header names as the worker read it (patch_target: the
+ * exact name first, then without "b/"), the reviewed file when it names
+ * none. NULL when that file was not kept. */
 static const cJSON *fix_file(const cJSON *source, const char *finding_id, const char *fix)
 {
-    const cJSON *files = cJSON_GetObjectItemCaseSensitive(source, "files"), *f;
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(source, "files");
     const char *main_path = json_str(source, "file_path");
+    int i;
 
     if (strcmp(finding_id, FINDING_ID_JOB_FIX) != 0 || main_path == NULL ||
         patch_names_path(fix, main_path) < 0)
         return kept_file(files, main_path);
-    for (int want = 2; want >= 1; want--)
-        cJSON_ArrayForEach(f, files) {
-            const char *p = json_str(f, "path");
-            if (p != NULL && patch_names_path(fix, p) == want)
-                return f;
-        }
-    return NULL;
+    i = patch_target(fix, files, cJSON_GetArraySize(files), kept_path);
+    return i >= 0 ? cJSON_GetArrayItem(files, i) : NULL;
 }
 
 /* Decides the attempt from what PostgreSQL holds: ERR_OK with a->outcome

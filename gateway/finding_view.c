@@ -54,12 +54,21 @@ const char *finding_fix(const cJSON *f)
     return fix != NULL && fix[0] != '\0' ? fix : NULL;
 }
 
-/* Whether the debug fix is for path: its "+++" header names it, or it has
- * none and path is the job's own file (a diff without one is for that). */
-static int fix_is_for(const char *fix, const char *path, const char *file_path)
+/* Whether the debug fix is for path: the file the worker resolved it to
+ * (fix_file, common/patch_target.h, as POST /apply-fix does; null when it
+ * names a file not submitted). A job finished before fix_file was recorded
+ * is read from the "+++" header alone: it names path, or it has none and
+ * path is the job's own file; there a neighbour "b/<path>" cannot be told
+ * apart. */
+static int fix_is_for(const cJSON *view, const char *fix, const char *path,
+                      const char *file_path)
 {
-    int named = patch_names_path(fix, path);
+    const cJSON *target = cJSON_GetObjectItemCaseSensitive(view, "fix_file");
+    int named;
 
+    if (target != NULL)
+        return cJSON_IsString(target) && strcmp(target->valuestring, path) == 0;
+    named = patch_names_path(fix, path);
     return named > 0 || (named < 0 && file_path != NULL && strcmp(path, file_path) == 0);
 }
 
@@ -100,7 +109,7 @@ cJSON *finding_view_diagnosis(const cJSON *view, const char **path)
     cJSON_AddStringToObject(f, "source", "debug-doctor");
     if (line > 0)
         cJSON_AddNumberToObject(f, "line", (double)line);
-    if (fix != NULL && fix_is_for(fix, on, file_path))
+    if (fix != NULL && fix_is_for(view, fix, on, file_path))
         cJSON_AddStringToObject(f, "fix", fix);
     if (cJSON_IsNumber(conf))
         cJSON_AddNumberToObject(f, "confidence", conf->valuedouble);

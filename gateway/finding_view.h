@@ -33,9 +33,11 @@ const char *finding_fix(const cJSON *f);
  * {id "fix", rule_id FINDING_DIAGNOSIS_RULE, message (the root cause, and
  * whether the sandbox verified the fix), severity major, category
  * correctness, source "debug-doctor", line (the root frame's, when it has
- * one), fix (when the job's fix is for that file), confidence}. *path is
- * the file it is on: the root frame's, else the job's file_path (borrowed
- * from view). Returns it (owns), or NULL when view is no such job. */
+ * one), fix (when the job's fix is for that file: its fix_file, or for a
+ * view without that member the file the "+++" header names), confidence}.
+ * *path is the file it is on: the root frame's, else the job's file_path
+ * (borrowed from view). Returns it (owns), or NULL when view is no such
+ * job. */
 cJSON *finding_view_diagnosis(const cJSON *view, const char **path);
 
 #endif

@@ -8,6 +8,7 @@
 #include "worker/context.h"
 #include "worker/debug_text.h"
 #include "common/patch.h"
+#include "common/patch_target.h"
 #include "common/utf8.h"
 #include "worker/prompt.h"
 #include "worker/redact.h"
@@ -141,6 +142,31 @@ static cJSON *root_frame_json(const struct debug_state *d)
     return f;
 }
 
+static const char *sfile_path(const void *files, int i)
+{
+    return ((const struct sandbox_file *)files)[i].path;
+}
+
+/* Which source a diff is for (patch_target: the exact "+++ " name, then a
+ * "b/" one; the main file when it names none). -1 when it names a file
+ * not submitted. */
+static int fix_target(const struct debug_state *d, const char *fix)
+{
+    return patch_target(fix, d->sfiles, d->nsrc, sfile_path);
+}
+
+/* The submitted path the answer's fix is for (borrowed), or NULL when
+ * there is no fix or it names a file not submitted: the job's fix_file, so
+ * that the exports offer the fix where the worker and POST /apply-fix
+ * apply it. */
+static const char *fix_file(const struct debug_state *d)
+{
+    const char *fix = json_str(d->answer, "fix");
+    int t = fix != NULL ? fix_target(d, fix) : -1;
+
+    return t >= 0 ? d->sfiles[t].path : NULL;
+}
+
 static void finish(struct debug_state *d)
 {
     struct model_out out;
@@ -156,6 +182,7 @@ static void finish(struct debug_state *d)
             cJSON_AddItemToObject(r, "explanation",
                                   cJSON_Duplicate(cJSON_GetObjectItem(a, "explanation"), 1));
             cJSON_AddItemToObject(r, "fix", cJSON_Duplicate(cJSON_GetObjectItem(a, "fix"), 1));
+            json_add_str_or_null(r, "fix_file", fix_file(d));
             cJSON_AddItemToObject(r, "verification_steps",
                                   cJSON_Duplicate(cJSON_GetObjectItem(a, "verification_steps"), 1));
             cJSON_AddItemToObject(r, "confidence",
@@ -172,6 +199,7 @@ static void finish(struct debug_state *d)
             json_add_str_or_null(r, "root_cause", root);
             cJSON_AddNullToObject(r, "explanation");
             cJSON_AddNullToObject(r, "fix");
+            cJSON_AddNullToObject(r, "fix_file");
             cJSON_AddArrayToObject(r, "verification_steps");
             cJSON_AddNullToObject(r, "confidence");
             d->out.summary = root;
@@ -381,19 +409,6 @@ static void on_verified(void *arg, cJSON *run, const char *why)
     free(text);
     retry_or_finish(d, note, 1);
     free(note);
-}
-
-/* Which source a diff's "+++ " header names (a "b/" prefix allowed); the
- * main file when it names none. -1 when it names a file not submitted. */
-static int fix_target(const struct debug_state *d, const char *fix)
-{
-    if (patch_names_path(fix, d->sfiles[0].path) < 0)
-        return 0;
-    for (int want = 2; want >= 1; want--)
-        for (int i = 0; i < d->nsrc; i++)
-            if (patch_names_path(fix, d->sfiles[i].path) == want)
-                return i;
-    return -1;
 }
 
 static void verify(struct debug_state *d)

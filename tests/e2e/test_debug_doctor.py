@@ -496,6 +496,45 @@ def test_no_run_means_no_reproduction(harness, heavy, fake, clean_state):
     harness.wait_stream_drained(STREAM_HEAVY, GROUP_HEAVY)
 
 
+def test_fix_for_a_neighbour_named_b_slash_the_main_file(harness, heavy, fake, clean_state):
+    """The main file stats.py and a neighbour b/stats.py: "+++ b/stats.py"
+    names the neighbour exactly, and an exact name wins over a "b/" one for
+    the worker (fix_file) and for POST /apply-fix, so the exports must not
+    offer the fix on stats.py, where the diagnosis (the root frame) is."""
+    m = marker()
+    src = PY_TEMPLATE.format(m=m)
+    nb = "def mean(xs):\n    return sum(xs) / len(xs)\n"
+    fixed = nb.replace("len(xs)\n", "len(xs) if xs else 0.0\n")
+    fix = unified("stats.py", nb, fixed)
+    assert "\n+++ b/stats.py\n" in fix, fix
+    fake.script([{"match": m, "text": debug_answer(fix), "times": 2}])
+    job_id = harness.submit(file_path="stats.py", file_content=src, request_type="debug",
+                            error_log=PY_LOG, files=[{"path": "b/stats.py", "content": nb}])
+    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT)
+    assert job["status"] == "done", job
+    assert job["fix"] == fix and job["root_frame"]["file"] == "stats.py", job
+    assert job["fix_file"] == "b/stats.py", job.get("fix_file")
+    status, _, applied = harness.http("POST", "/apply-fix", {
+        "job_id": job_id, "finding_id": "fix", "approve": True,
+        "base_sha256": hashlib.sha256(nb.encode()).hexdigest()})
+    assert status == 200, applied
+    assert applied["file_path"] == "b/stats.py" and applied["content"] == fixed, applied
+    status, _, sarif = harness.http("GET", f"/job/{job_id}?format=sarif")
+    assert status == 200, sarif
+    assert_valid(SARIF_VALIDATOR, sarif)
+    diag = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "debug-doctor/root-cause"]
+    assert len(diag) == 1, sarif["runs"][0]["results"]
+    uri = diag[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "stats.py" and "fixes" not in diag[0], diag[0]
+    status, _, rd = harness.http("GET", f"/job/{job_id}?format=rdjson")
+    assert status == 200, rd
+    assert_valid(RDJSON_VALIDATOR, rd)
+    d = [x for x in rd["diagnostics"] if x["code"]["value"] == "debug-doctor/root-cause"]
+    assert len(d) == 1 and d[0]["location"]["path"] == "stats.py", rd
+    assert "suggestions" not in d[0], d[0]
+    harness.wait_stream_drained(STREAM_HEAVY, GROUP_HEAVY)
+
+
 def gh_token() -> str:
     return "ghp_" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                            "0123456789") for _ in range(36))

@@ -365,6 +365,50 @@ static void test_debug_diagnosis(void **state)
     cJSON_Delete(log);
 }
 
+/* A debug job of stats.py with a neighbour b/stats.py, the root frame in
+ * stats.py, a fix whose header is "+++ b/stats.py"; fix_file (JSON text, or
+ * NULL for a view without it) is the file the worker resolved the fix to. */
+static cJSON *b_slash_log(const char *fix_file)
+{
+    char view[1024], member[128] = "";
+
+    if (fix_file != NULL)
+        snprintf(member, sizeof member, ",\"fix_file\":%s", fix_file);
+    snprintf(view, sizeof view,
+             "{\"type\":\"debug\",\"status\":\"done\",\"file_path\":\"stats.py\","
+             "\"findings\":[],\"root_cause\":\"len(xs) is 0.\","
+             "\"root_frame\":{\"file\":\"stats.py\",\"line\":2},"
+             "\"fix\":\"--- a/stats.py\\n+++ b/stats.py\\n@@ -2 +2 @@\\n"
+             "-    return sum(xs) / len(xs)\\n+    return 0.0\\n\"%s}",
+             member);
+    return sarif_of(view, NULL);
+}
+
+/* The diagnosis carries the fix only when it is for the diagnosis' file as
+ * the worker and POST /apply-fix read it (fix_file): "+++ b/stats.py" is
+ * the neighbour b/stats.py when one was submitted, not stats.py. */
+static void test_debug_fix_on_the_file_it_is_for(void **state)
+{
+    cJSON *log;
+    (void)state;
+
+    log = b_slash_log("\"b/stats.py\"");
+    assert_string_equal(ja_str_at(log, "runs.0.results.0.ruleId"), "debug-doctor/root-cause");
+    assert_null(ja_at(log, "runs.0.results.0.fixes"));
+    cJSON_Delete(log);
+    /* A fix that names no file submitted. */
+    log = b_slash_log("null");
+    assert_null(ja_at(log, "runs.0.results.0.fixes"));
+    cJSON_Delete(log);
+    log = b_slash_log("\"stats.py\"");
+    assert_non_null(ja_at(log, "runs.0.results.0.fixes.0"));
+    cJSON_Delete(log);
+    /* A job from before fix_file: the header alone, "b/" + stats.py. */
+    log = b_slash_log(NULL);
+    assert_non_null(ja_at(log, "runs.0.results.0.fixes.0"));
+    cJSON_Delete(log);
+}
+
 static void test_fixes(void **state)
 {
     cJSON *log;
@@ -430,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_partial_views),
         cmocka_unit_test(test_fixes),
         cmocka_unit_test(test_debug_diagnosis),
+        cmocka_unit_test(test_debug_fix_on_the_file_it_is_for),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
