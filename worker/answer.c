@@ -498,13 +498,31 @@ static long count_lines(const char *file, size_t len)
     return n;
 }
 
-/* Whether a fix is written as a unified diff rather than as new lines. */
+/* The line after the one at l, or NULL at the last. */
+static const char *next_line(const char *l)
+{
+    const char *nl = strchr(l, '\n');
+
+    return nl != NULL ? nl + 1 : NULL;
+}
+
+/* Whether a fix is written as a unified diff rather than as new lines. A
+ * "--- " line alone is not a diff's: it is a Lua or SQL comment ("---
+ * Adds two numbers", a LDoc line), and indentation is the code's, so
+ * nothing is skipped before looking. */
 static int reads_as_diff(const char *fix)
 {
-    const char *p = fix + strspn(fix, " \t\r\n");
+    const char *l, *n;
 
-    return strncmp(p, "--- ", 4) == 0 || strncmp(p, "diff ", 5) == 0 ||
-           strncmp(p, "@@ ", 3) == 0 || strstr(fix, "\n@@ -") != NULL;
+    if (strncmp(fix, "diff --git ", 11) == 0 || strncmp(fix, "@@ ", 3) == 0)
+        return 1;
+    for (l = fix; l != NULL; l = n) {
+        n = next_line(l);
+        if (strncmp(l, "@@ -", 4) == 0 ||
+            (strncmp(l, "--- ", 4) == 0 && n != NULL && strncmp(n, "+++ ", 4) == 0))
+            return 1;
+    }
+    return 0;
 }
 
 static int applies(const char *diff, const struct answer_file *file)

@@ -98,8 +98,10 @@ struct answer_file {
 
 /* Drops findings whose lines fall outside 1..(lines of the file) and turns
  * each fix into a unified diff that applies cleanly to file->text, or
- * removes it. A fix that reads as a diff (it starts with "--- ", "diff "
- * or "@@ ", or has a line starting "@@ -") is kept when it applies
+ * removes it. A fix that reads as a diff (it starts with "diff --git " or
+ * "@@ ", or has a line starting "@@ -", or a line starting "--- " followed
+ * by one starting "+++ "; nothing is skipped before a line, so "  --- x"
+ * or a Lua "--- doc" line is new text) is kept when it applies
  * (patch.h), changes no line further than ANSWER_FIX_SLACK from
  * line..end_line and adds no line holding REDACT_MARK
  * (redact_diff_adds_mark).

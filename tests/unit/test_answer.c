@@ -667,6 +667,42 @@ static void test_validate_line_fixes(void **state)
     cJSON_Delete(arr);
 }
 
+/* A lines-form fix (the new text of line 2) for a Lua file whose first new
+ * line is an LDoc comment, "--- ...", indented or not: new text, not a
+ * diff. Before, reads_as_diff() skipped the indentation and took any fix
+ * starting "--- " for a diff; it did not apply as one and was dropped. */
+static void test_validate_lua_doc_comment_fix(void **state)
+{
+    static const char lua[] = "local function add(a, b)\n  return a - b\nend\nreturn add\n";
+    struct answer_file file = {"m.lua", lua, sizeof lua - 1, NULL, 0};
+    cJSON *arr = cJSON_CreateArray();
+    char *out = NULL;
+    size_t n;
+
+    (void)state;
+    cJSON_AddItemToArray(arr, model_finding(2, 0, "correctness", "  return a + b"));
+    cJSON_AddItemToArray(arr, model_finding(2, 0, "correctness",
+                                            "  --- Adds, not subtracts.\n  return a + b"));
+    cJSON_AddItemToArray(arr, model_finding(2, 0, "correctness",
+                                            "--- Adds, not subtracts.\n  return a + b"));
+    /* A "--- " line followed by "+++ " is a diff's header, even after a blank. */
+    cJSON_AddItemToArray(arr, model_finding(2, 0, "correctness",
+                                            "\n--- a/m.lua\n+++ b/m.lua\n@@ -2 +2 @@\n"
+                                            "-  return a - b\n+  return a + b\n"));
+    assert_int_equal(answer_validate(arr, &file), 0);
+    for (int i = 0; i < 3; i++)
+        assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "fix"));
+    assert_int_equal(patch_apply(lua, sizeof lua - 1, str_of(cJSON_GetArrayItem(arr, 1), "fix"),
+                                 strlen(str_of(cJSON_GetArrayItem(arr, 1), "fix")), &out, &n),
+                     0);
+    assert_string_equal(out, "local function add(a, b)\n  --- Adds, not subtracts.\n"
+                             "  return a + b\nend\nreturn add\n");
+    free(out);
+    /* Read as a diff, it does not apply with the blank before its header. */
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 3), "fix"));
+    cJSON_Delete(arr);
+}
+
 static cJSON *other_finding(int line, const char *rule, const char *category,
                             const char *source)
 {
@@ -820,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_validate_line_fixes),
         cmocka_unit_test(test_validate_diff_span),
         cmocka_unit_test(test_validate_diff_far_insertion),
+        cmocka_unit_test(test_validate_lua_doc_comment_fix),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_end_to_end),
     };

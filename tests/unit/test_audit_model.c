@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include "common/json.h"
-#include "worker/answer.h"
 #include "common/config.h"
 #include "common/err.h"
 #include "common/llm.h"
@@ -20,46 +19,6 @@
 #include "common/loop.h"
 #include "tests/unit/loop_until.h"
 #include "tests/unit/loopback_peer.h"
-
-static cJSON *model_finding(int line, const char *fix)
-{
-    cJSON *f = cJSON_CreateObject();
-
-    cJSON_AddNumberToObject(f, "line", line);
-    cJSON_AddStringToObject(f, "severity", "major");
-    cJSON_AddStringToObject(f, "category", "correctness");
-    cJSON_AddStringToObject(f, "rule_id", "model:correctness");
-    cJSON_AddStringToObject(f, "message", "m");
-    cJSON_AddStringToObject(f, "fix", fix);
-    cJSON_AddNumberToObject(f, "confidence", 0.9);
-    cJSON_AddStringToObject(f, "source", "model");
-    return f;
-}
-
-/* A lines-form fix (the new text of line 1) for a Lua file whose first new
- * line is an LDoc comment, "--- ...". reads_as_diff() takes it for a diff
- * because it starts with "--- ", it does not apply as one, and the fix is
- * dropped as does_not_apply; the same text without the comment is kept. */
-static void test_lua_doc_comment_fix_taken_for_a_diff(void **state)
-{
-    static const char lua[] = "local function add(a, b)\n  return a - b\nend\nreturn add\n";
-    struct answer_file file = {"m.lua", lua, sizeof lua - 1, NULL, 0};
-    cJSON *arr = cJSON_CreateArray();
-
-    (void)state;
-    cJSON_AddItemToArray(arr, model_finding(2, "  return a + b"));
-    cJSON_AddItemToArray(arr, model_finding(2, "  --- Adds, not subtracts.\n  return a + b"));
-    cJSON_AddItemToArray(arr, model_finding(2, "--- Adds, not subtracts.\n  return a + b"));
-    assert_int_equal(answer_validate(arr, &file), 0);
-    printf("fix kept: %d %d %d\n",
-           cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "fix") != NULL,
-           cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "fix") != NULL,
-           cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 2), "fix") != NULL);
-    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "fix"));
-    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "fix"));
-    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 2), "fix"));
-    cJSON_Delete(arr);
-}
 
 /* Anthropic's content is a list of blocks; the answer is all its text
  * blocks. llm_reply_parse keeps the first one only. */
@@ -163,7 +122,6 @@ static void test_complete_reply_without_text_is_not_resent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lua_doc_comment_fix_taken_for_a_diff),
         cmocka_unit_test(test_anthropic_several_text_blocks),
         cmocka_unit_test(test_complete_reply_without_text_is_not_resent),
     };
