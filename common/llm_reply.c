@@ -21,28 +21,63 @@ static int64_t count(const cJSON *o, const char *name)
     return d > LLM_REPLY_TOKENS_MAX ? LLM_REPLY_TOKENS_MAX : (int64_t)d;
 }
 
-static const cJSON *anthropic(const cJSON *doc, struct llm_usage *u)
+/* The text of blk when it is a block of type "text", else NULL. */
+static const char *text_block(const cJSON *blk)
 {
-    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage"), *blk;
+    const char *type = json_str(blk, "type");
+
+    return type != NULL && strcmp(type, "text") == 0 ? json_str(blk, "text") : NULL;
+}
+
+/* The text of every "text" block of an Anthropic content list, joined in
+ * order: the answer may come in several (a model that paused for a tool
+ * or a citation), and other blocks (tool_use, thinking) carry none of it.
+ * Returns it (owns), or NULL when there is no text block or out of memory. */
+static char *anthropic_text(const cJSON *content)
+{
+    const cJSON *blk;
+    size_t n = 0, o = 0;
+    int blocks = 0;
+    char *out;
+
+    cJSON_ArrayForEach(blk, content) {
+        const char *t = text_block(blk);
+        if (t != NULL) {
+            n += strlen(t);
+            blocks++;
+        }
+    }
+    if (blocks == 0 || (out = malloc(n + 1)) == NULL)
+        return NULL;
+    cJSON_ArrayForEach(blk, content) {
+        const char *t = text_block(blk);
+        if (t != NULL) {
+            size_t k = strlen(t);
+            memcpy(out + o, t, k);
+            o += k;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static char *anthropic(const cJSON *doc, struct llm_usage *u)
+{
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
 
     u->input_tokens += count(usage, "input_tokens");
     u->output_tokens += count(usage, "output_tokens");
     u->cache_write_tokens += count(usage, "cache_creation_input_tokens");
     u->cache_read_tokens += count(usage, "cache_read_input_tokens");
-    cJSON_ArrayForEach(blk, cJSON_GetObjectItemCaseSensitive(doc, "content")) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(blk, "text");
-        if (cJSON_IsString(t))
-            return t;
-    }
-    return NULL;
+    return anthropic_text(cJSON_GetObjectItemCaseSensitive(doc, "content"));
 }
 
-static const cJSON *openai(const cJSON *doc, struct llm_usage *u)
+static char *openai(const cJSON *doc, struct llm_usage *u)
 {
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
     const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "choices"), 0);
     const cJSON *details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
-    const cJSON *cost = cJSON_GetObjectItemCaseSensitive(usage, "cost");
+    const cJSON *cost = cJSON_GetObjectItemCaseSensitive(usage, "cost"), *text;
     int64_t prompt = count(usage, "prompt_tokens"), cached = count(details, "cached_tokens");
 
     /* prompt_tokens includes the cached ones. */
@@ -53,22 +88,20 @@ static const cJSON *openai(const cJSON *doc, struct llm_usage *u)
     u->output_tokens += count(usage, "completion_tokens");
     if (cJSON_IsNumber(cost) && isfinite(cost->valuedouble) && cost->valuedouble >= 0)
         u->cost_usd += fmin(cost->valuedouble, LLM_REPLY_COST_MAX);
-    return cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(choice, "message"), "content");
+    text = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(choice, "message"),
+                                            "content");
+    return cJSON_IsString(text) ? strdup(text->valuestring) : NULL;
 }
 
 int llm_reply_parse(enum llm_provider p, const char *body, size_t len, char **text,
                     struct llm_usage *usage)
 {
     cJSON *doc = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
-    const cJSON *t;
-    char *copy = NULL;
+    char *copy;
 
     if (doc == NULL)
         return -1;
-    t = p == LLM_ANTHROPIC ? anthropic(doc, usage) : openai(doc, usage);
-    if (cJSON_IsString(t))
-        copy = strdup(t->valuestring);
+    copy = p == LLM_ANTHROPIC ? anthropic(doc, usage) : openai(doc, usage);
     cJSON_Delete(doc);
     if (copy == NULL)
         return -1;

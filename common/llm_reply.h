@@ -22,8 +22,10 @@
 
 /* Parses body[0..len) of provider p (not LLM_OFFLINE). Adds its usage into
  * *usage whatever the outcome (a malformed answer may still have been
- * billed). Returns 0 with the answer's text in *text (owns; free), or -1
- * when the body is not an answer of p's format (*text untouched). */
+ * billed). Returns 0 with the answer's text in *text (owns; free; a
+ * previous *text is freed): Anthropic's every content block of type "text"
+ * joined in order, OpenAI's first choice's message content; or -1 when the
+ * body is not an answer of p's format (*text untouched). */
 int llm_reply_parse(enum llm_provider p, const char *body, size_t len, char **text,
                     struct llm_usage *usage);
 

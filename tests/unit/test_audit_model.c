@@ -15,29 +15,9 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "common/llm.h"
-#include "common/llm_reply.h"
 #include "common/loop.h"
 #include "tests/unit/loop_until.h"
 #include "tests/unit/loopback_peer.h"
-
-/* Anthropic's content is a list of blocks; the answer is all its text
- * blocks. llm_reply_parse keeps the first one only. */
-static void test_anthropic_several_text_blocks(void **state)
-{
-    static const char body[] =
-        "{\"type\":\"message\",\"role\":\"assistant\",\"stop_reason\":\"end_turn\","
-        "\"content\":[{\"type\":\"text\",\"text\":\"{\\\"findings\\\": [],\"},"
-        "{\"type\":\"text\",\"text\":\" \\\"summary\\\": \\\"ok\\\"}\"}],"
-        "\"usage\":{\"input_tokens\":10,\"output_tokens\":5}}";
-    struct llm_usage u = {0};
-    char *text = NULL;
-
-    (void)state;
-    assert_int_equal(llm_reply_parse(LLM_ANTHROPIC, body, sizeof body - 1, &text, &u), 0);
-    printf("text: %s\n", text);
-    assert_string_equal(text, "{\"findings\": [], \"summary\": \"ok\"}");
-    free(text);
-}
 
 /* ---- the model client against a loopback server ---- */
 
@@ -122,7 +102,6 @@ static void test_complete_reply_without_text_is_not_resent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_anthropic_several_text_blocks),
         cmocka_unit_test(test_complete_reply_without_text_is_not_resent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

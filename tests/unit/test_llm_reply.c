@@ -30,6 +30,20 @@ static const struct reply_case {
      "\"{\\\"findings\\\":[]}\"}],\"usage\":{\"input_tokens\":10,\"output_tokens\":5,"
      "\"cache_creation_input_tokens\":3,\"cache_read_input_tokens\":2}}",
      "{\"findings\":[]}", 10, 5, 3, 2, 0},
+    /* The answer is every text block, in order; before, only the first was
+     * read and the answer was cut to '{"findings": [],'. */
+    {"anthropic, several text blocks", LLM_ANTHROPIC,
+     "{\"type\":\"message\",\"role\":\"assistant\",\"stop_reason\":\"end_turn\","
+     "\"content\":[{\"type\":\"text\",\"text\":\"{\\\"findings\\\": [],\"},"
+     "{\"type\":\"text\",\"text\":\" \\\"summary\\\": \\\"ok\\\"}\"}],"
+     "\"usage\":{\"input_tokens\":10,\"output_tokens\":5}}",
+     "{\"findings\": [], \"summary\": \"ok\"}", 10, 5, 0, 0, 0},
+    /* Only blocks of type "text" are the answer's. */
+    {"anthropic, text member of another block", LLM_ANTHROPIC,
+     "{\"content\":[{\"type\":\"note\",\"text\":\"not this\"},"
+     "{\"type\":\"text\",\"text\":\"a\"},{\"text\":\"nor this\"},"
+     "{\"type\":\"text\",\"text\":\"b\"}]}",
+     "ab", 0, 0, 0, 0, 0},
     {"openrouter, cached and cost", LLM_OPENROUTER,
      OPENAI_TEXT "\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":7,"
                  "\"prompt_tokens_details\":{\"cached_tokens\":40},\"cost\":0.5}}",
@@ -40,7 +54,7 @@ static const struct reply_case {
      "ok", 0, 0, 0, 10, 0},
     /* Negative, huge, infinite (1e999 parses as inf) and a string. */
     {"hostile anthropic counts", LLM_ANTHROPIC,
-     "{\"content\":[{\"text\":\"t\"}],\"usage\":{\"input_tokens\":-5,\"output_tokens\":1e300,"
+     "{\"content\":[{\"type\":\"text\",\"text\":\"t\"}],\"usage\":{\"input_tokens\":-5,\"output_tokens\":1e300,"
      "\"cache_creation_input_tokens\":1e999,\"cache_read_input_tokens\":\"12\"}}",
      "t", 0, TMAX, 0, 0, 0},
     {"hostile openai counts", LLM_OPENROUTER,
