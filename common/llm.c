@@ -150,7 +150,7 @@ static int resolve(struct llm *m, const struct config *cfg, int need_key, struct
 /* Every outcome outcome_class() gives. */
 static const char *const call_outcomes[] = {
     "ok", "rate_limited", "server_error", "client_error", "timeout", "unreachable",
-    "malformed", "spend_limit", "circuit_open", "refused", "error"};
+    "malformed", "no_text", "spend_limit", "circuit_open", "refused", "error"};
 
 /* The provider's call counters read 0 from the start, so that the first
  * refusal of a kind is an increase (an alert on increase() sees it). */
@@ -325,6 +325,8 @@ static const char *outcome_class(int ok, const char *reason)
         return "unreachable";
     if (strcmp(reason, "upstream_malformed") == 0)
         return "malformed";
+    if (strcmp(reason, "upstream_refused") == 0)
+        return "no_text";
     if (strncmp(reason, "refused_", 8) == 0)
         return "refused";
     if (strncmp(reason, "upstream_", 9) != 0)
@@ -368,7 +370,8 @@ static void finish(struct llm_call *c, int ok, const char *reason)
 
     if (c->trial)
         m->half_open_trial = 0;
-    if (ok) {
+    if (ok || strcmp(reason, "upstream_refused") == 0) {
+        /* A complete reply, text or not: the provider is up. */
         m->consecutive_failures = 0;
         m->open_until_ms = 0;
     } else if (strcmp(reason, "circuit_open") != 0 && strncmp(reason, "refused_", 8) != 0) {
@@ -453,10 +456,19 @@ static void on_http(void *arg, const struct http_resp *r)
         return;
     }
     if (r->status == 200) {
-        if (llm_reply_parse(c->m->provider, r->body, r->len, &c->res.text, &c->res.usage) == 0)
+        switch (llm_reply_parse(c->m->provider, r->body, r->len, &c->res.text, &c->res.usage)) {
+        case LLM_REPLY_TEXT:
             finish(c, 1, "");
-        else
+            break;
+        case LLM_REPLY_NO_TEXT:
+            /* A complete answer without text (a refusal, a content filter):
+             * sent again it answers the same, and each copy is billed. */
+            finish(c, 0, "upstream_refused");
+            break;
+        default:
             retry_or_finish(c, "upstream_malformed", -1);
+            break;
+        }
         return;
     }
     snprintf(reason, sizeof reason, "upstream_%ld", r->status);
@@ -558,12 +570,16 @@ struct llm_call *llm_call(struct llm *m, const char *system, const char *user,
     return c;
 }
 
-int llm_cancel(struct llm_call *c)
+int llm_cancel(struct llm_call *c, struct llm_usage *spent)
 {
     int sending;
 
     if (c == NULL)
         return 0;
+    /* Earlier attempts that were answered (a malformed 200) were billed:
+     * their usage goes to the caller, not away with the call. */
+    if (spent != NULL)
+        llm_usage_add(spent, &c->res.usage);
     sending = c->in_http;
     if (sending)
         http_async_cancel(c->m->http, c);

@@ -70,7 +70,10 @@ const char *llm_model_name(const struct llm *m);
 int llm_inflight(const struct llm *m);
 
 /* Starts a call: system is the stable part (cached by the provider where it
- * can be), user the variable part. Copies its inputs. Returns the call
+ * can be), user the variable part. A 200 reply whose body is not the
+ * provider's format is retried as upstream_malformed; one that is complete
+ * but carries no text (a refusal, a content filter) ends the call at once,
+ * not ok, reason "upstream_refused". Copies its inputs. Returns the call
  * (borrowed: valid until cb runs or llm_cancel), whose cb runs exactly once,
  * from the loop, never inside this call; or NULL with e set (offline, out of
  * memory) and cb never runs. */
@@ -79,11 +82,14 @@ struct llm_call *llm_call(struct llm *m, const char *system, const char *user,
 
 /* Stops a call before its cb ran: aborts its transfer or its wait for a
  * retry and frees it; cb never runs. A call that was the breaker's half-open
- * trial lets the next call be the trial. It counts in no call metric. Accepts
- * NULL. Not after cb has run (the call is freed then). Returns 1 when a
- * transfer was out (the vendor may have read, and bill, the request), 0 when
- * the call was waiting for a retry, or c was NULL. */
-int llm_cancel(struct llm_call *c);
+ * trial lets the next call be the trial. It counts in no call metric. Adds
+ * the usage its earlier attempts reported (answered, but not usable: a
+ * malformed 200 before a retry) into *spent (may be NULL), since those were
+ * billed. Accepts NULL. Not after cb has run (the call is freed then).
+ * Returns 1 when a transfer was out (the vendor may have read, and bill, the
+ * request: its usage is not known), 0 when the call was waiting for a
+ * retry, or c was NULL. */
+int llm_cancel(struct llm_call *c, struct llm_usage *spent);
 
 /* Checks a price table "model=in,out[,cw,cr];..." (CODEINSIGHT_LLM_PRICES):
  * every entry names a model and gives two or four finite, non-negative

@@ -32,8 +32,9 @@ static const char *text_block(const cJSON *blk)
 /* The text of every "text" block of an Anthropic content list, joined in
  * order: the answer may come in several (a model that paused for a tool
  * or a citation), and other blocks (tool_use, thinking) carry none of it.
- * Returns it (owns), or NULL when there is no text block or out of memory. */
-static char *anthropic_text(const cJSON *content)
+ * Returns 0 with it in *text (owns; NULL when there is no text block), or
+ * -1 when out of memory. */
+static int anthropic_text(const cJSON *content, char **text)
 {
     const cJSON *blk;
     size_t n = 0, o = 0;
@@ -47,8 +48,11 @@ static char *anthropic_text(const cJSON *content)
             blocks++;
         }
     }
-    if (blocks == 0 || (out = malloc(n + 1)) == NULL)
-        return NULL;
+    *text = NULL;
+    if (blocks == 0)
+        return 0;
+    if ((out = malloc(n + 1)) == NULL)
+        return -1;
     cJSON_ArrayForEach(blk, content) {
         const char *t = text_block(blk);
         if (t != NULL) {
@@ -58,26 +62,36 @@ static char *anthropic_text(const cJSON *content)
         }
     }
     out[o] = '\0';
-    return out;
+    *text = out;
+    return 0;
 }
 
-static char *anthropic(const cJSON *doc, struct llm_usage *u)
+/* An Anthropic message: its usage into *u, its text into *text (owns; NULL
+ * when it has none). Returns 0, or -1 when doc is not a message (no
+ * content list) or out of memory (then read as malformed, and retried). */
+static int anthropic(const cJSON *doc, struct llm_usage *u, char **text)
 {
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(doc, "content");
 
     u->input_tokens += count(usage, "input_tokens");
     u->output_tokens += count(usage, "output_tokens");
     u->cache_write_tokens += count(usage, "cache_creation_input_tokens");
     u->cache_read_tokens += count(usage, "cache_read_input_tokens");
-    return anthropic_text(cJSON_GetObjectItemCaseSensitive(doc, "content"));
+    if (!cJSON_IsArray(content))
+        return -1;
+    return anthropic_text(content, text);
 }
 
-static char *openai(const cJSON *doc, struct llm_usage *u)
+/* A chat completion, as anthropic(): a completion has a first choice with a
+ * message or a finish_reason, whose content is a string or null (a
+ * refusal, a content filter). */
+static int openai(const cJSON *doc, struct llm_usage *u, char **text)
 {
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
     const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "choices"), 0);
     const cJSON *details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
-    const cJSON *cost = cJSON_GetObjectItemCaseSensitive(usage, "cost"), *text;
+    const cJSON *cost = cJSON_GetObjectItemCaseSensitive(usage, "cost"), *msg, *content;
     int64_t prompt = count(usage, "prompt_tokens"), cached = count(details, "cached_tokens");
 
     /* prompt_tokens includes the cached ones. */
@@ -88,24 +102,35 @@ static char *openai(const cJSON *doc, struct llm_usage *u)
     u->output_tokens += count(usage, "completion_tokens");
     if (cJSON_IsNumber(cost) && isfinite(cost->valuedouble) && cost->valuedouble >= 0)
         u->cost_usd += fmin(cost->valuedouble, LLM_REPLY_COST_MAX);
-    text = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(choice, "message"),
-                                            "content");
-    return cJSON_IsString(text) ? strdup(text->valuestring) : NULL;
+    msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
+    content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    if (!cJSON_IsObject(choice) || !(cJSON_IsObject(msg) || json_str(choice, "finish_reason")) ||
+        !(content == NULL || cJSON_IsNull(content) || cJSON_IsString(content)))
+        return -1;
+    if (!cJSON_IsString(content))
+        return 0;
+    *text = strdup(content->valuestring);
+    return *text != NULL ? 0 : -1;
 }
 
 int llm_reply_parse(enum llm_provider p, const char *body, size_t len, char **text,
                     struct llm_usage *usage)
 {
     cJSON *doc = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
-    char *copy;
+    char *copy = NULL;
+    int rc;
 
-    if (doc == NULL)
-        return -1;
-    copy = p == LLM_ANTHROPIC ? anthropic(doc, usage) : openai(doc, usage);
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        return LLM_REPLY_MALFORMED;
+    }
+    rc = p == LLM_ANTHROPIC ? anthropic(doc, usage, &copy) : openai(doc, usage, &copy);
     cJSON_Delete(doc);
+    if (rc != 0)
+        return LLM_REPLY_MALFORMED;
     if (copy == NULL)
-        return -1;
+        return LLM_REPLY_NO_TEXT;
     free(*text);
     *text = copy;
-    return 0;
+    return LLM_REPLY_TEXT;
 }

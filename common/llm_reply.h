@@ -20,12 +20,28 @@
 /* USD one call may report (OpenRouter's usage.cost). */
 #define LLM_REPLY_COST_MAX 10000.0
 
+/* What a reply body holds. */
+enum llm_reply_kind {
+    LLM_REPLY_MALFORMED = -1,   /* not a reply of the provider's format (a proxy's
+                                   page, a cut body): worth sending again */
+    LLM_REPLY_TEXT = 0,         /* an answer, with its text */
+    LLM_REPLY_NO_TEXT = 1       /* a complete reply carrying no text: the model
+                                   refused (OpenAI content null and "refusal"), a
+                                   content filter stopped it, Anthropic's content
+                                   is []; sent again, it would answer the same */
+};
+
 /* Parses body[0..len) of provider p (not LLM_OFFLINE). Adds its usage into
  * *usage whatever the outcome (a malformed answer may still have been
- * billed). Returns 0 with the answer's text in *text (owns; free; a
- * previous *text is freed): Anthropic's every content block of type "text"
- * joined in order, OpenAI's first choice's message content; or -1 when the
- * body is not an answer of p's format (*text untouched). */
+ * billed). Returns LLM_REPLY_TEXT with the answer's text in *text (owns;
+ * free; a previous *text is freed): Anthropic's every content block of type
+ * "text" joined in order, OpenAI's first choice's message content. Else
+ * (*text untouched) LLM_REPLY_NO_TEXT for a reply of p's format without
+ * text: an Anthropic message (a "content" list) without a text block, a
+ * completion whose first choice (with a "message" object or a
+ * "finish_reason") has a null or no content; LLM_REPLY_MALFORMED for
+ * anything else (not a JSON object, no content list, no choice, a content
+ * neither string nor null) and when out of memory. */
 int llm_reply_parse(enum llm_provider p, const char *body, size_t len, char **text,
                     struct llm_usage *usage);
 

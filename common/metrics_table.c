@@ -108,7 +108,8 @@ static const struct metric_def table[MET__COUNT] = {
         "Jobs given up on after CODEINSIGHT_MAX_ATTEMPTS deliveries.", NULL, 0, WK, none},
     [MET_MODEL_CALLS] = {"codeinsight_model_calls_total", METRIC_COUNTER,
         "Model calls, by provider and outcome (ok, rate_limited, server_error, "
-        "client_error, timeout, unreachable, malformed, spend_limit, circuit_open, refused).",
+        "client_error, timeout, unreachable, malformed, no_text, spend_limit, circuit_open, "
+        "refused). no_text: a complete reply without text (a refusal, a content filter).",
         NULL, 0, WK, NULL},
     [MET_MODEL_DURATION] = {"codeinsight_model_call_duration_seconds", METRIC_HISTOGRAM,
         "Time a model call took, retries included, by provider.", model_buckets,

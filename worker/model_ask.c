@@ -84,8 +84,14 @@ static void ask_cancel(void *state)
         k->cancelled = 1;
         return;
     }
-    if (llm_cancel(k->call) && k->spent != NULL)
-        *k->spent += (int64_t)((k->call_chars + 3) / 4);
+    if (k->call != NULL) {
+        struct llm_usage u = {0};
+        int sending = llm_cancel(k->call, &u);
+
+        if (k->spent != NULL)
+            *k->spent += llm_usage_tokens(&u) +
+                         (sending ? (int64_t)((k->call_chars + 3) / 4) : 0);
+    }
     ask_free(k);
 }
 

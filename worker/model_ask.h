@@ -47,7 +47,9 @@ struct model_question {
                                        cancel) the ask adds what it spends to as it goes:
                                        each model call's tokens once it has answered (a
                                        repaired answer's first call too), and for a call
-                                       cancelled while out, its prompt's characters / 4,
+                                       cancelled, the usage its earlier attempts reported
+                                       (a malformed reply before a retry) and, when its
+                                       request was out, its prompt's characters / 4,
                                        since the vendor may bill the input it read but
                                        reports no usage for a call its client abandoned */
 };

@@ -365,7 +365,7 @@ def test_model_metrics(harness, gateway, clean_state):
         # The outcomes that did not happen read 0 (present from the start,
         # so that an alert on increase() sees the first one).
         for outcome in ("rate_limited", "server_error", "timeout", "unreachable", "malformed",
-                        "spend_limit", "circuit_open", "refused", "error"):
+                        "no_text", "spend_limit", "circuit_open", "refused", "error"):
             assert value(ws, "codeinsight_model_calls_total", provider="anthropic",
                          outcome=outcome) == 0, (outcome, text)
         assert value(ws, "codeinsight_model_call_duration_seconds_count",

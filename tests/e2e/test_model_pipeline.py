@@ -422,6 +422,9 @@ FAULTS = {
     "non_json_always": ([{"fault": "non_json", "times": 10}], True, 3, "upstream_"),
     "prose_then_json": ([{"text": PROSE}, {"text": answer([OK_FINDING])}], False, 2, None),
     "prose_twice": ([{"text": PROSE, "times": 2}], True, 2, "invalid"),
+    # A complete reply without text: sent again it answers the same, and is
+    # billed again. Before, it was retried as malformed (3 requests).
+    "refusal": ([{"fault": "refusal", "times": 10}], True, 1, "upstream_refused"),
 }
 
 
@@ -472,7 +475,7 @@ def test_upstream_fault(fault_runs, name):
     else:
         assert job["degraded_reason"] is None, job
         assert [f["message"] for f in model_findings(job)] == ["Scenario answer."], job
-    answered = sum(1 for r in reqs if r["status"] == 200 and r["fault"] is None)
+    answered = sum(1 for r in reqs if r["status"] == 200 and r["fault"] in (None, "refusal"))
     u = job["usage"]
     assert (u["input_tokens"], u["output_tokens"]) == \
         (answered * STEP_USAGE["input_tokens"], answered * STEP_USAGE["output_tokens"]), \

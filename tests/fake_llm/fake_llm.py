@@ -35,7 +35,10 @@ A step (JSON object; every key optional, unknown keys are rejected):
   fault        "429" | "529" | "500" | "400" | "401" | "spend_limit" |
                "timeout" (read the request, never answer until the client
                closes) | "truncated" (headers with the full Content-Length,
-               half the body, then close) | "non_json" (200 text/html)
+               half the body, then close) | "non_json" (200 text/html) |
+               "refusal" (200, a complete reply without text: Anthropic
+               content [] and stop_reason "refusal"; OpenAI content null,
+               "refusal" set, finish_reason "stop"; usage as for a text)
   retry_after  seconds for the retry-after header (429 default 1)
 
 Requests to the API routes are matched against the queued steps in order; the
@@ -65,7 +68,8 @@ from urllib.parse import parse_qs, urlsplit
 DEFAULT_TEXT = '{"findings":[],"summary":"No issues found."}'
 DEFAULT_STEP: dict[str, Any] = {"latency_ms": 0, "text": DEFAULT_TEXT}  # status 200
 
-FAULTS = {"429", "529", "500", "400", "401", "timeout", "truncated", "non_json", "spend_limit"}
+FAULTS = {"429", "529", "500", "400", "401", "timeout", "truncated", "non_json", "spend_limit",
+          "refusal"}
 APIS = {"anthropic", "openai", "openrouter"}
 STEP_KEYS = {"match", "api", "times", "status", "latency_ms", "text", "usage", "cost",
              "stop_reason", "fault", "retry_after"}
@@ -561,7 +565,7 @@ class FakeLLM:
             body = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
                     b"<body><center><h1>502 Bad Gateway</h1></center><hr>"
                     b"<center>cloudflare</center></body></html>\n")
-        elif fault in (None, "truncated") and (step.get("status") or 200) < 300:
+        elif fault in (None, "truncated", "refusal") and (step.get("status") or 200) < 300:
             code = step.get("status") or 200
             body = self.success_body(api, model, parsed, step, rid)
             headers.update(self.ratelimit_headers(api, ok=True))
@@ -673,20 +677,24 @@ class FakeLLM:
             if api != "anthropic" and "total_tokens" not in override:
                 usage["total_tokens"] = int(usage.get("prompt_tokens", 0)) + \
                     int(usage.get("completion_tokens", 0))
-        stop = step.get("stop_reason") or "end_turn"
+        refused = step.get("fault") == "refusal"
+        stop = step.get("stop_reason") or ("refusal" if refused else "end_turn")
         if api == "anthropic":
             obj = {"id": _rand_id("msg_01", 22), "type": "message", "role": "assistant",
-                   "model": model, "content": [{"type": "text", "text": text}],
+                   "model": model,
+                   "content": [] if refused else [{"type": "text", "text": text}],
                    "stop_reason": stop, "stop_sequence": None, "usage": usage}
         else:
             if api == "openrouter" and step.get("cost") is not None:
                 usage["cost"] = step["cost"]
             finish = "length" if stop in ("max_tokens", "length") else "stop"
+            message: dict[str, Any] = {"role": "assistant", "content": text}
+            if refused:
+                message = {"role": "assistant", "content": None,
+                           "refusal": "I'm sorry, I can't help with that."}
             obj = {"id": ("gen-" if api == "openrouter" else "chatcmpl-") + _rand_id("", 29),
                    "object": "chat.completion", "created": int(time.time()), "model": model,
-                   "choices": [{"index": 0,
-                                "message": {"role": "assistant", "content": text},
-                                "finish_reason": finish}],
+                   "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                    "usage": usage}
         return json.dumps(obj).encode()
 

@@ -313,6 +313,19 @@ def test_openai_usage_override_and_finish(srv: Server):
                             "prompt_tokens_details": {"cached_tokens": 80}}
 
 
+def test_refusal_fault(srv: Server):
+    """A complete 200 reply without text, as a model that refuses sends it."""
+    srv.ctl("POST", "script", [{"fault": "refusal", "times": 2}])
+    st, _, p = srv.ant()
+    obj = json.loads(p)
+    assert st == 200 and obj["content"] == [] and obj["stop_reason"] == "refusal", obj
+    assert obj["usage"]["input_tokens"] > 0
+    st, _, p = srv.oai()
+    choice = json.loads(p)["choices"][0]
+    assert st == 200 and choice["message"]["content"] is None, choice
+    assert choice["message"]["refusal"] and choice["finish_reason"] == "stop", choice
+
+
 def test_openai_validation(srv: Server):
     st, _, p = srv.oai(headers={"content-type": "application/json"})
     err = json.loads(p)["error"]

@@ -1,9 +1,11 @@
 /* test_llm.c - llm_cancel (common/llm.c) on a real loop, against a model
- * server that never answers (tests/unit/loopback_peer.h): a cancelled call's
- * callback never runs, its transfer is aborted, nothing leaks (ASan), it
- * says whether a request was out (what the vendor may bill), and a
- * cancelled half-open trial lets the next call be the trial. Loopback only;
- * every wait is bounded. */
+ * server that answers only when told to (tests/unit/loopback_peer.h): a
+ * cancelled call's callback never runs, its transfer is aborted, nothing
+ * leaks (ASan), it says whether a request was out (what the vendor may
+ * bill) and hands over the usage of earlier attempts, and a cancelled
+ * half-open trial lets the next call be the trial. Also which 200 replies
+ * are retried: a malformed body is, a complete one without text is not.
+ * Loopback only; every wait is bounded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,7 +100,7 @@ static void test_cancel_before_send(void **state)
 
     (void)state;
     fx_init(&f, 1000, 1);
-    assert_int_equal(llm_cancel(call(&f)), 0);
+    assert_int_equal(llm_cancel(call(&f), NULL), 0);
     assert_int_equal(llm_inflight(f.llm), 0);
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
@@ -118,7 +120,7 @@ static void test_cancel_during_transfer(void **state)
     c = call(&f);
     assert_true(loop_until_run(f.lu, request_read, &f, WAIT_MS));
     assert_int_equal(llm_inflight(f.llm), 1);
-    assert_int_equal(llm_cancel(c), 1);
+    assert_int_equal(llm_cancel(c, NULL), 1);
     assert_int_equal(llm_inflight(f.llm), 0);
     assert_true(loop_until_run(f.lu, peer_closed, &f, WAIT_MS));
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
@@ -144,7 +146,7 @@ static void test_cancel_while_waiting_for_a_retry(void **state)
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
     assert_int_equal(llm_inflight(f.llm), 1);
-    assert_int_equal(llm_cancel(c), 0);
+    assert_int_equal(llm_cancel(c, NULL), 0);
     assert_int_equal(llm_inflight(f.llm), 0);
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
@@ -176,7 +178,7 @@ static void test_cancelled_trial_frees_the_trial(void **state)
     assert_int_equal(f.called, 1);
     assert_string_equal(f.last.reason, "circuit_open");
     assert_int_equal(llm_inflight(f.llm), 1);
-    assert_int_equal(llm_cancel(trial), 1);
+    assert_int_equal(llm_cancel(trial, NULL), 1);
     assert_int_equal(llm_inflight(f.llm), 0);
     /* The next call is the trial: it is sent, and waits for its answer. */
     f.called = 0;
@@ -185,6 +187,82 @@ static void test_cancelled_trial_frees_the_trial(void **state)
     assert_int_equal(f.called, 0);
     assert_int_equal(llm_inflight(f.llm), 1);
     fx_cleanup(&f);     /* llm_free cancels it */
+}
+
+/* The server answers the request it read with a 200 carrying body, and
+ * closes the connection, so that a next attempt comes on a new one. */
+static void server_says_200(struct fx *f, const char *body)
+{
+    char reply[1024];
+
+    snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+             "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+    loopback_peer_say(&f->peer, reply);
+    loopback_peer_drop(&f->peer);
+}
+
+/* A complete, well-formed chat completion that carries no text: the model
+ * refused (OpenAI "refusal", content null). Billed: usage is reported. */
+static const char refusal_body[] =
+    "{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":"
+    "{\"role\":\"assistant\",\"content\":null,\"refusal\":\"I can't help with that.\"},"
+    "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":10}}";
+
+/* docs/pipeline.md: 429/529/5xx/timeouts are retried. A 200 reply that is
+ * a complete answer without text is not transient: it ends the call at
+ * once, upstream_refused, charged once. Before, it was retried as
+ * upstream_malformed up to CODEINSIGHT_LLM_MAX_ATTEMPTS (3 requests, 3000
+ * input tokens charged). */
+static void test_complete_reply_without_text_is_not_resent(void **state)
+{
+    struct fx f;
+    int requests = 0;
+
+    (void)state;
+    fx_init(&f, 1000, 3);
+    call(&f);
+    while (!f.called && loop_until_run(f.lu, request_read, &f, WAIT_MS)) {
+        requests++;
+        server_says_200(&f, refusal_body);
+        loop_until_run(f.lu, called, &f, 200);
+    }
+    assert_true(loop_until_run(f.lu, called, &f, WAIT_MS));
+    assert_int_equal(requests, 1);
+    assert_int_equal(f.last.ok, 0);
+    assert_string_equal(f.last.reason, "upstream_refused");
+    assert_int_equal(f.last.attempts, 1);
+    assert_int_equal(f.last.usage.input_tokens, 1000);
+    assert_int_equal(f.last.usage.output_tokens, 10);
+    fx_cleanup(&f);
+}
+
+/* A 200 whose body is not a completion (no choices) is still retried, and
+ * the usage it reports is kept: cancelled while waiting for the retry, the
+ * call hands it to the caller, who charges it. Before, llm_cancel freed it
+ * with the call. */
+static void test_cancel_hands_over_earlier_usage(void **state)
+{
+    struct fx f;
+    struct llm_call *c;
+    struct llm_usage u = {0};
+
+    (void)state;
+    fx_init(&f, 1000, 2);
+    c = call(&f);
+    assert_true(loop_until_run(f.lu, request_read, &f, WAIT_MS));
+    server_says_200(&f, "{\"usage\":{\"prompt_tokens\":700,\"completion_tokens\":5}}");
+    /* Read as malformed; the retry waits 250 ms or more. Were this machine
+     * slow enough for it to go out first, the usage is handed over all the
+     * same: that is what is checked. */
+    loop_until_run(f.lu, NULL, NULL, 100);
+    assert_int_equal(f.called, 0);
+    assert_int_equal(llm_inflight(f.llm), 1);
+    llm_cancel(c, &u);
+    assert_int_equal(u.input_tokens, 700);
+    assert_int_equal(u.output_tokens, 5);
+    loop_until_run(f.lu, NULL, NULL, QUIET_MS);
+    assert_int_equal(f.called, 0);
+    fx_cleanup(&f);
 }
 
 /* CODEINSIGHT_LLM_PRICES is checked when the model client is set up: a table
@@ -220,6 +298,8 @@ int main(void)
         cmocka_unit_test(test_cancel_during_transfer),
         cmocka_unit_test(test_cancel_while_waiting_for_a_retry),
         cmocka_unit_test(test_cancelled_trial_frees_the_trial),
+        cmocka_unit_test(test_complete_reply_without_text_is_not_resent),
+        cmocka_unit_test(test_cancel_hands_over_earlier_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

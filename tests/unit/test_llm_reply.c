@@ -17,11 +17,15 @@
 #define OPENAI_TEXT "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"ok\"}}],"
 #define TMAX LLM_REPLY_TOKENS_MAX
 
+/* The text of a case whose body is a complete reply without text. */
+static const char no_text[] = "(no text)";
+
 static const struct reply_case {
     const char *what;
     enum llm_provider p;
     const char *body;
-    const char *text;               /* NULL: not an answer (-1) */
+    const char *text;               /* NULL: not a reply (LLM_REPLY_MALFORMED); no_text:
+                                       a reply without text (LLM_REPLY_NO_TEXT) */
     int64_t in, out, cw, cr;        /* usage added */
     double cost;
 } cases[] = {
@@ -63,12 +67,29 @@ static const struct reply_case {
     {"negative cost", LLM_OPENROUTER, OPENAI_TEXT "\"usage\":{\"cost\":-3}}", "ok", 0, 0, 0, 0, 0},
     {"huge cost", LLM_OPENROUTER, OPENAI_TEXT "\"usage\":{\"cost\":1e9}}", "ok", 0, 0, 0, 0,
      LLM_REPLY_COST_MAX},
-    /* Not an answer, but what it says it used still counts. */
+    /* A complete reply without text (a refusal, a content filter): not worth
+     * sending again, and what it says it used counts. Before, all of these
+     * read as malformed and were retried, each copy billed. */
     {"no text block", LLM_ANTHROPIC,
-     "{\"content\":[{\"type\":\"tool_use\"}],\"usage\":{\"input_tokens\":4}}", NULL, 4, 0, 0, 0, 0},
-    {"no choice", LLM_OPENAI, "{\"choices\":[]}", NULL, 0, 0, 0, 0, 0},
+     "{\"content\":[{\"type\":\"tool_use\"}],\"usage\":{\"input_tokens\":4}}", no_text, 4, 0,
+     0, 0, 0},
+    {"empty content", LLM_ANTHROPIC,
+     "{\"type\":\"message\",\"content\":[],\"stop_reason\":\"end_turn\","
+     "\"usage\":{\"input_tokens\":9,\"output_tokens\":1}}", no_text, 9, 1, 0, 0, 0},
+    {"openai refusal", LLM_OPENAI,
+     "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,"
+     "\"refusal\":\"I can't help with that.\"},\"finish_reason\":\"stop\"}],"
+     "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":10}}", no_text, 1000, 10, 0, 0, 0},
+    {"content filter", LLM_OPENROUTER,
+     "{\"choices\":[{\"finish_reason\":\"content_filter\"}],\"usage\":{\"prompt_tokens\":8}}",
+     no_text, 8, 0, 0, 0, 0},
+    /* Not a reply, but what it says it used still counts. */
+    {"no choice", LLM_OPENAI, "{\"choices\":[],\"usage\":{\"prompt_tokens\":3}}", NULL, 3, 0, 0,
+     0, 0},
+    {"no content list", LLM_ANTHROPIC, "{\"usage\":{\"input_tokens\":2}}", NULL, 2, 0, 0, 0, 0},
     {"content not a string", LLM_OPENAI, "{\"choices\":[{\"message\":{\"content\":7}}]}", NULL, 0,
      0, 0, 0, 0},
+    {"not an object", LLM_OPENAI, "[1]", NULL, 0, 0, 0, 0, 0},
     {"not JSON", LLM_ANTHROPIC, "<html>", NULL, 0, 0, 0, 0, 0},
     {"empty", LLM_ANTHROPIC, "", NULL, 0, 0, 0, 0, 0},
 };
@@ -86,9 +107,11 @@ static void test_cases(void **state)
         assert_non_null(text);
         rc = llm_reply_parse(c->p, body, len, &text, &u);
         print_message("%s\n", c->what);
-        assert_int_equal(rc, c->text != NULL ? 0 : -1);
+        assert_int_equal(rc, c->text == NULL      ? LLM_REPLY_MALFORMED
+                             : c->text == no_text ? LLM_REPLY_NO_TEXT
+                                                  : LLM_REPLY_TEXT);
         /* The text is replaced by the answer's, or left as it was. */
-        assert_string_equal(text, c->text != NULL ? c->text : "earlier");
+        assert_string_equal(text, rc == LLM_REPLY_TEXT ? c->text : "earlier");
         assert_int_equal(u.input_tokens, c->in);
         assert_int_equal(u.output_tokens, c->out);
         assert_int_equal(u.cache_write_tokens, c->cw);

@@ -5,8 +5,8 @@
  * back, aborts its model call, and is freed exactly once (ASan): at once, or
  * when the cache reply it cannot withdraw arrives. What the ask spends is
  * counted as it goes (model_question.spent): each answered call's usage, a
- * call aborted while out by its prompt's characters / 4, a cache lookup
- * nothing. */
+ * call aborted while out by its prompt's characters / 4, the usage of a
+ * cancelled call's earlier billed attempts, a cache lookup nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -237,6 +237,42 @@ static void test_cancelled_repair_keeps_the_first_call(void **state)
     fx_cleanup(&f);
 }
 
+/* The model's first reply is a 200 that is not a completion but reports
+ * usage (billed): the call waits to retry it. Cancelled then, the ask
+ * counts that usage; before, llm_cancel freed it with the call and the
+ * job was charged nothing for it. */
+static void test_cancel_while_retrying_counts_the_billed_reply(void **state)
+{
+    static const char body[] = "{\"usage\":{\"prompt_tokens\":300,\"completion_tokens\":4}}";
+    char reply[512];
+    struct fx f;
+
+    (void)state;
+    fx_init(&f, "openai");
+    /* Two attempts: the malformed reply is retried. */
+    llm_free(f.llm);
+    f.cfg.llm_max_attempts = 2;
+    f.llm = llm_new(f.loop, &f.cfg, &(struct err){0});
+    assert_non_null(f.llm);
+    f.ctx.llm = f.llm;
+    ask(&f);
+    assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
+    snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+             "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+    loopback_peer_say(&f.model, reply);
+    loopback_peer_drop(&f.model);
+    /* Read; the retry waits 250 ms or more. */
+    loop_until_run(f.lu, NULL, NULL, 100);
+    assert_int_equal(f.called, 0);
+    cancel_now(&f.ask);
+    /* 304 billed; plus the prompt's characters only if the retry went out
+     * first, on a very slow machine. */
+    assert_true(f.spent == 304 || f.spent == 304 + abort_charge(&f));
+    loop_until_run(f.lu, NULL, NULL, QUIET_MS);
+    assert_int_equal(f.called, 0);
+    fx_cleanup(&f);
+}
+
 /* Cancelled with its cache lookup out: nothing calls back, and when Redis
  * answers (a miss) the ask is freed instead of calling the model. */
 static void test_cancel_with_cache_lookup_out(void **state)
@@ -293,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_cancel_with_model_call_out),
         cmocka_unit_test(test_answered_call_is_counted),
         cmocka_unit_test(test_cancelled_repair_keeps_the_first_call),
+        cmocka_unit_test(test_cancel_while_retrying_counts_the_billed_reply),
         cmocka_unit_test(test_cancel_with_cache_lookup_out),
         cmocka_unit_test(test_cancel_then_connection_closed),
         cmocka_unit_test(test_answered_ask_leaves_nothing_to_cancel),
