@@ -386,6 +386,7 @@ static void finish(struct llm_call *c, int ok, const char *reason)
         snprintf(res.reason, sizeof res.reason, "%s", reason);
         free(res.text);
         res.text = NULL;
+        res.truncated = 0;
     }
     c->res.text = NULL;
     c->cb(c->arg, &res);
@@ -456,7 +457,8 @@ static void on_http(void *arg, const struct http_resp *r)
         return;
     }
     if (r->status == 200) {
-        switch (llm_reply_parse(c->m->provider, r->body, r->len, &c->res.text, &c->res.usage)) {
+        switch (llm_reply_parse(c->m->provider, r->body, r->len, &c->res.text,
+                                &c->res.truncated, &c->res.usage)) {
         case LLM_REPLY_TEXT:
             finish(c, 1, "");
             break;

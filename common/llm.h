@@ -40,6 +40,8 @@ int64_t llm_usage_tokens(const struct llm_usage *u);
 struct llm_result {
     int ok;                     /* 1: text holds the model's answer */
     char *text;                 /* owns (free) when ok */
+    int truncated;              /* ok, and the provider stopped at max_tokens: text is
+                                   cut short (llm_reply.h) */
     struct llm_usage usage;     /* summed over attempts */
     int attempts;
     char reason[160];           /* why not ok: "upstream_429", "circuit_open", ... */

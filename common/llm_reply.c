@@ -67,10 +67,13 @@ static int anthropic_text(const cJSON *content, char **text)
 }
 
 /* An Anthropic message: its usage into *u, its text into *text (owns; NULL
- * when it has none). Returns 0, or -1 when doc is not a message (no
- * content list) or out of memory (then read as malformed, and retried). */
-static int anthropic(const cJSON *doc, struct llm_usage *u, char **text)
+ * when it has none), whether it stopped at max_tokens into *cut. Returns 0,
+ * or -1 when doc is not a message (no content list) or out of memory (then
+ * read as malformed, and retried). */
+static int anthropic(const cJSON *doc, struct llm_usage *u, char **text, int *cut)
 {
+    const char *stop = json_str(doc, "stop_reason");
+
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(doc, "content");
 
@@ -80,18 +83,20 @@ static int anthropic(const cJSON *doc, struct llm_usage *u, char **text)
     u->cache_read_tokens += count(usage, "cache_read_input_tokens");
     if (!cJSON_IsArray(content))
         return -1;
+    *cut = stop != NULL && strcmp(stop, "max_tokens") == 0;
     return anthropic_text(content, text);
 }
 
 /* A chat completion, as anthropic(): a completion has a first choice with a
  * message or a finish_reason, whose content is a string or null (a
  * refusal, a content filter). */
-static int openai(const cJSON *doc, struct llm_usage *u, char **text)
+static int openai(const cJSON *doc, struct llm_usage *u, char **text, int *cut)
 {
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
     const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "choices"), 0);
     const cJSON *details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
     const cJSON *cost = cJSON_GetObjectItemCaseSensitive(usage, "cost"), *msg, *content;
+    const char *finish;
     int64_t prompt = count(usage, "prompt_tokens"), cached = count(details, "cached_tokens");
 
     /* prompt_tokens includes the cached ones. */
@@ -107,6 +112,8 @@ static int openai(const cJSON *doc, struct llm_usage *u, char **text)
     if (!cJSON_IsObject(choice) || !(cJSON_IsObject(msg) || json_str(choice, "finish_reason")) ||
         !(content == NULL || cJSON_IsNull(content) || cJSON_IsString(content)))
         return -1;
+    finish = json_str(choice, "finish_reason");
+    *cut = finish != NULL && strcmp(finish, "length") == 0;
     if (!cJSON_IsString(content))
         return 0;
     *text = strdup(content->valuestring);
@@ -114,22 +121,29 @@ static int openai(const cJSON *doc, struct llm_usage *u, char **text)
 }
 
 int llm_reply_parse(enum llm_provider p, const char *body, size_t len, char **text,
-                    struct llm_usage *usage)
+                    int *truncated, struct llm_usage *usage)
 {
     cJSON *doc = body != NULL ? cJSON_ParseWithLength(body, len) : NULL;
     char *copy = NULL;
-    int rc;
+    int rc, cut = 0;
 
+    *truncated = 0;
     if (!cJSON_IsObject(doc)) {
         cJSON_Delete(doc);
         return LLM_REPLY_MALFORMED;
     }
-    rc = p == LLM_ANTHROPIC ? anthropic(doc, usage, &copy) : openai(doc, usage, &copy);
+    rc = p == LLM_ANTHROPIC ? anthropic(doc, usage, &copy, &cut)
+                            : openai(doc, usage, &copy, &cut);
     cJSON_Delete(doc);
     if (rc != 0)
         return LLM_REPLY_MALFORMED;
+    /* Cut before its first word: an empty answer, which the caller's
+     * parser refuses and repairs as cut, not a refusal. */
+    if (copy == NULL && cut && (copy = strdup("")) == NULL)
+        return LLM_REPLY_MALFORMED;
     if (copy == NULL)
         return LLM_REPLY_NO_TEXT;
+    *truncated = cut;
     free(*text);
     *text = copy;
     return LLM_REPLY_TEXT;

@@ -35,14 +35,17 @@ enum llm_reply_kind {
  * *usage whatever the outcome (a malformed answer may still have been
  * billed). Returns LLM_REPLY_TEXT with the answer's text in *text (owns;
  * free; a previous *text is freed): Anthropic's every content block of type
- * "text" joined in order, OpenAI's first choice's message content. Else
+ * "text" joined in order, OpenAI's first choice's message content; and
+ * *truncated 1 when the provider stopped at the max_tokens limit (Anthropic
+ * stop_reason "max_tokens", OpenAI/OpenRouter finish_reason "length"): the
+ * text is cut short ("" when the limit came before any text), else 0. Else
  * (*text untouched) LLM_REPLY_NO_TEXT for a reply of p's format without
  * text: an Anthropic message (a "content" list) without a text block, a
  * completion whose first choice (with a "message" object or a
  * "finish_reason") has a null or no content; LLM_REPLY_MALFORMED for
  * anything else (not a JSON object, no content list, no choice, a content
- * neither string nor null) and when out of memory. */
+ * neither string nor null) and when out of memory; *truncated is 0 then. */
 int llm_reply_parse(enum llm_provider p, const char *body, size_t len, char **text,
-                    struct llm_usage *usage);
+                    int *truncated, struct llm_usage *usage);
 
 #endif

@@ -23,6 +23,13 @@
 /* Bytes of the answer quoted in a reason. */
 #define WHY_QUOTE 24
 
+/* What an answer that ends before its JSON object does is told: cut short,
+ * most likely at the output token limit, so asking for the object alone
+ * would get as long an answer again. */
+#define WHY_UNFINISHED "the JSON object is not complete, it stops at \"%s\" (cut short at " \
+                       "the output limit?): report fewer findings with shorter messages " \
+                       "and fixes, so that the whole object fits"
+
 /* The object answer_parse asks for when the answer is empty or an array. */
 #define REVIEW_SHAPE "{\"findings\": [...], \"summary\": \"...\"}"
 
@@ -112,6 +119,38 @@ static void quote(const char *s, size_t n, char *out, size_t cap)
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The last WHY_QUOTE bytes of s[0..n), as quote() writes them. */
+static void quote_tail(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t k = n < WHY_QUOTE ? n : WHY_QUOTE;
+
+    quote(s + n - k, k, out, cap);
+}
+
+/* Whether JSON text s[0..n) stops inside a string or with a bracket still
+ * open: the end of an answer cut short, not a syntax error in it. */
+static int unfinished(const char *s, size_t n)
+{
+    long depth = 0;
+    int in_str = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (in_str) {
+            if (s[i] == '\\')
+                i++;
+            else if (s[i] == '"')
+                in_str = 0;
+        } else if (s[i] == '"') {
+            in_str = 1;
+        } else if (s[i] == '{' || s[i] == '[') {
+            depth++;
+        } else if (s[i] == '}' || s[i] == ']') {
+            depth--;
+        }
+    }
+    return in_str || depth > 0;
 }
 
 
@@ -328,8 +367,18 @@ static int unwrap(const char *text, size_t len, const char *shape, const char **
     }
     if (e[-1] != '}') {
         const char *last = e;
+        cJSON *done;
         while (last > s && last[-1] != '}')
             last--;
+        /* Text follows the object when the object ends at that '}';
+         * else, with brackets still open, the answer was cut short. */
+        done = last > s ? cJSON_ParseWithLength(s, (size_t)(last - s)) : NULL;
+        if (done == NULL && unfinished(s, (size_t)(e - s))) {
+            quote_tail(s, (size_t)(e - s), q, sizeof(q));
+            why_set(why, cap, WHY_UNFINISHED, q);
+            return -1;
+        }
+        cJSON_Delete(done);
         quote(last, (size_t)(e - last), q, sizeof(q));
         why_set(why, cap,
                 "the answer must be the JSON object alone, but text follows its closing '}' "
@@ -380,6 +429,11 @@ cJSON *answer_json_object(const char *text, size_t len, const char *shape, char 
         return NULL;
     }
     doc = cJSON_ParseWithLengthOpts(s, (size_t)(e - s), &parse_end, 0);
+    if (doc == NULL && unfinished(s, (size_t)(e - s))) {
+        quote_tail(s, (size_t)(e - s), q, sizeof(q));
+        why_set(why, cap, WHY_UNFINISHED, q);
+        return NULL;
+    }
     if (doc == NULL) {
         at = (parse_end != NULL && parse_end >= s && parse_end <= e) ? (size_t)(parse_end - s) : 0;
         quote(s + at, (size_t)(e - s) - at, q, sizeof(q));

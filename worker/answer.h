@@ -36,8 +36,10 @@
  * characters in strings, valid UTF-8, no "\u0000", no NUL byte, nothing
  * after the value), and an object. Returns the object (owns), or NULL with
  * why (cap bytes; may be NULL) saying what is wrong in words the model can
- * act on. shape (borrowed) is the skeleton quoted when the answer is empty
- * or an array, e.g. "{\"findings\": [...], \"summary\": \"...\"}".
+ * act on (one that stops inside a string or with a bracket open is said to
+ * be cut short, and asked for fewer, shorter findings). shape (borrowed) is
+ * the skeleton quoted when the answer is empty or an array, e.g.
+ * "{\"findings\": [...], \"summary\": \"...\"}".
  * Duplicate members are not detected: lookups find the first. */
 cJSON *answer_json_object(const char *text, size_t len, const char *shape, char *why,
                           size_t cap);

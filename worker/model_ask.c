@@ -16,6 +16,13 @@
 
 #define REPAIR_NOTE_MAX 300
 
+/* Why an answer the provider cut at max_tokens could not be used: its
+ * parser's reason would send the model after a symptom ("text follows its
+ * closing '}'") and it would answer as long again, cut again. */
+#define CUT_NOTE "it was cut off at the output token limit (max_tokens) before the JSON " \
+                 "object ended: report fewer findings, the most important first, with " \
+                 "shorter messages and fixes, so that the whole object fits"
+
 struct ask {
     const struct model_ctx *ctx;
     model_parse_fn *parse;
@@ -154,8 +161,11 @@ static void on_model(void *arg, struct llm_result *res)
         return;
     }
     free(res->text);
+    if (res->truncated)
+        snprintf(why, sizeof why, "%s", CUT_NOTE);
     if (k->repaired) {
-        degrade(k, "model answer invalid after one repair attempt");
+        degrade(k, res->truncated ? "model answer cut at max_tokens after one repair attempt"
+                                  : "model answer invalid after one repair attempt");
         return;
     }
     /* One repair attempt: the same prompt plus what was wrong. */

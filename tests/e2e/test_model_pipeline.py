@@ -428,6 +428,31 @@ FAULTS = {
 }
 
 
+def test_answer_cut_at_max_tokens(harness, mgw, fake, clean_state):
+    """The provider stops at max_tokens (stop_reason "max_tokens"): the text
+    is a JSON object cut short. The one repair says so and asks for fewer,
+    shorter findings. Before, the stop reason was not read and the note said
+    text followed the object's closing '}', so the model answered as long
+    again and the job degraded after two full-length answers."""
+    m = marker()
+    long_answer = answer([finding(i % 20 + 4, "x" * 400) for i in range(40)], "Many.")
+    cut = long_answer[: len(long_answer) // 2]
+    fake.script([{"match": m, "api": "anthropic", "text": cut, "stop_reason": "max_tokens",
+                  "usage": {"output_tokens": 2048}, "times": 2}])
+    harness.start_worker("fast", worker_env(fake))
+    job = run_job(harness, "cut.go", go_vars(m, 30))
+    reqs = fake.requests(m)
+    assert len(reqs) == 2, reqs
+    repair = user_text(reqs[1]["body"]).rsplit(REPAIR_NOTE, 1)[1]
+    assert "cut off at the output token limit (max_tokens)" in repair, repair
+    assert "fewer findings" in repair and "shorter" in repair, repair
+    assert "closing '}'" not in repair, repair
+    assert job["degraded"] is True, job
+    assert job["degraded_reason"] == "model answer cut at max_tokens after one repair attempt", \
+        job["degraded_reason"]
+    assert job["usage"]["output_tokens"] == 2 * 2048, job["usage"]
+
+
 @pytest.fixture(scope="module")
 def fault_runs(harness, mgw, fake_server):
     """Every fault scenario as its own job, all at once on one worker

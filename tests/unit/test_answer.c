@@ -261,6 +261,16 @@ static void test_parse_bad_json(void **state)
     expect_why("{\"findings\": [], \"summary\": \"a\\u0000b\"}", "\\u0000");
     expect_why("{\"findings\": [], \"summary\": \"\xc3\x28\"}", "UTF-8");
     expect_why("{\"findings\": [], 'summary': \"x\"}", "malformed JSON");
+    /* Cut short (at the output token limit, say): not "text follows its
+     * closing '}'", as before, but asked to be shorter. */
+    expect_why("{\"findings\": [{\"line\": 1, \"message\": \"a\"}, {\"line\": 2, \"mess",
+               "not complete");
+    expect_why("{\"findings\": [{\"line\": 1, \"message\": \"a\"}, {\"line\": 2, \"mess",
+               "fewer findings");
+    expect_why("{\"findings\": [{\"line\": 1, \"message\": \"a\"}", "not complete");
+    expect_why("{\"findings\": [{\"line\": 1, \"message\": \"a}", "not complete");
+    /* Balanced, so not cut: the usual reasons. */
+    expect_why("{\"findings\": [], \"summary\": \"x\"} He said \"no", "text follows");
 
     big = malloc(ANSWER_TEXT_MAX + 2);
     assert_non_null(big);

@@ -366,13 +366,15 @@ static void test_provider_replies(void **state)
         char *body = mutant(reply_seeds, NSEEDS(reply_seeds), &len), *text = NULL;
         struct llm_usage u = {0};
         enum llm_provider p = (i & 1) ? LLM_ANTHROPIC : LLM_OPENAI;
+        int cut = -1;
 
-        if (llm_reply_parse(p, body, len, &text, &u) == 0) {
+        if (llm_reply_parse(p, body, len, &text, &cut, &u) == 0) {
             assert_non_null(text);
             accepted++;
         } else {
             assert_null(text);
         }
+        assert_true(cut == 0 || cut == 1);
         assert_sane_usage(&u);
         free(text);
         free(body);

@@ -102,10 +102,10 @@ static void test_cases(void **state)
         size_t len = strlen(c->body);
         char *body = fixture_exact_copy(c->body, len), *text = strdup("earlier");
         struct llm_usage u = {0};
-        int rc;
+        int rc, cut = -1;
 
         assert_non_null(text);
-        rc = llm_reply_parse(c->p, body, len, &text, &u);
+        rc = llm_reply_parse(c->p, body, len, &text, &cut, &u);
         print_message("%s\n", c->what);
         assert_int_equal(rc, c->text == NULL      ? LLM_REPLY_MALFORMED
                              : c->text == no_text ? LLM_REPLY_NO_TEXT
@@ -117,6 +117,52 @@ static void test_cases(void **state)
         assert_int_equal(u.cache_write_tokens, c->cw);
         assert_int_equal(u.cache_read_tokens, c->cr);
         assert_true(u.cost_usd == c->cost);
+        assert_int_equal(cut, 0);       /* none stopped at max_tokens */
+        free(text);
+        free(body);
+    }
+}
+
+/* An answer the provider stopped at max_tokens is reported cut, so that the
+ * repair asks for a shorter one. Before, the stop reason was not read: the
+ * cut JSON went to repair as "text follows its closing '}'" and the model
+ * answered as long again. */
+static void test_truncated(void **state)
+{
+    static const struct {
+        enum llm_provider p;
+        const char *body;
+        const char *text;
+        int cut;
+    } cut_cases[] = {
+        {LLM_ANTHROPIC, "{\"content\":[{\"type\":\"text\",\"text\":\"{\\\"findings\\\": [{\"}],"
+                        "\"stop_reason\":\"max_tokens\"}", "{\"findings\": [{", 1},
+        {LLM_ANTHROPIC, "{\"content\":[{\"type\":\"text\",\"text\":\"t\"}],"
+                        "\"stop_reason\":\"end_turn\"}", "t", 0},
+        {LLM_OPENAI, "{\"choices\":[{\"message\":{\"content\":\"{\\\"fin\"},"
+                     "\"finish_reason\":\"length\"}]}", "{\"fin", 1},
+        {LLM_OPENROUTER, "{\"choices\":[{\"message\":{\"content\":\"t\"},"
+                         "\"finish_reason\":\"length\"}]}", "t", 1},
+        {LLM_OPENAI, "{\"choices\":[{\"message\":{\"content\":\"t\"},"
+                     "\"finish_reason\":\"stop\"}]}", "t", 0},
+        /* Cut before any text: an empty answer, cut; not a refusal. */
+        {LLM_ANTHROPIC, "{\"content\":[],\"stop_reason\":\"max_tokens\"}", "", 1},
+        {LLM_OPENAI, "{\"choices\":[{\"message\":{\"content\":null},"
+                     "\"finish_reason\":\"length\"}]}", "", 1},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cut_cases / sizeof cut_cases[0]; i++) {
+        size_t len = strlen(cut_cases[i].body);
+        char *body = fixture_exact_copy(cut_cases[i].body, len), *text = NULL;
+        struct llm_usage u = {0};
+        int cut = -1;
+
+        print_message("case %zu\n", i);
+        assert_int_equal(llm_reply_parse(cut_cases[i].p, body, len, &text, &cut, &u),
+                         LLM_REPLY_TEXT);
+        assert_string_equal(text, cut_cases[i].text);
+        assert_int_equal(cut, cut_cases[i].cut);
         free(text);
         free(body);
     }
@@ -124,6 +170,7 @@ static void test_cases(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cases)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cases),
+                                       cmocka_unit_test(test_truncated)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,18 +148,24 @@ static int64_t abort_charge(struct fx *f)
 }
 
 /* The model peer answers the request it read with content (a chat
- * completion using 100 input and 20 output tokens) and closes the
- * connection, so that a next call comes on a new one. */
-static void model_says(struct fx *f, const char *content)
+ * completion using 100 input and 20 output tokens, stopped for finish) and
+ * closes the connection, so that a next call comes on a new one. */
+static void model_says_why(struct fx *f, const char *content, const char *finish)
 {
     char body[512], reply[1024];
 
-    snprintf(body, sizeof body, "{\"choices\":[{\"message\":{\"content\":\"%s\"}}],"
-             "\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":20}}", content);
+    snprintf(body, sizeof body, "{\"choices\":[{\"message\":{\"content\":\"%s\"},"
+             "\"finish_reason\":\"%s\"}],"
+             "\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":20}}", content, finish);
     snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
              "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
     loopback_peer_say(&f->model, reply);
     loopback_peer_drop(&f->model);
+}
+
+static void model_says(struct fx *f, const char *content)
+{
+    model_says_why(f, content, "stop");
 }
 
 /* Sets up f with Redis connected, asks, and cancels the ask once its cache
@@ -234,6 +240,28 @@ static void test_cancelled_repair_keeps_the_first_call(void **state)
     assert_true(f.spent > 120 + abort_charge(&f));
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
+    fx_cleanup(&f);
+}
+
+/* Both answers are cut at max_tokens (finish_reason "length"): the one
+ * repair goes out, and the job degrades saying why. Before, the stop
+ * reason was not read and the reason said the answer was invalid. */
+static void test_cut_answers_degrade_as_cut(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    fx_init(&f, "openai");
+    ask(&f);
+    assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
+    model_says_why(&f, "{\\\"findings\\\": [", "length");
+    assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
+    model_says_why(&f, "{\\\"findings\\\": [", "length");
+    assert_true(loop_until_run(f.lu, called, &f, WAIT_MS));
+    assert_true(f.last.degraded);
+    assert_string_equal(f.last.degraded_reason,
+                        "model answer cut at max_tokens after one repair attempt");
+    assert_int_equal(f.spent, 240);
     fx_cleanup(&f);
 }
 
@@ -330,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_answered_call_is_counted),
         cmocka_unit_test(test_cancelled_repair_keeps_the_first_call),
         cmocka_unit_test(test_cancel_while_retrying_counts_the_billed_reply),
+        cmocka_unit_test(test_cut_answers_degrade_as_cut),
         cmocka_unit_test(test_cancel_with_cache_lookup_out),
         cmocka_unit_test(test_cancel_then_connection_closed),
         cmocka_unit_test(test_answered_ask_leaves_nothing_to_cancel),
