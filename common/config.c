@@ -175,7 +175,8 @@ static const struct cfg_entry cfg_table[] = {
      31536000, CFG_GATEWAY | CFG_WORKER, 0, "Cache lifetime of architecture jobs, seconds."},
     {"CODEINSIGHT_INPUT_MAX_BYTES", CFG_T_INT, OFF(input_max_bytes), "48000", 1000, 4000000,
      CFG_WORKER, 0,
-     "Largest code excerpt sent to the model, bytes; the rest is listed as skipped."},
+     "Largest code excerpt sent to the model, bytes; the rest is listed as skipped, and the "
+     "model's findings and fixes there are dropped."},
     {"CODEINSIGHT_PROMPTS_DIR", CFG_T_STR, OFF(prompts_dir), "prompts", 0, 0, CFG_WORKER, 0,
      "Directory of system_brain.json and templates/."},
     {"CODEINSIGHT_ESLINT_DIR", CFG_T_STR, OFF(eslint_dir), "deploy/eslint", 0, 0, CFG_WORKER, 0,

@@ -41,10 +41,12 @@ static const char *const fix_outcomes[] = {
     "form=\"lines\",outcome=\"misplaced\"",
     "form=\"lines\",outcome=\"unchanged\"",
     "form=\"lines\",outcome=\"invalid\"",
+    "form=\"lines\",outcome=\"unseen_lines\"",
     "form=\"diff\",outcome=\"kept\"",
     "form=\"diff\",outcome=\"does_not_apply\"",
     "form=\"diff\",outcome=\"redacted\"",
     "form=\"diff\",outcome=\"outside_lines\"",
+    "form=\"diff\",outcome=\"unseen_lines\"",
     NULL};
 
 #define GW CFG_GATEWAY
@@ -127,7 +129,8 @@ static const struct metric_def table[MET__COUNT] = {
         "Fixes in the model's findings, by form (lines: the new text of the finding's "
         "lines, as the review prompt asks; diff: a unified diff) and outcome (kept: it "
         "applies to the submitted file; else why it was dropped: redacted, "
-        "repeats_neighbour, misplaced, unchanged, invalid, does_not_apply, outside_lines). "
+        "repeats_neighbour, misplaced, unchanged, invalid, does_not_apply, outside_lines, "
+        "unseen_lines: it changes a line the prompt did not show). "
         "An answer "
         "served by the prompt cache counts again.", NULL, 0, WK, fix_outcomes},
     [MET_HISTORY_WRITES] = {"codeinsight_history_writes_total", METRIC_COUNTER,

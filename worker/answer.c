@@ -590,14 +590,61 @@ static int applies(const char *diff, const struct answer_file *file)
 #define FIX_REDACTED "redacted"             /* touches a redacted line, or writes a placeholder */
 #define FIX_DOES_NOT_APPLY "does_not_apply" /* a diff the model wrote */
 #define FIX_OUTSIDE "outside_lines"         /* a diff changing lines far from its finding */
+#define FIX_UNSEEN "unseen_lines"           /* changes a line the prompt did not show */
 
-/* The outcome of a fix the model wrote as a diff for lines first..last:
- * kept only when it applies and changes nothing further than
- * ANSWER_FIX_SLACK lines from them. A diff elsewhere would make a harmless
+/* Range i of shown ([first, last]) into *a, *b. Returns 0, or -1 when it
+ * is not a pair of numbers. */
+static int shown_range(const cJSON *rg, long *a, long *b)
+{
+    const cJSON *x = cJSON_GetArrayItem(rg, 0), *y = cJSON_GetArrayItem(rg, 1);
+
+    if (!cJSON_IsNumber(x) || !cJSON_IsNumber(y))
+        return -1;
+    *a = (long)x->valuedouble;
+    *b = (long)y->valuedouble;
+    return 0;
+}
+
+/* Whether some line of first..last was shown (shown NULL: all were). */
+static int seen_any(const cJSON *shown, long first, long last)
+{
+    const cJSON *rg;
+    long a, b;
+
+    if (shown == NULL)
+        return 1;
+    cJSON_ArrayForEach(rg, shown)
+        if (shown_range(rg, &a, &b) == 0 && a <= last && b >= first)
+            return 1;
+    return 0;
+}
+
+/* Whether every line of first..last was shown (shown NULL: all were). The
+ * ranges may touch one another; each pass over them moves on or stops. */
+static int seen_all(const cJSON *shown, long first, long last)
+{
+    const cJSON *rg;
+    long a, b, at = first, before;
+
+    if (shown == NULL)
+        return 1;
+    do {
+        before = at;
+        cJSON_ArrayForEach(rg, shown)
+            if (shown_range(rg, &a, &b) == 0 && a <= at && b >= at)
+                at = b + 1;
+    } while (at <= last && at != before);
+    return at > last;
+}
+
+/* The outcome of a fix the model wrote as a diff for lines first..last of a
+ * file of total lines: kept only when it applies, changes nothing further
+ * than ANSWER_FIX_SLACK lines from them, and nothing the prompt did not
+ * show (the model would overwrite code it never read). A diff elsewhere would make a harmless
  * finding carry another change (one planted by text in the reviewed code,
  * say), applied by whoever approves the finding. */
 static const char *diff_outcome(const char *fix, const struct answer_file *file, long first,
-                                long last)
+                                long last, long total)
 {
     long from, to;
 
@@ -608,6 +655,9 @@ static const char *diff_outcome(const char *fix, const struct answer_file *file,
         return FIX_DOES_NOT_APPLY;
     if (from != 0 && (from < first - ANSWER_FIX_SLACK || to > last + ANSWER_FIX_SLACK))
         return FIX_OUTSIDE;
+    /* An addition after the last line counts the line after it: none. */
+    if (from != 0 && !seen_all(file->shown, from, to < total ? to : total))
+        return FIX_UNSEEN;
     return FIX_KEPT;
 }
 
@@ -660,6 +710,7 @@ int answer_validate(cJSON *findings, const struct answer_file *file)
         const cJSON *end_line = member(f, "end_line");
         const char *fix = json_str(f, "fix");
         char *diff;
+        long first, last;
 
         next = f->next;
         if (!is_line_no(line) || line->valuedouble > (double)total ||
@@ -669,16 +720,27 @@ int answer_validate(cJSON *findings, const struct answer_file *file)
             dropped++;
             continue;
         }
+        first = (long)line->valuedouble;
+        last = end_line != NULL ? (long)end_line->valuedouble : first;
+        /* About lines the model was not shown: a guess, or text planted in
+         * the shown code steering it elsewhere. */
+        if (!seen_any(file->shown, first, last)) {
+            if (fix != NULL)
+                fix_counted(reads_as_diff(fix) ? "diff" : "lines", FIX_UNSEEN);
+            cJSON_Delete(cJSON_DetachItemViaPointer(findings, f));
+            dropped++;
+            continue;
+        }
         if (fix == NULL)
             continue;
         if (reads_as_diff(fix)) {
-            long first = (long)line->valuedouble;
-            const char *outcome = diff_outcome(fix, file, first,
-                                               end_line != NULL ? (long)end_line->valuedouble
-                                                                : first);
+            const char *outcome = diff_outcome(fix, file, first, last, total);
             fix_counted("diff", outcome);
             if (strcmp(outcome, FIX_KEPT) == 0)
                 continue;
+            diff = NULL;
+        } else if (!seen_all(file->shown, first, last)) {
+            fix_counted("lines", FIX_UNSEEN);
             diff = NULL;
         } else {
             const char *why;

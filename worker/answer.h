@@ -92,27 +92,34 @@ struct answer_file {
     const char *seen;           /* what the model saw (the redacted text, with the
                                    same lines); NULL: text */
     size_t seen_len;
+    const cJSON *shown;         /* borrowed: the lines the prompt showed, [[first,
+                                   last], ...] 1-based, inclusive (context.h's
+                                   reviewed_ranges); NULL: every line */
 };
 
 /* Lines a fix written as a diff may change beyond its finding's
  * line..end_line (a guard added on the line before, say). */
 #define ANSWER_FIX_SLACK 3
 
-/* Drops findings whose lines fall outside 1..(lines of the file) and turns
- * each fix into a unified diff that applies cleanly to file->text, or
- * removes it. A fix that reads as a diff (it starts with "diff --git " or
- * "@@ ", or has a line starting "@@ -", or a line starting "--- " followed
- * by one starting "+++ "; nothing is skipped before a line, so "  --- x"
- * or a Lua "--- doc" line is new text) is kept when it applies
- * (patch.h), changes no line further than ANSWER_FIX_SLACK from
- * line..end_line and adds no line holding REDACT_MARK
- * (redact_diff_adds_mark).
- * Any other is the new text of lines line..end_line (line alone without
- * end_line): the diff is made from file->seen by
- * replace_fix_diff, so it never holds a secret the model did not see, and
- * is kept when it also applies to file->text (it does not when a redacted
- * line is among its lines) and the new text holds no REDACT_MARK. Returns
- * how many findings were dropped. */
+/* Drops findings whose lines fall outside 1..(lines of the file), or, with
+ * file->shown, whose line..end_line overlaps none of the lines shown (the
+ * model was not shown them: a cursor or diff review's windows, a file cut
+ * at the input budget), and turns each fix into a unified diff that
+ * applies cleanly to file->text, or removes it; a fix that would change a
+ * line not shown is removed (fixes metric outcome "unseen_lines"), its
+ * finding kept. Call it on the model's findings only.
+ *
+ * A fix that reads as a diff (it starts with "diff --git " or "@@ ", or
+ * has a line starting "@@ -", or a line starting "--- " followed by one
+ * starting "+++ "; nothing is skipped before a line, so "  --- x" or a Lua
+ * "--- doc" line is new text) is kept when it applies (patch.h), changes no
+ * line further than ANSWER_FIX_SLACK from line..end_line and adds no line
+ * holding REDACT_MARK (redact_diff_adds_mark). Any other is the new text
+ * of lines line..end_line (line alone without end_line): the diff is made
+ * from file->seen by replace_fix_diff, so it never holds a secret the
+ * model did not see, and is kept when it also applies to file->text (it
+ * does not when a redacted line is among its lines) and the new text holds
+ * no REDACT_MARK. Returns how many findings were dropped. */
 int answer_validate(cJSON *findings, const struct answer_file *file);
 
 /* The severities a finding may have, most severe first. */

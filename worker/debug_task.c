@@ -190,8 +190,10 @@ static void finish(struct debug_state *d)
             d->out.summary = json_str(a, "root_cause") ? strdup(json_str(a, "root_cause")) : NULL;
             d->out.findings = cJSON_DetachItemFromObjectCaseSensitive(a, "findings");
             if (d->out.findings != NULL) {
+                /* Every line counts as shown: the prompt's frame windows
+                 * show lines of the file besides its excerpt. */
                 struct answer_file file = {d->in.file_path, d->in.text, d->in.len,
-                                           d->in.redacted, d->in.redacted_len};
+                                           d->in.redacted, d->in.redacted_len, NULL};
                 d->out.dropped += answer_validate(d->out.findings, &file);
             }
         } else {

@@ -16,7 +16,8 @@ struct model_run {
     void *arg;
     struct cancel *cancel;          /* the caller's (borrowed until cb or cancelled), or NULL */
     struct cancel ask;              /* the model question's */
-    struct answer_file file;        /* borrowed: for validating fixes */
+    struct answer_file file;        /* borrowed: for validating findings and fixes (its
+                                       shown ranges are out.reviewed_ranges) */
     struct model_out out;
 };
 
@@ -120,7 +121,7 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
     r->cancel = cancel;
     cancel_set(cancel, run_cancel, r);
     r->file = (struct answer_file){in->file_path, in->text, in->len, in->redacted,
-                                   in->redacted_len};
+                                   in->redacted_len, NULL};
 
     memset(&ci, 0, sizeof ci);
     memset(&cr, 0, sizeof cr);
@@ -142,6 +143,8 @@ int model_step_start(const struct model_ctx *ctx, const struct model_in *in, mod
     r->out.reviewed_ranges = cr.reviewed_ranges;
     r->out.skipped_ranges = cr.skipped_ranges;
     cr.reviewed_ranges = cr.skipped_ranges = NULL;
+    /* The model's findings must be about lines it was shown. */
+    r->file.shown = r->out.reviewed_ranges;
 
     if (in->skip_reason != NULL) {
         context_result_cleanup(&cr);

@@ -386,13 +386,15 @@ def test_model_metrics(harness, gateway, clean_state):
                               ("lines", "unchanged"),
                               ("lines", "invalid"), ("diff", "kept"),
                               ("diff", "does_not_apply"), ("diff", "redacted"),
-                              ("diff", "outside_lines"))}
+                              ("diff", "outside_lines"), ("lines", "unseen_lines"),
+                              ("diff", "unseen_lines"))}
         assert fixes == {("lines", "kept"): 2, ("lines", "redacted"): 0,
                          ("lines", "repeats_neighbour"): 2, ("lines", "misplaced"): 0,
                          ("lines", "unchanged"): 0,
                          ("lines", "invalid"): 0, ("diff", "kept"): 0,
                          ("diff", "does_not_apply"): 2, ("diff", "redacted"): 0,
-                         ("diff", "outside_lines"): 0}, fixes
+                         ("diff", "outside_lines"): 0, ("lines", "unseen_lines"): 0,
+                         ("diff", "unseen_lines"): 0}, fixes
         assert [(f["line"], bool(f.get("fix"))) for f in first["findings"]] == \
             [(3, False), (4, False), (5, True)], first
         assert value(ws, "codeinsight_jobs_total", type="review", outcome="done") == 2

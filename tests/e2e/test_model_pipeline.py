@@ -888,6 +888,32 @@ def test_prompt_notes_skipped_lines(harness, mgw, fake, clean_state):
     assert f"Note: only lines 1-{last} of 3000 are shown" in user, user[:200]
 
 
+def test_findings_on_lines_the_model_never_saw(harness, mgw, fake, clean_state):
+    """A cursor review shows the model lines 130-170 only (reviewed_ranges).
+    A finding about line 10, never shown, is dropped, fix and all: its fix
+    would overwrite code the model never read. A finding on a shown line
+    keeps its fix; one whose range runs past line 170 stays, without the
+    fix that would change line 171. Before, only the file's end was checked
+    and the fix of line 10 was kept."""
+    m = marker()
+    src = go_vars(m, 300)
+    fake.script([{"match": m, "api": "anthropic",
+                  "text": answer([finding(10, "v10 is shadowed.", "var v10 = 0 // fixed"),
+                                  finding(150, "v150 is off.", "var v150 = 0 // fixed"),
+                                  finding(170, "v170 and v171 clash.",
+                                          "var v170 = 0\nvar v171 = 1", end_line=171)],
+                                 "Three issues.")}])
+    harness.start_worker("fast", worker_env(fake))
+    job = run_job(harness, f"{m}/blind.go", src, cursor_context={"line": 150, "end_line": 150})
+    assert job["reviewed_ranges"] == [[130, 170]], job["reviewed_ranges"]
+    user = user_text(fake.requests(m)[0]["body"])
+    assert "var v10 = 10" not in user and "var v171 = 171" not in user
+    got = {f["line"]: f for f in model_findings(job)}
+    assert sorted(got) == [150, 170], job["findings"]
+    assert "+var v150 = 0 // fixed\n" in got[150]["fix"], got[150]
+    assert "fix" not in got[170], got[170]
+
+
 # ------------------------------------------------------- 7. 300 calls in flight --
 
 INFLIGHT = 300

@@ -677,6 +677,66 @@ static void test_validate_line_fixes(void **state)
     cJSON_Delete(arr);
 }
 
+/* The model was shown lines 5-9 of file_c only (a cursor review, say):
+ * a finding about lines it never saw is dropped, and a fix that would change
+ * one of them is, its finding kept. Before, only the file's end was checked:
+ * a finding of line 2 kept its fix, which overwrote a line the model never
+ * read. */
+static void test_validate_shown_lines(void **state)
+{
+    /* Lines 9 and 10 ("int sum(...)" and "{"): reaches past what was shown. */
+    static const char fix_9_10[] =
+        "--- a/a.c\n+++ b/a.c\n@@ -9,2 +9,2 @@\n"
+        "-int sum(const int *v, int n)\n-{\n+int sum(const int *v, size_t n)\n+{ \n";
+    cJSON *shown = cJSON_Parse("[[5, 6], [7, 9]]");
+    struct answer_file file = {"a.c", file_c, strlen(file_c), NULL, 0, shown};
+    cJSON *arr = cJSON_CreateArray();
+
+    (void)state;
+    assert_non_null(shown);
+    cJSON_AddItemToArray(arr, model_finding(2, 0, "style", "#include <stdio.h>"));   /* unseen */
+    cJSON_AddItemToArray(arr, model_finding(10, 12, "style", NULL));                  /* unseen */
+    cJSON_AddItemToArray(arr, model_finding(4, 5, "correctness", NULL));      /* overlaps */
+    cJSON_AddItemToArray(arr, model_finding(5, 0, "security", fix_line5));    /* diff, line 5 */
+    cJSON_AddItemToArray(arr, model_finding(6, 7, "style", "    return 1;\n}"));   /* two ranges */
+    cJSON_AddItemToArray(arr, model_finding(9, 10, "style", "int sum(const int *v, size_t n)\n{"));
+    cJSON_AddItemToArray(arr, model_finding(9, 0, "style", fix_9_10));
+    assert_int_equal(answer_validate(arr, &file), 2);
+    assert_int_equal(cJSON_GetArraySize(arr), 5);
+    assert_int_equal(num_of(cJSON_GetArrayItem(arr, 0), "line"), 4);
+    assert_string_equal(str_of(cJSON_GetArrayItem(arr, 1), "fix"), fix_line5);
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 2), "fix"));
+    /* The findings stay; their fixes change line 10, which was not shown. */
+    assert_int_equal(num_of(cJSON_GetArrayItem(arr, 3), "line"), 9);
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 3), "fix"));
+    assert_int_equal(num_of(cJSON_GetArrayItem(arr, 4), "line"), 9);
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 4), "fix"));
+    cJSON_Delete(arr);
+
+    /* Every line shown (shown NULL, or one range over the file): all kept. */
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, model_finding(9, 0, "style", fix_9_10));
+    cJSON_AddItemToArray(arr, model_finding(15, 0, "style", "--- a/a.c\n+++ b/a.c\n"
+                                            "@@ -15,0 +16 @@\n+/* end */\n"));
+    file.shown = NULL;
+    assert_int_equal(answer_validate(arr, &file), 0);
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "fix"));
+    cJSON_Delete(arr);
+    cJSON_Delete(shown);
+    shown = cJSON_Parse("[[1, 15]]");
+    file.shown = shown;
+    arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, model_finding(9, 0, "style", fix_9_10));
+    /* An addition after the last line touches no line after it. */
+    cJSON_AddItemToArray(arr, model_finding(15, 0, "style", "--- a/a.c\n+++ b/a.c\n"
+                                            "@@ -15,0 +16 @@\n+/* end */\n"));
+    assert_int_equal(answer_validate(arr, &file), 0);
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "fix"));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "fix"));
+    cJSON_Delete(arr);
+    cJSON_Delete(shown);
+}
+
 /* A lines-form fix (the new text of line 2) for a Lua file whose first new
  * line is an LDoc comment, "--- ...", indented or not: new text, not a
  * diff. Before, reads_as_diff() skipped the indentation and took any fix
@@ -867,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_validate_diff_span),
         cmocka_unit_test(test_validate_diff_far_insertion),
         cmocka_unit_test(test_validate_lua_doc_comment_fix),
+        cmocka_unit_test(test_validate_shown_lines),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_end_to_end),
     };
