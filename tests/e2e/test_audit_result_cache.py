@@ -1,0 +1,177 @@
+"""Audit reproductions: what the gateway's result cache (rcache:, admit.lua and
+gateway/admit.c result_digest) is keyed by, and what a hit shows.
+
+Each test states the expected (documented) behaviour; a failure is the
+defect.
+
+    TMPDIR=/tmp/x /usr/bin/python3 -m pytest -p no:cacheprovider -q \
+        tests/e2e/test_audit_result_cache.py
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fakemodel import module_fake
+from harness import REPO_ROOT, wait_until
+
+ANTHROPIC_KEY = "sk-ant-e2e-" + secrets.token_urlsafe(24)
+SCALE = {"CODEINSIGHT_RATE_LIMIT_SCALE": "10000"}
+QUICK = {"CODEINSIGHT_READ_BLOCK_MS": "200", "CODEINSIGHT_LLM_TIMEOUT_MS": "5000",
+         "CODEINSIGHT_BREAKER_THRESHOLD": "1000"}
+
+
+@pytest.fixture(scope="module")
+def fake_server(harness, _module_isolation):
+    with module_fake(harness, "audit-fake", [ANTHROPIC_KEY]) as f:
+        yield f
+
+
+def marker() -> str:
+    return "audit" + secrets.token_hex(8)
+
+
+def go_src(m: str) -> str:
+    return f"package svc\n\n// {m}\nfunc Value(xs []int) int {{\n\treturn xs[0] + len(xs)\n}}\n"
+
+
+def review_body(path: str, content: str, **fields) -> dict:
+    return {"file_path": path, "file_content": content, "request_type": "review", **fields}
+
+
+def rcache_keys(harness) -> list[str]:
+    return [k for k in harness.redis_cli("--scan", "--pattern", "rcache:*").splitlines() if k]
+
+
+def first_job(harness, body, auth=None) -> dict:
+    kw = {} if auth is None else {"auth": auth}
+    status, _, r = harness.http("POST", "/review", body, **kw)
+    assert status == 202, r
+    job = harness.poll_job(r["job_id"], timeout=60, **kw)
+    assert job["status"] == "done", job
+    wait_until(lambda: rcache_keys(harness), 10, 0.05, desc="an rcache: entry")
+    return job
+
+
+def test_enabling_the_model_by_key_does_not_change_the_result_key(harness, fake, clean_state):
+    """deploy/compose ships CODEINSIGHT_LLM_PROVIDER empty and the API key on
+    the workers only (the gateway does not even read ANTHROPIC_API_KEY:
+    CFG_WORKER): the gateway's llm_target, part of every result-cache key,
+    is then "offline" whatever the workers use. A static-only result stored
+    while the workers had no key is served after the model is enabled."""
+    gw = harness.start_gateway({**SCALE, "CODEINSIGHT_LLM_BASE_URL": fake.base_url,
+                                "ANTHROPIC_API_KEY": ANTHROPIC_KEY}, default=True)
+    m = marker()
+    body = review_body("svc/value.go", go_src(m))
+    harness.start_worker("fast", QUICK)                       # no key: offline
+    first = first_job(harness, body)
+    assert first["degraded"] is True and first["degraded_reason"].startswith("offline"), first
+    harness.stop_workers()
+
+    harness.start_worker("fast", {**QUICK, "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+                                  "CODEINSIGHT_LLM_BASE_URL": fake.base_url})
+    status, hdrs, again = harness.http("POST", "/review", body, gateway=gw)
+    # Expected: the model is there now, so a new job (202) that asks it.
+    assert (status, hdrs.get("X-Cache")) == (202, None), \
+        (status, hdrs.get("X-Cache"), again.get("job_id") == first["job_id"],
+         again.get("degraded_reason"), fake.count(m))
+
+
+def test_prompt_version_bump_does_not_change_the_result_key(harness, fake, clean_state,
+                                                             tmp_path):
+    """prompts/README.md: the built prompt's version "is part of the result
+    cache key, so bump a template's # version: whenever you change it". The
+    gateway's result key has no prompt version (JOB_PIPELINE_VERSION is a
+    constant "1"; the prompts live in the workers' CODEINSIGHT_PROMPTS_DIR):
+    after a bump, an identical submission is still answered with the result
+    of the old prompt (for 24 h for a review, 7 days for architecture)."""
+    env = {"CODEINSIGHT_LLM_PROVIDER": "anthropic", "CODEINSIGHT_LLM_BASE_URL": fake.base_url}
+    gw = harness.start_gateway({**SCALE, **env}, default=True)
+    old_dir, new_dir = tmp_path / "p1", tmp_path / "p2"
+    shutil.copytree(REPO_ROOT / "prompts", old_dir)
+    shutil.copytree(REPO_ROOT / "prompts", new_dir)
+    tpl = new_dir / "templates" / "review.txt"
+    lines = tpl.read_text().split("\n")
+    v = int(lines[0].split(":")[1])
+    lines[0] = f"# version: {v + 1}"
+    lines[1] = lines[1] + " Report every panic as critical."
+    tpl.write_text("\n".join(lines))
+
+    wenv = {**QUICK, **env, "ANTHROPIC_API_KEY": ANTHROPIC_KEY}
+    m = marker()
+    body = review_body("svc/value.go", go_src(m))
+    harness.start_worker("fast", {**wenv, "CODEINSIGHT_PROMPTS_DIR": str(old_dir)})
+    first = first_job(harness, body)
+    assert first["degraded"] is False, first
+    assert fake.count(m) == 1
+    harness.stop_workers()
+
+    harness.start_worker("fast", {**wenv, "CODEINSIGHT_PROMPTS_DIR": str(new_dir)})
+    status, hdrs, again = harness.http("POST", "/review", body, gateway=gw)
+    seen = (status, hdrs.get("X-Cache"), again.get("job_id") == first["job_id"], fake.count(m))
+    # Control: without the gateway's entry the new prompt is a new prompt
+    # (the worker's prompt cache misses, the model is asked again).
+    for k in rcache_keys(harness):
+        harness.redis_cli("DEL", k)
+    fresh = first_job(harness, body)
+    assert fake.count(m) == 2 and fresh["cached"] is False, (fake.count(m), fresh)
+    # Expected: a new prompt version, a new result (202, the model asked again).
+    assert seen[:2] == (202, None), seen
+
+
+def test_shared_cache_hit_shows_another_tenants_repo_and_request(harness, clean_state):
+    """CODEINSIGHT_RESULT_CACHE_SHARED=1: the hit is another user's job
+    (documented: "its user_id says so"). repo_id and request_id are not part
+    of the key (result_digest) yet the hit answers the other tenant's: B
+    learns A's repository name and request id, neither derived from the code
+    B sent."""
+    gw = harness.start_gateway({**SCALE, "CODEINSIGHT_RESULT_CACHE_SHARED": "1"}, default=True)
+    _, _, key_a = harness.new_user("pro", tag="tenant-a")
+    _, _, key_b = harness.new_user("pro", tag="tenant-b")
+    harness.start_worker("fast", QUICK)                       # offline results are cached too
+    src = go_src(marker())
+    a = first_job(harness, review_body("svc/value.go", src, repo_id="acme/secret-merger"),
+                  auth=key_a)
+    assert a["repo_id"] == "acme/secret-merger", a
+    status, hdrs, hit = harness.http("POST", "/review", review_body("svc/value.go", src),
+                                     auth=key_b, gateway=gw)
+    assert (status, hdrs.get("X-Cache")) == (200, "hit"), (status, hdrs)
+    leaked = {k: hit.get(k) for k in ("repo_id", "request_id") if hit.get(k) == a.get(k)}
+    assert not leaked, f"tenant B sees tenant A's {leaked}"
+
+
+def test_cancelled_job_keeps_the_cost_of_its_answered_call(harness, fake, clean_state):
+    """docs/pipeline.md: a running job cancelled is "charged what its model
+    calls spent: the usage of those that answered (..., a repaired answer's
+    first call)". The tokens are charged, but the job's usage and cost_usd
+    (and so GET /usage's cost_usd) say 0: pipeline_cancel charges
+    task_spent while have_model stays 0, so job_parts() reports no usage
+    and no cost for the call that answered and was billed."""
+    env = {"CODEINSIGHT_LLM_PROVIDER": "anthropic", "CODEINSIGHT_LLM_BASE_URL": fake.base_url}
+    harness.start_gateway({**SCALE, **env}, default=True)
+    _, _, key = harness.new_user("pro", tag="cancel-cost")
+    m = marker()
+    fake.script([{"match": m, "text": "not json at all",
+                  "usage": {"input_tokens": 9000, "output_tokens": 700}},
+                 {"match": m, "fault": "timeout"}])
+    harness.start_worker("fast", {**QUICK, **env, "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+                                  "CODEINSIGHT_LLM_TIMEOUT_MS": "120000",
+                                  "CODEINSIGHT_LLM_MAX_ATTEMPTS": "1"})
+    jid = harness.submit("svc/value.go", go_src(m), auth=key)
+    wait_until(lambda: fake.count(m) == 2 and fake.stats()["in_flight"] >= 1, 20, 0.05,
+               desc="the repair call is held")
+    status, _, body = harness.http("DELETE", f"/job/{jid}", auth=key)
+    assert status == 202, body
+    job = harness.poll_job(jid, until=("cancelled", "done", "failed"), timeout=20, auth=key)
+    assert job["status"] == "cancelled", job
+    tokens, cost, inp = harness.psql_rows(
+        f"SELECT tokens, cost_usd, input_tokens FROM token_charges WHERE job_id = '{jid}'")[0]
+    assert int(tokens) > 9700, tokens                    # the answered call is charged
+    st, _, usage = harness.http("GET", "/usage", auth=key)
+    # Expected: the answered call's 9,000 in / 700 out at 3 / 15 USD per Mtok.
+    assert (float(cost), int(inp), usage["cost_usd"]) == (0.0375, 9000, 0.0375), \
+        (tokens, cost, inp, usage, job["usage"])
