@@ -55,8 +55,17 @@ extern struct kv_script job_script_key_revoke;  /* a revoked API key into the ca
  * keeps (XADD MAXLEN ~ 64 in schema/redis/lib/events.lua). */
 #define JOB_EVENTS_READ_MAX "200"
 
-/* Version of the whole review pipeline, part of every result-cache key. */
+/* Version of the whole review pipeline, part of every result-cache key and
+ * of every answer version (worker/answer_version.h). */
 #define JOB_PIPELINE_VERSION "1"
+
+/* The result cache: "rcache:<user id or shared>:<digest of the request>"
+ * holds "<job id> <answer version>", written by the worker that finished
+ * the job; "answers:<stream>" holds the answer versions, space-separated,
+ * the workers of that stream's pool give now (one per task of the pool),
+ * published by each worker as it starts. admit.lua answers from an entry
+ * only while its version is among its pool's (docs/admission.md). */
+#define JOB_ANSWERS_KEY_PREFIX "answers:"
 
 /* Computes the scripts' SHA1s. Call once at start, before threads. */
 void job_scripts_init(void);

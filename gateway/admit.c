@@ -119,11 +119,12 @@ static void digest_part(struct crypto_sha256_state *st, const char *s)
         crypto_sha256_update(st, s, n);
 }
 
-/* What makes two submissions' results interchangeable: the request's own
- * content, the pipeline version and the model. The caller's scope is added
- * by admit.lua. */
-static void result_digest(const struct request *req, const struct review_request *r,
-                          const char *cursor, char out[65])
+/* What makes two submissions' results interchangeable as far as the
+ * gateway can tell: the request's own content and the pipeline version.
+ * The caller's scope is added by admit.lua, and what the workers' answers
+ * depend on (model, prompts, their limits) by the answer version an entry
+ * carries, which the script checks (worker/answer_version.h). */
+static void result_digest(const struct review_request *r, const char *cursor, char out[65])
 {
     struct crypto_sha256_state st;
 
@@ -141,7 +142,6 @@ static void result_digest(const struct request *req, const struct review_request
     digest_part(&st, r->run);
     digest_part(&st, r->spec);
     digest_part(&st, JOB_PIPELINE_VERSION);
-    digest_part(&st, req->gw->llm_target);
     crypto_sha256_final_hex(&st, out);
 }
 
@@ -166,7 +166,7 @@ static int job_args(struct admit_job *j, const char *idem)
     if (r->has_cursor)
         snprintf(j->cursor, sizeof j->cursor, "{\"line\":%ld,\"end_line\":%ld}", r->cursor_line,
                  r->cursor_end_line);
-    result_digest(req, r, r->has_cursor ? j->cursor : NULL, j->rdigest);
+    result_digest(r, r->has_cursor ? j->cursor : NULL, j->rdigest);
     {
         const char *meta[META_NAMES] = {job_type_str(r->type), j->created, req->request_id,
                                         r->file_path, r->language, r->repo_id, r->filter,

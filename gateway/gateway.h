@@ -38,7 +38,6 @@ struct gateway {
     int ext_enabled;
     struct jwks *jwks;              /* owns; NULL without SUPABASE_JWKS_URL */
     char dummy_pwhash[128];         /* verified for unknown emails: equal timing */
-    char llm_target[600];           /* "provider/model", part of result-cache keys */
     struct target_policy *stress_policy;    /* owns: CODEINSIGHT_STRESS_ALLOWED_HOSTS */
     struct view_cache *views;       /* owns: finished jobs' views; NULL when off */
     struct idc *idents;             /* owns: identities and leased tokens; NULL when off */

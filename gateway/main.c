@@ -5,7 +5,6 @@
 #include "common/err.h"
 #include "common/job.h"
 #include "common/jwks.h"
-#include "common/llm.h"
 #include "common/log.h"
 #include "common/target_policy.h"
 #include "common/metrics.h"
@@ -53,8 +52,6 @@ static int auth_setup(struct gateway *gw, struct err *e)
     gw->ext_jwt.leeway_s = 60;
     gw->ext_jwt.require_exp = 1;
 
-    if (llm_target(cfg, gw->llm_target, sizeof gw->llm_target, e) != ERR_OK)
-        return ERR_CONFIG;
     if (target_policy_new(cfg->stress_allowed_hosts, &gw->stress_policy, e) != ERR_OK)
         return ERR_CONFIG;
     if (cidr_list_parse(cfg->trusted_proxies, "CODEINSIGHT_TRUSTED_PROXIES", &gw->trusted, e) !=

@@ -737,23 +737,28 @@ static void do_persist(struct pipeline_job *j)
 
 /* ---- publish the hot copy and acknowledge, atomically ---- */
 
-/* Lets the gateway answer an identical submission with this job at once.
- * Only complete results qualify: a job degraded by a failure or a budget
- * would deserve a second try. */
+/* Lets the gateway answer an identical submission with this job at once,
+ * while this pool's workers would still answer it so: the entry carries
+ * the answer version of this worker (common/job.h, "rcache:"). Only
+ * complete results qualify: a job degraded by a failure or a budget would
+ * deserve a second try. */
 static void result_cache_store(const struct pipeline_job *j)
 {
     const char *key = field(j, "result_key"), *reason = degraded_reason(j);
     long ttl = model_cache_ttl(j->w->cfg, field(j, "type"));
-    char rkey[160], ttl_s[24];
+    char rkey[160], ttl_s[24], value[CRYPTO_UUID_LEN + ANSWER_VERSION_LEN];
     struct err e;
+    int type;
 
     if (key == NULL || j->failed || (reason != NULL && strncmp(reason, "offline", 7) != 0))
         return;
-    if (ttl <= 0)
+    type = job_type_parse(field(j, "type"));    /* entry_complete: the entry has one */
+    if (ttl <= 0 || type < 0 || j->w->answers[type][0] == '\0')
         return;
     snprintf(rkey, sizeof rkey, "rcache:%.140s", key);
     snprintf(ttl_s, sizeof ttl_s, "%ld", ttl);
-    kv_async_call(j->w->kv, 5, (const char *[]){"SET", rkey, j->job_id, "EX", ttl_s}, NULL, NULL,
+    snprintf(value, sizeof value, "%s %s", j->job_id, j->w->answers[type]);
+    kv_async_call(j->w->kv, 5, (const char *[]){"SET", rkey, value, "EX", ttl_s}, NULL, NULL,
                   NULL, &e);
 }
 

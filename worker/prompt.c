@@ -633,23 +633,51 @@ static size_t template_render(const struct template *t, const struct prompt_vars
     return n;
 }
 
-int prompt_build(const struct prompt_set *ps, const char *task, const struct prompt_vars *v,
-                 struct prompt *out, struct err *e)
+/* The index of task in task_defs, or TASK_COUNT when there is none. */
+static size_t task_index(const char *task)
 {
-    size_t i, len;
-    int n;
+    size_t i;
 
-    memset(out, 0, sizeof *out);
     for (i = 0; i < TASK_COUNT; i++)
         if (task != NULL && strcmp(task, task_defs[i].task) == 0)
             break;
+    return i;
+}
+
+/* "<task>@<template version>+brain@<brain version>" of task i. */
+static int version_of(const struct prompt_set *ps, size_t i, char *out, size_t cap,
+                      struct err *e)
+{
+    int n = snprintf(out, cap, "%s@%ld+brain@%s", task_defs[i].task, ps->tpl[i].version,
+                     ps->brain_version);
+
+    if (n < 0 || (size_t)n >= cap)
+        return load_fail(e, ERR_INTERNAL, "prompt version too long");
+    return 0;
+}
+
+int prompt_set_version(const struct prompt_set *ps, const char *task, char *out, size_t cap,
+                       struct err *e)
+{
+    size_t i = task_index(task);
+
     if (ps == NULL || i == TASK_COUNT)
         return load_fail(e, ERR_INVALID_REQUEST_TYPE, "no prompt for task \"%.32s\"",
                          task != NULL ? task : "(null)");
-    n = snprintf(out->version, sizeof(out->version), "%s@%ld+brain@%s", task_defs[i].task,
-                 ps->tpl[i].version, ps->brain_version);
-    if (n < 0 || (size_t)n >= sizeof(out->version))
-        return load_fail(e, ERR_INTERNAL, "prompt version too long");
+    return version_of(ps, i, out, cap, e);
+}
+
+int prompt_build(const struct prompt_set *ps, const char *task, const struct prompt_vars *v,
+                 struct prompt *out, struct err *e)
+{
+    size_t i = task_index(task), len;
+
+    memset(out, 0, sizeof *out);
+    if (ps == NULL || i == TASK_COUNT)
+        return load_fail(e, ERR_INVALID_REQUEST_TYPE, "no prompt for task \"%.32s\"",
+                         task != NULL ? task : "(null)");
+    if (version_of(ps, i, out->version, sizeof(out->version), e) != 0)
+        return -1;
     out->max_tokens = plans_task_max_tokens(task_defs[i].task);
     out->system = strdup(ps->system[i]);
     len = template_render(&ps->tpl[i], v, NULL);

@@ -56,6 +56,12 @@ struct prompt {
 struct prompt_set *prompt_set_load(const char *dir, struct err *e);
 void prompt_set_free(struct prompt_set *ps);
 
+/* The version a prompt of task ("review", ...) built now carries (struct
+ * prompt's version) into out (cap bytes). Returns 0, or -1 with e set
+ * (unknown task, or cap too small). */
+int prompt_set_version(const struct prompt_set *ps, const char *task, char *out, size_t cap,
+                       struct err *e);
+
 /* Renders task ("review", "debug", "architecture", "stress"). Returns 0, or
  * -1 with e set (unknown task, out of memory). out must be freed with
  * prompt_cleanup. */

@@ -71,11 +71,38 @@ static void on_group(void *arg, cJSON *reply, const struct err *e)
     log_event(LOG_WARN, "consumer_group_failed", "detail", e->msg);
 }
 
+static void on_answers_published(void *arg, cJSON *reply, const struct err *e)
+{
+    struct worker *w = arg;
+
+    (void)reply;
+    if (e->code == ERR_OK)
+        w->answers_published = 1;
+    else
+        log_event(LOG_WARN, "answers_publish_failed", "detail", e->msg);
+}
+
+/* Says which answers this pool gives now (answer_version.h), before the
+ * group is read. The first time outright: the worker started last is the
+ * one a rolling deployment keeps, and an entry the others wrote becomes a
+ * result-cache miss. After that (the group is made again when Redis lost
+ * its data) only where the key is missing, so that an older worker still
+ * running cannot take it back. */
+static void answers_publish(struct worker *w)
+{
+    const char *argv[] = {"SET", w->answers_key, w->answers_all, "NX"};
+    struct err e;
+
+    kv_async_call(w->kv, w->answers_published ? 4 : 3, argv, NULL, on_answers_published, w,
+                  &e);
+}
+
 /* Group from id 0: entries queued before any worker existed are delivered. */
 static void ensure_group(struct worker *w)
 {
     struct err e;
 
+    answers_publish(w);
     if (kv_async_call(w->kv, 6,
                       (const char *[]){"XGROUP", "CREATE", w->stream, w->group, "0", "MKSTREAM"},
                       NULL, on_group, w, &e) != ERR_OK)
@@ -312,6 +339,43 @@ static void sweep_scratch(void)
     log_end(&l);
 }
 
+/* The answer version of each task of this worker's pool, and the key they
+ * are published under. Returns ERR_OK, or e set. */
+static int answers_compute(struct worker *w, struct err *e)
+{
+    char missing[256], prompt[64];
+    const char *not_run = w->cfg->lint_sandbox == 2 ? lint_pool_unsandboxed_linters(w->lint)
+                                                    : NULL;
+    size_t at = 0;
+
+    lint_pool_missing(w->lint, missing, sizeof missing);
+    snprintf(w->answers_key, sizeof w->answers_key, "%s%s", JOB_ANSWERS_KEY_PREFIX, w->stream);
+    for (int t = 0; t < JOB__TYPES; t++) {
+        struct answer_basis b;
+        if (strcmp(job_stream_for((enum job_type)t), w->stream) != 0)
+            continue;
+        if (prompt_set_version(w->prompts, job_type_str((enum job_type)t), prompt, sizeof prompt,
+                               e) != 0)
+            return e->code;
+        b = (struct answer_basis){
+            .task = job_type_str((enum job_type)t),
+            .prompt = prompt,
+            .provider = llm_provider_name(w->llm),
+            .model = llm_model_name(w->llm),
+            .input_max_bytes = w->cfg->input_max_bytes,
+            .debug_fix_attempts = w->cfg->debug_fix_attempts,
+            .linters_missing = missing,
+            .linters_not_run = not_run,
+            .sandbox = w->sandbox != NULL && sandbox_unavailable(w->sandbox) == NULL,
+        };
+        answer_version(&b, w->answers[t]);
+        /* Room for every task's: JOB__TYPES * (16 digits and a space or the NUL). */
+        at += (size_t)snprintf(w->answers_all + at, sizeof w->answers_all - at, "%s%s",
+                               at > 0 ? " " : "", w->answers[t]);
+    }
+    return ERR_OK;
+}
+
 int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
                  const char *pool, struct err *e)
 {
@@ -377,6 +441,8 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     /* Only the heavy pool runs submitted code, and only in the sandbox. */
     if (heavy && (w->sandbox = sandbox_new(loop, cfg, w->launcher.self_exe, NULL, e)) == NULL)
         goto fail;
+    if (answers_compute(w, e) != ERR_OK)
+        goto fail;
     w->model.cfg = cfg;
     w->model.llm = w->llm;
     w->model.prompts = w->prompts;
@@ -393,6 +459,7 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
         log_int(&l, "concurrency", w->concurrency);
         log_str(&l, "provider", llm_provider_name(w->llm));
         log_str(&l, "model", llm_model_name(w->llm));
+        log_str(&l, "answers", w->answers_all);
         log_int(&l, "max_inflight", cfg->max_inflight);
         if (w->sandbox != NULL)
             log_str(&l, "sandbox", sandbox_unavailable(w->sandbox) ? sandbox_unavailable(w->sandbox)

@@ -4,8 +4,10 @@
 
 #include <stdint.h>
 
+#include "common/job.h"
 #include "common/json.h"
 #include "common/kv.h"
+#include "worker/answer_version.h"
 #include "worker/launcher.h"
 #include "worker/model_step.h"
 
@@ -41,6 +43,11 @@ struct worker {
     struct llm *llm;                /* the model client (offline: no calls) */
     struct prompt_set *prompts;
     struct model_ctx model;         /* what every job's model step shares */
+    char answers[JOB__TYPES][ANSWER_VERSION_LEN];   /* by job type: the answer version of
+                                                       each task of this pool, else "" */
+    char answers_all[JOB__TYPES * ANSWER_VERSION_LEN];  /* those, space-separated */
+    char answers_key[96];           /* "answers:<stream>", where they are published */
+    int answers_published;          /* Redis took them once: later only where missing */
     struct sandbox *sandbox;        /* heavy pool: Debug Doctor runs; else NULL */
     struct target_policy *stress_policy;    /* CODEINSIGHT_STRESS_ALLOWED_HOSTS */
     struct mongo_sink *history;     /* CODEINSIGHT_MONGO_URL; NULL: off */

@@ -140,6 +140,31 @@ local function result_key(user, digest)
   return 'rcache:' .. user .. ':' .. digest
 end
 
+-- The finished job a result-cache entry names, or nil when the workers of
+-- stream's pool would not answer the same now. An entry is "<job id>
+-- <answer version>" (common/job.h): what the worker's answers depend on and
+-- the gateway cannot see (its model, prompts, input limit, linters). It
+-- answers only while its version is among those the pool's workers last
+-- published in answers:<stream> (read once per batch, and only for an
+-- admission that has an entry): not after a model key, a prompt version or
+-- such a setting changed, nor while no worker has published (an entry of
+-- a worker older than answer versions has none either). The stale entry is
+-- left to be overwritten by the job admitted instead.
+local function cached_job(entry, stream, batch)
+  if not entry then return nil end
+  local job, version = string.match(entry, '^(%S+) (%x+)$')
+  if not job then return nil end
+  local current = batch.answers[stream]
+  if current == nil then
+    current = redis.call('GET', 'answers:' .. stream)
+    batch.answers[stream] = current
+  end
+  if not current or not string.find(' ' .. current .. ' ', ' ' .. version .. ' ', 1, true) then
+    return nil
+  end
+  return job
+end
+
 local function admit(k, a, n, batch)
   local user, budget, rl, flat, id
   if ARGV[a + 8] ~= '' then
@@ -213,6 +238,7 @@ local function admit(k, a, n, batch)
     rkey = result_key(user, ARGV[a + 7])
     done = redis.call('GET', rkey)
   end
+  done = cached_job(done, KEYS[k + 2], batch)
   if done then
     if ikey then
       redis.call('HSET', ikey, 'job_id', done, 'digest', ARGV[a + 4], 'cached', '1')
@@ -266,7 +292,7 @@ local function admit(k, a, n, batch)
 end
 
 local batch = {revoked = {}, budgets = {}, budget_keys = {}, indexes = {}, index_users = {},
-               rkeys = {}, done = {}}
+               rkeys = {}, done = {}, answers = {}}
 local replies, k, a = {}, 0, 2
 -- The result-cache entries of the admissions whose user the gateway named
 -- (or with a shared cache) are read with one MGET; the others' in admit().

@@ -750,6 +750,18 @@ class Harness:
             w.wait_for_log("worker_started", timeout=timeout)
         return w
 
+    def wait_answers_published(self, w: Worker, timeout: float = 10) -> str:
+        """Wait until w's answer versions (its worker_started line's
+        `answers`) are its pool's in Redis (answers:<stream>), which w sets
+        once connected: from then on the result cache answers only from
+        entries of that version (docs/admission.md, "Result cache").
+        Returns them."""
+        want = w.wait_for_log("worker_started")["answers"]
+        key = "answers:" + (STREAM_HEAVY if w.pool == "heavy" else STREAM_FAST)
+        wait_until(lambda: self.redis_cli("GET", key) == want, timeout, 0.05,
+                   desc=f"{key} = {want!r}")
+        return want
+
     def workers(self) -> list[Worker]:
         return [p for p in self.module_procs if isinstance(p, Worker)]
 

@@ -11,13 +11,12 @@ defect.
 from __future__ import annotations
 
 import secrets
-import shutil
 from pathlib import Path
 
 import pytest
 
 from fakemodel import module_fake
-from harness import REPO_ROOT, wait_until
+from harness import wait_until
 
 ANTHROPIC_KEY = "sk-ant-e2e-" + secrets.token_urlsafe(24)
 SCALE = {"CODEINSIGHT_RATE_LIMIT_SCALE": "10000"}
@@ -55,72 +54,6 @@ def first_job(harness, body, auth=None) -> dict:
     assert job["status"] == "done", job
     wait_until(lambda: rcache_keys(harness), 10, 0.05, desc="an rcache: entry")
     return job
-
-
-def test_enabling_the_model_by_key_does_not_change_the_result_key(harness, fake, clean_state):
-    """deploy/compose ships CODEINSIGHT_LLM_PROVIDER empty and the API key on
-    the workers only (the gateway does not even read ANTHROPIC_API_KEY:
-    CFG_WORKER): the gateway's llm_target, part of every result-cache key,
-    is then "offline" whatever the workers use. A static-only result stored
-    while the workers had no key is served after the model is enabled."""
-    gw = harness.start_gateway({**SCALE, "CODEINSIGHT_LLM_BASE_URL": fake.base_url,
-                                "ANTHROPIC_API_KEY": ANTHROPIC_KEY}, default=True)
-    m = marker()
-    body = review_body("svc/value.go", go_src(m))
-    harness.start_worker("fast", QUICK)                       # no key: offline
-    first = first_job(harness, body)
-    assert first["degraded"] is True and first["degraded_reason"].startswith("offline"), first
-    harness.stop_workers()
-
-    harness.start_worker("fast", {**QUICK, "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
-                                  "CODEINSIGHT_LLM_BASE_URL": fake.base_url})
-    status, hdrs, again = harness.http("POST", "/review", body, gateway=gw)
-    # Expected: the model is there now, so a new job (202) that asks it.
-    assert (status, hdrs.get("X-Cache")) == (202, None), \
-        (status, hdrs.get("X-Cache"), again.get("job_id") == first["job_id"],
-         again.get("degraded_reason"), fake.count(m))
-
-
-def test_prompt_version_bump_does_not_change_the_result_key(harness, fake, clean_state,
-                                                             tmp_path):
-    """prompts/README.md: the built prompt's version "is part of the result
-    cache key, so bump a template's # version: whenever you change it". The
-    gateway's result key has no prompt version (JOB_PIPELINE_VERSION is a
-    constant "1"; the prompts live in the workers' CODEINSIGHT_PROMPTS_DIR):
-    after a bump, an identical submission is still answered with the result
-    of the old prompt (for 24 h for a review, 7 days for architecture)."""
-    env = {"CODEINSIGHT_LLM_PROVIDER": "anthropic", "CODEINSIGHT_LLM_BASE_URL": fake.base_url}
-    gw = harness.start_gateway({**SCALE, **env}, default=True)
-    old_dir, new_dir = tmp_path / "p1", tmp_path / "p2"
-    shutil.copytree(REPO_ROOT / "prompts", old_dir)
-    shutil.copytree(REPO_ROOT / "prompts", new_dir)
-    tpl = new_dir / "templates" / "review.txt"
-    lines = tpl.read_text().split("\n")
-    v = int(lines[0].split(":")[1])
-    lines[0] = f"# version: {v + 1}"
-    lines[1] = lines[1] + " Report every panic as critical."
-    tpl.write_text("\n".join(lines))
-
-    wenv = {**QUICK, **env, "ANTHROPIC_API_KEY": ANTHROPIC_KEY}
-    m = marker()
-    body = review_body("svc/value.go", go_src(m))
-    harness.start_worker("fast", {**wenv, "CODEINSIGHT_PROMPTS_DIR": str(old_dir)})
-    first = first_job(harness, body)
-    assert first["degraded"] is False, first
-    assert fake.count(m) == 1
-    harness.stop_workers()
-
-    harness.start_worker("fast", {**wenv, "CODEINSIGHT_PROMPTS_DIR": str(new_dir)})
-    status, hdrs, again = harness.http("POST", "/review", body, gateway=gw)
-    seen = (status, hdrs.get("X-Cache"), again.get("job_id") == first["job_id"], fake.count(m))
-    # Control: without the gateway's entry the new prompt is a new prompt
-    # (the worker's prompt cache misses, the model is asked again).
-    for k in rcache_keys(harness):
-        harness.redis_cli("DEL", k)
-    fresh = first_job(harness, body)
-    assert fake.count(m) == 2 and fresh["cached"] is False, (fake.count(m), fresh)
-    # Expected: a new prompt version, a new result (202, the model asked again).
-    assert seen[:2] == (202, None), seen
 
 
 def test_shared_cache_hit_shows_another_tenants_repo_and_request(harness, clean_state):

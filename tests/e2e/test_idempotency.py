@@ -190,7 +190,8 @@ def cached_twin(harness, key, body) -> str:
     assert s == 202, b
     rkey = rcache_key(harness, b["job_id"])
     finish(harness, key, [b["job_id"]])
-    wait_until(lambda: harness.redis_cli("GET", rkey) == b["job_id"], 10, 0.05,
+    # The entry is "<job id> <answer version>" (docs/admission.md, "Result cache").
+    wait_until(lambda: harness.redis_cli("GET", rkey).split(" ")[0] == b["job_id"], 10, 0.05,
                desc="the result-cache entry")
     return b["job_id"]
 
@@ -225,7 +226,8 @@ def test_replay_keeps_its_job_when_a_twin_is_cached(harness):
     rkey = rcache_key(harness, job0)
     finish(harness, key, [job1, job0])
     # Whichever finished last owns the entry: pin it to the keyless twin.
-    harness.redis_cli("SET", rkey, job0, "KEEPTTL")
+    version = harness.redis_cli("GET", rkey).split(" ")[1]
+    harness.redis_cli("SET", rkey, f"{job0} {version}", "KEEPTTL")
     s2, h2, b2 = post(harness, key, "twin-1", body=CACHE_BODY)
     assert s2 == 202 and b2["job_id"] == job1, (s2, b2)
     assert h2.get("Idempotent-Replayed") == "true" and h2.get("X-Cache") is None, h2

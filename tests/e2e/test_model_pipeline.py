@@ -18,6 +18,7 @@ import difflib
 import json
 import random
 import secrets
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -49,7 +50,8 @@ def fake_server(harness, _module_isolation):
 
 
 def provider_env(fake: FakeModel, provider: str = "anthropic") -> dict:
-    """What both gateway and worker need to know about the model target."""
+    """What a worker needs to know about its model target (a gateway given
+    it ignores it: it calls no model)."""
     if provider == "anthropic":
         return {"CODEINSIGHT_LLM_PROVIDER": "anthropic",
                 "CODEINSIGHT_LLM_BASE_URL": fake.base_url}
@@ -391,6 +393,70 @@ def test_identical_resubmission_adds_no_job(harness, mgw, fake, clean_state):
     assert status == 200, listing
     assert [j["job_id"] for j in listing["jobs"]] == [first["job_id"]], listing
     assert fake.count(m) == 1
+
+
+def test_result_cache_follows_the_workers_model(harness, mgw, fake, clean_state):
+    """With CODEINSIGHT_LLM_PROVIDER empty (as deploy/compose ships it) the
+    model is chosen by which API key the workers have, which the gateway
+    never reads. A static-only result an offline worker cached is not the
+    answer once the workers have a key: the entry's answer version is not
+    the pool's any more (docs/admission.md, "Result cache"), so the
+    identical submission is a new job that asks the model, whose result is
+    then the cached one."""
+    keyed = worker_env(fake)
+    del keyed["CODEINSIGHT_LLM_PROVIDER"]               # chosen by the key
+    offline = {k: v for k, v in keyed.items() if k != "ANTHROPIC_API_KEY"}
+    m = marker()
+    body = review_body("svc/value.go", go_src(m))
+    harness.start_worker("fast", offline)
+    first = run_job(harness, "svc/value.go", go_src(m))
+    assert first["degraded"] is True and first["degraded_reason"].startswith("offline"), first
+    wait_until(lambda: rcache_keys(harness), 10, 0.05, desc="an rcache: entry")
+    status, hdrs, _ = harness.http("POST", "/review", body)
+    assert (status, hdrs.get("X-Cache")) == (200, "hit"), "the same workers: a hit"
+    harness.stop_workers()
+
+    harness.wait_answers_published(harness.start_worker("fast", keyed))
+    status, hdrs, again = harness.http("POST", "/review", body)
+    assert (status, hdrs.get("X-Cache")) == (202, None), (status, hdrs, again)
+    second = harness.poll_job(again["job_id"], timeout=JOB_TIMEOUT)
+    assert second["degraded"] is False and second["provider"] == "anthropic", second
+    assert fake.count(m) == 1
+    wait_until(lambda: harness.redis_cli("GET", rcache_keys(harness)[0]).split()[0]
+               == second["job_id"], 10, 0.05, desc="the entry names the new job")
+    status, hdrs, hit = harness.http("POST", "/review", body)
+    assert (status, hdrs.get("X-Cache"), hit["job_id"]) == (200, "hit", second["job_id"]), hit
+
+
+def test_result_cache_follows_the_prompt_version(harness, mgw, fake, clean_state, tmp_path):
+    """prompts/README.md: bump a template's "# version:" whenever you change
+    it. The prompts are the workers' (CODEINSIGHT_PROMPTS_DIR); once they
+    run the bumped template an identical submission is a new job asking the
+    model with the new prompt, not the old prompt's result (kept 24 h for a
+    review, 7 days for architecture)."""
+    old_dir, new_dir = tmp_path / "p1", tmp_path / "p2"
+    shutil.copytree(REPO_ROOT / "prompts", old_dir)
+    shutil.copytree(REPO_ROOT / "prompts", new_dir)
+    tpl = new_dir / "templates" / "review.txt"
+    lines = tpl.read_text().split("\n")
+    lines[0] = f"# version: {int(lines[0].split(':')[1]) + 1}"
+    lines[1] = lines[1] + " Report every panic as critical."
+    tpl.write_text("\n".join(lines))
+    m = marker()
+    body = review_body("svc/value.go", go_src(m))
+    harness.start_worker("fast", worker_env(fake, CODEINSIGHT_PROMPTS_DIR=old_dir))
+    first = run_job(harness, "svc/value.go", go_src(m))
+    assert first["degraded"] is False and fake.count(m) == 1, first
+    wait_until(lambda: rcache_keys(harness), 10, 0.05, desc="an rcache: entry")
+    harness.stop_workers()
+
+    harness.wait_answers_published(
+        harness.start_worker("fast", worker_env(fake, CODEINSIGHT_PROMPTS_DIR=new_dir)))
+    status, hdrs, again = harness.http("POST", "/review", body)
+    assert (status, hdrs.get("X-Cache")) == (202, None), (status, hdrs, again)
+    second = harness.poll_job(again["job_id"], timeout=JOB_TIMEOUT)
+    assert second["cached"] is False and fake.count(m) == 2, second
+    assert "Report every panic as critical." in request_text(fake.requests(m)[-1]["body"])
 
 
 # ---------------------------------------------------------- 3. upstream faults --

@@ -256,11 +256,13 @@ static void test_kinds(void **state)
         setenv(good[i][0], good[i][1], 1);
     load_ok(CFG_GATEWAY, &cfg);
     assert_string_equal(cfg.bind, "0.0.0.0");
-    assert_string_equal(cfg.llm_provider, "openrouter");
-    assert_string_equal(cfg.llm_base_url, "http://127.0.0.1:8000");
+    /* The model is the workers' alone: the gateway does not read it. */
+    assert_string_equal(cfg.llm_provider, "");
     setenv("CODEINSIGHT_METRICS_BIND", "0.0.0.0", 1);
     load_ok(CFG_WORKER, &cfg);
     assert_string_equal(cfg.metrics_bind, "0.0.0.0");
+    assert_string_equal(cfg.llm_provider, "openrouter");
+    assert_string_equal(cfg.llm_base_url, "http://127.0.0.1:8000");
 
     assert_rejected(CFG_GATEWAY, "CODEINSIGHT_BIND", "notanip");
     assert_rejected(CFG_WORKER, "CODEINSIGHT_METRICS_BIND", "localhost");
@@ -268,7 +270,7 @@ static void test_kinds(void **state)
     assert_rejected(CFG_WORKER, "CODEINSIGHT_LLM_BASE_URL", "ftp://x");
     assert_rejected(CFG_GATEWAY, "CODEINSIGHT_INFO_URL", "docs.example.com");
     assert_rejected(CFG_WORKER, "CODEINSIGHT_LLM_PROVIDER", "Anthropic");
-    assert_rejected(CFG_GATEWAY, "CODEINSIGHT_LLM_PROVIDER", "anthropi");
+    assert_rejected(CFG_WORKER, "CODEINSIGHT_LLM_PROVIDER", "anthropi");
     assert_rejected(CFG_GATEWAY, "SUPABASE_JWT_SECRET", "short-secret");
     /* A value copied with its file's last line break, or holding any other
      * control character, is refused: it would reach headers and URIs. */

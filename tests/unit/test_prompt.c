@@ -384,6 +384,30 @@ static void test_unknown_task(void **state)
     prompt_set_free(NULL);
 }
 
+/* The set's version of a task is the one its built prompts carry (what a
+ * worker's answer version covers, worker/answer_version.h). */
+static void test_set_version(void **state)
+{
+    struct prompt_set *ps = load_real();
+    const char *const tasks[] = {"review", "debug", "architecture", "stress"};
+    struct err e = {0};
+    char v[64], tiny[8];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++) {
+        struct prompt p;
+        build_ok(ps, tasks[i], &sample, &p);
+        assert_int_equal(prompt_set_version(ps, tasks[i], v, sizeof v, &e), 0);
+        assert_string_equal(v, p.version);
+        prompt_cleanup(&p);
+    }
+    assert_int_equal(prompt_set_version(ps, "security", v, sizeof v, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID_REQUEST_TYPE);
+    assert_int_equal(prompt_set_version(ps, "review", tiny, sizeof tiny, &e), -1);
+    assert_int_equal(e.code, ERR_INTERNAL);
+    prompt_set_free(ps);
+}
+
 /* The fixed part of a review costs far less than the whole brain. */
 static void test_compact(void **state)
 {
@@ -563,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_empty_values_and_sections),
         cmocka_unit_test(test_values_not_expanded),
         cmocka_unit_test(test_unknown_task),
+        cmocka_unit_test(test_set_version),
         cmocka_unit_test(test_compact),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_bad_files),
