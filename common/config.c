@@ -187,7 +187,8 @@ static const struct cfg_entry cfg_table[] = {
     {"CODEINSIGHT_MAX_ATTEMPTS", CFG_T_INT, OFF(max_attempts), "5", 1, 100, CFG_WORKER, 0,
      "Deliveries of a job before it is dead-lettered (<stream>:dead) and marked failed."},
     {"CODEINSIGHT_RESULT_CACHE_SHARED", CFG_T_INT, OFF(result_cache_shared), "0", 0, 1,
-     CFG_GATEWAY, 0, "1: identical submissions share results across users (one organisation)."},
+     CFG_GATEWAY, 0, "1: identical submissions share results across users (one organisation); "
+     "another user's hit shows the result, none of its owner's identifiers."},
     {"CODEINSIGHT_TARGET_DRAIN_S", CFG_T_INT, OFF(target_drain_s), "60", 1, 86400, CFG_GATEWAY,
      0, "Seconds a stream's backlog should take to drain: GET /queue/info sizes "
      "recommended_workers for it."},

@@ -73,6 +73,8 @@ struct admit_job {
     int replayed;                   /* PENDING_CACHED: the key's first answer was that hit */
     enum pending pending;           /* the outcome a waiting thread continues from */
     char pending_x[64];             /* and its second field (a job id, a user id) */
+    char caller[CRYPTO_UUID_LEN];   /* PENDING_CACHED: the caller's user id, as the script
+                                       saw it ("" unknown) */
     char draft[CRYPTO_UUID_LEN], created[CLOCK_RFC3339_LEN];   /* draft: job_id_draft */
     char idem[256];
     char cursor[64], month[BUDGET_MONTH_LEN], est[DECIMAL_STR_MAX], digest[65];
@@ -380,6 +382,8 @@ static enum step outcome_answer(struct admit_job *j, const cJSON *r)
                                                           : PENDING_NONE;
     if (j->pending != PENDING_NONE) {
         snprintf(j->pending_x, sizeof j->pending_x, "%s", gate_reply_str(r, 1));
+        if (j->pending == PENDING_CACHED)
+            snprintf(j->caller, sizeof j->caller, "%s", gate_reply_str(r, 9));
         return STEP_WORK;
     }
     if (gate_refusal_or_respond(req, &j->id, r))
@@ -409,6 +413,45 @@ static cJSON *finished_job(struct request *req, const char *job_id)
     return view;
 }
 
+/* The members of a finished job's view that follow from what was submitted
+ * and how the workers answered it, which a hit of the shared result cache
+ * may show to another user (docs/admission.md, "Result cache"). job_id
+ * stays: it names the result (a client takes it as the answer's id),
+ * though its owner alone may read the job. */
+static const char *const shared_members[] = {
+    "job_id", "type", "status", "file_path", "language", "findings", "file_sha256", "summary",
+    "notes", "linters", "error", "degraded", "degraded_reason", "provider", "model", "cached",
+    "reviewed_ranges", "skipped_ranges", "filter", "filtered_out", "changed_ranges",
+    "diff_ranges", "root_cause", "explanation", "fix", "verification_steps", "confidence",
+    "verification", "failure", "frames", "root_frame", "architecture", "stress"};
+
+static int shared_member(const char *name)
+{
+    for (size_t i = 0; i < sizeof shared_members / sizeof shared_members[0]; i++)
+        if (strcmp(name, shared_members[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Another user's finished job as the caller's hit shows it: only its
+ * shared members, then the caller's own user_id, request_id (this
+ * request's) and repo_id (the one sent, or null). Everything else is the
+ * owner's (their ids, times, attempts, budget state, usage and cost) and is
+ * left out, whatever members a job gains later. Changes view in place. */
+static void shared_hit_view(cJSON *view, const struct admit_job *j)
+{
+    cJSON *it = view->child, *next;
+
+    for (; it != NULL; it = next) {
+        next = it->next;
+        if (it->string == NULL || !shared_member(it->string))
+            cJSON_Delete(cJSON_DetachItemViaPointer(view, it));
+    }
+    json_add_str_or_null(view, "user_id", j->caller[0] != '\0' ? j->caller : NULL);
+    json_add_str_or_null(view, "request_id", j->req->request_id);
+    json_add_str_or_null(view, "repo_id", j->r.repo_id);
+}
+
 /* Tokens already charged this month, from the durable ledger. */
 static int ledger_floor(struct admit_job *j, struct err *e)
 {
@@ -434,14 +477,22 @@ static enum step outcome_work(struct admit_job *j)
 
     if (j->pending == PENDING_CACHED) {
         cJSON *view = finished_job(req, j->pending_x);
+        const char *owner = json_str(view, "user_id");
+        int own;
         if (view == NULL) {
             /* The pointed-at job is gone: admit normally this time. */
             j->skip_cache = 1;
             return STEP_AGAIN;
         }
+        /* Only a shared cache holds other users' jobs; one whose owner is
+         * not known to be the caller shows nothing of its owner's. */
+        own = owner != NULL && j->caller[0] != '\0' && strcmp(owner, j->caller) == 0;
+        if (!own)
+            shared_hit_view(view, j);
         admission_headers(j);
         snprintf(poll, sizeof poll, "/job/%s", j->pending_x);
-        respond_header(req, "Content-Location", poll);
+        if (own)                    /* the owner alone may read it there */
+            respond_header(req, "Content-Location", poll);
         respond_header(req, "X-Cache", "hit");
         if (j->replayed)
             respond_header(req, "Idempotent-Replayed", "true");

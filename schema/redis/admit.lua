@@ -34,7 +34,10 @@
 -- identity HGETALL or nil} with status 'ok' (x the job id), 'cached' (x
 -- a finished identical job), 'replay' (x the first response's job id),
 -- 'replay_cached' (x the finished job the key's first answer was, from the
--- result cache) or 'conflict'; or {'need_budget', user_id}, or a gate
+-- result cache) or 'conflict'; a 'cached' and a 'replay_cached' reply end
+-- with the caller's user id (with a shared cache the job may be another
+-- user's, whose identifiers the gateway then leaves out of its answer);
+-- or {'need_budget', user_id}, or a gate
 -- refusal. limit, remaining, reset and taken are 0 when the gateway
 -- admitted the caller, and an 'ok' is then sent as one string,
 -- "<job id><throttled><degraded>".
@@ -221,7 +224,7 @@ local function admit(k, a, n, batch)
       return {'conflict', prev[1], rl[1], rl[2], rl[3], 0, 0, rl[5], flat}
     elseif prev[5] == '1' then
       if ARGV[a + 7] ~= '' then
-        return {'replay_cached', prev[1], rl[1], rl[2], rl[3], 0, 0, rl[5], flat}
+        return {'replay_cached', prev[1], rl[1], rl[2], rl[3], 0, 0, rl[5], flat, user}
       end
       -- The gateway found the cached job gone and skips the cache: the key
       -- is free for the job admitted below.
@@ -244,7 +247,7 @@ local function admit(k, a, n, batch)
       redis.call('HSET', ikey, 'job_id', done, 'digest', ARGV[a + 4], 'cached', '1')
       redis.call('EXPIRE', ikey, '86400')
     end
-    return {'cached', done, rl[1], rl[2], rl[3], 0, 0, rl[5], flat}
+    return {'cached', done, rl[1], rl[2], rl[3], 0, 0, rl[5], flat, user}
   end
 
   local total = counter.used + counter.reserved + tonumber(ARGV[a + 2])

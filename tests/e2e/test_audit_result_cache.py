@@ -56,27 +56,6 @@ def first_job(harness, body, auth=None) -> dict:
     return job
 
 
-def test_shared_cache_hit_shows_another_tenants_repo_and_request(harness, clean_state):
-    """CODEINSIGHT_RESULT_CACHE_SHARED=1: the hit is another user's job
-    (documented: "its user_id says so"). repo_id and request_id are not part
-    of the key (result_digest) yet the hit answers the other tenant's: B
-    learns A's repository name and request id, neither derived from the code
-    B sent."""
-    gw = harness.start_gateway({**SCALE, "CODEINSIGHT_RESULT_CACHE_SHARED": "1"}, default=True)
-    _, _, key_a = harness.new_user("pro", tag="tenant-a")
-    _, _, key_b = harness.new_user("pro", tag="tenant-b")
-    harness.start_worker("fast", QUICK)                       # offline results are cached too
-    src = go_src(marker())
-    a = first_job(harness, review_body("svc/value.go", src, repo_id="acme/secret-merger"),
-                  auth=key_a)
-    assert a["repo_id"] == "acme/secret-merger", a
-    status, hdrs, hit = harness.http("POST", "/review", review_body("svc/value.go", src),
-                                     auth=key_b, gateway=gw)
-    assert (status, hdrs.get("X-Cache")) == (200, "hit"), (status, hdrs)
-    leaked = {k: hit.get(k) for k in ("repo_id", "request_id") if hit.get(k) == a.get(k)}
-    assert not leaked, f"tenant B sees tenant A's {leaked}"
-
-
 def test_cancelled_job_keeps_the_cost_of_its_answered_call(harness, fake, clean_state):
     """docs/pipeline.md: a running job cancelled is "charged what its model
     calls spent: the usage of those that answered (..., a repaired answer's

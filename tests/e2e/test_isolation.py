@@ -3,13 +3,16 @@
 from PostgreSQL alike; GET /jobs lists only the caller's jobs, newest first,
 paginated with limit/next_cursor without duplicates or gaps, filtered by
 status and type (however many newer jobs the filter skips); a bad limit or
-cursor is 400 invalid_field_value."""
+cursor is 400 invalid_field_value. A shared result-cache hit
+(CODEINSIGHT_RESULT_CACHE_SHARED=1) shows the result, none of its owner's
+identifiers (docs/admission.md, "Result cache")."""
 
 import secrets
 
 import pytest
 
-from harness import GROUP_FAST, STREAM_FAST, UUID7_RE, assert_job_shape, assert_problem
+from harness import (GROUP_FAST, STREAM_FAST, UUID7_RE, assert_job_shape, assert_problem,
+                     wait_until)
 
 TYPES = ["review", "debug", "review", "architecture", "review", "debug", "review"]
 # What each heavy type needs besides a file.
@@ -254,3 +257,51 @@ def test_filter_past_the_scan_cap_continues_with_a_cursor(harness, gateway):
     ids, pages = filtered_walk(harness, key, "type=debug&limit=5")
     assert ids == [newest, debug], ids
     assert pages == 2, pages
+
+
+# What a shared hit shows of another user's job: the result, the caller's own
+# identifiers; never the owner's ids, times, attempts, budget state or bill.
+OWNERS_ONLY = ("created_at", "started_at", "finished_at", "attempts", "pool", "worker",
+               "throttled", "deferred_until", "usage")
+
+
+def test_shared_cache_hit_shows_none_of_its_owners_identifiers(harness, clean_state):
+    """With CODEINSIGHT_RESULT_CACHE_SHARED=1 B's identical submission is
+    answered by A's finished job. repo_id, request_id and user_id are not
+    part of the result key: B's answer carries its own (repo_id as B sent
+    it, null here), not A's repository name or request id, and nothing of
+    A's job that is not the result; A's own hit is A's whole job."""
+    gw = harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
+                                "CODEINSIGHT_RESULT_CACHE_SHARED": "1"})
+    _, user_a, key_a = harness.new_user("pro", tag="tenant-a")
+    _, user_b, key_b = harness.new_user("pro", tag="tenant-b")
+    harness.start_worker("fast", {"CODEINSIGHT_READ_BLOCK_MS": "200"})  # offline: cached too
+    src = f"package svc\n\n// {secrets.token_hex(8)}\nfunc V(xs []int) int {{ return xs[0] }}\n"
+    body = {"file_path": "svc/value.go", "file_content": src, "request_type": "review"}
+    jid = harness.submit(**body, repo_id="acme/secret-merger", gateway=gw, auth=key_a)
+    a = harness.poll_job(jid, gateway=gw, auth=key_a)
+    assert a["status"] == "done" and a["repo_id"] == "acme/secret-merger", a
+    wait_until(lambda: harness.redis_cli("--scan", "--pattern", "rcache:shared:*"), 10, 0.05,
+               desc="a shared rcache: entry")
+
+    status, hdrs, hit = harness.http("POST", "/review", body, gateway=gw, auth=key_b)
+    assert (status, hdrs.get("X-Cache")) == (200, "hit"), (status, hdrs, hit)
+    leaked = {k: hit.get(k) for k in ("repo_id", "request_id", "user_id")
+              if hit.get(k) == a.get(k)}
+    assert not leaked, f"tenant B sees tenant A's {leaked}"
+    assert (hit["user_id"], hit["request_id"], hit["repo_id"]) == \
+        (user_b, hdrs.get("X-Request-Id"), None), hit
+    assert not [k for k in OWNERS_ONLY if k in hit], hit
+    assert hdrs.get("Content-Location") is None, "B cannot read A's job there"
+    assert (hit["job_id"], hit["status"], hit["findings"], hit["summary"]) == \
+        (a["job_id"], "done", a["findings"], a["summary"]), hit
+    assert_problem(harness.http("GET", f"/job/{a['job_id']}", gateway=gw, auth=key_b), 404,
+                   "job_not_found")
+
+    status, hdrs, own = harness.http("POST", "/review", dict(body, repo_id="x/y"), gateway=gw,
+                                     auth=key_a)
+    assert (status, hdrs.get("X-Cache")) == (200, "hit"), (status, hdrs, own)
+    assert (own["user_id"], own["repo_id"], own["request_id"]) == \
+        (user_a, "acme/secret-merger", a["request_id"]), own
+    assert hdrs.get("Content-Location") == f"/job/{a['job_id']}", hdrs
+    harness.stop_workers()
