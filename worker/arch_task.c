@@ -67,7 +67,8 @@ static void on_answer(void *arg, struct model_answer *a)
 }
 
 int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *skip_reason,
-                    int64_t *spent, model_done_cb *cb, void *arg, struct cancel *cancel)
+                    struct model_spent *spent, model_done_cb *cb, void *arg,
+                    struct cancel *cancel)
 {
     struct model_out out;
     struct prompt_vars v;

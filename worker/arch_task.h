@@ -27,6 +27,7 @@ struct cancel;
  * cancelled (model_ask) and cb never runs. spent: NULL, or what the model
  * call spends is added to it as it goes (model_question.spent). */
 int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *skip_reason,
-                    int64_t *spent, model_done_cb *cb, void *arg, struct cancel *cancel);
+                    struct model_spent *spent, model_done_cb *cb, void *arg,
+                    struct cancel *cancel);
 
 #endif

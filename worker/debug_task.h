@@ -42,10 +42,10 @@ struct debug_env {
     struct sandbox *sandbox;        /* NULL: no sandbox in this process */
     debug_step_cb *on_step;         /* NULL: steps are not reported */
     void *step_arg;
-    int64_t *spent;                 /* NULL, or a counter every model round adds what it
+    struct model_spent *spent;      /* NULL, or counters every model round adds what it
                                        spends to as it goes (model_question.spent): what
                                        a cancelled task has used (its outcome's tokens
-                                       say it otherwise) */
+                                       and usage say it otherwise) */
 };
 
 struct debug_in {

@@ -139,14 +139,13 @@ static void add_array(cJSON *r, const char *name, const cJSON *arr, int minimal)
 
 static void add_usage(cJSON *r, const struct job_parts *p)
 {
-    const struct model_out *m = p->model;
+    const struct llm_usage *m = p->usage;
     cJSON *u = cJSON_AddObjectToObject(r, "usage");
 
-    cJSON_AddNumberToObject(u, "input_tokens", m ? (double)m->usage.input_tokens : 0);
-    cJSON_AddNumberToObject(u, "output_tokens", m ? (double)m->usage.output_tokens : 0);
-    cJSON_AddNumberToObject(u, "cache_read_tokens", m ? (double)m->usage.cache_read_tokens : 0);
-    cJSON_AddNumberToObject(u, "cache_write_tokens",
-                            m ? (double)m->usage.cache_write_tokens : 0);
+    cJSON_AddNumberToObject(u, "input_tokens", m ? (double)m->input_tokens : 0);
+    cJSON_AddNumberToObject(u, "output_tokens", m ? (double)m->output_tokens : 0);
+    cJSON_AddNumberToObject(u, "cache_read_tokens", m ? (double)m->cache_read_tokens : 0);
+    cJSON_AddNumberToObject(u, "cache_write_tokens", m ? (double)m->cache_write_tokens : 0);
     cJSON_AddNumberToObject(u, "cost_usd", p->cost_usd > 0 ? p->cost_usd : 0);
 }
 

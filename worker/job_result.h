@@ -17,6 +17,7 @@
 #include "common/json.h"
 
 struct lint_result;
+struct llm_usage;
 struct model_out;
 struct redact_result;
 
@@ -41,9 +42,12 @@ struct job_parts {
     const struct lint_result *lint;     /* its NULL arrays count as empty */
     const struct redact_result *red_file;   /* the secret findings; may be NULL */
     const struct model_out *model;      /* NULL: no model step finished */
+    const struct llm_usage *usage;      /* the job's model calls' usage (the model step's,
+                                           or what a cancelled one's calls spent); NULL:
+                                           none */
     const char *provider;               /* NULL: none */
     const char *model_name;
-    double cost_usd;                    /* the model step's cost, 0 when unknown */
+    double cost_usd;                    /* that usage's cost, 0 when unknown */
     int64_t charge_tokens;              /* what the ledger row charges */
 };
 

@@ -31,7 +31,8 @@ struct ask {
     model_answer_cb *cb;
     void *arg;
     struct cancel *cancel;          /* the caller's (borrowed until cb or cancelled), or NULL */
-    int64_t *spent;                 /* the question's, or NULL */
+    int64_t *spent;                 /* the question's tokens (model_spent), or NULL */
+    struct llm_usage *spent_usage;  /* and its usage, or NULL */
     struct prompt prompt;
     char cache_key[80];             /* "pcache:<sha256>" */
     int repaired;
@@ -95,9 +96,13 @@ static void ask_cancel(void *state)
         struct llm_usage u = {0};
         int sending = llm_cancel(k->call, &u);
 
+        /* Earlier attempts' reported usage counts in both; the estimate
+         * of the abandoned request in the tokens only. */
         if (k->spent != NULL)
             *k->spent += llm_usage_tokens(&u) +
                          (sending ? (int64_t)((k->call_chars + 3) / 4) : 0);
+        if (k->spent_usage != NULL)
+            llm_usage_add(k->spent_usage, &u);
     }
     ask_free(k);
 }
@@ -146,6 +151,8 @@ static void on_model(void *arg, struct llm_result *res)
     llm_usage_add(&k->out.usage, &res->usage);
     if (k->spent != NULL)
         *k->spent += llm_usage_tokens(&res->usage);
+    if (k->spent_usage != NULL)
+        llm_usage_add(k->spent_usage, &res->usage);
     k->out.model_attempts += res->attempts;
     if (!res->ok) {
         char reason[200];
@@ -255,7 +262,8 @@ int model_ask(const struct model_ctx *ctx, const struct model_question *q, model
     k->cb = cb;
     k->arg = arg;
     k->cancel = cancel;
-    k->spent = q->spent;
+    k->spent = q->spent != NULL ? &q->spent->tokens : NULL;
+    k->spent_usage = q->spent != NULL ? &q->spent->usage : NULL;
     cancel_set(cancel, ask_cancel, k);
     if (!llm_enabled(ctx->llm)) {
         degrade(k, "offline: no model configured");

@@ -37,21 +37,34 @@ struct model_ctx {
  * wrong (sent back to the model once) and nothing allocated. */
 typedef int model_parse_fn(const char *text, size_t len, cJSON **out, char *why, size_t cap);
 
+/* What a job's model calls have spent so far, added to as they go: the
+ * tokens it is charged and the usage behind them, so that a job stopped
+ * before its model step finished (cancelled) reports the cost it is
+ * charged for. */
+struct model_spent {
+    int64_t tokens;                 /* each answered call's tokens, and for a call cancelled
+                                       while out, its prompt's characters / 4 */
+    struct llm_usage usage;         /* the answered calls' usage, every kind and the cost
+                                       they reported (the estimate of a cancelled call is
+                                       in tokens only: no usage was reported for it) */
+};
+
 struct model_question {
     const char *task;               /* prompt task: "review", "debug", ... */
     const struct prompt_vars *vars; /* borrowed for the call only */
     model_parse_fn *parse;
     long cache_ttl_s;               /* prompt cache lifetime; 0: not cached */
     int defer_unless_cached;        /* a cache miss answers `deferred` instead of calling */
-    int64_t *spent;                 /* NULL, or a counter (borrowed until the answer or the
+    struct model_spent *spent;      /* NULL, or counters (borrowed until the answer or the
                                        cancel) the ask adds what it spends to as it goes:
-                                       each model call's tokens once it has answered (a
-                                       repaired answer's first call too), and for a call
-                                       cancelled, the usage its earlier attempts reported
-                                       (a malformed reply before a retry) and, when its
-                                       request was out, its prompt's characters / 4,
-                                       since the vendor may bill the input it read but
-                                       reports no usage for a call its client abandoned */
+                                       each model call's tokens and usage once it has
+                                       answered (a repaired answer's first call too), and
+                                       for a call cancelled, the usage its earlier attempts
+                                       reported (a malformed reply before a retry) and,
+                                       when its request was out, its prompt's characters /
+                                       4 in tokens only, since the vendor may bill the
+                                       input it read but reports no usage for a call its
+                                       client abandoned */
 };
 
 struct model_answer {

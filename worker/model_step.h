@@ -33,7 +33,7 @@ struct model_in {
     const cJSON *lint_findings;     /* borrowed */
     const char *skip_reason;        /* non-NULL: no model call, degraded for this reason */
     int defer_unless_cached;        /* soft-throttled and not yet due */
-    int64_t *spent;                 /* NULL, or what the model call spends is added to it
+    struct model_spent *spent;      /* NULL, or what the model call spends is added to it
                                        as it goes (model_question.spent) */
 };
 

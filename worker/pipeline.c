@@ -85,8 +85,9 @@ struct pipeline_job {
     struct redact_result red_file, red_diff, red_log;
     struct redact_result red_path, red_lang;    /* file_path, language: what the model reads */
     struct cancel task;             /* the model step or heavy task while it runs */
-    int64_t task_spent;             /* tokens its task's model calls have spent so far
-                                       (model_question.spent): charged if it is cancelled */
+    struct model_spent task_spent;  /* what its task's model calls have spent so far
+                                       (model_question.spent): charged, and reported as
+                                       its usage and cost, if it is cancelled */
     struct model_out model;         /* owned once the model step finished */
     int have_model;
     int dead;                       /* given up: dead-lettered when published */
@@ -601,15 +602,18 @@ static const char *degraded_reason(const struct pipeline_job *j)
     return job_result_degraded_reason(j->entry, j->have_model ? &j->model : NULL);
 }
 
-/* The job as job_result.h sees it. */
+/* The job as job_result.h sees it. Its usage is the model step's once that
+ * finished; before (a job cancelled while its task ran), what the task's
+ * answered calls spent, which is what it is charged for (pipeline_cancel). */
 static void job_parts(const struct pipeline_job *j, struct job_parts *p)
 {
     const struct worker *w = j->w;
     const struct model_out *m = j->have_model ? &j->model : NULL;
-    double cost = m != NULL ? m->usage.cost_usd : 0;
+    const struct llm_usage *u = m != NULL ? &m->usage : &j->task_spent.usage;
+    double cost = u->cost_usd;
 
-    if (m != NULL && cost <= 0)
-        cost = llm_cost(w->cfg->llm_prices, llm_model_name(w->llm), &m->usage);
+    if (cost <= 0)
+        cost = llm_cost(w->cfg->llm_prices, llm_model_name(w->llm), u);
     *p = (struct job_parts){
         .entry = j->entry,
         .job_id = j->job_id,
@@ -626,6 +630,7 @@ static void job_parts(const struct pipeline_job *j, struct job_parts *p)
         .lint = &j->lint,
         .red_file = &j->red_file,
         .model = m,
+        .usage = u,
         .provider = llm_provider_name(w->llm),
         .model_name = llm_model_name(w->llm),
         .cost_usd = cost,
@@ -973,7 +978,9 @@ int pipeline_cancel(struct worker *w, const char *job_id)
         /* Its model call is aborted (or sandbox run killed, load stopped):
          * its callback never runs, so the job goes on from here. */
         cancel_now(&j->task);
-        j->charge.actual = j->task_spent;   /* the calls it made, the aborted one too */
+        /* The calls it made, the aborted one too; their usage and cost are
+         * the job's (job_parts). */
+        j->charge.actual = j->task_spent.tokens;
         step(j);
     }
     /* Else the step under way (start, linters, a retry's wait, a deferral)

@@ -25,7 +25,7 @@ struct stress_env {
     const struct config *cfg;
     const struct model_ctx *model;
     const struct target_policy *policy;
-    int64_t *spent;                 /* NULL, or what the model call spends is added to it
+    struct model_spent *spent;      /* NULL, or what the model call spends is added to it
                                        as it goes (model_question.spent) */
 };
 

@@ -208,6 +208,43 @@ def test_a_running_job_is_stopped_by_its_worker(fresh, fake):
     assert fresh.poll_job(other, auth=key)["status"] == "done"
 
 
+def test_a_cancelled_job_reports_the_cost_of_its_answered_call(fresh, fake):
+    """The model answered, not JSON, and the repair call is held when the
+    owner cancels: the job is charged the answered call's tokens and the
+    held call's estimate (docs/pipeline.md), and its usage and cost_usd,
+    so GET /usage's cost and breakdown, are the answered call's: 9,000 in
+    and 700 out at 3 and 15 USD per million tokens. Before, the tokens were
+    charged with a usage of 0 and no cost."""
+    user_id, key = user(fresh, "cancel-cost")
+    marker = "repair_" + secrets.token_hex(4)
+    fake.script([{"match": marker, "text": "not json at all",
+                  "usage": {"input_tokens": 9000, "output_tokens": 700}},
+                 {"match": marker, "fault": "timeout"}])
+    fresh.start_worker("fast", worker_env(fake))
+    job_id = fresh.submit("svc/value.go", f"package svc\n\n// {marker}\nfunc V() {{}}\n",
+                          auth=key)
+    wait_until(lambda: fake.count(marker) == 2 and held_call(fake), timeout=20,
+               desc="the repair call is held")
+    status, _, body = cancel(fresh, job_id, key)
+    assert status == 202, body
+    job = fresh.poll_job(job_id, until=("cancelled", "done", "failed"), timeout=CANCEL_WITHIN_S,
+                         auth=key)
+    assert job["status"] == "cancelled", job
+    u = job["usage"]
+    assert (u["input_tokens"], u["output_tokens"], u["cost_usd"]) == (9000, 700, 0.0375), u
+    wait_until(lambda: fake.stats()["client_gave_up"] == 1, timeout=10, desc="the call aborted")
+    repair = abort_charge(fake.requests(marker)[1]["body"])
+    tokens, cost, inp, out = fresh.psql_rows(
+        "SELECT tokens, cost_usd, input_tokens, output_tokens FROM token_charges "
+        f"WHERE job_id = '{job_id}'")[0]
+    assert (int(tokens), float(cost), int(inp), int(out)) == \
+        (9700 + repair, 0.0375, 9000, 700), (tokens, cost, inp, out)
+    st, _, usage = fresh.http("GET", "/usage", auth=key)
+    assert st == 200 and (usage["tokens"], usage["cost_usd"]) == (9700 + repair, 0.0375), usage
+    review = usage["by_task"]["review"]
+    assert (review["input_tokens"], review["output_tokens"]) == (9000, 700), usage
+
+
 def test_a_cancellation_missed_while_unsubscribed_is_caught_up(fresh, fake):
     """The request reached Redis (cancel_requested) but its message did not
     reach the worker, as when its subscription was down: once the worker

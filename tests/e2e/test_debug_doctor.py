@@ -707,6 +707,9 @@ def test_cancel_between_rounds_charges_the_rounds_done(harness, dgw, fake, clean
     # answer's); round 2 by the worker's count of the prompt it sent.
     used = max(1, len(request_text(first)) // 4) + len(first_answer) // 4
     assert tokens == used + abort_charge(second), (tokens, used)
+    # Its usage and cost are round 1's, the call that answered.
+    u = job["usage"]
+    assert u["input_tokens"] + u["output_tokens"] == used and u["cost_usd"] > 0, (u, used)
     # Its log line counts what it reports: no findings (the linters' are
     # not the job's once it is cancelled).
     done = w.events("job_done", job_id=job_id)

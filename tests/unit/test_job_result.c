@@ -129,6 +129,7 @@ static void test_model_summary_and_secret_scan(void **state)
     f.model.usage.input_tokens = 100;
     f.model.cached = 1;
     f.p.model = &f.model;
+    f.p.usage = &f.model.usage;
     f.p.cost_usd = 0.5;
     fx_build(&f);
     assert_string_equal(json_str(f.result, "summary"), "Looks fine.");
@@ -198,6 +199,34 @@ static void test_cancelled_job(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(f.result, "findings")), 0);
     assert_string_equal(json_str(f.doc, "status"), "cancelled");
     assert_string_equal(json_str(f.doc, "error"), "cancelled by its owner");
+    fx_done(&f);
+}
+
+/* Cancelled while its model step ran: no model step finished, but what its
+ * answered calls spent is its usage and cost, beside the tokens charged. */
+static void test_cancelled_job_reports_what_it_spent(void **state)
+{
+    struct fx f;
+    struct llm_usage spent = {.input_tokens = 9000, .output_tokens = 700};
+    const cJSON *u;
+    (void)state;
+
+    fx_init(&f, REVIEW_ENTRY);
+    f.p.failed = 1;
+    f.p.cancelled = 1;
+    f.p.error = "cancelled by its owner";
+    f.p.usage = &spent;
+    f.p.cost_usd = 0.0375;
+    f.p.charge_tokens = 9700 + 2500;    /* and the aborted call's estimate */
+    fx_build(&f);
+    u = cJSON_GetObjectItem(f.result, "usage");
+    assert_int_equal(cJSON_GetObjectItem(u, "input_tokens")->valueint, 9000);
+    assert_int_equal(cJSON_GetObjectItem(u, "output_tokens")->valueint, 700);
+    assert_float_equal(cJSON_GetObjectItem(u, "cost_usd")->valuedouble, 0.0375, 1e-9);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(f.result, "cached")));
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(f.doc, "usage"),
+                                         "input_tokens")->valueint, 9000);
+    assert_int_equal(cJSON_GetObjectItem(f.doc, "charge_tokens")->valueint, 12200);
     fx_done(&f);
 }
 
@@ -290,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_nothing_ran),
         cmocka_unit_test(test_failed_job_has_no_findings),
         cmocka_unit_test(test_cancelled_job),
+        cmocka_unit_test(test_cancelled_job_reports_what_it_spent),
         cmocka_unit_test(test_minimal_form_drops_written_text),
         cmocka_unit_test(test_diff_filter_members_are_task_result),
         cmocka_unit_test(test_text_not_utf8_is_replaced),

@@ -4,9 +4,10 @@
  * call out, or with its prompt-cache lookup out. A cancelled ask never calls
  * back, aborts its model call, and is freed exactly once (ASan): at once, or
  * when the cache reply it cannot withdraw arrives. What the ask spends is
- * counted as it goes (model_question.spent): each answered call's usage, a
- * call aborted while out by its prompt's characters / 4, the usage of a
- * cancelled call's earlier billed attempts, a cache lookup nothing. */
+ * counted as it goes (model_question.spent): each answered call's tokens and
+ * usage, a call aborted while out by its prompt's characters / 4 (in tokens
+ * only), the usage of a cancelled call's earlier billed attempts, a cache
+ * lookup nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,7 +43,7 @@ struct fx {
     struct model_ctx ctx;
     struct loop_until *lu;          /* runs the loop: loop_until.h */
     struct cancel ask;              /* the ask's, as a task holds it */
-    int64_t spent;                  /* the question's counter */
+    struct model_spent spent;       /* the question's counters */
     int called;                     /* answers received */
     struct model_answer last;
 };
@@ -191,13 +192,14 @@ static void test_cancel_with_model_call_out(void **state)
     assert_non_null(f.ask.fn);
     assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
     assert_int_equal(llm_inflight(f.llm), 1);
-    assert_int_equal(f.spent, 0);
+    assert_int_equal(f.spent.tokens, 0);
     cancel_now(&f.ask);
     assert_null(f.ask.fn);
     assert_int_equal(llm_inflight(f.llm), 0);
     /* The vendor may bill the prompt it read: counted before cancel_now
      * returned. */
-    assert_int_equal(f.spent, abort_charge(&f));
+    assert_int_equal(f.spent.tokens, abort_charge(&f));
+    assert_int_equal(llm_usage_tokens(&f.spent.usage), 0);
     assert_true(loop_until_run(f.lu, model_dropped, &f, WAIT_MS));
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
@@ -217,7 +219,9 @@ static void test_answered_call_is_counted(void **state)
     assert_true(loop_until_run(f.lu, called, &f, WAIT_MS));
     assert_false(f.last.degraded);
     assert_int_equal(f.last.tokens, 120);
-    assert_int_equal(f.spent, 120);
+    assert_int_equal(f.spent.tokens, 120);
+    assert_int_equal(f.spent.usage.input_tokens, 100);
+    assert_int_equal(f.spent.usage.output_tokens, 20);
     fx_cleanup(&f);
 }
 
@@ -234,10 +238,13 @@ static void test_cancelled_repair_keeps_the_first_call(void **state)
     assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
     model_says(&f, "bad");
     assert_true(loop_until_run(f.lu, model_asked, &f, WAIT_MS));
-    assert_int_equal(f.spent, 120);
+    assert_int_equal(f.spent.tokens, 120);
     assert_int_equal(f.called, 0);
     cancel_now(&f.ask);
-    assert_true(f.spent > 120 + abort_charge(&f));
+    assert_true(f.spent.tokens > 120 + abort_charge(&f));
+    /* The usage is the answered call's alone: the repair reported none. */
+    assert_int_equal(f.spent.usage.input_tokens, 100);
+    assert_int_equal(f.spent.usage.output_tokens, 20);
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
     fx_cleanup(&f);
@@ -261,7 +268,7 @@ static void test_cut_answers_degrade_as_cut(void **state)
     assert_true(f.last.degraded);
     assert_string_equal(f.last.degraded_reason,
                         "model answer cut at max_tokens after one repair attempt");
-    assert_int_equal(f.spent, 240);
+    assert_int_equal(f.spent.tokens, 240);
     fx_cleanup(&f);
 }
 
@@ -295,7 +302,10 @@ static void test_cancel_while_retrying_counts_the_billed_reply(void **state)
     cancel_now(&f.ask);
     /* 304 billed; plus the prompt's characters only if the retry went out
      * first, on a very slow machine. */
-    assert_true(f.spent == 304 || f.spent == 304 + abort_charge(&f));
+    assert_true(f.spent.tokens == 304 || f.spent.tokens == 304 + abort_charge(&f));
+    /* The billed reply's usage is reported too; the estimate is not. */
+    assert_int_equal(f.spent.usage.input_tokens, 300);
+    assert_int_equal(f.spent.usage.output_tokens, 4);
     loop_until_run(f.lu, NULL, NULL, QUIET_MS);
     assert_int_equal(f.called, 0);
     fx_cleanup(&f);
@@ -315,7 +325,7 @@ static void test_cancel_with_cache_lookup_out(void **state)
     assert_int_equal(f.called, 0);
     assert_int_equal(llm_inflight(f.llm), 0);
     assert_false(loopback_peer_pending(&f.model));
-    assert_int_equal(f.spent, 0);       /* no model call went out */
+    assert_int_equal(f.spent.tokens, 0);       /* no model call went out */
     fx_cleanup(&f);
 }
 
