@@ -92,7 +92,7 @@ int llm_prices_check(const char *prices, struct err *e)
     return ERR_OK;
 }
 
-static int resolve(struct llm *m, const struct config *cfg, int need_key, struct err *e)
+static int resolve(struct llm *m, const struct config *cfg, struct err *e)
 {
     const char *p = cfg->llm_provider;
     const char *key = "";
@@ -136,7 +136,7 @@ static int resolve(struct llm *m, const struct config *cfg, int need_key, struct
         base = cfg->llm_base_url;
     if (cfg->llm_model[0] != '\0')
         model = cfg->llm_model;
-    if (need_key && m->provider != LLM_OPENAI && key[0] == '\0')
+    if (m->provider != LLM_OPENAI && key[0] == '\0')
         return err_set(e, ERR_CONFIG, "CODEINSIGHT_LLM_PROVIDER=%s needs its API key", p);
     snprintf(m->url, sizeof m->url, "%.*s%s", (int)(strlen(base) - (base[strlen(base) - 1] == '/')),
              base, path);
@@ -174,7 +174,7 @@ struct llm *llm_new(struct loop *loop, const struct config *cfg, struct err *e)
     }
     m->loop = loop;
     m->cfg = cfg;
-    if (resolve(m, cfg, 1, e) != ERR_OK) {
+    if (resolve(m, cfg, e) != ERR_OK) {
         free(m);
         return NULL;
     }
@@ -185,21 +185,6 @@ struct llm *llm_new(struct loop *loop, const struct config *cfg, struct err *e)
     if (m->provider != LLM_OFFLINE)
         metrics_preset_calls(provider_names[m->provider]);
     return m;
-}
-
-int llm_target(const struct config *cfg, char *out, size_t cap, struct err *e)
-{
-    struct llm m;
-
-    memset(&m, 0, sizeof m);
-    if (resolve(&m, cfg, 0, e) != ERR_OK)
-        return ERR_CONFIG;
-    crypto_wipe(m.auth_header, sizeof m.auth_header);
-    if (m.provider == LLM_OFFLINE)
-        snprintf(out, cap, "offline");
-    else
-        snprintf(out, cap, "%s/%s", provider_names[m.provider], m.model);
-    return ERR_OK;
 }
 
 static void call_free(struct llm_call *c)

@@ -54,10 +54,6 @@ typedef void llm_done_cb(void *arg, struct llm_result *res);
  * (owns; llm_free), or NULL with e set (e.g. openai without a base URL). */
 struct llm *llm_new(struct loop *loop, const struct config *cfg, struct err *e);
 
-/* "provider/model" the configuration selects ("offline" when none), for
- * cache keys computed outside a worker. Returns ERR_OK or ERR_CONFIG. */
-int llm_target(const struct config *cfg, char *out, size_t cap, struct err *e);
-
 /* Cancels calls in flight (their callbacks do not run) and frees. Accepts NULL. */
 void llm_free(struct llm *m);
 
