@@ -305,6 +305,16 @@ def throttled_job(fresh, fake, tag: str, path: str, content: str):
     return user_id, key, w, body["job_id"]
 
 
+def assert_ended_unparked(fresh, fake, user_id: str, job_id: str, reserved_before: int):
+    """The throttled job ended cancelled: nothing parked, its reservation
+    released, its row stored, the model never called."""
+    assert fresh.redis_int("ZCARD", "deferred:review_jobs") == 0
+    assert fresh.redis_int("EXISTS", f"deferred:job:{job_id}") == 0
+    assert reserved(fresh, user_id) < reserved_before
+    assert pg_job(fresh, job_id)[0] == "cancelled"
+    assert fake.stats()["requests_total"] == 0
+
+
 def test_a_parked_job_is_cancelled_from_its_parking(fresh, fake):
     """A soft-throttled job waiting for its model call (deferred) leaves the
     deferred set and is never put back on the stream."""
@@ -318,11 +328,7 @@ def test_a_parked_job_is_cancelled_from_its_parking(fresh, fake):
     status, _, body = cancel(fresh, job_id, key)
     assert status == 200 and body["status"] == "cancelled", body
     assert body.get("deferred_until") is None, body
-    assert fresh.redis_int("ZCARD", "deferred:review_jobs") == 0
-    assert fresh.redis_int("EXISTS", f"deferred:job:{job_id}") == 0
-    assert reserved(fresh, user_id) < parked_reserved
-    assert pg_job(fresh, job_id)[0] == "cancelled"
-    assert fake.stats()["requests_total"] == 0
+    assert_ended_unparked(fresh, fake, user_id, job_id, parked_reserved)
 
 
 def test_a_job_cancelled_on_its_way_to_the_parking_is_not_parked(fresh, fake):
@@ -344,11 +350,7 @@ def test_a_job_cancelled_on_its_way_to_the_parking_is_not_parked(fresh, fake):
     assert job["status"] == "cancelled", job
     assert not w.events("job_deferred", job_id=job_id), "the job was parked"
     assert w.events("job_cancelled", job_id=job_id)
-    assert fresh.redis_int("ZCARD", "deferred:review_jobs") == 0
-    assert fresh.redis_int("EXISTS", f"deferred:job:{job_id}") == 0
-    assert reserved(fresh, user_id) < before
-    assert pg_job(fresh, job_id)[0] == "cancelled"
-    assert fake.stats()["requests_total"] == 0
+    assert_ended_unparked(fresh, fake, user_id, job_id, before)
 
 
 def test_a_queued_job_cancelled_while_postgres_is_down_is_stored_on_retry(fresh, fake):
