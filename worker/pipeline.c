@@ -314,37 +314,6 @@ static void do_start(struct pipeline_job *j)
 
 /* ---- lint ---- */
 
-/* Live event: the linters ran; how many findings, from which tools. */
-static void emit_linted(struct pipeline_job *j)
-{
-    cJSON *d = cJSON_CreateObject(), *tools = cJSON_CreateArray();
-    const cJSON *it;
-
-    cJSON_AddNumberToObject(d, "findings", cJSON_GetArraySize(j->lint.findings));
-    cJSON_ArrayForEach(it, j->lint.linters) {
-        const char *st = json_str(it, "status"), *tool = json_str(it, "tool");
-        if (st != NULL && tool != NULL && strcmp(st, "ok") == 0)
-            cJSON_AddItemToArray(tools, cJSON_CreateString(tool));
-    }
-    cJSON_AddItemToObject(d, "linters", tools);
-    progress_emit(j->w, j->job_id, j->key, "linted", d);
-}
-
-/* Live event: the model step finished (answered, from the cache, or skipped
- * with a degraded reason). */
-static void emit_model_called(struct pipeline_job *j)
-{
-    cJSON *d = cJSON_CreateObject();
-
-    cJSON_AddBoolToObject(d, "cached", j->model.cached);
-    cJSON_AddNumberToObject(d, "tokens", (double)j->model.tokens);
-    cJSON_AddNumberToObject(d, "findings", cJSON_GetArraySize(j->model.findings));
-    cJSON_AddBoolToObject(d, "degraded", j->model.degraded);
-    if (j->model.degraded)
-        cJSON_AddStringToObject(d, "degraded_reason", j->model.degraded_reason);
-    progress_emit(j->w, j->job_id, j->key, "model_called", d);
-}
-
 static void on_linted(void *arg, struct lint_result *res)
 {
     struct pipeline_job *j = arg;
@@ -366,7 +335,7 @@ static void on_linted(void *arg, struct lint_result *res)
         j->failed = 1;
         snprintf(j->error, sizeof j->error, "%s", res->error);
     }
-    emit_linted(j);
+    progress_linted(j->w, j->job_id, j->key, &j->lint);
     j->stage = ST_MODEL;
     step(j);
 }
@@ -411,7 +380,7 @@ static void on_model_done(void *arg, struct model_out *out)
         snprintf(j->error, sizeof j->error, "%s", out->error);
     }
     if (!out->deferred)
-        emit_model_called(j);
+        progress_model_called(j->w, j->job_id, j->key, &j->model);
     j->stage = out->deferred ? ST_DEFER : ST_PERSIST;
     step(j);
 }

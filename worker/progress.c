@@ -7,10 +7,13 @@
 #include "common/job.h"
 #include "common/kv_async.h"
 #include "common/log.h"
+#include "worker/lint.h"
+#include "worker/model_step.h"
 #include "worker/worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* {"type":..,"job_id":..,"at":.., then data's members}; owns, or NULL. */
 static char *event_text(const char *job_id, const char *type, cJSON *data)
@@ -52,4 +55,34 @@ void progress_emit(struct worker *w, const char *job_id, const char *key, const 
         log_end(&l);
     }
     free(text);
+}
+
+void progress_linted(struct worker *w, const char *job_id, const char *key,
+                     const struct lint_result *lint)
+{
+    cJSON *d = cJSON_CreateObject(), *tools = cJSON_CreateArray();
+    const cJSON *it;
+
+    cJSON_AddNumberToObject(d, "findings", cJSON_GetArraySize(lint->findings));
+    cJSON_ArrayForEach(it, lint->linters) {
+        const char *st = json_str(it, "status"), *tool = json_str(it, "tool");
+        if (st != NULL && tool != NULL && strcmp(st, "ok") == 0)
+            cJSON_AddItemToArray(tools, cJSON_CreateString(tool));
+    }
+    cJSON_AddItemToObject(d, "linters", tools);
+    progress_emit(w, job_id, key, "linted", d);
+}
+
+void progress_model_called(struct worker *w, const char *job_id, const char *key,
+                           const struct model_out *m)
+{
+    cJSON *d = cJSON_CreateObject();
+
+    cJSON_AddBoolToObject(d, "cached", m->cached);
+    cJSON_AddNumberToObject(d, "tokens", (double)m->tokens);
+    cJSON_AddNumberToObject(d, "findings", cJSON_GetArraySize(m->findings));
+    cJSON_AddBoolToObject(d, "degraded", m->degraded);
+    if (m->degraded)
+        cJSON_AddStringToObject(d, "degraded_reason", m->degraded_reason);
+    progress_emit(w, job_id, key, "model_called", d);
 }

@@ -12,6 +12,8 @@
 
 #include "common/json.h"
 
+struct lint_result;
+struct model_out;
 struct worker;
 
 /* Sends event `type` ("linted", "model_called", ...) of job job_id (its hot
@@ -19,5 +21,15 @@ struct worker;
  * job_id and at (now, RFC 3339) are added. */
 void progress_emit(struct worker *w, const char *job_id, const char *key, const char *type,
                    cJSON *data);
+
+/* "linted": the linters ran; how many findings, and the tools that ran
+ * ("status": "ok"). */
+void progress_linted(struct worker *w, const char *job_id, const char *key,
+                     const struct lint_result *lint);
+
+/* "model_called": the model step finished (answered, from the cache, or
+ * skipped with a degraded reason). */
+void progress_model_called(struct worker *w, const char *job_id, const char *key,
+                           const struct model_out *m);
 
 #endif
