@@ -9,7 +9,8 @@
 static const struct route route_table[] = {
     /* method, pattern, flags, auth, rate bucket, handler */
     {"POST",   "/review",         ROUTE_BODY, AUTH_SELF, RC_SUBMIT, handle_review},
-    {"GET",    "/job/:id",        ROUTE_JOB|ROUTE_VIEW|ROUTE_DB_LATER, AUTH_GATED, RC_READ, handle_job_get},
+    {"GET",    "/job/:id",        ROUTE_JOB|ROUTE_VIEW|ROUTE_DB_LATER, AUTH_GATED, RC_READ,
+     handle_job_get},
     {"DELETE", "/job/:id",        ROUTE_JOB|ROUTE_WAITS, AUTH_GATED, RC_READ, handle_job_cancel},
     {"GET",    "/job/:id/events", ROUTE_JOB|ROUTE_DB_LATER, AUTH_GATED, RC_READ, handle_job_events},
     {"GET",    "/jobs",           ROUTE_WAITS, AUTH_GATED, RC_READ, handle_jobs_list},

@@ -58,7 +58,8 @@ static const struct reply_case {
      "ok", 0, 0, 0, 10, 0},
     /* Negative, huge, infinite (1e999 parses as inf) and a string. */
     {"hostile anthropic counts", LLM_ANTHROPIC,
-     "{\"content\":[{\"type\":\"text\",\"text\":\"t\"}],\"usage\":{\"input_tokens\":-5,\"output_tokens\":1e300,"
+     "{\"content\":[{\"type\":\"text\",\"text\":\"t\"}],"
+     "\"usage\":{\"input_tokens\":-5,\"output_tokens\":1e300,"
      "\"cache_creation_input_tokens\":1e999,\"cache_read_input_tokens\":\"12\"}}",
      "t", 0, TMAX, 0, 0, 0},
     {"hostile openai counts", LLM_OPENROUTER,
