@@ -42,6 +42,8 @@ struct debug_state {
     struct redact_result *red_path; /* their redacted paths (nsrc - 1) */
     int nred;                       /* entries of red and red_path (zeroed when unused) */
     cJSON *tb;                      /* the failure: parsed log, else reproduction */
+    cJSON *shown_lines;             /* the main file's lines the last prompt showed
+                                       (debug_shown_lines; owns), or NULL */
     cJSON *runs;                    /* every sandbox run */
     int reproduced;
     const cJSON *repro;             /* the reproducing run (in runs) */
@@ -76,6 +78,7 @@ static void state_free(struct debug_state *d)
     free(d->src);
     free(d->shown);
     cJSON_Delete(d->tb);
+    cJSON_Delete(d->shown_lines);
     cJSON_Delete(d->runs);
     cJSON_Delete(d->answer);
     free(d->patched);
@@ -190,10 +193,11 @@ static void finish(struct debug_state *d)
             d->out.summary = json_str(a, "root_cause") ? strdup(json_str(a, "root_cause")) : NULL;
             d->out.findings = cJSON_DetachItemFromObjectCaseSensitive(a, "findings");
             if (d->out.findings != NULL) {
-                /* Every line counts as shown: the prompt's frame windows
-                 * show lines of the file besides its excerpt. */
+                /* As for reviews: a finding or fix about lines the prompt
+                 * did not show is a guess (every round shows the same). */
                 struct answer_file file = {d->in.file_path, d->in.text, d->in.len,
-                                           d->in.redacted, d->in.redacted_len, NULL};
+                                           d->in.redacted, d->in.redacted_len,
+                                           d->shown_lines};
                 d->out.dropped += answer_validate(d->out.findings, &file);
             }
         } else {
@@ -511,6 +515,8 @@ static void ask(struct debug_state *d)
     /* The frames come from redacted text (the log, a kept run's output): they
      * map to the redacted paths. */
     windows = debug_windows_text(d->tb, d->shown, d->nsrc);
+    cJSON_Delete(d->shown_lines);
+    d->shown_lines = debug_shown_lines(d->tb, d->shown, d->nsrc, cr.reviewed_ranges);
     /* Neighbouring files within half the input budget. */
     files = d->nsrc > 1 ? debug_files_text(d->shown, d->nsrc,
                                            (size_t)d->env.cfg->input_max_bytes / 2) : NULL;
@@ -537,7 +543,8 @@ static void ask(struct debug_state *d)
     q.parse = debug_answer_parse;
     q.cache_ttl_s = model_cache_ttl(d->env.cfg, "debug");
     q.spent = d->env.spent;
-    rc = model_ask(d->env.model, &q, on_answer, d, &d->ask);
+    /* Without the lines shown its findings could not be checked: no ask. */
+    rc = d->shown_lines != NULL ? model_ask(d->env.model, &q, on_answer, d, &d->ask) : -1;
     context_result_cleanup(&cr);
     free(frames);
     free(windows);

@@ -99,6 +99,48 @@ char *debug_windows_text(const cJSON *tb, const struct tb_source *src, int nsrc)
     return s;
 }
 
+/* Appends [start, end] of window w to ranges. Returns 0, or -1 when out
+ * of memory. */
+static int add_window_range(cJSON *ranges, const cJSON *w)
+{
+    int r[2] = {(int)cJSON_GetNumberValue(cJSON_GetObjectItem(w, "start")),
+                (int)cJSON_GetNumberValue(cJSON_GetObjectItem(w, "end"))};
+    cJSON *rg = cJSON_CreateIntArray(r, 2);
+
+    if (rg == NULL || !cJSON_AddItemToArray(ranges, rg)) {
+        cJSON_Delete(rg);
+        return -1;
+    }
+    return 0;
+}
+
+cJSON *debug_shown_lines(const cJSON *tb, const struct tb_source *src, int nsrc,
+                         const cJSON *excerpt)
+{
+    /* The very windows debug_windows_text writes: same call, same radius. */
+    cJSON *w = traceback_windows(tb, src, nsrc, DEBUG_WINDOW_RADIUS), *out;
+    const cJSON *it;
+
+    if (w == NULL)
+        return NULL;
+    if (cJSON_GetArraySize(w) == 0) {
+        cJSON_Delete(w);
+        return excerpt != NULL ? cJSON_Duplicate(excerpt, 1) : cJSON_CreateArray();
+    }
+    out = cJSON_CreateArray();
+    cJSON_ArrayForEach(it, w) {
+        /* A neighbour's window shows that file's lines, not the main one's. */
+        if (out == NULL || cJSON_GetNumberValue(cJSON_GetObjectItem(it, "source")) != 0)
+            continue;
+        if (add_window_range(out, it) != 0) {
+            cJSON_Delete(out);
+            out = NULL;
+        }
+    }
+    cJSON_Delete(w);
+    return out;
+}
+
 char *debug_files_text(const struct tb_source *src, int nsrc, size_t budget)
 {
     size_t cap = budget + 2048, n = 0;

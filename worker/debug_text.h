@@ -30,6 +30,16 @@ char *debug_frames_text(const cJSON *tb);
  * maps to one of src[0..nsrc) ("" when none). */
 char *debug_windows_text(const cJSON *tb, const struct tb_source *src, int nsrc);
 
+/* The lines of src[0] (the main file) that the prompt shows, [[first,
+ * last], ...] 1-based, inclusive (answer_file.shown): the windows
+ * debug_windows_text writes for src[0], as the template shows the windows
+ * in place of the excerpt when there is any (of any source: then none of
+ * src[0] means no line of it shown), else a copy of excerpt (the
+ * excerpt's reviewed_ranges, context.h). Borrows everything; a new array
+ * (owns), NULL only when out of memory. */
+cJSON *debug_shown_lines(const cJSON *tb, const struct tb_source *src, int nsrc,
+                         const cJSON *excerpt);
+
 /* "=== path ===" and the text of src[1..nsrc) (src[0] is the main file,
  * shown elsewhere), at most about budget bytes, the rest marked cut. */
 char *debug_files_text(const struct tb_source *src, int nsrc, size_t budget);

@@ -98,7 +98,8 @@ int traceback_root_frame(const cJSON *tb, const struct tb_source *src, int nsrc,
  * either side (clamped to 0..TRACEBACK_RADIUS_MAX), innermost frame first.
  * Windows of one source that overlap or touch are merged (keeping the
  * innermost frame's line); at most TRACEBACK_WINDOWS_MAX. Returns a new
- * array (owns) of {"file": source path, "line": frame line, "start": first
+ * array (owns) of {"file": source path, "source": its index into src (two
+ * paths may read alike once redacted), "line": frame line, "start": first
  * line, "end": last line, "code": "12\ttext\n\n14\t..."} (numbered as
  * worker/context.c numbers the excerpt: CONTEXT_NUMBER_SEP, no padding, a
  * blank line or one that only closes a block unnumbered; a "\r" before

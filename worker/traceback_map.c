@@ -234,6 +234,7 @@ static cJSON *window_json(const struct window *w, const struct tb_source *s)
     code[n] = '\0';
     utf8_sanitize(code);
     if (cJSON_AddStringToObject(o, "file", s->path) == NULL ||
+        cJSON_AddNumberToObject(o, "source", (double)w->src) == NULL ||
         cJSON_AddNumberToObject(o, "line", (double)w->line) == NULL ||
         cJSON_AddNumberToObject(o, "start", (double)w->start) == NULL ||
         cJSON_AddNumberToObject(o, "end", (double)w->end) == NULL ||

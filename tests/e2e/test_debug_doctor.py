@@ -496,6 +496,57 @@ def test_no_run_means_no_reproduction(harness, heavy, fake, clean_state):
     harness.wait_stream_drained(STREAM_HEAVY, GROUP_HEAVY)
 
 
+def shown_lines_source() -> str:
+    """80 lines: main() on lines 9-10 calls mean(), whose line 60 fails; the
+    call of main() is line 79; the rest are "vN = N" lines."""
+    lines = [f"v{i} = {i}" for i in range(1, 81)]
+    lines[8:10] = ["def main():", "    print(mean([]))"]
+    lines[58:60] = ["def mean(xs):", "    return sum(xs) / len(xs)"]
+    lines[78] = "main()"
+    return "\n".join(lines) + "\n"
+
+
+SHOWN_LOG = """Traceback (most recent call last):
+  File "/srv/{m}/app.py", line 79, in <module>
+    main()
+  File "/srv/{m}/app.py", line 10, in main
+    print(mean([]))
+  File "/srv/{m}/app.py", line 60, in mean
+    return sum(xs) / len(xs)
+ZeroDivisionError: division by zero
+"""
+
+
+def test_findings_on_lines_the_prompt_never_showed(harness, heavy, fake, clean_state):
+    """The prompt shows the code windows around the frames (lines 2-18, 52-68,
+    71-80) in place of the excerpt (lines 40-80, centred on line 60). A
+    finding on line 30 (in neither) or line 45 (in the excerpt, not shown) is
+    dropped; one on line 12 (a window, outside the excerpt) keeps its fix;
+    one on lines 18-20 stays without the fix that would change lines 19-20.
+    Before, every line counted as shown and all four were kept, with fixes."""
+    m = marker()
+    src = shown_lines_source()
+    answer = json.loads(debug_answer(None))
+    answer["findings"] = [
+        {"line": n, "end_line": end, "severity": "minor", "category": "correctness",
+         "message": f"v{n} is off.", "fix": text}
+        for n, end, text in [(30, 30, "v30 = 0"), (45, 45, "v45 = 0"), (12, 12, "v12 = 0"),
+                             (18, 20, "v18 = 0\nv19 = 0\nv20 = 0")]]
+    fake.script([{"match": m, "text": json.dumps(answer), "times": 2}])
+    # The marker is in the path: the prompt shows no line of the file whole.
+    job_id = harness.submit(file_path=f"{m}/app.py", file_content=src, request_type="debug",
+                            error_log=SHOWN_LOG.format(m=m))
+    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT)
+    assert job["status"] == "done", job
+    user = user_text(fake.requests(m)[0]["body"])
+    assert "v12 = 12" in user and "v30 = 30" not in user and "v45 = 45" not in user
+    got = {f["line"]: f for f in job["findings"] if f["source"] == "model"}
+    assert sorted(got) == [12, 18], job["findings"]
+    assert "+v12 = 0\n" in got[12]["fix"], got[12]
+    assert "fix" not in got[18], got[18]
+    harness.wait_stream_drained(STREAM_HEAVY, GROUP_HEAVY)
+
+
 def test_fix_for_a_neighbour_named_b_slash_the_main_file(harness, heavy, fake, clean_state):
     """The main file stats.py and a neighbour b/stats.py: "+++ b/stats.py"
     names the neighbour exactly, and an exact name wins over a "b/" one for

@@ -4,7 +4,9 @@
  * and the failure note stored from it, invalid UTF-8). Also the lint note's
  * line (worker/scratch.c, scratch_last_line), cut the same way. And the
  * code windows around a trace's frames, whatever the length of the file's
- * redacted name.
+ * redacted name, and the main file's lines they show (debug_shown_lines:
+ * every line counted as shown, so a finding about one never shown kept its
+ * fix).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -187,6 +189,64 @@ static void test_windows_text_long_redacted_path(void **state)
     redact_result_cleanup(&rp);
 }
 
+/* A trace of frames "file:line", innermost first (owns). */
+static cJSON *trace_of(const char *const *file, const int *line, int n)
+{
+    cJSON *tb = cJSON_CreateObject(), *frames = cJSON_AddArrayToObject(tb, "frames");
+
+    assert_non_null(frames);
+    for (int i = 0; i < n; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "file", file[i]);
+        cJSON_AddNumberToObject(f, "line", line[i]);
+        cJSON_AddItemToArray(frames, f);
+    }
+    return tb;
+}
+
+/* Asserts that debug_shown_lines gives want (JSON text). */
+static void assert_shown(const cJSON *tb, const struct tb_source *src, int nsrc,
+                         const cJSON *excerpt, const char *want)
+{
+    cJSON *got = debug_shown_lines(tb, src, nsrc, excerpt);
+    char *text = cJSON_PrintUnformatted(got);
+
+    assert_non_null(text);
+    assert_string_equal(text, want);
+    free(text);
+    cJSON_Delete(got);
+}
+
+/* The windows replace the excerpt in the prompt: the main file's windows
+ * are what it shows of that file, a neighbour's are not its lines (its
+ * line 20 lies in the main file's unshown 19..51), and the excerpt counts
+ * only when no window is shown. */
+static void test_shown_lines_are_the_main_file_windows(void **state)
+{
+    static const char *const files[] = {"main.py", "util.py", "main.py"};
+    static const int lines[] = {60, 20, 10};
+    char main_text[80 * 3 + 1], util_text[30 * 3 + 1];
+    struct tb_source src[2] = {{"main.py", main_text, 0}, {"util.py", util_text, 0}};
+    cJSON *excerpt = cJSON_Parse("[[40,80]]"), *tb = trace_of(files, lines, 3);
+    cJSON *util_only = trace_of(files + 1, lines + 1, 1), *none = trace_of(files, lines, 0);
+
+    (void)state;
+    for (int i = 0; i < 80; i++)
+        src[0].len += (size_t)snprintf(main_text + src[0].len, 4, "x\n");
+    for (int i = 0; i < 30; i++)
+        src[1].len += (size_t)snprintf(util_text + src[1].len, 4, "y\n");
+    assert_shown(tb, src, 2, excerpt, "[[52,68],[2,18]]");
+    /* Only a neighbour's window: no line of the main file is shown. */
+    assert_shown(util_only, src, 2, excerpt, "[]");
+    /* No window: the excerpt is shown. */
+    assert_shown(none, src, 2, excerpt, "[[40,80]]");
+    assert_shown(tb, src, 0, excerpt, "[[40,80]]");
+    cJSON_Delete(excerpt);
+    cJSON_Delete(tb);
+    cJSON_Delete(util_only);
+    cJSON_Delete(none);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_files_text_cuts_on_a_character),
         cmocka_unit_test(test_last_line_is_utf8),
         cmocka_unit_test(test_windows_text_long_redacted_path),
+        cmocka_unit_test(test_shown_lines_are_the_main_file_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

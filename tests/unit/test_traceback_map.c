@@ -201,8 +201,11 @@ static void assert_windows(const cJSON *tb, const struct tb_source *src, int nsr
         const cJSON *o = cJSON_GetArrayItem(w, i);
         char what[32];
         snprintf(what, sizeof(what), "window %d", i);
-        assert_int_equal(cJSON_GetArraySize(o), 5);
+        assert_int_equal(cJSON_GetArraySize(o), 6);
         ja_str_is(o, "file", x[i].file, what);
+        /* source: the index of the file the window names. */
+        assert_string_equal(src[cJSON_GetObjectItemCaseSensitive(o, "source")->valueint].path,
+                            x[i].file);
         assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "line")->valueint, x[i].line);
         assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "start")->valueint, x[i].start);
         assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "end")->valueint, x[i].end);
