@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
@@ -61,6 +62,54 @@ static size_t http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata
     return n;
 }
 
+/* Appends v[0..n) to h->value, after ", " when it holds a value already;
+ * the length is checked first, so a value that does not fit is dropped whole
+ * rather than cut into one that means something else ("max-age=6" of 600). */
+static void header_append(struct http_header *h, const char *v, size_t n)
+{
+    size_t used = strlen(h->value);
+    size_t sep = h->found ? 2 : 0;
+
+    h->found = 1;
+    if (h->too_long)
+        return;
+    if (used + sep + n > HTTP_HEADER_MAX - 1) {     /* n is at most a header line */
+        h->too_long = 1;
+        h->value[0] = '\0';
+        return;
+    }
+    if (sep)
+        memcpy(h->value + used, ", ", 2);
+    memcpy(h->value + used + sep, v, n);
+    h->value[used + sep + n] = '\0';
+}
+
+/* CURLOPT_HEADERFUNCTION: one header line (not NUL-terminated, CRLF
+ * included), status lines too. */
+static size_t http_header_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct http_header *h = userdata;
+    size_t n = size * nmemb, name_len = strlen(h->name), i;
+
+    /* A new status line starts a response (after a 1xx): forget the last one's. */
+    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
+        h->value[0] = '\0';
+        h->found = 0;
+        h->too_long = 0;
+        return n;
+    }
+    if (n <= name_len || ptr[name_len] != ':' || strncasecmp(ptr, h->name, name_len) != 0)
+        return n;
+    i = name_len + 1;
+    while (i < n && (ptr[i] == ' ' || ptr[i] == '\t'))
+        i++;
+    while (n > i && (ptr[n - 1] == '\r' || ptr[n - 1] == '\n' || ptr[n - 1] == ' ' ||
+                     ptr[n - 1] == '\t'))
+        n--;
+    header_append(h, ptr + i, n - i);
+    return size * nmemb;
+}
+
 static int http_set_protocols(CURL *c)
 {
 #if LIBCURL_VERSION_NUM >= 0x075500    /* 7.85.0: the string form; the mask is deprecated */
@@ -80,7 +129,7 @@ static int http_set_protocols(CURL *c)
 }
 
 int http_get(const char *url, long timeout_ms, size_t max_bytes, char **body, size_t *len,
-             long *status, struct err *e)
+             long *status, struct http_header *hdr, struct err *e)
 {
     struct http_buf b = {.max = max_bytes};
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -91,6 +140,11 @@ int http_get(const char *url, long timeout_ms, size_t max_bytes, char **body, si
     *body = NULL;
     *len = 0;
     *status = 0;
+    if (hdr != NULL) {
+        hdr->value[0] = '\0';
+        hdr->found = 0;
+        hdr->too_long = 0;
+    }
     if (timeout_ms <= 0 || max_bytes > SIZE_MAX / 4)
         return err_set(e, ERR_INTERNAL, "http_get: bad timeout or size limit");
     pthread_once(&http_once, http_global_init);
@@ -113,7 +167,10 @@ int http_get(const char *url, long timeout_ms, size_t max_bytes, char **body, si
          curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes) != CURLE_OK) ||
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write_cb) != CURLE_OK ||
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &b) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK) {
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
+        (hdr != NULL && hdr->name != NULL &&
+         (curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header_cb) != CURLE_OK ||
+          curl_easy_setopt(c, CURLOPT_HEADERDATA, hdr) != CURLE_OK))) {
         ret = err_set(e, ERR_INTERNAL, "curl_easy_setopt failed");
         goto out;
     }
@@ -236,7 +293,6 @@ out:
 #include "common/loop.h"
 
 #include <stdio.h>
-#include <strings.h>
 
 #define HTTP_ASYNC_MAXCONNECTS 1024L
 

@@ -4,7 +4,7 @@
  * independent (its own easy handle), so any thread may call it.
  *
  *     char *body; size_t len; long status;
- *     if (http_get(url, 3000, 256 * 1024, &body, &len, &status, &e) == ERR_OK) {
+ *     if (http_get(url, 3000, 256 * 1024, &body, &len, &status, NULL, &e) == ERR_OK) {
  *         ... status, body ...
  *         free(body);
  *     }
@@ -23,11 +23,27 @@ struct sockaddr;
 /* Sent with every request. */
 #define HTTP_USER_AGENT "codeinsight/1"
 
+/* Bytes of http_header.value, including the NUL. */
+#define HTTP_HEADER_MAX 256
+
+/* One response header http_get() looks for (optional). */
+struct http_header {
+    const char *name;               /* in: without the colon; matched case-insensitively */
+    char value[HTTP_HEADER_MAX];    /* out: the value, surrounding blanks trimmed; several
+                                     * lines of the header are joined with ", " (RFC 9110
+                                     * list syntax); "" when absent or too long */
+    int found;                      /* out: 1 when the final response has the header */
+    int too_long;                   /* out: 1 when the value (all lines together) needs
+                                     * more than HTTP_HEADER_MAX - 1 bytes; value is then "" */
+};
+
 /* Blocking GET of url (http:// or https:// only; redirects are not followed,
  * a 3xx is returned as is; TLS peers are verified). timeout_ms (> 0) bounds the
  * whole transfer, connection included. A body over max_bytes is refused: the
  * transfer is aborted as soon as the Content-Length or the received bytes
- * exceed it.
+ * exceed it. hdr, when not NULL, names a header to return (see struct
+ * http_header; only the final response's headers count, not a 1xx's); its
+ * out members are reset first, and are meaningful when ERR_OK is returned.
  *
  * Returns ERR_OK when a complete response arrived, whatever its status; then
  * *body is the body (owns: free(); NUL-terminated, may contain NULs), *len its
@@ -37,7 +53,7 @@ struct sockaddr;
  * ERR_IO (DNS, connection, TLS, ...) or ERR_INTERNAL (libcurl could not be
  * initialised, out of memory). The error message never contains the URL. */
 int http_get(const char *url, long timeout_ms, size_t max_bytes, char **body, size_t *len,
-             long *status, struct err *e);
+             long *status, struct http_header *hdr, struct err *e);
 
 /* ---- URLs ---- */
 

@@ -8,11 +8,14 @@
 #include "common/log.h"
 #include "common/pkey.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Longest kid kept, bytes excluding the NUL (as struct jwt_claims.kid). */
 #define JWKS_KID_MAX 127
@@ -28,6 +31,7 @@ struct jwks_set {
     atomic_int refs;                /* the jwks' own reference plus one per user */
     uint64_t gen;                   /* increases with every set published */
     int64_t loaded_ms;              /* monotonic time it was published */
+    int64_t max_age_ms;             /* refetched once this old; INT64_MAX: never */
     size_t n;
     struct jwks_key keys[];         /* n used */
 };
@@ -217,7 +221,15 @@ static void set_publish(struct jwks *k, struct jwks_set *s)
     set_release(old);
 }
 
-int jwks_load_json(struct jwks *k, const char *json, size_t len, struct err *e)
+/* The age at which a set loaded now is refetched, before any Cache-Control. */
+static int64_t default_max_age_ms(const struct jwks *k)
+{
+    return k->url != NULL && k->max_age_ms > 0 ? k->max_age_ms : INT64_MAX;
+}
+
+/* jwks_load_json() for a set refetched once max_age_ms old. */
+static int load_json(struct jwks *k, const char *json, size_t len, int64_t max_age_ms,
+                     struct err *e)
 {
     cJSON *doc = cJSON_ParseWithLength(json, len);
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(doc, "keys");
@@ -259,6 +271,7 @@ int jwks_load_json(struct jwks *k, const char *json, size_t len, struct err *e)
         rc = err_set(e, ERR_PROTOCOL, "JWKS has no usable RS256/ES256 key");
         goto out;
     }
+    s->max_age_ms = max_age_ms;
     set_publish(k, s);
     s = NULL;
     rc = ERR_OK;
@@ -268,6 +281,89 @@ out:
     return rc;
 }
 
+int jwks_load_json(struct jwks *k, const char *json, size_t len, struct err *e)
+{
+    return load_json(k, json, len, default_max_age_ms(k), e);
+}
+
+/* 1 when the directive d[0..n) is name (case-insensitive, as RFC 9111 says). */
+static int directive_is(const char *d, size_t n, const char *name)
+{
+    return n == strlen(name) && strncasecmp(d, name, n) == 0;
+}
+
+/* The delta-seconds v[0..n) (digits only), LONG_MAX when too large for a
+ * long (RFC 9111: a too large value means "very long", not an error), or -1
+ * when malformed ("", "-1", "+5", "5x", "\"60\""). */
+static long delta_seconds(const char *v, size_t n)
+{
+    char *end;
+    long x;
+
+    if (n == 0 || v[0] < '0' || v[0] > '9')
+        return -1;
+    errno = 0;
+    x = strtol(v, &end, 10);
+    if (end != v + n)
+        return -1;
+    return errno == ERANGE ? LONG_MAX : x;
+}
+
+/* Seconds a response with Cache-Control cc may be cached for: the smaller of
+ * max-age and s-maxage (both are the IdP's word on how fresh the keys are; we
+ * take the stricter), 0 with no-cache or no-store, -1 when cc says none of
+ * these usably (malformed values are ignored, the header then too). */
+static long cache_control_s(const char *cc)
+{
+    long best = -1;
+    int none = 0;
+
+    while (*cc != '\0') {
+        size_t n = strcspn(cc, ","), name;
+        const char *d = cc;
+
+        cc += n + (cc[n] == ',');
+        while (n > 0 && (*d == ' ' || *d == '\t')) {
+            d++;
+            n--;
+        }
+        while (n > 0 && (d[n - 1] == ' ' || d[n - 1] == '\t'))
+            n--;
+        name = strcspn(d, "=, \t");
+        if (name > n)
+            name = n;
+        if (directive_is(d, name, "no-cache") || directive_is(d, name, "no-store")) {
+            none = 1;
+        } else if ((directive_is(d, name, "max-age") || directive_is(d, name, "s-maxage")) &&
+                   name < n && d[name] == '=') {
+            long x = delta_seconds(d + name + 1, n - name - 1);
+
+            if (x >= 0 && (best < 0 || x < best))
+                best = x;
+        }
+    }
+    return none ? 0 : best;
+}
+
+/* The age at which a set just fetched is refetched: the IdP's Cache-Control
+ * when it says sooner than max_age_s (it knows its rotation schedule), but
+ * never sooner than min_refresh_s, which the refetch would wait for anyway. A
+ * set that never ages (max_age_s 0) is not made to age by a header. */
+static int64_t fetched_max_age_ms(const struct jwks *k, const struct http_header *cc)
+{
+    int64_t age = default_max_age_ms(k);
+    long s;
+
+    if (age == INT64_MAX || !cc->found || cc->too_long)
+        return age;
+    s = cache_control_s(cc->value);
+    if (s < 0)
+        return age;
+    if (s < age / 1000)
+        age = (int64_t)s * 1000;
+    return age < k->min_refresh_ms ? k->min_refresh_ms : age;
+}
+
 /* Fetches and loads the JWKS; the caller holds fetch_mu. Logs the outcome
  * with why it was fetched (reason, static). */
 static int fetch_locked(struct jwks *k, const char *reason, struct err *e)
@@ -275,16 +371,20 @@ static int fetch_locked(struct jwks *k, const char *reason, struct err *e)
     char *body = NULL;
     size_t len = 0;
     long status = 0;
+    struct http_header cc = {.name = "Cache-Control"};
     struct log_line l;
+    int64_t max_age_ms = 0;
     int rc;
 
     k->fetched = 1;
     k->last_fetch_ms = clock_mono_ms();
-    rc = http_get(k->url, JWKS_FETCH_TIMEOUT_MS, JWKS_MAX_BYTES, &body, &len, &status, e);
+    rc = http_get(k->url, JWKS_FETCH_TIMEOUT_MS, JWKS_MAX_BYTES, &body, &len, &status, &cc, e);
     if (rc == ERR_OK && status != 200)
         rc = err_set(e, ERR_PROTOCOL, "JWKS fetch: HTTP status %ld", status);
-    if (rc == ERR_OK)
-        rc = jwks_load_json(k, body, len, e);
+    if (rc == ERR_OK) {
+        max_age_ms = fetched_max_age_ms(k, &cc);
+        rc = load_json(k, body, len, max_age_ms, e);
+    }
     free(body);
     if (rc != ERR_OK) {
         log_begin(&l, LOG_WARN, "jwks_fetch_failed");
@@ -299,6 +399,8 @@ static int fetch_locked(struct jwks *k, const char *reason, struct err *e)
         log_str(&l, "url", k->url);
         log_str(&l, "reason", reason);
         log_int(&l, "keys", (int64_t)jwks_key_count(k));
+        if (max_age_ms != INT64_MAX)
+            log_int(&l, "max_age_s", max_age_ms / 1000);
         log_end(&l);
     }
     return rc;
@@ -340,11 +442,10 @@ static int refetch_on_miss(struct jwks *k, uint64_t seen)
     return again;
 }
 
-/* 1 when s, a set fetched from the url, is max_age_ms old or more. */
-static int set_expired(const struct jwks *k, const struct jwks_set *s)
+/* 1 when s is as old as its max_age_ms or older (never for a static set). */
+static int set_expired(const struct jwks_set *s)
 {
-    return s != NULL && k->url != NULL && k->max_age_ms > 0 &&
-           clock_mono_ms() - s->loaded_ms >= k->max_age_ms;
+    return s != NULL && clock_mono_ms() - s->loaded_ms >= s->max_age_ms;
 }
 
 /* s (generation seen) is too old: refetches unless another thread is
@@ -390,7 +491,7 @@ int jwks_verify(struct jwks *k, const char *kid, const char *alg, const void *ms
     if (alg == NULL || (strcmp(alg, "RS256") != 0 && strcmp(alg, "ES256") != 0))
         return err_set(e, ERR_TOKEN_ALG_NOT_ALLOWED, "token alg not allowed");
     s = set_acquire(k);
-    if (set_expired(k, s)) {
+    if (set_expired(s)) {
         uint64_t seen = s->gen;
 
         set_release(s);

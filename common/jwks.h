@@ -38,7 +38,10 @@ struct jwks;
  * clock; negative counts as 0); the first miss always fetches. A set loaded
  * max_age_s seconds ago or more is refetched by the next verification, within
  * the same min_refresh_s limit (0 or negative: sets never age; a static set
- * never does). Nothing is fetched here. Returns the set (owns; jwks_free()),
+ * never does). A fetched set whose response has Cache-Control max-age or
+ * s-maxage (the smaller when both) ages sooner: at min(that, max_age_s), but
+ * never below min_refresh_s; no-cache and no-store count as 0; malformed
+ * values are ignored. Nothing is fetched here. Returns the set (owns; jwks_free()),
  * or NULL when out of memory or the lock cannot be created. */
 struct jwks *jwks_new(const char *url, int min_refresh_s, int max_age_s);
 
@@ -58,9 +61,11 @@ int jwks_load_json(struct jwks *k, const char *json, size_t len, struct err *e);
  * are serialised: this waits for one under way in another thread), and loads
  * it. Counts as a fetch for min_refresh_s. Logs `jwks_fetch_failed` (warn) or
  * `jwks_fetched` (info) once, with `reason` "refresh" (a verification's
- * fetches say "unknown_kid" or "max_age"). Returns ERR_OK; ERR_INTERNAL for a static
- * set; else the http_get() or jwks_load_json() error (a non-200 status is
- * ERR_PROTOCOL); the previous set is kept on failure. */
+ * fetches say "unknown_kid" or "max_age"); `jwks_fetched` has `max_age_s`,
+ * the new set's effective maximum age (absent when sets never age). Returns
+ * ERR_OK; ERR_INTERNAL for a static set; else the http_get() or
+ * jwks_load_json() error (a non-200 status is ERR_PROTOCOL); the previous set
+ * is kept on failure. */
 int jwks_refresh(struct jwks *k, struct err *e);
 
 /* Verifies sig over msg[0..len) with the key named kid (NULL when the token

@@ -78,6 +78,8 @@ struct srv {
     pthread_mutex_t mu;
     char last[2048];            /* under mu: the last request head */
     char *jwks;                 /* under mu: body served at /jwks (owns) */
+    char cache_control[512];    /* under mu: /jwks' Cache-Control value, "" for none
+                                 * (may hold "\r\nName: value" to send more lines) */
 };
 
 static void send_all(int fd, const char *p, size_t n)
@@ -93,7 +95,7 @@ static void send_all(int fd, const char *p, size_t n)
 
 static void reply(int fd, const char *status, const char *extra, const char *body, size_t len)
 {
-    char head[512];
+    char head[1024];
     int n = snprintf(head, sizeof head,
                      "HTTP/1.0 %s\r\nContent-Type: application/json\r\n%sContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n", status, extra, len);
@@ -125,8 +127,12 @@ static void serve_one(struct srv *s, int fd)
     atomic_fetch_add(&s->requests, 1);
 
     if (strcmp(path, "/jwks") == 0) {
+        char extra[600] = "";
+
         pthread_mutex_lock(&s->mu);
-        reply(fd, "200 OK", "", s->jwks, strlen(s->jwks));
+        if (s->cache_control[0] != '\0')
+            snprintf(extra, sizeof extra, "Cache-Control: %s\r\n", s->cache_control);
+        reply(fd, "200 OK", extra, s->jwks, strlen(s->jwks));
         pthread_mutex_unlock(&s->mu);
     } else if (strcmp(path, "/redirect") == 0) {
         reply(fd, "302 Found", "Location: /jwks\r\n", "", 0);
@@ -201,6 +207,13 @@ static void srv_set_jwks(struct srv *s, const char *name)
     pthread_mutex_lock(&s->mu);
     free(s->jwks);
     s->jwks = body;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void srv_set_cache_control(struct srv *s, const char *value)
+{
+    pthread_mutex_lock(&s->mu);
+    snprintf(s->cache_control, sizeof s->cache_control, "%s", value);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -584,6 +597,52 @@ static void test_verify_direct(void **state)
 
 /* common/http_client.c, and sets fetched with it */
 
+/* http_get's one named header: absent, repeated, a mere prefix, too long. */
+static void test_http_get_header(struct srv *s)
+{
+    struct http_header h = {.name = "cache-control"};
+    char url[128], *body, big[300];
+    size_t len;
+    long status;
+    struct err e;
+
+    srv_url(s, "/jwks", url, sizeof url);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &h, &e), ERR_OK);
+    free(body);
+    assert_int_equal(h.found, 0);
+    assert_string_equal(h.value, "");
+    /* Several lines are one list; names are case-insensitive; blanks trimmed. */
+    srv_set_cache_control(s, "max-age=5\r\ncache-control:  s-maxage=7 ");
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &h, &e), ERR_OK);
+    free(body);
+    assert_int_equal(h.found, 1);
+    assert_int_equal(h.too_long, 0);
+    assert_string_equal(h.value, "max-age=5, s-maxage=7");
+    h.name = "Cache";
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &h, &e), ERR_OK);
+    free(body);
+    assert_int_equal(h.found, 0);
+    /* Longer than the buffer: flagged, and no truncated value to misread. */
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    srv_set_cache_control(s, big);
+    h.name = "Cache-Control";
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &h, &e), ERR_OK);
+    free(body);
+    assert_int_equal(h.found, 1);
+    assert_int_equal(h.too_long, 1);
+    assert_string_equal(h.value, "");
+    /* A second line that no longer fits beside the first (HTTP_HEADER_MAX 256). */
+    big[HTTP_HEADER_MAX - 2] = '\0';
+    snprintf(big + HTTP_HEADER_MAX - 2, sizeof big - (HTTP_HEADER_MAX - 2), "\r\nCache-Control: b");
+    srv_set_cache_control(s, big);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &h, &e), ERR_OK);
+    free(body);
+    assert_int_equal(h.too_long, 1);
+    assert_string_equal(h.value, "");
+    srv_set_cache_control(s, "");
+}
+
 static void test_http_get(void **state)
 {
     struct srv *s = srv_start("jwks.json");
@@ -595,7 +654,7 @@ static void test_http_get(void **state)
     (void)state;
 
     srv_url(s, "/jwks", url, sizeof url);
-    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_OK);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, NULL, &e), ERR_OK);
     assert_int_equal(status, 200);
     assert_int_equal(len, strlen(body));
     assert_non_null(strstr(body, "\"rsa-1\""));
@@ -606,60 +665,66 @@ static void test_http_get(void **state)
 
     /* A body of exactly max_bytes is fine; one byte less is not. */
     srv_url(s, "/exact", url, sizeof url);
-    assert_int_equal(http_get(url, 2000, 10, &body, &len, &status, &e), ERR_OK);
+    assert_int_equal(http_get(url, 2000, 10, &body, &len, &status, NULL, &e), ERR_OK);
     assert_int_equal(len, 10);
     assert_string_equal(body, "0123456789");
     free(body);
-    assert_int_equal(http_get(url, 2000, 9, &body, &len, &status, &e), ERR_PROTOCOL);
+    assert_int_equal(http_get(url, 2000, 9, &body, &len, &status, NULL, &e), ERR_PROTOCOL);
     assert_null(body);
 
     /* Too large, announced or not. */
     srv_url(s, "/big", url, sizeof url);
-    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_PROTOCOL);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, NULL, &e),
+                     ERR_PROTOCOL);
     assert_null(body);
     assert_int_equal(len, 0);
     assert_int_equal(status, 0);
     srv_url(s, "/big-nolength", url, sizeof url);
-    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_PROTOCOL);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, NULL, &e),
+                     ERR_PROTOCOL);
     assert_null(body);
 
     /* Redirects are returned, not followed. The server thread may still be
      * counting the aborted transfer above: wait until its count settles. */
     before = settled_requests(s);
     srv_url(s, "/redirect", url, sizeof url);
-    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_OK);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, NULL, &e), ERR_OK);
     assert_int_equal(status, 302);
     assert_int_equal(len, 0);
     free(body);
     assert_int_equal(atomic_load(&s->requests), before + 1);
 
     srv_url(s, "/missing", url, sizeof url);
-    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_OK);
+    assert_int_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, NULL, &e), ERR_OK);
     assert_int_equal(status, 404);
     free(body);
 
+    test_http_get_header(s);
+
     srv_url(s, "/slow", url, sizeof url);
-    assert_int_equal(http_get(url, 200, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_TIMEOUT);
+    assert_int_equal(http_get(url, 200, JWKS_MAX_BYTES, &body, &len, &status, NULL, &e),
+                     ERR_TIMEOUT);
     assert_null(body);
 
     srv_url(s, "/garbage", url, sizeof url);
-    assert_int_not_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, &e), ERR_OK);
+    assert_int_not_equal(http_get(url, 2000, JWKS_MAX_BYTES, &body, &len, &status, NULL, &e),
+                         ERR_OK);
     assert_null(body);
 
     /* Only http and https. */
-    assert_int_equal(http_get("file:///etc/passwd", 2000, 1024, &body, &len, &status, &e),
+    assert_int_equal(http_get("file:///etc/passwd", 2000, 1024, &body, &len, &status, NULL, &e),
                      ERR_PROTOCOL);
     assert_null(body);
-    assert_int_equal(http_get("ftp://127.0.0.1/x", 2000, 1024, &body, &len, &status, &e),
+    assert_int_equal(http_get("ftp://127.0.0.1/x", 2000, 1024, &body, &len, &status, NULL, &e),
                      ERR_PROTOCOL);
-    assert_int_equal(http_get("gopher://127.0.0.1/x", 2000, 1024, &body, &len, &status, &e),
+    assert_int_equal(http_get("gopher://127.0.0.1/x", 2000, 1024, &body, &len, &status, NULL, &e),
                      ERR_PROTOCOL);
     /* Nothing listening. */
     srv_stop(s);
-    assert_int_equal(http_get("http://127.0.0.1:1/", 2000, 1024, &body, &len, &status, &e),
+    assert_int_equal(http_get("http://127.0.0.1:1/", 2000, 1024, &body, &len, &status, NULL, &e),
                      ERR_IO);
     assert_null(strstr(e.msg, "http://"));
-    assert_int_equal(http_get("http://127.0.0.1/", 0, 1024, &body, &len, &status, &e),
+    assert_int_equal(http_get("http://127.0.0.1/", 0, 1024, &body, &len, &status, NULL, &e),
                      ERR_INTERNAL);
 }
 
@@ -876,6 +941,104 @@ static void test_fetch_after_max_age(void **state)
     srv_stop(s);
 }
 
+/* Fetches k's first set (min_refresh_s must allow it) with Cache-Control cc
+ * and checks the effective max age the jwks_fetched event logs. */
+static void fetch_with_cache_control(struct srv *s, struct jwks *k, const char *cc,
+                                     const char *want)
+{
+    struct capture cap;
+    char *out;
+
+    srv_set_cache_control(s, cc);
+    capture_begin(&cap);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    out = capture_end(&cap);
+    assert_non_null(strstr(out, "\"event\":\"jwks_fetched\""));
+    if (strstr(out, want) == NULL)
+        fail_msg("Cache-Control \"%s\": no %s in %s", cc, want, out);
+    free(out);
+}
+
+/* The IdP's Cache-Control max-age shortens the set's maximum age (before,
+ * the header was not even read and every set lived max_age_s): capped by
+ * max_age_s, floored by min_refresh_s; malformed values are ignored. */
+static void test_fetch_honours_cache_control(void **state)
+{
+    static const struct {
+        const char *cc, *want;
+    } cases[] = {
+        {"public, max-age=3600", "\"max_age_s\":600"},         /* capped */
+        {"max-age=5, S-MAXAGE=3", "\"max_age_s\":3"},         /* the smaller */
+        {"max-age=0", "\"max_age_s\":1"},                     /* floored */
+        {"no-cache, max-age=300", "\"max_age_s\":1"},
+        {"no-store", "\"max_age_s\":1"},
+        {"max-age=99999999999999999999999", "\"max_age_s\":600"},
+        {"max-age=2x, s-maxage=-1, max-age=, max-age=+1, max-age 1", "\"max_age_s\":600"},
+        {"max-age=\"60\"", "\"max_age_s\":600"},
+        {"", "\"max_age_s\":600"},
+    };
+    struct srv *s = srv_start("jwks.json");
+    char url[128], *ec_only = ec_only_jwks(), *out;
+    struct jwks *k;
+    struct capture cap;
+    int rc, fetches;
+    (void)state;
+
+    srv_url(s, "/jwks", url, sizeof url);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        k = jwks_new(url, 1, 600);
+        fetch_with_cache_control(s, k, cases[i].cc, cases[i].want);
+        jwks_free(k);
+    }
+
+    /* max-age=2 under max_age_s 600: the withdrawn key stops after ~2 s. */
+    k = jwks_new(url, 1, 600);
+    fetch_with_cache_control(s, k, "max-age=2", "\"max_age_s\":2");
+    fetches = atomic_load(&s->requests);
+    srv_set_body(s, ec_only);
+    srv_set_cache_control(s, "");
+    usleep(1100 * 1000);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    assert_int_equal(atomic_load(&s->requests), fetches);
+    usleep(1000 * 1000);
+    capture_begin(&cap);
+    rc = verify_fixture(k, "rs256.jwt");
+    out = capture_end(&cap);
+    assert_int_equal(rc, ERR_TOKEN_UNKNOWN_KID);
+    assert_non_null(strstr(out, "\"reason\":\"max_age\""));
+    /* The new set came without the header: max_age_s again. */
+    assert_non_null(strstr(out, "\"max_age_s\":600"));
+    free(out);
+    jwks_free(k);
+
+    /* A max-age over max_age_s 1 is capped: refetched after 1 s. */
+    srv_set_jwks(s, "jwks.json");
+    k = jwks_new(url, 0, 1);
+    fetch_with_cache_control(s, k, "max-age=3600", "\"max_age_s\":1");
+    srv_set_body(s, ec_only);
+    usleep(1100 * 1000);
+    capture_begin(&cap);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_TOKEN_UNKNOWN_KID);
+    free(capture_end(&cap));
+    jwks_free(k);
+
+    /* Sets that never age (max_age_s 0) do not start to because of a header. */
+    srv_set_jwks(s, "jwks.json");
+    k = jwks_new(url, 0, 0);
+    srv_set_cache_control(s, "max-age=0");
+    capture_begin(&cap);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    out = capture_end(&cap);
+    assert_null(strstr(out, "max_age_s"));
+    free(out);
+    srv_set_body(s, ec_only);
+    usleep(50 * 1000);
+    assert_int_equal(verify_fixture(k, "rs256.jwt"), ERR_OK);
+    jwks_free(k);
+    free(ec_only);
+    srv_stop(s);
+}
+
 /* A set whose only key has no kid: a token naming a kid is a miss and
  * refetches, so a rotation to kid'ed keys is picked up (before, the kid-less
  * key answered for every kid, nothing was ever refetched, and the new keys'
@@ -980,6 +1143,7 @@ int main(void)
         cmocka_unit_test(test_fetch_on_unknown_kid),
         cmocka_unit_test(test_fetch_failures),
         cmocka_unit_test(test_fetch_after_max_age),
+        cmocka_unit_test(test_fetch_honours_cache_control),
         cmocka_unit_test(test_kidless_set_refetches_on_a_kid),
         cmocka_unit_test(test_concurrent_verify_and_reload),
     };
