@@ -52,9 +52,9 @@ struct jwks *jwks_new(const char *url, int min_refresh_s, int max_age_s);
  * be usable but are not (RSA under 2048 bits, malformed material, kid not a
  * string or over 127 bytes, a duplicate kid) are skipped with a
  * `jwks_key_ignored` warning. A key without kid is kept only when it is the
- * only usable key (it then verifies only tokens without kid). Returns ERR_OK; ERR_PROTOCOL when the document is not a
- * JWKS or has no usable key (the previous set is then kept); ERR_INTERNAL
- * when out of memory. */
+ * only usable key (it then verifies only tokens without kid). Returns
+ * ERR_OK; ERR_PROTOCOL when the document is not a JWKS or has no usable key
+ * (the previous set is then kept); ERR_INTERNAL when out of memory. */
 int jwks_load_json(struct jwks *k, const char *json, size_t len, struct err *e);
 
 /* Fetches the JWKS from the url now, whatever min_refresh_s says (fetches
@@ -74,8 +74,8 @@ int jwks_refresh(struct jwks *k, struct err *e);
  * set at hand is used). Key selection: the key whose kid equals kid; a
  * token without kid uses the set's only key (none when it holds several). A
  * token naming a kid the set lacks is a miss, whatever else the set holds:
- * with a url, it refetches once (rate-limited) and looks again. A fetch may block up to JWKS_FETCH_TIMEOUT_MS.
- * Returns ERR_OK when valid;
+ * with a url, it refetches once (rate-limited) and looks again. A fetch may
+ * block up to JWKS_FETCH_TIMEOUT_MS. Returns ERR_OK when valid;
  *   ERR_TOKEN_ALG_NOT_ALLOWED  alg is not RS256/ES256, or not the key's alg
  *                              (an EC key never verifies RS256 and vice versa)
  *   ERR_TOKEN_UNKNOWN_KID      no key found, even after a refetch
