@@ -487,6 +487,7 @@ static void ask(struct debug_state *d)
     struct model_question q;
     char note[512];
     char *frames = NULL, *windows = NULL, *files = NULL, *repro = NULL;
+    cJSON *w;
     int src_i = -1, root, rc;
 
     if (d->in.skip_reason != NULL) {
@@ -514,9 +515,11 @@ static void ask(struct debug_state *d)
     frames = debug_frames_text(d->tb);
     /* The frames come from redacted text (the log, a kept run's output): they
      * map to the redacted paths. */
-    windows = debug_windows_text(d->tb, d->shown, d->nsrc);
+    w = debug_windows(d->tb, d->shown, d->nsrc);
+    windows = debug_windows_text(w);
     cJSON_Delete(d->shown_lines);
-    d->shown_lines = debug_shown_lines(d->tb, d->shown, d->nsrc, cr.reviewed_ranges);
+    d->shown_lines = debug_shown_lines(w, cr.reviewed_ranges);
+    cJSON_Delete(w);
     /* Neighbouring files within half the input budget. */
     files = d->nsrc > 1 ? debug_files_text(d->shown, d->nsrc,
                                            (size_t)d->env.cfg->input_max_bytes / 2) : NULL;

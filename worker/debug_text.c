@@ -71,9 +71,13 @@ char *debug_frames_text(const cJSON *tb)
  * line ", a line number and ")\n", with room to spare. */
 #define WINDOW_HEAD_MAX 64
 
-char *debug_windows_text(const cJSON *tb, const struct tb_source *src, int nsrc)
+cJSON *debug_windows(const cJSON *tb, const struct tb_source *src, int nsrc)
 {
-    cJSON *w = traceback_windows(tb, src, nsrc, DEBUG_WINDOW_RADIUS);
+    return traceback_windows(tb, src, nsrc, DEBUG_WINDOW_RADIUS);
+}
+
+char *debug_windows_text(const cJSON *w)
+{
     const cJSON *it;
     size_t cap = 1, n = 0;
     char *s;
@@ -85,17 +89,14 @@ char *debug_windows_text(const cJSON *tb, const struct tb_source *src, int nsrc)
     cJSON_ArrayForEach(it, w)
         cap += strlen(json_str(it, "file") ? json_str(it, "file") : "") +
                strlen(json_str(it, "code") ? json_str(it, "code") : "") + WINDOW_HEAD_MAX;
-    if ((s = malloc(cap)) == NULL) {
-        cJSON_Delete(w);
+    if ((s = malloc(cap)) == NULL)
         return NULL;
-    }
     s[0] = '\0';
     cJSON_ArrayForEach(it, w)
         n += utf8_fmt(s + n, cap - n, "--- %s (around line %d)\n%s",
                       json_str(it, "file") ? json_str(it, "file") : "",
                       (int)cJSON_GetNumberValue(cJSON_GetObjectItem(it, "line")),
                       json_str(it, "code") ? json_str(it, "code") : "");
-    cJSON_Delete(w);
     return s;
 }
 
@@ -114,19 +115,15 @@ static int add_window_range(cJSON *ranges, const cJSON *w)
     return 0;
 }
 
-cJSON *debug_shown_lines(const cJSON *tb, const struct tb_source *src, int nsrc,
-                         const cJSON *excerpt)
+cJSON *debug_shown_lines(const cJSON *w, const cJSON *excerpt)
 {
-    /* The very windows debug_windows_text writes: same call, same radius. */
-    cJSON *w = traceback_windows(tb, src, nsrc, DEBUG_WINDOW_RADIUS), *out;
+    cJSON *out;
     const cJSON *it;
 
     if (w == NULL)
         return NULL;
-    if (cJSON_GetArraySize(w) == 0) {
-        cJSON_Delete(w);
+    if (cJSON_GetArraySize(w) == 0)
         return excerpt != NULL ? cJSON_Duplicate(excerpt, 1) : cJSON_CreateArray();
-    }
     out = cJSON_CreateArray();
     cJSON_ArrayForEach(it, w) {
         /* A neighbour's window shows that file's lines, not the main one's. */
@@ -137,7 +134,6 @@ cJSON *debug_shown_lines(const cJSON *tb, const struct tb_source *src, int nsrc,
             out = NULL;
         }
     }
-    cJSON_Delete(w);
     return out;
 }
 

@@ -26,19 +26,25 @@ char *debug_run_text(const cJSON *run);
 /* "app/main.py:3 in f" lines, innermost first ("" when none). */
 char *debug_frames_text(const cJSON *tb);
 
-/* "--- path (around line N)" and the numbered window, for every frame that
- * maps to one of src[0..nsrc) ("" when none). */
-char *debug_windows_text(const cJSON *tb, const struct tb_source *src, int nsrc);
+/* The code windows around the frames of tb that map to one of
+ * src[0..nsrc) (traceback_windows, DEBUG_WINDOW_RADIUS lines each side): a
+ * new array (owns), NULL only when out of memory. The prompt's windows and
+ * the lines they show are both read from it, so they cannot disagree. */
+cJSON *debug_windows(const cJSON *tb, const struct tb_source *src, int nsrc);
+
+/* "--- path (around line N)" and the numbered window, for each window of w
+ * (debug_windows; NULL or empty: ""). Returns it (owns), NULL when out of
+ * memory. */
+char *debug_windows_text(const cJSON *w);
 
 /* The lines of src[0] (the main file) that the prompt shows, [[first,
- * last], ...] 1-based, inclusive (answer_file.shown): the windows
- * debug_windows_text writes for src[0], as the template shows the windows
- * in place of the excerpt when there is any (of any source: then none of
- * src[0] means no line of it shown), else a copy of excerpt (the
+ * last], ...] 1-based, inclusive (answer_file.shown): the windows of w
+ * (debug_windows) whose source is src[0], as the template shows the
+ * windows in place of the excerpt when there is any (of any source: then
+ * none of src[0] means no line of it shown), else a copy of excerpt (the
  * excerpt's reviewed_ranges, context.h). Borrows everything; a new array
- * (owns), NULL only when out of memory. */
-cJSON *debug_shown_lines(const cJSON *tb, const struct tb_source *src, int nsrc,
-                         const cJSON *excerpt);
+ * (owns), NULL when w is NULL or out of memory. */
+cJSON *debug_shown_lines(const cJSON *w, const cJSON *excerpt);
 
 /* "=== path ===" and the text of src[1..nsrc) (src[0] is the main file,
  * shown elsewhere), at most about budget bytes, the rest marked cut. */

@@ -157,7 +157,7 @@ static void test_windows_text_long_redacted_path(void **state)
     char path[1100], code[200 * 2 + 1], *text;
     struct redact_result rp;
     struct tb_source src;
-    cJSON *tb, *frames;
+    cJSON *tb, *frames, *w;
     size_t n = tokens_path(path, sizeof path), cl = 0;
     int heads = 0;
 
@@ -178,7 +178,9 @@ static void test_windows_text_long_redacted_path(void **state)
         cJSON_AddNumberToObject(f, "line", 10 + 20 * i);
         cJSON_AddItemToArray(frames, f);
     }
-    text = debug_windows_text(tb, &src, 1);
+    w = debug_windows(tb, &src, 1);
+    text = debug_windows_text(w);
+    cJSON_Delete(w);
     assert_non_null(text);
     for (const char *p = text; (p = strstr(p, "--- [REDACTED:")) != NULL; p++)
         heads++;
@@ -208,8 +210,11 @@ static cJSON *trace_of(const char *const *file, const int *line, int n)
 static void assert_shown(const cJSON *tb, const struct tb_source *src, int nsrc,
                          const cJSON *excerpt, const char *want)
 {
-    cJSON *got = debug_shown_lines(tb, src, nsrc, excerpt);
+    cJSON *w = debug_windows(tb, src, nsrc);
+    cJSON *got = debug_shown_lines(w, excerpt);
     char *text = cJSON_PrintUnformatted(got);
+
+    cJSON_Delete(w);
 
     assert_non_null(text);
     assert_string_equal(text, want);
