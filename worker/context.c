@@ -633,23 +633,65 @@ void context_result_cleanup(struct context_result *res)
     memset(res, 0, sizeof *res);
 }
 
-void context_ranges_note(const struct context_result *c, char *out, size_t cap)
+/* Writes "only lines a-b, c-d of total are shown" into out. */
+static void lines_note(const cJSON *shown, long total, char *out, size_t cap)
 {
     const cJSON *rg;
     size_t used = 0;
 
-    out[0] = '\0';
-    if (cJSON_GetArraySize(c->skipped_ranges) == 0)
-        return;
     used += (size_t)snprintf(out, cap, "only lines ");
-    cJSON_ArrayForEach(rg, c->reviewed_ranges) {
+    cJSON_ArrayForEach(rg, shown) {
         if (used >= cap)
             break;
         used += (size_t)snprintf(out + used, cap - used, "%s%d-%d",
-                                 rg == c->reviewed_ranges->child ? "" : ", ",
-                                 (int)cJSON_GetArrayItem(rg, 0)->valuedouble,
-                                 (int)cJSON_GetArrayItem(rg, 1)->valuedouble);
+                                 rg == shown->child ? "" : ", ",
+                                 (int)cJSON_GetNumberValue(cJSON_GetArrayItem(rg, 0)),
+                                 (int)cJSON_GetNumberValue(cJSON_GetArrayItem(rg, 1)));
     }
     if (used < cap)
-        snprintf(out + used, cap - used, " of %ld are shown", c->total_lines);
+        snprintf(out + used, cap - used, " of %ld are shown", total);
+}
+
+void context_ranges_note(const struct context_result *c, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (cJSON_GetArraySize(c->skipped_ranges) != 0)
+        lines_note(c->reviewed_ranges, c->total_lines, out, cap);
+}
+
+/* 1 when line no lies in one of the ranges. */
+static int line_shown(const cJSON *shown, long no)
+{
+    const cJSON *rg;
+
+    cJSON_ArrayForEach(rg, shown)
+        if (cJSON_GetNumberValue(cJSON_GetArrayItem(rg, 0)) <= (double)no &&
+            (double)no <= cJSON_GetNumberValue(cJSON_GetArrayItem(rg, 1)))
+            return 1;
+    return 0;
+}
+
+void context_lines_note(const cJSON *shown, long total_lines, char *out, size_t cap)
+{
+    const cJSON *rg;
+    double span = 0;
+    long no;
+
+    out[0] = '\0';
+    if (total_lines <= 0)
+        return;
+    if (cJSON_GetArraySize(shown) == 0) {
+        snprintf(out, cap, "none of its %ld lines are shown", total_lines);
+        return;
+    }
+    /* Whole when every line is in a range: a cheap bound first, as the
+     * ranges are few and a file can hold many lines. */
+    cJSON_ArrayForEach(rg, shown)
+        span += cJSON_GetNumberValue(cJSON_GetArrayItem(rg, 1)) -
+                cJSON_GetNumberValue(cJSON_GetArrayItem(rg, 0)) + 1;
+    for (no = 1; span >= (double)total_lines && no <= total_lines; no++)
+        if (!line_shown(shown, no))
+            break;
+    if (span < (double)total_lines || no <= total_lines)
+        lines_note(shown, total_lines, out, cap);
 }

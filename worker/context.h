@@ -103,4 +103,11 @@ void context_result_cleanup(struct context_result *res);
  * when the excerpt leaves lines out, else "". */
 void context_ranges_note(const struct context_result *c, char *out, size_t cap);
 
+/* The same note for any lines shown of a file of total_lines lines: shown
+ * is an array of [first, last] ranges, in any order, overlaps allowed.
+ * Writes "" when they cover 1..total_lines, "none of its 40 lines are
+ * shown" when shown is empty or NULL, else "only lines ... of N are shown"
+ * (cut short, never past out[cap - 1], when cap is small). */
+void context_lines_note(const cJSON *shown, long total_lines, char *out, size_t cap);
+
 #endif

@@ -511,7 +511,6 @@ static void ask(struct debug_state *d)
         degrade(d, "out of memory");
         return;
     }
-    context_ranges_note(&cr, note, sizeof note);
     frames = debug_frames_text(d->tb);
     /* The frames come from redacted text (the log, a kept run's output): they
      * map to the redacted paths. */
@@ -519,6 +518,12 @@ static void ask(struct debug_state *d)
     windows = debug_windows_text(w);
     cJSON_Delete(d->shown_lines);
     d->shown_lines = debug_shown_lines(w, cr.reviewed_ranges);
+    /* The note tells the lines of the main file the prompt shows: its
+     * windows' when they stand in for the excerpt. */
+    if (windows != NULL && *windows)
+        context_lines_note(d->shown_lines, cr.total_lines, note, sizeof note);
+    else
+        context_ranges_note(&cr, note, sizeof note);
     cJSON_Delete(w);
     /* Neighbouring files within half the input budget. */
     files = d->nsrc > 1 ? debug_files_text(d->shown, d->nsrc,

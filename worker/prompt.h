@@ -26,7 +26,7 @@ struct prompt_vars {
     const char *lint_summary;
     const char *diff;
     const char *error_log;      /* already redacted */
-    const char *ranges_note;    /* e.g. "lines 1-400 of 2000 shown" */
+    const char *ranges_note;    /* "only lines 1-400 of 2000 are shown" or "" */
     /* debug */
     const char *frames;         /* parsed stack frames, "file:line in function" a line */
     const char *windows;        /* numbered code windows around the frames; replaces code */

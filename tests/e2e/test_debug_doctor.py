@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import secrets
 
 import pytest
@@ -540,6 +541,11 @@ def test_findings_on_lines_the_prompt_never_showed(harness, heavy, fake, clean_s
     assert job["status"] == "done", job
     user = user_text(fake.requests(m)[0]["body"])
     assert "v12 = 12" in user and "v30 = 30" not in user and "v45 = 45" not in user
+    # The note tells the lines the windows show, not the excerpt's 40-80.
+    note = re.search(r"^Note: only lines (.*) of 80 are shown$", user, re.M)
+    assert note is not None, user
+    assert sorted(note.group(1).split(", "), key=lambda r: int(r.split("-")[0])) == \
+        ["2-18", "52-68", "71-80"], note.group(1)
     got = {f["line"]: f for f in job["findings"] if f["source"] == "model"}
     assert sorted(got) == [12, 18], job["findings"]
     assert "+v12 = 0\n" in got[12]["fix"], got[12]

@@ -601,6 +601,51 @@ static void test_lint_groups_capped(void **state)
     free(text);
 }
 
+/* Asserts context_lines_note's text for shown (JSON) of a total-line file. */
+static void assert_lines_note(const char *shown, long total, size_t cap, const char *want)
+{
+    cJSON *j = shown != NULL ? cJSON_Parse(shown) : NULL;
+    char out[128];
+
+    assert_true(cap <= sizeof out);
+    memset(out, 'x', sizeof out);
+    context_lines_note(j, total, out, cap);
+    assert_string_equal(out, want);
+    if (cap < sizeof out)
+        assert_int_equal(out[cap], 'x');    /* nothing written past cap */
+    cJSON_Delete(j);
+}
+
+static void test_ranges_notes(void **state)
+{
+    struct context_result res;
+    char *text = fixed_file(20000), note[128];
+
+    (void)state;
+    build(text, NULL, 1392 + 14, &res);
+    context_ranges_note(&res, note, sizeof note);
+    assert_string_equal(note, "only lines 1-100 of 20000 are shown");
+    context_result_cleanup(&res);
+    build(text, NULL, (size_t)20000 * 18, &res);
+    context_ranges_note(&res, note, sizeof note);
+    assert_string_equal(note, "");
+    context_result_cleanup(&res);
+    free(text);
+
+    /* Any ranges, as Debug Doctor's windows give them: out of order and
+     * overlapping; whole only when every line is in one. */
+    assert_lines_note("[[12,20],[3,9]]", 40, 128, "only lines 12-20, 3-9 of 40 are shown");
+    assert_lines_note("[[1,20],[15,40]]", 40, 128, "");
+    assert_lines_note("[[1,10],[12,40],[5,11]]", 40, 128, "");
+    assert_lines_note("[[1,10],[12,40],[1,10]]", 40, 128,
+                      "only lines 1-10, 12-40, 1-10 of 40 are shown");
+    assert_lines_note("[]", 40, 128, "none of its 40 lines are shown");
+    assert_lines_note(NULL, 40, 128, "none of its 40 lines are shown");
+    assert_lines_note("[]", 0, 128, "");
+    /* A small buffer cuts the note, never past it. */
+    assert_lines_note("[[12,20],[3,9]]", 40, 16, "only lines 12-2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_lint_summary),
         cmocka_unit_test(test_lint_message_cut_keeps_name),
         cmocka_unit_test(test_lint_groups_capped),
+        cmocka_unit_test(test_ranges_notes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
