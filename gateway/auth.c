@@ -35,6 +35,11 @@ void auth_respond_401(struct request *req, const struct err *e)
     respond_error(req, e);
 }
 
+void auth_key_cache_key(char out[AUTH_CACHE_KEY_MAX], const char *key_hash)
+{
+    snprintf(out, AUTH_CACHE_KEY_MAX, "auth:key:%s", key_hash);
+}
+
 static int parse_jwt(struct request *req, const char *tok, size_t len, struct identity *id,
                      struct err *e)
 {
@@ -97,7 +102,7 @@ static int auth_parse(struct request *req, struct identity *id, struct err *e)
             return err_set(e, ERR_INVALID_API_KEY, "not a valid API key");
         id->kind = IDENT_KEY;
         account_key_hash(tok, len, req->gw->cfg->key_pepper, id->key_hash);
-        snprintf(id->cache_key, sizeof id->cache_key, "auth:key:%s", id->key_hash);
+        auth_key_cache_key(id->cache_key, id->key_hash);
         return ERR_OK;
     }
     if (len > JWT_MAX_LEN)

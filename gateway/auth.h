@@ -17,6 +17,9 @@
  * revocation must reach it (key_revoke.h), or the key works again then. */
 #define AUTH_STALE_TTL_S 86400
 
+/* Bytes of an identity cache key, its NUL included. */
+#define AUTH_CACHE_KEY_MAX 96
+
 struct err;
 struct request;
 
@@ -24,7 +27,7 @@ enum ident_kind { IDENT_KEY, IDENT_USER, IDENT_EXTERNAL };
 
 struct identity {
     enum ident_kind kind;
-    char cache_key[96];             /* auth:key:<hash> | auth:user:<id> | auth:ext:<hash> */
+    char cache_key[AUTH_CACHE_KEY_MAX]; /* auth:key:<hash> | auth:user:<id> | auth:ext:<hash> */
     char key_hash[65];              /* IDENT_KEY */
     char user_id[37];               /* known from the token (IDENT_USER), else after the gate */
     char key_id[37];
@@ -33,6 +36,10 @@ struct identity {
     char ext_sub[256];              /* IDENT_EXTERNAL */
     char ext_email[320];
 };
+
+/* Writes the identity cache key of an API key's hash (account_key_hash):
+ * "auth:key:<hash>". */
+void auth_key_cache_key(char out[AUTH_CACHE_KEY_MAX], const char *key_hash);
 
 /* Checks the Authorization header. Returns 0 with id's kind and cache key
  * set, or answers 401 (with WWW-Authenticate) and returns -1. */

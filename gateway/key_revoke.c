@@ -11,10 +11,10 @@
 
 int key_revoke_cached(struct kv *kv, const char *key_hash, struct err *e)
 {
-    char cache[96], stale[128], ttl[2][24];
+    char cache[AUTH_CACHE_KEY_MAX], stale[128], ttl[2][24];
     cJSON *r = NULL;
 
-    snprintf(cache, sizeof cache, "auth:key:%s", key_hash);
+    auth_key_cache_key(cache, key_hash);
     snprintf(stale, sizeof stale, "stale:%s", cache);
     snprintf(ttl[0], sizeof ttl[0], "%d", KEY_REVOKE_CACHE_TTL_S);
     snprintf(ttl[1], sizeof ttl[1], "%d", AUTH_STALE_TTL_S);

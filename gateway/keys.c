@@ -25,12 +25,12 @@
  * failure is logged; the key is issued all the same. */
 static void forget_unknown(struct request *req, const char *key)
 {
-    char hash[65], cache[96];
+    char hash[65], cache[AUTH_CACHE_KEY_MAX];
     struct err e;
     struct kv *kv;
 
     account_key_hash(key, strlen(key), req->gw->cfg->key_pepper, hash);
-    snprintf(cache, sizeof cache, "auth:key:%s", hash);
+    auth_key_cache_key(cache, hash);
     if ((kv = gateway_kv(req->gw, &e)) == NULL ||
         kv_call(kv, 2, (const char *[]){"DEL", cache}, NULL, NULL, &e) != ERR_OK) {
         struct log_line l;
@@ -108,7 +108,7 @@ void handle_keys_revoke(struct request *req)
     struct err e;
     struct db *db;
     struct kv *kv;
-    char hash[65], cache[96];
+    char hash[65], cache[AUTH_CACHE_KEY_MAX];
 
     if ((db = gateway_db(req->gw, &e)) == NULL ||
         account_key_revoke(db, req->param, who->user_id, hash, &e) != ERR_OK) {
@@ -119,7 +119,7 @@ void handle_keys_revoke(struct request *req)
     }
     /* At once, on every replica: the cached identity and its copy for
      * PostgreSQL outages say revoked. */
-    snprintf(cache, sizeof cache, "auth:key:%s", hash);
+    auth_key_cache_key(cache, hash);
     if ((kv = gateway_kv(req->gw, &e)) == NULL || key_revoke_cached(kv, hash, &e) != ERR_OK) {
         /* The row is revoked, but until Redis says so too the key still works
          * from a copy during a PostgreSQL outage: 503, and the client's retry
