@@ -559,11 +559,6 @@ int http_async_cancel(struct http_async *h, const void *arg)
     return n;
 }
 
-int http_async_inflight(const struct http_async *h)
-{
-    return h->inflight;
-}
-
 /* Connects only where x->addr_check allows. */
 static curl_socket_t xfer_opensocket_cb(void *clientp, curlsocktype purpose,
                                         struct curl_sockaddr *a)

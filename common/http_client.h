@@ -185,7 +185,5 @@ int http_async_request(struct http_async *h, const struct http_req *rq, http_asy
  * a callback of h (not from addr_check, which runs inside libcurl). */
 int http_async_cancel(struct http_async *h, const void *arg);
 
-/* Transfers in flight. */
-int http_async_inflight(const struct http_async *h);
 
 #endif

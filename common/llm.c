@@ -218,7 +218,6 @@ void llm_free(struct llm *m)
 }
 
 int llm_enabled(const struct llm *m) { return m->provider != LLM_OFFLINE; }
-enum llm_provider llm_provider_of(const struct llm *m) { return m->provider; }
 const char *llm_provider_name(const struct llm *m) { return provider_names[m->provider]; }
 const char *llm_model_name(const struct llm *m)
 {

@@ -60,7 +60,6 @@ void llm_free(struct llm *m);
 /* 0 when offline: callers skip the model step. */
 int llm_enabled(const struct llm *m);
 
-enum llm_provider llm_provider_of(const struct llm *m);
 const char *llm_provider_name(const struct llm *m);
 const char *llm_model_name(const struct llm *m);
 
