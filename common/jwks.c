@@ -292,14 +292,19 @@ static int directive_is(const char *d, size_t n, const char *name)
     return n == strlen(name) && strncasecmp(d, name, n) == 0;
 }
 
-/* The delta-seconds v[0..n) (digits only), LONG_MAX when too large for a
- * long (RFC 9111: a too large value means "very long", not an error), or -1
- * when malformed ("", "-1", "+5", "5x", "\"60\""). */
+/* The delta-seconds v[0..n) (digits only, or quoted: RFC 9111 asks
+ * recipients to take "60" as 60), LONG_MAX when too large for a long (a too
+ * large value means "very long", not an error), or -1 when malformed ("",
+ * "-1", "+5", "5x", "\"6\"0"). */
 static long delta_seconds(const char *v, size_t n)
 {
     char *end;
     long x;
 
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        v++;
+        n -= 2;
+    }
     if (n == 0 || v[0] < '0' || v[0] > '9')
         return -1;
     errno = 0;

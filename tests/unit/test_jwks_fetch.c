@@ -592,7 +592,8 @@ static void test_fetch_honours_cache_control(void **state)
         {"no-store", "\"max_age_s\":1"},
         {"max-age=99999999999999999999999", "\"max_age_s\":600"},
         {"max-age=2x, s-maxage=-1, max-age=, max-age=+1, max-age 1", "\"max_age_s\":600"},
-        {"max-age=\"60\"", "\"max_age_s\":600"},
+        {"max-age=\"60\"", "\"max_age_s\":60"},                 /* quoted: RFC 9111 */
+        {"max-age=\"6\"0, max-age=\"\", max-age=\"", "\"max_age_s\":600"},
         {"", "\"max_age_s\":600"},
     };
     struct srv *s = srv_start("jwks.json");
