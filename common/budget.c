@@ -20,10 +20,10 @@ void budget_month(int64_t ms, char out[BUDGET_MONTH_LEN])
     out[BUDGET_MONTH_LEN - 1] = '\0';
 }
 
-int64_t budget_estimate(const char *task, size_t input_bytes)
+int64_t budget_estimate(const char *task, size_t input_bytes, long rounds)
 {
-    return (int64_t)((input_bytes + 3) / 4) + PLANS_TEMPLATE_OVERHEAD +
-           plans_task_max_tokens(task);
+    return (rounds > 1 ? rounds : 1) * ((int64_t)((input_bytes + 3) / 4) +
+                                        PLANS_TEMPLATE_OVERHEAD + plans_task_max_tokens(task));
 }
 
 void budget_key(const char *user_id, const char *month, char out[BUDGET_KEY_MAX])

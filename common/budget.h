@@ -20,9 +20,12 @@
  * year 9999 (as clock_rfc3339). */
 void budget_month(int64_t ms, char out[BUDGET_MONTH_LEN]);
 
-/* Tokens reserved for a task over input_bytes of user text: input
- * ceil(bytes/4) plus the template overhead, plus the task's max output. */
-int64_t budget_estimate(const char *task, size_t input_bytes);
+/* Tokens reserved for a task over input_bytes of user text, for rounds
+ * model calls (a debug job asks again after a failed verification, up to
+ * CODEINSIGHT_DEBUG_FIX_ATTEMPTS rounds; other tasks ask once: 1): each
+ * round's input ceil(bytes/4) plus the template overhead, plus the task's
+ * max output. rounds below 1 count as 1. */
+int64_t budget_estimate(const char *task, size_t input_bytes, long rounds);
 
 /* Redis key of a user's counters for a month. */
 void budget_key(const char *user_id, const char *month, char out[BUDGET_KEY_MAX]);

@@ -217,9 +217,10 @@ static const struct cfg_entry cfg_table[] = {
      "ASan's own RSS limit instead)."},
     {"CODEINSIGHT_SANDBOX_OUTPUT_MAX", CFG_T_INT, OFF(sandbox_output_max), "65536", 1024,
      16777216, CFG_WORKER, 0, "Bytes of stdout and of stderr kept per sandboxed run (the tail)."},
-    {"CODEINSIGHT_DEBUG_FIX_ATTEMPTS", CFG_T_INT, OFF(debug_fix_attempts), "2", 1, 5, CFG_WORKER,
-     0, "Diagnose-and-verify rounds of a debug job (a failed verification is sent back once "
-     "per extra round)."},
+    {"CODEINSIGHT_DEBUG_FIX_ATTEMPTS", CFG_T_INT, OFF(debug_fix_attempts), "2", 1, 5,
+     CFG_GATEWAY | CFG_WORKER, 0, "Diagnose-and-verify rounds of a debug job (a failed "
+     "verification is sent back once per extra round); the gateway reserves a debug job's "
+     "tokens for this many model calls: give gateways and workers the same value."},
     {"CODEINSIGHT_STRESS_ALLOWED_HOSTS", CFG_T_STR, OFF(stress_allowed_hosts), "", 0, 0,
      CFG_GATEWAY | CFG_WORKER, 0,
      "Comma-separated hosts (names, IP literals or CIDRs) stress tests may target; empty: "

@@ -159,7 +159,9 @@ static int job_args(struct admit_job *j, const char *idem)
     job_id_draft(r->type, j->draft);
     clock_rfc3339(now_us / 1000, j->created);
     budget_month(now_us / 1000, j->month);
-    decimal_str(j->est, budget_estimate(job_type_str(r->type), r->input_bytes));
+    decimal_str(j->est, budget_estimate(job_type_str(r->type), r->input_bytes,
+                                        r->type == JOB_DEBUG ? req->gw->cfg->debug_fix_attempts
+                                                             : 1));
     /* Only idempotent submissions need the body's digest. */
     if (idem != NULL) {
         snprintf(j->idem, sizeof j->idem, "%s", idem);

@@ -31,9 +31,16 @@ WARNING_RE = re.compile(r'^299 codeinsight ".+"$')
 DEBUG_DIFF = "@@ -0,0 +1 @@\n+" + "d" * 401 + "\n\\ No newline at end of file\n"
 
 
+# Model calls a job may make: a debug job's CODEINSIGHT_DEBUG_FIX_ATTEMPTS
+# (default 2) rounds, one otherwise.
+ROUNDS = {"debug": 2}
+
+
 def estimate(request_type, nbytes):
-    """ceil(bytes/4) of file + diff + error log, + 1,500, + the task's max_tokens."""
-    return math.ceil(nbytes / 4) + TEMPLATE_OVERHEAD + MAX_TOKENS[request_type]
+    """ceil(bytes/4) of file + diff + error log, + 1,500, + the task's
+    max_tokens, for each model call the job may make."""
+    return ROUNDS.get(request_type, 1) * (math.ceil(nbytes / 4) + TEMPLATE_OVERHEAD +
+                                          MAX_TOKENS[request_type])
 
 
 def month():

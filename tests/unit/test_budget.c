@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "common/budget.h"
+#include "common/plans.h"
 
 static void test_month(void **state)
 {
@@ -46,11 +47,26 @@ static void test_key(void **state)
     assert_string_equal(key, "budget:0b7e0d4c-4a4e-4c1e-9a55-3f1d2c9b8a71:2026-11");
 }
 
+static void test_estimate(void **state)
+{
+    (void)state;
+    /* ceil(bytes/4) + the template overhead + the task's max output. */
+    assert_int_equal(budget_estimate("review", 0, 1), PLANS_TEMPLATE_OVERHEAD + 2048);
+    assert_int_equal(budget_estimate("review", 5, 1), 2 + PLANS_TEMPLATE_OVERHEAD + 2048);
+    assert_int_equal(budget_estimate("architecture", 8, 1), 2 + PLANS_TEMPLATE_OVERHEAD + 8192);
+    /* Each round of a debug job asks the model again. */
+    assert_int_equal(budget_estimate("debug", 400, 2), 2 * (100 + PLANS_TEMPLATE_OVERHEAD + 4096));
+    assert_int_equal(budget_estimate("debug", 400, 5), 5 * (100 + PLANS_TEMPLATE_OVERHEAD + 4096));
+    assert_int_equal(budget_estimate("debug", 400, 0), budget_estimate("debug", 400, 1));
+    assert_int_equal(budget_estimate("debug", 400, -3), budget_estimate("debug", 400, 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_month),
         cmocka_unit_test(test_key),
+        cmocka_unit_test(test_estimate),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
