@@ -75,9 +75,9 @@ def test_redis_down_then_recovers(harness, gateway, redis_down):
 
 def test_a_queued_job_is_not_lost_while_redis_is_down(harness, gateway):
     """A queued job lives in Redis only: while Redis is down its poll is 503
-    redis_unavailable (retry), never 404 (gone), and so is its cancellation;
-    a finished job is still read from PostgreSQL. Both are there again once
-    Redis is back."""
+    redis_unavailable (retry), never 404 (gone), and so is its cancellation
+    (a finished job's poll: test_a_finished_jobs_poll_while_redis_is_down).
+    Both are there again once Redis is back."""
     harness.stop_workers()
     queued = harness.submit()
     harness.stop_redis()
@@ -155,6 +155,31 @@ def test_postgres_down_reads_that_need_it_answer_503(harness, gateway):
                                                                          auth=auth)),
             timeout=RECOVER_TIMEOUT, interval=0.25, desc=f"{path} after PostgreSQL restart")
         assert status == 200, got
+
+
+def test_a_finished_jobs_poll_while_redis_is_down(harness, gateway):
+    """Every request is admitted against Redis first (identity cache, rate
+    buckets): while it is down a finished job's poll is 503
+    redis_unavailable with Retry-After too (docs/operations.md), never a 404
+    or a hang; the job is read again once Redis is back."""
+    harness.stop_workers()
+    harness.start_worker()
+    try:
+        finished = harness.submit(file_content=f"# {uuid.uuid4()}\nimport os\n")
+        assert harness.poll_job(finished)["status"] == "done"
+    finally:
+        harness.stop_workers()
+    harness.stop_redis()
+    try:
+        resp = harness.http("GET", f"/job/{finished}")
+        assert_problem(resp, 503, "redis_unavailable")
+        assert resp[1].get("Retry-After"), resp[1]
+    finally:
+        harness.start_redis()
+    job = wait_until(lambda: harness.get_job(finished)[1] if harness.get_job(finished)[0] == 200
+                     else None, timeout=RECOVER_TIMEOUT, interval=0.25,
+                     desc="the finished job readable after Redis restart")
+    assert job["status"] == "done", job
 
 
 def test_gateway_never_restarted(harness, gateway):
