@@ -27,7 +27,7 @@ def scripts(harness):
     gen = harness.build_dir / "gen" / "schema" / "redis"
     return {name: (gen / f"{name}.lua").read_text()
             for name in ("job_start", "job_defer", "job_finish", "job_cancel", "job_undefer",
-                         "job_heartbeat", "admit")}
+                         "job_heartbeat", "admit", "job_event")}
 
 
 @pytest.fixture
@@ -92,6 +92,22 @@ def test_late_defer_does_not_park_a_finished_job(harness, scripts, entry):
     assert harness.redis_cli("HGET", key, "status") == "done"
     assert harness.redis_int("ZCARD", f"deferred:{stream}") == 0
     assert harness.redis_int("EXISTS", f"deferred:job:{job_id}") == 0
+
+
+def test_a_late_step_event_stays_behind_the_final_one(harness, scripts, entry):
+    """A step's event (job_event.lua, sent without waiting) that reaches
+    Redis after job_finish, as a NOSCRIPT resend can, is dropped: the final
+    event stays the last of the job's events."""
+    stream, eid, job_id, key = entry
+    assert start(harness, scripts, stream, eid, key) == "1"
+    step = ("EVAL", scripts["job_event"], "1", key, TTL, "linted", '{"findings":0}')
+    assert harness.redis_cli(*step) != ""
+    assert finish(harness, scripts, stream, eid, job_id, key) == "1"
+    assert harness.redis_cli(*step) == ""
+    types = [ln for ln in harness.redis_cli("XRANGE", f"jobev:{job_id}", "-", "+").splitlines()
+             if ln in ("linted", "done")]
+    assert types == ["linted", "done"], types
+    harness.redis_cli("DEL", f"jobev:{job_id}")
 
 
 def test_defer_of_a_pending_entry_parks_it(harness, scripts, entry):
