@@ -596,3 +596,47 @@ def test_5000_concurrent_subscribers(harness, fresh, fake_server):
             bad += 1
     assert bad == 0, f"{bad} of {N_SUBSCRIBERS} streams did not end with the final event"
     assert threads_of(gw.pid) == threads_before
+
+
+# ------------------------------------------------------------------ metrics --
+
+def sse_events_total(gw) -> float:
+    status, _, text = gw.http("GET", "/metrics", auth=None)
+    assert status == 200
+    m = re.search(r"^codeinsight_sse_events_total (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def test_sse_events_total_counts_only_events_sent(fresh, egw, fake_server):
+    """codeinsight_sse_events_total is "job events queued to those streams
+    (one per stream)" (docs/operations.md). A stream whose Last-Event-ID is
+    after every event of its job is sent none of them: the counter must not
+    move for it."""
+    job = submit(fresh)
+    s = Stream(egw, job, fresh.default_key, last_id="99999999999999-0")
+    assert s.status == 200
+    before = sse_events_total(egw)
+    start_worker(fresh, fake_server)
+    fresh.poll_job(job, timeout=STREAM_DEADLINE)
+    s.read(deadline_s=READ_TIMEOUT)
+    s.close()
+    assert s.closed and s.types() == [], s.text
+    assert sse_events_total(egw) - before == 0, \
+        "events counted as queued to a stream that was sent none"
+
+
+def test_sse_events_total_counts_events_caught_up(fresh, egw):
+    """An event delivered by the catch-up after the subscription dropped
+    was queued to the stream like any other: it is counted."""
+    job = submit(fresh)
+    s = Stream(egw, job, fresh.default_key)
+    s.read(stop=lambda st: "queued" in st.types(), deadline_s=READ_TIMEOUT)
+    before = sse_events_total(egw)
+    data = json.dumps({"type": "done", "job_id": job, "status": "done",
+                       "at": "2026-01-01T00:00:00.000Z"})
+    fresh.redis_cli("XADD", f"jobev:{job}", "*", "type", "done", "data", data)
+    assert int(fresh.redis_cli("CLIENT", "KILL", "TYPE", "pubsub")) >= 1
+    s.read()
+    s.close()
+    assert s.closed and s.types() == ["queued", "done"], s.text
+    assert sse_events_total(egw) - before == 1, "the caught-up event was not counted"
