@@ -89,8 +89,9 @@ static const struct metric_def table[MET__COUNT] = {
     [MET_SSE_SUBSCRIBERS] = {"codeinsight_sse_subscribers", METRIC_GAUGE,
         "Open GET /job/:id/events streams in this process.", NULL, 0, GW, NULL},
     [MET_SSE_EVENTS] = {"codeinsight_sse_events_total", METRIC_COUNTER,
-        "Job events queued to GET /job/:id/events streams (one per stream; heartbeats "
-        "not counted).", NULL, 0, GW, NULL},
+        "Job events queued to GET /job/:id/events streams, one per stream the event is "
+        "queued to (history and catch-up included; events a stream's client already has, "
+        "events offered to ended streams and heartbeats not counted).", NULL, 0, GW, NULL},
 
     [MET_JOBS] = {"codeinsight_jobs_total", METRIC_COUNTER,
         "Jobs that left the worker, by type and outcome: done, failed, degraded (static "

@@ -7,8 +7,6 @@
 #include "common/kv_async.h"
 #include "common/log.h"
 #include "common/loop.h"
-#include "common/metrics.h"
-#include "common/metrics_table.h"
 #include "gateway/ident_cache.h"
 #include "gateway/subs.h"
 
@@ -180,7 +178,7 @@ static void on_message(void *arg, const char *payload, size_t len)
     char msg[EVENTS_MESSAGE_MAX + 1], *job, *eid, *type, *data, *frame;
     struct sse_id id;
     size_t flen;
-    int n, final;
+    int final;
 
     if (payload == NULL) {
         /* Subscribed (again): whatever happened meanwhile is in the streams. */
@@ -203,10 +201,9 @@ static void on_message(void *arg, const char *payload, size_t len)
     *data++ = '\0';
     if (strlen(job) >= 40 || (frame = checked_frame(eid, type, data, &id, &flen, &final)) == NULL)
         return;
-    n = subs_publish(ev->subs, job, &id, frame, flen, final);
+    /* subs.c counts the streams it really queues the event to. */
+    subs_publish(ev->subs, job, &id, frame, flen, final);
     free(frame);
-    if (n > 0)
-        metrics_add(MET_SSE_EVENTS, "", n);
 }
 
 /* A revoked identity's cache key; NULL: (re)subscribed, anything missed. */

@@ -150,8 +150,9 @@ static void respond_refused(struct request *req, enum subs_refusal why)
     respond_error(req, &e);
 }
 
-/* Queues the stored events after *after; returns how many, or -1 when the
- * client already had the final one (*seen_final set) or Redis failed (e set). */
+/* Queues the stored events after *after (subs_history counts those really
+ * queued); returns 0, or -1 when the client already had the final one
+ * (*seen_final set) or Redis failed (e set). */
 static int queue_history(struct request *req, struct sub *s, const cJSON *view,
                          const struct sse_id *after, int *seen_final, struct err *e)
 {
@@ -160,7 +161,7 @@ static int queue_history(struct request *req, struct sub *s, const cJSON *view,
     cJSON *entries = NULL;
     const cJSON *it;
     struct sse_id last = *after;
-    int n = 0, have_final = 0;
+    int have_final = 0;
 
     *seen_final = 0;
     snprintf(key, sizeof key, JOB_EVENTS_KEY_PREFIX "%.36s", req->param);
@@ -177,12 +178,10 @@ static int queue_history(struct request *req, struct sub *s, const cJSON *view,
         if (frame == NULL)
             continue;
         have_final |= final;
-        if (sse_id_cmp(&id, after) <= 0) {
+        if (sse_id_cmp(&id, after) <= 0)
             *seen_final |= final;
-        } else {
+        else if (!*seen_final)      /* the client has the end: 204 below */
             subs_history(s, &id, frame, len, final);
-            n++;
-        }
         if (sse_id_cmp(&id, &last) > 0)
             last = id;
         free(frame);
@@ -204,11 +203,10 @@ static int queue_history(struct request *req, struct sub *s, const cJSON *view,
         }
         if ((frame = synth_frame(view, &id, json_str(view, "status"), &len)) != NULL) {
             subs_history(s, &id, frame, len, 1);
-            n++;
             free(frame);
         }
     }
-    return n;
+    return 0;
 }
 
 /* A job with a hot copy: register, queue its history, stream. */
@@ -221,7 +219,7 @@ static void respond_stream_of(struct request *req, const cJSON *view, struct sse
     enum subs_refusal why;
     struct sub *s;
     struct err e;
-    int n = 0, seen_final, sent;
+    int n = 0, seen_final;
 
     retry = sse_retry(JOB_EVENTS_RETRY_MS, &pre_len[0]);
     pre[n++] = retry;
@@ -247,8 +245,7 @@ static void respond_stream_of(struct request *req, const cJSON *view, struct sse
     }
     metrics_add(MET_SSE_SUBSCRIBERS, "", 1);
     err_clear(&e);
-    sent = queue_history(req, s, view, &after, &seen_final, &e);
-    if (sent < 0) {
+    if (queue_history(req, s, view, &after, &seen_final, &e) < 0) {
         stream_done(s);
         if (seen_final)
             respond_empty(req, 204);
@@ -256,7 +253,10 @@ static void respond_stream_of(struct request *req, const cJSON *view, struct sse
             gate_respond_error(req, &e);
         return;
     }
-    metrics_add(MET_SSE_EVENTS, "", sent + (n == 2));
+    /* subs.c counts the events it queues; the "queued" one went in as a
+     * pre frame, always first in a new stream's buffer. */
+    if (n == 2)
+        metrics_inc(MET_SSE_EVENTS, "");
     subs_synced(s);
     respond_stream(req, CT_EVENT_STREAM, stream_read, stream_done, s);
 }

@@ -1,6 +1,8 @@
 /* subs.c - registry of live job event streams and their queued bytes. */
 #include "gateway/subs.h"
 
+#include "common/metrics.h"
+#include "common/metrics_table.h"
 #include "common/strhash.h"
 
 #include <pthread.h>
@@ -89,6 +91,15 @@ void subs_free(struct subs *subs)
     free(subs);
 }
 
+/* The one place codeinsight_sse_events_total grows: by the n events the
+ * caller queued to streams (called after unlocking, once per call). */
+static int counted(int n)
+{
+    if (n > 0)
+        metrics_add(MET_SSE_EVENTS, "", n);
+    return n;
+}
+
 /* ---- under the mutex ---- */
 
 static void wake(struct sub *s)
@@ -136,27 +147,30 @@ static void queue_bytes(struct sub *s, const char *data, size_t len)
 
 /* Queues an event newer than the last one queued; nothing after a final one.
  * A final event the client says it has (its Last-Event-ID is not before it,
- * even one from the future) still ends the stream, unsent. */
-static void queue_event(struct sub *s, const struct sse_id *id, const char *frame, size_t len,
-                        int final)
+ * even one from the future) still ends the stream, unsent. Returns 1 when
+ * the frame was queued, 0 when it was not (already sent or skipped, the
+ * stream ended or overflowed). */
+static int queue_event(struct sub *s, const struct sse_id *id, const char *frame, size_t len,
+                       int final)
 {
     if (s->final || s->over)
-        return;
+        return 0;
     if (sse_id_cmp(id, &s->last) <= 0) {
         if (final) {
             s->final = 1;
             wake(s);
         }
-        return;
+        return 0;
     }
     queue_bytes(s, frame, len);
     if (s->over)
-        return;
+        return 0;
     s->last = *id;
     if (final) {
         s->final = 1;
         wake(s);
     }
+    return 1;
 }
 
 static void park(struct sub *s, const struct sse_id *id, const char *frame, size_t len,
@@ -181,30 +195,36 @@ static void park(struct sub *s, const struct sse_id *id, const char *frame, size
     s->nparked++;
 }
 
-static void live(struct sub *s, const struct sse_id *id, const char *frame, size_t len,
-                 int final)
+/* Returns 1 when the event was queued now, 0 when parked or not queued. */
+static int live(struct sub *s, const struct sse_id *id, const char *frame, size_t len,
+                int final)
 {
-    if (s->syncing || s->resync)
+    if (s->syncing || s->resync) {
         park(s, id, frame, len, final);
-    else
-        queue_event(s, id, frame, len, final);
+        return 0;
+    }
+    return queue_event(s, id, frame, len, final);
 }
 
-/* Once neither its own history nor a resync is pending: the parked events. */
-static void unpark(struct sub *s)
+/* Once neither its own history nor a resync is pending: the parked events.
+ * Returns how many were queued (the others were sent already, or the
+ * stream ended). */
+static int unpark(struct sub *s)
 {
     struct parked *p;
+    int n = 0;
 
     if (s->syncing || s->resync)
-        return;
+        return 0;
     while ((p = s->parked) != NULL) {
         s->parked = p->next;
-        queue_event(s, &p->id, p->frame, p->len, p->final);
+        n += queue_event(s, &p->id, p->frame, p->len, p->final);
         free(p);
     }
     s->parked_tail = NULL;
     s->nparked = 0;
     wake(s);
+    return n;
 }
 
 static struct user_count *user_find(struct subs *subs, const char *user_id, int create)
@@ -294,20 +314,26 @@ struct sub *subs_add(struct subs *subs, const char *job_id, const char *user_id,
     return s;
 }
 
-void subs_history(struct sub *s, const struct sse_id *id, const char *frame, size_t len,
-                  int final)
+int subs_history(struct sub *s, const struct sse_id *id, const char *frame, size_t len,
+                 int final)
 {
+    int n;
+
     pthread_mutex_lock(&s->subs->mu);
-    queue_event(s, id, frame, len, final);
+    n = queue_event(s, id, frame, len, final);
     pthread_mutex_unlock(&s->subs->mu);
+    return counted(n);
 }
 
-void subs_synced(struct sub *s)
+int subs_synced(struct sub *s)
 {
+    int n;
+
     pthread_mutex_lock(&s->subs->mu);
     s->syncing = 0;
-    unpark(s);
+    n = unpark(s);
     pthread_mutex_unlock(&s->subs->mu);
+    return counted(n);
 }
 
 int sub_final(struct sub *s)
@@ -385,14 +411,11 @@ int subs_publish(struct subs *subs, const char *job_id, const struct sse_id *id,
     int n = 0;
 
     pthread_mutex_lock(&subs->mu);
-    for (s = subs->buckets[strhash(job_id) % SUBS_BUCKETS]; s != NULL; s = s->next) {
-        if (strcmp(s->job_id, job_id) != 0)
-            continue;
-        live(s, id, frame, len, final);
-        n++;
-    }
+    for (s = subs->buckets[strhash(job_id) % SUBS_BUCKETS]; s != NULL; s = s->next)
+        if (strcmp(s->job_id, job_id) == 0)
+            n += live(s, id, frame, len, final);
     pthread_mutex_unlock(&subs->mu);
-    return n;
+    return counted(n);
 }
 
 int subs_heartbeat(struct subs *subs)
@@ -439,26 +462,32 @@ out:
     return n;
 }
 
-void subs_resync_event(struct subs *subs, const char *job_id, const struct sse_id *id,
-                       const char *frame, size_t len, int final)
+int subs_resync_event(struct subs *subs, const char *job_id, const struct sse_id *id,
+                      const char *frame, size_t len, int final)
 {
+    int n = 0;
+
     pthread_mutex_lock(&subs->mu);
     for (struct sub *s = subs->buckets[strhash(job_id) % SUBS_BUCKETS]; s != NULL; s = s->next)
         if (s->resync && strcmp(s->job_id, job_id) == 0)
-            queue_event(s, id, frame, len, final);
+            n += queue_event(s, id, frame, len, final);
     pthread_mutex_unlock(&subs->mu);
+    return counted(n);
 }
 
-void subs_resync_end(struct subs *subs, const char *job_id)
+int subs_resync_end(struct subs *subs, const char *job_id)
 {
+    int n = 0;
+
     pthread_mutex_lock(&subs->mu);
     for (struct sub *s = subs->buckets[strhash(job_id) % SUBS_BUCKETS]; s != NULL; s = s->next) {
         if (s->resync && strcmp(s->job_id, job_id) == 0) {
             s->resync = 0;
-            unpark(s);
+            n += unpark(s);
         }
     }
     pthread_mutex_unlock(&subs->mu);
+    return counted(n);
 }
 
 void subs_close_all(struct subs *subs)

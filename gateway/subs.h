@@ -16,6 +16,13 @@
  * catches up after a Redis reconnection (subs_resync_begin/_end). Ids at or
  * before the last one sent are skipped, so nothing is lost or sent twice.
  *
+ * Every function that takes events returns how many it queued to streams
+ * now (a frame queued to two streams counts twice), and adds as many to
+ * codeinsight_sse_events_total: an event skipped (at or before a stream's
+ * last id), parked (counted when it is queued after), or offered to a
+ * stream that ended (final event queued, too slow) is not counted. The
+ * pre frames of subs_add are bytes, not events: their caller counts them.
+ *
  *     struct sub *s = subs_add(subs, job, user, &after, conn, pre, n, &why);
  *     ... subs_history(s, &id, frame, len, final) for each stored event ...
  *     subs_synced(s);   then the reader: sub_read(s, buf, max)
@@ -68,12 +75,14 @@ struct sub *subs_add(struct subs *subs, const char *job_id, const char *user_id,
                      const size_t *pre_len, int n, enum subs_refusal *why);
 
 /* Queues a stored event for the stream when id is after the last one sent;
- * final marks the job's last event (nothing is queued after it). */
-void subs_history(struct sub *s, const struct sse_id *id, const char *frame, size_t len,
-                  int final);
+ * final marks the job's last event (nothing is queued after it). Returns 1
+ * when it was queued, else 0 (counted as said above). */
+int subs_history(struct sub *s, const struct sse_id *id, const char *frame, size_t len,
+                 int final);
 
-/* Ends syncing: queues the parked live events newer than the last id sent. */
-void subs_synced(struct sub *s);
+/* Ends syncing: queues the parked live events newer than the last id sent.
+ * Returns how many were queued (counted). */
+int subs_synced(struct sub *s);
 
 /* 1 when a final event was queued for the stream. */
 int sub_final(struct sub *s);
@@ -90,12 +99,12 @@ void sub_release(struct sub *s);
 
 /* Events thread: queues a live event of job_id for every stream of that
  * job (syncing ones park it). Returns the number of streams it was queued
- * for. */
+ * to now (counted), parked ones and those that skipped it not included. */
 int subs_publish(struct subs *subs, const char *job_id, const struct sse_id *id,
                  const char *frame, size_t len, int final);
 
 /* Events thread: queues a heartbeat comment for every stream not syncing.
- * Returns the number of streams. */
+ * Returns the number of streams (heartbeats are not counted as events). */
 int subs_heartbeat(struct subs *subs);
 
 /* Events thread, after the subscription came back: puts every stream in
@@ -106,12 +115,14 @@ int subs_heartbeat(struct subs *subs);
 int subs_resync_begin(struct subs *subs, char (*jobs)[40], struct sse_id *from, int max);
 
 /* Events thread: queues a stored event of job_id for the streams being
- * resynced (as subs_history does). */
-void subs_resync_event(struct subs *subs, const char *job_id, const struct sse_id *id,
-                       const char *frame, size_t len, int final);
+ * resynced (as subs_history does). Returns the number of streams it was
+ * queued to (counted). */
+int subs_resync_event(struct subs *subs, const char *job_id, const struct sse_id *id,
+                      const char *frame, size_t len, int final);
 
-/* Events thread: ends the resync of job_id's streams (as subs_synced). */
-void subs_resync_end(struct subs *subs, const char *job_id);
+/* Events thread: ends the resync of job_id's streams (as subs_synced).
+ * Returns how many parked events were queued, over all of them (counted). */
+int subs_resync_end(struct subs *subs, const char *job_id);
 
 /* Ends every stream once its queued bytes are sent, and refuses new ones
  * (SUBS_CLOSING). */

@@ -10,6 +10,10 @@
 
 #include <cmocka.h>
 
+#include "common/config.h"
+#include "common/err.h"
+#include "common/metrics.h"
+#include "common/metrics_table.h"
 #include "gateway/subs.h"
 
 #define JOB_A "01a1ffe2-7fe5-7599-8590-d46d328f5668"
@@ -54,22 +58,49 @@ static void frame(char *buf, size_t cap, uint64_t ms, const char *type)
     snprintf(buf, cap, "id: %llu-0\nevent: %s\ndata: {}\n\n", (unsigned long long)ms, type);
 }
 
-static void publish(struct subs *subs, const char *job, uint64_t ms, const char *type)
+/* Returns what subs_publish returns: the streams the event was queued to. */
+static int publish(struct subs *subs, const char *job, uint64_t ms, const char *type)
 {
     char f[128];
     struct sse_id id = {ms, 0};
 
     frame(f, sizeof f, ms, type);
-    subs_publish(subs, job, &id, f, strlen(f), sse_type_final(type));
+    return subs_publish(subs, job, &id, f, strlen(f), sse_type_final(type));
 }
 
-static void history(struct sub *s, uint64_t ms, const char *type)
+static int history(struct sub *s, uint64_t ms, const char *type)
 {
     char f[128];
     struct sse_id id = {ms, 0};
 
     frame(f, sizeof f, ms, type);
-    subs_history(s, &id, f, strlen(f), sse_type_final(type));
+    return subs_history(s, &id, f, strlen(f), sse_type_final(type));
+}
+
+static int resync_event(struct subs *subs, const char *job, uint64_t ms, const char *type)
+{
+    char f[128];
+    struct sse_id id = {ms, 0};
+
+    frame(f, sizeof f, ms, type);
+    return subs_resync_event(subs, job, &id, f, strlen(f), sse_type_final(type));
+}
+
+/* codeinsight_sse_events_total as rendered now; 0 before the series'
+ * first use creates it. */
+static double sse_events_total(void)
+{
+    static const char name[] = "\ncodeinsight_sse_events_total ";
+    char *text = metrics_render(), *at, *end;
+    double v = 0;
+
+    assert_non_null(text);
+    if ((at = strstr(text, name)) != NULL) {
+        v = strtod(at + strlen(name), &end);
+        assert_true(end != at + strlen(name));
+    }
+    free(text);
+    return v;
 }
 
 static struct sub *add(struct subs *subs, const char *job, const char *user, uint64_t after,
@@ -94,12 +125,12 @@ static void test_history_then_live_no_gap_no_duplicate(void **state)
 
     s = add(subs, JOB_A, USER, 0, &c, &why);
     assert_non_null(s);
-    /* Live events while the history is being read: parked. */
-    publish(subs, JOB_A, 20, "linted");
-    publish(subs, JOB_A, 30, "model_called");
-    history(s, 10, "running");
-    history(s, 20, "linted");       /* also in the history: sent once */
-    subs_synced(s);
+    /* Live events while the history is being read: parked, not queued. */
+    assert_int_equal(publish(subs, JOB_A, 20, "linted"), 0);
+    assert_int_equal(publish(subs, JOB_A, 30, "model_called"), 0);
+    assert_int_equal(history(s, 10, "running"), 1);
+    assert_int_equal(history(s, 20, "linted"), 1);  /* also in the history: sent once */
+    assert_int_equal(subs_synced(s), 1);            /* 30 only */
     assert_string_equal(drain(s, &last),
                         "retry: 1\n\n"
                         "id: 10-0\nevent: running\ndata: {}\n\n"
@@ -108,11 +139,11 @@ static void test_history_then_live_no_gap_no_duplicate(void **state)
     /* Nothing queued: the connection is suspended until the next event. */
     assert_int_equal(last, 0);
     assert_int_equal(c.suspended, 1);
-    publish(subs, JOB_A, 30, "model_called");   /* a repeat is skipped */
+    assert_int_equal(publish(subs, JOB_A, 30, "model_called"), 0);  /* a repeat: skipped */
     assert_int_equal(c.suspended, 1);
-    publish(subs, JOB_B, 35, "running");        /* another job's */
+    assert_int_equal(publish(subs, JOB_B, 35, "running"), 0);       /* another job's */
     assert_int_equal(c.suspended, 1);
-    publish(subs, JOB_A, 40, "done");
+    assert_int_equal(publish(subs, JOB_A, 40, "done"), 1);
     assert_int_equal(c.suspended, 0);
     assert_int_equal(c.resumes, 1);
     assert_string_equal(drain(s, &last), "id: 40-0\nevent: done\ndata: {}\n\n");
@@ -135,11 +166,11 @@ static void test_resume_from_last_id(void **state)
     (void)state;
 
     s = add(subs, JOB_A, USER, 20, &c, &why);
-    history(s, 10, "running");
-    history(s, 20, "linted");
-    history(s, 30, "done");
-    history(s, 40, "running");      /* nothing after the final event */
-    subs_synced(s);
+    assert_int_equal(history(s, 10, "running"), 0);
+    assert_int_equal(history(s, 20, "linted"), 0);
+    assert_int_equal(history(s, 30, "done"), 1);
+    assert_int_equal(history(s, 40, "running"), 0);     /* nothing after the final event */
+    assert_int_equal(subs_synced(s), 0);
     assert_string_equal(drain(s, &last), "retry: 1\n\nid: 30-0\nevent: done\ndata: {}\n\n");
     assert_int_equal(last, -1);
     sub_release(s);
@@ -147,14 +178,14 @@ static void test_resume_from_last_id(void **state)
     /* A Last-Event-ID after every event: nothing sent, but the final event
      * still ends the stream (it used to wait for ever). */
     s = add(subs, JOB_B, USER, 1000, &c2, &why);
-    history(s, 10, "running");
-    subs_synced(s);
+    assert_int_equal(history(s, 10, "running"), 0);
+    assert_int_equal(subs_synced(s), 0);
     assert_string_equal(drain(s, &last), "retry: 1\n\n");
     assert_int_equal(last, 0);
     assert_false(sub_final(s));
-    publish(subs, JOB_B, 20, "linted");
+    assert_int_equal(publish(subs, JOB_B, 20, "linted"), 0);
     assert_int_equal(c2.suspended, 1);
-    publish(subs, JOB_B, 30, "done");
+    assert_int_equal(publish(subs, JOB_B, 30, "done"), 0);     /* ends it, unsent */
     assert_int_equal(c2.suspended, 0);
     assert_string_equal(drain(s, &last), "");
     assert_int_equal(last, -1);
@@ -251,15 +282,16 @@ static void test_resync_after_reconnection(void **state)
             assert_true(strcmp(jobs[i], JOB_B) == 0 && from[i].ms == 0);
     }
     /* A live event during the catch-up waits for it. */
-    publish(subs, JOB_A, 40, "model_called");
+    assert_int_equal(publish(subs, JOB_A, 40, "model_called"), 0);
     assert_int_equal(drain(s[0], &last)[0], '\0');
+    /* 20 is queued to s[0] only (s[2] has it), 30 to both. */
     for (uint64_t ms = 20; ms <= 30; ms += 10) {
         id.ms = ms;
         id.seq = 0;
         frame(f, sizeof f, ms, ms == 20 ? "running" : "linted");
-        subs_resync_event(subs, JOB_A, &id, f, strlen(f), 0);
+        assert_int_equal(subs_resync_event(subs, JOB_A, &id, f, strlen(f), 0), ms == 20 ? 1 : 2);
     }
-    subs_resync_end(subs, JOB_A);
+    assert_int_equal(subs_resync_end(subs, JOB_A), 2);     /* 40, to each stream */
     assert_string_equal(drain(s[0], &last),
                         "id: 20-0\nevent: running\ndata: {}\n\n"
                         "id: 30-0\nevent: linted\ndata: {}\n\n"
@@ -267,7 +299,7 @@ static void test_resync_after_reconnection(void **state)
     assert_string_equal(drain(s[2], &last),
                         "id: 30-0\nevent: linted\ndata: {}\n\n"
                         "id: 40-0\nevent: model_called\ndata: {}\n\n");
-    subs_resync_end(subs, JOB_B);
+    assert_int_equal(subs_resync_end(subs, JOB_B), 0);
     for (int i = 0; i < 3; i++)
         sub_release(s[i]);
     subs_free(subs);
@@ -293,7 +325,7 @@ static void test_slow_client_ends(void **state)
     subs_synced(s);
     /* Three frames of more than a third of the limit: the third does not fit. */
     for (int i = 0; i < 3; i++, id.ms++)
-        subs_publish(subs, JOB_A, &id, big, strlen(big), 0);
+        assert_int_equal(subs_publish(subs, JOB_A, &id, big, strlen(big), 0), i < 2);
     for (;;) {
         static char buf[4096];
         ssize_t n = sub_read(s, buf, sizeof buf);
@@ -311,6 +343,64 @@ static void test_slow_client_ends(void **state)
     free(big);
 }
 
+/* codeinsight_sse_events_total grows by the events really queued, each
+ * once per stream, wherever they come from (history, live, parked, resync);
+ * skipped, parked and refused ones do not count. */
+static void test_events_counted_once_queued(void **state)
+{
+    struct subs *subs = subs_new(10, 10, fake_suspend, fake_resume);
+    struct fake_conn c[3] = {{0, 0}};
+    enum subs_refusal why;
+    struct sub *s[3];
+    char jobs[4][40];
+    struct sse_id from[4];
+    struct err e;
+    ssize_t last;
+    (void)state;
+
+    assert_int_equal(metrics_table_init(CFG_GATEWAY, &e), ERR_OK);
+    assert_true(sse_events_total() == 0);
+    s[0] = add(subs, JOB_A, USER, 0, &c[0], &why);
+    s[1] = add(subs, JOB_A, USER, 1000, &c[1], &why);   /* has every event */
+    publish(subs, JOB_A, 20, "linted");                 /* parked by both */
+    history(s[0], 10, "running");
+    history(s[0], 20, "linted");
+    history(s[1], 10, "running");
+    assert_true(sse_events_total() == 2);
+    subs_synced(s[0]);                                  /* 20 again: dropped */
+    subs_synced(s[1]);                                  /* 20 is before 1000 */
+    assert_true(sse_events_total() == 2);
+    publish(subs, JOB_A, 30, "model_called");           /* s[0] only */
+    assert_true(sse_events_total() == 3);
+    /* A catch-up: 40 from the stream, 50 live (parked, then queued). */
+    s[2] = add(subs, JOB_B, USER, 0, &c[2], &why);      /* syncing: not resynced */
+    assert_int_equal(subs_resync_begin(subs, jobs, from, 4), 2);
+    publish(subs, JOB_A, 50, "done");
+    assert_true(sse_events_total() == 3);
+    resync_event(subs, JOB_A, 30, "model_called");      /* s[0] has it */
+    resync_event(subs, JOB_A, 40, "linted");
+    assert_true(sse_events_total() == 4);
+    subs_resync_end(subs, JOB_A);
+    subs_resync_end(subs, JOB_B);
+    assert_true(sse_events_total() == 5);
+    /* Ended streams are offered events, never sent them. */
+    publish(subs, JOB_A, 60, "running");
+    assert_true(sse_events_total() == 5);
+    assert_string_equal(drain(s[0], &last),
+                        "retry: 1\n\n"
+                        "id: 10-0\nevent: running\ndata: {}\n\n"
+                        "id: 20-0\nevent: linted\ndata: {}\n\n"
+                        "id: 30-0\nevent: model_called\ndata: {}\n\n"
+                        "id: 40-0\nevent: linted\ndata: {}\n\n"
+                        "id: 50-0\nevent: done\ndata: {}\n\n");
+    assert_string_equal(drain(s[1], &last), "retry: 1\n\n");
+    assert_int_equal(last, -1);
+    for (int i = 0; i < 3; i++)
+        sub_release(s[i]);
+    subs_free(subs);
+    metrics_cleanup();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_heartbeat_and_close_all),
         cmocka_unit_test(test_resync_after_reconnection),
         cmocka_unit_test(test_slow_client_ends),
+        cmocka_unit_test(test_events_counted_once_queued),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
