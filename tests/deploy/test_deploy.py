@@ -1310,3 +1310,20 @@ def test_docs_name_real_variables_and_files():
     for path in re.findall(r"`(/[a-z]+z)`", text):
         assert path in get_routes() | worker_paths, f"docs/deploy.md names route {path}"
     assert "stunnel" in text and "terminationGracePeriodSeconds" in text
+
+
+def test_used_by_gateway_means_the_gateway_reads_it():
+    """docs/configuration.md's "Used by" column (the table's procs) says which
+    process reads a variable, and that process refuses to start on a bad
+    value. A row saying "gateway" must name a struct config member that
+    gateway/ (or common/, which it links, config.c aside) actually reads."""
+    table = config_table()
+    src = _read(ROOT / "common" / "config.c")
+    fields = dict(re.findall(r'^\s*\{"([A-Z][A-Z0-9_]*)",\s*CFG_T_\w+,\s*OFF\((\w+)\)', src, re.M))
+    readers = "\n".join(_read(p) for d in ("gateway", "common") for p in sorted((ROOT / d).glob("*.c"))
+                        if p.name != "config.c")
+    unread = sorted(name for name, row in table.items()
+                    if "gateway" in row["procs"] and name in fields
+                    and not re.search(r"(->|\.)" + fields[name] + r"\b", readers))
+    assert not unread, ("docs/configuration.md says the gateway uses these, but no gateway "
+                        f"code reads them (only the worker does): {unread}")
