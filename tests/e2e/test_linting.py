@@ -261,5 +261,20 @@ def test_linters_cannot_read_the_workers_files(harness, fast_worker):
     assert "arrayIndexOutOfBounds" not in rules, job["findings"]
 
 
+def test_lint_lines_count_newlines_only(harness, fast_worker):
+    """A stray carriage return inside a line (mixed line endings) does not
+    end a line for the service: lines end at "\n" (worker/context.h,
+    common/diff_filter.h), so "import os" is line 2 of this 2-line file.
+    Python's linters read it with universal newlines, where "\r" ends a
+    line, and would put their findings one line too far: past the file."""
+    src = "y = 1\rz = 2\nimport os\n"
+    job = harness.poll_job(harness.submit(file_path="cr.py", file_content=src), timeout=60)
+    assert job["status"] == "done", job
+    assert linter(job, "flake8")["status"] == "ok", job["linters"]
+    f401 = [f for f in job["findings"] if f["rule_id"] == "F401"]
+    assert [f["line"] for f in f401] == [2], job["findings"]
+    assert all(f["line"] <= 2 for f in job["findings"]), job["findings"]
+
+
 def test_worker_alive_at_end(fast_worker):
     assert fast_worker.alive(), fast_worker.tail()
