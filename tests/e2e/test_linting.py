@@ -276,5 +276,20 @@ def test_lint_lines_count_newlines_only(harness, fast_worker):
     assert all(f["line"] <= 2 for f in job["findings"]), job["findings"]
 
 
+def test_cppcheck_findings_in_an_included_header_are_not_the_files(harness, fast_worker):
+    """cppcheck reports what it finds in a header the file includes with that
+    header's line numbers; the template names no file, so such a finding
+    lands on a line of the submitted 3-line file (here line 196, past its
+    end). hiredis' sds.h is installed with the build's dependencies."""
+    hdr = "/usr/include/hiredis/sds.h"
+    if not os.path.exists(hdr):
+        pytest.skip(f"{hdr} is not installed")
+    src = f'#include "{hdr}"\nint main(void)\n{{ return 0; }}\n'
+    job = harness.poll_job(harness.submit(file_path="inc.c", file_content=src), timeout=60)
+    assert job["status"] == "done", job
+    assert linter(job, "cppcheck")["status"] == "ok", job["linters"]
+    assert all(f["line"] <= 3 for f in job["findings"]), job["findings"]
+
+
 def test_worker_alive_at_end(fast_worker):
     assert fast_worker.alive(), fast_worker.tail()
