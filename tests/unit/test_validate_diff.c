@@ -230,6 +230,25 @@ static void test_too_long(void **state)
     free(diff);
 }
 
+/* docs/openapi.yaml: filter "without a diff, or on a debug request: 400
+ * invalid_field_value". An architecture request has no diff; its filter is
+ * refused like a review's without one, not accepted and ignored. */
+static void test_filter_on_architecture(void **state)
+{
+    static const char b[] = "{\"request_type\":\"architecture\","
+                            "\"user_request\":\"a todo app\",\"filter\":\"bogus\"}";
+    struct review_request r;
+    struct err e;
+    int rc;
+
+    (void)state;
+    rc = parse(b, &r, &e);
+    if (rc == ERR_OK)
+        review_request_cleanup(&r);
+    assert_int_equal(rc, ERR_INVALID_FIELD_VALUE);
+    assert_string_equal(e.field, "filter");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_invalid_diff),
         cmocka_unit_test(test_mismatch),
         cmocka_unit_test(test_too_long),
+        cmocka_unit_test(test_filter_on_architecture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
