@@ -249,6 +249,21 @@ static void test_filter_on_architecture(void **state)
     assert_string_equal(e.field, "filter");
 }
 
+/* A diff that creates the file ("--- /dev/null", "@@ -0,0 +1,N @@") has
+ * the whole file as its new side: N lines. A file_content with more lines
+ * is not that new side; accepted, the lines after N count as neither added
+ * nor context, and the added filter drops every finding on them although
+ * the whole file is new. */
+static void test_new_file_is_whole(void **state)
+{
+    (void)state;
+    refuses("review", FILE_TEXT, "--- /dev/null\n+++ b/src/app.py\n@@ -0,0 +1,2 @@\n"
+            "+import os\n+\n", NULL, ERR_DIFF_MISMATCH, "diff", "file_content");
+    refuses("review", FILE_TEXT, "diff --git a/src/app.py b/src/app.py\nnew file mode 100644\n"
+            "--- /dev/null\n+++ b/src/app.py\n@@ -0,0 +1 @@\n+import os\n", NULL,
+            ERR_DIFF_MISMATCH, "diff", "file_content");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_mismatch),
         cmocka_unit_test(test_too_long),
         cmocka_unit_test(test_filter_on_architecture),
+        cmocka_unit_test(test_new_file_is_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
