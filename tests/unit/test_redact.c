@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "common/json.h"
+#include "common/udiff.h"
 #include "worker/redact.h"
 
 #include "tests/unit/fixture.h"
@@ -553,6 +554,38 @@ static void test_pem_in_comments(void **state)
     }
 }
 
+/* The diff is redacted too (worker/pipeline.c), and the redacted diff is
+ * what worker/context.c parses to show the model the hunks. A key added by
+ * the diff sits on '+' lines: the placeholders must keep each line's '+',
+ * or the hunk no longer parses and the model is shown the whole file. */
+static void test_pem_in_diff_keeps_prefixes(void **state)
+{
+    static const char diff[] =
+        "--- a/k.py\n"
+        "+++ b/k.py\n"
+        "@@ -0,0 +1,5 @@\n"
+        "+-----BEGIN RSA PRIVATE KEY-----\n"
+        "+MIIEpAIBAAKCAQEAq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7\n"
+        "+Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np=\n"
+        "+-----END RSA PRIVATE KEY-----\n"
+        "+x = 1\n";
+    struct redact_result res;
+    struct udiff *d = NULL;
+    struct udiff_err e;
+    int rc;
+
+    (void)state;
+    redact_ok(diff, strlen(diff), &res);
+    assert_int_equal(res.count, 1);
+    assert_null(strstr(res.text, "MIIE"));
+    rc = udiff_parse(res.text, res.len, &d, &e);
+    if (rc != 0)
+        fail_msg("the redacted diff does not parse: line %ld: %s\n%s", e.line, e.msg, res.text);
+    assert_int_equal(d->files[0].hunks[0].nlines, 5);
+    udiff_free(d);
+    redact_result_cleanup(&res);
+}
+
 /* Columns count characters, not bytes. */
 static void test_column_utf8(void **state)
 {
@@ -624,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_pem_without_begin),
         cmocka_unit_test(test_findings_messages),
         cmocka_unit_test(test_pem_in_comments),
+        cmocka_unit_test(test_pem_in_diff_keeps_prefixes),
         cmocka_unit_test(test_column_utf8),
         cmocka_unit_test(test_findings_capped),
         cmocka_unit_test(test_diff_adds_mark),
