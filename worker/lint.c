@@ -9,6 +9,7 @@
 #include "common/relpath.h"
 #include "common/utf8.h"
 #include "worker/launcher.h"
+#include "worker/lint_lines.h"
 #include "worker/linters.h"
 #include "worker/sandbox.h"
 #include "worker/sandbox_exec.h"
@@ -59,6 +60,7 @@ struct lint_task {
     char files[PATH_MAX + 16];      /* dir/files: the file and the stubs; the cwd */
     char file_arg[PATH_MAX + 2];    /* "./<relative path>" */
     char rel[PATH_MAX];             /* the file's relative path */
+    struct lint_lines *lines;       /* NULL: linters number lines as the service does */
     char env_buf[LINT_ENV_MAX][PATH_MAX + 32];
     const char *env[LINT_ENV_MAX + 1];
 };
@@ -121,6 +123,7 @@ static void task_free(struct lint_task *t)
         t->next->prev = t->prev;
     scratch_remove(t->dir);
     lint_result_cleanup(&t->res);
+    lint_lines_free(t->lines);
     free(t);
 }
 
@@ -269,6 +272,8 @@ static void on_linter_done(void *arg, const struct loop_proc_result *res)
                  tail);
             linter_record(t, l->tool, "failed", r, 0);
         } else {
+            if (!l->lf_lines_only)
+                lint_lines_map(t->lines, got);
             while (got->child != NULL)
                 cJSON_AddItemToArray(t->res.findings, cJSON_DetachItemViaPointer(got, got->child));
             if (truncated)
@@ -482,6 +487,7 @@ static int task_prepare(struct lint_task *t, const char *rel, const char *conten
         return -1;
     }
     snprintf(t->file_arg, sizeof t->file_arg, "./%s", t->rel);
+    t->lines = lint_lines_new(content, len);
     snprintf(t->env_buf[n++], sizeof t->env_buf[0], "PATH=%s", t->pool->path_env);
     snprintf(t->env_buf[n++], sizeof t->env_buf[0], "HOME=%s", t->dir);
     snprintf(t->env_buf[n++], sizeof t->env_buf[0], "TMPDIR=%s", t->dir);

@@ -88,6 +88,7 @@ static const struct linter pylint_linter = {
 };
 static const struct linter shellcheck_linter = {
     "shellcheck", shellcheck_argv, 0, exit_ok_zero_or_one, parse_shellcheck,
+    .lf_lines_only = 1,             /* a lone "\r" is SC1017, not a line end */
 };
 static const struct linter cppcheck_c_linter = {
     "cppcheck", cppcheck_c_argv, 1, exit_ok_zero, parse_cppcheck,

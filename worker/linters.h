@@ -68,6 +68,10 @@ struct linter {
     const char *stub_name;
     const char *stub_prefix;
     const char *stub_suffix;
+    /* 1: the tool ends lines at "\n" alone, as the service does; 0: a lone
+     * "\r" ends one too (Python's universal newlines, cppcheck, ESLint),
+     * and the runner maps its line numbers (lint_lines.h). */
+    int lf_lines_only;
 };
 
 /* Canonical language name for a user-supplied name or alias, compared
