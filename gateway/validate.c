@@ -411,6 +411,10 @@ static int review_check(struct review_request *r, const struct config *cfg,
     if (r->language != NULL && !language_ok((char *)r->language))
         return err_set_field(e, ERR_INVALID_FIELD_VALUE, "language",
                              "language may hold letters, digits and + # - _ . only");
+    /* Refused, not ignored, where review_diff_check is not reached. */
+    if (filter != NULL && (r->type == JOB_ARCHITECTURE || r->type == JOB_STRESS))
+        return err_set_field(e, ERR_INVALID_FIELD_VALUE, "filter",
+                             "filter applies to review requests only");
     if (r->type == JOB_ARCHITECTURE)
         return arch_check(doc, r, e);
     if (r->type == JOB_STRESS)
