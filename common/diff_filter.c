@@ -65,6 +65,33 @@ static int split_lines(const char *text, size_t len, size_t **starts, long *tota
     return 0;
 }
 
+/* 1 when f creates its file: flagged so, or its only hunk adds to nothing
+ * ("@@ -0,0 +1,N @@" without the headers that say so). */
+static int creates_file(const struct udiff_file *f)
+{
+    return (f->flags & UDIFF_NEW) ||
+           (f->nhunks == 1 && f->hunks[0].old_start == 0 && f->hunks[0].old_count == 0);
+}
+
+/* A created file's diff holds it whole: one hunk, lines 1..total. */
+static int whole_when_created(const char *diff, const struct udiff_file *f, long total,
+                              char *msg, size_t cap)
+{
+    const struct udiff_hunk *h = &f->hunks[0];
+
+    if (!creates_file(f) || f->nhunks == 0 ||
+        (f->nhunks == 1 && h->new_count == total && (h->new_start == 1 || total == 0)))
+        return 0;
+    if (f->nhunks > 1)
+        snprintf(msg, cap, "the diff creates the file in %zu hunks, but a new file_content "
+                 "is one hunk of all its lines", f->nhunks);
+    else
+        snprintf(msg, cap, "the diff creates the file (hunk at diff line %ld) with %ld lines, "
+                 "but file_content has %ld", diff_line_of(diff, diff + h->offset),
+                 h->new_count, total);
+    return -1;
+}
+
 int diff_filter_check_text(const char *diff, const struct udiff_file *f, const char *text,
                            size_t len, char *msg, size_t cap)
 {
@@ -106,7 +133,7 @@ int diff_filter_check_text(const char *diff, const struct udiff_file *f, const c
             }
         }
     }
-    rc = 0;
+    rc = whole_when_created(diff, f, total, msg, cap);
 out:
     free(starts);
     return rc;

@@ -57,7 +57,9 @@ const char *diff_filter_str(enum diff_filter f);
  * equals text's line at its new line number (bytes before the '\n', a '\r'
  * included), a line marked "\ No newline at end of file" on the new side is
  * text's last line and text has no final '\n', and every hunk lies within
- * text. diff is the input f was parsed from (borrowed), for line numbers.
+ * text; a diff that creates the file (UDIFF_NEW, or one hunk "-0,0") has it
+ * whole as its new side: one hunk of lines 1..text's last. diff is the
+ * input f was parsed from (borrowed), for line numbers.
  * Returns 0, or -1 with msg (cap bytes) naming the diff line and the file
  * line, never their contents. */
 int diff_filter_check_text(const char *diff, const struct udiff_file *f, const char *text,

@@ -262,6 +262,18 @@ static void test_new_file_is_whole(void **state)
     refuses("review", FILE_TEXT, "diff --git a/src/app.py b/src/app.py\nnew file mode 100644\n"
             "--- /dev/null\n+++ b/src/app.py\n@@ -0,0 +1 @@\n+import os\n", NULL,
             ERR_DIFF_MISMATCH, "diff", "file_content");
+    /* Whole, but in two hunks: not how a new file reads. */
+    refuses("review", FILE_TEXT, "--- /dev/null\n+++ b/src/app.py\n@@ -0,0 +1,2 @@\n"
+            "+import os\n+\n@@ -0,0 +3,5 @@\n+def f(x):\n+    return x * 2\n+\n+def g(y):\n"
+            "+    return y + 1\n", NULL, ERR_DIFF_MISMATCH, "diff", "2 hunks");
+    /* The whole file: accepted, with or without the headers saying so. */
+    {
+        static const char whole[] = "--- /dev/null\n+++ b/src/app.py\n@@ -0,0 +1,7 @@\n"
+                                    "+import os\n+\n+def f(x):\n+    return x * 2\n+\n"
+                                    "+def g(y):\n+    return y + 1\n";
+        accepts("review", FILE_TEXT, whole, NULL, whole, "added");
+        accepts("review", FILE_TEXT, strstr(whole, "@@"), NULL, strstr(whole, "@@"), "added");
+    }
 }
 
 int main(void)
