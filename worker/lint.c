@@ -60,7 +60,7 @@ struct lint_task {
     char files[PATH_MAX + 16];      /* dir/files: the file and the stubs; the cwd */
     char file_arg[PATH_MAX + 2];    /* "./<relative path>" */
     char rel[PATH_MAX];             /* the file's relative path */
-    struct lint_lines *lines;       /* NULL: linters number lines as the service does */
+    struct lint_lines *lines;       /* the file's lines (NULL: out of memory) */
     char env_buf[LINT_ENV_MAX][PATH_MAX + 32];
     const char *env[LINT_ENV_MAX + 1];
 };
@@ -272,8 +272,7 @@ static void on_linter_done(void *arg, const struct loop_proc_result *res)
                  tail);
             linter_record(t, l->tool, "failed", r, 0);
         } else {
-            if (!l->lf_lines_only)
-                lint_lines_map(t->lines, got);
+            lint_lines_map(t->lines, !l->lf_lines_only, got);
             while (got->child != NULL)
                 cJSON_AddItemToArray(t->res.findings, cJSON_DetachItemViaPointer(got, got->child));
             if (truncated)

@@ -1,7 +1,6 @@
 /* lint_lines.c - linters' line numbers mapped onto the service's. */
 #include "worker/lint_lines.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +12,8 @@ struct line_start {
 };
 
 struct lint_lines {
-    long n;                         /* the linter's lines: starts[0..n) */
+    long last;                      /* the service's last line (1 for "") */
+    long n;                         /* linter lines starts[0..n); 0: no lone "\r" */
     struct line_start *starts;
 };
 
@@ -30,23 +30,16 @@ static int has_lone_cr(const char *text, size_t len)
     return 0;
 }
 
-struct lint_lines *lint_lines_new(const char *text, size_t len)
+/* Fills m->starts for a text holding a lone "\r". Returns 0 or -1. */
+static int starts_fill(struct lint_lines *m, const char *text, size_t len)
 {
-    struct lint_lines *m;
-    size_t cap = 1;
+    size_t cap = 1, line_begin = 0;
     long line = 1, n = 0;
-    size_t line_begin = 0;
 
-    if (text == NULL || !has_lone_cr(text, len))
-        return NULL;
     for (size_t i = 0; i < len; i++)
         cap += text[i] == '\n' || text[i] == '\r';
-    if ((m = malloc(sizeof *m)) == NULL)
-        return NULL;
-    if ((m->starts = malloc(cap * sizeof *m->starts)) == NULL) {
-        free(m);
-        return NULL;
-    }
+    if ((m->starts = malloc(cap * sizeof *m->starts)) == NULL)
+        return -1;
     m->starts[n++] = (struct line_start){1, 0};
     for (size_t i = 0; i < len; i++) {
         if (text[i] == '\n') {
@@ -59,43 +52,76 @@ struct lint_lines *lint_lines_new(const char *text, size_t len)
             m->starts[n++] = (struct line_start){line, (long)(i + 1 - line_begin)};
     }
     m->n = n;
-    return m;
-}
-
-/* The service's line start of the linter's line number no (1-based); a
- * line past the text (a tool's "end of file" line) lies as far past the
- * last one. Returns 0, or -1 when no is not a line number. */
-static int start_of(const struct lint_lines *m, double no, struct line_start *out)
-{
-    if (!(no >= 1) || no > (double)LONG_MAX / 2)
-        return -1;
-    if (no <= (double)m->n) {
-        *out = m->starts[(long)no - 1];
-        return 0;
-    }
-    out->line = m->starts[m->n - 1].line + ((long)no - m->n);
-    out->offset = 0;
     return 0;
 }
 
-void lint_lines_map(const struct lint_lines *m, cJSON *findings)
+struct lint_lines *lint_lines_new(const char *text, size_t len)
+{
+    struct lint_lines *m = calloc(1, sizeof *m);
+    const char *p = text, *end = text + len;
+
+    if (m == NULL)
+        return NULL;
+    m->last = 1;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL)
+        if (++p < end)
+            m->last++;
+    if (len > 0 && has_lone_cr(text, len) && starts_fill(m, text, len) != 0) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* The number member name of f when it is a line number (>= 1), else NULL. */
+static cJSON *line_item(cJSON *f, const char *name)
+{
+    cJSON *v = cJSON_GetObjectItem(f, name);
+
+    return cJSON_IsNumber(v) && v->valuedouble >= 1 ? v : NULL;
+}
+
+/* A linter's line counted with lone "\r" line ends, mapped. */
+static void map_cr(const struct lint_lines *m, cJSON *line, cJSON *col)
+{
+    const struct line_start *s;
+    double past;
+
+    if (line->valuedouble <= (double)m->n) {
+        s = &m->starts[(long)line->valuedouble - 1];
+        if (col != NULL)
+            cJSON_SetNumberValue(col, col->valuedouble + (double)s->offset);
+        cJSON_SetNumberValue(line, (double)s->line);
+        return;
+    }
+    past = line->valuedouble - (double)m->n;
+    cJSON_SetNumberValue(line, (double)m->starts[m->n - 1].line + past);
+}
+
+void lint_lines_map(const struct lint_lines *m, int cr_ends_line, cJSON *findings)
 {
     cJSON *f;
 
     if (m == NULL)
         return;
     cJSON_ArrayForEach(f, findings) {
-        cJSON *line = cJSON_GetObjectItem(f, "line"), *end = cJSON_GetObjectItem(f, "end_line");
+        cJSON *line = line_item(f, "line"), *end = line_item(f, "end_line");
         cJSON *col = cJSON_GetObjectItem(f, "column");
-        struct line_start s, e;
 
-        if (cJSON_IsNumber(line) && start_of(m, line->valuedouble, &s) == 0) {
-            if (cJSON_IsNumber(col))
-                cJSON_SetNumberValue(col, col->valuedouble + (double)s.offset);
-            cJSON_SetNumberValue(line, (double)s.line);
+        if (!cJSON_IsNumber(col))
+            col = NULL;
+        if (cr_ends_line && m->n > 0) {
+            if (line != NULL)
+                map_cr(m, line, col);
+            if (end != NULL)
+                map_cr(m, end, NULL);
         }
-        if (cJSON_IsNumber(end) && start_of(m, end->valuedouble, &e) == 0)
-            cJSON_SetNumberValue(end, (double)e.line);
+        if (line != NULL && line->valuedouble > (double)m->last) {
+            cJSON_SetNumberValue(line, (double)m->last);
+            cJSON_DeleteItemFromObject(f, "column");
+        }
+        if (end != NULL && end->valuedouble > (double)m->last)
+            cJSON_SetNumberValue(end, (double)m->last);
     }
 }
 
