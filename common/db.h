@@ -2,6 +2,14 @@
  *
  * One connection per thread, never shared. After ERR_DATABASE_UNAVAILABLE
  * the next call tries to reconnect once.
+ *
+ * Connections made with a struct db_abort can be told, from any thread, to
+ * give up: a query blocked on a lock or on a server that stopped answering
+ * then returns instead of holding its thread (the gateway's shutdown):
+ *
+ *     struct db_abort stop = {0};
+ *     db = db_connect(url, &stop, &e);     on its own thread, queries ...
+ *     db_abort_request(&stop);             from another: they give up
  */
 #ifndef CI_DB_H
 #define CI_DB_H
@@ -12,9 +20,30 @@ struct cJSON;
 struct db;
 struct err;
 
-/* Connects to a libpq URI (borrowed). Returns the connection (owns; db_free)
- * or NULL with e set to ERR_DATABASE_UNAVAILABLE. */
-struct db *db_connect(const char *url, struct err *e);
+/* How often, ms, a query waiting on the server looks at its db_abort. */
+#define DB_ABORT_POLL_MS 100
+
+/* Shared by the connections that give up together. Zero it before the
+ * first db_connect; it must outlive them. Members are atomic. */
+struct db_abort {
+    int requested;                  /* db_abort_request was called */
+    int cancelled;                  /* queries given up while in flight */
+};
+
+/* From any thread, once or more: every query of the connections made with
+ * a gives up within DB_ABORT_POLL_MS (its server is sent a cancel request,
+ * its connection dropped) and returns ERR_DATABASE_UNAVAILABLE, as does
+ * every later call at once. Sending the cancel request may itself block
+ * on a server that stopped answering: the caller bounds its own wait. */
+void db_abort_request(struct db_abort *a);
+
+/* Queries given up while in flight since a was zeroed. Thread-safe. */
+int db_abort_cancelled(const struct db_abort *a);
+
+/* Connects to a libpq URI (borrowed). abort (borrowed; NULL: never give
+ * up) is shared with other connections, see db_abort_request. Returns the
+ * connection (owns; db_free) or NULL with e set to ERR_DATABASE_UNAVAILABLE. */
+struct db *db_connect(const char *url, struct db_abort *abort, struct err *e);
 
 /* Closes and frees; accepts NULL. */
 void db_free(struct db *db);

@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     }
     if (crypto_init() != 0)
         return 1;
-    if ((db = db_connect(cfg.database_url, &e)) == NULL)
+    if ((db = db_connect(cfg.database_url, NULL, &e)) == NULL)
         return fail(&e);
 
     if (strcmp(cmd, "user-create") == 0) {

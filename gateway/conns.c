@@ -116,7 +116,7 @@ struct db *gateway_db(struct gateway *gw, struct err *e)
         err_set(e, ERR_DATABASE_UNAVAILABLE, "postgres is unreachable; retrying shortly");
         return NULL;
     }
-    c->db = db_connect(gw->cfg->database_url, e);
+    c->db = db_connect(gw->cfg->database_url, &gw->db_abort, e);
     if (c->db == NULL) {
         c->db_retry_at = now + CONNS_RETRY_MS;
         conns_log_down("postgres_unavailable", e);

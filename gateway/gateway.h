@@ -6,12 +6,12 @@
 #include <stdint.h>
 
 #include "common/cidr.h"
+#include "common/db.h"
 #include "common/jwt.h"
 #include "common/kv.h"
 
 struct config;
 struct err;
-struct db;
 struct jwks;
 
 struct target_policy;
@@ -33,6 +33,7 @@ struct gateway {
     int active;                     /* requests in progress (atomic) */
     int stopping;                   /* server_stop has begun (atomic) */
     int64_t kv_connected_at;        /* monotonic ms of a thread's last Redis connect (atomic) */
+    struct db_abort db_abort;       /* every thread's PostgreSQL queries, given up at shutdown */
     struct jwt_verifier own_jwt;    /* tokens from POST /auth/login */
     struct jwt_verifier ext_jwt;    /* Supabase tokens; ext_enabled says whether */
     int ext_enabled;
@@ -50,9 +51,13 @@ struct gateway {
  * threads. Returns ERR_OK or an error. */
 int server_start(struct gateway *gw, struct err *e);
 
-/* Stops accepting, ends every event stream, finishes requests in progress,
- * joins the threads. */
-void server_stop(struct gateway *gw);
+/* Stops accepting, ends every event stream, finishes requests in progress
+ * and joins the threads, in about 10 s at most (server.c: the requests
+ * still waiting on PostgreSQL then are given up, answered 503). Returns 0;
+ * or the number of threads that did not return even then (PostgreSQL not
+ * answering a cancel request): the server is left running and everything
+ * they may use allocated, for the caller to _exit without freeing it. */
+int server_stop(struct gateway *gw);
 
 /* Suspend and resume an HTTP connection (struct MHD_Connection *, borrowed),
  * for event streams (subs.h): suspend only from its content reader; resume

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Token verifiers from the configuration; a dummy password hash so that
  * logins for unknown emails cost what real ones cost. */
@@ -168,7 +169,13 @@ int main(int argc, char **argv)
 
     sigwait(&sigs, &sig);
     log_event(LOG_INFO, "gateway_stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    server_stop(&gw);
+    if (server_stop(&gw) != 0) {
+        /* Threads stuck in PostgreSQL past every bound (logged) may still
+         * use what the rest would free, and exit() would run the libraries'
+         * clean-up under them: leave at once instead. */
+        log_event(LOG_WARN, "gateway_stopped", "detail", "threads left in PostgreSQL");
+        _exit(0);
+    }
     events_stop(gw.events);
     /* Every stream left with its connection when the server stopped. */
     subs_free(gw.subs);

@@ -40,7 +40,7 @@ int main(int argc, char **argv)
     }
     if (crypto_init() != 0)
         return 1;
-    db = db_connect(cfg.database_url, &e);
+    db = db_connect(cfg.database_url, NULL, &e);
     if (db == NULL) {
         log_event(LOG_ERROR, "migrate_failed", "detail", e.msg);
         return 1;

@@ -3,8 +3,13 @@
  * a batched one up to batch_max. */
 #include "gateway/offload.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
+
+/* offload_stop's deadline: none. */
+#define OFFLOAD_NO_DEADLINE (-1)
 
 struct task {
     offload_fn *fn;
@@ -14,6 +19,7 @@ struct task {
 struct offload {
     pthread_mutex_t mu;
     pthread_cond_t cv;              /* a task was queued, or stopping */
+    pthread_cond_t done;            /* a thread left its loop (CLOCK_MONOTONIC) */
     struct task *ring;              /* queue_max slots */
     int queue_max;
     int head;                       /* next task to run */
@@ -22,7 +28,8 @@ struct offload {
     int batch_max;                  /* tasks taken at once: 1 unless batched */
     offload_batch_fn *batch;        /* NULL for a plain pool */
     void *batch_ctx;
-    int threads;                    /* started */
+    int threads;                    /* started and not joined */
+    int running;                    /* started and not past their loop */
     pthread_t tid[OFFLOAD_THREADS_MAX];
 };
 
@@ -56,8 +63,21 @@ static void *offload_thread(void *p)
         }
         pthread_mutex_lock(&o->mu);
     }
+    o->running--;
+    pthread_cond_broadcast(&o->done);
     pthread_mutex_unlock(&o->mu);
     return NULL;
+}
+
+/* The done condition waits on the monotonic clock, as deadlines are. */
+static void done_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
 }
 
 static struct offload *pool_new(int threads, int queue_max, int batch_max,
@@ -84,8 +104,11 @@ static struct offload *pool_new(int threads, int queue_max, int batch_max,
     o->batch_ctx = ctx;
     pthread_mutex_init(&o->mu, NULL);
     pthread_cond_init(&o->cv, NULL);
+    done_init(&o->done);
     for (; o->threads < threads; o->threads++) {
+        o->running++;               /* before the thread can leave its loop */
         if (pthread_create(&o->tid[o->threads], NULL, offload_thread, o) != 0) {
+            o->running--;
             err_set(e, ERR_INTERNAL, "cannot start an offload thread");
             offload_free(o);
             return NULL;
@@ -134,20 +157,51 @@ int offload_queued(struct offload *o)
     return n;
 }
 
-void offload_stop(struct offload *o)
+/* With o->mu held: waits for o->done until deadline_ms (OFFLOAD_NO_DEADLINE:
+ * none). Returns 0, or ETIMEDOUT. */
+static int wait_done(struct offload *o, int64_t deadline_ms)
 {
-    int threads;
+    struct timespec ts;
+
+    if (deadline_ms == OFFLOAD_NO_DEADLINE)
+        return pthread_cond_wait(&o->done, &o->mu);
+    ts.tv_sec = (time_t)(deadline_ms / 1000);
+    ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000L;
+    return pthread_cond_timedwait(&o->done, &o->mu, &ts);
+}
+
+/* deadline_ms: OFFLOAD_NO_DEADLINE, or offload_stop_by's. */
+static int stop_until(struct offload *o, int64_t deadline_ms)
+{
+    int threads = 0, left;
 
     if (o == NULL)
-        return;
+        return 0;
     pthread_mutex_lock(&o->mu);
     o->stopping = 1;
     pthread_cond_broadcast(&o->cv);
-    threads = o->threads;
-    o->threads = 0;                 /* joined once, whoever stops it again */
+    while (o->running > 0 && wait_done(o, deadline_ms) != ETIMEDOUT)
+        ;
+    left = o->running;
+    if (left == 0) {
+        threads = o->threads;
+        o->threads = 0;             /* joined once, whoever stops it again */
+    }
     pthread_mutex_unlock(&o->mu);
+    /* Past their loops: each is at most freeing its thread's connections. */
     for (int i = 0; i < threads; i++)
         pthread_join(o->tid[i], NULL);
+    return left;
+}
+
+void offload_stop(struct offload *o)
+{
+    stop_until(o, OFFLOAD_NO_DEADLINE);
+}
+
+int offload_stop_by(struct offload *o, int64_t deadline_ms)
+{
+    return stop_until(o, deadline_ms < 0 ? 0 : deadline_ms);
 }
 
 void offload_free(struct offload *o)
@@ -155,6 +209,7 @@ void offload_free(struct offload *o)
     if (o == NULL)
         return;
     offload_stop(o);
+    pthread_cond_destroy(&o->done);
     pthread_cond_destroy(&o->cv);
     pthread_mutex_destroy(&o->mu);
     free(o->ring);

@@ -12,6 +12,10 @@
  *     offload_stop(o);    runs what is queued, joins the threads, refuses more
  *     offload_free(o);    (stops it if need be) and frees it
  *
+ * or, to wait for a limited time (monotonic ms, clock_mono_ms):
+ *
+ *     if (offload_stop_by(o, clock_mono_ms() + 2000) > 0) ... tasks still run
+ *
  * A thread of a batched pool takes every task queued (up to a batch size)
  * at once and hands their arguments to one function: what was submitted
  * while the pool's threads were busy goes out together (the admissions'
@@ -21,6 +25,8 @@
 #define GW_OFFLOAD_H
 
 #include "common/err.h"
+
+#include <stdint.h>
 
 /* Threads in a pool at most. */
 #define OFFLOAD_THREADS_MAX 64
@@ -55,6 +61,12 @@ int offload_queued(struct offload *o);
  * task already queued and joins the threads; the pool stays valid to
  * submit to (refused) until offload_free. Again, or NULL: a no-op. */
 void offload_stop(struct offload *o);
+
+/* Like offload_stop, but waits until deadline_ms (clock_mono_ms) at most.
+ * Returns 0 when every thread was joined, or the number of threads still
+ * running a task, which are not joined (call again to wait more) and need
+ * the pool: it must not be freed while they run. NULL: returns 0. */
+int offload_stop_by(struct offload *o, int64_t deadline_ms);
 
 /* offload_stop, then frees the pool. NULL is a no-op. */
 void offload_free(struct offload *o);

@@ -60,6 +60,12 @@
  * so it is no bigger than it needs to be. */
 #define SERVER_CONNECTION_MEMORY (16 * 1024)
 #define SERVER_DRAIN_MS 5000
+/* Then ms for the pools to run what they still hold; past it, the queries
+ * still waiting on PostgreSQL (a lock, a hung server) are given up. */
+#define SERVER_POOL_GRACE_MS 2000
+/* ms, once given up, for their threads to answer (503) and return; a thread
+ * still in PostgreSQL then is left running and the process exits anyway. */
+#define SERVER_CANCEL_GRACE_MS 1000
 /* Then, once the pools have run what they held, ms for those answers to go
  * out before the server stops. */
 #define SERVER_RESUMED_DRAIN_MS 2000
@@ -675,12 +681,42 @@ static void drain(struct gateway *gw, int64_t ms)
         usleep(10000);
 }
 
-void server_stop(struct gateway *gw)
+/* Stops both pools by ms from now; the admission threads first: they may
+ * hand work to the waiting threads. Returns the threads still running. */
+static int stop_pools_by(struct gateway *gw, int64_t ms)
+{
+    int64_t deadline = clock_mono_ms() + ms;
+    int left = offload_stop_by(gw->admitter, deadline);
+
+    return left + offload_stop_by(gw->waiters, deadline);
+}
+
+/* Runs what the pools hold, then gives up the PostgreSQL queries that keep
+ * them (their requests are answered 503 database_unavailable). Returns the
+ * threads still running even then. */
+static int stop_pools(struct gateway *gw)
+{
+    struct log_line l;
+    int left = stop_pools_by(gw, SERVER_POOL_GRACE_MS);
+
+    if (left == 0)
+        return 0;
+    db_abort_request(&gw->db_abort);
+    left = stop_pools_by(gw, SERVER_CANCEL_GRACE_MS);
+    log_begin(&l, left > 0 ? LOG_WARN : LOG_INFO, "shutdown_queries_cancelled");
+    log_int(&l, "queries", db_abort_cancelled(&gw->db_abort));
+    log_int(&l, "threads_left", left);
+    log_end(&l);
+    return left;
+}
+
+int server_stop(struct gateway *gw)
 {
     MHD_socket ls;
+    int left;
 
     if (gw->daemon == NULL)
-        return;
+        return 0;
     /* Stop accepting, end the event streams (their clients resume with
      * Last-Event-ID elsewhere; MHD must not stop with suspended
      * connections), let requests in progress finish, then close the rest. */
@@ -690,15 +726,16 @@ void server_stop(struct gateway *gw)
         subs_close_all(gw->subs);
     drain(gw, SERVER_DRAIN_MS);
     /* Every suspended request is resumed before MHD stops: what is still
-     * queued runs (each bounded by its Redis and PostgreSQL timeouts). The
-     * admission threads first: they may hand work to the waiting threads.
-     * The pools stay allocated until MHD has stopped: a keep-alive
-     * connection may still send a request meanwhile, which a stopped pool
-     * refuses (503 overloaded) instead of it touching freed memory. */
-    offload_stop(gw->admitter);
-    offload_stop(gw->waiters);
+     * queued runs (each bounded by its Redis timeouts; PostgreSQL's are
+     * given up when the pools' grace is over). The pools stay allocated
+     * until MHD has stopped: a keep-alive connection may still send a
+     * request meanwhile, which a stopped pool refuses (503 overloaded)
+     * instead of it touching freed memory. */
+    left = stop_pools(gw);
     /* The requests they resumed last still have their answers to send. */
     drain(gw, SERVER_RESUMED_DRAIN_MS);
+    if (left > 0)
+        return left;                /* their connections are still suspended */
     MHD_stop_daemon(gw->daemon);
     offload_free(gw->admitter);
     offload_free(gw->waiters);
@@ -707,4 +744,5 @@ void server_stop(struct gateway *gw)
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
     gw->daemon = NULL;
+    return 0;
 }

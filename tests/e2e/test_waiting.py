@@ -235,3 +235,34 @@ def test_shutdown_is_bounded_while_a_request_is_stuck_on_postgres(harness, _modu
     assert not still_running, (
         f"gateway still running {took:.1f}s after SIGTERM while one request waited on "
         f"PostgreSQL (documented: requests in progress get up to 5 s):\n{gw.tail()}")
+
+
+def test_a_query_given_up_at_shutdown_is_answered_503(harness, _module_isolation):
+    """The request whose query is still waiting on PostgreSQL when the
+    pools' grace is over (gateway/server.c, stop_pools) is answered 503
+    database_unavailable, the server was asked to cancel the query (its
+    session no longer waits on the lock, which the test still holds), one
+    line says so, and the gateway exits 0 well inside the documented ~10 s."""
+    gw = harness.start_gateway({"CODEINSIGHT_HTTP_THREADS": "1",
+                                "CODEINSIGHT_HTTP_WAIT_THREADS": "1",
+                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000000"})
+    warm(gw)
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        with keys_locked(harness):
+            stuck = ex.submit(gw.http, "GET", "/keys", timeout=60)
+            wait_lock_waiters(harness, 1)
+            t0 = time.monotonic()
+            gw.send_signal(signal.SIGTERM)
+            status, headers, body = stuck.result(timeout=30)
+            answered = time.monotonic() - t0
+            assert status == 503, (status, body, gw.tail())
+            assert headers.get("Content-Type", "").startswith("application/problem+json")
+            assert body["code"] == "database_unavailable", body
+            # Not before the drain (5 s) and the pools' grace (2 s) are over.
+            assert 6.5 <= answered <= 10, (answered, gw.tail())
+            wait_lock_waiters(harness, 0)
+            assert gw.wait(10) == 0, gw.tail()
+    cancelled = gw.events("shutdown_queries_cancelled")
+    assert len(cancelled) == 1, gw.tail()
+    assert cancelled[0]["queries"] == 1 and cancelled[0]["threads_left"] == 0, cancelled
+    assert [r["status"] for r in gw.events("http_request", path="/keys")] == [503], gw.tail()

@@ -2,8 +2,10 @@
  * in order on one thread; a full queue refuses; stopping runs what is
  * queued and refuses the rest; bad sizes are refused; a batched pool hands
  * over everything queued while its previous batch ran, in order, at most
- * batch_max at a time. Tasks block on a gate the test opens, so nothing
- * here depends on timing. */
+ * batch_max at a time; a stop with a deadline returns at it, the threads
+ * still busy not joined, and joins them once they are done. Tasks block on
+ * a gate the test opens, so nothing here depends on timing but the
+ * deadline's own. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "gateway/offload.h"
 
 /* A gate tasks wait on until the test opens it, and a log of what ran. */
@@ -239,6 +242,36 @@ static void test_batched_pool_runs_batches_concurrently(void **state)
         assert_int_equal(seen[i], 1);
 }
 
+static void test_stop_by_returns_at_its_deadline(void **state)
+{
+    struct gate g;
+    struct task t[3];
+    struct err e;
+    struct offload *o = offload_new(2, 4, &e);
+    int64_t t0;
+
+    (void)state;
+    assert_non_null(o);
+    gate_init(&g);
+    for (int i = 0; i < 3; i++) {
+        t[i] = (struct task){&g, i};
+        assert_int_equal(offload_submit(o, run, &t[i]), 0);
+    }
+    gate_wait_started(&g, 2);       /* both threads blocked, one task queued */
+    t0 = clock_mono_ms();
+    assert_int_equal(offload_stop_by(o, t0 + 100), 2);
+    assert_true(clock_mono_ms() - t0 >= 100);
+    assert_int_equal(offload_submit(o, run, &t[0]), -1);    /* stopping */
+    assert_int_equal(offload_stop_by(o, t0 - 1), 2);        /* passed: no wait */
+    gate_open(&g);
+    /* What was queued still runs; then every thread is joined. */
+    assert_int_equal(offload_stop_by(o, clock_mono_ms() + 30000), 0);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(offload_stop_by(o, 0), 0);             /* again: nothing left */
+    offload_free(o);
+    assert_int_equal(offload_stop_by(NULL, 0), 0);
+}
+
 static void test_bad_sizes(void **state)
 {
     struct err e;
@@ -264,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_wraps_around),
         cmocka_unit_test(test_batched_pool_takes_what_queued),
         cmocka_unit_test(test_batched_pool_runs_batches_concurrently),
+        cmocka_unit_test(test_stop_by_returns_at_its_deadline),
         cmocka_unit_test(test_bad_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
