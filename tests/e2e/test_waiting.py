@@ -190,13 +190,17 @@ def test_a_request_during_shutdown_is_refused_not_crashed(harness, _module_isola
             stuck = ex.submit(gw.http, "GET", "/keys", timeout=60)
             wait_lock_waiters(harness, 1)
             gw.send_signal(signal.SIGTERM)
-            time.sleep(6)       # past the drain's 5 s: the pools are being stopped
+            time.sleep(5.5)     # past the drain's 5 s: the pools are being stopped
             conn.request("POST", "/review", body, hdr)
             late = conn.getresponse()
             data = json.loads(late.read())
             assert late.status == 503 and data["code"] == "server_busy", (late.status, data)
             assert late.getheader("Retry-After"), late.getheaders()
-        assert stuck.result(timeout=30)[0] == 200
+        # Answered: 200 once the lock is released, or, should that come
+        # after the pools' 2 s (a slow machine), given up with 503
+        # (test_a_query_given_up_at_shutdown_is_answered_503).
+        status, _, got = stuck.result(timeout=30)
+        assert status == 200 or (status == 503 and got["code"] == "database_unavailable"), got
     conn.close()
     assert gw.wait(30) == 0, gw.tail()
     # 5xx details are generic; the log says why.
