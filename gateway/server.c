@@ -613,6 +613,7 @@ int server_start(struct gateway *gw, struct err *e)
     struct sockaddr_in addr;
     long threads = gw->cfg->http_threads;
     const union MHD_DaemonInfo *info;
+    struct MHD_OptionItem pool[2] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
     struct MHD_Daemon *d;
     unsigned limit = fd_limit_raise(SERVER_CONNECTION_LIMIT +
                                     (unsigned)gw->cfg->sse_max_subscribers);
@@ -645,12 +646,16 @@ int server_start(struct gateway *gw, struct err *e)
         return e->code;
     }
 
+    /* One request thread is the daemon's own: a pool of one would be
+     * ignored with a warning. */
+    pool[0].option = threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END;
+    pool[0].value = (intptr_t)threads;
     d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                              MHD_ALLOW_SUSPEND_RESUME,
                          (uint16_t)gw->cfg->port, NULL, NULL, on_access, gw,
                          MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, gw,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+                         MHD_OPTION_ARRAY, pool,
                          MHD_OPTION_CONNECTION_LIMIT, limit,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONNECTION_MEMORY,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)gw->cfg->http_timeout_s,

@@ -81,6 +81,14 @@ def warm(gw):
     assert status == 200, body
 
 
+def test_one_request_thread_starts_without_a_warning(wgw):
+    """CODEINSIGHT_HTTP_THREADS=1 (deploy/k8s/gateway.yaml) is the daemon's
+    own thread, not a pool of one, which libmicrohttpd would ignore with a
+    warning at every start."""
+    warm(wgw)
+    assert "http_server_warning" not in wgw.output(), wgw.tail()
+
+
 def test_waiting_routes_do_not_hold_up_request_threads(harness, wgw):
     warm(wgw)
     queued = harness.submit(file_path="q.py", file_content="q = 1\n", gateway=wgw)
