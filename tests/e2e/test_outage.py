@@ -36,6 +36,15 @@ def pg_down(harness, gateway):
             harness.start_pg()
 
 
+def readable_again(harness, job_id):
+    """The job's view once GET /job/:id answers 200 again (Redis restarted)."""
+    def view():
+        status, job = harness.get_job(job_id)
+        return job if status == 200 else None
+    return wait_until(view, timeout=RECOVER_TIMEOUT, interval=0.25,
+                      desc=f"job {job_id} readable after Redis restart")
+
+
 def test_ready_before(harness, gateway):
     status, _, body = harness.http("GET", "/readyz")
     assert status == 200, body
@@ -88,10 +97,7 @@ def test_a_queued_job_is_not_lost_while_redis_is_down(harness, gateway):
             assert resp[1].get("Retry-After"), resp[1]
     finally:
         harness.start_redis()
-    job = wait_until(lambda: harness.get_job(queued)[1] if harness.get_job(queued)[0] == 200
-                     else None, timeout=RECOVER_TIMEOUT, interval=0.25,
-                     desc="the queued job readable after Redis restart")
-    assert job["status"] == "queued", job
+    assert readable_again(harness, queued)["status"] == "queued"
 
 
 def test_postgres_down_then_recovers(harness, gateway, pg_down):
@@ -176,10 +182,7 @@ def test_a_finished_jobs_poll_while_redis_is_down(harness, gateway):
         assert resp[1].get("Retry-After"), resp[1]
     finally:
         harness.start_redis()
-    job = wait_until(lambda: harness.get_job(finished)[1] if harness.get_job(finished)[0] == 200
-                     else None, timeout=RECOVER_TIMEOUT, interval=0.25,
-                     desc="the finished job readable after Redis restart")
-    assert job["status"] == "done", job
+    assert readable_again(harness, finished)["status"] == "done"
 
 
 def test_gateway_never_restarted(harness, gateway):

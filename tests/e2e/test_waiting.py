@@ -40,6 +40,15 @@ def wgw(harness, _module_isolation):
                                   "CODEINSIGHT_RATE_LIMIT_SCALE": "1000000"})
 
 
+def one_thread_gateway(harness):
+    """A gateway of its own with one request and one waiting thread, warm."""
+    gw = harness.start_gateway({"CODEINSIGHT_HTTP_THREADS": "1",
+                                "CODEINSIGHT_HTTP_WAIT_THREADS": "1",
+                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000000"})
+    warm(gw)
+    return gw
+
+
 @contextlib.contextmanager
 def keys_locked(harness):
     """Holds an ACCESS EXCLUSIVE lock on api_keys until the block ends."""
@@ -181,10 +190,7 @@ def test_a_request_during_shutdown_is_refused_not_crashed(harness, _module_isola
     stay allocated until the HTTP server has stopped (they were freed
     first: an ASan build showed a use-after-free in offload_submit). The
     gateway then exits 0, the stuck request answered."""
-    gw = harness.start_gateway({"CODEINSIGHT_HTTP_THREADS": "1",
-                                "CODEINSIGHT_HTTP_WAIT_THREADS": "1",
-                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000000"})
-    warm(gw)
+    gw = one_thread_gateway(harness)
     conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=60)
     body = json.dumps({"file_path": "a.py", "file_content": "import os\n",
                        "request_type": "review"})
@@ -222,10 +228,7 @@ def test_shutdown_is_bounded_while_a_request_is_stuck_on_postgres(harness, _modu
     A request stuck on PostgreSQL (a lock here; a hung or partitioned server
     in production) must not hold the exit past that bound: the drain is
     5 s, the resumed requests' drain 2 s more; 12 s is generous."""
-    gw = harness.start_gateway({"CODEINSIGHT_HTTP_THREADS": "1",
-                                "CODEINSIGHT_HTTP_WAIT_THREADS": "1",
-                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000000"})
-    warm(gw)
+    gw = one_thread_gateway(harness)
     bound_s = 12
     with concurrent.futures.ThreadPoolExecutor(1) as ex:
         with keys_locked(harness):
@@ -255,10 +258,7 @@ def test_a_query_given_up_at_shutdown_is_answered_503(harness, _module_isolation
     database_unavailable, the server was asked to cancel the query (its
     session no longer waits on the lock, which the test still holds), one
     line says so, and the gateway exits 0 well inside the documented ~10 s."""
-    gw = harness.start_gateway({"CODEINSIGHT_HTTP_THREADS": "1",
-                                "CODEINSIGHT_HTTP_WAIT_THREADS": "1",
-                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000000"})
-    warm(gw)
+    gw = one_thread_gateway(harness)
     with concurrent.futures.ThreadPoolExecutor(1) as ex:
         with keys_locked(harness):
             stuck = ex.submit(gw.http, "GET", "/keys", timeout=60)

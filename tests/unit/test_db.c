@@ -7,6 +7,7 @@
 #include "common/db.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "tests/unit/pg_peer.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,8 +30,6 @@
 #define MSG_MAX 4096
 #define FAKE_PID 4242u
 #define FAKE_KEY 0x5eedu
-#define CANCEL_CODE 80877102u
-#define PROTOCOL_3 196608u
 
 struct server {
     int lfd;
@@ -43,54 +42,16 @@ struct server {
     int terminated;                 /* the client said goodbye ('X') */
 };
 
-static int read_full(int fd, void *buf, size_t n)
-{
-    for (size_t off = 0; off < n;) {
-        ssize_t r = read(fd, (char *)buf + off, n - off);
-        if (r <= 0)
-            return -1;
-        off += (size_t)r;
-    }
-    return 0;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-/* Reads one start-up packet into body (cap bytes); returns its code, or 0. */
-static uint32_t read_startup(int fd, unsigned char *body, size_t cap)
-{
-    unsigned char head[8];
-    uint32_t len;
-
-    if (read_full(fd, head, 8) < 0)
-        return 0;
-    len = be32(head);
-    if (len < 8 || len - 8 > cap || read_full(fd, body, len - 8) < 0)
-        return 0;
-    return be32(head + 4);
-}
-
 /* Reads one message: its type, or 0 at the end. */
 static int read_msg(int fd)
 {
     unsigned char head[5], body[MSG_MAX];
     uint32_t len;
 
-    if (read_full(fd, head, 5) < 0)
+    if (pg_read_full(fd, head, 5) < 0)
         return 0;
-    len = be32(head + 1);
-    if (len < 4 || len - 4 > sizeof body || read_full(fd, body, len - 4) < 0)
+    len = pg_be32(head + 1);
+    if (len < 4 || len - 4 > sizeof body || pg_read_full(fd, body, len - 4) < 0)
         return 0;
     return head[0];
 }
@@ -101,7 +62,7 @@ static void send_msg(int fd, char type, const void *body, size_t n)
 {
     unsigned char head[5] = {(unsigned char)type};
 
-    put32(head + 1, (uint32_t)(n + 4));
+    pg_put32(head + 1, (uint32_t)(n + 4));
     if (write(fd, head, 5) == 5 && n > 0 && write(fd, body, n) != (ssize_t)n)
         shutdown(fd, SHUT_RDWR);
 }
@@ -120,17 +81,13 @@ static int serve_start(struct server *sv)
 
     if (fd < 0)
         return -1;
-    /* SSL and GSS encryption requests are declined with 'N'. */
-    while ((code = read_startup(fd, body, sizeof body)) == 80877103u || code == 80877104u)
-        if (write(fd, "N", 1) != 1)
-            break;
-    if (code != PROTOCOL_3) {
+    if ((code = pg_read_startup(fd, body, sizeof body)) != PG_PROTOCOL_3) {
         close(fd);
         return -1;
     }
     send_msg(fd, 'R', "\0\0\0\0", 4);                /* AuthenticationOk */
-    put32(key, FAKE_PID);
-    put32(key + 4, FAKE_KEY);
+    pg_put32(key, FAKE_PID);
+    pg_put32(key + 4, FAKE_KEY);
     send_msg(fd, 'K', key, sizeof key);
     send_ready(fd);
     return fd;
@@ -170,10 +127,10 @@ static void *serve_silent(void *arg)
     pthread_cond_broadcast(&sv->cv);
     pthread_mutex_unlock(&sv->mu);
     cfd = accept(sv->lfd, NULL, NULL);
-    if (cfd >= 0 && read_startup(cfd, body, sizeof body) == CANCEL_CODE) {
+    if (cfd >= 0 && pg_read_startup(cfd, body, sizeof body) == PG_CANCEL_CODE) {
         pthread_mutex_lock(&sv->mu);
-        sv->cancel_pid = be32(body);
-        sv->cancel_key = be32(body + 4);
+        sv->cancel_pid = pg_be32(body);
+        sv->cancel_key = pg_be32(body + 4);
         pthread_mutex_unlock(&sv->mu);
     }
     if (cfd >= 0)

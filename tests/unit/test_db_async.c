@@ -6,6 +6,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "tests/unit/pg_peer.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -41,48 +42,20 @@ struct fx {
     int code;
 };
 
-static int read_full(int fd, void *buf, size_t n)
-{
-    for (size_t off = 0; off < n;) {
-        ssize_t r = read(fd, (char *)buf + off, n - off);
-        if (r <= 0)
-            return -1;
-        off += (size_t)r;
-    }
-    return 0;
-}
-
-/* Reads one start-up packet; returns its code (protocol version or a
- * request code), or 0 on error. */
-static uint32_t read_startup(int fd)
-{
-    unsigned char head[8], rest[1024];
-    uint32_t len;
-
-    if (read_full(fd, head, 8) < 0)
-        return 0;
-    len = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3];
-    if (len < 8 || len - 8 > sizeof rest || read_full(fd, rest, len - 8) < 0)
-        return 0;
-    return (uint32_t)head[4] << 24 | (uint32_t)head[5] << 16 | (uint32_t)head[6] << 8 | head[7];
-}
-
 static void *serve(void *arg)
 {
     static const unsigned char ok[] = {'R', 0, 0, 0, 8, 0, 0, 0, 0, 'Z', 0, 0, 0, 5, 'I'};
     struct server *sv = arg;
     struct linger lg = {1, 0};
     int fd = accept(sv->lfd, NULL, NULL);
+    unsigned char body[1024];
     uint32_t code;
     char c;
 
     if (fd < 0)
         return NULL;
-    /* SSL and GSS encryption requests are declined with 'N'. */
-    while ((code = read_startup(fd)) == 80877103u || code == 80877104u)
-        if (write(fd, "N", 1) != 1)
-            break;
-    if (code == 196608u && write(fd, ok, sizeof ok) == (ssize_t)sizeof ok &&
+    code = pg_read_startup(fd, body, sizeof body);
+    if (code == PG_PROTOCOL_3 && write(fd, ok, sizeof ok) == (ssize_t)sizeof ok &&
         read(sv->go[0], &c, 1) == 1) {
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);  /* close sends RST */
     }
