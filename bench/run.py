@@ -1245,7 +1245,7 @@ class Bench:
         eslint_bin = eslint_dir / "node_modules" / ".bin" / "eslint"
         cpp_common = ["--enable=warning,style,performance,portability", "--quiet",
                       "--suppress=missingIncludeSystem",
-                      "--template={line}:{column}:{severity}:{id}:{message}"]
+                      "--template={file}\\t{line}:{column}:{severity}:{id}:{message}"]
         # argv as in worker/linters.c; "{f}" is the file
         linters: list[tuple[str, list[str], tuple[str, ...], dict[str, list[str]]]] = [
             ("flake8", ["flake8", "--isolated", "--jobs=1", "--max-complexity=10",

@@ -47,8 +47,12 @@
  *   performance                                     minor / performance
  *   portability                                     info / correctness
  *   style, information and anything else            info / maintainability
+ *   Only findings in the file run are kept: what cppcheck finds in a header
+ *   the file includes carries the header's line numbers (cppcheck_line).
  */
 #include "worker/linter_parse.h"
+
+#include "common/relpath.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -338,9 +342,16 @@ static void json_span(const cJSON *entry, struct finding *f)
     f->column = json_long(cJSON_GetObjectItemCaseSensitive(entry, "column"), 0);
 }
 
+/* What a line_fn made of one line. */
+enum {
+    LINE_OOM = -1,          /* out of memory */
+    LINE_OTHER = 0,         /* not a finding */
+    LINE_APPENDED = 1,      /* a finding, appended */
+    LINE_ELSEWHERE = 2,     /* a finding in another file than the one run, dropped */
+};
+
 /* Handles one NUL-terminated line (cut to LINE_BUF_MAX - 1 bytes; `more`
- * when it was longer). Returns 1 when appended, 0 when the line is not a
- * finding, -1 when out of memory. */
+ * when it was longer). Returns one of LINE_*. */
 typedef int (*line_fn)(char *line, int more, cJSON *findings);
 
 /* Reads a decimal field made of digits only, followed by ':'. On success
@@ -387,13 +398,13 @@ static void finding_text(struct finding *f, char *msg, const char *text, int mor
     f->message = msg;
 }
 
-/* finding_text, then appends f. Returns 1, or -1 when out of memory. */
+/* finding_text, then appends f. Returns LINE_APPENDED, or LINE_OOM. */
 static int finding_append_text(cJSON *findings, struct finding *f, char *msg,
                                const char *text, int more, const char *fallback,
                                const char *source)
 {
     finding_text(f, msg, text, more, fallback);
-    return finding_append(findings, f, source) < 0 ? -1 : 1;
+    return finding_append(findings, f, source) < 0 ? LINE_OOM : LINE_APPENDED;
 }
 
 /* Room a JSON item's converter has for the text it makes up. */
@@ -432,8 +443,9 @@ static int json_items(const cJSON *list, item_fn fn, const char *source, cJSON *
 }
 
 /* Runs fn over each line of out[0..len) after parse_precheck. Returns the
- * number of findings appended (0 for empty or blank output), or -1 when no
- * line at all was a finding or on out of memory. */
+ * number of findings appended (0 for empty or blank output, or when every
+ * finding was another file's), or -1 when no line at all was a finding or
+ * on out of memory. */
 static int parse_lines(const char *out, size_t len, cJSON *findings,
                        line_fn fn)
 {
@@ -462,12 +474,12 @@ static int parse_lines(const char *out, size_t len, cJSON *findings,
         if (n == 0)
             continue;
         rc = fn(buf, more, findings);
-        if (rc < 0)
+        if (rc == LINE_OOM)
             return -1;
-        if (rc > 0) {
+        if (rc != LINE_OTHER)
             matched = 1;
+        if (rc == LINE_APPENDED)
             count++;
-        }
     }
     return matched ? count : -1;
 }
@@ -545,46 +557,87 @@ static int in_list(const char *s, const char *const *list, size_t n)
     return 0;
 }
 
-/* "line:column:severity:id:message" */
-static int cppcheck_line(char *line, int more, cJSON *findings)
+/* Reads "line:column:severity:id:" at p into f and *severity, leaving
+ * *text at the message. Returns 1, or 0 when the line is not in that form. */
+static int cppcheck_fields(char *p, struct finding *f, char **severity, char **text)
 {
-    char msg[LINTERS_MESSAGE_MAX + 1];
-    struct finding f = {0};
-    char *p = line, *severity, *id;
+    char *id;
     long row, col;
     size_t i;
 
     if (field_number(&p, &row) < 0 || field_number(&p, &col) < 0 ||
-        field_word(&p, &severity) < 0 || severity[0] == '\0' ||
+        field_word(&p, severity) < 0 || (*severity)[0] == '\0' ||
         field_word(&p, &id) < 0 || !rule_id_valid(id))
         return 0;
-    for (i = 0; severity[i] != '\0'; i++)
-        if (!is_alpha((unsigned char)severity[i]))
+    for (i = 0; (*severity)[i] != '\0'; i++)
+        if (!is_alpha((unsigned char)(*severity)[i]))
             return 0;
-    f.line = line_clamp(row);
-    f.column = col >= 1 && col <= INT_MAX ? col : 0;
-    f.rule_id = id;
-    f.severity = "info";
-    f.category = "maintainability";
+    f->line = line_clamp(row);
+    f->column = col >= 1 && col <= INT_MAX ? col : 0;
+    f->rule_id = id;
+    *text = p;
+    return 1;
+}
+
+/* f's severity and category from cppcheck's severity and f's rule_id. */
+static void cppcheck_classify(struct finding *f, const char *severity)
+{
+    const char *id = f->rule_id;
+
+    f->severity = "info";
+    f->category = "maintainability";
     if (strcmp(id, "syntaxError") == 0 ||
         strcmp(id, "preprocessorErrorDirective") == 0) {
-        f.severity = "major";
-        f.category = "syntax";
+        f->severity = "major";
+        f->category = "syntax";
     } else if (in_list(id, cppcheck_tool_ids, COUNT_OF(cppcheck_tool_ids))) {
         /* info / maintainability */
     } else if (strcmp(severity, "error") == 0 ||
                strcmp(severity, "warning") == 0) {
-        f.severity = severity[0] == 'e' ? "major" : "minor";
-        f.category = in_list(id, cppcheck_security_ids,
-                             COUNT_OF(cppcheck_security_ids))
-                         ? "security" : "correctness";
+        f->severity = severity[0] == 'e' ? "major" : "minor";
+        f->category = in_list(id, cppcheck_security_ids,
+                              COUNT_OF(cppcheck_security_ids))
+                          ? "security" : "correctness";
     } else if (strcmp(severity, "performance") == 0) {
-        f.severity = "minor";
-        f.category = "performance";
+        f->severity = "minor";
+        f->category = "performance";
     } else if (strcmp(severity, "portability") == 0) {
-        f.category = "correctness";
+        f->category = "correctness";
     }
-    return finding_append_text(findings, &f, msg, p, more, id, "lint:cppcheck");
+}
+
+/* 1 when cppcheck's name for a finding's file (simplified: no "." segment,
+ * ".." only in front) is the file it was run on. The runner's working
+ * directory holds that file alone, so any other file cppcheck reads, a
+ * header the file includes, lies outside it: its path is absolute or
+ * begins with "..", which no submitted path does (relpath_valid). The
+ * file's own spelling may differ (cppcheck replaces a "{line}" inside it),
+ * so this is not a comparison with the path given. "nofile" (a finding
+ * without a location) is about the run, and kept. */
+static int cppcheck_file_is_run(const char *file)
+{
+    return relpath_valid(file, strlen(file));
+}
+
+/* "file\tline:column:severity:id:message" (linters.c's template). A
+ * submitted path holds no tab, so the first tab ends the file however many
+ * ':' it holds; a header's path cut at a tab of its own still begins with
+ * '/' or "..". */
+static int cppcheck_line(char *line, int more, cJSON *findings)
+{
+    char msg[LINTERS_MESSAGE_MAX + 1];
+    struct finding f = {0};
+    char *tab = strchr(line, '\t'), *severity, *text;
+
+    if (tab == NULL)
+        return LINE_OTHER;
+    *tab = '\0';
+    if (!cppcheck_fields(tab + 1, &f, &severity, &text))
+        return LINE_OTHER;
+    if (!cppcheck_file_is_run(line))
+        return LINE_ELSEWHERE;
+    cppcheck_classify(&f, severity);
+    return finding_append_text(findings, &f, msg, text, more, f.rule_id, "lint:cppcheck");
 }
 
 int parse_cppcheck(const char *out, size_t len, cJSON *findings)

@@ -48,10 +48,15 @@ static const char *const shellcheck_argv[] = {
     "shellcheck", "--norc", "--format=json1", LINTERS_FILE_PLACEHOLDER, NULL,
 };
 
+/* The template names each finding's file, then a tab: cppcheck also reports
+ * what it finds in a header the file includes, with the header's lines, and
+ * the parser keeps the file's own findings only (linter_parse.c). A tab, not
+ * ':', ends the file: a submitted path may hold ':' but no control
+ * character. cppcheck turns the two characters "\t" into a tab. */
 #define CPPCHECK_COMMON_ARGS \
     "--enable=warning,style,performance,portability", "--quiet", \
     "--suppress=missingIncludeSystem", \
-    "--template={line}:{column}:{severity}:{id}:{message}"
+    "--template={file}\\t{line}:{column}:{severity}:{id}:{message}"
 
 static const char *const cppcheck_c_argv[] = {
     "cppcheck", "--language=c", CPPCHECK_COMMON_ARGS,

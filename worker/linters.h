@@ -60,7 +60,9 @@ struct linter {
      * (0..LINTERS_FINDINGS_MAX; empty or blank output gives 0), or -1 when
      * findings is not an array, out is not in the expected format or is
      * longer than LINTERS_OUTPUT_MAX (nothing appended), or memory ran out
-     * (findings may hold some entries). */
+     * (findings may hold some entries). A finding the linter reports in
+     * another file (cppcheck: a header the file includes) is read, then
+     * dropped: it counts for the format, not in the number returned. */
     int (*parse)(const char *out, size_t len, cJSON *findings);
     /* A config file the runner writes into the working directory first, or
      * NULL: stub_name, holding stub_prefix + the absolute path of the shipped

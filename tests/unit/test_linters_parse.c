@@ -514,13 +514,82 @@ static void test_garbage(void **state)
                   "given.\n",
                   NULL),
         -1);
-    assert_int_equal(parse_str(cppcheck, "1:1:err or:id:x\n", NULL), -1);
+    assert_int_equal(parse_str(cppcheck, "a.c\t1:1:err or:id:x\n", NULL), -1);
+    /* The template before it named the file: no file, no finding. */
+    assert_int_equal(parse_str(cppcheck, "1:1:error:someId:x\n", NULL), -1);
 
     /* Odd lines among good ones are skipped. */
     assert_int_equal(parse_str(flake8, "junk\n3:4:E501:long\n\xff\xfe\n",
                                &findings),
                      1);
     assert_int_equal(int_of(cJSON_GetArrayItem(findings, 0), "line"), 3);
+    cJSON_Delete(findings);
+}
+
+/* Line, rule_id and message of findings[i]. */
+static void check_cppcheck_at(const cJSON *findings, int i, int line, const char *rule_id,
+                              const char *message)
+{
+    const cJSON *f = cJSON_GetArrayItem(findings, i);
+
+    assert_non_null(f);
+    check_shape(f, "cppcheck");
+    assert_int_equal(int_of(f, "line"), line);
+    assert_string_equal(str_of(f, "rule_id"), rule_id);
+    assert_string_equal(str_of(f, "message"), message);
+}
+
+/* cppcheck reports what it finds in a header the file includes with the
+ * header's lines (the real line of a 3-line file that includes hiredis'
+ * sds.h): read, so the output is cppcheck's, but not the file's findings.
+ * Headers are named by absolute paths or paths that begin with "..". */
+static void test_cppcheck_header_findings_dropped(void **state)
+{
+    const struct linter *cppcheck = linter_named("c", "cppcheck");
+    cJSON *findings;
+
+    (void)state;
+    assert_int_equal(parse_str(cppcheck,
+                               "/usr/include/hiredis/sds.h\t196:36:style:constParameter:"
+                               "Parameter 's' can be declared as pointer to const\n",
+                               &findings),
+                     0);
+    assert_int_equal(cJSON_GetArraySize(findings), 0);
+    cJSON_Delete(findings);
+
+    assert_int_equal(parse_str(cppcheck,
+                               "../hdrs/h.h\t1:38:error:arrayIndexOutOfBounds:Array 'a[2]'\n"
+                               "inc.c\t3:5:style:unusedVariable:Unused variable: x\n"
+                               "/usr/x\ty.h\t9:1:error:nullPointer:header, tab in its name\n"
+                               "..\t/x.h\t9:1:error:nullPointer:header cut at a tab\n"
+                               "\t9:1:error:nullPointer:no file\n"
+                               "nofile\t0:0:information:toomanyconfigs:Too many configs\n",
+                               &findings),
+                     2);
+    check_cppcheck_at(findings, 0, 3, "unusedVariable", "Unused variable: x");
+    check_cppcheck_at(findings, 1, 1, "toomanyconfigs", "Too many configs");
+    cJSON_Delete(findings);
+}
+
+/* A submitted path may hold ':', even in the shape of the fields that
+ * follow it; it holds no tab, which ends it. */
+static void test_cppcheck_path_with_colons(void **state)
+{
+    const struct linter *cppcheck = linter_named("c", "cppcheck");
+    cJSON *findings;
+
+    (void)state;
+    assert_int_equal(parse_str(cppcheck,
+                               "we:ird/a:1:2.c\t5:27:error:arrayIndexOutOfBounds:Array "
+                               "'a[2]' accessed at index 5, which is out of bounds.\n"
+                               "src:1:2:error:fakeId:m.c\t7:3:style:unreadVariable:a: b\n",
+                               &findings),
+                     2);
+    check_cppcheck_at(findings, 0, 5, "arrayIndexOutOfBounds",
+                      "Array 'a[2]' accessed at index 5, which is out of bounds.");
+    assert_int_equal(int_of(cJSON_GetArrayItem(findings, 0), "column"), 27);
+    assert_string_equal(str_of(cJSON_GetArrayItem(findings, 0), "category"), "security");
+    check_cppcheck_at(findings, 1, 7, "unreadVariable", "a: b");
     cJSON_Delete(findings);
 }
 
@@ -605,7 +674,7 @@ static void test_line_zero_clamped(void **state)
     cJSON_Delete(findings);
 
     assert_int_equal(parse_str(linter_named("c", "cppcheck"),
-                               "0:0:information:toomanyconfigs:Too many "
+                               "nofile\t0:0:information:toomanyconfigs:Too many "
                                "configs\r\n",
                                &findings),
                      1);
@@ -695,7 +764,7 @@ static void test_message_cap(void **state)
     cJSON_Delete(findings);
 
     /* cppcheck: two-byte characters are never split. */
-    n = (size_t)snprintf(line, 64, "7:1:error:someId:");
+    n = (size_t)snprintf(line, 64, "a.c\t7:1:error:someId:");
     for (i = 0; i + 7 <= body; i += 7)
         memcpy(line + n + i, "\xc3\xa9\xc3\xa9\xc3\xa9 ", 7);
     line[n + i] = '\0';
@@ -835,8 +904,10 @@ static void test_findings_cap(void **state)
     for (i = 1; i <= lines; i++) {
         snprintf(one, sizeof(one), "%d:1:E501:line too long\n", i);
         text_add(&flake8, one);
-        snprintf(one, sizeof(one), "%d:1:style:unusedVariable:unused\n", i);
+        snprintf(one, sizeof(one), "a.c\t%d:1:style:unusedVariable:unused\n", i);
         text_add(&cppcheck, one);
+        /* Another file's findings do not count towards the cap. */
+        text_add(&cppcheck, "/usr/include/x.h\t1:1:style:unusedVariable:unused\n");
         snprintf(one, sizeof(one),
                  "%s{\"message-id\": \"C0301\", \"line\": %d}",
                  i > 1 ? "," : "", i);
@@ -940,6 +1011,8 @@ int main(void)
         cmocka_unit_test(test_cppcheck_bad_c),
         cmocka_unit_test(test_cppcheck_bad_cpp),
         cmocka_unit_test(test_cppcheck_syntax_error),
+        cmocka_unit_test(test_cppcheck_header_findings_dropped),
+        cmocka_unit_test(test_cppcheck_path_with_colons),
         cmocka_unit_test(test_exit_ok),
         cmocka_unit_test(test_empty_output),
         cmocka_unit_test(test_garbage),
