@@ -344,7 +344,8 @@ static void on_linted(void *arg, struct lint_result *res)
 
 /* Redacts, once, every field of the job a prompt may show: the file, the
  * diff, the log, and the short strings (file_path, language: the client's
- * own when we do not know it). The job keeps its fields as sent: they are
+ * own when we do not know it); the diff stays a diff (redact_diff), which
+ * context.c parses for its hunks. The job keeps its fields as sent: they are
  * what it stores and shows; only the redacted texts go to a model, and so
  * into the prompt cache's key (model_ask: a digest of the prompt). */
 static int redact_all(struct pipeline_job *j)
@@ -358,7 +359,7 @@ static int redact_all(struct pipeline_job *j)
     if (content == NULL)
         content = "";
     if (redact_text(content, strlen(content), &j->red_file) != 0 ||
-        (diff != NULL && redact_text(diff, strlen(diff), &j->red_diff) != 0) ||
+        (diff != NULL && redact_diff(diff, strlen(diff), &j->red_diff) != 0) ||
         (log != NULL && redact_text(log, strlen(log), &j->red_log) != 0) ||
         (path != NULL && redact_text(path, strlen(path), &j->red_path) != 0) ||
         (lang != NULL && redact_text(lang, strlen(lang), &j->red_lang) != 0))

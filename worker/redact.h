@@ -39,6 +39,18 @@ struct redact_result {
  * empty). res must be released with redact_result_cleanup. */
 int redact_text(const char *text, size_t len, struct redact_result *res);
 
+/* Redacts a unified diff diff[0..len) as redact_text does, leaving a diff
+ * that parses as the original (common/udiff.h) with the same files, hunks
+ * and lines: each line of a hunk keeps its prefix (' ', '-', '+', '\'), a
+ * hunk header its "@@ -a,b +c,d @@", a header line its keyword ("--- ",
+ * "+++ ", "diff --git ", "index "...), and the rest of a line a secret
+ * covers becomes a placeholder, a key spread over several '+' lines too.
+ * Values are also looked for in the hunks' text without the prefixes, as
+ * they stand in the file. Text that is not a diff udiff parses is
+ * redacted as redact_text does. Returns 0, or -1 when out of memory (res
+ * is then empty); res as for redact_text. */
+int redact_diff(const char *diff, size_t len, struct redact_result *res);
+
 /* Frees the members; safe on a zeroed struct. */
 void redact_result_cleanup(struct redact_result *res);
 

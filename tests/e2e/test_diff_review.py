@@ -140,6 +140,41 @@ def test_filters_on_a_known_diff(harness, dgw, fake, clean_state):
         assert kept(cold) == kept(job), (flt, cold["findings"])
 
 
+KEY_BODY = ["MIIEpAIBAAKCAQEAq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7",
+            "Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np="]
+
+
+def test_key_added_by_the_diff_is_redacted_and_its_hunk_shown(harness, dgw, fake, clean_state):
+    """A key the change adds sits on '+' lines of the diff; redacted, each
+    line keeps its '+', so the diff still parses: the model sees the hunk
+    (with the key's lines as placeholders), not the whole file."""
+    m = "e2e" + secrets.token_hex(8)
+    path = f"diff/{m}.go"
+    old, _ = source(m)
+    lines = old.splitlines()
+    key = (["var key = `-----BEGIN RSA PRIVATE KEY-----"] + KEY_BODY
+           + ["-----END RSA PRIVATE KEY-----`"])
+    new = "\n".join(lines[:29] + key + lines[29:]) + "\n"
+    diff = unified(path, old, new)
+    hunks = [h for h in diff.splitlines() if h.startswith("@@")]
+    assert hunks == ["@@ -27,6 +27,10 @@"], hunks
+    fake.script([{"match": m, "api": "anthropic", "text": answer([], "Reviewed the key.")}])
+    start_worker(harness, fake)
+
+    job = harness.poll_job(harness.submit(file_path=path, file_content=new, diff=diff),
+                           timeout=JOB_TIMEOUT)
+    assert job["status"] == "done", job
+    # The hunk (new lines 27-36) +- 5 lines, not the whole 63-line file.
+    assert job["reviewed_ranges"] == [[22, 41]], job
+    user = user_text(fake.requests(m)[0]["body"])
+    assert "A change is under review" in user, user[:400]
+    assert ("+var key = `[REDACTED:private_key]\n" + "+[REDACTED:private_key]\n" * 2
+            + "+[REDACTED:private_key]`\n var v30 = 30\n") in user, user[:1600]
+    for piece in KEY_BODY + ["BEGIN RSA", "END RSA"]:
+        assert piece[:16] not in user, piece
+    assert FAR_LINE not in user, "a line far from the change reached the prompt"
+
+
 def test_without_diff_no_filter_members(harness, dgw, fake, clean_state):
     m = "e2e" + secrets.token_hex(8)
     _, new = source(m)

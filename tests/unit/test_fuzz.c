@@ -7,7 +7,8 @@
  * error log (traceback_parse), the linters' output, which quotes the
  * caller's code (each linter's parse, from the real outputs in
  * tests/fixtures/lint/), and the caller's code itself on its way to the
- * model (redact_text, then context_build with a mutated diff and cursor).
+ * model (redact_text, then context_build with a mutated diff, redacted by
+ * redact_diff, and cursor).
  *
  * Each starts from valid inputs and applies FUZZ_ROUNDS rounds of 1-4
  * random edits (a byte replaced, a letter or digit swapped, a JSON or diff
@@ -382,6 +383,15 @@ static void test_provider_replies(void **state)
     assert_both("provider replies", accepted);
 }
 
+static size_t count_byte(const char *s, size_t n, char c)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        k += s[i] == c;
+    return k;
+}
+
 #define DIFF_BASE "one\ntwo\nthree\nfour\n"
 
 static const char *const diff_seeds[] = {
@@ -389,7 +399,34 @@ static const char *const diff_seeds[] = {
     "--- a/x\n+++ b/x\n@@ -2,2 +2,3 @@\n two\n three\n+three and a half\n"
     "@@ -4 +5 @@\n-four\n+four\n\\ No newline at end of file\n",
     "diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n@@ -0,0 +1 @@\n+zero\n",
+    "--- a/k\n+++ b/k\n@@ -1,2 +1,4 @@ t = \"ghp_64ax6vm2EWmUby6RFnCakeiouTTyPatiK27F\"\n"
+    " one\n-two\n\\ No newline at end of file\n+-----BEGIN RSA PRIVATE KEY-----\n"
+    "+MIIEpAIBAAKCAQEAq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7\n"
+    "+-----END RSA PRIVATE KEY-----\n",
 };
+
+/* diff[0..len) through redact_diff: as many lines, and when the diff
+ * parses, a redacted diff that parses with the same hunks and lines. */
+static void check_redact_diff(const char *diff, size_t len, const struct udiff *d)
+{
+    struct redact_result red;
+    struct udiff *r = NULL;
+
+    assert_int_equal(redact_diff(diff, len, &red), 0);
+    assert_int_equal(red.text[red.len], '\0');     /* a NUL in a mutant stays */
+    assert_int_equal(count_byte(red.text, red.len, '\n'), count_byte(diff, len, '\n'));
+    if (d != NULL) {
+        assert_int_equal(udiff_parse(red.text, red.len, &r, NULL), 0);
+        assert_int_equal(r->nfiles, d->nfiles);
+        for (size_t f = 0; f < d->nfiles; f++) {
+            assert_int_equal(r->files[f].nhunks, d->files[f].nhunks);
+            for (size_t h = 0; h < d->files[f].nhunks; h++)
+                assert_int_equal(r->files[f].hunks[h].nlines, d->files[f].hunks[h].nlines);
+        }
+        udiff_free(r);
+    }
+    redact_result_cleanup(&red);
+}
 
 static void test_diffs(void **state)
 {
@@ -404,12 +441,13 @@ static void test_diffs(void **state)
         err.msg[0] = '\0';
         if (udiff_parse(diff, len, &d, &err) == 0) {
             assert_non_null(d);
-            udiff_free(d);
             parsed++;
         } else {
             assert_null(d);
             assert_true(err.msg[0] != '\0');
         }
+        check_redact_diff(diff, len, d);
+        udiff_free(d);
         if (patch_apply(DIFF_BASE, strlen(DIFF_BASE), diff, len, &out, &out_len) == 0) {
             assert_non_null(out);
             assert_int_equal(strlen(out), out_len);
@@ -598,15 +636,6 @@ static void test_linter_outputs(void **state)
     }
 }
 
-static size_t count_byte(const char *s, size_t n, char c)
-{
-    size_t k = 0;
-
-    for (size_t i = 0; i < n; i++)
-        k += s[i] == c;
-    return k;
-}
-
 /* The file the gateway accepted (no NUL: a NUL is refused there) through
  * redaction, then the excerpt: line numbers survive redaction, the excerpt
  * stays within its budget, and its ranges cover the file exactly. */
@@ -621,7 +650,7 @@ static void test_code_to_prompt(void **state)
         size_t len, dlen, n = 0;
         char *code = mutant(code_seeds, NSEEDS(code_seeds), &len);
         char *diff = mutant(diff_seeds, NSEEDS(diff_seeds), &dlen), *dz;
-        struct redact_result red;
+        struct redact_result red, red_diff;
         struct context_result ctx;
         struct context_input in = {0};
 
@@ -637,9 +666,10 @@ static void test_code_to_prompt(void **state)
         dz = calloc(dlen + 1, 1);               /* the diff as the job carries it */
         assert_non_null(dz);
         memcpy(dz, diff, dlen);
+        assert_int_equal(redact_diff(dz, strlen(dz), &red_diff), 0);
         in.text = red.text;
         in.len = red.len;
-        in.diff = (next() & 1) ? dz : NULL;
+        in.diff = (next() & 1) ? red_diff.text : NULL;
         in.has_cursor = (int)(next() & 1);
         in.cursor_line = (long)below(200) - 5;
         in.cursor_end_line = in.cursor_line + (long)below(50) - 10;
@@ -651,6 +681,7 @@ static void test_code_to_prompt(void **state)
         assert_ranges_cover(ctx.reviewed_ranges, ctx.skipped_ranges, ctx.total_lines);
         context_result_cleanup(&ctx);
         redact_result_cleanup(&red);
+        redact_result_cleanup(&red_diff);
         free(dz);
         free(diff);
         free(code);

@@ -27,6 +27,8 @@
 #define EXPECT_MAX 128
 #define BIG_LEN ((size_t)1024 * 1024)
 #define SUBSTR_LEN 8
+/* Bytes of the header diff_of writes before a hunk's lines, at most. */
+#define DIFF_HEAD_MAX 128
 
 struct planted {
     int line;                /* 0: no finding of its own (PEM body line) */
@@ -554,6 +556,56 @@ static void test_pem_in_comments(void **state)
     }
 }
 
+static void redact_diff_ok(const char *diff, size_t len, struct redact_result *res)
+{
+    assert_int_equal(redact_diff(diff, len, res), 0);
+    assert_non_null(res->text);
+    assert_true(cJSON_IsArray(res->findings));
+    assert_int_equal(res->text[res->len], '\0');
+}
+
+/* Parses a diff the test built or redacted, failing with the reason. */
+static struct udiff *diff_parse_ok(const char *text, size_t len, const char *what)
+{
+    struct udiff *d = NULL;
+    struct udiff_err e;
+
+    if (udiff_parse(text, len, &d, &e) != 0)
+        fail_msg("%s does not parse: line %ld: %s\n%s", what, e.line, e.msg, text);
+    return d;
+}
+
+/* The redacted diff red[0..rlen) parses, with the lines of diff[0..len):
+ * as many, the same files, hunks (headers) and hunk lines, each of the
+ * same kind, with its "\ No newline" mark. */
+static void assert_same_diff(const char *diff, size_t len, const char *red, size_t rlen)
+{
+    struct udiff *a = diff_parse_ok(diff, len, "the diff");
+    struct udiff *b = diff_parse_ok(red, rlen, "the redacted diff");
+    size_t i, j, k;
+
+    assert_int_equal(count_lines(red, rlen), count_lines(diff, len));
+    assert_int_equal(b->nfiles, a->nfiles);
+    for (i = 0; i < a->nfiles; i++) {
+        assert_int_equal(b->files[i].nhunks, a->files[i].nhunks);
+        for (j = 0; j < a->files[i].nhunks; j++) {
+            const struct udiff_hunk *ha = &a->files[i].hunks[j], *hb = &b->files[i].hunks[j];
+
+            assert_int_equal(hb->old_start, ha->old_start);
+            assert_int_equal(hb->old_count, ha->old_count);
+            assert_int_equal(hb->new_start, ha->new_start);
+            assert_int_equal(hb->new_count, ha->new_count);
+            assert_int_equal(hb->nlines, ha->nlines);
+            for (k = 0; k < ha->nlines; k++) {
+                assert_int_equal(hb->lines[k].kind, ha->lines[k].kind);
+                assert_int_equal(hb->lines[k].no_newline, ha->lines[k].no_newline);
+            }
+        }
+    }
+    udiff_free(a);
+    udiff_free(b);
+}
+
 /* The diff is redacted too (worker/pipeline.c), and the redacted diff is
  * what worker/context.c parses to show the model the hunks. A key added by
  * the diff sits on '+' lines: the placeholders must keep each line's '+',
@@ -575,7 +627,7 @@ static void test_pem_in_diff_keeps_prefixes(void **state)
     int rc;
 
     (void)state;
-    redact_ok(diff, strlen(diff), &res);
+    redact_diff_ok(diff, strlen(diff), &res);
     assert_int_equal(res.count, 1);
     assert_null(strstr(res.text, "MIIE"));
     rc = udiff_parse(res.text, res.len, &d, &e);
@@ -583,6 +635,208 @@ static void test_pem_in_diff_keeps_prefixes(void **state)
         fail_msg("the redacted diff does not parse: line %ld: %s\n%s", e.line, e.msg, res.text);
     assert_int_equal(d->files[0].hunks[0].nlines, 5);
     udiff_free(d);
+    assert_string_equal(res.text,
+                        "--- a/k.py\n"
+                        "+++ b/k.py\n"
+                        "@@ -0,0 +1,5 @@\n"
+                        "+[REDACTED:private_key]\n"
+                        "+[REDACTED:private_key]\n"
+                        "+[REDACTED:private_key]\n"
+                        "+[REDACTED:private_key]\n"
+                        "+x = 1\n");
+    redact_result_cleanup(&res);
+}
+
+/* text[0..len) (whole lines) as the one hunk of a diff, each line behind
+ * prefix: added ('+'), removed ('-') or kept (' '). Owns; *out_len set. */
+static char *diff_of(const char *text, size_t len, char prefix, size_t *out_len)
+{
+    size_t lines = count_lines(text, len), i, o;
+    char *d = malloc(len + lines + DIFF_HEAD_MAX);
+    long n = (long)lines;
+    int w;
+
+    assert_non_null(d);
+    if (prefix == '+')
+        w = snprintf(d, DIFF_HEAD_MAX, "--- /dev/null\n+++ b/p.txt\n@@ -0,0 +1,%ld @@\n", n);
+    else if (prefix == '-')
+        w = snprintf(d, DIFF_HEAD_MAX, "--- a/p.txt\n+++ /dev/null\n@@ -1,%ld +0,0 @@\n", n);
+    else
+        w = snprintf(d, DIFF_HEAD_MAX, "--- a/p.txt\n+++ b/p.txt\n@@ -1,%ld +1,%ld @@\n", n, n);
+    assert_true(w > 0 && w < DIFF_HEAD_MAX);
+    o = (size_t)w;
+    for (i = 0; i < len; i++) {
+        if (i == 0 || text[i - 1] == '\n')
+            d[o++] = prefix;
+        d[o++] = text[i];
+    }
+    d[o] = '\0';
+    *out_len = o;
+    return d;
+}
+
+/* Every planted secret, added, removed or kept by a diff, is gone from the
+ * redacted diff, and the diff parses with the same lines: the prefixes
+ * survive a key spread over several lines, and nothing of the key does. */
+static void test_planted_in_diff(void **state)
+{
+    static const char prefixes[] = {'+', '-', ' '};
+    struct manifest m;
+    struct redact_result res;
+    size_t len, dlen, i, p;
+    char *text = fixture_read(FIXTURE_DIR, "planted.txt", &len), *diff;
+
+    (void)state;
+    manifest_load(&m);
+    for (p = 0; p < sizeof prefixes; p++) {
+        diff = diff_of(text, len, prefixes[p], &dlen);
+        redact_diff_ok(diff, dlen, &res);
+        for (i = 0; i < m.n; i++)
+            assert_no_piece(res.text, res.len, m.v[i].value, "redacted diff");
+        assert_same_diff(diff, dlen, res.text, res.len);
+        assert_null(strstr(res.text, "-----END"));
+        redact_result_cleanup(&res);
+        free(diff);
+    }
+    manifest_free(&m);
+    free(text);
+}
+
+/* A key replaced by another: the old one removed (its last line without a
+ * newline), the new one added, between context lines. Both are redacted
+ * whole, the "\ No newline" mark and every prefix stay. */
+static void test_pem_replaced_in_diff(void **state)
+{
+    static const char diff[] =
+        "diff --git a/id_rsa b/id_rsa\n"
+        "index 3594e94..e5e29bb 100644\n"
+        "--- a/id_rsa\n"
+        "+++ b/id_rsa\n"
+        "@@ -1,4 +1,5 @@\n"
+        " # deploy key\n"
+        "-----BEGIN RSA PRIVATE KEY-----\n"
+        "-MIIEpAIBAAKCAQEAq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7\n"
+        "------END RSA PRIVATE KEY-----\n"
+        "\\ No newline at end of file\n"
+        "+-----BEGIN OPENSSH PRIVATE KEY-----\n"
+        "+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2\n"
+        "+gtZWQyNTUxOQAAACDx5Qc8K9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7\n"
+        "+-----END OPENSSH PRIVATE KEY-----\n";
+    static const char *const pieces[] = {
+        "MIIEpAIBAAKCAQEAq3Zk9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7",
+        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2",
+        "gtZWQyNTUxOQAAACDx5Qc8K9Lm2Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7",
+    };
+    struct redact_result res;
+
+    (void)state;
+    redact_diff_ok(diff, sizeof diff - 1, &res);
+    for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++)
+        assert_no_piece(res.text, res.len, pieces[i], "redacted diff");
+    assert_null(strstr(res.text, "-----END"));
+    assert_null(strstr(res.text, "BEGIN"));
+    assert_same_diff(diff, sizeof diff - 1, res.text, res.len);
+    assert_non_null(strstr(res.text, "\n\\"));
+    assert_non_null(strstr(res.text, "index 3594e94..e5e29bb 100644\n--- a/id_rsa\n"
+                                     "+++ b/id_rsa\n@@ -1,4 +1,5 @@\n # deploy key\n-[REDACTED:"));
+    redact_result_cleanup(&res);
+}
+
+/* Header lines: a secret in a hunk header's section (a line of the file) or
+ * in a name is replaced there; a key that runs on into a file's header
+ * leaves each header line its keyword. */
+static void test_secrets_in_diff_headers(void **state)
+{
+    static const char section[] =
+        "--- a/s.py\n"
+        "+++ b/s.py\n"
+        "@@ -10,2 +10,2 @@ GITHUB_TOKEN = \"ghp_64ax6vm2EWmUby6RFnCakeiouTTyPatiK27F\"\n"
+        " a = 1\n"
+        "-b = 2\n"
+        "+b = 3\n";
+    static const char names[] =
+        "--- a/ghp_64ax6vm2EWmUby6RFnCakeiouTTyPatiK27F.txt\n"
+        "+++ b/ghp_64ax6vm2EWmUby6RFnCakeiouTTyPatiK27F.txt\n"
+        "@@ -1 +1 @@\n"
+        "-a\n"
+        "+b\n";
+    static const char preamble[] =
+        "Add the key\n"
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7Zk9Lm2Np4Rs7\n"
+        "diff --git a/Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7.txt "
+        "b/Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7.txt\n"
+        "index 3594e94..e5e29bb 100644\n"
+        "--- a/Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7.txt\n"
+        "+++ b/Tv1Wy3Ab6Cd0Ef5Gh8Jk2Xq9Lm2Np4Rs7.txt\n"
+        "@@ -1 +1 @@\n"
+        "-a\n"
+        "+b\n";
+    static const char binary[] =
+        "--- a/k\n"
+        "+++ b/k\n"
+        "@@ -0,0 +1,2 @@\n"
+        "+-----BEGIN PRIVATE KEY-----\n"
+        "+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7Zk9Lm2Np4Rs7\n"
+        "diff --git a/img/LogoLargeVersionTwoFinal.png b/img/LogoLargeVersionTwoFinal.png\n"
+        "index 3594e94..e5e29bb 100644\n"
+        "Binary files a/img/LogoLargeVersionTwoFinal.png and "
+        "b/img/LogoLargeVersionTwoFinal.png differ\n";
+    struct redact_result res;
+
+    (void)state;
+    redact_diff_ok(section, sizeof section - 1, &res);
+    assert_int_equal(res.count, 1);
+    assert_null(strstr(res.text, "ghp_"));
+    assert_non_null(strstr(res.text, "@@ -10,2 +10,2 @@ GITHUB_TOKEN = \"[REDACTED:"));
+    assert_same_diff(section, sizeof section - 1, res.text, res.len);
+    redact_result_cleanup(&res);
+
+    redact_diff_ok(names, sizeof names - 1, &res);
+    assert_null(strstr(res.text, "ghp_"));
+    assert_same_diff(names, sizeof names - 1, res.text, res.len);
+    redact_result_cleanup(&res);
+
+    redact_diff_ok(preamble, sizeof preamble - 1, &res);
+    assert_null(strstr(res.text, "MIIE"));
+    assert_null(strstr(res.text, "Tv1Wy3"));
+    assert_same_diff(preamble, sizeof preamble - 1, res.text, res.len);
+    assert_non_null(strstr(res.text, "\ndiff --git [REDACTED:private_key]\n"
+                                     "index [REDACTED:private_key]\n"
+                                     "--- [REDACTED:private_key]\n"));
+    redact_result_cleanup(&res);
+
+    /* An unterminated key runs on into the next file's "Binary files"
+     * line: its " and " and " differ" stay, so it still parses. */
+    redact_diff_ok(binary, sizeof binary - 1, &res);
+    assert_null(strstr(res.text, "MIIE"));
+    assert_non_null(strstr(res.text, "\nBinary files [REDACTED:private_key] and "));
+    assert_same_diff(binary, sizeof binary - 1, res.text, res.len);
+    redact_result_cleanup(&res);
+}
+
+/* Only a diff's prefixes are its syntax: redact_text, and redact_diff on
+ * text udiff does not parse, replace a key's line whole, '+' (a base64
+ * byte) and all. */
+static void test_plus_kept_in_diffs_only(void **state)
+{
+    static const char key[] =
+        "-----BEGIN PRIVATE KEY-----\n"
+        "+IIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7Zk9Lm2Np4Rs7\n"
+        "-----END PRIVATE KEY-----\n";
+    static const char want[] =
+        "[REDACTED:private_key]\n[REDACTED:private_key]\n[REDACTED:private_key]\n";
+    struct redact_result res;
+
+    (void)state;
+    redact_ok(key, sizeof key - 1, &res);
+    assert_string_equal(res.text, want);
+    redact_result_cleanup(&res);
+    redact_diff_ok(key, sizeof key - 1, &res);
+    assert_string_equal(res.text, want);
+    redact_result_cleanup(&res);
+    redact_diff_ok(NULL, 0, &res);
+    assert_int_equal(res.len, 0);
     redact_result_cleanup(&res);
 }
 
@@ -658,6 +912,10 @@ int main(void)
         cmocka_unit_test(test_findings_messages),
         cmocka_unit_test(test_pem_in_comments),
         cmocka_unit_test(test_pem_in_diff_keeps_prefixes),
+        cmocka_unit_test(test_planted_in_diff),
+        cmocka_unit_test(test_pem_replaced_in_diff),
+        cmocka_unit_test(test_secrets_in_diff_headers),
+        cmocka_unit_test(test_plus_kept_in_diffs_only),
         cmocka_unit_test(test_column_utf8),
         cmocka_unit_test(test_findings_capped),
         cmocka_unit_test(test_diff_adds_mark),
