@@ -278,9 +278,10 @@ def test_lint_lines_count_newlines_only(harness, fast_worker):
 
 def test_cppcheck_findings_in_an_included_header_are_not_the_files(harness, fast_worker):
     """cppcheck reports what it finds in a header the file includes with that
-    header's line numbers; the template names no file, so such a finding
-    lands on a line of the submitted 3-line file (here line 196, past its
-    end). hiredis' sds.h is installed with the build's dependencies."""
+    header's line numbers: such a finding (sds.h's constParameter on its line
+    196) is not the submitted 3-line file's, on any line (lines past the end
+    are moved to the last, so the line alone would not show it). hiredis'
+    sds.h is installed with the build's dependencies."""
     hdr = "/usr/include/hiredis/sds.h"
     if not os.path.exists(hdr):
         pytest.skip(f"{hdr} is not installed")
@@ -289,6 +290,21 @@ def test_cppcheck_findings_in_an_included_header_are_not_the_files(harness, fast
     assert job["status"] == "done", job
     assert linter(job, "cppcheck")["status"] == "ok", job["linters"]
     assert all(f["line"] <= 3 for f in job["findings"]), job["findings"]
+    assert not [f for f in job["findings"] if f["rule_id"] == "constParameter"], job["findings"]
+
+
+def test_a_finding_past_the_last_line_is_on_the_last(harness, fast_worker):
+    """shellcheck puts "expected end of single quoted string" (SC1072) on
+    line 2 of this 1-line script, a line the file does not have: it is
+    reported on line 1, the last (worker/lint_lines.h)."""
+    job = harness.poll_job(harness.submit(file_path="eof.sh", file_content="echo 'abc\n"),
+                           timeout=60)
+    assert job["status"] == "done", job
+    assert linter(job, "shellcheck")["status"] == "ok", job["linters"]
+    rules = {f["rule_id"]: f for f in job["findings"]}
+    assert "SC1072" in rules, job["findings"]
+    assert rules["SC1072"]["line"] == 1 and "column" not in rules["SC1072"], rules["SC1072"]
+    assert all(f["line"] == 1 for f in job["findings"]), job["findings"]
 
 
 def test_worker_alive_at_end(fast_worker):
