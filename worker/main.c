@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int usage(void)
 {
@@ -116,7 +117,8 @@ int main(int argc, char **argv)
         return 1;
     }
     loop_run(loop);
-    worker_cleanup(&w);
+    if (worker_cleanup(&w) != 0)
+        _exit(0);   /* the history writer still runs: no exit handlers under it */
     loop_free(loop);
     /* The listener thread reads the registry: stop it before freeing that. */
     metrics_http_stop(mh);

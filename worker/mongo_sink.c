@@ -36,6 +36,7 @@ struct mongo_sink {
     struct item *head, *tail;       /* under mu */
     size_t n, bytes;                /* under mu */
     int stopping;                   /* under mu */
+    int stopped;                    /* under mu: the writer returned */
     int64_t deadline_ms;            /* monotonic; set with stopping */
     int64_t drop_logged_ms;         /* monotonic; under mu */
     mongoc_uri_t *uri;
@@ -95,6 +96,22 @@ static void count(const char *outcome)
     metrics_inc(MET_HISTORY_WRITES, labels);
 }
 
+/* Waits on s->cv, under s->mu, for ms at most (woken earlier by a
+ * broadcast: callers check their condition again). */
+static void cv_wait_ms(struct mongo_sink *s, int64_t ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
 /* Sleeps ms, less when told to stop past the drain deadline. Returns 0,
  * or -1 when the deadline passed. */
 static int sink_wait(struct mongo_sink *s, int64_t ms)
@@ -104,20 +121,12 @@ static int sink_wait(struct mongo_sink *s, int64_t ms)
 
     pthread_mutex_lock(&s->mu);
     while ((now = clock_mono_ms()) < until) {
-        struct timespec ts;
         int64_t end = until;
         if (s->stopping && s->deadline_ms < end)
             end = s->deadline_ms;
         if (now >= end)
             break;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += (end - now) / 1000;
-        ts.tv_nsec += ((end - now) % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        cv_wait_ms(s, end - now);
     }
     if (s->stopping && clock_mono_ms() >= s->deadline_ms)
         rc = -1;
@@ -244,6 +253,8 @@ static void *writer(void *arg)
             pthread_cond_wait(&s->cv, &s->mu);
         if (s->head == NULL || (s->stopping && clock_mono_ms() >= s->deadline_ms)) {
             drop_rest(s);
+            s->stopped = 1;
+            pthread_cond_broadcast(&s->cv);
             pthread_mutex_unlock(&s->mu);
             return NULL;
         }
@@ -373,15 +384,35 @@ int mongo_sink_put(struct mongo_sink *s, const char *doc, size_t len)
     return -1;
 }
 
-void mongo_sink_free(struct mongo_sink *s)
+/* Waits, under s->mu, until the writer returned or the monotonic ms
+ * until passed. Returns 1 when it returned. */
+static int wait_stopped(struct mongo_sink *s, int64_t until)
 {
+    int64_t now;
+
+    while (!s->stopped && (now = clock_mono_ms()) < until)
+        cv_wait_ms(s, until - now);
+    return s->stopped;
+}
+
+int mongo_sink_free(struct mongo_sink *s)
+{
+    int stopped;
+
     if (s == NULL)
-        return;
+        return 0;
     pthread_mutex_lock(&s->mu);
     s->stopping = 1;
     s->deadline_ms = clock_mono_ms() + MONGO_SINK_DRAIN_MS;
     pthread_cond_broadcast(&s->cv);
+    stopped = wait_stopped(s, s->deadline_ms + MONGO_SINK_STOP_SLACK_MS);
     pthread_mutex_unlock(&s->mu);
+    if (!stopped) {
+        /* Its write holds libmongoc: leave both to the process's end. */
+        log_event(LOG_WARN, "history_writer_stuck", "detail",
+                  "a MongoDB write outlived the drain; the worker exits without it");
+        return -1;
+    }
     pthread_join(s->thread, NULL);
     if (s->client != NULL)
         mongoc_client_destroy(s->client);
@@ -389,4 +420,5 @@ void mongo_sink_free(struct mongo_sink *s)
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s);
+    return 0;
 }

@@ -29,6 +29,8 @@ struct mongo_sink;
 #define MONGO_SINK_ATTEMPTS 4
 /* What mongo_sink_free gives the queue before dropping the rest. */
 #define MONGO_SINK_DRAIN_MS 5000
+/* And what it gives the writer after that to drop the rest and return. */
+#define MONGO_SINK_STOP_SLACK_MS 500
 /* Server selection (connecting) waits at most this long per write, unless
  * the connection string sets serverSelectionTimeoutMS itself. */
 #define MONGO_SINK_SELECT_MS 3000
@@ -62,7 +64,14 @@ struct mongo_sink *mongo_sink_new(const char *url, const char *db, struct err *e
 int mongo_sink_put(struct mongo_sink *s, const char *doc, size_t len);
 
 /* Writes what is queued for up to MONGO_SINK_DRAIN_MS, drops the rest
- * (logged), stops the thread and frees; accepts NULL. */
-void mongo_sink_free(struct mongo_sink *s);
+ * (logged), stops the thread and frees; accepts NULL. Returns 0. A write
+ * still in flight at the deadline (a server that accepted it and does not
+ * answer holds it up to MONGO_SINK_SOCKET_MS per document) is not waited
+ * for past MONGO_SINK_STOP_SLACK_MS more: history_writer_stuck is logged,
+ * the thread and the sink are left as they are, and -1 is returned: the
+ * process must then end without running exit handlers (_exit), which would
+ * tear the driver down under the thread, or call mongo_sink_free again
+ * (the same bounded wait; 0 once the writer has returned). */
+int mongo_sink_free(struct mongo_sink *s);
 
 #endif

@@ -513,9 +513,9 @@ void worker_stop(struct worker *w)
     check_drained(w);
 }
 
-void worker_cleanup(struct worker *w)
+int worker_cleanup(struct worker *w)
 {
-    int abandoned;
+    int abandoned, stuck;
 
     /* Order matters: no callback may reach a job or a task after it is
      * freed. The jobs' tasks are cancelled first (their model calls,
@@ -551,7 +551,7 @@ void worker_cleanup(struct worker *w)
     target_policy_free(w->stress_policy);
     w->stress_policy = NULL;
     /* Last: what the jobs handed it is written (for a few seconds at most). */
-    mongo_sink_free(w->history);
+    stuck = mongo_sink_free(w->history);
     w->history = NULL;
     /* A worker that never started (its set-up failed) did not stop either:
      * the failure's own line says what happened. */
@@ -565,4 +565,5 @@ void worker_cleanup(struct worker *w)
         log_int(&l, "left_pending", abandoned);
         log_end(&l);
     }
+    return stuck;
 }

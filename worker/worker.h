@@ -84,8 +84,10 @@ void worker_stop(struct worker *w);
 
 /* Frees everything; jobs still in memory stay pending in Redis for another
  * worker, their tasks cancelled first (pipeline_cancel_tasks: no model
- * call, sandbox run or load outlives them). Call after the loop returned. */
-void worker_cleanup(struct worker *w);
+ * call, sandbox run or load outlives them). Call after the loop returned.
+ * Returns 0, or -1 when the MongoDB history writer was left running (a
+ * write outlived its drain, mongo_sink_free): end the process with _exit. */
+int worker_cleanup(struct worker *w);
 
 /* Called by the pipeline when a job left memory (done, failed or abandoned):
  * updates counters and reads more work. */

@@ -22,6 +22,8 @@
 #include "common/metrics_table.h"
 #include "worker/mongo_sink.h"
 
+#include "tests/unit/loopback_peer.h"
+
 /* Nothing listens there: connecting is refused at once. */
 #define CLOSED_URL "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200"
 
@@ -134,6 +136,41 @@ static void test_full_queue_drops_and_stop_drops_the_rest(void **state)
     assert_int_equal(writes("dropped") - dropped0 + writes("failed") - failed0, n);
 }
 
+/* A server that accepts the connection and never answers holds a write as
+ * long as the connection string lets it (20 s here): stopping does not
+ * wait for it past the drain (MONGO_SINK_DRAIN_MS + MONGO_SINK_STOP_SLACK_MS),
+ * says so (-1), and leaves the sink alone. Once the server goes, the
+ * writer gives up and returns, and stopping again frees the sink (0). */
+static void test_stop_does_not_wait_for_a_hung_write(void **state)
+{
+    struct loopback_peer p;
+    struct err e;
+    struct mongo_sink *s;
+    char url[160], doc[1024];
+    long failed0 = writes("failed");
+    int64_t t0;
+    (void)state;
+
+    loopback_peer_start(&p);
+    snprintf(url, sizeof url, "mongodb://127.0.0.1:%d/?connectTimeoutMS=20000&"
+             "serverSelectionTimeoutMS=20000&socketTimeoutMS=20000", p.port);
+    s = mongo_sink_new(url, "codeinsight", &e);
+    assert_non_null(s);
+    snprintf(doc, sizeof doc, doc_fmt, "j3");
+    assert_int_equal(mongo_sink_put(s, doc, strlen(doc)), 0);
+    /* The writer connected and asked (its hello), and waits for a reply. */
+    for (int i = 0; i < 200 && !loopback_peer_take(&p); i++)
+        usleep(25 * 1000);
+    assert_true(loopback_peer_take(&p));
+    t0 = clock_mono_ms();
+    assert_int_equal(mongo_sink_free(s), -1);
+    /* Not the write's 20 s: the drain and its slack (a generous bound). */
+    assert_true(clock_mono_ms() - t0 < MONGO_SINK_DRAIN_MS + MONGO_SINK_STOP_SLACK_MS + 4000);
+    loopback_peer_stop(&p);
+    assert_int_equal(mongo_sink_free(s), 0);
+    assert_int_equal(writes("failed"), failed0 + 1);
+}
+
 static void test_round_trip_with_a_server(void **state)
 {
     const char *url = getenv("CODEINSIGHT_MONGO_URL");
@@ -192,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_config_refused),
         cmocka_unit_test(test_unreachable_gives_up_without_blocking),
         cmocka_unit_test(test_full_queue_drops_and_stop_drops_the_rest),
+        cmocka_unit_test(test_stop_does_not_wait_for_a_hung_write),
         cmocka_unit_test(test_round_trip_with_a_server),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
