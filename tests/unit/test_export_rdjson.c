@@ -183,6 +183,39 @@ static void test_suggestions(void **state)
     cJSON_Delete(doc);
 }
 
+/* A line replaced by one empty line is not a deletion. Written line-wise
+ * without its final newline, both are the text "" on the same range, which
+ * reviewdog (and tests/e2e/test_exports.py's apply_rdjson) reads as "remove
+ * the lines": the suggestion would delete "import os" where the fix blanks
+ * it. */
+static void test_blank_line_is_not_a_deletion(void **state)
+{
+    cJSON *blank, *del;
+    char *a, *b;
+    (void)state;
+
+    blank = rdjson_of("{\"type\":\"review\",\"status\":\"done\",\"file_path\":\"app.py\","
+        "\"findings\":[{\"line\":2,\"severity\":\"major\",\"rule_id\":\"model:correctness\","
+        "\"message\":\"m\",\"source\":\"model\",\"fix\":\"--- a/app.py\\n+++ b/app.py\\n"
+        "@@ -1,3 +1,3 @@\\n l1\\n-import os\\n+\\n l3\\n\"}]}", NULL);
+    del = rdjson_of("{\"type\":\"review\",\"status\":\"done\",\"file_path\":\"app.py\","
+        "\"findings\":[{\"line\":2,\"severity\":\"major\",\"rule_id\":\"model:correctness\","
+        "\"message\":\"m\",\"source\":\"model\",\"fix\":\"--- a/app.py\\n+++ b/app.py\\n"
+        "@@ -1,3 +1,2 @@\\n l1\\n-import os\\n l3\\n\"}]}", NULL);
+    assert_non_null(ja_at(blank, "diagnostics.0.suggestions.0"));
+    assert_non_null(ja_at(del, "diagnostics.0.suggestions.0"));
+    a = cJSON_PrintUnformatted(ja_at(blank, "diagnostics.0.suggestions"));
+    b = cJSON_PrintUnformatted(ja_at(del, "diagnostics.0.suggestions"));
+    assert_non_null(a);
+    assert_non_null(b);
+    if (strcmp(a, b) == 0)
+        fail_msg("blanking line 2 and deleting it give the same suggestions: %s", a);
+    free(a);
+    free(b);
+    cJSON_Delete(blank);
+    cJSON_Delete(del);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_failed_and_partial),
         cmocka_unit_test(test_suggestions),
         cmocka_unit_test(test_debug_diagnosis),
+        cmocka_unit_test(test_blank_line_is_not_a_deletion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
