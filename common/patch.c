@@ -22,9 +22,14 @@
  *   - a diff whose last line lacks its '\n' (the line is read as if it had
  *     one).
  * Rejected (-1): anything else, including an empty diff, a diff holding a
- * NUL byte, and one longer than PATCH_MAX.
+ * NUL byte, and one longer than PATCH_MAX; and a diff that common/udiff.c,
+ * which the exports read fixes with (fix_blocks), does not take as one
+ * file's: a "diff --git" line without its "---"/"+++" pair, say. A fix
+ * applied here is one the exports can show.
  */
 #include "common/patch.h"
+
+#include "common/udiff.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -306,6 +311,19 @@ static int skip_header(struct apply *a)
 static int run(struct apply *a, const char *text, size_t len, const char *diff,
                size_t diff_len, char **out, size_t *out_len);
 
+/* 1 when udiff reads diff[0..len) as the diff of one file, with hunks. */
+static int one_file_diff(const char *diff, size_t len)
+{
+    struct udiff *d;
+    int ok;
+
+    if (udiff_parse(diff, len, &d, NULL) != 0)
+        return 0;
+    ok = d->nfiles == 1 && d->files[0].nhunks > 0;
+    udiff_free(d);
+    return ok;
+}
+
 int patch_apply(const char *text, size_t len, const char *diff, size_t diff_len, char **out,
                 size_t *out_len)
 {
@@ -338,7 +356,8 @@ static int run(struct apply *ap, const char *text, size_t len, const char *diff,
     if (out_len != NULL)
         *out_len = 0;
     if (diff == NULL || diff_len == 0 || diff_len > PATCH_MAX || (text == NULL && len > 0) ||
-        len > SIZE_MAX - PATCH_MAX - 1 || memchr(diff, '\0', diff_len) != NULL)
+        len > SIZE_MAX - PATCH_MAX - 1 || memchr(diff, '\0', diff_len) != NULL ||
+        !one_file_diff(diff, diff_len))
         return -1;
     memset(&a, 0, sizeof(a));
     a.text = text != NULL ? text : "";

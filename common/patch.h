@@ -11,7 +11,8 @@
  * hunks before it; before the first hunk only one "diff ..." line, one
  * "index ..." line and a "---"/"+++" pair are allowed (no mode, rename or
  * binary lines); nothing may follow the last hunk. An empty diff, one
- * holding a NUL byte, and one longer than PATCH_MAX are rejected.
+ * holding a NUL byte, one longer than PATCH_MAX, and one common/udiff.h
+ * does not read as one file's diff are rejected.
  *
  *     char *fixed; size_t n;
  *     if (patch_apply(file, len, fix, fix_len, &fixed, &n) == 0) { ...; free(fixed); }

@@ -653,10 +653,13 @@ static const char *diff_outcome(const char *fix, const struct answer_file *file,
     if (patch_span(file->text != NULL ? file->text : "", file->len, fix, strlen(fix), &from,
                    &to) != 0)
         return FIX_DOES_NOT_APPLY;
-    if (from != 0 && (from < first - ANSWER_FIX_SLACK || to > last + ANSWER_FIX_SLACK))
+    /* Context lines alone: nothing to apply, nor to export (fix_blocks). */
+    if (from == 0)
+        return REPLACE_FIX_UNCHANGED;
+    if (from < first - ANSWER_FIX_SLACK || to > last + ANSWER_FIX_SLACK)
         return FIX_OUTSIDE;
     /* An addition after the last line counts the line after it: none. */
-    if (from != 0 && !seen_all(file->shown, from, to < total ? to : total))
+    if (!seen_all(file->shown, from, to < total ? to : total))
         return FIX_UNSEEN;
     return FIX_KEPT;
 }

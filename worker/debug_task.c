@@ -439,8 +439,9 @@ static void verify(struct debug_state *d)
     if (t < 0 || patch_apply(d->sfiles[t].content, d->sfiles[t].len, fix, strlen(fix),
                              &d->patched, &n) != 0) {
         retry_or_finish(d, t < 0 ? "the fix names a file that was not submitted"
-                                 : "the fix does not apply to the file: its context lines "
-                                   "differ from the submitted text", 0);
+                                 : "the fix does not apply to the file: it is not a unified "
+                                   "diff of one file, or its context lines differ from the "
+                                   "submitted text", 0);
         return;
     }
     /* Run the copy: the fixed file in place of the original, for this run. */

@@ -525,6 +525,37 @@ static void test_validate(void **state)
     cJSON_Delete(arr);
 }
 
+/* A diff fix is kept only in a form the exports read too (fix_blocks):
+ * one "diff --git" line without its "---"/"+++" pair (common/patch.c
+ * applied it, SARIF and rdjson left it out) does not apply; one of context
+ * lines alone changes nothing ("unchanged"). */
+static void test_validate_diff_fixes_the_exports_read(void **state)
+{
+    static const char git_line_only[] =
+        "diff --git a/a.c b/a.c\n"
+        "@@ -5 +5 @@\n"
+        "-    copy_into(dst, src);\n"
+        "+    snprintf(dst, n, \"%s\", src);\n";
+    static const char context_only[] =
+        "--- a/a.c\n"
+        "+++ b/a.c\n"
+        "@@ -5 +5 @@\n"
+        "     copy_into(dst, src);\n";
+    struct answer_file file = {"a.c", file_c, strlen(file_c), NULL, 0};
+    cJSON *arr = cJSON_CreateArray();
+
+    (void)state;
+    cJSON_AddItemToArray(arr, model_finding(5, 0, "correctness", git_line_only));
+    cJSON_AddItemToArray(arr, model_finding(5, 0, "correctness", context_only));
+    cJSON_AddItemToArray(arr, model_finding(5, 0, "correctness", fix_line5));
+    assert_int_equal(answer_validate(arr, &file), 0);
+    assert_int_equal(cJSON_GetArraySize(arr), 3);
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "fix"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "fix"));
+    assert_string_equal(str_of(cJSON_GetArrayItem(arr, 2), "fix"), fix_line5);
+    cJSON_Delete(arr);
+}
+
 /* A diff that applies but changes lines far from its finding is dropped:
  * fix_applies changes lines 1 and 5, within ANSWER_FIX_SLACK (3) of a
  * finding of lines 4-5, not of one of line 5 alone (line 1 is 4 away);
@@ -904,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_validate_line_fixes),
         cmocka_unit_test(test_validate_diff_span),
+        cmocka_unit_test(test_validate_diff_fixes_the_exports_read),
         cmocka_unit_test(test_validate_diff_far_insertion),
         cmocka_unit_test(test_validate_lua_doc_comment_fix),
         cmocka_unit_test(test_validate_shown_lines),

@@ -462,24 +462,6 @@ static void test_fixes(void **state)
     cJSON_Delete(log);
 }
 
-/* A fix the worker keeps (common/patch.c applies it: one "diff --git" line
- * before the hunk, no "---"/"+++" pair) is offered as a SARIF fix like any
- * other; fix_of's "only a corrupt row" cannot read it. */
-static void test_fix_with_git_line_only(void **state)
-{
-    cJSON *log;
-    (void)state;
-
-    log = sarif_of(REVIEW("["
-        "{\"line\":2,\"severity\":\"major\",\"rule_id\":\"model:correctness\",\"message\":\"m\","
-        " \"source\":\"model\",\"fix\":\"diff --git a/src/app.py b/src/app.py\\n"
-        "@@ -2 +2 @@\\n-l2\\n+L2\\n\"}]"), NULL);
-    assert_non_null(ja_at(log, "runs.0.results.0.fixes.0"));
-    assert_string_equal(ja_str_at(log, "runs.0.results.0.fixes.0.artifactChanges.0."
-                                       "replacements.0.insertedContent.text"), "L2\n");
-    cJSON_Delete(log);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,7 +475,6 @@ int main(void)
         cmocka_unit_test(test_fixes),
         cmocka_unit_test(test_debug_diagnosis),
         cmocka_unit_test(test_debug_fix_on_the_file_it_is_for),
-        cmocka_unit_test(test_fix_with_git_line_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,30 +177,36 @@ static void test_edges_of_the_file(void **state)
     fix_blocks_cleanup(&fb);
 }
 
-/* Every header common/patch.c accepts before the first hunk is one the
- * exporters read too: the worker keeps a model's fix when patch.c applies
- * it, so a "diff --git" line (and an "index" line) with no "---"/"+++" pair,
- * which patch.c allows, must not leave the fix out of SARIF and rdjson. */
+/* common/patch.c and the exporters read the same fixes: the worker keeps a
+ * model's fix when patch.c applies it, so a header fix_blocks (udiff)
+ * refuses, a "diff --git" line (and an "index" line) with no "---"/"+++"
+ * pair, is refused by patch.c too (before, patch.c applied it and SARIF
+ * and rdjson left it out); with the pair, both take it alike. */
 static void test_headers_patch_accepts(void **state)
 {
-    static const char *const diffs[] = {
+    static const char *const refused[] = {
         "diff --git a/app.py b/app.py\n@@ -2 +2 @@\n-l2\n+L2\n",
         "diff --git a/app.py b/app.py\nindex 3b18e51..a042389 100644\n@@ -2 +2 @@\n-l2\n+L2\n",
+        "--- /dev/null\n+++ /dev/null\n@@ -2 +2 @@\n-l2\n+L2\n",
     };
+    static const char taken[] = "diff --git a/app.py b/app.py\nindex 3b18e51..a042389 100644\n"
+                                "--- a/app.py\n+++ b/app.py\n@@ -2 +2 @@\n-l2\n+L2\n";
     struct fix_blocks fb;
     (void)state;
 
-    for (size_t i = 0; i < sizeof diffs / sizeof diffs[0]; i++) {
-        assert_int_equal(patch_apply(TWELVE, strlen(TWELVE), diffs[i], strlen(diffs[i]), NULL,
-                                     NULL), 0);
-        if (fix_blocks_parse(diffs[i], strlen(diffs[i]), &fb) != 0)
-            fail_msg("patch.c applies diff %zu, fix_blocks_parse refuses it", i);
-        assert_int_equal(fb.n, 1);
-        assert_int_equal(fb.v[0].old_start, 2);
-        assert_string_equal(fb.v[0].text, "L2\n");
-        expect_applies_like_patch(TWELVE, diffs[i], &fb);
-        fix_blocks_cleanup(&fb);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        if (patch_apply(TWELVE, strlen(TWELVE), refused[i], strlen(refused[i]), NULL,
+                        NULL) == 0)
+            fail_msg("patch.c applies diff %zu, which fix_blocks_parse refuses", i);
+        assert_int_equal(fix_blocks_parse(refused[i], strlen(refused[i]), &fb), -1);
     }
+    assert_int_equal(patch_apply(TWELVE, strlen(TWELVE), taken, strlen(taken), NULL, NULL), 0);
+    assert_int_equal(fix_blocks_parse(taken, strlen(taken), &fb), 0);
+    assert_int_equal(fb.n, 1);
+    assert_int_equal(fb.v[0].old_start, 2);
+    assert_string_equal(fb.v[0].text, "L2\n");
+    expect_applies_like_patch(TWELVE, taken, &fb);
+    fix_blocks_cleanup(&fb);
 }
 
 static void test_refused(void **state)
