@@ -52,6 +52,11 @@ static cJSON *suggestions_of(const char *diff)
         if (b->old_count == 0) {
             cJSON_AddItemToObject(s, "range", range_of(position(b->old_start, 1),
                                                        position(b->old_start, 1)));
+        } else if (b->text_len == 1 && b->text[0] == '\n') {
+            /* One empty line: line-wise it would be "", a deletion. The
+             * replaced text by columns instead, its newline included. */
+            cJSON_AddItemToObject(s, "range", range_of(position(b->old_start, 1),
+                                  position(b->end_line, b->end_column)));
         } else {
             cJSON_AddItemToObject(s, "range", range_of(position(b->old_start, 0),
                                   position(b->old_start + b->old_count - 1, 0)));

@@ -209,14 +209,19 @@ def apply_sarif_fix(text: str, fix: dict) -> str:
 def apply_rdjson(text: str, suggestions: list[dict]) -> str:
     """reviewdog's reading: without columns a range is line-wise, end line
     included, its last newline kept (an empty text removes the lines, as
-    GitHub's empty suggestion does); start == end at column 1 inserts."""
+    GitHub's empty suggestion does); start == end at column 1 inserts; a
+    range by columns from column 1 to the column 1 of a later line (or past
+    the end) replaces those whole lines with the text as it is."""
     lines = text.splitlines(keepends=True)
     edits = []
     for s in suggestions:
         st, en = s["range"]["start"], s["range"]["end"]
         if "column" in st:
-            assert st == en and st["column"] == 1, s
-            edits.append((st["line"] - 1, st["line"] - 1, s["text"]))
+            assert st["column"] == 1, s
+            # Whole lines: to the next line's column 1, or to the end of
+            # the last line.
+            last = en["line"] - 1 if en["column"] == 1 else en["line"]
+            edits.append((st["line"] - 1, last, s["text"]))
         else:
             edits.append((st["line"] - 1, en["line"], s["text"] + "\n" if s["text"] else ""))
     for a, b, new in sorted(edits, reverse=True):

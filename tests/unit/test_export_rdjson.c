@@ -210,6 +210,11 @@ static void test_blank_line_is_not_a_deletion(void **state)
     assert_non_null(b);
     if (strcmp(a, b) == 0)
         fail_msg("blanking line 2 and deleting it give the same suggestions: %s", a);
+    /* The blank line by columns: line 2 whole, newline included. */
+    assert_string_equal(a, "[{\"range\":{\"start\":{\"line\":2,\"column\":1},"
+                           "\"end\":{\"line\":3,\"column\":1}},\"text\":\"\\n\"}]");
+    assert_string_equal(b, "[{\"range\":{\"start\":{\"line\":2},\"end\":{\"line\":2}},"
+                           "\"text\":\"\"}]");
     free(a);
     free(b);
     cJSON_Delete(blank);
