@@ -12,6 +12,7 @@ before it reaches the model.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import string
@@ -436,3 +437,42 @@ def test_secrets_in_stack_scale_db_never_reach_the_model(harness, heavy, fake, c
     assert leaked == [], f"reached the model: {leaked}"
     text = user_text(reqs[0]["body"])
     assert "[REDACTED:connection_password]" in text and "[REDACTED:aws_access_key_id]" in text
+
+
+# ---------------------------------------------------------- 6. soft throttle --
+
+LITE_BUDGET = 200_000
+
+
+def test_soft_throttled_design_is_deferred(harness, heavy, fake, clean_state):
+    """docs/admission.md: a job admitted at or above 90% of its user's monthly
+    budget is marked throttled and its model call deferred by
+    CODEINSIGHT_THROTTLE_COOLDOWN (3 h by default) unless the prompt cache
+    answers. An architecture job's call is a model call like a review's: a
+    cache miss parks the job (deferred_until), the model is not asked."""
+    m = marker()
+    fake.script([{"match": m, "text": json.dumps(raw_answer(m)), "times": 5}])
+    _, user_id, key = harness.new_user("lite", tag="archthrottle")
+    month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+    # 90% used: the design's estimate (about 9,700 tokens) lands between 90% and 100%.
+    harness.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
+                 f"(gen_random_uuid(), '{user_id}', '{month}', {LITE_BUDGET * 90 // 100})")
+    harness.redis_cli("DEL", f"budget:{user_id}:{month}")
+    status, _, body = harness.http("POST", "/review", arch_body(m), auth=key)
+    assert status == 202, body
+    assert any(w.startswith("soft_throttled") for w in body.get("warnings", [])), body
+    job_id = body["job_id"]
+
+    def settled():
+        st, job = harness.get_job(job_id, auth=key)
+        if st != 200:
+            return None
+        if job.get("deferred_until") or job["status"] in ("done", "failed"):
+            return job
+        return None
+    job = wait_until(settled, timeout=JOB_TIMEOUT, interval=0.1,
+                     desc="the throttled job parked or finished")
+    assert fake.count(m) == 0, ("a soft-throttled architecture job called the model at once",
+                                job["status"], job.get("throttled"))
+    assert job["status"] == "queued" and job["throttled"] is True, job
+    assert job.get("deferred_until"), job
