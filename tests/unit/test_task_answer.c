@@ -740,6 +740,44 @@ static void test_stress_caps(void **state)
     free(big);
 }
 
+/* A control character becomes a space, and a string is trimmed: a member
+ * that holds only control characters (and white space) is empty once
+ * cleaned, and a required one fails as "\"\" or "  " does; a kept string
+ * never ends in a space the cleaning made. The diagram likewise: lines of
+ * control characters only are blank lines, which leave it empty. */
+static void test_control_only_is_empty(void **state)
+{
+    cJSON *a;
+
+    (void)state;
+    expect_why_with(arch_answer_parse, ARCH_GOOD, "summary", "\"\\u0001\"",
+                    "\"summary\" is empty");
+    expect_why_with(arch_answer_parse, ARCH_GOOD, "modules",
+                    "[{\"name\": \"\\u0007\", \"responsibility\": \"b\"}]",
+                    "\"modules[0].name\" is empty");
+    expect_why_with(arch_answer_parse, ARCH_GOOD, "cost", "[\"\\u0002 \"]",
+                    "\"cost\" is empty");
+    expect_why_with(arch_answer_parse, ARCH_GOOD, "diagram", "\"\\u0001\\n\\u0002\"",
+                    "\"diagram\" is empty");
+    expect_why_with(stress_answer_parse, STRESS_GOOD, "summary", "\" \\u001b \"",
+                    "\"summary\" is empty");
+    expect_why_with(stress_answer_parse, STRESS_GOOD, "suggestions",
+                    "[{\"endpoint\": \"GET /a\", \"kind\": \"cache\", \"advice\": \"\\u0003\"}]",
+                    "\"suggestions[0].advice\" is empty");
+
+    /* Trimmed after cleaning: "x \u0001" is "x". */
+    expect_ok_with(arch_answer_parse, ARCH_GOOD, "summary", "\"x \\u0001\"", &a);
+    assert_string_equal(str_of(a, "summary"), "x");
+    cJSON_Delete(a);
+    /* expected_impact of control characters only: empty, left out. */
+    expect_ok_with(stress_answer_parse, STRESS_GOOD, "suggestions",
+                   "[{\"endpoint\": \"GET /a\", \"kind\": \"cache\", \"advice\": \"a\", "
+                   "\"expected_impact\": \"\\u0001\"}]", &a);
+    assert_members(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "suggestions"), 0),
+                   "endpoint,kind,advice");
+    cJSON_Delete(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -756,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_stress_kinds),
         cmocka_unit_test(test_stress_sections),
         cmocka_unit_test(test_stress_caps),
+        cmocka_unit_test(test_control_only_is_empty),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
