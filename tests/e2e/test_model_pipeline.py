@@ -776,6 +776,24 @@ def test_usage_and_cost_anthropic(harness, mgw, fake, clean_state):
     assert fake.count(m) == 1
 
 
+def test_tiny_confidence_is_stored(harness, mgw, fake, clean_state):
+    """A confidence the worker accepts (a number from 0 to 1) is one
+    PostgreSQL stores: ci_job_store casts it to real, which refuses what
+    underflows to zero (1e-50), so the document was refused three times and
+    the job stored as failed, "the result could not be stored", its
+    findings lost."""
+    m = marker()
+    fake.script([{"match": m, "text": answer(
+        [finding(2, "Possibly unused import.", severity="minor", category="maintainability",
+                 confidence=1e-50)], "One doubtful finding.")}])
+    harness.start_worker("fast", worker_env(fake, CODEINSIGHT_RETRY_MAX_MS="800"))
+    jid = harness.submit(file_path="conf/a.go", file_content=go_src(m))
+    job = harness.poll_job(jid, timeout=JOB_TIMEOUT)
+    assert job["status"] == "done", job
+    assert [f["line"] for f in model_findings(job)] == [2], job["findings"]
+    assert harness.psql(f"SELECT status FROM jobs WHERE job_id = '{jid}'") == "done"
+
+
 def test_openrouter_wire_format_and_cost(harness, fake, clean_state):
     gw = harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
                                 **provider_env(fake, "openrouter")}, default=False)
