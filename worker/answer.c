@@ -154,15 +154,24 @@ static int unfinished(const char *s, size_t n)
 }
 
 
+/* 1 for what trimming takes off a string's ends: white space, and the
+ * control characters the copy would turn into spaces. */
+static int is_trimmed(char c)
+{
+    unsigned char u = (unsigned char)c;
+
+    return u != '\0' && (u <= 0x20 || u == 0x7f);
+}
+
 char *answer_text_copy(const char *s, size_t max)
 {
     size_t len, keep;
     char *out;
 
-    while (is_space(*s))
+    while (is_trimmed(*s))
         s++;
     len = strlen(s);
-    while (len > 0 && is_space(s[len - 1]))
+    while (len > 0 && is_trimmed(s[len - 1]))
         len--;
     keep = len > max ? utf8_cut(s, len, max - 3) : len;
     out = malloc(keep + 4);

@@ -46,7 +46,8 @@ cJSON *answer_json_object(const char *text, size_t len, const char *shape, char 
 
 /* A trimmed copy of s (borrowed, NUL-terminated) of at most max bytes
  * (max >= 4): a longer one is cut at a UTF-8 character boundary and ends
- * in "...". Control characters other than "\n" and "\t" become spaces and
+ * in "...". Control characters other than "\n" and "\t" become spaces (at
+ * the ends they are trimmed: one of them alone copies as "") and
  * invalid UTF-8 (from \u escapes of lone surrogates) becomes '?'. Returns
  * it (owns) or NULL when out of memory. */
 char *answer_text_copy(const char *s, size_t max);

@@ -401,7 +401,9 @@ static size_t diagram_clean(const char *s, char *buf, size_t *lines)
         const char *nl = strchr(s, '\n');
         size_t len = nl != NULL ? (size_t)(nl - s) : strlen(s), end = len;
 
-        while (end > 0 && is_blank(s[end - 1]))
+        /* Control characters become spaces: at a line's end, trimmed. */
+        while (end > 0 && (is_blank(s[end - 1]) || (unsigned char)s[end - 1] < 0x20 ||
+                           s[end - 1] == 0x7f))
             end--;
         if (end > 0 || o > 0) {         /* blank lines at the top go */
             for (size_t i = 0; i < end; i++) {
