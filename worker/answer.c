@@ -3,6 +3,7 @@
  * linter and secret findings. */
 #include "worker/answer.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,11 @@ static int unfinished(const char *s, size_t n)
 }
 
 
+double answer_confidence(double x)
+{
+    return round(x * 1000.0) / 1000.0;
+}
+
 /* 1 for what trimming takes off a string's ends: white space, and the
  * control characters the copy would turn into spaces. */
 static int is_trimmed(char c)
@@ -271,7 +277,7 @@ static int finding_normalise(const cJSON *in, cJSON **out)
     if (conf != NULL) {
         if (!cJSON_IsNumber(conf) || !(conf->valuedouble >= 0 && conf->valuedouble <= 1))
             return 0;
-        confidence = conf->valuedouble;
+        confidence = answer_confidence(conf->valuedouble);
     }
     if (fix != NULL && !cJSON_IsString(fix))
         return 0;

@@ -29,6 +29,11 @@
 /* Confidence of a finding that gives none. */
 #define ANSWER_CONFIDENCE_DEFAULT 0.5
 
+/* A confidence from 0 to 1 as stored: to the nearest thousandth, so that
+ * PostgreSQL's real column takes it (it refuses a value such as 1e-50,
+ * which underflows). */
+double answer_confidence(double x);
+
 /* Extracts the one JSON object of a model's answer text[0..len) (NULL reads
  * as empty), for every task's parser: the whole text trimmed of white
  * space, or the inside of one ``` / ```json fence with nothing around it;

@@ -349,7 +349,7 @@ static int add_confidence(cJSON *out, const cJSON *in, struct why *w)
         return fail(w, "\"confidence\" must be a number from 0 to 1");
     if (!(v->valuedouble >= 0 && v->valuedouble <= 1))
         return fail(w, "\"confidence\" is %g: it must be from 0 to 1", v->valuedouble);
-    return cJSON_AddNumberToObject(out, "confidence", v->valuedouble) != NULL
+    return cJSON_AddNumberToObject(out, "confidence", answer_confidence(v->valuedouble)) != NULL
                ? 0
                : fail(w, "out of memory");
 }

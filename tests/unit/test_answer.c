@@ -388,6 +388,17 @@ static void test_wrong_shapes_dropped(void **state)
     assert_int_equal(num_of(f, "line"), 7);
     assert_null(cJSON_GetObjectItemCaseSensitive(f, "fix"));    /* empty fix left out */
     cJSON_Delete(f);
+    /* Kept to the thousandth: 1e-50 is 0, which PostgreSQL's real stores. */
+    f = one("{\"line\": 7, \"severity\": \"info\", \"category\": \"style\", "
+            "\"message\": \"m\", \"confidence\": 1e-50}");
+    assert_non_null(f);
+    assert_true(num_of(f, "confidence") == 0);
+    cJSON_Delete(f);
+    f = one("{\"line\": 7, \"severity\": \"info\", \"category\": \"style\", "
+            "\"message\": \"m\", \"confidence\": 0.8567}");
+    assert_non_null(f);
+    assert_true(num_of(f, "confidence") == 0.857);
+    cJSON_Delete(f);
 }
 
 static void test_caps(void **state)
