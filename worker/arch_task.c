@@ -49,6 +49,14 @@ static void on_answer(void *arg, struct model_answer *a)
     out.tokens = a->tokens;
     out.cached = a->cached;
     out.model_attempts = a->model_attempts;
+    if (a->deferred) {
+        /* Soft-throttled and not in the prompt cache: the pipeline parks it. */
+        model_answer_cleanup(a);
+        out.deferred = 1;
+        out.findings = cJSON_CreateArray();
+        cb(cb_arg, &out);
+        return;
+    }
     if (a->answer == NULL) {
         char why[240];
         snprintf(why, sizeof why, "the architecture generator has no static fallback (%.160s)",
@@ -67,8 +75,8 @@ static void on_answer(void *arg, struct model_answer *a)
 }
 
 int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *skip_reason,
-                    struct model_spent *spent, model_done_cb *cb, void *arg,
-                    struct cancel *cancel)
+                    int defer_unless_cached, struct model_spent *spent, model_done_cb *cb,
+                    void *arg, struct cancel *cancel)
 {
     struct model_out out;
     struct prompt_vars v;
@@ -128,6 +136,7 @@ int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *s
     q.vars = &v;
     q.parse = arch_answer_parse;
     q.cache_ttl_s = model_cache_ttl(ctx->cfg, "architecture");
+    q.defer_unless_cached = defer_unless_cached;
     q.spent = spent;
     rc = model_ask(ctx, &q, on_answer, r, &r->ask);
     for (int k = 0; k < ARCH_FIELDS; k++)

@@ -236,6 +236,24 @@ static void finish(struct debug_state *d)
     cb(arg, &out);
 }
 
+/* A round's question was deferred (soft throttle, cache miss): the outcome
+ * is `deferred` with what was spent so far (a cached round's usage) and no
+ * result. */
+static void park(struct debug_state *d)
+{
+    struct model_out out = d->out;
+    model_done_cb *cb = d->cb;
+    void *arg = d->arg;
+
+    out.deferred = 1;
+    out.tokens = llm_usage_tokens(&out.usage);
+    if (out.findings == NULL)
+        out.findings = cJSON_CreateArray();
+    cancel_clear(d->cancel);
+    state_free(d);
+    cb(arg, &out);
+}
+
 static void degrade(struct debug_state *d, const char *reason)
 {
     if (d->reason[0] == '\0')
@@ -459,6 +477,11 @@ static void on_answer(void *arg, struct model_answer *a)
     struct debug_state *d = arg;
 
     add_usage(d, a);
+    if (a->deferred) {
+        model_answer_cleanup(a);
+        park(d);
+        return;
+    }
     if (a->degraded || a->answer == NULL) {
         char reason[160];
         snprintf(reason, sizeof reason, "%s", a->degraded_reason[0] ? a->degraded_reason
@@ -551,6 +574,7 @@ static void ask(struct debug_state *d)
     q.vars = &v;
     q.parse = debug_answer_parse;
     q.cache_ttl_s = model_cache_ttl(d->env.cfg, "debug");
+    q.defer_unless_cached = d->in.defer_unless_cached;
     q.spent = d->env.spent;
     /* Without the lines shown its findings could not be checked: no ask. */
     rc = d->shown_lines != NULL ? model_ask(d->env.model, &q, on_answer, d, &d->ask) : -1;

@@ -62,6 +62,10 @@ struct debug_in {
     const char *run;                /* canonical JSON {runner, entry?, args}, or NULL */
     const cJSON *lint_findings;     /* borrowed */
     const char *skip_reason;        /* non-NULL: no model call (budget), degraded */
+    int defer_unless_cached;        /* soft-throttled and not yet due: a round the prompt
+                                       cache does not answer calls no model; the outcome
+                                       says `deferred` (no result; the caller parks the
+                                       job, and the task runs again, whole, when due) */
 };
 
 /* Starts the task; every pointer in env and in is borrowed until cb or the

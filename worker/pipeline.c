@@ -400,7 +400,9 @@ static void on_debug_step(void *arg, const char *type, cJSON *data)
     progress_emit(j->w, j->job_id, j->key, type, data);
 }
 
-/* The job's task after linting: a review's model step, or a heavy task. */
+/* The job's task after linting: a review's model step, or a heavy task.
+ * Each honours in->defer_unless_cached: its outcome says `deferred` instead
+ * of calling the model, and on_model_done parks the job. */
 static int task_start(struct pipeline_job *j, const struct model_in *in)
 {
     struct worker *w = j->w;
@@ -415,17 +417,19 @@ static int task_start(struct pipeline_job *j, const struct model_in *in)
             .redacted = in->redacted, .redacted_len = in->redacted_len, .diff = in->diff,
             .error_log = in->error_log, .files = field(j, "files"), .run = field(j, "run"),
             .lint_findings = in->lint_findings, .skip_reason = in->skip_reason,
+            .defer_unless_cached = in->defer_unless_cached,
         };
         return debug_task_start(&env, &d, on_model_done, j, &j->task);
     }
     if (strcmp(type, "architecture") == 0)
-        return arch_task_start(&w->model, field(j, "spec"), in->skip_reason, &j->task_spent,
-                               on_model_done, j, &j->task);
+        return arch_task_start(&w->model, field(j, "spec"), in->skip_reason,
+                               in->defer_unless_cached, &j->task_spent, on_model_done, j,
+                               &j->task);
     if (strcmp(type, "stress") == 0) {
         struct stress_env env = {w->loop, w->cfg, &w->model, w->stress_policy,
                                  &j->task_spent};
-        return stress_task_start(&env, field(j, "spec"), in->skip_reason, on_model_done, j,
-                                 &j->task);
+        return stress_task_start(&env, field(j, "spec"), in->skip_reason,
+                                 in->defer_unless_cached, on_model_done, j, &j->task);
     }
     return model_step_start(&w->model, in, on_model_done, j, &j->task);
 }

@@ -179,7 +179,8 @@ static void on_load_done(void *arg, int rc, const struct err *e, cJSON *report)
 }
 
 int stress_task_start(const struct stress_env *env, const char *spec, const char *skip_reason,
-                      model_done_cb *cb, void *arg, struct cancel *cancel)
+                      int defer_unless_cached, model_done_cb *cb, void *arg,
+                      struct cancel *cancel)
 {
     struct stress_run *s = calloc(1, sizeof *s);
     cJSON *doc;
@@ -203,6 +204,14 @@ int stress_task_start(const struct stress_env *env, const char *spec, const char
     if (rc != ERR_OK) {
         /* Caps may have shrunk since the gateway admitted it. */
         fail(s, e.msg);
+        return 0;
+    }
+    if (defer_unless_cached && skip_reason == NULL) {
+        /* Soft-throttled: the model would be called (the suggestions are
+         * never cached), so the job is parked now. The whole task runs again
+         * when it is due: a load run now would hit the target twice. */
+        s->out.deferred = 1;
+        finish(s);
         return 0;
     }
     /* on_load_done never runs inside stress_start: s->load is set first. */

@@ -30,14 +30,19 @@ struct stress_env {
 };
 
 /* spec: the canonical JSON the gateway queued, borrowed for the call.
- * skip_reason: non-NULL when no model call may be made (budget). Returns 0
- * (cb runs exactly once, possibly before this returns, unless cancelled) or
- * -1 when out of memory (cb never runs). env is borrowed until cb or the
- * cancel. cancel (borrowed; NULL: never cancelled) is filled while the task
- * runs and emptied just before cb; cancel_now() on it stops the task
+ * skip_reason: non-NULL when no model call may be made (budget).
+ * defer_unless_cached: the job is soft-throttled and not yet due; the
+ * suggestions are never cached, so the outcome says `deferred` at once,
+ * before any request is sent (no result; the caller parks the job and the
+ * load runs once, when it is due). Returns 0 (cb runs exactly once,
+ * possibly before this returns, unless cancelled) or -1 when out of memory
+ * (cb never runs). env is borrowed until cb or the cancel. cancel
+ * (borrowed; NULL: never cancelled) is filled while the task runs and
+ * emptied just before cb; cancel_now() on it stops the task
  * (worker/cancel.h): the load's requests are aborted (stress_cancel) or the
  * question cancelled (model_ask), and cb never runs. */
 int stress_task_start(const struct stress_env *env, const char *spec, const char *skip_reason,
-                      model_done_cb *cb, void *arg, struct cancel *cancel);
+                      int defer_unless_cached, model_done_cb *cb, void *arg,
+                      struct cancel *cancel);
 
 #endif

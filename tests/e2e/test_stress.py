@@ -630,5 +630,7 @@ def test_soft_throttled_run_is_parked(harness, heavy, fake, target, clean_state)
                      desc="the throttled job parked or finished")
     assert fake.count(m) == 0, ("a soft-throttled stress job asked the model at once",
                                 job["status"], job.get("throttled"))
+    # Parked before its load: the load runs once, when the job is due.
+    assert target.total() == 0, target.snapshot()
     assert job["status"] == "queued" and job["throttled"] is True, job
     assert job.get("deferred_until"), job
