@@ -946,6 +946,34 @@ class Harness:
                           for p in self.module_procs)
         raise AssertionError(f"job {job_id} not in {until} after {timeout}s; last: {last!r}\n{tails}")
 
+    def precharge(self, user_id: str, tokens: int) -> None:
+        """A ledger row worth `tokens` this month, and no Redis counter: the
+        gateway must rebuild `used` from the ledger."""
+        month = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m")
+        self.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
+                  f"(gen_random_uuid(), '{user_id}', '{month}', {int(tokens)})")
+        self.redis_cli("DEL", f"budget:{user_id}:{month}")
+        assert self.redis_cli("EXISTS", f"budget:{user_id}:{month}") == "0"
+
+    def submit_throttled(self, body: dict, auth: Any) -> str:
+        """POST /review of a soft-throttled submission (its owner at 90% of
+        the budget): 202 with the soft_throttled warning; its job_id."""
+        status, _, data = self.http("POST", "/review", body, auth=auth)
+        assert status == 202, data
+        assert any(w.startswith("soft_throttled") for w in data.get("warnings", [])), data
+        return data["job_id"]
+
+    def wait_parked(self, job_id: str, auth: Any, timeout: float = 60) -> dict:
+        """The job once parked (deferred_until set) or finished."""
+        def settled():
+            status, job = self.get_job(job_id, auth=auth)
+            if status == 200 and (job.get("deferred_until") or
+                                  job["status"] in ("done", "failed")):
+                return job
+            return None
+        return wait_until(settled, timeout=timeout, interval=0.1,
+                          desc=f"job {job_id} parked or finished")
+
     def poll_jobs(self, job_ids: Iterable[str], until: Iterable[str] = ("done", "failed"),
                   timeout: float = 120, gateway: Optional[Gateway] = None,
                   auth: Any = DEFAULT_AUTH) -> dict[str, dict]:

@@ -12,7 +12,6 @@ before it reaches the model.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import secrets
 import string
@@ -453,25 +452,10 @@ def test_soft_throttled_design_is_deferred(harness, heavy, fake, clean_state):
     m = marker()
     fake.script([{"match": m, "text": json.dumps(raw_answer(m)), "times": 5}])
     _, user_id, key = harness.new_user("lite", tag="archthrottle")
-    month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
     # 90% used: the design's estimate (about 9,700 tokens) lands between 90% and 100%.
-    harness.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
-                 f"(gen_random_uuid(), '{user_id}', '{month}', {LITE_BUDGET * 90 // 100})")
-    harness.redis_cli("DEL", f"budget:{user_id}:{month}")
-    status, _, body = harness.http("POST", "/review", arch_body(m), auth=key)
-    assert status == 202, body
-    assert any(w.startswith("soft_throttled") for w in body.get("warnings", [])), body
-    job_id = body["job_id"]
-
-    def settled():
-        st, job = harness.get_job(job_id, auth=key)
-        if st != 200:
-            return None
-        if job.get("deferred_until") or job["status"] in ("done", "failed"):
-            return job
-        return None
-    job = wait_until(settled, timeout=JOB_TIMEOUT, interval=0.1,
-                     desc="the throttled job parked or finished")
+    harness.precharge(user_id, LITE_BUDGET * 90 // 100)
+    job_id = harness.submit_throttled(arch_body(m), key)
+    job = harness.wait_parked(job_id, key, timeout=JOB_TIMEOUT)
     assert fake.count(m) == 0, ("a soft-throttled architecture job called the model at once",
                                 job["status"], job.get("throttled"))
     assert job["status"] == "queued" and job["throttled"] is True, job

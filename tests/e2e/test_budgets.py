@@ -55,15 +55,6 @@ def budget_gw(harness):
                                   "CODEINSIGHT_THROTTLE_COOLDOWN": "0"}, default=True)
 
 
-def precharge(harness, user_id, tokens):
-    """A ledger row worth `tokens` this month, and no Redis counter: the
-    gateway must rebuild `used` from the ledger."""
-    harness.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
-                 f"(gen_random_uuid(), '{user_id}', '{month()}', {int(tokens)})")
-    harness.redis_cli("DEL", f"budget:{user_id}:{month()}")
-    assert harness.redis_cli("EXISTS", f"budget:{user_id}:{month()}") == "0"
-
-
 def usage(harness, key):
     status, _, me = harness.http("GET", "/whoami", auth=key)
     assert status == 200, me
@@ -126,7 +117,7 @@ def test_estimate_reserved_at_admission(harness, budget_gw):
 def test_soft_throttle_above_90_percent(harness, budget_gw):
     _, user_id, key = harness.new_user("lite", tag="soft")
     est = estimate("review", 400)
-    precharge(harness, user_id, 178_000)                # 178,000 + 3,648 = 90.8%
+    harness.precharge(user_id, 178_000)                # 178,000 + 3,648 = 90.8%
     status, headers, body = post(harness, key, review_body("soft.txt", "s" * 400))
     assert status == 202, body
     w = warnings_of(body)
@@ -149,7 +140,7 @@ def test_soft_throttle_above_90_percent(harness, budget_gw):
 def test_just_below_90_percent_is_admitted_normally(harness, budget_gw):
     _, user_id, key = harness.new_user("lite", tag="ninety")
     est = estimate("review", 400)
-    precharge(harness, user_id, LITE_BUDGET * 90 // 100 - est - 1)   # lands one below 180,000
+    harness.precharge(user_id, LITE_BUDGET * 90 // 100 - est - 1)   # lands one below 180,000
     status, headers, body = post(harness, key, review_body("ninety.txt", "n" * 400))
     assert status == 202, body
     assert warnings_of(body) == [] and headers.get("Warning") is None, (body, headers)
@@ -160,7 +151,7 @@ def test_exactly_90_percent_is_soft_throttled(harness, budget_gw):
     """The issue says "≥ 90% used: soft throttle": landing on 90% exactly throttles."""
     _, user_id, key = harness.new_user("lite", tag="ninety-exact")
     est = estimate("review", 400)
-    precharge(harness, user_id, LITE_BUDGET * 90 // 100 - est)   # lands on 180,000 exactly
+    harness.precharge(user_id, LITE_BUDGET * 90 // 100 - est)   # lands on 180,000 exactly
     status, headers, body = post(harness, key, review_body("ninety-x.txt", "n" * 400))
     assert status == 202, body
     w = warnings_of(body)
@@ -171,7 +162,7 @@ def test_exactly_90_percent_is_soft_throttled(harness, budget_gw):
 def test_exactly_100_percent_is_not_degraded(harness, budget_gw):
     _, user_id, key = harness.new_user("lite", tag="hundred")
     est = estimate("review", 400)
-    precharge(harness, user_id, LITE_BUDGET - est)
+    harness.precharge(user_id, LITE_BUDGET - est)
     status, _, body = post(harness, key, review_body("full.txt", "f" * 400))
     assert status == 202, body
     w = warnings_of(body)
@@ -188,7 +179,7 @@ def test_exactly_100_percent_is_not_degraded(harness, budget_gw):
 
 def test_degraded_is_never_refused(harness, budget_gw):
     _, user_id, key = harness.new_user("lite", tag="broke")
-    precharge(harness, user_id, LITE_BUDGET * 3)        # far over the budget
+    harness.precharge(user_id, LITE_BUDGET * 3)        # far over the budget
     for kind in ("review", "debug", "architecture"):
         body = {"file_path": f"broke.{kind}.py", "file_content": "x = 1\n", "request_type": kind,
                 "error_log": "E: boom\n", "user_request": "a cache"}
@@ -213,7 +204,7 @@ def test_degraded_jobs_end_without_the_model(harness, budget_gw):
     with the root cause its trace shows, and an architecture job, which has
     no static fallback, fails saying why. None of them is charged."""
     _, user_id, key = harness.new_user("lite", tag="degraded-run")
-    precharge(harness, user_id, LITE_BUDGET * 2)
+    harness.precharge(user_id, LITE_BUDGET * 2)
     m = "degraded_" + secrets.token_hex(4)
     trace = ('Traceback (most recent call last):\n'
              '  File "app.py", line 3, in <module>\n'
@@ -269,7 +260,7 @@ def race(harness, budget_gw):
     email, user_id, key = harness.new_user("lite", tag="race")
     est = estimate("review", len(RACE_CONTENT))
     pre = LITE_BUDGET - RACE_FIT * est
-    precharge(harness, user_id, pre)
+    harness.precharge(user_id, pre)
     results = [None] * RACE_N
     barrier = threading.Barrier(RACE_N)
 

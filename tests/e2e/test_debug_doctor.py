@@ -658,36 +658,19 @@ def test_soft_throttled_diagnosis_is_deferred(harness, heavy, fake, clean_state)
     debug job's diagnosis is a model call like a review's: after the
     reproduction (its output is part of the prompt, so of the cache key), a
     cache miss parks the job (deferred_until), the model is not asked."""
-    import datetime as dt
-
     m = marker()
     src = PY_TEMPLATE.format(m=m)
     fixed = src.replace("return sum(xs) / len(xs)", "return sum(xs) / len(xs) if xs else 0.0")
     fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, fixed)),
                   "times": 5}])
     _, user_id, key = harness.new_user("lite", tag="debugthrottle")
-    month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
     # 90% used: the diagnosis' estimate (two rounds, about 11,000 tokens)
     # lands between 90% and 100%.
-    harness.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
-                 f"(gen_random_uuid(), '{user_id}', '{month}', {LITE_BUDGET * 90 // 100})")
-    harness.redis_cli("DEL", f"budget:{user_id}:{month}")
-    status, _, body = harness.http("POST", "/review", {
+    harness.precharge(user_id, LITE_BUDGET * 90 // 100)
+    job_id = harness.submit_throttled({
         "file_path": "stats.py", "file_content": src, "request_type": "debug",
-        "error_log": PY_LOG, "run": {"runner": "python"}}, auth=key)
-    assert status == 202, body
-    assert any(w.startswith("soft_throttled") for w in body.get("warnings", [])), body
-    job_id = body["job_id"]
-
-    def settled():
-        st, job = harness.get_job(job_id, auth=key)
-        if st != 200:
-            return None
-        if job.get("deferred_until") or job["status"] in ("done", "failed"):
-            return job
-        return None
-    job = wait_until(settled, timeout=JOB_TIMEOUT, interval=0.1,
-                     desc="the throttled job parked or finished")
+        "error_log": PY_LOG, "run": {"runner": "python"}}, key)
+    job = harness.wait_parked(job_id, key, timeout=JOB_TIMEOUT)
     assert fake.count(m) == 0, ("a soft-throttled debug job called the model at once",
                                 job["status"], job.get("throttled"))
     assert job["status"] == "queued" and job["throttled"] is True, job

@@ -602,32 +602,15 @@ def test_soft_throttled_run_is_parked(harness, heavy, fake, target, clean_state)
     parked, unless the prompt cache answers it, until
     CODEINSIGHT_THROTTLE_COOLDOWN (3 h) has passed; a stress job's
     suggestions are never cached, so it is parked: no load yet, no model."""
-    import datetime as dt
-
     m = marker()
     fake.script([{"match": m, "text": json.dumps({"summary": "ok", "suggestions": [
         {"endpoint": "GET /fast", "kind": "other", "advice": "Nothing."}]}), "times": 5}])
     _, user_id, key = harness.new_user("lite", tag="stressthrottle")
-    month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
-    harness.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
-                 f"(gen_random_uuid(), '{user_id}', '{month}', {LITE_BUDGET * 90 // 100})")
-    harness.redis_cli("DEL", f"budget:{user_id}:{month}")
+    harness.precharge(user_id, LITE_BUDGET * 90 // 100)
     body = stress_body(target.base_url, [{"method": "GET", "path": f"/fast?m={m}"}],
                        rate=10, duration_s=1)
-    status, _, resp = harness.http("POST", "/review", body, auth=key)
-    assert status == 202, resp
-    assert any(w.startswith("soft_throttled") for w in resp.get("warnings", [])), resp
-    job_id = resp["job_id"]
-
-    def settled():
-        st, job = harness.get_job(job_id, auth=key)
-        if st != 200:
-            return None
-        if job.get("deferred_until") or job["status"] in ("done", "failed"):
-            return job
-        return None
-    job = wait_until(settled, timeout=JOB_TIMEOUT, interval=0.1,
-                     desc="the throttled job parked or finished")
+    job_id = harness.submit_throttled(body, key)
+    job = harness.wait_parked(job_id, key, timeout=JOB_TIMEOUT)
     assert fake.count(m) == 0, ("a soft-throttled stress job asked the model at once",
                                 job["status"], job.get("throttled"))
     # Parked before its load: the load runs once, when the job is due.
