@@ -170,11 +170,23 @@ static const char *fix_file(const struct debug_state *d)
     return t >= 0 ? d->sfiles[t].path : NULL;
 }
 
-static void finish(struct debug_state *d)
+/* Hands the outcome out (its tokens counted, findings at least []) to the
+ * task's callback, after freeing d. */
+static void hand_over(struct debug_state *d, struct model_out out)
 {
-    struct model_out out;
     model_done_cb *cb = d->cb;
     void *arg = d->arg;
+
+    out.tokens = llm_usage_tokens(&out.usage);
+    if (out.findings == NULL)
+        out.findings = cJSON_CreateArray();
+    cancel_clear(d->cancel);
+    state_free(d);
+    cb(arg, &out);
+}
+
+static void finish(struct debug_state *d)
+{
     cJSON *r = cJSON_CreateObject(), *v, *err, *a = d->answer;
     char *root = NULL;
 
@@ -226,14 +238,7 @@ static void finish(struct debug_state *d)
                               cJSON_DetachItemFromObjectCaseSensitive(d->tb, "frames"));
     }
     d->out.result = r;
-    out = d->out;
-    out.tokens = llm_usage_tokens(&out.usage);
-    if (out.findings == NULL)
-        out.findings = cJSON_CreateArray();
-
-    cancel_clear(d->cancel);
-    state_free(d);
-    cb(arg, &out);
+    hand_over(d, d->out);
 }
 
 /* A round's question was deferred (soft throttle, cache miss): the outcome
@@ -242,16 +247,9 @@ static void finish(struct debug_state *d)
 static void park(struct debug_state *d)
 {
     struct model_out out = d->out;
-    model_done_cb *cb = d->cb;
-    void *arg = d->arg;
 
     out.deferred = 1;
-    out.tokens = llm_usage_tokens(&out.usage);
-    if (out.findings == NULL)
-        out.findings = cJSON_CreateArray();
-    cancel_clear(d->cancel);
-    state_free(d);
-    cb(arg, &out);
+    hand_over(d, out);
 }
 
 static void degrade(struct debug_state *d, const char *reason)
