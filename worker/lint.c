@@ -541,7 +541,7 @@ struct lint_task *lint_start(struct lint_pool *pool, const char *file_path, cons
         pool->tasks->prev = t;
     pool->tasks = t;
 
-    t->res.language = linters_language_resolve(language, file_path);
+    t->res.language = linters_language_resolve(language, file_path, content, len);
     list = linters_for(t->res.language);
 
     if (list[0] == NULL) {

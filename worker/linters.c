@@ -177,11 +177,12 @@ const char *linters_language_canonical(const char *lang)
     return NULL;
 }
 
-const char *linters_language_resolve(const char *given, const char *path)
+const char *linters_language_resolve(const char *given, const char *path, const char *text,
+                                     size_t len)
 {
     if (given != NULL && given[0] != '\0')
         return linters_language_canonical(given);
-    return language_from_path(path);
+    return language_from_source(path, text, len);
 }
 
 const struct linter *const *linters_for(const char *language)

@@ -86,11 +86,13 @@ struct linter {
 const char *linters_language_canonical(const char *lang);
 
 /* The language of a job: what the client said (given) when it names one,
- * else what path's extension says. Returns the canonical name; NULL when the
- * client named a language we do not know ("cobol": its word stands, and no
- * linter runs; the caller keeps given) or neither says (the extension's
- * language: common/language.h). An empty given counts as none. */
-const char *linters_language_resolve(const char *given, const char *path);
+ * else what path's extension says, for a ".h" header with its text[0..len)
+ * (language_from_source: a C++ one is "cpp"; text may be NULL). Returns the
+ * canonical name; NULL when the client named a language we do not know
+ * ("cobol": its word stands, and no linter runs; the caller keeps given) or
+ * neither says (common/language.h). An empty given counts as none. */
+const char *linters_language_resolve(const char *given, const char *path, const char *text,
+                                     size_t len);
 
 /* Linters to run for a language (canonical name or alias, as accepted by
  * linters_language_canonical). Returns a static NULL-terminated array, in

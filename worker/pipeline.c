@@ -865,7 +865,7 @@ static int entry_complete(const struct pipeline_job *j)
 void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
 {
     struct pipeline_job *j = calloc(1, sizeof *j);
-    const char *id, *lang;
+    const char *id, *lang, *text;
 
     w->inflight++;
     if (j == NULL) {
@@ -906,7 +906,9 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
         return;
     }
     lang = field(j, "language");
-    j->language = linters_language_resolve(lang, field(j, "file_path"));
+    text = field(j, "file_content");
+    j->language = linters_language_resolve(lang, field(j, "file_path"), text,
+                                           text != NULL ? strlen(text) : 0);
     if (j->language == NULL && lang != NULL && lang[0] != '\0')
         j->language = lang;     /* unknown to us, but what the client said */
     if (field(j, "user_id") != NULL && field(j, "month") != NULL) {

@@ -307,5 +307,19 @@ def test_a_finding_past_the_last_line_is_on_the_last(harness, fast_worker):
     assert all(f["line"] == 1 for f in job["findings"]), job["findings"]
 
 
+def test_a_cpp_header_is_linted_as_cpp(harness, fast_worker):
+    """A ".h" file is C by its name; one whose text is C++ (a class) is
+    reviewed as C++: cppcheck run as C would call the class a syntax error
+    (a major finding on valid code)."""
+    src = ("#pragma once\nclass Point {\npublic:\n    int x() const { return x_; }\n"
+           "private:\n    int x_ = 0;\n};\n")
+    job = harness.poll_job(harness.submit(file_path="geo/point.h", file_content=src),
+                           timeout=60)
+    assert job["status"] == "done", job
+    assert job["language"] == "cpp", job
+    assert linter(job, "cppcheck")["status"] == "ok", job["linters"]
+    assert not [f for f in job["findings"] if f["rule_id"] == "syntaxError"], job["findings"]
+
+
 def test_worker_alive_at_end(fast_worker):
     assert fast_worker.alive(), fast_worker.tail()

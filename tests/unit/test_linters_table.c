@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -119,15 +120,42 @@ static void test_same_finding(void **state)
 /* The client's word wins over the extension, even when we do not know it. */
 static void test_language_resolve(void **state)
 {
+    static const char cpp_h[] = "#pragma once\n\nclass Point {\npublic:\n    int x;\n};\n";
+    static const char c_h[] = "#ifndef P_H\n#define P_H\nstruct point { int x; };\n"
+                              "/* a class of its own */\n#endif\n";
+
     (void)state;
-    assert_string_equal(linters_language_resolve("bash", "a.py"), "shell");
-    assert_string_equal(linters_language_resolve("shellscript", "run"), "shell");
-    assert_string_equal(linters_language_resolve("typescriptreact", "a.tsx"), "typescript");
-    assert_null(linters_language_resolve("cobol", "q.c"));
-    assert_string_equal(linters_language_resolve(NULL, "q.c"), "c");
-    assert_string_equal(linters_language_resolve("", "q.c"), "c");
-    assert_null(linters_language_resolve(NULL, "Makefile"));
-    assert_null(linters_language_resolve(NULL, NULL));
+    assert_string_equal(linters_language_resolve("bash", "a.py", NULL, 0), "shell");
+    assert_string_equal(linters_language_resolve("shellscript", "run", NULL, 0), "shell");
+    assert_string_equal(linters_language_resolve("typescriptreact", "a.tsx", NULL, 0),
+                        "typescript");
+    assert_null(linters_language_resolve("cobol", "q.c", NULL, 0));
+    assert_string_equal(linters_language_resolve(NULL, "q.c", NULL, 0), "c");
+    assert_string_equal(linters_language_resolve("", "q.c", NULL, 0), "c");
+    assert_null(linters_language_resolve(NULL, "Makefile", NULL, 0));
+    assert_null(linters_language_resolve(NULL, NULL, NULL, 0));
+    /* A header is C by its name, C++ by its text; a .c file by its name. */
+    assert_string_equal(linters_language_resolve(NULL, "p.h", cpp_h, strlen(cpp_h)), "cpp");
+    assert_string_equal(linters_language_resolve(NULL, "inc/P.H", cpp_h, strlen(cpp_h)), "cpp");
+    assert_string_equal(linters_language_resolve(NULL, "p.h", c_h, strlen(c_h)), "c");
+    assert_string_equal(linters_language_resolve(NULL, "p.h", NULL, 0), "c");
+    assert_string_equal(linters_language_resolve(NULL, "p.c", cpp_h, strlen(cpp_h)), "c");
+    assert_string_equal(linters_language_resolve("c", "p.h", cpp_h, strlen(cpp_h)), "c");
+    assert_string_equal(linters_language_resolve(NULL, "v.h", "std::vector<int> v;",
+                                                 19), "cpp");
+    assert_string_equal(linters_language_resolve(NULL, "n.h", "  namespace a {}", 16), "cpp");
+    /* Only the first LANGUAGE_SNIFF_MAX bytes are read. */
+    {
+        size_t n = LANGUAGE_SNIFF_MAX + 64;
+        char *big = malloc(n);
+        assert_non_null(big);
+        memset(big, '\n', n);
+        memcpy(big + LANGUAGE_SNIFF_MAX + 8, "class A;", 8);
+        assert_string_equal(linters_language_resolve(NULL, "b.h", big, n), "c");
+        memcpy(big + 8, "class A;", 8);
+        assert_string_equal(linters_language_resolve(NULL, "b.h", big, n), "cpp");
+        free(big);
+    }
 }
 
 static size_t linter_count(const char *language)
