@@ -439,9 +439,11 @@ bad:
     return fail(ps, ps->lineno, "malformed hunk header");
 }
 
-/* Appends one body line of kind k. */
+/* Appends one body line of kind k; a blank line is a context line whose
+ * space was stripped, its text all of it (a CRLF diff's "\r"). */
 static int add_line(struct parser *ps, const struct line *l, char k, long old_no, long new_no)
 {
+    int bare = blank(l);
     struct udiff_line *ln;
 
     if (grow(ps, (void **)&ps->d->line_pool, &ps->lines_cap, ps->nlines,
@@ -450,8 +452,8 @@ static int add_line(struct parser *ps, const struct line *l, char k, long old_no
     ln = &ps->d->line_pool[ps->nlines++];
     ln->kind = k;
     ln->no_newline = 0;
-    ln->text = l->n == 0 ? l->p : l->p + 1;
-    ln->len = l->n == 0 ? 0 : l->n - 1;
+    ln->text = bare ? l->p : l->p + 1;
+    ln->len = bare ? l->n : l->n - 1;
     ln->old_no = k == '+' ? 0 : old_no;
     ln->new_no = k == '-' ? 0 : new_no;
     return 0;
@@ -492,7 +494,7 @@ static int read_hunk(struct parser *ps, const struct line *l)
         if (peek(ps, &b) < 0)
             return fail(ps, ps->lineno, "the diff ends inside the hunk at line %ld "
                         "(%ld old and %ld new lines missing)", hline, old_left, new_left);
-        k = b.n == 0 ? ' ' : b.p[0];
+        k = blank(&b) ? ' ' : b.p[0];
         if ((k == ' ' && (old_left == 0 || new_left == 0)) || (k == '-' && old_left == 0) ||
             (k == '+' && new_left == 0))
             return fail(ps, ps->lineno, "the hunk at line %ld has more lines than its header "

@@ -188,6 +188,35 @@ def test_without_diff_no_filter_members(harness, dgw, fake, clean_state):
         assert k not in job, (k, job)
 
 
+def test_crlf_diff_with_a_stripped_blank_context_line(harness, dgw, fake, clean_state):
+    """An editor that strips trailing whitespace turns a CRLF diff's blank
+    context line " \\r\\n" into "\\r\\n"; GNU patch and git read it as the
+    blank context line it was, and so does the gateway (it refused the
+    diff as invalid_diff before)."""
+    m = "e2e" + secrets.token_hex(8)
+    path = f"diff/{m}.go"
+    old = [f"var v{i} = {i} // {m}" if i in (1, 2) else ("" if i % 4 == 0 else f"var v{i} = {i}")
+           for i in range(1, 41)]
+    new = list(old)
+    new[21] = "var v22 = compute(22)"
+    crlf_old, crlf_new = "\r\n".join(old) + "\r\n", "\r\n".join(new) + "\r\n"
+    diff = "".join(difflib.unified_diff(crlf_old.splitlines(keepends=True),
+                                        crlf_new.splitlines(keepends=True),
+                                        fromfile=f"a/{path}", tofile=f"b/{path}",
+                                        lineterm="\r\n"))
+    assert " \r\n" in diff, diff
+    stripped = diff.replace("\n \r\n", "\n\r\n")
+    fake.script([{"match": m, "api": "anthropic",
+                  "text": answer([{"line": 22, "severity": "minor", "category": "style",
+                                   "message": "added"}], "Reviewed the change.")}])
+    start_worker(harness, fake)
+    job = harness.poll_job(harness.submit(file_path=path, file_content=crlf_new, diff=stripped),
+                           timeout=JOB_TIMEOUT)
+    assert job["status"] == "done", job
+    assert job["changed_ranges"] == [[22, 22]], job
+    assert kept(job) == ["added"], job["findings"]
+
+
 def test_refused_before_queueing(harness, dgw, clean_state):
     m = "e2e" + secrets.token_hex(8)
     path = f"diff/{m}.go"

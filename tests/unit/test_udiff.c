@@ -299,8 +299,8 @@ static void test_plain_two_files(void **state)
     udiff_free(d);
 }
 
-/* Bare hunks make one unnamed file; an empty line is an empty context line;
- * CRLF line ends stay in the texts. */
+/* Bare hunks make one unnamed file; an empty line is an empty context line
+ * (as GNU patch reads it); CRLF line ends stay in the texts. */
 static void test_bare_hunks(void **state)
 {
     struct udiff *d = OK("@@ -1,3 +1,3 @@\r\n"
@@ -316,6 +316,14 @@ static void test_bare_hunks(void **state)
     assert_int_equal(h->nlines, 4);
     assert_line(&h->lines[0], ' ', "a\r", 1, 1);
     assert_line(&h->lines[1], ' ', "", 2, 2);
+    assert_line(&h->lines[3], '+', "c\r", 0, 3);
+    udiff_free(d);
+    /* The same in a CRLF diff: a blank context line whose space an editor
+     * stripped is "\r" alone, and keeps its line end. */
+    d = OK("@@ -1,3 +1,3 @@\r\n a\r\n\r\n-b\r\n+c\r\n");
+    h = &d->files[0].hunks[0];
+    assert_int_equal(h->nlines, 4);
+    assert_line(&h->lines[1], ' ', "\r", 2, 2);
     assert_line(&h->lines[3], '+', "c\r", 0, 3);
     udiff_free(d);
 }
