@@ -157,6 +157,7 @@ static int add_text(cJSON *out, const cJSON *in, const char *name, const char *w
 /* How add_array takes an array member. */
 struct array_rule {
     const char *what;           /* its entries, for reasons: "non-empty strings" */
+    size_t least;               /* entries required, at least (0 or 1) */
     size_t most;                /* entries kept at most */
     size_t max;                 /* strings: bytes of each, at most */
     add_fn *add;                /* objects: fills one from an entry; NULL: strings */
@@ -193,7 +194,7 @@ static int object_entry(cJSON *list, const cJSON *entry, const char *name, size_
 }
 
 /* Adds name: an array built from in's array name by rule, from its first
- * entries, at most rule->most of them; at least one. */
+ * entries, at most rule->most of them; at least rule->least. */
 static int add_array(cJSON *out, const cJSON *in, const char *name,
                      const struct array_rule *rule, struct why *w)
 {
@@ -220,7 +221,7 @@ static int add_array(cJSON *out, const cJSON *in, const char *name,
         kept += (size_t)rc;
         index++;
     }
-    if (kept == 0)
+    if (kept < rule->least)
         return fail(w, "\"%s\" is empty: give 1 to %zu %s", name, rule->most, rule->what);
     return 0;
 }
@@ -369,7 +370,7 @@ static int add_findings(cJSON *out, const cJSON *in, struct why *w)
     return 0;
 }
 
-static const struct array_rule steps_rule = {"non-empty strings", DEBUG_STEPS_MAX,
+static const struct array_rule steps_rule = {"non-empty strings", 1, DEBUG_STEPS_MAX,
                                              DEBUG_STEP_MAX, NULL};
 
 static int debug_add(cJSON *out, const cJSON *in, size_t index, struct why *w)
@@ -462,8 +463,8 @@ static int module_add(cJSON *out, const cJSON *in, size_t index, struct why *w)
     return add_text(out, in, "responsibility", where, ARCH_RESPONSIBILITY_MAX, w);
 }
 
-static const struct array_rule modules_rule = {"objects", ARCH_MODULES_MAX, 0, module_add};
-static const struct array_rule arch_list_rule = {"non-empty strings", ARCH_ITEMS_MAX,
+static const struct array_rule modules_rule = {"objects", 1, ARCH_MODULES_MAX, 0, module_add};
+static const struct array_rule arch_list_rule = {"non-empty strings", 1, ARCH_ITEMS_MAX,
                                                  ARCH_ITEM_MAX, NULL};
 
 static int arch_add(cJSON *out, const cJSON *in, size_t index, struct why *w)
@@ -592,7 +593,8 @@ static int suggestion_add(cJSON *out, const cJSON *in, size_t index, struct why 
                : 0;
 }
 
-static const struct array_rule suggestions_rule = {"objects", STRESS_SUGGESTIONS_MAX, 0,
+/* None is a whole answer: every endpoint fast and error-free. */
+static const struct array_rule suggestions_rule = {"objects", 0, STRESS_SUGGESTIONS_MAX, 0,
                                                    suggestion_add};
 
 static int stress_add(cJSON *out, const cJSON *in, size_t index, struct why *w)

@@ -10,8 +10,8 @@
  *   fence (answer_json_object in answer.h: RFC 8259, valid UTF-8, no
  *   "\u0000", at most ANSWER_TEXT_MAX bytes).
  * - A required member that is missing, null, of the wrong type or empty
- *   (after trimming white space; an array whose strings are all empty)
- *   fails with a reason naming it, e.g. "\"verification_steps\" is empty"
+ *   (after trimming white space; an array whose strings are all empty,
+ *   except stress' suggestions) fails with a reason naming it, e.g. "\"verification_steps\" is empty"
  *   or "suggestions[2].kind ...". Array indexes in reasons are 0-based.
  * - Strings are trimmed, control characters other than "\n" and "\t" become
  *   spaces, and a string over its cap is cut at a UTF-8 character boundary
@@ -93,7 +93,8 @@ int arch_answer_parse(const char *text, size_t len, cJSON **out, char *why, size
  *  "suggestions": [{"endpoint": string, "kind": string, "advice": string,
  *                   "expected_impact"?: string}]}
  * - summary: cut to STRESS_SUMMARY_MAX.
- * - suggestions: 1..STRESS_SUGGESTIONS_MAX objects.
+ * - suggestions: 0..STRESS_SUGGESTIONS_MAX objects: [] is a whole answer
+ *   (every endpoint fast and error-free); the member itself is required.
  * - endpoint: "METHOD /path": the method one of GET, HEAD, POST, PUT, PATCH,
  *   DELETE, OPTIONS in any case (written upper case), white space, then a
  *   path starting with "/" without white space or control characters;

@@ -359,6 +359,24 @@ def test_load_report_and_suggestions(harness, heavy, fake, target, clean_state):
     assert cold["stress"] == rep and cold["suggestions"] == job["suggestions"], cold
 
 
+def test_healthy_service_gets_no_suggestions(harness, heavy, fake, target, clean_state):
+    """The stress role says to skip endpoints that are fast and error-free;
+    when every one is, the model's "suggestions": [] is a complete answer:
+    the job is done, not degraded, its summary kept, and no repair round is
+    spent asking for a suggestion where none is due."""
+    m = marker()
+    summary = "Both endpoints answer under 10 ms at p99 with no errors; nothing to optimise."
+    fake.script([{"match": m, "times": 2,
+                  "text": json.dumps({"summary": summary, "suggestions": []})}])
+    spec = [{"method": "GET", "path": f"/fast?m={m}"}, {"method": "HEAD", "path": "/fast"}]
+    job = run_stress(harness, stress_body(target.base_url, spec, rate=10, duration_s=1))
+    assert job["suggestions"] == [], job["suggestions"]
+    assert job["degraded"] is False and job["degraded_reason"] is None, job
+    assert job["summary"] == summary, job["summary"]
+    assert job["stress"]["requests_sent"] == target.total() > 0, job["stress"]
+    assert fake.count(m) == 1, "an empty suggestion list was sent back for repair"
+
+
 def test_key_in_a_query_string_not_sent(harness, heavy, fake, target, clean_state):
     """An endpoint's query string may carry a key: the model's table shows it
     redacted; the report, its owner's, keeps the path as given."""

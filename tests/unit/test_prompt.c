@@ -187,7 +187,7 @@ static void test_review(void **state)
 
     (void)state;
     build_ok(ps, "review", &sample, &p);
-    assert_string_equal(p.version, "review@4+brain@8");
+    assert_string_equal(p.version, "review@4+brain@9");
     assert_int_equal(p.max_tokens, 2048);
     assert_non_null(strstr(p.system, "\n\nTags <diff>, <lint> and <excerpt>"));
     assert_non_null(strstr(p.user, "File: src/parse.c (c)\nNote: lines 1-4 of 4\n"));
@@ -216,7 +216,7 @@ static void test_debug(void **state)
 
     (void)state;
     build_ok(ps, "debug", &sample, &p);
-    assert_string_equal(p.version, "debug@2+brain@8");
+    assert_string_equal(p.version, "debug@2+brain@9");
     assert_int_equal(p.max_tokens, 4096);
     assert_non_null(strstr(p.system, "\"verification_steps\""));
     assert_non_null(strstr(p.user, "File: src/parse.c (c)\nNote: lines 1-4 of 4\n"
@@ -255,13 +255,14 @@ static const struct {
     const char *answer_member;  /* a member of the answer the role asks for */
     const char *user;
 } generators[] = {
-    {"architecture", "architecture@2+brain@8", 8192, "\"diagram\"",
+    {"architecture", "architecture@2+brain@9", 8192, "\"diagram\"",
      "<stack>Go, React</stack>\n"
      "<scale>10k users, 50 req/s</scale>\n"
      "<db>PostgreSQL</db>\n"
      "<file_tree>\ncmd/server/main.go\ninternal/lists/\n</file_tree>\n"
      "<request>\nA to-do app with shared lists\n</request>\n"},
-    {"stress", "stress@1+brain@8", 2048, "\"suggestions\"",
+    /* As the parser takes it: none is a valid answer (task_answer.h). */
+    {"stress", "stress@1+brain@9", 2048, "suggestions: 0 to 20",
      "<report>\nGET /api/items 1200 0.0% p50 12 p95 900 p99 2100 200:1200\n</report>\n"},
 };
 

@@ -689,10 +689,35 @@ static void test_stress_sections(void **state)
     expect_required_string(stress_answer_parse, STRESS_GOOD, "summary");
     expect_why_with(stress_answer_parse, STRESS_GOOD, "suggestions", NULL,
                     "no \"suggestions\" array");
-    expect_why_with(stress_answer_parse, STRESS_GOOD, "suggestions", "[]",
-                    "\"suggestions\" is empty");
     expect_why_with(stress_answer_parse, STRESS_GOOD, "suggestions", "{}",
                     "\"suggestions\" must be an array");
+}
+
+/* A healthy service: the role says to skip endpoints that are fast and
+ * error-free, so when every one is, "suggestions": [] is the whole answer,
+ * kept as [] (no repair round, the job is not degraded). The summary is
+ * still required, and so is the array itself. */
+static void test_stress_no_suggestions(void **state)
+{
+    cJSON *a;
+
+    (void)state;
+    a = expect_ok(stress_answer_parse, "{\"summary\": \" All 3 endpoints answer under 20 ms "
+                                       "at p99, no errors. \", \"suggestions\": []}");
+    assert_members(a, "summary,suggestions");
+    assert_string_equal(str_of(a, "summary"), "All 3 endpoints answer under 20 ms at p99, "
+                                              "no errors.");
+    assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(a, "suggestions")));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "suggestions")), 0);
+    cJSON_Delete(a);
+    expect_fenced_ok(stress_answer_parse, "```json\n",
+                     "{\"summary\": \"Fine.\", \"suggestions\": []}", "\n```");
+    expect_why(stress_answer_parse, "{\"summary\": \" \", \"suggestions\": []}",
+               "\"summary\" is empty");
+    expect_why(stress_answer_parse, "{\"suggestions\": []}", "\"summary\" is missing");
+    expect_why(stress_answer_parse, "{\"summary\": \"Fine.\"}", "no \"suggestions\" array");
+    expect_why(stress_answer_parse, "{\"summary\": \"Fine.\", \"suggestions\": null}",
+               "no \"suggestions\" array");
 }
 
 static void test_stress_caps(void **state)
@@ -793,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_stress_valid),
         cmocka_unit_test(test_stress_kinds),
         cmocka_unit_test(test_stress_sections),
+        cmocka_unit_test(test_stress_no_suggestions),
         cmocka_unit_test(test_stress_caps),
         cmocka_unit_test(test_control_only_is_empty),
     };
