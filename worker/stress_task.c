@@ -8,6 +8,7 @@
 #include "worker/prompt.h"
 #include "worker/redact.h"
 #include "worker/stress.h"
+#include "worker/stress_suggest.h"
 #include "worker/task_answer.h"
 
 #include <stdio.h>
@@ -118,6 +119,7 @@ static void on_answer(void *arg, struct model_answer *a)
 {
     struct stress_run *s = arg;
     cJSON *sugg;
+    int dropped;
 
     s->out.usage = a->usage;
     s->out.model_attempts = a->model_attempts;
@@ -127,8 +129,20 @@ static void on_answer(void *arg, struct model_answer *a)
                  a->degraded_reason[0] ? a->degraded_reason : "model unavailable");
     } else {
         sugg = cJSON_DetachItemFromObjectCaseSensitive(a->answer, "suggestions");
+        /* Advice on an endpoint that was not measured goes, as a review's
+         * finding outside its file does; the rest of the answer stands. */
+        dropped = stress_suggest_keep_measured(sugg, cJSON_GetObjectItem(s->out.result,
+                                                                          "stress"));
+        if (dropped < 0) {
+            cJSON_Delete(sugg);
+            sugg = NULL;
+            s->out.degraded = 1;
+            snprintf(s->out.degraded_reason, sizeof s->out.degraded_reason, "out of memory");
+        }
         cJSON_ReplaceItemInObjectCaseSensitive(s->out.result, "suggestions",
                                                sugg ? sugg : cJSON_CreateArray());
+        cJSON_SetNumberValue(cJSON_GetObjectItem(s->out.result, "suggestions_dropped"),
+                             dropped > 0 ? dropped : 0);
         if (json_str(a->answer, "summary") != NULL)
             s->out.summary = strdup(json_str(a->answer, "summary"));
     }
@@ -151,6 +165,7 @@ static void on_load_done(void *arg, int rc, const struct err *e, cJSON *report)
     s->out.result = cJSON_CreateObject();
     cJSON_AddItemToObject(s->out.result, "stress", report);
     cJSON_AddArrayToObject(s->out.result, "suggestions");
+    cJSON_AddNumberToObject(s->out.result, "suggestions_dropped", 0);
     if (s->skip_reason != NULL) {
         s->out.degraded = 1;
         snprintf(s->out.degraded_reason, sizeof s->out.degraded_reason, "%s", s->skip_reason);

@@ -8,7 +8,9 @@
  * is sent. Without a model the measurements are the result, degraded. The
  * model's answer is never cached: it describes a live system.
  *
- * The outcome's `result` member holds {"stress": report, "suggestions": [...]}.
+ * The outcome's `result` member holds {"stress": report, "suggestions": [...],
+ * "suggestions_dropped": n}: suggestions naming an endpoint the run did not
+ * measure are dropped and counted (worker/stress_suggest.h).
  */
 #ifndef WK_STRESS_TASK_H
 #define WK_STRESS_TASK_H

@@ -99,7 +99,8 @@ int arch_answer_parse(const char *text, size_t len, cJSON **out, char *why, size
  *   DELETE, OPTIONS in any case (written upper case), white space, then a
  *   path starting with "/" without white space or control characters;
  *   normalised to "METHOD /path" with one space, at most
- *   STRESS_ENDPOINT_MAX bytes. Anything else fails.
+ *   STRESS_ENDPOINT_MAX bytes. Anything else fails. Whether the run
+ *   measured it is the caller's check (worker/stress_suggest.h).
  * - kind: caching | index | pagination | batching | connection_pool |
  *   payload | rate_limit | async | other, case-insensitive, "-" and " "
  *   read as "_", or a synonym ("cache", "memoization" -> caching;

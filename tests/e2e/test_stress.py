@@ -377,6 +377,37 @@ def test_healthy_service_gets_no_suggestions(harness, heavy, fake, target, clean
     assert fake.count(m) == 1, "an empty suggestion list was sent back for repair"
 
 
+def test_suggestions_on_unmeasured_endpoints_are_dropped(harness, heavy, fake, target,
+                                                         clean_state):
+    """The role asks for endpoints "exactly as in the table" and never one
+    not in it: a suggestion naming an endpoint the run did not measure (an
+    invented path, a method not sent, a query not sent) is dropped and
+    counted, as a review's finding outside its file is, with no repair
+    round; the others stay. A measured path named without its query string
+    is that endpoint."""
+    m = marker()
+    kept = [{"endpoint": "GET /slow", "kind": "caching", "advice": "Cache the page."},
+            {"endpoint": "GET /fast", "kind": "payload", "advice": "Compress the body."},
+            {"endpoint": f"GET /fast?m={m}", "kind": "other", "advice": "Nothing else."}]
+    invented = [{"endpoint": "POST /slow", "kind": "batching", "advice": "Batch writes."},
+                {"endpoint": "GET /admin/reindex", "kind": "index", "advice": "Add an index."},
+                {"endpoint": "GET /fast?m=other", "kind": "caching", "advice": "Cache it."}]
+    fake.script([{"match": m, "times": 2, "text": json.dumps({
+        "summary": "/slow is the bottleneck.",
+        "suggestions": [kept[0], invented[0], invented[1], kept[1], invented[2], kept[2]]})}])
+    spec = [{"method": "GET", "path": f"/fast?m={m}"}, {"method": "GET", "path": "/slow"}]
+    job = run_stress(harness, stress_body(target.base_url, spec, rate=10, duration_s=1))
+    assert job["suggestions"] == kept, job["suggestions"]
+    assert job["suggestions_dropped"] == 3, job
+    assert job["degraded"] is False and job["summary"] == "/slow is the bottleneck.", job
+    assert fake.count(m) == 1, "an unmeasured endpoint cost a repair round"
+    # Stored so: the same from PostgreSQL once the hot copy is gone.
+    assert harness.redis_int("DEL", f"job:{job['job_id']}") == 1
+    status, cold = harness.get_job(job["job_id"])
+    assert status == 200 and cold["suggestions"] == kept, cold
+    assert cold["suggestions_dropped"] == 3, cold
+
+
 def test_key_in_a_query_string_not_sent(harness, heavy, fake, target, clean_state):
     """An endpoint's query string may carry a key: the model's table shows it
     redacted; the report, its owner's, keeps the path as given."""
@@ -395,6 +426,9 @@ def test_key_in_a_query_string_not_sent(harness, heavy, fake, target, clean_stat
             if ln.startswith(f"GET /fast?m={m}&api_key=")]
     assert len(rows) == 1 and "=[REDACTED:" in rows[0], rows
     assert key not in json.dumps(reqs), "the key reached the model"
+    # Named without its query, the endpoint is the one measured: kept.
+    assert [s["endpoint"] for s in job["suggestions"]] == ["GET /fast"], job["suggestions"]
+    assert job["suggestions_dropped"] == 0, job
 
 
 def test_offline_report_without_suggestions(harness, sgw, fake, target, clean_state):
