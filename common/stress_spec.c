@@ -295,11 +295,13 @@ static int parse_limits(const cJSON *doc, const struct config *cfg, struct stres
                  "CODEINSIGHT_STRESS_MAX_CONCURRENCY", &s->concurrency, e);
     if (rc != ERR_OK && rc != 1)
         return rc;
+    s->concurrency_given = rc == ERR_OK;
     /* Both factors are capped by the configuration, far below LONG_MAX. */
     planned = s->rate * s->duration_s;
     s->max_requests = planned < cfg->stress_max_requests ? planned : cfg->stress_max_requests;
     rc = get_int(doc, "max_requests", "max_requests", 0, 1, cfg->stress_max_requests,
                  "CODEINSIGHT_STRESS_MAX_REQUESTS", &s->max_requests, e);
+    s->max_requests_given = rc == ERR_OK;
     return rc == 1 ? ERR_OK : rc;
 }
 
@@ -357,10 +359,13 @@ cJSON *stress_spec_to_json(const struct stress_spec *s)
                 ok = cJSON_AddStringToObject(h, r->headers[k].name, r->headers[k].value) != NULL;
         }
     }
+    /* A default is left out: the reader fills it in within its own caps. */
     ok = ok && cJSON_AddNumberToObject(o, "rate", (double)s->rate) != NULL &&
          cJSON_AddNumberToObject(o, "duration_s", (double)s->duration_s) != NULL &&
-         cJSON_AddNumberToObject(o, "concurrency", (double)s->concurrency) != NULL &&
-         cJSON_AddNumberToObject(o, "max_requests", (double)s->max_requests) != NULL;
+         (!s->concurrency_given ||
+          cJSON_AddNumberToObject(o, "concurrency", (double)s->concurrency) != NULL) &&
+         (!s->max_requests_given ||
+          cJSON_AddNumberToObject(o, "max_requests", (double)s->max_requests) != NULL);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;

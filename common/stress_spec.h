@@ -3,8 +3,9 @@
  *
  * The gateway parses a submitted body to answer 4xx, and queues the canonical
  * form (stress_spec_to_json); the worker parses that again with the same
- * function. Pure: no I/O. Whether the target may be reached at all is
- * target_policy's question (common/target_policy.h), not this module's.
+ * function and its own caps, which fill in the defaults. Pure: no I/O.
+ * Whether the target may be reached at all is target_policy's question
+ * (common/target_policy.h), not this module's.
  *
  * Body members:
  *   base_url      string, absolute http(s) URL without credentials, query or
@@ -68,6 +69,8 @@ struct stress_spec {
     long duration_s;
     long concurrency;           /* requests in flight at most */
     long max_requests;          /* requests sent at most */
+    int concurrency_given;      /* 1: from the body; 0: the default of the caps parsed with */
+    int max_requests_given;     /* likewise */
 };
 
 /* Checks doc (a parsed body; the caller has already refused "\u0000"
@@ -81,11 +84,14 @@ struct stress_spec {
 int stress_spec_parse(const cJSON *doc, const struct config *cfg, struct stress_spec **out,
                       struct err *e);
 
-/* Canonical form, every default filled in, which stress_spec_parse reads
- * back to an equal spec: {"base_url", "requests": [{"method", "path",
- * "body"?, "weight", "headers"?}], "rate", "duration_s", "concurrency",
- * "max_requests"}. Returns the object (owns; cJSON_Delete) or NULL when
- * memory ran out. */
+/* Canonical form, which stress_spec_parse reads back with the same caps to
+ * an equal spec: {"base_url", "requests": [{"method", "path", "body"?,
+ * "weight", "headers"?}], "rate", "duration_s", "concurrency"?,
+ * "max_requests"?}. concurrency and max_requests are there only when the
+ * body gave them: a default is the reader's, from its own caps, so a heavy
+ * worker whose caps are lower than the gateway's runs within them instead
+ * of refusing a value the client never sent. Returns the object (owns;
+ * cJSON_Delete) or NULL when memory ran out. */
 cJSON *stress_spec_to_json(const struct stress_spec *s);
 
 /* Writes the URL of requests[i] (base_url, less a trailing '/', then the

@@ -64,6 +64,30 @@ static void fail(struct stress_run *s, const char *why)
     finish(s);
 }
 
+/* What a job's error says before the parser's when a limit is over this
+ * worker's cap. */
+#define CAP_REFUSED "over this worker's cap, lower than the gateway's that admitted the job: "
+
+/* The gateway admitted the spec, so a limit refused here is over this
+ * worker's cap, set lower than the gateway's (or lowered since): the client
+ * gave that value (a default is this worker's own, stress_spec.h). */
+static void fail_spec(struct stress_run *s, const struct err *e)
+{
+    static const char *const capped[] = {"rate", "duration_s", "concurrency", "max_requests"};
+    char why[sizeof s->out.error];
+
+    for (size_t i = 0; i < sizeof capped / sizeof capped[0]; i++)
+        if (e->code == ERR_INVALID_FIELD_VALUE && strcmp(e->field, capped[i]) == 0) {
+            /* Cut to fit: the parser's message names the field, its range and
+             * the variable in far fewer bytes. */
+            snprintf(why, sizeof why, "%s%.*s", CAP_REFUSED,
+                     (int)(sizeof why - sizeof CAP_REFUSED), e->msg);
+            fail(s, why);
+            return;
+        }
+    fail(s, e->msg);
+}
+
 static double latency(const cJSON *ep, const char *p)
 {
     return cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(ep, "latency_ms"), p));
@@ -217,8 +241,7 @@ int stress_task_start(const struct stress_env *env, const char *spec, const char
         rc = err_set(&e, ERR_INVALID_JSON, "malformed stress spec");
     cJSON_Delete(doc);
     if (rc != ERR_OK) {
-        /* Caps may have shrunk since the gateway admitted it. */
-        fail(s, e.msg);
+        fail_spec(s, &e);
         return 0;
     }
     if (defer_unless_cached && skip_reason == NULL) {

@@ -476,6 +476,40 @@ def test_caps_bound_the_run(harness, heavy, fake, target, clean_state):
     assert rep["stopped"] == "duration", rep
 
 
+def test_worker_with_lower_caps_runs_the_defaults_within_them(harness, sgw, fake, target,
+                                                               clean_state):
+    """A heavy worker whose CODEINSIGHT_STRESS_MAX_* caps are lower than the
+    gateway's (defaults here: concurrency 50, requests 10000). What the client
+    left out is defaulted by the worker, within its own caps (concurrency
+    min(10, 2), max_requests min(rate * duration_s, 6)): the job runs, and
+    no error names a field the client never sent. A value the client did
+    send over the worker's cap fails the job saying it is this worker's cap,
+    lower than the gateway's that admitted it; nothing is sent."""
+    m = marker()
+    harness.start_worker("heavy", {**heavy_env(fake),
+                                   "CODEINSIGHT_STRESS_MAX_CONCURRENCY": "2",
+                                   "CODEINSIGHT_STRESS_MAX_REQUESTS": "6"})
+    fake.script([{"match": m, "text": json.dumps({"summary": "Fast.", "suggestions": []})}])
+    job = run_stress(harness, stress_body(target.base_url,
+                                          [{"method": "GET", "path": f"/slow?m={m}"}],
+                                          rate=10, duration_s=1))
+    rep = job["stress"]
+    assert rep["requests_sent"] == 6 == target.total(), (rep, target.snapshot())
+    assert rep["stopped"] == "max_requests", rep
+    assert 1 <= target.max_inflight <= 2, target.max_inflight
+    assert job["degraded"] is False and job["summary"] == "Fast.", job
+
+    target.reset()
+    job = run_stress(harness, stress_body(target.base_url, [{"method": "GET", "path": "/fast"}],
+                                          rate=10, duration_s=1, concurrency=5),
+                     want="failed")
+    err = job["error"]
+    assert "concurrency" in err and "between 1 and 2" in err, err
+    assert "CODEINSIGHT_STRESS_MAX_CONCURRENCY" in err and "worker" in err, err
+    assert "lower than the gateway" in err, err
+    assert target.total() == 0, target.snapshot()
+
+
 # ------------------------------------------------------------ 2. refusals --
 
 def test_feature_disabled_without_allow_list(harness, sgw, fake, target, clean_state):

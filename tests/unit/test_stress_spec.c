@@ -295,9 +295,11 @@ static void test_round_trip(void **state)
                             "\"PUT\",\"path\":\"/a\",\"body\":\"x\xc3\xa9\","
                             "\"weight\":2,\"headers\":{\"X-A\":\"1\",\"X-B\":\"\"}},"
                             "{\"method\":\"GET\",\"path\":\"/b\",\"weight\":1}],"
-                            "\"rate\":3,\"duration_s\":4,"
-                            "\"concurrency\":10,\"max_requests\":12}");
+                            "\"rate\":3,\"duration_s\":4}");
     b = parse_ok(ta, &c);
+    /* Defaults left out, filled in again by the reader. */
+    assert_int_equal(b->concurrency, 10);
+    assert_int_equal(b->max_requests, 12);
     jb = stress_spec_to_json(b);
     tb = cJSON_PrintUnformatted(jb);
     assert_string_equal(ta, tb);
@@ -307,6 +309,58 @@ static void test_round_trip(void **state)
     cJSON_Delete(jb);
     stress_spec_free(a);
     stress_spec_free(b);
+}
+
+/* The gateway parses with its caps and queues the canonical form; a heavy
+ * worker parses that with its own, which may be lower. What the body left
+ * out is defaulted by the reader, within the reader's caps, so the worker
+ * never refuses a value the client did not send; what the body gave is
+ * kept, and checked against the worker's caps. */
+static void test_defaults_are_the_readers(void **state)
+{
+    struct config gw = caps(), wk = caps();
+    struct stress_spec *a, *b;
+    struct err e;
+    cJSON *j;
+    char *t;
+    (void)state;
+
+    wk.stress_max_concurrency = 2;
+    wk.stress_max_requests = 6;
+    a = parse_ok("{" BASE "," REQ "," LIMITS "}", &gw);
+    assert_int_equal(a->concurrency, STRESS_CONCURRENCY_DEFAULT);
+    assert_int_equal(a->max_requests, 50);
+    j = stress_spec_to_json(a);
+    t = cJSON_PrintUnformatted(j);
+    assert_non_null(t);
+    assert_null(strstr(t, "concurrency"));
+    assert_null(strstr(t, "max_requests"));
+    b = parse_ok(t, &wk);
+    assert_int_equal(b->concurrency, 2);
+    assert_int_equal(b->max_requests, 6);
+    stress_spec_free(b);
+    /* With the gateway's own caps, the same spec as before. */
+    b = parse_ok(t, &gw);
+    assert_int_equal(b->concurrency, a->concurrency);
+    assert_int_equal(b->max_requests, a->max_requests);
+    stress_spec_free(b);
+    cJSON_free(t);
+    cJSON_Delete(j);
+    stress_spec_free(a);
+
+    /* Given: kept in the canonical form, refused over the worker's cap. */
+    a = parse_ok("{" BASE "," REQ "," LIMITS ",\"concurrency\":5,\"max_requests\":6}", &gw);
+    j = stress_spec_to_json(a);
+    t = cJSON_PrintUnformatted(j);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "\"concurrency\":5,\"max_requests\":6}"));
+    b = (struct stress_spec *)1;
+    assert_int_equal(parse_cfg(t, &wk, &b, &e), ERR_INVALID_FIELD_VALUE);
+    assert_string_equal(e.field, "concurrency");
+    assert_null(b);
+    cJSON_free(t);
+    cJSON_Delete(j);
+    stress_spec_free(a);
 }
 
 static void test_not_an_object(void **state)
@@ -544,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_caps_from_config),
         cmocka_unit_test(test_cap_message_names_variable),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_defaults_are_the_readers),
         cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_base_url),
         cmocka_unit_test(test_requests_array),
