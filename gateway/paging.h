@@ -18,8 +18,8 @@ struct request;
 
 /* Reads the query arguments limit (1..max, def when absent) and cursor (a
  * UUID: a next_cursor value, in either case; *cursor NULL when absent, else
- * lower-cased and borrowed for the request). Returns 0, or answers 400 invalid_field_value naming the
- * argument and returns -1. */
+ * lower-cased and borrowed for the request). Returns 0, or answers 400
+ * invalid_field_value naming the argument and returns -1. */
 int paging_parse_or_respond(struct request *req, long def, long max, long *limit,
                             const char **cursor);
 

@@ -23,10 +23,11 @@ struct cancel;
  * defer_unless_cached: the job is soft-throttled and not yet due: a prompt
  * cache miss calls no model and the outcome says `deferred` (no result; the
  * caller parks the job). Returns 0 (cb runs exactly once, possibly before
- * this returns, unless cancelled) or -1 when out of memory (cb never runs). cancel (borrowed; NULL: never
- * cancelled) is filled while the model is asked and emptied just before
- * cb; cancel_now() on it stops the task (worker/cancel.h): the question is
- * cancelled (model_ask) and cb never runs. spent: NULL, or what the model
+ * this returns, unless cancelled) or -1 when out of memory (cb never
+ * runs). cancel (borrowed; NULL: never cancelled) is filled while the model
+ * is asked and emptied just before cb; cancel_now() on it stops the task
+ * (worker/cancel.h): the question is cancelled (model_ask) and cb never
+ * runs. spent: NULL, or what the model
  * call spends is added to it as it goes (model_question.spent). */
 int arch_task_start(const struct model_ctx *ctx, const char *spec, const char *skip_reason,
                     int defer_unless_cached, struct model_spent *spent, model_done_cb *cb,

@@ -10,9 +10,10 @@
  *   fence (answer_json_object in answer.h: RFC 8259, valid UTF-8, no
  *   "\u0000", at most ANSWER_TEXT_MAX bytes).
  * - A required member that is missing, null, of the wrong type or empty
- *   (after trimming white space; an array whose strings are all empty,
- *   except stress' suggestions) fails with a reason naming it, e.g. "\"verification_steps\" is empty"
- *   or "suggestions[2].kind ...". Array indexes in reasons are 0-based.
+ *   (after trimming white space; an array whose strings are all empty;
+ *   stress' suggestions may be empty) fails with a reason naming it, e.g.
+ *   "\"verification_steps\" is empty" or "suggestions[2].kind ...". Array
+ *   indexes in reasons are 0-based.
  * - Strings are trimmed, control characters other than "\n" and "\t" become
  *   spaces, and a string over its cap is cut at a UTF-8 character boundary
  *   and ends in "..." (the result, "..." included, fits the cap). Diffs and
