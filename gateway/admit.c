@@ -424,8 +424,8 @@ static const char *const shared_members[] = {
     "job_id", "type", "status", "file_path", "language", "findings", "file_sha256", "summary",
     "notes", "linters", "error", "degraded", "degraded_reason", "provider", "model", "cached",
     "reviewed_ranges", "skipped_ranges", "filter", "filtered_out", "changed_ranges",
-    "diff_ranges", "root_cause", "explanation", "fix", "verification_steps", "confidence",
-    "verification", "failure", "frames", "root_frame", "architecture", "stress"};
+    "diff_ranges", "findings_dropped", "root_cause", "explanation", "fix", "verification_steps",
+    "confidence", "verification", "failure", "frames", "root_frame", "architecture", "stress"};
 
 static int shared_member(const char *name)
 {

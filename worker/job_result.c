@@ -3,6 +3,7 @@
 
 #include "common/crypto.h"
 #include "common/finding_id.h"
+#include "common/job.h"
 #include "common/utf8.h"
 #include "worker/answer.h"
 #include "worker/findings_filter.h"
@@ -153,6 +154,13 @@ static void add_usage(cJSON *r, const struct job_parts *p)
  * task gets a heavy task's own members (root_cause, architecture, stress...)
  * and a diff review's, which PostgreSQL keeps as one document,
  * task_result. */
+/* 1 when a job of type (a request_type) asks the model for findings. */
+static int reports_findings(const char *type)
+{
+    return type != NULL && (strcmp(type, job_type_str(JOB_REVIEW)) == 0 ||
+                            strcmp(type, job_type_str(JOB_DEBUG)) == 0);
+}
+
 static int reader_members(cJSON *r, const struct job_parts *p, const cJSON *findings,
                           const char *summary, const cJSON *diff_members, cJSON *task)
 {
@@ -179,6 +187,9 @@ static int reader_members(cJSON *r, const struct job_parts *p, const cJSON *find
             cJSON_AddItemReferenceToObject(task, it->string, (cJSON *)it);
     cJSON_ArrayForEach(it, diff_members)
         cJSON_AddItemReferenceToObject(task, it->string, (cJSON *)it);
+    if (m != NULL && !p->failed && reports_findings(field(p, "type")))
+        /* What the model reported that was not kept (answer_validate). */
+        cJSON_AddNumberToObject(task, "findings_dropped", m->dropped);
     cJSON_ArrayForEach(it, task)
         cJSON_AddItemReferenceToObject(r, it->string, (cJSON *)it);
     if (content != NULL) {

@@ -177,13 +177,15 @@ def test_findings_merged_from_linter_and_model(harness, mgw, fake, clean_state):
             u["cache_write_tokens"]) == (1234, 56, 0, 0), u
     assert u["cost_usd"] == pytest.approx((1234 * 3 + 56 * 15) / 1e6, abs=1e-6), u
     assert job["reviewed_ranges"] == [[1, 10]] and job["skipped_ranges"] == [], job
+    # Lines 500 and 9..99 are outside the file: dropped, and counted.
+    assert job["findings_dropped"] == 2, job
 
     # Served from PostgreSQL once the hot copy is gone: the same result.
     assert harness.redis_int("DEL", f"job:{job['job_id']}") == 1
     status, cold = harness.get_job(job["job_id"])
     assert status == 200, cold
     for k in ("provider", "model", "cached", "degraded", "degraded_reason", "summary",
-              "reviewed_ranges", "skipped_ranges"):
+              "reviewed_ranges", "skipped_ranges", "findings_dropped"):
         assert cold.get(k) == job[k], (k, cold.get(k), job[k])
     for k in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
         assert cold["usage"][k] == u[k], (k, cold["usage"], u)

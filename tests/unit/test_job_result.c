@@ -103,9 +103,10 @@ static void test_counted_summary_and_members(void **state)
     assert_string_equal(json_str(f.doc, "charge_month"), "2026-11");
     assert_int_equal(cJSON_GetObjectItem(f.doc, "charge_tokens")->valueint, 42);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(f.doc, "error")));
-    /* No fix: no files kept. */
+    /* No fix: no files kept. No model step: nothing dropped to count. */
     assert_null(cJSON_GetObjectItem(f.doc, "job_files"));
     assert_null(cJSON_GetObjectItem(f.doc, "task_result"));
+    assert_null(cJSON_GetObjectItem(f.result, "findings_dropped"));
     fx_done(&f);
 }
 
@@ -136,6 +137,19 @@ static void test_model_summary_and_secret_scan(void **state)
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(f.result, "cached")));
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(f.result, "usage"),
                                          "input_tokens")->valueint, 100);
+    /* What the model reported and validation dropped is counted, in the
+     * result and in the task result PostgreSQL keeps. */
+    assert_int_equal(cJSON_GetObjectItem(f.result, "findings_dropped")->valueint, 0);
+    f.model.dropped = 2;
+    fx_build(&f);
+    assert_int_equal(cJSON_GetObjectItem(f.result, "findings_dropped")->valueint, 2);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(f.doc, "task_result"),
+                                         "findings_dropped")->valueint, 2);
+    /* A design or a load test asks the model for no findings. */
+    cJSON_ReplaceItemInObject(f.entry, "type", cJSON_CreateString("architecture"));
+    fx_build(&f);
+    assert_null(cJSON_GetObjectItem(f.result, "findings_dropped"));
+    cJSON_ReplaceItemInObject(f.entry, "type", cJSON_CreateString("review"));
 
     f.model.degraded = 1;
     snprintf(f.model.degraded_reason, sizeof f.model.degraded_reason, "model_timeout");
