@@ -5,11 +5,16 @@
 #include "common/db.h"
 #include "common/err.h"
 #include "common/plans.h"
+#include "common/utf8.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
+#include <wctype.h>
 
 int account_key_shape_ok(const char *s, size_t len)
 {
@@ -28,28 +33,87 @@ void account_key_hash(const char *key, size_t len, const char *pepper, char out[
     crypto_keyed_hash_hex(pepper, strlen(pepper), key, len, out);
 }
 
-static int email_ok(const char *email, char *lower, size_t cap)
+/* The locale whose case table account_email_fold uses: PostgreSQL's
+ * lower() under an LC_CTYPE of C.UTF-8 goes through the same towlower. */
+#define ACCOUNT_FOLD_LOCALE "C.UTF-8"
+
+/* A plausible address: one '@' with text on both sides, no space or control
+ * character, valid UTF-8, at most ACCOUNT_EMAIL_MAX bytes. Its case is left
+ * to PostgreSQL (lower($1) in each statement). */
+static int email_ok(const char *email)
 {
     size_t n = strlen(email);
     const char *at = strchr(email, '@');
 
-    if (n == 0 || n > ACCOUNT_EMAIL_MAX || n >= cap || at == NULL || at == email ||
-        at[1] == '\0' || strchr(at + 1, '@') != NULL)
+    if (n == 0 || n > ACCOUNT_EMAIL_MAX || at == NULL || at == email || at[1] == '\0' ||
+        strchr(at + 1, '@') != NULL || !utf8_valid(email, n, NULL))
         return 0;
-    for (size_t i = 0; i <= n; i++) {
+    for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)email[i];
-        if (i < n && (c <= 0x20 || c == 0x7f))
+        if (c <= 0x20 || c == 0x7f)
             return 0;
-        lower[i] = (char)tolower(c);
     }
     return 1;
 }
 
-/* The email (lower-cased into lower) and the plan, each refused by name. */
-static int user_fields_check(const char *email, char lower[ACCOUNT_EMAIL_MAX + 1],
-                             const char *plan, struct err *e)
+/* Each character of s through towlower under the calling thread's locale
+ * (uselocale: a UTF-8 one) into out. Returns 0, or -1 when s is not in the
+ * locale's encoding or the result does not fit cap. */
+static int fold_chars(const char *s, char *out, size_t cap)
 {
-    if (!email_ok(email, lower, ACCOUNT_EMAIL_MAX + 1))
+    mbstate_t in, to;
+    size_t left = strlen(s), used = 0;
+
+    memset(&in, 0, sizeof in);
+    memset(&to, 0, sizeof to);
+    while (left > 0) {
+        char mb[MB_LEN_MAX];
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, s, left, &in), m;
+
+        if (n == 0 || n == (size_t)-1 || n == (size_t)-2)
+            return -1;
+        m = wcrtomb(mb, (wchar_t)towlower((wint_t)wc), &to);
+        if (m == (size_t)-1 || used + m >= cap)
+            return -1;
+        memcpy(out + used, mb, m);
+        used += m;
+        s += n;
+        left -= n;
+    }
+    out[used] = '\0';
+    return 0;
+}
+
+int account_email_fold(const char *email, char *out, size_t cap)
+{
+    size_t n = strlen(email);
+    locale_t loc, was;
+    int rc;
+
+    if (cap == 0 || !utf8_valid(email, n, NULL))
+        return -1;
+    loc = newlocale(LC_CTYPE_MASK, ACCOUNT_FOLD_LOCALE, (locale_t)0);
+    if (loc == (locale_t)0) {
+        /* No C.UTF-8 here: ASCII only (the "C" locale's tolower). */
+        if (n >= cap)
+            return -1;
+        for (size_t i = 0; i <= n; i++)
+            out[i] = (char)tolower((unsigned char)email[i]);
+        return 0;
+    }
+    /* This thread only, and only for the loop: nothing else sees it. */
+    was = uselocale(loc);
+    rc = fold_chars(email, out, cap);
+    uselocale(was);
+    freelocale(loc);
+    return rc;
+}
+
+/* The email and the plan, each refused by name. */
+static int user_fields_check(const char *email, const char *plan, struct err *e)
+{
+    if (!email_ok(email))
         return err_set_field(e, ERR_INVALID_FIELD_VALUE, "email", "not a valid email address");
     if (plans_parse(plan) < 0)
         return err_set_field(e, ERR_INVALID_FIELD_VALUE, "plan",
@@ -60,10 +124,10 @@ static int user_fields_check(const char *email, char lower[ACCOUNT_EMAIL_MAX + 1
 int account_user_create(struct db *db, const char *email, const char *plan,
                         const char *password, char user_id[37], struct err *e)
 {
-    char lower[ACCOUNT_EMAIL_MAX + 1], hash[CRYPTO_PWHASH_LEN], *id = NULL;
+    char hash[CRYPTO_PWHASH_LEN], *id = NULL;
     int rc;
 
-    if ((rc = user_fields_check(email, lower, plan, e)) != ERR_OK)
+    if ((rc = user_fields_check(email, plan, e)) != ERR_OK)
         return rc;
     if (password != NULL) {
         size_t n = strlen(password);
@@ -75,9 +139,9 @@ int account_user_create(struct db *db, const char *email, const char *plan,
     }
     rc = db_query_value(db,
                         "INSERT INTO users (user_id, email, plan, password_hash)"
-                        " VALUES (gen_random_uuid(), $1, $2, $3)"
+                        " VALUES (gen_random_uuid(), lower($1), $2, $3)"
                         " ON CONFLICT (email) DO NOTHING RETURNING user_id",
-                        3, (const char *[]){lower, plan, password ? hash : NULL}, &id, e);
+                        3, (const char *[]){email, plan, password ? hash : NULL}, &id, e);
     crypto_wipe(hash, sizeof hash);
     if (rc != ERR_OK)
         return rc;
@@ -90,13 +154,13 @@ int account_user_create(struct db *db, const char *email, const char *plan,
 
 int account_user_set_plan(struct db *db, const char *email, const char *plan, struct err *e)
 {
-    char lower[ACCOUNT_EMAIL_MAX + 1], *id = NULL;
+    char *id = NULL;
     int rc;
 
-    if ((rc = user_fields_check(email, lower, plan, e)) != ERR_OK)
+    if ((rc = user_fields_check(email, plan, e)) != ERR_OK)
         return rc;
-    rc = db_query_value(db, "UPDATE users SET plan = $2 WHERE email = $1 RETURNING user_id", 2,
-                        (const char *[]){lower, plan}, &id, e);
+    rc = db_query_value(db, "UPDATE users SET plan = $2 WHERE email = lower($1)"
+                        " RETURNING user_id", 2, (const char *[]){email, plan}, &id, e);
     if (rc == ERR_OK && id == NULL)
         rc = err_set(e, ERR_NOT_FOUND, "no user with this email");
     free(id);
@@ -105,13 +169,13 @@ int account_user_set_plan(struct db *db, const char *email, const char *plan, st
 
 int account_user_by_email(struct db *db, const char *email, char user_id[37], struct err *e)
 {
-    char lower[ACCOUNT_EMAIL_MAX + 1], *id = NULL;
+    char *id = NULL;
     int rc;
 
-    if (!email_ok(email, lower, sizeof lower))
+    if (!email_ok(email))
         return err_set(e, ERR_NOT_FOUND, "not a valid email address");
-    rc = db_query_value(db, "SELECT user_id FROM users WHERE email = $1", 1,
-                        (const char *[]){lower}, &id, e);
+    rc = db_query_value(db, "SELECT user_id FROM users WHERE email = lower($1)", 1,
+                        (const char *[]){email}, &id, e);
     if (rc == ERR_OK && id == NULL)
         rc = err_set(e, ERR_NOT_FOUND, "no user with this email");
     if (rc == ERR_OK)
@@ -192,14 +256,12 @@ int account_key_list(struct db *db, const char *user_id, cJSON **out, struct err
 
 int account_login_record(struct db *db, const char *email, cJSON **out, struct err *e)
 {
-    char lower[ACCOUNT_EMAIL_MAX + 1];
-
     *out = NULL;
-    if (!email_ok(email, lower, sizeof lower))
+    if (!email_ok(email))
         return ERR_OK;
     return db_query_json(db,
                       "SELECT jsonb_build_object('user_id', user_id, 'plan', plan,"
                       " 'email', email, 'password_hash', password_hash)"
-                      " FROM users WHERE email = $1",
-                      1, (const char *[]){lower}, out, e);
+                      " FROM users WHERE email = lower($1)",
+                      1, (const char *[]){email}, out, e);
 }

@@ -19,21 +19,21 @@
 #include "gateway/request.h"
 #include "gateway/respond.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 /* Returns 0 when both buckets had a token; else answers 429 or 503. */
 static int login_limit_or_respond(struct request *req, const char *email)
 {
-    char addr[CIDR_TEXT_MAX + 8], ip_key[96], mail_key[96], lower[ACCOUNT_EMAIL_MAX + 1];
+    char addr[CIDR_TEXT_MAX + 8], ip_key[96], mail_key[96], lower[ACCOUNT_EMAIL_FOLD_MAX];
     char digest[65];
     struct err e;
-    size_t n = strlen(email);
 
-    for (size_t i = 0; i <= n && i < sizeof lower; i++)
-        lower[i] = (char)tolower((unsigned char)email[i]);
-    lower[sizeof lower - 1] = '\0';
+    /* One bucket for every case of the address, as PostgreSQL finds one
+     * user for them (login_fields: whole UTF-8 within ACCOUNT_EMAIL_MAX,
+     * so the fold fits; the address as sent otherwise). */
+    if (account_email_fold(email, lower, sizeof lower) != 0)
+        snprintf(lower, sizeof lower, "%s", email);
     /* Keys hold a digest, never the address itself. */
     crypto_sha256_hex(lower, strlen(lower), digest);
     request_client_bucket(req, addr, sizeof addr);

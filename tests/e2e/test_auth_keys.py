@@ -88,6 +88,32 @@ def test_admin_refuses_duplicate_user_and_bad_plan(harness):
     assert harness.admin("user-plan", email, "business").returncode == 0
 
 
+def folds_non_ascii(harness) -> bool:
+    """PostgreSQL's lower() folds non-ASCII letters only when the database's
+    LC_CTYPE is a UTF-8 locale (services.sh's initdb: C.UTF-8 when the host
+    has it, else C)."""
+    return harness.psql("SELECT lower('Ä') = 'ä'") == "t"
+
+
+def test_admin_lower_cases_a_non_ascii_email_as_postgresql_does(harness):
+    """An email with a capital beyond ASCII is stored as PostgreSQL's lower()
+    has it (the users table's check), and found by any of its cases."""
+    if not folds_non_ascii(harness):
+        pytest.skip("the database's LC_CTYPE is not a UTF-8 locale: lower() is ASCII-only")
+    tag = secrets.token_hex(3)
+    upper, lower = f"Ä-{tag}@X.example", f"ä-{tag}@x.example"
+    user_id = harness.create_user(upper, plan="pro")
+    assert harness.psql(f"SELECT email FROM users WHERE user_id = '{user_id}'") == lower
+    key = harness.issue_key(lower)
+    assert harness.http("GET", "/whoami", auth=key)[2]["email"] == lower
+    assert harness.admin("user-plan", f"ä-{tag}@X.EXAMPLE", "business").returncode == 0
+    r = harness.admin("user-create", lower, check=False)
+    assert r.returncode == 1 and "a user with this email exists" in r.stderr, r.stderr
+    # Not UTF-8: refused by name, not by PostgreSQL's encoding check.
+    r = harness.admin("user-create", f"a\udc93-{tag}@x.example", check=False)
+    assert r.returncode == 1 and "not a valid email address" in r.stderr, r.stderr
+
+
 def test_admin_and_migrate_help(harness):
     for tool, arg in (("codeinsight-admin", "--help"), ("codeinsight-migrate", "--help"),
                       ("codeinsight-admin", "nope"), ("codeinsight-migrate", "nope")):

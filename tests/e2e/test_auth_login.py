@@ -5,7 +5,10 @@ email (burst 5) and per client address (burst 10) before any password is
 checked, with 429 rate_limited, Retry-After and RateLimit-* headers."""
 
 import itertools
+import re
+import secrets
 import statistics
+import subprocess
 import time
 
 import jwt
@@ -78,6 +81,21 @@ def test_email_is_case_insensitive(harness):
     harness.remember(body["access_token"])
     assert jwt.decode(body["access_token"], harness.jwt_secret, algorithms=["HS256"])["sub"] \
         == user_id
+
+
+def test_non_ascii_email_is_case_insensitive(harness):
+    """A user created as Ä...@x.example (stored as PostgreSQL's lower()
+    has it) logs in with the address in any case."""
+    if harness.psql("SELECT lower('Ä') = 'ä'") != "t":
+        pytest.skip("the database's LC_CTYPE is not a UTF-8 locale: lower() is ASCII-only")
+    tag = secrets.token_hex(3)
+    user_id = harness.create_user(f"Ä-{tag}@x.example", password=PASSWORD)
+    for email in (f"ä-{tag}@x.example", f"Ä-{tag}@X.EXAMPLE"):
+        status, _, body = login(harness, email, PASSWORD)
+        assert status == 200, (email, body)
+        harness.remember(body["access_token"])
+        assert jwt.decode(body["access_token"], harness.jwt_secret,
+                          algorithms=["HS256"])["sub"] == user_id
 
 
 def test_user_without_password_cannot_log_in(harness):
@@ -212,6 +230,22 @@ def test_per_email_limit(harness):
     status, _, body = login(harness, other, PASSWORD)
     assert status == 200, body
     harness.remember(body["access_token"])
+
+
+def test_per_email_limit_folds_non_ascii_case(harness):
+    """The email's bucket is the same whatever the case of its letters,
+    beyond ASCII too: Ö and ö are one address."""
+    if not re.search(r"(?im)^c\.utf-?8$", subprocess.run(["locale", "-a"], text=True,
+                                                          capture_output=True).stdout):
+        pytest.skip("no C.UTF-8 locale on this host: the gateway folds ASCII only")
+    tag = secrets.token_hex(3)
+    lower = f"ö-{tag}@example.com"
+    resp = drain(harness, lambda i: lower, LOGIN_EMAIL_BURST, LOGIN_EMAIL_PER_MIN)
+    assert_429(resp, limit=LOGIN_EMAIL_BURST)
+    more = itertools.count()
+    refusal_that_lasts(lambda: login(harness, lower, f"guess-more-{next(more)}"), 3)
+    harness.redis_cli("DEL", "rl:ip:127.0.0.1:login")
+    assert_429(login(harness, f"Ö-{tag}@EXAMPLE.com", PASSWORD), limit=LOGIN_EMAIL_BURST)
 
 
 def test_per_address_limit(harness):
