@@ -59,25 +59,62 @@ void launcher_head(struct strv *sv, const struct launcher *l, const char *stage,
     strv_addf(sv, "%ld", as_mb);
 }
 
-/* What bwrap wrote to the status file at path: 2 "exit-code", 1
- * "child-pid" only, 0 nothing (or no file). */
-static int launcher_status(const char *path)
+/* The status file at path into buf (LAUNCHER_STATUS_MAX + 1 bytes), NUL
+ * terminated: empty when there is none. */
+static void status_read(const char *path, char *buf)
 {
-    char buf[LAUNCHER_STATUS_MAX + 1];
     int fd, got = 0;
     ssize_t n;
 
+    buf[0] = '\0';
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return 0;
+        return;
     while (got < LAUNCHER_STATUS_MAX &&
            (n = read(fd, buf + got, (size_t)(LAUNCHER_STATUS_MAX - got))) > 0)
         got += (int)n;
     close(fd);
     buf[got] = '\0';
+}
+
+/* What bwrap wrote to the status file at path: 2 "exit-code", 1
+ * "child-pid" only, 0 nothing (or no file). */
+static int launcher_status(const char *path)
+{
+    char buf[LAUNCHER_STATUS_MAX + 1];
+
+    status_read(path, buf);
     if (strstr(buf, "\"exit-code\"") != NULL)
         return 2;
     return strstr(buf, "\"child-pid\"") != NULL ? 1 : 0;
+}
+
+pid_t launcher_child_pid(const char *path)
+{
+    char buf[LAUNCHER_STATUS_MAX + 1], *p, *end;
+    long pid;
+
+    status_read(path, buf);
+    if ((p = strstr(buf, "\"child-pid\"")) == NULL)
+        return 0;
+    p += sizeof "\"child-pid\"" - 1;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    if (*p++ != ':')
+        return 0;
+    errno = 0;
+    pid = strtol(p, &end, 10);
+    if (errno != 0 || end == p || pid <= 1 || pid > INT_MAX)
+        return 0;
+    return (pid_t)pid;
+}
+
+void launcher_kill_sandbox(const char *path)
+{
+    pid_t pid = launcher_child_pid(path);
+
+    if (pid > 1)
+        kill(pid, SIGKILL);
 }
 
 int launcher_ran(const char *path, int stopped)

@@ -25,6 +25,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct loop_proc_result;
 struct strv;
@@ -72,6 +73,24 @@ void launcher_head(struct strv *sv, const struct launcher *l, const char *stage,
  * set-up fails in the sandbox's first process, after "child-pid"; only the
  * missing "exit-code" tells that from a program's exit 1. */
 int launcher_ran(const char *path, int stopped);
+
+/* The pid (in the worker's pid namespace) of the sandbox's first process,
+ * the init of its pid namespace, as bwrap wrote it ("child-pid") to the
+ * status file at path; 0 when there is none (yet). */
+pid_t launcher_child_pid(const char *path);
+
+/* Kills what is left of a sandbox whose launcher was stopped (cancelled,
+ * timed out, killed): SIGKILL to its first process, whose death takes every
+ * process of its pid namespace. The kill of the launcher's process group
+ * does not reach it once it has left the group: bwrap --new-session puts it
+ * in a session of its own, and bwrap's --die-with-parent (the parent-death
+ * signal) has a window during bwrap's set-up in which the process, orphaned,
+ * runs on (a cancel that lands then left a 60 s sleeper running to its
+ * end, about one run in eight of test_sandbox_sched under load). Call it
+ * right after the launcher is stopped, before the status file is removed;
+ * bwrap writes "child-pid" before it lets that process leave the group, so
+ * one that is not there yet dies with the group. No-op without a status. */
+void launcher_kill_sandbox(const char *path);
 
 /* The reason of a run that did not launcher_ran (so all its output is the
  * launcher's or bwrap's), into why (cap bytes):

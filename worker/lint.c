@@ -195,6 +195,8 @@ static int unwrap(const struct lint_run *run, struct loop_proc_result *r, char *
     if (!linter_sandboxed(run->task->pool, run->linter) || r->spawn_error != 0)
         return 0;
     status_path(run->task, (int)(run - run->task->runs), path, sizeof path);
+    if (r->timed_out || r->term_signal != 0)
+        launcher_kill_sandbox(path);    /* what the group kill may have missed */
     if (!r->timed_out && !launcher_ran(path, r->term_signal != 0)) {
         launcher_failure(r, why, cap);
         return -1;
@@ -703,8 +705,12 @@ void lint_pool_free(struct lint_pool *pool)
     while (pool->tasks != NULL) {
         struct lint_task *t = pool->tasks;
         for (int i = 0; i < t->nruns; i++)
-            if (t->runs[i].proc != NULL)
+            if (t->runs[i].proc != NULL) {
+                char path[PATH_MAX + 32];
                 loop_proc_cancel(t->runs[i].proc);
+                status_path(t, i, path, sizeof path);
+                launcher_kill_sandbox(path);
+            }
         task_free(t);
     }
     loop_timer_free(pool->kick);

@@ -124,6 +124,7 @@ static void task_free(struct sandbox_task *t)
         list_remove(&sb->ready_head, &sb->ready_tail, t);
     if (t->proc != NULL) {
         loop_proc_cancel(t->proc);
+        launcher_kill_sandbox(t->status);   /* what the group kill may have missed */
         sb->running--;
     }
     if (t->retry != NULL)
@@ -270,6 +271,8 @@ static void on_run_done(void *arg, const struct loop_proc_result *r)
     t->proc = NULL;
     sb->running--;
     why[0] = '\0';
+    if (r->timed_out || r->term_signal != 0)
+        launcher_kill_sandbox(t->status);   /* what the group kill may have missed */
     if (r->spawn_error != 0) {
         snprintf(why, sizeof why, "cannot start the sandbox launcher: %s",
                  loop_strerror(r->spawn_error));

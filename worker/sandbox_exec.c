@@ -487,14 +487,16 @@ static void keep(pid_t pid, const sigset_t *set)
 
 /* Forks: the child returns, to exec bwrap; this process stays as its keeper
  * and never returns. The worker spawned the launcher as the leader of a
- * session and process group of its own (common/loop.c), and bwrap is not
- * asked for a new session, so every process of the sandbox is in this group
- * from its birth: a kill of the group (the worker's, on a timeout or a
- * cancel, or the keeper's when the worker dies) reaches all of them. bwrap's
- * --die-with-parent alone does not: a child whose bwrap dies before the
- * child has set its parent-death signal is orphaned, and its program runs on
- * (40 cancels at moments spread over a sandbox's start left 15 processes
- * running, before this). */
+ * session and process group of its own (common/loop.c), so the keeper, bwrap
+ * and the sandbox's first process until it leaves for its own session (bwrap
+ * --new-session, late in its set-up) are in this group: a kill of the group
+ * (the worker's, on a timeout or a cancel, or the keeper's when the worker
+ * dies) reaches them. The sandbox's init, once in its own session, is killed
+ * by the worker by its pid (launcher_kill_sandbox, worker/launcher.h):
+ * bwrap's --die-with-parent alone does not do it, a child whose bwrap dies
+ * while its parent-death signal is not set is orphaned and its program runs
+ * on (40 cancels at moments spread over a sandbox's start left 15 processes
+ * running, before the group kill). */
 static void keeper_start(pid_t worker)
 {
     sigset_t set, old;
