@@ -24,6 +24,7 @@ LUA(job_event)
 LUA(job_read)
 LUA(job_cancel)
 LUA(job_heartbeat)
+LUA(consumer_prune)
 LUA(auth_fill)
 LUA(unknown_key)
 LUA(key_revoke)
@@ -41,6 +42,7 @@ struct kv_script job_script_event = {"job_event", NULL, 0, ""};
 struct kv_script job_script_read = {"job_read", NULL, 0, ""};
 struct kv_script job_script_cancel = {"job_cancel", NULL, 0, ""};
 struct kv_script job_script_heartbeat = {"job_heartbeat", NULL, 0, ""};
+struct kv_script job_script_consumer_prune = {"consumer_prune", NULL, 0, ""};
 struct kv_script job_script_auth_fill = {"auth_fill", NULL, 0, ""};
 struct kv_script job_script_unknown_key = {"unknown_key", NULL, 0, ""};
 struct kv_script job_script_key_revoke = {"key_revoke", NULL, 0, ""};
@@ -70,6 +72,8 @@ void job_scripts_init(void)
     script_bind(&job_script_cancel, schema_redis_job_cancel_lua, schema_redis_job_cancel_lua_len);
     script_bind(&job_script_heartbeat, schema_redis_job_heartbeat_lua,
                 schema_redis_job_heartbeat_lua_len);
+    script_bind(&job_script_consumer_prune, schema_redis_consumer_prune_lua,
+                schema_redis_consumer_prune_lua_len);
     script_bind(&job_script_auth_fill, schema_redis_auth_fill_lua,
                 schema_redis_auth_fill_lua_len);
     script_bind(&job_script_unknown_key, schema_redis_unknown_key_lua,

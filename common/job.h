@@ -41,6 +41,7 @@ extern struct kv_script job_script_event;       /* one live event of a pipeline 
 extern struct kv_script job_script_read;        /* a job's hash, else its stream entry */
 extern struct kv_script job_script_cancel;      /* its owner cancels a job (DELETE /job/:id) */
 extern struct kv_script job_script_heartbeat;   /* a worker's own entries kept fresh */
+extern struct kv_script job_script_consumer_prune;  /* consumers holding nothing go */
 extern struct kv_script job_script_auth_fill;   /* an identity into the cache, revocation kept */
 extern struct kv_script job_script_unknown_key; /* unknown API keys per client address */
 extern struct kv_script job_script_key_revoke;  /* a revoked API key into the cache */

@@ -42,7 +42,7 @@ static void on_rechecked(void *arg, cJSON *reply, const struct err *e)
 static void recheck_all(struct cancel_watch *cw)
 {
     const char **ids = malloc(RECHECK_MAX * sizeof *ids);
-    int n = ids != NULL ? pipeline_ids(cw->w, 1, ids, RECHECK_MAX) : 0;
+    int n = ids != NULL ? pipeline_ids(cw->w, ids, RECHECK_MAX) : 0;
     struct err e;
 
     for (int i = 0; i < n; i++) {

@@ -929,13 +929,24 @@ int pipeline_holds(const struct worker *w, const char *entry_id)
     return 0;
 }
 
-int pipeline_ids(const struct worker *w, int job_ids, const char **ids, int max)
+int pipeline_ids(const struct worker *w, const char **ids, int max)
 {
     int n = 0;
 
     for (const struct pipeline_job *j = w->jobs; j != NULL && n < max; j = j->next)
-        if (!job_ids || j->job_id[0] != '\0')
-            ids[n++] = job_ids ? j->job_id : j->entry_id;
+        if (j->job_id[0] != '\0')
+            ids[n++] = j->job_id;
+    return n;
+}
+
+int pipeline_held(const struct worker *w, const char **entry_ids, const char **job_ids, int max)
+{
+    int n = 0;
+
+    for (const struct pipeline_job *j = w->jobs; j != NULL && n < max; j = j->next, n++) {
+        entry_ids[n] = j->entry_id;
+        job_ids[n] = j->job_id;
+    }
     return n;
 }
 

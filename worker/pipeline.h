@@ -36,10 +36,14 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
 /* 1 when an entry is already being processed here (a reclaim must skip it). */
 int pipeline_holds(const struct worker *w, const char *entry_id);
 
-/* Fills ids (borrowed until the jobs finish) with the entry ids of the jobs
- * in memory, or with job_ids their job ids (a job without one is left out),
- * at most max; returns how many. */
-int pipeline_ids(const struct worker *w, int job_ids, const char **ids, int max);
+/* Fills ids (borrowed until the jobs finish) with the job ids of the jobs in
+ * memory (a job without one is left out), at most max; returns how many. */
+int pipeline_ids(const struct worker *w, const char **ids, int max);
+
+/* Fills entry_ids and job_ids (borrowed until the jobs finish), index by
+ * index, with the entry id and the job id ("" when not known yet) of each
+ * job in memory, at most max; returns how many. */
+int pipeline_held(const struct worker *w, const char **entry_ids, const char **job_ids, int max);
 
 /* Its owner cancelled job job_id (JOB_CANCEL_CHANNEL): when it is in memory
  * and not past its model step, it ends as cancelled, with no findings: its

@@ -33,15 +33,55 @@
 /* Entries asked for in one XREADGROUP, at most. */
 #define READ_COUNT_MAX 64
 #define TICK_MS 250
+/* How often a worker removes the group's consumers that hold nothing and
+ * have been idle longer than CONSUMER_IDLE_MAX_MS (consumer_prune.lua): those
+ * of stopped or dead workers, whose entries were reclaimed. */
+#define CONSUMER_PRUNE_EVERY_MS (60 * 1000)
+#define CONSUMER_IDLE_MAX_MS (60 * 60 * 1000)
 
 static void read_more(struct worker *w);
 
+/* Removes consumers holding nothing from the group: self ("" for none), and
+ * any other idle past CONSUMER_IDLE_MAX_MS. Returns ERR_OK when sent. */
+static int prune_consumers(struct worker *w, const char *self, kv_async_cb *cb)
+{
+    char idle[24];
+    struct err e;
+
+    snprintf(idle, sizeof idle, "%d", CONSUMER_IDLE_MAX_MS);
+    return kv_async_eval(w->kv, &job_script_consumer_prune, 1, 4,
+                         (const char *[]){w->stream, w->group, self, idle}, NULL, cb, w, &e);
+}
+
+static void on_left_group(void *arg, cJSON *reply, const struct err *e)
+{
+    struct worker *w = arg;
+
+    (void)reply;
+    (void)e;
+    w->leaving = 2;
+    loop_stop(w->loop);
+}
+
+/* Stops the loop once the jobs are done and no read is outstanding, the
+ * consumer first removed from the group (it holds nothing then), or at
+ * the deadline. */
 static void check_drained(struct worker *w)
 {
     if (!w->stopping)
         return;
-    if ((w->inflight == 0 && !w->reading) || clock_mono_ms() >= w->stop_deadline_ms)
+    if (clock_mono_ms() >= w->stop_deadline_ms || w->leaving == 2) {
         loop_stop(w->loop);
+        return;
+    }
+    if (w->inflight != 0 || w->reading || w->leaving == 1)
+        return;
+    if (w->kv != NULL && kv_async_connected(w->kv) &&
+        prune_consumers(w, w->consumer, on_left_group) == ERR_OK) {
+        w->leaving = 1;
+        return;
+    }
+    loop_stop(w->loop);
 }
 
 void worker_job_released(struct worker *w, int ok)
@@ -188,24 +228,30 @@ static void on_heartbeat(void *arg, cJSON *reply, const struct err *e)
 }
 
 /* Entries this worker holds are kept fresh (job_heartbeat.lua resets their
- * idle time) so no live worker reclaims them; HB_MAX ids a call. */
+ * idle time) so no live worker reclaims them, and their jobs' hashes their
+ * TTL; HB_MAX entries a call. */
 static void heartbeat(struct worker *w)
 {
-    enum { HB_MAX = 1024 };
-    const char **ids, *argv[HB_MAX + 3];
+    enum { HB_MAX = 512 };
+    const char **ids, *argv[2 * HB_MAX + 4];
+    char ttl[24];
     struct err e;
     int k;
 
-    if (w->inflight <= 0 || (ids = malloc((size_t)w->inflight * sizeof *ids)) == NULL)
+    if (w->inflight <= 0 || (ids = malloc(2 * (size_t)w->inflight * sizeof *ids)) == NULL)
         return;
-    k = pipeline_ids(w, 0, ids, (int)w->inflight);
+    k = pipeline_held(w, ids, ids + w->inflight, (int)w->inflight);
+    snprintf(ttl, sizeof ttl, "%ld", w->cfg->job_ttl_s);
     for (int at = 0; at < k; at += HB_MAX) {
         int n = 0;
         argv[n++] = w->stream;
         argv[n++] = w->group;
         argv[n++] = w->consumer;
-        for (int i = at; i < k && i < at + HB_MAX; i++)
+        argv[n++] = ttl;
+        for (int i = at; i < k && i < at + HB_MAX; i++) {
             argv[n++] = ids[i];
+            argv[n++] = ids[w->inflight + i];
+        }
         if (kv_async_eval(w->kv, &job_script_heartbeat, 1, n, argv, NULL, on_heartbeat, w,
                           &e) != ERR_OK)
             break;
@@ -295,6 +341,10 @@ static void on_tick(void *arg)
         if (now - w->last_reclaim_ms >= w->cfg->visibility_ms / 2) {
             w->last_reclaim_ms = now;
             reclaim(w);
+        }
+        if (now - w->last_prune_ms >= CONSUMER_PRUNE_EVERY_MS) {
+            w->last_prune_ms = now;
+            prune_consumers(w, "", NULL);
         }
     }
     if (w->stopping) {

@@ -56,6 +56,8 @@ struct worker {
     int reclaiming;                 /* an XAUTOCLAIM is outstanding */
     int64_t last_heartbeat_ms;      /* monotonic */
     int64_t last_reclaim_ms;
+    int64_t last_prune_ms;          /* monotonic: consumers holding nothing removed */
+    int leaving;                    /* stopping: 1 removing its consumer, 2 done */
     int64_t reclaimed;
     const char *pool;               /* "fast" | "heavy" */
     const char *stream;

@@ -27,7 +27,7 @@ def scripts(harness):
     gen = harness.build_dir / "gen" / "schema" / "redis"
     return {name: (gen / f"{name}.lua").read_text()
             for name in ("job_start", "job_defer", "job_finish", "job_cancel", "job_undefer",
-                         "job_heartbeat", "admit", "job_event")}
+                         "job_heartbeat", "admit", "job_event", "consumer_prune")}
 
 
 @pytest.fixture
@@ -236,24 +236,71 @@ def idle_ms(harness, stream, eid) -> int:
 
 def test_heartbeat_refreshes_only_its_own_entries(harness, scripts, entry):
     """A's heartbeat after B reclaimed one of its two entries: A's own is
-    refreshed, B's stays B's (a bare XCLAIM would take it back) and is
-    returned; an entry no longer pending is neither."""
+    refreshed, and its job's hash gets the job TTL again (a job running
+    longer than the TTL keeps its state); B's stays B's (a bare XCLAIM would
+    take it back) and is returned, its hash untouched; an entry no longer
+    pending is neither."""
     stream, eid, job_id, key = entry
-    eid2 = harness.redis_cli("XADD", stream, "*", "job_id", str(uuid.uuid4()))
+    job2 = str(uuid.uuid4())
+    eid2 = harness.redis_cli("XADD", stream, "*", "job_id", job2)
     harness.redis_cli("XREADGROUP", "GROUP", GROUP, "A", "COUNT", "1", "STREAMS", stream, ">")
     harness.redis_cli("XCLAIM", stream, GROUP, "B", "0", eid2, "JUSTID")
     gone = harness.redis_cli("XADD", stream, "*", "job_id", str(uuid.uuid4()))
+    for k in (key, f"job:{job2}"):
+        harness.redis_cli("HSET", k, "status", "running")
+        harness.redis_cli("EXPIRE", k, "5")
     time.sleep(0.3)
     assert idle_ms(harness, stream, eid) >= 300
-    out = harness.redis_cli("EVAL", scripts["job_heartbeat"], "1", stream, GROUP, "A",
-                            eid, eid2, gone)
+    out = harness.redis_cli("EVAL", scripts["job_heartbeat"], "1", stream, GROUP, "A", "600",
+                            eid, job_id, eid2, job2, gone, "")
     assert out.splitlines() == [eid2]
+    assert int(harness.redis_cli("TTL", key)) > 5, "A's job hash kept its old TTL"
+    assert int(harness.redis_cli("TTL", f"job:{job2}")) <= 5, "B's job hash was refreshed"
+    harness.redis_cli("DEL", f"job:{job2}")
     pending = harness.redis_cli("XPENDING", stream, GROUP, "-", "+", "10").splitlines()
     owners = dict(zip(pending[0::4], pending[1::4]))
     assert owners == {eid: "A", eid2: "B"}, pending
     assert idle_ms(harness, stream, eid) < 300
     counts = dict(zip(pending[0::4], pending[3::4]))
     assert counts[eid] == "1", pending      # JUSTID: not counted as a delivery
+
+
+def test_prune_removes_only_consumers_holding_nothing(harness, scripts, entry):
+    """consumer_prune.lua: a stopping worker's own consumer goes when it
+    holds nothing; any other goes once idle past the limit and holding
+    nothing; one holding an entry stays, whatever its idle time (XGROUP
+    DELCONSUMER would drop its entry from the pending list for good)."""
+    stream, eid, _, _ = entry        # delivered to A, pending
+    harness.redis_cli("XADD", stream, "*", "job_id", str(uuid.uuid4()))
+    harness.redis_cli("XREADGROUP", "GROUP", GROUP, "B", "COUNT", "1", "STREAMS", stream, ">")
+    harness.redis_cli("XACK", stream, GROUP,
+                      harness.redis_cli("XPENDING", stream, GROUP, "-", "+", "10",
+                                        "B").splitlines()[0])
+    for name in ("C", "D"):
+        harness.redis_cli("XGROUP", "CREATECONSUMER", stream, GROUP, name)
+
+    def names():
+        out = harness.redis_cli("XINFO", "CONSUMERS", stream, GROUP).splitlines()
+        return sorted(out[i + 1] for i, v in enumerate(out) if v == "name")
+
+    assert names() == ["A", "B", "C", "D"]
+    # C is stopping: it holds nothing, it goes; the others are not idle long.
+    out = harness.redis_cli("EVAL", scripts["consumer_prune"], "1", stream, GROUP, "C", "60000")
+    assert out.splitlines() == ["C"] and names() == ["A", "B", "D"]
+    # A stopping worker that still holds an entry stays.
+    assert harness.redis_cli("EVAL", scripts["consumer_prune"], "1", stream, GROUP, "A",
+                             "60000") == ""
+    time.sleep(0.05)
+    # Idle past the limit: B and D hold nothing and go; A holds eid and stays.
+    out = harness.redis_cli("EVAL", scripts["consumer_prune"], "1", stream, GROUP, "", "10")
+    assert sorted(out.splitlines()) == ["B", "D"] and names() == ["A"]
+    pending = harness.redis_cli("XPENDING", stream, GROUP, "-", "+", "10").splitlines()
+    assert pending[:2] == [eid, "A"], pending
+    # No stream, no group: nothing to do.
+    assert harness.redis_cli("EVAL", scripts["consumer_prune"], "1", stream + "-none", GROUP,
+                             "", "0") == ""
+    assert harness.redis_cli("EVAL", scripts["consumer_prune"], "1", stream, "nogroup",
+                             "", "0") == ""
 
 
 def save(harness, job_id, attempts, worker, status="done", summary="") -> str:
