@@ -351,12 +351,12 @@ int auth_known_or_respond(struct request *req, const struct identity *id)
 
     err_clear(&e);
     state = cache_state(req, id, &e);
-    if (state == 0) {
-        if (auth_fill_cache(req, id, &e) == ERR_OK)
-            state = cache_state(req, id, &e);
-        else
-            state = -1;
-    }
+    /* A miss is filled and read again; the entry may expire in between
+     * (CODEINSIGHT_AUTH_CACHE_TTL may be 1 s): once more, then 503. */
+    for (int fills = 0; state == 0 && fills < 2; fills++)
+        state = auth_fill_cache(req, id, &e) == ERR_OK ? cache_state(req, id, &e) : -1;
+    if (state == 0)
+        err_set(&e, ERR_SERVER_BUSY, "the identity cache entry expired as it was filled");
     if (state == 1)
         return 0;
     if (err_http_status(e.code) == 401)
