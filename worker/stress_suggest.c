@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "common/stress_spec.h"
+#include "common/utf8.h"
 #include "worker/redact.h"
+#include "worker/task_answer.h"
 
 /* 1 when path (a suggestion's, after "METHOD ") is the endpoint's path,
  * or that path up to its '?' and has no query itself. */
@@ -61,6 +63,8 @@ int stress_suggest_keep_measured(cJSON *suggestions, const cJSON *report)
             rc = -1;
             goto out;
         }
+        /* As the table shows it: a long path cut (stress_task.c). */
+        shown[n].text[utf8_prec(shown[n].text, STRESS_TABLE_PATH_MAX)] = '\0';
         eps[n++] = ep;
     }
     for (s = suggestions != NULL ? suggestions->child : NULL; s != NULL; s = next) {

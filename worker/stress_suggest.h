@@ -20,7 +20,7 @@
  * at most STRESS_REQUESTS_MAX of them are looked at). It names one when
  * the method is the same and the path, byte for byte, is
  *   - the endpoint's path as measured, or as the model's table showed it
- *     (redacted: redact_text), or
+ *     (redacted: redact_text, and cut to STRESS_TABLE_PATH_MAX bytes), or
  *   - that path without its query string, the suggestion having none
  *     ("GET /items" names "GET /items?page=2").
  * Both borrowed; suggestions is changed in place. Returns how many were

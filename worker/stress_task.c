@@ -124,7 +124,7 @@ static char *report_table(const cJSON *report)
         }
         path = rp.text;
         n += utf8_fmt(t + n, STRESS_TABLE_MAX - n, "%s %.*s | %.0f | %.3f | %.1f | %.1f | %.1f |",
-                      json_str(ep, "method"), utf8_prec(path, 300), path,
+                      json_str(ep, "method"), utf8_prec(path, STRESS_TABLE_PATH_MAX), path,
                       cJSON_GetNumberValue(cJSON_GetObjectItem(ep, "requests")),
                       cJSON_GetNumberValue(cJSON_GetObjectItem(ep, "error_rate")),
                       latency(ep, "p50"), latency(ep, "p95"), latency(ep, "p99"));

@@ -116,7 +116,12 @@ int arch_answer_parse(const char *text, size_t len, cJSON **out, char *why, size
  *   output; else a string (a non-string fails) cut to STRESS_IMPACT_MAX. */
 #define STRESS_SUMMARY_MAX 2048
 #define STRESS_SUGGESTIONS_MAX 20
-#define STRESS_ENDPOINT_MAX 256
+/* Bytes of an endpoint's path the stress prompt's table shows at most (a
+ * longer one is cut at a UTF-8 boundary; stress_task.c). */
+#define STRESS_TABLE_PATH_MAX 300
+/* "METHOD /path": the longest method, a space and a path as the table shows
+ * it, so a model naming an endpoint as shown is never refused. */
+#define STRESS_ENDPOINT_MAX (7 + 1 + STRESS_TABLE_PATH_MAX)
 #define STRESS_ADVICE_MAX 1024
 #define STRESS_IMPACT_MAX 300
 

@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "worker/redact.h"
 #include "worker/stress_suggest.h"
+#include "worker/task_answer.h"
 
 /* A key redact_text replaces, split so this file holds none. */
 #define KEY "sk_live_" "4eC39HqLyjWDarjtT1zdp7dc"
@@ -118,6 +119,37 @@ static void test_redacted_path_names_the_endpoint(void **state)
     redact_result_cleanup(&rp);
 }
 
+/* A path longer than the table shows is named as shown, cut at
+ * STRESS_TABLE_PATH_MAX bytes, and the answer parser takes it. */
+static void test_long_path_named_as_shown(void **state)
+{
+    char path[STRESS_TABLE_PATH_MAX + 101], shown[STRESS_ENDPOINT_MAX + 1];
+    char answer[2 * STRESS_ENDPOINT_MAX], why[300];
+    cJSON *r, *a, *parsed = NULL;
+
+    (void)state;
+    memset(path, 'a', sizeof path - 1);
+    path[0] = '/';
+    path[sizeof path - 1] = '\0';
+    r = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "endpoints"),
+                         cJSON_Parse("{\"method\": \"OPTIONS\"}"));
+    cJSON_AddStringToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "endpoints"), 0), "path",
+                            path);
+    snprintf(shown, sizeof shown, "OPTIONS %.*s", STRESS_TABLE_PATH_MAX, path);
+    assert_int_equal(strlen(shown), STRESS_ENDPOINT_MAX);
+    snprintf(answer, sizeof answer, "{\"summary\": \"s\", \"suggestions\": [{\"endpoint\": "
+             "\"%s\", \"kind\": \"other\", \"advice\": \"a\"}]}", shown);
+    assert_int_equal(stress_answer_parse(answer, strlen(answer), &parsed, why, sizeof why), 0);
+    a = cJSON_DetachItemFromObject(parsed, "suggestions");
+    assert_int_equal(stress_suggest_keep_measured(a, r), 0);
+    assert_int_equal(cJSON_GetArraySize(a), 1);
+    assert_string_equal(json_str(cJSON_GetArrayItem(a, 0), "endpoint"), shown);
+    cJSON_Delete(a);
+    cJSON_Delete(parsed);
+    cJSON_Delete(r);
+}
+
 static void test_odd_inputs(void **state)
 {
     cJSON *r = report(), *a;
@@ -143,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_measured_endpoints_kept),
         cmocka_unit_test(test_unmeasured_endpoints_dropped),
         cmocka_unit_test(test_redacted_path_names_the_endpoint),
+        cmocka_unit_test(test_long_path_named_as_shown),
         cmocka_unit_test(test_odd_inputs),
     };
 
