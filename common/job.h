@@ -53,7 +53,7 @@ extern struct kv_script job_script_key_revoke;  /* a revoked API key into the ca
 #define JOB_EVENTS_KEY_MAX (sizeof JOB_EVENTS_KEY_PREFIX + 36)
 #define JOB_EVENTS_CHANNEL "ci:events"
 /* Entries to ask for when reading a job's whole event stream: more than it
- * keeps (XADD MAXLEN ~ 64 in schema/redis/lib/events.lua). */
+ * keeps (XADD MAXLEN 64 in schema/redis/lib/events.lua). */
 #define JOB_EVENTS_READ_MAX "200"
 
 /* Version of the whole review pipeline, part of every result-cache key and

@@ -110,6 +110,27 @@ def test_a_late_step_event_stays_behind_the_final_one(harness, scripts, entry):
     harness.redis_cli("DEL", f"jobev:{job_id}")
 
 
+def test_a_jobs_events_are_capped_exactly(harness, scripts, entry):
+    """jobev:<id> keeps the last 64 events whatever the server's
+    stream-node-max-entries (an approximate MAXLEN ~ 64 kept up to 163 with
+    Redis' default of 100, more with a larger one, past the 200 a catch-up
+    read asks for); here the setting is raised to 500 for the test."""
+    stream, eid, job_id, key = entry
+    assert start(harness, scripts, stream, eid, key) == "1"
+    was = harness.redis_cli("CONFIG", "GET", "stream-node-max-entries").splitlines()[1]
+    harness.redis_cli("CONFIG", "SET", "stream-node-max-entries", "500")
+    try:
+        for i in range(300):
+            harness.redis_cli("EVAL", scripts["job_event"], "1", key, TTL, "linted",
+                              f'{{"n":{i}}}')
+    finally:
+        harness.redis_cli("CONFIG", "SET", "stream-node-max-entries", was)
+    assert harness.redis_int("XLEN", f"jobev:{job_id}") == 64
+    last = harness.redis_cli("XREVRANGE", f"jobev:{job_id}", "+", "-", "COUNT", "1")
+    assert '{"n":299}' in last, last
+    harness.redis_cli("DEL", f"jobev:{job_id}")
+
+
 def test_defer_of_a_pending_entry_parks_it(harness, scripts, entry):
     stream, eid, job_id, key = entry
     assert start(harness, scripts, stream, eid, key) == "1"

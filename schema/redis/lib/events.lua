@@ -1,13 +1,16 @@
 -- lib/events.lua: prepended to every script at build time (see Makefile).
 -- A job's live events (GET /job/:id/events, docs/events.md): each one is
--- appended to the job's small stream jobev:<id> (capped, expiring with the
--- job's hot copy) and published on the channel ci:events as
+-- appended to the job's small stream jobev:<id> (the last 64 exactly, an
+-- exact MAXLEN: an approximate one trims whole nodes of the server's
+-- stream-node-max-entries, 100 by default, and may keep more than a
+-- catch-up read asks for, JOB_EVENTS_READ_MAX; expiring with the job's hot
+-- copy) and published on the channel ci:events as
 -- "<job id> <entry id> <type> <json>", in the same script as the change it
 -- reports, so readers see history and live events in one order.
 
 local function job_event(job_id, ttl, etype, data)
   local key = 'jobev:' .. job_id
-  local id = redis.call('XADD', key, 'MAXLEN', '~', '64', '*', 'type', etype, 'data', data)
+  local id = redis.call('XADD', key, 'MAXLEN', '64', '*', 'type', etype, 'data', data)
   redis.call('EXPIRE', key, tonumber(ttl))
   redis.call('PUBLISH', 'ci:events', job_id .. ' ' .. id .. ' ' .. etype .. ' ' .. data)
   return id
