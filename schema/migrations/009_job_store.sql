@@ -14,7 +14,7 @@
 --     minimal save (without them) keeps what an earlier save recorded;
 --   - language: the worker's resolution, which a later worker may make
 --     differently (a .h header read as cpp): the later one, like the
---     findings it goes with;
+--     findings it goes with (unless it has none);
 --   - the result members, as before.
 -- job_id, type, created_at and user_id are fixed by the submission and
 -- keep their first value; the token charge stays the first one recorded.
@@ -56,7 +56,7 @@ BEGIN
         file_path = COALESCE(EXCLUDED.file_path, j.file_path),
         repo_id = COALESCE(EXCLUDED.repo_id, j.repo_id),
         request_id = COALESCE(EXCLUDED.request_id, j.request_id),
-        language = EXCLUDED.language,
+        language = COALESCE(EXCLUDED.language, j.language),
         updated_at = now();
 
     DELETE FROM findings WHERE job_id = id;
