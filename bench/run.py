@@ -667,6 +667,10 @@ class Bench:
         log(f"fake model on :{self.fake.port}; starting the gateway")
         self.gw = self.h.start_gateway({
             "CODEINSIGHT_RATE_LIMIT_SCALE": RATE_SCALE,
+            # Like the rate limits, on but out of the way: the POST load
+            # queues hundreds of thousands of jobs no worker takes (so the
+            # XLEN of the cap's check is measured, never a refusal).
+            "CODEINSIGHT_QUEUE_MAX": "100000000",
             "CODEINSIGHT_LOG_LEVEL": "info",
             # The product's default (the test harness turns the cache off).
             "CODEINSIGHT_VIEW_CACHE_MB": "32",

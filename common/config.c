@@ -189,6 +189,10 @@ static const struct cfg_entry cfg_table[] = {
     {"CODEINSIGHT_RESULT_CACHE_SHARED", CFG_T_INT, OFF(result_cache_shared), "0", 0, 1,
      CFG_GATEWAY, 0, "1: identical submissions share results across users (one organisation); "
      "another user's hit shows the result, none of its owner's identifiers."},
+    {"CODEINSIGHT_QUEUE_MAX", CFG_T_INT, OFF(queue_max), "100000", 0, 100000000, CFG_GATEWAY,
+     0, "Entries a stream may hold (queued and running jobs, their code included); past it "
+     "POST /review answers 503 queue_full, so a pool that is down or far behind cannot fill "
+     "Redis. 0: no cap."},
     {"CODEINSIGHT_TARGET_DRAIN_S", CFG_T_INT, OFF(target_drain_s), "60", 1, 86400, CFG_GATEWAY,
      0, "Seconds a stream's backlog should take to drain: GET /queue/info sizes "
      "recommended_workers for it."},

@@ -76,6 +76,7 @@ struct config {
     long input_max_bytes;           /* largest code excerpt sent to the model */
     char prompts_dir[CFG_STR_MAX];
     long result_cache_shared;       /* 1: the gateway's result cache spans users */
+    long queue_max;                 /* entries a stream may hold; 0: no cap */
     char eslint_dir[CFG_STR_MAX];   /* npm install of eslint and its shipped config */
     long visibility_ms;             /* pending entries idle longer are reclaimed */
     long max_attempts;              /* deliveries before an entry is dead-lettered */

@@ -67,6 +67,7 @@ static const struct {
                                     503},
     [ERR_TOO_MANY_STREAMS]       = {"too_many_streams", "Too many event streams open", 429},
     [ERR_SERVER_BUSY]            = {"server_busy", "Server busy", 503},
+    [ERR_QUEUE_FULL]             = {"queue_full", "Queue full", 503},
     [ERR_JOB_FINISHED]           = {"job_finished", "Job already finished", 409},
 };
 

@@ -65,6 +65,7 @@ enum err_code {
     ERR_SUBSCRIBERS_FULL,       /* this gateway holds its most event streams */
     ERR_TOO_MANY_STREAMS,       /* the caller holds its most event streams */
     ERR_SERVER_BUSY,            /* every waiting thread is taken and their queue is full */
+    ERR_QUEUE_FULL,             /* the job's stream holds CODEINSIGHT_QUEUE_MAX entries */
     ERR_JOB_FINISHED,           /* cancelling a job that is done or failed */
     ERR__COUNT
 };

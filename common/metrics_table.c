@@ -18,7 +18,7 @@ static const char *const none[] = {"", NULL};
 
 static const char *const admissions[] = {
     "outcome=\"admitted\"", "outcome=\"throttled\"", "outcome=\"degraded\"",
-    "outcome=\"replayed\"", "outcome=\"cached\"", NULL};
+    "outcome=\"replayed\"", "outcome=\"cached\"", "outcome=\"queue_full\"", NULL};
 
 #define JOB_OUTCOMES(t)                                                                   \
     "type=\"" t "\",outcome=\"done\"", "type=\"" t "\",outcome=\"failed\"",               \
@@ -70,7 +70,8 @@ static const struct metric_def table[MET__COUNT] = {
     [MET_ADMISSIONS] = {"codeinsight_admissions_total", METRIC_COUNTER,
         "Submissions by budget outcome at admission: admitted, throttled (over 90% of the "
         "budget), degraded (budget used up), replayed (Idempotency-Key), cached (result "
-        "cache).", NULL, 0, GW, admissions},
+        "cache), queue_full (refused: the stream held CODEINSIGHT_QUEUE_MAX entries).", NULL,
+        0, GW, admissions},
     [MET_QUEUE_READ_OK] = {"codeinsight_queue_read_ok", METRIC_GAUGE,
         "1 when the stream gauges were read from Redis at this scrape, 0 when Redis did "
         "not answer (they are omitted then).", NULL, 0, GW, NULL},

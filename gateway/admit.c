@@ -219,15 +219,15 @@ static void job_free(struct admit_job *j)
     free(j);
 }
 
-/* Runs admit.lua once for jobs[0..n): keys of all, the batch's two
+/* Runs admit.lua once for jobs[0..n): keys of all, the batch's three
  * arguments, then per job the count of its arguments and the arguments. On
  * ERR_OK *replies is an array of n replies (owns). */
 static int admit_call(struct kv *kv, struct admit_job **jobs, int n, cJSON **replies,
                       struct err *e)
 {
-    const char *argv[2 + ADMIT_BATCH_MAX * (ADMIT_ARGS_MAX + 1)];
-    size_t lens[2 + ADMIT_BATCH_MAX * (ADMIT_ARGS_MAX + 1)];
-    char counts[ADMIT_BATCH_MAX][8], ttl[24];
+    const char *argv[3 + ADMIT_BATCH_MAX * (ADMIT_ARGS_MAX + 1)];
+    size_t lens[3 + ADMIT_BATCH_MAX * (ADMIT_ARGS_MAX + 1)];
+    char counts[ADMIT_BATCH_MAX][8], ttl[24], qmax[24];
     int argc = 0, rc;
 
     for (int i = 0; i < n; i++) {
@@ -240,6 +240,8 @@ static int admit_call(struct kv *kv, struct admit_job **jobs, int n, cJSON **rep
     argv[argc++] = ttl;
     lens[argc] = 1;
     argv[argc++] = jobs[0]->req->gw->cfg->result_cache_shared ? "1" : "0";
+    lens[argc] = (size_t)snprintf(qmax, sizeof qmax, "%ld", jobs[0]->req->gw->cfg->queue_max);
+    argv[argc++] = qmax;
     for (int i = 0; i < n; i++) {
         struct admit_job *j = jobs[i];
         j->lens[ADMIT_ARG_FLOOR] = strlen(j->floor);
@@ -358,11 +360,22 @@ static enum step outcome_answer(struct admit_job *j, const cJSON *r)
 
     j->replayed = strcmp(st, "replay_cached") == 0;
     if (strcmp(st, "ok") == 0 || strcmp(st, "cached") == 0 || strcmp(st, "replay") == 0 ||
-        strcmp(st, "conflict") == 0 || j->replayed)
+        strcmp(st, "conflict") == 0 || strcmp(st, "queue_full") == 0 || j->replayed)
         admission_seen(j, r);
     if (strcmp(st, "ok") == 0)
         return admitted(j, gate_reply_str(r, 1), gate_reply_num(r, 5) != 0,
                         gate_reply_num(r, 6) != 0);
+    if (strcmp(st, "queue_full") == 0) {
+        /* The stream is at CODEINSIGHT_QUEUE_MAX: its workers are down or
+         * far behind; nothing was queued, nothing reserved. */
+        admission_headers(j);
+        observe_admission("queue_full");
+        respond_header(req, "Retry-After", "30");
+        err_set(&e, ERR_QUEUE_FULL, "the %s queue is full (%ld jobs): try again later",
+                gate_reply_str(r, 1), req->gw->cfg->queue_max);
+        respond_error(req, &e);
+        return STEP_DONE;
+    }
     if (strcmp(st, "replay") == 0 || strcmp(st, "conflict") == 0) {
         admission_headers(j);
         if (st[0] == 'c') {

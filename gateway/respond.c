@@ -171,6 +171,8 @@ static const char *public_detail(enum err_code code)
         return "the database is unreachable; retry later";
     case ERR_SERVER_BUSY:
         return "this server is busy; retry after the Retry-After delay";
+    case ERR_QUEUE_FULL:
+        return "the queue for this kind of job is full; retry after the Retry-After delay";
     case ERR_SUBSCRIBERS_FULL:
         return "this server holds its most event streams; retry after the Retry-After delay";
     case ERR_TIMEOUT:

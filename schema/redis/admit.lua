@@ -5,9 +5,10 @@
 -- Atomic across gateway replicas; a gateway sends what its callers
 -- submitted while the previous batch ran (gateway/admit.h).
 --
--- KEYS: two per admission, in order. ARGV[1] the job TTL in seconds and
--- ARGV[2] '1' when the result cache is shared across users (the same for
--- the whole batch), then per admission the count n of its arguments and
+-- KEYS: two per admission, in order. ARGV[1] the job TTL in seconds,
+-- ARGV[2] '1' when the result cache is shared across users and ARGV[3] the
+-- entries a stream may hold, CODEINSIGHT_QUEUE_MAX ('0': no cap) (the same
+-- for the whole batch), then per admission the count n of its arguments and
 -- those n arguments. Returns one reply per admission, {'error', message}
 -- for one that failed (the others stand). What several admissions of a
 -- batch share is read and written once: an identity's revocation flag, a
@@ -34,7 +35,8 @@
 -- identity HGETALL or nil} with status 'ok' (x the job id), 'cached' (x
 -- a finished identical job), 'replay' (x the first response's job id),
 -- 'replay_cached' (x the finished job the key's first answer was, from the
--- result cache) or 'conflict'; a 'cached' and a 'replay_cached' reply end
+-- result cache), 'conflict' or 'queue_full' (x the stream: it holds
+-- ARGV[3] entries, nothing was queued or reserved); a 'cached' and a 'replay_cached' reply end
 -- with the caller's user id (with a shared cache the job may be another
 -- user's, whose identifiers the gateway then leaves out of its answer);
 -- or {'need_budget', user_id}, or a gate
@@ -50,7 +52,7 @@
 -- id_bits) and the submission's small fields (type, created_at, file_path,
 -- ...) as one JSON object (common/job.h, meta_head).
 local FIELDS = {'meta', 'file_content', 'diff', 'error_log', 'files', 'run', 'spec'}
-local TTL, SHARED = ARGV[1], ARGV[2] == '1'
+local TTL, SHARED, QUEUE_MAX = ARGV[1], ARGV[2] == '1', tonumber(ARGV[3])
 
 -- name, value, name, value... of the fields mask says are present, from
 -- FIELDS[i] on, the first one's value at ARGV[v]: as arguments, so that a
@@ -258,6 +260,18 @@ local function admit(k, a, n, batch)
     throttled = '1'
   end
 
+  -- A stream at QUEUE_MAX takes no more: its workers are down or far
+  -- behind, and its entries (code included) would fill Redis. Answers from
+  -- the result cache and replays above still stand.
+  local stream, queued = KEYS[k + 2], nil
+  if QUEUE_MAX > 0 then
+    queued = batch.lengths[stream] or redis.call('XLEN', stream)
+    batch.lengths[stream] = queued
+    if queued >= QUEUE_MAX then
+      return {'queue_full', stream, rl[1], rl[2], rl[3], 0, 0, rl[5], flat}
+    end
+  end
+
   -- The job's entry: meta, then the code and the other fields present.
   local reason, rk = nil, nil
   if degraded == '1' then reason = 'budget_exhausted' end
@@ -269,6 +283,7 @@ local function admit(k, a, n, batch)
                            rest, present(mask, 2, v))
   -- Counted once the entry exists: an XADD that raised leaves no job, so
   -- nothing of this admission may reach the batch's HINCRBY.
+  if queued then batch.lengths[stream] = queued + 1 end
   counter.reserved = counter.reserved + tonumber(take)
   counter.added = counter.added + tonumber(take)
 
@@ -295,8 +310,8 @@ local function admit(k, a, n, batch)
 end
 
 local batch = {revoked = {}, budgets = {}, budget_keys = {}, indexes = {}, index_users = {},
-               rkeys = {}, done = {}, answers = {}}
-local replies, k, a = {}, 0, 2
+               rkeys = {}, done = {}, answers = {}, lengths = {}}
+local replies, k, a = {}, 0, 3
 -- The result-cache entries of the admissions whose user the gateway named
 -- (or with a shared cache) are read with one MGET; the others' in admit().
 local mget, at, m = {}, {}, 0
@@ -312,7 +327,7 @@ if m > 0 then
   local got = redis.call('MGET', unpack(mget, 1, m))
   for j = 1, m do batch.rkeys[at[j]], batch.done[at[j]] = mget[j], got[j] end
 end
-a = 2
+a = 3
 for i = 1, #KEYS / 2 do
   local n = tonumber(ARGV[a + 1])
   local ok, reply = pcall(admit, k, a + 1, n, batch)

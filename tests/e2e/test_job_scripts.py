@@ -378,7 +378,7 @@ def test_admission_whose_entry_fails_reserves_nothing(harness, scripts):
     k1, a1 = admission(ident, bad, user, 1000)
     k2, a2 = admission(ident, good, user, 700)
     try:
-        out = harness.redis_cli("EVAL", scripts["admit"], "4", *k1, *k2, TTL, "0",
+        out = harness.redis_cli("EVAL", scripts["admit"], "4", *k1, *k2, TTL, "0", "0",
                                 *a1, *a2).splitlines()
         assert out[0] == "error" and "WRONGTYPE" in out[1], out
         assert len(out) == 3 and out[2].endswith("00"), out       # "<job id>00": admitted

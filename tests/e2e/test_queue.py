@@ -8,7 +8,7 @@ import random
 import signal
 import time
 
-from harness import GROUP_FAST, PY_SAMPLE, STREAM_FAST, py_heavy, wait_until
+from harness import GROUP_FAST, PY_SAMPLE, STREAM_FAST, assert_problem, py_heavy, wait_until
 from mutate import mutate
 
 GRACE = 60  # seconds a SIGTERMed worker may take to finish its in-flight jobs
@@ -142,3 +142,44 @@ def test_junk_entries_are_retired(harness, gateway, clean_state):
     assert worker.alive(), worker.tail(20)
     # Most variants are not jobs at all: each is recorded as rejected.
     assert len(worker.events("job_rejected")) >= JUNK_ENTRIES // 2, worker.tail(20)
+
+
+def test_a_full_queue_refuses_new_jobs(harness, gateway, clean_state):
+    """CODEINSIGHT_QUEUE_MAX: a stream holding that many entries (its pool
+    down or far behind, each entry with its code) takes no more: POST
+    /review answers 503 queue_full with Retry-After, nothing queued and
+    nothing reserved; a replay of an accepted submission is still answered;
+    once the workers have drained the stream, submissions are taken again."""
+    gw = harness.start_gateway({"CODEINSIGHT_QUEUE_MAX": "3"}, default=False)
+
+    def post(i, key=None):
+        return harness.http("POST", "/review", {"request_type": "review",
+                                                "file_path": f"full_{i}.py",
+                                                "file_content": f"x = {i}\n"},
+                            headers={"Idempotency-Key": key} if key else None, gateway=gw)
+
+    ids = []
+    for i in range(3):
+        status, _, body = post(i, f"full-{i}")
+        assert status == 202, body
+        ids.append(body["job_id"])
+    reserved = harness.http("GET", "/whoami", gateway=gw)[2]["usage"]["tokens_reserved"]
+    resp = post(3)
+    p = assert_problem(resp, 503, "queue_full")
+    assert resp[1].get("Retry-After") == "30", resp[1]
+    assert "queue for this kind of job is full" in p["detail"], p
+    assert harness.redis_int("XLEN", STREAM_FAST) == 3
+    assert harness.http("GET", "/whoami", gateway=gw)[2]["usage"]["tokens_reserved"] == reserved
+    # What was accepted is still answered as accepted.
+    status, headers, body = post(0, "full-0")
+    assert status == 202 and body["job_id"] == ids[0], body
+    assert headers.get("Idempotent-Replayed") == "true", headers
+
+    harness.start_worker("fast")
+    jobs = harness.poll_jobs(ids, timeout=120)
+    assert all(j["status"] == "done" for j in jobs.values()), jobs
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
+    status, _, body = post(3)
+    assert status == 202, body
+    harness.poll_job(body["job_id"], timeout=60, gateway=gw)
+    gw.stop()
