@@ -204,6 +204,9 @@ static void finish(struct debug_state *d)
                                   cJSON_Duplicate(cJSON_GetObjectItem(a, "confidence"), 1));
             d->out.summary = json_str(a, "root_cause") ? strdup(json_str(a, "root_cause")) : NULL;
             d->out.findings = cJSON_DetachItemFromObjectCaseSensitive(a, "findings");
+            d->out.dropped = cJSON_GetObjectItem(a, "findings_dropped") != NULL
+                                 ? cJSON_GetObjectItem(a, "findings_dropped")->valueint
+                                 : 0;
             if (d->out.findings != NULL) {
                 /* As for reviews: a finding or fix about lines the prompt
                  * did not show is a guess (every round shows the same). */

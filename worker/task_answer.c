@@ -359,15 +359,18 @@ static int add_findings(cJSON *out, const cJSON *in, struct why *w)
 {
     const cJSON *v = member(in, "findings");
     cJSON *arr;
+    int dropped = 0;
 
     if (v != NULL && !cJSON_IsArray(v))
         return fail(w, "\"findings\" must be an array of finding objects, or left out");
-    arr = answer_findings(v, NULL);
+    arr = answer_findings(v, &dropped);
     if (arr == NULL || !cJSON_AddItemToObject(out, "findings", arr)) {
         cJSON_Delete(arr);
         return fail(w, "out of memory");
     }
-    return 0;
+    return cJSON_AddNumberToObject(out, "findings_dropped", dropped) != NULL
+               ? 0
+               : fail(w, "out of memory");
 }
 
 static const struct array_rule steps_rule = {"non-empty strings", 1, DEBUG_STEPS_MAX,

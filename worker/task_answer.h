@@ -51,7 +51,8 @@
  * - findings: optional in the answer (absent or null reads as []), an array
  *   when given (else fails); entries normalised and dropped by
  *   answer_parse's rules (answer_findings in answer.h), at most
- *   ANSWER_FINDINGS_MAX. Always present in the output. Their lines are not
+ *   ANSWER_FINDINGS_MAX. Always present in the output, with
+ *   "findings_dropped": how many entries were not kept. Their lines are not
  *   checked against the file: that is answer_validate. */
 #define DEBUG_ROOT_CAUSE_MAX 512
 #define DEBUG_EXPLANATION_MAX 600

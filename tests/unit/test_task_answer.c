@@ -259,7 +259,8 @@ static void test_debug_valid(void **state)
 
     (void)state;
     a = expect_ok(debug_answer_parse, DEBUG_GOOD);
-    assert_members(a, "root_cause,explanation,fix,verification_steps,confidence,findings");
+    assert_members(a, "root_cause,explanation,fix,verification_steps,confidence,findings,"
+                      "findings_dropped");
     assert_string_equal(str_of(a, "root_cause"), "strcpy at src/a.c:5 writes past dst");
     /* Two non-blank lines, right-trimmed; the rest marked as left out. */
     assert_string_equal(str_of(a, "explanation"),
@@ -299,7 +300,8 @@ static void test_debug_fix_and_findings(void **state)
     for (size_t i = 0; i < 4; i++) {
         expect_ok_with(debug_answer_parse, DEBUG_GOOD, "fix", nulls[i], &a);
         assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(a, "fix")));
-        assert_members(a, "root_cause,explanation,fix,verification_steps,confidence,findings");
+        assert_members(a, "root_cause,explanation,fix,verification_steps,confidence,findings,"
+                          "findings_dropped");
         cJSON_Delete(a);
     }
     /* A hunk header is enough: whether it applies is the caller's check. */
@@ -340,8 +342,16 @@ static void test_debug_fix_and_findings(void **state)
 
     text = with(DEBUG_GOOD, "findings", "[]");
     a = expect_ok(debug_answer_parse, text);
+    assert_int_equal(cJSON_GetObjectItem(a, "findings_dropped")->valueint, 0);
     cJSON_Delete(a);
     free(text);
+    /* Entries answer_findings does not keep are counted, as for a review. */
+    expect_ok_with(debug_answer_parse, DEBUG_GOOD, "findings",
+                   "[{\"line\": 3, \"severity\": \"major\", \"category\": \"correctness\", "
+                   "\"message\": \"kept\"}, {\"line\": \"x\"}, 7]", &a);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "findings")), 1);
+    assert_int_equal(cJSON_GetObjectItem(a, "findings_dropped")->valueint, 2);
+    cJSON_Delete(a);
 }
 
 static void test_debug_sections(void **state)
