@@ -1,0 +1,101 @@
+"""Lifecycle of the Redis keys and stream metadata the service writes, in a
+long-running deployment: nothing may grow with the number of jobs or
+worker processes ever seen, and nothing may vanish while what it stands for
+is still alive (docs/operations.md, "Data in Redis")."""
+
+import datetime as dt
+import math
+import secrets
+import time
+
+import pytest
+
+from fakemodel import FakeModel, answer
+from harness import wait_until
+
+STREAM = "review_jobs"
+LITE_BUDGET = 200_000
+
+
+@pytest.fixture(scope="module")
+def fake(harness):
+    f = FakeModel.start(harness.tmpdir / "logs", name="fake-llm-lifecycle")
+    yield f
+    f.stop()
+
+
+def model_env(fake, cooldown, job_ttl):
+    return {"CODEINSIGHT_LLM_PROVIDER": "anthropic",
+            "CODEINSIGHT_LLM_BASE_URL": f"http://127.0.0.1:{fake.port}",
+            "ANTHROPIC_API_KEY": "test-key-" + secrets.token_hex(8),
+            "CODEINSIGHT_THROTTLE_COOLDOWN": str(cooldown),
+            "CODEINSIGHT_JOB_TTL": str(job_ttl)}
+
+
+def month():
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+
+
+def throttled_user(harness, tag, content):
+    """A lite user whose next review of `content` lands over 90% of the
+    budget (soft-throttled: parked until the cooldown has passed)."""
+    _, user_id, key = harness.new_user("lite", tag=tag)
+    est = math.ceil(len(content) / 4) + 1500 + 2048
+    harness.psql(f"INSERT INTO token_charges (job_id, user_id, month, tokens) VALUES "
+                 f"(gen_random_uuid(), '{user_id}', '{month()}', "
+                 f"{LITE_BUDGET * 92 // 100 - est})")
+    harness.redis_cli("DEL", f"budget:{user_id}:{month()}")
+    return user_id, key
+
+
+def listed(harness, gw, key, status):
+    st, _, body = harness.http("GET", f"/jobs?status={status}&limit=100", gateway=gw, auth=key)
+    assert st == 200, body
+    return [j["job_id"] for j in body["jobs"]]
+
+
+def test_a_parked_job_stays_listed_while_it_is_queued(harness, fake):
+    """jobs:<user> (admit.lua) is the only place GET /jobs finds a queued
+    job (PostgreSQL has it once it ends), but it expires CODEINSIGHT_JOB_TTL
+    after the user's last admission, while a parked job's hot copy lives
+    JOB_TTL + CODEINSIGHT_THROTTLE_COOLDOWN (job_defer.lua, worker's
+    do_defer): the job is still queued, GET /job/:id shows it, and GET /jobs
+    no longer lists it. (Likewise a job that waits in the stream longer than
+    JOB_TTL after its owner's last submission.)"""
+    job_ttl, cooldown = 60, 600
+    fake.reset()
+    marker = "parked_" + secrets.token_hex(4)
+    content = f"# {marker}\nx = 1\n"
+    fake.script([{"match": marker, "text": answer([], "Later."), "times": 5}])
+    gw = harness.start_gateway({**model_env(fake, cooldown, job_ttl),
+                                "ANTHROPIC_API_KEY": None,
+                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000"}, default=False)
+    w = harness.start_worker("fast", model_env(fake, cooldown, job_ttl))
+    user_id, key = throttled_user(harness, "parked", content)
+    status, _, body = harness.http("POST", "/review", {"file_path": "parked.py",
+                                                       "file_content": content,
+                                                       "request_type": "review"},
+                                   gateway=gw, auth=key)
+    assert status == 202, body
+    assert any(x.startswith("soft_throttled") for x in body.get("warnings", [])), body
+    job_id = body["job_id"]
+    admitted = time.monotonic()
+
+    def parked():
+        st, job = harness.get_job(job_id, gateway=gw, auth=key)
+        return job if st == 200 and job.get("deferred_until") else None
+    wait_until(parked, timeout=20, interval=0.1, desc="job parked")
+    assert job_id in listed(harness, gw, key, "queued")
+    w.stop()
+
+    # Past JOB_TTL since the admission, well within the parked job's life.
+    time.sleep(max(0.0, admitted + job_ttl + 3 - time.monotonic()))
+    st, job = harness.get_job(job_id, gateway=gw, auth=key)
+    assert st == 200 and job["status"] == "queued" and job.get("deferred_until"), (st, job)
+    assert harness.redis_int("ZSCORE", "deferred:review_jobs", job_id) > 0
+    assert fake.count(marker) == 0
+    assert job_id in listed(harness, gw, key, "queued"), (
+        f"queued job {job_id} missing from GET /jobs: jobs:{user_id} "
+        f"TTL {harness.redis_cli('TTL', f'jobs:{user_id}')}, "
+        f"job:{job_id} TTL {harness.redis_cli('TTL', f'job:{job_id}')}")
+    gw.stop()
