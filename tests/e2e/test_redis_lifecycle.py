@@ -99,3 +99,46 @@ def test_a_parked_job_stays_listed_while_it_is_queued(harness, fake):
         f"TTL {harness.redis_cli('TTL', f'jobs:{user_id}')}, "
         f"job:{job_id} TTL {harness.redis_cli('TTL', f'job:{job_id}')}")
     gw.stop()
+
+
+def test_a_parked_job_outlives_a_pause_of_its_pool(harness, fake):
+    """A queued job's stream entry waits for a worker however long it takes;
+    a parked job's only copy, code included, is deferred:job:<id>, given
+    CODEINSIGHT_JOB_TTL + CODEINSIGHT_THROTTLE_COOLDOWN by job_defer.lua
+    (its hash the same). When no worker of its pool runs for JOB_TTL past
+    its due time (a rollout, a pool scaled to zero, an outage), both expire:
+    job_undefer.lua drops its id from deferred:<stream> and queues nothing,
+    so the accepted job never runs, never reaches PostgreSQL, is 404 to its
+    owner, and its token reservation is never released."""
+    job_ttl, cooldown = 60, 5
+    fake.reset()
+    marker = "paused_" + secrets.token_hex(4)
+    content = f"# {marker}\nx = 2\n"
+    fake.script([{"match": marker, "text": answer([], "Ran at last."), "times": 5}])
+    gw = harness.start_gateway({**model_env(fake, cooldown, job_ttl),
+                                "ANTHROPIC_API_KEY": None,
+                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000"}, default=False)
+    w = harness.start_worker("fast", model_env(fake, cooldown, job_ttl))
+    _, key = throttled_user(harness, "paused", content)
+    status, _, body = harness.http("POST", "/review", {"file_path": "paused.py",
+                                                       "file_content": content,
+                                                       "request_type": "review"},
+                                   gateway=gw, auth=key)
+    assert status == 202, body
+    job_id = body["job_id"]
+
+    def parked():
+        st, job = harness.get_job(job_id, gateway=gw, auth=key)
+        return job if st == 200 and job.get("deferred_until") else None
+    wait_until(parked, timeout=20, interval=0.1, desc="job parked")
+    assert w.stop() == 0, w.tail()
+
+    # The pool pauses until the parked copy's TTL has run out (bounded).
+    wait_until(lambda: harness.redis_int("EXISTS", f"deferred:job:{job_id}") == 0,
+               timeout=job_ttl + cooldown + 20, interval=1,
+               desc=f"deferred:job:{job_id} expired")
+    harness.start_worker("fast", model_env(fake, cooldown, job_ttl))
+    done = harness.poll_job(job_id, until=("done", "failed"), timeout=20, gateway=gw, auth=key)
+    assert done["status"] == "done" and fake.count(marker) == 1, done
+    harness.stop_workers()
+    gw.stop()
