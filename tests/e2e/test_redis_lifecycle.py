@@ -142,3 +142,62 @@ def test_a_parked_job_outlives_a_pause_of_its_pool(harness, fake):
     assert done["status"] == "done" and fake.count(marker) == 1, done
     harness.stop_workers()
     gw.stop()
+
+
+def test_a_requeued_job_whose_hash_expired_keeps_its_view(harness, fake):
+    """A parked job goes back on the stream under a new entry id carrying
+    job_id and the entry's fields flattened (do_defer copies the entry as
+    job_entry_object gives it: meta's members as fields, no meta). The job
+    id no longer names an entry, so its hash job:<id> is its only readable
+    hot copy; when the requeued entry waits in the stream until the hash
+    expires, GET /job/:id is 404 for a queued job, and job_start.lua, which
+    assumes the hash is there and copies only the view fields (ENTRY_VIEW:
+    user_id, throttled, degraded, degraded_reason, meta), begins a hash
+    without type or created_at: the running job stays 404 (job_view_from_hash
+    wants a type) until PostgreSQL has it."""
+    job_ttl, cooldown = 60, 5
+    fake.reset()
+    marker = "requeued_" + secrets.token_hex(4)
+    content = f"# {marker}\nx = 3\n"
+    fake.script([{"match": marker, "text": answer([], "Slow."), "latency_ms": 6000,
+                  "times": 5}])
+    gw = harness.start_gateway({**model_env(fake, cooldown, job_ttl),
+                                "ANTHROPIC_API_KEY": None,
+                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000"}, default=False)
+    w = harness.start_worker("fast", model_env(fake, cooldown, job_ttl))
+    _, key = throttled_user(harness, "requeued", content)
+    status, _, body = harness.http("POST", "/review", {"file_path": "requeued.py",
+                                                       "file_content": content,
+                                                       "request_type": "review"},
+                                   gateway=gw, auth=key)
+    assert status == 202, body
+    job_id = body["job_id"]
+
+    def parked():
+        st, job = harness.get_job(job_id, gateway=gw, auth=key)
+        return job if st == 200 and job.get("deferred_until") else None
+    wait_until(parked, timeout=20, interval=0.1, desc="job parked")
+    assert w.stop() == 0, w.tail()
+
+    # Due: put back on the stream by job_undefer.lua, as a worker's tick does
+    # (here no worker takes it at once: the pool is busy, or paused).
+    undefer = (harness.build_dir / "gen" / "schema" / "redis" / "job_undefer.lua").read_text()
+    time.sleep(cooldown + 1)
+    assert harness.redis_cli("EVAL", undefer, "2", "deferred:review_jobs", STREAM,
+                             str(int(time.time() * 1000)), "100") == "1"
+    # It waits in the stream until its hash has expired (bounded).
+    wait_until(lambda: harness.redis_int("EXISTS", f"job:{job_id}") == 0,
+               timeout=job_ttl + cooldown + 20, interval=1, desc=f"job:{job_id} expired")
+    assert harness.redis_int("XLEN", STREAM) == 1
+    queued, _ = harness.get_job(job_id, gateway=gw, auth=key)
+
+    w = harness.start_worker("fast", model_env(fake, cooldown, job_ttl))
+    w.wait_for_log("job_started", timeout=15)
+    running, view = harness.get_job(job_id, gateway=gw, auth=key)
+    fields = harness.redis_cli("HKEYS", f"job:{job_id}").splitlines()
+    assert (queued, running) == (200, 200), (
+        f"queued job read {queued}, running job read {running} {view!r}; "
+        f"hash begun by job_start.lua: {sorted(fields)}")
+    harness.poll_job(job_id, timeout=30, gateway=gw, auth=key)
+    harness.stop_workers()
+    gw.stop()
