@@ -341,11 +341,13 @@ for _, bkey in ipairs(batch.budget_keys) do
   local c = batch.budgets[bkey]
   if c.added > 0 then redis.call('HINCRBY', bkey, 'reserved', c.added) end
 end
--- Each index is kept to the newest 10000 ids.
+-- Each index is kept to the newest 10000 ids, for the job TTL at least:
+-- never less, since job_defer.lua gives it longer while it lists a parked
+-- job (-1, no expiry yet, when ZADD has just made it).
 for _, user in ipairs(batch.index_users) do
   local index = batch.indexes[user]
   redis.call('ZADD', unpack(index, 1, index.n))
   redis.call('ZREMRANGEBYRANK', index[1], 0, -10001)
-  redis.call('EXPIRE', index[1], TTL)
+  if redis.call('TTL', index[1]) < tonumber(TTL) then redis.call('EXPIRE', index[1], TTL) end
 end
 return replies

@@ -5,7 +5,9 @@
 -- KEYS[1] job hash, KEYS[2] stream, KEYS[3] deferred set of the stream,
 -- KEYS[4] deferred:job:<id>.
 -- ARGV[1] group, ARGV[2] entry id, ARGV[3] due ms, ARGV[4] due (RFC 3339),
--- ARGV[5] job id, ARGV[6] TTL s, then the entry's field/value pairs.
+-- ARGV[5] job id, ARGV[6] TTL s (CODEINSIGHT_JOB_TTL + the cooldown: at
+-- least until JOB_TTL past the due time), then the entry's field/value
+-- pairs (user_id among them).
 -- Returns 1; 0 when the entry was no longer pending (another worker
 -- took it over and finished it): then nothing is parked, so a finished job
 -- is never put back in the queue; or 2, nothing done, when its owner asked
@@ -27,6 +29,17 @@ redis.call('HSET', KEYS[4], unpack(fields))
 redis.call('HSET', KEYS[4], 'defer_until_ms', ARGV[3], 'job_id', ARGV[5])
 redis.call('EXPIRE', KEYS[4], tonumber(ARGV[6]))
 redis.call('ZADD', KEYS[3], tonumber(ARGV[3]), ARGV[5])
+-- GET /jobs finds a queued job in its owner's index alone (admit.lua), which
+-- an admission gives JOB_TTL: it lists this one as long as the TTL here (put
+-- back if it expired while the job waited in the stream).
+local user = argv_field(7, 'user_id')
+if user then
+  local index = 'jobs:' .. user
+  redis.call('ZADD', index, 0, ARGV[5])
+  if redis.call('TTL', index) < tonumber(ARGV[6]) then
+    redis.call('EXPIRE', index, tonumber(ARGV[6]))
+  end
+end
 redis.call('HSET', KEYS[1], 'status', 'queued', 'deferred_until', ARGV[4])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 job_event(ARGV[5], ARGV[6], 'deferred', cjson.encode({

@@ -385,8 +385,37 @@ def test_admission_whose_entry_fails_reserves_nothing(harness, scripts):
         assert harness.redis_cli("HGET", bkey, "reserved") == "700"
         assert harness.redis_int("XLEN", good) == 1
         assert harness.redis_int("ZCARD", f"jobs:{user}") == 1
+        assert 590 <= harness.redis_int("TTL", f"jobs:{user}") <= 600
     finally:
         harness.redis_cli("DEL", ident, bkey, bad, good, f"jobs:{user}")
+
+
+def test_a_parked_job_keeps_its_owners_index(harness, scripts, entry):
+    """GET /jobs finds a queued job in jobs:<user> alone: job_defer.lua puts
+    the parked job's id back and gives the index the TTL it was handed (JOB_TTL
+    + the cooldown), and a later admission's JOB_TTL does not shorten it."""
+    stream, eid, job_id, key = entry
+    user = str(uuid.uuid4())
+    index, ident, bkey = f"jobs:{user}", f"e2e-ident-{user}", f"budget:{user}:2026-11"
+    other = f"e2e-admit-{user[:8]}"
+    try:
+        assert start(harness, scripts, stream, eid, key) == "1"
+        assert harness.redis_cli("EVAL", scripts["job_defer"], "4", key, stream,
+                                 f"deferred:{stream}", f"deferred:job:{job_id}", GROUP, eid,
+                                 "4102444800000", "2100-01-01T00:00:00Z", job_id, "5000",
+                                 "job_id", job_id, "user_id", user) == "1"
+        assert harness.redis_cli("ZSCORE", index, job_id) == "0"
+        assert 4990 <= harness.redis_int("TTL", index) <= 5000
+
+        harness.redis_cli("HSET", ident, "revoked", "0")
+        harness.redis_cli("HSET", bkey, "used", "0", "reserved", "0")
+        k, a = admission(ident, other, user, 100)
+        out = harness.redis_cli("EVAL", scripts["admit"], "2", *k, TTL, "0", *a)
+        assert out.endswith("00"), out
+        assert harness.redis_int("ZCARD", index) == 2
+        assert 4980 <= harness.redis_int("TTL", index) <= 5000
+    finally:
+        harness.redis_cli("DEL", index, ident, bkey, other, f"jobev:{job_id}")
 
 
 def test_a_repeated_finish_dead_letters_once(harness, scripts, entry):
