@@ -1,6 +1,10 @@
 -- job_start.lua: marks a job running and counts the attempt. The job's hash
 -- begins here: what the view shows of the stream entry is copied into it
--- (lib/job_read.lua), since admission wrote the entry only.
+-- (lib/job_read.lua), since admission wrote the entry only. A job put back
+-- after a deferral has its hash already, kept without expiry while it
+-- waited (job_defer.lua, job_undefer.lua), and gets its TTL again here;
+-- should it have none (lost meanwhile), its entry's meta, which
+-- job_undefer.lua writes as admission does, begins one with the whole view.
 -- KEYS[1] job hash, KEYS[2] the stream. ARGV[1] TTL seconds, ARGV[2] the
 -- entry id, ARGV[3] the consumer group, then field/value pairs to set
 -- (started_at, pool, worker, ...).

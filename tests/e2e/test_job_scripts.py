@@ -418,6 +418,52 @@ def test_a_parked_job_keeps_its_owners_index(harness, scripts, entry):
         harness.redis_cli("DEL", index, ident, bkey, other, f"jobev:{job_id}")
 
 
+def test_a_requeued_job_keeps_its_hash_or_starts_with_the_whole_view(harness, scripts,
+                                                                     entry):
+    """Parked (the worker parks meta's members as fields of their own), the
+    job's copy and hash have no expiry; put back on the stream, its hash
+    keeps none until it starts, and its entry has one meta again, as
+    admit.lua writes it, beside the code: a worker that starts it without a
+    hash (lost meanwhile) begins one with the whole view, never the code."""
+    stream, eid, job_id, key = entry
+    user = str(uuid.uuid4())
+    try:
+        assert start(harness, scripts, stream, eid, key) == "1"
+        assert harness.redis_cli("EVAL", scripts["job_defer"], "4", key, stream,
+                                 f"deferred:{stream}", f"deferred:job:{job_id}", GROUP, eid,
+                                 "4102444800000", "2100-01-01T00:00:00Z", job_id, TTL,
+                                 "job_id", job_id, "type", "review",
+                                 "created_at", "2026-11-23T00:00:00Z", "file_path", "src/a.py",
+                                 "user_id", user, "throttled", "1",
+                                 "file_content", "x = 1") == "1"
+        assert harness.redis_int("TTL", key) == -1
+        assert harness.redis_int("TTL", f"deferred:job:{job_id}") == -1
+        assert harness.redis_int("TTL", f"jobev:{job_id}") == -1
+        assert harness.redis_cli("EVAL", scripts["job_undefer"], "2", f"deferred:{stream}",
+                                 stream, "4102444800001", "10") == "1"
+        assert harness.redis_int("TTL", key) == -1
+        assert harness.redis_int("TTL", f"jobev:{job_id}") == -1
+        assert harness.redis_int("EXISTS", f"deferred:job:{job_id}") == 0
+        got = harness.redis_cli("XRANGE", stream, "-", "+").splitlines()
+        new_eid, fields = got[0], dict(zip(got[1::2], got[2::2]))
+        assert sorted(fields) == ["defer_until_ms", "file_content", "job_id", "meta"], fields
+        assert json.loads(fields["meta"]) == {
+            "type": "review", "created_at": "2026-11-23T00:00:00Z", "file_path": "src/a.py",
+            "user_id": user, "throttled": "1"}
+
+        harness.redis_cli("DEL", key)
+        harness.redis_cli("XREADGROUP", "GROUP", GROUP, "B", "COUNT", "1", "STREAMS", stream, ">")
+        assert start(harness, scripts, stream, new_eid, key) == "1"
+        got = harness.redis_cli("HGETALL", key).splitlines()
+        hash_ = dict(zip(got[0::2], got[1::2]))
+        assert "file_content" not in hash_ and hash_["status"] == "running", hash_
+        assert json.loads(hash_["meta"])["type"] == "review"
+        assert json.loads(hash_["meta"])["file_path"] == "src/a.py"
+        assert 590 <= harness.redis_int("TTL", key) <= 600
+    finally:
+        harness.redis_cli("DEL", f"jobev:{job_id}", f"jobs:{user}")
+
+
 def test_a_repeated_finish_dead_letters_once(harness, scripts, entry):
     """A worker's finish repeated after a lost reply: the dead letter, the
     events and the charge happen once; the entry is retired either way."""

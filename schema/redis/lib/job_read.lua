@@ -1,7 +1,8 @@
 -- lib/job_read.lua: prepended to every script at build time (see Makefile).
 -- A job's hot copy as GET /job/:id reads it. No worker has taken a queued
 -- job yet, so it has no hash: its stream entry stands for it (job ids name
--- entries, common/job.h).
+-- entries, common/job.h). A job queued again after a deferral, under an
+-- entry id of its own, keeps its hash instead (job_undefer.lua).
 
 -- What a queued job's view shows of its stream entry (the rest is for the
 -- worker: the code, the reservation, ...).
