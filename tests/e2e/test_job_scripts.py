@@ -410,7 +410,7 @@ def test_a_parked_job_keeps_its_owners_index(harness, scripts, entry):
         harness.redis_cli("HSET", ident, "revoked", "0")
         harness.redis_cli("HSET", bkey, "used", "0", "reserved", "0")
         k, a = admission(ident, other, user, 100)
-        out = harness.redis_cli("EVAL", scripts["admit"], "2", *k, TTL, "0", *a)
+        out = harness.redis_cli("EVAL", scripts["admit"], "2", *k, TTL, "0", "0", *a)
         assert out.endswith("00"), out
         assert harness.redis_int("ZCARD", index) == 2
         assert 4980 <= harness.redis_int("TTL", index) <= 5000
