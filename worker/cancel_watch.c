@@ -41,15 +41,17 @@ static void on_rechecked(void *arg, cJSON *reply, const struct err *e)
  * job in memory whether it was cancelled meanwhile. */
 static void recheck_all(struct cancel_watch *cw)
 {
-    const char **ids = malloc(RECHECK_MAX * sizeof *ids);
-    int n = ids != NULL ? pipeline_ids(cw->w, ids, RECHECK_MAX) : 0;
+    const char **ids = malloc(2 * RECHECK_MAX * sizeof *ids);
+    int n = ids != NULL ? pipeline_held(cw->w, ids + RECHECK_MAX, ids, RECHECK_MAX) : 0;
     struct err e;
 
     for (int i = 0; i < n; i++) {
-        struct recheck *r = malloc(sizeof *r);
+        struct recheck *r;
         char key[JOB_KEY_MAX];
 
-        if (r == NULL)
+        if (ids[i][0] == '\0')         /* no job id known yet */
+            continue;
+        if ((r = malloc(sizeof *r)) == NULL)
             break;
         r->w = cw->w;
         memcpy(r->job_id, ids[i], sizeof r->job_id);

@@ -929,16 +929,6 @@ int pipeline_holds(const struct worker *w, const char *entry_id)
     return 0;
 }
 
-int pipeline_ids(const struct worker *w, const char **ids, int max)
-{
-    int n = 0;
-
-    for (const struct pipeline_job *j = w->jobs; j != NULL && n < max; j = j->next)
-        if (j->job_id[0] != '\0')
-            ids[n++] = j->job_id;
-    return n;
-}
-
 int pipeline_held(const struct worker *w, const char **entry_ids, const char **job_ids, int max)
 {
     int n = 0;

@@ -36,10 +36,6 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
 /* 1 when an entry is already being processed here (a reclaim must skip it). */
 int pipeline_holds(const struct worker *w, const char *entry_id);
 
-/* Fills ids (borrowed until the jobs finish) with the job ids of the jobs in
- * memory (a job without one is left out), at most max; returns how many. */
-int pipeline_ids(const struct worker *w, const char **ids, int max);
-
 /* Fills entry_ids and job_ids (borrowed until the jobs finish), index by
  * index, with the entry id and the job id ("" when not known yet) of each
  * job in memory, at most max; returns how many. */

@@ -54,25 +54,24 @@ def listed(harness, gw, key, status):
     return [j["job_id"] for j in body["jobs"]]
 
 
-def test_a_parked_job_stays_listed_while_it_is_queued(harness, fake):
-    """jobs:<user> (admit.lua) is the only place GET /jobs finds a queued
-    job (PostgreSQL has it once it ends), but it expires CODEINSIGHT_JOB_TTL
-    after the user's last admission, while a parked job's hot copy lives
-    JOB_TTL + CODEINSIGHT_THROTTLE_COOLDOWN (job_defer.lua, worker's
-    do_defer): the job is still queued, GET /job/:id shows it, and GET /jobs
-    no longer lists it. (Likewise a job that waits in the stream longer than
-    JOB_TTL after its owner's last submission.)"""
-    job_ttl, cooldown = 60, 600
+def park(harness, fake, tag, job_ttl, cooldown, latency_ms=0):
+    """A gateway and a fast worker with job_ttl and cooldown, and a
+    soft-throttled review of a throttled user's, parked by the worker: (gw,
+    user id, key, job id, its marker, monotonic time of the admission, the
+    worker)."""
     fake.reset()
-    marker = "parked_" + secrets.token_hex(4)
+    marker = f"{tag}_" + secrets.token_hex(4)
     content = f"# {marker}\nx = 1\n"
-    fake.script([{"match": marker, "text": answer([], "Later."), "times": 5}])
+    step = {"match": marker, "text": answer([], "Later."), "times": 5}
+    if latency_ms:
+        step["latency_ms"] = latency_ms
+    fake.script([step])
     gw = harness.start_gateway({**model_env(fake, cooldown, job_ttl),
                                 "ANTHROPIC_API_KEY": None,
                                 "CODEINSIGHT_RATE_LIMIT_SCALE": "1000"}, default=False)
     w = harness.start_worker("fast", model_env(fake, cooldown, job_ttl))
-    user_id, key = throttled_user(harness, "parked", content)
-    status, _, body = harness.http("POST", "/review", {"file_path": "parked.py",
+    user_id, key = throttled_user(harness, tag, content)
+    status, _, body = harness.http("POST", "/review", {"file_path": f"{tag}.py",
                                                        "file_content": content,
                                                        "request_type": "review"},
                                    gateway=gw, auth=key)
@@ -85,6 +84,20 @@ def test_a_parked_job_stays_listed_while_it_is_queued(harness, fake):
         st, job = harness.get_job(job_id, gateway=gw, auth=key)
         return job if st == 200 and job.get("deferred_until") else None
     wait_until(parked, timeout=20, interval=0.1, desc="job parked")
+    return gw, user_id, key, job_id, marker, admitted, w
+
+
+def test_a_parked_job_stays_listed_while_it_is_queued(harness, fake):
+    """jobs:<user> (admit.lua) is the only place GET /jobs finds a queued
+    job (PostgreSQL has it once it ends), but it expires CODEINSIGHT_JOB_TTL
+    after the user's last admission, while a parked job's hot copy lives
+    JOB_TTL + CODEINSIGHT_THROTTLE_COOLDOWN (job_defer.lua, worker's
+    do_defer): the job is still queued, GET /job/:id shows it, and GET /jobs
+    no longer lists it. (Likewise a job that waits in the stream longer than
+    JOB_TTL after its owner's last submission.)"""
+    job_ttl, cooldown = 60, 600
+    gw, user_id, key, job_id, marker, admitted, w = park(harness, fake, "parked", job_ttl,
+                                                         cooldown)
     assert job_id in listed(harness, gw, key, "queued")
     w.stop()
 
@@ -112,26 +125,7 @@ def test_a_parked_job_outlives_a_pause_of_its_pool(harness, fake):
     never reached PostgreSQL, was 404 to its owner, and its token
     reservation was never released."""
     job_ttl, cooldown = 60, 5
-    fake.reset()
-    marker = "paused_" + secrets.token_hex(4)
-    content = f"# {marker}\nx = 2\n"
-    fake.script([{"match": marker, "text": answer([], "Ran at last."), "times": 5}])
-    gw = harness.start_gateway({**model_env(fake, cooldown, job_ttl),
-                                "ANTHROPIC_API_KEY": None,
-                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000"}, default=False)
-    w = harness.start_worker("fast", model_env(fake, cooldown, job_ttl))
-    _, key = throttled_user(harness, "paused", content)
-    status, _, body = harness.http("POST", "/review", {"file_path": "paused.py",
-                                                       "file_content": content,
-                                                       "request_type": "review"},
-                                   gateway=gw, auth=key)
-    assert status == 202, body
-    job_id = body["job_id"]
-
-    def parked():
-        st, job = harness.get_job(job_id, gateway=gw, auth=key)
-        return job if st == 200 and job.get("deferred_until") else None
-    wait_until(parked, timeout=20, interval=0.1, desc="job parked")
+    gw, _, key, job_id, marker, _, w = park(harness, fake, "paused", job_ttl, cooldown)
     parked_at = time.monotonic()
     assert w.stop() == 0, w.tail()
 
@@ -159,27 +153,8 @@ def test_a_requeued_job_whose_hash_expired_keeps_its_view(harness, fake):
     running job stayed 404 (job_view_from_hash wants a type) until
     PostgreSQL had it."""
     job_ttl, cooldown = 60, 5
-    fake.reset()
-    marker = "requeued_" + secrets.token_hex(4)
-    content = f"# {marker}\nx = 3\n"
-    fake.script([{"match": marker, "text": answer([], "Slow."), "latency_ms": 6000,
-                  "times": 5}])
-    gw = harness.start_gateway({**model_env(fake, cooldown, job_ttl),
-                                "ANTHROPIC_API_KEY": None,
-                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000"}, default=False)
-    w = harness.start_worker("fast", model_env(fake, cooldown, job_ttl))
-    _, key = throttled_user(harness, "requeued", content)
-    status, _, body = harness.http("POST", "/review", {"file_path": "requeued.py",
-                                                       "file_content": content,
-                                                       "request_type": "review"},
-                                   gateway=gw, auth=key)
-    assert status == 202, body
-    job_id = body["job_id"]
-
-    def parked():
-        st, job = harness.get_job(job_id, gateway=gw, auth=key)
-        return job if st == 200 and job.get("deferred_until") else None
-    wait_until(parked, timeout=20, interval=0.1, desc="job parked")
+    gw, _, key, job_id, _, _, w = park(harness, fake, "requeued", job_ttl, cooldown,
+                                       latency_ms=6000)
     parked_at = time.monotonic()
     assert w.stop() == 0, w.tail()
 
