@@ -192,6 +192,7 @@ static void finish(struct debug_state *d)
 
     if (r != NULL) {
         if (a != NULL) {
+            d->out.answered = 1;
             cJSON_AddItemToObject(r, "root_cause",
                                   cJSON_Duplicate(cJSON_GetObjectItem(a, "root_cause"), 1));
             cJSON_AddItemToObject(r, "explanation",

@@ -187,7 +187,7 @@ static int reader_members(cJSON *r, const struct job_parts *p, const cJSON *find
             cJSON_AddItemReferenceToObject(task, it->string, (cJSON *)it);
     cJSON_ArrayForEach(it, diff_members)
         cJSON_AddItemReferenceToObject(task, it->string, (cJSON *)it);
-    if (m != NULL && !p->failed && reports_findings(field(p, "type")))
+    if (m != NULL && m->answered && !p->failed && reports_findings(field(p, "type")))
         /* What the model reported that was not kept (answer_validate). */
         cJSON_AddNumberToObject(task, "findings_dropped", m->dropped);
     cJSON_ArrayForEach(it, task)

@@ -92,6 +92,7 @@ static void on_answer(void *arg, struct model_answer *a)
     r->out.model_attempts = a->model_attempts;
     memcpy(r->out.degraded_reason, a->degraded_reason, sizeof r->out.degraded_reason);
     if (a->answer != NULL) {
+        r->out.answered = 1;
         findings = cJSON_DetachItemFromObjectCaseSensitive(a->answer, "findings");
         summary = json_str(a->answer, "summary");
         r->out.summary = summary ? strdup(summary) : NULL;

@@ -47,6 +47,7 @@ struct model_out {
     int degraded;
     char degraded_reason[160];
     int model_attempts;
+    int answered;                   /* the model, or the prompt cache, gave an answer */
     int dropped;                    /* model findings dropped by validation */
     cJSON *reviewed_ranges;         /* owns */
     cJSON *skipped_ranges;          /* owns */

@@ -129,6 +129,7 @@ static void test_model_summary_and_secret_scan(void **state)
     f.model.summary = strdup("Looks fine.");
     f.model.usage.input_tokens = 100;
     f.model.cached = 1;
+    f.model.answered = 1;
     f.p.model = &f.model;
     f.p.usage = &f.model.usage;
     f.p.cost_usd = 0.5;
@@ -159,6 +160,10 @@ static void test_model_summary_and_secret_scan(void **state)
                         "secret scan.");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(f.result, "degraded")));
     assert_string_equal(json_str(f.result, "degraded_reason"), "model_timeout");
+    /* No answer (static-only, or the model failed): nothing to count. */
+    f.model.answered = 0;
+    fx_build(&f);
+    assert_null(cJSON_GetObjectItem(f.result, "findings_dropped"));
     fx_done(&f);
 }
 
