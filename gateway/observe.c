@@ -27,7 +27,8 @@ static const char *method_label(const char *method)
 void observe_request(const struct request *req, double seconds)
 {
     const char *route = req->route ? req->route->pattern : "unmatched";
-    const char *method = req->route ? req->route->method : method_label(req->method);
+    /* The request's own method: a HEAD served by a GET route is "HEAD". */
+    const char *method = method_label(req->method);
     char status[DECIMAL_STR_MAX], labels[METRIC_LABELS_MAX + 1];
 
     if (!req->responded)

@@ -132,6 +132,20 @@ def test_gateway_exposition_passes_promtool(harness, gateway, clean_state):
         method="POST")
 
 
+def test_head_is_counted_as_head(harness, gateway):
+    def count(samples, method):
+        return value(samples, "codeinsight_http_requests_total", route="/openapi.json",
+                     method=method, status="200") or 0
+
+    before = parse(scrape_gateway(harness))
+    status, headers, body = harness.http("HEAD", "/openapi.json", auth=None)
+    assert status == 200, body
+    after = parse(scrape_gateway(harness))
+    # A HEAD served by the GET route is its own series, not a GET.
+    assert count(after, "HEAD") == count(before, "HEAD") + 1
+    assert count(after, "GET") == count(before, "GET")
+
+
 def test_counters_queue_info_and_worker_metrics(harness, gateway, clean_state):
     n = 4
     before = parse(scrape_gateway(harness))
