@@ -34,17 +34,8 @@ redis.call('HSET', KEYS[4], unpack(fields))
 -- The entry put back gets a new id: it carries the job id from now on.
 redis.call('HSET', KEYS[4], 'defer_until_ms', ARGV[3], 'job_id', ARGV[5])
 redis.call('ZADD', KEYS[3], tonumber(ARGV[3]), ARGV[5])
--- GET /jobs finds a queued job in its owner's index alone (admit.lua), which
--- an admission gives JOB_TTL: it lists this one as long as the TTL here (put
--- back if it expired while the job waited in the stream).
-local user = argv_field(7, 'user_id')
-if user then
-  local index = 'jobs:' .. user
-  redis.call('ZADD', index, 0, ARGV[5])
-  if redis.call('TTL', index) < tonumber(ARGV[6]) then
-    redis.call('EXPIRE', index, tonumber(ARGV[6]))
-  end
-end
+-- Listed by GET /jobs as long as the TTL here (lib/job_read.lua).
+job_index_keep(argv_field(7, 'user_id'), ARGV[5], tonumber(ARGV[6]))
 redis.call('HSET', KEYS[1], 'status', 'queued', 'deferred_until', ARGV[4])
 redis.call('PERSIST', KEYS[1])
 job_event(ARGV[5], ARGV[6], 'deferred', cjson.encode({

@@ -6,7 +6,8 @@
 -- the job to the end).
 -- The hash of each job it still holds (job:<id>) gets the job TTL again:
 -- a job that runs longer than the TTL (a slow model, retries, PostgreSQL
--- down while it persists) keeps its state, its events and its cancel.
+-- down while it persists) keeps its state, its events and its cancel, and
+-- its place in its owner's index, jobs:<user> (lib/job_read.lua).
 -- KEYS[1] the stream. ARGV[1] consumer group, ARGV[2] this consumer,
 -- ARGV[3] the job TTL in seconds, then pairs: an entry id it holds and its
 -- job id ('' when not known yet).
@@ -18,8 +19,9 @@ for i = 4, #ARGV - 1, 2 do
   if p[1] then
     if p[1][2] == ARGV[2] then
       claim[#claim + 1] = ARGV[i]
-      if ARGV[i + 1] ~= '' then
-        redis.call('EXPIRE', 'job:' .. ARGV[i + 1], tonumber(ARGV[3]))
+      if ARGV[i + 1] ~= '' and
+          redis.call('EXPIRE', 'job:' .. ARGV[i + 1], tonumber(ARGV[3])) == 1 then
+        job_index_keep(job_owner('job:' .. ARGV[i + 1]), ARGV[i + 1], tonumber(ARGV[3]))
       end
     else
       taken[#taken + 1] = ARGV[i]

@@ -16,6 +16,8 @@
 -- when its owner asked to cancel it (cancel_requested: it was running on a
 -- worker that died, or its deferral ended): nothing is changed, and the
 -- worker ends it as cancelled.
+-- Keeps the job in its owner's index, jobs:<user>, for the TTL as well
+-- (lib/job_read.lua).
 -- Emits the live event 'running' (lib/events.lua).
 local was = redis.call('HGET', KEYS[1], 'status')
 if was == 'done' or was == 'failed' or was == 'cancelled' then
@@ -34,6 +36,8 @@ redis.call('HSET', KEYS[1], unpack(fields))
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 local job_id = string.sub(KEYS[1], 5)
+-- Listed by GET /jobs while it runs, however long it waited to start.
+job_index_keep(job_owner(KEYS[1]), job_id, tonumber(ARGV[1]))
 job_event(job_id, ARGV[1], 'running', cjson.encode({
   type = 'running', job_id = job_id, status = 'running',
   at = argv_field(4, 'started_at') or iso_now(), attempt = attempts,

@@ -152,7 +152,8 @@ def test_a_requeued_job_whose_hash_expired_keeps_its_view(harness, fake):
     degraded_reason, meta) while do_defer had parked meta's members as
     fields of their own, began a hash without type or created_at: the
     running job stayed 404 (job_view_from_hash wants a type) until
-    PostgreSQL had it."""
+    PostgreSQL had it. Nor was it listed by GET /jobs: its owner's index had
+    expired too, and nothing put it back."""
     job_ttl, cooldown = 60, 5
     gw, _, key, job_id, _, _, w = park(harness, fake, "requeued", job_ttl, cooldown,
                                        latency_ms=6000)
@@ -177,6 +178,12 @@ def test_a_requeued_job_whose_hash_expired_keeps_its_view(harness, fake):
     assert (queued, running) == (200, 200), (
         f"queued job read {queued}, running job read {running} {view!r}; "
         f"hash begun by job_start.lua: {sorted(fields)}")
+    # Its owner's index had expired while it waited: GET /jobs lists it
+    # again once it runs (job_start.lua puts it back).
+    harness.poll_job(job_id, until=("running",), timeout=15, gateway=gw, auth=key)
+    assert job_id in listed(harness, gw, key, "running"), (
+        f"running job {job_id} missing from GET /jobs: "
+        f"jobs:{view['user_id']} TTL {harness.redis_cli('TTL', 'jobs:' + view['user_id'])}")
     harness.poll_job(job_id, timeout=30, gateway=gw, auth=key)
     harness.stop_workers()
     gw.stop()
@@ -221,7 +228,9 @@ def test_a_running_job_keeps_its_hash(harness, fake):
     PostgreSQL outage while persisting) loses its hash mid-run: GET /job/:id
     is 404 for a running job, its step events are dropped (job_event.lua
     answers false without a hash), and its owner cannot cancel it
-    (job_cancel.lua: 'absent')."""
+    (job_cancel.lua: 'absent'). Its owner's index, jobs:<user>, which the
+    admission gave JOB_TTL, expired likewise: GET /jobs no longer listed
+    it."""
     job_ttl = 60
     fake.reset()
     marker = "longrun_" + secrets.token_hex(4)
@@ -247,8 +256,14 @@ def test_a_running_job_keeps_its_hash(harness, fake):
     time.sleep(max(0.0, started + job_ttl + 3 - time.monotonic()))
     st, job = harness.get_job(job_id, gateway=gw, auth=key)
     ttl = harness.redis_cli("TTL", f"job:{job_id}")
+    # Listed by GET /jobs too: the heartbeat keeps it in its owner's index,
+    # which the admission gave JOB_TTL.
+    running = listed(harness, gw, key, "running")
     cst, _, cbody = harness.http("DELETE", f"/job/{job_id}", gateway=gw, auth=key)
     assert (st, job.get("status")) == (200, "running") and cst == 202, (
         f"running job read {st} {job!r}; job:{job_id} TTL {ttl}; DELETE {cst} {cbody!r}")
+    assert job_id in running, (
+        f"running job {job_id} missing from GET /jobs: jobs:{job['user_id']} TTL "
+        f"{harness.redis_cli('TTL', 'jobs:' + job['user_id'])}")
     harness.stop_workers()
     gw.stop()

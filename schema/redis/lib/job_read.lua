@@ -35,3 +35,31 @@ local function job_read(hkey, stream, eid)
   for i = 1, #view do flat[#flat + 1] = view[i] end
   return flat
 end
+
+-- The owner of the job whose hash is hkey: its user_id field, else that of
+-- its meta (a job queued again after a deferral: job_undefer.lua writes the
+-- entry as admission does); nil when neither says.
+local function job_owner(hkey)
+  local user = redis.call('HGET', hkey, 'user_id')
+  if user then return user end
+  local meta = redis.call('HGET', hkey, 'meta')
+  if not meta then return nil end
+  local ok, m = pcall(cjson.decode, meta)
+  if ok and type(m) == 'table' and type(m.user_id) == 'string' then return m.user_id end
+  return nil
+end
+
+-- Keeps job_id in its owner's index, jobs:<user> (admit.lua), for at least
+-- ttl seconds: GET /jobs finds a job PostgreSQL does not have yet there
+-- alone, and admit.lua gives the index CODEINSIGHT_JOB_TTL from the owner's
+-- last admission, less than a job may wait, be parked or run. Puts the id
+-- back should the index have expired (or trimmed it) meanwhile. No-op
+-- without a user.
+local function job_index_keep(user, job_id, ttl)
+  if not user or user == '' then return end
+  local index = 'jobs:' .. user
+  redis.call('ZADD', index, 0, job_id)
+  if redis.call('TTL', index) < ttl then
+    redis.call('EXPIRE', index, ttl)
+  end
+end
