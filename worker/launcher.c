@@ -91,22 +91,10 @@ static int launcher_status(const char *path)
 
 pid_t launcher_child_pid(const char *path)
 {
-    char buf[LAUNCHER_STATUS_MAX + 1], *p, *end;
-    long pid;
+    char buf[LAUNCHER_STATUS_MAX + 1];
 
     status_read(path, buf);
-    if ((p = strstr(buf, "\"child-pid\"")) == NULL)
-        return 0;
-    p += sizeof "\"child-pid\"" - 1;
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-        p++;
-    if (*p++ != ':')
-        return 0;
-    errno = 0;
-    pid = strtol(p, &end, 10);
-    if (errno != 0 || end == p || pid <= 1 || pid > INT_MAX)
-        return 0;
-    return (pid_t)pid;
+    return sandbox_exec_child_pid(buf);
 }
 
 void launcher_kill_sandbox(const char *path)

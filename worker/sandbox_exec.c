@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -455,6 +456,26 @@ static void limit(int resource, const char *name, rlim_t soft, rlim_t hard)
 }
 
 /* ---- the keeper ---- */
+
+pid_t sandbox_exec_child_pid(const char *text)
+{
+    const char *p = strstr(text, "\"child-pid\"");
+    char *end;
+    long pid;
+
+    if (p == NULL)
+        return 0;
+    p += sizeof "\"child-pid\"" - 1;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    if (*p++ != ':')
+        return 0;
+    errno = 0;
+    pid = strtol(p, &end, 10);
+    if (errno != 0 || end == p || pid <= 1 || pid > INT_MAX)
+        return 0;
+    return (pid_t)pid;
+}
 
 /* Waits for bwrap (pid), then leaves as it did. SIGTERM (the parent-death
  * signal: the worker is gone) kills the process group instead: bwrap, the

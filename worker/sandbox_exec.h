@@ -72,6 +72,8 @@
 #ifndef WK_SANDBOX_EXEC_H
 #define WK_SANDBOX_EXEC_H
 
+#include <sys/types.h>
+
 /* argv[1] that selects the launcher. */
 #define SANDBOX_EXEC_FLAG "--sandbox-exec"
 
@@ -99,5 +101,11 @@
 /* Never returns: exits as bwrap did, or with SANDBOX_EXEC_FAILED. The int
  * return type only lets main() tail-call it. */
 int sandbox_exec_main(int argc, char **argv);
+
+/* The pid bwrap wrote as "child-pid" in text (what it wrote to FILE, NUL
+ * terminated; borrows): the sandbox's first process, the init of its pid
+ * namespace, as the launcher's pid namespace numbers it. 0 when there is
+ * none, or it is not a number in 2..INT_MAX (1 would be the host's init). */
+pid_t sandbox_exec_child_pid(const char *text);
 
 #endif
