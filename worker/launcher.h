@@ -89,7 +89,9 @@ pid_t launcher_child_pid(const char *path);
  * end, about one run in eight of test_sandbox_sched under load). Call it
  * right after the launcher is stopped, before the status file is removed;
  * bwrap writes "child-pid" before it lets that process leave the group, so
- * one that is not there yet dies with the group. No-op without a status. */
+ * one that is not there yet dies with the group. No-op without a status.
+ * When the worker itself dies, the launcher's keeper does the same
+ * (worker/sandbox_exec.h). */
 void launcher_kill_sandbox(const char *path);
 
 /* The reason of a run that did not launcher_ran (so all its output is the

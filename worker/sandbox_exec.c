@@ -27,6 +27,8 @@
 /* Descriptors bwrap opens for itself while setting up, on top of ours. */
 #define EXEC_FD_RESERVE 16
 #define EXEC_NUM_LEN 16
+/* Bytes of the status file the keeper reads: "child-pid" is its first line. */
+#define EXEC_STATUS_MAX 4096
 
 struct exec_args {
     const char *bwrap;
@@ -477,22 +479,66 @@ pid_t sandbox_exec_child_pid(const char *text)
     return (pid_t)pid;
 }
 
-/* Waits for bwrap (pid), then leaves as it did. SIGTERM (the parent-death
- * signal: the worker is gone) kills the process group instead: bwrap, the
- * sandbox's pid-namespace init (whose death takes every process of the
- * namespace) and the keeper itself. */
-static void keep(pid_t pid, const sigset_t *set) __attribute__((noreturn));
-static void keep(pid_t pid, const sigset_t *set)
+/* Kills and reaps the sandbox's init when bwrap, gone (reaped), left it
+ * behind: it is then this process's child, the keeper being a child
+ * subreaper, and the status file (status_fd, read-only) names it. Only a
+ * child is killed: its pid stays its own until this process reaps it, so
+ * no pid reuse can redirect the kill; an init bwrap reaped itself, or a
+ * "child-pid" that was never bwrap's child, is left alone. */
+static void keeper_reap_init(int status_fd)
 {
-    int status;
+    static char text[EXEC_STATUS_MAX + 1];
+    ssize_t n = pread(status_fd, text, EXEC_STATUS_MAX, 0);
+    pid_t init;
+    siginfo_t si;
+
+    text[n > 0 ? n : 0] = '\0';
+    init = sandbox_exec_child_pid(text);
+    if (init == 0)
+        return;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)init, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return;
+    kill(init, SIGKILL);
+    while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* Waits for bwrap (pid), then leaves as it did. SIGTERM (the parent-death
+ * signal: the worker is gone) kills bwrap instead, then the rest. Either
+ * way, once bwrap is reaped the sandbox's init it may have orphaned is
+ * killed (keeper_reap_init), before the keeper exits.
+ *
+ * After a SIGTERM, in order: bwrap first, alone, and reaped, so that its
+ * status file is final and its child is the keeper's; then the init by the
+ * pid bwrap wrote there: out of the group (bwrap --new-session) and before
+ * bwrap's init armed --die-with-parent, nothing else reaches it, and it
+ * would run its program to its end; last the process group, the keeper
+ * with it, which takes a child bwrap never released (no "child-pid"): that
+ * one is still in the group. bwrap writes "child-pid" before it lets its
+ * child go on (an eventfd the child blocks on and holds open itself, so
+ * bwrap's death does not release it either), and the child calls setsid()
+ * after that, late in its set-up. */
+static void keep(pid_t pid, int status_fd, const sigset_t *set) __attribute__((noreturn));
+static void keep(pid_t pid, int status_fd, const sigset_t *set)
+{
+    int status = 0, sig;
 
     for (;;) {
-        int sig = sigwaitinfo(set, NULL);
-
-        if (sig == SIGTERM)
-            kill(0, SIGKILL);
+        sig = sigwaitinfo(set, NULL);
+        if (sig == SIGTERM) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            break;
+        }
         if (sig == SIGCHLD && waitpid(pid, &status, WNOHANG) == pid)
             break;
+    }
+    keeper_reap_init(status_fd);
+    if (sig == SIGTERM) {
+        kill(0, SIGKILL);
+        _exit(128 + SIGKILL);
     }
     if (WIFSIGNALED(status)) {
         sigset_t one;
@@ -506,19 +552,41 @@ static void keep(pid_t pid, const sigset_t *set)
     _exit(WEXITSTATUS(status));
 }
 
+/* Closes every descriptor from 3 up but keep. */
+static void close_all_but(int keep)
+{
+    if (keep > 3)
+        close_range(3, (unsigned)keep - 1, 0);
+    close_range((unsigned)keep + 1, ~0U, 0);
+}
+
 /* Forks: the child returns, to exec bwrap; this process stays as its keeper
- * and never returns. The worker spawned the launcher as the leader of a
- * session and process group of its own (common/loop.c), so the keeper, bwrap
- * and the sandbox's first process until it leaves for its own session (bwrap
- * --new-session, late in its set-up) are in this group: a kill of the group
- * (the worker's, on a timeout or a cancel, or the keeper's when the worker
- * dies) reaches them. The sandbox's init, once in its own session, is killed
- * by the worker by its pid (launcher_kill_sandbox, worker/launcher.h):
- * bwrap's --die-with-parent alone does not do it, a child whose bwrap dies
- * while its parent-death signal is not set is orphaned and its program runs
- * on (40 cancels at moments spread over a sandbox's start left 15 processes
- * running, before the group kill). */
-static void keeper_start(pid_t worker)
+ * and never returns. status_fd: the status file, read-only, close-on-exec
+ * (opened before the change of user, which may have taken the right to open
+ * it); the keeper keeps it, and closes every other descriptor.
+ *
+ * The worker spawned the launcher as the leader of a session and process
+ * group of its own (common/loop.c), so the keeper, bwrap and the sandbox's
+ * first process until it leaves for its own session (bwrap --new-session,
+ * late in its set-up) are in this group: a kill of the group (the worker's,
+ * on a timeout or a cancel) reaches them. The sandbox's init, once in its
+ * own session, is killed by the worker by its pid (launcher_kill_sandbox,
+ * worker/launcher.h), and by the keeper when the worker dies or bwrap ends
+ * (keep): bwrap's --die-with-parent alone does not do it, a child whose
+ * bwrap dies while its parent-death signal is not set is orphaned and its
+ * program runs on (40 cancels at moments spread over a sandbox's start left
+ * 15 processes running, before the group kill).
+ *
+ * To kill the init by its pid, the keeper needs both: the status file,
+ * which names it (a process has no portable way to list its live children:
+ * /proc/PID/task/TID/children is a kernel option), held open since before
+ * the change of user; and to be its parent, a child subreaper
+ * (PR_SET_CHILD_SUBREAPER, set before the fork, so bwrap is born under it)
+ * to which bwrap's orphaned child falls: an unreaped child's pid cannot be
+ * taken by another process (see keeper_reap_init). A pid from the file
+ * alone could, by the time of the kill, be another's, even another
+ * sandbox's, which runs as the same user. */
+static void keeper_start(pid_t worker, int status_fd)
 {
     sigset_t set, old;
     pid_t keeper = getpid(), pid;
@@ -528,6 +596,8 @@ static void keeper_start(pid_t worker)
     sigaddset(&set, SIGCHLD);
     if (sigprocmask(SIG_BLOCK, &set, &old) != 0)
         fail("sigprocmask: %s", strerror(errno));
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+        fail("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
     /* After the change of user, which clears it. */
     if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0)
         fail("PR_SET_PDEATHSIG: %s", strerror(errno));
@@ -537,8 +607,8 @@ static void keeper_start(pid_t worker)
     if (pid < 0)
         fail("fork: %s", strerror(errno));
     if (pid > 0) {
-        close_range(3, ~0U, 0);
-        keep(pid, &set);
+        close_all_but(status_fd);
+        keep(pid, status_fd, &set);
     }
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
         fail("PR_SET_PDEATHSIG: %s", strerror(errno));
@@ -554,7 +624,7 @@ int sandbox_exec_main(int argc, char **argv)
     struct exec_args a;
     struct exec_argv av = {0};
     int fds[SANDBOX_FILES_MAX];
-    int stage, status, filter, top;
+    int stage, status, status_read, filter, top;
     pid_t worker = getppid();
 
     /* The worker's sockets and files stay with the worker. */
@@ -568,7 +638,11 @@ int sandbox_exec_main(int argc, char **argv)
     status = open(a.status, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     if (status < 0)
         fail("create status file: %s", strerror(errno));
-    top = status;
+    /* The keeper's, to find the sandbox's init: bwrap gets status only. */
+    status_read = open(a.status, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (status_read < 0)
+        fail("open status file: %s", strerror(errno));
+    top = status_read;
     for (int k = 0; k < a.nfiles; k++) {
         fds[k] = openat(stage, a.files[k], O_RDONLY | O_NOFOLLOW);
         if (fds[k] < 0)
@@ -585,7 +659,7 @@ int sandbox_exec_main(int argc, char **argv)
     drop_privileges(a.linter ? SANDBOX_EXEC_LINT_UID : SANDBOX_EXEC_UID);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         fail("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-    keeper_start(worker);
+    keeper_start(worker, status_read);
 
     /* Last: an ASan worker binary needs its address space until the exec. */
     limit(RLIMIT_CORE, "CORE", 0, 0);

@@ -26,9 +26,12 @@
  * as root, drops to SANDBOX_EXEC_UID/GID (--linter: SANDBOX_EXEC_LINT_UID)
  * with no supplementary groups;
  * sets PR_SET_NO_NEW_PRIVS; then forks. The parent stays as the sandbox's
- * keeper: it waits for bwrap and exits as bwrap did (the same code, or the
- * same signal), and when the worker dies (parent-death SIGTERM) it kills its
- * process group. The child sets a parent-death SIGKILL, sets the rlimits
+ * keeper, a child subreaper holding FILE open read-only: it waits for bwrap
+ * and exits as bwrap did (the same code, or the same signal), and when the
+ * worker dies (parent-death SIGTERM) it kills bwrap and then its process
+ * group; either way, before it exits, it kills the sandbox's init (FILE's
+ * "child-pid") if bwrap left it behind, orphaned, the keeper's child by
+ * then. The child sets a parent-death SIGKILL, sets the rlimits
  * (worker/sandbox.h: CPU soft --cpu / hard +1 s, AS --as-mb unless 0, NPROC
  * (--linter: SANDBOX_LINT_NPROC),
  * FSIZE, NOFILE, CORE 0) last, because the worker may be an ASan build that

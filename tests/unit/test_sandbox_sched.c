@@ -207,7 +207,8 @@ static int scratch_left(pid_t pid)
 }
 
 /* A worker killed with SIGKILL takes its sandboxes with it: the launcher's
- * keeper gets the parent-death signal and kills the sandbox's group. Their
+ * keeper gets the parent-death signal and kills bwrap, the sandbox's init
+ * and its group (test_sandbox_keeper: the init out of the group). Their
  * staging directories, which only the worker could remove, are swept by
  * the next worker (scratch_sweep). */
 static void test_worker_killed(void **state)
