@@ -167,6 +167,22 @@ int account_user_set_plan(struct db *db, const char *email, const char *plan, st
     return rc;
 }
 
+int account_user_set_operator(struct db *db, const char *email, int on, struct err *e)
+{
+    char *id = NULL;
+    int rc;
+
+    if (!email_ok(email))
+        return err_set(e, ERR_NOT_FOUND, "not a valid email address");
+    rc = db_query_value(db, "UPDATE users SET operator = $2::boolean WHERE email = lower($1)"
+                        " RETURNING user_id", 2, (const char *[]){email, on ? "true" : "false"},
+                        &id, e);
+    if (rc == ERR_OK && id == NULL)
+        rc = err_set(e, ERR_NOT_FOUND, "no user with this email");
+    free(id);
+    return rc;
+}
+
 int account_user_by_email(struct db *db, const char *email, char user_id[37], struct err *e)
 {
     char *id = NULL;

@@ -65,6 +65,12 @@ int account_user_create(struct db *db, const char *email, const char *plan,
 /* Sets a user's plan by email. ERR_NOT_FOUND when no such user. */
 int account_user_set_plan(struct db *db, const char *email, const char *plan, struct err *e);
 
+/* Grants (on 1) or revokes (on 0) the operator role (users.operator: may
+ * read system-wide figures, GET /stats) of a user by email. Gateways see
+ * the change when their cached identity is next read from PostgreSQL
+ * (docs/operations.md, "Operators"). ERR_NOT_FOUND when no such user. */
+int account_user_set_operator(struct db *db, const char *email, int on, struct err *e);
+
 /* Looks a user up by email into user_id. ERR_NOT_FOUND when absent. */
 int account_user_by_email(struct db *db, const char *email, char user_id[37], struct err *e);
 

@@ -2,9 +2,15 @@
  *
  *   codeinsight-admin user-create EMAIL [--plan lite|pro|business] [--password-stdin]
  *   codeinsight-admin user-plan EMAIL PLAN
+ *   codeinsight-admin user-operator EMAIL on|off
  *   codeinsight-admin key-issue EMAIL [NAME]     prints the key, once
  *   codeinsight-admin key-revoke KEY_ID
  *   codeinsight-admin key-list EMAIL
+ *
+ * user-operator grants or revokes the operator role (may read GET /stats,
+ * the figures over every user). Like a plan, it is part of the identity the
+ * gateways cache: they see the change within CODEINSIGHT_AUTH_CACHE_TTL plus
+ * CODEINSIGHT_IDENTITY_CACHE_MS (docs/operations.md, "Operators").
  *
  * Needs DATABASE_URL and CODEINSIGHT_KEY_PEPPER; key-revoke needs REDIS_URL
  * too. key-revoke takes effect at once, as DELETE /keys/<id> does: it
@@ -35,10 +41,14 @@ static int usage_to(FILE *out, int status)
     fprintf(out,
             "usage: codeinsight-admin user-create EMAIL [--plan PLAN] [--password-stdin]\n"
             "       codeinsight-admin user-plan EMAIL PLAN\n"
+            "       codeinsight-admin user-operator EMAIL on|off\n"
             "       codeinsight-admin key-issue EMAIL [NAME]\n"
             "       codeinsight-admin key-revoke KEY_ID\n"
             "       codeinsight-admin key-list EMAIL\n"
-            "PLAN is lite, pro or business. Needs DATABASE_URL and CODEINSIGHT_KEY_PEPPER,\n"
+            "PLAN is lite, pro or business. user-operator grants (on) or revokes (off) the\n"
+            "operator role (GET /stats); gateways see a plan or role change within\n"
+            "CODEINSIGHT_AUTH_CACHE_TTL + CODEINSIGHT_IDENTITY_CACHE_MS (cached identities).\n"
+            "Needs DATABASE_URL and CODEINSIGHT_KEY_PEPPER,\n"
             "and REDIS_URL for key-revoke (after `make run`: . .run/secrets/admin.env).\n"
             "Exit status 3: key-revoke revoked the key in PostgreSQL but could not tell\n"
             "Redis; run it again once Redis is reachable.\n");
@@ -91,6 +101,27 @@ static int cmd_user_create(struct db *db, int argc, char **argv, struct err *e)
     if (rc != ERR_OK)
         return fail(e);
     printf("%s\n", user_id);
+    return 0;
+}
+
+/* user-operator EMAIL on|off. Returns the exit status: 0, 1 (no such user,
+ * PostgreSQL failed), 2 (neither on nor off). */
+static int cmd_user_operator(struct db *db, const char *email, const char *onoff,
+                             struct err *e)
+{
+    int on;
+
+    if (strcmp(onoff, "on") == 0)
+        on = 1;
+    else if (strcmp(onoff, "off") == 0)
+        on = 0;
+    else
+        return usage();
+    if (account_user_set_operator(db, email, on, e) != ERR_OK)
+        return fail(e);
+    fprintf(stderr, "codeinsight-admin: %s %s an operator; gateways see it once their cached "
+            "identity expires\n(CODEINSIGHT_AUTH_CACHE_TTL + CODEINSIGHT_IDENTITY_CACHE_MS)\n",
+            email, on ? "is now" : "is no longer");
     return 0;
 }
 
@@ -155,6 +186,8 @@ int main(int argc, char **argv)
         rc = cmd_user_create(db, argc - 2, argv + 2, &e);
     } else if (strcmp(cmd, "user-plan") == 0 && argc == 4) {
         rc = account_user_set_plan(db, argv[2], argv[3], &e) == ERR_OK ? 0 : fail(&e);
+    } else if (strcmp(cmd, "user-operator") == 0 && argc == 4) {
+        rc = cmd_user_operator(db, argv[2], argv[3], &e);
     } else if (strcmp(cmd, "key-issue") == 0 && (argc == 3 || argc == 4)) {
         struct account_key k;
         char user_id[37];

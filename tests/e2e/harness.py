@@ -836,6 +836,11 @@ class Harness:
             self.key_ids[key] = m.group(1)
         return key
 
+    def set_operator(self, email: str, on: bool = True) -> None:
+        """codeinsight-admin user-operator EMAIL on|off: the role GET /stats
+        needs (docs/operations.md, "Operators")."""
+        self.admin("user-operator", email, "on" if on else "off")
+
     def new_user(self, plan: str = "lite", password: Optional[str] = None,
                  tag: str = "u") -> tuple[str, str, str]:
         """A fresh user with one API key: (email, user_id, key)."""
