@@ -169,6 +169,8 @@ static int cache_write(struct request *req, const char *key, const cJSON *ident,
     snprintf(num[k], sizeof num[k], "%lld", (long long)lim->tokens_per_month);
     argv[n++] = "budget";
     argv[n++] = num[k++];
+    argv[n++] = "operator";
+    argv[n++] = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ident, "operator")) ? "1" : "0";
     argv[n++] = "revoked";
     argv[n++] = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ident, "revoked")) ? "1" : "0";
 

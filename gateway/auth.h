@@ -33,6 +33,8 @@ struct identity {
     char key_id[37];
     char email[320];
     char plan[16];
+    int is_operator;                /* 1: users.operator (may read GET /stats); set by
+                                       gate_or_respond only, 0 on submissions */
     char ext_sub[256];              /* IDENT_EXTERNAL */
     char ext_email[320];
 };
@@ -46,10 +48,11 @@ void auth_key_cache_key(char out[AUTH_CACHE_KEY_MAX], const char *key_hash);
 int auth_parse_or_respond(struct request *req, struct identity *id);
 
 /* After a script's 'miss': loads the identity from PostgreSQL into the Redis
- * cache (with the plan's limits). When PostgreSQL knows no such identity,
- * caches that answer for AUTH_UNKNOWN_TTL_S (the scripts then answer
- * 'unknown') and returns auth_unknown_error's code; availability errors
- * otherwise. */
+ * cache (with the plan's limits, and the operator role as field "operator",
+ * "1" or "0": a plan or role change is seen once the entry expires). When
+ * PostgreSQL knows no such identity, caches that answer for
+ * AUTH_UNKNOWN_TTL_S (the scripts then answer 'unknown') and returns
+ * auth_unknown_error's code; availability errors otherwise. */
 int auth_fill_cache(struct request *req, const struct identity *id, struct err *e);
 
 /* Sets e to the refusal of an identity PostgreSQL does not know (a script's

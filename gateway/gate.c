@@ -145,6 +145,7 @@ static void take_identity(struct identity *id, const struct idc_admitted *a)
     copy(id->key_id, sizeof id->key_id, a->key_id);
     copy(id->email, sizeof id->email, a->email);
     copy(id->plan, sizeof id->plan, a->plan);
+    id->is_operator = a->is_operator;
 }
 
 /* Admitted by the gateway's own copy: the job to read, if any, costs one
@@ -219,6 +220,7 @@ int gate_or_respond(struct request *req, enum route_class rc, struct identity *i
             copy(id->key_id, sizeof id->key_id, gate_reply_str(r, 2));
             copy(id->email, sizeof id->email, gate_reply_str(r, 3));
             copy(id->plan, sizeof id->plan, gate_reply_str(r, 4));
+            id->is_operator = strcmp(gate_reply_str(r, 11), "1") == 0;
             idc_record(req->gw->idents, id->cache_key, ask.gen,
                        cJSON_IsArray(flat) ? flat : NULL, rc, gate_reply_num(r, 9),
                        gate_reply_num(r, 5), gate_reply_num(r, 6), gate_reply_num(r, 7), now, &a);

@@ -12,7 +12,7 @@ struct identity;
 struct request;
 
 /* Authenticates the request and takes a token from its bucket for class rc.
- * Returns 0 with id filled (user_id, key_id, email, plan) and the
+ * Returns 0 with id filled (user_id, key_id, email, plan, is_operator) and the
  * RateLimit-* headers set, or answers (401, 429, 503) and returns -1.
  * read_job, when not NULL, is a job id whose hot copy is read in the same
  * script call (job_read in common/job.h): its flat fields go to

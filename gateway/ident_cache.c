@@ -141,7 +141,7 @@ static void copy(char *dst, size_t cap, const char *src)
 /* Reads an identity hash into s; 0 when it lacks a user. */
 static int load(struct slot *s, const cJSON *flat)
 {
-    const char *user = field(flat, "user_id");
+    const char *user = field(flat, "user_id"), *role = field(flat, "operator");
 
     if (user == NULL || user[0] == '\0')
         return 0;
@@ -149,6 +149,7 @@ static int load(struct slot *s, const cJSON *flat)
     copy(s->id.key_id, sizeof s->id.key_id, field(flat, "key_id"));
     copy(s->id.email, sizeof s->id.email, field(flat, "email"));
     copy(s->id.plan, sizeof s->id.plan, field(flat, "plan"));
+    s->id.is_operator = role != NULL && strcmp(role, "1") == 0;
     s->id.budget = field(flat, "budget") ? strtoll(field(flat, "budget"), NULL, 10) : 0;
     for (int rc = 0; rc < RC__COUNT; rc++) {
         char name[32];

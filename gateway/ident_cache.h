@@ -6,7 +6,8 @@
  * (capped by CODEINSIGHT_AUTH_CACHE_TTL) and dropped at once when a key is
  * revoked: locally by the revoking replica, on every other replica through
  * the ci:auth channel (events.c), and entirely whenever that subscription
- * had to be renewed (a message may have been missed).
+ * had to be renewed (a message may have been missed). A plan or operator
+ * change is not announced: a copy shows it once refreshed from Redis.
  *
  * Leases: when a bucket's burst is at least 2 * IDC_LEASE_DIV, a script
  * takes up to burst / IDC_LEASE_DIV tokens (at most IDC_LEASE_MAX) at once
@@ -38,6 +39,7 @@ struct idc_admitted {
     char key_id[37];
     char email[320];
     char plan[16];
+    int is_operator;                /* the hash's operator field is "1" */
     long long budget;               /* tokens per month */
     long limit, remaining, reset;   /* for the RateLimit-* headers */
 };

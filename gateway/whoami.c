@@ -1,4 +1,5 @@
-/* whoami.c - GET /whoami: identity, plan limits, and this month's usage. */
+/* whoami.c - GET /whoami: identity (the operator role too), plan limits, and
+ * this month's usage. */
 #include "gateway/handlers.h"
 
 #include "common/budget.h"
@@ -66,6 +67,7 @@ void handle_whoami(struct request *req)
     cJSON_AddStringToObject(b, "user_id", who->user_id);
     cJSON_AddStringToObject(b, "email", who->email);
     cJSON_AddStringToObject(b, "plan", lim->name);
+    cJSON_AddBoolToObject(b, "operator", who->is_operator);
     limits = cJSON_AddObjectToObject(b, "limits");
     for (int c = 0; c < RC__COUNT; c++) {
         cJSON *o = cJSON_AddObjectToObject(limits, plans_class_str((enum route_class)c));

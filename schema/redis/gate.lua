@@ -7,7 +7,8 @@
 -- that many are taken when at least one is there), ARGV[3] '1' to get the
 -- identity back (for the gateway's own copy).
 -- Returns {'ok', user_id, key_id, email, plan, limit, remaining, reset,
--- the job's flat fields or nil, taken, identity HGETALL or nil}, or {'miss'} /
+-- the job's flat fields or nil, taken, identity HGETALL or nil, operator
+-- ('1' or '0')}, or {'miss'} /
 -- {'revoked'} / {'unknown'} / {'limited', limit, remaining, reset,
 -- retry_after}. The caller checks ownership of what it read.
 local refused, id = gate(KEYS[1], ARGV[1], tonumber(ARGV[2]) or 1)
@@ -17,4 +18,4 @@ if KEYS[2] then read = job_read(KEYS[2], KEYS[3], ARGV[4]) end
 local flat = false
 if ARGV[3] == '1' then flat = id.flat end
 return {'ok', id.user_id, id.key_id or '', id.email or '', id.plan or '',
-        id.rl[1], id.rl[2], id.rl[3], read, id.rl[5], flat}
+        id.rl[1], id.rl[2], id.rl[3], read, id.rl[5], flat, id.operator or '0'}

@@ -1,11 +1,110 @@
 """The operator role (docs/operations.md, "Operators"; migration 011): a flag
 per user, granted and revoked by `codeinsight-admin user-operator EMAIL
-on|off`.
+on|off`; GET /whoami says `operator`. The role is cached with the identity,
+so a change is seen within CODEINSIGHT_AUTH_CACHE_TTL +
+CODEINSIGHT_IDENTITY_CACHE_MS: tested here with both short, through API
+keys, login tokens and Supabase tokens.
 
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e/test_operators.py
 """
 
+import secrets
 import subprocess
+import time
+import uuid
+
+import pytest
+
+from harness import wait_until
+from tokens import SUPABASE_AUDIENCE, SUPABASE_ISSUER, sign_hs256, supabase_claims
+
+# The short-lived caches of the `quick` gateway: Redis keeps an identity 1 s,
+# the gateway's own copy 1 s more at most; so a grant or revocation must be
+# seen within BOUND_S (plus the time a request takes on a busy machine).
+AUTH_TTL_S = 1
+IDENTITY_MS = 1000
+BOUND_S = AUTH_TTL_S + IDENTITY_MS / 1000
+SLACK_S = 2.5
+SUPABASE_SECRET = "sb-secret-" + uuid.uuid4().hex + uuid.uuid4().hex
+
+
+@pytest.fixture(scope="module")
+def quick(harness, _module_isolation):
+    """A gateway with short identity caches, raised limits (so reads are
+    admitted from leases, by its own copy of the identity) and Supabase
+    tokens (HS256)."""
+    gw = harness.start_gateway({"CODEINSIGHT_AUTH_CACHE_TTL": str(AUTH_TTL_S),
+                                "CODEINSIGHT_IDENTITY_CACHE_MS": str(IDENTITY_MS),
+                                "CODEINSIGHT_RATE_LIMIT_SCALE": "1000",
+                                "SUPABASE_JWT_SECRET": SUPABASE_SECRET,
+                                "SUPABASE_JWT_ISSUER": SUPABASE_ISSUER,
+                                "SUPABASE_JWT_AUDIENCE": SUPABASE_AUDIENCE}, default=False)
+    harness.remember(SUPABASE_SECRET)
+    yield gw
+    gw.stop()
+
+
+def is_operator(harness, auth, gateway=None) -> bool:
+    status, _, me = harness.http("GET", "/whoami", auth=auth, gateway=gateway)
+    assert status == 200, me
+    assert isinstance(me["operator"], bool), me
+    return me["operator"]
+
+
+def seen_within_bound(harness, gateway, auth, want: bool) -> float:
+    """Seconds until GET /whoami says operator is want; fails past the
+    documented bound (with slack)."""
+    start = time.monotonic()
+    wait_until(lambda: is_operator(harness, auth, gateway) == want,
+               timeout=BOUND_S + SLACK_S + 5, interval=0.1)
+    took = time.monotonic() - start
+    assert took <= BOUND_S + SLACK_S, f"took {took:.2f} s, bound {BOUND_S} s"
+    return took
+
+
+def test_a_user_is_no_operator_until_granted(harness, gateway):
+    assert harness.psql("SELECT operator FROM users WHERE email = "
+                        f"'{harness.default_email}'") == "f"
+    _, user_id, key = harness.new_user("business", tag="notop")
+    assert harness.psql(f"SELECT operator FROM users WHERE user_id = '{user_id}'") == "f"
+    assert is_operator(harness, key) is False
+    assert is_operator(harness, harness.default_key) is False
+
+
+def test_an_operator_by_login_token(harness, gateway):
+    """A login token (auth:user:<id>) carries no role itself: the role is
+    the user's, looked up as the identity is."""
+    password = "pw-" + secrets.token_urlsafe(12)
+    email, _, _ = harness.new_user("pro", password=password, tag="opjwt")
+    harness.set_operator(email)
+    status, _, tok = harness.http("POST", "/auth/login", {"email": email, "password": password},
+                                  auth=None)
+    assert status == 200, tok
+    harness.remember(tok["access_token"])
+    assert is_operator(harness, tok["access_token"]) is True
+
+
+def test_grant_and_revoke_are_seen_within_the_cache_times(harness, quick):
+    """By API key: no role (and cached so), granted, seen; revoked, seen.
+    The gateway admits from its own copy here (leases), so both caches are
+    crossed."""
+    email, _, key = harness.new_user("lite", tag="opttl")
+    assert is_operator(harness, key, quick) is False
+    harness.set_operator(email, True)
+    seen_within_bound(harness, quick, key, True)
+    harness.set_operator(email, False)
+    seen_within_bound(harness, quick, key, False)
+
+
+def test_grant_reaches_a_supabase_user(harness, quick):
+    """A Supabase token's user (created on first sight, no role) granted by
+    email: the identity cached as auth:ext:<hash> picks the role up too."""
+    sub = str(uuid.uuid4())
+    email = f"sb-op-{sub[:8]}@example.com"
+    tok = sign_hs256(supabase_claims(sub, email=email), SUPABASE_SECRET)
+    assert is_operator(harness, tok, quick) is False
+    harness.set_operator(email, True)
+    seen_within_bound(harness, quick, tok, True)
 
 
 def test_admin_user_operator_arguments(harness):

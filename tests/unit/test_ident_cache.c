@@ -1,7 +1,7 @@
 /* test_ident_cache.c - unit tests for gateway/ident_cache.c: lease sizes,
  * admission from a lease, the RateLimit-Remaining arithmetic, expiry (no
  * new lease while tokens are held), revocation (and replies that predate
- * it), collisions and the disabled cache. */
+ * it), collisions, the operator role and the disabled cache. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -250,6 +250,55 @@ static void test_collisions_never_mix(void **state)
     idc_free(c);
 }
 
+/* The identity with field operator set to value (appended to the flat
+ * reply), as auth_fill.lua stores it. */
+static cJSON *identity_role(const char *value)
+{
+    cJSON *id = identity(USER, "10000");
+
+    cJSON_AddItemToArray(id, cJSON_CreateString("operator"));
+    cJSON_AddItemToArray(id, cJSON_CreateString(value));
+    return id;
+}
+
+/* The operator role travels with the copy, from the hash's "operator"
+ * field, and a refreshed copy shows a grant or revocation; a hash without
+ * the field (filled before migration 011) or with anything but "1" is no
+ * operator. */
+static void test_operator_role(void **state)
+{
+    struct idc *c = idc_new(TTL);
+    cJSON *on = identity_role("1"), *off = identity_role("0"), *odd = identity_role("true");
+    cJSON *none = identity(USER, "10000");
+    struct idc_admitted a;
+    struct idc_ask ask;
+    (void)state;
+
+    idc_record(c, KEY_A, GEN0, on, RC_READ, 100, 10000, 9900, 2, NOW, &a);
+    assert_int_equal(a.is_operator, 1);
+    assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + 1, &a, &ask), 1);
+    assert_int_equal(a.is_operator, 1);
+    /* Revoked in PostgreSQL: the copy keeps the role until it is refreshed. */
+    assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + TTL, &a, &ask), 0);
+    assert_int_equal(ask.want_identity, 1);
+    idc_record(c, KEY_A, GEN0, off, RC_READ, 1, 10000, 9899, 2, NOW + TTL, &a);
+    assert_int_equal(a.is_operator, 0);
+    assert_int_equal(idc_admit(c, KEY_A, RC_READ, NOW + TTL + 1, &a, &ask), 1);
+    assert_int_equal(a.is_operator, 0);
+    /* Another identity in another slot, without the field or with another value. */
+    idc_record(c, KEY_B, GEN0, none, RC_READ, 100, 10000, 9900, 2, NOW, &a);
+    assert_int_equal(a.is_operator, 0);
+    idc_record(c, KEY_B, GEN0, on, RC_READ, 1, 10000, 9899, 2, NOW + 1, &a);
+    assert_int_equal(a.is_operator, 1);
+    idc_record(c, KEY_B, GEN0, odd, RC_READ, 1, 10000, 9898, 2, NOW + 2, &a);
+    assert_int_equal(a.is_operator, 0);
+    cJSON_Delete(on);
+    cJSON_Delete(off);
+    cJSON_Delete(odd);
+    cJSON_Delete(none);
+    idc_free(c);
+}
+
 static void test_disabled(void **state)
 {
     struct idc_admitted a;
@@ -282,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_record_after_forget_is_dropped),
         cmocka_unit_test(test_record_needs_identity),
         cmocka_unit_test(test_collisions_never_mix),
+        cmocka_unit_test(test_operator_role),
         cmocka_unit_test(test_disabled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
