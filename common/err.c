@@ -69,6 +69,7 @@ static const struct {
     [ERR_SERVER_BUSY]            = {"server_busy", "Server busy", 503},
     [ERR_QUEUE_FULL]             = {"queue_full", "Queue full", 503},
     [ERR_JOB_FINISHED]           = {"job_finished", "Job already finished", 409},
+    [ERR_OPERATOR_ONLY]          = {"operator_only", "Operators only", 403},
 };
 
 static int err_valid(enum err_code code)

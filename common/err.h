@@ -67,6 +67,7 @@ enum err_code {
     ERR_SERVER_BUSY,            /* every waiting thread is taken and their queue is full */
     ERR_QUEUE_FULL,             /* the job's stream holds CODEINSIGHT_QUEUE_MAX entries */
     ERR_JOB_FINISHED,           /* cancelling a job that is done or failed */
+    ERR_OPERATOR_ONLY,          /* a route for operators (users.operator), the caller is not one */
     ERR__COUNT
 };
 

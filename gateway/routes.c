@@ -25,7 +25,7 @@ static const struct route route_table[] = {
     {"GET",    "/metrics",        ROUTE_QUIET, AUTH_PUBLIC, RC_READ, handle_metrics},
     {"GET",    "/openapi.json",   0, AUTH_PUBLIC, RC_READ, handle_openapi},
     {"GET",    "/queue/info",     0, AUTH_GATED, RC_READ, handle_queue_info},
-    {"GET",    "/stats",          ROUTE_WAITS, AUTH_GATED, RC_READ, handle_stats},
+    {"GET",    "/stats",          ROUTE_WAITS, AUTH_OPERATOR, RC_READ, handle_stats},
     {"POST",   "/apply-fix",      ROUTE_BODY|ROUTE_WAITS, AUTH_GATED, RC_AUTH, handle_apply_fix},
     {"GET",    "/audit",          ROUTE_WAITS, AUTH_GATED, RC_READ, handle_audit_list},
 };

@@ -24,8 +24,11 @@ typedef void route_handler(struct request *req);
 enum route_auth {
     AUTH_PUBLIC,                /* no identity (probes, login) */
     AUTH_GATED,                 /* identity + the class' bucket, checked before the handler */
-    AUTH_SELF                   /* identity checked by the handler itself, in one script
+    AUTH_SELF,                  /* identity checked by the handler itself, in one script
                                    with the rest of its work (submissions) */
+    AUTH_OPERATOR               /* AUTH_GATED, then the caller must be an operator
+                                   (users.operator): else 403 operator_only. For figures
+                                   over every user, which no one customer may read */
 };
 
 struct route {
@@ -33,7 +36,7 @@ struct route {
     const char *pattern;        /* literal segments and one ":param" segment at most */
     unsigned flags;
     enum route_auth auth;
-    enum route_class rclass;    /* bucket of AUTH_GATED routes */
+    enum route_class rclass;    /* bucket of AUTH_GATED and AUTH_OPERATOR routes */
     route_handler *handler;
 };
 

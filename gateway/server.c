@@ -365,13 +365,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return MHD_YES;
 }
 
-/* The gate, when the route has one, then the handler. */
+/* The gate, when the route has one (and the operator role, when it asks for
+ * it), then the handler. */
 static void run_request(struct request *req)
 {
     struct err e;
     int on_pool;                    /* running on a waiting thread already */
 
-    if (req->route->auth == AUTH_GATED) {
+    if (req->route->auth == AUTH_GATED || req->route->auth == AUTH_OPERATOR) {
         int read = (req->route->flags & ROUTE_JOB) && crypto_uuid_valid(req->param);
 
         if (read) {
@@ -393,6 +394,12 @@ static void run_request(struct request *req)
         }
         if (rc != 0)
             return;
+        if (req->route->auth == AUTH_OPERATOR && !req->who.is_operator) {
+            err_set(&e, ERR_OPERATOR_ONLY, "%s %s is for operators (codeinsight-admin "
+                    "user-operator)", req->route->method, req->route->pattern);
+            respond_error(req, &e);
+            return;
+        }
     }
     on_pool = req->waits;
     req->route->handler(req);

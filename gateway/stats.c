@@ -1,6 +1,7 @@
 /* stats.c - GET /stats: system-wide counts from PostgreSQL (ci_stats():
  * jobs by status and type, users, active API keys, this month's tokens and
- * cost) and the queue numbers from Redis. */
+ * cost) and the queue numbers from Redis. Figures over every user: the
+ * route is AUTH_OPERATOR (routes.c), so only operators reach this. */
 #include "gateway/handlers.h"
 
 #include "common/budget.h"

@@ -513,6 +513,7 @@ class Harness:
         self.default_user_id = ""
         self.default_key = ""
         self.key_ids: dict[str, str] = {}    # API key -> key_id (keys issued via admin)
+        self._operator_key = ""              # operator_key()'s, once made
         self.redis_url = ""
         self.database_url = ""
         self.procs: list[Proc] = []          # every process ever started
@@ -840,6 +841,17 @@ class Harness:
         """codeinsight-admin user-operator EMAIL on|off: the role GET /stats
         needs (docs/operations.md, "Operators")."""
         self.admin("user-operator", email, "on" if on else "off")
+
+    def operator_key(self) -> str:
+        """An API key of the session's operator (plan business; made on the
+        first call, before any gateway could cache it without the role), for
+        the tests that read GET /stats. The default user is no operator."""
+        if not self._operator_key:
+            email = "e2e-operator@example.com"
+            self.create_user(email, plan="business")
+            self.set_operator(email)
+            self._operator_key = self.issue_key(email, "e2e-operator")
+        return self._operator_key
 
     def new_user(self, plan: str = "lite", password: Optional[str] = None,
                  tag: str = "u") -> tuple[str, str, str]:

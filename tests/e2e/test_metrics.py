@@ -1,7 +1,7 @@
 """Metrics and queue insight: GET /metrics on the gateway (public) and on a
 worker's own listener (CODEINSIGHT_METRICS_PORT) are valid Prometheus text
 (promtool) whose counters move with the traffic; GET /queue/info and
-GET /stats (authenticated) describe the streams and the system."""
+GET /stats (operators: test_operators.py) describe the streams and the system."""
 
 import json
 import re
@@ -276,7 +276,7 @@ def test_stats_shape(harness, gateway, clean_state):
     ids = [harness.submit(file_path=f"s_{i}.py", file_content=PY_CLEAN) for i in range(2)]
     harness.poll_jobs(ids, timeout=120)
     harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
-    status, _, body = harness.http("GET", "/stats")
+    status, _, body = harness.http("GET", "/stats", auth=harness.operator_key())
     assert status == 200, body
     assert re.match(r"^\d{4}-\d{2}$", body["month"]), body
     jobs = body["jobs"]

@@ -1,9 +1,10 @@
-"""The operator role (docs/operations.md, "Operators"; migration 011): a flag
-per user, granted and revoked by `codeinsight-admin user-operator EMAIL
-on|off`; GET /whoami says `operator`. The role is cached with the identity,
-so a change is seen within CODEINSIGHT_AUTH_CACHE_TTL +
-CODEINSIGHT_IDENTITY_CACHE_MS: tested here with both short, through API
-keys, login tokens and Supabase tokens.
+"""The operator role (docs/operations.md, "Operators"; migration 011): GET
+/stats, figures over every user, answers operators only and 403
+operator_only to everyone else; `codeinsight-admin user-operator EMAIL
+on|off` grants and revokes the role; GET /whoami says `operator`. The role
+is cached with the identity, so a change is seen within
+CODEINSIGHT_AUTH_CACHE_TTL + CODEINSIGHT_IDENTITY_CACHE_MS: tested here
+with both short, through API keys, login tokens and Supabase tokens.
 
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e/test_operators.py
 """
@@ -15,7 +16,7 @@ import uuid
 
 import pytest
 
-from harness import wait_until
+from harness import assert_problem, wait_until
 from tokens import SUPABASE_AUDIENCE, SUPABASE_ISSUER, sign_hs256, supabase_claims
 
 # The short-lived caches of the `quick` gateway: Redis keeps an identity 1 s,
@@ -44,6 +45,10 @@ def quick(harness, _module_isolation):
     gw.stop()
 
 
+def stats(harness, auth, gateway=None):
+    return harness.http("GET", "/stats", auth=auth, gateway=gateway)
+
+
 def is_operator(harness, auth, gateway=None) -> bool:
     status, _, me = harness.http("GET", "/whoami", auth=auth, gateway=gateway)
     assert status == 200, me
@@ -51,24 +56,54 @@ def is_operator(harness, auth, gateway=None) -> bool:
     return me["operator"]
 
 
-def seen_within_bound(harness, gateway, auth, want: bool) -> float:
-    """Seconds until GET /whoami says operator is want; fails past the
-    documented bound (with slack)."""
+def assert_refused(resp) -> None:
+    body = assert_problem(resp, 403, "operator_only")
+    assert body["title"] == "Operators only", body
+    assert "operator" in body["detail"], body
+
+
+def seen_within_bound(harness, gateway, auth, want_status: int) -> float:
+    """Seconds until GET /stats answers want_status (and /whoami agrees);
+    fails past the documented bound (with slack)."""
     start = time.monotonic()
-    wait_until(lambda: is_operator(harness, auth, gateway) == want,
-               timeout=BOUND_S + SLACK_S + 5, interval=0.1)
+
+    def settled():
+        status = stats(harness, auth, gateway)[0]
+        return status == want_status and is_operator(harness, auth, gateway) == (status == 200)
+
+    wait_until(settled, timeout=BOUND_S + SLACK_S + 5, interval=0.1)
     took = time.monotonic() - start
     assert took <= BOUND_S + SLACK_S, f"took {took:.2f} s, bound {BOUND_S} s"
     return took
 
 
 def test_a_user_is_no_operator_until_granted(harness, gateway):
+    """Every user, the session's default one included (made before the
+    role existed in its tests' eyes), starts without the role."""
     assert harness.psql("SELECT operator FROM users WHERE email = "
                         f"'{harness.default_email}'") == "f"
     _, user_id, key = harness.new_user("business", tag="notop")
     assert harness.psql(f"SELECT operator FROM users WHERE user_id = '{user_id}'") == "f"
+    assert_refused(stats(harness, key))
+    assert_refused(stats(harness, harness.default_key))
     assert is_operator(harness, key) is False
-    assert is_operator(harness, harness.default_key) is False
+    # HEAD is refused alike, without a body.
+    status, headers, _ = harness.http("HEAD", "/stats", auth=key)
+    assert status == 403 and headers.get("Content-Type", "").startswith(
+        "application/problem+json"), (status, headers)
+    # Unauthenticated callers are still told to authenticate first.
+    assert_problem(stats(harness, None), 401, "missing_credentials")
+
+
+def test_an_operator_reads_stats(harness, gateway):
+    email, _, key = harness.new_user("lite", tag="op")
+    harness.set_operator(email)
+    status, _, body = stats(harness, key)
+    assert status == 200, body
+    assert body["users"] == harness.psql_int("SELECT count(*) FROM users"), body
+    assert is_operator(harness, key) is True
+    # The session's operator, which the other modules' /stats calls use.
+    assert stats(harness, harness.operator_key())[0] == 200
 
 
 def test_an_operator_by_login_token(harness, gateway):
@@ -81,19 +116,22 @@ def test_an_operator_by_login_token(harness, gateway):
                                   auth=None)
     assert status == 200, tok
     harness.remember(tok["access_token"])
+    assert stats(harness, tok["access_token"])[0] == 200
     assert is_operator(harness, tok["access_token"]) is True
 
 
 def test_grant_and_revoke_are_seen_within_the_cache_times(harness, quick):
-    """By API key: no role (and cached so), granted, seen; revoked, seen.
+    """By API key: refused (and cached so), granted, seen; revoked, seen.
     The gateway admits from its own copy here (leases), so both caches are
     crossed."""
     email, _, key = harness.new_user("lite", tag="opttl")
+    assert_refused(stats(harness, key, quick))
     assert is_operator(harness, key, quick) is False
     harness.set_operator(email, True)
-    seen_within_bound(harness, quick, key, True)
+    seen_within_bound(harness, quick, key, 200)
     harness.set_operator(email, False)
-    seen_within_bound(harness, quick, key, False)
+    seen_within_bound(harness, quick, key, 403)
+    assert_refused(stats(harness, key, quick))
 
 
 def test_grant_reaches_a_supabase_user(harness, quick):
@@ -102,9 +140,10 @@ def test_grant_reaches_a_supabase_user(harness, quick):
     sub = str(uuid.uuid4())
     email = f"sb-op-{sub[:8]}@example.com"
     tok = sign_hs256(supabase_claims(sub, email=email), SUPABASE_SECRET)
+    assert_refused(stats(harness, tok, quick))
     assert is_operator(harness, tok, quick) is False
     harness.set_operator(email, True)
-    seen_within_bound(harness, quick, tok, True)
+    seen_within_bound(harness, quick, tok, 200)
 
 
 def test_admin_user_operator_arguments(harness):

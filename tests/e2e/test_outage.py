@@ -135,6 +135,7 @@ def test_postgres_down_reads_that_need_it_answer_503(harness, gateway):
     same calls succeed once it is back."""
     email = f"outage-{uuid.uuid4().hex[:8]}@example.com"
     harness.create_user(email, plan="pro", password="correct horse battery")
+    harness.set_operator(email)         # GET /stats is for operators
     key = harness.issue_key(email)
     # The key is known to the gateway (cached) before the outage.
     assert harness.http("GET", "/whoami", auth=key)[0] == 200

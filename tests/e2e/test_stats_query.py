@@ -1,8 +1,10 @@
 """ci_stats (GET /stats, migration 010) on the session's PostgreSQL: it reads
-indexes, not tables. Any caller may read /stats at its read rate, so the
-jobs are counted by an index-only scan of (type, status) and this month's
-charges summed from an index on month, once; and the month's sums are this
-month's only.
+indexes, not tables. An operator may read /stats at their read rate (and
+anyone else is refused only after a token was taken; test_operators.py), so
+the jobs are counted by an index-only scan of (type, status) and this
+month's charges summed from an index on month, once; and the month's sums
+are this month's only. Over HTTP, by an operator, the route gives the same
+document with the queue added.
 
 The plan is the function's own, as auto_explain logs it (nested statements,
 to the client as a NOTICE), with sequential scans priced out: the tables
@@ -13,6 +15,8 @@ import json
 import os
 import subprocess
 import uuid
+
+from harness import assert_problem
 
 MONTH = "2099-01"       # no other test charges it
 
@@ -82,3 +86,13 @@ def test_stats_sums_this_months_charges_only(harness):
         assert (empty["tokens_this_month"], empty["cost_usd_this_month"]) == (0, 0), empty
     finally:
         harness.psql(f"DELETE FROM users WHERE user_id = '{user}'")
+
+
+def test_the_route_is_ci_stats_for_operators_only(harness, gateway):
+    """GET /stats by an operator is ci_stats of this month plus the queue;
+    the default user, no operator, is refused (403 operator_only)."""
+    assert_problem(harness.http("GET", "/stats"), 403, "operator_only")
+    status, _, body = harness.http("GET", "/stats", auth=harness.operator_key())
+    assert status == 200, body
+    assert set(body.pop("queue")) == {"review_jobs", "review_jobs:heavy"}, body
+    assert body == json.loads(harness.psql(f"SELECT ci_stats('{body['month']}')")), body

@@ -40,6 +40,7 @@ static void test_names_distinct_snake_case(void **state)
     }
     assert_string_equal(err_code_str(ERR_OK), "ok");
     assert_string_equal(err_code_str(ERR_INVALID_JSON), "invalid_json");
+    assert_string_equal(err_code_str(ERR_OPERATOR_ONLY), "operator_only");
 }
 
 static void test_titles_non_empty(void **state)
@@ -75,7 +76,7 @@ static void test_client_errors_are_4xx(void **state)
         {ERR_FIELD_TOO_LONG, 400},       {ERR_INVALID_FIELD_VALUE, 400},
         {ERR_BODY_TOO_LARGE, 413},       {ERR_UNSUPPORTED_MEDIA_TYPE, 415},
         {ERR_METHOD_NOT_ALLOWED, 405},   {ERR_NOT_FOUND, 404},
-        {ERR_JOB_NOT_FOUND, 404},
+        {ERR_JOB_NOT_FOUND, 404},        {ERR_OPERATOR_ONLY, 403},
     };
     (void)state;
     for (size_t i = 0; i < sizeof client / sizeof client[0]; i++)

@@ -93,6 +93,26 @@ static void test_apply_fix_and_audit(void **state)
     assert_int_equal(find("GET", "/audit/x", &f), ROUTE_NO_PATH);
 }
 
+/* Figures over every user are for operators; the queue's numbers (what an
+ * autoscaler reads) stay open to any caller (docs/operations.md). */
+static void test_system_wide_routes(void **state)
+{
+    struct found f;
+    (void)state;
+
+    assert_int_equal(find("GET", "/stats", &f), ROUTE_MATCHED);
+    assert_ptr_equal(f.route->handler, handle_stats);
+    assert_int_equal(f.route->auth, AUTH_OPERATOR);
+    assert_int_equal(f.route->rclass, RC_READ);
+    assert_int_equal(find("HEAD", "/stats", &f), ROUTE_MATCHED);
+    assert_int_equal(f.route->auth, AUTH_OPERATOR);
+    assert_int_equal(find("GET", "/queue/info", &f), ROUTE_MATCHED);
+    assert_ptr_equal(f.route->handler, handle_queue_info);
+    assert_int_equal(f.route->auth, AUTH_GATED);
+    assert_int_equal(find("GET", "/metrics", &f), ROUTE_MATCHED);
+    assert_int_equal(f.route->auth, AUTH_PUBLIC);
+}
+
 static void test_probes(void **state)
 {
     struct found f;
@@ -204,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_post_review),
         cmocka_unit_test(test_get_job),
         cmocka_unit_test(test_apply_fix_and_audit),
+        cmocka_unit_test(test_system_wide_routes),
         cmocka_unit_test(test_probes),
         cmocka_unit_test(test_wrong_method),
         cmocka_unit_test(test_no_path),
