@@ -211,6 +211,11 @@ if [[ ! -s $DEMO_KEY_FILE ]] || ! "$BUILD/codeinsight-admin" key-list "$DEMO_EMA
     say "created $DEMO_EMAIL and its API key ($DEMO_KEY_FILE)"
 fi
 DEMO_KEY=$(tr -d ' \n' <"$DEMO_KEY_FILE")
+# The demo user is an operator, so the local stack can read GET /stats (the
+# figures over every user; docs/operations.md, "Operators"). At every start:
+# a demo user made before the role existed gets it too.
+"$BUILD/codeinsight-admin" user-operator "$DEMO_EMAIL" on 2>>"$LOGS/admin.log" >/dev/null ||
+    die "could not make $DEMO_EMAIL an operator (log: $LOGS/admin.log)"
 
 start_child gateway "$BUILD/codeinsight-gateway"
 start_child worker-fast "$BUILD/codeinsight-worker" --pool fast
@@ -248,7 +253,7 @@ cat <<EOF
     Redis:             $REDIS_DESC
     PostgreSQL:        $PG_DESC
     passwords:         $SECRETS/
-    demo account:      $DEMO_EMAIL, API key $DEMO_KEY
+    demo account:      $DEMO_EMAIL (an operator: may read /stats), API key $DEMO_KEY
 
   Try it:
     curl -sS -X POST $URL/review$AUTH_ARGS -H 'Content-Type: application/json' -d '{"file_path":"app.py","file_content":"import os\n","request_type":"review"}'
@@ -258,6 +263,7 @@ cat <<EOF
     curl -sSN $URL/job/<job_id>/events$AUTH_ARGS
     curl -sS "$URL/job/<job_id>?format=sarif"$AUTH_ARGS     # or format=rdjson
     curl -sS -X DELETE $URL/job/<job_id>$AUTH_ARGS          # cancel it, while not finished
+    curl -sS $URL/stats$AUTH_ARGS                           # operators only: every user's figures
 
   Or with the CLI (build/codeinsight; man -l docs/codeinsight.1):
     CODEINSIGHT_URL=$URL CODEINSIGHT_API_KEY=$DEMO_KEY build/codeinsight review app.py
