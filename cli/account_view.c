@@ -58,6 +58,8 @@ void account_view_whoami(FILE *out, const cJSON *who)
     field(out, "email:", json_str(who, "email"));
     field(out, "plan:", json_str(who, "plan"));
     field(out, "user id:", json_str(who, "user_id"));
+    if (cJSON_IsTrue(json_item(who, "operator")))
+        field(out, "role:", "operator (may read GET /stats)");
     if (cJSON_IsObject(usage)) {
         const char *month = json_str(usage, "month");
         char m[ACCOUNT_VIEW_TEXT_MAX];

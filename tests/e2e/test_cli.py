@@ -736,7 +736,12 @@ def test_whoami_and_usage(harness, stack, work, tmp_path):
     assert r.returncode == 0, r
     assert re.search(rf"^email:\s+{re.escape(harness.default_email)}$", r.stdout, re.M), r.stdout
     assert re.search(r"^plan:\s+business$", r.stdout, re.M), r.stdout
+    assert not re.search(r"^role:", r.stdout, re.M), r.stdout
     assert harness.default_key not in r.stdout + r.stderr
+    r = run_cli(harness, ["whoami"], cli_env(harness, stack, tmp_path, key=harness.operator_key()),
+                work)
+    assert r.returncode == 0, r
+    assert re.search(r"^role:\s+operator \(may read GET /stats\)$", r.stdout, re.M), r.stdout
     r = run_cli(harness, ["whoami", "--json"], env, work)
     assert r.returncode == 0 and json.loads(r.stdout)["email"] == harness.default_email
 
