@@ -125,11 +125,83 @@ static void test_generated_passwords_with_symbols(void **state)
     CHECK(cases);
 }
 
+/* A PEM private key base64-encoded as a whole (it starts "LS0tLS1CRUdJTi",
+ * "-----BEGIN" encoded): the data of every kubernetes.io/tls and
+ * kubernetes.io/ssh-auth Secret, and how CI variables carry SSH keys. Fake
+ * keys: random bytes in PEM armour, base64-encoded. */
+static const char EC_KEY_B64[] =
+    "LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCjBpeXM4d0FMck11eC9DUGdtM2Q5OFNu"
+    "Q2NHekcxcEUvRTh5NUFKV1A0Zzd4SktOelN1RUd3Y3IvKzdTSzZQbGEKbGtBU0U0ZEIxS1Fw"
+    "YzR5OVVqcktRcGFzUTBSZHpwTWpnVlVIVFFzbTdBYjRTSVRIZDhobWVtZThtNE9uYlRWUgoz"
+    "VEhMMlM0Zk05VFlmYVJsTWIzZ0Uyb3E1Wmp2Ym1OOEd3PT0KLS0tLS1FTkQgRUMgUFJJVkFU"
+    "RSBLRVktLS0tLQo=";
+static const char RSA_KEY_B64[] =
+    "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpkZ2g3d2U1cGtzSDczaGdJM24wM2ps"
+    "MStLcXNrLzd4M3pxNVNDRVBZWjJKYTg0Q2lVNVVXQWhZajE0eEdQYS9DCmI0MkQ5Qk0wQ0hE"
+    "akR3RldkMGl0ZVdNeHptYzR1L0kzZE1mdVJUUmM1VjFIL3dWYjBRR3ZmMWFUWTZpb0JMN2cK"
+    "STZFeXN6dzN4bzFuSkEraTlwSTN1UXVoV3d2L29tNTdYcGplKzB3Mnl1TERGazJIa0VZenVS"
+    "TzZreVpTejdINApJZ1JodGpodUMzTUxyazJJSVlHVFJXVCtic25FaERzc2g4c0IxTjMvSWl6"
+    "ZmNkM1d1ZEl1dkZSYVZZZnQwdFBuCjJaZXIvak5JUEl5V0NORjJ0SHhTVjN1L3ZpQlgzbjJy"
+    "RDRHVVRLYTJ0dFc5d3hQbDVQQzcvRTR5c2FOVzZwa0sKZDN4WVNHYkc4MW5OalR0SWYxNjFy"
+    "UDhDYmZXY0xtd1VWc0JmUkVSZ3BVZ0JUeXlMc0VEOWhhMmY4cE1vYUFtZApmd205bFhUWGtY"
+    "RkN0TElacXp4OEpzM2g2cmlBc08rbm5aTmhsMDV0dDlVOU5UWmFVdjBvYTlZWitKaHBLY2ZS"
+    "CkRaN3dqQWhnVUxvTjhIWkFtRXNnTFZrMlJGS3ZKdGorN2RqQWIvbVFIVVQwUzFwN1YwVkpX"
+    "c1F5emJRSnZYbmcKclpjOW1iRGNlM2VvTlVhK1JKU3RXV0ZqeEJCV1JiT2ExOFhJZTJ3NTFs"
+    "ODR1NUZTVE04cC83THlWeVUvejhPUgphaGphQWNsS3dpa0VJcWVPeDFNbVpyYzgybDhSVTY1"
+    "N2EwZ0l4YjNqVno4UVRUeURqM1NFb21jcHgvc3ZGSEpaCnF3TFZxY1pwOTRPWVJRcktwbzla"
+    "WVVlRGVoZ0c2NlFDTTl5NEMwaHFHM3pnb1JJN0xKYktYandNN3Z3Q0NuTDUKeFBSemlra3BW"
+    "QWJtMWNrMzBwMm1UdWQzanExZlE0MFJsL2ZyOXJXRUZITzNJTUpQS2xIY3QzaWcwUXZJK2Fz"
+    "eApjNElYV2VqVHJnK3RMQmFiVktxZFVSbjlVVmhtYS9kTjVpWVVzT3F4WVl2cWFuZlhuUWhU"
+    "RXMva0VraWZuU3BLCm5YZUN6ZmgySVR1SUUxbUVKdUhDUnF6dzlad0p4Qlh3Ymk4NUJ4QkpS"
+    "U1FSekVXR1B2UmgrWnFzMGl5UHV0S3QKTVNNN0U4bDhXRC9aZVc0SUJRYU1vREpDZEJUUlkx"
+    "OGdvalczQzc5cElyWkROUVJNeGJISGY2Mmo5YUhSUS9EQgprSllnNVVLT2krSXhJQ1NpeGc3"
+    "aTdIaHJtNnR0TGZVM1lYK09BZ1ZVZ1ZvTWRBZmpRK3NncEpBWDljM0VmdUluCk5UYkhTaU9F"
+    "cmZGaHd6TTVpbzFuZ1pMTllSZC9LUEo3Y1JoRDlsa1E2T3J4OTRWZGc5T2FhL1J4SGY5bXkx"
+    "TWEKSFk1YzdCSkdRWlJqdXNYdExLelhWVlJYaFN4NkJxY1dYTER4a3EzZzhXSHlhZ1NaMlAx"
+    "alpaUGhHcnI0b2MvNApEZUt3SDUyYWxMTlA5QjcvQ3FBSllrbmRHWjVuOERLSEFDWWRXNWl0"
+    "Z0tKbjBWN3R2bWJzUUdBczdxM20zSDU2CkJQSkxUZk5GTnNDYnYreG1nUTNVUDQ4U1duakFl"
+    "S2xPSG95Q0diVDRsSnRQOC9pMEVjM3IvQ2YzckxOTG82aHEKcEVwVDZYYVgvRWdXc0RMUXk3"
+    "M0pCc3FneS9jY3dLNnJXT045VzdpdEZFdVg4cWVURHhOamp0anQxMFgzdG5aQQo5WGp3ZDI2"
+    "MVg4Mm51OTV1WnkzbWxYNGk2bnVLazdEZzNML2xEc2JQZWkrNXhQSmZGOGFHMlhSc09oajcw"
+    "WjFpCmpJeXZmM2NDNzdjeVBOWEhDYVA5SldEdWVPNk9JclhXQU43K3J0NG8vcnd4cmtKNUVt"
+    "b3I4WkxGTEErMHFzNUUKcExPbW1WdC91RFhjZCtjajNsTitrd25GTmVQaDh4aWIwVVJMc1ln"
+    "VXpCdW1qdUhISGRqRUlMME1WM3RNL252RApSOCtBMkMrZXJNdTBiMU5oZVVTcjloWkF6djd3"
+    "MEFuOUhpZXF2OS93bnlKNzVYY1k3eWs9Ci0tLS0tRU5EIFJTQSBQUklWQVRFIEtFWS0tLS0t"
+    "Cg==";
+
+static void test_base64_encoded_private_keys(void **state)
+{
+    /* what, the text before the key, the text after it */
+    static const char *const forms[][3] = {
+        {"kubernetes.io/tls Secret (EC key)",
+         "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\nmetadata:\n  name: web-tls\n"
+         "data:\n  tls.key: ", "\n"},
+        {"kubernetes.io/ssh-auth Secret (RSA 2048 key)",
+         "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/ssh-auth\nmetadata:\n"
+         "  name: deploy-key\ndata:\n  ssh-privatekey: ", "\n"},
+        {".gitlab-ci.yml variable (RSA 2048 key)", "variables:\n  DEPLOY_KEY_B64: \"", "\"\n"},
+    };
+    const char *keys[] = {EC_KEY_B64, RSA_KEY_B64, RSA_KEY_B64};
+    /* static: a failing CHECK does not return, so nothing may wait to be freed */
+    static char texts[3][4096];
+    struct leak_case cases[3];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        int k = snprintf(texts[i], sizeof(texts[i]), "%s%s%s", forms[i][1], keys[i], forms[i][2]);
+        assert_true(k > 0 && (size_t)k < sizeof(texts[i]));
+        cases[i] = (struct leak_case){forms[i][0], texts[i], keys[i]};
+    }
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_control_forms_handled),
         cmocka_unit_test(test_generated_passwords_with_symbols),
+        cmocka_unit_test(test_base64_encoded_private_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
