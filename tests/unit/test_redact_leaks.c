@@ -196,12 +196,42 @@ static void test_base64_encoded_private_keys(void **state)
     CHECK(cases);
 }
 
+/* The secret's name in one field and its value in the next: a Kubernetes
+ * container's env list (every Deployment, StatefulSet, CronJob), an ECS
+ * task definition, CloudFormation parameters. The name is not before the
+ * value's operator, so the assignment rule never sees it. */
+static void test_name_value_pairs(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"Kubernetes Deployment env",
+         "    spec:\n      containers:\n      - name: api\n        image: api:1.4\n"
+         "        env:\n        - name: DB_PASSWORD\n          value: \"Xk9mP2vQ7rT4wL8n\"\n",
+         "Xk9mP2vQ7rT4wL8n"},
+        {"Kubernetes CronJob env, unquoted",
+         "            env:\n            - name: STRIPE_WEBHOOK_SECRET\n"
+         "              value: Wq4rT7yU2iO9pA3sD6fG\n",
+         "Wq4rT7yU2iO9pA3sD6fG"},
+        {"ECS task definition",
+         "{\"containerDefinitions\": [{\"name\": \"api\", \"environment\": [\n"
+         "  {\"name\": \"API_TOKEN\", \"value\": \"Bn5mK8jH2gF4dS7aQ1wE\"}\n]}]}\n",
+         "Bn5mK8jH2gF4dS7aQ1wE"},
+        {"CloudFormation parameters",
+         "aws cloudformation create-stack --stack-name db \\\n"
+         "  --parameters ParameterKey=DbPassword,ParameterValue=Zx3cV6bN9mL2kJ5h\n",
+         "Zx3cV6bN9mL2kJ5h"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_control_forms_handled),
         cmocka_unit_test(test_generated_passwords_with_symbols),
         cmocka_unit_test(test_base64_encoded_private_keys),
+        cmocka_unit_test(test_name_value_pairs),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
