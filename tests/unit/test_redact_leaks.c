@@ -225,6 +225,29 @@ static void test_name_value_pairs(void **state)
     CHECK(cases);
 }
 
+/* A value holding "key", "auth", "token", "pwd", "none", "true" or "false"
+ * anywhere, in any case, is taken for a label naming a secret ("userPassword",
+ * "auth-psk") and kept: human passwords built on common words (monkey,
+ * whiskey, hockey, author) and random keys that spell one by chance
+ * ("...kEy...", "...NonE...") go to the model under an explicit password or
+ * secret name. */
+static void test_values_containing_common_words(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"python", "password = \"Monkey2024!\"\n", "Monkey2024!"},
+        {".env", "DB_PASSWORD=Whiskey#Tango42\n", "Whiskey#Tango42"},
+        {"docker-compose.yml", "      SMTP_PASSWORD: \"Hockey_Night_1993\"\n",
+         "Hockey_Night_1993"},
+        {"config.json", "{\"password\": \"Authentic-Lion-77\"}\n", "Authentic-Lion-77"},
+        {"random key, \"kEy\" by chance", "JWT_SECRET = \"r8TkEyZ2pQ7mW4vX9nB3\"\n",
+         "r8TkEyZ2pQ7mW4vX9nB3"},
+        {"random token, \"NonE\" by chance", "api_token: q7NonEx2Vb9Lp4Zr\n", "q7NonEx2Vb9Lp4Zr"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_generated_passwords_with_symbols),
         cmocka_unit_test(test_base64_encoded_private_keys),
         cmocka_unit_test(test_name_value_pairs),
+        cmocka_unit_test(test_values_containing_common_words),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
