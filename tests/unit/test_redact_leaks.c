@@ -248,6 +248,34 @@ static void test_values_containing_common_words(void **state)
     CHECK(cases);
 }
 
+/* A secret passed to a call next to the string that names it: a hard-coded
+ * fallback for an environment variable (the commonest way a real key gets
+ * committed), a header or property set by name, a requests auth tuple. The
+ * name is a string argument, not before an operator, so nothing matches. */
+static void test_call_arguments_named_by_a_string(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"python getenv fallback",
+         "DB_PASSWORD = os.environ.get(\"DB_PASSWORD\", \"Xk9mP2vQ7rT4wL8n\")\n",
+         "Xk9mP2vQ7rT4wL8n"},
+        {"python config fallback",
+         "api_key = config.get(\"api_key\", \"Hj7kL2mN9pQ4rS6t\")\n", "Hj7kL2mN9pQ4rS6t"},
+        {"javascript env fallback",
+         "const token = process.env.API_TOKEN ?? \"Qw3eR5tY7uI9oP2a\";\n", "Qw3eR5tY7uI9oP2a"},
+        {"java properties",
+         "props.setProperty(\"db.password\", \"Zs4xD6cF8vG1bH3n\");\n", "Zs4xD6cF8vG1bH3n"},
+        {"go header",
+         "req.Header.Set(\"Authorization\", \"Bearer Mk2jN4hB6gV8fC1d\")\n", "Mk2jN4hB6gV8fC1d"},
+        {"go viper default",
+         "viper.SetDefault(\"db.password\", \"Pl9oK7iJ5uH3yG1t\")\n", "Pl9oK7iJ5uH3yG1t"},
+        {"python requests auth tuple",
+         "r = requests.get(url, auth=(\"admin\", \"Rf4tG6yH8uJ2iK5o\"))\n", "Rf4tG6yH8uJ2iK5o"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_base64_encoded_private_keys),
         cmocka_unit_test(test_name_value_pairs),
         cmocka_unit_test(test_values_containing_common_words),
+        cmocka_unit_test(test_call_arguments_named_by_a_string),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
