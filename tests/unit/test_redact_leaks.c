@@ -276,6 +276,44 @@ static void test_call_arguments_named_by_a_string(void **state)
     CHECK(cases);
 }
 
+/* Provider keys with a fixed, recognisable shape but no rule of their own
+ * (OpenAI sk-proj-, Anthropic sk-ant-api03-, SendGrid SG.x.y, Hugging Face
+ * hf_, a Twilio account SID with its auth token): they are caught only when
+ * the variable's last word is on the secret-name list, so OPENAI_KEY,
+ * ANTHROPIC_KEY, a dict keyed by provider or a positional argument (each
+ * provider's quick start) sends them in clear. */
+static void test_provider_keys_without_a_rule(void **state)
+{
+    static const struct leak_case cases[] = {
+        {".env OpenAI",
+         "OPENAI_KEY=\"sk-proj-Tq8vW2xZ5bN7mK4jH6gF9dS1aQ3wE5rT7yU9iO2pL4kJ6hG8fD0sA2zX4cV6bN8m"
+         "\"\n",
+         "sk-proj-Tq8vW2xZ5bN7mK4jH6gF9dS1aQ3wE5rT7yU9iO2pL4kJ6hG8fD0sA2zX4cV6bN8m"},
+        {".env Anthropic",
+         "ANTHROPIC_KEY=sk-ant-api03-Rk2vT8nW4qZ6xB9mJ3hL5fD7sG1aP0oI8uY6tR4eW2qA9zX7cV5bN3mK1j"
+         "H8gF6dS4aQ2wE-Lm9NoPAA\n",
+         "sk-ant-api03-Rk2vT8nW4qZ6xB9mJ3hL5fD7sG1aP0oI8uY6tR4eW2qA9zX7cV5bN3mK1jH8gF6dS4aQ2wE-"
+         "Lm9NoPAA"},
+        {"python keys by provider",
+         "KEYS = {\"openai\": "
+         "\"sk-proj-Mv7cX3zL9kJ5hG1fD8sA4qW6eR2tY0uI7oP3lK9jH5gF1dS8aZ4xC6vB2n\"}\n",
+         "sk-proj-Mv7cX3zL9kJ5hG1fD8sA4qW6eR2tY0uI7oP3lK9jH5gF1dS8aZ4xC6vB2n"},
+        {"SendGrid quick start",
+         "sg = SendGridAPIClient("
+         "\"SG.Kq3mW8vT2zR5xN7b.Jh4Lp9Dc6Fg1Sa0Qw2Er5Ty8Ui3Op7As6Df4Gh9Jk2Lz\")\n",
+         "SG.Kq3mW8vT2zR5xN7b.Jh4Lp9Dc6Fg1Sa0Qw2Er5Ty8Ui3Op7As6Df4Gh9Jk2Lz"},
+        {"Hugging Face login", "huggingface_hub.login(\"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\")\n",
+         "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"},
+        {"Twilio quick start",
+         "client = Client(\"AC3f9a2b7c4d1e8f6a5b0c9d2e7f4a1b8c\", "
+         "\"9e4d2c7b1a8f3e6d5c0b9a2f7e4d1c8b\")\n",
+         "9e4d2c7b1a8f3e6d5c0b9a2f7e4d1c8b"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_name_value_pairs),
         cmocka_unit_test(test_values_containing_common_words),
         cmocka_unit_test(test_call_arguments_named_by_a_string),
+        cmocka_unit_test(test_provider_keys_without_a_rule),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
