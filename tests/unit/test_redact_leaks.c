@@ -314,6 +314,33 @@ static void test_provider_keys_without_a_rule(void **state)
     CHECK(cases);
 }
 
+/* Connection strings without scheme://user:password@: the Go MySQL
+ * driver's DSN (user:password@tcp(host)/db, the form its README and every
+ * Go tutorial use), Oracle's user/password@host, and an Azure Storage
+ * connection string, whose AccountKey is the whole account's key. */
+static void test_connection_strings_without_a_scheme(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"go-sql-driver/mysql tcp",
+         "db, err := sql.Open(\"mysql\", \"root:Xk9mP2vQ7rT4wL8n@tcp(127.0.0.1:3306)/app\")\n",
+         "Xk9mP2vQ7rT4wL8n"},
+        {"go-sql-driver/mysql unix socket",
+         "dsn := \"app:Tg5hY7uJ9kL2mN4b@unix(/var/run/mysqld/mysqld.sock)/app?parseTime=true\"\n",
+         "Tg5hY7uJ9kL2mN4b"},
+        {"Oracle easy connect",
+         "conn = cx_Oracle.connect(\"scott/Vb8nM1qW3eR5tY7u@db.corp:1521/ORCLPDB1\")\n",
+         "Vb8nM1qW3eR5tY7u"},
+        {"Azure Storage connection string",
+         "AZURE_STORAGE_CONNECTION_STRING=\"DefaultEndpointsProtocol=https;AccountName=acmelogs;"
+         "AccountKey=q8Yq2Vf3l8n9oZxK0mB5cT1wR7uE4yA6sD2gH3jK9lP0oI8uY7tR5eW3qA1zX2cV4bN6mM8kJ0hG"
+         "Lq7Ww==;EndpointSuffix=core.windows.net\"\n",
+         "q8Yq2Vf3l8n9oZxK0mB5cT1wR7uE4yA6sD2gH3jK9lP0oI8uY7tR5eW3qA1zX2cV4bN6mM8kJ0hGLq7Ww=="},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_values_containing_common_words),
         cmocka_unit_test(test_call_arguments_named_by_a_string),
         cmocka_unit_test(test_provider_keys_without_a_rule),
+        cmocka_unit_test(test_connection_strings_without_a_scheme),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
