@@ -341,6 +341,33 @@ static void test_connection_strings_without_a_scheme(void **state)
     CHECK(cases);
 }
 
+/* Secrets on command lines, in deploy scripts, CI jobs and Makefiles: an
+ * option and its value are separate words (--password VALUE, -p VALUE,
+ * -pVALUE), curl's -u user:password, aws configure set NAME VALUE. No
+ * operator stands between name and value, so the assignment rule never
+ * runs. Debug Doctor's run.args reach the prompt as such a command line. */
+static void test_command_line_options(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"docker login", "docker login -u deploy -p Xk9mP2vQ7rT4wL8n registry.acme.io\n",
+         "Xk9mP2vQ7rT4wL8n"},
+        {"mysql -p", "mysql -h db -u root -pTg5hY7uJ9kL2mN4b app < dump.sql\n",
+         "Tg5hY7uJ9kL2mN4b"},
+        {"long option", "./deploy.sh --env prod --api-key Vb8nM1qW3eR5tY7u\n", "Vb8nM1qW3eR5tY7u"},
+        {"curl basic auth", "curl -u admin:Rf4tG6yH8uJ2iK5o https://jenkins.acme.io/api/json\n",
+         "Rf4tG6yH8uJ2iK5o"},
+        {"sshpass", "sshpass -p 'Zs4xD6cF8vG1bH3n' ssh deploy@10.0.0.5 ./restart.sh\n",
+         "Zs4xD6cF8vG1bH3n"},
+        {"aws configure",
+         "aws configure set aws_access_key_id \"$KEY_ID\"\n"
+         "aws configure set aws_secret_access_key kF8vR2nQ7mZ4xT1wP9sL6yH3jD0cB5gA8eU2iO7r\n",
+         "kF8vR2nQ7mZ4xT1wP9sL6yH3jD0cB5gA8eU2iO7r"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_call_arguments_named_by_a_string),
         cmocka_unit_test(test_provider_keys_without_a_rule),
         cmocka_unit_test(test_connection_strings_without_a_scheme),
+        cmocka_unit_test(test_command_line_options),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
