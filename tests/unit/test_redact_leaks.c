@@ -368,6 +368,32 @@ static void test_command_line_options(void **state)
     CHECK(cases);
 }
 
+/* XML configuration: Maven's settings.xml (<server><password>), a .NET
+ * web.config appSetting, a Spring bean property, Tomcat's context.xml
+ * resource. The value is element text or a value="" attribute, never after
+ * the name's operator. */
+static void test_xml_configuration(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"maven settings.xml",
+         "<settings>\n  <servers>\n    <server>\n      <id>nexus-releases</id>\n"
+         "      <username>deployer</username>\n      <password>Xk9mP2vQ7rT4wL8n</password>\n"
+         "    </server>\n  </servers>\n</settings>\n",
+         "Xk9mP2vQ7rT4wL8n"},
+        {".NET web.config",
+         "<appSettings>\n  <add key=\"StripeApiKey\" value=\"Tg5hY7uJ9kL2mN4bVc\" />\n"
+         "</appSettings>\n",
+         "Tg5hY7uJ9kL2mN4bVc"},
+        {"Spring bean",
+         "<bean id=\"ds\" class=\"org.apache.commons.dbcp2.BasicDataSource\">\n"
+         "  <property name=\"password\" value=\"Vb8nM1qW3eR5tY7u\"/>\n</bean>\n",
+         "Vb8nM1qW3eR5tY7u"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_provider_keys_without_a_rule),
         cmocka_unit_test(test_connection_strings_without_a_scheme),
         cmocka_unit_test(test_command_line_options),
+        cmocka_unit_test(test_xml_configuration),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
