@@ -394,6 +394,29 @@ static void test_xml_configuration(void **state)
     CHECK(cases);
 }
 
+/* Other configuration forms whose value is not right after NAME op:
+ * Terraform's variable default, the Dockerfile ENV NAME VALUE form, a
+ * .netrc written by a heredoc, a YAML block scalar. */
+static void test_other_configuration_forms(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"terraform variable default",
+         "variable \"db_password\" {\n  type      = string\n  sensitive = true\n"
+         "  default   = \"Rf4tG6yH8uJ2iK5o\"\n}\n",
+         "Rf4tG6yH8uJ2iK5o"},
+        {"Dockerfile ENV, space form", "FROM python:3.12-slim\nENV DB_PASSWORD Zs4xD6cF8vG1bH3n\n",
+         "Zs4xD6cF8vG1bH3n"},
+        {".netrc heredoc",
+         "cat > ~/.netrc <<EOF\nmachine api.acme.io login ci password Mk2jN4hB6gV8fC1d\nEOF\n",
+         "Mk2jN4hB6gV8fC1d"},
+        {"YAML block scalar", "smtp:\n  user: alerts\n  password: >-\n    Pl9oK7iJ5uH3yG1t\n",
+         "Pl9oK7iJ5uH3yG1t"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_connection_strings_without_a_scheme),
         cmocka_unit_test(test_command_line_options),
         cmocka_unit_test(test_xml_configuration),
+        cmocka_unit_test(test_other_configuration_forms),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
