@@ -437,6 +437,24 @@ static void test_split_secrets(void **state)
     CHECK(cases);
 }
 
+/* Passwords people really choose, under a name that says password: the
+ * entropy floor (3 bits a byte: one repeated letter in nine fails it) and
+ * the no-blank rule drop the commonest leaked passwords and passphrases,
+ * though the name alone says what they are. */
+static void test_human_passwords_under_a_password_name(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"python", "password = \"Passw0rd!\"\n", "Passw0rd!"},
+        {".env", "DB_PASSWORD=Summer2024\n", "Summer2024"},
+        {"docker-compose.yml", "      ADMIN_PASSWORD: \"Welcome1!\"\n", "Welcome1!"},
+        {"passphrase", "SSH_KEY_PASSPHRASE = \"correct horse battery staple\"\n",
+         "correct horse battery staple"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_xml_configuration),
         cmocka_unit_test(test_other_configuration_forms),
         cmocka_unit_test(test_split_secrets),
+        cmocka_unit_test(test_human_passwords_under_a_password_name),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
