@@ -455,6 +455,21 @@ static void test_human_passwords_under_a_password_name(void **state)
     CHECK(cases);
 }
 
+/* A base64 key that happens to start with '/' (one in 64: openssl rand
+ * -base64 32, Fernet and HMAC keys) is taken for a path and sent. */
+static void test_base64_keys_starting_with_a_slash(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"django settings", "SECRET_KEY = \"/kF8vR2nQ7mZ4xT1wP9sL6yH3jD0cB5gA8eU2iO7r=\"\n",
+         "/kF8vR2nQ7mZ4xT1wP9sL6yH3jD0cB5gA8eU2iO7r="},
+        {".env HMAC key", "WEBHOOK_SECRET=/Zq7+Lm2Kp9Vb4Nx8Wc1Tr5Ys3Ue6Hi0Oa=\n",
+         "/Zq7+Lm2Kp9Vb4Nx8Wc1Tr5Ys3Ue6Hi0Oa="},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_other_configuration_forms),
         cmocka_unit_test(test_split_secrets),
         cmocka_unit_test(test_human_passwords_under_a_password_name),
+        cmocka_unit_test(test_base64_keys_starting_with_a_slash),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
