@@ -316,6 +316,37 @@ def test_run_arguments_reach_the_model_redacted_in_every_round(harness, heavy, f
         assert any(a.startswith("[REDACTED:") for a in run["argv"]), run["argv"]
 
 
+def test_password_option_in_run_arguments_is_redacted(harness, heavy, fake, clean_state):
+    # run.args as a developer reproduces a failing script that takes its
+    # database password as an option: "--db-password VALUE". The prompt's
+    # reproduction is "$ python3 ... stats.py --db-password VALUE", redacted
+    # whole, but an option and its value are two words with no operator
+    # between them, so no rule sees the password and the model reads it.
+    m = marker()
+    while True:     # 20 random letters and digits that spell no word the redactor skips
+        password = "Pw7" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ"
+                                                  "abcdefghijkmnopqrstuvwxyz23456789")
+                                   for _ in range(17))
+        if not any(w in password.lower() for w in ("key", "auth", "token", "pwd", "none", "null",
+                                                   "true", "false", "secret", "pass")):
+            break
+    harness.remember(password)
+    src = PY_TEMPLATE.format(m=m)
+    fixed = src.replace("return sum(xs) / len(xs)", "return sum(xs) / len(xs) if xs else 0.0")
+    fake.script([{"match": m, "text": debug_answer(unified("stats.py", src, fixed)), "times": 5}])
+    job = run_debug(harness, "stats.py", src, PY_LOG,
+                    {"runner": "python", "args": ["--db-password", password]})
+
+    assert job["verification"]["reproduced"] is True, job["verification"]
+    reqs = fake.requests(m)
+    assert len(reqs) == 1, len(reqs)
+    text = user_text(reqs[0]["body"])
+    assert "--db-password" in text, text[:2000]
+    assert password not in json.dumps(reqs), \
+        "the password given as run.args reached the model: " + \
+        text[text.index("--db-password") - 80:text.index("--db-password") + 60]
+
+
 def test_second_round_fixes_it(harness, heavy, fake, clean_state):
     m = marker()
     src = PY_TEMPLATE.format(m=m)
