@@ -470,6 +470,38 @@ static void test_base64_keys_starting_with_a_slash(void **state)
     CHECK(cases);
 }
 
+/* Credentials under names the secret-name list does not hold: a bare
+ * "key" query parameter, Azure API Management's subscription key (query and
+ * header), OpenWeatherMap's appid, a session cookie in a request copied from
+ * the browser ("Copy as cURL"). A stress job's endpoint paths go to the
+ * model through the same rules. */
+static void test_credentials_under_unlisted_names(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"query key",
+         "resp = requests.get(\"https://api.acme.io/v2/search?q=shoes&key=Tg5hY7uJ9kL2mN4bVc\")\n",
+         "Tg5hY7uJ9kL2mN4bVc"},
+        {"Azure APIM header",
+         "headers = {\"Ocp-Apim-Subscription-Key\": \"3f9a2b7c4d1e8f6a5b0c9d2e7f4a1b8c\"}\n",
+         "3f9a2b7c4d1e8f6a5b0c9d2e7f4a1b8c"},
+        {"Azure APIM query",
+         "GET /translate?api-version=3.0&subscription-key=9e4d2c7b1a8f3e6d5c0b9a2f7e4d1c8b "
+         "HTTP/1.1\n",
+         "9e4d2c7b1a8f3e6d5c0b9a2f7e4d1c8b"},
+        {"OpenWeatherMap appid",
+         "URL = \"https://api.openweathermap.org/data/2.5/weather?q=Oslo"
+         "&appid=b6907d289e10d714a6e88b30761fae22\"\n",
+         "b6907d289e10d714a6e88b30761fae22"},
+        {"browser session cookie",
+         "curl 'https://admin.acme.io/api/users' -H "
+         "'Cookie: sessionid=k3v9x2m7q8w1z5r4t6y0u2i8o4p6a1s3; csrftoken=Qw3eR5tY7uI9oP2a'\n",
+         "k3v9x2m7q8w1z5r4t6y0u2i8o4p6a1s3"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_split_secrets),
         cmocka_unit_test(test_human_passwords_under_a_password_name),
         cmocka_unit_test(test_base64_keys_starting_with_a_slash),
+        cmocka_unit_test(test_credentials_under_unlisted_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
