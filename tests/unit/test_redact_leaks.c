@@ -502,6 +502,31 @@ static void test_credentials_under_unlisted_names(void **state)
     CHECK(cases);
 }
 
+/* Every value under a Kubernetes Secret's data: is base64, which hides
+ * nothing: a kubernetes.io/dockerconfigjson Secret's registry password, an
+ * Opaque Secret's DATABASE_URL with its password. Only a value under a
+ * listed name (password:) is redacted, and only when short. */
+static void test_kubernetes_secret_data(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"dockerconfigjson Secret",
+         "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/dockerconfigjson\nmetadata:\n"
+         "  name: regcred\ndata:\n  .dockerconfigjson: eyJhdXRocyI6eyJyZWdpc3RyeS5hY21lLmlvIjp7InVz"
+         "ZXJuYW1lIjoiZGVwbG95IiwicGFzc3dvcmQiOiJYazltUDJ2UTdyVDR3TDhuIiwiYXV0aCI6IlpHVndiRzk1T2xo"
+         "ck9XMVFNblpSTjNKVU5IZE1PRzQ9In19fQ==\n",
+         "eyJhdXRocyI6eyJyZWdpc3RyeS5hY21lLmlvIjp7InVzZXJuYW1lIjoiZGVwbG95IiwicGFzc3dvcmQiOiJYazlt"
+         "UDJ2UTdyVDR3TDhuIiwiYXV0aCI6IlpHVndiRzk1T2xock9XMVFNblpSTjNKVU5IZE1PRzQ9In19fQ=="},
+        {"Opaque Secret, DATABASE_URL",
+         "apiVersion: v1\nkind: Secret\ntype: Opaque\nmetadata:\n  name: api-env\ndata:\n"
+         "  DATABASE_URL: cG9zdGdyZXNxbDovL2FwcDpUZzVoWTd1SjlrTDJtTjRiQGRiLnByb2QuaW50ZXJuYWw6NTQz"
+         "Mi9hcHA=\n",
+         "cG9zdGdyZXNxbDovL2FwcDpUZzVoWTd1SjlrTDJtTjRiQGRiLnByb2QuaW50ZXJuYWw6NTQzMi9hcHA="},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_human_passwords_under_a_password_name),
         cmocka_unit_test(test_base64_keys_starting_with_a_slash),
         cmocka_unit_test(test_credentials_under_unlisted_names),
+        cmocka_unit_test(test_kubernetes_secret_data),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
