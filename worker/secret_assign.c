@@ -1,0 +1,185 @@
+/* secret_assign.c - the assignment rule; see secret_assign.h. The rules
+ * are described in the table at the top of secret_rules.c.
+ */
+#include "worker/secret_assign.h"
+
+#include <string.h>
+
+#include "worker/secret_text.h"
+
+/* Kind of an assigned value, or -1; *vflags gets the value's F_VALUE_*. */
+static int classify_value(const char *v, size_t n, int quoted, unsigned nflags, unsigned *vflags)
+{
+    size_t i;
+    int b64 = n == 40, alnum = n >= 16 && n <= 64;
+
+    for (i = 0; i < n && (b64 || alnum); i++) {
+        b64 = b64 && is_aws_secret_char((unsigned char)v[i]);
+        alnum = alnum && ascii_is_alnum((unsigned char)v[i]);
+    }
+    *vflags = (b64 ? F_VALUE_B64_40 : 0u) | (alnum ? F_VALUE_ALNUM : 0u);
+    if (secret_text_is_placeholder(v, n))
+        return -1;
+    if ((nflags & SECRET_NAME_AWS) != 0 && b64)
+        return K_AWS_SECRET;
+    if ((nflags & SECRET_NAME_RAZORPAY) != 0 && alnum)
+        return K_RAZORPAY_SECRET;
+    return secret_text_generic_ok(v, n, quoted) ? K_GENERIC : -1;
+}
+
+/* Bytes that end an unquoted value. */
+static int ends_unquoted(unsigned char c)
+{
+    return is_space(c) || is_quote(c) || c == ';' || c == ',' || c == ')' || c == ']' ||
+           c == '}' || c == '&' || c == '\0';
+}
+
+/* Reads the value at p (after blanks): a quoted string on one line, or,
+ * unless quoted_only, an unquoted word. Returns 0 and [*vs, *ve), or -1.
+ * Moves assign_floor past what it read either way. */
+static int read_value(struct scan *s, size_t p, int quoted_only, size_t *vs, size_t *ve,
+                      int *quoted)
+{
+    const char *t = s->t;
+    size_t k;
+    char q;
+
+    p = scan_skip_blanks(s, p);
+    /* r"...", b'...', u"...", f"...", @"..." */
+    if (p + 1 < s->n && ascii_in_set(t[p], "rRbBuUfF@") &&
+        is_quote((unsigned char)t[p + 1]))
+        p++;
+    if (p < s->n && is_quote((unsigned char)t[p])) {
+        q = t[p];
+        for (k = p + 1; k < s->n && k - p <= SECRET_VALUE_MAX + 1; k++) {
+            if (t[k] == '\\')
+                k++;
+            else if (t[k] == q || t[k] == '\n')
+                break;
+        }
+        if (k >= s->n || t[k] != q) {
+            s->assign_floor = k;
+            return -1;
+        }
+        s->assign_floor = k + 1;
+        *vs = p + 1;
+        *ve = k;
+        *quoted = 1;
+        return 0;
+    }
+    if (quoted_only)
+        return -1;
+    for (k = p; k < s->n && k - p <= SECRET_VALUE_MAX && !ends_unquoted((unsigned char)t[k]); k++)
+        ;
+    s->assign_floor = k;
+    if (k - p > SECRET_VALUE_MAX)
+        return -1;
+    *vs = p;
+    *ve = k;
+    *quoted = 0;
+    return 0;
+}
+
+/* The assignment rule for a name t[ns..ne) and a value from val_from. A
+ * ':' operator may be a type annotation: token: str = "..." reads on. A
+ * tight ':' (no blank after it, name not quoted) only takes a quoted value:
+ * {token:'...'} is an assignment, "urn:oauth:grant-type" is not. */
+static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int colon,
+                      int tight, int quoted_only)
+{
+    static const char *const schemes[] = {"bearer ", "basic ", "token ", NULL};
+    size_t k, vs, ve, w;
+    unsigned nflags, vflags;
+    int quoted, kind;
+
+    nflags = secret_text_name_flags(s->t, ns, ne);
+    if ((nflags & SECRET_NAME_LISTED) == 0)
+        return;
+    if (read_value(s, val_from, quoted_only, &vs, &ve, &quoted) < 0)
+        return;
+    if (colon && !quoted) {
+        k = scan_skip_blanks(s, ve);
+        if (k < s->n && s->t[k] == '=' && (k + 1 >= s->n || s->t[k + 1] != '=')) {
+            if (read_value(s, k + 1, 0, &vs, &ve, &quoted) < 0)
+                return;
+        } else if (tight) {
+            return;
+        }
+    }
+    for (w = 0; schemes[w] != NULL; w++) {
+        if (quoted && scan_prefix_ci(s->t + vs, ve - vs, schemes[w])) {
+            vs += strlen(schemes[w]);
+            break;
+        }
+        /* Authorization: Bearer abc... (a header line): the next word. */
+        if (!quoted && ve - vs == strlen(schemes[w]) - 1 && ve < s->n && s->t[ve] == ' ' &&
+            scan_prefix_ci(s->t + vs, ve - vs + 1, schemes[w])) {
+            if (read_value(s, ve, 0, &vs, &ve, &quoted) < 0 || quoted)
+                return;
+            break;
+        }
+    }
+    kind = classify_value(s->t + vs, ve - vs, quoted, nflags, &vflags);
+    if (kind >= 0)
+        scan_add(s, vs, ve, kind, nflags | vflags);
+}
+
+/* An '=' or ':' at i: finds the name before it and reads the value. */
+void secret_assign_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t j = i, ne, from;
+    int guard, name_quoted = 0;
+    char next = i + 1 < s->n ? t[i + 1] : '\0';
+    char prev = i > 0 ? t[i - 1] : '\0';
+
+    if (i < s->assign_floor)
+        return;
+    if (t[i] == '=') {
+        if (next == '=' || next == '~' || ascii_in_set(prev, "=!<>"))
+            return;   /* a comparison */
+        from = next == '>' ? i + 2 : i + 1;
+    } else {
+        if (next == ':' || prev == ':')
+            return;   /* a scope: std::x */
+        from = next == '=' ? i + 2 : i + 1;
+    }
+    for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
+         guard++)
+        j--;
+    if (j >= 2 && t[j - 1] == ']' && t[j - 2] == '[')
+        j -= 2;       /* char key[] = "..." */
+    else if (j > 0 && t[j - 1] == ']')
+        j--;          /* cfg["key"] = "..." */
+    if (j > 0 && is_quote((unsigned char)t[j - 1])) {
+        j--;          /* "key": "..." */
+        name_quoted = 1;
+    }
+    ne = j;
+    while (j > 0 && ne - j < SECRET_NAME_MAX && is_name_char((unsigned char)t[j - 1]))
+        j--;
+    if (j == ne)
+        return;
+    det_value(s, j, ne, from, t[i] == ':' && next != '=',
+              t[i] == ':' && !is_blank((unsigned char)next) && !name_quoted, 0);
+}
+
+/* #define NAME "value" */
+void secret_assign_define_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t k = scan_skip_blanks(s, i + 1), ns, b;
+
+    if (i < s->assign_floor || !scan_has(s, k, "define", 6))
+        return;
+    k += 6;
+    b = scan_skip_blanks(s, k);
+    if (b == k)
+        return;
+    ns = k = b;
+    while (k < s->n && k - ns < SECRET_NAME_MAX && ascii_is_alnum_us((unsigned char)t[k]))
+        k++;
+    if (k == ns || k >= s->n || !is_blank((unsigned char)t[k]))
+        return;
+    det_value(s, ns, k, k, 0, 0, 1);
+}

@@ -1,0 +1,18 @@
+/* secret_assign.h - the rule for values assigned to names that say they hold a
+ * secret (NAME op VALUE, #define NAME "VALUE").
+ */
+#ifndef WK_SECRET_ASSIGN_H
+#define WK_SECRET_ASSIGN_H
+
+#include <stddef.h>
+
+#include "worker/secret_scan.h"
+
+/* Tries the assignment rule at an '=' or ':' at t[i]: adds the span of a
+ * secret value assigned to a secret name. */
+void secret_assign_at(struct scan *s, size_t i);
+
+/* Tries the rule for #define NAME "VALUE" at a '#' at t[i]. */
+void secret_assign_define_at(struct scan *s, size_t i);
+
+#endif

@@ -1,0 +1,122 @@
+/* secret_scan.h - the state of one secret scan and the helpers the rule
+ * files share (secret_rules.c drives the scan; secret_tokens.c,
+ * secret_pem.c, secret_conn.c and secret_assign.c hold the rules). Not for
+ * use outside those files: redact.c sees only secret_rules.h.
+ *
+ * Every helper reads a bounded stretch of the borrowed text and allocates
+ * nothing but the span array (scan_add).
+ */
+#ifndef WK_SECRET_SCAN_H
+#define WK_SECRET_SCAN_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "worker/ascii.h"
+#include "worker/secret_rules.h"
+
+/* Blanks skipped around an assignment operator. */
+#define ASSIGN_BLANKS_MAX 16
+
+/* The kinds of secret; secret_rules.c describes each (secret_rules_kind). */
+enum kind {
+    K_AWS_ID,
+    K_AWS_SECRET,
+    K_GITHUB,
+    K_GITLAB,
+    K_SLACK_TOKEN,
+    K_SLACK_WEBHOOK,
+    K_STRIPE,
+    K_RAZORPAY_KEY,
+    K_RAZORPAY_SECRET,
+    K_GOOGLE,
+    K_PRIVATE_KEY,
+    K_JWT,
+    K_CONN_PASSWORD,
+    K_GENERIC,
+    K_COUNT
+};
+
+/* Hints the assignment rule leaves on a generic span for relabelling, next
+ * to the SECRET_NAME_* bits of the name. */
+#define F_VALUE_B64_40  0x08u   /* value is 40 [A-Za-z0-9/+] */
+#define F_VALUE_ALNUM   0x10u   /* value is 16..64 [A-Za-z0-9] */
+
+struct scan {
+    const char *t;           /* borrowed text */
+    size_t n;                /* bytes */
+    struct secret_span *v;   /* owns: spans found */
+    size_t nv, cap;
+    int oom;
+    size_t assign_floor;     /* operators before this offset are inside a
+                                value already read */
+};
+
+typedef int (*byte_pred)(unsigned char c);
+
+
+static inline int is_alnum_dash(unsigned char c) { return ascii_is_alnum(c) || c == '-'; }
+static inline int is_b64url(unsigned char c)
+{
+    return ascii_is_alnum(c) || c == '_' || c == '-';
+}
+static inline int is_b64(unsigned char c)
+{
+    return ascii_is_alnum(c) || c == '+' || c == '/' || c == '=';
+}
+static inline int is_aws_secret_char(unsigned char c)
+{
+    return ascii_is_alnum(c) || c == '+' || c == '/';
+}
+static inline int is_url_path(unsigned char c) { return is_b64url(c) || c == '/'; }
+static inline int is_blank(unsigned char c) { return c == ' ' || c == '\t'; }
+static inline int is_quote(unsigned char c) { return c == '"' || c == '\'' || c == '`'; }
+
+static inline int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Bytes that may sit next to a near-rule token without being part of it. */
+static inline int is_word_ext(unsigned char c)
+{
+    return ascii_is_alnum(c) || c == '+' || c == '/' || c == '_' || c == '-';
+}
+
+static inline int is_name_char(unsigned char c)
+{
+    return ascii_is_alnum(c) || c == '_' || c == '-' || c == '.';
+}
+
+static inline int is_scheme_char(unsigned char c)
+{
+    return ascii_is_alnum(c) || c == '+' || c == '-' || c == '.';
+}
+
+/* 1 when lit (len bytes) occurs at t[i]. */
+static inline int scan_has(const struct scan *s, size_t i, const char *lit, size_t len)
+{
+    return i <= s->n && len <= s->n - i && memcmp(s->t + i, lit, len) == 0;
+}
+
+/* 1 when the byte before i does not continue an alphanumeric word. */
+static inline int scan_word_start(const struct scan *s, size_t i)
+{
+    return i == 0 || !ascii_is_alnum((unsigned char)s->t[i - 1]);
+}
+
+/* Length of the run of bytes satisfying pred from `from`, counting at most
+ * cap + 1 bytes (so a result > cap means "longer than cap"). */
+size_t scan_run_len(const struct scan *s, size_t from, byte_pred pred, size_t cap);
+
+/* 1 when v[0..n) begins with lit (lower case), ignoring ASCII case. */
+int scan_prefix_ci(const char *v, size_t n, const char *lit);
+
+/* Offset past at most ASSIGN_BLANKS_MAX blanks from p. */
+size_t scan_skip_blanks(const struct scan *s, size_t p);
+
+/* Records the span [start, end) of kind with flags (nothing when end <=
+ * start); sets s->oom when out of memory. */
+void scan_add(struct scan *s, size_t start, size_t end, int kind, unsigned flags);
+
+#endif

@@ -1,0 +1,171 @@
+/* secret_tokens.c - the fixed-prefix token rules; see secret_tokens.h. The rules
+ * are described in the table at the top of secret_rules.c.
+ */
+#include "worker/secret_tokens.h"
+
+#include <string.h>
+
+#include "worker/secret_text.h"
+
+/* Bytes of a variable-length token body; a longer run is not that token. */
+#define TOKEN_MAX 255
+/* Bytes of one JWT segment. */
+#define JWT_SEGMENT_MAX (16 * 1024)
+
+/* A token of plen prefix bytes (already checked) and a body of min..max
+ * bytes satisfying pred. Returns the offset past it, or 0. */
+static size_t token(struct scan *s, size_t i, size_t plen, byte_pred pred, size_t min,
+                    size_t max, int kind)
+{
+    size_t r;
+
+    if (!scan_word_start(s, i))
+        return 0;
+    r = scan_run_len(s, i + plen, pred, max);
+    if (r < min || r > max || secret_text_mostly_one_byte(s->t + i + plen, r))
+        return 0;
+    scan_add(s, i, i + plen + r, kind, 0);
+    return i + plen + r;
+}
+
+static size_t det_capital_a(struct scan *s, size_t i)
+{
+    if (scan_has(s, i, "AKIA", 4) || scan_has(s, i, "ASIA", 4)) {
+        /* exactly 16: the run must stop before any other letter */
+        if (i + 20 < s->n && ascii_is_alnum((unsigned char)s->t[i + 20]))
+            return 0;
+        return token(s, i, 4, ascii_is_upper_digit, 16, 16, K_AWS_ID);
+    }
+    if (scan_has(s, i, "AIza", 4))
+        return token(s, i, 4, is_b64url, 35, 35, K_GOOGLE);
+    return 0;
+}
+
+static size_t det_g(struct scan *s, size_t i)
+{
+    if (scan_has(s, i, "gh", 2) && i + 3 < s->n && ascii_in_set(s->t[i + 2], "pousr") &&
+        s->t[i + 3] == '_')
+        return token(s, i, 4, ascii_is_alnum, 36, TOKEN_MAX, K_GITHUB);
+    if (scan_has(s, i, "github_pat_", 11))
+        return token(s, i, 11, ascii_is_alnum_us, 82, TOKEN_MAX, K_GITHUB);
+    if (scan_has(s, i, "glpat-", 6))
+        return token(s, i, 6, is_b64url, 20, TOKEN_MAX, K_GITLAB);
+    return 0;
+}
+
+static size_t det_x(struct scan *s, size_t i)
+{
+    if (scan_has(s, i, "xox", 3) && i + 4 < s->n && ascii_in_set(s->t[i + 3], "abprs") &&
+        s->t[i + 4] == '-')
+        return token(s, i, 5, is_alnum_dash, 10, TOKEN_MAX, K_SLACK_TOKEN);
+    return 0;
+}
+
+static size_t det_s_r(struct scan *s, size_t i)
+{
+    if ((scan_has(s, i, "sk_", 3) || scan_has(s, i, "rk_", 3)) &&
+        (scan_has(s, i + 3, "live_", 5) || scan_has(s, i + 3, "test_", 5)))
+        return token(s, i, 8, ascii_is_alnum, 24, TOKEN_MAX, K_STRIPE);
+    if (scan_has(s, i, "rzp_", 4) &&
+        (scan_has(s, i + 4, "live_", 5) || scan_has(s, i + 4, "test_", 5)))
+        return token(s, i, 9, ascii_is_alnum, 14, 14, K_RAZORPAY_KEY);
+    return 0;
+}
+
+static size_t det_jwt(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t k, r;
+    int extra;
+
+    if (!scan_has(s, i, "eyJ", 3) || (i > 0 && is_b64url((unsigned char)t[i - 1])))
+        return 0;
+    r = scan_run_len(s, i, is_b64url, JWT_SEGMENT_MAX);
+    if (r < 10 || r > JWT_SEGMENT_MAX)
+        return 0;
+    k = i + r;
+    if (k >= s->n || t[k] != '.')
+        return 0;
+    k++;
+    r = scan_run_len(s, k, is_b64url, JWT_SEGMENT_MAX);
+    if (r < 4 || r > JWT_SEGMENT_MAX || t[k] != 'e' || t[k + 1] != 'y')
+        return 0;
+    k += r;
+    if (k >= s->n || t[k] != '.')
+        return 0;
+    k++;
+    r = scan_run_len(s, k, is_b64url, JWT_SEGMENT_MAX);
+    if (r > JWT_SEGMENT_MAX)
+        return 0;
+    k += r;
+    /* JWE compact form has five segments. */
+    for (extra = 0; extra < 2 && k + 1 < s->n && t[k] == '.' &&
+                    is_b64url((unsigned char)t[k + 1]); extra++) {
+        r = scan_run_len(s, k + 1, is_b64url, JWT_SEGMENT_MAX);
+        if (r > JWT_SEGMENT_MAX)
+            return 0;
+        k += 1 + r;
+    }
+    scan_add(s, i, k, K_JWT, 0);
+    return k;
+}
+
+static size_t det_slack_webhook(struct scan *s, size_t i)
+{
+    static const char *const paths[] = {"services/", "workflows/", "triggers/", NULL};
+    const char *last;
+    size_t k, r, j;
+
+    if (!scan_has(s, i, "hooks.slack.com/", 16) || !scan_word_start(s, i))
+        return 0;
+    k = i + 16;
+    for (j = 0; paths[j] != NULL; j++)
+        if (scan_has(s, k, paths[j], strlen(paths[j])))
+            break;
+    if (paths[j] == NULL)
+        return 0;
+    k += strlen(paths[j]);
+    r = scan_run_len(s, k, is_url_path, TOKEN_MAX);
+    if (r < 20 || r > TOKEN_MAX)
+        return 0;
+    last = memrchr(s->t + k, '/', r);
+    j = last != NULL ? (size_t)(last - s->t) + 1 : k;
+    if (secret_text_mostly_one_byte(s->t + j, k + r - j))
+        return 0;   /* .../services/T000/B000/XXXXXXXX */
+    scan_add(s, k, k + r, K_SLACK_WEBHOOK, 0);
+    return k + r;
+}
+
+size_t secret_tokens_at(struct scan *s, size_t i, char c1)
+{
+    switch (s->t[i]) {
+    case 'A':
+        if (c1 == 'K' || c1 == 'S' || c1 == 'I')
+            return det_capital_a(s, i);
+        break;
+    case 'g':
+        if (c1 == 'h' || c1 == 'i' || c1 == 'l')
+            return det_g(s, i);
+        break;
+    case 'x':
+        if (c1 == 'o')
+            return det_x(s, i);
+        break;
+    case 's':
+    case 'r':
+        if (c1 == 'k' || c1 == 'z')
+            return det_s_r(s, i);
+        break;
+    case 'e':
+        if (c1 == 'y')
+            return det_jwt(s, i);
+        break;
+    case 'h':
+        if (c1 == 'o')
+            return det_slack_webhook(s, i);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
