@@ -85,6 +85,23 @@
  *                         $@%&*!, is a dotted name or an identifier with
  *                         fewer than two digits.
  *
+ *   (encoded)             a base64 run of ENCODED_MIN..ENCODED_MAX bytes, not
+ *                         inside a longer word, that decodes to text: the
+ *                         text is scanned with every rule above (once: no
+ *                         decoding inside it), and when it holds a secret the
+ *                         whole run is replaced, with the kind of the
+ *                         strongest secret found. So a PEM key encoded whole
+ *                         ("LS0tLS1CRUdJTi...", kubernetes.io/tls and
+ *                         ssh-auth Secrets, CI variables) is a private_key,
+ *                         a Kubernetes Secret's DATABASE_URL a
+ *                         connection_password, a .dockerconfigjson a
+ *                         generic_secret. Decoding what base64 hides, rather
+ *                         than redacting every value under kind: Secret /
+ *                         data:, also covers encoded values outside a
+ *                         manifest (Helm values, CI files, echo ... |
+ *                         base64 -d) and keeps a ConfigMap-like Secret's
+ *                         harmless values (a port, a host name) readable.
+ *
  * Specific token rules also reject bodies made mostly of one character
  * (ghp_xxxx...). Merge priority: private_key > the token kinds > jwt >
  * connection_password > generic_secret.
@@ -96,6 +113,7 @@
 
 #include "worker/secret_assign.h"
 #include "worker/secret_conn.h"
+#include "worker/secret_encoded.h"
 #include "worker/secret_pem.h"
 #include "worker/secret_scan.h"
 #include "worker/secret_text.h"
@@ -124,6 +142,54 @@ static const struct secret_kind kinds[K_COUNT] = {
     [K_CONN_PASSWORD] = {"connection_password", "password in a connection string", 1},
     [K_GENERIC] = {"generic_secret", "secret value", 0},
 };
+static void scan_text(struct scan *s);
+
+/* A base64 run at t[i] that decodes to text holding a secret (a PEM key
+ * encoded whole, a Kubernetes Secret's data value): the decoded text is
+ * scanned with every rule, and the whole run becomes one span of the
+ * highest-priority kind found. Returns the offset past the run, or 0. */
+static size_t det_encoded(struct scan *s, size_t i)
+{
+    struct scan sub;
+    size_t len, run, k;
+    int kind = -1;
+
+    if (s->decoded == NULL && (s->decoded = malloc(ENCODED_TEXT_MAX)) == NULL) {
+        s->oom = 1;
+        return 0;
+    }
+    len = secret_encoded_decode(s, i, s->decoded, &run);
+    if (len == 0)
+        return 0;
+    memset(&sub, 0, sizeof(sub));
+    sub.t = s->decoded;
+    sub.n = len;
+    sub.nested = 1;
+    scan_text(&sub);
+    if (sub.oom)
+        s->oom = 1;
+    for (k = 0; k < sub.nv; k++)
+        if (kind < 0 || kinds[sub.v[k].kind].priority > kinds[kind].priority)
+            kind = sub.v[k].kind;
+    free(sub.v);
+    if (kind < 0)
+        return 0;
+    scan_add(s, i, i + run, kind, 0);
+    return i + run;
+}
+
+/* 1 when t[i] may start a base64 run worth decoding. */
+static int encoded_start(const struct scan *s, size_t i)
+{
+    unsigned char p = i > 0 ? (unsigned char)s->t[i - 1] : ' ';
+
+    /* t[i + ENCODED_MIN - 1] too: a shorter run is not decoded, and this
+     * keeps the cost off the start of every word */
+    return !s->nested && i + ENCODED_MIN <= s->n && is_b64((unsigned char)s->t[i]) &&
+           is_b64((unsigned char)s->t[i + ENCODED_MIN - 1]) && !is_b64(p) && p != '_' &&
+           p != '-';
+}
+
 /* The main pass: every rule at every offset, in one sweep. The second
  * byte is tested first: most 'e', 's' and 'r' bytes start nothing. */
 static void scan_text(struct scan *s)
@@ -156,6 +222,8 @@ static void scan_text(struct scan *s)
             next = secret_tokens_at(s, i, c1);
             break;
         }
+        if (next == 0 && encoded_start(s, i))
+            next = det_encoded(s, i);
         if (next > i + 1)
             i = next - 1;
     }
@@ -298,6 +366,7 @@ int secret_rules_scan(const char *t, size_t n, struct secret_span **spans, size_
     scan_text(&s);
     for (i = 0; i < sizeof(near_rules) / sizeof(near_rules[0]); i++)
         scan_near(&s, &near_rules[i]);
+    free(s.decoded);
     if (s.oom) {
         free(s.v);
         *spans = NULL;

@@ -50,6 +50,10 @@ struct scan {
     int oom;
     size_t assign_floor;     /* operators before this offset are inside a
                                 value already read */
+    int nested;              /* 1 when t is decoded text (secret_encoded.h):
+                                no further decoding */
+    char *decoded;           /* owns: ENCODED_TEXT_MAX bytes for decoding,
+                                allocated on first use; NULL when nested */
 };
 
 typedef int (*byte_pred)(unsigned char c);
