@@ -7,6 +7,10 @@
 
 #include "worker/secret_text.h"
 
+/* Bytes after a name field (name: DB_PASSWORD) within which its value
+ * field must start; it must also start on the same or the next line. */
+#define PAIR_WINDOW 512
+
 /* Kind of an assigned value, or -1; *vflags gets the value's F_VALUE_*. */
 static int classify_value(const char *v, size_t n, int quoted, unsigned nflags, unsigned *vflags)
 {
@@ -124,6 +128,62 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
         scan_add(s, vs, ve, kind, nflags | vflags);
 }
 
+/* 1 when the name t[ns..ne) is one of words (lower case), ignoring case. */
+static int name_is(const struct scan *s, size_t ns, size_t ne, const char *const *words)
+{
+    size_t w;
+
+    for (w = 0; words[w] != NULL; w++)
+        if (ne - ns == strlen(words[w]) && scan_prefix_ci(s->t + ns, ne - ns, words[w]))
+            return 1;
+    return 0;
+}
+
+/* Offset of the end of the line after the one holding p, at most
+ * PAIR_WINDOW bytes on. */
+static size_t pair_window_end(const struct scan *s, size_t p)
+{
+    size_t hi = s->n - p > PAIR_WINDOW ? p + PAIR_WINDOW : s->n;
+    const char *q = memchr(s->t + p, '\n', hi - p);
+
+    if (q == NULL)
+        return hi;
+    q = memchr(q + 1, '\n', (size_t)(s->t + hi - (q + 1)));
+    return q != NULL ? (size_t)(q - s->t) : hi;
+}
+
+/* A name field and its value field (name: DB_PASSWORD then value: "...";
+ * {"name": "API_TOKEN", "value": "..."}; ParameterKey=DbPassword,
+ * ParameterValue=...; <add key="StripeApiKey" value="..."/>): a name field
+ * whose value is a secret name is remembered for a value field starting
+ * on the same or the next line. Returns 1 when t[ns..ne) was one of the
+ * two fields (handled), else 0. */
+static int det_pair(struct scan *s, size_t ns, size_t ne, size_t from)
+{
+    static const char *const name_fields[] = {"name", "key", "parameterkey", NULL};
+    static const char *const value_fields[] = {"value", "parametervalue", "default", NULL};
+    size_t vs, ve;
+    int quoted;
+
+    if (name_is(s, ns, ne, value_fields)) {
+        if (s->pend_until == 0 || ns >= s->pend_until)
+            return 0;
+        s->pend_until = 0;
+        det_value(s, s->pend_ns, s->pend_ne, from, 0, 0, 0);
+        return 1;
+    }
+    if (!name_is(s, ns, ne, name_fields))
+        return 0;
+    s->pend_until = 0;    /* a new pair starts */
+    if (read_value(s, from, 0, &vs, &ve, &quoted) < 0 || ve - vs > SECRET_NAME_MAX ||
+        (secret_text_name_flags(s->t, vs, ve) & SECRET_NAME_LISTED) == 0)
+        return 1;
+    s->pend_ns = vs;
+    s->pend_ne = ve;
+    s->pend_until = pair_window_end(s, ve);
+    return 1;
+}
+
 /* An '=' or ':' at i: finds the name before it and reads the value. */
 void secret_assign_at(struct scan *s, size_t i)
 {
@@ -158,7 +218,7 @@ void secret_assign_at(struct scan *s, size_t i)
     ne = j;
     while (j > 0 && ne - j < SECRET_NAME_MAX && is_name_char((unsigned char)t[j - 1]))
         j--;
-    if (j == ne)
+    if (j == ne || det_pair(s, j, ne, from))
         return;
     det_value(s, j, ne, from, t[i] == ':' && next != '=',
               t[i] == ':' && !is_blank((unsigned char)next) && !name_quoted, 0);

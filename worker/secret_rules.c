@@ -84,6 +84,12 @@
  *                         unquoted, is code: holds ()[]{}<>, starts with
  *                         $@%&*!, is a dotted name or an identifier with
  *                         fewer than two digits.
+ *                         The name may also be a field of its own: a field
+ *                         name, key or ParameterKey whose value is such a
+ *                         name, then, on the same or the next line, a field
+ *                         value, ParameterValue or default holding VALUE
+ *                         (Kubernetes env, ECS, CloudFormation, XML
+ *                         key="..." value="..." attributes).
  *
  *   (encoded)             a base64 run of ENCODED_MIN..ENCODED_MAX bytes, not
  *                         inside a longer word, that decodes to text: the

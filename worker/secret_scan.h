@@ -50,6 +50,10 @@ struct scan {
     int oom;
     size_t assign_floor;     /* operators before this offset are inside a
                                 value already read */
+    size_t pend_ns, pend_ne; /* a secret's name given in a field of its own
+                                (name: DB_PASSWORD), for the value field
+                                that follows (secret_assign.c) */
+    size_t pend_until;       /* the value field must start before this */
     int nested;              /* 1 when t is decoded text (secret_encoded.h):
                                 no further decoding */
     char *decoded;           /* owns: ENCODED_TEXT_MAX bytes for decoding,
