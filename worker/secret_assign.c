@@ -87,7 +87,8 @@ static int read_value(struct scan *s, size_t p, int quoted_only, size_t *vs, siz
 /* The assignment rule for a name t[ns..ne) and a value from val_from. A
  * ':' operator may be a type annotation: token: str = "..." reads on. A
  * tight ':' (no blank after it, name not quoted) only takes a quoted value:
- * {token:'...'} is an assignment, "urn:oauth:grant-type" is not. */
+ * {token:'...'} is an assignment, "urn:oauth:grant-type" is not. A pair of
+ * strings in brackets (auth=("user", "password")) gives its second. */
 static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int colon,
                       int tight, int quoted_only)
 {
@@ -99,6 +100,17 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
     nflags = secret_text_name_flags(s->t, ns, ne);
     if ((nflags & SECRET_NAME_LISTED) == 0)
         return;
+    k = scan_skip_blanks(s, val_from);
+    if (k < s->n && (s->t[k] == '(' || s->t[k] == '[')) {
+        /* auth=("user", "password"): the second of a pair of strings */
+        if (read_value(s, k + 1, 1, &vs, &ve, &quoted) < 0)
+            return;
+        k = scan_skip_blanks(s, ve + 1);
+        if (k >= s->n || s->t[k] != ',')
+            return;
+        val_from = k + 1;
+        quoted_only = 1;
+    }
     if (read_value(s, val_from, quoted_only, &vs, &ve, &quoted) < 0)
         return;
     if (colon && !quoted) {
@@ -182,6 +194,11 @@ static int det_pair(struct scan *s, size_t ns, size_t ne, size_t from)
     s->pend_ne = ve;
     s->pend_until = pair_window_end(s, ve);
     return 1;
+}
+
+void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, int quoted_only)
+{
+    det_value(s, ns, ne, from, 0, 0, quoted_only);
 }
 
 /* An '=' or ':' at i: finds the name before it and reads the value. */

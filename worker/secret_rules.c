@@ -91,6 +91,12 @@
  *                         (Kubernetes env, ECS, CloudFormation, XML
  *                         key="..." value="..." attributes).
  *
+ *   (call arguments)      the generic_secret NAME and VALUE as a call's
+ *                         first two arguments: ("NAME", "VALUE"), NAME a
+ *                         string of [A-Za-z0-9_.-] after '(' (getenv and
+ *                         config fallbacks, setProperty, Header.Set,
+ *                         SetDefault); NAME ?? "VALUE" and NAME || "VALUE";
+ *                         NAME = ("user", "VALUE") (a requests auth tuple).
  *   (encoded)             a base64 run of ENCODED_MIN..ENCODED_MAX bytes, not
  *                         inside a longer word, that decodes to text: the
  *                         text is scanned with every rule above (once: no
@@ -117,6 +123,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "worker/secret_args.h"
 #include "worker/secret_assign.h"
 #include "worker/secret_conn.h"
 #include "worker/secret_encoded.h"
@@ -223,6 +230,15 @@ static void scan_text(struct scan *s)
             break;
         case '#':
             secret_assign_define_at(s, i);
+            break;
+        case '"':
+        case '\'':
+            secret_args_call_at(s, i);
+            break;
+        case '?':
+        case '|':
+            if (c1 == t[i])
+                secret_args_fallback_at(s, i);
             break;
         default:
             next = secret_tokens_at(s, i, c1);

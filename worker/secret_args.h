@@ -1,0 +1,23 @@
+/* secret_args.h - the rules for a secret passed to code beside the string
+ * or the variable that names it: os.environ.get("DB_PASSWORD", "..."),
+ * setProperty("db.password", "..."), Header.Set("Authorization", "Bearer
+ * ..."), process.env.API_TOKEN ?? "..." (and ||).
+ */
+#ifndef WK_SECRET_ARGS_H
+#define WK_SECRET_ARGS_H
+
+#include <stddef.h>
+
+#include "worker/secret_scan.h"
+
+/* Tries the call-argument rule at a quote at t[i]: a first argument
+ * ("(" before it) that is a short string naming a secret, then ',' and a
+ * quoted value. Reads at most SECRET_NAME_MAX bytes of the string and the
+ * value. */
+void secret_args_call_at(struct scan *s, size_t i);
+
+/* Tries the fallback rule at a "??" or "||" at t[i]: a name before it
+ * naming a secret, a quoted value after it. */
+void secret_args_fallback_at(struct scan *s, size_t i);
+
+#endif
