@@ -39,6 +39,19 @@
  *                         exactly 24 [A-Za-z0-9] with upper, lower and digit
  *                         and entropy >= 3.5 bits within NEAR_LINES lines of
  *                         one (client = Client(auth=("rzp_...", "...")))
+ *   openai_key            word, sk-proj-|sk-svcacct-|sk-admin- + 40..255
+ *                         [A-Za-z0-9_-]; word, sk- + exactly 48 [A-Za-z0-9]
+ *                         holding T3BlbkFJ (the legacy form)
+ *   anthropic_key         word, sk-ant- + 40..255 [A-Za-z0-9_-]
+ *   sendgrid_key          word, SG. + 16..32 [A-Za-z0-9_-] + . + 32..64
+ *                         [A-Za-z0-9_-]
+ *   huggingface_token     word, hf_ + 30..40 [A-Za-z0-9]
+ *   twilio_account_sid    word, AC + exactly 32 [0-9a-f] (an anchor: the
+ *                         SID itself names no secret, but its auth token sits
+ *                         next to it)
+ *   twilio_auth_token     a run of exactly 32 [0-9a-f] with entropy >= 3.0
+ *                         bits within NEAR_LINES lines of an account SID
+ *                         (Client("AC...", "..."))
  *   google_api_key        word, AIza + exactly 35 [A-Za-z0-9_-]
  *   private_key           -----BEGIN <label>----- where the label is
  *                         [A-Z0-9 ]* ending in PRIVATE KEY (or PRIVATE KEY
@@ -154,6 +167,12 @@ static const struct secret_kind kinds[K_COUNT] = {
     [K_JWT] = {"jwt", "JSON Web Token", 2},
     [K_CONN_PASSWORD] = {"connection_password", "password in a connection string", 1},
     [K_GENERIC] = {"generic_secret", "secret value", 0},
+    [K_OPENAI] = {"openai_key", "OpenAI API key", 3},
+    [K_ANTHROPIC] = {"anthropic_key", "Anthropic API key", 3},
+    [K_SENDGRID] = {"sendgrid_key", "SendGrid API key", 3},
+    [K_HUGGINGFACE] = {"huggingface_token", "Hugging Face token", 3},
+    [K_TWILIO_SID] = {"twilio_account_sid", "Twilio account SID", 3},
+    [K_TWILIO_TOKEN] = {"twilio_auth_token", "Twilio auth token", 3},
 };
 static void scan_text(struct scan *s);
 
@@ -257,11 +276,13 @@ struct near_rule {
     size_t len;              /* exact bytes of the secret */
     byte_pred pred;          /* every byte of the secret */
     double min_bits;         /* entropy, bits per byte */
+    int mixed;               /* 1: needs upper case, lower case and a digit */
 };
 
 static const struct near_rule near_rules[] = {
-    {K_AWS_ID, K_AWS_SECRET, 40, is_aws_secret_char, 4.0},
-    {K_RAZORPAY_KEY, K_RAZORPAY_SECRET, 24, ascii_is_alnum, 3.5},
+    {K_AWS_ID, K_AWS_SECRET, 40, is_aws_secret_char, 4.0, 1},
+    {K_RAZORPAY_KEY, K_RAZORPAY_SECRET, 24, ascii_is_alnum, 3.5, 1},
+    {K_TWILIO_SID, K_TWILIO_TOKEN, 32, is_hex_lower, 3.0, 0},
 };
 
 /* Offset of the start of the line NEAR_LINES lines above p, at most
@@ -324,7 +345,8 @@ static void scan_near(struct scan *s, const struct near_rule *rule)
             while (k + r < s->n && is_word_ext((unsigned char)t[k + r]))
                 r++;
             if ((k == 0 || !is_word_ext((unsigned char)t[k - 1])) && r == rule->len &&
-                scan_run_len(s, k, rule->pred, r) == r && secret_text_mixed_case_digit(t + k, r) &&
+                scan_run_len(s, k, rule->pred, r) == r &&
+                (!rule->mixed || secret_text_mixed_case_digit(t + k, r)) &&
                 !secret_text_mostly_one_byte(t + k, r) &&
                 secret_text_entropy(t + k, r) >= rule->min_bits)
                 scan_add(s, k, k + r, rule->kind, 0);

@@ -34,6 +34,12 @@ enum kind {
     K_JWT,
     K_CONN_PASSWORD,
     K_GENERIC,
+    K_OPENAI,
+    K_ANTHROPIC,
+    K_SENDGRID,
+    K_HUGGINGFACE,
+    K_TWILIO_SID,
+    K_TWILIO_TOKEN,
     K_COUNT
 };
 
@@ -77,6 +83,10 @@ static inline int is_aws_secret_char(unsigned char c)
     return ascii_is_alnum(c) || c == '+' || c == '/';
 }
 static inline int is_url_path(unsigned char c) { return is_b64url(c) || c == '/'; }
+static inline int is_hex_lower(unsigned char c)
+{
+    return ascii_is_digit(c) || (c >= 'a' && c <= 'f');
+}
 static inline int is_blank(unsigned char c) { return c == ' ' || c == '\t'; }
 static inline int is_quote(unsigned char c) { return c == '"' || c == '\'' || c == '`'; }
 

@@ -36,6 +36,11 @@ static size_t det_capital_a(struct scan *s, size_t i)
             return 0;
         return token(s, i, 4, ascii_is_upper_digit, 16, 16, K_AWS_ID);
     }
+    if (scan_has(s, i, "AC", 2)) {
+        if (i + 34 < s->n && ascii_is_alnum((unsigned char)s->t[i + 34]))
+            return 0;
+        return token(s, i, 2, is_hex_lower, 32, 32, K_TWILIO_SID);
+    }
     if (scan_has(s, i, "AIza", 4))
         return token(s, i, 4, is_b64url, 35, 35, K_GOOGLE);
     return 0;
@@ -61,8 +66,51 @@ static size_t det_x(struct scan *s, size_t i)
     return 0;
 }
 
+/* 1 when v[0..n) holds lit. */
+static int holds(const char *v, size_t n, const char *lit)
+{
+    return memmem(v, n, lit, strlen(lit)) != NULL;
+}
+
+/* OpenAI (sk-proj-..., legacy sk-<48>) and Anthropic (sk-ant-...) keys. */
+static size_t det_sk_dash(struct scan *s, size_t i)
+{
+    static const char *const openai[] = {"sk-proj-", "sk-svcacct-", "sk-admin-", NULL};
+    size_t w, r;
+
+    if (scan_has(s, i, "sk-ant-", 7))
+        return token(s, i, 7, is_b64url, 40, TOKEN_MAX, K_ANTHROPIC);
+    for (w = 0; openai[w] != NULL; w++)
+        if (scan_has(s, i, openai[w], strlen(openai[w])))
+            return token(s, i, strlen(openai[w]), is_b64url, 40, TOKEN_MAX, K_OPENAI);
+    r = scan_run_len(s, i + 3, ascii_is_alnum, 48);
+    if (r == 48 && holds(s->t + i + 3, r, "T3BlbkFJ") &&
+        (i + 51 >= s->n || !is_b64url((unsigned char)s->t[i + 51])))
+        return token(s, i, 3, ascii_is_alnum, 48, 48, K_OPENAI);
+    return 0;
+}
+
+/* SendGrid: SG.<id>.<secret>. */
+static size_t det_sendgrid(struct scan *s, size_t i)
+{
+    size_t a, b;
+
+    if (!scan_has(s, i, "SG.", 3) || !scan_word_start(s, i))
+        return 0;
+    a = scan_run_len(s, i + 3, is_b64url, 32);
+    if (a < 16 || a > 32 || i + 3 + a >= s->n || s->t[i + 3 + a] != '.')
+        return 0;
+    b = scan_run_len(s, i + 4 + a, is_b64url, 64);
+    if (b < 32 || b > 64 || secret_text_mostly_one_byte(s->t + i + 4 + a, b))
+        return 0;
+    scan_add(s, i, i + 4 + a + b, K_SENDGRID, 0);
+    return i + 4 + a + b;
+}
+
 static size_t det_s_r(struct scan *s, size_t i)
 {
+    if (scan_has(s, i, "sk-", 3))
+        return det_sk_dash(s, i);
     if ((scan_has(s, i, "sk_", 3) || scan_has(s, i, "rk_", 3)) &&
         (scan_has(s, i + 3, "live_", 5) || scan_has(s, i + 3, "test_", 5)))
         return token(s, i, 8, ascii_is_alnum, 24, TOKEN_MAX, K_STRIPE);
@@ -140,8 +188,12 @@ size_t secret_tokens_at(struct scan *s, size_t i, char c1)
 {
     switch (s->t[i]) {
     case 'A':
-        if (c1 == 'K' || c1 == 'S' || c1 == 'I')
+        if (c1 == 'K' || c1 == 'S' || c1 == 'I' || c1 == 'C')
             return det_capital_a(s, i);
+        break;
+    case 'S':
+        if (c1 == 'G')
+            return det_sendgrid(s, i);
         break;
     case 'g':
         if (c1 == 'h' || c1 == 'i' || c1 == 'l')
@@ -163,6 +215,8 @@ size_t secret_tokens_at(struct scan *s, size_t i, char c1)
     case 'h':
         if (c1 == 'o')
             return det_slack_webhook(s, i);
+        if (c1 == 'f' && scan_has(s, i, "hf_", 3))
+            return token(s, i, 3, ascii_is_alnum, 30, 40, K_HUGGINGFACE);
         break;
     default:
         break;
