@@ -11,6 +11,16 @@
 #define URL_AUTHORITY_MAX 512
 /* Bytes of a URL scheme. */
 #define URL_SCHEME_MAX 32
+/* Bytes of user:password or user/password before a DSN's '@'. */
+#define DSN_USERINFO_MAX 128
+/* Bytes of a host name after a DSN's '@'. */
+#define DSN_HOST_MAX 255
+/* Digits of a port. */
+#define DSN_PORT_MAX 5
+/* Bytes of an Azure AccountKey or SharedAccessKey value. */
+#define AZURE_KEY_MAX 256
+/* Shortest Azure key value, bytes (a SAS key is 44, an account key 88). */
+#define AZURE_KEY_MIN 32
 
 /* Bytes that end a URL authority. */
 static int ends_authority(unsigned char c)
@@ -19,15 +29,29 @@ static int ends_authority(unsigned char c)
            c == '>' || c == '\\' || c < 0x20;
 }
 
-void secret_conn_at(struct scan *s, size_t i)
+/* 1 when the password v[0..n) of a connection string is a real one: not
+ * empty, not a placeholder (${X}, ***) nor the word password itself. */
+static int password_ok(const char *v, size_t n)
 {
     static const char *const stand_ins[] = {
         "password", "pass", "passwd", "pwd", "pw", "secret", NULL,
     };
+    size_t w;
+
+    if (n == 0 || secret_text_is_placeholder(v, n))
+        return 0;
+    for (w = 0; stand_ins[w] != NULL; w++)
+        if (n == strlen(stand_ins[w]) && scan_prefix_ci(v, n, stand_ins[w]))
+            return 0;
+    return 1;
+}
+
+void secret_conn_at(struct scan *s, size_t i)
+{
     const char *t = s->t;
     size_t j = i, a, k, at = 0;
     const char *colon;
-    size_t ps, pn, w;
+    size_t ps, pn;
 
     while (j > 0 && i - j < URL_SCHEME_MAX && is_scheme_char((unsigned char)t[j - 1]))
         j--;
@@ -47,10 +71,81 @@ void secret_conn_at(struct scan *s, size_t i)
         return;
     ps = (size_t)(colon - t) + 1;
     pn = at - ps;
-    if (pn == 0 || secret_text_is_placeholder(t + ps, pn))
+    if (password_ok(t + ps, pn))
+        scan_add(s, ps, at, K_CONN_PASSWORD, 0);
+}
+
+static int is_host_char(unsigned char c)
+{
+    return ascii_is_alnum(c) || c == '.' || c == '-' || c == '_';
+}
+
+/* Bytes that end the user and password before a DSN's '@'. */
+static int ends_userinfo(unsigned char c)
+{
+    return ends_authority(c) || c == '@' || c == '(' || c == ',' || c == ';' || c == '=';
+}
+
+/* 1 when an Oracle easy-connect address starts at k: host:port/ */
+static int oracle_address(const struct scan *s, size_t k)
+{
+    size_t h = scan_run_len(s, k, is_host_char, DSN_HOST_MAX), d;
+
+    if (h == 0 || h > DSN_HOST_MAX || !scan_has(s, k + h, ":", 1))
+        return 0;
+    d = scan_run_len(s, k + h + 1, ascii_is_digit, DSN_PORT_MAX);
+    return d > 0 && d <= DSN_PORT_MAX && scan_has(s, k + h + 1 + d, "/", 1);
+}
+
+void secret_conn_at_sign_at(struct scan *s, size_t i)
+{
+    const char *t = s->t, *sep;
+    size_t j = i, k;
+    int go;
+
+    go = scan_has(s, i + 1, "tcp(", 4) || scan_has(s, i + 1, "tcp6(", 5) ||
+         scan_has(s, i + 1, "unix(", 5);
+    if (!go && !oracle_address(s, i + 1))
         return;
-    for (w = 0; stand_ins[w] != NULL; w++)
-        if (pn == strlen(stand_ins[w]) && scan_prefix_ci(t + ps, pn, stand_ins[w]))
+    while (j > 0 && i - j < DSN_USERINFO_MAX && !ends_userinfo((unsigned char)t[j - 1]) &&
+           (go || t[j - 1] != '/'))
+        j--;
+    if (go) {
+        sep = memchr(t + j, ':', i - j);
+    } else {
+        /* Oracle: user/password, the user an identifier */
+        if (j == 0 || t[j - 1] != '/' || j < 2)
             return;
-    scan_add(s, ps, at, K_CONN_PASSWORD, 0);
+        for (k = j - 1;
+             k > 0 && j - k < DSN_USERINFO_MAX && ascii_is_alnum_us((unsigned char)t[k - 1]); k--)
+            ;
+        if (k == j - 1 || (k > 0 && !ends_userinfo((unsigned char)t[k - 1])))
+            return;
+        sep = t + j - 1;
+    }
+    if (sep == NULL)
+        return;
+    k = (size_t)(sep - t) + 1;
+    if (password_ok(t + k, i - k))
+        scan_add(s, k, i, K_CONN_PASSWORD, 0);
+}
+
+size_t secret_conn_key_at(struct scan *s, size_t i)
+{
+    static const char *const names[] = {"AccountKey", "SharedAccessKey", NULL};
+    size_t w, len, r;
+
+    for (w = 0; names[w] != NULL; w++) {
+        len = strlen(names[w]);
+        if (i >= len && memcmp(s->t + i - len, names[w], len) == 0 &&
+            (i == len || !ascii_is_alnum((unsigned char)s->t[i - len - 1])))
+            break;
+    }
+    if (names[w] == NULL)
+        return 0;
+    r = scan_run_len(s, i + 1, is_b64, AZURE_KEY_MAX);
+    if (r < AZURE_KEY_MIN || r > AZURE_KEY_MAX || !password_ok(s->t + i + 1, r))
+        return 0;
+    scan_add(s, i + 1, i + 1 + r, K_CONN_PASSWORD, 0);
+    return i + 1 + r;
 }

@@ -70,6 +70,14 @@
  *   connection_password   scheme://user:password@host: the bytes between
  *                         the first ':' and the last '@' of the authority,
  *                         unless a placeholder (password, ${X}, ***, ...)
+ *                         Without a scheme: user:password@tcp(...) or
+ *                         @unix(...) (the Go MySQL driver's DSN), and
+ *                         user/password@host:port/ (Oracle easy connect),
+ *                         the password between the separator and the '@'
+ *                         (no blank, quote, '(' ',' ';' '=' or '@' in
+ *                         user or password); an Azure connection string's
+ *                         AccountKey= or SharedAccessKey= value of
+ *                         32..256 base64 bytes.
  *   generic_secret        NAME op VALUE with op one of = : := => (or
  *                         #define NAME "VALUE"), where the last word of NAME
  *                         (split at non-letters and camelCase humps) ends in
@@ -245,7 +253,11 @@ static void scan_text(struct scan *s)
                 secret_assign_at(s, i);
             break;
         case '=':
-            secret_assign_at(s, i);
+            if ((next = secret_conn_key_at(s, i)) == 0)
+                secret_assign_at(s, i);
+            break;
+        case '@':
+            secret_conn_at_sign_at(s, i);
             break;
         case '#':
             secret_assign_define_at(s, i);
