@@ -28,7 +28,7 @@ void secret_args_call_at(struct scan *s, size_t i)
         return;
     k = scan_skip_blanks(s, e + 1);
     if (k < s->n && t[k] == ',')
-        secret_assign_value(s, i + 1, e, k + 1, 1);
+        secret_assign_value(s, i + 1, e, k + 1, VALUE_QUOTED_ONLY);
 }
 
 void secret_args_fallback_at(struct scan *s, size_t i)
@@ -44,5 +44,5 @@ void secret_args_fallback_at(struct scan *s, size_t i)
     while (j > 0 && ne - j < SECRET_NAME_MAX && is_name_char((unsigned char)t[j - 1]))
         j--;
     if (j < ne)
-        secret_assign_value(s, j, ne, i + 2, 1);
+        secret_assign_value(s, j, ne, i + 2, VALUE_QUOTED_ONLY);
 }

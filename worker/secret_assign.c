@@ -90,8 +90,9 @@ static int read_value(struct scan *s, size_t p, int quoted_only, size_t *vs, siz
  * {token:'...'} is an assignment, "urn:oauth:grant-type" is not. A pair of
  * strings in brackets (auth=("user", "password")) gives its second. */
 static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int colon,
-                      int tight, int quoted_only)
+                      int tight, unsigned how)
 {
+    int quoted_only = (how & VALUE_QUOTED_ONLY) != 0;
     static const char *const schemes[] = {"bearer ", "basic ", "token ", NULL};
     size_t k, vs, ve, w;
     unsigned nflags, vflags;
@@ -135,7 +136,8 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
             break;
         }
     }
-    kind = classify_value(s->t + vs, ve - vs, quoted, nflags, &vflags);
+    kind = classify_value(s->t + vs, ve - vs, quoted || (how & VALUE_LITERAL) != 0, nflags,
+                          &vflags);
     if (kind >= 0)
         scan_add(s, vs, ve, kind, nflags | vflags);
 }
@@ -196,9 +198,9 @@ static int det_pair(struct scan *s, size_t ns, size_t ne, size_t from)
     return 1;
 }
 
-void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, int quoted_only)
+void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, unsigned how)
 {
-    det_value(s, ns, ne, from, 0, 0, quoted_only);
+    det_value(s, ns, ne, from, 0, 0, how);
 }
 
 /* An '=' or ':' at i: finds the name before it and reads the value. */
@@ -258,5 +260,5 @@ void secret_assign_define_at(struct scan *s, size_t i)
         k++;
     if (k == ns || k >= s->n || !is_blank((unsigned char)t[k]))
         return;
-    det_value(s, ns, k, k, 0, 0, 1);
+    det_value(s, ns, k, k, 0, 0, VALUE_QUOTED_ONLY);
 }

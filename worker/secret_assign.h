@@ -12,11 +12,17 @@
  * secret value assigned to a secret name. */
 void secret_assign_at(struct scan *s, size_t i);
 
+/* How secret_assign_value reads a value. */
+#define VALUE_QUOTED_ONLY 0x1u  /* a quoted string only */
+#define VALUE_LITERAL     0x2u  /* an unquoted value is a literal (a command
+                                   line's word), not code that may name a
+                                   variable */
+
 /* The assignment rule's value part for a name found by another rule: when
  * t[ns..ne) names a secret (secret_text_name_flags), reads the value at
- * from (after blanks; a quoted string only when quoted_only) and adds its
- * span when it passes the value filters. */
-void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, int quoted_only);
+ * from (after blanks) as how says (VALUE_* bits) and adds its span when it
+ * passes the value filters. */
+void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, unsigned how);
 
 /* Tries the rule for #define NAME "VALUE" at a '#' at t[i]. */
 void secret_assign_define_at(struct scan *s, size_t i);

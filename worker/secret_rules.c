@@ -118,6 +118,16 @@
  *                         config fallbacks, setProperty, Header.Set,
  *                         SetDefault); NAME ?? "VALUE" and NAME || "VALUE";
  *                         NAME = ("user", "VALUE") (a requests auth tuple).
+ *   (separate words)      the generic_secret NAME and VALUE as two words: a
+ *                         long option --NAME VALUE (the value a literal word
+ *                         or a quoted string, so an identifier-shaped
+ *                         password counts too); aws configure set NAME VALUE;
+ *                         a short password option of the command noted
+ *                         earlier on the same line: docker/podman/nerdctl
+ *                         login -p VALUE, sshpass -p VALUE or -pVALUE, mysql,
+ *                         mysqldump, mysqladmin, mariadb -pVALUE (not -p
+ *                         VALUE: that prompts), curl -u user:VALUE. The value
+ *                         passes the generic_secret value filters.
  *   (encoded)             a base64 run of ENCODED_MIN..ENCODED_MAX bytes, not
  *                         inside a longer word, that decodes to text: the
  *                         text is scanned with every rule above (once: no
@@ -152,6 +162,7 @@
 #include "worker/secret_scan.h"
 #include "worker/secret_text.h"
 #include "worker/secret_tokens.h"
+#include "worker/secret_words.h"
 
 /* Lines around an AWS or Razorpay key id searched for its secret. */
 #define NEAR_LINES 3
@@ -245,6 +256,8 @@ static void scan_text(struct scan *s)
         case '-':
             if (c1 == '-')
                 next = secret_pem_at(s, i);
+            if (next == 0)
+                secret_words_option_at(s, i);
             break;
         case ':':
             if (c1 == '/' && scan_has(s, i + 1, "//", 2))
@@ -275,6 +288,8 @@ static void scan_text(struct scan *s)
             next = secret_tokens_at(s, i, c1);
             break;
         }
+        if (next == 0 && ascii_in_set(t[i], "cdmnps") && ascii_in_set(c1, "aeoksuy"))
+            next = secret_words_command_at(s, i);
         if (next == 0 && encoded_start(s, i))
             next = det_encoded(s, i);
         if (next > i + 1)

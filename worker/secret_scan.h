@@ -60,6 +60,10 @@ struct scan {
                                 (name: DB_PASSWORD), for the value field
                                 that follows (secret_assign.c) */
     size_t pend_until;       /* the value field must start before this */
+    int cmd;                 /* the command noted on the current line
+                                (secret_words.c), 0: none */
+    size_t cmd_checked;      /* no line break between the command and this
+                                offset */
     int nested;              /* 1 when t is decoded text (secret_encoded.h):
                                 no further decoding */
     char *decoded;           /* owns: ENCODED_TEXT_MAX bytes for decoding,

@@ -1,0 +1,139 @@
+/* secret_words.c - secrets whose name and value are separate words; see
+ * secret_words.h. The rules are described in the table at the top of
+ * secret_rules.c.
+ */
+#include "worker/secret_words.h"
+
+#include <string.h>
+
+#include "worker/secret_assign.h"
+#include "worker/secret_text.h"
+
+/* Bytes of a long option's name (--db-password). */
+#define OPTION_NAME_MAX 64
+
+enum command {
+    CMD_NONE,
+    CMD_LOGIN,       /* docker login, podman login: -p VALUE */
+    CMD_SSHPASS,     /* sshpass -p VALUE */
+    CMD_MYSQL,       /* mysql -pVALUE (with a blank, -p prompts) */
+    CMD_CURL,        /* curl -u user:VALUE */
+};
+
+struct command_word {
+    const char *word;
+    enum command cmd;
+};
+
+static const struct command_word commands[] = {
+    {"docker login", CMD_LOGIN},  {"podman login", CMD_LOGIN}, {"nerdctl login", CMD_LOGIN},
+    {"sshpass", CMD_SSHPASS},     {"mysqldump", CMD_MYSQL},    {"mysqladmin", CMD_MYSQL},
+    {"mysql", CMD_MYSQL},         {"mariadb", CMD_MYSQL},      {"curl", CMD_CURL},
+    {NULL, CMD_NONE},
+};
+
+/* 1 when a word may end at t[k]. */
+static int word_end(const struct scan *s, size_t k)
+{
+    return k >= s->n || is_space((unsigned char)s->t[k]) || is_quote((unsigned char)s->t[k]) ||
+           s->t[k] == ';';
+}
+
+/* aws configure set NAME VALUE, at k (past "configure set"). */
+static size_t det_configure_set(struct scan *s, size_t k)
+{
+    size_t ns = scan_skip_blanks(s, k), ne;
+
+    if (ns == k)
+        return 0;
+    ne = ns + scan_run_len(s, ns, is_name_char, SECRET_NAME_MAX);
+    if (ne == ns || ne - ns > SECRET_NAME_MAX || ne >= s->n || !is_blank((unsigned char)s->t[ne]))
+        return 0;
+    secret_assign_value(s, ns, ne, ne, VALUE_LITERAL);
+    return ne;
+}
+
+size_t secret_words_command_at(struct scan *s, size_t i)
+{
+    size_t w, len;
+
+    if (i > 0 && !is_space((unsigned char)s->t[i - 1]) && !is_quote((unsigned char)s->t[i - 1]) &&
+        s->t[i - 1] != '(' && s->t[i - 1] != ';' && s->t[i - 1] != '&' && s->t[i - 1] != '|')
+        return 0;
+    if (scan_has(s, i, "configure set", 13) && word_end(s, i + 13))
+        return det_configure_set(s, i + 13);
+    for (w = 0; commands[w].word != NULL; w++) {
+        len = strlen(commands[w].word);
+        if (scan_has(s, i, commands[w].word, len) && word_end(s, i + len)) {
+            s->cmd = (int)commands[w].cmd;
+            s->cmd_checked = i + len;
+            return i + len;
+        }
+    }
+    return 0;
+}
+
+/* The command noted on the line holding i, or CMD_NONE. Each byte between
+ * the command and i is looked at once over the whole scan. */
+static enum command current_command(struct scan *s, size_t i)
+{
+    if (s->cmd == CMD_NONE || i < s->cmd_checked)
+        return (enum command)s->cmd;
+    if (memchr(s->t + s->cmd_checked, '\n', i - s->cmd_checked) != NULL)
+        s->cmd = CMD_NONE;
+    s->cmd_checked = i;
+    return (enum command)s->cmd;
+}
+
+/* --NAME VALUE at i. */
+static void det_long_option(struct scan *s, size_t i)
+{
+    size_t ns = i + 2, ne = ns + scan_run_len(s, ns, is_b64url, OPTION_NAME_MAX);
+
+    if (ne == ns || ne - ns > OPTION_NAME_MAX || ne >= s->n || !is_blank((unsigned char)s->t[ne]))
+        return;
+    secret_assign_value(s, ns, ne, ne, VALUE_LITERAL);
+}
+
+void secret_words_option_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    enum command cmd;
+    size_t k, vs, ve, colon;
+
+    if (i > 0 && !is_space((unsigned char)t[i - 1]) && !is_quote((unsigned char)t[i - 1]))
+        return;
+    if (scan_has(s, i, "--", 2)) {
+        det_long_option(s, i);
+        return;
+    }
+    if (i + 2 > s->n || (t[i + 1] != 'p' && t[i + 1] != 'u'))
+        return;
+    cmd = current_command(s, i);
+    if (cmd == CMD_NONE || (t[i + 1] == 'u') != (cmd == CMD_CURL))
+        return;
+    k = i + 2;
+    if (k < s->n && is_blank((unsigned char)t[k])) {
+        if (cmd == CMD_MYSQL)
+            return;     /* mysql -p VALUE: -p prompts, VALUE is a database */
+        k = scan_skip_blanks(s, k);
+    }
+    if (k < s->n && is_quote((unsigned char)t[k]))
+        k++;
+    for (ve = k; ve < s->n && ve - k <= SECRET_VALUE_MAX && !word_end(s, ve); ve++)
+        ;
+    if (ve == k || ve - k > SECRET_VALUE_MAX)
+        return;
+    vs = k;
+    if (cmd == CMD_CURL) {
+        for (colon = vs; colon < ve && t[colon] != ':'; colon++)
+            ;
+        if (colon == ve)
+            return;
+        vs = colon + 1;
+    }
+    /* The option names a password; the value is a literal word. */
+    if (vs < ve && !secret_text_is_placeholder(t + vs, ve - vs) &&
+        secret_text_generic_ok(t + vs, ve - vs, 1))
+        scan_add(s, vs, ve, K_GENERIC, SECRET_NAME_LISTED);
+}

@@ -1,0 +1,29 @@
+/* secret_words.h - the rules for a secret whose name and value are
+ * separate words, with no operator between them: command-line options
+ * (--api-key VALUE, docker login -p VALUE, mysql -pVALUE, sshpass -p
+ * VALUE, curl -u user:VALUE) and aws configure set NAME VALUE.
+ *
+ * A short option means a password only after the command that defines it
+ * (docker run -p is a port): the commands are noted as the scan passes
+ * them (secret_words_command_at) and hold until the end of their line.
+ */
+#ifndef WK_SECRET_WORDS_H
+#define WK_SECRET_WORDS_H
+
+#include <stddef.h>
+
+#include "worker/secret_scan.h"
+
+/* Notes a command whose short options take a password (docker login,
+ * podman login, sshpass, mysql, mysqldump, mysqladmin, mariadb, curl) or
+ * that sets a name to a value (aws configure set) starting at t[i], and
+ * tries the configure-set rule. Returns the offset past the command word
+ * when there is one, else 0. */
+size_t secret_words_command_at(struct scan *s, size_t i);
+
+/* Tries the option rules at a '-' at t[i] that starts a word: a long option
+ * naming a secret and its value (the next word), or a password option of
+ * the command noted on this line. */
+void secret_words_option_at(struct scan *s, size_t i);
+
+#endif
