@@ -198,6 +198,18 @@ static int det_pair(struct scan *s, size_t ns, size_t ne, size_t from)
     return 1;
 }
 
+void secret_assign_span(struct scan *s, size_t ns, size_t ne, size_t vs, size_t ve, int quoted)
+{
+    unsigned nflags = secret_text_name_flags(s->t, ns, ne), vflags;
+    int kind;
+
+    if ((nflags & SECRET_NAME_LISTED) == 0)
+        return;
+    kind = classify_value(s->t + vs, ve - vs, quoted, nflags, &vflags);
+    if (kind >= 0)
+        scan_add(s, vs, ve, kind, nflags | vflags);
+}
+
 void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, unsigned how)
 {
     det_value(s, ns, ne, from, 0, 0, how);

@@ -24,6 +24,12 @@ void secret_assign_at(struct scan *s, size_t i);
  * passes the value filters. */
 void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, unsigned how);
 
+/* The assignment rule's test for a value t[vs..ve) another rule has
+ * delimited (an XML element's text): adds its span when t[ns..ne) names a
+ * secret and the value passes the value filters, read as a string literal
+ * when quoted. */
+void secret_assign_span(struct scan *s, size_t ns, size_t ne, size_t vs, size_t ve, int quoted);
+
 /* Tries the rule for #define NAME "VALUE" at a '#' at t[i]. */
 void secret_assign_define_at(struct scan *s, size_t i);
 

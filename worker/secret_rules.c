@@ -128,6 +128,9 @@
  *                         mysqldump, mysqladmin, mariadb -pVALUE (not -p
  *                         VALUE: that prompts), curl -u user:VALUE. The value
  *                         passes the generic_secret value filters.
+ *   (XML element)         <NAME>VALUE</NAME> on one line, NAME a secret name
+ *                         of the generic_secret rule (Maven settings.xml
+ *                         <password>), VALUE read as a string literal.
  *   (encoded)             a base64 run of ENCODED_MIN..ENCODED_MAX bytes, not
  *                         inside a longer word, that decodes to text: the
  *                         text is scanned with every rule above (once: no
@@ -163,6 +166,7 @@
 #include "worker/secret_text.h"
 #include "worker/secret_tokens.h"
 #include "worker/secret_words.h"
+#include "worker/secret_xml.h"
 
 /* Lines around an AWS or Razorpay key id searched for its secret. */
 #define NEAR_LINES 3
@@ -271,6 +275,10 @@ static void scan_text(struct scan *s)
             break;
         case '@':
             secret_conn_at_sign_at(s, i);
+            break;
+        case '<':
+            if (ascii_is_alpha((unsigned char)c1))
+                secret_xml_at(s, i);
             break;
         case '#':
             secret_assign_define_at(s, i);
