@@ -10,6 +10,8 @@
 /* Bytes after a name field (name: DB_PASSWORD) within which its value
  * field must start; it must also start on the same or the next line. */
 #define PAIR_WINDOW 512
+/* Bytes of a Terraform variable block searched for its default. */
+#define BLOCK_WINDOW 1024
 
 /* Kind of an assigned value, or -1; *vflags gets the value's F_VALUE_*. */
 static int classify_value(const char *v, size_t n, int quoted, unsigned nflags, unsigned *vflags)
@@ -84,6 +86,39 @@ static int read_value(struct scan *s, size_t p, int quoted_only, size_t *vs, siz
     return 0;
 }
 
+/* A YAML block scalar: when the unquoted value t[vs..ve) is an indicator
+ * (| > |- >- |+ >+) ending its line, sets [*bs, *be) to the next line's
+ * text (one line, without its indentation and trailing blanks) and returns
+ * 1; else 0. Moves assign_floor past that line. */
+static int block_scalar(struct scan *s, size_t vs, size_t ve, size_t *bs, size_t *be)
+{
+    const char *t = s->t;
+    size_t k = ve, a, e;
+
+    if (ve - vs < 1 || ve - vs > 2 || (t[vs] != '|' && t[vs] != '>') ||
+        (ve - vs == 2 && t[vs + 1] != '-' && t[vs + 1] != '+'))
+        return 0;
+    if (k < s->n && t[k] == '\r')
+        k++;
+    if (k >= s->n || t[k] != '\n')
+        return 0;
+    a = scan_skip_blanks(s, k + 1);
+    if (a == k + 1)
+        return 0;      /* a block's text is indented */
+    for (e = a; e < s->n && e - a <= SECRET_VALUE_MAX && t[e] != '\n'; e++)
+        ;
+    if (e - a > SECRET_VALUE_MAX)
+        return 0;
+    s->assign_floor = e;
+    while (e > a && (is_blank((unsigned char)t[e - 1]) || t[e - 1] == '\r'))
+        e--;
+    if (e == a)
+        return 0;
+    *bs = a;
+    *be = e;
+    return 1;
+}
+
 /* The assignment rule for a name t[ns..ne) and a value from val_from. A
  * ':' operator may be a type annotation: token: str = "..." reads on. A
  * tight ':' (no blank after it, name not quoted) only takes a quoted value:
@@ -92,8 +127,8 @@ static int read_value(struct scan *s, size_t p, int quoted_only, size_t *vs, siz
 static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int colon,
                       int tight, unsigned how)
 {
-    int quoted_only = (how & VALUE_QUOTED_ONLY) != 0;
     static const char *const schemes[] = {"bearer ", "basic ", "token ", NULL};
+    int quoted_only = (how & VALUE_QUOTED_ONLY) != 0;
     size_t k, vs, ve, w;
     unsigned nflags, vflags;
     int quoted, kind;
@@ -123,6 +158,8 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
             return;
         }
     }
+    if (!quoted && block_scalar(s, vs, ve, &vs, &ve))
+        quoted = 1;
     for (w = 0; schemes[w] != NULL; w++) {
         if (quoted && scan_prefix_ci(s->t + vs, ve - vs, schemes[w])) {
             vs += strlen(schemes[w]);
@@ -196,6 +233,32 @@ static int det_pair(struct scan *s, size_t ns, size_t ne, size_t from)
     s->pend_ne = ve;
     s->pend_until = pair_window_end(s, ve);
     return 1;
+}
+
+void secret_assign_block_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t k, ns, ne, hi;
+    const char *close;
+
+    if (!scan_has(s, i, "variable", 8) || !scan_word_start(s, i))
+        return;
+    k = scan_skip_blanks(s, i + 8);
+    if (k == i + 8 || k >= s->n || t[k] != '"')
+        return;
+    ns = k + 1;
+    ne = ns + scan_run_len(s, ns, is_name_char, SECRET_NAME_MAX);
+    if (ne - ns > SECRET_NAME_MAX || ne >= s->n || t[ne] != '"')
+        return;
+    k = scan_skip_blanks(s, ne + 1);
+    if (k >= s->n || t[k] != '{' ||
+        (secret_text_name_flags(t, ns, ne) & SECRET_NAME_LISTED) == 0)
+        return;
+    hi = s->n - k > BLOCK_WINDOW ? k + BLOCK_WINDOW : s->n;
+    close = memchr(t + k, '}', hi - k);
+    s->pend_ns = ns;
+    s->pend_ne = ne;
+    s->pend_until = close != NULL ? (size_t)(close - t) : hi;
 }
 
 void secret_assign_span(struct scan *s, size_t ns, size_t ne, size_t vs, size_t ve, int quoted)

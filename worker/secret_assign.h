@@ -30,6 +30,11 @@ void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, unsi
  * when quoted. */
 void secret_assign_span(struct scan *s, size_t ns, size_t ne, size_t vs, size_t ve, int quoted);
 
+/* Tries the Terraform rule at t[i]: variable "NAME" { ... default = VALUE
+ * } with NAME naming a secret: the block's default field (before its
+ * first '}', within 1 KiB) is NAME's value, as a name/value pair's. */
+void secret_assign_block_at(struct scan *s, size_t i);
+
 /* Tries the rule for #define NAME "VALUE" at a '#' at t[i]. */
 void secret_assign_define_at(struct scan *s, size_t i);
 

@@ -128,6 +128,12 @@
  *                         mysqldump, mysqladmin, mariadb -pVALUE (not -p
  *                         VALUE: that prompts), curl -u user:VALUE. The value
  *                         passes the generic_secret value filters.
+ *   (other forms)         Terraform variable "NAME" { ... default = VALUE }
+ *                         (the default of a block named by a secret name,
+ *                         before the block's first '}'); ENV NAME VALUE at
+ *                         the start of a line (Dockerfile); password VALUE
+ *                         on a .netrc machine line; NAME: | or >, -, + (a
+ *                         YAML block scalar) with VALUE the next line's text.
  *   (XML element)         <NAME>VALUE</NAME> on one line, NAME a secret name
  *                         of the generic_secret rule (Maven settings.xml
  *                         <password>), VALUE read as a string literal.
@@ -296,8 +302,10 @@ static void scan_text(struct scan *s)
             next = secret_tokens_at(s, i, c1);
             break;
         }
-        if (next == 0 && ascii_in_set(t[i], "cdmnps") && ascii_in_set(c1, "aeoksuy"))
+        if (next == 0 && ascii_in_set(t[i], "cdmnpsE") && ascii_in_set(c1, "aeoksuyN"))
             next = secret_words_command_at(s, i);
+        if (t[i] == 'v' && c1 == 'a')
+            secret_assign_block_at(s, i);
         if (next == 0 && encoded_start(s, i))
             next = det_encoded(s, i);
         if (next > i + 1)

@@ -18,6 +18,7 @@ enum command {
     CMD_SSHPASS,     /* sshpass -p VALUE */
     CMD_MYSQL,       /* mysql -pVALUE (with a blank, -p prompts) */
     CMD_CURL,        /* curl -u user:VALUE */
+    CMD_NETRC,       /* machine HOST login USER password VALUE */
 };
 
 struct command_word {
@@ -29,7 +30,7 @@ static const struct command_word commands[] = {
     {"docker login", CMD_LOGIN},  {"podman login", CMD_LOGIN}, {"nerdctl login", CMD_LOGIN},
     {"sshpass", CMD_SSHPASS},     {"mysqldump", CMD_MYSQL},    {"mysqladmin", CMD_MYSQL},
     {"mysql", CMD_MYSQL},         {"mariadb", CMD_MYSQL},      {"curl", CMD_CURL},
-    {NULL, CMD_NONE},
+    {"machine", CMD_NETRC},       {NULL, CMD_NONE},
 };
 
 /* 1 when a word may end at t[k]. */
@@ -39,8 +40,8 @@ static int word_end(const struct scan *s, size_t k)
            s->t[k] == ';';
 }
 
-/* aws configure set NAME VALUE, at k (past "configure set"). */
-static size_t det_configure_set(struct scan *s, size_t k)
+/* NAME VALUE at k (past "configure set", "ENV"): two words. */
+static size_t det_name_value(struct scan *s, size_t k)
 {
     size_t ns = scan_skip_blanks(s, k), ne;
 
@@ -53,26 +54,6 @@ static size_t det_configure_set(struct scan *s, size_t k)
     return ne;
 }
 
-size_t secret_words_command_at(struct scan *s, size_t i)
-{
-    size_t w, len;
-
-    if (i > 0 && !is_space((unsigned char)s->t[i - 1]) && !is_quote((unsigned char)s->t[i - 1]) &&
-        s->t[i - 1] != '(' && s->t[i - 1] != ';' && s->t[i - 1] != '&' && s->t[i - 1] != '|')
-        return 0;
-    if (scan_has(s, i, "configure set", 13) && word_end(s, i + 13))
-        return det_configure_set(s, i + 13);
-    for (w = 0; commands[w].word != NULL; w++) {
-        len = strlen(commands[w].word);
-        if (scan_has(s, i, commands[w].word, len) && word_end(s, i + len)) {
-            s->cmd = (int)commands[w].cmd;
-            s->cmd_checked = i + len;
-            return i + len;
-        }
-    }
-    return 0;
-}
-
 /* The command noted on the line holding i, or CMD_NONE. Each byte between
  * the command and i is looked at once over the whole scan. */
 static enum command current_command(struct scan *s, size_t i)
@@ -83,6 +64,43 @@ static enum command current_command(struct scan *s, size_t i)
         s->cmd = CMD_NONE;
     s->cmd_checked = i;
     return (enum command)s->cmd;
+}
+
+/* 1 when only blanks stand between the start of its line and t[i]. */
+static int line_start(const struct scan *s, size_t i)
+{
+    size_t j = i;
+
+    while (j > 0 && i - j < ASSIGN_BLANKS_MAX && is_blank((unsigned char)s->t[j - 1]))
+        j--;
+    return j == 0 || s->t[j - 1] == '\n';
+}
+
+size_t secret_words_command_at(struct scan *s, size_t i)
+{
+    size_t w, len;
+
+    if (i > 0 && !is_space((unsigned char)s->t[i - 1]) && !is_quote((unsigned char)s->t[i - 1]) &&
+        s->t[i - 1] != '(' && s->t[i - 1] != ';' && s->t[i - 1] != '&' && s->t[i - 1] != '|')
+        return 0;
+    if (scan_has(s, i, "configure set", 13) && word_end(s, i + 13))
+        return det_name_value(s, i + 13);
+    if (scan_has(s, i, "ENV", 3) && word_end(s, i + 3) && line_start(s, i))
+        return det_name_value(s, i + 3);
+    if (scan_has(s, i, "password", 8) && word_end(s, i + 8) &&
+        current_command(s, i) == CMD_NETRC) {
+        secret_assign_value(s, i, i + 8, i + 8, VALUE_LITERAL);
+        return i + 8;
+    }
+    for (w = 0; commands[w].word != NULL; w++) {
+        len = strlen(commands[w].word);
+        if (scan_has(s, i, commands[w].word, len) && word_end(s, i + len)) {
+            s->cmd = (int)commands[w].cmd;
+            s->cmd_checked = i + len;
+            return i + len;
+        }
+    }
+    return 0;
 }
 
 /* --NAME VALUE at i. */
