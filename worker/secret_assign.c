@@ -10,6 +10,10 @@
 /* Bytes after a name field (name: DB_PASSWORD) within which its value
  * field must start; it must also start on the same or the next line. */
 #define PAIR_WINDOW 512
+/* String literals joined into one value ("a" + "b", "a" \ newline "b"). */
+#define CHAIN_PIECES_MAX 8
+/* Bytes of blanks and line breaks between two joined literals. */
+#define CHAIN_GAP_MAX 64
 /* Bytes of a Terraform variable block searched for its default. */
 #define BLOCK_WINDOW 1024
 
@@ -119,6 +123,71 @@ static int block_scalar(struct scan *s, size_t vs, size_t ve, size_t *bs, size_t
     return 1;
 }
 
+/* Offset past the blanks and at most two line breaks from p (bounded by
+ * CHAIN_GAP_MAX); *breaks gets the line breaks skipped. */
+static size_t skip_gap(const struct scan *s, size_t p, int *breaks)
+{
+    size_t k = p;
+
+    *breaks = 0;
+    while (k < s->n && k - p < CHAIN_GAP_MAX && (is_space((unsigned char)s->t[k]))) {
+        if (s->t[k] == '\n' && ++*breaks > 2)
+            break;
+        k++;
+    }
+    return k;
+}
+
+size_t secret_assign_chain(const struct scan *s, size_t p, int in_parens, struct chain *c)
+{
+    const char *t = s->t;
+    size_t k = p, e, j, pieces = 0;
+    int breaks;
+    char q;
+
+    c->len = 0;
+    c->end = p;
+    while (pieces < CHAIN_PIECES_MAX && k < s->n && is_quote((unsigned char)t[k])) {
+        q = t[k];
+        for (e = k + 1; e < s->n && e - k <= SECRET_VALUE_MAX && t[e] != q && t[e] != '\n'; e++)
+            if (t[e] == '\\')
+                e++;
+        if (e >= s->n || t[e] != q)
+            break;
+        if (c->len + (e - k - 1) > sizeof(c->text))
+            return 0;
+        memcpy(c->text + c->len, t + k + 1, e - k - 1);
+        c->len += e - k - 1;
+        if (pieces++ == 0)
+            c->start = k + 1;
+        c->stop = e;
+        c->end = e + 1;
+        j = scan_skip_blanks(s, e + 1);
+        if (j < s->n && t[j] == '+') {
+            j = skip_gap(s, j + 1, &breaks);
+        } else if (j + 1 < s->n && t[j] == '\\' && (t[j + 1] == '\n' || t[j + 1] == '\r')) {
+            j = skip_gap(s, j + 1, &breaks);
+        } else if (in_parens && j < s->n && (t[j] == '\n' || t[j] == '\r')) {
+            j = skip_gap(s, j, &breaks);
+        }
+        k = j;
+    }
+    return pieces;
+}
+
+/* Adds the span of a value made of joined literals (a chain of at least
+ * two) when it passes the value filters under the name's flags. */
+static void chain_value(struct scan *s, const struct chain *c, unsigned nflags)
+{
+    unsigned vflags;
+    int kind = classify_value(c->text, c->len, 1, nflags, &vflags);
+
+    if (kind >= 0)
+        scan_add(s, c->start, c->stop, kind, nflags | vflags);
+    if (c->end > s->assign_floor)
+        s->assign_floor = c->end;
+}
+
 /* The assignment rule for a name t[ns..ne) and a value from val_from. A
  * ':' operator may be a type annotation: token: str = "..." reads on. A
  * tight ':' (no blank after it, name not quoted) only takes a quoted value:
@@ -131,12 +200,22 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
     int quoted_only = (how & VALUE_QUOTED_ONLY) != 0;
     size_t k, vs, ve, w;
     unsigned nflags, vflags;
-    int quoted, kind;
+    int quoted, kind, breaks;
 
     nflags = secret_text_name_flags(s->t, ns, ne);
     if ((nflags & SECRET_NAME_LISTED) == 0)
         return;
     k = scan_skip_blanks(s, val_from);
+    if (k < s->n && s->t[k] == '(') {
+        /* API_KEY = (\n "..." \n "..." \n): implicit concatenation */
+        size_t q = skip_gap(s, k + 1, &breaks);
+        struct chain c;
+
+        if (breaks > 0 && secret_assign_chain(s, q, 1, &c) >= 2) {
+            chain_value(s, &c, nflags);
+            return;
+        }
+    }
     if (k < s->n && (s->t[k] == '(' || s->t[k] == '[')) {
         /* auth=("user", "password"): the second of a pair of strings */
         if (read_value(s, k + 1, 1, &vs, &ve, &quoted) < 0)
@@ -155,6 +234,14 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
             if (read_value(s, k + 1, 0, &vs, &ve, &quoted) < 0)
                 return;
         } else if (tight) {
+            return;
+        }
+    }
+    if (quoted) {
+        struct chain c;
+
+        if (secret_assign_chain(s, vs - 1, 0, &c) >= 2) {
+            chain_value(s, &c, nflags);
             return;
         }
     }

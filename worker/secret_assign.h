@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "worker/secret_scan.h"
+#include "worker/secret_text.h"
 
 /* Tries the assignment rule at an '=' or ':' at t[i]: adds the span of a
  * secret value assigned to a secret name. */
@@ -29,6 +30,22 @@ void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, unsi
  * secret and the value passes the value filters, read as a string literal
  * when quoted. */
 void secret_assign_span(struct scan *s, size_t ns, size_t ne, size_t vs, size_t ve, int quoted);
+
+/* String literals joined into one value: "a" + "b", "a" \ (line break)
+ * "b", "a" "b", and inside brackets literals on successive lines. */
+struct chain {
+    size_t start;            /* offset of the first literal's text */
+    size_t stop;             /* offset of the last literal's closing quote */
+    size_t end;              /* offset past it */
+    char text[SECRET_VALUE_MAX];  /* the literals' texts, joined */
+    size_t len;              /* bytes of text */
+};
+
+/* Reads the chain of literals from the quote at t[p] (in_parens: a line
+ * break also joins). Returns the number of literals read (at most 8), 0
+ * when the joined text would exceed SECRET_VALUE_MAX bytes; c is set when
+ * the result is at least 1. */
+size_t secret_assign_chain(const struct scan *s, size_t p, int in_parens, struct chain *c);
 
 /* Tries the Terraform rule at t[i]: variable "NAME" { ... default = VALUE
  * } with NAME naming a secret: the block's default field (before its

@@ -137,6 +137,16 @@
  *   (XML element)         <NAME>VALUE</NAME> on one line, NAME a secret name
  *                         of the generic_secret rule (Maven settings.xml
  *                         <password>), VALUE read as a string literal.
+ *   (joined literals)     string literals joined into one value: "a" + "b",
+ *                         "a" \ (line break) "b", "a" "b", and inside
+ *                         brackets after NAME op, literals on successive
+ *                         lines (Python's implicit concatenation), at most
+ *                         8 and SECRET_VALUE_MAX bytes joined. After NAME op
+ *                         the joined text is the VALUE; elsewhere it is
+ *                         scanned with every rule (once: no chains inside
+ *                         it), so 'sk_live_' + '...' is a stripe_key. The
+ *                         literals from the first's text to the last's
+ *                         closing quote are replaced.
  *   (encoded)             a base64 run of ENCODED_MIN..ENCODED_MAX bytes, not
  *                         inside a longer word, that decodes to text: the
  *                         text is scanned with every rule above (once: no
@@ -239,6 +249,38 @@ static size_t det_encoded(struct scan *s, size_t i)
     return i + run;
 }
 
+/* A token split into joined literals ('sk_live_' + '...', "ghp_..." \
+ * "..."): the joined text is scanned with every rule, and the literals
+ * become one span of the strongest kind found. Each quote starts at most
+ * one chain, and a chain's quotes start none. */
+static void det_chain(struct scan *s, size_t i)
+{
+    struct chain c;
+    struct scan sub;
+    size_t k;
+    int kind = -1;
+
+    if (s->nested || i < s->chain_floor)
+        return;
+    k = secret_assign_chain(s, i, 0, &c);
+    s->chain_floor = k > 0 ? c.end : i + 1;
+    if (k < 2)
+        return;
+    memset(&sub, 0, sizeof(sub));
+    sub.t = c.text;
+    sub.n = c.len;
+    sub.nested = 1;
+    scan_text(&sub);
+    if (sub.oom)
+        s->oom = 1;
+    for (k = 0; k < sub.nv; k++)
+        if (kind < 0 || kinds[sub.v[k].kind].priority > kinds[kind].priority)
+            kind = sub.v[k].kind;
+    free(sub.v);
+    if (kind >= 0)
+        scan_add(s, c.start, c.stop, kind, 0);
+}
+
 /* 1 when t[i] may start a base64 run worth decoding. */
 static int encoded_start(const struct scan *s, size_t i)
 {
@@ -292,6 +334,7 @@ static void scan_text(struct scan *s)
         case '"':
         case '\'':
             secret_args_call_at(s, i);
+            det_chain(s, i);
             break;
         case '?':
         case '|':
