@@ -141,7 +141,7 @@ static size_t skip_gap(const struct scan *s, size_t p, int *breaks)
 size_t secret_assign_chain(const struct scan *s, size_t p, int in_parens, struct chain *c)
 {
     const char *t = s->t;
-    size_t k = p, e, j, pieces = 0;
+    size_t k = p, e, j, pieces = 0, ps[CHAIN_PIECES_MAX], pe[CHAIN_PIECES_MAX];
     int breaks;
     char q;
 
@@ -154,23 +154,30 @@ size_t secret_assign_chain(const struct scan *s, size_t p, int in_parens, struct
                 e++;
         if (e >= s->n || t[e] != q)
             break;
-        if (c->len + (e - k - 1) > sizeof(c->text))
-            return 0;
-        memcpy(c->text + c->len, t + k + 1, e - k - 1);
-        c->len += e - k - 1;
-        if (pieces++ == 0)
-            c->start = k + 1;
-        c->stop = e;
+        ps[pieces] = k + 1;
+        pe[pieces] = e;
+        pieces++;
         c->end = e + 1;
         j = scan_skip_blanks(s, e + 1);
-        if (j < s->n && t[j] == '+') {
+        if (j < s->n && t[j] == '+')
             j = skip_gap(s, j + 1, &breaks);
-        } else if (j + 1 < s->n && t[j] == '\\' && (t[j + 1] == '\n' || t[j + 1] == '\r')) {
+        else if (j + 1 < s->n && t[j] == '\\' && (t[j + 1] == '\n' || t[j + 1] == '\r'))
             j = skip_gap(s, j + 1, &breaks);
-        } else if (in_parens && j < s->n && (t[j] == '\n' || t[j] == '\r')) {
+        else if (in_parens && j < s->n && (t[j] == '\n' || t[j] == '\r'))
             j = skip_gap(s, j, &breaks);
-        }
         k = j;
+    }
+    if (pieces == 0)
+        return 0;
+    c->start = ps[0];
+    c->stop = pe[pieces - 1];
+    if (pieces == 1)
+        return 1;      /* one literal: its text is not copied */
+    for (k = 0; k < pieces; k++) {
+        if (c->len + (pe[k] - ps[k]) > sizeof(c->text))
+            return 0;
+        memcpy(c->text + c->len, t + ps[k], pe[k] - ps[k]);
+        c->len += pe[k] - ps[k];
     }
     return pieces;
 }

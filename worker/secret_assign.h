@@ -44,7 +44,7 @@ struct chain {
 /* Reads the chain of literals from the quote at t[p] (in_parens: a line
  * break also joins). Returns the number of literals read (at most 8), 0
  * when the joined text would exceed SECRET_VALUE_MAX bytes; c is set when
- * the result is at least 1. */
+ * the result is at least 1 (text and len only when it is 2 or more). */
 size_t secret_assign_chain(const struct scan *s, size_t p, int in_parens, struct chain *c);
 
 /* Tries the Terraform rule at t[i]: variable "NAME" { ... default = VALUE

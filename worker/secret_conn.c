@@ -135,6 +135,8 @@ size_t secret_conn_key_at(struct scan *s, size_t i)
     static const char *const names[] = {"AccountKey", "SharedAccessKey", NULL};
     size_t w, len, r;
 
+    if (i == 0 || s->t[i - 1] != 'y')
+        return 0;     /* both names end in "Key" */
     for (w = 0; names[w] != NULL; w++) {
         len = strlen(names[w]);
         if (i >= len && memcmp(s->t + i - len, names[w], len) == 0 &&

@@ -263,7 +263,7 @@ static void det_chain(struct scan *s, size_t i)
     if (s->nested || i < s->chain_floor)
         return;
     k = secret_assign_chain(s, i, 0, &c);
-    s->chain_floor = k > 0 ? c.end : i + 1;
+    s->chain_floor = c.end > i ? c.end : i + 1;
     if (k < 2)
         return;
     memset(&sub, 0, sizeof(sub));
@@ -286,12 +286,32 @@ static int encoded_start(const struct scan *s, size_t i)
 {
     unsigned char p = i > 0 ? (unsigned char)s->t[i - 1] : ' ';
 
-    /* t[i + ENCODED_MIN - 1] too: a shorter run is not decoded, and this
-     * keeps the cost off the start of every word */
-    return !s->nested && i + ENCODED_MIN <= s->n && is_b64((unsigned char)s->t[i]) &&
-           is_b64((unsigned char)s->t[i + ENCODED_MIN - 1]) && !is_b64(p) && p != '_' &&
-           p != '-';
+    size_t k;
+
+    if (s->nested || i + ENCODED_MIN > s->n || is_b64(p) || p == '_' || p == '-')
+        return 0;
+    /* a shorter run is not decoded: looking here keeps the cost of a call
+     * off the start of every word */
+    for (k = i; k < i + ENCODED_MIN; k++)
+        if (!is_b64((unsigned char)s->t[k]))
+            return 0;
+    return 1;
 }
+
+/* What a byte may start, for the main pass: most bytes start nothing,
+ * and one table lookup says so. */
+#define START_TOKEN 0x1u     /* a token rule (secret_tokens_at) */
+#define START_WORD  0x2u     /* a command word (secret_words_command_at) */
+#define START_NEXT  0x4u     /* a second byte of a command word */
+
+static const unsigned char starts[256] = {
+    ['A'] = START_TOKEN, ['S'] = START_TOKEN, ['e'] = START_TOKEN, ['g'] = START_TOKEN,
+    ['h'] = START_TOKEN, ['r'] = START_TOKEN, ['x'] = START_TOKEN,
+    ['s'] = START_TOKEN | START_WORD | START_NEXT, ['c'] = START_WORD, ['d'] = START_WORD,
+    ['m'] = START_WORD, ['n'] = START_WORD, ['p'] = START_WORD, ['E'] = START_WORD,
+    ['a'] = START_NEXT, ['o'] = START_NEXT, ['k'] = START_NEXT, ['u'] = START_NEXT,
+    ['y'] = START_NEXT, ['N'] = START_NEXT,
+};
 
 /* The main pass: every rule at every offset, in one sweep. The second
  * byte is tested first: most 'e', 's' and 'r' bytes start nothing. */
@@ -300,6 +320,7 @@ static void scan_text(struct scan *s)
     const char *t = s->t;
     size_t i, next;
     char c1;
+    unsigned char st;
 
     for (i = 0; i < s->n && !s->oom; i++) {
         next = 0;
@@ -341,14 +362,19 @@ static void scan_text(struct scan *s)
             if (c1 == t[i])
                 secret_args_fallback_at(s, i);
             break;
+        case 'v':
+            if (c1 == 'a')
+                secret_assign_block_at(s, i);
+            break;
         default:
-            next = secret_tokens_at(s, i, c1);
+            st = starts[(unsigned char)t[i]];
+            if ((st & START_TOKEN) != 0)
+                next = secret_tokens_at(s, i, c1);
+            if (next == 0 && (st & START_WORD) != 0 &&
+                (starts[(unsigned char)c1] & START_NEXT) != 0)
+                next = secret_words_command_at(s, i);
             break;
         }
-        if (next == 0 && ascii_in_set(t[i], "cdmnpsE") && ascii_in_set(c1, "aeoksuyN"))
-            next = secret_words_command_at(s, i);
-        if (t[i] == 'v' && c1 == 'a')
-            secret_assign_block_at(s, i);
         if (next == 0 && encoded_start(s, i))
             next = det_encoded(s, i);
         if (next > i + 1)

@@ -23,14 +23,19 @@ enum command {
 
 struct command_word {
     const char *word;
+    size_t len;              /* strlen(word) */
     enum command cmd;
 };
 
+#define WORD(w, cmd) {w, sizeof(w) - 1, cmd}
+
 static const struct command_word commands[] = {
-    {"docker login", CMD_LOGIN},  {"podman login", CMD_LOGIN}, {"nerdctl login", CMD_LOGIN},
-    {"sshpass", CMD_SSHPASS},     {"mysqldump", CMD_MYSQL},    {"mysqladmin", CMD_MYSQL},
-    {"mysql", CMD_MYSQL},         {"mariadb", CMD_MYSQL},      {"curl", CMD_CURL},
-    {"machine", CMD_NETRC},       {NULL, CMD_NONE},
+    WORD("docker login", CMD_LOGIN), WORD("podman login", CMD_LOGIN),
+    WORD("nerdctl login", CMD_LOGIN), WORD("sshpass", CMD_SSHPASS),
+    WORD("mysqldump", CMD_MYSQL),     WORD("mysqladmin", CMD_MYSQL),
+    WORD("mysql", CMD_MYSQL),         WORD("mariadb", CMD_MYSQL),
+    WORD("curl", CMD_CURL),           WORD("machine", CMD_NETRC),
+    {NULL, 0, CMD_NONE},
 };
 
 /* 1 when a word may end at t[k]. */
@@ -93,8 +98,9 @@ size_t secret_words_command_at(struct scan *s, size_t i)
         return i + 8;
     }
     for (w = 0; commands[w].word != NULL; w++) {
-        len = strlen(commands[w].word);
-        if (scan_has(s, i, commands[w].word, len) && word_end(s, i + len)) {
+        len = commands[w].len;
+        if (s->t[i] == commands[w].word[0] && scan_has(s, i, commands[w].word, len) &&
+            word_end(s, i + len)) {
             s->cmd = (int)commands[w].cmd;
             s->cmd_checked = i + len;
             return i + len;

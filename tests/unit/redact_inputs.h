@@ -17,6 +17,11 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "AKIAABCDEFGHIJKLMNOP ", "rzp_live_ABCDEFGHIJKLMN ", "ghp_", "#define TOKEN ",
     "hooks.slack.com/services/", "-----END PRIVATE KEY-----", " -----END PRIVATE KEY-----\n",
     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n",
+    "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCg== ", "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB",
+    "'a' + ", "\"ghp_\" \\\n", "API_KEY = (\n\"", "- name: DB_PASSWORD\n",
+    "variable \"db_password\" {", "<password>", "docker login -p ", "mysql -p", "--api-key ",
+    "root:pw@tcp(", "scott/pw@h:1/", "AccountKey=", "os.environ.get(\"DB_PASSWORD\", ", "x ?? ",
+    "password: >-\n  ", "AC0123456789abcdef0123456789abcdef ", "SG.aaaaaaaaaaaaaaaa.",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))
