@@ -2,10 +2,17 @@
  * anything leaves for a model, a cache key or a log line.
  *
  * Detected: AWS access key ids and secret access keys, GitHub and GitLab
- * tokens, Slack tokens, Stripe and Razorpay keys, Google API keys, PEM
- * private-key blocks, JWTs, credentials inside connection strings
- * (scheme://user:password@host), and high-entropy values assigned to names
- * like password, secret, token, api_key.
+ * tokens, Slack tokens, Stripe and Razorpay keys, Google API keys, OpenAI,
+ * Anthropic, SendGrid and Hugging Face keys, a Twilio auth token beside its
+ * account SID, PEM private-key blocks, JWTs, credentials inside connection
+ * strings (scheme://user:password@host, user:password@tcp(...), Oracle's
+ * user/password@host:port/, Azure AccountKey=), and high-entropy values
+ * named as password, secret, token, api_key...: assigned, in a field of
+ * their own after a name field, beside the string naming them in a call,
+ * as command-line options, as XML element text, or split across joined
+ * string literals. A base64 run that decodes to text holding a secret (a
+ * PEM key encoded whole, a Kubernetes Secret's data) is replaced whole.
+ * The rule table is at the top of secret_rules.c.
  *
  * Each secret is replaced by a placeholder of the form
  * "[REDACTED:<kind>]" that keeps the text's line structure: a multi-line
