@@ -4,16 +4,20 @@
  * rule is anchored on a literal prefix or an operator and reads a bounded
  * stretch forward (or a stretch no other attempt re-reads), so the pass is
  * linear in the text and nothing backtracks. A second pass (scan_near) looks
- * for bare secrets around the AWS and Razorpay key ids found; after the
+ * for bare secrets around the AWS, Razorpay and Twilio ids found; after the
  * caller has sorted and located the spans, secret_rules_relabel labels
  * generic values by the key ids next to them. How a value or a name is
  * judged (entropy, placeholders, secret names) is in secret_text.c.
  *
  * The rules live in files named after their family, sharing the scan state
  * of secret_scan.h: secret_tokens.c (fixed-prefix tokens and JWTs),
- * secret_pem.c (private keys), secret_conn.c (connection strings),
- * secret_assign.c (NAME op VALUE). This file drives the pass, the near
- * pass and the relabelling, and holds the table of kinds.
+ * secret_pem.c (private keys), secret_conn.c (connection strings and DSNs),
+ * secret_assign.c (NAME op VALUE, name/value fields, joined literals,
+ * Terraform and YAML forms), secret_args.c (call arguments), secret_words.c
+ * (command-line words), secret_xml.c (XML elements), secret_encoded.c
+ * (base64 decoding). This file drives the pass (and the nested scans of
+ * decoded text and joined literals), the near pass and the relabelling,
+ * and holds the table of kinds.
  *
  * Rules ("word" below means the byte before the match is not [A-Za-z0-9]):
  *
@@ -111,7 +115,6 @@
  *                         value, ParameterValue or default holding VALUE
  *                         (Kubernetes env, ECS, CloudFormation, XML
  *                         key="..." value="..." attributes).
- *
  *   (call arguments)      the generic_secret NAME and VALUE as a call's
  *                         first two arguments: ("NAME", "VALUE"), NAME a
  *                         string of [A-Za-z0-9_.-] after '(' (getenv and

@@ -1,8 +1,8 @@
 /* secret_rules.h - the secret detectors behind redact.c: one matcher per
  * kind of secret (the rule table is at the top of secret_rules.c), a pass
- * for bare secrets near AWS and Razorpay key ids, and the relabelling of
- * generic values by their neighbours. redact.c sorts, locates, merges and
- * replaces what they find.
+ * for bare secrets near AWS and Razorpay key ids and Twilio account SIDs,
+ * and the relabelling of generic values by their neighbours. redact.c
+ * sorts, locates, merges and replaces what they find.
  *
  *     struct secret_span *v;
  *     size_t nv;

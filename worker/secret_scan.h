@@ -1,7 +1,8 @@
 /* secret_scan.h - the state of one secret scan and the helpers the rule
  * files share (secret_rules.c drives the scan; secret_tokens.c,
- * secret_pem.c, secret_conn.c and secret_assign.c hold the rules). Not for
- * use outside those files: redact.c sees only secret_rules.h.
+ * secret_pem.c, secret_conn.c, secret_assign.c, secret_args.c,
+ * secret_words.c, secret_xml.c and secret_encoded.c hold the rules). Not
+ * for use outside those files: redact.c sees only secret_rules.h.
  *
  * Every helper reads a bounded stretch of the borrowed text and allocates
  * nothing but the span array (scan_add).
