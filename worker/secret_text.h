@@ -39,8 +39,13 @@ int secret_text_mixed_case_digit(const char *v, size_t n);
 int secret_text_mostly_one_byte(const char *v, size_t n);
 
 /* Returns 1 when v[0..n) looks like a stand-in rather than a credential:
- * empty, mostly one byte, $VAR, ${X}, $(cmd), %s, <...>, {...}, or holding
- * a word such as changeme, your, example, xxx, todo; else 0. */
+ * empty, mostly one byte, holding a reference to another value ($VAR,
+ * ${X}, $(cmd), {{ x }}, {x}, <your-key>, <%= x %>, %(x)s, %s, %APPDATA%),
+ * a regular expression's quantifier or range ({30,}, [A-Z]), or a word such
+ * as changeme, your, example, xxx, todo; else 0. A reference must be well
+ * formed (a name of a few letters in one case or camelCase, a closed
+ * template): a < > { } $ or % that starts none is part of a password
+ * ("t8#Qz{v2!Lp9<xR4", "Nm4$KLP9xQ2!zr"). */
 int secret_text_is_placeholder(const char *v, size_t n);
 
 /* Returns the SECRET_NAME_* flags of the name t[ns..ne). Words are split
