@@ -160,18 +160,30 @@ static int ref_name_byte(unsigned char c)
     return ascii_is_alpha(c) || c == '_' || c == ' ' || c == '.' || c == '-';
 }
 
+/* Bytes of a template's body, at least, when the end of the value cut it. */
+#define TEMPLATE_CUT_MIN 4
+
+/* 1 when c may stand in a template expression: {{ x | default('y') }},
+ * <%= ENV['X'] %>, $(cat ~/.token). Most of a random password's symbols
+ * (! # & * + ; ? @ ^ < > `) are not. */
+static int template_byte(unsigned char c)
+{
+    return ascii_is_alnum_us(c) || ascii_in_set((char)c, " .-|'\"()[]:,%$=/{}~");
+}
+
 /* Offset of close ending a bracketed name that v[i] opens, or 0: {prefix},
  * <your-key>, <API_KEY>, {userName}, %(name)s's "(name)". The name has min
- * bytes at least (any length when the brackets are the whole value),
- * starts with a letter or '_' (after blanks) and is in one case, or in
- * camelCase (each capital followed by a small letter, one more byte than
- * min): "{eyJO}" and "<DSrvicNB>" are random text. The scan stops at the
- * next opener (v[i]): a caller trying each opener reads each byte once,
- * so the test stays linear. */
+ * letters at least, starts with a letter or '_' (after blanks) and is in
+ * one case, or in camelCase (each capital followed by a small letter, one
+ * more letter than min): "{eyJO}" and "<DSrvicNB>" are random text. When
+ * the brackets are the whole value, any expression of template_byte
+ * stands ({pw}, f"Bearer {random_key()}"). The scan stops at the next
+ * opener (v[i]): a caller trying each opener reads each byte once, so the
+ * test stays linear. */
 static size_t bracketed_name(const char *v, size_t n, size_t i, char close, size_t min)
 {
     size_t k, lead = i + 1;
-    int up = 0, lo = 0, hump_ok = 1;
+    int up = 0, lo = 0, hump_ok = 1, name = 1;
     size_t letters = 0;
 
     while (lead < n && v[lead] == ' ')
@@ -182,14 +194,15 @@ static size_t bracketed_name(const char *v, size_t n, size_t i, char close, size
         unsigned char c = (unsigned char)v[k];
 
         if (c == (unsigned char)close) {
-            if (up && lo && !hump_ok)
-                return 0;
             if (i == 0 && k + 1 == n)
                 return k;
+            if (!name || (up && lo && !hump_ok))
+                return 0;
             return letters >= min + (size_t)(up && lo) ? k : 0;
         }
-        if (v[k] == v[i] || !ref_name_byte(c))
+        if (v[k] == v[i] || !template_byte(c))
             return 0;
+        name &= ref_name_byte(c);
         up |= ascii_is_upper(c);
         lo |= ascii_is_lower(c);
         letters += ascii_is_alpha(c);
@@ -197,17 +210,6 @@ static size_t bracketed_name(const char *v, size_t n, size_t i, char close, size
             hump_ok = 0;
     }
     return 0;
-}
-
-/* Bytes of a template's body, at least, when the end of the value cut it. */
-#define TEMPLATE_CUT_MIN 4
-
-/* 1 when c may stand in a template expression: {{ x | default('y') }},
- * <%= ENV['X'] %>, $(cat ~/.token). Most of a random password's symbols
- * (! # & * + ; ? @ ^ < > `) are not. */
-static int template_byte(unsigned char c)
-{
-    return ascii_is_alnum_us(c) || ascii_in_set((char)c, " .-|'\"()[]:,%$=/{}~");
 }
 
 /* 1 when v[i] starts a template: ${x}, ${{ x }}, $(cmd), {{ x }}, {% x %},
@@ -462,19 +464,55 @@ unsigned secret_text_name_flags(const char *t, size_t ns, size_t ne)
     return f;
 }
 
-/* 1 when a value names a secret rather than being one: "userPassword",
- * "auth-psk", "id-regCtrl-regToken" (labels, field names), or is a literal
- * or a list of them ("true|false"). */
+/* Bytes of one word of a value looked at by value_names_secret. */
+#define VALUE_WORD_MAX 24
+
+/* 1 when a value names a secret rather than being one: it is made of words
+ * (letters, split at [_.:/|-] and camelCase humps, as names are) of which
+ * one is a word naming a secret ("userPassword", "auth-psk",
+ * "id-regCtrl-regToken", "X-API-Key"), or all are literals ("true|false",
+ * "None"). Only whole words count: "Monkey2024!", "Whiskey#Tango42",
+ * "Authentic-Lion-77" and the "kEy" of "r8TkEyZ2pQ7" are passwords. A digit
+ * inside a word may stand (oauth2Token), one ending the value may not
+ * ("Password123" is a password), nor any other symbol. */
 static int value_names_secret(const char *v, size_t n)
 {
-    static const char *const words[] = {
-        "password", "passwd", "passphrase", "pwd", "secret", "token", "auth", "apikey",
-        "api_key", "api-key", "key", "credential", "true", "false", "null", "none", NULL,
+    static const char *const names[] = {
+        "password", "passwords", "passwd", "passphrase", "pwd", "pass", "secret", "secrets",
+        "token", "tokens", "auth", "oauth", "authorization", "authentication", "apikey", "key",
+        "keys", "credential", "credentials", "psk", NULL,
     };
-    struct folded f;
+    static const char *const literals[] = {"true", "false", "null", "none", "nil", NULL};
+    char w[VALUE_WORD_MAX + 1];
+    size_t i, wn = 0;
+    int named = 0, all_literal = 1, too_long = 0;
 
-    fold(&f, v, n);
-    return folded_has_any(&f, words);
+    if (n == 0 || !ascii_is_alpha((unsigned char)v[n - 1]))
+        return 0;
+    for (i = 0; i <= n; i++) {
+        unsigned char c = i < n ? (unsigned char)v[i] : '\0';
+        int split = !ascii_is_alpha(c) ||
+                    (wn > 0 && ascii_is_upper(c) &&
+                     (ascii_is_lower((unsigned char)v[i - 1]) ||
+                      (i + 1 < n && ascii_is_lower((unsigned char)v[i + 1]))));
+
+        if (i < n && !ascii_is_alnum(c) && !ascii_in_set((char)c, "_.:/|-"))
+            return 0;      /* a symbol: not a label */
+        if (split && (wn > 0 || too_long)) {
+            w[wn] = '\0';
+            named |= !too_long && word_in(w, names);
+            all_literal &= !too_long && word_in(w, literals);
+            wn = 0;
+            too_long = 0;
+        }
+        if (ascii_is_alpha(c)) {
+            if (wn < VALUE_WORD_MAX)
+                w[wn++] = (char)ascii_lower(c);
+            else
+                too_long = 1;
+        }
+    }
+    return named || all_literal;
 }
 
 /* 1 when v is an identifier or a dotted path of them; *dotted set. */
