@@ -34,7 +34,10 @@ static int classify_value(const char *v, size_t n, int quoted, unsigned nflags, 
         return K_AWS_SECRET;
     if ((nflags & SECRET_NAME_RAZORPAY) != 0 && alnum)
         return K_RAZORPAY_SECRET;
-    return secret_text_generic_ok(v, n, quoted) ? K_GENERIC : -1;
+    if (secret_text_generic_ok(v, n, quoted) ||
+        ((nflags & SECRET_NAME_PASSWORD) != 0 && secret_text_password_ok(v, n, quoted)))
+        return K_GENERIC;
+    return -1;
 }
 
 /* Bytes that end an unquoted value. */

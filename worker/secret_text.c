@@ -13,6 +13,13 @@
 /* Shannon entropy a generic secret needs, bits per byte (8 distinct bytes
  * of 8 give exactly 3.0). */
 #define GENERIC_MIN_BITS 3.0
+/* The same under a name that says password: the passwords people choose
+ * repeat a letter or digit (Passw0rd! 2.95, Summer2024 2.92, Welcome1!
+ * 2.95); "aaaa1111" (1.0) is still a stand-in. */
+#define PASSWORD_MIN_BITS 2.5
+/* Words of a passphrase, at least, and letters of each word. */
+#define PASSPHRASE_WORDS_MIN 4
+#define PASSPHRASE_WORD_MIN 3
 
 /* A lower-case copy of a value's first SECRET_VALUE_MAX bytes, for word tests. */
 struct folded {
@@ -389,6 +396,14 @@ static int word_in(const char *w, const char *const *set)
     return 0;
 }
 
+/* 1 when a name whose last word is last (lower case) says password:
+ * password, db_passwd, PWD, SSH_KEY_PASSPHRASE, smtp_pass. */
+static int name_says_password(const char *last)
+{
+    return ends(last, "password") || ends(last, "passwd") || ends(last, "pwd") ||
+           ends(last, "passphrase") || strcmp(last, "pass") == 0;
+}
+
 /* 1 when a name whose last two words are prev and last (lower case) names
  * a secret: db_password, apiKey, x-api-key, client_secret, GITHUB_TOKEN,
  * Authorization. The last word decides, so token_url, password_hash,
@@ -454,6 +469,8 @@ unsigned secret_text_name_flags(const char *t, size_t ns, size_t ne)
     all[an] = '\0';
     if (name_listed(prev, last))
         f |= SECRET_NAME_LISTED;
+    if (name_says_password(last))
+        f |= SECRET_NAME_PASSWORD;
     if (strstr(all, "secret") != NULL)
         f |= SECRET_NAME_SECRET;
     if (strstr(all, "razorpay") != NULL)
@@ -532,8 +549,9 @@ static int identifier_shaped(const char *v, size_t n, int *dotted)
     return 1;
 }
 
-/* 1 when an assigned value passes the generic secret filters. */
-int secret_text_generic_ok(const char *v, size_t n, int quoted)
+/* 1 when v passes the generic secret filters with an entropy floor of
+ * min_bits bits per byte. */
+static int value_ok(const char *v, size_t n, int quoted, double min_bits)
 {
     size_t i, digits = 0, other = 0;
     int dotted;
@@ -569,6 +587,62 @@ int secret_text_generic_ok(const char *v, size_t n, int quoted)
         if (identifier_shaped(v, n, &dotted) && (dotted || digits < 2))
             return 0;      /* a variable, not a literal */
     }
-    return char_classes(v, n) >= 2 && secret_text_entropy(v, n) >= GENERIC_MIN_BITS - 1e-9;
+    return char_classes(v, n) >= 2 && secret_text_entropy(v, n) >= min_bits - 1e-9;
 }
 
+/* 1 when an assigned value passes the generic secret filters. */
+int secret_text_generic_ok(const char *v, size_t n, int quoted)
+{
+    return value_ok(v, n, quoted, GENERIC_MIN_BITS);
+}
+
+/* 1 when v is a passphrase: PASSPHRASE_WORDS_MIN or more words of
+ * PASSPHRASE_WORD_MIN or more letters, one blank between them ("correct
+ * horse battery staple"), none of them a word of prose ("must contain
+ * three letters", "Enter the new one") or naming a secret. */
+static int passphrase(const char *v, size_t n)
+{
+    static const char *const prose[] = {
+        "the", "and", "for", "with", "not", "are", "was", "were", "has", "have", "this",
+        "that", "must", "should", "can", "will", "enter", "please", "type", "invalid",
+        "incorrect", "wrong", "required", "missing", "least", "characters", "letters",
+        "match", "matches", "blank", "empty", "short", "long", "too", "new", "old", "user",
+        "here", "value", "field", NULL,
+    };
+    char w[VALUE_WORD_MAX + 1];
+    size_t i, wn = 0, words = 0;
+
+    if (n < GENERIC_MIN_LEN || n > SECRET_VALUE_MAX || value_names_secret(v, n))
+        return 0;
+    for (i = 0; i <= n; i++) {
+        unsigned char c = i < n ? (unsigned char)v[i] : ' ';
+
+        if (c == ' ') {
+            w[wn] = '\0';
+            if (wn < PASSPHRASE_WORD_MIN || word_in(w, prose))
+                return 0;  /* a short word, two blanks, a blank at an end, prose */
+            words++;
+            wn = 0;
+        } else if (!ascii_is_alpha(c) || wn == VALUE_WORD_MAX) {
+            return 0;
+        } else {
+            w[wn++] = (char)ascii_lower(c);
+        }
+    }
+    return words >= PASSPHRASE_WORDS_MIN;
+}
+
+/* 1 when an assigned value under a password name is a password. The lower
+ * entropy floor needs a letter and a digit or symbol: digits and dots are
+ * a version ('Pass' => '1.302138' in Perl's CoreList), a date or an
+ * address; one capitalised word ("Required", "Hidden") a setting. */
+int secret_text_password_ok(const char *v, size_t n, int quoted)
+{
+    size_t i, letters = 0;
+
+    for (i = 0; i < n; i++)
+        letters += ascii_is_alpha((unsigned char)v[i]);
+    if (letters > 0 && letters < n && value_ok(v, n, quoted, PASSWORD_MIN_BITS))
+        return 1;
+    return quoted && passphrase(v, n);
+}

@@ -25,6 +25,8 @@
 #define SECRET_NAME_RAZORPAY 0x02u   /* the name contains "razorpay" */
 #define SECRET_NAME_AWS      0x04u   /* the name says AWS secret access key */
 #define SECRET_NAME_LISTED   0x20u   /* the name is one of the secret names */
+#define SECRET_NAME_PASSWORD 0x40u   /* its last word says password (passwd,
+                                        pwd, passphrase, pass) */
 
 /* Shannon entropy of v[0..n), bits per byte; 0 when n is 0 or more than
  * SECRET_VALUE_MAX. */
@@ -61,5 +63,15 @@ unsigned secret_text_name_flags(const char *t, size_t ns, size_t ne);
  * else 0. quoted: the value was a string literal. The placeholder test is
  * separate (secret_text_is_placeholder). */
 int secret_text_generic_ok(const char *v, size_t n, int quoted);
+
+/* Returns 1 when the value v[0..n), assigned to a name that says password
+ * (SECRET_NAME_PASSWORD), is one, else 0: the generic filters with a lower
+ * entropy floor (the passwords people choose: Passw0rd!, Summer2024), or,
+ * quoted, a passphrase of four or more words of letters and single blanks
+ * ("correct horse battery staple"; not prose: "must contain letters").
+ * Values under 8 bytes ("hunter2", "admin") stay out, as for any name: short
+ * values under a password name are mostly examples and test fixtures. The
+ * placeholder test is separate. */
+int secret_text_password_ok(const char *v, size_t n, int quoted);
 
 #endif
