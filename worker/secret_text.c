@@ -17,6 +17,10 @@
  * repeat a letter or digit (Passw0rd! 2.95, Summer2024 2.92, Welcome1!
  * 2.95); "aaaa1111" (1.0) is still a stand-in. */
 #define PASSWORD_MIN_BITS 2.5
+/* Bytes of a base64 key that starts with '/', at least, and bytes per
+ * slash in it, at least (base64_not_path). */
+#define B64_PATH_MIN 16
+#define B64_BYTES_PER_SLASH 11
 /* Words of a passphrase, at least, and letters of each word. */
 #define PASSPHRASE_WORDS_MIN 4
 #define PASSPHRASE_WORD_MIN 3
@@ -549,6 +553,32 @@ static int identifier_shaped(const char *v, size_t n, int *dotted)
     return 1;
 }
 
+/* 1 when v, which starts with '/', is base64 data (one key in 64 starts
+ * so: openssl rand -base64 32, Fernet and HMAC keys) rather than a path:
+ * B64_PATH_MIN bytes or more, all of the base64 alphabet with '=' only as
+ * the last one or two, capitals, small letters and digits, and few slashes
+ * (one in B64_BYTES_PER_SLASH bytes at most: /usr/local/bin has three in
+ * 14, a random key about one in 64). */
+static int base64_not_path(const char *v, size_t n)
+{
+    size_t i, slashes = 0, pad = 0;
+
+    if (n < B64_PATH_MIN)
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        if (pad > 0 || !(ascii_is_alnum(c) || c == '+' || c == '/'))
+            return 0;
+        slashes += c == '/';
+    }
+    return pad <= 2 && slashes * B64_BYTES_PER_SLASH <= n && secret_text_mixed_case_digit(v, n);
+}
+
 /* 1 when v passes the generic secret filters with an entropy floor of
  * min_bits bits per byte. */
 static int value_ok(const char *v, size_t n, int quoted, double min_bits)
@@ -570,7 +600,8 @@ static int value_ok(const char *v, size_t n, int quoted, double min_bits)
         return 0;      /* lower-case words: "always-impersonate", "grant_type" */
     if (memmem(v, n, "://", 3) != NULL)
         return 0;      /* a URL; its credentials have their own rule */
-    if (v[0] == '/' || pre(v, n, "./") || pre(v, n, "../") || pre(v, n, "~/") ||
+    if ((v[0] == '/' && !base64_not_path(v, n)) || pre(v, n, "./") || pre(v, n, "../") ||
+        pre(v, n, "~/") ||
         (n > 2 && ascii_is_alpha((unsigned char)v[0]) && v[1] == ':' &&
          (v[2] == '\\' || v[2] == '/')))
         return 0;      /* a path */

@@ -58,10 +58,11 @@ int secret_text_is_placeholder(const char *v, size_t n);
 unsigned secret_text_name_flags(const char *t, size_t ns, size_t ne);
 
 /* Returns 1 when the assigned value v[0..n) passes the generic-secret
- * filters (length, no blanks, character classes, entropy; not a URL, path,
- * Stripe publishable key or a word naming a secret; unquoted, not code),
- * else 0. quoted: the value was a string literal. The placeholder test is
- * separate (secret_text_is_placeholder). */
+ * filters (length, no blanks, character classes, entropy; not a URL, path
+ * (a base64 key starting with '/' is none: few slashes, mixed case and
+ * digits), Stripe publishable key or words naming a secret; unquoted, not
+ * code), else 0. quoted: the value was a string literal. The placeholder
+ * test is separate (secret_text_is_placeholder). */
 int secret_text_generic_ok(const char *v, size_t n, int quoted);
 
 /* Returns 1 when the value v[0..n), assigned to a name that says password
