@@ -410,18 +410,19 @@ static int name_says_password(const char *last)
 
 /* 1 when a name whose last two words are prev and last (lower case) names
  * a secret: db_password, apiKey, x-api-key, client_secret, GITHUB_TOKEN,
- * Authorization. The last word decides, so token_url, password_hash,
+ * Authorization, Ocp-Apim-Subscription-Key, a sessionid or PHPSESSID
+ * cookie. The last word decides, so token_url, password_hash,
  * private_key_path and PASSWORD_MIN_LENGTH are not secrets. */
 static int name_listed(const char *prev, const char *last)
 {
     static const char *const tails[] = {
         "password", "passwd", "pwd", "passphrase", "secret", "token", "apikey",
         "accesskey", "privatekey", "secretkey", "authkey", "auth", "authorization",
-        "credential", "credentials", NULL,
+        "credential", "credentials", "sessionid", "sessid", NULL,
     };
     static const char *const key_owners[] = {
         "api", "access", "private", "secret", "auth", "master", "signing", "encryption",
-        "client", "app", NULL,
+        "client", "app", "subscription", NULL,
     };
     size_t i;
 
@@ -433,6 +434,15 @@ static int name_listed(const char *prev, const char *last)
     if (strcmp(last, "key") == 0 && word_in(prev, key_owners))
         return 1;
     return strcmp(last, "id") == 0 && strcmp(prev, "secret") == 0;  /* Vault */
+}
+
+/* 1 when the name starting at t[ns] is a URL's query parameter (after '?'
+ * or '&'): there a bare key= (Google Maps, YouTube, many REST APIs) or
+ * appid= (OpenWeatherMap) is the caller's credential, while a key in code
+ * (key = "user_id", sorted(xs, key=len)) is an identifier. */
+static int query_parameter(const char *t, size_t ns)
+{
+    return ns > 0 && (t[ns - 1] == '?' || t[ns - 1] == '&');
 }
 
 /* SECRET_NAME_* flags for the name t[ns..ne). Words are split at anything but
@@ -471,7 +481,8 @@ unsigned secret_text_name_flags(const char *t, size_t ns, size_t ne)
             all[an++] = (char)ascii_lower(c);
     }
     all[an] = '\0';
-    if (name_listed(prev, last))
+    if (name_listed(prev, last) || (query_parameter(t, ns) && prev[0] == '\0' &&
+                                    (strcmp(last, "key") == 0 || strcmp(last, "appid") == 0)))
         f |= SECRET_NAME_LISTED;
     if (name_says_password(last))
         f |= SECRET_NAME_PASSWORD;
@@ -594,10 +605,10 @@ static int value_ok(const char *v, size_t n, int quoted, double min_bits)
         if (c <= ' ' || c == 0x7f)
             return 0;  /* prose, or not a single value */
         digits += ascii_is_digit(c);
-        other += !ascii_is_lower(c) && c != '-' && c != '_' && c != '.';
+        other += !ascii_is_lower(c) && !ascii_in_set((char)c, "-_.:");
     }
     if (other == 0)
-        return 0;      /* lower-case words: "always-impersonate", "grant_type" */
+        return 0;      /* lower-case words: "always-impersonate", "subscriptions:active" */
     if (memmem(v, n, "://", 3) != NULL)
         return 0;      /* a URL; its credentials have their own rule */
     if ((v[0] == '/' && !base64_not_path(v, n)) || pre(v, n, "./") || pre(v, n, "../") ||

@@ -53,7 +53,9 @@ int secret_text_is_placeholder(const char *v, size_t n);
 /* Returns the SECRET_NAME_* flags of the name t[ns..ne). Words are split
  * at anything but letters and at camelCase humps (HTTPAuthToken: http auth
  * token); the last word decides SECRET_NAME_LISTED, so token_url,
- * password_hash and PASSWORD_MIN_LENGTH are not listed. Only the first
+ * password_hash and PASSWORD_MIN_LENGTH are not listed. A bare key or appid
+ * is listed only as a URL's query parameter: when the byte before the name
+ * (t[ns - 1], read when ns > 0) is '?' or '&'. Only the first
  * SECRET_NAME_MAX letters and digits count for the other flags. */
 unsigned secret_text_name_flags(const char *t, size_t ns, size_t ne);
 
