@@ -305,7 +305,8 @@ static size_t pair_window_end(const struct scan *s, size_t p)
  * ParameterValue=...; <add key="StripeApiKey" value="..."/>): a name field
  * whose value is a secret name is remembered for a value field starting
  * on the same or the next line. Returns 1 when t[ns..ne) was one of the
- * two fields (handled), else 0. */
+ * two fields (handled), else 0: also for a name field whose value names
+ * no secret, which the assignment rule judges then. */
 static int det_pair(struct scan *s, size_t ns, size_t ne, size_t from)
 {
     static const char *const name_fields[] = {"name", "key", "parameterkey", NULL};
@@ -323,9 +324,11 @@ static int det_pair(struct scan *s, size_t ns, size_t ne, size_t from)
     if (!name_is(s, ns, ne, name_fields))
         return 0;
     s->pend_until = 0;    /* a new pair starts */
+    /* Not a secret's name: the field is judged as any other assignment
+     * (a URL's &key=<credential> is one). */
     if (read_value(s, from, 0, &vs, &ve, &quoted) < 0 || ve - vs > SECRET_NAME_MAX ||
         (secret_text_name_flags(s->t, vs, ve) & SECRET_NAME_LISTED) == 0)
-        return 1;
+        return 0;
     s->pend_ns = vs;
     s->pend_ne = ve;
     s->pend_until = pair_window_end(s, ve);
