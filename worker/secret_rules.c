@@ -218,15 +218,36 @@ static const struct secret_kind kinds[K_COUNT] = {
 };
 static void scan_text(struct scan *s);
 
+/* The highest-priority kind of secret in t[0..n), scanned with every rule
+ * but the nested ones (decoding, joining); -1 when none. Sets s->oom when
+ * the scan ran out of memory. */
+static int strongest_kind(struct scan *s, const char *t, size_t n)
+{
+    struct scan sub;
+    int kind = -1;
+
+    memset(&sub, 0, sizeof(sub));
+    sub.t = t;
+    sub.n = n;
+    sub.nested = 1;
+    scan_text(&sub);
+    if (sub.oom)
+        s->oom = 1;
+    for (size_t k = 0; k < sub.nv; k++)
+        if (kind < 0 || kinds[sub.v[k].kind].priority > kinds[kind].priority)
+            kind = sub.v[k].kind;
+    free(sub.v);
+    return kind;
+}
+
 /* A base64 run at t[i] that decodes to text holding a secret (a PEM key
  * encoded whole, a Kubernetes Secret's data value): the decoded text is
  * scanned with every rule, and the whole run becomes one span of the
  * highest-priority kind found. Returns the offset past the run, or 0. */
 static size_t det_encoded(struct scan *s, size_t i)
 {
-    struct scan sub;
-    size_t len, run, k;
-    int kind = -1;
+    size_t len, run;
+    int kind;
 
     if (s->decoded == NULL && (s->decoded = malloc(ENCODED_TEXT_MAX)) == NULL) {
         s->oom = 1;
@@ -235,17 +256,7 @@ static size_t det_encoded(struct scan *s, size_t i)
     len = secret_encoded_decode(s, i, s->decoded, &run);
     if (len == 0)
         return 0;
-    memset(&sub, 0, sizeof(sub));
-    sub.t = s->decoded;
-    sub.n = len;
-    sub.nested = 1;
-    scan_text(&sub);
-    if (sub.oom)
-        s->oom = 1;
-    for (k = 0; k < sub.nv; k++)
-        if (kind < 0 || kinds[sub.v[k].kind].priority > kinds[kind].priority)
-            kind = sub.v[k].kind;
-    free(sub.v);
+    kind = strongest_kind(s, s->decoded, len);
     if (kind < 0)
         return 0;
     scan_add(s, i, i + run, kind, 0);
@@ -259,9 +270,8 @@ static size_t det_encoded(struct scan *s, size_t i)
 static void det_chain(struct scan *s, size_t i)
 {
     struct chain c;
-    struct scan sub;
     size_t k;
-    int kind = -1;
+    int kind;
 
     if (s->nested || i < s->chain_floor)
         return;
@@ -269,17 +279,7 @@ static void det_chain(struct scan *s, size_t i)
     s->chain_floor = c.end > i ? c.end : i + 1;
     if (k < 2)
         return;
-    memset(&sub, 0, sizeof(sub));
-    sub.t = c.text;
-    sub.n = c.len;
-    sub.nested = 1;
-    scan_text(&sub);
-    if (sub.oom)
-        s->oom = 1;
-    for (k = 0; k < sub.nv; k++)
-        if (kind < 0 || kinds[sub.v[k].kind].priority > kinds[kind].priority)
-            kind = sub.v[k].kind;
-    free(sub.v);
+    kind = strongest_kind(s, c.text, c.len);
     if (kind >= 0)
         scan_add(s, c.start, c.stop, kind, 0);
 }
