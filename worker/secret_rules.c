@@ -87,11 +87,14 @@
  *                         (split at non-letters and camelCase humps) ends in
  *                         password, passwd, pwd, passphrase, secret, token,
  *                         apikey, accesskey, privatekey, secretkey, authkey,
- *                         auth, authorization, credential(s), or is pass, or
- *                         is key after api/access/private/secret/auth/
- *                         master/signing/encryption/client/app, or is id
- *                         after secret. So token_url, password_hash and
- *                         PASSWORD_MIN_LENGTH are not secrets. VALUE is a
+ *                         auth, authorization, credential(s), sessionid,
+ *                         sessid, or is pass, or is key after api/access/
+ *                         private/secret/auth/master/signing/encryption/
+ *                         client/app/subscription, or is id after secret;
+ *                         a bare key or appid counts as a URL's query
+ *                         parameter only (after '?' or '&'). So token_url,
+ *                         password_hash, PASSWORD_MIN_LENGTH and key =
+ *                         "user_id" are not secrets. VALUE is a
  *                         one-line quoted string (a "Bearer "/"Basic "/
  *                         "Token " prefix stays in the text) or an unquoted
  *                         word; a ':' with no blank after it and an unquoted
@@ -100,15 +103,21 @@
  *                         bytes (secret_text), no blanks or control bytes,
  *                         a byte other than [a-z._-], two character classes
  *                         and Shannon entropy >= GENERIC_MIN_BITS bits per
- *                         byte. It is
+ *                         byte; under a name that says password, a lower
+ *                         floor, or a quoted passphrase of four or more
+ *                         words (secret_text_password_ok). It is
  *                         not a secret when it is a placeholder (mostly one
- *                         byte, $VAR, ${X}, $(cmd), %s, <...>, {...}, or
- *                         contains changeme, your, example, xxx, ...), a URL,
- *                         a path, a Stripe pk_ key, names a secret itself
- *                         ("userPassword", "auth-psk", "true|false"), or,
- *                         unquoted, is code: holds ()[]{}<>, starts with
- *                         $@%&*!, is a dotted name or an identifier with
- *                         fewer than two digits.
+ *                         byte, a well-formed reference: $VAR, ${X}, $(cmd),
+ *                         %s, <your-key>, {{ x }}; a regular expression's
+ *                         quantifier or range; or contains changeme, your,
+ *                         example, xxx, ...: a lone < > { } $ or % is part
+ *                         of a password), a URL, a path (a base64 key
+ *                         starting with '/' is none), a Stripe pk_ key, made
+ *                         of words one of which names a secret
+ *                         ("userPassword", "X-API-Key") or all literals
+ *                         ("true|false"), or, unquoted, is code: holds
+ *                         ()[]{}<>, starts with $@%&*!, is a dotted name or
+ *                         an identifier with fewer than two digits.
  *                         The name may also be a field of its own: a field
  *                         name, key or ParameterKey whose value is such a
  *                         name, then, on the same or the next line, a field
