@@ -16,6 +16,9 @@
 #define CHAIN_GAP_MAX 64
 /* Bytes of a Terraform variable block searched for its default. */
 #define BLOCK_WINDOW 1024
+/* Bytes of an expression searched for the literal after its or, || or ??
+ * (os.getenv("X") or "..."). */
+#define FALLBACK_SCAN_MAX 256
 
 /* Kind of an assigned value, or -1; *vflags gets the value's F_VALUE_*. */
 static int classify_value(const char *v, size_t n, int quoted, unsigned nflags, unsigned *vflags)
@@ -124,6 +127,83 @@ static int block_scalar(struct scan *s, size_t vs, size_t ve, size_t *bs, size_t
     *bs = a;
     *be = e;
     return 1;
+}
+
+/* Offset past the fallback operator (or, ||, ??) at t[k], or 0. */
+static size_t fallback_op(const struct scan *s, size_t k)
+{
+    const char *t = s->t;
+
+    if (k + 1 >= s->n)
+        return 0;
+    if ((t[k] == '|' || t[k] == '?') && t[k + 1] == t[k] && (k + 2 >= s->n || t[k + 2] != '='))
+        return k + 2;
+    if (t[k] == 'o' && t[k + 1] == 'r' && k > 0 && is_blank((unsigned char)t[k - 1]) &&
+        k + 2 < s->n && is_blank((unsigned char)t[k + 2]))
+        return k + 2;
+    return 0;
+}
+
+/* 1 when nothing but the end of a statement or an argument, or a comment,
+ * follows a literal closed at t[k - 1]: the literal is a whole operand. */
+static int operand_ends(const struct scan *s, size_t k)
+{
+    k = scan_skip_blanks(s, k);
+    return k >= s->n || ascii_in_set(s->t[k], "\r\n;,)]}#/");
+}
+
+/* The literal default of an expression (os.getenv("X") or "...",
+ * ENV["X"] || "...", config.get('x') ?? '...'): from the unquoted value at
+ * p, reads at most FALLBACK_SCAN_MAX bytes of one line, skipping string
+ * literals and brackets, for an or, || or ?? followed by a quoted literal
+ * that ends the expression. Sets [*vs, *ve) to its text and returns 1
+ * (moving assign_floor past it), else 0. */
+static int fallback_literal(struct scan *s, size_t p, size_t *vs, size_t *ve)
+{
+    const char *t = s->t;
+    size_t k, e, hi = s->n - p > FALLBACK_SCAN_MAX ? p + FALLBACK_SCAN_MAX : s->n;
+    int depth = 0;
+    char q;
+
+    for (k = p; k < hi; k++) {
+        if (t[k] == '\n' || t[k] == ';' || t[k] == '#')
+            return 0;
+        if (is_quote((unsigned char)t[k])) {
+            q = t[k];
+            for (k++; k < hi && t[k] != q && t[k] != '\n'; k++)
+                if (t[k] == '\\')
+                    k++;
+            if (k >= hi || t[k] != q)
+                return 0;
+            continue;
+        }
+        if (t[k] == '(' || t[k] == '[' || t[k] == '{') {
+            depth++;
+            continue;
+        }
+        if (t[k] == ')' || t[k] == ']' || t[k] == '}') {
+            if (--depth < 0)
+                return 0;
+            continue;
+        }
+        if (depth > 0 || (e = fallback_op(s, k)) == 0)
+            continue;
+        e = scan_skip_blanks(s, e);
+        if (e >= s->n || !is_quote((unsigned char)t[e]))
+            continue;     /* a || b || "...": read on */
+        q = t[e];
+        for (k = e + 1; k < s->n && k - e <= SECRET_VALUE_MAX && t[k] != q && t[k] != '\n'; k++)
+            if (t[k] == '\\')
+                k++;
+        if (k >= s->n || t[k] != q || !operand_ends(s, k + 1))
+            return 0;
+        *vs = e + 1;
+        *ve = k;
+        if (k + 1 > s->assign_floor)
+            s->assign_floor = k + 1;
+        return 1;
+    }
+    return 0;
 }
 
 /* Offset past the blanks and at most two line breaks from p (bounded by
@@ -255,7 +335,7 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
             return;
         }
     }
-    if (!quoted && block_scalar(s, vs, ve, &vs, &ve))
+    if (!quoted && (block_scalar(s, vs, ve, &vs, &ve) || fallback_literal(s, vs, &vs, &ve)))
         quoted = 1;
     for (w = 0; schemes[w] != NULL; w++) {
         if (quoted && scan_prefix_ci(s->t + vs, ve - vs, schemes[w])) {

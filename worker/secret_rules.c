@@ -130,6 +130,13 @@
  *                         config fallbacks, setProperty, Header.Set,
  *                         SetDefault); NAME ?? "VALUE" and NAME || "VALUE";
  *                         NAME = ("user", "VALUE") (a requests auth tuple).
+ *   (fallback literal)    NAME op EXPR or "VALUE" (also || and ??): the
+ *                         literal default after a lookup that may find
+ *                         nothing (os.getenv("X") or "...", ENV["X"] ||
+ *                         "...", config.get('x') ?? '...'), EXPR read on one
+ *                         line within FALLBACK_SCAN_MAX bytes, its literals
+ *                         and brackets skipped, up to a ';' '#' or line
+ *                         break; VALUE must end the expression.
  *   (separate words)      the generic_secret NAME and VALUE as two words: a
  *                         long option --NAME VALUE (the value a literal word
  *                         or a quoted string, so an identifier-shaped

@@ -527,6 +527,37 @@ static void test_kubernetes_secret_data(void **state)
     CHECK(cases);
 }
 
+/* A default after the lookup that may find nothing: the left side is a
+ * call or an expression (os.getenv("X"), process.env.X, ENV["X"]), the
+ * secret the literal after or, || or ?? in an assignment to a secret
+ * name. */
+static void test_fallback_after_a_lookup(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"python os.getenv or",
+         "DB_PASSWORD = os.getenv(\"DB_PASSWORD\") or \"s3cr3t-Pa55word\"\n",
+         "s3cr3t-Pa55word"},
+        {"python os.environ.get or",
+         "token = os.environ.get(\"API_TOKEN\") or 'Tg5hY7uJ9kL2mN4bVc8x'\n",
+         "Tg5hY7uJ9kL2mN4bVc8x"},
+        {"python settings, type annotation",
+         "    secret_key: str = os.environ.get('SECRET_KEY') or 'Zs4xD6cF8vG1bH3nQw2e'\n",
+         "Zs4xD6cF8vG1bH3nQw2e"},
+        {"javascript ||",
+         "const apiKey = process.env.API_KEY || \"Vb8nM1qW3eR5tY7uZx4c\";\n",
+         "Vb8nM1qW3eR5tY7uZx4c"},
+        {"typescript ??, call",
+         "export const jwtSecret = config.get<string>('jwt.secret') ?? 'Rf4tG6yH8uJ2iK5oPq9w';\n",
+         "Rf4tG6yH8uJ2iK5oPq9w"},
+        {"ruby ENV[] ||",
+         "  password = ENV[\"SMTP_PASSWORD\"] || \"Mk2jN4hB6gV8fC1dLp0\"\n",
+         "Mk2jN4hB6gV8fC1dLp0"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_base64_keys_starting_with_a_slash),
         cmocka_unit_test(test_credentials_under_unlisted_names),
         cmocka_unit_test(test_kubernetes_secret_data),
+        cmocka_unit_test(test_fallback_after_a_lookup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
