@@ -142,11 +142,18 @@
  *                         or a quoted string, so an identifier-shaped
  *                         password counts too); aws configure set NAME VALUE;
  *                         a short password option of the command noted
- *                         earlier on the same line: docker/podman/nerdctl
- *                         login -p VALUE, sshpass -p VALUE or -pVALUE, mysql,
- *                         mysqldump, mysqladmin, mariadb -pVALUE (not -p
- *                         VALUE: that prompts), curl -u user:VALUE. The value
- *                         passes the generic_secret value filters.
+ *                         earlier on the same line (a line ending in '\'
+ *                         continues it): docker/podman/nerdctl login -p
+ *                         VALUE (the client's options and their arguments
+ *                         may stand before login, within LOGIN_SEARCH_MAX
+ *                         bytes: docker --config DIR login), sshpass -p
+ *                         VALUE or -pVALUE, mysql, mysqldump, mysqladmin,
+ *                         mariadb -pVALUE (not -p VALUE: that prompts),
+ *                         curl -u user:VALUE. The value passes the
+ *                         generic_secret value filters. Not matched: echo
+ *                         VALUE | docker login --password-stdin (echo's
+ *                         argument is nearly always $VARIABLE; a literal
+ *                         there is left to the other rules).
  *   (other forms)         Terraform variable "NAME" { ... default = VALUE }
  *                         (the default of a block named by a secret name,
  *                         before the block's first '}'); ENV NAME VALUE at
@@ -324,8 +331,8 @@ static int encoded_start(const struct scan *s, size_t i)
 #define START_NEXT  0x4u     /* a second byte of a command word */
 
 static const unsigned char starts[256] = {
-    ['A'] = START_TOKEN, ['S'] = START_TOKEN, ['e'] = START_TOKEN, ['g'] = START_TOKEN,
-    ['h'] = START_TOKEN, ['r'] = START_TOKEN, ['x'] = START_TOKEN,
+    ['A'] = START_TOKEN, ['S'] = START_TOKEN, ['e'] = START_TOKEN | START_NEXT,
+    ['g'] = START_TOKEN, ['h'] = START_TOKEN, ['r'] = START_TOKEN, ['x'] = START_TOKEN,
     ['s'] = START_TOKEN | START_WORD | START_NEXT, ['c'] = START_WORD, ['d'] = START_WORD,
     ['m'] = START_WORD, ['n'] = START_WORD, ['p'] = START_WORD, ['E'] = START_WORD,
     ['a'] = START_NEXT, ['o'] = START_NEXT, ['k'] = START_NEXT, ['u'] = START_NEXT,

@@ -65,6 +65,9 @@ struct scan {
                                 (secret_words.c), 0: none */
     size_t cmd_checked;      /* no line break between the command and this
                                 offset */
+    size_t client_floor;     /* docker, podman or nerdctl before this
+                                offset: no login after their options
+                                (secret_words.c) */
     size_t chain_floor;      /* quotes before this offset are inside a chain
                                 of literals already read */
     int nested;              /* 1 when t is decoded text (secret_encoded.h):

@@ -11,6 +11,9 @@
 
 /* Bytes of a long option's name (--db-password). */
 #define OPTION_NAME_MAX 64
+/* Bytes of the client's global options read for login (docker --config
+ * DIR login). */
+#define LOGIN_SEARCH_MAX 256
 
 enum command {
     CMD_NONE,
@@ -19,6 +22,7 @@ enum command {
     CMD_MYSQL,       /* mysql -pVALUE (with a blank, -p prompts) */
     CMD_CURL,        /* curl -u user:VALUE */
     CMD_NETRC,       /* machine HOST login USER password VALUE */
+    CMD_CLIENT,      /* docker, podman, nerdctl: login may follow options */
 };
 
 struct command_word {
@@ -35,6 +39,8 @@ static const struct command_word commands[] = {
     WORD("mysqldump", CMD_MYSQL),     WORD("mysqladmin", CMD_MYSQL),
     WORD("mysql", CMD_MYSQL),         WORD("mariadb", CMD_MYSQL),
     WORD("curl", CMD_CURL),           WORD("machine", CMD_NETRC),
+    WORD("docker", CMD_CLIENT),       WORD("podman", CMD_CLIENT),
+    WORD("nerdctl", CMD_CLIENT),
     {NULL, 0, CMD_NONE},
 };
 
@@ -59,16 +65,60 @@ static size_t det_name_value(struct scan *s, size_t k)
     return ne;
 }
 
-/* The command noted on the line holding i, or CMD_NONE. Each byte between
- * the command and i is looked at once over the whole scan. */
+/* The command noted on the line holding i (a line ending in '\\'
+ * continues), or CMD_NONE. Each byte between the command and i is looked
+ * at once over the whole scan. */
 static enum command current_command(struct scan *s, size_t i)
 {
-    if (s->cmd == CMD_NONE || i < s->cmd_checked)
+    const char *t = s->t, *q;
+    size_t k = s->cmd_checked;
+
+    if (s->cmd == CMD_NONE || i < k)
         return (enum command)s->cmd;
-    if (memchr(s->t + s->cmd_checked, '\n', i - s->cmd_checked) != NULL)
-        s->cmd = CMD_NONE;
+    while ((q = memchr(t + k, '\n', i - k)) != NULL) {
+        k = (size_t)(q - t);
+        if (k > 0 && t[k - 1] == '\r')
+            k--;
+        if (k == 0 || t[k - 1] != '\\') {
+            s->cmd = CMD_NONE;
+            break;
+        }
+        k = (size_t)(q - t) + 1;
+    }
     s->cmd_checked = i;
     return (enum command)s->cmd;
+}
+
+/* Offset past the word login when only options of the client (and their
+ * arguments) stand between t[k] and it on this line (docker --config DIR
+ * login), within LOGIN_SEARCH_MAX bytes; else 0, and client_floor moves to
+ * where the search stopped: a client word before it (docker -v docker:/x
+ * ...) would read the same words to the same end. */
+static size_t login_after_options(struct scan *s, size_t k)
+{
+    const char *t = s->t;
+    size_t hi = s->n - k > LOGIN_SEARCH_MAX ? k + LOGIN_SEARCH_MAX : s->n, b, e;
+    int arg_ok = 0;
+
+    while (k < hi) {
+        for (b = k; k < hi && is_blank((unsigned char)t[k]); k++)
+            ;
+        if (k == b || k >= hi)
+            break;
+        for (e = k; e < hi && !is_space((unsigned char)t[e]) && !ascii_in_set(t[e], ";|&"); e++)
+            ;
+        if (e - k == 5 && memcmp(t + k, "login", 5) == 0 && word_end(s, e))
+            return e;
+        if (t[k] == '-')
+            arg_ok = memchr(t + k, '=', e - k) == NULL;   /* --config DIR */
+        else if (arg_ok)
+            arg_ok = 0;
+        else
+            break;      /* a subcommand other than login */
+        k = e;
+    }
+    s->client_floor = k;
+    return 0;
 }
 
 /* 1 when only blanks stand between the start of its line and t[i]. */
@@ -101,6 +151,15 @@ size_t secret_words_command_at(struct scan *s, size_t i)
         len = commands[w].len;
         if (s->t[i] == commands[w].word[0] && scan_has(s, i, commands[w].word, len) &&
             word_end(s, i + len)) {
+            if (commands[w].cmd == CMD_CLIENT) {
+                size_t e = i < s->client_floor ? 0 : login_after_options(s, i + len);
+
+                if (e == 0)
+                    return i + len;
+                s->cmd = CMD_LOGIN;
+                s->cmd_checked = e;
+                return e;
+            }
             s->cmd = (int)commands[w].cmd;
             s->cmd_checked = i + len;
             return i + len;

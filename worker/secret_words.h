@@ -7,7 +7,10 @@
  *
  * A short option means a password only after the command that defines it
  * (docker run -p is a port): the commands are noted as the scan passes
- * them (secret_words_command_at) and hold until the end of their line.
+ * them (secret_words_command_at) and hold until the end of their line (a
+ * line ending in '\' continues). docker, podman and nerdctl count as
+ * login when only their options stand before login (docker --config DIR
+ * login).
  */
 #ifndef WK_SECRET_WORDS_H
 #define WK_SECRET_WORDS_H

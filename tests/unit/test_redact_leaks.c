@@ -558,6 +558,37 @@ static void test_fallback_after_a_lookup(void **state)
     CHECK(cases);
 }
 
+/* docker login with the client's global options before login, its own
+ * options in another order, or its arguments on continuation lines (CI
+ * scripts). echo "VALUE" | docker login --password-stdin is echo's
+ * argument and left alone: the value there is nearly always $VARIABLE. */
+static void test_docker_login_variants(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"global option before login",
+         "docker --config ~/.docker login -u bot -p Xk9mP2vQ7rT4wL8n registry.acme.io\n",
+         "Xk9mP2vQ7rT4wL8n"},
+        {"-D and --host before login",
+         "docker -D --host tcp://10.0.0.4:2376 login -u ci -p 'Tg5hY7uJ9kL2mN4bVc' ghcr.io\n",
+         "Tg5hY7uJ9kL2mN4bVc"},
+        {"long --password option",
+         "docker login --username bot --password Vb8nM1qW3eR5tY7u registry.acme.io\n",
+         "Vb8nM1qW3eR5tY7u"},
+        {"--password=VALUE",
+         "podman login --username=bot --password=Rf4tG6yH8uJ2iK5o quay.io\n",
+         "Rf4tG6yH8uJ2iK5o"},
+        {"nerdctl login", "nerdctl login -u bot -p Pl9oK7iJ5uH3yG1tWq registry.acme.io\n",
+         "Pl9oK7iJ5uH3yG1tWq"},
+        {"continuation lines",
+         "- docker login \\\n    -u gitlab-ci-token \\\n    -p Zs4xD6cF8vG1bH3nQw \\\n"
+         "    registry.gitlab.acme.io\n",
+         "Zs4xD6cF8vG1bH3nQw"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_credentials_under_unlisted_names),
         cmocka_unit_test(test_kubernetes_secret_data),
         cmocka_unit_test(test_fallback_after_a_lookup),
+        cmocka_unit_test(test_docker_login_variants),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
