@@ -158,7 +158,10 @@
  *                         (the default of a block named by a secret name,
  *                         before the block's first '}'); ENV NAME VALUE at
  *                         the start of a line (Dockerfile); password VALUE
- *                         on a .netrc machine line; NAME: | or >, -, + (a
+ *                         on a .netrc machine line, or, the machine word
+ *                         starting its line, on a line below it within
+ *                         NETRC_WINDOW bytes that starts with login or
+ *                         password (one token per line); NAME: | or >, -, + (a
  *                         YAML block scalar) with VALUE the next line's text.
  *   (XML element)         <NAME>VALUE</NAME> on one line, NAME a secret name
  *                         of the generic_secret rule (Maven settings.xml

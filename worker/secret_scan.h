@@ -65,6 +65,9 @@ struct scan {
                                 (secret_words.c), 0: none */
     size_t cmd_checked;      /* no line break between the command and this
                                 offset */
+    size_t netrc_from;       /* a .netrc machine word at the start of its
+                                line (secret_words.c) */
+    size_t netrc_until;      /* its entry's lines end before this */
     size_t client_floor;     /* docker, podman or nerdctl before this
                                 offset: no login after their options
                                 (secret_words.c) */

@@ -11,6 +11,9 @@
 
 /* Bytes of a long option's name (--db-password). */
 #define OPTION_NAME_MAX 64
+/* Bytes after a .netrc machine word (at the start of its line) within which
+ * a login or password line below belongs to its entry. */
+#define NETRC_WINDOW 512
 /* Bytes of the client's global options read for login (docker --config
  * DIR login). */
 #define LOGIN_SEARCH_MAX 256
@@ -121,6 +124,25 @@ static size_t login_after_options(struct scan *s, size_t k)
     return 0;
 }
 
+/* 1 when the password word at t[i] is a .netrc entry's, its machine on a
+ * line above (within NETRC_WINDOW bytes): the line holding i starts, after
+ * blanks, with the login or password token. */
+static int netrc_entry_line(const struct scan *s, size_t i)
+{
+    const char *q;
+    size_t ls;
+
+    if (i < s->netrc_from || i >= s->netrc_until)
+        return 0;
+    q = memrchr(s->t + s->netrc_from, '\n', i - s->netrc_from);
+    if (q == NULL)
+        return 0;     /* the machine's own line: current_command's */
+    ls = (size_t)(q - s->t) + 1;
+    while (ls < i && is_blank((unsigned char)s->t[ls]))
+        ls++;
+    return ls == i || (scan_has(s, ls, "login", 5) && is_blank((unsigned char)s->t[ls + 5]));
+}
+
 /* 1 when only blanks stand between the start of its line and t[i]. */
 static int line_start(const struct scan *s, size_t i)
 {
@@ -143,7 +165,7 @@ size_t secret_words_command_at(struct scan *s, size_t i)
     if (scan_has(s, i, "ENV", 3) && word_end(s, i + 3) && line_start(s, i))
         return det_name_value(s, i + 3);
     if (scan_has(s, i, "password", 8) && word_end(s, i + 8) &&
-        current_command(s, i) == CMD_NETRC) {
+        (current_command(s, i) == CMD_NETRC || netrc_entry_line(s, i))) {
         secret_assign_value(s, i, i + 8, i + 8, VALUE_LITERAL);
         return i + 8;
     }
@@ -159,6 +181,11 @@ size_t secret_words_command_at(struct scan *s, size_t i)
                 s->cmd = CMD_LOGIN;
                 s->cmd_checked = e;
                 return e;
+            }
+            if (commands[w].cmd == CMD_NETRC && line_start(s, i)) {
+                /* machine HOST alone: login and password may follow below */
+                s->netrc_from = i;
+                s->netrc_until = s->n - i > NETRC_WINDOW ? i + NETRC_WINDOW : s->n;
             }
             s->cmd = (int)commands[w].cmd;
             s->cmd_checked = i + len;

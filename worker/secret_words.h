@@ -2,8 +2,8 @@
  * separate words, with no operator between them: command-line options
  * (--api-key VALUE, docker login -p VALUE, mysql -pVALUE, sshpass -p
  * VALUE, curl -u user:VALUE), aws configure set NAME VALUE, a Dockerfile's
- * ENV NAME VALUE, and a .netrc line (machine HOST login USER password
- * VALUE).
+ * ENV NAME VALUE, and a .netrc entry (machine HOST login USER password
+ * VALUE, on one line or, machine starting its line, over the lines below).
  *
  * A short option means a password only after the command that defines it
  * (docker run -p is a port): the commands are noted as the scan passes
@@ -21,10 +21,10 @@
 
 /* Notes a command whose short options take a password (docker login,
  * podman login, sshpass, mysql, mysqldump, mysqladmin, mariadb, curl) or
- * a .netrc machine line starting at t[i]; tries the NAME VALUE rules of aws
+ * a .netrc machine word starting at t[i]; tries the NAME VALUE rules of aws
  * configure set and ENV (at the start of a line), and a .netrc password on
- * a machine line. Returns the offset past the word read when there is one,
- * else 0. */
+ * a machine line or on a login or password line of its entry below.
+ * Returns the offset past the word read when there is one, else 0. */
 size_t secret_words_command_at(struct scan *s, size_t i);
 
 /* Tries the option rules at a '-' at t[i] that starts a word: a long option

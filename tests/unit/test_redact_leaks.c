@@ -589,6 +589,32 @@ static void test_docker_login_variants(void **state)
     CHECK(cases);
 }
 
+/* A .netrc written one token per line, as its manual shows and as most
+ * CI set-up scripts write it: machine, then login and password on the
+ * lines below. */
+static void test_multi_line_netrc(void **state)
+{
+    static const struct leak_case cases[] = {
+        {".netrc, one token per line",
+         "machine api.example.com\n  login bot\n  password Xk9mP2vQ7rT4wL8n\n",
+         "Xk9mP2vQ7rT4wL8n"},
+        {".netrc, two machines",
+         "machine github.com\nlogin ci-bot\npassword Tg5hY7uJ9kL2mN4bVc8x\n\n"
+         "machine pypi.acme.io\n    login deploy\n    password Vb8nM1qW3eR5tY7uZx\n",
+         "Vb8nM1qW3eR5tY7uZx"},
+        {"heredoc in a CI script",
+         "cat > \"$HOME/.netrc\" <<'EOF'\nmachine git.acme.io\n\tlogin gitlab-ci\n"
+         "\tpassword Rf4tG6yH8uJ2iK5oPq\nEOF\nchmod 600 \"$HOME/.netrc\"\n",
+         "Rf4tG6yH8uJ2iK5oPq"},
+        {"login and password on one line",
+         "machine registry.acme.io\n  login ci password Zs4xD6cF8vG1bH3nQw\n",
+         "Zs4xD6cF8vG1bH3nQw"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -610,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_kubernetes_secret_data),
         cmocka_unit_test(test_fallback_after_a_lookup),
         cmocka_unit_test(test_docker_login_variants),
+        cmocka_unit_test(test_multi_line_netrc),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
