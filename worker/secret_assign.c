@@ -96,14 +96,46 @@ static int read_value(struct scan *s, size_t p, int quoted_only, size_t *vs, siz
     return 0;
 }
 
-/* A YAML block scalar: when the unquoted value t[vs..ve) is an indicator
- * (| > |- >- |+ >+) ending its line, sets [*bs, *be) to the next line's
- * text (one line, without its indentation and trailing blanks) and returns
- * 1; else 0. Moves assign_floor past that line. */
-static int block_scalar(struct scan *s, size_t vs, size_t ve, size_t *bs, size_t *be)
+/* Lines of a YAML block scalar read as the value. */
+#define BLOCK_LINES_MAX 64
+
+/* The text lines of a YAML block scalar (blank lines have none). */
+struct block {
+    size_t start[BLOCK_LINES_MAX];   /* offset of a line's text */
+    size_t end[BLOCK_LINES_MAX];     /* offset past it, trailing blanks cut */
+    size_t n;
+};
+
+/* Reads the line at p: sets *ts to its first byte that is not a blank, *te
+ * past its last, and returns the offset of its '\n' (or of the end of the
+ * text), or 0 when it is longer than SECRET_VALUE_MAX bytes. */
+static size_t block_line(const struct scan *s, size_t p, size_t *ts, size_t *te)
 {
     const char *t = s->t;
-    size_t k = ve, a, e;
+    size_t a = p, e;
+
+    while (a < s->n && a - p <= SECRET_VALUE_MAX && is_blank((unsigned char)t[a]))
+        a++;
+    for (e = a; e < s->n && e - p <= SECRET_VALUE_MAX && t[e] != '\n'; e++)
+        ;
+    if (e - p > SECRET_VALUE_MAX)
+        return 0;
+    *ts = a;
+    *te = e;
+    while (*te > a && (is_blank((unsigned char)t[*te - 1]) || t[*te - 1] == '\r'))
+        (*te)--;
+    return e;
+}
+
+/* A YAML block scalar: when the unquoted value t[vs..ve) is an indicator
+ * (| > |- >- |+ >+) ending its line, fills b with the text of the block's
+ * lines: the indented line after it and every line below as indented or
+ * more, or blank (at most BLOCK_LINES_MAX, each at most SECRET_VALUE_MAX
+ * bytes), and returns 1; else 0. Moves assign_floor past what it read. */
+static int block_scalar(struct scan *s, size_t vs, size_t ve, struct block *b)
+{
+    const char *t = s->t;
+    size_t k = ve, ts, te, e, indent = 0;
 
     if (ve - vs < 1 || ve - vs > 2 || (t[vs] != '|' && t[vs] != '>') ||
         (ve - vs == 2 && t[vs + 1] != '-' && t[vs + 1] != '+'))
@@ -112,21 +144,53 @@ static int block_scalar(struct scan *s, size_t vs, size_t ve, size_t *bs, size_t
         k++;
     if (k >= s->n || t[k] != '\n')
         return 0;
-    a = scan_skip_blanks(s, k + 1);
-    if (a == k + 1)
-        return 0;      /* a block's text is indented */
-    for (e = a; e < s->n && e - a <= SECRET_VALUE_MAX && t[e] != '\n'; e++)
-        ;
-    if (e - a > SECRET_VALUE_MAX)
-        return 0;
-    s->assign_floor = e;
-    while (e > a && (is_blank((unsigned char)t[e - 1]) || t[e - 1] == '\r'))
-        e--;
-    if (e == a)
-        return 0;
-    *bs = a;
-    *be = e;
-    return 1;
+    b->n = 0;
+    for (k++; k < s->n && b->n < BLOCK_LINES_MAX; k = e + 1) {
+        if ((e = block_line(s, k, &ts, &te)) == 0)
+            break;
+        if (te == ts) {
+            if (b->n == 0)
+                break;     /* the block's first line holds its text */
+            s->assign_floor = e;
+            continue;      /* a blank line inside the block */
+        }
+        if (b->n == 0)
+            indent = ts - k;
+        if (ts - k < indent || indent == 0)
+            break;         /* a block's text is indented; a dedent ends it */
+        s->assign_floor = e;
+        b->start[b->n] = ts;
+        b->end[b->n] = te;
+        b->n++;
+    }
+    return b->n > 0;
+}
+
+/* Adds a span for each line of the block b when one line passes the value
+ * filters under the name's flags (a "Bearer " prefix stays in the text). */
+static void block_value(struct scan *s, struct block *b, unsigned nflags)
+{
+    static const char *const schemes[] = {"bearer ", "basic ", "token ", NULL};
+    unsigned vflags[BLOCK_LINES_MAX];
+    int kinds[BLOCK_LINES_MAX], kind = -1;
+    size_t i, w;
+
+    for (w = 0; schemes[w] != NULL; w++)
+        if (scan_prefix_ci(s->t + b->start[0], b->end[0] - b->start[0], schemes[w])) {
+            b->start[0] += strlen(schemes[w]);
+            break;
+        }
+    for (i = 0; i < b->n; i++) {
+        kinds[i] = classify_value(s->t + b->start[i], b->end[i] - b->start[i], 1, nflags,
+                                  &vflags[i]);
+        if (kind < 0)
+            kind = kinds[i];
+    }
+    if (kind < 0)
+        return;
+    for (i = 0; i < b->n; i++)
+        scan_add(s, b->start[i], b->end[i], kinds[i] >= 0 ? kinds[i] : kind,
+                 nflags | vflags[i]);
 }
 
 /* Offset past the fallback operator (or, ||, ??) at t[k], or 0. */
@@ -335,8 +399,16 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
             return;
         }
     }
-    if (!quoted && (block_scalar(s, vs, ve, &vs, &ve) || fallback_literal(s, vs, &vs, &ve)))
-        quoted = 1;
+    if (!quoted) {
+        struct block b;
+
+        if (block_scalar(s, vs, ve, &b)) {
+            block_value(s, &b, nflags);
+            return;
+        }
+        if (fallback_literal(s, vs, &vs, &ve))
+            quoted = 1;
+    }
     for (w = 0; schemes[w] != NULL; w++) {
         if (quoted && scan_prefix_ci(s->t + vs, ve - vs, schemes[w])) {
             vs += strlen(schemes[w]);

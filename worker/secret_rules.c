@@ -162,7 +162,11 @@
  *                         starting its line, on a line below it within
  *                         NETRC_WINDOW bytes that starts with login or
  *                         password (one token per line); NAME: | or >, -, + (a
- *                         YAML block scalar) with VALUE the next line's text.
+ *                         YAML block scalar): every line of the block (the
+ *                         indented line after it and each line below as
+ *                         indented or more, or blank; at most
+ *                         BLOCK_LINES_MAX) is replaced when one of them
+ *                         passes the value filters.
  *   (XML element)         <NAME>VALUE</NAME> on one line, NAME a secret name
  *                         of the generic_secret rule (Maven settings.xml
  *                         <password>), VALUE read as a string literal.

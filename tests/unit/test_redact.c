@@ -896,6 +896,23 @@ static void test_diff_adds_mark(void **state)
     assert_false(redact_diff_adds_mark(""));
 }
 
+/* A YAML block scalar under a secret name: each of its lines is replaced,
+ * the keys after it (a dedent ends the block) and the line count kept. */
+static void test_yaml_block_scalar_ends_at_dedent(void **state)
+{
+    static const char text[] =
+        "smtp:\n  password: |-\n    Pl9oK7iJ5uH3yG1t\n\n    Xk9mP2vQ7rT4wL8n\n"
+        "  port: 587\nuser: alerts\n";
+    struct redact_result res;
+
+    (void)state;
+    redact_ok(text, sizeof(text) - 1, &res);
+    assert_int_equal(res.count, 2);
+    assert_string_equal(res.text, "smtp:\n  password: |-\n    [REDACTED:generic_secret]\n\n"
+                                  "    [REDACTED:generic_secret]\n  port: 587\nuser: alerts\n");
+    redact_result_cleanup(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -919,6 +936,7 @@ int main(void)
         cmocka_unit_test(test_column_utf8),
         cmocka_unit_test(test_findings_capped),
         cmocka_unit_test(test_diff_adds_mark),
+        cmocka_unit_test(test_yaml_block_scalar_ends_at_dedent),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

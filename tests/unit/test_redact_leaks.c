@@ -615,6 +615,35 @@ static void test_multi_line_netrc(void **state)
     CHECK(cases);
 }
 
+/* A YAML block scalar under a secret name holds more than one line: a
+ * token wrapped at a column limit, a key, a multi-line secret. Every line
+ * of the block is the value, not only the first. */
+static void test_yaml_block_scalar_lines(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"wrapped token, second line",
+         "vault:\n  token: |\n    hvs.CAESIJx8Kq2Lm9Np4Rs7Tv1Wy3Ab6Cd0Ef5Gh8Jk2QzXc\n"
+         "    Vb8nM1qW3eR5tY7uZs4xD6cF8vG1bH3nMk2jN4hB6gV8fC1d\n  addr: https://vault.acme.io\n",
+         "Vb8nM1qW3eR5tY7uZs4xD6cF8vG1bH3nMk2jN4hB6gV8fC1d"},
+        {"folded, third line",
+         "smtp:\n  password: >-\n    Pl9oK7iJ5uH3yG1t\n    Xk9mP2vQ7rT4wL8n\n    Tg5hY7uJ9kL2mN4b\n"
+         "  port: 587\n",
+         "Tg5hY7uJ9kL2mN4b"},
+        {"GitHub Actions secret input",
+         "      - uses: acme/deploy@v2\n        with:\n          api_key: |\n"
+         "            Rf4tG6yH8uJ2iK5oPq9wZs4x\n            D6cF8vG1bH3nQw2eMk2jN4hB\n"
+         "          region: eu-west-1\n",
+         "D6cF8vG1bH3nQw2eMk2jN4hB"},
+        {"helm values, blank line inside",
+         "auth:\n  clientSecret: |-\n    Zs4xD6cF8vG1bH3nQw2e\n\n    Mk2jN4hB6gV8fC1dLp0o\n"
+         "ingress:\n  enabled: true\n",
+         "Mk2jN4hB6gV8fC1dLp0o"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_fallback_after_a_lookup),
         cmocka_unit_test(test_docker_login_variants),
         cmocka_unit_test(test_multi_line_netrc),
+        cmocka_unit_test(test_yaml_block_scalar_lines),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
