@@ -220,8 +220,9 @@ static int operand_ends(const struct scan *s, size_t k)
  * ENV["X"] || "...", config.get('x') ?? '...'): from the unquoted value at
  * p, reads at most FALLBACK_SCAN_MAX bytes of one line, skipping string
  * literals and brackets, for an or, || or ?? followed by a quoted literal
- * that ends the expression. Sets [*vs, *ve) to its text and returns 1
- * (moving assign_floor past it), else 0. */
+ * that ends the expression; *ve is the end of the unquoted value. Sets
+ * [*vs, *ve) to the literal's text and returns 1 (moving assign_floor past
+ * it), else 0. */
 static int fallback_literal(struct scan *s, size_t p, size_t *vs, size_t *ve)
 {
     const char *t = s->t;
@@ -229,6 +230,11 @@ static int fallback_literal(struct scan *s, size_t p, size_t *vs, size_t *ve)
     int depth = 0;
     char q;
 
+    /* only a call or a subscript (os.getenv(, ENV[), or a word followed by
+     * the operator (process.env.X ||), is read on */
+    if (memchr(t + p, '(', *ve - p) == NULL && memchr(t + p, '[', *ve - p) == NULL &&
+        fallback_op(s, scan_skip_blanks(s, *ve)) == 0)
+        return 0;
     for (k = p; k < hi; k++) {
         if (t[k] == '\n' || t[k] == ';' || t[k] == '#')
             return 0;
@@ -406,7 +412,7 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
             block_value(s, &b, nflags);
             return;
         }
-        if (fallback_literal(s, vs, &vs, &ve))
+        if ((how & VALUE_LITERAL) == 0 && fallback_literal(s, vs, &vs, &ve))
             quoted = 1;
     }
     for (w = 0; schemes[w] != NULL; w++) {
