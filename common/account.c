@@ -152,35 +152,36 @@ int account_user_create(struct db *db, const char *email, const char *plan,
     return ERR_OK;
 }
 
-int account_user_set_plan(struct db *db, const char *email, const char *plan, struct err *e)
+/* Runs sql, an UPDATE of the user whose email is $1 with $2 = value that
+ * returns its user_id; ERR_NOT_FOUND when no user has that email. */
+static int user_update(struct db *db, const char *sql, const char *email, const char *value,
+                       struct err *e)
 {
     char *id = NULL;
-    int rc;
+    int rc = db_query_value(db, sql, 2, (const char *[]){email, value}, &id, e);
 
-    if ((rc = user_fields_check(email, plan, e)) != ERR_OK)
-        return rc;
-    rc = db_query_value(db, "UPDATE users SET plan = $2 WHERE email = lower($1)"
-                        " RETURNING user_id", 2, (const char *[]){email, plan}, &id, e);
     if (rc == ERR_OK && id == NULL)
         rc = err_set(e, ERR_NOT_FOUND, "no user with this email");
     free(id);
     return rc;
 }
 
-int account_user_set_operator(struct db *db, const char *email, int on, struct err *e)
+int account_user_set_plan(struct db *db, const char *email, const char *plan, struct err *e)
 {
-    char *id = NULL;
     int rc;
 
+    if ((rc = user_fields_check(email, plan, e)) != ERR_OK)
+        return rc;
+    return user_update(db, "UPDATE users SET plan = $2 WHERE email = lower($1)"
+                       " RETURNING user_id", email, plan, e);
+}
+
+int account_user_set_operator(struct db *db, const char *email, int on, struct err *e)
+{
     if (!email_ok(email))
         return err_set(e, ERR_NOT_FOUND, "not a valid email address");
-    rc = db_query_value(db, "UPDATE users SET operator = $2::boolean WHERE email = lower($1)"
-                        " RETURNING user_id", 2, (const char *[]){email, on ? "true" : "false"},
-                        &id, e);
-    if (rc == ERR_OK && id == NULL)
-        rc = err_set(e, ERR_NOT_FOUND, "no user with this email");
-    free(id);
-    return rc;
+    return user_update(db, "UPDATE users SET operator = $2::boolean WHERE email = lower($1)"
+                       " RETURNING user_id", email, on ? "true" : "false", e);
 }
 
 int account_user_by_email(struct db *db, const char *email, char user_id[37], struct err *e)
