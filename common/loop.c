@@ -239,6 +239,8 @@ struct loop_proc {
     int reported;
     size_t output_max;
     int keep_tail;              /* 1: keep the last output_max bytes, not the first */
+    uint64_t kill_grace_ms;     /* the spec's */
+    int termed;                 /* the grace's SIGTERM was sent */
     int64_t started_ms;
     loop_proc_cb *cb;
     void *arg;
@@ -438,6 +440,23 @@ static void proc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         stream_keep_head(p, ps, buf->base, (size_t)n);
 }
 
+static void proc_timeout(uv_timer_t *t);
+
+/* Every child leads a session and process group of its own
+ * (UV_PROCESS_DETACHED), so the kill reaches what it started as well, unless
+ * that left the group. With a grace, the first kill is a SIGTERM to the
+ * child alone, and the timer, restarted, brings the group's SIGKILL. */
+static void proc_kill(struct loop_proc *p)
+{
+    if (p->kill_grace_ms > 0 && !p->termed && !p->exited) {
+        p->termed = 1;
+        kill(p->proc.pid, SIGTERM);
+        uv_timer_start(&p->timer, proc_timeout, p->kill_grace_ms, p->kill_grace_ms);
+        return;
+    }
+    kill(-p->proc.pid, SIGKILL);
+}
+
 static void proc_exit(uv_process_t *h, int64_t status, int term_signal)
 {
     struct loop_proc *p = h->data;
@@ -445,15 +464,9 @@ static void proc_exit(uv_process_t *h, int64_t status, int term_signal)
     p->exited = 1;
     p->res.exit_code = (int)status;
     p->res.term_signal = term_signal;
+    if (p->termed)
+        proc_kill(p);   /* what it left of its group: its grace is over */
     proc_maybe_done(p);
-}
-
-/* Every child leads a session and process group of its own
- * (UV_PROCESS_DETACHED), so the kill reaches what it started as well, unless
- * that left the group. */
-static void proc_kill(struct loop_proc *p)
-{
-    kill(-p->proc.pid, SIGKILL);
 }
 
 static void proc_timeout(uv_timer_t *t)
@@ -495,6 +508,7 @@ static struct loop_proc *proc_spawn(struct loop *loop, const struct loop_proc_sp
     p->arg = arg;
     p->output_max = spec->output_max;
     p->keep_tail = keep_tail;
+    p->kill_grace_ms = spec->kill_grace_ms;
     p->started_ms = clock_mono_ms();
     uv_pipe_init(&loop->uv, &p->out.pipe, 0);
     uv_pipe_init(&loop->uv, &p->err.pipe, 0);

@@ -62,9 +62,13 @@ struct loop_proc_spec {
     const char *const *argv;    /* argv[0] is looked up in PATH */
     const char *const *env;     /* full environment, NULL-terminated */
     const char *cwd;
-    uint64_t timeout_ms;        /* SIGKILL to its group after this wall-clock time */
+    uint64_t timeout_ms;        /* killed (kill_grace_ms) after this wall-clock time */
     size_t output_max;          /* bytes kept of stdout and of stderr each: the
                                  * first ones (loop_spawn) or the last (loop_spawn_tail) */
+    uint64_t kill_grace_ms;     /* 0: a kill (timeout, cancel) is SIGKILL to the group
+                                 * at once. Else SIGTERM to the child alone first, for
+                                 * it to end what it started, then SIGKILL to its group
+                                 * once it has exited, or this much later */
 };
 
 struct loop_proc_result {
@@ -102,8 +106,10 @@ struct loop_proc *loop_spawn(struct loop *loop, const struct loop_proc_spec *spe
 struct loop_proc *loop_spawn_tail(struct loop *loop, const struct loop_proc_spec *spec,
                                   loop_proc_cb *cb, void *arg, struct err *e);
 
-/* Sends SIGKILL to a running child's process group and detaches it: its cb
- * will not run. */
+/* Kills a running child (SIGKILL to its process group, or first SIGTERM to
+ * the child when its spec has a kill_grace_ms) and detaches it: its cb will
+ * not run. The loop still runs the grace's timer; a loop freed before it
+ * fires leaves the rest to the child. */
 void loop_proc_cancel(struct loop_proc *p);
 
 /* Name of the reason a child did not start (strerror-like). */

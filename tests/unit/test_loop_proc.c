@@ -1,7 +1,8 @@
 /* test_loop_proc.c - unit tests for common/loop.c's children: exit code and
  * both outputs come back; every child leads a session of its own; a timeout
- * and a cancel kill what the child started as well, not just the child; a
- * child cancelled as the loop is freed is freed with it. */
+ * and a cancel kill what the child started as well, not just the child,
+ * with a grace after a SIGTERM to the child alone when asked; a child
+ * cancelled as the loop is freed is freed with it. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -89,10 +90,11 @@ static void spin(struct fx *f, uint64_t ms, int until_done)
     loop_timer_stop(f->guard);
 }
 
-static struct loop_proc *spawn(struct fx *f, const char *script, uint64_t timeout_ms)
+static struct loop_proc *spawn_grace(struct fx *f, const char *script, uint64_t timeout_ms,
+                                     uint64_t grace_ms)
 {
     const char *argv[] = {"sh", "-c", script, NULL};
-    struct loop_proc_spec spec = {argv, env, NULL, timeout_ms, T_OUTPUT_MAX};
+    struct loop_proc_spec spec = {argv, env, NULL, timeout_ms, T_OUTPUT_MAX, grace_ms};
     struct loop_proc *p;
     struct err e;
 
@@ -100,6 +102,11 @@ static struct loop_proc *spawn(struct fx *f, const char *script, uint64_t timeou
     if (p == NULL)
         fail_msg("loop_spawn: %s", e.msg);
     return p;
+}
+
+static struct loop_proc *spawn(struct fx *f, const char *script, uint64_t timeout_ms)
+{
+    return spawn_grace(f, script, timeout_ms, 0);
 }
 
 /* 1 while pid is a live process (a zombie is not). */
@@ -179,35 +186,112 @@ static void test_timeout_kills_group(void **state)
     expect_gone(grandchild);
 }
 
-static void test_cancel_kills_group(void **state)
+/* The first number in the file at path, once something has written it
+ * there (the loop runs meanwhile); 0 when nothing did in T_GUARD_MS. */
+static long read_pid(struct fx *f, const char *path)
 {
-    struct fx *f = *state;
-    char path[] = "/tmp/codeinsight-test-loop-XXXXXX", script[256];
-    long grandchild = 0;
-    int fd = mkstemp(path);
+    long pid = 0;
     FILE *fp;
 
-    assert_true(fd >= 0);
-    close(fd);
-    snprintf(script, sizeof script, "sleep 60 & echo $! > %s.tmp && mv %s.tmp %s; wait", path,
-             path, path);
-    struct loop_proc *p = spawn(f, script, T_GUARD_MS);
-    for (int64_t until = clock_mono_ms() + T_GUARD_MS; grandchild == 0 && clock_mono_ms() < until;) {
+    for (int64_t until = clock_mono_ms() + T_GUARD_MS; pid == 0 && clock_mono_ms() < until;) {
         spin(f, 20, 0);
         fp = fopen(path, "r");
         if (fp != NULL) {
-            if (fscanf(fp, "%ld", &grandchild) != 1)
-                grandchild = 0;
+            if (fscanf(fp, "%ld", &pid) != 1)
+                pid = 0;
             fclose(fp);
         }
     }
+    return pid;
+}
+
+#define T_GRANDCHILD "sleep 60 & echo $! > %s.tmp && mv %s.tmp %s; wait"
+
+/* Runs a child (its script: head, then T_GRANDCHILD) with a grace of
+ * grace_ms, and cancels it once its grandchild runs. Returns the
+ * grandchild's pid. */
+static long cancel_running(struct fx *f, const char *head, uint64_t grace_ms)
+{
+    char path[] = "/tmp/codeinsight-test-loop-XXXXXX", script[512];
+    long grandchild;
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    snprintf(script, sizeof script, "%s" T_GRANDCHILD, head, path, path, path);
+    struct loop_proc *p = spawn_grace(f, script, T_GUARD_MS, grace_ms);
+    grandchild = read_pid(f, path);
     unlink(path);
     assert_true(grandchild > 1);
     assert_true(alive(grandchild));
     loop_proc_cancel(p);
+    return grandchild;
+}
+
+static void test_cancel_kills_group(void **state)
+{
+    struct fx *f = *state;
+    long grandchild = cancel_running(f, "", 0);
+
     expect_gone(grandchild);
     spin(f, 100, 0);
     assert_false(f->done);      /* a cancelled child never reports */
+}
+
+/* With a grace, a cancel is a SIGTERM to the child first: its handler runs
+ * (it writes its mark), and when it has exited its group is killed, long
+ * before the grace (T_GUARD_MS) is over. */
+static void test_cancel_with_grace_terms_first(void **state)
+{
+    struct fx *f = *state;
+    char mark[] = "/tmp/codeinsight-test-mark-XXXXXX", head[256], got[32] = "";
+    int fd = mkstemp(mark);
+    long grandchild;
+    FILE *fp;
+
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(head, sizeof head, "trap 'echo termed > %s; exit 0' TERM; ", mark);
+    grandchild = cancel_running(f, head, T_GUARD_MS);
+    for (int64_t until = clock_mono_ms() + T_GONE_MS; alive(grandchild) &&
+         clock_mono_ms() < until;)
+        spin(f, 20, 0);
+    assert_false(alive(grandchild));
+    fp = fopen(mark, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(got, sizeof got, fp));
+    fclose(fp);
+    unlink(mark);
+    assert_string_equal(got, "termed\n");
+    assert_false(f->done);
+}
+
+/* A child that ignores the SIGTERM is killed with its group when the grace
+ * is over; one that ends on it reports its own exit, still timed out. */
+static void test_timeout_with_grace(void **state)
+{
+    struct fx *f = *state;
+    long grandchild = 0;
+
+    spawn_grace(f, "trap '' TERM; sleep 60 & echo $!; wait; wait", 300, 300);
+    spin(f, T_GUARD_MS, 1);
+    assert_true(f->done);
+    assert_true(f->res.timed_out);
+    assert_int_equal(f->res.term_signal, SIGKILL);
+    assert_int_equal(sscanf(f->out, "%ld", &grandchild), 1);
+    expect_gone(grandchild);
+
+    f->done = 0;
+    spawn_grace(f, "trap 'echo bye; exit 7' TERM; sleep 60 & echo $!; wait", 300, T_GUARD_MS);
+    spin(f, T_GUARD_MS, 1);
+    assert_true(f->done);
+    assert_true(f->res.timed_out);
+    assert_int_equal(f->res.term_signal, 0);
+    assert_int_equal(f->res.exit_code, 7);
+    assert_int_equal(sscanf(f->out, "%ld", &grandchild), 1);
+    assert_non_null(strstr(f->out, "bye\n"));
+    expect_gone(grandchild);
 }
 
 /* A child cancelled just before the loop is freed (a worker stopping with a
@@ -230,6 +314,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_own_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_kills_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_kills_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_with_grace_terms_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_with_grace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelled_child_freed_with_the_loop, setup,
                                         teardown),
     };
