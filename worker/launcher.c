@@ -89,22 +89,6 @@ static int launcher_status(const char *path)
     return strstr(buf, "\"child-pid\"") != NULL ? 1 : 0;
 }
 
-pid_t launcher_child_pid(const char *path)
-{
-    char buf[LAUNCHER_STATUS_MAX + 1];
-
-    status_read(path, buf);
-    return sandbox_exec_child_pid(buf);
-}
-
-void launcher_kill_sandbox(const char *path)
-{
-    pid_t pid = launcher_child_pid(path);
-
-    if (pid > 1)
-        kill(pid, SIGKILL);
-}
-
 int launcher_ran(const char *path, int stopped)
 {
     int status = launcher_status(path);

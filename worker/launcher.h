@@ -74,25 +74,21 @@ void launcher_head(struct strv *sv, const struct launcher *l, const char *stage,
  * missing "exit-code" tells that from a program's exit 1. */
 int launcher_ran(const char *path, int stopped);
 
-/* The pid (in the worker's pid namespace) of the sandbox's first process,
- * the init of its pid namespace, as bwrap wrote it ("child-pid") to the
- * status file at path; 0 when there is none (yet). */
-pid_t launcher_child_pid(const char *path);
-
-/* Kills what is left of a sandbox whose launcher was stopped (cancelled,
- * timed out, killed): SIGKILL to its first process, whose death takes every
- * process of its pid namespace. The kill of the launcher's process group
- * does not reach it once it has left the group: bwrap --new-session puts it
- * in a session of its own, and bwrap's --die-with-parent (the parent-death
- * signal) has a window during bwrap's set-up in which the process, orphaned,
- * runs on (a cancel that lands then left a 60 s sleeper running to its
- * end, about one run in eight of test_sandbox_sched under load). Call it
- * right after the launcher is stopped, before the status file is removed;
- * bwrap writes "child-pid" before it lets that process leave the group, so
- * one that is not there yet dies with the group. No-op without a status.
- * When the worker itself dies, the launcher's keeper does the same
- * (worker/sandbox_exec.h). */
-void launcher_kill_sandbox(const char *path);
+/* A stopped launcher's grace (loop_proc_spec.kill_grace_ms): a timeout or a
+ * cancel first sends the launcher, the sandbox's keeper, a SIGTERM, on which
+ * it kills bwrap, then the sandbox's first process (the init of its pid
+ * namespace, whose death takes every process in it), then its own group
+ * (worker/sandbox_exec.c, keep). The kill of the launcher's group alone does
+ * not reach that init once it has left the group (bwrap --new-session puts
+ * it in a session of its own), and bwrap's --die-with-parent leaves a
+ * window during bwrap's set-up in which the init, orphaned, runs on (a
+ * cancel that landed then left a 60 s sleeper running to its end, about one
+ * run in eight of test_sandbox_sched under load). Only the keeper can kill
+ * it safely: a child subreaper, it is the init's parent once bwrap is gone,
+ * so the pid it kills cannot have been reused; the worker, killing by the
+ * pid in the status file, could hit another process. The group's SIGKILL
+ * follows when the keeper has exited, or after this grace. */
+#define LAUNCHER_KILL_GRACE_MS 2000
 
 /* The reason of a run that did not launcher_ran (so all its output is the
  * launcher's or bwrap's), into why (cap bytes):

@@ -195,8 +195,6 @@ static int unwrap(const struct lint_run *run, struct loop_proc_result *r, char *
     if (!linter_sandboxed(run->task->pool, run->linter) || r->spawn_error != 0)
         return 0;
     status_path(run->task, (int)(run - run->task->runs), path, sizeof path);
-    if (r->timed_out || r->term_signal != 0)
-        launcher_kill_sandbox(path);    /* what the group kill may have missed */
     if (!r->timed_out && !launcher_ran(path, r->term_signal != 0)) {
         launcher_failure(r, why, cap);
         return -1;
@@ -433,6 +431,7 @@ static void pool_pump(struct lint_pool *pool)
         spec.cwd = boxed ? "/" : t->files;
         spec.timeout_ms = (uint64_t)pool->cfg->lint_timeout_ms;
         spec.output_max = (size_t)pool->cfg->lint_output_max;
+        spec.kill_grace_ms = boxed ? LAUNCHER_KILL_GRACE_MS : 0;
         if (argv.oom) {
             run->proc = NULL;
             err_set(&e, ERR_INTERNAL, "out of memory");
@@ -705,12 +704,8 @@ void lint_pool_free(struct lint_pool *pool)
     while (pool->tasks != NULL) {
         struct lint_task *t = pool->tasks;
         for (int i = 0; i < t->nruns; i++)
-            if (t->runs[i].proc != NULL) {
-                char path[PATH_MAX + 32];
-                loop_proc_cancel(t->runs[i].proc);
-                status_path(t, i, path, sizeof path);
-                launcher_kill_sandbox(path);
-            }
+            if (t->runs[i].proc != NULL)
+                loop_proc_cancel(t->runs[i].proc);  /* a keeper kills its sandbox */
         task_free(t);
     }
     loop_timer_free(pool->kick);

@@ -123,8 +123,7 @@ static void task_free(struct sandbox_task *t)
     else if (t->state == TASK_READY)
         list_remove(&sb->ready_head, &sb->ready_tail, t);
     if (t->proc != NULL) {
-        loop_proc_cancel(t->proc);
-        launcher_kill_sandbox(t->status);   /* what the group kill may have missed */
+        loop_proc_cancel(t->proc);      /* its keeper kills the sandbox */
         sb->running--;
     }
     if (t->retry != NULL)
@@ -271,8 +270,6 @@ static void on_run_done(void *arg, const struct loop_proc_result *r)
     t->proc = NULL;
     sb->running--;
     why[0] = '\0';
-    if (r->timed_out || r->term_signal != 0)
-        launcher_kill_sandbox(t->status);   /* what the group kill may have missed */
     if (r->spawn_error != 0) {
         snprintf(why, sizeof why, "cannot start the sandbox launcher: %s",
                  loop_strerror(r->spawn_error));
@@ -310,6 +307,7 @@ static void pump(struct sandbox *sb)
         spec.cwd = "/";
         spec.timeout_ms = (uint64_t)sb->cfg->sandbox_timeout_ms;
         spec.output_max = (size_t)sb->cfg->sandbox_output_max;
+        spec.kill_grace_ms = LAUNCHER_KILL_GRACE_MS;
         t->proc = loop_spawn_tail(sb->loop, &spec, on_run_done, t, &e);
         if (t->proc == NULL) {
             task_fail_later(t, "cannot start the sandbox: %s", e.msg);

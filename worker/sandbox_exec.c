@@ -504,8 +504,9 @@ static void keeper_reap_init(int status_fd)
         ;
 }
 
-/* Waits for bwrap (pid), then leaves as it did. SIGTERM (the parent-death
- * signal: the worker is gone) kills bwrap instead, then the rest. Either
+/* Waits for bwrap (pid), then leaves as it did. SIGTERM (the worker stops
+ * the run, or it is gone: the parent-death signal) kills bwrap instead,
+ * then the rest. Either
  * way, once bwrap is reaped the sandbox's init it may have orphaned is
  * killed (keeper_reap_init), before the keeper exits.
  *
@@ -569,10 +570,10 @@ static void close_all_but(int keep)
  * group of its own (common/loop.c), so the keeper, bwrap and the sandbox's
  * first process until it leaves for its own session (bwrap --new-session,
  * late in its set-up) are in this group: a kill of the group (the worker's,
- * on a timeout or a cancel) reaches them. The sandbox's init, once in its
- * own session, is killed by the worker by its pid (launcher_kill_sandbox,
- * worker/launcher.h), and by the keeper when the worker dies or bwrap ends
- * (keep): bwrap's --die-with-parent alone does not do it, a child whose
+ * on a timeout or a cancel, after LAUNCHER_KILL_GRACE_MS) reaches them. The
+ * sandbox's init, once in its own session, is killed by the keeper (keep),
+ * on the worker's SIGTERM (a timeout, a cancel), when the worker dies, or
+ * when bwrap ends: bwrap's --die-with-parent alone does not do it, a child whose
  * bwrap dies while its parent-death signal is not set is orphaned and its
  * program runs on (40 cancels at moments spread over a sandbox's start left
  * 15 processes running, before the group kill).

@@ -27,9 +27,10 @@
  * with no supplementary groups;
  * sets PR_SET_NO_NEW_PRIVS; then forks. The parent stays as the sandbox's
  * keeper, a child subreaper holding FILE open read-only: it waits for bwrap
- * and exits as bwrap did (the same code, or the same signal), and when the
- * worker dies (parent-death SIGTERM) it kills bwrap and then its process
- * group; either way, before it exits, it kills the sandbox's init (FILE's
+ * and exits as bwrap did (the same code, or the same signal), and on a
+ * SIGTERM (the worker stopping the run: LAUNCHER_KILL_GRACE_MS; or the
+ * worker's death: the parent-death signal) it kills bwrap and then its
+ * process group; either way, before it exits, it kills the sandbox's init (FILE's
  * "child-pid") if bwrap left it behind, orphaned, the keeper's child by
  * then. The child sets a parent-death SIGKILL, sets the rlimits
  * (worker/sandbox.h: CPU soft --cpu / hard +1 s, AS --as-mb unless 0, NPROC

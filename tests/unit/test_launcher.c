@@ -1,19 +1,18 @@
-/* test_launcher.c - what the worker reads from a launcher's status file
- * (bwrap's --json-status-fd) and the kill of a stopped sandbox's first
- * process (worker/launcher.h), against real processes. */
+/* test_launcher.c - what the worker and the launcher's keeper read from a
+ * launcher's status file (bwrap's --json-status-fd): the sandbox's first
+ * process (worker/sandbox_exec.h) and whether the program ran
+ * (worker/launcher.h). */
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "worker/launcher.h"
+#include "worker/sandbox_exec.h"
 
 static char dir[] = "/tmp/ci-launcher-XXXXXX";
 static char path[sizeof dir + 16];
@@ -48,47 +47,45 @@ static void test_child_pid(void **state)
     (void)state;
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        write_status(cases[i].text);
-        if (launcher_child_pid(path) != cases[i].want)
-            fail_msg("case %zu (%s): %d, want %d", i, cases[i].text, (int)launcher_child_pid(path),
-                     (int)cases[i].want);
+        if (sandbox_exec_child_pid(cases[i].text) != cases[i].want)
+            fail_msg("case %zu (%s): %d, want %d", i, cases[i].text,
+                     (int)sandbox_exec_child_pid(cases[i].text), (int)cases[i].want);
     }
-    unlink(path);
-    assert_int_equal(launcher_child_pid(path), 0);
-    launcher_kill_sandbox(path);        /* no status: nothing to kill, no crash */
 }
 
-/* A process that left the launcher's group (bwrap --new-session) is not
- * reached by the group kill; named by the status file, it is killed. */
-static void test_kill_outside_the_group(void **state)
+/* bwrap's status file says the program ran: "exit-code" written, or
+ * "child-pid" when the run was stopped from outside; nothing, or no file,
+ * says it did not. */
+static void test_ran(void **state)
 {
-    char text[64];
-    int status;
-    pid_t pid;
+    static const struct {
+        const char *text;
+        int stopped, want;
+    } cases[] = {
+        {"{ \"child-pid\": 42 }\n{ \"exit-code\": 1 }\n", 0, 1},
+        {"{ \"child-pid\": 42 }\n{ \"exit-code\": 0 }\n", 1, 1},
+        {"{ \"child-pid\": 42 }\n", 1, 1},
+        {"{ \"child-pid\": 42 }\n", 0, 0},  /* bwrap's own set-up failed */
+        {"", 1, 0},
+        {"", 0, 0},
+    };
     (void)state;
 
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        setsid();
-        for (int i = 0; i < 600; i++)   /* at most 60 s */
-            usleep(100 * 1000);
-        _exit(0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_status(cases[i].text);
+        if (launcher_ran(path, cases[i].stopped) != cases[i].want)
+            fail_msg("case %zu (%s, stopped %d): want %d", i, cases[i].text, cases[i].stopped,
+                     cases[i].want);
     }
-    snprintf(text, sizeof text, "{ \"child-pid\": %d }\n", (int)pid);
-    write_status(text);
-    launcher_kill_sandbox(path);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFSIGNALED(status));
-    assert_int_equal(WTERMSIG(status), SIGKILL);
     unlink(path);
+    assert_int_equal(launcher_ran(path, 1), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_child_pid),
-        cmocka_unit_test(test_kill_outside_the_group),
+        cmocka_unit_test(test_ran),
     };
     int rc;
 

@@ -10,7 +10,9 @@
  * A stand-in worker, a child of this process, spawns the launcher as
  * loop_spawn does (a session of its own); this process is a child
  * subreaper, so whatever is orphaned on the way comes back to it to be
- * checked and reaped. */
+ * checked and reaped. The worker's own stop of a run (a timeout, a cancel)
+ * is tested through the real loop (common/loop.h), which spawns the
+ * launcher with its kill grace. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,9 @@
 #include <cmocka.h>
 
 #include "common/clock.h"
+#include "common/err.h"
+#include "common/loop.h"
+#include "tests/unit/loop_until.h"
 #include "worker/launcher.h"
 #include "worker/mongo_sink.h"
 #include "worker/sandbox_exec.h"
@@ -129,13 +134,10 @@ static void worker_main(const struct kfx *k, const char *cmd)
     _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
 }
 
-/* Starts a worker whose launcher runs the stand-in with cmd; returns the
- * pid the stand-in wrote under key, once it did. */
-static pid_t start(struct kfx *k, const char *cmd, const char *key)
+/* Makes k's directories and writes the stand-in. */
+static void prepare(struct kfx *k)
 {
-    int64_t until = clock_mono_ms() + T_STATUS_MS;
     FILE *fp;
-    pid_t init;
 
     memset(k, 0, sizeof *k);
     snprintf(k->dir, sizeof k->dir, "/tmp/ci-keeper-XXXXXX");
@@ -153,7 +155,16 @@ static pid_t start(struct kfx *k, const char *cmd, const char *key)
     fputs(fake_bwrap, fp);
     fclose(fp);
     assert_int_equal(chmod(k->bwrap, 0755), 0);
+}
 
+/* Starts a worker whose launcher runs the stand-in with cmd; returns the
+ * pid the stand-in wrote under key, once it did. */
+static pid_t start(struct kfx *k, const char *cmd, const char *key)
+{
+    int64_t until = clock_mono_ms() + T_STATUS_MS;
+    pid_t init;
+
+    prepare(k);
     k->worker = fork();
     assert_true(k->worker >= 0);
     if (k->worker == 0)
@@ -278,12 +289,79 @@ static void test_worker_dies_before_release(void **state)
                  (int)init, T_GONE_MS);
 }
 
+static int status_written(void *arg)
+{
+    return status_pid(arg, "child-pid") != 0;
+}
+
+/* 1 once init is gone: reaped by its keeper, or, orphaned, here (only that
+ * pid is waited for: the loop reaps its own children). */
+static int init_gone(void *arg)
+{
+    pid_t init = *(pid_t *)arg;
+
+    return waitpid(init, NULL, WNOHANG) == init || (kill(init, 0) != 0 && errno == ESRCH);
+}
+
+static void on_launcher_done(void *arg, const struct loop_proc_result *r)
+{
+    (void)r;
+    *(int *)arg = 1;
+}
+
+/* The worker's own stop of a run, as its sandbox and linters do it: a
+ * loop_proc_cancel of a launcher spawned with LAUNCHER_KILL_GRACE_MS, while
+ * the init is out of the group and unguarded. The keeper, sent the SIGTERM,
+ * must kill it; the group's SIGKILL alone leaves it running. */
+static void test_worker_cancels(void **state)
+{
+    const char *argv[] = {
+        "/proc/self/exe", SANDBOX_EXEC_FLAG, "--bwrap", NULL, "--stage", NULL, "--status", NULL,
+        "--cpu", "60", "--", "run", NULL,
+    };
+    struct loop_proc_spec spec = {argv, launcher_env, "/", T_STATUS_MS, 4096,
+                                  LAUNCHER_KILL_GRACE_MS};
+    struct loop_until *lu;
+    struct loop_proc *p;
+    struct loop *loop;
+    struct kfx k;
+    struct err e;
+    pid_t init;
+    int reported = 0, ok;
+
+    (void)state;
+    prepare(&k);
+    argv[3] = k.bwrap;
+    argv[5] = k.stage;
+    argv[7] = k.status;
+    loop = loop_new(&e);
+    assert_non_null(loop);
+    lu = loop_until_new(loop);
+    p = loop_spawn(loop, &spec, on_launcher_done, &reported, &e);
+    assert_non_null(p);
+    assert_true(loop_until_run(lu, status_written, &k, T_STATUS_MS));
+    init = status_pid(&k, "child-pid");
+    loop_proc_cancel(p);
+    ok = loop_until_run(lu, init_gone, &init, T_GONE_MS);
+    if (!ok)
+        ok = gone(init);    /* kills it, and says it was not */
+    loop_until_run(lu, NULL, NULL, 50);     /* the launcher's end, seen by the loop */
+    loop_until_free(lu);
+    loop_free(loop);
+    finish(&k);
+    assert_false(reported);     /* a cancelled run never reports */
+    if (!ok)
+        fail_msg("the sandbox's init (pid %d) still ran %d ms after the worker's cancel",
+                 (int)init, T_GONE_MS);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_worker_dies),
         cmocka_unit_test(test_bwrap_dies),
         cmocka_unit_test(test_worker_dies_before_release),
+        cmocka_unit_test(test_worker_cancels),
     };
 
     /* As the worker's main() does: the launcher execs bwrap, never exiting
