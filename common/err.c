@@ -51,7 +51,6 @@ static const struct {
     [ERR_IDEMPOTENCY_KEY_REUSED] = {"idempotency_key_reused",
                                     "Idempotency key reused with another body", 422},
     [ERR_INVALID_IDEMPOTENCY_KEY] = {"invalid_idempotency_key", "Invalid Idempotency-Key", 400},
-    [ERR_FORBIDDEN]              = {"forbidden", "Forbidden", 403},
     [ERR_FEATURE_DISABLED]       = {"feature_disabled", "Feature disabled", 403},
     [ERR_TARGET_NOT_ALLOWED]     = {"target_not_allowed", "Target not allowed", 422},
     [ERR_INVALID_DIFF]           = {"invalid_diff", "Invalid diff", 422},

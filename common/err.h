@@ -50,7 +50,6 @@ enum err_code {
     ERR_RATE_LIMITED,
     ERR_IDEMPOTENCY_KEY_REUSED,
     ERR_INVALID_IDEMPOTENCY_KEY,
-    ERR_FORBIDDEN,
     ERR_FEATURE_DISABLED,       /* an operator has not enabled this (stress tests) */
     ERR_TARGET_NOT_ALLOWED,     /* a stress-test target outside the allow-list, or private */
     ERR_INVALID_DIFF,           /* `diff` is not a well-formed unified diff */
