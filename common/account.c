@@ -110,11 +110,21 @@ int account_email_fold(const char *email, char *out, size_t cap)
     return rc;
 }
 
-/* The email and the plan, each refused by name. */
-static int user_fields_check(const char *email, const char *plan, struct err *e)
+/* The email, refused by name. */
+static int user_email_check(const char *email, struct err *e)
 {
     if (!email_ok(email))
         return err_set_field(e, ERR_INVALID_FIELD_VALUE, "email", "not a valid email address");
+    return ERR_OK;
+}
+
+/* The email and the plan, each refused by name. */
+static int user_fields_check(const char *email, const char *plan, struct err *e)
+{
+    int rc;
+
+    if ((rc = user_email_check(email, e)) != ERR_OK)
+        return rc;
     if (plans_parse(plan) < 0)
         return err_set_field(e, ERR_INVALID_FIELD_VALUE, "plan",
                              "plan must be lite, pro or business");
@@ -178,8 +188,10 @@ int account_user_set_plan(struct db *db, const char *email, const char *plan, st
 
 int account_user_set_operator(struct db *db, const char *email, int on, struct err *e)
 {
-    if (!email_ok(email))
-        return err_set(e, ERR_NOT_FOUND, "not a valid email address");
+    int rc;
+
+    if ((rc = user_email_check(email, e)) != ERR_OK)
+        return rc;
     return user_update(db, "UPDATE users SET operator = $2::boolean WHERE email = lower($1)"
                        " RETURNING user_id", email, on ? "true" : "false", e);
 }

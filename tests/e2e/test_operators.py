@@ -164,6 +164,7 @@ def test_admin_user_operator_arguments(harness):
     assert r.returncode == 1 and "no user with this email" in r.stderr, r.stderr
     r = harness.admin("user-operator", "not-an-email", "on", check=False)
     assert r.returncode == 1 and "not a valid email address" in r.stderr, r.stderr
+    assert "(invalid_field_value)" in r.stderr, r.stderr    # not "not_found"
     for args in ((email, "yes"), (email, "ON"), (email,), (email, "on", "x")):
         r = harness.admin("user-operator", *args, check=False)
         assert r.returncode == 2, (args, r)
