@@ -170,20 +170,27 @@ static void test_own_session(void **state)
     assert_true(sid != getsid(0));
 }
 
-/* The grandchild holds stdout open: without the group kill, the report would
- * wait for it, and it would outlive the timeout. */
-static void test_timeout_kills_group(void **state)
+/* Runs script (it prints its grandchild's pid) with a wall clock of 300 ms
+ * and grace_ms, and expects it killed by SIGKILL, timed out, with the
+ * grandchild gone. */
+static void expect_timeout_kill(struct fx *f, const char *script, uint64_t grace_ms)
 {
-    struct fx *f = *state;
     long grandchild = 0;
 
-    spawn(f, "sleep 60 & echo $!; wait", 300);
+    spawn_grace(f, script, 300, grace_ms);
     spin(f, T_GUARD_MS, 1);
     assert_true(f->done);
     assert_true(f->res.timed_out);
     assert_int_equal(f->res.term_signal, SIGKILL);
     assert_int_equal(sscanf(f->out, "%ld", &grandchild), 1);
     expect_gone(grandchild);
+}
+
+/* The grandchild holds stdout open: without the group kill, the report would
+ * wait for it, and it would outlive the timeout. */
+static void test_timeout_kills_group(void **state)
+{
+    expect_timeout_kill(*state, "sleep 60 & echo $!; wait", 0);
 }
 
 /* The first number in the file at path, once something has written it
@@ -274,14 +281,7 @@ static void test_timeout_with_grace(void **state)
     struct fx *f = *state;
     long grandchild = 0;
 
-    spawn_grace(f, "trap '' TERM; sleep 60 & echo $!; wait; wait", 300, 300);
-    spin(f, T_GUARD_MS, 1);
-    assert_true(f->done);
-    assert_true(f->res.timed_out);
-    assert_int_equal(f->res.term_signal, SIGKILL);
-    assert_int_equal(sscanf(f->out, "%ld", &grandchild), 1);
-    expect_gone(grandchild);
-
+    expect_timeout_kill(f, "trap '' TERM; sleep 60 & echo $!; wait; wait", 300);
     f->done = 0;
     spawn_grace(f, "trap 'echo bye; exit 7' TERM; sleep 60 & echo $!; wait", 300, T_GUARD_MS);
     spin(f, T_GUARD_MS, 1);
