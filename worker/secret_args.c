@@ -15,7 +15,7 @@ static int is_arg_name_char(unsigned char c)
 void secret_args_call_at(struct scan *s, size_t i)
 {
     const char *t = s->t;
-    size_t j = i, k, e;
+    size_t j = i, k, e, vs, ve;
     int guard;
 
     for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
@@ -29,6 +29,8 @@ void secret_args_call_at(struct scan *s, size_t i)
     k = scan_skip_blanks(s, e + 1);
     if (k < s->n && t[k] == ',')
         secret_assign_value(s, i + 1, e, k + 1, VALUE_QUOTED_ONLY);
+    else if (k < s->n && t[k] == ')' && secret_assign_default_at(s, k + 1, &vs, &ve))
+        secret_assign_span(s, i + 1, e, vs, ve, 1);   /* ENV.fetch("X") { "..." } */
 }
 
 void secret_args_fallback_at(struct scan *s, size_t i)

@@ -1,7 +1,8 @@
 /* secret_args.h - the rules for a secret passed to code beside the string
  * or the variable that names it: os.environ.get("DB_PASSWORD", "..."),
  * setProperty("db.password", "..."), Header.Set("Authorization", "Bearer
- * ..."), process.env.API_TOKEN ?? "..." (and ||).
+ * ..."), ENV.fetch("API_TOKEN") { "..." }, process.env.API_TOKEN ?? "..."
+ * (and ||).
  */
 #ifndef WK_SECRET_ARGS_H
 #define WK_SECRET_ARGS_H
@@ -12,8 +13,9 @@
 
 /* Tries the call-argument rule at a quote at t[i]: a first argument
  * ("(" before it) that is a short string naming a secret, then ',' and a
- * quoted value. Reads at most SECRET_NAME_MAX bytes of the string and the
- * value. */
+ * quoted value, or ')' and the literal the call falls back to
+ * (secret_assign_default_at: ENV.fetch("X") { "..." }). Reads at most
+ * SECRET_NAME_MAX bytes of the string and the value. */
 void secret_args_call_at(struct scan *s, size_t i);
 
 /* Tries the fallback rule at a "??" or "||" at t[i]: a name before it

@@ -216,11 +216,57 @@ static int operand_ends(const struct scan *s, size_t k)
     return k >= s->n || ascii_in_set(s->t[k], "\r\n;,)]}#/");
 }
 
+/* Reads the one-line quoted literal at t[p]: sets [*vs, *ve) to its text
+ * and returns the offset past its closing quote, or 0. */
+static size_t quoted_literal(const struct scan *s, size_t p, size_t *vs, size_t *ve)
+{
+    const char *t = s->t;
+    size_t k;
+    char q;
+
+    if (p >= s->n || !is_quote((unsigned char)t[p]))
+        return 0;
+    q = t[p];
+    for (k = p + 1; k < s->n && k - p <= SECRET_VALUE_MAX && t[k] != q && t[k] != '\n'; k++)
+        if (t[k] == '\\')
+            k++;
+    if (k >= s->n || t[k] != q)
+        return 0;
+    *vs = p + 1;
+    *ve = k;
+    return k + 1;
+}
+
+int secret_assign_default_at(const struct scan *s, size_t p, size_t *vs, size_t *ve)
+{
+    size_t e;
+
+    p = scan_skip_blanks(s, p);
+    /* ENV.fetch("X") { "..." }: a Ruby block that only returns a literal */
+    if (p >= s->n || s->t[p] != '{' ||
+        (e = quoted_literal(s, scan_skip_blanks(s, p + 1), vs, ve)) == 0)
+        return 0;
+    e = scan_skip_blanks(s, e);
+    return e < s->n && s->t[e] == '}';
+}
+
+/* 1 when the byte before the blanks before t[k] is a closing parenthesis:
+ * a call's end, where a Ruby block may follow (ENV.fetch("X") { ... }). */
+static int after_call(const struct scan *s, size_t k)
+{
+    size_t j = k;
+
+    while (j > 0 && k - j < ASSIGN_BLANKS_MAX && is_blank((unsigned char)s->t[j - 1]))
+        j--;
+    return j > 0 && s->t[j - 1] == ')';
+}
+
 /* The literal default of an expression (os.getenv("X") or "...",
- * ENV["X"] || "...", config.get('x') ?? '...'): from the unquoted value at
- * p, reads at most FALLBACK_SCAN_MAX bytes of one line, skipping string
- * literals and brackets, for an or, || or ?? followed by a quoted literal
- * that ends the expression; *ve is the end of the unquoted value. Sets
+ * ENV["X"] || "...", config.get('x') ?? '...', ENV.fetch("X") { "..." }):
+ * from the unquoted value at p, reads at most FALLBACK_SCAN_MAX bytes of one
+ * line, skipping string literals and brackets, for an or, || or ?? followed
+ * by a quoted literal that ends the expression, or a block holding only a
+ * literal after a call; *ve is the end of the unquoted value. Sets
  * [*vs, *ve) to the literal's text and returns 1 (moving assign_floor past
  * it), else 0. */
 static int fallback_literal(struct scan *s, size_t p, size_t *vs, size_t *ve)
@@ -246,6 +292,12 @@ static int fallback_literal(struct scan *s, size_t p, size_t *vs, size_t *ve)
             if (k >= hi || t[k] != q)
                 return 0;
             continue;
+        }
+        if (t[k] == '{' && depth == 0 && after_call(s, k) &&
+            secret_assign_default_at(s, k, vs, ve)) {
+            if (*ve + 1 > s->assign_floor)
+                s->assign_floor = *ve + 1;
+            return 1;
         }
         if (t[k] == '(' || t[k] == '[' || t[k] == '{') {
             depth++;

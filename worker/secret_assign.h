@@ -31,6 +31,13 @@ void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, unsi
  * when quoted. */
 void secret_assign_span(struct scan *s, size_t ns, size_t ne, size_t vs, size_t ve, int quoted);
 
+/* The literal a lookup falls back to, read at p just past the lookup's
+ * closing bracket (after blanks): ENV.fetch("X") { "VALUE" }, a Ruby
+ * block holding only a literal. Returns 1 with [*vs, *ve) set to the
+ * literal's text, else 0. Reads at most SECRET_VALUE_MAX bytes and a few
+ * blanks. */
+int secret_assign_default_at(const struct scan *s, size_t p, size_t *vs, size_t *ve);
+
 /* String literals joined into one value: "a" + "b", "a" \ (line break)
  * "b", "a" "b", and inside brackets literals on successive lines. */
 struct chain {

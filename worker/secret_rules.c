@@ -129,14 +129,18 @@
  *                         string of [A-Za-z0-9_.-] after '(' (getenv and
  *                         config fallbacks, setProperty, Header.Set,
  *                         SetDefault); NAME ?? "VALUE" and NAME || "VALUE";
- *                         NAME = ("user", "VALUE") (a requests auth tuple).
+ *                         NAME = ("user", "VALUE") (a requests auth tuple);
+ *                         ("NAME") { "VALUE" }, a Ruby block holding only
+ *                         a literal after the call (ENV.fetch("X") { ... }).
  *   (fallback literal)    NAME op EXPR or "VALUE" (also || and ??): the
  *                         literal default after a lookup that may find
  *                         nothing (os.getenv("X") or "...", ENV["X"] ||
  *                         "...", config.get('x') ?? '...'), EXPR read on one
  *                         line within FALLBACK_SCAN_MAX bytes, its literals
  *                         and brackets skipped, up to a ';' '#' or line
- *                         break; VALUE must end the expression.
+ *                         break; VALUE must end the expression. Also NAME
+ *                         op EXPR { "VALUE" } when EXPR ends in a call
+ *                         (ENV.fetch("X") { "..." }).
  *   (separate words)      the generic_secret NAME and VALUE as two words: a
  *                         long option --NAME VALUE (the value a literal word
  *                         or a quoted string, so an identifier-shaped

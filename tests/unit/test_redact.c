@@ -913,6 +913,39 @@ static void test_yaml_block_scalar_ends_at_dedent(void **state)
     redact_result_cleanup(&res);
 }
 
+/* Each of lines[0..n) comes back unchanged, alone and joined. */
+static void assert_lines_clean(const char *const *lines, size_t n)
+{
+    char all[4096];
+    size_t i, used = 0, len;
+
+    for (i = 0; i < n; i++) {
+        len = strlen(lines[i]);
+        assert_clean(lines[i], len, lines[i]);
+        assert_true(used + len < sizeof(all));
+        memcpy(all + used, lines[i], len);
+        used += len;
+    }
+    assert_clean(all, used, "all lines");
+}
+
+/* Ruby's ENV.fetch block: a default that is no secret (a number, an error,
+ * an empty or a worded literal) or under a name that says none stays. */
+static void test_ruby_fetch_block_kept(void **state)
+{
+    static const char *const lines[] = {
+        "port = ENV.fetch(\"PORT\") { 3000 }\n",
+        "secret = ENV.fetch(\"SECRET_KEY_BASE\") { raise \"missing SECRET_KEY_BASE\" }\n",
+        "api_token = ENV.fetch(\"API_TOKEN\") { \"\" }\n",
+        "ENV.fetch(\"API_TOKEN\") { \"dev-token-not-secret\" }\n",
+        "host = ENV.fetch(\"REDIS_HOST\") { \"redis-7.internal\" }\n",
+        "level = ENV.fetch('LOG_LEVEL') { 'Debug42' }\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -937,6 +970,7 @@ int main(void)
         cmocka_unit_test(test_findings_capped),
         cmocka_unit_test(test_diff_adds_mark),
         cmocka_unit_test(test_yaml_block_scalar_ends_at_dedent),
+        cmocka_unit_test(test_ruby_fetch_block_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

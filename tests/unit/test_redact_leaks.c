@@ -3,10 +3,11 @@
  *
  * Each test is a table of cases: a realistic snippet (a file, a manifest, a
  * command line) and the secret it holds. A case fails when the redacted
- * text still holds the secret or any PIECE_LEN-byte piece of it, or when
+ * text still holds the secret or any PIECE_LEN-byte piece of it, when
  * it no longer has the original's line count (findings would land on the
- * wrong lines). Every value is fake: typed for these tests, in the shape of
- * the real credential.
+ * wrong lines), or, for a case that names one, when the code around the
+ * secret did not survive (a rule that swallowed the line). Every value is
+ * fake: typed for these tests, in the shape of the real credential.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@ struct leak_case {
     const char *what;       /* where a developer writes it */
     const char *text;       /* the submitted text */
     const char *secret;     /* what must not reach the model */
+    const char *kept;       /* text around it that must survive, or NULL */
 };
 
 static size_t count_lines(const char *t, size_t len)
@@ -60,7 +62,7 @@ static void check_cases(const struct leak_case *c, size_t n, int diff)
 {
     char report[REPORT_MAX];
     size_t i, used = 0, pn = 0;
-    int bad = 0;
+    int bad = 0, lost;
 
     report[0] = '\0';
     for (i = 0; i < n; i++) {
@@ -72,10 +74,14 @@ static void check_cases(const struct leak_case *c, size_t n, int diff)
                          0);
         assert_non_null(r.text);
         piece = kept_piece(r.text, r.len, c[i].secret, &pn);
-        if (piece != NULL || count_lines(r.text, r.len) != count_lines(c[i].text, len)) {
+        lost = c[i].kept != NULL && memmem(r.text, r.len, c[i].kept, strlen(c[i].kept)) == NULL;
+        if (piece != NULL || lost || count_lines(r.text, r.len) != count_lines(c[i].text, len)) {
             int k = snprintf(report + used, sizeof(report) - used,
                              "\n  %s: %s; redacted text:\n    %.300s", c[i].what,
-                             piece != NULL ? "secret kept" : "line count changed", r.text);
+                             piece != NULL ? "secret kept"
+                             : lost        ? "code around it lost"
+                                           : "line count changed",
+                             r.text);
             if (k > 0 && (size_t)k < sizeof(report) - used)
                 used += (size_t)k;
             bad++;
@@ -644,6 +650,31 @@ static void test_yaml_block_scalar_lines(void **state)
     CHECK(cases);
 }
 
+/* Ruby's ENV.fetch with a block: the block's literal is the value used
+ * when the variable is unset, a secret under a secret name, whether the
+ * name is the variable looked up or the one assigned. (ENV.fetch("X", "v")
+ * is a call's second argument and already covered: kept as a case.) */
+static void test_ruby_fetch_block_default(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"block after the looked-up name",
+         "api_token = ENV.fetch(\"API_TOKEN\") { \"Xk9mP2vQ7rT4wL8nZs\" }\n",
+         "Xk9mP2vQ7rT4wL8nZs", "api_token = ENV.fetch(\"API_TOKEN\") { \""},
+        {"block, statement alone",
+         "ENV.fetch('STRIPE_API_KEY') { 'Tg5hY7uJ9kL2mN4bVc8x' }\nputs 'ok'\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "ENV.fetch('STRIPE_API_KEY') { '"},
+        {"block under an assigned secret name",
+         "  Stripe.api_key = ENV.fetch('STRIPE') { 'Vb8nM1qW3eR5tY7uZx4c' }\n",
+         "Vb8nM1qW3eR5tY7uZx4c", "  Stripe.api_key = ENV.fetch('STRIPE') { '"},
+        {"second argument",
+         "db_password = ENV.fetch(\"DB_PASSWORD\", \"Rf4tG6yH8uJ2iK5oPq\")\n",
+         "Rf4tG6yH8uJ2iK5oPq", "db_password = ENV.fetch(\"DB_PASSWORD\", \""},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +698,7 @@ int main(void)
         cmocka_unit_test(test_docker_login_variants),
         cmocka_unit_test(test_multi_line_netrc),
         cmocka_unit_test(test_yaml_block_scalar_lines),
+        cmocka_unit_test(test_ruby_fetch_block_default),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
