@@ -48,3 +48,66 @@ void secret_args_fallback_at(struct scan *s, size_t i)
     if (j < ne)
         secret_assign_value(s, j, ne, i + 2, VALUE_QUOTED_ONLY);
 }
+
+/* 1 when t[ns..ne) names a secret (secret_text_name_flags). */
+static int names_secret(const struct scan *s, size_t ns, size_t ne)
+{
+    return ne > ns && (secret_text_name_flags(s->t, ns, ne) & SECRET_NAME_LISTED) != 0;
+}
+
+/* The name assigned the value that starts at t[i] (NAME=${...},
+ * NAME="${...}", NAME: ${...}): sets [*ns, *ne) and returns 1, else 0. */
+static int assigned_name(const struct scan *s, size_t i, size_t *ns, size_t *ne)
+{
+    const char *t = s->t;
+    size_t j = i;
+    int guard;
+
+    if (j > 0 && is_quote((unsigned char)t[j - 1]))
+        j--;
+    for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
+         guard++)
+        j--;
+    if (j == 0 || (t[j - 1] != '=' && t[j - 1] != ':'))
+        return 0;
+    for (j--, guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
+         guard++)
+        j--;
+    *ne = j;
+    while (j > 0 && *ne - j < SECRET_NAME_MAX && is_name_char((unsigned char)t[j - 1]))
+        j--;
+    *ns = j;
+    return j < *ne;
+}
+
+void secret_args_shell_default_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t ns = i + 2, ne, k, vs, e, on, oe;
+
+    ne = ns + scan_run_len(s, ns, ascii_is_alnum_us, SECRET_NAME_MAX);
+    if (ne == ns || ne - ns > SECRET_NAME_MAX || ne >= s->n)
+        return;
+    k = ne + (t[ne] == ':');
+    /* :- and - (use), := and = (assign); not :? (an error message) or :+ */
+    if (k >= s->n || (t[k] != '-' && t[k] != '='))
+        return;
+    if (!names_secret(s, ns, ne)) {
+        if (!assigned_name(s, i, &on, &oe) || !names_secret(s, on, oe))
+            return;
+        ns = on;
+        ne = oe;
+    }
+    /* The word ends at the first '}' of the line; a '{' is a nested
+     * expansion (${A:-${B}}), and each scan stops at the next one. */
+    vs = k + 1;
+    for (e = vs; e < s->n && e - vs <= SECRET_VALUE_MAX && !ascii_in_set(t[e], "{}\n"); e++)
+        ;
+    if (e >= s->n || t[e] != '}')
+        return;
+    if (e - vs >= 2 && is_quote((unsigned char)t[vs]) && t[e - 1] == t[vs]) {
+        vs++;       /* ${X:-"..."} */
+        e--;
+    }
+    secret_assign_span(s, ns, ne, vs, e, 1);
+}

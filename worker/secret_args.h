@@ -2,7 +2,7 @@
  * or the variable that names it: os.environ.get("DB_PASSWORD", "..."),
  * setProperty("db.password", "..."), Header.Set("Authorization", "Bearer
  * ..."), ENV.fetch("API_TOKEN") { "..." }, process.env.API_TOKEN ?? "..."
- * (and ||).
+ * (and ||), ${DB_PASSWORD:-...} (a shell parameter's default).
  */
 #ifndef WK_SECRET_ARGS_H
 #define WK_SECRET_ARGS_H
@@ -21,5 +21,12 @@ void secret_args_call_at(struct scan *s, size_t i);
 /* Tries the fallback rule at a "??" or "||" at t[i]: a name before it
  * naming a secret, a quoted value after it. */
 void secret_args_fallback_at(struct scan *s, size_t i);
+
+/* Tries the shell default rule at a "${" at t[i]: ${NAME:-VALUE},
+ * ${NAME:=VALUE}, ${NAME-VALUE} or ${NAME=VALUE}, NAME (or the name the
+ * expansion is assigned to: PASSWORD="${X:-...}", KEY: ${X:-...}) naming a
+ * secret, VALUE (quoted or not) read up to the closing '}' on its line,
+ * at most SECRET_VALUE_MAX bytes, none of them '{'. */
+void secret_args_shell_default_at(struct scan *s, size_t i);
 
 #endif

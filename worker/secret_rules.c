@@ -132,6 +132,13 @@
  *                         NAME = ("user", "VALUE") (a requests auth tuple);
  *                         ("NAME") { "VALUE" }, a Ruby block holding only
  *                         a literal after the call (ENV.fetch("X") { ... }).
+ *   (shell default)       ${NAME:-VALUE}, ${NAME:=VALUE}, ${NAME-VALUE},
+ *                         ${NAME=VALUE}: the default of a shell parameter
+ *                         (scripts, Compose files), NAME or the name the
+ *                         expansion is assigned to (PASSWORD="${X:-...}",
+ *                         KEY: ${X:-...}) a secret name, VALUE (quotes
+ *                         stripped) up to the '}' on its line, no '{' in
+ *                         it; not :? (an error message) or :+.
  *   (fallback literal)    NAME op EXPR or "VALUE" (also || and ??): the
  *                         literal default after a lookup that may find
  *                         nothing (os.getenv("X") or "...", ENV["X"] ||
@@ -393,6 +400,10 @@ static void scan_text(struct scan *s)
         case '\'':
             secret_args_call_at(s, i);
             det_chain(s, i);
+            break;
+        case '$':
+            if (c1 == '{')
+                secret_args_shell_default_at(s, i);
             break;
         case '?':
         case '|':

@@ -23,7 +23,7 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "root:pw@tcp(", "scott/pw@h:1/", "AccountKey=", "os.environ.get(\"DB_PASSWORD\", ", "x ?? ",
     "password: >-\n  ", "AC0123456789abcdef0123456789abcdef ", "SG.aaaaaaaaaaaaaaaa.",
     "token = a(x) or ", "docker -a ", "machine h\n password ", "  token: |\n",
-    "fetch(\"API_TOKEN\") { \"",
+    "fetch(\"API_TOKEN\") { \"", "a=${b:-",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

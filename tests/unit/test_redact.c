@@ -946,6 +946,28 @@ static void test_ruby_fetch_block_kept(void **state)
     assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* Shell parameter expansions that hold no secret: a default under a name
+ * that says none, an empty, worded or referenced default, an error
+ * message (:?) or an alternate value (:+), a nested expansion. */
+static void test_shell_parameter_defaults_kept(void **state)
+{
+    static const char *const lines[] = {
+        "cd \"${HOME:-/tmp}\"\n",
+        "PORT=${PORT:-8080}\n",
+        "LOG_DIR=\"${LOG_DIR:=/var/log/app-2024}\"\n",
+        "DB_PASSWORD=\"${DB_PASSWORD:-}\"\n",
+        "TOKEN=\"${API_TOKEN:-$(cat /run/secrets/api_token)}\"\n",
+        ": \"${API_KEY:?API_KEY must be set to a Key123 value}\"\n",
+        "exec app ${TOKEN:+--token=\"$TOKEN\"}\n",
+        "PASSWORD=${DB_PASSWORD:-changeme}\n",
+        "PASSWORD=${DB_PASSWORD:-${POSTGRES_PASSWORD}}\n",
+        "image: ${REGISTRY:-ghcr.io}/acme/app:${TAG:-v1.2.3-Beta4}\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -971,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_diff_adds_mark),
         cmocka_unit_test(test_yaml_block_scalar_ends_at_dedent),
         cmocka_unit_test(test_ruby_fetch_block_kept),
+        cmocka_unit_test(test_shell_parameter_defaults_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

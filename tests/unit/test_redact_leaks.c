@@ -675,6 +675,40 @@ static void test_ruby_fetch_block_default(void **state)
     CHECK(cases);
 }
 
+/* A shell parameter's default (${NAME:-VALUE}, ${NAME:=VALUE}, ${NAME-VALUE},
+ * ${NAME=VALUE}): the literal used when the variable is unset, in scripts,
+ * Compose files and entrypoints. A secret under a secret name, the
+ * variable expanded or the one assigned. */
+static void test_shell_parameter_defaults(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"assigned, quoted",
+         "PASSWORD=\"${DB_PASSWORD:-S3cr3tV4lueXq9}\"\n", "S3cr3tV4lueXq9",
+         "PASSWORD=\"${DB_PASSWORD:-"},
+        {"assign-default form",
+         "export TOKEN=${API_TOKEN:=Pl9oK7iJ5uH3yG1tWq}\n", "Pl9oK7iJ5uH3yG1tWq",
+         "export TOKEN=${API_TOKEN:="},
+        {"unset-only form, no colon",
+         ": \"${API_KEY-Zs4xD6cF8vG1bH3nQw}\"\nexec app\n", "Zs4xD6cF8vG1bH3nQw",
+         "}\"\nexec app\n"},
+        {"inside a connection string",
+         "psql \"postgres://app:${DB_PASSWORD:-Rf4tG6yH8uJ2iK5oPq}@db/app\"\n",
+         "Rf4tG6yH8uJ2iK5oPq", "}@db/app\"\n"},
+        {"compose file",
+         "    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-Mk2jN4hB6gV8fC1dLp}\n",
+         "Mk2jN4hB6gV8fC1dLp", "      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-"},
+        {"quoted default",
+         "mysql -uroot -p\"${MYSQL_ROOT_PASSWORD:-'Vb8nM1qW3eR5tY7uZx'}\" app\n",
+         "Vb8nM1qW3eR5tY7uZx", "}\" app\n"},
+        {"only the assigned name says secret",
+         "DB_PASSWORD=\"${PGPASS:-Tg5hY7uJ9kL2mN4bVc}\"\n", "Tg5hY7uJ9kL2mN4bVc",
+         "DB_PASSWORD=\"${PGPASS:-"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -699,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_multi_line_netrc),
         cmocka_unit_test(test_yaml_block_scalar_lines),
         cmocka_unit_test(test_ruby_fetch_block_default),
+        cmocka_unit_test(test_shell_parameter_defaults),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
