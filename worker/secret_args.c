@@ -21,16 +21,20 @@ void secret_args_call_at(struct scan *s, size_t i)
     for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
          guard++)
         j--;
-    if (j == 0 || t[j - 1] != '(')
+    if (j == 0 || (t[j - 1] != '(' && t[j - 1] != '['))
         return;
     e = i + 1 + scan_run_len(s, i + 1, is_arg_name_char, SECRET_NAME_MAX);
     if (e == i + 1 || e - (i + 1) > SECRET_NAME_MAX || e >= s->n || t[e] != t[i])
         return;
     k = scan_skip_blanks(s, e + 1);
-    if (k < s->n && t[k] == ',')
+    if (k >= s->n)
+        return;
+    if (t[j - 1] == '(' && t[k] == ',')
         secret_assign_value(s, i + 1, e, k + 1, VALUE_QUOTED_ONLY);
-    else if (k < s->n && t[k] == ')' && secret_assign_default_at(s, k + 1, &vs, &ve))
-        secret_assign_span(s, i + 1, e, vs, ve, 1);   /* ENV.fetch("X") { "..." } */
+    /* getenv("X") or "...", ENV["X"] || "...", ENV.fetch("X") { "..." } */
+    else if (t[k] == (t[j - 1] == '(' ? ')' : ']') &&
+             secret_assign_default_at(s, k + 1, &vs, &ve))
+        secret_assign_span(s, i + 1, e, vs, ve, 1);
 }
 
 void secret_args_fallback_at(struct scan *s, size_t i)

@@ -13,8 +13,10 @@
 
 /* Tries the call-argument rule at a quote at t[i]: a first argument
  * ("(" before it) that is a short string naming a secret, then ',' and a
- * quoted value, or ')' and the literal the call falls back to
- * (secret_assign_default_at: ENV.fetch("X") { "..." }). Reads at most
+ * quoted value; or a call's only argument or a subscript ("(" or "[" before
+ * it) naming a secret, then its closing bracket and the literal the lookup
+ * falls back to (secret_assign_default_at: os.getenv("X") or "...",
+ * ENV["X"] || "...", ENV.fetch("X") { "..." }). Reads at most
  * SECRET_NAME_MAX bytes of the string and the value. */
 void secret_args_call_at(struct scan *s, size_t i);
 

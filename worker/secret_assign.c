@@ -193,6 +193,27 @@ static void block_value(struct scan *s, struct block *b, unsigned nflags)
                  nflags | vflags[i]);
 }
 
+/* Reads the one-line quoted literal at t[p]: sets [*vs, *ve) to its text
+ * and returns the offset past its closing quote, or 0. */
+static size_t quoted_literal(const struct scan *s, size_t p, size_t *vs, size_t *ve)
+{
+    const char *t = s->t;
+    size_t k;
+    char q;
+
+    if (p >= s->n || !is_quote((unsigned char)t[p]))
+        return 0;
+    q = t[p];
+    for (k = p + 1; k < s->n && k - p <= SECRET_VALUE_MAX && t[k] != q && t[k] != '\n'; k++)
+        if (t[k] == '\\')
+            k++;
+    if (k >= s->n || t[k] != q)
+        return 0;
+    *vs = p + 1;
+    *ve = k;
+    return k + 1;
+}
+
 /* Offset past the fallback operator (or, ||, ??) at t[k], or 0. */
 static size_t fallback_op(const struct scan *s, size_t k)
 {
@@ -216,35 +237,19 @@ static int operand_ends(const struct scan *s, size_t k)
     return k >= s->n || ascii_in_set(s->t[k], "\r\n;,)]}#/");
 }
 
-/* Reads the one-line quoted literal at t[p]: sets [*vs, *ve) to its text
- * and returns the offset past its closing quote, or 0. */
-static size_t quoted_literal(const struct scan *s, size_t p, size_t *vs, size_t *ve)
-{
-    const char *t = s->t;
-    size_t k;
-    char q;
-
-    if (p >= s->n || !is_quote((unsigned char)t[p]))
-        return 0;
-    q = t[p];
-    for (k = p + 1; k < s->n && k - p <= SECRET_VALUE_MAX && t[k] != q && t[k] != '\n'; k++)
-        if (t[k] == '\\')
-            k++;
-    if (k >= s->n || t[k] != q)
-        return 0;
-    *vs = p + 1;
-    *ve = k;
-    return k + 1;
-}
-
 int secret_assign_default_at(const struct scan *s, size_t p, size_t *vs, size_t *ve)
 {
     size_t e;
 
     p = scan_skip_blanks(s, p);
+    if (p >= s->n)
+        return 0;
+    /* os.getenv("X") or "...", ENV["X"] || "...": the literal ends it */
+    if ((e = fallback_op(s, p)) != 0)
+        return (e = quoted_literal(s, scan_skip_blanks(s, e), vs, ve)) != 0 &&
+               operand_ends(s, e);
     /* ENV.fetch("X") { "..." }: a Ruby block that only returns a literal */
-    if (p >= s->n || s->t[p] != '{' ||
-        (e = quoted_literal(s, scan_skip_blanks(s, p + 1), vs, ve)) == 0)
+    if (s->t[p] != '{' || (e = quoted_literal(s, scan_skip_blanks(s, p + 1), vs, ve)) == 0)
         return 0;
     e = scan_skip_blanks(s, e);
     return e < s->n && s->t[e] == '}';
@@ -400,6 +405,26 @@ static void chain_value(struct scan *s, const struct chain *c, unsigned nflags)
         s->assign_floor = c->end;
 }
 
+/* Adds the span of the quoted value t[vs..ve) (an "Authorization" scheme
+ * word before it left in the text) when it passes the value filters under
+ * the name's flags. */
+static void quoted_value(struct scan *s, size_t vs, size_t ve, unsigned nflags)
+{
+    static const char *const schemes[] = {"bearer ", "basic ", "token ", NULL};
+    unsigned vflags;
+    size_t w;
+    int kind;
+
+    for (w = 0; schemes[w] != NULL; w++)
+        if (scan_prefix_ci(s->t + vs, ve - vs, schemes[w])) {
+            vs += strlen(schemes[w]);
+            break;
+        }
+    kind = classify_value(s->t + vs, ve - vs, 1, nflags, &vflags);
+    if (kind >= 0)
+        scan_add(s, vs, ve, kind, nflags | vflags);
+}
+
 /* The assignment rule for a name t[ns..ne) and a value from val_from. A
  * ':' operator may be a type annotation: token: str = "..." reads on. A
  * tight ':' (no blank after it, name not quoted) only takes a quoted value:
@@ -427,6 +452,15 @@ static void det_value(struct scan *s, size_t ns, size_t ne, size_t val_from, int
             chain_value(s, &c, nflags);
             return;
         }
+    }
+    w = k < s->n ? scan_skip_blanks(s, k + 1) : k;
+    if (k < s->n && s->t[k] == '(' && !quoted_only && w < s->n &&
+        !is_quote((unsigned char)s->t[w])) {
+        /* token = (os.getenv("X") or "..."): only the literal default */
+        if (read_value(s, k + 1, 0, &vs, &ve, &quoted) == 0 && !quoted &&
+            fallback_literal(s, vs, &vs, &ve))
+            quoted_value(s, vs, ve, nflags);
+        return;
     }
     if (k < s->n && (s->t[k] == '(' || s->t[k] == '[')) {
         /* auth=("user", "password"): the second of a pair of strings */

@@ -32,10 +32,11 @@ void secret_assign_value(struct scan *s, size_t ns, size_t ne, size_t from, unsi
 void secret_assign_span(struct scan *s, size_t ns, size_t ne, size_t vs, size_t ve, int quoted);
 
 /* The literal a lookup falls back to, read at p just past the lookup's
- * closing bracket (after blanks): ENV.fetch("X") { "VALUE" }, a Ruby
- * block holding only a literal. Returns 1 with [*vs, *ve) set to the
- * literal's text, else 0. Reads at most SECRET_VALUE_MAX bytes and a few
- * blanks. */
+ * closing bracket (after blanks): or, || or ?? then a quoted literal that
+ * ends the operand (os.getenv("X") or "VALUE"), or a Ruby block holding
+ * only a literal (ENV.fetch("X") { "VALUE" }). Returns 1 with [*vs, *ve)
+ * set to the literal's text, else 0. Reads at most SECRET_VALUE_MAX bytes
+ * and a few blanks. */
 int secret_assign_default_at(const struct scan *s, size_t p, size_t *vs, size_t *ve);
 
 /* String literals joined into one value: "a" + "b", "a" \ (line break)

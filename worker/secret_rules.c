@@ -131,7 +131,11 @@
  *                         SetDefault); NAME ?? "VALUE" and NAME || "VALUE";
  *                         NAME = ("user", "VALUE") (a requests auth tuple);
  *                         ("NAME") { "VALUE" }, a Ruby block holding only
- *                         a literal after the call (ENV.fetch("X") { ... }).
+ *                         a literal after the call (ENV.fetch("X") { ... });
+ *                         ("NAME") or "VALUE" and ["NAME"] || "VALUE" (also
+ *                         ??), the literal ending its operand: the lookup's
+ *                         string names the secret whatever the assigned
+ *                         name (key = (os.getenv("API_KEY") or "...")).
  *   (shell default)       ${NAME:-VALUE}, ${NAME:=VALUE}, ${NAME-VALUE},
  *                         ${NAME=VALUE}: the default of a shell parameter
  *                         (scripts, Compose files), NAME or the name the
@@ -147,7 +151,9 @@
  *                         and brackets skipped, up to a ';' '#' or line
  *                         break; VALUE must end the expression. Also NAME
  *                         op EXPR { "VALUE" } when EXPR ends in a call
- *                         (ENV.fetch("X") { "..." }).
+ *                         (ENV.fetch("X") { "..." }), and NAME op (EXPR or
+ *                         "VALUE") in parentheses (only the literal default
+ *                         counts there).
  *   (separate words)      the generic_secret NAME and VALUE as two words: a
  *                         long option --NAME VALUE (the value a literal word
  *                         or a quoted string, so an identifier-shaped

@@ -24,6 +24,7 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "password: >-\n  ", "AC0123456789abcdef0123456789abcdef ", "SG.aaaaaaaaaaaaaaaa.",
     "token = a(x) or ", "docker -a ", "machine h\n password ", "  token: |\n",
     "fetch(\"API_TOKEN\") { \"", "a=${b:-",
+    "getenv(\"API_KEY\") or \"", "token = (a(x) or ",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

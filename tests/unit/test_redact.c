@@ -968,6 +968,27 @@ static void test_shell_parameter_defaults_kept(void **state)
     assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* Defaults after a lookup in parentheses or a subscript that hold no
+ * secret: a name that says none, an empty or worded literal, a variable, a
+ * literal that is only the start of an expression. */
+static void test_fallback_in_parentheses_kept(void **state)
+{
+    static const char *const lines[] = {
+        "level = (os.getenv(\"LEVEL\") or \"info\")\n",
+        "region = (os.getenv(\"AWS_REGION\") or \"eu-West-1b\")\n",
+        "mode = ENV[\"MODE\"] || \"Production42\"\n",
+        "token = (os.getenv(\"API_TOKEN\") or default_token)\n",
+        "password = (input(\"Password: \") or \"\")\n",
+        "const parts = (req.headers[\"authorization\"] || \"\").split(\" \");\n",
+        "msg = (os.getenv(\"API_TOKEN\") or \"Please set API_TOKEN\")\n",
+        "url = (os.getenv(\"API_TOKEN\") or \"Xk9mP2vQ7rT4\" + suffix)\n",
+        "if (flags & MASK) || (mode == \"Strict42x\") { }\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -994,6 +1015,7 @@ int main(void)
         cmocka_unit_test(test_yaml_block_scalar_ends_at_dedent),
         cmocka_unit_test(test_ruby_fetch_block_kept),
         cmocka_unit_test(test_shell_parameter_defaults_kept),
+        cmocka_unit_test(test_fallback_in_parentheses_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -709,6 +709,36 @@ static void test_shell_parameter_defaults(void **state)
     CHECK(cases);
 }
 
+/* The literal default after a lookup inside parentheses, or assigned to a
+ * name that says nothing while the lookup's own string names the secret:
+ * (os.getenv("API_KEY") or "..."), key = ENV["STRIPE_API_KEY"] || "...". */
+static void test_fallback_in_parentheses(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"python, plain name, lookup names the key",
+         "key = (os.getenv(\"API_KEY\") or \"sk-live-Xk9mP2vQ7rT4wL8nZs4x\")\n",
+         "Xk9mP2vQ7rT4wL8nZs4x", "key = (os.getenv(\"API_KEY\") or \""},
+        {"python, assigned name says token",
+         "token = (os.environ.get(\"GH_VALUE\") or 'Tg5hY7uJ9kL2mN4bVc8x')\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "token = (os.environ.get(\"GH_VALUE\") or '"},
+        {"javascript ||",
+         "const token = (process.env.TOKEN || \"Vb8nM1qW3eR5tY7uZx4c\");\n",
+         "Vb8nM1qW3eR5tY7uZx4c", "\");\n"},
+        {"keyword argument",
+         "client = OpenAI(api_key=(os.environ.get(\"OPENAI\") or \"Rf4tG6yH8uJ2iK5oPq9w\"))\n",
+         "Rf4tG6yH8uJ2iK5oPq9w", "client = OpenAI(api_key=(os.environ.get(\"OPENAI\") or \""},
+        {"ruby subscript, plain name",
+         "key = ENV[\"STRIPE_API_KEY\"] || \"Zs4xD6cF8vG1bH3nQw2e\"\n", "Zs4xD6cF8vG1bH3nQw2e",
+         "key = ENV[\"STRIPE_API_KEY\"] || \""},
+        {"typescript ??, call in parentheses",
+         "const s = (config.get<string>(\"jwt_secret\") ?? 'Mk2jN4hB6gV8fC1dLp0o');\n",
+         "Mk2jN4hB6gV8fC1dLp0o", "');\n"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -734,6 +764,7 @@ int main(void)
         cmocka_unit_test(test_yaml_block_scalar_lines),
         cmocka_unit_test(test_ruby_fetch_block_default),
         cmocka_unit_test(test_shell_parameter_defaults),
+        cmocka_unit_test(test_fallback_in_parentheses),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
