@@ -167,10 +167,15 @@
  *                         VALUE or -pVALUE, mysql, mysqldump, mysqladmin,
  *                         mariadb -pVALUE (not -p VALUE: that prompts),
  *                         curl -u user:VALUE. The value passes the
- *                         generic_secret value filters. Not matched: echo
- *                         VALUE | docker login --password-stdin (echo's
- *                         argument is nearly always $VARIABLE; a literal
- *                         there is left to the other rules).
+ *                         generic_secret value filters. Also echo VALUE |
+ *                         docker login ... --password-stdin (echo -n,
+ *                         printf '%s' VALUE, printf VALUE; podman, nerdctl,
+ *                         sudo, the client's options, helm registry login;
+ *                         --password-stdin within STDIN_SEARCH_MAX bytes of
+ *                         the command, '\'-continued lines too): the echoed
+ *                         literal, read back from the '|', passing the
+ *                         value filters (a password's lower floor too)
+ *                         and not a placeholder ($TOKEN, ${{ secrets.X }}).
  *   (other forms)         Terraform variable "NAME" { ... default = VALUE }
  *                         (the default of a block named by a secret name,
  *                         before the block's first '}'); ENV NAME VALUE at
@@ -415,6 +420,8 @@ static void scan_text(struct scan *s)
         case '|':
             if (c1 == t[i])
                 secret_args_fallback_at(s, i);
+            else if (t[i] == '|' && (i == 0 || t[i - 1] != '|'))
+                secret_words_pipe_at(s, i);
             break;
         case 'v':
             if (c1 == 'a')

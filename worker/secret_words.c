@@ -17,6 +17,12 @@
 /* Bytes of the client's global options read for login (docker --config
  * DIR login). */
 #define LOGIN_SEARCH_MAX 256
+/* Bytes of a piped login command's arguments searched for
+ * --password-stdin (its options, \\-continued lines). */
+#define STDIN_SEARCH_MAX 1024
+/* Words between echo or printf and the value piped: an option (-n) or a
+ * format ('%s'). */
+#define ECHO_WORDS_MAX 1
 
 enum command {
     CMD_NONE,
@@ -246,4 +252,141 @@ void secret_words_option_at(struct scan *s, size_t i)
     if (vs < ve && !secret_text_is_placeholder(t + vs, ve - vs) &&
         secret_text_generic_ok(t + vs, ve - vs, 1))
         scan_add(s, vs, ve, K_GENERIC, SECRET_NAME_LISTED);
+}
+
+/* Offset past a registry login command that starts, after blanks and an
+ * optional sudo, at t[k]: docker, podman or nerdctl (their options may
+ * precede login) or helm registry, then login; else 0. */
+static size_t login_command(struct scan *s, size_t k)
+{
+    static const char *const clients[] = {"docker", "podman", "nerdctl", NULL};
+    size_t w, len, e;
+
+    k = scan_skip_blanks(s, k);
+    if (scan_has(s, k, "sudo ", 5))
+        k = scan_skip_blanks(s, k + 5);
+    if (scan_has(s, k, "helm ", 5)) {
+        k = scan_skip_blanks(s, k + 5);
+        if (!scan_has(s, k, "registry ", 9))
+            return 0;
+        k = scan_skip_blanks(s, k + 9);
+        return scan_has(s, k, "login", 5) && word_end(s, k + 5) ? k + 5 : 0;
+    }
+    for (w = 0; clients[w] != NULL; w++) {
+        len = strlen(clients[w]);
+        if (scan_has(s, k, clients[w], len) && word_end(s, k + len)) {
+            e = k < s->client_floor ? 0 : login_after_options(s, k + len);
+            return e;
+        }
+    }
+    return 0;
+}
+
+/* 1 when the command from t[k] to its end (a line break not after '\\', or
+ * a ; | &), within STDIN_SEARCH_MAX bytes, has the word --password-stdin. */
+static int reads_password_stdin(const struct scan *s, size_t k)
+{
+    const char *t = s->t;
+    size_t hi = s->n - k > STDIN_SEARCH_MAX ? k + STDIN_SEARCH_MAX : s->n;
+
+    for (; k < hi; k++) {
+        if (t[k] == '\n') {
+            if (t[k - 1] == '\\' || (t[k - 1] == '\r' && t[k - 2] == '\\'))
+                continue;      /* k > 1: a login word stands before */
+            return 0;
+        }
+        if (t[k] == ';' || t[k] == '|' || t[k] == '&')
+            return 0;
+        if (t[k] == '-' && is_space((unsigned char)t[k - 1]) &&
+            scan_has(s, k, "--password-stdin", 16) && word_end(s, k + 16))
+            return 1;
+    }
+    return 0;
+}
+
+/* The shell word that ends at t[k - 1]: a quoted string on one line or a
+ * run of bytes that are no blank, quote or ; | & (, at most
+ * SECRET_VALUE_MAX bytes. Sets [*ws, *we) to it (quotes included) and
+ * returns 1, else 0. */
+static int word_before(const struct scan *s, size_t k, size_t *ws, size_t *we)
+{
+    const char *t = s->t;
+    size_t j = k;
+
+    if (k == 0)
+        return 0;
+    if (is_quote((unsigned char)t[k - 1])) {
+        for (j = k - 1; j > 0 && k - j <= SECRET_VALUE_MAX + 1 && t[j - 1] != t[k - 1] &&
+                        t[j - 1] != '\n'; j--)
+            ;
+        if (j == 0 || t[j - 1] != t[k - 1])
+            return 0;
+        j--;
+    } else {
+        while (j > 0 && k - j <= SECRET_VALUE_MAX && !is_space((unsigned char)t[j - 1]) &&
+               !is_quote((unsigned char)t[j - 1]) && !ascii_in_set(t[j - 1], ";|&("))
+            j--;
+    }
+    *ws = j;
+    *we = k;
+    return j < k;
+}
+
+/* Offset of the blanks before t[k] (at least one), or k when none. */
+static size_t blanks_before(const struct scan *s, size_t k)
+{
+    size_t j = k;
+
+    while (j > 0 && k - j < ASSIGN_BLANKS_MAX && is_blank((unsigned char)s->t[j - 1]))
+        j--;
+    return j;
+}
+
+/* 1 when t[ws..we) is the word echo or printf starting a command. */
+static int echo_word(const struct scan *s, size_t ws, size_t we)
+{
+    if (!((we - ws == 4 && scan_has(s, ws, "echo", 4)) ||
+          (we - ws == 6 && scan_has(s, ws, "printf", 6))))
+        return 0;
+    return ws == 0 || is_space((unsigned char)s->t[ws - 1]) || ascii_in_set(s->t[ws - 1], ";|&(`");
+}
+
+/* The value echo or printf writes into the pipe at t[i] (echo VALUE |,
+ * echo -n "VALUE" |, printf '%s' VALUE |, printf VALUE |): sets [*vs, *ve)
+ * to its text, quotes stripped, and returns 1; else 0. */
+static int echoed_value(const struct scan *s, size_t i, size_t *vs, size_t *ve)
+{
+    const char *t = s->t;
+    size_t k, j, ws, we, words;
+
+    if (!word_before(s, blanks_before(s, i), vs, ve))
+        return 0;
+    for (k = *vs, words = 0; ; words++, k = ws) {
+        j = blanks_before(s, k);
+        if (j == k || !word_before(s, j, &ws, &we))
+            return 0;
+        if (echo_word(s, ws, we))
+            break;
+        /* an option of echo (-n, -e) or a format of printf ('%s\n') */
+        if (words == ECHO_WORDS_MAX || (t[ws] != '-' && memchr(t + ws, '%', we - ws) == NULL))
+            return 0;
+    }
+    if (is_quote((unsigned char)t[*vs])) {
+        (*vs)++;
+        (*ve)--;
+    }
+    return 1;
+}
+
+void secret_words_pipe_at(struct scan *s, size_t i)
+{
+    size_t e = login_command(s, i + 1), vs, ve;
+
+    if (e == 0 || !reads_password_stdin(s, e) || !echoed_value(s, i, &vs, &ve))
+        return;
+    /* The value is the password, a literal word. */
+    if (!secret_text_is_placeholder(s->t + vs, ve - vs) &&
+        (secret_text_generic_ok(s->t + vs, ve - vs, 1) ||
+         secret_text_password_ok(s->t + vs, ve - vs, 1)))
+        scan_add(s, vs, ve, K_GENERIC, SECRET_NAME_LISTED | SECRET_NAME_PASSWORD);
 }

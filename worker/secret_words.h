@@ -2,8 +2,10 @@
  * separate words, with no operator between them: command-line options
  * (--api-key VALUE, docker login -p VALUE, mysql -pVALUE, sshpass -p
  * VALUE, curl -u user:VALUE), aws configure set NAME VALUE, a Dockerfile's
- * ENV NAME VALUE, and a .netrc entry (machine HOST login USER password
- * VALUE, on one line or, machine starting its line, over the lines below).
+ * ENV NAME VALUE, a .netrc entry (machine HOST login USER password
+ * VALUE, on one line or, machine starting its line, over the lines below),
+ * and a password piped into a registry login (echo VALUE | docker login
+ * --password-stdin).
  *
  * A short option means a password only after the command that defines it
  * (docker run -p is a port): the commands are noted as the scan passes
@@ -31,5 +33,13 @@ size_t secret_words_command_at(struct scan *s, size_t i);
  * naming a secret and its value (the next word), or a password option of
  * the command noted on this line. */
 void secret_words_option_at(struct scan *s, size_t i);
+
+/* Tries the piped password rule at a '|' at t[i] (not part of ||): echo
+ * or printf writing a literal (echo "VALUE" | ..., printf '%s' VALUE |
+ * ...) into a registry login (docker, podman, nerdctl, after sudo or the
+ * client's options; helm registry login) that has --password-stdin among
+ * its words (within STDIN_SEARCH_MAX bytes, '\\'-continued lines too).
+ * Reads the value back from the pipe, at most SECRET_VALUE_MAX bytes. */
+void secret_words_pipe_at(struct scan *s, size_t i);
 
 #endif

@@ -989,6 +989,27 @@ static void test_fallback_in_parentheses_kept(void **state)
     assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* Registry logins fed from a pipe that hold no secret: the value echoed
+ * is a reference ($TOKEN, ${CI_JOB_TOKEN}, ${{ secrets.X }}, $(cmd)), a
+ * command writes it, or the login does not read stdin. */
+static void test_password_piped_to_login_kept(void **state)
+{
+    static const char *const lines[] = {
+        "echo \"$TOKEN\" | docker login --password-stdin -u bot ghcr.io\n",
+        "echo \"${CI_JOB_TOKEN}\" | docker login -u gitlab-ci-token --password-stdin $CI_REG\n",
+        "echo ${{ secrets.GHCR_TOKEN }} | docker login ghcr.io -u x --password-stdin\n",
+        "echo $CR_PAT | docker login ghcr.io -u USERNAME --password-stdin\n",
+        "printf '%s' \"$(cat /run/secrets/reg)\" | podman login --password-stdin quay.io\n",
+        "aws ecr get-login-password | docker login --username AWS --password-stdin 1.dkr.ecr\n",
+        "echo \"Building Image42x\" | docker build -t app:Release9 -\n",
+        "echo \"Xk9mP2vQ7rT4wL8n\" | docker login -u bot ghcr.io; cat --password-stdin\n",
+        "x = flags | docker_login_mask | PASSWORD_STDIN_Flag42;\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1016,6 +1037,7 @@ int main(void)
         cmocka_unit_test(test_ruby_fetch_block_kept),
         cmocka_unit_test(test_shell_parameter_defaults_kept),
         cmocka_unit_test(test_fallback_in_parentheses_kept),
+        cmocka_unit_test(test_password_piped_to_login_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

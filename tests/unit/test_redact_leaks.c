@@ -566,8 +566,8 @@ static void test_fallback_after_a_lookup(void **state)
 
 /* docker login with the client's global options before login, its own
  * options in another order, or its arguments on continuation lines (CI
- * scripts). echo "VALUE" | docker login --password-stdin is echo's
- * argument and left alone: the value there is nearly always $VARIABLE. */
+ * scripts). echo "VALUE" | docker login --password-stdin is
+ * test_password_piped_to_login's. */
 static void test_docker_login_variants(void **state)
 {
     static const struct leak_case cases[] = {
@@ -739,6 +739,41 @@ static void test_fallback_in_parentheses(void **state)
     CHECK(cases);
 }
 
+/* A password piped into a registry login: echo or printf writes it, the
+ * login command reads it with --password-stdin (docker, podman, nerdctl,
+ * helm registry). The echoed literal is the password; a $VARIABLE there
+ * is not (test_redact.c keeps those). */
+static void test_password_piped_to_login(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"echo, double quotes",
+         "echo \"Vb8nM1qW3eR5tY7uZx4c\" | docker login --password-stdin -u bot registry.acme.io\n",
+         "Vb8nM1qW3eR5tY7uZx4c", "\" | docker login --password-stdin -u bot registry.acme.io\n"},
+        {"printf with a format, unquoted",
+         "printf '%s' Rf4tG6yH8uJ2iK5oPq9w | docker login -u bot --password-stdin ghcr.io\n",
+         "Rf4tG6yH8uJ2iK5oPq9w", "printf '%s' "},
+        {"echo -n, podman",
+         "echo -n 'Tg5hY7uJ9kL2mN4bVc8x' | podman login --username bot --password-stdin quay.io\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "echo -n '"},
+        {"helm registry login",
+         "echo \"Pl9oK7iJ5uH3yG1tWq2z\" | helm registry login r.acme.io -u bot --password-stdin\n",
+         "Pl9oK7iJ5uH3yG1tWq2z", "| helm registry login r.acme.io -u bot --password-stdin\n"},
+        {"sudo, nerdctl, after another command",
+         "set -e; echo Zs4xD6cF8vG1bH3nQw2e | sudo nerdctl login -u ci --password-stdin r.io\n",
+         "Zs4xD6cF8vG1bH3nQw2e", "set -e; echo "},
+        {"continuation lines, global option",
+         "echo \"Mk2jN4hB6gV8fC1dLp0o\" | docker --config /tmp/cfg login \\\n"
+         "    --username ci \\\n    --password-stdin registry.acme.io\n",
+         "Mk2jN4hB6gV8fC1dLp0o", "    --password-stdin registry.acme.io\n"},
+        {"printf, format and a quoted value",
+         "printf \"%s\\n\" \"Xk9mP2vQ7rT4wL8nZs4x\" | docker login -u bot --password-stdin\n",
+         "Xk9mP2vQ7rT4wL8nZs4x", "printf \"%s\\n\" \""},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -765,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_ruby_fetch_block_default),
         cmocka_unit_test(test_shell_parameter_defaults),
         cmocka_unit_test(test_fallback_in_parentheses),
+        cmocka_unit_test(test_password_piped_to_login),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
