@@ -183,7 +183,11 @@
  *                         on a .netrc machine line, or, the machine word
  *                         starting its line, on a line below it within
  *                         NETRC_WINDOW bytes that starts with login or
- *                         password (one token per line); NAME: | or >, -, + (a
+ *                         password (one token per line); the same for a
+ *                         default entry (default login ... password VALUE,
+ *                         or default alone on its line, tokens below; the
+ *                         word default starting its line or after a .netrc
+ *                         entry on it, followed by login or password); NAME: | or >, -, + (a
  *                         YAML block scalar): every line of the block (the
  *                         indented line after it and each line below as
  *                         indented or more, or blank; at most

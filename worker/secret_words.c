@@ -159,6 +159,38 @@ static int line_start(const struct scan *s, size_t i)
     return j == 0 || s->t[j - 1] == '\n';
 }
 
+/* 1 when the word default at t[i] opens a .netrc default entry: at the
+ * start of its line or after a .netrc entry on it, and followed by login
+ * or password, or alone on its line (its tokens below). "default = x"
+ * and "default:" are code. */
+static int netrc_default(struct scan *s, size_t i)
+{
+    size_t k;
+
+    if (!scan_has(s, i, "default", 7) || !word_end(s, i + 7) ||
+        (!line_start(s, i) && current_command(s, i) != CMD_NETRC))
+        return 0;
+    k = scan_skip_blanks(s, i + 7);
+    return k >= s->n || s->t[k] == '\n' || s->t[k] == '\r' ||
+           ((scan_has(s, k, "login", 5) || scan_has(s, k, "password", 8)) &&
+            word_end(s, k + (s->t[k] == 'l' ? 5 : 8)));
+}
+
+/* Notes the .netrc entry whose machine or default word at t[i] (len
+ * bytes) starts it: its line, and, the word starting its line, the lines
+ * below within NETRC_WINDOW bytes. Returns the offset past the word. */
+static size_t netrc_entry(struct scan *s, size_t i, size_t len)
+{
+    if (line_start(s, i)) {
+        /* machine HOST alone: login and password may follow below */
+        s->netrc_from = i;
+        s->netrc_until = s->n - i > NETRC_WINDOW ? i + NETRC_WINDOW : s->n;
+    }
+    s->cmd = CMD_NETRC;
+    s->cmd_checked = i + len;
+    return i + len;
+}
+
 size_t secret_words_command_at(struct scan *s, size_t i)
 {
     size_t w, len;
@@ -175,6 +207,8 @@ size_t secret_words_command_at(struct scan *s, size_t i)
         secret_assign_value(s, i, i + 8, i + 8, VALUE_LITERAL);
         return i + 8;
     }
+    if (s->t[i] == 'd' && netrc_default(s, i))
+        return netrc_entry(s, i, 7);
     for (w = 0; commands[w].word != NULL; w++) {
         len = commands[w].len;
         if (s->t[i] == commands[w].word[0] && scan_has(s, i, commands[w].word, len) &&
@@ -188,11 +222,8 @@ size_t secret_words_command_at(struct scan *s, size_t i)
                 s->cmd_checked = e;
                 return e;
             }
-            if (commands[w].cmd == CMD_NETRC && line_start(s, i)) {
-                /* machine HOST alone: login and password may follow below */
-                s->netrc_from = i;
-                s->netrc_until = s->n - i > NETRC_WINDOW ? i + NETRC_WINDOW : s->n;
-            }
+            if (commands[w].cmd == CMD_NETRC)
+                return netrc_entry(s, i, len);
             s->cmd = (int)commands[w].cmd;
             s->cmd_checked = i + len;
             return i + len;

@@ -3,7 +3,8 @@
  * (--api-key VALUE, docker login -p VALUE, mysql -pVALUE, sshpass -p
  * VALUE, curl -u user:VALUE), aws configure set NAME VALUE, a Dockerfile's
  * ENV NAME VALUE, a .netrc entry (machine HOST login USER password
- * VALUE, on one line or, machine starting its line, over the lines below),
+ * VALUE or default login USER password VALUE, on one line or, machine or
+ * default starting its line, over the lines below),
  * and a password piped into a registry login (echo VALUE | docker login
  * --password-stdin).
  *
@@ -23,9 +24,10 @@
 
 /* Notes a command whose short options take a password (docker login,
  * podman login, sshpass, mysql, mysqldump, mysqladmin, mariadb, curl) or
- * a .netrc machine word starting at t[i]; tries the NAME VALUE rules of aws
- * configure set and ENV (at the start of a line), and a .netrc password on
- * a machine line or on a login or password line of its entry below.
+ * a .netrc machine or default word starting at t[i]; tries the NAME VALUE
+ * rules of aws configure set and ENV (at the start of a line), and a
+ * .netrc password on an entry's first line or on a login or password line
+ * of its entry below.
  * Returns the offset past the word read when there is one, else 0. */
 size_t secret_words_command_at(struct scan *s, size_t i);
 

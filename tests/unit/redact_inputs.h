@@ -25,7 +25,7 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "token = a(x) or ", "docker -a ", "machine h\n password ", "  token: |\n",
     "fetch(\"API_TOKEN\") { \"", "a=${b:-",
     "getenv(\"API_KEY\") or \"", "token = (a(x) or ",
-    "echo \"x\" | docker login --password-stdin ",
+    "echo \"x\" | docker login --password-stdin ", "default\n password ",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

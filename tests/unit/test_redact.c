@@ -1010,6 +1010,23 @@ static void test_password_piped_to_login_kept(void **state)
     assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* The word default in code and prose is no .netrc entry, and a default
+ * entry whose password is a reference holds no secret. */
+static void test_netrc_default_kept(void **state)
+{
+    static const char *const lines[] = {
+        "switch (x) {\ndefault:\n    password = ask();\n}\n",
+        "  default = \"Xk9mP2vQ7rT4wL8n\"\n",
+        "The default password policy is Strict2024x.\n",
+        "default password policy Strict2024x\n",
+        "default login anonymous password $NETRC_PASSWORD\n",
+        "default\n  login anonymous\n  password ${NETRC_PASSWORD}\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1038,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_shell_parameter_defaults_kept),
         cmocka_unit_test(test_fallback_in_parentheses_kept),
         cmocka_unit_test(test_password_piped_to_login_kept),
+        cmocka_unit_test(test_netrc_default_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -774,6 +774,31 @@ static void test_password_piped_to_login(void **state)
     CHECK(cases);
 }
 
+/* A .netrc default entry (used for any host no machine entry names), on
+ * one line, after machine entries on the same line, or one token per line. */
+static void test_netrc_default_entry(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"one line",
+         "machine github.com login ci password Xk9mP2vQ7rT4wL8nZs4x\n"
+         "default login bot password Zs4xD6cF8vG1bH3nQw2e\n",
+         "Zs4xD6cF8vG1bH3nQw2e", "default login bot password "},
+        {"one token per line",
+         "default\n  login anonymous\n  password Tg5hY7uJ9kL2mN4bVc8x\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "default\n  login anonymous\n  password "},
+        {"after machine entries on one line",
+         "machine a.io login u password Vb8nM1qW3eR5tY7uZx4c default login d password "
+         "Rf4tG6yH8uJ2iK5oPq9w\n",
+         "Rf4tG6yH8uJ2iK5oPq9w", "default login d password "},
+        {"heredoc, password first",
+         "cat > ~/.netrc <<EOF\ndefault password Mk2jN4hB6gV8fC1dLp0o login ci\nEOF\n",
+         "Mk2jN4hB6gV8fC1dLp0o", " login ci\nEOF\n"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -801,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_shell_parameter_defaults),
         cmocka_unit_test(test_fallback_in_parentheses),
         cmocka_unit_test(test_password_piped_to_login),
+        cmocka_unit_test(test_netrc_default_entry),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
