@@ -163,7 +163,8 @@
  *                         continues it): docker/podman/nerdctl login -p
  *                         VALUE (the client's options and their arguments
  *                         may stand before login, within LOGIN_SEARCH_MAX
- *                         bytes: docker --config DIR login), sshpass -p
+ *                         bytes and over '\'-continued lines: docker
+ *                         --config DIR login), sshpass -p
  *                         VALUE or -pVALUE, mysql, mysqldump, mysqladmin,
  *                         mariadb -pVALUE (not -p VALUE: that prompts),
  *                         curl -u user:VALUE. The value passes the

@@ -15,8 +15,10 @@
  * a login or password line below belongs to its entry. */
 #define NETRC_WINDOW 512
 /* Bytes of the client's global options read for login (docker --config
- * DIR login). */
-#define LOGIN_SEARCH_MAX 256
+ * DIR --tlscacert FILE --tlscert FILE --tlskey FILE -H URL login: CI
+ * scripts spell out long paths). A client word is searched from only
+ * once (client_floor), so the size costs no time on adversarial input. */
+#define LOGIN_SEARCH_MAX 1024
 /* Bytes of a piped login command's arguments searched for
  * --password-stdin (its options, \\-continued lines). */
 #define STDIN_SEARCH_MAX 1024
@@ -99,8 +101,9 @@ static enum command current_command(struct scan *s, size_t i)
 }
 
 /* Offset past the word login when only options of the client (and their
- * arguments) stand between t[k] and it on this line (docker --config DIR
- * login), within LOGIN_SEARCH_MAX bytes; else 0, and client_floor moves to
+ * arguments) stand between t[k] and it on this line or the lines it
+ * continues with '\\' (docker --config DIR login), within LOGIN_SEARCH_MAX
+ * bytes; else 0, and client_floor moves to
  * where the search stopped: a client word before it (docker -v docker:/x
  * ...) would read the same words to the same end. */
 static size_t login_after_options(struct scan *s, size_t k)
@@ -110,8 +113,14 @@ static size_t login_after_options(struct scan *s, size_t k)
     int arg_ok = 0;
 
     while (k < hi) {
-        for (b = k; k < hi && is_blank((unsigned char)t[k]); k++)
-            ;
+        for (b = k; k < hi; k++) {
+            if (t[k] == '\\' && k + 1 < hi && t[k + 1] == '\n')
+                k++;            /* a line continued */
+            else if (t[k] == '\\' && k + 2 < hi && t[k + 1] == '\r' && t[k + 2] == '\n')
+                k += 2;
+            else if (!is_blank((unsigned char)t[k]))
+                break;
+        }
         if (k == b || k >= hi)
             break;
         for (e = k; e < hi && !is_space((unsigned char)t[e]) && !ascii_in_set(t[e], ";|&"); e++)

@@ -26,6 +26,7 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "fetch(\"API_TOKEN\") { \"", "a=${b:-",
     "getenv(\"API_KEY\") or \"", "token = (a(x) or ",
     "echo \"x\" | docker login --password-stdin ", "default\n password ",
+    "docker \\\n -a ",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

@@ -1027,6 +1027,23 @@ static void test_netrc_default_kept(void **state)
     assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* A docker command after long global options that is not login: its -p is
+ * a port, whatever comes before it. */
+static void test_docker_long_options_not_login(void **state)
+{
+    static const char *const lines[] = {
+        "docker --config /home/ci/builds/acme/platform/.docker-config-for-this-pipeline "
+        "--tlsverify --tlscacert /etc/ci/certs/registry-build-cluster-ca-bundle.pem "
+        "--tlscert /etc/ci/certs/registry-build-cluster-client-certificate.pem "
+        "--tlskey /etc/ci/certs/registry-build-cluster-client-private-key.pem "
+        "-H tcp://docker-daemon.build.internal.acme.io:2376 run -p 127.0.0.1:8443:8443 app\n",
+        "docker \\\n  --context build-Cluster7 \\\n  run -p 0.0.0.0:5432:5432 -d pg:16\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1056,6 +1073,7 @@ int main(void)
         cmocka_unit_test(test_fallback_in_parentheses_kept),
         cmocka_unit_test(test_password_piped_to_login_kept),
         cmocka_unit_test(test_netrc_default_kept),
+        cmocka_unit_test(test_docker_long_options_not_login),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -799,6 +799,34 @@ static void test_netrc_default_entry(void **state)
     CHECK(cases);
 }
 
+/* A docker login after a long list of the client's global options (TLS
+ * files, a context, a host, a config directory: more than 256 bytes before
+ * login), with -p or fed from a pipe. */
+static void test_docker_login_after_long_options(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"-p after long global options",
+         "docker --config /home/ci/builds/acme/platform/.docker-config-for-this-pipeline "
+         "--tlsverify --tlscacert /etc/ci/certs/registry-build-cluster-ca-bundle.pem "
+         "--tlscert /etc/ci/certs/registry-build-cluster-client-certificate.pem "
+         "--tlskey /etc/ci/certs/registry-build-cluster-client-private-key.pem "
+         "-H tcp://docker-daemon.build.internal.acme.io:2376 login -u ci "
+         "-p Xk9mP2vQ7rT4wL8nZs4x registry.acme.io\n",
+         "Xk9mP2vQ7rT4wL8nZs4x", " registry.acme.io\n"},
+        {"piped, long global options on continuation lines",
+         "echo \"Tg5hY7uJ9kL2mN4bVc8x\" | docker \\\n"
+         "  --config /home/ci/builds/acme/platform/.docker-config-for-this-pipeline \\\n"
+         "  --tlsverify --tlscacert /etc/ci/certs/registry-build-cluster-ca-bundle.pem \\\n"
+         "  --tlscert /etc/ci/certs/registry-build-cluster-client-certificate.pem \\\n"
+         "  --tlskey /etc/ci/certs/registry-build-cluster-client-private-key.pem \\\n"
+         "  login -u ci --password-stdin registry.acme.io\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "  login -u ci --password-stdin registry.acme.io\n"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -827,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_fallback_in_parentheses),
         cmocka_unit_test(test_password_piped_to_login),
         cmocka_unit_test(test_netrc_default_entry),
+        cmocka_unit_test(test_docker_login_after_long_options),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
