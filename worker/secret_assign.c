@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "worker/secret_placeholder.h"
 #include "worker/secret_text.h"
 
 /* Bytes after a name field (name: DB_PASSWORD) within which its value
@@ -31,7 +32,7 @@ static int classify_value(const char *v, size_t n, int quoted, unsigned nflags, 
         alnum = alnum && ascii_is_alnum((unsigned char)v[i]);
     }
     *vflags = (b64 ? F_VALUE_B64_40 : 0u) | (alnum ? F_VALUE_ALNUM : 0u);
-    if (secret_text_is_placeholder(v, n))
+    if (secret_placeholder_is(v, n))
         return -1;
     if ((nflags & SECRET_NAME_AWS) != 0 && b64)
         return K_AWS_SECRET;

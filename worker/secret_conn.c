@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "worker/secret_placeholder.h"
 #include "worker/secret_text.h"
 
 /* Bytes of a URL authority (user:password@host:port). */
@@ -38,7 +39,7 @@ static int password_ok(const char *v, size_t n)
     };
     size_t w;
 
-    if (n == 0 || secret_text_is_placeholder(v, n))
+    if (n == 0 || secret_placeholder_is(v, n))
         return 0;
     for (w = 0; stand_ins[w] != NULL; w++)
         if (n == strlen(stand_ins[w]) && scan_prefix_ci(v, n, stand_ins[w]))

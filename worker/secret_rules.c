@@ -7,7 +7,8 @@
  * for bare secrets around the AWS, Razorpay and Twilio ids found; after the
  * caller has sorted and located the spans, secret_rules_relabel labels
  * generic values by the key ids next to them. How a value or a name is
- * judged (entropy, placeholders, secret names) is in secret_text.c.
+ * judged (entropy, secret names) is in secret_text.c, stand-ins
+ * (changeme, ${X}) in secret_placeholder.c.
  *
  * The rules live in files named after their family, sharing the scan state
  * of secret_scan.h: secret_tokens.c (fixed-prefix tokens and JWTs),

@@ -1,7 +1,8 @@
 /* secret_text.h - what a short string looks like, for the secret rules
- * (secret_rules.c): Shannon entropy, character mix, stand-ins ("changeme",
- * "${DB_PASS}"), names that say they hold a secret (db_password, apiKey,
- * x-api-key) and assigned values that look like one.
+ * (secret_rules.c): Shannon entropy, character mix, names that say they
+ * hold a secret (db_password, apiKey, x-api-key) and assigned values that
+ * look like one. Stand-ins ("changeme", "${DB_PASS}") are
+ * secret_placeholder.h's.
  *
  * Pure functions: each borrows its arguments for the call only, keeps no
  * state and allocates nothing. Texts are byte ranges, not NUL-terminated.
@@ -40,16 +41,6 @@ int secret_text_mixed_case_digit(const char *v, size_t n);
  * ****), else 0; 0 when n is 0. */
 int secret_text_mostly_one_byte(const char *v, size_t n);
 
-/* Returns 1 when v[0..n) looks like a stand-in rather than a credential:
- * empty, mostly one byte, holding a reference to another value ($VAR,
- * ${X}, $(cmd), {{ x }}, {x}, <your-key>, <%= x %>, %(x)s, %s, %APPDATA%),
- * a regular expression's quantifier or range ({30,}, [A-Z]), or a word such
- * as changeme, your, example, xxx, todo; else 0. A reference must be well
- * formed (a name of a few letters in one case or camelCase, a closed
- * template): a < > { } $ or % that starts none is part of a password
- * ("t8#Qz{v2!Lp9<xR4", "Nm4$KLP9xQ2!zr"). */
-int secret_text_is_placeholder(const char *v, size_t n);
-
 /* Returns the SECRET_NAME_* flags of the name t[ns..ne). Words are split
  * at anything but letters and at camelCase humps (HTTPAuthToken: http auth
  * token); the last word decides SECRET_NAME_LISTED, so token_url,
@@ -64,7 +55,7 @@ unsigned secret_text_name_flags(const char *t, size_t ns, size_t ne);
  * (a base64 key starting with '/' is none: few slashes, mixed case and
  * digits), Stripe publishable key or words naming a secret; unquoted, not
  * code), else 0. quoted: the value was a string literal. The placeholder
- * test is separate (secret_text_is_placeholder). */
+ * test is separate (secret_placeholder_is). */
 int secret_text_generic_ok(const char *v, size_t n, int quoted);
 
 /* Returns 1 when the value v[0..n), assigned to a name that says password

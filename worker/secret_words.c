@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "worker/secret_assign.h"
+#include "worker/secret_placeholder.h"
 #include "worker/secret_text.h"
 
 /* Bytes of a long option's name (--db-password). */
@@ -289,7 +290,7 @@ void secret_words_option_at(struct scan *s, size_t i)
         vs = colon + 1;
     }
     /* The option names a password; the value is a literal word. */
-    if (vs < ve && !secret_text_is_placeholder(t + vs, ve - vs) &&
+    if (vs < ve && !secret_placeholder_is(t + vs, ve - vs) &&
         secret_text_generic_ok(t + vs, ve - vs, 1))
         scan_add(s, vs, ve, K_GENERIC, SECRET_NAME_LISTED);
 }
@@ -425,7 +426,7 @@ void secret_words_pipe_at(struct scan *s, size_t i)
     if (e == 0 || !reads_password_stdin(s, e) || !echoed_value(s, i, &vs, &ve))
         return;
     /* The value is the password, a literal word. */
-    if (!secret_text_is_placeholder(s->t + vs, ve - vs) &&
+    if (!secret_placeholder_is(s->t + vs, ve - vs) &&
         (secret_text_generic_ok(s->t + vs, ve - vs, 1) ||
          secret_text_password_ok(s->t + vs, ve - vs, 1)))
         scan_add(s, vs, ve, K_GENERIC, SECRET_NAME_LISTED | SECRET_NAME_PASSWORD);
