@@ -96,12 +96,6 @@ void secret_args_shell_default_at(struct scan *s, size_t i)
     /* :- and - (use), := and = (assign); not :? (an error message) or :+ */
     if (k >= s->n || (t[k] != '-' && t[k] != '='))
         return;
-    if (!names_secret(s, ns, ne)) {
-        if (!assigned_name(s, i, &on, &oe) || !names_secret(s, on, oe))
-            return;
-        ns = on;
-        ne = oe;
-    }
     /* The word ends at the first '}' of the line; a '{' is a nested
      * expansion (${A:-${B}}), and each scan stops at the next one. */
     vs = k + 1;
@@ -112,6 +106,16 @@ void secret_args_shell_default_at(struct scan *s, size_t i)
     if (e - vs >= 2 && is_quote((unsigned char)t[vs]) && t[e - 1] == t[vs]) {
         vs++;       /* ${X:-"..."} */
         e--;
+    }
+    /* Most defaults (a port, a flag) are too short to be a secret: then
+     * neither name is read. */
+    if (e - vs < SECRET_VALUE_MIN)
+        return;
+    if (!names_secret(s, ns, ne)) {
+        if (!assigned_name(s, i, &on, &oe) || !names_secret(s, on, oe))
+            return;
+        ns = on;
+        ne = oe;
     }
     secret_assign_span(s, ns, ne, vs, e, 1);
 }

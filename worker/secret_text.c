@@ -10,7 +10,7 @@
 #include "worker/ascii.h"
 
 /* Shortest generic secret, bytes. */
-#define GENERIC_MIN_LEN 8
+#define GENERIC_MIN_LEN SECRET_VALUE_MIN
 /* Shannon entropy a generic secret needs, bits per byte (8 distinct bytes
  * of 8 give exactly 3.0). */
 #define GENERIC_MIN_BITS 3.0

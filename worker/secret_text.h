@@ -19,6 +19,9 @@
 #define SECRET_NAME_MAX 64
 /* Bytes of an assigned value; longer values are data, not a credential. */
 #define SECRET_VALUE_MAX 512
+/* Bytes of the shortest value the filters take for a secret (shorter ones
+ * are mostly examples and test fixtures: "hunter2", "admin"). */
+#define SECRET_VALUE_MIN 8
 
 /* What secret_text_name_flags says about a name. (Bits 0x08 and 0x10 are
  * taken by the value hints of secret_rules.c; both travel in one span.) */
