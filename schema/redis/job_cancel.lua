@@ -75,10 +75,7 @@ redis.call('EXPIRE', hkey, ttl)
 local user, month = member(held, 'user_id'), member(held, 'month')
 local reserved = tonumber(member(held, 'reserved') or '0') or 0
 if user and month and redis.call('HSETNX', hkey, 'charged', '1') == 1 then
-  local bkey = 'budget:' .. user .. ':' .. month
-  if redis.call('EXISTS', bkey) == 1 then
-    redis.call('HINCRBY', bkey, 'reserved', -reserved)
-  end
+  budget_settle('budget:' .. user .. ':' .. month, reserved, 0)
 end
 job_event(job_id, ttl, 'cancelled', cjson.encode({
   type = 'cancelled', job_id = job_id, status = 'cancelled', at = at}))

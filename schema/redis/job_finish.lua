@@ -49,10 +49,8 @@ if status == 'done' or status == 'failed' or status == 'cancelled' then
     error = (status == 'failed' and err ~= '') and err or nil}))
 end
 -- 'charged' makes the reconciliation happen once, however often a job runs.
-if KEYS[3] and redis.call('HSETNX', KEYS[1], 'charged', '1') == 1
-   and redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('HINCRBY', KEYS[3], 'reserved', -tonumber(ARGV[4]))
-  redis.call('HINCRBY', KEYS[3], 'used', tonumber(ARGV[5]))
+if KEYS[3] and redis.call('HSETNX', KEYS[1], 'charged', '1') == 1 then
+  budget_settle(KEYS[3], tonumber(ARGV[4]), tonumber(ARGV[5]))
 end
 if ARGV[6] ~= '' then
   -- Given up after too many deliveries: keep a record for the operators.

@@ -485,3 +485,44 @@ def test_a_repeated_finish_dead_letters_once(harness, scripts, entry):
         assert harness.redis_int("XLEN", stream) == 0
     finally:
         harness.redis_cli("DEL", dead, budget)
+
+
+def test_a_rebuilt_counter_is_never_released_below_zero(harness, scripts):
+    """Redis lost the owner's counter while the jobs ran, and the next
+    admission rebuilt it from the ledger: it holds none of their
+    reservations. Releasing them (a finish, a cancel) leaves 'reserved' at
+    zero, not below, where it would let the owner overspend for the rest of
+    the month; the finish still adds what its job used."""
+    stream = f"e2e-scripts-{uuid.uuid4().hex[:8]}"
+    user, month = str(uuid.uuid4()), "2026-11"
+    budget = f"budget:{user}:{month}"
+    done_id, cancelled_id = str(uuid.uuid4()), str(uuid.uuid4())
+    harness.redis_cli("XGROUP", "CREATE", stream, GROUP, "$", "MKSTREAM")
+    meta = json.dumps({"user_id": user, "month": month, "reserved": "100"})
+    eids = {j: harness.redis_cli("XADD", stream, "*", "job_id", j, "meta", meta)
+            for j in (done_id, cancelled_id)}
+    harness.redis_cli("XREADGROUP", "GROUP", GROUP, "A", "COUNT", "1", "STREAMS", stream, ">")
+    # Rebuilt: the ledger's 500 used; one new admission reserved 30 since.
+    harness.redis_cli("HSET", budget, "used", "500", "reserved", "30")
+    try:
+        key = f"job:{done_id}"
+        assert start(harness, scripts, stream, eids[done_id], key) == "1"
+        got = harness.redis_cli("EVAL", scripts["job_finish"], "3", key, stream, budget,
+                                GROUP, eids[done_id], TTL, "100", "40", "", done_id,
+                                "status", "done", "finished_at", "2026-11-23T00:00:01Z",
+                                "error", "", "attempts", "1", "worker", "A")
+        assert got == "1", got
+        assert harness.redis_cli("HMGET", budget, "reserved", "used").splitlines() == \
+            ["0", "540"]
+        harness.redis_cli("HSET", budget, "reserved", "30")
+        out = cancel(harness, scripts, stream, eids[cancelled_id], cancelled_id,
+                     f"job:{cancelled_id}")
+        assert out[0] == "cancelled", out
+        assert harness.redis_cli("HMGET", budget, "reserved", "used").splitlines() == \
+            ["0", "540"]
+        # The settlement's guard: a second cancel releases nothing again.
+        assert cancel(harness, scripts, stream, eids[cancelled_id], cancelled_id,
+                      f"job:{cancelled_id}")[0] == "finished"
+    finally:
+        harness.redis_cli("DEL", stream, budget, f"job:{done_id}", f"job:{cancelled_id}",
+                          f"jobev:{done_id}", f"jobev:{cancelled_id}")
