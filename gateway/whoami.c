@@ -17,7 +17,8 @@
 
 #include <stdlib.h>
 
-/* used and reserved tokens; from Redis, or the ledger when Redis has none. */
+/* used and reserved tokens; from Redis, or the ledger when Redis has none,
+ * or when its 'used' is stale (schema/redis/lib/budget.lua). */
 static int usage(struct request *req, const char *user_id, const char *month, int64_t *used,
                  int64_t *reserved, struct err *e)
 {
@@ -28,12 +29,13 @@ static int usage(struct request *req, const char *user_id, const char *month, in
 
     *used = *reserved = 0;
     budget_key(user_id, month, key);
-    if (kv != NULL &&
-        kv_call(kv, 4, (const char *[]){"HMGET", key, "used", "reserved"}, NULL, &r, e) == ERR_OK) {
+    if (kv != NULL && kv_call(kv, 5, (const char *[]){"HMGET", key, "used", "reserved", "stale"},
+                              NULL, &r, e) == ERR_OK) {
         const cJSON *u = cJSON_GetArrayItem(r, 0), *s = cJSON_GetArrayItem(r, 1);
-        if (cJSON_IsString(u)) {
+        if (cJSON_IsString(s))
+            *reserved = strtoll(s->valuestring, NULL, 10);
+        if (cJSON_IsString(u) && !cJSON_IsString(cJSON_GetArrayItem(r, 2))) {
             *used = strtoll(u->valuestring, NULL, 10);
-            *reserved = cJSON_IsString(s) ? strtoll(s->valuestring, NULL, 10) : 0;
             cJSON_Delete(r);
             return ERR_OK;
         }

@@ -17,8 +17,8 @@
 --
 -- One admission: KEYS[1] identity cache key, KEYS[2] stream. ARGV[1]
 -- month (YYYY-MM), ARGV[2] token estimate, ARGV[3] Idempotency-Key (''
--- none), ARGV[4] body digest, ARGV[5] ledger floor for a missing budget
--- counter ('' unknown), ARGV[6] the job id's draft (add_entry), ARGV[7]
+-- none), ARGV[4] body digest, ARGV[5] ledger floor for a missing or stale
+-- budget counter ('' unknown), ARGV[6] the job id's draft (add_entry), ARGV[7]
 -- result-cache digest ('' to skip the cache, and with it a key's record
 -- of a cache hit),
 -- ARGV[8] user id when the gateway admitted the caller itself (its own
@@ -196,12 +196,20 @@ local function admit(k, a, n, batch)
   local bkey = 'budget:' .. user .. ':' .. ARGV[a + 1]
   local counter = batch.budgets[bkey]
   if not counter then
-    local c = redis.call('HMGET', bkey, 'used', 'reserved')
-    if not c[1] and not c[2] then
+    local c = redis.call('HMGET', bkey, 'used', 'reserved', 'stale')
+    if c[3] or (not c[1] and not c[2]) then
+      -- Missing: rebuilt from the ledger; stale: 'used' read from it again
+      -- (lib/budget.lua).
       if ARGV[a + 5] == '' then return {'need_budget', user} end
-      redis.call('HSET', bkey, 'used', ARGV[a + 5], 'reserved', '0')
-      redis.call('EXPIRE', bkey, '3456000')       -- 40 days
-      c = {ARGV[a + 5], '0'}
+      if c[3] then
+        redis.call('HSET', bkey, 'used', ARGV[a + 5])
+        redis.call('HDEL', bkey, 'stale')
+      else
+        redis.call('HSET', bkey, 'used', ARGV[a + 5], 'reserved', '0', 'since', now_ms())
+        redis.call('EXPIRE', bkey, '3456000')       -- 40 days
+        c[2] = '0'
+      end
+      c[1] = ARGV[a + 5]
     end
     counter = {used = tonumber(c[1]) or 0, reserved = tonumber(c[2]) or 0, added = 0}
     batch.budgets[bkey] = counter

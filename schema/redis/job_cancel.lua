@@ -75,7 +75,7 @@ redis.call('EXPIRE', hkey, ttl)
 local user, month = member(held, 'user_id'), member(held, 'month')
 local reserved = tonumber(member(held, 'reserved') or '0') or 0
 if user and month and redis.call('HSETNX', hkey, 'charged', '1') == 1 then
-  budget_settle('budget:' .. user .. ':' .. month, reserved, 0)
+  budget_settle('budget:' .. user .. ':' .. month, reserved, 0, not status and ARGV[1] or nil)
 end
 job_event(job_id, ttl, 'cancelled', cjson.encode({
   type = 'cancelled', job_id = job_id, status = 'cancelled', at = at}))

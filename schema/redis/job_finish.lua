@@ -50,7 +50,7 @@ if status == 'done' or status == 'failed' or status == 'cancelled' then
 end
 -- 'charged' makes the reconciliation happen once, however often a job runs.
 if KEYS[3] and redis.call('HSETNX', KEYS[1], 'charged', '1') == 1 then
-  budget_settle(KEYS[3], tonumber(ARGV[4]), tonumber(ARGV[5]))
+  budget_settle(KEYS[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[2])
 end
 if ARGV[6] ~= '' then
   -- Given up after too many deliveries: keep a record for the operators.

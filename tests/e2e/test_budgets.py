@@ -16,7 +16,7 @@ import threading
 
 import pytest
 
-from fakemodel import anthropic_env, module_fake
+from fakemodel import EMPTY_ANSWER, anthropic_env, module_fake
 from harness import GROUP_FAST, STREAM_FAST, wait_until
 
 ANTHROPIC_KEY = "sk-ant-e2e-" + secrets.token_urlsafe(24)
@@ -245,6 +245,66 @@ def test_degraded_jobs_end_without_the_model(harness, budget_gw):
         tokens = harness.psql_int(f"SELECT COALESCE(sum(tokens), 0) FROM token_charges "
                                   f"WHERE job_id = '{job['job_id']}'")
         assert tokens == 0, job
+
+
+# ---- a counter lost while jobs run ------------------------------------------
+
+def test_a_counter_lost_while_jobs_run(harness, budget_gw):
+    """Redis loses a user's counter while a job of theirs asks the model, and
+    their next submission rebuilds it from the ledger. The job that ran
+    through the loss releases nothing from the new counter, which never held
+    its reservation (the reservations of the jobs admitted since stay
+    whole), and its charge, saved to the ledger, is read from there again
+    rather than added: counted neither twice nor never (lib/budget.lua)."""
+    _, user_id, key = harness.new_user("lite", tag="lost-counter")
+    harness.precharge(user_id, 1000)
+    m = "lost_counter_" + secrets.token_hex(4)
+    body_a = review_body("a.py", f"# {m}_a\n" + "a = 1\n" * 200)
+    body_c = review_body("c.py", f"# {m}_c\nc = 1\n")
+    est_c = estimate("review", len(body_c["file_content"]))
+    counter = f"budget:{user_id}:{month()}"
+
+    def ledger_sum():
+        return harness.psql_int(f"SELECT COALESCE(sum(tokens), 0) FROM token_charges "
+                                f"WHERE user_id = '{user_id}' AND month = '{month()}'")
+
+    with module_fake(harness, "budget-lost", [ANTHROPIC_KEY]) as fake:
+        fake.script([{"match": f"{m}_a", "latency_ms": 4000, "text": EMPTY_ANSWER, "times": 10},
+                     {"match": f"{m}_c", "latency_ms": 15000, "text": EMPTY_ANSWER,
+                      "times": 10}])
+        env = {**anthropic_env(fake), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+               "CODEINSIGHT_READ_BLOCK_MS": "200"}
+        harness.start_worker("fast", env)
+        try:
+            status, _, a = post(harness, key, body_a)
+            assert status == 202, a
+            wait_until(lambda: fake.count(f"{m}_a") >= 1, timeout=30, desc="job a at the model")
+            harness.redis_cli("DEL", counter)             # Redis lost it
+            status, _, c = post(harness, key, body_c)     # rebuilt from the ledger
+            assert status == 202, c
+            assert harness.redis_cli("HGET", counter, "used") == "1000"
+            assert usage(harness, key)["usage"]["tokens_reserved"] == est_c
+
+            job_a = harness.poll_job(a["job_id"], auth=key, timeout=60)
+            assert job_a["status"] == "done", job_a
+            assert fake.count(f"{m}_c") == 1 and \
+                harness.poll_job(c["job_id"], until=("running",), auth=key)
+            me = usage(harness, key)["usage"]
+            assert me["tokens_reserved"] == est_c, me     # c's, whole
+            assert me["tokens_used"] == ledger_sum() > 1000, me
+
+            job_c = harness.poll_job(c["job_id"], auth=key, timeout=60)
+            assert job_c["status"] == "done", job_c
+            me = usage(harness, key)["usage"]
+            assert me == {**me, "tokens_reserved": 0, "tokens_used": ledger_sum()}, me
+            # The next admission reads 'used' from the ledger again.
+            status, _, d = post(harness, key, review_body("d.py", f"# {m}_d\n"))
+            assert status == 202, d
+            assert harness.redis_cli("HGET", counter, "used") == str(ledger_sum())
+            assert harness.redis_int("HEXISTS", counter, "stale") == 0
+            harness.poll_job(d["job_id"], auth=key, timeout=60)
+        finally:
+            harness.stop_workers()
 
 
 # ---- the race, and reconciliation ---------------------------------------------

@@ -487,12 +487,12 @@ def test_a_repeated_finish_dead_letters_once(harness, scripts, entry):
         harness.redis_cli("DEL", dead, budget)
 
 
-def test_a_rebuilt_counter_is_never_released_below_zero(harness, scripts):
-    """Redis lost the owner's counter while the jobs ran, and the next
-    admission rebuilt it from the ledger: it holds none of their
-    reservations. Releasing them (a finish, a cancel) leaves 'reserved' at
-    zero, not below, where it would let the owner overspend for the rest of
-    the month; the finish still adds what its job used."""
+@pytest.fixture
+def settling(harness):
+    """Two jobs of one user queued with a reservation of 100 each, the first
+    delivered to consumer A, and their owner's counter key (not made):
+    (stream, counter key, {job id: entry id}, done id, cancelled id, the
+    milliseconds of the first entry and of the second)."""
     stream = f"e2e-scripts-{uuid.uuid4().hex[:8]}"
     user, month = str(uuid.uuid4()), "2026-11"
     budget = f"budget:{user}:{month}"
@@ -502,27 +502,90 @@ def test_a_rebuilt_counter_is_never_released_below_zero(harness, scripts):
     eids = {j: harness.redis_cli("XADD", stream, "*", "job_id", j, "meta", meta)
             for j in (done_id, cancelled_id)}
     harness.redis_cli("XREADGROUP", "GROUP", GROUP, "A", "COUNT", "1", "STREAMS", stream, ">")
-    # Rebuilt: the ledger's 500 used; one new admission reserved 30 since.
+    yield (stream, budget, eids, done_id, cancelled_id,
+           tuple(int(eids[j].split("-")[0]) for j in (done_id, cancelled_id)))
+    harness.redis_cli("DEL", stream, budget, f"job:{done_id}", f"job:{cancelled_id}",
+                      f"jobev:{done_id}", f"jobev:{cancelled_id}")
+
+
+def settle_both(harness, scripts, settling) -> list[list[str]]:
+    """The first job finishes (it used 40), the second is cancelled; the
+    counter's reserved, used, and whether it is stale ("1", "0") after
+    each."""
+    stream, budget, eids, done_id, cancelled_id, _ = settling
+    seen = []
+
+    def counter():
+        return [*harness.redis_cli("HMGET", budget, "reserved", "used").splitlines(),
+                harness.redis_cli("HEXISTS", budget, "stale")]
+    key = f"job:{done_id}"
+    assert start(harness, scripts, stream, eids[done_id], key) == "1"
+    got = harness.redis_cli("EVAL", scripts["job_finish"], "3", key, stream, budget,
+                            GROUP, eids[done_id], TTL, "100", "40", "", done_id,
+                            "status", "done", "finished_at", "2026-11-23T00:00:01Z",
+                            "error", "", "attempts", "1", "worker", "A")
+    assert got == "1", got
+    seen.append(counter())
+    out = cancel(harness, scripts, stream, eids[cancelled_id], cancelled_id,
+                 f"job:{cancelled_id}")
+    assert out[0] == "cancelled", out
+    seen.append(counter())
+    # The settlement's guard: a second cancel releases nothing again.
+    assert cancel(harness, scripts, stream, eids[cancelled_id], cancelled_id,
+                  f"job:{cancelled_id}")[0] == "finished"
+    assert counter() == seen[-1]
+    return seen
+
+
+def test_settling_releases_and_charges(harness, scripts, settling):
+    """The counter the jobs were reserved in (made before them: 'since'
+    no later than their entries): each releases its 100, the finish adds
+    its 40."""
+    budget, ms = settling[1], settling[5]
+    harness.redis_cli("HSET", budget, "used", "500", "reserved", "230", "since", str(ms[0]))
+    assert settle_both(harness, scripts, settling) == [["130", "540", "0"], ["30", "540", "0"]]
+
+
+def test_a_counter_rebuilt_after_the_jobs_holds_none_of_them(harness, scripts, settling):
+    """Redis lost the owner's counter while the jobs ran, and an admission
+    rebuilt it from the ledger ('since' after their entries; one new
+    reservation of 30): it holds none of their reservations, so nothing is
+    released, and the finished job's charge, saved to the ledger before or
+    after the rebuild, is not added but marks 'used' stale, to be read from
+    the ledger again."""
+    budget, ms = settling[1], settling[5]
+    harness.redis_cli("HSET", budget, "used", "500", "reserved", "30", "since", str(ms[1] + 1))
+    assert settle_both(harness, scripts, settling) == [["30", "500", "1"], ["30", "500", "1"]]
+
+
+def test_an_unstamped_counter_is_never_released_below_zero(harness, scripts, settling):
+    """A counter with no 'since' (made by an older gateway) gets every
+    release, but 'reserved' stops at zero rather than go below, where it
+    would let the owner overspend for the rest of the month."""
+    budget = settling[1]
     harness.redis_cli("HSET", budget, "used", "500", "reserved", "30")
+    assert settle_both(harness, scripts, settling) == [["0", "540", "0"], ["0", "540", "0"]]
+
+
+def test_a_stale_counter_reads_used_from_the_ledger_again(harness, scripts):
+    """admit.lua asks for the ledger (need_budget) when the counter is
+    stale, then takes its figure for 'used', keeping the reservations."""
+    user = str(uuid.uuid4())
+    ident, bkey = f"e2e-ident-{user}", f"budget:{user}:2026-11"
+    stream = f"e2e-admit-{user[:8]}"
+    harness.redis_cli("HSET", ident, "revoked", "0")
+    harness.redis_cli("HSET", bkey, "used", "500", "reserved", "30", "since", "1", "stale", "1")
+    keys, args = admission(ident, stream, user, 700)
     try:
-        key = f"job:{done_id}"
-        assert start(harness, scripts, stream, eids[done_id], key) == "1"
-        got = harness.redis_cli("EVAL", scripts["job_finish"], "3", key, stream, budget,
-                                GROUP, eids[done_id], TTL, "100", "40", "", done_id,
-                                "status", "done", "finished_at", "2026-11-23T00:00:01Z",
-                                "error", "", "attempts", "1", "worker", "A")
-        assert got == "1", got
-        assert harness.redis_cli("HMGET", budget, "reserved", "used").splitlines() == \
-            ["0", "540"]
-        harness.redis_cli("HSET", budget, "reserved", "30")
-        out = cancel(harness, scripts, stream, eids[cancelled_id], cancelled_id,
-                     f"job:{cancelled_id}")
-        assert out[0] == "cancelled", out
-        assert harness.redis_cli("HMGET", budget, "reserved", "used").splitlines() == \
-            ["0", "540"]
-        # The settlement's guard: a second cancel releases nothing again.
-        assert cancel(harness, scripts, stream, eids[cancelled_id], cancelled_id,
-                      f"job:{cancelled_id}")[0] == "finished"
+        out = harness.redis_cli("EVAL", scripts["admit"], "2", *keys, TTL, "0", "0",
+                                *args).splitlines()
+        assert out == ["need_budget", user], out
+        args[5] = "540"                             # ARGV[5]: the ledger's figure
+        out = harness.redis_cli("EVAL", scripts["admit"], "2", *keys, TTL, "0", "0",
+                                *args).splitlines()
+        assert len(out) == 1 and out[0].endswith("00"), out
+        assert harness.redis_cli("HMGET", bkey, "used", "reserved", "since").splitlines() == \
+            ["540", "730", "1"]
+        assert harness.redis_int("HEXISTS", bkey, "stale") == 0
     finally:
-        harness.redis_cli("DEL", stream, budget, f"job:{done_id}", f"job:{cancelled_id}",
-                          f"jobev:{done_id}", f"jobev:{cancelled_id}")
+        harness.redis_cli("DEL", ident, bkey, stream, f"jobs:{user}")
