@@ -1,0 +1,80 @@
+"""Rolling upgrades: gateways and workers of two releases side by side
+(docs/operations.md, "Upgrades": gateways are rolled first, then workers,
+and "old and new workers can overlap").
+
+A stream entry written by a gateway of another release may lack a field
+this worker needs (an older gateway) or name a request type it does not
+know (a newer one). The worker fails such a job as a "malformed queue
+entry"; what admission reserved for it against its owner's monthly budget
+must be given back then, as for any other finished job, or the owner's
+budget shrinks for the rest of the month for a job that was never run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from harness import GROUP_FAST, STREAM_FAST, job_entry_of, wait_until
+
+JOB_TIMEOUT_S = 30
+
+
+def month() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+
+
+def counter(harness) -> dict[str, int]:
+    flat = harness.redis_cli("HGETALL", f"budget:{harness.default_user_id}:{month()}")
+    lines = flat.splitlines()
+    return {k: int(v) for k, v in zip(lines[0::2], lines[1::2])}
+
+
+def rewrite_entry(harness, job_id: str, edit) -> None:
+    """Replaces the job's stream entry by a copy whose meta `edit` changed,
+    as another release's gateway would have written it. The copy carries
+    the job id as a field of its own (as an entry put back after a
+    deferral does), since its entry id no longer names the job."""
+    stream, eid = job_entry_of(job_id)
+    raw = json.loads(harness.redis_cli(
+        "EVAL", "return cjson.encode(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]))",
+        "1", stream, eid))
+    assert raw, f"no entry {eid} for {job_id}"
+    flat = raw[0][1]
+    fields = dict(zip(flat[::2], flat[1::2]))
+    meta = json.loads(fields["meta"])
+    edit(meta)
+    fields["meta"] = json.dumps(meta, separators=(",", ":"))
+    fields["job_id"] = job_id
+    assert harness.redis_cli("XDEL", stream, eid) == "1"
+    args = [a for kv in fields.items() for a in kv]
+    harness.redis_cli("XADD", stream, "*", *args)
+
+
+def without_created_at(meta: dict) -> None:
+    del meta["created_at"]              # an older gateway's entry
+
+
+def unknown_type(meta: dict) -> None:
+    meta["type"] = "security"           # a newer gateway's request type
+
+
+@pytest.mark.parametrize("edit", [without_created_at, unknown_type],
+                         ids=["older_gateway", "newer_gateway"])
+def test_an_entry_the_worker_cannot_use_gives_its_reservation_back(harness, gateway,
+                                                                   clean_state, edit):
+    before = counter(harness).get("reserved", 0)
+    job_id = harness.submit(file_path="skew.py", file_content="import os\n")
+    reserved = counter(harness)["reserved"]
+    assert reserved > before
+    rewrite_entry(harness, job_id, edit)
+
+    harness.start_worker("fast")
+    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT_S)
+    assert job["status"] == "failed" and "malformed queue entry" in job["error"], job
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
+    # Nothing was run, nothing is charged, and nothing stays reserved.
+    wait_until(lambda: counter(harness).get("reserved", 0) == before, 5, 0.05,
+               desc=f"reservation back to {before} (is {counter(harness)})")
+    assert counter(harness).get("used", 0) == 0
