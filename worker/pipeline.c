@@ -92,7 +92,15 @@ struct pipeline_job {
     int have_model;
     int dead;                       /* given up: dead-lettered when published */
     int cancelled;                  /* its owner cancelled it: ends as such */
+    int rejected;                   /* its entry was unusable: it never started */
 };
+
+/* What a job's view needs of its entry (lib/job_read.lua copies them into
+ * the hash when the job starts); a rejected job never started, so its
+ * finish writes them, its owner first: without one, nobody may read it. */
+static const char *const rejected_view_fields[] = {"user_id", "type", "created_at",
+                                                   "file_path", "request_id"};
+#define REJECTED_VIEW_FIELDS (sizeof rejected_view_fields / sizeof rejected_view_fields[0])
 
 static void step(struct pipeline_job *j);
 
@@ -787,7 +795,7 @@ static void do_publish(struct pipeline_job *j)
     struct worker *w = j->w;
     char ttl[24];
     struct err e;
-    const char *argv[26];
+    const char *argv[26 + 2 * REJECTED_VIEW_FIELDS];
     char reserved[24], actual[24], dead[96], attempts[24];
     int n = 0;
 
@@ -827,6 +835,13 @@ static void do_publish(struct pipeline_job *j)
     if (j->docs.result != NULL) {
         argv[n++] = "result";
         argv[n++] = j->docs.result;
+    }
+    for (size_t i = 0; j->rejected && i < REJECTED_VIEW_FIELDS; i++) {
+        const char *v = field(j, rejected_view_fields[i]);
+        if (v != NULL) {
+            argv[n++] = rejected_view_fields[i];
+            argv[n++] = v;
+        }
     }
     if (kv_async_eval(w->kv, &job_script_finish, j->budget_key[0] ? 3 : 2, n, argv, NULL,
                       on_published, j, &e) != ERR_OK) {
@@ -896,9 +911,19 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
         job_id_of_entry(w->stream, entry_id, field(j, JOB_ID_BITS_FIELD), j->job_id);
     if (j->job_id[0] != '\0')
         job_key(j->job_id, j->key);
+    /* Before the entry is judged: one this worker cannot use gives its
+     * reservation back too (job_finish.lua). */
+    if (field(j, "user_id") != NULL && field(j, "month") != NULL) {
+        snprintf(j->charge.month, sizeof j->charge.month, "%s", field(j, "month"));
+        j->charge.reserved = field(j, "reserved") ? strtoll(field(j, "reserved"), NULL, 10) : 0;
+        j->charge.actual = 0;
+        budget_key(field(j, "user_id"), j->charge.month, j->budget_key);
+    }
     if (j->job_id[0] == '\0' || !entry_complete(j)) {
-        /* Not ours to retry: record it as failed and retire the entry. */
+        /* Not ours to retry (another release's gateway wrote it, or it is
+         * damaged): record it as failed and retire the entry. */
         j->failed = 1;
+        j->rejected = 1;
         snprintf(j->error, sizeof j->error, "malformed queue entry");
         job_log(j, LOG_ERROR, "job_rejected", NULL);
         j->stage = ST_PUBLISH;
@@ -911,12 +936,6 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
                                            text != NULL ? strlen(text) : 0);
     if (j->language == NULL && lang != NULL && lang[0] != '\0')
         j->language = lang;     /* unknown to us, but what the client said */
-    if (field(j, "user_id") != NULL && field(j, "month") != NULL) {
-        snprintf(j->charge.month, sizeof j->charge.month, "%s", field(j, "month"));
-        j->charge.reserved = field(j, "reserved") ? strtoll(field(j, "reserved"), NULL, 10) : 0;
-        j->charge.actual = 0;
-        budget_key(field(j, "user_id"), j->charge.month, j->budget_key);
-    }
     j->stage = ST_START;
     step(j);
 }
