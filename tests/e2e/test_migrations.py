@@ -129,3 +129,30 @@ def test_two_files_with_one_version_are_refused(harness, db, tmp_path):
     detail = json.dumps(event(lines, "migrate_config_invalid"))
     assert "two migrations share version 997" in detail, detail
     assert versions(harness, name) == before
+
+
+def test_concurrent_runs_apply_each_migration_once(harness, tmp_path):
+    """Several replicas' release steps starting at once on an empty
+    database (a platform that runs the migration on each instance): the
+    advisory lock makes them take turns, so each file is applied by exactly
+    one of them, and the others find nothing left to do."""
+    name = "mig_" + secrets.token_hex(4)
+    harness.psql(f"CREATE DATABASE {name}")
+    base, _, _ = harness.database_url.rpartition("/")
+    url = f"{base}/{name}"
+    files = sorted(p.name for p in SCHEMA_DIR.glob("[0-9][0-9][0-9]_*.sql"))
+    try:
+        env = harness.child_env({"DATABASE_URL": url, "CODEINSIGHT_SCHEMA_DIR": str(SCHEMA_DIR)})
+        procs = [subprocess.Popen([str(harness.binary("codeinsight-migrate"))], env=env,
+                                  cwd=str(REPO_ROOT), stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+        outs = [p.communicate(timeout=MIGRATE_TIMEOUT_S)[0] for p in procs]
+        applied = []
+        for p, out in zip(procs, outs):
+            lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+            assert p.returncode == 0, lines
+            applied += [x["name"] for x in lines if x.get("event") == "migration_applied"]
+        assert sorted(applied) == files
+        assert versions(harness, name) == [int(f[:3]) for f in files]
+    finally:
+        harness.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", check=False)

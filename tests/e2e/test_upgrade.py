@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 import pytest
 
-from harness import GROUP_FAST, STREAM_FAST, job_entry_of, wait_until
+from harness import GROUP_FAST, STREAM_FAST, assert_job_shape, job_entry_of, wait_until
 
 JOB_TIMEOUT_S = 30
 
@@ -78,3 +79,30 @@ def test_an_entry_the_worker_cannot_use_gives_its_reservation_back(harness, gate
     wait_until(lambda: counter(harness).get("reserved", 0) == before, 5, 0.05,
                desc=f"reservation back to {before} (is {counter(harness)})")
     assert counter(harness).get("used", 0) == 0
+
+
+def test_a_job_stored_by_an_early_release_still_renders(harness, gateway):
+    """A row as the first releases stored it (migrations 001-002 only: no
+    provider, usage, ranges, file hash or task result; a finding without
+    fix or confidence), read back through the current ci_job_get: the
+    view, and the exports built from it, still answer 200."""
+    job_id = "01a00000-0000-7000-8000-" + uuid.uuid4().hex[:12]
+    harness.psql(
+        "INSERT INTO jobs (job_id, type, status, file_path, language, pool, worker, attempts,"
+        " summary, notes, linters, created_at, started_at, finished_at, user_id) VALUES"
+        f" ('{job_id}', 'review', 'done', 'old.py', 'python', 'fast', 'w', 1,"
+        " '1 finding', '[]', '[]', '2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z',"
+        f" '2025-01-01T00:00:02Z', '{harness.default_user_id}');"
+        " INSERT INTO findings (job_id, idx, line, severity, category, rule_id, message,"
+        f" source) VALUES ('{job_id}', 0, 1, 'minor', 'maintainability', 'F401',"
+        " '''os'' imported but unused', 'lint:flake8')")
+    try:
+        st, job = harness.get_job(job_id)
+        assert st == 200, job
+        assert_job_shape(job)
+        assert job["status"] == "done" and job["findings"][0]["rule_id"] == "F401", job
+        for fmt in ("sarif", "rdjson"):
+            st, _, body = harness.http("GET", f"/job/{job_id}?format={fmt}")
+            assert st == 200, (fmt, body)
+    finally:
+        harness.psql(f"DELETE FROM jobs WHERE job_id = '{job_id}'")
