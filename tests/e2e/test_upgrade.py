@@ -106,3 +106,39 @@ def test_a_job_stored_by_an_early_release_still_renders(harness, gateway):
             assert st == 200, (fmt, body)
     finally:
         harness.psql(f"DELETE FROM jobs WHERE job_id = '{job_id}'")
+
+
+def test_every_gateway_script_reloads_after_a_script_flush(harness, gateway, clean_state):
+    """A new release's gateway, or a Redis restarted or failed over,
+    leaves the script cache without the scripts a running gateway calls by
+    SHA1 (EVALSHA). Each call answered NOSCRIPT is sent again with its
+    source, once: with the cache emptied before every request, every route
+    that runs a script answers as it would have, and the gateway is never
+    restarted."""
+    def flushed(method, path, body=None, auth=DEFAULT, want=200):
+        assert harness.redis_cli("SCRIPT", "FLUSH") == "OK"
+        kw = {} if auth is DEFAULT else {"auth": auth}
+        st, _, data = harness.http(method, path, body, **kw)
+        assert st == want, (method, path, st, data)
+        return data
+
+    password = "correct horse battery staple 42"
+    email, _, key = harness.new_user("pro", password=password, tag="flush")
+    job = flushed("POST", "/review", {"file_path": "f.py", "file_content": "import os\n",
+                                      "request_type": "review"}, auth=key,
+                  want=202)["job_id"]                                    # gate, admit
+    assert flushed("GET", f"/job/{job}", auth=key)["status"] == "queued"  # job_read
+    assert job in [j["job_id"] for j in flushed("GET", "/jobs", auth=key)["jobs"]]
+    flushed("GET", "/queue/info", auth=key)                              # queue_info
+    flushed("DELETE", f"/job/{job}", auth=key)                           # job_cancel
+    created = flushed("POST", "/keys", {"name": "flush"}, auth=key, want=201)
+    harness.remember(created["key"])
+    flushed("GET", "/whoami", auth=created["key"])                       # auth_fill
+    flushed("DELETE", f"/keys/{created['key_id']}", auth=key, want=204)  # key_revoke
+    flushed("GET", "/whoami", auth="ci_live_" + "Q" * 32, want=401)      # unknown_key
+    assert "access_token" in flushed("POST", "/auth/login",
+                              {"email": email, "password": password}, auth=None)  # ratelimit
+    assert gateway.alive()
+
+
+DEFAULT = object()
