@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
+import signal
 import uuid
 
 import pytest
 
+from fakemodel import EMPTY_ANSWER, anthropic_env, module_fake
 from harness import GROUP_FAST, STREAM_FAST, assert_job_shape, job_entry_of, wait_until
 
 JOB_TIMEOUT_S = 30
+ANTHROPIC_KEY = "sk-ant-e2e-upgrade-" + secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="module")
+def fake_server(harness, _module_isolation):
+    with module_fake(harness, "fake-llm-upgrade", [ANTHROPIC_KEY]) as f:
+        yield f
 
 
 def month() -> str:
@@ -142,3 +152,39 @@ def test_every_gateway_script_reloads_after_a_script_flush(harness, gateway, cle
 
 
 DEFAULT = object()
+
+
+# Deliveries a job may have (CODEINSIGHT_MAX_ATTEMPTS) in the rolling-deploy test.
+DRAIN_MAX_ATTEMPTS = 2
+
+
+def test_a_job_longer_than_the_grace_survives_more_drains_than_max_attempts(
+        harness, gateway, fake, clean_state):
+    """Rolling the workers (or a scale-down) SIGTERMs each in turn; a job
+    longer than CODEINSIGHT_SHUTDOWN_GRACE (a heavy task, a slow model) is
+    left pending by each, as docs/operations.md ("Upgrades") says, for the
+    next worker to take over. A drain is not a crash: the job did not take
+    its worker down, so it must not spend the deliveries
+    CODEINSIGHT_MAX_ATTEMPTS allows before it is given up as a poison job.
+    Here it meets as many drains as that, then a worker that stays."""
+    marker = "upgrade" + secrets.token_hex(6)
+    fake.default({"latency_ms": 0, "text": EMPTY_ANSWER})
+    fake.script([{"match": marker, "latency_ms": 20_000, "text": EMPTY_ANSWER,
+                  "times": DRAIN_MAX_ATTEMPTS}])
+    env = {**anthropic_env(fake), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+           "CODEINSIGHT_LLM_MAX_ATTEMPTS": "1", "CODEINSIGHT_READ_BLOCK_MS": "200",
+           "CODEINSIGHT_SHUTDOWN_GRACE": "1", "CODEINSIGHT_VISIBILITY_TIMEOUT_MS": "1000",
+           "CODEINSIGHT_MAX_ATTEMPTS": str(DRAIN_MAX_ATTEMPTS)}
+    job_id = harness.submit(file_path="slow.go",
+                            file_content=f"// {marker}\npackage main\n")
+    for i in range(DRAIN_MAX_ATTEMPTS):
+        w = harness.start_worker("fast", env)
+        w.wait_for_log("job_started", timeout=JOB_TIMEOUT_S, job_id=job_id)
+        wait_until(lambda: fake.count(marker) >= 1 + i, 10, 0.05, desc="the model is asked")
+        rc = w.stop(signal.SIGTERM, timeout=30)
+        assert rc == 0 and [r["job_id"] for r in w.events("job_abandoned")] == [job_id], \
+            w.tail()
+    harness.start_worker("fast", env)
+    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT_S)
+    assert job["status"] == "done", (job["status"], job["error"])
+    assert harness.redis_int("XLEN", STREAM_FAST + ":dead") == 0
