@@ -28,6 +28,7 @@ LUA(consumer_prune)
 LUA(auth_fill)
 LUA(unknown_key)
 LUA(key_revoke)
+LUA(job_release)
 #undef LUA
 
 struct kv_script job_script_admit = {"admit", NULL, 0, ""};
@@ -46,6 +47,7 @@ struct kv_script job_script_consumer_prune = {"consumer_prune", NULL, 0, ""};
 struct kv_script job_script_auth_fill = {"auth_fill", NULL, 0, ""};
 struct kv_script job_script_unknown_key = {"unknown_key", NULL, 0, ""};
 struct kv_script job_script_key_revoke = {"key_revoke", NULL, 0, ""};
+struct kv_script job_script_release = {"job_release", NULL, 0, ""};
 
 static void script_bind(struct kv_script *s, const unsigned char *src, unsigned len)
 {
@@ -80,6 +82,8 @@ void job_scripts_init(void)
                 schema_redis_unknown_key_lua_len);
     script_bind(&job_script_key_revoke, schema_redis_key_revoke_lua,
                 schema_redis_key_revoke_lua_len);
+    script_bind(&job_script_release, schema_redis_job_release_lua,
+                schema_redis_job_release_lua_len);
 }
 
 static const char *const type_names[JOB__TYPES] = {"review", "debug", "architecture", "stress"};

@@ -45,6 +45,7 @@ extern struct kv_script job_script_consumer_prune;  /* consumers holding nothing
 extern struct kv_script job_script_auth_fill;   /* an identity into the cache, revocation kept */
 extern struct kv_script job_script_unknown_key; /* unknown API keys per client address */
 extern struct kv_script job_script_key_revoke;  /* a revoked API key into the cache */
+extern struct kv_script job_script_release;     /* a drained job's delivery given back */
 
 /* Live job events (GET /job/:id/events): the job's capped stream of events
  * "jobev:<id>" (fields type, data) and the channel every event is published

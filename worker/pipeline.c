@@ -93,6 +93,7 @@ struct pipeline_job {
     int dead;                       /* given up: dead-lettered when published */
     int cancelled;                  /* its owner cancelled it: ends as such */
     int rejected;                   /* its entry was unusable: it never started */
+    int released;                   /* its delivery given back at shutdown: it stops here */
 };
 
 /* What a job's view needs of its entry (lib/job_read.lua copies them into
@@ -853,6 +854,8 @@ static void do_publish(struct pipeline_job *j)
 
 static void step(struct pipeline_job *j)
 {
+    if (j->released)
+        return;     /* left pending (pipeline_release_all): nothing more of it happens */
     if (j->cancelled && (j->stage == ST_LINT || j->stage == ST_MODEL || j->stage == ST_DEFER))
         j->stage = ST_PERSIST;      /* no more work: it ends as cancelled */
     switch (j->stage) {
@@ -993,6 +996,30 @@ int pipeline_cancel_tasks(struct worker *w)
             continue;
         cancel_now(&j->task);
         n++;
+    }
+    return n;
+}
+
+int pipeline_release_all(struct worker *w, kv_async_cb *cb)
+{
+    char attempts[24];
+    struct err e;
+    int n = 0;
+
+    for (struct pipeline_job *j = w->jobs; j != NULL; j = j->next) {
+        /* Only before anything of it is stored: a job that reached
+         * PostgreSQL keeps its attempt, so that no later delivery's save
+         * ties with it (ci_job_save). */
+        if (j->released || j->attempts <= 0 || (j->stage != ST_LINT && j->stage != ST_MODEL))
+            continue;
+        if (j->task.fn != NULL)
+            cancel_now(&j->task);
+        j->released = 1;
+        snprintf(attempts, sizeof attempts, "%ld", j->attempts);
+        if (kv_async_eval(w->kv, &job_script_release, 1, 3,
+                          (const char *[]){j->key, w->consumer, attempts}, NULL, cb, w,
+                          &e) == ERR_OK)
+            n++;
     }
     return n;
 }

@@ -24,6 +24,7 @@
 #define WK_PIPELINE_H
 
 #include "common/json.h"
+#include "common/kv_async.h"
 
 struct worker;
 struct pipeline_job;
@@ -58,6 +59,13 @@ int pipeline_cancel(struct worker *w, const char *job_id);
  * closed, so that none of their failures reaches a task; the model client
  * and the sandbox must still exist. Returns how many tasks were stopped. */
 int pipeline_cancel_tasks(struct worker *w);
+
+/* At the shutdown deadline, before the connections close: stops each job
+ * still linting or asking the model (its task cancelled, no further step)
+ * and sends job_release.lua for it, so that its next delivery does not
+ * count as another attempt (a drain is not a crash). cb(arg = w) runs once
+ * per script sent. Returns how many were sent. */
+int pipeline_release_all(struct worker *w, kv_async_cb *cb);
 
 /* Drops every job still in memory without acknowledging it (shutdown past
  * the deadline): its entry stays pending for another worker. A task still

@@ -63,14 +63,41 @@ static void on_left_group(void *arg, cJSON *reply, const struct err *e)
     loop_stop(w->loop);
 }
 
+/* Time the replies of job_release.lua are waited for past the deadline. */
+#define RELEASE_WAIT_MS 1000
+
+static void check_drained(struct worker *w);
+
+static void on_released(void *arg, cJSON *reply, const struct err *e)
+{
+    struct worker *w = arg;
+
+    (void)reply;
+    (void)e;
+    w->releasing--;
+    check_drained(w);
+}
+
 /* Stops the loop once the jobs are done and no read is outstanding, the
  * consumer first removed from the group (it holds nothing then), or at
- * the deadline. */
+ * the deadline, once the jobs left pending have given their deliveries
+ * back (RELEASE_WAIT_MS at most). */
 static void check_drained(struct worker *w)
 {
+    int64_t now = clock_mono_ms();
+    /* Past the deadline of a drain (0: worker_cleanup, which sends nothing). */
+    int late = w->stop_deadline_ms > 0 && w->leaving != 2;
+
     if (!w->stopping)
         return;
-    if (clock_mono_ms() >= w->stop_deadline_ms || w->leaving == 2) {
+    if (now >= w->stop_deadline_ms || w->leaving == 2) {
+        if (late && w->release_until_ms == 0) {
+            w->release_until_ms = now + RELEASE_WAIT_MS;
+            if (w->kv != NULL && kv_async_connected(w->kv))
+                w->releasing = pipeline_release_all(w, on_released);
+        }
+        if (late && w->releasing > 0 && now < w->release_until_ms)
+            return;
         loop_stop(w->loop);
         return;
     }

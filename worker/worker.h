@@ -70,6 +70,8 @@ struct worker {
     int started;                    /* worker_started was logged (so worker_stopped is) */
     int stopping;
     int64_t stop_deadline_ms;       /* monotonic; valid when stopping */
+    int64_t release_until_ms;       /* monotonic; past the deadline: job_release replies awaited */
+    int releasing;                  /* job_release.lua calls outstanding */
     struct loop_timer *tick;
     struct pipeline_job *jobs;      /* every job in memory */
     int64_t jobs_done, jobs_failed;
