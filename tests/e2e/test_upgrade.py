@@ -188,3 +188,46 @@ def test_a_job_longer_than_the_grace_survives_more_drains_than_max_attempts(
     job = harness.poll_job(job_id, timeout=JOB_TIMEOUT_S)
     assert job["status"] == "done", (job["status"], job["error"])
     assert harness.redis_int("XLEN", STREAM_FAST + ":dead") == 0
+
+
+def rcache_entries(harness) -> list[str]:
+    return [k for k in harness.redis_cli("--scan", "--pattern", "rcache:*").splitlines() if k]
+
+
+def test_after_a_rolling_deploy_the_result_cache_follows_the_workers_left(
+        harness, gateway, fake, clean_state):
+    """A rolling deployment of the workers: the old release (here, without
+    a model) and the new one (with one) overlap, and an old worker is
+    restarted meanwhile (a crash, an OOM kill, a node drained: its
+    container starts again and publishes its answer versions as it starts,
+    docs/admission.md "Result cache"). Once the roll is over only new
+    workers run, so a result only an old worker gave is not their answer:
+    an identical submission must be a new job, not the old result, at the
+    latest once the new workers have refreshed their versions (each does
+    with its heartbeat, every third of CODEINSIGHT_VISIBILITY_TIMEOUT_MS)."""
+    marker = "rollcache" + secrets.token_hex(6)
+    fake.default({"latency_ms": 0, "text": EMPTY_ANSWER})
+    new = {**anthropic_env(fake), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+           "CODEINSIGHT_READ_BLOCK_MS": "200", "CODEINSIGHT_VISIBILITY_TIMEOUT_MS": "3000"}
+    old = {"CODEINSIGHT_READ_BLOCK_MS": "200", "CODEINSIGHT_VISIBILITY_TIMEOUT_MS": "3000"}
+    body = {"file_path": "roll.go", "file_content": f"// {marker}\npackage main\n",
+            "request_type": "review"}
+
+    w_old = harness.start_worker("fast", old)
+    first = harness.poll_job(harness.submit(**body), timeout=JOB_TIMEOUT_S)
+    assert first["status"] == "done" and first["degraded_reason"].startswith("offline"), first
+    wait_until(lambda: rcache_entries(harness), 10, 0.05, desc="an rcache: entry")
+
+    w_new = harness.start_worker("fast", new)                           # the roll begins
+    harness.wait_answers_published(w_new)
+    w_old.stop(signal.SIGTERM, timeout=30)                              # an old worker
+    w_old = harness.start_worker("fast", old)                           # ... restarted
+    harness.wait_answers_published(w_old)
+    w_old.stop(signal.SIGTERM, timeout=30)                              # the roll ends
+    harness.wait_answers_published(w_new, timeout=10)   # a few of its heartbeats
+
+    status, hdrs, again = harness.http("POST", "/review", body)
+    assert (status, hdrs.get("X-Cache")) == (202, None), \
+        (status, hdrs.get("X-Cache"), again.get("provider"), again.get("degraded_reason"))
+    job = harness.poll_job(again["job_id"], timeout=JOB_TIMEOUT_S)
+    assert job["provider"] == "anthropic" and not job["degraded"], job
