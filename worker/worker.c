@@ -149,19 +149,20 @@ static void on_answers_published(void *arg, cJSON *reply, const struct err *e)
         log_event(LOG_WARN, "answers_publish_failed", "detail", e->msg);
 }
 
-/* Says which answers this pool gives now (answer_version.h), before the
- * group is read. The first time outright: the worker started last is the
- * one a rolling deployment keeps, and an entry the others wrote becomes a
- * result-cache miss. After that (the group is made again when Redis lost
- * its data) only where the key is missing, so that an older worker still
- * running cannot take it back. */
+/* Says which answers this pool gives now (answer_version.h): before the
+ * group is read, and again with each heartbeat while the worker runs. The
+ * key holds the versions of the worker that wrote it last: while two
+ * releases (or settings) overlap in a pool it goes back and forth between
+ * theirs, each an answer a live worker gives; once only one is left, its
+ * versions are there within a heartbeat, even where a worker of the other
+ * started after it (an old worker restarted during a rolling deployment),
+ * so no result the pool no longer gives is served for long. */
 static void answers_publish(struct worker *w)
 {
-    const char *argv[] = {"SET", w->answers_key, w->answers_all, "NX"};
+    const char *argv[] = {"SET", w->answers_key, w->answers_all};
     struct err e;
 
-    kv_async_call(w->kv, w->answers_published ? 4 : 3, argv, NULL, on_answers_published, w,
-                  &e);
+    kv_async_call(w->kv, 3, argv, NULL, on_answers_published, w, &e);
 }
 
 /* Group from id 0: entries queued before any worker existed are delivered. */
@@ -360,6 +361,9 @@ static void on_tick(void *arg)
         if (now - w->last_heartbeat_ms >= w->cfg->visibility_ms / 3) {
             w->last_heartbeat_ms = now;
             heartbeat(w);
+            /* A stopping worker leaves the key to those that stay. */
+            if (!w->stopping && w->answers_published)
+                answers_publish(w);
         }
     }
     if (!w->stopping && kv_async_connected(w->kv)) {

@@ -47,7 +47,7 @@ struct worker {
                                                        each task of this pool, else "" */
     char answers_all[JOB__TYPES * ANSWER_VERSION_LEN];  /* those, space-separated */
     char answers_key[96];           /* "answers:<stream>", where they are published */
-    int answers_published;          /* Redis took them once: later only where missing */
+    int answers_published;          /* Redis took them once: refreshed with each heartbeat */
     struct sandbox *sandbox;        /* heavy pool: Debug Doctor runs; else NULL */
     struct target_policy *stress_policy;    /* CODEINSIGHT_STRESS_ALLOWED_HOSTS */
     struct mongo_sink *history;     /* CODEINSIGHT_MONGO_URL; NULL: off */
