@@ -20,7 +20,8 @@ import uuid
 import pytest
 
 from fakemodel import EMPTY_ANSWER, anthropic_env, module_fake
-from harness import GROUP_FAST, STREAM_FAST, assert_job_shape, job_entry_of, wait_until
+from harness import (GROUP_FAST, STREAM_FAST, assert_job_shape, assert_problem, free_port,
+                     job_entry_of, wait_until)
 
 JOB_TIMEOUT_S = 30
 ANTHROPIC_KEY = "sk-ant-e2e-upgrade-" + secrets.token_urlsafe(24)
@@ -231,3 +232,37 @@ def test_after_a_rolling_deploy_the_result_cache_follows_the_workers_left(
         (status, hdrs.get("X-Cache"), again.get("provider"), again.get("degraded_reason"))
     job = harness.poll_job(again["job_id"], timeout=JOB_TIMEOUT_S)
     assert job["provider"] == "anthropic" and not job["degraded"], job
+
+
+def test_a_redis_that_refuses_writes_is_unavailable_on_every_route(harness, gateway,
+                                                                 clean_state):
+    """Redis answers but refuses to write: a master demoted to a replica by
+    a failover (READONLY; a managed endpoint moves to the new master, the
+    connections to the old one stay), one restarting from its AOF
+    (LOADING), one out of memory (OOM). Every route then answers 503
+    redis_unavailable with Retry-After, as a Redis that is down does: the
+    identity of a key not cached yet, an unknown key, a login among them,
+    not 502 protocol_error. And the gateway answers again once Redis
+    takes writes, without a restart."""
+    password = "correct horse battery staple 42"
+    email, _, key = harness.new_user("pro", password=password, tag="ro")
+    fresh_key = harness.issue_key(email, "never-used")       # its identity not cached
+    harness.redis_cli("REPLICAOF", "127.0.0.1", str(free_port()))
+    try:
+        for method, path, body, auth in [
+                ("POST", "/review", {"file_path": "ro.py", "file_content": "x = 1\n",
+                                     "request_type": "review"}, key),
+                ("GET", "/whoami", None, fresh_key),
+                ("GET", "/whoami", None, "ci_live_" + "Q" * 32),
+                ("POST", "/auth/login", {"email": email, "password": password}, None)]:
+            resp = harness.http(method, path, body, auth=auth)
+            assert_problem(resp, 503, "redis_unavailable")
+            assert resp[1].get("Retry-After"), (method, path, resp[1])
+    finally:
+        harness.redis_cli("REPLICAOF", "NO", "ONE")
+    st, _, who = harness.http("GET", "/whoami", auth=fresh_key)
+    assert st == 200, who
+    st, _, tok = harness.http("POST", "/auth/login", {"email": email, "password": password},
+                              auth=None)
+    assert st == 200 and "access_token" in tok, tok
+    assert gateway.alive()
