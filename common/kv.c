@@ -114,13 +114,45 @@ static int kv_fail(struct kv *kv, struct err *e)
                    kv->ctx->errstr[0] ? kv->ctx->errstr : "connection lost");
 }
 
-/* Takes r. Converts an error reply into ERR_PROTOCOL. */
-static int kv_take_reply(redisReply *r, cJSON **reply, struct err *e)
+int kv_error_kind(const char *msg)
 {
-    int rc = ERR_OK;
+    static const char *const busy[] = {"LOADING", "OOM", "MISCONF", "BUSY", "NOREPLICAS",
+                                       "TRYAGAIN", "CLUSTERDOWN", "READONLY", "MASTERDOWN"};
+    char code[16];
+    const char *at;
+    size_t n;
+
+    if (msg == NULL)
+        return 0;
+    /* Redis 7 keeps a failed call's code in front of its script's error;
+     * before, it followed "@user_script:<line>: -". */
+    at = strstr(msg, ": -");
+    if (strncmp(msg, "ERR Error running script", 24) == 0 && at != NULL)
+        msg = at + 3;
+    n = strcspn(msg, " ");
+    if (n >= sizeof code)
+        return 0;
+    memcpy(code, msg, n);
+    code[n] = '\0';
+    for (size_t i = 0; i < sizeof busy / sizeof busy[0]; i++)
+        if (strcmp(code, busy[i]) == 0)
+            return i >= 7 ? 2 : 1;
+    return 0;
+}
+
+/* Takes r. Converts an error reply into ERR_PROTOCOL, or ERR_REDIS_UNAVAILABLE
+ * when it says the server cannot serve now (kv_error_kind; the connection
+ * is dropped when that server is no master any more). */
+static int kv_take_reply(struct kv *kv, redisReply *r, cJSON **reply, struct err *e)
+{
+    int rc = ERR_OK, kind;
 
     if (r->type == REDIS_REPLY_ERROR) {
-        rc = err_set(e, ERR_PROTOCOL, "redis: %s", r->str ? r->str : "error");
+        kind = kv_error_kind(r->str);
+        if (kind == 2)
+            kv->broken = 1;
+        rc = err_set(e, kind ? ERR_REDIS_UNAVAILABLE : ERR_PROTOCOL, "redis: %s",
+                     r->str ? r->str : "error");
     } else if (reply != NULL) {
         *reply = kv_reply_to_json(r);
         if (*reply == NULL)
@@ -151,7 +183,7 @@ int kv_call(struct kv *kv, int argc, const char **argv, const size_t *lens, cJSO
         free(cmd);
     if (!ok || r == NULL)
         return kv_fail(kv, e);
-    return kv_take_reply(r, reply, e);
+    return kv_take_reply(kv, r, reply, e);
 }
 
 /* Arguments a pipelined command is laid out from on the stack; a longer one
@@ -221,7 +253,7 @@ static int kv_call_pre(struct kv *kv, int npre, const char **pre, const size_t *
         return rc;
     if (redisGetReply(kv->ctx, (void **)&r) != REDIS_OK || r == NULL)
         return kv_fail(kv, e);
-    return kv_take_reply(r, reply, e);
+    return kv_take_reply(kv, r, reply, e);
 }
 
 int kv_eval(struct kv *kv, const struct kv_script *s, int nkeys, int argc, const char **argv,
@@ -287,10 +319,15 @@ static int kv_pipeline_run(struct kv *kv, const struct kv_script *s, const int *
         if (redisGetReply(kv->ctx, (void **)&r) != REDIS_OK || r == NULL)
             return kv_fail(kv, e);
         if (r->type == REDIS_REPLY_ERROR) {
+            int kind = kv_error_kind(r->str);
+
             if (s != NULL && r->str != NULL && strncmp(r->str, "NOSCRIPT", 8) == 0)
                 noscript[i] = 1;
             else if (rc == ERR_OK)
-                rc = err_set(e, ERR_PROTOCOL, "redis: %s", r->str ? r->str : "error");
+                rc = err_set(e, kind ? ERR_REDIS_UNAVAILABLE : ERR_PROTOCOL, "redis: %s",
+                             r->str ? r->str : "error");
+            if (kind == 2)
+                kv->broken = 1;
         } else if ((replies[i] = kv_reply_to_json(r)) == NULL && rc == ERR_OK) {
             rc = err_set(e, ERR_INTERNAL, "out of memory converting a reply");
         }

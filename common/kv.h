@@ -58,6 +58,14 @@ void kv_free(struct kv *kv);
  * server has closed (a Redis restart), so it is replaced before use. */
 int kv_broken(struct kv *kv);
 
+/* What a Redis error reply (its text, borrowed) says of the server: 0 a
+ * refusal of this command (ERR_PROTOCOL); 1 a server that cannot serve now
+ * (LOADING, OOM, MISCONF, BUSY, ...: ERR_REDIS_UNAVAILABLE); 2 the same from
+ * a server that is no master any more (READONLY, MASTERDOWN: a failover),
+ * whose connection is dropped so that the next one reaches the new master.
+ * A script's error counts by the error of the call that failed in it. */
+int kv_error_kind(const char *msg);
+
 /* Runs one command. lens may be NULL for NUL-terminated arguments. On ERR_OK
  * *reply is owned by the caller (cJSON_Delete). */
 int kv_call(struct kv *kv, int argc, const char **argv, const size_t *lens, cJSON **reply,

@@ -307,7 +307,12 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
             }
             err_set(&e, ERR_REDIS_UNAVAILABLE, "redis: cannot resend script");
         } else {
-            err_set(&e, ERR_PROTOCOL, "redis: %s", reply->str);
+            int kind = kv_error_kind(reply->str);
+
+            err_set(&e, kind ? ERR_REDIS_UNAVAILABLE : ERR_PROTOCOL, "redis: %s", reply->str);
+            /* No master any more (a failover): reconnect, to the new one. */
+            if (kind == 2 && p->kv->ac != NULL)
+                redisAsyncDisconnect(p->kv->ac);
         }
     } else {
         json = kv_reply_to_json(reply);

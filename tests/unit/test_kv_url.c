@@ -1,5 +1,5 @@
-/* test_kv_url.c - unit tests for kv_url_parse() in common/kv.c (no Redis
- * needed: parsing only). */
+/* test_kv_url.c - unit tests for kv_url_parse() and kv_error_kind() in
+ * common/kv.c (no Redis needed: parsing only). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,6 +122,34 @@ static void test_long_fields(void **state)
     assert_refused(url, &e);
 }
 
+/* Which error replies mean "Redis cannot serve now" (503), which a
+ * failover (reconnect), and which are this command's own (502). */
+static void test_error_kind(void **state)
+{
+    (void)state;
+    assert_int_equal(kv_error_kind("LOADING Redis is loading the dataset in memory"), 1);
+    assert_int_equal(kv_error_kind("OOM command not allowed when used memory > 'maxmemory'. "
+                                   "script: ab12, on @user_script:3."), 1);
+    assert_int_equal(kv_error_kind("MISCONF Redis is configured to save RDB snapshots"), 1);
+    assert_int_equal(kv_error_kind("BUSY Redis is busy running a script."), 1);
+    assert_int_equal(kv_error_kind("READONLY You can't write against a read only replica. "
+                                   "script: ab12, on @user_script:74."), 2);
+    assert_int_equal(kv_error_kind("MASTERDOWN Link with MASTER is down"), 2);
+    /* Redis 6 wraps a script's failed call. */
+    assert_int_equal(kv_error_kind("ERR Error running script (call to f_ab12): "
+                                   "@user_script:74: -READONLY You can't write against a "
+                                   "read only replica."), 2);
+    assert_int_equal(kv_error_kind("ERR Error running script (call to f_ab12): "
+                                   "@user_script:9: user_script:9: attempt to compare nil"), 0);
+    assert_int_equal(kv_error_kind("BUSYGROUP Consumer Group name already exists"), 0);
+    assert_int_equal(kv_error_kind("NOSCRIPT No matching script."), 0);
+    assert_int_equal(kv_error_kind("NOGROUP No such key"), 0);
+    assert_int_equal(kv_error_kind("WRONGTYPE Operation against a key"), 0);
+    assert_int_equal(kv_error_kind("READONLYX"), 0);
+    assert_int_equal(kv_error_kind(""), 0);
+    assert_int_equal(kv_error_kind(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +158,7 @@ int main(void)
         cmocka_unit_test(test_rediss_refused),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_long_fields),
+        cmocka_unit_test(test_error_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
