@@ -43,7 +43,7 @@ def counter(harness) -> dict[str, int]:
     return {k: int(v) for k, v in zip(lines[0::2], lines[1::2])}
 
 
-def rewrite_entry(harness, job_id: str, edit) -> None:
+def rewrite_entry(harness, job_id: str, edit, extra: dict | None = None) -> None:
     """Replaces the job's stream entry by a copy whose meta `edit` changed,
     as another release's gateway would have written it. The copy carries
     the job id as a field of its own (as an entry put back after a
@@ -59,6 +59,7 @@ def rewrite_entry(harness, job_id: str, edit) -> None:
     edit(meta)
     fields["meta"] = json.dumps(meta, separators=(",", ":"))
     fields["job_id"] = job_id
+    fields.update(extra or {})
     assert harness.redis_cli("XDEL", stream, eid) == "1"
     args = [a for kv in fields.items() for a in kv]
     harness.redis_cli("XADD", stream, "*", *args)
@@ -91,6 +92,28 @@ def test_an_entry_the_worker_cannot_use_gives_its_reservation_back(harness, gate
                desc=f"reservation back to {before} (is {counter(harness)})")
     assert counter(harness).get("used", 0) == 0
 
+
+def test_an_entry_with_fields_this_release_does_not_know_is_processed(harness, gateway,
+                                                                    clean_state):
+    """A newer gateway's entry carrying members and fields this worker does
+    not know (in meta and beside it) is the same job to it: done, charged
+    as any other, nothing left reserved."""
+    before = counter(harness).get("reserved", 0)
+    job_id = harness.submit(file_path="extra.py", file_content="import os\n")
+
+    def add_unknown(meta: dict) -> None:
+        meta["x_future_member"] = "v2"
+        meta["x_future_object"] = {"nested": [1, 2]}
+
+    rewrite_entry(harness, job_id, add_unknown, extra={"x_future_field": "z" * 100})
+    harness.start_worker("fast")
+    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT_S)
+    assert job["status"] == "done" and job["error"] is None, job
+    assert job["file_path"] == "extra.py" and job["user_id"] == harness.default_user_id, job
+    assert any(f["rule_id"] == "F401" for f in job["findings"]), job
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
+    wait_until(lambda: counter(harness).get("reserved", 0) == before, 5, 0.05,
+               desc=f"reservation back to {before} (is {counter(harness)})")
 
 def test_a_job_stored_by_an_early_release_still_renders(harness, gateway):
     """A row as the first releases stored it (migrations 001-002 only: no
