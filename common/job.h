@@ -65,8 +65,9 @@ extern struct kv_script job_script_release;     /* a drained job's delivery give
  * holds "<job id> <answer version>", written by the worker that finished
  * the job; "answers:<stream>" holds the answer versions, space-separated,
  * the workers of that stream's pool give now (one per task of the pool),
- * published by each worker as it starts. admit.lua answers from an entry
- * only while its version is among its pool's (docs/admission.md). */
+ * published by each worker as it starts and with each heartbeat. admit.lua
+ * answers from an entry only while its version is among its pool's
+ * (docs/admission.md). */
 #define JOB_ANSWERS_KEY_PREFIX "answers:"
 
 /* Computes the scripts' SHA1s. Call once at start, before threads. */
