@@ -125,7 +125,7 @@ static const char whoami_text[] =
 static const char usage_text[] =
     "Usage: codeinsight usage [--json]\n"
     "\n"
-    "Prints this month's tokens, cost, jobs and cache hits, by task type.\n"
+    "Prints this month's tokens, cost, jobs and prompt-cache hits, by task type.\n"
     "--json prints the service's answer as is.\n";
 
 static const char login_text[] =
