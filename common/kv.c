@@ -26,8 +26,8 @@ int kv_url_parse(const char *url, struct kv_url *out, struct err *e)
     memset(out, 0, sizeof *out);
     out->port = 6379;
     if (strncmp(url, "rediss://", 9) == 0)
-        return err_set(e, ERR_CONFIG, "rediss:// is not supported: run a TLS sidecar "
-                       "(stunnel) and point REDIS_URL at its local port");
+        return err_set(e, ERR_CONFIG, "REDIS_URL: rediss:// is not supported: run a TLS "
+                       "sidecar (stunnel) and point REDIS_URL at its local port");
     if (strncmp(url, "redis://", 8) != 0)
         return err_set(e, ERR_CONFIG, "REDIS_URL must start with redis://");
     p = url + 8;

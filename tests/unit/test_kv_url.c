@@ -67,6 +67,8 @@ static void test_rediss_refused(void **state)
     (void)state;
     assert_refused("rediss://:pw@h:6380/0", &e);
     assert_non_null(strstr(e.msg, "stunnel"));
+    /* Named first, as every refusal of the configuration is. */
+    assert_int_equal(strncmp(e.msg, "REDIS_URL", 9), 0);
 }
 
 static void test_refused(void **state)
