@@ -116,8 +116,13 @@ static int kv_fail(struct kv *kv, struct err *e)
 
 int kv_error_kind(const char *msg)
 {
-    static const char *const busy[] = {"LOADING", "OOM", "MISCONF", "BUSY", "NOREPLICAS",
-                                       "TRYAGAIN", "CLUSTERDOWN", "READONLY", "MASTERDOWN"};
+    static const struct {
+        const char *code;
+        int kind;
+    } busy[] = {
+        {"LOADING", 1}, {"OOM", 1}, {"MISCONF", 1}, {"BUSY", 1}, {"NOREPLICAS", 1},
+        {"TRYAGAIN", 1}, {"CLUSTERDOWN", 1}, {"READONLY", 2}, {"MASTERDOWN", 2},
+    };
     char code[16];
     const char *at;
     size_t n;
@@ -135,8 +140,8 @@ int kv_error_kind(const char *msg)
     memcpy(code, msg, n);
     code[n] = '\0';
     for (size_t i = 0; i < sizeof busy / sizeof busy[0]; i++)
-        if (strcmp(code, busy[i]) == 0)
-            return i >= 7 ? 2 : 1;
+        if (strcmp(code, busy[i].code) == 0)
+            return busy[i].kind;
     return 0;
 }
 
