@@ -105,6 +105,19 @@ static const char *const rejected_view_fields[] = {"user_id", "type", "created_a
 
 static void step(struct pipeline_job *j);
 
+/* When the job was admitted, from its entry id (Redis' clock then), into
+ * buf; NULL when the id says none. For a rejected entry that lacks its
+ * created_at (an older gateway's): a job's view always has one. */
+static const char *admitted_at(const struct pipeline_job *j, char buf[CLOCK_RFC3339_LEN])
+{
+    char *end;
+    long long ms = strtoll(j->entry_id, &end, 10);
+
+    if (end == j->entry_id || *end != '-' || ms <= 0)
+        return NULL;
+    return clock_rfc3339((int64_t)ms, buf);
+}
+
 /* Its owner cancelled it: it reports no findings, an error, and status
  * cancelled (job_status). */
 static void mark_cancelled(struct pipeline_job *j)
@@ -797,7 +810,7 @@ static void do_publish(struct pipeline_job *j)
     char ttl[24];
     struct err e;
     const char *argv[26 + 2 * REJECTED_VIEW_FIELDS];
-    char reserved[24], actual[24], dead[96], attempts[24];
+    char reserved[24], actual[24], dead[96], attempts[24], created[CLOCK_RFC3339_LEN];
     int n = 0;
 
     if (j->job_id[0] == '\0') {
@@ -839,6 +852,8 @@ static void do_publish(struct pipeline_job *j)
     }
     for (size_t i = 0; j->rejected && i < REJECTED_VIEW_FIELDS; i++) {
         const char *v = field(j, rejected_view_fields[i]);
+        if (v == NULL && strcmp(rejected_view_fields[i], "created_at") == 0)
+            v = admitted_at(j, created);
         if (v != NULL) {
             argv[n++] = rejected_view_fields[i];
             argv[n++] = v;
