@@ -191,9 +191,14 @@ cJSON *job_entry_object(const cJSON *fields);
  * the hash is empty or has no type/status (expired or never existed). */
 cJSON *job_view_from_hash(const char *job_id, const cJSON *flat);
 
-/* Channel a cancellation request is published on (job_cancel.lua): the
- * message is the job id; the worker holding the job ends it. */
-#define JOB_CANCEL_CHANNEL "ci:cancel"
+/* The workers' channel. Its messages: a job id, a running job its owner
+ * cancelled (job_cancel.lua), which the worker holding it ends; and
+ * JOB_RELEASED_MESSAGE followed by a stream's name, entries a draining
+ * worker gave back (job_release.lua), which live workers of that stream
+ * reclaim at once. Named for its first message; the name stays, so that
+ * gateways and workers of two releases hear each other. */
+#define WORKER_CHANNEL "ci:cancel"
+#define JOB_RELEASED_MESSAGE "released "
 
 /* The error text of a job its owner cancelled. */
 #define JOB_CANCELLED_ERROR "cancelled by its owner"

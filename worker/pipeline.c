@@ -970,9 +970,11 @@ int pipeline_held(const struct worker *w, const char **entry_ids, const char **j
 {
     int n = 0;
 
-    for (const struct pipeline_job *j = w->jobs; j != NULL && n < max; j = j->next, n++) {
+    for (const struct pipeline_job *j = w->jobs; j != NULL && n < max; j = j->next) {
+        if (j->released)
+            continue;       /* given back: no longer this worker's to keep */
         entry_ids[n] = j->entry_id;
-        job_ids[n] = j->job_id;
+        job_ids[n++] = j->job_id;
     }
     return n;
 }
@@ -1017,9 +1019,11 @@ int pipeline_cancel_tasks(struct worker *w)
 
 int pipeline_release_all(struct worker *w, kv_async_cb *cb)
 {
-    char attempts[24];
+    char attempts[24], idle[24];
     struct err e;
     int n = 0;
+
+    snprintf(idle, sizeof idle, "%ld", w->cfg->visibility_ms);
 
     for (struct pipeline_job *j = w->jobs; j != NULL; j = j->next) {
         /* Only before anything of it is stored: a job that reached
@@ -1031,9 +1035,10 @@ int pipeline_release_all(struct worker *w, kv_async_cb *cb)
             cancel_now(&j->task);
         j->released = 1;
         snprintf(attempts, sizeof attempts, "%ld", j->attempts);
-        if (kv_async_eval(w->kv, &job_script_release, 1, 3,
-                          (const char *[]){j->key, w->consumer, attempts}, NULL, cb, w,
-                          &e) == ERR_OK)
+        if (kv_async_eval(w->kv, &job_script_release, 2, 8,
+                          (const char *[]){j->key, w->stream, w->consumer, attempts, w->group,
+                                           j->entry_id, idle, WORKER_CHANNEL},
+                          NULL, cb, w, &e) == ERR_OK)
             n++;
     }
     return n;

@@ -39,10 +39,11 @@ int pipeline_holds(const struct worker *w, const char *entry_id);
 
 /* Fills entry_ids and job_ids (borrowed until the jobs finish), index by
  * index, with the entry id and the job id ("" when not known yet) of each
- * job in memory, at most max; returns how many. */
+ * job in memory that is still this worker's (not given back by
+ * pipeline_release_all), at most max; returns how many. */
 int pipeline_held(const struct worker *w, const char **entry_ids, const char **job_ids, int max);
 
-/* Its owner cancelled job job_id (JOB_CANCEL_CHANNEL): when it is in memory
+/* Its owner cancelled job job_id (WORKER_CHANNEL): when it is in memory
  * and not past its model step, it ends as cancelled, with no findings: its
  * model call is aborted at once (the tokens of an aborted call are not
  * charged), a step under way (linters, a Redis call, a retry's wait) is let
@@ -63,8 +64,10 @@ int pipeline_cancel_tasks(struct worker *w);
 /* At the shutdown deadline, before the connections close: stops each job
  * still linting or asking the model (its task cancelled, no further step)
  * and sends job_release.lua for it, so that its next delivery does not
- * count as another attempt (a drain is not a crash). cb(arg = w) runs once
- * per script sent. Returns how many were sent. */
+ * count as another attempt (a drain is not a crash) and a live worker
+ * takes the entry over at once (not a visibility timeout later). The job
+ * is no longer kept fresh by this worker's heartbeat. cb(arg = w) runs
+ * once per script sent. Returns how many were sent. */
 int pipeline_release_all(struct worker *w, kv_async_cb *cb);
 
 /* Drops every job still in memory without acknowledging it (shutdown past

@@ -16,7 +16,7 @@
 #include "common/metrics.h"
 #include "common/metrics_http.h"
 #include "common/metrics_table.h"
-#include "worker/cancel_watch.h"
+#include "worker/channel_watch.h"
 #include "worker/lint.h"
 #include "worker/prompt.h"
 #include "worker/pipeline.h"
@@ -291,12 +291,23 @@ static void heartbeat(struct worker *w)
 static void on_reclaimed(void *arg, cJSON *reply, const struct err *e)
 {
     struct worker *w = arg;
-    const cJSON *entry;
+    const cJSON *entry, *cursor;
     int n = 0;
 
     w->reclaiming = 0;
     if (e->code != ERR_OK)
         return;
+    /* A call looks at COUNT × 10 pending entries at most: the pass goes on
+     * from where this one stopped at the next tick, until it has been
+     * round them all (the cursor "0-0"). */
+    cursor = cJSON_GetArrayItem(reply, 0);
+    if (cJSON_IsString(cursor) && strlen(cursor->valuestring) < sizeof w->reclaim_cursor &&
+        strcmp(cursor->valuestring, "0-0") != 0) {
+        snprintf(w->reclaim_cursor, sizeof w->reclaim_cursor, "%s", cursor->valuestring);
+        w->reclaim_due = 1;
+    } else {
+        snprintf(w->reclaim_cursor, sizeof w->reclaim_cursor, "0-0");
+    }
     cJSON_ArrayForEach(entry, cJSON_GetArrayItem(reply, 1)) {
         const cJSON *id = cJSON_GetArrayItem(entry, 0), *fields = cJSON_GetArrayItem(entry, 1);
         if (!cJSON_IsString(id) || !cJSON_IsArray(fields) || pipeline_holds(w, id->valuestring))
@@ -315,23 +326,35 @@ static void on_reclaimed(void *arg, cJSON *reply, const struct err *e)
     }
 }
 
-/* Entries a dead worker left pending longer than the visibility timeout
- * come to a live one. */
-static void reclaim(struct worker *w)
+/* Entries a dead worker left pending longer than the visibility timeout,
+ * and those a draining one gave back (job_release.lua), come to a live
+ * one. Returns 1 when an XAUTOCLAIM was sent. */
+static int reclaim(struct worker *w)
 {
     char idle[24], count[16];
     long room = w->concurrency - w->inflight;
     struct err e;
 
     if (w->stopping || w->reclaiming || !w->group_ready || room <= 0)
-        return;
+        return 0;
     snprintf(idle, sizeof idle, "%ld", w->cfg->visibility_ms);
     snprintf(count, sizeof count, "%ld", room < READ_COUNT_MAX ? room : READ_COUNT_MAX);
     if (kv_async_call(w->kv, 8,
                       (const char *[]){"XAUTOCLAIM", w->stream, w->group, w->consumer, idle,
-                                       "0-0", "COUNT", count},
-                      NULL, on_reclaimed, w, &e) == ERR_OK)
-        w->reclaiming = 1;
+                                       w->reclaim_cursor, "COUNT", count},
+                      NULL, on_reclaimed, w, &e) != ERR_OK)
+        return 0;
+    w->reclaiming = 1;
+    w->reclaim_due = 0;
+    return 1;
+}
+
+void worker_reclaim_soon(struct worker *w)
+{
+    if (w->stopping)
+        return;
+    snprintf(w->reclaim_cursor, sizeof w->reclaim_cursor, "0-0");
+    w->reclaim_due = 1;
 }
 
 /* Every second: soft-throttled jobs whose time has come go back on the stream. */
@@ -369,10 +392,10 @@ static void on_tick(void *arg)
     if (!w->stopping && kv_async_connected(w->kv)) {
         int64_t now = clock_mono_ms();
         undefer_due(w);
-        if (now - w->last_reclaim_ms >= w->cfg->visibility_ms / 2) {
+        /* Due until one is sent (the group created, room for a job). */
+        if ((w->reclaim_due || now - w->last_reclaim_ms >= w->cfg->visibility_ms / 2) &&
+            reclaim(w))
             w->last_reclaim_ms = now;
-            reclaim(w);
-        }
         if (now - w->last_prune_ms >= CONSUMER_PRUNE_EVERY_MS) {
             w->last_prune_ms = now;
             prune_consumers(w, "", NULL);
@@ -472,6 +495,8 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     w->pool = heavy ? "heavy" : "fast";
     w->stream = heavy ? JOB_STREAM_HEAVY : JOB_STREAM_FAST;
     w->group = heavy ? JOB_GROUP_HEAVY : JOB_GROUP_FAST;
+    snprintf(w->reclaim_cursor, sizeof w->reclaim_cursor, "0-0");
+    w->reclaim_due = 1;             /* the first as it starts, whatever the clock says */
     w->concurrency = cfg->worker_concurrency;
     if (w->concurrency == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -507,7 +532,7 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     w->kv_read = kv_async_new(loop, &w->kv_url, "reader", on_read_state, w, e);
     if (w->kv_read == NULL)
         goto fail;
-    if ((w->cancels = cancel_watch_new(w, e)) == NULL)
+    if ((w->channel = channel_watch_new(w, e)) == NULL)
         goto fail;
     w->db = db_async_new(loop, cfg->database_url, e);
     if (w->db == NULL)
@@ -609,8 +634,8 @@ int worker_cleanup(struct worker *w)
     w->stopping = 1;
     w->stop_deadline_ms = 0;
     pipeline_cancel_tasks(w);
-    cancel_watch_free(w->cancels);
-    w->cancels = NULL;
+    channel_watch_free(w->channel);
+    w->channel = NULL;
     lint_pool_free(w->lint);
     w->lint = NULL;
     kv_async_free(w->kv_read);

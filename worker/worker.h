@@ -16,7 +16,7 @@
  * nothing the loop runs takes a fraction of that. */
 #define WORKER_STALL_MS 30000
 
-struct cancel_watch;
+struct channel_watch;
 struct config;
 struct db_async;
 struct err;
@@ -36,7 +36,7 @@ struct worker {
     struct kv_url kv_url;
     struct kv_async *kv_read;       /* only the blocking XREADGROUP */
     struct kv_async *kv;            /* every other command */
-    struct cancel_watch *cancels;   /* its owner's cancellations of a running job */
+    struct channel_watch *channel;  /* cancels of running jobs, released entries */
     struct db_async *db;
     struct launcher launcher;       /* the sandbox launcher (linters, Debug Doctor) */
     struct lint_pool *lint;
@@ -54,6 +54,9 @@ struct worker {
     struct metrics_http *health;    /* borrowed: beaten every tick (GET /livez); NULL: none */
     int ticks;
     int reclaiming;                 /* an XAUTOCLAIM is outstanding */
+    int reclaim_due;                /* one runs at the next tick (worker_reclaim_soon, or
+                                       a pass over the pending entries goes on) */
+    char reclaim_cursor[32];        /* where that pass goes on: XAUTOCLAIM's start */
     int64_t last_heartbeat_ms;      /* monotonic */
     int64_t last_reclaim_ms;
     int64_t last_prune_ms;          /* monotonic: consumers holding nothing removed */
@@ -96,5 +99,10 @@ int worker_cleanup(struct worker *w);
 /* Called by the pipeline when a job left memory (done, failed or abandoned):
  * updates counters and reads more work. */
 void worker_job_released(struct worker *w, int ok);
+
+/* Entries another worker gave back ("released <stream>" on WORKER_CHANNEL)
+ * are taken at the next tick: one pass over the stream's pending entries
+ * from the start, not a visibility timeout later. Nothing when stopping. */
+void worker_reclaim_soon(struct worker *w);
 
 #endif

@@ -27,7 +27,7 @@ import time
 import pytest
 
 from fakemodel import anthropic_env, module_fake, EMPTY_ANSWER, FakeModel
-from harness import GROUP_FAST, STREAM_FAST, wait_until
+from harness import GROUP_FAST, STREAM_FAST, job_entry_of, wait_until
 
 DEAD_STREAM = STREAM_FAST + ":dead"
 ANTHROPIC_KEY = "sk-ant-e2e-chaos-" + secrets.token_urlsafe(24)
@@ -580,6 +580,41 @@ def test_draining_worker_keeps_its_jobs(harness, cgw, fake, clean_state):
     wait_persisted(harness, ids, timeout=60)
     assert_end_state(harness, ids, [w1, w2], max_attempts=1)
     assert fake.count(t) == len(ids), f"{fake.count(t)} model calls for {len(ids)} jobs"
+
+
+# ------------- 6b. a dead worker's entry behind many live ones --
+
+# Pending entries of a live worker ahead of the dead one's: more than one
+# XAUTOCLAIM looks at (COUNT x 10 in Redis 7; the worker asks for 64 at most).
+LIVE_PENDING = 700
+
+
+def test_a_dead_workers_entry_behind_many_live_ones_is_reclaimed(harness, cgw, fake,
+                                                                 clean_state):
+    """XAUTOCLAIM looks at COUNT x 10 pending entries a call and returns a
+    cursor. A dead worker's entry behind more pending entries of a live
+    worker than that must still be taken over: the pass goes on from the
+    cursor, not again from the start half a visibility timeout later (half
+    an hour here, so without it the job would not finish in the test)."""
+    t = tag()
+    harness.redis_cli("EVAL", "pcall(redis.call, 'XGROUP', 'CREATE', KEYS[1], ARGV[1], '$', "
+                      "'MKSTREAM') for i = 1, tonumber(ARGV[2]) do "
+                      "redis.call('XADD', KEYS[1], '*', 'filler', i) end",
+                      "1", STREAM_FAST, GROUP_FAST, LIVE_PENDING)
+    harness.redis_cli("XREADGROUP", "GROUP", GROUP_FAST, "alive", "COUNT", LIVE_PENDING,
+                      "STREAMS", STREAM_FAST, ">")
+    job_id = harness.submit(file_path=f"r/{t}.go", file_content=go_source(t, 0))
+    stream, eid = job_entry_of(job_id)
+    assert eid in harness.redis_cli("XREADGROUP", "GROUP", GROUP_FAST, "dead", "COUNT", "1",
+                                    "STREAMS", stream, ">")
+    harness.redis_cli("XCLAIM", stream, GROUP_FAST, "dead", "0", eid, "IDLE", "3600000",
+                      "JUSTID")
+    w = harness.start_worker("fast", worker_env(fake,
+                                                CODEINSIGHT_VISIBILITY_TIMEOUT_MS=3_600_000))
+    job = harness.poll_job(job_id, timeout=30)
+    assert job["status"] == "done" and job["worker"] == w.consumer, job
+    assert [r["count"] for r in w.events("entries_reclaimed")] == [1], w.tail()
+    assert harness.redis_int("XLEN", STREAM_FAST) == LIVE_PENDING, "the filler stays"
 
 
 # ------- 7. the identity cache lapses during a PostgreSQL outage (bug) --

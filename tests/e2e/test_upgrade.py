@@ -221,6 +221,36 @@ def test_a_job_longer_than_the_grace_survives_more_drains_than_max_attempts(
     assert harness.redis_int("XLEN", STREAM_FAST + ":dead") == 0
 
 
+def test_a_job_a_draining_worker_leaves_goes_on_at_once_on_a_worker_that_stays(
+        harness, gateway, fake, clean_state):
+    """A worker drained in a rolling deploy leaves a job longer than its
+    grace pending. A crashed worker's entries wait out the visibility
+    timeout (it may still be alive, cut off); a drained one has said it is
+    done with the job, so a worker that stays takes the job over at once,
+    not a visibility timeout later (an hour here: without the hand-over
+    the job would not finish within the test). The job keeps its one
+    delivery."""
+    marker = "handover" + secrets.token_hex(6)
+    fake.default({"latency_ms": 0, "text": EMPTY_ANSWER})
+    fake.script([{"match": marker, "latency_ms": 20_000, "text": EMPTY_ANSWER, "times": 1}])
+    env = {**anthropic_env(fake), "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+           "CODEINSIGHT_LLM_MAX_ATTEMPTS": "1", "CODEINSIGHT_READ_BLOCK_MS": "200",
+           "CODEINSIGHT_SHUTDOWN_GRACE": "1", "CODEINSIGHT_VISIBILITY_TIMEOUT_MS": "3600000"}
+    leaving = harness.start_worker("fast", env)
+    job_id = harness.submit(file_path="handover.go",
+                            file_content=f"// {marker}\npackage main\n")
+    leaving.wait_for_log("job_started", timeout=JOB_TIMEOUT_S, job_id=job_id)
+    wait_until(lambda: fake.count(marker) >= 1, 10, 0.05, desc="the model is asked")
+    staying = harness.start_worker("fast", env)
+    assert leaving.stop(signal.SIGTERM, timeout=30) == 0, leaving.tail()
+    assert [r["job_id"] for r in leaving.events("job_abandoned")] == [job_id], leaving.tail()
+
+    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT_S)
+    assert job["status"] == "done" and job["attempts"] == 1, job
+    assert job["worker"] == staying.wait_for_log("worker_started")["consumer"], job
+    assert [r["count"] for r in staying.events("entries_reclaimed")] == [1], staying.tail()
+
+
 def rcache_entries(harness) -> list[str]:
     return [k for k in harness.redis_cli("--scan", "--pattern", "rcache:*").splitlines() if k]
 

@@ -1,5 +1,5 @@
-/* cancel_watch.c - JOB_CANCEL_CHANNEL to pipeline_cancel(). */
-#include "worker/cancel_watch.h"
+/* channel_watch.c - WORKER_CHANNEL to pipeline_cancel() and worker_reclaim_soon(). */
+#include "worker/channel_watch.h"
 
 #include "common/crypto.h"
 #include "common/err.h"
@@ -15,7 +15,7 @@
  * CODEINSIGHT_MAX_INFLIGHT jobs; the rest are looked up at their start). */
 #define RECHECK_MAX 4096
 
-struct cancel_watch {
+struct channel_watch {
     struct worker *w;
     struct kv_async *sub;           /* subscribed: messages only */
 };
@@ -39,7 +39,7 @@ static void on_rechecked(void *arg, cJSON *reply, const struct err *e)
 
 /* Messages published while the subscription was down are gone: ask each
  * job in memory whether it was cancelled meanwhile. */
-static void recheck_all(struct cancel_watch *cw)
+static void recheck_all(struct channel_watch *cw)
 {
     const char **ids = malloc(2 * RECHECK_MAX * sizeof *ids);
     int n = ids != NULL ? pipeline_held(cw->w, ids + RECHECK_MAX, ids, RECHECK_MAX) : 0;
@@ -68,11 +68,19 @@ static void recheck_all(struct cancel_watch *cw)
 
 static void on_message(void *arg, const char *payload, size_t len)
 {
-    struct cancel_watch *cw = arg;
+    struct channel_watch *cw = arg;
     char id[CRYPTO_UUID_LEN];
 
     if (payload == NULL) {
         recheck_all(cw);
+        return;
+    }
+    if (len > sizeof JOB_RELEASED_MESSAGE - 1 &&
+        memcmp(payload, JOB_RELEASED_MESSAGE, sizeof JOB_RELEASED_MESSAGE - 1) == 0) {
+        const char *stream = payload + sizeof JOB_RELEASED_MESSAGE - 1;
+        size_t n = len - (sizeof JOB_RELEASED_MESSAGE - 1);
+        if (n == strlen(cw->w->stream) && memcmp(stream, cw->w->stream, n) == 0)
+            worker_reclaim_soon(cw->w);
         return;
     }
     if (len != sizeof id - 1)
@@ -82,17 +90,17 @@ static void on_message(void *arg, const char *payload, size_t len)
     pipeline_cancel(cw->w, id);
 }
 
-struct cancel_watch *cancel_watch_new(struct worker *w, struct err *e)
+struct channel_watch *channel_watch_new(struct worker *w, struct err *e)
 {
-    struct cancel_watch *cw = calloc(1, sizeof *cw);
+    struct channel_watch *cw = calloc(1, sizeof *cw);
 
     if (cw == NULL) {
         err_set(e, ERR_INTERNAL, "out of memory");
         return NULL;
     }
     cw->w = w;
-    if ((cw->sub = kv_async_new(w->loop, &w->kv_url, "cancel-sub", NULL, NULL, e)) == NULL ||
-        kv_async_subscribe(cw->sub, JOB_CANCEL_CHANNEL, on_message, cw, e) != ERR_OK) {
+    if ((cw->sub = kv_async_new(w->loop, &w->kv_url, "channel-sub", NULL, NULL, e)) == NULL ||
+        kv_async_subscribe(cw->sub, WORKER_CHANNEL, on_message, cw, e) != ERR_OK) {
         kv_async_free(cw->sub);
         free(cw);
         return NULL;
@@ -100,7 +108,7 @@ struct cancel_watch *cancel_watch_new(struct worker *w, struct err *e)
     return cw;
 }
 
-void cancel_watch_free(struct cancel_watch *cw)
+void channel_watch_free(struct channel_watch *cw)
 {
     if (cw == NULL)
         return;
