@@ -48,6 +48,13 @@ static const struct cfg_entry cfg_table[] = {
      CFG_REQUIRED | CFG_SECRET, "PostgreSQL connection URI (libpq syntax)."},
     {"CODEINSIGHT_SCHEMA_DIR", CFG_T_STR, OFF(schema_dir), "schema/migrations", 0, 0,
      CFG_MIGRATE, 0, "Directory of versioned SQL migrations (NNN_name.sql)."},
+    {"CODEINSIGHT_MIGRATE_LOCK_TIMEOUT_MS", CFG_T_INT, OFF(migrate_lock_timeout_ms), "5000", 0,
+     3600000, CFG_MIGRATE, 0, "Longest a migration waits for each lock it needs (live traffic "
+     "holding the table), ms; then it is rolled back and the run fails, to be run again. 0 "
+     "waits without limit."},
+    {"CODEINSIGHT_MIGRATE_OUT_OF_ORDER", CFG_T_INT, OFF(migrate_out_of_order), "0", 0, 1,
+     CFG_MIGRATE, 0, "1: apply a pending migration numbered below the last one applied (a "
+     "branch merged late, already applied in that order elsewhere); 0 refuses it."},
     {"CODEINSIGHT_LOG_LEVEL", CFG_T_LOGLEVEL, OFF(log_level), "info", 0, 0, ALL | CFG_ADMIN, 0,
      "debug, info, warn or error."},
     {"CODEINSIGHT_BODY_MAX", CFG_T_INT, OFF(body_max), "1048576", 1024, 67108864,

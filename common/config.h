@@ -26,6 +26,8 @@ struct config {
     char redis_url[CFG_STR_MAX];    /* redis://[:password@]host:port[/db] */
     char database_url[CFG_STR_MAX]; /* libpq connection URI */
     char schema_dir[CFG_STR_MAX];   /* directory of NNN_name.sql migrations */
+    long migrate_lock_timeout_ms;   /* a migration's wait for each lock; 0 = no limit */
+    long migrate_out_of_order;      /* 1: apply a pending file below the last applied */
     long log_level;                 /* enum log_level */
     long body_max;                  /* bytes, largest accepted request body */
     long view_cache_mb;             /* finished jobs' views kept by a gateway; 0 = off */

@@ -23,6 +23,7 @@ struct db {
     PGconn *conn;
     struct db_abort *abort;         /* borrowed; NULL: never gives up */
     int dropped;                    /* a query was given up: its answer is still due */
+    char sqlstate[6];               /* of the last call's error reply; "" when none */
 };
 
 void db_abort_request(struct db_abort *a)
@@ -142,10 +143,15 @@ static int db_check(struct db *db, PGresult *r, struct err *e)
 {
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
+    const char *state;
+
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return ERR_OK;
     if (PQstatus(db->conn) != CONNECTION_OK)
         return db_err(e, ERR_DATABASE_UNAVAILABLE, "connection", PQerrorMessage(db->conn));
+    state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state != NULL && strlen(state) < sizeof db->sqlstate)
+        memcpy(db->sqlstate, state, strlen(state) + 1);
     return db_err(e, ERR_PROTOCOL, "error",
                   r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn));
 }
@@ -169,6 +175,7 @@ static int db_collect(struct db *db, int sent, PGresult **out, struct err *e)
     int rc;
 
     *out = NULL;
+    db->sqlstate[0] = '\0';
     while (sent) {
         if (db_wait(db) != 0)
             return db_give_up(db, r, e);
@@ -207,6 +214,7 @@ static void db_check_idle(struct db *db)
 
 static int db_ensure(struct db *db, struct err *e)
 {
+    db->sqlstate[0] = '\0';
     if (db_aborting(db))
         return err_set(e, ERR_DATABASE_UNAVAILABLE, "postgres query not sent: this process "
                        "stops its queries");
@@ -266,6 +274,11 @@ int db_query_json(struct db *db, const char *sql, int nparams, const char *const
     *out = cJSON_Parse(text);
     free(text);
     return *out != NULL ? ERR_OK : err_set(e, ERR_PROTOCOL, "postgres returned malformed JSON");
+}
+
+const char *db_error_state(const struct db *db)
+{
+    return db->sqlstate;
 }
 
 int db_ping(struct db *db, struct err *e)

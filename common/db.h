@@ -64,6 +64,11 @@ int db_query_value(struct db *db, const char *sql, int nparams, const char *cons
 int db_query_json(struct db *db, const char *sql, int nparams, const char *const *params,
                   struct cJSON **out, struct err *e);
 
+/* The SQLSTATE of the error the server replied to the last query with
+ * (borrowed, until the next call on db): "55P03" for a lock_timeout, "" when
+ * that query succeeded or failed without a reply (a lost connection). */
+const char *db_error_state(const struct db *db);
+
 /* Round trip to the server ("SELECT 1"). */
 int db_ping(struct db *db, struct err *e);
 

@@ -23,9 +23,22 @@ static const char migrate_table_sql[] =
     " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
     " applied_at timestamptz NOT NULL DEFAULT now())";
 
+/* SQLSTATE lock_not_available: lock_timeout expired. */
+#define MIGRATE_LOCK_TIMEOUT_STATE "55P03"
+
 struct migration {
     long version;
     char name[256];
+};
+
+/* One run: what it was asked, what the database held when it started. */
+struct run {
+    struct db *db;
+    const char *dir;                /* borrowed */
+    const struct migrate_opts *opts;
+    long last_version;              /* highest applied at start; 0: none */
+    char last_name[256];            /* its file's name */
+    int applied;
 };
 
 static int by_version(const void *a, const void *b)
@@ -118,21 +131,80 @@ static int read_file(const char *path, char **out, struct err *e)
     return ERR_OK;
 }
 
-static int apply_one(struct db *db, const char *dir, const struct migration *m, int *applied,
-                     struct err *e)
+/* Refuses a pending migration numbered below the last one applied, unless
+ * the options allow it (then says so in the log). */
+static int check_order(const struct run *run, const struct migration *m, struct err *e)
+{
+    struct log_line l;
+
+    if (m->version >= run->last_version)
+        return ERR_OK;
+    if (!run->opts->out_of_order)
+        return err_set(e, ERR_CONFIG, "%s is numbered below %s, already applied: renumber it "
+                       "after the last migration, or set CODEINSIGHT_MIGRATE_OUT_OF_ORDER=1 if "
+                       "it was applied in this order elsewhere", m->name, run->last_name);
+    log_begin(&l, LOG_WARN, "migration_out_of_order");
+    log_str(&l, "name", m->name);
+    log_str(&l, "after", run->last_name);
+    log_end(&l);
+    return ERR_OK;
+}
+
+/* Runs sql in a transaction whose lock waits are bounded, recording m in
+ * it. Rolls back on any error, which names the file. */
+static int apply_sql(struct run *run, const struct migration *m, const char *sql,
+                     const char *sum, struct err *e)
+{
+    char version[16], timeout[24], why[ERR_MSG_MAX], state[6];
+    char *ignored = NULL;
+    int rc;
+
+    snprintf(version, sizeof version, "%ld", m->version);
+    snprintf(timeout, sizeof timeout, "%ld", run->opts->lock_timeout_ms);
+    if ((rc = db_exec(run->db, "BEGIN", e)) != ERR_OK)
+        return rc;
+    /* Waiting for a lock held by live traffic would queue every later query
+     * of that table behind this one: give up instead, and let the operator
+     * run it again. Local to the transaction: the advisory lock, taken
+     * outside, waits for another runner as long as it takes. */
+    rc = db_query_value(run->db, "SELECT set_config('lock_timeout', $1, true)", 1,
+                        (const char *[]){timeout}, &ignored, e);
+    free(ignored);
+    ignored = NULL;
+    if (rc == ERR_OK)
+        rc = db_exec(run->db, sql, e);
+    if (rc == ERR_OK)
+        rc = db_query_value(run->db, "INSERT INTO schema_migrations (version, name, checksum)"
+                            " VALUES ($1, $2, $3)", 3,
+                            (const char *[]){version, m->name, sum}, &ignored, e);
+    free(ignored);
+    if (rc == ERR_OK)
+        return db_exec(run->db, "COMMIT", e);
+    memcpy(why, e->msg, sizeof why);
+    memcpy(state, db_error_state(run->db), sizeof state);
+    db_exec(run->db, "ROLLBACK", NULL);
+    if (strcmp(state, MIGRATE_LOCK_TIMEOUT_STATE) == 0)
+        return err_set(e, ERR_TIMEOUT, "%s: a lock it needs was held by other sessions longer "
+                       "than CODEINSIGHT_MIGRATE_LOCK_TIMEOUT_MS (%ld ms); rolled back, nothing "
+                       "recorded: run codeinsight-migrate again when they are done (less "
+                       "traffic, or a longer timeout)", m->name, run->opts->lock_timeout_ms);
+    return err_set(e, rc, "%s: %s", m->name, why);
+}
+
+static int apply_one(struct run *run, const struct migration *m, struct err *e)
 {
     char path[1024], version[16], sum[65];
     char *sql = NULL, *have = NULL;
     int rc;
 
     snprintf(version, sizeof version, "%ld", m->version);
-    if (snprintf(path, sizeof path, "%s/%s", dir, m->name) >= (int)sizeof path)
+    if (snprintf(path, sizeof path, "%s/%s", run->dir, m->name) >= (int)sizeof path)
         return err_set(e, ERR_CONFIG, "migration path too long");
     if ((rc = read_file(path, &sql, e)) != ERR_OK)
         return rc;
     crypto_sha256_hex(sql, strlen(sql), sum);
 
-    rc = db_query_value(db, "SELECT checksum FROM schema_migrations WHERE version = $1", 1,
+    rc = db_query_value(run->db, "SELECT checksum FROM schema_migrations WHERE version = $1", 1,
                         (const char *[]){version}, &have, e);
     if (rc != ERR_OK)
         goto out;
@@ -142,26 +214,10 @@ static int apply_one(struct db *db, const char *dir, const struct migration *m, 
                          "migration instead", m->name);
         goto out;
     }
-    if ((rc = db_exec(db, "BEGIN", e)) != ERR_OK)
+    if ((rc = check_order(run, m, e)) != ERR_OK ||
+        (rc = apply_sql(run, m, sql, sum, e)) != ERR_OK)
         goto out;
-    rc = db_exec(db, sql, e);
-    if (rc == ERR_OK) {
-        char *ignored = NULL;
-        rc = db_query_value(db, "INSERT INTO schema_migrations (version, name, checksum)"
-                            " VALUES ($1, $2, $3)", 3,
-                            (const char *[]){version, m->name, sum}, &ignored, e);
-        free(ignored);
-    }
-    if (rc != ERR_OK) {
-        char why[ERR_MSG_MAX];
-        memcpy(why, e->msg, sizeof why);
-        db_exec(db, "ROLLBACK", NULL);
-        rc = err_set(e, rc, "%s: %s", m->name, why);
-        goto out;
-    }
-    if ((rc = db_exec(db, "COMMIT", e)) != ERR_OK)
-        goto out;
-    (*applied)++;
+    run->applied++;
     {
         struct log_line l;
         log_begin(&l, LOG_INFO, "migration_applied");
@@ -172,6 +228,29 @@ static int apply_one(struct db *db, const char *dir, const struct migration *m, 
 out:
     free(sql);
     free(have);
+    return rc;
+}
+
+/* The highest version applied and its file's name, into run. */
+static int read_last(struct run *run, struct err *e)
+{
+    char *last = NULL, *end;
+    int rc = db_query_value(run->db, "SELECT version || ' ' || name FROM schema_migrations"
+                            " ORDER BY version DESC LIMIT 1", 0, NULL, &last, e);
+
+    run->last_version = 0;
+    run->last_name[0] = '\0';
+    if (rc != ERR_OK || last == NULL) {
+        free(last);
+        return rc;
+    }
+    errno = 0;
+    run->last_version = strtol(last, &end, 10);
+    if (errno != 0 || end == last || *end != ' ')
+        rc = err_set(e, ERR_PROTOCOL, "schema_migrations holds an unreadable version");
+    else
+        snprintf(run->last_name, sizeof run->last_name, "%s", end + 1);
+    free(last);
     return rc;
 }
 
@@ -192,8 +271,10 @@ int migrate_check_dir(const char *dir, struct err *e)
     return ERR_OK;
 }
 
-int migrate_run(struct db *db, const char *dir, int *applied, struct err *e)
+int migrate_run(struct db *db, const char *dir, const struct migrate_opts *opts, int *applied,
+                struct err *e)
 {
+    struct run run = {.db = db, .dir = dir, .opts = opts};
     struct migration *list = NULL;
     int n = 0, rc;
     char *ignored = NULL;
@@ -207,8 +288,11 @@ int migrate_run(struct db *db, const char *dir, int *applied, struct err *e)
     }
     free(ignored);
     rc = db_exec(db, migrate_table_sql, e);
+    if (rc == ERR_OK)
+        rc = read_last(&run, e);
     for (int i = 0; rc == ERR_OK && i < n; i++)
-        rc = apply_one(db, dir, &list[i], applied, e);
+        rc = apply_one(&run, &list[i], e);
+    *applied = run.applied;
     ignored = NULL;
     db_query_value(db, MIGRATE_UNLOCK_SQL, 0, NULL, &ignored, NULL);
     free(ignored);

@@ -4,6 +4,10 @@
  * own transaction, recording version, name and SHA-256 in schema_migrations.
  * A session-level advisory lock makes concurrent runners take turns. An
  * applied file whose checksum changed is an error: migrations are append-only.
+ * So is, unless asked for, a pending file numbered below the last one
+ * applied (a branch merged late): it would run in an order never tested.
+ * Each migration's lock waits are bounded (lock_timeout), so that it fails
+ * instead of queueing live traffic behind it.
  */
 #ifndef CI_MIGRATE_H
 #define CI_MIGRATE_H
@@ -20,8 +24,18 @@ struct err;
  * "CODEINSIGHT_SCHEMA_DIR" (the variable that names dir). */
 int migrate_check_dir(const char *dir, struct err *e);
 
-/* Applies every pending migration in dir (borrowed). Returns ERR_OK and the
- * count applied in *applied, or an error naming the file. */
-int migrate_run(struct db *db, const char *dir, int *applied, struct err *e);
+struct migrate_opts {
+    long lock_timeout_ms;           /* each lock wait of a migration, at most; 0: no limit */
+    int out_of_order;               /* 1: apply a pending file below the last applied */
+};
+
+/* Applies every pending migration in dir (borrowed) with opts (borrowed).
+ * Returns ERR_OK and the count applied in *applied, or an error naming the
+ * file: ERR_CONFIG for an edited applied file or one out of order (nothing
+ * of the run applied after or from it), ERR_TIMEOUT when a migration waited
+ * longer than opts->lock_timeout_ms for a lock (rolled back, not recorded:
+ * run again). Migrations before the failing one stay applied. */
+int migrate_run(struct db *db, const char *dir, const struct migrate_opts *opts, int *applied,
+                struct err *e);
 
 #endif

@@ -45,7 +45,11 @@ int main(int argc, char **argv)
         log_event(LOG_ERROR, "migrate_failed", "detail", e.msg);
         return 1;
     }
-    rc = migrate_run(db, cfg.schema_dir, &applied, &e);
+    {
+        struct migrate_opts opts = {.lock_timeout_ms = cfg.migrate_lock_timeout_ms,
+                                    .out_of_order = cfg.migrate_out_of_order != 0};
+        rc = migrate_run(db, cfg.schema_dir, &opts, &applied, &e);
+    }
     db_free(db);
     if (rc != ERR_OK) {
         struct log_line l;

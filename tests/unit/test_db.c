@@ -232,10 +232,12 @@ static void test_answers_as_pqexec_gave_them(void **state)
     assert_int_equal(db_query_value(db, "SELECT $1", 1, (const char *const[]){"42"}, &v, &e),
                      ERR_OK);
     assert_string_equal(v, "42");
+    assert_string_equal(db_error_state(db), "");
     free(v);
     /* The second statement's error, not the first's success. */
     assert_int_equal(db_exec(db, "CREATE TABLE t(); SELEC", &e), ERR_PROTOCOL);
     assert_non_null(strstr(e.msg, "boom"));
+    assert_string_equal(db_error_state(db), "42601");
     assert_int_equal(db_abort_cancelled(&stop), 0);
     db_free(db);
     server_close(&sv, th);
