@@ -24,6 +24,7 @@ struct db {
     struct db_abort *abort;         /* borrowed; NULL: never gives up */
     int dropped;                    /* a query was given up: its answer is still due */
     char sqlstate[6];               /* of the last call's error reply; "" when none */
+    unsigned long connects;         /* times connected: 1, then one more per reconnection */
 };
 
 void db_abort_request(struct db_abort *a)
@@ -85,6 +86,7 @@ struct db *db_connect(const char *url, struct db_abort *abort, struct err *e)
         return NULL;
     }
     db->abort = abort;
+    db->connects = 1;
     return db;
 }
 
@@ -225,8 +227,10 @@ static int db_ensure(struct db *db, struct err *e)
     }
     db->dropped = 0;
     PQreset(db->conn);
-    if (PQstatus(db->conn) == CONNECTION_OK)
+    if (PQstatus(db->conn) == CONNECTION_OK) {
+        db->connects++;
         return ERR_OK;
+    }
     return db_err(e, ERR_DATABASE_UNAVAILABLE, "reconnect", PQerrorMessage(db->conn));
 }
 
@@ -274,6 +278,11 @@ int db_query_json(struct db *db, const char *sql, int nparams, const char *const
     *out = cJSON_Parse(text);
     free(text);
     return *out != NULL ? ERR_OK : err_set(e, ERR_PROTOCOL, "postgres returned malformed JSON");
+}
+
+unsigned long db_connects(const struct db *db)
+{
+    return db->connects;
 }
 
 const char *db_error_state(const struct db *db)

@@ -64,6 +64,10 @@ int db_query_value(struct db *db, const char *sql, int nparams, const char *cons
 int db_query_json(struct db *db, const char *sql, int nparams, const char *const *params,
                   struct cJSON **out, struct err *e);
 
+/* How many times db connected: 1 after db_connect, one more at each
+ * reconnection (to a server that may have been restored, or replaced). */
+unsigned long db_connects(const struct db *db);
+
 /* The SQLSTATE of the error the server replied to the last query with
  * (borrowed, until the next call on db): "55P03" for a lock_timeout, "" when
  * that query succeeded or failed without a reply (a lost connection). */

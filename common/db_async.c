@@ -14,9 +14,10 @@
 #define DB_BACKOFF_MAX_MS 5000
 #define DB_PARAMS_MAX 16
 
-/* DB_FAILING: the connection broke inside db_async_query; it is dropped
+/* DB_CHECKING: connected, the check query in flight (db_async_set_check).
+ * DB_FAILING: the connection broke inside db_async_query; it is dropped
  * (its queries failed) from the loop, by the kick timer. */
-enum db_state { DB_DOWN, DB_CONNECTING, DB_READY, DB_FAILING };
+enum db_state { DB_DOWN, DB_CONNECTING, DB_CHECKING, DB_READY, DB_FAILING };
 
 struct db_query {
     struct db_query *next;
@@ -41,6 +42,9 @@ struct db_async {
     struct db_query *head, *tail;   /* head is in flight when busy */
     int busy;
     PGresult *first;                /* first result of the query in flight */
+    const char *check_sql;          /* borrowed; NULL: connections are not judged */
+    db_async_check_cb *check;
+    void *check_arg;
 };
 
 static void db_connect_start(struct db_async *db);
@@ -156,6 +160,81 @@ static int db_track_socket(struct db_async *db)
     return db->io ? 0 : -1;
 }
 
+static void db_ready(struct db_async *db)
+{
+    db->state = DB_READY;
+    db->backoff_ms = DB_BACKOFF_MIN_MS;
+    db_log(LOG_INFO, "postgres_connected", "");
+    db_watch(db, 0, 0);
+    db_pump(db, 0);
+}
+
+/* Sends the check query of a new connection. */
+static void db_check_start(struct db_async *db)
+{
+    int rc;
+
+    db->state = DB_CHECKING;
+    if (!PQsendQuery(db->conn, db->check_sql) || (rc = PQflush(db->conn)) < 0) {
+        db_log(LOG_WARN, "postgres_send_failed", PQerrorMessage(db->conn));
+        db_drop(db, "send failed");
+        return;
+    }
+    db_watch(db, 1, rc == 1);
+}
+
+/* Reads the check query's answer (its first result in db->first until it
+ * is complete); then lets the callback judge the connection. No query was
+ * sent behind it: they wait for DB_READY. */
+static void db_check_read(struct db_async *db, int writable)
+{
+    PGresult *r, *first;
+    struct err qe;
+    int rc;
+
+    if (writable && (rc = PQflush(db->conn)) != 0) {
+        if (rc < 0)
+            db_drop(db, "write failed");
+        else
+            db_watch(db, 1, 1);
+        return;
+    }
+    db_watch(db, 1, 0);
+    if (!PQconsumeInput(db->conn)) {
+        db_log(LOG_WARN, "postgres_disconnected", PQerrorMessage(db->conn));
+        db_drop(db, "connection lost");
+        return;
+    }
+    for (;;) {
+        if (PQisBusy(db->conn))
+            return;                 /* more to come: db->first keeps the answer */
+        if ((r = PQgetResult(db->conn)) == NULL)
+            break;
+        if (db->first == NULL)
+            db->first = r;
+        else
+            PQclear(r);
+    }
+    first = db->first;
+    db->first = NULL;
+    err_clear(&qe);
+    if (first == NULL || PQresultStatus(first) != PGRES_TUPLES_OK) {
+        const char *m = first ? PQresultErrorMessage(first) : PQerrorMessage(db->conn);
+        /* A lost connection is an outage, not the check's answer. */
+        err_set(&qe, PQstatus(db->conn) == CONNECTION_OK ? ERR_PROTOCOL
+                                                         : ERR_DATABASE_UNAVAILABLE,
+                "postgres: %.*s", (int)strcspn(m, "\n"), m);
+    }
+    rc = db->check(db->check_arg, qe.code == ERR_OK && PQntuples(first) > 0 &&
+                   PQnfields(first) > 0 && !PQgetisnull(first, 0, 0)
+                       ? PQgetvalue(first, 0, 0) : NULL, &qe);
+    PQclear(first);
+    if (rc == ERR_OK)
+        db_ready(db);
+    else
+        db_drop(db, "refused by its check");
+}
+
 static void db_connect_step(struct db_async *db)
 {
     PostgresPollingStatusType st = PQconnectPoll(db->conn);
@@ -170,11 +249,11 @@ static void db_connect_step(struct db_async *db)
     }
     if (st == PGRES_POLLING_OK) {
         PQsetnonblocking(db->conn, 1);
-        db->state = DB_READY;
-        db->backoff_ms = DB_BACKOFF_MIN_MS;
-        db_log(LOG_INFO, "postgres_connected", "");
-        db_watch(db, 0, 0);
-        db_pump(db, 0);
+        if (db->check != NULL) {
+            db_check_start(db);
+            return;
+        }
+        db_ready(db);
         return;
     }
     db_watch(db, st == PGRES_POLLING_READING, st == PGRES_POLLING_WRITING);
@@ -260,6 +339,10 @@ static void on_io(void *arg, int readable, int writable)
         db_connect_step(db);
         return;
     }
+    if (db->state == DB_CHECKING) {
+        db_check_read(db, writable);
+        return;
+    }
     if (db->state != DB_READY)
         return;
     if (writable && db->busy) {
@@ -330,6 +413,13 @@ void db_async_free(struct db_async *db)
     db_fail_all(db, "shutting down");
     free(db->url);
     free(db);
+}
+
+void db_async_set_check(struct db_async *db, const char *sql, db_async_check_cb *cb, void *arg)
+{
+    db->check_sql = sql;
+    db->check = cb;
+    db->check_arg = arg;
 }
 
 int db_async_connected(const struct db_async *db)

@@ -254,7 +254,7 @@ static int read_last(struct run *run, struct err *e)
     return rc;
 }
 
-int migrate_check_dir(const char *dir, struct err *e)
+int migrate_check_dir(const char *dir, long *latest, struct err *e)
 {
     struct migration *list = NULL;
     char why[ERR_MSG_MAX];
@@ -264,11 +264,65 @@ int migrate_check_dir(const char *dir, struct err *e)
         snprintf(why, sizeof why, "%s", e->msg);
         return err_set(e, ERR_CONFIG, "CODEINSIGHT_SCHEMA_DIR: %s", why);
     }
+    *latest = n > 0 ? list[n - 1].version : 0;
     free(list);
     if (n == 0)
         return err_set(e, ERR_CONFIG, "CODEINSIGHT_SCHEMA_DIR: no NNN_name.sql migration in %s",
                        dir);
     return ERR_OK;
+}
+
+int migrate_schema_verdict(const char *value, const struct err *qe, struct err *e)
+{
+    struct log_line l;
+    long have = 0;
+    char *end = NULL;
+
+    if (qe != NULL && qe->code == ERR_DATABASE_UNAVAILABLE)
+        return err_set(e, ERR_DATABASE_UNAVAILABLE, "%s", qe->msg);
+    if (qe != NULL && qe->code != ERR_OK) {
+        err_set(e, ERR_NOT_READY, "cannot read the schema version (%.160s): run "
+                "codeinsight-migrate", qe->msg);
+    } else {
+        if (value != NULL) {
+            errno = 0;
+            have = strtol(value, &end, 10);
+        }
+        if (value != NULL && (errno != 0 || end == value || *end != '\0'))
+            err_set(e, ERR_NOT_READY, "unreadable schema version \"%.32s\": run "
+                    "codeinsight-migrate", value);
+        else if (have >= MIGRATE_SCHEMA_NEEDED)
+            return ERR_OK;
+        else
+            err_set(e, ERR_NOT_READY, "schema version %ld is older than the %d this "
+                    "build needs: run codeinsight-migrate", have, MIGRATE_SCHEMA_NEEDED);
+    }
+    log_begin(&l, LOG_ERROR, "postgres_schema_outdated");
+    log_str(&l, "detail", e->msg);
+    log_int(&l, "needed", MIGRATE_SCHEMA_NEEDED);
+    log_end(&l);
+    return e->code;
+}
+
+int migrate_schema_check(struct db *db, struct err *e)
+{
+    struct err qe;
+    char *value = NULL;
+    int rc;
+
+    err_clear(&qe);
+    db_query_value(db, MIGRATE_SCHEMA_SQL, 0, NULL, &value, &qe);
+    rc = migrate_schema_verdict(value, &qe, e);
+    free(value);
+    return rc;
+}
+
+int migrate_schema_accept(void *arg, const char *value, const struct err *qe)
+{
+    struct err e;
+
+    (void)arg;
+    return migrate_schema_verdict(value, qe, &e);
 }
 
 int migrate_run(struct db *db, const char *dir, const struct migrate_opts *opts, int *applied,

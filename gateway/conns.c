@@ -8,13 +8,18 @@
 #include "common/err.h"
 #include "common/kv.h"
 #include "common/log.h"
+#include "common/migrate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Blocking calls never wait longer than this. */
 #define CONNS_TIMEOUT_MS 2000
 /* After a failed connect, answer at once for this long instead of retrying. */
 #define CONNS_RETRY_MS 250
+/* After a schema found older than this build needs, answer at once for this
+ * long before reading its version again. */
+#define CONNS_SCHEMA_RETRY_MS 1000
 
 struct conns {
     struct kv *kv;
@@ -22,6 +27,10 @@ struct conns {
     int64_t kv_retry_at;            /* monotonic ms */
     int64_t kv_failed_at;
     int64_t db_retry_at;
+    unsigned long db_checked;       /* db_connects(db) when its schema was accepted; 0: not */
+    int64_t schema_retry_at;        /* monotonic ms */
+    int schema_outdated;            /* the last refusal was the schema's */
+    char schema_why[ERR_MSG_MAX];   /* its reason */
 };
 
 static void conns_free(void *p)
@@ -100,6 +109,38 @@ struct kv *gateway_kv(struct gateway *gw, struct err *e)
     return c->kv;
 }
 
+/* Whether c->db's database has the schema this build needs (or a later
+ * one), read at its first use after each (re)connection, and again at most
+ * every CONNS_SCHEMA_RETRY_MS while it does not. 0, or -1 with e set. */
+static int conns_schema(struct conns *c, int64_t now, struct err *e)
+{
+    if (c->db_checked == db_connects(c->db))
+        return 0;
+    c->db_checked = 0;
+    if (c->schema_outdated && now < c->schema_retry_at) {
+        err_set(e, ERR_DATABASE_UNAVAILABLE, "%s", c->schema_why);
+        return -1;
+    }
+    switch (migrate_schema_check(c->db, e)) {
+    case ERR_OK:
+        break;
+    case ERR_NOT_READY:
+        /* To the handlers, as PostgreSQL away: they answer or degrade as in
+         * an outage, never with a missing column's error. */
+        c->schema_outdated = 1;
+        c->schema_retry_at = now + CONNS_SCHEMA_RETRY_MS;
+        snprintf(c->schema_why, sizeof c->schema_why, "%s", e->msg);
+        err_set(e, ERR_DATABASE_UNAVAILABLE, "%s", c->schema_why);
+        return -1;
+    default:
+        c->schema_outdated = 0;     /* an outage: the next call looks again */
+        return -1;
+    }
+    c->schema_outdated = 0;
+    c->db_checked = db_connects(c->db);
+    return 0;
+}
+
 struct db *gateway_db(struct gateway *gw, struct err *e)
 {
     struct conns *c = conns_get(gw);
@@ -109,17 +150,27 @@ struct db *gateway_db(struct gateway *gw, struct err *e)
         err_set(e, ERR_INTERNAL, "out of memory");
         return NULL;
     }
-    if (c->db != NULL)
+    if (c->db != NULL && c->db_checked == db_connects(c->db))
         return c->db;
     now = clock_mono_ms();
-    if (now < c->db_retry_at) {
-        err_set(e, ERR_DATABASE_UNAVAILABLE, "postgres is unreachable; retrying shortly");
-        return NULL;
-    }
-    c->db = db_connect(gw->cfg->database_url, &gw->db_abort, e);
     if (c->db == NULL) {
-        c->db_retry_at = now + CONNS_RETRY_MS;
-        conns_log_down("postgres_unavailable", e);
+        if (now < c->db_retry_at) {
+            err_set(e, ERR_DATABASE_UNAVAILABLE, "postgres is unreachable; retrying shortly");
+            return NULL;
+        }
+        c->db = db_connect(gw->cfg->database_url, &gw->db_abort, e);
+        if (c->db == NULL) {
+            c->db_retry_at = now + CONNS_RETRY_MS;
+            conns_log_down("postgres_unavailable", e);
+            return NULL;
+        }
     }
-    return c->db;
+    return conns_schema(c, now, e) == 0 ? c->db : NULL;
+}
+
+int gateway_db_outdated(struct gateway *gw)
+{
+    struct conns *c = pthread_getspecific(gw->conns_key);
+
+    return c != NULL && c->schema_outdated;
 }

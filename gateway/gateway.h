@@ -87,8 +87,15 @@ void server_respond_busy(struct request *req);
  * (ERR_REDIS_UNAVAILABLE). Borrowed: valid until the handler returns. */
 struct kv *gateway_kv(struct gateway *gw, struct err *e);
 
-/* Same for PostgreSQL (ERR_DATABASE_UNAVAILABLE). */
+/* Same for PostgreSQL (ERR_DATABASE_UNAVAILABLE), whose schema must be the
+ * version this build needs or a later one (MIGRATE_SCHEMA_NEEDED): read
+ * after each (re)connection; an older one is refused as PostgreSQL away,
+ * and read again at most every second. */
 struct db *gateway_db(struct gateway *gw, struct err *e);
+
+/* 1 when this thread's last gateway_db returned NULL because the schema
+ * was older than this build needs (not an outage). */
+int gateway_db_outdated(struct gateway *gw);
 
 /* Sets up the per-thread connection slots. Returns 0 or -1. */
 int gateway_conns_init(struct gateway *gw);

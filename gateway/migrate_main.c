@@ -16,6 +16,7 @@ int main(int argc, char **argv)
     struct err e;
     struct db *db;
     int applied = 0, rc;
+    long latest;                    /* unused: the code's own need is built in */
 
     if (argc > 1) {
         int help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
@@ -34,7 +35,7 @@ int main(int argc, char **argv)
     log_init("migrate", (enum log_level)cfg.log_level);
     /* The files first: a wrong directory is the operator's to fix (2),
      * not a failure to retry (1). */
-    if (migrate_check_dir(cfg.schema_dir, &e) != ERR_OK) {
+    if (migrate_check_dir(cfg.schema_dir, &latest, &e) != ERR_OK) {
         log_event(LOG_ERROR, "migrate_config_invalid", "detail", e.msg);
         return 2;
     }

@@ -16,6 +16,7 @@
 #include "common/metrics.h"
 #include "common/metrics_http.h"
 #include "common/metrics_table.h"
+#include "common/migrate.h"
 #include "worker/channel_watch.h"
 #include "worker/lint.h"
 #include "worker/prompt.h"
@@ -537,6 +538,9 @@ int worker_start(struct worker *w, struct loop *loop, const struct config *cfg,
     w->db = db_async_new(loop, cfg->database_url, e);
     if (w->db == NULL)
         goto fail;
+    /* A database older than this build (its migrations not run) is as good
+     * as none: no job is taken, each connection looks again. */
+    db_async_set_check(w->db, MIGRATE_SCHEMA_SQL, migrate_schema_accept, NULL);
     if (target_policy_new(cfg->stress_allowed_hosts, &w->stress_policy, e) != ERR_OK)
         goto fail;
     if (mongo_sink_db_check(cfg->mongo_db, e) != ERR_OK)
