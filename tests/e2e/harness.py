@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES_SH = REPO_ROOT / "deploy" / "local" / "services.sh"
@@ -1060,6 +1060,18 @@ class Harness:
 
     def psql_int(self, sql: str) -> int:
         return int(self.psql(sql))
+
+    def scratch_database(self, prefix: str) -> Iterator[tuple[str, str]]:
+        """A generator for a fixture: (name, url) of a new, empty database
+        in the session's PostgreSQL, dropped when it resumes (connections
+        left to it are ended)."""
+        name = prefix + secrets.token_hex(4)
+        self.psql(f"CREATE DATABASE {name}")
+        base, _, _ = self.database_url.rpartition("/")
+        try:
+            yield name, f"{base}/{name}"
+        finally:
+            self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", check=False)
 
 
 _current: Optional[Harness] = None

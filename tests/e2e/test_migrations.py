@@ -23,27 +23,16 @@ from harness import REPO_ROOT, SCHEMA_DIR, wait_until
 MIGRATE_TIMEOUT_S = 60
 
 
-def empty_db(harness):
-    """(name, url) of an empty database, dropped at the end."""
-    name = "mig_" + secrets.token_hex(4)
-    harness.psql(f"CREATE DATABASE {name}")
-    base, _, _ = harness.database_url.rpartition("/")
-    try:
-        yield name, f"{base}/{name}"
-    finally:
-        harness.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", check=False)
-
-
 @pytest.fixture(scope="module")
 def db(harness):
-    """An empty database the module's tests share, in order."""
-    yield from empty_db(harness)
+    """(name, url) of an empty database the module's tests share, in order."""
+    yield from harness.scratch_database("mig_")
 
 
 @pytest.fixture
 def own_db(harness):
     """An empty database for one test."""
-    yield from empty_db(harness)
+    yield from harness.scratch_database("mig_")
 
 
 def migrate(harness, url: str, schema_dir: Path,

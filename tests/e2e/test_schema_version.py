@@ -14,7 +14,6 @@ from a copy of schema/migrations; Redis is the session's."""
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -32,15 +31,12 @@ NEEDED = int(FILES[-1].name.split("_", 1)[0])
 def own_db(harness):
     """(name, url) of an empty database, dropped at the end, after the
     gateways and workers of the test (the next test's jobs are not theirs)."""
-    name = "schema_" + secrets.token_hex(4)
-    harness.psql(f"CREATE DATABASE {name}")
-    base, _, _ = harness.database_url.rpartition("/")
-    try:
-        yield name, f"{base}/{name}"
-    finally:
-        harness.stop_procs()
-        harness.reset_state()
-        harness.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", check=False)
+    for db in harness.scratch_database("schema_"):
+        try:
+            yield db
+        finally:
+            harness.stop_procs()
+            harness.reset_state()
 
 
 def migrate(harness, url: str, schema_dir: Path) -> None:
@@ -120,12 +116,19 @@ def test_gateway_on_a_database_never_migrated(harness, own_db):
     assert body["detail"].endswith("): run codeinsight-migrate"), body
 
 
-def test_worker_takes_no_job_on_an_older_schema_until_migrated(harness, own_db, tmp_path):
+def worker_on(harness, own_db, schema_dir: Path):
+    """A worker on own_db migrated from schema_dir, and a gateway on the
+    session's database (the jobs' owner's) to submit to."""
     name, url = own_db
-    migrate(harness, url, older(tmp_path))
+    migrate(harness, url, schema_dir)
     copy_default_user(harness, name)
     harness.start_gateway()
-    w = harness.start_worker(env_overrides={"DATABASE_URL": url})
+    return harness.start_worker(env_overrides={"DATABASE_URL": url})
+
+
+def test_worker_takes_no_job_on_an_older_schema_until_migrated(harness, own_db, tmp_path):
+    name, url = own_db
+    w = worker_on(harness, own_db, older(tmp_path))
     line = w.wait_for_log("postgres_schema_outdated")
     assert line["level"] == "error" and line["detail"] == outdated_reason(NEEDED - 1), line
 
@@ -145,11 +148,7 @@ def test_worker_takes_no_job_on_an_older_schema_until_migrated(harness, own_db, 
 
 
 def test_worker_takes_jobs_on_a_newer_schema(harness, own_db, tmp_path):
-    name, url = own_db
-    migrate(harness, url, newer(tmp_path))
-    copy_default_user(harness, name)
-    harness.start_gateway()
-    w = harness.start_worker(env_overrides={"DATABASE_URL": url})
+    w = worker_on(harness, own_db, newer(tmp_path))
     job = harness.poll_job(harness.submit())
     assert job["status"] == "done", job
     assert w.events("postgres_schema_outdated") == []
