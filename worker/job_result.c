@@ -219,7 +219,7 @@ static int record_members(cJSON *r, const struct job_parts *p, const cJSON *find
                                          : p->failed  ? "failed"
                                                       : "done");
     json_add_str_or_null(r, "created_at", field(p, "created_at"));
-    cJSON_AddStringToObject(r, "started_at", p->started_at);
+    json_add_str_or_null(r, "started_at", p->started_at);
     cJSON_AddStringToObject(r, "finished_at", p->finished_at);
     cJSON_AddNumberToObject(r, "attempts", (double)p->attempts);
     json_add_str_or_null(r, "file_path", p->minimal ? NULL : field(p, "file_path"));

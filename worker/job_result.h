@@ -28,7 +28,7 @@ struct job_parts {
     const char *language;               /* canonical, or NULL */
     const char *pool;
     const char *worker;                 /* the consumer name */
-    const char *started_at;             /* RFC 3339 */
+    const char *started_at;             /* RFC 3339; NULL: it never started */
     const char *finished_at;
     long attempts;
     int failed;                         /* the job reports error, no findings */

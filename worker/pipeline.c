@@ -49,7 +49,8 @@ enum persist_form {
                            no findings, task members or files */
     PERSIST_MINIMAL,    /* and no text a client, a linter or a run wrote:
                            no notes, linters, degraded reason, diff members,
-                           file_path, repo_id or request_id */
+                           file_path, repo_id or request_id; a rejected
+                           job's first */
     PERSIST_NONE,       /* nothing: the hot copy (the minimal form) is
                            published and the entry acknowledged */
 };
@@ -98,7 +99,8 @@ struct pipeline_job {
 
 /* What a job's view needs of its entry (lib/job_read.lua copies them into
  * the hash when the job starts); a rejected job never started, so its
- * finish writes them, its owner first: without one, nobody may read it. */
+ * finish writes them, its owner first: without one, nobody may read it.
+ * Its created_at is its entry's, else its admission's (reject). */
 static const char *const rejected_view_fields[] = {"user_id", "type", "created_at",
                                                    "file_path", "request_id"};
 #define REJECTED_VIEW_FIELDS (sizeof rejected_view_fields / sizeof rejected_view_fields[0])
@@ -106,8 +108,7 @@ static const char *const rejected_view_fields[] = {"user_id", "type", "created_a
 static void step(struct pipeline_job *j);
 
 /* When the job was admitted, from its entry id (Redis' clock then), into
- * buf; NULL when the id says none. For a rejected entry that lacks its
- * created_at (an older gateway's): a job's view always has one. */
+ * buf; NULL when the id says none. */
 static const char *admitted_at(const struct pipeline_job *j, char buf[CLOCK_RFC3339_LEN])
 {
     char *end;
@@ -616,7 +617,7 @@ static void job_parts(const struct pipeline_job *j, struct job_parts *p)
         .language = j->language,
         .pool = w->pool,
         .worker = w->consumer,
-        .started_at = j->started_at,
+        .started_at = j->rejected ? NULL : j->started_at,   /* it never started */
         .finished_at = j->finished_at,
         .attempts = j->attempts,
         .failed = j->failed,
@@ -665,7 +666,8 @@ static void persist_fall_back(struct pipeline_job *j, const struct err *e)
     j->persist_form++;
     j->persist_rejects = 0;
     j->failed = 1;
-    snprintf(j->error, sizeof j->error, "the result could not be stored");
+    if (!j->rejected)   /* it had no result: what it failed of stays its error */
+        snprintf(j->error, sizeof j->error, "the result could not be stored");
     job_log_begin(&l, j, LOG_ERROR, j->persist_form == PERSIST_NONE ? "job_persist_abandoned"
                                                                      : "job_persist_rejected");
     log_str(&l, "stored", next[j->persist_form]);
@@ -692,7 +694,17 @@ static void on_persisted(void *arg, const char *value, const struct err *e)
 
     j->busy = 0;
     if (e->code == ERR_OK && value != NULL && strcmp(value, JOB_SAVE_SUPERSEDED) == 0) {
-        superseded(j);
+        if (!j->rejected) {
+            superseded(j);
+            return;
+        }
+        /* A rejected job counts no delivery (it never starts), so each
+         * delivery ties with an earlier one's row: its own rejection, stored
+         * before its worker died, or a newer worker's result. The entry is
+         * still to be retired: job_finish.lua, which counts the deliveries
+         * started, tells the two apart. */
+        j->stage = ST_PUBLISH;
+        step(j);
         return;
     }
     if (e->code == ERR_OK && value != NULL && value[0] != '\0' && j->budget_key[0] != '\0')
@@ -810,7 +822,7 @@ static void do_publish(struct pipeline_job *j)
     char ttl[24];
     struct err e;
     const char *argv[26 + 2 * REJECTED_VIEW_FIELDS];
-    char reserved[24], actual[24], dead[96], attempts[24], created[CLOCK_RFC3339_LEN];
+    char reserved[24], actual[24], dead[96], attempts[24];
     int n = 0;
 
     if (j->job_id[0] == '\0') {
@@ -852,8 +864,6 @@ static void do_publish(struct pipeline_job *j)
     }
     for (size_t i = 0; j->rejected && i < REJECTED_VIEW_FIELDS; i++) {
         const char *v = field(j, rejected_view_fields[i]);
-        if (v == NULL && strcmp(rejected_view_fields[i], "created_at") == 0)
-            v = admitted_at(j, created);
         if (v != NULL) {
             argv[n++] = rejected_view_fields[i];
             argv[n++] = v;
@@ -893,6 +903,30 @@ static int entry_complete(const struct pipeline_job *j)
     if (strcmp(type, "architecture") == 0 || strcmp(type, "stress") == 0)
         return field(j, "spec") != NULL;
     return field(j, "file_path") != NULL && field(j, "file_content") != NULL;
+}
+
+/* Its entry is not ours to run (another release's gateway wrote it, or it
+ * is damaged), nor to retry: the job fails as a "malformed queue entry",
+ * and is stored, then published, as any failed job is, which retires the
+ * entry and gives its reservation back (job_finish.lua). PostgreSQL keeps
+ * the minimal form: what the entry says of the job (its owner, type and
+ * created_at), none of the text in it. An entry naming no job is only
+ * retired. */
+static void reject(struct pipeline_job *j)
+{
+    char created[CLOCK_RFC3339_LEN];
+
+    j->failed = 1;
+    j->rejected = 1;
+    snprintf(j->error, sizeof j->error, "malformed queue entry");
+    job_log(j, LOG_ERROR, "job_rejected", NULL);
+    /* An older gateway's entry may lack it; a job always has one. Out of
+     * memory, PostgreSQL refuses the row and the hot copy goes without. */
+    if (field(j, "created_at") == NULL && admitted_at(j, created) != NULL)
+        cJSON_AddStringToObject(j->entry, "created_at", created);
+    j->persist_form = PERSIST_MINIMAL;
+    j->stage = j->job_id[0] != '\0' ? ST_PERSIST : ST_PUBLISH;
+    step(j);
 }
 
 void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
@@ -938,14 +972,7 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
         budget_key(field(j, "user_id"), j->charge.month, j->budget_key);
     }
     if (j->job_id[0] == '\0' || !entry_complete(j)) {
-        /* Not ours to retry (another release's gateway wrote it, or it is
-         * damaged): record it as failed and retire the entry. */
-        j->failed = 1;
-        j->rejected = 1;
-        snprintf(j->error, sizeof j->error, "malformed queue entry");
-        job_log(j, LOG_ERROR, "job_rejected", NULL);
-        j->stage = ST_PUBLISH;
-        step(j);
+        reject(j);
         return;
     }
     lang = field(j, "language");

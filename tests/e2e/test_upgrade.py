@@ -7,7 +7,9 @@ this worker needs (an older gateway) or name a request type it does not
 know (a newer one). The worker fails such a job as a "malformed queue
 entry"; what admission reserved for it against its owner's monthly budget
 must be given back then, as for any other finished job, or the owner's
-budget shrinks for the rest of the month for a job that was never run."""
+budget shrinks for the rest of the month for a job that was never run; and
+PostgreSQL, the system of record, must keep the failed job, or it vanishes
+when its hot copy expires."""
 
 from __future__ import annotations
 
@@ -72,32 +74,98 @@ def without_created_at(meta: dict) -> None:
     del meta["created_at"]              # an older gateway's entry
 
 
+NEWER_TYPE = "security"
+
+
 def unknown_type(meta: dict) -> None:
-    meta["type"] = "security"           # a newer gateway's request type
+    meta["type"] = NEWER_TYPE           # a newer gateway's request type
+
+
+@contextlib.contextmanager
+def newer_schema(harness):
+    """The newer release's migrations, which run before its gateways roll
+    (docs/operations.md, "Upgrades"): PostgreSQL takes a job of its new
+    request type. Put back as it was afterwards."""
+    check = harness.psql("SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+                         " WHERE conname = 'jobs_type_check'")
+    assert check.startswith("CHECK"), check
+    harness.psql("ALTER TABLE jobs DROP CONSTRAINT jobs_type_check;"
+                 " ALTER TABLE jobs ADD CONSTRAINT jobs_type_check"
+                 f" CHECK (type IN ('review', 'debug', 'architecture', 'stress', '{NEWER_TYPE}'))")
+    try:
+        yield
+    finally:
+        harness.psql(f"DELETE FROM jobs WHERE type = '{NEWER_TYPE}';"
+                     " ALTER TABLE jobs DROP CONSTRAINT jobs_type_check;"
+                     f" ALTER TABLE jobs ADD CONSTRAINT jobs_type_check {check}")
 
 
 @pytest.mark.parametrize("edit", [without_created_at, unknown_type],
                          ids=["older_gateway", "newer_gateway"])
 def test_an_entry_the_worker_cannot_use_gives_its_reservation_back(harness, gateway,
                                                                    clean_state, edit):
+    """The job of an entry the worker cannot use fails; its reservation
+    is given back, and PostgreSQL records it as a failed job, its owner's,
+    of the type the entry says, created when it was admitted: once its hot
+    copy is gone (CODEINSIGHT_JOB_TTL), GET /job/:id and GET /jobs still
+    show it."""
     before = counter(harness).get("reserved", 0)
     job_id = harness.submit(file_path="skew.py", file_content="import os\n")
     reserved = counter(harness)["reserved"]
     assert reserved > before
     rewrite_entry(harness, job_id, edit)
+    newer = edit is unknown_type
 
-    harness.start_worker("fast")
     # A type this release does not know is shown as it is: the newer
     # release's contract, not this one's, describes that job.
-    with another_release() if edit is unknown_type else contextlib.nullcontext():
+    with newer_schema(harness) if newer else contextlib.nullcontext(), \
+            another_release() if newer else contextlib.nullcontext():
+        harness.start_worker("fast")
         job = harness.poll_job(job_id, timeout=JOB_TIMEOUT_S)
-    assert job["status"] == "failed" and "malformed queue entry" in job["error"], job
-    assert job["created_at"] and job["user_id"] == harness.default_user_id, job
+        assert job["status"] == "failed" and "malformed queue entry" in job["error"], job
+        assert job["created_at"] and job["user_id"] == harness.default_user_id, job
+        harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
+        # Nothing was run, nothing is charged, and nothing stays reserved.
+        wait_until(lambda: counter(harness).get("reserved", 0) == before, 5, 0.05,
+                   desc=f"reservation back to {before} (is {counter(harness)})")
+        assert counter(harness).get("used", 0) == 0
+
+        # The system of record has it, as the hot copy showed it.
+        rows = harness.psql_rows(
+            "SELECT status, error, type, user_id, ci_ts(created_at), attempts FROM jobs"
+            f" WHERE job_id = '{job_id}'")
+        assert rows == [["failed", "malformed queue entry", NEWER_TYPE if newer else "review",
+                         harness.default_user_id, job["created_at"], "0"]], rows
+        assert harness.redis_cli("DEL", f"job:{job_id}") == "1"
+        st, stored = harness.get_job(job_id)
+        assert st == 200, stored
+        assert (stored["status"], stored["error"], stored["created_at"], stored["user_id"],
+                stored["started_at"]) == ("failed", "malformed queue entry", job["created_at"],
+                                          harness.default_user_id, None), stored
+        st, _, page = harness.http("GET", "/jobs?status=failed")
+        assert st == 200 and job_id in [j["job_id"] for j in page["jobs"]], page
+
+
+def test_an_entry_postgresql_cannot_store_still_ends_its_job(harness, gateway, clean_state):
+    """A newer gateway's request type before the newer release's migrations
+    ran (out of the order docs/operations.md gives): PostgreSQL refuses the
+    rejected job's row, as it may refuse any document; the job is still
+    published as failed with its own error, its entry retired and its
+    reservation given back, once the refusals are ridden out."""
+    before = counter(harness).get("reserved", 0)
+    job_id = harness.submit(file_path="skew.py", file_content="import os\n")
+    rewrite_entry(harness, job_id, unknown_type)
+
+    w = harness.start_worker("fast", {"CODEINSIGHT_RETRY_MAX_MS": "100"})
+    with another_release():
+        job = harness.poll_job(job_id, timeout=JOB_TIMEOUT_S)
+    assert job["status"] == "failed" and job["error"] == "malformed queue entry", job
+    assert [r["stored"] for r in w.events("job_persist_abandoned", job_id=job_id)] == \
+        ["none"], w.tail()
     harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
-    # Nothing was run, nothing is charged, and nothing stays reserved.
     wait_until(lambda: counter(harness).get("reserved", 0) == before, 5, 0.05,
                desc=f"reservation back to {before} (is {counter(harness)})")
-    assert counter(harness).get("used", 0) == 0
+    assert harness.psql_int(f"SELECT count(*) FROM jobs WHERE job_id = '{job_id}'") == 0
 
 
 def test_an_entry_with_fields_this_release_does_not_know_is_processed(harness, gateway,
