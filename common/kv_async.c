@@ -2,6 +2,7 @@
  * event-library hooks pointed at loop_io), with reconnection. */
 #include "common/kv_async.h"
 
+#include "common/crypto.h"
 #include "common/err.h"
 #include "common/kv.h"
 #include "common/log.h"
@@ -10,12 +11,23 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Reconnection: the first attempt after a connection that served commands
+ * is made within KV_BACKOFF_MIN_MS, each next one within twice the time
+ * before, up to KV_BACKOFF_MAX_MS; each delay is drawn between half and all
+ * of that (jitter: the processes that lost one Redis do not come back in
+ * step). A connection made counts as nothing until it serves a command: a
+ * demoted master takes connections and refuses every write. */
 #define KV_BACKOFF_MIN_MS 100
 #define KV_BACKOFF_MAX_MS 5000
+
+/* What the log last said of the connection: one line per change, not one
+ * per attempt. */
+enum kv_said { KV_SAID_NOTHING, KV_SAID_UP, KV_SAID_DOWN };
 
 struct kv_async {
     struct loop *loop;
@@ -27,7 +39,13 @@ struct kv_async {
     int connected;
     int freeing;
     struct loop_timer *retry;
-    unsigned backoff_ms;
+    unsigned backoff_ms;                /* the next attempt's delay at most */
+    int served;                         /* this connection answered a command */
+    int dropping;                       /* this connection found no master (READONLY,
+                                           MASTERDOWN): what it still answers does not
+                                           count as served */
+    char dropping_why[128];             /* that reply, for the log */
+    enum kv_said said;
     kv_async_state_cb *on_state;
     void *state_arg;
     kv_async_message_cb *on_message;    /* the subscription's, or NULL */
@@ -103,11 +121,49 @@ static void on_retry(void *p)
     kv_connect_now(p);
 }
 
+/* Logs that the connection serves, unless that is what the log said last. */
+static void kv_say_up(struct kv_async *kv)
+{
+    if (kv->said == KV_SAID_UP)
+        return;
+    kv->said = KV_SAID_UP;
+    kv_log(kv, LOG_INFO, "redis_connected", NULL);
+}
+
+/* Logs event (the connection does not serve: lost, refused, demoted),
+ * unless the log said so last: the attempts that follow are silent until a
+ * connection serves again. */
+static void kv_say_down(struct kv_async *kv, enum log_level lvl, const char *event,
+                        const char *detail)
+{
+    if (kv->said == KV_SAID_DOWN)
+        return;
+    kv->said = KV_SAID_DOWN;
+    kv_log(kv, lvl, event, detail);
+}
+
+/* A command was answered (a reply or a subscription's message). */
+static void kv_served(struct kv_async *kv)
+{
+    if (kv->dropping)
+        return;     /* a read a demoted master answered before its connection closed */
+    kv->served = 1;
+    kv_say_up(kv);
+}
+
 static void kv_schedule_retry(struct kv_async *kv)
 {
+    uint32_t r;
+    unsigned half;
+
     if (kv->freeing)
         return;
-    loop_timer_start(kv->retry, kv->backoff_ms, 0);
+    if (kv->served)     /* the connection lost served: a new outage */
+        kv->backoff_ms = KV_BACKOFF_MIN_MS;
+    kv->served = 0;
+    half = kv->backoff_ms / 2;
+    crypto_random(&r, sizeof r);
+    loop_timer_start(kv->retry, half + r % (half + 1), 0);
     kv->backoff_ms = kv->backoff_ms * 2 > KV_BACKOFF_MAX_MS ? KV_BACKOFF_MAX_MS
                                                             : kv->backoff_ms * 2;
 }
@@ -118,14 +174,13 @@ static void on_connect(const redisAsyncContext *ac, int status)
 
     if (status != REDIS_OK) {
         /* hiredis frees the context after this callback. */
-        kv_log(kv, LOG_WARN, "redis_connect_failed", ac->errstr);
+        kv_say_down(kv, LOG_WARN, "redis_connect_failed", ac->errstr);
         kv->ac = NULL;
         kv_schedule_retry(kv);
         return;
     }
+    /* Up once it serves (kv_served), not before: the backoff goes on. */
     kv->connected = 1;
-    kv->backoff_ms = KV_BACKOFF_MIN_MS;
-    kv_log(kv, LOG_INFO, "redis_connected", NULL);
     if (kv->channel[0] != '\0')
         kv_send_subscribe(kv);
     if (kv->on_state != NULL)
@@ -141,7 +196,8 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     kv->connected = 0;
     if (kv->freeing)
         return;
-    kv_log(kv, LOG_WARN, "redis_disconnected", status == REDIS_OK ? "closed" : ac->errstr);
+    kv_say_down(kv, LOG_WARN, "redis_disconnected",
+                kv->dropping ? kv->dropping_why : status == REDIS_OK ? "closed" : ac->errstr);
     kv_schedule_retry(kv);
     if (was && kv->on_state != NULL)
         kv->on_state(kv->state_arg, 0);
@@ -167,7 +223,7 @@ static void on_auth(redisAsyncContext *ac, void *r, void *privdata)
     (void)privdata;
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
         /* Never log the password; Redis' message does not contain it. */
-        kv_log(kv, LOG_ERROR, "redis_auth_failed", reply->str);
+        kv_say_down(kv, LOG_ERROR, "redis_auth_failed", reply->str);
         redisAsyncDisconnect(ac);
     }
 }
@@ -183,12 +239,13 @@ static void kv_connect_now(struct kv_async *kv)
         return;
     }
     if (ac->err) {
-        kv_log(kv, LOG_WARN, "redis_connect_failed", ac->errstr);
+        kv_say_down(kv, LOG_WARN, "redis_connect_failed", ac->errstr);
         redisAsyncFree(ac);
         kv_schedule_retry(kv);
         return;
     }
     kv->ac = ac;
+    kv->dropping = 0;
     ac->data = kv;
     kv->io = loop_io_new(kv->loop, ac->c.fd, on_io, kv);
     if (kv->io == NULL) {
@@ -310,11 +367,17 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
             int kind = kv_error_kind(reply->str);
 
             err_set(&e, kind ? ERR_REDIS_UNAVAILABLE : ERR_PROTOCOL, "redis: %s", reply->str);
-            /* No master any more (a failover): reconnect, to the new one. */
-            if (kind == 2 && p->kv->ac != NULL)
+            /* No master any more (a failover): reconnect, to the new one,
+             * backing off while this one is all the endpoint offers. */
+            if (kind == 2 && p->kv->ac != NULL) {
+                p->kv->served = 0;
+                p->kv->dropping = 1;
+                snprintf(p->kv->dropping_why, sizeof p->kv->dropping_why, "%s", reply->str);
                 redisAsyncDisconnect(p->kv->ac);
+            }
         }
     } else {
+        kv_served(p->kv);
         json = kv_reply_to_json(reply);
         if (json == NULL)
             err_set(&e, ERR_INTERNAL, "out of memory converting a reply");
@@ -409,8 +472,10 @@ static void on_subscribed(redisAsyncContext *ac, void *r, void *privdata)
     const redisReply *kind, *payload;
 
     (void)ac;
-    if (reply == NULL || kv->on_message == NULL || reply->type != REDIS_REPLY_ARRAY ||
-        reply->elements < 3)
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+        return;
+    kv_served(kv);
+    if (kv->on_message == NULL || reply->elements < 3)
         return;
     kind = reply->element[0];
     payload = reply->element[2];

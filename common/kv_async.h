@@ -1,8 +1,14 @@
 /* kv_async.h - a non-blocking Redis connection driven by the event loop.
  *
  * Commands are pipelined in order. The connection reconnects by itself with
- * backoff; while it is down, kv_async_call() fails at once with
- * ERR_REDIS_UNAVAILABLE and callbacks of commands in flight get that error.
+ * capped exponential backoff and jitter (100 ms doubling to 5 s, back to the
+ * start once a connection has answered a command: one that connects and is
+ * then dropped, refused or found demoted does not count); while it is down,
+ * kv_async_call() fails at once with ERR_REDIS_UNAVAILABLE and callbacks of
+ * commands in flight get that error. It logs each change of state once
+ * (redis_connected when a connection serves; redis_disconnected,
+ * redis_connect_failed or redis_auth_failed when it stops), not each
+ * attempt.
  */
 #ifndef CI_KV_ASYNC_H
 #define CI_KV_ASYNC_H

@@ -1,0 +1,149 @@
+"""A worker's Redis connections while Redis cannot serve it: a master
+demoted to a replica by a failover (READONLY: every write refused, so the
+worker drops the connection to reach the new master, common/kv_async.c), or
+an endpoint that takes connections and closes them (a proxy or a Service in
+front of a Redis that is down). Each reconnection waits longer than the one
+before (capped exponential backoff with jitter, KV_BACKOFF_MIN_MS to
+KV_BACKOFF_MAX_MS), until a connection serves a command again; and the
+worker logs the change of state once, not every attempt.
+
+The worker talks to a Redis of this module's own (no password, no
+persistence), so that every connection it receives is the worker's. Counts
+are asserted over a window, with a wide margin either way: the backoff
+allows at most 8 connections each in WINDOW_S, where the worker made some
+10 a second each before."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from harness import free_port, wait_until
+
+WINDOW_S = 10
+# The worker's connections that send commands: "commands" and "reader"
+# (its cancellation subscription is a third, which a replica serves).
+COMMAND_CONNS = 2
+# At most this many connections a second in all, where the backoff makes
+# (8 each in WINDOW_S) fewer than 3.
+RATE_MAX = 4
+STATE_EVENTS = ("redis_connected", "redis_disconnected", "redis_connect_failed")
+
+
+class PrivateRedis:
+    def __init__(self, tmpdir) -> None:
+        self.port = free_port()
+        self.dir = tmpdir
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: self.cli("PING", check=False) == "PONG", 10, 0.05,
+                   desc=f"redis-server on {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+    def cli(self, *args, check: bool = True) -> str:
+        r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port),
+                            *[str(a) for a in args]], capture_output=True, text=True, timeout=15)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"redis-cli {args}: {r.stdout}{r.stderr}")
+        return r.stdout.strip()
+
+    def connections_received(self) -> int:
+        for line in self.cli("INFO", "stats").splitlines():
+            if line.startswith("total_connections_received:"):
+                return int(line.split(":", 1)[1])
+        raise AssertionError("no total_connections_received in INFO stats")
+
+
+@pytest.fixture
+def redis(harness, tmp_path):
+    r = PrivateRedis(tmp_path)
+    r.start()
+    try:
+        yield r
+    finally:
+        r.stop()
+
+
+def state_lines(w) -> int:
+    return sum(len(w.events(e)) for e in STATE_EVENTS)
+
+
+def start_worker(harness, redis):
+    w = harness.start_worker("fast", {"REDIS_URL": f"redis://127.0.0.1:{redis.port}/0",
+                                      "CODEINSIGHT_READ_BLOCK_MS": "200"})
+    wait_until(lambda: redis.cli("GET", "answers:review_jobs"), 15, 0.05,
+               desc="the worker's answers published")
+    return w
+
+
+def test_a_demoted_redis_is_not_reconnected_to_in_a_loop(harness, redis):
+    w = start_worker(harness, redis)
+    dead = free_port()
+    lines = state_lines(w)
+    before = redis.connections_received()
+    redis.cli("REPLICAOF", "127.0.0.1", dead)
+    try:
+        time.sleep(WINDOW_S)
+        made = redis.connections_received() - before - 1    # - this INFO's own
+        logged = state_lines(w) - lines
+    finally:
+        redis.cli("REPLICAOF", "NO", "ONE")
+    assert made <= RATE_MAX * WINDOW_S, (made, w.tail())
+    # Each connection says it lost its master once, and may say it serves
+    # again (a replica answers the reads among its commands): not once an
+    # attempt.
+    assert logged <= 2 * COMMAND_CONNS, (logged, w.tail())
+    # A master again: the worker's connections are back (within the
+    # backoff's cap), and it says so.
+    back = len(w.events("redis_connected", conn="reader"))
+    wait_until(lambda: len(w.events("redis_connected", conn="reader")) > back, 15, 0.1,
+               desc="the reader connected again")
+    assert w.alive()
+
+
+def test_an_endpoint_that_drops_every_connection_is_not_hammered(harness, redis):
+    w = start_worker(harness, redis)
+    redis.stop()
+    lines = state_lines(w)
+    accepted = []
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as srv:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", redis.port))
+        srv.listen(64)
+        srv.settimeout(0.2)
+        stop = time.monotonic() + WINDOW_S
+
+        def serve():
+            while time.monotonic() < stop:
+                try:
+                    c, _ = srv.accept()
+                except socket.timeout:
+                    continue
+                accepted.append(1)
+                c.close()
+        t = threading.Thread(target=serve)
+        t.start()
+        t.join(WINDOW_S + 5)
+    logged = state_lines(w) - lines
+    conns = COMMAND_CONNS + 1           # the subscription too, here
+    assert len(accepted) <= RATE_MAX * WINDOW_S, (len(accepted), w.tail())
+    assert logged <= conns, (logged, w.tail())
+    # Redis back: the worker serves again, without a restart.
+    redis.start()
+    wait_until(lambda: redis.cli("GET", "answers:review_jobs"), 15, 0.05,
+               desc="the worker's answers published after Redis came back")
+    assert w.alive()
