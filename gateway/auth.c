@@ -25,13 +25,29 @@
 #define AUTH_HEADER_MAX (JWT_MAX_LEN + 16)
 #define AUTH_FIELDS_MAX 32
 
+/* 1 when the request presented a bearer token: "Bearer" and something
+ * after it (auth_parse judges what). */
+static int bearer_presented(const struct request *req)
+{
+    const char *h = request_header(req, "Authorization");
+
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+        return 0;
+    h += 7;
+    return h[strspn(h, " ")] != '\0';
+}
+
 void auth_respond_401(struct request *req, const struct err *e)
 {
-    if (e->code == ERR_MISSING_CREDENTIALS)
-        respond_header(req, "WWW-Authenticate", "Bearer realm=\"codeinsight\"");
-    else
+    /* RFC 6750 section 3.1: invalid_token says the token sent is expired,
+     * revoked, malformed or otherwise refused; a request that sent none
+     * (no Authorization, another scheme) or failed for something else (a
+     * login's wrong password) gets the bare challenge. */
+    if (e->code != ERR_INVALID_CREDENTIALS && bearer_presented(req))
         respond_header(req, "WWW-Authenticate",
                        "Bearer realm=\"codeinsight\", error=\"invalid_token\"");
+    else
+        respond_header(req, "WWW-Authenticate", "Bearer realm=\"codeinsight\"");
     respond_error(req, e);
 }
 

@@ -66,7 +66,10 @@ int auth_unknown_error(const struct identity *id, struct err *e);
  * 401 (or 503) and returns -1. Costs a round trip: not for the hot path. */
 int auth_known_or_respond(struct request *req, const struct identity *id);
 
-/* Answers 401 for e with the WWW-Authenticate header. */
+/* Answers 401 for e with the WWW-Authenticate header: Bearer
+ * realm="codeinsight", and error="invalid_token" when the request
+ * presented a bearer token that e refuses (not for a login's
+ * invalid_credentials). */
 void auth_respond_401(struct request *req, const struct err *e);
 
 #endif

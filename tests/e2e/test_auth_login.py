@@ -15,7 +15,7 @@ import jwt
 import pytest
 
 from harness import assert_problem
-from tokens import OWN_ISSUER, assert_429, rate_headers
+from tokens import OWN_ISSUER, assert_401, assert_429, rate_headers
 
 PASSWORD = "correct horse battery staple"
 LOGIN_EMAIL_BURST = 5
@@ -135,10 +135,15 @@ def test_unknown_email_costs_a_password_verification(harness):
 
 
 def test_login_401_has_www_authenticate(harness):
-    email, _, _ = harness.new_user(password=PASSWORD, tag="challenge")
-    resp = login(harness, email, "wrong " + PASSWORD)
-    assert_problem(resp, 401, "invalid_credentials")
-    assert resp[1].get("WWW-Authenticate", "").startswith("Bearer "), resp[1]
+    """A wrong password presented no bearer token: the challenge names the
+    scheme, and no error (RFC 6750 section 3.1: invalid_token is for a
+    token that was sent), even when the login carried one."""
+    email, _, key = harness.new_user(password=PASSWORD, tag="challenge")
+    assert_401(login(harness, email, "wrong " + PASSWORD), "invalid_credentials",
+               token_sent=False)
+    resp = harness.http("POST", "/auth/login", {"email": email, "password": "wrong " + PASSWORD},
+                        auth=key)
+    assert_401(resp, "invalid_credentials", token_sent=False)
 
 
 @pytest.mark.parametrize("body", [b"{", b"[]", {"email": "a@example.com"}, {"password": "x"},
