@@ -438,37 +438,59 @@ static int cfg_set(struct config *cfg, const struct cfg_entry *c, const char *va
     return -1;
 }
 
+/* Reads c's variable into cfg (its default when unset). Returns 0, or -1
+ * after logging why it is refused. */
+static int cfg_load_entry(struct config *cfg, const struct cfg_entry *c)
+{
+    const char *val = getenv(c->name);
+
+    /* Set but empty is a mistake (a ConfigMap value left blank, a missing
+     * secret key) unless empty is the default itself: it is refused rather
+     * than read as the default. */
+    if (val != NULL && val[0] == '\0' && c->def != NULL && c->def[0] != '\0') {
+        cfg_bad(c, "set but empty (unset it to use the default)");
+        return -1;
+    }
+    if (val == NULL || val[0] == '\0') {
+        if (c->def == NULL) {
+            if (c->flags & CFG_REQUIRED) {
+                cfg_bad(c, val == NULL ? "required but not set" : "required but empty");
+                return -1;
+            }
+            return 0;
+        }
+        val = c->def;
+    }
+    return cfg_set(cfg, c, val);
+}
+
 int config_load(struct config *cfg, unsigned procs, struct err *e)
 {
     int bad = 0;
 
     memset(cfg, 0, sizeof *cfg);
-    for (size_t i = 0; i < CFG_COUNT; i++) {
-        const struct cfg_entry *c = &cfg_table[i];
-        const char *val = getenv(c->name);
-
+    for (size_t i = 0; i < CFG_COUNT; i++)
         /* Another process's variables are none of this one's business. */
-        if (!(c->procs & procs))
-            continue;
-        /* Set but empty is a mistake (a ConfigMap value left blank, a
-         * missing secret key) unless empty is the default itself: it is
-         * refused rather than read as the default. */
-        if (val != NULL && val[0] == '\0' && c->def != NULL && c->def[0] != '\0') {
-            cfg_bad(c, "set but empty (unset it to use the default)");
+        if ((cfg_table[i].procs & procs) && cfg_load_entry(cfg, &cfg_table[i]) != 0)
             bad++;
-            continue;
-        }
-        if (val == NULL || val[0] == '\0') {
-            if (c->def == NULL) {
-                if (c->flags & CFG_REQUIRED) {
-                    cfg_bad(c, val == NULL ? "required but not set" : "required but empty");
-                    bad++;
-                }
-                continue;
-            }
-            val = c->def;
-        }
-        if (cfg_set(cfg, c, val) != 0)
+    if (bad > 0)
+        return err_set(e, ERR_CONFIG, "%d invalid environment variable(s)", bad);
+    return ERR_OK;
+}
+
+int config_load_only(struct config *cfg, const char *const *names, size_t n, struct err *e)
+{
+    int bad = 0;
+
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = 0;
+
+        while (i < CFG_COUNT && strcmp(cfg_table[i].name, names[k]) != 0)
+            i++;
+        if (i == CFG_COUNT)
+            return err_set(e, ERR_INTERNAL, "config_load_only: no variable %s", names[k]);
+        if (cfg_load_entry(cfg, &cfg_table[i]) != 0)
             bad++;
     }
     if (bad > 0)

@@ -111,6 +111,13 @@ struct config {
  * echoing a secret) and returns ERR_CONFIG; cfg is then unusable. */
 int config_load(struct config *cfg, unsigned procs, struct err *e);
 
+/* Loads only the n variables named (each as config_load would: its default,
+ * type, bounds, required), for a tool that uses nothing else of a process's
+ * configuration (codeinsight-worker --check-live); the rest of cfg is zero.
+ * Returns ERR_OK, ERR_CONFIG as config_load, or ERR_INTERNAL for a name
+ * not in the table. */
+int config_load_only(struct config *cfg, const char *const *names, size_t n, struct err *e);
+
 /* Logs one "config" line with every value used by `procs`, secrets masked. */
 void config_log(const struct config *cfg, unsigned procs);
 

@@ -3,7 +3,8 @@
  * Asks the worker's own GET /livez (common/metrics_http.h) on the metrics
  * listener the environment configures (CODEINSIGHT_METRICS_PORT, and
  * CODEINSIGHT_METRICS_BIND: 0.0.0.0 is asked on 127.0.0.1), so an image
- * needs no curl for its HEALTHCHECK:
+ * needs no curl for its HEALTHCHECK. It reads those two variables and no
+ * other: the worker's other settings are not its business.
  *
  *     HEALTHCHECK CMD ["codeinsight-worker", "--check-live"]
  */
@@ -15,8 +16,8 @@
 
 /* Runs the check. Returns 0 when /livez answered 200 (live, or starting);
  * 1 when it answered otherwise (stalled) or nothing answered, saying which
- * on stderr; 2 when the configuration is invalid or has no listener
- * (CODEINSIGHT_METRICS_PORT 0). */
+ * on stderr; 2 when one of those two variables is invalid or there is no
+ * listener (CODEINSIGHT_METRICS_PORT 0). */
 int live_check_main(void);
 
 #endif

@@ -228,6 +228,34 @@ def test_counters_queue_info_and_worker_metrics(harness, gateway, clean_state):
     assert value(samples, "codeinsight_stream_pending", stream=STREAM_FAST) == 0
 
 
+def test_check_live_needs_only_the_metrics_listener(harness):
+    """The image's HEALTHCHECK (codeinsight-worker --check-live) asks the
+    worker's /livez and nothing else: it needs CODEINSIGHT_METRICS_PORT
+    (and _BIND), not DATABASE_URL, REDIS_URL or any setting the worker
+    itself needs, and judges none of those (the worker did, at start)."""
+    port = free_port()
+    worker = harness.start_worker("fast", {"CODEINSIGHT_METRICS_PORT": port})
+    worker.wait_for_log("metrics_listening", port=port)
+
+    def check_live(env):
+        return subprocess.run([str(harness.binary("codeinsight-worker")), "--check-live"],
+                              env=env, capture_output=True, text=True, timeout=30)
+    r = check_live({"CODEINSIGHT_METRICS_PORT": str(port)})
+    assert r.returncode == 0, r
+    r = check_live({"CODEINSIGHT_METRICS_PORT": str(port), "DATABASE_URL": "",
+                    "CODEINSIGHT_JOB_TTL": "-1", "CODEINSIGHT_LLM_PRICES": "garbage"})
+    assert r.returncode == 0, r
+    # Its own settings are still judged, each by name.
+    for env, name in [({"CODEINSIGHT_METRICS_PORT": "metrics"}, "CODEINSIGHT_METRICS_PORT"),
+                      ({"CODEINSIGHT_METRICS_PORT": str(port),
+                        "CODEINSIGHT_METRICS_BIND": "localhost"}, "CODEINSIGHT_METRICS_BIND")]:
+        r = check_live(env)
+        assert r.returncode == 2 and name in r.stdout + r.stderr, r
+    r = check_live({})
+    assert r.returncode == 2 and "CODEINSIGHT_METRICS_PORT is 0" in r.stderr, r
+    assert worker.alive()
+
+
 def test_queue_info_pending_dead_letters_and_deferred(harness, gateway, clean_state):
     # An entry delivered to a consumer and not acknowledged, by hand.
     harness.redis_cli("XGROUP", "CREATE", STREAM_FAST, GROUP_FAST, "0", "MKSTREAM")

@@ -446,6 +446,47 @@ static void test_reports_every_bad_variable(void **state)
     free(out);
 }
 
+/* Only the variables named are read and judged: DATABASE_URL unset and a
+ * bad value elsewhere do not matter; a bad one named is reported as
+ * config_load would, and a name not in the table is a programmer's error. */
+static void test_load_only(void **state)
+{
+    static const char *const names[] = {"CODEINSIGHT_METRICS_PORT", "CODEINSIGHT_METRICS_BIND"};
+    struct config cfg;
+    struct capture c;
+    struct err e;
+    char *out;
+    int rc;
+    (void)state;
+
+    setenv("CODEINSIGHT_JOB_TTL", "-1", 1);
+    setenv("CODEINSIGHT_METRICS_PORT", "9464", 1);
+    capture_begin(&c);
+    rc = config_load_only(&cfg, names, 2, &e);
+    out = capture_end(&c);
+    assert_int_equal(rc, ERR_OK);
+    assert_string_equal(out, "");
+    free(out);
+    assert_int_equal(cfg.metrics_port, 9464);
+    assert_string_equal(cfg.metrics_bind, "127.0.0.1");   /* its default */
+    assert_int_equal(cfg.job_ttl_s, 0);                   /* not read */
+
+    setenv("CODEINSIGHT_METRICS_BIND", "localhost", 1);
+    capture_begin(&c);
+    rc = config_load_only(&cfg, names, 2, &e);
+    out = capture_end(&c);
+    assert_int_equal(rc, ERR_CONFIG);
+    assert_int_equal(count_invalid(out, "CODEINSIGHT_METRICS_BIND"), 1);
+    assert_int_equal(count_lines(out), 1);
+    free(out);
+
+    assert_int_equal(config_load_only(&cfg, (const char *const[]){"NO_SUCH_VARIABLE"}, 1, &e),
+                     ERR_INTERNAL);
+    unsetenv("CODEINSIGHT_JOB_TTL");
+    unsetenv("CODEINSIGHT_METRICS_PORT");
+    unsetenv("CODEINSIGHT_METRICS_BIND");
+}
+
 static void test_bad_integers(void **state)
 {
     (void)state;
@@ -689,6 +730,7 @@ int main(void)
         cmocka_unit_test_setup(test_every_variable_refuses_bad_values, setup),
         cmocka_unit_test_setup(test_database_url_required, setup),
         cmocka_unit_test_setup(test_reports_every_bad_variable, setup),
+        cmocka_unit_test_setup(test_load_only, setup),
         cmocka_unit_test_setup(test_bad_integers, setup),
         cmocka_unit_test_setup(test_bad_strings, setup),
         cmocka_unit_test_setup(test_rejected_secret_not_echoed, setup),
