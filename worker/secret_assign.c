@@ -638,6 +638,8 @@ void secret_assign_at(struct scan *s, size_t i)
         if (next == '=' || next == '~' || ascii_in_set(prev, "=!<>"))
             return;   /* a comparison */
         from = next == '>' ? i + 2 : i + 1;
+        if (i >= 2 && (prev == '|' || prev == '?') && t[i - 2] == prev)
+            j = i - 2;    /* a default assigned: x ||= "...", x ??= "..." */
     } else {
         if (next == ':' || prev == ':')
             return;   /* a scope: std::x */

@@ -83,15 +83,17 @@
  *                         user or password); an Azure connection string's
  *                         AccountKey= or SharedAccessKey= value of
  *                         32..256 base64 bytes.
- *   generic_secret        NAME op VALUE with op one of = : := => (or
- *                         #define NAME "VALUE"), where the last word of NAME
+ *   generic_secret        NAME op VALUE with op one of = : := => ||= ??=
+ *                         (or #define NAME "VALUE"), where the last word of NAME
  *                         (split at non-letters and camelCase humps) ends in
  *                         password, passwd, pwd, passphrase, secret, token,
  *                         apikey, accesskey, privatekey, secretkey, authkey,
  *                         auth, authorization, credential(s), sessionid,
  *                         sessid, or is pass, or is key after api/access/
  *                         private/secret/auth/master/signing/encryption/
- *                         client/app/subscription, or is id after secret;
+ *                         client/app/subscription, or is id after secret,
+ *                         or is base after key in a name holding secret
+ *                         (Rails' and Phoenix's secret_key_base);
  *                         a bare key or appid counts as a URL's query
  *                         parameter only (after '?' or '&'). So token_url,
  *                         password_hash, PASSWORD_MIN_LENGTH and key =

@@ -235,6 +235,10 @@ unsigned secret_text_name_flags(const char *t, size_t ns, size_t ne)
     if (name_listed(prev, last) || (query_parameter(t, ns) && prev[0] == '\0' &&
                                     (strcmp(last, "key") == 0 || strcmp(last, "appid") == 0)))
         f |= SECRET_NAME_LISTED;
+    /* Rails' and Phoenix's signing key: base alone (cache_key_base) says
+     * nothing, a secret key base does */
+    if (strcmp(last, "base") == 0 && strcmp(prev, "key") == 0 && strstr(all, "secret") != NULL)
+        f |= SECRET_NAME_LISTED;
     if (name_says_password(last))
         f |= SECRET_NAME_PASSWORD;
     if (strstr(all, "secret") != NULL)

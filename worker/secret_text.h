@@ -47,7 +47,8 @@ int secret_text_mostly_one_byte(const char *v, size_t n);
 /* Returns the SECRET_NAME_* flags of the name t[ns..ne). Words are split
  * at anything but letters and at camelCase humps (HTTPAuthToken: http auth
  * token); the last word decides SECRET_NAME_LISTED, so token_url,
- * password_hash and PASSWORD_MIN_LENGTH are not listed. A bare key or appid
+ * password_hash and PASSWORD_MIN_LENGTH are not listed (secret_key_base
+ * is: base after key in a name holding secret). A bare key or appid
  * is listed only as a URL's query parameter: when the byte before the name
  * (t[ns - 1], read when ns > 0) is '?' or '&'. Only the first
  * SECRET_NAME_MAX letters and digits count for the other flags. */

@@ -1044,6 +1044,28 @@ static void test_docker_long_options_not_login(void **state)
     assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* A framework's signing key read from elsewhere, and names that end in key
+ * base without saying secret: nothing to replace. */
+static void test_framework_signing_keys_kept(void **state)
+{
+    static const char *const lines[] = {
+        "production:\n  secret_key_base: <%= ENV[\"SECRET_KEY_BASE\"] %>\n",
+        "  config.secret_key_base = ENV.fetch(\"SECRET_KEY_BASE\")\n",
+        "  config.secret_key_base = Rails.application.credentials.secret_key_base\n",
+        "SECRET_KEY_BASE=$(bin/rails secret)\n",
+        "  secret_key_base: ${SECRET_KEY_BASE}\n",
+        "SECRET_KEY = os.environ[\"DJANGO_SECRET_KEY\"]\n",
+        "cache_key_base = \"Products2024-v3x\"\n",
+        "@api_key ||= ENV[\"API_KEY\"]\n",
+        "options[:token] ||= default_token\n",
+        "process.env.API_TOKEN ?\?= process.env.FALLBACK_TOKEN;\n",
+        "mask |= TOKEN_Flag42x;\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1074,6 +1096,7 @@ int main(void)
         cmocka_unit_test(test_password_piped_to_login_kept),
         cmocka_unit_test(test_netrc_default_kept),
         cmocka_unit_test(test_docker_long_options_not_login),
+        cmocka_unit_test(test_framework_signing_keys_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -827,6 +827,49 @@ static void test_docker_login_after_long_options(void **state)
     CHECK(cases);
 }
 
+/* A web framework's signing key: Rails' secret_key_base (128 hex digits from
+ * rails secret, in config/secrets.yml, an initializer, the environment),
+ * Phoenix's secret_key_base, Django's SECRET_KEY, Flask's secret_key. The
+ * name's last word, base, says nothing alone: secret key base does. */
+#define RAILS_KEY                                                               \
+    "3b7cd727ee24e8444053437c36cc66c3a9f0e2b1d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8091a" \
+    "2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"
+
+static void test_framework_signing_keys(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"config/secrets.yml", "production:\n  secret_key_base: " RAILS_KEY "\n", RAILS_KEY,
+         "production:\n  secret_key_base: "},
+        {"initializer", "  config.secret_key_base = \"" RAILS_KEY "\"\n", RAILS_KEY,
+         "  config.secret_key_base = \""},
+        {"ENV subscript, ||=", "ENV[\"SECRET_KEY_BASE\"] ||= \"" RAILS_KEY "\"\n", RAILS_KEY,
+         "ENV[\"SECRET_KEY_BASE\"] ||= \""},
+        {"memoized, ||=", "  @api_key ||= \"Tg5hY7uJ9kL2mN4bVc8x\"\n", "Tg5hY7uJ9kL2mN4bVc8x",
+         "  @api_key ||= \""},
+        {"javascript ?\?=", "process.env.API_TOKEN ?\?= 'Vb8nM1qW3eR5tY7uZx4c';\n",
+         "Vb8nM1qW3eR5tY7uZx4c", "process.env.API_TOKEN ?\?= '"},
+        {"ENV subscript, =", "ENV['SECRET_KEY_BASE'] = '" RAILS_KEY "'\n", RAILS_KEY,
+         "ENV['SECRET_KEY_BASE'] = '"},
+        {".env", "SECRET_KEY_BASE=" RAILS_KEY "\n", RAILS_KEY, "SECRET_KEY_BASE="},
+        {"short key, Rails.application.config",
+         "Rails.application.config.secret_key_base = 'a3f8b2c9d4e7f1a0b5c8d3e6f9a2b7c4'\n",
+         "a3f8b2c9d4e7f1a0b5c8d3e6f9a2b7c4"},
+        {"Phoenix config/prod.secret.exs",
+         "config :acme, AcmeWeb.Endpoint,\n  secret_key_base: \"Xk9mP2vQ7rT4wL8nZs4xTg5hY7uJ9kL2mN4b"
+         "Vc8xRf4tG6yH8uJ2iK5oPq9wZs4xD6cF8vG1bH3n\"\n",
+         "Xk9mP2vQ7rT4wL8nZs4xTg5hY7uJ9kL2mN4bVc8xRf4tG6yH8uJ2iK5oPq9wZs4xD6cF8vG1bH3n"},
+        {"JSON", "{\"secret_key_base\": \"" RAILS_KEY "\"}\n", RAILS_KEY},
+        {"Django", "SECRET_KEY = 'django-insecure-7x#k2@p9!qz$v8m&w3r^t6y*u1i(o0p)a-s=d+f'\n",
+         "7x#k2@p9!qz$v8m&w3r^t6y*u1i(o0p)a-s=d+f"},
+        {"Flask", "app.secret_key = b'_5#y2L\"F4Q8z\\n\\xec]/'\n", "_5#y2L\"F4Q8z"},
+        {"Flask config", "app.config['SECRET_KEY'] = 'a3f8b2c9d4e7f1a0b5c8d3e6f9a2b7c4'\n",
+         "a3f8b2c9d4e7f1a0b5c8d3e6f9a2b7c4"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -856,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_password_piped_to_login),
         cmocka_unit_test(test_netrc_default_entry),
         cmocka_unit_test(test_docker_login_after_long_options),
+        cmocka_unit_test(test_framework_signing_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
