@@ -15,7 +15,8 @@
  * secret_pem.c (private keys), secret_conn.c (connection strings and DSNs),
  * secret_assign.c (NAME op VALUE, name/value fields, joined literals,
  * Terraform and YAML forms), secret_args.c (call arguments), secret_words.c
- * (command-line words), secret_xml.c (XML elements), secret_encoded.c
+ * (command-line words), secret_stdin.c (a password written to a login's
+ * standard input), secret_xml.c (XML elements), secret_encoded.c
  * (base64 decoding). This file drives the pass (and the nested scans of
  * decoded text and joined literals), the near pass and the relabelling,
  * and holds the table of kinds.
@@ -163,23 +164,37 @@
  *                         password counts too); aws configure set NAME VALUE;
  *                         a short password option of the command noted
  *                         earlier on the same line (a line ending in '\'
- *                         continues it): docker/podman/nerdctl login -p
- *                         VALUE (the client's options and their arguments
- *                         may stand before login, within LOGIN_SEARCH_MAX
- *                         bytes and over '\'-continued lines: docker
- *                         --config DIR login), sshpass -p
+ *                         continues it): a login's -p VALUE (or -p=VALUE;
+ *                         docker, podman, nerdctl, buildah, skopeo, oras,
+ *                         cosign, notation, oc, cf login, crane auth login,
+ *                         helm registry login, regctl registry login, az
+ *                         login, az acr login; docker's, podman's and
+ *                         nerdctl's options and their arguments may stand
+ *                         before login, within LOGIN_SEARCH_MAX bytes and
+ *                         over '\'-continued lines: docker --config DIR
+ *                         login), sshpass -p
  *                         VALUE or -pVALUE, mysql, mysqldump, mysqladmin,
  *                         mariadb -pVALUE (not -p VALUE: that prompts),
- *                         curl -u user:VALUE. The value passes the
- *                         generic_secret value filters. Also echo VALUE |
- *                         docker login ... --password-stdin (echo -n,
- *                         printf '%s' VALUE, printf VALUE; podman, nerdctl,
- *                         sudo, the client's options, helm registry login;
- *                         --password-stdin within STDIN_SEARCH_MAX bytes of
- *                         the command, '\'-continued lines too): the echoed
- *                         literal, read back from the '|', passing the
- *                         value filters (a password's lower floor too)
- *                         and not a placeholder ($TOKEN, ${{ secrets.X }}).
+ *                         curl -u user:VALUE; a separate value starting
+ *                         with '-' is the next option. The value passes the
+ *                         generic_secret value filters.
+ *   (login stdin)         a literal password written to the standard input
+ *                         of one of those logins that reads it with
+ *                         --password-stdin (regctl: --pass-stdin): echo
+ *                         VALUE | docker login ... --password-stdin (echo
+ *                         -n, printf '%s' VALUE, printf VALUE; sudo, the
+ *                         client's options; --password-stdin within
+ *                         STDIN_SEARCH_MAX bytes of the command, '\'-
+ *                         continued lines too), the echoed literal read
+ *                         back from the '|'; a here-string (login ...
+ *                         --password-stdin <<< VALUE, quoted or not); a
+ *                         here-document (<<EOF, <<'EOF', <<-EOF) whose body
+ *                         is one line, VALUE, then the delimiter line.
+ *                         --password-stdin may stand before or after the
+ *                         here-string or the here-document's operator on
+ *                         the login's line. VALUE passes the value filters
+ *                         (a password's lower floor too) and is no
+ *                         placeholder ($TOKEN, ${{ secrets.X }}).
  *   (other forms)         Terraform variable "NAME" { ... default = VALUE }
  *                         (the default of a block named by a secret name,
  *                         before the block's first '}'); ENV NAME VALUE at
@@ -242,6 +257,7 @@
 #include "worker/secret_encoded.h"
 #include "worker/secret_pem.h"
 #include "worker/secret_scan.h"
+#include "worker/secret_stdin.h"
 #include "worker/secret_text.h"
 #include "worker/secret_tokens.h"
 #include "worker/secret_words.h"
@@ -369,11 +385,13 @@ static int encoded_start(const struct scan *s, size_t i)
 
 static const unsigned char starts[256] = {
     ['A'] = START_TOKEN, ['S'] = START_TOKEN, ['e'] = START_TOKEN | START_NEXT,
-    ['g'] = START_TOKEN, ['h'] = START_TOKEN, ['r'] = START_TOKEN, ['x'] = START_TOKEN,
-    ['s'] = START_TOKEN | START_WORD | START_NEXT, ['c'] = START_WORD, ['d'] = START_WORD,
-    ['m'] = START_WORD, ['n'] = START_WORD, ['p'] = START_WORD, ['E'] = START_WORD,
-    ['a'] = START_NEXT, ['o'] = START_NEXT, ['k'] = START_NEXT, ['u'] = START_NEXT,
-    ['y'] = START_NEXT, ['N'] = START_NEXT,
+    ['g'] = START_TOKEN, ['h'] = START_TOKEN | START_WORD, ['x'] = START_TOKEN,
+    ['r'] = START_TOKEN | START_WORD | START_NEXT, ['s'] = START_TOKEN | START_WORD | START_NEXT,
+    ['c'] = START_WORD | START_NEXT, ['d'] = START_WORD, ['m'] = START_WORD,
+    ['n'] = START_WORD, ['p'] = START_WORD, ['E'] = START_WORD, ['b'] = START_WORD,
+    ['a'] = START_WORD | START_NEXT, ['o'] = START_WORD | START_NEXT, ['k'] = START_NEXT,
+    ['u'] = START_NEXT, ['y'] = START_NEXT, ['N'] = START_NEXT, ['z'] = START_NEXT,
+    ['f'] = START_NEXT,
 };
 
 /* The main pass: every rule at every offset, in one sweep. The second
@@ -392,8 +410,10 @@ static void scan_text(struct scan *s)
         case '-':
             if (c1 == '-')
                 next = secret_pem_at(s, i);
-            if (next == 0)
+            if (next == 0) {
                 secret_words_option_at(s, i);
+                secret_stdin_option_at(s, i);
+            }
             break;
         case ':':
             if (c1 == '/' && scan_has(s, i + 1, "//", 2))
@@ -411,6 +431,8 @@ static void scan_text(struct scan *s)
         case '<':
             if (ascii_is_alpha((unsigned char)c1))
                 secret_xml_at(s, i);
+            else if (c1 == '<')
+                secret_stdin_here_at(s, i);
             break;
         case '#':
             secret_assign_define_at(s, i);
@@ -429,7 +451,7 @@ static void scan_text(struct scan *s)
             if (c1 == t[i])
                 secret_args_fallback_at(s, i);
             else if (t[i] == '|' && (i == 0 || t[i - 1] != '|'))
-                secret_words_pipe_at(s, i);
+                secret_stdin_pipe_at(s, i);
             break;
         case 'v':
             if (c1 == 'a')

@@ -1,7 +1,8 @@
 /* secret_scan.h - the state of one secret scan and the helpers the rule
  * files share (secret_rules.c drives the scan; secret_tokens.c,
  * secret_pem.c, secret_conn.c, secret_assign.c, secret_args.c,
- * secret_words.c, secret_xml.c and secret_encoded.c hold the rules). Not
+ * secret_words.c, secret_stdin.c, secret_xml.c and secret_encoded.c hold
+ * the rules). Not
  * for use outside those files: redact.c sees only secret_rules.h.
  *
  * Every helper reads a bounded stretch of the borrowed text and allocates
@@ -71,6 +72,17 @@ struct scan {
     size_t client_floor;     /* docker, podman or nerdctl before this
                                 offset: no login after their options
                                 (secret_words.c) */
+    size_t cmd_at;           /* offset of the command noted, cmd: names
+                                it for the fields below */
+    size_t stdin_cmd;        /* cmd_at + 1 of a login seen with
+                                --password-stdin (secret_stdin.c), 0: none */
+    size_t here_cmd;         /* cmd_at + 1 of a login whose here-string or
+                                here-document value [here_vs, here_ve)
+                                waits for --password-stdin, 0: none */
+    size_t here_vs, here_ve;
+    size_t here_floor;       /* here-strings before this offset were read */
+    size_t here_eol;         /* here-documents before this offset were read
+                                (past their operator's line end) */
     size_t chain_floor;      /* quotes before this offset are inside a chain
                                 of literals already read */
     int nested;              /* 1 when t is decoded text (secret_encoded.h):
@@ -134,6 +146,14 @@ static inline int scan_has(const struct scan *s, size_t i, const char *lit, size
 static inline int scan_word_start(const struct scan *s, size_t i)
 {
     return i == 0 || !ascii_is_alnum((unsigned char)s->t[i - 1]);
+}
+
+/* 1 when a shell word may end at t[k]: the end of the text, a space, a
+ * quote or ';'. */
+static inline int scan_word_end(const struct scan *s, size_t k)
+{
+    return k >= s->n || is_space((unsigned char)s->t[k]) || is_quote((unsigned char)s->t[k]) ||
+           s->t[k] == ';';
 }
 
 /* Length of the run of bytes satisfying pred from `from`, counting at most

@@ -20,12 +20,6 @@
  * scripts spell out long paths). A client word is searched from only
  * once (client_floor), so the size costs no time on adversarial input. */
 #define LOGIN_SEARCH_MAX 1024
-/* Bytes of a piped login command's arguments searched for
- * --password-stdin (its options, \\-continued lines). */
-#define STDIN_SEARCH_MAX 1024
-/* Words between echo or printf and the value piped: an option (-n) or a
- * format ('%s'). */
-#define ECHO_WORDS_MAX 1
 
 enum command {
     CMD_NONE,
@@ -46,8 +40,14 @@ struct command_word {
 #define WORD(w, cmd) {w, sizeof(w) - 1, cmd}
 
 static const struct command_word commands[] = {
-    WORD("docker login", CMD_LOGIN), WORD("podman login", CMD_LOGIN),
-    WORD("nerdctl login", CMD_LOGIN), WORD("sshpass", CMD_SSHPASS),
+    WORD("docker login", CMD_LOGIN),  WORD("podman login", CMD_LOGIN),
+    WORD("nerdctl login", CMD_LOGIN), WORD("buildah login", CMD_LOGIN),
+    WORD("skopeo login", CMD_LOGIN),  WORD("oras login", CMD_LOGIN),
+    WORD("crane auth login", CMD_LOGIN), WORD("helm registry login", CMD_LOGIN),
+    WORD("regctl registry login", CMD_LOGIN), WORD("cosign login", CMD_LOGIN),
+    WORD("notation login", CMD_LOGIN), WORD("oc login", CMD_LOGIN),
+    WORD("az login", CMD_LOGIN),      WORD("az acr login", CMD_LOGIN),
+    WORD("cf login", CMD_LOGIN),      WORD("sshpass", CMD_SSHPASS),
     WORD("mysqldump", CMD_MYSQL),     WORD("mysqladmin", CMD_MYSQL),
     WORD("mysql", CMD_MYSQL),         WORD("mariadb", CMD_MYSQL),
     WORD("curl", CMD_CURL),           WORD("machine", CMD_NETRC),
@@ -56,11 +56,15 @@ static const struct command_word commands[] = {
     {NULL, 0, CMD_NONE},
 };
 
-/* 1 when a word may end at t[k]. */
-static int word_end(const struct scan *s, size_t k)
+
+/* Notes the command cmd whose words are t[i..e), for the rest of its line.
+ * Returns e. */
+static size_t note_command(struct scan *s, size_t i, size_t e, enum command cmd)
 {
-    return k >= s->n || is_space((unsigned char)s->t[k]) || is_quote((unsigned char)s->t[k]) ||
-           s->t[k] == ';';
+    s->cmd = (int)cmd;
+    s->cmd_at = i;
+    s->cmd_checked = e;
+    return e;
 }
 
 /* NAME VALUE at k (past "configure set", "ENV"): two words. */
@@ -126,7 +130,7 @@ static size_t login_after_options(struct scan *s, size_t k)
             break;
         for (e = k; e < hi && !is_space((unsigned char)t[e]) && !ascii_in_set(t[e], ";|&"); e++)
             ;
-        if (e - k == 5 && memcmp(t + k, "login", 5) == 0 && word_end(s, e))
+        if (e - k == 5 && memcmp(t + k, "login", 5) == 0 && scan_word_end(s, e))
             return e;
         if (t[k] == '-')
             arg_ok = memchr(t + k, '=', e - k) == NULL;   /* --config DIR */
@@ -177,13 +181,13 @@ static int netrc_default(struct scan *s, size_t i)
 {
     size_t k;
 
-    if (!scan_has(s, i, "default", 7) || !word_end(s, i + 7) ||
+    if (!scan_has(s, i, "default", 7) || !scan_word_end(s, i + 7) ||
         (!line_start(s, i) && current_command(s, i) != CMD_NETRC))
         return 0;
     k = scan_skip_blanks(s, i + 7);
     return k >= s->n || s->t[k] == '\n' || s->t[k] == '\r' ||
            ((scan_has(s, k, "login", 5) || scan_has(s, k, "password", 8)) &&
-            word_end(s, k + (s->t[k] == 'l' ? 5 : 8)));
+            scan_word_end(s, k + (s->t[k] == 'l' ? 5 : 8)));
 }
 
 /* Notes the .netrc entry whose machine or default word at t[i] (len
@@ -196,9 +200,7 @@ static size_t netrc_entry(struct scan *s, size_t i, size_t len)
         s->netrc_from = i;
         s->netrc_until = s->n - i > NETRC_WINDOW ? i + NETRC_WINDOW : s->n;
     }
-    s->cmd = CMD_NETRC;
-    s->cmd_checked = i + len;
-    return i + len;
+    return note_command(s, i, i + len, CMD_NETRC);
 }
 
 size_t secret_words_command_at(struct scan *s, size_t i)
@@ -208,11 +210,11 @@ size_t secret_words_command_at(struct scan *s, size_t i)
     if (i > 0 && !is_space((unsigned char)s->t[i - 1]) && !is_quote((unsigned char)s->t[i - 1]) &&
         s->t[i - 1] != '(' && s->t[i - 1] != ';' && s->t[i - 1] != '&' && s->t[i - 1] != '|')
         return 0;
-    if (scan_has(s, i, "configure set", 13) && word_end(s, i + 13))
+    if (scan_has(s, i, "configure set", 13) && scan_word_end(s, i + 13))
         return det_name_value(s, i + 13);
-    if (scan_has(s, i, "ENV", 3) && word_end(s, i + 3) && line_start(s, i))
+    if (scan_has(s, i, "ENV", 3) && scan_word_end(s, i + 3) && line_start(s, i))
         return det_name_value(s, i + 3);
-    if (scan_has(s, i, "password", 8) && word_end(s, i + 8) &&
+    if (scan_has(s, i, "password", 8) && scan_word_end(s, i + 8) &&
         (current_command(s, i) == CMD_NETRC || netrc_entry_line(s, i))) {
         secret_assign_value(s, i, i + 8, i + 8, VALUE_LITERAL);
         return i + 8;
@@ -222,21 +224,17 @@ size_t secret_words_command_at(struct scan *s, size_t i)
     for (w = 0; commands[w].word != NULL; w++) {
         len = commands[w].len;
         if (s->t[i] == commands[w].word[0] && scan_has(s, i, commands[w].word, len) &&
-            word_end(s, i + len)) {
+            scan_word_end(s, i + len)) {
             if (commands[w].cmd == CMD_CLIENT) {
                 size_t e = i < s->client_floor ? 0 : login_after_options(s, i + len);
 
                 if (e == 0)
                     return i + len;
-                s->cmd = CMD_LOGIN;
-                s->cmd_checked = e;
-                return e;
+                return note_command(s, i, e, CMD_LOGIN);
             }
             if (commands[w].cmd == CMD_NETRC)
                 return netrc_entry(s, i, len);
-            s->cmd = (int)commands[w].cmd;
-            s->cmd_checked = i + len;
-            return i + len;
+            return note_command(s, i, i + len, commands[w].cmd);
         }
     }
     return 0;
@@ -274,10 +272,14 @@ void secret_words_option_at(struct scan *s, size_t i)
         if (cmd == CMD_MYSQL)
             return;     /* mysql -p VALUE: -p prompts, VALUE is a database */
         k = scan_skip_blanks(s, k);
+        if (k < s->n && t[k] == '-')
+            return;     /* -p --next-option: no value, a prompt */
+    } else if (k < s->n && t[k] == '=' && cmd != CMD_MYSQL) {
+        k++;            /* podman login -p=VALUE */
     }
     if (k < s->n && is_quote((unsigned char)t[k]))
         k++;
-    for (ve = k; ve < s->n && ve - k <= SECRET_VALUE_MAX && !word_end(s, ve); ve++)
+    for (ve = k; ve < s->n && ve - k <= SECRET_VALUE_MAX && !scan_word_end(s, ve); ve++)
         ;
     if (ve == k || ve - k > SECRET_VALUE_MAX)
         return;
@@ -295,139 +297,24 @@ void secret_words_option_at(struct scan *s, size_t i)
         scan_add(s, vs, ve, K_GENERIC, SECRET_NAME_LISTED);
 }
 
-/* Offset past a registry login command that starts, after blanks and an
- * optional sudo, at t[k]: docker, podman or nerdctl (their options may
- * precede login) or helm registry, then login; else 0. */
-static size_t login_command(struct scan *s, size_t k)
+size_t secret_words_login_at(struct scan *s, size_t k)
 {
-    static const char *const clients[] = {"docker", "podman", "nerdctl", NULL};
-    size_t w, len, e;
+    size_t w, len;
 
-    k = scan_skip_blanks(s, k);
-    if (scan_has(s, k, "sudo ", 5))
-        k = scan_skip_blanks(s, k + 5);
-    if (scan_has(s, k, "helm ", 5)) {
-        k = scan_skip_blanks(s, k + 5);
-        if (!scan_has(s, k, "registry ", 9))
-            return 0;
-        k = scan_skip_blanks(s, k + 9);
-        return scan_has(s, k, "login", 5) && word_end(s, k + 5) ? k + 5 : 0;
-    }
-    for (w = 0; clients[w] != NULL; w++) {
-        len = strlen(clients[w]);
-        if (scan_has(s, k, clients[w], len) && word_end(s, k + len)) {
-            e = k < s->client_floor ? 0 : login_after_options(s, k + len);
-            return e;
-        }
+    for (w = 0; commands[w].word != NULL; w++) {
+        len = commands[w].len;
+        if ((commands[w].cmd != CMD_LOGIN && commands[w].cmd != CMD_CLIENT) ||
+            s->t[k] != commands[w].word[0] || !scan_has(s, k, commands[w].word, len) ||
+            !scan_word_end(s, k + len))
+            continue;
+        if (commands[w].cmd == CMD_LOGIN)
+            return k + len;
+        return k < s->client_floor ? 0 : login_after_options(s, k + len);
     }
     return 0;
 }
 
-/* 1 when the command from t[k] to its end (a line break not after '\\', or
- * a ; | &), within STDIN_SEARCH_MAX bytes, has the word --password-stdin. */
-static int reads_password_stdin(const struct scan *s, size_t k)
+int secret_words_login_noted(struct scan *s, size_t i)
 {
-    const char *t = s->t;
-    size_t hi = s->n - k > STDIN_SEARCH_MAX ? k + STDIN_SEARCH_MAX : s->n;
-
-    for (; k < hi; k++) {
-        if (t[k] == '\n') {
-            if (t[k - 1] == '\\' || (t[k - 1] == '\r' && t[k - 2] == '\\'))
-                continue;      /* k > 1: a login word stands before */
-            return 0;
-        }
-        if (t[k] == ';' || t[k] == '|' || t[k] == '&')
-            return 0;
-        if (t[k] == '-' && is_space((unsigned char)t[k - 1]) &&
-            scan_has(s, k, "--password-stdin", 16) && word_end(s, k + 16))
-            return 1;
-    }
-    return 0;
-}
-
-/* The shell word that ends at t[k - 1]: a quoted string on one line or a
- * run of bytes that are no blank, quote or ; | & (, at most
- * SECRET_VALUE_MAX bytes. Sets [*ws, *we) to it (quotes included) and
- * returns 1, else 0. */
-static int word_before(const struct scan *s, size_t k, size_t *ws, size_t *we)
-{
-    const char *t = s->t;
-    size_t j = k;
-
-    if (k == 0)
-        return 0;
-    if (is_quote((unsigned char)t[k - 1])) {
-        for (j = k - 1; j > 0 && k - j <= SECRET_VALUE_MAX + 1 && t[j - 1] != t[k - 1] &&
-                        t[j - 1] != '\n'; j--)
-            ;
-        if (j == 0 || t[j - 1] != t[k - 1])
-            return 0;
-        j--;
-    } else {
-        while (j > 0 && k - j <= SECRET_VALUE_MAX && !is_space((unsigned char)t[j - 1]) &&
-               !is_quote((unsigned char)t[j - 1]) && !ascii_in_set(t[j - 1], ";|&("))
-            j--;
-    }
-    *ws = j;
-    *we = k;
-    return j < k;
-}
-
-/* Offset of the blanks before t[k] (at least one), or k when none. */
-static size_t blanks_before(const struct scan *s, size_t k)
-{
-    size_t j = k;
-
-    while (j > 0 && k - j < ASSIGN_BLANKS_MAX && is_blank((unsigned char)s->t[j - 1]))
-        j--;
-    return j;
-}
-
-/* 1 when t[ws..we) is the word echo or printf starting a command. */
-static int echo_word(const struct scan *s, size_t ws, size_t we)
-{
-    if (!((we - ws == 4 && scan_has(s, ws, "echo", 4)) ||
-          (we - ws == 6 && scan_has(s, ws, "printf", 6))))
-        return 0;
-    return ws == 0 || is_space((unsigned char)s->t[ws - 1]) || ascii_in_set(s->t[ws - 1], ";|&(`");
-}
-
-/* The value echo or printf writes into the pipe at t[i] (echo VALUE |,
- * echo -n "VALUE" |, printf '%s' VALUE |, printf VALUE |): sets [*vs, *ve)
- * to its text, quotes stripped, and returns 1; else 0. */
-static int echoed_value(const struct scan *s, size_t i, size_t *vs, size_t *ve)
-{
-    const char *t = s->t;
-    size_t k, j, ws, we, words;
-
-    if (!word_before(s, blanks_before(s, i), vs, ve))
-        return 0;
-    for (k = *vs, words = 0; ; words++, k = ws) {
-        j = blanks_before(s, k);
-        if (j == k || !word_before(s, j, &ws, &we))
-            return 0;
-        if (echo_word(s, ws, we))
-            break;
-        /* an option of echo (-n, -e) or a format of printf ('%s\n') */
-        if (words == ECHO_WORDS_MAX || (t[ws] != '-' && memchr(t + ws, '%', we - ws) == NULL))
-            return 0;
-    }
-    if (is_quote((unsigned char)t[*vs])) {
-        (*vs)++;
-        (*ve)--;
-    }
-    return 1;
-}
-
-void secret_words_pipe_at(struct scan *s, size_t i)
-{
-    size_t e = login_command(s, i + 1), vs, ve;
-
-    if (e == 0 || !reads_password_stdin(s, e) || !echoed_value(s, i, &vs, &ve))
-        return;
-    /* The value is the password, a literal word. */
-    if (!secret_placeholder_is(s->t + vs, ve - vs) &&
-        (secret_text_generic_ok(s->t + vs, ve - vs, 1) ||
-         secret_text_password_ok(s->t + vs, ve - vs, 1)))
-        scan_add(s, vs, ve, K_GENERIC, SECRET_NAME_LISTED | SECRET_NAME_PASSWORD);
+    return current_command(s, i) == CMD_LOGIN;
 }

@@ -23,7 +23,7 @@
 #include "worker/secret_scan.h"
 
 /* Notes a command whose short options take a password (docker login,
- * podman login, sshpass, mysql, mysqldump, mysqladmin, mariadb, curl) or
+ * podman login and the other logins of secret_words_login_at, sshpass, mysql, mysqldump, mysqladmin, mariadb, curl) or
  * a .netrc machine or default word starting at t[i]; tries the NAME VALUE
  * rules of aws configure set and ENV (at the start of a line), and a
  * .netrc password on an entry's first line or on a login or password line
@@ -36,12 +36,15 @@ size_t secret_words_command_at(struct scan *s, size_t i);
  * the command noted on this line. */
 void secret_words_option_at(struct scan *s, size_t i);
 
-/* Tries the piped password rule at a '|' at t[i] (not part of ||): echo
- * or printf writing a literal (echo "VALUE" | ..., printf '%s' VALUE |
- * ...) into a registry login (docker, podman, nerdctl, after sudo or the
- * client's options; helm registry login) that has --password-stdin among
- * its words (within STDIN_SEARCH_MAX bytes, '\\'-continued lines too).
- * Reads the value back from the pipe, at most SECRET_VALUE_MAX bytes. */
-void secret_words_pipe_at(struct scan *s, size_t i);
+/* Offset past the words of a login command at t[k] (k < n): docker,
+ * podman, nerdctl (their options may precede login), buildah, skopeo,
+ * oras, cosign, notation, oc, cf login, crane auth login, helm registry
+ * login, regctl registry login, az login, az acr login; else 0. */
+size_t secret_words_login_at(struct scan *s, size_t k);
+
+/* 1 when the command noted for the line holding i (a line ending in '\'
+ * continues) is a login, else 0; s->cmd_at is then where it starts. i
+ * must not be before the offsets asked about earlier. */
+int secret_words_login_noted(struct scan *s, size_t i);
 
 #endif

@@ -27,6 +27,8 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "getenv(\"API_KEY\") or \"", "token = (a(x) or ",
     "echo \"x\" | docker login --password-stdin ", "default\n password ",
     "docker \\\n -a ",
+    "oras login --password-stdin <<< '", "oc login <<A <<A\n", "az login <<<x <<<",
+    "cf login <<E\nE\n",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

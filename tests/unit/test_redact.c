@@ -1066,6 +1066,31 @@ static void test_framework_signing_keys_kept(void **state)
     assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* Logins whose password is no literal (a variable in a here-string or a
+ * here-document, a file redirected), here-documents that feed no login,
+ * a login's name in other code, and the -p of other subcommands of the
+ * same CLIs (a template parameter, a path). */
+static void test_login_stdin_kept(void **state)
+{
+    static const char *const lines[] = {
+        "docker login -u bob --password-stdin <<< \"$REGISTRY_PASSWORD\"\n",
+        "docker login -u bob --password-stdin <<< \"${{ secrets.GHCR_TOKEN }}\" ghcr.io\n",
+        "docker login --password-stdin -u bob <<EOF\n$CI_REGISTRY_PASSWORD\nEOF\n",
+        "oras login -u bot --password-stdin r.io <<'EOF'\n${ORAS_PASSWORD}\nEOF\n",
+        "docker login -u bob --password-stdin < /run/secrets/registry_Pass42\n",
+        "docker build -t app:Release9 - <<EOF\nFROM alpine:3.19\nEOF\n",
+        "std::cout << \"oc login\" << \"Xk9mP2vQ7rT4wL8nZs4x\" << std::endl;\n",
+        "crane auth login r.io -u bot -p \"$CRANE_PASSWORD\"\n",
+        "echo \"$TOKEN\" | oras login -u x --password-stdin r.io\n",
+        "oc process -f tmpl.yaml -p DB_NAME=App42xQ9z | oc apply -f -\n",
+        "cf push acme-api -p ./build/libs/acme-api-1.2.3.jar\n",
+        "skopeo login -u bot -p --tls-verify=false r.io\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1097,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_netrc_default_kept),
         cmocka_unit_test(test_docker_long_options_not_login),
         cmocka_unit_test(test_framework_signing_keys_kept),
+        cmocka_unit_test(test_login_stdin_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -870,6 +870,96 @@ static void test_framework_signing_keys(void **state)
     CHECK(cases);
 }
 
+/* Registry and platform logins other than docker's, podman's and
+ * nerdctl's take a password with -p too (oras, skopeo, buildah, crane,
+ * helm registry, regctl, OpenShift's oc, the Azure and Cloud Foundry
+ * CLIs, cosign, notation), or read it from a pipe with --password-stdin
+ * (regctl: --pass-stdin). */
+static void test_other_registry_logins(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"oras", "oras login -u bot -p Xk9mP2vQ7rT4wL8nZs4x registry.acme.io\n",
+         "Xk9mP2vQ7rT4wL8nZs4x", " registry.acme.io\n"},
+        {"skopeo", "skopeo login -u bot -p Tg5hY7uJ9kL2mN4bVc8x registry.acme.io\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", " registry.acme.io\n"},
+        {"buildah", "buildah login -u bot -p Vb8nM1qW3eR5tY7uZx4c quay.io\n",
+         "Vb8nM1qW3eR5tY7uZx4c", " quay.io\n"},
+        {"crane", "crane auth login reg.acme.io -u bot -p Rf4tG6yH8uJ2iK5oPq9w\n",
+         "Rf4tG6yH8uJ2iK5oPq9w", "crane auth login reg.acme.io -u bot -p "},
+        {"helm registry", "helm registry login r.acme.io -u bot -p Zs4xD6cF8vG1bH3nQw2e\n",
+         "Zs4xD6cF8vG1bH3nQw2e", "helm registry login r.acme.io -u bot -p "},
+        {"regctl", "regctl registry login reg.acme.io -u bot -p Mk2jN4hB6gV8fC1dLp0o\n",
+         "Mk2jN4hB6gV8fC1dLp0o", "regctl registry login reg.acme.io -u bot -p "},
+        {"oc", "oc login https://api.ocp.acme.io:6443 -u admin -p Pl9oK7iJ5uH3yG1tWq2z\n",
+         "Pl9oK7iJ5uH3yG1tWq2z", "oc login https://api.ocp.acme.io:6443 -u admin -p "},
+        {"az acr", "az acr login --name acme -u acme -p Xk9mP2vQ7rT4wL8nZs4x\n",
+         "Xk9mP2vQ7rT4wL8nZs4x", "az acr login --name acme -u acme -p "},
+        {"az, service principal",
+         "az login --service-principal -u 1c2d3e4f-aaaa-bbbb-cccc-0123456789ab "
+         "-p 'Tg5hY7uJ9kL2mN4bVc8x' --tenant acme.onmicrosoft.com\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "' --tenant acme.onmicrosoft.com\n"},
+        {"cf", "cf login -a https://api.cf.acme.io -u admin -p Vb8nM1qW3eR5tY7uZx4c -o acme\n",
+         "Vb8nM1qW3eR5tY7uZx4c", " -o acme\n"},
+        {"cosign", "cosign login ghcr.io -u bot -p Rf4tG6yH8uJ2iK5oPq9w\n",
+         "Rf4tG6yH8uJ2iK5oPq9w", "cosign login ghcr.io -u bot -p "},
+        {"podman -p=VALUE", "podman login -u bot -p=Zs4xD6cF8vG1bH3nQw2e quay.io\n",
+         "Zs4xD6cF8vG1bH3nQw2e", "podman login -u bot -p="},
+        {"piped to oras",
+         "echo \"Mk2jN4hB6gV8fC1dLp0o\" | oras login -u bot --password-stdin registry.acme.io\n",
+         "Mk2jN4hB6gV8fC1dLp0o", "\" | oras login -u bot --password-stdin registry.acme.io\n"},
+        {"piped to skopeo",
+         "printf '%s' Pl9oK7iJ5uH3yG1tWq2z | skopeo login -u bot --password-stdin r.io\n",
+         "Pl9oK7iJ5uH3yG1tWq2z", " | skopeo login -u bot --password-stdin r.io\n"},
+        {"piped to crane",
+         "echo Xk9mP2vQ7rT4wL8nZs4x | crane auth login r.io -u bot --password-stdin\n",
+         "Xk9mP2vQ7rT4wL8nZs4x", " | crane auth login r.io -u bot --password-stdin\n"},
+        {"piped to regctl",
+         "echo Tg5hY7uJ9kL2mN4bVc8x | regctl registry login r.io -u bot --pass-stdin\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", " | regctl registry login r.io -u bot --pass-stdin\n"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
+/* A password handed to a login's standard input by the shell rather than a
+ * pipe: a here-string (<<< 'VALUE') or a here-document whose one line is
+ * the password. */
+static void test_login_password_in_here_documents(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"here-string, single quotes",
+         "docker login -u bob --password-stdin <<< 'hunter2-lit3ral'\n", "hunter2-lit3ral",
+         "docker login -u bob --password-stdin <<< '"},
+        {"here-string, then the registry",
+         "docker login -u bob --password-stdin <<< \"Xk9mP2vQ7rT4wL8nZs4x\" registry.acme.io\n",
+         "Xk9mP2vQ7rT4wL8nZs4x", "\" registry.acme.io\n"},
+        {"here-string, unquoted, no blank",
+         "podman login -u bob --password-stdin quay.io <<<Tg5hY7uJ9kL2mN4bVc8x\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "podman login -u bob --password-stdin quay.io <<<"},
+        {"here-string before --password-stdin",
+         "helm registry login r.acme.io <<< 'Vb8nM1qW3eR5tY7uZx4c' -u bot --password-stdin\n",
+         "Vb8nM1qW3eR5tY7uZx4c", "' -u bot --password-stdin\n"},
+        {"here-document",
+         "docker login -u bob --password-stdin <<EOF\ns3cr3t-value\nEOF\n", "s3cr3t-value",
+         "docker login -u bob --password-stdin <<EOF\n"},
+        {"here-document, quoted delimiter, then more script",
+         "docker login -u bob --password-stdin registry.acme.io <<'EOF'\nRf4tG6yH8uJ2iK5oPq9w\n"
+         "EOF\necho done\n",
+         "Rf4tG6yH8uJ2iK5oPq9w", "\nEOF\necho done\n"},
+        {"here-document, <<- and tabs",
+         "\tpodman login --password-stdin -u bob quay.io <<-END\n\t\tZs4xD6cF8vG1bH3nQw2e\n\tEND\n",
+         "Zs4xD6cF8vG1bH3nQw2e", "\tEND\n"},
+        {"here-document to oras, continued line",
+         "oras login registry.acme.io \\\n  -u bot --password-stdin << \"EOF\"\n"
+         "Mk2jN4hB6gV8fC1dLp0o\nEOF\n",
+         "Mk2jN4hB6gV8fC1dLp0o", "  -u bot --password-stdin << \"EOF\"\n"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -900,6 +990,8 @@ int main(void)
         cmocka_unit_test(test_netrc_default_entry),
         cmocka_unit_test(test_docker_login_after_long_options),
         cmocka_unit_test(test_framework_signing_keys),
+        cmocka_unit_test(test_other_registry_logins),
+        cmocka_unit_test(test_login_password_in_here_documents),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
