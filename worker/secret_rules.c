@@ -159,9 +159,15 @@
  *                         "VALUE") in parentheses (only the literal default
  *                         counts there).
  *   (separate words)      the generic_secret NAME and VALUE as two words: a
- *                         long option --NAME VALUE (the value a literal word
- *                         or a quoted string, so an identifier-shaped
- *                         password counts too); aws configure set NAME VALUE;
+ *                         long option --NAME VALUE or -NAME VALUE (NAME of
+ *                         three or more letters: keytool's -storepass; the
+ *                         value a literal word or a quoted string, so an
+ *                         identifier-shaped password counts too); the
+ *                         VALUE of pass:VALUE after any option (openssl
+ *                         -passout, apksigner --ks-pass); USER:VALUE after
+ *                         --creds, --src-creds, --dest-creds (also with
+ *                         '=') and curl's --user; aws configure set NAME
+ *                         VALUE;
  *                         a short password option of the command noted
  *                         earlier on the same line (a line ending in '\'
  *                         continues it): a login's -p VALUE (or -p=VALUE;
@@ -175,7 +181,11 @@
  *                         login), sshpass -p
  *                         VALUE or -pVALUE, mysql, mysqldump, mysqladmin,
  *                         mariadb -pVALUE (not -p VALUE: that prompts),
- *                         curl -u user:VALUE; a separate value starting
+ *                         curl -u user:VALUE, redis-cli -a, sqlcmd, bcp,
+ *                         osql -P, mongosh, mongo, mongodump and the other
+ *                         mongo tools -p, ldapsearch and the other ldap
+ *                         tools -w, smbclient -U user%VALUE, zip -P, twine
+ *                         -p, 7z -pVALUE (not -p VALUE); a separate value starting
  *                         with '-' is the next option. The value passes the
  *                         generic_secret value filters.
  *   (login stdin)         a literal password written to the standard input
@@ -387,11 +397,13 @@ static const unsigned char starts[256] = {
     ['A'] = START_TOKEN, ['S'] = START_TOKEN, ['e'] = START_TOKEN | START_NEXT,
     ['g'] = START_TOKEN, ['h'] = START_TOKEN | START_WORD, ['x'] = START_TOKEN,
     ['r'] = START_TOKEN | START_WORD | START_NEXT, ['s'] = START_TOKEN | START_WORD | START_NEXT,
-    ['c'] = START_WORD | START_NEXT, ['d'] = START_WORD, ['m'] = START_WORD,
-    ['n'] = START_WORD, ['p'] = START_WORD, ['E'] = START_WORD, ['b'] = START_WORD,
-    ['a'] = START_WORD | START_NEXT, ['o'] = START_WORD | START_NEXT, ['k'] = START_NEXT,
-    ['u'] = START_NEXT, ['y'] = START_NEXT, ['N'] = START_NEXT, ['z'] = START_NEXT,
-    ['f'] = START_NEXT,
+    ['c'] = START_WORD | START_NEXT, ['d'] = START_WORD | START_NEXT,
+    ['m'] = START_WORD | START_NEXT, ['n'] = START_WORD, ['p'] = START_WORD,
+    ['E'] = START_WORD, ['b'] = START_WORD, ['l'] = START_WORD, ['t'] = START_WORD,
+    ['z'] = START_WORD | START_NEXT, ['7'] = START_WORD, ['a'] = START_WORD | START_NEXT,
+    ['o'] = START_WORD | START_NEXT, ['k'] = START_NEXT, ['u'] = START_NEXT,
+    ['y'] = START_NEXT, ['N'] = START_NEXT, ['f'] = START_NEXT, ['q'] = START_NEXT,
+    ['i'] = START_NEXT, ['w'] = START_NEXT,
 };
 
 /* The main pass: every rule at every offset, in one sweep. The second
@@ -461,8 +473,11 @@ static void scan_text(struct scan *s)
             st = starts[(unsigned char)t[i]];
             if ((st & START_TOKEN) != 0)
                 next = secret_tokens_at(s, i, c1);
+            /* a command word starts a shell word (the byte before it is
+             * tested here: most letters follow another) */
             if (next == 0 && (st & START_WORD) != 0 &&
-                (starts[(unsigned char)c1] & START_NEXT) != 0)
+                (starts[(unsigned char)c1] & START_NEXT) != 0 &&
+                (i == 0 || !ascii_is_alnum((unsigned char)t[i - 1])))
                 next = secret_words_command_at(s, i);
             break;
         }

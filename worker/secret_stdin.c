@@ -23,6 +23,8 @@
  * --pass-stdin, ending its word; else 0. */
 static size_t stdin_option(const struct scan *s, size_t k)
 {
+    if (k + 3 >= s->n || s->t[k + 2] != 'p' || s->t[k + 3] != 'a')
+        return 0;
     if (scan_has(s, k, "--password-stdin", 16) && scan_word_end(s, k + 16))
         return 16;
     if (scan_has(s, k, "--pass-stdin", 12) && scan_word_end(s, k + 12))

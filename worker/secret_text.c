@@ -152,24 +152,25 @@ static int word_in(const char *w, const char *const *set)
 }
 
 /* 1 when a name whose last word is last (lower case) says password:
- * password, db_passwd, PWD, SSH_KEY_PASSPHRASE, smtp_pass. */
+ * password, db_passwd, PWD, SSH_KEY_PASSPHRASE, smtp_pass, storepass. */
 static int name_says_password(const char *last)
 {
     return ends(last, "password") || ends(last, "passwd") || ends(last, "pwd") ||
-           ends(last, "passphrase") || strcmp(last, "pass") == 0;
+           ends(last, "passphrase") || strcmp(last, "pass") == 0 || ends(last, "storepass") ||
+           ends(last, "keypass");
 }
 
 /* 1 when a name whose last two words are prev and last (lower case) names
  * a secret: db_password, apiKey, x-api-key, client_secret, GITHUB_TOKEN,
  * Authorization, Ocp-Apim-Subscription-Key, a sessionid or PHPSESSID
- * cookie. The last word decides, so token_url, password_hash,
+ * cookie, keytool's storepass and keypass. The last word decides, so token_url, password_hash,
  * private_key_path and PASSWORD_MIN_LENGTH are not secrets. */
 static int name_listed(const char *prev, const char *last)
 {
     static const char *const tails[] = {
         "password", "passwd", "pwd", "passphrase", "secret", "token", "apikey",
         "accesskey", "privatekey", "secretkey", "authkey", "auth", "authorization",
-        "credential", "credentials", "sessionid", "sessid", NULL,
+        "credential", "credentials", "sessionid", "sessid", "storepass", "keypass", NULL,
     };
     static const char *const key_owners[] = {
         "api", "access", "private", "secret", "auth", "master", "signing", "encryption",

@@ -26,9 +26,33 @@ enum command {
     CMD_LOGIN,       /* docker login, podman login: -p VALUE */
     CMD_SSHPASS,     /* sshpass -p VALUE */
     CMD_MYSQL,       /* mysql -pVALUE (with a blank, -p prompts) */
-    CMD_CURL,        /* curl -u user:VALUE */
+    CMD_CURL,        /* curl -u user:VALUE, --user user:VALUE */
     CMD_NETRC,       /* machine HOST login USER password VALUE */
     CMD_CLIENT,      /* docker, podman, nerdctl: login may follow options */
+    CMD_REDIS,       /* redis-cli -a VALUE */
+    CMD_SQLCMD,      /* sqlcmd, bcp, osql -P VALUE */
+    CMD_MONGO,       /* mongosh, mongo, mongodump... -p VALUE */
+    CMD_LDAP,        /* ldapsearch, ldapadd... -w VALUE */
+    CMD_SMB,         /* smbclient -U user%VALUE */
+    CMD_ZIP,         /* zip -P VALUE */
+    CMD_7Z,          /* 7z -pVALUE (with a blank, -p prompts) */
+    CMD_TWINE,       /* twine upload -p VALUE */
+    CMD_COUNT
+};
+
+/* The short option by which a command takes a password. */
+struct password_option {
+    char letter;             /* -p; 0: none */
+    char user_sep;           /* the value is USER<sep>PASSWORD (curl -u
+                                user:VALUE), else 0 */
+    int attached_only;       /* -pVALUE only: -p VALUE prompts */
+};
+
+static const struct password_option options[CMD_COUNT] = {
+    [CMD_LOGIN] = {'p', 0, 0},  [CMD_SSHPASS] = {'p', 0, 0}, [CMD_MYSQL] = {'p', 0, 1},
+    [CMD_CURL] = {'u', ':', 0}, [CMD_REDIS] = {'a', 0, 0},   [CMD_SQLCMD] = {'P', 0, 0},
+    [CMD_MONGO] = {'p', 0, 0},  [CMD_LDAP] = {'w', 0, 0},    [CMD_SMB] = {'U', '%', 0},
+    [CMD_ZIP] = {'P', 0, 0},    [CMD_7Z] = {'p', 0, 1},      [CMD_TWINE] = {'p', 0, 0},
 };
 
 struct command_word {
@@ -39,23 +63,63 @@ struct command_word {
 
 #define WORD(w, cmd) {w, sizeof(w) - 1, cmd}
 
+/* Sorted by their first two bytes, for the binary search of
+ * find_command; among words sharing them, in the order they are tried
+ * (docker login before docker). */
 static const struct command_word commands[] = {
-    WORD("docker login", CMD_LOGIN),  WORD("podman login", CMD_LOGIN),
-    WORD("nerdctl login", CMD_LOGIN), WORD("buildah login", CMD_LOGIN),
-    WORD("skopeo login", CMD_LOGIN),  WORD("oras login", CMD_LOGIN),
-    WORD("crane auth login", CMD_LOGIN), WORD("helm registry login", CMD_LOGIN),
-    WORD("regctl registry login", CMD_LOGIN), WORD("cosign login", CMD_LOGIN),
-    WORD("notation login", CMD_LOGIN), WORD("oc login", CMD_LOGIN),
+    WORD("7z", CMD_7Z),               WORD("7za", CMD_7Z),
     WORD("az login", CMD_LOGIN),      WORD("az acr login", CMD_LOGIN),
-    WORD("cf login", CMD_LOGIN),      WORD("sshpass", CMD_SSHPASS),
+    WORD("bcp", CMD_SQLCMD),          WORD("buildah login", CMD_LOGIN),
+    WORD("cf login", CMD_LOGIN),      WORD("cosign login", CMD_LOGIN),
+    WORD("crane auth login", CMD_LOGIN), WORD("curl", CMD_CURL),
+    WORD("docker login", CMD_LOGIN),  WORD("docker", CMD_CLIENT),
+    WORD("helm registry login", CMD_LOGIN),
+    WORD("ldapsearch", CMD_LDAP),     WORD("ldapadd", CMD_LDAP),
+    WORD("ldapmodify", CMD_LDAP),     WORD("ldapdelete", CMD_LDAP),
+    WORD("ldapwhoami", CMD_LDAP),     WORD("ldappasswd", CMD_LDAP),
+    WORD("machine", CMD_NETRC),       WORD("mariadb", CMD_MYSQL),
+    WORD("mongosh", CMD_MONGO),       WORD("mongo", CMD_MONGO),
+    WORD("mongodump", CMD_MONGO),     WORD("mongorestore", CMD_MONGO),
+    WORD("mongoexport", CMD_MONGO),   WORD("mongoimport", CMD_MONGO),
     WORD("mysqldump", CMD_MYSQL),     WORD("mysqladmin", CMD_MYSQL),
-    WORD("mysql", CMD_MYSQL),         WORD("mariadb", CMD_MYSQL),
-    WORD("curl", CMD_CURL),           WORD("machine", CMD_NETRC),
-    WORD("docker", CMD_CLIENT),       WORD("podman", CMD_CLIENT),
-    WORD("nerdctl", CMD_CLIENT),
-    {NULL, 0, CMD_NONE},
+    WORD("mysql", CMD_MYSQL),
+    WORD("nerdctl login", CMD_LOGIN), WORD("nerdctl", CMD_CLIENT),
+    WORD("notation login", CMD_LOGIN),
+    WORD("oc login", CMD_LOGIN),      WORD("oras login", CMD_LOGIN),
+    WORD("osql", CMD_SQLCMD),
+    WORD("podman login", CMD_LOGIN),  WORD("podman", CMD_CLIENT),
+    WORD("redis-cli", CMD_REDIS),     WORD("regctl registry login", CMD_LOGIN),
+    WORD("skopeo login", CMD_LOGIN),  WORD("smbclient", CMD_SMB),
+    WORD("sqlcmd", CMD_SQLCMD),       WORD("sshpass", CMD_SSHPASS),
+    WORD("twine", CMD_TWINE),
+    WORD("zip", CMD_ZIP),
 };
 
+#define COMMANDS_N (sizeof(commands) / sizeof(commands[0]))
+
+/* The first two bytes of a word, as one number in the table's order. */
+static unsigned pair_key(const char *w)
+{
+    return (unsigned)(unsigned char)w[0] << 8 | (unsigned char)w[1];
+}
+
+/* Index of the first command word starting with the bytes c0 c1 (c1 may
+ * be NUL), or COMMANDS_N when there is none. */
+static size_t find_command(char c0, char c1)
+{
+    char key[2] = {c0, c1};
+    unsigned k = pair_key(key);
+    size_t lo = 0, hi = COMMANDS_N, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (pair_key(commands[mid].word) < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < COMMANDS_N && pair_key(commands[lo].word) == k ? lo : COMMANDS_N;
+}
 
 /* Notes the command cmd whose words are t[i..e), for the rest of its line.
  * Returns e. */
@@ -205,107 +269,170 @@ static size_t netrc_entry(struct scan *s, size_t i, size_t len)
 
 size_t secret_words_command_at(struct scan *s, size_t i)
 {
+    const char *t = s->t;
+    char c0 = t[i], c1 = i + 1 < s->n ? t[i + 1] : '\0';
     size_t w, len;
 
-    if (i > 0 && !is_space((unsigned char)s->t[i - 1]) && !is_quote((unsigned char)s->t[i - 1]) &&
-        s->t[i - 1] != '(' && s->t[i - 1] != ';' && s->t[i - 1] != '&' && s->t[i - 1] != '|')
+    if (i > 0 && !is_space((unsigned char)t[i - 1]) && !is_quote((unsigned char)t[i - 1]) &&
+        t[i - 1] != '(' && t[i - 1] != ';' && t[i - 1] != '&' && t[i - 1] != '|')
         return 0;
-    if (scan_has(s, i, "configure set", 13) && scan_word_end(s, i + 13))
+    /* the first two bytes tell most words apart before any comparison */
+    if (c0 == 'c' && scan_has(s, i, "configure set", 13) && scan_word_end(s, i + 13))
         return det_name_value(s, i + 13);
-    if (scan_has(s, i, "ENV", 3) && scan_word_end(s, i + 3) && line_start(s, i))
+    if (c0 == 'E' && scan_has(s, i, "ENV", 3) && scan_word_end(s, i + 3) && line_start(s, i))
         return det_name_value(s, i + 3);
-    if (scan_has(s, i, "password", 8) && scan_word_end(s, i + 8) &&
+    if (c0 == 'p' && c1 == 'a' && scan_has(s, i, "password", 8) && scan_word_end(s, i + 8) &&
         (current_command(s, i) == CMD_NETRC || netrc_entry_line(s, i))) {
         secret_assign_value(s, i, i + 8, i + 8, VALUE_LITERAL);
         return i + 8;
     }
-    if (s->t[i] == 'd' && netrc_default(s, i))
+    if (c0 == 'd' && c1 == 'e' && netrc_default(s, i))
         return netrc_entry(s, i, 7);
-    for (w = 0; commands[w].word != NULL; w++) {
+    for (w = find_command(c0, c1);
+         w < COMMANDS_N && commands[w].word[0] == c0 && commands[w].word[1] == c1; w++) {
         len = commands[w].len;
-        if (s->t[i] == commands[w].word[0] && scan_has(s, i, commands[w].word, len) &&
-            scan_word_end(s, i + len)) {
-            if (commands[w].cmd == CMD_CLIENT) {
-                size_t e = i < s->client_floor ? 0 : login_after_options(s, i + len);
+        if (!scan_has(s, i, commands[w].word, len) || !scan_word_end(s, i + len))
+            continue;
+        if (commands[w].cmd == CMD_CLIENT) {
+            size_t e = i < s->client_floor ? 0 : login_after_options(s, i + len);
 
-                if (e == 0)
-                    return i + len;
-                return note_command(s, i, e, CMD_LOGIN);
-            }
-            if (commands[w].cmd == CMD_NETRC)
-                return netrc_entry(s, i, len);
-            return note_command(s, i, i + len, commands[w].cmd);
+            if (e == 0)
+                return i + len;
+            return note_command(s, i, e, CMD_LOGIN);
         }
+        if (commands[w].cmd == CMD_NETRC)
+            return netrc_entry(s, i, len);
+        return note_command(s, i, i + len, commands[w].cmd);
     }
     return 0;
 }
 
-/* --NAME VALUE at i. */
-static void det_long_option(struct scan *s, size_t i)
+/* Adds the span of the password word t[vs..ve) (a literal: its quotes
+ * stripped), or of the part after the first sep in it when sep is not 0
+ * (user:VALUE), when it passes the value filters. */
+static void add_word_value(struct scan *s, size_t vs, size_t ve, char sep)
 {
-    size_t ns = i + 2, ne = ns + scan_run_len(s, ns, is_b64url, OPTION_NAME_MAX);
+    const char *q;
 
-    if (ne == ns || ne - ns > OPTION_NAME_MAX || ne >= s->n || !is_blank((unsigned char)s->t[ne]))
+    if (sep != 0) {
+        if ((q = memchr(s->t + vs, sep, ve - vs)) == NULL)
+            return;
+        vs = (size_t)(q - s->t) + 1;
+    }
+    if (vs < ve && !secret_placeholder_is(s->t + vs, ve - vs) &&
+        secret_text_generic_ok(s->t + vs, ve - vs, 1))
+        scan_add(s, vs, ve, K_GENERIC, SECRET_NAME_LISTED);
+}
+
+/* The word at k (an opening quote skipped): sets [*vs, *ve) and returns 1
+ * when it has at most SECRET_VALUE_MAX bytes, else 0. */
+static int word_at(const struct scan *s, size_t k, size_t *vs, size_t *ve)
+{
+    size_t e;
+
+    if (k < s->n && is_quote((unsigned char)s->t[k]))
+        k++;
+    for (e = k; e < s->n && e - k <= SECRET_VALUE_MAX && !scan_word_end(s, e); e++)
+        ;
+    *vs = k;
+    *ve = e;
+    return e > k && e - k <= SECRET_VALUE_MAX;
+}
+
+/* 1 when the option name t[ns..ne) ends with lit. */
+static int name_ends(const struct scan *s, size_t ns, size_t ne, const char *lit)
+{
+    size_t len = strlen(lit);
+
+    return ne - ns >= len && memcmp(s->t + ne - len, lit, len) == 0;
+}
+
+/* -NAME VALUE or --NAME VALUE at i, the name from ns: a secret name's
+ * value (--api-key VALUE, keytool's -storepass VALUE), openssl's and
+ * apksigner's pass:VALUE after any option, a USER:VALUE pair of --creds
+ * (skopeo, podman, buildah; also --creds=) and of curl's --user. */
+static void det_long_option(struct scan *s, size_t i, size_t ns)
+{
+    size_t ne = ns + scan_run_len(s, ns, is_b64url, OPTION_NAME_MAX), k, vs, ve;
+    int pair;
+
+    if (ne == ns || ne - ns > OPTION_NAME_MAX || ne >= s->n)
         return;
+    pair = name_ends(s, ns, ne, "creds") ||
+           (ne - ns == 4 && memcmp(s->t + ns, "user", 4) == 0 && current_command(s, i) == CMD_CURL);
+    if (s->t[ne] == '=' && pair) {
+        if (word_at(s, ne + 1, &vs, &ve))
+            add_word_value(s, vs, ve, ':');
+        return;
+    }
+    if (!is_blank((unsigned char)s->t[ne]))
+        return;
+    k = scan_skip_blanks(s, ne);
+    if (k < s->n && is_quote((unsigned char)s->t[k]) && scan_has(s, k + 1, "pass:", 5))
+        k++;
+    if (scan_has(s, k, "pass:", 5)) {
+        /* openssl -passout pass:VALUE, apksigner --ks-pass pass:VALUE */
+        if (word_at(s, k + 5, &vs, &ve))
+            add_word_value(s, vs, ve, 0);
+        return;
+    }
+    if (pair) {
+        if (word_at(s, k, &vs, &ve))
+            add_word_value(s, vs, ve, ':');
+        return;
+    }
     secret_assign_value(s, ns, ne, ne, VALUE_LITERAL);
 }
 
 void secret_words_option_at(struct scan *s, size_t i)
 {
     const char *t = s->t;
+    const struct password_option *opt;
     enum command cmd;
-    size_t k, vs, ve, colon;
+    size_t k, vs, ve;
 
     if (i > 0 && !is_space((unsigned char)t[i - 1]) && !is_quote((unsigned char)t[i - 1]))
         return;
     if (scan_has(s, i, "--", 2)) {
-        det_long_option(s, i);
+        det_long_option(s, i, i + 2);
         return;
     }
-    if (i + 2 > s->n || (t[i + 1] != 'p' && t[i + 1] != 'u'))
+    if (i + 2 >= s->n || !ascii_is_alpha((unsigned char)t[i + 1]))
         return;
     cmd = current_command(s, i);
-    if (cmd == CMD_NONE || (t[i + 1] == 'u') != (cmd == CMD_CURL))
+    opt = &options[cmd];
+    if (opt->letter == 0 || t[i + 1] != opt->letter) {
+        if (ascii_is_alpha((unsigned char)t[i + 2]) && i + 3 < s->n &&
+            ascii_is_alpha((unsigned char)t[i + 3]))
+            det_long_option(s, i, i + 1);   /* -storepass VALUE, -passin pass:VALUE */
         return;
+    }
     k = i + 2;
     if (k < s->n && is_blank((unsigned char)t[k])) {
-        if (cmd == CMD_MYSQL)
+        if (opt->attached_only)
             return;     /* mysql -p VALUE: -p prompts, VALUE is a database */
         k = scan_skip_blanks(s, k);
         if (k < s->n && t[k] == '-')
             return;     /* -p --next-option: no value, a prompt */
-    } else if (k < s->n && t[k] == '=' && cmd != CMD_MYSQL) {
+    } else if (k < s->n && t[k] == '=' && !opt->attached_only) {
         k++;            /* podman login -p=VALUE */
     }
-    if (k < s->n && is_quote((unsigned char)t[k]))
-        k++;
-    for (ve = k; ve < s->n && ve - k <= SECRET_VALUE_MAX && !scan_word_end(s, ve); ve++)
-        ;
-    if (ve == k || ve - k > SECRET_VALUE_MAX)
-        return;
-    vs = k;
-    if (cmd == CMD_CURL) {
-        for (colon = vs; colon < ve && t[colon] != ':'; colon++)
-            ;
-        if (colon == ve)
-            return;
-        vs = colon + 1;
-    }
     /* The option names a password; the value is a literal word. */
-    if (vs < ve && !secret_placeholder_is(t + vs, ve - vs) &&
-        secret_text_generic_ok(t + vs, ve - vs, 1))
-        scan_add(s, vs, ve, K_GENERIC, SECRET_NAME_LISTED);
+    if (word_at(s, k, &vs, &ve))
+        add_word_value(s, vs, ve, opt->user_sep);
 }
 
 size_t secret_words_login_at(struct scan *s, size_t k)
 {
     size_t w, len;
 
-    for (w = 0; commands[w].word != NULL; w++) {
+    if (k + 1 >= s->n)
+        return 0;
+    for (w = find_command(s->t[k], s->t[k + 1]);
+         w < COMMANDS_N && pair_key(commands[w].word) == pair_key(s->t + k); w++) {
         len = commands[w].len;
         if ((commands[w].cmd != CMD_LOGIN && commands[w].cmd != CMD_CLIENT) ||
-            s->t[k] != commands[w].word[0] || !scan_has(s, k, commands[w].word, len) ||
-            !scan_word_end(s, k + len))
+            !scan_has(s, k, commands[w].word, len) || !scan_word_end(s, k + len))
             continue;
         if (commands[w].cmd == CMD_LOGIN)
             return k + len;

@@ -1,7 +1,9 @@
 /* secret_words.h - the rules for a secret whose name and value are
  * separate words, with no operator between them: command-line options
- * (--api-key VALUE, docker login -p VALUE, mysql -pVALUE, sshpass -p
- * VALUE, curl -u user:VALUE), aws configure set NAME VALUE, a Dockerfile's
+ * (--api-key VALUE, -storepass VALUE, -passout pass:VALUE, --creds
+ * user:VALUE, docker login -p VALUE, mysql -pVALUE, sshpass -p VALUE, curl
+ * -u user:VALUE, redis-cli -a VALUE, sqlcmd -P VALUE, ldapsearch -w VALUE,
+ * smbclient -U user%VALUE), aws configure set NAME VALUE, a Dockerfile's
  * ENV NAME VALUE, a .netrc entry (machine HOST login USER password
  * VALUE or default login USER password VALUE, on one line or, machine or
  * default starting its line, over the lines below),
@@ -23,7 +25,9 @@
 #include "worker/secret_scan.h"
 
 /* Notes a command whose short options take a password (docker login,
- * podman login and the other logins of secret_words_login_at, sshpass, mysql, mysqldump, mysqladmin, mariadb, curl) or
+ * podman login and the other logins of secret_words_login_at, sshpass,
+ * mysql, mysqldump, mysqladmin, mariadb, curl, redis-cli, sqlcmd, bcp,
+ * osql, the mongo and ldap tools, smbclient, zip, 7z, twine) or
  * a .netrc machine or default word starting at t[i]; tries the NAME VALUE
  * rules of aws configure set and ENV (at the start of a line), and a
  * .netrc password on an entry's first line or on a login or password line
@@ -32,8 +36,9 @@
 size_t secret_words_command_at(struct scan *s, size_t i);
 
 /* Tries the option rules at a '-' at t[i] that starts a word: a long option
- * naming a secret and its value (the next word), or a password option of
- * the command noted on this line. */
+ * (--NAME, or -NAME of three or more letters) naming a secret and its value
+ * (the next word), pass:VALUE after an option, USER:VALUE after --creds or
+ * curl's --user, or a password option of the command noted on this line. */
 void secret_words_option_at(struct scan *s, size_t i);
 
 /* Offset past the words of a login command at t[k] (k < n): docker,

@@ -28,7 +28,8 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "echo \"x\" | docker login --password-stdin ", "default\n password ",
     "docker \\\n -a ",
     "oras login --password-stdin <<< '", "oc login <<A <<A\n", "az login <<<x <<<",
-    "cf login <<E\nE\n",
+    "cf login <<E\nE\n", "redis-cli -a ", "-storepass ", "--creds=a:", "-passin pass:",
+    "smbclient -U a%", "7z -p",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

@@ -1091,6 +1091,37 @@ static void test_login_stdin_kept(void **state)
     assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* Clients' password options with no literal password: a variable, a
+ * prompt (-p or -W with no value, -p before another option, 7z -p with a
+ * blank), a user without a password, keytool's and openssl's indirections
+ * (-storepass:env, env:, file:), and the same letters as other options
+ * of other commands. */
+static void test_client_password_options_kept(void **state)
+{
+    static const char *const lines[] = {
+        "redis-cli -h cache -a \"$REDIS_PASSWORD\" --no-auth-warning ping\n",
+        "zip -r -P \"$ZIP_PASSWORD\" out.zip data/\n",
+        "7z a -mhe=on -p backup.7z data/\n",
+        "sqlcmd -S db -U sa -P \"${SA_PASSWORD}\" -i init.sql\n",
+        "mongosh -u admin -p --authenticationDatabase admin\n",
+        "ldapsearch -x -W -D cn=admin,dc=acme,dc=io -b dc=acme,dc=io\n",
+        "smbclient -L //srv -U bob\n",
+        "curl --user bob https://api.acme.io\n",
+        "curl --user \"$API_USER:$API_PASS\" https://api.acme.io\n",
+        "skopeo copy --src-creds \"$SRC_USER:$SRC_PASS\" docker://a docker://b\n",
+        "keytool -list -keystore ks.jks -storepass:env STOREPASS\n",
+        "openssl rsa -in k.pem -passin env:KEY_PASS -out p.pem\n",
+        "openssl req -new -key k.pem -passout file:/run/secrets/Pass42x -out r.csr\n",
+        "java -jar tool.jar -storetype PKCS12 -alias Upload42xQ\n",
+        "find . -name Password42x -print\n",
+        "tar -czf backup.tar.gz -P /var/lib/App42xQz\n",
+        "ps -U root -p 4242 -o pid,cmd\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1123,6 +1154,7 @@ int main(void)
         cmocka_unit_test(test_docker_long_options_not_login),
         cmocka_unit_test(test_framework_signing_keys_kept),
         cmocka_unit_test(test_login_stdin_kept),
+        cmocka_unit_test(test_client_password_options_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -960,6 +960,67 @@ static void test_login_password_in_here_documents(void **state)
     CHECK(cases);
 }
 
+/* Database, cache, directory and archive clients take a password with a
+ * short option of their own (redis-cli -a, sqlcmd -P, mongosh -p,
+ * ldapsearch -w, smbclient -U user%VALUE, zip -P, 7z -pVALUE, twine -p),
+ * curl with --user; Java's keytool and jarsigner with -storepass and
+ * -keypass; openssl and apksigner with pass:VALUE; skopeo, podman and
+ * buildah with --creds user:VALUE. */
+static void test_client_password_options(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"curl --user", "curl --user bob:Xk9mP2vQ7rT4wL8nZs4x https://api.acme.io\n",
+         "Xk9mP2vQ7rT4wL8nZs4x", " https://api.acme.io\n"},
+        {"redis-cli -a", "redis-cli -h cache -a Tg5hY7uJ9kL2mN4bVc8x --no-auth-warning ping\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", " --no-auth-warning ping\n"},
+        {"sqlcmd -P", "sqlcmd -S db.acme.io -U sa -P 'Vb8nM1qW3eR5tY7uZx4c' -Q \"SELECT 1\"\n",
+         "Vb8nM1qW3eR5tY7uZx4c", "' -Q \"SELECT 1\"\n"},
+        {"mongosh -p", "mongosh \"mongodb://db.acme.io\" -u admin -p Rf4tG6yH8uJ2iK5oPq9w\n",
+         "Rf4tG6yH8uJ2iK5oPq9w", "mongosh \"mongodb://db.acme.io\" -u admin -p "},
+        {"mongodump -p", "mongodump -u admin -p Zs4xD6cF8vG1bH3nQw2e --db app --out /backup\n",
+         "Zs4xD6cF8vG1bH3nQw2e", " --db app --out /backup\n"},
+        {"ldapsearch -w",
+         "ldapsearch -x -D \"cn=admin,dc=acme,dc=io\" -w Mk2jN4hB6gV8fC1dLp0o -b dc=acme,dc=io\n",
+         "Mk2jN4hB6gV8fC1dLp0o", " -b dc=acme,dc=io\n"},
+        {"smbclient -U user%VALUE", "smbclient //srv/share -U bob%Pl9oK7iJ5uH3yG1tWq2z -c ls\n",
+         "Pl9oK7iJ5uH3yG1tWq2z", "smbclient //srv/share -U bob%"},
+        {"zip -P", "zip -P Xk9mP2vQ7rT4wL8nZs4x -r backup.zip data/\n", "Xk9mP2vQ7rT4wL8nZs4x",
+         " -r backup.zip data/\n"},
+        {"7z -pVALUE", "7z a -pTg5hY7uJ9kL2mN4bVc8x -mhe=on backup.7z data/\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "7z a -p"},
+        {"twine -p", "twine upload -u __token__ -p Vb8nM1qW3eR5tY7uZx4cRf4tG6yH8 dist/*\n",
+         "Vb8nM1qW3eR5tY7uZx4cRf4tG6yH8", " dist/*\n"},
+        {"keytool -storepass, -keypass",
+         "keytool -genkeypair -keystore release.jks -alias upload -storepass Rf4tG6yH8uJ2iK5oPq9w "
+         "-keypass Zs4xD6cF8vG1bH3nQw2e -dname \"CN=Acme\"\n",
+         "Zs4xD6cF8vG1bH3nQw2e", " -dname \"CN=Acme\"\n"},
+        {"keytool -srcstorepass",
+         "keytool -importkeystore -srckeystore a.p12 -srcstorepass Mk2jN4hB6gV8fC1dLp0o "
+         "-destkeystore b.jks\n",
+         "Mk2jN4hB6gV8fC1dLp0o", " -destkeystore b.jks\n"},
+        {"jarsigner -storepass",
+         "jarsigner -keystore release.jks -storepass Pl9oK7iJ5uH3yG1tWq2z app.apk upload\n",
+         "Pl9oK7iJ5uH3yG1tWq2z", " app.apk upload\n"},
+        {"openssl -passout pass:",
+         "openssl pkcs12 -export -in c.pem -inkey k.pem -out c.p12 -passout pass:Xk9mP2vQ7rT4wL8nZs4x\n",
+         "Xk9mP2vQ7rT4wL8nZs4x", "-passout pass:"},
+        {"openssl -passin pass:",
+         "openssl rsa -in enc.key -passin 'pass:Tg5hY7uJ9kL2mN4bVc8x' -out plain.key\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "' -out plain.key\n"},
+        {"apksigner --ks-pass pass:",
+         "apksigner sign --ks release.jks --ks-pass pass:Vb8nM1qW3eR5tY7uZx4c app.apk\n",
+         "Vb8nM1qW3eR5tY7uZx4c", "--ks-pass pass:"},
+        {"skopeo --dest-creds",
+         "skopeo copy --dest-creds bob:Rf4tG6yH8uJ2iK5oPq9w docker-archive:a.tar docker://r.io/a\n",
+         "Rf4tG6yH8uJ2iK5oPq9w", "--dest-creds bob:"},
+        {"podman --creds=", "podman pull --creds=bob:Zs4xD6cF8vG1bH3nQw2e r.io/acme/app\n",
+         "Zs4xD6cF8vG1bH3nQw2e", "--creds=bob:"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -992,6 +1053,7 @@ int main(void)
         cmocka_unit_test(test_framework_signing_keys),
         cmocka_unit_test(test_other_registry_logins),
         cmocka_unit_test(test_login_password_in_here_documents),
+        cmocka_unit_test(test_client_password_options),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
