@@ -5,7 +5,12 @@
 #include "worker/secret_args.h"
 
 #include "worker/secret_assign.h"
+#include "worker/secret_placeholder.h"
 #include "worker/secret_text.h"
+
+/* Blanks of indentation before a call without parentheses (password
+ * "..." in a nested Gradle block). */
+#define INDENT_MAX 64
 
 static int is_arg_name_char(unsigned char c)
 {
@@ -35,6 +40,76 @@ void secret_args_call_at(struct scan *s, size_t i)
     else if (t[k] == (t[j - 1] == '(' ? ')' : ']') &&
              secret_assign_default_at(s, k + 1, &vs, &ve))
         secret_assign_span(s, i + 1, e, vs, ve, 1);
+}
+
+/* Offset past the quoted literal at t[p] on its line, or 0 (escapes
+ * skipped, at most SECRET_VALUE_MAX bytes). */
+static size_t literal_end(const struct scan *s, size_t p)
+{
+    size_t k;
+
+    for (k = p + 1; k < s->n && k - p <= SECRET_VALUE_MAX + 1; k++) {
+        if (s->t[k] == '\\')
+            k++;
+        else if (s->t[k] == s->t[p] || s->t[k] == '\n')
+            break;
+    }
+    return k < s->n && s->t[k] == s->t[p] ? k + 1 : 0;
+}
+
+/* 1 when only blanks, a ';' and a '}' or ')' stand between t[k] and the
+ * end of its line. */
+static int ends_statement(const struct scan *s, size_t k)
+{
+    k = scan_skip_blanks(s, k);
+    if (k < s->n && s->t[k] == ';')
+        k = scan_skip_blanks(s, k + 1);
+    if (k < s->n && (s->t[k] == '}' || s->t[k] == ')'))
+        k++;
+    return k >= s->n || s->t[k] == '\n' || s->t[k] == '\r';
+}
+
+/* 1 when t[j - len..j) is lit, ignoring case, after a blank or '(' (or the
+ * start of the text). */
+static int word_before_is(const struct scan *s, size_t j, const char *lit, size_t len)
+{
+    return j >= len && scan_prefix_ci(s->t + j - len, len, lit) &&
+           (j == len || is_blank((unsigned char)s->t[j - len - 1]) || s->t[j - len - 1] == '(' ||
+            s->t[j - len - 1] == '=');
+}
+
+void secret_args_bare_call_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t j = i, ne, ns, end;
+    int guard;
+
+    for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
+         guard++)
+        j--;
+    if (j == i || (end = literal_end(s, i)) == 0)
+        return;
+    if (word_before_is(s, j, "-string", 7))
+        for (j -= 7, guard = 0;
+             j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]); guard++)
+            j--;
+    if (word_before_is(s, j, "convertto-securestring", 22)) {
+        /* PowerShell: the plain text of a SecureString, a password */
+        if (!secret_placeholder_is(t + i + 1, end - 1 - (i + 1)) &&
+            (secret_text_generic_ok(t + i + 1, end - 1 - (i + 1), 1) ||
+             secret_text_password_ok(t + i + 1, end - 1 - (i + 1), 1)))
+            scan_add(s, i + 1, end - 1, K_GENERIC, SECRET_NAME_LISTED | SECRET_NAME_PASSWORD);
+        return;
+    }
+    ne = j;
+    while (j > 0 && ne - j < SECRET_NAME_MAX && ascii_is_alnum_us((unsigned char)t[j - 1]))
+        j--;
+    ns = j;
+    for (guard = 0; j > 0 && guard < INDENT_MAX && is_blank((unsigned char)t[j - 1]); guard++)
+        j--;
+    /* NAME "VALUE" alone on its line: password "..." in a Gradle block */
+    if (ns < ne && (j == 0 || t[j - 1] == '\n') && ends_statement(s, end))
+        secret_assign_span(s, ns, ne, i + 1, end - 1, 1);
 }
 
 void secret_args_fallback_at(struct scan *s, size_t i)

@@ -2,7 +2,8 @@
  * or the variable that names it: os.environ.get("DB_PASSWORD", "..."),
  * setProperty("db.password", "..."), Header.Set("Authorization", "Bearer
  * ..."), ENV.fetch("API_TOKEN") { "..." }, process.env.API_TOKEN ?? "..."
- * (and ||), ${DB_PASSWORD:-...} (a shell parameter's default).
+ * (and ||), ${DB_PASSWORD:-...} (a shell parameter's default), a call
+ * without parentheses (storePassword "...", ConvertTo-SecureString "...").
  */
 #ifndef WK_SECRET_ARGS_H
 #define WK_SECRET_ARGS_H
@@ -19,6 +20,15 @@
  * ENV["X"] || "...", ENV.fetch("X") { "..." }). Reads at most
  * SECRET_NAME_MAX bytes of the string and the value. */
 void secret_args_call_at(struct scan *s, size_t i);
+
+/* Tries the rule for a call without parentheses at a quote at t[i]: NAME
+ * "VALUE" alone on its line (Groovy's and Ruby's DSLs: storePassword "..."
+ * in a Gradle signing config, password '...' in repository credentials or
+ * a Chef resource), NAME a secret name, the literal ending the statement;
+ * or ConvertTo-SecureString [-String] "VALUE" (PowerShell), VALUE a
+ * password. Reads at most SECRET_VALUE_MAX bytes of the literal, a name
+ * and the blanks before them. */
+void secret_args_bare_call_at(struct scan *s, size_t i);
 
 /* Tries the fallback rule at a "??" or "||" at t[i]: a name before it
  * naming a secret, a quoted value after it. */

@@ -121,7 +121,8 @@
  *                         ("userPassword", "X-API-Key") or all literals
  *                         ("true|false"), or, unquoted, is code: holds
  *                         ()[]{}<>, starts with $@%&*!, is a dotted name or
- *                         an identifier with fewer than two digits.
+ *                         an identifier with fewer than two digits, or a
+ *                         PowerShell cmdlet (Read-Host, ConvertTo-...).
  *                         The name may also be a field of its own: a field
  *                         name, key or ParameterKey whose value is such a
  *                         name, then, on the same or the next line, a field
@@ -140,6 +141,13 @@
  *                         ??), the literal ending its operand: the lookup's
  *                         string names the secret whatever the assigned
  *                         name (key = (os.getenv("API_KEY") or "...")).
+ *                         NAME "VALUE" alone on its line, a call without
+ *                         parentheses (Groovy's and Ruby's DSLs:
+ *                         storePassword "..." in a Gradle signing config,
+ *                         password '...' in repository credentials or a
+ *                         Chef resource), the literal ending the statement;
+ *                         ConvertTo-SecureString [-String] "VALUE"
+ *                         (PowerShell), VALUE passing a password's filters.
  *   (shell default)       ${NAME:-VALUE}, ${NAME:=VALUE}, ${NAME-VALUE},
  *                         ${NAME=VALUE}: the default of a shell parameter
  *                         (scripts, Compose files), NAME or the name the
@@ -452,6 +460,7 @@ static void scan_text(struct scan *s)
         case '"':
         case '\'':
             secret_args_call_at(s, i);
+            secret_args_bare_call_at(s, i);
             det_chain(s, i);
             break;
         case '$':

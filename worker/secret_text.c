@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "worker/ascii.h"
+#include "worker/secret_scan.h"
 
 /* Shortest generic secret, bytes. */
 #define GENERIC_MIN_LEN SECRET_VALUE_MIN
@@ -303,6 +304,29 @@ static int value_names_secret(const char *v, size_t n)
     return named || all_literal;
 }
 
+/* 1 when v is a PowerShell cmdlet's name, Verb-Noun with one of the
+ * common verbs (Read-Host, ConvertTo-SecureString, Get-Content): a call,
+ * not a value ($password = Read-Host -AsSecureString). */
+static int powershell_cmdlet(const char *v, size_t n)
+{
+    static const char *const verbs[] = {
+        "get-", "set-", "new-", "read-", "convertto-", "convertfrom-", "import-", "export-",
+        "invoke-", "select-", "out-", NULL,
+    };
+    size_t w, i, len;
+
+    for (w = 0; verbs[w] != NULL; w++) {
+        len = strlen(verbs[w]);
+        if (n <= len || !scan_prefix_ci(v, n, verbs[w]) || !ascii_is_upper((unsigned char)v[0]) ||
+            !ascii_is_upper((unsigned char)v[len]))
+            continue;
+        for (i = len; i < n && ascii_is_alpha((unsigned char)v[i]); i++)
+            ;
+        return i == n;
+    }
+    return 0;
+}
+
 /* 1 when v is an identifier or a dotted path of them; *dotted set. */
 static int identifier_shaped(const char *v, size_t n, int *dotted)
 {
@@ -384,6 +408,8 @@ static int value_ok(const char *v, size_t n, int quoted, double min_bits)
             return 0;      /* a reference, a decorator, a pointer */
         if (identifier_shaped(v, n, &dotted) && (dotted || digits < 2))
             return 0;      /* a variable, not a literal */
+        if (powershell_cmdlet(v, n))
+            return 0;
     }
     return char_classes(v, n) >= 2 && secret_text_entropy(v, n) >= min_bits - 1e-9;
 }

@@ -1122,6 +1122,29 @@ static void test_client_password_options_kept(void **state)
     assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* PowerShell cmdlets assigned to a secret's name are code, not the value
+ * (Read-Host, ConvertTo-SecureString of a variable, ConvertFrom-Json), and
+ * a DSL call under a secret name whose argument is no literal secret (a
+ * lookup, an interpolated string, a literal followed by more code). */
+static void test_calls_without_parentheses_kept(void **state)
+{
+    static const char *const lines[] = {
+        "$password = Read-Host -AsSecureString\n",
+        "$securePassword = ConvertTo-SecureString $env:SVC_PASSWORD -AsPlainText -Force\n",
+        "$secret = ConvertFrom-Json $raw\n",
+        "$token = Get-Content ./token.txt\n",
+        "    password System.getenv(\"REPO_PASSWORD\")\n",
+        "    password \"${repoPassword}\"\n",
+        "    password findProperty(\"repo.Password42\")\n",
+        "    storePassword \"Prefix42xQ\" + suffix\n",
+        "    print \"Password42xQz\"\n",
+        "echo \"Xk9mP2vQ7rT4wL8nZs4x\"\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1155,6 +1178,7 @@ int main(void)
         cmocka_unit_test(test_framework_signing_keys_kept),
         cmocka_unit_test(test_login_stdin_kept),
         cmocka_unit_test(test_client_password_options_kept),
+        cmocka_unit_test(test_calls_without_parentheses_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1021,6 +1021,44 @@ static void test_client_password_options(void **state)
     CHECK(cases);
 }
 
+/* A secret passed as the argument of a call written without parentheses
+ * (Groovy's and Ruby's DSLs: a Gradle signing config or repository
+ * credentials, a Chef resource), and PowerShell's ConvertTo-SecureString
+ * of a plain-text literal (the cmdlet's name was taken for the value). */
+static void test_calls_without_parentheses(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"Gradle signingConfigs",
+         "signingConfigs {\n    release {\n        storeFile file(\"release.jks\")\n"
+         "        storePassword \"Xk9mP2vQ7rT4wL8nZs4x\"\n        keyAlias \"upload\"\n"
+         "        keyPassword 'Tg5hY7uJ9kL2mN4bVc8x'\n    }\n}\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "        storePassword \""},
+        {"Gradle signingConfigs, store password",
+         "release {\n        storePassword \"Xk9mP2vQ7rT4wL8nZs4x\"\n}\n", "Xk9mP2vQ7rT4wL8nZs4x",
+         "        storePassword \""},
+        {"Gradle repository credentials",
+         "maven {\n    url \"https://repo.acme.io/releases\"\n    credentials {\n"
+         "        username \"deploy\"\n        password \"Vb8nM1qW3eR5tY7uZx4c\"\n    }\n}\n",
+         "Vb8nM1qW3eR5tY7uZx4c", "        password \""},
+        {"Chef resource", "user 'svc' do\n  password 'Rf4tG6yH8uJ2iK5oPq9w'\nend\n",
+         "Rf4tG6yH8uJ2iK5oPq9w", "  password '"},
+        {"ConvertTo-SecureString, assigned",
+         "$pw = ConvertTo-SecureString \"Zs4xD6cF8vG1bH3nQw2e\" -AsPlainText -Force\n",
+         "Zs4xD6cF8vG1bH3nQw2e", "$pw = ConvertTo-SecureString \""},
+        {"ConvertTo-SecureString -String",
+         "$securePassword = ConvertTo-SecureString -String 'Mk2jN4hB6gV8fC1dLp0o' -AsPlainText "
+         "-Force\n",
+         "Mk2jN4hB6gV8fC1dLp0o", "$securePassword = ConvertTo-SecureString -String '"},
+        {"ConvertTo-SecureString in a parameter",
+         "New-LocalUser -Name svc -Password (ConvertTo-SecureString \"Pl9oK7iJ5uH3yG1tWq2z\" "
+         "-AsPlainText -Force)\n",
+         "Pl9oK7iJ5uH3yG1tWq2z", "New-LocalUser -Name svc -Password (ConvertTo-SecureString \""},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1054,6 +1092,7 @@ int main(void)
         cmocka_unit_test(test_other_registry_logins),
         cmocka_unit_test(test_login_password_in_here_documents),
         cmocka_unit_test(test_client_password_options),
+        cmocka_unit_test(test_calls_without_parentheses),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
