@@ -152,3 +152,52 @@ size_t secret_conn_key_at(struct scan *s, size_t i)
     scan_add(s, i + 1, i + 1 + r, K_CONN_PASSWORD, 0);
     return i + 1 + r;
 }
+
+/* Bytes of a .pgpass line's database or user field. */
+#define PGPASS_FIELD_MAX 64
+
+/* Offset past a .pgpass field at p ([^: \t\r\n"'] bytes, at most
+ * PGPASS_FIELD_MAX) when a ':' ends it, else 0. */
+static size_t pgpass_field(const struct scan *s, size_t p)
+{
+    size_t k;
+
+    for (k = p; k < s->n && k - p <= PGPASS_FIELD_MAX && s->t[k] != ':' &&
+                !is_space((unsigned char)s->t[k]) && !is_quote((unsigned char)s->t[k]);
+         k++)
+        ;
+    return k > p && k - p <= PGPASS_FIELD_MAX && k < s->n && s->t[k] == ':' ? k + 1 : 0;
+}
+
+void secret_conn_pgpass_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t j = i, k, e;
+    int named = 0;
+
+    /* host: a name or an address starting its line (or a quoted string) */
+    while (j > 0 && i - j <= DSN_HOST_MAX &&
+           (ascii_is_alnum((unsigned char)t[j - 1]) || ascii_in_set(t[j - 1], ".-_*"))) {
+        named |= ascii_is_alpha((unsigned char)t[j - 1]) || ascii_in_set(t[j - 1], ".*");
+        j--;
+    }
+    if (j == i || !named || (j > 0 && t[j - 1] != '\n' && !is_quote((unsigned char)t[j - 1])))
+        return;
+    /* port: digits or '*' */
+    k = i + 1;
+    if (k < s->n && t[k] == '*')
+        e = k + 1;
+    else
+        e = k + scan_run_len(s, k, ascii_is_digit, DSN_PORT_MAX);
+    if (e == k || e - k > DSN_PORT_MAX || e >= s->n || t[e] != ':')
+        return;
+    if ((k = pgpass_field(s, e + 1)) == 0 || (k = pgpass_field(s, k)) == 0)
+        return;      /* database, user */
+    for (e = k; e < s->n && e - k <= SECRET_VALUE_MAX && !is_space((unsigned char)t[e]) &&
+                !is_quote((unsigned char)t[e]);
+         e++)
+        ;
+    if (e > k && e - k <= SECRET_VALUE_MAX && !secret_placeholder_is(t + k, e - k) &&
+        (secret_text_generic_ok(t + k, e - k, 1) || secret_text_password_ok(t + k, e - k, 1)))
+        scan_add(s, k, e, K_CONN_PASSWORD, 0);
+}

@@ -1,7 +1,8 @@
 /* secret_conn.h - the rules for passwords in connection strings:
  * scheme://user:password@host, the Go MySQL driver's
  * user:password@tcp(host)/db, Oracle's user/password@host:port/service,
- * and the AccountKey= / SharedAccessKey= of an Azure connection string.
+ * the AccountKey= / SharedAccessKey= of an Azure connection string, and
+ * a .pgpass line (host:port:database:user:password).
  */
 #ifndef WK_SECRET_CONN_H
 #define WK_SECRET_CONN_H
@@ -22,5 +23,12 @@ void secret_conn_at_sign_at(struct scan *s, size_t i);
 /* Tries the Azure rule at an '=' at t[i] after AccountKey or
  * SharedAccessKey. Returns the offset past the key's span, added, or 0. */
 size_t secret_conn_key_at(struct scan *s, size_t i);
+
+/* Tries the .pgpass rule at a ':' at t[i]: host:port:database:user:password
+ * on one line, the host (letters, digits, . - _ or *, a letter, '.' or '*'
+ * among them) starting its line or a quoted string, the port digits or '*',
+ * the password up to a blank, a quote or the line's end; adds the password's
+ * span when it passes the value filters. */
+void secret_conn_pgpass_at(struct scan *s, size_t i);
 
 #endif

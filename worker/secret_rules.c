@@ -83,7 +83,11 @@
  *                         (no blank, quote, '(' ',' ';' '=' or '@' in
  *                         user or password); an Azure connection string's
  *                         AccountKey= or SharedAccessKey= value of
- *                         32..256 base64 bytes.
+ *                         32..256 base64 bytes; a .pgpass line's password,
+ *                         host:port:database:user:password (the host
+ *                         starting its line or a quoted string, holding a
+ *                         letter, '.' or '*'; the port digits or '*'; the
+ *                         password passing the value filters).
  *   generic_secret        NAME op VALUE with op one of = : := => ||= ??=
  *                         (or #define NAME "VALUE"), where the last word of NAME
  *                         (split at non-letters and camelCase humps) ends in
@@ -436,10 +440,12 @@ static void scan_text(struct scan *s)
             }
             break;
         case ':':
-            if (c1 == '/' && scan_has(s, i + 1, "//", 2))
+            if (c1 == '/' && scan_has(s, i + 1, "//", 2)) {
                 secret_conn_at(s, i);
-            else
+            } else {
+                secret_conn_pgpass_at(s, i);
                 secret_assign_at(s, i);
+            }
             break;
         case '=':
             if ((next = secret_conn_key_at(s, i)) == 0)

@@ -1145,6 +1145,27 @@ static void test_calls_without_parentheses_kept(void **state)
     assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* Colon-separated lines that are no .pgpass entry (times, MAC addresses,
+ * /etc/passwd, image references, a YAML mapping) or whose password is a
+ * stand-in. */
+static void test_pgpass_kept(void **state)
+{
+    static const char *const lines[] = {
+        "12:30:45:123:Abc12345xyZ\n",
+        "00:1a:2b:3c:4d:5e\n",
+        "app:x:1000:1000:App User42,,,:/home/app:/bin/bash\n",
+        "root:x:0:0:root:/root:/bin/bash\n",
+        "image: registry.acme.io:5000/acme/app:v1.2.3-Beta4\n",
+        "db.acme.io:5432:app:appuser:${PGPASSWORD}\n",
+        "*:*:*:postgres:changeme\n",
+        "localhost:5432:*:app:\n",
+        "a:b:c:d:Xk9mP2vQ7rT4wL8nZs4x\n",
+    };
+
+    (void)state;
+    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1179,6 +1200,7 @@ int main(void)
         cmocka_unit_test(test_login_stdin_kept),
         cmocka_unit_test(test_client_password_options_kept),
         cmocka_unit_test(test_calls_without_parentheses_kept),
+        cmocka_unit_test(test_pgpass_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1059,6 +1059,28 @@ static void test_calls_without_parentheses(void **state)
     CHECK(cases);
 }
 
+/* A PostgreSQL password file (~/.pgpass, PGPASSFILE) line:
+ * host:port:database:user:password, any of the first four '*'; written
+ * by Dockerfiles and CI scripts too. */
+static void test_pgpass_lines(void **state)
+{
+    static const struct leak_case cases[] = {
+        {".pgpass", "db.acme.io:5432:app:appuser:Xk9mP2vQ7rT4wL8nZs4x\n", "Xk9mP2vQ7rT4wL8nZs4x",
+         "db.acme.io:5432:app:appuser:"},
+        {".pgpass, wildcards", "*:*:*:postgres:Tg5hY7uJ9kL2mN4bVc8x\n", "Tg5hY7uJ9kL2mN4bVc8x",
+         "*:*:*:postgres:"},
+        {"second line, CRLF",
+         "localhost:5432:*:replicator:Vb8nM1qW3eR5tY7u\r\n10.0.0.4:6432:billing:ro:Rf4tG6yH8u!K5o\r\n",
+         "Rf4tG6yH8u!K5o", "10.0.0.4:6432:billing:ro:"},
+        {"written by a script",
+         "echo \"db:5432:*:app:Zs4xD6cF8vG1bH3nQw2e\" > ~/.pgpass && chmod 600 ~/.pgpass\n",
+         "Zs4xD6cF8vG1bH3nQw2e", "\" > ~/.pgpass && chmod 600 ~/.pgpass\n"},
+    };
+
+    (void)state;
+    CHECK(cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1093,6 +1115,7 @@ int main(void)
         cmocka_unit_test(test_login_password_in_here_documents),
         cmocka_unit_test(test_client_password_options),
         cmocka_unit_test(test_calls_without_parentheses),
+        cmocka_unit_test(test_pgpass_lines),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
