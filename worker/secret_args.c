@@ -81,23 +81,27 @@ static int word_before_is(const struct scan *s, size_t j, const char *lit, size_
 void secret_args_bare_call_at(struct scan *s, size_t i)
 {
     const char *t = s->t;
-    size_t j = i, ne, ns, end;
+    size_t j = i, ne, ns, end, vn;
     int guard;
 
     for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
          guard++)
         j--;
-    if (j == i || (end = literal_end(s, i)) == 0)
+    if (j == i)
         return;
-    if (word_before_is(s, j, "-string", 7))
+    /* what stands before is tested first: most quotes follow no blank or
+     * other code, and the literal is read only then */
+    if ((t[j - 1] | 0x20) == 'g' && word_before_is(s, j, "-string", 7))
         for (j -= 7, guard = 0;
              j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]); guard++)
             j--;
-    if (word_before_is(s, j, "convertto-securestring", 22)) {
+    if ((t[j - 1] | 0x20) == 'g' && word_before_is(s, j, "convertto-securestring", 22)) {
         /* PowerShell: the plain text of a SecureString, a password */
-        if (!secret_placeholder_is(t + i + 1, end - 1 - (i + 1)) &&
-            (secret_text_generic_ok(t + i + 1, end - 1 - (i + 1), 1) ||
-             secret_text_password_ok(t + i + 1, end - 1 - (i + 1), 1)))
+        if ((end = literal_end(s, i)) == 0)
+            return;
+        vn = end - 1 - (i + 1);
+        if (!secret_placeholder_is(t + i + 1, vn) &&
+            (secret_text_generic_ok(t + i + 1, vn, 1) || secret_text_password_ok(t + i + 1, vn, 1)))
             scan_add(s, i + 1, end - 1, K_GENERIC, SECRET_NAME_LISTED | SECRET_NAME_PASSWORD);
         return;
     }
@@ -108,7 +112,9 @@ void secret_args_bare_call_at(struct scan *s, size_t i)
     for (guard = 0; j > 0 && guard < INDENT_MAX && is_blank((unsigned char)t[j - 1]); guard++)
         j--;
     /* NAME "VALUE" alone on its line: password "..." in a Gradle block */
-    if (ns < ne && (j == 0 || t[j - 1] == '\n') && ends_statement(s, end))
+    if (ns < ne && (j == 0 || t[j - 1] == '\n') &&
+        (secret_text_name_flags(t, ns, ne) & SECRET_NAME_LISTED) != 0 &&
+        (end = literal_end(s, i)) != 0 && ends_statement(s, end))
         secret_assign_span(s, ns, ne, i + 1, end - 1, 1);
 }
 
