@@ -21,11 +21,8 @@ void secret_args_call_at(struct scan *s, size_t i)
 {
     const char *t = s->t;
     size_t j = i, k, e, vs, ve;
-    int guard;
 
-    for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
-         guard++)
-        j--;
+    j = scan_skip_blanks_back(s, j);
     if (j == 0 || (t[j - 1] != '(' && t[j - 1] != '['))
         return;
     e = i + 1 + scan_run_len(s, i + 1, is_arg_name_char, SECRET_NAME_MAX);
@@ -84,17 +81,13 @@ void secret_args_bare_call_at(struct scan *s, size_t i)
     size_t j = i, ne, ns, end, vn;
     int guard;
 
-    for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
-         guard++)
-        j--;
+    j = scan_skip_blanks_back(s, j);
     if (j == i)
         return;
     /* what stands before is tested first: most quotes follow no blank or
      * other code, and the literal is read only then */
     if ((t[j - 1] | 0x20) == 'g' && word_before_is(s, j, "-string", 7))
-        for (j -= 7, guard = 0;
-             j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]); guard++)
-            j--;
+        j = scan_skip_blanks_back(s, j - 7);
     if ((t[j - 1] | 0x20) == 'g' && word_before_is(s, j, "convertto-securestring", 22)) {
         /* PowerShell: the plain text of a SecureString, a password */
         if ((end = literal_end(s, i)) == 0)
@@ -122,11 +115,8 @@ void secret_args_fallback_at(struct scan *s, size_t i)
 {
     const char *t = s->t;
     size_t j = i, ne;
-    int guard;
 
-    for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
-         guard++)
-        j--;
+    j = scan_skip_blanks_back(s, j);
     ne = j;
     while (j > 0 && ne - j < SECRET_NAME_MAX && is_name_char((unsigned char)t[j - 1]))
         j--;
@@ -146,18 +136,13 @@ static int assigned_name(const struct scan *s, size_t i, size_t *ns, size_t *ne)
 {
     const char *t = s->t;
     size_t j = i;
-    int guard;
 
     if (j > 0 && is_quote((unsigned char)t[j - 1]))
         j--;
-    for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
-         guard++)
-        j--;
+    j = scan_skip_blanks_back(s, j);
     if (j == 0 || (t[j - 1] != '=' && t[j - 1] != ':'))
         return 0;
-    for (j--, guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
-         guard++)
-        j--;
+    j = scan_skip_blanks_back(s, j - 1);
     *ne = j;
     while (j > 0 && *ne - j < SECRET_NAME_MAX && is_name_char((unsigned char)t[j - 1]))
         j--;

@@ -628,7 +628,7 @@ void secret_assign_at(struct scan *s, size_t i)
 {
     const char *t = s->t;
     size_t j = i, ne, from;
-    int guard, name_quoted = 0;
+    int name_quoted = 0;
     char next = i + 1 < s->n ? t[i + 1] : '\0';
     char prev = i > 0 ? t[i - 1] : '\0';
 
@@ -645,9 +645,7 @@ void secret_assign_at(struct scan *s, size_t i)
             return;   /* a scope: std::x */
         from = next == '=' ? i + 2 : i + 1;
     }
-    for (guard = 0; j > 0 && guard < ASSIGN_BLANKS_MAX && is_blank((unsigned char)t[j - 1]);
-         guard++)
-        j--;
+    j = scan_skip_blanks_back(s, j);
     if (j >= 2 && t[j - 1] == ']' && t[j - 2] == '[')
         j -= 2;       /* char key[] = "..." */
     else if (j > 0 && t[j - 1] == ']')

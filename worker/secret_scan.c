@@ -59,3 +59,12 @@ size_t scan_skip_blanks(const struct scan *s, size_t p)
         k++;
     return k;
 }
+
+size_t scan_skip_blanks_back(const struct scan *s, size_t p)
+{
+    size_t k = p;
+
+    while (k > 0 && p - k < ASSIGN_BLANKS_MAX && is_blank((unsigned char)s->t[k - 1]))
+        k--;
+    return k;
+}

@@ -166,6 +166,10 @@ int scan_prefix_ci(const char *v, size_t n, const char *lit);
 /* Offset past at most ASSIGN_BLANKS_MAX blanks from p. */
 size_t scan_skip_blanks(const struct scan *s, size_t p);
 
+/* Offset of the first of at most ASSIGN_BLANKS_MAX blanks that end at p
+ * (p when none does). */
+size_t scan_skip_blanks_back(const struct scan *s, size_t p);
+
 /* Records the span [start, end) of kind with flags (nothing when end <=
  * start); sets s->oom when out of memory. */
 void scan_add(struct scan *s, size_t start, size_t end, int kind, unsigned flags);
