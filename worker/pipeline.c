@@ -1046,11 +1046,12 @@ int pipeline_cancel_tasks(struct worker *w)
 
 int pipeline_release_all(struct worker *w, kv_async_cb *cb)
 {
-    char attempts[24], idle[24];
+    char attempts[24], idle[24], ttl[24];
     struct err e;
     int n = 0;
 
     snprintf(idle, sizeof idle, "%ld", w->cfg->visibility_ms);
+    snprintf(ttl, sizeof ttl, "%ld", w->cfg->job_ttl_s);
 
     for (struct pipeline_job *j = w->jobs; j != NULL; j = j->next) {
         /* Only before anything of it is stored: a job that reached
@@ -1062,9 +1063,9 @@ int pipeline_release_all(struct worker *w, kv_async_cb *cb)
             cancel_now(&j->task);
         j->released = 1;
         snprintf(attempts, sizeof attempts, "%ld", j->attempts);
-        if (kv_async_eval(w->kv, &job_script_release, 2, 8,
+        if (kv_async_eval(w->kv, &job_script_release, 2, 9,
                           (const char *[]){j->key, w->stream, w->consumer, attempts, w->group,
-                                           j->entry_id, idle, WORKER_CHANNEL},
+                                           j->entry_id, idle, WORKER_CHANNEL, ttl},
                           NULL, cb, w, &e) == ERR_OK)
             n++;
     }

@@ -316,6 +316,12 @@ def test_a_job_a_draining_worker_leaves_goes_on_at_once_on_a_worker_that_stays(
     job = harness.poll_job(job_id, timeout=JOB_TIMEOUT_S)
     assert job["status"] == "done" and job["attempts"] == 1, job
     assert job["worker"] == staying.wait_for_log("worker_started")["consumer"], job
+    # Between the two workers it was queued again, not running on one stopped.
+    types = [ln for ln in harness.redis_cli(
+        "EVAL", "local o = {} for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do "
+        "o[#o + 1] = e[2][2] end return o", "1", f"jobev:{job_id}").splitlines() if ln]
+    status = [t for t in types if t in ("running", "requeued", "done", "failed")]
+    assert status == ["running", "requeued", "running", "done"], types
     assert [r["count"] for r in staying.events("entries_reclaimed")] == [1], staying.tail()
 
 
