@@ -21,6 +21,7 @@
 #include "worker/redact.h"
 
 #include "tests/unit/fixture.h"
+#include "tests/unit/leak_check.h"
 #include "tests/unit/redact_inputs.h"
 
 #define FIXTURE_DIR "tests/fixtures/secrets/"
@@ -298,22 +299,6 @@ static void test_planted_lines_kept(void **state)
     free(text);
 }
 
-static void assert_clean(const char *text, size_t len, const char *what)
-{
-    struct redact_result res;
-
-    redact_ok(text, len, &res);
-    if (cJSON_GetArraySize(res.findings) != 0) {
-        const cJSON *f = cJSON_GetArrayItem(res.findings, 0);
-
-        fail_msg("%s: unexpected %s", what, str_of(f, "rule_id"));
-    }
-    assert_int_equal(res.count, 0);
-    assert_int_equal(res.len, len);
-    assert_memory_equal(res.text, text, len);
-    redact_result_cleanup(&res);
-}
-
 static void test_false_positives(void **state)
 {
     size_t len;
@@ -322,10 +307,10 @@ static void test_false_positives(void **state)
     int lines = 0;
 
     (void)state;
-    assert_clean(text, len, "negatives.txt");
+    leak_assert_clean(text, len, "negatives.txt");
     for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
         snprintf(what, sizeof(what), "negatives.txt: %.*s", (int)(nl - p), p);
-        assert_clean(p, (size_t)(nl - p), what);
+        leak_assert_clean(p, (size_t)(nl - p), what);
         lines++;
     }
     assert_true(lines > 40);
@@ -913,259 +898,6 @@ static void test_yaml_block_scalar_ends_at_dedent(void **state)
     redact_result_cleanup(&res);
 }
 
-/* Each of lines[0..n) comes back unchanged, alone and joined. */
-static void assert_lines_clean(const char *const *lines, size_t n)
-{
-    char all[4096];
-    size_t i, used = 0, len;
-
-    for (i = 0; i < n; i++) {
-        len = strlen(lines[i]);
-        assert_clean(lines[i], len, lines[i]);
-        assert_true(used + len < sizeof(all));
-        memcpy(all + used, lines[i], len);
-        used += len;
-    }
-    assert_clean(all, used, "all lines");
-}
-
-/* Ruby's ENV.fetch block: a default that is no secret (a number, an error,
- * an empty or a worded literal) or under a name that says none stays. */
-static void test_ruby_fetch_block_kept(void **state)
-{
-    static const char *const lines[] = {
-        "port = ENV.fetch(\"PORT\") { 3000 }\n",
-        "secret = ENV.fetch(\"SECRET_KEY_BASE\") { raise \"missing SECRET_KEY_BASE\" }\n",
-        "api_token = ENV.fetch(\"API_TOKEN\") { \"\" }\n",
-        "ENV.fetch(\"API_TOKEN\") { \"dev-token-not-secret\" }\n",
-        "host = ENV.fetch(\"REDIS_HOST\") { \"redis-7.internal\" }\n",
-        "level = ENV.fetch('LOG_LEVEL') { 'Debug42' }\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
-/* Shell parameter expansions that hold no secret: a default under a name
- * that says none, an empty, worded or referenced default, an error
- * message (:?) or an alternate value (:+), a nested expansion. */
-static void test_shell_parameter_defaults_kept(void **state)
-{
-    static const char *const lines[] = {
-        "cd \"${HOME:-/tmp}\"\n",
-        "PORT=${PORT:-8080}\n",
-        "LOG_DIR=\"${LOG_DIR:=/var/log/app-2024}\"\n",
-        "DB_PASSWORD=\"${DB_PASSWORD:-}\"\n",
-        "TOKEN=\"${API_TOKEN:-$(cat /run/secrets/api_token)}\"\n",
-        ": \"${API_KEY:?API_KEY must be set to a Key123 value}\"\n",
-        "exec app ${TOKEN:+--token=\"$TOKEN\"}\n",
-        "PASSWORD=${DB_PASSWORD:-changeme}\n",
-        "PASSWORD=${DB_PASSWORD:-${POSTGRES_PASSWORD}}\n",
-        "image: ${REGISTRY:-ghcr.io}/acme/app:${TAG:-v1.2.3-Beta4}\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
-/* Defaults after a lookup in parentheses or a subscript that hold no
- * secret: a name that says none, an empty or worded literal, a variable, a
- * literal that is only the start of an expression. */
-static void test_fallback_in_parentheses_kept(void **state)
-{
-    static const char *const lines[] = {
-        "level = (os.getenv(\"LEVEL\") or \"info\")\n",
-        "region = (os.getenv(\"AWS_REGION\") or \"eu-West-1b\")\n",
-        "mode = ENV[\"MODE\"] || \"Production42\"\n",
-        "token = (os.getenv(\"API_TOKEN\") or default_token)\n",
-        "password = (input(\"Password: \") or \"\")\n",
-        "const parts = (req.headers[\"authorization\"] || \"\").split(\" \");\n",
-        "msg = (os.getenv(\"API_TOKEN\") or \"Please set API_TOKEN\")\n",
-        "url = (os.getenv(\"API_TOKEN\") or \"Xk9mP2vQ7rT4\" + suffix)\n",
-        "if (flags & MASK) || (mode == \"Strict42x\") { }\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
-/* Registry logins fed from a pipe that hold no secret: the value echoed
- * is a reference ($TOKEN, ${CI_JOB_TOKEN}, ${{ secrets.X }}, $(cmd)), a
- * command writes it, or the login does not read stdin. */
-static void test_password_piped_to_login_kept(void **state)
-{
-    static const char *const lines[] = {
-        "echo \"$TOKEN\" | docker login --password-stdin -u bot ghcr.io\n",
-        "echo \"${CI_JOB_TOKEN}\" | docker login -u gitlab-ci-token --password-stdin $CI_REG\n",
-        "echo ${{ secrets.GHCR_TOKEN }} | docker login ghcr.io -u x --password-stdin\n",
-        "echo $CR_PAT | docker login ghcr.io -u USERNAME --password-stdin\n",
-        "printf '%s' \"$(cat /run/secrets/reg)\" | podman login --password-stdin quay.io\n",
-        "aws ecr get-login-password | docker login --username AWS --password-stdin 1.dkr.ecr\n",
-        "echo \"Building Image42x\" | docker build -t app:Release9 -\n",
-        "echo \"Xk9mP2vQ7rT4wL8n\" | docker login -u bot ghcr.io; cat --password-stdin\n",
-        "x = flags | docker_login_mask | PASSWORD_STDIN_Flag42;\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
-/* The word default in code and prose is no .netrc entry, and a default
- * entry whose password is a reference holds no secret. */
-static void test_netrc_default_kept(void **state)
-{
-    static const char *const lines[] = {
-        "switch (x) {\ndefault:\n    password = ask();\n}\n",
-        "  default = \"Xk9mP2vQ7rT4wL8n\"\n",
-        "The default password policy is Strict2024x.\n",
-        "default password policy Strict2024x\n",
-        "default login anonymous password $NETRC_PASSWORD\n",
-        "default\n  login anonymous\n  password ${NETRC_PASSWORD}\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
-/* A docker command after long global options that is not login: its -p is
- * a port, whatever comes before it. */
-static void test_docker_long_options_not_login(void **state)
-{
-    static const char *const lines[] = {
-        "docker --config /home/ci/builds/acme/platform/.docker-config-for-this-pipeline "
-        "--tlsverify --tlscacert /etc/ci/certs/registry-build-cluster-ca-bundle.pem "
-        "--tlscert /etc/ci/certs/registry-build-cluster-client-certificate.pem "
-        "--tlskey /etc/ci/certs/registry-build-cluster-client-private-key.pem "
-        "-H tcp://docker-daemon.build.internal.acme.io:2376 run -p 127.0.0.1:8443:8443 app\n",
-        "docker \\\n  --context build-Cluster7 \\\n  run -p 0.0.0.0:5432:5432 -d pg:16\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
-/* A framework's signing key read from elsewhere, and names that end in key
- * base without saying secret: nothing to replace. */
-static void test_framework_signing_keys_kept(void **state)
-{
-    static const char *const lines[] = {
-        "production:\n  secret_key_base: <%= ENV[\"SECRET_KEY_BASE\"] %>\n",
-        "  config.secret_key_base = ENV.fetch(\"SECRET_KEY_BASE\")\n",
-        "  config.secret_key_base = Rails.application.credentials.secret_key_base\n",
-        "SECRET_KEY_BASE=$(bin/rails secret)\n",
-        "  secret_key_base: ${SECRET_KEY_BASE}\n",
-        "SECRET_KEY = os.environ[\"DJANGO_SECRET_KEY\"]\n",
-        "cache_key_base = \"Products2024-v3x\"\n",
-        "@api_key ||= ENV[\"API_KEY\"]\n",
-        "options[:token] ||= default_token\n",
-        "process.env.API_TOKEN ?\?= process.env.FALLBACK_TOKEN;\n",
-        "mask |= TOKEN_Flag42x;\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
-/* Logins whose password is no literal (a variable in a here-string or a
- * here-document, a file redirected), here-documents that feed no login,
- * a login's name in other code, and the -p of other subcommands of the
- * same CLIs (a template parameter, a path). */
-static void test_login_stdin_kept(void **state)
-{
-    static const char *const lines[] = {
-        "docker login -u bob --password-stdin <<< \"$REGISTRY_PASSWORD\"\n",
-        "docker login -u bob --password-stdin <<< \"${{ secrets.GHCR_TOKEN }}\" ghcr.io\n",
-        "docker login --password-stdin -u bob <<EOF\n$CI_REGISTRY_PASSWORD\nEOF\n",
-        "oras login -u bot --password-stdin r.io <<'EOF'\n${ORAS_PASSWORD}\nEOF\n",
-        "docker login -u bob --password-stdin < /run/secrets/registry_Pass42\n",
-        "docker build -t app:Release9 - <<EOF\nFROM alpine:3.19\nEOF\n",
-        "std::cout << \"oc login\" << \"Xk9mP2vQ7rT4wL8nZs4x\" << std::endl;\n",
-        "crane auth login r.io -u bot -p \"$CRANE_PASSWORD\"\n",
-        "echo \"$TOKEN\" | oras login -u x --password-stdin r.io\n",
-        "oc process -f tmpl.yaml -p DB_NAME=App42xQ9z | oc apply -f -\n",
-        "cf push acme-api -p ./build/libs/acme-api-1.2.3.jar\n",
-        "skopeo login -u bot -p --tls-verify=false r.io\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
-/* Clients' password options with no literal password: a variable, a
- * prompt (-p or -W with no value, -p before another option, 7z -p with a
- * blank), a user without a password, keytool's and openssl's indirections
- * (-storepass:env, env:, file:), and the same letters as other options
- * of other commands. */
-static void test_client_password_options_kept(void **state)
-{
-    static const char *const lines[] = {
-        "redis-cli -h cache -a \"$REDIS_PASSWORD\" --no-auth-warning ping\n",
-        "zip -r -P \"$ZIP_PASSWORD\" out.zip data/\n",
-        "7z a -mhe=on -p backup.7z data/\n",
-        "sqlcmd -S db -U sa -P \"${SA_PASSWORD}\" -i init.sql\n",
-        "mongosh -u admin -p --authenticationDatabase admin\n",
-        "ldapsearch -x -W -D cn=admin,dc=acme,dc=io -b dc=acme,dc=io\n",
-        "smbclient -L //srv -U bob\n",
-        "curl --user bob https://api.acme.io\n",
-        "curl --user \"$API_USER:$API_PASS\" https://api.acme.io\n",
-        "skopeo copy --src-creds \"$SRC_USER:$SRC_PASS\" docker://a docker://b\n",
-        "keytool -list -keystore ks.jks -storepass:env STOREPASS\n",
-        "openssl rsa -in k.pem -passin env:KEY_PASS -out p.pem\n",
-        "openssl req -new -key k.pem -passout file:/run/secrets/Pass42x -out r.csr\n",
-        "java -jar tool.jar -storetype PKCS12 -alias Upload42xQ\n",
-        "find . -name Password42x -print\n",
-        "tar -czf backup.tar.gz -P /var/lib/App42xQz\n",
-        "ps -U root -p 4242 -o pid,cmd\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
-/* PowerShell cmdlets assigned to a secret's name are code, not the value
- * (Read-Host, ConvertTo-SecureString of a variable, ConvertFrom-Json), and
- * a DSL call under a secret name whose argument is no literal secret (a
- * lookup, an interpolated string, a literal followed by more code). */
-static void test_calls_without_parentheses_kept(void **state)
-{
-    static const char *const lines[] = {
-        "$password = Read-Host -AsSecureString\n",
-        "$securePassword = ConvertTo-SecureString $env:SVC_PASSWORD -AsPlainText -Force\n",
-        "$secret = ConvertFrom-Json $raw\n",
-        "$token = Get-Content ./token.txt\n",
-        "    password System.getenv(\"REPO_PASSWORD\")\n",
-        "    password \"${repoPassword}\"\n",
-        "    password findProperty(\"repo.Password42\")\n",
-        "    storePassword \"Prefix42xQ\" + suffix\n",
-        "    print \"Password42xQz\"\n",
-        "echo \"Xk9mP2vQ7rT4wL8nZs4x\"\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
-/* Colon-separated lines that are no .pgpass entry (times, MAC addresses,
- * /etc/passwd, image references, a YAML mapping) or whose password is a
- * stand-in. */
-static void test_pgpass_kept(void **state)
-{
-    static const char *const lines[] = {
-        "12:30:45:123:Abc12345xyZ\n",
-        "00:1a:2b:3c:4d:5e\n",
-        "app:x:1000:1000:App User42,,,:/home/app:/bin/bash\n",
-        "root:x:0:0:root:/root:/bin/bash\n",
-        "image: registry.acme.io:5000/acme/app:v1.2.3-Beta4\n",
-        "db.acme.io:5432:app:appuser:${PGPASSWORD}\n",
-        "*:*:*:postgres:changeme\n",
-        "localhost:5432:*:app:\n",
-        "a:b:c:d:Xk9mP2vQ7rT4wL8nZs4x\n",
-    };
-
-    (void)state;
-    assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1190,17 +922,6 @@ int main(void)
         cmocka_unit_test(test_findings_capped),
         cmocka_unit_test(test_diff_adds_mark),
         cmocka_unit_test(test_yaml_block_scalar_ends_at_dedent),
-        cmocka_unit_test(test_ruby_fetch_block_kept),
-        cmocka_unit_test(test_shell_parameter_defaults_kept),
-        cmocka_unit_test(test_fallback_in_parentheses_kept),
-        cmocka_unit_test(test_password_piped_to_login_kept),
-        cmocka_unit_test(test_netrc_default_kept),
-        cmocka_unit_test(test_docker_long_options_not_login),
-        cmocka_unit_test(test_framework_signing_keys_kept),
-        cmocka_unit_test(test_login_stdin_kept),
-        cmocka_unit_test(test_client_password_options_kept),
-        cmocka_unit_test(test_calls_without_parentheses_kept),
-        cmocka_unit_test(test_pgpass_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
