@@ -29,6 +29,10 @@
 #define EXEC_NUM_LEN 16
 /* Bytes of the status file the keeper reads: "child-pid" is its first line. */
 #define EXEC_STATUS_MAX 4096
+/* The sandbox's oom_score_adj: the most, so that under memory pressure (a
+ * container's limit, the host's) the kernel kills a sandboxed run first,
+ * never the worker beside it. */
+#define EXEC_OOM_SCORE_ADJ "1000"
 
 struct exec_args {
     const char *bwrap;
@@ -425,6 +429,23 @@ static int seccomp_memfd(void)
     return fd;
 }
 
+/* Makes this process, and so everything it starts, the OOM killer's first
+ * choice (EXEC_OOM_SCORE_ADJ). Before the change of user: the new user
+ * may not write this process's /proc files (it is not dumpable then).
+ * Raising the score needs no privilege. */
+static void oom_first(void)
+{
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        fail("open /proc/self/oom_score_adj: %s", strerror(errno));
+    n = write(fd, EXEC_OOM_SCORE_ADJ, sizeof EXEC_OOM_SCORE_ADJ - 1);
+    if (n != (ssize_t)(sizeof EXEC_OOM_SCORE_ADJ - 1))
+        fail("write /proc/self/oom_score_adj: %s", n < 0 ? strerror(errno) : "short write");
+    close(fd);
+}
+
 /* Root hands the sandbox to nobody: RLIMIT_NPROC does not bind root. */
 static void drop_privileges(uid_t uid)
 {
@@ -657,6 +678,7 @@ int sandbox_exec_main(int argc, char **argv)
         fail("too many descriptors for RLIMIT_NOFILE %d", SANDBOX_NOFILE);
     bwrap_argv(&av, &a, fds, filter, status);
 
+    oom_first();
     drop_privileges(a.linter ? SANDBOX_EXEC_LINT_UID : SANDBOX_EXEC_UID);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         fail("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));

@@ -70,6 +70,7 @@ def test_hostile_programs_are_contained(harness, worker, tmp_path):
     listener.setblocking(False)
     port = listener.getsockname()[1]
     escape = tmp_path / f"escaped-{secrets.token_hex(4)}"
+    worker_adj = open(f"/proc/{worker.pid}/oom_score_adj").read().strip()
     t = secrets.token_hex(3)     # file names no other sandbox on the machine uses
 
     programs = {
@@ -118,6 +119,7 @@ print("\\n".join(found))
 raise SystemExit(3)
 """),
         "sleeper": (f"slow_{t}.sh", "sh", "echo start\nsleep 100\necho never\n"),
+        "oom_score": (f"oom_{t}.sh", "sh", "echo adj=$(cat /proc/self/oom_score_adj)\nexit 5\n"),
         "flood": (f"flood_{t}.py", "python", """
 import sys
 chunk = "y" * 1023 + "\\n"
@@ -169,6 +171,13 @@ raise SystemExit(4)
     assert CANARY not in out and "CODEINSIGHT" not in out and "REDIS_URL" not in out, out
     env = eval(out.split("ENV ", 1)[1].split("\n", 1)[0])  # noqa: S307 - our own print
     assert set(env) <= {"PATH", "HOME", "LANG", "TMPDIR", "PWD", "SHLVL", "_", "LC_CTYPE"}, env
+
+    # Under memory pressure the kernel kills sandboxed code first, never the
+    # worker: the most oom_score_adj there is, and the worker's own unchanged.
+    r = first_run(by["oom_score"])
+    assert r["exit"] == 5 and r["stdout_tail"] == "adj=1000\n", r
+    assert worker_adj != "1000"
+    assert open(f"/proc/{worker.pid}/oom_score_adj").read().strip() == worker_adj
 
     # Past the wall clock: killed, marked timed out.
     r = first_run(by["sleeper"])
