@@ -43,7 +43,9 @@ void export_respond(struct request *req, cJSON *view, enum export_format f, cons
     char *text;
 
     if (f == EXPORT_JSON) {
-        respond_json(req, 200, view);
+        text = cJSON_PrintUnformatted(view);
+        cJSON_Delete(view);
+        respond_tagged(req, "application/json", text, NULL);
         return;
     }
     err_clear(&e);
@@ -71,6 +73,6 @@ void export_respond(struct request *req, cJSON *view, enum export_format f, cons
     cJSON_Delete(view);
     text = doc != NULL ? cJSON_PrintUnformatted(doc) : NULL;
     cJSON_Delete(doc);
-    respond_text(req, 200, f == EXPORT_SARIF ? "application/sarif+json" : "application/json",
-                 text);
+    respond_tagged(req, f == EXPORT_SARIF ? "application/sarif+json" : "application/json", text,
+                   NULL);
 }

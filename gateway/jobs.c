@@ -173,17 +173,17 @@ cJSON *jobs_view_or_respond(struct request *req, const char *id, int *hot)
  * cached job is left to the normal path, which answers 404. */
 static int job_from_view_cache(struct request *req, const char *id, const char *user_id)
 {
-    char owner[CRYPTO_UUID_LEN], *text;
+    char owner[CRYPTO_UUID_LEN], *text, tag[ETAG_LEN];
     size_t len;
 
-    if (view_cache_get(req->gw->views, id, clock_now_ms(), &text, &len, owner,
-                       sizeof owner) != 1)
+    if (view_cache_get(req->gw->views, id, clock_now_ms(), &text, &len, owner, sizeof owner,
+                       tag) != 1)
         return 0;
     if (strcmp(owner, user_id) != 0) {
         free(text);
         return 0;
     }
-    respond_text(req, 200, "application/json", text);
+    respond_tagged(req, "application/json", text, tag);
     return 1;
 }
 
@@ -207,14 +207,15 @@ void handle_job_get(struct request *req)
         return;
     if ((view = jobs_view_or_respond(req, id, NULL)) == NULL)
         return;
-    if (format == EXPORT_JSON && job_view_finished(view)) {
-        /* Rendered once; later polls are answered from memory. */
+    if (format == EXPORT_JSON) {
         char *text = cJSON_PrintUnformatted(view);
-        if (text != NULL)
+        /* A finished job's view is rendered once; later polls are answered
+         * from memory. */
+        if (text != NULL && job_view_finished(view))
             view_cache_put(req->gw->views, id, who->user_id, text, strlen(text),
                            clock_now_ms());
         cJSON_Delete(view);
-        respond_text(req, 200, "application/json", text);
+        respond_tagged(req, "application/json", text, NULL);
         return;
     }
     export_respond(req, view, (enum export_format)format, req->gw->cfg->info_url);

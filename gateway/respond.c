@@ -3,6 +3,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "gateway/etag.h"
 #include "gateway/request.h"
 
 #include <microhttpd.h>
@@ -152,6 +153,27 @@ void respond_text(struct request *req, int status, const char *ctype, char *text
         return;
     }
     respond_send(req, status, ctype, text);
+}
+
+void respond_tagged(struct request *req, const char *ctype, char *text, const char *tag)
+{
+    char own[ETAG_LEN];
+
+    if (text == NULL) {
+        respond_text(req, 200, ctype, NULL);
+        return;
+    }
+    if (tag == NULL) {
+        etag_of(text, strlen(text), own);
+        tag = own;
+    }
+    respond_header(req, "ETag", tag);
+    if (etag_none_match(request_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH), tag)) {
+        free(text);
+        respond_empty(req, MHD_HTTP_NOT_MODIFIED);
+        return;
+    }
+    respond_send(req, 200, ctype, text);
 }
 
 void respond_json(struct request *req, int status, cJSON *body)

@@ -23,6 +23,13 @@ void respond_json(struct request *req, int status, cJSON *body);
  * (allocation failure) becomes a 500 problem. */
 void respond_text(struct request *req, int status, const char *ctype, char *text);
 
+/* Sends text (takes; NUL-terminated) as 200, content type ctype (a borrowed
+ * literal), with its entity tag (gateway/etag.h): tag, or computed from the
+ * text when tag is NULL. When the request's If-None-Match names the tag,
+ * 304 Not Modified instead, with the tag and no body. A NULL text becomes a
+ * 500 problem. */
+void respond_tagged(struct request *req, const char *ctype, char *text, const char *tag);
+
 /* A streamed body's source: copies up to max bytes into buf and returns how
  * many; returns 0 after suspending the connection (server_suspend) until
  * more is ready, or -1 at the end of the body. */

@@ -7,6 +7,7 @@
 #include "gateway/view_cache.h"
 
 #include "common/strhash.h"
+#include "gateway/etag.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ struct slot {
     char owner[VIEW_ID_MAX + 1];
     char *text;                     /* owns */
     size_t len;
+    char etag[ETAG_LEN];            /* text's */
     int64_t expires_ms;
 };
 
@@ -94,7 +96,7 @@ int view_cache_has(struct view_cache *c, const char *job_id, int64_t now_ms)
 }
 
 int view_cache_get(struct view_cache *c, const char *job_id, int64_t now_ms, char **out,
-                   size_t *len, char *owner, size_t owner_cap)
+                   size_t *len, char *owner, size_t owner_cap, char etag[ETAG_LEN])
 {
     struct slot *s;
     int rc = 0;
@@ -112,6 +114,7 @@ int view_cache_get(struct view_cache *c, const char *job_id, int64_t now_ms, cha
             *len = s->len;
             if (owner_cap > 0)
                 snprintf(owner, owner_cap, "%s", s->owner);
+            memcpy(etag, s->etag, ETAG_LEN);
             rc = 1;
         }
     }
@@ -138,7 +141,7 @@ void view_cache_put(struct view_cache *c, const char *job_id, const char *owner,
 {
     struct slot *same = NULL, *vacant = NULL, *oldest = NULL, *victim;
     size_t h;
-    char *copy;
+    char *copy, etag[ETAG_LEN];
 
     if (c == NULL || len > VIEW_CACHE_ENTRY_MAX || len > c->max_bytes ||
         strlen(job_id) > VIEW_ID_MAX || strlen(owner) > VIEW_ID_MAX)
@@ -147,6 +150,7 @@ void view_cache_put(struct view_cache *c, const char *job_id, const char *owner,
         return;
     memcpy(copy, text, len);
     copy[len] = '\0';
+    etag_of(copy, len, etag);
 
     pthread_mutex_lock(&c->mu);
     h = (size_t)strhash(job_id);
@@ -171,6 +175,7 @@ void view_cache_put(struct view_cache *c, const char *job_id, const char *owner,
     memcpy(victim->owner, owner, strlen(owner) + 1);
     victim->text = copy;
     victim->len = len;
+    memcpy(victim->etag, etag, ETAG_LEN);
     victim->expires_ms = now_ms + VIEW_CACHE_TTL_MS;
     c->bytes += len;
     c->entries++;

@@ -15,6 +15,8 @@
 #ifndef GW_VIEW_CACHE_H
 #define GW_VIEW_CACHE_H
 
+#include "gateway/etag.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,11 +36,12 @@ void view_cache_free(struct view_cache *c);
  * only: the entry may be gone by the time view_cache_get runs. */
 int view_cache_has(struct view_cache *c, const char *job_id, int64_t now_ms);
 
-/* The view of job_id: 1 with *out (malloc'd, NUL-terminated, *len bytes)
- * and owner copied into owner (owner_cap bytes); 0 when absent or expired;
- * -1 when out of memory. c may be NULL (0). */
+/* The view of job_id: 1 with *out (malloc'd, NUL-terminated, *len bytes),
+ * owner copied into owner (owner_cap bytes) and the view's entity tag
+ * (etag_of, computed once by view_cache_put) into etag; 0 when absent or
+ * expired; -1 when out of memory. c may be NULL (0). */
 int view_cache_get(struct view_cache *c, const char *job_id, int64_t now_ms, char **out,
-                   size_t *len, char *owner, size_t owner_cap);
+                   size_t *len, char *owner, size_t owner_cap, char etag[ETAG_LEN]);
 
 /* Keeps a copy of text (len bytes) as job_id's view, owned by owner.
  * Replaces an older entry of the same job. Does nothing when c is NULL, the

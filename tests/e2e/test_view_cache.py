@@ -74,3 +74,22 @@ def test_off_reads_every_time(harness, clean_state):
     assert harness.http("GET", f"/job/{jid}", gateway=gw)[0] == 200
     forget_everywhere(harness, jid)
     assert_problem(harness.http("GET", f"/job/{jid}", gateway=gw), 404, "job_not_found")
+
+
+def test_a_cached_view_keeps_its_entity_tag(harness, cached_gw, clean_state):
+    """The tag a poller got with the rendered view is the one the cached
+    copy answers with: If-None-Match gets 304 from memory, with no body."""
+    job = finished_job(harness)
+    jid = job["job_id"]
+    status, headers, _ = harness.http("GET", f"/job/{jid}")     # renders and keeps it
+    tag = headers.get("ETag")
+    assert status == 200 and tag, headers
+    forget_everywhere(harness, jid)
+    status, headers, body = harness.http("GET", f"/job/{jid}", headers={"If-None-Match": tag})
+    assert (status, headers.get("ETag"), body) == (304, tag, ""), (status, headers, body)
+    status, headers, again = harness.http("GET", f"/job/{jid}")
+    assert (status, headers.get("ETag"), again) == (200, tag, job)
+    # The owner is checked before the tag: another user's 404 stays a 404.
+    _, _, other = harness.new_user(plan="pro")
+    assert_problem(harness.http("GET", f"/job/{jid}", headers={"If-None-Match": tag},
+                                auth=other), 404, "job_not_found")

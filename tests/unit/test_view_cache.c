@@ -17,12 +17,14 @@
 #define USER  "11111111-2222-4333-8444-555555555555"
 #define NOW   1000000
 
-/* The cached text of id, or NULL; the owner in owner. */
+/* The cached text of id, or NULL; the owner in owner. Its entity tag must
+ * be the text's. */
 static char *get(struct view_cache *c, const char *id, int64_t now, char owner[37])
 {
     char *text;
     size_t len;
-    int rc = view_cache_get(c, id, now, &text, &len, owner, 37);
+    char tag[ETAG_LEN];
+    int rc = view_cache_get(c, id, now, &text, &len, owner, 37, tag);
 
     assert_int_not_equal(rc, -1);
     if (rc == 0) {
@@ -30,6 +32,12 @@ static char *get(struct view_cache *c, const char *id, int64_t now, char owner[3
         return NULL;
     }
     assert_int_equal(len, strlen(text));
+    {
+        /* The tag computed when it was kept is the text's own. */
+        char want[ETAG_LEN];
+        etag_of(text, len, want);
+        assert_string_equal(tag, want);
+    }
     return text;
 }
 
