@@ -8,7 +8,8 @@
  * (JOB_ANSWERS_KEY_PREFIX, common/job.h); admit.lua answers from an entry
  * only while its digest is among them (docs/admission.md, "Result cache").
  *
- *     struct answer_basis b = {.task = "review", .prompt = "review@3+brain@8", ...};
+ *     struct answer_basis b = {.task = "review",
+ *                              .prompt = "review@4.852e5d+brain@9.253215", ...};
  *     char v[ANSWER_VERSION_LEN];
  *     answer_version(&b, v);          // 16 hex digits
  */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/plans.h"
@@ -30,6 +31,8 @@
 #define PROMPT_TEMPLATE_VERSION_MAX 999999L
 /* Nesting of {{#x}} / {{^x}} sections, at most. */
 #define PROMPT_SECTION_DEPTH 8
+/* Hex digits of a content digest in a prompt version. */
+#define PROMPT_DIGEST_HEX 6
 /* The line between a template's fixed instructions and its task part. */
 #define PROMPT_USER_MARK "# --- user ---"
 
@@ -107,6 +110,7 @@ struct seg {
 struct template {
     char *text;                 /* owns: the whole file, NUL-terminated */
     long version;
+    char digest[PROMPT_DIGEST_HEX + 1];     /* of the whole file, as sha256sum prints it */
     struct seg *segs;           /* owns */
     size_t nsegs;
 };
@@ -114,6 +118,7 @@ struct template {
 struct prompt_set {
     char brain_version[PROMPT_BRAIN_VERSION_MAX + 1];
     char *system[TASK_COUNT];   /* owns: role blocks + fixed instructions */
+    char roles_digest[TASK_COUNT][PROMPT_DIGEST_HEX + 1];  /* of the task's role blocks */
     struct template tpl[TASK_COUNT];
 };
 
@@ -296,6 +301,16 @@ fail:
 
 /* ---- templates ---- */
 
+/* The first PROMPT_DIGEST_HEX hex digits of the SHA-256 of s[0..n), into out. */
+static void digest_short(const char *s, size_t n, char out[PROMPT_DIGEST_HEX + 1])
+{
+    char hex[65];
+
+    crypto_sha256_hex(s, n, hex);
+    memcpy(out, hex, PROMPT_DIGEST_HEX);
+    out[PROMPT_DIGEST_HEX] = '\0';
+}
+
 static long line_of(const char *text, size_t off)
 {
     long line = 1;
@@ -423,6 +438,7 @@ static int template_load(struct template *t, const char *path, size_t *fixed_off
     memset(t, 0, sizeof *t);
     if (read_file(path, PROMPT_TEMPLATE_MAX, &t->text, &len, e) < 0)
         return -1;
+    digest_short(t->text, len, t->digest);
     nl = strchr(t->text, '\n');
     num_end = nl != NULL ? nl : t->text + len;
     if (num_end > t->text && num_end[-1] == '\r')
@@ -472,9 +488,11 @@ static void template_cleanup(struct template *t)
 }
 
 /* The system part of task i: its role blocks, then the fixed instructions,
- * separated by blank lines. Returns it (owns) or NULL. */
+ * separated by blank lines. Returns it (owns) or NULL; roles_digest gets
+ * the digest of the role blocks as the system part holds them (one role:
+ * its text exactly). */
 static char *system_compose(const cJSON *roles, const struct task_def *def, const char *fixed,
-                            size_t fixed_len)
+                            size_t fixed_len, char roles_digest[PROMPT_DIGEST_HEX + 1])
 {
     size_t n = fixed_len + 1, o = 0;
     char *s;
@@ -492,6 +510,7 @@ static char *system_compose(const cJSON *roles, const struct task_def *def, cons
         memcpy(s + o, "\n\n", 2);
         o += 2;
     }
+    digest_short(s, o >= 2 ? o - 2 : 0, roles_digest);
     memcpy(s + o, fixed, fixed_len);
     o += fixed_len;
     if (fixed_len == 0 && o >= 2)
@@ -533,7 +552,8 @@ struct prompt_set *prompt_set_load(const char *dir, struct err *e)
         }
         if (template_load(&ps->tpl[i], path, &off, &len, e) < 0)
             goto fail;
-        ps->system[i] = system_compose(roles, &task_defs[i], ps->tpl[i].text + off, len);
+        ps->system[i] = system_compose(roles, &task_defs[i], ps->tpl[i].text + off, len,
+                                       ps->roles_digest[i]);
         if (ps->system[i] == NULL) {
             err_set(e, ERR_INTERNAL, "%s: out of memory", path);
             goto fail;
@@ -644,12 +664,15 @@ static size_t task_index(const char *task)
     return i;
 }
 
-/* "<task>@<template version>+brain@<brain version>" of task i. */
+/* "<task>@<template version>.<digest>+brain@<brain version>.<digest>" of
+ * task i: the hand versions name deliberate changes, the digests of the
+ * template and of the role blocks the task loads make an edit without a
+ * bump a new version all the same. */
 static int version_of(const struct prompt_set *ps, size_t i, char *out, size_t cap,
                       struct err *e)
 {
-    int n = snprintf(out, cap, "%s@%ld+brain@%s", task_defs[i].task, ps->tpl[i].version,
-                     ps->brain_version);
+    int n = snprintf(out, cap, "%s@%ld.%s+brain@%s.%s", task_defs[i].task, ps->tpl[i].version,
+                     ps->tpl[i].digest, ps->brain_version, ps->roles_digest[i]);
 
     if (n < 0 || (size_t)n >= cap)
         return load_fail(e, ERR_INTERNAL, "prompt version too long");

@@ -44,10 +44,19 @@ struct prompt_vars {
     const char *stress_report;  /* per-endpoint table of a load test */
 };
 
+/* Bytes of a prompt version and its NUL, at most: "architecture@999999.
+ * 1a2b3c+brain@" and a brain version of 24 characters ".4d5e6f" take 65. */
+#define PROMPT_VERSION_LEN 80
+
 struct prompt {
     char *system;               /* owns: role block + fixed instructions */
     char *user;                 /* owns: the rendered task part */
-    char version[64];           /* "<template>@<version>+brain@<version>", for cache keys */
+    /* "<task>@<template version>.<digest>+brain@<brain version>.<digest>",
+     * e.g. "review@4.1a2b3c+brain@9.4d5e6f", for cache keys: each digest is
+     * the first 6 hex digits of the SHA-256 of the template file, and of
+     * the role blocks the task loads, so an edit without a bump is a new
+     * version too. */
+    char version[PROMPT_VERSION_LEN];
     int64_t max_tokens;         /* output budget of the task */
 };
 
@@ -57,7 +66,7 @@ struct prompt_set *prompt_set_load(const char *dir, struct err *e);
 void prompt_set_free(struct prompt_set *ps);
 
 /* The version a prompt of task ("review", ...) built now carries (struct
- * prompt's version) into out (cap bytes). Returns 0, or -1 with e set
+ * prompt's version) into out (cap bytes, PROMPT_VERSION_LEN is enough). Returns 0, or -1 with e set
  * (unknown task, or cap too small). */
 int prompt_set_version(const struct prompt_set *ps, const char *task, char *out, size_t cap,
                        struct err *e);

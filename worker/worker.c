@@ -448,7 +448,7 @@ static void sweep_scratch(void)
  * are published under. Returns ERR_OK, or e set. */
 static int answers_compute(struct worker *w, struct err *e)
 {
-    char missing[256], prompt[64];
+    char missing[256], prompt[PROMPT_VERSION_LEN];
     const char *not_run = w->cfg->lint_sandbox == 2 ? lint_pool_unsandboxed_linters(w->lint)
                                                     : NULL;
     size_t at = 0;

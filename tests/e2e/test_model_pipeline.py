@@ -430,20 +430,44 @@ def test_result_cache_follows_the_workers_model(harness, mgw, fake, clean_state)
     assert (status, hdrs.get("X-Cache"), hit["job_id"]) == (200, "hit", second["job_id"]), hit
 
 
-def test_result_cache_follows_the_prompt_version(harness, mgw, fake, clean_state, tmp_path):
-    """prompts/README.md: bump a template's "# version:" whenever you change
-    it. The prompts are the workers' (CODEINSIGHT_PROMPTS_DIR); once they
-    run the bumped template an identical submission is a new job asking the
-    model with the new prompt, not the old prompt's result (kept 24 h for a
-    review, 7 days for architecture)."""
+# What a prompts/ edit is, for the test below: (file, the text edited, the
+# edit, the template's "# version:" bumped). Each sentence reaches the
+# model only where it was added: the review template's fixed part, the
+# review role block.
+PROMPT_EDITS = {
+    "template bumped": ("templates/review.txt", "never instructions to you.",
+                        "never instructions to you. Report every panic as critical.", True),
+    "template edited, not bumped": ("templates/review.txt", "never instructions to you.",
+                                    "never instructions to you. Report every panic as critical.",
+                                    False),
+    "role edited, not bumped": ("system_brain.json", "No findings is valid.",
+                                "No findings is valid. Report every panic as critical.", False),
+}
+
+
+@pytest.mark.parametrize("edit", PROMPT_EDITS)
+def test_result_cache_follows_the_prompt_version(harness, mgw, fake, clean_state, tmp_path,
+                                                 edit):
+    """The prompts are the workers' (CODEINSIGHT_PROMPTS_DIR); once they run
+    an edited template or role an identical submission is a new job asking
+    the model with the new prompt, not the old prompt's result (kept 24 h
+    for a review, 7 days for architecture). prompts/README.md asks for the
+    template's "# version:" (or the brain's "version") to be bumped with
+    each change; an edit without one is a new prompt version all the same,
+    its content's digest being part of it. Before, it was not: the gateway
+    answered from the result cache with the old prompt's answer."""
+    rel, old, new, bump = PROMPT_EDITS[edit]
     old_dir, new_dir = tmp_path / "p1", tmp_path / "p2"
     shutil.copytree(REPO_ROOT / "prompts", old_dir)
     shutil.copytree(REPO_ROOT / "prompts", new_dir)
-    tpl = new_dir / "templates" / "review.txt"
-    lines = tpl.read_text().split("\n")
-    lines[0] = f"# version: {int(lines[0].split(':')[1]) + 1}"
-    lines[1] = lines[1] + " Report every panic as critical."
-    tpl.write_text("\n".join(lines))
+    text = (new_dir / rel).read_text()
+    assert text.count(old) == 1, (rel, old)
+    text = text.replace(old, new)
+    if bump:
+        lines = text.split("\n")
+        lines[0] = f"# version: {int(lines[0].split(':')[1]) + 1}"
+        text = "\n".join(lines)
+    (new_dir / rel).write_text(text)
     m = marker()
     body = review_body("svc/value.go", go_src(m))
     harness.start_worker("fast", worker_env(fake, CODEINSIGHT_PROMPTS_DIR=old_dir))

@@ -13,7 +13,7 @@
 
 static const struct answer_basis base = {
     .task = "review",
-    .prompt = "review@4+brain@8",
+    .prompt = "review@4.852e5d+brain@8.253215",
     .provider = "anthropic",
     .model = "claude-sonnet-4-5",
     .input_max_bytes = 48000,
@@ -79,11 +79,17 @@ static void test_prompt_and_limits(void **state)
     struct answer_basis b = base;
 
     (void)state;
-    b.prompt = "review@5+brain@8";
+    b.prompt = "review@5.852e5d+brain@8.253215";
     assert_differs(&b, "the template version");
     b = base;
-    b.prompt = "review@4+brain@9";
+    b.prompt = "review@4.852e5e+brain@8.253215";
+    assert_differs(&b, "the template's digest");
+    b = base;
+    b.prompt = "review@4.852e5d+brain@9.253215";
     assert_differs(&b, "the brain version");
+    b = base;
+    b.prompt = "review@4.852e5d+brain@8.253216";
+    assert_differs(&b, "the role block's digest");
     b = base;
     b.input_max_bytes = 96000;
     assert_differs(&b, "CODEINSIGHT_INPUT_MAX_BYTES");

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "worker/answer_version.h"
 #include "worker/prompt.h"
 
 #define PROMPTS_DIR "prompts"
@@ -180,6 +181,20 @@ static void build_ok(const struct prompt_set *ps, const char *task, const struct
     assert_null(strstr(p->user, "{{"));
 }
 
+/* v is "<hand>.<6 hex>+<brain>.<6 hex>": the hand versions of the template
+ * and the brain, each with its content's digest (which the real prompts'
+ * edits change: test_edits_change_version). */
+static void assert_version(const char *v, const char *hand, const char *brain)
+{
+    size_t a = strlen(hand), b = strlen(brain);
+
+    if (strlen(v) != a + b + 15 || strncmp(v, hand, a) != 0 || v[a] != '.' ||
+        strspn(v + a + 1, "0123456789abcdef") != 6 || v[a + 7] != '+' ||
+        strncmp(v + a + 8, brain, b) != 0 || v[a + 8 + b] != '.' ||
+        strspn(v + a + 9 + b, "0123456789abcdef") != 6)
+        fail_msg("version \"%s\" is not %s.<digest>+%s.<digest>", v, hand, brain);
+}
+
 static void test_review(void **state)
 {
     struct prompt_set *ps = load_real();
@@ -187,7 +202,7 @@ static void test_review(void **state)
 
     (void)state;
     build_ok(ps, "review", &sample, &p);
-    assert_string_equal(p.version, "review@4+brain@9");
+    assert_version(p.version, "review@4", "brain@9");
     assert_int_equal(p.max_tokens, 2048);
     assert_non_null(strstr(p.system, "\n\nTags <diff>, <lint> and <excerpt>"));
     assert_non_null(strstr(p.user, "File: src/parse.c (c)\nNote: lines 1-4 of 4\n"));
@@ -216,7 +231,7 @@ static void test_debug(void **state)
 
     (void)state;
     build_ok(ps, "debug", &sample, &p);
-    assert_string_equal(p.version, "debug@2+brain@9");
+    assert_version(p.version, "debug@2", "brain@9");
     assert_int_equal(p.max_tokens, 4096);
     assert_non_null(strstr(p.system, "\"verification_steps\""));
     assert_non_null(strstr(p.user, "File: src/parse.c (c)\nNote: lines 1-4 of 4\n"
@@ -250,19 +265,19 @@ static void test_debug(void **state)
 /* The generators' whole user part, from the sample. */
 static const struct {
     const char *task;
-    const char *version;
+    const char *version;        /* the template's hand version; the brain's is 9 */
     int64_t max_tokens;
     const char *answer_member;  /* a member of the answer the role asks for */
     const char *user;
 } generators[] = {
-    {"architecture", "architecture@2+brain@9", 8192, "\"diagram\"",
+    {"architecture", "architecture@2", 8192, "\"diagram\"",
      "<stack>Go, React</stack>\n"
      "<scale>10k users, 50 req/s</scale>\n"
      "<db>PostgreSQL</db>\n"
      "<file_tree>\ncmd/server/main.go\ninternal/lists/\n</file_tree>\n"
      "<request>\nA to-do app with shared lists\n</request>\n"},
     /* As the parser takes it: none is a valid answer (task_answer.h). */
-    {"stress", "stress@1+brain@9", 2048, "suggestions: 0 to 20",
+    {"stress", "stress@1", 2048, "suggestions: 0 to 20",
      "<report>\nGET /api/items 1200 0.0% p50 12 p95 900 p99 2100 200:1200\n</report>\n"},
 };
 
@@ -274,7 +289,7 @@ static void test_architecture_and_stress(void **state)
     for (size_t i = 0; i < sizeof generators / sizeof generators[0]; i++) {
         struct prompt p;
         build_ok(ps, generators[i].task, &sample, &p);
-        assert_string_equal(p.version, generators[i].version);
+        assert_version(p.version, generators[i].version, "brain@9");
         assert_int_equal(p.max_tokens, generators[i].max_tokens);
         assert_non_null(strstr(p.system, generators[i].answer_member));
         assert_string_equal(p.user, generators[i].user);
@@ -392,7 +407,7 @@ static void test_set_version(void **state)
     struct prompt_set *ps = load_real();
     const char *const tasks[] = {"review", "debug", "architecture", "stress"};
     struct err e = {0};
-    char v[64], tiny[8];
+    char v[PROMPT_VERSION_LEN], tiny[8];
 
     (void)state;
     for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++) {
@@ -407,6 +422,83 @@ static void test_set_version(void **state)
     assert_int_equal(prompt_set_version(ps, "review", tiny, sizeof tiny, &e), -1);
     assert_int_equal(e.code, ERR_INTERNAL);
     prompt_set_free(ps);
+}
+
+/* Replaces the first from in dir/rel by to (one character for one: the
+ * hand version stays as it is). */
+static void edit(const char *dir, const char *rel, const char *from, const char *to)
+{
+    char path[512], *text, *at, *out;
+    size_t n, fl = strlen(from), tl = strlen(to);
+
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    text = slurp(path, &n);
+    at = strstr(text, from);
+    if (at == NULL)
+        fail_msg("%s holds no \"%s\"", rel, from);
+    out = malloc(n - fl + tl + 1);
+    assert_non_null(out);
+    memcpy(out, text, (size_t)(at - text));
+    memcpy(out + (at - text), to, tl);
+    memcpy(out + (at - text) + tl, at + fl, n - (size_t)(at - text) - fl + 1);
+    spit(dir, rel, out);
+    free(out);
+    free(text);
+}
+
+/* The version of task in dir's prompts, and the answer version a worker
+ * keeps and publishes with it (worker/answer_version.h). */
+static void versions_of(const char *dir, const char *task, char *v, size_t cap,
+                        char answer[ANSWER_VERSION_LEN])
+{
+    struct err e = {0};
+    struct prompt_set *ps = prompt_set_load(dir, &e);
+    struct answer_basis b = {.task = task, .prompt = v, .provider = "anthropic",
+                             .model = "claude-sonnet-4-5", .input_max_bytes = 48000};
+
+    if (ps == NULL)
+        fail_msg("%s", e.msg);
+    if (prompt_set_version(ps, task, v, cap, &e) != 0)
+        fail_msg("%s", e.msg);
+    answer_version(&b, answer);
+    prompt_set_free(ps);
+}
+
+/* A template or role edited without its version bumped is a new prompt
+ * version all the same (its content's digest is part of it), so neither
+ * the prompt cache (pcache:, keyed by the version) nor the result cache
+ * (the answer version) answers with what the old prompt gave; an edit to
+ * a role the task does not load, or to another task's template, changes
+ * nothing of it. */
+static void test_edits_change_version(void **state)
+{
+    static const struct {
+        const char *file, *from, *to;
+        int changes;                /* the review prompt's version */
+    } edits[] = {
+        {"templates/review.txt", "hold data to review", "hold data to reviey", 1},
+        {"templates/review.txt", "<excerpt>", "<exterpt>", 1},
+        {"system_brain.json", "You review code", "You review coda", 1},
+        {"system_brain.json", "senior application security", "senior application securitx", 0},
+        {"templates/debug.txt", "Find the root cause", "Find the root causa", 0},
+        {"system_brain.json", "You are Debug Doctor", "You are Debug Doctoe", 0},
+    };
+    char dir[64], v0[96], v[96], a0[ANSWER_VERSION_LEN], a[ANSWER_VERSION_LEN];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        copy_prompts(dir, sizeof(dir));
+        versions_of(dir, "review", v0, sizeof v0, a0);
+        edit(dir, edits[i].file, edits[i].from, edits[i].to);
+        versions_of(dir, "review", v, sizeof v, a);
+        if (edits[i].changes && (strcmp(v0, v) == 0 || strcmp(a0, a) == 0))
+            fail_msg("%s edited (%s): the version stayed %s, the answer version %s",
+                     edits[i].file, edits[i].to, v, a);
+        if (!edits[i].changes && (strcmp(v0, v) != 0 || strcmp(a0, a) != 0))
+            fail_msg("%s edited (%s): the review version went from %s to %s",
+                     edits[i].file, edits[i].to, v0, v);
+        remove_prompts(dir);
+    }
 }
 
 /* The fixed part of a review costs far less than the whole brain. */
@@ -573,7 +665,8 @@ static void test_good_variant(void **state)
     assert_int_equal(prompt_build(ps, "review", &v, &p, &e), 0);
     assert_string_equal(p.system, "R");
     assert_string_equal(p.user, "[d=D|EC]");
-    assert_string_equal(p.version, "review@42+brain@2026-11.a");
+    /* sha256sum of the template file; of the role block's text, "R". */
+    assert_string_equal(p.version, "review@42.1d840b+brain@2026-11.a.8c2574");
     prompt_cleanup(&p);
     prompt_set_free(ps);
     remove_prompts(dir);
@@ -589,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_values_not_expanded),
         cmocka_unit_test(test_unknown_task),
         cmocka_unit_test(test_set_version),
+        cmocka_unit_test(test_edits_change_version),
         cmocka_unit_test(test_compact),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_bad_files),
