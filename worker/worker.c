@@ -178,6 +178,32 @@ static void ensure_group(struct worker *w)
         log_event(LOG_DEBUG, "consumer_group_deferred", "detail", e.msg);
 }
 
+/* A read failed. The tick retries (4 a second) for as long as Redis
+ * refuses (LOADING, BUSY, NOREPLICAS, a demoted master on each new
+ * connection): the first failure is logged, with its reason, and
+ * read_served says how many followed once one is served. */
+static void read_failed(struct worker *w, const struct err *e)
+{
+    if (w->read_failures++ > 0)
+        return;
+    w->read_failing_since_ms = clock_mono_ms();
+    log_event(LOG_WARN, "consumer_read_failed", "detail", e->msg);
+}
+
+/* A read was served: logs consumer_read_recovered after failures. */
+static void read_served(struct worker *w)
+{
+    struct log_line l;
+
+    if (w->read_failures == 0)
+        return;
+    log_begin(&l, LOG_INFO, "consumer_read_recovered");
+    log_int(&l, "failed_reads", w->read_failures);
+    log_int(&l, "duration_ms", clock_mono_ms() - w->read_failing_since_ms);
+    log_end(&l);
+    w->read_failures = 0;
+}
+
 /* reply: [[stream, [[id, [field, value, ...]], ...]]] or null on timeout. */
 static void on_read(void *arg, cJSON *reply, const struct err *e)
 {
@@ -193,12 +219,13 @@ static void on_read(void *arg, cJSON *reply, const struct err *e)
             w->group_ready = 0;
             ensure_group(w);
         } else {
-            log_event(LOG_WARN, "consumer_read_failed", "detail", e->msg);
+            read_failed(w, e);
         }
         /* The tick timer retries. */
         check_drained(w);
         return;
     }
+    read_served(w);
     cJSON_ArrayForEach(s, reply) {
         const cJSON *entries = cJSON_GetArrayItem(s, 1);
         cJSON_ArrayForEach(entry, entries) {

@@ -69,6 +69,9 @@ struct worker {
     long concurrency;               /* jobs in flight at most */
     int inflight;
     int reading;                    /* an XREADGROUP is outstanding */
+    int64_t read_failures;          /* reads that failed in a row (refused, connection
+                                       lost); 0 while they are served */
+    int64_t read_failing_since_ms;  /* monotonic: the first of those */
     int group_ready;
     int started;                    /* worker_started was logged (so worker_stopped is) */
     int stopping;

@@ -2,7 +2,8 @@
 demoted to a replica by a failover (READONLY: every write refused, so the
 worker drops the connection to reach the new master, common/kv_async.c), or
 an endpoint that takes connections and closes them (a proxy or a Service in
-front of a Redis that is down). Each reconnection waits longer than the one
+front of a Redis that is down), or a master that refuses writes while it
+lacks replicas (NOREPLICAS: XREADGROUP is a write). Each reconnection waits longer than the one
 before (capped exponential backoff with jitter, KV_BACKOFF_MIN_MS to
 KV_BACKOFF_MAX_MS), until a connection serves a command again; and the
 worker logs the change of state once, not every attempt.
@@ -60,6 +61,14 @@ class PrivateRedis:
         if check and r.returncode != 0:
             raise RuntimeError(f"redis-cli {args}: {r.stdout}{r.stderr}")
         return r.stdout.strip()
+
+    def calls_refused(self, command: str) -> int:
+        """command's calls Redis refused or failed (INFO commandstats)."""
+        for line in self.cli("INFO", "commandstats").splitlines():
+            if line.startswith(f"cmdstat_{command}:"):
+                stats = dict(kv.split("=", 1) for kv in line.split(":", 1)[1].split(","))
+                return int(stats.get("rejected_calls", 0)) + int(stats.get("failed_calls", 0))
+        return 0
 
     def connections_received(self) -> int:
         for line in self.cli("INFO", "stats").splitlines():
@@ -146,4 +155,36 @@ def test_an_endpoint_that_drops_every_connection_is_not_hammered(harness, redis)
     redis.start()
     wait_until(lambda: redis.cli("GET", "answers:review_jobs"), 15, 0.05,
                desc="the worker's answers published after Redis came back")
+    assert w.alive()
+
+
+# Reads refused before the log is looked at: some 10 s of them at the tick's
+# 4 a second, where the worker logged each.
+REFUSED_READS = 40
+
+
+def test_refused_reads_are_logged_once(harness, redis):
+    """A master short of the replicas min-replicas-to-write asks for (a
+    failover under way, a replica lost) refuses every write, XREADGROUP
+    included, on a connection that stays up: the worker's reads fail at
+    each tick. It says so once, when they start failing, and once when
+    they are served again, with how many failed and for how long. Before,
+    consumer_read_failed was logged at each refused read (4 a second a
+    worker)."""
+    w = start_worker(harness, redis)
+    failed = len(w.events("consumer_read_failed"))
+    refused = redis.calls_refused("xreadgroup")
+    redis.cli("CONFIG", "SET", "min-replicas-to-write", "1")
+    try:
+        wait_until(lambda: redis.calls_refused("xreadgroup") >= refused + REFUSED_READS, 60,
+                   0.1, desc=f"{REFUSED_READS} reads refused")
+    finally:
+        redis.cli("CONFIG", "SET", "min-replicas-to-write", "0")
+    lines = w.events("consumer_read_failed")[failed:]
+    assert len(lines) == 1, (len(lines), w.tail())
+    assert "NOREPLICAS" in lines[0]["detail"], lines[0]
+    recovered = w.wait_for_log("consumer_read_recovered", timeout=15)
+    assert recovered["failed_reads"] >= REFUSED_READS, recovered
+    assert recovered["duration_ms"] > 0, recovered
+    assert len(w.events("consumer_read_recovered")) == 1, w.tail()
     assert w.alive()
