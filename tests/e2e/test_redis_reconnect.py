@@ -16,6 +16,7 @@ allows at most 8 connections each in WINDOW_S, where the worker made some
 
 from __future__ import annotations
 
+import select
 import socket
 import subprocess
 import threading
@@ -152,6 +153,101 @@ def test_an_endpoint_that_drops_every_connection_is_not_hammered(harness, redis)
     assert len(accepted) <= RATE_MAX * WINDOW_S, (len(accepted), w.tail())
     assert logged <= conns, (logged, w.tail())
     # Redis back: the worker serves again, without a restart.
+    redis.start()
+    wait_until(lambda: redis.cli("GET", "answers:review_jobs"), 15, 0.05,
+               desc="the worker's answers published after Redis came back")
+    assert w.alive()
+
+
+def resp_commands(buf: bytes) -> tuple[list[list[bytes]], bytes]:
+    """The whole RESP commands at the start of buf, and what is left."""
+    cmds = []
+    while buf.startswith(b"*"):
+        end = buf.find(b"\r\n")
+        if end < 0:
+            break
+        n, at, args = int(buf[1:end]), end + 2, []
+        for _ in range(n):
+            end = buf.find(b"\r\n", at)
+            if end < 0 or not buf.startswith(b"$", at):
+                return cmds, buf
+            size = int(buf[at + 1:end])
+            if len(buf) < end + 2 + size + 2:
+                return cmds, buf
+            args.append(buf[end + 2:end + 2 + size])
+            at = end + 2 + size + 2
+        if len(args) < n:
+            break
+        cmds.append(args)
+        buf = buf[at:]
+    return cmds, buf
+
+
+def serve_demoted(srv: socket.socket, until: float, accepted: list) -> None:
+    """A demoted master as a connection meets it: the first command of each
+    connection is answered (null: a read that found nothing, as GET or a
+    blocked XREADGROUP's timeout answer it), every later one is refused
+    with READONLY; a SUBSCRIBE is confirmed (a replica serves it)."""
+    conns: dict[socket.socket, list] = {}
+    try:
+        while time.monotonic() < until:
+            ready, _, _ = select.select([srv, *conns], [], [], 0.1)
+            for s in ready:
+                if s is srv:
+                    c, _ = srv.accept()
+                    conns[c] = [b"", 0]
+                    accepted.append(1)
+                    continue
+                data = s.recv(65536)
+                if not data:
+                    del conns[s]
+                    s.close()
+                    continue
+                state = conns[s]
+                cmds, state[0] = resp_commands(state[0] + data)
+                out = b""
+                for args in cmds:
+                    state[1] += 1
+                    if args[0].upper() == b"SUBSCRIBE":
+                        ch = args[1]
+                        out += b"*3\r\n$9\r\nsubscribe\r\n$%d\r\n%s\r\n:1\r\n" % (len(ch), ch)
+                    elif state[1] == 1:
+                        out += b"*-1\r\n"
+                    else:
+                        out += b"-READONLY You can't write against a read only replica.\r\n"
+                if out:
+                    s.sendall(out)
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_a_demoted_redis_answering_reads_first_is_not_reconnected_to_in_a_loop(harness,
+                                                                               redis):
+    """A connection to a demoted master may have a read answered (served)
+    before a write is refused: that answer does not make the connection one
+    that served, so the backoff goes on growing (common/kv_async.c: the
+    READONLY reply clears served, and marks the connection dropping, whose
+    later answers do not count). Were the backoff reset by the read, each
+    connection would be made again within 100 ms: some 10 a second each."""
+    w = start_worker(harness, redis)
+    redis.stop()
+    lines = state_lines(w)
+    accepted: list = []
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as srv:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", redis.port))
+        srv.listen(64)
+        t = threading.Thread(target=serve_demoted,
+                             args=(srv, time.monotonic() + WINDOW_S, accepted))
+        t.start()
+        t.join(WINDOW_S + 5)
+    logged = state_lines(w) - lines
+    assert len(accepted) <= RATE_MAX * WINDOW_S, (len(accepted), w.tail())
+    # Each connection says it serves (the read) and that it lost its
+    # master, at each attempt the backoff allows: a line or two a second
+    # at first, where the log said so ten times a second each before.
+    assert logged <= 2 * RATE_MAX * WINDOW_S, (logged, w.tail())
     redis.start()
     wait_until(lambda: redis.cli("GET", "answers:review_jobs"), 15, 0.05,
                desc="the worker's answers published after Redis came back")
