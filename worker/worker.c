@@ -132,11 +132,13 @@ static void on_group(void *arg, cJSON *reply, const struct err *e)
 
     (void)reply;
     if (e->code == ERR_OK || (e->code == ERR_PROTOCOL && strstr(e->msg, "BUSYGROUP"))) {
+        log_streak_ok(&w->group_streak, "consumer_group_recovered");
         w->group_ready = 1;
         read_more(w);
         return;
     }
-    log_event(LOG_WARN, "consumer_group_failed", "detail", e->msg);
+    /* Retried with each tick (ensure_group). */
+    log_streak_fail(&w->group_streak, "consumer_group_failed", e);
 }
 
 static void on_answers_published(void *arg, cJSON *reply, const struct err *e)
@@ -144,10 +146,13 @@ static void on_answers_published(void *arg, cJSON *reply, const struct err *e)
     struct worker *w = arg;
 
     (void)reply;
-    if (e->code == ERR_OK)
+    if (e->code == ERR_OK) {
         w->answers_published = 1;
-    else
-        log_event(LOG_WARN, "answers_publish_failed", "detail", e->msg);
+        log_streak_ok(&w->answers_streak, "answers_publish_recovered");
+    } else {
+        /* Retried with each heartbeat. */
+        log_streak_fail(&w->answers_streak, "answers_publish_failed", e);
+    }
 }
 
 /* Says which answers this pool gives now (answer_version.h): before the
@@ -178,32 +183,6 @@ static void ensure_group(struct worker *w)
         log_event(LOG_DEBUG, "consumer_group_deferred", "detail", e.msg);
 }
 
-/* A read failed. The tick retries (4 a second) for as long as Redis
- * refuses (LOADING, BUSY, NOREPLICAS, a demoted master on each new
- * connection): the first failure is logged, with its reason, and
- * read_served says how many followed once one is served. */
-static void read_failed(struct worker *w, const struct err *e)
-{
-    if (w->read_failures++ > 0)
-        return;
-    w->read_failing_since_ms = clock_mono_ms();
-    log_event(LOG_WARN, "consumer_read_failed", "detail", e->msg);
-}
-
-/* A read was served: logs consumer_read_recovered after failures. */
-static void read_served(struct worker *w)
-{
-    struct log_line l;
-
-    if (w->read_failures == 0)
-        return;
-    log_begin(&l, LOG_INFO, "consumer_read_recovered");
-    log_int(&l, "failed_reads", w->read_failures);
-    log_int(&l, "duration_ms", clock_mono_ms() - w->read_failing_since_ms);
-    log_end(&l);
-    w->read_failures = 0;
-}
-
 /* reply: [[stream, [[id, [field, value, ...]], ...]]] or null on timeout. */
 static void on_read(void *arg, cJSON *reply, const struct err *e)
 {
@@ -219,13 +198,16 @@ static void on_read(void *arg, cJSON *reply, const struct err *e)
             w->group_ready = 0;
             ensure_group(w);
         } else {
-            read_failed(w, e);
+            /* The tick retries (4 a second) for as long as Redis refuses
+             * (LOADING, BUSY, NOREPLICAS, a demoted master on each new
+             * connection): one line when that starts, one when it ends. */
+            log_streak_fail(&w->read_streak, "consumer_read_failed", e);
         }
         /* The tick timer retries. */
         check_drained(w);
         return;
     }
-    read_served(w);
+    log_streak_ok(&w->read_streak, "consumer_read_recovered");
     cJSON_ArrayForEach(s, reply) {
         const cJSON *entries = cJSON_GetArrayItem(s, 1);
         cJSON_ArrayForEach(entry, entries) {

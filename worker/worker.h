@@ -7,6 +7,7 @@
 #include "common/job.h"
 #include "common/json.h"
 #include "common/kv.h"
+#include "common/log_streak.h"
 #include "worker/answer_version.h"
 #include "worker/launcher.h"
 #include "worker/model_step.h"
@@ -69,9 +70,9 @@ struct worker {
     long concurrency;               /* jobs in flight at most */
     int inflight;
     int reading;                    /* an XREADGROUP is outstanding */
-    int64_t read_failures;          /* reads that failed in a row (refused, connection
-                                       lost); 0 while they are served */
-    int64_t read_failing_since_ms;  /* monotonic: the first of those */
+    struct log_streak read_streak;      /* reads failing in a row (refused, connection lost) */
+    struct log_streak group_streak;     /* XGROUP CREATE failing in a row */
+    struct log_streak answers_streak;   /* the answer versions' SET failing in a row */
     int group_ready;
     int started;                    /* worker_started was logged (so worker_stopped is) */
     int stopping;

@@ -280,7 +280,39 @@ def test_refused_reads_are_logged_once(harness, redis):
     assert len(lines) == 1, (len(lines), w.tail())
     assert "NOREPLICAS" in lines[0]["detail"], lines[0]
     recovered = w.wait_for_log("consumer_read_recovered", timeout=15)
-    assert recovered["failed_reads"] >= REFUSED_READS, recovered
+    assert recovered["failures"] >= REFUSED_READS, recovered
     assert recovered["duration_ms"] > 0, recovered
     assert len(w.events("consumer_read_recovered")) == 1, w.tail()
+    assert w.alive()
+
+
+# Refused XGROUP CREATE calls before the log is looked at (one per tick).
+REFUSED_GROUPS = 20
+
+
+def test_refused_group_creation_and_publication_are_logged_once(harness, redis):
+    """A worker that starts while its master refuses writes cannot create
+    its consumer group (retried at each tick) nor publish its answer
+    versions (retried with each heartbeat): one line each when that starts,
+    one each when it is served again. Before, each attempt logged
+    consumer_group_failed or answers_publish_failed."""
+    redis.cli("CONFIG", "SET", "min-replicas-to-write", "1")
+    try:
+        refused = redis.calls_refused("xgroup|create")
+        w = harness.start_worker("fast", {"REDIS_URL": f"redis://127.0.0.1:{redis.port}/0",
+                                          "CODEINSIGHT_READ_BLOCK_MS": "200"})
+        wait_until(lambda: redis.calls_refused("xgroup|create") >= refused + REFUSED_GROUPS,
+                   60, 0.1, desc=f"{REFUSED_GROUPS} group creations refused")
+        wait_until(lambda: redis.calls_refused("set") >= 2, 30, 0.1,
+                   desc="two publications refused")
+    finally:
+        redis.cli("CONFIG", "SET", "min-replicas-to-write", "0")
+    for failed, recovered in (("consumer_group_failed", "consumer_group_recovered"),
+                              ("answers_publish_failed", "answers_publish_recovered")):
+        lines = w.events(failed)
+        assert len(lines) == 1, (failed, len(lines), w.tail())
+        assert "NOREPLICAS" in lines[0]["detail"], lines[0]
+        done = w.wait_for_log(recovered, timeout=30)
+        assert done["failures"] >= 1 and done["duration_ms"] > 0, done
+        assert len(w.events(recovered)) == 1, w.tail()
     assert w.alive()
