@@ -6,7 +6,8 @@
  * Anthropic, SendGrid and Hugging Face keys, a Twilio auth token beside its
  * account SID, PEM private-key blocks, JWTs, credentials inside connection
  * strings (scheme://user:password@host, user:password@tcp(...), Oracle's
- * user/password@host:port/, Azure AccountKey=), and high-entropy values
+ * user/password@host:port/ and jdbc:oracle:thin:user/password@, an ODBC
+ * string's Pwd={...}, Azure AccountKey=), and high-entropy values
  * named as password, secret, token, api_key...: assigned, in a field of
  * their own after a name field, beside the string naming them in a call,
  * as command-line options, as XML element text, or split across joined

@@ -22,6 +22,10 @@
 #define AZURE_KEY_MAX 256
 /* Shortest Azure key value, bytes (a SAS key is 44, an account key 88). */
 #define AZURE_KEY_MIN 32
+/* Bytes of an ODBC braced value, the closing brace included. */
+#define ODBC_BRACED_MAX 256
+/* Bytes of an Oracle user name in a JDBC URL. */
+#define ORACLE_USER_MAX 128
 
 /* Bytes that end a URL authority. */
 static int ends_authority(unsigned char c)
@@ -200,4 +204,79 @@ void secret_conn_pgpass_at(struct scan *s, size_t i)
     if (e > k && e - k <= SECRET_VALUE_MAX && !secret_placeholder_is(t + k, e - k) &&
         (secret_text_generic_ok(t + k, e - k, 1) || secret_text_password_ok(t + k, e - k, 1)))
         scan_add(s, k, e, K_CONN_PASSWORD, 0);
+}
+
+/* 1 when the ODBC keyword before the '=' at t[i] is Pwd or Password (any
+ * case) and a ';' stands before it (blanks between), or a quote when
+ * quoted_ok. */
+static int odbc_password_key(const struct scan *s, size_t i, int quoted_ok)
+{
+    size_t k = i, b;
+
+    while (k > 0 && i - k <= 8 && ascii_is_alpha((unsigned char)s->t[k - 1]))
+        k--;
+    if (!((i - k == 3 && scan_prefix_ci(s->t + k, 3, "pwd")) ||
+          (i - k == 8 && scan_prefix_ci(s->t + k, 8, "password"))))
+        return 0;
+    b = scan_skip_blanks_back(s, k);
+    return b > 0 && (s->t[b - 1] == ';' || (quoted_ok && b == k && is_quote((unsigned char)s->t[b - 1])));
+}
+
+size_t secret_conn_odbc_at(struct scan *s, size_t i)
+{
+    const char *t = s->t, *q;
+    size_t vs = i + 2, hi = s->n - vs > ODBC_BRACED_MAX ? vs + ODBC_BRACED_MAX : s->n, k = vs;
+
+    if (i == 0 || !odbc_password_key(s, i, 1))
+        return 0;
+    /* the value ends at the first '}' not doubled ("}}" stands for '}') */
+    for (q = NULL; k < hi && (q = memchr(t + k, '}', hi - k)) != NULL; q = NULL) {
+        k = (size_t)(q - t);
+        if (k + 1 >= s->n || t[k + 1] != '}')
+            break;
+        k += 2;
+    }
+    if (q == NULL || k == vs || memchr(t + vs, '\n', k - vs) != NULL)
+        return 0;
+    /* Pwd= after a ';', or first in a string the next keyword follows:
+     * not code assigning a block or a dict to a pwd */
+    if ((k + 1 >= s->n || t[k + 1] != ';') && !odbc_password_key(s, i, 0))
+        return 0;
+    if (!password_ok(t + vs, k - vs) ||
+        !(secret_text_generic_ok(t + vs, k - vs, 1) || secret_text_password_ok(t + vs, k - vs, 1)))
+        return 0;
+    scan_add(s, vs, k, K_CONN_PASSWORD, 0);
+    return k + 1;
+}
+
+static int is_oracle_ident(unsigned char c)
+{
+    return ascii_is_alnum_us(c) || c == '$' || c == '#';
+}
+
+void secret_conn_jdbc_oracle_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t k, u, p;
+
+    if (i < 11 || memcmp(t + i - 11, "jdbc:oracle", 11) != 0)
+        return;
+    if (scan_has(s, i + 1, "thin:", 5))
+        k = i + 6;
+    else if (scan_has(s, i + 1, "oci:", 4))
+        k = i + 5;
+    else
+        return;
+    u = scan_run_len(s, k, is_oracle_ident, ORACLE_USER_MAX);
+    if (u == 0 || u > ORACLE_USER_MAX || !scan_has(s, k + u, "/", 1))
+        return;
+    k += u + 1;
+    for (p = k; p < s->n && p - k < DSN_USERINFO_MAX && !ends_userinfo((unsigned char)t[p]); p++)
+        ;
+    /* the address: host:port/..., host:port:SID, //host... or (DESCRIPTION=...) */
+    if (p + 1 >= s->n || t[p] != '@' ||
+        !(is_host_char((unsigned char)t[p + 1]) || t[p + 1] == '/' || t[p + 1] == '('))
+        return;
+    if (password_ok(t + k, p - k))
+        scan_add(s, k, p, K_CONN_PASSWORD, 0);
 }

@@ -1,6 +1,7 @@
 /* secret_conn.h - the rules for passwords in connection strings:
  * scheme://user:password@host, the Go MySQL driver's
- * user:password@tcp(host)/db, Oracle's user/password@host:port/service,
+ * user:password@tcp(host)/db, Oracle's user/password@host:port/service
+ * (and jdbc:oracle:thin:user/password@...), an ODBC string's Pwd={...},
  * the AccountKey= / SharedAccessKey= of an Azure connection string, and
  * a .pgpass line (host:port:database:user:password).
  */
@@ -23,6 +24,19 @@ void secret_conn_at_sign_at(struct scan *s, size_t i);
 /* Tries the Azure rule at an '=' at t[i] after AccountKey or
  * SharedAccessKey. Returns the offset past the key's span, added, or 0. */
 size_t secret_conn_key_at(struct scan *s, size_t i);
+
+/* Tries the ODBC rule at an '=' at t[i] before a '{': Pwd={VALUE} or
+ * Password={VALUE} (any case), the keyword after a ';' (or first in a
+ * quoted string, a ';' after the value), VALUE up to the first '}' that is
+ * not doubled, on one line (it may hold ';'). Returns the offset past the
+ * closing brace when the value's span was added, else 0. */
+size_t secret_conn_odbc_at(struct scan *s, size_t i);
+
+/* Tries the Oracle JDBC rule at the ':' after "jdbc:oracle" at t[i]:
+ * jdbc:oracle:thin:USER/PASSWORD@ADDRESS (or oci:), the address a host,
+ * //host or a (DESCRIPTION=...); adds the password's span when it is no
+ * stand-in. */
+void secret_conn_jdbc_oracle_at(struct scan *s, size_t i);
 
 /* Tries the .pgpass rule at a ':' at t[i]: host:port:database:user:password
  * on one line, the host (letters, digits, . - _ or *, a letter, '.' or '*'

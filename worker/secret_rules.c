@@ -81,7 +81,15 @@
  *                         user/password@host:port/ (Oracle easy connect),
  *                         the password between the separator and the '@'
  *                         (no blank, quote, '(' ',' ';' '=' or '@' in
- *                         user or password); an Azure connection string's
+ *                         user or password); an Oracle JDBC URL's,
+ *                         jdbc:oracle:thin:user/password@ (or oci:), the
+ *                         address a host, //host or (DESCRIPTION=...); an
+ *                         ODBC string's braced Pwd={VALUE} or
+ *                         Password={VALUE} (any case; after a ';', or
+ *                         after a quote with a ';' after the value), up to
+ *                         the first '}' not doubled, on one line, passing
+ *                         the value filters (Pwd=VALUE unbraced is the
+ *                         generic rule's); an Azure connection string's
  *                         AccountKey= or SharedAccessKey= value of
  *                         32..256 base64 bytes; a .pgpass line's password,
  *                         host:port:database:user:password (the host
@@ -443,12 +451,16 @@ static void scan_text(struct scan *s)
             if (c1 == '/' && scan_has(s, i + 1, "//", 2)) {
                 secret_conn_at(s, i);
             } else {
+                if (i > 0 && t[i - 1] == 'e')
+                    secret_conn_jdbc_oracle_at(s, i);
                 secret_conn_pgpass_at(s, i);
                 secret_assign_at(s, i);
             }
             break;
         case '=':
-            if ((next = secret_conn_key_at(s, i)) == 0)
+            if (c1 == '{')
+                next = secret_conn_odbc_at(s, i);
+            if (next == 0 && (next = secret_conn_key_at(s, i)) == 0)
                 secret_assign_at(s, i);
             break;
         case '@':

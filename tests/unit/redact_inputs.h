@@ -30,7 +30,7 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "oras login --password-stdin <<< '", "oc login <<A <<A\n", "az login <<<x <<<",
     "cf login <<E\nE\n", "redis-cli -a ", "-storepass ", "--creds=a:", "-passin pass:",
     "smbclient -U a%", "7z -p", "  password \"", "ConvertTo-SecureString -String '",
-    "\nh.io:5432:d:u:", "\n*:*:*:*:x",
+    "\nh.io:5432:d:u:", "\n*:*:*:*:x", ";Pwd={", ";Pwd={a}}", "jdbc:oracle:thin:u/",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

@@ -874,6 +874,95 @@ static void test_pgpass_kept(void **state)
     leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* ODBC connection strings (pyodbc, .NET's OdbcConnection, a DSN-less
+ * connection in a config file): the password is Pwd= or PWD=, and a value
+ * holding ';' or '}' is braced, {...}, with '}' doubled inside. */
+static void test_odbc_connection_strings(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"pyodbc, braced password holding ';'",
+         "conn = pyodbc.connect(\"Driver={ODBC Driver 18 for SQL Server};Server=db.acme.io;"
+         "Uid=sa;Pwd={Xk9m;P2vQ7rT4wL8n};Encrypt=yes\")\n",
+         "Xk9m;P2vQ7rT4wL8n", "};Encrypt=yes\")\n"},
+        {"C#, braced password with a doubled '}'",
+         "var cs = \"Driver={ODBC Driver 17 for SQL Server};Server=tcp:db,1433;Database=app;"
+         "Uid=app;Pwd={Tg5h}}Y7uJ;9kL2mN4b};\";\n",
+         "Tg5h}}Y7uJ;9kL2mN4b", "};\";\n"},
+        {"braced password, last in the string",
+         "DSN = 'DRIVER={PostgreSQL Unicode};SERVER=db;UID=report;PWD={Vb8n;M1qW3eR5tY7u}'\n",
+         "Vb8n;M1qW3eR5tY7u", "}'\n"},
+        {"upper-case PWD, plain",
+         "odbc_dsn: \"DRIVER={MySQL ODBC 8.0 Driver};SERVER=db;UID=app;PWD=Rf4tG6yH8uJ2iK5o;\"\n",
+         "Rf4tG6yH8uJ2iK5o", ";\"\n"},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* ODBC strings and code with no password in them: a format placeholder, a
+ * variable or template, an empty value, a braced driver name, and code
+ * assigning a dict or block to a pwd. */
+static void test_odbc_connection_strings_kept(void **state)
+{
+    static const char *const lines[] = {
+        "cs = \"Driver={ODBC Driver 18 for SQL Server};Server={0};Uid={1};Pwd={2};\"\n",
+        "cs = f\"DRIVER={{ODBC Driver 18}};SERVER={host};UID={user};PWD={password}\"\n",
+        "cs = \"Driver={SQL Server};Server=db;Uid=sa;Pwd=${DB_PASSWORD};\"\n",
+        "cs = \"Driver={SQL Server};Server=db;Trusted_Connection=yes;Pwd=;\"\n",
+        "cs = \"Driver={SQL Server};Server=db;Uid=sa;Pwd={{ db_password }};\"\n",
+        "pwd={'Home42x': home_Dir42};\n",
+        "const pwd = {user: 'App42xQz', dir: cwdPath42};\n",
+        "cs = \"Pwd={your-Password-here42}\"\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+/* Oracle's JDBC thin and OCI URLs with the credentials in them,
+ * jdbc:oracle:thin:USER/PASSWORD@...: the user follows a ':', not a blank
+ * or a quote, and the address may be //host:port/service, host:port:SID or
+ * a TNS descriptor. */
+static void test_jdbc_oracle_credentials(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"thin, host:port/service",
+         "spring.datasource.url=jdbc:oracle:thin:scott/tiger@dbhost:1521/ORCL\n", "tiger",
+         "jdbc:oracle:thin:scott/"},
+        {"thin, //host:port/service",
+         "String url = \"jdbc:oracle:thin:app/Xk9mP2vQ7rT4wL8n@//db.acme.io:1521/PDB1\";\n",
+         "Xk9mP2vQ7rT4wL8n", "@//db.acme.io:1521/PDB1\";\n"},
+        {"thin, host:port:SID",
+         "db.url = jdbc:oracle:thin:hr/Tg5hY7uJ9kL2mN4b@10.0.0.7:1521:XE\n", "Tg5hY7uJ9kL2mN4b",
+         "@10.0.0.7:1521:XE\n"},
+        {"oci, TNS descriptor",
+         "url: \"jdbc:oracle:oci:batch/Vb8nM1qW3eR5tY7u@(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)"
+         "(HOST=db)(PORT=1521))(CONNECT_DATA=(SERVICE_NAME=APP)))\"\n",
+         "Vb8nM1qW3eR5tY7u", "@(DESCRIPTION="},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* Oracle JDBC URLs without a password: none given, a variable, a wallet
+ * (/@alias), a stand-in. */
+static void test_jdbc_oracle_kept(void **state)
+{
+    static const char *const lines[] = {
+        "spring.datasource.url=jdbc:oracle:thin:@dbhost:1521/ORCL\n",
+        "url = \"jdbc:oracle:thin:@//db.acme.io:1521/PDB1\"\n",
+        "url = \"jdbc:oracle:thin:${DB_USER}/${DB_PASS}@db:1521/PDB1\"\n",
+        "url = \"jdbc:oracle:thin:/@wallet_Alias42\"\n",
+        "url = \"jdbc:oracle:thin:scott/password@db:1521/PDB1\"\n",
+        "jdbc:oracle:thin:app/\" + pass + \"@db:1521/X42q\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -909,6 +998,10 @@ int main(void)
         cmocka_unit_test(test_calls_without_parentheses_kept),
         cmocka_unit_test(test_pgpass_lines),
         cmocka_unit_test(test_pgpass_kept),
+        cmocka_unit_test(test_odbc_connection_strings),
+        cmocka_unit_test(test_odbc_connection_strings_kept),
+        cmocka_unit_test(test_jdbc_oracle_credentials),
+        cmocka_unit_test(test_jdbc_oracle_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
