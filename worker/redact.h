@@ -4,10 +4,11 @@
  * Detected: AWS access key ids and secret access keys, GitHub and GitLab
  * tokens, Slack tokens, Stripe and Razorpay keys, Google API keys, OpenAI,
  * Anthropic, SendGrid and Hugging Face keys, a Twilio auth token beside its
- * account SID, PEM private-key blocks, JWTs, credentials inside connection
- * strings (scheme://user:password@host, user:password@tcp(...), Oracle's
- * user/password@host:port/ and jdbc:oracle:thin:user/password@, an ODBC
- * string's Pwd={...}, Azure AccountKey=), and high-entropy values
+ * account SID, PEM private-key blocks, JWTs, password hashes (crypt(3)'s
+ * $1$ $5$ $6$ $y$, bcrypt, Apache's $apr1$, Argon2), credentials inside
+ * connection strings (scheme://user:password@host, user:password@tcp(...),
+ * Oracle's user/password@host:port/ and jdbc:oracle:thin:user/password@,
+ * an ODBC string's Pwd={...}, Azure AccountKey=), and high-entropy values
  * named as password, secret, token, api_key...: assigned, in a field of
  * their own after a name field, beside the string naming them in a call,
  * as command-line options, as XML element text, or split across joined

@@ -16,7 +16,8 @@
  * secret_assign.c (NAME op VALUE, name/value fields, joined literals,
  * Terraform and YAML forms), secret_args.c (call arguments), secret_words.c
  * (command-line words), secret_stdin.c (a password written to a login's
- * standard input), secret_xml.c (XML elements), secret_encoded.c
+ * standard input), secret_xml.c (XML elements), secret_hash.c (password
+ * hashes), secret_encoded.c
  * (base64 decoding). This file drives the pass (and the nested scans of
  * decoded text and joined literals), the near pass and the relabelling,
  * and holds the table of kinds.
@@ -96,6 +97,19 @@
  *                         starting its line or a quoted string, holding a
  *                         letter, '.' or '*'; the port digits or '*'; the
  *                         password passing the value filters).
+ *   password_hash         a password hash written out, not glued to a
+ *                         word before it: $1$ and $apr1$ (salt 1..8, hash
+ *                         22), $5$ and $6$ (rounds=N$ optional, salt
+ *                         1..16, hash 43 or 86), $y$ (yescrypt: params,
+ *                         salt, hash 43), $2a$ $2b$ $2x$ $2y$ (bcrypt: two
+ *                         digits, then 53), $argon2id$ $argon2i$ $argon2d$
+ *                         (v=N$ optional, m=...,t=...,p=...$, base64 salt
+ *                         of 11..128 and hash of 22..128); salt and hash
+ *                         [./A-Za-z0-9] (Argon2: [A-Za-z0-9+/]), the hash
+ *                         exactly as long and not mostly one byte; each
+ *                         '$' may be written "$$" (Compose) or "\$" (a
+ *                         shell string), the same way throughout. The user
+ *                         before it (user:$apr1$..., /etc/shadow) stays.
  *   generic_secret        NAME op VALUE with op one of = : := => ||= ??=
  *                         (or #define NAME "VALUE"), where the last word of NAME
  *                         (split at non-letters and camelCase humps) ends in
@@ -273,8 +287,8 @@
  *                         harmless values (a port, a host name) readable.
  *
  * Specific token rules also reject bodies made mostly of one character
- * (ghp_xxxx...). Merge priority: private_key > the token kinds > jwt >
- * connection_password > generic_secret.
+ * (ghp_xxxx...). Merge priority: private_key > the token kinds and
+ * password_hash > jwt > connection_password > generic_secret.
  */
 #include "worker/secret_rules.h"
 
@@ -285,6 +299,7 @@
 #include "worker/secret_assign.h"
 #include "worker/secret_conn.h"
 #include "worker/secret_encoded.h"
+#include "worker/secret_hash.h"
 #include "worker/secret_pem.h"
 #include "worker/secret_scan.h"
 #include "worker/secret_stdin.h"
@@ -321,6 +336,7 @@ static const struct secret_kind kinds[K_COUNT] = {
     [K_HUGGINGFACE] = {"huggingface_token", "Hugging Face token", 3},
     [K_TWILIO_SID] = {"twilio_account_sid", "Twilio account SID", 3},
     [K_TWILIO_TOKEN] = {"twilio_auth_token", "Twilio auth token", 3},
+    [K_PASSWORD_HASH] = {"password_hash", "password hash", 3},
 };
 static void scan_text(struct scan *s);
 
@@ -484,6 +500,8 @@ static void scan_text(struct scan *s)
         case '$':
             if (c1 == '{')
                 secret_args_shell_default_at(s, i);
+            else if (ascii_in_set(c1, "1256ay$"))
+                next = secret_hash_at(s, i);
             break;
         case '?':
         case '|':

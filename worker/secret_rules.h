@@ -19,8 +19,8 @@
 
 #include <stddef.h>
 
-/* One kind of secret. Merge priority: private_key > the token kinds > jwt >
- * connection_password > generic_secret. */
+/* One kind of secret. Merge priority: private_key > the token kinds and
+ * password_hash > jwt > connection_password > generic_secret. */
 struct secret_kind {
     const char *name;        /* rule_id suffix and placeholder:
                                 "github_token" */

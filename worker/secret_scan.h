@@ -1,8 +1,8 @@
 /* secret_scan.h - the state of one secret scan and the helpers the rule
  * files share (secret_rules.c drives the scan; secret_tokens.c,
  * secret_pem.c, secret_conn.c, secret_assign.c, secret_args.c,
- * secret_words.c, secret_stdin.c, secret_xml.c and secret_encoded.c hold
- * the rules). Not
+ * secret_words.c, secret_stdin.c, secret_xml.c, secret_hash.c and
+ * secret_encoded.c hold the rules). Not
  * for use outside those files: redact.c sees only secret_rules.h.
  *
  * Every helper reads a bounded stretch of the borrowed text and allocates
@@ -42,6 +42,7 @@ enum kind {
     K_HUGGINGFACE,
     K_TWILIO_SID,
     K_TWILIO_TOKEN,
+    K_PASSWORD_HASH,
     K_COUNT
 };
 

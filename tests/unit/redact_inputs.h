@@ -31,6 +31,8 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "cf login <<E\nE\n", "redis-cli -a ", "-storepass ", "--creds=a:", "-passin pass:",
     "smbclient -U a%", "7z -p", "  password \"", "ConvertTo-SecureString -String '",
     "\nh.io:5432:d:u:", "\n*:*:*:*:x", ";Pwd={", ";Pwd={a}}", "jdbc:oracle:thin:u/",
+    "$2y$10$", "a:$$apr1$$x$$", "\\$6\\$rounds=5000\\$", "$argon2id$v=19$m=1,t=1,p=1$",
+    "$y$j9T$",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

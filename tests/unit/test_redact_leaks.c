@@ -963,6 +963,83 @@ static void test_jdbc_oracle_kept(void **state)
     leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* Password hashes written out: each can be cracked offline (bcrypt,
+ * sha512-crypt and the other crypt(3) forms, Argon2, Apache's apr1 in an
+ * htpasswd line), so the hash goes and the user name before it stays. */
+static void test_password_hashes(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"bcrypt in a seed",
+         "User.create!(email: 'a@acme.io', encrypted_password: "
+         "'$2y$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy')\n",
+         "$2y$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", "encrypted_password: '"},
+        {"bcrypt under password_hash (a name that says no secret)",
+         "password_hash = \"$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW\"\n",
+         "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW", "password_hash = \""},
+        {"bcrypt $2b$ in SQL",
+         "INSERT INTO users (name, pw) VALUES ('admin', "
+         "'$2b$12$KIXQJ1fW8e3v9kZ6cGm5bO0rT7yU2iPlA4sD8fH1jK3lZ9xC5vB7m');\n",
+         "$2b$12$KIXQJ1fW8e3v9kZ6cGm5bO0rT7yU2iPlA4sD8fH1jK3lZ9xC5vB7m", "'admin', '"},
+        {"sha512-crypt in /etc/shadow",
+         "deploy:$6$Qw8Zr2Lm$Hk3nV9pT5xB1cD7fG2jK4lM6nP8qR0sT2uV4wX6yZ8aB0cD2eF4gH6iJ8kL0mN2oP4qR6s"
+         "T8uV0wX2yZ4aB6c.:19700:0:99999:7:::\n",
+         "$6$Qw8Zr2Lm$Hk3nV9pT5xB1cD7fG2jK4lM6nP8qR0sT2uV4wX6yZ8aB0cD2eF4gH6iJ8kL0mN2oP4qR6s"
+         "T8uV0wX2yZ4aB6c.",
+         "deploy:"},
+        {"sha512-crypt with rounds, cloud-init",
+         "    passwd: \"$6$rounds=4096$Zx3cV6bN$9mL2kJ5hG8fD1sA4qW7eR0tY3uI6oP9aS2dF5gH8jK1lZ4xC7vB0nM3qW6eR"
+         "9tY2uI5oP8aS1dF4gH7jK0lZ3x\"\n",
+         "$6$rounds=4096$Zx3cV6bN$9mL2kJ5hG8fD1sA4qW7eR0tY3uI6oP9aS2dF5gH8jK1lZ4xC7vB0nM3qW6eR"
+         "9tY2uI5oP8aS1dF4gH7jK0lZ3x",
+         "    passwd: \""},
+        {"argon2id in a fixture",
+         "HASH = \"$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$Rk2vT8nW4qZ6xB9mJ3hL5fD7sG1aP0"
+         "oI8uY6tR4eW2q\"\n",
+         "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$Rk2vT8nW4qZ6xB9mJ3hL5fD7sG1aP0"
+         "oI8uY6tR4eW2q",
+         "HASH = \""},
+        {"htpasswd line, apr1",
+         "admin:$apr1$Kq3mW8vT$Jh4Lp9Dc6Fg1Sa0Qw2Er5/\nbob:$apr1$Zs4xD6cF$Mk2jN4hB6gV8fC1dLp0oT.\n",
+         "$apr1$Zs4xD6cF$Mk2jN4hB6gV8fC1dLp0oT.", "admin:"},
+        {"yescrypt in /etc/shadow",
+         "ops:$y$j9T$Pq7wZx3cV6bN9mL2kJ5hG.$Rf4tG6yH8uJ2iK5oPq9wZs4xD6cF8vG1bH3nQw2eMk2:19700:0:99999:7:::\n",
+         "$y$j9T$Pq7wZx3cV6bN9mL2kJ5hG.$Rf4tG6yH8uJ2iK5oPq9wZs4xD6cF8vG1bH3nQw2eMk2", "ops:"},
+        {"apr1 in a Compose label, $ doubled",
+         "      - \"traefik.http.middlewares.auth.basicauth.users=admin:$$apr1$$H6uskkkW$$IgXLP6ewTrS"
+         "uBkTrqE8wj/\"\n",
+         "$$apr1$$H6uskkkW$$IgXLP6ewTrSuBkTrqE8wj/", "basicauth.users=admin:"},
+        {"bcrypt, $ escaped in a shell string",
+         "echo \"admin:\\$2y\\$05\\$Tq8vW2xZ5bN7mK4jH6gF9dS1aQ3wE5rT7yU9iO2pL4kJ6hG8fD0sQ\" > users\n",
+         "$2y\\$05\\$Tq8vW2xZ5bN7mK4jH6gF9dS1aQ3wE5rT7yU9iO2pL4kJ6hG8fD0sQ", "echo \"admin:"},
+        {"md5-crypt, echoed to a file",
+         "echo 'ops:$1$Vb8nM1qW$Rf4tG6yH8uJ2iK5oPq9wZx' >> /etc/nginx/.htpasswd\n",
+         "$1$Vb8nM1qW$Rf4tG6yH8uJ2iK5oPq9wZx", "echo 'ops:"},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* Text shaped a little like a crypt hash that is none: Perl and PHP
+ * variables and regex groups, a shell's $1$2, a hash's format described,
+ * a truncated example, an all-one-byte stand-in. */
+static void test_password_hashes_kept(void **state)
+{
+    static const char *const lines[] = {
+        "my $s = \"$1$2\"; $a = $6 . $argon;\n",
+        "s/(\\w+)-(\\w+)/$2$1/g;\n",
+        "# format: $2b$<cost>$<22-byte salt><31-byte hash>\n",
+        "# sha512-crypt hashes look like $6$salt$hash\n",
+        "hash = \"$2y$10$\" + salt + digest\n",
+        "EXAMPLE = '$2b$12$xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n",
+        "$apr1$ = 'Apache MD5 prefix42';\n",
+        "printf '%s$%s$%s' \"$ALG\" \"$SALT\" \"$HASH\"\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1002,6 +1079,8 @@ int main(void)
         cmocka_unit_test(test_odbc_connection_strings_kept),
         cmocka_unit_test(test_jdbc_oracle_credentials),
         cmocka_unit_test(test_jdbc_oracle_kept),
+        cmocka_unit_test(test_password_hashes),
+        cmocka_unit_test(test_password_hashes_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,171 @@
+/* secret_hash.c - the password-hash rule; see secret_hash.h. The rule is
+ * described in the table at the top of secret_rules.c.
+ */
+#include "worker/secret_hash.h"
+
+#include <string.h>
+
+#include "worker/secret_text.h"
+
+/* Bytes of a scheme's id ("argon2id"). */
+#define HASH_ID_MAX 8
+/* Bytes of a crypt salt: sha-crypt's are at most 16, md5-crypt's and
+ * apr1's at most 8. */
+#define HASH_SALT_MAX 16
+#define HASH_MD5_SALT_MAX 8
+/* Digits of sha-crypt's rounds= (at most 999,999,999). */
+#define HASH_ROUNDS_MAX 9
+/* Bytes of a parameter field: yescrypt's (j9T), Argon2's (m=65536,t=3,p=4). */
+#define HASH_PARAM_MAX 32
+/* Bytes of a yescrypt or Argon2 salt, and of an Argon2 hash (base64). */
+#define HASH_B64_MAX 128
+/* Shortest Argon2 salt and hash, base64 bytes (8 and 16 bytes encoded). */
+#define ARGON2_SALT_MIN 11
+#define ARGON2_HASH_MIN 22
+/* Bytes of each scheme's hash (crypt's base64 alphabet). */
+#define BCRYPT_LEN 53          /* 22 of salt, 31 of hash */
+#define MD5_CRYPT_LEN 22
+#define SHA256_CRYPT_LEN 43
+#define SHA512_CRYPT_LEN 86
+#define YESCRYPT_LEN 43
+
+static int is_crypt_char(unsigned char c)
+{
+    return ascii_is_alnum(c) || c == '.' || c == '/';
+}
+
+static int is_b64_nopad(unsigned char c)
+{
+    return ascii_is_alnum(c) || c == '+' || c == '/';
+}
+
+static int is_argon2_param(unsigned char c)
+{
+    return ascii_is_digit(c) || (c >= 'a' && c <= 'z') || c == '=' || c == ',';
+}
+
+/* A hash being read. */
+struct hash_read {
+    const struct scan *s;
+    size_t k;                /* offset of the next byte to read */
+    const char *sep;         /* how its '$' is written: "$", "$$" or "\\$" */
+    size_t seplen;
+};
+
+/* Moves past the separator at r->k; returns 1, or 0 when none stands
+ * there. */
+static int take_sep(struct hash_read *r)
+{
+    if (!scan_has(r->s, r->k, r->sep, r->seplen))
+        return 0;
+    r->k += r->seplen;
+    return 1;
+}
+
+/* Moves past a run of min..max pred bytes at r->k (not followed by
+ * another); returns 1, or 0 when the run is shorter or longer. */
+static int take_run(struct hash_read *r, byte_pred pred, size_t min, size_t max)
+{
+    size_t n = scan_run_len(r->s, r->k, pred, max);
+
+    if (n < min || n > max)
+        return 0;
+    r->k += n;
+    return 1;
+}
+
+/* A field of min..max pred bytes, then the separator. */
+static int take_field(struct hash_read *r, byte_pred pred, size_t min, size_t max)
+{
+    return take_run(r, pred, min, max) && take_sep(r);
+}
+
+/* 1 when the id t[p..p+n) is lit. */
+static int id_is(const struct scan *s, size_t p, size_t n, const char *lit)
+{
+    return n == strlen(lit) && memcmp(s->t + p, lit, n) == 0;
+}
+
+/* Reads, at r->k, what follows the id t[p..p+n) and its separator, up to
+ * the hash, whose offset it returns in *hs. Returns 1 when the whole hash
+ * is there (r->k past it), else 0. */
+static int take_scheme(struct hash_read *r, size_t p, size_t n, size_t *hs)
+{
+    const struct scan *s = r->s;
+    size_t len;
+
+    if (n == 2 && s->t[p] == '2' && ascii_in_set(s->t[p + 1], "abxy")) {
+        /* bcrypt: $2b$COST$ then salt and hash as one run */
+        if (!take_field(r, ascii_is_digit, 2, 2))
+            return 0;
+        *hs = r->k;
+        return take_run(r, is_crypt_char, BCRYPT_LEN, BCRYPT_LEN);
+    }
+    if (id_is(s, p, n, "1") || id_is(s, p, n, "apr1")) {
+        if (!take_field(r, is_crypt_char, 1, HASH_MD5_SALT_MAX))
+            return 0;
+        *hs = r->k;
+        return take_run(r, is_crypt_char, MD5_CRYPT_LEN, MD5_CRYPT_LEN);
+    }
+    if (id_is(s, p, n, "5") || id_is(s, p, n, "6")) {
+        len = s->t[p] == '5' ? SHA256_CRYPT_LEN : SHA512_CRYPT_LEN;
+        if (scan_has(s, r->k, "rounds=", 7)) {
+            r->k += 7;
+            if (!take_field(r, ascii_is_digit, 1, HASH_ROUNDS_MAX))
+                return 0;
+        }
+        if (!take_field(r, is_crypt_char, 1, HASH_SALT_MAX))
+            return 0;
+        *hs = r->k;
+        return take_run(r, is_crypt_char, len, len);
+    }
+    if (id_is(s, p, n, "y")) {
+        if (!take_field(r, is_crypt_char, 1, HASH_PARAM_MAX) ||
+            !take_field(r, is_crypt_char, 1, HASH_B64_MAX))
+            return 0;
+        *hs = r->k;
+        return take_run(r, is_crypt_char, YESCRYPT_LEN, YESCRYPT_LEN);
+    }
+    if (id_is(s, p, n, "argon2id") || id_is(s, p, n, "argon2i") || id_is(s, p, n, "argon2d")) {
+        if (scan_has(s, r->k, "v=", 2)) {
+            r->k += 2;
+            if (!take_field(r, ascii_is_digit, 1, 3))
+                return 0;
+        }
+        if (!scan_has(s, r->k, "m=", 2) || !take_field(r, is_argon2_param, 3, HASH_PARAM_MAX) ||
+            !take_field(r, is_b64_nopad, ARGON2_SALT_MIN, HASH_B64_MAX))
+            return 0;
+        *hs = r->k;
+        return take_run(r, is_b64_nopad, ARGON2_HASH_MIN, HASH_B64_MAX);
+    }
+    return 0;
+}
+
+size_t secret_hash_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    struct hash_read r = {s, i, "$", 1};
+    size_t start = i, p, n, hs = 0;
+
+    if (i > 0 && t[i - 1] == '\\') {
+        r.sep = "\\$";
+        r.seplen = 2;
+        start = i - 1;
+    } else if (i + 1 < s->n && t[i + 1] == '$') {
+        r.sep = "$$";
+        r.seplen = 2;
+    }
+    /* not the second '$' of a "$$", nor glued to a word */
+    if (start > 0 && (is_crypt_char((unsigned char)t[start - 1]) || t[start - 1] == '$'))
+        return 0;
+    p = start + r.seplen;
+    n = scan_run_len(s, p, ascii_is_alnum, HASH_ID_MAX);
+    if (n == 0 || n > HASH_ID_MAX)
+        return 0;
+    r.k = p + n;
+    if (!take_sep(&r) || !take_scheme(&r, p, n, &hs) ||
+        secret_text_mostly_one_byte(t + hs, r.k - hs))
+        return 0;
+    scan_add(s, start, r.k, K_PASSWORD_HASH, 0);
+    return r.k;
+}
