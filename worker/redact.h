@@ -3,9 +3,11 @@
  *
  * Detected: AWS access key ids and secret access keys, GitHub and GitLab
  * tokens, Slack tokens, Stripe and Razorpay keys, Google API keys, OpenAI,
- * Anthropic, SendGrid and Hugging Face keys, a Twilio auth token beside its
- * account SID, PEM private-key blocks, JWTs, password hashes (crypt(3)'s
- * $1$ $5$ $6$ $y$, bcrypt, Apache's $apr1$, Argon2), credentials inside
+ * Anthropic, SendGrid and Hugging Face keys, HashiCorp Vault tokens (hvs.,
+ * hvb., a legacy s. one as VAULT_TOKEN's value), PyPI tokens, a Twilio
+ * auth token beside its account SID, PEM private-key blocks, JWTs,
+ * password hashes (crypt(3)'s $1$ $5$ $6$ $y$, bcrypt, Apache's $apr1$,
+ * Argon2), credentials inside
  * connection strings (scheme://user:password@host, user:password@tcp(...),
  * Oracle's user/password@host:port/ and jdbc:oracle:thin:user/password@,
  * an ODBC string's Pwd={...}, Azure AccountKey=), and high-entropy values

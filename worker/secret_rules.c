@@ -60,6 +60,16 @@
  *                         bits within NEAR_LINES lines of an account SID
  *                         (Client("AC...", "..."))
  *   google_api_key        word, AIza + exactly 35 [A-Za-z0-9_-]
+ *   vault_token           word, hvs. or hvb. + 90..1024 [A-Za-z0-9_-]
+ *                         (HashiCorp Vault service and batch tokens); a
+ *                         legacy s. + exactly 24 [A-Za-z0-9] (upper, lower
+ *                         and a digit, then no [A-Za-z0-9_.-]) only as the
+ *                         value of a name ending in VAULT_TOKEN, any case
+ *                         (s.X... elsewhere is an object's member)
+ *   pypi_token            not after [A-Za-z0-9_-], pypi-AgEIcHlwaS5vcmc
+ *                         (pypi.org) or pypi-AgENdGVzdC5weXBpLm9yZw
+ *                         (test.pypi.org), the whole after pypi- 70..1024
+ *                         [A-Za-z0-9_-]
  *   private_key           -----BEGIN <label>----- where the label is
  *                         [A-Z0-9 ]* ending in PRIVATE KEY (or PRIVATE KEY
  *                         BLOCK), a body of base64, armor headers, quotes,
@@ -337,6 +347,8 @@ static const struct secret_kind kinds[K_COUNT] = {
     [K_TWILIO_SID] = {"twilio_account_sid", "Twilio account SID", 3},
     [K_TWILIO_TOKEN] = {"twilio_auth_token", "Twilio auth token", 3},
     [K_PASSWORD_HASH] = {"password_hash", "password hash", 3},
+    [K_VAULT] = {"vault_token", "HashiCorp Vault token", 3},
+    [K_PYPI] = {"pypi_token", "PyPI API token", 3},
 };
 static void scan_text(struct scan *s);
 
@@ -434,7 +446,7 @@ static const unsigned char starts[256] = {
     ['g'] = START_TOKEN, ['h'] = START_TOKEN | START_WORD, ['x'] = START_TOKEN,
     ['r'] = START_TOKEN | START_WORD | START_NEXT, ['s'] = START_TOKEN | START_WORD | START_NEXT,
     ['c'] = START_WORD | START_NEXT, ['d'] = START_WORD | START_NEXT,
-    ['m'] = START_WORD | START_NEXT, ['n'] = START_WORD, ['p'] = START_WORD,
+    ['m'] = START_WORD | START_NEXT, ['n'] = START_WORD, ['p'] = START_TOKEN | START_WORD,
     ['E'] = START_WORD, ['b'] = START_WORD, ['l'] = START_WORD, ['t'] = START_WORD,
     ['z'] = START_WORD | START_NEXT, ['7'] = START_WORD, ['a'] = START_WORD | START_NEXT,
     ['o'] = START_WORD | START_NEXT, ['k'] = START_NEXT, ['u'] = START_NEXT,

@@ -43,6 +43,8 @@ enum kind {
     K_TWILIO_SID,
     K_TWILIO_TOKEN,
     K_PASSWORD_HASH,
+    K_VAULT,
+    K_PYPI,
     K_COUNT
 };
 

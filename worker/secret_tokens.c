@@ -11,6 +11,16 @@
 #define TOKEN_MAX 255
 /* Bytes of one JWT segment. */
 #define JWT_SEGMENT_MAX (16 * 1024)
+/* Bytes of a Vault hvs. or hvb. token's body: at least (a service token's
+ * is 90 and more, a batch token's longer), at most. */
+#define VAULT_TOKEN_MIN 90
+#define VAULT_TOKEN_MAX 1024
+/* Bytes of a legacy Vault token's body (s. + 24). */
+#define VAULT_LEGACY_LEN 24
+/* Bytes of a PyPI token after "pypi-": at least (the macaroon's header
+ * alone is 15 or 22), at most. */
+#define PYPI_TOKEN_MIN 70
+#define PYPI_TOKEN_MAX 1024
 
 /* A token of plen prefix bytes (already checked) and a body of min..max
  * bytes satisfying pred. Returns the offset past it, or 0. */
@@ -120,6 +130,65 @@ static size_t det_s_r(struct scan *s, size_t i)
     return 0;
 }
 
+/* HashiCorp Vault: hvs. (service) and hvb. (batch) tokens. */
+static size_t det_vault(struct scan *s, size_t i)
+{
+    if (!scan_has(s, i, "hvs.", 4) && !scan_has(s, i, "hvb.", 4))
+        return 0;
+    return token(s, i, 4, is_b64url, VAULT_TOKEN_MIN, VAULT_TOKEN_MAX, K_VAULT);
+}
+
+/* 1 when t[i] starts the value of a name ending in VAULT_TOKEN, any case
+ * (VAULT_TOKEN=, "VAULT_TOKEN": ", vault_token = '). */
+static int vault_token_value(const struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t k = i;
+
+    if (k > 0 && is_quote((unsigned char)t[k - 1]))
+        k--;
+    k = scan_skip_blanks_back(s, k);
+    if (k == 0 || (t[k - 1] != '=' && t[k - 1] != ':'))
+        return 0;
+    k--;
+    if (k > 0 && t[k - 1] == ':')
+        k--;    /* := */
+    k = scan_skip_blanks_back(s, k);
+    if (k > 0 && is_quote((unsigned char)t[k - 1]))
+        k--;
+    return k >= 11 && scan_prefix_ci(t + k - 11, 11, "vault_token");
+}
+
+/* A legacy Vault token, s. + 24 [A-Za-z0-9], as VAULT_TOKEN's value only:
+ * elsewhere s.X... is a member of an object. */
+static size_t det_vault_legacy(struct scan *s, size_t i)
+{
+    const char *v = s->t + i + 2;
+    size_t r = scan_run_len(s, i + 2, ascii_is_alnum, VAULT_LEGACY_LEN);
+    size_t e = i + 2 + r;
+
+    if (r != VAULT_LEGACY_LEN || (e < s->n && (is_b64url((unsigned char)s->t[e]) ||
+                                               s->t[e] == '.')) ||
+        !scan_word_start(s, i) || !secret_text_mixed_case_digit(v, r) ||
+        !vault_token_value(s, i))
+        return 0;
+    scan_add(s, i, e, K_VAULT, 0);
+    return e;
+}
+
+/* PyPI API tokens: pypi- and a macaroon whose header names pypi.org
+ * (AgEIcHlwaS5vcmc) or test.pypi.org (AgENdGVzdC5weXBpLm9yZw), not after
+ * [A-Za-z0-9_-]: a token's body never holds the start of another, so no
+ * byte is read twice. */
+static size_t det_pypi(struct scan *s, size_t i)
+{
+    if ((i > 0 && is_b64url((unsigned char)s->t[i - 1])) ||
+        (!scan_has(s, i, "pypi-AgEIcHlwaS5vcmc", 20) &&
+         !scan_has(s, i, "pypi-AgENdGVzdC5weXBpLm9yZw", 27)))
+        return 0;
+    return token(s, i, 5, is_b64url, PYPI_TOKEN_MIN, PYPI_TOKEN_MAX, K_PYPI);
+}
+
 static size_t det_jwt(struct scan *s, size_t i)
 {
     const char *t = s->t;
@@ -207,6 +276,12 @@ size_t secret_tokens_at(struct scan *s, size_t i, char c1)
     case 'r':
         if (c1 == 'k' || c1 == 'z')
             return det_s_r(s, i);
+        if (c1 == '.' && s->t[i] == 's')
+            return det_vault_legacy(s, i);
+        break;
+    case 'p':
+        if (c1 == 'y')
+            return det_pypi(s, i);
         break;
     case 'e':
         if (c1 == 'y')
@@ -215,6 +290,8 @@ size_t secret_tokens_at(struct scan *s, size_t i, char c1)
     case 'h':
         if (c1 == 'o')
             return det_slack_webhook(s, i);
+        if (c1 == 'v')
+            return det_vault(s, i);
         if (c1 == 'f' && scan_has(s, i, "hf_", 3))
             return token(s, i, 3, ascii_is_alnum, 30, 40, K_HUGGINGFACE);
         break;

@@ -1,5 +1,7 @@
 /* secret_tokens.h - the rules for tokens with a fixed literal prefix (AKIA, ghp_,
- * glpat-, xoxb-, sk_live_, rzp_live_, AIza, eyJ JWTs, Slack webhook paths).
+ * glpat-, xoxb-, sk_live_, rzp_live_, AIza, hvs., pypi-AgEIcHlwaS5vcmc,
+ * eyJ JWTs, Slack webhook paths), and Vault's legacy s. tokens assigned to
+ * VAULT_TOKEN.
  */
 #ifndef WK_SECRET_TOKENS_H
 #define WK_SECRET_TOKENS_H

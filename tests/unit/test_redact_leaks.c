@@ -1040,6 +1040,117 @@ static void test_password_hashes_kept(void **state)
     leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* HashiCorp Vault tokens: hvs. (service) and hvb. (batch) have a shape of
+ * their own, wherever they stand; a legacy s. token only as VAULT_TOKEN's
+ * value (unquoted, "s.X..." read as a dotted name). */
+static void test_vault_tokens(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"export VAULT_TOKEN, hvs.",
+         "export VAULT_TOKEN=hvs.CAESIJlWh6kzLyJ3r7n0qG5mVtRzXpLwKjHnBgFdSaYcUeIoTrEwQaSdZxCvBnMl"
+         "KjHgFdSaPoIuYtReWqGh4KbnR3Jl2Z0x\n",
+         "hvs.CAESIJlWh6kzLyJ3r7n0qG5mVtRzXpLwKjHnBgFdSaYcUeIoTrEwQaSdZxCvBnMlKjHgFdSaPoIuYtReWq"
+         "Gh4KbnR3Jl2Z0x",
+         "export VAULT_TOKEN="},
+        {"hvs. in a Python client",
+         "client = hvac.Client(url=VAULT_ADDR, "
+         "token='hvs.CAESIGq2mW8vT3zR5xN7bJh4Lp9Dc6Fg1Sa0Qw2Er5Ty8Ui3Op7As6Df4Gh9Jk2LzXcVbNmQwEr"
+         "TyUiOpAsDfGh4KbnR3Jl2Z0y')\n",
+         "hvs.CAESIGq2mW8vT3zR5xN7bJh4Lp9Dc6Fg1Sa0Qw2Er5Ty8Ui3Op7As6Df4Gh9Jk2LzXcVbNmQwErTyUiOpAs"
+         "DfGh4KbnR3Jl2Z0y",
+         "client = hvac.Client(url=VAULT_ADDR, token='"},
+        {"hvb. batch token in a CI file",
+         "    - vault kv get -address=$VAULT_ADDR "
+         "-token=hvb.AAAAAQJ8mK2vT8nW4qZ6xB9mJ3hL5fD7sG1aP0oI8uY6tR4eW2qA9zX7cV5bN3mK1jH8gF6dS4a"
+         "Q2wELm9NoPAAbC3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3kL5mN7p secret/app\n",
+         "hvb.AAAAAQJ8mK2vT8nW4qZ6xB9mJ3hL5fD7sG1aP0oI8uY6tR4eW2qA9zX7cV5bN3mK1jH8gF6dS4aQ2wELm9"
+         "NoPAAbC3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3kL5mN7p",
+         " secret/app\n"},
+        {"legacy s. token, .env", "VAULT_TOKEN=s.Xk9mP2vQ7rT4wL8nZs4xQw2e\n",
+         "s.Xk9mP2vQ7rT4wL8nZs4xQw2e", "VAULT_TOKEN="},
+        {"legacy s. token, exported in YAML",
+         "env:\n  VAULT_TOKEN: s.Tg5hY7uJ9kL2mN4bVc8xRf4t\n", "s.Tg5hY7uJ9kL2mN4bVc8xRf4t",
+         "  VAULT_TOKEN: "},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* Vault-like text that is no token: a short hvs. attribute, s. as an
+ * object's member (under other names, and as code under VAULT_TOKEN), a
+ * stand-in. */
+static void test_vault_tokens_kept(void **state)
+{
+    static const char *const lines[] = {
+        "hvs.append(hv_Sample42);\n",
+        "token = s.Xk9mP2vQ7rT4wL8nZs4xQw2e\n",
+        "VAULT_TOKEN=s.getToken42xQz\n",
+        "VAULT_TOKEN=${VAULT_TOKEN_FROM_CI}\n",
+        "VAULT_TOKEN=hvs.xxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+        "return s.Xk9mP2vQ7rT4wL8nZs4xQw2e;\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+/* PyPI API tokens (pypi-AgEIcHlwaS5vcmc..., "pypi.org" in the macaroon;
+ * TestPyPI's pypi-AgENdGVzdC5weXBpLm9yZw...) wherever they stand: a
+ * .pypirc, a CI step, a workflow. */
+static void test_pypi_tokens(void **state)
+{
+    static const struct leak_case cases[] = {
+        {".pypirc",
+         "[pypi]\nusername = __token__\npassword = pypi-AgEIcHlwaS5vcmcCJGQ4ZjU2YjM0LTdhOWQtNGU"
+         "xZi1iMmM3LWE5ZjA1ZDNlNjc4OQACKlszLCI3YjE2ZmQ0Mi1jOTJlLTRkNzctOTg1Zi0yYWI0YjZmOWQ5MGEiXQ"
+         "AABiDk3mW8vT2zR5xN7bJh4Lp9Dc6Fg1Sa0Qw2Er5Ty8Ui3\n",
+         "pypi-AgEIcHlwaS5vcmcCJGQ4ZjU2YjM0LTdhOWQtNGUxZi1iMmM3LWE5ZjA1ZDNlNjc4OQACKlszLCI3YjE2Z"
+         "mQ0Mi1jOTJlLTRkNzctOTg1Zi0yYWI0YjZmOWQ5MGEiXQAABiDk3mW8vT2zR5xN7bJh4Lp9Dc6Fg1Sa0Qw2Er5"
+         "Ty8Ui3",
+         "username = __token__\npassword = "},
+        {"uv publish in CI",
+         "  run: uv publish --token pypi-AgEIcHlwaS5vcmcCJDRhN2I5YzEyLWUzZjQtNDU2Ny04OWFiLWNkZW"
+         "YwMTIzNDU2NwACKlszLCJhYmNkZWYwMS0yMzQ1LTY3ODktYWJjZC1lZjAxMjM0NTY3ODkiXQAABiBq9Kx2Lm4N"
+         "p6Rs8Tu0Vw2Xy4Za6Bc8De0Fg2Hi4Jk\n",
+         "pypi-AgEIcHlwaS5vcmcCJDRhN2I5YzEyLWUzZjQtNDU2Ny04OWFiLWNkZWYwMTIzNDU2NwACKlszLCJhYmNk"
+         "ZWYwMS0yMzQ1LTY3ODktYWJjZC1lZjAxMjM0NTY3ODkiXQAABiBq9Kx2Lm4Np6Rs8Tu0Vw2Xy4Za6Bc8De0Fg"
+         "2Hi4Jk",
+         "  run: uv publish --token "},
+        {"TestPyPI, under an unlisted name",
+         "TESTPYPI = \"pypi-AgENdGVzdC5weXBpLm9yZwIkZjY3ODkwYWItY2RlZi00MTIzLTQ1NjctODlhYmNkZWYw"
+         "MTIzAAIqWzMsImZlZGNiYTk4LTc2NTQtNDMyMS1hYmNkLWVmMDEyMzQ1Njc4OSJdAAAGIHb3Mx\"\n",
+         "pypi-AgENdGVzdC5weXBpLm9yZwIkZjY3ODkwYWItY2RlZi00MTIzLTQ1NjctODlhYmNkZWYwMTIzAAIqWzMs"
+         "ImZlZGNiYTk4LTc2NTQtNDMyMS1hYmNkLWVmMDEyMzQ1Njc4OSJdAAAGIHb3Mx",
+         "TESTPYPI = \""},
+        {"poetry config, a positional argument",
+         "poetry config pypi-token.pypi pypi-AgEIcHlwaS5vcmcCJGE5YjhjN2Q2LWU1ZjQtNDMyMS1iYTk4LTc2"
+         "NTQzMjEwZmVkYwACKlszLCIwMTIzNDU2Ny04OWFiLWNkZWYtMDEyMy00NTY3ODlhYmNkZWYiXQAABiAx2Yz4Wv6U"
+         "t8Sr0Qp2On4Ml6Kj8Ih0Gf2Ed4Cb6A\n",
+         "pypi-AgEIcHlwaS5vcmcCJGE5YjhjN2Q2LWU1ZjQtNDMyMS1iYTk4LTc2NTQzMjEwZmVkYwACKlszLCIwMTIz"
+         "NDU2Ny04OWFiLWNkZWYtMDEyMy00NTY3ODlhYmNkZWYiXQAABiAx2Yz4Wv6Ut8Sr0Qp2On4Ml6Kj8Ih0Gf2Ed4"
+         "Cb6A",
+         "poetry config pypi-token.pypi "},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* pypi- words that are no token: package names, the prefix alone, a
+ * truncated example. */
+static void test_pypi_tokens_kept(void **state)
+{
+    static const char *const lines[] = {
+        "pip install pypi-simple pypi-attestations42\n",
+        "TOKEN_PREFIX = \"pypi-AgEIcHlwaS5vcmc\"\n",
+        "assert token.startswith('pypi-AgEIcHlwaS5vcmc...')\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1081,6 +1192,10 @@ int main(void)
         cmocka_unit_test(test_jdbc_oracle_kept),
         cmocka_unit_test(test_password_hashes),
         cmocka_unit_test(test_password_hashes_kept),
+        cmocka_unit_test(test_vault_tokens),
+        cmocka_unit_test(test_vault_tokens_kept),
+        cmocka_unit_test(test_pypi_tokens),
+        cmocka_unit_test(test_pypi_tokens_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
