@@ -210,8 +210,9 @@
  *                         VALUE of pass:VALUE after any option (openssl
  *                         -passout, apksigner --ks-pass); USER:VALUE after
  *                         --creds, --src-creds, --dest-creds (also with
- *                         '=') and curl's --user; aws configure set NAME
- *                         VALUE;
+ *                         '=') and curl's --user; curl's
+ *                         --oauth2-bearer TOKEN (also with '='); aws
+ *                         configure set NAME VALUE;
  *                         a short password option of the command noted
  *                         earlier on the same line (a line ending in '\'
  *                         continues it): a login's -p VALUE (or -p=VALUE;

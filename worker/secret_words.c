@@ -350,19 +350,22 @@ static int name_ends(const struct scan *s, size_t ns, size_t ne, const char *lit
 /* -NAME VALUE or --NAME VALUE at i, the name from ns: a secret name's
  * value (--api-key VALUE, keytool's -storepass VALUE), openssl's and
  * apksigner's pass:VALUE after any option, a USER:VALUE pair of --creds
- * (skopeo, podman, buildah; also --creds=) and of curl's --user. */
+ * (skopeo, podman, buildah; also --creds=) and of curl's --user, and
+ * curl's --oauth2-bearer TOKEN (also --oauth2-bearer=TOKEN). */
 static void det_long_option(struct scan *s, size_t i, size_t ns)
 {
     size_t ne = ns + scan_run_len(s, ns, is_b64url, OPTION_NAME_MAX), k, vs, ve;
-    int pair;
+    int pair, bearer;
 
     if (ne == ns || ne - ns > OPTION_NAME_MAX || ne >= s->n)
         return;
     pair = name_ends(s, ns, ne, "creds") ||
            (ne - ns == 4 && memcmp(s->t + ns, "user", 4) == 0 && current_command(s, i) == CMD_CURL);
-    if (s->t[ne] == '=' && pair) {
+    /* the option is curl's own name: no command needs noting */
+    bearer = ne - ns == 13 && memcmp(s->t + ns, "oauth2-bearer", 13) == 0;
+    if (s->t[ne] == '=' && (pair || bearer)) {
         if (word_at(s, ne + 1, &vs, &ve))
-            add_word_value(s, vs, ve, ':');
+            add_word_value(s, vs, ve, pair ? ':' : 0);
         return;
     }
     if (!is_blank((unsigned char)s->t[ne]))
@@ -376,9 +379,9 @@ static void det_long_option(struct scan *s, size_t i, size_t ns)
             add_word_value(s, vs, ve, 0);
         return;
     }
-    if (pair) {
+    if (pair || bearer) {
         if (word_at(s, k, &vs, &ve))
-            add_word_value(s, vs, ve, ':');
+            add_word_value(s, vs, ve, pair ? ':' : 0);
         return;
     }
     secret_assign_value(s, ns, ne, ne, VALUE_LITERAL);

@@ -2,7 +2,7 @@
  * separate words, with no operator between them: command-line options
  * (--api-key VALUE, -storepass VALUE, -passout pass:VALUE, --creds
  * user:VALUE, docker login -p VALUE, mysql -pVALUE, sshpass -p VALUE, curl
- * -u user:VALUE, redis-cli -a VALUE, sqlcmd -P VALUE, ldapsearch -w VALUE,
+ * -u user:VALUE, curl --oauth2-bearer VALUE, redis-cli -a VALUE, sqlcmd -P VALUE, ldapsearch -w VALUE,
  * smbclient -U user%VALUE), aws configure set NAME VALUE, a Dockerfile's
  * ENV NAME VALUE, a .netrc entry (machine HOST login USER password
  * VALUE or default login USER password VALUE, on one line or, machine or
@@ -38,7 +38,8 @@ size_t secret_words_command_at(struct scan *s, size_t i);
 /* Tries the option rules at a '-' at t[i] that starts a word: a long option
  * (--NAME, or -NAME of three or more letters) naming a secret and its value
  * (the next word), pass:VALUE after an option, USER:VALUE after --creds or
- * curl's --user, or a password option of the command noted on this line. */
+ * curl's --user, TOKEN after curl's --oauth2-bearer, or a password option
+ * of the command noted on this line. */
 void secret_words_option_at(struct scan *s, size_t i);
 
 /* Offset past the words of a login command at t[k] (k < n): docker,

@@ -378,6 +378,39 @@ static void test_client_password_options_kept(void **state)
     leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* curl's --oauth2-bearer TOKEN, like -u user:password: the bearer token is
+ * a separate word or follows '='. */
+static void test_curl_oauth2_bearer(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"--oauth2-bearer TOKEN",
+         "curl --oauth2-bearer Xk9mP2vQ7rT4wL8nZs4xQw2eRf4t https://api.acme.io/v1/me\n",
+         "Xk9mP2vQ7rT4wL8nZs4xQw2eRf4t", " https://api.acme.io/v1/me\n"},
+        {"--oauth2-bearer=TOKEN, quoted",
+         "curl -sS --oauth2-bearer='Tg5hY7uJ9kL2mN4bVc8x.Mk2jN4hB6g' https://api.acme.io\n",
+         "Tg5hY7uJ9kL2mN4bVc8x.Mk2jN4hB6g", "' https://api.acme.io\n"},
+        {"continued line",
+         "curl -X POST \\\n  --oauth2-bearer \"Vb8nM1qW3eR5tY7uZx4c\" \\\n  https://api.acme.io\n",
+         "Vb8nM1qW3eR5tY7uZx4c", "\" \\\n  https://api.acme.io\n"},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* --oauth2-bearer with a variable or a command's output. */
+static void test_curl_oauth2_bearer_kept(void **state)
+{
+    static const char *const lines[] = {
+        "curl --oauth2-bearer \"$ACCESS_TOKEN\" https://api.acme.io\n",
+        "curl --oauth2-bearer=$(gcloud auth print-access-token) https://api.acme.io\n",
+        "curl --oauth2-bearer \"${{ secrets.API_TOKEN }}\" https://api.acme.io\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +425,8 @@ int main(void)
         cmocka_unit_test(test_login_stdin_kept),
         cmocka_unit_test(test_client_password_options),
         cmocka_unit_test(test_client_password_options_kept),
+        cmocka_unit_test(test_curl_oauth2_bearer),
+        cmocka_unit_test(test_curl_oauth2_bearer_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
