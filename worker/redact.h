@@ -13,8 +13,9 @@
  * an ODBC string's Pwd={...}, Azure AccountKey=), and high-entropy values
  * named as password, secret, token, api_key...: assigned, in a field of
  * their own after a name field, beside the string naming them in a call,
- * as command-line options, as XML element text, or split across joined
- * string literals. A base64 run that decodes to text holding a secret (a
+ * as command-line options or a command's positional arguments (htpasswd
+ * -b, rabbitmqctl add_user, net user), as XML element text, or split
+ * across joined string literals. A base64 run that decodes to text holding a secret (a
  * PEM key encoded whole, a Kubernetes Secret's data) is replaced whole.
  * The rule table is at the top of secret_rules.c.
  *

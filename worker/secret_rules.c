@@ -15,7 +15,8 @@
  * secret_pem.c (private keys), secret_conn.c (connection strings and DSNs),
  * secret_assign.c (NAME op VALUE, name/value fields, joined literals,
  * Terraform and YAML forms), secret_args.c (call arguments), secret_words.c
- * (command-line words), secret_stdin.c (a password written to a login's
+ * (command-line words), secret_argv.c (a command's positional password),
+ * secret_stdin.c (a password written to a login's
  * standard input), secret_xml.c (XML elements), secret_hash.c (password
  * hashes), secret_encoded.c
  * (base64 decoding). This file drives the pass (and the nested scans of
@@ -233,6 +234,22 @@
  *                         -p, 7z -pVALUE (not -p VALUE); a separate value starting
  *                         with '-' is the next option. The value passes the
  *                         generic_secret value filters.
+ *   (positional)          a command's password given as a positional
+ *                         argument, no option naming it: htpasswd with -b
+ *                         in its options (a cluster: -bc, -nbB; -C and -r
+ *                         take an argument), the last argument, the third
+ *                         (FILE USER PASSWORD) or with -n the second (USER
+ *                         PASSWORD), no more following; rabbitmqctl
+ *                         add_user, change_password or authenticate_user
+ *                         USER PASSWORD (its options before: -n NODE, -t,
+ *                         -p, --node, ...); net user NAME PASSWORD (or NET
+ *                         USER; /options anywhere; '*' prompts). The words
+ *                         are read to the end of the command (a line end
+ *                         not continued by '\', ; | & < > ) ` or a #
+ *                         word), within ARGV_SCAN_MAX bytes; the password
+ *                         a literal (quotes stripped) passing the value
+ *                         filters, a password's lower floor too, and no
+ *                         placeholder.
  *   (login stdin)         a literal password written to the standard input
  *                         of one of those logins that reads it with
  *                         --password-stdin (regctl: --pass-stdin): echo
@@ -448,10 +465,11 @@ static const unsigned char starts[256] = {
     ['r'] = START_TOKEN | START_WORD | START_NEXT, ['s'] = START_TOKEN | START_WORD | START_NEXT,
     ['c'] = START_WORD | START_NEXT, ['d'] = START_WORD | START_NEXT,
     ['m'] = START_WORD | START_NEXT, ['n'] = START_WORD, ['p'] = START_TOKEN | START_WORD,
-    ['E'] = START_WORD, ['b'] = START_WORD, ['l'] = START_WORD, ['t'] = START_WORD,
+    ['E'] = START_WORD | START_NEXT, ['N'] = START_WORD | START_NEXT, ['b'] = START_WORD,
+    ['l'] = START_WORD, ['t'] = START_WORD | START_NEXT,
     ['z'] = START_WORD | START_NEXT, ['7'] = START_WORD, ['a'] = START_WORD | START_NEXT,
     ['o'] = START_WORD | START_NEXT, ['k'] = START_NEXT, ['u'] = START_NEXT,
-    ['y'] = START_NEXT, ['N'] = START_NEXT, ['f'] = START_NEXT, ['q'] = START_NEXT,
+    ['y'] = START_NEXT, ['f'] = START_NEXT, ['q'] = START_NEXT,
     ['i'] = START_NEXT, ['w'] = START_NEXT,
 };
 

@@ -1,8 +1,8 @@
 /* secret_scan.h - the state of one secret scan and the helpers the rule
  * files share (secret_rules.c drives the scan; secret_tokens.c,
  * secret_pem.c, secret_conn.c, secret_assign.c, secret_args.c,
- * secret_words.c, secret_stdin.c, secret_xml.c, secret_hash.c and
- * secret_encoded.c hold the rules). Not
+ * secret_words.c, secret_argv.c, secret_stdin.c, secret_xml.c,
+ * secret_hash.c and secret_encoded.c hold the rules). Not
  * for use outside those files: redact.c sees only secret_rules.h.
  *
  * Every helper reads a bounded stretch of the borrowed text and allocates
@@ -88,6 +88,9 @@ struct scan {
                                 (past their operator's line end) */
     size_t chain_floor;      /* quotes before this offset are inside a chain
                                 of literals already read */
+    size_t argv_floor;       /* command words before this offset are
+                                arguments of a command already read
+                                (secret_argv.c) */
     int nested;              /* 1 when t is decoded text (secret_encoded.h):
                                 no further decoding */
     char *decoded;           /* owns: ENCODED_TEXT_MAX bytes for decoding,

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "worker/secret_argv.h"
 #include "worker/secret_assign.h"
 #include "worker/secret_placeholder.h"
 #include "worker/secret_text.h"
@@ -37,6 +38,8 @@ enum command {
     CMD_ZIP,         /* zip -P VALUE */
     CMD_7Z,          /* 7z -pVALUE (with a blank, -p prompts) */
     CMD_TWINE,       /* twine upload -p VALUE */
+    CMD_ARGV,        /* htpasswd, rabbitmqctl, net user: a positional
+                        password (secret_argv.c) */
     CMD_COUNT
 };
 
@@ -68,12 +71,14 @@ struct command_word {
  * (docker login before docker). */
 static const struct command_word commands[] = {
     WORD("7z", CMD_7Z),               WORD("7za", CMD_7Z),
+    WORD("NET USER", CMD_ARGV),
     WORD("az login", CMD_LOGIN),      WORD("az acr login", CMD_LOGIN),
     WORD("bcp", CMD_SQLCMD),          WORD("buildah login", CMD_LOGIN),
     WORD("cf login", CMD_LOGIN),      WORD("cosign login", CMD_LOGIN),
     WORD("crane auth login", CMD_LOGIN), WORD("curl", CMD_CURL),
     WORD("docker login", CMD_LOGIN),  WORD("docker", CMD_CLIENT),
     WORD("helm registry login", CMD_LOGIN),
+    WORD("htpasswd", CMD_ARGV),
     WORD("ldapsearch", CMD_LDAP),     WORD("ldapadd", CMD_LDAP),
     WORD("ldapmodify", CMD_LDAP),     WORD("ldapdelete", CMD_LDAP),
     WORD("ldapwhoami", CMD_LDAP),     WORD("ldappasswd", CMD_LDAP),
@@ -84,10 +89,12 @@ static const struct command_word commands[] = {
     WORD("mysqldump", CMD_MYSQL),     WORD("mysqladmin", CMD_MYSQL),
     WORD("mysql", CMD_MYSQL),
     WORD("nerdctl login", CMD_LOGIN), WORD("nerdctl", CMD_CLIENT),
+    WORD("net user", CMD_ARGV),
     WORD("notation login", CMD_LOGIN),
     WORD("oc login", CMD_LOGIN),      WORD("oras login", CMD_LOGIN),
     WORD("osql", CMD_SQLCMD),
     WORD("podman login", CMD_LOGIN),  WORD("podman", CMD_CLIENT),
+    WORD("rabbitmqctl", CMD_ARGV),
     WORD("redis-cli", CMD_REDIS),     WORD("regctl registry login", CMD_LOGIN),
     WORD("skopeo login", CMD_LOGIN),  WORD("smbclient", CMD_SMB),
     WORD("sqlcmd", CMD_SQLCMD),       WORD("sshpass", CMD_SSHPASS),
@@ -302,6 +309,8 @@ size_t secret_words_command_at(struct scan *s, size_t i)
         }
         if (commands[w].cmd == CMD_NETRC)
             return netrc_entry(s, i, len);
+        if (commands[w].cmd == CMD_ARGV)
+            return secret_argv_at(s, i, i + len);
         return note_command(s, i, i + len, commands[w].cmd);
     }
     return 0;

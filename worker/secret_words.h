@@ -8,7 +8,8 @@
  * VALUE or default login USER password VALUE, on one line or, machine or
  * default starting its line, over the lines below),
  * and a password piped into a registry login (echo VALUE | docker login
- * --password-stdin).
+ * --password-stdin). The command words of htpasswd, rabbitmqctl and net
+ * user are found here too; their positional passwords are secret_argv.c's.
  *
  * A short option means a password only after the command that defines it
  * (docker run -p is a port): the commands are noted as the scan passes

@@ -33,7 +33,8 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "\nh.io:5432:d:u:", "\n*:*:*:*:x", ";Pwd={", ";Pwd={a}}", "jdbc:oracle:thin:u/",
     "$2y$10$", "a:$$apr1$$x$$", "\\$6\\$rounds=5000\\$", "$argon2id$v=19$m=1,t=1,p=1$",
     "$y$j9T$", "-pypi-AgEIcHlwaS5vcmc", "hvs.", "VAULT_TOKEN=s.", "=s.Xk9mP2vQ7rT4wL8nZs4xQw2e",
-    " --oauth2-bearer=",
+    " --oauth2-bearer=", "htpasswd -b ", " htpasswd -C ", "net user a ",
+    "rabbitmqctl add_user '", "NET USER \\\n",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

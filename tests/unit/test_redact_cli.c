@@ -378,6 +378,77 @@ static void test_client_password_options_kept(void **state)
     leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* A password that is a command's positional argument, with no option
+ * naming it: htpasswd -b (batch mode: the password is the last argument,
+ * after the file and the user, or after the user with -n), rabbitmqctl's
+ * add_user and change_password, Windows' net user NAME PASSWORD. */
+static void test_positional_passwords(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"htpasswd -bc", "htpasswd -bc /etc/nginx/.htpasswd admin Xk9mP2vQ7rT4wL8nZs4x\n",
+         "Xk9mP2vQ7rT4wL8nZs4x", "htpasswd -bc /etc/nginx/.htpasswd admin "},
+        {"htpasswd -b -B -C 12, quoted",
+         "RUN htpasswd -b -B -C 12 /etc/apache2/.htpasswd deploy 'Tg5hY7uJ9kL2mN4bVc8x' && "
+         "chmod 640 /etc/apache2/.htpasswd\n",
+         "Tg5hY7uJ9kL2mN4bVc8x", "' && chmod 640 /etc/apache2/.htpasswd\n"},
+        {"htpasswd -bn to stdout",
+         "htpasswd -bn monitor Vb8nM1qW3eR5tY7uZx4c > auth/users\n", "Vb8nM1qW3eR5tY7uZx4c",
+         "htpasswd -bn monitor "},
+        {"htpasswd -nbB, continued line",
+         "docker run --rm httpd:2.4 htpasswd -nbB \\\n    admin \"Rf4tG6yH8uJ2iK5oPq9w\" >> htpasswd\n",
+         "Rf4tG6yH8uJ2iK5oPq9w", "\" >> htpasswd\n"},
+        {"rabbitmqctl add_user",
+         "rabbitmqctl add_user svc-orders Zs4xD6cF8vG1bH3nQw2e\n", "Zs4xD6cF8vG1bH3nQw2e",
+         "rabbitmqctl add_user svc-orders "},
+        {"rabbitmqctl change_password, node option, quoted",
+         "rabbitmqctl -n rabbit@mq1 change_password admin \"Mk2jN4hB6gV8fC1dLp0o\" && echo ok\n",
+         "Mk2jN4hB6gV8fC1dLp0o", "\" && echo ok\n"},
+        {"net user /add", "net user svc_backup Pl9oK7iJ5uH3yG1tWq2z /add /y\n",
+         "Pl9oK7iJ5uH3yG1tWq2z", " /add /y\n"},
+        {"NET USER, set a password",
+         "RUN NET USER Administrator Xk9mP2vQ7rT4wL8n!\n", "Xk9mP2vQ7rT4wL8n!",
+         "RUN NET USER Administrator "},
+        {"net user /domain, options first",
+         "net user /domain jsmith \"Tg5hY7uJ9k#L2mN4b\" /add\n", "Tg5hY7uJ9k#L2mN4b",
+         "\" /add\n"},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* The same commands with no password on the line: htpasswd prompting
+ * (no -b), reading stdin (-i), deleting (-D), too few arguments, a
+ * variable; rabbitmqctl prompting or with another subcommand; net user
+ * prompting (*), deleting, listing, or other net commands. */
+static void test_positional_passwords_kept(void **state)
+{
+    static const char *const lines[] = {
+        "htpasswd -c /etc/nginx/.htpasswd Admin42xQ\n",
+        "htpasswd -B /etc/nginx/.htpasswd deploy_User42\n",
+        "echo \"$PW\" | htpasswd -i /etc/nginx/.htpasswd Deploy42x\n",
+        "htpasswd -D /etc/nginx/.htpasswd Deploy42xQ\n",
+        "htpasswd -b /etc/nginx/.htpasswd deploy \"$HTPASSWD_PASS\"\n",
+        "htpasswd -bn monitor\n",
+        "htpasswd -bc /etc/nginx/.htpasswd admin; ls -l Pass42xQz\n",
+        "rabbitmqctl add_user svc-orders\n",
+        "rabbitmqctl add_user svc-orders \"$RABBITMQ_PASSWORD\"\n",
+        "rabbitmqctl set_permissions -p /Vhost42 svc-orders \".*\" \".*\" \".*\"\n",
+        "rabbitmqctl delete_user svc_Orders42\n",
+        "net user svc_backup * /add\n",
+        "net user svc_backup /delete\n",
+        "net user\n",
+        "net user jsmith\n",
+        "net user jsmith /active:no\n",
+        "net use Z: \\\\fs01\\share42 /persistent:yes\n",
+        "net user %USERNAME% %NEW_PASSWORD%\n",
+        "the net user count42x rose\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 /* curl's --oauth2-bearer TOKEN, like -u user:password: the bearer token is
  * a separate word or follows '='. */
 static void test_curl_oauth2_bearer(void **state)
@@ -425,6 +496,8 @@ int main(void)
         cmocka_unit_test(test_login_stdin_kept),
         cmocka_unit_test(test_client_password_options),
         cmocka_unit_test(test_client_password_options_kept),
+        cmocka_unit_test(test_positional_passwords),
+        cmocka_unit_test(test_positional_passwords_kept),
         cmocka_unit_test(test_curl_oauth2_bearer),
         cmocka_unit_test(test_curl_oauth2_bearer_kept),
     };
