@@ -130,26 +130,6 @@ static int names_secret(const struct scan *s, size_t ns, size_t ne)
     return ne > ns && (secret_text_name_flags(s->t, ns, ne) & SECRET_NAME_LISTED) != 0;
 }
 
-/* The name assigned the value that starts at t[i] (NAME=${...},
- * NAME="${...}", NAME: ${...}): sets [*ns, *ne) and returns 1, else 0. */
-static int assigned_name(const struct scan *s, size_t i, size_t *ns, size_t *ne)
-{
-    const char *t = s->t;
-    size_t j = i;
-
-    if (j > 0 && is_quote((unsigned char)t[j - 1]))
-        j--;
-    j = scan_skip_blanks_back(s, j);
-    if (j == 0 || (t[j - 1] != '=' && t[j - 1] != ':'))
-        return 0;
-    j = scan_skip_blanks_back(s, j - 1);
-    *ne = j;
-    while (j > 0 && *ne - j < SECRET_NAME_MAX && is_name_char((unsigned char)t[j - 1]))
-        j--;
-    *ns = j;
-    return j < *ne;
-}
-
 void secret_args_shell_default_at(struct scan *s, size_t i)
 {
     const char *t = s->t;
@@ -178,7 +158,7 @@ void secret_args_shell_default_at(struct scan *s, size_t i)
     if (e - vs < SECRET_VALUE_MIN)
         return;
     if (!names_secret(s, ns, ne)) {
-        if (!assigned_name(s, i, &on, &oe) || !names_secret(s, on, oe))
+        if (!scan_assigned_name(s, i, &on, &oe) || !names_secret(s, on, oe))
             return;
         ns = on;
         ne = oe;

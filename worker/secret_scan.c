@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "worker/secret_text.h"
+
 size_t scan_run_len(const struct scan *s, size_t from, byte_pred pred, size_t cap)
 {
     size_t k = from;
@@ -67,4 +69,27 @@ size_t scan_skip_blanks_back(const struct scan *s, size_t p)
     while (k > 0 && p - k < ASSIGN_BLANKS_MAX && is_blank((unsigned char)s->t[k - 1]))
         k--;
     return k;
+}
+
+int scan_assigned_name(const struct scan *s, size_t i, size_t *ns, size_t *ne)
+{
+    const char *t = s->t;
+    size_t j = i;
+
+    if (j > 0 && is_quote((unsigned char)t[j - 1]))
+        j--;
+    j = scan_skip_blanks_back(s, j);
+    if (j == 0 || (t[j - 1] != '=' && t[j - 1] != ':'))
+        return 0;
+    j--;
+    if (j > 0 && t[j] == '=' && t[j - 1] == ':')
+        j--;    /* := */
+    j = scan_skip_blanks_back(s, j);
+    if (j > 0 && is_quote((unsigned char)t[j - 1]))
+        j--;    /* a JSON key */
+    *ne = j;
+    while (j > 0 && *ne - j < SECRET_NAME_MAX && is_name_char((unsigned char)t[j - 1]))
+        j--;
+    *ns = j;
+    return j < *ne;
 }

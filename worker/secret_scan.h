@@ -176,6 +176,11 @@ size_t scan_skip_blanks(const struct scan *s, size_t p);
  * (p when none does). */
 size_t scan_skip_blanks_back(const struct scan *s, size_t p);
 
+/* The name assigned the value that starts at t[i] (NAME=VALUE,
+ * NAME="VALUE", NAME: VALUE, NAME := VALUE, "NAME": "VALUE"): sets
+ * [*ns, *ne) and returns 1, else 0. */
+int scan_assigned_name(const struct scan *s, size_t i, size_t *ns, size_t *ne);
+
 /* Records the span [start, end) of kind with flags (nothing when end <=
  * start); sets s->oom when out of memory. */
 void scan_add(struct scan *s, size_t start, size_t end, int kind, unsigned flags);

@@ -142,21 +142,10 @@ static size_t det_vault(struct scan *s, size_t i)
  * (VAULT_TOKEN=, "VAULT_TOKEN": ", vault_token = '). */
 static int vault_token_value(const struct scan *s, size_t i)
 {
-    const char *t = s->t;
-    size_t k = i;
+    size_t ns, ne;
 
-    if (k > 0 && is_quote((unsigned char)t[k - 1]))
-        k--;
-    k = scan_skip_blanks_back(s, k);
-    if (k == 0 || (t[k - 1] != '=' && t[k - 1] != ':'))
-        return 0;
-    k--;
-    if (k > 0 && t[k - 1] == ':')
-        k--;    /* := */
-    k = scan_skip_blanks_back(s, k);
-    if (k > 0 && is_quote((unsigned char)t[k - 1]))
-        k--;
-    return k >= 11 && scan_prefix_ci(t + k - 11, 11, "vault_token");
+    return scan_assigned_name(s, i, &ns, &ne) && ne - ns >= 11 &&
+           scan_prefix_ci(s->t + ne - 11, 11, "vault_token");
 }
 
 /* A legacy Vault token, s. + 24 [A-Za-z0-9], as VAULT_TOKEN's value only:

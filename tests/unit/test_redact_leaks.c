@@ -584,6 +584,12 @@ static void test_shell_parameter_defaults(void **state)
         {"only the assigned name says secret",
          "DB_PASSWORD=\"${PGPASS:-Tg5hY7uJ9kL2mN4bVc}\"\n", "Tg5hY7uJ9kL2mN4bVc",
          "DB_PASSWORD=\"${PGPASS:-"},
+        {"Makefile :=, only the assigned name says secret",
+         "DB_PASSWORD := ${DB_PW:-Xk9mP2vQ7rT4wL8n}\n", "Xk9mP2vQ7rT4wL8n",
+         "DB_PASSWORD := ${DB_PW:-"},
+        {"JSON key, only it says secret",
+         "  \"DB_PASSWORD\": \"${PW:-Rf4tG6yH8uJ2iK5oPq}\",\n", "Rf4tG6yH8uJ2iK5oPq",
+         "  \"DB_PASSWORD\": \"${PW:-"},
     };
 
     (void)state;
