@@ -82,13 +82,14 @@ void secret_args_bare_call_at(struct scan *s, size_t i)
     int guard;
 
     j = scan_skip_blanks_back(s, j);
-    if (j == i)
-        return;
+    if (j == i || j == 0)
+        return;     /* no blank before the quote, or only blanks */
     /* what stands before is tested first: most quotes follow no blank or
      * other code, and the literal is read only then */
     if ((t[j - 1] | 0x20) == 'g' && word_before_is(s, j, "-string", 7))
         j = scan_skip_blanks_back(s, j - 7);
-    if ((t[j - 1] | 0x20) == 'g' && word_before_is(s, j, "convertto-securestring", 22)) {
+    if (j > 0 && (t[j - 1] | 0x20) == 'g' &&
+        word_before_is(s, j, "convertto-securestring", 22)) {
         /* PowerShell: the plain text of a SecureString, a password */
         if ((end = literal_end(s, i)) == 0)
             return;

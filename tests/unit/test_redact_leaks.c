@@ -831,6 +831,8 @@ static void test_calls_without_parentheses_kept(void **state)
         "    storePassword \"Prefix42xQ\" + suffix\n",
         "    print \"Password42xQz\"\n",
         "echo \"Xk9mP2vQ7rT4wL8nZs4x\"\n",
+        "  'Xk9mP2vQ7rT4wL8nZs4x'\n",
+        "-String 'Xk9mP2vQ7rT4wL8nZs4x'\n",
     };
 
     (void)state;
