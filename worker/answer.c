@@ -1,6 +1,6 @@
 /* answer.c - the model's answer: strict parsing with a reason the model can
- * act on, validation against the submitted file, and merging with the
- * linter and secret findings. */
+ * act on (answer_validate.c checks it against the submitted file,
+ * answer_merge.c merges it with the linter and secret findings). */
 #include "worker/answer.h"
 
 #include <math.h>
@@ -10,13 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/metrics.h"
-#include "common/metrics_table.h"
 #include "common/patch.h"
 #include "common/utf8.h"
-#include "worker/linters.h"
-#include "worker/redact.h"
-#include "worker/replace_fix.h"
 
 /* Line numbers past this are out of any file we accept. */
 #define LINE_MAX_NO 1000000000.0
@@ -228,8 +223,7 @@ static const char *enum_lookup(const char *s, const char *const *names, size_t n
     return NULL;
 }
 
-/* 1 when v is a number holding an integer in 1..LINE_MAX_NO. */
-static int is_line_no(const cJSON *v)
+int answer_line_no(const cJSON *v)
 {
     double d;
 
@@ -239,8 +233,7 @@ static int is_line_no(const cJSON *v)
     return d >= 1 && d <= LINE_MAX_NO && (double)(long)d == d;
 }
 
-/* Present and not null. */
-static const cJSON *member(const cJSON *obj, const char *name)
+const cJSON *answer_member(const cJSON *obj, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
@@ -262,17 +255,17 @@ static int finding_normalise(const cJSON *in, cJSON **out)
     if (!cJSON_IsObject(in))
         return 0;
     line = cJSON_GetObjectItemCaseSensitive(in, "line");
-    end_line = member(in, "end_line");
-    conf = member(in, "confidence");
-    fix = member(in, "fix");
+    end_line = answer_member(in, "end_line");
+    conf = answer_member(in, "confidence");
+    fix = answer_member(in, "fix");
     msg = cJSON_GetObjectItemCaseSensitive(in, "message");
     sev = enum_lookup(json_str(in, "severity"), severities, COUNT(severities),
                       severity_synonyms, COUNT(severity_synonyms));
     cat = enum_lookup(json_str(in, "category"), categories, COUNT(categories),
                       category_synonyms, COUNT(category_synonyms));
-    if (!is_line_no(line) || sev == NULL || cat == NULL)
+    if (!answer_line_no(line) || sev == NULL || cat == NULL)
         return 0;
-    if (end_line != NULL && (!is_line_no(end_line) || end_line->valuedouble < line->valuedouble))
+    if (end_line != NULL && (!answer_line_no(end_line) || end_line->valuedouble < line->valuedouble))
         return 0;
     if (conf != NULL) {
         if (!cJSON_IsNumber(conf) || !(conf->valuedouble >= 0 && conf->valuedouble <= 1))
@@ -551,340 +544,3 @@ fail:
     return -1;
 }
 
-/* ---- validation ---- */
-
-static long count_lines(const char *file, size_t len)
-{
-    long n = 0;
-
-    if (file == NULL || len == 0)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (file[i] == '\n')
-            n++;
-    if (file[len - 1] != '\n')
-        n++;
-    return n;
-}
-
-/* The line after the one at l, or NULL at the last. */
-static const char *next_line(const char *l)
-{
-    const char *nl = strchr(l, '\n');
-
-    return nl != NULL ? nl + 1 : NULL;
-}
-
-/* Whether a fix is written as a unified diff rather than as new lines. A
- * "--- " line alone is not a diff's: it is a Lua or SQL comment ("---
- * Adds two numbers", a LDoc line), and indentation is the code's, so
- * nothing is skipped before looking. */
-static int reads_as_diff(const char *fix)
-{
-    const char *l, *n;
-
-    if (strncmp(fix, "diff --git ", 11) == 0 || strncmp(fix, "@@ ", 3) == 0)
-        return 1;
-    for (l = fix; l != NULL; l = n) {
-        n = next_line(l);
-        if (strncmp(l, "@@ -", 4) == 0 ||
-            (strncmp(l, "--- ", 4) == 0 && n != NULL && strncmp(n, "+++ ", 4) == 0))
-            return 1;
-    }
-    return 0;
-}
-
-static int applies(const char *diff, const struct answer_file *file)
-{
-    return patch_apply(file->text != NULL ? file->text : "", file->len, diff, strlen(diff), NULL,
-                       NULL) == 0;
-}
-
-/* Outcomes of a fix in codeinsight_model_fixes_total besides replace_fix's. */
-#define FIX_KEPT "kept"
-#define FIX_REDACTED "redacted"             /* touches a redacted line, or writes a placeholder */
-#define FIX_DOES_NOT_APPLY "does_not_apply" /* a diff the model wrote */
-#define FIX_OUTSIDE "outside_lines"         /* a diff changing lines far from its finding */
-#define FIX_UNSEEN "unseen_lines"           /* changes a line the prompt did not show */
-
-/* Range i of shown ([first, last]) into *a, *b. Returns 0, or -1 when it
- * is not a pair of numbers. */
-static int shown_range(const cJSON *rg, long *a, long *b)
-{
-    const cJSON *x = cJSON_GetArrayItem(rg, 0), *y = cJSON_GetArrayItem(rg, 1);
-
-    if (!cJSON_IsNumber(x) || !cJSON_IsNumber(y))
-        return -1;
-    *a = (long)x->valuedouble;
-    *b = (long)y->valuedouble;
-    return 0;
-}
-
-/* Whether some line of first..last was shown (shown NULL: all were). */
-static int seen_any(const cJSON *shown, long first, long last)
-{
-    const cJSON *rg;
-    long a, b;
-
-    if (shown == NULL)
-        return 1;
-    cJSON_ArrayForEach(rg, shown)
-        if (shown_range(rg, &a, &b) == 0 && a <= last && b >= first)
-            return 1;
-    return 0;
-}
-
-/* Whether every line of first..last was shown (shown NULL: all were). The
- * ranges may touch one another; each pass over them moves on or stops. */
-static int seen_all(const cJSON *shown, long first, long last)
-{
-    const cJSON *rg;
-    long a, b, at = first, before;
-
-    if (shown == NULL)
-        return 1;
-    do {
-        before = at;
-        cJSON_ArrayForEach(rg, shown)
-            if (shown_range(rg, &a, &b) == 0 && a <= at && b >= at)
-                at = b + 1;
-    } while (at <= last && at != before);
-    return at > last;
-}
-
-/* The outcome of a fix the model wrote as a diff for lines first..last of a
- * file of total lines: kept only when it applies, changes nothing further
- * than ANSWER_FIX_SLACK lines from them, and nothing the prompt did not
- * show (the model would overwrite code it never read). A diff elsewhere would make a harmless
- * finding carry another change (one planted by text in the reviewed code,
- * say), applied by whoever approves the finding. */
-static const char *diff_outcome(const char *fix, const struct answer_file *file, long first,
-                                long last, long total)
-{
-    long from, to;
-
-    if (redact_diff_adds_mark(fix))
-        return FIX_REDACTED;
-    if (patch_span(file->text != NULL ? file->text : "", file->len, fix, strlen(fix), &from,
-                   &to) != 0)
-        return FIX_DOES_NOT_APPLY;
-    /* Context lines alone: nothing to apply, nor to export (fix_blocks). */
-    if (from == 0)
-        return REPLACE_FIX_UNCHANGED;
-    if (from < first - ANSWER_FIX_SLACK || to > last + ANSWER_FIX_SLACK)
-        return FIX_OUTSIDE;
-    /* An addition after the last line counts the line after it: none. */
-    if (!seen_all(file->shown, from, to < total ? to : total))
-        return FIX_UNSEEN;
-    return FIX_KEPT;
-}
-
-/* The diff that finding f's fix (new lines) stands for, when it applies
- * (see answer_validate); NULL otherwise, with *why the fixes metric's
- * outcome. Returns it (owns). */
-static char *lines_diff(const cJSON *f, const char *fix, const struct answer_file *file,
-                        const char **why)
-{
-    const cJSON *end_line = member(f, "end_line");
-    long first = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "line"));
-    long last = end_line != NULL ? (long)end_line->valuedouble : first;
-    const char *seen = file->seen != NULL ? file->seen : file->text;
-    size_t seen_len = file->seen != NULL ? file->seen_len : file->len;
-    char *diff;
-
-    *why = FIX_REDACTED;
-    if (strstr(fix, REDACT_MARK) != NULL)
-        return NULL;
-    diff = replace_fix_diff(seen, seen_len, file->path, first, last, fix, strlen(fix), why);
-    /* Made from what the model saw, it fails on the file only where the
-     * two differ: a redacted line. */
-    if (diff != NULL && !applies(diff, file)) {
-        *why = FIX_REDACTED;
-        free(diff);
-        diff = NULL;
-    }
-    return diff;
-}
-
-/* Counts a fix in codeinsight_model_fixes_total. */
-static void fix_counted(const char *form, const char *outcome)
-{
-    char labels[96];
-
-    if (metrics_labels(labels, sizeof labels, "form", form, "outcome", outcome, NULL) == 0)
-        metrics_inc(MET_MODEL_FIXES, labels);
-}
-
-int answer_validate(cJSON *findings, const struct answer_file *file)
-{
-    long total = count_lines(file->text, file->len);
-    cJSON *f, *next, *s;
-    int dropped = 0;
-
-    if (!cJSON_IsArray(findings))
-        return 0;
-    for (f = findings->child; f != NULL; f = next) {
-        const cJSON *line = cJSON_GetObjectItemCaseSensitive(f, "line");
-        const cJSON *end_line = member(f, "end_line");
-        const char *fix = json_str(f, "fix");
-        char *diff;
-        long first, last;
-
-        next = f->next;
-        if (!is_line_no(line) || line->valuedouble > (double)total ||
-            (end_line != NULL && (!is_line_no(end_line) ||
-                                  end_line->valuedouble > (double)total))) {
-            cJSON_Delete(cJSON_DetachItemViaPointer(findings, f));
-            dropped++;
-            continue;
-        }
-        first = (long)line->valuedouble;
-        last = end_line != NULL ? (long)end_line->valuedouble : first;
-        /* About lines the model was not shown: a guess, or text planted in
-         * the shown code steering it elsewhere. */
-        if (!seen_any(file->shown, first, last)) {
-            if (fix != NULL)
-                fix_counted(reads_as_diff(fix) ? "diff" : "lines", FIX_UNSEEN);
-            cJSON_Delete(cJSON_DetachItemViaPointer(findings, f));
-            dropped++;
-            continue;
-        }
-        if (fix == NULL)
-            continue;
-        if (reads_as_diff(fix)) {
-            const char *outcome = diff_outcome(fix, file, first, last, total);
-            fix_counted("diff", outcome);
-            if (strcmp(outcome, FIX_KEPT) == 0)
-                continue;
-            diff = NULL;
-        } else if (!seen_all(file->shown, first, last)) {
-            fix_counted("lines", FIX_UNSEEN);
-            diff = NULL;
-        } else {
-            const char *why;
-            diff = lines_diff(f, fix, file, &why);
-            fix_counted("lines", diff != NULL ? FIX_KEPT : why);
-        }
-        s = diff != NULL ? cJSON_CreateString(diff) : NULL;
-        if (s == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(f, "fix", s)) {
-            cJSON_Delete(s);
-            cJSON_DeleteItemFromObjectCaseSensitive(f, "fix");
-        }
-        free(diff);
-    }
-    return dropped;
-}
-
-/* ---- merging ---- */
-
-enum { FROM_SECRETS, FROM_LINT, FROM_MODEL };
-
-static const char *const from_names[] = {"secrets", "lint", "model"};
-
-struct merge_item {
-    const cJSON *f;
-    double line;                /* 0 when missing */
-    int from;                   /* FROM_*: the preference, lowest first */
-    size_t index;               /* position within its input */
-    const char *category;
-    const char *rule_id;
-    const char *message;
-};
-
-static int merge_cmp(const void *a, const void *b)
-{
-    const struct merge_item *x = a, *y = b;
-
-    if (x->line != y->line)
-        return x->line < y->line ? -1 : 1;
-    if (x->from != y->from)
-        return x->from - y->from;
-    return (x->index > y->index) - (x->index < y->index);
-}
-
-/* Whether b repeats a (same line). A tool's rule fired twice on a line with
- * the same message is one issue; with different messages ("'os' imported
- * but unused", "'sys' imported but unused") it is two. flake8's and pylint's
- * findings of one check about one name are one issue (linters_same_finding).
- * The model's rule ids
- * only name its category ("model:correctness"), so two of its findings on a
- * line are two issues. */
-static int same_issue(const struct merge_item *a, const struct merge_item *b)
-{
-    if (a->line != b->line)
-        return 0;
-    if (a->rule_id != NULL && b->rule_id != NULL && a->rule_id[0] != '\0' &&
-        !(a->from == FROM_MODEL && b->from == FROM_MODEL) && strcmp(a->rule_id, b->rule_id) == 0)
-        return a->message == NULL || b->message == NULL || strcmp(a->message, b->message) == 0;
-    if (a->from == FROM_LINT && b->from == FROM_LINT)
-        return linters_same_finding(a->rule_id, a->message, b->rule_id, b->message);
-    return a->from != b->from && a->category != NULL && b->category != NULL &&
-           strcmp(a->category, b->category) == 0;
-}
-
-cJSON *answer_merge(const cJSON *secrets, const cJSON *lint, const cJSON *model)
-{
-    const cJSON *inputs[3] = {secrets, lint, model};
-    struct merge_item *items;
-    size_t n = 0, cap = 0, group = 0;
-    cJSON *out;
-
-    for (int k = 0; k < 3; k++)
-        if (cJSON_IsArray(inputs[k]))
-            cap += (size_t)cJSON_GetArraySize(inputs[k]);
-    items = calloc(cap + 1, sizeof *items);
-    out = cJSON_CreateArray();
-    if (items == NULL || out == NULL)
-        goto oom;
-    for (int k = 0; k < 3; k++) {
-        const cJSON *f;
-        size_t index = 0;
-        if (!cJSON_IsArray(inputs[k]))
-            continue;
-        cJSON_ArrayForEach(f, inputs[k]) {
-            const cJSON *line = cJSON_GetObjectItemCaseSensitive(f, "line");
-            if (!cJSON_IsObject(f))
-                continue;
-            items[n].f = f;
-            items[n].line = cJSON_IsNumber(line) ? line->valuedouble : 0;
-            items[n].from = k;
-            items[n].index = index++;
-            items[n].category = json_str(f, "category");
-            items[n].rule_id = json_str(f, "rule_id");
-            items[n].message = json_str(f, "message");
-            n++;
-        }
-    }
-    qsort(items, n, sizeof *items, merge_cmp);
-
-    for (size_t i = 0; i < n; i++) {
-        int dup = 0;
-        cJSON *copy;
-
-        if (i > 0 && items[i].line != items[i - 1].line)
-            group = i;
-        /* Earlier items of the same line are preferred; a dropped one
-         * (f == NULL) no longer counts. */
-        for (size_t j = group; j < i && !dup; j++)
-            dup = items[j].f != NULL && same_issue(&items[j], &items[i]);
-        if (dup) {
-            items[i].f = NULL;
-            continue;
-        }
-        copy = cJSON_Duplicate(items[i].f, 1);
-        if (copy == NULL)
-            goto oom;
-        cJSON_AddItemToArray(out, copy);
-        if (json_str(copy, "source") == NULL) {
-            cJSON_DeleteItemFromObjectCaseSensitive(copy, "source");
-            if (cJSON_AddStringToObject(copy, "source", from_names[items[i].from]) == NULL)
-                goto oom;
-        }
-    }
-    free(items);
-    return out;
-oom:
-    free(items);
-    cJSON_Delete(out);
-    return NULL;
-}

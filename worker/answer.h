@@ -156,4 +156,11 @@ void answer_count_severities(const cJSON *findings, int counts[ANSWER_SEVERITIES
  * out of memory. */
 cJSON *answer_merge(const cJSON *secrets, const cJSON *lint, const cJSON *model);
 
+/* Shared by the answer modules (answer.c, answer_validate.c,
+ * answer_merge.c). 1 when v is a number holding an integer line number
+ * (1 to 10^9); answer_member: obj's member name when present and not
+ * null, else NULL. */
+int answer_line_no(const cJSON *v);
+const cJSON *answer_member(const cJSON *obj, const char *name);
+
 #endif

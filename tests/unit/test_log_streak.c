@@ -21,47 +21,78 @@ static int lines(const char *s)
     return n;
 }
 
+/* Fails unless out holds each of the strings given, up to NULL. */
+static void assert_has(const char *out, ...)
+{
+    va_list ap;
+    const char *want;
+
+    va_start(ap, out);
+    while ((want = va_arg(ap, const char *)) != NULL) {
+        if (strstr(out, want) == NULL)
+            fail_msg("%s not in %s", want, out);
+    }
+    va_end(ap);
+}
+
+/* What fn(s, e) wrote, after checking it is n lines. */
+static char *written(void (*fn)(struct log_streak *, const struct err *), struct log_streak *s,
+                     const struct err *e, int n)
+{
+    struct capture c;
+    char *out;
+
+    capture_begin(&c);
+    fn(s, e);
+    out = capture_end(&c);
+    assert_int_equal(lines(out), n);
+    return out;
+}
+
+static void fail_50(struct log_streak *s, const struct err *e)
+{
+    log_streak_ok(s, "x_recovered");            /* nothing failed: nothing */
+    for (int i = 0; i < 50; i++)
+        log_streak_fail(s, "x_failed", e);
+}
+
+static void ok_twice(struct log_streak *s, const struct err *e)
+{
+    (void)e;
+    log_streak_ok(s, "x_recovered");
+    log_streak_ok(s, "x_recovered");            /* once only */
+}
+
+static void fail_2_ok(struct log_streak *s, const struct err *e)
+{
+    log_streak_fail(s, "x_failed", e);
+    log_streak_fail(s, "x_failed", e);
+    log_streak_ok(s, "x_recovered");
+}
+
 static void test_a_streak_logs_twice(void **state)
 {
     struct log_streak s = {0};
-    struct capture c;
     struct err e;
     char *out;
 
     (void)state;
     log_init("test", LOG_INFO);
     err_set(&e, ERR_REDIS_UNAVAILABLE, "LOADING Redis is loading the dataset in memory");
-    capture_begin(&c);
-    log_streak_ok(&s, "x_recovered");           /* nothing failed: nothing */
-    for (int i = 0; i < 50; i++)
-        log_streak_fail(&s, "x_failed", &e);
-    out = capture_end(&c);
-    assert_int_equal(lines(out), 1);
-    assert_non_null(strstr(out, "\"event\":\"x_failed\""));
-    assert_non_null(strstr(out, "\"level\":\"warn\""));
-    assert_non_null(strstr(out, "LOADING Redis is loading"));
+    out = written(fail_50, &s, &e, 1);
+    assert_has(out, "\"event\":\"x_failed\"", "\"level\":\"warn\"", "LOADING Redis is loading",
+               NULL);
     assert_int_equal(s.failures, 50);
     free(out);
 
-    capture_begin(&c);
-    log_streak_ok(&s, "x_recovered");
-    log_streak_ok(&s, "x_recovered");           /* once only */
-    out = capture_end(&c);
-    assert_int_equal(lines(out), 1);
-    assert_non_null(strstr(out, "\"event\":\"x_recovered\""));
-    assert_non_null(strstr(out, "\"failures\":50"));
-    assert_non_null(strstr(out, "\"duration_ms\":"));
+    out = written(ok_twice, &s, &e, 1);
+    assert_has(out, "\"event\":\"x_recovered\"", "\"failures\":50", "\"duration_ms\":", NULL);
     assert_int_equal(s.failures, 0);
     free(out);
 
     /* A new streak logs again. */
-    capture_begin(&c);
-    log_streak_fail(&s, "x_failed", &e);
-    log_streak_fail(&s, "x_failed", &e);
-    log_streak_ok(&s, "x_recovered");
-    out = capture_end(&c);
-    assert_int_equal(lines(out), 2);
-    assert_non_null(strstr(out, "\"failures\":2"));
+    out = written(fail_2_ok, &s, &e, 2);
+    assert_has(out, "\"failures\":2", NULL);
     free(out);
 }
 
