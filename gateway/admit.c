@@ -1,6 +1,7 @@
 /* admit.c - admit.lua's arguments, batched script calls, and the answers to
  * its outcomes (admit.h). */
 #include "gateway/admit.h"
+#include "gateway/cache_control.h"
 
 #include "common/budget.h"
 #include "common/clock.h"
@@ -70,6 +71,7 @@ struct admit_job {
     int argc;
     int attempts;                   /* script runs so far */
     int skip_cache;                 /* the result-cache entry pointed at a vanished job */
+    enum cache_mode cache;          /* what the submission's Cache-Control asks */
     int replayed;                   /* PENDING_CACHED: the key's first answer was that hit */
     enum pending pending;           /* the outcome a waiting thread continues from */
     char pending_x[64];             /* and its second field (a job id, a user id) */
@@ -79,7 +81,7 @@ struct admit_job {
     char idem[256];
     char cursor[64], month[BUDGET_MONTH_LEN], est[DECIMAL_STR_MAX], digest[65];
     char floor[DECIMAL_STR_MAX];
-    char rdigest[65], budget[DECIMAL_STR_MAX], want[DECIMAL_STR_MAX], mask[ADMIT_FIELDS + 1];
+    char rdigest[66], budget[DECIMAL_STR_MAX], want[DECIMAL_STR_MAX], mask[ADMIT_FIELDS + 1];
     char *meta;                     /* owns: the JOB_META_FIELD value */
 };
 
@@ -170,7 +172,9 @@ static int job_args(struct admit_job *j, const char *idem)
     if (r->has_cursor)
         snprintf(j->cursor, sizeof j->cursor, "{\"line\":%ld,\"end_line\":%ld}", r->cursor_line,
                  r->cursor_end_line);
-    result_digest(r, r->has_cursor ? j->cursor : NULL, j->rdigest);
+    /* The digest goes after a byte that says the mode (admit_call). */
+    result_digest(r, r->has_cursor ? j->cursor : NULL, j->rdigest + 1);
+    j->cache = cache_control_mode(request_header(req, "Cache-Control"));
     {
         const char *meta[META_NAMES] = {job_type_str(r->type), j->created, req->request_id,
                                         r->file_path, r->language, r->repo_id, r->filter,
@@ -187,7 +191,7 @@ static int job_args(struct admit_job *j, const char *idem)
     add_str(j, j->digest);
     add(j, j->floor, 0);            /* patched once the ledger was read */
     add_str(j, j->draft);
-    add(j, j->rdigest, 64);         /* emptied when the cache must be skipped */
+    add(j, j->rdigest, 65);         /* set by admit_call */
     /* Admitted here when this gateway's copy of the caller holds a token. */
     j->adm.now_ms = clock_mono_ms();
     j->adm.local = idc_admit(req->gw->idents, j->id.cache_key, RC_SUBMIT, j->adm.now_ms,
@@ -245,7 +249,12 @@ static int admit_call(struct kv *kv, struct admit_job **jobs, int n, cJSON **rep
     for (int i = 0; i < n; i++) {
         struct admit_job *j = jobs[i];
         j->lens[ADMIT_ARG_FLOOR] = strlen(j->floor);
-        j->lens[ADMIT_ARG_DIGEST] = j->skip_cache ? 0 : 64;
+        /* admit.lua's result-cache digest: "" skips the cache (the entry
+         * pointed at a vanished job), "!<digest>" refreshes it, "-<digest>"
+         * bypasses it (Cache-Control no-cache, no-store). */
+        j->rdigest[0] = j->cache == CACHE_REFRESH ? '!' : '-';
+        j->argv[ADMIT_ARG_DIGEST] = j->cache == CACHE_USE ? j->rdigest + 1 : j->rdigest;
+        j->lens[ADMIT_ARG_DIGEST] = j->skip_cache ? 0 : j->cache == CACHE_USE ? 64 : 65;
         lens[argc] = decimal_put(counts[i], (size_t)(j->argc - ADMIT_KEYS));
         argv[argc++] = counts[i];
         for (int k = ADMIT_KEYS; k < j->argc; k++) {

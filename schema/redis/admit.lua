@@ -20,7 +20,9 @@
 -- none), ARGV[4] body digest, ARGV[5] ledger floor for a missing or stale
 -- budget counter ('' unknown), ARGV[6] the job id's draft (add_entry), ARGV[7]
 -- result-cache digest ('' to skip the cache, and with it a key's record
--- of a cache hit),
+-- of a cache hit; '!' then the digest: no lookup, the job's result is the
+-- entry's next (Cache-Control: no-cache); '-' then the digest: no lookup,
+-- and the result is not stored (no-store)),
 -- ARGV[8] user id when the gateway admitted the caller itself (its own
 -- copy of the identity and a leased token, gateway/ident_cache.h; only the
 -- Redis copy's presence and revocation are checked here), '' to read the
@@ -155,6 +157,15 @@ end
 -- such a setting changed, nor while no worker has published (an entry of
 -- a worker older than answer versions has none either). The stale entry is
 -- left to be overwritten by the job admitted instead.
+-- The result-cache digest of ARGV[7] (d), whether to look it up, and
+-- whether the job's result is to be stored under it.
+local function cache_arg(d)
+  local mode = string.sub(d, 1, 1)
+  if mode == '!' then return string.sub(d, 2), false, true end
+  if mode == '-' then return string.sub(d, 2), false, false end
+  return d, d ~= '', true
+end
+
 local function cached_job(entry, stream, batch)
   if not entry then return nil end
   local job, version = string.match(entry, '^(%S+) (%x+)$')
@@ -246,10 +257,11 @@ local function admit(k, a, n, batch)
   end
 
   -- A finished identical submission answers at once; nothing is enqueued.
+  local rdigest, lookup, store = cache_arg(ARGV[a + 7])
   local rkey, done = batch.rkeys[a], batch.done[a]
-  if not rkey and ARGV[a + 7] ~= '' then
-    rkey = result_key(user, ARGV[a + 7])
-    done = redis.call('GET', rkey)
+  if not rkey and rdigest ~= '' then
+    rkey = result_key(user, rdigest)
+    if lookup then done = redis.call('GET', rkey) end
   end
   done = cached_job(done, KEYS[k + 2], batch)
   if done then
@@ -283,7 +295,7 @@ local function admit(k, a, n, batch)
   -- The job's entry: meta, then the code and the other fields present.
   local reason, rk = nil, nil
   if degraded == '1' then reason = 'budget_exhausted' end
-  if rkey then rk = string.sub(rkey, 8) end
+  if rkey and store then rk = string.sub(rkey, 8) end
   local mask = ARGV[a + 12]
   local rest, v = meta_rest(mask, a + 13)
   local job_id = add_entry(KEYS[k + 2], ARGV[a + 6],
@@ -325,9 +337,10 @@ local replies, k, a = {}, 0, 3
 local mget, at, m = {}, {}, 0
 for i = 1, #KEYS / 2 do
   local s = a + 1                   -- admit()'s a: ARGV[s + 7] digest, ARGV[s + 8] user
-  if ARGV[s + 7] ~= '' and (SHARED or ARGV[s + 8] ~= '') then
+  local rdigest, lookup = cache_arg(ARGV[s + 7])
+  if lookup and (SHARED or ARGV[s + 8] ~= '') then
     m = m + 1
-    mget[m], at[m] = result_key(ARGV[s + 8], ARGV[s + 7]), s
+    mget[m], at[m] = result_key(ARGV[s + 8], rdigest), s
   end
   a = s + tonumber(ARGV[s])
 end

@@ -372,6 +372,51 @@ def test_result_cache_then_prompt_cache(harness, mgw, fake, clean_state):
     assert fake.count() == 1, "a prompt-cache hit reached the model"
 
 
+def test_cache_control_asks_for_a_fresh_review(harness, mgw, fake, clean_state):
+    """Cache-Control on POST /review (gateway/cache_control.h): no-store and
+    no-cache (or max-age=0) queue a new job where the result cache would
+    answer; no-cache's result is the entry's next, no-store's is not stored.
+    Other directives change nothing."""
+    m = marker()
+    src = go_src(m, 2)
+    harness.start_worker("fast", worker_env(fake))
+    first = run_job(harness, "svc/fresh.go", src)
+    wait_until(lambda: rcache_keys(harness), 10, 0.05, desc="an rcache: entry")
+    [rkey] = rcache_keys(harness)
+
+    def entry_job() -> str:
+        return harness.redis_cli("GET", rkey).split(" ")[0]
+
+    def submit(cc):
+        return harness.http("POST", "/review", review_body("svc/fresh.go", src),
+                            headers={"Cache-Control": cc} if cc else None)
+
+    for cc in ("private, foo=bar", "NO-TRANSFORM", "max-age=60", 'no-cache="x', "x" * 300):
+        status, hdrs, body = submit(cc)
+        assert (status, hdrs.get("X-Cache"), body["job_id"]) == (200, "hit", first["job_id"]), cc
+
+    # no-store: a new job; the entry still names the first.
+    status, _, body = submit("no-store")
+    assert status == 202, body
+    stored = harness.poll_job(body["job_id"], timeout=JOB_TIMEOUT)
+    assert stored["status"] == "done" and stored["job_id"] != first["job_id"], stored
+    harness.wait_stream_drained(STREAM_FAST, GROUP_FAST)
+    assert entry_job() == first["job_id"]
+
+    # no-cache: a new job, whose result the next identical submission gets.
+    for cc in ("no-cache", " Max-Age=0 , private"):
+        status, _, body = submit(cc)
+        assert status == 202, (cc, body)
+        fresh = harness.poll_job(body["job_id"], timeout=JOB_TIMEOUT)
+        assert fresh["status"] == "done", fresh
+        wait_until(lambda: entry_job() == fresh["job_id"], 10, 0.05,
+                   desc=f"the entry names the {cc!r} job")
+        status, hdrs, body = submit(None)
+        assert (status, hdrs.get("X-Cache"), body["job_id"]) == (200, "hit", fresh["job_id"])
+    # An identical prompt: every fresh job was answered by the prompt cache.
+    assert fake.count(m) == 1
+
+
 def test_identical_resubmission_adds_no_job(harness, mgw, fake, clean_state):
     m = marker()
     src = go_src(m, 1)
