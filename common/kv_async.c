@@ -25,6 +25,14 @@
 #define KV_BACKOFF_MIN_MS 100
 #define KV_BACKOFF_MAX_MS 5000
 
+/* After a connection was dropped for a lost master (READONLY, MASTERDOWN),
+ * a new one is said to serve once it has answered this many commands, not
+ * at its first answer: a demoted master answers reads, and one behind a
+ * proxy may answer a connection's first command, before it refuses the
+ * next write. Said at the first answer, each attempt would log
+ * redis_connected and then redis_disconnected. */
+#define KV_UP_ANSWERS_AFTER_DEMOTION 2
+
 /* What the log last said of the connection: one line per change, not one
  * per attempt. */
 enum kv_said { KV_SAID_NOTHING, KV_SAID_UP, KV_SAID_DOWN };
@@ -45,6 +53,9 @@ struct kv_async {
                                            MASTERDOWN): what it still answers does not
                                            count as served */
     char dropping_why[128];             /* that reply, for the log */
+    unsigned answers;                   /* commands this connection answered */
+    int demoted;                        /* a connection was dropped for a lost master
+                                           since the log last said up */
     enum kv_said said;
     kv_async_state_cb *on_state;
     void *state_arg;
@@ -127,6 +138,7 @@ static void kv_say_up(struct kv_async *kv)
     if (kv->said == KV_SAID_UP)
         return;
     kv->said = KV_SAID_UP;
+    kv->demoted = 0;
     kv_log(kv, LOG_INFO, "redis_connected", NULL);
 }
 
@@ -148,6 +160,9 @@ static void kv_served(struct kv_async *kv)
     if (kv->dropping)
         return;     /* a read a demoted master answered before its connection closed */
     kv->served = 1;
+    kv->answers++;
+    if (kv->demoted && kv->answers < KV_UP_ANSWERS_AFTER_DEMOTION)
+        return;     /* not yet told from a node that answers before it refuses */
     kv_say_up(kv);
 }
 
@@ -196,6 +211,8 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     kv->connected = 0;
     if (kv->freeing)
         return;
+    if (kv->dropping)
+        kv->demoted = 1;
     kv_say_down(kv, LOG_WARN, "redis_disconnected",
                 kv->dropping ? kv->dropping_why : status == REDIS_OK ? "closed" : ac->errstr);
     kv_schedule_retry(kv);
@@ -246,6 +263,7 @@ static void kv_connect_now(struct kv_async *kv)
     }
     kv->ac = ac;
     kv->dropping = 0;
+    kv->answers = 0;
     ac->data = kv;
     kv->io = loop_io_new(kv->loop, ac->c.fd, on_io, kv);
     if (kv->io == NULL) {

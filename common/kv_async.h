@@ -6,7 +6,8 @@
  * then dropped, refused or found demoted does not count); while it is down,
  * kv_async_call() fails at once with ERR_REDIS_UNAVAILABLE and callbacks of
  * commands in flight get that error. It logs each change of state once
- * (redis_connected when a connection serves; redis_disconnected,
+ * (redis_connected when a connection serves, after a drop for a lost
+ * master once it has answered two commands; redis_disconnected,
  * redis_connect_failed or redis_auth_failed when it stops), not each
  * attempt.
  */
