@@ -82,6 +82,24 @@ static long retry_after_seconds(const char *v)
     return s > API_RETRY_AFTER_MAX ? API_RETRY_AFTER_MAX : s;
 }
 
+/* 1 when v is one entity-tag: an optional W/, then *etagc in double quotes,
+ * etagc being any byte but controls, space, '"' and DEL (RFC 9110 8.8.3).
+ * What goes back into a header line is only that. */
+static int etag_valid(const char *v)
+{
+    size_t n;
+
+    if (strncmp(v, "W/", 2) == 0)
+        v += 2;
+    n = strlen(v);
+    if (n < 2 || v[0] != '"' || v[n - 1] != '"')
+        return 0;
+    for (size_t i = 1; i < n - 1; i++)
+        if ((unsigned char)v[i] <= ' ' || v[i] == '"' || v[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
 static void on_http_done(void *arg, const struct http_resp *hr)
 {
     struct api_call_ctx *c = arg;
@@ -93,6 +111,7 @@ static void on_http_done(void *arg, const struct http_resp *hr)
     r.body = hr->body;
     r.len = hr->len;
     r.retry_after_s = retry_after_seconds(hr->retry_after);
+    r.etag = etag_valid(hr->etag) ? hr->etag : NULL;
     r.timed_out = !hr->transport_ok && hr->timed_out;
     r.connect_failed = !hr->transport_ok && !hr->sent;
     r.url = c->url;
@@ -107,11 +126,12 @@ static void on_http_done(void *arg, const struct http_resp *hr)
 }
 
 int api_send(struct api *a, const char *method, const char *path, const char *body,
-             long timeout_ms, api_cb *cb, void *arg, char *msg, size_t cap)
+             const char *if_none_match, long timeout_ms, api_cb *cb, void *arg, char *msg,
+             size_t cap)
 {
-    const char *headers[4];
+    const char *headers[5];
     struct api_call_ctx *c;
-    char url[API_URL_MAX];
+    char url[API_URL_MAX], inm[HTTP_ETAG_MAX + 16];
     struct http_req rq;
     struct err e;
     int n = 0, w;
@@ -126,6 +146,14 @@ int api_send(struct api *a, const char *method, const char *path, const char *bo
     headers[n++] = "Accept: application/json";
     if (body != NULL)
         headers[n++] = "Content-Type: application/json";
+    if (if_none_match != NULL) {
+        w = snprintf(inm, sizeof inm, "If-None-Match: %s", if_none_match);
+        if (!etag_valid(if_none_match) || w < 0 || (size_t)w >= sizeof inm) {
+            snprintf(msg, cap, "not an entity tag");
+            return -1;
+        }
+        headers[n++] = inm;
+    }
     headers[n] = NULL;
     if ((c = calloc(1, sizeof *c)) == NULL) {
         snprintf(msg, cap, "out of memory");
@@ -183,7 +211,7 @@ int api_call(struct api *a, const char *method, const char *path, const char *bo
     s.loop = a->loop;
     *status = 0;
     *json = NULL;
-    if (api_send(a, method, path, body, 0, on_sync_done, &s, msg, cap) != 0)
+    if (api_send(a, method, path, body, NULL, 0, on_sync_done, &s, msg, cap) != 0)
         return -1;
     /* The callback stops the loop; the request's own timeout bounds the wait.
      * Idle kept-alive connections may stay watched, so "nothing left to

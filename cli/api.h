@@ -7,8 +7,8 @@
  *
  *     struct api api;
  *     if (api_init(&api, url, key, &e) != ERR_OK) ...
- *     api_send(&api, "GET", "/job/ID", NULL, 0, on_done, ctx, msg, sizeof msg);  // loop_run
- *                                                   // calls on_done
+ *     api_send(&api, "GET", "/job/ID", NULL, NULL, 0, on_done, ctx, msg, sizeof msg);
+ *                                                   // loop_run calls on_done
  *     loop_run(api.loop);
  *     api_cleanup(&api);
  */
@@ -53,6 +53,10 @@ struct api_resp {
     size_t len;
     cJSON *json;                    /* the body parsed, or NULL; borrowed for the callback */
     long retry_after_s;             /* Retry-After in seconds (capped), -1 when absent */
+    const char *etag;               /* the ETag when it is one entity-tag ("...", W/"...",
+                                     * RFC 9110 8.8.3) that was kept whole
+                                     * (HTTP_ETAG_MAX), else NULL; borrowed for the
+                                     * callback */
     int timed_out;                  /* 1: the request's timeout ended it (not transport_ok) */
     int connect_failed;             /* 1: no connection was made (not transport_ok): the
                                      * service is unreachable, whatever timed_out says */
@@ -71,11 +75,15 @@ int api_init(struct api *a, const char *url, const char *key, struct err *e);
 void api_cleanup(struct api *a);
 
 /* Starts method path (starting with '/', query allowed) with a JSON body
- * (may be NULL), given timeout_ms in all (<= 0 or more than API_TIMEOUT_MS:
- * API_TIMEOUT_MS; the connection timeout is cut to it too). Returns 0 (cb
- * runs once, from the loop) or -1 with msg. */
+ * (may be NULL) and, when if_none_match is not NULL, that entity-tag (an
+ * api_resp.etag kept) as If-None-Match: a 304 without a body then says the
+ * answer is unchanged. timeout_ms bounds it in all (<= 0 or more than
+ * API_TIMEOUT_MS: API_TIMEOUT_MS; the connection timeout is cut to it too).
+ * Returns 0 (cb runs once, from the loop) or -1 with msg (if_none_match not
+ * an entity-tag among them). */
 int api_send(struct api *a, const char *method, const char *path, const char *body,
-             long timeout_ms, api_cb *cb, void *arg, char *msg, size_t cap);
+             const char *if_none_match, long timeout_ms, api_cb *cb, void *arg, char *msg,
+             size_t cap);
 
 /* Runs one request to completion on the loop (nothing else may be in
  * flight). Returns 0 with *status and *json (owns: cJSON_Delete; NULL when

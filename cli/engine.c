@@ -181,19 +181,35 @@ static void on_submit(struct engine *en, struct cli_job *j, const struct api_res
     job_error(j, why);
 }
 
+/* Schedules the next poll of a job that answered, a little later than the
+ * last, unless it is settled or needs its document now. */
+static void poll_again(struct engine *en, struct cli_job *j)
+{
+    j->retries = 0;
+    j->poll_ms = j->poll_ms * 3 / 2;
+    if (j->poll_ms < ENGINE_POLL_FIRST_MS)
+        j->poll_ms = ENGINE_POLL_FIRST_MS;
+    if (j->poll_ms > ENGINE_POLL_MAX_MS)
+        j->poll_ms = ENGINE_POLL_MAX_MS;
+    if (!job_state_final(j->state) && !needs_doc(en, j))
+        j->next_ms = clock_mono_ms() + j->poll_ms;
+}
+
 static void on_poll(struct engine *en, struct cli_job *j, const struct api_resp *r,
                     const char *why)
 {
     if (r->transport_ok && r->status == 200 && r->json != NULL) {
-        j->retries = 0;
         take_view(en, j, r->json);
-        j->poll_ms = j->poll_ms * 3 / 2;
-        if (j->poll_ms < ENGINE_POLL_FIRST_MS)
-            j->poll_ms = ENGINE_POLL_FIRST_MS;
-        if (j->poll_ms > ENGINE_POLL_MAX_MS)
-            j->poll_ms = ENGINE_POLL_MAX_MS;
-        if (!job_state_final(j->state) && !needs_doc(en, j))
-            j->next_ms = clock_mono_ms() + j->poll_ms;
+        /* Its tag names this view; without one (an older server) the next
+         * poll asks for the whole view. strdup failing costs only that. */
+        free(j->etag);
+        j->etag = r->etag != NULL ? strdup(r->etag) : NULL;
+        poll_again(en, j);
+        return;
+    }
+    /* Not modified: the poll named the kept view's tag, which still holds. */
+    if (r->transport_ok && r->status == 304 && j->etag != NULL && j->view != NULL) {
+        poll_again(en, j);
         return;
     }
     if (r->transport_ok && r->status == 404 && json_str(r->json, "code") != NULL &&
@@ -310,7 +326,7 @@ static void on_response(void *arg, const struct api_resp *r)
 static void start(struct engine *en, struct cli_job *j)
 {
     char path[CLI_JOB_ID_MAX + 48], msg[160];
-    const char *method = "GET", *body = NULL;
+    const char *method = "GET", *body = NULL, *tag = NULL;
     struct call *c = calloc(1, sizeof *c);
     int64_t left, end_ms = en->cancel_by_ms != 0 ? en->cancel_by_ms : en->deadline_ms;
 
@@ -335,6 +351,7 @@ static void start(struct engine *en, struct cli_job *j)
     } else {
         c->kind = CALL_POLL;
         snprintf(path, sizeof path, "/job/%s", j->id);
+        tag = j->etag;
     }
     if (j->started_ms == 0)
         j->started_ms = clock_mono_ms();
@@ -343,7 +360,7 @@ static void start(struct engine *en, struct cli_job *j)
     left = end_ms - clock_mono_ms();
     left = left > 1 ? left : 1;
     c->to_deadline = left < API_TIMEOUT_MS;
-    if (api_send(en->api, method, path, body, c->to_deadline ? (long)left : API_TIMEOUT_MS,
+    if (api_send(en->api, method, path, body, tag, c->to_deadline ? (long)left : API_TIMEOUT_MS,
                  on_response, c, msg, sizeof msg) != 0) {
         int cancelling = c->kind == CALL_CANCEL;
 

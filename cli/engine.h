@@ -5,7 +5,9 @@
  * at once; a job_id that is not a UUID: JOB_ERROR); a job with only an id is
  * followed from its first GET /job/:id (404 job_not_found: JOB_ERROR, "job
  * not found").
- * Polling backs off from ENGINE_POLL_FIRST_MS to ENGINE_POLL_MAX_MS; a 429
+ * Polling backs off from ENGINE_POLL_FIRST_MS to ENGINE_POLL_MAX_MS. A poll
+ * is conditional when the job's last view came with an ETag (If-None-Match):
+ * a 304 says the view is unchanged, and the one kept stands. A 429
  * or 503 waits for Retry-After (capped) and retries, at most
  * ENGINE_RETRY_MAX times per job; a poll that cannot connect is retried the
  * same way (backing off from 1 s to 8 s) when the job was seen alive in

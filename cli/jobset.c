@@ -31,6 +31,7 @@ void jobset_cleanup(struct jobset *js)
         free(js->jobs[i].label);
         free(js->jobs[i].body);
         cJSON_Delete(js->jobs[i].view);
+        free(js->jobs[i].etag);
         cJSON_Delete(js->jobs[i].doc);
     }
     free(js->jobs);

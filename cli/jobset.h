@@ -45,6 +45,8 @@ struct cli_job {
     int submitted;              /* 1 once accepted (202 or cache hit) */
     int cached;                 /* 1: answered from the result cache */
     cJSON *view;                /* owns: the latest job view, NULL until seen */
+    char *etag;                 /* owns: the ETag of the 200 that gave view, NULL when it
+                                 * had none: the next poll's If-None-Match */
     cJSON *doc;                 /* owns: the ?format= document (SARIF log, rdjson) */
     char error[CLI_JOB_ERROR_MAX];  /* JOB_ERROR / JOB_FAILED: why */
     /* Engine bookkeeping (monotonic ms). */

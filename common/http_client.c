@@ -348,11 +348,14 @@ static void xfer_free(struct http_xfer *x)
     free(x);
 }
 
-static void copy_header_value(const char *line, size_t n, size_t name_len, char *out,
-                              size_t cap)
+/* Copies the value of a header line into out (cap bytes), blanks trimmed.
+ * Returns 0, or -1 when it did not fit and was cut. */
+static int copy_header_value(const char *line, size_t n, size_t name_len, char *out,
+                             size_t cap)
 {
     const char *v = line + name_len;
     size_t vn = n - name_len;
+    int cut = 0;
 
     while (vn > 0 && (*v == ' ' || *v == '\t')) {
         v++;
@@ -360,10 +363,13 @@ static void copy_header_value(const char *line, size_t n, size_t name_len, char 
     }
     while (vn > 0 && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' '))
         vn--;
-    if (vn >= cap)
+    if (vn >= cap) {
         vn = cap - 1;
+        cut = -1;
+    }
     memcpy(out, v, vn);
     out[vn] = '\0';
+    return cut;
 }
 
 static size_t xfer_header_cb(char *line, size_t size, size_t nitems, void *userdata)
@@ -373,6 +379,7 @@ static size_t xfer_header_cb(char *line, size_t size, size_t nitems, void *userd
     static const char ra[] = "retry-after:";
     static const char rr[] = "anthropic-ratelimit-requests-reset:";
     static const char lo[] = "location:";
+    static const char et[] = "etag:";
 
     if (n > sizeof ra - 1 && strncasecmp(line, ra, sizeof ra - 1) == 0)
         copy_header_value(line, n, sizeof ra - 1, x->resp.retry_after, sizeof x->resp.retry_after);
@@ -380,8 +387,13 @@ static size_t xfer_header_cb(char *line, size_t size, size_t nitems, void *userd
         copy_header_value(line, n, sizeof rr - 1, x->resp.reset, sizeof x->resp.reset);
     else if (n > sizeof lo - 1 && strncasecmp(line, lo, sizeof lo - 1) == 0)
         copy_header_value(line, n, sizeof lo - 1, x->location, sizeof x->location);
-    else if (n > 5 && strncmp(line, "HTTP/", 5) == 0)
+    else if (n > sizeof et - 1 && strncasecmp(line, et, sizeof et - 1) == 0) {
+        if (copy_header_value(line, n, sizeof et - 1, x->resp.etag, sizeof x->resp.etag) != 0)
+            x->resp.etag[0] = '\0';
+    } else if (n > 5 && strncmp(line, "HTTP/", 5) == 0) {
         x->location[0] = '\0';     /* a new response (after a 1xx) */
+        x->resp.etag[0] = '\0';
+    }
     return n;
 }
 

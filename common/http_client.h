@@ -113,6 +113,10 @@ typedef int http_addr_check_cb(void *arg, const struct sockaddr *addr, size_t le
 /* Bytes of a raw Location header kept, including the NUL. */
 #define HTTP_LOCATION_MAX 2048
 
+/* Bytes of http_resp.etag, including the NUL. A longer ETag is not kept:
+ * cut, it would name another representation, or none. */
+#define HTTP_ETAG_MAX 128
+
 struct http_req {
     const char *url;
     const char *const *headers;     /* "Name: value" strings, NULL-terminated; copied.
@@ -146,6 +150,8 @@ struct http_resp {
     size_t len;
     char retry_after[32];           /* Retry-After header, "" when absent */
     char reset[64];                 /* anthropic-ratelimit-requests-reset, "" when absent */
+    char etag[HTTP_ETAG_MAX];       /* the final response's ETag, blanks trimmed; "" when
+                                     * absent or over HTTP_ETAG_MAX - 1 bytes */
     char error[128];                /* transport error text, "" when none */
     double seconds;                 /* total time */
     const char *location;           /* Location: for a 3xx, resolved against the request

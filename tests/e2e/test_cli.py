@@ -126,8 +126,10 @@ TWO_FILES_TEXT = [
 def fake_api(routes: dict):
     """A stand-in for the service on loopback, for answers the real one never
     gives: routes maps (method, path prefix) to (status, JSON body, seconds
-    to wait before answering). Yields its URL; a request still waiting is
-    let go when the block ends."""
+    to wait before answering[, response headers]), or to a function of the
+    request (its BaseHTTPRequestHandler) returning that; a body None is no
+    body (a 304). Yields its URL; a request still waiting is let go when the
+    block ends."""
     stop = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
@@ -137,19 +139,24 @@ def fake_api(routes: dict):
             n = int(self.headers.get("Content-Length") or 0)
             if n:
                 self.rfile.read(n)
-            status, body, delay = next(
+            route = next(
                 (v for (method, prefix), v in routes.items()
                  if method == self.command and self.path.startswith(prefix)),
                 (404, {"code": "not_found", "status": 404}, 0))
+            status, body, delay, *headers = route(self) if callable(route) else route
             if delay and stop.wait(delay):
                 return
-            data = json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json" if status < 400
-                             else "application/problem+json")
-            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers[0] if headers else {}).items():
+                self.send_header(name, value)
+            if body is not None:
+                data = json.dumps(body).encode()
+                self.send_header("Content-Type", "application/json" if status < 400
+                                 else "application/problem+json")
+                self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if body is not None:
+                self.wfile.write(data)
 
         do_GET = do_POST = do_DELETE = answer
 
@@ -611,6 +618,86 @@ def test_rate_limited_submissions_wait_for_retry_after(harness, stack, fake, wor
     posts = [e for e in gw.events("http_request", method="POST", path="/review")]
     assert sum(e["status"] == 429 for e in posts) >= 2, posts
     assert sum(e["status"] == 202 for e in posts) == 12, posts
+
+
+# ------------------------------------------------------- conditional polls --
+
+def job_polls(harness) -> dict:
+    """The gateway's answers to GET /job/:id so far, by status."""
+    status, _, text = harness.http("GET", "/metrics", auth=None)
+    assert status == 200, text
+    counts: dict = {}
+    for m in re.finditer(r"^codeinsight_http_requests_total\{([^}]*)\} (\S+)$", text, re.M):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        if labels.get("route") == "/job/:id" and labels.get("method") == "GET":
+            counts[labels["status"]] = counts.get(labels["status"], 0) + float(m.group(2))
+    return counts
+
+
+def test_polls_are_conditional(harness, stack, fake, work, tmp_path):
+    """The CLI sends each job's last ETag back as If-None-Match: while the
+    model takes its time, the gateway answers the polls of the unchanged
+    running job 304 without a body, and the CLI goes on polling (its
+    interval growing as after an unchanged view) and prints exactly what
+    the finished job holds. Before, every poll downloaded the whole view:
+    no 304 was served."""
+    m = marker()
+    (work / "slow.go").write_text(go_file(m))
+    script(fake, m, [model_finding(4, "major", "Slow finding.")], latency_ms=4000)
+    before = job_polls(harness)
+    r = run_cli(harness, ["review", "slow.go"], cli_env(harness, stack, tmp_path), work)
+    after = job_polls(harness)
+    assert r.returncode == 1, r
+    assert r.stdout.splitlines() == [
+        "slow.go:4:1: major: Slow finding. [model:correctness] (model)"], r.stdout
+    assert "1 finding (1 major) in 1 file" in r.stderr, r.stderr
+    served = {k: after.get(k, 0) - before.get(k, 0) for k in ("200", "304")}
+    # Polls at 0.2, 0.5, 0.95, 1.6, 2.6 and 4.1 s at least: queued, then
+    # running (each once, 200), then 304s until the job is done (200).
+    assert served["304"] >= 2, (served, before, after)
+    assert served["200"] <= 3, (served, before, after)
+
+
+def conditional_job(view_running: dict, view_done: dict, seen: list):
+    """GET /job/ID of a job that runs for four polls: the first is answered
+    with a tag, the next two 304 when they send it back, the fourth with
+    the view again but no tag (an older server), the fifth done. seen gets
+    each poll's If-None-Match (None without)."""
+    def answer(req):
+        tag = req.headers.get("If-None-Match")
+        seen.append(tag)
+        n = len(seen)
+        if n <= 3:
+            if tag == '"r1"':
+                return 304, None, 0, {"ETag": '"r1"'}
+            return 200, view_running, 0, {"ETag": '"r1"'}
+        if n == 4:
+            return 200, view_running, 0
+        return 200, view_done, 0, {"ETag": '"d1"'}
+    return answer
+
+
+def test_a_304_keeps_the_last_view(harness, work, tmp_path):
+    """Against a stand-in server: each poll after a tagged view sends the
+    tag, a 304 without a body is neither an error nor an empty view (the
+    view kept is the last 200's), and after a view without a tag the next
+    poll is a plain one. The result is the done view's, in text and JSON."""
+    running = {"job_id": DONE_ID, "status": "running", "type": "review", "file_path": "a.go"}
+    done = DONE_ROUTES[("GET", f"/job/{DONE_ID}")][1]
+    (work / "a.go").write_text(go_file(marker()))
+    for args, check in ((["review", "a.go"],
+                         lambda out: out == "a.go:1:1: major: Boom. (model)\n"),
+                        (["review", "a.go", "--format", "json", "-q"],
+                         lambda out: json.loads(out) == [done])):
+        seen: list = []
+        routes = {("POST", "/review"): DONE_ROUTES[("POST", "/review")],
+                  ("GET", f"/job/{DONE_ID}"): conditional_job(running, done, seen)}
+        with fake_api(routes) as url:
+            env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+            r = run_cli(harness, args, env, work)
+        assert r.returncode == 1, (args, r)
+        assert check(r.stdout), (args, r.stdout)
+        assert seen == [None, '"r1"', '"r1"', '"r1"', None], (args, seen)
 
 
 # ------------------------------------------------------- --no-wait, job ID --

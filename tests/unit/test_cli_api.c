@@ -1,0 +1,211 @@
+/* test_cli_api.c - conditional requests of the CLI's client (cli/api.c over
+ * common/http_client.c), against a server that answers when told
+ * (tests/unit/loopback_peer.h): the tag given is sent as If-None-Match and
+ * nothing else is; a response's ETag is handed over when it is one
+ * entity-tag kept whole, never cut at HTTP_ETAG_MAX nor taken from a 1xx;
+ * a 304 without a body is a complete answer. Loopback only; every wait is
+ * bounded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli/api.h"
+#include "common/err.h"
+#include "common/http_client.h"
+#include "tests/unit/loop_until.h"
+#include "tests/unit/loopback_peer.h"
+
+#define WAIT_MS 5000                /* the longest a step may take */
+
+struct fx {
+    struct api api;
+    struct loopback_peer peer;
+    struct loop_until *lu;
+    int called;
+    int transport_ok;
+    long status;
+    size_t len;
+    int has_json;
+    char etag[HTTP_ETAG_MAX + 8];   /* the answer's etag, "(null)" when NULL */
+};
+
+static void on_done(void *arg, const struct api_resp *r)
+{
+    struct fx *f = arg;
+
+    f->called++;
+    f->transport_ok = r->transport_ok;
+    f->status = r->status;
+    f->len = r->len;
+    f->has_json = r->json != NULL;
+    snprintf(f->etag, sizeof f->etag, "%s", r->etag != NULL ? r->etag : "(null)");
+}
+
+/* A whole request head was read. */
+static int request_read(void *arg)
+{
+    struct fx *f = arg;
+
+    return loopback_peer_take(&f->peer) && strstr(f->peer.head, "\r\n\r\n") != NULL;
+}
+
+static int called(void *arg) { return ((struct fx *)arg)->called > 0; }
+
+static void fx_init(struct fx *f)
+{
+    char url[64];
+    struct err e;
+
+    memset(f, 0, sizeof *f);
+    loopback_peer_start(&f->peer);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", f->peer.port);
+    if (api_init(&f->api, url, NULL, &e) != ERR_OK)
+        fail_msg("api_init: %s", e.msg);
+    f->lu = loop_until_new(f->api.loop);
+}
+
+static void fx_cleanup(struct fx *f)
+{
+    loop_until_free(f->lu);
+    api_cleanup(&f->api);
+    loopback_peer_stop(&f->peer);
+}
+
+/* GET /job/x with tag as If-None-Match (NULL: none); the server reads it,
+ * answers reply and closes. The request head stays in f->peer.head until
+ * the next exchange. */
+static void exchange(struct fx *f, const char *tag, const char *reply)
+{
+    char msg[160];
+
+    loopback_peer_drop(&f->peer);
+    f->called = 0;
+    if (api_send(&f->api, "GET", "/job/x", NULL, tag, 0, on_done, f, msg, sizeof msg) != 0)
+        fail_msg("api_send: %s", msg);
+    assert_true(loop_until_run(f->lu, request_read, f, WAIT_MS));
+    loopback_peer_say(&f->peer, reply);
+    assert_true(loop_until_run(f->lu, called, f, WAIT_MS));
+    assert_int_equal(f->called, 1);
+    assert_true(f->transport_ok);
+}
+
+/* The tag goes out as If-None-Match, and a 304 without a body is an answer
+ * (no JSON), its ETag handed over; without a tag, no If-None-Match. */
+static void test_if_none_match_and_304(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    fx_init(&f);
+    exchange(&f, "\"0123abcd\"", "HTTP/1.1 304 Not Modified\r\nETag: \"0123abcd\"\r\n"
+             "Connection: close\r\n\r\n");
+    assert_non_null(strstr(f.peer.head, "\r\nIf-None-Match: \"0123abcd\"\r\n"));
+    assert_int_equal(f.status, 304);
+    assert_int_equal(f.len, 0);
+    assert_false(f.has_json);
+    assert_string_equal(f.etag, "\"0123abcd\"");
+
+    exchange(&f, "W/\"v2\"", "HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n");
+    assert_non_null(strstr(f.peer.head, "\r\nIf-None-Match: W/\"v2\"\r\n"));
+    assert_string_equal(f.etag, "(null)");
+
+    exchange(&f, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    assert_null(strstr(f.peer.head, "If-None-Match"));
+    assert_int_equal(f.status, 200);
+    assert_true(f.has_json);
+    fx_cleanup(&f);
+}
+
+/* A tag that is not one entity-tag is not sent: it would be a header line
+ * of the caller's making. */
+static void test_a_malformed_tag_is_not_sent(void **state)
+{
+    static const char *const bad[] = {"", "abc", "\"a\"\r\nX-Evil: 1", "\"a b\"", "\"a\"b\"",
+                                      "W/abc", "\"", "\"a\", \"b\""};
+    struct fx f;
+    char msg[160];
+
+    (void)state;
+    fx_init(&f);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        msg[0] = '\0';
+        if (api_send(&f.api, "GET", "/job/x", NULL, bad[i], 0, on_done, &f, msg, sizeof msg) !=
+            -1)
+            fail_msg("sent If-None-Match: %s", bad[i]);
+        assert_string_equal(msg, "not an entity tag");
+    }
+    loop_until_run(f.lu, NULL, NULL, 50);
+    assert_int_equal(f.called, 0);
+    assert_false(loopback_peer_pending(&f.peer));
+    fx_cleanup(&f);
+}
+
+/* Which ETag headers are handed over: one entity-tag, strong or weak,
+ * blanks trimmed, kept whole; not a malformed one, not a list, not one over
+ * HTTP_ETAG_MAX - 1 bytes (cut, it would name something else), not a 1xx's. */
+static void test_which_etags_are_kept(void **state)
+{
+    char fits[HTTP_ETAG_MAX];
+    struct {
+        const char *headers;
+        const char *want;
+    } cases[] = {
+        {"ETag: \"5d41402abc4b2a76b9719d911017c592\"\r\n", "\"5d41402abc4b2a76b9719d911017c592\""},
+        {"etag:   W/\"weak-1\"  \r\n", "W/\"weak-1\""},
+        {"ETag: \"\"\r\n", "\"\""},
+        {"", "(null)"},
+        {"ETag: 5d41402a\r\n", "(null)"},
+        {"ETag: \"a\", \"b\"\r\n", "(null)"},
+        {"ETag: \"a\tb\"\r\n", "(null)"},
+        {"X-ETag: \"not-this\"\r\n", "(null)"},
+        {NULL, fits},
+        {NULL, "(null)"},
+    };
+    char head[HTTP_ETAG_MAX + 64], reply[HTTP_ETAG_MAX + 256];
+    int w;
+    struct fx f;
+
+    (void)state;
+    /* "x...x": HTTP_ETAG_MAX - 1 bytes, kept; followed by a second tag, a
+     * list, not kept, though cut at the limit it would be that tag. */
+    memset(fits, 'x', sizeof fits);
+    fits[0] = fits[sizeof fits - 2] = '"';
+    fits[sizeof fits - 1] = '\0';
+    fx_init(&f);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *h = cases[i].headers;
+
+        if (h == NULL) {
+            w = snprintf(head, sizeof head, "ETag: %s%s\r\n", fits, i == 8 ? "" : ", \"y\"");
+            assert_true(w > 0 && (size_t)w < sizeof head);
+            h = head;
+        }
+        snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\n%sContent-Length: 2\r\n"
+                 "Connection: close\r\n\r\n{}", h);
+        exchange(&f, NULL, reply);
+        if (strcmp(f.etag, cases[i].want) != 0)
+            fail_msg("case %zu: etag %s, want %s", i, f.etag, cases[i].want);
+    }
+    /* An interim response's tag is not the final one's. */
+    exchange(&f, NULL, "HTTP/1.1 103 Early Hints\r\nETag: \"early\"\r\n\r\n"
+             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    assert_int_equal(f.status, 200);
+    assert_string_equal(f.etag, "(null)");
+    fx_cleanup(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_if_none_match_and_304),
+        cmocka_unit_test(test_a_malformed_tag_is_not_sent),
+        cmocka_unit_test(test_which_etags_are_kept),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
