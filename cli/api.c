@@ -126,10 +126,11 @@ static void on_http_done(void *arg, const struct http_resp *hr)
 }
 
 int api_send(struct api *a, const char *method, const char *path, const char *body,
-             const char *if_none_match, long timeout_ms, api_cb *cb, void *arg, char *msg,
+             const struct api_ask *ask, long timeout_ms, api_cb *cb, void *arg, char *msg,
              size_t cap)
 {
-    const char *headers[5];
+    const char *if_none_match = ask != NULL ? ask->if_none_match : NULL;
+    const char *headers[6];
     struct api_call_ctx *c;
     char url[API_URL_MAX], inm[HTTP_ETAG_MAX + 16];
     struct http_req rq;
@@ -154,6 +155,8 @@ int api_send(struct api *a, const char *method, const char *path, const char *bo
         }
         headers[n++] = inm;
     }
+    if (ask != NULL && ask->no_cache)
+        headers[n++] = "Cache-Control: no-cache";
     headers[n] = NULL;
     if ((c = calloc(1, sizeof *c)) == NULL) {
         snprintf(msg, cap, "out of memory");

@@ -74,15 +74,22 @@ int api_init(struct api *a, const char *url, const char *key, struct err *e);
 /* Aborts what is in flight (no callbacks), frees, wipes the key. */
 void api_cleanup(struct api *a);
 
+/* What a request asks beyond its method, path and body (api_send). */
+struct api_ask {
+    const char *if_none_match;  /* an entity-tag kept (api_resp.etag), sent as
+                                 * If-None-Match: a 304 without a body then says
+                                 * the answer is unchanged; NULL: none */
+    int no_cache;               /* 1: Cache-Control: no-cache (POST /review: a
+                                 * fresh review, not a result-cache answer) */
+};
+
 /* Starts method path (starting with '/', query allowed) with a JSON body
- * (may be NULL) and, when if_none_match is not NULL, that entity-tag (an
- * api_resp.etag kept) as If-None-Match: a 304 without a body then says the
- * answer is unchanged. timeout_ms bounds it in all (<= 0 or more than
- * API_TIMEOUT_MS: API_TIMEOUT_MS; the connection timeout is cut to it too).
- * Returns 0 (cb runs once, from the loop) or -1 with msg (if_none_match not
- * an entity-tag among them). */
+ * (may be NULL) and what ask asks (NULL: nothing more). timeout_ms bounds
+ * it in all (<= 0 or more than API_TIMEOUT_MS: API_TIMEOUT_MS; the
+ * connection timeout is cut to it too). Returns 0 (cb runs once, from the
+ * loop) or -1 with msg (ask->if_none_match not an entity-tag among them). */
 int api_send(struct api *a, const char *method, const char *path, const char *body,
-             const char *if_none_match, long timeout_ms, api_cb *cb, void *arg, char *msg,
+             const struct api_ask *ask, long timeout_ms, api_cb *cb, void *arg, char *msg,
              size_t cap);
 
 /* Runs one request to completion on the loop (nothing else may be in

@@ -10,7 +10,7 @@
 enum opt_id {
     OPT_HELP, OPT_TYPE, OPT_DIFF, OPT_FILTER, OPT_ERROR_LOG, OPT_RUN, OPT_RUN_ARG, OPT_REQUEST,
     OPT_LANGUAGE,
-    OPT_FORMAT, OPT_FAIL_ON, OPT_NO_WAIT, OPT_WAIT, OPT_JSON, OPT_QUIET, OPT_TIMEOUT, OPT_URL,
+    OPT_FORMAT, OPT_FAIL_ON, OPT_NO_WAIT, OPT_NO_CACHE, OPT_WAIT, OPT_JSON, OPT_QUIET, OPT_TIMEOUT, OPT_URL,
     OPT_CANCEL_ON_INTERRUPT,
 };
 
@@ -39,6 +39,7 @@ static const struct opt {
     {"format",    'f', 1, OPT_FORMAT,    ON(CMD_REVIEW) | ON(CMD_JOB)},
     {"fail-on",   0,   1, OPT_FAIL_ON,   ON(CMD_REVIEW) | ON(CMD_JOB)},
     {"no-wait",   0,   0, OPT_NO_WAIT,   ON(CMD_REVIEW)},
+    {"no-cache",  0,   0, OPT_NO_CACHE,  ON(CMD_REVIEW)},
     {"wait",      'w', 0, OPT_WAIT,      ON(CMD_JOB)},
     {"quiet",     'q', 0, OPT_QUIET,     ON(CMD_REVIEW) | ON(CMD_JOB)},
     {"timeout",   0,   1, OPT_TIMEOUT,   ON(CMD_REVIEW) | ON(CMD_JOB)},
@@ -147,6 +148,7 @@ static int set_option(struct cli_args *a, const struct opt *o, const char *v, ch
     case OPT_REQUEST:   a->request = v; break;
     case OPT_LANGUAGE:  a->language = v; break;
     case OPT_NO_WAIT:   a->no_wait = 1; break;
+    case OPT_NO_CACHE:  a->no_cache = 1; break;
     case OPT_WAIT:      a->wait = 1; break;
     case OPT_CANCEL_ON_INTERRUPT: a->cancel_on_interrupt = 1; break;
     case OPT_JSON:      a->json = 1; break;

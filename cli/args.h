@@ -69,6 +69,7 @@ struct cli_args {
     enum cli_format format;         /* --format; default text */
     enum cli_sev fail_on;           /* --fail-on; default SEV_MAJOR */
     int no_wait;                    /* review --no-wait */
+    int no_cache;                   /* review --no-cache: fresh reviews, not cached answers */
     int cancel_on_interrupt;        /* review, job --wait: an interrupt cancels the jobs */
     int wait;                       /* job --wait */
     int json;                       /* whoami/usage --json */

@@ -117,6 +117,7 @@ int commands_follow(const struct cli_args *a, struct api *api, struct jobset *js
     o.timeout_ms = a->timeout_s * 1000;
     o.progress = &p;
     o.cancel_on_interrupt = a->cancel_on_interrupt;
+    o.no_cache = a->no_cache;
     rc = engine_run(api, js, &o, msg, sizeof msg);
     progress_cleanup(&p);
     if (rc > 0) {

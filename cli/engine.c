@@ -226,6 +226,23 @@ static void on_poll(struct engine *en, struct cli_job *j, const struct api_resp 
     job_error(j, why);
 }
 
+/* A result-cache answer whose document is not this user's to fetch (its
+ * job is another user's, from a shared cache): the file goes again, asking
+ * for a fresh review, which is the user's own job. */
+static void submit_fresh(struct cli_job *j)
+{
+    cJSON_Delete(j->view);
+    j->view = NULL;
+    free(j->etag);
+    j->etag = NULL;
+    j->id[0] = '\0';
+    j->submitted = 0;
+    j->cached = 0;
+    j->fresh = 1;
+    j->state = JOB_PENDING;
+    j->next_ms = 0;
+}
+
 /* The document must look like what was asked for: an older server ignores
  * ?format= and answers the job view. */
 static void on_doc(struct engine *en, struct cli_job *j, const struct api_resp *r,
@@ -247,6 +264,10 @@ static void on_doc(struct engine *en, struct cli_job *j, const struct api_resp *
         snprintf(m, sizeof m, "the service did not answer a %s document for ?format=%s "
                  "(does it support that format?)", en->o->format, en->o->format);
         job_error(j, m);
+        return;
+    }
+    if (r->transport_ok && r->status == 404 && j->cached && !j->fresh && j->body != NULL) {
+        submit_fresh(j);
         return;
     }
     /* 409 job_not_finished: a copy that has not caught up yet; it says when. */
@@ -326,7 +347,8 @@ static void on_response(void *arg, const struct api_resp *r)
 static void start(struct engine *en, struct cli_job *j)
 {
     char path[CLI_JOB_ID_MAX + 48], msg[160];
-    const char *method = "GET", *body = NULL, *tag = NULL;
+    const char *method = "GET", *body = NULL;
+    struct api_ask ask = {0};
     struct call *c = calloc(1, sizeof *c);
     int64_t left, end_ms = en->cancel_by_ms != 0 ? en->cancel_by_ms : en->deadline_ms;
 
@@ -344,6 +366,7 @@ static void start(struct engine *en, struct cli_job *j)
         c->kind = CALL_SUBMIT;
         method = "POST";
         body = j->body;
+        ask.no_cache = en->o->no_cache || j->fresh;
         snprintf(path, sizeof path, "/review");
     } else if (needs_doc(en, j)) {
         c->kind = CALL_DOC;
@@ -351,7 +374,7 @@ static void start(struct engine *en, struct cli_job *j)
     } else {
         c->kind = CALL_POLL;
         snprintf(path, sizeof path, "/job/%s", j->id);
-        tag = j->etag;
+        ask.if_none_match = j->etag;
     }
     if (j->started_ms == 0)
         j->started_ms = clock_mono_ms();
@@ -360,7 +383,7 @@ static void start(struct engine *en, struct cli_job *j)
     left = end_ms - clock_mono_ms();
     left = left > 1 ? left : 1;
     c->to_deadline = left < API_TIMEOUT_MS;
-    if (api_send(en->api, method, path, body, tag, c->to_deadline ? (long)left : API_TIMEOUT_MS,
+    if (api_send(en->api, method, path, body, &ask, c->to_deadline ? (long)left : API_TIMEOUT_MS,
                  on_response, c, msg, sizeof msg) != 0) {
         int cancelling = c->kind == CALL_CANCEL;
 

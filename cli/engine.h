@@ -13,7 +13,10 @@
  * same way (backing off from 1 s to 8 s) when the job was seen alive in
  * this run, and a submission or first poll that cannot connect fails at
  * once. When a format is asked for, a finished (done or failed) job's
- * document is fetched with GET /job/:id?format=<format>.
+ * document is fetched with GET /job/:id?format=<format>. A submission asks
+ * for a fresh review (Cache-Control: no-cache) with no_cache, and when a
+ * result-cache answer's document is 404 (the job is another user's, from a
+ * result cache shared by an organisation): the file goes again, once.
  *
  * The timeout bounds the whole run: no request is given more than the time
  * left before it (nor more than API_TIMEOUT_MS), and a request it cuts
@@ -54,6 +57,7 @@ struct engine_opts {
     int64_t timeout_ms;         /* the whole run, requests in flight included */
     struct progress *progress;  /* borrowed; NULL: none */
     int cancel_on_interrupt;    /* an interrupt cancels the jobs not finished */
+    int no_cache;               /* every submission asks for a fresh review */
 };
 
 /* Runs every job of js until it is final (or, without wait, submitted /

@@ -83,6 +83,8 @@ static const char review_text[] =
     "      --fail-on S     exit 1 when a finding is at least S: critical,\n"
     "                      major (default), minor, or never\n"
     "      --no-wait       print JOB_ID<TAB>PATH per job and exit 0\n"
+    "      --no-cache      a fresh review of each FILE, not the service's answer\n"
+    "                      to an identical earlier submission\n"
     "      --timeout S     wait at most S seconds in all (default 900)\n"
     "      --cancel-on-interrupt\n"
     "                      Ctrl-C or SIGTERM cancels the jobs not finished\n"

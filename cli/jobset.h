@@ -44,6 +44,7 @@ struct cli_job {
     enum cli_job_state state;
     int submitted;              /* 1 once accepted (202 or cache hit) */
     int cached;                 /* 1: answered from the result cache */
+    int fresh;                  /* 1: submitted (again) asking for a fresh review */
     cJSON *view;                /* owns: the latest job view, NULL until seen */
     char *etag;                 /* owns: the ETag of the 200 that gave view, NULL when it
                                  * had none: the next poll's If-None-Match */

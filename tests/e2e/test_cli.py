@@ -784,6 +784,72 @@ def assert_schema_valid(schema: str, doc) -> None:
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
 
 
+def rcache_names(harness, job_id: str) -> bool:
+    """Whether a result-cache entry names job_id (the worker writes it just
+    after publishing the job)."""
+    keys = [k for k in harness.redis_cli("--scan", "--pattern", "rcache:*").splitlines() if k]
+    return any(harness.redis_cli("GET", k).startswith(job_id + " ") for k in keys)
+
+
+def review_json(harness, env, work, *args) -> dict:
+    r = run_cli(harness, ["review", "c.go", "--format", "json", "-q", *args], env, work)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    [view] = json.loads(r.stdout)
+    assert view["status"] == "done", view
+    return view
+
+
+def test_no_cache_asks_for_a_fresh_review(harness, stack, fake, work, tmp_path):
+    m = marker()
+    (work / "c.go").write_text(go_file(m))
+    script(fake, m, [model_finding(4, "major", "Shadowed variable.")])
+    env = cli_env(harness, stack, tmp_path)
+    first = review_json(harness, env, work)
+    wait_until(lambda: rcache_names(harness, first["job_id"]), 10, 0.05,
+               desc="the result-cache entry")
+    assert review_json(harness, env, work)["job_id"] == first["job_id"], "the cached answer"
+    fresh = review_json(harness, env, work, "--no-cache")
+    assert fresh["job_id"] != first["job_id"], "--no-cache queued a new job"
+    assert [f["line"] for f in fresh["findings"]] == [4], fresh["findings"]
+    # Its result is the one cached from then on.
+    wait_until(lambda: rcache_names(harness, fresh["job_id"]), 10, 0.05,
+               desc="the entry names the fresh job")
+    assert review_json(harness, env, work)["job_id"] == fresh["job_id"]
+
+
+def test_sarif_of_another_users_cached_answer_is_reviewed_fresh(harness, stack, fake_server, fake,
+                                                                 work, tmp_path):
+    """With a result cache shared by an organisation, an identical file
+    another user reviewed is answered with that user's job, whose SARIF log
+    this user may not fetch (404): the CLI submits the file again, fresh,
+    and prints the log of the user's own job."""
+    shared = harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
+                                    "CODEINSIGHT_RESULT_CACHE_SHARED": "1",
+                                    **anthropic_env(fake_server)})
+    m = marker()
+    (work / "c.go").write_text(go_file(m))
+    script(fake, m, [model_finding(4, "major", "Shadowed variable.")])
+    _, _, key_a = harness.new_user(plan="pro", tag="cli-a")
+    _, user_b, key_b = harness.new_user(plan="pro", tag="cli-b")
+    url = f"http://127.0.0.1:{shared.port}"
+    owner = review_json(harness, cli_env(harness, stack, tmp_path, key=key_a, url=url), work)
+    wait_until(lambda: rcache_names(harness, owner["job_id"]), 10, 0.05,
+               desc="the shared result-cache entry")
+
+    env_b = cli_env(harness, stack, tmp_path, key=key_b, url=url)
+    r = run_cli(harness, ["review", "c.go", "--format", "sarif", "-q"], env_b, work)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    log = json.loads(r.stdout)
+    assert_schema_valid("sarif/sarif-schema-2.1.0.json", log)
+    [result] = log["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 4, result
+    # The log is of user B's own job, not A's.
+    status, _, jobs = harness.http("GET", "/jobs", auth=key_b, gateway=shared)
+    assert status == 200 and len(jobs["jobs"]) == 1, jobs
+    assert jobs["jobs"][0]["job_id"] != owner["job_id"]
+    assert jobs["jobs"][0]["user_id"] == user_b
+
+
 def test_sarif_and_rdjson_merged(harness, stack, fake, work, tmp_path):
     two_files(work, fake)
     env = cli_env(harness, stack, tmp_path)

@@ -33,6 +33,7 @@ struct fx {
     size_t len;
     int has_json;
     char etag[HTTP_ETAG_MAX + 8];   /* the answer's etag, "(null)" when NULL */
+    int no_cache;                   /* the next exchange asks for a fresh answer */
 };
 
 static void on_done(void *arg, const struct api_resp *r)
@@ -82,11 +83,12 @@ static void fx_cleanup(struct fx *f)
  * the next exchange. */
 static void exchange(struct fx *f, const char *tag, const char *reply)
 {
+    struct api_ask ask = {.if_none_match = tag, .no_cache = f->no_cache};
     char msg[160];
 
     loopback_peer_drop(&f->peer);
     f->called = 0;
-    if (api_send(&f->api, "GET", "/job/x", NULL, tag, 0, on_done, f, msg, sizeof msg) != 0)
+    if (api_send(&f->api, "GET", "/job/x", NULL, &ask, 0, on_done, f, msg, sizeof msg) != 0)
         fail_msg("api_send: %s", msg);
     assert_true(loop_until_run(f->lu, request_read, f, WAIT_MS));
     loopback_peer_say(&f->peer, reply);
@@ -117,8 +119,14 @@ static void test_if_none_match_and_304(void **state)
 
     exchange(&f, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
     assert_null(strstr(f.peer.head, "If-None-Match"));
+    assert_null(strstr(f.peer.head, "Cache-Control"));
     assert_int_equal(f.status, 200);
     assert_true(f.has_json);
+
+    /* A fresh review asked for (review --no-cache). */
+    f.no_cache = 1;
+    exchange(&f, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    assert_non_null(strstr(f.peer.head, "\r\nCache-Control: no-cache\r\n"));
     fx_cleanup(&f);
 }
 
@@ -135,8 +143,8 @@ static void test_a_malformed_tag_is_not_sent(void **state)
     fx_init(&f);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         msg[0] = '\0';
-        if (api_send(&f.api, "GET", "/job/x", NULL, bad[i], 0, on_done, &f, msg, sizeof msg) !=
-            -1)
+        struct api_ask ask = {.if_none_match = bad[i]};
+        if (api_send(&f.api, "GET", "/job/x", NULL, &ask, 0, on_done, &f, msg, sizeof msg) != -1)
             fail_msg("sent If-None-Match: %s", bad[i]);
         assert_string_equal(msg, "not an entity tag");
     }

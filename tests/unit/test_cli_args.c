@@ -41,6 +41,7 @@ static void test_review_defaults(void **state)
     assert_int_equal(a.fail_on, SEV_MAJOR);
     assert_int_equal(a.timeout_s, CLI_TIMEOUT_DEFAULT);
     assert_int_equal(a.no_wait, 0);
+    assert_int_equal(a.no_cache, 0);
     assert_null(a.diff);
     assert_null(a.url);
 }
@@ -71,6 +72,8 @@ static void test_review_options(void **state)
     assert_int_equal(PARSE(&a, msg, "review", "-", "--no-wait", "--format", "json"), 0);
     assert_int_equal(a.no_wait, 1);
     assert_string_equal(a.files[0], "-");
+    assert_int_equal(PARSE(&a, msg, "review", "a.py", "--no-cache"), 0);
+    assert_int_equal(a.no_cache, 1);
     assert_int_equal(a.cancel_on_interrupt, 0);
     assert_int_equal(PARSE(&a, msg, "review", "a.py", "--cancel-on-interrupt"), 0);
     assert_int_equal(a.cancel_on_interrupt, 1);
