@@ -4,19 +4,24 @@
  * Detected: AWS access key ids and secret access keys, GitHub and GitLab
  * tokens, Slack tokens, Stripe and Razorpay keys, Google API keys, OpenAI,
  * Anthropic, SendGrid and Hugging Face keys, HashiCorp Vault tokens (hvs.,
- * hvb., a legacy s. one as VAULT_TOKEN's value), PyPI tokens, a Twilio
- * auth token beside its account SID, PEM private-key blocks, JWTs,
- * password hashes (crypt(3)'s $1$ $5$ $6$ $y$, bcrypt, Apache's $apr1$,
- * Argon2), credentials inside
- * connection strings (scheme://user:password@host, user:password@tcp(...),
- * Oracle's user/password@host:port/ and jdbc:oracle:thin:user/password@,
- * an ODBC string's Pwd={...}, Azure AccountKey=), and high-entropy values
- * named as password, secret, token, api_key...: assigned, in a field of
- * their own after a name field, beside the string naming them in a call,
- * as command-line options or a command's positional arguments (htpasswd
- * -b, rabbitmqctl add_user, net user), as XML element text, or split
- * across joined string literals. A base64 run that decodes to text holding a secret (a
- * PEM key encoded whole, a Kubernetes Secret's data) is replaced whole.
+ * hvb., a legacy s. one as VAULT_TOKEN's value), PyPI
+ * tokens, the tokens of npm, DigitalOcean, Shopify, Heroku, Mailgun,
+ * Mailchimp, Postman, Linear, Notion, Doppler, Databricks, Grafana, New
+ * Relic, Atlassian and Telegram bots, Slack, Discord and Microsoft Teams
+ * webhook URLs, Azure SAS signatures (sig=), a Twilio auth token beside
+ * its account SID, PEM private-key blocks, JWTs, password hashes
+ * (crypt(3)'s $1$ $5$ $6$ $y$, bcrypt, Apache's $apr1$, Argon2),
+ * credentials inside connection strings
+ * (scheme://user:password@host, user:password@tcp(...), Oracle's
+ * user/password@host:port/ and jdbc:oracle:thin:user/password@, an ODBC
+ * string's Pwd={...}, Azure AccountKey=), and high-entropy values named as
+ * password, secret, token, api_key...: assigned, in a field of their own
+ * after a name field, beside the string naming them in a call, as
+ * command-line options or a command's positional arguments (htpasswd -b,
+ * rabbitmqctl add_user, net user), as XML element text, or
+ * split across joined string literals. A base64 run that decodes to text
+ * holding a secret (a PEM key encoded whole, a Kubernetes Secret's data) is
+ * replaced whole.
  * The rule table is at the top of secret_rules.c.
  *
  * Each secret is replaced by a placeholder of the form

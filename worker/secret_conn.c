@@ -22,6 +22,10 @@
 #define AZURE_KEY_MAX 256
 /* Shortest Azure key value, bytes (a SAS key is 44, an account key 88). */
 #define AZURE_KEY_MIN 32
+/* Bytes of an Azure SAS signature (sig=), URL-encoded: base64 of an
+ * HMAC-SHA256, 44 bytes, longer with %2B %2F %3D; at least and at most. */
+#define SAS_SIG_MIN 30
+#define SAS_SIG_MAX 256
 /* Bytes of an ODBC braced value, the closing brace included. */
 #define ODBC_BRACED_MAX 256
 /* Bytes of an Oracle user name in a JDBC URL. */
@@ -135,11 +139,37 @@ void secret_conn_at_sign_at(struct scan *s, size_t i)
         scan_add(s, k, i, K_CONN_PASSWORD, 0);
 }
 
+static int is_sas_char(unsigned char c)
+{
+    return is_b64(c) || c == '%' || c == '_' || c == '-';
+}
+
+/* An Azure SAS token's signature, the value of sig= after '?' or '&' (a
+ * Blob URL, a SharedAccessSignature=, a Logic Apps trigger): URL-encoded
+ * base64 or base64url. Returns the offset past it, its span added, or 0. */
+static size_t sas_signature(struct scan *s, size_t i)
+{
+    const char *v = s->t + i + 1;
+    size_t r;
+
+    if (i < 4 || memcmp(s->t + i - 3, "sig", 3) != 0 ||
+        (s->t[i - 4] != '?' && s->t[i - 4] != '&'))
+        return 0;
+    r = scan_run_len(s, i + 1, is_sas_char, SAS_SIG_MAX);
+    if (r < SAS_SIG_MIN || r > SAS_SIG_MAX || !secret_text_two_classes(v, r) ||
+        secret_text_mostly_one_byte(v, r) || secret_placeholder_is(v, r))
+        return 0;
+    scan_add(s, i + 1, i + 1 + r, K_AZURE_SAS, 0);
+    return i + 1 + r;
+}
+
 size_t secret_conn_key_at(struct scan *s, size_t i)
 {
     static const char *const names[] = {"AccountKey", "SharedAccessKey", NULL};
     size_t w, len, r;
 
+    if (i > 0 && s->t[i - 1] == 'g')
+        return sas_signature(s, i);
     if (i == 0 || s->t[i - 1] != 'y')
         return 0;     /* both names end in "Key" */
     for (w = 0; names[w] != NULL; w++) {

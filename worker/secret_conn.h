@@ -2,8 +2,9 @@
  * scheme://user:password@host, the Go MySQL driver's
  * user:password@tcp(host)/db, Oracle's user/password@host:port/service
  * (and jdbc:oracle:thin:user/password@...), an ODBC string's Pwd={...},
- * the AccountKey= / SharedAccessKey= of an Azure connection string, and
- * a .pgpass line (host:port:database:user:password).
+ * the AccountKey= / SharedAccessKey= of an Azure connection string, an
+ * Azure SAS token's sig=, and a .pgpass line
+ * (host:port:database:user:password).
  */
 #ifndef WK_SECRET_CONN_H
 #define WK_SECRET_CONN_H
@@ -21,8 +22,10 @@ void secret_conn_at(struct scan *s, size_t i);
  * password's span when there is one. */
 void secret_conn_at_sign_at(struct scan *s, size_t i);
 
-/* Tries the Azure rule at an '=' at t[i] after AccountKey or
- * SharedAccessKey. Returns the offset past the key's span, added, or 0. */
+/* Tries the Azure rules at an '=' at t[i] after AccountKey or
+ * SharedAccessKey, or after ?sig or &sig (a SAS token's signature, in a
+ * URL or a SharedAccessSignature=). Returns the offset past the key's or
+ * the signature's span, added, or 0. */
 size_t secret_conn_key_at(struct scan *s, size_t i);
 
 /* Tries the ODBC rule at an '=' at t[i] before a '{': Pwd={VALUE} or

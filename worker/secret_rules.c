@@ -11,17 +11,17 @@
  * (changeme, ${X}) in secret_placeholder.c.
  *
  * The rules live in files named after their family, sharing the scan state
- * of secret_scan.h: secret_tokens.c (fixed-prefix tokens and JWTs),
- * secret_pem.c (private keys), secret_conn.c (connection strings and DSNs),
- * secret_assign.c (NAME op VALUE, name/value fields, joined literals,
- * Terraform and YAML forms), secret_args.c (call arguments), secret_words.c
- * (command-line words), secret_argv.c (a command's positional password),
- * secret_stdin.c (a password written to a login's
- * standard input), secret_xml.c (XML elements), secret_hash.c (password
- * hashes), secret_encoded.c
- * (base64 decoding). This file drives the pass (and the nested scans of
- * decoded text and joined literals), the near pass and the relabelling,
- * and holds the table of kinds.
+ * of secret_scan.h: secret_tokens.c (fixed-prefix tokens, webhook URLs
+ * and JWTs), secret_services.c (services' tokens), secret_pem.c (private
+ * keys), secret_conn.c (connection strings and DSNs), secret_assign.c
+ * (NAME op VALUE, name/value fields, joined literals, Terraform and YAML
+ * forms), secret_args.c (call arguments), secret_words.c (command-line
+ * words), secret_argv.c (a command's positional password),
+ * secret_stdin.c (a password written to a login's standard input),
+ * secret_xml.c (XML elements), secret_hash.c (password hashes),
+ * secret_encoded.c (base64 decoding). This file drives the pass (and the
+ * nested scans of decoded text and joined literals), the near pass and the
+ * relabelling, and holds the table of kinds.
  *
  * Rules ("word" below means the byte before the match is not [A-Za-z0-9]):
  *
@@ -34,10 +34,23 @@
  *                         lines of an AWS access key id
  *   github_token          word, gh[pousr]_ + 36..255 [A-Za-z0-9];
  *                         word, github_pat_ + 82..255 [A-Za-z0-9_]
- *   gitlab_token          word, glpat- + 20..255 [A-Za-z0-9_-]
+ *   gitlab_token          not after [A-Za-z0-9_-], glpat-, glptt-, gldt-,
+ *                         glrt-, glcbt-, glft-, glimt-, glagent-, gloas-,
+ *                         glsoat- or glffct- + 20..255 [A-Za-z0-9_-] (a
+ *                         routable token's '.' and 9 [0-9a-z] with it);
+ *                         GR1348941 + 20..255 [A-Za-z0-9_-] (a runner
+ *                         registration token)
  *   slack_token           word, xox[abprs]- + 10..255 [A-Za-z0-9-]
  *   slack_webhook         hooks.slack.com/{services,workflows,triggers}/ +
  *                         20..255 [A-Za-z0-9/_-] (only that path is replaced)
+ *   discord_webhook       word, discord.com/api/ or discordapp.com/api/
+ *                         (v<N>/ optional), webhooks/, an id of 17..20
+ *                         digits, '/', a token of 60..100 [A-Za-z0-9_-];
+ *                         ID/TOKEN is replaced
+ *   teams_webhook         .webhook.office.com/webhookb2/ (or, a word,
+ *                         outlook.office.com/webhook/) + a path of
+ *                         100..512 [A-Za-z0-9@/_-] holding
+ *                         /IncomingWebhook/; the path is replaced
  *   stripe_key            word, (sk|rk)_(live|test)_ + 24..255 [A-Za-z0-9]
  *                         (pk_ keys are publishable and never matched)
  *   razorpay_key          word, rzp_(live|test)_ + exactly 14 [A-Za-z0-9]
@@ -71,6 +84,39 @@
  *                         (pypi.org) or pypi-AgENdGVzdC5weXBpLm9yZw
  *                         (test.pypi.org), the whole after pypi- 70..1024
  *                         [A-Za-z0-9_-]
+ *   (services' tokens)    not after [A-Za-z0-9_-], a prefix and a body of
+ *                         exactly the bytes and length the service writes,
+ *                         not followed by another [A-Za-z0-9_-], holding
+ *                         two of upper case, lower case and digits and not
+ *                         mostly one byte (secret_services.c):
+ *   npm_token             npm_ + 36 [A-Za-z0-9]
+ *   digitalocean_token    dop_v1_, doo_v1_, dor_v1_ + 64 [0-9a-f]
+ *   shopify_token         shpat_, shpss_, shpca_, shppa_ + 32 hex
+ *   heroku_api_key        HRKU- + 40..255 [A-Za-z0-9_-]
+ *   mailgun_key           key- + 32 [a-z0-9], not after '.' either
+ *   postman_key           PMAK- + 24 hex, '-', 34 hex
+ *   linear_key            lin_api_ + 40 [A-Za-z0-9]
+ *   notion_token          ntn_ + 46 [A-Za-z0-9]; secret_ + 43
+ *                         [A-Za-z0-9] with upper, lower and a digit and
+ *                         >= 4.4 bits per byte, not after '.' (a legacy
+ *                         integration token, not an identifier)
+ *   doppler_token         dp.pt., dp.st. (a config slug and '.' may
+ *                         follow), dp.ct., dp.sa., dp.scim., dp.audit. +
+ *                         40..64 [A-Za-z0-9]
+ *   databricks_token      dapi + 32 [0-9a-f] (and -N)
+ *   grafana_token         glc_ + 32..400 base64 (padded); glsa_ + 32
+ *                         [A-Za-z0-9], '_', 8 hex
+ *   new_relic_key         NRAK- + 27 [A-Z0-9]
+ *   atlassian_token       ATATT3 + 150..300 [A-Za-z0-9_-], '=', 8 hex
+ *   mailchimp_key         32 [0-9a-f] (not after [A-Za-z0-9_-]) + -us and
+ *                         one or two digits, not followed by [A-Za-z0-9_-]
+ *   telegram_bot_token    6..12 digits (alone, or after /bot in the Bot
+ *                         API's URL) + ':' + AA and 33 [A-Za-z0-9_-]
+ *                         (two classes), not followed by another
+ *   azure_sas_signature   sig= after '?' or '&' (a SAS URL, a
+ *                         SharedAccessSignature=, a Logic Apps trigger):
+ *                         30..256 [A-Za-z0-9%+/=_-], two classes, not
+ *                         mostly one byte, no placeholder
  *   private_key           -----BEGIN <label>----- where the label is
  *                         [A-Z0-9 ]* ending in PRIVATE KEY (or PRIVATE KEY
  *                         BLOCK), a body of base64, armor headers, quotes,
@@ -330,6 +376,7 @@
 #include "worker/secret_hash.h"
 #include "worker/secret_pem.h"
 #include "worker/secret_scan.h"
+#include "worker/secret_services.h"
 #include "worker/secret_stdin.h"
 #include "worker/secret_text.h"
 #include "worker/secret_tokens.h"
@@ -367,6 +414,24 @@ static const struct secret_kind kinds[K_COUNT] = {
     [K_PASSWORD_HASH] = {"password_hash", "password hash", 3},
     [K_VAULT] = {"vault_token", "HashiCorp Vault token", 3},
     [K_PYPI] = {"pypi_token", "PyPI API token", 3},
+    [K_NPM] = {"npm_token", "npm access token", 3},
+    [K_DIGITALOCEAN] = {"digitalocean_token", "DigitalOcean token", 3},
+    [K_SHOPIFY] = {"shopify_token", "Shopify token", 3},
+    [K_HEROKU] = {"heroku_api_key", "Heroku API key", 3},
+    [K_MAILGUN] = {"mailgun_key", "Mailgun API key", 3},
+    [K_MAILCHIMP] = {"mailchimp_key", "Mailchimp API key", 3},
+    [K_POSTMAN] = {"postman_key", "Postman API key", 3},
+    [K_LINEAR] = {"linear_key", "Linear API key", 3},
+    [K_NOTION] = {"notion_token", "Notion integration token", 3},
+    [K_DOPPLER] = {"doppler_token", "Doppler token", 3},
+    [K_DATABRICKS] = {"databricks_token", "Databricks token", 3},
+    [K_GRAFANA] = {"grafana_token", "Grafana token", 3},
+    [K_NEW_RELIC] = {"new_relic_key", "New Relic API key", 3},
+    [K_ATLASSIAN] = {"atlassian_token", "Atlassian API token", 3},
+    [K_TELEGRAM] = {"telegram_bot_token", "Telegram bot token", 3},
+    [K_DISCORD_WEBHOOK] = {"discord_webhook", "Discord webhook URL", 3},
+    [K_TEAMS_WEBHOOK] = {"teams_webhook", "Microsoft Teams webhook URL", 3},
+    [K_AZURE_SAS] = {"azure_sas_signature", "Azure SAS signature", 3},
 };
 static void scan_text(struct scan *s);
 
@@ -458,19 +523,27 @@ static int encoded_start(const struct scan *s, size_t i)
 #define START_TOKEN 0x1u     /* a token rule (secret_tokens_at) */
 #define START_WORD  0x2u     /* a command word (secret_words_command_at) */
 #define START_NEXT  0x4u     /* a second byte of a command word */
+#define START_SERVICE 0x8u   /* at a word's start: a service's token
+                                (secret_services_at) */
+#define START_HOOK  0x10u    /* at a word's start: a webhook URL
+                                (secret_tokens_webhook_at) */
+#define START_AT_WORD (START_WORD | START_SERVICE | START_HOOK)
 
 static const unsigned char starts[256] = {
-    ['A'] = START_TOKEN, ['S'] = START_TOKEN, ['e'] = START_TOKEN | START_NEXT,
-    ['g'] = START_TOKEN, ['h'] = START_TOKEN | START_WORD, ['x'] = START_TOKEN,
-    ['r'] = START_TOKEN | START_WORD | START_NEXT, ['s'] = START_TOKEN | START_WORD | START_NEXT,
-    ['c'] = START_WORD | START_NEXT, ['d'] = START_WORD | START_NEXT,
-    ['m'] = START_WORD | START_NEXT, ['n'] = START_WORD, ['p'] = START_TOKEN | START_WORD,
-    ['E'] = START_WORD | START_NEXT, ['N'] = START_WORD | START_NEXT, ['b'] = START_WORD,
-    ['l'] = START_WORD, ['t'] = START_WORD | START_NEXT,
+    ['A'] = START_TOKEN | START_SERVICE, ['S'] = START_TOKEN, ['e'] = START_TOKEN | START_NEXT,
+    ['g'] = START_TOKEN | START_SERVICE, ['h'] = START_TOKEN | START_WORD, ['x'] = START_TOKEN,
+    ['r'] = START_TOKEN | START_WORD | START_NEXT,
+    ['s'] = START_TOKEN | START_WORD | START_NEXT | START_SERVICE,
+    ['c'] = START_WORD | START_NEXT, ['d'] = START_WORD | START_NEXT | START_SERVICE | START_HOOK,
+    ['m'] = START_WORD | START_NEXT, ['n'] = START_WORD | START_SERVICE,
+    ['p'] = START_TOKEN | START_WORD, ['E'] = START_WORD | START_NEXT,
+    ['N'] = START_WORD | START_NEXT | START_SERVICE, ['b'] = START_WORD,
+    ['l'] = START_WORD | START_SERVICE, ['t'] = START_WORD | START_NEXT,
     ['z'] = START_WORD | START_NEXT, ['7'] = START_WORD, ['a'] = START_WORD | START_NEXT,
-    ['o'] = START_WORD | START_NEXT, ['k'] = START_NEXT, ['u'] = START_NEXT,
-    ['y'] = START_NEXT, ['f'] = START_NEXT, ['q'] = START_NEXT,
-    ['i'] = START_NEXT, ['w'] = START_NEXT,
+    ['o'] = START_WORD | START_NEXT | START_HOOK, ['k'] = START_NEXT | START_SERVICE,
+    ['u'] = START_NEXT, ['y'] = START_NEXT, ['f'] = START_NEXT, ['q'] = START_NEXT,
+    ['i'] = START_NEXT, ['w'] = START_NEXT | START_HOOK, ['G'] = START_SERVICE,
+    ['H'] = START_SERVICE, ['P'] = START_SERVICE,
 };
 
 /* The main pass: every rule at every offset, in one sweep. The second
@@ -489,6 +562,8 @@ static void scan_text(struct scan *s)
         case '-':
             if (c1 == '-')
                 next = secret_pem_at(s, i);
+            else if (c1 == 'u' && i + 2 < s->n && t[i + 2] == 's')
+                next = secret_services_mailchimp_at(s, i);
             if (next == 0) {
                 secret_words_option_at(s, i);
                 secret_stdin_option_at(s, i);
@@ -497,6 +572,9 @@ static void scan_text(struct scan *s)
         case ':':
             if (c1 == '/' && scan_has(s, i + 1, "//", 2)) {
                 secret_conn_at(s, i);
+            } else if (c1 == 'A' && i + 2 < s->n && t[i + 2] == 'A' &&
+                       (next = secret_services_telegram_at(s, i)) != 0) {
+                break;
             } else {
                 if (i > 0 && t[i - 1] == 'e')
                     secret_conn_jdbc_oracle_at(s, i);
@@ -549,11 +627,17 @@ static void scan_text(struct scan *s)
             st = starts[(unsigned char)t[i]];
             if ((st & START_TOKEN) != 0)
                 next = secret_tokens_at(s, i, c1);
-            /* a command word starts a shell word (the byte before it is
-             * tested here: most letters follow another) */
+            /* the other rules start a word (the byte before it is tested
+             * here, last: most letters follow another) */
+            if (next != 0 || (st & START_AT_WORD) == 0 ||
+                (i > 0 && ascii_is_alnum((unsigned char)t[i - 1])))
+                break;
+            if ((st & START_SERVICE) != 0)
+                next = secret_services_at(s, i, c1);
+            if (next == 0 && (st & START_HOOK) != 0)
+                next = secret_tokens_webhook_at(s, i, c1);
             if (next == 0 && (st & START_WORD) != 0 &&
-                (starts[(unsigned char)c1] & START_NEXT) != 0 &&
-                (i == 0 || !ascii_is_alnum((unsigned char)t[i - 1])))
+                (starts[(unsigned char)c1] & START_NEXT) != 0)
                 next = secret_words_command_at(s, i);
             break;
         }

@@ -1,8 +1,8 @@
 /* secret_scan.h - the state of one secret scan and the helpers the rule
  * files share (secret_rules.c drives the scan; secret_tokens.c,
- * secret_pem.c, secret_conn.c, secret_assign.c, secret_args.c,
- * secret_words.c, secret_argv.c, secret_stdin.c, secret_xml.c,
- * secret_hash.c and secret_encoded.c hold the rules). Not
+ * secret_services.c, secret_pem.c, secret_conn.c, secret_assign.c,
+ * secret_args.c, secret_words.c, secret_argv.c, secret_stdin.c,
+ * secret_xml.c, secret_hash.c and secret_encoded.c hold the rules). Not
  * for use outside those files: redact.c sees only secret_rules.h.
  *
  * Every helper reads a bounded stretch of the borrowed text and allocates
@@ -45,6 +45,24 @@ enum kind {
     K_PASSWORD_HASH,
     K_VAULT,
     K_PYPI,
+    K_NPM,
+    K_DIGITALOCEAN,
+    K_SHOPIFY,
+    K_HEROKU,
+    K_MAILGUN,
+    K_MAILCHIMP,
+    K_POSTMAN,
+    K_LINEAR,
+    K_NOTION,
+    K_DOPPLER,
+    K_DATABRICKS,
+    K_GRAFANA,
+    K_NEW_RELIC,
+    K_ATLASSIAN,
+    K_TELEGRAM,
+    K_DISCORD_WEBHOOK,
+    K_TEAMS_WEBHOOK,
+    K_AZURE_SAS,
     K_COUNT
 };
 

@@ -93,7 +93,8 @@ static int char_classes(const char *v, size_t n)
 }
 
 /* 1 when v has upper case, lower case and a digit. */
-int secret_text_mixed_case_digit(const char *v, size_t n)
+/* How many of lower case, upper case and digits v[0..n) holds, 0..3. */
+static int case_digit_classes(const char *v, size_t n)
 {
     int lo = 0, up = 0, di = 0;
     size_t i;
@@ -103,7 +104,17 @@ int secret_text_mixed_case_digit(const char *v, size_t n)
         up |= ascii_is_upper((unsigned char)v[i]);
         di |= ascii_is_digit((unsigned char)v[i]);
     }
-    return lo && up && di;
+    return lo + up + di;
+}
+
+int secret_text_mixed_case_digit(const char *v, size_t n)
+{
+    return case_digit_classes(v, n) == 3;
+}
+
+int secret_text_two_classes(const char *v, size_t n)
+{
+    return case_digit_classes(v, n) >= 2;
 }
 
 /* 1 when more than half of v[0..n) is one byte value: ghp_xxxx..., ****

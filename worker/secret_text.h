@@ -40,6 +40,10 @@ double secret_text_entropy(const char *v, size_t n);
  * a digit, else 0. */
 int secret_text_mixed_case_digit(const char *v, size_t n);
 
+/* Returns 1 when v[0..n) has two of upper-case letters, lower-case letters
+ * and digits (a random token's body, not a word: "npm_" + 36), else 0. */
+int secret_text_two_classes(const char *v, size_t n);
+
 /* Returns 1 when more than half of v[0..n) is one byte value (ghp_xxxx...,
  * ****), else 0; 0 when n is 0. */
 int secret_text_mostly_one_byte(const char *v, size_t n);

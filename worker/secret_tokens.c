@@ -1,4 +1,5 @@
-/* secret_tokens.c - the fixed-prefix token rules; see secret_tokens.h. The rules
+/* secret_tokens.c - the fixed-prefix token rules and the webhook URLs; see
+ * secret_tokens.h. The rules
  * are described in the table at the top of secret_rules.c.
  */
 #include "worker/secret_tokens.h"
@@ -21,6 +22,25 @@
  * alone is 15 or 22), at most. */
 #define PYPI_TOKEN_MIN 70
 #define PYPI_TOKEN_MAX 1024
+/* Bytes of a GitLab token's body, at least, and of a routable one's
+ * routing suffix (after its '.'). */
+#define GITLAB_TOKEN_MIN 20
+#define GITLAB_ROUTING_LEN 9
+/* Digits of a Discord webhook's id (a snowflake), at least and at most;
+ * bytes of its token, at least and at most (68 today). */
+#define DISCORD_ID_MIN 17
+#define DISCORD_ID_MAX 20
+#define DISCORD_TOKEN_MIN 60
+#define DISCORD_TOKEN_MAX 100
+/* Bytes of a Teams webhook's path after webhookb2/ (two GUIDs joined by
+ * '@', IncomingWebhook, a 32-digit id, a GUID, a V2 suffix), at least and
+ * at most. */
+#define TEAMS_PATH_MIN 100
+#define TEAMS_PATH_MAX 512
+
+static int is_lower_digit(unsigned char c) { return ascii_is_lower(c) || ascii_is_digit(c); }
+
+static int is_teams_path(unsigned char c) { return is_url_path(c) || c == '@'; }
 
 /* A token of plen prefix bytes (already checked) and a body of min..max
  * bytes satisfying pred. Returns the offset past it, or 0. */
@@ -56,6 +76,36 @@ static size_t det_capital_a(struct scan *s, size_t i)
     return 0;
 }
 
+/* GitLab's tokens: personal, pipeline trigger, deploy, runner, CI job,
+ * feed, incoming mail, Kubernetes agent, OAuth application secret, SCIM,
+ * feature flag client; a routable one ends in '.' and 9 [0-9a-z]. */
+static size_t det_gitlab(struct scan *s, size_t i)
+{
+    static const char *const prefixes[] = {"glpat-", "glptt-", "gldt-", "glrt-", "glcbt-",
+                                           "glft-", "glimt-", "glagent-", "gloas-", "glsoat-",
+                                           "glffct-", NULL};
+    const char *t = s->t;
+    size_t w, p, r, e;
+
+    for (w = 0; prefixes[w] != NULL && !scan_has(s, i, prefixes[w], strlen(prefixes[w])); w++)
+        ;
+    /* not after [A-Za-z0-9_-]: a token's body never holds the start of
+     * another, so no byte is read twice */
+    if (prefixes[w] == NULL || (i > 0 && is_b64url((unsigned char)t[i - 1])))
+        return 0;
+    p = strlen(prefixes[w]);
+    r = scan_run_len(s, i + p, is_b64url, TOKEN_MAX);
+    if (r < GITLAB_TOKEN_MIN || r > TOKEN_MAX || secret_text_mostly_one_byte(t + i + p, r))
+        return 0;
+    e = i + p + r;
+    if (e < s->n && t[e] == '.' &&
+        scan_run_len(s, e + 1, is_lower_digit, GITLAB_ROUTING_LEN) == GITLAB_ROUTING_LEN &&
+        (e + 1 + GITLAB_ROUTING_LEN >= s->n || !is_b64url((unsigned char)t[e + 1 + GITLAB_ROUTING_LEN])))
+        e += 1 + GITLAB_ROUTING_LEN;
+    scan_add(s, i, e, K_GITLAB, 0);
+    return e;
+}
+
 static size_t det_g(struct scan *s, size_t i)
 {
     if (scan_has(s, i, "gh", 2) && i + 3 < s->n && ascii_in_set(s->t[i + 2], "pousr") &&
@@ -63,8 +113,8 @@ static size_t det_g(struct scan *s, size_t i)
         return token(s, i, 4, ascii_is_alnum, 36, TOKEN_MAX, K_GITHUB);
     if (scan_has(s, i, "github_pat_", 11))
         return token(s, i, 11, ascii_is_alnum_us, 82, TOKEN_MAX, K_GITHUB);
-    if (scan_has(s, i, "glpat-", 6))
-        return token(s, i, 6, is_b64url, 20, TOKEN_MAX, K_GITLAB);
+    if (scan_has(s, i, "gl", 2))
+        return det_gitlab(s, i);
     return 0;
 }
 
@@ -242,6 +292,63 @@ static size_t det_slack_webhook(struct scan *s, size_t i)
     return k + r;
 }
 
+/* Discord: discord.com/api/webhooks/ID/TOKEN (discordapp.com, ptb. and
+ * canary. hosts, a /v10/ version); ID/TOKEN is replaced. */
+static size_t det_discord_webhook(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t k, r, id;
+
+    if (!scan_word_start(s, i))
+        return 0;
+    if (scan_has(s, i, "discord.com/api/", 16))
+        k = i + 16;
+    else if (scan_has(s, i, "discordapp.com/api/", 19))
+        k = i + 19;
+    else
+        return 0;
+    if (k < s->n && t[k] == 'v') {
+        r = scan_run_len(s, k + 1, ascii_is_digit, 2);
+        if (r == 0 || r > 2 || !scan_has(s, k + 1 + r, "/", 1))
+            return 0;
+        k += 2 + r;
+    }
+    if (!scan_has(s, k, "webhooks/", 9))
+        return 0;
+    id = k + 9;
+    r = scan_run_len(s, id, ascii_is_digit, DISCORD_ID_MAX);
+    if (r < DISCORD_ID_MIN || r > DISCORD_ID_MAX || !scan_has(s, id + r, "/", 1))
+        return 0;
+    k = id + r + 1;
+    r = scan_run_len(s, k, is_b64url, DISCORD_TOKEN_MAX);
+    if (r < DISCORD_TOKEN_MIN || r > DISCORD_TOKEN_MAX || !secret_text_two_classes(t + k, r) ||
+        secret_text_mostly_one_byte(t + k, r))
+        return 0;
+    scan_add(s, id, k + r, K_DISCORD_WEBHOOK, 0);
+    return k + r;
+}
+
+/* Microsoft Teams: HOST.webhook.office.com/webhookb2/... and the older
+ * outlook.office.com/webhook/..., the path holding /IncomingWebhook/; the
+ * path is replaced. */
+static size_t det_teams_webhook(struct scan *s, size_t i)
+{
+    size_t k, r;
+
+    if (scan_has(s, i, "webhook.office.com/webhookb2/", 29) && i > 0 && s->t[i - 1] == '.')
+        k = i + 29;
+    else if (scan_has(s, i, "outlook.office.com/webhook/", 27) && scan_word_start(s, i))
+        k = i + 27;
+    else
+        return 0;
+    r = scan_run_len(s, k, is_teams_path, TEAMS_PATH_MAX);
+    if (r < TEAMS_PATH_MIN || r > TEAMS_PATH_MAX ||
+        memmem(s->t + k, r, "/IncomingWebhook/", 17) == NULL)
+        return 0;
+    scan_add(s, k, k + r, K_TEAMS_WEBHOOK, 0);
+    return k + r;
+}
+
 size_t secret_tokens_at(struct scan *s, size_t i, char c1)
 {
     switch (s->t[i]) {
@@ -287,5 +394,14 @@ size_t secret_tokens_at(struct scan *s, size_t i, char c1)
     default:
         break;
     }
+    return 0;
+}
+
+size_t secret_tokens_webhook_at(struct scan *s, size_t i, char c1)
+{
+    if (s->t[i] == 'd' && c1 == 'i')
+        return det_discord_webhook(s, i);
+    if ((s->t[i] == 'w' && c1 == 'e') || (s->t[i] == 'o' && c1 == 'u'))
+        return det_teams_webhook(s, i);
     return 0;
 }

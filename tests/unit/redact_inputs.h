@@ -35,6 +35,9 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "$y$j9T$", "-pypi-AgEIcHlwaS5vcmc", "hvs.", "VAULT_TOKEN=s.", "=s.Xk9mP2vQ7rT4wL8nZs4xQw2e",
     " --oauth2-bearer=", "htpasswd -b ", " htpasswd -C ", "net user a ",
     "rabbitmqctl add_user '", "NET USER \\\n",
+    "=ATATT3", "=HRKU-", "-GR1348941", "-glrt-", "=glc_+", "dp.st.a.", " key-", "=secret_",
+    "=npm_", "0123456789abcdef0123456789abcdef-us", "=123456789:AA",
+    "discord.com/api/webhooks/123456789012345678/", ".webhook.office.com/webhookb2/", "&sig=",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

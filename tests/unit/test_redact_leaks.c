@@ -1159,6 +1159,279 @@ static void test_pypi_tokens_kept(void **state)
     leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* Webhook URLs, whose path is the credential: anyone holding one posts to
+ * the channel. Slack's (hooks.slack.com/services/...), Discord's
+ * (discord.com/api/webhooks/ID/TOKEN, also discordapp.com, ptb. and
+ * canary., /api/v10/) and Microsoft Teams' incoming webhooks
+ * (*.webhook.office.com/webhookb2/...). */
+static void test_webhook_urls(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"Slack, in Python",
+         "requests.post(\"https://hooks.slack.com/services/T05A1B2C3D4/B06E5F6G7H8/"
+         "Xk9mP2vQ7rT4wL8nZs4xQw2e\", json=msg)\n",
+         "Xk9mP2vQ7rT4wL8nZs4xQw2e", "requests.post(\"https://hooks.slack.com/services/"},
+        {"Discord, .env",
+         "DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/1705191646894466729/"
+         "1go8AWY5mbeQyJjvUHdEaw_bmbCFrKR4Ej4WbI17YTG0hJfmqsMFmRZMdAcgcwWwayFm\n",
+         "1go8AWY5mbeQyJjvUHdEaw_bmbCFrKR4Ej4WbI17YTG0hJfmqsMFmRZMdAcgcwWwayFm",
+         "DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/"},
+        {"Discord, discordapp.com in a notifier",
+         "    notify(\"https://ptb.discordapp.com/api/v10/webhooks/9295999298887954033/"
+         "m8JqdrZGpnrBqPm-huY2TJZFn-itoQG3NNkpPVRjL5fo9tkzLvyuVTJlFy1W_yG_csKw\", text)\n",
+         "m8JqdrZGpnrBqPm-huY2TJZFn-itoQG3NNkpPVRjL5fo9tkzLvyuVTJlFy1W_yG_csKw", "\", text)\n"},
+        {"Teams, PowerShell",
+         "$uri = \"https://contoso.webhook.office.com/webhookb2/f85f1d99-8787-7a23-62a5-"
+         "e947b49996dd@2762af7e-fad0-c52e-f0cf-190e0928509b/IncomingWebhook/"
+         "8e2177c50439080271ff9a53b8cfcc1b/92b10b60-e36e-8e47-f617-154ebf6faa92\"\n",
+         "8e2177c50439080271ff9a53b8cfcc1b", "$uri = \"https://contoso.webhook.office.com/"},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* Webhook URLs without their secret: templates, documentation's stand-ins,
+ * the route alone, a token added from a variable. */
+static void test_webhook_urls_kept(void **state)
+{
+    static const char *const lines[] = {
+        "url = f\"https://discord.com/api/webhooks/{webhook_id}/{webhook_token}\"\n",
+        "# POST https://discord.com/api/webhooks/<id>/<token>\n",
+        "URL = \"https://discord.com/api/webhooks/\" + hook_id + \"/\" + hook_token42\n",
+        "HOOK = \"https://discord.com/api/webhooks/123456789012345678/XXXXXXXXXXXXXXXXXXXXXXXX\"\n",
+        "see https://discord.com/api/webhooks for the API\n",
+        "u = \"https://acme.webhook.office.com/webhookb2/<group>@<tenant>/IncomingWebhook/<id>\"\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+/* Service tokens with a prefix of their own, given where no secret name
+ * stands before them: a positional argument, a dict or a list, a variable
+ * named after the service. npm, DigitalOcean, Shopify, Heroku, Mailgun,
+ * Mailchimp, Postman, Linear, Notion, Doppler, Databricks, Grafana, New
+ * Relic, Atlassian. */
+static void test_service_tokens(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"npm, yarn config", "yarn config set npmAuthToken npm_XsF3fxXuHlQLsQVkuIpPegt98k9EANbl3vNj\n",
+         "npm_XsF3fxXuHlQLsQVkuIpPegt98k9EANbl3vNj", "yarn config set npmAuthToken "},
+        {"npm, .npmrc",
+         "//registry.npmjs.org/:_authToken=npm_kwqiKSOlBd1W3QWhhN1YzUDUiQHk4mPgdnVv\n",
+         "npm_kwqiKSOlBd1W3QWhhN1YzUDUiQHk4mPgdnVv", "//registry.npmjs.org/:_authToken="},
+        {"npm, .npmrc, a legacy UUID token",
+         "//registry.npmjs.org/:_authToken=def0df7a-82e6-1094-975a-b431b7d56a16\n",
+         "def0df7a-82e6-1094-975a-b431b7d56a16", "//registry.npmjs.org/:_authToken="},
+        {"DigitalOcean, pydo",
+         "client = pydo.Client(\"dop_v1_4ba05b20f4c82ffe45918c0daf69b05e51993feeb89e851b10dac40a4a"
+         "03e1d9\")\n",
+         "dop_v1_4ba05b20f4c82ffe45918c0daf69b05e51993feeb89e851b10dac40a4a03e1d9",
+         "client = pydo.Client(\""},
+        {"DigitalOcean OAuth, a fixture list",
+         "TOKENS = ['doo_v1_15ba68f5387cb8b79b040411d12fcf799757ec0f315d9d87438534944e900800']\n",
+         "doo_v1_15ba68f5387cb8b79b040411d12fcf799757ec0f315d9d87438534944e900800", "TOKENS = ['"},
+        {"Shopify admin token, positional",
+         "session = shopify.Session(\"acme.myshopify.com\", \"2024-01\", "
+         "\"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\")\n",
+         "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", "\"2024-01\", \""},
+        {"Shopify shared secret, in a dict",
+         "APPS = {\"acme\": \"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\"}\n",
+         "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", "APPS = {\"acme\": \""},
+        {"Heroku, heroku3",
+         "heroku_conn = heroku3.from_key(\"HRKU-AATtsYXrPrS9qweXxYGrv3NYNnKaQrY-n6hVxcCrcz4IyjUICioq"
+         "_kght83e\")\n",
+         "HRKU-AATtsYXrPrS9qweXxYGrv3NYNnKaQrY-n6hVxcCrcz4IyjUICioq_kght83e",
+         "heroku_conn = heroku3.from_key(\""},
+        {"Mailgun, mailgun.js",
+         "const mg = mailgun.client({ username: 'api', key: 'key-es91a0vxhbha5uixtz88cwmtle8adsjg' });\n",
+         "key-es91a0vxhbha5uixtz88cwmtle8adsjg", "username: 'api', key: '"},
+        {"Mailchimp, mailchimp3",
+         "client = MailChimp(mc_api='ca46715fe43d8b150f341aa4c33ff7b1-us21', mc_user='acme')\n",
+         "ca46715fe43d8b150f341aa4c33ff7b1-us21", "', mc_user='acme')\n"},
+        {"Postman, a header in a collection runner",
+         "run(collection, \"PMAK-36aac5cc61bb59b60a177e5f-ef647fe27c5750a02ebae8021a3cc8dac0\")\n",
+         "PMAK-36aac5cc61bb59b60a177e5f-ef647fe27c5750a02ebae8021a3cc8dac0", "run(collection, \""},
+        {"Linear, positional",
+         "linear = LinearClient(\"lin_api_rJgdtilhDftToNUxQV7w8Y5gNtC74gQ5MjSdZWxV\")\n",
+         "lin_api_rJgdtilhDftToNUxQV7w8Y5gNtC74gQ5MjSdZWxV", "linear = LinearClient(\""},
+        {"Notion, ntn_ under the service's name",
+         "NOTION = \"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\"\n",
+         "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", "NOTION = \""},
+        {"Notion, a legacy secret_ integration token",
+         "notion = Client(options={\"auth\": \"secret_R4Dci0chXPh6karsdmnHIZau3g5ZqLCwZmwkVA3jpa0\"})\n",
+         "secret_R4Dci0chXPh6karsdmnHIZau3g5ZqLCwZmwkVA3jpa0", "notion = Client(options={\"auth\": \""},
+        {"Notion, a legacy secret_ token under an unlisted name",
+         "NOTION_KEY = \"secret_Kq3mW8vT2zR5xN7bJh4Lp9Dc6Fg1Sa0Qw2Er5Ty8Ui3\"\n",
+         "secret_Kq3mW8vT2zR5xN7bJh4Lp9Dc6Fg1Sa0Qw2Er5Ty8Ui3", "NOTION_KEY = \""},
+        {"Doppler, personal token",
+         "DOPPLER = \"dp.pt.RXw9295db7CYPaMiMijTS6dGgbq84jhSAkNFEDtF3iE\"\n",
+         "dp.pt.RXw9295db7CYPaMiMijTS6dGgbq84jhSAkNFEDtF3iE", "DOPPLER = \""},
+        {"Doppler, service token in a compose file",
+         "      - DOPPLER_ENV=dp.st.prd.0DKT88AmQFyLyVC1dtBSNYSAmq0TdGJ7Fpf6hSiJMn6\n",
+         "dp.st.prd.0DKT88AmQFyLyVC1dtBSNYSAmq0TdGJ7Fpf6hSiJMn6", "      - DOPPLER_ENV="},
+        {"Databricks, by workspace",
+         "WORKSPACES = {\"prod\": \"dapi9b8cd7e30eeb0dc7ab983c8c77813ecb\"}\n",
+         "dapi9b8cd7e30eeb0dc7ab983c8c77813ecb", "WORKSPACES = {\"prod\": \""},
+        {"Grafana Cloud token",
+         "GRAFANA_CLOUD = \"glc_6RnLxEulPeNG5JtEXxt1F4/9/IO4VDIEpClK+pOT6YTh+Shhu204PBZJl64r5IPfymx"
+         "S9i7rQ/tpO9wy==\"\n",
+         "glc_6RnLxEulPeNG5JtEXxt1F4/9/IO4VDIEpClK+pOT6YTh+Shhu204PBZJl64r5IPfymxS9i7rQ/tpO9wy==",
+         "GRAFANA_CLOUD = \""},
+        {"Grafana service account",
+         "sa = \"glsa_6WTuHESbGosONjoMgJyRUBJsHUlnI0Yi_cc1ed473\"\n",
+         "glsa_6WTuHESbGosONjoMgJyRUBJsHUlnI0Yi_cc1ed473", "sa = \""},
+        {"New Relic user key", "NEW_RELIC_USER_KEY=NRAK-JXNZVWXLP8WUWXZ3QDAL2D2YS6F\n",
+         "NRAK-JXNZVWXLP8WUWXZ3QDAL2D2YS6F", "NEW_RELIC_USER_KEY="},
+        {"Atlassian API token",
+         "JIRA_API = \"ATATT3xFfGF0Ube3DPORHOdkUFvaZyOPm314DrXW3eGSEhphLP6iMNHWCvyMg3aREWhH7nMpw6dQbV-"
+         "ICErppOdT_xY1NGelkEuKcYCGg8H2m69qaOD3aNL-MCFSa0CAsmCfg0jMoSiCaXaroQBwu64ieEeWspmMd8HmaVsKy"
+         "0zGk_Omny5u5ryuZA=0B418BC3\"\n",
+         "ATATT3xFfGF0Ube3DPORHOdkUFvaZyOPm314DrXW3eGSEhphLP6iMNHWCvyMg3aREWhH7nMpw6dQbV-ICErppOdT_"
+         "xY1NGelkEuKcYCGg8H2m69qaOD3aNL-MCFSa0CAsmCfg0jMoSiCaXaroQBwu64ieEeWspmMd8HmaVsKy0zGk_Omny5"
+         "u5ryuZA=0B418BC3",
+         "JIRA_API = \""},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* Telegram bot tokens, BOT_ID:AA + 33: in a client's constructor and in
+ * the Bot API's URL (api.telegram.org/bot<token>/method). */
+static void test_telegram_bot_tokens(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"pyTelegramBotAPI",
+         "bot = telebot.TeleBot(\"9248923781:AAKEcRCRdAQtOOMxaXnUDAMOdeZfKQxX5Kx\")\n",
+         "AAKEcRCRdAQtOOMxaXnUDAMOdeZfKQxX5Kx", "bot = telebot.TeleBot(\""},
+        {"Bot API URL in curl",
+         "curl -s \"https://api.telegram.org/bot7133612370:AA84N_qtKjL1fdYwE95c_XXqce_aQ2TVbm2/"
+         "sendMessage\" -d chat_id=42\n",
+         "AA84N_qtKjL1fdYwE95c_XXqce_aQ2TVbm2", "/sendMessage\" -d chat_id=42\n"},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* GitHub's other token prefixes (fine-grained, app installation, user to
+ * server, refresh) and GitLab's other tokens (pipeline trigger, deploy,
+ * runner, CI job, runner registration). */
+static void test_github_gitlab_token_variants(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"GitHub fine-grained PAT",
+         "gh = Github(\"github_pat_11ABCDEFG0aB3cD5eF7gH9_iJ1kL3mN5oP7qR9sT1uV3wX5yZ7aB9cD1eF3gH5iJ"
+         "7kL9mN1oP3qR5sT7uV9wX1yZ3aB5cD7eF9\")\n",
+         "github_pat_11ABCDEFG0aB3cD5eF7gH9_iJ1kL3mN5oP7qR9sT1uV3wX5yZ7aB9cD1eF3gH5iJ7kL9mN1oP3qR5"
+         "sT7uV9wX1yZ3aB5cD7eF9",
+         "gh = Github(\""},
+        {"GitHub app installation token", "GH = \"ghs_Tq8vW2xZ5bN7mK4jH6gF9dS1aQ3wE5rT7yU9\"\n",
+         "ghs_Tq8vW2xZ5bN7mK4jH6gF9dS1aQ3wE5rT7yU9", "GH = \""},
+        {"GitHub refresh token", "refresh = \"ghr_Rk2vT8nW4qZ6xB9mJ3hL5fD7sG1aP0oI8uY6\"\n",
+         "ghr_Rk2vT8nW4qZ6xB9mJ3hL5fD7sG1aP0oI8uY6", "refresh = \""},
+        {"GitLab pipeline trigger",
+         "TRIGGER = \"glptt-78be784e13cd37d799fd7fbe61868dbe595630a8\"\n",
+         "glptt-78be784e13cd37d799fd7fbe61868dbe595630a8", "TRIGGER = \""},
+        {"GitLab deploy token, a registry login's positional",
+         "echo gldt-rKqt3m9iEWiE1VbBsCNb | helm registry login reg.acme.io -u deploy "
+         "--password-stdin\n",
+         "gldt-rKqt3m9iEWiE1VbBsCNb", "| helm registry login"},
+        {"GitLab runner token, a list",
+         "RUNNERS = [\"glrt-5ksii-FTc8-F12v7mLi5\", \"glrt-t1_LeE6P7ruSsdc_pdQN4u5W0z1UHq.01gvvgexl\"]\n",
+         "glrt-t1_LeE6P7ruSsdc_pdQN4u5W0z1UHq.01gvvgexl", "RUNNERS = [\""},
+        {"GitLab runner token, the short form",
+         "RUNNERS = [\"glrt-5ksii-FTc8-F12v7mLi5\"]\n", "glrt-5ksii-FTc8-F12v7mLi5", "RUNNERS = [\""},
+        {"GitLab CI job token", "JOB = 'glcbt-64_i_T_0qHEA0pA1HyR_Qdx'\n",
+         "glcbt-64_i_T_0qHEA0pA1HyR_Qdx", "JOB = '"},
+        {"GitLab runner registration token",
+         "REG = \"GR1348941Vb8nM1qW3eR5tY7uZx4c\"\n", "GR1348941Vb8nM1qW3eR5tY7uZx4c", "REG = \""},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* Lookalikes of the prefixed tokens: identifiers and package names
+ * sharing a prefix, prefixes alone, documentation's stand-ins, hex that is
+ * a digest, a Telegram-like ratio or time. */
+static void test_service_tokens_kept(void **state)
+{
+    static const char *const lines[] = {
+        "import npm_package_arg from 'npm-package-arg'; npm_config_cache = x\n",
+        "if (t.startsWith('npm_')) return 'npm';\n",
+        "TOKEN = 'npm_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n",
+        "PREFIXES = ('dop_v1_', 'doo_v1_', 'shpat_', 'shpss_', 'glptt-', 'glrt-', 'HRKU-')\n",
+        "const key = 'key-value-store-for-sessions42';\n",
+        "digest = \"ca46715fe43d8b150f341aa4c33ff7b1\"; region = \"us21\"\n",
+        "secret_key_base_for_the_test_env = compute_it(42)\n",
+        "uint8_t secret_R4Dci0chXPh6karsdmnHIZau3g5ZqLCwZmwkVA3jpa0x;\n",
+        "ratio = 1234567890:AAAA\n",
+        "dapi_version = 2; dp.pt.length = 42;\n",
+        "NRAK-XXXXXXXXXXXXXXXXXXXXXXXXXXX\n",
+        "email = \"glsa_support@acme.io\"; grafana_dir = \"glc_tmp\"\n",
+        "SHOPIFY_TOKEN = \"shpat_00000000000000000000000000000000\"\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+/* Signed URLs and DSNs: an Azure SAS token's sig= (Blob URLs, a connection
+ * string's SharedAccessSignature, a Power Automate or Logic Apps trigger,
+ * where Teams' workflows now post), a Sentry DSN with its secret key, a
+ * Docker config.json's auth (user:password base64). */
+static void test_signed_urls_and_dsns(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"Azure Blob SAS URL",
+         "BACKUP_URL = \"https://acme.blob.core.windows.net/backups/db.bak?sv=2022-11-02&ss=b&srt=o"
+         "&sp=r&se=2025-12-31T23:59:59Z&spr=https&sig=ARFf%2BlF46mY8%2BkKSuNFJqAYlPkfLyEN6DqrNsFoV1"
+         "%2Fo%3D\"\n",
+         "ARFf%2BlF46mY8%2BkKSuNFJqAYlPkfLyEN6DqrNsFoV1%2Fo%3D", "&spr=https&sig="},
+        {"SAS in a connection string",
+         "conn = \"BlobEndpoint=https://acme.blob.core.windows.net/;SharedAccessSignature=sv=2022-"
+         "11-02&ss=b&srt=sco&sp=rl&se=2026-01-01T00:00:00Z&sig=Qw3eR5tY7uI9oP2aS4dF6gH8jK0lZ1xC3vB"
+         "5nM7qW9e%3D\"\n",
+         "Qw3eR5tY7uI9oP2aS4dF6gH8jK0lZ1xC3vB5nM7qW9e%3D", "&sig="},
+        {"Logic Apps trigger (a Teams workflow)",
+         "TEAMS_FLOW = \"https://prod-27.westeurope.logic.azure.com:443/workflows/4f1c/triggers/"
+         "manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0"
+         "&sig=YnPQxEDabJeQ4c644RKvwpnyJ6e1B1wJcfk8IKp_B3I\"\n",
+         "YnPQxEDabJeQ4c644RKvwpnyJ6e1B1wJcfk8IKp_B3I", "&sv=1.0&sig="},
+        {"Sentry DSN with its secret key",
+         "SENTRY_DSN = \"https://3c8902d41b3819b4c91bc90a47a60a76:a0bb1dda77a0934f70ab30f89ba14060"
+         "@o123456.ingest.sentry.io/4505\"\n",
+         "a0bb1dda77a0934f70ab30f89ba14060", "@o123456.ingest.sentry.io/4505\"\n"},
+        {"Docker config.json auth",
+         "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": "
+         "\"YWNtZWJvdDpYazltUDJ2UTdyVDR3TDhuWnM0eA==\"}}}\n",
+         "YWNtZWJvdDpYazltUDJ2UTdyVDR3TDhuWnM0eA==", "{\"auths\": {\"https://index.docker.io/v1/\""},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* URLs with a sig= or a DSN that hold no secret: a template, a variable, a
+ * Sentry DSN with its public key only (meant for the browser), a query
+ * parameter named like sig with a short value. */
+static void test_signed_urls_kept(void **state)
+{
+    static const char *const lines[] = {
+        "url = f\"{base}?{sas}&sig={signature}\"\n",
+        "url = base + \"&sig=\" + urllib.parse.quote(sig)\n",
+        "SENTRY_DSN = \"https://3c8902d41b3819b4c91bc90a47a60a76@o123456.ingest.sentry.io/4505\"\n",
+        "GET /img?w=200&sig=ab12 HTTP/1.1\n",
+        "u = \"https://a.blob.core.windows.net/c/b?sv=2022-11-02&sig=<signature>\"\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1204,6 +1477,14 @@ int main(void)
         cmocka_unit_test(test_vault_tokens_kept),
         cmocka_unit_test(test_pypi_tokens),
         cmocka_unit_test(test_pypi_tokens_kept),
+        cmocka_unit_test(test_webhook_urls),
+        cmocka_unit_test(test_webhook_urls_kept),
+        cmocka_unit_test(test_service_tokens),
+        cmocka_unit_test(test_telegram_bot_tokens),
+        cmocka_unit_test(test_github_gitlab_token_variants),
+        cmocka_unit_test(test_service_tokens_kept),
+        cmocka_unit_test(test_signed_urls_and_dsns),
+        cmocka_unit_test(test_signed_urls_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

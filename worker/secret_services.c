@@ -1,0 +1,239 @@
+/* secret_services.c - the rules for services' API tokens of a shape of
+ * their own; see secret_services.h. The rules are described in the table
+ * at the top of secret_rules.c.
+ */
+#include "worker/secret_services.h"
+
+#include <string.h>
+
+#include "worker/secret_text.h"
+
+/* Bytes of a service token's body, at most, for the open-ended ones. */
+#define SERVICE_TOKEN_MAX 255
+/* Bytes of a Grafana Cloud token's body (base64 of a JSON object). */
+#define GRAFANA_CLOUD_MAX 400
+/* Bytes of a Doppler service token's config slug (dp.st.SLUG.TOKEN). */
+#define DOPPLER_SLUG_MAX 64
+/* Bits per byte of a random body (SV_RANDOM): 43 random alphanumerics
+ * carry 4.4 or more in 999 draws of 1,000 (4.8 typically), a camelCase
+ * identifier as long about 4.2. */
+#define SERVICE_RANDOM_BITS 4.4
+/* Bytes of a Mailchimp key's hex part, before -us<N>. */
+#define MAILCHIMP_HEX_LEN 32
+/* Digits of a Telegram bot's id, at least and at most. */
+#define TELEGRAM_ID_MIN 6
+#define TELEGRAM_ID_MAX 12
+/* Bytes of a Telegram bot token after the ':' ("AA" and 33 more). */
+#define TELEGRAM_SECRET_LEN 35
+
+/* What a token's body must hold besides its bytes. */
+#define SV_CLASSES  0x1u    /* two of upper case, lower case and digits */
+#define SV_MIXED    0x2u    /* upper case, lower case and a digit */
+#define SV_ALONE    0x4u    /* no '.' before the prefix either: key- and
+                               secret_ end names in code (obj.key-...) */
+#define SV_PAD      0x8u    /* base64 '=' padding, up to two, may follow */
+#define SV_SLUG     0x10u   /* a [a-z0-9_-] slug and a '.' may precede the
+                               body (Doppler's dp.st.prd.TOKEN) */
+#define SV_DIGIT    0x20u   /* "-N", one digit, may follow (Databricks) */
+#define SV_RANDOM   0x40u   /* entropy of a random string, not a long
+                               identifier's (secret_ + 43) */
+
+static int is_hex(unsigned char c)
+{
+    return ascii_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int is_lower_digit(unsigned char c) { return ascii_is_lower(c) || ascii_is_digit(c); }
+
+static int is_b64_std(unsigned char c) { return ascii_is_alnum(c) || c == '+' || c == '/'; }
+
+static int is_slug(unsigned char c)
+{
+    return ascii_is_lower(c) || ascii_is_digit(c) || c == '_' || c == '-';
+}
+
+struct service_token {
+    const char *prefix;
+    byte_pred pred;          /* every byte of the body */
+    size_t min, max;         /* bytes of the body */
+    char sep;                /* a second part follows after sep, else 0 */
+    byte_pred pred2;         /* every byte of the second part */
+    size_t len2;             /* bytes of the second part, exactly */
+    unsigned flags;          /* SV_* */
+    int kind;
+};
+
+/* Sorted by their first two bytes (find_prefix). */
+static const struct service_token services[] = {
+    /* Atlassian API tokens: ATATT3, base64url, '=' and an 8-digit checksum */
+    {"ATATT3", is_b64url, 150, 300, '=', is_hex, 8, SV_CLASSES, K_ATLASSIAN},
+    /* GitLab runner registration tokens (the legacy ones) */
+    {"GR1348941", is_b64url, 20, SERVICE_TOKEN_MAX, 0, NULL, 0, SV_CLASSES, K_GITLAB},
+    {"HRKU-", is_b64url, 40, SERVICE_TOKEN_MAX, 0, NULL, 0, SV_CLASSES, K_HEROKU},
+    {"NRAK-", ascii_is_upper_digit, 27, 27, 0, NULL, 0, SV_CLASSES, K_NEW_RELIC},
+    {"PMAK-", is_hex, 24, 24, '-', is_hex, 34, SV_CLASSES, K_POSTMAN},
+    {"dapi", is_hex_lower, 32, 32, 0, NULL, 0, SV_CLASSES | SV_DIGIT, K_DATABRICKS},
+    {"doo_v1_", is_hex_lower, 64, 64, 0, NULL, 0, SV_CLASSES, K_DIGITALOCEAN},
+    {"dop_v1_", is_hex_lower, 64, 64, 0, NULL, 0, SV_CLASSES, K_DIGITALOCEAN},
+    {"dor_v1_", is_hex_lower, 64, 64, 0, NULL, 0, SV_CLASSES, K_DIGITALOCEAN},
+    {"dp.audit.", ascii_is_alnum, 40, 64, 0, NULL, 0, SV_CLASSES, K_DOPPLER},
+    {"dp.ct.", ascii_is_alnum, 40, 64, 0, NULL, 0, SV_CLASSES, K_DOPPLER},
+    {"dp.pt.", ascii_is_alnum, 40, 64, 0, NULL, 0, SV_CLASSES, K_DOPPLER},
+    {"dp.sa.", ascii_is_alnum, 40, 64, 0, NULL, 0, SV_CLASSES, K_DOPPLER},
+    {"dp.scim.", ascii_is_alnum, 40, 64, 0, NULL, 0, SV_CLASSES, K_DOPPLER},
+    {"dp.st.", ascii_is_alnum, 40, 64, 0, NULL, 0, SV_CLASSES | SV_SLUG, K_DOPPLER},
+    {"glc_", is_b64_std, 32, GRAFANA_CLOUD_MAX, 0, NULL, 0, SV_CLASSES | SV_PAD, K_GRAFANA},
+    {"glsa_", ascii_is_alnum, 32, 32, '_', is_hex, 8, SV_CLASSES, K_GRAFANA},
+    {"key-", is_lower_digit, 32, 32, 0, NULL, 0, SV_CLASSES | SV_ALONE, K_MAILGUN},
+    {"lin_api_", ascii_is_alnum, 40, 40, 0, NULL, 0, SV_CLASSES, K_LINEAR},
+    {"npm_", ascii_is_alnum, 36, 36, 0, NULL, 0, SV_CLASSES, K_NPM},
+    {"ntn_", ascii_is_alnum, 46, 46, 0, NULL, 0, SV_CLASSES, K_NOTION},
+    {"secret_", ascii_is_alnum, 43, 43, 0, NULL, 0, SV_MIXED | SV_ALONE | SV_RANDOM,
+     K_NOTION},
+    {"shpat_", is_hex, 32, 32, 0, NULL, 0, SV_CLASSES, K_SHOPIFY},
+    {"shpca_", is_hex, 32, 32, 0, NULL, 0, SV_CLASSES, K_SHOPIFY},
+    {"shppa_", is_hex, 32, 32, 0, NULL, 0, SV_CLASSES, K_SHOPIFY},
+    {"shpss_", is_hex, 32, 32, 0, NULL, 0, SV_CLASSES, K_SHOPIFY},
+};
+
+#define SERVICES_N (sizeof(services) / sizeof(services[0]))
+
+static unsigned pair_key(char c0, char c1)
+{
+    return (unsigned)(unsigned char)c0 << 8 | (unsigned char)c1;
+}
+
+/* Index of the first token whose prefix starts with c0 c1, or SERVICES_N. */
+static size_t find_prefix(char c0, char c1)
+{
+    unsigned k = pair_key(c0, c1);
+    size_t lo = 0, hi = SERVICES_N, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (pair_key(services[mid].prefix[0], services[mid].prefix[1]) < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < SERVICES_N && pair_key(services[lo].prefix[0], services[lo].prefix[1]) == k
+               ? lo
+               : SERVICES_N;
+}
+
+/* The body of token tk at t[k]: returns the offset past it (and its second
+ * part, padding, suffix), or 0 when it is not there. */
+static size_t body(const struct scan *s, const struct service_token *tk, size_t k)
+{
+    const char *t = s->t;
+    size_t r, b = k, e;
+
+    if ((tk->flags & SV_SLUG) != 0) {
+        r = scan_run_len(s, k, is_slug, DOPPLER_SLUG_MAX);
+        if (r > 0 && r <= DOPPLER_SLUG_MAX && k + r < s->n && t[k + r] == '.')
+            b = k + r + 1;
+    }
+    r = scan_run_len(s, b, tk->pred, tk->max);
+    if (r < tk->min || r > tk->max || secret_text_mostly_one_byte(t + b, r) ||
+        ((tk->flags & SV_CLASSES) != 0 && !secret_text_two_classes(t + b, r)) ||
+        ((tk->flags & SV_MIXED) != 0 && !secret_text_mixed_case_digit(t + b, r)) ||
+        ((tk->flags & SV_RANDOM) != 0 && secret_text_entropy(t + b, r) < SERVICE_RANDOM_BITS))
+        return 0;
+    e = b + r;
+    if (tk->sep != 0) {
+        if (e >= s->n || t[e] != tk->sep || scan_run_len(s, e + 1, tk->pred2, tk->len2) != tk->len2)
+            return 0;
+        e += 1 + tk->len2;
+    }
+    if ((tk->flags & SV_PAD) != 0)
+        for (r = 0; r < 2 && e < s->n && t[e] == '='; r++)
+            e++;
+    if ((tk->flags & SV_DIGIT) != 0 && e + 1 < s->n && t[e] == '-' &&
+        ascii_is_digit((unsigned char)t[e + 1]) &&
+        (e + 2 >= s->n || !is_b64url((unsigned char)t[e + 2])))
+        e += 2;
+    /* the token ends there: a longer run is something else */
+    if (e < s->n && (is_b64url((unsigned char)t[e]) || ((tk->flags & SV_PAD) == 0 && t[e] == '=')))
+        return 0;
+    return e;
+}
+
+size_t secret_services_at(struct scan *s, size_t i, char c1)
+{
+    const struct service_token *tk;
+    size_t w, e;
+    unsigned char p = i > 0 ? (unsigned char)s->t[i - 1] : ' ';
+
+    /* the second bytes of the prefixes of each first byte: most words
+     * starting with one of these letters go no further */
+    static const char *const seconds[256] = {
+        ['A'] = "T", ['G'] = "R", ['H'] = "R", ['N'] = "R", ['P'] = "M", ['d'] = "aop",
+        ['g'] = "l", ['k'] = "e", ['l'] = "i", ['n'] = "pt", ['s'] = "eh",
+    };
+    const char *c2 = seconds[(unsigned char)s->t[i]];
+
+    while (c2 != NULL && *c2 != '\0' && *c2 != c1)
+        c2++;
+    if (c2 == NULL || *c2 == '\0')
+        return 0;
+    /* not after [A-Za-z0-9_-]: no body holds the start of another, so no
+     * byte is read twice */
+    if (is_b64url(p))
+        return 0;
+    for (w = find_prefix(s->t[i], c1); w < SERVICES_N && services[w].prefix[0] == s->t[i] &&
+                                       services[w].prefix[1] == c1;
+         w++) {
+        tk = &services[w];
+        if (!scan_has(s, i, tk->prefix, strlen(tk->prefix)) ||
+            ((tk->flags & SV_ALONE) != 0 && p == '.'))
+            continue;
+        e = body(s, tk, i + strlen(tk->prefix));
+        if (e == 0)
+            continue;
+        scan_add(s, i, e, tk->kind, 0);
+        return e;
+    }
+    return 0;
+}
+
+size_t secret_services_mailchimp_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t d, h;
+
+    if (i < MAILCHIMP_HEX_LEN || !scan_has(s, i, "-us", 3))
+        return 0;
+    d = scan_run_len(s, i + 3, ascii_is_digit, 2);
+    if (d == 0 || d > 2 || (i + 3 + d < s->n && is_b64url((unsigned char)t[i + 3 + d])))
+        return 0;
+    h = i - MAILCHIMP_HEX_LEN;
+    if (scan_run_len(s, h, is_hex_lower, MAILCHIMP_HEX_LEN) != MAILCHIMP_HEX_LEN ||
+        (h > 0 && is_b64url((unsigned char)t[h - 1])) ||
+        !secret_text_two_classes(t + h, MAILCHIMP_HEX_LEN) ||
+        secret_text_mostly_one_byte(t + h, MAILCHIMP_HEX_LEN))
+        return 0;
+    scan_add(s, h, i + 3 + d, K_MAILCHIMP, 0);
+    return i + 3 + d;
+}
+
+size_t secret_services_telegram_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t b = i, e = i + 1 + TELEGRAM_SECRET_LEN;
+
+    while (b > 0 && i - b <= TELEGRAM_ID_MAX && ascii_is_digit((unsigned char)t[b - 1]))
+        b--;
+    if (i - b < TELEGRAM_ID_MIN || i - b > TELEGRAM_ID_MAX || !scan_has(s, i + 1, "AA", 2))
+        return 0;
+    /* the id stands alone, or after "bot" in the Bot API's URL path
+     * (api.telegram.org/bot<token>/method) */
+    if (b > 0 && ascii_is_alnum((unsigned char)t[b - 1]) &&
+        !(b >= 4 && memcmp(t + b - 3, "bot", 3) == 0 && t[b - 4] == '/'))
+        return 0;
+    if (scan_run_len(s, i + 1, is_b64url, TELEGRAM_SECRET_LEN) != TELEGRAM_SECRET_LEN ||
+        !secret_text_two_classes(t + i + 3, TELEGRAM_SECRET_LEN - 2) ||
+        secret_text_mostly_one_byte(t + i + 3, TELEGRAM_SECRET_LEN - 2))
+        return 0;
+    scan_add(s, b, e, K_TELEGRAM, 0);
+    return e;
+}

@@ -1,0 +1,30 @@
+/* secret_services.h - the rules for the API tokens of services that give
+ * them a shape of their own: a prefix (npm_, dop_v1_, shpat_, HRKU-, key-,
+ * PMAK-, lin_api_, ntn_ and secret_, dp.pt., dapi, glc_ and glsa_, NRAK-,
+ * ATATT3), a Mailchimp key's -us<N> data-centre suffix and a Telegram bot
+ * token's BOT_ID:AA... The rules are described in the table at the top of
+ * secret_rules.c.
+ */
+#ifndef WK_SECRET_SERVICES_H
+#define WK_SECRET_SERVICES_H
+
+#include <stddef.h>
+
+#include "worker/secret_scan.h"
+
+/* Tries the prefixed service tokens at t[i], whose next byte is c1 ('\0'
+ * at the end). Returns the offset past a token found (its span added), or
+ * 0. */
+size_t secret_services_at(struct scan *s, size_t i, char c1);
+
+/* At the '-' t[i] of "-us": a Mailchimp API key, 32 [0-9a-f] before it and
+ * one or two digits after "us". Returns the offset past it (its span
+ * added), or 0. */
+size_t secret_services_mailchimp_at(struct scan *s, size_t i);
+
+/* At the ':' t[i] before "AA": a Telegram bot token, the bot's id (digits)
+ * before it and 33 more bytes after "AA". Returns the offset past it (its
+ * span added), or 0. */
+size_t secret_services_telegram_at(struct scan *s, size_t i);
+
+#endif
