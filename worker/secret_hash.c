@@ -28,6 +28,17 @@
 #define SHA256_CRYPT_LEN 43
 #define SHA512_CRYPT_LEN 86
 #define YESCRYPT_LEN 43
+/* Django's hashers: bytes of a name (bcrypt_sha256), of a salt, and of
+ * each hash (base64, padding included). */
+#define DJANGO_NAME_MAX 13
+#define DJANGO_SALT_MAX 64
+#define DJANGO_SHA256_LEN 44
+#define DJANGO_SHA1_LEN 28
+#define DJANGO_SCRYPT_LEN 88
+/* Bytes of an LDAP {SSHA}-style salt, at least and at most (slappasswd
+ * writes 4, others 8 or 16). */
+#define LDAP_SALT_MIN 4
+#define LDAP_SALT_MAX 64
 
 static int is_crypt_char(unsigned char c)
 {
@@ -141,11 +152,29 @@ static int take_scheme(struct hash_read *r, size_t p, size_t n, size_t *hs)
     return 0;
 }
 
+/* Reads a crypt-style hash whose first separator (r->sep) stands at r->k:
+ * the scheme's id, its fields, the hash not mostly one byte. Returns the
+ * offset past it, or 0. */
+static size_t crypt_hash(struct hash_read *r)
+{
+    const struct scan *s = r->s;
+    size_t p = r->k + r->seplen, n, hs = 0;
+
+    n = scan_run_len(s, p, ascii_is_alnum, HASH_ID_MAX);
+    if (n == 0 || n > HASH_ID_MAX)
+        return 0;
+    r->k = p + n;
+    if (!take_sep(r) || !take_scheme(r, p, n, &hs) ||
+        secret_text_mostly_one_byte(s->t + hs, r->k - hs))
+        return 0;
+    return r->k;
+}
+
 size_t secret_hash_at(struct scan *s, size_t i)
 {
     const char *t = s->t;
     struct hash_read r = {s, i, "$", 1};
-    size_t start = i, p, n, hs = 0;
+    size_t start = i, e;
 
     if (i > 0 && t[i - 1] == '\\') {
         r.sep = "\\$";
@@ -158,14 +187,123 @@ size_t secret_hash_at(struct scan *s, size_t i)
     /* not the second '$' of a "$$", nor glued to a word */
     if (start > 0 && (is_crypt_char((unsigned char)t[start - 1]) || t[start - 1] == '$'))
         return 0;
-    p = start + r.seplen;
-    n = scan_run_len(s, p, ascii_is_alnum, HASH_ID_MAX);
-    if (n == 0 || n > HASH_ID_MAX)
+    r.k = start;
+    if ((e = crypt_hash(&r)) == 0)
         return 0;
-    r.k = p + n;
-    if (!take_sep(&r) || !take_scheme(&r, p, n, &hs) ||
-        secret_text_mostly_one_byte(t + hs, r.k - hs))
+    scan_add(s, start, e, K_PASSWORD_HASH, 0);
+    return e;
+}
+
+/* Moves past a run of digits, then the separator. */
+static int take_number(struct hash_read *r)
+{
+    return take_field(r, ascii_is_digit, 1, HASH_ROUNDS_MAX);
+}
+
+/* A base64 hash of exactly len bytes, its '=' padding included, not
+ * followed by another base64 byte. */
+static int take_b64_padded(struct hash_read *r, size_t len)
+{
+    size_t n = scan_run_len(r->s, r->k, is_b64_nopad, len), pad = 0;
+
+    while (n + pad < len && r->k + n + pad < r->s->n && r->s->t[r->k + n + pad] == '=')
+        pad++;
+    if (n + pad != len || pad > 2 ||
+        (r->k + len < r->s->n && (is_b64((unsigned char)r->s->t[r->k + len]))))
         return 0;
-    scan_add(s, start, r.k, K_PASSWORD_HASH, 0);
+    r->k += len;
+    return 1;
+}
+
+/* What follows a Django hasher's name and its '$' at r->k, up to the end
+ * of the hash: returns 1 when it is all there (r->k past it). The hash
+ * starts at *hs. */
+static int django_scheme(struct hash_read *r, size_t ws, size_t wn, size_t *hs)
+{
+    const struct scan *s = r->s;
+    size_t len;
+
+    if (id_is(s, ws, wn, "argon2") || id_is(s, ws, wn, "bcrypt") ||
+        id_is(s, ws, wn, "bcrypt_sha256")) {
+        /* argon2$argon2id$..., bcrypt_sha256$$2b$12$...: a crypt hash
+         * after the name's '$' (bcrypt's own after a second one) */
+        r->k -= 1;
+        if (s->t[ws] == 'b' && !take_sep(r))
+            return 0;
+        *hs = r->k;
+        return crypt_hash(r) != 0 &&
+               (s->t[ws] == 'a' ? scan_has(s, *hs + 1, "argon2", 6) : s->t[*hs + 1] == '2');
+    }
+    if (id_is(s, ws, wn, "pbkdf2_sha256") || id_is(s, ws, wn, "pbkdf2_sha1")) {
+        /* pbkdf2_sha256$ITERATIONS$SALT$HASH */
+        len = s->t[ws + wn - 1] == '6' ? DJANGO_SHA256_LEN : DJANGO_SHA1_LEN;
+        if (!take_number(r) || !take_field(r, ascii_is_alnum, 1, DJANGO_SALT_MAX))
+            return 0;
+        *hs = r->k;
+        return take_b64_padded(r, len);
+    }
+    if (id_is(s, ws, wn, "scrypt")) {
+        /* scrypt$N$SALT$R$P$HASH */
+        if (!take_number(r) || !take_field(r, ascii_is_alnum, 1, DJANGO_SALT_MAX) ||
+            !take_number(r) || !take_number(r))
+            return 0;
+        *hs = r->k;
+        return take_b64_padded(r, DJANGO_SCRYPT_LEN);
+    }
+    return 0;
+}
+
+size_t secret_hash_django_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    struct hash_read r = {s, i + 1, "$", 1};
+    size_t ws = i, hs = 0;
+
+    /* every hasher's name ends in one of these */
+    if (i == 0 || !ascii_in_set(t[i - 1], "216t"))
+        return 0;
+    while (ws > 0 && i - ws <= DJANGO_NAME_MAX && ascii_is_alnum_us((unsigned char)t[ws - 1]))
+        ws--;
+    if (i - ws > DJANGO_NAME_MAX || (ws > 0 && (t[ws - 1] == '$' || t[ws - 1] == '.')) ||
+        !django_scheme(&r, ws, i - ws, &hs) || secret_text_mostly_one_byte(t + hs, r.k - hs))
+        return 0;
+    scan_add(s, ws, r.k, K_PASSWORD_HASH, 0);
     return r.k;
+}
+
+/* LDAP's schemes, {SCHEME}BASE64: the digest's bytes, and whether a salt
+ * (SALT_MIN..SALT_MAX bytes) follows it in the base64. */
+struct ldap_scheme {
+    const char *name;
+    size_t digest;
+    int salted;
+};
+
+size_t secret_hash_ldap_at(struct scan *s, size_t i)
+{
+    static const struct ldap_scheme schemes[] = {
+        {"{sha}", 20, 0},    {"{ssha}", 20, 1},    {"{sha256}", 32, 0}, {"{ssha256}", 32, 1},
+        {"{sha512}", 64, 0}, {"{ssha512}", 64, 1}, {"{md5}", 16, 0},    {"{smd5}", 16, 1},
+    };
+    const char *t = s->t;
+    size_t w, p, n, pad = 0, lo, hi;
+
+    for (w = 0; w < sizeof(schemes) / sizeof(schemes[0]); w++)
+        if (scan_prefix_ci(t + i, s->n - i, schemes[w].name))
+            break;
+    if (w == sizeof(schemes) / sizeof(schemes[0]))
+        return 0;
+    p = i + strlen(schemes[w].name);
+    n = scan_run_len(s, p, is_b64_nopad, HASH_B64_MAX * 2);
+    while (pad < 2 && p + n + pad < s->n && t[p + n + pad] == '=')
+        pad++;
+    /* base64 of the digest (and its salt), padded to a multiple of 4 */
+    lo = (schemes[w].digest + (schemes[w].salted ? LDAP_SALT_MIN : 0) + 2) / 3 * 4;
+    hi = (schemes[w].digest + (schemes[w].salted ? LDAP_SALT_MAX : 0) + 2) / 3 * 4;
+    if (n + pad < lo || n + pad > hi || (n + pad) % 4 != 0 ||
+        (p + n + pad < s->n && is_b64((unsigned char)t[p + n + pad])) ||
+        !secret_text_two_classes(t + p, n) || secret_text_mostly_one_byte(t + p, n))
+        return 0;
+    scan_add(s, i, p + n + pad, K_PASSWORD_HASH, 0);
+    return p + n + pad;
 }

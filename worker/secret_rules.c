@@ -167,6 +167,18 @@
  *                         '$' may be written "$$" (Compose) or "\$" (a
  *                         shell string), the same way throughout. The user
  *                         before it (user:$apr1$..., /etc/shadow) stays.
+ *                         Django's, the hasher's name glued to its '$'
+ *                         (a word of its own before it):
+ *                         pbkdf2_sha256$N$SALT$HASH (hash 44, base64
+ *                         padded; pbkdf2_sha1: 28), scrypt$N$SALT$R$P$HASH
+ *                         (88), argon2$ and the Argon2 form above,
+ *                         bcrypt_sha256$ or bcrypt$ and the bcrypt form
+ *                         above; the name is replaced with the hash.
+ *                         LDAP's: {SHA} {SSHA} {SHA256} {SSHA256} {SHA512}
+ *                         {SSHA512} {MD5} {SMD5} (any case) + the padded
+ *                         base64 of the digest (and, for the S schemes, a
+ *                         salt of 4..64 bytes), two classes, not mostly
+ *                         one byte.
  *   generic_secret        NAME op VALUE with op one of = : := => ||= ??=
  *                         (or #define NAME "VALUE"), where the last word of NAME
  *                         (split at non-letters and camelCase humps) ends in
@@ -609,8 +621,14 @@ static void scan_text(struct scan *s)
         case '$':
             if (c1 == '{')
                 secret_args_shell_default_at(s, i);
+            else if (i > 0 && ascii_is_alnum((unsigned char)t[i - 1]))
+                next = secret_hash_django_at(s, i);
             else if (ascii_in_set(c1, "1256ay$"))
                 next = secret_hash_at(s, i);
+            break;
+        case '{':
+            if (ascii_in_set(c1, "SMsm"))
+                next = secret_hash_ldap_at(s, i);
             break;
         case '?':
         case '|':

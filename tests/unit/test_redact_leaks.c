@@ -1432,6 +1432,72 @@ static void test_signed_urls_kept(void **state)
     leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* Password hashes in the formats of frameworks and directories: Django's
+ * (pbkdf2_sha256$iterations$salt$hash in a fixture or a migration,
+ * argon2$argon2id$..., bcrypt_sha256$$2b$...), LDAP's {SSHA}, {SHA} and
+ * {SSHA512} (LDIF, slapd.conf, an htpasswd line). */
+static void test_framework_password_hashes(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"Django fixture, pbkdf2_sha256",
+         "    \"fields\": {\"username\": \"admin\", \"password\": \"pbkdf2_sha256$260000$"
+         "Q3pSxruUKNnLoqjUSQaZnq$2zbCD6LYyT5tRsSxH1zoMvqcgI2Pc+FZYrJGo53X65x=\"}\n",
+         "2zbCD6LYyT5tRsSxH1zoMvqcgI2Pc+FZYrJGo53X65x=", "{\"username\": \"admin\", \"password\": \""},
+        {"Django, argon2 in a migration",
+         "User.objects.create(username=\"ops\", password=\"argon2$argon2id$v=19$m=102400,t=2,p=8$"
+         "OHBMcFp3YlA2VU9lYzBvYw$fdUwyzp+5OrkiXBEyns2/rojKw2DQNVX1u2+t1XVRV\")\n",
+         "fdUwyzp+5OrkiXBEyns2/rojKw2DQNVX1u2+t1XVRV", "User.objects.create(username=\"ops\", "},
+        {"Django, pbkdf2_sha256 by user",
+         "SEED_USERS = {\"ops\": \"pbkdf2_sha256$600000$Kq3mW8vT2zR5xN7bJh4Lp9$Tg5hY7uJ9kL2mN4bVc8x"
+         "Rf4tG6yH8uJ2iK5oPq9wZs4=\"}\n",
+         "Tg5hY7uJ9kL2mN4bVc8xRf4tG6yH8uJ2iK5oPq9wZs4=", "SEED_USERS = {\"ops\": \""},
+        {"Django, scrypt",
+         "    'hash': 'scrypt$16384$Vb8nM1qW3eR5tY7uZx4cQw$8$1$Zs4xD6cF8vG1bH3nQw2eMk2jN4hB6gV8fC1dLp0o"
+         "T7yU9iO2pL4kJ6hG8fD0sA2zX4cV6bN8mQ1wE3rT5yU7iO==',\n",
+         "Zs4xD6cF8vG1bH3nQw2eMk2jN4hB6gV8fC1dLp0oT7yU9iO2pL4kJ6hG8fD0sA2zX4cV6bN8mQ1wE3rT5yU7iO==",
+         "    'hash': '"},
+        {"Django, bcrypt_sha256",
+         "HASHED = \"bcrypt_sha256$$2b$12$B8LXkkf.OrieXNLQB/G2U.jO8kxPYasDF1JxcDEd8/Wue/8ad/0OS\"\n",
+         "B8LXkkf.OrieXNLQB/G2U.jO8kxPYasDF1JxcDEd8/Wue/8ad/0OS", "HASHED = \""},
+        {"LDIF userPassword {SSHA}",
+         "dn: uid=jdoe,ou=people,dc=acme,dc=io\nuserPassword: {SSHA}kBpKnA+yZ7c2HL0wnkeC0ADqFfFJx2Qz\n",
+         "kBpKnA+yZ7c2HL0wnkeC0ADqFfFJx2Qz", "userPassword: "},
+        {"slapd.conf rootpw {SSHA}",
+         "rootpw    {SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9gx8Rk2\n", "W6ph5Mm5Pz8GgiULbPgzG37mj9gx8Rk2",
+         "rootpw    "},
+        {"htpasswd {SHA}", "admin:{SHA}Dz3Z5gVTRQM/vO7zMpRdhoICdlg=\n", "Dz3Z5gVTRQM/vO7zMpRdhoICdlg=",
+         "admin:"},
+        {"olcRootPW {SSHA512}",
+         "olcRootPW: {SSHA512}U1qTnUvH3f2tlA9pcJ/up0kj1axj0lU1z8tJoOIoll/2Ij7L8MntkE9bbC6E8t+pzA4ik"
+         "IdzFs5IMq+M+NUdUqx8Rk2vT8nW4q==\n",
+         "U1qTnUvH3f2tlA9pcJ/up0kj1axj0lU1z8tJoOIoll/2Ij7L8MntkE9bbC6E8t+pzA4ikIdzFs5IMq+M+NUdUqx8Rk"
+         "2vT8nW4q==",
+         "olcRootPW: "},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* Hash formats named or built, none written out: an algorithm's name, a
+ * format string, a prefix concatenated, a scheme list, a stand-in. */
+static void test_framework_password_hashes_kept(void **state)
+{
+    static const char *const lines[] = {
+        "algorithm = \"pbkdf2_sha256\"\n",
+        "return \"%s$%d$%s$%s\" % (self.algorithm, iterations, salt, hash)\n",
+        "encoded = 'pbkdf2_sha256$' + str(iterations) + '$' + salt + '$' + hash\n",
+        "PASSWORD_HASHERS = ['argon2$argon2id', 'bcrypt_sha256']\n",
+        "pw = '{SSHA}' + b64encode(digest + salt).decode()\n",
+        "# userPassword: {SSHA}<base64 of sha1(password + salt) + salt>\n",
+        "schemes = ['{SHA}', '{SSHA}', '{SSHA512}', '{CRYPT}']\n",
+        "rootpw {SSHA}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1485,6 +1551,8 @@ int main(void)
         cmocka_unit_test(test_service_tokens_kept),
         cmocka_unit_test(test_signed_urls_and_dsns),
         cmocka_unit_test(test_signed_urls_kept),
+        cmocka_unit_test(test_framework_password_hashes),
+        cmocka_unit_test(test_framework_password_hashes_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
