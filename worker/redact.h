@@ -4,7 +4,7 @@
  * Detected: AWS access key ids and secret access keys, GitHub and GitLab
  * tokens, Slack tokens, Stripe and Razorpay keys, Google API keys, OpenAI,
  * Anthropic, SendGrid and Hugging Face keys, HashiCorp Vault tokens (hvs.,
- * hvb., a legacy s. one as VAULT_TOKEN's value), PyPI
+ * hvb., a legacy s. one as VAULT_TOKEN's value or vault login's), PyPI
  * tokens, the tokens of npm, DigitalOcean, Shopify, Heroku, Mailgun,
  * Mailchimp, Postman, Linear, Notion, Doppler, Databricks, Grafana, New
  * Relic, Atlassian and Telegram bots, Slack, Discord and Microsoft Teams
@@ -18,7 +18,7 @@
  * password, secret, token, api_key...: assigned, in a field of their own
  * after a name field, beside the string naming them in a call, as
  * command-line options or a command's positional arguments (htpasswd -b,
- * rabbitmqctl add_user, net user), as XML element text, or
+ * rabbitmqctl add_user, net user, vault login), as XML element text, or
  * split across joined string literals. A base64 run that decodes to text
  * holding a secret (a PEM key encoded whole, a Kubernetes Secret's data) is
  * replaced whole.

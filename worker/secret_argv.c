@@ -26,6 +26,8 @@ struct argv {
     struct word pos[ARGV_POS_MAX]; /* the positional arguments, in order */
     size_t npos;                   /* positional arguments read, may be more
                                       than ARGV_POS_MAX */
+    struct word value;             /* the value of a NAME=VALUE word read
+                                      (vault login token=...), else empty */
 };
 
 /* Offset past the blanks and '\'-continued line breaks at k (< hi). */
@@ -154,6 +156,53 @@ static const struct word *net_user_password(const struct scan *s, size_t *k, siz
     return &a->pos[1];
 }
 
+/* vault login [options] TOKEN, or token=TOKEN (-method=token): the
+ * token, or NULL. Options are -name=value, or -name value for those
+ * taking a value; other NAME=VALUE words are an auth method's (password=
+ * is the generic rule's). The value of token= may be quoted. */
+static const struct word *vault_login_token(const struct scan *s, size_t *k, size_t hi,
+                                            struct argv *a)
+{
+    static const char *const with_arg[] = {"-method", "-path", "-address", "-namespace",
+                                           "-ns", "-ca-cert", "-ca-path", "-client-cert",
+                                           "-client-key", "-format", "-field", "-mfa",
+                                           "-header", "-tls-server-name", "-wrap-ttl",
+                                           NULL};
+    const char *t = s->t, *q;
+    struct word w;
+    size_t j, v;
+
+    while (next_word(s, k, hi, &w)) {
+        if (!w.quoted && t[w.s] == '-') {
+            for (j = 0; with_arg[j] != NULL && !word_is(s, &w, with_arg[j]); j++)
+                ;
+            if (with_arg[j] != NULL && !next_word(s, k, hi, &w))
+                break;
+            continue;
+        }
+        if (w.quoted || memchr(t + w.s, '=', w.e - w.s) == NULL) {
+            add_positional(a, &w);
+            continue;
+        }
+        if (w.e - w.s < 6 || memcmp(t + w.s, "token=", 6) != 0)
+            continue;
+        v = w.s + 6;
+        if (v < w.e && (t[v] == '"' || t[v] == '\'')) {
+            /* token="..." : the value runs to its closing quote */
+            q = memchr(t + v + 1, t[v], hi - v - 1);
+            if (q == NULL || memchr(t + v + 1, '\n', (size_t)(q - t) - v - 1) != NULL)
+                break;
+            a->value = (struct word){v + 1, (size_t)(q - t), 1};
+            *k = (size_t)(q - t) + 1;
+        } else {
+            a->value = (struct word){v, w.e, 0};
+        }
+    }
+    if (a->value.e > a->value.s)
+        return &a->value;
+    return a->npos == 1 && !word_is(s, &a->pos[0], "-") ? &a->pos[0] : NULL;
+}
+
 size_t secret_argv_at(struct scan *s, size_t i, size_t e)
 {
     size_t hi = s->n - e > ARGV_SCAN_MAX ? e + ARGV_SCAN_MAX : s->n, k = e, n;
@@ -167,15 +216,23 @@ size_t secret_argv_at(struct scan *s, size_t i, size_t e)
         pw = htpasswd_password(s, &k, hi, &a);
     else if (s->t[i] == 'r')
         pw = rabbitmqctl_password(s, &k, hi, &a);
+    else if (s->t[i] == 'v')
+        pw = vault_login_token(s, &k, hi, &a);
     else
         pw = net_user_password(s, &k, hi, &a);
     s->argv_floor = k;
     if (pw == NULL)
         return e;
     n = pw->e - pw->s;
-    if (n > 0 && n <= SECRET_VALUE_MAX && !secret_placeholder_is(s->t + pw->s, n) &&
-        (secret_text_generic_ok(s->t + pw->s, n, 1) ||
-         secret_text_password_ok(s->t + pw->s, n, pw->quoted)))
+    if (n == 0 || n > SECRET_VALUE_MAX || secret_placeholder_is(s->t + pw->s, n))
+        return e;
+    if (s->t[i] == 'v') {
+        /* a token, not a password a person chose */
+        if (secret_text_generic_ok(s->t + pw->s, n, 1))
+            scan_add(s, pw->s, pw->e, K_VAULT, 0);
+    } else if (secret_text_generic_ok(s->t + pw->s, n, 1) ||
+               secret_text_password_ok(s->t + pw->s, n, pw->quoted)) {
         scan_add(s, pw->s, pw->e, K_GENERIC, SECRET_NAME_LISTED | SECRET_NAME_PASSWORD);
+    }
     return e;
 }

@@ -252,6 +252,28 @@ static int odbc_password_key(const struct scan *s, size_t i, int quoted_ok)
     return b > 0 && (s->t[b - 1] == ';' || (quoted_ok && b == k && is_quote((unsigned char)s->t[b - 1])));
 }
 
+/* 1 when a braced ODBC value holding blanks is a password: the braces
+ * make it one literal, blanks and all ("my secret pass"). Not a blank at
+ * either end, nor a control byte or the syntax of a template or a dict
+ * ({ db_pass }, {'k': v, ...}: braces, quotes, ':', '=', ','), nor the
+ * word password (Enter password here); SECRET_VALUE_MIN bytes or more, a
+ * letter among them. */
+static int braced_phrase(const char *v, size_t n)
+{
+    size_t k, letters = 0;
+
+    if (n < SECRET_VALUE_MIN || n > SECRET_VALUE_MAX || memchr(v, ' ', n) == NULL ||
+        is_blank((unsigned char)v[0]) || is_blank((unsigned char)v[n - 1]))
+        return 0;
+    for (k = 0; k < n; k++) {
+        if ((unsigned char)v[k] < 0x20 || ascii_in_set(v[k], "{}\"'`:=,") ||
+            scan_prefix_ci(v + k, n - k, "password"))
+            return 0;
+        letters += ascii_is_alpha((unsigned char)v[k]);
+    }
+    return letters > 0;
+}
+
 size_t secret_conn_odbc_at(struct scan *s, size_t i)
 {
     const char *t = s->t, *q;
@@ -273,7 +295,8 @@ size_t secret_conn_odbc_at(struct scan *s, size_t i)
     if ((k + 1 >= s->n || t[k + 1] != ';') && !odbc_password_key(s, i, 0))
         return 0;
     if (!password_ok(t + vs, k - vs) ||
-        !(secret_text_generic_ok(t + vs, k - vs, 1) || secret_text_password_ok(t + vs, k - vs, 1)))
+        !(secret_text_generic_ok(t + vs, k - vs, 1) || secret_text_password_ok(t + vs, k - vs, 1) ||
+          braced_phrase(t + vs, k - vs)))
         return 0;
     scan_add(s, vs, k, K_CONN_PASSWORD, 0);
     return k + 1;

@@ -31,8 +31,8 @@ size_t secret_conn_key_at(struct scan *s, size_t i);
 /* Tries the ODBC rule at an '=' at t[i] before a '{': Pwd={VALUE} or
  * Password={VALUE} (any case), the keyword after a ';' (or first in a
  * quoted string, a ';' after the value), VALUE up to the first '}' that is
- * not doubled, on one line (it may hold ';'). Returns the offset past the
- * closing brace when the value's span was added, else 0. */
+ * not doubled, on one line (it may hold ';' and blanks). Returns the
+ * offset past the closing brace when the value's span was added, else 0. */
 size_t secret_conn_odbc_at(struct scan *s, size_t i);
 
 /* Tries the Oracle JDBC rule at the ':' after "jdbc:oracle" at t[i]:

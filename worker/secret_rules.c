@@ -16,7 +16,7 @@
  * keys), secret_conn.c (connection strings and DSNs), secret_assign.c
  * (NAME op VALUE, name/value fields, joined literals, Terraform and YAML
  * forms), secret_args.c (call arguments), secret_words.c (command-line
- * words), secret_argv.c (a command's positional password),
+ * words), secret_argv.c (a command's positional password or token),
  * secret_stdin.c (a password written to a login's standard input),
  * secret_xml.c (XML elements), secret_hash.c (password hashes),
  * secret_encoded.c (base64 decoding). This file drives the pass (and the
@@ -79,7 +79,8 @@
  *                         legacy s. + exactly 24 [A-Za-z0-9] (upper, lower
  *                         and a digit, then no [A-Za-z0-9_.-]) only as the
  *                         value of a name ending in VAULT_TOKEN, any case
- *                         (s.X... elsewhere is an object's member)
+ *                         (s.X... elsewhere is an object's member), or
+ *                         vault login's token (see (positional))
  *   pypi_token            not after [A-Za-z0-9_-], pypi-AgEIcHlwaS5vcmc
  *                         (pypi.org) or pypi-AgENdGVzdC5weXBpLm9yZw
  *                         (test.pypi.org), the whole after pypi- 70..1024
@@ -146,8 +147,11 @@
  *                         Password={VALUE} (any case; after a ';', or
  *                         after a quote with a ';' after the value), up to
  *                         the first '}' not doubled, on one line, passing
- *                         the value filters (Pwd=VALUE unbraced is the
- *                         generic rule's); an Azure connection string's
+ *                         the value filters or, holding blanks, a phrase
+ *                         of SECRET_VALUE_MIN bytes or more with a letter
+ *                         and no quote, brace, ':', '=', ',' or the word
+ *                         password (Pwd=VALUE unbraced is the generic
+ *                         rule's); an Azure connection string's
  *                         AccountKey= or SharedAccessKey= value of
  *                         32..256 base64 bytes; a .pgpass line's password,
  *                         host:port:database:user:password (the host
@@ -301,12 +305,16 @@
  *                         add_user, change_password or authenticate_user
  *                         USER PASSWORD (its options before: -n NODE, -t,
  *                         -p, --node, ...); net user NAME PASSWORD (or NET
- *                         USER; /options anywhere; '*' prompts). The words
- *                         are read to the end of the command (a line end
- *                         not continued by '\', ; | & < > ) ` or a #
- *                         word), within ARGV_SCAN_MAX bytes; the password
- *                         a literal (quotes stripped) passing the value
- *                         filters, a password's lower floor too, and no
+ *                         USER; /options anywhere; '*' prompts); vault
+ *                         login TOKEN (its only positional; options as
+ *                         -name=value, or -method VALUE and the others
+ *                         taking one) or token=TOKEN (quoted or not), a
+ *                         vault_token. The words are read to the end of
+ *                         the command (a line end not continued by '\',
+ *                         ; | & < > ) ` or a # word), within ARGV_SCAN_MAX
+ *                         bytes; the password a literal (quotes stripped)
+ *                         passing the value filters, a password's lower
+ *                         floor too (not for a token), and no
  *                         placeholder.
  *   (login stdin)         a literal password written to the standard input
  *                         of one of those logins that reads it with
@@ -638,8 +646,12 @@ static void scan_text(struct scan *s)
                 secret_stdin_pipe_at(s, i);
             break;
         case 'v':
-            if (c1 == 'a')
+            if (c1 == 'a') {
                 secret_assign_block_at(s, i);
+                if (scan_has(s, i, "vault ", 6) &&
+                    (i == 0 || !ascii_is_alnum((unsigned char)t[i - 1])))
+                    next = secret_words_command_at(s, i);
+            }
             break;
         default:
             st = starts[(unsigned char)t[i]];

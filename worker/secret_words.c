@@ -38,8 +38,8 @@ enum command {
     CMD_ZIP,         /* zip -P VALUE */
     CMD_7Z,          /* 7z -pVALUE (with a blank, -p prompts) */
     CMD_TWINE,       /* twine upload -p VALUE */
-    CMD_ARGV,        /* htpasswd, rabbitmqctl, net user: a positional
-                        password (secret_argv.c) */
+    CMD_ARGV,        /* htpasswd, rabbitmqctl, net user, vault login: a
+                        positional password or token (secret_argv.c) */
     CMD_COUNT
 };
 
@@ -99,6 +99,7 @@ static const struct command_word commands[] = {
     WORD("skopeo login", CMD_LOGIN),  WORD("smbclient", CMD_SMB),
     WORD("sqlcmd", CMD_SQLCMD),       WORD("sshpass", CMD_SSHPASS),
     WORD("twine", CMD_TWINE),
+    WORD("vault login", CMD_ARGV),
     WORD("zip", CMD_ZIP),
 };
 

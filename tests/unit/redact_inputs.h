@@ -39,6 +39,7 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "=npm_", "0123456789abcdef0123456789abcdef-us", "=123456789:AA",
     "discord.com/api/webhooks/123456789012345678/", ".webhook.office.com/webhookb2/", "&sig=",
     "{SSHA}", "=pbkdf2_sha256$1$a$", "=argon2$argon2id$m=1,t=1,p=1$", "=bcrypt$$2b$12$",
+    "vault login ", "vault login token='", ";Pwd={a b",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

@@ -482,6 +482,49 @@ static void test_curl_oauth2_bearer_kept(void **state)
     leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* vault login: a legacy s. token as its positional argument (vault login
+ * TOKEN, also after options, or token=TOKEN), and a password given to an
+ * auth method as password=VALUE. */
+static void test_vault_login(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"vault login TOKEN", "vault login s.rsgtc8p5lVdk7yE99nIXlSdV\n", "s.rsgtc8p5lVdk7yE99nIXlSdV",
+         "vault login "},
+        {"vault login -no-print TOKEN",
+         "  - vault login -no-print -address=https://vault.acme.io s.Xk9mP2vQ7rT4wL8nZs4xQw2e\n",
+         "s.Xk9mP2vQ7rT4wL8nZs4xQw2e", "-address=https://vault.acme.io "},
+        {"vault login token=TOKEN", "vault login -method=token token=s.Tg5hY7uJ9kL2mN4bVc8xRf4t\n",
+         "s.Tg5hY7uJ9kL2mN4bVc8xRf4t", "vault login -method=token token="},
+        {"vault login -method=userpass password=",
+         "vault login -method=userpass username=admin password=p1jns7oFykAoTx9I\n",
+         "p1jns7oFykAoTx9I", "username=admin password="},
+        {"vault login -method=ldap, password quoted",
+         "vault login -method=ldap username=jdoe password='Vb8n#M1qW3eR5tY7u'\n",
+         "Vb8n#M1qW3eR5tY7u", "username=jdoe password='"},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* vault login prompting, or given a variable; s. words elsewhere. */
+static void test_vault_login_kept(void **state)
+{
+    static const char *const lines[] = {
+        "vault login\n",
+        "vault login -method=oidc role=dev42\n",
+        "vault login -method=userpass username=admin\n",
+        "vault login \"$VAULT_TOKEN\"\n",
+        "vault login token=${VAULT_TOKEN}\n",
+        "vault login -method=github token=\"$(cat ~/.gh_Token42)\"\n",
+        "vault login s.xxxxxxxxxxxxxxxxxxxxxxxx\n",
+        "assert vault.login(s.Xk9mP2vQ7rT4wL8nZs4xQw2e)\n",
+    };
+
+    (void)state;
+    leak_assert_lines_clean(lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +543,8 @@ int main(void)
         cmocka_unit_test(test_positional_passwords_kept),
         cmocka_unit_test(test_curl_oauth2_bearer),
         cmocka_unit_test(test_curl_oauth2_bearer_kept),
+        cmocka_unit_test(test_vault_login),
+        cmocka_unit_test(test_vault_login_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -899,6 +899,10 @@ static void test_odbc_connection_strings(void **state)
         {"braced password, last in the string",
          "DSN = 'DRIVER={PostgreSQL Unicode};SERVER=db;UID=report;PWD={Vb8n;M1qW3eR5tY7u}'\n",
          "Vb8n;M1qW3eR5tY7u", "}'\n"},
+        {"braced password holding blanks",
+         "cs = \"Driver={ODBC Driver 18 for SQL Server};Server=db;Uid=sa;Pwd={blue Kettle 42 "
+         "rides};\"\n",
+         "blue Kettle 42 rides", "};\"\n"},
         {"upper-case PWD, plain",
          "odbc_dsn: \"DRIVER={MySQL ODBC 8.0 Driver};SERVER=db;UID=app;PWD=Rf4tG6yH8uJ2iK5o;\"\n",
          "Rf4tG6yH8uJ2iK5o", ";\"\n"},
@@ -920,6 +924,8 @@ static void test_odbc_connection_strings_kept(void **state)
         "cs = \"Driver={SQL Server};Server=db;Trusted_Connection=yes;Pwd=;\"\n",
         "cs = \"Driver={SQL Server};Server=db;Uid=sa;Pwd={{ db_password }};\"\n",
         "pwd={'Home42x': home_Dir42};\n",
+        "    \"pwd={'Home42x': home_Dir42};\\n\",\n",
+        "cs = \"Pwd={your db password here};\"\n",
         "const pwd = {user: 'App42xQz', dir: cwdPath42};\n",
         "cs = \"Pwd={your-Password-here42}\"\n",
     };
