@@ -208,14 +208,17 @@ void handle_job_get(struct request *req)
     if ((view = jobs_view_or_respond(req, id, NULL)) == NULL)
         return;
     if (format == EXPORT_JSON) {
-        char *text = cJSON_PrintUnformatted(view);
-        /* A finished job's view is rendered once; later polls are answered
-         * from memory. */
-        if (text != NULL && job_view_finished(view))
-            view_cache_put(req->gw->views, id, who->user_id, text, strlen(text),
-                           clock_now_ms());
+        char *text = cJSON_PrintUnformatted(view), tag[ETAG_LEN] = "";
+        /* A finished job's view is rendered once, with its tag; later
+         * polls are answered from memory. */
+        if (text != NULL) {
+            etag_of(text, strlen(text), tag);
+            if (job_view_finished(view))
+                view_cache_put(req->gw->views, id, who->user_id, text, strlen(text), tag,
+                               clock_now_ms());
+        }
         cJSON_Delete(view);
-        respond_tagged(req, "application/json", text, NULL);
+        respond_tagged(req, "application/json", text, tag);
         return;
     }
     export_respond(req, view, (enum export_format)format, req->gw->cfg->info_url);

@@ -137,20 +137,19 @@ static void make_room(struct view_cache *c, size_t need, int64_t now_ms)
 }
 
 void view_cache_put(struct view_cache *c, const char *job_id, const char *owner,
-                    const char *text, size_t len, int64_t now_ms)
+                    const char *text, size_t len, const char *tag, int64_t now_ms)
 {
     struct slot *same = NULL, *vacant = NULL, *oldest = NULL, *victim;
     size_t h;
-    char *copy, etag[ETAG_LEN];
+    char *copy;
 
     if (c == NULL || len > VIEW_CACHE_ENTRY_MAX || len > c->max_bytes ||
-        strlen(job_id) > VIEW_ID_MAX || strlen(owner) > VIEW_ID_MAX)
+        strlen(job_id) > VIEW_ID_MAX || strlen(owner) > VIEW_ID_MAX || strlen(tag) >= ETAG_LEN)
         return;
     if ((copy = malloc(len + 1)) == NULL)
         return;
     memcpy(copy, text, len);
     copy[len] = '\0';
-    etag_of(copy, len, etag);
 
     pthread_mutex_lock(&c->mu);
     h = (size_t)strhash(job_id);
@@ -175,7 +174,7 @@ void view_cache_put(struct view_cache *c, const char *job_id, const char *owner,
     memcpy(victim->owner, owner, strlen(owner) + 1);
     victim->text = copy;
     victim->len = len;
-    memcpy(victim->etag, etag, ETAG_LEN);
+    memcpy(victim->etag, tag, strlen(tag) + 1);
     victim->expires_ms = now_ms + VIEW_CACHE_TTL_MS;
     c->bytes += len;
     c->entries++;

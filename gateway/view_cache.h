@@ -37,17 +37,18 @@ void view_cache_free(struct view_cache *c);
 int view_cache_has(struct view_cache *c, const char *job_id, int64_t now_ms);
 
 /* The view of job_id: 1 with *out (malloc'd, NUL-terminated, *len bytes),
- * owner copied into owner (owner_cap bytes) and the view's entity tag
- * (etag_of, computed once by view_cache_put) into etag; 0 when absent or
+ * owner copied into owner (owner_cap bytes) and the view's entity tag (as
+ * view_cache_put was given it) into etag; 0 when absent or
  * expired; -1 when out of memory. c may be NULL (0). */
 int view_cache_get(struct view_cache *c, const char *job_id, int64_t now_ms, char **out,
                    size_t *len, char *owner, size_t owner_cap, char etag[ETAG_LEN]);
 
-/* Keeps a copy of text (len bytes) as job_id's view, owned by owner.
- * Replaces an older entry of the same job. Does nothing when c is NULL, the
- * view is too large, or memory is short. */
+/* Keeps a copy of text (len bytes) as job_id's view, owned by owner, with
+ * its entity tag tag (etag_of(text), which the caller has computed for its
+ * own answer). Replaces an older entry of the same job. Does nothing when
+ * c is NULL, the view is too large, or memory is short. */
 void view_cache_put(struct view_cache *c, const char *job_id, const char *owner,
-                    const char *text, size_t len, int64_t now_ms);
+                    const char *text, size_t len, const char *tag, int64_t now_ms);
 
 /* Entries and bytes held, for tests and metrics. */
 void view_cache_stats(struct view_cache *c, size_t *entries, size_t *bytes);

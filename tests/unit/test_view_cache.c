@@ -17,6 +17,16 @@
 #define USER  "11111111-2222-4333-8444-555555555555"
 #define NOW   1000000
 
+/* Keeps text as id's view with its tag, as the gateway does. */
+static void put(struct view_cache *c, const char *id, const char *owner, const char *text,
+                size_t len, int64_t now)
+{
+    char tag[ETAG_LEN];
+
+    etag_of(text, len, tag);
+    view_cache_put(c, id, owner, text, len, tag, now);
+}
+
 /* The cached text of id, or NULL; the owner in owner. Its entity tag must
  * be the text's. */
 static char *get(struct view_cache *c, const char *id, int64_t now, char owner[37])
@@ -50,7 +60,7 @@ static void test_hit_miss_owner(void **state)
     assert_non_null(c);
     assert_int_equal(view_cache_has(c, JOB_A, NOW), 0);
     assert_null(get(c, JOB_A, NOW, owner));
-    view_cache_put(c, JOB_A, USER, "{\"status\":\"done\"}", 17, NOW);
+    put(c, JOB_A, USER, "{\"status\":\"done\"}", 17, NOW);
     assert_int_equal(view_cache_has(c, JOB_A, NOW), 1);
     assert_int_equal(view_cache_has(c, JOB_B, NOW), 0);
     t = get(c, JOB_A, NOW + 1, owner);
@@ -68,8 +78,8 @@ static void test_expiry_and_replacement(void **state)
     size_t entries, bytes;
 
     (void)state;
-    view_cache_put(c, JOB_A, USER, "old", 3, NOW);
-    view_cache_put(c, JOB_A, USER, "newer", 5, NOW + 10);
+    put(c, JOB_A, USER, "old", 3, NOW);
+    put(c, JOB_A, USER, "newer", 5, NOW + 10);
     view_cache_stats(c, &entries, &bytes);
     assert_int_equal(entries, 1);
     assert_int_equal(bytes, 5);
@@ -93,7 +103,7 @@ static void test_byte_budget(void **state)
     memset(text, 'x', sizeof text);
     for (int i = 0; i < 20; i++) {
         snprintf(id, sizeof id, "01a200c4-0000-7000-8000-%012d", i);
-        view_cache_put(c, id, USER, text, sizeof text, NOW + i);
+        put(c, id, USER, text, sizeof text, NOW + i);
         view_cache_stats(c, &entries, &bytes);
         assert_true(bytes <= 1000);
         assert_int_equal(bytes, entries * sizeof text);
@@ -103,7 +113,7 @@ static void test_byte_budget(void **state)
     assert_non_null(t);
     free(t);
     /* Larger than the whole budget, or than an entry may be: not kept. */
-    view_cache_put(c, JOB_B, USER, text, 1001, NOW);
+    put(c, JOB_B, USER, text, 1001, NOW);
     assert_int_equal(view_cache_has(c, JOB_B, NOW), 0);
     view_cache_free(c);
 }
@@ -116,16 +126,16 @@ static void test_entry_limit_and_off(void **state)
     (void)state;
     assert_non_null(big);
     memset(big, 'y', VIEW_CACHE_ENTRY_MAX + 1);
-    view_cache_put(c, JOB_A, USER, big, VIEW_CACHE_ENTRY_MAX + 1, NOW);
+    put(c, JOB_A, USER, big, VIEW_CACHE_ENTRY_MAX + 1, NOW);
     assert_int_equal(view_cache_has(c, JOB_A, NOW), 0);
-    view_cache_put(c, JOB_A, USER, big, VIEW_CACHE_ENTRY_MAX, NOW);
+    put(c, JOB_A, USER, big, VIEW_CACHE_ENTRY_MAX, NOW);
     assert_int_equal(view_cache_has(c, JOB_A, NOW), 1);
     free(big);
     view_cache_free(c);
 
     /* Off: no cache, every call a miss or a no-op. */
     assert_null(view_cache_new(0));
-    view_cache_put(NULL, JOB_A, USER, "x", 1, NOW);
+    put(NULL, JOB_A, USER, "x", 1, NOW);
     assert_int_equal(view_cache_has(NULL, JOB_A, NOW), 0);
     assert_null(get(NULL, JOB_A, NOW, owner));
 }
@@ -139,7 +149,7 @@ static void test_many_jobs_stay_bounded(void **state)
     (void)state;
     for (int i = 0; i < 3 * VIEW_CACHE_SLOTS; i++) {
         snprintf(id, sizeof id, "01a200c4-0000-7000-8000-%012d", i);
-        view_cache_put(c, id, USER, "{}", 2, NOW);
+        put(c, id, USER, "{}", 2, NOW);
     }
     view_cache_stats(c, &entries, &bytes);
     assert_true(entries <= VIEW_CACHE_SLOTS);
