@@ -42,12 +42,6 @@ void export_respond(struct request *req, cJSON *view, enum export_format f, cons
     cJSON *doc;
     char *text;
 
-    if (f == EXPORT_JSON) {
-        text = cJSON_PrintUnformatted(view);
-        cJSON_Delete(view);
-        respond_tagged(req, "application/json", text, NULL);
-        return;
-    }
     err_clear(&e);
     if (type == NULL || (strcmp(type, "review") != 0 && strcmp(type, "debug") != 0)) {
         err_set_field(&e, ERR_INVALID_FIELD_VALUE, "format",

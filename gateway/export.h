@@ -19,12 +19,14 @@ enum export_format { EXPORT_JSON, EXPORT_SARIF, EXPORT_RDJSON };
  * "rdjson". Returns the format, or -1 when unknown. */
 int export_format_parse(const char *s);
 
-/* Answers GET /job/:id with view (takes) in format f: json as it is; sarif
- * and rdjson only for a review or debug job that is done or failed (409
- * job_not_done, with job_status and Retry-After, while queued or
- * running; 400 invalid_field_value, field
- * format, for an architecture or stress job). info_uri (borrowed; "" or
- * NULL: none) is the deployment's home page the logs point to. */
+/* Answers GET /job/:id?format=sarif|rdjson with view (takes) in format f
+ * (EXPORT_SARIF or EXPORT_RDJSON; the JSON view is jobs.c's to answer,
+ * with the finished-job view cache): only for a review or debug job that
+ * is done or failed (409 job_not_done, with job_status and Retry-After,
+ * while queued or running; 400 invalid_field_value, field format, for an
+ * architecture or stress job), with its ETag (respond_tagged). info_uri
+ * (borrowed; "" or NULL: none) is the deployment's home page the logs
+ * point to. */
 void export_respond(struct request *req, cJSON *view, enum export_format f,
                     const char *info_uri);
 
