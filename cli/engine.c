@@ -227,8 +227,10 @@ static void on_poll(struct engine *en, struct cli_job *j, const struct api_resp 
 }
 
 /* A result-cache answer whose document is not this user's to fetch (its
- * job is another user's, from a shared cache): the file goes again, asking
- * for a fresh review, which is the user's own job. */
+ * job is another user's, from a shared cache, answered so by a gateway
+ * older than shared_hit.h: newer ones answer with the user's own copy):
+ * the file goes again, asking for a fresh review, which is the user's own
+ * job. */
 static void submit_fresh(struct cli_job *j)
 {
     cJSON_Delete(j->view);

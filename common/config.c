@@ -195,7 +195,8 @@ static const struct cfg_entry cfg_table[] = {
      "Deliveries of a job before it is dead-lettered (<stream>:dead) and marked failed."},
     {"CODEINSIGHT_RESULT_CACHE_SHARED", CFG_T_INT, OFF(result_cache_shared), "0", 0, 1,
      CFG_GATEWAY, 0, "1: identical submissions share results across users (one organisation); "
-     "another user's hit shows the result, none of its owner's identifiers."},
+     "another user's hit is a job of the caller's own, a copy of the result with none of its "
+     "owner's identifiers."},
     {"CODEINSIGHT_QUEUE_MAX", CFG_T_INT, OFF(queue_max), "100000", 0, 100000000, CFG_GATEWAY,
      0, "Entries a stream may hold (queued and running jobs, their code included); past it "
      "POST /review answers 503 queue_full, so a pool that is down or far behind cannot fill "

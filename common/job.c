@@ -1,6 +1,7 @@
 /* job.c - job model helpers. */
 #include "common/job.h"
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/text.h"
@@ -151,6 +152,13 @@ char *job_id_draft(enum job_type t, char *out)
 {
     crypto_uuid7(0, out);
     out[19] = stream_tag(job_stream_for(t));
+    return out;
+}
+
+char *job_id_copy(char *out)
+{
+    crypto_uuid7(clock_now_us(), out);
+    out[19] = JOB_ID_COPY;
     return out;
 }
 

@@ -25,6 +25,12 @@
  * migrations/008_fence.sql); else the job's charge in tokens, or NULL. */
 #define JOB_SAVE_SUPERSEDED "-1"
 #define JOB_SQL_GET  "SELECT ci_job_get($1::uuid)"
+/* The caller's own copy of another user's finished job (a shared
+ * result-cache hit, schema/migrations/012_job_copy.sql): source, the new
+ * id, the caller, request id, repo id, the task_result members to copy
+ * ("{a,b}"). Answers the copy's id (the one made before, for the same
+ * caller and source), or NULL when the source is not a done job. */
+#define JOB_SQL_COPY "SELECT ci_job_copy($1::uuid, $2::uuid, $3::uuid, $4, $5, $6::text[])"
 
 enum job_type { JOB_REVIEW, JOB_DEBUG, JOB_ARCHITECTURE, JOB_STRESS, JOB__TYPES };
 
@@ -111,6 +117,9 @@ void job_deferred_hold_key(const char *job_id, char out[JOB_DEFERRED_KEY_MAX]);
  * the entry and writes its time and sequence into the draft. */
 #define JOB_ID_STREAM_FAST  '8'
 #define JOB_ID_STREAM_HEAVY '9'
+/* T of a job that has no entry: a copy the gateway made of a finished job
+ * (JOB_SQL_COPY), its M the copy's time and the rest random. */
+#define JOB_ID_COPY 'a'
 /* "<ms>-<seq>" of an entry a job id names, plus NUL. */
 #define JOB_ENTRY_ID_MAX 32
 /* The member of the entry's meta (a field in older entries) holding F and
@@ -120,6 +129,9 @@ void job_deferred_hold_key(const char *job_id, char out[JOB_DEFERRED_KEY_MAX]);
 /* Writes a draft id for a job of type t into out (37 bytes): random bits and
  * the stream's nibble; admit.lua completes it. Returns out. */
 char *job_id_draft(enum job_type t, char *out);
+
+/* Writes a new id for a copy (JOB_ID_COPY) into out (37 bytes). Returns out. */
+char *job_id_copy(char *out);
 
 /* The stream and entry id ("<ms>-<seq>") job_id names. Returns 0, or -1
  * when it names none (not a well-formed id, or one from before ids named

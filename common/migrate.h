@@ -22,7 +22,7 @@ struct err;
  * of schema/migrations (test_migrate checks that they agree; add one, raise
  * this). A database at this version or a later one (a rolling deploy runs
  * the next release's migrations while this one still serves) is accepted. */
-#define MIGRATE_SCHEMA_NEEDED 11
+#define MIGRATE_SCHEMA_NEEDED 12
 
 /* A database's schema version: the highest migration applied. Fails when
  * no migration ever ran (no schema_migrations). */

@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/job.h"
 #include "common/kv.h"
+#include "common/log.h"
 #include "common/text.h"
 #include "gateway/auth.h"
 #include "gateway/gate.h"
@@ -23,6 +24,7 @@
 #include "gateway/offload.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
+#include "gateway/shared_hit.h"
 #include "gateway/validate.h"
 
 #include <stdio.h>
@@ -437,43 +439,24 @@ static cJSON *finished_job(struct request *req, const char *job_id)
     return view;
 }
 
-/* The members of a finished job's view that follow from what was submitted
- * and how the workers answered it, which a hit of the shared result cache
- * may show to another user (docs/admission.md, "Result cache"). job_id
- * stays: it names the result (a client takes it as the answer's id),
- * though its owner alone may read the job. */
-static const char *const shared_members[] = {
-    "job_id", "type", "status", "file_path", "language", "findings", "file_sha256", "summary",
-    "notes", "linters", "error", "degraded", "degraded_reason", "provider", "model", "cached",
-    "reviewed_ranges", "skipped_ranges", "filter", "filtered_out", "changed_ranges",
-    "diff_ranges", "findings_dropped", "root_cause", "explanation", "fix", "verification_steps",
-    "confidence", "verification", "failure", "frames", "root_frame", "architecture", "stress"};
-
-static int shared_member(const char *name)
+/* The caller's own copy of another user's finished job src, whose view
+ * the caller gets (the cache is shared: shared_hit.h); NULL, logged, when
+ * it cannot be made: the submission is then admitted as a miss. */
+static cJSON *copy_for_caller(struct admit_job *j, const char *src, char copy[CRYPTO_UUID_LEN])
 {
-    for (size_t i = 0; i < sizeof shared_members / sizeof shared_members[0]; i++)
-        if (strcmp(name, shared_members[i]) == 0)
-            return 1;
-    return 0;
-}
+    struct err e;
+    cJSON *view = NULL;
 
-/* Another user's finished job as the caller's hit shows it: only its
- * shared members, then the caller's own user_id, request_id (this
- * request's) and repo_id (the one sent, or null). Everything else is the
- * owner's (their ids, times, attempts, budget state, usage and cost) and is
- * left out, whatever members a job gains later. Changes view in place. */
-static void shared_hit_view(cJSON *view, const struct admit_job *j)
-{
-    cJSON *it = view->child, *next;
-
-    for (; it != NULL; it = next) {
-        next = it->next;
-        if (it->string == NULL || !shared_member(it->string))
-            cJSON_Delete(cJSON_DetachItemViaPointer(view, it));
+    if (shared_hit_copy(j->req, src, j->caller, j->r.repo_id, copy, &e) == ERR_OK)
+        view = finished_job(j->req, copy);
+    else if (e.code != ERR_JOB_NOT_FOUND) {
+        struct log_line l;
+        log_begin(&l, LOG_WARN, "shared_hit_copy_failed");
+        log_str(&l, "request_id", j->req->request_id);
+        log_errfields(&l, &e);
+        log_end(&l);
     }
-    json_add_str_or_null(view, "user_id", j->caller[0] != '\0' ? j->caller : NULL);
-    json_add_str_or_null(view, "request_id", j->req->request_id);
-    json_add_str_or_null(view, "repo_id", j->r.repo_id);
+    return view;
 }
 
 /* Tokens already charged this month, from the durable ledger. */
@@ -502,21 +485,25 @@ static enum step outcome_work(struct admit_job *j)
     if (j->pending == PENDING_CACHED) {
         cJSON *view = finished_job(req, j->pending_x);
         const char *owner = json_str(view, "user_id");
-        int own;
+        char copy[CRYPTO_UUID_LEN];
+        const char *id = j->pending_x;
+
+        /* Only a shared cache holds other users' jobs: the caller gets a
+         * copy of their own. */
+        if (view != NULL && (owner == NULL || j->caller[0] == '\0' ||
+                             strcmp(owner, j->caller) != 0)) {
+            cJSON_Delete(view);
+            view = j->caller[0] != '\0' ? copy_for_caller(j, j->pending_x, copy) : NULL;
+            id = copy;
+        }
         if (view == NULL) {
             /* The pointed-at job is gone: admit normally this time. */
             j->skip_cache = 1;
             return STEP_AGAIN;
         }
-        /* Only a shared cache holds other users' jobs; one whose owner is
-         * not known to be the caller shows nothing of its owner's. */
-        own = owner != NULL && j->caller[0] != '\0' && strcmp(owner, j->caller) == 0;
-        if (!own)
-            shared_hit_view(view, j);
         admission_headers(j);
-        snprintf(poll, sizeof poll, "/job/%s", j->pending_x);
-        if (own)                    /* the owner alone may read it there */
-            respond_header(req, "Content-Location", poll);
+        snprintf(poll, sizeof poll, "/job/%s", id);
+        respond_header(req, "Content-Location", poll);
         respond_header(req, "X-Cache", "hit");
         if (j->replayed)
             respond_header(req, "Idempotent-Replayed", "true");

@@ -22,7 +22,7 @@ import secrets
 import pytest
 
 from fakemodel import anthropic_env, answer, module_fake, user_text
-from harness import UUID7_RE
+from harness import UUID7_RE, wait_until
 
 ANTHROPIC_KEY = "sk-ant-e2e-fix-" + secrets.token_urlsafe(24)
 JOB_TIMEOUT = 60
@@ -77,9 +77,10 @@ SRC = ('"""Totals (%s)."""\n'
        "    return result\n")
 
 
-def reviewed(harness, fake) -> tuple[dict, str, str, str]:
+def reviewed(harness, fake, **kw) -> tuple[dict, str, str, str]:
     """A done review whose model finding on line 7 carries a fix, next to one
-    without: (job, source, fixed source, the fix's finding id)."""
+    without: (job, source, fixed source, the fix's finding id). kw: gateway=,
+    auth= for the submission and the polls."""
     m = "fix" + secrets.token_hex(8)
     src = SRC % m
     fixed = src.replace("values[1:]", "values")
@@ -91,8 +92,8 @@ def reviewed(harness, fake) -> tuple[dict, str, str, str]:
          "message": "Say what an empty list gives.", "confidence": 0.5},
     ]
     fake.script([{"match": m, "text": answer(findings, "An off-by-one.")}])
-    job_id = harness.submit(file_path="app.py", file_content=src)
-    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT)
+    job_id = harness.submit(file_path="app.py", file_content=src, **kw)
+    job = harness.poll_job(job_id, timeout=JOB_TIMEOUT, **kw)
     assert job["status"] == "done", job
     with_fix = [f for f in job["findings"] if f.get("source") == "model" and "fix" in f]
     assert len(with_fix) == 1, job["findings"]
@@ -186,6 +187,35 @@ def test_apply_returns_patched_file_and_audits_it(harness, fast, fake):
     status, _, again = apply_fix(harness, job["job_id"], fid, sha(src))
     assert status == 200 and again["content"] == fixed
     assert len(audit_rows(harness, job["job_id"])) == 2
+
+
+def test_a_shared_hit_is_the_callers_to_fix(harness, fast, fake, fake_server):
+    """With a shared result cache, B's identical submission is answered
+    with B's own copy of A's job (docs/admission.md, "Result cache"): the
+    findings with their ids and fixes, and the file kept for fixes, come
+    along, so B applies the fix, audited as B's; A's job stays A's."""
+    shared = harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
+                                    "CODEINSIGHT_RESULT_CACHE_SHARED": "1",
+                                    **anthropic_env(fake_server)})
+    _, _, key_a = harness.new_user("pro", tag="fix-a")
+    _, user_b, key_b = harness.new_user("pro", tag="fix-b")
+    job, src, fixed, fid = reviewed(harness, fake, gateway=shared, auth=key_a)
+    wait_until(lambda: harness.redis_cli("--scan", "--pattern", "rcache:shared:*"), 10, 0.05,
+               desc="a shared rcache: entry")
+    status, hdrs, hit = harness.http("POST", "/review", {"request_type": "review",
+                                                         "file_path": "app.py",
+                                                         "file_content": src},
+                                     gateway=shared, auth=key_b)
+    assert (status, hdrs.get("X-Cache")) == (200, "hit"), (status, hit)
+    assert hit["job_id"] != job["job_id"] and hit["user_id"] == user_b, hit
+    assert hit["findings"] == job["findings"], hit
+
+    status, _, data = apply_fix(harness, hit["job_id"], fid, sha(src), auth=key_b)
+    assert status == 200 and data["content"] == fixed, data
+    [row] = audit_rows(harness, hit["job_id"])
+    assert (row["user_id"], row["outcome"]) == (user_b, "applied"), row
+    status, _, data = apply_fix(harness, job["job_id"], fid, sha(src), auth=key_b)
+    assert_problem(status, data, 404, "job_not_found")
 
 
 # ---------------------------------------------------------------- refusals --

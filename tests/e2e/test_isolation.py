@@ -4,8 +4,9 @@ from PostgreSQL alike; GET /jobs lists only the caller's jobs, newest first,
 paginated with limit/next_cursor without duplicates or gaps, filtered by
 status and type (however many newer jobs the filter skips); a bad limit or
 cursor is 400 invalid_field_value. A shared result-cache hit
-(CODEINSIGHT_RESULT_CACHE_SHARED=1) shows the result, none of its owner's
-identifiers (docs/admission.md, "Result cache")."""
+(CODEINSIGHT_RESULT_CACHE_SHARED=1) is a finished job of the caller's own,
+a copy of the result with none of its owner's identifiers
+(docs/admission.md, "Result cache")."""
 
 import secrets
 
@@ -259,18 +260,17 @@ def test_filter_past_the_scan_cap_continues_with_a_cursor(harness, gateway):
     assert pages == 2, pages
 
 
-# What a shared hit shows of another user's job: the result, the caller's own
-# identifiers; never the owner's ids, times, attempts, budget state or bill.
-OWNERS_ONLY = ("created_at", "started_at", "finished_at", "attempts", "pool", "worker",
-               "throttled", "deferred_until", "usage")
+# What a shared hit's copy takes from the owner's job: the result, nothing
+# of the owner's ids, times, attempts, budget state or bill.
+RESULT_MEMBERS = ("type", "status", "file_path", "language", "findings", "file_sha256",
+                  "summary", "notes", "linters", "error", "degraded", "degraded_reason",
+                  "provider", "model", "cached", "reviewed_ranges", "skipped_ranges")
 
 
-def test_shared_cache_hit_shows_none_of_its_owners_identifiers(harness, clean_state):
-    """With CODEINSIGHT_RESULT_CACHE_SHARED=1 B's identical submission is
-    answered by A's finished job. repo_id, request_id and user_id are not
-    part of the result key: B's answer carries its own (repo_id as B sent
-    it, null here), not A's repository name or request id, and nothing of
-    A's job that is not the result; A's own hit is A's whole job."""
+def shared_hit_setup(harness):
+    """A gateway with a shared result cache, users A and B, and A's finished
+    review of a file: (gateway, the submission, (A's user id, key, job),
+    (B's user id, key)). A worker is left running."""
     gw = harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
                                 "CODEINSIGHT_RESULT_CACHE_SHARED": "1"})
     _, user_a, key_a = harness.new_user("pro", tag="tenant-a")
@@ -283,25 +283,75 @@ def test_shared_cache_hit_shows_none_of_its_owners_identifiers(harness, clean_st
     assert a["status"] == "done" and a["repo_id"] == "acme/secret-merger", a
     wait_until(lambda: harness.redis_cli("--scan", "--pattern", "rcache:shared:*"), 10, 0.05,
                desc="a shared rcache: entry")
+    return gw, body, (user_a, key_a, a), (user_b, key_b)
 
-    status, hdrs, hit = harness.http("POST", "/review", body, gateway=gw, auth=key_b)
+
+def test_shared_cache_hit_is_a_job_of_the_callers_own(harness, clean_state):
+    """With CODEINSIGHT_RESULT_CACHE_SHARED=1 B's identical submission is
+    answered from A's finished job with a job of B's own: a copy of the
+    result under a new id, which B reads, exports and lists (before: A's
+    job_id, which answered B 404, with no Content-Location). repo_id,
+    request_id and user_id are not part of the result key: the copy
+    carries B's (repo_id as B sent it, null here), its own times and no
+    attempts, pool, worker or usage. B's next hit, and a replay of B's
+    Idempotency-Key, answer the same copy; B is charged nothing; A's own
+    hit is A's whole job, and A's job stays A's alone."""
+    gw, body, (user_a, key_a, a), (user_b, key_b) = shared_hit_setup(harness)
+    usage_before = harness.http("GET", "/usage", gateway=gw, auth=key_b)[2]
+
+    status, hdrs, hit = harness.http("POST", "/review", body, gateway=gw, auth=key_b,
+                                     headers={"Idempotency-Key": "b-first"})
     assert (status, hdrs.get("X-Cache")) == (200, "hit"), (status, hdrs, hit)
-    leaked = {k: hit.get(k) for k in ("repo_id", "request_id", "user_id")
-              if hit.get(k) == a.get(k)}
-    assert not leaked, f"tenant B sees tenant A's {leaked}"
+    copy = hit["job_id"]
+    assert UUID7_RE.match(copy) and copy != a["job_id"], hit
+    assert copy > a["job_id"], "the copy's id is of its own time"
+    assert hdrs.get("Content-Location") == f"/job/{copy}", hdrs
     assert (hit["user_id"], hit["request_id"], hit["repo_id"]) == \
         (user_b, hdrs.get("X-Request-Id"), None), hit
-    assert not [k for k in OWNERS_ONLY if k in hit], hit
-    assert hdrs.get("Content-Location") is None, "B cannot read A's job there"
-    assert (hit["job_id"], hit["status"], hit["findings"], hit["summary"]) == \
-        (a["job_id"], "done", a["findings"], a["summary"]), hit
+    assert {k: hit.get(k) for k in RESULT_MEMBERS} == {k: a.get(k) for k in RESULT_MEMBERS}
+    assert (hit["attempts"], hit["pool"], hit["worker"], hit["usage"], hit["throttled"]) == \
+        (0, None, None, None, False), hit
+    assert hit["created_at"] > a["finished_at"], (hit, a)
+
+    # B's own job: readable, exportable, listed; A's stays A's alone.
+    status, _, got = harness.http("GET", f"/job/{copy}", gateway=gw, auth=key_b)
+    assert status == 200 and got == hit, (status, got, hit)
+    status, _, sarif = harness.http("GET", f"/job/{copy}?format=sarif", gateway=gw, auth=key_b)
+    assert status == 200 and sarif["version"] == "2.1.0", sarif
+    listed = harness.http("GET", "/jobs", gateway=gw, auth=key_b)[2]["jobs"]
+    assert [j["job_id"] for j in listed] == [copy], listed
+    assert copy not in [j["job_id"] for j in harness.http("GET", "/jobs", gateway=gw,
+                                                          auth=key_a)[2]["jobs"]]
     assert_problem(harness.http("GET", f"/job/{a['job_id']}", gateway=gw, auth=key_b), 404,
                    "job_not_found")
+    assert_problem(harness.http("GET", f"/job/{copy}", gateway=gw, auth=key_a), 404,
+                   "job_not_found")
+
+    # One copy per caller and source, and nothing charged.
+    for headers in ({"Idempotency-Key": "b-first"}, {}):
+        status, hdrs, again = harness.http("POST", "/review", body, gateway=gw, auth=key_b,
+                                           headers=headers)
+        assert (status, hdrs.get("X-Cache"), again["job_id"]) == (200, "hit", copy), again
+    assert harness.http("GET", "/usage", gateway=gw, auth=key_b)[2] == usage_before
+    assert len(harness.http("GET", "/jobs", gateway=gw, auth=key_b)[2]["jobs"]) == 1
 
     status, hdrs, own = harness.http("POST", "/review", dict(body, repo_id="x/y"), gateway=gw,
                                      auth=key_a)
     assert (status, hdrs.get("X-Cache")) == (200, "hit"), (status, hdrs, own)
-    assert (own["user_id"], own["repo_id"], own["request_id"]) == \
-        (user_a, "acme/secret-merger", a["request_id"]), own
+    assert (own["job_id"], own["user_id"], own["repo_id"], own["request_id"]) == \
+        (a["job_id"], user_a, "acme/secret-merger", a["request_id"]), own
     assert hdrs.get("Content-Location") == f"/job/{a['job_id']}", hdrs
+    harness.stop_workers()
+
+
+def test_shared_hit_of_a_job_postgresql_lost_is_a_new_job(harness, clean_state):
+    """The entry's job is still done in Redis but not in PostgreSQL (its
+    row lost, or never persisted): no copy can be made, so B's submission
+    is admitted as a miss, a job of B's own that runs, not an error."""
+    gw, body, (_, _, a), (user_b, key_b) = shared_hit_setup(harness)
+    harness.psql(f"DELETE FROM jobs WHERE job_id = '{a['job_id']}'")
+    status, hdrs, queued = harness.http("POST", "/review", body, gateway=gw, auth=key_b)
+    assert status == 202 and hdrs.get("X-Cache") != "hit", (status, hdrs, queued)
+    b = harness.poll_job(queued["job_id"], gateway=gw, auth=key_b)
+    assert (b["status"], b["user_id"], b["attempts"]) == ("done", user_b, 1), b
     harness.stop_workers()

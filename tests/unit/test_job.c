@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "common/clock.h"
+#include "common/crypto.h"
 #include "common/job.h"
 
 #define JOB_ID "01890a5d-ac96-774b-bcce-b302099a8057"
@@ -135,6 +137,26 @@ static void test_id_draft(void **state)
     assert_int_equal(id[19], JOB_ID_STREAM_HEAVY);
     job_id_draft(JOB_STRESS, id);
     assert_int_equal(id[19], JOB_ID_STREAM_HEAVY);
+}
+
+/* A copy's id is a UUIDv7 of now that names no entry: reading it never
+ * looks at a stream (a random entry of the same millisecond could be
+ * another job's). */
+static void test_id_copy(void **state)
+{
+    char id[37], eid[JOB_ENTRY_ID_MAX];
+    const char *stream;
+    int64_t before = clock_now_ms(), at;
+    (void)state;
+
+    assert_ptr_equal(job_id_copy(id), id);
+    at = crypto_uuid7_ms(id);
+    assert_true(crypto_uuid_valid(id));
+    assert_int_equal(id[14], '7');
+    assert_int_equal(id[19], JOB_ID_COPY);
+    assert_true(at >= before && at <= clock_now_ms());
+    assert_int_equal(job_entry_of(id, &stream, eid), -1);
+    assert_int_equal(job_read_keys(id, (char[JOB_KEY_MAX]){0}, &stream, eid), 1);
 }
 
 /* The id of an entry, as admit.lua writes it, and back. */
@@ -529,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_key),
         cmocka_unit_test(test_deferred_keys),
         cmocka_unit_test(test_id_draft),
+        cmocka_unit_test(test_id_copy),
         cmocka_unit_test(test_id_of_entry_roundtrip),
         cmocka_unit_test(test_id_order),
         cmocka_unit_test(test_id_order_fraction),
