@@ -155,6 +155,28 @@ char *job_id_draft(enum job_type t, char *out)
     return out;
 }
 
+/* The value of a decimal of 1 to 9 digits; -1 when s is not one. */
+static long small_decimal(const char *s)
+{
+    long v = 0;
+    size_t n = 0;
+
+    for (; s[n] >= '0' && s[n] <= '9' && n < 9; n++)
+        v = v * 10 + (s[n] - '0');
+    return n > 0 && s[n] == '\0' ? v : -1;
+}
+
+int job_entry_format_known(const char *value)
+{
+    long v;
+
+    if (value == NULL)
+        return 1;
+    if ((v = small_decimal(value)) < 0)
+        return -1;
+    return v <= small_decimal(JOB_ENTRY_FORMAT);
+}
+
 char *job_id_copy(char *out)
 {
     crypto_uuid7(clock_now_us(), out);

@@ -126,6 +126,21 @@ void job_deferred_hold_key(const char *job_id, char out[JOB_DEFERRED_KEY_MAX]);
  * R of its id (12 hex digits). */
 #define JOB_ID_BITS_FIELD "id_bits"
 
+/* The format of the stream entries this release writes: a decimal, the
+ * member JOB_ENTRY_FORMAT_FIELD of an entry's meta. A release raises it
+ * when an older worker could not run its entries as they say (a new
+ * request type, a field whose meaning changed). A worker leaves an entry
+ * of a later format pending for a worker that knows it (docs/operations.md,
+ * "Upgrades"); an entry without one is format 1. */
+#define JOB_ENTRY_FORMAT "1"
+#define JOB_ENTRY_FORMAT_FIELD "format"
+
+/* How this release reads an entry whose format is value (NULL when it has
+ * none): 1 when it can (none, or not later than JOB_ENTRY_FORMAT), 0 when
+ * it is of a later format, -1 when value is not a decimal of 1 to 9 digits
+ * (the entry is malformed). */
+int job_entry_format_known(const char *value);
+
 /* Writes a draft id for a job of type t into out (37 bytes): random bits and
  * the stream's nibble; admit.lua completes it. Returns out. */
 char *job_id_draft(enum job_type t, char *out);

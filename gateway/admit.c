@@ -36,7 +36,8 @@
  * JOB_META_FIELD, holds the small ones (META_NAMES) as one JSON object. */
 #define ADMIT_FIELDS 7
 static const char *const meta_names[] = {"type", "created_at", "request_id", "file_path",
-                                         "language", "repo_id", "filter", "cursor_context"};
+                                         "language", "repo_id", "filter", "cursor_context",
+                                         JOB_ENTRY_FORMAT_FIELD};
 #define META_NAMES (sizeof meta_names / sizeof meta_names[0])
 /* Longest argument list of one admission: 2 keys, 12 fixed args and a
  * value per field. */
@@ -180,7 +181,7 @@ static int job_args(struct admit_job *j, const char *idem)
     {
         const char *meta[META_NAMES] = {job_type_str(r->type), j->created, req->request_id,
                                         r->file_path, r->language, r->repo_id, r->filter,
-                                        r->has_cursor ? j->cursor : NULL};
+                                        r->has_cursor ? j->cursor : NULL, JOB_ENTRY_FORMAT};
         if ((j->meta = job_meta_encode(meta_names, meta, META_NAMES)) == NULL)
             return -1;
     }

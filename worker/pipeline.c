@@ -421,6 +421,23 @@ static void reject(struct pipeline_job *j)
     pj_step(j);
 }
 
+/* Its entry is of a later format (a newer release's gateway wrote it, for
+ * its own workers): not run, not failed, not acknowledged. It stays pending
+ * here, kept fresh by no heartbeat, so that after
+ * CODEINSIGHT_VISIBILITY_TIMEOUT_MS the next reclaim pass of any worker of
+ * the pool takes it: a newer one runs it; an older one leaves it again. Its
+ * job stays queued meanwhile; nothing is reserved or given back. */
+static void leave_for_newer(struct pipeline_job *j)
+{
+    struct log_line l;
+
+    pj_log_begin(&l, j, LOG_WARN, "job_left_for_newer");
+    log_str(&l, "format", pj_field(j, JOB_ENTRY_FORMAT_FIELD));
+    log_str(&l, "known", JOB_ENTRY_FORMAT);
+    log_end(&l);
+    pj_release(j, 0);
+}
+
 /* A retry's wait is over (pj_retry_later). */
 static void on_retry(void *arg)
 {
@@ -431,6 +448,7 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
 {
     struct pipeline_job *j = calloc(1, sizeof *j);
     const char *id, *lang, *text;
+    int format;
 
     w->inflight++;
     if (j == NULL) {
@@ -470,7 +488,12 @@ void pipeline_begin(struct worker *w, const char *entry_id, const cJSON *fields)
         j->charge.actual = 0;
         budget_key(pj_field(j, "user_id"), j->charge.month, j->budget_key);
     }
-    if (j->job_id[0] == '\0' || !entry_complete(j)) {
+    format = job_entry_format_known(pj_field(j, JOB_ENTRY_FORMAT_FIELD));
+    if (format == 0 && j->job_id[0] != '\0') {
+        leave_for_newer(j);
+        return;
+    }
+    if (j->job_id[0] == '\0' || format < 0 || !entry_complete(j)) {
         reject(j);
         return;
     }

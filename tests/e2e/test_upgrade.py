@@ -81,6 +81,10 @@ def unknown_type(meta: dict) -> None:
     meta["type"] = NEWER_TYPE           # a newer gateway's request type
 
 
+def garbled_format(meta: dict) -> None:
+    meta["format"] = "2.x"              # damaged: not a format number
+
+
 @contextlib.contextmanager
 def newer_schema(harness):
     """The newer release's migrations, which run before its gateways roll
@@ -100,8 +104,8 @@ def newer_schema(harness):
                      f" ALTER TABLE jobs ADD CONSTRAINT jobs_type_check {check}")
 
 
-@pytest.mark.parametrize("edit", [without_created_at, unknown_type],
-                         ids=["older_gateway", "newer_gateway"])
+@pytest.mark.parametrize("edit", [without_created_at, unknown_type, garbled_format],
+                         ids=["older_gateway", "newer_gateway", "garbled_format"])
 def test_an_entry_the_worker_cannot_use_gives_its_reservation_back(harness, gateway,
                                                                    clean_state, edit):
     """The job of an entry the worker cannot use fails; its reservation
@@ -144,6 +148,40 @@ def test_an_entry_the_worker_cannot_use_gives_its_reservation_back(harness, gate
                                           harness.default_user_id, None), stored
         st, _, page = harness.http("GET", "/jobs?status=failed")
         assert st == 200 and job_id in [j["job_id"] for j in page["jobs"]], page
+
+
+def test_an_entry_of_a_later_format_is_left_for_a_newer_worker(harness, gateway, clean_state):
+    """An entry whose format is later than this release's (JOB_ENTRY_FORMAT,
+    common/job.h: a newer gateway's, for its own workers) is not run and
+    not failed: the worker leaves it pending, and past the visibility
+    timeout a reclaim pass offers it to the pool's workers again, which
+    (of this release too) leave it again. The job stays queued, its
+    reservation held, nothing charged or dead-lettered; an entry of this
+    release's format beside it runs."""
+    before = counter(harness).get("reserved", 0)
+    job_id = harness.submit(file_path="later.py", file_content="import os\n")
+    reserved = counter(harness)["reserved"]
+    rewrite_entry(harness, job_id, lambda meta: meta.update(format="2"))
+    env = {"CODEINSIGHT_VISIBILITY_TIMEOUT_MS": "1000", "CODEINSIGHT_READ_BLOCK_MS": "200"}
+    workers = [harness.start_worker("fast", env), harness.start_worker("fast", env)]
+    def left():
+        return [e for w in workers for e in w.events("job_left_for_newer", job_id=job_id)]
+
+    wait_until(lambda: len(left()) >= 2, 20, 0.1, desc="the entry left, reclaimed, left again")
+    first = left()[0]
+    assert (first["format"], first["known"], first["level"]) == ("2", "1", "warn"), first
+
+    ok = harness.submit(file_path="now.py", file_content="import os\n")
+    assert harness.poll_job(ok, timeout=JOB_TIMEOUT_S)["status"] == "done"
+    # No worker started it (job_start.lua writes the hash) or stored it.
+    assert harness.redis_cli("EXISTS", f"job:{job_id}") == "0"
+    assert harness.psql_int(f"SELECT count(*) FROM jobs WHERE job_id = '{job_id}'") == 0
+    assert counter(harness)["reserved"] == reserved > before
+    pending = harness.redis_cli("XPENDING", STREAM_FAST, GROUP_FAST).splitlines()
+    assert pending[0] == "1", pending
+    for w in workers:
+        assert not w.events("job_rejected") and not w.events("job_dead_lettered"), w.tail()
+    harness.stop_workers()
 
 
 def test_an_entry_postgresql_cannot_store_still_ends_its_job(harness, gateway, clean_state):

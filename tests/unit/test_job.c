@@ -159,6 +159,25 @@ static void test_id_copy(void **state)
     assert_int_equal(job_read_keys(id, (char[JOB_KEY_MAX]){0}, &stream, eid), 1);
 }
 
+/* An entry's format: none or one not later than this release's is
+ * readable, a later one is left for a newer worker, anything but a small
+ * decimal is malformed. */
+static void test_entry_format(void **state)
+{
+    static const char *const malformed[] = {"", "x", "2.x", "-1", "+1", " 1", "1 ",
+                                            "1234567890", "0x2"};
+    (void)state;
+
+    assert_int_equal(job_entry_format_known(NULL), 1);
+    assert_int_equal(job_entry_format_known(JOB_ENTRY_FORMAT), 1);
+    assert_int_equal(job_entry_format_known("0"), 1);
+    assert_int_equal(job_entry_format_known("01"), 1);
+    assert_int_equal(job_entry_format_known("2"), 0);
+    assert_int_equal(job_entry_format_known("999999999"), 0);
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+        assert_int_equal(job_entry_format_known(malformed[i]), -1);
+}
+
 /* The id of an entry, as admit.lua writes it, and back. */
 static void test_id_of_entry_roundtrip(void **state)
 {
@@ -552,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_deferred_keys),
         cmocka_unit_test(test_id_draft),
         cmocka_unit_test(test_id_copy),
+        cmocka_unit_test(test_entry_format),
         cmocka_unit_test(test_id_of_entry_roundtrip),
         cmocka_unit_test(test_id_order),
         cmocka_unit_test(test_id_order_fraction),
