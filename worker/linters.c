@@ -1,8 +1,9 @@
 /* linters.c - which linters run for a language, with which arguments, what
  * their exit statuses mean, and which of their checks are the same issue.
  * See linters.h for the contract; the parsers of their output, and how each
- * maps to severity and category, are in linter_parse.c. Nothing here runs
- * a program.
+ * maps to severity and category, are in linter_parse_lines.c (flake8,
+ * cppcheck) and linter_parse_json.c (pylint, shellcheck, ESLint). Nothing
+ * here runs a program.
  */
 #include "worker/linters.h"
 
@@ -50,7 +51,7 @@ static const char *const shellcheck_argv[] = {
 
 /* The template names each finding's file, then a tab: cppcheck also reports
  * what it finds in a header the file includes, with the header's lines, and
- * the parser keeps the file's own findings only (linter_parse.c). A tab, not
+ * the parser keeps the file's own findings only (linter_parse_lines.c). A tab, not
  * ':', ends the file: a submitted path may hold ':' but no control
  * character. cppcheck turns the two characters "\t" into a tab. */
 #define CPPCHECK_COMMON_ARGS \

@@ -1,4 +1,4 @@
-/* test_linter_output.c - the linters' output parsers (worker/linter_parse.c,
+/* test_linter_output.c - the linters' output parsers (worker/linter_parse_*.c,
  * through worker/linters.c's table) against output that is not the usual:
  * empty, garbage, odd JSON entries, line 0, messages past the cap (a secret
  * cut in half must not survive), more findings than the cap, and appending

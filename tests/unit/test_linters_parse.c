@@ -1,5 +1,5 @@
 /* test_linters_parse.c - unit tests for the output parsers of
- * worker/linter_parse.c (through worker/linters.c's table, and each
+ * worker/linter_parse_*.c (through worker/linters.c's table, and each
  * linter's exit_ok), linked against them alone. The
  * table of linters per language is tested in test_linters_table.c, the
  * parsers against odd, huge or hostile output in test_linter_output.c.
