@@ -38,6 +38,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -60,20 +61,86 @@ static long json_long(const cJSON *item, long missing)
     return (long)d;
 }
 
+/* Value of the 4 hex digits at s, or -1. */
+static long hex4(const char *s)
+{
+    long v = 0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        v <<= 4;
+        if (ascii_is_digit(c))
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
+    }
+    return v;
+}
+
+/* Offset, at or after from, of the next "\uXXXX" escape in s[0..len) that
+ * is half a surrogate pair without its other half, or len when none.
+ * Linters quote the file's own strings: ESLint's JSON.stringify writes a
+ * key "\uD800" of the file as that lone escape, which names no character,
+ * and cJSON refuses the whole document for it. A backslash outside a
+ * string makes no JSON document, so strings need not be told apart. */
+static size_t json_lone_surrogate(const char *s, size_t len, size_t from)
+{
+    size_t i = from;
+
+    while (i + 1 < len) {
+        long v;
+
+        if (s[i] != '\\') {
+            i++;
+            continue;
+        }
+        if (s[i + 1] != 'u' || len - i < 6 || (v = hex4(s + i + 2)) < 0xd800 || v > 0xdfff) {
+            i += 2;  /* another escape ("\\" skipped whole), or a character's */
+            continue;
+        }
+        if (v <= 0xdbff && len - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u' &&
+            (v = hex4(s + i + 8)) >= 0xdc00 && v <= 0xdfff) {
+            i += 12;  /* a pair */
+            continue;
+        }
+        return i;
+    }
+    return len;
+}
+
 /* Parses the JSON document out[0..len), which must be followed by nothing
- * but blanks. Returns the owned root, or NULL. */
+ * but blanks; a lone surrogate's escape reads as U+FFFD. Returns the owned
+ * root, or NULL (also when memory ran out). */
 static cJSON *json_parse_whole(const char *out, size_t len)
 {
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(out, len, &end, 0);
+    const char *end = NULL, *text = out;
+    char *copy = NULL;
+    size_t at = json_lone_surrogate(out, len, 0);
+    cJSON *root;
 
-    if (root == NULL)
-        return NULL;
-    if (end == NULL || end < out || end > out + len ||
-        !finding_blank(end, (size_t)(out + len - end))) {
-        cJSON_Delete(root);
-        return NULL;
+    if (at < len) {
+        /* Mended in a copy, escape for escape: six bytes each. */
+        copy = malloc(len);
+        if (copy == NULL)
+            return NULL;
+        memcpy(copy, out, len);
+        for (; at < len; at = json_lone_surrogate(copy, len, at + 6))
+            memcpy(copy + at, "\\ufffd", 6);
+        text = copy;
     }
+    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (root != NULL && (end == NULL || end < text || end > text + len ||
+                         !finding_blank(end, (size_t)(text + len - end)))) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    free(copy);
     return root;
 }
 
