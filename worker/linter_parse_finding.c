@@ -44,6 +44,15 @@ int finding_rule_id_valid(const char *s)
     return n > 0;
 }
 
+/* 1 when the character at s (well-formed) is a control character: C0,
+ * DEL, or C1 (U+0080..U+009F, 0xc2 0x80..0x9f: CSI U+009B is ESC [ to a
+ * terminal that honours it), as relpath.c and the CLI's termtext.c count
+ * them. */
+static int is_control(const unsigned char *s)
+{
+    return s[0] < 0x20 || s[0] == 0x7f || (s[0] == 0xc2 && s[1] <= 0x9f);
+}
+
 /* Length of the well-formed UTF-8 sequence of 2 to 4 bytes at s[0..avail),
  * or 0 when it is malformed, overlong, a surrogate or truncated. */
 static size_t utf8_seq_len(const unsigned char *s, size_t avail)
@@ -84,19 +93,23 @@ size_t finding_sanitize(char *dst, size_t cap, const char *src, size_t len, int 
     while (i < len && is_space(s[i]))
         i++;
     while (i < len) {
-        size_t n = 1;  /* bytes of src consumed and of dst written */
+        size_t n = 1;  /* bytes of src consumed */
+        const char *rep = NULL;  /* what is written instead of them */
 
         if (s[i] >= 0x80)
             n = utf8_seq_len(s + i, len - i);
-        if (out + (n > 0 ? n : 1) > cap) {
+        if (n == 0) {
+            rep = "?";
+            n = 1;
+        } else if (is_control(s + i)) {
+            rep = " ";
+        }
+        if (out + (rep != NULL ? 1 : n) > cap) {
             overflow = 1;
             break;
         }
-        if (n == 0) {
-            dst[out++] = '?';
-            n = 1;
-        } else if (s[i] < 0x20 || s[i] == 0x7f) {
-            dst[out++] = ' ';
+        if (rep != NULL) {
+            dst[out++] = rep[0];
         } else {
             memcpy(dst + out, s + i, n);
             out += n;

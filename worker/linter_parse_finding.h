@@ -41,7 +41,7 @@ long finding_line_clamp(long line);
 
 /* Writes src[0..len) into dst (cap + 1 bytes, cap >= 3) as at most cap
  * bytes of valid UTF-8: leading and trailing blanks dropped, control
- * characters turned into spaces, malformed bytes into '?'. When it does not
+ * characters (C0, DEL and C1) turned into spaces, malformed bytes into '?'. When it does not
  * fit, or `more` says src was already cut, it is cut at a character
  * boundary and ends in "...". A cut inside a word goes back to the blank
  * before it, dropping the word: linters quote the file, and a secret cut in

@@ -22,6 +22,54 @@
 
 #include "tests/unit/linters_fx.h"
 
+/* 1 when s holds a C0 or C1 control character or DEL (U+0000..U+001F,
+ * U+007F..U+009F). */
+static int has_control(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p != '\0'; p++)
+        if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+            return 1;
+    return 0;
+}
+
+/* Control characters quoted from the file: C1's (U+0080..U+009F: CSI
+ * U+009B is ESC [ to a terminal that honours them) were kept, as valid
+ * UTF-8, though linters.h promises no control character; ESLint's
+ * no-dupe-keys on {"\u009b[2J": 1, "\u009b[2J": 2} writes the character
+ * itself. C0 ones and DEL, raw or escaped, were spaces already. */
+static void test_control_characters(void **state)
+{
+    static const char eslint_out[] =
+        "[{\"filePath\":\"/tmp/w/c1.js\",\"messages\":["
+        "{\"ruleId\":\"no-dupe-keys\",\"severity\":2,"
+        "\"message\":\"Duplicate key '\xc2\x9b[2J'.\",\"line\":1,\"column\":28},"
+        "{\"ruleId\":\"no-dupe-keys\",\"severity\":2,"
+        "\"message\":\"Duplicate key '\\u0085\\u001b]0;x\\u0007\\u009f'.\",\"line\":2}]}]";
+    cJSON *findings;
+
+    (void)state;
+    assert_int_equal(parse_str(linter_named("javascript", "eslint"), eslint_out, &findings), 2);
+    assert_string_equal(message_at(findings, 0), "Duplicate key ' [2J'.");
+    assert_string_equal(message_at(findings, 1), "Duplicate key '  ]0;x  '.");
+    cJSON_Delete(findings);
+
+    assert_int_equal(parse_str(linter_named("python", "flake8"),
+                               "3:1:E501:a \xc2\x80 b \xc2\x9f\xc2\xa0" "c \x1b[0m\n", &findings),
+                     1);
+    /* U+00A0, the first character past C1, is kept. */
+    assert_string_equal(message_at(findings, 0), "a   b  \xc2\xa0" "c  [0m");
+    cJSON_Delete(findings);
+
+    assert_int_equal(parse_str(linter_named("c", "cppcheck"),
+                               "a.c\t2:1:error:syntaxError:bad \xc2\x9b" "31m\xc2\x9b\n", &findings),
+                     1);
+    assert_string_equal(message_at(findings, 0), "bad  31m");
+    assert_false(has_control(message_at(findings, 0)));
+    cJSON_Delete(findings);
+}
+
 /* ESLint's no-dupe-keys quotes a key as its value: for {"\uD800": 1,
  * "\uD800": 2} (eslint --format json on a two-line file) it writes a lone
  * surrogate's escape, which is no character; cJSON refuses the whole
@@ -78,6 +126,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lone_surrogate_escapes),
         cmocka_unit_test(test_surrogate_pairs_kept),
+        cmocka_unit_test(test_control_characters),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
