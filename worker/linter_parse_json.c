@@ -84,12 +84,17 @@ static long hex4(const char *s)
 }
 
 /* Offset, at or after from, of the next "\uXXXX" escape in s[0..len) that
- * is half a surrogate pair without its other half, or len when none.
- * Linters quote the file's own strings: ESLint's JSON.stringify writes a
- * key "\uD800" of the file as that lone escape, which names no character,
- * and cJSON refuses the whole document for it. A backslash outside a
- * string makes no JSON document, so strings need not be told apart. */
-static size_t json_lone_surrogate(const char *s, size_t len, size_t from)
+ * cJSON reads wrong, or len when none; *rep is the escape read in its
+ * place. Linters quote the file's own strings, and ESLint's
+ * JSON.stringify writes a key "\uD800" of the file as that lone escape:
+ * - half a surrogate pair without its other half names no character, and
+ *   cJSON refuses the whole document for it: U+FFFD instead;
+ * - "\u0000" becomes a NUL that ends the string, dropping the rest of the
+ *   message: a space instead, as finding_sanitize makes of a control
+ *   character.
+ * A backslash outside a string makes no JSON document, so strings need
+ * not be told apart. */
+static size_t json_bad_escape(const char *s, size_t len, size_t from, const char **rep)
 {
     size_t i = from;
 
@@ -100,8 +105,16 @@ static size_t json_lone_surrogate(const char *s, size_t len, size_t from)
             i++;
             continue;
         }
-        if (s[i + 1] != 'u' || len - i < 6 || (v = hex4(s + i + 2)) < 0xd800 || v > 0xdfff) {
-            i += 2;  /* another escape ("\\" skipped whole), or a character's */
+        if (s[i + 1] != 'u' || len - i < 6 || (v = hex4(s + i + 2)) < 0) {
+            i += 2;  /* another escape ("\\" skipped whole), or not one */
+            continue;
+        }
+        if (v == 0) {
+            *rep = "\\u0020";
+            return i;
+        }
+        if (v < 0xd800 || v > 0xdfff) {
+            i += 6;
             continue;
         }
         if (v <= 0xdbff && len - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u' &&
@@ -109,19 +122,20 @@ static size_t json_lone_surrogate(const char *s, size_t len, size_t from)
             i += 12;  /* a pair */
             continue;
         }
+        *rep = "\\ufffd";
         return i;
     }
     return len;
 }
 
 /* Parses the JSON document out[0..len), which must be followed by nothing
- * but blanks; a lone surrogate's escape reads as U+FFFD. Returns the owned
- * root, or NULL (also when memory ran out). */
+ * but blanks; the escapes json_bad_escape finds read as it says. Returns
+ * the owned root, or NULL (also when memory ran out). */
 static cJSON *json_parse_whole(const char *out, size_t len)
 {
-    const char *end = NULL, *text = out;
+    const char *end = NULL, *text = out, *rep;
     char *copy = NULL;
-    size_t at = json_lone_surrogate(out, len, 0);
+    size_t at = json_bad_escape(out, len, 0, &rep);
     cJSON *root;
 
     if (at < len) {
@@ -130,8 +144,8 @@ static cJSON *json_parse_whole(const char *out, size_t len)
         if (copy == NULL)
             return NULL;
         memcpy(copy, out, len);
-        for (; at < len; at = json_lone_surrogate(copy, len, at + 6))
-            memcpy(copy + at, "\\ufffd", 6);
+        for (; at < len; at = json_bad_escape(copy, len, at + 6, &rep))
+            memcpy(copy + at, rep, 6);
         text = copy;
     }
     root = cJSON_ParseWithLengthOpts(text, len, &end, 0);

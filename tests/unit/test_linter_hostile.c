@@ -121,12 +121,41 @@ static void test_surrogate_pairs_kept(void **state)
     cJSON_Delete(findings);
 }
 
+/* "\u0000" in a message: cJSON reads a NUL that ends the string, and the
+ * rest of the message was dropped without a word ("Duplicate key '" for
+ * ESLint's no-dupe-keys on {"\u0000z": 1, "\u0000z": 2}). It is a control
+ * character, so a space, like the others. */
+static void test_nul_escapes(void **state)
+{
+    cJSON *findings;
+
+    (void)state;
+    assert_int_equal(parse_str(linter_named("javascript", "eslint"),
+                               "[{\"filePath\":\"/tmp/w/nul.js\",\"messages\":["
+                               "{\"ruleId\":\"no-dupe-keys\",\"severity\":2,"
+                               "\"message\":\"Duplicate key '\\u0000z'.\",\"line\":1,"
+                               "\"column\":86}]}]",
+                               &findings),
+                     1);
+    assert_string_equal(message_at(findings, 0), "Duplicate key ' z'.");
+    cJSON_Delete(findings);
+    /* An escaped backslash before "u0000" is text. */
+    assert_int_equal(parse_str(linter_named("shell", "shellcheck"),
+                               "{\"comments\":[{\"code\":2034,\"line\":1,"
+                               "\"message\":\"a \\\\u0000 \\u0000\\u0000b\"}]}",
+                               &findings),
+                     1);
+    assert_string_equal(message_at(findings, 0), "a \\u0000   b");
+    cJSON_Delete(findings);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lone_surrogate_escapes),
         cmocka_unit_test(test_surrogate_pairs_kept),
         cmocka_unit_test(test_control_characters),
+        cmocka_unit_test(test_nul_escapes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
