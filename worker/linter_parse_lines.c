@@ -58,7 +58,8 @@ enum {
 };
 
 /* Handles one NUL-terminated line (cut to LINE_BUF_MAX - 1 bytes; `more`
- * when it was longer). Returns one of LINE_*. */
+ * when it was longer, or is the output's last and has no "\n"). Returns
+ * one of LINE_*. */
 typedef int (*line_fn)(char *line, int more, cJSON *findings);
 
 /* Reads a decimal field made of digits only, followed by ':'. On success
@@ -120,7 +121,9 @@ static int parse_lines(const char *out, size_t len, cJSON *findings,
         const char *nl = memchr(out + pos, '\n', len - pos);
         size_t end = nl != NULL ? (size_t)(nl - out) : len;
         size_t n = end - pos;
-        int more = 0;
+        /* A last line without its "\n" was cut short (the runner's output
+         * cap): it may end inside a word quoted from the file. */
+        int more = nl == NULL;
 
         if (n > 0 && out[pos + n - 1] == '\r')
             n--;

@@ -149,6 +149,40 @@ static void test_nul_escapes(void **state)
     cJSON_Delete(findings);
 }
 
+/* Output the runner's cap cut (CODEINSIGHT_LINT_OUTPUT_MAX; the runner
+ * still parses it, and says later findings were dropped): its last line
+ * has no "\n" and may end inside a word the linter quoted from the file.
+ * It was read as a whole message, so half a secret reached the model, no
+ * longer matching the redaction's pattern; it is cut as an over-long line
+ * is, at the blank before that word, ending in "...". */
+static void test_last_line_cut_short(void **state)
+{
+    static const char token[] = "ghp_0123456789abcdefghij";  /* 24 of its 40 bytes */
+    char out[512];
+    cJSON *findings;
+
+    (void)state;
+    snprintf(out, sizeof out, "1:1:F401:'os' imported but unused\n"
+                              "17:5:F821:undefined name '%s", token);
+    assert_int_equal(parse_str(linter_named("python", "flake8"), out, &findings), 2);
+    assert_string_equal(message_at(findings, 0), "'os' imported but unused");
+    assert_string_equal(message_at(findings, 1), "undefined name...");
+    cJSON_Delete(findings);
+
+    snprintf(out, sizeof out, "a.c\t3:9:style:unreadVariable:Variable 'x' is assigned\r\n"
+                              "a.c\t4:9:error:syntaxError:Unmatched '%s", token);
+    assert_int_equal(parse_str(linter_named("c", "cppcheck"), out, &findings), 2);
+    assert_string_equal(message_at(findings, 0), "Variable 'x' is assigned");
+    assert_string_equal(message_at(findings, 1), "Unmatched...");
+    cJSON_Delete(findings);
+
+    /* A whole last line, "\n" and all, is read whole. */
+    snprintf(out, sizeof out, "17:5:F821:undefined name '%s'\n", token);
+    assert_int_equal(parse_str(linter_named("python", "flake8"), out, &findings), 1);
+    assert_non_null(strstr(message_at(findings, 0), token));
+    cJSON_Delete(findings);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_surrogate_pairs_kept),
         cmocka_unit_test(test_control_characters),
         cmocka_unit_test(test_nul_escapes),
+        cmocka_unit_test(test_last_line_cut_short),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
