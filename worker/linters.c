@@ -292,6 +292,6 @@ int linters_run_failed(const struct linter *l, int exit_code, int found)
     if (l->exit_ok == exit_ok_zero_or_one)
         return exit_code == 1 && found == 0;
     if (l->exit_ok == exit_ok_pylint)
-        return (exit_code & 1) != 0;
+        return (exit_code & 1) != 0 || (exit_code != 0 && found == 0);
     return 0;
 }

@@ -120,7 +120,8 @@ int linters_same_finding(const char *rule_a, const char *message_a, const char *
  * ESLint exit 1 only with findings to show, so exit 1 with none is the
  * interpreter's own failure (a MemoryError under the sandbox's address-space
  * limit, say); pylint's bit 1 is a fatal message (it could not check the
- * file: astroid crashed, or memory ran out). */
+ * file: astroid crashed, or memory ran out), and its other bits say it
+ * issued messages, so with none read its output was lost. */
 int linters_run_failed(const struct linter *l, int exit_code, int found);
 
 #endif

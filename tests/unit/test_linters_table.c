@@ -261,6 +261,11 @@ static void test_run_failed(void **state)
     assert_true(linters_run_failed(pylint, 1 | 4, 2));
     assert_false(linters_run_failed(pylint, 2 | 4 | 16, 5));
     assert_false(linters_run_failed(pylint, 0, 0));
+    /* Its other bits say messages of a type were issued: without any
+     * read (an empty or lost output), the run failed too. */
+    assert_true(linters_run_failed(pylint, 2, 0));
+    assert_true(linters_run_failed(pylint, 4 | 16, 0));
+    assert_false(linters_run_failed(pylint, 16, 1));
     assert_false(linters_run_failed(cppcheck, 0, 0));
 }
 
