@@ -132,7 +132,9 @@ size_t finding_sanitize(char *dst, size_t cap, const char *src, size_t len, int 
     }
     while (out > 0 && dst[out - 1] == ' ')
         out--;
-    if (overflow || more) {
+    /* Nothing left but the ellipsis says nothing: 0, for the caller's
+     * fallback. */
+    if ((overflow || more) && out > 0) {
         memcpy(dst + out, ELLIPSIS, ELLIPSIS_LEN);
         out += ELLIPSIS_LEN;
     }

@@ -46,7 +46,8 @@ long finding_line_clamp(long line);
  * boundary and ends in "...". A cut inside a word goes back to the blank
  * before it, dropping the word: linters quote the file, and a secret cut in
  * half no longer matches the redaction's patterns (redact_findings), so its
- * first half would reach the model. Returns the length written. */
+ * first half would reach the model. Returns the length written: 0, with
+ * dst "", when nothing is left (src blank, or one word that was cut). */
 size_t finding_sanitize(char *dst, size_t cap, const char *src, size_t len, int more);
 
 /* Sets f's message, built in msg (LINTERS_MESSAGE_MAX + 1 bytes; f borrows

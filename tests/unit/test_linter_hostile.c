@@ -183,6 +183,133 @@ static void test_last_line_cut_short(void **state)
     cJSON_Delete(findings);
 }
 
+/* cppcheck names each finding's file (a #line directive in the file can
+ * name any): ':' and blanks in a name are the file's own, a tab ends it; a
+ * name that is no submitted path (absolute, "..", not UTF-8) is another
+ * file's, dropped, and counts for the format. A regression case: these
+ * passed. */
+static void test_file_names(void **state)
+{
+    const struct linter *cppcheck = linter_named("c", "cppcheck");
+    cJSON *findings;
+
+    (void)state;
+    assert_int_equal(parse_str(cppcheck,
+                               "src/x:1:2:error:x.c\t3:9:error:nullPointer:Null pointer dereference: p\n"
+                               "sp ace:1:2.c\t9:33:error:arrayIndexOutOfBounds:Array 'a[2]' accessed\n"
+                               "\xc3\xa9 t\xc3\xa9.c\t4:1:style:constVariable:Variable 'a'\n"
+                               "\xff\xfe.c\t5:1:error:nullPointer:Null pointer dereference: q\n"
+                               "/etc/passwd\t7:33:error:arrayIndexOutOfBounds:x\n"
+                               "../up.c\t8:1:error:nullPointer:x\n",
+                               &findings),
+                     3);
+    assert_int_equal(int_of(cJSON_GetArrayItem(findings, 0), "line"), 3);
+    assert_string_equal(message_at(findings, 0), "Null pointer dereference: p");
+    assert_string_equal(str_of(cJSON_GetArrayItem(findings, 1), "category"), "security");
+    assert_int_equal(int_of(cJSON_GetArrayItem(findings, 2), "line"), 4);
+    cJSON_Delete(findings);
+    /* Only other files' findings: none, but the output was cppcheck's. */
+    assert_int_equal(parse_str(cppcheck, "\xff.c\t1:1:error:nullPointer:x\n", NULL), 0);
+}
+
+/* Line and column numbers a tool should not print: 0 and below, past
+ * INT_MAX, past what a long holds, not numbers. A line is clamped to
+ * [1, INT_MAX], a column dropped, a number past a long drops the line of
+ * text (it is no finding). A regression case: these passed. */
+static void test_numbers_out_of_range(void **state)
+{
+    cJSON *findings;
+    const cJSON *f;
+
+    (void)state;
+    assert_int_equal(parse_str(linter_named("python", "flake8"),
+                               "0:0:E1:zero\n"
+                               "2147483648:2147483648:E1:past int\n"
+                               "9223372036854775808:1:E1:past long\n"
+                               "1:9223372036854775808:E1:past long\n"
+                               "-1:1:E1:negative\n"
+                               "+1:1:E1:signed\n",
+                               &findings),
+                     2);
+    f = cJSON_GetArrayItem(findings, 0);
+    assert_int_equal(int_of(f, "line"), 1);
+    assert_false(cJSON_HasObjectItem(f, "column"));
+    f = cJSON_GetArrayItem(findings, 1);
+    assert_int_equal(int_of(f, "line"), INT_MAX);
+    assert_false(cJSON_HasObjectItem(f, "column"));
+    cJSON_Delete(findings);
+
+    assert_int_equal(parse_str(linter_named("python", "pylint"),
+                               "[{\"message-id\":\"C0301\",\"line\":-5,\"column\":2147483647},"
+                               " {\"message-id\":\"C0301\",\"line\":1e999,\"column\":2147483646,"
+                               "  \"endLine\":1e300},"
+                               " {\"message-id\":\"C0301\",\"line\":\"7\",\"column\":-0.0}]",
+                               &findings),
+                     3);
+    f = cJSON_GetArrayItem(findings, 0);
+    assert_int_equal(int_of(f, "line"), 1);
+    assert_false(cJSON_HasObjectItem(f, "column"));
+    f = cJSON_GetArrayItem(findings, 1);
+    assert_int_equal(int_of(f, "line"), INT_MAX);
+    assert_int_equal(int_of(f, "column"), INT_MAX);
+    assert_int_equal(int_of(f, "end_line"), INT_MAX);
+    f = cJSON_GetArrayItem(findings, 2);
+    assert_int_equal(int_of(f, "line"), 1);
+    assert_int_equal(int_of(f, "column"), 1);  /* pylint's columns count from 0 */
+    cJSON_Delete(findings);
+
+    assert_int_equal(parse_str(linter_named("javascript", "eslint"),
+                               "[{\"messages\":[{\"ruleId\":\"semi\",\"line\":4294967297,"
+                               "\"column\":0,\"endLine\":3}]}]",
+                               &findings),
+                     1);
+    f = cJSON_GetArrayItem(findings, 0);
+    assert_int_equal(int_of(f, "line"), INT_MAX);
+    assert_false(cJSON_HasObjectItem(f, "column"));
+    assert_false(cJSON_HasObjectItem(f, "end_line"));
+    cJSON_Delete(findings);
+}
+
+/* A line of a megabyte (a message quoting a minified file) costs one
+ * finding of at most LINTERS_MESSAGE_MAX bytes; the next line is read as
+ * usual. ESLint's findings stop at LINTERS_FINDINGS_MAX too, counted over
+ * its files. A regression case: these passed. */
+static void test_long_lines_and_many_findings(void **state)
+{
+    const size_t big = (size_t)1 << 20;
+    const int many = LINTERS_FINDINGS_MAX + 100;
+    char *out = malloc(big + 64);
+    cJSON *findings;
+    size_t n;
+    int i;
+
+    (void)state;
+    assert_non_null(out);
+    n = (size_t)snprintf(out, 64, "1:1:E501:");
+    memset(out + n, 'y', big);
+    snprintf(out + n + big, 64, "\n2:1:E501:short\n");
+    assert_int_equal(parse_str(linter_named("python", "flake8"), out, &findings), 2);
+    assert_string_equal(message_at(findings, 0), "E501");  /* the one word, dropped */
+    assert_string_equal(message_at(findings, 1), "short");
+    cJSON_Delete(findings);
+    free(out);
+
+    out = malloc((size_t)many * 64 + 64);
+    assert_non_null(out);
+    n = (size_t)sprintf(out, "[{\"messages\":[");
+    for (i = 0; i < many; i++)
+        n += (size_t)sprintf(out + n, "%s{\"ruleId\":\"semi\",\"line\":%d}",
+                             i == many / 2 ? "]},{\"messages\":[" : i > 0 ? "," : "", i + 1);
+    sprintf(out + n, "]}]");
+    assert_int_equal(parse_str(linter_named("javascript", "eslint"), out, &findings),
+                     LINTERS_FINDINGS_MAX);
+    assert_int_equal(cJSON_GetArraySize(findings), LINTERS_FINDINGS_MAX);
+    assert_int_equal(int_of(cJSON_GetArrayItem(findings, LINTERS_FINDINGS_MAX - 1), "line"),
+                     LINTERS_FINDINGS_MAX);
+    cJSON_Delete(findings);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +318,9 @@ int main(void)
         cmocka_unit_test(test_control_characters),
         cmocka_unit_test(test_nul_escapes),
         cmocka_unit_test(test_last_line_cut_short),
+        cmocka_unit_test(test_file_names),
+        cmocka_unit_test(test_numbers_out_of_range),
+        cmocka_unit_test(test_long_lines_and_many_findings),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
