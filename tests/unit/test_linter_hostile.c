@@ -34,6 +34,21 @@ static int has_control(const char *s)
     return 0;
 }
 
+/* Parses out with the tool of language, which must give one finding of
+ * the documented shape whose message is want, without a control
+ * character. */
+static void check_one(const char *language, const char *tool, const char *out,
+                      const char *want)
+{
+    cJSON *findings;
+
+    assert_int_equal(parse_str(linter_named(language, tool), out, &findings), 1);
+    check_shape(cJSON_GetArrayItem(findings, 0), tool);
+    assert_string_equal(message_at(findings, 0), want);
+    assert_false(has_control(want));
+    cJSON_Delete(findings);
+}
+
 /* Control characters quoted from the file: C1's (U+0080..U+009F: CSI
  * U+009B is ESC [ to a terminal that honours them) were kept, as valid
  * UTF-8, though linters.h promises no control character; ESLint's
@@ -55,19 +70,11 @@ static void test_control_characters(void **state)
     assert_string_equal(message_at(findings, 1), "Duplicate key '  ]0;x  '.");
     cJSON_Delete(findings);
 
-    assert_int_equal(parse_str(linter_named("python", "flake8"),
-                               "3:1:E501:a \xc2\x80 b \xc2\x9f\xc2\xa0" "c \x1b[0m\n", &findings),
-                     1);
     /* U+00A0, the first character past C1, is kept. */
-    assert_string_equal(message_at(findings, 0), "a   b  \xc2\xa0" "c  [0m");
-    cJSON_Delete(findings);
-
-    assert_int_equal(parse_str(linter_named("c", "cppcheck"),
-                               "a.c\t2:1:error:syntaxError:bad \xc2\x9b" "31m\xc2\x9b\n", &findings),
-                     1);
-    assert_string_equal(message_at(findings, 0), "bad  31m");
-    assert_false(has_control(message_at(findings, 0)));
-    cJSON_Delete(findings);
+    check_one("python", "flake8", "3:1:E501:a \xc2\x80 b \xc2\x9f\xc2\xa0" "c \x1b[0m\n",
+              "a   b  \xc2\xa0" "c  [0m");
+    check_one("c", "cppcheck", "a.c\t2:1:error:syntaxError:bad \xc2\x9b" "31m\xc2\x9b\n",
+              "bad  31m");
 }
 
 /* ESLint's no-dupe-keys quotes a key as its value: for {"\uD800": 1,
@@ -108,17 +115,11 @@ static void test_lone_surrogate_escapes(void **state)
  * the letters) are no lone surrogate. */
 static void test_surrogate_pairs_kept(void **state)
 {
-    cJSON *findings;
-
     (void)state;
-    assert_int_equal(parse_str(linter_named("shell", "shellcheck"),
-                               "{\"comments\":[{\"code\":2034,\"line\":1,\"level\":\"warning\","
-                               "\"message\":\"\\ud83d\\ude00 and \\\\ud800 and \\\"\\\\\\ud83d\\ude00\"}]}",
-                               &findings),
-                     1);
-    assert_string_equal(message_at(findings, 0),
-                        "\xf0\x9f\x98\x80 and \\ud800 and \"\\\xf0\x9f\x98\x80");
-    cJSON_Delete(findings);
+    check_one("shell", "shellcheck",
+              "{\"comments\":[{\"code\":2034,\"line\":1,\"level\":\"warning\","
+              "\"message\":\"\\ud83d\\ude00 and \\\\ud800 and \\\"\\\\\\ud83d\\ude00\"}]}",
+              "\xf0\x9f\x98\x80 and \\ud800 and \"\\\xf0\x9f\x98\x80");
 }
 
 /* "\u0000" in a message: cJSON reads a NUL that ends the string, and the
@@ -127,26 +128,17 @@ static void test_surrogate_pairs_kept(void **state)
  * character, so a space, like the others. */
 static void test_nul_escapes(void **state)
 {
-    cJSON *findings;
-
     (void)state;
-    assert_int_equal(parse_str(linter_named("javascript", "eslint"),
-                               "[{\"filePath\":\"/tmp/w/nul.js\",\"messages\":["
-                               "{\"ruleId\":\"no-dupe-keys\",\"severity\":2,"
-                               "\"message\":\"Duplicate key '\\u0000z'.\",\"line\":1,"
-                               "\"column\":86}]}]",
-                               &findings),
-                     1);
-    assert_string_equal(message_at(findings, 0), "Duplicate key ' z'.");
-    cJSON_Delete(findings);
+    check_one("javascript", "eslint",
+              "[{\"filePath\":\"/tmp/w/nul.js\",\"messages\":["
+              "{\"ruleId\":\"no-dupe-keys\",\"severity\":2,"
+              "\"message\":\"Duplicate key '\\u0000z'.\",\"line\":1,\"column\":86}]}]",
+              "Duplicate key ' z'.");
     /* An escaped backslash before "u0000" is text. */
-    assert_int_equal(parse_str(linter_named("shell", "shellcheck"),
-                               "{\"comments\":[{\"code\":2034,\"line\":1,"
-                               "\"message\":\"a \\\\u0000 \\u0000\\u0000b\"}]}",
-                               &findings),
-                     1);
-    assert_string_equal(message_at(findings, 0), "a \\u0000   b");
-    cJSON_Delete(findings);
+    check_one("shell", "shellcheck",
+              "{\"comments\":[{\"code\":2034,\"line\":1,"
+              "\"message\":\"a \\\\u0000 \\u0000\\u0000b\"}]}",
+              "a \\u0000   b");
 }
 
 /* Output the runner's cap cut (CODEINSIGHT_LINT_OUTPUT_MAX; the runner
@@ -212,6 +204,22 @@ static void test_file_names(void **state)
     assert_int_equal(parse_str(cppcheck, "\xff.c\t1:1:error:nullPointer:x\n", NULL), 0);
 }
 
+/* Checks finding i's line, column and end_line (0: absent). */
+static void check_span(const cJSON *findings, int i, int line, int column, int end_line)
+{
+    const cJSON *f = cJSON_GetArrayItem(findings, i);
+
+    assert_int_equal(int_of(f, "line"), line);
+    if (column > 0)
+        assert_int_equal(int_of(f, "column"), column);
+    else
+        assert_false(cJSON_HasObjectItem(f, "column"));
+    if (end_line > 0)
+        assert_int_equal(int_of(f, "end_line"), end_line);
+    else
+        assert_false(cJSON_HasObjectItem(f, "end_line"));
+}
+
 /* Line and column numbers a tool should not print: 0 and below, past
  * INT_MAX, past what a long holds, not numbers. A line is clamped to
  * [1, INT_MAX], a column dropped, a number past a long drops the line of
@@ -219,7 +227,6 @@ static void test_file_names(void **state)
 static void test_numbers_out_of_range(void **state)
 {
     cJSON *findings;
-    const cJSON *f;
 
     (void)state;
     assert_int_equal(parse_str(linter_named("python", "flake8"),
@@ -231,12 +238,8 @@ static void test_numbers_out_of_range(void **state)
                                "+1:1:E1:signed\n",
                                &findings),
                      2);
-    f = cJSON_GetArrayItem(findings, 0);
-    assert_int_equal(int_of(f, "line"), 1);
-    assert_false(cJSON_HasObjectItem(f, "column"));
-    f = cJSON_GetArrayItem(findings, 1);
-    assert_int_equal(int_of(f, "line"), INT_MAX);
-    assert_false(cJSON_HasObjectItem(f, "column"));
+    check_span(findings, 0, 1, 0, 0);
+    check_span(findings, 1, INT_MAX, 0, 0);
     cJSON_Delete(findings);
 
     assert_int_equal(parse_str(linter_named("python", "pylint"),
@@ -246,16 +249,9 @@ static void test_numbers_out_of_range(void **state)
                                " {\"message-id\":\"C0301\",\"line\":\"7\",\"column\":-0.0}]",
                                &findings),
                      3);
-    f = cJSON_GetArrayItem(findings, 0);
-    assert_int_equal(int_of(f, "line"), 1);
-    assert_false(cJSON_HasObjectItem(f, "column"));
-    f = cJSON_GetArrayItem(findings, 1);
-    assert_int_equal(int_of(f, "line"), INT_MAX);
-    assert_int_equal(int_of(f, "column"), INT_MAX);
-    assert_int_equal(int_of(f, "end_line"), INT_MAX);
-    f = cJSON_GetArrayItem(findings, 2);
-    assert_int_equal(int_of(f, "line"), 1);
-    assert_int_equal(int_of(f, "column"), 1);  /* pylint's columns count from 0 */
+    check_span(findings, 0, 1, 0, 0);
+    check_span(findings, 1, INT_MAX, INT_MAX, INT_MAX);
+    check_span(findings, 2, 1, 1, 0);  /* pylint's columns count from 0 */
     cJSON_Delete(findings);
 
     assert_int_equal(parse_str(linter_named("javascript", "eslint"),
@@ -263,10 +259,7 @@ static void test_numbers_out_of_range(void **state)
                                "\"column\":0,\"endLine\":3}]}]",
                                &findings),
                      1);
-    f = cJSON_GetArrayItem(findings, 0);
-    assert_int_equal(int_of(f, "line"), INT_MAX);
-    assert_false(cJSON_HasObjectItem(f, "column"));
-    assert_false(cJSON_HasObjectItem(f, "end_line"));
+    check_span(findings, 0, INT_MAX, 0, 0);
     cJSON_Delete(findings);
 }
 
