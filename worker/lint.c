@@ -277,6 +277,10 @@ static void on_linter_done(void *arg, const struct loop_proc_result *res)
                 cJSON_AddItemToArray(t->res.findings, cJSON_DetachItemViaPointer(got, got->child));
             if (truncated)
                 note(t, "%s output exceeded the cap; later findings were dropped", l->tool);
+            else if (found >= LINTERS_FINDINGS_MAX)
+                /* The parser stops there: more may have followed. */
+                note(t, "%s stopped at %d findings; any later ones were dropped", l->tool,
+                     LINTERS_FINDINGS_MAX);
             linter_record(t, l->tool, "ok", r, found);
         }
         cJSON_Delete(got);

@@ -127,6 +127,18 @@ def test_shell_findings(harness, fast_worker):
     assert_persisted(harness, job)
 
 
+def test_a_linter_past_the_findings_cap_says_so(harness, fast_worker):
+    """A run keeps at most LINTERS_FINDINGS_MAX (500) findings of a linter
+    (worker/linters.h); the job's notes say the rest were dropped, so a
+    user does not take the 500 for all (before: no note)."""
+    script = "#!/bin/sh\n" + "".join(f"echo $v{i}\n" for i in range(600))
+    job = harness.poll_job(harness.submit(file_path="scripts/many.sh", file_content=script))
+    assert job["status"] == "done", job
+    assert linter(job, "shellcheck")["findings"] == 500, job["linters"]
+    assert "shellcheck stopped at 500 findings; any later ones were dropped" in job["notes"], \
+        job["notes"]
+
+
 def test_clean_python_has_no_findings(harness, fast_worker):
     job_id = harness.submit(file_path="clean.py", file_content=PY_CLEAN)
     job = harness.poll_job(job_id)
