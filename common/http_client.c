@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,14 @@ static void header_append(struct http_header *h, const char *v, size_t n)
     h->value[used + sep + n] = '\0';
 }
 
+/* Before a response: nothing found yet. */
+static void header_reset(struct http_header *h)
+{
+    h->value[0] = '\0';
+    h->found = 0;
+    h->too_long = 0;
+}
+
 /* CURLOPT_HEADERFUNCTION: one header line (not NUL-terminated, CRLF
  * included), status lines too. */
 static size_t http_header_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -93,9 +102,7 @@ static size_t http_header_cb(char *ptr, size_t size, size_t nmemb, void *userdat
 
     /* A new status line starts a response (after a 1xx): forget the last one's. */
     if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
-        h->value[0] = '\0';
-        h->found = 0;
-        h->too_long = 0;
+        header_reset(h);
         return n;
     }
     if (n <= name_len || ptr[name_len] != ':' || strncasecmp(ptr, h->name, name_len) != 0)
@@ -140,11 +147,8 @@ int http_get(const char *url, long timeout_ms, size_t max_bytes, char **body, si
     *body = NULL;
     *len = 0;
     *status = 0;
-    if (hdr != NULL) {
-        hdr->value[0] = '\0';
-        hdr->found = 0;
-        hdr->too_long = 0;
-    }
+    if (hdr != NULL)
+        header_reset(hdr);
     if (timeout_ms <= 0 || max_bytes > SIZE_MAX / 4)
         return err_set(e, ERR_INTERNAL, "http_get: bad timeout or size limit");
     pthread_once(&http_once, http_global_init);
@@ -372,27 +376,51 @@ static int copy_header_value(const char *line, size_t n, size_t name_len, char *
     return cut;
 }
 
+/* The response header fields a transfer keeps: where each goes, and whether
+ * a value too long for it is dropped (1) rather than cut. Each belongs to
+ * one response: a new status line (the final response after a 1xx) empties
+ * them all (xfer_new_response). */
+static const struct {
+    const char *name;               /* lower case, with the colon */
+    size_t offset;                  /* of the char array in struct http_xfer */
+    size_t cap;                     /* its bytes */
+    int whole;
+} xfer_fields[] = {
+    {"retry-after:", offsetof(struct http_xfer, resp.retry_after),
+     sizeof ((struct http_xfer *)0)->resp.retry_after, 0},
+    {"anthropic-ratelimit-requests-reset:", offsetof(struct http_xfer, resp.reset),
+     sizeof ((struct http_xfer *)0)->resp.reset, 0},
+    {"location:", offsetof(struct http_xfer, location),
+     sizeof ((struct http_xfer *)0)->location, 0},
+    {"etag:", offsetof(struct http_xfer, resp.etag), sizeof ((struct http_xfer *)0)->resp.etag, 1},
+};
+
+/* A status line starts a response: nothing of the last one's is kept. */
+static void xfer_new_response(struct http_xfer *x)
+{
+    for (size_t i = 0; i < sizeof xfer_fields / sizeof xfer_fields[0]; i++)
+        ((char *)x + xfer_fields[i].offset)[0] = '\0';
+}
+
 static size_t xfer_header_cb(char *line, size_t size, size_t nitems, void *userdata)
 {
     struct http_xfer *x = userdata;
     size_t n = size * nitems;
-    static const char ra[] = "retry-after:";
-    static const char rr[] = "anthropic-ratelimit-requests-reset:";
-    static const char lo[] = "location:";
-    static const char et[] = "etag:";
 
-    if (n > sizeof ra - 1 && strncasecmp(line, ra, sizeof ra - 1) == 0)
-        copy_header_value(line, n, sizeof ra - 1, x->resp.retry_after, sizeof x->resp.retry_after);
-    else if (n > sizeof rr - 1 && strncasecmp(line, rr, sizeof rr - 1) == 0)
-        copy_header_value(line, n, sizeof rr - 1, x->resp.reset, sizeof x->resp.reset);
-    else if (n > sizeof lo - 1 && strncasecmp(line, lo, sizeof lo - 1) == 0)
-        copy_header_value(line, n, sizeof lo - 1, x->location, sizeof x->location);
-    else if (n > sizeof et - 1 && strncasecmp(line, et, sizeof et - 1) == 0) {
-        if (copy_header_value(line, n, sizeof et - 1, x->resp.etag, sizeof x->resp.etag) != 0)
-            x->resp.etag[0] = '\0';
-    } else if (n > 5 && strncmp(line, "HTTP/", 5) == 0) {
-        x->location[0] = '\0';     /* a new response (after a 1xx) */
-        x->resp.etag[0] = '\0';
+    if (n > 5 && strncmp(line, "HTTP/", 5) == 0) {
+        xfer_new_response(x);
+        return n;
+    }
+    for (size_t i = 0; i < sizeof xfer_fields / sizeof xfer_fields[0]; i++) {
+        size_t k = strlen(xfer_fields[i].name);
+        char *out = (char *)x + xfer_fields[i].offset;
+
+        if (n > k && strncasecmp(line, xfer_fields[i].name, k) == 0) {
+            if (copy_header_value(line, n, k, out, xfer_fields[i].cap) != 0 &&
+                xfer_fields[i].whole)
+                out[0] = '\0';
+            break;
+        }
     }
     return n;
 }

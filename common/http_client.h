@@ -148,8 +148,11 @@ struct http_resp {
     long status;                    /* HTTP status when transport_ok */
     const char *body;               /* borrowed for the callback; NUL-terminated */
     size_t len;
-    char retry_after[32];           /* Retry-After header, "" when absent */
-    char reset[64];                 /* anthropic-ratelimit-requests-reset, "" when absent */
+    /* Header fields are the final response's only, never a 1xx's (100
+     * Continue, 103 Early Hints): */
+    char retry_after[32];           /* Retry-After, "" when absent; cut at 31 bytes */
+    char reset[64];                 /* anthropic-ratelimit-requests-reset, "" when absent;
+                                     * cut at 63 bytes */
     char etag[HTTP_ETAG_MAX];       /* the final response's ETag, blanks trimmed; "" when
                                      * absent or over HTTP_ETAG_MAX - 1 bytes */
     char error[128];                /* transport error text, "" when none */
