@@ -9,6 +9,7 @@
 #include "common/utf8.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,9 @@ static long retry_after_seconds(const char *v)
         return -1;
     errno = 0;
     s = strtol(v, &end, 10);
+    /* Digits past a long's range (or cut by the client): the longest wait. */
+    if (end != v && *end == '\0' && errno == ERANGE && s == LONG_MAX)
+        return API_RETRY_AFTER_MAX;
     /* An HTTP date is not sent by our server; treat it as "soon". */
     if (errno != 0 || end == v || *end != '\0' || s < 0)
         return 1;

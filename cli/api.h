@@ -30,7 +30,8 @@ struct http_async;
 #define API_TIMEOUT_MS 60000L
 /* Connection timeout, ms. */
 #define API_CONNECT_TIMEOUT_MS 10000L
-/* Longest Retry-After honoured, seconds (a longer one is cut to this). */
+/* Longest Retry-After honoured, seconds (a longer one, however many digits
+ * it has, is cut to this). */
 #define API_RETRY_AFTER_MAX 60L
 /* Longest URL built (base + path), bytes including the NUL. */
 #define API_URL_MAX 4096

@@ -33,6 +33,7 @@ struct fx {
     size_t len;
     int has_json;
     char etag[HTTP_ETAG_MAX + 8];   /* the answer's etag, "(null)" when NULL */
+    long retry_after_s;
     int no_cache;                   /* the next exchange asks for a fresh answer */
 };
 
@@ -46,6 +47,7 @@ static void on_done(void *arg, const struct api_resp *r)
     f->len = r->len;
     f->has_json = r->json != NULL;
     snprintf(f->etag, sizeof f->etag, "%s", r->etag != NULL ? r->etag : "(null)");
+    f->retry_after_s = r->retry_after_s;
 }
 
 /* A whole request head was read. */
@@ -208,12 +210,46 @@ static void test_which_etags_are_kept(void **state)
     fx_cleanup(&f);
 }
 
+/* Retry-After in seconds: a longer wait than API_RETRY_AFTER_MAX is that,
+ * however many digits it has (past a long's range, or cut by the client at
+ * 31 bytes), never "soon". */
+static void test_a_long_retry_after_is_the_longest_wait(void **state)
+{
+    static const struct {
+        const char *value;
+        long want;
+    } cases[] = {
+        {"5", 5},
+        {"120", API_RETRY_AFTER_MAX},
+        {"99999999999999999999", API_RETRY_AFTER_MAX},
+        {"9999999999999999999999999999999999999999", API_RETRY_AFTER_MAX},
+        {NULL, -1},
+    };
+    char reply[256];
+    struct fx f;
+
+    (void)state;
+    fx_init(&f);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(reply, sizeof reply, "HTTP/1.1 429 Too Many Requests\r\n%s%s%s"
+                 "Content-Length: 0\r\nConnection: close\r\n\r\n",
+                 cases[i].value ? "Retry-After: " : "", cases[i].value ? cases[i].value : "",
+                 cases[i].value ? "\r\n" : "");
+        exchange(&f, NULL, reply);
+        if (f.retry_after_s != cases[i].want)
+            fail_msg("Retry-After: %s: %ld s, want %ld", cases[i].value, f.retry_after_s,
+                     cases[i].want);
+    }
+    fx_cleanup(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_if_none_match_and_304),
         cmocka_unit_test(test_a_malformed_tag_is_not_sent),
         cmocka_unit_test(test_which_etags_are_kept),
+        cmocka_unit_test(test_a_long_retry_after_is_the_longest_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
