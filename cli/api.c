@@ -116,6 +116,8 @@ static void on_http_done(void *arg, const struct http_resp *hr)
     r.len = hr->len;
     r.retry_after_s = retry_after_seconds(hr->retry_after);
     r.etag = etag_valid(hr->etag) ? hr->etag : NULL;
+    r.content_type = hr->content_type;
+    r.location = hr->status >= 300 && hr->status < 400 ? hr->location : NULL;
     r.timed_out = !hr->transport_ok && hr->timed_out;
     r.connect_failed = !hr->transport_ok && !hr->sent;
     r.url = c->url;
@@ -192,7 +194,7 @@ struct sync_result {
     int done;
     long status;
     cJSON *json;
-    char error[160];
+    char said[API_DESCRIBE_MAX];    /* api_describe of the answer */
     int transport_ok;
 };
 
@@ -204,7 +206,7 @@ static void on_sync_done(void *arg, const struct api_resp *r)
     loop_stop(s->loop);
     s->transport_ok = r->transport_ok;
     s->status = r->status;
-    snprintf(s->error, sizeof s->error, "%s", r->error);
+    api_describe(r, s->said, sizeof s->said);
     if (r->transport_ok && r->json != NULL)
         s->json = cJSON_Duplicate(r->json, 1);
 }
@@ -224,12 +226,15 @@ int api_call(struct api *a, const char *method, const char *path, const char *bo
      * Idle kept-alive connections may stay watched, so "nothing left to
      * wait for" is not relied on. */
     loop_run(a->loop);
-    if (!s.done || !s.transport_ok) {
-        char e[sizeof s.error], u[API_DESCRIBE_MAX];
+    if (!s.done) {
+        char u[API_DESCRIBE_MAX];
 
-        utf8_fmt(msg, cap, "cannot reach %s: %s",
-                 termtext_clean(u, sizeof u, a->base, TERMTEXT_FLAT),
-                 termtext_clean(e, sizeof e, s.done ? s.error : "no answer", TERMTEXT_FLAT));
+        utf8_fmt(msg, cap, "no answer from %s",
+                 termtext_clean(u, sizeof u, a->base, TERMTEXT_FLAT));
+        return -1;
+    }
+    utf8_fmt(msg, cap, "%s", s.said);
+    if (!s.transport_ok) {
         cJSON_Delete(s.json);
         return -1;
     }
@@ -254,14 +259,41 @@ void api_describe_json(long status, const cJSON *json, char *out, size_t cap)
         utf8_fmt(out, cap, "unexpected answer (HTTP %ld)", status);
 }
 
+/* The media type of a Content-Type value (its parameters dropped), cleaned
+ * for the terminal into buf; "" when there is none. */
+static const char *media_type(char *buf, size_t cap, const char *content_type)
+{
+    char t[sizeof ((struct http_resp *)0)->content_type];
+    size_t n = content_type != NULL ? strcspn(content_type, ";") : 0;
+
+    if (n >= sizeof t)
+        n = sizeof t - 1;
+    memcpy(t, content_type != NULL ? content_type : "", n);
+    while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+        n--;
+    t[n] = '\0';
+    return termtext_clean(buf, cap, t, TERMTEXT_FLAT);
+}
+
 void api_describe(const struct api_resp *r, char *out, size_t cap)
 {
-    char e[sizeof r->error], u[API_DESCRIBE_MAX];
+    char e[sizeof r->error], u[API_DESCRIBE_MAX], w[API_DESCRIBE_MAX];
+    const char *url = termtext_clean(u, sizeof u, r->url ? r->url : "the service",
+                                     TERMTEXT_FLAT);
 
-    if (!r->transport_ok)
-        utf8_fmt(out, cap, "cannot reach %s: %s",
-                 termtext_clean(u, sizeof u, r->url ? r->url : "the service", TERMTEXT_FLAT),
+    if (!r->transport_ok) {
+        utf8_fmt(out, cap, "%s %s: %s",
+                 r->connect_failed ? "cannot reach" : "no complete answer from", url,
                  termtext_clean(e, sizeof e, r->error, TERMTEXT_FLAT));
-    else
+    } else if (r->location != NULL) {
+        utf8_fmt(out, cap, "redirected to %s (HTTP %ld), not followed: is %s the service's URL?",
+                 termtext_clean(w, sizeof w, r->location, TERMTEXT_FLAT), r->status, url);
+    } else if (r->json == NULL && r->len > 0) {
+        /* A proxy's error page, a captive portal, a body cut short: not ours. */
+        media_type(w, sizeof w, r->content_type);
+        utf8_fmt(out, cap, "unexpected answer (HTTP %ld%s%s, not JSON) from %s", r->status,
+                 w[0] != '\0' ? ", " : "", w, url);
+    } else {
         api_describe_json(r->status, r->json, out, cap);
+    }
 }

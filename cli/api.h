@@ -58,6 +58,10 @@ struct api_resp {
                                      * RFC 9110 8.8.3) that was kept whole
                                      * (HTTP_ETAG_MAX), else NULL; borrowed for the
                                      * callback */
+    const char *content_type;       /* the Content-Type, "" when absent; borrowed for the
+                                     * callback */
+    const char *location;           /* a 3xx's Location (resolved), else NULL; borrowed for
+                                     * the callback. Never followed: the key would go there */
     int timed_out;                  /* 1: the request's timeout ended it (not transport_ok) */
     int connect_failed;             /* 1: no connection was made (not transport_ok): the
                                      * service is unreachable, whatever timed_out says */
@@ -94,17 +98,23 @@ int api_send(struct api *a, const char *method, const char *path, const char *bo
              size_t cap);
 
 /* Runs one request to completion on the loop (nothing else may be in
- * flight). Returns 0 with *status and *json (owns: cJSON_Delete; NULL when
- * the body is not JSON), or -1 with msg (connection failure, timeout). */
+ * flight). Returns 0 with *status, *json (owns: cJSON_Delete; NULL when
+ * the body is not JSON) and msg describing the answer (api_describe), for
+ * a caller that did not want it; or -1 with msg (no complete answer:
+ * connection failure, timeout). */
 int api_call(struct api *a, const char *method, const char *path, const char *body,
              long *status, cJSON **json, char *msg, size_t cap);
 
 /* A one-line description of a failed response for the user: the problem's
  * code and detail when the body is problem+json ("invalid_api_key: unknown
- * API key (HTTP 401)"), else the status, else the transport error ("cannot
- * reach URL: ..."). The
- * server's text is flattened and made safe for a terminal (termtext.h);
- * out is cut at a character boundary. */
+ * API key (HTTP 401)"); for a redirect, where it points ("redirected to
+ * LOCATION (HTTP 301), not followed: is URL the service's URL?"); for a
+ * body that is not JSON (a proxy's error page), the status, the media
+ * type and the URL ("unexpected answer (HTTP 502, text/html, not JSON)
+ * from URL"); else the status; without a complete answer, the transport
+ * error ("cannot reach URL: ..." when no connection was made, else "no
+ * complete answer from URL: ..."). The server's text is flattened and made
+ * safe for a terminal (termtext.h); out is cut at a character boundary. */
 void api_describe(const struct api_resp *r, char *out, size_t cap);
 
 /* Same, from a status and a parsed body (json may be NULL). */

@@ -13,7 +13,7 @@ typedef void view_fn(FILE *out, const cJSON *body);
 /* GET path, then the body as JSON or through view. */
 static int show(const struct cli_args *a, struct api *api, const char *path, view_fn *view)
 {
-    char msg[320];
+    char msg[API_DESCRIBE_MAX];
     cJSON *body;
     long status;
     char *text;
@@ -23,8 +23,7 @@ static int show(const struct cli_args *a, struct api *api, const char *path, vie
         return CLI_EXIT_SERVICE;
     }
     if (status != 200 || !cJSON_IsObject(body)) {
-        api_describe_json(status, body, msg, sizeof msg);
-        fprintf(stderr, "codeinsight: %s\n", msg);
+        fprintf(stderr, "codeinsight: %s\n", msg);     /* api_describe's words */
         cJSON_Delete(body);
         return CLI_EXIT_SERVICE;
     }

@@ -13,7 +13,7 @@
  * stdout), else CLI_EXIT_SERVICE (said on stderr). */
 static int cancel_one(struct api *api, const char *id)
 {
-    char path[64], msg[320];
+    char path[64], msg[API_DESCRIBE_MAX];
     cJSON *body = NULL;
     long status;
     const char *st;
@@ -32,8 +32,7 @@ static int cancel_one(struct api *api, const char *id)
         cJSON_Delete(body);
         return 0;
     }
-    api_describe_json(status, body, msg, sizeof msg);
-    fprintf(stderr, "codeinsight: %s: %s\n", id, msg);
+    fprintf(stderr, "codeinsight: %s: %s\n", id, msg);     /* api_describe's words */
     cJSON_Delete(body);
     return CLI_EXIT_SERVICE;
 }

@@ -20,33 +20,31 @@
 #define LOGIN_PLAN_MAX 64
 
 /* One request with its own client: bearer may be NULL. Returns 0 with
- * *status and *json (owns), or -1 having printed why. */
+ * *status, *json (owns) and msg (API_DESCRIBE_MAX bytes) describing the
+ * answer (api_call), or -1 having printed why. */
 static int request(const char *url, const char *bearer, const char *method, const char *path,
-                   const char *body, long *status, cJSON **json)
+                   const char *body, long *status, cJSON **json, char *msg)
 {
     struct api api;
     struct err e;
-    char msg[320];
     int rc;
 
     if (api_init(&api, url, bearer, &e) != ERR_OK) {
         fprintf(stderr, "codeinsight: %s\n", e.msg);
         return -1;
     }
-    rc = api_call(&api, method, path, body, status, json, msg, sizeof msg);
+    rc = api_call(&api, method, path, body, status, json, msg, API_DESCRIBE_MAX);
     api_cleanup(&api);
     if (rc != 0)
         fprintf(stderr, "codeinsight: %s\n", msg);
     return rc;
 }
 
-/* Prints why a response was not the one expected; returns CLI_EXIT_SERVICE. */
-static int refused(const char *what, long status, const cJSON *json)
+/* Prints why a response was not the one expected (said, request's msg);
+ * returns CLI_EXIT_SERVICE. */
+static int refused(const char *what, const char *said)
 {
-    char msg[320];
-
-    api_describe_json(status, json, msg, sizeof msg);
-    fprintf(stderr, "codeinsight: %s: %s\n", what, msg);
+    fprintf(stderr, "codeinsight: %s: %s\n", what, said);
     return CLI_EXIT_SERVICE;
 }
 
@@ -66,9 +64,10 @@ static void wipe_free(char *s)
     free(s);
 }
 
-/* POST `path` with {name: value, ...} built from pairs, as bearer. */
+/* POST `path` with {name: value, ...} built from pairs, as bearer; returns
+ * as request. */
 static int post_json(const char *url, const char *bearer, const char *path,
-                     const char *const *pairs, long *status, cJSON **json)
+                     const char *const *pairs, long *status, cJSON **json, char *msg)
 {
     cJSON *o = cJSON_CreateObject();
     char *body;
@@ -87,7 +86,7 @@ static int post_json(const char *url, const char *bearer, const char *path,
         fprintf(stderr, "codeinsight: out of memory\n");
         return -1;
     }
-    rc = request(url, bearer, "POST", path, body, status, json);
+    rc = request(url, bearer, "POST", path, body, status, json, msg);
     wipe_free(body);
     return rc;
 }
@@ -96,6 +95,7 @@ static int post_json(const char *url, const char *bearer, const char *path,
 static int mint_key(const char *url, char *key, size_t cap)
 {
     char email[PROMPT_LINE_MAX + 1], password[PROMPT_LINE_MAX + 1], host[128], name[192];
+    char said[API_DESCRIBE_MAX];
     char *token = NULL;
     cJSON *json = NULL;
     long status;
@@ -111,10 +111,10 @@ static int mint_key(const char *url, char *key, size_t cap)
     }
     if (post_json(url, NULL, "/auth/login",
                   (const char *[]){"email", email, "password", password, NULL},
-                  &status, &json) != 0)
+                  &status, &json, said) != 0)
         goto out;
     if (status != 200 || (v = json_str(json, "access_token")) == NULL) {
-        rc = refused("signing in", status, json);
+        rc = refused("signing in", said);
         goto out;
     }
     token = strdup(v);
@@ -128,10 +128,10 @@ static int mint_key(const char *url, char *key, size_t cap)
     host[sizeof host - 1] = '\0';
     snprintf(name, sizeof name, "codeinsight CLI on %s", host);
     if (post_json(url, token, "/keys", (const char *[]){"name", name, NULL}, &status,
-                  &json) != 0)
+                  &json, said) != 0)
         goto out;
     if (status != 201 || (v = json_str(json, "key")) == NULL || strlen(v) >= cap) {
-        rc = refused("creating an API key", status, json);
+        rc = refused("creating an API key", said);
         goto out;
     }
     snprintf(key, cap, "%s", v);
@@ -148,7 +148,7 @@ int cmd_login(const struct cli_args *a, const struct cli_config *current, const 
 {
     char answer[PROMPT_LINE_MAX + 1], question[SETTINGS_URL_MAX + 32];
     char shown[SETTINGS_URL_MAX + 1];
-    char email[LOGIN_EMAIL_MAX + 1], plan[LOGIN_PLAN_MAX];
+    char email[LOGIN_EMAIL_MAX + 1], plan[LOGIN_PLAN_MAX], said[API_DESCRIBE_MAX];
     struct cli_config out;
     cJSON *who = NULL;
     long status;
@@ -184,10 +184,12 @@ int cmd_login(const struct cli_args *a, const struct cli_config *current, const 
     else if ((rc = mint_key(out.url, out.api_key, sizeof out.api_key)) != 0)
         goto out;
     rc = CLI_EXIT_SERVICE;
-    if (request(out.url, out.api_key, "GET", "/whoami", NULL, &status, &who) != 0)
+    if (request(out.url, out.api_key, "GET", "/whoami", NULL, &status, &who, said) != 0)
         goto out;
-    if (status != 200) {
-        rc = refused("checking the API key", status, who);
+    /* Only the service's own answer says the key works: a login portal's
+     * 200 page does not. */
+    if (status != 200 || !cJSON_IsObject(who)) {
+        rc = refused("checking the API key", said);
         goto out;
     }
     if (settings_write(path, &out, answer, sizeof answer) != 0) {

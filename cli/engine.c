@@ -155,6 +155,11 @@ static void on_submit(struct engine *en, struct cli_job *j, const struct api_res
 {
     const char *id = json_str(r->json, "job_id");
 
+    /* Not JSON (a proxy's page): why says so, and not that an id is bad. */
+    if (r->transport_ok && (r->status == 202 || r->status == 200) && r->json == NULL) {
+        job_error(j, why);
+        return;
+    }
     /* The id goes into URLs and onto the terminal: only what the service
      * issues, a UUID, is taken. */
     if (r->transport_ok && (r->status == 202 || r->status == 200) &&

@@ -393,6 +393,8 @@ static const struct {
     {"location:", offsetof(struct http_xfer, location),
      sizeof ((struct http_xfer *)0)->location, 0},
     {"etag:", offsetof(struct http_xfer, resp.etag), sizeof ((struct http_xfer *)0)->resp.etag, 1},
+    {"content-type:", offsetof(struct http_xfer, resp.content_type),
+     sizeof ((struct http_xfer *)0)->resp.content_type, 0},
 };
 
 /* A status line starts a response: nothing of the last one's is kept. */

@@ -155,6 +155,7 @@ struct http_resp {
                                      * cut at 63 bytes */
     char etag[HTTP_ETAG_MAX];       /* the final response's ETag, blanks trimmed; "" when
                                      * absent or over HTTP_ETAG_MAX - 1 bytes */
+    char content_type[128];         /* Content-Type, "" when absent; cut at 127 bytes */
     char error[128];                /* transport error text, "" when none */
     double seconds;                 /* total time */
     const char *location;           /* Location: for a 3xx, resolved against the request

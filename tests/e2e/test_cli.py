@@ -128,7 +128,9 @@ def fake_api(routes: dict):
     gives: routes maps (method, path prefix) to (status, JSON body, seconds
     to wait before answering[, response headers]), or to a function of the
     request (its BaseHTTPRequestHandler) returning that; a body None is no
-    body (a 304). Yields its URL; a request still waiting is let go when the
+    body (a 304), bytes are sent as they are (a proxy's page: its
+    Content-Type and, to cut it short, a longer Content-Length in the
+    headers). Yields its URL; a request still waiting is let go when the
     block ends."""
     stop = threading.Event()
 
@@ -147,8 +149,16 @@ def fake_api(routes: dict):
             if delay and stop.wait(delay):
                 return
             self.send_response(status)
-            for name, value in (headers[0] if headers else {}).items():
+            headers = headers[0] if headers else {}
+            for name, value in headers.items():
                 self.send_header(name, value)
+            if isinstance(body, bytes):
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+                return
             if body is not None:
                 data = json.dumps(body).encode()
                 self.send_header("Content-Type", "application/json" if status < 400
@@ -1402,6 +1412,90 @@ def test_a_connect_timeout_is_not_the_job_timeout(harness, work, tmp_path):
     assert r.returncode == 3, r
     assert "after the --timeout" not in r.stderr, r.stderr
     assert f"codeinsight: a.go: cannot reach {url}: " in r.stderr, r.stderr
+
+
+# ------------------------------------------------- answers of no use --
+
+PROXY_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>\n"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+QUEUED_ID = "01939d7e-0000-7000-8000-0000000000a7"
+
+
+def test_an_answer_that_is_not_json_says_so(harness, work, tmp_path):
+    """A proxy's error page or a login portal in front of the service
+    answers HTML: each command says the answer is not JSON, its status and
+    type and the URL, one line, exit 3; a review does not call it a job id
+    that is not a UUID, and login stores no key on a 200 that is not the
+    service's."""
+    (work / "a.go").write_text(go_file(marker()))
+    routes = {("POST", "/review"): (200, PROXY_PAGE, 0, HTML),
+              ("GET", "/whoami"): (200, PROXY_PAGE, 0, HTML)}
+    with fake_api(routes) as url:
+        env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+        said = f"unexpected answer (HTTP 200, text/html, not JSON) from {url}"
+        r = run_cli(harness, ["review", "a.go"], env, work)
+        assert r.returncode == 3, r
+        assert f"codeinsight: a.go: {said}\n" in r.stderr, r.stderr
+        assert "UUID" not in r.stderr, r.stderr
+
+        r = run_cli(harness, ["whoami"], env, work)
+        assert (r.returncode, r.stderr) == (3, f"codeinsight: {said}\n"), r
+
+        login = cli_env(harness, None, tmp_path, key="", url=url)
+        r = run_cli(harness, ["login", "--url", url], login, work,
+                    stdin="ci_live_" + "f" * 32 + "\n")
+        assert r.returncode == 3, r
+        assert f"checking the API key: {said}" in r.stderr, r.stderr
+        assert not config_file(tmp_path).exists()
+
+
+def test_an_answer_cut_short_is_not_an_unreachable_service(harness, work, tmp_path):
+    """A connection closed in the middle of the answer (a proxy's timeout)
+    is said as such, not as a service that cannot be reached."""
+    (work / "a.go").write_text(go_file(marker()))
+    cut = b'{"job_id": "01939d7e-0000-7000-8000'
+    routes = {("POST", "/review"): (202, cut, 0, {"Content-Type": "application/json",
+                                                 "Content-Length": "200"})}
+    with fake_api(routes) as url:
+        env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+        r = run_cli(harness, ["review", "a.go"], env, work)
+    assert r.returncode == 3, r
+    assert f"codeinsight: a.go: no complete answer from {url}: " in r.stderr, r.stderr
+    assert "cannot reach" not in r.stderr, r.stderr
+
+
+def test_a_redirect_is_not_followed(harness, work, tmp_path):
+    """A redirect (an http:// URL moved to https://, a proxy's sign-in) is
+    never followed, as the key would go with it: the command says where it
+    points, exit 3, and nothing reaches that place; a Content-Location
+    elsewhere changes nothing either."""
+    (work / "a.go").write_text(go_file(marker()))
+    seen = []
+
+    def record(req):
+        seen.append(req.path)
+        return 200, {"email": "x@example.com", "plan": "free"}, 0
+    elsewhere_routes = {("GET", "/"): record, ("POST", "/"): record}
+    done = {"job_id": QUEUED_ID, "status": "done", "type": "review", "file_path": "a.go",
+            "findings": []}
+    with fake_api(elsewhere_routes) as elsewhere:
+        routes = {("POST", "/review"): (307, b"", 0, {"Location": f"{elsewhere}/review"}),
+                  ("GET", "/whoami"): (301, b"", 0, {"Location": f"{elsewhere}/whoami"}),
+                  ("GET", f"/job/{QUEUED_ID}"): (200, done, 0,
+                                                 {"Content-Location": f"{elsewhere}/job"})}
+        with fake_api(routes) as url:
+            env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+            r = run_cli(harness, ["review", "a.go"], env, work)
+            assert r.returncode == 3, r
+            assert (f"codeinsight: a.go: redirected to {elsewhere}/review (HTTP 307), not "
+                    f"followed: is {url} the service's URL?\n") in r.stderr, r.stderr
+            r = run_cli(harness, ["whoami"], env, work)
+            assert r.returncode == 3, r
+            assert (f"codeinsight: redirected to {elsewhere}/whoami (HTTP 301), not followed: "
+                    f"is {url} the service's URL?\n") == r.stderr, r.stderr
+            r = run_cli(harness, ["job", QUEUED_ID], env, work)
+            assert r.returncode == 0, r
+    assert seen == [], seen
 
 
 # ----------------------------------------------------------------- Ctrl-C --

@@ -34,6 +34,7 @@ struct fx {
     int has_json;
     char etag[HTTP_ETAG_MAX + 8];   /* the answer's etag, "(null)" when NULL */
     long retry_after_s;
+    char why[API_DESCRIBE_MAX];     /* api_describe of the answer */
     int no_cache;                   /* the next exchange asks for a fresh answer */
 };
 
@@ -48,6 +49,7 @@ static void on_done(void *arg, const struct api_resp *r)
     f->has_json = r->json != NULL;
     snprintf(f->etag, sizeof f->etag, "%s", r->etag != NULL ? r->etag : "(null)");
     f->retry_after_s = r->retry_after_s;
+    api_describe(r, f->why, sizeof f->why);
 }
 
 /* A whole request head was read. */
@@ -82,8 +84,9 @@ static void fx_cleanup(struct fx *f)
 
 /* GET /job/x with tag as If-None-Match (NULL: none); the server reads it,
  * answers reply and closes. The request head stays in f->peer.head until
- * the next exchange. */
-static void exchange(struct fx *f, const char *tag, const char *reply)
+ * the next exchange (hang_up 0). Returns when the callback has run, the
+ * answer whole or, cut short by hang_up, not. */
+static void exchange_any(struct fx *f, const char *tag, const char *reply, int hang_up)
 {
     struct api_ask ask = {.if_none_match = tag, .no_cache = f->no_cache};
     char msg[160];
@@ -94,8 +97,16 @@ static void exchange(struct fx *f, const char *tag, const char *reply)
         fail_msg("api_send: %s", msg);
     assert_true(loop_until_run(f->lu, request_read, f, WAIT_MS));
     loopback_peer_say(&f->peer, reply);
+    if (hang_up)
+        loopback_peer_drop(&f->peer);
     assert_true(loop_until_run(f->lu, called, f, WAIT_MS));
     assert_int_equal(f->called, 1);
+}
+
+/* The same, for a whole answer. */
+static void exchange(struct fx *f, const char *tag, const char *reply)
+{
+    exchange_any(f, tag, reply, 0);
     assert_true(f->transport_ok);
 }
 
@@ -243,6 +254,48 @@ static void test_a_long_retry_after_is_the_longest_wait(void **state)
     fx_cleanup(&f);
 }
 
+/* What the user is told of an answer that is of no use: a proxy's page or
+ * a body that is not JSON says so, with its type and the service's URL; an
+ * answer cut short is not an unreachable service; a redirect names where
+ * it points, and that it is not followed; a problem gives its code and
+ * detail. */
+static void test_what_an_unusable_answer_says(void **state)
+{
+    static const struct {
+        const char *reply;
+        const char *want;       /* in the description */
+        int names_url;          /* 1: so is the service's URL */
+    } cases[] = {
+        {"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html; charset=utf-8\r\n"
+         "Content-Length: 24\r\n\r\n<html>Bad Gateway</html>",
+         "unexpected answer (HTTP 502, text/html, not JSON) from ", 1},
+        {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n"
+         "{\"job_id\":", "unexpected answer (HTTP 200, application/json, not JSON) from ", 1},
+        {"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy",
+         "unexpected answer (HTTP 503, not JSON) from ", 1},
+        {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+         "{\"job_id\": \"01", "no complete answer from ", 1},
+        {"HTTP/1.1 308 Permanent Redirect\r\nLocation: https://elsewhere.example/x\r\n"
+         "Content-Length: 0\r\n\r\n",
+         "redirected to https://elsewhere.example/x (HTTP 308), not followed: is ", 1},
+        {"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/problem+json\r\n"
+         "Content-Length: 47\r\n\r\n{\"code\":\"internal\",\"detail\":\"database is down\"}",
+         "internal: database is down (HTTP 500)", 0},
+    };
+    struct fx f;
+
+    (void)state;
+    fx_init(&f);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        exchange_any(&f, NULL, cases[i].reply, 1);
+        if (strstr(f.why, cases[i].want) == NULL ||
+            (cases[i].names_url && strstr(f.why, f.api.base) == NULL))
+            fail_msg("case %zu: said '%s', want '%s'%s", i, f.why, cases[i].want,
+                     cases[i].names_url ? " and the URL" : "");
+    }
+    fx_cleanup(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_a_malformed_tag_is_not_sent),
         cmocka_unit_test(test_which_etags_are_kept),
         cmocka_unit_test(test_a_long_retry_after_is_the_longest_wait),
+        cmocka_unit_test(test_what_an_unusable_answer_says),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

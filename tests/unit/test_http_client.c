@@ -1,8 +1,8 @@
 /* test_http_client.c - common/http_client.c against a loopback server: what
  * an interim (1xx) response's header fields come to. A 1xx (100 Continue,
  * 103 Early Hints) ends before the final response, and none of its fields
- * (Retry-After, the rate-limit reset, ETag, Location, the header http_get
- * is asked for) may be reported as the final response's. Loopback only;
+ * (Retry-After, the rate-limit reset, ETag, Location, Content-Type, the
+ * header http_get is asked for) may be reported as the final response's. Loopback only;
  * every wait is bounded. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +31,7 @@
 #define EARLY_HINTS "HTTP/1.1 103 Early Hints\r\nRetry-After: 30\r\n" \
                     "anthropic-ratelimit-requests-reset: 2026-01-01T00:00:00Z\r\n" \
                     "ETag: \"early\"\r\nLocation: /elsewhere\r\n" \
+                    "Content-Type: text/html\r\n" \
                     "Cache-Control: max-age=600\r\n\r\n"
 
 /* Final responses with none of those fields. */
@@ -112,10 +113,10 @@ static void test_async_forgets_an_interim_responses_fields(void **state)
         exchange(&f, reply);
         assert_int_equal(f.r.status, want[i]);
         if (f.r.retry_after[0] != '\0' || f.r.reset[0] != '\0' || f.r.etag[0] != '\0' ||
-            f.has_location)
+            f.r.content_type[0] != '\0' || f.has_location)
             fail_msg("HTTP %ld kept the 103's retry_after '%s', reset '%s', etag '%s', "
-                     "location %d", f.r.status, f.r.retry_after, f.r.reset, f.r.etag,
-                     f.has_location);
+                     "content_type '%s', location %d", f.r.status, f.r.retry_after, f.r.reset,
+                     f.r.etag, f.r.content_type, f.has_location);
     }
     /* The final response's own, after a 103 that had others. */
     exchange(&f, EARLY_HINTS "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 2\r\n"
@@ -123,6 +124,7 @@ static void test_async_forgets_an_interim_responses_fields(void **state)
     assert_string_equal(f.r.retry_after, "2");
     assert_string_equal(f.r.etag, "\"final\"");
     assert_string_equal(f.r.reset, "");
+    assert_string_equal(f.r.content_type, "");
     assert_false(f.has_location);
     /* A 100 Continue's too. */
     exchange(&f, "HTTP/1.1 100 Continue\r\nRetry-After: 9\r\n\r\n"
