@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/loop.h"
+#include "common/utf8.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -90,15 +91,17 @@ static int settled(const struct engine *en, const struct cli_job *j)
     return j->body != NULL ? j->submitted : j->view != NULL && !needs_doc(en, j);
 }
 
-/* Schedules another try after a refusal that says "later"; 0 when the
- * job may retry, -1 when it has used its retries. */
-static int retry_later(struct cli_job *j, long retry_after_s)
+/* Schedules another try after a refusal that says "later" (why: the
+ * answer, kept for timed_out); 0 when the job may retry, -1 when it has
+ * used its retries. */
+static int retry_later(struct cli_job *j, long retry_after_s, const char *why)
 {
     int64_t wait_ms;
 
     if (j->retries >= ENGINE_RETRY_MAX)
         return -1;
     j->retries++;
+    snprintf(j->refusal, sizeof j->refusal, "%s", why);
     wait_ms = retry_after_s >= 0 ? (retry_after_s > 0 ? retry_after_s * 1000 : 500)
                                  : (int64_t)500 << (j->retries < 4 ? j->retries : 4);
     j->next_ms = clock_mono_ms() + wait_ms;
@@ -181,7 +184,8 @@ static void on_submit(struct engine *en, struct cli_job *j, const struct api_res
         }
         return;
     }
-    if (r->transport_ok && retryable_status(r->status) && retry_later(j, r->retry_after_s) == 0)
+    if (r->transport_ok && retryable_status(r->status) &&
+        retry_later(j, r->retry_after_s, why) == 0)
         return;
     job_error(j, why);
 }
@@ -226,7 +230,7 @@ static void on_poll(struct engine *en, struct cli_job *j, const struct api_resp 
      * following an id on a server that never answered fails at once. */
     if (((!r->transport_ok && (j->body != NULL || j->view != NULL)) ||
          (r->transport_ok && retryable_status(r->status))) &&
-        retry_later(j, r->transport_ok ? r->retry_after_s : -1) == 0)
+        retry_later(j, r->transport_ok ? r->retry_after_s : -1, why) == 0)
         return;
     job_error(j, why);
 }
@@ -279,19 +283,24 @@ static void on_doc(struct engine *en, struct cli_job *j, const struct api_resp *
     }
     /* 409 job_not_finished: a copy that has not caught up yet; it says when. */
     if ((!r->transport_ok || retryable_status(r->status) || r->status == 409) &&
-        retry_later(j, r->transport_ok ? r->retry_after_s : -1) == 0)
+        retry_later(j, r->transport_ok ? r->retry_after_s : -1, why) == 0)
         return;
     job_error(j, why);
 }
 
 static void pump(struct engine *en);
 
-/* The --timeout passed with j still open. */
+/* The --timeout passed with j still open; waiting to try again after a
+ * refusal, it names the last answer. */
 static void timed_out(struct cli_job *j)
 {
-    char m[96];
+    char m[CLI_JOB_ERROR_MAX];
 
-    snprintf(m, sizeof m, "still %s after the --timeout", job_state_name(j->state));
+    if (j->retries > 0)
+        utf8_fmt(m, sizeof m, "still %s after the --timeout; the last answer: %s",
+                 job_state_name(j->state), j->refusal);
+    else
+        snprintf(m, sizeof m, "still %s after the --timeout", job_state_name(j->state));
     job_error(j, m);
 }
 
@@ -317,8 +326,8 @@ static void on_cancel(struct engine *en, struct cli_job *j, const struct api_res
         return;
     }
     /* "Later" is worth one more try if it fits before the end. */
-    if (r->transport_ok && retryable_status(r->status) && retry_later(j, r->retry_after_s) == 0 &&
-        j->next_ms < en->cancel_by_ms)
+    if (r->transport_ok && retryable_status(r->status) &&
+        retry_later(j, r->retry_after_s, why) == 0 && j->next_ms < en->cancel_by_ms)
         return;
     cancel_refused(j, why);
 }

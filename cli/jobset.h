@@ -56,7 +56,9 @@ struct cli_job {
     int64_t next_ms;            /* next request not before this */
     int64_t poll_ms;            /* current poll interval */
     int inflight;               /* a request is in flight */
-    int retries;                /* 429/503 retries so far */
+    int retries;                /* 429/503 retries so far (since the last answer taken) */
+    char refusal[CLI_JOB_ERROR_MAX];    /* the answer last retried (retries > 0): what
+                                         * the --timeout names */
     enum cli_cancel cancel;     /* after an interrupt, with --cancel-on-interrupt */
     char cancel_error[CLI_JOB_ERROR_MAX];   /* CANCEL_REFUSED: why */
 };

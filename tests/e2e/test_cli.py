@@ -1425,11 +1425,12 @@ def test_an_answer_that_is_not_json_says_so(harness, work, tmp_path):
     """A proxy's error page or a login portal in front of the service
     answers HTML: each command says the answer is not JSON, its status and
     type and the URL, one line, exit 3; a review does not call it a job id
-    that is not a UUID, and login stores no key on a 200 that is not the
-    service's."""
+    that is not a UUID, a job retried until --timeout names its last answer,
+    and login stores no key on a 200 that is not the service's."""
     (work / "a.go").write_text(go_file(marker()))
     routes = {("POST", "/review"): (200, PROXY_PAGE, 0, HTML),
-              ("GET", "/whoami"): (200, PROXY_PAGE, 0, HTML)}
+              ("GET", "/whoami"): (200, PROXY_PAGE, 0, HTML),
+              ("GET", f"/job/{QUEUED_ID}"): (502, PROXY_PAGE, 0, HTML)}
     with fake_api(routes) as url:
         env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
         said = f"unexpected answer (HTTP 200, text/html, not JSON) from {url}"
@@ -1441,12 +1442,31 @@ def test_an_answer_that_is_not_json_says_so(harness, work, tmp_path):
         r = run_cli(harness, ["whoami"], env, work)
         assert (r.returncode, r.stderr) == (3, f"codeinsight: {said}\n"), r
 
+        r = run_cli(harness, ["job", QUEUED_ID, "--timeout", "2"], env, work)
+        assert r.returncode == 3, r
+        assert (f"{QUEUED_ID}: still pending after the --timeout; the last answer: unexpected "
+                f"answer (HTTP 502, text/html, not JSON) from {url}\n") in r.stderr, r.stderr
+
         login = cli_env(harness, None, tmp_path, key="", url=url)
         r = run_cli(harness, ["login", "--url", url], login, work,
                     stdin="ci_live_" + "f" * 32 + "\n")
         assert r.returncode == 3, r
         assert f"checking the API key: {said}" in r.stderr, r.stderr
         assert not config_file(tmp_path).exists()
+
+
+def test_a_retried_refusal_is_named_at_the_timeout(harness, work, tmp_path):
+    """A service that keeps answering 503 problem+json (Retry-After) is
+    retried until --timeout, which then says what it answered last."""
+    overloaded = {"type": "about:blank", "title": "Unavailable", "status": 503,
+                  "code": "overloaded", "detail": "too many jobs queued"}
+    routes = {("GET", f"/job/{QUEUED_ID}"): (503, overloaded, 0, {"Retry-After": "1"})}
+    with fake_api(routes) as url:
+        env = cli_env(harness, None, tmp_path, key="ci_live_" + "f" * 32, url=url)
+        r = run_cli(harness, ["job", QUEUED_ID, "--timeout", "2"], env, work)
+    assert r.returncode == 3, r
+    assert (f"codeinsight: {QUEUED_ID}: still pending after the --timeout; the last answer: "
+            "overloaded: too many jobs queued (HTTP 503)\n") in r.stderr, r.stderr
 
 
 def test_an_answer_cut_short_is_not_an_unreachable_service(harness, work, tmp_path):
