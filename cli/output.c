@@ -218,8 +218,16 @@ int output_results(FILE *out, FILE *err, const struct jobset *js, const struct c
     }
     status = findings_exit_status(js, a->no_wait ? SEV_NEVER : a->fail_on);
     if (!a->quiet && !a->no_wait) {
+        size_t not_reviewed = 0;
+
+        /* A file the service did not review is not one without findings. */
+        for (size_t i = 0; i < js->n; i++)
+            not_reviewed += js->jobs[i].state == JOB_ERROR || js->jobs[i].state == JOB_FAILED;
         findings_count(js, counts);
-        fprintf(err, "%s\n", findings_summary(line, sizeof line, counts, js->n));
+        fprintf(err, "%s", findings_summary(line, sizeof line, counts, js->n - not_reviewed));
+        if (not_reviewed > 0)
+            fprintf(err, ", %zu not reviewed", not_reviewed);
+        fputc('\n', err);
     }
     return status;
 }

@@ -1,7 +1,8 @@
 /* output.h - what a review or job command prints once its jobs are settled.
  *
  * Results go to out (stdout), in the chosen format; the one-line summary
- * and each failed job's reason go to err (stderr):
+ * (findings in the files reviewed, and how many were not: an error or a
+ * failed job) and each failed job's reason go to err (stderr):
  *  - text: compiler-style finding lines (findings.h), then for debug jobs
  *    the diagnosis and fix, for architecture jobs the design; with
  *    --no-wait, "JOB_ID<TAB>PATH" per submitted job;

@@ -425,6 +425,32 @@ static void test_no_escape_codes(void **state)
     jobset_cleanup(&js);
 }
 
+/* The summary counts the files reviewed, and says how many were not (the
+ * service could not be reached, the job failed): "no findings in 1 file"
+ * would read as a clean file. */
+static void test_summary_counts_the_files_not_reviewed(void **state)
+{
+    struct jobset js = {0};
+    char *out, *err;
+
+    (void)state;
+    add_job(&js, "a.py", JOB_DONE, "{\"findings\":[" F(1, 1, "major", "m") "]}", NULL);
+    add_job(&js, "b.py", JOB_ERROR, NULL, NULL);
+    add_job(&js, "c.py", JOB_FAILED, "{\"status\":\"failed\"}", NULL);
+    assert_int_equal(results(&js, FMT_TEXT, &out, &err), CLI_EXIT_SERVICE);
+    assert_non_null(strstr(err, "\n1 finding (1 major) in 1 file, 2 not reviewed\n"));
+    free(out);
+    free(err);
+    jobset_cleanup(&js);
+
+    add_job(&js, "b.py", JOB_ERROR, NULL, NULL);
+    assert_int_equal(results(&js, FMT_TEXT, &out, &err), CLI_EXIT_SERVICE);
+    assert_non_null(strstr(err, "\nno findings in 0 files, 1 not reviewed\n"));
+    free(out);
+    free(err);
+    jobset_cleanup(&js);
+}
+
 /* Progress shows paths from a diff or the service: no escape codes from
  * them, live or plain, and a cut path starts on a whole character. */
 static void test_progress_no_escape_codes(void **state)
@@ -472,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_merge_rdjson),
         cmocka_unit_test(test_progress),
         cmocka_unit_test(test_no_escape_codes),
+        cmocka_unit_test(test_summary_counts_the_files_not_reviewed),
         cmocka_unit_test(test_progress_no_escape_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
