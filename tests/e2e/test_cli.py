@@ -827,12 +827,14 @@ def test_no_cache_asks_for_a_fresh_review(harness, stack, fake, work, tmp_path):
     assert review_json(harness, env, work)["job_id"] == fresh["job_id"]
 
 
-def test_sarif_of_another_users_cached_answer_is_reviewed_fresh(harness, stack, fake_server, fake,
-                                                                 work, tmp_path):
+def test_sarif_of_another_users_cached_answer_is_the_users_own(harness, stack, fake_server, fake,
+                                                                work, tmp_path):
     """With a result cache shared by an organisation, an identical file
-    another user reviewed is answered with that user's job, whose SARIF log
-    this user may not fetch (404): the CLI submits the file again, fresh,
-    and prints the log of the user's own job."""
+    another user reviewed is answered with a job of this user's own, a copy
+    of the result (docs/admission.md, "Result cache"): its SARIF log is
+    printed without a second review (before the gateway made copies, the
+    other user's job answered 404 and the CLI reviewed the file again,
+    fresh, which it still does against such a gateway)."""
     shared = harness.start_gateway({"CODEINSIGHT_RATE_LIMIT_SCALE": "10000",
                                     "CODEINSIGHT_RESULT_CACHE_SHARED": "1",
                                     **anthropic_env(fake_server)})
@@ -858,6 +860,8 @@ def test_sarif_of_another_users_cached_answer_is_reviewed_fresh(harness, stack, 
     assert status == 200 and len(jobs["jobs"]) == 1, jobs
     assert jobs["jobs"][0]["job_id"] != owner["job_id"]
     assert jobs["jobs"][0]["user_id"] == user_b
+    # A copy (no worker ran it), not a second review.
+    assert (jobs["jobs"][0]["attempts"], jobs["jobs"][0]["worker"]) == (0, None), jobs
 
 
 def test_sarif_and_rdjson_merged(harness, stack, fake, work, tmp_path):
