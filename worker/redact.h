@@ -7,15 +7,16 @@
  * hvb., a legacy s. one as VAULT_TOKEN's value or vault login's), PyPI
  * tokens, the tokens of npm, DigitalOcean, Shopify, Heroku, Mailgun,
  * Mailchimp, Postman, Linear, Notion, Doppler, Databricks, Grafana, New
- * Relic, Atlassian and Telegram bots, Slack, Discord and Microsoft Teams
- * webhook URLs, Azure SAS signatures (sig=), a Twilio auth token beside
- * its account SID, PEM private-key blocks, JWTs, password hashes
- * (crypt(3)'s $1$ $5$ $6$ $y$, bcrypt, Apache's $apr1$, Argon2, Django's
- * and LDAP's {SSHA}), credentials inside connection strings
- * (scheme://user:password@host, user:password@tcp(...), Oracle's
- * user/password@host:port/ and jdbc:oracle:thin:user/password@, an ODBC
- * string's Pwd={...}, Azure AccountKey=), and high-entropy values named as
- * password, secret, token, api_key...: assigned, in a field of their own
+ * Relic, Atlassian, Sentry, PlanetScale, Pulumi, RubyGems, 1Password service
+ * accounts, OpenShift and Telegram bots, age secret keys, Slack, Discord and
+ * Microsoft Teams webhook URLs, Azure SAS signatures (sig=), a Twilio auth
+ * token beside its account SID, PEM private-key blocks, JWTs, password
+ * hashes (crypt(3)'s $1$ $5$ $6$ $y$, bcrypt, Apache's $apr1$, Argon2,
+ * Django's and LDAP's {SSHA}), credentials inside
+ * connection strings (scheme://user:password@host, user:password@tcp(...),
+ * Oracle's user/password@host:port/ and jdbc:oracle:thin:user/password@, an
+ * ODBC string's Pwd={...}, Azure AccountKey=), and high-entropy values named
+ * as password, secret, token, api_key...: assigned, in a field of their own
  * after a name field, beside the string naming them in a call, as
  * command-line options or a command's positional arguments (htpasswd -b,
  * rabbitmqctl add_user, net user, vault login), as XML element text, or

@@ -40,7 +40,10 @@
  *                         routable token's '.' and 9 [0-9a-z] with it);
  *                         GR1348941 + 20..255 [A-Za-z0-9_-] (a runner
  *                         registration token)
- *   slack_token           word, xox[abprs]- + 10..255 [A-Za-z0-9-]
+ *   slack_token           word, xox[abeprs]- + 10..255 [A-Za-z0-9-]
+ *                         (xoxe.xoxp-... is read from its xoxp-); word,
+ *                         xapp-, a digit, '-', 8..16 [A-Z0-9], '-', 8..16
+ *                         digits, '-', 64 [0-9a-f] (an app-level token)
  *   slack_webhook         hooks.slack.com/{services,workflows,triggers}/ +
  *                         20..255 [A-Za-z0-9/_-] (only that path is replaced)
  *   discord_webhook       word, discord.com/api/ or discordapp.com/api/
@@ -93,8 +96,12 @@
  *   npm_token             npm_ + 36 [A-Za-z0-9]
  *   digitalocean_token    dop_v1_, doo_v1_, dor_v1_ + 64 [0-9a-f]
  *   shopify_token         shpat_, shpss_, shpca_, shppa_ + 32 hex
- *   heroku_api_key        HRKU- + 40..255 [A-Za-z0-9_-]
- *   mailgun_key           key- + 32 [a-z0-9], not after '.' either
+ *   heroku_api_key        HRKU- + 36..255 [A-Za-z0-9_-] (a UUID, or AA
+ *                         and 58)
+ *   mailgun_key           key- + 32 [a-z0-9], not after '.' either; 32
+ *                         [0-9a-f] only (an MD5 digest's shape) when
+ *                         "mailgun" (any case) stands within 256 bytes
+ *                         before it
  *   postman_key           PMAK- + 24 hex, '-', 34 hex
  *   linear_key            lin_api_ + 40 [A-Za-z0-9]
  *   notion_token          ntn_ + 46 [A-Za-z0-9]; secret_ + 43
@@ -107,8 +114,18 @@
  *   databricks_token      dapi + 32 [0-9a-f] (and -N)
  *   grafana_token         glc_ + 32..400 base64 (padded); glsa_ + 32
  *                         [A-Za-z0-9], '_', 8 hex
- *   new_relic_key         NRAK- + 27 [A-Z0-9]
+ *   new_relic_key         NRAK- + 27 [A-Z0-9]; NRII- + 32
+ *                         [A-Za-z0-9_-]; NRJS- + 19 [0-9a-f]
  *   atlassian_token       ATATT3 + 150..300 [A-Za-z0-9_-], '=', 8 hex
+ *   sentry_token          sntrys_eyJ + 60..400 base64 (padded), '_', 43
+ *                         base64; sntryu_ + 64 [0-9a-f]
+ *   planetscale_token     pscale_tkn_, pscale_pw_, pscale_oauth_ + 32..64
+ *                         [A-Za-z0-9_.=-]
+ *   pulumi_token          pul- + 40 [0-9a-f]
+ *   rubygems_key          rubygems_ + 48 [0-9a-f]
+ *   onepassword_token     ops_eyJ + 250..2048 base64 (padded)
+ *   age_secret_key        AGE-SECRET-KEY-1 + 58 of bech32's upper case
+ *   openshift_token       sha256~ + 43 [A-Za-z0-9_-]
  *   mailchimp_key         32 [0-9a-f] (not after [A-Za-z0-9_-]) + -us and
  *                         one or two digits, not followed by [A-Za-z0-9_-]
  *   telegram_bot_token    6..12 digits (alone, or after /bot in the Bot
@@ -452,6 +469,13 @@ static const struct secret_kind kinds[K_COUNT] = {
     [K_DISCORD_WEBHOOK] = {"discord_webhook", "Discord webhook URL", 3},
     [K_TEAMS_WEBHOOK] = {"teams_webhook", "Microsoft Teams webhook URL", 3},
     [K_AZURE_SAS] = {"azure_sas_signature", "Azure SAS signature", 3},
+    [K_SENTRY] = {"sentry_token", "Sentry auth token", 3},
+    [K_PLANETSCALE] = {"planetscale_token", "PlanetScale token or password", 3},
+    [K_PULUMI] = {"pulumi_token", "Pulumi access token", 3},
+    [K_RUBYGEMS] = {"rubygems_key", "RubyGems API key", 3},
+    [K_ONEPASSWORD] = {"onepassword_token", "1Password service account token", 3},
+    [K_AGE] = {"age_secret_key", "age secret key", 3},
+    [K_OPENSHIFT] = {"openshift_token", "OpenShift access token", 3},
 };
 static void scan_text(struct scan *s);
 
@@ -552,15 +576,16 @@ static int encoded_start(const struct scan *s, size_t i)
 static const unsigned char starts[256] = {
     ['A'] = START_TOKEN | START_SERVICE, ['S'] = START_TOKEN, ['e'] = START_TOKEN | START_NEXT,
     ['g'] = START_TOKEN | START_SERVICE, ['h'] = START_TOKEN | START_WORD, ['x'] = START_TOKEN,
-    ['r'] = START_TOKEN | START_WORD | START_NEXT,
+    ['r'] = START_TOKEN | START_WORD | START_NEXT | START_SERVICE,
     ['s'] = START_TOKEN | START_WORD | START_NEXT | START_SERVICE,
     ['c'] = START_WORD | START_NEXT, ['d'] = START_WORD | START_NEXT | START_SERVICE | START_HOOK,
     ['m'] = START_WORD | START_NEXT, ['n'] = START_WORD | START_SERVICE,
-    ['p'] = START_TOKEN | START_WORD, ['E'] = START_WORD | START_NEXT,
+    ['p'] = START_TOKEN | START_WORD | START_SERVICE, ['E'] = START_WORD | START_NEXT,
     ['N'] = START_WORD | START_NEXT | START_SERVICE, ['b'] = START_WORD,
     ['l'] = START_WORD | START_SERVICE, ['t'] = START_WORD | START_NEXT,
     ['z'] = START_WORD | START_NEXT, ['7'] = START_WORD, ['a'] = START_WORD | START_NEXT,
-    ['o'] = START_WORD | START_NEXT | START_HOOK, ['k'] = START_NEXT | START_SERVICE,
+    ['o'] = START_WORD | START_NEXT | START_HOOK | START_SERVICE,
+    ['k'] = START_NEXT | START_SERVICE,
     ['u'] = START_NEXT, ['y'] = START_NEXT, ['f'] = START_NEXT, ['q'] = START_NEXT,
     ['i'] = START_NEXT, ['w'] = START_NEXT | START_HOOK, ['G'] = START_SERVICE,
     ['H'] = START_SERVICE, ['P'] = START_SERVICE,

@@ -63,6 +63,13 @@ enum kind {
     K_DISCORD_WEBHOOK,
     K_TEAMS_WEBHOOK,
     K_AZURE_SAS,
+    K_SENTRY,
+    K_PLANETSCALE,
+    K_PULUMI,
+    K_RUBYGEMS,
+    K_ONEPASSWORD,
+    K_AGE,
+    K_OPENSHIFT,
     K_COUNT
 };
 

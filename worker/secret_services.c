@@ -18,6 +18,20 @@
  * carry 4.4 or more in 999 draws of 1,000 (4.8 typically), a camelCase
  * identifier as long about 4.2. */
 #define SERVICE_RANDOM_BITS 4.4
+/* Bytes of a Sentry organisation token's first part (base64 of a JSON
+ * object after "eyJ"), at least and at most. */
+#define SENTRY_ORG_MIN 60
+#define SENTRY_ORG_MAX 400
+/* Bytes of a 1Password service account token's body (base64 of a JSON
+ * object after "eyJ": 850 or so), at least and at most. */
+#define ONEPASSWORD_MIN 250
+#define ONEPASSWORD_MAX 2048
+/* Bytes of a PlanetScale token's body, at least and at most. */
+#define PLANETSCALE_MIN 32
+#define PLANETSCALE_MAX 64
+/* Bytes looked at before a Mailgun key of hex only for the service's name. */
+#define SERVICE_NAME_BACK 256
+#define MAILGUN_NAME "mailgun"
 /* Bytes of a Mailchimp key's hex part, before -us<N>. */
 #define MAILCHIMP_HEX_LEN 32
 /* Digits of a Telegram bot's id, at least and at most. */
@@ -37,6 +51,10 @@
 #define SV_DIGIT    0x20u   /* "-N", one digit, may follow (Databricks) */
 #define SV_RANDOM   0x40u   /* entropy of a random string, not a long
                                identifier's (secret_ + 43) */
+#define SV_NAMED    0x80u   /* a body of hex only (a digest's shape:
+                               key-<md5> in a cache key or a file name)
+                               counts only with "mailgun" within
+                               SERVICE_NAME_BACK bytes before it */
 
 static int is_hex(unsigned char c)
 {
@@ -46,6 +64,14 @@ static int is_hex(unsigned char c)
 static int is_lower_digit(unsigned char c) { return ascii_is_lower(c) || ascii_is_digit(c); }
 
 static int is_b64_std(unsigned char c) { return ascii_is_alnum(c) || c == '+' || c == '/'; }
+
+/* bech32's upper-case alphabet: no 1, B, I or O */
+static int is_bech32_upper(unsigned char c)
+{
+    return (ascii_is_upper_digit(c) && c != '1' && c != 'B' && c != 'I' && c != 'O');
+}
+
+static int is_pscale(unsigned char c) { return is_b64url(c) || c == '.' || c == '='; }
 
 static int is_slug(unsigned char c)
 {
@@ -65,12 +91,18 @@ struct service_token {
 
 /* Sorted by their first two bytes (find_prefix). */
 static const struct service_token services[] = {
+    /* age's X25519 identities: bech32, upper case */
+    {"AGE-SECRET-KEY-1", is_bech32_upper, 58, 58, 0, NULL, 0, SV_CLASSES, K_AGE},
     /* Atlassian API tokens: ATATT3, base64url, '=' and an 8-digit checksum */
     {"ATATT3", is_b64url, 150, 300, '=', is_hex, 8, SV_CLASSES, K_ATLASSIAN},
     /* GitLab runner registration tokens (the legacy ones) */
     {"GR1348941", is_b64url, 20, SERVICE_TOKEN_MAX, 0, NULL, 0, SV_CLASSES, K_GITLAB},
-    {"HRKU-", is_b64url, 40, SERVICE_TOKEN_MAX, 0, NULL, 0, SV_CLASSES, K_HEROKU},
+    /* Heroku: a UUID (36) or AA and 58 */
+    {"HRKU-", is_b64url, 36, SERVICE_TOKEN_MAX, 0, NULL, 0, SV_CLASSES, K_HEROKU},
+    /* New Relic: user keys, insert keys, browser keys */
     {"NRAK-", ascii_is_upper_digit, 27, 27, 0, NULL, 0, SV_CLASSES, K_NEW_RELIC},
+    {"NRII-", is_b64url, 32, 32, 0, NULL, 0, SV_CLASSES, K_NEW_RELIC},
+    {"NRJS-", is_hex_lower, 19, 19, 0, NULL, 0, SV_CLASSES, K_NEW_RELIC},
     {"PMAK-", is_hex, 24, 24, '-', is_hex, 34, SV_CLASSES, K_POSTMAN},
     {"dapi", is_hex_lower, 32, 32, 0, NULL, 0, SV_CLASSES | SV_DIGIT, K_DATABRICKS},
     {"doo_v1_", is_hex_lower, 64, 64, 0, NULL, 0, SV_CLASSES, K_DIGITALOCEAN},
@@ -84,16 +116,34 @@ static const struct service_token services[] = {
     {"dp.st.", ascii_is_alnum, 40, 64, 0, NULL, 0, SV_CLASSES | SV_SLUG, K_DOPPLER},
     {"glc_", is_b64_std, 32, GRAFANA_CLOUD_MAX, 0, NULL, 0, SV_CLASSES | SV_PAD, K_GRAFANA},
     {"glsa_", ascii_is_alnum, 32, 32, '_', is_hex, 8, SV_CLASSES, K_GRAFANA},
-    {"key-", is_lower_digit, 32, 32, 0, NULL, 0, SV_CLASSES | SV_ALONE, K_MAILGUN},
+    {"key-", is_lower_digit, 32, 32, 0, NULL, 0, SV_CLASSES | SV_ALONE | SV_NAMED, K_MAILGUN},
     {"lin_api_", ascii_is_alnum, 40, 40, 0, NULL, 0, SV_CLASSES, K_LINEAR},
     {"npm_", ascii_is_alnum, 36, 36, 0, NULL, 0, SV_CLASSES, K_NPM},
     {"ntn_", ascii_is_alnum, 46, 46, 0, NULL, 0, SV_CLASSES, K_NOTION},
+    /* 1Password service accounts: base64 of a JSON object */
+    {"ops_eyJ", is_b64_std, ONEPASSWORD_MIN, ONEPASSWORD_MAX, 0, NULL, 0, SV_CLASSES | SV_PAD,
+     K_ONEPASSWORD},
+    {"pscale_oauth_", is_pscale, PLANETSCALE_MIN, PLANETSCALE_MAX, 0, NULL, 0, SV_CLASSES,
+     K_PLANETSCALE},
+    {"pscale_pw_", is_pscale, PLANETSCALE_MIN, PLANETSCALE_MAX, 0, NULL, 0, SV_CLASSES,
+     K_PLANETSCALE},
+    {"pscale_tkn_", is_pscale, PLANETSCALE_MIN, PLANETSCALE_MAX, 0, NULL, 0, SV_CLASSES,
+     K_PLANETSCALE},
+    {"pul-", is_hex_lower, 40, 40, 0, NULL, 0, SV_CLASSES, K_PULUMI},
+    {"rubygems_", is_hex_lower, 48, 48, 0, NULL, 0, SV_CLASSES, K_RUBYGEMS},
     {"secret_", ascii_is_alnum, 43, 43, 0, NULL, 0, SV_MIXED | SV_ALONE | SV_RANDOM,
      K_NOTION},
+    /* OpenShift's OAuth access tokens */
+    {"sha256~", is_b64url, 43, 43, 0, NULL, 0, SV_CLASSES, K_OPENSHIFT},
     {"shpat_", is_hex, 32, 32, 0, NULL, 0, SV_CLASSES, K_SHOPIFY},
     {"shpca_", is_hex, 32, 32, 0, NULL, 0, SV_CLASSES, K_SHOPIFY},
     {"shppa_", is_hex, 32, 32, 0, NULL, 0, SV_CLASSES, K_SHOPIFY},
     {"shpss_", is_hex, 32, 32, 0, NULL, 0, SV_CLASSES, K_SHOPIFY},
+    /* Sentry: organisation tokens (base64 of a JSON object, padded, '_'
+     * and 43 base64) and user tokens */
+    {"sntrys_eyJ", is_b64_std, SENTRY_ORG_MIN, SENTRY_ORG_MAX, '_', is_b64_std, 43,
+     SV_CLASSES | SV_PAD, K_SENTRY},
+    {"sntryu_", is_hex_lower, 64, 64, 0, NULL, 0, SV_CLASSES, K_SENTRY},
 };
 
 #define SERVICES_N (sizeof(services) / sizeof(services[0]))
@@ -121,6 +171,19 @@ static size_t find_prefix(char c0, char c1)
                : SERVICES_N;
 }
 
+/* 1 when name (lower case) stands, any case, within SERVICE_NAME_BACK
+ * bytes before t[k]. */
+static int named_before(const struct scan *s, size_t k, const char *name)
+{
+    size_t n = strlen(name), p = k > SERVICE_NAME_BACK ? k - SERVICE_NAME_BACK : 0;
+
+    for (; p + n <= k; p++)
+        if (ascii_lower((unsigned char)s->t[p]) == (unsigned char)name[0] &&
+            scan_prefix_ci(s->t + p, n, name))
+            return 1;
+    return 0;
+}
+
 /* The body of token tk at t[k]: returns the offset past it (and its second
  * part, padding, suffix), or 0 when it is not there. */
 static size_t body(const struct scan *s, const struct service_token *tk, size_t k)
@@ -139,15 +202,18 @@ static size_t body(const struct scan *s, const struct service_token *tk, size_t 
         ((tk->flags & SV_MIXED) != 0 && !secret_text_mixed_case_digit(t + b, r)) ||
         ((tk->flags & SV_RANDOM) != 0 && secret_text_entropy(t + b, r) < SERVICE_RANDOM_BITS))
         return 0;
+    if ((tk->flags & SV_NAMED) != 0 && scan_run_len(s, b, is_hex_lower, r) == r &&
+        !named_before(s, k, MAILGUN_NAME))
+        return 0;
     e = b + r;
+    if ((tk->flags & SV_PAD) != 0)
+        for (r = 0; r < 2 && e < s->n && t[e] == '='; r++)
+            e++;
     if (tk->sep != 0) {
         if (e >= s->n || t[e] != tk->sep || scan_run_len(s, e + 1, tk->pred2, tk->len2) != tk->len2)
             return 0;
         e += 1 + tk->len2;
     }
-    if ((tk->flags & SV_PAD) != 0)
-        for (r = 0; r < 2 && e < s->n && t[e] == '='; r++)
-            e++;
     if ((tk->flags & SV_DIGIT) != 0 && e + 1 < s->n && t[e] == '-' &&
         ascii_is_digit((unsigned char)t[e + 1]) &&
         (e + 2 >= s->n || !is_b64url((unsigned char)t[e + 2])))
@@ -167,8 +233,9 @@ size_t secret_services_at(struct scan *s, size_t i, char c1)
     /* the second bytes of the prefixes of each first byte: most words
      * starting with one of these letters go no further */
     static const char *const seconds[256] = {
-        ['A'] = "T", ['G'] = "R", ['H'] = "R", ['N'] = "R", ['P'] = "M", ['d'] = "aop",
-        ['g'] = "l", ['k'] = "e", ['l'] = "i", ['n'] = "pt", ['s'] = "eh",
+        ['A'] = "GT", ['G'] = "R", ['H'] = "R", ['N'] = "R", ['P'] = "M", ['d'] = "aop",
+        ['g'] = "l", ['k'] = "e", ['l'] = "i", ['n'] = "pt", ['o'] = "p", ['p'] = "su",
+        ['r'] = "u", ['s'] = "ehn",
     };
     const char *c2 = seconds[(unsigned char)s->t[i]];
 

@@ -1,7 +1,8 @@
 /* secret_services.h - the rules for the API tokens of services that give
  * them a shape of their own: a prefix (npm_, dop_v1_, shpat_, HRKU-, key-,
  * PMAK-, lin_api_, ntn_ and secret_, dp.pt., dapi, glc_ and glsa_, NRAK-,
- * ATATT3), a Mailchimp key's -us<N> data-centre suffix and a Telegram bot
+ * NRII- and NRJS-, ATATT3, sntrys_ and sntryu_, pscale_tkn_, pul-,
+ * rubygems_, ops_, AGE-SECRET-KEY-1, sha256~), a Mailchimp key's -us<N> data-centre suffix and a Telegram bot
  * token's BOT_ID:AA... The rules are described in the table at the top of
  * secret_rules.c.
  */

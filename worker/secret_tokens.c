@@ -26,6 +26,13 @@
  * routing suffix (after its '.'). */
 #define GITLAB_TOKEN_MIN 20
 #define GITLAB_ROUTING_LEN 9
+/* A Slack app-level token's app id ([A-Z0-9]) and number (digits), at
+ * least and at most bytes, and its secret's bytes (hex). */
+#define SLACK_APP_ID_MIN 8
+#define SLACK_APP_ID_MAX 16
+#define SLACK_APP_NUM_MIN 8
+#define SLACK_APP_NUM_MAX 16
+#define SLACK_APP_HEX_LEN 64
 /* Digits of a Discord webhook's id (a snowflake), at least and at most;
  * bytes of its token, at least and at most (68 today). */
 #define DISCORD_ID_MIN 17
@@ -118,11 +125,42 @@ static size_t det_g(struct scan *s, size_t i)
     return 0;
 }
 
+/* A Slack app-level token: xapp-N-APPID-DIGITS-HEX (Socket Mode). Returns
+ * the offset past it (its span added), or 0. */
+static size_t det_slack_app(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t k = i + 5, r;
+
+    if (!scan_word_start(s, i) || k + 2 > s->n || !ascii_is_digit((unsigned char)t[k]) ||
+        t[k + 1] != '-')
+        return 0;
+    k += 2;
+    r = scan_run_len(s, k, ascii_is_upper_digit, SLACK_APP_ID_MAX);
+    if (r < SLACK_APP_ID_MIN || r > SLACK_APP_ID_MAX || k + r >= s->n || t[k + r] != '-')
+        return 0;
+    k += r + 1;
+    r = scan_run_len(s, k, ascii_is_digit, SLACK_APP_NUM_MAX);
+    if (r < SLACK_APP_NUM_MIN || r > SLACK_APP_NUM_MAX || k + r >= s->n || t[k + r] != '-')
+        return 0;
+    k += r + 1;
+    r = scan_run_len(s, k, is_hex_lower, SLACK_APP_HEX_LEN);
+    if (r != SLACK_APP_HEX_LEN || (k + r < s->n && is_alnum_dash((unsigned char)t[k + r])) ||
+        secret_text_mostly_one_byte(t + k, r))
+        return 0;
+    scan_add(s, i, k + r, K_SLACK_TOKEN, 0);
+    return k + r;
+}
+
+/* Slack: xoxa- xoxb- xoxp- xoxr- xoxs- and xoxe- (a configuration
+ * refresh token; xoxe.xoxp-... is read from its xoxp-), xapp-. */
 static size_t det_x(struct scan *s, size_t i)
 {
-    if (scan_has(s, i, "xox", 3) && i + 4 < s->n && ascii_in_set(s->t[i + 3], "abprs") &&
+    if (scan_has(s, i, "xox", 3) && i + 4 < s->n && ascii_in_set(s->t[i + 3], "abeprs") &&
         s->t[i + 4] == '-')
         return token(s, i, 5, is_alnum_dash, 10, TOKEN_MAX, K_SLACK_TOKEN);
+    if (scan_has(s, i, "xapp-", 5))
+        return det_slack_app(s, i);
     return 0;
 }
 
@@ -365,7 +403,7 @@ size_t secret_tokens_at(struct scan *s, size_t i, char c1)
             return det_g(s, i);
         break;
     case 'x':
-        if (c1 == 'o')
+        if (c1 == 'o' || c1 == 'a')
             return det_x(s, i);
         break;
     case 's':

@@ -1,8 +1,9 @@
-/* secret_tokens.h - the rules for tokens with a fixed literal prefix (AKIA, ghp_,
- * glpat- and GitLab's other tokens, xoxb-, sk_live_, rzp_live_, AIza, hvs.,
- * pypi-AgEIcHlwaS5vcmc, eyJ JWTs), webhook URLs (Slack's, Discord's and
- * Microsoft Teams' paths), and Vault's legacy s. tokens assigned to
- * VAULT_TOKEN. Other services' tokens are secret_services.h's.
+/* secret_tokens.h - the rules for tokens with a fixed literal prefix (AKIA,
+ * ghp_, glpat- and GitLab's other tokens, xoxb- and xapp-, sk_live_,
+ * rzp_live_, AIza, hvs., pypi-AgEIcHlwaS5vcmc, eyJ JWTs), webhook URLs
+ * (Slack's, Discord's and Microsoft Teams' paths), and Vault's legacy s.
+ * tokens assigned to VAULT_TOKEN. Other services' tokens are
+ * secret_services.h's.
  */
 #ifndef WK_SECRET_TOKENS_H
 #define WK_SECRET_TOKENS_H

@@ -40,6 +40,9 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "discord.com/api/webhooks/123456789012345678/", ".webhook.office.com/webhookb2/", "&sig=",
     "{SSHA}", "=pbkdf2_sha256$1$a$", "=argon2$argon2id$m=1,t=1,p=1$", "=bcrypt$$2b$12$",
     "vault login ", "vault login token='", ";Pwd={a b",
+    "mailgu key-0123456789abcdef0123456789abcdef ", "=sntrys_eyJ", "+sntrys_eyJa=_", "=ops_eyJ",
+    "xapp-1-A0123456789-1234567890-", "=xoxe-", "=pscale_tkn_a.", "=NRII-",
+    "AGE-SECRET-KEY-1", " sha256~",
 };
 
 #define REDACT_PATHOLOGICAL_N (sizeof(REDACT_PATHOLOGICAL) / sizeof(REDACT_PATHOLOGICAL[0]))

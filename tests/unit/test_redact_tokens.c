@@ -20,6 +20,20 @@
 
 #include "tests/unit/leak_check.h"
 
+/* A 1Password service account token (ops_ and the base64 of its JSON
+ * object), long enough to be written once. */
+#define ONEPASSWORD_TOKEN \
+    "ops_eyJzaWduSW5BZGRyZXNzIjoiYWNtZS4xcGFzc3dvcmQuY29tIiwidXNlckF1dGgiOnsibWV0aG9kIjoiU1JQ" \
+    "Zy00MDk2IiwiYWxnIjoiUEJFUzJnLUhTMjU2IiwiaXRlcmF0aW9ucyI6NjUwMDAwLCJzYWx0IjoibkdvT1daM256" \
+    "eWpYYm1WR01XMVp6YiJ9LCJlbWFpbCI6InZ4ZmR1aW1ramN0c2dAMXBhc3N3b3Jkc2VydmljZWFjY291bnRzLmNv" \
+    "bSIsInNycFgiOiJlNGE3NTU0ZjBkZjhiMWMzNDEyMWNhNjViOWM3NWFlY2Y0YmM2YjQ2N2QyNjIyODE1MDAwZWM2" \
+    "ZDIxZDIwZDcxIiwibXVrIjp7ImFsZyI6IkEyNTZHQ00iLCJleHQiOnRydWUsImsiOiIxbXp0dmgyeWZISjYtc0xl" \
+    "OUdUOXJsQkY1OXBIa25pdERTVUhtb0pScDM5Iiwia2V5X29wcyI6WyJlbmNyeXB0IiwiZGVjcnlwdCJdLCJrdHki" \
+    "OiJvY3QiLCJraWQiOiJtcCJ9LCJzZWNyZXRLZXkiOiJBMy04STk4QlItS0dVNzJPLVZXSFNZLUpYQUM0LTY3NlVF" \
+    "LVFRM0NPIiwidGhyb3R0bGVTZWNyZXQiOnsic2VlZCI6ImE2ZjFkMzA0NGI5NGFmOThjMjI4MmUzNjg2YmY4ZWM4" \
+    "NzY0YTcxNWVjMTA3ZDJhN2RkZTIzNmNlMmZhMDc3N2IiLCJ1dWlkIjoiNjlLTTNRMUQ2OVJRN0hETUg0Q0pUTlVL" \
+    "SUcifSwiZGV2aWNlVXVpZCI6ImxoMWdreGFpdnI2emhwM2lzZWl0bjRuZnAwIn0="
+
 /* A PostgreSQL password file (~/.pgpass, PGPASSFILE) line:
  * host:port:database:user:password, any of the first four '*'; written
  * by Dockerfiles and CI scripts too. */
@@ -397,9 +411,11 @@ static void test_webhook_urls_kept(void **state)
 
 /* Service tokens with a prefix of their own, given where no secret name
  * stands before them: a positional argument, a dict or a list, a variable
- * named after the service. npm, DigitalOcean, Shopify, Heroku, Mailgun,
+ * named after the service. npm, DigitalOcean, Shopify, Heroku (both
+ * shapes), Mailgun (a key of hex only beside the service's name),
  * Mailchimp, Postman, Linear, Notion, Doppler, Databricks, Grafana, New
- * Relic, Atlassian. */
+ * Relic (user, insert and browser keys), Atlassian, Sentry, PlanetScale,
+ * Pulumi, RubyGems, 1Password service accounts, age, OpenShift. */
 static void test_service_tokens(void **state)
 {
     static const struct leak_case cases[] = {
@@ -479,6 +495,65 @@ static void test_service_tokens(void **state)
          "xY1NGelkEuKcYCGg8H2m69qaOD3aNL-MCFSa0CAsmCfg0jMoSiCaXaroQBwu64ieEeWspmMd8HmaVsKy0zGk_Omny5"
          "u5ryuZA=0B418BC3",
          "JIRA_API = \""},
+        {"Heroku, a UUID after HRKU-",
+         "HEROKUS = {\"staging\": \"HRKU-540abf77-f294-4527-a2d3-2e8cb24600d5\"}\n",
+         "HRKU-540abf77-f294-4527-a2d3-2e8cb24600d5", "HEROKUS = {\"staging\": \""},
+        {"Heroku, HRKU-AA and 58",
+         "heroku3.from_key('HRKU-AAfGD-AO0f9WBFOaVZB-EF8UWaMr6-G9DpvfVo_____wtgQWpbC4tomiVn0Z')\n",
+         "HRKU-AAfGD-AO0f9WBFOaVZB-EF8UWaMr6-G9DpvfVo_____wtgQWpbC4tomiVn0Z", "heroku3.from_key('"},
+        {"Mailgun, a hex key beside the service's name",
+         "requests.post(\"https://api.mailgun.net/v3/mg.acme.io/messages\",\n"
+         "              auth=(\"api\", \"key-4427ed282df9c6c0006771f0e015a79c\"), data=msg)\n",
+         "key-4427ed282df9c6c0006771f0e015a79c", "auth=(\"api\", \""},
+        {"New Relic insert key, a header",
+         "headers.set(\"X-Insert-Key\", \"NRII-WuAP1X18_16OapVpdSgY4v1uXHSwFr-G\");\n",
+         "NRII-WuAP1X18_16OapVpdSgY4v1uXHSwFr-G", "headers.set(\"X-Insert-Key\", \""},
+        {"New Relic browser key, the agent's info",
+         "NREUM.loader_config = {accountID: \"4242\", licenseKey: \"NRJS-a1c7fecae6a0ae0348f\"};\n",
+         "NRJS-a1c7fecae6a0ae0348f", "licenseKey: \""},
+        {"Sentry org token, by organisation",
+         "SENTRY_ORGS = {\"acme-shop\": \""
+         "sntrys_eyJpYXQiOjE3MzI0OTI4MDAuNDE4MzA1LCJ1cmwiOiJodHRwczovL3NlbnRyeS5pbyIsInJlZ2lvbl91c"
+         "mwiOiJodHRwczovL2RlLnNlbnRyeS5pbyIsIm9yZyI6ImFjbWUtc2hvcCJ9_bO5FeYx9pM5gNfdKwkEJ3PEVVIPc"
+         "P4Y7p4tD14z4gzM\"}\n",
+         "sntrys_eyJpYXQiOjE3MzI0OTI4MDAuNDE4MzA1LCJ1cmwiOiJodHRwczovL3NlbnRyeS5pbyIsInJlZ2lvbl91c"
+         "mwiOiJodHRwczovL2RlLnNlbnRyeS5pbyIsIm9yZyI6ImFjbWUtc2hvcCJ9_bO5FeYx9pM5gNfdKwkEJ3PEVVIPc"
+         "P4Y7p4tD14z4gzM",
+         "SENTRY_ORGS = {\"acme-shop\": \""},
+        {"Sentry user token, a bearer auth",
+         "r = requests.get(url, auth=BearerAuth(\"sntryu_f233c5ae6e90052a38b8dd277bdef11357f8a30d7761a"
+         "1100ff311968bba316e\"))\n",
+         "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",
+         "r = requests.get(url, auth=BearerAuth(\""},
+        {"PlanetScale service token, a CLI call",
+         "pscale branch list app --service-token-id ci --service-token "
+         "pscale_tkn_XghYA_9RNTvGU-cqNGTIgk0z1HmU9IeCDth63guwC_p\n",
+         "pscale_tkn_XghYA_9RNTvGU-cqNGTIgk0z1HmU9IeCDth63guwC_p", "--service-token-id ci"},
+        {"PlanetScale password in a DSN list",
+         "DSNS = [(\"app\", \"pscale_pw_jR9PtoejZHnfaZ5GrHuTE0jd0j8My4oy1OILnCw0Nkr\")]\n",
+         "pscale_pw_jR9PtoejZHnfaZ5GrHuTE0jd0j8My4oy1OILnCw0Nkr", "DSNS = [(\"app\", \""},
+        {"PlanetScale OAuth token",
+         "client = PlanetScale(\"pscale_oauth_9WoMUssLZ2shr3zJRrsBHX0P_pzr47oGQWeqUcmhwdD\")\n",
+         "pscale_oauth_9WoMUssLZ2shr3zJRrsBHX0P_pzr47oGQWeqUcmhwdD", "client = PlanetScale(\""},
+        {"Pulumi access token, a login",
+         "pulumi login --cloud-url https://api.pulumi.com <<< pul-2e58f748ed06827bc8ba730d52a629e81f281476\n",
+         "pul-2e58f748ed06827bc8ba730d52a629e81f281476", "pulumi login --cloud-url"},
+        {"RubyGems API key, ~/.gem/credentials",
+         "---\n:rubygems: rubygems_24a2ebc1fbfe235dcfb692d29afb0d915b626890ca058e8a\n",
+         "rubygems_24a2ebc1fbfe235dcfb692d29afb0d915b626890ca058e8a", ":rubygems: "},
+        {"1Password service account token",
+         "client = await Client.authenticate(auth=\"" ONEPASSWORD_TOKEN "\", integration_name=\"ci\")\n",
+         ONEPASSWORD_TOKEN, "client = await Client.authenticate(auth=\""},
+        {"age secret key, a key file",
+         "# public key: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n"
+         "AGE-SECRET-KEY-1LFHAAMNN6N3M2KV7P2S0PLV443VT7QUL62DYHW6J2ZR3QKEXPCWW9930S0\n",
+         "AGE-SECRET-KEY-1LFHAAMNN6N3M2KV7P2S0PLV443VT7QUL62DYHW6J2ZR3QKEXPCWW9930S0",
+         "# public key: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n"},
+        {"OpenShift token, by cluster",
+         "CLUSTERS = {\"ocp-prod\": (\"https://api.ocp.acme.io:6443\", "
+         "\"sha256~M5rmGoDtcAY62dggpUC3gBPnt-PtiWuRqkaRrgwffxy\")}\n",
+         "sha256~M5rmGoDtcAY62dggpUC3gBPnt-PtiWuRqkaRrgwffxy",
+         "CLUSTERS = {\"ocp-prod\": (\"https://api.ocp.acme.io:6443\", \""},
     };
 
     (void)state;
@@ -497,6 +572,36 @@ static void test_telegram_bot_tokens(void **state)
          "curl -s \"https://api.telegram.org/bot7133612370:AA84N_qtKjL1fdYwE95c_XXqce_aQ2TVbm2/"
          "sendMessage\" -d chat_id=42\n",
          "AA84N_qtKjL1fdYwE95c_XXqce_aQ2TVbm2", "/sendMessage\" -d chat_id=42\n"},
+    };
+
+    (void)state;
+    LEAK_CHECK(cases);
+}
+
+/* Slack's other tokens: an app-level token (xapp-, Socket Mode), an app
+ * configuration token (xoxe.xoxp-) and its refresh token (xoxe-). */
+static void test_slack_token_variants(void **state)
+{
+    static const struct leak_case cases[] = {
+        {"Slack Bolt, Socket Mode",
+         "SocketModeHandler(app, \"xapp-1-A07SFZ6DJAT-7755099159534-f46d2c43ff6c2477a6326af839deb"
+         "628abd4321a607b18096efb051b3a21b3d6\").start()\n",
+         "xapp-1-A07SFZ6DJAT-7755099159534-f46d2c43ff6c2477a6326af839deb628abd4321a607b18096efb051b"
+         "3a21b3d6",
+         "SocketModeHandler(app, \""},
+        {"Slack configuration token",
+         "rotate(\"xoxe.xoxp-1-PvDkPpyjEodN6yQVP9wx4ldB3ZQlFr3WZ1dqYO28s0iMRZEYpP0YYPpkFy5YV0CspAw2PK"
+         "EhaqvhZXWQFIIIPtYJPE5tWrXaxztNFRl89ODivV4Q88bw9ykwS2v6km97eVQArzOzCx2NEv3Np3BGthcxOq6csRH"
+         "pYntC\")\n",
+         "xoxp-1-PvDkPpyjEodN6yQVP9wx4ldB3ZQlFr3WZ1dqYO28s0iMRZEYpP0YYPpkFy5YV0CspAw2PKEhaqvhZXWQFII"
+         "IPtYJPE5tWrXaxztNFRl89ODivV4Q88bw9ykwS2v6km97eVQArzOzCx2NEv3Np3BGthcxOq6csRHpYntC",
+         "rotate(\""},
+        {"Slack configuration refresh token",
+         "rotate(\"xoxe-1-cxkgRJOIZtnWZpUMBC6xdcV1cQGWesqjIzLiqk6J5mtEPWywWGLHm65TyzXLebxvTRf4w0Y1Q8o"
+         "yiaijAdbd7mluWBtDELJtPjh1TlAQxUlbAeYFAb9AVWhKHrB7c94qR0D3QwrxmnaqiYb1VO\")\n",
+         "xoxe-1-cxkgRJOIZtnWZpUMBC6xdcV1cQGWesqjIzLiqk6J5mtEPWywWGLHm65TyzXLebxvTRf4w0Y1Q8oyiaijAdbd"
+         "7mluWBtDELJtPjh1TlAQxUlbAeYFAb9AVWhKHrB7c94qR0D3QwrxmnaqiYb1VO",
+         "rotate(\""},
     };
 
     (void)state;
@@ -543,7 +648,9 @@ static void test_github_gitlab_token_variants(void **state)
 
 /* Lookalikes of the prefixed tokens: identifiers and package names
  * sharing a prefix, prefixes alone, documentation's stand-ins, hex that is
- * a digest, a Telegram-like ratio or time. */
+ * a digest (also after key-, with no Mailgun in sight: a cache key, a
+ * file name), an EC2 key pair id, an age public key, a Telegram-like
+ * ratio or time. */
 static void test_service_tokens_kept(void **state)
 {
     static const char *const lines[] = {
@@ -560,6 +667,21 @@ static void test_service_tokens_kept(void **state)
         "NRAK-XXXXXXXXXXXXXXXXXXXXXXXXXXX\n",
         "email = \"glsa_support@acme.io\"; grafana_dir = \"glc_tmp\"\n",
         "SHOPIFY_TOKEN = \"shpat_00000000000000000000000000000000\"\n",
+        "NRII-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX; NRJS-xxxxxxxxxxxxxxxxxxx\n",
+        "if token.startswith((\"xapp-\", \"xoxe-\", \"sntrys_\", \"sntryu_\", \"pul-\")):\n",
+        "const socketApp = 'xapp-config-loader-for-the-tests-v2';\n",
+        "pscale_pw_length = 43; pscale_tkn_prefix = 'pscale_tkn_'\n",
+        "<div class=\"pul-right pul-4 pull-request-actions-for-the-header\">\n",
+        "s.rubygems_version = '3.5.3'; creds[:rubygems_api_key] = ENV.fetch('GEM_HOST_API_KEY')\n",
+        "OP_SERVICE_ACCOUNT_TOKEN=ops_eyJ...\n",
+        "token = op.read(\"op://Private/Service Account Auth Token/credential\")\n",
+        "AGE-SECRET-KEY-1... (keep it safe); recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n",
+        "if strings.HasPrefix(token, \"sha256~\") { kind = OAuthAccessToken }\n",
+        "sntryu_0000000000000000000000000000000000000000000000000000000000000000\n",
+        "cache.set(\"key-d41d8cd98f00b204e9800998ecf8427e\", payload)\n",
+        "Path(\"/var/cache/app/key-9e107d9d372bb6826bd81d3542a419d6.json\")\n",
+        "aws ec2 delete-key-pair --key-pair-id key-0a1b2c3d4e5f67890\n",
+        "HRKU-XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX\n",
     };
 
     (void)state;
@@ -704,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_webhook_urls_kept),
         cmocka_unit_test(test_service_tokens),
         cmocka_unit_test(test_telegram_bot_tokens),
+        cmocka_unit_test(test_slack_token_variants),
         cmocka_unit_test(test_github_gitlab_token_variants),
         cmocka_unit_test(test_service_tokens_kept),
         cmocka_unit_test(test_signed_urls_and_dsns),
