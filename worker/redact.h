@@ -12,7 +12,7 @@
  * Microsoft Teams webhook URLs, Azure SAS signatures (sig=), a Twilio auth
  * token beside its account SID, PEM private-key blocks, JWTs, password
  * hashes (crypt(3)'s $1$ $5$ $6$ $y$, bcrypt, Apache's $apr1$, Argon2,
- * Django's and LDAP's {SSHA}), credentials inside
+ * Django's and LDAP's {SSHA} and {PBKDF2-SHA256}), credentials inside
  * connection strings (scheme://user:password@host, user:password@tcp(...),
  * Oracle's user/password@host:port/ and jdbc:oracle:thin:user/password@, an
  * ODBC string's Pwd={...}, Azure AccountKey=), and high-entropy values named

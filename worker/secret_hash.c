@@ -35,10 +35,16 @@
 #define DJANGO_SHA256_LEN 44
 #define DJANGO_SHA1_LEN 28
 #define DJANGO_SCRYPT_LEN 88
+/* Django's legacy hashers' hex digests (sha1$SALT$HEX, md5$SALT$HEX). */
+#define DJANGO_SHA1_HEX 40
+#define DJANGO_MD5_HEX 32
 /* Bytes of an LDAP {SSHA}-style salt, at least and at most (slappasswd
  * writes 4, others 8 or 16). */
 #define LDAP_SALT_MIN 4
 #define LDAP_SALT_MAX 64
+/* Bytes of an LDAP scheme's base64, at most (389 Directory Server's
+ * {PBKDF2_SHA256} is 432). */
+#define LDAP_B64_MAX 600
 
 static int is_crypt_char(unsigned char c)
 {
@@ -242,6 +248,15 @@ static int django_scheme(struct hash_read *r, size_t ws, size_t wn, size_t *hs)
         *hs = r->k;
         return take_b64_padded(r, len);
     }
+    if (id_is(s, ws, wn, "sha1") || id_is(s, ws, wn, "md5")) {
+        /* the legacy sha1$SALT$HEX and md5$SALT$HEX (sha1$$HEX unsalted) */
+        len = s->t[ws] == 's' ? DJANGO_SHA1_HEX : DJANGO_MD5_HEX;
+        if (!take_field(r, ascii_is_alnum, 0, DJANGO_SALT_MAX))
+            return 0;
+        *hs = r->k;
+        return take_run(r, is_hex_lower, len, len) &&
+               (r->k >= s->n || !ascii_is_alnum((unsigned char)s->t[r->k]));
+    }
     if (id_is(s, ws, wn, "scrypt")) {
         /* scrypt$N$SALT$R$P$HASH */
         if (!take_number(r) || !take_field(r, ascii_is_alnum, 1, DJANGO_SALT_MAX) ||
@@ -260,7 +275,7 @@ size_t secret_hash_django_at(struct scan *s, size_t i)
     size_t ws = i, hs = 0;
 
     /* every hasher's name ends in one of these */
-    if (i == 0 || !ascii_in_set(t[i - 1], "216t"))
+    if (i == 0 || !ascii_in_set(t[i - 1], "2156t"))
         return 0;
     while (ws > 0 && i - ws <= DJANGO_NAME_MAX && ascii_is_alnum_us((unsigned char)t[ws - 1]))
         ws--;
@@ -279,22 +294,64 @@ struct ldap_scheme {
     int salted;
 };
 
+/* The PBKDF2 schemes of OpenLDAP's pw-pbkdf2 (and passlib, 389 Directory
+ * Server 2): {NAME}ROUNDS$SALT$DK, salt and key in adapted base64
+ * ([A-Za-z0-9./], no padding), the key of its digest's length. */
+struct ldap_pbkdf2 {
+    const char *name;
+    size_t len;
+};
+
+/* The key of the PBKDF2 scheme p at t[k] (past the scheme's name): returns
+ * the offset past it, or 0. */
+static size_t ldap_pbkdf2_key(const struct scan *s, size_t k, const struct ldap_pbkdf2 *p)
+{
+    struct hash_read r = {s, k, "$", 1};
+    size_t hs;
+
+    if (!take_number(&r) || !take_field(&r, is_crypt_char, 1, HASH_B64_MAX))
+        return 0;
+    hs = r.k;
+    if (!take_run(&r, is_crypt_char, p->len, p->len) || !secret_text_two_classes(s->t + hs, p->len) ||
+        secret_text_mostly_one_byte(s->t + hs, p->len))
+        return 0;
+    return r.k;
+}
+
 size_t secret_hash_ldap_at(struct scan *s, size_t i)
 {
     static const struct ldap_scheme schemes[] = {
-        {"{sha}", 20, 0},    {"{ssha}", 20, 1},    {"{sha256}", 32, 0}, {"{ssha256}", 32, 1},
-        {"{sha512}", 64, 0}, {"{ssha512}", 64, 1}, {"{md5}", 16, 0},    {"{smd5}", 16, 1},
+        {"{sha}", 20, 0},     {"{ssha}", 20, 1},     {"{sha256}", 32, 0},   {"{ssha256}", 32, 1},
+        {"{sha384}", 48, 0},  {"{ssha384}", 48, 1},  {"{sha512}", 64, 0},   {"{ssha512}", 64, 1},
+        {"{md5}", 16, 0},     {"{smd5}", 16, 1},
+        /* Atlassian's (Crowd, Jira): salt 16 and key 32, one base64 */
+        {"{pkcs5s2}", 48, 0},
+        /* 389 Directory Server's: rounds 4, salt 64, key 256 */
+        {"{pbkdf2_sha256}", 324, 0},
+    };
+    static const struct ldap_pbkdf2 pbkdf2[] = {
+        {"{pbkdf2}", 27},
+        {"{pbkdf2-sha1}", 27},
+        {"{pbkdf2-sha256}", 43},
+        {"{pbkdf2-sha512}", 86},
     };
     const char *t = s->t;
     size_t w, p, n, pad = 0, lo, hi;
 
+    for (w = 0; w < sizeof(pbkdf2) / sizeof(pbkdf2[0]); w++)
+        if (scan_prefix_ci(t + i, s->n - i, pbkdf2[w].name)) {
+            p = ldap_pbkdf2_key(s, i + strlen(pbkdf2[w].name), &pbkdf2[w]);
+            if (p != 0)
+                scan_add(s, i, p, K_PASSWORD_HASH, 0);
+            return p;
+        }
     for (w = 0; w < sizeof(schemes) / sizeof(schemes[0]); w++)
         if (scan_prefix_ci(t + i, s->n - i, schemes[w].name))
             break;
     if (w == sizeof(schemes) / sizeof(schemes[0]))
         return 0;
     p = i + strlen(schemes[w].name);
-    n = scan_run_len(s, p, is_b64_nopad, HASH_B64_MAX * 2);
+    n = scan_run_len(s, p, is_b64_nopad, LDAP_B64_MAX);
     while (pad < 2 && p + n + pad < s->n && t[p + n + pad] == '=')
         pad++;
     /* base64 of the digest (and its salt), padded to a multiple of 4 */

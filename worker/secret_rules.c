@@ -195,11 +195,18 @@
  *                         (88), argon2$ and the Argon2 form above,
  *                         bcrypt_sha256$ or bcrypt$ and the bcrypt form
  *                         above; the name is replaced with the hash.
- *                         LDAP's: {SHA} {SSHA} {SHA256} {SSHA256} {SHA512}
- *                         {SSHA512} {MD5} {SMD5} (any case) + the padded
- *                         base64 of the digest (and, for the S schemes, a
- *                         salt of 4..64 bytes), two classes, not mostly
- *                         one byte.
+ *                         Django's legacy sha1$SALT$HEX and md5$SALT$HEX
+ *                         (salt [A-Za-z0-9], maybe empty; 40 or 32
+ *                         [0-9a-f]).
+ *                         LDAP's: {SHA} {SSHA} {SHA256} {SSHA256} {SHA384}
+ *                         {SSHA384} {SHA512} {SSHA512} {MD5} {SMD5} (any
+ *                         case) + the padded base64 of the digest (and,
+ *                         for the S schemes, a salt of 4..64 bytes);
+ *                         {PKCS5S2} + 64 and {PBKDF2_SHA256} + 432 base64;
+ *                         two classes, not mostly one byte. {PBKDF2}
+ *                         {PBKDF2-SHA1} {PBKDF2-SHA256} {PBKDF2-SHA512} +
+ *                         ROUNDS$SALT$KEY, salt and key [A-Za-z0-9./], the
+ *                         key 27, 27, 43 or 86 bytes.
  *   generic_secret        NAME op VALUE with op one of = : := => ||= ??=
  *                         (or #define NAME "VALUE"), where the last word of NAME
  *                         (split at non-letters and camelCase humps) ends in
@@ -660,7 +667,7 @@ static void scan_text(struct scan *s)
                 next = secret_hash_at(s, i);
             break;
         case '{':
-            if (ascii_in_set(c1, "SMsm"))
+            if (ascii_in_set(c1, "SMPsmp"))
                 next = secret_hash_ldap_at(s, i);
             break;
         case '?':

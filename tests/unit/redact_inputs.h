@@ -42,6 +42,7 @@ static const char *const REDACT_PATHOLOGICAL[] = {
     "vault login ", "vault login token='", ";Pwd={a b",
     "mailgu key-0123456789abcdef0123456789abcdef ", "=sntrys_eyJ", "+sntrys_eyJa=_", "=ops_eyJ",
     "xapp-1-A0123456789-1234567890-", "=xoxe-", "=pscale_tkn_a.", "=NRII-",
+    "{PBKDF2-SHA256}1$a$", "{PBKDF2_SHA256}", "{pkcs5s2}", "=sha1$a$", "=md5$$",
     "AGE-SECRET-KEY-1", " sha256~",
 };
 

@@ -21,7 +21,8 @@
 #include "tests/unit/leak_check.h"
 
 /* A 1Password service account token (ops_ and the base64 of its JSON
- * object), long enough to be written once. */
+ * object) and a 389 Directory Server {PBKDF2_SHA256} hash (rounds, salt
+ * and key in one base64), each long enough to be written once. */
 #define ONEPASSWORD_TOKEN \
     "ops_eyJzaWduSW5BZGRyZXNzIjoiYWNtZS4xcGFzc3dvcmQuY29tIiwidXNlckF1dGgiOnsibWV0aG9kIjoiU1JQ" \
     "Zy00MDk2IiwiYWxnIjoiUEJFUzJnLUhTMjU2IiwiaXRlcmF0aW9ucyI6NjUwMDAwLCJzYWx0IjoibkdvT1daM256" \
@@ -33,6 +34,12 @@
     "LVFRM0NPIiwidGhyb3R0bGVTZWNyZXQiOnsic2VlZCI6ImE2ZjFkMzA0NGI5NGFmOThjMjI4MmUzNjg2YmY4ZWM4" \
     "NzY0YTcxNWVjMTA3ZDJhN2RkZTIzNmNlMmZhMDc3N2IiLCJ1dWlkIjoiNjlLTTNRMUQ2OVJRN0hETUg0Q0pUTlVL" \
     "SUcifSwiZGV2aWNlVXVpZCI6ImxoMWdreGFpdnI2emhwM2lzZWl0bjRuZnAwIn0="
+#define DS389_HASH \
+    "AAAnECoZBrN31QtWmsEc8+XhLgs+IrsRdU8//HiHMWsLEJK5YZxUOHhGRs8GqQ3HJ060wJQ1aycV/SOXYl2SRS1U" \
+    "Iry8pqqQoO9I6KuDxx3z0cSxriKsHiui/A/LY/TnOW8uSMZ/+F76getURyuk3TQwQzafYmtaOSfHp+EVL/jlJb5o" \
+    "ZJsqx0oLZB1HVks/Tj46SFIwEC3mPY/n3Zop7p8T34IdOub6t6KRlF1ROghXB6C8ah7CSn9elhkSAcpVDCAuv2Up" \
+    "s+ZPUtcGk/z2SeuyFJ4VZicdC0daNYGOO+BbeitfT9AUmwqFjpRE5A3R2dSHT+KCQZa9hZcTj+4Pa6RgTwBSJawq" \
+    "THZJKT4iHwMymfYCq1kjUsZ7D/n5ioKNDjQz+AAIZP7rz8n/qV4kSN2wpAqWqnqk7UafQwOB9UJgIkd7"
 
 /* A PostgreSQL password file (~/.pgpass, PGPASSFILE) line:
  * host:port:database:user:password, any of the first four '*'; written
@@ -743,8 +750,10 @@ static void test_signed_urls_kept(void **state)
 
 /* Password hashes in the formats of frameworks and directories: Django's
  * (pbkdf2_sha256$iterations$salt$hash in a fixture or a migration,
- * argon2$argon2id$..., bcrypt_sha256$$2b$...), LDAP's {SSHA}, {SHA} and
- * {SSHA512} (LDIF, slapd.conf, an htpasswd line). */
+ * argon2$argon2id$..., bcrypt_sha256$$2b$..., the legacy sha1$ and md5$),
+ * LDAP's {SSHA}, {SHA}, {SSHA384}, {SSHA512}, {PBKDF2-SHA256} and the
+ * other PBKDF2 schemes, {CRYPT} (LDIF, slapd.conf, an htpasswd line), 389
+ * Directory Server's {PBKDF2_SHA256}, Atlassian's {PKCS5S2} (a dump). */
 static void test_framework_password_hashes(void **state)
 {
     static const struct leak_case cases[] = {
@@ -782,6 +791,43 @@ static void test_framework_password_hashes(void **state)
          "U1qTnUvH3f2tlA9pcJ/up0kj1axj0lU1z8tJoOIoll/2Ij7L8MntkE9bbC6E8t+pzA4ikIdzFs5IMq+M+NUdUqx8Rk"
          "2vT8nW4q==",
          "olcRootPW: "},
+        {"LDIF userPassword {PBKDF2-SHA256} (OpenLDAP's pw-pbkdf2)",
+         "userPassword: {PBKDF2-SHA256}600000$CBZNbR4x292nSygcb8ebr3$2VhbMpN8wH06i0vsgnC8XTBliLAgaRQ"
+         "KyVa0v8TwQz7\n",
+         "2VhbMpN8wH06i0vsgnC8XTBliLAgaRQKyVa0v8TwQz7", "userPassword: "},
+        {"olcRootPW {PBKDF2-SHA512}",
+         "olcRootPW: {PBKDF2-SHA512}210000$c.nMrxUH7hdie2FUVrfqGQ$oeHI8tGoBwowFhMcvd43a/mHLD6Etrb42QL"
+         "DJRWoJZ7qj5YXiWJOpSTNQszcS1c52b30NUgrB9rRWdeMR19YDx\n",
+         "oeHI8tGoBwowFhMcvd43a/mHLD6Etrb42QLDJRWoJZ7qj5YXiWJOpSTNQszcS1c52b30NUgrB9rRWdeMR19YDx",
+         "olcRootPW: "},
+        {"rootpw {PBKDF2} (SHA-1)",
+         "rootpw {PBKDF2}10000$s.lH0IGk/rBjP0HONABTri$g.Y7lEz1QaO8ltNarNIkv2sEIvH\n",
+         "g.Y7lEz1QaO8ltNarNIkv2sEIvH", "rootpw "},
+        {"Crowd and Jira {PKCS5S2}",
+         "INSERT INTO cwd_user VALUES (10100, 'jdoe', '{PKCS5S2}vHqbpVLBnPTWQIt8jQr9r40IGepTkrNz81XWW3b"
+         "rPfvTiNtUh1hgLKQSMZUnL6AB');\n",
+         "vHqbpVLBnPTWQIt8jQr9r40IGepTkrNz81XWW3brPfvTiNtUh1hgLKQSMZUnL6AB",
+         "INSERT INTO cwd_user VALUES (10100, 'jdoe', '"},
+        {"389 Directory Server {PBKDF2_SHA256}", "userPassword: {PBKDF2_SHA256}" DS389_HASH "\n",
+         DS389_HASH, "userPassword: "},
+        {"LDIF userPassword {CRYPT}$6$",
+         "userPassword: {CRYPT}$6$QW8N7VN82f8.Pwyx$ZtSQFFeMbLau3OeBVi1JZSjK.WoOaEtflQjYZ58z.gAcYXUrMk"
+         "P97RhxZVf.TJAWxaDDA1gI/eJQ4kb2kJa4GS\n",
+         "ZtSQFFeMbLau3OeBVi1JZSjK.WoOaEtflQjYZ58z.gAcYXUrMkP97RhxZVf.TJAWxaDDA1gI/eJQ4kb2kJa4GS",
+         "userPassword: {CRYPT}"},
+        {"rootpw {SSHA384}",
+         "rootpw {SSHA384}xBgMv3zgfj93wpEcRcnkXZHcyvz4zt7PjoFmll//WuXjdqrryoqdGZgM7YOnUHl2Dt0oAYY9ylI=\n",
+         "xBgMv3zgfj93wpEcRcnkXZHcyvz4zt7PjoFmll//WuXjdqrryoqdGZgM7YOnUHl2Dt0oAYY9ylI=", "rootpw "},
+        {"Django, legacy sha1 in a fixture",
+         "    \"fields\": {\"username\": \"ops\", \"pw\": \"sha1$YFQaexanARj5$77be41fa4a67228e25256ca339f74"
+         "07cd8b8c886\"}\n",
+         "77be41fa4a67228e25256ca339f7407cd8b8c886", "{\"username\": \"ops\", \"pw\": \""},
+        {"Django, legacy md5 by user",
+         "SEED_USERS = {\"ops\": \"md5$UlZWXk6prTwL$8e02f93448b9d786d102cf85c9fe7fa4\"}\n",
+         "8e02f93448b9d786d102cf85c9fe7fa4", "SEED_USERS = {\"ops\": \""},
+        {"Django, unsalted sha1",
+         "HASHES = ['sha1$$bf5afcd023354ccd0bd4575b7ae039087430ab6c']\n",
+         "bf5afcd023354ccd0bd4575b7ae039087430ab6c", "HASHES = ['"},
     };
 
     (void)state;
@@ -789,7 +835,8 @@ static void test_framework_password_hashes(void **state)
 }
 
 /* Hash formats named or built, none written out: an algorithm's name, a
- * format string, a prefix concatenated, a scheme list, a stand-in. */
+ * format string, a prefix concatenated, a scheme list, a server's
+ * configured scheme, a stand-in. */
 static void test_framework_password_hashes_kept(void **state)
 {
     static const char *const lines[] = {
@@ -801,6 +848,12 @@ static void test_framework_password_hashes_kept(void **state)
         "# userPassword: {SSHA}<base64 of sha1(password + salt) + salt>\n",
         "schemes = ['{SHA}', '{SSHA}', '{SSHA512}', '{CRYPT}']\n",
         "rootpw {SSHA}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+        "olcPasswordHash: {PBKDF2-SHA512}\n",
+        "schemes = ['{PBKDF2}', '{PBKDF2-SHA256}', '{PKCS5S2}', '{PBKDF2_SHA256}']\n",
+        "pw = '{PBKDF2-SHA256}%d$%s$%s' % (rounds, ab64(salt), ab64(dk))\n",
+        "return \"sha1$%s$%s\" % (salt, hexdigest)\n",
+        "key = 'md5$' + salt + '$' + hashlib.md5(salt + pw).hexdigest()\n",
+        "legacy = \"sha1$abc$0000000000000000000000000000000000000000\"\n",
     };
 
     (void)state;
