@@ -441,7 +441,7 @@ static cJSON *finished_job(struct request *req, const char *job_id)
 }
 
 /* The caller's own copy of another user's finished job src, whose view
- * the caller gets (the cache is shared: shared_hit.h); NULL, logged, when
+ * is the caller's answer (the cache is shared: shared_hit.h); NULL, logged, when
  * it cannot be made: the submission is then admitted as a miss. */
 static cJSON *copy_for_caller(struct admit_job *j, const char *src, char copy[CRYPTO_UUID_LEN])
 {

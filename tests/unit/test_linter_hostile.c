@@ -273,7 +273,7 @@ static void test_long_lines_and_many_findings(void **state)
     const int many = LINTERS_FINDINGS_MAX + 100;
     char *out = malloc(big + 64);
     cJSON *findings;
-    size_t n;
+    size_t n, cap;
     int i;
 
     (void)state;
@@ -287,13 +287,14 @@ static void test_long_lines_and_many_findings(void **state)
     cJSON_Delete(findings);
     free(out);
 
-    out = malloc((size_t)many * 64 + 64);
+    cap = (size_t)many * 64 + 64;
+    out = malloc(cap);
     assert_non_null(out);
-    n = (size_t)sprintf(out, "[{\"messages\":[");
+    n = (size_t)snprintf(out, cap, "[{\"messages\":[");
     for (i = 0; i < many; i++)
-        n += (size_t)sprintf(out + n, "%s{\"ruleId\":\"semi\",\"line\":%d}",
-                             i == many / 2 ? "]},{\"messages\":[" : i > 0 ? "," : "", i + 1);
-    sprintf(out + n, "]}]");
+        n += (size_t)snprintf(out + n, cap - n, "%s{\"ruleId\":\"semi\",\"line\":%d}",
+                              i == many / 2 ? "]},{\"messages\":[" : i > 0 ? "," : "", i + 1);
+    snprintf(out + n, cap - n, "]}]");
     assert_int_equal(parse_str(linter_named("javascript", "eslint"), out, &findings),
                      LINTERS_FINDINGS_MAX);
     assert_int_equal(cJSON_GetArraySize(findings), LINTERS_FINDINGS_MAX);
