@@ -115,7 +115,8 @@
  *   grafana_token         glc_ + 32..400 base64 (padded); glsa_ + 32
  *                         [A-Za-z0-9], '_', 8 hex
  *   new_relic_key         NRAK- + 27 [A-Z0-9]; NRII- + 32
- *                         [A-Za-z0-9_-]; NRJS- + 19 [0-9a-f]
+ *                         [A-Za-z0-9_-]; NRJS- + 19 [0-9a-f]; a license
+ *                         key, 36 [0-9a-f] + NRAL, standing alone
  *   atlassian_token       ATATT3 + 150..300 [A-Za-z0-9_-], '=', 8 hex
  *   sentry_token          sntrys_eyJ + 60..400 base64 (padded), '_', 43
  *                         base64; sntryu_ + 64 [0-9a-f]
@@ -686,6 +687,10 @@ static void scan_text(struct scan *s)
             }
             break;
         default:
+            /* a suffix: the key's hex was passed over already */
+            if (t[i] == 'N' && c1 == 'R' &&
+                (next = secret_services_new_relic_license_at(s, i)) != 0)
+                break;
             st = starts[(unsigned char)t[i]];
             if ((st & START_TOKEN) != 0)
                 next = secret_tokens_at(s, i, c1);

@@ -34,6 +34,8 @@
 #define MAILGUN_NAME "mailgun"
 /* Bytes of a Mailchimp key's hex part, before -us<N>. */
 #define MAILCHIMP_HEX_LEN 32
+/* Hex digits of a New Relic license key before its "NRAL" suffix. */
+#define NEW_RELIC_LICENSE_HEX_LEN 36
 /* Digits of a Telegram bot's id, at least and at most. */
 #define TELEGRAM_ID_MIN 6
 #define TELEGRAM_ID_MAX 12
@@ -281,6 +283,24 @@ size_t secret_services_mailchimp_at(struct scan *s, size_t i)
         return 0;
     scan_add(s, h, i + 3 + d, K_MAILCHIMP, 0);
     return i + 3 + d;
+}
+
+size_t secret_services_new_relic_license_at(struct scan *s, size_t i)
+{
+    const char *t = s->t;
+    size_t h;
+
+    if (i < NEW_RELIC_LICENSE_HEX_LEN || !scan_has(s, i, "NRAL", 4) ||
+        (i + 4 < s->n && is_b64url((unsigned char)t[i + 4])))
+        return 0;
+    h = i - NEW_RELIC_LICENSE_HEX_LEN;
+    if (scan_run_len(s, h, is_hex_lower, NEW_RELIC_LICENSE_HEX_LEN) != NEW_RELIC_LICENSE_HEX_LEN ||
+        (h > 0 && is_b64url((unsigned char)t[h - 1])) ||
+        !secret_text_two_classes(t + h, NEW_RELIC_LICENSE_HEX_LEN) ||
+        secret_text_mostly_one_byte(t + h, NEW_RELIC_LICENSE_HEX_LEN))
+        return 0;
+    scan_add(s, h, i + 4, K_NEW_RELIC, 0);
+    return i + 4;
 }
 
 size_t secret_services_telegram_at(struct scan *s, size_t i)

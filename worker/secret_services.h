@@ -2,7 +2,8 @@
  * them a shape of their own: a prefix (npm_, dop_v1_, shpat_, HRKU-, key-,
  * PMAK-, lin_api_, ntn_ and secret_, dp.pt., dapi, glc_ and glsa_, NRAK-,
  * NRII- and NRJS-, ATATT3, sntrys_ and sntryu_, pscale_tkn_, pul-,
- * rubygems_, ops_, AGE-SECRET-KEY-1, sha256~), a Mailchimp key's -us<N> data-centre suffix and a Telegram bot
+ * rubygems_, ops_, AGE-SECRET-KEY-1, sha256~), a Mailchimp key's -us<N> data-centre suffix,
+ * a New Relic license key's NRAL suffix and a Telegram bot
  * token's BOT_ID:AA... The rules are described in the table at the top of
  * secret_rules.c.
  */
@@ -22,6 +23,11 @@ size_t secret_services_at(struct scan *s, size_t i, char c1);
  * one or two digits after "us". Returns the offset past it (its span
  * added), or 0. */
 size_t secret_services_mailchimp_at(struct scan *s, size_t i);
+
+/* At the 'N' t[i] of "NRAL": a New Relic license key, 36 [0-9a-f] before
+ * it, the whole standing alone. Returns the offset past it (its span
+ * added), or 0. */
+size_t secret_services_new_relic_license_at(struct scan *s, size_t i);
 
 /* At the ':' t[i] before "AA": a Telegram bot token, the bot's id (digits)
  * before it and 33 more bytes after "AA". Returns the offset past it (its

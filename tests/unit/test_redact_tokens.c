@@ -515,6 +515,12 @@ static void test_service_tokens(void **state)
         {"New Relic insert key, a header",
          "headers.set(\"X-Insert-Key\", \"NRII-WuAP1X18_16OapVpdSgY4v1uXHSwFr-G\");\n",
          "NRII-WuAP1X18_16OapVpdSgY4v1uXHSwFr-G", "headers.set(\"X-Insert-Key\", \""},
+        {"New Relic license key, newrelic.yml",
+         "common: &default_settings\n  license_key: 8f3a7c9e2b4d6f1a0c5e7b9d3f2a4c6e8b1dNRAL\n",
+         "8f3a7c9e2b4d6f1a0c5e7b9d3f2a4c6e8b1dNRAL", "  license_key: "},
+        {"New Relic license key, an agent's call",
+         "newrelic.initialize(app_name='shop', license_key=\"0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3fNRAL\")\n",
+         "0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3fNRAL", "license_key=\""},
         {"New Relic browser key, the agent's info",
          "NREUM.loader_config = {accountID: \"4242\", licenseKey: \"NRJS-a1c7fecae6a0ae0348f\"};\n",
          "NRJS-a1c7fecae6a0ae0348f", "licenseKey: \""},
@@ -689,6 +695,9 @@ static void test_service_tokens_kept(void **state)
         "Path(\"/var/cache/app/key-9e107d9d372bb6826bd81d3542a419d6.json\")\n",
         "aws ec2 delete-key-pair --key-pair-id key-0a1b2c3d4e5f67890\n",
         "HRKU-XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX\n",
+        "if key.endswith(\"NRAL\") and len(key) == 40: kind = \"license\"\n",
+        "id = \"18f3a7c9e2b4d6f1a0c5e7b9d3f2a4c6e8b1dNRAL\"; x = \"8f3a7c9e2b4d6f1a0c5e7b9d3f2a4c6e8b1dNRALS\"\n",
+        "placeholder = \"000000000000000000000000000000000000NRAL\"\n",
     };
 
     (void)state;
