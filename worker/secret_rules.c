@@ -699,7 +699,7 @@ static void scan_text(struct scan *s)
             if (next != 0 || (st & START_AT_WORD) == 0 ||
                 (i > 0 && ascii_is_alnum((unsigned char)t[i - 1])))
                 break;
-            if ((st & START_SERVICE) != 0)
+            if ((st & START_SERVICE) != 0 && secret_services_may_start(t[i], c1))
                 next = secret_services_at(s, i, c1);
             if (next == 0 && (st & START_HOOK) != 0)
                 next = secret_tokens_webhook_at(s, i, c1);

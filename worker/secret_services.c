@@ -226,24 +226,19 @@ static size_t body(const struct scan *s, const struct service_token *tk, size_t 
     return e;
 }
 
+const char *const secret_services_seconds[256] = {
+    ['A'] = "GT", ['G'] = "R", ['H'] = "R", ['N'] = "R", ['P'] = "M", ['d'] = "aop",
+    ['g'] = "l", ['k'] = "e", ['l'] = "i", ['n'] = "pt", ['o'] = "p", ['p'] = "su",
+    ['r'] = "u", ['s'] = "ehn",
+};
+
 size_t secret_services_at(struct scan *s, size_t i, char c1)
 {
     const struct service_token *tk;
     size_t w, e;
     unsigned char p = i > 0 ? (unsigned char)s->t[i - 1] : ' ';
 
-    /* the second bytes of the prefixes of each first byte: most words
-     * starting with one of these letters go no further */
-    static const char *const seconds[256] = {
-        ['A'] = "GT", ['G'] = "R", ['H'] = "R", ['N'] = "R", ['P'] = "M", ['d'] = "aop",
-        ['g'] = "l", ['k'] = "e", ['l'] = "i", ['n'] = "pt", ['o'] = "p", ['p'] = "su",
-        ['r'] = "u", ['s'] = "ehn",
-    };
-    const char *c2 = seconds[(unsigned char)s->t[i]];
-
-    while (c2 != NULL && *c2 != '\0' && *c2 != c1)
-        c2++;
-    if (c2 == NULL || *c2 == '\0')
+    if (!secret_services_may_start(s->t[i], c1))
         return 0;
     /* not after [A-Za-z0-9_-]: no body holds the start of another, so no
      * byte is read twice */

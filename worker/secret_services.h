@@ -14,6 +14,22 @@
 
 #include "worker/secret_scan.h"
 
+/* The second bytes of the prefixes (the table's) that start with each
+ * byte: NULL, or a string of them. */
+extern const char *const secret_services_seconds[256];
+
+/* 1 when a prefix starts with c0 c1. Most words that start with one of
+ * the prefixes' first bytes (public, return, object...) go no further, so
+ * the scan tests this before it calls secret_services_at. */
+static inline int secret_services_may_start(char c0, char c1)
+{
+    const char *c2 = secret_services_seconds[(unsigned char)c0];
+
+    while (c2 != NULL && *c2 != '\0' && *c2 != c1)
+        c2++;
+    return c2 != NULL && *c2 != '\0';
+}
+
 /* Tries the prefixed service tokens at t[i], whose next byte is c1 ('\0'
  * at the end). Returns the offset past a token found (its span added), or
  * 0. */
