@@ -23,7 +23,7 @@
 
 #define MIB ((size_t)1024 * 1024)
 #define CLEAN_MAX MIB
-#define REPEATS 5
+#define REPEATS 3
 
 static const size_t sizes[] = {MIB, 8 * MIB};
 
