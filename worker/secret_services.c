@@ -260,6 +260,17 @@ size_t secret_services_at(struct scan *s, size_t i, char c1)
     return 0;
 }
 
+/* 1 when t[h..h+len) is a key's body before its suffix: [0-9a-f] only,
+ * not after [A-Za-z0-9_-], of two classes and not mostly one byte. */
+static int hex_key_at(const struct scan *s, size_t h, size_t len)
+{
+    const char *t = s->t;
+
+    return scan_run_len(s, h, is_hex_lower, len) == len &&
+           !(h > 0 && is_b64url((unsigned char)t[h - 1])) && secret_text_two_classes(t + h, len) &&
+           !secret_text_mostly_one_byte(t + h, len);
+}
+
 size_t secret_services_mailchimp_at(struct scan *s, size_t i)
 {
     const char *t = s->t;
@@ -271,10 +282,7 @@ size_t secret_services_mailchimp_at(struct scan *s, size_t i)
     if (d == 0 || d > 2 || (i + 3 + d < s->n && is_b64url((unsigned char)t[i + 3 + d])))
         return 0;
     h = i - MAILCHIMP_HEX_LEN;
-    if (scan_run_len(s, h, is_hex_lower, MAILCHIMP_HEX_LEN) != MAILCHIMP_HEX_LEN ||
-        (h > 0 && is_b64url((unsigned char)t[h - 1])) ||
-        !secret_text_two_classes(t + h, MAILCHIMP_HEX_LEN) ||
-        secret_text_mostly_one_byte(t + h, MAILCHIMP_HEX_LEN))
+    if (!hex_key_at(s, h, MAILCHIMP_HEX_LEN))
         return 0;
     scan_add(s, h, i + 3 + d, K_MAILCHIMP, 0);
     return i + 3 + d;
@@ -289,10 +297,7 @@ size_t secret_services_new_relic_license_at(struct scan *s, size_t i)
         (i + 4 < s->n && is_b64url((unsigned char)t[i + 4])))
         return 0;
     h = i - NEW_RELIC_LICENSE_HEX_LEN;
-    if (scan_run_len(s, h, is_hex_lower, NEW_RELIC_LICENSE_HEX_LEN) != NEW_RELIC_LICENSE_HEX_LEN ||
-        (h > 0 && is_b64url((unsigned char)t[h - 1])) ||
-        !secret_text_two_classes(t + h, NEW_RELIC_LICENSE_HEX_LEN) ||
-        secret_text_mostly_one_byte(t + h, NEW_RELIC_LICENSE_HEX_LEN))
+    if (!hex_key_at(s, h, NEW_RELIC_LICENSE_HEX_LEN))
         return 0;
     scan_add(s, h, i + 4, K_NEW_RELIC, 0);
     return i + 4;
