@@ -32,6 +32,8 @@
  */
 #include "worker/linter_parse.h"
 
+#include "common/crypto.h"
+
 #include "worker/ascii.h"
 #include "worker/linter_parse_finding.h"
 
@@ -65,20 +67,13 @@ static long json_long(const cJSON *item, long missing)
 static long hex4(const char *s)
 {
     long v = 0;
-    int i;
 
-    for (i = 0; i < 4; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (int i = 0; i < 4; i++) {
+        int d = crypto_hex_digit(s[i]);
 
-        v <<= 4;
-        if (ascii_is_digit(c))
-            v |= c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v |= c - 'A' + 10;
-        else
+        if (d < 0)
             return -1;
+        v = v << 4 | d;
     }
     return v;
 }
